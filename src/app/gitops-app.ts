@@ -1,0 +1,287 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ApiObject, App, Chart } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { IAspect, invokeAspects } from '../aspects/aspects';
+import { Environment } from '../environment/environment';
+import { EnvironmentChart } from '../environment/environment-chart';
+import { PlatformChart } from '../environment/platform-chart';
+import { ValidationError } from '../errors';
+import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
+import { renderReadme } from '../gitops/readme';
+import { writeOutput } from '../gitops/writer';
+import { canonicalize, canonicalJson, toYaml } from '../private/canonical';
+import { apiGroup, isClusterScoped } from '../private/kinds';
+import { SchemaValidator } from '../validation';
+
+/**
+ * Properties of a GitOpsApp.
+ */
+export interface GitOpsAppProps {
+  /**
+   * The GitOps output directory. Only files this library wrote there before are ever replaced or
+   * pruned; other files are left alone.
+   *
+   * @default "dist"
+   */
+  readonly outdir?: string;
+
+  /**
+   * Validate every rendered object against its schema (CRD `openAPIV3Schema` or the Kubernetes
+   * OpenAPI schema) before anything is written; unknown fields are errors.
+   *
+   * @default - no schema validation at synthesis
+   */
+  readonly schemaValidator?: SchemaValidator;
+
+  /**
+   * Overwrite owned output files that were edited by hand since the last synthesis. Without it a
+   * hand edit is a conflict: nothing is written and the error names the files.
+   *
+   * @default false
+   */
+  readonly overwriteHandEdits?: boolean;
+}
+
+/**
+ * One rendered Kubernetes object and where it goes.
+ */
+export interface RenderedObject {
+  /** Output file, relative to the output directory (posix separators). */
+  readonly file: string;
+  /** Path of the construct that rendered it. */
+  readonly constructPath: string;
+  /**
+   * Environment it belongs to.
+   *
+   * @default - none: a platform (cluster-scoped) object
+   */
+  readonly environment?: string;
+  /** Cluster it is deployed to. */
+  readonly cluster: string;
+  /** The canonical manifest. */
+  readonly manifest: any;
+}
+
+/**
+ * One output file.
+ */
+export interface RenderedFile {
+  /** Path relative to the output directory (posix separators). */
+  readonly path: string;
+  /** Content: LF line ends, trailing newline. */
+  readonly content: string;
+}
+
+/**
+ * The complete output of a synthesis, before it is written.
+ */
+export interface RenderedOutput {
+  /** Every rendered object. */
+  readonly objects: RenderedObject[];
+  /** Every output file (manifests and the generated README), sorted by path. */
+  readonly files: RenderedFile[];
+  /** Environments, sorted by name. */
+  readonly environments: Environment[];
+}
+
+/**
+ * What a synthesis did to the output directory.
+ */
+export interface SynthesisResult {
+  /** Files written (new or changed). */
+  readonly written: string[];
+  /** Files left untouched because their content did not change. */
+  readonly unchanged: string[];
+  /** Files this library wrote before and no longer produces, deleted. */
+  readonly deleted: string[];
+  /** Number of rendered objects. */
+  readonly objectCount: number;
+}
+
+/**
+ * A cdk8s App that synthesizes into a GitOps repository layout.
+ *
+ * `synth()` runs the pipeline: aspects (mutating, then validating), one `node.validate()` pass
+ * for the whole tree, one render per chart, schema validation, then the crash-safe writer. If any
+ * step fails, nothing is written and the previous output stays intact.
+ */
+export class GitOpsApp extends App {
+  private readonly schemaValidator?: SchemaValidator;
+  private readonly overwriteHandEdits: boolean;
+  private readonly aspectVisits = new WeakMap<IConstruct, Set<IAspect>>();
+
+  public constructor(props: GitOpsAppProps = {}) {
+    super({ outdir: props.outdir ?? 'dist' });
+    this.schemaValidator = props.schemaValidator;
+    this.overwriteHandEdits = props.overwriteHandEdits ?? false;
+  }
+
+  /**
+   * Synthesizes into `outdir`.
+   */
+  public synth(): void {
+    this.synthesize();
+  }
+
+  /**
+   * Synthesizes into `outdir` and reports what changed on disk.
+   */
+  public synthesize(): SynthesisResult {
+    const output = this.render();
+    const result = writeOutput({
+      outdir: this.outdir,
+      files: output.files,
+      libraryVersion: libraryVersion(),
+      overwriteModified: this.overwriteHandEdits,
+      environments: output.environments.map((env) => ({
+        name: env.name,
+        tier: env.tier,
+        cluster: env.cluster,
+        namespace: env.namespace,
+        packs: [],
+      })),
+    });
+    return {
+      written: result.written,
+      unchanged: result.unchanged,
+      deleted: result.deleted,
+      objectCount: output.objects.length,
+    };
+  }
+
+  /**
+   * Runs the pipeline up to (not including) writing: aspects, validation, rendering.
+   */
+  public render(): RenderedOutput {
+    invokeAspects(this, this.aspectVisits);
+    this.validateTree();
+
+    const objects: RenderedObject[] = [];
+    const environments = new Map<string, { env: Environment; path: string }>();
+    const byFile = new Map<string, string>();
+    const byIdentity = new Map<string, string>();
+
+    for (const chart of this.node.findAll().filter((c): c is Chart => Chart.isChart(c))) {
+      let environment: Environment | undefined;
+      let cluster: string;
+      if (EnvironmentChart.isEnvironmentChart(chart)) {
+        environment = chart.environment;
+        cluster = environment.cluster;
+        const known = environments.get(environment.name);
+        if (known && known.env !== environment && !sameEnvironment(known.env, environment)) {
+          throw new ValidationError({
+            code: 'CONFLICTING_DEFINITION',
+            path: chart.node.path,
+            property: 'environment',
+            value: JSON.stringify(environment.name),
+            allowed: `the same settings as environment "${environment.name}" of ${known.path}, or another name`,
+          });
+        }
+        if (!known) environments.set(environment.name, { env: environment, path: chart.node.path });
+      } else if (PlatformChart.isPlatformChart(chart)) {
+        cluster = chart.cluster;
+      } else {
+        throw new ValidationError({
+          code: 'UNSUPPORTED_CHART',
+          path: chart.node.path,
+          property: 'chart',
+          value: chart.constructor.name,
+          allowed: 'an EnvironmentChart (every object of a GitOpsApp belongs to an environment)',
+        });
+      }
+
+      for (const obj of chart.node.findAll()) {
+        if (!ApiObject.isApiObject(obj) || Chart.of(obj) !== chart) continue;
+        const manifest = canonicalize(obj.toJson());
+        const file = environment ? environmentObjectPath(environment.name, manifest) : platformObjectPath(cluster, manifest);
+        const constructPath = obj.node.path;
+        claim(byFile, file, constructPath, `output file ${file}`);
+        const ns = isClusterScoped(manifest.kind) ? '' : (manifest.metadata.namespace ?? '');
+        claim(byIdentity, [cluster, apiGroup(manifest.apiVersion), manifest.kind, ns, manifest.metadata.name].join('|'), constructPath,
+          `${manifest.kind} "${ns ? ns + '/' : ''}${manifest.metadata.name}" on cluster "${cluster}"`);
+        objects.push({ file, constructPath, environment: environment?.name, cluster, manifest });
+      }
+    }
+    objects.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+
+    if (this.schemaValidator) this.validateSchemas(objects);
+
+    const envs = [...environments.values()].map((e) => e.env).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const files: RenderedFile[] = objects.map((o) => ({ path: o.file, content: toYaml(o.manifest) }));
+    files.push({ path: 'README.md', content: renderReadme(envs, objects) });
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { objects, files, environments: envs };
+  }
+
+  /** One `node.validate()` pass over the whole tree (cdk8s' Chart.toJson would do it per chart). */
+  private validateTree(): void {
+    const errors: string[] = [];
+    for (const construct of this.node.findAll()) {
+      for (const error of construct.node.validate()) errors.push(`[${construct.node.path}] ${error}`);
+    }
+    if (errors.length > 0) {
+      throw new ValidationError({
+        code: 'CONSTRUCT_VALIDATION', path: '/', property: 'constructs', allowed: `no validation errors; found:\n  ${errors.join('\n  ')}`,
+      });
+    }
+  }
+
+  private validateSchemas(objects: RenderedObject[]): void {
+    const problems: string[] = [];
+    let first: RenderedObject | undefined;
+    for (const obj of objects) {
+      const issues = this.schemaValidator!.validate(obj.manifest);
+      if (issues.length === 0) continue;
+      first = first ?? obj;
+      for (const issue of issues) problems.push(`${obj.file} (${obj.constructPath}): ${issue.path || '/'}: ${issue.message}`);
+    }
+    if (first) {
+      throw new ValidationError({
+        code: 'SCHEMA_INVALID',
+        path: first.constructPath,
+        property: 'manifest',
+        allowed: `objects valid against their schemas; found:\n  ${problems.join('\n  ')}`,
+      });
+    }
+  }
+}
+
+function claim(owners: Map<string, string>, key: string, constructPath: string, what: string): void {
+  const previous = owners.get(key);
+  if (previous !== undefined) {
+    throw new ValidationError({
+      code: 'DUPLICATE_IDENTITY',
+      path: constructPath,
+      property: 'metadata.name',
+      value: JSON.stringify(what),
+      allowed: `a name not already used by ${previous} (both ${previous} and ${constructPath} render ${what})`,
+    });
+  }
+  owners.set(key, constructPath);
+}
+
+function sameEnvironment(a: Environment, b: Environment): boolean {
+  const view = (e: Environment) => canonicalJson({
+    tier: e.tier,
+    namespace: e.namespace,
+    cluster: e.cluster,
+    labels: e.labels,
+    k8s: e.kubernetesVersion,
+    registries: e.allowedRegistries,
+    storage: e.storageProfile.toStorageClass() ?? e.storageProfile.storageClassName,
+    secrets: e.secretBackend.description,
+    pss: e.podSecurity,
+  });
+  return view(a) === view(b);
+}
+
+let cachedVersion: string | undefined;
+/** The version of this library, recorded in the owned-files manifest. */
+function libraryVersion(): string {
+  if (cachedVersion === undefined) {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+    cachedVersion = String(pkg.version);
+  }
+  return cachedVersion;
+}

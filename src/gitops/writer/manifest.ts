@@ -1,0 +1,114 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { canonicalJson } from './canonical-json';
+import { WriterError } from './errors';
+import { isErrno } from './fsutil';
+import { assertSafeOutputPath, MANIFEST_PATH } from './paths';
+import { EnvironmentRecord } from './types';
+
+/** Bumped when the manifest's meaning changes; a reader refuses a newer format rather than guess. */
+export const MANIFEST_FORMAT_VERSION = 1;
+
+export interface OwnedFile {
+  readonly path: string;
+  readonly sha256: string;
+}
+
+/**
+ * `.cdk8s-stateful/manifest.json`: what the library wrote last time. It is the only thing that
+ * lets the writer prune its own files and never touch anyone else's. No timestamps: the same
+ * output must give the same bytes.
+ */
+export interface OwnedManifest {
+  readonly formatVersion: number;
+  readonly libraryVersion: string;
+  /** Sorted by name; packs sorted. */
+  readonly environments: EnvironmentRecord[];
+  /** Sorted by path. */
+  readonly files: OwnedFile[];
+}
+
+export function buildManifest(libraryVersion: string, environments: readonly EnvironmentRecord[], files: readonly OwnedFile[]): OwnedManifest {
+  return {
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    libraryVersion,
+    environments: [...environments]
+      .map(e => ({ name: e.name, tier: e.tier, cluster: e.cluster, namespace: e.namespace, packs: [...e.packs].sort(compareStrings) }))
+      .sort((a, b) => compareStrings(a.name, b.name)),
+    files: files.map(f => ({ path: f.path, sha256: f.sha256 })).sort((a, b) => compareStrings(a.path, b.path)),
+  };
+}
+
+export function serializeManifest(manifest: OwnedManifest): string {
+  return canonicalJson(manifest);
+}
+
+/** Parses and checks a manifest; anything unexpected is CORRUPT_STATE (never "no manifest"). */
+export function parseManifest(text: string, source = MANIFEST_PATH): OwnedManifest {
+  const bad = (why: string): never => {
+    throw new WriterError('CORRUPT_STATE', `${source} is not a valid cdk8s-stateful manifest: ${why}. ` +
+      'Restore it from Git; deleting it makes every existing output file count as a user file.');
+  };
+  let raw: any;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    return bad(`invalid JSON (${(e as Error).message})`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return bad('not a JSON object');
+  if (typeof raw.formatVersion !== 'number') return bad('missing formatVersion');
+  if (raw.formatVersion > MANIFEST_FORMAT_VERSION) {
+    throw new WriterError('CORRUPT_STATE', `${source} has format version ${raw.formatVersion}, written by a newer cdk8s-stateful ` +
+      `(${String(raw.libraryVersion)}); this version understands up to ${MANIFEST_FORMAT_VERSION}. Upgrade cdk8s-stateful.`);
+  }
+  if (raw.formatVersion !== MANIFEST_FORMAT_VERSION) return bad(`unsupported formatVersion ${raw.formatVersion}`);
+  if (typeof raw.libraryVersion !== 'string') return bad('missing libraryVersion');
+  if (!Array.isArray(raw.environments)) return bad('environments is not an array');
+  if (!Array.isArray(raw.files)) return bad('files is not an array');
+
+  const environments: EnvironmentRecord[] = raw.environments.map((e: any, i: number) => {
+    const fields = ['name', 'tier', 'cluster', 'namespace'] as const;
+    if (e === null || typeof e !== 'object') return bad(`environments[${i}] is not an object`);
+    for (const f of fields) {
+      if (typeof e[f] !== 'string') return bad(`environments[${i}].${f} is not a string`);
+    }
+    if (!Array.isArray(e.packs) || e.packs.some((p: unknown) => typeof p !== 'string')) return bad(`environments[${i}].packs is not a string array`);
+    return { name: e.name, tier: e.tier, cluster: e.cluster, namespace: e.namespace, packs: [...e.packs] };
+  });
+
+  const seen = new Set<string>();
+  const files: OwnedFile[] = raw.files.map((f: any, i: number) => {
+    if (f === null || typeof f !== 'object' || typeof f.path !== 'string') return bad(`files[${i}].path is not a string`);
+    if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256)) return bad(`files[${i}].sha256 is not a sha256 hex digest`);
+    try {
+      assertSafeOutputPath(f.path, 'owned path');
+    } catch (e) {
+      return bad((e as Error).message);
+    }
+    if (seen.has(f.path)) return bad(`${f.path} is listed twice`);
+    seen.add(f.path);
+    return { path: f.path, sha256: f.sha256 };
+  });
+
+  return { formatVersion: raw.formatVersion, libraryVersion: raw.libraryVersion, environments, files };
+}
+
+/** The manifest of `outdir`, or undefined if the library never completed a write there. */
+export function readOwnedManifest(outdir: string): OwnedManifest | undefined {
+  const text = readManifestText(outdir);
+  return text === undefined ? undefined : parseManifest(text);
+}
+
+export function readManifestText(outdir: string): string | undefined {
+  try {
+    return fs.readFileSync(path.join(outdir, ...MANIFEST_PATH.split('/')), 'utf8');
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return undefined;
+    throw e;
+  }
+}
+
+/** Plain code-unit order: locale-independent, so every machine sorts the same way. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,105 @@
+import { inspectPath, PathState } from './fsutil';
+import { DeleteOp } from './journal';
+import { OwnedManifest } from './manifest';
+import { resolveOutputPath } from './paths';
+import { HashedFile } from './request';
+
+/** What a write has to do, worked out from the new set, the previous manifest and the disk. */
+export interface Plan {
+  /** New or changed files. */
+  readonly writes: HashedFile[];
+  /** Same bytes already on disk: left alone (mtime kept). */
+  readonly unchanged: string[];
+  /** Owned files no longer produced that still hold what the library wrote. */
+  readonly deletes: DeleteOp[];
+  /** Owned files no longer produced that were edited by hand: kept, and no longer owned. */
+  readonly released: string[];
+  /** Each entry: "<path>: <why>". Any conflict aborts the write before anything is staged. */
+  readonly conflicts: string[];
+}
+
+/**
+ * Hand-edited owned files (the hash on disk differs from the manifest's): the writer never
+ * destroys bytes it did not write unless told to.
+ * - still produced: a conflict (nothing is written) unless `overwriteModified`: the user must
+ *   choose between the edit and the generated content; silently losing the edit is not an option.
+ * - no longer produced: kept where it is and released from the manifest (reported in
+ *   `released`): deleting it would lose the edit, and there is nothing to write in its place.
+ * An owned file now reached through a symbolic link (a user replaced a folder with a link) is
+ * released the same way: deleting through the link could remove a file outside the outdir.
+ * A file that was not written by the library at all is never overwritten (a conflict), even if
+ * it happens to hold the same bytes: owning it would let a later write delete a user's file.
+ */
+export function computePlan(outdir: string, files: readonly HashedFile[], previous: OwnedManifest | undefined, overwriteModified: boolean): Plan {
+  const owned = new Map<string, string>((previous?.files ?? []).map(f => [f.path, f.sha256]));
+  const produced = new Set(files.map(f => f.path));
+  const states = new Map<string, PathState>();
+  const stateOf = (p: string): PathState => {
+    let s = states.get(p);
+    if (!s) {
+      s = inspectPath(resolveOutputPath(outdir, p));
+      states.set(p, s);
+    }
+    return s;
+  };
+
+  const deletes: DeleteOp[] = [];
+  const released: string[] = [];
+  for (const [p, hash] of owned) {
+    if (produced.has(p)) continue;
+    const s = stateOf(p);
+    if (s.kind === 'absent') continue; // already gone: just forget it
+    // lstat follows symbolic links in the folders above: never delete through one (it could point outside the outdir)
+    if (s.kind === 'file' && s.sha256 === hash && !checkAncestors(p, stateOf, new Set())) deletes.push({ path: p, sha256: hash });
+    else released.push(p);
+  }
+  const deleted = new Set(deletes.map(d => d.path));
+
+  const writes: HashedFile[] = [];
+  const unchanged: string[] = [];
+  const conflicts: string[] = [];
+  for (const f of files) {
+    const ancestorConflict = checkAncestors(f.path, stateOf, deleted);
+    if (ancestorConflict) {
+      conflicts.push(`${f.path}: ${ancestorConflict}`);
+      continue;
+    }
+    const s = stateOf(f.path);
+    const ownedHash = owned.get(f.path);
+    if (s.kind === 'absent') {
+      writes.push(f);
+    } else if (s.kind === 'directory') {
+      conflicts.push(`${f.path}: is a directory`);
+    } else if (s.kind === 'other') {
+      conflicts.push(`${f.path}: is a symbolic link or special file`);
+    } else if (ownedHash === undefined) {
+      conflicts.push(`${f.path}: exists and was not written by cdk8s-stateful`);
+    } else if (s.sha256 === f.sha256) {
+      unchanged.push(f.path);
+    } else if (s.sha256 === ownedHash || overwriteModified) {
+      writes.push(f);
+    } else {
+      conflicts.push(`${f.path}: was edited by hand since the last synthesis (its sha256 no longer matches .cdk8s-stateful/manifest.json)`);
+    }
+  }
+
+  return { writes, unchanged, deletes, released: released.sort(), conflicts };
+}
+
+/**
+ * Every existing ancestor of an output path must be a real directory: a file in the way is a
+ * conflict unless it is an owned file being deleted (deletes run before renames); a symbolic
+ * link in the way could send the write outside the outdir.
+ */
+function checkAncestors(p: string, stateOf: (p: string) => PathState, deleted: ReadonlySet<string>): string | undefined {
+  const segments = p.split('/');
+  for (let i = 1; i < segments.length; i++) {
+    const dir = segments.slice(0, i).join('/');
+    const s = stateOf(dir);
+    if (s.kind === 'directory') continue;
+    if (s.kind === 'absent') return undefined; // deeper ones are absent too
+    if (s.kind === 'file' && deleted.has(dir)) return undefined;
+    return `${dir} is in the way (${s.kind === 'file' ? 'a file' : 'a symbolic link or special file'}, needed as a directory)`;
+  }
+  return undefined;
+}

@@ -1,0 +1,62 @@
+import { WriterError } from './errors';
+import { sha256 } from './fsutil';
+import { compareStrings } from './manifest';
+import { assertCanonicalContent, assertSafeOutputPath } from './paths';
+import { WriteRequest } from './types';
+
+export interface HashedFile {
+  readonly path: string;
+  readonly content: string;
+  readonly sha256: string;
+}
+
+/**
+ * Checks the whole request before anything touches the disk, so a bad request writes nothing
+ * (not even the outdir). Returns the files sorted by path with their hashes.
+ */
+export function validateRequest(req: WriteRequest): HashedFile[] {
+  const invalid = (why: string): never => {
+    throw new WriterError('INVALID_OUTPUT', why);
+  };
+  if (typeof req.outdir !== 'string' || req.outdir === '') invalid('outdir must be a non-empty path');
+  if (typeof req.libraryVersion !== 'string' || req.libraryVersion === '') invalid('libraryVersion must be a non-empty string');
+
+  const envNames = new Set<string>();
+  for (const env of req.environments) {
+    for (const field of ['name', 'tier', 'cluster', 'namespace'] as const) {
+      if (typeof env[field] !== 'string' || env[field] === '') invalid(`environment ${JSON.stringify(env.name)}: ${field} must be a non-empty string`);
+    }
+    if (!Array.isArray(env.packs) || env.packs.some(p => typeof p !== 'string' || p === '')) {
+      invalid(`environment ${env.name}: packs must be an array of non-empty strings`);
+    }
+    if (envNames.has(env.name)) invalid(`environment ${env.name} is listed twice`);
+    envNames.add(env.name);
+  }
+
+  // Paths are compared case-insensitively too: two files differing only in case would overwrite
+  // each other once the GitOps repository is checked out on macOS or Windows.
+  const byFolded = new Map<string, string>();
+  const files: HashedFile[] = [];
+  for (const f of req.files) {
+    assertSafeOutputPath(f.path);
+    assertCanonicalContent(f.path, f.content);
+    const folded = f.path.toLowerCase();
+    const other = byFolded.get(folded);
+    if (other === f.path) invalid(`duplicate output path ${f.path}`);
+    if (other !== undefined) invalid(`output paths ${other} and ${f.path} differ only in case`);
+    byFolded.set(folded, f.path);
+    files.push({ path: f.path, content: f.content, sha256: sha256(f.content) });
+  }
+
+  // A path cannot be both a file and the directory of another file.
+  for (const f of files) {
+    const segments = f.path.split('/');
+    for (let i = 1; i < segments.length; i++) {
+      const dir = segments.slice(0, i).join('/');
+      const clash = byFolded.get(dir.toLowerCase());
+      if (clash !== undefined) invalid(`output path ${clash} is a file but ${f.path} needs it as a directory`);
+    }
+  }
+
+  return files.sort((a, b) => compareStrings(a.path, b.path));
+}

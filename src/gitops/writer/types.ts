@@ -1,0 +1,98 @@
+/** One file of the complete output set, as produced by the pipeline. */
+export interface OutputFile {
+  /** Posix path relative to the outdir, e.g. `rendered/dev/db/Cluster.main.yaml`. */
+  readonly path: string;
+  /** Full text: LF line endings, trailing newline. */
+  readonly content: string;
+}
+
+/** What the manifest records about each environment the output was rendered for. */
+export interface EnvironmentRecord {
+  readonly name: string;
+  readonly tier: string;
+  readonly cluster: string;
+  readonly namespace: string;
+  /** Policy packs applied in this environment (recorded sorted). */
+  readonly packs: readonly string[];
+}
+
+/** A named point of the write protocol, reported to `faultHook` (see `FAULT_STEPS`). */
+export type FaultStep =
+  | 'lock-acquired'
+  | 'recovered'
+  | 'planned'
+  | 'staging-created'
+  | 'staged-file'
+  | 'staged-all'
+  | 'journal-tmp-written'
+  | 'journal-committed'
+  | 'deleted-file'
+  | 'renamed-file'
+  | 'manifest-renamed'
+  | 'applied'
+  | 'journal-removed'
+  | 'staging-removed';
+
+/**
+ * Test-only fault injection. Called at every named step; `detail` names the file for per-file
+ * steps. An exception thrown by the hook stands for the process dying at that point: the writer
+ * propagates it without any clean-up, exactly as if it had been SIGKILLed.
+ */
+export type FaultHook = (step: FaultStep, detail?: string) => void;
+
+export interface WriteRequest {
+  /** The output directory; created if missing. */
+  readonly outdir: string;
+  /** The complete new output set (files not listed and owned by the library are pruned). */
+  readonly files: readonly OutputFile[];
+  readonly libraryVersion: string;
+  readonly environments: readonly EnvironmentRecord[];
+  /**
+   * Overwrite owned files that were edited by hand since the last write (their hash no longer
+   * matches the manifest). Without it such a file is a conflict and nothing is written.
+   *
+   * @default false
+   */
+  readonly overwriteModified?: boolean;
+  /** Test-only fault injection. */
+  readonly faultHook?: FaultHook;
+}
+
+export interface WriteResult {
+  /** Files created or changed (sorted). */
+  readonly written: string[];
+  /** Files produced with the same bytes as on disk: not rewritten, mtime kept (sorted). */
+  readonly unchanged: string[];
+  /** Owned files no longer produced, removed (sorted). */
+  readonly deleted: string[];
+  /**
+   * Owned files no longer produced but edited by hand since the last write: left in place and
+   * dropped from the manifest, so they are the user's from now on (sorted).
+   */
+  readonly released: string[];
+  /** Whether `.cdk8s-stateful/manifest.json` was (re)written. */
+  readonly manifestWritten: boolean;
+  /** Set when an interrupted earlier write was finished or rolled back first. */
+  readonly recovered?: RecoveryResult;
+}
+
+export interface RecoveryResult {
+  /**
+   * `rolled-forward`: a committed journal was found and finished: the output is the new set.
+   * `discarded-staging`: no committed journal (none, or a torn one): staged files removed. The
+   * output is the set the manifest describes: the previous one if the write never committed, the
+   * new one if it had finished and only its clean-up was interrupted.
+   */
+  readonly action: 'rolled-forward' | 'discarded-staging';
+  /** Transaction id of the journal that was rolled forward. */
+  readonly txid?: string;
+  /** True when a journal file existed but failed its checksum (a torn write). */
+  readonly tornJournal: boolean;
+  /** Names of the staging directories removed. */
+  readonly stagingRemoved: string[];
+}
+
+export interface RecoverOptions {
+  /** Test-only fault injection inside the roll-forward. */
+  readonly faultHook?: FaultHook;
+}

@@ -1,0 +1,63 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { inspectPath } from './fsutil';
+import { readJournal } from './journal';
+import { readOwnedManifest } from './manifest';
+import { JOURNAL_TMP_NAME, META_DIR, metaDir, resolveOutputPath, stagingRoot } from './paths';
+
+export interface VerifyResult {
+  /** True when every owned file is present with the bytes the manifest records and no write is pending. */
+  readonly ok: boolean;
+  /** Whether a manifest was found (false: the library never completed a write here). */
+  readonly hasManifest: boolean;
+  /** Owned files whose bytes differ from the manifest (hand edits). */
+  readonly modified: string[];
+  /** Owned files that are gone (or are no longer regular files). */
+  readonly missing: string[];
+  /** Files the library does not own (user files; informative, not an error). `.git/` is skipped. */
+  readonly unknown: string[];
+  /** A journal or staging directory is present: run `recoverOutput` first. */
+  readonly interrupted: boolean;
+}
+
+/**
+ * Compares the files on disk with the manifest's hashes. Read-only: it neither takes the lock nor
+ * recovers, so a `verify` command should call `recoverOutput` first.
+ */
+export function verifyOwnedFiles(outdir: string): VerifyResult {
+  const dir = path.resolve(outdir);
+  const manifest = readOwnedManifest(dir);
+  const modified: string[] = [];
+  const missing: string[] = [];
+  const owned = new Set<string>();
+  for (const f of manifest?.files ?? []) {
+    owned.add(f.path);
+    const s = inspectPath(resolveOutputPath(dir, f.path));
+    if (s.kind !== 'file') missing.push(f.path);
+    else if (s.sha256 !== f.sha256) modified.push(f.path);
+  }
+  const unknown = fs.existsSync(dir) ? listFiles(dir).filter(p => !owned.has(p)) : [];
+  const interrupted = readJournal(dir).state !== 'absent'
+    || fs.existsSync(stagingRoot(dir))
+    || fs.existsSync(path.join(metaDir(dir), JOURNAL_TMP_NAME));
+  return {
+    ok: modified.length === 0 && missing.length === 0 && !interrupted,
+    hasManifest: manifest !== undefined,
+    modified,
+    missing,
+    unknown,
+    interrupted,
+  };
+}
+
+/** Every non-directory below `root` (symbolic links not followed), as sorted posix paths. */
+function listFiles(root: string, rel = ''): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+    const p = rel ? `${rel}/${entry.name}` : entry.name;
+    if (!rel && (entry.name === META_DIR || entry.name === '.git')) continue;
+    if (entry.isDirectory()) out.push(...listFiles(root, p));
+    else out.push(p);
+  }
+  return out.sort();
+}

@@ -1,0 +1,124 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { applyJournal, removeDirIfEmpty } from './apply';
+import { WriterError } from './errors';
+import { fault, SimulatedCrash } from './faults';
+import { fsyncDir, sha256, writeFileDurable } from './fsutil';
+import { commitJournal, Journal, JOURNAL_FORMAT_VERSION } from './journal';
+import { acquireLock } from './lock';
+import { buildManifest, parseManifest, readManifestText, serializeManifest } from './manifest';
+import { metaDir, STAGED_EXTENSION, stagingRoot } from './paths';
+import { computePlan } from './plan';
+import { recoverLocked } from './recovery';
+import { validateRequest } from './request';
+import { WriteRequest, WriteResult } from './types';
+
+/**
+ * Replaces the library's files in `req.outdir` with `req.files`, crash-safely:
+ *
+ * 1. validate the request (nothing touches the disk before this passes);
+ * 2. take the lock, recover an interrupted earlier write;
+ * 3. plan against the previous manifest and the disk; any conflict aborts here;
+ * 4. stage every new or changed file and the new manifest under
+ *    `.cdk8s-stateful/staging/<txid>/`, fsynced;
+ * 5. commit the journal (the point of no return);
+ * 6. apply it: deletes, renames, manifest last; remove the journal, then the staging;
+ * 7. release the lock.
+ *
+ * A crash before 5 leaves the previous set plus staging (discarded by recovery); a crash after
+ * 5 leaves a journal that recovery rolls forward to the new set.
+ */
+export function writeOutput(req: WriteRequest): WriteResult {
+  const files = validateRequest(req);
+  const outdir = path.resolve(req.outdir);
+  const outdirExisted = fs.existsSync(outdir);
+  const hook = req.faultHook;
+
+  const lock = acquireLock(outdir); // creates outdir and .cdk8s-stateful/ if needed
+  let staged = false;
+  try {
+    fault(hook, 'lock-acquired');
+    const recovered = recoverLocked(outdir, hook);
+    fault(hook, 'recovered');
+
+    const previousText = readManifestText(outdir);
+    const previous = previousText === undefined ? undefined : parseManifest(previousText);
+    const plan = computePlan(outdir, files, previous, req.overwriteModified ?? false);
+    if (plan.conflicts.length > 0) {
+      throw new WriterError('CONFLICT', `refusing to write to ${outdir}: ${plan.conflicts.length} output file(s) would overwrite ` +
+        `content cdk8s-stateful did not write:\n${plan.conflicts.map(c => `  - ${c}`).join('\n')}\n` +
+        'Nothing was written. Move or delete these files (or, for hand edits of generated files, pass overwriteModified).');
+    }
+    const manifestText = serializeManifest(buildManifest(req.libraryVersion, req.environments, files));
+    fault(hook, 'planned');
+
+    const result = (manifestWritten: boolean): WriteResult => ({
+      written: plan.writes.map(w => w.path),
+      unchanged: plan.unchanged,
+      deleted: plan.deletes.map(d => d.path),
+      released: plan.released,
+      manifestWritten,
+      ...(recovered ? { recovered } : {}),
+    });
+
+    // Identical input: no transaction at all, not even the manifest is touched.
+    if (plan.writes.length === 0 && plan.deletes.length === 0 && manifestText === previousText) {
+      return result(false);
+    }
+
+    const txid = newTxid();
+    const stagingDir = path.join(stagingRoot(outdir), txid);
+    staged = true;
+    fs.mkdirSync(stagingDir, { recursive: true });
+    fault(hook, 'staging-created');
+    const journal: Journal = {
+      formatVersion: JOURNAL_FORMAT_VERSION,
+      txid,
+      deletes: plan.deletes,
+      writes: plan.writes.map((w, i) => {
+        const name = `${String(i).padStart(6, '0')}${STAGED_EXTENSION}`;
+        writeFileDurable(path.join(stagingDir, name), w.content);
+        fault(hook, 'staged-file', w.path);
+        return { path: w.path, staged: name, sha256: w.sha256 };
+      }),
+      manifest: { staged: `manifest${STAGED_EXTENSION}`, sha256: sha256(manifestText) },
+    };
+    writeFileDurable(path.join(stagingDir, journal.manifest.staged), manifestText);
+    fsyncDir(stagingDir);
+    fsyncDir(stagingRoot(outdir));
+    fault(hook, 'staged-all');
+
+    commitJournal(outdir, journal, () => fault(hook, 'journal-tmp-written'));
+    fault(hook, 'journal-committed');
+
+    applyJournal(outdir, journal, hook);
+    return result(manifestText !== previousText);
+  } catch (e) {
+    if (e instanceof SimulatedCrash) throw e.original; // a crash does no clean-up: the next run recovers
+    if (staged) bestEffortRecover(outdir);
+    throw e;
+  } finally {
+    lock.release();
+    // After a refused first write, leave no trace: the outdir as it was (rmdir only removes empty directories).
+    removeDirIfEmpty(metaDir(outdir));
+    if (!outdirExisted) removeDirIfEmpty(outdir);
+  }
+}
+
+/**
+ * A real error (disk full, permission denied) after staging began: bring the directory back to a
+ * complete set (back before the commit, forward after it) before releasing the lock. If that
+ * fails too, the journal stays and the next run or `verify` retries.
+ */
+function bestEffortRecover(outdir: string): void {
+  try {
+    recoverLocked(outdir);
+  } catch {
+    // the original error is the one worth reporting
+  }
+}
+
+function newTxid(): string {
+  return `${Date.now().toString(36)}-${process.pid.toString(36)}-${crypto.randomBytes(4).toString('hex')}`;
+}

@@ -1,0 +1,6 @@
+export { Errors } from './errors/errors';
+export * from './aspects';
+export * from './environment';
+export * from './secrets';
+export * from './validation';
+export * from './app';

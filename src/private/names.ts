@@ -1,0 +1,97 @@
+import { IConstruct } from 'constructs';
+import { ValidationError, renderValue } from '../errors/validation-error';
+
+/** Where bad input was found: a construct, or a description for value objects (e.g. `Environment "prod"`). */
+export type Where = IConstruct | string;
+
+/** Builds a ValidationError for a construct or a value object. */
+export function invalid(where: Where, code: string, property: string, value: unknown, allowed: string): ValidationError {
+  const path = typeof where === 'string' ? where : (where.node.path || '/');
+  return new ValidationError({ code, path, property, value: renderValue(value), allowed });
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/** True if `value` is an RFC 1123 DNS label (Namespace, Service names): at most 63 characters. */
+export function isDnsLabel(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 63 && DNS1123_LABEL.test(value);
+}
+
+/** True if `value` is an RFC 1123 DNS subdomain (most object names): at most 253 characters. */
+export function isDnsSubdomain(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 253 && DNS1123_SUBDOMAIN.test(value);
+}
+
+export function requireDnsLabel(where: Where, property: string, value: unknown): string {
+  if (!isDnsLabel(value)) {
+    throw invalid(where, 'INVALID_NAME', property, value,
+      'a DNS-1123 label: at most 63 characters, lower-case letters, digits and "-", starting and ending with a letter or digit');
+  }
+  return value;
+}
+
+export function requireDnsSubdomain(where: Where, property: string, value: unknown): string {
+  if (!isDnsSubdomain(value)) {
+    throw invalid(where, 'INVALID_NAME', property, value,
+      'a DNS-1123 subdomain: at most 253 characters, lower-case letters, digits, "-" and ".", starting and ending with a letter or digit');
+  }
+  return value;
+}
+
+/** Validates a label key as Kubernetes does: optional DNS-subdomain prefix, then a name of at most 63 characters. */
+export function isLabelKey(key: unknown): key is string {
+  if (typeof key !== 'string' || key.length === 0) return false;
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined && !isDnsSubdomain(prefix)) return false;
+  return name.length <= 63 && LABEL_NAME.test(name);
+}
+
+export function isLabelValue(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 63 && LABEL_VALUE.test(value);
+}
+
+export function requireLabels(where: Where, property: string, labels: unknown): Record<string, string> {
+  if (labels === undefined) return {};
+  if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) {
+    throw invalid(where, 'INVALID_LABELS', property, labels, 'a map of label keys to label values');
+  }
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(labels as Record<string, unknown>)) {
+    if (!isLabelKey(key)) {
+      throw invalid(where, 'INVALID_LABELS', `${property} key`, key,
+        'a label key: an optional DNS subdomain prefix and "/", then at most 63 characters of [A-Za-z0-9-_.] starting and ending with an alphanumeric');
+    }
+    if (!isLabelValue(value)) {
+      throw invalid(where, 'INVALID_LABELS', `${property}["${key}"]`, value,
+        'a label value: at most 63 characters of [A-Za-z0-9-_.], empty or starting and ending with an alphanumeric');
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+export function requireNonEmptyString(where: Where, property: string, value: unknown, allowed = 'a non-empty string'): string {
+  if (typeof value !== 'string' || value.trim().length === 0) {
+    throw invalid(where, 'INVALID_VALUE', property, value, allowed);
+  }
+  return value;
+}
+
+export function requireInteger(where: Where, property: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(where, 'INVALID_VALUE', property, value, `an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function requireOneOf<T extends string>(where: Where, property: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw invalid(where, 'INVALID_VALUE', property, value, `one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}

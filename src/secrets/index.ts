@@ -1,0 +1,2 @@
+export * from './secret-source';
+export * from './secret-backend';

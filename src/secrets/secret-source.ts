@@ -1,0 +1,307 @@
+import { Construct } from 'constructs';
+import * as eso from '../imports/external-secrets.io';
+import { invalid, isDnsSubdomain, requireNonEmptyString } from '../private/names';
+
+/**
+ * Which mechanism delivers a secret to the cluster.
+ */
+export enum SecretSourceKind {
+  /** An External Secrets Operator `ExternalSecret` syncs it from a secret store. */
+  EXTERNAL_SECRET = 'ExternalSecret',
+  /** A Bitnami SealedSecret, committed elsewhere, unseals it. */
+  SEALED_SECRET = 'SealedSecret',
+  /** The Vault agent injector writes it into the pod's filesystem. */
+  VAULT = 'Vault',
+  /** A Secret that already exists in the namespace. */
+  EXISTING = 'Existing',
+}
+
+/**
+ * Kind of store an ExternalSecret reads from.
+ */
+export enum SecretStoreKind {
+  /** A namespaced `SecretStore`. */
+  SECRET_STORE = 'SecretStore',
+  /** A cluster-wide `ClusterSecretStore`. */
+  CLUSTER_SECRET_STORE = 'ClusterSecretStore',
+}
+
+/**
+ * Options for a secret synced by External Secrets.
+ */
+export interface ExternalSecretOptions {
+  /**
+   * Name of the SecretStore / ClusterSecretStore (`spec.secretStoreRef.name`).
+   */
+  readonly store: string;
+
+  /**
+   * Kind of the store (`spec.secretStoreRef.kind`).
+   *
+   * @default SecretStoreKind.CLUSTER_SECRET_STORE
+   */
+  readonly storeKind?: SecretStoreKind;
+
+  /**
+   * Key of the secret in the remote store (`remoteRef.key`).
+   */
+  readonly remoteKey: string;
+
+  /**
+   * Maps each key of the Kubernetes Secret to a property of the remote secret
+   * (`spec.data[].secretKey` → `remoteRef.property`).
+   *
+   * @default - every property of the remote secret is extracted (`spec.dataFrom[].extract`)
+   */
+  readonly properties?: { [secretKey: string]: string };
+
+  /**
+   * How often the secret is re-read from the store (`spec.refreshInterval`).
+   *
+   * @default "1h"
+   */
+  readonly refreshInterval?: string;
+
+  /**
+   * Name of the Kubernetes Secret to create (`spec.target.name`).
+   *
+   * @default - the name the consuming construct asks for
+   */
+  readonly secretName?: string;
+}
+
+/**
+ * Options for a secret unsealed from a SealedSecret.
+ */
+export interface SealedSecretOptions {
+  /**
+   * Name of the Secret the SealedSecret controller creates.
+   */
+  readonly secretName: string;
+}
+
+/**
+ * Options for a secret injected by the Vault agent.
+ */
+export interface VaultSecretOptions {
+  /**
+   * Vault Kubernetes-auth role the pod logs in with (`vault.hashicorp.com/role`).
+   */
+  readonly role: string;
+
+  /**
+   * Path of the secret in Vault (`vault.hashicorp.com/agent-inject-secret-<name>`).
+   */
+  readonly path: string;
+}
+
+/**
+ * Options for an existing Secret.
+ */
+export interface ExistingSecretOptions {
+  /**
+   * Keys the Secret is known to hold.
+   *
+   * @default - the keys the consuming construct asks for are assumed to exist
+   */
+  readonly keys?: string[];
+}
+
+/**
+ * What a consuming construct asks of a secret source.
+ */
+export interface SecretBindOptions {
+  /**
+   * Logical name of the secret; also the Kubernetes Secret's name unless the source names it.
+   */
+  readonly name: string;
+
+  /**
+   * Keys the consumer reads (e.g. `username`, `password`).
+   */
+  readonly keys: string[];
+}
+
+/**
+ * How a consumer gets at a bound secret.
+ */
+export interface SecretBinding {
+  /** The mechanism. */
+  readonly kind: SecretSourceKind;
+
+  /**
+   * Name of the Kubernetes Secret holding the keys.
+   *
+   * @default - no Kubernetes Secret (Vault injection writes files into the pod)
+   */
+  readonly secretName?: string;
+
+  /** Keys available. */
+  readonly keys: string[];
+
+  /**
+   * Annotations the consuming pods need (Vault agent injection).
+   *
+   * @default - none
+   */
+  readonly podAnnotations?: { [key: string]: string };
+
+  /**
+   * Directory in the pod where the secret's files appear (Vault).
+   *
+   * @default - none: the secret is a Kubernetes Secret
+   */
+  readonly mountPath?: string;
+}
+
+/**
+ * Where a credential comes from. Credentials are never rendered as literal Secret data: every
+ * source references a secret that a controller (External Secrets, Sealed Secrets, Vault) or an
+ * operator delivers to the cluster.
+ */
+export abstract class SecretSource {
+  /**
+   * A Secret synced from an external store by an External Secrets Operator `ExternalSecret`
+   * (rendered next to the consumer).
+   */
+  public static externalSecret(options: ExternalSecretOptions): SecretSource {
+    return new ExternalSecretSource(options);
+  }
+
+  /**
+   * A Secret unsealed by the Sealed Secrets controller from a SealedSecret committed elsewhere.
+   */
+  public static sealedSecret(options: SealedSecretOptions): SecretSource {
+    return new ReferencedSecretSource(SecretSourceKind.SEALED_SECRET, 'SecretSource.sealedSecret', options.secretName);
+  }
+
+  /**
+   * A secret written into the pod by the Vault agent injector.
+   */
+  public static vault(options: VaultSecretOptions): SecretSource {
+    return new VaultSecretSource(options);
+  }
+
+  /**
+   * A Secret that already exists in the namespace.
+   */
+  public static existing(secretName: string, options: ExistingSecretOptions = {}): SecretSource {
+    return new ReferencedSecretSource(SecretSourceKind.EXISTING, 'SecretSource.existing', secretName, options.keys);
+  }
+
+  /** The mechanism. */
+  public abstract readonly kind: SecretSourceKind;
+
+  /**
+   * Makes the secret available to a consumer in `scope`, rendering what the mechanism needs
+   * (e.g. the ExternalSecret) at most once per scope and secret name.
+   */
+  public abstract bind(scope: Construct, options: SecretBindOptions): SecretBinding;
+}
+
+class ExternalSecretSource extends SecretSource {
+  public readonly kind = SecretSourceKind.EXTERNAL_SECRET;
+  private readonly options: ExternalSecretOptions;
+
+  public constructor(options: ExternalSecretOptions) {
+    super();
+    const where = 'SecretSource.externalSecret';
+    if (!isDnsSubdomain(options.store)) {
+      throw invalid(where, 'INVALID_SECRET_SOURCE', 'store', options.store, 'the name of a SecretStore or ClusterSecretStore (a DNS-1123 subdomain)');
+    }
+    requireNonEmptyString(where, 'remoteKey', options.remoteKey, 'the non-empty key of the secret in the remote store');
+    const storeKind = options.storeKind ?? SecretStoreKind.CLUSTER_SECRET_STORE;
+    if (!Object.values(SecretStoreKind).includes(storeKind)) {
+      throw invalid(where, 'INVALID_SECRET_SOURCE', 'storeKind', storeKind, 'SecretStore or ClusterSecretStore');
+    }
+    if (options.secretName !== undefined && !isDnsSubdomain(options.secretName)) {
+      throw invalid(where, 'INVALID_SECRET_SOURCE', 'secretName', options.secretName, 'a DNS-1123 subdomain');
+    }
+    if (options.refreshInterval !== undefined && !/^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/.test(options.refreshInterval)) {
+      throw invalid(where, 'INVALID_SECRET_SOURCE', 'refreshInterval', options.refreshInterval, 'a Go duration such as "1h" or "15m"');
+    }
+    for (const [key, property] of Object.entries(options.properties ?? {})) {
+      if (!/^[-._a-zA-Z0-9]+$/.test(key)) {
+        throw invalid(where, 'INVALID_SECRET_SOURCE', 'properties key', key, 'a Secret data key: letters, digits, "-", "_" and "."');
+      }
+      requireNonEmptyString(where, `properties["${key}"]`, property, 'the non-empty name of a property of the remote secret');
+    }
+    this.options = { ...options, storeKind };
+  }
+
+  public bind(scope: Construct, options: SecretBindOptions): SecretBinding {
+    const secretName = this.options.secretName ?? options.name;
+    const id = `ExternalSecret-${secretName}`;
+    if (!scope.node.tryFindChild(id)) {
+      const properties = this.options.properties;
+      new eso.ExternalSecret(scope, id, {
+        metadata: { name: secretName },
+        spec: {
+          refreshInterval: this.options.refreshInterval ?? '1h',
+          secretStoreRef: {
+            name: this.options.store,
+            kind: this.options.storeKind === SecretStoreKind.SECRET_STORE
+              ? eso.ExternalSecretSpecSecretStoreRefKind.SECRET_STORE
+              : eso.ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE,
+          },
+          target: {
+            name: secretName,
+            creationPolicy: eso.ExternalSecretSpecTargetCreationPolicy.OWNER,
+            deletionPolicy: eso.ExternalSecretSpecTargetDeletionPolicy.RETAIN,
+          },
+          data: properties === undefined ? undefined : Object.keys(properties).sort().map((secretKey) => ({
+            secretKey,
+            remoteRef: { key: this.options.remoteKey, property: properties[secretKey] },
+          })),
+          dataFrom: properties === undefined ? [{ extract: { key: this.options.remoteKey } }] : undefined,
+        },
+      });
+    }
+    const keys = this.options.properties ? Object.keys(this.options.properties).sort() : [...options.keys];
+    return { kind: this.kind, secretName, keys };
+  }
+}
+
+class ReferencedSecretSource extends SecretSource {
+  public constructor(public readonly kind: SecretSourceKind, where: string, private readonly secretName: string, private readonly keys?: string[]) {
+    super();
+    if (!isDnsSubdomain(secretName)) {
+      throw invalid(where, 'INVALID_SECRET_SOURCE', 'secretName', secretName, 'the name of a Secret (a DNS-1123 subdomain)');
+    }
+    for (const key of keys ?? []) {
+      if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]+$/.test(key)) {
+        throw invalid(where, 'INVALID_SECRET_SOURCE', 'keys', key, 'Secret data keys: letters, digits, "-", "_" and "."');
+      }
+    }
+  }
+
+  public bind(_scope: Construct, options: SecretBindOptions): SecretBinding {
+    return { kind: this.kind, secretName: this.secretName, keys: [...(this.keys ?? options.keys)] };
+  }
+}
+
+class VaultSecretSource extends SecretSource {
+  public readonly kind = SecretSourceKind.VAULT;
+
+  public constructor(private readonly options: VaultSecretOptions) {
+    super();
+    const where = 'SecretSource.vault';
+    requireNonEmptyString(where, 'role', options.role, 'the non-empty name of a Vault Kubernetes-auth role');
+    if (typeof options.path !== 'string' || !/^[A-Za-z0-9][-_./A-Za-z0-9]*$/.test(options.path) || options.path.includes('..')) {
+      throw invalid(where, 'INVALID_SECRET_SOURCE', 'path', options.path, 'a Vault secret path such as "secret/data/orders/db"');
+    }
+  }
+
+  public bind(_scope: Construct, options: SecretBindOptions): SecretBinding {
+    return {
+      kind: this.kind,
+      keys: [...options.keys],
+      mountPath: `/vault/secrets/${options.name}`,
+      podAnnotations: {
+        'vault.hashicorp.com/agent-inject': 'true',
+        'vault.hashicorp.com/role': this.options.role,
+        [`vault.hashicorp.com/agent-inject-secret-${options.name}`]: this.options.path,
+      },
+    };
+  }
+}

@@ -1,0 +1,86 @@
+import { Testing } from 'cdk8s';
+import {
+  Environment, EnvironmentChart, SecretBackend, SecretSource, SecretSourceKind, SecretStoreKind, Tier,
+} from '../../src';
+import { ValidationError } from '../../src/errors';
+
+function chart() {
+  const env = new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'orders' });
+  return new EnvironmentChart(Testing.app(), 'orders', { environment: env });
+}
+
+describe('SecretSource', () => {
+  test('externalSecret renders one ExternalSecret per secret name, no literal data', () => {
+    const c = chart();
+    const source = SecretSource.externalSecret({ store: 'vault', remoteKey: 'orders/prod/db', properties: { password: 'pw', username: 'user' } });
+    const a = source.bind(c, { name: 'orders-db', keys: ['username', 'password'] });
+    const b = source.bind(c, { name: 'orders-db', keys: ['username', 'password'] });
+    expect(a).toEqual({ kind: SecretSourceKind.EXTERNAL_SECRET, secretName: 'orders-db', keys: ['password', 'username'] });
+    expect(b).toEqual(a);
+    const objects = Testing.synth(c);
+    expect(objects).toHaveLength(1);
+    expect(objects[0]).toEqual({
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'ExternalSecret',
+      metadata: expect.objectContaining({ name: 'orders-db', namespace: 'orders' }),
+      spec: {
+        refreshInterval: '1h',
+        secretStoreRef: { kind: 'ClusterSecretStore', name: 'vault' },
+        target: { creationPolicy: 'Owner', deletionPolicy: 'Retain', name: 'orders-db' },
+        data: [
+          { secretKey: 'password', remoteRef: { key: 'orders/prod/db', property: 'pw' } },
+          { secretKey: 'username', remoteRef: { key: 'orders/prod/db', property: 'user' } },
+        ],
+      },
+    });
+  });
+
+  test('externalSecret without properties extracts the whole remote secret', () => {
+    const c = chart();
+    SecretSource.externalSecret({ store: 'vault', storeKind: SecretStoreKind.SECRET_STORE, remoteKey: 'k' }).bind(c, { name: 's', keys: ['a'] });
+    const [es] = Testing.synth(c);
+    expect(es.spec.dataFrom).toEqual([{ extract: { key: 'k' } }]);
+    expect(es.spec.secretStoreRef.kind).toBe('SecretStore');
+  });
+
+  test('sealedSecret, existing and vault render nothing secret-bearing', () => {
+    const c = chart();
+    expect(SecretSource.sealedSecret({ secretName: 'db-creds' }).bind(c, { name: 'x', keys: ['password'] }))
+      .toEqual({ kind: SecretSourceKind.SEALED_SECRET, secretName: 'db-creds', keys: ['password'] });
+    expect(SecretSource.existing('db', { keys: ['pw'] }).bind(c, { name: 'x', keys: ['password'] }).keys).toEqual(['pw']);
+    const vault = SecretSource.vault({ role: 'orders', path: 'secret/data/orders/db' }).bind(c, { name: 'db', keys: ['password'] });
+    expect(vault.secretName).toBeUndefined();
+    expect(vault.podAnnotations).toEqual({
+      'vault.hashicorp.com/agent-inject': 'true',
+      'vault.hashicorp.com/role': 'orders',
+      'vault.hashicorp.com/agent-inject-secret-db': 'secret/data/orders/db',
+    });
+    expect(Testing.synth(c)).toEqual([]);
+  });
+
+  test('the environment backend names remote keys per environment', () => {
+    const backend = SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'orders/' });
+    const c = chart();
+    backend.sourceFor('prod', 'db').bind(c, { name: 'db', keys: ['password'] });
+    expect(Testing.synth(c)[0].spec.dataFrom).toEqual([{ extract: { key: 'orders/prod/db' } }]);
+    expect(SecretBackend.vault({ role: 'r' }).sourceFor('dev', 'db').kind).toBe(SecretSourceKind.VAULT);
+    expect(SecretBackend.sealedSecrets().sourceFor('dev', 'db').kind).toBe(SecretSourceKind.SEALED_SECRET);
+  });
+
+  test.each([
+    [() => SecretSource.externalSecret({ store: '', remoteKey: 'k' }), /invalid store ""/],
+    [() => SecretSource.externalSecret({ store: 'vault', remoteKey: '' }), /invalid remoteKey ""/],
+    [() => SecretSource.externalSecret({ store: 'vault', remoteKey: '  ' }), /invalid remoteKey "  "/],
+    [() => SecretSource.externalSecret({ store: 'vault', remoteKey: 'k', refreshInterval: 'hourly' }), /invalid refreshInterval "hourly"/],
+    [() => SecretSource.externalSecret({ store: 'vault', remoteKey: 'k', properties: { 'a b': 'x' } }), /invalid properties key "a b"/],
+    [() => SecretSource.externalSecret({ store: 'vault', remoteKey: 'k', storeKind: 'Vault' as any }), /invalid storeKind "Vault"/],
+    [() => SecretSource.sealedSecret({ secretName: 'Bad' }), /invalid secretName "Bad"/],
+    [() => SecretSource.existing(''), /invalid secretName ""/],
+    [() => SecretSource.vault({ role: '', path: 'secret/x' }), /invalid role ""/],
+    [() => SecretSource.vault({ role: 'r', path: '../etc' }), /invalid path "..\/etc"/],
+    [() => SecretBackend.externalSecrets({ store: '' }), /invalid store ""/],
+  ])('bad input %# is a ValidationError', (make, message) => {
+    expect(make).toThrow(ValidationError);
+    expect(make).toThrow(message);
+  });
+});
