@@ -3,4 +3,5 @@ export * from './aspects';
 export * from './environment';
 export * from './secrets';
 export * from './validation';
+export * from './policy';
 export * from './app';

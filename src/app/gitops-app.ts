@@ -10,6 +10,10 @@ import { ValidationError } from '../errors';
 import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
 import { renderReadme } from '../gitops/readme';
 import { writeOutput } from '../gitops/writer';
+import { blockingFindings, CheckedObject, evaluatePacks, findPacks } from '../policy/engine';
+import { Finding, UnusedSuppression } from '../policy/finding';
+import { PolicyViolationError } from '../policy/policy-violation-error';
+import { Suppressions, SUPPRESSIONS_ANNOTATION } from '../policy/suppressions';
 import { canonicalize, canonicalJson, toYaml } from '../private/canonical';
 import { apiGroup, isClusterScoped } from '../private/kinds';
 import { SchemaValidator } from '../validation';
@@ -83,6 +87,12 @@ export interface RenderedOutput {
   readonly files: RenderedFile[];
   /** Environments, sorted by name. */
   readonly environments: Environment[];
+  /** Policy findings (suppressed ones included, marked), sorted by file and line. */
+  readonly findings: Finding[];
+  /** Suppressions that suppressed nothing. */
+  readonly unusedSuppressions: UnusedSuppression[];
+  /** Policy packs applied, per environment name (`id` or `id@version`, sorted). */
+  readonly packsByEnvironment: { [environment: string]: string[] };
 }
 
 /**
@@ -97,6 +107,10 @@ export interface SynthesisResult {
   readonly deleted: string[];
   /** Number of rendered objects. */
   readonly objectCount: number;
+  /** Policy findings (none of them an unsuppressed error: those stop the synthesis). */
+  readonly findings: Finding[];
+  /** Suppressions that suppressed nothing. */
+  readonly unusedSuppressions: UnusedSuppression[];
 }
 
 /**
@@ -129,6 +143,9 @@ export class GitOpsApp extends App {
    */
   public synthesize(): SynthesisResult {
     const output = this.render();
+    if (blockingFindings(output.findings).length > 0) {
+      throw new PolicyViolationError(output.findings);
+    }
     const result = writeOutput({
       outdir: this.outdir,
       files: output.files,
@@ -139,7 +156,7 @@ export class GitOpsApp extends App {
         tier: env.tier,
         cluster: env.cluster,
         namespace: env.namespace,
-        packs: [],
+        packs: output.packsByEnvironment[env.name] ?? [],
       })),
     });
     return {
@@ -147,6 +164,8 @@ export class GitOpsApp extends App {
       unchanged: result.unchanged,
       deleted: result.deleted,
       objectCount: output.objects.length,
+      findings: output.findings,
+      unusedSuppressions: output.unusedSuppressions,
     };
   }
 
@@ -158,6 +177,7 @@ export class GitOpsApp extends App {
     this.validateTree();
 
     const objects: RenderedObject[] = [];
+    const constructs = new Map<RenderedObject, ApiObject>();
     const environments = new Map<string, { env: Environment; path: string }>();
     const byFile = new Map<string, string>();
     const byIdentity = new Map<string, string>();
@@ -193,14 +213,16 @@ export class GitOpsApp extends App {
 
       for (const obj of chart.node.findAll()) {
         if (!ApiObject.isApiObject(obj) || Chart.of(obj) !== chart) continue;
-        const manifest = canonicalize(obj.toJson());
+        const manifest = canonicalize(withSuppressionAnnotation(obj, obj.toJson()));
         const file = environment ? environmentObjectPath(environment.name, manifest) : platformObjectPath(cluster, manifest);
         const constructPath = obj.node.path;
         claim(byFile, file, constructPath, `output file ${file}`);
         const ns = isClusterScoped(manifest.kind) ? '' : (manifest.metadata.namespace ?? '');
         claim(byIdentity, [cluster, apiGroup(manifest.apiVersion), manifest.kind, ns, manifest.metadata.name].join('|'), constructPath,
           `${manifest.kind} "${ns ? ns + '/' : ''}${manifest.metadata.name}" on cluster "${cluster}"`);
-        objects.push({ file, constructPath, environment: environment?.name, cluster, manifest });
+        const rendered = { file, constructPath, environment: environment?.name, cluster, manifest };
+        objects.push(rendered);
+        constructs.set(rendered, obj);
       }
     }
     objects.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
@@ -208,10 +230,31 @@ export class GitOpsApp extends App {
     if (this.schemaValidator) this.validateSchemas(objects);
 
     const envs = [...environments.values()].map((e) => e.env).sort((a, b) => (a.name < b.name ? -1 : 1));
-    const files: RenderedFile[] = objects.map((o) => ({ path: o.file, content: toYaml(o.manifest) }));
+    const envByName = new Map(envs.map((e) => [e.name, e]));
+    const files: RenderedFile[] = [];
+    const checked: CheckedObject[] = [];
+    for (const o of objects) {
+      const content = toYaml(o.manifest);
+      files.push({ path: o.file, content });
+      const env = o.environment !== undefined ? envByName.get(o.environment) : undefined;
+      checked.push({ manifest: o.manifest, text: content, file: o.file, construct: constructs.get(o), environment: env, tier: env?.tier });
+    }
+
+    const packs = findPacks(this);
+    const evaluation = evaluatePacks(packs, checked, { root: this });
+    const packsByEnvironment: { [env: string]: string[] } = {};
+    for (const env of envs) {
+      packsByEnvironment[env.name] = packs
+        .filter((p) => checked.some((c) => c.environment === env && c.construct !== undefined && p.covers(c.construct)))
+        .map((p) => (p.version ? `${p.id}@${p.version}` : p.id))
+        .sort();
+    }
+
     files.push({ path: 'README.md', content: renderReadme(envs, objects) });
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return { objects, files, environments: envs };
+    return {
+      objects, files, environments: envs, findings: evaluation.findings, unusedSuppressions: evaluation.unusedSuppressions, packsByEnvironment,
+    };
   }
 
   /** One `node.validate()` pass over the whole tree (cdk8s' Chart.toJson would do it per chart). */
@@ -245,6 +288,16 @@ export class GitOpsApp extends App {
       });
     }
   }
+}
+
+/** Records the suppressions covering an object as an annotation, so the waiver is visible in Git. */
+function withSuppressionAnnotation(obj: ApiObject, json: any): any {
+  const suppressions = Suppressions.covering(obj);
+  if (suppressions.length === 0) return json;
+  const value = JSON.stringify(suppressions
+    .map((s) => ({ rule: s.ruleId, reason: s.reason }))
+    .sort((a, b) => (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : a.reason < b.reason ? -1 : 1)));
+  return { ...json, metadata: { ...json.metadata, annotations: { ...json.metadata?.annotations, [SUPPRESSIONS_ANNOTATION]: value } } };
 }
 
 function claim(owners: Map<string, string>, key: string, constructPath: string, what: string): void {

@@ -2,3 +2,4 @@
 // TypeScript / JavaScript users (`cdk8s-stateful/lib/errors`); src/index.ts exports `Errors`.
 export * from './validation-error';
 export * from './errors';
+export { PolicyViolationError } from '../policy/policy-violation-error';

@@ -1,0 +1,151 @@
+import { ApiObject } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { Finding, ResourceRef, UnusedSuppression } from './finding';
+import { lineOf } from './locate';
+import { PolicyPack } from './pack';
+import { Rule, RuleViolation } from './rule';
+import { Severity } from './severity';
+import { AppliedSuppression, Suppressions } from './suppressions';
+import { Aspects } from '../aspects/aspects';
+import { Environment } from '../environment/environment';
+import { Tier } from '../environment/tier';
+
+/** One object to check. */
+export interface CheckedObject {
+  readonly manifest: any;
+  /** The YAML text the object is written as (for line numbers). */
+  readonly text?: string;
+  readonly file?: string;
+  readonly construct?: ApiObject;
+  readonly environment?: Environment;
+  readonly tier?: Tier;
+}
+
+
+export interface EvaluationResult {
+  readonly findings: Finding[];
+  readonly unusedSuppressions: UnusedSuppression[];
+  /** Model rules that could not run (plain YAML): reported, never counted as passed. */
+  readonly notEvaluable: { ruleId: string; packId: string; reason: string }[];
+  readonly rules: { rule: Rule; packId: string }[];
+  readonly objectsChecked: number;
+}
+
+/** Every PolicyPack applied as an aspect anywhere in the tree. */
+export function findPacks(root: IConstruct): PolicyPack[] {
+  const packs: PolicyPack[] = [];
+  for (const node of root.node.findAll()) {
+    for (const aspect of Aspects.of(node).all) {
+      if (aspect instanceof PolicyPack && !packs.includes(aspect)) packs.push(aspect);
+    }
+  }
+  return packs;
+}
+
+/** apiVersion / kind / metadata of an ApiObject construct that was not rendered into the checked set. */
+function apiObjectIdentity(construct: IConstruct | undefined): any {
+  if (!construct || !ApiObject.isApiObject(construct)) return undefined;
+  return { apiVersion: construct.apiVersion, kind: construct.kind, metadata: { name: construct.name, namespace: construct.metadata.namespace } };
+}
+
+function resourceOf(manifest: any): ResourceRef | undefined {
+  if (!manifest || typeof manifest !== 'object' || typeof manifest.kind !== 'string') return undefined;
+  return { apiVersion: manifest.apiVersion, kind: manifest.kind, namespace: manifest.metadata?.namespace, name: manifest.metadata?.name };
+}
+
+/**
+ * Evaluates packs: model rules on the constructs each pack covers, manifest rules on the rendered
+ * objects whose constructs it covers (or on every object when `constructs` is false: plain YAML,
+ * where model rules are reported as not evaluable). Suppressions apply, and unused ones are reported.
+ */
+export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], options: { root?: IConstruct } = {}): EvaluationResult {
+  const findings: Finding[] = [];
+  const used = new Set<AppliedSuppression>();
+  const notEvaluable: EvaluationResult['notEvaluable'] = [];
+  const ignoredUnsuppressible = new Set<AppliedSuppression>();
+  const byConstruct = new Map<IConstruct, CheckedObject>();
+  for (const o of objects) if (o.construct) byConstruct.set(o.construct, o);
+
+  const record = (
+    pack: PolicyPack, rule: Rule, v: RuleViolation, tier: Tier | undefined,
+    construct: IConstruct | undefined, obj: CheckedObject | undefined, env?: Environment,
+  ) => {
+    const suppression = construct ? Suppressions.covering(construct).find((s) => s.ruleId === rule.id) : undefined;
+    if (suppression && rule.unsuppressible) ignoredUnsuppressible.add(suppression);
+    const active = suppression && !rule.unsuppressible ? suppression : undefined;
+    if (active) used.add(active);
+    const file = obj?.file;
+    findings.push({
+      ruleId: rule.id,
+      packId: pack.id,
+      severity: pack.severityOf(rule, tier),
+      message: v.message,
+      resource: resourceOf(obj?.manifest ?? apiObjectIdentity(construct)),
+      constructPath: construct?.node.path,
+      file,
+      line: obj?.text !== undefined ? lineOf(obj.text, v.jsonPointer ?? '') : undefined,
+      jsonPointer: v.jsonPointer,
+      environment: (obj?.environment ?? env)?.name,
+      suppressed: active !== undefined,
+      suppressionReason: active?.reason,
+    });
+  };
+
+  for (const pack of packs) {
+    const modelMode = options.root !== undefined;
+    // model rules
+    for (const rule of pack.modelRules) {
+      if (!modelMode) {
+        notEvaluable.push({ ruleId: rule.id, packId: pack.id, reason: 'model rule: needs the construct tree (synthesis), not evaluable on plain YAML' });
+        continue;
+      }
+      for (const construct of pack._covered()) {
+        const env = Environment.tryOf(construct);
+        for (const v of rule.evaluate({ construct, environment: env })) {
+          record(pack, rule, v, env?.tier, construct, byConstruct.get(construct), env);
+        }
+      }
+    }
+    // manifest rules
+    const targets = modelMode ? pack._coveredObjects().map((c) => byConstruct.get(c)).filter((o): o is CheckedObject => o !== undefined) : objects;
+    for (const obj of targets) {
+      const tier = obj.tier ?? obj.environment?.tier;
+      for (const rule of pack.manifestRules) {
+        for (const v of rule.evaluate({ manifest: obj.manifest, environment: obj.environment, tier })) {
+          record(pack, rule, v, tier, obj.construct, obj);
+        }
+      }
+    }
+  }
+
+  const unusedSuppressions: UnusedSuppression[] = [];
+  if (options.root) {
+    for (const node of options.root.node.findAll()) {
+      for (const s of Suppressions.of(node)) {
+        if (used.has(s)) continue;
+        unusedSuppressions.push({
+          ruleId: s.ruleId,
+          reason: s.reason,
+          constructPath: s.constructPath,
+          note: ignoredUnsuppressible.has(s) ? `rule ${s.ruleId} is unsuppressible: the suppression was ignored` : 'suppresses no finding',
+        });
+      }
+    }
+  }
+
+  findings.sort(compareFindings);
+  const rules = packs.flatMap((p) => p.rules.map((rule) => ({ rule, packId: p.id })));
+  return { findings, unusedSuppressions, notEvaluable, rules, objectsChecked: objects.length };
+}
+
+function compareFindings(a: Finding, b: Finding): number {
+  const key = (f: Finding) => [f.file ?? '', String(f.line ?? 0).padStart(8, '0'), f.ruleId, f.constructPath ?? '', f.jsonPointer ?? '', f.message].join('\u0000');
+  const ka = key(a);
+  const kb = key(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** Unsuppressed error-level findings. */
+export function blockingFindings(findings: Finding[]): Finding[] {
+  return findings.filter((f) => f.severity === Severity.ERROR && !f.suppressed);
+}

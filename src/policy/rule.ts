@@ -1,0 +1,166 @@
+import { IConstruct } from 'constructs';
+import { Severity } from './severity';
+import { Environment } from '../environment/environment';
+import { Tier } from '../environment/tier';
+
+/**
+ * What every rule declares.
+ */
+export interface RuleProps {
+  /**
+   * Stable id `<PACK>-<Name>`, e.g. `PSS-RunAsNonRoot`, `DATA-BackupRequired`.
+   */
+  readonly id: string;
+
+  /**
+   * Default severity (before per-tier adjustment).
+   */
+  readonly severity: Severity;
+
+  /**
+   * One line: what the rule requires.
+   */
+  readonly description: string;
+
+  /**
+   * Why the rule exists.
+   */
+  readonly explanation: string;
+
+  /**
+   * How to fix a violation.
+   */
+  readonly fix: string;
+
+  /**
+   * Findings of this rule cannot be suppressed (for error-level rules that must never be waived).
+   *
+   * @default false
+   */
+  readonly unsuppressible?: boolean;
+
+  /**
+   * Link to more documentation.
+   *
+   * @default - none
+   */
+  readonly helpUri?: string;
+}
+
+/**
+ * A violation returned by a rule.
+ */
+export interface RuleViolation {
+  /** What is wrong, naming the offending value. */
+  readonly message: string;
+
+  /**
+   * JSON pointer of the offending field in the manifest (manifest rules), used to find the line.
+   *
+   * @default - the whole object
+   */
+  readonly jsonPointer?: string;
+}
+
+/**
+ * What a manifest rule sees: one rendered object and its environment.
+ */
+export interface ManifestRuleContext {
+  /** The rendered object (canonical JSON). */
+  readonly manifest: any;
+
+  /**
+   * The environment the object belongs to.
+   *
+   * @default - unknown (plain YAML checked by the CLI)
+   */
+  readonly environment?: Environment;
+
+  /**
+   * Tier the object is evaluated for.
+   *
+   * @default - from `environment`, else unknown
+   */
+  readonly tier?: Tier;
+}
+
+/**
+ * What a model rule sees: one construct and its environment.
+ */
+export interface ModelRuleContext {
+  /** The construct. */
+  readonly construct: IConstruct;
+
+  /**
+   * Its environment.
+   *
+   * @default - the construct is not inside an EnvironmentChart
+   */
+  readonly environment?: Environment;
+}
+
+/**
+ * A compliance rule (one file per rule, cdk-nag style).
+ */
+export abstract class Rule {
+  /** Stable id. */
+  public readonly id: string;
+  /** Default severity. */
+  public readonly severity: Severity;
+  /** What the rule requires. */
+  public readonly description: string;
+  /** Why it exists. */
+  public readonly explanation: string;
+  /** How to fix a violation. */
+  public readonly fix: string;
+  /** Whether findings can be suppressed. */
+  public readonly unsuppressible: boolean;
+  /**
+   * Link to more documentation.
+   *
+   * @default - none
+   */
+  public readonly helpUri?: string;
+
+  protected constructor(props: RuleProps) {
+    if (!/^[A-Z][A-Z0-9]*-[A-Z][A-Za-z0-9]*$/.test(props.id)) {
+      throw new Error(`rule id ${JSON.stringify(props.id)} must be <PACK>-<Name>, e.g. PSS-RunAsNonRoot`);
+    }
+    this.id = props.id;
+    this.severity = props.severity;
+    this.description = props.description;
+    this.explanation = props.explanation;
+    this.fix = props.fix;
+    this.unsuppressible = props.unsuppressible ?? false;
+    this.helpUri = props.helpUri;
+  }
+}
+
+/**
+ * A rule over rendered Kubernetes objects; it also runs on plain YAML (`check`, `verify`).
+ */
+export abstract class ManifestRule extends Rule {
+  protected constructor(props: RuleProps) {
+    super(props);
+  }
+
+  /**
+   * Violations of the rule by one object (empty when compliant or not applicable).
+   */
+  public abstract evaluate(context: ManifestRuleContext): RuleViolation[];
+}
+
+/**
+ * A rule over the construct model (e.g. a database in production without backups, whatever its
+ * engine). Where only YAML is available it is reported as not evaluable, never as passed.
+ */
+export abstract class ModelRule extends Rule {
+  protected constructor(props: RuleProps) {
+    super(props);
+  }
+
+  /**
+   * Violations of the rule by one construct (empty when compliant or not applicable).
+   */
+  public abstract evaluate(context: ModelRuleContext): RuleViolation[];
+}
