@@ -37,6 +37,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'cdk8s-cli@2.207.60',
     'fast-check@^4',
     'eslint-import-resolver-typescript@~3.6.3',
+    // the only npm package shipping the SARIF 2.1.0 JSON schema as a file (report schema test)
+    '@microsoft/jest-sarif@1.0.0-beta.0',
   ],
   // Non-jsii runtime dependencies of a jsii library must be bundled.
   bundledDeps: [
@@ -45,7 +47,10 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'ajv-formats@^3.0.1',
     'kubernetes-models@4.5.1',
     '@bufbuild/cel@^0.6.1',
+    'commander@^14.0.3',
   ],
+
+  bin: { 'cdk8s-stateful': 'lib/cli/main.js' },
 
   // CI is `.ci/run` on a fresh clone, not GitHub workflows.
   github: false,
@@ -92,8 +97,13 @@ project.addTask('import', {
 });
 
 project.addTask('bench', {
-  description: 'Run the benchmarks in bench/',
+  description: 'Synthesis benchmark (GitOpsApp against plain cdk8s, several sizes)',
   exec: 'ts-node --transpile-only --project test/tsconfig.json bench/run.ts',
+  receiveArgs: true,
+});
+project.addTask('bench:policy', {
+  description: 'Policy evaluation benchmark (every built-in pack over ~10k objects, against rendering them to YAML)',
+  exec: 'ts-node --transpile-only --project test/tsconfig.json bench/policy.ts',
   receiveArgs: true,
 });
 

@@ -1,6 +1,7 @@
 import { OrdersApi } from './orders-api';
 import {
-  Environment, EnvironmentChart, GitOpsApp, GitOpsAppProps, SecretBackend, SecretStoreKind, StorageProfile, Tier,
+  AspectPriority, Aspects, Environment, EnvironmentChart, GitOpsApp, GitOpsAppProps, PolicyPacks, SecretBackend, SecretStoreKind,
+  StorageProfile, Tier,
 } from '../../src';
 
 /**
@@ -9,6 +10,10 @@ import {
  */
 export function buildPlatform(props: GitOpsAppProps = {}): GitOpsApp {
   const app = new GitOpsApp(props);
+  // every built-in pack, over the whole app: nothing is written unless the platform passes them
+  for (const pack of PolicyPacks.all()) {
+    Aspects.of(app).add(pack, { priority: AspectPriority.READONLY });
+  }
 
   const secrets = SecretBackend.externalSecrets({
     store: 'platform-vault',

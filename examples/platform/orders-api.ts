@@ -51,7 +51,7 @@ export class OrdersApi extends Construct {
               fsGroup: 10001,
               seccompProfile: { type: 'RuntimeDefault' },
             },
-            topologySpreadConstraints: env.isProduction ? [{
+            topologySpreadConstraints: replicas > 1 ? [{
               maxSkew: 1,
               topologyKey: 'topology.kubernetes.io/zone',
               whenUnsatisfiable: 'DoNotSchedule',

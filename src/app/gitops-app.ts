@@ -10,12 +10,15 @@ import { ValidationError } from '../errors';
 import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
 import { renderReadme } from '../gitops/readme';
 import { writeOutput } from '../gitops/writer';
-import { blockingFindings, CheckedObject, evaluatePacks, findPacks } from '../policy/engine';
+import { blockingFindings, CheckedObject, describeRules, evaluatePacks, findPacks } from '../policy/engine';
 import { Finding, UnusedSuppression } from '../policy/finding';
 import { PolicyViolationError } from '../policy/policy-violation-error';
+import { PolicyReportFormat, REPORT_FILE_NAMES } from '../policy/report-format';
+import { renderReport, ReportInput } from '../policy/reports';
 import { Suppressions, SUPPRESSIONS_ANNOTATION } from '../policy/suppressions';
 import { canonicalize, canonicalJson, toYaml } from '../private/canonical';
 import { apiGroup, isClusterScoped } from '../private/kinds';
+import { libraryVersion } from '../private/version';
 import { SchemaValidator } from '../validation';
 
 /**
@@ -45,6 +48,31 @@ export interface GitOpsAppProps {
    * @default false
    */
   readonly overwriteHandEdits?: boolean;
+
+  /**
+   * Write policy reports at every synthesis (also when the gate fails), outside the GitOps
+   * output: Flux and Argo CD would read a `.json` report there as a manifest.
+   *
+   * @default - no report files (findings are returned by `synthesize()` and listed in a PolicyViolationError)
+   */
+  readonly reports?: PolicyReportOptions;
+}
+
+/**
+ * Where and how policy reports are written.
+ */
+export interface PolicyReportOptions {
+  /**
+   * Directory of the report files; must not be inside the output directory.
+   */
+  readonly directory: string;
+
+  /**
+   * Formats to write.
+   *
+   * @default - every format
+   */
+  readonly formats?: PolicyReportFormat[];
 }
 
 /**
@@ -123,12 +151,32 @@ export interface SynthesisResult {
 export class GitOpsApp extends App {
   private readonly schemaValidator?: SchemaValidator;
   private readonly overwriteHandEdits: boolean;
+  private readonly reports?: PolicyReportOptions;
   private readonly aspectVisits = new WeakMap<IConstruct, Set<IAspect>>();
 
   public constructor(props: GitOpsAppProps = {}) {
     super({ outdir: props.outdir ?? 'dist' });
     this.schemaValidator = props.schemaValidator;
     this.overwriteHandEdits = props.overwriteHandEdits ?? false;
+    if (props.reports) {
+      const dir = path.resolve(props.reports.directory);
+      const out = path.resolve(this.outdir);
+      if (dir === out || dir.startsWith(out + path.sep)) {
+        throw new ValidationError({
+          code: 'INVALID_VALUE',
+          path: '/',
+          property: 'reports.directory',
+          value: JSON.stringify(props.reports.directory),
+          allowed: `a directory outside the GitOps output ${this.outdir} (Flux / Argo CD would read reports there as manifests)`,
+        });
+      }
+      for (const f of props.reports.formats ?? []) {
+        if (!Object.values(PolicyReportFormat).includes(f)) {
+          throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: 'reports.formats', value: JSON.stringify(f), allowed: 'PolicyReportFormat values' });
+        }
+      }
+      this.reports = props.reports;
+    }
   }
 
   /**
@@ -143,6 +191,7 @@ export class GitOpsApp extends App {
    */
   public synthesize(): SynthesisResult {
     const output = this.render();
+    if (this.reports) this.writeReports(output);
     if (blockingFindings(output.findings).length > 0) {
       throw new PolicyViolationError(output.findings);
     }
@@ -257,6 +306,33 @@ export class GitOpsApp extends App {
     };
   }
 
+  /** The policy report input of a rendered output (what the report files and `check` show). */
+  private reportInput(output: RenderedOutput): ReportInput {
+    const packs = findPacks(this);
+    return {
+      findings: output.findings,
+      rules: describeRules(packs),
+      packs: packs.map((p) => ({ id: p.id, version: p.version })),
+      objectsChecked: output.objects.length,
+      unusedSuppressions: output.unusedSuppressions,
+      toolVersion: libraryVersion(),
+    };
+  }
+
+  private writeReports(output: RenderedOutput): void {
+    const dir = this.reports!.directory;
+    fs.mkdirSync(dir, { recursive: true });
+    const input = this.reportInput(output);
+    for (const format of this.reports!.formats ?? Object.values(PolicyReportFormat)) {
+      const file = path.join(dir, REPORT_FILE_NAMES[format]);
+      const content = renderReport(format, input);
+      if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === content) continue;
+      const tmp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, content);
+      fs.renameSync(tmp, file);
+    }
+  }
+
   /** One `node.validate()` pass over the whole tree (cdk8s' Chart.toJson would do it per chart). */
   private validateTree(): void {
     const errors: string[] = [];
@@ -327,14 +403,4 @@ function sameEnvironment(a: Environment, b: Environment): boolean {
     pss: e.podSecurity,
   });
   return view(a) === view(b);
-}
-
-let cachedVersion: string | undefined;
-/** The version of this library, recorded in the owned-files manifest. */
-function libraryVersion(): string {
-  if (cachedVersion === undefined) {
-    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
-    cachedVersion = String(pkg.version);
-  }
-  return cachedVersion;
 }

@@ -3,6 +3,7 @@ import { IConstruct } from 'constructs';
 import { Finding, ResourceRef, UnusedSuppression } from './finding';
 import { lineOf } from './locate';
 import { PolicyPack } from './pack';
+import { ReportRule } from './reports/types';
 import { Rule, RuleViolation } from './rule';
 import { Severity } from './severity';
 import { AppliedSuppression, Suppressions } from './suppressions';
@@ -15,6 +16,8 @@ export interface CheckedObject {
   readonly manifest: any;
   /** The YAML text the object is written as (for line numbers). */
   readonly text?: string;
+  /** Lines before `text` in its file (multi-document files). */
+  readonly lineOffset?: number;
   readonly file?: string;
   readonly construct?: ApiObject;
   readonly environment?: Environment;
@@ -27,7 +30,6 @@ export interface EvaluationResult {
   readonly unusedSuppressions: UnusedSuppression[];
   /** Model rules that could not run (plain YAML): reported, never counted as passed. */
   readonly notEvaluable: { ruleId: string; packId: string; reason: string }[];
-  readonly rules: { rule: Rule; packId: string }[];
   readonly objectsChecked: number;
 }
 
@@ -83,13 +85,21 @@ export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], opt
       resource: resourceOf(obj?.manifest ?? apiObjectIdentity(construct)),
       constructPath: construct?.node.path,
       file,
-      line: obj?.text !== undefined ? lineOf(obj.text, v.jsonPointer ?? '') : undefined,
+      line: obj?.text !== undefined ? lineOf(obj.text, v.jsonPointer ?? '') + (obj.lineOffset ?? 0) : undefined,
       jsonPointer: v.jsonPointer,
       environment: (obj?.environment ?? env)?.name,
       suppressed: active !== undefined,
       suppressionReason: active?.reason,
     });
   };
+
+  // objects of one environment (or of the whole input), for rules that relate objects
+  const related = new Map<string, any[]>();
+  for (const o of objects) {
+    const key = o.environment?.name ?? '';
+    if (!related.has(key)) related.set(key, []);
+    related.get(key)!.push(o.manifest);
+  }
 
   for (const pack of packs) {
     const modelMode = options.root !== undefined;
@@ -111,7 +121,8 @@ export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], opt
     for (const obj of targets) {
       const tier = obj.tier ?? obj.environment?.tier;
       for (const rule of pack.manifestRules) {
-        for (const v of rule.evaluate({ manifest: obj.manifest, environment: obj.environment, tier })) {
+        const context = { manifest: obj.manifest, environment: obj.environment, tier, file: obj.file, related: related.get(obj.environment?.name ?? '') };
+        for (const v of rule.evaluate(context)) {
           record(pack, rule, v, tier, obj.construct, obj);
         }
       }
@@ -134,8 +145,7 @@ export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], opt
   }
 
   findings.sort(compareFindings);
-  const rules = packs.flatMap((p) => p.rules.map((rule) => ({ rule, packId: p.id })));
-  return { findings, unusedSuppressions, notEvaluable, rules, objectsChecked: objects.length };
+  return { findings, unusedSuppressions, notEvaluable, objectsChecked: objects.length };
 }
 
 function compareFindings(a: Finding, b: Finding): number {
@@ -148,4 +158,17 @@ function compareFindings(a: Finding, b: Finding): number {
 /** Unsuppressed error-level findings. */
 export function blockingFindings(findings: Finding[]): Finding[] {
   return findings.filter((f) => f.severity === Severity.ERROR && !f.suppressed);
+}
+
+/** The rules of `packs` as reports describe them. */
+export function describeRules(packs: PolicyPack[]): ReportRule[] {
+  return packs.flatMap((p) => p.rules.map((rule) => ({
+    id: rule.id,
+    packId: p.id,
+    severity: rule.severity,
+    description: rule.description,
+    explanation: rule.explanation,
+    fix: rule.fix,
+    helpUri: rule.helpUri,
+  })));
 }

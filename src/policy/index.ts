@@ -3,3 +3,5 @@ export * from './finding';
 export * from './rule';
 export * from './pack';
 export * from './suppressions';
+export * from './packs/policy-packs';
+export * from './report-format';

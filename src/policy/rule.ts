@@ -82,6 +82,21 @@ export interface ManifestRuleContext {
    * @default - from `environment`, else unknown
    */
   readonly tier?: Tier;
+
+  /**
+   * Output file of the object (relative to the output directory, or as given to `check`).
+   *
+   * @default - unknown
+   */
+  readonly file?: string;
+
+  /**
+   * Every object of the same environment (or of the same `check` input), for rules that relate
+   * objects (a PodDisruptionBudget or NetworkPolicy selecting a workload).
+   *
+   * @default - none
+   */
+  readonly related?: any[];
 }
 
 /**

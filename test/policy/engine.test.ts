@@ -244,3 +244,30 @@ describe('policy engine', () => {
     expect(lineOf(text, '/spec/containers/1/securityContext/runAsNonRoot')).toBe(9);
   });
 });
+
+describe('policy reports at synthesis', () => {
+  test('written outside the output, also when the gate fails, deterministic', () => {
+    const reports = tmpdir();
+    const withReports = (dir: string) => {
+      const a = new GitOpsApp({ outdir: tmpdir(), reports: { directory: dir } });
+      const chart = new EnvironmentChart(a, 'orders', { environment: new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'orders' }) });
+      new ApiObject(chart, 'Cfg', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } });
+      Aspects.of(a).add(pack(), { priority: AspectPriority.READONLY });
+      return a;
+    };
+    expect(() => withReports(reports).synth()).toThrow(PolicyViolationError);
+    const first = readTree(reports);
+    expect(Object.keys(first)).toEqual(['policy-report.json', 'policy-report.junit.xml', 'policy-report.md', 'policy-report.sarif', 'policy-report.txt']);
+    expect(JSON.parse(first['policy-report.json']).findings[0]).toMatchObject({ ruleId: 'TEST-OwnerLabel', file: 'rendered/prod/orders/ConfigMap.cfg.yaml', line: 4 });
+    expect(JSON.parse(first['policy-report.sarif']).runs[0].results[0].locations[0].physicalLocation).toEqual({
+      artifactLocation: { uri: 'rendered/prod/orders/ConfigMap.cfg.yaml' }, region: { startLine: 4 },
+    });
+    expect(() => withReports(reports).synth()).toThrow(PolicyViolationError);
+    expect(readTree(reports)).toEqual(first);
+  });
+
+  test('a report directory inside the output is refused', () => {
+    const out = tmpdir();
+    expect(() => new GitOpsApp({ outdir: out, reports: { directory: path.join(out, 'reports') } })).toThrow(/reports.directory.*outside the GitOps output/);
+  });
+});

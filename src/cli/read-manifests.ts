@@ -1,0 +1,135 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { LineCounter, parseAllDocuments } from 'yaml';
+
+/** Bad input to the CLI: reported as one line, exit code 2. */
+export class UsageError extends Error {
+  public constructor(message: string) {
+    super(message);
+    Object.setPrototypeOf(this, UsageError.prototype);
+    this.name = 'UsageError';
+  }
+}
+
+/** A Kubernetes object read from a file. */
+export interface ReadManifest {
+  readonly manifest: any;
+  readonly file: string;
+  /** The document's own text. */
+  readonly text: string;
+  /** Lines before the document in its file. */
+  readonly lineOffset: number;
+}
+
+export interface ReadResult {
+  readonly manifests: ReadManifest[];
+  /** YAML documents that are not Kubernetes objects (no apiVersion / kind / metadata.name), skipped. */
+  readonly skipped: number;
+  readonly files: number;
+}
+
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads Kubernetes objects from files, directories (recursively: `.yaml`, `.yml`; hidden folders
+ * skipped) or `-` (standard input). Multi-document files are split; empty documents are ignored;
+ * documents that are not Kubernetes objects are counted as skipped.
+ */
+export function readManifests(inputs: string[], readStdin: () => string = () => fs.readFileSync(0, 'utf8')): ReadResult {
+  const manifests: ReadManifest[] = [];
+  let skipped = 0;
+  let files = 0;
+  const visit = (source: string, display: string, text: string) => {
+    files++;
+    const counter = new LineCounter();
+    const docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+    const list = Array.isArray(docs) ? docs : [docs];
+    for (const doc of list) {
+      if (doc.errors.length > 0) {
+        const e = doc.errors[0];
+        const where = e.linePos?.[0] ? `:${e.linePos[0].line}` : '';
+        throw new UsageError(`${display}${where}: invalid YAML: ${e.message.split('\n')[0]}`);
+      }
+      let value: any;
+      try {
+        value = doc.toJS({ maxAliasCount: 100 });
+      } catch (e) {
+        throw new UsageError(`${display}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
+      }
+      if (value === null || value === undefined) continue;
+      if (typeof value !== 'object' || Array.isArray(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string'
+        || typeof value.metadata?.name !== 'string') {
+        skipped++;
+        continue;
+      }
+      const [start, , end] = doc.range;
+      manifests.push({ manifest: value, file: display, text: text.slice(start, end), lineOffset: counter.linePos(start).line - 1 });
+    }
+    void source;
+  };
+
+  const readFile = (file: string) => {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch (e) {
+      throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (stat.size > MAX_FILE_BYTES) throw new UsageError(`${file}: too large (${stat.size} bytes, at most ${MAX_FILE_BYTES})`);
+    let buffer: Buffer;
+    try {
+      buffer = fs.readFileSync(file);
+    } catch (e) {
+      throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (buffer.includes(0)) throw new UsageError(`${file}: binary file, not YAML`);
+    visit(file, file.split(path.sep).join('/'), buffer.toString('utf8'));
+  };
+
+  const walk = (dir: string, seen: Set<string>) => {
+    let real: string;
+    try {
+      real = fs.realpathSync(dir);
+    } catch (e) {
+      throw new UsageError(`${dir}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (seen.has(real)) return; // symlink loop
+    seen.add(real);
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (e) {
+      throw new UsageError(`${dir}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const child = path.join(dir, entry.name);
+      let isDir = entry.isDirectory();
+      if (entry.isSymbolicLink()) {
+        try {
+          isDir = fs.statSync(child).isDirectory();
+        } catch {
+          throw new UsageError(`${child}: broken symbolic link`);
+        }
+      }
+      if (isDir) walk(child, seen);
+      else if (/\.ya?ml$/.test(entry.name)) readFile(child);
+    }
+  };
+
+  for (const input of inputs) {
+    if (input === '-') {
+      visit('-', '<stdin>', readStdin());
+      continue;
+    }
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(input);
+    } catch (e) {
+      throw new UsageError(`${input}: cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+    }
+    if (stat.isDirectory()) walk(input, new Set());
+    else readFile(input);
+  }
+  return { manifests, skipped, files };
+}

@@ -1,0 +1,35 @@
+import { checksInForce } from '../pod-security/registry';
+import { podTemplates } from '../pod-security/templates';
+import { PodSecurityCheck, PssLevel } from '../pod-security/types';
+import { toPssVersion } from '../pod-security/version';
+import { ManifestRule, ManifestRuleContext, RuleViolation } from '../rule';
+import { Severity } from '../severity';
+
+/**
+ * One Pod Security Standards check as a manifest rule, evaluated at the pack's level and version
+ * (or, without one, at the environment's Kubernetes version, else `latest`), on Pods and every
+ * pod template (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob...).
+ */
+export class PodSecurityRule extends ManifestRule {
+  public constructor(private readonly check: PodSecurityCheck, private readonly level: PssLevel, private readonly version?: string) {
+    super({
+      id: check.id,
+      severity: Severity.ERROR,
+      description: check.description,
+      explanation: check.explanation,
+      fix: check.fix,
+      helpUri: check.helpUri,
+    });
+  }
+
+  public evaluate(ctx: ManifestRuleContext): RuleViolation[] {
+    const version = toPssVersion(this.version ?? ctx.environment?.kubernetesVersion ?? 'latest');
+    // a check that does not exist in this version, or that a restricted check replaces, is not in force
+    if (!checksInForce(this.level, version).includes(this.check)) return [];
+    const out: RuleViolation[] = [];
+    for (const { pod, pointer } of podTemplates(ctx.manifest)) {
+      for (const v of this.check.evaluate(pod, version) ?? []) out.push({ message: v.message, jsonPointer: pointer + v.path });
+    }
+    return out;
+  }
+}

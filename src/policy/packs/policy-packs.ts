@@ -1,0 +1,152 @@
+import { Tier } from '../../environment/tier';
+import { PolicyPack } from '../pack';
+import { checksFor } from '../pod-security/registry';
+import { PssLevel } from '../pod-security/types';
+import { parsePssVersion } from '../pod-security/version';
+import { Severity } from '../severity';
+import { NoLiteralCredentials } from './data-protection/literal-credentials';
+import { EncryptedStorage, ReplicatedStorage, RetainOnDelete } from './data-protection/storage-rules';
+import { AllowedRegistries } from './gitops-hygiene/allowed-registries';
+import { NamespaceScoped } from './gitops-hygiene/namespace-scoped';
+import { NoDefaultNamespace } from './gitops-hygiene/no-default-namespace';
+import { NoSecretData } from './gitops-hygiene/no-secret-data';
+import { PodSecurityRule } from './pod-security-rule';
+import { DisruptionBudget } from './production-readiness/disruption-budget';
+import { ImagePinned } from './production-readiness/image-pinned';
+import { MemoryLimit } from './production-readiness/memory-limit';
+import { NetworkPolicyCoverage } from './production-readiness/network-policy';
+import { LivenessProbe, ReadinessProbe } from './production-readiness/probes';
+import { ProductionReplicas } from './production-readiness/production-replicas';
+import { ResourceRequests } from './production-readiness/resource-requests';
+import { ZoneSpread } from './production-readiness/zone-spread';
+
+/**
+ * Options of the Pod Security packs.
+ */
+export interface PodSecurityPackOptions {
+  /**
+   * Version of the Pod Security Standards: a Kubernetes minor version (`1.28`) or `latest`, like the
+   * `pod-security.kubernetes.io/enforce-version` namespace label.
+   *
+   * @default - each environment's Kubernetes version (`latest` for objects without one)
+   */
+  readonly version?: string;
+}
+
+/**
+ * Options for building every built-in pack.
+ */
+export interface BuiltInPacksOptions {
+  /**
+   * Pod Security Standards version of the `pod-security-restricted` pack.
+   *
+   * @default - each environment's Kubernetes version
+   */
+  readonly podSecurityVersion?: string;
+}
+
+const BUILT_IN_PACK_IDS = ['pod-security-baseline', 'pod-security-restricted', 'production-readiness', 'data-protection', 'gitops-hygiene'];
+
+/**
+ * The built-in policy packs. Apply one with
+ * `Aspects.of(scope).add(pack, { priority: AspectPriority.READONLY })`.
+ */
+export class PolicyPacks {
+  /**
+   * `pod-security-baseline`: every baseline check of the Pod Security Standards.
+   */
+  public static podSecurityBaseline(options: PodSecurityPackOptions = {}): PolicyPack {
+    return PolicyPacks.podSecurity('baseline', options);
+  }
+
+  /**
+   * `pod-security-restricted`: every baseline and restricted check of the Pod Security Standards.
+   */
+  public static podSecurityRestricted(options: PodSecurityPackOptions = {}): PolicyPack {
+    return PolicyPacks.podSecurity('restricted', options);
+  }
+
+  /**
+   * `production-readiness`: requests and memory limits, probes, pinned images, PDB, spread and
+   * NetworkPolicy for replicated workloads, replicas in production. Errors are warnings in
+   * development environments.
+   */
+  public static productionReadiness(): PolicyPack {
+    return new PolicyPack({
+      id: 'production-readiness',
+      manifestRules: [
+        new ResourceRequests(), new MemoryLimit(), new ReadinessProbe(), new LivenessProbe(), new ImagePinned(),
+        new DisruptionBudget(), new ZoneSpread(), new ProductionReplicas(), new NetworkPolicyCoverage(),
+      ],
+      severityOverrides: [{ tier: Tier.DEVELOPMENT, maxSeverity: Severity.WARNING }],
+    });
+  }
+
+  /**
+   * `data-protection`: encrypted, replicated, retained storage in production and no literal
+   * credentials (database and queue rules are added by those constructs' packs).
+   */
+  public static dataProtection(): PolicyPack {
+    return new PolicyPack({
+      id: 'data-protection',
+      manifestRules: [new NoLiteralCredentials()],
+      modelRules: [new EncryptedStorage(), new RetainOnDelete(), new ReplicatedStorage()],
+    });
+  }
+
+  /**
+   * `gitops-hygiene`: namespace-scoped application layers, no default namespace, allowed
+   * registries, no Secret with data.
+   */
+  public static gitopsHygiene(): PolicyPack {
+    return new PolicyPack({
+      id: 'gitops-hygiene',
+      manifestRules: [new NamespaceScoped(), new NoDefaultNamespace(), new AllowedRegistries(), new NoSecretData()],
+    });
+  }
+
+  /**
+   * Every built-in pack (Pod Security at the restricted level, which includes baseline).
+   */
+  public static all(options: BuiltInPacksOptions = {}): PolicyPack[] {
+    return [
+      PolicyPacks.podSecurityRestricted({ version: options.podSecurityVersion }),
+      PolicyPacks.productionReadiness(),
+      PolicyPacks.dataProtection(),
+      PolicyPacks.gitopsHygiene(),
+    ];
+  }
+
+  /**
+   * Ids of the built-in packs.
+   */
+  public static builtInIds(): string[] {
+    return [...BUILT_IN_PACK_IDS];
+  }
+
+  /**
+   * A built-in pack by id (`pod-security-baseline`, `pod-security-restricted`,
+   * `production-readiness`, `data-protection`, `gitops-hygiene`).
+   */
+  public static byId(id: string, options: BuiltInPacksOptions = {}): PolicyPack {
+    switch (id) {
+      case 'pod-security-baseline': return PolicyPacks.podSecurityBaseline({ version: options.podSecurityVersion });
+      case 'pod-security-restricted': return PolicyPacks.podSecurityRestricted({ version: options.podSecurityVersion });
+      case 'production-readiness': return PolicyPacks.productionReadiness();
+      case 'data-protection': return PolicyPacks.dataProtection();
+      case 'gitops-hygiene': return PolicyPacks.gitopsHygiene();
+      default: throw new Error(`unknown pack ${JSON.stringify(id)}: one of ${BUILT_IN_PACK_IDS.join(', ')}`);
+    }
+  }
+
+  private static podSecurity(level: PssLevel, options: PodSecurityPackOptions): PolicyPack {
+    if (options.version !== undefined) parsePssVersion(options.version);
+    return new PolicyPack({
+      id: `pod-security-${level}`,
+      version: options.version,
+      manifestRules: checksFor(level).map((check) => new PodSecurityRule(check, level, options.version)),
+    });
+  }
+
+  private constructor() {}
+}

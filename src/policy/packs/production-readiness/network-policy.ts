@@ -1,0 +1,27 @@
+import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
+import { Severity } from '../../severity';
+import { isLongRunning, podLabels, selectorMatches } from '../workloads';
+
+/** PROD-NetworkPolicy: the pods of every long-running workload are selected by a NetworkPolicy. */
+export class NetworkPolicyCoverage extends ManifestRule {
+  public constructor() {
+    super({
+      id: 'PROD-NetworkPolicy',
+      severity: Severity.ERROR,
+      description: 'The pods of every long-running workload are selected by a NetworkPolicy',
+      explanation: 'A pod no NetworkPolicy selects accepts connections from anywhere in the cluster: a database reachable from '
+        + 'every namespace. kube-score (pod-networkpolicy) requires it.',
+      fix: 'Add a NetworkPolicy in the same namespace whose podSelector matches the pods and that admits only their clients.',
+    });
+  }
+
+  public evaluate(ctx: ManifestRuleContext): RuleViolation[] {
+    const m = ctx.manifest;
+    if (!isLongRunning(m)) return [];
+    const labels = podLabels(m);
+    const ns = m.metadata?.namespace;
+    const covered = (ctx.related ?? []).some((o) => o?.kind === 'NetworkPolicy' && o.metadata?.namespace === ns
+      && selectorMatches(o.spec?.podSelector ?? {}, labels));
+    return covered ? [] : [{ message: `${m.kind} "${m.metadata?.name}": no NetworkPolicy selects its pods`, jsonPointer: '/spec/template/metadata/labels' }];
+  }
+}

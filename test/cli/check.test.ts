@@ -1,0 +1,141 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { main } from '../../src/cli/main';
+import { tmpdir } from '../util/tmp';
+
+const DIST = path.resolve(__dirname, '../../dist');
+const ROOT = path.resolve(__dirname, '../..');
+
+function cli(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = main(args, { stdout: (s) => { stdout += s; return true; }, stderr: (s) => { stderr += s; return true; } });
+  return { code, stdout, stderr };
+}
+
+const badDeployment = `# a comment line
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: shop
+data:
+  mode: fast
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: nginx
+---
+not: kubernetes
+---
+`;
+
+describe('cdk8s-stateful check', () => {
+  test('the reference platform passes every pack (exit 0); non-YAML and hidden files are not read', () => {
+    const r = cli(['check', DIST, '--format', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.findings).toEqual([]);
+    expect(report.summary).toMatchObject({ objectsChecked: 22, skippedDocuments: 0 });
+    // production checks on the production layers; the dev layer (1 replica) would fail them
+    expect(cli(['check', `${DIST}/rendered/prod`, `${DIST}/platform/prod-eu-west`, '--tier', 'production']).code).toBe(0);
+    const dev = cli(['check', `${DIST}/rendered/dev`, '--tier', 'production', '--format', 'json']);
+    expect(dev.code).toBe(1);
+    expect(JSON.parse(dev.stdout).findings.map((f: any) => f.ruleId)).toEqual(['PROD-ProductionReplicas']);
+  });
+
+  test('findings name the rule, the object, the file and the line; exit 1 on errors', () => {
+    const dir = tmpdir();
+    const file = path.join(dir, 'app.yaml');
+    fs.writeFileSync(file, badDeployment);
+    const r = cli(['check', file, '--tier', 'production', '--format', 'json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    const byRule = (id: string) => report.findings.find((f: any) => f.ruleId === id);
+    expect(byRule('PROD-ImagePinned')).toMatchObject({
+      severity: 'error',
+      file: file.split(path.sep).join('/'),
+      line: 27,
+      suppressed: false,
+      resource: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'web' },
+    });
+    expect(byRule('PSS-RunAsNonRoot')).toMatchObject({ severity: 'error' });
+    expect(byRule('PROD-ProductionReplicas')).toMatchObject({ line: 16 });
+    expect(report.summary).toMatchObject({ objectsChecked: 2, skippedDocuments: 1 });
+    // model rules cannot run on YAML: reported as not evaluable, never as passed
+    const md = cli(['check', file, '--format', 'markdown']);
+    expect(md.stdout).toMatch(/DATA-EncryptedStorage/);
+  });
+
+  test('--pack, --pss-version and --output select what runs and where the report goes', () => {
+    const dir = tmpdir();
+    const file = path.join(dir, 'app.yaml');
+    fs.writeFileSync(file, badDeployment);
+    const out = path.join(dir, 'report.sarif');
+    const r = cli(['check', file, '--pack', 'gitops-hygiene', '--pss-version', '1.28', '--format', 'sarif', '--output', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    const sarif = JSON.parse(fs.readFileSync(out, 'utf8'));
+    expect(sarif.version).toBe('2.1.0');
+    expect(sarif.runs[0].results).toEqual([]);
+  });
+
+  test.each([
+    [['check'], /missing required argument|error/i],
+    [['check', 'x.yaml', '--pack', 'nope'], /unknown --pack "nope"/],
+    [['check', 'x.yaml', '--tier', 'prod'], /unknown --tier "prod"/],
+    [['check', 'x.yaml', '--pss-version', '2.0'], /invalid --pss-version "2.0"/],
+    [['check', 'x.yaml', '--format', 'html'], /unknown --format "html"/],
+    [['check', '/no/such/file.yaml'], /\/no\/such\/file.yaml: cannot read: no such file or directory/],
+    [['frobnicate'], /unknown command/],
+  ])('bad usage %j exits 2 with one line', (args, message) => {
+    const r = cli(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  });
+
+  test.each([
+    ['malformed YAML', 'apiVersion: v1\nkind: [unclosed\n', /invalid YAML/],
+    ['duplicate keys', 'apiVersion: v1\nkind: Pod\nkind: Pod\n', /invalid YAML/],
+    ['binary file', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01]), /binary file/],
+  ])('%s exits 2 with a clear one-line error', (_name, content, message) => {
+    const dir = tmpdir();
+    const file = path.join(dir, 'input.yaml');
+    fs.writeFileSync(file, content);
+    const r = cli(['check', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test('end to end as a process: reads stdin, exit codes, no stack trace', () => {
+    const run = (args: string[], input?: string) => spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/main.ts', ...args], {
+      cwd: ROOT, input, encoding: 'utf8', env: { ...process.env, TS_NODE_PROJECT: 'test/tsconfig.json' },
+    });
+    const ok = run(['check', '-', '--pack', 'gitops-hygiene'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: b\n');
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/1 object/);
+    const bad = run(['check', '-'], 'kind: [');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^cdk8s-stateful: <stdin>.*invalid YAML/);
+  });
+});
