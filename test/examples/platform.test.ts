@@ -31,6 +31,16 @@ describe('reference platform', () => {
     expect(files).not.toContain('rendered/dev/orders-dev/PodDisruptionBudget.orders-api.yaml');
   });
 
+  test('passes every built-in pack with no finding at all (no suppression needed)', () => {
+    const app = buildPlatform({ outdir: tmpdir() });
+    const out = app.render();
+    expect(out.findings).toEqual([]);
+    expect(out.unusedSuppressions).toEqual([]);
+    for (const env of ['dev', 'staging', 'prod']) {
+      expect(out.packsByEnvironment[env]).toEqual(['data-protection', 'gitops-hygiene', 'pod-security-restricted', 'production-readiness']);
+    }
+  });
+
   test('no Secret with literal data anywhere in the output', () => {
     const out = buildPlatform({ outdir: tmpdir() }).render();
     for (const obj of out.objects) {

@@ -4,9 +4,9 @@ import { checksFor } from '../pod-security/registry';
 import { PssLevel } from '../pod-security/types';
 import { parsePssVersion } from '../pod-security/version';
 import { Severity } from '../severity';
-import { NoLiteralCredentials } from './data-protection/literal-credentials';
 import { EncryptedStorage, ReplicatedStorage, RetainOnDelete } from './data-protection/storage-rules';
 import { AllowedRegistries } from './gitops-hygiene/allowed-registries';
+import { NoLiteralCredentials } from './gitops-hygiene/literal-credentials';
 import { NamespaceScoped } from './gitops-hygiene/namespace-scoped';
 import { NoDefaultNamespace } from './gitops-hygiene/no-default-namespace';
 import { NoSecretData } from './gitops-hygiene/no-secret-data';
@@ -83,25 +83,24 @@ export class PolicyPacks {
   }
 
   /**
-   * `data-protection`: encrypted, replicated, retained storage in production and no literal
-   * credentials (database and queue rules are added by those constructs' packs).
+   * `data-protection`: encrypted, replicated, retained storage in production (the database and
+   * queue rules land with those constructs).
    */
   public static dataProtection(): PolicyPack {
     return new PolicyPack({
       id: 'data-protection',
-      manifestRules: [new NoLiteralCredentials()],
       modelRules: [new EncryptedStorage(), new RetainOnDelete(), new ReplicatedStorage()],
     });
   }
 
   /**
    * `gitops-hygiene`: namespace-scoped application layers, no default namespace, allowed
-   * registries, no Secret with data.
+   * registries, no Secret with data, no literal credential-like values.
    */
   public static gitopsHygiene(): PolicyPack {
     return new PolicyPack({
       id: 'gitops-hygiene',
-      manifestRules: [new NamespaceScoped(), new NoDefaultNamespace(), new AllowedRegistries(), new NoSecretData()],
+      manifestRules: [new NamespaceScoped(), new NoDefaultNamespace(), new AllowedRegistries(), new NoSecretData(), new NoLiteralCredentials()],
     });
   }
 

@@ -121,11 +121,11 @@ describe('gitops-hygiene', () => {
 
 describe('data-protection', () => {
   test('literal credentials in env or ConfigMaps are found, references are not', () => {
-    const pack = PolicyPacks.dataProtection();
+    const pack = PolicyPacks.gitopsHygiene();
     const literal = mutate((d) => { container(d).env.push({ name: 'API_TOKEN', value: 's3cr3t' }); });
-    expect(run(pack, [literal])).toEqual(['error:DATA-NoLiteralCredentials']);
+    expect(run(pack, [literal])).toEqual(['error:GITOPS-NoLiteralCredentials']);
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'orders' }, data: { 'db-password': 'x', 'mode': 'fast' } };
-    expect(run(pack, [cm])).toEqual(['error:DATA-NoLiteralCredentials']);
+    expect(run(pack, [cm])).toEqual(['error:GITOPS-NoLiteralCredentials']);
     expect(run(pack, [deployment()])).toEqual([]);
   });
 

@@ -1,4 +1,6 @@
 import { loadPssFixtures, PSS_FIXTURES_DIR, pssFixturesAvailable, readFixture } from './fixtures';
+import { evaluatePacks } from '../../../src/policy/engine';
+import { PolicyPacks } from '../../../src/policy/packs/policy-packs';
 import {
   checksInForce, evaluatePodSecurity, findPodSecurityCheck, overridingCheck, parsePssVersion, podTemplates,
 } from '../../../src/policy/pod-security';
@@ -73,5 +75,17 @@ describeConformance('Pod Security Standards conformance (kubernetes/pod-security
     const inForce = checksInForce(level, 'v1.28').map(c => c.upstreamId);
     const uncovered = inForce.filter(id => !families.has(id));
     expect(uncovered).toEqual([]);
+  });
+});
+
+// The same fixtures through the packs users apply (PolicyPacks + the engine), not only the checks.
+describeConformance('Pod Security packs conformance (PolicyPacks through the policy engine)', () => {
+  test.each(fixtures.map(f => [f.relativePath, f] as const))('%s', (_name, fixture) => {
+    const pack = fixture.level === 'baseline'
+      ? PolicyPacks.podSecurityBaseline({ version: fixture.version.replace(/^v/, '') })
+      : PolicyPacks.podSecurityRestricted({ version: fixture.version.replace(/^v/, '') });
+    const findings = evaluatePacks([pack], [{ manifest: readFixture(fixture) }]).findings;
+    if (fixture.expect === 'pass') expect(findings).toEqual([]);
+    else expect(findings.length).toBeGreaterThan(0);
   });
 });

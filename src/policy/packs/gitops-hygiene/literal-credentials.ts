@@ -4,11 +4,11 @@ import { containersOf } from '../workloads';
 
 const CREDENTIAL_NAME = /(pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth)/i;
 
-/** DATA-NoLiteralCredentials: no credential-like value is written literally into a manifest. */
+/** GITOPS-NoLiteralCredentials: no credential-like value is written literally into a manifest. */
 export class NoLiteralCredentials extends ManifestRule {
   public constructor() {
     super({
-      id: 'DATA-NoLiteralCredentials',
+      id: 'GITOPS-NoLiteralCredentials',
       severity: Severity.ERROR,
       unsuppressible: true,
       description: 'No credential-like environment variable or ConfigMap key has a literal value',
