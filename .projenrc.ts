@@ -36,6 +36,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     CDK8S_PLUS,
     'cdk8s-cli@2.207.60',
     'fast-check@^4',
+    'amqplib@^2.3.1',
+    '@types/amqplib',
     'eslint-import-resolver-typescript@~3.6.3',
     // the only npm package shipping the SARIF 2.1.0 JSON schema as a file (report schema test)
     '@microsoft/jest-sarif@1.0.0-beta.0',
@@ -48,6 +50,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'kubernetes-models@4.5.1',
     '@bufbuild/cel@^0.6.1',
     'commander@^14.0.3',
+    'fast-json-patch@^3.1.1',
   ],
 
   bin: { 'cdk8s-stateful': 'lib/cli/main.js' },
@@ -109,6 +112,16 @@ project.addTask('bench:policy', {
 
 // projen derives these from jestVersion as ^29.7.0, a version neither package has
 project.addDevDeps('ts-jest@^29.4.0', '@types/jest@^29.5.14');
+// the cdk8s CLI validation plugin is a plain module outside the jsii surface; `exports` also keeps
+// the documented deep import of the TypeScript-only errors
+project.package.addField('exports', {
+  '.': { types: './lib/index.d.ts', default: './lib/index.js' },
+  './plugin': { types: './lib/plugin/index.d.ts', default: './lib/plugin/index.js' },
+  './lib/errors': { types: './lib/errors/index.d.ts', default: './lib/errors/index.js' },
+  './lib/*': { types: './lib/*.d.ts', default: './lib/*.js' },
+  './package.json': './package.json',
+  './.jsii': './.jsii',
+});
 project.gitignore.removePatterns('/dist/');
 // the writer's lock, journal and staging are transient; only the owned-files manifest is committed
 project.gitignore.addPatterns('/dist/.cdk8s-stateful/*', '!/dist/.cdk8s-stateful/manifest.json');

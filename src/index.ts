@@ -3,5 +3,8 @@ export * from './aspects';
 export * from './environment';
 export * from './secrets';
 export * from './validation';
+export * from './database';
+export * from './queue';
 export * from './policy';
+export * from './gitops';
 export * from './app';

@@ -1,7 +1,8 @@
 import { OrdersApi } from './orders-api';
 import {
-  AspectPriority, Aspects, Environment, EnvironmentChart, GitOpsApp, GitOpsAppProps, PolicyPacks, SecretBackend, SecretStoreKind,
-  StorageProfile, Tier,
+  AspectPriority, Aspects, DatabaseAccess, DatabaseClient, DatabaseEngine, Environment, EnvironmentChart, EnvironmentOverlay, GitOpsApp,
+  GitOpsAppProps, IEnvironmentApplication, OutputLayout, PolicyPacks, ReplicatedDatabase, SecretBackend, SecretSource, SecretStoreKind,
+  StorageProfile, Tier, ExchangeType, MessageQueue, QueueAccess, QueueEngine,
 } from '../../src';
 
 /**
@@ -9,7 +10,18 @@ import {
  * `npm run synth` renders it into dist/ (committed; CI fails on drift).
  */
 export function buildPlatform(props: GitOpsAppProps = {}): GitOpsApp {
-  const app = new GitOpsApp(props);
+  const app = new GitOpsApp({
+    // hydrated manifests for review, kustomize overlays and both GitOps tools' wiring
+    layout: OutputLayout.HYDRATED_AND_KUSTOMIZE,
+    flux: { repositoryUrl: 'https://git.example.com/acme/orders-gitops.git', repositoryPath: './dist' },
+    argoCd: {
+      repositoryUrl: 'https://git.example.com/acme/orders-gitops.git',
+      repositoryPath: 'dist',
+      name: 'orders',
+      destinations: { 'nonprod': 'https://nonprod.k8s.example.com:6443', 'prod-eu-west': 'https://prod-eu-west.k8s.example.com:6443' },
+    },
+    ...props,
+  });
   // every built-in pack, over the whole app: nothing is written unless the platform passes them
   for (const pack of PolicyPacks.all()) {
     Aspects.of(app).add(pack, { priority: AspectPriority.READONLY });
@@ -58,9 +70,68 @@ export function buildPlatform(props: GitOpsAppProps = {}): GitOpsApp {
     }),
   ];
 
-  for (const env of environments) {
-    const chart = new EnvironmentChart(app, `orders-${env.name}`, { environment: env });
-    new OrdersApi(chart, 'Api', { image: 'ghcr.io/acme-orders/orders-api:1.8.2' });
-  }
+  new EnvironmentOverlay(app, 'orders', { environments, base: 'dev', application: new OrdersPlatform() });
   return app;
+}
+
+/**
+ * The orders application, defined once and rendered for every environment.
+ */
+class OrdersPlatform implements IEnvironmentApplication {
+  public define(chart: EnvironmentChart): void {
+    const env = chart.environment;
+    // the orders database: the operator where it matters, a plain StatefulSet in development;
+    // the API connects through the same contract either way
+    const db = new ReplicatedDatabase(chart, 'OrdersDb', {
+      name: 'orders-db',
+      engine: env.tier === Tier.DEVELOPMENT
+        ? DatabaseEngine.postgresStatefulSet({ version: '16.4' })
+        : DatabaseEngine.cloudNativePg({ version: '16.4' }),
+      databaseName: 'orders',
+      ownerName: 'orders',
+      storageSize: env.selectString({ development: '5Gi', staging: '20Gi', production: '100Gi' }),
+      backup: env.tier === Tier.DEVELOPMENT ? undefined : {
+        schedule: '15 2 * * *',
+        retentionDays: env.selectNumber({ staging: 7, production: 30 }),
+        destination: {
+          destinationPath: `s3://acme-orders-backups/${env.name}/orders-db`,
+          credentials: SecretSource.externalSecret({ store: 'platform-vault', remoteKey: `orders/${env.name}/backup-s3` }),
+        },
+      },
+      migration: { image: 'ghcr.io/acme-orders/orders-migrations:1.8.2', command: ['orders-migrate', 'up'] },
+      allowFrom: [DatabaseClient.fromLabels(OrdersApi.podLabels)],
+    });
+    // order events on RabbitMQ (the operator where it matters), analytics on Kafka (Strimzi)
+    new MessageQueue(chart, 'OrdersEvents', {
+      name: 'orders-events',
+      engine: env.tier === Tier.DEVELOPMENT ? QueueEngine.rabbitmqStatefulSet({ version: '4.1.4' }) : QueueEngine.rabbitmqOperator({ version: '4.1.4' }),
+      storageSize: env.selectString({ development: '2Gi', otherwise: '20Gi' }),
+      exchanges: [{ name: 'orders', type: ExchangeType.TOPIC }],
+      queues: [
+        { name: 'orders.placed', maxLength: 100000, deadLetterQueue: 'orders.dead', deliveryLimit: 10, bindings: [{ exchange: 'orders', routingKey: 'order.placed' }] },
+        { name: 'orders.dead', retentionHours: 336 },
+      ],
+      users: [
+        { name: 'orders-api', permissions: [{ name: 'orders.placed', access: QueueAccess.PRODUCE }] },
+        { name: 'fulfilment', permissions: [{ name: 'orders.placed', access: QueueAccess.CONSUME }, { name: 'orders.dead', access: QueueAccess.CONSUME }] },
+      ],
+      allowFrom: [DatabaseClient.fromLabels(OrdersApi.podLabels)],
+    });
+    new MessageQueue(chart, 'Analytics', {
+      name: 'analytics',
+      engine: QueueEngine.strimziKafka({ version: '4.1.0' }),
+      storageSize: env.selectString({ development: '5Gi', otherwise: '50Gi' }),
+      topics: [
+        { name: 'orders.events', partitions: 12, retentionHours: 168, deadLetterTopic: 'orders.events.dlt' },
+        { name: 'orders.events.dlt', partitions: 3, retentionHours: 720 },
+      ],
+      users: [
+        { name: 'orders-api', permissions: [{ name: 'orders.events', access: QueueAccess.PRODUCE }] },
+        { name: 'analytics-etl', permissions: [{ name: 'orders.events', access: QueueAccess.CONSUME }] },
+      ],
+      allowFrom: [DatabaseClient.fromLabels(OrdersApi.podLabels)],
+    });
+    db.addUser('reporting', { grants: [{ database: 'orders', access: DatabaseAccess.READ_ONLY }] });
+    new OrdersApi(chart, 'Api', { image: 'ghcr.io/acme-orders/orders-api:1.8.2', database: db.connection });
+  }
 }

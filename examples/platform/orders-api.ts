@@ -1,12 +1,14 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Environment, SecretSource } from '../../src';
+import { DatabaseConnection, Environment, SecretSource } from '../../src';
 
 export interface OrdersApiProps {
   /** Image, pinned by tag. */
   readonly image: string;
   /** Secret with the API's third-party credentials. */
   readonly credentials?: SecretSource;
+  /** The orders database, through its engine-independent connection contract. */
+  readonly database?: DatabaseConnection;
 }
 
 /**
@@ -18,11 +20,14 @@ export interface OrdersApiProps {
  * what the databases and queues of this library sit next to.
  */
 export class OrdersApi extends Construct {
+  /** Labels of the API's pods (databases admit them with DatabaseClient.fromLabels). */
+  public static readonly podLabels = { 'app.kubernetes.io/name': 'orders-api', 'app.kubernetes.io/component': 'api' };
+
   public constructor(scope: Construct, id: string, props: OrdersApiProps) {
     super(scope, id);
     const env = Environment.of(this);
     const name = 'orders-api';
-    const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'api' };
+    const labels = OrdersApi.podLabels;
     const replicas = env.selectNumber({ development: 1, staging: 2, production: 3 });
 
     const credentials = (props.credentials ?? env.secretBackend.sourceFor(env.name, 'orders-api-credentials'))
@@ -62,10 +67,16 @@ export class OrdersApi extends Construct {
               image: props.image,
               imagePullPolicy: 'IfNotPresent',
               ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
-              env: credentials.secretName ? [{
-                name: 'PAYMENT_API_TOKEN',
-                valueFrom: { secretKeyRef: { name: credentials.secretName, key: 'payment-api-token' } },
-              }] : undefined,
+              env: [
+                ...(credentials.secretName ? [{
+                  name: 'PAYMENT_API_TOKEN',
+                  valueFrom: { secretKeyRef: { name: credentials.secretName, key: 'payment-api-token' } },
+                }] : []),
+                ...(props.database ? [
+                  { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: props.database.secretName, key: props.database.uriKey } } },
+                  { name: 'DATABASE_READ_ONLY_HOST', value: props.database.readOnlyHost },
+                ] : []),
+              ],
               resources: {
                 requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('128Mi') },
                 limits: { cpu: k8s.Quantity.fromString('500m'), memory: k8s.Quantity.fromString('256Mi') },

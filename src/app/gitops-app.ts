@@ -5,13 +5,21 @@ import { IConstruct } from 'constructs';
 import { IAspect, invokeAspects } from '../aspects/aspects';
 import { Environment } from '../environment/environment';
 import { EnvironmentChart } from '../environment/environment-chart';
+import { EnvironmentOverlay } from '../environment/environment-overlay';
 import { PlatformChart } from '../environment/platform-chart';
 import { ValidationError } from '../errors';
+import { isDataBearing, renderArgoCdWiring } from '../gitops/argocd';
+import { evaluateChangeSafety } from '../gitops/change-safety';
+import { DEPLOYER_SERVICE_ACCOUNT, renderFluxWiring } from '../gitops/flux';
+import { renderKustomizeLayout } from '../gitops/kustomize';
 import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
+import { OutputLayout } from '../gitops/output-layout';
 import { renderReadme } from '../gitops/readme';
+import { ArgoCdOptions, FluxOptions } from '../gitops/wiring-options';
 import { writeOutput } from '../gitops/writer';
 import { blockingFindings, CheckedObject, describeRules, evaluatePacks, findPacks } from '../policy/engine';
 import { Finding, UnusedSuppression } from '../policy/finding';
+import { lineOf } from '../policy/locate';
 import { PolicyViolationError } from '../policy/policy-violation-error';
 import { PolicyReportFormat, REPORT_FILE_NAMES } from '../policy/report-format';
 import { renderReport, ReportInput } from '../policy/reports';
@@ -29,7 +37,7 @@ export interface GitOpsAppProps {
    * The GitOps output directory. Only files this library wrote there before are ever replaced or
    * pruned; other files are left alone.
    *
-   * @default "dist"
+   * @default - `$CDK8S_OUTDIR`, else "dist"
    */
   readonly outdir?: string;
 
@@ -56,6 +64,47 @@ export interface GitOpsAppProps {
    * @default - no report files (findings are returned by `synthesize()` and listed in a PolicyViolationError)
    */
   readonly reports?: PolicyReportOptions;
+
+  /**
+   * GitOps layouts to write.
+   *
+   * @default OutputLayout.HYDRATED
+   */
+  readonly layout?: OutputLayout;
+
+  /**
+   * Environment the kustomize `base/` is rendered from.
+   *
+   * @default - the base of the first EnvironmentOverlay, else the first environment by name
+   */
+  readonly kustomizeBase?: string;
+
+  /**
+   * Flux wiring in `clusters/<cluster>/` (source, platform and per-environment Kustomizations with
+   * `dependsOn`, `wait`, `prune`, `targetNamespace` and tenant impersonation), plus the deployer
+   * ServiceAccount and Role per environment namespace in the platform layer.
+   *
+   * @default - no Flux wiring
+   */
+  readonly flux?: FluxOptions;
+
+  /**
+   * Argo CD wiring in `argocd/` (AppProjects, Applications with sync waves), and `Prune=false` on
+   * data-bearing objects.
+   *
+   * @default - no Argo CD wiring
+   */
+  readonly argoCd?: ArgoCdOptions;
+
+  /**
+   * Compare with the previous output and refuse risky changes (data-bearing objects removed or
+   * renamed, immutable fields, storage shrink, major versions, scale below quorum, retention and
+   * deletion policies weakened) unless approved with `ChangeApprovals`: errors in production,
+   * warnings elsewhere.
+   *
+   * @default true
+   */
+  readonly changeSafety?: boolean;
 }
 
 /**
@@ -152,12 +201,27 @@ export class GitOpsApp extends App {
   private readonly schemaValidator?: SchemaValidator;
   private readonly overwriteHandEdits: boolean;
   private readonly reports?: PolicyReportOptions;
+  private readonly layout: OutputLayout;
+  private readonly kustomizeBase?: string;
+  private readonly flux?: FluxOptions;
+  private readonly argoCd?: ArgoCdOptions;
+  private wiringAdded = false;
+  private readonly changeSafety: boolean;
   private readonly aspectVisits = new WeakMap<IConstruct, Set<IAspect>>();
 
   public constructor(props: GitOpsAppProps = {}) {
-    super({ outdir: props.outdir ?? 'dist' });
+    // CDK8S_OUTDIR is what the cdk8s CLI and `cdk8s-stateful diff` set
+    super({ outdir: props.outdir ?? process.env.CDK8S_OUTDIR ?? 'dist' });
     this.schemaValidator = props.schemaValidator;
     this.overwriteHandEdits = props.overwriteHandEdits ?? false;
+    this.layout = props.layout ?? OutputLayout.HYDRATED;
+    if (!Object.values(OutputLayout).includes(this.layout)) {
+      throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: 'layout', value: JSON.stringify(this.layout), allowed: 'an OutputLayout' });
+    }
+    this.kustomizeBase = props.kustomizeBase;
+    this.flux = props.flux;
+    this.argoCd = props.argoCd;
+    this.changeSafety = props.changeSafety ?? true;
     if (props.reports) {
       const dir = path.resolve(props.reports.directory);
       const out = path.resolve(this.outdir);
@@ -222,6 +286,7 @@ export class GitOpsApp extends App {
    * Runs the pipeline up to (not including) writing: aspects, validation, rendering.
    */
   public render(): RenderedOutput {
+    this.addDeployerRbac();
     invokeAspects(this, this.aspectVisits);
     this.validateTree();
 
@@ -262,7 +327,8 @@ export class GitOpsApp extends App {
 
       for (const obj of chart.node.findAll()) {
         if (!ApiObject.isApiObject(obj) || Chart.of(obj) !== chart) continue;
-        const manifest = canonicalize(withSuppressionAnnotation(obj, obj.toJson()));
+        let manifest = canonicalize(withSuppressionAnnotation(obj, obj.toJson()));
+        if (this.argoCd && isDataBearing(manifest)) manifest = canonicalize(withAnnotation(manifest, 'argocd.argoproj.io/sync-options', 'Prune=false'));
         const file = environment ? environmentObjectPath(environment.name, manifest) : platformObjectPath(cluster, manifest);
         const constructPath = obj.node.path;
         claim(byFile, file, constructPath, `output file ${file}`);
@@ -282,6 +348,7 @@ export class GitOpsApp extends App {
     const envByName = new Map(envs.map((e) => [e.name, e]));
     const files: RenderedFile[] = [];
     const checked: CheckedObject[] = [];
+    const findingsWithLines: Finding[] = [];
     for (const o of objects) {
       const content = toYaml(o.manifest);
       files.push({ path: o.file, content });
@@ -291,6 +358,13 @@ export class GitOpsApp extends App {
 
     const packs = findPacks(this);
     const evaluation = evaluatePacks(packs, checked, { root: this });
+    const safety = this.changeSafety
+      ? evaluateChangeSafety(this.outdir, objects, envs, this)
+      : { findings: [], unusedApprovals: [] };
+    for (const f of safety.findings) {
+      const text = f.file ? files.find((x) => x.path === f.file)?.content : undefined;
+      findingsWithLines.push(text !== undefined && f.jsonPointer !== undefined ? { ...f, line: lineOf(text, f.jsonPointer) } : f);
+    }
     const packsByEnvironment: { [env: string]: string[] } = {};
     for (const env of envs) {
       packsByEnvironment[env.name] = packs
@@ -299,11 +373,58 @@ export class GitOpsApp extends App {
         .sort();
     }
 
-    files.push({ path: 'README.md', content: renderReadme(envs, objects) });
+    if (this.layout === OutputLayout.HYDRATED_AND_KUSTOMIZE && envs.length > 0) {
+      const overlay = this.node.findAll().find((c): c is EnvironmentOverlay => c instanceof EnvironmentOverlay);
+      files.push(...renderKustomizeLayout(envs, objects, this.kustomizeBase ?? overlay?.baseEnvironment ?? envs[0].name));
+    }
+    if (this.flux) files.push(...renderFluxWiring(envs, this.flux, this.layout));
+    if (this.argoCd) files.push(...renderArgoCdWiring(envs, this.argoCd, this.layout));
+    files.push({ path: 'README.md', content: renderReadme(envs, objects, this.layout) });
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return {
-      objects, files, environments: envs, findings: evaluation.findings, unusedSuppressions: evaluation.unusedSuppressions, packsByEnvironment,
+      objects,
+      files,
+      environments: envs,
+      findings: [...evaluation.findings, ...findingsWithLines],
+      unusedSuppressions: [...evaluation.unusedSuppressions, ...safety.unusedApprovals],
+      packsByEnvironment,
     };
+  }
+
+  /**
+   * With Flux, each environment namespace gets the ServiceAccount its Kustomization impersonates and
+   * a Role limited to the API groups the environment's objects use (namespace-scoped: an
+   * application layer cannot touch other namespaces or cluster-scoped objects).
+   */
+  private addDeployerRbac(): void {
+    if (!this.flux || this.wiringAdded) return;
+    this.wiringAdded = true;
+    const charts = this.node.findAll().filter((c): c is EnvironmentChart => EnvironmentChart.isEnvironmentChart(c));
+    const groups = new Map<string, { env: Environment; groups: Set<string> }>();
+    for (const chart of charts) {
+      const env = chart.environment;
+      const entry = groups.get(env.name) ?? { env, groups: new Set<string>() };
+      groups.set(env.name, entry);
+      for (const obj of chart.node.findAll()) if (ApiObject.isApiObject(obj)) entry.groups.add(apiGroup(obj.apiVersion));
+    }
+    for (const { env, groups: used } of [...groups.values()].sort((a, b) => (a.env.name < b.env.name ? -1 : 1))) {
+      const platform = PlatformChart.forCluster(this, env.cluster);
+      const meta = { namespace: env.namespace, labels: { 'app.kubernetes.io/managed-by': 'cdk8s-stateful' } };
+      platform.require(this, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: DEPLOYER_SERVICE_ACCOUNT, ...meta }, automountServiceAccountToken: false });
+      platform.require(this, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: DEPLOYER_SERVICE_ACCOUNT, ...meta },
+        rules: [{ apiGroups: [...used].sort(), resources: ['*'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }],
+      });
+      platform.require(this, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: DEPLOYER_SERVICE_ACCOUNT, ...meta },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: DEPLOYER_SERVICE_ACCOUNT },
+        subjects: [{ kind: 'ServiceAccount', name: DEPLOYER_SERVICE_ACCOUNT, namespace: env.namespace }],
+      });
+    }
   }
 
   /** The policy report input of a rendered output (what the report files and `check` show). */
@@ -374,6 +495,10 @@ function withSuppressionAnnotation(obj: ApiObject, json: any): any {
     .map((s) => ({ rule: s.ruleId, reason: s.reason }))
     .sort((a, b) => (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : a.reason < b.reason ? -1 : 1)));
   return { ...json, metadata: { ...json.metadata, annotations: { ...json.metadata?.annotations, [SUPPRESSIONS_ANNOTATION]: value } } };
+}
+
+function withAnnotation(manifest: any, key: string, value: string): any {
+  return { ...manifest, metadata: { ...manifest.metadata, annotations: { ...manifest.metadata?.annotations, [key]: value } } };
 }
 
 function claim(owners: Map<string, string>, key: string, constructPath: string, what: string): void {

@@ -1,13 +1,15 @@
 import * as fs from 'fs';
 import { readManifests, UsageError } from './read-manifests';
+import { applyRecordedSuppressions } from './recorded-suppressions';
+import { CliIo, OutputOptions, Painter, plural, Progress } from './terminal';
 import { requireTier, Tier } from '../environment/tier';
-import { blockingFindings, describeRules, evaluatePacks } from '../policy/engine';
+import { blockingFindings, describeRules, evaluatePacks, EvaluationResult } from '../policy/engine';
 import { PolicyPacks } from '../policy/packs/policy-packs';
 import { parsePssVersion } from '../policy/pod-security/version';
-import { isReportFormat, renderReport, REPORT_FORMATS, ReportFormat } from '../policy/reports';
+import { isReportFormat, renderReport, REPORT_FORMATS, ReportFormat, summarize } from '../policy/reports';
 import { libraryVersion } from '../private/version';
 
-export interface CheckOptions {
+export interface CheckOptions extends OutputOptions {
   readonly pack?: string;
   readonly tier?: string;
   readonly pssVersion?: string;
@@ -17,11 +19,12 @@ export interface CheckOptions {
 
 /**
  * `cdk8s-stateful check`: runs the built-in packs over any YAML (e.g. Helm output). Model rules
- * need the construct tree and are reported as not evaluable.
+ * need the construct tree and are reported as not evaluable. Suppressions recorded by a synthesis in
+ * the `policy.stateful.cdk8s.io/suppressions` annotation are honoured (not for unsuppressible rules).
  *
  * @returns the exit code: 0 without unsuppressed errors, 1 with
  */
-export function runCheck(inputs: string[], options: CheckOptions, io: { stdout: (s: string) => void; readStdin?: () => string }): number {
+export function runCheck(inputs: string[], options: CheckOptions, io: CliIo): number {
   if (inputs.length === 0) throw new UsageError('check: no input: give files, directories or - for standard input');
   const format = options.format ?? 'text';
   if (!isReportFormat(format)) throw new UsageError(`check: unknown --format ${JSON.stringify(format)}: one of ${REPORT_FORMATS.join(', ')}`);
@@ -48,26 +51,52 @@ export function runCheck(inputs: string[], options: CheckOptions, io: { stdout: 
   }
   const packs = ids.map((id) => PolicyPacks.byId(id, { podSecurityVersion: options.pssVersion ?? 'latest' }));
 
+  const progress = new Progress(io, options);
+  progress.tick(`reading ${plural(inputs.length, 'input')}`, 0, packs.length + 1);
   const read = readManifests(inputs, io.readStdin);
   const objects = read.manifests.map((m) => ({ manifest: m.manifest, text: m.text, lineOffset: m.lineOffset, file: m.file, tier }));
-  const result = evaluatePacks(packs, objects);
-  const report = renderReport(format as ReportFormat, {
-    findings: result.findings,
+  // one pack at a time, for the progress indicator (each pass still sees every object, for rules relating objects)
+  const results: EvaluationResult[] = packs.map((pack, i) => {
+    progress.tick(`checking ${plural(objects.length, 'object')}: ${pack.id}`, i + 1, packs.length + 1);
+    return evaluatePacks([pack], objects);
+  });
+  progress.done();
+  const findings = applyRecordedSuppressions(results.flatMap((r) => r.findings), objects, packs);
+  const input = {
+    findings,
     rules: describeRules(packs),
     packs: packs.map((p) => ({ id: p.id, version: p.version })),
     objectsChecked: read.manifests.length,
     skippedDocuments: read.skipped,
-    notEvaluable: result.notEvaluable,
+    notEvaluable: results.flatMap((r) => r.notEvaluable),
     toolVersion: libraryVersion(),
-  });
+  };
+  const report = renderReport(format as ReportFormat, input);
+  const failed = blockingFindings(findings).length > 0;
   if (options.output) {
     try {
       fs.writeFileSync(options.output, report);
     } catch (e) {
       throw new UsageError(`check: cannot write --output ${options.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
+  }
+  const paint = new Painter(io);
+  if (options.quiet || options.output) {
+    // the one-line summary (the report went to --output, or --quiet asked for nothing else)
+    const s = summarize(input);
+    const status = failed ? paint.paint('red', 'FAILED') : paint.paint('green', 'PASSED');
+    const parts = [
+      `${plural(s.objectsChecked, 'object')} checked`,
+      `${plural(s.unsuppressedErrors, 'unsuppressed error')}`,
+      plural(s.warnings, 'warning'),
+      `${s.suppressed} suppressed`,
+      ...(input.notEvaluable.length ? [`${plural(input.notEvaluable.length, 'model rule')} not evaluable`] : []),
+    ];
+    if (options.quiet || format === 'text') io.stdout(`check: ${status}: ${parts.join(', ')}${options.output ? `; report in ${options.output}` : ''}.\n`);
+  } else if (format === 'text' && paint.enabled) {
+    io.stdout(report.replace(/^(PASSED|FAILED)(?=: )/m, (m) => paint.paint(m === 'FAILED' ? 'red' : 'green', m)));
   } else {
     io.stdout(report);
   }
-  return blockingFindings(result.findings).length > 0 ? 1 : 0;
+  return failed ? 1 : 0;
 }

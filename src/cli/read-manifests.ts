@@ -47,7 +47,8 @@ export function readManifests(inputs: string[], readStdin: () => string = () => 
     for (const doc of list) {
       if (doc.errors.length > 0) {
         const e = doc.errors[0];
-        const where = e.linePos?.[0] ? `:${e.linePos[0].line}` : '';
+        const line = e.linePos?.[0]?.line ?? (e.pos?.[0] !== undefined ? counter.linePos(e.pos[0]).line : undefined);
+        const where = line ? `:${line}` : '';
         throw new UsageError(`${display}${where}: invalid YAML: ${e.message.split('\n')[0]}`);
       }
       let value: any;

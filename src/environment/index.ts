@@ -4,3 +4,4 @@ export * from './storage-profile';
 export * from './environment';
 export * from './environment-chart';
 export * from './platform-chart';
+export * from './environment-overlay';

@@ -56,7 +56,7 @@ export class PlatformChart extends Chart {
    * no-op, a different definition under the same kind and name is a ValidationError naming both.
    */
   public require(requester: IConstruct, manifest: any): ApiObject {
-    const key = `${manifest.kind}.${manifest.metadata.name}`;
+    const key = manifest.metadata.namespace ? `${manifest.kind}.${manifest.metadata.namespace}.${manifest.metadata.name}` : `${manifest.kind}.${manifest.metadata.name}`;
     const json = canonicalJson(manifest);
     const previous = this.owners.get(key);
     if (previous) {

@@ -1,1 +1,3 @@
-export * from './layout';
+export * from './output-layout';
+export * from './wiring-options';
+export * from './change-safety/approvals';

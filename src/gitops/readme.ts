@@ -1,3 +1,4 @@
+import { OutputLayout } from './output-layout';
 import type { RenderedObject } from '../app/gitops-app';
 import type { Environment } from '../environment/environment';
 
@@ -5,7 +6,7 @@ import type { Environment } from '../environment/environment';
  * The generated README.md at the root of the output: what is here, per environment and cluster.
  * Deterministic (no timestamps).
  */
-export function renderReadme(environments: Environment[], objects: RenderedObject[]): string {
+export function renderReadme(environments: Environment[], objects: RenderedObject[], layout: OutputLayout = OutputLayout.HYDRATED): string {
   const lines: string[] = [
     '# GitOps repository (generated)',
     '',
@@ -18,6 +19,10 @@ export function renderReadme(environments: Environment[], objects: RenderedObjec
     '',
     '- `platform/<cluster>/`: cluster-scoped prerequisites (Namespaces with Pod Security labels, StorageClasses).',
     '- `rendered/<environment>/<namespace>/<Kind>.<name>.yaml`: every manifest of an environment, fully rendered.',
+    ...(layout === OutputLayout.HYDRATED_AND_KUSTOMIZE ? [
+      '- `base/` + `overlays/<environment>/`: the same objects as a kustomize base and per-environment overlays;',
+      '  `kubectl kustomize overlays/<environment>` yields exactly `rendered/<environment>/`.',
+    ] : []),
     '- `.cdk8s-stateful/manifest.json`: owned files with their sha256, the packs and tier per environment.',
     '  Commit it; the rest of `.cdk8s-stateful/` (lock, journal, staging) is transient and belongs in `.gitignore`.',
     '',

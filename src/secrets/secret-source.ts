@@ -120,6 +120,15 @@ export interface SecretBindOptions {
    * Keys the consumer reads (e.g. `username`, `password`).
    */
   readonly keys: string[];
+
+  /**
+   * Keys derived from the others, as Go templates over the secret's keys (e.g. a connection URI
+   * `postgresql://{{ .username }}:{{ .password | urlquery }}@host:5432/db`). External Secrets
+   * renders them (`spec.target.template`); other sources must already hold these keys.
+   *
+   * @default - none
+   */
+  readonly templates?: { [key: string]: string };
 }
 
 /**
@@ -234,6 +243,7 @@ class ExternalSecretSource extends SecretSource {
     const id = `ExternalSecret-${secretName}`;
     if (!scope.node.tryFindChild(id)) {
       const properties = this.options.properties;
+      const templates = options.templates;
       new eso.ExternalSecret(scope, id, {
         metadata: { name: secretName },
         spec: {
@@ -248,6 +258,11 @@ class ExternalSecretSource extends SecretSource {
             name: secretName,
             creationPolicy: eso.ExternalSecretSpecTargetCreationPolicy.OWNER,
             deletionPolicy: eso.ExternalSecretSpecTargetDeletionPolicy.RETAIN,
+            template: templates && Object.keys(templates).length > 0 ? {
+              engineVersion: eso.ExternalSecretSpecTargetTemplateEngineVersion.V2,
+              mergePolicy: eso.ExternalSecretSpecTargetTemplateMergePolicy.MERGE,
+              data: Object.fromEntries(Object.keys(templates).sort().map((k) => [k, templates[k]])),
+            } : undefined,
           },
           data: properties === undefined ? undefined : Object.keys(properties).sort().map((secretKey) => ({
             secretKey,
@@ -257,7 +272,8 @@ class ExternalSecretSource extends SecretSource {
         },
       });
     }
-    const keys = this.options.properties ? Object.keys(this.options.properties).sort() : [...options.keys];
+    const base = this.options.properties ? Object.keys(this.options.properties) : options.keys;
+    const keys = [...new Set([...base, ...Object.keys(options.templates ?? {})])].sort();
     return { kind: this.kind, secretName, keys };
   }
 }
@@ -276,7 +292,7 @@ class ReferencedSecretSource extends SecretSource {
   }
 
   public bind(_scope: Construct, options: SecretBindOptions): SecretBinding {
-    return { kind: this.kind, secretName: this.secretName, keys: [...(this.keys ?? options.keys)] };
+    return { kind: this.kind, secretName: this.secretName, keys: [...(this.keys ?? [...options.keys, ...Object.keys(options.templates ?? {})])] };
   }
 }
 

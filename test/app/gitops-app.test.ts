@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Chart } from 'cdk8s';
+import * as YAML from 'yaml';
 import { buildPlatform } from '../../examples/platform/app';
 import { Environment, EnvironmentChart, GitOpsApp, Tier } from '../../src';
 import { ValidationError } from '../../src/errors';
@@ -60,14 +61,20 @@ describe('GitOpsApp', () => {
     const ta = readTree(a);
     expect(Object.keys(ta).length).toBeGreaterThan(10);
     expect(readTree(b)).toEqual(ta);
-    for (const content of Object.values(ta)) {
+    const walk = (value: any, key: string, file: string) => {
+      expect({ file, key, value }).not.toEqual({ file, key, value: null });
+      if (Array.isArray(value)) {
+        expect({ file, key, empty: value.length === 0 }).toEqual({ file, key, empty: false });
+        value.forEach((v) => walk(v, '[]', file));
+      } else if (value !== null && typeof value === 'object') {
+        if (Object.keys(value).length === 0 && key !== '[]') expect(['emptyDir', 'podSelector', 'namespaceSelector', 'selector']).toContain(key);
+        for (const [k, v] of Object.entries(value)) walk(v, k, file);
+      }
+    };
+    for (const [file, content] of Object.entries(ta)) {
       expect(content.endsWith('\n')).toBe(true);
       expect(content).not.toMatch(/\r/);
-      expect(content).not.toMatch(/: null$/m);
-      expect(content).not.toMatch(/: \[\]$/m);
-      for (const [, key] of content.matchAll(/^\s*-?\s*([A-Za-z]+): \{\}$/gm)) {
-        expect(['emptyDir', 'podSelector', 'namespaceSelector', 'selector']).toContain(key);
-      }
+      if (file.endsWith('.yaml') && !file.endsWith('kustomization.yaml')) walk(YAML.parse(content), '', file);
     }
   });
 

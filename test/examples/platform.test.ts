@@ -3,6 +3,7 @@ import { ApiObject } from 'cdk8s';
 import * as YAML from 'yaml';
 import { buildPlatform } from '../../examples/platform/app';
 import { describeWithCrds, sharedValidator } from '../util/crds';
+import { checkKustomizeInvariant, describeWithKustomize } from '../util/kustomize';
 import { readTree, tmpdir } from '../util/tmp';
 
 const DIST = path.resolve(__dirname, '../../dist');
@@ -29,6 +30,23 @@ describe('reference platform', () => {
     expect(files).toContain('platform/prod-eu-west/StorageClass.ondat-encrypted-replicated-2.yaml');
     expect(files).toContain('rendered/prod/orders/PodDisruptionBudget.orders-api.yaml');
     expect(files).not.toContain('rendered/dev/orders-dev/PodDisruptionBudget.orders-api.yaml');
+    // the orders database: CloudNativePG in staging / prod, the StatefulSet engine in dev
+    expect(files).toContain('rendered/prod/orders/Cluster.orders-db.yaml');
+    expect(files).toContain('rendered/staging/orders-staging/ScheduledBackup.orders-db-scheduled.yaml');
+    expect(files).toContain('rendered/dev/orders-dev/StatefulSet.orders-db.yaml');
+    // orders events on RabbitMQ, analytics on Kafka
+    expect(files).toContain('rendered/prod/orders/RabbitmqCluster.orders-events.yaml');
+    expect(files).toContain('rendered/dev/orders-dev/StatefulSet.orders-events.yaml');
+    expect(files).toContain('rendered/prod/orders/Kafka.analytics.yaml');
+    // both layouts and both GitOps tools
+    for (const f of ['overlays/prod/kustomization.yaml', 'base/kustomization.yaml', 'clusters/prod-eu-west/Kustomization.prod.yaml', 'argocd/Application.orders-prod.yaml']) {
+      expect(files).toContain(f);
+    }
+    // the API reaches the database through the connection contract, whatever the engine
+    for (const env of ['dev', 'prod']) {
+      const api = out.objects.find((o) => o.environment === env && o.manifest.kind === 'Deployment' && o.manifest.metadata.name === 'orders-api')!.manifest;
+      expect(api.spec.template.spec.containers[0].env).toContainEqual({ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'orders-db-orders', key: 'uri' } } });
+    }
   });
 
   test('passes every built-in pack with no finding at all (no suppression needed)', () => {
@@ -57,12 +75,13 @@ describeWithCrds('reference platform schemas', () => {
     const tree = readTree(DIST);
     let checked = 0;
     for (const [file, content] of Object.entries(tree)) {
-      if (!file.endsWith('.yaml')) continue;
+      // kustomization.yaml files are kustomize's own configuration, not Kubernetes objects
+      if (!file.endsWith('.yaml') || file.endsWith('/kustomization.yaml')) continue;
       const manifest = YAML.parse(content);
       expect({ file, issues: validator.validate(manifest) }).toEqual({ file, issues: [] });
       checked++;
     }
-    expect(checked).toBeGreaterThan(10);
+    expect(checked).toBeGreaterThan(50);
   });
 
   test('GitOpsApp validates schemas at synth: a misspelled field is caught and nothing is written', () => {
@@ -77,5 +96,13 @@ describeWithCrds('reference platform schemas', () => {
     });
     expect(() => app.synth()).toThrow(/SCHEMA_INVALID.*Service\.typo\.yaml.*targetPrt/s);
     expect(readTree(dir)).toEqual({});
+  });
+});
+
+describeWithKustomize('reference platform kustomize layout', () => {
+  test('kubectl kustomize overlays/<env> equals rendered/<env> for dev, staging and prod', () => {
+    const dir = tmpdir();
+    buildPlatform({ outdir: dir }).synth();
+    expect(checkKustomizeInvariant(dir)).toEqual(['dev', 'prod', 'staging']);
   });
 });

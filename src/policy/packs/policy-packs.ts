@@ -4,6 +4,12 @@ import { checksFor } from '../pod-security/registry';
 import { PssLevel } from '../pod-security/types';
 import { parsePssVersion } from '../pod-security/version';
 import { Severity } from '../severity';
+import {
+  BackupRequired, BackupRetention, DatabaseAutomaticFailover, DatabaseEncryptedStorage, DatabaseInstances, DatabaseRetainOnDelete, DatabaseZoneSpread,
+} from './data-protection/database-rules';
+import {
+  QueueEncryptedStorage, QueueNoLiteralCredentials, QueueReplicas, QueueReplication, QueueRetainOnDelete, QueueZoneSpread,
+} from './data-protection/queue-rules';
 import { EncryptedStorage, ReplicatedStorage, RetainOnDelete } from './data-protection/storage-rules';
 import { AllowedRegistries } from './gitops-hygiene/allowed-registries';
 import { NoLiteralCredentials } from './gitops-hygiene/literal-credentials';
@@ -83,13 +89,22 @@ export class PolicyPacks {
   }
 
   /**
-   * `data-protection`: encrypted, replicated, retained storage in production (the database and
-   * queue rules land with those constructs).
+   * `data-protection`: encrypted, replicated, retained storage in production; for databases,
+   * backups with retention, 3+ instances, zone spread, encrypted retained volumes and automatic
+   * failover in production, whatever the engine; for message queues: 3+ brokers, zone spread,
+   * replicated queues / topics (3 replicas, min.insync.replicas 2), retain on delete, encrypted
+   * storage in production, and no literal credentials in broker settings (every tier).
    */
   public static dataProtection(): PolicyPack {
     return new PolicyPack({
       id: 'data-protection',
-      modelRules: [new EncryptedStorage(), new RetainOnDelete(), new ReplicatedStorage()],
+      modelRules: [
+        new EncryptedStorage(), new RetainOnDelete(), new ReplicatedStorage(),
+        new BackupRequired(), new BackupRetention(), new DatabaseInstances(), new DatabaseZoneSpread(),
+        new DatabaseEncryptedStorage(), new DatabaseRetainOnDelete(), new DatabaseAutomaticFailover(),
+        new QueueReplicas(), new QueueZoneSpread(), new QueueReplication(), new QueueRetainOnDelete(), new QueueEncryptedStorage(),
+        new QueueNoLiteralCredentials(),
+      ],
     });
   }
 

@@ -1,0 +1,370 @@
+import { spawnSync } from 'child_process';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { UsageError } from './read-manifests';
+import { diffJson, FieldChange, jsonEqual } from './structural-diff';
+import { CliIo, oneLine, OutputOptions, Painter, plural } from './terminal';
+import { analyzeChanges, readPreviousOutput } from '../gitops/change-safety';
+import { apiGroup } from '../private/kinds';
+
+export interface DiffOptions extends OutputOptions {
+  readonly app?: string;
+  readonly format?: string;
+  /** Seconds the app may run (default 600). */
+  readonly timeout?: string;
+}
+
+/** A Kubernetes object (or other YAML document) read from a directory. */
+interface DiffObject {
+  readonly file: string;
+  /** `group/Kind/namespace/name`, or `file#index` for documents that are not Kubernetes objects. */
+  readonly identity: string;
+  readonly label: string;
+  readonly value: unknown;
+}
+
+interface Tree {
+  readonly objects: DiffObject[];
+  /** Files that are not YAML (README.md...), by path: their bytes. */
+  readonly others: Map<string, Buffer>;
+}
+
+export interface ObjectChange {
+  readonly object: string;
+  readonly file: string;
+  /** The file it was in before, when it moved. */
+  readonly previousFile?: string;
+  readonly changes: FieldChange[];
+}
+
+export interface DiffResult {
+  readonly added: { object: string; file: string }[];
+  readonly removed: { object: string; file: string }[];
+  readonly changed: ObjectChange[];
+  readonly unchanged: number;
+  readonly files: { path: string; state: 'added' | 'removed' | 'changed'; detail?: string }[];
+}
+
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
+const OUTDIR_PLACEHOLDER = '{outdir}';
+
+/**
+ * `cdk8s-stateful diff --app "<command>" <dir>`: runs the app into a temporary directory and prints
+ * what differs from `<dir>`, object by object.
+ *
+ * Protocol: the command runs through the shell in the current directory with `CDK8S_OUTDIR` set to
+ * a fresh temporary directory (what cdk8s' App uses when given no outdir); `{outdir}` in the
+ * command is replaced by the same path, quoted, for apps that take it as an argument. The app must
+ * write there; if it writes into `<dir>` instead, diff fails rather than compare `<dir>` with itself.
+ *
+ * @returns 0 identical, 1 different (2: UsageError thrown: bad usage, failing app)
+ */
+export function runDiff(dir: string, options: DiffOptions, io: CliIo): number {
+  const format = options.format ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError(`diff: unknown --format ${JSON.stringify(format)}: one of text, json`);
+  const command = options.app?.trim();
+  if (!command) throw new UsageError('diff: --app "<command>" is required: the command that synthesizes the app (e.g. --app "npx ts-node main.ts {outdir}")');
+  const timeout = options.timeout === undefined ? 600 : Number(options.timeout);
+  if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`diff: invalid --timeout ${JSON.stringify(options.timeout)}: a number of seconds`);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`diff: ${dir}: ${code === 'ENOENT' ? 'no such directory (the committed output to compare with)' : code}`);
+  }
+  if (!stat.isDirectory()) throw new UsageError(`diff: ${dir}: not a directory`);
+
+  const before = readTree(dir, dir);
+  const fingerprint = treeFingerprint(dir);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-diff-'));
+  try {
+    const outdir = path.join(tmp, 'out');
+    runApp(command, outdir, timeout, io);
+    if (treeFingerprint(dir) !== fingerprint) {
+      throw new UsageError(`diff: the app wrote into ${dir} instead of the temporary directory: make it honour CDK8S_OUTDIR `
+        + `(new App() / new GitOpsApp({ outdir: process.env.CDK8S_OUTDIR })) or put ${OUTDIR_PLACEHOLDER} in the command`);
+    }
+    if (!fs.existsSync(outdir)) {
+      throw new UsageError(`diff: the app wrote nothing into $CDK8S_OUTDIR: make it honour CDK8S_OUTDIR or put ${OUTDIR_PLACEHOLDER} in the command`);
+    }
+    const after = readTree(outdir, 'app output');
+    const result = compareTrees(before, after);
+    const different = result.added.length + result.removed.length + result.changed.length + result.files.length > 0;
+    const risks = classifyRisks(dir, outdir);
+    const paint = new Painter(io);
+    if (format === 'json' && !options.quiet) io.stdout(JSON.stringify({ identical: !different, ...result, risks }, null, 2) + '\n');
+    else if (options.quiet) io.stdout(summaryLine(dir, result, paint) + '\n');
+    else io.stdout(renderText(dir, result, paint) + renderRisks(risks, paint));
+    return different ? 1 : 0;
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function quote(p: string): string {
+  return process.platform === 'win32' ? `"${p}"` : `'${p.replace(/'/g, '\'\\\'\'')}'`;
+}
+
+function runApp(command: string, outdir: string, timeoutSeconds: number, io: CliIo): void {
+  const run = spawnSync(command.split(OUTDIR_PLACEHOLDER).join(quote(outdir)), {
+    shell: true,
+    cwd: process.cwd(),
+    env: { ...(io.env ?? process.env), CDK8S_OUTDIR: outdir },
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: timeoutSeconds * 1000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (run.error && (run.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+    throw new UsageError(`diff: the app command timed out after ${timeoutSeconds}s (raise --timeout)`);
+  }
+  if (run.error) throw new UsageError(`diff: cannot run the app command: ${oneLine(run.error.message)}`);
+  if (run.status !== 0) {
+    const why = run.status === null ? `killed by ${run.signal}` : `exit code ${run.status}`;
+    const tail = stderrTail(run.stderr ?? '');
+    throw new UsageError(`diff: the app command failed (${why})${tail ? `: ${tail}` : ''}`);
+  }
+}
+
+/** The most telling line of a failing command's standard error: the last `...Error: message` line, else the last line. */
+/** A risky change as `diff` shows it (the change-safety classification of GitOpsApp). */
+export interface DiffRisk {
+  readonly ruleId: string;
+  readonly message: string;
+  readonly file: string;
+  readonly environment?: string;
+}
+
+/**
+ * Classifies the changes between two GitOpsApp outputs (both with an owned-files manifest) with the
+ * change-safety rules; plain cdk8s output (no manifest) has no classification.
+ */
+export function classifyRisks(previousDir: string, nextDir: string): DiffRisk[] {
+  const previous = readPreviousOutput(previousDir);
+  const next = readPreviousOutput(nextDir);
+  if (!previous || !next) return [];
+  const changes = analyzeChanges(previous.objects, next.objects.map((o) => ({ ...o, cluster: o.cluster ?? '' })));
+  return changes.risks.map((r) => ({ ruleId: r.ruleId, message: r.message, file: r.file, environment: r.environment }));
+}
+
+function renderRisks(risks: DiffRisk[], paint: Painter): string {
+  if (risks.length === 0) return '';
+  const lines = ['', `${paint.paint('red', 'Risky changes')} (refused in production unless approved with ChangeApprovals):`];
+  for (const r of risks) lines.push(`  ${r.ruleId}${r.environment ? ` [${r.environment}]` : ''}: ${r.message} (${r.file})`);
+  return lines.join('\n') + '\n';
+}
+
+export function stderrTail(stderr: string): string {
+  const lines = stderr.split(/\r?\n/).map((l) => l.trimEnd());
+  const meaningful = lines.filter((l) => l.trim() !== '' && !/^\s+at /.test(l) && !/^Node\.js v\d/.test(l) && !/^\s*\^+\s*$/.test(l));
+  let index = -1;
+  for (let i = meaningful.length - 1; i >= 0; i--) {
+    if (/^[\w.$]*(Error|Exception)\b[^:]*:/.test(meaningful[i].trim())) {
+      index = i;
+      break;
+    }
+  }
+  if (index < 0) return oneLine(meaningful[meaningful.length - 1] ?? '', 240);
+  let line = meaningful[index].trim();
+  if (line.endsWith(':') && meaningful[index + 1]) line = `${line} ${meaningful[index + 1].trim()}`;
+  return oneLine(line, 240);
+}
+
+function listFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    const abs = rel ? path.join(root, ...rel.split('/')) : root;
+    for (const entry of fs.readdirSync(abs, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (entry.name.startsWith('.')) continue; // .cdk8s-stateful (writer state), .git
+      const child = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(child);
+      else if (entry.isFile()) out.push(child);
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** Every file's hash (and the owned-files manifest's): tells whether something wrote into `root`. */
+function treeFingerprint(root: string): string {
+  const hash = crypto.createHash('sha256');
+  for (const f of [...listFiles(root), '.cdk8s-stateful/manifest.json']) {
+    let data: Buffer | undefined;
+    try {
+      data = fs.readFileSync(path.join(root, ...f.split('/')));
+    } catch {
+      data = undefined;
+    }
+    hash.update(`${f}\0${data ? crypto.createHash('sha256').update(data).digest('hex') : '-'}\0`);
+  }
+  return hash.digest('hex');
+}
+
+function readTree(root: string, side: string): Tree {
+  const objects: DiffObject[] = [];
+  const others = new Map<string, Buffer>();
+  for (const file of listFiles(root)) {
+    const abs = path.join(root, ...file.split('/'));
+    if (fs.statSync(abs).size > MAX_FILE_BYTES) throw new UsageError(`diff: ${side}: ${file}: too large (more than ${MAX_FILE_BYTES} bytes)`);
+    const data = fs.readFileSync(abs);
+    if (!/\.ya?ml$/.test(file) || data.includes(0)) {
+      others.set(file, data);
+      continue;
+    }
+    const text = data.toString('utf8');
+    const counter = new LineCounter();
+    const docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+    (Array.isArray(docs) ? docs : [docs]).forEach((doc, index) => {
+      if (doc.errors.length > 0) {
+        const e = doc.errors[0];
+        const line = e.linePos?.[0]?.line ?? (e.pos?.[0] !== undefined ? counter.linePos(e.pos[0]).line : undefined);
+        throw new UsageError(`diff: ${side}: ${file}${line ? `:${line}` : ''}: invalid YAML: ${oneLine(e.message)}`);
+      }
+      let value: any;
+      try {
+        value = doc.toJS({ maxAliasCount: 100 });
+      } catch (e) {
+        throw new UsageError(`diff: ${side}: ${file}: invalid YAML: ${oneLine((e as Error).message)}`);
+      }
+      if (value === null || value === undefined) return;
+      const k8s = typeof value === 'object' && !Array.isArray(value) && typeof value.apiVersion === 'string' && typeof value.kind === 'string'
+        && typeof value.metadata?.name === 'string';
+      if (k8s) {
+        const ns = typeof value.metadata.namespace === 'string' ? value.metadata.namespace : '';
+        objects.push({
+          file,
+          identity: [apiGroup(value.apiVersion), value.kind, ns, value.metadata.name].join('/'),
+          label: `${value.kind} ${ns ? `${ns}/` : ''}${value.metadata.name}`,
+          value,
+        });
+      } else {
+        objects.push({ file, identity: `${file}#${index}`, label: `${file} document ${index + 1}`, value });
+      }
+    });
+  }
+  return { objects, others };
+}
+
+/**
+ * Matches objects by file and identity first (the GitOps layout names files after objects), then
+ * by identity alone (an object that moved to another file), and compares them field by field.
+ */
+export function compareTrees(before: Tree, after: Tree): DiffResult {
+  const key = (o: DiffObject) => `${o.file}\0${o.identity}`;
+  const remainingBefore = new Map<string, DiffObject>();
+  for (const o of before.objects) remainingBefore.set(key(o), o);
+  const pairs: Array<[DiffObject, DiffObject]> = [];
+  const unmatchedAfter: DiffObject[] = [];
+  for (const o of after.objects) {
+    const match = remainingBefore.get(key(o));
+    if (match) {
+      remainingBefore.delete(key(o));
+      pairs.push([match, o]);
+    } else {
+      unmatchedAfter.push(o);
+    }
+  }
+  const count = (list: DiffObject[], id: string) => list.filter((o) => o.identity === id).length;
+  const leftBefore = [...remainingBefore.values()];
+  const added: DiffResult['added'] = [];
+  for (const o of unmatchedAfter) {
+    const candidates = leftBefore.filter((b) => b.identity === o.identity);
+    if (candidates.length === 1 && count(unmatchedAfter, o.identity) === 1) {
+      leftBefore.splice(leftBefore.indexOf(candidates[0]), 1);
+      pairs.push([candidates[0], o]);
+    } else {
+      added.push({ object: o.label, file: o.file });
+    }
+  }
+  const removed = leftBefore.map((o) => ({ object: o.label, file: o.file }));
+  const changed: ObjectChange[] = [];
+  let unchanged = 0;
+  for (const [a, b] of pairs) {
+    if (jsonEqual(a.value, b.value) && a.file === b.file) {
+      unchanged++;
+      continue;
+    }
+    changed.push({ object: b.label, file: b.file, ...(a.file !== b.file ? { previousFile: a.file } : {}), changes: diffJson(a.value, b.value) });
+  }
+  const files: DiffResult['files'] = [];
+  for (const [p, data] of before.others) {
+    const other = after.others.get(p);
+    if (!other) files.push({ path: p, state: 'removed' });
+    else if (!data.equals(other)) files.push({ path: p, state: 'changed', detail: textChange(data, other) });
+  }
+  for (const p of after.others.keys()) if (!before.others.has(p)) files.push({ path: p, state: 'added' });
+  const byFile = (x: { file: string }, y: { file: string }) => (x.file < y.file ? -1 : x.file > y.file ? 1 : 0);
+  files.sort((x, y) => (x.path < y.path ? -1 : 1));
+  return { added: added.sort(byFile), removed: removed.sort(byFile), changed: changed.sort(byFile), unchanged, files };
+}
+
+function textChange(a: Buffer, b: Buffer): string {
+  if (a.includes(0) || b.includes(0)) return 'binary content changed';
+  const la = a.toString('utf8').split('\n');
+  const lb = b.toString('utf8').split('\n');
+  let i = 0;
+  while (i < la.length && i < lb.length && la[i] === lb[i]) i++;
+  return `${plural(la.length, 'line')} -> ${plural(lb.length, 'line')}, first difference at line ${i + 1}`;
+}
+
+/** A value for one line: compact JSON, multi-line strings summarized, cut at 100 characters. */
+export function showValue(v: unknown): string {
+  if (v === undefined) return '(absent)';
+  const text = typeof v === 'string' && v.includes('\n') ? `${JSON.stringify(v.split('\n')[0])}... (${v.split('\n').length} lines)` : JSON.stringify(v);
+  return text.length > 100 ? `${text.slice(0, 99)}\u2026` : text;
+}
+
+function showChange(c: FieldChange): string {
+  if (typeof c.old === 'string' && typeof c.new === 'string' && (c.old.includes('\n') || c.new.includes('\n'))) {
+    const la = c.old.split('\n');
+    const lb = c.new.split('\n');
+    let i = 0;
+    while (i < la.length && i < lb.length && la[i] === lb[i]) i++;
+    return `${c.pointer || '/'}: text changed at line ${i + 1}: ${showValue(la[i])} -> ${showValue(lb[i])}`;
+  }
+  return `${c.pointer || '/'}: ${showValue(c.old)} -> ${showValue(c.new)}`;
+}
+
+export function summaryLine(dir: string, r: DiffResult, paint: Painter): string {
+  const objects = r.added.length + r.removed.length + r.changed.length;
+  if (objects + r.files.length === 0) return `diff ${dir}: ${paint.paint('green', 'identical')}: ${plural(r.unchanged, 'object')}, no change.`;
+  const verb = (n: number) => (n === 1 ? 'differs' : 'differ');
+  const parts = [`${plural(objects, 'object')} ${verb(objects)} (${r.added.length} added, ${r.removed.length} removed, ${r.changed.length} changed)`];
+  if (r.files.length) parts.push(`${plural(r.files.length, 'other file')} ${verb(r.files.length)}`);
+  parts.push(`${r.unchanged} unchanged`);
+  return `diff ${dir}: ${paint.paint('yellow', 'different')}: ${parts.join(', ')}.`;
+}
+
+function renderText(dir: string, r: DiffResult, paint: Painter): string {
+  if (r.added.length + r.removed.length + r.changed.length + r.files.length === 0) return summaryLine(dir, r, paint) + '\n';
+  const lines: string[] = [];
+  lines.push(paint.paint('bold', `--- ${dir} (committed)`), paint.paint('bold', '+++ app output'));
+  type Entry = { file: string; line: () => string[] };
+  const entries: Entry[] = [
+    ...r.added.map((a) => ({ file: a.file, line: () => [paint.paint('green', `+ ${a.object}`) + paint.paint('dim', `  ${a.file}`)] })),
+    ...r.removed.map((a) => ({ file: a.file, line: () => [paint.paint('red', `- ${a.object}`) + paint.paint('dim', `  ${a.file}`)] })),
+    ...r.changed.map((c) => ({
+      file: c.file,
+      line: () => [
+        paint.paint('yellow', `~ ${c.object}`) + paint.paint('dim', `  ${c.previousFile ? `${c.previousFile} -> ` : ''}${c.file}`),
+        ...c.changes.map((f) => {
+          const mark = f.op === 'add' ? paint.paint('green', '+') : f.op === 'remove' ? paint.paint('red', '-') : paint.paint('yellow', '~');
+          return `    ${mark} ${showChange(f)}`;
+        }),
+      ],
+    })),
+    ...r.files.map((f) => ({
+      file: f.path,
+      line: () => [`${f.state === 'added' ? paint.paint('green', '+') : f.state === 'removed' ? paint.paint('red', '-') : paint.paint('yellow', '~')} `
+        + `${f.path} (file ${f.state}${f.detail ? `: ${f.detail}` : ''})`],
+    })),
+  ];
+  entries.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  for (const e of entries) lines.push(...e.line());
+  lines.push('', summaryLine(dir, r, paint));
+  return lines.join('\n') + '\n';
+}

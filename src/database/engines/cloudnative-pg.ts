@@ -1,0 +1,227 @@
+import { ApiObject } from 'cdk8s';
+import { EngineHooks, ResolvedDatabase } from '../private/model';
+import type { ReplicatedDatabase } from '../replicated-database';
+import { DatabaseAccess } from '../types';
+import { renderMigrationJob, renderNetworkPolicy } from './common';
+
+const ROLE_FOR_ACCESS: Record<DatabaseAccess, string | undefined> = {
+  [DatabaseAccess.OWNER]: undefined,
+  [DatabaseAccess.READ_WRITE]: 'pg_write_all_data',
+  [DatabaseAccess.READ_ONLY]: 'pg_read_all_data',
+};
+
+/**
+ * Renders a ReplicatedDatabase for the CloudNativePG operator: `Cluster`, Barman Cloud `ObjectStore` +
+ * WAL-archiving plugin, `ScheduledBackup`, `Pooler`, `Database` per database, managed roles,
+ * PodMonitor, PrometheusRule alerts, NetworkPolicy and the migration Job.
+ *
+ * Objects are plain ApiObjects whose specs are computed at synthesis (mutators stay valid until
+ * then); the typed `cdk8s import` classes drop unknown keys and cannot carry lazy values. Every
+ * object is validated against the CRD schemas in the tests, unknown fields rejected.
+ *
+ * Read-write / read-only grants map to membership in `pg_write_all_data` / `pg_read_all_data`:
+ * CloudNativePG's managed roles have no per-database GRANT, so with this engine such grants apply
+ * to every database of the cluster (the StatefulSet engine grants per database).
+ */
+export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
+  const engine = db.engine;
+  const plugin = engine.barmanPluginName!;
+  const backup = db._resolvedBackup();
+  const recovery = db._resolvedRecovery();
+  const owner = db._resolvedUsers().find((u) => u.name === db.ownerName)!;
+
+  if (backup) {
+    new ApiObject(db, 'BackupObjectStore', {
+      apiVersion: 'barmancloud.cnpg.io/v1',
+      kind: 'ObjectStore',
+      metadata: { name: `${db.name}-backup` },
+      spec: {
+        retentionPolicy: `${backup.retentionDays}d`,
+        configuration: {
+          destinationPath: backup.destinationPath,
+          endpointURL: backup.endpointUrl,
+          s3Credentials: {
+            accessKeyId: { name: backup.credentials.secretName, key: 'ACCESS_KEY_ID' },
+            secretAccessKey: { name: backup.credentials.secretName, key: 'ACCESS_SECRET_KEY' },
+          },
+          wal: { compression: 'gzip' },
+          data: { compression: 'gzip' },
+        },
+      },
+    });
+    new ApiObject(db, 'ScheduledBackup', {
+      apiVersion: 'postgresql.cnpg.io/v1',
+      kind: 'ScheduledBackup',
+      metadata: { name: `${db.name}-scheduled` },
+      spec: {
+        schedule: backup.cnpgSchedule,
+        cluster: { name: db.name },
+        method: 'plugin',
+        pluginConfiguration: { name: plugin },
+        backupOwnerReference: 'self',
+        immediate: true,
+      },
+    });
+  }
+  if (recovery) {
+    new ApiObject(db, 'RecoveryObjectStore', {
+      apiVersion: 'barmancloud.cnpg.io/v1',
+      kind: 'ObjectStore',
+      metadata: { name: `${db.name}-recovery` },
+      spec: {
+        configuration: {
+          destinationPath: recovery.destinationPath,
+          endpointURL: recovery.endpointUrl,
+          s3Credentials: {
+            accessKeyId: { name: recovery.credentials.secretName, key: 'ACCESS_KEY_ID' },
+            secretAccessKey: { name: recovery.credentials.secretName, key: 'ACCESS_SECRET_KEY' },
+          },
+          wal: { compression: 'gzip' },
+          data: { compression: 'gzip' },
+        },
+      },
+    });
+  }
+
+  const zone = 'topology.kubernetes.io/zone';
+  new ApiObject(db, 'Cluster', {
+    apiVersion: 'postgresql.cnpg.io/v1',
+    kind: 'Cluster',
+    metadata: { name: db.name },
+    spec: {
+      instances: db.instances,
+      imageName: engine.image,
+      // canonical values for fields the operator would default (no drift in Argo CD)
+      primaryUpdateStrategy: 'unsupervised',
+      primaryUpdateMethod: 'switchover',
+      enablePDB: db.podDisruptionBudget,
+      enableSuperuserAccess: false,
+      storage: { size: db.storageSize, storageClass: db.storageProfile.storageClassName, resizeInUseVolumes: db.storageProfile.allowVolumeExpansion },
+      resources: { requests: { cpu: db.cpu, memory: db.memory }, limits: { memory: db.memory } },
+      postgresql: db.synchronousReplicas > 0 ? {
+        synchronous: { method: 'any', number: db.synchronousReplicas, dataDurability: 'required' },
+      } : undefined,
+      affinity: {
+        enablePodAntiAffinity: true,
+        topologyKey: db.spreadAcrossZones ? zone : 'kubernetes.io/hostname',
+        podAntiAffinityType: db.spreadAcrossZones ? 'required' : 'preferred',
+      },
+      topologySpreadConstraints: db.spreadAcrossZones ? [{
+        maxSkew: 1, topologyKey: zone, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: db._podLabels() },
+      }] : undefined,
+      bootstrap: recovery ? {
+        recovery: {
+          source: 'origin',
+          database: db.databaseName,
+          owner: db.ownerName,
+          secret: { name: owner.secret.secretName },
+          recoveryTarget: recovery.targetTime ? { targetTime: recovery.targetTime } : undefined,
+        },
+      } : {
+        initdb: { database: db.databaseName, owner: db.ownerName, secret: { name: owner.secret.secretName }, dataChecksums: true },
+      },
+      externalClusters: recovery ? [{
+        name: 'origin',
+        plugin: { name: plugin, parameters: { barmanObjectName: `${db.name}-recovery`, serverName: recovery.serverName } },
+      }] : undefined,
+      plugins: backup ? [{ name: plugin, isWALArchiver: true, parameters: { barmanObjectName: `${db.name}-backup` } }] : undefined,
+      managed: {
+        roles: db._lazy(() => db._resolvedUsers().filter((u) => u.name !== db.ownerName).map((u) => ({
+          name: u.name,
+          ensure: 'present',
+          login: true,
+          inherit: true,
+          connectionLimit: u.connectionLimit,
+          passwordSecret: { name: u.secret.secretName },
+          inRoles: [...new Set(u.grants.map((g) => ROLE_FOR_ACCESS[g.access]).filter((r): r is string => r !== undefined))].sort(),
+        }))),
+      },
+    },
+  });
+
+
+  if (db.poolerInstances !== undefined) {
+    new ApiObject(db, 'Pooler', {
+      apiVersion: 'postgresql.cnpg.io/v1',
+      kind: 'Pooler',
+      metadata: { name: `${db.name}-pooler-rw` },
+      spec: {
+        cluster: { name: db.name },
+        instances: db.poolerInstances,
+        type: 'rw',
+        pgbouncer: { poolMode: db.poolMode, parameters: { max_client_conn: '1000', default_pool_size: '20' } },
+      },
+    });
+  }
+
+  if (db.monitoring) {
+    new ApiObject(db, 'PodMonitor', {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PodMonitor',
+      metadata: { name: db.name },
+      spec: { selector: { matchLabels: db._podLabels() }, podMetricsEndpoints: [{ port: 'metrics' }] },
+    });
+    const rules: any[] = [
+      {
+        alert: 'PostgresReplicationLagHigh',
+        expr: `max by (pod) (cnpg_pg_replication_lag{namespace="${db.environment.namespace}",pod=~"${db.name}-[0-9]+"}) > 300`,
+        for: '5m',
+        labels: { severity: 'warning' },
+        annotations: { summary: `Replica of ${db.name} is more than 5 minutes behind the primary` },
+      },
+      {
+        alert: 'PostgresStorageAlmostFull',
+        expr: `max by (persistentvolumeclaim) (kubelet_volume_stats_used_bytes{namespace="${db.environment.namespace}",persistentvolumeclaim=~"${db.name}-[0-9]+"}`
+          + ` / kubelet_volume_stats_capacity_bytes{namespace="${db.environment.namespace}",persistentvolumeclaim=~"${db.name}-[0-9]+"}) > 0.85`,
+        for: '10m',
+        labels: { severity: 'critical' },
+        annotations: { summary: `A volume of ${db.name} is more than 85% full` },
+      },
+    ];
+    if (backup) {
+      rules.push({
+        alert: 'PostgresLastBackupTooOld',
+        expr: `time() - max(cnpg_collector_last_available_backup_timestamp{namespace="${db.environment.namespace}",pod=~"${db.name}-[0-9]+"}) > 129600`,
+        for: '15m',
+        labels: { severity: 'critical' },
+        annotations: { summary: `No successful backup of ${db.name} for more than 36 hours` },
+      }, {
+        alert: 'PostgresBackupFailed',
+        expr: `max(cnpg_collector_last_failed_backup_timestamp{namespace="${db.environment.namespace}",pod=~"${db.name}-[0-9]+"})`
+          + ` > max(cnpg_collector_last_available_backup_timestamp{namespace="${db.environment.namespace}",pod=~"${db.name}-[0-9]+"})`,
+        for: '5m',
+        labels: { severity: 'critical' },
+        annotations: { summary: `The last backup of ${db.name} failed` },
+      });
+    }
+    new ApiObject(db, 'PrometheusRule', {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PrometheusRule',
+      metadata: { name: `${db.name}-alerts` },
+      spec: { groups: [{ name: `${db.name}.rules`, rules }] },
+    });
+  }
+
+  const operator: any = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': engine.operatorNamespace } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } } };
+  const peers: any[] = [{ podSelector: { matchLabels: db._podLabels() } }];
+  const extra: { peers: any[]; ports: number[] }[] = [
+    { peers: [operator], ports: [5432, 8000] },
+    { peers, ports: [5432] },
+  ];
+  if (db.poolerInstances !== undefined) extra.push({ peers: [{ podSelector: { matchLabels: { 'cnpg.io/poolerName': `${db.name}-pooler-rw` } } }], ports: [5432] });
+  if (db.monitoring) extra.push({ peers: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [9187] });
+  renderNetworkPolicy(db, extra);
+  renderMigrationJob(db);
+
+  return {
+    // one Database object per database; `retain` so that a GitOps prune never drops data
+    onDatabase: (d: ResolvedDatabase) => {
+      new ApiObject(db, `Database-${d.name}`, {
+        apiVersion: 'postgresql.cnpg.io/v1',
+        kind: 'Database',
+        metadata: { name: `${db.name}-${d.name.replace(/_/g, '-')}` },
+        spec: { name: d.name, owner: d.owner, cluster: { name: db.name }, ensure: 'present', databaseReclaimPolicy: 'retain' },
+      });
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { ApiObject } from 'cdk8s';
+import type { ReplicatedDatabase } from '../replicated-database';
+
+/**
+ * The NetworkPolicy of a database: its pods admit exactly the declared clients, the migration job,
+ * the given extra peers (operator, replicas, monitoring) on the given ports.
+ */
+export function renderNetworkPolicy(db: ReplicatedDatabase, extra: { peers: any[]; ports: number[] }[]): ApiObject {
+  return new ApiObject(db, 'NetworkPolicy', {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: db.name },
+    spec: {
+      podSelector: { matchLabels: db._podLabels() },
+      policyTypes: ['Ingress'],
+      ingress: db._lazy(() => {
+        const clients = db._resolvedClients().map((c) => c.toNetworkPolicyPeer());
+        if (db.migration) clients.push({ podSelector: { matchLabels: migrationLabels(db) } });
+        const rules = clients.length > 0 ? [{ from: clients, ports: [{ port: 5432, protocol: 'TCP' }] }] : [];
+        for (const e of extra) {
+          if (e.peers.length === 0) continue;
+          rules.push({ from: e.peers, ports: e.ports.map((port) => ({ port, protocol: 'TCP' })) });
+        }
+        return rules;
+      }),
+    },
+  });
+}
+
+export function migrationLabels(db: ReplicatedDatabase): { [key: string]: string } {
+  return { 'app.kubernetes.io/name': `${db.name}-migrate`, 'app.kubernetes.io/component': 'schema-migration' };
+}
+
+/** The restricted container security context every container of ours gets. */
+export const RESTRICTED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+};
+
+/**
+ * The schema migration Job, run before applications roll out: an Argo CD `PreSync` hook (Flux
+ * orders it through a separate layer). It reads the connection URI from the application secret.
+ */
+export function renderMigrationJob(db: ReplicatedDatabase): void {
+  const m = db.migration;
+  if (!m) return;
+  const labels = migrationLabels(db);
+  const conn = db.connection;
+  new ApiObject(db, 'Migration', {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: `${db.name}-migrate`,
+      labels,
+      annotations: {
+        'argocd.argoproj.io/hook': 'PreSync',
+        'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+        // a Job's template is immutable: Flux replaces the Job when it changes
+        'kustomize.toolkit.fluxcd.io/force': 'enabled',
+      },
+    },
+    spec: {
+      backoffLimit: 2,
+      activeDeadlineSeconds: 1800,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [{
+            name: 'migrate',
+            image: m.image,
+            imagePullPolicy: 'IfNotPresent',
+            command: m.command,
+            env: [
+              { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: conn.secretName, key: conn.uriKey } } },
+              { name: 'PGHOST', value: conn.host },
+              { name: 'PGPORT', value: String(conn.port) },
+              { name: 'PGDATABASE', value: conn.database },
+            ],
+            resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+            securityContext: RESTRICTED_CONTAINER,
+          }],
+        },
+      },
+    },
+  });
+}

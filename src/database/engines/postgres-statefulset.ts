@@ -1,0 +1,505 @@
+import { createHash } from 'crypto';
+import { ApiObject } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { RESTRICTED_CONTAINER, renderMigrationJob, renderNetworkPolicy } from './common';
+import { invalid } from '../../private/names';
+import { EngineHooks } from '../private/model';
+import type { ReplicatedDatabase } from '../replicated-database';
+import {
+  MONITORING_ROLE, REPLICATION_ROLE, renderPgHbaConf, renderPgIdentConf, renderPostgresqlConf, replicaPodNames,
+} from './postgres-statefulset/config';
+import { renderReconcileSql } from './postgres-statefulset/reconcile';
+import { PATHS, renderScripts } from './postgres-statefulset/scripts';
+
+/** The metrics exporter sidecar (with monitoring). */
+export const POSTGRES_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/postgres-exporter:v0.15.0';
+/** The object-store client of the backup and recovery containers. */
+export const AWS_CLI_IMAGE = 'docker.io/amazon/aws-cli:2.17.0';
+/** uid / gid of the `postgres` user of the official image (peer authentication maps it to the superuser). */
+export const POSTGRES_UID = 999;
+/** Pod template annotation that rolls the pods when the configuration or scripts change. */
+export const CONFIG_HASH_ANNOTATION = 'stateful.cdk8s.io/config-hash';
+
+const PORT = 5432;
+const METRICS_PORT = 9187;
+const ZONE = 'topology.kubernetes.io/zone';
+const HOSTNAME = 'kubernetes.io/hostname';
+
+const q = (s: string) => k8s.Quantity.fromString(s);
+
+/**
+ * Renders a ReplicatedDatabase as plain Kubernetes objects, without an operator:
+ *
+ * - StatefulSet `<name>` (`OrderedReady`, volume claim template `data`, claims retained when the
+ *   StatefulSet is deleted or scaled down). Ordinal 0 is the primary; every other ordinal is a hot
+ *   standby cloned with `pg_basebackup` from `<name>-0.<name>-headless` and streaming from it
+ *   (`synchronous_standby_names = 'ANY n (<name>-1, ..., <name>-8)'` with synchronous replicas:
+ *   configuration and pod template name every possible replica, so scaling changes only
+ *   `spec.replicas` and never restarts the primary). Pods pass Pod Security `restricted` (uid 999,
+ *   the `postgres` user of the official image; read-only root filesystem).
+ * - ConfigMap `<name>-scripts`: `postgresql.conf`, `pg_hba.conf`, `pg_ident.conf` (version-aware for
+ *   the engine's major), the bootstrap / entrypoint / probe / backup scripts, and `reconcile.sql`,
+ *   which creates roles and databases and sets passwords and grants. It is computed at synthesis
+ *   (users and grants may be added until then) and re-applied by the primary at every start and
+ *   whenever it or a mounted password changes: grants, databases and password rotations apply
+ *   without a restart (a new user's Secret joins the pods' projected volume, which rolls the pods;
+ *   until then the reconcile stops before changing anything). Passwords only ever live in the
+ *   mounted Secrets.
+ * - Services `<name>-headless` (the StatefulSet's, `publishNotReadyAddresses`), `<name>-rw` (the
+ *   primary: `statefulset.kubernetes.io/pod-name: <name>-0`) and `<name>-ro`.
+ * - With backups: CronJob `<name>-backup`, a tar-format base backup of the primary (through
+ *   `<name>-rw`, as `replicator`; `backup.sh` in the PostgreSQL image) uploaded by the AWS CLI to
+ *   `<destinationPath>/<name>/<UTC timestamp>/` and marked `COMPLETE`; complete backups older than
+ *   the retention are deleted (never the newest). With `recovery`: an init container downloads the
+ *   newest complete backup of `<source>/<serverName>/` and an empty primary starts from it.
+ * - PodDisruptionBudget (maxUnavailable 1), NetworkPolicy (clients, the instances themselves, the
+ *   backup job, monitoring), the schema migration Job; with monitoring, a postgres_exporter sidecar
+ *   (local peer login as `postgres_exporter`, member of `pg_monitor`), a PodMonitor and alerts.
+ *
+ * Roles: every declared user is a LOGIN role whose password is read from its Secret's `password`
+ * key (the `username` key must hold the declared name: it is what applications log in with);
+ * `replicator` (REPLICATION) takes its password from the Secret `<name>-replicator` (keys
+ * `username`, `password`) delivered by the environment's secret backend. `pg_hba.conf` admits the
+ * superuser only through the local socket (peer), replication only as `replicator`, and every
+ * other network login only with a scram-sha-256 password. Grants are per database, on every
+ * application schema: OWNER owns the database (a user granted OWNER on a database another user owns
+ * gets every privilege on it, its schemas and objects, but cannot ALTER or DROP the owner's
+ * objects: PostgreSQL ties that to ownership, and role membership would extend to every database
+ * of the owner), READ_WRITE gets CONNECT, USAGE and SELECT / INSERT / UPDATE / DELETE on
+ * tables (sequences usable), READ_ONLY gets CONNECT, USAGE and SELECT, both with default
+ * privileges for objects the owners create later. A user's privileges are reset to exactly the
+ * declared ones at each reconcile; roles and databases removed from the model are kept.
+ *
+ * The `-ro` Service selects every instance, the primary included (CloudNativePG's `-r`
+ * semantics): Service selectors are equality-only and the pods of one StatefulSet share their
+ * labels, so "every ordinal but 0" cannot be selected without giving the database pods write
+ * access to the Kubernetes API (a pod relabelling itself). Replicas refuse writes (hot standby);
+ * a client that needs guaranteed read-only sessions sets `default_transaction_read_only` or uses
+ * CloudNativePG.
+ *
+ * Limits (by design, documented for users of this engine):
+ * - No automatic failover: if the primary (ordinal 0) is lost, writes stop until it is back. If
+ *   its volume is lost, ordinal 0 refuses to initialise an empty database while a replica runs;
+ *   recover by promoting a replica (`pg_ctl promote`) and copying its data directory into
+ *   `data-<name>-0` (or restoring a backup), then re-cloning the other replicas (delete their
+ *   claims). Ordinals ≥ 1 always start as standbys.
+ * - No WAL archiving, so no point-in-time recovery: `pointInTimeRecovery` has no effect, restores
+ *   go to the newest complete base backup (`recovery.targetTime` is rejected), and what was written
+ *   since the last backup is lost with the whole cluster. No replication slots: a replica that
+ *   falls further behind than `wal_keep_size` (10% of the volume) must be re-cloned (delete its
+ *   claim and pod).
+ * - No TLS (`ssl = off`: rely on the NetworkPolicy or a service mesh), no connection pooler.
+ * - Major upgrades are not automated: a data directory of another major stops the pod with a
+ *   message (pg_upgrade by hand, or dump and restore).
+ * - With synchronous replicas, writes wait while fewer than that many replicas are streaming.
+ * - The `-ro` Service includes the primary (see above).
+ *
+ * Tested against a real PostgreSQL (Debian's `postgresql`: major 15 on Debian 12), rendered for the
+ * installed major: the rendered scripts and configuration bootstrap a primary and a synchronous
+ * replica, replicate, enforce the grants, refuse password-less network logins, apply password
+ * rotations, grants and databases live, refuse an empty primary over a live replica, and the backup
+ * restores. Other majors (13-18) are covered by rendering tests only.
+ *
+ * The official image (`docker.io/library/postgres`, Debian-based) is assumed: bash, uid 999 named
+ * `postgres`, the server binaries on PATH. The exporter and AWS CLI images are pinned here.
+ */
+export function renderPostgresStatefulSet(db: ReplicatedDatabase): EngineHooks {
+  const name = db.name;
+  const env = db.environment;
+  const major = db.engine.majorVersion;
+  const podLabels = db._podLabels();
+  const backup = db._resolvedBackup();
+  const recovery = db._resolvedRecovery();
+  if (recovery?.targetTime !== undefined) {
+    throw invalid(db, 'UNSUPPORTED', 'recovery.targetTime', recovery.targetTime,
+      'no target time with the StatefulSet engine (no WAL archive: it restores the newest complete base backup); use CloudNativePG for point-in-time recovery');
+  }
+
+  const replicationSecretName = `${name}-${REPLICATION_ROLE}`;
+  const replication = env.secretBackend.sourceFor(env.name, replicationSecretName).bind(db, { name: replicationSecretName, keys: ['username', 'password'] });
+  if (replication.secretName === undefined) {
+    throw invalid(db, 'INVALID_SECRET_SOURCE', 'replication password', replication.kind,
+      `an environment secret backend that delivers Kubernetes Secrets (External Secrets, Sealed Secrets, existing): the StatefulSet engine reads the password of role "${REPLICATION_ROLE}" from Secret "${replicationSecretName}"`);
+  }
+  db.node.addValidation({
+    validate: () => db._resolvedUsers().filter((u) => u.name === MONITORING_ROLE)
+      .map((u) => `user "${u.name}" is reserved by the StatefulSet engine (the metrics exporter logs in as "${MONITORING_ROLE}")`),
+  });
+
+  // ---- configuration and scripts
+  const configOptions = {
+    name,
+    majorVersion: major,
+    synchronousReplicas: db.synchronousReplicas,
+    memory: db.memory,
+    storageSize: db.storageSize,
+    monitoring: db.monitoring,
+  };
+  const staticFiles: { [file: string]: string } = {
+    'postgresql.conf': renderPostgresqlConf(configOptions),
+    'pg_hba.conf': renderPgHbaConf(configOptions),
+    'pg_ident.conf': renderPgIdentConf(configOptions),
+    ...renderScripts(),
+  };
+  const configHash = createHash('sha256');
+  for (const file of Object.keys(staticFiles).sort()) configHash.update(`${file}\u0000${staticFiles[file]}\u0000`);
+  const scriptsName = `${name}-scripts`;
+  new k8s.KubeConfigMap(db, 'Scripts', {
+    metadata: { name: scriptsName, labels: podLabels },
+    data: {
+      ...staticFiles,
+      'reconcile.sql': db._lazy(() => renderReconcileSql({
+        majorVersion: major, users: db._resolvedUsers(), databases: db._resolvedDatabases(), monitoring: db.monitoring,
+      })),
+    },
+  });
+
+  // ---- Services
+  const servicePorts = [{ name: 'postgresql', port: PORT, targetPort: k8s.IntOrString.fromString('postgresql'), protocol: 'TCP' }];
+  new k8s.KubeService(db, 'HeadlessService', {
+    metadata: { name: `${name}-headless`, labels: podLabels },
+    spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: podLabels, ports: servicePorts },
+  });
+  new k8s.KubeService(db, 'ReadWriteService', {
+    metadata: { name: `${name}-rw`, labels: podLabels },
+    spec: { type: 'ClusterIP', selector: { ...podLabels, 'statefulset.kubernetes.io/pod-name': `${name}-0` }, ports: servicePorts },
+  });
+  new k8s.KubeService(db, 'ReadOnlyService', {
+    metadata: { name: `${name}-ro`, labels: podLabels },
+    spec: { type: 'ClusterIP', selector: podLabels, ports: servicePorts },
+  });
+
+  // ---- the StatefulSet
+  const podSecurityContext: k8s.PodSecurityContext = {
+    runAsNonRoot: true,
+    runAsUser: POSTGRES_UID,
+    runAsGroup: POSTGRES_UID,
+    fsGroup: POSTGRES_UID,
+    fsGroupChangePolicy: 'OnRootMismatch',
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+  const headless = `${name}-headless`;
+  // every possible replica (not just the current ones): scaling does not change the pod template
+  const replicaHosts = replicaPodNames(name).map((pod) => `${pod}.${headless}:${PORT}`).join(' ');
+  const instanceEnv: k8s.EnvVar[] = [
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'PG_MAJOR_VERSION', value: String(major) },
+    { name: 'PGDATA', value: PATHS.pgdata },
+    { name: 'PGHOST', value: PATHS.run },
+    { name: 'PGPORT', value: String(PORT) },
+    { name: 'SCRIPTS_DIR', value: PATHS.scripts },
+    { name: 'USERS_DIR', value: PATHS.users },
+    { name: 'REPLICATION_DIR', value: PATHS.replication },
+    { name: 'REPLICATION_USER', value: REPLICATION_ROLE },
+    { name: 'PRIMARY_HOST', value: `${name}-0.${headless}` },
+    { name: 'PRIMARY_PORT', value: String(PORT) },
+    { name: 'REPLICA_HOSTS', value: replicaHosts },
+    ...(recovery ? [{ name: 'RESTORE_DIR', value: PATHS.restore }] : []),
+    { name: 'TMPDIR', value: PATHS.tmp },
+  ];
+  const resources: k8s.ResourceRequirements = { requests: { cpu: q(db.cpu), memory: q(db.memory) }, limits: { memory: q(db.memory) } };
+  const mount = (volume: string, mountPath: string, readOnly?: boolean): k8s.VolumeMount => ({ name: volume, mountPath, readOnly });
+  const probe = (kind: string, periodSeconds: number, failureThreshold: number): k8s.Probe => ({
+    exec: { command: ['bash', `${PATHS.scripts}/probe.sh`, kind] }, periodSeconds, timeoutSeconds: 5, failureThreshold,
+  });
+
+  const initContainers: k8s.Container[] = [];
+  if (recovery) {
+    initContainers.push({
+      name: 'restore-download',
+      image: AWS_CLI_IMAGE,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['bash', `${PATHS.scripts}/download.sh`],
+      env: [
+        { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'PGDATA', value: PATHS.pgdata },
+        { name: 'RESTORE_DIR', value: PATHS.restore },
+        { name: 'RECOVERY_SOURCE', value: `${recovery.destinationPath}/${recovery.serverName}` },
+        ...objectStoreEnv(recovery.credentials.secretName!, recovery.endpointUrl),
+      ],
+      resources: { requests: { cpu: q('100m'), memory: q('256Mi') }, limits: { memory: q('512Mi') } },
+      securityContext: RESTRICTED_CONTAINER,
+      volumeMounts: [mount('data', PATHS.dataMount, true), mount('scripts', PATHS.scripts, true), mount('restore', PATHS.restore), mount('tmp', PATHS.tmp)],
+    });
+  }
+  initContainers.push({
+    name: 'bootstrap',
+    image: db.engine.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['bash', `${PATHS.scripts}/bootstrap.sh`],
+    env: instanceEnv,
+    resources,
+    securityContext: RESTRICTED_CONTAINER,
+    volumeMounts: [
+      mount('data', PATHS.dataMount), mount('scripts', PATHS.scripts, true), mount('replication', PATHS.replication, true),
+      mount('run', PATHS.run), mount('tmp', PATHS.tmp), ...(recovery ? [mount('restore', PATHS.restore, true)] : []),
+    ],
+  });
+
+  const containers: k8s.Container[] = [{
+    name: 'postgres',
+    image: db.engine.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['bash', `${PATHS.scripts}/entrypoint.sh`],
+    env: instanceEnv,
+    ports: [{ name: 'postgresql', containerPort: PORT, protocol: 'TCP' }],
+    resources,
+    startupProbe: probe('startup', 10, 360),
+    readinessProbe: probe('ready', 5, 3),
+    livenessProbe: probe('live', 10, 6),
+    securityContext: RESTRICTED_CONTAINER,
+    volumeMounts: [
+      mount('data', PATHS.dataMount), mount('scripts', PATHS.scripts, true), mount('users', PATHS.users, true),
+      mount('replication', PATHS.replication, true), mount('run', PATHS.run), mount('tmp', PATHS.tmp), mount('shm', '/dev/shm'),
+    ],
+  }];
+  if (db.monitoring) {
+    containers.push({
+      name: 'metrics',
+      image: POSTGRES_EXPORTER_IMAGE,
+      imagePullPolicy: 'IfNotPresent',
+      env: [{ name: 'DATA_SOURCE_NAME', value: `host=${PATHS.run} port=${PORT} user=${MONITORING_ROLE} dbname=postgres sslmode=disable` }],
+      ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
+      resources: { requests: { cpu: q('50m'), memory: q('64Mi') }, limits: { memory: q('128Mi') } },
+      readinessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 10, timeoutSeconds: 5 },
+      livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
+      securityContext: RESTRICTED_CONTAINER,
+      volumeMounts: [mount('run', PATHS.run)],
+    });
+  }
+
+  const volumes: k8s.Volume[] = [
+    { name: 'scripts', configMap: { name: scriptsName, defaultMode: 0o555 } },
+    {
+      name: 'users',
+      projected: {
+        defaultMode: 0o440,
+        sources: db._lazy(() => db._resolvedUsers().map((u) => ({
+          secret: { name: u.secret.secretName, items: [{ key: 'password', path: `${u.name}/password` }] },
+        }))),
+      },
+    },
+    { name: 'replication', secret: { secretName: replication.secretName, defaultMode: 0o440, items: [{ key: 'password', path: 'password' }] } },
+    { name: 'run', emptyDir: {} },
+    { name: 'tmp', emptyDir: {} },
+    { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: q('256Mi') } },
+    ...(recovery ? [{ name: 'restore', emptyDir: { sizeLimit: q(db.storageSize) } }] : []),
+  ];
+
+  const spread = db.spreadAcrossZones ? [
+    { maxSkew: 1, topologyKey: ZONE, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: podLabels } },
+    { maxSkew: 1, topologyKey: HOSTNAME, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: podLabels } },
+  ] : undefined;
+  // (also with one instance: scaling out then needs no change of the pod template)
+  const affinity: k8s.Affinity | undefined = !db.spreadAcrossZones ? {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [{
+        weight: 100,
+        podAffinityTerm: { topologyKey: HOSTNAME, labelSelector: { matchLabels: podLabels } },
+      }],
+    },
+  } : undefined;
+
+  new k8s.KubeStatefulSet(db, 'StatefulSet', {
+    metadata: { name, labels: podLabels },
+    spec: {
+      serviceName: headless,
+      replicas: db.instances,
+      podManagementPolicy: 'OrderedReady',
+      updateStrategy: { type: 'RollingUpdate' },
+      revisionHistoryLimit: 5,
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+      selector: { matchLabels: podLabels },
+      template: {
+        metadata: { labels: podLabels, annotations: { [CONFIG_HASH_ANNOTATION]: configHash.digest('hex').slice(0, 16) } },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 60,
+          securityContext: podSecurityContext,
+          topologySpreadConstraints: spread,
+          affinity,
+          initContainers,
+          containers,
+          volumes,
+        },
+      },
+      volumeClaimTemplates: [{
+        metadata: { name: 'data', labels: podLabels },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          storageClassName: db.storageProfile.storageClassName,
+          resources: { requests: { storage: q(db.storageSize) } },
+        },
+      }],
+    },
+  });
+
+  if (db.podDisruptionBudget) {
+    new k8s.KubePodDisruptionBudget(db, 'PodDisruptionBudget', {
+      metadata: { name, labels: podLabels },
+      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: podLabels } },
+    });
+  }
+
+  // ---- backups
+  const backupLabels = { 'app.kubernetes.io/name': 'postgresql-backup', 'app.kubernetes.io/instance': name };
+  if (backup) {
+    const minor = Number(env.kubernetesVersion.split('.')[1]);
+    new k8s.KubeCronJob(db, 'BackupCronJob', {
+      metadata: { name: `${name}-backup`, labels: backupLabels },
+      spec: {
+        schedule: backup.schedule,
+        timeZone: minor >= 27 ? 'Etc/UTC' : undefined,
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 3600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          metadata: { labels: backupLabels },
+          spec: {
+            backoffLimit: 2,
+            activeDeadlineSeconds: 6 * 3600,
+            template: {
+              metadata: { labels: backupLabels },
+              spec: {
+                restartPolicy: 'Never',
+                automountServiceAccountToken: false,
+                enableServiceLinks: false,
+                securityContext: podSecurityContext,
+                initContainers: [{
+                  name: 'base-backup',
+                  image: db.engine.image,
+                  imagePullPolicy: 'IfNotPresent',
+                  command: ['bash', `${PATHS.scripts}/backup.sh`],
+                  env: [
+                    { name: 'BACKUP_HOST', value: `${name}-rw` },
+                    { name: 'BACKUP_PORT', value: String(PORT) },
+                    { name: 'BACKUP_DIR', value: PATHS.backup },
+                    { name: 'SCRIPTS_DIR', value: PATHS.scripts },
+                    { name: 'REPLICATION_DIR', value: PATHS.replication },
+                    { name: 'REPLICATION_USER', value: REPLICATION_ROLE },
+                    { name: 'TMPDIR', value: PATHS.tmp },
+                  ],
+                  resources: { requests: { cpu: q('250m'), memory: q('256Mi') }, limits: { memory: q('512Mi') } },
+                  securityContext: RESTRICTED_CONTAINER,
+                  volumeMounts: [
+                    mount('scripts', PATHS.scripts, true), mount('replication', PATHS.replication, true), mount('backup', PATHS.backup), mount('tmp', PATHS.tmp),
+                  ],
+                }],
+                containers: [{
+                  name: 'upload',
+                  image: AWS_CLI_IMAGE,
+                  imagePullPolicy: 'IfNotPresent',
+                  command: ['bash', `${PATHS.scripts}/upload.sh`],
+                  env: [
+                    { name: 'BACKUP_DIR', value: PATHS.backup },
+                    { name: 'BACKUP_DESTINATION', value: `${backup.destinationPath}/${name}` },
+                    { name: 'RETENTION_DAYS', value: String(backup.retentionDays) },
+                    ...objectStoreEnv(backup.credentials.secretName!, backup.endpointUrl),
+                  ],
+                  resources: { requests: { cpu: q('100m'), memory: q('256Mi') }, limits: { memory: q('512Mi') } },
+                  securityContext: RESTRICTED_CONTAINER,
+                  volumeMounts: [mount('scripts', PATHS.scripts, true), mount('backup', PATHS.backup, true), mount('tmp', PATHS.tmp)],
+                }],
+                volumes: [
+                  { name: 'scripts', configMap: { name: scriptsName, defaultMode: 0o555 } },
+                  { name: 'replication', secret: { secretName: replication.secretName, defaultMode: 0o440, items: [{ key: 'password', path: 'password' }] } },
+                  { name: 'backup', emptyDir: { sizeLimit: q(db.storageSize) } },
+                  { name: 'tmp', emptyDir: {} },
+                ],
+              },
+            },
+          },
+        },
+      },
+    });
+  }
+
+  // ---- monitoring
+  if (db.monitoring) {
+    new ApiObject(db, 'PodMonitor', {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PodMonitor',
+      metadata: { name, labels: podLabels },
+      spec: { selector: { matchLabels: podLabels }, podMetricsEndpoints: [{ port: 'metrics' }] },
+    });
+    renderAlerts(db, backup?.schedule);
+  }
+
+  // ---- NetworkPolicy: clients, the instances themselves (replication), the backup job, monitoring
+  const extra: { peers: any[]; ports: number[] }[] = [{ peers: [{ podSelector: { matchLabels: podLabels } }], ports: [PORT] }];
+  if (backup) extra.push({ peers: [{ podSelector: { matchLabels: backupLabels } }], ports: [PORT] });
+  if (db.monitoring) extra.push({ peers: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [METRICS_PORT] });
+  renderNetworkPolicy(db, extra);
+  renderMigrationJob(db);
+
+  // everything that depends on databases is computed at synthesis
+  return {};
+}
+
+/** AWS CLI environment: credentials from the Secret (ACCESS_KEY_ID / ACCESS_SECRET_KEY), endpoint, no instance metadata. */
+function objectStoreEnv(secretName: string, endpointUrl?: string): k8s.EnvVar[] {
+  return [
+    { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: secretName, key: 'ACCESS_KEY_ID' } } },
+    { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: secretName, key: 'ACCESS_SECRET_KEY' } } },
+    { name: 'AWS_DEFAULT_REGION', value: 'us-east-1' },
+    { name: 'AWS_EC2_METADATA_DISABLED', value: 'true' },
+    ...(endpointUrl ? [{ name: 'S3_ENDPOINT_URL', value: endpointUrl }] : []),
+    { name: 'HOME', value: PATHS.tmp },
+  ];
+}
+
+/** Alerts on postgres_exporter, kubelet and kube-state-metrics metrics. */
+function renderAlerts(db: ReplicatedDatabase, schedule?: string): void {
+  const ns = db.environment.namespace;
+  const pods = `namespace="${ns}",pod=~"${db.name}-[0-9]+"`;
+  const claims = `namespace="${ns}",persistentvolumeclaim=~"data-${db.name}-[0-9]+"`;
+  const rules: any[] = [
+    {
+      alert: 'PostgresInstanceDown',
+      expr: `min by (pod) (pg_up{${pods}}) == 0`,
+      for: '5m',
+      labels: { severity: 'critical' },
+      annotations: { summary: `An instance of ${db.name} does not answer its metrics exporter` },
+    },
+    {
+      alert: 'PostgresReplicationLagHigh',
+      expr: `max by (pod) (pg_replication_lag_seconds{${pods}}) > 300`,
+      for: '5m',
+      labels: { severity: 'warning' },
+      annotations: { summary: `A replica of ${db.name} is more than 5 minutes behind the primary` },
+    },
+    {
+      alert: 'PostgresStorageAlmostFull',
+      expr: `max by (persistentvolumeclaim) (kubelet_volume_stats_used_bytes{${claims}} / kubelet_volume_stats_capacity_bytes{${claims}}) > 0.85`,
+      for: '10m',
+      labels: { severity: 'critical' },
+      annotations: { summary: `A volume of ${db.name} is more than 85% full` },
+    },
+  ];
+  if (schedule) {
+    // how old the last successful backup may be: a little more than the schedule's period
+    const [, , dayOfMonth, , dayOfWeek] = schedule.split(' ');
+    const maxAge = dayOfMonth !== '*' ? 32 * 86400 : dayOfWeek !== '*' ? 8 * 86400 : 36 * 3600;
+    rules.push({
+      alert: 'PostgresLastBackupTooOld',
+      expr: `time() - max(kube_cronjob_status_last_successful_time{namespace="${ns}",cronjob="${db.name}-backup"}) > ${maxAge}`,
+      for: '15m',
+      labels: { severity: 'critical' },
+      annotations: { summary: `No successful backup of ${db.name} for more than ${Math.round(maxAge / 3600)} hours` },
+    }, {
+      alert: 'PostgresBackupFailed',
+      expr: `max(kube_job_status_failed{namespace="${ns}",job_name=~"${db.name}-backup-[0-9]+"}) > 0`,
+      for: '5m',
+      labels: { severity: 'critical' },
+      annotations: { summary: `A backup job of ${db.name} failed` },
+    });
+  }
+  new ApiObject(db, 'PrometheusRule', {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PrometheusRule',
+    metadata: { name: `${db.name}-alerts` },
+    spec: { groups: [{ name: `${db.name}.rules`, rules }] },
+  });
+}

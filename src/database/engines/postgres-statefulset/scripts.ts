@@ -1,0 +1,323 @@
+/**
+ * Shell scripts of the StatefulSet engine, rendered into the `<name>-scripts` ConfigMap and run by
+ * bash in the official PostgreSQL image (and the AWS CLI image for object-store transfers).
+ *
+ * Every path and host comes from the environment (set in the pod spec), so that the same scripts
+ * run unchanged outside Kubernetes: the real-engine test starts them against a local PostgreSQL.
+ * They never print, log or pass a password on a command line: passwords are read from the mounted
+ * Secret files into `0600` pgpass files under `$TMPDIR` or into psql variables.
+ */
+
+/** Where things are in the pods (the environment variables point here). */
+export const PATHS = {
+  /** The volume claim mount. */
+  dataMount: '/var/lib/postgresql/data',
+  /** PGDATA: a sub-directory, so that the volume's lost+found is not in it. */
+  pgdata: '/var/lib/postgresql/data/pgdata',
+  /** Unix socket directory (emptyDir). */
+  run: '/var/run/postgresql',
+  /** The scripts ConfigMap. */
+  scripts: '/etc/postgresql-stateful/scripts',
+  /** Users' Secrets: `<user>/password`. */
+  users: '/etc/postgresql-stateful/users',
+  /** Replication Secret: `password`. */
+  replication: '/etc/postgresql-stateful/replication',
+  /** Scratch (emptyDir). */
+  tmp: '/tmp',
+  /** Backup output (emptyDir of the backup job). */
+  backup: '/var/lib/postgresql/backup',
+  /** Downloaded backup to restore from (emptyDir). */
+  restore: '/var/lib/postgresql/restore',
+};
+
+/** Shared shell functions, sourced by the other scripts. */
+const COMMON = `# Shared functions of the cdk8s-stateful PostgreSQL scripts (sourced).
+log() { printf '%s [%s] %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "\${SCRIPT_NAME:-postgres}" "$*" >&2; }
+die() { log "FATAL: $*"; exit 1; }
+
+# The StatefulSet ordinal of this pod, from POD_NAME (<name>-<ordinal>).
+ordinal() {
+  local o="\${POD_NAME##*-}"
+  [[ "$o" =~ ^[0-9]+$ ]] || die "POD_NAME \\"\${POD_NAME:-}\\" does not end with a StatefulSet ordinal"
+  printf '%s' "$o"
+}
+
+# Writes a pgpass file for the replication role (mode 0600) and prints its path.
+replication_passfile() {
+  local file="\${TMPDIR:-/tmp}/pgpass-replication"
+  [ -s "$REPLICATION_DIR/password" ] || die "the replication password ($REPLICATION_DIR/password) is missing or empty"
+  ( umask 077
+    # pgpass escapes: backslash and colon
+    printf '*:*:*:%s:%s\\n' "\${REPLICATION_USER:-replicator}" "$(sed -e 's/\\\\/\\\\\\\\/g' -e 's/:/\\\\:/g' "$REPLICATION_DIR/password")" > "$file.new"
+    mv -f "$file.new" "$file" )
+  printf '%s' "$file"
+}
+`;
+
+/**
+ * bootstrap.sh (init container): creates the data directory when it is empty. Ordinal 0 runs
+ * initdb (or restores the downloaded backup when RESTORE_DIR holds one); the other ordinals clone
+ * the primary with pg_basebackup and become streaming replicas. An existing data directory is
+ * kept as is (after a check of its major version).
+ */
+const BOOTSTRAP = `#!/bin/bash
+# bootstrap.sh: create the data directory of this instance if it is empty (init container).
+set -euo pipefail
+SCRIPT_NAME=bootstrap
+. "$SCRIPTS_DIR/common.sh"
+
+ord="$(ordinal)"
+if [ -s "$PGDATA/PG_VERSION" ]; then
+  have="$(cat "$PGDATA/PG_VERSION")"
+  [ "$have" = "$PG_MAJOR_VERSION" ] || die "the data directory holds PostgreSQL $have, the image runs $PG_MAJOR_VERSION: upgrade with pg_upgrade (not automated)"
+  log "data directory exists (PostgreSQL $have): nothing to do"
+  exit 0
+fi
+
+partial="$PGDATA.partial"
+rm -rf "$partial"
+
+if [ "$ord" = 0 ]; then
+  # An empty primary while replicas run means the primary's volume was lost: never start a new or
+  # restored database over a live cluster (see the engine's documentation for the recovery).
+  for peer in \${REPLICA_HOSTS:-}; do
+    rc=0
+    pg_isready -q -h "\${peer%:*}" -p "\${peer##*:}" -t 3 || rc=$?
+    if [ "$rc" -le 1 ]; then
+      die "the data directory is empty but replica $peer is running: refusing to initialise a new empty primary. Promote or copy a replica (see the engine documentation)."
+    fi
+  done
+  if [ -n "\${RESTORE_DIR:-}" ]; then
+    [ -s "$RESTORE_DIR/base.tar.gz" ] || die "recovery is declared but $RESTORE_DIR/base.tar.gz is missing"
+    log "restoring the base backup from $RESTORE_DIR"
+    mkdir -m 0700 "$partial"
+    tar -xzf "$RESTORE_DIR/base.tar.gz" -C "$partial"
+    if [ -s "$RESTORE_DIR/pg_wal.tar.gz" ]; then
+      mkdir -p -m 0700 "$partial/pg_wal"
+      tar -xzf "$RESTORE_DIR/pg_wal.tar.gz" -C "$partial/pg_wal"
+    fi
+    rm -f "$partial/standby.signal" "$partial/recovery.signal"
+  else
+    log "initialising a new database cluster"
+    initdb -D "$partial" --username=postgres --encoding=UTF8 --no-locale --data-checksums \\
+      --auth-local=peer --auth-host=scram-sha-256 >/dev/null
+  fi
+else
+  passfile="$(replication_passfile)"
+  deadline=$(( $(date +%s) + \${BOOTSTRAP_TIMEOUT_SECONDS:-900} ))
+  until pg_isready -q -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -t 5; do
+    [ "$(date +%s)" -lt "$deadline" ] || die "the primary $PRIMARY_HOST:$PRIMARY_PORT did not become ready"
+    log "waiting for the primary $PRIMARY_HOST:$PRIMARY_PORT"
+    sleep 2
+  done
+  log "cloning the primary $PRIMARY_HOST:$PRIMARY_PORT"
+  PGPASSFILE="$passfile" pg_basebackup -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U "\${REPLICATION_USER:-replicator}" -w \\
+    -D "$partial" -X stream -c fast
+  touch "$partial/standby.signal"
+fi
+
+chmod 0700 "$partial"
+mv "$partial" "$PGDATA"
+log "data directory ready"
+`;
+
+/**
+ * entrypoint.sh (main container): starts PostgreSQL with the rendered configuration; on the
+ * primary, runs the reconcile script once the server accepts connections and again whenever the
+ * script or a mounted password changes (Secret and ConfigMap volumes are updated in place), so
+ * grants, databases and password rotations apply without a restart (a new user's Secret joins the
+ * pod's projected volume: that is a rolling restart). Marks the instance ready for the readiness
+ * probe. SIGTERM is turned into a fast shutdown.
+ */
+const ENTRYPOINT = `#!/bin/bash
+# entrypoint.sh: run PostgreSQL (primary at ordinal 0, streaming replica otherwise).
+set -uo pipefail
+SCRIPT_NAME=entrypoint
+. "$SCRIPTS_DIR/common.sh"
+
+ord="$(ordinal)" || exit 1
+[ -s "$PGDATA/PG_VERSION" ] || die "$PGDATA is not initialised (bootstrap.sh runs first)"
+chmod 0700 "$PGDATA"
+ready="$PGHOST/.instance-ready"
+rm -f "$ready"
+
+args=(-D "$PGDATA"
+  -c "config_file=$SCRIPTS_DIR/postgresql.conf"
+  -c "hba_file=$SCRIPTS_DIR/pg_hba.conf"
+  -c "ident_file=$SCRIPTS_DIR/pg_ident.conf"
+  -c "port=$PGPORT"
+  -c "unix_socket_directories=$PGHOST"
+  -c "cluster_name=$POD_NAME")
+[ -z "\${LISTEN_ADDRESSES:-}" ] || args+=(-c "listen_addresses=$LISTEN_ADDRESSES")
+
+if [ "$ord" = 0 ]; then
+  [ ! -f "$PGDATA/standby.signal" ] || log "WARNING: ordinal 0 has standby.signal and starts as a standby: remove it (or pg_ctl promote) to make it the primary"
+else
+  passfile="$(replication_passfile)" || exit 1
+  [ -f "$PGDATA/standby.signal" ] || { log "ordinal $ord is a replica: adding standby.signal"; touch "$PGDATA/standby.signal"; }
+  args+=(-c "primary_conninfo=host=$PRIMARY_HOST port=$PRIMARY_PORT user=\${REPLICATION_USER:-replicator} passfile=$passfile application_name=$POD_NAME")
+fi
+
+postgres "\${args[@]}" &
+pid=$!
+trap 'log "shutting down"; kill -INT "$pid" 2>/dev/null' TERM INT
+
+state() { cat "$SCRIPTS_DIR/reconcile.sql" "$REPLICATION_DIR/password" "$USERS_DIR"/*/password 2>/dev/null | sha256sum; }
+applied=""
+while kill -0 "$pid" 2>/dev/null; do
+  delay=1 failed=""
+  if pg_isready -q -h "$PGHOST" -p "$PGPORT" -t 5; then
+    if [ "$ord" = 0 ]; then
+      now="$(state)"
+      if [ "$now" != "$applied" ]; then
+        if bash "$SCRIPTS_DIR/reconcile.sh"; then
+          applied="$now"
+          log "roles, databases and grants reconciled"
+        else
+          failed=1
+          log "reconcile failed: retrying in \${RECONCILE_RETRY_SECONDS:-10} s"
+        fi
+      fi
+      [ -z "$applied" ] || touch "$ready"
+    else
+      touch "$ready"
+    fi
+  fi
+  if [ -n "$failed" ]; then delay="\${RECONCILE_RETRY_SECONDS:-10}"; elif [ -f "$ready" ]; then delay="\${RECONCILE_INTERVAL_SECONDS:-15}"; fi
+  sleep "$delay" &
+  wait $! 2>/dev/null || true
+done
+wait "$pid"
+rc=$?
+log "PostgreSQL exited with status $rc"
+exit "$rc"
+`;
+
+/** reconcile.sh: applies reconcile.sql as the superuser through the local socket. */
+const RECONCILE = `#!/bin/bash
+# reconcile.sh: roles, passwords, databases and grants (idempotent; primary only).
+set -euo pipefail
+SCRIPT_NAME=reconcile
+. "$SCRIPTS_DIR/common.sh"
+export USERS_DIR REPLICATION_DIR
+# an empty password would clear the role's password: fail loudly instead (the files come from the Secrets)
+for f in "$REPLICATION_DIR/password" "$USERS_DIR"/*/password; do
+  [ -r "$f" ] && [ -s "$f" ] || die "the password file $f is missing, unreadable or empty: check its Secret"
+done
+exec psql -X -q -v ON_ERROR_STOP=1 -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -f "$SCRIPTS_DIR/reconcile.sql"
+`;
+
+/** probe.sh: startup, readiness and liveness probes. */
+const PROBE = `#!/bin/bash
+# probe.sh startup|ready|live
+set -u
+rc=0
+pg_isready -q -h "$PGHOST" -p "$PGPORT" -t 4 || rc=$?
+case "\${1:-ready}" in
+  startup) [ "$rc" -eq 0 ] ;;
+  ready) [ "$rc" -eq 0 ] && [ -f "$PGHOST/.instance-ready" ] ;;
+  # accepting (0) or rejecting connections while starting or stopping (1) is alive; no answer (2) is not
+  live) [ "$rc" -le 1 ] ;;
+  *) echo "usage: probe.sh startup|ready|live" >&2; exit 2 ;;
+esac
+`;
+
+/**
+ * backup.sh (backup job, init container): a compressed tar-format base backup of the primary with
+ * the WAL needed to make it consistent, into $BACKUP_DIR/<UTC timestamp>/. Restorable with
+ * bootstrap.sh (RESTORE_DIR) or by hand: extract base.tar.gz into an empty data directory and
+ * pg_wal.tar.gz into its pg_wal/, then start PostgreSQL.
+ */
+const BACKUP = `#!/bin/bash
+# backup.sh: base backup of the primary into $BACKUP_DIR/<timestamp>/ (base.tar.gz, pg_wal.tar.gz, backup_manifest).
+set -euo pipefail
+SCRIPT_NAME=backup
+. "$SCRIPTS_DIR/common.sh"
+
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+out="$BACKUP_DIR/$stamp"
+passfile="$(replication_passfile)"
+log "base backup of $BACKUP_HOST:$BACKUP_PORT into $out"
+PGPASSFILE="$passfile" pg_basebackup -h "$BACKUP_HOST" -p "$BACKUP_PORT" -U "\${REPLICATION_USER:-replicator}" -w \\
+  -D "$out" -F tar -z -X stream -c fast -l "cdk8s-stateful $stamp"
+[ -s "$out/base.tar.gz" ] || die "pg_basebackup wrote no base.tar.gz"
+printf '%s\\n' "$stamp" > "$BACKUP_DIR/LATEST"
+log "backup $stamp written ($(du -sh "$out" | cut -f1))"
+`;
+
+/** Object-store helpers for the AWS CLI image. */
+const S3_FUNCTIONS = `s3() {
+  if [ -n "\${S3_ENDPOINT_URL:-}" ]; then aws --endpoint-url "$S3_ENDPOINT_URL" s3 "$@"; else aws s3 "$@"; fi
+}
+# Backup prefixes (UTC timestamps) under $1, newest first.
+backups() {
+  s3 ls "$1/" | while read -r kind name; do
+    name="\${name%/}"
+    if [ "$kind" = PRE ] && [[ "$name" =~ ^[0-9]{8}T[0-9]{6}Z$ ]]; then echo "$name"; fi
+  done | sort -r
+}
+`;
+
+/**
+ * upload.sh (backup job, AWS CLI container): uploads the backup to
+ * `<destination>/<name>/<timestamp>/`, marks it complete, and deletes complete backups older than
+ * the retention (never the newest).
+ */
+const UPLOAD = `#!/bin/bash
+# upload.sh: upload $BACKUP_DIR/<LATEST>/ to $BACKUP_DESTINATION/<timestamp>/ and apply the retention.
+set -euo pipefail
+log() { printf '%s [upload] %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
+${S3_FUNCTIONS}
+stamp="$(cat "$BACKUP_DIR/LATEST")"
+[[ "$stamp" =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || { log "no backup to upload"; exit 1; }
+log "uploading $stamp to $BACKUP_DESTINATION/$stamp/"
+s3 cp --recursive --only-show-errors "$BACKUP_DIR/$stamp/" "$BACKUP_DESTINATION/$stamp/"
+printf '%s\\n' "$stamp" | s3 cp --only-show-errors - "$BACKUP_DESTINATION/$stamp/COMPLETE"
+
+cutoff="$(date -u -d "-$RETENTION_DAYS days" +%Y%m%dT%H%M%SZ)"
+for old in $(backups "$BACKUP_DESTINATION"); do
+  if [ "$old" != "$stamp" ] && [[ "$old" < "$cutoff" ]]; then
+    log "deleting $old (older than $RETENTION_DAYS days)"
+    s3 rm --recursive --only-show-errors "$BACKUP_DESTINATION/$old/"
+  fi
+done
+log "done"
+`;
+
+/**
+ * download.sh (recovery init container, AWS CLI image): on an empty ordinal 0, downloads the newest
+ * complete backup of `<source>/<serverName>/` into $RESTORE_DIR for bootstrap.sh.
+ */
+const DOWNLOAD = `#!/bin/bash
+# download.sh: fetch the newest complete backup from $RECOVERY_SOURCE into $RESTORE_DIR (empty primary only).
+set -euo pipefail
+log() { printf '%s [download] %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
+${S3_FUNCTIONS}
+if [ "\${POD_NAME##*-}" != 0 ] || [ -s "$PGDATA/PG_VERSION" ]; then
+  log "nothing to restore (replica, or the data directory exists)"
+  exit 0
+fi
+for stamp in $(backups "$RECOVERY_SOURCE"); do
+  if s3 ls "$RECOVERY_SOURCE/$stamp/COMPLETE" >/dev/null 2>&1; then
+    log "downloading backup $stamp from $RECOVERY_SOURCE"
+    s3 cp --recursive --only-show-errors "$RECOVERY_SOURCE/$stamp/" "$RESTORE_DIR/"
+    exit 0
+  fi
+done
+log "no complete backup under $RECOVERY_SOURCE/"
+exit 1
+`;
+
+/** Every script, by ConfigMap key. */
+export function renderScripts(): { [file: string]: string } {
+  return {
+    'common.sh': COMMON,
+    'bootstrap.sh': BOOTSTRAP,
+    'entrypoint.sh': ENTRYPOINT,
+    'reconcile.sh': RECONCILE,
+    'probe.sh': PROBE,
+    'backup.sh': BACKUP,
+    'upload.sh': UPLOAD,
+    'download.sh': DOWNLOAD,
+  };
+}

@@ -1,0 +1,483 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { requireCron, toSixFieldCron } from './cron';
+import { DatabaseClient } from './database-client';
+import { DatabaseEngine, DatabaseEngineKind } from './database-engine';
+import {
+  DatabaseAccess, DatabaseBackupOptions, DatabaseConnection, DatabaseOptions, DatabasePoolerOptions,
+  DatabaseRecoveryOptions, DatabaseResources, DatabaseUserOptions, ObjectStoreDestination, PoolMode, SchemaMigrationOptions,
+} from './types';
+import { Environment } from '../environment/environment';
+import { StorageProfile } from '../environment/storage-profile';
+import { Tier } from '../environment/tier';
+import { invalid, requireDnsLabel, requireInteger } from '../private/names';
+import { SecretBinding, SecretSource, SecretSourceKind } from '../secrets/secret-source';
+import { renderCloudNativePg } from './engines/cloudnative-pg';
+import { renderPostgresStatefulSet } from './engines/postgres-statefulset';
+import { EngineHooks, ResolvedBackup, ResolvedDatabase, ResolvedRecovery, ResolvedUser } from './private/model';
+
+/**
+ * Properties of a ReplicatedDatabase.
+ */
+export interface ReplicatedDatabaseProps {
+  /** The engine (and pinned PostgreSQL version). */
+  readonly engine: DatabaseEngine;
+
+  /**
+   * Base name of the rendered objects (`<name>-rw` Service...), a DNS-1123 label of at most 40 characters.
+   *
+   * @default - the construct id, lower-cased
+   */
+  readonly name?: string;
+
+  /**
+   * PostgreSQL instances (1 primary + replicas).
+   *
+   * @default - 1 in development, 2 in staging, 3 in production
+   */
+  readonly instances?: number;
+
+  /**
+   * Replicas that must confirm each commit (synchronous replication); less than `instances`.
+   *
+   * @default - 1 in production with 2+ instances, else 0
+   */
+  readonly synchronousReplicas?: number;
+
+  /**
+   * Volume size of each instance (a Kubernetes quantity, e.g. `20Gi`).
+   *
+   * @default "10Gi"
+   */
+  readonly storageSize?: string;
+
+  /**
+   * Storage of the volumes.
+   *
+   * @default - the environment's StorageProfile
+   */
+  readonly storageProfile?: StorageProfile;
+
+  /**
+   * CPU and memory of each instance.
+   *
+   * @default - tier-dependent, see DatabaseResources
+   */
+  readonly resources?: DatabaseResources;
+
+  /**
+   * Name of the application database (the connection contract's database).
+   *
+   * @default "app"
+   */
+  readonly databaseName?: string;
+
+  /**
+   * Name of the application user (owner of the application database).
+   *
+   * @default "app"
+   */
+  readonly ownerName?: string;
+
+  /**
+   * Password of the application user.
+   *
+   * @default - the environment's secret backend, secret `<name>-<owner>`
+   */
+  readonly ownerPassword?: SecretSource;
+
+  /**
+   * Scheduled backups.
+   *
+   * @default - no backups (the data-protection pack requires them in production)
+   */
+  readonly backup?: DatabaseBackupOptions;
+
+  /**
+   * Keep WAL archives for point-in-time recovery (needs `backup`; CloudNativePG only).
+   *
+   * @default - true when `backup` is set on CloudNativePG, false on the StatefulSet engine
+   */
+  readonly pointInTimeRecovery?: boolean;
+
+  /**
+   * Create the database by restoring a backup instead of an empty initdb.
+   *
+   * @default - a new, empty database
+   */
+  readonly recovery?: DatabaseRecoveryOptions;
+
+  /**
+   * A PgBouncer connection pooler in front of the primary (CloudNativePG only).
+   *
+   * @default - none
+   */
+  readonly pooler?: DatabasePoolerOptions;
+
+  /**
+   * PodMonitor and alert rules (needs the Prometheus operator).
+   *
+   * @default - true in staging and production
+   */
+  readonly monitoring?: boolean;
+
+  /**
+   * Spread instances across zones (`topology.kubernetes.io/zone`).
+   *
+   * @default - true in production
+   */
+  readonly spreadAcrossZones?: boolean;
+
+  /**
+   * A PodDisruptionBudget keeping a quorum during node drains.
+   *
+   * @default - true with 2+ instances
+   */
+  readonly podDisruptionBudget?: boolean;
+
+  /**
+   * A schema migration Job run before applications roll out.
+   *
+   * @default - none
+   */
+  readonly migration?: SchemaMigrationOptions;
+
+  /**
+   * Clients admitted by the NetworkPolicy (more with `allowFrom()`).
+   *
+   * @default - none: only the operator and monitoring
+   */
+  readonly allowFrom?: DatabaseClient[];
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const RESERVED = new Set(['postgres', 'template0', 'template1', 'streaming_replica', 'cnpg_pooler_pgbouncer', 'replicator', 'postgres_exporter', 'public']);
+const QUANTITY = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$/;
+
+function requireIdentifier(where: Construct, property: string, value: unknown): string {
+  if (typeof value !== 'string' || !IDENTIFIER.test(value) || RESERVED.has(value) || value.startsWith('pg_')) {
+    throw invalid(where, 'INVALID_IDENTIFIER', property, value,
+      'a PostgreSQL identifier: lower-case letters, digits and "_", starting with a letter or "_", at most 63 characters, '
+      + 'not reserved (postgres, template0/1, public, pg_*...)');
+  }
+  return value;
+}
+
+function requireQuantity(where: Construct, property: string, value: unknown, allowed: string): string {
+  if (typeof value !== 'string' || !QUANTITY.test(value) || Number(QUANTITY.exec(value)![1]) <= 0) {
+    throw invalid(where, 'INVALID_QUANTITY', property, value, allowed);
+  }
+  return value;
+}
+
+/**
+ * A replicated PostgreSQL database, engine-agnostic: CloudNativePG or a plain StatefulSet, chosen
+ * per environment while applications keep one connection contract.
+ *
+ * Tier-aware defaults come from `Environment.of(this)`: 1 instance in development, 3 with a
+ * synchronous replica, zone spread, PDB and monitoring in production. The data-protection pack
+ * checks backups, instances, spread and storage in production whatever the engine.
+ */
+export class ReplicatedDatabase extends Construct {
+  /** The environment. */
+  public readonly environment: Environment;
+  /** The engine. */
+  public readonly engine: DatabaseEngine;
+  /** Base name of the rendered objects. */
+  public readonly name: string;
+  /** Instances. */
+  public readonly instances: number;
+  /** Synchronous replicas. */
+  public readonly synchronousReplicas: number;
+  /** Volume size per instance. */
+  public readonly storageSize: string;
+  /** Storage profile. */
+  public readonly storageProfile: StorageProfile;
+  /** CPU request per instance. */
+  public readonly cpu: string;
+  /** Memory request and limit per instance. */
+  public readonly memory: string;
+  /** Name of the application database. */
+  public readonly databaseName: string;
+  /** Name of the application user. */
+  public readonly ownerName: string;
+  /** Whether WAL archives are kept for point-in-time recovery. */
+  public readonly pointInTimeRecovery: boolean;
+  /** Whether monitoring is rendered. */
+  public readonly monitoring: boolean;
+  /** Whether instances spread across zones. */
+  public readonly spreadAcrossZones: boolean;
+  /** Whether a PodDisruptionBudget is rendered. */
+  public readonly podDisruptionBudget: boolean;
+  /**
+   * Pooler replicas.
+   *
+   * @default - no pooler
+   */
+  public readonly poolerInstances?: number;
+  /**
+   * Pooler mode.
+   *
+   * @default - no pooler
+   */
+  public readonly poolMode?: PoolMode;
+  /**
+   * Schema migration.
+   *
+   * @default - none
+   */
+  public readonly migration?: SchemaMigrationOptions;
+
+  private readonly _users = new Map<string, ResolvedUser>();
+  private readonly _databases = new Map<string, ResolvedDatabase>();
+  private readonly _clients: DatabaseClient[] = [];
+  private readonly _backup?: ResolvedBackup;
+  private readonly _recovery?: ResolvedRecovery;
+  private readonly hooks: EngineHooks;
+
+  public constructor(scope: Construct, id: string, props: ReplicatedDatabaseProps) {
+    super(scope, id);
+    const env = Environment.of(this);
+    this.environment = env;
+    if (!props || !(props.engine instanceof DatabaseEngine)) {
+      throw invalid(this, 'INVALID_VALUE', 'engine', props?.engine, 'a DatabaseEngine (DatabaseEngine.cloudNativePg({...}) or DatabaseEngine.postgresStatefulSet({...}))');
+    }
+    this.engine = props.engine;
+    this.name = requireDnsLabel(this, 'name', props.name ?? id.toLowerCase());
+    if (this.name.length > 40) throw invalid(this, 'INVALID_NAME', 'name', this.name, 'at most 40 characters (suffixes like "-rw" and pod ordinals are added)');
+
+    const prod = env.tier === Tier.PRODUCTION;
+    this.instances = requireInteger(this, 'instances', props.instances ?? env.selectNumber({ development: 1, staging: 2, production: 3 }), 1, 9);
+    this.synchronousReplicas = requireInteger(this, 'synchronousReplicas', props.synchronousReplicas ?? (prod && this.instances >= 2 ? 1 : 0), 0, 8);
+    if (this.synchronousReplicas >= this.instances) {
+      throw invalid(this, 'INVALID_VALUE', 'synchronousReplicas', this.synchronousReplicas, `fewer than instances (${this.instances})`);
+    }
+    this.storageSize = requireQuantity(this, 'storageSize', props.storageSize ?? '10Gi', 'a positive Kubernetes quantity such as "20Gi"');
+    this.storageProfile = props.storageProfile ?? env.storageProfile;
+    this.cpu = requireQuantity(this, 'resources.cpu', props.resources?.cpu ?? env.selectString({ development: '250m', staging: '500m', production: '1' }), 'a CPU quantity such as "500m" or "2"');
+    this.memory = requireQuantity(this, 'resources.memory', props.resources?.memory ?? env.selectString({ development: '512Mi', staging: '1Gi', production: '4Gi' }), 'a memory quantity such as "2Gi"');
+    this.databaseName = requireIdentifier(this, 'databaseName', props.databaseName ?? 'app');
+    this.ownerName = requireIdentifier(this, 'ownerName', props.ownerName ?? 'app');
+    this.monitoring = props.monitoring ?? env.tier !== Tier.DEVELOPMENT;
+    this.spreadAcrossZones = props.spreadAcrossZones ?? prod;
+    this.podDisruptionBudget = props.podDisruptionBudget ?? this.instances > 1;
+
+    if (props.backup) {
+      const b = props.backup;
+      const schedule = requireCron(this, 'backup.schedule', b.schedule);
+      const retentionDays = requireInteger(this, 'backup.retentionDays', b.retentionDays ?? 30, 1, 3650);
+      if (!b.destination) throw invalid(this, 'INVALID_BACKUP', 'backup.destination', b.destination, 'an object store destination');
+      const dest = this.resolveDestination('backup.destination', b.destination);
+      this._backup = { schedule, cnpgSchedule: toSixFieldCron(schedule), retentionDays, ...dest };
+    }
+    // the StatefulSet engine takes base backups only (no WAL archive): no point-in-time recovery
+    const walArchiving = this.engine.kind === DatabaseEngineKind.CLOUDNATIVE_PG;
+    this.pointInTimeRecovery = props.pointInTimeRecovery ?? (walArchiving && this._backup !== undefined);
+    if (this.pointInTimeRecovery && !walArchiving) {
+      throw invalid(this, 'UNSUPPORTED', 'pointInTimeRecovery', true, 'false with the StatefulSet engine (base backups only, no WAL archive); use CloudNativePG for point-in-time recovery');
+    }
+    if (this.pointInTimeRecovery && !this._backup) {
+      throw invalid(this, 'INVALID_BACKUP', 'pointInTimeRecovery', true, 'point-in-time recovery needs `backup` (WAL is archived to its destination)');
+    }
+    if (props.recovery) {
+      const r = props.recovery;
+      requireDnsLabel(this, 'recovery.serverName', r.serverName);
+      if (r.targetTime !== undefined && (typeof r.targetTime !== 'string' || Number.isNaN(Date.parse(r.targetTime)) || !/^\d{4}-\d{2}-\d{2}T/.test(r.targetTime))) {
+        throw invalid(this, 'INVALID_VALUE', 'recovery.targetTime', r.targetTime, 'an RFC 3339 timestamp such as "2026-11-20T08:00:00Z"');
+      }
+      this._recovery = { ...this.resolveDestination('recovery.source', r.source), serverName: r.serverName, targetTime: r.targetTime };
+    }
+    if (props.pooler) {
+      if (this.engine.kind !== DatabaseEngineKind.CLOUDNATIVE_PG) {
+        throw invalid(this, 'UNSUPPORTED', 'pooler', props.pooler, 'no pooler with the StatefulSet engine (use CloudNativePG, or run PgBouncer as an application)');
+      }
+      this.poolerInstances = requireInteger(this, 'pooler.instances', props.pooler.instances ?? env.selectNumber({ development: 1, otherwise: 2 }), 1, 20);
+      this.poolMode = props.pooler.poolMode ?? PoolMode.TRANSACTION;
+      if (!Object.values(PoolMode).includes(this.poolMode)) throw invalid(this, 'INVALID_VALUE', 'pooler.poolMode', this.poolMode, 'transaction or session');
+    }
+    if (props.migration) {
+      const image = props.migration.image;
+      if (typeof image !== 'string' || !/[:@]/.test(image.slice(image.lastIndexOf('/') + 1)) || /:latest$/.test(image)) {
+        throw invalid(this, 'INVALID_VALUE', 'migration.image', image, 'an image pinned by tag (not latest) or digest');
+      }
+      if (!Array.isArray(props.migration.command) || props.migration.command.length === 0 || props.migration.command.some((c) => typeof c !== 'string')) {
+        throw invalid(this, 'INVALID_VALUE', 'migration.command', props.migration.command, 'a non-empty list of strings');
+      }
+      this.migration = { image, command: [...props.migration.command] };
+    }
+
+    this.addUser(this.ownerName, { password: props.ownerPassword, grants: [{ database: this.databaseName, access: DatabaseAccess.OWNER }] });
+    this.addDatabase(this.databaseName, { owner: this.ownerName });
+    for (const client of props.allowFrom ?? []) this.allowFrom(client);
+
+    this.hooks = this.engine.kind === DatabaseEngineKind.CLOUDNATIVE_PG ? renderCloudNativePg(this) : renderPostgresStatefulSet(this);
+    for (const d of this._databases.values()) this.hooks.onDatabase?.(d);
+    this.node.addValidation({ validate: () => this.validateModel() });
+  }
+
+  /**
+   * Adds a database (valid until synthesis).
+   */
+  public addDatabase(name: string, options: DatabaseOptions = {}): void {
+    requireIdentifier(this, 'database name', name);
+    if (this._databases.has(name)) throw invalid(this, 'DUPLICATE', 'database', name, 'a database name not declared already');
+    const owner = options.owner ?? this.ownerName;
+    requireIdentifier(this, `owner of database "${name}"`, owner);
+    const database = { name, owner };
+    this._databases.set(name, database);
+    // during construction the engine has not rendered yet: it is told about these databases afterwards
+    if (this.hooks) this.hooks.onDatabase?.(database);
+  }
+
+  /**
+   * Adds a user (a login role) with its password source and grants (valid until synthesis).
+   */
+  public addUser(name: string, options: DatabaseUserOptions = {}): void {
+    requireIdentifier(this, 'user name', name);
+    if (this._users.has(name)) throw invalid(this, 'DUPLICATE', 'user', name, 'a user name not declared already');
+    const secretName = `${this.name}-${name.replace(/_/g, '-')}`;
+    const source = options.password ?? this.environment.secretBackend.sourceFor(this.environment.name, secretName);
+    const connectionLimit = requireInteger(this, `connectionLimit of user "${name}"`, options.connectionLimit ?? -1, -1, 100000);
+    const secret = source.bind(this, {
+      name: secretName,
+      keys: ['username', 'password'],
+      templates: { uri: `postgresql://{{ .username }}:{{ .password | urlquery }}@${this.name}-rw.${this.environment.namespace}.svc:5432/${this.databaseNameFor(name, options)}` },
+    });
+    if (secret.kind === SecretSourceKind.VAULT || secret.secretName === undefined) {
+      throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, secret.kind,
+        'a SecretSource that delivers a Kubernetes Secret (ExternalSecret, SealedSecret, existing): the database itself reads the password');
+    }
+    this._users.set(name, { name, secret, grants: [], connectionLimit });
+    for (const g of options.grants ?? []) this.grant(name, g.database, g.access);
+  }
+
+  /**
+   * Grants a user access to a database (valid until synthesis).
+   */
+  public grant(user: string, database: string, access: DatabaseAccess): void {
+    const u = this._users.get(user);
+    if (!u) throw invalid(this, 'UNKNOWN_USER', 'grant user', user, `a declared user: ${[...this._users.keys()].join(', ')}`);
+    requireIdentifier(this, 'grant database', database);
+    if (!Object.values(DatabaseAccess).includes(access)) throw invalid(this, 'INVALID_VALUE', 'grant access', access, 'a DatabaseAccess');
+    if (u.grants.some((g) => g.database === database)) throw invalid(this, 'DUPLICATE', `grant of user "${user}"`, database, 'one grant per user and database');
+    u.grants.push({ database, access });
+  }
+
+  /**
+   * Admits a client through the database's NetworkPolicy.
+   */
+  public allowFrom(client: DatabaseClient): void {
+    if (!(client instanceof DatabaseClient)) throw invalid(this, 'INVALID_CLIENT', 'client', client, 'a DatabaseClient');
+    this._clients.push(client);
+  }
+
+  /**
+   * How applications connect: identical whatever the engine.
+   */
+  public get connection(): DatabaseConnection {
+    const owner = this._users.get(this.ownerName)!;
+    const ns = this.environment.namespace;
+    return {
+      host: `${this.name}-rw.${ns}.svc`,
+      readOnlyHost: `${this.name}-ro.${ns}.svc`,
+      port: 5432,
+      database: this.databaseName,
+      secretName: owner.secret.secretName!,
+      usernameKey: 'username',
+      passwordKey: 'password',
+      uriKey: 'uri',
+    };
+  }
+
+  /** Whether backups are configured. */
+  public get hasBackup(): boolean {
+    return this._backup !== undefined;
+  }
+
+  /**
+   * Backup retention in days.
+   *
+   * @default - no backup
+   */
+  public get backupRetentionDays(): number | undefined {
+    return this._backup?.retentionDays;
+  }
+
+  /** Users (resolved). @internal */
+  public _resolvedUsers(): ResolvedUser[] {
+    return [...this._users.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** Databases (resolved). @internal */
+  public _resolvedDatabases(): ResolvedDatabase[] {
+    return [...this._databases.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** Clients. @internal */
+  public _resolvedClients(): DatabaseClient[] {
+    return [...this._clients];
+  }
+
+  /** Backup. @internal */
+  public _resolvedBackup(): ResolvedBackup | undefined {
+    return this._backup;
+  }
+
+  /** Recovery. @internal */
+  public _resolvedRecovery(): ResolvedRecovery | undefined {
+    return this._recovery;
+  }
+
+  /** Labels of the database's pods. @internal */
+  public _podLabels(): { [key: string]: string } {
+    return this.engine.kind === DatabaseEngineKind.CLOUDNATIVE_PG
+      ? { 'cnpg.io/cluster': this.name }
+      : { 'app.kubernetes.io/name': 'postgresql', 'app.kubernetes.io/instance': this.name };
+  }
+
+  /** A value computed at synthesis (after every mutator). @internal */
+  public _lazy(produce: () => any): any {
+    return Lazy.any({ produce });
+  }
+
+  /** The ApiObject of a child, for tests and policies. @internal */
+  public _objects(): ApiObject[] {
+    return this.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c));
+  }
+
+  private databaseNameFor(user: string, options: DatabaseUserOptions): string {
+    const owned = (options.grants ?? []).find((g) => g.access === DatabaseAccess.OWNER);
+    return owned?.database ?? (user === this.ownerName ? this.databaseName : (options.grants?.[0]?.database ?? this.databaseName));
+  }
+
+  private resolveDestination(
+    property: string, d: ObjectStoreDestination,
+  ): { destinationPath: string; endpointUrl?: string; credentials: SecretBinding } {
+    if (!d || typeof d.destinationPath !== 'string' || !/^s3:\/\/[a-z0-9][-a-z0-9.]{1,61}[a-z0-9](\/[-_.A-Za-z0-9]+)*\/?$/.test(d.destinationPath)) {
+      throw invalid(this, 'INVALID_BACKUP', `${property}.destinationPath`, d?.destinationPath, 'an S3 URL such as "s3://acme-backups/orders"');
+    }
+    if (d.endpointUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(d.endpointUrl)) {
+      throw invalid(this, 'INVALID_BACKUP', `${property}.endpointUrl`, d.endpointUrl, 'an http(s) URL');
+    }
+    if (!(d.credentials instanceof SecretSource)) {
+      throw invalid(this, 'INVALID_BACKUP', `${property}.credentials`, d.credentials, 'a SecretSource with ACCESS_KEY_ID and ACCESS_SECRET_KEY');
+    }
+    const credentials = d.credentials.bind(this, { name: `${this.name}-backup-credentials`, keys: ['ACCESS_KEY_ID', 'ACCESS_SECRET_KEY'] });
+    if (credentials.secretName === undefined) {
+      throw invalid(this, 'INVALID_SECRET_SOURCE', `${property}.credentials`, credentials.kind, 'a SecretSource that delivers a Kubernetes Secret');
+    }
+    return { destinationPath: d.destinationPath.replace(/\/$/, ''), endpointUrl: d.endpointUrl, credentials };
+  }
+
+  private validateModel(): string[] {
+    const errors: string[] = [];
+    const dbs = new Set(this._databases.keys());
+    for (const u of this._users.values()) {
+      for (const g of u.grants) if (!dbs.has(g.database)) errors.push(`user "${u.name}" is granted "${g.database}", which is not a declared database`);
+    }
+    for (const d of this._databases.values()) {
+      if (!this._users.has(d.owner)) errors.push(`database "${d.name}" is owned by "${d.owner}", which is not a declared user`);
+    }
+    return errors;
+  }
+}

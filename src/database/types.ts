@@ -1,0 +1,210 @@
+import { SecretSource } from '../secrets/secret-source';
+
+/**
+ * What a user may do in a database.
+ */
+export enum DatabaseAccess {
+  /** Owns the database: every privilege, including DDL (schema migrations). */
+  OWNER = 'owner',
+  /** Reads and writes every table (SELECT, INSERT, UPDATE, DELETE), no DDL. */
+  READ_WRITE = 'read-write',
+  /** Reads every table (SELECT). */
+  READ_ONLY = 'read-only',
+}
+
+/**
+ * A grant of access to one database.
+ */
+export interface DatabaseGrant {
+  /** Database name. */
+  readonly database: string;
+  /** Access level. */
+  readonly access: DatabaseAccess;
+}
+
+/**
+ * Options of a database user (a PostgreSQL login role).
+ */
+export interface DatabaseUserOptions {
+  /**
+   * Where the user's password comes from: a Kubernetes Secret with `username` and `password`
+   * keys, delivered by External Secrets, a SealedSecret or created out of band (never literal).
+   *
+   * @default - the environment's secret backend, secret `<database>-<user>`
+   */
+  readonly password?: SecretSource;
+
+  /**
+   * Databases the user may use.
+   *
+   * @default - none (grant later with `grant()`)
+   */
+  readonly grants?: DatabaseGrant[];
+
+  /**
+   * Maximum concurrent connections of the user (`CONNECTION LIMIT`).
+   *
+   * @default - unlimited (-1)
+   */
+  readonly connectionLimit?: number;
+}
+
+/**
+ * Options of a database.
+ */
+export interface DatabaseOptions {
+  /**
+   * Owner: a user declared on the same ReplicatedDatabase.
+   *
+   * @default - the application user (`ownerName`)
+   */
+  readonly owner?: string;
+}
+
+/**
+ * Where backups go: an S3-compatible object store (Barman Cloud).
+ */
+export interface ObjectStoreDestination {
+  /**
+   * Bucket and path, e.g. `s3://acme-backups/orders`.
+   */
+  readonly destinationPath: string;
+
+  /**
+   * S3 endpoint for non-AWS stores (MinIO, Ceph...).
+   *
+   * @default - AWS S3
+   */
+  readonly endpointUrl?: string;
+
+  /**
+   * Credentials: a Secret with `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY` keys.
+   */
+  readonly credentials: SecretSource;
+}
+
+/**
+ * Backups: schedule, retention and destination.
+ */
+export interface DatabaseBackupOptions {
+  /**
+   * When to take a base backup: a standard 5-field cron expression (minute hour day month
+   * weekday), e.g. `0 2 * * *`. (CloudNativePG's 6-field form is derived.)
+   */
+  readonly schedule: string;
+
+  /**
+   * How long backups (and archived WAL) are kept, in days.
+   *
+   * @default 30
+   */
+  readonly retentionDays?: number;
+
+  /**
+   * Where backups go.
+   */
+  readonly destination: ObjectStoreDestination;
+}
+
+/**
+ * Restore a new database from a backup (disaster recovery declared in Git).
+ */
+export interface DatabaseRecoveryOptions {
+  /**
+   * Where the backup to restore from lives.
+   */
+  readonly source: ObjectStoreDestination;
+
+  /**
+   * Name of the server (cluster) whose backups are restored.
+   */
+  readonly serverName: string;
+
+  /**
+   * Point in time to recover to (RFC 3339, e.g. `2026-11-20T08:00:00Z`).
+   *
+   * @default - the end of the archived WAL
+   */
+  readonly targetTime?: string;
+}
+
+/**
+ * Pool mode of the connection pooler.
+ */
+export enum PoolMode {
+  /** A server connection per transaction (most efficient; no session state). */
+  TRANSACTION = 'transaction',
+  /** A server connection per client session. */
+  SESSION = 'session',
+}
+
+/**
+ * A connection pooler (PgBouncer) in front of the primary.
+ */
+export interface DatabasePoolerOptions {
+  /**
+   * Pooler replicas.
+   *
+   * @default - 2 in staging and production, 1 in development
+   */
+  readonly instances?: number;
+
+  /**
+   * Pool mode.
+   *
+   * @default PoolMode.TRANSACTION
+   */
+  readonly poolMode?: PoolMode;
+}
+
+/**
+ * A schema migration Job, run before applications roll out (Argo CD `PreSync` hook).
+ */
+export interface SchemaMigrationOptions {
+  /** Image of the migration tool, pinned by tag or digest. */
+  readonly image: string;
+
+  /** Command (and arguments) to run. */
+  readonly command: string[];
+}
+
+/**
+ * Resources of each database instance.
+ */
+export interface DatabaseResources {
+  /**
+   * CPU request, e.g. `500m`.
+   *
+   * @default - "250m" in development, "500m" in staging, "1" in production
+   */
+  readonly cpu?: string;
+
+  /**
+   * Memory request and limit, e.g. `2Gi`.
+   *
+   * @default - "512Mi" in development, "1Gi" in staging, "4Gi" in production
+   */
+  readonly memory?: string;
+}
+
+/**
+ * How applications connect, identical whatever the engine.
+ */
+export interface DatabaseConnection {
+  /** Service host of the primary (read-write), `<name>-rw.<namespace>.svc`. */
+  readonly host: string;
+  /** Service host of the replicas (read-only), `<name>-ro.<namespace>.svc`. */
+  readonly readOnlyHost: string;
+  /** Port. */
+  readonly port: number;
+  /** Database name. */
+  readonly database: string;
+  /** Name of the Secret holding the application user's credentials. */
+  readonly secretName: string;
+  /** Key of the user name in the Secret. */
+  readonly usernameKey: string;
+  /** Key of the password in the Secret. */
+  readonly passwordKey: string;
+  /** Key of the `postgresql://` connection URI in the Secret. */
+  readonly uriKey: string;
+}

@@ -1,0 +1,123 @@
+import { OutputLayout } from './output-layout';
+import { ArgoCdOptions } from './wiring-options';
+import type { RenderedFile } from '../app/gitops-app';
+import type { Environment } from '../environment/environment';
+import { ValidationError } from '../errors/validation-error';
+import { toYaml } from '../private/canonical';
+import { isDnsSubdomain } from '../private/names';
+
+/** Kinds whose objects hold data: never pruned by Argo CD (`Prune=false`). */
+export const DATA_BEARING_KINDS = new Set(['Cluster', 'RabbitmqCluster', 'Kafka', 'KafkaNodePool', 'KafkaTopic', 'Queue', 'PersistentVolumeClaim']);
+
+/** Whether an object holds data (a StatefulSet with volume claim templates counts). */
+export function isDataBearing(manifest: any): boolean {
+  if (manifest.kind === 'StatefulSet') return Array.isArray(manifest.spec?.volumeClaimTemplates) && manifest.spec.volumeClaimTemplates.length > 0;
+  if (manifest.kind === 'Cluster') return manifest.apiVersion === 'postgresql.cnpg.io/v1';
+  return DATA_BEARING_KINDS.has(manifest.kind);
+}
+
+/**
+ * Argo CD wiring in `argocd/`: an AppProject for the platform layers (cluster-scoped kinds allowed)
+ * and one for the applications (namespaced kinds only, destinations = the environments'
+ * namespaces); an Application per cluster platform (sync wave -1, server-side apply for large
+ * CRDs) and per environment (wave 1), automated with prune and self-heal; known operator-defaulted
+ * fields ignored.
+ */
+export function renderArgoCdWiring(environments: Environment[], options: ArgoCdOptions, layout: OutputLayout): RenderedFile[] {
+  const name = options.name ?? 'cdk8s-stateful';
+  const ns = options.namespace ?? 'argocd';
+  if (!isDnsSubdomain(name)) throw new ValidationError({ code: 'INVALID_NAME', path: '/', property: 'argoCd.name', value: JSON.stringify(name), allowed: 'a DNS-1123 subdomain' });
+  if (typeof options.repositoryUrl !== 'string' || !/^(https:\/\/|ssh:\/\/|git@)[^\s]+$/.test(options.repositoryUrl)) {
+    throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: 'argoCd.repositoryUrl', value: JSON.stringify(options.repositoryUrl), allowed: 'an https:// or ssh:// Git URL' });
+  }
+  const destinations = options.destinations ?? {};
+  const clusters = [...new Set(environments.map((e) => e.cluster))].sort();
+  for (const cluster of clusters) {
+    const server = destinations[cluster];
+    if (typeof server !== 'string' || !/^https:\/\/[^\s]+$/.test(server)) {
+      throw new ValidationError({
+        code: 'MISSING_DESTINATION',
+        path: '/',
+        property: `argoCd.destinations["${cluster}"]`,
+        value: JSON.stringify(server),
+        allowed: `the API server URL of cluster "${cluster}" (environments ${environments.filter((e) => e.cluster === cluster).map((e) => e.name).join(', ')} deploy there)`,
+      });
+    }
+  }
+  const prefix = (options.repositoryPath ?? '.').replace(/\/+$/, '').replace(/^\.\//, '');
+  const at = (rel: string) => (prefix === '' || prefix === '.' ? rel : `${prefix}/${rel}`);
+  const revision = options.targetRevision ?? 'HEAD';
+  const files: RenderedFile[] = [];
+  const sync = { automated: { prune: true, selfHeal: true }, retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } } };
+
+  files.push({
+    path: `argocd/AppProject.${name}-platform.yaml`,
+    content: toYaml({
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'AppProject',
+      metadata: { name: `${name}-platform`, namespace: ns },
+      spec: {
+        description: 'Cluster-scoped prerequisites (namespaces, storage classes) of the environments',
+        sourceRepos: [options.repositoryUrl],
+        destinations: clusters.map((c) => ({ server: destinations[c], namespace: '*' })),
+        clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }, { group: 'storage.k8s.io', kind: 'StorageClass' }],
+        namespaceResourceWhitelist: [{ group: '*', kind: '*' }],
+      },
+    }),
+  });
+  files.push({
+    path: `argocd/AppProject.${name}.yaml`,
+    content: toYaml({
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'AppProject',
+      metadata: { name, namespace: ns },
+      spec: {
+        description: 'Application layers: namespaced objects in the environments\' namespaces only',
+        sourceRepos: [options.repositoryUrl],
+        destinations: environments.map((e) => ({ server: destinations[e.cluster], namespace: e.namespace })),
+        namespaceResourceWhitelist: [{ group: '*', kind: '*' }],
+      },
+    }),
+  });
+  for (const cluster of clusters) {
+    files.push({
+      path: `argocd/Application.${name}-platform-${cluster}.yaml`,
+      content: toYaml({
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Application',
+        metadata: { name: `${name}-platform-${cluster}`, namespace: ns, annotations: { 'argocd.argoproj.io/sync-wave': '-1' } },
+        spec: {
+          project: `${name}-platform`,
+          source: { repoURL: options.repositoryUrl, targetRevision: revision, path: at(`platform/${cluster}`), directory: { recurse: true } },
+          destination: { server: destinations[cluster] },
+          syncPolicy: { ...sync, syncOptions: ['ServerSideApply=true'] },
+        },
+      }),
+    });
+  }
+  for (const env of environments) {
+    const path = layout === OutputLayout.HYDRATED_AND_KUSTOMIZE ? at(`overlays/${env.name}`) : at(`rendered/${env.name}`);
+    files.push({
+      path: `argocd/Application.${name}-${env.name}.yaml`,
+      content: toYaml({
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Application',
+        metadata: { name: `${name}-${env.name}`, namespace: ns, annotations: { 'argocd.argoproj.io/sync-wave': '1' } },
+        spec: {
+          project: name,
+          source: layout === OutputLayout.HYDRATED_AND_KUSTOMIZE
+            ? { repoURL: options.repositoryUrl, targetRevision: revision, path }
+            : { repoURL: options.repositoryUrl, targetRevision: revision, path, directory: { recurse: true } },
+          destination: { server: destinations[env.cluster], namespace: env.namespace },
+          syncPolicy: { ...sync, syncOptions: ['ServerSideApply=true', 'PrunePropagationPolicy=foreground'] },
+          // fields the operators default or manage: ignored so Argo CD shows no drift
+          ignoreDifferences: [
+            { group: 'postgresql.cnpg.io', kind: 'Cluster', jsonPointers: ['/spec/postgresql/parameters', '/spec/postgresql/pg_hba'] },
+            { group: 'apps', kind: 'StatefulSet', jsonPointers: ['/spec/volumeClaimTemplates'] },
+          ],
+        },
+      }),
+    });
+  }
+  return files;
+}

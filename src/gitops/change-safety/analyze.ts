@@ -1,0 +1,272 @@
+import { compare } from 'fast-json-patch';
+import { canonicalJson } from '../../private/canonical';
+import { apiGroup, isClusterScoped } from '../../private/kinds';
+import { isDataBearing } from '../argocd';
+import { PreviousObject } from './previous-output';
+
+/** An object of the new output, as change analysis sees it. */
+export interface NextObject {
+  readonly file: string;
+  readonly manifest: any;
+  readonly environment?: string;
+  readonly cluster: string;
+  readonly constructPath?: string;
+}
+
+/** One risky change. */
+export interface RiskyChange {
+  readonly ruleId: string;
+  readonly message: string;
+  /** The object (the new one, or the old one when removed). */
+  readonly manifest: any;
+  readonly file: string;
+  readonly environment?: string;
+  readonly cluster?: string;
+  readonly jsonPointer?: string;
+  readonly constructPath?: string;
+}
+
+/** What changed, per object. */
+export interface ChangeSet {
+  readonly added: NextObject[];
+  readonly removed: PreviousObject[];
+  readonly changed: { before: PreviousObject; after: NextObject; fields: string[] }[];
+  readonly renamed: { before: PreviousObject; after: NextObject }[];
+  readonly risks: RiskyChange[];
+}
+
+const BACKUP_KINDS = new Set(['ScheduledBackup', 'ObjectStore']);
+
+function scopeOf(o: { environment?: string; cluster?: string }): string {
+  return o.environment !== undefined ? `env:${o.environment}` : `platform:${o.cluster}`;
+}
+
+function identity(o: { environment?: string; cluster?: string; manifest: any }): string {
+  const m = o.manifest;
+  const ns = isClusterScoped(m.kind) ? '' : (m.metadata.namespace ?? '');
+  return [scopeOf(o), apiGroup(m.apiVersion), m.kind, ns, m.metadata.name].join('|');
+}
+
+const UNITS: Record<string, number> = { '': 1, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'Ki': 1024, 'Mi': 1024 ** 2, 'Gi': 1024 ** 3, 'Ti': 1024 ** 4, 'Pi': 1024 ** 5 };
+
+/** Bytes of a Kubernetes quantity, or undefined. */
+export function quantityBytes(q: unknown): number | undefined {
+  if (typeof q === 'number') return q;
+  if (typeof q !== 'string') return undefined;
+  const m = /^([0-9]+(?:\.[0-9]+)?)(k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$/.exec(q);
+  return m ? Number(m[1]) * UNITS[m[2] ?? ''] : undefined;
+}
+
+/** Storage requests of a data-bearing object: pointer → { size, class }. */
+function storageOf(m: any): Map<string, { size: unknown; storageClass?: string }> {
+  const out = new Map<string, { size: unknown; storageClass?: string }>();
+  switch (m.kind) {
+    case 'PersistentVolumeClaim':
+      out.set('/spec/resources/requests/storage', { size: m.spec?.resources?.requests?.storage, storageClass: m.spec?.storageClassName });
+      break;
+    case 'StatefulSet':
+      (m.spec?.volumeClaimTemplates ?? []).forEach((t: any, i: number) =>
+        out.set(`/spec/volumeClaimTemplates/${i}/spec/resources/requests/storage`, { size: t?.spec?.resources?.requests?.storage, storageClass: t?.spec?.storageClassName }));
+      break;
+    case 'Cluster':
+      if (m.apiVersion === 'postgresql.cnpg.io/v1') {
+        out.set('/spec/storage/size', { size: m.spec?.storage?.size, storageClass: m.spec?.storage?.storageClass });
+        if (m.spec?.walStorage) out.set('/spec/walStorage/size', { size: m.spec.walStorage.size, storageClass: m.spec.walStorage.storageClass });
+      }
+      break;
+    case 'RabbitmqCluster':
+      out.set('/spec/persistence/storage', { size: m.spec?.persistence?.storage, storageClass: m.spec?.persistence?.storageClassName });
+      break;
+    case 'KafkaNodePool':
+      if (m.spec?.storage?.size !== undefined) out.set('/spec/storage/size', { size: m.spec.storage.size, storageClass: m.spec.storage.class });
+      (m.spec?.storage?.volumes ?? []).forEach((v: any, i: number) => out.set(`/spec/storage/volumes/${i}/size`, { size: v?.size, storageClass: v?.class }));
+      break;
+    default:
+  }
+  return out;
+}
+
+/** Version of the database / broker an object runs, with the pointer it lives at. */
+function versionOf(m: any): { version: number[]; pointer: string; text: string } | undefined {
+  const parse = (text: unknown, pointer: string) => {
+    if (typeof text !== 'string') return undefined;
+    const v = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(text);
+    return v ? { version: [Number(v[1]), Number(v[2] ?? 0), Number(v[3] ?? 0)], pointer, text } : undefined;
+  };
+  const tagOf = (image: unknown) => (typeof image === 'string' && /:[^/]+$/.test(image) ? image.slice(image.lastIndexOf(':') + 1) : undefined);
+  if (m.kind === 'Cluster' && m.apiVersion === 'postgresql.cnpg.io/v1') return parse(tagOf(m.spec?.imageName), '/spec/imageName');
+  if (m.kind === 'RabbitmqCluster') return parse(tagOf(m.spec?.image), '/spec/image');
+  if (m.kind === 'Kafka') return parse(m.spec?.kafka?.version, '/spec/kafka/version');
+  if (m.kind === 'StatefulSet' && isDataBearing(m)) {
+    const containers: any[] = m.spec?.template?.spec?.containers ?? [];
+    const i = containers.findIndex((c) => /(postgres|rabbitmq|kafka)[^/]*$/.test(String(c?.image).replace(/[:@].*$/, '')));
+    if (i >= 0) return parse(tagOf(containers[i].image), `/spec/template/spec/containers/${i}/image`);
+  }
+  return undefined;
+}
+
+function replicasOf(m: any): { count: number; pointer: string; minimum: number } | undefined {
+  if (m.kind === 'Cluster' && m.apiVersion === 'postgresql.cnpg.io/v1' && typeof m.spec?.instances === 'number') {
+    return { count: m.spec.instances, pointer: '/spec/instances', minimum: Math.max(3, (m.spec?.postgresql?.synchronous?.number ?? 0) + 1) };
+  }
+  if ((m.kind === 'RabbitmqCluster' || m.kind === 'KafkaNodePool' || (m.kind === 'StatefulSet' && isDataBearing(m))) && typeof m.spec?.replicas === 'number') {
+    return { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 };
+  }
+  if (m.kind === 'KafkaTopic' && typeof m.spec?.replicas === 'number') return { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 };
+  return undefined;
+}
+
+function retentionOf(m: any): { value: number; pointer: string } | undefined {
+  if (m.kind === 'ObjectStore' && typeof m.spec?.retentionPolicy === 'string') {
+    const r = /^(\d+)([dwm])$/.exec(m.spec.retentionPolicy);
+    if (r) return { value: Number(r[1]) * ({ d: 1, w: 7, m: 30 } as Record<string, number>)[r[2]], pointer: '/spec/retentionPolicy' };
+  }
+  if (m.kind === 'KafkaTopic' && m.spec?.config?.['retention.ms'] !== undefined) {
+    return { value: Number(m.spec.config['retention.ms']), pointer: '/spec/config/retention.ms' };
+  }
+  return undefined;
+}
+
+function deletionPolicyOf(m: any): { value: string; pointer: string } | undefined {
+  if (typeof m.spec?.deletionPolicy === 'string') return { value: m.spec.deletionPolicy.toLowerCase(), pointer: '/spec/deletionPolicy' };
+  if (typeof m.spec?.databaseReclaimPolicy === 'string') return { value: m.spec.databaseReclaimPolicy.toLowerCase(), pointer: '/spec/databaseReclaimPolicy' };
+  if (m.kind === 'StorageClass' && typeof m.reclaimPolicy === 'string') return { value: m.reclaimPolicy.toLowerCase(), pointer: '/reclaimPolicy' };
+  return undefined;
+}
+
+/** Fields whose change Kubernetes or the operator refuses (or turns into a recreate). */
+function immutableFields(m: any): string[] {
+  switch (m.kind) {
+    case 'StatefulSet': return ['/spec/volumeClaimTemplates', '/spec/selector', '/spec/serviceName', '/spec/podManagementPolicy'];
+    case 'StorageClass': return ['/provisioner', '/parameters', '/reclaimPolicy', '/volumeBindingMode'];
+    case 'PersistentVolumeClaim': return ['/spec/storageClassName', '/spec/accessModes', '/spec/volumeName'];
+    case 'Service': return ['/spec/clusterIP'];
+    case 'Job': {
+      // hooks Argo CD recreates, and Jobs Flux is told to replace, are recreated by design
+      const a = m.metadata?.annotations ?? {};
+      return a['argocd.argoproj.io/hook'] || a['kustomize.toolkit.fluxcd.io/force'] === 'enabled' ? [] : ['/spec/template'];
+    }
+    case 'Deployment': case 'DaemonSet': return ['/spec/selector'];
+    default: return [];
+  }
+}
+
+function at(obj: any, pointer: string): any {
+  let v = obj;
+  for (const seg of pointer.split('/').slice(1)) {
+    if (v === undefined || v === null) return undefined;
+    v = v[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return v;
+}
+
+/** The object's content with its own name replaced, for rename detection. */
+function renamedContent(m: any, name: string): string {
+  const { metadata, ...rest } = m;
+  const labels = metadata?.labels ?? {};
+  return canonicalJson({ ...rest, labels }).split(JSON.stringify(name).slice(1, -1)).join('\u0000');
+}
+
+const describe = (m: any) => `${m.kind} "${m.metadata.namespace ? `${m.metadata.namespace}/` : ''}${m.metadata.name}"`;
+
+/**
+ * Compares the previous owned output with the new one, object by object, and classifies the risky
+ * changes (removals, renames, immutable fields, storage, versions, scale, retention, backups,
+ * deletion policies).
+ */
+export function analyzeChanges(previous: PreviousObject[], next: NextObject[]): ChangeSet {
+  const before = new Map(previous.map((o) => [identity(o), o]));
+  const after = new Map(next.map((o) => [identity(o), o]));
+  const added = next.filter((o) => !before.has(identity(o)));
+  const removedAll = previous.filter((o) => !after.has(identity(o)));
+  const changed: ChangeSet['changed'] = [];
+  const renamed: ChangeSet['renamed'] = [];
+  const risks: RiskyChange[] = [];
+  const storageClasses = new Map<string, any>();
+  for (const o of next) if (o.manifest.kind === 'StorageClass') storageClasses.set(o.manifest.metadata.name, o.manifest);
+
+  type Located = { manifest: any; file: string; environment?: string; cluster?: string; constructPath?: string };
+  const risk = (ruleId: string, message: string, obj: Located, jsonPointer?: string) => risks.push({
+    ruleId,
+    message,
+    jsonPointer,
+    manifest: obj.manifest,
+    file: obj.file,
+    environment: obj.environment,
+    cluster: obj.cluster,
+    constructPath: obj.constructPath,
+  });
+
+  // removals, recognising renames: same scope and kind, same content once the name is abstracted
+  const unmatchedAdded = new Set(added);
+  const removed: PreviousObject[] = [];
+  for (const r of removedAll) {
+    const content = renamedContent(r.manifest, r.manifest.metadata.name);
+    const twin = [...unmatchedAdded].find((a) => scopeOf(a) === scopeOf(r) && a.manifest.kind === r.manifest.kind
+      && apiGroup(a.manifest.apiVersion) === apiGroup(r.manifest.apiVersion) && renamedContent(a.manifest, a.manifest.metadata.name) === content);
+    if (twin) {
+      unmatchedAdded.delete(twin);
+      renamed.push({ before: r, after: twin });
+      if (isDataBearing(r.manifest)) {
+        risk('CHANGE-DataObjectRenamed', `${describe(r.manifest)} was renamed to "${twin.manifest.metadata.name}": the old one and its data would be pruned`, r);
+      } else if (BACKUP_KINDS.has(r.manifest.kind)) {
+        risk('CHANGE-BackupRemoved', `${describe(r.manifest)} was renamed to "${twin.manifest.metadata.name}"`, r);
+      }
+      continue;
+    }
+    removed.push(r);
+    if (isDataBearing(r.manifest)) risk('CHANGE-DataObjectRemoved', `${describe(r.manifest)} was removed: pruning it deletes its data`, r);
+    else if (BACKUP_KINDS.has(r.manifest.kind)) risk('CHANGE-BackupRemoved', `${describe(r.manifest)} was removed`, r);
+  }
+
+  for (const [id, a] of after) {
+    const b = before.get(id);
+    if (!b) continue;
+    if (canonicalJson(a.manifest) === canonicalJson(b.manifest)) continue;
+    const fields = compare(b.manifest, a.manifest).map((op) => op.path);
+    changed.push({ before: b, after: a, fields });
+    const m = a.manifest;
+    const o = b.manifest;
+    for (const pointer of immutableFields(o)) {
+      const x = at(o, pointer);
+      const y = at(m, pointer);
+      if (x !== undefined && canonicalJson(x) !== canonicalJson(y)) {
+        risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} changed, which ${m.kind === 'Job' ? 'a Job does not allow' : 'Kubernetes or the operator does not allow in place'}`, a, pointer);
+      }
+    }
+    const oldStorage = storageOf(o);
+    for (const [pointer, now] of storageOf(m)) {
+      const then = oldStorage.get(pointer);
+      const x = quantityBytes(then?.size);
+      const y = quantityBytes(now.size);
+      if (x === undefined || y === undefined) continue;
+      if (y < x) risk('CHANGE-StorageShrink', `${describe(m)}: storage ${pointer} shrinks from ${then!.size} to ${now.size}`, a, pointer);
+      if (y > x && now.storageClass && storageClasses.get(now.storageClass)?.allowVolumeExpansion !== true && storageClasses.has(now.storageClass)) {
+        risk('CHANGE-StorageGrowthWithoutExpansion', `${describe(m)}: storage grows to ${now.size} on StorageClass "${now.storageClass}", which does not allow expansion`, a, pointer);
+      }
+    }
+    const vo = versionOf(o);
+    const vn = versionOf(m);
+    if (vo && vn) {
+      const cmp = vn.version[0] - vo.version[0] || vn.version[1] - vo.version[1] || vn.version[2] - vo.version[2];
+      if (vn.version[0] > vo.version[0]) risk('CHANGE-MajorVersionUpgrade', `${describe(m)}: major version ${vo.text} → ${vn.text}`, a, vn.pointer);
+      else if (cmp < 0) risk('CHANGE-VersionDowngrade', `${describe(m)}: version goes down ${vo.text} → ${vn.text}`, a, vn.pointer);
+    }
+    const ro = replicasOf(o);
+    const rn = replicasOf(m);
+    if (ro && rn && rn.count < ro.count && rn.count < rn.minimum) {
+      risk('CHANGE-ScaleBelowQuorum', `${describe(m)}: ${rn.pointer} goes from ${ro.count} to ${rn.count}, below the ${rn.minimum} the data needs`, a, rn.pointer);
+    }
+    const to = retentionOf(o);
+    const tn = retentionOf(m);
+    if (to && tn && tn.value < to.value) risk('CHANGE-RetentionShortened', `${describe(m)}: retention shortened (${at(o, to.pointer)} → ${at(m, tn.pointer)})`, a, tn.pointer);
+    const archivers = (x: any) => (x.spec?.plugins ?? []).filter((p: any) => p?.isWALArchiver).length;
+    if (m.kind === 'Cluster' && archivers(o) > 0 && archivers(m) === 0) risk('CHANGE-BackupRemoved', `${describe(m)}: WAL archiving removed`, a, '/spec/plugins');
+    const dpo = deletionPolicyOf(o);
+    const dpn = deletionPolicyOf(m);
+    if (dpo && dpo.value === 'retain' && (!dpn || dpn.value !== 'retain')) {
+      risk('CHANGE-DeletionPolicyWeakened', `${describe(m)}: ${dpo.pointer} weakened from retain to ${dpn?.value ?? 'the default (delete)'}`, a, dpo.pointer);
+    }
+  }
+  return { added: [...unmatchedAdded], removed, changed, renamed, risks };
+}

@@ -1,0 +1,74 @@
+import { IConstruct } from 'constructs';
+import { analyzeChanges, ChangeSet, NextObject } from './analyze';
+import { AppliedChangeApproval, ChangeApprovals } from './approvals';
+import { readPreviousOutput } from './previous-output';
+import { Environment } from '../../environment/environment';
+import { Tier } from '../../environment/tier';
+import { Finding, UnusedSuppression } from '../../policy/finding';
+import { Severity } from '../../policy/severity';
+
+export * from './approvals';
+export { CHANGE_RULES } from './rules';
+export { analyzeChanges } from './analyze';
+export type { ChangeSet, NextObject, RiskyChange } from './analyze';
+export { readPreviousOutput } from './previous-output';
+export type { PreviousObject } from './previous-output';
+
+/** Pack id under which change-safety findings are reported. */
+export const CHANGE_SAFETY_PACK = 'change-safety';
+
+export interface ChangeSafetyResult {
+  readonly changes?: ChangeSet;
+  readonly findings: Finding[];
+  readonly unusedApprovals: UnusedSuppression[];
+}
+
+/**
+ * Compares the new output with the previous one in `outdir` and turns every risky change into a
+ * finding: error in production, warning elsewhere; an approval in code (ChangeApprovals) marks it
+ * approved (suppressed, with its reason). Approvals that match nothing are reported.
+ */
+export function evaluateChangeSafety(outdir: string, next: NextObject[], environments: Environment[], root: IConstruct): ChangeSafetyResult {
+  const approvals: AppliedChangeApproval[] = [];
+  for (const node of root.node.findAll()) {
+    for (const a of ChangeApprovals.of(node)) {
+      approvals.push({ ...a, environment: a.environment ?? Environment.tryOf(node)?.name });
+    }
+  }
+  const previous = readPreviousOutput(outdir);
+  const used = new Set<AppliedChangeApproval>();
+  const findings: Finding[] = [];
+  let changes: ChangeSet | undefined;
+  if (previous) {
+    changes = analyzeChanges(previous.objects, next);
+    const tierOf = (envName: string | undefined, cluster: string | undefined): string | undefined => {
+      if (envName !== undefined) return environments.find((e) => e.name === envName)?.tier ?? previous.tiers.get(envName);
+      // the platform layer of a cluster is as critical as its most critical environment
+      const tiers = environments.filter((e) => e.cluster === cluster).map((e) => e.tier);
+      return tiers.includes(Tier.PRODUCTION) ? Tier.PRODUCTION : tiers[0];
+    };
+    for (const r of changes.risks) {
+      const m = r.manifest;
+      const approval = approvals.find((a) => a.ruleId === r.ruleId && (a.kind === undefined || a.kind === m.kind)
+        && (a.name === undefined || a.name === m.metadata.name) && (a.environment === undefined || a.environment === r.environment));
+      if (approval) used.add(approval);
+      findings.push({
+        ruleId: r.ruleId,
+        packId: CHANGE_SAFETY_PACK,
+        severity: tierOf(r.environment, r.cluster) === Tier.PRODUCTION ? Severity.ERROR : Severity.WARNING,
+        message: r.message,
+        resource: { apiVersion: m.apiVersion, kind: m.kind, namespace: m.metadata.namespace, name: m.metadata.name },
+        constructPath: r.constructPath ?? approval?.constructPath,
+        file: r.file,
+        jsonPointer: r.jsonPointer,
+        environment: r.environment,
+        suppressed: approval !== undefined,
+        suppressionReason: approval?.reason,
+      });
+    }
+  }
+  const unusedApprovals = approvals.filter((a) => !used.has(a)).map((a) => ({
+    ruleId: a.ruleId, reason: a.reason, constructPath: a.constructPath, note: 'approval matched no change',
+  }));
+  return { changes, findings, unusedApprovals };
+}

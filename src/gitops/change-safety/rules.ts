@@ -1,0 +1,49 @@
+/**
+ * The change-safety risk classes: stable ids, what they mean and how to proceed.
+ */
+export interface ChangeRule {
+  readonly id: string;
+  readonly description: string;
+  readonly explanation: string;
+  readonly fix: string;
+}
+
+const rule = (id: string, description: string, explanation: string, fix: string): ChangeRule => ({ id, description, explanation, fix });
+const APPROVE = 'If intended, approve it in code: ChangeApprovals.approve(scope, { ruleId, kind, name, reason }).';
+
+export const CHANGE_RULES: readonly ChangeRule[] = [
+  rule('CHANGE-DataObjectRemoved', 'A data-bearing object was removed',
+    'Flux / Argo CD prune it, and the operator or the StatefulSet controller deletes the data with it (a database cluster, a queue, volumes).',
+    `Restore the object, or migrate the data first. ${APPROVE}`),
+  rule('CHANGE-DataObjectRenamed', 'A data-bearing object was renamed (same kind and content, new name)',
+    'A rename is a delete plus a create: the old object and its data are pruned and an empty one is created. Moving a construct in the tree does this.',
+    `Keep the old name (set \`name\` explicitly), or migrate the data. ${APPROVE}`),
+  rule('CHANGE-ImmutableField', 'A field Kubernetes or the operator treats as immutable or unsafe changed',
+    'The apply fails (immutable field) or the controller recreates the object; for a StatefulSet\'s volumeClaimTemplates, selector or serviceName, '
+    + 'a StorageClass\'s provisioner or parameters, a PVC\'s storageClassName, a Service\'s clusterIP or a Job\'s template, GitOps gets stuck.',
+    `Create a new object and migrate, or revert the field. ${APPROVE}`),
+  rule('CHANGE-StorageShrink', 'Storage of a data-bearing object shrank',
+    'Volumes cannot shrink: the change is rejected or the operator recreates instances on smaller volumes that the data may not fit.',
+    `Keep the size, or migrate to a new object. ${APPROVE}`),
+  rule('CHANGE-StorageGrowthWithoutExpansion', 'Storage grew on a StorageClass that does not allow volume expansion',
+    'Claims on a class without allowVolumeExpansion cannot grow: the change fails at apply time.',
+    `Use a StorageProfile with allowVolumeExpansion, or migrate. ${APPROVE}`),
+  rule('CHANGE-MajorVersionUpgrade', 'A database or broker jumped a major version',
+    'A major upgrade needs a planned path (pg_upgrade / logical replication for PostgreSQL, feature flags for RabbitMQ, Kafka metadata versions).',
+    `Follow the engine's upgrade procedure. ${APPROVE}`),
+  rule('CHANGE-VersionDowngrade', 'A database or broker version went down',
+    'Data files written by a newer version are generally not readable by an older one.',
+    `Restore the version. ${APPROVE}`),
+  rule('CHANGE-ScaleBelowQuorum', 'Instances, brokers or replicas went below what the data needs',
+    'Fewer instances than the replication (or quorum) the data relies on loses redundancy or availability, or the data on the removed instances.',
+    `Keep at least 3 instances (and more than the synchronous replicas), or lower replication first. ${APPROVE}`),
+  rule('CHANGE-RetentionShortened', 'Backup or message retention was shortened',
+    'Backups or messages older than the new retention are deleted at the next cycle.',
+    `Restore the retention. ${APPROVE}`),
+  rule('CHANGE-BackupRemoved', 'Backups were removed (schedule, object store or WAL archiving)',
+    'Without backups, the next mistake is unrecoverable; removing the object store configuration also stops WAL archiving.',
+    `Restore the backup configuration. ${APPROVE}`),
+  rule('CHANGE-DeletionPolicyWeakened', 'A deletion or reclaim policy was weakened (retain → delete)',
+    'With `delete`, a GitOps prune of the custom resource deletes the queue, vhost, database or volume in the backend.',
+    `Keep \`retain\`. ${APPROVE}`),
+];

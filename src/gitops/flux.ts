@@ -1,0 +1,86 @@
+import { OutputLayout } from './output-layout';
+import { FluxOptions } from './wiring-options';
+import type { RenderedFile } from '../app/gitops-app';
+import type { Environment } from '../environment/environment';
+import { ValidationError } from '../errors/validation-error';
+import { toYaml } from '../private/canonical';
+
+/** Name of the ServiceAccount Flux impersonates in each environment namespace (tenant isolation). */
+export const DEPLOYER_SERVICE_ACCOUNT = 'gitops-deployer';
+
+function joinPath(prefix: string, rel: string): string {
+  const p = prefix.replace(/\/+$/, '');
+  return `${p === '' || p === '.' ? '.' : p.startsWith('./') || p.startsWith('/') ? p : `./${p}`}/${rel}`;
+}
+
+/**
+ * Flux wiring, one folder per cluster (`clusters/<cluster>/`): the source, a `platform` Kustomization
+ * for `platform/<cluster>/` and one Kustomization per environment of the cluster that depends on it,
+ * waits for its objects to be healthy (`wait`), prunes what Git no longer holds, sets the target
+ * namespace and impersonates the environment's deployer ServiceAccount, so an application layer only
+ * affects its own namespace.
+ */
+export function renderFluxWiring(environments: Environment[], options: FluxOptions, layout: OutputLayout): RenderedFile[] {
+  const sourceName = options.sourceName ?? 'gitops';
+  const sourceKind = options.sourceKind ?? 'GitRepository';
+  if (!['GitRepository', 'OCIRepository', 'Bucket'].includes(sourceKind)) {
+    throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: 'flux.sourceKind', value: JSON.stringify(sourceKind), allowed: 'GitRepository, OCIRepository or Bucket' });
+  }
+  if (options.repositoryUrl !== undefined && !/^(https:\/\/|ssh:\/\/|git@)[^\s]+$/.test(options.repositoryUrl)) {
+    throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: 'flux.repositoryUrl', value: JSON.stringify(options.repositoryUrl), allowed: 'an https:// or ssh:// Git URL' });
+  }
+  const interval = options.interval ?? '10m';
+  if (!/^([0-9]+(ms|s|m|h))+$/.test(interval)) {
+    throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: 'flux.interval', value: JSON.stringify(interval), allowed: 'a duration such as "10m"' });
+  }
+  const prefix = options.repositoryPath ?? './';
+  const sourceRef = { kind: sourceKind, name: sourceName, namespace: 'flux-system' };
+  const files: RenderedFile[] = [];
+  const clusters = [...new Set(environments.map((e) => e.cluster))].sort();
+  for (const cluster of clusters) {
+    const dir = `clusters/${cluster}`;
+    if (options.repositoryUrl) {
+      files.push({
+        path: `${dir}/GitRepository.${sourceName}.yaml`,
+        content: toYaml({
+          apiVersion: 'source.toolkit.fluxcd.io/v1',
+          kind: 'GitRepository',
+          metadata: { name: sourceName, namespace: 'flux-system' },
+          spec: { interval: '5m', url: options.repositoryUrl, ref: { branch: options.branch ?? 'main' } },
+        }),
+      });
+    }
+    files.push({
+      path: `${dir}/Kustomization.platform.yaml`,
+      content: toYaml({
+        apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+        kind: 'Kustomization',
+        metadata: { name: 'platform', namespace: 'flux-system' },
+        spec: { interval, path: joinPath(prefix, `platform/${cluster}`), prune: true, wait: true, timeout: '10m', sourceRef },
+      }),
+    });
+    for (const env of environments.filter((e) => e.cluster === cluster).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = layout === OutputLayout.HYDRATED_AND_KUSTOMIZE ? `overlays/${env.name}` : `rendered/${env.name}`;
+      files.push({
+        path: `${dir}/Kustomization.${env.name}.yaml`,
+        content: toYaml({
+          apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+          kind: 'Kustomization',
+          metadata: { name: env.name, namespace: env.namespace },
+          spec: {
+            interval,
+            path: joinPath(prefix, path),
+            prune: true,
+            wait: true,
+            timeout: '15m',
+            targetNamespace: env.namespace,
+            serviceAccountName: DEPLOYER_SERVICE_ACCOUNT,
+            dependsOn: [{ name: 'platform', namespace: 'flux-system' }],
+            sourceRef,
+          },
+        }),
+      });
+    }
+  }
+  return files;
+}

@@ -1,0 +1,89 @@
+import { ApiObject } from 'cdk8s';
+import type { MessageQueue } from '../message-queue';
+import { k8s } from '../private/kube';
+
+/** The restricted container security context every container of ours gets. */
+export const RESTRICTED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+};
+
+/** Namespace the monitoring stack (Prometheus) runs in, admitted on the metrics port. */
+export const MONITORING_NAMESPACE = 'monitoring';
+
+/** A set of peers admitted on some ports. */
+export interface IngressPeers {
+  readonly peers: any[];
+  readonly ports: number[];
+}
+
+/**
+ * The NetworkPolicy of a queue's brokers: they admit exactly the declared clients on the client
+ * port, plus the given peers (other brokers, the operator, monitoring) on their ports.
+ */
+export function renderNetworkPolicy(mq: MessageQueue, clientPort: number, extra: IngressPeers[]): ApiObject {
+  return new ApiObject(mq, 'NetworkPolicy', {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: mq.name },
+    spec: {
+      podSelector: { matchLabels: mq._podLabels() },
+      policyTypes: ['Ingress'],
+      ingress: mq._lazy(() => {
+        const clients = mq._resolvedClients().map((c) => c.toNetworkPolicyPeer());
+        const rules: any[] = clients.length > 0 ? [{ from: clients, ports: [{ port: clientPort, protocol: 'TCP' }] }] : [];
+        for (const e of extra) {
+          if (e.peers.length > 0) rules.push({ from: e.peers, ports: e.ports.map((port) => ({ port, protocol: 'TCP' })) });
+        }
+        return rules;
+      }),
+    },
+  });
+}
+
+/** A PodDisruptionBudget letting one broker at a time go (a quorum queue keeps its majority). */
+export function renderDisruptionBudget(mq: MessageQueue, labels: { [key: string]: string }): void {
+  if (!mq.podDisruptionBudget) return;
+  new k8s.KubePodDisruptionBudget(mq, 'PodDisruptionBudget', {
+    metadata: { name: mq.name },
+    spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: labels } },
+  });
+}
+
+/** The peer selecting the monitoring namespace. */
+export function monitoringPeer(): any {
+  return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': MONITORING_NAMESPACE } } };
+}
+
+/** PodMonitor and PrometheusRule of a queue. */
+export function renderMonitoring(mq: MessageQueue, port: string, rules: any[]): void {
+  if (!mq.monitoring) return;
+  new ApiObject(mq, 'PodMonitor', {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PodMonitor',
+    metadata: { name: mq.name },
+    spec: { selector: { matchLabels: mq._podLabels() }, podMetricsEndpoints: [{ port, interval: '30s' }] },
+  });
+  new ApiObject(mq, 'PrometheusRule', {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PrometheusRule',
+    metadata: { name: `${mq.name}-alerts` },
+    spec: { groups: [{ name: `${mq.name}.rules`, rules }] },
+  });
+}
+
+/** Topology spread over zones for the brokers' pods. */
+export function zoneSpread(labels: { [key: string]: string }): any[] {
+  return [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: labels } }];
+}
+
+/** Pod anti-affinity across nodes: required when spreading across zones (one broker per node), else preferred. */
+export function antiAffinity(mq: MessageQueue, labels: { [key: string]: string }): any {
+  if (mq.replicas < 2) return undefined;
+  const term = { labelSelector: { matchLabels: labels }, topologyKey: 'kubernetes.io/hostname' };
+  return mq.spreadAcrossZones
+    ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } }
+    : { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] } };
+}

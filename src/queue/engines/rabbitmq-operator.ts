@@ -1,0 +1,157 @@
+import { ApiObject } from 'cdk8s';
+import type { MessageQueue } from '../message-queue';
+import { antiAffinity, monitoringPeer, renderDisruptionBudget, renderMonitoring, renderNetworkPolicy, zoneSpread } from './common';
+import { amqpPort, permissionsOf, policyDefinition, policyName, policyPattern, queueArguments, rabbitmqAlerts } from './rabbitmq-common';
+import { EngineHooks, ResolvedExchange, ResolvedQueue, ResolvedUser } from '../private/model';
+import { objectName, shortHash } from '../private/names';
+
+const TOPOLOGY = 'rabbitmq.com/v1beta1';
+
+/** Restricted, merged into the operator's containers (which write to their root filesystem). */
+const OPERATOR_CONTAINER = { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } };
+
+/**
+ * Renders a MessageQueue for the RabbitMQ Cluster Operator and Messaging Topology Operator:
+ * `RabbitmqCluster`, `Vhost`, `Exchange`, `Queue`, `Binding`, `Policy`, `User` (credentials
+ * imported from the user's Secret) and `Permission`, a PodDisruptionBudget (the operator has no
+ * field for one), the NetworkPolicy, PodMonitor and alerts.
+ *
+ * `Vhost` and `Queue` carry `deletionPolicy: retain` when `retainOnDelete` (the default): a GitOps
+ * prune of the custom resource leaves the vhost, the queue and its messages in the broker. The
+ * other topology kinds have no deletion policy in topology operator 1.20 and hold no messages.
+ *
+ * Objects are plain ApiObjects whose specs are computed at synthesis (mutators stay valid until
+ * then); every object is validated against the CRD schemas in the tests.
+ */
+export function renderRabbitmqOperator(mq: MessageQueue): EngineHooks {
+  const ref = { name: mq.name };
+  const labels = mq._podLabels();
+  const vhost = mq.virtualHost!;
+  const retain = mq.retainOnDelete ? 'retain' : 'delete';
+  const config = {
+    // canonical values of what the operator would otherwise default (no drift in Argo CD)
+    cluster_partition_handling: 'pause_minority',
+    ...mq.engine.additionalConfig,
+  };
+
+  new ApiObject(mq, 'RabbitmqCluster', {
+    apiVersion: TOPOLOGY,
+    kind: 'RabbitmqCluster',
+    metadata: { name: mq.name },
+    spec: {
+      replicas: mq.replicas,
+      image: mq.engine.image,
+      persistence: { storage: mq.storageSize, storageClassName: mq.storageProfile.storageClassName },
+      resources: { requests: { cpu: mq.cpu, memory: mq.memory }, limits: { memory: mq.memory } },
+      rabbitmq: {
+        additionalConfig: Object.keys(config).sort().map((k) => `${k} = ${(config as Record<string, string>)[k]}`).join('\n') + '\n',
+      },
+      service: { type: 'ClusterIP' },
+      tls: mq.tls ? { secretName: mq.tlsSecretName, caSecretName: mq.tlsSecretName, disableNonTLSListeners: false } : undefined,
+      terminationGracePeriodSeconds: 604800,
+      delayStartSeconds: 30,
+      affinity: antiAffinity(mq, labels),
+      override: {
+        statefulSet: {
+          spec: {
+            template: {
+              spec: {
+                // the namespace enforces Pod Security "restricted": the operator's pods need these
+                securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+                topologySpreadConstraints: mq.spreadAcrossZones ? zoneSpread(labels) : undefined,
+                containers: [{ name: 'rabbitmq', securityContext: OPERATOR_CONTAINER }],
+                initContainers: [{ name: 'setup-container', securityContext: OPERATOR_CONTAINER }],
+              },
+            },
+          },
+        },
+      },
+    },
+  });
+
+  new ApiObject(mq, 'Vhost', {
+    apiVersion: TOPOLOGY,
+    kind: 'Vhost',
+    metadata: { name: objectName(mq.name, 'vhost', vhost === '/' ? 'default' : vhost) },
+    spec: { name: vhost, defaultQueueType: 'quorum', deletionPolicy: retain, rabbitmqClusterReference: ref },
+  });
+
+  renderDisruptionBudget(mq, labels);
+  const operator = {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': mq.engine.operatorNamespace } },
+    podSelector: { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: ['messaging-topology-operator', 'rabbitmq-cluster-operator'] }] },
+  };
+  renderNetworkPolicy(mq, amqpPort(mq), [
+    { peers: [{ podSelector: { matchLabels: labels } }], ports: [4369, 25672] },
+    { peers: [operator], ports: mq.tls ? [15671, 15672] : [15672] },
+    ...(mq.monitoring ? [{ peers: [monitoringPeer()], ports: [15692] }] : []),
+  ]);
+  renderMonitoring(mq, 'prometheus', rabbitmqAlerts(mq, `${mq.name}-server-[0-9]+`, `persistence-${mq.name}-server-[0-9]+`));
+
+  return {
+    onExchange: (e: ResolvedExchange) => {
+      new ApiObject(mq, `Exchange-${e.name}`, {
+        apiVersion: TOPOLOGY,
+        kind: 'Exchange',
+        metadata: { name: mq._objectName('exchange', e.name) },
+        spec: { name: e.name, vhost, type: e.type, durable: true, autoDelete: false, rabbitmqClusterReference: ref },
+      });
+    },
+    onQueue: (q: ResolvedQueue) => {
+      const args = queueArguments(q);
+      new ApiObject(mq, `Queue-${q.name}`, {
+        apiVersion: TOPOLOGY,
+        kind: 'Queue',
+        metadata: { name: mq._objectName('queue', q.name) },
+        spec: {
+          name: q.name,
+          vhost,
+          type: q.type,
+          durable: q.durable,
+          autoDelete: false,
+          arguments: Object.keys(args).length > 0 ? args : undefined,
+          deletionPolicy: retain,
+          rabbitmqClusterReference: ref,
+        },
+      });
+      // a Binding's spec is immutable: its name changes with its content, so a change is a replacement
+      for (const b of q.bindings) {
+        new ApiObject(mq, `Binding-${q.name}-${b.exchange}-${b.routingKey}`, {
+          apiVersion: TOPOLOGY,
+          kind: 'Binding',
+          metadata: { name: objectName(mq.name, b.exchange, 'to', q.name, shortHash(b.routingKey, 6)) },
+          spec: { vhost, source: b.exchange, destination: q.name, destinationType: 'queue', routingKey: b.routingKey, rabbitmqClusterReference: ref },
+        });
+      }
+      const definition = policyDefinition(q);
+      if (definition) {
+        new ApiObject(mq, `Policy-${q.name}`, {
+          apiVersion: TOPOLOGY,
+          kind: 'Policy',
+          metadata: { name: mq._objectName('queue', q.name) },
+          spec: { name: policyName(q), vhost, pattern: policyPattern(q), applyTo: 'queues', priority: 0, definition, rabbitmqClusterReference: ref },
+        });
+      }
+    },
+    onUser: (u: ResolvedUser) => {
+      const userObject = objectName(mq.name, 'user', u.name);
+      new ApiObject(mq, `User-${u.name}`, {
+        apiVersion: TOPOLOGY,
+        kind: 'User',
+        metadata: { name: userObject },
+        spec: { importCredentialsSecret: { name: u.secret!.secretName }, rabbitmqClusterReference: ref },
+      });
+      new ApiObject(mq, `Permission-${u.name}`, {
+        apiVersion: TOPOLOGY,
+        kind: 'Permission',
+        metadata: { name: objectName(mq.name, 'user', u.name, 'permissions') },
+        spec: {
+          vhost,
+          userReference: { name: userObject },
+          permissions: mq._lazy(() => permissionsOf(mq, u)),
+          rabbitmqClusterReference: ref,
+        },
+      });
+    },
+  };
+}

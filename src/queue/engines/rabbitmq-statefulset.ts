@@ -1,0 +1,223 @@
+import { invalid } from '../../private/names';
+import type { MessageQueue } from '../message-queue';
+import { antiAffinity, monitoringPeer, renderDisruptionBudget, renderMonitoring, renderNetworkPolicy, RESTRICTED_CONTAINER, zoneSpread } from './common';
+import { amqpPort, rabbitmqAlerts } from './rabbitmq-common';
+import {
+  ENABLED_PLUGINS, hostnameSuffix, INIT_SCRIPT, ordinalPeerDiscovery, RABBITMQ_PATHS, renderDefinitionsTemplate, renderRabbitmqConf,
+} from './rabbitmq-config';
+import { k8s } from '../private/kube';
+import { EngineHooks } from '../private/model';
+import { shortHash } from '../private/names';
+
+/** uid / gid of the `rabbitmq` user of the official image. */
+const RABBITMQ_UID = 999;
+/** Secret files readable by the pod's group (fsGroup), not by others. */
+const SECRET_MODE = 0o440;
+
+/**
+ * Renders a MessageQueue as a plain RabbitMQ StatefulSet (no operator).
+ *
+ * - ConfigMap `<name>-config`: `rabbitmq.conf` (Kubernetes peer discovery, definitions import,
+ *   logging to stdout, TLS), `enabled_plugins`, the definitions template (vhost, exchanges, queues,
+ *   bindings, policies, users, permissions; passwords are placeholders) and `init.sh`.
+ * - An init container runs `init.sh`: it merges each user's password, mounted from the user's
+ *   Secret, into the definitions on an in-memory volume, and installs the Erlang cookie. Nothing
+ *   secret is rendered; a password rotation takes effect when the pods restart.
+ * - StatefulSet with volumeClaimTemplates (retained on delete and scale-down), headless Service for
+ *   the Erlang distribution, client Service, PodDisruptionBudget, NetworkPolicy, monitoring, and
+ *   before RabbitMQ 4.1 the Role letting the peer discovery read the headless Service's endpoints.
+ * - Pods pass Pod Security `restricted` (uid 999, read-only root filesystem, no capabilities).
+ *
+ * Definitions only add or update: a queue removed from the model stays in the broker with its
+ * messages (delete it with rabbitmqctl once drained).
+ */
+export function renderRabbitmqStatefulSet(mq: MessageQueue): EngineHooks {
+  const labels = mq._podLabels();
+  const ns = mq.environment.namespace;
+  const headless = `${mq.name}-headless`;
+  const configName = `${mq.name}-config`;
+  const port = amqpPort(mq);
+  const portName = mq.tls ? 'amqps' : 'amqp';
+  const apiDiscovery = !ordinalPeerDiscovery(mq);
+
+  const cookieSecret = (mq.engine.erlangCookie ?? mq.environment.secretBackend.sourceFor(mq.environment.name, `${mq.name}-erlang-cookie`))
+    .bind(mq, { name: `${mq.name}-erlang-cookie`, keys: ['cookie'] });
+  if (cookieSecret.secretName === undefined) {
+    throw invalid(mq, 'INVALID_SECRET_SOURCE', 'erlangCookie', cookieSecret.kind, 'a SecretSource that delivers a Kubernetes Secret with a `cookie` key');
+  }
+
+  const configData = () => ({
+    'definitions.json': renderDefinitionsTemplate(mq),
+    'enabled_plugins': ENABLED_PLUGINS,
+    'init.sh': INIT_SCRIPT,
+    'rabbitmq.conf': renderRabbitmqConf(mq),
+  });
+  new k8s.KubeConfigMap(mq, 'Config', {
+    metadata: { name: configName, labels },
+    data: mq._lazy(configData),
+  });
+
+  new k8s.KubeServiceAccount(mq, 'ServiceAccount', {
+    metadata: { name: mq.name, labels },
+    automountServiceAccountToken: apiDiscovery,
+  });
+  if (apiDiscovery) {
+    new k8s.KubeRole(mq, 'PeerDiscoveryRole', {
+      metadata: { name: `${mq.name}-peer-discovery`, labels },
+      rules: [
+        { apiGroups: [''], resources: ['endpoints'], verbs: ['get'] },
+        { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+      ],
+    });
+    new k8s.KubeRoleBinding(mq, 'PeerDiscoveryRoleBinding', {
+      metadata: { name: `${mq.name}-peer-discovery`, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${mq.name}-peer-discovery` },
+      subjects: [{ kind: 'ServiceAccount', name: mq.name, namespace: ns }],
+    });
+  }
+
+  new k8s.KubeService(mq, 'Service', {
+    metadata: { name: mq.name, labels },
+    spec: {
+      type: 'ClusterIP',
+      selector: labels,
+      ports: [{ name: portName, port, targetPort: k8s.IntOrString.fromString(portName), protocol: 'TCP' }],
+    },
+  });
+  new k8s.KubeService(mq, 'HeadlessService', {
+    metadata: { name: headless, labels },
+    spec: {
+      clusterIp: 'None',
+      publishNotReadyAddresses: true,
+      selector: labels,
+      ports: [
+        { name: 'epmd', port: 4369, targetPort: k8s.IntOrString.fromString('epmd'), protocol: 'TCP' },
+        { name: 'dist', port: 25672, targetPort: k8s.IntOrString.fromString('dist'), protocol: 'TCP' },
+      ],
+    },
+  });
+
+  const mounts = {
+    templates: { name: 'templates', mountPath: RABBITMQ_PATHS.templates, readOnly: true },
+    config: { name: 'config', mountPath: RABBITMQ_PATHS.config },
+    users: { name: 'users', mountPath: RABBITMQ_PATHS.users, readOnly: true },
+    cookie: { name: 'erlang-cookie', mountPath: RABBITMQ_PATHS.cookie, readOnly: true },
+    data: { name: 'data', mountPath: RABBITMQ_PATHS.data },
+    tmp: { name: 'tmp', mountPath: '/tmp' },
+    tls: { name: 'tls', mountPath: RABBITMQ_PATHS.tls, readOnly: true },
+  };
+  const hasUsers = () => mq._resolvedUsers().length > 0;
+  const multi = mq.replicas > 1;
+
+  new k8s.KubeStatefulSet(mq, 'StatefulSet', {
+    metadata: { name: mq.name, labels },
+    spec: {
+      serviceName: headless,
+      replicas: mq.replicas,
+      // the operator's choice too: on a full restart every node must start to find the last one stopped
+      podManagementPolicy: 'Parallel',
+      updateStrategy: { type: 'RollingUpdate' },
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: mq.retainOnDelete ? 'Retain' : 'Delete', whenScaled: 'Retain' },
+      selector: { matchLabels: labels },
+      template: {
+        metadata: {
+          labels,
+          // a change of the configuration rolls the brokers
+          annotations: { 'stateful.cdk8s.io/config-hash': mq._lazy(() => shortHash(JSON.stringify(configData()), 16)) },
+        },
+        spec: {
+          serviceAccountName: mq.name,
+          automountServiceAccountToken: apiDiscovery,
+          terminationGracePeriodSeconds: multi ? 360 : 60,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: RABBITMQ_UID,
+            runAsGroup: RABBITMQ_UID,
+            fsGroup: RABBITMQ_UID,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          affinity: antiAffinity(mq, labels),
+          topologySpreadConstraints: mq.spreadAcrossZones ? zoneSpread(labels) : undefined,
+          initContainers: [{
+            name: 'init',
+            image: mq.engine.image!,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['sh', `${RABBITMQ_PATHS.templates}/init.sh`, RABBITMQ_PATHS.templates, RABBITMQ_PATHS.users, RABBITMQ_PATHS.config,
+              `${RABBITMQ_PATHS.cookie}/cookie`, RABBITMQ_PATHS.data],
+            resources: { requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('64Mi') }, limits: { memory: k8s.Quantity.fromString('128Mi') } },
+            securityContext: RESTRICTED_CONTAINER,
+            volumeMounts: mq._lazy(() => [
+              mounts.templates, mounts.config, ...(hasUsers() ? [mounts.users] : []), mounts.cookie, mounts.data, mounts.tmp,
+            ]),
+          }],
+          containers: [{
+            name: 'rabbitmq',
+            image: mq.engine.image!,
+            imagePullPolicy: 'IfNotPresent',
+            env: [
+              { name: 'MY_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+              { name: 'RABBITMQ_USE_LONGNAME', value: 'true' },
+              { name: 'RABBITMQ_NODENAME', value: `rabbit@$(MY_POD_NAME)${hostnameSuffix(mq)}` },
+              // the root filesystem is read-only
+              { name: 'ERL_CRASH_DUMP', value: '/tmp/erl_crash.dump' },
+            ],
+            ports: [
+              { name: portName, containerPort: port, protocol: 'TCP' },
+              { name: 'prometheus', containerPort: 15692, protocol: 'TCP' },
+              { name: 'epmd', containerPort: 4369, protocol: 'TCP' },
+              { name: 'dist', containerPort: 25672, protocol: 'TCP' },
+            ],
+            resources: {
+              requests: { cpu: k8s.Quantity.fromString(mq.cpu), memory: k8s.Quantity.fromString(mq.memory) },
+              limits: { memory: k8s.Quantity.fromString(mq.memory) },
+            },
+            // ready once the definitions are imported and the AMQP listener is open
+            readinessProbe: {
+              tcpSocket: { port: k8s.IntOrString.fromString(portName) },
+              initialDelaySeconds: 10,
+              periodSeconds: 10,
+              timeoutSeconds: 5,
+              failureThreshold: 3,
+            },
+            livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('dist') }, initialDelaySeconds: 60, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 6 },
+            // let quorum queues keep their majority while a broker stops (not with a single broker: it would wait for nothing)
+            lifecycle: multi ? { preStop: { exec: { command: ['rabbitmq-upgrade', 'await_online_quorum_plus_one', '-t', '300'] } } } : undefined,
+            securityContext: RESTRICTED_CONTAINER,
+            volumeMounts: [mounts.config, mounts.data, mounts.tmp, ...(mq.tls ? [mounts.tls] : [])],
+          }],
+          volumes: mq._lazy(() => [
+            { name: 'templates', configMap: { name: configName } },
+            { name: 'config', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('16Mi') } },
+            ...(hasUsers() ? [{
+              name: 'users',
+              projected: {
+                defaultMode: SECRET_MODE,
+                sources: mq._resolvedUsers().map((u) => ({ secret: { name: u.secret!.secretName, items: [{ key: 'password', path: u.name }] } })),
+              },
+            }] : []),
+            { name: 'erlang-cookie', secret: { secretName: cookieSecret.secretName, defaultMode: SECRET_MODE, items: [{ key: 'cookie', path: 'cookie' }] } },
+            { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
+            ...(mq.tls ? [{ name: 'tls', secret: { secretName: mq.tlsSecretName, defaultMode: SECRET_MODE } }] : []),
+          ]),
+        },
+      },
+      volumeClaimTemplates: [{
+        metadata: { name: 'data', labels },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          storageClassName: mq.storageProfile.storageClassName,
+          resources: { requests: { storage: k8s.Quantity.fromString(mq.storageSize) } },
+        },
+      }],
+    },
+  });
+
+  renderDisruptionBudget(mq, labels);
+  renderNetworkPolicy(mq, port, [
+    { peers: [{ podSelector: { matchLabels: labels } }], ports: [4369, 25672] },
+    ...(mq.monitoring ? [{ peers: [monitoringPeer()], ports: [15692] }] : []),
+  ]);
+  renderMonitoring(mq, 'prometheus', rabbitmqAlerts(mq, `${mq.name}-[0-9]+`, `data-${mq.name}-[0-9]+`));
+  // every object is rendered from the model at synthesis: nothing to add per queue or user
+  return {};
+}

@@ -1,0 +1,233 @@
+import { ApiObject } from 'cdk8s';
+import type { MessageQueue } from '../message-queue';
+import { consumes, EngineHooks, produces, ResolvedTopic, ResolvedUser } from '../private/model';
+import { objectName } from '../private/names';
+import { KafkaAuthentication } from '../types';
+import { renderMonitoring, zoneSpread } from './common';
+
+const STRIMZI = 'kafka.strimzi.io/v1';
+const ZONE = 'topology.kubernetes.io/zone';
+
+/** Restricted settings merged into Strimzi's containers (the namespace enforces Pod Security "restricted"). */
+const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } };
+const POD_SECURITY = { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
+
+/** Metrics the Strimzi Metrics Reporter exposes (the alerts use them). */
+const METRICS_ALLOW_LIST = [
+  'kafka_controller_kafkacontroller_.*',
+  'kafka_server_replicamanager_.*',
+  'kafka_server_brokertopicmetrics_.*',
+  'kafka_network_requestmetrics_.*',
+  'kafka_log_log_size',
+];
+
+/** Name of a node pool (pods are `<cluster>-<pool>-<id>`, so pool names stay short). */
+export const BROKER_POOL = 'brokers';
+export const CONTROLLER_POOL = 'controllers';
+export const DUAL_ROLE_POOL = 'dual-role';
+
+/**
+ * Renders a MessageQueue for Strimzi (KRaft only, `kafka.strimzi.io/v1`): `Kafka` with one
+ * internal listener (TLS by default, SCRAM-SHA-512 or mutual TLS authentication, its
+ * `networkPolicyPeers` admitting exactly the declared clients: Strimzi renders the NetworkPolicy),
+ * simple authorization, rack awareness when spread across zones, the Strimzi Metrics Reporter;
+ * `KafkaNodePool`s (a combined pool, or dedicated controllers and brokers); a `KafkaTopic` per
+ * topic; a `KafkaUser` per user with ACLs derived from its permissions; PodMonitor and alerts.
+ *
+ * Replication defaults follow the brokers: with 3+ brokers the replication factor is 3 and
+ * `min.insync.replicas` 2 (internal topics too). With `retainOnDelete`, `delete.topic.enable` is
+ * false: a pruned KafkaTopic cannot delete the topic's records (its finalizer then waits for an
+ * operator to delete it deliberately). Strimzi renders its own PodDisruptionBudget (max 1 unavailable).
+ */
+export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
+  const cluster = { 'strimzi.io/cluster': mq.name };
+  const rf = Math.min(3, mq.replicas);
+  const minIsr = rf >= 3 ? 2 : 1;
+  const tls = mq.tls;
+  const authentication = mq.engine.authentication ?? KafkaAuthentication.SCRAM_SHA_512;
+  const ns = mq.environment.namespace;
+
+  new ApiObject(mq, 'Kafka', {
+    apiVersion: STRIMZI,
+    kind: 'Kafka',
+    metadata: { name: mq.name },
+    spec: {
+      kafka: {
+        version: mq.engine.version,
+        metadataVersion: mq.engine.metadataVersion,
+        listeners: [{
+          name: tls ? 'tls' : 'plain',
+          port: tls ? 9093 : 9092,
+          type: 'internal',
+          tls,
+          authentication: { type: authentication },
+          // Strimzi admits every pod when the list is empty: the brokers themselves stand in for "no client"
+          networkPolicyPeers: mq._lazy(() => {
+            const clients = mq._resolvedClients().map((c) => c.toNetworkPolicyPeer());
+            return clients.length > 0 ? clients : [{ podSelector: { matchLabels: mq._podLabels() } }];
+          }),
+        }],
+        authorization: { type: 'simple' },
+        config: {
+          'auto.create.topics.enable': false,
+          'default.replication.factor': rf,
+          'delete.topic.enable': !mq.retainOnDelete,
+          'min.insync.replicas': minIsr,
+          'offsets.topic.replication.factor': rf,
+          'transaction.state.log.min.isr': minIsr,
+          'transaction.state.log.replication.factor': rf,
+          ...mq.engine.additionalConfig,
+        },
+        rack: mq.spreadAcrossZones ? { type: 'topology-label', topologyKey: ZONE } : undefined,
+        metricsConfig: mq.monitoring ? { type: 'strimziMetricsReporter', values: { allowList: METRICS_ALLOW_LIST } } : undefined,
+        template: {
+          podDisruptionBudget: mq.podDisruptionBudget ? { maxUnavailable: 1 } : undefined,
+          initContainer: mq.spreadAcrossZones ? { securityContext: CONTAINER_SECURITY } : undefined,
+        },
+      },
+      entityOperator: {
+        topicOperator: { watchedNamespace: ns },
+        userOperator: { watchedNamespace: ns },
+        template: {
+          pod: { securityContext: POD_SECURITY },
+          topicOperatorContainer: { securityContext: CONTAINER_SECURITY },
+          userOperatorContainer: { securityContext: CONTAINER_SECURITY },
+        },
+      },
+    },
+  });
+
+  const controllers = mq.controllerReplicas ?? 0;
+  const pools: Array<{ name: string; roles: string[]; replicas: number }> = controllers > 0
+    ? [{ name: CONTROLLER_POOL, roles: ['controller'], replicas: controllers }, { name: BROKER_POOL, roles: ['broker'], replicas: mq.replicas }]
+    : [{ name: DUAL_ROLE_POOL, roles: ['controller', 'broker'], replicas: mq.replicas }];
+  for (const pool of pools) {
+    const podLabels = { ...cluster, 'strimzi.io/pool-name': pool.name };
+    const multi = pool.replicas > 1;
+    new ApiObject(mq, `KafkaNodePool-${pool.name}`, {
+      apiVersion: STRIMZI,
+      kind: 'KafkaNodePool',
+      metadata: { name: pool.name, labels: cluster },
+      spec: {
+        replicas: pool.replicas,
+        roles: pool.roles,
+        storage: {
+          type: 'jbod',
+          volumes: [{
+            id: 0,
+            type: 'persistent-claim',
+            size: mq.storageSize,
+            class: mq.storageProfile.storageClassName,
+            deleteClaim: !mq.retainOnDelete,
+            kraftMetadata: 'shared',
+          }],
+        },
+        resources: { requests: { cpu: mq.cpu, memory: mq.memory }, limits: { memory: mq.memory } },
+        template: {
+          pod: {
+            securityContext: POD_SECURITY,
+            affinity: multi ? {
+              podAntiAffinity: mq.spreadAcrossZones
+                ? { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: podLabels }, topologyKey: 'kubernetes.io/hostname' }] }
+                : { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: podLabels }, topologyKey: 'kubernetes.io/hostname' } }] },
+            } : undefined,
+            topologySpreadConstraints: mq.spreadAcrossZones && multi ? zoneSpread(podLabels) : undefined,
+          },
+          kafkaContainer: { securityContext: CONTAINER_SECURITY },
+        },
+      },
+    });
+  }
+
+  const sel = `namespace="${ns}",pod=~"${mq.name}-(${pools.map((p) => p.name).join('|')})-[0-9]+"`;
+  renderMonitoring(mq, 'tcp-prometheus', [
+    {
+      alert: 'KafkaOfflinePartitions',
+      expr: `max(kafka_controller_kafkacontroller_offlinepartitionscount{${sel}}) > 0`,
+      for: '1m',
+      labels: { severity: 'critical' },
+      annotations: { summary: `Partitions of ${mq.name} have no leader: their topics are unavailable` },
+    },
+    {
+      alert: 'KafkaUnderMinIsrPartitions',
+      expr: `sum(kafka_server_replicamanager_underminisrpartitioncount{${sel}}) > 0`,
+      for: '5m',
+      labels: { severity: 'critical' },
+      annotations: { summary: `Partitions of ${mq.name} are below min.insync.replicas: acks=all producers are refused` },
+    },
+    {
+      alert: 'KafkaUnderReplicatedPartitions',
+      expr: `sum(kafka_server_replicamanager_underreplicatedpartitions{${sel}}) > 0`,
+      for: '10m',
+      labels: { severity: 'warning' },
+      annotations: { summary: `Partitions of ${mq.name} are under-replicated` },
+    },
+  ]);
+
+  return {
+    onTopic: (t: ResolvedTopic) => {
+      const config: { [key: string]: string | number } = {
+        'cleanup.policy': 'delete',
+        'min.insync.replicas': t.minInSyncReplicas,
+        'retention.ms': t.retentionHours * 3600 * 1000,
+      };
+      if (t.retentionBytes !== undefined) config['retention.bytes'] = t.retentionBytes;
+      new ApiObject(mq, `KafkaTopic-${t.name}`, {
+        apiVersion: STRIMZI,
+        kind: 'KafkaTopic',
+        metadata: {
+          name: mq._objectName('topic', t.name),
+          labels: cluster,
+          annotations: t.deadLetterTopic ? { 'stateful.cdk8s.io/dead-letter-topic': t.deadLetterTopic } : undefined,
+        },
+        spec: { topicName: t.name, partitions: t.partitions, replicas: t.replicas, config },
+      });
+    },
+    onUser: (u: ResolvedUser) => {
+      new ApiObject(mq, `KafkaUser-${u.name}`, {
+        apiVersion: STRIMZI,
+        kind: 'KafkaUser',
+        metadata: { name: objectName(mq.name, u.name), labels: cluster },
+        spec: {
+          authentication: authentication === KafkaAuthentication.TLS
+            ? { type: 'tls' }
+            : { type: 'scram-sha-512', password: { valueFrom: { secretKeyRef: { name: u.secret!.secretName, key: 'password' } } } },
+          authorization: { type: 'simple', acls: mq._lazy(() => aclsOf(mq, u)) },
+        },
+      });
+    },
+  };
+}
+
+/**
+ * A user's ACLs: producers `Write` + `Describe` on their topics; consumers `Read` + `Describe` on
+ * their topics, `Read` on the consumer groups prefixed with the user name and `Write` +
+ * `Describe` on the topics' dead-letter topics.
+ */
+export function aclsOf(mq: MessageQueue, u: ResolvedUser): any[] {
+  const topics = new Map(mq._resolvedTopics().map((t) => [t.name, t]));
+  const ops = new Map<string, Set<string>>();
+  const add = (topic: string, ...operations: string[]) => {
+    const set = ops.get(topic) ?? new Set<string>();
+    operations.forEach((o) => set.add(o));
+    ops.set(topic, set);
+  };
+  let consumer = false;
+  for (const p of u.permissions) {
+    const t = topics.get(p.name);
+    if (!t) continue;
+    if (produces(p.access)) add(t.name, 'Describe', 'Write');
+    if (consumes(p.access)) {
+      consumer = true;
+      add(t.name, 'Describe', 'Read');
+      if (t.deadLetterTopic !== undefined && topics.has(t.deadLetterTopic)) add(t.deadLetterTopic, 'Describe', 'Write');
+    }
+  }
+  const acls: any[] = [...ops.keys()].sort().map((topic) => ({
+    type: 'allow',
+    resource: { type: 'topic', name: topic, patternType: 'literal' },
+    operations: [...ops.get(topic)!].sort(),
+  }));
+  if (consumer) acls.push({ type: 'allow', resource: { type: 'group', name: u.name, patternType: 'prefix' }, operations: ['Read'] });
+  return acls;
+}

@@ -1,0 +1,3 @@
+export * from './types';
+export * from './queue-engine';
+export * from './message-queue';

@@ -1,0 +1,680 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { DatabaseClient } from '../database/database-client';
+import { Environment } from '../environment/environment';
+import { PlatformChart } from '../environment/platform-chart';
+import { StorageProfile } from '../environment/storage-profile';
+import { Tier } from '../environment/tier';
+import { invalid, requireDnsLabel, requireInteger, Where } from '../private/names';
+import { SecretSource, SecretSourceKind } from '../secrets/secret-source';
+import { renderRabbitmqOperator } from './engines/rabbitmq-operator';
+import { renderRabbitmqStatefulSet } from './engines/rabbitmq-statefulset';
+import { renderStrimziKafka } from './engines/strimzi-kafka';
+import {
+  EngineHooks, produces, ResolvedExchange, ResolvedQueue, ResolvedTopic, ResolvedUser,
+} from './private/model';
+import { objectName } from './private/names';
+import { QueueEngine, QueueEngineKind } from './queue-engine';
+import {
+  ExchangeDefinition, ExchangeOptions, ExchangeType, KafkaAuthentication, QueueAccess, QueueConnection, QueueDefinition, QueueOptions,
+  QueueProtocol, QueueResources, QueueType, QueueUserDefinition, QueueUserOptions, TopicDefinition, TopicOptions,
+} from './types';
+
+/**
+ * Properties of a MessageQueue.
+ */
+export interface MessageQueueProps {
+  /** The engine (and pinned RabbitMQ or Kafka version). */
+  readonly engine: QueueEngine;
+
+  /**
+   * Base name of the rendered objects (the Service / cluster name), a DNS-1123 label of at most 40 characters.
+   *
+   * @default - the construct id, lower-cased
+   */
+  readonly name?: string;
+
+  /**
+   * Brokers (RabbitMQ nodes or Kafka brokers).
+   *
+   * @default - 1 in development, 3 in staging and production
+   */
+  readonly replicas?: number;
+
+  /**
+   * Volume size of each broker (a Kubernetes quantity, e.g. `20Gi`).
+   *
+   * @default "10Gi"
+   */
+  readonly storageSize?: string;
+
+  /**
+   * Storage of the volumes.
+   *
+   * @default - the environment's StorageProfile
+   */
+  readonly storageProfile?: StorageProfile;
+
+  /**
+   * CPU and memory of each broker.
+   *
+   * @default - tier-dependent, see QueueResources
+   */
+  readonly resources?: QueueResources;
+
+  /**
+   * RabbitMQ virtual host holding the exchanges, queues and permissions (RabbitMQ engines only).
+   *
+   * @default - the MessageQueue's name
+   */
+  readonly virtualHost?: string;
+
+  /**
+   * Exchanges (RabbitMQ engines; more with `addExchange()`).
+   *
+   * @default - none
+   */
+  readonly exchanges?: ExchangeDefinition[];
+
+  /**
+   * Queues (RabbitMQ engines; more with `addQueue()`).
+   *
+   * @default - none
+   */
+  readonly queues?: QueueDefinition[];
+
+  /**
+   * Topics (Kafka engine; more with `addTopic()`).
+   *
+   * @default - none
+   */
+  readonly topics?: TopicDefinition[];
+
+  /**
+   * Users with their credentials and permissions (more with `addUser()`).
+   *
+   * @default - none
+   */
+  readonly users?: QueueUserDefinition[];
+
+  /**
+   * Serve clients over TLS only.
+   *
+   * @default - Kafka: true (Strimzi issues the broker certificates); RabbitMQ: true when `tlsSecretName` is set
+   */
+  readonly tls?: boolean;
+
+  /**
+   * RabbitMQ engines: a Secret with the broker certificate `tls.crt`, its key `tls.key` and the CA
+   * `ca.crt` (e.g. from a cert-manager Certificate for `<name>.<namespace>.svc`). Not for Kafka.
+   *
+   * @default - no TLS for RabbitMQ
+   */
+  readonly tlsSecretName?: string;
+
+  /**
+   * PodMonitor and alert rules (needs the Prometheus operator).
+   *
+   * @default - true in staging and production
+   */
+  readonly monitoring?: boolean;
+
+  /**
+   * Spread brokers across zones (`topology.kubernetes.io/zone`; Kafka rack awareness).
+   *
+   * @default - true in production
+   */
+  readonly spreadAcrossZones?: boolean;
+
+  /**
+   * A PodDisruptionBudget letting one broker at a time go (Strimzi renders its own).
+   *
+   * @default - true with 2+ replicas
+   */
+  readonly podDisruptionBudget?: boolean;
+
+  /**
+   * Keep messages when the GitOps tool prunes the objects: RabbitMQ operator `deletionPolicy:
+   * retain` on Vhost and Queue, Kafka `delete.topic.enable=false`, StatefulSet volume claims retained.
+   *
+   * @default true
+   */
+  readonly retainOnDelete?: boolean;
+
+  /**
+   * Clients admitted by the NetworkPolicy (more with `allowFrom()`).
+   *
+   * @default - none: only the brokers themselves, the operator and monitoring
+   */
+  readonly allowFrom?: DatabaseClient[];
+}
+
+const RESOURCE_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
+const USER_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+const QUANTITY = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$/;
+
+function requireQuantity(where: Construct, property: string, value: unknown, allowed: string): string {
+  if (typeof value !== 'string' || !QUANTITY.test(value) || Number(QUANTITY.exec(value)![1]) <= 0) {
+    throw invalid(where, 'INVALID_QUANTITY', property, value, allowed);
+  }
+  return value;
+}
+
+function optionalInteger(where: Where, property: string, value: unknown, min: number, max: number): number | undefined {
+  return value === undefined ? undefined : requireInteger(where, property, value, min, max);
+}
+
+/**
+ * A message queue, engine-agnostic: RabbitMQ on its operator or as a plain StatefulSet, or Kafka
+ * on Strimzi, with one connection contract per user and a NetworkPolicy admitting exactly the
+ * declared clients.
+ *
+ * Tier-aware defaults come from `Environment.of(this)`: 1 broker in development; 3 brokers,
+ * zone spread, PDB and monitoring in production; quorum queues; topic replicas 3 and
+ * `min.insync.replicas` 2 once there are 3 brokers. The data-protection pack checks replicas,
+ * spread, replication, retention on delete, encrypted storage and literal credentials.
+ */
+export class MessageQueue extends Construct {
+  /** The environment. */
+  public readonly environment: Environment;
+  /** The engine. */
+  public readonly engine: QueueEngine;
+  /** Base name of the rendered objects. */
+  public readonly name: string;
+  /** Brokers. */
+  public readonly replicas: number;
+  /** Volume size per broker. */
+  public readonly storageSize: string;
+  /** Storage profile. */
+  public readonly storageProfile: StorageProfile;
+  /** CPU request per broker. */
+  public readonly cpu: string;
+  /** Memory request and limit per broker. */
+  public readonly memory: string;
+  /**
+   * RabbitMQ virtual host.
+   *
+   * @default - none (Kafka)
+   */
+  public readonly virtualHost?: string;
+  /** Whether clients connect over TLS. */
+  public readonly tls: boolean;
+  /**
+   * Secret with the RabbitMQ broker certificate.
+   *
+   * @default - none
+   */
+  public readonly tlsSecretName?: string;
+  /** Whether monitoring is rendered. */
+  public readonly monitoring: boolean;
+  /** Whether brokers spread across zones. */
+  public readonly spreadAcrossZones: boolean;
+  /** Whether a PodDisruptionBudget is rendered. */
+  public readonly podDisruptionBudget: boolean;
+  /** Whether pruning the objects keeps the messages. */
+  public readonly retainOnDelete: boolean;
+  /**
+   * Dedicated KRaft controllers (Kafka).
+   *
+   * @default - not Kafka
+   */
+  public readonly controllerReplicas?: number;
+
+  private readonly _exchanges = new Map<string, ResolvedExchange>();
+  private readonly _queues = new Map<string, ResolvedQueue>();
+  private readonly _topics = new Map<string, ResolvedTopic>();
+  private readonly _users = new Map<string, ResolvedUser>();
+  private readonly _objectNames = new Map<string, string>();
+  private readonly _clients: DatabaseClient[] = [];
+  private readonly hooks: EngineHooks;
+
+  public constructor(scope: Construct, id: string, props: MessageQueueProps) {
+    super(scope, id);
+    const env = Environment.of(this);
+    this.environment = env;
+    if (!props || !(props.engine instanceof QueueEngine)) {
+      throw invalid(this, 'INVALID_VALUE', 'engine', props?.engine,
+        'a QueueEngine (QueueEngine.rabbitmqOperator({...}), QueueEngine.rabbitmqStatefulSet({...}) or QueueEngine.strimziKafka({...}))');
+    }
+    this.engine = props.engine;
+    this.name = requireDnsLabel(this, 'name', props.name ?? id.toLowerCase());
+    if (this.name.length > 40) throw invalid(this, 'INVALID_NAME', 'name', this.name, 'at most 40 characters (suffixes like "-kafka-bootstrap" and pod ordinals are added)');
+    const amqp = this.engine.protocol === QueueProtocol.AMQP;
+
+    this.replicas = requireInteger(this, 'replicas', props.replicas ?? env.selectNumber({ development: 1, otherwise: 3 }), 1, 9);
+    this.storageSize = requireQuantity(this, 'storageSize', props.storageSize ?? '10Gi', 'a positive Kubernetes quantity such as "20Gi"');
+    this.storageProfile = props.storageProfile ?? env.storageProfile;
+    const storageClass = props.storageProfile?.toStorageClass();
+    // a profile other than the environment's: its StorageClass goes to the cluster's platform layer too
+    if (storageClass) PlatformChart.forCluster(this, env.cluster).require(this, storageClass);
+    this.cpu = requireQuantity(this, 'resources.cpu', props.resources?.cpu ?? env.selectString({ development: '250m', staging: '500m', production: '1' }),
+      'a CPU quantity such as "500m" or "2"');
+    this.memory = requireQuantity(this, 'resources.memory', props.resources?.memory ?? env.selectString({ development: '1Gi', staging: '2Gi', production: '4Gi' }),
+      'a memory quantity such as "2Gi"');
+    this.monitoring = props.monitoring ?? env.tier !== Tier.DEVELOPMENT;
+    this.spreadAcrossZones = props.spreadAcrossZones ?? env.tier === Tier.PRODUCTION;
+    this.podDisruptionBudget = props.podDisruptionBudget ?? this.replicas > 1;
+    this.retainOnDelete = props.retainOnDelete ?? true;
+
+    if (amqp) {
+      const vhost = props.virtualHost ?? this.name;
+      if (vhost !== '/' && (typeof vhost !== 'string' || !RESOURCE_NAME.test(vhost) || vhost.length > 200)) {
+        throw invalid(this, 'INVALID_NAME', 'virtualHost', vhost, '"/" or lower-case letters, digits, ".", "_" and "-", starting and ending with a letter or digit');
+      }
+      this.virtualHost = vhost;
+      if (props.tlsSecretName !== undefined) requireDnsLabel(this, 'tlsSecretName', props.tlsSecretName);
+      this.tlsSecretName = props.tlsSecretName;
+      this.tls = props.tls ?? this.tlsSecretName !== undefined;
+      if (this.tls && this.tlsSecretName === undefined) {
+        throw invalid(this, 'INVALID_TLS', 'tls', true, 'a `tlsSecretName` with tls.crt, tls.key and ca.crt (e.g. from cert-manager) when TLS is on with RabbitMQ');
+      }
+      if (!this.tls && this.tlsSecretName !== undefined) {
+        throw invalid(this, 'INVALID_TLS', 'tlsSecretName', this.tlsSecretName, 'no tlsSecretName when `tls` is false');
+      }
+      if (props.topics !== undefined && props.topics.length > 0) {
+        throw invalid(this, 'UNSUPPORTED', 'topics', props.topics.map((t) => t?.name), 'no topics with a RabbitMQ engine: declare queues bound to exchanges');
+      }
+    } else {
+      if (props.virtualHost !== undefined) throw invalid(this, 'UNSUPPORTED', 'virtualHost', props.virtualHost, 'no virtual host with Kafka');
+      if (props.tlsSecretName !== undefined) {
+        throw invalid(this, 'UNSUPPORTED', 'tlsSecretName', props.tlsSecretName, 'no tlsSecretName with Kafka: Strimzi issues the listener certificates from its cluster CA');
+      }
+      this.tls = props.tls ?? true;
+      this.controllerReplicas = this.engine.controllerReplicas ?? env.selectNumber({ development: 0, otherwise: 3 });
+      for (const field of ['exchanges', 'queues'] as const) {
+        const items = props[field];
+        if (items !== undefined && items.length > 0) {
+          throw invalid(this, 'UNSUPPORTED', field, items.map((i) => i?.name), 'no exchanges or queues with Kafka: declare topics');
+        }
+      }
+    }
+
+    for (const e of props.exchanges ?? []) this.addExchange(e?.name, e);
+    for (const q of props.queues ?? []) this.addQueue(q?.name, q);
+    for (const t of props.topics ?? []) this.addTopic(t?.name, t);
+    for (const u of props.users ?? []) this.addUser(u?.name, u);
+    for (const client of props.allowFrom ?? []) this.allowFrom(client);
+
+    switch (this.engine.kind) {
+      case QueueEngineKind.RABBITMQ_OPERATOR: this.hooks = renderRabbitmqOperator(this); break;
+      case QueueEngineKind.RABBITMQ_STATEFULSET: this.hooks = renderRabbitmqStatefulSet(this); break;
+      default: this.hooks = renderStrimziKafka(this); break;
+    }
+    for (const e of this._exchanges.values()) this.hooks.onExchange?.(e);
+    for (const q of this._queues.values()) this.hooks.onQueue?.(q);
+    for (const t of this._topics.values()) this.hooks.onTopic?.(t);
+    for (const u of this._users.values()) this.hooks.onUser?.(u);
+    this.node.addValidation({ validate: () => this.validateModel() });
+  }
+
+  /**
+   * Adds an exchange (RabbitMQ engines; valid until synthesis).
+   */
+  public addExchange(name: string, options: ExchangeOptions = {}): void {
+    this.requireProtocol(QueueProtocol.AMQP, 'exchange', name);
+    this.requireResourceName('exchange name', name);
+    if (this._exchanges.has(name)) throw invalid(this, 'DUPLICATE', 'exchange', name, 'an exchange name not declared already');
+    const type = options.type ?? ExchangeType.TOPIC;
+    if (!Object.values(ExchangeType).includes(type)) throw invalid(this, 'INVALID_VALUE', `type of exchange "${name}"`, type, 'an ExchangeType');
+    this.claimObjectName('exchange', name);
+    const exchange = { name, type };
+    this._exchanges.set(name, exchange);
+    if (this.hooks) this.hooks.onExchange?.(exchange);
+  }
+
+  /**
+   * Adds a queue (RabbitMQ engines; valid until synthesis).
+   */
+  public addQueue(name: string, options: QueueOptions = {}): void {
+    this.requireProtocol(QueueProtocol.AMQP, 'queue', name);
+    this.requireResourceName('queue name', name);
+    if (this._queues.has(name)) throw invalid(this, 'DUPLICATE', 'queue', name, 'a queue name not declared already');
+    const p = (property: string) => `${property} of queue "${name}"`;
+    const type = options.type ?? QueueType.QUORUM;
+    if (!Object.values(QueueType).includes(type)) throw invalid(this, 'INVALID_VALUE', p('type'), type, 'a QueueType');
+    const replicated = type !== QueueType.CLASSIC;
+    if (!replicated && options.replicas !== undefined) {
+      throw invalid(this, 'INVALID_QUEUE', p('replicas'), options.replicas,
+        'no replication settings on a classic queue (classic queues have one copy; use QueueType.QUORUM or QueueType.STREAM to replicate)');
+    }
+    const replicas = replicated ? requireInteger(this, p('replicas'), options.replicas ?? Math.min(3, this.replicas), 1, this.replicas) : undefined;
+    const durable = options.durable ?? true;
+    if (typeof durable !== 'boolean' || (replicated && !durable)) {
+      throw invalid(this, 'INVALID_QUEUE', p('durable'), durable, 'true for quorum queues and streams (they are always durable)');
+    }
+    if (type === QueueType.STREAM) {
+      for (const [field, value] of [['maxLength', options.maxLength], ['deadLetterQueue', options.deadLetterQueue], ['deliveryLimit', options.deliveryLimit]] as const) {
+        if (value !== undefined) throw invalid(this, 'INVALID_QUEUE', p(field), value, 'nothing on a stream (streams keep messages by size and age: maxLengthBytes, retentionHours)');
+      }
+    }
+    if (options.deliveryLimit !== undefined && type !== QueueType.QUORUM) {
+      throw invalid(this, 'INVALID_QUEUE', p('deliveryLimit'), options.deliveryLimit, 'a delivery limit on quorum queues only');
+    }
+    if (options.deadLetterQueue !== undefined) {
+      this.requireResourceName(p('deadLetterQueue'), options.deadLetterQueue);
+      if (options.deadLetterQueue === name) throw invalid(this, 'INVALID_QUEUE', p('deadLetterQueue'), name, 'another queue than the queue itself');
+    }
+    const bindings = (options.bindings ?? []).map((b, i) => {
+      this.requireResourceName(p(`bindings[${i}].exchange`), b?.exchange);
+      const routingKey = b.routingKey ?? name;
+      if (typeof routingKey !== 'string' || routingKey.length > 255 || /[\r\n]/.test(routingKey)) {
+        throw invalid(this, 'INVALID_QUEUE', p(`bindings[${i}].routingKey`), routingKey, 'a single-line routing key of at most 255 characters');
+      }
+      return { exchange: b.exchange, routingKey };
+    });
+    const seen = new Set<string>();
+    for (const b of bindings) {
+      const key = `${b.exchange}\u0000${b.routingKey}`;
+      if (seen.has(key)) throw invalid(this, 'DUPLICATE', p('bindings'), b, 'each exchange and routing key once');
+      seen.add(key);
+    }
+    const queue: ResolvedQueue = {
+      name,
+      type,
+      durable,
+      replicas,
+      maxLength: optionalInteger(this, p('maxLength'), options.maxLength, 1, Number.MAX_SAFE_INTEGER),
+      maxLengthBytes: optionalInteger(this, p('maxLengthBytes'), options.maxLengthBytes, 1, Number.MAX_SAFE_INTEGER),
+      retentionHours: optionalInteger(this, p('retentionHours'), options.retentionHours, 1, 87600),
+      deadLetterQueue: options.deadLetterQueue,
+      deliveryLimit: optionalInteger(this, p('deliveryLimit'), options.deliveryLimit, 1, 1000),
+      bindings,
+    };
+    this.claimObjectName('queue', name);
+    this._queues.set(name, queue);
+    if (this.hooks) this.hooks.onQueue?.(queue);
+  }
+
+  /**
+   * Adds a topic (Kafka engine; valid until synthesis).
+   */
+  public addTopic(name: string, options: TopicOptions = {}): void {
+    this.requireProtocol(QueueProtocol.KAFKA, 'topic', name);
+    this.requireResourceName('topic name', name);
+    if (this._topics.has(name)) throw invalid(this, 'DUPLICATE', 'topic', name, 'a topic name not declared already');
+    const clash = [...this._topics.keys()].find((t) => t.replace(/\./g, '_') === name.replace(/\./g, '_'));
+    if (clash) throw invalid(this, 'INVALID_NAME', 'topic name', name, `a name that does not collide with "${clash}" (Kafka treats "." and "_" alike in metric names)`);
+    const p = (property: string) => `${property} of topic "${name}"`;
+    const replicas = options.replicas ?? Math.min(3, this.replicas);
+    if (typeof replicas === 'number' && Number.isInteger(replicas) && replicas > this.replicas) {
+      throw invalid(this, 'INVALID_TOPIC', p('replicas'), replicas, `at most the number of brokers (${this.replicas})`);
+    }
+    requireInteger(this, p('replicas'), replicas, 1, this.replicas);
+    const minInSyncReplicas = requireInteger(this, p('minInSyncReplicas'), options.minInSyncReplicas ?? (replicas >= 3 ? 2 : 1), 1, 9);
+    if (replicas > 1 && minInSyncReplicas >= replicas) {
+      throw invalid(this, 'INVALID_TOPIC', p('minInSyncReplicas'), minInSyncReplicas,
+        `fewer than the topic's replicas (${replicas}): with min.insync.replicas equal to the replicas, one broker down stops every acks=all producer`);
+    }
+    if (replicas === 1 && minInSyncReplicas !== 1) throw invalid(this, 'INVALID_TOPIC', p('minInSyncReplicas'), minInSyncReplicas, '1 with a single replica');
+    if (options.deadLetterTopic !== undefined) {
+      this.requireResourceName(p('deadLetterTopic'), options.deadLetterTopic);
+      if (options.deadLetterTopic === name) throw invalid(this, 'INVALID_TOPIC', p('deadLetterTopic'), name, 'another topic than the topic itself');
+    }
+    const topic: ResolvedTopic = {
+      name,
+      partitions: requireInteger(this, p('partitions'), options.partitions ?? 3, 1, 10000),
+      replicas,
+      minInSyncReplicas,
+      retentionHours: requireInteger(this, p('retentionHours'), options.retentionHours ?? 168, 1, 876000),
+      retentionBytes: optionalInteger(this, p('retentionBytes'), options.retentionBytes, 1, Number.MAX_SAFE_INTEGER),
+      deadLetterTopic: options.deadLetterTopic,
+    };
+    this.claimObjectName('topic', name);
+    this._topics.set(name, topic);
+    if (this.hooks) this.hooks.onTopic?.(topic);
+  }
+
+  /**
+   * Adds a user with its credentials and permissions (valid until synthesis).
+   */
+  public addUser(name: string, options: QueueUserOptions = {}): void {
+    if (typeof name !== 'string' || !USER_NAME.test(name) || name === 'guest') {
+      throw invalid(this, 'INVALID_NAME', 'user name', name, 'lower-case letters, digits and "-", starting with a letter, at most 40 characters, not "guest"');
+    }
+    if (this._users.has(name)) throw invalid(this, 'DUPLICATE', 'user', name, 'a user name not declared already');
+    // Strimzi's User Operator writes its own Secret named after the KafkaUser (<name>-<user>): the source is another one
+    const secretName = this.engine.protocol === QueueProtocol.KAFKA ? objectName(this.name, name, 'credentials') : objectName(this.name, name);
+    const kafkaTls = this.engine.protocol === QueueProtocol.KAFKA && this.engine.authentication === KafkaAuthentication.TLS;
+    let secret;
+    if (kafkaTls) {
+      if (options.password !== undefined) {
+        throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, options.password?.kind,
+          'no password with Kafka TLS authentication (the Strimzi User Operator issues a client certificate in Secret "<name>-<user>")');
+      }
+    } else {
+      const source = options.password ?? this.environment.secretBackend.sourceFor(this.environment.name, secretName);
+      if (!(source instanceof SecretSource)) throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, source, 'a SecretSource');
+      const username = this.usernameOf(name);
+      secret = source.bind(this, { name: secretName, keys: ['username', 'password'], templates: this.secretTemplates(username) });
+      if (secret.kind === SecretSourceKind.VAULT || secret.secretName === undefined) {
+        throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, secret.kind,
+          'a SecretSource that delivers a Kubernetes Secret (ExternalSecret, SealedSecret, existing): the broker itself reads the password');
+      }
+    }
+    const user: ResolvedUser = { name, secret, permissions: [] };
+    this._users.set(name, user);
+    for (const perm of options.permissions ?? []) this.grant(name, perm?.name, perm?.access);
+    if (this.hooks) this.hooks.onUser?.(user);
+  }
+
+  /**
+   * Grants a user access to a queue or topic (valid until synthesis; the queue or topic may be declared later).
+   */
+  public grant(user: string, name: string, access: QueueAccess): void {
+    const u = this._users.get(user);
+    if (!u) throw invalid(this, 'UNKNOWN_USER', 'grant user', user, `a declared user: ${[...this._users.keys()].join(', ') || '(none)'}`);
+    this.requireResourceName(`permission of user "${user}"`, name);
+    if (!Object.values(QueueAccess).includes(access)) throw invalid(this, 'INVALID_VALUE', `access of user "${user}" to "${name}"`, access, 'a QueueAccess');
+    if (u.permissions.some((g) => g.name === name)) throw invalid(this, 'DUPLICATE', `permission of user "${user}"`, name, 'one permission per user and queue or topic');
+    u.permissions.push({ name, access });
+  }
+
+  /**
+   * Admits a client through the NetworkPolicy (Kafka: the listener's `networkPolicyPeers`).
+   */
+  public allowFrom(client: DatabaseClient): void {
+    if (!(client instanceof DatabaseClient)) throw invalid(this, 'INVALID_CLIENT', 'client', client, 'a DatabaseClient (DatabaseClient.fromWorkload / fromLabels)');
+    this._clients.push(client);
+  }
+
+  /**
+   * How an application connects as `user`: identical whatever the engine of the same protocol.
+   */
+  public connectionFor(user: string): QueueConnection {
+    const u = this._users.get(user);
+    if (!u) throw invalid(this, 'UNKNOWN_USER', 'connection user', user, `a declared user: ${[...this._users.keys()].join(', ') || '(none)'}`);
+    const ns = this.environment.namespace;
+    if (this.engine.protocol === QueueProtocol.AMQP) {
+      const host = `${this.name}.${ns}.svc`;
+      const port = this.tls ? 5671 : 5672;
+      return {
+        protocol: QueueProtocol.AMQP,
+        host,
+        port,
+        endpoints: [`${host}:${port}`],
+        tls: this.tls,
+        virtualHost: this.virtualHost,
+        username: this.usernameOf(user),
+        secretName: u.secret!.secretName!,
+        usernameKey: 'username',
+        passwordKey: 'password',
+        uriKey: 'uri',
+        caSecretName: this.tls ? this.tlsSecretName : undefined,
+        caKey: this.tls ? 'ca.crt' : undefined,
+      };
+    }
+    const host = `${this.name}-kafka-bootstrap.${ns}.svc`;
+    const port = this.tls ? 9093 : 9092;
+    const common = {
+      protocol: QueueProtocol.KAFKA,
+      host,
+      port,
+      endpoints: [`${host}:${port}`],
+      tls: this.tls,
+      username: this.usernameOf(user),
+      caSecretName: this.tls ? `${this.name}-cluster-ca-cert` : undefined,
+      caKey: this.tls ? 'ca.crt' : undefined,
+      consumerGroupPrefix: user,
+    };
+    if (this.engine.authentication === KafkaAuthentication.TLS) {
+      return { ...common, secretName: this.usernameOf(user), certificateKey: 'user.crt', privateKeyKey: 'user.key' };
+    }
+    return { ...common, secretName: u.secret!.secretName!, usernameKey: 'username', passwordKey: 'password', saslJaasConfigKey: 'sasl.jaas.config' };
+  }
+
+  /** Names of the declared queues, sorted. */
+  public get queueNames(): string[] {
+    return [...this._queues.keys()].sort();
+  }
+
+  /** Names of the declared topics, sorted. */
+  public get topicNames(): string[] {
+    return [...this._topics.keys()].sort();
+  }
+
+  /** Names of the declared users, sorted. */
+  public get userNames(): string[] {
+    return [...this._users.keys()].sort();
+  }
+
+  /** Exchanges (resolved, sorted). @internal */
+  public _resolvedExchanges(): ResolvedExchange[] {
+    return sortByName([...this._exchanges.values()]);
+  }
+
+  /** Queues (resolved, sorted). @internal */
+  public _resolvedQueues(): ResolvedQueue[] {
+    return sortByName([...this._queues.values()]);
+  }
+
+  /** Topics (resolved, sorted). @internal */
+  public _resolvedTopics(): ResolvedTopic[] {
+    return sortByName([...this._topics.values()]);
+  }
+
+  /** Users (resolved, sorted). @internal */
+  public _resolvedUsers(): ResolvedUser[] {
+    return sortByName([...this._users.values()]);
+  }
+
+  /** Clients. @internal */
+  public _resolvedClients(): DatabaseClient[] {
+    return [...this._clients];
+  }
+
+  /** Labels of the broker pods. @internal */
+  public _podLabels(): { [key: string]: string } {
+    switch (this.engine.kind) {
+      case QueueEngineKind.RABBITMQ_OPERATOR: return { 'app.kubernetes.io/name': this.name };
+      case QueueEngineKind.RABBITMQ_STATEFULSET: return { 'app.kubernetes.io/name': 'rabbitmq', 'app.kubernetes.io/instance': this.name };
+      default: return { 'strimzi.io/cluster': this.name, 'strimzi.io/kind': 'Kafka' };
+    }
+  }
+
+  /** The name of the object rendered for a queue, topic or exchange. @internal */
+  public _objectName(kind: 'exchange' | 'queue' | 'topic', name: string): string {
+    return objectName(this.name, kind === 'exchange' ? 'exchange' : '', name);
+  }
+
+  /** A value computed at synthesis (after every mutator). @internal */
+  public _lazy(produce: () => any): any {
+    return Lazy.any({ produce });
+  }
+
+  /** The ApiObjects of the queue, for tests and policies. @internal */
+  public _objects(): ApiObject[] {
+    return this.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c));
+  }
+
+  /** The broker user name of a declared user (Kafka principals carry the cluster name). */
+  private usernameOf(user: string): string {
+    return this.engine.protocol === QueueProtocol.KAFKA ? objectName(this.name, user) : user;
+  }
+
+  private secretTemplates(username: string): { [key: string]: string } {
+    const ns = this.environment.namespace;
+    if (this.engine.protocol === QueueProtocol.AMQP) {
+      const scheme = this.tls ? 'amqps' : 'amqp';
+      const port = this.tls ? 5671 : 5672;
+      return {
+        username,
+        uri: `${scheme}://${username}:{{ .password | urlquery }}@${this.name}.${ns}.svc:${port}/${encodeURIComponent(this.virtualHost!)}`,
+      };
+    }
+    return {
+      'username': username,
+      'sasl.jaas.config': `org.apache.kafka.common.security.scram.ScramLoginModule required username="${username}" password="{{ .password }}";`,
+    };
+  }
+
+  private requireProtocol(protocol: QueueProtocol, what: string, name: unknown): void {
+    if (this.engine.protocol !== protocol) {
+      throw invalid(this, 'UNSUPPORTED', what, name, protocol === QueueProtocol.AMQP
+        ? `no ${what}s with Kafka (engine ${this.engine.kind}): declare topics with addTopic()`
+        : `no ${what}s with RabbitMQ (engine ${this.engine.kind}): declare queues bound to exchanges`);
+    }
+  }
+
+  private requireResourceName(property: string, name: unknown): asserts name is string {
+    const kafka = this.engine.protocol === QueueProtocol.KAFKA;
+    const max = kafka ? 249 : 200;
+    if (typeof name !== 'string' || !RESOURCE_NAME.test(name) || name.length > max || (!kafka && name.startsWith('amq.'))) {
+      throw invalid(this, 'INVALID_NAME', property, name, kafka
+        ? 'a Kafka topic name: lower-case letters, digits, ".", "_" and "-", starting and ending with a letter or digit (so not "__"-prefixed internal topics), at most 249 characters'
+        : 'a RabbitMQ name: lower-case letters, digits, ".", "_" and "-", starting and ending with a letter or digit, at most 200 characters, not "amq."-prefixed (reserved)');
+    }
+  }
+
+  /** Rendered object names must not collide (`a.b` and `a-b` both render `<name>-a-b`). */
+  private claimObjectName(kind: 'exchange' | 'queue' | 'topic', name: string): void {
+    const objName = `${kind === 'exchange' ? 'exchange' : 'data'}:${this._objectName(kind, name)}`;
+    const other = this._objectNames.get(objName);
+    if (other !== undefined) {
+      throw invalid(this, 'DUPLICATE', `${kind} name`, name, `a name whose object name (${this._objectName(kind, name)}) differs from that of "${other}"`);
+    }
+    this._objectNames.set(objName, name);
+  }
+
+  private validateModel(): string[] {
+    const errors: string[] = [];
+    const amqp = this.engine.protocol === QueueProtocol.AMQP;
+    const targets = amqp ? this._queues : this._topics;
+    const what = amqp ? 'queue' : 'topic';
+    for (const u of this._users.values()) {
+      for (const g of u.permissions) {
+        if (!targets.has(g.name)) errors.push(`user "${u.name}" is granted "${g.name}", which is not a declared ${what}`);
+        const q = this._queues.get(g.name);
+        if (q && produces(g.access) && q.bindings.length === 0) {
+          errors.push(`user "${u.name}" may produce to queue "${q.name}", which is bound to no exchange (producers publish through exchanges)`);
+        }
+      }
+    }
+    for (const q of this._queues.values()) {
+      for (const b of q.bindings) {
+        if (!this._exchanges.has(b.exchange)) errors.push(`queue "${q.name}" is bound to "${b.exchange}", which is not a declared exchange`);
+      }
+      if (q.deadLetterQueue !== undefined) {
+        const dlq = this._queues.get(q.deadLetterQueue);
+        if (!dlq) errors.push(`queue "${q.name}" dead-letters to "${q.deadLetterQueue}", which is not a declared queue`);
+        else if (dlq.type === QueueType.STREAM) errors.push(`queue "${q.name}" dead-letters to "${dlq.name}", which is a stream (dead-letter to a quorum or classic queue)`);
+      }
+    }
+    for (const t of this._topics.values()) {
+      if (t.deadLetterTopic !== undefined && !this._topics.has(t.deadLetterTopic)) {
+        errors.push(`topic "${t.name}" dead-letters to "${t.deadLetterTopic}", which is not a declared topic`);
+      }
+    }
+    if (this.engine.kind === QueueEngineKind.STRIMZI_KAFKA) {
+      // node pools have fixed short names (pods are <cluster>-<pool>-<id>): one Kafka per namespace
+      const other = this.node.root.node.findAll().find((c) => c !== this && c instanceof MessageQueue
+        && c.engine.kind === QueueEngineKind.STRIMZI_KAFKA && c.environment.namespace === this.environment.namespace
+        && c.environment.name === this.environment.name);
+      if (other) errors.push(`another Strimzi Kafka (${other.node.path}) renders KafkaNodePools into namespace "${this.environment.namespace}": one Kafka per namespace`);
+    }
+    return errors;
+  }
+}
+
+function sortByName<T extends { name: string }>(items: T[]): T[] {
+  return items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}

@@ -1,0 +1,222 @@
+/* eslint-disable @stylistic/max-len */ // expectation tables read better on one line
+import { Construct } from 'constructs';
+import {
+  AspectPriority, Aspects, DatabaseAccess, DatabaseClient, DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, PolicyPacks,
+  PoolMode, ReplicatedDatabase, ReplicatedDatabaseProps, SecretBackend, SecretSource, StorageProfile, Tier,
+} from '../../src';
+import { ValidationError } from '../../src/errors';
+import { describeWithCrds, sharedValidator } from '../util/crds';
+import { tmpdir } from '../util/tmp';
+
+const cnpg = DatabaseEngine.cloudNativePg({ version: '16.4' });
+const creds = SecretSource.externalSecret({ store: 'vault', remoteKey: 'backups/s3' });
+const backup = { schedule: '30 2 * * *', retentionDays: 14, destination: { destinationPath: 's3://acme-backups/orders', credentials: creds } };
+
+function setup(tier: Tier, props: Partial<ReplicatedDatabaseProps> = {}, storage?: StorageProfile) {
+  const app = new GitOpsApp({ outdir: tmpdir() });
+  const env = new Environment({
+    name: tier === Tier.PRODUCTION ? 'prod' : tier === Tier.STAGING ? 'staging' : 'dev',
+    tier,
+    namespace: 'orders',
+    storageProfile: storage ?? StorageProfile.ondat({ name: 'ondat-secure', replicas: 2 }),
+    allowedRegistries: ['ghcr.io/cloudnative-pg', 'ghcr.io/acme'],
+    secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'orders' }),
+  });
+  const chart = new EnvironmentChart(app, 'orders', { environment: env });
+  const db = new ReplicatedDatabase(chart, 'OrdersDb', { engine: cnpg, name: 'orders-db', ...props });
+  return { app, chart, db };
+}
+
+function objects(app: GitOpsApp) {
+  return app.render().objects.map((o) => o.manifest);
+}
+const find = (all: any[], kind: string, name?: string) => all.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+
+describe('ReplicatedDatabase on CloudNativePG', () => {
+  test('tier defaults: 1 instance in development, 3 with a synchronous replica, spread, PDB and monitoring in production', () => {
+    const dev = setup(Tier.DEVELOPMENT);
+    expect([dev.db.instances, dev.db.synchronousReplicas, dev.db.spreadAcrossZones, dev.db.podDisruptionBudget, dev.db.monitoring]).toEqual([1, 0, false, false, false]);
+    const prod = setup(Tier.PRODUCTION, { backup });
+    expect([prod.db.instances, prod.db.synchronousReplicas, prod.db.spreadAcrossZones, prod.db.podDisruptionBudget, prod.db.monitoring]).toEqual([3, 1, true, true, true]);
+    const cluster = find(objects(prod.app), 'Cluster');
+    expect(cluster.spec).toMatchObject({
+      instances: 3,
+      imageName: 'ghcr.io/cloudnative-pg/postgresql:16.4',
+      enablePDB: true,
+      storage: { size: '10Gi', storageClass: 'ondat-secure' },
+      resources: { requests: { cpu: '1', memory: '4Gi' }, limits: { memory: '4Gi' } },
+      postgresql: { synchronous: { method: 'any', number: 1, dataDurability: 'required' } },
+      affinity: { enablePodAntiAffinity: true, topologyKey: 'topology.kubernetes.io/zone', podAntiAffinityType: 'required' },
+      bootstrap: { initdb: { database: 'app', owner: 'app', secret: { name: 'orders-db-app' }, dataChecksums: true } },
+      plugins: [{ name: 'barman-cloud.cloudnative-pg.io', isWALArchiver: true, parameters: { barmanObjectName: 'orders-db-backup' } }],
+    });
+  });
+
+  test('backups: 5-field cron converted to 6 fields, ObjectStore with retention and credentials from a secret', () => {
+    const { app } = setup(Tier.PRODUCTION, { backup });
+    const all = objects(app);
+    expect(find(all, 'ScheduledBackup').spec).toEqual({
+      schedule: '0 30 2 * * *',
+      cluster: { name: 'orders-db' },
+      method: 'plugin',
+      pluginConfiguration: { name: 'barman-cloud.cloudnative-pg.io' },
+      backupOwnerReference: 'self',
+      immediate: true,
+    });
+    const store = find(all, 'ObjectStore', 'orders-db-backup');
+    expect(store.spec.retentionPolicy).toBe('14d');
+    expect(store.spec.configuration.s3Credentials.accessKeyId).toEqual({ name: 'orders-db-backup-credentials', key: 'ACCESS_KEY_ID' });
+    expect(find(all, 'ExternalSecret', 'orders-db-backup-credentials').spec.dataFrom).toEqual([{ extract: { key: 'backups/s3' } }]);
+    const alerts = find(all, 'PrometheusRule').spec.groups[0].rules.map((r: any) => r.alert);
+    expect(alerts).toEqual(['PostgresReplicationLagHigh', 'PostgresStorageAlmostFull', 'PostgresLastBackupTooOld', 'PostgresBackupFailed']);
+  });
+
+  test('users, grants and databases added after construction are rendered (managed roles, Database objects)', () => {
+    const { app, db } = setup(Tier.STAGING);
+    db.addDatabase('reporting');
+    db.addUser('analyst', { grants: [{ database: 'reporting', access: DatabaseAccess.READ_ONLY }] });
+    db.addUser('worker', { password: SecretSource.existing('worker-creds') });
+    db.grant('worker', 'app', DatabaseAccess.READ_WRITE);
+    const all = objects(app);
+    expect(find(all, 'Cluster').spec.managed.roles).toEqual([
+      { name: 'analyst', ensure: 'present', login: true, inherit: true, connectionLimit: -1, passwordSecret: { name: 'orders-db-analyst' }, inRoles: ['pg_read_all_data'] },
+      { name: 'worker', ensure: 'present', login: true, inherit: true, connectionLimit: -1, passwordSecret: { name: 'worker-creds' }, inRoles: ['pg_write_all_data'] },
+    ]);
+    expect(all.filter((o) => o.kind === 'Database').map((o) => [o.metadata.name, o.spec.name, o.spec.owner, o.spec.databaseReclaimPolicy])).toEqual([
+      ['orders-db-app', 'app', 'app', 'retain'], ['orders-db-reporting', 'reporting', 'app', 'retain'],
+    ]);
+  });
+
+  test('connection contract: hosts, port, database, secret and keys; the secret renders the URI', () => {
+    const { app, db } = setup(Tier.STAGING);
+    expect(db.connection).toEqual({
+      host: 'orders-db-rw.orders.svc',
+      readOnlyHost: 'orders-db-ro.orders.svc',
+      port: 5432,
+      database: 'app',
+      secretName: 'orders-db-app',
+      usernameKey: 'username',
+      passwordKey: 'password',
+      uriKey: 'uri',
+    });
+    const es = find(objects(app), 'ExternalSecret', 'orders-db-app');
+    expect(es.spec.target.template.data).toEqual({ uri: 'postgresql://{{ .username }}:{{ .password | urlquery }}@orders-db-rw.orders.svc:5432/app' });
+  });
+
+  test('NetworkPolicy admits exactly the clients, the operator, the instances, the pooler and monitoring', () => {
+    const { app, db } = setup(Tier.PRODUCTION, { backup, pooler: { poolMode: PoolMode.SESSION }, allowFrom: [DatabaseClient.fromLabels({ app: 'orders-api' })] });
+    db.allowFrom(DatabaseClient.fromLabels({ app: 'reports' }, 'analytics'));
+    const np = find(objects(app), 'NetworkPolicy');
+    expect(np.spec.podSelector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'orders-db' } });
+    expect(np.spec.ingress).toEqual([
+      { from: [{ podSelector: { matchLabels: { app: 'orders-api' } } }, { podSelector: { matchLabels: { app: 'reports' } }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'analytics' } } }], ports: [{ port: 5432, protocol: 'TCP' }] },
+      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'cnpg-system' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } } }], ports: [{ port: 5432, protocol: 'TCP' }, { port: 8000, protocol: 'TCP' }] },
+      { from: [{ podSelector: { matchLabels: { 'cnpg.io/cluster': 'orders-db' } } }], ports: [{ port: 5432, protocol: 'TCP' }] },
+      { from: [{ podSelector: { matchLabels: { 'cnpg.io/poolerName': 'orders-db-pooler-rw' } } }], ports: [{ port: 5432, protocol: 'TCP' }] },
+      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 9187, protocol: 'TCP' }] },
+    ]);
+    expect(find(objects(app), 'Pooler').spec).toMatchObject({ instances: 2, type: 'rw', pgbouncer: { poolMode: 'session' } });
+  });
+
+  test('recovery bootstrap and a schema migration PreSync Job', () => {
+    const { app } = setup(Tier.STAGING, {
+      recovery: { source: { destinationPath: 's3://acme-backups/orders', credentials: creds }, serverName: 'orders-db', targetTime: '2026-11-20T08:00:00Z' },
+      migration: { image: 'ghcr.io/acme/orders-migrations:2.3.0', command: ['migrate', 'up'] },
+    });
+    const all = objects(app);
+    expect(find(all, 'Cluster').spec.bootstrap.recovery).toMatchObject({ source: 'origin', recoveryTarget: { targetTime: '2026-11-20T08:00:00Z' } });
+    expect(find(all, 'Cluster').spec.externalClusters[0].plugin.parameters).toEqual({ barmanObjectName: 'orders-db-recovery', serverName: 'orders-db' });
+    const job = find(all, 'Job');
+    expect(job.metadata.annotations['argocd.argoproj.io/hook']).toBe('PreSync');
+    expect(job.spec.template.spec.containers[0].env[0]).toEqual({ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'orders-db-app', key: 'uri' } } });
+  });
+
+  test.each<[string, () => void, RegExp]>([
+    ['instances < 1', () => setup(Tier.DEVELOPMENT, { instances: 0 }), /invalid instances 0: an integer from 1 to 9/],
+    ['synchronous replicas >= instances', () => setup(Tier.DEVELOPMENT, { instances: 2, synchronousReplicas: 2 }), /invalid synchronousReplicas 2: fewer than instances \(2\)/],
+    ['unpinned version', () => DatabaseEngine.cloudNativePg({ version: '16' }), /invalid version "16": a pinned PostgreSQL version/],
+    ['latest version', () => DatabaseEngine.postgresStatefulSet({ version: 'latest' }), /invalid version "latest"/],
+    ['unsupported major', () => DatabaseEngine.cloudNativePg({ version: '9.6' }), /invalid version "9.6"/],
+    ['malformed cron', () => setup(Tier.DEVELOPMENT, { backup: { ...backup, schedule: '0 2 * *' } }), /INVALID_SCHEDULE.*invalid backup.schedule "0 2 \* \*"/],
+    ['cron out of range', () => setup(Tier.DEVELOPMENT, { backup: { ...backup, schedule: '0 25 * * *' } }), /hour out of range/],
+    ['bad retention', () => setup(Tier.DEVELOPMENT, { backup: { ...backup, retentionDays: 0 } }), /invalid backup.retentionDays 0/],
+    ['malformed size', () => setup(Tier.DEVELOPMENT, { storageSize: '10 GB' }), /invalid storageSize "10 GB"/],
+    ['zero size', () => setup(Tier.DEVELOPMENT, { storageSize: '0Gi' }), /invalid storageSize "0Gi"/],
+    ['invalid database name', () => setup(Tier.DEVELOPMENT, { databaseName: 'Orders-DB' }), /INVALID_IDENTIFIER.*invalid databaseName "Orders-DB"/],
+    ['reserved user name', () => setup(Tier.DEVELOPMENT, { ownerName: 'postgres' }), /invalid ownerName "postgres"/],
+    ['duplicate user', () => setup(Tier.DEVELOPMENT).db.addUser('app'), /DUPLICATE.*invalid user "app"/],
+    ['duplicate database', () => setup(Tier.DEVELOPMENT).db.addDatabase('app'), /DUPLICATE.*invalid database "app"/],
+    ['backup without destination', () => setup(Tier.DEVELOPMENT, { backup: { schedule: '0 2 * * *', destination: undefined as any } }), /invalid backup.destination/],
+    ['bad destination', () => setup(Tier.DEVELOPMENT, { backup: { ...backup, destination: { destinationPath: 'https://x', credentials: creds } } }), /invalid backup.destination.destinationPath "https:\/\/x"/],
+    ['PITR without backups', () => setup(Tier.DEVELOPMENT, { pointInTimeRecovery: true }), /invalid pointInTimeRecovery true: point-in-time recovery needs `backup`/],
+    ['grant to an unknown user', () => setup(Tier.DEVELOPMENT).db.grant('nobody', 'app', DatabaseAccess.READ_ONLY), /UNKNOWN_USER/],
+    ['vault password', () => setup(Tier.DEVELOPMENT).db.addUser('x', { password: SecretSource.vault({ role: 'r', path: 'secret/x' }) }), /delivers a Kubernetes Secret/],
+    ['unpinned migration image', () => setup(Tier.DEVELOPMENT, { migration: { image: 'ghcr.io/acme/migrate', command: ['x'] } }), /invalid migration.image/],
+    ['name too long', () => setup(Tier.DEVELOPMENT, { name: 'a'.repeat(41) }), /at most 40 characters/],
+  ])('%s is a ValidationError', (_name, make, message) => {
+    expect(make).toThrow(ValidationError);
+    expect(make).toThrow(message);
+  });
+
+  test('a grant to an undeclared database fails validation at synthesis, naming the construct', () => {
+    const { app, db } = setup(Tier.DEVELOPMENT);
+    db.addUser('bi', { grants: [{ database: 'warehouse', access: DatabaseAccess.READ_ONLY }] });
+    expect(() => app.render()).toThrow(/\[orders\/OrdersDb\] user "bi" is granted "warehouse", which is not a declared database/);
+  });
+
+  test('a database outside an EnvironmentChart is a ValidationError', () => {
+    const app = new GitOpsApp({ outdir: tmpdir() });
+    expect(() => new ReplicatedDatabase(new Construct(app, 'x'), 'Db', { engine: cnpg })).toThrow(/NO_ENVIRONMENT/);
+  });
+});
+
+describe('data-protection rules for databases', () => {
+  function findings(tier: Tier, props: Partial<ReplicatedDatabaseProps>, storage?: StorageProfile) {
+    const { app } = setup(tier, props, storage);
+    Aspects.of(app).add(PolicyPacks.dataProtection(), { priority: AspectPriority.READONLY });
+    return app.render().findings.filter((f) => f.constructPath === 'orders/OrdersDb').map((f) => `${f.severity}:${f.ruleId}`).sort();
+  }
+
+  test('a compliant production database has no finding', () => {
+    expect(findings(Tier.PRODUCTION, { backup })).toEqual([]);
+  });
+
+  test.each<[string, Partial<ReplicatedDatabaseProps>, string[]]>([
+    ['no backup', {}, ['error:DATA-BackupRequired']],
+    ['short retention', { backup: { ...backup, retentionDays: 3 } }, ['error:DATA-BackupRetention']],
+    ['2 instances', { backup, instances: 2 }, ['error:DATA-DatabaseInstances']],
+    ['no zone spread', { backup, spreadAcrossZones: false }, ['error:DATA-DatabaseZoneSpread']],
+    ['unencrypted, deleted volumes', { backup, storageProfile: StorageProfile.existing('plain') }, ['error:DATA-DatabaseEncryptedStorage', 'error:DATA-DatabaseRetainOnDelete']],
+  ])('%s in production', (_name, props, expected) => {
+    expect(findings(Tier.PRODUCTION, props)).toEqual(expected);
+  });
+
+  test('the same database in development is not flagged', () => {
+    expect(findings(Tier.DEVELOPMENT, { instances: 1 })).toEqual([]);
+  });
+});
+
+describeWithCrds('database objects are schema-valid (strict)', () => {
+  test('every object of a fully-featured CloudNativePG database', () => {
+    const { app, db } = setup(Tier.PRODUCTION, {
+      backup,
+      pooler: {},
+      migration: { image: 'ghcr.io/acme/orders-migrations:2.3.0', command: ['migrate'] },
+      allowFrom: [DatabaseClient.fromLabels({ app: 'orders-api' })],
+    });
+    db.addUser('analyst', { grants: [{ database: 'app', access: DatabaseAccess.READ_ONLY }] });
+    const validator = sharedValidator();
+    const all = objects(app);
+    expect(all.map((o) => o.kind).sort()).toEqual([
+      'Cluster', 'Database', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'Job', 'Namespace', 'NetworkPolicy', 'ObjectStore',
+      'PodMonitor', 'Pooler', 'PrometheusRule', 'ScheduledBackup', 'StorageClass',
+    ]);
+    for (const o of all) expect({ o: `${o.kind}/${o.metadata.name}`, issues: validator.validate(o) }).toEqual({ o: `${o.kind}/${o.metadata.name}`, issues: [] });
+  });
+
+  test('rendered pods (the migration Job) pass Pod Security restricted', () => {
+    const { app } = setup(Tier.PRODUCTION, { backup, migration: { image: 'ghcr.io/acme/orders-migrations:2.3.0', command: ['migrate'] } });
+    Aspects.of(app).add(PolicyPacks.podSecurityRestricted(), { priority: AspectPriority.READONLY });
+    expect(app.render().findings).toEqual([]);
+  });
+});

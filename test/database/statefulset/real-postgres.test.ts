@@ -1,0 +1,577 @@
+/**
+ * The StatefulSet engine's rendered scripts and configuration, run against a real PostgreSQL
+ * (Debian's `postgresql` package) the way the pods run them: every instance gets a "pod root"
+ * directory holding its volume mounts (the rendered ConfigMap, the Secrets with generated test
+ * passwords, emptyDirs, the data volume), the container environment is taken from the rendered
+ * StatefulSet / CronJob with paths under mounts moved into the pod root, and the hosts are
+ * 127.0.0.1 with a free loopback port per instance. The rendered container commands
+ * (bootstrap.sh, entrypoint.sh, probe.sh, backup.sh, upload.sh, download.sh) run unchanged as the
+ * `postgres` OS user (PostgreSQL refuses root: as root, the tests spawn them with the postgres
+ * uid/gid, like `runuser -u postgres --` but without an intermediate process, so that signals
+ * reach the entrypoint directly). Servers run in their own process groups and are stopped in
+ * afterAll whatever happened (SIGTERM, then SIGKILL and SIGQUIT to any postmaster left). The object store is a local directory behind a
+ * small `aws s3` stand-in (there is no S3 here); the restorability of the backup is real.
+ *
+ * Skips, with the reason, when PostgreSQL's server binaries are missing (CI installs Debian's
+ * `postgresql`) or when the tests run neither as root nor as `postgres`; with
+ * `REQUIRE_REAL_POSTGRES=1` a missing PostgreSQL fails instead. `PG_BINDIR` selects the binaries
+ * (default: the newest `/usr/lib/postgresql/<major>/bin`).
+ */
+import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from 'child_process';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { backup, find, manifests, statefulSetFixture } from './fixture';
+import { DatabaseAccess, Tier } from '../../../src';
+
+// ---------------------------------------------------------------- environment detection
+
+interface PostgresInstall {
+  readonly bindir: string;
+  readonly version: string;
+  readonly major: number;
+  /** uid/gid to run PostgreSQL as (undefined: the current user is `postgres`). */
+  readonly as?: { uid: number; gid: number };
+}
+
+const NEEDED = ['postgres', 'initdb', 'pg_basebackup', 'pg_isready', 'psql'];
+
+function detectPostgres(): PostgresInstall | string {
+  const roots = process.env.PG_BINDIR ? [process.env.PG_BINDIR] : (() => {
+    try {
+      return fs.readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a))
+        .map((v) => `/usr/lib/postgresql/${v}/bin`);
+    } catch {
+      return [];
+    }
+  })();
+  const bindir = roots.find((dir) => NEEDED.every((b) => fs.existsSync(path.join(dir, b))));
+  if (!bindir) return `no PostgreSQL server binaries (${NEEDED.join(', ')}) under /usr/lib/postgresql/*/bin or $PG_BINDIR: apt-get install -y postgresql`;
+  const out = spawnSync(path.join(bindir, 'postgres'), ['--version'], { encoding: 'utf8' });
+  const m = /(\d+)\.(\d+)/.exec(out.stdout ?? '');
+  if (!m) return `cannot read the version of ${bindir}/postgres: ${out.stderr || out.error}`;
+  const major = Number(m[1]);
+  if (major < 13 || major > 18) return `PostgreSQL ${m[0]} is not a major the engine supports (13-18)`;
+  const version = `${m[1]}.${m[2]}`;
+  if (os.userInfo().username === 'postgres') return { bindir, version, major };
+  if (process.getuid?.() !== 0) return 'the tests run neither as root nor as postgres (PostgreSQL refuses root; root runs it as the postgres user)';
+  const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+  if (uid.status !== 0 || gid.status !== 0) return 'no "postgres" OS user to run PostgreSQL as';
+  return { bindir, version, major, as: { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) } };
+}
+
+const detected = detectPostgres();
+const PG = typeof detected === 'string' ? undefined : detected;
+if (typeof detected === 'string') {
+  // eslint-disable-next-line no-console
+  console.warn(`real PostgreSQL tests skipped: ${detected}`);
+}
+const describeReal = PG ? describe : describe.skip;
+if (typeof detected === 'string' && process.env.REQUIRE_REAL_POSTGRES === '1') {
+  // CI sets REQUIRE_REAL_POSTGRES=1 after installing PostgreSQL: a skip there would hide a broken install
+  test('a real PostgreSQL is available (REQUIRE_REAL_POSTGRES=1)', () => {
+    throw new Error(detected);
+  });
+}
+
+// ---------------------------------------------------------------- helpers
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A test password with the characters that need escaping in pgpass files and SQL literals. */
+function password(): string {
+  return `${randomBytes(12).toString('base64url')}:'\\"x`;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Volume { readonly name: string; readonly [k: string]: any }
+
+/** One emulated pod: its root directory holds the container's volume mounts. */
+class Pod {
+  public readonly root: string;
+  public proc?: ChildProcess;
+  public readonly logFile: string;
+
+  public constructor(public readonly name: string, parent: string, private readonly volumes: Volume[], private readonly cm: Record<string, string>,
+    private readonly secrets: Map<string, string>, directory = name) {
+    this.root = path.join(parent, directory);
+    fs.mkdirSync(this.root, { recursive: true });
+    this.logFile = path.join(this.root, 'container.log');
+  }
+
+  /** Creates the directories and files of a container's mounts (idempotent). */
+  public mount(container: any): void {
+    for (const m of container.volumeMounts ?? []) {
+      const dir = this.path(m.mountPath);
+      if (fs.existsSync(dir)) continue;
+      fs.mkdirSync(dir, { recursive: true });
+      const v = this.volumes.find((x) => x.name === m.name);
+      if (v?.configMap) {
+        for (const [file, content] of Object.entries(this.cm)) fs.writeFileSync(path.join(dir, file), content, { mode: 0o555 });
+      } else if (v?.secret) {
+        this.writeSecret(dir, v.secret.secretName, v.secret.items);
+      } else if (v?.projected) {
+        for (const s of v.projected.sources) this.writeSecret(dir, s.secret.name, s.secret.items);
+      }
+    }
+    chownPostgres(this.root);
+  }
+
+  /** A pod path, inside the root when it lies under a mount. */
+  public path(p: string): string {
+    return path.join(this.root, p);
+  }
+
+  /** The container's environment with paths under its mounts moved into the root. */
+  public env(container: any, overrides: Record<string, string>): Record<string, string> {
+    const mounts: string[] = (container.volumeMounts ?? []).map((m: any) => m.mountPath);
+    const env: Record<string, string> = {};
+    for (const e of container.env ?? []) {
+      if (e.value !== undefined) env[e.name] = this.mapValue(e.value, mounts);
+      else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[e.name] = this.name;
+      else if (e.valueFrom?.secretKeyRef) env[e.name] = `test-${e.valueFrom.secretKeyRef.key.toLowerCase()}`;
+    }
+    return { ...env, ...overrides };
+  }
+
+  /** The container's command with paths under its mounts moved into the root. */
+  public command(container: any): string[] {
+    const mounts: string[] = (container.volumeMounts ?? []).map((m: any) => m.mountPath);
+    return (container.command as string[]).map((arg) => this.mapValue(arg, mounts));
+  }
+
+  private mapValue(value: string, mounts: string[]): string {
+    return mounts.some((m) => value === m || value.startsWith(`${m}/`)) ? this.path(value) : value;
+  }
+
+  private writeSecret(dir: string, secretName: string, items: { key: string; path: string }[]): void {
+    for (const item of items) {
+      if (item.key !== 'password') throw new Error(`unexpected Secret key ${item.key}`);
+      if (!this.secrets.has(secretName)) this.secrets.set(secretName, password());
+      const file = path.join(dir, item.path);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, this.secrets.get(secretName)!, { mode: 0o440 });
+    }
+  }
+}
+
+/** Replaces a (read-only) mounted file as the kubelet does: a new file renamed over the old one. */
+function replaceFile(file: string, content: string): void {
+  fs.writeFileSync(`${file}.new`, content, { mode: 0o440 });
+  chownPostgres(`${file}.new`);
+  fs.renameSync(`${file}.new`, file);
+}
+
+function chownPostgres(dir: string): void {
+  if (!PG?.as) return;
+  const r = spawnSync('chown', ['-R', `${PG.as.uid}:${PG.as.gid}`, dir]);
+  if (r.status !== 0) throw new Error(`chown ${dir}: ${r.stderr}`);
+}
+
+function baseEnv(extraPath: string[] = []): Record<string, string> {
+  return { PATH: [...extraPath, PG!.bindir, '/usr/local/bin', '/usr/bin', '/bin'].join(':'), LANG: 'C.UTF-8', TZ: 'UTC' };
+}
+
+/** Runs a command as the postgres user, bounded in time. */
+function runAsPostgres(command: string[], env: Record<string, string>, timeoutMs = 60_000): SpawnSyncReturns<string> {
+  return spawnSync(command[0], command.slice(1), {
+    env: { HOME: env.TMPDIR ?? os.tmpdir(), ...env }, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', ...PG!.as,
+  });
+}
+
+function expectSuccess(r: SpawnSyncReturns<string>, what: string): void {
+  if (r.status !== 0) throw new Error(`${what} failed (status ${r.status}, ${r.signal ?? 'no signal'}):\n${r.stdout}\n${r.stderr}`);
+}
+
+interface PsqlOptions {
+  readonly port: number;
+  readonly user: string;
+  readonly db?: string;
+  readonly password?: string;
+  /** Connect through this socket directory as the postgres OS user instead of TCP. */
+  readonly socketDir?: string;
+}
+
+function psql(o: PsqlOptions, sql: string): SpawnSyncReturns<string> {
+  const args = ['-X', '-q', '-A', '-t', '-w', '-v', 'ON_ERROR_STOP=1', '-h', o.socketDir ?? '127.0.0.1', '-p', String(o.port), '-U', o.user, '-d', o.db ?? 'postgres', '-c', sql];
+  const env: Record<string, string> = { ...baseEnv(), PGCONNECT_TIMEOUT: '5', HOME: os.tmpdir() };
+  if (o.password !== undefined) env.PGPASSWORD = o.password;
+  return spawnSync(path.join(PG!.bindir, 'psql'), args, {
+    env, encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', ...(o.socketDir ? PG!.as : {}),
+  });
+}
+
+function query(o: PsqlOptions, sql: string): string {
+  const r = psql(o, sql);
+  expectSuccess(r, `psql -U ${o.user} -d ${o.db ?? 'postgres'} -c ${JSON.stringify(sql)}`);
+  return r.stdout.trim();
+}
+
+async function waitFor(what: string, check: () => boolean, timeoutMs: number, pod?: Pod): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return;
+    if (pod?.proc && pod.proc.exitCode !== null) break;
+    await sleep(300);
+  }
+  const log = pod && fs.existsSync(pod.logFile) ? `\n--- ${pod.name} log ---\n${fs.readFileSync(pod.logFile, 'utf8').slice(-4000)}` : '';
+  throw new Error(`timed out waiting for ${what}${log}`);
+}
+
+/** A fake `aws` CLI for the object-store scripts: `s3 cp|ls|rm` on a local directory. */
+const FAKE_AWS = `#!/bin/bash
+set -euo pipefail
+printf '%s\\n' "$*" >> "$FAKE_S3_ROOT.calls"
+if [ "$1" = --endpoint-url ]; then shift 2; fi
+[ "$1" = s3 ] || { echo "fake aws: only s3 is supported" >&2; exit 2; }
+shift; cmd="$1"; shift
+recursive=0; args=()
+for a in "$@"; do case "$a" in --recursive) recursive=1 ;; --only-show-errors) ;; *) args+=("$a") ;; esac; done
+local_path() { case "$1" in s3://*) printf '%s/%s' "$FAKE_S3_ROOT" "\${1#s3://}" ;; *) printf '%s' "$1" ;; esac; }
+case "$cmd" in
+  cp)
+    src="\${args[0]}"; dst="$(local_path "\${args[1]}")"
+    if [ "$src" = - ]; then mkdir -p "$(dirname "$dst")"; cat > "$dst"
+    elif [ "$recursive" = 1 ]; then mkdir -p "$dst"; cp -R "$(local_path "$src")/." "$dst/"
+    else mkdir -p "$(dirname "$dst")"; cp "$(local_path "$src")" "$dst"; fi ;;
+  ls)
+    p="$(local_path "\${args[0]}")"
+    if [[ "\${args[0]}" == */ ]]; then
+      [ -d "$p" ] || exit 1
+      for e in "$p"/*; do
+        [ -e "$e" ] || continue
+        if [ -d "$e" ]; then printf '                           PRE %s/\\n' "$(basename "$e")"
+        else printf '2024-01-01 00:00:00 %10d %s\\n' "$(stat -c %s "$e")" "$(basename "$e")"; fi
+      done
+    else
+      [ -f "$p" ] || exit 1
+      printf '2024-01-01 00:00:00 %10d %s\\n' "$(stat -c %s "$p")" "$(basename "$p")"
+    fi ;;
+  rm) [ "$recursive" = 1 ] || exit 2; rm -rf "$(local_path "\${args[0]}")" ;;
+  *) echo "fake aws: s3 $cmd is not supported" >&2; exit 2 ;;
+esac
+`;
+
+// ---------------------------------------------------------------- the test
+
+/** Two instances with a synchronous replica, backups and monitoring (exporter role and peer map). */
+const RENDER_PROPS = { instances: 2, synchronousReplicas: 1, monitoring: true, backup };
+
+interface StartOptions {
+  /** Directory of the pod root (default: the pod name). */
+  readonly directory?: string;
+  /** Loopback port of the instance. */
+  readonly port: number;
+  /** Extra environment. */
+  readonly env?: Record<string, string>;
+  /** Directories put first on PATH. */
+  readonly path?: string[];
+}
+
+describeReal('StatefulSet engine: rendered scripts against a real PostgreSQL', () => {
+  let workdir: string;
+  const pods: Pod[] = [];
+  const secrets = new Map<string, string>();
+  const ports: number[] = [];
+  let statefulSet: any;
+  let cronJob: any;
+  let configMap: Record<string, string>;
+  let users: Record<string, string>;
+
+  /** Runs the rendered init containers, then starts the postgres container, of one instance; waits for its readiness probe. */
+  async function startInstance(sts: any, cm: Record<string, string>, ordinal: number, options: StartOptions) {
+    const spec = sts.spec.template.spec;
+    const podName = `orders-db-${ordinal}`;
+    const pod = new Pod(podName, workdir, spec.volumes, cm, secrets, options.directory);
+    pods.push(pod);
+    const overrides = instanceOverrides(podName, options.port, options.env, options.path);
+    for (const init of spec.initContainers) {
+      pod.mount(init);
+      const r = runAsPostgres(pod.command(init), pod.env(init, overrides), 120_000);
+      fs.appendFileSync(pod.logFile, `${r.stdout ?? ''}${r.stderr ?? ''}`);
+      expectSuccess(r, `${options.directory ?? podName} ${init.name}`);
+    }
+    const main = spec.containers.find((c: any) => c.name === 'postgres');
+    pod.mount(main);
+    const log = fs.openSync(pod.logFile, 'a');
+    const command = pod.command(main);
+    pod.proc = spawn(command[0], command.slice(1), {
+      env: { ...pod.env(main, overrides), HOME: pod.path('/tmp') }, stdio: ['ignore', log, log], detached: true, ...PG!.as,
+    });
+    fs.closeSync(log);
+    const ready = pod.command({ ...main, command: main.readinessProbe.exec.command });
+    const probeEnv = pod.env(main, overrides);
+    await waitFor(`${options.directory ?? podName} to become ready (its rendered readiness probe)`,
+      () => runAsPostgres(ready, probeEnv, 10_000).status === 0, 90_000, pod);
+    return pod;
+  }
+
+  function instanceOverrides(podName: string, port: number, extra: Record<string, string> = {}, extraPath: string[] = []): Record<string, string> {
+    return {
+      ...baseEnv(extraPath),
+      POD_NAME: podName,
+      PGPORT: String(port),
+      PRIMARY_HOST: '127.0.0.1',
+      PRIMARY_PORT: String(ports[0]),
+      // the replicas' headless-Service names become loopback ports
+      REPLICA_HOSTS: `127.0.0.1:${ports[1]}`,
+      LISTEN_ADDRESSES: '127.0.0.1',
+      RECONCILE_INTERVAL_SECONDS: '1',
+      RECONCILE_RETRY_SECONDS: '1',
+      BOOTSTRAP_TIMEOUT_SECONDS: '60',
+      ...extra,
+    };
+  }
+
+  const socket = (ordinal: number) => pods.find((p) => p.name === `orders-db-${ordinal}`)!.path('/var/run/postgresql');
+  const asSuperuser = (ordinal: number, db = 'postgres'): PsqlOptions => ({ port: ports[ordinal], user: 'postgres', db, socketDir: socket(ordinal) });
+  const as = (user: string, ordinal = 0, db = 'app'): PsqlOptions => ({ port: ports[ordinal], user, db, password: secrets.get(users[user]) });
+
+  beforeAll(async () => {
+    workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgsts-'));
+    fs.chmodSync(workdir, 0o755);
+    // rendered for the installed server's major version, with the model's lazy parts (users and
+    // grants added after construction), two instances and a synchronous replica, backups and monitoring
+    const { app, db } = statefulSetFixture({
+      tier: Tier.DEVELOPMENT,
+      version: PG!.version,
+      withUsers: true,
+      props: RENDER_PROPS,
+    });
+    const all = manifests(app);
+    statefulSet = find(all, 'StatefulSet', 'orders-db');
+    cronJob = find(all, 'CronJob', 'orders-db-backup');
+    configMap = find(all, 'ConfigMap', 'orders-db-scripts').data;
+    users = Object.fromEntries(db._resolvedUsers().map((u) => [u.name, u.secret.secretName!]));
+    for (let i = 0; i < 4; i++) ports.push(await freePort());
+  });
+
+  afterAll(async () => {
+    for (const pod of pods) {
+      if (pod.proc && pod.proc.exitCode === null && pod.proc.pid) {
+        try { process.kill(-pod.proc.pid, 'SIGTERM'); } catch { /* gone */ }
+      }
+    }
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && pods.some((p) => p.proc && p.proc.exitCode === null && p.proc.signalCode === null)) await sleep(200);
+    for (const pod of pods) {
+      // whatever is left: the process group, then any postmaster still running from the data directory
+      if (pod.proc?.pid) {
+        try { process.kill(-pod.proc.pid, 'SIGKILL'); } catch { /* gone */ }
+      }
+      const pidFile = pod.path('/var/lib/postgresql/data/pgdata/postmaster.pid');
+      if (fs.existsSync(pidFile)) {
+        const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+        try { process.kill(pid, 'SIGQUIT'); } catch { /* gone */ }
+      }
+    }
+    await sleep(300);
+    if (workdir) fs.rmSync(workdir, { recursive: true, force: true });
+  }, 30_000);
+
+  test('the primary (ordinal 0) initialises: roles with scram-sha-256 passwords, databases and owners, replication role', async () => {
+    await startInstance(statefulSet, configMap, 0, { port: ports[0] });
+    const roles = query(asSuperuser(0), "SELECT rolname || ':' || rolcanlogin || ':' || rolreplication || ':' || coalesce(left(rolpassword, 14), '-') || ':' || rolconnlimit "
+      + "FROM pg_authid WHERE rolname IN ('app', 'writer', 'reader', 'maintainer', 'replicator', 'postgres_exporter') ORDER BY 1").split('\n');
+    expect(roles).toEqual([
+      'app:true:false:SCRAM-SHA-256$:-1',
+      'maintainer:true:false:SCRAM-SHA-256$:-1',
+      'postgres_exporter:true:false:-:5',
+      'reader:true:false:SCRAM-SHA-256$:10',
+      'replicator:true:true:SCRAM-SHA-256$:20',
+      'writer:true:false:SCRAM-SHA-256$:-1',
+    ]);
+    expect(query(asSuperuser(0), "SELECT datname || ':' || pg_get_userbyid(datdba) FROM pg_database WHERE datname IN ('app', 'reports') ORDER BY 1").split('\n'))
+      .toEqual(['app:app', 'reports:app']);
+    // the metrics exporter logs in through the socket only, mapped from the postgres OS user, with pg_monitor
+    expect(query({ ...asSuperuser(0), user: 'postgres_exporter' }, "SELECT pg_has_role('pg_monitor', 'MEMBER')")).toBe('t');
+    expect(query(asSuperuser(0), 'SHOW password_encryption')).toBe('scram-sha-256');
+    expect(query(asSuperuser(0), 'SHOW data_checksums')).toBe('on');
+  }, 120_000);
+
+  test('a replica (ordinal 1) cloned with pg_basebackup receives the primary\'s writes synchronously and refuses writes', async () => {
+    await startInstance(statefulSet, configMap, 1, { port: ports[1] });
+    const replication = () => psql(asSuperuser(0), "SELECT application_name || ':' || state || ':' || sync_state FROM pg_stat_replication").stdout.trim();
+    // ready means accepting read-only connections; streaming may start a moment later
+    await waitFor('the replica to stream', () => replication() === 'orders-db-1:streaming:quorum', 20_000);
+    expect(replication()).toBe('orders-db-1:streaming:quorum');
+    expect(query(asSuperuser(1), 'SELECT pg_is_in_recovery()')).toBe('t');
+
+    query(as('app'), "CREATE TABLE orders (id serial PRIMARY KEY, item text NOT NULL); INSERT INTO orders (item) VALUES ('written on the primary')");
+    await waitFor('the row on the replica', () => psql(as('reader', 1), 'SELECT item FROM orders').stdout.trim() === 'written on the primary', 20_000);
+
+    const write = psql(as('app', 1), "INSERT INTO orders (item) VALUES ('on the replica')");
+    expect(write.status).not.toBe(0);
+    expect(write.stderr).toMatch(/read-only transaction/);
+  }, 120_000);
+
+  test('privileges are exactly the declared grants, per database', () => {
+    // READ_ONLY: reads, never writes
+    expect(query(as('reader'), 'SELECT count(*) FROM orders')).toBe('1');
+    expect(psql(as('reader'), "INSERT INTO orders (item) VALUES ('x')").stderr).toMatch(/permission denied for table orders/);
+    // READ_WRITE: reads and writes rows (sequences usable), no DDL
+    query(as('writer'), "INSERT INTO orders (item) VALUES ('written by writer'); UPDATE orders SET item = item WHERE id = 1; DELETE FROM orders WHERE item = 'none'");
+    expect(psql(as('writer'), 'CREATE TABLE forbidden (id int)').stderr).toMatch(/permission denied for schema public/);
+    expect(psql(as('writer'), 'DROP TABLE orders').stderr).toMatch(/must be owner/);
+    // no grant on a database: no CONNECT (PUBLIC's CONNECT is revoked)
+    expect(psql(as('writer', 0, 'reports'), 'SELECT 1').stderr).toMatch(/permission denied for database "reports"/);
+    // OWNER of a database owned by another user: creates objects; READ_ONLY users read them (default privileges)
+    query(as('maintainer', 0, 'reports'), "CREATE TABLE daily (day date PRIMARY KEY); INSERT INTO daily VALUES ('2026-01-01')");
+    expect(query(as('reader', 0, 'reports'), 'SELECT count(*) FROM daily')).toBe('1');
+    expect(psql(as('maintainer', 0, 'app'), 'SELECT 1').stderr).toMatch(/permission denied for database "app"/);
+    // the superuser and the replication role have no network login
+    expect(psql({ port: ports[0], user: 'postgres', password: 'anything' }, 'SELECT 1').stderr).toMatch(/pg_hba.conf rejects connection/);
+    expect(psql({ ...as('reader'), user: 'replicator', password: secrets.get('orders-db-replicator') }, 'SELECT 1').stderr).toMatch(/pg_hba.conf rejects connection/);
+  });
+
+  test('a network login without a password (or with a wrong one) is refused', () => {
+    for (const user of ['app', 'writer', 'reader']) {
+      const r = psql({ port: ports[0], user, db: 'app' }, 'SELECT 1');
+      expect({ user, status: r.status, err: r.stderr }).toMatchObject({ user, status: 2, err: expect.stringMatching(/no password supplied/) });
+    }
+    const wrong = psql({ port: ports[0], user: 'app', db: 'app', password: 'wrong' }, 'SELECT 1');
+    expect(wrong.stderr).toMatch(/password authentication failed for user "app"/);
+  });
+
+  test('a rotated password, and grants and databases added to the model, apply without a restart', async () => {
+    const pod = pods.find((p) => p.name === 'orders-db-0')!;
+    const rotated = password();
+    replaceFile(pod.path('/etc/postgresql-stateful/users/writer/password'), rotated);
+    await waitFor('the rotated password to apply', () => psql({ ...as('writer'), password: rotated }, 'SELECT 1').status === 0, 20_000, pod);
+    expect(psql(as('writer'), 'SELECT 1').stderr).toMatch(/password authentication failed/);
+    secrets.set(users.writer, rotated);
+
+    // a new grant and a new database change the ConfigMap only (the kubelet updates it in place), not the pod template
+    const later = statefulSetFixture({ tier: Tier.DEVELOPMENT, version: PG!.version, withUsers: true, props: RENDER_PROPS });
+    later.db.grant('writer', 'reports', DatabaseAccess.READ_ONLY);
+    later.db.addDatabase('audit');
+    const laterAll = manifests(later.app);
+    expect(find(laterAll, 'StatefulSet', 'orders-db').spec.template).toEqual(statefulSet.spec.template);
+    replaceFile(pod.path('/etc/postgresql-stateful/scripts/reconcile.sql'), find(laterAll, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql']);
+    await waitFor('the new grant', () => psql(as('writer', 0, 'reports'), 'SELECT count(*) FROM daily').stdout.trim() === '1', 20_000, pod);
+    expect(psql(as('writer', 0, 'reports'), 'DELETE FROM daily').stderr).toMatch(/permission denied for table daily/);
+    expect(query(asSuperuser(0), "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'audit'")).toBe('app');
+  }, 60_000);
+
+  test('a user added to the model: until the rolling restart mounts its Secret, the reconcile stops before changing anything', async () => {
+    const pod = pods.find((p) => p.name === 'orders-db-0')!;
+    const later = statefulSetFixture({ tier: Tier.DEVELOPMENT, version: PG!.version, withUsers: true, props: RENDER_PROPS });
+    later.db.grant('writer', 'reports', DatabaseAccess.READ_ONLY);
+    later.db.addDatabase('audit');
+    later.db.addUser('auditor', { grants: [{ database: 'app', access: DatabaseAccess.READ_ONLY }] });
+    later.db.grant('reader', 'audit', DatabaseAccess.READ_ONLY);
+    const laterAll = manifests(later.app);
+    // the new Secret joins the projected volume: a pod template change, hence a rolling restart
+    const sources = find(laterAll, 'StatefulSet', 'orders-db').spec.template.spec.volumes.find((v: any) => v.name === 'users').projected.sources;
+    expect(sources.map((x: any) => x.secret.name)).toContain('orders-db-auditor');
+
+    const logged = () => fs.readFileSync(pod.logFile, 'utf8');
+    const before = logged().length;
+    replaceFile(pod.path('/etc/postgresql-stateful/scripts/reconcile.sql'), find(laterAll, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql']);
+    await waitFor('the reconcile to fail on the missing Secret', () => /password file of role "auditor" is missing/.test(logged().slice(before)), 20_000, pod);
+    expect(query(asSuperuser(0), "SELECT count(*) FROM pg_roles WHERE rolname = 'auditor'")).toBe('0');
+    expect(psql(as('reader', 0, 'audit'), 'SELECT 1').stderr).toMatch(/permission denied for database "audit"/);
+
+    // the restarted pod has the Secret mounted
+    const auditorPassword = password();
+    secrets.set('orders-db-auditor', auditorPassword);
+    users.auditor = 'orders-db-auditor';
+    fs.mkdirSync(pod.path('/etc/postgresql-stateful/users/auditor'));
+    replaceFile(pod.path('/etc/postgresql-stateful/users/auditor/password'), auditorPassword);
+    chownPostgres(pod.root);
+    await waitFor('the new user', () => psql(as('auditor'), 'SELECT count(*) FROM orders').stdout.trim() === '2', 20_000, pod);
+    expect(psql(as('auditor'), 'DELETE FROM orders').stderr).toMatch(/permission denied for table orders/);
+    expect(query(as('reader', 0, 'audit'), 'SELECT 1')).toBe('1');
+  }, 60_000);
+
+  test('an empty primary refuses to initialise while a replica runs', () => {
+    const spec = statefulSet.spec.template.spec;
+    const pod = new Pod('orders-db-0-lost-volume', workdir, spec.volumes, configMap, secrets);
+    const bootstrap = spec.initContainers.find((c: any) => c.name === 'bootstrap');
+    pod.mount(bootstrap);
+    const r = runAsPostgres(pod.command(bootstrap), pod.env(bootstrap, instanceOverrides('orders-db-0', ports[2])));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/refusing to initialise a new empty primary/);
+    expect(fs.existsSync(pod.path('/var/lib/postgresql/data/pgdata'))).toBe(false);
+  });
+
+  test('the backup job\'s base backup is uploaded, retention applies, and it restores into a fresh instance with the rows', async () => {
+    // the object store: a directory, with an expired complete backup and a recent one
+    const s3 = path.join(workdir, 's3');
+    const prefix = path.join(s3, 'acme-backups/orders/orders-db');
+    for (const old of ['20000101T000000Z', '29990101T000000Z']) {
+      fs.mkdirSync(path.join(prefix, old), { recursive: true });
+      fs.writeFileSync(path.join(prefix, old, 'COMPLETE'), `${old}\n`);
+    }
+    const bin = path.join(workdir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'aws'), FAKE_AWS, { mode: 0o755 });
+    chownPostgres(workdir);
+
+    // the CronJob's pod: base-backup (init container), then upload
+    const jobSpec = cronJob.spec.jobTemplate.spec.template.spec;
+    const job = new Pod('orders-db-backup-1', workdir, jobSpec.volumes, configMap, secrets);
+    pods.push(job);
+    const dump = jobSpec.initContainers[0];
+    job.mount(dump);
+    const dumped = runAsPostgres(job.command(dump), job.env(dump, { ...baseEnv(), BACKUP_HOST: '127.0.0.1', BACKUP_PORT: String(ports[0]) }), 120_000);
+    fs.appendFileSync(job.logFile, `${dumped.stdout}${dumped.stderr}`);
+    expectSuccess(dumped, 'backup.sh');
+    const upload = jobSpec.containers[0];
+    job.mount(upload);
+    const uploaded = runAsPostgres(job.command(upload), job.env(upload, { ...baseEnv([bin]), FAKE_S3_ROOT: s3 }), 120_000);
+    fs.appendFileSync(job.logFile, `${uploaded.stdout}${uploaded.stderr}`);
+    expectSuccess(uploaded, 'upload.sh');
+    const stamps = fs.readdirSync(prefix).sort();
+    expect(stamps).toHaveLength(2);
+    expect(stamps[0]).toMatch(/^\d{8}T\d{6}Z$/);
+    expect(stamps[1]).toBe('29990101T000000Z');
+    expect(fs.readdirSync(path.join(prefix, stamps[0])).sort()).toEqual(['COMPLETE', 'backup_manifest', 'base.tar.gz', 'pg_wal.tar.gz']);
+    expect(fs.readFileSync(`${s3}.calls`, 'utf8')).toMatch(/^--endpoint-url https:\/\/minio\.storage\.svc:9000 s3 cp --recursive/m);
+    // the upcoming "newest" backup is a fake without data: keep only the real one for the restore
+    fs.rmSync(path.join(prefix, '29990101T000000Z'), { recursive: true });
+
+    // a database declared with `recovery` from that destination: its empty primary downloads the
+    // newest complete backup (restore-download) and starts from it (bootstrap.sh)
+    const restored = statefulSetFixture({
+      tier: Tier.DEVELOPMENT,
+      version: PG!.version,
+      withUsers: true,
+      props: { instances: 2, synchronousReplicas: 1, monitoring: true, recovery: { source: backup.destination, serverName: 'orders-db' } },
+    });
+    const all = manifests(restored.app);
+    const pod = await startInstance(find(all, 'StatefulSet', 'orders-db'), find(all, 'ConfigMap', 'orders-db-scripts').data, 0, {
+      // a new cluster: its own (not running) replica, not the replica of the cluster backed up
+      directory: 'restored-0', port: ports[2], env: { FAKE_S3_ROOT: s3, REPLICA_HOSTS: `127.0.0.1:${ports[3]}` }, path: [bin],
+    });
+    expect(fs.readdirSync(pod.path('/var/lib/postgresql/restore')).sort()).toEqual(['COMPLETE', 'backup_manifest', 'base.tar.gz', 'pg_wal.tar.gz']);
+    const restoredReader: PsqlOptions = { port: ports[2], user: 'reader', db: 'app', password: secrets.get(users.reader) };
+    expect(query(restoredReader, 'SELECT item FROM orders ORDER BY id').split('\n')).toEqual(['written on the primary', 'written by writer']);
+    expect(query({ port: ports[2], user: 'postgres', socketDir: pod.path('/var/run/postgresql') }, 'SELECT pg_is_in_recovery()')).toBe('f');
+  }, 180_000);
+
+  test('no password ever appears in a server or script log', () => {
+    expect(secrets.size).toBeGreaterThanOrEqual(6);
+    for (const pod of pods) {
+      if (!fs.existsSync(pod.logFile)) continue;
+      const log = fs.readFileSync(pod.logFile, 'utf8');
+      expect(log.length).toBeGreaterThan(0);
+      for (const [secret, value] of secrets) {
+        expect({ pod: pod.name, secret, leaked: log.includes(value) }).toEqual({ pod: pod.name, secret, leaked: false });
+      }
+    }
+  });
+});

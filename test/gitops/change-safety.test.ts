@@ -1,0 +1,153 @@
+/* eslint-disable @stylistic/max-len */ // expectation tables read better on one line
+import * as fs from 'fs';
+import { ApiObject } from 'cdk8s';
+import {
+  ChangeApprovals, DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, ReplicatedDatabase, ReplicatedDatabaseProps, SecretSource,
+  StorageProfile, Tier,
+} from '../../src';
+import { PolicyViolationError, ValidationError } from '../../src/errors';
+import { readTree, tmpdir } from '../util/tmp';
+
+const backup = {
+  schedule: '0 2 * * *',
+  retentionDays: 30,
+  destination: { destinationPath: 's3://acme-backups/orders', credentials: SecretSource.externalSecret({ store: 'vault', remoteKey: 'backups' }) },
+};
+
+interface Variant {
+  tier?: Tier;
+  dbId?: string;
+  db?: Partial<ReplicatedDatabaseProps>;
+  extra?: (chart: EnvironmentChart) => void;
+  approve?: (app: GitOpsApp, chart: EnvironmentChart) => void;
+  storage?: StorageProfile;
+}
+
+function build(outdir: string, v: Variant = {}) {
+  const app = new GitOpsApp({ outdir });
+  const env = new Environment({
+    name: 'prod',
+    tier: v.tier ?? Tier.PRODUCTION,
+    namespace: 'orders',
+    cluster: 'prod',
+    storageProfile: v.storage ?? StorageProfile.ondat({ name: 'ondat', replicas: 2 }),
+  });
+  const chart = new EnvironmentChart(app, 'orders', { environment: env });
+  new ReplicatedDatabase(chart, v.dbId ?? 'Db', { engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), name: v.dbId ? undefined : 'orders-db', backup, ...v.db });
+  v.extra?.(chart);
+  v.approve?.(app, chart);
+  return app;
+}
+
+/** Synthesizes `before`, then renders `after` over it: the change-safety findings of the change. */
+function change(before: Variant, after: Variant) {
+  const dir = tmpdir();
+  build(dir, before).synth();
+  return { dir, findings: build(dir, after).render().findings.filter((f) => f.packId === 'change-safety') };
+}
+const ids = (list: any[]) => list.map((f) => `${f.severity}:${f.ruleId}${f.suppressed ? ':approved' : ''}`);
+
+const pvc = (size: string, cls = 'ondat') => (chart: EnvironmentChart) => new ApiObject(chart, 'Pvc', {
+  apiVersion: 'v1',
+  kind: 'PersistentVolumeClaim',
+  metadata: { name: 'uploads' },
+  spec: { accessModes: ['ReadWriteOnce'], storageClassName: cls, resources: { requests: { storage: size } } },
+});
+const sts = (replicas: number, serviceName = 'mq', image = 'docker.io/library/rabbitmq:3.13.7') => (chart: EnvironmentChart) => new ApiObject(chart, 'Mq', {
+  apiVersion: 'apps/v1',
+  kind: 'StatefulSet',
+  metadata: { name: 'mq' },
+  spec: {
+    replicas,
+    serviceName,
+    selector: { matchLabels: { app: 'mq' } },
+    template: { metadata: { labels: { app: 'mq' } }, spec: { containers: [{ name: 'mq', image }] } },
+    volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } } }],
+  },
+});
+const queue = (policy: string) => (chart: EnvironmentChart) => new ApiObject(chart, 'Q', {
+  apiVersion: 'rabbitmq.com/v1beta1', kind: 'Queue', metadata: { name: 'orders' }, spec: { name: 'orders', type: 'quorum', durable: true, deletionPolicy: policy, rabbitmqClusterReference: { name: 'mq' } },
+});
+
+describe('change safety: each risk class, a safe and an unsafe change', () => {
+  test.each<[string, Variant, Variant, string[]]>([
+    ['data-bearing object removed', { extra: sts(3) }, {}, ['error:CHANGE-DataObjectRemoved']],
+    ['non-data object removed (safe)', { extra: (c) => new ApiObject(c, 'Cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }) }, {}, []],
+    ['StatefulSet serviceName changed', { extra: sts(3) }, { extra: sts(3, 'mq-headless') }, ['error:CHANGE-ImmutableField']],
+    ['StatefulSet replicas raised (safe)', { extra: sts(3) }, { extra: sts(5) }, []],
+    ['storage shrink', { db: { storageSize: '20Gi' } }, { db: { storageSize: '10Gi' } }, ['error:CHANGE-StorageShrink']],
+    ['storage growth (safe: expandable class)', { db: { storageSize: '10Gi' } }, { db: { storageSize: '20Gi' } }, []],
+    ['storage growth on a class without expansion', { extra: pvc('5Gi'), storage: StorageProfile.ondat({ name: 'ondat', replicas: 2, allowVolumeExpansion: false }) },
+      { extra: pvc('8Gi'), storage: StorageProfile.ondat({ name: 'ondat', replicas: 2, allowVolumeExpansion: false }) }, ['error:CHANGE-StorageGrowthWithoutExpansion']],
+    ['PVC storage class changed', { extra: pvc('5Gi') }, { extra: pvc('5Gi', 'other') }, ['error:CHANGE-ImmutableField']],
+    ['major version jump', {}, { db: { engine: DatabaseEngine.cloudNativePg({ version: '17.2' }) } }, ['error:CHANGE-MajorVersionUpgrade']],
+    ['minor upgrade (safe)', {}, { db: { engine: DatabaseEngine.cloudNativePg({ version: '16.6' }) } }, []],
+    ['downgrade', {}, { db: { engine: DatabaseEngine.cloudNativePg({ version: '16.2' }) } }, ['error:CHANGE-VersionDowngrade']],
+    ['scale below quorum', { db: { instances: 3 } }, { db: { instances: 2 } }, ['error:CHANGE-ScaleBelowQuorum']],
+    ['scale down above quorum (safe)', { db: { instances: 5 } }, { db: { instances: 3 } }, []],
+    ['retention shortened', {}, { db: { backup: { ...backup, retentionDays: 7 } } }, ['error:CHANGE-RetentionShortened']],
+    ['retention lengthened (safe)', {}, { db: { backup: { ...backup, retentionDays: 60 } } }, []],
+    ['backups removed', {}, { db: { backup: undefined } },
+      ['error:CHANGE-BackupRemoved', 'error:CHANGE-BackupRemoved', 'error:CHANGE-BackupRemoved']],
+    ['deletion policy weakened', { extra: queue('retain') }, { extra: queue('delete') }, ['error:CHANGE-DeletionPolicyWeakened']],
+    ['resource bump (safe)', {}, { db: { resources: { cpu: '2', memory: '8Gi' } } }, []],
+    ['a new database (safe)', {}, { extra: (c) => new ReplicatedDatabase(c, 'Billing', { engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), name: 'billing-db', backup }) }, []],
+  ])('%s', (_name, before, after, expected) => {
+    expect(ids(change(before, after).findings).sort()).toEqual([...expected].sort());
+  });
+
+  test('outside production the same risks are warnings', () => {
+    expect(ids(change({ tier: Tier.STAGING, extra: sts(3) }, { tier: Tier.STAGING }).findings)).toEqual(['warning:CHANGE-DataObjectRemoved']);
+  });
+});
+
+describe('change safety gate', () => {
+  test('a CloudNativePG cluster moved in the tree (renamed) in prod is refused; nothing written, the previous output intact', () => {
+    const dir = tmpdir();
+    build(dir, { dbId: 'OrdersDb' }).synth();
+    const before = readTree(dir);
+    const moved = build(dir, { dbId: 'OrdersDatabase' });
+    const findings = moved.render().findings.filter((f) => f.ruleId === 'CHANGE-DataObjectRenamed');
+    expect(findings.map((f) => [f.severity, f.resource?.kind, f.resource?.name, f.suppressed])).toEqual([['error', 'Cluster', 'ordersdb', false]]);
+    expect(findings[0].message).toMatch(/Cluster "orders\/ordersdb" was renamed to "ordersdatabase"/);
+    expect(() => moved.synth()).toThrow(PolicyViolationError);
+    expect(readTree(dir)).toEqual(before);
+  });
+
+  test('the same change approved in code is written, and the approval appears in the report', () => {
+    const dir = tmpdir();
+    build(dir, { dbId: 'OrdersDb' }).synth();
+    const approved = build(dir, {
+      dbId: 'OrdersDatabase',
+      approve: (_app, chart) => {
+        ChangeApprovals.approve(chart, { ruleId: 'CHANGE-DataObjectRenamed', kind: 'Cluster', name: 'ordersdb', reason: 'data migrated to ordersdatabase by pg_dump, ticket OPS-123' });
+        // the cluster's backup objects are renamed with it (same bucket path)
+        ChangeApprovals.approve(chart, { ruleId: 'CHANGE-BackupRemoved', reason: 'backup objects follow the renamed cluster, same bucket path' });
+      },
+    });
+    const result = approved.synthesize();
+    expect(result.findings.filter((f) => f.packId === 'change-safety').map((f) => [f.ruleId, f.suppressed, f.suppressionReason])).toEqual([
+      ['CHANGE-DataObjectRenamed', true, 'data migrated to ordersdatabase by pg_dump, ticket OPS-123'],
+      ['CHANGE-BackupRemoved', true, 'backup objects follow the renamed cluster, same bucket path'],
+      ['CHANGE-BackupRemoved', true, 'backup objects follow the renamed cluster, same bucket path'],
+    ]);
+    expect(fs.existsSync(`${dir}/rendered/prod/orders/Cluster.ordersdatabase.yaml`)).toBe(true);
+  });
+
+  test('an approval that matches nothing is reported', () => {
+    const dir = tmpdir();
+    build(dir).synth();
+    const app = build(dir, { approve: (a) => ChangeApprovals.approve(a, { ruleId: 'CHANGE-StorageShrink', reason: 'shrinking the scratch volume on purpose' }) });
+    expect(app.render().unusedSuppressions).toEqual([{ ruleId: 'CHANGE-StorageShrink', reason: 'shrinking the scratch volume on purpose', constructPath: '', note: 'approval matched no change' }]);
+  });
+
+  test('bad approvals are ValidationErrors', () => {
+    const app = build(tmpdir());
+    expect(() => ChangeApprovals.approve(app, { ruleId: 'DATA-BackupRequired', reason: 'long enough reason' })).toThrow(ValidationError);
+    expect(() => ChangeApprovals.approve(app, { ruleId: 'CHANGE-StorageShrink', reason: 'short' })).toThrow(/at least 10 characters/);
+  });
+
+  test('no previous output: no change findings', () => {
+    expect(build(tmpdir()).render().findings.filter((f) => f.packId === 'change-safety')).toEqual([]);
+  });
+});

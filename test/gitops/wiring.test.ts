@@ -1,0 +1,109 @@
+/* eslint-disable @stylistic/max-len */ // expectation tables read better on one line
+import { ApiObject } from 'cdk8s';
+import * as YAML from 'yaml';
+import { Environment, EnvironmentChart, EnvironmentOverlay, GitOpsApp, GitOpsAppProps, OutputLayout, Tier } from '../../src';
+import { ValidationError } from '../../src/errors';
+import { describeWithCrds, sharedValidator } from '../util/crds';
+import { tmpdir } from '../util/tmp';
+
+const environments = () => [
+  new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'shop-dev', cluster: 'nonprod' }),
+  new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'shop', cluster: 'prod' }),
+];
+const destinations = { nonprod: 'https://nonprod.example:6443', prod: 'https://kubernetes.default.svc' };
+
+function render(props: Partial<GitOpsAppProps>) {
+  const app = new GitOpsApp({ outdir: tmpdir(), ...props });
+  new EnvironmentOverlay(app, 'shop', {
+    environments: environments(),
+    application: {
+      define(chart: EnvironmentChart) {
+        new ApiObject(chart, 'Cfg', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { a: 'b' } });
+        new ApiObject(chart, 'Db', { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'db' }, spec: { instances: 1, storage: { size: '1Gi' } } });
+      },
+    },
+  });
+  return app.render();
+}
+const parse = (out: ReturnType<typeof render>, prefix: string) => out.files.filter((f) => f.path.startsWith(prefix)).map((f) => ({ path: f.path, obj: YAML.parse(f.content) }));
+
+describe('Flux wiring', () => {
+  test('per cluster: source, platform Kustomization, one per environment depending on it, tenant impersonation', () => {
+    const out = render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git', repositoryPath: './dist' }, layout: OutputLayout.HYDRATED_AND_KUSTOMIZE });
+    const files = parse(out, 'clusters/');
+    expect(files.map((f) => f.path)).toEqual([
+      'clusters/nonprod/GitRepository.gitops.yaml', 'clusters/nonprod/Kustomization.dev.yaml', 'clusters/nonprod/Kustomization.platform.yaml',
+      'clusters/prod/GitRepository.gitops.yaml', 'clusters/prod/Kustomization.platform.yaml', 'clusters/prod/Kustomization.prod.yaml',
+    ]);
+    const prod = files.find((f) => f.path === 'clusters/prod/Kustomization.prod.yaml')!.obj;
+    expect(prod.metadata).toEqual({ name: 'prod', namespace: 'shop' });
+    expect(prod.spec).toMatchObject({
+      path: './dist/overlays/prod',
+      prune: true,
+      wait: true,
+      targetNamespace: 'shop',
+      serviceAccountName: 'gitops-deployer',
+      dependsOn: [{ name: 'platform', namespace: 'flux-system' }],
+      sourceRef: { kind: 'GitRepository', name: 'gitops', namespace: 'flux-system' },
+    });
+    expect(files.find((f) => f.path === 'clusters/prod/Kustomization.platform.yaml')!.obj.spec.path).toBe('./dist/platform/prod');
+    // the impersonated account may only touch the API groups the environment uses, in its namespace
+    const role = out.objects.find((o) => o.file === 'platform/prod/shop/Role.gitops-deployer.yaml')!.manifest;
+    expect(role.rules).toEqual([{ apiGroups: ['', 'postgresql.cnpg.io'], resources: ['*'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }]);
+    expect(out.objects.map((o) => o.file)).toContain('platform/prod/shop/RoleBinding.gitops-deployer.yaml');
+  });
+
+  test('bad Flux options are ValidationErrors', () => {
+    expect(() => render({ flux: { sourceKind: 'HelmRepository' } })).toThrow(/invalid flux.sourceKind "HelmRepository"/);
+    expect(() => render({ flux: { repositoryUrl: 'ftp://x' } })).toThrow(/invalid flux.repositoryUrl/);
+  });
+});
+
+describe('Argo CD wiring', () => {
+  test('projects, applications with sync waves, Prune=false on data-bearing objects', () => {
+    const out = render({ argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', repositoryPath: 'dist', destinations } });
+    const files = parse(out, 'argocd/');
+    expect(files.map((f) => f.path)).toEqual([
+      'argocd/AppProject.cdk8s-stateful-platform.yaml', 'argocd/AppProject.cdk8s-stateful.yaml',
+      'argocd/Application.cdk8s-stateful-dev.yaml', 'argocd/Application.cdk8s-stateful-platform-nonprod.yaml',
+      'argocd/Application.cdk8s-stateful-platform-prod.yaml', 'argocd/Application.cdk8s-stateful-prod.yaml',
+    ]);
+    const project = files.find((f) => f.path === 'argocd/AppProject.cdk8s-stateful.yaml')!.obj;
+    expect(project.spec.destinations).toEqual([{ server: destinations.nonprod, namespace: 'shop-dev' }, { server: destinations.prod, namespace: 'shop' }]);
+    expect(project.spec.clusterResourceWhitelist).toBeUndefined();
+    const prod = files.find((f) => f.path === 'argocd/Application.cdk8s-stateful-prod.yaml')!.obj;
+    expect(prod.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('1');
+    expect(prod.spec.source).toEqual({ repoURL: 'https://git.example/acme/gitops.git', targetRevision: 'HEAD', path: 'dist/rendered/prod', directory: { recurse: true } });
+    const platform = files.find((f) => f.path === 'argocd/Application.cdk8s-stateful-platform-prod.yaml')!.obj;
+    expect(platform.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('-1');
+    expect(platform.spec.syncPolicy.syncOptions).toContain('ServerSideApply=true');
+    const cluster = out.objects.find((o) => o.manifest.kind === 'Cluster' && o.environment === 'prod')!.manifest;
+    expect(cluster.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('Prune=false');
+    const cm = out.objects.find((o) => o.manifest.kind === 'ConfigMap' && o.environment === 'prod')!.manifest;
+    expect(cm.metadata.annotations).toBeUndefined();
+  });
+
+  test('a cluster reference without a destination is a ValidationError', () => {
+    expect(() => render({ argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations: { prod: destinations.prod } } }))
+      .toThrow(ValidationError);
+    expect(() => render({ argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations: { prod: destinations.prod } } }))
+      .toThrow(/MISSING_DESTINATION.*argoCd.destinations\["nonprod"\].*environments dev deploy there/);
+  });
+});
+
+describeWithCrds('Flux and Argo CD objects are schema-valid (strict)', () => {
+  test('every wiring object', () => {
+    const validator = sharedValidator();
+    const out = render({
+      layout: OutputLayout.HYDRATED_AND_KUSTOMIZE,
+      flux: { repositoryUrl: 'https://git.example/acme/gitops.git' },
+      argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations },
+    });
+    const wiring = [...parse(out, 'clusters/'), ...parse(out, 'argocd/')];
+    expect(wiring.length).toBe(12);
+    for (const { path, obj } of wiring) expect({ path, issues: validator.validate(obj) }).toEqual({ path, issues: [] });
+    for (const o of out.objects.filter((x) => x.file.startsWith('platform/'))) {
+      expect({ path: o.file, issues: validator.validate(o.manifest) }).toEqual({ path: o.file, issues: [] });
+    }
+  });
+});

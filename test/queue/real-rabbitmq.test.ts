@@ -1,0 +1,445 @@
+/**
+ * The RabbitMQ StatefulSet engine against a real RabbitMQ (Debian `rabbitmq-server`).
+ *
+ * The MessageQueue is rendered for the installed server's version; its ConfigMap (rabbitmq.conf,
+ * enabled_plugins, the definitions template, init.sh) is written out unchanged except for one
+ * substitution: the Kubernetes peer discovery block becomes a single-node setting. The pod's
+ * layout is reproduced: in a private mount namespace a temporary directory is bind-mounted on
+ * /etc/rabbitmq (the pod's in-memory config volume, the path rabbitmq.conf names), each user's
+ * Secret is written the way the projected volume lays it out, the init container's command runs
+ * as the rabbitmq user, then rabbitmq-server starts on loopback ports with a unique node name.
+ *
+ * Needs root (runuser, unshare) and /usr/lib/rabbitmq/bin/rabbitmq-server; skips otherwise.
+ */
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import * as amqp from 'amqplib';
+import { Environment, EnvironmentChart, GitOpsApp, SecretBackend, SecretSource, StorageProfile, Tier } from '../../src';
+import { ExchangeType, MessageQueue, QueueAccess, QueueEngine, QueueType } from '../../src/queue';
+import { tmpdir } from '../util/tmp';
+
+const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+const CTL = '/usr/lib/rabbitmq/bin/rabbitmqctl';
+const POD_CONFIG_DIR = '/etc/rabbitmq';
+const START_TIMEOUT_MS = 90_000;
+
+function unavailable(): string | undefined {
+  if (!fs.existsSync(SERVER) || !fs.existsSync(CTL)) return `${SERVER} not found (apt-get install rabbitmq-server)`;
+  if (process.getuid?.() !== 0) return 'not root: the test runs the server as the rabbitmq user (runuser) in a private mount namespace (unshare)';
+  if (spawnSync('id', ['-u', 'rabbitmq']).status !== 0) return 'no rabbitmq user';
+  if (!fs.existsSync(POD_CONFIG_DIR)) return `${POD_CONFIG_DIR} does not exist (the mount point of the pod's config volume)`;
+  const probe = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount --bind /tmp ${POD_CONFIG_DIR}`]);
+  if (probe.status !== 0) return `cannot bind-mount in a private mount namespace: ${String(probe.stderr).trim()}`;
+  return undefined;
+}
+
+function installedVersion(): string {
+  const dpkg = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'rabbitmq-server'], { encoding: 'utf8' });
+  const m = /^(?:\d+:)?(\d+\.\d+\.\d+)/.exec(dpkg.stdout ?? '');
+  if (m) return m[1];
+  const dir = fs.readdirSync('/usr/lib/rabbitmq/lib').map((d) => /^rabbitmq_server-(\d+\.\d+\.\d+)$/.exec(d)).find(Boolean);
+  if (!dir) throw new Error('cannot tell the installed RabbitMQ version');
+  return dir[1];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const skip = unavailable();
+if (skip) {
+  // eslint-disable-next-line no-console
+  console.warn(`real RabbitMQ test skipped: ${skip}`);
+}
+const describeReal = skip ? describe.skip : describe;
+
+/** The model under test: every kind of declaration the StatefulSet engine renders. */
+function render(version: string) {
+  const app = new GitOpsApp({ outdir: tmpdir() });
+  const env = new Environment({
+    name: 'dev',
+    tier: Tier.DEVELOPMENT,
+    namespace: 'orders',
+    storageProfile: StorageProfile.existing('standard'),
+    secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'orders' }),
+  });
+  const chart = new EnvironmentChart(app, 'orders', { environment: env });
+  const mq = new MessageQueue(chart, 'OrdersEvents', {
+    engine: QueueEngine.rabbitmqStatefulSet({ version }),
+    name: 'orders-events',
+    virtualHost: 'orders',
+    exchanges: [{ name: 'orders', type: ExchangeType.TOPIC }, { name: 'audit', type: ExchangeType.FANOUT }],
+    queues: [
+      { name: 'orders.created', maxLength: 1000, deadLetterQueue: 'orders.dead', deliveryLimit: 5, bindings: [{ exchange: 'orders', routingKey: 'order.created' }] },
+      { name: 'orders.dead', retentionHours: 72 },
+      { name: 'orders.history', type: QueueType.STREAM, maxLengthBytes: 100_000_000, retentionHours: 168, bindings: [{ exchange: 'orders', routingKey: 'order.#' }] },
+      { name: 'audit.log', type: QueueType.CLASSIC, maxLength: 500, bindings: [{ exchange: 'audit' }] },
+    ],
+    users: [
+      {
+        name: 'orders-api',
+        password: SecretSource.existing('orders-api-credentials'),
+        permissions: [{ name: 'orders.created', access: QueueAccess.PRODUCE }, { name: 'audit.log', access: QueueAccess.PRODUCE }],
+      },
+      {
+        name: 'orders-worker',
+        permissions: [
+          { name: 'orders.created', access: QueueAccess.CONSUME }, { name: 'orders.dead', access: QueueAccess.CONSUME },
+          { name: 'orders.history', access: QueueAccess.CONSUME },
+        ],
+      },
+    ],
+  });
+  // declared after construction: the engine must still render it
+  mq.addUser('auditor', { permissions: [{ name: 'audit.log', access: QueueAccess.CONSUME }] });
+  return { app, mq, out: app.render() };
+}
+
+/** Passwords with the characters that break naive shell, sed or JSON handling. */
+const SECRETS: Record<string, string> = {
+  'orders-api-credentials': 'p@ss "w\\ord" ü€ $(id) `x` &amp; \'q\'\n',
+  'orders-events-orders-worker': randomBytes(24).toString('base64'),
+  'orders-events-auditor': 'tab\there\\back/slash',
+};
+const passwordOf = (secret: string) => SECRETS[secret].replace(/\n$/, '');
+
+describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
+  const version = skip ? '3.10.8' : installedVersion();
+  const nodeName = `cdk8s-stateful-${process.pid}@localhost`;
+  let root = '';
+  let server: ChildProcess | undefined;
+  let serverExited: string | undefined;
+  let ports: { amqp: number; dist: number; epmd: number; prometheus: number };
+  let rendered: ReturnType<typeof render>;
+  let ctlEnv: Record<string, string>;
+  const startedAt = Date.now();
+
+  function ctl(...args: string[]): string {
+    const r = spawnSync('runuser', ['-u', 'rabbitmq', '--', 'env', ...Object.entries(ctlEnv).map(([k, v]) => `${k}=${v}`), CTL, ...args],
+      { encoding: 'utf8', timeout: 30_000 });
+    if (r.status !== 0) throw new Error(`rabbitmqctl ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
+    return r.stdout;
+  }
+  const list = (...args: string[]) => JSON.parse(ctl(...args, '--formatter', 'json', '--quiet')) as any[];
+  const serverLog = () => (root && fs.existsSync(path.join(root, 'server.log')) ? fs.readFileSync(path.join(root, 'server.log'), 'utf8').slice(-4000) : '');
+
+  beforeAll(async () => {
+    rendered = render(version);
+    const manifests = rendered.out.objects.map((o) => o.manifest);
+    const configMap = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'orders-events-config');
+    const sts = manifests.find((m) => m.kind === 'StatefulSet');
+    const init = sts.spec.template.spec.initContainers[0];
+    const volumes: any[] = sts.spec.template.spec.volumes;
+
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-rabbitmq-'));
+    const dirs = { templates: 'templates', users: 'users', cookie: 'cookie', home: 'home', etc: 'etc', log: 'log' };
+    for (const d of Object.values(dirs)) fs.mkdirSync(path.join(root, d));
+    const p = (d: keyof typeof dirs) => path.join(root, dirs[d]);
+
+    // the ConfigMap volume, with the one substitution: single node instead of Kubernetes peer discovery
+    for (const [key, value] of Object.entries<string>(configMap.data)) fs.writeFileSync(path.join(p('templates'), key), value);
+    const conf = configMap.data['rabbitmq.conf'] as string;
+    const block = /## BEGIN kubernetes-peer-discovery\n[\s\S]*?## END kubernetes-peer-discovery\n/;
+    expect(conf).toMatch(block);
+    fs.writeFileSync(path.join(p('templates'), 'rabbitmq.conf'), conf.replace(block, 'cluster_formation.peer_discovery_backend = classic_config\n'));
+
+    // the users' Secrets, laid out as the pod's projected volume does (key → path)
+    const users = volumes.find((v) => v.name === 'users');
+    for (const source of users.projected.sources) {
+      for (const item of source.secret.items) {
+        expect(item.key).toBe('password');
+        fs.writeFileSync(path.join(p('users'), item.path), SECRETS[source.secret.name]);
+      }
+    }
+    const cookieVolume = volumes.find((v) => v.name === 'erlang-cookie');
+    expect(cookieVolume.secret.items).toEqual([{ key: 'cookie', path: 'cookie' }]);
+    fs.writeFileSync(path.join(p('cookie'), 'cookie'), randomBytes(32).toString('hex'));
+    fs.writeFileSync(path.join(root, 'rabbitmq-env.conf'), '');
+    expect(spawnSync('chown', ['-R', 'rabbitmq:rabbitmq', root]).status).toBe(0);
+
+    // the init container's command, its pod paths mapped to the test's directories (/etc/rabbitmq is bind-mounted)
+    const podPaths: Record<string, string> = {
+      '/etc/rabbitmq-templates': p('templates'),
+      '/etc/rabbitmq-users': p('users'),
+      '/etc/rabbitmq': POD_CONFIG_DIR,
+      '/etc/rabbitmq-cookie': p('cookie'),
+      '/var/lib/rabbitmq': p('home'),
+    };
+    const mapPath = (arg: string) => {
+      const prefix = Object.keys(podPaths).sort((a, b) => b.length - a.length).find((k) => arg === k || arg.startsWith(`${k}/`));
+      return prefix ? podPaths[prefix] + arg.slice(prefix.length) : arg;
+    };
+    const initCommand = (init.command as string[]).map(mapPath);
+    expect(initCommand[0]).toBe('sh');
+
+    [ports.amqp, ports.dist, ports.epmd, ports.prometheus] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const serverEnv: Record<string, string> = {
+      PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+      LANG: 'C.UTF-8',
+      HOME: p('home'),
+      RABBITMQ_NODENAME: nodeName,
+      RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+      RABBITMQ_NODE_PORT: String(ports.amqp),
+      RABBITMQ_DIST_PORT: String(ports.dist),
+      ERL_EPMD_PORT: String(ports.epmd),
+      ERL_EPMD_ADDRESS: '127.0.0.1',
+      RABBITMQ_MNESIA_BASE: path.join(p('home'), 'mnesia'),
+      RABBITMQ_LOG_BASE: p('log'),
+      RABBITMQ_CONF_ENV_FILE: path.join(root, 'rabbitmq-env.conf'),
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: `-rabbitmq_prometheus tcp_config [{port,${ports.prometheus}},{ip,"127.0.0.1"}] -kernel inet_dist_use_interface {127,0,0,1}`,
+    };
+    ctlEnv = {
+      PATH: serverEnv.PATH,
+      LANG: serverEnv.LANG,
+      HOME: serverEnv.HOME,
+      RABBITMQ_NODENAME: nodeName,
+      ERL_EPMD_PORT: serverEnv.ERL_EPMD_PORT,
+      RABBITMQ_CONF_ENV_FILE: serverEnv.RABBITMQ_CONF_ENV_FILE,
+    };
+    const script = [
+      'set -e',
+      `mount --bind "$CONFIG_DIR" ${POD_CONFIG_DIR}`,
+      'runuser -u rabbitmq -- "$@"',
+      `exec runuser -u rabbitmq -- env -i ${Object.entries(serverEnv).map(([k, v]) => `${k}='${v.replace(/'/g, "'\\''")}'`).join(' ')} ${SERVER}`,
+    ].join('\n');
+    const log = fs.openSync(path.join(root, 'server.log'), 'a');
+    server = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', ...initCommand], {
+      env: { PATH: serverEnv.PATH, CONFIG_DIR: p('etc') },
+      stdio: ['ignore', log, log],
+      detached: true,
+    });
+    fs.closeSync(log);
+    server.on('exit', (code, signal) => { serverExited = `exited with ${code ?? signal}`; });
+
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      if (serverExited) throw new Error(`rabbitmq-server ${serverExited} during start:\n${serverLog()}`);
+      if (Date.now() > deadline) throw new Error(`rabbitmq-server did not start in ${START_TIMEOUT_MS / 1000}s:\n${serverLog()}`);
+      const r = spawnSync('runuser', ['-u', 'rabbitmq', '--', 'env', ...Object.entries(ctlEnv).map(([k, v]) => `${k}=${v}`), CTL, 'await_startup', '--timeout', '5'],
+        { encoding: 'utf8', timeout: 15_000 });
+      if (r.status === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }, START_TIMEOUT_MS + 30_000);
+
+  afterAll(async () => {
+    if (server && !serverExited) {
+      try {
+        ctl('stop');
+      } catch {
+        // killed below
+      }
+      const until = Date.now() + 20_000;
+      while (!serverExited && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 200));
+      if (!serverExited && server.pid) {
+        try {
+          process.kill(-server.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    if (ports?.epmd) spawnSync('runuser', ['-u', 'rabbitmq', '--', 'env', `ERL_EPMD_PORT=${ports.epmd}`, 'epmd', '-kill'], { timeout: 10_000 });
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+    // eslint-disable-next-line no-console
+    console.log(`real RabbitMQ ${version} test: ${((Date.now() - startedAt) / 1000).toFixed(1)}s including start and stop`);
+  }, 60_000);
+
+  ports = { amqp: 0, dist: 0, epmd: 0, prometheus: 0 };
+
+  test('nothing secret is rendered: the ConfigMap holds placeholders, the node the merged passwords', () => {
+    const text = rendered.out.files.map((f) => f.content).join('\n');
+    for (const secret of Object.keys(SECRETS)) expect(text).not.toContain(passwordOf(secret));
+    const definitions = JSON.parse(fs.readFileSync(path.join(root, 'etc', 'definitions.json'), 'utf8'));
+    const template = JSON.parse(fs.readFileSync(path.join(root, 'templates', 'definitions.json'), 'utf8'));
+    expect(template.users.map((u: any) => u.password)).toEqual(['@@PASSWORD:auditor@@', '@@PASSWORD:orders-api@@', '@@PASSWORD:orders-worker@@']);
+    expect(definitions.users.map((u: any) => [u.name, u.password])).toEqual([
+      ['auditor', passwordOf('orders-events-auditor')],
+      ['orders-api', passwordOf('orders-api-credentials')],
+      ['orders-worker', passwordOf('orders-events-orders-worker')],
+    ]);
+    expect((fs.statSync(path.join(root, 'home', '.erlang.cookie')).mode % 0o1000).toString(8)).toBe('600');
+  });
+
+  test('the declared vhost, users (and no default guest) and permissions exist', () => {
+    expect(list('list_vhosts', 'name').map((v) => v.name)).toEqual(['orders']);
+    expect(list('list_users').map((u) => u.user).sort()).toEqual(['auditor', 'orders-api', 'orders-worker']);
+    const perms = list('list_permissions', '-p', 'orders').map((x) => [x.user, x.configure, x.write, x.read]).sort();
+    expect(perms).toEqual([
+      ['auditor', '^$', '^$', '^audit\\.log$'],
+      ['orders-api', '^$', '^(audit|orders)$', '^$'],
+      ['orders-worker', '^$', '^$', '^(orders\\.created|orders\\.dead|orders\\.history)$'],
+    ]);
+  });
+
+  test('the declared queues exist with their type, arguments and policy', () => {
+    const definitions = new Map(list('list_policies', '-p', 'orders').map((x) => [x.name, JSON.parse(x.definition)]));
+    const queues = list('list_queues', '-p', 'orders', 'name', 'type', 'durable', 'arguments', 'policy')
+      .map((q) => ({
+        ...q,
+        arguments: Object.fromEntries((q.arguments as any[]).map(([k, , v]) => [k, v])),
+        policy: { name: q.policy, definition: definitions.get(q.policy) },
+      }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    expect(queues).toEqual([
+      {
+        name: 'audit.log',
+        type: 'classic',
+        durable: true,
+        arguments: { 'x-queue-type': 'classic' },
+        policy: { name: 'queue.audit.log', definition: { 'max-length': 500, 'overflow': 'reject-publish' } },
+      },
+      {
+        name: 'orders.created',
+        type: 'quorum',
+        durable: true,
+        arguments: { 'x-queue-type': 'quorum', 'x-quorum-initial-group-size': 1 },
+        policy: {
+          name: 'queue.orders.created',
+          definition: {
+            'dead-letter-exchange': '',
+            'dead-letter-routing-key': 'orders.dead',
+            'dead-letter-strategy': 'at-least-once',
+            'delivery-limit': 5,
+            'max-length': 1000,
+            'overflow': 'reject-publish',
+          },
+        },
+      },
+      {
+        name: 'orders.dead',
+        type: 'quorum',
+        durable: true,
+        arguments: { 'x-queue-type': 'quorum', 'x-quorum-initial-group-size': 1 },
+        policy: { name: 'queue.orders.dead', definition: { 'message-ttl': 259200000 } },
+      },
+      {
+        name: 'orders.history',
+        type: 'stream',
+        durable: true,
+        arguments: { 'x-queue-type': 'stream', 'x-initial-cluster-size': 1 },
+        policy: { name: 'queue.orders.history', definition: { 'max-age': '168h', 'max-length-bytes': 100000000 } },
+      },
+    ]);
+  });
+
+  test('the declared exchanges, bindings and policies exist', () => {
+    const exchanges = list('list_exchanges', '-p', 'orders', 'name', 'type', 'durable').filter((e) => e.name !== '' && !e.name.startsWith('amq.'));
+    expect(exchanges.sort((a, b) => (a.name < b.name ? -1 : 1))).toEqual([
+      { name: 'audit', type: 'fanout', durable: true }, { name: 'orders', type: 'topic', durable: true },
+    ]);
+    const bindings = list('list_bindings', '-p', 'orders', 'source_name', 'destination_name', 'destination_kind', 'routing_key')
+      .filter((b) => b.source_name !== '').map((b) => [b.source_name, b.destination_name, b.destination_kind, b.routing_key]).sort();
+    expect(bindings).toEqual([
+      ['audit', 'audit.log', 'queue', 'audit.log'],
+      ['orders', 'orders.created', 'queue', 'order.created'],
+      ['orders', 'orders.history', 'queue', 'order.#'],
+    ]);
+    const policies = list('list_policies', '-p', 'orders').map((x) => [x.name, x.pattern, x['apply-to'], x.priority]).sort();
+    expect(policies).toEqual([
+      ['queue.audit.log', '^audit\\.log$', 'queues', 0],
+      ['queue.orders.created', '^orders\\.created$', 'queues', 0],
+      ['queue.orders.dead', '^orders\\.dead$', 'queues', 0],
+      ['queue.orders.history', '^orders\\.history$', 'queues', 0],
+    ]);
+  });
+
+  describe('over AMQP with the declared users\' credentials', () => {
+    const open: amqp.ChannelModel[] = [];
+    const connect = async (user: string, password: string) => {
+      const conn = await amqp.connect({ protocol: 'amqp', hostname: '127.0.0.1', port: ports.amqp, username: user, password, vhost: 'orders' });
+      conn.on('error', () => undefined);
+      open.push(conn);
+      return conn;
+    };
+    afterAll(async () => {
+      for (const c of open) await c.close().catch(() => undefined);
+    });
+
+    async function receive(ch: amqp.Channel, queue: string): Promise<amqp.ConsumeMessage> {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no message on ${queue} within 10s`)), 10_000);
+        void ch.consume(queue, (msg) => {
+          if (!msg) return;
+          clearTimeout(timer);
+          resolve(msg);
+        }).catch(reject);
+      });
+    }
+
+    test('a producer publishes through the exchange; a consumer receives from the bound queue, and dead-letters', async () => {
+      const api = await connect('orders-api', passwordOf('orders-api-credentials'));
+      const pub = await api.createConfirmChannel();
+      pub.publish('orders', 'order.created', Buffer.from('{"order":42}'), { persistent: true, mandatory: true });
+      pub.publish('audit', 'anything', Buffer.from('audit-1'), { persistent: true, mandatory: true });
+      await pub.waitForConfirms();
+
+      const worker = await connect('orders-worker', passwordOf('orders-events-orders-worker'));
+      const ch = await worker.createChannel();
+      await ch.prefetch(1);
+      const msg = await receive(ch, 'orders.created');
+      expect(msg.content.toString()).toBe('{"order":42}');
+      expect(msg.fields.exchange).toBe('orders');
+      ch.nack(msg, false, false);
+      const dead = await receive(ch, 'orders.dead');
+      expect(dead.content.toString()).toBe('{"order":42}');
+      expect((dead.properties.headers?.['x-death'] as any[])[0]).toMatchObject({ queue: 'orders.created', reason: 'rejected' });
+      ch.ack(dead);
+
+      const auditor = await connect('auditor', passwordOf('orders-events-auditor'));
+      const ach = await auditor.createChannel();
+      const audit = await receive(ach, 'audit.log');
+      expect(audit.content.toString()).toBe('audit-1');
+      ach.ack(audit);
+      // the topic binding order.# routed the same message into the stream, read from its first offset
+      const sch = await worker.createChannel();
+      await sch.prefetch(10);
+      const history = await new Promise<amqp.ConsumeMessage>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no message on orders.history within 10s')), 10_000);
+        void sch.consume('orders.history', (m) => {
+          if (m) {
+            clearTimeout(timer);
+            resolve(m);
+          }
+        }, { arguments: { 'x-stream-offset': 'first' } }).catch(reject);
+      });
+      expect([history.content.toString(), history.fields.routingKey]).toEqual(['{"order":42}', 'order.created']);
+      sch.ack(history);
+    });
+
+    test('a user without write permission is refused publishing; nobody may declare topology', async () => {
+      const worker = await connect('orders-worker', passwordOf('orders-events-orders-worker'));
+      const ch = await worker.createConfirmChannel();
+      const closed = new Promise<Error>((resolve) => ch.on('error', resolve));
+      ch.publish('orders', 'order.created', Buffer.from('forged'));
+      await expect(ch.waitForConfirms()).rejects.toBeDefined();
+      expect(String(await closed)).toMatch(/403.*ACCESS_REFUSED - (write )?access to exchange 'orders' in vhost 'orders' refused for user 'orders-worker'/);
+
+      const api = await connect('orders-api', passwordOf('orders-api-credentials'));
+      const ach = await api.createChannel();
+      const refused = new Promise<Error>((resolve) => ach.on('error', resolve));
+      await expect(ach.assertQueue('shadow', { durable: true })).rejects.toThrow(/ACCESS_REFUSED - (configure )?access to queue 'shadow' in vhost 'orders' refused for user 'orders-api'/);
+      expect(String(await refused)).toMatch(/403/);
+      const read = await (await connect('orders-api', passwordOf('orders-api-credentials'))).createChannel();
+      read.on('error', () => undefined);
+      await expect(read.consume('orders.created', () => undefined)).rejects.toThrow(/ACCESS_REFUSED - (read )?access to queue 'orders.created' in vhost 'orders' refused for user 'orders-api'/);
+    });
+
+    test('a wrong password is refused', async () => {
+      await expect(amqp.connect({ protocol: 'amqp', hostname: '127.0.0.1', port: ports.amqp, username: 'orders-api', password: 'guess', vhost: 'orders' }))
+        .rejects.toThrow(/ACCESS_REFUSED|403/);
+    });
+  });
+});
