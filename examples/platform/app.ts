@@ -2,7 +2,7 @@ import { OrdersApi } from './orders-api';
 import {
   AspectPriority, Aspects, DatabaseAccess, DatabaseClient, DatabaseEngine, Environment, EnvironmentChart, EnvironmentOverlay, GitOpsApp,
   GitOpsAppProps, IEnvironmentApplication, OutputLayout, PolicyPacks, ReplicatedDatabase, SecretBackend, SecretSource, SecretStoreKind,
-  StorageProfile, Tier, ExchangeType, MessageQueue, QueueAccess, QueueEngine,
+  StorageProfile, Tier, ExchangeType, MessageQueue, PlatformOperator, QueueAccess, QueueEngine,
 } from '../../src';
 
 /**
@@ -20,6 +20,8 @@ export function buildPlatform(props: GitOpsAppProps = {}): GitOpsApp {
       name: 'orders',
       destinations: { 'nonprod': 'https://nonprod.k8s.example.com:6443', 'prod-eu-west': 'https://prod-eu-west.k8s.example.com:6443' },
     },
+    // operators from their Helm charts, pinned to the releases whose CRDs the objects are validated against
+    operators: [PlatformOperator.strimzi('1.2.0'), PlatformOperator.externalSecrets('2.9.0')],
     ...props,
   });
   // every built-in pack, over the whole app: nothing is written unless the platform passes them

@@ -14,6 +14,7 @@ import { DEPLOYER_SERVICE_ACCOUNT, renderFluxWiring } from '../gitops/flux';
 import { renderKustomizeLayout } from '../gitops/kustomize';
 import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
 import { OutputLayout } from '../gitops/output-layout';
+import { PlatformOperator } from '../gitops/platform-operator';
 import { renderReadme } from '../gitops/readme';
 import { ArgoCdOptions, FluxOptions } from '../gitops/wiring-options';
 import { writeOutput } from '../gitops/writer';
@@ -105,6 +106,14 @@ export interface GitOpsAppProps {
    * @default true
    */
   readonly changeSafety?: boolean;
+
+  /**
+   * Operators to install per cluster from their Helm charts at pinned versions (rendered as Argo CD
+   * Applications in the sync wave before the platform and data services; needs `argoCd`).
+   *
+   * @default - none: operators are installed outside this app
+   */
+  readonly operators?: PlatformOperator[];
 }
 
 /**
@@ -207,6 +216,7 @@ export class GitOpsApp extends App {
   private readonly argoCd?: ArgoCdOptions;
   private wiringAdded = false;
   private readonly changeSafety: boolean;
+  private readonly operators: PlatformOperator[];
   private readonly aspectVisits = new WeakMap<IConstruct, Set<IAspect>>();
 
   public constructor(props: GitOpsAppProps = {}) {
@@ -222,6 +232,16 @@ export class GitOpsApp extends App {
     this.flux = props.flux;
     this.argoCd = props.argoCd;
     this.changeSafety = props.changeSafety ?? true;
+    this.operators = [...(props.operators ?? [])];
+    if (this.operators.length > 0 && !props.argoCd) {
+      throw new ValidationError({
+        code: 'UNSUPPORTED',
+        path: '/',
+        property: 'operators',
+        value: this.operators.map((o) => o.name).join(', '),
+        allowed: 'operators with `argoCd` wiring (rendered as Argo CD Applications); with Flux alone, install operators with HelmReleases outside this app',
+      });
+    }
     if (props.reports) {
       const dir = path.resolve(props.reports.directory);
       const out = path.resolve(this.outdir);
@@ -378,7 +398,7 @@ export class GitOpsApp extends App {
       files.push(...renderKustomizeLayout(envs, objects, this.kustomizeBase ?? overlay?.baseEnvironment ?? envs[0].name));
     }
     if (this.flux) files.push(...renderFluxWiring(envs, this.flux, this.layout));
-    if (this.argoCd) files.push(...renderArgoCdWiring(envs, this.argoCd, this.layout));
+    if (this.argoCd) files.push(...renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators));
     files.push({ path: 'README.md', content: renderReadme(envs, objects, this.layout) });
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return {

@@ -1,4 +1,5 @@
 import { OutputLayout } from './output-layout';
+import { PlatformOperator } from './platform-operator';
 import { ArgoCdOptions } from './wiring-options';
 import type { RenderedFile } from '../app/gitops-app';
 import type { Environment } from '../environment/environment';
@@ -23,7 +24,9 @@ export function isDataBearing(manifest: any): boolean {
  * CRDs) and per environment (wave 1), automated with prune and self-heal; known operator-defaulted
  * fields ignored.
  */
-export function renderArgoCdWiring(environments: Environment[], options: ArgoCdOptions, layout: OutputLayout): RenderedFile[] {
+export function renderArgoCdWiring(
+  environments: Environment[], options: ArgoCdOptions, layout: OutputLayout, operators: PlatformOperator[] = [],
+): RenderedFile[] {
   const name = options.name ?? 'cdk8s-stateful';
   const ns = options.namespace ?? 'argocd';
   if (!isDnsSubdomain(name)) throw new ValidationError({ code: 'INVALID_NAME', path: '/', property: 'argoCd.name', value: JSON.stringify(name), allowed: 'a DNS-1123 subdomain' });
@@ -79,6 +82,54 @@ export function renderArgoCdWiring(environments: Environment[], options: ArgoCdO
       },
     }),
   });
+  if (operators.length > 0) {
+    const seen = new Set<string>();
+    for (const op of operators) {
+      if (seen.has(op.name)) throw new ValidationError({ code: 'DUPLICATE', path: '/', property: 'operators', value: JSON.stringify(op.name), allowed: 'each operator once' });
+      seen.add(op.name);
+    }
+    // operators install CRDs, cluster roles and webhooks: their own project, cluster-scoped kinds allowed
+    files.push({
+      path: `argocd/AppProject.${name}-operators.yaml`,
+      content: toYaml({
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'AppProject',
+        metadata: { name: `${name}-operators`, namespace: ns },
+        spec: {
+          description: 'Operators the data services need, from their Helm charts at pinned versions',
+          sourceRepos: [...new Set(operators.map((o) => o.repositoryUrl.replace(/^oci:\/\//, '')))].sort(),
+          destinations: [...new Set(operators.map((o) => o.namespace))].sort()
+            .flatMap((n) => clusters.map((c) => ({ server: destinations[c], namespace: n }))),
+          clusterResourceWhitelist: [{ group: '*', kind: '*' }],
+          namespaceResourceWhitelist: [{ group: '*', kind: '*' }],
+        },
+      }),
+    });
+    for (const cluster of clusters) {
+      for (const op of operators) {
+        const oci = op.repositoryUrl.startsWith('oci://');
+        files.push({
+          path: `argocd/Application.${name}-operator-${op.name}-${cluster}.yaml`,
+          content: toYaml({
+            apiVersion: 'argoproj.io/v1alpha1',
+            kind: 'Application',
+            metadata: { name: `${name}-operator-${op.name}-${cluster}`, namespace: ns, annotations: { 'argocd.argoproj.io/sync-wave': '-2' } },
+            spec: {
+              project: `${name}-operators`,
+              source: {
+                repoURL: oci ? op.repositoryUrl.replace(/^oci:\/\//, '') : op.repositoryUrl,
+                chart: op.chart,
+                targetRevision: op.version,
+                helm: op.values ? { valuesObject: op.values, releaseName: op.name } : { releaseName: op.name },
+              },
+              destination: { server: destinations[cluster], namespace: op.namespace },
+              syncPolicy: { ...sync, syncOptions: ['ServerSideApply=true', 'CreateNamespace=true'] },
+            },
+          }),
+        });
+      }
+    }
+  }
   for (const cluster of clusters) {
     files.push({
       path: `argocd/Application.${name}-platform-${cluster}.yaml`,

@@ -220,3 +220,20 @@ describeWithCrds('database objects are schema-valid (strict)', () => {
     expect(app.render().findings).toEqual([]);
   });
 });
+
+describe('DatabaseClient', () => {
+  test('fromWorkload admits the pods of a cdk8s-plus workload', () => {
+    const { chart, app, db } = setup(Tier.STAGING);
+    const plus = jest.requireActual('cdk8s-plus-28');
+    const web = new plus.Deployment(chart, 'Web', { containers: [{ image: 'ghcr.io/acme/web:1.0' }] });
+    db.allowFrom(DatabaseClient.fromWorkload(web));
+    const np = find(objects(app), 'NetworkPolicy', 'orders-db');
+    expect(np.spec.ingress[0].from[0].podSelector.matchLabels).toEqual(web.matchLabels ?? expect.any(Object));
+    expect(Object.keys(np.spec.ingress[0].from[0].podSelector.matchLabels).length).toBeGreaterThan(0);
+  });
+
+  test('fromLabels refuses an empty selector or a bad namespace', () => {
+    expect(() => DatabaseClient.fromLabels({})).toThrow(/at least one label/);
+    expect(() => DatabaseClient.fromLabels({ app: 'x' }, 'Bad NS')).toThrow(/invalid namespace "Bad NS"/);
+  });
+});

@@ -151,3 +151,24 @@ describe('change safety gate', () => {
     expect(build(tmpdir()).render().findings.filter((f) => f.packId === 'change-safety')).toEqual([]);
   });
 });
+
+describe('change safety on the reference platform', () => {
+  test('ordinary changes raise no alarm: a new database, a new queue, a resource bump', () => {
+    const { buildPlatform } = jest.requireActual('../../examples/platform/app');
+    const { JsonPatch } = jest.requireActual('cdk8s');
+    const { MessageQueue, QueueEngine } = jest.requireActual('../../src');
+    const dir = tmpdir();
+    buildPlatform({ outdir: dir }).synth();
+    const app = buildPlatform({ outdir: dir });
+    const prod = app.node.findChild('orders-prod');
+    new ReplicatedDatabase(prod, 'Billing', { engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), name: 'billing-db', backup });
+    new MessageQueue(prod, 'Notifications', { name: 'notifications', engine: QueueEngine.rabbitmqOperator({ version: '4.1.4' }), queues: [{ name: 'mail' }] });
+    // a resource bump of the production database (plain ApiObject: JSON patches apply as is)
+    const cluster = prod.node.findChild('OrdersDb').node.findChild('Cluster');
+    cluster.addJsonPatch(JsonPatch.replace('/spec/resources/requests/memory', '8Gi'), JsonPatch.replace('/spec/resources/limits/memory', '8Gi'));
+    const result = app.synthesize();
+    expect(result.findings.filter((f: any) => f.packId === 'change-safety')).toEqual([]);
+    expect(result.written).toContain('rendered/prod/orders/Cluster.billing-db.yaml');
+    expect(result.written).toContain('rendered/prod/orders/Cluster.orders-db.yaml');
+  });
+});

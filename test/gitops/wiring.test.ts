@@ -1,7 +1,7 @@
 /* eslint-disable @stylistic/max-len */ // expectation tables read better on one line
 import { ApiObject } from 'cdk8s';
 import * as YAML from 'yaml';
-import { Environment, EnvironmentChart, EnvironmentOverlay, GitOpsApp, GitOpsAppProps, OutputLayout, Tier } from '../../src';
+import { Environment, EnvironmentChart, EnvironmentOverlay, GitOpsApp, GitOpsAppProps, OutputLayout, PlatformOperator, Tier } from '../../src';
 import { ValidationError } from '../../src/errors';
 import { describeWithCrds, sharedValidator } from '../util/crds';
 import { tmpdir } from '../util/tmp';
@@ -105,5 +105,43 @@ describeWithCrds('Flux and Argo CD objects are schema-valid (strict)', () => {
     for (const o of out.objects.filter((x) => x.file.startsWith('platform/'))) {
       expect({ path: o.file, issues: validator.validate(o.manifest) }).toEqual({ path: o.file, issues: [] });
     }
+  });
+});
+
+describe('operators in the platform layer', () => {
+  const argoCd = { repositoryUrl: 'https://git.example/acme/gitops.git', destinations };
+  test('one Argo CD Application per operator and cluster, pinned, before the platform (wave -2), in their own project', () => {
+    const out = render({ argoCd, operators: [PlatformOperator.cloudNativePg('0.26.1'), PlatformOperator.rabbitmq('4.4.34')] });
+    const files = parse(out, 'argocd/');
+    const app = files.find((f) => f.path === 'argocd/Application.cdk8s-stateful-operator-cloudnative-pg-prod.yaml')!.obj;
+    expect(app.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('-2');
+    expect(app.spec.source).toEqual({ repoURL: 'https://cloudnative-pg.github.io/charts', chart: 'cloudnative-pg', targetRevision: '0.26.1', helm: { releaseName: 'cloudnative-pg' } });
+    expect(app.spec.destination).toEqual({ server: destinations.prod, namespace: 'cnpg-system' });
+    expect(app.spec.project).toBe('cdk8s-stateful-operators');
+    const oci = files.find((f) => f.path === 'argocd/Application.cdk8s-stateful-operator-rabbitmq-nonprod.yaml')!.obj;
+    expect(oci.spec.source.repoURL).toBe('registry-1.docker.io/bitnamicharts');
+  });
+
+  test.each<[string, () => void, RegExp]>([
+    ['unpinned chart version', () => PlatformOperator.strimzi('1.2'), /invalid version "1.2": a pinned chart version/],
+    ['bad repository', () => new PlatformOperator({ name: 'x', repositoryUrl: 'http://insecure', chart: 'x', version: '1.0.0', namespace: 'x' }), /invalid repositoryUrl/],
+    ['operators without Argo CD', () => render({ operators: [PlatformOperator.externalSecrets('2.9.0')] }), /UNSUPPORTED.*operators with `argoCd` wiring/],
+    ['the same operator twice', () => render({ argoCd, operators: [PlatformOperator.strimzi('1.2.0'), PlatformOperator.strimzi('1.2.0')] }), /invalid operators "strimzi": each operator once/],
+  ])('%s is a ValidationError', (_name, make, message) => {
+    expect(make).toThrow(ValidationError);
+    expect(make).toThrow(message);
+  });
+});
+
+describeWithCrds('operator Applications are schema-valid (strict)', () => {
+  test('every operator Application and the operators AppProject', () => {
+    const validator = sharedValidator();
+    const out = render({
+      argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations },
+      operators: [PlatformOperator.cloudNativePg('0.26.1'), PlatformOperator.barmanCloudPlugin('0.2.0'), PlatformOperator.strimzi('1.2.0'), PlatformOperator.rabbitmq('4.4.34'), PlatformOperator.externalSecrets('2.9.0')],
+    });
+    const files = parse(out, 'argocd/').filter((f) => /operator/.test(f.path));
+    expect(files.length).toBe(11);
+    for (const { path, obj } of files) expect({ path, issues: validator.validate(obj) }).toEqual({ path, issues: [] });
   });
 });
