@@ -51,6 +51,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '@bufbuild/cel@^0.6.1',
     'commander@^14.0.3',
     'fast-json-patch@^3.1.1',
+    '@jmespath-community/jmespath@^1.3.0',
   ],
 
   bin: { 'cdk8s-stateful': 'lib/cli/main.js' },
