@@ -1,138 +1,117 @@
 /**
- * Synthesis benchmark: GitOpsApp against plain cdk8s on the same construct tree, at several sizes.
+ * Synthesis benchmark over a generated fleet (each service: ReplicatedDatabase + MessageQueue + API
+ * over dev / staging / prod), at several sizes, medians of repetitions, ratios against baselines
+ * measured in the same run:
+ *   (a) plain cdk8s `App.synth()` of the same construct tree (FILE_PER_CHART) — the baseline;
+ *   (b) GitOpsApp synth without policies; (c) with every built-in pack;
+ *   (d) a second synth with no change (files written must be 0);
+ *   (e) `cdk8s-stateful check` over the rendered directory vs only parsing the same YAML;
+ *   plus peak memory, objects per second, the scaling exponent of (c), and (c) with 3 charts vs 3 × services charts.
  *
- *   npm run bench                 # table
- *   npm run bench -- --json       # one JSON object
- *   npm run bench -- --sizes 10,100 --reps 5
- *
- * Figures are ratios against the baseline measured in the same run (plain cdk8s `App.synth()`,
- * FILE_PER_CHART), medians over repetitions; never absolute thresholds.
+ *   npm run bench                      # table
+ *   npm run bench -- --json            # one JSON object
+ *   npm run bench -- --sizes 10,100,400 --reps 3 [--skip-plain-above 100]
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { App } from 'cdk8s';
-import { Construct } from 'constructs';
-import { OrdersApi } from '../examples/platform/orders-api';
-import { Environment, EnvironmentChart, GitOpsApp, SecretBackend, StorageProfile, Tier } from '../src';
+import * as YAML from 'yaml';
+import { AspectPriority, Aspects, GitOpsApp, PolicyPacks } from '../src';
+import { main as cli } from '../src/cli/main';
+import { fleet } from './fleet';
 
 const { values } = parseArgs({
   options: {
-    json: { type: 'boolean', default: false },
-    sizes: { type: 'string', default: '10,50,200' },
-    reps: { type: 'string', default: '3' },
+    'json': { type: 'boolean', default: false },
+    'sizes': { type: 'string', default: '10,100,400' },
+    'reps': { type: 'string', default: '3' },
+    'skip-plain-above': { type: 'string', default: '100000' },
   },
 });
-const sizes = values.sizes!.split(',').map((s) => Number(s));
+const sizes = values.sizes!.split(',').map(Number);
 const reps = Number(values.reps);
+const skipPlainAbove = Number(values['skip-plain-above']);
 if (sizes.some((n) => !Number.isInteger(n) || n <= 0) || !Number.isInteger(reps) || reps <= 0) {
-  console.error('usage: bench/run.ts [--json] [--sizes N,N,...] [--reps N]');
+  console.error('usage: bench/run.ts [--json] [--sizes N,N,...] [--reps N] [--skip-plain-above N]');
   process.exit(2);
 }
 
-/** A fleet of `services` applications, each over dev / staging / prod. */
-function fleet(root: Construct, services: number): void {
-  const secrets = SecretBackend.externalSecrets({ store: 'platform-vault' });
-  const tiers: Array<[string, Tier, string]> = [['dev', Tier.DEVELOPMENT, 'nonprod'], ['staging', Tier.STAGING, 'nonprod'], ['prod', Tier.PRODUCTION, 'prod']];
-  for (let i = 0; i < services; i++) {
-    for (const [name, tier, cluster] of tiers) {
-      const env = new Environment({
-        name: `svc${i}-${name}`,
-        tier,
-        cluster,
-        namespace: `svc${i}-${name}`,
-        secretBackend: secrets,
-        storageProfile: tier === Tier.DEVELOPMENT ? StorageProfile.existing('standard') : StorageProfile.ondat({ name: `ondat-${name}`, replicas: 2 }),
-      });
-      const chart = new EnvironmentChart(root, `svc${i}-${name}`, { environment: env });
-      new OrdersApi(chart, 'Api', { image: 'ghcr.io/acme-orders/orders-api:1.8.2' });
-    }
-  }
-}
-
-function time(fn: () => void): number {
-  const start = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-interface Row {
-  services: number;
-  objects: number;
-  plainMs: number;
-  gitopsMs: number;
-  resynthMs: number;
-  resynthWritten: number;
-  ratio: number;
-  resynthRatio: number;
-  objectsPerSecond: number;
-}
-
-const rows: Row[] = [];
+const time = (fn: () => void) => { const t = process.hrtime.bigint(); fn(); return Number(process.hrtime.bigint() - t) / 1e6; };
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-bench-'));
+let seq = 0;
+const fresh = () => path.join(tmp, String(seq++));
+
+function gitops(outdir: string, services: number, packs: boolean, chartPerService = true): GitOpsApp {
+  const app = new GitOpsApp({ outdir, changeSafety: false });
+  fleet(app, services, { chartPerService });
+  if (packs) for (const p of PolicyPacks.all()) Aspects.of(app).add(p, { priority: AspectPriority.READONLY });
+  return app;
+}
+
+function yamlFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...yamlFiles(p)); else if (e.name.endsWith('.yaml')) out.push(p);
+  }
+  return out;
+}
+
+const rows: any[] = [];
 try {
   for (const services of sizes) {
-    const plain: number[] = [];
-    const gitops: number[] = [];
-    const resynth: number[] = [];
+    const m: Record<string, number[]> = { plain: [], bare: [], packs: [], resynth: [], check: [], parse: [], fewCharts: [] };
     let objects = 0;
     let written = -1;
     for (let r = 0; r < reps; r++) {
-      const plainDir = path.join(tmp, `plain-${services}-${r}`);
-      const app = new App({ outdir: plainDir });
-      fleet(app, services);
-      plain.push(time(() => app.synth()));
-
-      const outdir = path.join(tmp, `gitops-${services}-${r}`);
-      const g = new GitOpsApp({ outdir });
-      fleet(g, services);
-      gitops.push(time(() => { objects = g.synthesize().objectCount; }));
-
-      const again = new GitOpsApp({ outdir });
-      fleet(again, services);
-      resynth.push(time(() => { written = again.synthesize().written.length; }));
-      fs.rmSync(plainDir, { recursive: true, force: true });
-      fs.rmSync(outdir, { recursive: true, force: true });
+      if (services <= skipPlainAbove) {
+        const app = new App({ outdir: fresh() });
+        fleet(app, services);
+        m.plain.push(time(() => app.synth()));
+      }
+      m.bare.push(time(() => gitops(fresh(), services, false).synth()));
+      const dir = fresh();
+      m.packs.push(time(() => { objects = gitops(dir, services, true).synthesize().objectCount; }));
+      m.resynth.push(time(() => { written = gitops(dir, services, true).synthesize().written.length; }));
+      const files = yamlFiles(path.join(dir, 'rendered'));
+      m.parse.push(time(() => { for (const f of files) YAML.parseAllDocuments(fs.readFileSync(f, 'utf8')); }));
+      m.check.push(time(() => cli(['check', path.join(dir, 'rendered'), '--quiet'], { stdout: () => true, stderr: () => true })));
+      m.fewCharts.push(time(() => gitops(fresh(), services, true, false).synth()));
+      fs.rmSync(tmp, { recursive: true, force: true });
+      fs.mkdirSync(tmp);
     }
-    const row = {
-      services,
-      objects,
-      plainMs: median(plain),
-      gitopsMs: median(gitops),
-      resynthMs: median(resynth),
-      resynthWritten: written,
-      ratio: median(gitops) / median(plain),
-      resynthRatio: median(resynth) / median(gitops),
-      objectsPerSecond: objects / (median(gitops) / 1000),
-    };
-    rows.push(row);
+    const med = Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.length ? median(v) : NaN]));
+    rows.push({
+      services, objects, ms: med,
+      ratioPacksToPlain: med.packs / med.plain,
+      ratioBareToPlain: med.bare / med.plain,
+      resynthFilesWritten: written,
+      ratioResynthToBare: med.resynth / med.bare,
+      ratioCheckToParse: med.check / med.parse,
+      ratioManyToFewCharts: med.packs / med.fewCharts,
+      objectsPerSecond: objects / (med.packs / 1000),
+    });
   }
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
-
-// scaling exponent of GitOpsApp synth in object count, from the smallest to the largest size
 const first = rows[0];
 const last = rows[rows.length - 1];
-const exponent = rows.length > 1 ? Math.log(last.gitopsMs / first.gitopsMs) / Math.log(last.objects / first.objects) : NaN;
-const result = { node: process.version, reps, rows, scalingExponent: exponent, peakRssMiB: process.memoryUsage().rss / 1048576 };
+const exponent = rows.length > 1 ? Math.log(last.ms.packs / first.ms.packs) / Math.log(last.objects / first.objects) : NaN;
+const result = { node: process.version, reps, rows, scalingExponentWithPacks: exponent, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
 
 if (values.json) {
   console.log(JSON.stringify(result));
 } else {
-  console.log('services  objects  plain cdk8s ms  GitOpsApp ms  ratio  re-synth ms (files written)  re-synth/synth  objects/s');
+  const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+  console.log('services objects | (a) plain  (b) bare  (c) packs  (d) resynth [files] | (c)/(a) (b)/(a) (d)/(b) | check/parse | many/3 charts | objects/s');
   for (const r of rows) {
-    console.log([
-      String(r.services).padStart(8), String(r.objects).padStart(7), r.plainMs.toFixed(1).padStart(14),
-      r.gitopsMs.toFixed(1).padStart(12), r.ratio.toFixed(2).padStart(5), `${r.resynthMs.toFixed(1)} (${r.resynthWritten})`.padStart(26),
-      r.resynthRatio.toFixed(2).padStart(14), r.objectsPerSecond.toFixed(0).padStart(9),
-    ].join('  '));
+    console.log(`${String(r.services).padStart(8)} ${String(r.objects).padStart(7)} | ${f(r.ms.plain).padStart(9)} ${f(r.ms.bare).padStart(9)} ${f(r.ms.packs).padStart(10)} `
+      + `${f(r.ms.resynth).padStart(12)} [${r.resynthFilesWritten}] | ${f(r.ratioPacksToPlain, 2).padStart(7)} ${f(r.ratioBareToPlain, 2).padStart(7)} `
+      + `${f(r.ratioResynthToBare, 2).padStart(7)} | ${f(r.ratioCheckToParse, 2).padStart(11)} | ${f(r.ratioManyToFewCharts, 2).padStart(13)} | ${f(r.objectsPerSecond).padStart(9)}`);
   }
-  console.log(`scaling exponent (GitOpsApp synth vs objects): ${exponent.toFixed(2)}; peak RSS ${result.peakRssMiB.toFixed(0)} MiB`);
+  console.log(`scaling exponent of (c) in objects: ${f(exponent, 2)}; peak RSS ${f(result.peakRssMiB)} MiB; times in ms, medians of ${reps}`);
 }

@@ -12,6 +12,9 @@ import { isDataBearing, renderArgoCdWiring } from '../gitops/argocd';
 import { evaluateChangeSafety } from '../gitops/change-safety';
 import { DEPLOYER_SERVICE_ACCOUNT, renderFluxWiring } from '../gitops/flux';
 import { renderKustomizeLayout } from '../gitops/kustomize';
+import { DeploymentLayer, renderLayerKustomizations } from '../gitops/layers';
+import { MessageQueue } from '../queue/message-queue';
+import { ReplicatedDatabase } from '../database/replicated-database';
 import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
 import { OutputLayout } from '../gitops/output-layout';
 import { PlatformOperator } from '../gitops/platform-operator';
@@ -397,7 +400,11 @@ export class GitOpsApp extends App {
       const overlay = this.node.findAll().find((c): c is EnvironmentOverlay => c instanceof EnvironmentOverlay);
       files.push(...renderKustomizeLayout(envs, objects, this.kustomizeBase ?? overlay?.baseEnvironment ?? envs[0].name));
     }
-    if (this.flux) files.push(...renderFluxWiring(envs, this.flux, this.layout));
+    if (this.flux) {
+      const layered = objects.map((o) => ({ file: o.file, environment: o.environment, layer: layerOf(constructs.get(o)) }));
+      files.push(...renderLayerKustomizations(envs, layered));
+      files.push(...renderFluxWiring(envs, this.flux));
+    }
     if (this.argoCd) files.push(...renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators));
     files.push({ path: 'README.md', content: renderReadme(envs, objects, this.layout) });
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -515,6 +522,12 @@ function withSuppressionAnnotation(obj: ApiObject, json: any): any {
     .map((s) => ({ rule: s.ruleId, reason: s.reason }))
     .sort((a, b) => (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : a.reason < b.reason ? -1 : 1)));
   return { ...json, metadata: { ...json.metadata, annotations: { ...json.metadata?.annotations, [SUPPRESSIONS_ANNOTATION]: value } } };
+}
+
+/** The deployment layer of a rendered object: DATA inside a database or queue construct, else APPS. */
+function layerOf(obj: ApiObject | undefined): DeploymentLayer {
+  if (obj && obj.node.scopes.some((c) => c instanceof ReplicatedDatabase || c instanceof MessageQueue)) return DeploymentLayer.DATA;
+  return DeploymentLayer.APPS;
 }
 
 function withAnnotation(manifest: any, key: string, value: string): any {

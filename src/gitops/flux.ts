@@ -1,4 +1,3 @@
-import { OutputLayout } from './output-layout';
 import { FluxOptions } from './wiring-options';
 import type { RenderedFile } from '../app/gitops-app';
 import type { Environment } from '../environment/environment';
@@ -15,12 +14,13 @@ function joinPath(prefix: string, rel: string): string {
 
 /**
  * Flux wiring, one folder per cluster (`clusters/<cluster>/`): the source, a `platform` Kustomization
- * for `platform/<cluster>/` and one Kustomization per environment of the cluster that depends on it,
- * waits for its objects to be healthy (`wait`), prunes what Git no longer holds, sets the target
- * namespace and impersonates the environment's deployer ServiceAccount, so an application layer only
- * affects its own namespace.
+ * for `platform/<cluster>/`, then per environment a `<env>-data` Kustomization (databases, queues and
+ * what they need: `layers/<env>/data/`) depending on the platform, and a `<env>` Kustomization for the
+ * applications (`layers/<env>/apps/`) depending on the data layer. Each waits for its objects to be
+ * healthy (`wait`), prunes what Git no longer holds, sets the target namespace and impersonates the
+ * environment's deployer ServiceAccount, so an application layer only affects its own namespace.
  */
-export function renderFluxWiring(environments: Environment[], options: FluxOptions, layout: OutputLayout): RenderedFile[] {
+export function renderFluxWiring(environments: Environment[], options: FluxOptions): RenderedFile[] {
   const sourceName = options.sourceName ?? 'gitops';
   const sourceKind = options.sourceKind ?? 'GitRepository';
   if (!['GitRepository', 'OCIRepository', 'Bucket'].includes(sourceKind)) {
@@ -60,26 +60,32 @@ export function renderFluxWiring(environments: Environment[], options: FluxOptio
       }),
     });
     for (const env of environments.filter((e) => e.cluster === cluster).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const path = layout === OutputLayout.HYDRATED_AND_KUSTOMIZE ? `overlays/${env.name}` : `rendered/${env.name}`;
-      files.push({
-        path: `${dir}/Kustomization.${env.name}.yaml`,
-        content: toYaml({
-          apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
-          kind: 'Kustomization',
-          metadata: { name: env.name, namespace: env.namespace },
-          spec: {
-            interval,
-            path: joinPath(prefix, path),
-            prune: true,
-            wait: true,
-            timeout: '15m',
-            targetNamespace: env.namespace,
-            serviceAccountName: DEPLOYER_SERVICE_ACCOUNT,
-            dependsOn: [{ name: 'platform', namespace: 'flux-system' }],
-            sourceRef,
-          },
-        }),
-      });
+      // data services first (applied, then healthy), then the applications
+      const layers: Array<[string, string, string]> = [
+        [`${env.name}-data`, `layers/${env.name}/data`, 'platform'],
+        [env.name, `layers/${env.name}/apps`, `${env.name}-data`],
+      ];
+      for (const [name, layerPath, dependsOn] of layers) {
+        files.push({
+          path: `${dir}/Kustomization.${name}.yaml`,
+          content: toYaml({
+            apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+            kind: 'Kustomization',
+            metadata: { name, namespace: env.namespace },
+            spec: {
+              interval,
+              path: joinPath(prefix, layerPath),
+              prune: true,
+              wait: true,
+              timeout: '15m',
+              targetNamespace: env.namespace,
+              serviceAccountName: DEPLOYER_SERVICE_ACCOUNT,
+              dependsOn: [dependsOn === 'platform' ? { name: 'platform', namespace: 'flux-system' } : { name: dependsOn }],
+              sourceRef,
+            },
+          }),
+        });
+      }
     }
   }
   return files;

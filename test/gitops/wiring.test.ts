@@ -4,6 +4,7 @@ import * as YAML from 'yaml';
 import { Environment, EnvironmentChart, EnvironmentOverlay, GitOpsApp, GitOpsAppProps, OutputLayout, PlatformOperator, Tier } from '../../src';
 import { ValidationError } from '../../src/errors';
 import { describeWithCrds, sharedValidator } from '../util/crds';
+import { describeWithKustomize, kustomizeBuild, normalise, readObjects } from '../util/kustomize';
 import { tmpdir } from '../util/tmp';
 
 const environments = () => [
@@ -28,24 +29,23 @@ function render(props: Partial<GitOpsAppProps>) {
 const parse = (out: ReturnType<typeof render>, prefix: string) => out.files.filter((f) => f.path.startsWith(prefix)).map((f) => ({ path: f.path, obj: YAML.parse(f.content) }));
 
 describe('Flux wiring', () => {
-  test('per cluster: source, platform Kustomization, one per environment depending on it, tenant impersonation', () => {
+  test('per cluster: source, platform Kustomization, then per environment a data layer and an apps layer, tenant impersonation', () => {
     const out = render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git', repositoryPath: './dist' }, layout: OutputLayout.HYDRATED_AND_KUSTOMIZE });
     const files = parse(out, 'clusters/');
     expect(files.map((f) => f.path)).toEqual([
-      'clusters/nonprod/GitRepository.gitops.yaml', 'clusters/nonprod/Kustomization.dev.yaml', 'clusters/nonprod/Kustomization.platform.yaml',
-      'clusters/prod/GitRepository.gitops.yaml', 'clusters/prod/Kustomization.platform.yaml', 'clusters/prod/Kustomization.prod.yaml',
+      'clusters/nonprod/GitRepository.gitops.yaml', 'clusters/nonprod/Kustomization.dev-data.yaml', 'clusters/nonprod/Kustomization.dev.yaml',
+      'clusters/nonprod/Kustomization.platform.yaml',
+      'clusters/prod/GitRepository.gitops.yaml', 'clusters/prod/Kustomization.platform.yaml', 'clusters/prod/Kustomization.prod-data.yaml',
+      'clusters/prod/Kustomization.prod.yaml',
     ]);
-    const prod = files.find((f) => f.path === 'clusters/prod/Kustomization.prod.yaml')!.obj;
-    expect(prod.metadata).toEqual({ name: 'prod', namespace: 'shop' });
-    expect(prod.spec).toMatchObject({
-      path: './dist/overlays/prod',
-      prune: true,
-      wait: true,
-      targetNamespace: 'shop',
-      serviceAccountName: 'gitops-deployer',
-      dependsOn: [{ name: 'platform', namespace: 'flux-system' }],
-      sourceRef: { kind: 'GitRepository', name: 'gitops', namespace: 'flux-system' },
+    const data = files.find((f) => f.path === 'clusters/prod/Kustomization.prod-data.yaml')!.obj;
+    expect(data.metadata).toEqual({ name: 'prod-data', namespace: 'shop' });
+    expect(data.spec).toMatchObject({
+      path: './dist/layers/prod/data', prune: true, wait: true, targetNamespace: 'shop', serviceAccountName: 'gitops-deployer',
+      dependsOn: [{ name: 'platform', namespace: 'flux-system' }], sourceRef: { kind: 'GitRepository', name: 'gitops', namespace: 'flux-system' },
     });
+    const apps = files.find((f) => f.path === 'clusters/prod/Kustomization.prod.yaml')!.obj;
+    expect(apps.spec).toMatchObject({ path: './dist/layers/prod/apps', dependsOn: [{ name: 'prod-data' }], serviceAccountName: 'gitops-deployer' });
     expect(files.find((f) => f.path === 'clusters/prod/Kustomization.platform.yaml')!.obj.spec.path).toBe('./dist/platform/prod');
     // the impersonated account may only touch the API groups the environment uses, in its namespace
     const role = out.objects.find((o) => o.file === 'platform/prod/shop/Role.gitops-deployer.yaml')!.manifest;
@@ -100,7 +100,7 @@ describeWithCrds('Flux and Argo CD objects are schema-valid (strict)', () => {
       argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations },
     });
     const wiring = [...parse(out, 'clusters/'), ...parse(out, 'argocd/')];
-    expect(wiring.length).toBe(12);
+    expect(wiring.length).toBe(14);
     for (const { path, obj } of wiring) expect({ path, issues: validator.validate(obj) }).toEqual({ path, issues: [] });
     for (const o of out.objects.filter((x) => x.file.startsWith('platform/'))) {
       expect({ path: o.file, issues: validator.validate(o.manifest) }).toEqual({ path: o.file, issues: [] });
@@ -143,5 +143,31 @@ describeWithCrds('operator Applications are schema-valid (strict)', () => {
     const files = parse(out, 'argocd/').filter((f) => /operator/.test(f.path));
     expect(files.length).toBe(11);
     for (const { path, obj } of files) expect({ path, issues: validator.validate(obj) }).toEqual({ path, issues: [] });
+  });
+});
+
+describeWithKustomize('Flux layers (real kubectl kustomize)', () => {
+  test('layers/<env>/data and layers/<env>/apps partition the hydrated objects of each environment', () => {
+    const { ReplicatedDatabase, DatabaseEngine } = jest.requireActual('../../src');
+    const dir = tmpdir();
+    const app = new GitOpsApp({ outdir: dir, flux: { repositoryUrl: 'https://git.example/acme/gitops.git' } });
+    new EnvironmentOverlay(app, 'shop', {
+      environments: environments(),
+      application: {
+        define(chart: EnvironmentChart) {
+          new ApiObject(chart, 'Cfg', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { a: 'b' } });
+          new ReplicatedDatabase(chart, 'Db', { engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), name: 'db' });
+        },
+      },
+    });
+    app.synth();
+    for (const env of ['dev', 'prod']) {
+      const build = (layer: string) => kustomizeBuild(`${dir}/layers/${env}/${layer}`, ['--load-restrictor=LoadRestrictionsNone']);
+      const data = build('data');
+      const apps = build('apps');
+      expect(apps.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['ConfigMap/cfg']);
+      expect(data.map((o) => o.kind)).toContain('Cluster');
+      expect(normalise([...data, ...apps])).toEqual(normalise(readObjects(`${dir}/rendered/${env}`)));
+    }
   });
 });

@@ -21,8 +21,8 @@ export function describeWithKustomize(name: string, fn: () => void): void {
 }
 
 /** The objects `kubectl kustomize <dir>` builds. */
-export function kustomizeBuild(dir: string): any[] {
-  const r = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+export function kustomizeBuild(dir: string, extraArgs: string[] = []): any[] {
+  const r = spawnSync('kubectl', ['kustomize', dir, ...extraArgs], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${r.stderr}`);
   return YAML.parseAllDocuments(r.stdout).map((d) => d.toJS()).filter((o) => o);
 }

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { WriterError } from './errors';
 import { fault } from './faults';
-import { fileSha256, fsyncDir, inspectPath, removeEmptyParents, removeTree } from './fsutil';
+import { fileSha256, fsyncDirs, inspectPath, removeEmptyParents, removeTree } from './fsutil';
 import { Journal, removeJournal } from './journal';
 import { MANIFEST_PATH, metaDir, resolveOutputPath, stagingRoot } from './paths';
 import { FaultHook } from './types';
@@ -53,7 +53,7 @@ export function applyJournal(outdir: string, journal: Journal, hook?: FaultHook)
 
   // The renames must be durable before the journal that would redo them disappears, including
   // the entries of directories created on the way (hence every ancestor up to the outdir).
-  for (const dir of withAncestors(touchedDirs, outdir)) fsyncDir(dir);
+  fsyncDirs(withAncestors(touchedDirs, outdir), outdir);
   fault(hook, 'applied');
 
   removeJournal(outdir);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -35,7 +36,7 @@ export function fileSha256(abs: string): string | undefined {
  * Creates `abs` (which must not exist) with `content` and fsyncs it before returning, so a
  * journal written afterwards never refers to bytes that are still only in the page cache.
  */
-export function writeFileDurable(abs: string, content: string | Buffer): void {
+export function writeFileDurable(abs: string, content: string | Buffer, options: { fsync?: boolean } = {}): void {
   const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const fd = fs.openSync(abs, 'wx');
   try {
@@ -43,9 +44,27 @@ export function writeFileDurable(abs: string, content: string | Buffer): void {
     while (offset < data.length) {
       offset += fs.writeSync(fd, data, offset, data.length - offset);
     }
-    fs.fsyncSync(fd);
+    if (options.fsync !== false) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * Makes files written with `writeFileDurable(..., { fsync: false })` durable in one go: one
+ * `syncfs(2)` of the filesystem holding `dir` (coreutils `sync -f`), which costs one flush instead
+ * of an fsync per file (the difference between ~1 ms and ~0.7 ms × files for large outputs).
+ * Falls back to an fsync of every file where `sync -f` is not available.
+ */
+export function flushFiles(dir: string, files: string[]): void {
+  if (syncFilesystem(dir)) return;
+  for (const file of files) {
+    const fd = fs.openSync(file, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 }
 
@@ -95,4 +114,18 @@ export function removeTree(abs: string): void {
 
 export function isErrno(e: unknown, code: string): boolean {
   return typeof e === 'object' && e !== null && (e as NodeJS.ErrnoException).code === code;
+}
+
+/** One `syncfs(2)` of the filesystem holding `dir` (coreutils `sync -f`); false where unavailable. */
+export function syncFilesystem(dir: string): boolean {
+  return spawnSync('sync', ['-f', dir], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Makes the entries of several directories durable: one filesystem sync when available (it covers
+ * every directory of the filesystem), else an fsync per directory.
+ */
+export function fsyncDirs(dirs: Iterable<string>, anyDir: string): void {
+  if (syncFilesystem(anyDir)) return;
+  for (const dir of dirs) fsyncDir(dir);
 }

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { applyJournal, removeDirIfEmpty } from './apply';
 import { WriterError } from './errors';
 import { fault, SimulatedCrash } from './faults';
-import { fsyncDir, sha256, writeFileDurable } from './fsutil';
+import { flushFiles, fsyncDir, sha256, writeFileDurable } from './fsutil';
 import { commitJournal, Journal, JOURNAL_FORMAT_VERSION } from './journal';
 import { acquireLock } from './lock';
 import { buildManifest, parseManifest, readManifestText, serializeManifest } from './manifest';
@@ -78,13 +78,15 @@ export function writeOutput(req: WriteRequest): WriteResult {
       deletes: plan.deletes,
       writes: plan.writes.map((w, i) => {
         const name = `${String(i).padStart(6, '0')}${STAGED_EXTENSION}`;
-        writeFileDurable(path.join(stagingDir, name), w.content);
+        writeFileDurable(path.join(stagingDir, name), w.content, { fsync: false });
         fault(hook, 'staged-file', w.path);
         return { path: w.path, staged: name, sha256: w.sha256 };
       }),
       manifest: { staged: `manifest${STAGED_EXTENSION}`, sha256: sha256(manifestText) },
     };
-    writeFileDurable(path.join(stagingDir, journal.manifest.staged), manifestText);
+    writeFileDurable(path.join(stagingDir, journal.manifest.staged), manifestText, { fsync: false });
+    // every staged file is durable before the journal that refers to them is committed
+    flushFiles(stagingDir, [...journal.writes.map((w) => path.join(stagingDir, w.staged)), path.join(stagingDir, journal.manifest.staged)]);
     fsyncDir(stagingDir);
     fsyncDir(stagingRoot(outdir));
     fault(hook, 'staged-all');
