@@ -7,4 +7,5 @@ export * from './database';
 export * from './queue';
 export * from './policy';
 export * from './gitops';
+export * from './gitops/publish/api';
 export * from './app';

@@ -3,6 +3,8 @@ import * as path from 'path';
 import { ApiObject, App, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { IAspect, invokeAspects } from '../aspects/aspects';
+import { MessageQueue } from '../queue/message-queue';
+import { ReplicatedDatabase } from '../database/replicated-database';
 import { Environment } from '../environment/environment';
 import { EnvironmentChart } from '../environment/environment-chart';
 import { EnvironmentOverlay } from '../environment/environment-overlay';
@@ -13,8 +15,6 @@ import { evaluateChangeSafety } from '../gitops/change-safety';
 import { DEPLOYER_SERVICE_ACCOUNT, renderFluxWiring } from '../gitops/flux';
 import { renderKustomizeLayout } from '../gitops/kustomize';
 import { DeploymentLayer, renderLayerKustomizations } from '../gitops/layers';
-import { MessageQueue } from '../queue/message-queue';
-import { ReplicatedDatabase } from '../database/replicated-database';
 import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
 import { OutputLayout } from '../gitops/output-layout';
 import { PlatformOperator } from '../gitops/platform-operator';
@@ -278,7 +278,10 @@ export class GitOpsApp extends App {
    */
   public synthesize(): SynthesisResult {
     const output = this.render();
-    if (this.reports) this.writeReports(output);
+    if (this.reports) this.writeReports(output, this.reports);
+    // `cdk8s-stateful publish` asks for the reports of the run it gates (every format, also on failure)
+    const requested = process.env.CDK8S_STATEFUL_REPORTS;
+    if (requested) this.writeReports(output, { directory: requested });
     if (blockingFindings(output.findings).length > 0) {
       throw new PolicyViolationError(output.findings);
     }
@@ -467,11 +470,11 @@ export class GitOpsApp extends App {
     };
   }
 
-  private writeReports(output: RenderedOutput): void {
-    const dir = this.reports!.directory;
+  private writeReports(output: RenderedOutput, options: PolicyReportOptions): void {
+    const dir = options.directory;
     fs.mkdirSync(dir, { recursive: true });
     const input = this.reportInput(output);
-    for (const format of this.reports!.formats ?? Object.values(PolicyReportFormat)) {
+    for (const format of options.formats ?? Object.values(PolicyReportFormat)) {
       const file = path.join(dir, REPORT_FILE_NAMES[format]);
       const content = renderReport(format, input);
       if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === content) continue;

@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runCheck } from './check';
 import { runDiff } from './diff';
+import { registerPublishCommand } from './publish';
 import { UsageError } from './read-manifests';
 import { runExplain, runRules } from './rules';
 import { CliIo, oneLine, PROCESS_IO } from './terminal';
@@ -94,6 +95,8 @@ export function main(argv: string[], io: CliIo = PROCESS_IO): number {
     .action((id: string, opts: any) => {
       code = runExplain(id, opts, io);
     });
+
+  registerPublishCommand(program, io, (c) => { code = c; });
 
   for (const command of program.commands) {
     command.exitOverride().showSuggestionAfterError(true).configureOutput(OUTPUT(io));

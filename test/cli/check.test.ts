@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { main } from '../../src/cli/main';
-import { tmpdir } from '../util/tmp';
+import { readTree, tmpdir } from '../util/tmp';
 
 const DIST = path.resolve(__dirname, '../../dist');
 const ROOT = path.resolve(__dirname, '../..');
@@ -54,7 +54,9 @@ describe('cdk8s-stateful check', () => {
     const report = JSON.parse(r.stdout);
     expect(report.findings).toEqual([]);
     // kustomization.yaml files are not Kubernetes objects: skipped and counted
-    expect(report.summary.skippedDocuments).toBe(4);
+    const kustomizations = Object.keys(readTree(DIST)).filter((f) => f.endsWith('kustomization.yaml')).length;
+    expect(kustomizations).toBeGreaterThan(0);
+    expect(report.summary.skippedDocuments).toBe(kustomizations);
     expect(report.summary.objectsChecked).toBeGreaterThan(100);
     // production checks on the production layers; the dev layer (1 replica) would fail them
     expect(cli(['check', `${DIST}/rendered/prod`, `${DIST}/platform/prod-eu-west`, '--tier', 'production']).code).toBe(0);

@@ -1,0 +1,783 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { runAppCommand, runSynthesizer, treeFingerprint } from './app';
+import { blocking, Compliance, describeFinding, readAppReport, verifyCompliance } from './compliance';
+import { PublishError } from './errors';
+import { Git, GitCommandError, gitReason, redactCredentials } from './git';
+import { commitMessage, objectChanges } from './message';
+import {
+  BranchPublication, FileChangeKind, GitOpsPublisherProps, PublishedFile, PublishErrorCode, PublishResult,
+} from './types';
+import { GENERATED_ROOTS } from '../../cli/verify';
+import { PreviousObject, readPreviousOutput } from '../change-safety';
+import { EnvironmentRecord, MANIFEST_PATH, META_DIR, OwnedManifest, readOwnedManifest, verifyOwnedFiles, WriterError, writeOutput } from '../writer';
+import { buildManifest, readManifestText, serializeManifest } from '../writer/manifest';
+
+/** `libraryVersion` of the manifest publish seeds the temporary directory with: tells whether the app wrote there at all. */
+const SEED_VERSION = 'cdk8s-stateful-publish-seed';
+const DEFAULT_ENV_PREFIX = 'env/';
+/**
+ * Folders of one environment that an environment branch holds: its hydrated manifests, and the
+ * per-environment layer kustomizations over them when the output has them (self-contained: they
+ * only reference `rendered/<env>/`).
+ */
+const ENVIRONMENT_FOLDERS = ['rendered', 'layers'];
+
+/** Whether an output path belongs to environment `env` on an environment branch. */
+export function inEnvironmentFolder(p: string, env: string): boolean {
+  return ENVIRONMENT_FOLDERS.some((folder) => p.startsWith(`${folder}/${env}/`));
+}
+
+/**
+ * Commits a GitOpsApp's output to a Git repository, gated:
+ *
+ * 1. checks the target: no uncommitted change in the paths the output owns, no owned file edited
+ *    by hand (the `verify` check), no interrupted write, no merge in progress;
+ * 2. synthesizes the app into a temporary directory holding the repository's current output (so
+ *    the app's change-safety gate compares with what is committed); a failing app (its policy or
+ *    change-safety gate) refuses the publish;
+ * 3. re-runs the recorded packs on the new output (the policy gate) and reads the compliance
+ *    summary (the app's JSON report, else that re-run);
+ * 4. only then updates the working tree with the crash-safe writer (owned files only) and makes
+ *    one commit with a generated message, or none when nothing changed;
+ * 5. optionally pushes with the system `git`.
+ *
+ * A refusal throws a `PublishError` and leaves the repository as it was.
+ */
+export class GitOpsPublisher {
+  /**
+   * The `PublishErrorCode` of an error a publish threw (a refusal or bad input).
+   *
+   * @returns the code, or undefined if `x` is not a publish error
+   */
+  public static errorCode(x: any): string | undefined {
+    const isPublishError = x instanceof PublishError
+      || (x !== null && typeof x === 'object' && x.name === 'PublishError' && Object.values(PublishErrorCode).includes(x.code));
+    return isPublishError ? x.code : undefined;
+  }
+
+  private readonly props: GitOpsPublisherProps;
+
+  public constructor(props: GitOpsPublisherProps) {
+    this.props = props;
+  }
+
+  /**
+   * Publishes (or, with `dryRun`, describes what would be published).
+   */
+  public publish(): PublishResult {
+    return new PublishRun(this.props).run();
+  }
+}
+
+/** A branch the publish writes: the checkout itself, or a temporary tree of the branch. */
+interface Target {
+  readonly branch: string;
+  readonly environment?: string;
+  readonly mode: 'checkout' | 'scratch';
+  /** Work tree root. */
+  readonly tree: string;
+  /** The output directory in it. */
+  readonly outdir: string;
+  /** The branch's commit (undefined: new branch, or unborn). */
+  readonly tip?: string;
+  /** Parent of the first commit of a new local branch: the remote's branch (origin/<branch>), else HEAD for --branch. */
+  readonly startPoint?: string;
+  /** Temporary index of a scratch tree. */
+  readonly index?: string;
+  readonly manifest?: OwnedManifest;
+  readonly manifestText?: string;
+  readonly previous: PreviousObject[];
+}
+
+interface Plan {
+  readonly target: Target;
+  readonly files: { path: string; content: string }[];
+  readonly environments: EnvironmentRecord[];
+  readonly changes: PublishedFile[];
+  readonly changed: boolean;
+  readonly objectChanges: number;
+  readonly message: string;
+  /** Version recorded in the manifest (the app's). */
+  readonly libraryVersion: string;
+}
+
+const posix = (p: string) => p.split(path.sep).join('/');
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function invalid(message: string): never {
+  throw new PublishError(PublishErrorCode.INVALID_INPUT, message);
+}
+
+function listFirst(paths: readonly string[], max = 3): string {
+  return paths.slice(0, max).join(', ') + (paths.length > max ? ` (+${paths.length - max} more)` : '');
+}
+
+class PublishRun {
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly prefix: string;
+  private tmp = '';
+  private git!: Git;
+  private top = '';
+  private gitDir = '';
+  /** Output directory relative to the top level ('' for the root). */
+  private rel = '';
+  private currentBranch?: string;
+  private head?: string;
+  private scratchCount = 0;
+  private readonly warnings: string[] = [];
+
+  public constructor(private readonly props: GitOpsPublisherProps) {
+    this.env = props.environmentVariables ? { ...props.environmentVariables } : process.env;
+    this.prefix = props.environmentBranchPrefix ?? DEFAULT_ENV_PREFIX;
+  }
+
+  public run(): PublishResult {
+    this.validateProps();
+    this.openRepository();
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-publish-'));
+    this.tmp = tmp;
+    try {
+      return this.runIn(tmp);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+
+  // ------------------------------------------------------------------ input
+
+  private validateProps(): void {
+    const p = this.props;
+    if (typeof p.repository !== 'string' || p.repository.trim() === '') invalid('--repo <path> is required: the GitOps repository checkout');
+    const command = p.command?.trim();
+    if (command && p.synthesizer) invalid('give either an app command or a synthesizer, not both');
+    if (!command && !p.synthesizer) invalid('--app "<command>" is required: the command that synthesizes the app (e.g. --app "npx ts-node main.ts {outdir}")');
+    if (p.branch !== undefined && p.environmentBranches) invalid('--branch and --env-branches exclude each other (--env-branches writes one branch per environment)');
+    if (p.branch !== undefined && p.branch.trim() === '') invalid('--branch needs a branch name');
+    if (p.environmentBranchPrefix !== undefined && p.environmentBranchPrefix.trim() === '') invalid('the environment branch prefix must not be empty');
+    const t = p.timeoutSeconds ?? 600;
+    if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) invalid(`invalid timeout ${JSON.stringify(p.timeoutSeconds)}: a number of seconds`);
+    if (p.remote !== undefined && p.remote.trim() === '') invalid('the remote must not be empty');
+    if (p.path !== undefined && (path.isAbsolute(p.path) || path.posix.isAbsolute(p.path) || /^[A-Za-z]:/.test(p.path))) {
+      invalid(`--path ${JSON.stringify(p.path)} must be relative to the repository`);
+    }
+  }
+
+  private openRepository(): void {
+    const repo = path.resolve(this.props.repository);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(repo);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return invalid(`${this.props.repository}: ${code === 'ENOENT' ? 'no such directory (the GitOps repository checkout)' : code}`);
+    }
+    if (!stat.isDirectory()) invalid(`${this.props.repository}: not a directory (give the GitOps repository checkout)`);
+    const git = new Git(repo, this.env);
+    let probe;
+    try {
+      probe = git.run(['rev-parse', '--is-bare-repository']);
+    } catch (e) {
+      return invalid((e as Error).message);
+    }
+    if (probe.status !== 0) invalid(`${this.props.repository}: not a Git repository (${gitReason(probe.stderr)})`);
+    if (probe.stdout.trim() === 'true') invalid(`${this.props.repository}: a bare repository: give a checkout (git clone it first)`);
+    const where = git.run(['rev-parse', '--show-toplevel', '--absolute-git-dir']);
+    const [top, gitDir] = where.stdout.split('\n');
+    if (where.status !== 0 || !top || !gitDir) invalid(`${this.props.repository}: not a Git work tree (${gitReason(where.stderr)})`);
+    this.top = fs.realpathSync(top);
+    this.gitDir = gitDir;
+    this.git = new Git(this.top, this.env);
+    this.currentBranch = this.git.try(['symbolic-ref', '-q', '--short', 'HEAD']);
+    this.head = this.git.try(['rev-parse', '-q', '--verify', 'HEAD^{commit}']);
+
+    // the output directory: inside the work tree, not inside .git
+    const sub = this.props.path ?? '.';
+    const outdir = path.resolve(fs.realpathSync(repo), sub);
+    const rel = path.relative(this.top, outdir);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) invalid(`--path ${JSON.stringify(sub)} leaves the repository`);
+    const segments = rel === '' ? [] : rel.split(path.sep);
+    if (segments.some((s) => s.toLowerCase() === '.git')) invalid(`--path ${JSON.stringify(sub)} is inside .git`);
+    if (segments.includes(META_DIR)) invalid(`--path ${JSON.stringify(sub)} is inside ${META_DIR}/ (the writer's own state)`);
+    if (fs.existsSync(outdir)) {
+      if (!fs.statSync(outdir).isDirectory()) invalid(`--path ${JSON.stringify(sub)}: not a directory`);
+      const real = path.relative(this.top, fs.realpathSync(outdir));
+      if (real.startsWith('..') || path.isAbsolute(real)) invalid(`--path ${JSON.stringify(sub)} leaves the repository (through a symbolic link)`);
+    }
+    this.rel = posix(rel);
+
+    if (this.props.reportsDirectory !== undefined) {
+      const reports = path.resolve(this.props.reportsDirectory);
+      if (reports === outdir || reports.startsWith(outdir + path.sep)) {
+        invalid(`the reports directory ${this.props.reportsDirectory} is inside the output directory: Flux / Argo CD would read the reports as manifests`);
+      }
+    }
+    if (this.props.branch !== undefined) this.checkBranchName(this.props.branch, '--branch');
+    if (this.props.environmentBranches) this.checkBranchName(`${this.prefix}dev`, 'the environment branch prefix');
+    if (!this.props.dryRun) {
+      for (const v of ['GIT_AUTHOR_IDENT', 'GIT_COMMITTER_IDENT']) {
+        const r = this.git.run(['var', v]);
+        if (r.status !== 0) {
+          invalid(`git has no ${v === 'GIT_AUTHOR_IDENT' ? 'author' : 'committer'} identity (${gitReason(r.stderr)}): `
+            + 'set user.name and user.email (git config) or GIT_AUTHOR_NAME / GIT_AUTHOR_EMAIL / GIT_COMMITTER_NAME / GIT_COMMITTER_EMAIL');
+        }
+      }
+    }
+  }
+
+  private checkBranchName(name: string, what: string): void {
+    if (this.git.run(['check-ref-format', '--branch', name]).status !== 0 || name.startsWith('-')) {
+      invalid(`${what} ${JSON.stringify(name)}: not a valid branch name`);
+    }
+  }
+
+  private repoPath(p: string): string {
+    return this.rel ? `${this.rel}/${p}` : p;
+  }
+
+  // ------------------------------------------------------------------ the run
+
+  private runIn(tmp: string): PublishResult {
+    const remote = this.props.push ? this.resolveRemote() : undefined;
+    const envMode = this.props.environmentBranches === true;
+
+    // 1. the branches as they are, checked before anything runs
+    const existing: Target[] = envMode ? this.existingEnvironmentTargets() : [this.mainTarget()];
+    for (const t of existing) this.checkTarget(t);
+
+    // 2. seed a temporary directory with the committed output, run the app there
+    const outdir = path.join(tmp, 'out');
+    const reportsDir = path.join(tmp, 'reports');
+    fs.mkdirSync(reportsDir, { recursive: true });
+    this.seed(outdir, existing, envMode);
+    const checkout = existing.find((t) => t.mode === 'checkout');
+    const before = checkout ? treeFingerprint(checkout.outdir) : undefined;
+    try {
+      if (this.props.synthesizer) {
+        runSynthesizer(this.props.synthesizer, outdir, reportsDir);
+      } else {
+        runAppCommand(this.props.command!.trim(), outdir, reportsDir, {
+          cwd: path.resolve(this.props.workingDirectory ?? process.cwd()),
+          env: this.env,
+          timeoutSeconds: this.props.timeoutSeconds ?? 600,
+        });
+      }
+    } catch (e) {
+      this.copyAppReports(reportsDir);
+      if (e instanceof PublishError) {
+        let details: string[] = [];
+        try {
+          details = blocking(readAppReport(reportsDir)?.findings ?? []).map(describeFinding);
+        } catch {
+          // a broken report adds nothing to the app's own reason
+        }
+        throw new PublishError(e.code, e.message, details);
+      }
+      throw e;
+    }
+    if (checkout && treeFingerprint(checkout.outdir) !== before) {
+      throw new PublishError(PublishErrorCode.INVALID_OUTPUT, `the app wrote into ${checkout.outdir} instead of the temporary directory: `
+        + 'make it honour CDK8S_OUTDIR (new GitOpsApp() / new GitOpsApp({ outdir: process.env.CDK8S_OUTDIR })) or put {outdir} in the command');
+    }
+
+    // 3. the new output and its gates
+    const output = this.readOutput(outdir);
+    const compliance = this.gate(outdir, reportsDir);
+    this.writeReports(compliance);
+
+    // 4. one plan per branch
+    const targets = envMode ? this.environmentTargets(existing, output.manifest) : existing;
+    const stale = envMode
+      ? existing.filter((t) => !output.manifest.environments.some((e) => e.name === t.environment)).map((t) => t.branch).sort(cmp)
+      : [];
+    const nextObjects = readPreviousOutput(outdir)?.objects ?? [];
+    const plans = targets.map((t) => this.plan(t, output, nextObjects, compliance));
+    for (const plan of plans) if (plan.target.mode === 'checkout') this.checkUncommitted(plan.target, plan.files.map((f) => f.path));
+
+    // 5. write and commit, or describe
+    const publications: BranchPublication[] = [];
+    if (this.props.dryRun) {
+      for (const plan of plans) publications.push(this.describe(plan, undefined, false));
+    } else {
+      const committed = this.commit(plans);
+      for (const plan of plans) publications.push(this.describe(plan, committed.get(plan.target.branch), false));
+    }
+
+    // 6. push
+    let pushed = publications;
+    if (remote && !this.props.dryRun) pushed = this.push(remote, publications);
+
+    pushed.sort((a, b) => cmp(a.branch, b.branch));
+    const result = {
+      dryRun: this.props.dryRun === true,
+      committed: pushed.some((b) => b.commit !== undefined),
+      branches: pushed,
+      staleEnvironmentBranches: stale,
+      remote: remote === undefined ? undefined : redactCredentials(remote),
+      complianceSource: compliance.source,
+      warnings: [...this.warnings],
+    };
+    return { ...result, summary: summaryLine(result) };
+  }
+
+  // ------------------------------------------------------------------ targets
+
+  private mainTarget(): Target {
+    const branch = this.props.branch ?? this.currentBranch;
+    if (branch === undefined) invalid('HEAD is detached: pass --branch <name> (the branch to commit to)');
+    if (branch === this.currentBranch) {
+      return this.loadTarget({ branch, mode: 'checkout', tree: this.top, tip: this.head });
+    }
+    this.checkNotCheckedOut(branch);
+    const tip = this.branchTip(branch);
+    return this.scratchTarget(branch, tip, tip === undefined ? this.remoteTip(branch) ?? this.head : undefined);
+  }
+
+  /**
+   * Environment branches that exist locally or on the remote (its remote-tracking branches: a CI
+   * clone has no local environment branches); a branch only on the remote continues from there.
+   */
+  private existingEnvironmentTargets(): Target[] {
+    const names = new Set<string>();
+    const remote = this.trackingRemote();
+    for (const ref of this.git.ok(['for-each-ref', '--format=%(refname)', 'refs/heads/', ...(remote ? [`refs/remotes/${remote}/`] : [])]).split('\n')) {
+      const name = ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : remote ? ref.slice(`refs/remotes/${remote}/`.length) : '';
+      if (name.startsWith(this.prefix) && name.length > this.prefix.length && name !== 'HEAD') names.add(name);
+    }
+    return [...names].sort(cmp).map((branch) => {
+      const environment = branch.slice(this.prefix.length);
+      this.checkNotCurrent(branch);
+      this.checkNotCheckedOut(branch);
+      const tip = this.branchTip(branch);
+      return { ...this.scratchTarget(branch, tip, tip === undefined ? this.remoteTip(branch) : undefined), environment };
+    });
+  }
+
+  /** The remote whose remote-tracking branches new local branches start from: `--push <name>`, else origin. */
+  private trackingRemote(): string | undefined {
+    const candidate = this.props.remote?.trim() || 'origin';
+    if (/[/:\\]/.test(candidate)) return this.git.run(['remote', 'get-url', 'origin']).status === 0 ? 'origin' : undefined;
+    return this.git.run(['remote', 'get-url', candidate]).status === 0 ? candidate : undefined;
+  }
+
+  private remoteTip(branch: string): string | undefined {
+    const remote = this.trackingRemote();
+    return remote ? this.git.try(['rev-parse', '-q', '--verify', `refs/remotes/${remote}/${branch}^{commit}`]) : undefined;
+  }
+
+  private environmentTargets(existing: Target[], manifest: OwnedManifest): Target[] {
+    return manifest.environments.map((env) => {
+      const known = existing.find((t) => t.environment === env.name);
+      if (known) return known;
+      const branch = `${this.prefix}${env.name}`;
+      this.checkBranchName(branch, 'environment branch');
+      this.checkNotCurrent(branch);
+      this.checkNotCheckedOut(branch);
+      if (this.branchTip(branch) !== undefined) throw new PublishError(PublishErrorCode.CONFLICT, `branch ${branch} appeared while publishing`);
+      return { ...this.scratchTarget(branch, undefined, undefined), environment: env.name };
+    });
+  }
+
+  private checkNotCurrent(branch: string): void {
+    if (branch === this.currentBranch) {
+      throw new PublishError(PublishErrorCode.CONFLICT, `the checkout is on ${branch}: switch it to another branch `
+        + '(environment branches are written without a checkout)');
+    }
+  }
+
+  /** A branch checked out in another worktree must not move under it. */
+  private checkNotCheckedOut(branch: string): void {
+    const list = this.git.try(['worktree', 'list', '--porcelain']) ?? '';
+    const blocks = list.split('\n\n');
+    for (const block of blocks) {
+      if (block.split('\n').includes(`branch refs/heads/${branch}`)) {
+        const where = /^worktree (.*)$/m.exec(block)?.[1] ?? 'another worktree';
+        throw new PublishError(PublishErrorCode.CONFLICT, `branch ${branch} is checked out in ${where}: publish from there (or pick another --branch)`);
+      }
+    }
+  }
+
+  private branchTip(branch: string): string | undefined {
+    return this.git.try(['rev-parse', '-q', '--verify', `refs/heads/${branch}^{commit}`]);
+  }
+
+  /** A temporary tree holding `start`'s files (or nothing), with its own index: the checkout is not touched. */
+  private scratchTarget(branch: string, tip: string | undefined, startPoint: string | undefined): Target {
+    const n = this.scratchCount++;
+    const tree = path.join(this.tmp, `tree-${n}`);
+    const index = path.join(this.tmp, `index-${n}`);
+    fs.mkdirSync(tree, { recursive: true });
+    const env = { GIT_INDEX_FILE: index };
+    const from = tip ?? startPoint;
+    if (from) {
+      this.git.ok(['read-tree', from], { env });
+      this.git.ok(['checkout-index', '-a', '-f', `--prefix=${tree}${path.sep}`], { env });
+    } else {
+      this.git.ok(['read-tree', '--empty'], { env });
+    }
+    return this.loadTarget({ branch, mode: 'scratch', tree, tip, startPoint: tip ? undefined : startPoint, index });
+  }
+
+  private loadTarget(t: Omit<Target, 'outdir' | 'manifest' | 'manifestText' | 'previous'>): Target {
+    const outdir = this.rel ? path.join(t.tree, ...this.rel.split('/')) : t.tree;
+    let manifest: OwnedManifest | undefined;
+    let manifestText: string | undefined;
+    try {
+      manifestText = readManifestText(outdir);
+      manifest = readOwnedManifest(outdir);
+    } catch (e) {
+      invalid(`${t.branch}: ${this.repoPath(MANIFEST_PATH)}: ${(e as Error).message.split('\n')[0]}`);
+    }
+    return { ...t, outdir, manifest, manifestText, previous: manifest ? readPreviousOutput(outdir)?.objects ?? [] : [] };
+  }
+
+  /** Refusals on the branch as it is: merge in progress, interrupted write, uncommitted or hand-edited owned files. */
+  private checkTarget(t: Target): void {
+    if (t.mode === 'checkout') {
+      for (const marker of ['MERGE_HEAD', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'rebase-merge', 'rebase-apply']) {
+        const p = this.git.try(['rev-parse', '--git-path', marker]);
+        if (p && fs.existsSync(path.resolve(this.top, p))) {
+          throw new PublishError(PublishErrorCode.CONFLICT, `a ${marker.replace(/_HEAD$/, '').toLowerCase().replace(/[-_]/g, ' ')} is in progress in ${this.top}: finish or abort it first`);
+        }
+      }
+      this.checkUncommitted(t, []);
+    }
+    const owned = verifyOwnedFiles(t.outdir);
+    if (owned.interrupted) {
+      throw new PublishError(PublishErrorCode.INTERRUPTED_WRITE, `${t.branch}: an interrupted write is pending in ${this.repoPath(META_DIR)}/: `
+        + `run cdk8s-stateful verify ${t.mode === 'checkout' ? t.outdir : this.repoPath('.')} to finish or roll it back, commit, then publish`);
+    }
+    const edited = [...owned.modified, ...owned.missing].sort(cmp);
+    if (edited.length) {
+      throw new PublishError(PublishErrorCode.HAND_EDITED, `${t.branch}: ${edited.length} generated file(s) edited or deleted by hand: `
+        + `${listFirst(edited.map((p) => this.repoPath(p)))}: put the change in the app code (or revert the file), then publish`,
+      [...owned.modified.map((p) => `modified ${this.repoPath(p)}`), ...owned.missing.map((p) => `missing ${this.repoPath(p)}`)]);
+    }
+    const unknown = owned.unknown.filter((p) => GENERATED_ROOTS.includes(p.split('/')[0]) && !p.split('/').some((s) => s.startsWith('.')));
+    if (unknown.length) {
+      this.warnings.push(`${t.branch}: ${unknown.length} file(s) in the generated folders were not written by cdk8s-stateful (Flux / Argo CD apply them unchecked; `
+        + `publish leaves them alone): ${listFirst(unknown.map((p) => this.repoPath(p)))}`);
+    }
+  }
+
+  /** Uncommitted changes (staged, modified, untracked) in the paths the output owns, in the checkout. */
+  private checkUncommitted(t: Target, newPaths: readonly string[]): void {
+    const owned = new Set([...(t.manifest?.files.map((f) => f.path) ?? []), ...newPaths, MANIFEST_PATH].map((p) => this.repoPath(p)));
+    const meta = this.repoPath(`${META_DIR}/`);
+    const args = ['--literal-pathspecs', 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', this.rel || '.'];
+    const entries = this.git.ok(args).split('\0').filter((e) => e.length > 3);
+    const dirty = entries.map((e) => e.slice(3)).filter((p) => owned.has(p) || p.startsWith(meta)).sort(cmp);
+    if (dirty.length) {
+      throw new PublishError(PublishErrorCode.UNCOMMITTED_CHANGES, `${dirty.length} owned path(s) have uncommitted changes in ${this.top}: `
+        + `${listFirst(dirty)}: commit or discard them (git stash / git checkout), then publish`, dirty);
+    }
+  }
+
+  private resolveRemote(): string {
+    const branch = this.props.environmentBranches ? undefined : this.props.branch ?? this.currentBranch;
+    const remote = this.props.remote?.trim() ?? (branch ? this.git.try(['config', '--get', `branch.${branch}.remote`]) : undefined) ?? 'origin';
+    const looksLikeUrl = /[/:\\]/.test(remote);
+    if (!looksLikeUrl && this.git.run(['remote', 'get-url', remote]).status !== 0) {
+      invalid(`--push: no remote named ${JSON.stringify(remote)} (git remote -v lists them; a URL works too)`);
+    }
+    if (remote.startsWith('-')) invalid(`--push: invalid remote ${JSON.stringify(remote)}`);
+    return remote;
+  }
+
+  // ------------------------------------------------------------------ the app's output
+
+  /**
+   * The temporary directory starts with the committed output (owned files and manifest, its
+   * version replaced by a marker): the app's change-safety gate compares with it, and its writer
+   * prunes what is no longer produced. Environment branches are merged into one such output.
+   */
+  private seed(outdir: string, targets: Target[], envMode: boolean): void {
+    const files: { path: string; content: string }[] = [];
+    const environments: EnvironmentRecord[] = [];
+    for (const t of targets) {
+      if (!t.manifest) continue;
+      const keep = (p: string) => !envMode || inEnvironmentFolder(p, t.environment!);
+      for (const f of t.manifest.files) {
+        if (keep(f.path)) files.push({ path: f.path, content: fs.readFileSync(path.join(t.outdir, ...f.path.split('/')), 'utf8') });
+      }
+      environments.push(...t.manifest.environments.filter((e) => !envMode || e.name === t.environment));
+    }
+    if (files.length === 0 && environments.length === 0) {
+      fs.mkdirSync(outdir, { recursive: true });
+      return;
+    }
+    writeOutput({ outdir, files, environments, libraryVersion: SEED_VERSION });
+  }
+
+  private readOutput(outdir: string): { manifest: OwnedManifest; files: Map<string, { content: string; sha256: string }> } {
+    const bad = (why: string): never => {
+      throw new PublishError(PublishErrorCode.INVALID_OUTPUT, `the app's output: ${why}`);
+    };
+    let manifest: OwnedManifest | undefined;
+    try {
+      manifest = readOwnedManifest(outdir);
+    } catch (e) {
+      bad((e as Error).message.split('\n')[0]);
+    }
+    if (!manifest) {
+      bad(`no ${MANIFEST_PATH}: not a GitOpsApp output; make the app write to $CDK8S_OUTDIR (or {outdir}) with a GitOpsApp`);
+    }
+    if (manifest!.libraryVersion === SEED_VERSION) {
+      bad('the app wrote nothing into $CDK8S_OUTDIR: make it honour CDK8S_OUTDIR (new GitOpsApp()) or put {outdir} in the command');
+    }
+    const state = verifyOwnedFiles(outdir);
+    if (state.interrupted || state.modified.length || state.missing.length) {
+      bad(`it does not match its own manifest (${state.interrupted ? 'an interrupted write' : listFirst([...state.modified, ...state.missing])})`);
+    }
+    const files = new Map<string, { content: string; sha256: string }>();
+    for (const f of manifest!.files) files.set(f.path, { content: fs.readFileSync(path.join(outdir, ...f.path.split('/')), 'utf8'), sha256: f.sha256 });
+    return { manifest: manifest!, files };
+  }
+
+  /** The policy gate on the new output, and its compliance summary. */
+  private gate(outdir: string, reportsDir: string): Compliance {
+    let app: Compliance | undefined;
+    try {
+      app = readAppReport(reportsDir);
+    } catch (e) {
+      throw new PublishError(PublishErrorCode.INVALID_OUTPUT, (e as Error).message);
+    }
+    let verified: Compliance;
+    try {
+      verified = verifyCompliance(outdir).compliance;
+    } catch (e) {
+      throw new PublishError(PublishErrorCode.INVALID_OUTPUT, `the app's output cannot be checked: ${(e as Error).message.split('\n')[0]}`);
+    }
+    for (const c of [app, verified]) {
+      const blockers = blocking(c?.findings ?? []);
+      if (blockers.length) {
+        this.writeReports(c!);
+        throw new PublishError(PublishErrorCode.POLICY_GATE, `policy gate: ${blockers.length} unsuppressed error-level finding(s) in the output `
+          + `(${c!.source === 'app-report' ? 'the app\'s report' : 'recorded packs re-run'}); first: ${describeFinding(blockers[0])}`, blockers.map(describeFinding));
+      }
+    }
+    return app ?? verified;
+  }
+
+  private copyAppReports(reportsDir: string): void {
+    if (this.props.reportsDirectory === undefined || !fs.existsSync(reportsDir)) return;
+    const reports = new Map<string, string>();
+    for (const name of fs.readdirSync(reportsDir).sort()) {
+      const p = path.join(reportsDir, name);
+      if (fs.statSync(p).isFile()) reports.set(name, fs.readFileSync(p, 'utf8'));
+    }
+    if (reports.size) this.writeReports({ source: 'app-report', findings: [], reports });
+  }
+
+  private writeReports(c: Compliance): void {
+    const dir = this.props.reportsDirectory;
+    if (dir === undefined) return;
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      for (const [name, content] of c.reports) fs.writeFileSync(path.join(dir, name), content);
+    } catch (e) {
+      invalid(`cannot write the reports to ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+
+  // ------------------------------------------------------------------ plan, commit, push
+
+  private plan(
+    t: Target,
+    output: { manifest: OwnedManifest; files: Map<string, { content: string; sha256: string }> },
+    nextObjects: PreviousObject[],
+    compliance: Compliance,
+  ): Plan {
+    const env = t.environment;
+    const inTarget = (p: string) => env === undefined || inEnvironmentFolder(p, env);
+    const files = [...output.files].filter(([p]) => inTarget(p)).map(([p, f]) => ({ path: p, content: f.content, sha256: f.sha256 }));
+    const environments = output.manifest.environments.filter((e) => env === undefined || e.name === env);
+    const before = new Map((t.manifest?.files ?? []).map((f) => [f.path, f.sha256]));
+    const changes: PublishedFile[] = [];
+    for (const f of files) {
+      const old = before.get(f.path);
+      if (old === undefined) changes.push({ path: f.path, change: FileChangeKind.ADDED });
+      else if (old !== f.sha256) changes.push({ path: f.path, change: FileChangeKind.CHANGED });
+    }
+    const produced = new Set(files.map((f) => f.path));
+    for (const p of before.keys()) if (!produced.has(p)) changes.push({ path: p, change: FileChangeKind.REMOVED });
+    changes.sort((a, b) => cmp(a.path, b.path));
+    const manifestText = serializeManifest(buildManifest(output.manifest.libraryVersion, environments, files));
+    const changed = changes.length > 0 || manifestText !== t.manifestText;
+
+    const next = nextObjects.filter((o) => inTarget(o.file));
+    const objects = objectChanges(t.previous, next);
+    const count = [...objects.values()].reduce((n, s) => n + s.added.length + s.removed.length + s.changed.length + s.renamed.length, 0);
+    const message = commitMessage({
+      subject: this.props.message,
+      environments,
+      removedEnvironments: env === undefined ? (t.manifest?.environments ?? []) : [],
+      platformClusters: env === undefined
+        ? [...new Set([...files.map((f) => f.path), ...before.keys()].map((p) => /^platform\/([^/]+)\//.exec(p)?.[1]).filter((c): c is string => !!c))]
+        : [],
+      changes: objects,
+      otherFiles: changes.filter((c) => !/^(rendered|platform)\//.test(c.path)),
+      fileCount: changes.length,
+      compliance,
+      libraryVersion: output.manifest.libraryVersion,
+      environmentBranch: env,
+    });
+    return {
+      target: t,
+      files: files.map((f) => ({ path: f.path, content: f.content })),
+      environments,
+      changes: changes.map((c) => ({ path: this.repoPath(c.path), change: c.change })),
+      changed,
+      objectChanges: count,
+      message,
+      libraryVersion: output.manifest.libraryVersion,
+    };
+  }
+
+  private describe(plan: Plan, commit: string | undefined, pushed: boolean): BranchPublication {
+    return {
+      branch: plan.target.branch,
+      ...(plan.target.environment !== undefined ? { environment: plan.target.environment } : {}),
+      changed: plan.changed,
+      ...(commit ? { commit } : {}),
+      ...(plan.target.tip ? { previousCommit: plan.target.tip } : {}),
+      message: plan.message,
+      files: plan.changes,
+      objectChanges: plan.objectChanges,
+      pushed,
+    };
+  }
+
+  /** Writes and commits every changed plan; returns branch → new commit. */
+  private commit(plans: Plan[]): Map<string, string> {
+    const commits = new Map<string, string>();
+    const updates: { branch: string; commit: string; old?: string }[] = [];
+    for (const plan of plans.filter((p) => p.changed)) {
+      if (plan.target.mode === 'checkout') {
+        const sha = this.commitCheckout(plan);
+        if (sha) commits.set(plan.target.branch, sha);
+      } else {
+        const sha = this.commitScratch(plan);
+        if (sha) updates.push({ branch: plan.target.branch, commit: sha, old: plan.target.tip });
+      }
+    }
+    if (updates.length) {
+      // every branch moves in one transaction, each only from the commit it was built on
+      const lines = ['start', ...updates.map((u) => (u.old ? `update refs/heads/${u.branch} ${u.commit} ${u.old}` : `create refs/heads/${u.branch} ${u.commit}`)), 'prepare', 'commit', ''];
+      const r = this.git.run(['update-ref', '-m', 'cdk8s-stateful publish', '--stdin'], { input: lines.join('\n') });
+      if (r.status !== 0) {
+        throw new PublishError(PublishErrorCode.CONFLICT, `cannot update ${updates.map((u) => u.branch).join(', ')}: ${gitReason(r.stderr)} `
+          + '(a branch moved while publishing? publish again)');
+      }
+      for (const u of updates) commits.set(u.branch, u.commit);
+    }
+    return commits;
+  }
+
+  private writeWith(plan: Plan) {
+    try {
+      return writeOutput({
+        outdir: plan.target.outdir,
+        files: plan.files,
+        environments: plan.environments,
+        libraryVersion: plan.libraryVersion,
+      });
+    } catch (e) {
+      if (e instanceof WriterError) {
+        const code = e.code === 'INVALID_OUTPUT' || e.code === 'CORRUPT_STATE' ? PublishErrorCode.INVALID_OUTPUT : PublishErrorCode.CONFLICT;
+        throw new PublishError(code, `${plan.target.branch}: ${e.message.split('\n')[0]}${e.code === 'CONFLICT' ? ` ${e.message.split('\n').slice(1, 4).map((l) => l.trim()).join(' ')}` : ''}`);
+      }
+      throw e;
+    }
+  }
+
+  private commitCheckout(plan: Plan): string | undefined {
+    const result = this.writeWith(plan);
+    const touched = [...result.written, ...result.deleted, ...(result.manifestWritten ? [MANIFEST_PATH] : [])].map((p) => this.repoPath(p)).sort(cmp);
+    if (touched.length === 0) return undefined;
+    const messageFile = path.join(this.tmp, 'message');
+    fs.writeFileSync(messageFile, plan.message);
+    const pathspecs = touched.join('\0') + '\0';
+    try {
+      this.git.ok(['--literal-pathspecs', 'add', '-A', '-f', '--pathspec-from-file=-', '--pathspec-file-nul'], { input: pathspecs });
+      this.git.ok(['--literal-pathspecs', 'commit', '--quiet', '--only', '--cleanup=whitespace', '-F', messageFile,
+        '--pathspec-from-file=-', '--pathspec-file-nul'], { input: pathspecs });
+    } catch (e) {
+      this.restoreCheckout(touched);
+      const why = e instanceof GitCommandError ? e.message : (e as Error).message;
+      throw new PublishError(PublishErrorCode.GIT_FAILED, `${why}; the working tree was restored, nothing was committed`);
+    }
+    return this.git.ok(['rev-parse', 'HEAD']).trim();
+  }
+
+  /** After a failed commit: the owned paths back to HEAD (they were clean before the write). */
+  private restoreCheckout(paths: string[]): void {
+    const inHead = new Set(this.head
+      ? this.git.ok(['--literal-pathspecs', 'ls-tree', '-r', '-z', '--name-only', '--full-tree', 'HEAD', '--', ...(this.rel ? [this.rel] : [])]).split('\0')
+      : []);
+    const tracked = paths.filter((p) => inHead.has(p));
+    const added = paths.filter((p) => !inHead.has(p));
+    if (added.length) {
+      this.git.run(['--literal-pathspecs', 'rm', '--cached', '-q', '--ignore-unmatch', '--pathspec-from-file=-', '--pathspec-file-nul'], { input: added.join('\0') + '\0' });
+      for (const p of added) fs.rmSync(path.join(this.top, ...p.split('/')), { force: true });
+    }
+    if (tracked.length) {
+      this.git.run(['--literal-pathspecs', 'checkout', 'HEAD', '--pathspec-from-file=-', '--pathspec-file-nul'], { input: tracked.join('\0') + '\0' });
+    }
+  }
+
+  private commitScratch(plan: Plan): string | undefined {
+    const t = plan.target;
+    this.writeWith(plan);
+    const env = { GIT_INDEX_FILE: t.index! };
+    const opts = { env, cwd: t.tree };
+    this.git.ok(['--git-dir', this.gitDir, '--work-tree', t.tree, 'add', '-A', '-f', '.'], opts);
+    const tree = this.git.ok(['--git-dir', this.gitDir, 'write-tree'], opts).trim();
+    const parent = t.tip ?? t.startPoint;
+    if (parent && this.git.ok(['rev-parse', `${parent}^{tree}`]).trim() === tree) return undefined;
+    const messageFile = path.join(this.tmp, `message-${t.branch.replace(/[^A-Za-z0-9]/g, '_')}`);
+    fs.writeFileSync(messageFile, plan.message);
+    try {
+      return this.git.ok(['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-F', messageFile]).trim();
+    } catch (e) {
+      throw new PublishError(PublishErrorCode.GIT_FAILED, `${t.branch}: ${(e as Error).message}; nothing was committed`);
+    }
+  }
+
+  private push(remote: string, publications: BranchPublication[]): BranchPublication[] {
+    const branches = publications.filter((p) => p.commit !== undefined || p.previousCommit !== undefined || this.branchTip(p.branch) !== undefined);
+    if (branches.length === 0) return publications;
+    const refspecs = branches.map((p) => `refs/heads/${p.branch}:refs/heads/${p.branch}`);
+    const r = this.git.run(['push', '--porcelain', '--', remote, ...refspecs]);
+    if (r.status !== 0) {
+      const kept = publications.filter((p) => p.commit).map((p) => `${p.branch} ${p.commit!.slice(0, 12)}`);
+      // --porcelain: one line per ref on stdout, `!` for a rejected one: `!<TAB>src:dst<TAB>[rejected] (fetch first)`
+      const rejected = r.stdout.split('\n').filter((l) => l.startsWith('!')).map((l) => {
+        const [, refs = '', summary = ''] = l.split('\t');
+        return `${(refs.split(':')[1] ?? refs).replace(/^refs\/heads\//, '')} ${summary.replace(/[[\]]/g, '')}`.trim();
+      });
+      const why = rejected.length ? rejected.join(', ') : gitReason(r.stderr || r.stdout);
+      throw new PublishError(PublishErrorCode.PUSH_FAILED, `git push to ${redactCredentials(remote)} failed: ${redactCredentials(why)}`
+        + `${kept.length ? `; the commit(s) are kept locally (${kept.join(', ')}): pull or fix the remote, then push` : ''}`);
+    }
+    const pushed = new Set(branches.map((b) => b.branch));
+    return publications.map((p) => ({ ...p, pushed: pushed.has(p.branch) }));
+  }
+}
+
+function summaryLine(r: Omit<PublishResult, 'summary'>): string {
+  const parts: string[] = [];
+  for (const b of r.branches) {
+    if (r.dryRun) {
+      parts.push(b.changed ? `would commit on ${b.branch} (${b.files.length} file(s), ${b.objectChanges} object(s))` : `${b.branch} up to date`);
+    } else if (b.commit) {
+      parts.push(`committed ${b.commit.slice(0, 12)} on ${b.branch} (${b.files.length} file(s), ${b.objectChanges} object(s))`);
+    } else {
+      parts.push(`${b.branch} up to date, no commit`);
+    }
+  }
+  if (r.remote && !r.dryRun) parts.push(r.branches.some((b) => b.pushed) ? `pushed to ${r.remote}` : 'nothing to push');
+  if (r.staleEnvironmentBranches.length) parts.push(`left unchanged (environment no longer rendered): ${r.staleEnvironmentBranches.join(', ')}`);
+  return `${r.dryRun ? 'dry run: ' : ''}${parts.join('; ')}.`;
+}
