@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
+import { OrdersApi } from '../examples/platform/orders-api';
 import {
   DatabaseClient, DatabaseEngine, Environment, EnvironmentChart, MessageQueue, QueueAccess, QueueEngine, ReplicatedDatabase, SecretBackend,
   SecretSource, StorageProfile, Tier,
 } from '../src';
-import { OrdersApi } from '../examples/platform/orders-api';
 
 const TIERS: Array<[string, Tier, string]> = [['dev', Tier.DEVELOPMENT, 'nonprod'], ['staging', Tier.STAGING, 'nonprod'], ['prod', Tier.PRODUCTION, 'prod']];
 
@@ -40,7 +40,11 @@ export function fleet(root: Construct, services: number, options: { chartPerServ
   const perService = options.chartPerService ?? true;
   for (const [name, tier, cluster] of TIERS) {
     const env = new Environment({
-      name, tier, cluster, namespace: `fleet-${name}`, secretBackend: secrets,
+      name,
+      tier,
+      cluster,
+      namespace: `fleet-${name}`,
+      secretBackend: secrets,
       storageProfile: tier === Tier.DEVELOPMENT ? StorageProfile.existing('standard') : StorageProfile.ondat({ name: `ondat-${tier}`, replicas: 2 }),
     });
     let shared: EnvironmentChart | undefined;

@@ -19,8 +19,8 @@ import { parseArgs } from 'util';
 import { App } from 'cdk8s';
 import * as YAML from 'yaml';
 import { AspectPriority, Aspects, GitOpsApp, PolicyPacks } from '../src';
-import { main as cli } from '../src/cli/main';
 import { fleet } from './fleet';
+import { main as cli } from '../src/cli/main';
 
 const { values } = parseArgs({
   options: {
@@ -38,8 +38,15 @@ if (sizes.some((n) => !Number.isInteger(n) || n <= 0) || !Number.isInteger(reps)
   process.exit(2);
 }
 
-const time = (fn: () => void) => { const t = process.hrtime.bigint(); fn(); return Number(process.hrtime.bigint() - t) / 1e6; };
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+function time(fn: () => void): number {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-bench-'));
 let seq = 0;
 const fresh = () => path.join(tmp, String(seq++));
@@ -85,7 +92,9 @@ try {
     }
     const med = Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.length ? median(v) : NaN]));
     rows.push({
-      services, objects, ms: med,
+      services,
+      objects,
+      ms: med,
       ratioPacksToPlain: med.packs / med.plain,
       ratioBareToPlain: med.bare / med.plain,
       resynthFilesWritten: written,

@@ -17,7 +17,9 @@ export enum DeploymentLayer {
  * then roll out the applications. They list the hydrated files (`rendered/<env>/…`) as resources:
  * Flux allows loading files anywhere in the source (kubectl needs `--load-restrictor=LoadRestrictionsNone`).
  */
-export function renderLayerKustomizations(environments: Environment[], objects: { file: string; environment?: string; layer: DeploymentLayer }[]): RenderedFile[] {
+export function renderLayerKustomizations(
+  environments: Environment[], objects: { file: string; environment?: string; layer: DeploymentLayer }[],
+): RenderedFile[] {
   const files: RenderedFile[] = [];
   for (const env of environments) {
     for (const layer of [DeploymentLayer.DATA, DeploymentLayer.APPS]) {
