@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runCheck } from './check';
 import { runDiff } from './diff';
+import { registerKyvernoCommands } from './kyverno';
 import { registerPublishCommand } from './publish';
 import { UsageError } from './read-manifests';
 import { runExplain, runRules } from './rules';
@@ -97,6 +98,7 @@ export function main(argv: string[], io: CliIo = PROCESS_IO): number {
     });
 
   registerPublishCommand(program, io, (c) => { code = c; });
+  registerKyvernoCommands(program, io, (c) => { code = c; });
 
   for (const command of program.commands) {
     command.exitOverride().showSuggestionAfterError(true).configureOutput(OUTPUT(io));

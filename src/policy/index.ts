@@ -5,3 +5,4 @@ export * from './pack';
 export * from './suppressions';
 export * from './packs/policy-packs';
 export * from './report-format';
+export * from './kyverno';

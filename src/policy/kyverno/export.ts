@@ -1,0 +1,509 @@
+import { IConstruct } from 'constructs';
+import { stringify } from 'yaml';
+import { CLUSTER_SCOPED_KINDS } from './cluster-scoped';
+import { KyvernoPolicyPack } from './policies';
+import { PlatformChart } from '../../environment/platform-chart';
+import { Tier } from '../../environment/tier';
+import { ValidationError } from '../../errors/validation-error';
+import { PolicyPack } from '../pack';
+import { PodSecurityRule } from '../packs/pod-security-rule';
+import { parsePssVersion } from '../pod-security/version';
+import { Rule } from '../rule';
+import { Severity } from '../severity';
+
+/**
+ * What Kyverno does with a resource that violates an exported rule.
+ */
+export enum KyvernoFailureAction {
+  /** Report it in a policy report and admit it. */
+  AUDIT = 'Audit',
+  /** Refuse it at admission. */
+  ENFORCE = 'Enforce',
+}
+
+/**
+ * Options for exporting policy packs as Kyverno policies.
+ */
+export interface KyvernoExportOptions {
+  /**
+   * Failure action of every exported rule.
+   *
+   * @default - Enforce for rules of error severity (in `tier`), Audit for the others
+   */
+  readonly failureAction?: KyvernoFailureAction;
+
+  /**
+   * The tier the policies are exported for: per-tier severities apply, and rules that only apply
+   * in a tier (production replicas) are exported only for it.
+   *
+   * @default - no tier (the rules' default severities; tier-specific rules are not exported)
+   */
+  readonly tier?: Tier;
+
+  /**
+   * Pod Security Standards version for Pod Security packs that have none (`1.N` or `latest`).
+   *
+   * @default 'latest'
+   */
+  readonly podSecurityVersion?: string;
+
+  /**
+   * Whether Kyverno also scans existing resources (`spec.background`).
+   *
+   * @default true
+   */
+  readonly background?: boolean;
+
+  /**
+   * Prefix of the ClusterPolicy names.
+   *
+   * @default 'cdk8s-stateful'
+   */
+  readonly namePrefix?: string;
+}
+
+/**
+ * A rule that was exported.
+ */
+export interface KyvernoExportedRule {
+  /** Rule id, e.g. `PROD-ImagePinned` (a Pod Security pack is exported as one policy). */
+  readonly ruleId: string;
+  /** Pack id. */
+  readonly packId: string;
+  /** The ClusterPolicy it became. */
+  readonly policyName: string;
+}
+
+/**
+ * A rule that Kyverno cannot express (listed, never dropped silently).
+ */
+export interface KyvernoNotExportedRule {
+  /** Rule id. */
+  readonly ruleId: string;
+  /** Pack id. */
+  readonly packId: string;
+  /** Why it is not exported. */
+  readonly reason: string;
+}
+
+/**
+ * The result of an export.
+ */
+export interface KyvernoExportResult {
+  /** `kyverno.io/v1` ClusterPolicy objects (plain JSON), one per exported rule or Pod Security pack. */
+  readonly policies: any[];
+  /** The policies as multi-document YAML, with a header listing what was not exported. */
+  readonly yaml: string;
+  /** The rules exported. */
+  readonly exported: KyvernoExportedRule[];
+  /** The rules not exported, with the reason. */
+  readonly notExported: KyvernoNotExportedRule[];
+  /** Approximations made (e.g. a Pod Security version newer than Kyverno accepts). */
+  readonly notes: string[];
+}
+
+const CREDENTIAL_REGEX = '(?i)(pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth)';
+const LONG_RUNNING = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController'];
+const TOPOLOGY_KEYS = 'topology.kubernetes.io/zone | kubernetes.io/hostname';
+const KYVERNO_PSS_MIN = 19;
+const KYVERNO_PSS_MAX = 32;
+
+/** A Kyverno rule body (match + validate) for one built-in rule. */
+interface Translation {
+  /** Kyverno rule name. */
+  readonly name: string;
+  readonly match: any;
+  readonly exclude?: any;
+  readonly preconditions?: any;
+  readonly validate: any;
+}
+
+interface TranslationSet {
+  readonly rules: Translation[];
+  /** Generate rules for pod controllers (the rules match Pods). */
+  readonly autogen: boolean;
+  readonly subject: string;
+  readonly background?: boolean;
+}
+
+const pods = { any: [{ resources: { kinds: ['Pod'] } }] };
+const kinds = (k: string[]) => ({ any: [{ resources: { kinds: k } }] });
+
+function containerFieldsPattern(fields: any): any {
+  return { spec: { '=(containers)': [fields], '=(initContainers)': [fields] } };
+}
+
+function probePattern(probe: string): any {
+  return { '=(spec)': { '=(template)': { '=(spec)': { '=(containers)': [{ [probe]: '*' }] } } } };
+}
+
+const TRANSLATIONS: Record<string, (tier?: Tier) => TranslationSet | string> = {
+  'PROD-ImagePinned': () => ({
+    subject: 'Pod',
+    autogen: true,
+    rules: [{
+      name: 'image-pinned',
+      match: pods,
+      validate: {
+        message: 'Images must be pinned by a version tag (not latest) or a digest.',
+        foreach: [{
+          list: 'request.object.spec.[initContainers, containers][]',
+          deny: {
+            conditions: {
+              any: [{
+                key: "{{ !regex_match('^[^@]*@.+$', element.image || '') && (!regex_match('^[^@]*:[^/:@]*@?$', element.image || '') || regex_match('^[^@]*:latest@?$', element.image || '')) }}",
+                operator: 'Equals',
+                value: true,
+              }],
+            },
+          },
+        }],
+      },
+    }],
+  }),
+  'PROD-ResourceRequests': () => ({
+    subject: 'Pod',
+    autogen: true,
+    rules: [{
+      name: 'resource-requests',
+      match: pods,
+      validate: {
+        message: 'Every container must request CPU and memory (resources.requests.cpu and resources.requests.memory).',
+        pattern: containerFieldsPattern({ resources: { requests: { cpu: '*', memory: '*' } } }),
+      },
+    }],
+  }),
+  'PROD-MemoryLimit': () => ({
+    subject: 'Pod',
+    autogen: true,
+    rules: [{
+      name: 'memory-limit',
+      match: pods,
+      validate: {
+        message: 'Every container must set a memory limit (resources.limits.memory).',
+        pattern: containerFieldsPattern({ resources: { limits: { memory: '*' } } }),
+      },
+    }],
+  }),
+  'PROD-ReadinessProbe': () => ({
+    subject: LONG_RUNNING.join(', '),
+    autogen: false,
+    rules: [{
+      name: 'readiness-probe',
+      match: kinds(LONG_RUNNING),
+      validate: { message: 'Containers of long-running workloads must have a readinessProbe.', pattern: probePattern('readinessProbe') },
+    }],
+  }),
+  'PROD-LivenessProbe': () => ({
+    subject: LONG_RUNNING.join(', '),
+    autogen: false,
+    rules: [{
+      name: 'liveness-probe',
+      match: kinds(LONG_RUNNING),
+      validate: { message: 'Containers of long-running workloads must have a livenessProbe.', pattern: probePattern('livenessProbe') },
+    }],
+  }),
+  'PROD-ZoneSpread': () => ({
+    subject: 'Deployment, StatefulSet, ReplicaSet, ReplicationController',
+    autogen: false,
+    rules: [{
+      name: 'zone-spread',
+      match: kinds(['Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController']),
+      preconditions: { all: [{ key: '{{ request.object.spec.replicas || `1` }}', operator: 'GreaterThanOrEquals', value: 2 }] },
+      validate: {
+        message: 'Replicated workloads must spread their pods across zones or nodes (topologySpreadConstraints or podAntiAffinity '
+          + 'on topology.kubernetes.io/zone or kubernetes.io/hostname).',
+        anyPattern: [
+          { spec: { template: { spec: { 'topologySpreadConstraints': '*', '^(topologySpreadConstraints)': [{ topologyKey: TOPOLOGY_KEYS }] } } } },
+          {
+            spec: {
+              template: {
+                spec: {
+                  affinity: {
+                    podAntiAffinity: {
+                      'requiredDuringSchedulingIgnoredDuringExecution': '*',
+                      '^(requiredDuringSchedulingIgnoredDuringExecution)': [{ topologyKey: TOPOLOGY_KEYS }],
+                    },
+                  },
+                },
+              },
+            },
+          },
+          {
+            spec: {
+              template: {
+                spec: {
+                  affinity: {
+                    podAntiAffinity: {
+                      'preferredDuringSchedulingIgnoredDuringExecution': '*',
+                      '^(preferredDuringSchedulingIgnoredDuringExecution)': [{ podAffinityTerm: { topologyKey: TOPOLOGY_KEYS } }],
+                    },
+                  },
+                },
+              },
+            },
+          },
+        ],
+      },
+    }],
+  }),
+  'PROD-ProductionReplicas': (tier) => (tier !== Tier.PRODUCTION ? 'applies in production only: export with the production tier' : {
+    subject: 'Deployment, StatefulSet, ReplicationController',
+    autogen: false,
+    rules: [{
+      name: 'production-replicas',
+      match: kinds(['Deployment', 'StatefulSet', 'ReplicationController']),
+      validate: { message: 'In production, Deployments and StatefulSets must run at least 2 replicas.', pattern: { spec: { replicas: '>=2' } } },
+    }],
+  }),
+  'GITOPS-NoDefaultNamespace': () => ({
+    subject: 'namespaced objects',
+    autogen: false,
+    background: false,
+    rules: [{
+      name: 'no-default-namespace',
+      match: kinds(['*']),
+      exclude: kinds([...CLUSTER_SCOPED_KINDS]),
+      validate: { message: 'Namespaced objects must name their namespace, and it must not be "default".', pattern: { metadata: { namespace: '?* & !default' } } },
+    }],
+  }),
+  'GITOPS-NoSecretData': () => ({
+    subject: 'Secret',
+    autogen: false,
+    rules: [{
+      name: 'no-secret-data',
+      match: kinds(['v1/Secret']),
+      validate: {
+        message: 'Secrets with data or stringData must not be committed: deliver them with External Secrets, SealedSecrets or Vault.',
+        deny: {
+          conditions: {
+            any: ['data', 'stringData'].map((field) => ({
+              key: `{{ contains(['object', 'array'], type(request.object.${field} || \`{}\`)) && length(request.object.${field} || \`{}\`) > \`0\` }}`,
+              operator: 'Equals',
+              value: true,
+            })),
+          },
+        },
+      },
+    }],
+  }),
+  'GITOPS-NoLiteralCredentials': () => ({
+    subject: 'Pod, ConfigMap',
+    autogen: true,
+    rules: [
+      {
+        name: 'no-literal-credentials-env',
+        match: pods,
+        validate: {
+          message: 'Credential-like environment variables must be read from a Secret (valueFrom.secretKeyRef), not written literally.',
+          foreach: [{
+            list: 'request.object.spec.[initContainers, containers][].env[]',
+            deny: {
+              conditions: {
+                all: [{
+                  key: `{{ type(element.name || \`null\`) == 'string' && regex_match('${CREDENTIAL_REGEX}', element.name) && type(element.value || \`null\`) == 'string' }}`,
+                  operator: 'Equals',
+                  value: true,
+                }],
+              },
+            },
+          }],
+        },
+      },
+      {
+        name: 'no-literal-credentials-configmap',
+        match: kinds(['ConfigMap']),
+        validate: {
+          message: 'ConfigMaps must not hold credential-like keys: use a Secret delivered by External Secrets, SealedSecrets or Vault.',
+          foreach: [{
+            list: "items(request.object.data || `{}`, 'key', 'value')",
+            deny: {
+              conditions: {
+                all: [{ key: `{{ regex_match('${CREDENTIAL_REGEX}', element.key) && length(to_string(element.value)) > \`0\` }}`, operator: 'Equals', value: true }],
+              },
+            },
+          }],
+        },
+      },
+    ],
+  }),
+};
+
+const NOT_EXPORTABLE: Record<string, string> = {
+  'GITOPS-NamespaceScoped': 'depends on the GitOps layer an object is written to (application vs platform), which the cluster does not know',
+  'GITOPS-AllowedRegistries': 'the allowed registries are per environment; write a Kyverno restrict-image-registries policy per cluster',
+  'PROD-PodDisruptionBudget': 'relates objects (a PodDisruptionBudget selecting the workload): Kyverno would need API lookups at admission',
+  'PROD-NetworkPolicy': 'relates objects (a NetworkPolicy selecting the workload): Kyverno would need API lookups at admission',
+};
+
+function kebab(id: string): string {
+  return id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+}
+
+function kyvernoSeverity(s: Severity): string {
+  return s === Severity.ERROR ? 'high' : s === Severity.WARNING ? 'medium' : 'low';
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** The Kyverno podSecurity version for a Pod Security Standards version. */
+function kyvernoPssVersion(version: string, notes: string[], packId: string): string {
+  const v = parsePssVersion(version);
+  if (v === 'latest') return 'latest';
+  if (v.minor > KYVERNO_PSS_MAX) {
+    notes.push(`${packId}: Pod Security version 1.${v.minor} exported as "latest" (Kyverno accepts v1.${KYVERNO_PSS_MIN} to v1.${KYVERNO_PSS_MAX})`);
+    return 'latest';
+  }
+  if (v.minor < KYVERNO_PSS_MIN) {
+    notes.push(`${packId}: Pod Security version 1.${v.minor} exported as v1.${KYVERNO_PSS_MIN} (the oldest Kyverno accepts)`);
+    return `v1.${KYVERNO_PSS_MIN}`;
+  }
+  return `v1.${v.minor}`;
+}
+
+function policyObject(name: string, annotations: Record<string, string>, background: boolean, rules: any[]): any {
+  return {
+    apiVersion: 'kyverno.io/v1',
+    kind: 'ClusterPolicy',
+    metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'cdk8s-stateful' }, annotations },
+    spec: { background, rules },
+  };
+}
+
+function ruleObject(t: Translation, action: string): any {
+  return {
+    name: t.name,
+    match: t.match,
+    ...(t.exclude ? { exclude: t.exclude } : {}),
+    ...(t.preconditions ? { preconditions: t.preconditions } : {}),
+    validate: { failureAction: action, ...t.validate },
+  };
+}
+
+function header(result: { exported: KyvernoExportedRule[]; notExported: KyvernoNotExportedRule[]; notes: string[] }): string {
+  const lines = [
+    '# Kyverno ClusterPolicies exported by cdk8s-stateful from its policy packs.',
+    `# ${result.exported.length} rule(s) exported.`,
+  ];
+  if (result.notExported.length > 0) {
+    lines.push(`# Not exported (${result.notExported.length}): checked at synthesis only:`);
+    for (const n of result.notExported) lines.push(`#   ${n.ruleId} (${n.packId}): ${n.reason}`);
+  }
+  for (const n of result.notes) lines.push(`# Note: ${n}`);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Exports policy packs as Kyverno policies for in-cluster enforcement (defence in depth): the Pod
+ * Security packs as `validate.podSecurity`, and the built-in manifest rules Kyverno can express
+ * as pattern / deny rules. Rules Kyverno cannot express (model rules, rules relating objects or
+ * depending on the GitOps layout) are listed, never dropped silently. Imported Kyverno packs are
+ * exported as their original policies.
+ */
+export class KyvernoExport {
+  /**
+   * Exports the rules of `packs`.
+   */
+  public static fromPacks(packs: PolicyPack[], options: KyvernoExportOptions = {}): KyvernoExportResult {
+    const prefix = options.namePrefix ?? 'cdk8s-stateful';
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(prefix)) {
+      throw new ValidationError({ code: 'INVALID_NAME', path: 'KyvernoExport', property: 'namePrefix', value: JSON.stringify(prefix), allowed: 'lower-case letters, digits and "-"' });
+    }
+    if (options.podSecurityVersion !== undefined) parsePssVersion(options.podSecurityVersion);
+    const background = options.background ?? true;
+    const policies: any[] = [];
+    const exported: KyvernoExportedRule[] = [];
+    const notExported: KyvernoNotExportedRule[] = [];
+    const notes: string[] = [];
+    const names = new Set<string>();
+    const add = (policy: any) => {
+      if (names.has(policy.metadata.name)) return false;
+      names.add(policy.metadata.name);
+      policies.push(policy);
+      return true;
+    };
+    const actionFor = (pack: PolicyPack, rule: Rule) => options.failureAction
+      ?? (pack.severityOf(rule, options.tier) === Severity.ERROR ? KyvernoFailureAction.ENFORCE : KyvernoFailureAction.AUDIT);
+
+    for (const pack of packs) {
+      if (pack instanceof KyvernoPolicyPack) {
+        for (const source of pack._sources) {
+          if (add(source)) exported.push({ ruleId: `${source.metadata?.name} (Kyverno)`, packId: pack.id, policyName: source.metadata?.name });
+        }
+        continue;
+      }
+      for (const rule of pack.modelRules) {
+        notExported.push({ ruleId: rule.id, packId: pack.id, reason: 'model rule: checks the construct tree at synthesis, not Kubernetes objects' });
+      }
+      const pss = pack.manifestRules.filter((r): r is PodSecurityRule => r instanceof PodSecurityRule);
+      if (pss.length > 0) {
+        const level: string = (pss[0] as any).level;
+        const version = kyvernoPssVersion(options.podSecurityVersion ?? (pss[0] as any).version ?? pack.version ?? 'latest', notes, pack.id);
+        const name = `${prefix}-pod-security-${level}`;
+        const actions = pss.map((r) => actionFor(pack, r));
+        const action = actions.includes(KyvernoFailureAction.ENFORCE) ? KyvernoFailureAction.ENFORCE : KyvernoFailureAction.AUDIT;
+        const policy = policyObject(name, {
+          'policies.kyverno.io/title': `Pod Security Standards (${level})`,
+          'policies.kyverno.io/category': `cdk8s-stateful ${pack.id}`,
+          'policies.kyverno.io/severity': kyvernoSeverity(action === KyvernoFailureAction.ENFORCE ? Severity.ERROR : Severity.WARNING),
+          'policies.kyverno.io/subject': 'Pod',
+          'policies.kyverno.io/description': `Every check of the Pod Security Standards at the ${level} level (${version}), on Pods and the pod templates of their controllers.`,
+          'policy.stateful.cdk8s.io/rules': pss.map((r) => r.id).join(','),
+        }, background, [{
+          name: `pod-security-${level}`,
+          match: pods,
+          validate: { failureAction: action, message: `Pods must satisfy the ${level} Pod Security Standards.`, podSecurity: { level, version } },
+        }]);
+        add(policy);
+        for (const r of pss) exported.push({ ruleId: r.id, packId: pack.id, policyName: name });
+        notes.push(`${pack.id}: PodTemplate objects are not covered in the cluster (Kyverno checks Pods and their controllers)`);
+      }
+      for (const rule of pack.manifestRules) {
+        if (rule instanceof PodSecurityRule) continue;
+        const translate = TRANSLATIONS[rule.id];
+        if (!translate) {
+          notExported.push({ ruleId: rule.id, packId: pack.id, reason: NOT_EXPORTABLE[rule.id] ?? 'no Kyverno translation (not a built-in rule Kyverno can express)' });
+          continue;
+        }
+        const t = translate(options.tier);
+        if (typeof t === 'string') {
+          notExported.push({ ruleId: rule.id, packId: pack.id, reason: t });
+          continue;
+        }
+        const name = `${prefix}-${kebab(rule.id)}`;
+        const action = actionFor(pack, rule);
+        const policy = policyObject(name, {
+          'policies.kyverno.io/title': rule.description,
+          'policies.kyverno.io/category': `cdk8s-stateful ${pack.id}`,
+          'policies.kyverno.io/severity': kyvernoSeverity(pack.severityOf(rule, options.tier)),
+          'policies.kyverno.io/subject': t.subject,
+          'policies.kyverno.io/description': oneLine(`${rule.explanation} Fix: ${rule.fix}`),
+          'policy.stateful.cdk8s.io/rules': rule.id,
+          ...(t.autogen ? {} : { 'pod-policies.kyverno.io/autogen-controllers': 'none' }),
+        }, t.background ?? background, t.rules.map((r) => ruleObject(r, action)));
+        if (add(policy)) exported.push({ ruleId: rule.id, packId: pack.id, policyName: name });
+      }
+    }
+    const result = { policies, exported, notExported, notes };
+    const yaml = header(result) + policies.map((p) => `---\n${stringify(p, { lineWidth: 0 })}`).join('');
+    return { ...result, yaml };
+  }
+
+  /**
+   * Exports the rules of `packs` into the platform layer of a cluster (`platform/<cluster>/`),
+   * so that Flux / Argo CD install them with the cluster's prerequisites.
+   *
+   * @param scope any construct of the app
+   * @param cluster the cluster (an Environment's `cluster`)
+   */
+  public static addToPlatform(scope: IConstruct, cluster: string, packs: PolicyPack[], options: KyvernoExportOptions = {}): KyvernoExportResult {
+    const result = KyvernoExport.fromPacks(packs, options);
+    const platform = PlatformChart.forCluster(scope, cluster);
+    for (const policy of result.policies) platform.require(scope, policy);
+    return result;
+  }
+
+  private constructor() {}
+}

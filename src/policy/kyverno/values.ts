@@ -1,0 +1,166 @@
+/**
+ * Value helpers with Go / Kubernetes semantics, as the Kyverno engine applies them: wildcard
+ * matching (`*`, `?`), Kubernetes resource quantities, Go durations and Go number formatting.
+ * Internal module (not part of the jsii API).
+ */
+
+const wildcardCache = new Map<string, RegExp>();
+
+/**
+ * Kyverno's wildcard match (minio `wildcard.Match`): `*` matches any run of characters
+ * (including none), `?` exactly one character; everything else literally. An empty pattern
+ * matches only the empty string.
+ */
+export function wildcardMatch(pattern: string, text: string): boolean {
+  if (pattern === '') return text === '';
+  if (pattern === '*') return true;
+  let re = wildcardCache.get(pattern);
+  if (!re) {
+    let source = '';
+    for (const ch of pattern) {
+      if (ch === '*') source += '.*';
+      else if (ch === '?') source += '.';
+      else source += /[.*+?^${}()|[\]\\/]/.test(ch) ? `\\${ch}` : ch;
+    }
+    re = new RegExp(`^${source}$`, 'su');
+    if (wildcardCache.size > 5000) wildcardCache.clear();
+    wildcardCache.set(pattern, re);
+  }
+  return re.test(text);
+}
+
+/** Whether a string holds a wildcard character. */
+export function hasWildcard(s: string): boolean {
+  return s.includes('*') || s.includes('?');
+}
+
+/** A plain JSON object (not an array, not null). */
+export function isObject(v: unknown): v is Record<string, any> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Deep equality of JSON values (Go `reflect.DeepEqual` on decoded JSON). */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  }
+  if (isObject(a)) {
+    if (!isObject(b)) return false;
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+  }
+  return false;
+}
+
+/**
+ * A Kubernetes resource quantity (`100m`, `1.5Gi`, `2e3`), as an exact rational number:
+ * `sign * mantissa * 10^exp10 * 2^exp2`.
+ */
+export interface Quantity {
+  readonly negative: boolean;
+  readonly mantissa: bigint;
+  readonly exp10: number;
+  readonly exp2: number;
+}
+
+const BINARY: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
+const DECIMAL: Record<string, number> = { 'n': -9, 'u': -6, 'm': -3, '': 0, 'k': 3, 'M': 6, 'G': 9, 'T': 12, 'P': 15, 'E': 18 };
+const QUANTITY = /^([+-]?)(\d+\.?\d*|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$/;
+
+/** Parses a quantity as `k8s.io/apimachinery` `resource.ParseQuantity` does; undefined when invalid. */
+export function parseQuantity(text: string): Quantity | undefined {
+  const m = QUANTITY.exec(text);
+  if (!m) return undefined;
+  const [, sign, num, suffix = ''] = m;
+  const [intPart, fracPart = ''] = num.split('.');
+  const digits = (intPart + fracPart).replace(/^0+(?=\d)/, '') || '0';
+  let exp10 = -fracPart.length;
+  let exp2 = 0;
+  if (suffix in BINARY) {exp2 = BINARY[suffix];} else if (suffix in DECIMAL) {exp10 += DECIMAL[suffix];} else {
+    const e = Number(suffix.slice(1));
+    if (!Number.isSafeInteger(e) || Math.abs(e) > 1000) return undefined;
+    exp10 += e;
+  }
+  return { negative: sign === '-' && /[1-9]/.test(digits), mantissa: BigInt(digits), exp10, exp2 };
+}
+
+/** Compares two quantities: -1, 0 or 1. */
+export function compareQuantities(a: Quantity, b: Quantity): number {
+  // a = ma * 10^ea10 * 2^ea2; bring both to a common denominator
+  const e10 = Math.min(a.exp10, b.exp10);
+  const e2 = Math.min(a.exp2, b.exp2);
+  const scale = (q: Quantity) => q.mantissa * 10n ** BigInt(q.exp10 - e10) * 2n ** BigInt(q.exp2 - e2) * (q.negative ? -1n : 1n);
+  const x = scale(a);
+  const y = scale(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+const UNIT_NANOS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/**
+ * Parses a Go duration (`time.ParseDuration`: `300ms`, `-1.5h`, `2h45m`, `0`) into seconds;
+ * undefined when invalid.
+ */
+export function parseGoDuration(text: string): number | undefined {
+  if (typeof text !== 'string' || text === '') return undefined;
+  let s = text;
+  let sign = 1;
+  if (s[0] === '-' || s[0] === '+') {
+    if (s[0] === '-') sign = -1;
+    s = s.slice(1);
+  }
+  if (s === '0') return 0;
+  if (s === '') return undefined;
+  let nanos = 0;
+  const part = /^(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
+  while (s.length > 0) {
+    const m = part.exec(s);
+    if (!m) return undefined;
+    nanos += Number(m[1]) * UNIT_NANOS[m[2]];
+    s = s.slice(m[0].length);
+  }
+  return (sign * nanos) / 1e9;
+}
+
+/** Go `strconv.FormatFloat(v, 'E', -1, 64)`: `1.5E+00`, `1E-03`. */
+export function goFormatFloatE(v: number): string {
+  const [mantissa, exp] = v.toExponential().split('e');
+  const n = Number(exp);
+  return `${mantissa}E${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+}
+
+/** Go `fmt.Sprint` of a decoded JSON value (numbers as Go prints int64 / float64). */
+export function goSprint(v: unknown): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (typeof v === 'number') return goFormatNumber(v);
+  if (typeof v === 'string') return v;
+  if (typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return `[${v.map(goSprint).join(' ')}]`;
+  return `map[${Object.keys(v as object).sort().map((k) => `${k}:${goSprint((v as any)[k])}`).join(' ')}]`;
+}
+
+/** Go `%v` of a float64 (shortest representation, exponent for large / small values) or an int64. */
+export function goFormatNumber(v: number): string {
+  if (Number.isInteger(v) && Math.abs(v) < 1e21) return String(v);
+  const abs = Math.abs(v);
+  if (abs !== 0 && (abs < 1e-4 || abs >= 1e21)) {
+    const [mantissa, exp] = v.toExponential().split('e');
+    const n = Number(exp);
+    return `${mantissa}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+  }
+  return String(v);
+}
+
+/** Go `fmt.Sprintf("%f", v)`. */
+export function goFormatFixed(v: number): string {
+  return v.toFixed(6);
+}
+
+/** The JSON type name Kyverno messages use. */
+export function typeName(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}

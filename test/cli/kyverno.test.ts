@@ -1,0 +1,235 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Command, CommanderError } from 'commander';
+import { parseAllDocuments } from 'yaml';
+import { expectUsageError } from './helpers';
+import { registerKyvernoCommands } from '../../src/cli/kyverno';
+import { UsageError } from '../../src/cli/read-manifests';
+import { CliIo, oneLine } from '../../src/cli/terminal';
+import { describeWithKyvernoFixtures, KYVERNO_FIXTURES_DIR } from '../policy/kyverno/fixtures';
+import { tmpdir } from '../util/tmp';
+
+interface Run { code: number; stdout: string; stderr: string }
+
+/** The `cdk8s-stateful` program with the Kyverno commands, built and run the way src/cli/main.ts does. */
+function kyverno(args: string[], io: Partial<CliIo> = {}): Run {
+  let stdout = '';
+  let stderr = '';
+  const cliIo: CliIo = { env: {}, ...io, stdout: (s) => { stdout += s; return true; }, stderr: (s) => { stderr += s; return true; } };
+  let code = 0;
+  const output = {
+    writeOut: (s: string) => cliIo.stdout(s),
+    writeErr: (s: string) => cliIo.stderr(s),
+    outputError: (s: string, write: (s: string) => void) => write(`${s.trim().split(/\r?\n/).map((l) => l.trim()).join(' ')}\n`),
+  };
+  const program = new Command('cdk8s-stateful').exitOverride().showSuggestionAfterError(true).configureOutput(output);
+  registerKyvernoCommands(program, cliIo, (c) => { code = c; });
+  for (const command of program.commands) command.exitOverride().showSuggestionAfterError(true).configureOutput(output);
+  try {
+    program.parse(args, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {code = e.exitCode === 0 ? 0 : 2;} else if (e instanceof UsageError) {
+      cliIo.stderr(`cdk8s-stateful: ${oneLine(e.message, 1000)}\n`);
+      code = 2;
+    } else {throw e;}
+  }
+  return { code, stdout, stderr };
+}
+
+const POLICY = `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: require-team}
+spec:
+  rules:
+  - name: check-team
+    match: {any: [{resources: {kinds: [Pod]}}]}
+    validate:
+      message: "team label required"
+      pattern: {metadata: {labels: {team: "?*"}}}
+`;
+const RESOURCES = `apiVersion: v1
+kind: Pod
+metadata: {name: good, labels: {team: db}}
+spec: {containers: [{name: c, image: "x:1"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: bad}
+spec: {containers: [{name: c, image: "x:1"}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec: {selector: {}, template: {metadata: {labels: {team: web}}, spec: {containers: [{name: c, image: "x:1"}]}}}
+`;
+
+function testDir(results: string, extra: Record<string, string> = {}): string {
+  const dir = tmpdir('kyverno-test-');
+  const files: Record<string, string> = {
+    'require-team/require-team.yaml': POLICY,
+    'require-team/.kyverno-test/resource.yaml': RESOURCES,
+    'require-team/.kyverno-test/kyverno-test.yaml': `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata: {name: require-team}
+policies: [../require-team.yaml]
+resources: [resource.yaml]
+results:
+${results}`,
+    ...extra,
+  };
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+const GOOD_RESULTS = `- {policy: require-team, rule: check-team, kind: Pod, resources: [good], result: pass}
+- {policy: require-team, rule: check-team, kind: Pod, resources: [bad], result: fail}
+- {policy: require-team, rule: check-team, kind: Deployment, resources: [web], result: pass}
+`;
+
+describe('cdk8s-stateful kyverno-test', () => {
+  test('a line per expected result and resource, then "N passed, N failed"; exit 0 when all match', () => {
+    const r = kyverno(['kyverno-test', testDir(GOOD_RESULTS)]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('require-team/.kyverno-test/kyverno-test.yaml');
+    expect(lines.slice(1, 4)).toEqual([
+      '  PASS  require-team  check-team  Pod/good        expected pass, got pass',
+      '  PASS  require-team  check-team  Pod/bad         expected fail, got fail',
+      '  PASS  require-team  check-team  Deployment/web  expected pass, got pass',
+    ]);
+    expect(lines[lines.length - 1]).toBe('3 passed, 0 failed');
+  });
+
+  test('a mismatch (or a rule that gives no result) fails the run: exit 1, with the reason', () => {
+    const r = kyverno(['kyverno-test', testDir(`${GOOD_RESULTS}- {policy: require-team, rule: check-team, kind: Pod, resources: [good], result: fail}
+- {policy: require-team, rule: no-such-rule, kind: Pod, resources: [good], result: pass}
+- {policy: require-team, rule: check-team, kind: Service, resources: [good], result: pass}
+`)]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^ {2}FAIL {2}require-team {2}check-team {4}Pod\/good {8}expected fail, got pass$/m);
+    expect(r.stdout).toMatch(/^ {2}FAIL {2}require-team {2}no-such-rule {2}Pod\/good +expected pass, got not found$/m);
+    expect(r.stdout).toMatch(/^ {2}FAIL {2}require-team {2}check-team {4}Service\/good +expected pass, got not found$/m);
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('3 passed, 3 failed');
+    const failOnly = kyverno(['kyverno-test', '--fail-only', testDir(`${GOOD_RESULTS}- {policy: require-team, rule: check-team, kind: Pod, resources: [bad], result: pass}\n`)]);
+    expect(failOnly.stdout.match(/PASS /g)).toBeNull();
+    expect(failOnly.stdout).toMatch(/expected pass, got fail\n {8}validation error: team label required\. rule check-team failed at path \/metadata\/labels\//);
+  });
+
+  test('--format json, --quiet', () => {
+    const dir = testDir(GOOD_RESULTS);
+    const j = JSON.parse(kyverno(['kyverno-test', dir, '--format', 'json']).stdout);
+    expect(j).toMatchObject({ testFiles: ['require-team/.kyverno-test/kyverno-test.yaml'], passed: 3, failed: 0 });
+    expect(j.rows[2]).toMatchObject({ policy: 'require-team', rule: 'check-team', kind: 'Deployment', resource: 'web', expected: 'pass', got: 'pass', ok: true });
+    expect(kyverno(['kyverno-test', dir, '-q'])).toEqual({ code: 0, stdout: '3 passed, 0 failed\n', stderr: '' });
+  });
+
+  test('values files: globalValues (request.operation), namespace labels for namespaceSelector', () => {
+    const dir = testDir('- {policy: require-team, rule: check-team, kind: Pod, resources: [bad], result: skip}\n', {
+      'require-team/require-team.yaml': POLICY.replace('validate:', `preconditions:
+      all: [{key: "{{ request.operation }}", operator: Equals, value: CREATE}]
+    validate:`),
+      'require-team/.kyverno-test/values.yaml': 'apiVersion: cli.kyverno.io/v1alpha1\nkind: Values\nglobalValues:\n  request.operation: UPDATE\n',
+    });
+    const test = path.join(dir, 'require-team/.kyverno-test/kyverno-test.yaml');
+    fs.writeFileSync(test, fs.readFileSync(test, 'utf8').replace('resources: [resource.yaml]', 'resources: [resource.yaml]\nvariables: values.yaml'));
+    expect(kyverno(['kyverno-test', dir, '-q']).stdout).toBe('1 passed, 0 failed\n');
+  });
+
+  test.each([
+    ['a policy outside the directory', (dir: string) => {
+      fs.writeFileSync(path.join(dir, '..', `outside-${path.basename(dir)}.yaml`), POLICY);
+      return ['policies: [../require-team.yaml]', `policies: [../../../outside-${path.basename(dir)}.yaml]`];
+    }, /policy "\.\.\/\.\.\/\.\.\/outside-.*\.yaml" is outside the test directory .*: refused/],
+    ['an absolute path outside', () => ['resources: [resource.yaml]', 'resources: [/etc/hostname]'], /resource "\/etc\/hostname" is outside the test directory/],
+    ['a missing resource', () => ['resources: [resource.yaml]', 'resources: [nope.yaml]'], /resource "nope\.yaml": no such file or directory/],
+    ['a remote policy', () => ['policies: [../require-team.yaml]', 'policies: [https://example.com/p.yaml]'], /policy "https:\/\/example\.com\/p\.yaml": a URL; remote files are not fetched/],
+    ['no results', () => ['results:', 'results: []\nx:'], /results must be a non-empty list/],
+  ])('%s is refused: exit 2, one line', (_name, edit, message) => {
+    const dir = testDir(GOOD_RESULTS);
+    const test = path.join(dir, 'require-team/.kyverno-test/kyverno-test.yaml');
+    const [from, to] = (edit as (d: string) => string[])(dir);
+    fs.writeFileSync(test, fs.readFileSync(test, 'utf8').replace(from, to));
+    expectUsageError(kyverno(['kyverno-test', dir]), message as RegExp);
+  });
+
+  test('the test directory itself can be given, with paths inside it', () => {
+    const dir = testDir(GOOD_RESULTS);
+    // ../require-team.yaml leaves require-team/.kyverno-test: refused there
+    expectUsageError(kyverno(['kyverno-test', path.join(dir, 'require-team/.kyverno-test')]), /is outside the test directory/);
+    expect(kyverno(['kyverno-test', path.join(dir, 'require-team')]).code).toBe(0);
+  });
+
+  test('bad usage: missing directory, no tests, malformed policy, unknown format: exit 2, one line', () => {
+    expectUsageError(kyverno(['kyverno-test', '/no/such/dir']), /kyverno-test: \/no\/such\/dir: cannot read: no such file or directory/);
+    expectUsageError(kyverno(['kyverno-test', tmpdir()]), /no kyverno-test\.yaml found/);
+    const bad = testDir(GOOD_RESULTS, { 'require-team/require-team.yaml': POLICY.replace('pattern:', 'patern:') });
+    expectUsageError(kyverno(['kyverno-test', bad]), /require-team\/require-team\.yaml: ClusterPolicy require-team, rule "check-team": invalid spec\.rules\[0\]\.validate \["message","patern"\]/);
+    expectUsageError(kyverno(['kyverno-test', testDir(GOOD_RESULTS), '--format', 'xml']), /unknown --format "xml": one of text, json/);
+    expectUsageError(kyverno(['kyverno-test']), /missing required argument 'dir'/);
+  });
+
+  test('--help documents the command and its exit codes', () => {
+    const r = kyverno(['kyverno-test', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage: cdk8s-stateful kyverno-test \[options\] <dir>/);
+    expect(r.stdout).toMatch(/Exit codes: 0 clean, 1 findings or differences, 2 bad usage or unreadable input\./);
+  });
+});
+
+describeWithKyvernoFixtures('cdk8s-stateful kyverno-test on the kyverno/policies fixtures', () => {
+  test('every expected result matches', () => {
+    const r = kyverno(['kyverno-test', KYVERNO_FIXTURES_DIR]);
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('215 passed, 0 failed');
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('cdk8s-stateful export kyverno', () => {
+  test('YAML ClusterPolicies on stdout, rules not exported in the header', () => {
+    const r = kyverno(['export', 'kyverno']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^# Kyverno ClusterPolicies exported by cdk8s-stateful/);
+    expect(r.stdout).toMatch(/^# {3}GITOPS-NamespaceScoped \(gitops-hygiene\): /m);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS()).filter((d) => d);
+    expect(docs.every((d) => d.apiVersion === 'kyverno.io/v1' && d.kind === 'ClusterPolicy')).toBe(true);
+    expect(docs.map((d) => d.metadata.name)).toContain('cdk8s-stateful-pod-security-restricted');
+    expect(docs.map((d) => d.metadata.name)).not.toContain('cdk8s-stateful-prod-production-replicas');
+  });
+
+  test('--pack, --tier, --pss-version, --failure-action, --format json, --output, --quiet', () => {
+    const j = JSON.parse(kyverno(['export', 'kyverno', '--pack', 'pod-security-baseline,production-readiness', '--tier', 'production',
+      '--pss-version', '1.28', '--failure-action', 'audit', '--format', 'json']).stdout);
+    expect(j.policies.map((p: any) => p.metadata.name)).toContain('cdk8s-stateful-prod-production-replicas');
+    expect(j.policies[0].spec.rules[0].validate).toMatchObject({ failureAction: 'Audit', podSecurity: { level: 'baseline', version: 'v1.28' } });
+    expect(j.notExported.map((n: any) => n.ruleId)).toEqual(['PROD-PodDisruptionBudget', 'PROD-NetworkPolicy']);
+    const out = path.join(tmpdir(), 'kyverno.yaml');
+    const r = kyverno(['export', 'kyverno', '--pack', 'gitops-hygiene', '--output', out]);
+    expect(r).toEqual({ code: 0, stderr: '', stdout: `export: 3 Kyverno ClusterPolicies for 3 rules; 2 rules not exported (checked at synthesis only); written to ${out}.\n` });
+    expect(fs.readFileSync(out, 'utf8')).toMatch(/name: cdk8s-stateful-gitops-no-secret-data/);
+    expect(kyverno(['export', 'kyverno', '--pack', 'gitops-hygiene', '-q']).stdout).toBe('export: 3 Kyverno ClusterPolicies for 3 rules; 2 rules not exported (checked at synthesis only).\n');
+  });
+
+  test.each([
+    [['export', 'opa'], /value 'opa' is invalid for argument 'target'\. Allowed choices are kyverno\./],
+    [['export'], /missing required argument 'target'/],
+    [['export', 'kyverno', '--pack', 'pod-security'], /unknown --pack "pod-security": did you mean pod-security-baseline\?/],
+    [['export', 'kyverno', '--tier', 'prod'], /unknown --tier "prod": one of development, staging, production/],
+    [['export', 'kyverno', '--pss-version', '2.0'], /invalid --pss-version "2\.0"/],
+    [['export', 'kyverno', '--failure-action', 'Block'], /unknown --failure-action "Block": Audit or Enforce/],
+    [['export', 'kyverno', '--format', 'xml'], /unknown --format "xml": one of yaml, json/],
+    [['export', 'kyverno', '--output', '/no/such/dir/x.yaml'], /cannot write --output \/no\/such\/dir\/x\.yaml: ENOENT/],
+  ])('bad usage %j exits 2 with one line', (args, message) => {
+    expectUsageError(kyverno(args as string[]), message);
+  });
+
+  test('--help', () => {
+    const r = kyverno(['export', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage: cdk8s-stateful export \[options\] <target>/);
+    expect(r.stdout).toMatch(/--failure-action <action>/);
+  });
+});

@@ -1,0 +1,277 @@
+import fc from 'fast-check';
+import { parseAllDocuments } from 'yaml';
+import { Environment, EnvironmentChart, GitOpsApp, PolicyPack, PolicyPacks, Tier } from '../../../src';
+import { KyvernoExport, KyvernoFailureAction, KyvernoPolicies } from '../../../src/policy/kyverno';
+import { CLUSTER_SCOPED_KINDS } from '../../../src/policy/kyverno/cluster-scoped';
+import { evaluatePolicy } from '../../../src/policy/kyverno/engine';
+import { loadPolicy, LoadedPolicy } from '../../../src/policy/kyverno/model';
+import { ManifestRule } from '../../../src/policy/rule';
+import { isClusterScoped } from '../../../src/private/kinds';
+import { SchemaValidator } from '../../../src/validation';
+import { crdsAvailable, describeWithCrds, sharedValidator } from '../../util/crds';
+import { tmpdir } from '../../util/tmp';
+import { loadPssFixtures, pssFixturesAvailable, readFixture } from '../pod-security/fixtures';
+
+/** The verdict of an exported policy: fail or not; an error or an unsupported result is a bug of the export. */
+function exportedFails(policy: LoadedPolicy, manifest: any): boolean {
+  const results = evaluatePolicy(policy, manifest);
+  for (const r of results) {
+    if (r.status === 'error' || r.status === 'unsupported') throw new Error(`${policy.name}/${r.rule} on ${manifest.kind} ${manifest.metadata?.name}: ${r.status}: ${r.message}`);
+  }
+  return results.some((r) => r.status === 'fail');
+}
+
+const PROD = KyvernoExport.fromPacks(PolicyPacks.all(), { tier: Tier.PRODUCTION });
+
+function exportedPolicyFor(ruleId: string): LoadedPolicy {
+  const exported = PROD.exported.find((e) => e.ruleId === ruleId)!;
+  return loadPolicy(PROD.policies.find((p) => p.metadata.name === exported.policyName));
+}
+
+const builtInRules: ManifestRule[] = [...PolicyPacks.productionReadiness().manifestRules, ...PolicyPacks.gitopsHygiene().manifestRules];
+const TRANSLATED = PROD.exported.filter((e) => !e.ruleId.startsWith('PSS-')).map((e) => e.ruleId);
+
+describe('export: what is exported, what is listed', () => {
+  test('every built-in rule is either exported or listed with a reason', () => {
+    const all = PolicyPacks.all().flatMap((p) => p.rules.map((r) => r.id));
+    const covered = [...PROD.exported.map((e) => e.ruleId), ...PROD.notExported.map((n) => n.ruleId)];
+    expect(new Set(covered)).toEqual(new Set(all));
+    expect(covered).toHaveLength(new Set(covered).size);
+    expect(TRANSLATED.sort()).toEqual(['GITOPS-NoDefaultNamespace', 'GITOPS-NoLiteralCredentials', 'GITOPS-NoSecretData', 'PROD-ImagePinned',
+      'PROD-LivenessProbe', 'PROD-MemoryLimit', 'PROD-ProductionReplicas', 'PROD-ReadinessProbe', 'PROD-ResourceRequests', 'PROD-ZoneSpread']);
+    expect(PROD.notExported.find((n) => n.ruleId === 'GITOPS-NamespaceScoped')!.reason).toMatch(/GitOps layer/);
+    expect(PROD.notExported.find((n) => n.ruleId === 'DATA-BackupRequired')!.reason).toMatch(/^model rule/);
+    expect(PROD.notExported.find((n) => n.ruleId === 'PROD-PodDisruptionBudget')!.reason).toMatch(/relates objects/);
+    // without the production tier, the production-only rule is listed instead
+    const dev = KyvernoExport.fromPacks([PolicyPacks.productionReadiness()], { tier: Tier.DEVELOPMENT });
+    expect(dev.notExported.find((n) => n.ruleId === 'PROD-ProductionReplicas')!.reason).toMatch(/production only/);
+  });
+
+  test('policies: Pod Security packs as validate.podSecurity; failure action from the severity in the tier; YAML header', () => {
+    const pss = PROD.policies.find((p) => p.metadata.name === 'cdk8s-stateful-pod-security-restricted');
+    expect(pss.spec.rules).toEqual([{
+      name: 'pod-security-restricted',
+      match: { any: [{ resources: { kinds: ['Pod'] } }] },
+      validate: { failureAction: 'Enforce', message: 'Pods must satisfy the restricted Pod Security Standards.', podSecurity: { level: 'restricted', version: 'latest' } },
+    }]);
+    const action = (r: any, id: string) => r.policies.find((p: any) => p.metadata.annotations['policy.stateful.cdk8s.io/rules'] === id).spec.rules[0].validate.failureAction;
+    expect(action(PROD, 'PROD-ImagePinned')).toBe('Enforce');
+    expect(action(PROD, 'PROD-LivenessProbe')).toBe('Audit');
+    const dev = KyvernoExport.fromPacks([PolicyPacks.productionReadiness()], { tier: Tier.DEVELOPMENT });
+    expect(action(dev, 'PROD-ImagePinned')).toBe('Audit');
+    const forced = KyvernoExport.fromPacks([PolicyPacks.productionReadiness()], { failureAction: KyvernoFailureAction.ENFORCE, namePrefix: 'acme' });
+    expect(action(forced, 'PROD-LivenessProbe')).toBe('Enforce');
+    expect(forced.policies.every((p) => p.metadata.name.startsWith('acme-'))).toBe(true);
+    expect(PROD.yaml).toMatch(/^# Kyverno ClusterPolicies exported by cdk8s-stateful/);
+    expect(PROD.yaml).toMatch(/^# {3}GITOPS-NamespaceScoped \(gitops-hygiene\): depends on the GitOps layer/m);
+    const docs = parseAllDocuments(PROD.yaml).map((d) => d.toJS()).filter((d) => d);
+    expect(docs).toEqual(PROD.policies);
+  });
+
+  test('Pod Security versions: within Kyverno\'s range as is, newer as latest, older as v1.19 (noted)', () => {
+    const v = (version: string) => KyvernoExport.fromPacks([PolicyPacks.podSecurityBaseline({ version })]);
+    expect(v('1.28').policies[0].spec.rules[0].validate.podSecurity).toEqual({ level: 'baseline', version: 'v1.28' });
+    expect(v('1.35').policies[0].spec.rules[0].validate.podSecurity.version).toBe('latest');
+    expect(v('1.35').notes[0]).toMatch(/1\.35 exported as "latest"/);
+    expect(v('1.10').policies[0].spec.rules[0].validate.podSecurity.version).toBe('v1.19');
+    expect(KyvernoExport.fromPacks([PolicyPacks.podSecurityBaseline()], { podSecurityVersion: '1.30' }).policies[0].spec.rules[0].validate.podSecurity.version).toBe('v1.30');
+  });
+
+  test('the cluster-scoped kinds skipped by no-default-namespace are those of the built-in rule', () => {
+    expect(CLUSTER_SCOPED_KINDS.length).toBeGreaterThan(20);
+    for (const kind of CLUSTER_SCOPED_KINDS) expect(isClusterScoped(kind)).toBe(true);
+  });
+
+  test('imported Kyverno packs are exported as their own policies; custom rules are listed', () => {
+    const imported = KyvernoPolicies.fromYaml('apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: mine}\n'
+      + 'spec: {rules: [{name: r, match: {resources: {kinds: [Pod]}}, validate: {deny: {}}}]}\n');
+    class Custom extends ManifestRule {
+      constructor() { super({ id: 'ACME-Thing', severity: 'error' as any, description: 'd', explanation: 'e', fix: 'f' }); }
+      evaluate() { return []; }
+    }
+    const r = KyvernoExport.fromPacks([imported, new PolicyPack({ id: 'acme', manifestRules: [new Custom()] })]);
+    expect(r.policies.map((p) => p.metadata.name)).toEqual(['mine']);
+    expect(r.notExported).toEqual([{ ruleId: 'ACME-Thing', packId: 'acme', reason: 'no Kyverno translation (not a built-in rule Kyverno can express)' }]);
+  });
+
+  test('addToPlatform writes the policies into platform/<cluster>/', () => {
+    const app = new GitOpsApp({ outdir: tmpdir() });
+    new EnvironmentChart(app, 'shop', { environment: new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'shop', cluster: 'eu' }) });
+    const result = KyvernoExport.addToPlatform(app, 'eu', [PolicyPacks.podSecurityRestricted()]);
+    const files = app.render().files.map((f) => f.path);
+    expect(files).toContain('platform/eu/ClusterPolicy.cdk8s-stateful-pod-security-restricted.yaml');
+    expect(result.exported.length).toBeGreaterThan(10);
+  });
+});
+
+describeWithCrds('export: schema-valid against the Kyverno CRDs (strict)', () => {
+  test.each([
+    ['every pack, production', PROD],
+    ['every pack, development, Audit', KyvernoExport.fromPacks(PolicyPacks.all(), { tier: Tier.DEVELOPMENT, failureAction: KyvernoFailureAction.AUDIT, background: false })],
+    ['baseline 1.25', KyvernoExport.fromPacks([PolicyPacks.podSecurityBaseline({ version: '1.25' })])],
+  ])('%s', (_name, result) => {
+    const validator = sharedValidator();
+    expect(validator.hasSchema('kyverno.io/v1', 'ClusterPolicy')).toBe(true);
+    const issues = result.policies.flatMap((p: any) => validator.validate(p).map((i) => SchemaValidator.formatIssue(p, i)));
+    expect(issues).toEqual([]);
+  });
+
+  test('the validation is strict: an unknown field is reported', () => {
+    const p = JSON.parse(JSON.stringify(PROD.policies[0]));
+    p.spec.rules[0].validate.podSecurityy = {};
+    expect(sharedValidator().validate(p).length).toBeGreaterThan(0);
+  });
+});
+void crdsAvailable;
+
+// ---------------------------------------------------------------------------------------------
+// The proof: each exported policy, evaluated by the Kyverno evaluator, gives the verdict of the
+// built-in rule on compliant and non-compliant objects.
+
+const json = <T>(x: T): T => JSON.parse(JSON.stringify(x));
+
+const imageArb = fc.constantFrom('nginx', 'nginx:latest', 'nginx:1.27', 'ghcr.io/acme/app:1.4.2', 'ghcr.io/acme/app', 'registry:5000/app',
+  'registry:5000/app:2', 'app@sha256:abc', 'app:latest@sha256:abc', 'app@', 'localhost/app:latest', 'library/redis:7', '');
+const quantityArb = fc.constantFrom('100m', '1', '128Mi', 2);
+const probeArb = fc.constantFrom({ tcpSocket: { port: 80 } }, { httpGet: { path: '/', port: 8080 } });
+const envArb = fc.record({
+  name: fc.constantFrom('DB_PASSWORD', 'API_KEY', 'LOG_LEVEL', 'auth_token', 'PORT', 'SecretPath', ''),
+  value: fc.option(fc.constantFrom('', 'hunter2', '8080'), { nil: undefined }),
+  valueFrom: fc.option(fc.constant({ secretKeyRef: { name: 's', key: 'k' } }), { nil: undefined }),
+}, { requiredKeys: ['name'] });
+const containerArb = fc.record({
+  name: fc.constantFrom('app', 'sidecar', 'init'),
+  image: fc.option(imageArb, { nil: undefined }),
+  resources: fc.option(fc.record({
+    requests: fc.record({ cpu: quantityArb, memory: quantityArb }, { requiredKeys: [] }),
+    limits: fc.record({ cpu: quantityArb, memory: quantityArb }, { requiredKeys: [] }),
+  }, { requiredKeys: [] }), { nil: undefined }),
+  readinessProbe: fc.option(probeArb, { nil: undefined }),
+  livenessProbe: fc.option(probeArb, { nil: undefined }),
+  env: fc.option(fc.array(envArb, { maxLength: 3 }), { nil: undefined }),
+}, { requiredKeys: ['name'] });
+const topologyKey = fc.constantFrom('topology.kubernetes.io/zone', 'kubernetes.io/hostname', 'rack');
+const podSpecArb = fc.record({
+  containers: fc.array(containerArb, { minLength: 1, maxLength: 3 }),
+  initContainers: fc.option(fc.array(containerArb, { maxLength: 2 }), { nil: undefined }),
+  topologySpreadConstraints: fc.option(fc.array(fc.record({ maxSkew: fc.constant(1), topologyKey }), { maxLength: 2 }), { nil: undefined }),
+  affinity: fc.option(fc.record({
+    podAntiAffinity: fc.record({
+      requiredDuringSchedulingIgnoredDuringExecution: fc.array(fc.record({ topologyKey }), { maxLength: 2 }),
+      preferredDuringSchedulingIgnoredDuringExecution: fc.array(
+        fc.record({ weight: fc.constant(1), podAffinityTerm: fc.record({ topologyKey }) }), { maxLength: 2 }),
+    }, { requiredKeys: [] }),
+  }), { nil: undefined }),
+}, { requiredKeys: ['containers'] });
+const namespaceArb = fc.option(fc.constantFrom('shop', 'default', ''), { nil: undefined });
+const workloadArb = fc.record({
+  kind: fc.constantFrom('Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob'),
+  namespace: namespaceArb,
+  replicas: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
+  spec: podSpecArb,
+}).map(({ kind, namespace, replicas, spec }) => {
+  const metadata = { name: 'w', ...(namespace !== undefined ? { namespace } : {}) };
+  const template = { metadata: { labels: { app: 'w' } }, spec };
+  const group: Record<string, string> = { Pod: 'v1', ReplicationController: 'v1', Job: 'batch/v1', CronJob: 'batch/v1' };
+  const apiVersion = group[kind] ?? 'apps/v1';
+  if (kind === 'Pod') return json({ apiVersion, kind, metadata, spec });
+  if (kind === 'CronJob') return json({ apiVersion, kind, metadata, spec: { schedule: '@daily', jobTemplate: { spec: { template } } } });
+  if (kind === 'Job') return json({ apiVersion, kind, metadata, spec: { template } });
+  return json({ apiVersion, kind, metadata, spec: { ...(replicas !== undefined ? { replicas } : {}), selector: { matchLabels: { app: 'w' } }, template } });
+});
+const dataArb = fc.dictionary(fc.constantFrom('password', 'DB_TOKEN', 'log-level', 'config.yaml', 'apiKey'), fc.constantFrom('', 'x', 'hunter2'), { maxKeys: 3 });
+const otherArb = fc.oneof(
+  fc.record({ namespace: namespaceArb, data: fc.option(dataArb, { nil: undefined }) }).map(({ namespace, data }) => json({
+    apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', ...(namespace !== undefined ? { namespace } : {}) }, ...(data ? { data } : {}),
+  })),
+  fc.record({
+    namespace: namespaceArb, data: fc.option(dataArb, { nil: undefined }), stringData: fc.option(dataArb, { nil: undefined }),
+  }).map(({ namespace, data, stringData }) => json({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 's', ...(namespace !== undefined ? { namespace } : {}) },
+    ...(data ? { data } : {}),
+    ...(stringData ? { stringData } : {}),
+  })),
+  fc.record({ kind: fc.constantFrom(...CLUSTER_SCOPED_KINDS.slice(0, 8), 'Service', 'NetworkPolicy'), namespace: namespaceArb }).map(({ kind, namespace }) => json({
+    apiVersion: 'v1', kind, metadata: { name: 'x', ...(namespace !== undefined ? { namespace } : {}) },
+  })),
+);
+
+const HANDWRITTEN: any[] = [
+  { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ok', namespace: 'shop' }, spec: { containers: [{ name: 'a', image: 'ghcr.io/a:1', resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '1Gi' } } }] } },
+  { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad', namespace: 'default' }, spec: { containers: [{ name: 'a', image: 'nginx:latest', env: [{ name: 'DB_PASSWORD', value: 'x' }] }] } },
+  { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'one', namespace: 'shop' }, spec: { replicas: 1, template: { spec: { containers: [{ name: 'a', image: 'a:1' }] } } } },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'spread', namespace: 'shop' }, spec: { replicas: 3, template: { spec: { topologySpreadConstraints: [{ topologyKey: 'kubernetes.io/hostname' }], containers: [{ name: 'a', image: 'a:1', readinessProbe: {}, livenessProbe: {} }] } } } },
+  { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'shop' }, data: { password: 'aHVudGVyMg==' } },
+  { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'empty', namespace: 'shop' }, data: {} },
+  { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'shop' }, data: { 'db-password': 'x', 'level': 'debug' } },
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+];
+
+describe('export: the exported policies give the verdicts of the built-in rules (Kyverno evaluator)', () => {
+  const seen: Record<string, { pass: number; fail: number }> = {};
+  const compare = (manifest: any) => {
+    for (const id of TRANSLATED) {
+      const rule = builtInRules.find((r) => r.id === id)!;
+      const builtIn = rule.evaluate({ manifest, tier: Tier.PRODUCTION }).length > 0;
+      const exported = exportedFails(exportedPolicyFor(id), manifest);
+      if (builtIn !== exported) {
+        throw new Error(`${id} on ${JSON.stringify(manifest)}: built-in ${builtIn ? 'fails' : 'passes'}, exported policy ${exported ? 'fails' : 'passes'}`);
+      }
+      seen[id] ??= { pass: 0, fail: 0 };
+      seen[id][builtIn ? 'fail' : 'pass']++;
+    }
+  };
+
+  test('hand-written objects', () => {
+    HANDWRITTEN.forEach(compare);
+  });
+
+  test('generated workloads (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob)', () => {
+    fc.assert(fc.property(workloadArb, (w) => {
+      compare(w);
+    }), { numRuns: 600, seed: 20261121 });
+  });
+
+  test('generated ConfigMaps, Secrets, cluster-scoped and other objects', () => {
+    fc.assert(fc.property(otherArb, (o) => {
+      compare(o);
+    }), { numRuns: 300, seed: 20261122 });
+  });
+
+  test('each exported rule was seen passing and failing', () => {
+    for (const id of TRANSLATED) {
+      expect({ id, pass: seen[id]?.pass > 0, fail: seen[id]?.fail > 0 }).toEqual({ id, pass: true, fail: true });
+    }
+  });
+});
+
+const describePss = pssFixturesAvailable() ? describe : describe.skip;
+
+describePss('export: the Pod Security policies give the verdict of the Pod Security packs (upstream fixtures, as Pods and in controllers)', () => {
+  const fixtures = loadPssFixtures();
+  const wrap = (pod: any) => [
+    pod,
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: pod.metadata.name }, spec: { template: { metadata: pod.metadata, spec: pod.spec } } },
+    { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: pod.metadata.name }, spec: { schedule: '@daily', jobTemplate: { spec: { template: { metadata: pod.metadata, spec: pod.spec } } } } },
+  ];
+  test.each([
+    ['baseline', 'latest'], ['restricted', 'latest'], ['baseline', '1.28'], ['restricted', '1.28'], ['restricted', '1.22'],
+  ])('%s at %s', (level, version) => {
+    const pack: PolicyPack = level === 'baseline' ? PolicyPacks.podSecurityBaseline({ version }) : PolicyPacks.podSecurityRestricted({ version });
+    const policy = loadPolicy(KyvernoExport.fromPacks([pack]).policies[0]);
+    let fails = 0;
+    let passes = 0;
+    for (const f of fixtures) {
+      for (const manifest of wrap(readFixture(f))) {
+        const builtIn = pack.manifestRules.some((r) => r.evaluate({ manifest }).length > 0);
+        expect({ name: `${manifest.kind}/${f.relativePath}`, verdict: exportedFails(policy, manifest) }).toEqual({ name: `${manifest.kind}/${f.relativePath}`, verdict: builtIn });
+        if (builtIn) fails++;
+        else passes++;
+      }
+    }
+    expect(fails).toBeGreaterThan(0);
+    expect(passes).toBeGreaterThan(0);
+  });
+});
