@@ -18,9 +18,10 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { App } from 'cdk8s';
 import * as YAML from 'yaml';
-import { AspectPriority, Aspects, GitOpsApp, PolicyPacks } from '../src';
+import { AspectPriority, Aspects, GitOpsApp, PolicyPacks, Tier } from '../src';
 import { fleet } from './fleet';
 import { main as cli } from '../src/cli/main';
+import { CheckedObject, evaluatePacks } from '../src/policy/engine';
 
 const { values } = parseArgs({
   options: {
@@ -47,6 +48,10 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
+const TIER_OF: Record<string, Tier> = { dev: Tier.DEVELOPMENT, staging: Tier.STAGING, prod: Tier.PRODUCTION };
+// Outputs are kept until the end of the run: ext4 scans past recently deleted inodes when it
+// allocates new ones (recently_deleted() in find_inode_bit), so deleting thousands of files
+// between repetitions makes the next repetition's file creation several times slower.
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-bench-'));
 let seq = 0;
 const fresh = () => path.join(tmp, String(seq++));
@@ -70,25 +75,39 @@ function yamlFiles(dir: string): string[] {
 const rows: any[] = [];
 try {
   for (const services of sizes) {
-    const m: Record<string, number[]> = { plain: [], bare: [], packs: [], resynth: [], check: [], parse: [], fewCharts: [] };
+    const m: Record<string, number[]> = { plain: [], bare: [], packs: [], resynth: [], check: [], parse: [], policy: [], fewCharts: [] };
     let objects = 0;
     let written = -1;
-    for (let r = 0; r < reps; r++) {
+    let policyObjects = 0;
+    // a warm-up round before the first size (JIT, module loading, first-use caches), not measured
+    for (let r = services === sizes[0] ? -1 : 0; r < reps; r++) {
+      const record = (key: string, ms: number) => { if (r >= 0) m[key].push(ms); };
+      // every variant times synthesis only: the construct tree is built before the clock starts
+      // (the same tree for all, so building it would add the same cost to each)
       if (services <= skipPlainAbove) {
         const app = new App({ outdir: fresh() });
         fleet(app, services);
-        m.plain.push(time(() => app.synth()));
+        record('plain', time(() => app.synth()));
       }
-      m.bare.push(time(() => gitops(fresh(), services, false).synth()));
+      const bare = gitops(fresh(), services, false);
+      record('bare', time(() => bare.synth()));
       const dir = fresh();
-      m.packs.push(time(() => { objects = gitops(dir, services, true).synthesize().objectCount; }));
-      m.resynth.push(time(() => { written = gitops(dir, services, true).synthesize().written.length; }));
+      const withPacks = gitops(dir, services, true);
+      record('packs', time(() => { objects = withPacks.synthesize().objectCount; }));
+      const again = gitops(dir, services, true);
+      record('resynth', time(() => { written = again.synthesize().written.length; }));
       const files = yamlFiles(path.join(dir, 'rendered'));
-      m.parse.push(time(() => { for (const f of files) YAML.parseAllDocuments(fs.readFileSync(f, 'utf8')); }));
-      m.check.push(time(() => cli(['check', path.join(dir, 'rendered'), '--quiet'], { stdout: () => true, stderr: () => true })));
-      m.fewCharts.push(time(() => gitops(fresh(), services, true, false).synth()));
-      fs.rmSync(tmp, { recursive: true, force: true });
-      fs.mkdirSync(tmp);
+      record('parse', time(() => { for (const f of files) YAML.parseAllDocuments(fs.readFileSync(f, 'utf8')); }));
+      // policy evaluation alone: every built-in pack over the fleet's rendered objects, with their tiers
+      const checked: CheckedObject[] = files.map((f) => ({
+        manifest: YAML.parse(fs.readFileSync(f, 'utf8')),
+        tier: TIER_OF[path.relative(path.join(dir, 'rendered'), f).split(path.sep)[0]],
+      }));
+      policyObjects = checked.length;
+      record('policy', time(() => evaluatePacks(PolicyPacks.all(), checked)));
+      record('check', time(() => cli(['check', path.join(dir, 'rendered'), '--quiet'], { stdout: () => true, stderr: () => true })));
+      const few = gitops(fresh(), services, true, false);
+      record('fewCharts', time(() => few.synth()));
     }
     const med = Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.length ? median(v) : NaN]));
     rows.push({
@@ -102,6 +121,7 @@ try {
       ratioCheckToParse: med.check / med.parse,
       ratioManyToFewCharts: med.packs / med.fewCharts,
       objectsPerSecond: objects / (med.packs / 1000),
+      policyMicrosPerObject: (med.policy * 1000) / policyObjects,
     });
   }
 } finally {
@@ -116,11 +136,11 @@ if (values.json) {
   console.log(JSON.stringify(result));
 } else {
   const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-  console.log('services objects | (a) plain  (b) bare  (c) packs  (d) resynth [files] | (c)/(a) (b)/(a) (d)/(b) | check/parse | many/3 charts | objects/s');
+  console.log('services objects | (a) plain  (b) bare  (c) packs  (d) resynth [files] | (c)/(a) (b)/(a) (d)/(b) | check/parse | many/3 charts | objects/s | policy µs/obj');
   for (const r of rows) {
     console.log(`${String(r.services).padStart(8)} ${String(r.objects).padStart(7)} | ${f(r.ms.plain).padStart(9)} ${f(r.ms.bare).padStart(9)} ${f(r.ms.packs).padStart(10)} `
       + `${f(r.ms.resynth).padStart(12)} [${r.resynthFilesWritten}] | ${f(r.ratioPacksToPlain, 2).padStart(7)} ${f(r.ratioBareToPlain, 2).padStart(7)} `
-      + `${f(r.ratioResynthToBare, 2).padStart(7)} | ${f(r.ratioCheckToParse, 2).padStart(11)} | ${f(r.ratioManyToFewCharts, 2).padStart(13)} | ${f(r.objectsPerSecond).padStart(9)}`);
+      + `${f(r.ratioResynthToBare, 2).padStart(7)} | ${f(r.ratioCheckToParse, 2).padStart(11)} | ${f(r.ratioManyToFewCharts, 2).padStart(13)} | ${f(r.objectsPerSecond).padStart(9)} | ${f(r.policyMicrosPerObject, 1).padStart(13)}`);
   }
   console.log(`scaling exponent of (c) in objects: ${f(exponent, 2)}; peak RSS ${f(result.peakRssMiB)} MiB; times in ms, medians of ${reps}`);
 }

@@ -3,7 +3,6 @@ import * as path from 'path';
 import { ApiObject, App, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { IAspect, invokeAspects } from '../aspects/aspects';
-import { MessageQueue } from '../queue/message-queue';
 import { ReplicatedDatabase } from '../database/replicated-database';
 import { Environment } from '../environment/environment';
 import { EnvironmentChart } from '../environment/environment-chart';
@@ -31,6 +30,7 @@ import { Suppressions, SUPPRESSIONS_ANNOTATION } from '../policy/suppressions';
 import { canonicalize, canonicalJson, toYaml } from '../private/canonical';
 import { apiGroup, isClusterScoped } from '../private/kinds';
 import { libraryVersion } from '../private/version';
+import { MessageQueue } from '../queue/message-queue';
 import { SchemaValidator } from '../validation';
 
 /**
@@ -312,6 +312,7 @@ export class GitOpsApp extends App {
    * Runs the pipeline up to (not including) writing: aspects, validation, rendering.
    */
   public render(): RenderedOutput {
+    this.refuseSharedNamespaces();
     this.addDeployerRbac();
     invokeAspects(this, this.aspectVisits);
     this.validateTree();
@@ -419,6 +420,30 @@ export class GitOpsApp extends App {
       unusedSuppressions: [...evaluation.unusedSuppressions, ...safety.unusedApprovals],
       packsByEnvironment,
     };
+  }
+
+  /**
+   * Two environments in one namespace of one cluster would prune each other's objects (Flux,
+   * Argo CD) and share one deployer Role: refused before anything is added to the tree.
+   */
+  private refuseSharedNamespaces(): void {
+    const byNamespace = new Map<string, { name: string; path: string }>();
+    for (const chart of this.node.findAll().filter((c): c is EnvironmentChart => EnvironmentChart.isEnvironmentChart(c))) {
+      const env = chart.environment;
+      const key = `${env.cluster}|${env.namespace}`;
+      const other = byNamespace.get(key);
+      if (!other) {
+        byNamespace.set(key, { name: env.name, path: chart.node.path });
+      } else if (other.name !== env.name) {
+        throw new ValidationError({
+          code: 'CONFLICTING_NAMESPACE',
+          path: chart.node.path,
+          property: 'environment.namespace',
+          value: JSON.stringify(env.namespace),
+          allowed: `a namespace not used by environment "${other.name}" (${other.path}) on cluster "${env.cluster}"`,
+        });
+      }
+    }
   }
 
   /**

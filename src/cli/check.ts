@@ -3,6 +3,7 @@ import { readManifests, UsageError } from './read-manifests';
 import { applyRecordedSuppressions } from './recorded-suppressions';
 import { CliIo, OutputOptions, Painter, plural, Progress } from './terminal';
 import { requireTier, Tier } from '../environment/tier';
+import { ValidationError } from '../errors/validation-error';
 import { blockingFindings, describeRules, evaluatePacks, EvaluationResult } from '../policy/engine';
 import { PolicyPacks } from '../policy/packs/policy-packs';
 import { parsePssVersion } from '../policy/pod-security/version';
@@ -54,11 +55,21 @@ export function runCheck(inputs: string[], options: CheckOptions, io: CliIo): nu
   const progress = new Progress(io, options);
   progress.tick(`reading ${plural(inputs.length, 'input')}`, 0, packs.length + 1);
   const read = readManifests(inputs, io.readStdin);
+  if (read.manifests.length === 0) {
+    // a gate that checked nothing must not pass: a wrong path, a values file, a chart not rendered
+    throw new UsageError(`check: no Kubernetes object in ${inputs.join(', ')} (${plural(read.files, 'file')} read, `
+      + `${plural(read.skipped, 'document')} skipped: not objects with apiVersion, kind and metadata.name)`);
+  }
   const objects = read.manifests.map((m) => ({ manifest: m.manifest, text: m.text, lineOffset: m.lineOffset, file: m.file, tier }));
   // one pack at a time, for the progress indicator (each pass still sees every object, for rules relating objects)
   const results: EvaluationResult[] = packs.map((pack, i) => {
     progress.tick(`checking ${plural(objects.length, 'object')}: ${pack.id}`, i + 1, packs.length + 1);
-    return evaluatePacks([pack], objects);
+    try {
+      return evaluatePacks([pack], objects);
+    } catch (e) {
+      if (e instanceof ValidationError) throw new UsageError(`check: ${e.message}`);
+      throw e;
+    }
   });
   progress.done();
   const findings = applyRecordedSuppressions(results.flatMap((r) => r.findings), objects, packs);

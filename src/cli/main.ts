@@ -8,6 +8,7 @@ import { UsageError } from './read-manifests';
 import { runExplain, runRules } from './rules';
 import { CliIo, oneLine, PROCESS_IO } from './terminal';
 import { runVerify } from './verify';
+import { Errors } from '../errors/errors';
 import { libraryVersion } from '../private/version';
 
 export type { CliIo } from './terminal';
@@ -112,8 +113,9 @@ export function main(argv: string[], io: CliIo = PROCESS_IO): number {
       // commander printed its one-line error (or the help / version) already
       return e.exitCode === 0 ? 0 : 2;
     }
-    if (e instanceof UsageError) {
-      io.stderr(`cdk8s-stateful: ${oneLine(e.message, 1000)}\n`);
+    if (e instanceof UsageError || Errors.isValidationError(e)) {
+      // bad input (a usage error, or input the library refuses): one line, never a stack trace
+      io.stderr(`cdk8s-stateful: ${oneLine((e as Error).message, 1000)}\n`);
       return 2;
     }
     io.stderr(`cdk8s-stateful: internal error: ${oneLine((e as Error)?.message ?? String(e))} (please report it)\n`);

@@ -30,12 +30,38 @@ export interface ReadResult {
 
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
+/** Reads `fd` to its end, refusing more than MAX_FILE_BYTES (memory stays bounded whatever the input). */
+function readBounded(fd: number, display: string): Buffer {
+  const chunks: Buffer[] = [];
+  const chunk = Buffer.allocUnsafe(1024 * 1024);
+  let total = 0;
+  for (;;) {
+    let n: number;
+    try {
+      n = fs.readSync(fd, chunk, 0, chunk.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') { // a non-blocking pipe with nothing yet
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        continue;
+      }
+      if (code === 'EOF') break; // Windows: end of a pipe
+      throw e;
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > MAX_FILE_BYTES) throw new UsageError(`${display}: too large (more than ${MAX_FILE_BYTES} bytes)`);
+    chunks.push(Buffer.from(chunk.subarray(0, n)));
+  }
+  return Buffer.concat(chunks);
+}
+
 /**
  * Reads Kubernetes objects from files, directories (recursively: `.yaml`, `.yml`; hidden folders
  * skipped) or `-` (standard input). Multi-document files are split; empty documents are ignored;
  * documents that are not Kubernetes objects are counted as skipped.
  */
-export function readManifests(inputs: string[], readStdin: () => string = () => fs.readFileSync(0, 'utf8')): ReadResult {
+export function readManifests(inputs: string[], readStdin: () => string = () => readBounded(0, '<stdin>').toString('utf8')): ReadResult {
   const manifests: ReadManifest[] = [];
   let skipped = 0;
   let files = 0;
@@ -78,10 +104,16 @@ export function readManifests(inputs: string[], readStdin: () => string = () => 
     }
     if (stat.size > MAX_FILE_BYTES) throw new UsageError(`${file}: too large (${stat.size} bytes, at most ${MAX_FILE_BYTES})`);
     let buffer: Buffer;
+    let fd: number | undefined;
     try {
-      buffer = fs.readFileSync(file);
+      // bounded: a FIFO or a device (/dev/zero) has no size to check beforehand
+      fd = fs.openSync(file, 'r');
+      buffer = readBounded(fd, file);
     } catch (e) {
+      if (e instanceof UsageError) throw e;
       throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
     }
     if (buffer.includes(0)) throw new UsageError(`${file}: binary file, not YAML`);
     visit(file, file.split(path.sep).join('/'), buffer.toString('utf8'));
@@ -106,15 +138,21 @@ export function readManifests(inputs: string[], readStdin: () => string = () => 
       if (entry.name.startsWith('.')) continue;
       const child = path.join(dir, entry.name);
       let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
       if (entry.isSymbolicLink()) {
         try {
-          isDir = fs.statSync(child).isDirectory();
-        } catch {
-          throw new UsageError(`${child}: broken symbolic link`);
+          const target = fs.statSync(child);
+          isDir = target.isDirectory();
+          isFile = target.isFile();
+        } catch (e) {
+          throw new UsageError(`${child}: ${(e as NodeJS.ErrnoException).code === 'ELOOP' ? 'symbolic link loop' : 'broken symbolic link'}`);
         }
       }
-      if (isDir) walk(child, seen);
-      else if (/\.ya?ml$/.test(entry.name)) readFile(child);
+      if (isDir) {walk(child, seen);} else if (/\.ya?ml$/.test(entry.name)) {
+        // a FIFO would block the walk forever, a device never end: only regular files are read from directories
+        if (!isFile) throw new UsageError(`${child}: not a regular file (FIFOs, sockets and devices are only read when named directly)`);
+        readFile(child);
+      }
     }
   };
 

@@ -1,4 +1,4 @@
-import { invalid } from '../private/names';
+import { invalid, isDnsLabel, isDnsSubdomain } from '../private/names';
 
 /**
  * The engines a ReplicatedDatabase can render to.
@@ -126,6 +126,12 @@ class SimpleEngine extends DatabaseEngine {
     }
     if (typeof repository !== 'string' || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(\/[a-z0-9]([-_.a-z0-9]*[a-z0-9])?)+$/.test(repository)) {
       throw invalid(where, 'INVALID_VALUE', 'imageRepository', repository, 'an image repository without tag, e.g. "ghcr.io/cloudnative-pg/postgresql"');
+    }
+    if (extra.operatorNamespace !== undefined && !isDnsLabel(extra.operatorNamespace)) {
+      throw invalid(where, 'INVALID_NAME', 'operatorNamespace', extra.operatorNamespace, 'a namespace name (DNS-1123 label)');
+    }
+    if (extra.barmanPluginName !== undefined && !isDnsSubdomain(extra.barmanPluginName)) {
+      throw invalid(where, 'INVALID_NAME', 'barmanPluginName', extra.barmanPluginName, 'a plugin name as registered with the operator (a DNS-1123 subdomain), e.g. "barman-cloud.cloudnative-pg.io"');
     }
     this.version = version;
     this.majorVersion = Number(m[1]);

@@ -10,7 +10,7 @@ import {
 import { Environment } from '../environment/environment';
 import { StorageProfile } from '../environment/storage-profile';
 import { Tier } from '../environment/tier';
-import { invalid, requireDnsLabel, requireInteger } from '../private/names';
+import { hasUrlPassword, invalid, maskUrlPassword, requireBoolean, requireDnsLabel, requireInteger } from '../private/names';
 import { SecretBinding, SecretSource, SecretSourceKind } from '../secrets/secret-source';
 import { renderCloudNativePg } from './engines/cloudnative-pg';
 import { renderPostgresStatefulSet } from './engines/postgres-statefulset';
@@ -163,6 +163,13 @@ function requireIdentifier(where: Construct, property: string, value: unknown): 
   return value;
 }
 
+/** User and database names also name Kubernetes objects (`<name>-<user>` Secret, `<name>-<database>` Database): "_" becomes "-", which cannot end one. */
+function requireKubernetesNamePart(where: Construct, property: string, value: string): void {
+  if (value.endsWith('_')) {
+    throw invalid(where, 'INVALID_IDENTIFIER', property, value, 'a name not ending with "_" (it also names Kubernetes objects, where "_" becomes "-" and a name must end with a letter or digit)');
+  }
+}
+
 function requireQuantity(where: Construct, property: string, value: unknown, allowed: string): string {
   if (typeof value !== 'string' || !QUANTITY.test(value) || Number(QUANTITY.exec(value)![1]) <= 0) {
     throw invalid(where, 'INVALID_QUANTITY', property, value, allowed);
@@ -245,6 +252,7 @@ export class ReplicatedDatabase extends Construct {
     this.engine = props.engine;
     this.name = requireDnsLabel(this, 'name', props.name ?? id.toLowerCase());
     if (this.name.length > 40) throw invalid(this, 'INVALID_NAME', 'name', this.name, 'at most 40 characters (suffixes like "-rw" and pod ordinals are added)');
+    if (!/^[a-z]/.test(this.name)) throw invalid(this, 'INVALID_NAME', 'name', this.name, 'a name starting with a letter (it names Services, which are RFC 1035 labels)');
 
     const prod = env.tier === Tier.PRODUCTION;
     this.instances = requireInteger(this, 'instances', props.instances ?? env.selectNumber({ development: 1, staging: 2, production: 3 }), 1, 9);
@@ -258,9 +266,9 @@ export class ReplicatedDatabase extends Construct {
     this.memory = requireQuantity(this, 'resources.memory', props.resources?.memory ?? env.selectString({ development: '512Mi', staging: '1Gi', production: '4Gi' }), 'a memory quantity such as "2Gi"');
     this.databaseName = requireIdentifier(this, 'databaseName', props.databaseName ?? 'app');
     this.ownerName = requireIdentifier(this, 'ownerName', props.ownerName ?? 'app');
-    this.monitoring = props.monitoring ?? env.tier !== Tier.DEVELOPMENT;
-    this.spreadAcrossZones = props.spreadAcrossZones ?? prod;
-    this.podDisruptionBudget = props.podDisruptionBudget ?? this.instances > 1;
+    this.monitoring = requireBoolean(this, 'monitoring', props.monitoring ?? env.tier !== Tier.DEVELOPMENT);
+    this.spreadAcrossZones = requireBoolean(this, 'spreadAcrossZones', props.spreadAcrossZones ?? prod);
+    this.podDisruptionBudget = requireBoolean(this, 'podDisruptionBudget', props.podDisruptionBudget ?? this.instances > 1);
 
     if (props.backup) {
       const b = props.backup;
@@ -272,7 +280,7 @@ export class ReplicatedDatabase extends Construct {
     }
     // the StatefulSet engine takes base backups only (no WAL archive): no point-in-time recovery
     const walArchiving = this.engine.kind === DatabaseEngineKind.CLOUDNATIVE_PG;
-    this.pointInTimeRecovery = props.pointInTimeRecovery ?? (walArchiving && this._backup !== undefined);
+    this.pointInTimeRecovery = requireBoolean(this, 'pointInTimeRecovery', props.pointInTimeRecovery ?? (walArchiving && this._backup !== undefined));
     if (this.pointInTimeRecovery && !walArchiving) {
       throw invalid(this, 'UNSUPPORTED', 'pointInTimeRecovery', true, 'false with the StatefulSet engine (base backups only, no WAL archive); use CloudNativePG for point-in-time recovery');
     }
@@ -320,6 +328,7 @@ export class ReplicatedDatabase extends Construct {
    */
   public addDatabase(name: string, options: DatabaseOptions = {}): void {
     requireIdentifier(this, 'database name', name);
+    requireKubernetesNamePart(this, 'database name', name);
     if (this._databases.has(name)) throw invalid(this, 'DUPLICATE', 'database', name, 'a database name not declared already');
     const owner = options.owner ?? this.ownerName;
     requireIdentifier(this, `owner of database "${name}"`, owner);
@@ -334,9 +343,11 @@ export class ReplicatedDatabase extends Construct {
    */
   public addUser(name: string, options: DatabaseUserOptions = {}): void {
     requireIdentifier(this, 'user name', name);
+    requireKubernetesNamePart(this, 'user name', name);
     if (this._users.has(name)) throw invalid(this, 'DUPLICATE', 'user', name, 'a user name not declared already');
     const secretName = `${this.name}-${name.replace(/_/g, '-')}`;
     const source = options.password ?? this.environment.secretBackend.sourceFor(this.environment.name, secretName);
+    if (!(source instanceof SecretSource)) throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, source, 'a SecretSource');
     const connectionLimit = requireInteger(this, `connectionLimit of user "${name}"`, options.connectionLimit ?? -1, -1, 100000);
     const secret = source.bind(this, {
       name: secretName,
@@ -456,8 +467,8 @@ export class ReplicatedDatabase extends Construct {
     if (!d || typeof d.destinationPath !== 'string' || !/^s3:\/\/[a-z0-9][-a-z0-9.]{1,61}[a-z0-9](\/[-_.A-Za-z0-9]+)*\/?$/.test(d.destinationPath)) {
       throw invalid(this, 'INVALID_BACKUP', `${property}.destinationPath`, d?.destinationPath, 'an S3 URL such as "s3://acme-backups/orders"');
     }
-    if (d.endpointUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(d.endpointUrl)) {
-      throw invalid(this, 'INVALID_BACKUP', `${property}.endpointUrl`, d.endpointUrl, 'an http(s) URL');
+    if (d.endpointUrl !== undefined && (!/^https?:\/\/[^\s]+$/.test(d.endpointUrl) || hasUrlPassword(d.endpointUrl))) {
+      throw invalid(this, 'INVALID_BACKUP', `${property}.endpointUrl`, maskUrlPassword(d.endpointUrl), 'an http(s) URL without credentials (they come from `credentials`)');
     }
     if (!(d.credentials instanceof SecretSource)) {
       throw invalid(this, 'INVALID_BACKUP', `${property}.credentials`, d.credentials, 'a SecretSource with ACCESS_KEY_ID and ACCESS_SECRET_KEY');

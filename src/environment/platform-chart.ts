@@ -63,7 +63,7 @@ export class PlatformChart extends Chart {
       if (previous.json !== json) {
         throw new ValidationError({
           code: 'CONFLICTING_DEFINITION',
-          path: requester.node.path,
+          path: requester.node.path || '/',
           property: `${manifest.kind} "${manifest.metadata.name}" on cluster "${this.cluster}"`,
           value: json,
           allowed: `the same definition as ${previous.path}: ${previous.json}`,

@@ -1,4 +1,4 @@
-import { invalid, isDnsSubdomain, requireInteger, requireNonEmptyString } from '../private/names';
+import { invalid, isDnsSubdomain, requireBoolean, requireInteger, requireNonEmptyString, requireOneOf } from '../private/names';
 
 /**
  * What happens to a volume when its claim is deleted (StorageClass `reclaimPolicy`).
@@ -258,10 +258,10 @@ export class StorageProfile {
   public static ondat(options: OndatStorageOptions): StorageProfile {
     const where = `StorageProfile "${options.name}"`;
     const replicas = requireInteger(where, 'replicas', options.replicas ?? 2, 0, 5);
-    const encryption = options.encryption ?? true;
-    const compression = options.compression ?? false;
+    const encryption = requireBoolean(where, 'encryption', options.encryption ?? true);
+    const compression = requireBoolean(where, 'compression', options.compression ?? false);
     const secret = options.apiSecret ?? 'storageos/storageos-api';
-    const [secretNamespace, secretName, extra] = secret.split('/');
+    const [secretNamespace, secretName, extra] = typeof secret === 'string' ? secret.split('/') : [];
     if (extra !== undefined || !secretNamespace || !secretName || !isDnsSubdomain(secretName) || !isDnsSubdomain(secretNamespace)) {
       throw invalid(where, 'INVALID_VALUE', 'apiSecret', secret, 'a Secret reference "namespace/name"');
     }
@@ -273,7 +273,7 @@ export class StorageProfile {
         'storageos.com/replicas': String(replicas),
         'storageos.com/encryption': String(encryption),
         'storageos.com/nocompress': String(!compression),
-        'storageos.com/topology-aware': String(options.topologyAware ?? true),
+        'storageos.com/topology-aware': String(requireBoolean(where, 'topologyAware', options.topologyAware ?? true)),
       },
       encrypted: encryption,
       replicas: replicas + 1,
@@ -287,7 +287,7 @@ export class StorageProfile {
   public static portworx(options: PortworxStorageOptions): StorageProfile {
     const where = `StorageProfile "${options.name}"`;
     const replicas = requireInteger(where, 'replicas', options.replicas ?? 3, 1, 3);
-    const encryption = options.encryption ?? true;
+    const encryption = requireBoolean(where, 'encryption', options.encryption ?? true);
     const priority = options.priorityIo ?? 'high';
     if (!['high', 'medium', 'low'].includes(priority)) {
       throw invalid(where, 'INVALID_VALUE', 'priorityIo', priority, 'one of high, medium, low');
@@ -316,7 +316,7 @@ export class StorageProfile {
     if (!['gp3', 'gp2', 'io1', 'io2', 'st1', 'sc1'].includes(type)) {
       throw invalid(where, 'INVALID_VALUE', 'volumeType', type, 'one of gp3, gp2, io1, io2, st1, sc1');
     }
-    const encryption = options.encryption ?? true;
+    const encryption = requireBoolean(where, 'encryption', options.encryption ?? true);
     if (options.kmsKeyId !== undefined && !encryption) {
       throw invalid(where, 'INVALID_VALUE', 'kmsKeyId', options.kmsKeyId, 'no KMS key when encryption is false');
     }
@@ -342,13 +342,14 @@ export class StorageProfile {
     if (!['pd-ssd', 'pd-balanced', 'pd-standard', 'pd-extreme', 'hyperdisk-balanced'].includes(type)) {
       throw invalid(where, 'INVALID_VALUE', 'diskType', type, 'one of pd-ssd, pd-balanced, pd-standard, pd-extreme, hyperdisk-balanced');
     }
-    const parameters: Record<string, string> = { 'type': type, 'replication-type': options.regional ? 'regional-pd' : 'none' };
+    const regional = requireBoolean(where, 'regional', options.regional ?? false);
+    const parameters: Record<string, string> = { 'type': type, 'replication-type': regional ? 'regional-pd' : 'none' };
     if (options.kmsKey !== undefined) parameters['disk-encryption-kms-key'] = requireNonEmptyString(where, 'kmsKey', options.kmsKey);
     return StorageProfile.make(options, {
       provisioner: 'pd.csi.storage.gke.io',
       parameters,
       encrypted: true,
-      replicas: options.regional ? 2 : 1,
+      replicas: regional ? 2 : 1,
       compressed: false,
     });
   }
@@ -365,11 +366,11 @@ export class StorageProfile {
     return new StorageProfile({
       name,
       parameters: {},
-      encrypted: options.encrypted ?? false,
+      encrypted: requireBoolean(where, 'encrypted', options.encrypted ?? false),
       replicas: requireInteger(where, 'replicas', options.replicas ?? 1, 1, 16),
       compressed: false,
-      allowVolumeExpansion: options.allowVolumeExpansion ?? false,
-      reclaimPolicy: options.reclaimPolicy ?? ReclaimPolicy.DELETE,
+      allowVolumeExpansion: requireBoolean(where, 'allowVolumeExpansion', options.allowVolumeExpansion ?? false),
+      reclaimPolicy: requireOneOf(where, 'reclaimPolicy', options.reclaimPolicy ?? ReclaimPolicy.DELETE, Object.values(ReclaimPolicy)),
       volumeBindingMode: VolumeBindingMode.WAIT_FOR_FIRST_CONSUMER,
     });
   }
@@ -395,7 +396,7 @@ export class StorageProfile {
       ...spec,
       name: options.name,
       parameters: { 'csi.storage.k8s.io/fstype': fsType, ...spec.parameters },
-      allowVolumeExpansion: options.allowVolumeExpansion ?? true,
+      allowVolumeExpansion: requireBoolean(where, 'allowVolumeExpansion', options.allowVolumeExpansion ?? true),
       reclaimPolicy,
       volumeBindingMode: bindingMode,
     });

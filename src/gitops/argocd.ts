@@ -3,9 +3,9 @@ import { PlatformOperator } from './platform-operator';
 import { ArgoCdOptions } from './wiring-options';
 import type { RenderedFile } from '../app/gitops-app';
 import type { Environment } from '../environment/environment';
-import { ValidationError } from '../errors/validation-error';
+import { renderValue, ValidationError } from '../errors/validation-error';
 import { toYaml } from '../private/canonical';
-import { isDnsSubdomain } from '../private/names';
+import { hasUrlPassword, isDnsLabel, isDnsSubdomain, maskUrlPassword } from '../private/names';
 
 /** Kinds whose objects hold data: never pruned by Argo CD (`Prune=false`). */
 export const DATA_BEARING_KINDS = new Set(['Cluster', 'RabbitmqCluster', 'Kafka', 'KafkaNodePool', 'KafkaTopic', 'Queue', 'PersistentVolumeClaim']);
@@ -30,19 +30,31 @@ export function renderArgoCdWiring(
   const name = options.name ?? 'cdk8s-stateful';
   const ns = options.namespace ?? 'argocd';
   if (!isDnsSubdomain(name)) throw new ValidationError({ code: 'INVALID_NAME', path: '/', property: 'argoCd.name', value: JSON.stringify(name), allowed: 'a DNS-1123 subdomain' });
-  if (typeof options.repositoryUrl !== 'string' || !/^(https:\/\/|ssh:\/\/|git@)[^\s]+$/.test(options.repositoryUrl)) {
-    throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: 'argoCd.repositoryUrl', value: JSON.stringify(options.repositoryUrl), allowed: 'an https:// or ssh:// Git URL' });
+  if (typeof options.repositoryUrl !== 'string' || !/^(https:\/\/|ssh:\/\/|git@)[^\s]+$/.test(options.repositoryUrl) || hasUrlPassword(options.repositoryUrl)) {
+    throw new ValidationError({
+      code: 'INVALID_VALUE',
+      path: '/',
+      property: 'argoCd.repositoryUrl',
+      value: renderValue(maskUrlPassword(options.repositoryUrl)),
+      allowed: 'an https:// or ssh:// Git URL without a password (credentials go in an Argo CD repository Secret)',
+    });
+  }
+  if (!isDnsLabel(ns)) throw new ValidationError({ code: 'INVALID_NAME', path: '/', property: 'argoCd.namespace', value: renderValue(ns), allowed: 'the namespace Argo CD runs in (a DNS-1123 label)' });
+  for (const [property, value] of [['targetRevision', options.targetRevision], ['repositoryPath', options.repositoryPath]] as const) {
+    if (value !== undefined && (typeof value !== 'string' || value.length === 0 || /\s/.test(value))) {
+      throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: `argoCd.${property}`, value: renderValue(value), allowed: 'a non-empty string without whitespace' });
+    }
   }
   const destinations = options.destinations ?? {};
   const clusters = [...new Set(environments.map((e) => e.cluster))].sort();
   for (const cluster of clusters) {
     const server = destinations[cluster];
-    if (typeof server !== 'string' || !/^https:\/\/[^\s]+$/.test(server)) {
+    if (typeof server !== 'string' || !/^https:\/\/[^\s]+$/.test(server) || hasUrlPassword(server)) {
       throw new ValidationError({
         code: 'MISSING_DESTINATION',
         path: '/',
         property: `argoCd.destinations["${cluster}"]`,
-        value: JSON.stringify(server),
+        value: renderValue(maskUrlPassword(server)),
         allowed: `the API server URL of cluster "${cluster}" (environments ${environments.filter((e) => e.cluster === cluster).map((e) => e.name).join(', ')} deploy there)`,
       });
     }

@@ -1,8 +1,9 @@
 import { FluxOptions } from './wiring-options';
 import type { RenderedFile } from '../app/gitops-app';
 import type { Environment } from '../environment/environment';
-import { ValidationError } from '../errors/validation-error';
+import { renderValue, ValidationError } from '../errors/validation-error';
 import { toYaml } from '../private/canonical';
+import { hasUrlPassword, isDnsSubdomain, maskUrlPassword } from '../private/names';
 
 /** Name of the ServiceAccount Flux impersonates in each environment namespace (tenant isolation). */
 export const DEPLOYER_SERVICE_ACCOUNT = 'gitops-deployer';
@@ -26,11 +27,26 @@ export function renderFluxWiring(environments: Environment[], options: FluxOptio
   if (!['GitRepository', 'OCIRepository', 'Bucket'].includes(sourceKind)) {
     throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: 'flux.sourceKind', value: JSON.stringify(sourceKind), allowed: 'GitRepository, OCIRepository or Bucket' });
   }
-  if (options.repositoryUrl !== undefined && !/^(https:\/\/|ssh:\/\/|git@)[^\s]+$/.test(options.repositoryUrl)) {
-    throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: 'flux.repositoryUrl', value: JSON.stringify(options.repositoryUrl), allowed: 'an https:// or ssh:// Git URL' });
+  // Flux's GitRepository accepts URLs only (no scp-like `git@host:path`: use ssh://git@host/path)
+  if (options.repositoryUrl !== undefined && (!/^(https:\/\/|ssh:\/\/)[^\s]+$/.test(options.repositoryUrl) || hasUrlPassword(options.repositoryUrl))) {
+    throw new ValidationError({
+      code: 'INVALID_VALUE',
+      path: '/',
+      property: 'flux.repositoryUrl',
+      value: renderValue(maskUrlPassword(options.repositoryUrl)),
+      allowed: 'an https:// or ssh:// Git URL (ssh://git@host/path, not git@host:path) without a password: credentials go in the GitRepository\'s secretRef',
+    });
+  }
+  if (!isDnsSubdomain(sourceName)) {
+    throw new ValidationError({ code: 'INVALID_NAME', path: '/', property: 'flux.sourceName', value: renderValue(sourceName), allowed: 'a DNS-1123 subdomain naming the Flux source' });
+  }
+  for (const [property, value] of [['branch', options.branch], ['repositoryPath', options.repositoryPath]] as const) {
+    if (value !== undefined && (typeof value !== 'string' || value.length === 0 || /\s/.test(value))) {
+      throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: `flux.${property}`, value: renderValue(value), allowed: 'a non-empty string without whitespace' });
+    }
   }
   const interval = options.interval ?? '10m';
-  if (!/^([0-9]+(ms|s|m|h))+$/.test(interval)) {
+  if (typeof interval !== 'string' || !/^([0-9]+(ms|s|m|h))+$/.test(interval)) {
     throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: 'flux.interval', value: JSON.stringify(interval), allowed: 'a duration such as "10m"' });
   }
   const prefix = options.repositoryPath ?? './';

@@ -1,4 +1,4 @@
-import { invalid, isDnsLabel } from '../private/names';
+import { hasUrlPassword, invalid, isDnsLabel, maskUrlPassword } from '../private/names';
 
 /**
  * Properties of an operator installed in the platform layer from its Helm chart.
@@ -73,8 +73,8 @@ export class PlatformOperator {
   public constructor(props: PlatformOperatorProps) {
     const where = `PlatformOperator ${JSON.stringify(props?.name)}`;
     if (!isDnsLabel(props?.name)) throw invalid(where, 'INVALID_NAME', 'name', props?.name, 'a DNS-1123 label');
-    if (typeof props.repositoryUrl !== 'string' || !/^(https|oci):\/\/[^\s]+$/.test(props.repositoryUrl)) {
-      throw invalid(where, 'INVALID_VALUE', 'repositoryUrl', props.repositoryUrl, 'an https:// Helm repository or an oci:// registry');
+    if (typeof props.repositoryUrl !== 'string' || !/^(https|oci):\/\/[^\s]+$/.test(props.repositoryUrl) || hasUrlPassword(props.repositoryUrl)) {
+      throw invalid(where, 'INVALID_VALUE', 'repositoryUrl', maskUrlPassword(props.repositoryUrl), 'an https:// Helm repository or an oci:// registry, without a password');
     }
     if (typeof props.chart !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(props.chart)) {
       throw invalid(where, 'INVALID_VALUE', 'chart', props.chart, 'a chart name');

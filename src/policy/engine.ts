@@ -10,6 +10,7 @@ import { AppliedSuppression, Suppressions } from './suppressions';
 import { Aspects } from '../aspects/aspects';
 import { Environment } from '../environment/environment';
 import { Tier } from '../environment/tier';
+import { renderValue, ValidationError } from '../errors/validation-error';
 
 /** One object to check. */
 export interface CheckedObject {
@@ -122,7 +123,23 @@ export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], opt
       const tier = obj.tier ?? obj.environment?.tier;
       for (const rule of pack.manifestRules) {
         const context = { manifest: obj.manifest, environment: obj.environment, tier, file: obj.file, related: related.get(obj.environment?.name ?? '') };
-        for (const v of rule.evaluate(context)) {
+        let violations: RuleViolation[];
+        try {
+          violations = [...rule.evaluate(context)];
+        } catch (e) {
+          // plain YAML can hold anything where a rule expects a list or an object (`env: {}`): that is bad
+          // input naming the object, never a crash and never a pass
+          const r = resourceOf(obj.manifest);
+          const line = obj.text !== undefined ? `:${lineOf(obj.text, '') + (obj.lineOffset ?? 0)}` : '';
+          throw new ValidationError({
+            code: 'MALFORMED_OBJECT',
+            path: obj.file !== undefined ? `${obj.file}${line}` : obj.construct?.node.path ?? '/',
+            property: `${r?.kind ?? 'object'} "${r?.name ?? '?'}" (rule ${rule.id})`,
+            value: renderValue((e as Error)?.message ?? String(e)),
+            allowed: 'a well-formed Kubernetes object (fields of the types the Kubernetes API defines)',
+          });
+        }
+        for (const v of violations) {
           record(pack, rule, v, tier, obj.construct, obj);
         }
       }

@@ -25,6 +25,16 @@ export function isDnsSubdomain(value: unknown): value is string {
   return typeof value === 'string' && value.length <= 253 && DNS1123_SUBDOMAIN.test(value);
 }
 
+/** True if a URL carries a password in its user info (`https://user:token@host`): a credential written into Git. */
+export function hasUrlPassword(url: unknown): boolean {
+  return typeof url === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(url);
+}
+
+/** The URL with the password of its user info masked, for error messages. */
+export function maskUrlPassword(url: unknown): unknown {
+  return typeof url === 'string' ? url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/i, '$1:***@') : url;
+}
+
 export function requireDnsLabel(where: Where, property: string, value: unknown): string {
   if (!isDnsLabel(value)) {
     throw invalid(where, 'INVALID_NAME', property, value,
@@ -79,6 +89,12 @@ export function requireNonEmptyString(where: Where, property: string, value: unk
   if (typeof value !== 'string' || value.trim().length === 0) {
     throw invalid(where, 'INVALID_VALUE', property, value, allowed);
   }
+  return value;
+}
+
+/** Booleans from untyped (JavaScript) callers: `"false"` or 0 must not reach a manifest or a truthiness test. */
+export function requireBoolean(where: Where, property: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalid(where, 'INVALID_VALUE', property, value, 'true or false');
   return value;
 }
 

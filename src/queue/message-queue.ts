@@ -5,7 +5,7 @@ import { Environment } from '../environment/environment';
 import { PlatformChart } from '../environment/platform-chart';
 import { StorageProfile } from '../environment/storage-profile';
 import { Tier } from '../environment/tier';
-import { invalid, requireDnsLabel, requireInteger, Where } from '../private/names';
+import { invalid, requireBoolean, requireDnsLabel, requireInteger, Where } from '../private/names';
 import { SecretSource, SecretSourceKind } from '../secrets/secret-source';
 import { renderRabbitmqOperator } from './engines/rabbitmq-operator';
 import { renderRabbitmqStatefulSet } from './engines/rabbitmq-statefulset';
@@ -239,6 +239,7 @@ export class MessageQueue extends Construct {
     this.engine = props.engine;
     this.name = requireDnsLabel(this, 'name', props.name ?? id.toLowerCase());
     if (this.name.length > 40) throw invalid(this, 'INVALID_NAME', 'name', this.name, 'at most 40 characters (suffixes like "-kafka-bootstrap" and pod ordinals are added)');
+    if (!/^[a-z]/.test(this.name)) throw invalid(this, 'INVALID_NAME', 'name', this.name, 'a name starting with a letter (it names Services, which are RFC 1035 labels)');
     const amqp = this.engine.protocol === QueueProtocol.AMQP;
 
     this.replicas = requireInteger(this, 'replicas', props.replicas ?? env.selectNumber({ development: 1, otherwise: 3 }), 1, 9);
@@ -251,10 +252,10 @@ export class MessageQueue extends Construct {
       'a CPU quantity such as "500m" or "2"');
     this.memory = requireQuantity(this, 'resources.memory', props.resources?.memory ?? env.selectString({ development: '1Gi', staging: '2Gi', production: '4Gi' }),
       'a memory quantity such as "2Gi"');
-    this.monitoring = props.monitoring ?? env.tier !== Tier.DEVELOPMENT;
-    this.spreadAcrossZones = props.spreadAcrossZones ?? env.tier === Tier.PRODUCTION;
-    this.podDisruptionBudget = props.podDisruptionBudget ?? this.replicas > 1;
-    this.retainOnDelete = props.retainOnDelete ?? true;
+    this.monitoring = requireBoolean(this, 'monitoring', props.monitoring ?? env.tier !== Tier.DEVELOPMENT);
+    this.spreadAcrossZones = requireBoolean(this, 'spreadAcrossZones', props.spreadAcrossZones ?? env.tier === Tier.PRODUCTION);
+    this.podDisruptionBudget = requireBoolean(this, 'podDisruptionBudget', props.podDisruptionBudget ?? this.replicas > 1);
+    this.retainOnDelete = requireBoolean(this, 'retainOnDelete', props.retainOnDelete ?? true);
 
     if (amqp) {
       const vhost = props.virtualHost ?? this.name;
@@ -264,7 +265,7 @@ export class MessageQueue extends Construct {
       this.virtualHost = vhost;
       if (props.tlsSecretName !== undefined) requireDnsLabel(this, 'tlsSecretName', props.tlsSecretName);
       this.tlsSecretName = props.tlsSecretName;
-      this.tls = props.tls ?? this.tlsSecretName !== undefined;
+      this.tls = requireBoolean(this, 'tls', props.tls ?? this.tlsSecretName !== undefined);
       if (this.tls && this.tlsSecretName === undefined) {
         throw invalid(this, 'INVALID_TLS', 'tls', true, 'a `tlsSecretName` with tls.crt, tls.key and ca.crt (e.g. from cert-manager) when TLS is on with RabbitMQ');
       }
@@ -279,7 +280,7 @@ export class MessageQueue extends Construct {
       if (props.tlsSecretName !== undefined) {
         throw invalid(this, 'UNSUPPORTED', 'tlsSecretName', props.tlsSecretName, 'no tlsSecretName with Kafka: Strimzi issues the listener certificates from its cluster CA');
       }
-      this.tls = props.tls ?? true;
+      this.tls = requireBoolean(this, 'tls', props.tls ?? true);
       this.controllerReplicas = this.engine.controllerReplicas ?? env.selectNumber({ development: 0, otherwise: 3 });
       for (const field of ['exchanges', 'queues'] as const) {
         const items = props[field];

@@ -208,6 +208,19 @@ export abstract class SecretSource {
   public abstract bind(scope: Construct, options: SecretBindOptions): SecretBinding;
 }
 
+/** What a consumer asks for becomes object names and Secret keys: checked like user input (construct authors call `bind`). */
+function requireBindOptions(scope: Construct, options: SecretBindOptions): void {
+  if (!isDnsSubdomain(options?.name)) {
+    throw invalid(scope, 'INVALID_SECRET_SOURCE', 'secret name', options?.name, 'the name of a Secret (a DNS-1123 subdomain)');
+  }
+  const keys = [...(Array.isArray(options.keys) ? options.keys : [undefined]), ...Object.keys(options.templates ?? {})];
+  for (const key of keys) {
+    if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]+$/.test(key)) {
+      throw invalid(scope, 'INVALID_SECRET_SOURCE', 'secret keys', key, 'Secret data keys: letters, digits, "-", "_" and "."');
+    }
+  }
+}
+
 class ExternalSecretSource extends SecretSource {
   public readonly kind = SecretSourceKind.EXTERNAL_SECRET;
   private readonly options: ExternalSecretOptions;
@@ -239,6 +252,7 @@ class ExternalSecretSource extends SecretSource {
   }
 
   public bind(scope: Construct, options: SecretBindOptions): SecretBinding {
+    requireBindOptions(scope, options);
     const secretName = this.options.secretName ?? options.name;
     const id = `ExternalSecret-${secretName}`;
     if (!scope.node.tryFindChild(id)) {
@@ -284,14 +298,15 @@ class ReferencedSecretSource extends SecretSource {
     if (!isDnsSubdomain(secretName)) {
       throw invalid(where, 'INVALID_SECRET_SOURCE', 'secretName', secretName, 'the name of a Secret (a DNS-1123 subdomain)');
     }
-    for (const key of keys ?? []) {
+    for (const key of keys === undefined ? [] : Array.isArray(keys) ? keys : [keys]) {
       if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]+$/.test(key)) {
         throw invalid(where, 'INVALID_SECRET_SOURCE', 'keys', key, 'Secret data keys: letters, digits, "-", "_" and "."');
       }
     }
   }
 
-  public bind(_scope: Construct, options: SecretBindOptions): SecretBinding {
+  public bind(scope: Construct, options: SecretBindOptions): SecretBinding {
+    requireBindOptions(scope, options);
     return { kind: this.kind, secretName: this.secretName, keys: [...(this.keys ?? [...options.keys, ...Object.keys(options.templates ?? {})])] };
   }
 }
@@ -308,7 +323,8 @@ class VaultSecretSource extends SecretSource {
     }
   }
 
-  public bind(_scope: Construct, options: SecretBindOptions): SecretBinding {
+  public bind(scope: Construct, options: SecretBindOptions): SecretBinding {
+    requireBindOptions(scope, options);
     return {
       kind: this.kind,
       keys: [...options.keys],

@@ -116,13 +116,38 @@ describe('GitOpsApp', () => {
     expect(() => app.render()).toThrow(/DUPLICATE_IDENTITY.*orders\/A.*orders\/B/s);
   });
 
-  test('the same object in two environments on one cluster and namespace is a duplicate identity', () => {
-    const app = new GitOpsApp({ outdir: tmpdir() });
+  test('two environments in one namespace of one cluster are refused, naming the other environment', () => {
+    const dir = tmpdir();
+    const app = new GitOpsApp({ outdir: dir });
     const a = new EnvironmentChart(app, 'a', { environment: new Environment({ name: 'a', tier: Tier.DEVELOPMENT, namespace: 'shared', cluster: 'c1' }) });
     const b = new EnvironmentChart(app, 'b', { environment: new Environment({ name: 'b', tier: Tier.DEVELOPMENT, namespace: 'shared', cluster: 'c1' }) });
-    new ApiObject(a, 'X', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } });
-    new ApiObject(b, 'X', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } });
-    expect(() => app.render()).toThrow(/DUPLICATE_IDENTITY.*ConfigMap "shared\/cfg" on cluster "c1"/s);
+    new ApiObject(a, 'X', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg-a' } });
+    new ApiObject(b, 'X', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg-b' } });
+    expect(() => app.synth()).toThrow(ValidationError);
+    expect(() => app.render()).toThrow('[CONFLICTING_NAMESPACE] b: invalid environment.namespace "shared": a namespace not used by environment "a" (a) on cluster "c1"');
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  test('the same namespace on two clusters, or two charts of one environment, are fine', () => {
+    const app = new GitOpsApp({ outdir: tmpdir() });
+    const dev = new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'orders', cluster: 'c1' });
+    new ApiObject(new EnvironmentChart(app, 'dev1', { environment: dev }), 'X', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'one' } });
+    new ApiObject(new EnvironmentChart(app, 'dev2', { environment: dev }), 'X', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'two' } });
+    const prod = new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'orders', cluster: 'c2' });
+    new ApiObject(new EnvironmentChart(app, 'prod', { environment: prod }), 'X', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'one' } });
+    expect(app.render().objects.map((o) => o.file).filter((f) => f.startsWith('rendered/'))).toEqual([
+      'rendered/dev/orders/ConfigMap.one.yaml', 'rendered/dev/orders/ConfigMap.two.yaml', 'rendered/prod/orders/ConfigMap.one.yaml',
+    ]);
+  });
+
+  test('the same cluster-scoped object in two environments of one cluster is a duplicate identity', () => {
+    const app = new GitOpsApp({ outdir: tmpdir() });
+    const a = new EnvironmentChart(app, 'a', { environment: new Environment({ name: 'a', tier: Tier.DEVELOPMENT, namespace: 'ns-a', cluster: 'c1' }) });
+    const b = new EnvironmentChart(app, 'b', { environment: new Environment({ name: 'b', tier: Tier.DEVELOPMENT, namespace: 'ns-b', cluster: 'c1' }) });
+    const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'reader' }, rules: [] };
+    new ApiObject(a, 'X', role);
+    new ApiObject(b, 'X', role);
+    expect(() => app.render()).toThrow(/DUPLICATE_IDENTITY.*ClusterRole "reader" on cluster "c1"/s);
   });
 
   test('a failing node.validate() or an unsupported chart writes nothing', () => {

@@ -2,7 +2,9 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { cli, copyDist, DIST, expectUsageError, ROOT } from './helpers';
+import * as checkModule from '../../src/cli/check';
 import { colorEnabled, oneLine, Painter, Progress, PROGRESS_DELAY_MS } from '../../src/cli/terminal';
+import { ValidationError } from '../../src/errors';
 import { SUPPRESSIONS_ANNOTATION } from '../../src/policy/suppressions';
 import { tmpdir } from '../util/tmp';
 
@@ -192,6 +194,25 @@ describe('as a process', () => {
     const ok = run(['rules']);
     expect(ok.status).toBe(0);
     expect(ok.stdout).not.toMatch(ANSI);
+  });
+
+  test('a ValidationError escaping a command is bad input: one line, exit 2, not an "internal error"', () => {
+    // every command wraps the errors it expects; main() is the net for the ones it does not
+    const spy = jest.spyOn(checkModule, 'runCheck').mockImplementation(() => {
+      throw new ValidationError({ code: 'INVALID_VALUE', path: 'app/orders', property: 'replicas', value: 'x', allowed: 'an integer' });
+    });
+    try {
+      const r = cli(['check', '.']);
+      expect(r).toEqual({ code: 2, stdout: '', stderr: 'cdk8s-stateful: [INVALID_VALUE] app/orders: invalid replicas x: an integer\n' });
+    } finally {
+      spy.mockRestore();
+    }
+    const other = jest.spyOn(checkModule, 'runCheck').mockImplementation(() => { throw new TypeError('x is undefined'); });
+    try {
+      expect(cli(['check', '.']).stderr).toBe('cdk8s-stateful: internal error: x is undefined (please report it)\n');
+    } finally {
+      other.mockRestore();
+    }
   });
 
   test('oneLine() flattens control characters', () => {

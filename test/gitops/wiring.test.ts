@@ -41,8 +41,13 @@ describe('Flux wiring', () => {
     const data = files.find((f) => f.path === 'clusters/prod/Kustomization.prod-data.yaml')!.obj;
     expect(data.metadata).toEqual({ name: 'prod-data', namespace: 'shop' });
     expect(data.spec).toMatchObject({
-      path: './dist/layers/prod/data', prune: true, wait: true, targetNamespace: 'shop', serviceAccountName: 'gitops-deployer',
-      dependsOn: [{ name: 'platform', namespace: 'flux-system' }], sourceRef: { kind: 'GitRepository', name: 'gitops', namespace: 'flux-system' },
+      path: './dist/layers/prod/data',
+      prune: true,
+      wait: true,
+      targetNamespace: 'shop',
+      serviceAccountName: 'gitops-deployer',
+      dependsOn: [{ name: 'platform', namespace: 'flux-system' }],
+      sourceRef: { kind: 'GitRepository', name: 'gitops', namespace: 'flux-system' },
     });
     const apps = files.find((f) => f.path === 'clusters/prod/Kustomization.prod.yaml')!.obj;
     expect(apps.spec).toMatchObject({ path: './dist/layers/prod/apps', dependsOn: [{ name: 'prod-data' }], serviceAccountName: 'gitops-deployer' });

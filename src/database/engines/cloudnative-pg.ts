@@ -159,7 +159,12 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'PodMonitor',
       metadata: { name: db.name },
-      spec: { selector: { matchLabels: db._podLabels() }, podMetricsEndpoints: [{ port: 'metrics' }] },
+      // the pooler's pods carry the cluster label too, with a `metrics` port (9127) the NetworkPolicy
+      // does not open: with a pooler, scrape the instances only (CloudNativePG's own PodMonitor selector)
+      spec: {
+        selector: { matchLabels: db.poolerInstances !== undefined ? { ...db._podLabels(), 'cnpg.io/podRole': 'instance' } : db._podLabels() },
+        podMetricsEndpoints: [{ port: 'metrics' }],
+      },
     });
     const rules: any[] = [
       {

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { WriterError } from './errors';
 import { fault } from './faults';
-import { fileSha256, fsyncDirs, inspectPath, removeEmptyParents, removeTree } from './fsutil';
+import { fileSha256, fsyncDirs, inspectPath, isErrno, removeEmptyParents, removeTree } from './fsutil';
 import { Journal, removeJournal } from './journal';
 import { MANIFEST_PATH, metaDir, resolveOutputPath, stagingRoot } from './paths';
 import { FaultHook } from './types';
@@ -21,9 +21,13 @@ import { FaultHook } from './types';
  *   conflict checks ran before the commit; a committed transaction is completed, even over a file
  *   edited in the short window between the commit and a roll-forward.
  */
-export function applyJournal(outdir: string, journal: Journal, hook?: FaultHook): void {
+export function applyJournal(outdir: string, journal: Journal, hook?: FaultHook, options: ApplyOptions = {}): void {
   const stagingDir = path.join(stagingRoot(outdir), journal.txid);
   const touchedDirs = new Set<string>();
+  const createdDirs = new Set<string>();
+  const move = options.freshlyStaged
+    ? (staged: string, target: string) => renameFresh(staged, target, createdDirs)
+    : (staged: string, target: string, expected: string, label: string) => moveStaged(staged, target, expected, label);
 
   for (const op of journal.deletes) {
     const abs = resolveOutputPath(outdir, op.path);
@@ -40,14 +44,14 @@ export function applyJournal(outdir: string, journal: Journal, hook?: FaultHook)
 
   for (const op of journal.writes) {
     const abs = resolveOutputPath(outdir, op.path);
-    moveStaged(path.join(stagingDir, op.staged), abs, op.sha256, op.path);
+    move(path.join(stagingDir, op.staged), abs, op.sha256, op.path);
     touchedDirs.add(path.dirname(abs));
     fault(hook, 'renamed-file', op.path);
   }
 
   // Last: until the manifest is replaced, the previous manifest still describes ownership of
   // every file the journal has not touched yet, and the journal covers the rest.
-  moveStaged(path.join(stagingDir, journal.manifest.staged), resolveOutputPath(outdir, MANIFEST_PATH), journal.manifest.sha256, MANIFEST_PATH);
+  move(path.join(stagingDir, journal.manifest.staged), resolveOutputPath(outdir, MANIFEST_PATH), journal.manifest.sha256, MANIFEST_PATH);
   touchedDirs.add(metaDir(outdir));
   fault(hook, 'manifest-renamed');
 
@@ -62,6 +66,36 @@ export function applyJournal(outdir: string, journal: Journal, hook?: FaultHook)
   removeTree(stagingDir);
   removeDirIfEmpty(stagingRoot(outdir));
   fault(hook, 'staging-removed');
+}
+
+export interface ApplyOptions {
+  /**
+   * The journal was committed by this process a moment ago, under the lock it still holds: the
+   * staged files are the bytes it wrote and flushed, and the plan has just checked every target.
+   * The renames then skip re-reading and re-hashing each staged file (a roll-forward after a crash
+   * never sets this: it checks everything).
+   */
+  readonly freshlyStaged?: boolean;
+}
+
+/** A rename of a file this process has just staged (see ApplyOptions.freshlyStaged). */
+function renameFresh(staged: string, target: string, createdDirs: Set<string>): void {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.lstatSync(target);
+  } catch (e) {
+    if (!isErrno(e, 'ENOENT') && !isErrno(e, 'ENOTDIR')) throw e;
+  }
+  if (st && !st.isFile()) {
+    // replaced by hand between the plan and now (the plan refused directories and links)
+    throw new WriterError('CONFLICT', `cannot write ${target}: it is now a ${st.isDirectory() ? 'directory' : 'symbolic link or special file'}`);
+  }
+  const dir = path.dirname(target);
+  if (!st && !createdDirs.has(dir)) {
+    fs.mkdirSync(dir, { recursive: true });
+    createdDirs.add(dir);
+  }
+  fs.renameSync(staged, target);
 }
 
 function moveStaged(staged: string, target: string, expected: string, label: string): void {

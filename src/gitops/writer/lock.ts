@@ -25,7 +25,7 @@ export interface LockHandle {
  * An empty or unreadable lock file normally means its writer is between open(O_EXCL) and
  * write(), a few microseconds. If it stays like that longer than this, the writer died there.
  */
-const UNREADABLE_LOCK_GRACE_MS = 10_000;
+export const UNREADABLE_LOCK_GRACE_MS = 10_000;
 const MAX_ATTEMPTS = 5;
 const SETTLE_POLLS = 40;
 const SETTLE_POLL_MS = 5;

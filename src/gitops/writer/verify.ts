@@ -1,9 +1,11 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { inspectPath } from './fsutil';
 import { readJournal } from './journal';
+import { isProcessAlive, UNREADABLE_LOCK_GRACE_MS } from './lock';
 import { readOwnedManifest } from './manifest';
-import { JOURNAL_TMP_NAME, META_DIR, metaDir, resolveOutputPath, stagingRoot } from './paths';
+import { JOURNAL_TMP_NAME, LOCK_NAME, META_DIR, metaDir, resolveOutputPath, stagingRoot } from './paths';
 
 export interface VerifyResult {
   /** True when every owned file is present with the bytes the manifest records and no write is pending. */
@@ -16,7 +18,7 @@ export interface VerifyResult {
   readonly missing: string[];
   /** Files the library does not own (user files; informative, not an error). `.git/` is skipped. */
   readonly unknown: string[];
-  /** A journal or staging directory is present: run `recoverOutput` first. */
+  /** A journal, staging directory or the lock of a dead writer is present: run `recoverOutput` first. */
   readonly interrupted: boolean;
 }
 
@@ -39,7 +41,8 @@ export function verifyOwnedFiles(outdir: string): VerifyResult {
   const unknown = fs.existsSync(dir) ? listFiles(dir).filter(p => !owned.has(p)) : [];
   const interrupted = readJournal(dir).state !== 'absent'
     || fs.existsSync(stagingRoot(dir))
-    || fs.existsSync(path.join(metaDir(dir), JOURNAL_TMP_NAME));
+    || fs.existsSync(path.join(metaDir(dir), JOURNAL_TMP_NAME))
+    || deadWritersLock(dir);
   return {
     ok: modified.length === 0 && missing.length === 0 && !interrupted,
     hasManifest: manifest !== undefined,
@@ -48,6 +51,27 @@ export function verifyOwnedFiles(outdir: string): VerifyResult {
     unknown,
     interrupted,
   };
+}
+
+/**
+ * The lock of a writer on this host that died before staging anything (a live writer's lock does
+ * not stop a read-only verify), or an empty lock older than the grace period (its writer died
+ * between creating and writing it). Recovery removes it: left behind, it would be committed with
+ * the output and block every synthesis on another host.
+ */
+function deadWritersLock(dir: string): boolean {
+  const lockPath = path.join(metaDir(dir), LOCK_NAME);
+  let info: any;
+  try {
+    info = JSON.parse(fs.readFileSync(lockPath, 'utf8'));
+  } catch {
+    try {
+      return Date.now() - fs.statSync(lockPath).mtimeMs > UNREADABLE_LOCK_GRACE_MS;
+    } catch {
+      return false; // no lock
+    }
+  }
+  return info?.hostname === os.hostname() && typeof info.pid === 'number' && info.pid !== process.pid && !isProcessAlive(info.pid);
 }
 
 /** Every non-directory below `root` (symbolic links not followed), as sorted posix paths. */

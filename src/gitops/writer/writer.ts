@@ -94,7 +94,7 @@ export function writeOutput(req: WriteRequest): WriteResult {
     commitJournal(outdir, journal, () => fault(hook, 'journal-tmp-written'));
     fault(hook, 'journal-committed');
 
-    applyJournal(outdir, journal, hook);
+    applyJournal(outdir, journal, hook, { freshlyStaged: true });
     return result(manifestText !== previousText);
   } catch (e) {
     if (e instanceof SimulatedCrash) throw e.original; // a crash does no clean-up: the next run recovers

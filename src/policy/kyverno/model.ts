@@ -111,7 +111,14 @@ export function parsePolicyDocuments(text: string, source?: string): any[] {
         code: 'INVALID_YAML', path: source ?? '<yaml>', property: 'text', allowed: `valid YAML (${doc.errors[0].message.split('\n')[0]})`,
       });
     }
-    const value = doc.toJS({ maxAliasCount: 100 });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 }); // a YAML bomb (alias expansion) stops here
+    } catch (e) {
+      throw new ValidationError({
+        code: 'INVALID_YAML', path: source ?? '<yaml>', property: 'text', allowed: `valid YAML (${((e as Error).message ?? String(e)).split('\n')[0]})`,
+      });
+    }
     if (isKyvernoPolicy(value)) out.push(value);
   }
   return out;

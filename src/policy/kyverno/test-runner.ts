@@ -105,7 +105,12 @@ function readYamlDocs(file: string, display: string): any[] {
   const out: any[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     if (doc.errors.length > 0) throw new KyvernoTestInputError(`${display}: invalid YAML: ${doc.errors[0].message.split('\n')[0]}`);
-    const v = doc.toJS({ maxAliasCount: 100 });
+    let v: unknown;
+    try {
+      v = doc.toJS({ maxAliasCount: 100 }); // a YAML bomb (alias expansion) stops here
+    } catch (e) {
+      throw new KyvernoTestInputError(`${display}: invalid YAML: ${((e as Error).message ?? String(e)).split('\n')[0]}`);
+    }
     if (v !== null && v !== undefined) out.push(v);
   }
   return out;

@@ -1,4 +1,4 @@
-import { checksInForce } from '../pod-security/registry';
+import { isCheckInForce } from '../pod-security/registry';
 import { podTemplates } from '../pod-security/templates';
 import { PodSecurityCheck, PssLevel } from '../pod-security/types';
 import { toPssVersion } from '../pod-security/version';
@@ -25,7 +25,7 @@ export class PodSecurityRule extends ManifestRule {
   public evaluate(ctx: ManifestRuleContext): RuleViolation[] {
     const version = toPssVersion(this.version ?? ctx.environment?.kubernetesVersion ?? 'latest');
     // a check that does not exist in this version, or that a restricted check replaces, is not in force
-    if (!checksInForce(this.level, version).includes(this.check)) return [];
+    if (!isCheckInForce(this.check, this.level, version)) return [];
     const out: RuleViolation[] = [];
     for (const { pod, pointer } of podTemplates(ctx.manifest)) {
       for (const v of this.check.evaluate(pod, version) ?? []) out.push({ message: v.message, jsonPointer: pointer + v.path });

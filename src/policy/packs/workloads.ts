@@ -23,7 +23,12 @@ export function containersOf(manifest: any, options: { init?: boolean } = {}): C
     if (options.init !== false) lists.push(['initContainers', true]);
     for (const [field, init] of lists) {
       const items = Array.isArray(pod.spec?.[field]) ? pod.spec[field] : [];
-      items.forEach((container: any, i: number) => out.push({ container, pointer: `${pointer}/spec/${field}/${i}`, initContainer: init }));
+      items.forEach((container: any, i: number) => {
+        // plain YAML may hold anything here (`- null`, a string): not a container the rules can read
+        if (container !== null && typeof container === 'object' && !Array.isArray(container)) {
+          out.push({ container, pointer: `${pointer}/spec/${field}/${i}`, initContainer: init });
+        }
+      });
     }
   }
   return out;

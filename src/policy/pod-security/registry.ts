@@ -17,7 +17,7 @@ import { SECCOMP_PROFILE_BASELINE } from './seccomp-profile-baseline';
 import { SECCOMP_PROFILE_RESTRICTED } from './seccomp-profile-restricted';
 import { SYSCTLS } from './sysctls';
 import { PodSecurityCheck, PssLevel, PssVersion } from './types';
-import { toPssVersion } from './version';
+import { formatPssVersion, toPssVersion } from './version';
 import { WINDOWS_HOST_PROCESS } from './windows-host-process';
 
 /** Every check of the standard: the baseline checks, then the restricted ones. */
@@ -45,6 +45,9 @@ export const POD_SECURITY_CHECKS: readonly PodSecurityCheck[] = Object.freeze([
   PROC_MOUNT_RESTRICTED,
 ]);
 
+/** checksInForce by level and version: the set of checks is fixed, so the answer never changes. */
+const IN_FORCE = new Map<string, readonly PodSecurityCheck[]>();
+
 /**
  * The checks of a level, whatever the version: baseline = the baseline checks; restricted = the baseline checks
  * plus the restricted checks. Use {@link checksInForce} for the exact set upstream evaluates at a version
@@ -69,7 +72,25 @@ export function checksFor(level: PssLevel): PodSecurityCheck[] {
  * `procMount_restricted` from 1.35).
  */
 export function checksInForce(level: PssLevel, version: PssVersion | string): PodSecurityCheck[] {
-  const v = toPssVersion(version);
+  return [...inForce(level, toPssVersion(version))];
+}
+
+/** Whether `check` is one of {@link checksInForce} (cached: rules ask it for every object). */
+export function isCheckInForce(check: PodSecurityCheck, level: PssLevel, version: PssVersion | string): boolean {
+  return inForce(level, toPssVersion(version)).includes(check);
+}
+
+function inForce(level: PssLevel, v: PssVersion): readonly PodSecurityCheck[] {
+  const key = `${level}|${formatPssVersion(v)}`;
+  let cached = IN_FORCE.get(key);
+  if (!cached) {
+    cached = computeChecksInForce(level, v);
+    IN_FORCE.set(key, cached);
+  }
+  return cached;
+}
+
+function computeChecksInForce(level: PssLevel, v: PssVersion): PodSecurityCheck[] {
   const existing = checksFor(level).filter(c => c.existsIn(v));
   const overridden = new Set<string>();
   if (level === 'restricted') {

@@ -15,7 +15,7 @@ export function parsePssVersion(text: string): PssVersion {
   if (!match) {
     throw new Error(`invalid Pod Security Standards version ${JSON.stringify(text)}: expected "1.N", "v1.N" or "latest"`);
   }
-  return { major: 1, minor: Number(match[1]) };
+  return Object.freeze({ major: 1, minor: Number(match[1]) }) as PssVersion;
 }
 
 /** `v1.28` / `latest`, the form of the `pod-security.kubernetes.io/enforce-version` label. */
@@ -30,5 +30,14 @@ export function pssMinor(version: PssVersion): number {
 
 /** Accepts a parsed version or its text form. */
 export function toPssVersion(version: PssVersion | string): PssVersion {
-  return typeof version === 'string' ? parsePssVersion(version) : version;
+  if (typeof version !== 'string') return version;
+  let parsed = PARSED.get(version);
+  if (!parsed) {
+    parsed = parsePssVersion(version); // throws on invalid text: never cached
+    if (PARSED.size < 1000) PARSED.set(version, parsed);
+  }
+  return parsed;
 }
+
+/** Parsed versions by text (rules parse the environment's version for every object). Frozen: shared. */
+const PARSED = new Map<string, PssVersion>();

@@ -192,7 +192,11 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
           authentication: authentication === KafkaAuthentication.TLS
             ? { type: 'tls' }
             : { type: 'scram-sha-512', password: { valueFrom: { secretKeyRef: { name: u.secret!.secretName, key: 'password' } } } },
-          authorization: { type: 'simple', acls: mq._lazy(() => aclsOf(mq, u)) },
+          // no permission: no authorization section (`acls` is required and the output drops empty lists); simple authorization then denies everything
+          authorization: mq._lazy(() => {
+            const acls = aclsOf(mq, u);
+            return acls.length > 0 ? { type: 'simple', acls } : undefined;
+          }),
         },
       });
     },

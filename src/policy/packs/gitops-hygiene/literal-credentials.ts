@@ -2,6 +2,10 @@ import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
 import { containersOf } from '../workloads';
 
+/** `--password=x`, `PGPASSWORD=x`, `token:x` in a command line (a variable or a file reference is fine). */
+const CREDENTIAL_ARGUMENT = /(^|[-_.])(pass(word|wd)?|secret|token|api[-_]?key)[=:](?![$'"{(<]|\/|$)/i;
+/** `PGPASSWORD=x` (an environment assignment, e.g. through `env`). */
+const CREDENTIAL_ASSIGNMENT = /^[A-Z0-9_]*(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY)[A-Z0-9_]*=(?![$'"{(<]|\/|$)/;
 const CREDENTIAL_NAME = /(pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth)/i;
 
 /** GITOPS-NoLiteralCredentials: no credential-like value is written literally into a manifest. */
@@ -22,7 +26,16 @@ export class NoLiteralCredentials extends ManifestRule {
     const m = ctx.manifest;
     const out: RuleViolation[] = [];
     for (const { container, pointer } of containersOf(m)) {
-      (container.env ?? []).forEach((e: any, i: number) => {
+      for (const field of ['command', 'args']) {
+        const argv = Array.isArray(container[field]) ? container[field] : [];
+        argv.forEach((a: unknown, i: number) => {
+          // the message never repeats the value
+          if (typeof a === 'string' && (CREDENTIAL_ARGUMENT.test(a) || CREDENTIAL_ASSIGNMENT.test(a))) {
+            out.push({ message: `container "${container.name}" passes a credential literally in ${field}[${i}]`, jsonPointer: `${pointer}/${field}/${i}` });
+          }
+        });
+      }
+      (Array.isArray(container.env) ? container.env : []).forEach((e: any, i: number) => {
         if (typeof e?.name === 'string' && CREDENTIAL_NAME.test(e.name) && typeof e.value === 'string' && e.value.length > 0) {
           out.push({ message: `container "${container.name}" sets ${e.name} to a literal value`, jsonPointer: `${pointer}/env/${i}/value` });
         }
