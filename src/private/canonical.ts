@@ -1,4 +1,4 @@
-import * as YAML from 'yaml';
+import { stringifyYaml } from './fast-yaml';
 
 /**
  * Keys whose empty object carries meaning in the Kubernetes API and must survive canonicalisation:
@@ -51,6 +51,6 @@ export { canonicalJson } from '../gitops/writer/canonical-json';
  * `0755`-like strings are quoted), no line folding, LF, trailing newline.
  */
 export function toYaml(manifest: any): string {
-  const text = YAML.stringify(manifest, { lineWidth: 0, minContentWidth: 0, version: '1.1', aliasDuplicateObjects: false });
+  const text = stringifyYaml(manifest); // YAML.stringify(manifest, YAML_OPTIONS), faster (same bytes)
   return text.endsWith('\n') ? text : `${text}\n`;
 }

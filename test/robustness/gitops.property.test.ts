@@ -15,10 +15,9 @@ import {
   AspectPriority, Aspects, ChangeApprovals, DatabaseEngine, GitOpsApp, PlatformOperator, PolicyPacks, ReplicatedDatabase,
   RenderedOutput, SecretSource, Suppressions,
 } from '../../src';
-import { blockingFindings, describeRules, findPacks } from '../../src/policy/engine';
+import { blockingFindings } from '../../src/policy/engine';
 import { renderReport, REPORT_FORMATS } from '../../src/policy/reports';
 import { SUPPRESSIONS_ANNOTATION } from '../../src/policy/suppressions';
-import { libraryVersion } from '../../src/private/version';
 import { parseXml } from '../policy/reports/xml-parse';
 import { describeWithCrds, sharedValidator } from '../util/crds';
 import { tmpdir } from '../util/tmp';
@@ -53,15 +52,7 @@ function restrictedDeployment(): any {
 
 /** Every report format renders, and JSON / SARIF / JUnit parse. */
 function reportsWellFormed(app: GitOpsApp, output: RenderedOutput): void {
-  const packs = findPacks(app);
-  const input = {
-    findings: output.findings,
-    rules: describeRules(packs),
-    packs: packs.map((p) => ({ id: p.id, version: p.version })),
-    objectsChecked: output.objects.length,
-    unusedSuppressions: output.unusedSuppressions,
-    toolVersion: libraryVersion(),
-  };
+  const input = (app as any).reportInput(output); // what the app's own report files are rendered from
   for (const format of REPORT_FORMATS) {
     const text = renderReport(format, input);
     if (format === 'json' || format === 'sarif') JSON.parse(text);

@@ -171,7 +171,8 @@ describeWithCrds('regressions found by the property tests', () => {
         const chart = chartIn(app, plainEnvironment(e.tier, { ...e, cluster: 'nonprod' } as any), `app-${e.name}`);
         new ReplicatedDatabase(chart, 'Db', { engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }), instances: 1 });
       }
-      expect(() => app.render()).toThrow(/^\[CONFLICTING_DEFINITION\] \/: invalid Role "gitops-deployer" on cluster "nonprod"/);
+      // now refused before the deployer Role is added, naming the chart and the other environment
+      expect(() => app.render()).toThrow(/^\[CONFLICTING_NAMESPACE\] app-dev: invalid environment\.namespace "apps": a namespace not used by environment "staging" \(app-staging\) on cluster "nonprod"$/);
     });
   });
 });

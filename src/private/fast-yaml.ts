@@ -1,0 +1,169 @@
+import * as YAML from 'yaml';
+
+/**
+ * A fast path for `YAML.stringify(value, YAML_OPTIONS)` over JSON-like data, byte for byte the same
+ * output (the tests compare it with the `yaml` package over the reference platform and over
+ * random documents built to hit every quoting rule).
+ *
+ * Why: YAML serialisation is most of the cost of rendering manifests. The `yaml` package builds a
+ * document tree of nodes for every value and then stringifies it; this walks plain objects and
+ * arrays once. The structure is the `yaml` package's block style (2-space indentation, sequences
+ * indented under their key, `- ` items with their first entry inline, `{}` / `[]` for empties).
+ * Scalars are where the rules are subtle (YAML 1.1 keywords and numbers, quoting, block
+ * scalars): a scalar that is certainly plain is written as is, and every other one is rendered by
+ * the `yaml` package itself, in the same context (map key, map value, sequence item), and cached.
+ * Anything outside JSON-like data (undefined, functions, class instances, keys that need explicit
+ * `? ` syntax) falls back to the `yaml` package for the whole document.
+ */
+export const YAML_OPTIONS = { lineWidth: 0, minContentWidth: 0, version: '1.1', aliasDuplicateObjects: false } as const;
+
+/** Thrown inside the fast path when it meets something it does not handle: the whole value goes to `yaml`. */
+class Unsupported extends Error {}
+
+/**
+ * Strings the `yaml` package writes plain wherever they appear, as far as their characters go: a
+ * letter first (no indicator, quote, number sign or document marker), then letters, digits and
+ * `-_./`; `:` only between such characters (`ghcr.io/x:1.2`), never before a space or at the end.
+ * They must still not read as another type in YAML 1.1 (`yes`, `E7`): see {@link isPlain}.
+ */
+const SAFE_PLAIN = /^[A-Za-z](?:[-A-Za-z0-9_./]|:(?=[-A-Za-z0-9_./]))*$/;
+
+/** The YAML 1.1 tags a plain scalar could resolve to, as the `yaml` package checks them before writing a string plain. */
+const SCHEMA = new YAML.Document(null, { version: '1.1' }).schema;
+const NON_STRING_TESTS = [...SCHEMA.tags, ...(SCHEMA.compat ?? [])]
+  .filter((tag: any) => tag.default && tag.tag !== 'tag:yaml.org,2002:str' && tag.test instanceof RegExp)
+  .map((tag: any) => tag.test as RegExp);
+
+function isPlain(s: string): boolean {
+  return s.length <= MAX_IMPLICIT_KEY && SAFE_PLAIN.test(s) && !NON_STRING_TESTS.some((t) => t.test(s));
+}
+
+/** Longer keys are written as explicit keys (`? `): not handled here. */
+const MAX_IMPLICIT_KEY = 1000;
+
+/** Where a scalar is written: as a key, as a map value, as a sequence item. */
+type Context = 'key' | 'value' | 'item';
+
+const MAX_CACHED = 100_000;
+const cache = new Map<string, string>();
+
+/** One YAML document for `value`, exactly as `YAML.stringify(value, YAML_OPTIONS)` writes it. */
+export function stringifyYaml(value: unknown): string {
+  try {
+    if (isPlainObject(value)) {
+      if (Object.keys(value).length === 0) return '{}\n';
+      const out: string[] = [];
+      writeMap(value, 0, out, false);
+      return out.join('');
+    }
+    if (Array.isArray(value)) {
+      if (value.length === 0) return '[]\n';
+      const out: string[] = [];
+      writeSeq(value, 0, out, false);
+      return out.join('');
+    }
+  } catch (e) {
+    if (!(e instanceof Unsupported)) throw e;
+  }
+  return YAML.stringify(value, YAML_OPTIONS);
+}
+
+/**
+ * The entries of a non-empty map whose keys are at column `indent`. `inline`: the first entry
+ * continues a `- ` already written (a map as a sequence item).
+ */
+function writeMap(map: Record<string, unknown>, indent: number, out: string[], inline: boolean): void {
+  const pad = ' '.repeat(indent);
+  let first = true;
+  for (const key of Object.keys(map)) {
+    const v = map[key];
+    if (v === undefined) throw new Unsupported(); // `yaml` drops the pair; not worth copying
+    out.push(first && inline ? '' : pad, isPlain(key) ? key : rendered(key, 'key', indent), ':');
+    first = false;
+    if (Array.isArray(v)) {
+      if (v.length === 0) {
+        out.push(' []\n');
+      } else {
+        out.push('\n');
+        writeSeq(v, indent + 2, out, false);
+      }
+    } else if (isPlainObject(v)) {
+      if (Object.keys(v).length === 0) {
+        out.push(' {}\n');
+      } else {
+        out.push('\n');
+        writeMap(v, indent + 2, out, false);
+      }
+    } else {
+      out.push(' ', scalarText(v, 'value', indent), '\n');
+    }
+  }
+}
+
+/** The items of a non-empty sequence, dashes at column `indent`. `inline`: the first dash continues a `- `. */
+function writeSeq(seq: unknown[], indent: number, out: string[], inline: boolean): void {
+  const pad = ' '.repeat(indent);
+  for (let i = 0; i < seq.length; i++) {
+    const item = seq[i];
+    out.push(i === 0 && inline ? '- ' : `${pad}- `);
+    if (Array.isArray(item)) {
+      if (item.length === 0) out.push('[]\n');
+      else writeSeq(item, indent + 2, out, true);
+    } else if (isPlainObject(item)) {
+      if (Object.keys(item).length === 0) out.push('{}\n');
+      else writeMap(item, indent + 2, out, true);
+    } else {
+      if (inline && i === 0 && !isSimple(item)) throw new Unsupported(); // `- - |-`: not worth copying
+      out.push(scalarText(item, 'item', indent), '\n');
+    }
+  }
+}
+
+/** Scalars written without consulting `yaml`. */
+function isSimple(v: unknown): boolean {
+  return typeof v === 'boolean' || v === null || (typeof v === 'number' && Number.isSafeInteger(v) && !Object.is(v, -0))
+    || (typeof v === 'string' && isPlain(v));
+}
+
+/** A scalar as `yaml` writes it in `context` (the key, or the dash, at column `indent`), without the trailing newline. */
+function scalarText(v: unknown, context: Context, indent: number): string {
+  if (typeof v === 'string') return isPlain(v) ? v : rendered(v, context, indent);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (v === null) return 'null';
+  if (typeof v === 'number') return Number.isSafeInteger(v) && !Object.is(v, -0) ? String(v) : rendered(v, context, indent);
+  throw new Unsupported(); // undefined, bigint, symbol, function
+}
+
+/**
+ * What `yaml` writes for the scalar `v` in `context` at column `indent` (cached): rendered in a
+ * document that puts it exactly there (quoting and block scalars depend on the column: `---` at
+ * column 0 would start a document), continuation lines with their absolute indentation.
+ */
+function rendered(v: string | number, context: Context, indent: number): string {
+  const cacheKey = `${context}${indent}:${typeof v === 'number' ? (Object.is(v, -0) ? '-0' : `n${v}`) : `s${v}`}`;
+  const hit = cache.get(cacheKey);
+  if (hit !== undefined) return hit;
+  // maps nested under `x:` put a key at column indent; a sequence under the last one puts dashes there
+  const depth = context === 'item' ? (indent === 0 ? 0 : (indent - 2) / 2 + 1) : indent / 2;
+  let inner: unknown = context === 'key' ? { [v]: null } : context === 'value' ? { k: v } : [v];
+  for (let i = 0; i < depth; i++) inner = { x: inner };
+  const doc = YAML.stringify(inner, YAML_OPTIONS);
+  let prefix = '';
+  for (let i = 0; i < depth; i++) prefix += `${' '.repeat(2 * i)}x:\n`;
+  prefix += ' '.repeat(indent) + (context === 'value' ? 'k: ' : context === 'item' ? '- ' : '');
+  if (!doc.startsWith(prefix) || !doc.endsWith('\n')) throw new Unsupported();
+  let text = doc.slice(prefix.length, -1);
+  if (context === 'key') {
+    // an explicit key (`? `), a multi-line key: not worth copying
+    if (!text.endsWith(': null') || text.startsWith('? ') || text.includes('\n')) throw new Unsupported();
+    text = text.slice(0, -': null'.length);
+  }
+  if (cache.size < MAX_CACHED) cache.set(cacheKey, text);
+  return text;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
