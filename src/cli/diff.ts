@@ -1,5 +1,3 @@
-import { spawnSync } from 'child_process';
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -8,6 +6,7 @@ import { UsageError } from './read-manifests';
 import { diffJson, FieldChange, jsonEqual } from './structural-diff';
 import { CliIo, oneLine, OutputOptions, Painter, plural } from './terminal';
 import { analyzeChanges, readPreviousOutput } from '../gitops/change-safety';
+import { OUTDIR_PLACEHOLDER, runAppCommand, stderrTail, treeFingerprint } from '../private/app-command';
 import { apiGroup } from '../private/kinds';
 
 export interface DiffOptions extends OutputOptions {
@@ -49,7 +48,6 @@ export interface DiffResult {
 }
 
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
-const OUTDIR_PLACEHOLDER = '{outdir}';
 
 /**
  * `cdk8s-stateful diff --app "<command>" <dir>`: runs the app into a temporary directory and prints
@@ -105,32 +103,18 @@ export function runDiff(dir: string, options: DiffOptions, io: CliIo): number {
   }
 }
 
-function quote(p: string): string {
-  return process.platform === 'win32' ? `"${p}"` : `'${p.replace(/'/g, '\'\\\'\'')}'`;
-}
-
 function runApp(command: string, outdir: string, timeoutSeconds: number, io: CliIo): void {
-  const run = spawnSync(command.split(OUTDIR_PLACEHOLDER).join(quote(outdir)), {
-    shell: true,
-    cwd: process.cwd(),
-    env: { ...(io.env ?? process.env), CDK8S_OUTDIR: outdir },
-    encoding: 'utf8',
-    stdio: ['ignore', 'ignore', 'pipe'],
-    timeout: timeoutSeconds * 1000,
-    maxBuffer: 16 * 1024 * 1024,
+  const failure = runAppCommand(command, { [OUTDIR_PLACEHOLDER]: outdir }, {
+    cwd: process.cwd(), env: { ...(io.env ?? process.env), CDK8S_OUTDIR: outdir }, timeoutSeconds,
   });
-  if (run.error && (run.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
-    throw new UsageError(`diff: the app command timed out after ${timeoutSeconds}s (raise --timeout)`);
-  }
-  if (run.error) throw new UsageError(`diff: cannot run the app command: ${oneLine(run.error.message)}`);
-  if (run.status !== 0) {
-    const why = run.status === null ? `killed by ${run.signal}` : `exit code ${run.status}`;
-    const tail = stderrTail(run.stderr ?? '');
-    throw new UsageError(`diff: the app command failed (${why})${tail ? `: ${tail}` : ''}`);
+  if (failure?.kind === 'timeout') throw new UsageError(`diff: the app command timed out after ${timeoutSeconds}s (raise --timeout)`);
+  if (failure?.kind === 'spawn') throw new UsageError(`diff: cannot run the app command: ${oneLine(failure.why)}`);
+  if (failure) {
+    const tail = stderrTail(failure.stderr);
+    throw new UsageError(`diff: the app command failed (${failure.why})${tail ? `: ${tail}` : ''}`);
   }
 }
 
-/** The most telling line of a failing command's standard error: the last `...Error: message` line, else the last line. */
 /** A risky change as `diff` shows it (the change-safety classification of GitOpsApp). */
 export interface DiffRisk {
   readonly ruleId: string;
@@ -158,22 +142,6 @@ function renderRisks(risks: DiffRisk[], paint: Painter): string {
   return lines.join('\n') + '\n';
 }
 
-export function stderrTail(stderr: string): string {
-  const lines = stderr.split(/\r?\n/).map((l) => l.trimEnd());
-  const meaningful = lines.filter((l) => l.trim() !== '' && !/^\s+at /.test(l) && !/^Node\.js v\d/.test(l) && !/^\s*\^+\s*$/.test(l));
-  let index = -1;
-  for (let i = meaningful.length - 1; i >= 0; i--) {
-    if (/^[\w.$]*(Error|Exception)\b[^:]*:/.test(meaningful[i].trim())) {
-      index = i;
-      break;
-    }
-  }
-  if (index < 0) return oneLine(meaningful[meaningful.length - 1] ?? '', 240);
-  let line = meaningful[index].trim();
-  if (line.endsWith(':') && meaningful[index + 1]) line = `${line} ${meaningful[index + 1].trim()}`;
-  return oneLine(line, 240);
-}
-
 function listFiles(root: string): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
@@ -187,21 +155,6 @@ function listFiles(root: string): string[] {
   };
   walk('');
   return out;
-}
-
-/** Every file's hash (and the owned-files manifest's): tells whether something wrote into `root`. */
-function treeFingerprint(root: string): string {
-  const hash = crypto.createHash('sha256');
-  for (const f of [...listFiles(root), '.cdk8s-stateful/manifest.json']) {
-    let data: Buffer | undefined;
-    try {
-      data = fs.readFileSync(path.join(root, ...f.split('/')));
-    } catch {
-      data = undefined;
-    }
-    hash.update(`${f}\0${data ? crypto.createHash('sha256').update(data).digest('hex') : '-'}\0`);
-  }
-  return hash.digest('hex');
 }
 
 function readTree(root: string, side: string): Tree {

@@ -118,6 +118,16 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     expect(find(objects(app), 'Pooler').spec).toMatchObject({ instances: 2, type: 'rw', pgbouncer: { poolMode: 'session' } });
   });
 
+  test('with a pooler (whose pods carry the cluster label too), zone spreading and scraping select the instances only', () => {
+    const instances = { 'cnpg.io/cluster': 'orders-db', 'cnpg.io/podRole': 'instance' };
+    const pooled = objects(setup(Tier.PRODUCTION, { backup, pooler: {} }).app);
+    expect(find(pooled, 'Cluster').spec.topologySpreadConstraints[0].labelSelector).toEqual({ matchLabels: instances });
+    expect(find(pooled, 'PodMonitor').spec.selector).toEqual({ matchLabels: instances });
+    const plain = objects(setup(Tier.PRODUCTION, { backup }).app);
+    expect(find(plain, 'Cluster').spec.topologySpreadConstraints[0].labelSelector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'orders-db' } });
+    expect(find(plain, 'PodMonitor').spec.selector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'orders-db' } });
+  });
+
   test('recovery bootstrap and a schema migration PreSync Job', () => {
     const { app } = setup(Tier.STAGING, {
       recovery: { source: { destinationPath: 's3://acme-backups/orders', credentials: creds }, serverName: 'orders-db', targetTime: '2026-11-20T08:00:00Z' },
@@ -227,9 +237,16 @@ describe('DatabaseClient', () => {
     const plus = jest.requireActual('cdk8s-plus-28');
     const web = new plus.Deployment(chart, 'Web', { containers: [{ image: 'ghcr.io/acme/web:1.0' }] });
     db.allowFrom(DatabaseClient.fromWorkload(web));
-    const np = find(objects(app), 'NetworkPolicy', 'orders-db');
-    expect(np.spec.ingress[0].from[0].podSelector.matchLabels).toEqual(web.matchLabels ?? expect.any(Object));
-    expect(Object.keys(np.spec.ingress[0].from[0].podSelector.matchLabels).length).toBeGreaterThan(0);
+    const all = objects(app);
+    const peer = find(all, 'NetworkPolicy', 'orders-db').spec.ingress[0].from[0];
+    const deployment = find(all, 'Deployment');
+    // exactly the workload's own selector, in the workload's namespace, and its pods carry those labels
+    expect(peer).toEqual({
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'orders' } },
+      podSelector: { matchLabels: deployment.spec.selector.matchLabels },
+    });
+    expect(Object.keys(peer.podSelector.matchLabels).length).toBeGreaterThan(0);
+    expect(deployment.spec.template.metadata.labels).toMatchObject(peer.podSelector.matchLabels);
   });
 
   test('fromLabels refuses an empty selector or a bad namespace', () => {

@@ -29,6 +29,9 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
   const backup = db._resolvedBackup();
   const recovery = db._resolvedRecovery();
   const owner = db._resolvedUsers().find((u) => u.name === db.ownerName)!;
+  // the pooler's pods carry the cluster label too (CloudNativePG >= 1.22): where a selector means
+  // the instances only (scraping, spreading), a pooler makes it say so (CloudNativePG's own selector)
+  const instanceLabels = db.poolerInstances !== undefined ? { ...db._podLabels(), 'cnpg.io/podRole': 'instance' } : db._podLabels();
 
   if (backup) {
     new ApiObject(db, 'BackupObjectStore', {
@@ -107,7 +110,7 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
         podAntiAffinityType: db.spreadAcrossZones ? 'required' : 'preferred',
       },
       topologySpreadConstraints: db.spreadAcrossZones ? [{
-        maxSkew: 1, topologyKey: zone, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: db._podLabels() },
+        maxSkew: 1, topologyKey: zone, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: instanceLabels },
       }] : undefined,
       bootstrap: recovery ? {
         recovery: {
@@ -159,10 +162,9 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'PodMonitor',
       metadata: { name: db.name },
-      // the pooler's pods carry the cluster label too, with a `metrics` port (9127) the NetworkPolicy
-      // does not open: with a pooler, scrape the instances only (CloudNativePG's own PodMonitor selector)
+      // not the pooler's pods: their `metrics` port (9127) is not open to monitoring
       spec: {
-        selector: { matchLabels: db.poolerInstances !== undefined ? { ...db._podLabels(), 'cnpg.io/podRole': 'instance' } : db._podLabels() },
+        selector: { matchLabels: instanceLabels },
         podMetricsEndpoints: [{ port: 'metrics' }],
       },
     });

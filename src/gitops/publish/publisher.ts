@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runAppCommand, runSynthesizer, treeFingerprint } from './app';
+import { runApp, runSynthesizer, treeFingerprint } from './app';
 import { blocking, Compliance, describeFinding, readAppReport, verifyCompliance } from './compliance';
 import { PublishError } from './errors';
 import { Git, GitCommandError, gitReason, redactCredentials } from './git';
@@ -257,7 +257,7 @@ class PublishRun {
       if (this.props.synthesizer) {
         runSynthesizer(this.props.synthesizer, outdir, reportsDir);
       } else {
-        runAppCommand(this.props.command!.trim(), outdir, reportsDir, {
+        runApp(this.props.command!.trim(), outdir, reportsDir, {
           cwd: path.resolve(this.props.workingDirectory ?? process.cwd()),
           env: this.env,
           timeoutSeconds: this.props.timeoutSeconds ?? 600,

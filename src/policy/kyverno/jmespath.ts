@@ -7,6 +7,7 @@ import { createHash } from 'crypto';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { goSprint, isObject, parseGoDuration, parseQuantity, wildcardMatch } from './values';
+import { parseImage } from '../packs/workloads';
 
 // The package is an ES module with a CommonJS build: loaded with require (tsc's node16 resolution
 // refuses a static import from a CommonJS module), typed by the minimal interface below.
@@ -223,26 +224,10 @@ export interface KyvernoImageInfo {
 
 /** Parses an image reference the way Kyverno fills the `images` variable. */
 export function imageInfo(image: string): KyvernoImageInfo {
-  let rest = image;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-  }
-  let tag: string | undefined;
-  const slash = rest.lastIndexOf('/');
-  const colon = rest.lastIndexOf(':');
-  if (colon > slash) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
-  const parts = rest.split('/');
-  let registry = 'docker.io';
-  if (parts.length > 1 && (parts[0].includes('.') || parts[0].includes(':') || parts[0] === 'localhost')) registry = parts.shift()!;
-  let repoPath = parts.join('/');
-  if (registry === 'docker.io' && parts.length === 1) repoPath = `library/${repoPath}`;
-  if (tag === undefined && digest === undefined) tag = 'latest';
+  // the same parse as the runtime's (registry, library/ for Docker Hub); Kyverno adds `latest` when untagged
+  const parsed = parseImage(image);
+  const { registry, repository: repoPath, digest } = parsed;
+  const tag = parsed.tag === undefined && digest === undefined ? 'latest' : parsed.tag;
   const base = `${registry}/${repoPath}`;
   const reference = digest ? `${base}@${digest}` : `${base}:${tag}`;
   return {

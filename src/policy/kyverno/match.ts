@@ -3,6 +3,7 @@
  * wildcards), names, namespaces, annotations, label and namespace selectors, operations. Internal module.
  */
 import { isObject, wildcardMatch } from './values';
+import { expressionsMatch } from '../packs/workloads';
 
 /** What a resource is matched with. */
 export interface MatchTarget {
@@ -60,18 +61,7 @@ export function selectorMatches(selector: any, labels: Record<string, string>): 
       if (!Object.entries(labels).some(([lk, lv]) => wildcardMatch(k, lk) && wildcardMatch(String(v), lv))) return false;
     } else if (labels[k] !== v) {return false;}
   }
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
-    const values: string[] = e.values ?? [];
-    switch (e.operator) {
-      case 'In': if (!has || !values.includes(labels[e.key])) return false; break;
-      case 'NotIn': if (has && values.includes(labels[e.key])) return false; break;
-      case 'Exists': if (!has) return false; break;
-      case 'DoesNotExist': if (has) return false; break;
-      default: return false;
-    }
-  }
-  return true;
+  return expressionsMatch(selector.matchExpressions, labels);
 }
 
 function labelsOf(resource: any): Record<string, string> {

@@ -44,10 +44,15 @@ export function podLabels(manifest: any): Record<string, string> {
 export function selectorMatches(selector: any, labels: Record<string, string>): boolean {
   if (!selector || typeof selector !== 'object') return false;
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
-    const values: string[] = e.values ?? [];
-    switch (e.operator) {
+  return expressionsMatch(selector.matchExpressions, labels);
+}
+
+/** Whether every `matchExpressions` requirement (In, NotIn, Exists, DoesNotExist) holds for `labels`; an unknown operator never does. */
+export function expressionsMatch(expressions: any, labels: Record<string, string>): boolean {
+  for (const e of Array.isArray(expressions) ? expressions : []) {
+    const has = Object.prototype.hasOwnProperty.call(labels, e?.key);
+    const values: unknown[] = Array.isArray(e?.values) ? e.values : [];
+    switch (e?.operator) {
       case 'In': if (!has || !values.includes(labels[e.key])) return false; break;
       case 'NotIn': if (has && values.includes(labels[e.key])) return false; break;
       case 'Exists': if (!has) return false; break;
