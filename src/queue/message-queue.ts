@@ -566,7 +566,8 @@ export class MessageQueue extends Construct {
   /** Labels of the broker pods. @internal */
   public _podLabels(): { [key: string]: string } {
     switch (this.engine.kind) {
-      case QueueEngineKind.RABBITMQ_OPERATOR: return { 'app.kubernetes.io/name': this.name };
+      // the cluster operator's pod labels (name, component, part-of): the name alone would also select an application called the same
+      case QueueEngineKind.RABBITMQ_OPERATOR: return { 'app.kubernetes.io/name': this.name, 'app.kubernetes.io/component': 'rabbitmq' };
       case QueueEngineKind.RABBITMQ_STATEFULSET: return { 'app.kubernetes.io/name': 'rabbitmq', 'app.kubernetes.io/instance': this.name };
       default: return { 'strimzi.io/cluster': this.name, 'strimzi.io/kind': 'Kafka' };
     }

@@ -2,8 +2,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { cli, copyDist, expectUsageError, ROOT } from './helpers';
-import { stderrTail } from '../../src/private/app-command';
 import { readOwnedManifest } from '../../src/gitops/writer';
+import { stderrTail } from '../../src/private/app-command';
 import { tmpdir } from '../util/tmp';
 
 /**

@@ -103,7 +103,7 @@ describe('MessageQueue on the RabbitMQ operator', () => {
       tls: { secretName: 'orders-events-tls', caSecretName: 'orders-events-tls', disableNonTLSListeners: false },
       terminationGracePeriodSeconds: 604800,
       delayStartSeconds: 30,
-      affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'orders-events' } }, topologyKey: 'kubernetes.io/hostname' }] } },
+      affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'orders-events', 'app.kubernetes.io/component': 'rabbitmq' } }, topologyKey: 'kubernetes.io/hostname' }] } },
       override: {
         statefulSet: {
           spec: {
@@ -114,7 +114,7 @@ describe('MessageQueue on the RabbitMQ operator', () => {
                   maxSkew: 1,
                   topologyKey: 'topology.kubernetes.io/zone',
                   whenUnsatisfiable: 'DoNotSchedule',
-                  labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'orders-events' } },
+                  labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'orders-events', 'app.kubernetes.io/component': 'rabbitmq' } },
                 }],
                 containers: [{ name: 'rabbitmq', securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } } }],
                 initContainers: [{ name: 'setup-container', securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } } }],
@@ -124,7 +124,7 @@ describe('MessageQueue on the RabbitMQ operator', () => {
         },
       },
     });
-    expect(find(all, 'PodDisruptionBudget').spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'orders-events' } } });
+    expect(find(all, 'PodDisruptionBudget').spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'orders-events', 'app.kubernetes.io/component': 'rabbitmq' } } });
   });
 
   test('topology: Vhost and Queue retained on delete, quorum queues, bindings, policies, users from secrets, least-privilege permissions', () => {
@@ -420,7 +420,7 @@ describe('connection contract and clients', () => {
 
   test('monitoring: PodMonitor on the metrics port and alerts on the brokers', () => {
     const rabbit = objects(setup(Tier.PRODUCTION, operator).app);
-    expect(find(rabbit, 'PodMonitor').spec).toEqual({ selector: { matchLabels: { 'app.kubernetes.io/name': 'orders-events' } }, podMetricsEndpoints: [{ port: 'prometheus', interval: '30s' }] });
+    expect(find(rabbit, 'PodMonitor').spec).toEqual({ selector: { matchLabels: { 'app.kubernetes.io/name': 'orders-events', 'app.kubernetes.io/component': 'rabbitmq' } }, podMetricsEndpoints: [{ port: 'prometheus', interval: '30s' }] });
     expect(find(rabbit, 'PrometheusRule').spec.groups[0].rules.map((r: any) => r.alert)).toEqual([
       'RabbitmqNodeDown', 'RabbitmqMemoryAlarm', 'RabbitmqDiskAlarm', 'RabbitmqUnroutableMessages', 'RabbitmqStorageAlmostFull',
     ]);

@@ -160,6 +160,8 @@ function actors(ns: string): Pod[] {
     actor('client2-lookalike-in-app-namespace', ns, CLIENT2_LABELS),
     actor('client2-lookalike-elsewhere', ELSEWHERE, CLIENT2_LABELS),
     actor('intruder', ns, { app: 'intruder' }),
+    // an application that happens to carry the queue's name (RabbitMQ operator pods also carry component=rabbitmq)
+    actor('queue-name-lookalike', ns, { 'app.kubernetes.io/name': 'mq' }),
     actor('unlabelled', ns, {}),
     actor('foreign', ELSEWHERE, { app: 'intruder' }),
     actor('kube-system', 'kube-system', { 'k8s-app': 'kube-dns' }),
