@@ -13,12 +13,12 @@
  * - concurrent synthesis into one directory is refused by the lock, never interleaved.
  */
 import * as child from 'child_process';
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildJs, childEnv } from './build-js';
 import { main } from '../../src/cli/main';
 import { acquireLock } from '../../src/gitops/writer/lock';
+import { snapshot, TreeSnapshot } from '../gitops/writer/helpers';
 import { tmpdir } from '../util/tmp';
 
 const TRIALS_AT_RANDOM_OPERATION = 20;
@@ -35,32 +35,8 @@ const HAND_FILES: Record<string, string> = {
   'overlays/prod/hand-patch.txt': 'mine\n',
 };
 
-interface Tree {
-  readonly files: Record<string, string>;
-  readonly dirs: string[];
-}
-
-function sha(data: Buffer): string {
-  return crypto.createHash('sha256').update(data).digest('hex');
-}
-
-function snapshot(root: string): Tree {
-  const files: Record<string, string> = {};
-  const dirs: string[] = [];
-  const walk = (rel: string) => {
-    for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
-      const p = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) {
-        dirs.push(p);
-        walk(p);
-      } else {
-        files[p] = sha(fs.readFileSync(path.join(root, p)));
-      }
-    }
-  };
-  walk('');
-  return { files, dirs: dirs.sort() };
-}
+/** sha256 of every file and the list of directories (the writer tests' snapshot). */
+type Tree = TreeSnapshot;
 
 function same(a: Tree, b: Tree): boolean {
   const keys = (t: Tree) => JSON.stringify(Object.entries(t.files).sort(([x], [y]) => (x < y ? -1 : 1)));
