@@ -1,5 +1,5 @@
 import { ApiObject } from 'cdk8s';
-import { EngineHooks, ResolvedDatabase } from '../private/model';
+import { EngineHooks, ResolvedBackup, ResolvedDatabase, ResolvedRecovery } from '../private/model';
 import type { ReplicatedDatabase } from '../replicated-database';
 import { DatabaseAccess } from '../types';
 import { renderMigrationJob, renderNetworkPolicy } from './common';
@@ -40,16 +40,7 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
       metadata: { name: `${db.name}-backup` },
       spec: {
         retentionPolicy: `${backup.retentionDays}d`,
-        configuration: {
-          destinationPath: backup.destinationPath,
-          endpointURL: backup.endpointUrl,
-          s3Credentials: {
-            accessKeyId: { name: backup.credentials.secretName, key: 'ACCESS_KEY_ID' },
-            secretAccessKey: { name: backup.credentials.secretName, key: 'ACCESS_SECRET_KEY' },
-          },
-          wal: { compression: 'gzip' },
-          data: { compression: 'gzip' },
-        },
+        configuration: objectStoreConfiguration(backup),
       },
     });
     new ApiObject(db, 'ScheduledBackup', {
@@ -72,16 +63,7 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
       kind: 'ObjectStore',
       metadata: { name: `${db.name}-recovery` },
       spec: {
-        configuration: {
-          destinationPath: recovery.destinationPath,
-          endpointURL: recovery.endpointUrl,
-          s3Credentials: {
-            accessKeyId: { name: recovery.credentials.secretName, key: 'ACCESS_KEY_ID' },
-            secretAccessKey: { name: recovery.credentials.secretName, key: 'ACCESS_SECRET_KEY' },
-          },
-          wal: { compression: 'gzip' },
-          data: { compression: 'gzip' },
-        },
+        configuration: objectStoreConfiguration(recovery),
       },
     });
   }
@@ -230,5 +212,19 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
         spec: { name: d.name, owner: d.owner, cluster: { name: db.name }, ensure: 'present', databaseReclaimPolicy: 'retain' },
       });
     },
+  };
+}
+
+/** The Barman Cloud ObjectStore `configuration` of a backup destination or a recovery source (S3, gzip). */
+function objectStoreConfiguration(store: ResolvedBackup | ResolvedRecovery): any {
+  return {
+    destinationPath: store.destinationPath,
+    endpointURL: store.endpointUrl,
+    s3Credentials: {
+      accessKeyId: { name: store.credentials.secretName, key: 'ACCESS_KEY_ID' },
+      secretAccessKey: { name: store.credentials.secretName, key: 'ACCESS_SECRET_KEY' },
+    },
+    wal: { compression: 'gzip' },
+    data: { compression: 'gzip' },
   };
 }

@@ -211,27 +211,22 @@ function validateArray(resource: unknown[], pattern: unknown[], path: string, ac
   if (resource.length < pattern.length) {
     return failure('fail', '', `validate Array failed, array length mismatch, resource Array len is ${resource.length} and pattern Array len is ${pattern.length}`);
   }
-  let applied = 0;
-  const skipped: PatternFailure[] = [];
-  for (let i = 0; i < pattern.length; i++) {
-    const err = validateElement(resource[i], pattern[i], `${path}${i}/`, ac);
-    if (err) {
-      if (isSkip(err)) {
-        skipped.push(err);
-        continue;
-      }
-      return err;
-    }
-    applied++;
-  }
-  return applied === 0 && skipped.length > 0 ? failure('conditional', path, skipped.map((e) => e.message).join('; ')) : undefined;
+  return validateElements(pattern.length, (i) => validateElement(resource[i], pattern[i], `${path}${i}/`, ac), path);
 }
 
 function validateArrayOfMaps(resource: unknown[], pattern: Record<string, any>, path: string, ac: AnchorMap): PatternFailure | undefined {
+  return validateElements(resource.length, (i) => validateElement(resource[i], pattern, `${path}${i}/`, ac), path);
+}
+
+/**
+ * Validates `count` elements in order: the first real failure is the result; elements skipped by a
+ * conditional anchor do not count, and if every element was skipped the array is skipped too.
+ */
+function validateElements(count: number, validate: (i: number) => PatternFailure | undefined, path: string): PatternFailure | undefined {
   let applied = 0;
   const skipped: PatternFailure[] = [];
-  for (let i = 0; i < resource.length; i++) {
-    const err = validateElement(resource[i], pattern, `${path}${i}/`, ac);
+  for (let i = 0; i < count; i++) {
+    const err = validate(i);
     if (err) {
       if (isSkip(err)) {
         skipped.push(err);
