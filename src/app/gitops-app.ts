@@ -9,11 +9,12 @@ import { EnvironmentChart } from '../environment/environment-chart';
 import { EnvironmentOverlay } from '../environment/environment-overlay';
 import { PlatformChart } from '../environment/platform-chart';
 import { ValidationError } from '../errors';
-import { isDataBearing, renderArgoCdWiring } from '../gitops/argocd';
+import { APPS_SYNC_WAVE, renderArgoCdWiring } from '../gitops/argocd';
 import { evaluateChangeSafety } from '../gitops/change-safety';
-import { DEPLOYER_SERVICE_ACCOUNT, renderFluxWiring } from '../gitops/flux';
+import { FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED, isDataBearing, resourceOf } from '../gitops/data-objects';
+import { DEPLOYER_SERVICE_ACCOUNT, deployerServiceAccount, FLUX_NAMESPACE, renderFluxWiring } from '../gitops/flux';
 import { renderKustomizeLayout } from '../gitops/kustomize';
-import { DeploymentLayer, renderLayerKustomizations } from '../gitops/layers';
+import { DeploymentLayer, isMigrationJob, renderLayerKustomizations } from '../gitops/layers';
 import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
 import { OutputLayout } from '../gitops/output-layout';
 import { PlatformOperator } from '../gitops/platform-operator';
@@ -84,17 +85,20 @@ export interface GitOpsAppProps {
   readonly kustomizeBase?: string;
 
   /**
-   * Flux wiring in `clusters/<cluster>/` (source, platform and per-environment Kustomizations with
-   * `dependsOn`, `wait`, `prune`, `targetNamespace` and tenant impersonation), plus the deployer
-   * ServiceAccount and Role per environment namespace in the platform layer.
+   * Flux wiring in `clusters/<cluster>/` (the `flux bootstrap` path: source, ServiceAccounts and
+   * Kustomizations, all in `flux-system`; per environment a data, a migration and an apps layer with
+   * `dependsOn`, `wait`, `healthCheckExprs`, `prune`, `targetNamespace` and impersonation), the
+   * deployer Role and RoleBinding per environment namespace in the platform layer, and
+   * `kustomize.toolkit.fluxcd.io/prune: disabled` on data-bearing objects.
    *
    * @default - no Flux wiring
    */
   readonly flux?: FluxOptions;
 
   /**
-   * Argo CD wiring in `argocd/` (AppProjects, Applications with sync waves), and `Prune=false` on
-   * data-bearing objects.
+   * Argo CD wiring in `argocd/` (AppProjects, Applications with sync waves), `Prune=false` on
+   * data-bearing objects and sync wave 2 on the applications' objects (after the data objects and
+   * the migrations).
    *
    * @default - no Argo CD wiring
    */
@@ -319,6 +323,7 @@ export class GitOpsApp extends App {
 
     const objects: RenderedObject[] = [];
     const constructs = new Map<RenderedObject, ApiObject>();
+    const layers = new Map<RenderedObject, DeploymentLayer>();
     const environments = new Map<string, { env: Environment; path: string }>();
     const byFile = new Map<string, string>();
     const byIdentity = new Map<string, string>();
@@ -355,7 +360,14 @@ export class GitOpsApp extends App {
       for (const obj of chart.node.findAll()) {
         if (!ApiObject.isApiObject(obj) || Chart.of(obj) !== chart) continue;
         let manifest = canonicalize(withSuppressionAnnotation(obj, obj.toJson()));
+        const layer = environment ? layerOf(obj, manifest) : undefined;
+        // data is never pruned, whichever tool reconciles it
         if (this.argoCd && isDataBearing(manifest)) manifest = canonicalize(withAnnotation(manifest, 'argocd.argoproj.io/sync-options', 'Prune=false'));
+        if (this.flux && isDataBearing(manifest)) manifest = canonicalize(withAnnotation(manifest, FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED));
+        // Argo CD: the applications after the data objects (wave 0) and the migrations (wave 1)
+        if (this.argoCd && layer === DeploymentLayer.APPS && manifest.metadata?.annotations?.['argocd.argoproj.io/sync-wave'] === undefined) {
+          manifest = canonicalize(withAnnotation(manifest, 'argocd.argoproj.io/sync-wave', APPS_SYNC_WAVE));
+        }
         const file = environment ? environmentObjectPath(environment.name, manifest) : platformObjectPath(cluster, manifest);
         const constructPath = obj.node.path;
         claim(byFile, file, constructPath, `output file ${file}`);
@@ -365,6 +377,7 @@ export class GitOpsApp extends App {
         const rendered = { file, constructPath, environment: environment?.name, cluster, manifest };
         objects.push(rendered);
         constructs.set(rendered, obj);
+        if (layer !== undefined) layers.set(rendered, layer);
       }
     }
     objects.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
@@ -405,9 +418,11 @@ export class GitOpsApp extends App {
       files.push(...renderKustomizeLayout(envs, objects, this.kustomizeBase ?? overlay?.baseEnvironment ?? envs[0].name));
     }
     if (this.flux) {
-      const layered = objects.map((o) => ({ file: o.file, environment: o.environment, layer: layerOf(constructs.get(o)) }));
+      const layered = objects.map((o) => ({
+        file: o.file, environment: o.environment, manifest: o.manifest, layer: layers.get(o) ?? DeploymentLayer.APPS,
+      }));
       files.push(...renderLayerKustomizations(envs, layered));
-      files.push(...renderFluxWiring(envs, this.flux));
+      files.push(...renderFluxWiring(envs, this.flux, layered));
     }
     if (this.argoCd) files.push(...renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators));
     files.push({ path: 'README.md', content: renderReadme(envs, objects, this.layout) });
@@ -447,37 +462,55 @@ export class GitOpsApp extends App {
   }
 
   /**
-   * With Flux, each environment namespace gets the ServiceAccount its Kustomization impersonates and
-   * a Role limited to the API groups the environment's objects use (namespace-scoped: an
-   * application layer cannot touch other namespaces or cluster-scoped objects).
+   * With Flux, each environment namespace gets the deployer Role and a RoleBinding granting it to the
+   * ServiceAccount (in `flux-system`, rendered with the wiring) its Kustomizations impersonate. Least
+   * privilege: the Role names the resources of the kinds the environment renders, per API group (no
+   * Secrets unless the environment renders a Secret, no `pods/exec`, no token requests), plus the
+   * rules of the Roles the environment renders itself (RBAC lets an account create a Role only with
+   * permissions it holds). Namespace-scoped: the layers cannot touch other namespaces or
+   * cluster-scoped objects.
    */
   private addDeployerRbac(): void {
     if (!this.flux || this.wiringAdded) return;
     this.wiringAdded = true;
     const charts = this.node.findAll().filter((c): c is EnvironmentChart => EnvironmentChart.isEnvironmentChart(c));
-    const groups = new Map<string, { env: Environment; groups: Set<string> }>();
+    const byEnv = new Map<string, { env: Environment; resources: Map<string, Set<string>>; roleRules: any[] }>();
     for (const chart of charts) {
       const env = chart.environment;
-      const entry = groups.get(env.name) ?? { env, groups: new Set<string>() };
-      groups.set(env.name, entry);
-      for (const obj of chart.node.findAll()) if (ApiObject.isApiObject(obj)) entry.groups.add(apiGroup(obj.apiVersion));
+      const entry = byEnv.get(env.name) ?? { env, resources: new Map<string, Set<string>>(), roleRules: [] };
+      byEnv.set(env.name, entry);
+      for (const obj of chart.node.findAll()) {
+        if (!ApiObject.isApiObject(obj) || Chart.of(obj) !== chart) continue;
+        const group = apiGroup(obj.apiVersion);
+        const set = entry.resources.get(group) ?? new Set<string>();
+        set.add(resourceOf(obj.kind));
+        entry.resources.set(group, set);
+        if (group === 'rbac.authorization.k8s.io' && obj.kind === 'Role') entry.roleRules.push(...(obj.toJson().rules ?? []));
+      }
     }
-    for (const { env, groups: used } of [...groups.values()].sort((a, b) => (a.env.name < b.env.name ? -1 : 1))) {
+    const verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
+    for (const { env, resources, roleRules } of [...byEnv.values()].sort((a, b) => (a.env.name < b.env.name ? -1 : 1))) {
       const platform = PlatformChart.forCluster(this, env.cluster);
       const meta = { namespace: env.namespace, labels: { 'app.kubernetes.io/managed-by': 'cdk8s-stateful' } };
-      platform.require(this, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: DEPLOYER_SERVICE_ACCOUNT, ...meta }, automountServiceAccountToken: false });
+      const rules: any[] = [...resources.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([group, names]) => ({ apiGroups: [group], resources: [...names].sort(), verbs }));
+      const seen = new Set(rules.map((r) => canonicalJson(r)));
+      for (const r of roleRules) {
+        const key = canonicalJson(r);
+        if (!seen.has(key)) { seen.add(key); rules.push(r); }
+      }
       platform.require(this, {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'Role',
         metadata: { name: DEPLOYER_SERVICE_ACCOUNT, ...meta },
-        rules: [{ apiGroups: [...used].sort(), resources: ['*'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }],
+        rules,
       });
       platform.require(this, {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
         metadata: { name: DEPLOYER_SERVICE_ACCOUNT, ...meta },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: DEPLOYER_SERVICE_ACCOUNT },
-        subjects: [{ kind: 'ServiceAccount', name: DEPLOYER_SERVICE_ACCOUNT, namespace: env.namespace }],
+        subjects: [{ kind: 'ServiceAccount', name: deployerServiceAccount(env.name), namespace: FLUX_NAMESPACE }],
       });
     }
   }
@@ -552,9 +585,14 @@ function withSuppressionAnnotation(obj: ApiObject, json: any): any {
   return { ...json, metadata: { ...json.metadata, annotations: { ...json.metadata?.annotations, [SUPPRESSIONS_ANNOTATION]: value } } };
 }
 
-/** The deployment layer of a rendered object: DATA inside a database or queue construct, else APPS. */
-function layerOf(obj: ApiObject | undefined): DeploymentLayer {
-  if (obj && obj.node.scopes.some((c) => c instanceof ReplicatedDatabase || c instanceof MessageQueue)) return DeploymentLayer.DATA;
+/**
+ * The deployment layer of a rendered object: MIGRATION for a schema migration Job, DATA for the rest
+ * of a database or queue construct, else APPS.
+ */
+function layerOf(obj: ApiObject | undefined, manifest: any): DeploymentLayer {
+  const inDataConstruct = obj !== undefined && obj.node.scopes.some((c) => c instanceof ReplicatedDatabase || c instanceof MessageQueue);
+  if (inDataConstruct && isMigrationJob(manifest)) return DeploymentLayer.MIGRATION;
+  if (inDataConstruct) return DeploymentLayer.DATA;
   return DeploymentLayer.APPS;
 }
 

@@ -158,7 +158,8 @@ export interface DatabasePoolerOptions {
 }
 
 /**
- * A schema migration Job, run before applications roll out (Argo CD `PreSync` hook).
+ * A schema migration Job, run once its database is ready and its Secret exists, before the applications
+ * roll out (Flux: the `<env>-migrate` layer; Argo CD: a `Sync` hook in sync wave 1).
  */
 export interface SchemaMigrationOptions {
   /** Image of the migration tool, pinned by tag or digest. */

@@ -7,22 +7,20 @@ import { renderValue, ValidationError } from '../errors/validation-error';
 import { toYaml } from '../private/canonical';
 import { hasUrlPassword, isDnsLabel, isDnsSubdomain, maskUrlPassword } from '../private/names';
 
-/** Kinds whose objects hold data: never pruned by Argo CD (`Prune=false`). */
-export const DATA_BEARING_KINDS = new Set(['Cluster', 'RabbitmqCluster', 'Kafka', 'KafkaNodePool', 'KafkaTopic', 'Queue', 'PersistentVolumeClaim']);
+/** Whether an object holds data (the shared predicate; Argo CD gets `Prune=false` on these). */
+export { isDataBearing } from './data-objects';
 
-/** Whether an object holds data (a StatefulSet with volume claim templates counts). */
-export function isDataBearing(manifest: any): boolean {
-  if (manifest.kind === 'StatefulSet') return Array.isArray(manifest.spec?.volumeClaimTemplates) && manifest.spec.volumeClaimTemplates.length > 0;
-  if (manifest.kind === 'Cluster') return manifest.apiVersion === 'postgresql.cnpg.io/v1';
-  return DATA_BEARING_KINDS.has(manifest.kind);
-}
+/** Sync wave of an environment's applications: after the data objects (0) and the migrations (1). */
+export const APPS_SYNC_WAVE = '2';
 
 /**
  * Argo CD wiring in `argocd/`: an AppProject for the platform layers (cluster-scoped kinds allowed)
  * and one for the applications (namespaced kinds only, destinations = the environments'
  * namespaces); an Application per cluster platform (sync wave -1, server-side apply for large
  * CRDs) and per environment (wave 1), automated with prune and self-heal; known operator-defaulted
- * fields ignored.
+ * fields ignored. Inside an environment's Application the data objects sync first (wave 0, Argo CD
+ * waits for their health), the schema migrations next (a `Sync` hook in wave 1), the applications
+ * last (wave 2). With `environmentBranches` an environment's Application follows its branch.
  */
 export function renderArgoCdWiring(
   environments: Environment[], options: ArgoCdOptions, layout: OutputLayout, operators: PlatformOperator[] = [],
@@ -40,7 +38,9 @@ export function renderArgoCdWiring(
     });
   }
   if (!isDnsLabel(ns)) throw new ValidationError({ code: 'INVALID_NAME', path: '/', property: 'argoCd.namespace', value: renderValue(ns), allowed: 'the namespace Argo CD runs in (a DNS-1123 label)' });
-  for (const [property, value] of [['targetRevision', options.targetRevision], ['repositoryPath', options.repositoryPath]] as const) {
+  for (const [property, value] of [
+    ['targetRevision', options.targetRevision], ['repositoryPath', options.repositoryPath], ['environmentBranchPrefix', options.environmentBranchPrefix],
+  ] as const) {
     if (value !== undefined && (typeof value !== 'string' || value.length === 0 || /\s/.test(value))) {
       throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: `argoCd.${property}`, value: renderValue(value), allowed: 'a non-empty string without whitespace' });
     }
@@ -158,8 +158,13 @@ export function renderArgoCdWiring(
       }),
     });
   }
+  const envBranches = options.environmentBranches === true;
+  const branchPrefix = options.environmentBranchPrefix ?? 'env/';
   for (const env of environments) {
-    const path = layout === OutputLayout.HYDRATED_AND_KUSTOMIZE ? at(`overlays/${env.name}`) : at(`rendered/${env.name}`);
+    // an environment branch holds rendered/<env>/ only (publish --env-branches): no overlays there
+    const kustomize = layout === OutputLayout.HYDRATED_AND_KUSTOMIZE && !envBranches;
+    const path = kustomize ? at(`overlays/${env.name}`) : at(`rendered/${env.name}`);
+    const envRevision = envBranches ? `${branchPrefix}${env.name}` : revision;
     files.push({
       path: `argocd/Application.${name}-${env.name}.yaml`,
       content: toYaml({
@@ -168,9 +173,9 @@ export function renderArgoCdWiring(
         metadata: { name: `${name}-${env.name}`, namespace: ns, annotations: { 'argocd.argoproj.io/sync-wave': '1' } },
         spec: {
           project: name,
-          source: layout === OutputLayout.HYDRATED_AND_KUSTOMIZE
-            ? { repoURL: options.repositoryUrl, targetRevision: revision, path }
-            : { repoURL: options.repositoryUrl, targetRevision: revision, path, directory: { recurse: true } },
+          source: kustomize
+            ? { repoURL: options.repositoryUrl, targetRevision: envRevision, path }
+            : { repoURL: options.repositoryUrl, targetRevision: envRevision, path, directory: { recurse: true } },
           destination: { server: destinations[env.cluster], namespace: env.namespace },
           syncPolicy: { ...sync, syncOptions: ['ServerSideApply=true', 'PrunePropagationPolicy=foreground'] },
           // fields the operators default or manage: ignored so Argo CD shows no drift

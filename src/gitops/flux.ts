@@ -1,27 +1,73 @@
+import { fluxHealthCheckExprs } from './data-objects';
+import { DeploymentLayer } from './layers';
 import { FluxOptions } from './wiring-options';
 import type { RenderedFile } from '../app/gitops-app';
+import { MIGRATION_DEADLINE_SECONDS } from '../database/engines/common';
 import type { Environment } from '../environment/environment';
 import { renderValue, ValidationError } from '../errors/validation-error';
 import { toYaml } from '../private/canonical';
 import { hasUrlPassword, isDnsSubdomain, maskUrlPassword } from '../private/names';
 
-/** Name of the ServiceAccount Flux impersonates in each environment namespace (tenant isolation). */
+/** Name of the deployer Role (and the prefix of the ServiceAccounts Flux impersonates). */
 export const DEPLOYER_SERVICE_ACCOUNT = 'gitops-deployer';
+
+/** Namespace Flux runs in: the one namespace that exists when `flux bootstrap` applies `clusters/<cluster>/`. */
+export const FLUX_NAMESPACE = 'flux-system';
+
+/**
+ * The ServiceAccount (in `flux-system`) an environment's Kustomizations impersonate; a RoleBinding
+ * in the environment's namespace grants it the deployer Role there, and nothing anywhere else.
+ */
+export function deployerServiceAccount(environment: string): string {
+  return `${DEPLOYER_SERVICE_ACCOUNT}-${environment}`;
+}
+
+/**
+ * The account kustomize-controller runs as (bound to cluster-admin by Flux's install). Under the
+ * multi-tenancy lockdown (`--default-service-account`) a Kustomization without a ServiceAccount runs
+ * as the namespace's `default` account, so the platform layer names this one, as Flux's lockdown
+ * guide does for the `flux-system` Kustomization.
+ */
+const PLATFORM_SERVICE_ACCOUNT = 'kustomize-controller';
+
+/** One object of an environment layer (what the wiring needs to know about it). */
+export interface LayeredManifest {
+  readonly environment?: string;
+  readonly layer: DeploymentLayer;
+  readonly manifest: any;
+}
 
 function joinPath(prefix: string, rel: string): string {
   const p = prefix.replace(/\/+$/, '');
   return `${p === '' || p === '.' ? '.' : p.startsWith('./') || p.startsWith('/') ? p : `./${p}`}/${rel}`;
 }
 
+function checkRef(property: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== 'string' || value.length === 0 || /[\s~^:?*[\\]|\.\.|^-/.test(value))) {
+    throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property, value: renderValue(value), allowed: 'a non-empty Git ref name without whitespace' });
+  }
+}
+
 /**
- * Flux wiring, one folder per cluster (`clusters/<cluster>/`): the source, a `platform` Kustomization
- * for `platform/<cluster>/`, then per environment a `<env>-data` Kustomization (databases, queues and
- * what they need: `layers/<env>/data/`) depending on the platform, and a `<env>` Kustomization for the
- * applications (`layers/<env>/apps/`) depending on the data layer. Each waits for its objects to be
- * healthy (`wait`), prunes what Git no longer holds, sets the target namespace and impersonates the
- * environment's deployer ServiceAccount, so an application layer only affects its own namespace.
+ * Flux wiring, one folder per cluster (`clusters/<cluster>/`, the path given to `flux bootstrap`).
+ * Everything in it lives in `flux-system`, the one namespace that exists when bootstrap applies the
+ * folder, and every source reference stays in that namespace: it applies in one pass, also under
+ * Flux's multi-tenancy lockdown (`--no-cross-namespace-refs`, `--default-service-account`).
+ *
+ * - the source (a GitRepository when `repositoryUrl` is given, with `secretRef`; per environment one
+ *   on its environment branch with `environmentBranches`);
+ * - a ServiceAccount per environment, impersonated by that environment's Kustomizations; the
+ *   platform layer binds it to the deployer Role in the environment's namespace only;
+ * - `platform` (`platform/<cluster>/`: Namespaces, StorageClasses, the deployer Roles), as
+ *   kustomize-controller;
+ * - per environment `<env>-data` (`layers/<env>/data/`) after `platform`, Ready only when its objects
+ *   are (`wait` and `healthCheckExprs` for the operators' kinds); `<env>-migrate`
+ *   (`layers/<env>/migrate/`, the schema migration Jobs) after the data layer, when there is one;
+ *   `<env>` (`layers/<env>/apps/`) last. Each prunes what Git no longer holds (data-bearing objects
+ *   are annotated `kustomize.toolkit.fluxcd.io/prune: disabled`), sets the target namespace and
+ *   impersonates the environment's ServiceAccount.
  */
-export function renderFluxWiring(environments: Environment[], options: FluxOptions): RenderedFile[] {
+export function renderFluxWiring(environments: Environment[], options: FluxOptions, objects: LayeredManifest[] = []): RenderedFile[] {
   const sourceName = options.sourceName ?? 'gitops';
   const sourceKind = options.sourceKind ?? 'GitRepository';
   if (!['GitRepository', 'OCIRepository', 'Bucket'].includes(sourceKind)) {
@@ -45,62 +91,94 @@ export function renderFluxWiring(environments: Environment[], options: FluxOptio
       throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: `flux.${property}`, value: renderValue(value), allowed: 'a non-empty string without whitespace' });
     }
   }
+  if (options.secretRef !== undefined && !isDnsSubdomain(options.secretRef)) {
+    throw new ValidationError({ code: 'INVALID_NAME', path: '/', property: 'flux.secretRef', value: renderValue(options.secretRef), allowed: 'the name of a Secret in flux-system (a DNS-1123 subdomain)' });
+  }
+  if (options.secretRef !== undefined && options.repositoryUrl === undefined) {
+    throw new ValidationError({ code: 'UNSUPPORTED', path: '/', property: 'flux.secretRef', value: renderValue(options.secretRef), allowed: 'a secretRef together with repositoryUrl (an existing source keeps its own credentials)' });
+  }
+  const envBranches = options.environmentBranches === true;
+  const prefix = options.environmentBranchPrefix ?? 'env/';
+  checkRef('flux.environmentBranchPrefix', options.environmentBranchPrefix);
+  if (envBranches && (options.repositoryUrl === undefined || sourceKind !== 'GitRepository')) {
+    throw new ValidationError({
+      code: 'UNSUPPORTED',
+      path: '/',
+      property: 'flux.environmentBranches',
+      value: 'true',
+      allowed: 'environment branches with repositoryUrl (a GitRepository per environment branch is rendered)',
+    });
+  }
   const interval = options.interval ?? '10m';
   if (typeof interval !== 'string' || !/^([0-9]+(ms|s|m|h))+$/.test(interval)) {
     throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: 'flux.interval', value: JSON.stringify(interval), allowed: 'a duration such as "10m"' });
   }
-  const prefix = options.repositoryPath ?? './';
-  const sourceRef = { kind: sourceKind, name: sourceName, namespace: 'flux-system' };
+  const pathPrefix = options.repositoryPath ?? './';
+  const sourceRef = (name: string) => ({ kind: sourceKind, name });
+  const gitRepository = (name: string, branch: string) => ({
+    apiVersion: 'source.toolkit.fluxcd.io/v1',
+    kind: 'GitRepository',
+    metadata: { name, namespace: FLUX_NAMESPACE },
+    spec: {
+      interval: '5m',
+      url: options.repositoryUrl,
+      ref: { branch },
+      ...(options.secretRef ? { secretRef: { name: options.secretRef } } : {}),
+    },
+  });
+  const kustomization = (name: string, spec: any) => ({
+    apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+    kind: 'Kustomization',
+    metadata: { name, namespace: FLUX_NAMESPACE },
+    spec: { interval, retryInterval: '2m', prune: true, wait: true, ...spec },
+  });
   const files: RenderedFile[] = [];
   const clusters = [...new Set(environments.map((e) => e.cluster))].sort();
   for (const cluster of clusters) {
     const dir = `clusters/${cluster}`;
-    if (options.repositoryUrl) {
-      files.push({
-        path: `${dir}/GitRepository.${sourceName}.yaml`,
-        content: toYaml({
-          apiVersion: 'source.toolkit.fluxcd.io/v1',
-          kind: 'GitRepository',
-          metadata: { name: sourceName, namespace: 'flux-system' },
-          spec: { interval: '5m', url: options.repositoryUrl, ref: { branch: options.branch ?? 'main' } },
-        }),
-      });
-    }
-    files.push({
-      path: `${dir}/Kustomization.platform.yaml`,
-      content: toYaml({
-        apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
-        kind: 'Kustomization',
-        metadata: { name: 'platform', namespace: 'flux-system' },
-        spec: { interval, path: joinPath(prefix, `platform/${cluster}`), prune: true, wait: true, timeout: '10m', sourceRef },
-      }),
-    });
+    const file = (obj: any) => files.push({ path: `${dir}/${obj.kind}.${obj.metadata.name}.yaml`, content: toYaml(obj) });
+    if (options.repositoryUrl) file(gitRepository(sourceName, options.branch ?? 'main'));
+    file(kustomization('platform', {
+      path: joinPath(pathPrefix, `platform/${cluster}`),
+      timeout: '10m',
+      serviceAccountName: PLATFORM_SERVICE_ACCOUNT,
+      sourceRef: sourceRef(sourceName),
+    }));
     for (const env of environments.filter((e) => e.cluster === cluster).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      // data services first (applied, then healthy), then the applications
-      const layers: Array<[string, string, string]> = [
-        [`${env.name}-data`, `layers/${env.name}/data`, 'platform'],
-        [env.name, `layers/${env.name}/apps`, `${env.name}-data`],
+      const account = deployerServiceAccount(env.name);
+      file({
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: account, namespace: FLUX_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'cdk8s-stateful' } },
+        // impersonated by kustomize-controller, never mounted by a pod
+        automountServiceAccountToken: false,
+      });
+      let envSource = sourceName;
+      if (envBranches) {
+        envSource = `${sourceName}-${env.name}`;
+        file(gitRepository(envSource, `${prefix}${env.name}`));
+      }
+      const mine = objects.filter((o) => o.environment === env.name);
+      const hasMigration = mine.some((o) => o.layer === DeploymentLayer.MIGRATION);
+      const layers: Array<{ name: string; layer: DeploymentLayer; dependsOn: string; timeout: string }> = [
+        // a first start (initdb, broker formation, a Kafka cluster) takes minutes
+        { name: `${env.name}-data`, layer: DeploymentLayer.DATA, dependsOn: 'platform', timeout: '30m' },
+        ...(hasMigration
+          ? [{ name: `${env.name}-migrate`, layer: DeploymentLayer.MIGRATION, dependsOn: `${env.name}-data`, timeout: `${Math.ceil(MIGRATION_DEADLINE_SECONDS / 60) + 5}m` }]
+          : []),
+        { name: env.name, layer: DeploymentLayer.APPS, dependsOn: hasMigration ? `${env.name}-migrate` : `${env.name}-data`, timeout: '15m' },
       ];
-      for (const [name, layerPath, dependsOn] of layers) {
-        files.push({
-          path: `${dir}/Kustomization.${name}.yaml`,
-          content: toYaml({
-            apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
-            kind: 'Kustomization',
-            metadata: { name, namespace: env.namespace },
-            spec: {
-              interval,
-              path: joinPath(prefix, layerPath),
-              prune: true,
-              wait: true,
-              timeout: '15m',
-              targetNamespace: env.namespace,
-              serviceAccountName: DEPLOYER_SERVICE_ACCOUNT,
-              dependsOn: [dependsOn === 'platform' ? { name: 'platform', namespace: 'flux-system' } : { name: dependsOn }],
-              sourceRef,
-            },
-          }),
-        });
+      for (const l of layers) {
+        const exprs = fluxHealthCheckExprs(mine.filter((o) => o.layer === l.layer).map((o) => o.manifest));
+        file(kustomization(l.name, {
+          path: joinPath(pathPrefix, `layers/${env.name}/${l.layer}`),
+          timeout: l.timeout,
+          targetNamespace: env.namespace,
+          serviceAccountName: account,
+          dependsOn: [{ name: l.dependsOn }],
+          sourceRef: sourceRef(envSource),
+          ...(exprs.length > 0 ? { healthCheckExprs: exprs } : {}),
+        }));
       }
     }
   }

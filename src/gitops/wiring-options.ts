@@ -43,6 +43,30 @@ export interface FluxOptions {
    * @default "10m"
    */
   readonly interval?: string;
+
+  /**
+   * Name of the Secret in `flux-system` holding the Git credentials (the GitRepository's
+   * `spec.secretRef.name`; `flux bootstrap` creates one named `flux-system`).
+   *
+   * @default - none: a public repository
+   */
+  readonly secretRef?: string;
+
+  /**
+   * Follow the environment branches `cdk8s-stateful publish --env-branches` writes: each environment's
+   * layers come from a GitRepository `<sourceName>-<env>` on branch `<environmentBranchPrefix><env>`
+   * (the platform layer and the wiring stay on `branch`). Needs `repositoryUrl`.
+   *
+   * @default false
+   */
+  readonly environmentBranches?: boolean;
+
+  /**
+   * Prefix of the environment branches (the same as `publish --env-branches <prefix>`).
+   *
+   * @default "env/"
+   */
+  readonly environmentBranchPrefix?: string;
 }
 
 /**
@@ -87,4 +111,21 @@ export interface ArgoCdOptions {
    * @default "argocd"
    */
   readonly namespace?: string;
+
+  /**
+   * Follow the environment branches `cdk8s-stateful publish --env-branches` writes: the Application of
+   * environment `<env>` tracks `<environmentBranchPrefix><env>` (`spec.source.targetRevision`) and its
+   * hydrated `rendered/<env>/` (the only environment folder such a branch holds); the platform and
+   * operator Applications stay on `targetRevision`.
+   *
+   * @default false
+   */
+  readonly environmentBranches?: boolean;
+
+  /**
+   * Prefix of the environment branches (the same as `publish --env-branches <prefix>`).
+   *
+   * @default "env/"
+   */
+  readonly environmentBranchPrefix?: string;
 }

@@ -29,38 +29,86 @@ function render(props: Partial<GitOpsAppProps>) {
 const parse = (out: ReturnType<typeof render>, prefix: string) => out.files.filter((f) => f.path.startsWith(prefix)).map((f) => ({ path: f.path, obj: YAML.parse(f.content) }));
 
 describe('Flux wiring', () => {
-  test('per cluster: source, platform Kustomization, then per environment a data layer and an apps layer, tenant impersonation', () => {
+  test('per cluster, all in flux-system: source, deployer accounts, platform, then per environment a data layer and an apps layer', () => {
     const out = render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git', repositoryPath: './dist' }, layout: OutputLayout.HYDRATED_AND_KUSTOMIZE });
     const files = parse(out, 'clusters/');
     expect(files.map((f) => f.path)).toEqual([
       'clusters/nonprod/GitRepository.gitops.yaml', 'clusters/nonprod/Kustomization.dev-data.yaml', 'clusters/nonprod/Kustomization.dev.yaml',
-      'clusters/nonprod/Kustomization.platform.yaml',
+      'clusters/nonprod/Kustomization.platform.yaml', 'clusters/nonprod/ServiceAccount.gitops-deployer-dev.yaml',
       'clusters/prod/GitRepository.gitops.yaml', 'clusters/prod/Kustomization.platform.yaml', 'clusters/prod/Kustomization.prod-data.yaml',
-      'clusters/prod/Kustomization.prod.yaml',
+      'clusters/prod/Kustomization.prod.yaml', 'clusters/prod/ServiceAccount.gitops-deployer-prod.yaml',
     ]);
+    // `flux bootstrap` applies this folder when only flux-system exists, and the lockdown refuses cross-namespace sources
+    for (const f of files) expect({ path: f.path, ns: f.obj.metadata.namespace }).toEqual({ path: f.path, ns: 'flux-system' });
+    for (const f of files.filter((x) => x.obj.kind === 'Kustomization')) expect(f.obj.spec.sourceRef).toEqual({ kind: 'GitRepository', name: 'gitops' });
     const data = files.find((f) => f.path === 'clusters/prod/Kustomization.prod-data.yaml')!.obj;
-    expect(data.metadata).toEqual({ name: 'prod-data', namespace: 'shop' });
+    expect(data.metadata).toEqual({ name: 'prod-data', namespace: 'flux-system' });
     expect(data.spec).toMatchObject({
       path: './dist/layers/prod/data',
       prune: true,
       wait: true,
       targetNamespace: 'shop',
-      serviceAccountName: 'gitops-deployer',
-      dependsOn: [{ name: 'platform', namespace: 'flux-system' }],
-      sourceRef: { kind: 'GitRepository', name: 'gitops', namespace: 'flux-system' },
+      serviceAccountName: 'gitops-deployer-prod',
+      dependsOn: [{ name: 'platform' }],
     });
     const apps = files.find((f) => f.path === 'clusters/prod/Kustomization.prod.yaml')!.obj;
-    expect(apps.spec).toMatchObject({ path: './dist/layers/prod/apps', dependsOn: [{ name: 'prod-data' }], serviceAccountName: 'gitops-deployer' });
-    expect(files.find((f) => f.path === 'clusters/prod/Kustomization.platform.yaml')!.obj.spec.path).toBe('./dist/platform/prod');
-    // the impersonated account may only touch the API groups the environment uses, in its namespace
+    expect(apps.spec).toMatchObject({ path: './dist/layers/prod/apps', dependsOn: [{ name: 'prod-data' }], serviceAccountName: 'gitops-deployer-prod' });
+    const platform = files.find((f) => f.path === 'clusters/prod/Kustomization.platform.yaml')!.obj;
+    // under --default-service-account a Kustomization without an account would run as flux-system/default
+    expect(platform.spec).toMatchObject({ path: './dist/platform/prod', serviceAccountName: 'kustomize-controller' });
+    expect(files.find((f) => f.path === 'clusters/prod/GitRepository.gitops.yaml')!.obj.spec.secretRef).toBeUndefined();
+    const account = files.find((f) => f.path === 'clusters/prod/ServiceAccount.gitops-deployer-prod.yaml')!.obj;
+    expect(account).toEqual({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      automountServiceAccountToken: false,
+      metadata: { name: 'gitops-deployer-prod', namespace: 'flux-system', labels: { 'app.kubernetes.io/managed-by': 'cdk8s-stateful' } },
+    });
+    // the impersonated account may only touch the resources the environment renders, in its namespace
     const role = out.objects.find((o) => o.file === 'platform/prod/shop/Role.gitops-deployer.yaml')!.manifest;
-    expect(role.rules).toEqual([{ apiGroups: ['', 'postgresql.cnpg.io'], resources: ['*'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }]);
-    expect(out.objects.map((o) => o.file)).toContain('platform/prod/shop/RoleBinding.gitops-deployer.yaml');
+    const verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], verbs },
+      { apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'], verbs },
+    ]);
+    const binding = out.objects.find((o) => o.file === 'platform/prod/shop/RoleBinding.gitops-deployer.yaml')!.manifest;
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'gitops-deployer-prod', namespace: 'flux-system' }]);
+  });
+
+  test('data-bearing objects are never pruned by Flux; data layers are health-checked with the operators\' conditions', () => {
+    const out = render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git' } });
+    const cluster = out.objects.find((o) => o.manifest.kind === 'Cluster' && o.environment === 'prod')!.manifest;
+    expect(cluster.metadata.annotations).toEqual({ 'kustomize.toolkit.fluxcd.io/prune': 'disabled' });
+    const cm = out.objects.find((o) => o.manifest.kind === 'ConfigMap' && o.environment === 'prod')!.manifest;
+    expect(cm.metadata.annotations).toBeUndefined();
+    // the layer holding the Cluster is Ready only when CloudNativePG reports it Ready
+    const layer = parse(out, 'clusters/prod/Kustomization.prod.yaml')[0].obj;
+    expect(layer.spec.wait).toBe(true);
+    expect(layer.spec.healthCheckExprs).toEqual([expect.objectContaining({
+      apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', current: "status.conditions.exists(e, e.type == 'Ready' && e.status == 'True')",
+    })]);
+  });
+
+  test('secretRef on the GitRepository; environment branches: one GitRepository per environment branch', () => {
+    const out = render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git', secretRef: 'flux-system', environmentBranches: true } });
+    const files = parse(out, 'clusters/prod/');
+    const repos = files.filter((f) => f.obj.kind === 'GitRepository').map((f) => f.obj);
+    expect(repos.map((r) => [r.metadata.name, r.spec.ref.branch, r.spec.secretRef])).toEqual([
+      ['gitops-prod', 'env/prod', { name: 'flux-system' }],
+      ['gitops', 'main', { name: 'flux-system' }],
+    ]);
+    const ks = Object.fromEntries(files.filter((f) => f.obj.kind === 'Kustomization').map((f) => [f.obj.metadata.name, f.obj.spec.sourceRef.name]));
+    expect(ks).toEqual({ 'platform': 'gitops', 'prod-data': 'gitops-prod', 'prod': 'gitops-prod' });
+    const custom = render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git', environmentBranches: true, environmentBranchPrefix: 'deploy-' } });
+    expect(parse(custom, 'clusters/prod/GitRepository.gitops-prod').map((f) => f.obj.spec.ref.branch)).toEqual(['deploy-prod']);
   });
 
   test('bad Flux options are ValidationErrors', () => {
     expect(() => render({ flux: { sourceKind: 'HelmRepository' } })).toThrow(/invalid flux.sourceKind "HelmRepository"/);
     expect(() => render({ flux: { repositoryUrl: 'ftp://x' } })).toThrow(/invalid flux.repositoryUrl/);
+    expect(() => render({ flux: { repositoryUrl: 'https://git.example/a.git', secretRef: 'Not A Name' } })).toThrow(/flux.secretRef/);
+    expect(() => render({ flux: { environmentBranches: true } })).toThrow(/flux.environmentBranches.*repositoryUrl/);
+    expect(() => render({ flux: { repositoryUrl: 'https://git.example/a.git', environmentBranches: true, environmentBranchPrefix: 'a b' } })).toThrow(/flux.environmentBranchPrefix/);
   });
 });
 
@@ -84,8 +132,23 @@ describe('Argo CD wiring', () => {
     expect(platform.spec.syncPolicy.syncOptions).toContain('ServerSideApply=true');
     const cluster = out.objects.find((o) => o.manifest.kind === 'Cluster' && o.environment === 'prod')!.manifest;
     expect(cluster.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('Prune=false');
+    // Flux's annotation only with Flux wiring; the applications after the data objects (wave 2)
+    expect(cluster.metadata.annotations['kustomize.toolkit.fluxcd.io/prune']).toBeUndefined();
     const cm = out.objects.find((o) => o.manifest.kind === 'ConfigMap' && o.environment === 'prod')!.manifest;
-    expect(cm.metadata.annotations).toBeUndefined();
+    expect(cm.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-wave': '2' });
+  });
+
+  test('environment branches: each environment Application follows its branch and its hydrated folder', () => {
+    const out = render({
+      layout: OutputLayout.HYDRATED_AND_KUSTOMIZE,
+      argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', repositoryPath: 'dist', destinations, targetRevision: 'main', environmentBranches: true },
+    });
+    const prod = parse(out, 'argocd/Application.cdk8s-stateful-prod.yaml')[0].obj;
+    expect(prod.spec.source).toEqual({ repoURL: 'https://git.example/acme/gitops.git', targetRevision: 'env/prod', path: 'dist/rendered/prod', directory: { recurse: true } });
+    const platform = parse(out, 'argocd/Application.cdk8s-stateful-platform-prod.yaml')[0].obj;
+    expect(platform.spec.source.targetRevision).toBe('main');
+    const plain = render({ layout: OutputLayout.HYDRATED_AND_KUSTOMIZE, argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations } });
+    expect(parse(plain, 'argocd/Application.cdk8s-stateful-prod.yaml')[0].obj.spec.source).toEqual({ repoURL: 'https://git.example/acme/gitops.git', targetRevision: 'HEAD', path: 'overlays/prod' });
   });
 
   test('a cluster reference without a destination is a ValidationError', () => {
@@ -105,7 +168,7 @@ describeWithCrds('Flux and Argo CD objects are schema-valid (strict)', () => {
       argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations },
     });
     const wiring = [...parse(out, 'clusters/'), ...parse(out, 'argocd/')];
-    expect(wiring.length).toBe(14);
+    expect(wiring.length).toBe(16);
     for (const { path, obj } of wiring) expect({ path, issues: validator.validate(obj) }).toEqual({ path, issues: [] });
     for (const o of out.objects.filter((x) => x.file.startsWith('platform/'))) {
       expect({ path: o.file, issues: validator.validate(o.manifest) }).toEqual({ path: o.file, issues: [] });

@@ -40,8 +40,20 @@ export const RESTRICTED_CONTAINER = {
 };
 
 /**
- * The schema migration Job, run before applications roll out: an Argo CD `PreSync` hook (Flux
- * orders it through a separate layer). It reads the connection URI from the application secret.
+ * Retry budget of a migration Job: a fresh database may still be finishing its first start when the
+ * Job runs (a replica joining, the pooler, DNS), so the Job retries with the Job controller's
+ * exponential back-off (10 s doubling, capped at 6 min: about 35 min for 10 retries) within an hour.
+ */
+export const MIGRATION_BACKOFF_LIMIT = 10;
+export const MIGRATION_DEADLINE_SECONDS = 3600;
+
+/**
+ * The schema migration Job: its own step, after its database is ready and its Secret exists. Under
+ * Flux it is the `<env>-migrate` layer, which depends on the data layer (healthy: database ready,
+ * ExternalSecrets written); under Argo CD a `Sync` hook in a sync wave after the data objects (the
+ * wave is set with the wiring), recreated on each sync; never a `PreSync` hook, which would run
+ * before the database and its Secret exist on a first sync. It reads the connection URI from the
+ * application secret.
  */
 export function renderMigrationJob(db: ReplicatedDatabase): void {
   const m = db.migration;
@@ -55,15 +67,17 @@ export function renderMigrationJob(db: ReplicatedDatabase): void {
       name: `${db.name}-migrate`,
       labels,
       annotations: {
-        'argocd.argoproj.io/hook': 'PreSync',
+        'argocd.argoproj.io/hook': 'Sync',
         'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+        // after the data objects (wave 0: databases, ExternalSecrets), before the applications (wave 2)
+        'argocd.argoproj.io/sync-wave': '1',
         // a Job's template is immutable: Flux replaces the Job when it changes
         'kustomize.toolkit.fluxcd.io/force': 'enabled',
       },
     },
     spec: {
-      backoffLimit: 2,
-      activeDeadlineSeconds: 1800,
+      backoffLimit: MIGRATION_BACKOFF_LIMIT,
+      activeDeadlineSeconds: MIGRATION_DEADLINE_SECONDS,
       template: {
         metadata: { labels },
         spec: {
