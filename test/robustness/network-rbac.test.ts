@@ -819,6 +819,17 @@ const PEER_DISCOVERY_RULES = [
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
 ];
 
+/** The REST resource of every kind the scenarios render (what an RBAC rule names). */
+const RESOURCES: { [kind: string]: string } = Object.fromEntries([
+  'ConfigMap=configmaps', 'Service=services', 'ServiceAccount=serviceaccounts', 'Secret=secrets', 'PersistentVolumeClaim=persistentvolumeclaims',
+  'StatefulSet=statefulsets', 'Deployment=deployments', 'Job=jobs', 'CronJob=cronjobs', 'NetworkPolicy=networkpolicies',
+  'PodDisruptionBudget=poddisruptionbudgets', 'Role=roles', 'RoleBinding=rolebindings', 'ExternalSecret=externalsecrets',
+  'PodMonitor=podmonitors', 'PrometheusRule=prometheusrules', 'Cluster=clusters', 'ScheduledBackup=scheduledbackups', 'Pooler=poolers',
+  'Database=databases', 'ObjectStore=objectstores', 'RabbitmqCluster=rabbitmqclusters', 'Vhost=vhosts', 'Queue=queues', 'Exchange=exchanges',
+  'Binding=bindings', 'User=users', 'Permission=permissions', 'Policy=policies', 'Kafka=kafkas', 'KafkaNodePool=kafkanodepools',
+  'KafkaTopic=kafkatopics', 'KafkaUser=kafkausers',
+].map((pair) => pair.split('=')));
+
 const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
 
 /** One rendered output: its objects (namespaced ones with their environment). */
@@ -858,15 +869,28 @@ function rbacProblems(r: Rendered): string[] {
         if ((rule.resources ?? []).includes('secrets') && rule.verbs.some((v: string) => v === 'list' || v === 'watch')) problems.push(`${where}: lists / watches secrets`);
         if (rule.nonResourceURLs) problems.push(`${where}: nonResourceURLs`);
       }
+      for (const rule of m.rules ?? []) {
+        if ((rule.resources ?? []).includes('*')) problems.push(`${where}: resources *`);
+        for (const sub of ['pods/exec', 'pods/attach', 'pods/portforward', 'serviceaccounts/token']) if ((rule.resources ?? []).includes(sub)) problems.push(`${where}: ${sub}`);
+      }
       if (m.metadata.name === DEPLOYER) {
-        // the Flux deployer may apply any resource, but only of the API groups its environment's objects use
-        // (the one `resources: *`; in the core group it covers Secrets too: Flux applies and prunes whatever
-        // the layer holds, in this namespace only, without escalate / bind / impersonate)
-        const env = r.objects.filter((o) => o.environment !== undefined && o.manifest.metadata.namespace === m.metadata.namespace);
-        const groups = [...new Set(env.map((o) => groupOf(o.manifest.apiVersion)))].sort();
+        // the Flux deployer may apply exactly the resources its environment renders, per API group (no
+        // Secrets unless the environment renders one), plus the rules of the Roles it applies (RBAC
+        // refuses to let an account create a Role granting more than it holds)
+        const ns = m.metadata.namespace;
+        const env = r.objects.filter((o) => o.environment !== undefined && o.manifest.metadata.namespace === ns);
         if (env.length === 0) problems.push(`${where}: no environment objects in its namespace`);
-        const expected = [{ apiGroups: groups, resources: ['*'], verbs: DEPLOYER_VERBS }];
+        const byGroup = new Map<string, Set<string>>();
+        for (const o of env) {
+          const resource = RESOURCES[o.manifest.kind];
+          if (!resource) { problems.push(`${where}: kind ${o.manifest.kind} has no known resource name (add it to RESOURCES)`); continue; }
+          const set = byGroup.get(groupOf(o.manifest.apiVersion)) ?? new Set<string>();
+          byGroup.set(groupOf(o.manifest.apiVersion), set.add(resource));
+        }
+        const expected: any[] = [...byGroup].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([g, set]) => ({ apiGroups: [g], resources: [...set].sort(), verbs: DEPLOYER_VERBS }));
+        for (const role of env.filter((o) => o.manifest.kind === 'Role')) expected.push(...role.manifest.rules);
         if (JSON.stringify(m.rules) !== JSON.stringify(expected)) problems.push(`${where}: rules ${JSON.stringify(m.rules)}, expected ${JSON.stringify(expected)}`);
+        if (!env.some((o) => o.manifest.kind === 'Secret') && m.rules.some((rule: any) => rule.resources.includes('secrets'))) problems.push(`${where}: grants secrets`);
       } else if (/-peer-discovery$/.test(m.metadata.name)) {
         if (JSON.stringify(m.rules) !== JSON.stringify(PEER_DISCOVERY_RULES)) problems.push(`${where}: rules ${JSON.stringify(m.rules)}`);
         if (m.rules.some((rule: any) => rule.resources.includes('*'))) problems.push(`${where}: resources *`);
@@ -879,7 +903,11 @@ function rbacProblems(r: Rendered): string[] {
       if (m.roleRef.kind !== 'Role' || m.roleRef.apiGroup !== 'rbac.authorization.k8s.io') problems.push(`${where}: binds ${m.roleRef.kind} ${m.roleRef.name}`);
       else if (!find('Role', ns, m.roleRef.name)) problems.push(`${where}: Role ${m.roleRef.name} is not rendered in ${ns}`);
       for (const s of m.subjects ?? []) {
+        // the Flux deployer binding grants the account flux-system/gitops-deployer-<env> (rendered with the
+        // Flux wiring, impersonated by that environment's Kustomizations) the deployer Role here
+        const deployerAccount = m.metadata.name === DEPLOYER && s.kind === 'ServiceAccount' && s.namespace === 'flux-system' && /^gitops-deployer-[a-z0-9-]+$/.test(s.name);
         if (s.kind !== 'ServiceAccount') problems.push(`${where}: subject ${s.kind} ${s.name}`);
+        else if (deployerAccount) continue;
         else if (s.namespace !== ns) problems.push(`${where}: ServiceAccount of namespace ${s.namespace}`);
         else if (!find('ServiceAccount', ns, s.name)) problems.push(`${where}: ServiceAccount ${s.name} is not rendered in ${ns}`);
       }
@@ -952,7 +980,8 @@ describe('RBAC the library renders is namespace-scoped and least-privilege', () 
       for (const o of r.objects) if (RBAC_KINDS.has(o.manifest.kind)) set.add(`${o.manifest.kind}/${o.manifest.metadata.name}:${o.manifest.automountServiceAccountToken ?? '-'}`);
       inventory.set(engine, set);
     }
-    const deployer = ['Role/gitops-deployer:-', 'RoleBinding/gitops-deployer:-', 'ServiceAccount/gitops-deployer:false'];
+    // the deployer's ServiceAccount lives in flux-system, with the Flux wiring (clusters/<cluster>/)
+    const deployer = ['Role/gitops-deployer:-', 'RoleBinding/gitops-deployer:-'];
     expect(Object.fromEntries([...inventory].map(([k, v]) => [k, [...v].sort()]))).toEqual({
       'cnpg': deployer,
       'postgres-sts': deployer,
@@ -979,13 +1008,21 @@ describe('RBAC the library renders is namespace-scoped and least-privilege', () 
   });
 
   test('the deployer Role follows the environment: rbac.authorization.k8s.io only where a Role is rendered', () => {
-    const deployerGroups = (r: Rendered) => r.objects.find((o) => o.manifest.kind === 'Role' && o.manifest.metadata.name === DEPLOYER)!.manifest.rules[0].apiGroups;
+    const deployerRules = (r: Rendered) => r.objects.find((o) => o.manifest.kind === 'Role' && o.manifest.metadata.name === DEPLOYER)!.manifest.rules;
+    const deployerGroups = (r: Rendered) => [...new Set(deployerRules(r).map((rule: any) => rule.apiGroups[0]))];
     const byLabel = new Map(outputs.map((r) => [r.label, r]));
     expect(deployerGroups(byLabel.get('rabbitmq-sts-3.13/prod/{}')!)).toEqual(['', 'apps', 'external-secrets.io', 'monitoring.coreos.com', 'networking.k8s.io', 'policy', 'rbac.authorization.k8s.io']);
     expect(deployerGroups(byLabel.get('rabbitmq-sts/prod/{}')!)).toEqual(['', 'apps', 'external-secrets.io', 'monitoring.coreos.com', 'networking.k8s.io', 'policy']);
     expect(deployerGroups(byLabel.get('cnpg/dev/{}')!)).toEqual(['batch', 'external-secrets.io', 'networking.k8s.io', 'postgresql.cnpg.io']);
     expect(deployerGroups(byLabel.get('cnpg/prod/{}')!)).toEqual(['barmancloud.cnpg.io', 'batch', 'external-secrets.io', 'monitoring.coreos.com', 'networking.k8s.io', 'postgresql.cnpg.io']);
     expect(deployerGroups(byLabel.get('kafka/prod/{}')!)).toEqual(['external-secrets.io', 'kafka.strimzi.io', 'monitoring.coreos.com']);
+    // named resources, not `*`: the core group of the RabbitMQ StatefulSet engine holds no secrets, no pods/exec, no tokens
+    expect(deployerRules(byLabel.get('rabbitmq-sts-3.13/prod/{}')!).filter((rule: any) => rule.apiGroups[0] === '')).toEqual([
+      { apiGroups: [''], resources: ['configmaps', 'serviceaccounts', 'services'], verbs: DEPLOYER_VERBS },
+      // the peer-discovery Role it applies: an account can only grant what it holds
+      { apiGroups: [''], resources: ['endpoints'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+    ]);
   });
 
   test('a deployer Role that misses a group, or a binding to another namespace, is caught (the check can fail)', () => {
@@ -994,8 +1031,14 @@ describe('RBAC the library renders is namespace-scoped and least-privilege', () 
     expect(rbacProblems(mutate((m) => { if (m.kind === 'Role') m.rules[0].apiGroups.pop(); })).join('\n')).toMatch(/Role shop\/gitops-deployer: rules/);
     expect(rbacProblems(mutate((m) => { if (m.kind === 'RoleBinding') m.subjects[0].namespace = 'kube-system'; })).join('\n')).toMatch(/ServiceAccount of namespace kube-system/);
     expect(rbacProblems(mutate((m) => { if (m.kind === 'Role') m.rules[0].verbs.push('escalate'); })).join('\n')).toMatch(/verb escalate/);
-    expect(rbacProblems(mutate((m) => { if (m.kind === 'ServiceAccount') m.automountServiceAccountToken = true; })).join('\n')).toMatch(/automountServiceAccountToken true, expected false/);
+    // (the deployer's account is in flux-system now: a RabbitMQ StatefulSet output has a pod ServiceAccount)
+    const sts = outputs.find((o) => o.label.startsWith('rabbitmq-sts/'))!;
+    const withToken: Rendered = { label: 'mutated', objects: sts.objects.map((o) => (o.manifest.kind === 'ServiceAccount' ? { ...o, manifest: { ...o.manifest, automountServiceAccountToken: true } } : o)) };
+    expect(rbacProblems(withToken).join('\n')).toMatch(/automountServiceAccountToken true, expected false/);
     expect(rbacProblems(mutate((m) => { if (m.kind === 'RoleBinding') m.roleRef.kind = 'ClusterRole'; })).join('\n')).toMatch(/binds ClusterRole/);
+    // the Role of before: every resource of each group it uses (Secrets, pods/exec, serviceaccounts/token included)
+    expect(rbacProblems(mutate((m) => { if (m.kind === 'Role') m.rules = [{ apiGroups: [''], resources: ['*'], verbs: DEPLOYER_VERBS }]; })).join('\n')).toMatch(/resources \*/);
+    expect(rbacProblems(mutate((m) => { if (m.kind === 'Role') m.rules[0].resources.push('secrets'); })).join('\n')).toMatch(/grants secrets/);
   });
 
   test('reference platform: render and the committed dist/ hold the same RBAC, and it passes', () => {
@@ -1022,9 +1065,9 @@ describe('RBAC the library renders is namespace-scoped and least-privilege', () 
     expect(hydrated.filter((o) => RBAC_KINDS.has(o.manifest.kind)).map((o) => `${o.manifest.kind} ${o.manifest.metadata.namespace}/${o.manifest.metadata.name}`).sort()).toEqual([
       'Role orders-dev/gitops-deployer', 'Role orders-staging/gitops-deployer', 'Role orders/gitops-deployer',
       'RoleBinding orders-dev/gitops-deployer', 'RoleBinding orders-staging/gitops-deployer', 'RoleBinding orders/gitops-deployer',
-      'ServiceAccount orders-dev/gitops-deployer', 'ServiceAccount orders-dev/orders-api', 'ServiceAccount orders-dev/orders-events',
-      'ServiceAccount orders-staging/gitops-deployer', 'ServiceAccount orders-staging/orders-api',
-      'ServiceAccount orders/gitops-deployer', 'ServiceAccount orders/orders-api',
+      'ServiceAccount orders-dev/orders-api', 'ServiceAccount orders-dev/orders-events',
+      'ServiceAccount orders-staging/orders-api',
+      'ServiceAccount orders/orders-api',
     ]);
     // the kustomize copies carry the same objects: every ServiceAccount opts out of the token, no Role but the deployer's
     for (const d of rbac) {
