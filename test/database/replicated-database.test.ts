@@ -128,7 +128,7 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     expect(find(plain, 'PodMonitor').spec.selector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'orders-db' } });
   });
 
-  test('recovery bootstrap and a schema migration PreSync Job', () => {
+  test('recovery bootstrap and a schema migration Job after its database (Sync hook, wave 1, a fresh database\'s retry budget)', () => {
     const { app } = setup(Tier.STAGING, {
       recovery: { source: { destinationPath: 's3://acme-backups/orders', credentials: creds }, serverName: 'orders-db', targetTime: '2026-11-20T08:00:00Z' },
       migration: { image: 'ghcr.io/acme/orders-migrations:2.3.0', command: ['migrate', 'up'] },
@@ -137,7 +137,9 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     expect(find(all, 'Cluster').spec.bootstrap.recovery).toMatchObject({ source: 'origin', recoveryTarget: { targetTime: '2026-11-20T08:00:00Z' } });
     expect(find(all, 'Cluster').spec.externalClusters[0].plugin.parameters).toEqual({ barmanObjectName: 'orders-db-recovery', serverName: 'orders-db' });
     const job = find(all, 'Job');
-    expect(job.metadata.annotations['argocd.argoproj.io/hook']).toBe('PreSync');
+    // a PreSync hook runs before the Application creates the Cluster and its Secret: a first sync would deadlock
+    expect(job.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/sync-wave': '1', 'kustomize.toolkit.fluxcd.io/force': 'enabled' });
+    expect(job.spec).toMatchObject({ backoffLimit: 10, activeDeadlineSeconds: 3600 });
     expect(job.spec.template.spec.containers[0].env[0]).toEqual({ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'orders-db-app', key: 'uri' } } });
   });
 
