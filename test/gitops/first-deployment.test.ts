@@ -10,10 +10,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject } from 'cdk8s';
 import * as YAML from 'yaml';
+import { buildPlatform } from '../../examples/platform/app';
 import {
   DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, MessageQueue, QueueEngine, ReplicatedDatabase, SecretBackend, StorageProfile, Tier,
 } from '../../src';
-import { buildPlatform } from '../../examples/platform/app';
 import { tmpdir } from '../util/tmp';
 
 const REPO_URL = 'https://git.example.com/acme/gitops.git';
@@ -66,8 +66,9 @@ function readDocs(root: string, dir: string): Doc[] {
   if (!fs.existsSync(abs)) return out;
   for (const e of fs.readdirSync(abs, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const rel = path.posix.join(dir, e.name);
-    if (e.isDirectory()) out.push(...readDocs(root, rel));
-    else if (/\.ya?ml$/.test(e.name) && e.name !== 'kustomization.yaml') {
+    if (e.isDirectory()) {
+      out.push(...readDocs(root, rel));
+    } else if (/\.ya?ml$/.test(e.name) && e.name !== 'kustomization.yaml') {
       for (const d of YAML.parseAllDocuments(fs.readFileSync(path.join(root, rel), 'utf8'))) {
         const obj = d.toJSON();
         if (obj && typeof obj.kind === 'string') out.push({ file: rel, obj });
@@ -369,7 +370,10 @@ function smallApp(tier: Tier, define: (chart: EnvironmentChart) => void): string
   return synthesize((outdir) => {
     const app = new GitOpsApp(wiring(outdir, ['c1']));
     const env = new Environment({
-      name: 'shop', tier, namespace: 'shop', cluster: 'c1',
+      name: 'shop',
+      tier,
+      namespace: 'shop',
+      cluster: 'c1',
       storageProfile: StorageProfile.existing('standard'),
       secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'shop' }),
     });
