@@ -23,7 +23,8 @@ interface KindFacts {
   readonly failed?: string;
 }
 
-const READY = "status.conditions.exists(e, e.type == 'Ready' && e.status == 'True')";
+// `has()` keeps an object whose operator wrote no condition yet "in progress" rather than an evaluation error
+const READY = "has(status.conditions) && status.conditions.exists(e, e.type == 'Ready' && e.status == 'True')";
 
 const KINDS: readonly KindFacts[] = [
   // CloudNativePG: condition `Ready` (ConditionClusterReady); the phases its operator cannot leave without a person
@@ -41,7 +42,8 @@ const KINDS: readonly KindFacts[] = [
     group: 'rabbitmq.com',
     kind: 'RabbitmqCluster',
     dataBearing: true,
-    current: "status.conditions.exists(e, e.type == 'ClusterAvailable' && e.status == 'True') && status.conditions.exists(e, e.type == 'AllReplicasReady' && e.status == 'True')",
+    current: "has(status.conditions) && status.conditions.exists(e, e.type == 'ClusterAvailable' && e.status == 'True') "
+      + "&& status.conditions.exists(e, e.type == 'AllReplicasReady' && e.status == 'True')",
   },
   // RabbitMQ messaging topology operator: condition `Ready`
   ...['Vhost', 'Exchange', 'Binding', 'User', 'Permission', 'Policy'].map((kind) => ({ group: 'rabbitmq.com', kind, dataBearing: false, current: READY })),

@@ -1,6 +1,7 @@
 /* eslint-disable @stylistic/max-len */ // expectation tables read better on one line
 import { ApiObject } from 'cdk8s';
 import * as YAML from 'yaml';
+import { buildPlatform } from '../../examples/platform/app';
 import { Environment, EnvironmentChart, EnvironmentOverlay, GitOpsApp, GitOpsAppProps, OutputLayout, PlatformOperator, Tier } from '../../src';
 import { ValidationError } from '../../src/errors';
 import { describeWithCrds, sharedValidator } from '../util/crds';
@@ -85,7 +86,7 @@ describe('Flux wiring', () => {
     const layer = parse(out, 'clusters/prod/Kustomization.prod.yaml')[0].obj;
     expect(layer.spec.wait).toBe(true);
     expect(layer.spec.healthCheckExprs).toEqual([expect.objectContaining({
-      apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', current: "status.conditions.exists(e, e.type == 'Ready' && e.status == 'True')",
+      apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', current: "has(status.conditions) && status.conditions.exists(e, e.type == 'Ready' && e.status == 'True')",
     })]);
   });
 
@@ -173,6 +174,27 @@ describeWithCrds('Flux and Argo CD objects are schema-valid (strict)', () => {
     for (const o of out.objects.filter((x) => x.file.startsWith('platform/'))) {
       expect({ path: o.file, issues: validator.validate(o.manifest) }).toEqual({ path: o.file, issues: [] });
     }
+  });
+
+  test('the reference platform\'s wiring: health checks, environment branches, secretRef', () => {
+    const validator = sharedValidator();
+    const out = buildPlatform({
+      outdir: tmpdir(),
+      flux: { repositoryUrl: 'https://git.example.com/acme/orders-gitops.git', repositoryPath: './dist', secretRef: 'flux-system', environmentBranches: true },
+    }).render();
+    const wiring = [...parse(out, 'clusters/'), ...parse(out, 'argocd/')];
+    // the data layers (operators' kinds) and the apps layers (the API's ExternalSecret); not the migrations (a Job: kstatus)
+    expect(wiring.filter((f) => (f.obj.spec?.healthCheckExprs ?? []).length > 0).map((f) => f.path)).toEqual([
+      'clusters/nonprod/Kustomization.dev-data.yaml', 'clusters/nonprod/Kustomization.dev.yaml', 'clusters/nonprod/Kustomization.staging-data.yaml',
+      'clusters/nonprod/Kustomization.staging.yaml', 'clusters/prod-eu-west/Kustomization.prod-data.yaml', 'clusters/prod-eu-west/Kustomization.prod.yaml',
+    ]);
+    const prodData = wiring.find((f) => f.path === 'clusters/prod-eu-west/Kustomization.prod-data.yaml')!.obj.spec;
+    expect(prodData.healthCheckExprs.map((e: any) => e.kind)).toEqual([
+      'ExternalSecret', 'Kafka', 'KafkaNodePool', 'KafkaTopic', 'KafkaUser', 'Cluster', 'Database', 'Binding', 'Exchange', 'Permission', 'Policy', 'Queue', 'RabbitmqCluster', 'User', 'Vhost',
+    ]);
+    expect(prodData.sourceRef).toEqual({ kind: 'GitRepository', name: 'gitops-prod' });
+    expect(wiring.find((f) => f.path === 'clusters/prod-eu-west/Kustomization.prod-migrate.yaml')!.obj.spec).toMatchObject({ dependsOn: [{ name: 'prod-data' }], path: './dist/layers/prod/migrate' });
+    for (const { path, obj } of wiring) expect({ path, issues: validator.validate(obj) }).toEqual({ path, issues: [] });
   });
 });
 
