@@ -489,11 +489,22 @@ export class GitOpsApp extends App {
       }
     }
     const verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
+    const byGroup = (a: [string, Set<string>], b: [string, Set<string>]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
     for (const { env, resources, roleRules } of [...byEnv.values()].sort((a, b) => (a.env.name < b.env.name ? -1 : 1))) {
       const platform = PlatformChart.forCluster(this, env.cluster);
       const meta = { namespace: env.namespace, labels: { 'app.kubernetes.io/managed-by': 'cdk8s-stateful' } };
-      const rules: any[] = [...resources.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([group, names]) => ({ apiGroups: [group], resources: [...names].sort(), verbs }));
+      const rules: any[] = [...resources.entries()].sort(byGroup).map(([group, names]) => ({ apiGroups: [group], resources: [...names].sort(), verbs }));
+      // `wait` reads what the workloads generate: kstatus' Deployment reader lists its ReplicaSets and their
+      // Pods, the StatefulSet reader its Pods (fluxcd/cli-utils kstatus/polling/statusreaders): read only
+      const read = new Map<string, Set<string>>();
+      const readAlso = (group: string, resource: string) => {
+        if (resources.get(group)?.has(resource)) return;
+        read.set(group, (read.get(group) ?? new Set<string>()).add(resource));
+      };
+      if (resources.get('apps')?.has('deployments')) { readAlso('apps', 'replicasets'); readAlso('', 'pods'); }
+      if (resources.get('apps')?.has('statefulsets')) readAlso('', 'pods');
+      const readVerbs = ['get', 'list', 'watch'];
+      rules.push(...[...read.entries()].sort(byGroup).map(([group, names]) => ({ apiGroups: [group], resources: [...names].sort(), verbs: readVerbs })));
       const seen = new Set(rules.map((r) => canonicalJson(r)));
       for (const r of roleRules) {
         const key = canonicalJson(r);

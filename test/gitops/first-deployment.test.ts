@@ -210,15 +210,19 @@ function fluxProblems(root: string, cluster: string): string[] {
       if (!visible.some((o) => o.kind === 'ServiceAccount' && o.metadata.name === sa && o.metadata.namespace === k.metadata.namespace)) {
         problems.push(`${key(k)}: impersonates ${k.metadata.namespace}/${sa}, which no earlier step creates`);
       }
-      for (const o of u.objects) {
-        const ns = nsOf(o);
-        const resource = RESOURCES[o.kind];
-        const allowed = ns !== undefined && resource !== undefined && visible.some((b) => b.kind === 'RoleBinding' && b.metadata.namespace === ns
+      const grants = (ns: string | undefined, group: string, resource: string | undefined, verbs: string[]) => ns !== undefined && resource !== undefined
+        && visible.some((b) => b.kind === 'RoleBinding' && b.metadata.namespace === ns
           && (b.subjects ?? []).some((s: any) => s.kind === 'ServiceAccount' && s.name === sa && s.namespace === k.metadata.namespace)
           && visible.some((r) => r.kind === 'Role' && r.metadata.namespace === ns && r.metadata.name === b.roleRef.name
-            && (r.rules ?? []).some((rule: any) => rule.apiGroups.includes(groupOf(o.apiVersion)) && (rule.resources.includes(resource) || rule.resources.includes('*'))
-              && ['get', 'list', 'watch', 'create', 'patch', 'delete'].every((v) => rule.verbs.includes(v) || rule.verbs.includes('*')))));
-        if (!allowed) problems.push(`${key(k)}: ${k.metadata.namespace}/${sa} may not apply ${id(o)}`);
+            && (r.rules ?? []).some((rule: any) => rule.apiGroups.includes(group) && (rule.resources.includes(resource) || rule.resources.includes('*'))
+              && verbs.every((v) => rule.verbs.includes(v) || rule.verbs.includes('*')))));
+      for (const o of u.objects) {
+        const ns = nsOf(o);
+        if (!grants(ns, groupOf(o.apiVersion), RESOURCES[o.kind], ['get', 'list', 'watch', 'create', 'patch', 'delete'])) problems.push(`${key(k)}: ${k.metadata.namespace}/${sa} may not apply ${id(o)}`);
+        // wait reads what workloads generate: kstatus' Deployment reader lists ReplicaSets and their Pods, the
+        // StatefulSet reader Pods (fluxcd/cli-utils pkg/kstatus/polling/statusreaders); a refused list never turns Ready
+        const generated = k.spec.wait !== true ? [] : o.kind === 'Deployment' ? [['apps', 'replicasets'], ['', 'pods']] : o.kind === 'StatefulSet' ? [['', 'pods']] : [];
+        for (const [g, res] of generated) if (!grants(ns, g, res, ['list', 'watch'])) problems.push(`${key(k)}: ${k.metadata.namespace}/${sa} may not list the ${res} of ${id(o)} (health check)`);
       }
     }
     for (const o of u.objects) {

@@ -888,6 +888,13 @@ function rbacProblems(r: Rendered): string[] {
           byGroup.set(groupOf(o.manifest.apiVersion), set.add(resource));
         }
         const expected: any[] = [...byGroup].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([g, set]) => ({ apiGroups: [g], resources: [...set].sort(), verbs: DEPLOYER_VERBS }));
+        // Flux's health checks (wait) list what workloads generate: a Deployment's ReplicaSets and Pods, a StatefulSet's Pods
+        const read = new Map<string, Set<string>>();
+        const has = (g: string, res: string) => byGroup.get(g)?.has(res) === true;
+        const readAlso = (g: string, res: string) => { if (!has(g, res)) read.set(g, (read.get(g) ?? new Set<string>()).add(res)); };
+        if (has('apps', 'deployments')) { readAlso('apps', 'replicasets'); readAlso('', 'pods'); }
+        if (has('apps', 'statefulsets')) readAlso('', 'pods');
+        expected.push(...[...read].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([g, set]) => ({ apiGroups: [g], resources: [...set].sort(), verbs: ['get', 'list', 'watch'] })));
         for (const role of env.filter((o) => o.manifest.kind === 'Role')) expected.push(...role.manifest.rules);
         if (JSON.stringify(m.rules) !== JSON.stringify(expected)) problems.push(`${where}: rules ${JSON.stringify(m.rules)}, expected ${JSON.stringify(expected)}`);
         if (!env.some((o) => o.manifest.kind === 'Secret') && m.rules.some((rule: any) => rule.resources.includes('secrets'))) problems.push(`${where}: grants secrets`);
@@ -1019,6 +1026,8 @@ describe('RBAC the library renders is namespace-scoped and least-privilege', () 
     // named resources, not `*`: the core group of the RabbitMQ StatefulSet engine holds no secrets, no pods/exec, no tokens
     expect(deployerRules(byLabel.get('rabbitmq-sts-3.13/prod/{}')!).filter((rule: any) => rule.apiGroups[0] === '')).toEqual([
       { apiGroups: [''], resources: ['configmaps', 'serviceaccounts', 'services'], verbs: DEPLOYER_VERBS },
+      // Flux's wait reads the StatefulSet's Pods: read only
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
       // the peer-discovery Role it applies: an account can only grant what it holds
       { apiGroups: [''], resources: ['endpoints'], verbs: ['get'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create'] },
