@@ -493,7 +493,8 @@ export class GitOpsApp extends App {
     for (const { env, resources, roleRules } of [...byEnv.values()].sort((a, b) => (a.env.name < b.env.name ? -1 : 1))) {
       const platform = PlatformChart.forCluster(this, env.cluster);
       const meta = { namespace: env.namespace, labels: { 'app.kubernetes.io/managed-by': 'cdk8s-stateful' } };
-      const rules: any[] = [...resources.entries()].sort(byGroup).map(([group, names]) => ({ apiGroups: [group], resources: [...names].sort(), verbs }));
+      const rule = (group: string, names: Set<string>, v: string[]) => ({ apiGroups: [group], resources: [...names].sort(), verbs: v });
+      const rules: any[] = [...resources.entries()].sort(byGroup).map(([group, names]) => rule(group, names, verbs));
       // `wait` reads what the workloads generate: kstatus' Deployment reader lists its ReplicaSets and their
       // Pods, the StatefulSet reader its Pods (fluxcd/cli-utils kstatus/polling/statusreaders): read only
       const read = new Map<string, Set<string>>();
@@ -504,7 +505,7 @@ export class GitOpsApp extends App {
       if (resources.get('apps')?.has('deployments')) { readAlso('apps', 'replicasets'); readAlso('', 'pods'); }
       if (resources.get('apps')?.has('statefulsets')) readAlso('', 'pods');
       const readVerbs = ['get', 'list', 'watch'];
-      rules.push(...[...read.entries()].sort(byGroup).map(([group, names]) => ({ apiGroups: [group], resources: [...names].sort(), verbs: readVerbs })));
+      rules.push(...[...read.entries()].sort(byGroup).map(([group, names]) => rule(group, names, readVerbs)));
       const seen = new Set(rules.map((r) => canonicalJson(r)));
       for (const r of roleRules) {
         const key = canonicalJson(r);
