@@ -406,6 +406,11 @@ const migration = { image: 'ghcr.io/acme/migrations:1.0.0', command: ['migrate',
 describe('first deployment: the order Flux and Argo CD apply the output in', () => {
   const trees: Array<[string, () => string, string[]]> = [
     ['the reference platform (examples/platform)', () => synthesize((outdir) => buildPlatform({ outdir })), ['nonprod', 'prod-eu-west']],
+    ['the reference platform following environment branches, with a Git secret', () => synthesize((outdir) => buildPlatform({
+      outdir,
+      flux: { repositoryUrl: REPO_URL, repositoryPath: `./${OUT}`, secretRef: 'flux-system', environmentBranches: true },
+      argoCd: { ...wiring(outdir, ['nonprod', 'prod-eu-west']).argoCd, environmentBranches: true },
+    })), ['nonprod', 'prod-eu-west']],
     ['CloudNativePG with a migration (production)', () => smallApp(Tier.PRODUCTION, (chart) => {
       const db = new ReplicatedDatabase(chart, 'Db', { name: 'db', engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), migration });
       api(chart, db.connection.secretName);
