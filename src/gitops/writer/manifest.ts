@@ -126,7 +126,8 @@ export function parseManifest(text: string, source = MANIFEST_PATH): OwnedManife
     });
   }
 
-  return { formatVersion: raw.formatVersion, libraryVersion: raw.libraryVersion, environments, files, ...(changeApprovals ? { changeApprovals } : {}) };
+  const approvals = changeApprovals ? { changeApprovals } : {};
+  return { formatVersion: raw.formatVersion, libraryVersion: raw.libraryVersion, environments, files, ...approvals };
 }
 
 /** The manifest of `outdir`, or undefined if the library never completed a write there. */
