@@ -9,7 +9,7 @@ import { commitMessage, objectChanges } from './message';
 import {
   BranchPublication, FileChangeKind, GitOpsPublisherProps, PublishedFile, PublishErrorCode, PublishResult,
 } from './types';
-import { GENERATED_ROOTS } from '../../cli/verify';
+import { isForeignGeneratedFile } from '../../cli/verify';
 import { Severity } from '../../policy/severity';
 import { AppliedChangeApproval, judgeChanges, PreviousObject, PreviousOutput, readCommittedOutput, readOutputFolder } from '../change-safety';
 import { EnvironmentRecord, MANIFEST_PATH, META_DIR, OwnedManifest, readOwnedManifest, verifyOwnedFiles, WriterError, writeOutput } from '../writer';
@@ -478,7 +478,7 @@ class PublishRun {
         + `${listFirst(edited.map((p) => this.repoPath(p)))}: put the change in the app code (or revert the file), then publish`,
       [...owned.modified.map((p) => `modified ${this.repoPath(p)}`), ...owned.missing.map((p) => `missing ${this.repoPath(p)}`)]);
     }
-    const unknown = owned.unknown.filter((p) => GENERATED_ROOTS.includes(p.split('/')[0]) && !p.split('/').some((s) => s.startsWith('.')));
+    const unknown = owned.unknown.filter(isForeignGeneratedFile);
     if (unknown.length) {
       this.warnings.push(`${t.branch}: ${unknown.length} file(s) in the generated folders were not written by cdk8s-stateful (Flux / Argo CD apply them unchecked; `
         + `publish leaves them alone): ${listFirst(unknown.map((p) => this.repoPath(p)))}`);
