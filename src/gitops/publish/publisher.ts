@@ -1,10 +1,12 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { runApp, runSynthesizer, treeFingerprint } from './app';
 import { blocking, Compliance, ComplianceFinding, describeFinding, readAppReport, verifyCompliance } from './compliance';
 import { PublishError } from './errors';
 import { Git, GitCommandError, gitReason, redactCredentials } from './git';
-import { createPublishTemp, PublishLocks } from './locks';
+import { createPublishTemp, PUBLISH_STATE_DIR, PublishLocks } from './locks';
 import { commitMessage, objectChanges } from './message';
 import {
   BranchPublication, FileChangeKind, GitOpsPublisherProps, PublishedFile, PublishErrorCode, PublishResult,
@@ -12,7 +14,9 @@ import {
 import { isForeignGeneratedFile } from '../../cli/verify';
 import { Severity } from '../../policy/severity';
 import { AppliedChangeApproval, judgeChanges, PreviousObject, PreviousOutput, readCommittedOutput, readOutputFolder } from '../change-safety';
-import { EnvironmentRecord, MANIFEST_PATH, META_DIR, OwnedManifest, readOwnedManifest, verifyOwnedFiles, WriterError, writeOutput } from '../writer';
+import {
+  EnvironmentRecord, MANIFEST_PATH, META_DIR, OwnedManifest, readOwnedManifest, recoverOutput, verifyOwnedFiles, WriterError, writeOutput,
+} from '../writer';
 import { buildManifest, readManifestText, serializeManifest } from '../writer/manifest';
 import { ApprovalRecord } from '../writer/types';
 
@@ -107,6 +111,19 @@ interface Plan {
   readonly libraryVersion: string;
 }
 
+/** What a publish records (in the Git directory) before it writes into the checkout; removed once committed or restored. */
+interface PendingPublish {
+  readonly pid: number;
+  readonly hostname: string;
+  readonly startedAt: string;
+  readonly head: string | null;
+  /** Output directory relative to the top level. */
+  readonly path: string;
+  /** Every owned path it changes (relative to the output directory), with its committed and new sha256 (null: absent). */
+  readonly files: { path: string; before: string | null; after: string | null }[];
+}
+
+const sha256 = (text: string) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 const posix = (p: string) => p.split(path.sep).join('/');
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -257,6 +274,9 @@ class PublishRun {
   private runIn(tmp: string): PublishResult {
     const remote = this.props.push ? this.resolveRemote() : undefined;
     const envMode = this.props.environmentBranches === true;
+
+    // 0. a publish into this checkout that was killed before its commit: undo its write
+    this.recoverInterruptedPublish();
 
     // 1. the branches as they are, checked before anything runs
     const existing: Target[] = envMode ? this.existingEnvironmentTargets() : [this.mainTarget()];
@@ -494,7 +514,8 @@ class PublishRun {
     const dirty = entries.map((e) => e.slice(3)).filter((p) => owned.has(p) || p.startsWith(meta)).sort(cmp);
     if (dirty.length) {
       throw new PublishError(PublishErrorCode.UNCOMMITTED_CHANGES, `${dirty.length} owned path(s) have uncommitted changes in ${this.top}: `
-        + `${listFirst(dirty)}: commit or discard them (git stash / git checkout), then publish`, dirty);
+        + `${listFirst(dirty)}: commit or discard them (git -C ${this.top} restore --source=HEAD --staged --worktree -- <path>; `
+        + 'delete untracked ones), then publish', dirty);
     }
   }
 
@@ -782,9 +803,22 @@ class PublishRun {
       throw new PublishError(PublishErrorCode.CONFLICT, `the checkout moved while publishing (HEAD ${this.head?.slice(0, 12) ?? 'unborn'} on ${this.currentBranch} `
         + `is now ${head?.slice(0, 12) ?? 'unborn'} on ${branch ?? 'a detached HEAD'}): nothing was written; publish again`);
     }
-    const result = this.writeWith(plan);
+    // recorded before the first byte is written: if this process dies before its commit, the next
+    // publish knows exactly which files to put back (and that they hold only what this one wrote)
+    this.writePendingRecord(plan);
+    let result;
+    try {
+      result = this.writeWith(plan);
+    } catch (e) {
+      // a refusal of the writer wrote nothing (or was rolled back by it)
+      if (e instanceof PublishError) this.removePendingRecord();
+      throw e;
+    }
     const touched = [...result.written, ...result.deleted, ...(result.manifestWritten ? [MANIFEST_PATH] : [])].map((p) => this.repoPath(p)).sort(cmp);
-    if (touched.length === 0) return undefined;
+    if (touched.length === 0) {
+      this.removePendingRecord();
+      return undefined;
+    }
     const messageFile = path.join(this.tmp, 'message');
     fs.writeFileSync(messageFile, plan.message);
     const pathspecs = touched.join('\0') + '\0';
@@ -794,10 +828,96 @@ class PublishRun {
         '--pathspec-from-file=-', '--pathspec-file-nul'], { input: pathspecs });
     } catch (e) {
       this.restoreCheckout(touched);
+      this.removePendingRecord();
       const why = e instanceof GitCommandError ? e.message : (e as Error).message;
       throw new PublishError(PublishErrorCode.GIT_FAILED, `${why}; the working tree was restored, nothing was committed`);
     }
+    this.removePendingRecord();
     return this.git.ok(['rev-parse', 'HEAD']).trim();
+  }
+
+  private pendingRecordPath(): string {
+    return path.join(this.gitDir, PUBLISH_STATE_DIR, 'publish-pending.json');
+  }
+
+  /** What a write into the checkout is about to change: each owned path's committed and new sha256 (null: absent). */
+  private writePendingRecord(plan: Plan): void {
+    const t = plan.target;
+    const files = new Map<string, { before: string | null; after: string | null }>();
+    for (const f of t.manifest?.files ?? []) files.set(f.path, { before: f.sha256, after: null });
+    for (const f of plan.files) files.set(f.path, { before: files.get(f.path)?.before ?? null, after: sha256(f.content) });
+    const owned = plan.files.map((f) => ({ path: f.path, sha256: sha256(f.content) }));
+    const manifestText = serializeManifest(buildManifest(plan.libraryVersion, plan.environments, owned, plan.approvals));
+    files.set(MANIFEST_PATH, { before: t.manifestText === undefined ? null : sha256(t.manifestText), after: sha256(manifestText) });
+    const record: PendingPublish = {
+      pid: process.pid,
+      hostname: os.hostname(),
+      startedAt: new Date().toISOString(),
+      head: this.head ?? null,
+      path: this.rel,
+      files: [...files].sort(([a], [b]) => cmp(a, b)).map(([p, v]) => ({ path: p, ...v })),
+    };
+    const file = this.pendingRecordPath();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(record) + '\n');
+    fs.renameSync(`${file}.tmp`, file);
+  }
+
+  private removePendingRecord(): void {
+    fs.rmSync(this.pendingRecordPath(), { force: true });
+  }
+
+  /**
+   * A publish into this checkout that died between its write and its commit (killed, power loss)
+   * left owned files changed and staged, perhaps a half-applied write: `git stash` would not undo
+   * that (the writer's journal and new files are untracked). Its record lists every file it was
+   * changing with the committed and the new content: when each holds one of the two, the write
+   * is finished or undone by the writer's recovery, then every listed file is put back to the
+   * commit. A file that holds anything else (edited since) stops the publish, naming it.
+   */
+  private recoverInterruptedPublish(): void {
+    const file = this.pendingRecordPath();
+    let record: PendingPublish;
+    try {
+      record = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      this.removePendingRecord(); // torn: written before the first byte of output, so nothing was written
+      return;
+    }
+    // publishes into this checkout are locked out: the one that wrote the record is gone
+    const who = `an interrupted publish (pid ${record.pid}, started ${record.startedAt})`;
+    if (record.head !== (this.head ?? null) || record.path !== this.rel || !Array.isArray(record.files)) {
+      // committed or reset by hand since: nothing of it is left to undo here
+      this.removePendingRecord();
+      return;
+    }
+    const outdir = this.rel ? path.join(this.top, ...this.rel.split('/')) : this.top;
+    try {
+      recoverOutput(outdir);
+    } catch (e) {
+      throw new PublishError(PublishErrorCode.INTERRUPTED_WRITE, `${who} left a write in ${this.repoPath(META_DIR)}/ that cannot be recovered: `
+        + `${(e as Error).message.split('\n')[0]}`);
+    }
+    const current = (p: string): string | null => {
+      try {
+        return sha256(fs.readFileSync(path.join(outdir, ...p.split('/')), 'utf8'));
+      } catch {
+        return null;
+      }
+    };
+    const foreign = record.files.filter((f) => {
+      const now = current(f.path);
+      return now !== f.before && now !== f.after;
+    }).map((f) => this.repoPath(f.path));
+    if (foreign.length) {
+      throw new PublishError(PublishErrorCode.INTERRUPTED_WRITE, `${who} left its output uncommitted in ${this.top}, and ${foreign.length} of its file(s) `
+        + `were changed since: ${listFirst(foreign)}: keep what you need, then put the output back to the last commit `
+        + `(git -C ${this.top} restore --source=HEAD --staged --worktree -- <file>, and delete files not in HEAD) and delete ${file}; then publish`, foreign);
+    }
+    this.restoreCheckout(record.files.map((f) => this.repoPath(f.path)));
+    this.removePendingRecord();
+    this.warnings.push(`${who} left its output uncommitted in ${this.top}: its write was undone (${record.files.length} file(s) back to ${this.head?.slice(0, 12) ?? 'the empty tree'})`);
   }
 
   /** After a failed commit: the owned paths back to HEAD (they were clean before the write). */

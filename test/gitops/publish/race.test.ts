@@ -1,7 +1,9 @@
 import { spawn } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { GIT_ENV, git, publish, shop, shopApp, ShopOptions } from './helpers';
+import { GIT_ENV, git, publish, refusal, shop, shopApp, ShopOptions } from './helpers';
 import { tmpdir } from '../../util/tmp';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -83,4 +85,74 @@ describe('concurrent publishes into one checkout', () => {
     expect(fs.existsSync(path.join(checkout, 'rendered', 'prod', 'shop', 'StatefulSet.mq.yaml'))).toBe(true);
     expect(git(checkout, 'status', '--porcelain', '--untracked-files=all')).toBe('');
   }, 180_000);
+});
+
+describe('a publish killed between its write and its commit', () => {
+  test('the next publish undoes its uncommitted write (only the files it wrote) and publishes; its temporary directory is removed', async () => {
+    // GIVEN the shop published, and a pre-commit hook that kills the publish running `git commit` (then fails the commit)
+    const repo = tmpdir('cdk8s-stateful-killed-repo-');
+    const checkout = path.join(repo, 'checkout');
+    git(repo, 'init', '-q', '-b', 'main', checkout);
+    git(checkout, 'config', 'user.name', 'Killed');
+    git(checkout, 'config', 'user.email', 'killed@example.com');
+    git(checkout, 'config', 'commit.gpgsign', 'false');
+    publish({ repository: checkout, synthesizer: shop() });
+    fs.writeFileSync(path.join(checkout, 'NOTES.md'), 'ours, uncommitted\n');
+    const base = git(checkout, 'rev-parse', 'HEAD');
+    const record = path.join(checkout, '.git', 'cdk8s-stateful', 'publish-pending.json');
+    const hook = path.join(checkout, '.git', 'hooks', 'pre-commit');
+    fs.mkdirSync(path.dirname(hook), { recursive: true });
+    fs.writeFileSync(hook, `#!/bin/sh\nkill -9 $(node -p "require(${JSON.stringify(record).replace(/"/g, '\'')}).pid")\nexit 1\n`, { mode: 0o755 });
+
+    // WHEN a publish (a new dev ConfigMap, a changed setting) is killed there
+    const control = tmpdir('cdk8s-stateful-killed-control-');
+    fs.writeFileSync(path.join(control, 'paused'), '');
+    await otherPublish(['--repo', checkout, '--app', copyCommand({ mode: 'slow', extraDev: true })],
+      path.join(control, 'paused'), path.join(control, 'go'), path.join(control, 'result.json'));
+    for (let i = 0; i < 200 && fs.existsSync(path.join(checkout, '.git', 'index.lock')); i++) await new Promise((r) => setTimeout(r, 50));
+    const pending = JSON.parse(fs.readFileSync(record, 'utf8'));
+    expect(fs.existsSync(path.join(control, 'result.json'))).toBe(false); // it never finished
+    expect(git(checkout, 'rev-parse', 'HEAD')).toBe(base);
+    expect(git(checkout, 'status', '--porcelain', '--untracked-files=all')).toMatch(/rendered\/dev\/shop\/ConfigMap.feature-flags.yaml/);
+    expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`cdk8s-stateful-publish-${pending.pid}-`))).toHaveLength(1);
+    fs.rmSync(hook);
+
+    // THEN the next publish puts its files back and publishes its own output
+    const r = publish({ repository: checkout, synthesizer: shop({ mode: 'slow' }) });
+    expect(r.warnings.join('\n')).toContain(`an interrupted publish (pid ${pending.pid}, started ${pending.startedAt}) left its output uncommitted`);
+    expect(r.branches[0].files.map((f) => f.path)).toEqual(['rendered/dev/shop/ConfigMap.settings.yaml']);
+    expect(git(checkout, 'rev-parse', 'HEAD^')).toBe(base);
+    expect(git(checkout, 'status', '--porcelain', '--untracked-files=all')).toBe('?? NOTES.md');
+    expect(fs.readFileSync(path.join(checkout, 'NOTES.md'), 'utf8')).toBe('ours, uncommitted\n');
+    expect(fs.existsSync(record)).toBe(false);
+    expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`cdk8s-stateful-publish-${pending.pid}-`))).toEqual([]);
+  }, 180_000);
+
+  test('a file of the interrupted write changed since: refused, naming it, nothing touched', () => {
+    const checkout = path.join(tmpdir('cdk8s-stateful-killed2-'), 'c');
+    git(path.dirname(checkout), 'init', '-q', '-b', 'main', checkout);
+    git(checkout, 'config', 'user.name', 'Killed');
+    git(checkout, 'config', 'user.email', 'killed@example.com');
+    git(checkout, 'config', 'commit.gpgsign', 'false');
+    publish({ repository: checkout, synthesizer: shop() });
+    const head = git(checkout, 'rev-parse', 'HEAD');
+    // the record of a publish that changed the dev settings, and the file edited by someone since
+    const settings = 'rendered/dev/shop/ConfigMap.settings.yaml';
+    const committed = fs.readFileSync(path.join(checkout, settings), 'utf8');
+    const sha = (t: string) => crypto.createHash('sha256').update(t).digest('hex');
+    fs.mkdirSync(path.join(checkout, '.git', 'cdk8s-stateful'), { recursive: true });
+    fs.writeFileSync(path.join(checkout, '.git', 'cdk8s-stateful', 'publish-pending.json'), JSON.stringify({
+      pid: 999999,
+      hostname: os.hostname(),
+      startedAt: '2026-01-01T00:00:00.000Z',
+      head,
+      path: '',
+      files: [{ path: settings, before: sha(committed), after: sha(committed.replace('fast', 'slow')) }],
+    }));
+    fs.writeFileSync(path.join(checkout, settings), committed.replace('fast', 'edited'));
+    const e = refusal({ repository: checkout, synthesizer: shop() });
+    expect(e.code).toBe('INTERRUPTED_WRITE');
+    expect(e.message).toContain(`1 of its file(s) were changed since: ${settings}`);
+    expect(fs.readFileSync(path.join(checkout, settings), 'utf8')).toBe(committed.replace('fast', 'edited'));
+  });
 });
