@@ -10,7 +10,7 @@ import { EnvironmentOverlay } from '../environment/environment-overlay';
 import { PlatformChart } from '../environment/platform-chart';
 import { ValidationError } from '../errors';
 import { APPS_SYNC_WAVE, renderArgoCdWiring } from '../gitops/argocd';
-import { evaluateChangeSafety } from '../gitops/change-safety';
+import { collectApprovals, evaluateChangeSafety } from '../gitops/change-safety';
 import { FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED, isDataBearing, resourceOf } from '../gitops/data-objects';
 import { DEPLOYER_SERVICE_ACCOUNT, deployerServiceAccount, FLUX_NAMESPACE, renderFluxWiring } from '../gitops/flux';
 import { renderKustomizeLayout } from '../gitops/kustomize';
@@ -20,7 +20,9 @@ import { OutputLayout } from '../gitops/output-layout';
 import { PlatformOperator } from '../gitops/platform-operator';
 import { renderReadme } from '../gitops/readme';
 import { ArgoCdOptions, FluxOptions } from '../gitops/wiring-options';
-import { writeOutput } from '../gitops/writer';
+import { META_DIR, recoverOutput, writeOutput } from '../gitops/writer';
+import { removeDirIfEmpty } from '../gitops/writer/apply';
+import { acquireLock } from '../gitops/writer/lock';
 import { blockingFindings, CheckedObject, describeRules, evaluatePacks, findPacks } from '../policy/engine';
 import { Finding, UnusedSuppression } from '../policy/finding';
 import { lineOf } from '../policy/locate';
@@ -281,6 +283,25 @@ export class GitOpsApp extends App {
    * Synthesizes into `outdir` and reports what changed on disk.
    */
   public synthesize(): SynthesisResult {
+    // The lock is taken before the previous output is read: a concurrent synthesis into the same
+    // directory either finished (its output is what the gate compares with) or is refused.
+    const outdir = path.resolve(this.outdir);
+    const outdirExisted = fs.existsSync(outdir);
+    const metaExisted = fs.existsSync(path.join(outdir, META_DIR));
+    const lock = acquireLock(outdir, { lendable: true });
+    try {
+      // an interrupted earlier write is finished or undone first: the gate compares with a complete output
+      recoverOutput(outdir);
+      return this.synthesizeLocked();
+    } finally {
+      lock.release();
+      // after a refused first synthesis, leave no trace (rmdir only removes empty directories)
+      if (!metaExisted) removeDirIfEmpty(path.join(outdir, META_DIR));
+      if (!outdirExisted) removeDirIfEmpty(outdir);
+    }
+  }
+
+  private synthesizeLocked(): SynthesisResult {
     const output = this.render();
     if (this.reports) this.writeReports(output, this.reports);
     // `cdk8s-stateful publish` asks for the reports of the run it gates (every format, also on failure)
@@ -294,6 +315,8 @@ export class GitOpsApp extends App {
       files: output.files,
       libraryVersion: libraryVersion(),
       overwriteModified: this.overwriteHandEdits,
+      // publish honours only the approvals recorded in the output it publishes
+      changeApprovals: collectApprovals(this),
       environments: output.environments.map((env) => ({
         name: env.name,
         tier: env.tier,

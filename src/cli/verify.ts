@@ -36,7 +36,8 @@ export interface VerifyOptions extends OutputOptions {
  *   `base/`, `overlays/`, `clusters/`, `argocd/`): Flux / Argo CD would apply it without it ever
  *   passing the synthesis' checks;
  * - `unreadable`: YAML in those folders that does not parse (it cannot be checked).
- * Files outside those folders that the library does not own are the user's: listed as ignored.
+ * Files outside those folders that the library does not own are the user's, and the files
+ * `flux bootstrap` writes in `clusters/<cluster>/flux-system/` are Flux's: listed as ignored.
  */
 export type FileState = 'modified' | 'missing' | 'stale' | 'unknown' | 'unreadable';
 
@@ -48,6 +49,29 @@ export interface FileDrift {
 
 /** Folders of the output layout the library generates (DESIGN.md, "Output layout"). */
 export const GENERATED_ROOTS = ['rendered', 'platform', 'base', 'overlays', 'clusters', 'argocd'];
+
+/**
+ * The files `flux bootstrap --path=<outdir>/clusters/<cluster>` writes (and maintains) in
+ * `clusters/<cluster>/flux-system/`: the Flux components, the GitRepository and Kustomization
+ * that sync the path, and their kustomization.yaml. Flux's own, not drift.
+ * @see https://fluxcd.io/flux/installation/bootstrap/
+ */
+export const FLUX_BOOTSTRAP_FILES = ['gotk-components.yaml', 'gotk-sync.yaml', 'kustomization.yaml'];
+
+/** Whether `p` (relative to the output directory) is a file `flux bootstrap` writes. */
+export function isFluxBootstrapFile(p: string): boolean {
+  const s = p.split('/');
+  return s.length === 4 && s[0] === 'clusters' && s[2] === 'flux-system' && FLUX_BOOTSTRAP_FILES.includes(s[3]);
+}
+
+/**
+ * Whether a file the library does not own is in its generated folders (so Flux / Argo CD would
+ * apply it unchecked): not hidden, and not one of Flux's bootstrap files.
+ */
+export function isForeignGeneratedFile(p: string): boolean {
+  const s = p.split('/');
+  return GENERATED_ROOTS.includes(s[0]) && !s.some((x) => x.startsWith('.')) && !isFluxBootstrapFile(p);
+}
 
 export interface VerifyScope {
   /** `rendered/<env>` or `platform/<cluster>`. */
@@ -172,7 +196,7 @@ export function verifyDirectory(dir: string, options: VerifyOptions, io: CliIo):
   }
   const ignoredFiles: string[] = [];
   for (const p of owned.unknown) {
-    if (GENERATED_ROOTS.includes(p.split('/')[0]) && !p.split('/').some((s) => s.startsWith('.'))) add(p, 'unknown');
+    if (isForeignGeneratedFile(p)) add(p, 'unknown');
     else ignoredFiles.push(p);
   }
 

@@ -1,7 +1,7 @@
 import { IConstruct } from 'constructs';
 import { analyzeChanges, ChangeSet, NextObject } from './analyze';
 import { AppliedChangeApproval, ChangeApprovals } from './approvals';
-import { readPreviousOutput } from './previous-output';
+import { PreviousOutput, readPreviousOutput } from './previous-output';
 import { Environment } from '../../environment/environment';
 import { Tier } from '../../environment/tier';
 import { Finding, UnusedSuppression } from '../../policy/finding';
@@ -11,8 +11,8 @@ export * from './approvals';
 export { CHANGE_RULES } from './rules';
 export { analyzeChanges } from './analyze';
 export type { ChangeSet, NextObject, RiskyChange } from './analyze';
-export { readPreviousOutput } from './previous-output';
-export type { PreviousObject } from './previous-output';
+export { readCommittedOutput, readCommittedOutputOf, readOutputFolder, readPreviousOutput } from './previous-output';
+export type { PreviousObject, PreviousOutput } from './previous-output';
 
 /** Pack id under which change-safety findings are reported. */
 export const CHANGE_SAFETY_PACK = 'change-safety';
@@ -23,19 +23,45 @@ export interface ChangeSafetyResult {
   readonly unusedApprovals: UnusedSuppression[];
 }
 
-/**
- * Compares the new output with the previous one in `outdir` and turns every risky change into a
- * finding: error in production, warning elsewhere; an approval in code (ChangeApprovals) marks it
- * approved (suppressed, with its reason). Approvals that match nothing are reported.
- */
-export function evaluateChangeSafety(outdir: string, next: NextObject[], environments: Environment[], root: IConstruct): ChangeSafetyResult {
+/** What change safety needs to know about an environment of the new output. */
+export interface EnvironmentTier {
+  readonly name: string;
+  readonly tier: string;
+  readonly cluster: string;
+}
+
+/** Every change approval attached to a construct of the tree, its environment resolved. */
+export function collectApprovals(root: IConstruct): AppliedChangeApproval[] {
   const approvals: AppliedChangeApproval[] = [];
   for (const node of root.node.findAll()) {
     for (const a of ChangeApprovals.of(node)) {
       approvals.push({ ...a, environment: a.environment ?? Environment.tryOf(node)?.name });
     }
   }
-  const previous = readPreviousOutput(outdir);
+  return approvals;
+}
+
+/**
+ * Compares the new output with the previous one in `outdir` (or, when the folder holds no output,
+ * the one committed in the Git repository holding it) and turns every risky change into a
+ * finding: error in production, warning elsewhere; an approval in code (ChangeApprovals) marks it
+ * approved (suppressed, with its reason). Approvals that match nothing are reported.
+ */
+export function evaluateChangeSafety(outdir: string, next: NextObject[], environments: EnvironmentTier[], root: IConstruct): ChangeSafetyResult {
+  return judgeChanges(readPreviousOutput(outdir), next, environments, collectApprovals(root));
+}
+
+/**
+ * The change-safety findings of going from `previous` to `next`, given the new output's
+ * environments and the approvals that may allow them (the gate of `publish` passes only the
+ * approvals recorded in the new output).
+ */
+export function judgeChanges(
+  previous: PreviousOutput | undefined,
+  next: NextObject[],
+  environments: EnvironmentTier[],
+  approvals: AppliedChangeApproval[],
+): ChangeSafetyResult {
   const used = new Set<AppliedChangeApproval>();
   const findings: Finding[] = [];
   let changes: ChangeSet | undefined;

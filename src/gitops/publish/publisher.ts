@@ -1,18 +1,24 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runApp, runSynthesizer, treeFingerprint } from './app';
-import { blocking, Compliance, describeFinding, readAppReport, verifyCompliance } from './compliance';
+import { blocking, Compliance, ComplianceFinding, describeFinding, readAppReport, verifyCompliance } from './compliance';
 import { PublishError } from './errors';
 import { Git, GitCommandError, gitReason, redactCredentials } from './git';
+import { createPublishTemp, PUBLISH_STATE_DIR, PublishLocks } from './locks';
 import { commitMessage, objectChanges } from './message';
 import {
   BranchPublication, FileChangeKind, GitOpsPublisherProps, PublishedFile, PublishErrorCode, PublishResult,
 } from './types';
-import { GENERATED_ROOTS } from '../../cli/verify';
-import { PreviousObject, readPreviousOutput } from '../change-safety';
-import { EnvironmentRecord, MANIFEST_PATH, META_DIR, OwnedManifest, readOwnedManifest, verifyOwnedFiles, WriterError, writeOutput } from '../writer';
+import { isForeignGeneratedFile } from '../../cli/verify';
+import { Severity } from '../../policy/severity';
+import { AppliedChangeApproval, judgeChanges, PreviousObject, PreviousOutput, readCommittedOutput, readOutputFolder } from '../change-safety';
+import {
+  EnvironmentRecord, MANIFEST_PATH, META_DIR, OwnedManifest, readOwnedManifest, recoverOutput, verifyOwnedFiles, WriterError, writeOutput,
+} from '../writer';
 import { buildManifest, readManifestText, serializeManifest } from '../writer/manifest';
+import { ApprovalRecord } from '../writer/types';
 
 /** `libraryVersion` of the manifest publish seeds the temporary directory with: tells whether the app wrote there at all. */
 const SEED_VERSION = 'cdk8s-stateful-publish-seed';
@@ -95,6 +101,8 @@ interface Plan {
   readonly target: Target;
   readonly files: { path: string; content: string }[];
   readonly environments: EnvironmentRecord[];
+  /** Change approvals recorded in the branch's manifest. */
+  readonly approvals: ApprovalRecord[];
   readonly changes: PublishedFile[];
   readonly changed: boolean;
   readonly objectChanges: number;
@@ -103,6 +111,19 @@ interface Plan {
   readonly libraryVersion: string;
 }
 
+/** What a publish records (in the Git directory) before it writes into the checkout; removed once committed or restored. */
+interface PendingPublish {
+  readonly pid: number;
+  readonly hostname: string;
+  readonly startedAt: string;
+  readonly head: string | null;
+  /** Output directory relative to the top level. */
+  readonly path: string;
+  /** Every owned path it changes (relative to the output directory), with its committed and new sha256 (null: absent). */
+  readonly files: { path: string; before: string | null; after: string | null }[];
+}
+
+const sha256 = (text: string) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 const posix = (p: string) => p.split(path.sep).join('/');
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -121,6 +142,9 @@ class PublishRun {
   private git!: Git;
   private top = '';
   private gitDir = '';
+  /** The repository's common Git directory (shared by its worktrees). */
+  private commonDir = '';
+  private locks!: PublishLocks;
   /** Output directory relative to the top level ('' for the root). */
   private rel = '';
   private currentBranch?: string;
@@ -136,12 +160,22 @@ class PublishRun {
   public run(): PublishResult {
     this.validateProps();
     this.openRepository();
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-publish-'));
-    this.tmp = tmp;
+    // locked before anything is read: a concurrent publish either finished (this one compares
+    // with its commit) or is refused
+    this.locks = new PublishLocks(this.gitDir, this.commonDir, this.top);
     try {
-      return this.runIn(tmp);
+      this.locks.lockCheckout();
+      this.currentBranch = this.git.try(['symbolic-ref', '-q', '--short', 'HEAD']);
+      this.head = this.git.try(['rev-parse', '-q', '--verify', 'HEAD^{commit}']);
+      const tmp = createPublishTemp();
+      this.tmp = tmp;
+      try {
+        return this.runIn(tmp);
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
     } finally {
-      fs.rmSync(tmp, { recursive: true, force: true });
+      this.locks.release();
     }
   }
 
@@ -183,14 +217,13 @@ class PublishRun {
     }
     if (probe.status !== 0) invalid(`${this.props.repository}: not a Git repository (${gitReason(probe.stderr)})`);
     if (probe.stdout.trim() === 'true') invalid(`${this.props.repository}: a bare repository: give a checkout (git clone it first)`);
-    const where = git.run(['rev-parse', '--show-toplevel', '--absolute-git-dir']);
-    const [top, gitDir] = where.stdout.split('\n');
-    if (where.status !== 0 || !top || !gitDir) invalid(`${this.props.repository}: not a Git work tree (${gitReason(where.stderr)})`);
+    const where = git.run(['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir']);
+    const [top, gitDir, commonDir] = where.stdout.split('\n');
+    if (where.status !== 0 || !top || !gitDir || !commonDir) invalid(`${this.props.repository}: not a Git work tree (${gitReason(where.stderr)})`);
     this.top = fs.realpathSync(top);
     this.gitDir = gitDir;
+    this.commonDir = path.resolve(repo, commonDir);
     this.git = new Git(this.top, this.env);
-    this.currentBranch = this.git.try(['symbolic-ref', '-q', '--short', 'HEAD']);
-    this.head = this.git.try(['rev-parse', '-q', '--verify', 'HEAD^{commit}']);
 
     // the output directory: inside the work tree, not inside .git
     const sub = this.props.path ?? '.';
@@ -242,6 +275,9 @@ class PublishRun {
     const remote = this.props.push ? this.resolveRemote() : undefined;
     const envMode = this.props.environmentBranches === true;
 
+    // 0. a publish into this checkout that was killed before its commit: undo its write
+    this.recoverInterruptedPublish();
+
     // 1. the branches as they are, checked before anything runs
     const existing: Target[] = envMode ? this.existingEnvironmentTargets() : [this.mainTarget()];
     for (const t of existing) this.checkTarget(t);
@@ -291,8 +327,13 @@ class PublishRun {
     const stale = envMode
       ? existing.filter((t) => !output.manifest.environments.some((e) => e.name === t.environment)).map((t) => t.branch).sort(cmp)
       : [];
-    const nextObjects = readPreviousOutput(outdir)?.objects ?? [];
-    const plans = targets.map((t) => this.plan(t, output, nextObjects, compliance));
+    const nextObjects = readOutputFolder(outdir)?.objects ?? [];
+    // the change-safety gate of publish itself: the committed output against the new one, whatever
+    // the app did with its output folder (`cdk8s synth` deletes it, so the app's own gate may have
+    // seen nothing); only the approvals recorded in the new output count
+    const safety = this.changeSafetyGate(targets, output.manifest, nextObjects);
+    const gated = { ...compliance, findings: mergeFindings(compliance.findings, safety) };
+    const plans = targets.map((t) => this.plan(t, output, nextObjects, gated));
     for (const plan of plans) if (plan.target.mode === 'checkout') this.checkUncommitted(plan.target, plan.files.map((f) => f.path));
 
     // 5. write and commit, or describe
@@ -326,6 +367,7 @@ class PublishRun {
   private mainTarget(): Target {
     const branch = this.props.branch ?? this.currentBranch;
     if (branch === undefined) invalid('HEAD is detached: pass --branch <name> (the branch to commit to)');
+    this.locks.lockBranch(branch);
     if (branch === this.currentBranch) {
       return this.loadTarget({ branch, mode: 'checkout', tree: this.top, tip: this.head });
     }
@@ -347,6 +389,7 @@ class PublishRun {
     }
     return [...names].sort(cmp).map((branch) => {
       const environment = branch.slice(this.prefix.length);
+      this.locks.lockBranch(branch);
       this.checkNotCurrent(branch);
       this.checkNotCheckedOut(branch);
       const tip = this.branchTip(branch);
@@ -372,6 +415,7 @@ class PublishRun {
       if (known) return known;
       const branch = `${this.prefix}${env.name}`;
       this.checkBranchName(branch, 'environment branch');
+      this.locks.lockBranch(branch);
       this.checkNotCurrent(branch);
       this.checkNotCheckedOut(branch);
       if (this.branchTip(branch) !== undefined) throw new PublishError(PublishErrorCode.CONFLICT, `branch ${branch} appeared while publishing`);
@@ -429,7 +473,7 @@ class PublishRun {
     } catch (e) {
       invalid(`${t.branch}: ${this.repoPath(MANIFEST_PATH)}: ${(e as Error).message.split('\n')[0]}`);
     }
-    return { ...t, outdir, manifest, manifestText, previous: manifest ? readPreviousOutput(outdir)?.objects ?? [] : [] };
+    return { ...t, outdir, manifest, manifestText, previous: manifest ? readOutputFolder(outdir, manifest)?.objects ?? [] : [] };
   }
 
   /** Refusals on the branch as it is: merge in progress, interrupted write, uncommitted or hand-edited owned files. */
@@ -454,7 +498,7 @@ class PublishRun {
         + `${listFirst(edited.map((p) => this.repoPath(p)))}: put the change in the app code (or revert the file), then publish`,
       [...owned.modified.map((p) => `modified ${this.repoPath(p)}`), ...owned.missing.map((p) => `missing ${this.repoPath(p)}`)]);
     }
-    const unknown = owned.unknown.filter((p) => GENERATED_ROOTS.includes(p.split('/')[0]) && !p.split('/').some((s) => s.startsWith('.')));
+    const unknown = owned.unknown.filter(isForeignGeneratedFile);
     if (unknown.length) {
       this.warnings.push(`${t.branch}: ${unknown.length} file(s) in the generated folders were not written by cdk8s-stateful (Flux / Argo CD apply them unchecked; `
         + `publish leaves them alone): ${listFirst(unknown.map((p) => this.repoPath(p)))}`);
@@ -470,7 +514,8 @@ class PublishRun {
     const dirty = entries.map((e) => e.slice(3)).filter((p) => owned.has(p) || p.startsWith(meta)).sort(cmp);
     if (dirty.length) {
       throw new PublishError(PublishErrorCode.UNCOMMITTED_CHANGES, `${dirty.length} owned path(s) have uncommitted changes in ${this.top}: `
-        + `${listFirst(dirty)}: commit or discard them (git stash / git checkout), then publish`, dirty);
+        + `${listFirst(dirty)}: commit or discard them (git -C ${this.top} restore --source=HEAD --staged --worktree -- <path>; `
+        + 'delete untracked ones), then publish', dirty);
     }
   }
 
@@ -560,6 +605,60 @@ class PublishRun {
     return app ?? verified;
   }
 
+  /**
+   * Compares each branch's committed output (the commit it is built on) with the new output: a
+   * risky change in production that the new output's recorded approvals do not cover refuses the
+   * publish. Returns the change-safety findings (approved ones included, for the commit message).
+   */
+  private changeSafetyGate(targets: Target[], manifest: OwnedManifest, next: PreviousObject[]): ComplianceFinding[] {
+    const environments = manifest.environments.map((e) => ({ name: e.name, tier: e.tier, cluster: e.cluster }));
+    const clusterOf = new Map(environments.map((e) => [e.name, e.cluster]));
+    const approvals: AppliedChangeApproval[] = (manifest.changeApprovals ?? []).map((a) => ({ ...a }));
+    const findings: ComplianceFinding[] = [];
+    const blockers: string[] = [];
+    const bases: string[] = [];
+    for (const t of targets) {
+      const rev = t.mode === 'checkout' ? this.head : t.tip ?? t.startPoint;
+      if (!rev) continue;
+      let previous: PreviousOutput | undefined;
+      try {
+        previous = readCommittedOutput(this.top, rev, this.rel, this.env);
+      } catch (e) {
+        return invalid(`${t.branch}: the committed ${this.repoPath(MANIFEST_PATH)}: ${(e as Error).message.split('\n')[0]}`);
+      }
+      if (!previous) continue;
+      const inTarget = (p: string) => t.environment === undefined || inEnvironmentFolder(p, t.environment);
+      const scoped = { ...previous, objects: previous.objects.filter((o) => inTarget(o.file)) };
+      const nextObjects = next.filter((o) => inTarget(o.file))
+        .map((o) => ({ file: o.file, manifest: o.manifest, environment: o.environment, cluster: o.cluster ?? clusterOf.get(o.environment ?? '') ?? '' }));
+      const result = judgeChanges(scoped, nextObjects, environments, approvals);
+      for (const f of result.findings) {
+        const r = f.resource;
+        const finding: ComplianceFinding = {
+          ruleId: f.ruleId,
+          packId: f.packId,
+          severity: f.severity,
+          message: f.message,
+          object: r ? `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}` : undefined,
+          file: f.file ? this.repoPath(f.file) : undefined,
+          environment: f.environment,
+          suppressed: f.suppressed,
+          reason: f.suppressionReason,
+        };
+        findings.push(finding);
+        if (f.severity === Severity.ERROR && !f.suppressed) {
+          blockers.push(`${t.environment === undefined ? '' : `${t.branch}: `}${describeFinding(finding)}`);
+          bases.push(`${t.branch} ${rev.slice(0, 12)}`);
+        }
+      }
+    }
+    if (blockers.length) {
+      throw new PublishError(PublishErrorCode.CHANGE_SAFETY, `change-safety gate: ${blockers.length} unapproved risky change(s) against the committed output `
+        + `(${[...new Set(bases)].join(', ')}); first: ${blockers[0]}; approve the change in code (ChangeApprovals.approve) if it is intended`, blockers);
+    }
+    return findings;
+  }
+
   private copyAppReports(reportsDir: string): void {
     if (this.props.reportsDirectory === undefined || !fs.existsSync(reportsDir)) return;
     const reports = new Map<string, string>();
@@ -603,7 +702,9 @@ class PublishRun {
     const produced = new Set(files.map((f) => f.path));
     for (const p of before.keys()) if (!produced.has(p)) changes.push({ path: p, change: FileChangeKind.REMOVED });
     changes.sort((a, b) => cmp(a.path, b.path));
-    const manifestText = serializeManifest(buildManifest(output.manifest.libraryVersion, environments, files));
+    const approvals = (output.manifest.changeApprovals ?? [])
+      .filter((a) => env === undefined || a.environment === undefined || a.environment === env);
+    const manifestText = serializeManifest(buildManifest(output.manifest.libraryVersion, environments, files, approvals));
     const changed = changes.length > 0 || manifestText !== t.manifestText;
 
     const next = nextObjects.filter((o) => inTarget(o.file));
@@ -627,6 +728,7 @@ class PublishRun {
       target: t,
       files: files.map((f) => ({ path: f.path, content: f.content })),
       environments,
+      approvals,
       changes: changes.map((c) => ({ path: this.repoPath(c.path), change: c.change })),
       changed,
       objectChanges: count,
@@ -681,6 +783,7 @@ class PublishRun {
         outdir: plan.target.outdir,
         files: plan.files,
         environments: plan.environments,
+        changeApprovals: plan.approvals,
         libraryVersion: plan.libraryVersion,
       });
     } catch (e) {
@@ -693,9 +796,29 @@ class PublishRun {
   }
 
   private commitCheckout(plan: Plan): string | undefined {
-    const result = this.writeWith(plan);
+    // the gate compared with this.head: a commit made meanwhile (by hand: publishes are locked out) would be overwritten unchecked
+    const head = this.git.try(['rev-parse', '-q', '--verify', 'HEAD^{commit}']);
+    const branch = this.git.try(['symbolic-ref', '-q', '--short', 'HEAD']);
+    if (head !== this.head || branch !== this.currentBranch) {
+      throw new PublishError(PublishErrorCode.CONFLICT, `the checkout moved while publishing (HEAD ${this.head?.slice(0, 12) ?? 'unborn'} on ${this.currentBranch} `
+        + `is now ${head?.slice(0, 12) ?? 'unborn'} on ${branch ?? 'a detached HEAD'}): nothing was written; publish again`);
+    }
+    // recorded before the first byte is written: if this process dies before its commit, the next
+    // publish knows exactly which files to put back (and that they hold only what this one wrote)
+    this.writePendingRecord(plan);
+    let result;
+    try {
+      result = this.writeWith(plan);
+    } catch (e) {
+      // a refusal of the writer wrote nothing (or was rolled back by it)
+      if (e instanceof PublishError) this.removePendingRecord();
+      throw e;
+    }
     const touched = [...result.written, ...result.deleted, ...(result.manifestWritten ? [MANIFEST_PATH] : [])].map((p) => this.repoPath(p)).sort(cmp);
-    if (touched.length === 0) return undefined;
+    if (touched.length === 0) {
+      this.removePendingRecord();
+      return undefined;
+    }
     const messageFile = path.join(this.tmp, 'message');
     fs.writeFileSync(messageFile, plan.message);
     const pathspecs = touched.join('\0') + '\0';
@@ -705,10 +828,96 @@ class PublishRun {
         '--pathspec-from-file=-', '--pathspec-file-nul'], { input: pathspecs });
     } catch (e) {
       this.restoreCheckout(touched);
+      this.removePendingRecord();
       const why = e instanceof GitCommandError ? e.message : (e as Error).message;
       throw new PublishError(PublishErrorCode.GIT_FAILED, `${why}; the working tree was restored, nothing was committed`);
     }
+    this.removePendingRecord();
     return this.git.ok(['rev-parse', 'HEAD']).trim();
+  }
+
+  private pendingRecordPath(): string {
+    return path.join(this.gitDir, PUBLISH_STATE_DIR, 'publish-pending.json');
+  }
+
+  /** What a write into the checkout is about to change: each owned path's committed and new sha256 (null: absent). */
+  private writePendingRecord(plan: Plan): void {
+    const t = plan.target;
+    const files = new Map<string, { before: string | null; after: string | null }>();
+    for (const f of t.manifest?.files ?? []) files.set(f.path, { before: f.sha256, after: null });
+    for (const f of plan.files) files.set(f.path, { before: files.get(f.path)?.before ?? null, after: sha256(f.content) });
+    const owned = plan.files.map((f) => ({ path: f.path, sha256: sha256(f.content) }));
+    const manifestText = serializeManifest(buildManifest(plan.libraryVersion, plan.environments, owned, plan.approvals));
+    files.set(MANIFEST_PATH, { before: t.manifestText === undefined ? null : sha256(t.manifestText), after: sha256(manifestText) });
+    const record: PendingPublish = {
+      pid: process.pid,
+      hostname: os.hostname(),
+      startedAt: new Date().toISOString(),
+      head: this.head ?? null,
+      path: this.rel,
+      files: [...files].sort(([a], [b]) => cmp(a, b)).map(([p, v]) => ({ path: p, ...v })),
+    };
+    const file = this.pendingRecordPath();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(record) + '\n');
+    fs.renameSync(`${file}.tmp`, file);
+  }
+
+  private removePendingRecord(): void {
+    fs.rmSync(this.pendingRecordPath(), { force: true });
+  }
+
+  /**
+   * A publish into this checkout that died between its write and its commit (killed, power loss)
+   * left owned files changed and staged, perhaps a half-applied write: `git stash` would not undo
+   * that (the writer's journal and new files are untracked). Its record lists every file it was
+   * changing with the committed and the new content: when each holds one of the two, the write
+   * is finished or undone by the writer's recovery, then every listed file is put back to the
+   * commit. A file that holds anything else (edited since) stops the publish, naming it.
+   */
+  private recoverInterruptedPublish(): void {
+    const file = this.pendingRecordPath();
+    let record: PendingPublish;
+    try {
+      record = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      this.removePendingRecord(); // torn: written before the first byte of output, so nothing was written
+      return;
+    }
+    // publishes into this checkout are locked out: the one that wrote the record is gone
+    const who = `an interrupted publish (pid ${record.pid}, started ${record.startedAt})`;
+    if (record.head !== (this.head ?? null) || record.path !== this.rel || !Array.isArray(record.files)) {
+      // committed or reset by hand since: nothing of it is left to undo here
+      this.removePendingRecord();
+      return;
+    }
+    const outdir = this.rel ? path.join(this.top, ...this.rel.split('/')) : this.top;
+    try {
+      recoverOutput(outdir);
+    } catch (e) {
+      throw new PublishError(PublishErrorCode.INTERRUPTED_WRITE, `${who} left a write in ${this.repoPath(META_DIR)}/ that cannot be recovered: `
+        + `${(e as Error).message.split('\n')[0]}`);
+    }
+    const current = (p: string): string | null => {
+      try {
+        return sha256(fs.readFileSync(path.join(outdir, ...p.split('/')), 'utf8'));
+      } catch {
+        return null;
+      }
+    };
+    const foreign = record.files.filter((f) => {
+      const now = current(f.path);
+      return now !== f.before && now !== f.after;
+    }).map((f) => this.repoPath(f.path));
+    if (foreign.length) {
+      throw new PublishError(PublishErrorCode.INTERRUPTED_WRITE, `${who} left its output uncommitted in ${this.top}, and ${foreign.length} of its file(s) `
+        + `were changed since: ${listFirst(foreign)}: keep what you need, then put the output back to the last commit `
+        + `(git -C ${this.top} restore --source=HEAD --staged --worktree -- <file>, and delete files not in HEAD) and delete ${file}; then publish`, foreign);
+    }
+    this.restoreCheckout(record.files.map((f) => this.repoPath(f.path)));
+    this.removePendingRecord();
+    this.warnings.push(`${who} left its output uncommitted in ${this.top}: its write was undone (${record.files.length} file(s) back to ${this.head?.slice(0, 12) ?? 'the empty tree'})`);
   }
 
   /** After a failed commit: the owned paths back to HEAD (they were clean before the write). */
@@ -739,10 +948,20 @@ class PublishRun {
     const messageFile = path.join(this.tmp, `message-${t.branch.replace(/[^A-Za-z0-9]/g, '_')}`);
     fs.writeFileSync(messageFile, plan.message);
     try {
-      return this.git.ok(['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-F', messageFile]).trim();
+      return this.git.ok(['commit-tree', ...this.signing(), tree, ...(parent ? ['-p', parent] : []), '-F', messageFile]).trim();
     } catch (e) {
       throw new PublishError(PublishErrorCode.GIT_FAILED, `${t.branch}: ${(e as Error).message}; nothing was committed`);
     }
+  }
+
+  /**
+   * `git commit-tree` does not read `commit.gpgsign` (only `git commit` does): with it set, branch
+   * commits are signed like the checkout's, with `user.signingkey` and `gpg.format` (which
+   * commit-tree honours) — never silently unsigned.
+   */
+  private signing(): string[] {
+    const sign = this.git.try(['config', '--bool', 'commit.gpgsign']);
+    return sign === 'true' ? ['-S'] : [];
   }
 
   private push(remote: string, publications: BranchPublication[]): BranchPublication[] {
@@ -764,6 +983,13 @@ class PublishRun {
     const pushed = new Set(branches.map((b) => b.branch));
     return publications.map((p) => ({ ...p, pushed: pushed.has(p.branch) }));
   }
+}
+
+/** The compliance findings and publish's own change-safety findings, without repeating what the app reported. */
+function mergeFindings(app: readonly ComplianceFinding[], safety: readonly ComplianceFinding[]): ComplianceFinding[] {
+  const key = (f: ComplianceFinding) => [f.ruleId, f.object ?? '', f.environment ?? ''].join('|');
+  const known = new Set(app.map(key));
+  return [...app, ...safety.filter((f) => !known.has(key(f)))];
 }
 
 function summaryLine(r: Omit<PublishResult, 'summary'>): string {

@@ -230,6 +230,11 @@ export enum PublishErrorCode {
   APP_FAILED = 'APP_FAILED',
   /** Unsuppressed error-level findings in the output (the recorded packs re-run on it). */
   POLICY_GATE = 'POLICY_GATE',
+  /**
+   * A risky change against the committed output (a production data-bearing object removed or
+   * renamed, storage shrunk...) that no approval recorded in the new output covers.
+   */
+  CHANGE_SAFETY = 'CHANGE_SAFETY',
   /** Uncommitted changes (modified, staged or untracked) in the paths the output owns. */
   UNCOMMITTED_CHANGES = 'UNCOMMITTED_CHANGES',
   /** Owned files in the repository were edited or deleted by hand (the `verify` check). */

@@ -30,14 +30,55 @@ const MAX_ATTEMPTS = 5;
 const SETTLE_POLLS = 40;
 const SETTLE_POLL_MS = 5;
 
+/** Options of a lock. */
+export interface LockOptions {
+  /**
+   * Lend the lock to the next taker in this process while it is held only by this holder: a
+   * synthesis takes the output lock before it reads the previous output and lends it to the
+   * recovery and the writer it then calls, one at a time. Another process still gets LOCKED, and
+   * so does a second write nested inside a running one.
+   */
+  readonly lendable?: boolean;
+  /** Named in the error when the lock cannot be taken after several attempts. */
+  readonly what?: string;
+}
+
+/** Locks this process holds, by lock file path. */
+const held = new Map<string, { info: LockInfo; depth: number; lendable: boolean }>();
+
 /**
  * Takes `<outdir>/.cdk8s-stateful/lock`, created with O_EXCL so exactly one process can hold it.
  * A lock left by a dead process on this host (kill(pid, 0) gives ESRCH) is taken over; a lock of
  * a live process, or of another host (we cannot check its pids), is an error naming the holder.
+ * Within one process the lock is re-entrant: the synthesis holds it from before it reads the
+ * previous output until the writer is done.
  */
-export function acquireLock(outdir: string): LockHandle {
+export function acquireLock(outdir: string, options: LockOptions = {}): LockHandle {
   const dir = metaDir(outdir);
-  const lockPath = path.join(dir, LOCK_NAME);
+  return acquireFileLock(path.join(dir, LOCK_NAME), (holder, lockPath) => lockedError(outdir, lockPath, holder), { what: outdir, ...options });
+}
+
+/**
+ * Takes the lock file `lockPath` (its directory is created), with the same protocol as the output
+ * lock: O_EXCL creation, stale locks of dead processes on this host taken over, re-entrant within
+ * this process when lent (see LockOptions). `locked` builds the error for a lock held by someone else.
+ */
+export function acquireFileLock(lockPath: string, locked: (holder: LockInfo | undefined, lockPath: string) => Error, options: LockOptions = {}): LockHandle {
+  const dir = path.dirname(lockPath);
+  const key = path.resolve(lockPath);
+  const mine = held.get(key);
+  if (mine && mine.lendable && mine.depth === 1 && readHolder(lockPath)?.info?.token === mine.info.token) {
+    mine.depth++;
+    let released = false;
+    return {
+      info: mine.info,
+      release: () => {
+        if (released) return;
+        released = true;
+        mine.depth--;
+      },
+    };
+  }
   const info: LockInfo = {
     pid: process.pid,
     hostname: os.hostname(),
@@ -56,7 +97,7 @@ export function acquireLock(outdir: string): LockHandle {
       if (!isErrno(e, 'EEXIST')) throw e;
       const holder = settle(lockPath, readHolder(lockPath));
       if (holder === undefined) continue; // released in the meantime
-      if (!isStale(holder)) throw lockedError(outdir, lockPath, holder.info);
+      if (!isStale(holder)) throw locked(holder.info, lockPath);
       takeOver(lockPath, holder);
       continue;
     }
@@ -66,18 +107,22 @@ export function acquireLock(outdir: string): LockHandle {
     } finally {
       fs.closeSync(fd);
     }
+    const entry = { info, depth: 1, lendable: options.lendable === true };
+    held.set(key, entry);
     let released = false;
     return {
       info,
       release: () => {
         if (released) return;
         released = true;
+        if (--entry.depth > 0) return; // an outer holder in this process still needs it
+        if (held.get(key) === entry) held.delete(key);
         const current = readHolder(lockPath);
         if (current?.info?.token === info.token) fs.rmSync(lockPath, { force: true });
       },
     };
   }
-  throw new WriterError('LOCKED', `could not take the lock ${lockPath} after ${MAX_ATTEMPTS} attempts: another synthesis keeps racing for ${outdir}`);
+  throw new WriterError('LOCKED', `could not take the lock ${lockPath} after ${MAX_ATTEMPTS} attempts: another process keeps racing for ${options.what ?? lockPath}`);
 }
 
 interface Holder {

@@ -4,7 +4,7 @@ import { canonicalJson } from './canonical-json';
 import { WriterError } from './errors';
 import { isErrno } from './fsutil';
 import { assertSafeOutputPath, MANIFEST_PATH } from './paths';
-import { EnvironmentRecord } from './types';
+import { ApprovalRecord, EnvironmentRecord } from './types';
 
 /** Bumped when the manifest's meaning changes; a reader refuses a newer format rather than guess. */
 export const MANIFEST_FORMAT_VERSION = 1;
@@ -26,9 +26,20 @@ export interface OwnedManifest {
   readonly environments: EnvironmentRecord[];
   /** Sorted by path. */
   readonly files: OwnedFile[];
+  /**
+   * Change approvals the app declared (sorted; absent when there are none, so outputs without
+   * approvals keep their bytes).
+   */
+  readonly changeApprovals?: ApprovalRecord[];
 }
 
-export function buildManifest(libraryVersion: string, environments: readonly EnvironmentRecord[], files: readonly OwnedFile[]): OwnedManifest {
+export function buildManifest(
+  libraryVersion: string,
+  environments: readonly EnvironmentRecord[],
+  files: readonly OwnedFile[],
+  changeApprovals: readonly ApprovalRecord[] = [],
+): OwnedManifest {
+  const approvals = changeApprovals.map(normalizeApproval).sort((a, b) => compareStrings(canonicalJson(a), canonicalJson(b)));
   return {
     formatVersion: MANIFEST_FORMAT_VERSION,
     libraryVersion,
@@ -36,6 +47,18 @@ export function buildManifest(libraryVersion: string, environments: readonly Env
       .map(e => ({ name: e.name, tier: e.tier, cluster: e.cluster, namespace: e.namespace, packs: [...e.packs].sort(compareStrings) }))
       .sort((a, b) => compareStrings(a.name, b.name)),
     files: files.map(f => ({ path: f.path, sha256: f.sha256 })).sort((a, b) => compareStrings(a.path, b.path)),
+    ...(approvals.length > 0 ? { changeApprovals: approvals } : {}),
+  };
+}
+
+function normalizeApproval(a: ApprovalRecord): ApprovalRecord {
+  return {
+    ruleId: a.ruleId,
+    reason: a.reason,
+    ...(a.kind !== undefined ? { kind: a.kind } : {}),
+    ...(a.name !== undefined ? { name: a.name } : {}),
+    ...(a.environment !== undefined ? { environment: a.environment } : {}),
+    constructPath: a.constructPath,
   };
 }
 
@@ -90,7 +113,21 @@ export function parseManifest(text: string, source = MANIFEST_PATH): OwnedManife
     return { path: f.path, sha256: f.sha256 };
   });
 
-  return { formatVersion: raw.formatVersion, libraryVersion: raw.libraryVersion, environments, files };
+  let changeApprovals: ApprovalRecord[] | undefined;
+  if (raw.changeApprovals !== undefined) {
+    if (!Array.isArray(raw.changeApprovals)) return bad('changeApprovals is not an array');
+    changeApprovals = raw.changeApprovals.map((a: any, i: number) => {
+      if (a === null || typeof a !== 'object') return bad(`changeApprovals[${i}] is not an object`);
+      for (const f of ['ruleId', 'reason', 'constructPath']) if (typeof a[f] !== 'string') return bad(`changeApprovals[${i}].${f} is not a string`);
+      for (const f of ['kind', 'name', 'environment']) {
+        if (a[f] !== undefined && typeof a[f] !== 'string') return bad(`changeApprovals[${i}].${f} is not a string`);
+      }
+      return normalizeApproval(a);
+    });
+  }
+
+  const approvals = changeApprovals ? { changeApprovals } : {};
+  return { formatVersion: raw.formatVersion, libraryVersion: raw.libraryVersion, environments, files, ...approvals };
 }
 
 /** The manifest of `outdir`, or undefined if the library never completed a write there. */

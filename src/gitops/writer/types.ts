@@ -16,6 +16,20 @@ export interface EnvironmentRecord {
   readonly packs: readonly string[];
 }
 
+/**
+ * A change approval (`ChangeApprovals.approve`) as recorded in the manifest: `publish` honours
+ * only the approvals recorded in the output it publishes.
+ */
+export interface ApprovalRecord {
+  readonly ruleId: string;
+  readonly reason: string;
+  readonly kind?: string;
+  readonly name?: string;
+  readonly environment?: string;
+  /** Path of the construct the approval is attached to. */
+  readonly constructPath: string;
+}
+
 /** A named point of the write protocol, reported to `faultHook` (see `FAULT_STEPS`). */
 export type FaultStep =
   | 'lock-acquired'
@@ -47,6 +61,12 @@ export interface WriteRequest {
   readonly files: readonly OutputFile[];
   readonly libraryVersion: string;
   readonly environments: readonly EnvironmentRecord[];
+  /**
+   * Change approvals declared by the app, recorded in the manifest.
+   *
+   * @default - none (the manifest has no `changeApprovals` field)
+   */
+  readonly changeApprovals?: readonly ApprovalRecord[];
   /**
    * Overwrite owned files that were edited by hand since the last write (their hash no longer
    * matches the manifest). Without it such a file is a conflict and nothing is written.

@@ -50,7 +50,7 @@ export function writeOutput(req: WriteRequest): WriteResult {
         `content cdk8s-stateful did not write:\n${plan.conflicts.map(c => `  - ${c}`).join('\n')}\n` +
         'Nothing was written. Move or delete these files (or, for hand edits of generated files, pass overwriteModified).');
     }
-    const manifestText = serializeManifest(buildManifest(req.libraryVersion, req.environments, files));
+    const manifestText = serializeManifest(buildManifest(req.libraryVersion, req.environments, files, req.changeApprovals));
     fault(hook, 'planned');
 
     const result = (manifestWritten: boolean): WriteResult => ({

@@ -1,0 +1,60 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { git, publish, refusal, repoWithHistory, shop, shopApp, ShopOptions, snapshot } from './helpers';
+import { PublishErrorCode } from '../../../src/gitops/publish';
+import { tmpdir } from '../../util/tmp';
+
+/**
+ * An app command that ignores what is in its output folder, like `cdk8s synth` (which deletes it):
+ * it replaces the folder with an output rendered beforehand with no previous output (so the app's
+ * own change-safety gate saw nothing).
+ */
+function wipingApp(o: ShopOptions): string {
+  const source = path.join(tmpdir('cdk8s-stateful-wiping-'), 'out');
+  shopApp(source, undefined, o).synth();
+  const script = path.join(tmpdir('cdk8s-stateful-wiping-app-'), 'app.js');
+  fs.writeFileSync(script, `const fs = require('fs');
+fs.rmSync(process.env.CDK8S_OUTDIR, { recursive: true, force: true });
+fs.cpSync(${JSON.stringify(source)}, process.env.CDK8S_OUTDIR, { recursive: true });
+`);
+  return `node ${JSON.stringify(script)}`;
+}
+
+describe('publish compares the committed output with the new one itself', () => {
+  test('an app whose own gate saw no previous output: removing the production queue is refused (CHANGE_SAFETY), the repository unchanged', () => {
+    const { checkout } = repoWithHistory();
+    publish({ repository: checkout, synthesizer: shop() });
+    const before = snapshot(checkout);
+    const e = refusal({ repository: checkout, command: wipingApp({ queue: false }) });
+    expect(e.code).toBe(PublishErrorCode.CHANGE_SAFETY);
+    expect(e.message).toMatch(/^change-safety gate: 1 unapproved risky change\(s\) against the committed output \(main [0-9a-f]{12}\); first: error CHANGE-DataObjectRemoved StatefulSet shop\/mq \(rendered\/prod\/shop\/StatefulSet.mq.yaml\)/);
+    expect(snapshot(checkout)).toEqual(before);
+  });
+
+  test('approved in the new output, it is published and the commit message gives the reason; an approval only in the committed output does not count', () => {
+    const { checkout } = repoWithHistory();
+    // the committed output records an approval for removing mq (the app declared it before the removal)
+    publish({ repository: checkout, command: wipingApp({ approveQueueRemoval: true }) });
+    expect(JSON.parse(git(checkout, 'show', 'HEAD:.cdk8s-stateful/manifest.json')).changeApprovals).toHaveLength(1);
+    const head = git(checkout, 'rev-parse', 'HEAD');
+    // the new output does not record it: refused
+    expect(refusal({ repository: checkout, command: wipingApp({ queue: false }) }).code).toBe(PublishErrorCode.CHANGE_SAFETY);
+    expect(git(checkout, 'rev-parse', 'HEAD')).toBe(head);
+    // recorded in the new output: published
+    const r = publish({ repository: checkout, command: wipingApp({ queue: false, approveQueueRemoval: true }) });
+    expect(r.committed).toBe(true);
+    const message = git(checkout, 'log', '-1', '--format=%B');
+    expect(message).toContain('queue drained and migrated to the managed broker, OPS-42');
+    expect(fs.existsSync(path.join(checkout, 'rendered', 'prod', 'shop', 'StatefulSet.mq.yaml'))).toBe(false);
+  });
+
+  test('environment branches: each branch is compared with its own committed output', () => {
+    const { checkout } = repoWithHistory();
+    publish({ repository: checkout, synthesizer: shop(), environmentBranches: true });
+    const prod = git(checkout, 'rev-parse', 'env/prod');
+    const e = refusal({ repository: checkout, command: wipingApp({ queue: false }), environmentBranches: true });
+    expect(e.code).toBe(PublishErrorCode.CHANGE_SAFETY);
+    expect(e.details[0]).toMatch(/^env\/prod: error CHANGE-DataObjectRemoved StatefulSet shop\/mq/);
+    expect(git(checkout, 'rev-parse', 'env/prod')).toBe(prod);
+  });
+});
