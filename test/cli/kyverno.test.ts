@@ -217,7 +217,8 @@ describe('cdk8s-stateful export kyverno', () => {
 
   test('--namespace scopes every rule to the environments\' namespaces', () => {
     const j = JSON.parse(kyverno(['export', 'kyverno', '--namespace', 'shop, payments', '--format', 'json']).stdout);
-    const scopes = new Set(j.policies.flatMap((p: any) => p.spec.rules.flatMap((r: any) => r.match.any.map((f: any) => JSON.stringify(f.resources.namespaces)))));
+    const scopes = new Set(j.policies.flatMap((p: any) => p.spec.rules
+      .flatMap((r: any) => r.match.any.map((f: any) => JSON.stringify(f.resources.namespaces)))));
     expect(scopes).toEqual(new Set([JSON.stringify(['payments', 'shop'])]));
     expect(JSON.parse(kyverno(['export', 'kyverno', '--format', 'json']).stdout).notes)
       .toContain('not scoped to namespaces: the policies apply in every namespace (pass the environments\' namespaces)');
