@@ -67,8 +67,17 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     expect(store.spec.retentionPolicy).toBe('14d');
     expect(store.spec.configuration.s3Credentials.accessKeyId).toEqual({ name: 'orders-db-backup-credentials', key: 'ACCESS_KEY_ID' });
     expect(find(all, 'ExternalSecret', 'orders-db-backup-credentials').spec.dataFrom).toEqual([{ extract: { key: 'backups/s3' } }]);
-    const alerts = find(all, 'PrometheusRule').spec.groups[0].rules.map((r: any) => r.alert);
-    expect(alerts).toEqual(['PostgresReplicationLagHigh', 'PostgresStorageAlmostFull', 'PostgresLastBackupTooOld', 'PostgresBackupFailed']);
+    const rules = find(all, 'PrometheusRule').spec.groups[0].rules;
+    expect(rules.map((r: any) => r.alert)).toEqual(['PostgresReplicationLagHigh', 'PostgresStorageAlmostFull', 'PostgresLastBackupTooOld', 'PostgresBackupFailed',
+      'PostgresBackupMetricsAbsent']);
+    // the Barman Cloud plugin's metrics (https://cloudnative-pg.io/plugin-barman-cloud/docs/observability), not the in-core cnpg_collector ones
+    const backupExprs = rules.slice(2).map((r: any) => r.expr).join('\n');
+    expect(backupExprs).not.toMatch(/cnpg_collector/);
+    expect(backupExprs.match(/barman_cloud_cloudnative_pg_io_[a-z_]+/g)!.sort()).toEqual([
+      'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp', 'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp',
+      'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp', 'barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp',
+    ]);
+    expect(rules[4].expr).toBe('absent(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{namespace="orders",pod=~"orders-db-[0-9]+"})');
   });
 
   test('users, grants and databases added after construction are rendered (managed roles, Database objects)', () => {

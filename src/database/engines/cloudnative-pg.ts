@@ -168,19 +168,28 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
       },
     ];
     if (backup) {
+      // the Barman Cloud plugin (the backup path rendered) exports these, not the in-core `cnpg_collector_*` ones:
+      // https://cloudnative-pg.io/plugin-barman-cloud/docs/observability
+      const metric = (name: string) => `barman_cloud_cloudnative_pg_io_${name}{namespace="${db.environment.namespace}",pod=~"${db.name}-[0-9]+"}`;
       rules.push({
         alert: 'PostgresLastBackupTooOld',
-        expr: `time() - max(cnpg_collector_last_available_backup_timestamp{namespace="${db.environment.namespace}",pod=~"${db.name}-[0-9]+"}) > 129600`,
+        expr: `time() - max(${metric('last_available_backup_timestamp')}) > 129600`,
         for: '15m',
         labels: { severity: 'critical' },
         annotations: { summary: `No successful backup of ${db.name} for more than 36 hours` },
       }, {
         alert: 'PostgresBackupFailed',
-        expr: `max(cnpg_collector_last_failed_backup_timestamp{namespace="${db.environment.namespace}",pod=~"${db.name}-[0-9]+"})`
-          + ` > max(cnpg_collector_last_available_backup_timestamp{namespace="${db.environment.namespace}",pod=~"${db.name}-[0-9]+"})`,
+        expr: `max(${metric('last_failed_backup_timestamp')}) > max(${metric('last_available_backup_timestamp')})`,
         for: '5m',
         labels: { severity: 'critical' },
         annotations: { summary: `The last backup of ${db.name} failed` },
+      }, {
+        // a missing metric (plugin not loaded, renamed, not scraped) would otherwise silence the two alerts above
+        alert: 'PostgresBackupMetricsAbsent',
+        expr: `absent(${metric('last_available_backup_timestamp')})`,
+        for: '1h',
+        labels: { severity: 'critical' },
+        annotations: { summary: `No backup metrics from ${db.name}: backups cannot be watched (Barman Cloud plugin not exporting or not scraped)` },
       });
     }
     new ApiObject(db, 'PrometheusRule', {
