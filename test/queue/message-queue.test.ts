@@ -410,6 +410,21 @@ describe('connection contract and clients', () => {
     ]);
   });
 
+  test.each([['operator', operator], ['statefulset', statefulSet]])('%s: with a stream declared, clients reach the stream port and brokers the stream replication ports', (_n, engine) => {
+    const { app, mq } = setup(Tier.PRODUCTION, engine, { allowFrom: [DatabaseClient.fromLabels({ app: 'orders-api' })] });
+    const ingress = () => find(objects(app), 'NetworkPolicy').spec.ingress;
+    // no stream: neither 5552 nor 6000-6500
+    expect(JSON.stringify(ingress())).not.toMatch(/5552|6000/);
+    mq.addQueue('audit.log', { type: QueueType.STREAM, retentionHours: 24 });
+    const rules = ingress();
+    expect(rules[0]).toEqual({ from: [{ podSelector: { matchLabels: { app: 'orders-api' } } }], ports: [{ port: 5672, protocol: 'TCP' }, { port: 5552, protocol: 'TCP' }] });
+    // replication between brokers only (https://www.rabbitmq.com/docs/networking#ports)
+    expect(rules.filter((r: any) => r.ports.some((p: any) => p.port === 6000))).toEqual([
+      { from: [{ podSelector: { matchLabels: mq._podLabels() } }], ports: [{ port: 6000, endPort: 6500, protocol: 'TCP' }] },
+    ]);
+    if (engine === operator) expect(find(objects(app), 'RabbitmqCluster').spec.rabbitmq.additionalPlugins).toEqual(['rabbitmq_stream']);
+  });
+
   test('Kafka: the listener\'s networkPolicyPeers are exactly the clients (Strimzi renders the NetworkPolicy)', () => {
     const { app, mq } = setup(Tier.PRODUCTION, kafka);
     mq.allowFrom(DatabaseClient.fromLabels({ app: 'collector' }));

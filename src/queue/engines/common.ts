@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import type { MessageQueue } from '../message-queue';
 import { k8s } from '../private/kube';
+import { QueueType } from '../types';
 
 /** The restricted container security context every container of ours gets. */
 export const RESTRICTED_CONTAINER = {
@@ -21,9 +22,11 @@ export interface IngressPeers {
 
 /**
  * The NetworkPolicy of a queue's brokers: they admit exactly the declared clients on the client
- * port, plus the given peers (other brokers, the operator, monitoring) on their ports.
+ * port, plus the given peers (other brokers, the operator, monitoring) on their ports. With
+ * `streamPeers` (RabbitMQ) and a stream declared, clients also reach the stream port and the
+ * stream peers (the brokers) the stream replication ports.
  */
-export function renderNetworkPolicy(mq: MessageQueue, clientPort: number, extra: IngressPeers[]): ApiObject {
+export function renderNetworkPolicy(mq: MessageQueue, clientPort: number, extra: IngressPeers[], streamPeers?: any[]): ApiObject {
   return new ApiObject(mq, 'NetworkPolicy', {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
@@ -33,10 +36,15 @@ export function renderNetworkPolicy(mq: MessageQueue, clientPort: number, extra:
       policyTypes: ['Ingress'],
       ingress: mq._lazy(() => {
         const clients = mq._resolvedClients().map((c) => c.toNetworkPolicyPeer());
-        const rules: any[] = clients.length > 0 ? [{ from: clients, ports: [{ port: clientPort, protocol: 'TCP' }] }] : [];
+        // with a stream declared: stream protocol clients (5552, 5551 with TLS) and, between brokers only, the
+        // stream replication ports 6000-6500 (https://www.rabbitmq.com/docs/networking#ports, https://www.rabbitmq.com/docs/streams)
+        const streams = streamPeers !== undefined && mq._resolvedQueues().some((q) => q.type === QueueType.STREAM);
+        const clientPorts = [clientPort, ...(streams ? (mq.tls ? [5551, 5552] : [5552]) : [])];
+        const rules: any[] = clients.length > 0 ? [{ from: clients, ports: clientPorts.map((port) => ({ port, protocol: 'TCP' })) }] : [];
         for (const e of extra) {
           if (e.peers.length > 0) rules.push({ from: e.peers, ports: e.ports.map((port) => ({ port, protocol: 'TCP' })) });
         }
+        if (streams) rules.push({ from: streamPeers, ports: [{ port: 6000, endPort: 6500, protocol: 'TCP' }] });
         return rules;
       }),
     },
