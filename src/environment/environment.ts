@@ -219,6 +219,16 @@ export class Environment {
   }
 
   /**
+   * The labels operators copy onto the pods (and other children) they create: the user's labels and
+   * the environment label, not `app.kubernetes.io/managed-by` (the operator manages those objects).
+   *
+   * @internal
+   */
+  public _inheritedLabels(): { [key: string]: string } {
+    return { ...this._labels, 'stateful.cdk8s.io/environment': this.name };
+  }
+
+  /**
    * Picks the number for this environment: by name, then by tier, then `otherwise`.
    */
   public selectNumber(values: PerTierNumber): number {

@@ -80,6 +80,17 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     expect(rules[4].expr).toBe('absent(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{namespace="orders",pod=~"orders-db-[0-9]+"})');
   });
 
+  test('Environment.labels reach the pods CloudNativePG creates (Cluster.spec.inheritedMetadata)', () => {
+    const app = new GitOpsApp({ outdir: tmpdir() });
+    const env = new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'orders', labels: { 'team': 'payments', 'cost-center': '42' },
+      secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'orders' }) });
+    const chart = new EnvironmentChart(app, 'orders', { environment: env });
+    new ReplicatedDatabase(chart, 'OrdersDb', { engine: cnpg, name: 'orders-db', backup });
+    expect(find(objects(app), 'Cluster').spec.inheritedMetadata).toEqual({
+      labels: { 'team': 'payments', 'cost-center': '42', 'stateful.cdk8s.io/environment': 'prod' },
+    });
+  });
+
   test('users, grants and databases added after construction are rendered (managed roles, Database objects)', () => {
     const { app, db } = setup(Tier.STAGING);
     db.addDatabase('reporting');

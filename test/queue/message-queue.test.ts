@@ -108,6 +108,7 @@ describe('MessageQueue on the RabbitMQ operator', () => {
         statefulSet: {
           spec: {
             template: {
+              metadata: { labels: { 'stateful.cdk8s.io/environment': 'prod' } },
               spec: {
                 securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
                 topologySpreadConstraints: [{
@@ -423,6 +424,22 @@ describe('connection contract and clients', () => {
       { from: [{ podSelector: { matchLabels: mq._podLabels() } }], ports: [{ port: 6000, endPort: 6500, protocol: 'TCP' }] },
     ]);
     if (engine === operator) expect(find(objects(app), 'RabbitmqCluster').spec.rabbitmq.additionalPlugins).toEqual(['rabbitmq_stream']);
+  });
+
+  test('Environment.labels reach the pods the operators create (RabbitMQ override template, Strimzi template.pod.metadata)', () => {
+    const app = new GitOpsApp({ outdir: tmpdir() });
+    const env = new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'orders', labels: { team: 'payments' }, storageProfile: encrypted,
+      secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'orders' }) });
+    const chart = new EnvironmentChart(app, 'orders', { environment: env });
+    new MessageQueue(chart, 'events', { ...ORDERS, engine: operator });
+    new MessageQueue(chart, 'stream', { ...ANALYTICS, engine: kafka });
+    const all = objects(app);
+    const labels = { 'team': 'payments', 'stateful.cdk8s.io/environment': 'prod' };
+    expect(find(all, 'RabbitmqCluster').spec.override.statefulSet.spec.template.metadata.labels).toEqual(labels);
+    const pools = all.filter((o) => o.kind === 'KafkaNodePool');
+    expect(pools.length).toBeGreaterThan(0);
+    for (const pool of pools) expect(pool.spec.template.pod.metadata.labels).toEqual(labels);
+    expect(find(all, 'Kafka').spec.entityOperator.template.pod.metadata.labels).toEqual(labels);
   });
 
   test('Kafka: the listener\'s networkPolicyPeers are exactly the clients (Strimzi renders the NetworkPolicy)', () => {

@@ -76,6 +76,8 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
     spec: {
       instances: db.instances,
       imageName: engine.image,
+      // Environment.labels reach the instance pods, PVCs and Services the operator creates
+      inheritedMetadata: { labels: db.environment._inheritedLabels() },
       // canonical values for fields the operator would default (no drift in Argo CD)
       primaryUpdateStrategy: 'unsupervised',
       primaryUpdateMethod: 'switchover',

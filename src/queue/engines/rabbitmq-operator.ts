@@ -58,6 +58,8 @@ export function renderRabbitmqOperator(mq: MessageQueue): EngineHooks {
         statefulSet: {
           spec: {
             template: {
+              // Environment.labels reach the broker pods
+              metadata: { labels: mq.environment._inheritedLabels() },
               spec: {
                 // the namespace enforces Pod Security "restricted": the operator's pods need these
                 securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },

@@ -89,7 +89,7 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
         topicOperator: { watchedNamespace: ns },
         userOperator: { watchedNamespace: ns },
         template: {
-          pod: { securityContext: POD_SECURITY },
+          pod: { metadata: { labels: mq.environment._inheritedLabels() }, securityContext: POD_SECURITY },
           topicOperatorContainer: { securityContext: CONTAINER_SECURITY },
           userOperatorContainer: { securityContext: CONTAINER_SECURITY },
         },
@@ -125,6 +125,8 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
         resources: { requests: { cpu: mq.cpu, memory: mq.memory }, limits: { memory: mq.memory } },
         template: {
           pod: {
+            // Environment.labels reach the broker / controller pods
+            metadata: { labels: mq.environment._inheritedLabels() },
             securityContext: POD_SECURITY,
             affinity: multi ? {
               podAntiAffinity: mq.spreadAcrossZones
