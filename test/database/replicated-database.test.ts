@@ -82,8 +82,13 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
 
   test('Environment.labels reach the pods CloudNativePG creates (Cluster.spec.inheritedMetadata)', () => {
     const app = new GitOpsApp({ outdir: tmpdir() });
-    const env = new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'orders', labels: { 'team': 'payments', 'cost-center': '42' },
-      secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'orders' }) });
+    const env = new Environment({
+      name: 'prod',
+      tier: Tier.PRODUCTION,
+      namespace: 'orders',
+      labels: { 'team': 'payments', 'cost-center': '42' },
+      secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'orders' }),
+    });
     const chart = new EnvironmentChart(app, 'orders', { environment: env });
     new ReplicatedDatabase(chart, 'OrdersDb', { engine: cnpg, name: 'orders-db', backup });
     expect(find(objects(app), 'Cluster').spec.inheritedMetadata).toEqual({

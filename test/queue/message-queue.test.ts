@@ -428,8 +428,14 @@ describe('connection contract and clients', () => {
 
   test('Environment.labels reach the pods the operators create (RabbitMQ override template, Strimzi template.pod.metadata)', () => {
     const app = new GitOpsApp({ outdir: tmpdir() });
-    const env = new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'orders', labels: { team: 'payments' }, storageProfile: encrypted,
-      secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'orders' }) });
+    const env = new Environment({
+      name: 'prod',
+      tier: Tier.PRODUCTION,
+      namespace: 'orders',
+      labels: { team: 'payments' },
+      storageProfile: encrypted,
+      secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'orders' }),
+    });
     const chart = new EnvironmentChart(app, 'orders', { environment: env });
     new MessageQueue(chart, 'events', { ...ORDERS, engine: operator });
     new MessageQueue(chart, 'stream', { ...ANALYTICS, engine: kafka });
