@@ -13,6 +13,7 @@ import { Tier } from '../environment/tier';
 import { hasUrlPassword, invalid, maskUrlPassword, requireBoolean, requireDnsLabel, requireInteger } from '../private/names';
 import { SecretBinding, SecretSource, SecretSourceKind } from '../secrets/secret-source';
 import { renderCloudNativePg } from './engines/cloudnative-pg';
+import { renderDatabaseClientEgress } from './engines/common';
 import { renderPostgresStatefulSet } from './engines/postgres-statefulset';
 import { EngineHooks, ResolvedBackup, ResolvedDatabase, ResolvedRecovery, ResolvedUser } from './private/model';
 
@@ -375,11 +376,15 @@ export class ReplicatedDatabase extends Construct {
   }
 
   /**
-   * Admits a client through the database's NetworkPolicy.
+   * Admits a client through the database's NetworkPolicy; a client in the database's namespace
+   * also gets an egress NetworkPolicy to the database (DNS and port 5432), which the namespace's
+   * default-deny policy requires.
    */
   public allowFrom(client: DatabaseClient): void {
     if (!(client instanceof DatabaseClient)) throw invalid(this, 'INVALID_CLIENT', 'client', client, 'a DatabaseClient');
     this._clients.push(client);
+    // the namespace denies by default: a client in it gets an egress policy to the database
+    renderDatabaseClientEgress(this, client.toNetworkPolicyPeer());
   }
 
   /**

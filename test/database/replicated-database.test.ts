@@ -80,6 +80,21 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     expect(rules[4].expr).toBe('absent(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{namespace="orders",pod=~"orders-db-[0-9]+"})');
   });
 
+  test('egress: DNS, the instances, the API server, and the object store on HTTPS and a custom endpoint\'s port', () => {
+    const { app } = setup(Tier.PRODUCTION, { backup: { ...backup, destination: { ...backup.destination, endpointUrl: 'http://minio.backup.svc:9000' } } });
+    const np = find(objects(app), 'NetworkPolicy', 'orders-db');
+    expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    const outside = { ipBlock: { cidr: '0.0.0.0/0' } };
+    expect(np.spec.egress).toEqual([
+      { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] },
+      { to: [{ podSelector: { matchLabels: { 'cnpg.io/cluster': 'orders-db' } } }], ports: [{ port: 5432, protocol: 'TCP' }, { port: 8000, protocol: 'TCP' }] },
+      { to: [outside], ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] },
+      { to: [outside], ports: [{ port: 443, protocol: 'TCP' }, { port: 9000, protocol: 'TCP' }] },
+    ]);
+    // without backups, no object-store rule
+    expect(find(objects(setup(Tier.DEVELOPMENT).app), 'NetworkPolicy', 'orders-db').spec.egress).toHaveLength(3);
+  });
+
   test('Environment.labels reach the pods CloudNativePG creates (Cluster.spec.inheritedMetadata)', () => {
     const app = new GitOpsApp({ outdir: tmpdir() });
     const env = new Environment({
@@ -131,7 +146,7 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
   test('NetworkPolicy admits exactly the clients, the operator, the instances, the pooler and monitoring', () => {
     const { app, db } = setup(Tier.PRODUCTION, { backup, pooler: { poolMode: PoolMode.SESSION }, allowFrom: [DatabaseClient.fromLabels({ app: 'orders-api' })] });
     db.allowFrom(DatabaseClient.fromLabels({ app: 'reports' }, 'analytics'));
-    const np = find(objects(app), 'NetworkPolicy');
+    const np = find(objects(app), 'NetworkPolicy', 'orders-db');
     expect(np.spec.podSelector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'orders-db' } });
     expect(np.spec.ingress).toEqual([
       { from: [{ podSelector: { matchLabels: { app: 'orders-api' } } }, { podSelector: { matchLabels: { app: 'reports' } }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'analytics' } } }], ports: [{ port: 5432, protocol: 'TCP' }] },
@@ -243,7 +258,7 @@ describeWithCrds('database objects are schema-valid (strict)', () => {
     const validator = sharedValidator();
     const all = objects(app);
     expect(all.map((o) => o.kind).sort()).toEqual([
-      'Cluster', 'Database', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'Job', 'Namespace', 'NetworkPolicy', 'ObjectStore',
+      'Cluster', 'Database', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'Job', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'ObjectStore',
       'PodMonitor', 'Pooler', 'PrometheusRule', 'ScheduledBackup', 'StorageClass',
     ]);
     for (const o of all) expect({ o: `${o.kind}/${o.metadata.name}`, issues: validator.validate(o) }).toEqual({ o: `${o.kind}/${o.metadata.name}`, issues: [] });

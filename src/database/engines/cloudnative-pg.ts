@@ -2,7 +2,8 @@ import { ApiObject } from 'cdk8s';
 import { EngineHooks, ResolvedBackup, ResolvedDatabase, ResolvedRecovery } from '../private/model';
 import type { ReplicatedDatabase } from '../replicated-database';
 import { DatabaseAccess } from '../types';
-import { renderMigrationJob, renderNetworkPolicy } from './common';
+import { renderEgressPolicies, renderMigrationJob, renderNetworkPolicy } from './common';
+import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, toPods } from '../../private/network';
 
 const ROLE_FOR_ACCESS: Record<DatabaseAccess, string | undefined> = {
   [DatabaseAccess.OWNER]: undefined,
@@ -210,7 +211,16 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
   ];
   if (db.poolerInstances !== undefined) extra.push({ peers: [{ podSelector: { matchLabels: { 'cnpg.io/poolerName': `${db.name}-pooler-rw` } } }], ports: [5432] });
   if (db.monitoring) extra.push({ peers: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [9187] });
-  renderNetworkPolicy(db, extra);
+  const backupStores = [backup, recovery].filter((b): b is ResolvedBackup | ResolvedRecovery => b !== undefined);
+  renderNetworkPolicy(db, extra, [
+    DNS_EGRESS,
+    // streaming replication from the primary, and the instance manager's status endpoint during switchovers
+    toPods(db._podLabels(), [5432, 8000]),
+    // the instance manager watches its Cluster; the pooler's PgBouncer manager its Pooler
+    API_SERVER_EGRESS,
+    ...(backupStores.length > 0 ? [objectStoreEgress(backupStores.map((b) => b.endpointUrl))] : []),
+  ]);
+  renderEgressPolicies(db);
   renderMigrationJob(db);
 
   return {

@@ -90,7 +90,7 @@ export function renderRabbitmqOperator(mq: MessageQueue): EngineHooks {
     { peers: [{ podSelector: { matchLabels: labels } }], ports: [4369, 25672] },
     { peers: [operator], ports: mq.tls ? [15671, 15672] : [15672] },
     ...(mq.monitoring ? [{ peers: [monitoringPeer()], ports: [15692] }] : []),
-  ], [{ podSelector: { matchLabels: labels } }]);
+  ], [{ podSelector: { matchLabels: labels } }], [4369, 25672]);
   renderMonitoring(mq, 'prometheus', rabbitmqAlerts(mq, `${mq.name}-server-[0-9]+`, `persistence-${mq.name}-server-[0-9]+`));
 
   return {
