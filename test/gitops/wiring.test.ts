@@ -54,7 +54,7 @@ describe('Flux wiring', () => {
     expect(files.find((f) => f.path === 'clusters/prod/Kustomization.platform.yaml')!.obj.spec.path).toBe('./dist/platform/prod');
     // the impersonated account may only touch the API groups the environment uses, in its namespace
     const role = out.objects.find((o) => o.file === 'platform/prod/shop/Role.gitops-deployer.yaml')!.manifest;
-    expect(role.rules).toEqual([{ apiGroups: ['', 'postgresql.cnpg.io'], resources: ['*'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }]);
+    expect(role.rules).toEqual([{ apiGroups: ['', 'networking.k8s.io', 'postgresql.cnpg.io'], resources: ['*'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }]);
     expect(out.objects.map((o) => o.file)).toContain('platform/prod/shop/RoleBinding.gitops-deployer.yaml');
   });
 
@@ -170,7 +170,7 @@ describeWithKustomize('Flux layers (real kubectl kustomize)', () => {
       const build = (layer: string) => kustomizeBuild(`${dir}/layers/${env}/${layer}`, ['--load-restrictor=LoadRestrictionsNone']);
       const data = build('data');
       const apps = build('apps');
-      expect(apps.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['ConfigMap/cfg']);
+      expect(apps.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['ConfigMap/cfg', 'NetworkPolicy/default-deny']);
       expect(data.map((o) => o.kind)).toContain('Cluster');
       expect(normalise([...data, ...apps])).toEqual(normalise(readObjects(`${dir}/rendered/${env}`)));
     }
