@@ -95,7 +95,9 @@ export interface ReplicatedDatabaseProps {
   readonly backup?: DatabaseBackupOptions;
 
   /**
-   * Keep WAL archives for point-in-time recovery (needs `backup`; CloudNativePG only).
+   * Keep WAL archives for point-in-time recovery (needs `backup`; CloudNativePG only). With
+   * CloudNativePG and `backup` it cannot be false: the Barman Cloud plugin archives WAL (the
+   * `Cluster`'s plugin `isWALArchiver`), which its base backups need to be restored.
    *
    * @default - true when `backup` is set on CloudNativePG, false on the StatefulSet engine
    */
@@ -284,6 +286,12 @@ export class ReplicatedDatabase extends Construct {
     this.pointInTimeRecovery = requireBoolean(this, 'pointInTimeRecovery', props.pointInTimeRecovery ?? (walArchiving && this._backup !== undefined));
     if (this.pointInTimeRecovery && !walArchiving) {
       throw invalid(this, 'UNSUPPORTED', 'pointInTimeRecovery', true, 'false with the StatefulSet engine (base backups only, no WAL archive); use CloudNativePG for point-in-time recovery');
+    }
+    if (walArchiving && this._backup && props.pointInTimeRecovery === false) {
+      // the Barman Cloud plugin archives WAL for every backed-up cluster: a base backup is restored by
+      // replaying the WAL written while it ran, so the archive (and with it point-in-time recovery) cannot be off
+      throw invalid(this, 'UNSUPPORTED', 'pointInTimeRecovery', false,
+        'true (or unset) with backups on CloudNativePG: its base backups need the WAL archive to be restored, which also gives point-in-time recovery');
     }
     if (this.pointInTimeRecovery && !this._backup) {
       throw invalid(this, 'INVALID_BACKUP', 'pointInTimeRecovery', true, 'point-in-time recovery needs `backup` (WAL is archived to its destination)');

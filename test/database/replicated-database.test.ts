@@ -199,6 +199,8 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     ['backup without destination', () => setup(Tier.DEVELOPMENT, { backup: { schedule: '0 2 * * *', destination: undefined as any } }), /invalid backup.destination/],
     ['bad destination', () => setup(Tier.DEVELOPMENT, { backup: { ...backup, destination: { destinationPath: 'https://x', credentials: creds } } }), /invalid backup.destination.destinationPath "https:\/\/x"/],
     ['PITR without backups', () => setup(Tier.DEVELOPMENT, { pointInTimeRecovery: true }), /invalid pointInTimeRecovery true: point-in-time recovery needs `backup`/],
+    ['PITR off with backups on CloudNativePG (the WAL archive cannot be off)', () => setup(Tier.PRODUCTION, { backup, pointInTimeRecovery: false }),
+      /UNSUPPORTED.*invalid pointInTimeRecovery false: true \(or unset\) with backups on CloudNativePG/],
     ['grant to an unknown user', () => setup(Tier.DEVELOPMENT).db.grant('nobody', 'app', DatabaseAccess.READ_ONLY), /UNKNOWN_USER/],
     ['vault password', () => setup(Tier.DEVELOPMENT).db.addUser('x', { password: SecretSource.vault({ role: 'r', path: 'secret/x' }) }), /delivers a Kubernetes Secret/],
     ['unpinned migration image', () => setup(Tier.DEVELOPMENT, { migration: { image: 'ghcr.io/acme/migrate', command: ['x'] } }), /invalid migration.image/],
