@@ -34,7 +34,8 @@ export function buildPlatform(props: GitOpsAppProps = {}): GitOpsApp {
     storeKind: SecretStoreKind.CLUSTER_SECRET_STORE,
     keyPrefix: 'orders',
   });
-  const registries = ['ghcr.io/acme-orders', 'ghcr.io/cloudnative-pg', 'docker.io/library'];
+  // quay.io/strimzi: Strimzi's default Kafka and entity operator images (the Kafka resource names none)
+  const registries = ['ghcr.io/acme-orders', 'ghcr.io/cloudnative-pg', 'docker.io/library', 'quay.io/strimzi'];
 
   const environments = [
     new Environment({

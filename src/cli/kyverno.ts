@@ -77,6 +77,7 @@ export interface KyvernoExportCliOptions {
   readonly tier?: string;
   readonly pssVersion?: string;
   readonly failureAction?: string;
+  readonly namespace?: string;
   readonly format?: string;
   readonly output?: string;
   readonly quiet?: boolean;
@@ -122,8 +123,16 @@ export function runKyvernoExport(options: KyvernoExportCliOptions, io: CliIo): n
     if (a !== 'audit' && a !== 'enforce') throw new UsageError(`export: unknown --failure-action ${JSON.stringify(options.failureAction)}: Audit or Enforce`);
     failureAction = a === 'audit' ? KyvernoFailureAction.AUDIT : KyvernoFailureAction.ENFORCE;
   }
+  let namespaces: string[] | undefined;
+  if (options.namespace !== undefined) {
+    namespaces = options.namespace.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const bad = namespaces.find((ns) => !/^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$/.test(ns) || ns.length > 63);
+    if (namespaces.length === 0 || bad !== undefined) {
+      throw new UsageError(`export: invalid --namespace ${JSON.stringify(bad ?? options.namespace)}: comma-separated namespace names (Kyverno wildcards * and ? allowed)`);
+    }
+  }
   const packs = ids.map((id) => PolicyPacks.byId(id));
-  const result = KyvernoExport.fromPacks(packs, { tier, podSecurityVersion: options.pssVersion, failureAction });
+  const result = KyvernoExport.fromPacks(packs, { tier, podSecurityVersion: options.pssVersion, failureAction, namespaces });
   const report = format === 'json'
     ? JSON.stringify({ policies: result.policies, exported: result.exported, notExported: result.notExported, notes: result.notes }, null, 2) + '\n'
     : result.yaml;
@@ -173,13 +182,15 @@ export function registerKyvernoCommands(program: Command, io: CliIo, setCode: (c
     .option('--tier <tier>', 'tier the severities apply in: development, staging or production (production also exports PROD-ProductionReplicas)')
     .option('--pss-version <version>', 'Pod Security Standards version: 1.N or latest (default: latest)')
     .option('--failure-action <action>', 'Audit or Enforce for every rule (default: Enforce for error rules, Audit for the others)')
+    .option('--namespace <names>', 'comma-separated namespaces the policies apply in: your environments\' namespaces (default: every namespace)')
     .option('--format <format>', 'yaml or json', 'yaml')
     .option('--output <file>', 'write the policies to a file instead of stdout (stdout gets the summary line)')
     .addOption(quiet())
     .addHelpText('after', '\nThe Pod Security packs become validate.podSecurity policies; image tags, requests, memory limits, probes, zone spread, '
-      + 'the default namespace, Secret data and literal credentials become pattern / deny rules. Rules Kyverno cannot express '
-      + '(model rules, rules relating objects, rules depending on the GitOps layout) are listed in the header, and stay checked at synthesis.\n'
-      + `Example: cdk8s-stateful export kyverno --tier production --output platform/kyverno-policies.yaml\n${EXIT_CODES}`)
+      + 'and literal credentials become pattern / deny rules, which leave alone what CloudNativePG, RabbitMQ, Strimzi and External Secrets '
+      + 'create at run time (by their labels). Git-only rules (Secret data, namespace hygiene), rules Kyverno cannot express '
+      + '(model rules, rules relating objects) are listed in the header, and stay checked at synthesis.\n'
+      + `Example: cdk8s-stateful export kyverno --tier production --namespace shop,payments --output platform/kyverno-policies.yaml\n${EXIT_CODES}`)
     .action((_target: string, opts: KyvernoExportCliOptions) => {
       setCode(runKyvernoExport(opts, io));
     });

@@ -13,6 +13,7 @@ import { Tier } from '../environment/tier';
 import { hasUrlPassword, invalid, maskUrlPassword, requireBoolean, requireDnsLabel, requireInteger } from '../private/names';
 import { SecretBinding, SecretSource, SecretSourceKind } from '../secrets/secret-source';
 import { renderCloudNativePg } from './engines/cloudnative-pg';
+import { renderDatabaseClientEgress } from './engines/common';
 import { renderPostgresStatefulSet } from './engines/postgres-statefulset';
 import { EngineHooks, ResolvedBackup, ResolvedDatabase, ResolvedRecovery, ResolvedUser } from './private/model';
 
@@ -94,7 +95,9 @@ export interface ReplicatedDatabaseProps {
   readonly backup?: DatabaseBackupOptions;
 
   /**
-   * Keep WAL archives for point-in-time recovery (needs `backup`; CloudNativePG only).
+   * Keep WAL archives for point-in-time recovery (needs `backup`; CloudNativePG only). With
+   * CloudNativePG and `backup` it cannot be false: the Barman Cloud plugin archives WAL (the
+   * `Cluster`'s plugin `isWALArchiver`), which its base backups need to be restored.
    *
    * @default - true when `backup` is set on CloudNativePG, false on the StatefulSet engine
    */
@@ -284,6 +287,12 @@ export class ReplicatedDatabase extends Construct {
     if (this.pointInTimeRecovery && !walArchiving) {
       throw invalid(this, 'UNSUPPORTED', 'pointInTimeRecovery', true, 'false with the StatefulSet engine (base backups only, no WAL archive); use CloudNativePG for point-in-time recovery');
     }
+    if (walArchiving && this._backup && props.pointInTimeRecovery === false) {
+      // the Barman Cloud plugin archives WAL for every backed-up cluster: a base backup is restored by
+      // replaying the WAL written while it ran, so the archive (and with it point-in-time recovery) cannot be off
+      throw invalid(this, 'UNSUPPORTED', 'pointInTimeRecovery', false,
+        'true (or unset) with backups on CloudNativePG: its base backups need the WAL archive to be restored, which also gives point-in-time recovery');
+    }
     if (this.pointInTimeRecovery && !this._backup) {
       throw invalid(this, 'INVALID_BACKUP', 'pointInTimeRecovery', true, 'point-in-time recovery needs `backup` (WAL is archived to its destination)');
     }
@@ -375,11 +384,15 @@ export class ReplicatedDatabase extends Construct {
   }
 
   /**
-   * Admits a client through the database's NetworkPolicy.
+   * Admits a client through the database's NetworkPolicy; a client in the database's namespace
+   * also gets an egress NetworkPolicy to the database (DNS and port 5432), which the namespace's
+   * default-deny policy requires.
    */
   public allowFrom(client: DatabaseClient): void {
     if (!(client instanceof DatabaseClient)) throw invalid(this, 'INVALID_CLIENT', 'client', client, 'a DatabaseClient');
     this._clients.push(client);
+    // the namespace denies by default: a client in it gets an egress policy to the database
+    renderDatabaseClientEgress(this, client.toNetworkPolicyPeer());
   }
 
   /**

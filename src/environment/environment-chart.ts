@@ -1,8 +1,11 @@
-import { Chart } from 'cdk8s';
-import { Construct } from 'constructs';
+import { ApiObject, Chart } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
 import { ValidationError } from '../errors';
 import { Environment, ENVIRONMENT_SYMBOL, PodSecurityLevel } from './environment';
 import { PlatformChart } from './platform-chart';
+
+/** The environments whose default-deny NetworkPolicy an app already has. */
+const DEFAULT_DENY = new WeakMap<IConstruct, Set<string>>();
 
 /**
  * Properties of an EnvironmentChart.
@@ -20,7 +23,8 @@ export interface EnvironmentChartProps {
  *
  * The chart also requires the environment's cluster-scoped prerequisites in the cluster's
  * platform layer: the Namespace (with Pod Security labels) and the StorageClass of its
- * StorageProfile.
+ * StorageProfile; and renders the namespace's default-deny NetworkPolicy (`default-deny`, ingress
+ * and egress) once per environment unless `Environment.defaultDenyNetworkPolicy` is false.
  */
 export class EnvironmentChart extends Chart {
   /** True if `x` is an EnvironmentChart. */
@@ -65,6 +69,19 @@ export class EnvironmentChart extends Chart {
         },
       },
     });
+    // one default-deny policy per environment namespace (several charts may share an environment):
+    // a pod reaches and is reached by only what a policy selecting it allows
+    const rendered = DEFAULT_DENY.get(this.node.root) ?? new Set<string>();
+    DEFAULT_DENY.set(this.node.root, rendered);
+    if (env.defaultDenyNetworkPolicy && !rendered.has(`${env.name}/${env.namespace}`)) {
+      rendered.add(`${env.name}/${env.namespace}`);
+      new ApiObject(this, 'DefaultDenyNetworkPolicy', {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'default-deny' },
+        spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+      });
+    }
     const storageClass = env.storageProfile.toStorageClass();
     if (storageClass) {
       platform.require(this, storageClass);

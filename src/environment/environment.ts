@@ -58,6 +58,16 @@ export interface EnvironmentProps {
   readonly labels?: { [key: string]: string };
 
   /**
+   * Whether the namespace gets a default-deny NetworkPolicy (`default-deny`: every pod isolated for
+   * ingress and egress). The library's workloads, operator pods and declared clients in the
+   * namespace get the policies they need (DNS, their peers, the API server, the object store);
+   * other applications need their own.
+   *
+   * @default true
+   */
+  readonly defaultDenyNetworkPolicy?: boolean;
+
+  /**
    * Kubernetes minor version of the cluster, `MAJOR.MINOR` (e.g. `1.30`). Used for the namespace's
    * Pod Security `enforce-version` and by version-dependent policies.
    *
@@ -156,6 +166,8 @@ export class Environment {
   /** Pod Security level enforced on the namespace. */
   public readonly podSecurity: PodSecurityLevel;
   private readonly _labels: Record<string, string>;
+  /** Whether the namespace gets a default-deny NetworkPolicy. */
+  public readonly defaultDenyNetworkPolicy: boolean;
 
   public constructor(props: EnvironmentProps) {
     const where = `Environment ${JSON.stringify(props?.name)}`;
@@ -194,6 +206,10 @@ export class Environment {
       this.allowedRegistries = [...props.allowedRegistries].sort();
     }
     this._labels = requireLabels(where, 'labels', props.labels);
+    if (props.defaultDenyNetworkPolicy !== undefined && typeof props.defaultDenyNetworkPolicy !== 'boolean') {
+      throw invalid(where, 'INVALID_VALUE', 'defaultDenyNetworkPolicy', props.defaultDenyNetworkPolicy, 'true or false');
+    }
+    this.defaultDenyNetworkPolicy = props.defaultDenyNetworkPolicy ?? true;
     this.secretBackend = props.secretBackend ?? SecretBackend.existingSecrets();
     this.storageProfile = props.storageProfile ?? StorageProfile.existing('standard');
     this.podSecurity = props.podSecurity ?? PodSecurityLevel.RESTRICTED;
@@ -216,6 +232,16 @@ export class Environment {
       'app.kubernetes.io/managed-by': 'cdk8s-stateful',
       'stateful.cdk8s.io/environment': this.name,
     };
+  }
+
+  /**
+   * The labels operators copy onto the pods (and other children) they create: the user's labels and
+   * the environment label, not `app.kubernetes.io/managed-by` (the operator manages those objects).
+   *
+   * @internal
+   */
+  public _inheritedLabels(): { [key: string]: string } {
+    return { ...this._labels, 'stateful.cdk8s.io/environment': this.name };
   }
 
   /**

@@ -4,6 +4,22 @@ import { Environment } from '../environment/environment';
 import { Tier } from '../environment/tier';
 
 /**
+ * Where a rule can be enforced.
+ */
+export enum RuleEnforcement {
+  /**
+   * About what is committed to Git (the files): checked at synthesis, by `check` and `verify`, never
+   * exported as an admission policy. Operators legitimately create such objects at run time (a
+   * Secret with data from an ExternalSecret or a CloudNativePG Cluster), and the cluster has no files.
+   */
+  GIT_ONLY = 'git-only',
+  /**
+   * Meaningful at admission too: exported for in-cluster enforcement where Kyverno can express it.
+   */
+  ADMISSION = 'admission',
+}
+
+/**
  * What every rule declares.
  */
 export interface RuleProps {
@@ -45,6 +61,13 @@ export interface RuleProps {
    * @default - none
    */
   readonly helpUri?: string;
+
+  /**
+   * Where the rule can be enforced: `GIT_ONLY` rules are never exported as admission policies.
+   *
+   * @default RuleEnforcement.ADMISSION
+   */
+  readonly enforcement?: RuleEnforcement;
 }
 
 /**
@@ -136,6 +159,8 @@ export abstract class Rule {
    * @default - none
    */
   public readonly helpUri?: string;
+  /** Where the rule can be enforced (git-only rules are never exported as admission policies). */
+  public readonly enforcement: RuleEnforcement;
 
   protected constructor(props: RuleProps) {
     if (!/^[A-Z][A-Z0-9]*-[A-Z][A-Za-z0-9]*$/.test(props.id)) {
@@ -148,6 +173,7 @@ export abstract class Rule {
     this.fix = props.fix;
     this.unsuppressible = props.unsuppressible ?? false;
     this.helpUri = props.helpUri;
+    this.enforcement = props.enforcement ?? RuleEnforcement.ADMISSION;
   }
 }
 

@@ -7,6 +7,7 @@ import { StorageProfile } from '../environment/storage-profile';
 import { Tier } from '../environment/tier';
 import { invalid, requireBoolean, requireDnsLabel, requireInteger, Where } from '../private/names';
 import { SecretSource, SecretSourceKind } from '../secrets/secret-source';
+import { renderQueueClientEgress } from './engines/common';
 import { renderRabbitmqOperator } from './engines/rabbitmq-operator';
 import { renderRabbitmqStatefulSet } from './engines/rabbitmq-statefulset';
 import { renderStrimziKafka } from './engines/strimzi-kafka';
@@ -471,11 +472,15 @@ export class MessageQueue extends Construct {
   }
 
   /**
-   * Admits a client through the NetworkPolicy (Kafka: the listener's `networkPolicyPeers`).
+   * Admits a client through the NetworkPolicy (Kafka: the listener's `networkPolicyPeers`); a
+   * client in the queue's namespace also gets an egress NetworkPolicy to the brokers (DNS and the
+   * client ports), which the namespace's default-deny policy requires.
    */
   public allowFrom(client: DatabaseClient): void {
     if (!(client instanceof DatabaseClient)) throw invalid(this, 'INVALID_CLIENT', 'client', client, 'a DatabaseClient (DatabaseClient.fromWorkload / fromLabels)');
     this._clients.push(client);
+    // the namespace denies by default: a client in it gets an egress policy to the brokers
+    renderQueueClientEgress(this, client.toNetworkPolicyPeer());
   }
 
   /**

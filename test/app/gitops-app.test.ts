@@ -33,6 +33,7 @@ describe('GitOpsApp', () => {
       'README.md',
       'platform/nonprod/Namespace.orders-dev.yaml',
       'rendered/dev/orders-dev/ConfigMap.orders-config.yaml',
+      'rendered/dev/orders-dev/NetworkPolicy.default-deny.yaml',
     ]);
     const cm = fs.readFileSync(path.join(dir, 'rendered/dev/orders-dev/ConfigMap.orders-config.yaml'), 'utf8');
     // YAML 1.1 quoting: Kubernetes would read an unquoted `on` as a boolean
@@ -136,7 +137,8 @@ describe('GitOpsApp', () => {
     const prod = new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'orders', cluster: 'c2' });
     new ApiObject(new EnvironmentChart(app, 'prod', { environment: prod }), 'X', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'one' } });
     expect(app.render().objects.map((o) => o.file).filter((f) => f.startsWith('rendered/'))).toEqual([
-      'rendered/dev/orders/ConfigMap.one.yaml', 'rendered/dev/orders/ConfigMap.two.yaml', 'rendered/prod/orders/ConfigMap.one.yaml',
+      'rendered/dev/orders/ConfigMap.one.yaml', 'rendered/dev/orders/ConfigMap.two.yaml', 'rendered/dev/orders/NetworkPolicy.default-deny.yaml',
+      'rendered/prod/orders/ConfigMap.one.yaml', 'rendered/prod/orders/NetworkPolicy.default-deny.yaml',
     ]);
   });
 
@@ -180,7 +182,7 @@ describe('GitOpsApp', () => {
       spec: { containers: [{ name: 'c', image: 'x:1', env: [], resources: {} }], volumes: [{ name: 'tmp', emptyDir: {} }] },
     });
     const out = app.render();
-    const np = out.objects.find((o) => o.manifest.kind === 'NetworkPolicy')!.manifest;
+    const np = out.objects.find((o) => o.manifest.kind === 'NetworkPolicy' && o.manifest.metadata.name === 'deny')!.manifest;
     expect(np.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'], egress: [{}] });
     expect(np.metadata.annotations).toBeUndefined();
     const pod = out.objects.find((o) => o.manifest.kind === 'Pod')!.manifest;

@@ -208,9 +208,20 @@ describe('cdk8s-stateful export kyverno', () => {
     expect(j.notExported.map((n: any) => n.ruleId)).toEqual(['PROD-PodDisruptionBudget', 'PROD-NetworkPolicy']);
     const out = path.join(tmpdir(), 'kyverno.yaml');
     const r = kyverno(['export', 'kyverno', '--pack', 'gitops-hygiene', '--output', out]);
-    expect(r).toEqual({ code: 0, stderr: '', stdout: `export: 3 Kyverno ClusterPolicies for 3 rules; 2 rules not exported (checked at synthesis only); written to ${out}.\n` });
-    expect(fs.readFileSync(out, 'utf8')).toMatch(/name: cdk8s-stateful-gitops-no-secret-data/);
-    expect(kyverno(['export', 'kyverno', '--pack', 'gitops-hygiene', '-q']).stdout).toBe('export: 3 Kyverno ClusterPolicies for 3 rules; 2 rules not exported (checked at synthesis only).\n');
+    expect(r).toEqual({ code: 0, stderr: '', stdout: `export: 1 Kyverno ClusterPolicy for 1 rule; 4 rules not exported (checked at synthesis only); written to ${out}.\n` });
+    // git-only rules (Secret data, namespace hygiene) are not admission rules
+    expect(fs.readFileSync(out, 'utf8')).not.toMatch(/name: cdk8s-stateful-gitops-no-secret-data/);
+    expect(fs.readFileSync(out, 'utf8')).toMatch(/^# {3}GITOPS-NoSecretData \(gitops-hygiene\): git-only/m);
+    expect(kyverno(['export', 'kyverno', '--pack', 'gitops-hygiene', '-q']).stdout).toBe('export: 1 Kyverno ClusterPolicy for 1 rule; 4 rules not exported (checked at synthesis only).\n');
+  });
+
+  test('--namespace scopes every rule to the environments\' namespaces', () => {
+    const j = JSON.parse(kyverno(['export', 'kyverno', '--namespace', 'shop, payments', '--format', 'json']).stdout);
+    const scopes = new Set(j.policies.flatMap((p: any) => p.spec.rules
+      .flatMap((r: any) => r.match.any.map((f: any) => JSON.stringify(f.resources.namespaces)))));
+    expect(scopes).toEqual(new Set([JSON.stringify(['payments', 'shop'])]));
+    expect(JSON.parse(kyverno(['export', 'kyverno', '--format', 'json']).stdout).notes)
+      .toContain('not scoped to namespaces: the policies apply in every namespace (pass the environments\' namespaces)');
   });
 
   test.each([
@@ -221,6 +232,8 @@ describe('cdk8s-stateful export kyverno', () => {
     [['export', 'kyverno', '--pss-version', '2.0'], /invalid --pss-version "2\.0"/],
     [['export', 'kyverno', '--failure-action', 'Block'], /unknown --failure-action "Block": Audit or Enforce/],
     [['export', 'kyverno', '--format', 'xml'], /unknown --format "xml": one of yaml, json/],
+    [['export', 'kyverno', '--namespace', 'Shop'], /invalid --namespace "Shop"/],
+    [['export', 'kyverno', '--namespace', ','], /invalid --namespace ","/],
     [['export', 'kyverno', '--output', '/no/such/dir/x.yaml'], /cannot write --output \/no\/such\/dir\/x\.yaml: ENOENT/],
   ])('bad usage %j exits 2 with one line', (args, message) => {
     expectUsageError(kyverno(args as string[]), message);

@@ -67,8 +67,48 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     expect(store.spec.retentionPolicy).toBe('14d');
     expect(store.spec.configuration.s3Credentials.accessKeyId).toEqual({ name: 'orders-db-backup-credentials', key: 'ACCESS_KEY_ID' });
     expect(find(all, 'ExternalSecret', 'orders-db-backup-credentials').spec.dataFrom).toEqual([{ extract: { key: 'backups/s3' } }]);
-    const alerts = find(all, 'PrometheusRule').spec.groups[0].rules.map((r: any) => r.alert);
-    expect(alerts).toEqual(['PostgresReplicationLagHigh', 'PostgresStorageAlmostFull', 'PostgresLastBackupTooOld', 'PostgresBackupFailed']);
+    const rules = find(all, 'PrometheusRule').spec.groups[0].rules;
+    expect(rules.map((r: any) => r.alert)).toEqual(['PostgresReplicationLagHigh', 'PostgresStorageAlmostFull', 'PostgresLastBackupTooOld', 'PostgresBackupFailed',
+      'PostgresBackupMetricsAbsent']);
+    // the Barman Cloud plugin's metrics (https://cloudnative-pg.io/plugin-barman-cloud/docs/observability), not the in-core cnpg_collector ones
+    const backupExprs = rules.slice(2).map((r: any) => r.expr).join('\n');
+    expect(backupExprs).not.toMatch(/cnpg_collector/);
+    expect(backupExprs.match(/barman_cloud_cloudnative_pg_io_[a-z_]+/g)!.sort()).toEqual([
+      'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp', 'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp',
+      'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp', 'barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp',
+    ]);
+    expect(rules[4].expr).toBe('absent(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{namespace="orders",pod=~"orders-db-[0-9]+"})');
+  });
+
+  test('egress: DNS, the instances, the API server, and the object store on HTTPS and a custom endpoint\'s port', () => {
+    const { app } = setup(Tier.PRODUCTION, { backup: { ...backup, destination: { ...backup.destination, endpointUrl: 'http://minio.backup.svc:9000' } } });
+    const np = find(objects(app), 'NetworkPolicy', 'orders-db');
+    expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    const outside = { ipBlock: { cidr: '0.0.0.0/0' } };
+    expect(np.spec.egress).toEqual([
+      { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] },
+      { to: [{ podSelector: { matchLabels: { 'cnpg.io/cluster': 'orders-db' } } }], ports: [{ port: 5432, protocol: 'TCP' }, { port: 8000, protocol: 'TCP' }] },
+      { to: [outside], ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] },
+      { to: [outside], ports: [{ port: 443, protocol: 'TCP' }, { port: 9000, protocol: 'TCP' }] },
+    ]);
+    // without backups, no object-store rule
+    expect(find(objects(setup(Tier.DEVELOPMENT).app), 'NetworkPolicy', 'orders-db').spec.egress).toHaveLength(3);
+  });
+
+  test('Environment.labels reach the pods CloudNativePG creates (Cluster.spec.inheritedMetadata)', () => {
+    const app = new GitOpsApp({ outdir: tmpdir() });
+    const env = new Environment({
+      name: 'prod',
+      tier: Tier.PRODUCTION,
+      namespace: 'orders',
+      labels: { 'team': 'payments', 'cost-center': '42' },
+      secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'orders' }),
+    });
+    const chart = new EnvironmentChart(app, 'orders', { environment: env });
+    new ReplicatedDatabase(chart, 'OrdersDb', { engine: cnpg, name: 'orders-db', backup });
+    expect(find(objects(app), 'Cluster').spec.inheritedMetadata).toEqual({
+      labels: { 'team': 'payments', 'cost-center': '42', 'stateful.cdk8s.io/environment': 'prod' },
+    });
   });
 
   test('users, grants and databases added after construction are rendered (managed roles, Database objects)', () => {
@@ -106,7 +146,7 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
   test('NetworkPolicy admits exactly the clients, the operator, the instances, the pooler and monitoring', () => {
     const { app, db } = setup(Tier.PRODUCTION, { backup, pooler: { poolMode: PoolMode.SESSION }, allowFrom: [DatabaseClient.fromLabels({ app: 'orders-api' })] });
     db.allowFrom(DatabaseClient.fromLabels({ app: 'reports' }, 'analytics'));
-    const np = find(objects(app), 'NetworkPolicy');
+    const np = find(objects(app), 'NetworkPolicy', 'orders-db');
     expect(np.spec.podSelector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'orders-db' } });
     expect(np.spec.ingress).toEqual([
       { from: [{ podSelector: { matchLabels: { app: 'orders-api' } } }, { podSelector: { matchLabels: { app: 'reports' } }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'analytics' } } }], ports: [{ port: 5432, protocol: 'TCP' }] },
@@ -161,6 +201,8 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     ['backup without destination', () => setup(Tier.DEVELOPMENT, { backup: { schedule: '0 2 * * *', destination: undefined as any } }), /invalid backup.destination/],
     ['bad destination', () => setup(Tier.DEVELOPMENT, { backup: { ...backup, destination: { destinationPath: 'https://x', credentials: creds } } }), /invalid backup.destination.destinationPath "https:\/\/x"/],
     ['PITR without backups', () => setup(Tier.DEVELOPMENT, { pointInTimeRecovery: true }), /invalid pointInTimeRecovery true: point-in-time recovery needs `backup`/],
+    ['PITR off with backups on CloudNativePG (the WAL archive cannot be off)', () => setup(Tier.PRODUCTION, { backup, pointInTimeRecovery: false }),
+      /UNSUPPORTED.*invalid pointInTimeRecovery false: true \(or unset\) with backups on CloudNativePG/],
     ['grant to an unknown user', () => setup(Tier.DEVELOPMENT).db.grant('nobody', 'app', DatabaseAccess.READ_ONLY), /UNKNOWN_USER/],
     ['vault password', () => setup(Tier.DEVELOPMENT).db.addUser('x', { password: SecretSource.vault({ role: 'r', path: 'secret/x' }) }), /delivers a Kubernetes Secret/],
     ['unpinned migration image', () => setup(Tier.DEVELOPMENT, { migration: { image: 'ghcr.io/acme/migrate', command: ['x'] } }), /invalid migration.image/],
@@ -220,7 +262,7 @@ describeWithCrds('database objects are schema-valid (strict)', () => {
     const validator = sharedValidator();
     const all = objects(app);
     expect(all.map((o) => o.kind).sort()).toEqual([
-      'Cluster', 'Database', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'Job', 'Namespace', 'NetworkPolicy', 'ObjectStore',
+      'Cluster', 'Database', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'Job', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'ObjectStore',
       'PodMonitor', 'Pooler', 'PrometheusRule', 'ScheduledBackup', 'StorageClass',
     ]);
     for (const o of all) expect({ o: `${o.kind}/${o.metadata.name}`, issues: validator.validate(o) }).toEqual({ o: `${o.kind}/${o.metadata.name}`, issues: [] });

@@ -76,7 +76,7 @@ describe('Environment', () => {
     const env = new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'orders', labels: { team: 'orders' } });
     const chart = new EnvironmentChart(app, 'orders', { environment: env });
     new ApiObject(chart, 'Config', { apiVersion: 'v1', kind: 'ConfigMap' });
-    const [cm] = Testing.synth(chart);
+    const cm = Testing.synth(chart).find((o) => o.kind === 'ConfigMap');
     expect(cm.metadata.namespace).toBe('orders');
     expect(cm.metadata.name).toBe('orders-config');
     expect(cm.metadata.labels).toEqual({

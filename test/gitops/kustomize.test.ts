@@ -58,8 +58,11 @@ describe('EnvironmentOverlay', () => {
     const files = a.render().files.map((f) => f.path).filter((p) => p.startsWith('rendered/'));
     expect(files).toEqual([
       'rendered/dev/shop-dev/ConfigMap.debug-tools.yaml', 'rendered/dev/shop-dev/ConfigMap.shop-config.yaml', 'rendered/dev/shop-dev/Deployment.web.yaml',
-      'rendered/prod/shop/ConfigMap.shop-config.yaml', 'rendered/prod/shop/Deployment.web.yaml', 'rendered/prod/shop/PodDisruptionBudget.web.yaml',
+      'rendered/dev/shop-dev/NetworkPolicy.default-deny.yaml',
+      'rendered/prod/shop/ConfigMap.shop-config.yaml', 'rendered/prod/shop/Deployment.web.yaml', 'rendered/prod/shop/NetworkPolicy.default-deny.yaml',
+      'rendered/prod/shop/PodDisruptionBudget.web.yaml',
       'rendered/staging/shop-staging/ConfigMap.shop-config.yaml', 'rendered/staging/shop-staging/Deployment.web.yaml',
+      'rendered/staging/shop-staging/NetworkPolicy.default-deny.yaml',
     ]);
     expect(overlay.chartFor('prod').environment.name).toBe('prod');
     expect(() => overlay.chartFor('qa')).toThrow(/UNKNOWN_ENVIRONMENT.*one of dev, staging, prod/);

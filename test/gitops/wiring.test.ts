@@ -70,6 +70,8 @@ describe('Flux wiring', () => {
     const verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
     expect(role.rules).toEqual([
       { apiGroups: [''], resources: ['configmaps'], verbs },
+      // the environment's NetworkPolicies, the namespace default-deny included
+      { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs },
       { apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'], verbs },
     ]);
     const binding = out.objects.find((o) => o.file === 'platform/prod/shop/RoleBinding.gitops-deployer.yaml')!.manifest;
@@ -255,7 +257,7 @@ describeWithKustomize('Flux layers (real kubectl kustomize)', () => {
       const build = (layer: string) => kustomizeBuild(`${dir}/layers/${env}/${layer}`, ['--load-restrictor=LoadRestrictionsNone']);
       const data = build('data');
       const apps = build('apps');
-      expect(apps.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['ConfigMap/cfg']);
+      expect(apps.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['ConfigMap/cfg', 'NetworkPolicy/default-deny']);
       expect(data.map((o) => o.kind)).toContain('Cluster');
       expect(normalise([...data, ...apps])).toEqual(normalise(readObjects(`${dir}/rendered/${env}`)));
     }

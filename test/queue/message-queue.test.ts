@@ -108,6 +108,7 @@ describe('MessageQueue on the RabbitMQ operator', () => {
         statefulSet: {
           spec: {
             template: {
+              metadata: { labels: { 'stateful.cdk8s.io/environment': 'prod' } },
               spec: {
                 securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
                 topologySpreadConstraints: [{
@@ -223,7 +224,7 @@ describe('MessageQueue as a RabbitMQ StatefulSet', () => {
     expect(pod.containers[0].lifecycle.preStop.exec.command).toEqual(['rabbitmq-upgrade', 'await_online_quorum_plus_one', '-t', '300']);
     expect(find(all, 'ExternalSecret', 'orders-events-erlang-cookie').spec.dataFrom).toEqual([{ extract: { key: 'orders/prod/orders-events-erlang-cookie' } }]);
     expect(kinds(all)).toEqual([
-      'ConfigMap', 'ExternalSecret', 'Namespace', 'NetworkPolicy', 'PodDisruptionBudget', 'PodMonitor', 'PrometheusRule', 'Role', 'RoleBinding',
+      'ConfigMap', 'ExternalSecret', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'PodDisruptionBudget', 'PodMonitor', 'PrometheusRule', 'Role', 'RoleBinding',
       'Service', 'Service', 'ServiceAccount', 'StatefulSet', 'StorageClass',
     ]);
   });
@@ -388,7 +389,7 @@ describe('connection contract and clients', () => {
   test.each([['operator', operator, [15672]], ['statefulset', statefulSet, undefined]])('%s: the NetworkPolicy admits exactly the clients, the brokers, the operator and monitoring', (_n, engine, operatorPorts) => {
     const { app, mq } = setup(Tier.PRODUCTION, engine, { allowFrom: [DatabaseClient.fromLabels({ app: 'orders-api' })] });
     mq.allowFrom(DatabaseClient.fromLabels({ app: 'reports' }, 'analytics'));
-    const np = find(objects(app), 'NetworkPolicy');
+    const np = find(objects(app), 'NetworkPolicy', mq.name);
     const labels = mq._podLabels();
     expect(np.spec.podSelector).toEqual({ matchLabels: labels });
     const tcp = (...ports: number[]) => ports.map((port) => ({ port, protocol: 'TCP' }));
@@ -410,12 +411,54 @@ describe('connection contract and clients', () => {
     ]);
   });
 
+  test.each([['operator', operator], ['statefulset', statefulSet]])('%s: with a stream declared, clients reach the stream port and brokers the stream replication ports', (_n, engine) => {
+    const { app, mq } = setup(Tier.PRODUCTION, engine, { allowFrom: [DatabaseClient.fromLabels({ app: 'orders-api' })] });
+    const ingress = () => find(objects(app), 'NetworkPolicy', mq.name).spec.ingress;
+    // no stream: neither 5552 nor 6000-6500
+    expect(JSON.stringify(ingress())).not.toMatch(/5552|6000/);
+    mq.addQueue('audit.log', { type: QueueType.STREAM, retentionHours: 24 });
+    const rules = ingress();
+    expect(rules[0]).toEqual({ from: [{ podSelector: { matchLabels: { app: 'orders-api' } } }], ports: [{ port: 5672, protocol: 'TCP' }, { port: 5552, protocol: 'TCP' }] });
+    // replication between brokers only (https://www.rabbitmq.com/docs/networking#ports)
+    expect(rules.filter((r: any) => r.ports.some((p: any) => p.port === 6000))).toEqual([
+      { from: [{ podSelector: { matchLabels: mq._podLabels() } }], ports: [{ port: 6000, endPort: 6500, protocol: 'TCP' }] },
+    ]);
+    if (engine === operator) expect(find(objects(app), 'RabbitmqCluster').spec.rabbitmq.additionalPlugins).toEqual(['rabbitmq_stream']);
+  });
+
+  test('Environment.labels reach the pods the operators create (RabbitMQ override template, Strimzi template.pod.metadata)', () => {
+    const app = new GitOpsApp({ outdir: tmpdir() });
+    const env = new Environment({
+      name: 'prod',
+      tier: Tier.PRODUCTION,
+      namespace: 'orders',
+      labels: { team: 'payments' },
+      storageProfile: encrypted,
+      secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'orders' }),
+    });
+    const chart = new EnvironmentChart(app, 'orders', { environment: env });
+    new MessageQueue(chart, 'events', { ...ORDERS, engine: operator });
+    new MessageQueue(chart, 'stream', { ...ANALYTICS, engine: kafka });
+    const all = objects(app);
+    const labels = { 'team': 'payments', 'stateful.cdk8s.io/environment': 'prod' };
+    expect(find(all, 'RabbitmqCluster').spec.override.statefulSet.spec.template.metadata.labels).toEqual(labels);
+    const pools = all.filter((o) => o.kind === 'KafkaNodePool');
+    expect(pools.length).toBeGreaterThan(0);
+    for (const pool of pools) expect(pool.spec.template.pod.metadata.labels).toEqual(labels);
+    expect(find(all, 'Kafka').spec.entityOperator.template.pod.metadata.labels).toEqual(labels);
+  });
+
   test('Kafka: the listener\'s networkPolicyPeers are exactly the clients (Strimzi renders the NetworkPolicy)', () => {
     const { app, mq } = setup(Tier.PRODUCTION, kafka);
     mq.allowFrom(DatabaseClient.fromLabels({ app: 'collector' }));
     const all = objects(app);
     expect(find(all, 'Kafka').spec.kafka.listeners[0].networkPolicyPeers).toEqual([{ podSelector: { matchLabels: { app: 'collector' } } }]);
-    expect(all.some((o) => o.kind === 'NetworkPolicy')).toBe(false);
+    // Strimzi renders the brokers' ingress policy; the library renders egress only (brokers, entity operator, the client) and the default deny
+    const nps = all.filter((o) => o.kind === 'NetworkPolicy');
+    expect(nps.filter((np) => (np.spec.ingress ?? []).length > 0)).toEqual([]);
+    const client = nps.find((np) => np.metadata.name.startsWith(`${mq.name}-client-`))!;
+    expect(client.spec.podSelector).toEqual({ matchLabels: { app: 'collector' } });
+    expect(nps.map((np) => np.metadata.name).sort()).toEqual(['default-deny', client.metadata.name, `${mq.name}-entity-operator-egress`, `${mq.name}-kafka-egress`].sort());
   });
 
   test('monitoring: PodMonitor on the metrics port and alerts on the brokers', () => {
@@ -581,12 +624,14 @@ describeWithCrds('message queue objects are schema-valid (strict)', () => {
 
   test.each([
     ['operator', operator, ['Binding', 'Binding', 'Binding', 'Exchange', 'Exchange', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'Namespace', 'NetworkPolicy',
+      'NetworkPolicy', 'NetworkPolicy',
       'Permission', 'Permission', 'Permission', 'PodDisruptionBudget', 'PodMonitor', 'Policy', 'Policy', 'Policy', 'Policy', 'Policy', 'PrometheusRule', 'Queue', 'Queue',
       'Queue', 'Queue', 'Queue', 'RabbitmqCluster', 'StorageClass', 'User', 'User', 'User', 'Vhost']],
-    ['statefulset', statefulSet, ['ConfigMap', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'Namespace', 'NetworkPolicy', 'PodDisruptionBudget',
+    ['statefulset', statefulSet, ['ConfigMap', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'Namespace', 'NetworkPolicy', 'NetworkPolicy',
+      'NetworkPolicy', 'PodDisruptionBudget',
       'PodMonitor', 'PrometheusRule', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount', 'StatefulSet', 'StorageClass']],
     ['kafka', kafka, ['ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'Kafka', 'KafkaNodePool', 'KafkaNodePool', 'KafkaTopic', 'KafkaTopic', 'KafkaTopic',
-      'KafkaUser', 'KafkaUser', 'KafkaUser', 'Namespace', 'PodMonitor', 'PrometheusRule', 'StorageClass']],
+      'KafkaUser', 'KafkaUser', 'KafkaUser', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'PodMonitor', 'PrometheusRule', 'StorageClass']],
   ])('every object of a fully-featured %s queue in production', (_n, engine, expectedKinds) => {
     const all = objects(fullyFeatured(Tier.PRODUCTION, engine as QueueEngine));
     expect(kinds(all)).toEqual(expectedKinds);

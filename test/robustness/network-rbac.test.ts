@@ -40,7 +40,7 @@ import {
 import { tmpdir } from '../util/tmp';
 
 // ---------------------------------------------------------------------------------------------
-// A NetworkPolicy evaluator (networking.k8s.io/v1 semantics, ingress only)
+// A NetworkPolicy evaluator (networking.k8s.io/v1 semantics, ingress and egress)
 // ---------------------------------------------------------------------------------------------
 
 type Labels = { [key: string]: string };
@@ -54,6 +54,8 @@ interface Pod {
   readonly labels: Labels;
   /** Named container ports. */
   readonly ports: { [name: string]: number };
+  /** An address outside the pod network (API server, object store, Internet): only `ipBlock` peers match it. */
+  readonly ip?: string;
 }
 
 /** Every namespace carries `kubernetes.io/metadata.name` (set by the API server since 1.22). */
@@ -80,36 +82,65 @@ function policyTypes(np: any): string[] {
   return np.spec.policyTypes ?? (np.spec.egress ? ['Ingress', 'Egress'] : ['Ingress']);
 }
 
-/** The policies that isolate `pod` for ingress. */
-function isolating(pod: Pod, policies: any[]): any[] {
-  return policies.filter((np) => np.metadata.namespace === pod.namespace && policyTypes(np).includes('Ingress') && selects(np.spec.podSelector, pod.labels));
+/** The policies that isolate `pod` for ingress (or egress); an address outside the pod network has none. */
+function isolating(pod: Pod, policies: any[], type: 'Ingress' | 'Egress' = 'Ingress'): any[] {
+  if (pod.ip !== undefined) return [];
+  return policies.filter((np) => np.metadata.namespace === pod.namespace && policyTypes(np).includes(type) && selects(np.spec.podSelector, pod.labels));
 }
 
-/** A peer of a rule of a policy in `policyNs` admits `src`. */
+/** Whether `ip` (dotted quad) is in `cidr` minus its `except` blocks. */
+function inIpBlock(ipBlock: any, ip: string): boolean {
+  const toInt = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  const inCidr = (cidr: string) => {
+    const [base, bits] = cidr.split('/');
+    const size = 2 ** (32 - Number(bits));
+    return Math.floor(toInt(ip) / size) === Math.floor(toInt(base) / size);
+  };
+  return inCidr(ipBlock.cidr) && !(ipBlock.except ?? []).some(inCidr);
+}
+
+/**
+ * A peer of a rule of a policy in `policyNs` matches `pod`. `ipBlock` matches addresses outside the
+ * pod network only (the API's intent: "ipBlock ... cluster-external IPs"), selectors pods only.
+ */
 function peerAdmits(peer: any, src: Pod, policyNs: string): boolean {
-  if (peer.ipBlock !== undefined) throw new Error('ipBlock peers are not modelled (no engine renders them)');
+  if (peer.ipBlock !== undefined) return src.ip !== undefined && inIpBlock(peer.ipBlock, src.ip);
+  if (src.ip !== undefined) return false;
   if (peer.podSelector === undefined && peer.namespaceSelector === undefined) throw new Error(`empty peer: ${JSON.stringify(peer)}`);
   const nsOk = peer.namespaceSelector === undefined ? src.namespace === policyNs : selects(peer.namespaceSelector, nsLabels(src.namespace));
   const podOk = peer.podSelector === undefined ? true : selects(peer.podSelector, src.labels);
   return nsOk && podOk;
 }
 
-function portAdmits(rulePorts: any[] | undefined, dst: Pod, port: number): boolean {
+function portAdmits(rulePorts: any[] | undefined, dst: Pod, port: number, protocol = 'TCP'): boolean {
   if (rulePorts === undefined || rulePorts.length === 0) return true;
   return rulePorts.some((p) => {
-    if ((p.protocol ?? 'TCP') !== 'TCP') return false;
+    if ((p.protocol ?? 'TCP') !== protocol) return false;
     if (p.port === undefined) return true;
     if (typeof p.port === 'number') return p.endPort !== undefined ? port >= p.port && port <= p.endPort : port === p.port;
     return dst.ports[p.port] === port;
   });
 }
 
-/** Whether `src` may open a TCP connection to `dst` on `port`. */
-function admits(src: Pod, dst: Pod, port: number, policies: any[]): boolean {
-  const iso = isolating(dst, policies);
+/** Whether `dst` admits a connection from `src` on `port` (its ingress isolation). */
+function ingressAdmits(src: Pod, dst: Pod, port: number, policies: any[], protocol = 'TCP'): boolean {
+  const iso = isolating(dst, policies, 'Ingress');
   if (iso.length === 0) return true;
-  return iso.some((np) => (np.spec.ingress ?? []).some((rule: any) => portAdmits(rule.ports, dst, port)
+  return iso.some((np) => (np.spec.ingress ?? []).some((rule: any) => portAdmits(rule.ports, dst, port, protocol)
     && (rule.from === undefined || rule.from.length === 0 || rule.from.some((peer: any) => peerAdmits(peer, src, np.metadata.namespace)))));
+}
+
+/** Whether `src` may send to `dst` on `port` (its egress isolation). */
+function egressAdmits(src: Pod, dst: Pod, port: number, policies: any[], protocol = 'TCP'): boolean {
+  const iso = isolating(src, policies, 'Egress');
+  if (iso.length === 0) return true;
+  return iso.some((np) => (np.spec.egress ?? []).some((rule: any) => portAdmits(rule.ports, dst, port, protocol)
+    && (rule.to === undefined || rule.to.length === 0 || rule.to.some((peer: any) => peerAdmits(peer, dst, np.metadata.namespace)))));
+}
+
+/** Whether `src` may open a connection to `dst` on `port`: its egress and `dst`'s ingress both allow it. */
+function admits(src: Pod, dst: Pod, port: number, policies: any[], protocol = 'TCP'): boolean {
+  return egressAdmits(src, dst, port, policies, protocol) && ingressAdmits(src, dst, port, policies, protocol);
 }
 
 /** Ports probed on every pod besides its own: a rule admitting every port shows up here. */
@@ -336,9 +367,14 @@ function policiesOf(manifests: any[]): any[] {
   ];
 }
 
+/** The namespace of every source a matrix was computed for (by id). */
+const SOURCE_NAMESPACE = new Map<string, string>();
+
 function matrixOf(manifests: any[], ns: string): { [source: string]: string[] } {
   const data = dataPods(manifests);
-  return accessMatrix([...actors(ns), ...workloadPods(manifests), ...peerPods(data)], data, policiesOf(manifests));
+  const sources = [...actors(ns), ...workloadPods(manifests), ...peerPods(data)];
+  for (const src of sources) SOURCE_NAMESPACE.set(src.id, src.namespace);
+  return accessMatrix(sources, data, policiesOf(manifests));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -490,9 +526,9 @@ function expectedMatrix(engine: EngineId, tier: Tier, o: Options, sources: strin
         if (broker) grant('entity-operator/mq', `${g}:9091`);
         // no client declared: the brokers stand in for one (Strimzi would admit every pod on an empty list)
         if (o.noClient && broker) for (const p of Object.keys(pools)) grant(`peer:KafkaNodePool/${p}`, `${g}:${listener}`);
-        if (o.noClient && broker) grant('entity-operator/mq', `${g}:${listener}`);
-        // Strimzi opens the metrics port to every pod (see STRIMZI_EXCEPTIONS)
-        if (monitoring) for (const s of sources) grant(s, `${g}:9404`);
+        // Strimzi opens the metrics port to every pod (see STRIMZI_EXCEPTIONS); in the namespace, the
+        // default-deny policy keeps every pod's egress to what it needs (not the metrics port)
+        if (monitoring) for (const s of sources) if (SOURCE_NAMESPACE.get(s) !== NS) grant(s, `${g}:9404`);
       }
     }
   }
@@ -514,17 +550,48 @@ const dataPortOf = (e: EngineId, o: Options) => (isKafka(e) ? 9093 : isRabbit(e)
 const MONITORING_PEER = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
 const METRICS_PORTS = new Set([9187, 15692]);
 
-/** The peers a library-rendered ingress rule may hold. */
+/** The DNS peer the engines' egress rules name: the cluster DNS pods in kube-system. */
+const DNS_PEER = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } };
+/** Ports the engines may open to addresses outside the pod network: the API server (443, 6443), object stores (443). */
+const EXTERNAL_PORTS = new Set([443, 6443]);
+
+const emptySelector = (sel: any) => !sel || (Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0);
+
+/**
+ * The problems of a library-rendered NetworkPolicy: ingress peers as `checkPeer`; egress to DNS,
+ * pods of the namespace by pod selector, or outside the pod network on the API server / HTTPS ports
+ * only; every policy limits egress; the one policy selecting every pod is the default deny.
+ */
 function checkRenderedPolicy(np: any): string[] {
   const problems: string[] = [];
   const where = `NetworkPolicy ${np.metadata.namespace}/${np.metadata.name}`;
-  if (!policyTypes(np).includes('Ingress')) problems.push(`${where}: no Ingress policy type`);
-  const podSel = np.spec.podSelector;
-  if (!podSel || (Object.keys(podSel.matchLabels ?? {}).length === 0 && (podSel.matchExpressions ?? []).length === 0)) problems.push(`${where}: selects every pod of the namespace`);
+  const types = policyTypes(np);
+  if (emptySelector(np.spec.podSelector)) {
+    const isDefaultDeny = np.metadata.name === 'default-deny' && types.includes('Ingress') && types.includes('Egress')
+      && (np.spec.ingress ?? []).length === 0 && (np.spec.egress ?? []).length === 0;
+    if (!isDefaultDeny) problems.push(`${where}: selects every pod of the namespace`);
+    return problems;
+  }
+  if (!types.includes('Egress')) problems.push(`${where}: no Egress policy type (egress open)`);
   for (const [i, rule] of (np.spec.ingress ?? []).entries()) {
     if (!rule.from || rule.from.length === 0) problems.push(`${where} rule ${i}: no \`from\` (admits every source)`);
     if (!rule.ports || rule.ports.length === 0) problems.push(`${where} rule ${i}: no \`ports\` (admits every port)`);
     for (const peer of rule.from ?? []) problems.push(...checkPeer(peer, `${where} rule ${i}`, (rule.ports ?? []).map((p: any) => p.port)));
+  }
+  for (const [i, rule] of (np.spec.egress ?? []).entries()) {
+    const at = `${where} egress rule ${i}`;
+    if (!rule.to || rule.to.length === 0) problems.push(`${at}: no \`to\` (reaches every destination)`);
+    if (!rule.ports || rule.ports.length === 0) problems.push(`${at}: no \`ports\` (reaches every port)`);
+    const ports: any[] = rule.ports ?? [];
+    for (const peer of rule.to ?? []) {
+      if (peer.ipBlock) {
+        if (ports.some((p) => !EXTERNAL_PORTS.has(p.port) || p.endPort !== undefined)) problems.push(`${at}: outside the pod network on ${JSON.stringify(ports)}`);
+      } else if (JSON.stringify(peer) === JSON.stringify(DNS_PEER)) {
+        if (ports.some((p) => p.port !== 53)) problems.push(`${at}: DNS pods on ${JSON.stringify(ports)}`);
+      } else if (peer.namespaceSelector !== undefined || emptySelector(peer.podSelector)) {
+        problems.push(`${at}: peer ${JSON.stringify(peer)} (egress goes to the namespace's own pods by label)`);
+      }
+    }
   }
   return problems;
 }
@@ -607,7 +674,7 @@ describe('the NetworkPolicy checks can fail: weakened policies are caught', () =
     expected = expectedMatrix('cnpg', Tier.PRODUCTION, o, Object.keys(matrixOf(base, NS)));
   });
   const mutate = (f: (np: any) => void) => base.map((m) => {
-    if (m.kind !== 'NetworkPolicy') return m;
+    if (m.kind !== 'NetworkPolicy' || m.metadata.name !== 'db') return m;
     const np = JSON.parse(JSON.stringify(m));
     f(np);
     return np;
@@ -622,7 +689,10 @@ describe('the NetworkPolicy checks can fail: weakened policies are caught', () =
   });
 
   test('a client peer that loses its namespaceSelector admits the lookalike in the database\'s namespace instead', () => {
-    expect(diff(mutate((np) => { delete np.spec.ingress[0].from[1].namespaceSelector; }))).toEqual(['client2', 'client2-lookalike-in-app-namespace']);
+    const weakened = mutate((np) => { delete np.spec.ingress[0].from[1].namespaceSelector; });
+    // the default deny keeps the lookalike's egress shut (defence in depth); without it, the lookalike gets in
+    expect(diff(weakened)).toEqual(['client2']);
+    expect(diff(weakened.filter((m) => m.metadata.name !== 'default-deny'))).toEqual(['client2', 'client2-lookalike-in-app-namespace']);
   });
 
   test('the monitoring rule on every port, or an empty `from`, or no policy at all', () => {
@@ -646,7 +716,8 @@ describe('the NetworkPolicy checks can fail: weakened policies are caught', () =
     ]);
     const allPods = mutate((np) => { np.spec.ingress[0].from[0].podSelector = {}; });
     expect(allPods.filter((m) => m.kind === 'NetworkPolicy').flatMap(checkRenderedPolicy)).toEqual(['NetworkPolicy shop/db rule 0: peer without a pod selector {"podSelector":{}}']);
-    expect(diff(allPods)).toEqual(expect.arrayContaining(['intruder', 'unlabelled', 'prometheus-lookalike']));
+    expect(diff(allPods)).toEqual([]);
+    expect(diff(allPods.filter((m) => m.metadata.name !== 'default-deny'))).toEqual(expect.arrayContaining(['intruder', 'unlabelled', 'prometheus-lookalike']));
   });
 });
 
@@ -674,17 +745,18 @@ describe.each(ENGINES)('%s: databases and queues admit only declared clients, th
       for (const o of [...variants, { monitoring: true }, { monitoring: false }, { second: 'other-namespace' as const }]) {
         const s = scenario(engine, envName, tier, o);
         const rendered = s.manifests.filter((m) => m.kind === 'NetworkPolicy');
+        expect(rendered.filter((np) => np.metadata.name === 'default-deny')).toHaveLength(1);
+        expect(rendered.flatMap(checkRenderedPolicy)).toEqual([]);
         if (isKafka(engine)) {
-          // Strimzi renders the policy; the library's part is the listener's peers
-          expect(rendered).toEqual([]);
+          // Strimzi renders the brokers' ingress policy; the library's part is the listener's peers, and egress
+          expect(rendered.filter((np) => (np.spec.ingress ?? []).length > 0)).toEqual([]);
           const kafka = s.manifests.find((m) => m.kind === 'Kafka');
           for (const l of kafka.spec.kafka.listeners) {
             expect(l.networkPolicyPeers.length).toBeGreaterThan(0);
             expect(l.networkPolicyPeers.flatMap((p: any) => checkPeer(p, `listener ${l.name}`, [l.port]))).toEqual([]);
           }
         } else {
-          expect(rendered.map((np) => np.metadata.name)).toEqual([engine === 'cnpg' || engine === 'postgres-sts' ? 'db' : 'mq']);
-          expect(rendered.flatMap(checkRenderedPolicy)).toEqual([]);
+          expect(rendered.filter((np) => (np.spec.ingress ?? []).length > 0).map((np) => np.metadata.name)).toEqual([engine === 'cnpg' || engine === 'postgres-sts' ? 'db' : 'mq']);
         }
       }
     }
@@ -748,6 +820,138 @@ describe.each(ENGINES)('%s: databases and queues admit only declared clients, th
   });
 });
 
+// ---------------------------------------------------------------------------------------------
+// Egress: what the library's pods may reach (the namespace denies by default)
+// ---------------------------------------------------------------------------------------------
+
+describe('NetworkPolicy evaluator: egress (self-test against the Kubernetes semantics)', () => {
+  const db: Pod = { id: 'db-0', group: 'db', namespace: 'a', labels: { app: 'db' }, ports: { pg: 5432 } };
+  const api: Pod = actor('api', 'a', { app: 'api' });
+  const dns: Pod = actor('dns', 'kube-system', { 'k8s-app': 'kube-dns' });
+  const outside: Pod = { id: 'outside', group: 'outside', namespace: '', labels: {}, ports: {}, ip: '93.184.216.34' };
+  const deny = { metadata: { name: 'default-deny', namespace: 'a' }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } };
+  const egress = (rules: any[]) => ({ metadata: { name: 'e', namespace: 'a' }, spec: { podSelector: { matchLabels: { app: 'api' } }, policyTypes: ['Egress'], egress: rules } });
+
+  test('a default deny shuts ingress and egress; an egress rule opens exactly its destinations and ports', () => {
+    expect(admits(api, db, 5432, [])).toBe(true);
+    expect(admits(api, db, 5432, [deny])).toBe(false);
+    expect(egressAdmits(api, dns, 53, [deny], 'UDP')).toBe(false);
+    const rules = [egress([{ to: [{ podSelector: { matchLabels: { app: 'db' } } }], ports: [{ port: 5432, protocol: 'TCP' }] }, { to: [DNS_PEER], ports: [{ port: 53, protocol: 'UDP' }] }])];
+    expect(egressAdmits(api, db, 5432, [deny, ...rules])).toBe(true);
+    expect(egressAdmits(api, db, 5433, [deny, ...rules])).toBe(false);
+    expect(egressAdmits(api, dns, 53, [deny, ...rules], 'UDP')).toBe(true);
+    expect(egressAdmits(api, dns, 53, [deny, ...rules], 'TCP')).toBe(false);
+    // the destination's ingress still applies: the default deny isolates the database too
+    expect(admits(api, db, 5432, [deny, ...rules])).toBe(false);
+  });
+
+  test('ipBlock matches addresses outside the pod network (with except), selectors match pods only', () => {
+    const ext = [egress([{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['93.184.216.0/24'] } }], ports: [{ port: 443 }] }])];
+    expect(egressAdmits(api, { ...outside, ip: '52.216.0.10' }, 443, [deny, ...ext])).toBe(true);
+    expect(egressAdmits(api, outside, 443, [deny, ...ext])).toBe(false);
+    expect(egressAdmits(api, db, 443, [deny, ...ext])).toBe(false);
+    expect(egressAdmits(api, outside, 443, [deny, egress([{ to: [{ namespaceSelector: {} }], ports: [{ port: 443 }] }])])).toBe(false);
+  });
+});
+
+/** Destinations probed for egress: DNS, the API server, an object store and the Internet, pods that are nobody's business. */
+const EGRESS_PROBES: Array<{ pod: Pod; ports: Array<[number, string]> }> = [
+  { pod: actor('dns', 'kube-system', { 'k8s-app': 'kube-dns' }), ports: [[53, 'UDP'], [53, 'TCP'], [80, 'TCP']] },
+  { pod: { id: 'api-server', group: 'api-server', namespace: '', labels: {}, ports: {}, ip: '172.20.0.2' }, ports: [[443, 'TCP'], [6443, 'TCP']] },
+  { pod: { id: 'internet', group: 'internet', namespace: '', labels: {}, ports: {}, ip: '93.184.216.34' }, ports: [[22, 'TCP'], [80, 'TCP'], [443, 'TCP'], [5432, 'TCP']] },
+  { pod: actor('foreign', ELSEWHERE, { app: 'intruder' }), ports: [[80, 'TCP'], [443, 'TCP'], [5432, 'TCP'], [5672, 'TCP'], [9093, 'TCP']] },
+  { pod: actor('intruder', NS, { app: 'intruder' }), ports: [[80, 'TCP'], [443, 'TCP'], [5432, 'TCP']] },
+];
+
+/** What each of the library's pods (a member of each data group, the jobs, the entity operator, the client) may send to. */
+function egressMatrix(manifests: any[]): { [source: string]: string[] } {
+  const data = dataPods(manifests);
+  const policies = policiesOf(manifests);
+  const firsts = [...new Map(data.map((p) => [p.group, p])).values()];
+  const sources = [...firsts, ...workloadPods(manifests), actors(NS).find((a) => a.id === 'client')!];
+  const out: { [source: string]: string[] } = {};
+  for (const src of sources) {
+    const reached = new Set<string>();
+    for (const { pod, ports } of EGRESS_PROBES) for (const [port, proto] of ports) if (egressAdmits(src, pod, port, policies, proto)) reached.add(`${pod.id}:${port}/${proto}`);
+    for (const dst of firsts) {
+      for (const port of [...new Set([...Object.values(dst.ports), 80, 443, 6000, 6500])]) if (egressAdmits(src, dst, port, policies)) reached.add(`${dst.group}:${port}`);
+    }
+    out[src.group] = [...reached].sort();
+  }
+  return out;
+}
+
+/** The expected egress, written from what each pod needs. */
+function expectedEgress(engine: EngineId, tier: Tier, groups: string[]): { [source: string]: string[] } {
+  const dns = ['dns:53/TCP', 'dns:53/UDP'];
+  const apiServer = ['api-server:443/TCP', 'api-server:6443/TCP', 'internet:443/TCP'];
+  const prodLike = tier !== Tier.DEVELOPMENT;
+  const m: { [source: string]: string[] } = {};
+  const set = (k: string, ...e: string[]) => { m[k] = [...new Set(e)].sort(); };
+  switch (engine) {
+    case 'cnpg': {
+      const peers = ['Cluster/db:5432', 'Cluster/db:8000', ...(groups.includes('Pooler/db-pooler-rw') ? ['Pooler/db-pooler-rw:5432'] : [])];
+      for (const g of groups) set(g, ...dns, ...peers, ...apiServer);
+      const sql = peers.filter((p) => p.endsWith(':5432'));
+      set('Job/db-migrate', ...dns, ...sql);
+      set('cnpg-join/db', ...dns, ...peers, ...apiServer);
+      set('client', ...dns, ...sql);
+      break;
+    }
+    case 'postgres-sts':
+      set('StatefulSet/db', ...dns, 'StatefulSet/db:5432');
+      set('Job/db-migrate', ...dns, 'StatefulSet/db:5432');
+      if (prodLike) set('CronJob/db-backup', ...dns, 'StatefulSet/db:5432', 'api-server:443/TCP', 'internet:443/TCP');
+      set('client', ...dns, 'StatefulSet/db:5432');
+      break;
+    case 'rabbitmq-operator':
+    case 'rabbitmq-sts':
+    case 'rabbitmq-sts-3.13': {
+      const g = groups[0];
+      set(g, ...dns, `${g}:4369`, `${g}:25672`, ...(engine === 'rabbitmq-sts-3.13' ? apiServer : []));
+      set('client', ...dns, `${g}:5672`);
+      break;
+    }
+    default: {
+      // the ports each pool opens: controllers 9090; brokers replication 9091 and the TLS listener 9093 (not 8443: the operator's only)
+      const opened: { [pool: string]: number[] } = prodLike
+        ? { 'KafkaNodePool/brokers': [9091, 9093], 'KafkaNodePool/controllers': [9090] }
+        : { 'KafkaNodePool/dual-role': [9090, 9091, 9093] };
+      const all = Object.entries(opened).flatMap(([p, ports]) => ports.map((port) => `${p}:${port}`));
+      // the rack-awareness init container (zones spread in production) reads its node
+      for (const p of Object.keys(opened)) set(p, ...dns, ...all, ...(tier === Tier.PRODUCTION ? apiServer : []));
+      set('entity-operator/mq', ...dns, ...all.filter((e) => e.endsWith(':9091')), ...apiServer);
+      set('client', ...dns, ...all.filter((e) => e.endsWith(':9093')));
+    }
+  }
+  return m;
+}
+
+describe.each(ENGINES)('%s: egress of the library\'s pods (default deny in the namespace)', (engine) => {
+  test.each(TIERS)('%s', (envName, tier) => {
+    const s = scenario(engine, envName, tier, engine === 'cnpg' ? { pooler: true } : {});
+    const matrix = egressMatrix(s.manifests);
+    const groups = [...new Set(dataPods(s.manifests).map((p) => p.group))];
+    expect(matrix).toEqual(expectedEgress(engine, tier, groups));
+    // nobody reaches the Internet on anything but HTTPS, nor a foreign pod, nor the namespace's other pods
+    for (const [src, reached] of Object.entries(matrix)) {
+      expect({ src, leaks: reached.filter((e) => /^(foreign|intruder|internet:(22|80|5432))/.test(e)) }).toEqual({ src, leaks: [] });
+    }
+  });
+});
+
+test('without the default deny (Environment.defaultDenyNetworkPolicy false) nothing is rendered for it, and a bad value is a ValidationError', () => {
+  const app = new GitOpsApp({ outdir: tmpdir() });
+  const env = new Environment({ name: 'x', tier: Tier.PRODUCTION, namespace: 'x', defaultDenyNetworkPolicy: false });
+  new EnvironmentChart(app, 'a', { environment: env });
+  new EnvironmentChart(app, 'b', { environment: new Environment({ name: 'y', tier: Tier.PRODUCTION, namespace: 'y' }) });
+  new EnvironmentChart(app, 'c', { environment: new Environment({ name: 'y', tier: Tier.PRODUCTION, namespace: 'y' }) });
+  const nps = app.render().objects.map((o) => o.manifest).filter((m) => m.kind === 'NetworkPolicy');
+  // one default deny per environment namespace, even with two charts
+  expect(nps.map((m) => `${m.metadata.namespace}/${m.metadata.name}`)).toEqual(['y/default-deny']);
+  expect(() => new Environment({ name: 'z', tier: Tier.PRODUCTION, namespace: 'z', defaultDenyNetworkPolicy: 'no' as any })).toThrow(/defaultDenyNetworkPolicy/);
+});
+
 describe('Strimzi\'s own admissions are exactly the documented exceptions', () => {
   test('the derived Kafka policy differs from a "declared peers only" policy by the operator peer and the metrics rule, nothing else', () => {
     for (const [envName, tier] of TIERS) {
@@ -781,11 +985,12 @@ describe('reference platform (examples/platform): the data services admit orders
       .filter((p) => roles === 'all' || p === 'dual-role' || (roles === 'broker' ? p === 'brokers' : p === 'controllers')).map((p) => `KafkaNodePool/${p}:${port}`);
     const db = dev ? 'StatefulSet/orders-db' : 'Cluster/orders-db';
     const mq = dev ? 'StatefulSet/orders-events' : 'RabbitmqCluster/orders-events';
-    const metrics = dev ? [] : kafka(9404, 'all');
-    const expected: { [source: string]: string[] } = Object.fromEntries(Object.keys(matrix).map((k) => [k, metrics]));
+    // Strimzi's metrics port is open to every pod, but the namespace's pods reach only what their egress allows
+    const metrics = (k: string) => (dev || SOURCE_NAMESPACE.get(k) === ns ? [] : kafka(9404, 'all'));
+    const expected: { [source: string]: string[] } = Object.fromEntries(Object.keys(matrix).map((k) => [k, metrics(k)]));
     const set = (k: string, ...e: string[]) => {
       expect(Object.keys(matrix)).toContain(k);
-      expected[k] = [...new Set([...e, ...metrics])].sort();
+      expected[k] = [...new Set([...e, ...metrics(k)])].sort();
     };
     set(api, `${db}:5432`, `${mq}:5672`, ...kafka(9093, 'broker'));
     set('Job/orders-db-migrate', `${db}:5432`);
@@ -1022,7 +1227,7 @@ describe('RBAC the library renders is namespace-scoped and least-privilege', () 
     expect(deployerGroups(byLabel.get('rabbitmq-sts/prod/{}')!)).toEqual(['', 'apps', 'external-secrets.io', 'monitoring.coreos.com', 'networking.k8s.io', 'policy']);
     expect(deployerGroups(byLabel.get('cnpg/dev/{}')!)).toEqual(['batch', 'external-secrets.io', 'networking.k8s.io', 'postgresql.cnpg.io']);
     expect(deployerGroups(byLabel.get('cnpg/prod/{}')!)).toEqual(['barmancloud.cnpg.io', 'batch', 'external-secrets.io', 'monitoring.coreos.com', 'networking.k8s.io', 'postgresql.cnpg.io']);
-    expect(deployerGroups(byLabel.get('kafka/prod/{}')!)).toEqual(['external-secrets.io', 'kafka.strimzi.io', 'monitoring.coreos.com']);
+    expect(deployerGroups(byLabel.get('kafka/prod/{}')!)).toEqual(['external-secrets.io', 'kafka.strimzi.io', 'monitoring.coreos.com', 'networking.k8s.io']);
     // named resources, not `*`: the core group of the RabbitMQ StatefulSet engine holds no secrets, no pods/exec, no tokens
     expect(deployerRules(byLabel.get('rabbitmq-sts-3.13/prod/{}')!).filter((rule: any) => rule.apiGroups[0] === '')).toEqual([
       { apiGroups: [''], resources: ['configmaps', 'serviceaccounts', 'services'], verbs: DEPLOYER_VERBS },

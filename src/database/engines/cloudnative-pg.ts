@@ -2,7 +2,8 @@ import { ApiObject } from 'cdk8s';
 import { EngineHooks, ResolvedBackup, ResolvedDatabase, ResolvedRecovery } from '../private/model';
 import type { ReplicatedDatabase } from '../replicated-database';
 import { DatabaseAccess } from '../types';
-import { renderMigrationJob, renderNetworkPolicy } from './common';
+import { renderEgressPolicies, renderMigrationJob, renderNetworkPolicy } from './common';
+import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, toPods } from '../../private/network';
 
 const ROLE_FOR_ACCESS: Record<DatabaseAccess, string | undefined> = {
   [DatabaseAccess.OWNER]: undefined,
@@ -76,6 +77,8 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
     spec: {
       instances: db.instances,
       imageName: engine.image,
+      // Environment.labels reach the instance pods, PVCs and Services the operator creates
+      inheritedMetadata: { labels: db.environment._inheritedLabels() },
       // canonical values for fields the operator would default (no drift in Argo CD)
       primaryUpdateStrategy: 'unsupervised',
       primaryUpdateMethod: 'switchover',
@@ -168,19 +171,28 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
       },
     ];
     if (backup) {
+      // the Barman Cloud plugin (the backup path rendered) exports these, not the in-core `cnpg_collector_*` ones:
+      // https://cloudnative-pg.io/plugin-barman-cloud/docs/observability
+      const metric = (name: string) => `barman_cloud_cloudnative_pg_io_${name}{namespace="${db.environment.namespace}",pod=~"${db.name}-[0-9]+"}`;
       rules.push({
         alert: 'PostgresLastBackupTooOld',
-        expr: `time() - max(cnpg_collector_last_available_backup_timestamp{namespace="${db.environment.namespace}",pod=~"${db.name}-[0-9]+"}) > 129600`,
+        expr: `time() - max(${metric('last_available_backup_timestamp')}) > 129600`,
         for: '15m',
         labels: { severity: 'critical' },
         annotations: { summary: `No successful backup of ${db.name} for more than 36 hours` },
       }, {
         alert: 'PostgresBackupFailed',
-        expr: `max(cnpg_collector_last_failed_backup_timestamp{namespace="${db.environment.namespace}",pod=~"${db.name}-[0-9]+"})`
-          + ` > max(cnpg_collector_last_available_backup_timestamp{namespace="${db.environment.namespace}",pod=~"${db.name}-[0-9]+"})`,
+        expr: `max(${metric('last_failed_backup_timestamp')}) > max(${metric('last_available_backup_timestamp')})`,
         for: '5m',
         labels: { severity: 'critical' },
         annotations: { summary: `The last backup of ${db.name} failed` },
+      }, {
+        // a missing metric (plugin not loaded, renamed, not scraped) would otherwise silence the two alerts above
+        alert: 'PostgresBackupMetricsAbsent',
+        expr: `absent(${metric('last_available_backup_timestamp')})`,
+        for: '1h',
+        labels: { severity: 'critical' },
+        annotations: { summary: `No backup metrics from ${db.name}: backups cannot be watched (Barman Cloud plugin not exporting or not scraped)` },
       });
     }
     new ApiObject(db, 'PrometheusRule', {
@@ -199,7 +211,16 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
   ];
   if (db.poolerInstances !== undefined) extra.push({ peers: [{ podSelector: { matchLabels: { 'cnpg.io/poolerName': `${db.name}-pooler-rw` } } }], ports: [5432] });
   if (db.monitoring) extra.push({ peers: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [9187] });
-  renderNetworkPolicy(db, extra);
+  const backupStores = [backup, recovery].filter((b): b is ResolvedBackup | ResolvedRecovery => b !== undefined);
+  renderNetworkPolicy(db, extra, [
+    DNS_EGRESS,
+    // streaming replication from the primary, and the instance manager's status endpoint during switchovers
+    toPods(db._podLabels(), [5432, 8000]),
+    // the instance manager watches its Cluster; the pooler's PgBouncer manager its Pooler
+    API_SERVER_EGRESS,
+    ...(backupStores.length > 0 ? [objectStoreEgress(backupStores.map((b) => b.endpointUrl))] : []),
+  ]);
+  renderEgressPolicies(db);
   renderMigrationJob(db);
 
   return {

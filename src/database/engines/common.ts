@@ -1,18 +1,21 @@
 import { ApiObject } from 'cdk8s';
+import { DNS_EGRESS, renderClientEgress, toPods } from '../../private/network';
 import type { ReplicatedDatabase } from '../replicated-database';
 
 /**
  * The NetworkPolicy of a database: its pods admit exactly the declared clients, the migration job,
- * the given extra peers (operator, replicas, monitoring) on the given ports.
+ * the given extra peers (operator, replicas, monitoring) on the given ports, and reach exactly the
+ * given egress destinations (DNS, their peers, the API server, the object store).
  */
-export function renderNetworkPolicy(db: ReplicatedDatabase, extra: { peers: any[]; ports: number[] }[]): ApiObject {
+export function renderNetworkPolicy(db: ReplicatedDatabase, extra: { peers: any[]; ports: number[] }[], egress: any[]): ApiObject {
   return new ApiObject(db, 'NetworkPolicy', {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name: db.name },
     spec: {
       podSelector: { matchLabels: db._podLabels() },
-      policyTypes: ['Ingress'],
+      policyTypes: ['Ingress', 'Egress'],
+      egress,
       ingress: db._lazy(() => {
         const clients = db._resolvedClients().map((c) => c.toNetworkPolicyPeer());
         if (db.migration) clients.push({ podSelector: { matchLabels: migrationLabels(db) } });
@@ -102,4 +105,24 @@ export function renderMigrationJob(db: ReplicatedDatabase): void {
       },
     },
   });
+}
+
+/**
+ * The egress policies around a database: the migration Job's (DNS, the database) and each declared
+ * client's in the namespace (DNS, the database's pods on 5432).
+ */
+export function renderEgressPolicies(db: ReplicatedDatabase): void {
+  if (db.migration) {
+    new ApiObject(db, 'MigrationNetworkPolicy', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: `${db.name}-migrate` },
+      spec: { podSelector: { matchLabels: migrationLabels(db) }, policyTypes: ['Egress'], egress: [DNS_EGRESS, toPods(db._podLabels(), [5432])] },
+    });
+  }
+}
+
+/** The egress policy of a client of the database in its namespace (called by `allowFrom`). */
+export function renderDatabaseClientEgress(db: ReplicatedDatabase, peer: any): void {
+  renderClientEgress(db, db.name, db.environment.namespace, peer, db._podLabels(), () => [5432], (p) => db._lazy(p));
 }

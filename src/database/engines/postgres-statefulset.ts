@@ -1,8 +1,9 @@
 import { createHash } from 'crypto';
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
-import { RESTRICTED_CONTAINER, renderMigrationJob, renderNetworkPolicy } from './common';
+import { RESTRICTED_CONTAINER, renderEgressPolicies, renderMigrationJob, renderNetworkPolicy } from './common';
 import { invalid } from '../../private/names';
+import { DNS_EGRESS, objectStoreEgress, toPods } from '../../private/network';
 import { EngineHooks } from '../private/model';
 import type { ReplicatedDatabase } from '../replicated-database';
 import {
@@ -431,7 +432,26 @@ export function renderPostgresStatefulSet(db: ReplicatedDatabase): EngineHooks {
   const extra: { peers: any[]; ports: number[] }[] = [{ peers: [{ podSelector: { matchLabels: podLabels } }], ports: [PORT] }];
   if (backup) extra.push({ peers: [{ podSelector: { matchLabels: backupLabels } }], ports: [PORT] });
   if (db.monitoring) extra.push({ peers: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [METRICS_PORT] });
-  renderNetworkPolicy(db, extra);
+  renderNetworkPolicy(db, extra, [
+    DNS_EGRESS,
+    // streaming replication from the primary (ordinal 0)
+    toPods(podLabels, [PORT]),
+    // a recovery downloads the base backup in an init container
+    ...(recovery ? [objectStoreEgress([recovery.endpointUrl])] : []),
+  ]);
+  if (backup) {
+    new ApiObject(db, 'BackupNetworkPolicy', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: `${name}-backup` },
+      spec: {
+        podSelector: { matchLabels: backupLabels },
+        policyTypes: ['Egress'],
+        egress: [DNS_EGRESS, toPods(podLabels, [PORT]), objectStoreEgress([backup.endpointUrl])],
+      },
+    });
+  }
+  renderEgressPolicies(db);
   renderMigrationJob(db);
 
   // everything that depends on databases is computed at synthesis

@@ -1,14 +1,14 @@
 import { IConstruct } from 'constructs';
 import { stringify } from 'yaml';
-import { CLUSTER_SCOPED_KINDS } from './cluster-scoped';
 import { KyvernoPolicyPack } from './policies';
+import { EnvironmentChart } from '../../environment/environment-chart';
 import { PlatformChart } from '../../environment/platform-chart';
 import { Tier } from '../../environment/tier';
 import { ValidationError } from '../../errors/validation-error';
 import { PolicyPack } from '../pack';
 import { PodSecurityRule } from '../packs/pod-security-rule';
 import { parsePssVersion } from '../pod-security/version';
-import { Rule } from '../rule';
+import { Rule, RuleEnforcement } from '../rule';
 import { Severity } from '../severity';
 
 /**
@@ -60,6 +60,16 @@ export interface KyvernoExportOptions {
    * @default 'cdk8s-stateful'
    */
   readonly namePrefix?: string;
+
+  /**
+   * Namespaces the policies apply in (`match.any[].resources.namespaces` of every rule): the
+   * environments' namespaces, so that the policies never judge the operators', Kyverno's or the
+   * system's own namespaces. Wildcards (`*`, `?`) as Kyverno accepts them.
+   *
+   * @default - `fromPacks`: every namespace (noted in the header); `addToPlatform`: the namespaces
+   * of the cluster's environments
+   */
+  readonly namespaces?: string[];
 }
 
 /**
@@ -125,6 +135,38 @@ interface TranslationSet {
   readonly subject: string;
   readonly background?: boolean;
 }
+
+/**
+ * Objects the operators create at run time from this library's custom resources, by the labels each
+ * operator documents for them (see test/policy/kyverno/fixtures/operator-created/). What they render
+ * was checked at synthesis through the custom resource (instances, resources, images): the admission
+ * rules translated from manifest rules leave them to it (a Strimzi entity operator runs one replica by
+ * design; its env names Secrets). Pod Security still applies to them (the namespaces enforce it too).
+ * A precondition, not an `exclude` selector: a selector would stop Kyverno generating the rules for
+ * pod controllers (autogen), and the operators label their controllers' pod templates too.
+ */
+const OPERATOR_CREATED: ReadonlyArray<{ readonly label: string; readonly values?: string[] }> = [
+  // CloudNativePG: instance Pods, PVCs, Secrets, Services (`cnpg.io/cluster`); pooler Deployments and Pods (`cnpg.io/poolerName`)
+  { label: 'cnpg.io/cluster' },
+  { label: 'cnpg.io/poolerName' },
+  // RabbitMQ Cluster Operator: every child (StatefulSet and its Pods, Secrets, Services)
+  { label: 'app.kubernetes.io/part-of', values: ['rabbitmq'] },
+  // Strimzi: the operator that made it (cluster operator: Deployments, Pods, Secrets; user operator: KafkaUser Secrets)
+  { label: 'app.kubernetes.io/managed-by', values: ['strimzi-cluster-operator', 'strimzi-user-operator', 'strimzi-topic-operator'] },
+  // External Secrets: the target Secret of an ExternalSecret
+  { label: 'reconcile.external-secrets.io/created-by' },
+];
+
+/** Precondition: the object was not created by one of the operators above. */
+const NOT_OPERATOR_CREATED = {
+  key: `{{ ${OPERATOR_CREATED.map(({ label, values }) => {
+    return values
+      ? `contains(\`${JSON.stringify(values)}\`, request.object.metadata.labels."${label}" || '')`
+      : `contains(keys(request.object.metadata.labels || \`{}\`), '${label}')`;
+  }).join(' || ')} }}`,
+  operator: 'Equals',
+  value: false,
+};
 
 const pods = { any: [{ resources: { kinds: ['Pod'] } }] };
 const kinds = (k: string[]) => ({ any: [{ resources: { kinds: k } }] });
@@ -256,37 +298,6 @@ const TRANSLATIONS: Record<string, (tier?: Tier) => TranslationSet | string> = {
       validate: { message: 'In production, Deployments and StatefulSets must run at least 2 replicas.', pattern: { spec: { replicas: '>=2' } } },
     }],
   }),
-  'GITOPS-NoDefaultNamespace': () => ({
-    subject: 'namespaced objects',
-    autogen: false,
-    background: false,
-    rules: [{
-      name: 'no-default-namespace',
-      match: kinds(['*']),
-      exclude: kinds([...CLUSTER_SCOPED_KINDS]),
-      validate: { message: 'Namespaced objects must name their namespace, and it must not be "default".', pattern: { metadata: { namespace: '?* & !default' } } },
-    }],
-  }),
-  'GITOPS-NoSecretData': () => ({
-    subject: 'Secret',
-    autogen: false,
-    rules: [{
-      name: 'no-secret-data',
-      match: kinds(['v1/Secret']),
-      validate: {
-        message: 'Secrets with data or stringData must not be committed: deliver them with External Secrets, SealedSecrets or Vault.',
-        deny: {
-          conditions: {
-            any: ['data', 'stringData'].map((field) => ({
-              key: `{{ contains(['object', 'array'], type(request.object.${field} || \`{}\`)) && length(request.object.${field} || \`{}\`) > \`0\` }}`,
-              operator: 'Equals',
-              value: true,
-            })),
-          },
-        },
-      },
-    }],
-  }),
   'GITOPS-NoLiteralCredentials': () => ({
     subject: 'Pod, ConfigMap',
     autogen: true,
@@ -330,7 +341,6 @@ const TRANSLATIONS: Record<string, (tier?: Tier) => TranslationSet | string> = {
 };
 
 const NOT_EXPORTABLE: Record<string, string> = {
-  'GITOPS-NamespaceScoped': 'depends on the GitOps layer an object is written to (application vs platform), which the cluster does not know',
   'GITOPS-AllowedRegistries': 'the allowed registries are per environment; write a Kyverno restrict-image-registries policy per cluster',
   'PROD-PodDisruptionBudget': 'relates objects (a PodDisruptionBudget selecting the workload): Kyverno would need API lookups at admission',
   'PROD-NetworkPolicy': 'relates objects (a NetworkPolicy selecting the workload): Kyverno would need API lookups at admission',
@@ -372,12 +382,23 @@ function policyObject(name: string, annotations: Record<string, string>, backgro
   };
 }
 
-function ruleObject(t: Translation, action: string): any {
+/** A `match` whose filters are restricted to the namespaces (none: unchanged). */
+function scoped(match: any, namespaces: string[] | undefined): any {
+  if (!namespaces || namespaces.length === 0) return match;
+  return { any: match.any.map((f: any) => ({ resources: { ...f.resources, namespaces } })) };
+}
+
+/** The preconditions of a translated rule: its own, and not an operator-created object. */
+function preconditionsOf(t: Translation): any {
+  return { all: [...(t.preconditions?.all ?? []), NOT_OPERATOR_CREATED] };
+}
+
+function ruleObject(t: Translation, action: string, namespaces: string[] | undefined): any {
   return {
     name: t.name,
-    match: t.match,
+    match: scoped(t.match, namespaces),
     ...(t.exclude ? { exclude: t.exclude } : {}),
-    ...(t.preconditions ? { preconditions: t.preconditions } : {}),
+    preconditions: preconditionsOf(t),
     validate: { failureAction: action, ...t.validate },
   };
 }
@@ -412,6 +433,15 @@ export class KyvernoExport {
       throw new ValidationError({ code: 'INVALID_NAME', path: 'KyvernoExport', property: 'namePrefix', value: JSON.stringify(prefix), allowed: 'lower-case letters, digits and "-"' });
     }
     if (options.podSecurityVersion !== undefined) parsePssVersion(options.podSecurityVersion);
+    const namespaces = options.namespaces === undefined ? undefined : [...new Set(options.namespaces)].sort();
+    for (const ns of namespaces ?? []) {
+      if (!/^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$/.test(ns) || ns.length > 63) {
+        throw new ValidationError({ code: 'INVALID_NAME', path: 'KyvernoExport', property: 'namespaces', value: JSON.stringify(ns), allowed: 'namespace names (lower-case letters, digits, "-"; Kyverno wildcards * and ?)' });
+      }
+    }
+    if (namespaces !== undefined && namespaces.length === 0) {
+      throw new ValidationError({ code: 'INVALID_VALUE', path: 'KyvernoExport', property: 'namespaces', value: '[]', allowed: 'at least one namespace (omit the option for every namespace)' });
+    }
     const background = options.background ?? true;
     const policies: any[] = [];
     const exported: KyvernoExportedRule[] = [];
@@ -453,7 +483,7 @@ export class KyvernoExport {
           'policy.stateful.cdk8s.io/rules': pss.map((r) => r.id).join(','),
         }, background, [{
           name: `pod-security-${level}`,
-          match: pods,
+          match: scoped(pods, namespaces),
           validate: { failureAction: action, message: `Pods must satisfy the ${level} Pod Security Standards.`, podSecurity: { level, version } },
         }]);
         add(policy);
@@ -462,6 +492,10 @@ export class KyvernoExport {
       }
       for (const rule of pack.manifestRules) {
         if (rule instanceof PodSecurityRule) continue;
+        if (rule.enforcement === RuleEnforcement.GIT_ONLY) {
+          notExported.push({ ruleId: rule.id, packId: pack.id, reason: 'git-only: about what is committed to Git, not an admission rule (operators create such objects at run time)' });
+          continue;
+        }
         const translate = TRANSLATIONS[rule.id];
         if (!translate) {
           notExported.push({ ruleId: rule.id, packId: pack.id, reason: NOT_EXPORTABLE[rule.id] ?? 'no Kyverno translation (not a built-in rule Kyverno can express)' });
@@ -482,10 +516,11 @@ export class KyvernoExport {
           'policies.kyverno.io/description': oneLine(`${rule.explanation} Fix: ${rule.fix}`),
           'policy.stateful.cdk8s.io/rules': rule.id,
           ...(t.autogen ? {} : { 'pod-policies.kyverno.io/autogen-controllers': 'none' }),
-        }, t.background ?? background, t.rules.map((r) => ruleObject(r, action)));
+        }, t.background ?? background, t.rules.map((r) => ruleObject(r, action, namespaces)));
         if (add(policy)) exported.push({ ruleId: rule.id, packId: pack.id, policyName: name });
       }
     }
+    if (!namespaces) notes.push('not scoped to namespaces: the policies apply in every namespace (pass the environments\' namespaces)');
     const result = { policies, exported, notExported, notes };
     const yaml = header(result) + policies.map((p) => `---\n${stringify(p, { lineWidth: 0 })}`).join('');
     return { ...result, yaml };
@@ -499,7 +534,22 @@ export class KyvernoExport {
    * @param cluster the cluster (an Environment's `cluster`)
    */
   public static addToPlatform(scope: IConstruct, cluster: string, packs: PolicyPack[], options: KyvernoExportOptions = {}): KyvernoExportResult {
-    const result = KyvernoExport.fromPacks(packs, options);
+    let namespaces = options.namespaces;
+    if (namespaces === undefined) {
+      namespaces = [...new Set(scope.node.root.node.findAll()
+        .filter((c): c is EnvironmentChart => EnvironmentChart.isEnvironmentChart(c) && c.environment.cluster === cluster)
+        .map((c) => c.environment.namespace))].sort();
+      if (namespaces.length === 0) {
+        throw new ValidationError({
+          code: 'INVALID_VALUE',
+          path: scope.node.path || 'KyvernoExport',
+          property: 'cluster',
+          value: JSON.stringify(cluster),
+          allowed: 'a cluster whose EnvironmentCharts are defined before the export (or options.namespaces)',
+        });
+      }
+    }
+    const result = KyvernoExport.fromPacks(packs, { ...options, namespaces });
     const platform = PlatformChart.forCluster(scope, cluster);
     for (const policy of result.policies) platform.require(scope, policy);
     return result;

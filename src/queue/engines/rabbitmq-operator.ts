@@ -4,6 +4,7 @@ import { antiAffinity, monitoringPeer, renderDisruptionBudget, renderMonitoring,
 import { amqpPort, permissionsOf, policyDefinition, policyName, policyPattern, queueArguments, rabbitmqAlerts } from './rabbitmq-common';
 import { EngineHooks, ResolvedExchange, ResolvedQueue, ResolvedUser } from '../private/model';
 import { objectName, shortHash } from '../private/names';
+import { QueueType } from '../types';
 
 const TOPOLOGY = 'rabbitmq.com/v1beta1';
 
@@ -44,6 +45,8 @@ export function renderRabbitmqOperator(mq: MessageQueue): EngineHooks {
       persistence: { storage: mq.storageSize, storageClassName: mq.storageProfile.storageClassName },
       resources: { requests: { cpu: mq.cpu, memory: mq.memory }, limits: { memory: mq.memory } },
       rabbitmq: {
+        // stream clients speak the stream protocol (port 5552): the operator opens it with the plugin
+        additionalPlugins: mq._lazy(() => (mq._resolvedQueues().some((q) => q.type === QueueType.STREAM) ? ['rabbitmq_stream'] : undefined)),
         additionalConfig: Object.keys(config).sort().map((k) => `${k} = ${(config as Record<string, string>)[k]}`).join('\n') + '\n',
       },
       service: { type: 'ClusterIP' },
@@ -55,6 +58,8 @@ export function renderRabbitmqOperator(mq: MessageQueue): EngineHooks {
         statefulSet: {
           spec: {
             template: {
+              // Environment.labels reach the broker pods
+              metadata: { labels: mq.environment._inheritedLabels() },
               spec: {
                 // the namespace enforces Pod Security "restricted": the operator's pods need these
                 securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
@@ -85,7 +90,7 @@ export function renderRabbitmqOperator(mq: MessageQueue): EngineHooks {
     { peers: [{ podSelector: { matchLabels: labels } }], ports: [4369, 25672] },
     { peers: [operator], ports: mq.tls ? [15671, 15672] : [15672] },
     ...(mq.monitoring ? [{ peers: [monitoringPeer()], ports: [15692] }] : []),
-  ]);
+  ], [{ podSelector: { matchLabels: labels } }], [4369, 25672]);
   renderMonitoring(mq, 'prometheus', rabbitmqAlerts(mq, `${mq.name}-server-[0-9]+`, `persistence-${mq.name}-server-[0-9]+`));
 
   return {

@@ -216,7 +216,7 @@ export function renderRabbitmqStatefulSet(mq: MessageQueue): EngineHooks {
   renderNetworkPolicy(mq, port, [
     { peers: [{ podSelector: { matchLabels: labels } }], ports: [4369, 25672] },
     ...(mq.monitoring ? [{ peers: [monitoringPeer()], ports: [15692] }] : []),
-  ]);
+  ], [{ podSelector: { matchLabels: labels } }], [4369, 25672]);
   renderMonitoring(mq, 'prometheus', rabbitmqAlerts(mq, `${mq.name}-[0-9]+`, `data-${mq.name}-[0-9]+`));
   // every object is rendered from the model at synthesis: nothing to add per queue or user
   return {};

@@ -4,6 +4,7 @@ import { consumes, EngineHooks, produces, ResolvedTopic, ResolvedUser } from '..
 import { objectName } from '../private/names';
 import { KafkaAuthentication } from '../types';
 import { renderMonitoring, zoneSpread } from './common';
+import { API_SERVER_EGRESS, DNS_EGRESS, toPods } from '../../private/network';
 
 const STRIMZI = 'kafka.strimzi.io/v1';
 const ZONE = 'topology.kubernetes.io/zone';
@@ -89,7 +90,7 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
         topicOperator: { watchedNamespace: ns },
         userOperator: { watchedNamespace: ns },
         template: {
-          pod: { securityContext: POD_SECURITY },
+          pod: { metadata: { labels: mq.environment._inheritedLabels() }, securityContext: POD_SECURITY },
           topicOperatorContainer: { securityContext: CONTAINER_SECURITY },
           userOperatorContainer: { securityContext: CONTAINER_SECURITY },
         },
@@ -125,6 +126,8 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
         resources: { requests: { cpu: mq.cpu, memory: mq.memory }, limits: { memory: mq.memory } },
         template: {
           pod: {
+            // Environment.labels reach the broker / controller pods
+            metadata: { labels: mq.environment._inheritedLabels() },
             securityContext: POD_SECURITY,
             affinity: multi ? {
               podAntiAffinity: mq.spreadAcrossZones
@@ -138,6 +141,29 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
       },
     });
   }
+
+  // Strimzi renders the brokers' ingress NetworkPolicy; the namespace denies by default, so the
+  // egress of the brokers and of the entity operator is rendered here
+  const kafkaPods = { ...cluster, 'strimzi.io/name': `${mq.name}-kafka` };
+  const egressPolicy = (id: string, name: string, podSelector: any, egress: any[]) => new ApiObject(mq, id, {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name },
+    spec: { podSelector: { matchLabels: podSelector }, policyTypes: ['Egress'], egress },
+  });
+  egressPolicy('KafkaEgressNetworkPolicy', `${mq.name}-kafka-egress`, kafkaPods, [
+    DNS_EGRESS,
+    // controllers (9090), replication (9091), the listener (the brokers stand in for clients when none is declared)
+    toPods(kafkaPods, [9090, 9091, tls ? 9093 : 9092]),
+    // the rack-awareness init container reads its node's zone label
+    ...(mq.spreadAcrossZones ? [API_SERVER_EGRESS] : []),
+  ]);
+  egressPolicy('EntityOperatorEgressNetworkPolicy', `${mq.name}-entity-operator-egress`, { ...cluster, 'strimzi.io/name': `${mq.name}-entity-operator` }, [
+    DNS_EGRESS,
+    // the topic and user operators: the brokers' replication listener, and their KafkaTopic / KafkaUser / Secret watches
+    toPods(kafkaPods, [9091]),
+    API_SERVER_EGRESS,
+  ]);
 
   const sel = `namespace="${ns}",pod=~"${mq.name}-(${pools.map((p) => p.name).join('|')})-[0-9]+"`;
   renderMonitoring(mq, 'tcp-prometheus', [

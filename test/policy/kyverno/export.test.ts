@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
 import { Environment, EnvironmentChart, GitOpsApp, PolicyPack, PolicyPacks, Tier } from '../../../src';
@@ -5,7 +7,7 @@ import { KyvernoExport, KyvernoFailureAction, KyvernoPolicies } from '../../../s
 import { CLUSTER_SCOPED_KINDS } from '../../../src/policy/kyverno/cluster-scoped';
 import { evaluatePolicy } from '../../../src/policy/kyverno/engine';
 import { loadPolicy, LoadedPolicy } from '../../../src/policy/kyverno/model';
-import { ManifestRule } from '../../../src/policy/rule';
+import { ManifestRule, RuleEnforcement } from '../../../src/policy/rule';
 import { isClusterScoped } from '../../../src/private/kinds';
 import { SchemaValidator } from '../../../src/validation';
 import { crdsAvailable, describeWithCrds, sharedValidator } from '../../util/crds';
@@ -37,9 +39,11 @@ describe('export: what is exported, what is listed', () => {
     const covered = [...PROD.exported.map((e) => e.ruleId), ...PROD.notExported.map((n) => n.ruleId)];
     expect(new Set(covered)).toEqual(new Set(all));
     expect(covered).toHaveLength(new Set(covered).size);
-    expect(TRANSLATED.sort()).toEqual(['GITOPS-NoDefaultNamespace', 'GITOPS-NoLiteralCredentials', 'GITOPS-NoSecretData', 'PROD-ImagePinned',
+    expect(TRANSLATED.sort()).toEqual(['GITOPS-NoLiteralCredentials', 'PROD-ImagePinned',
       'PROD-LivenessProbe', 'PROD-MemoryLimit', 'PROD-ProductionReplicas', 'PROD-ReadinessProbe', 'PROD-ResourceRequests', 'PROD-ZoneSpread']);
-    expect(PROD.notExported.find((n) => n.ruleId === 'GITOPS-NamespaceScoped')!.reason).toMatch(/GitOps layer/);
+    for (const id of ['GITOPS-NamespaceScoped', 'GITOPS-NoSecretData', 'GITOPS-NoDefaultNamespace']) {
+      expect(PROD.notExported.find((n) => n.ruleId === id)!.reason).toMatch(/^git-only: about what is committed to Git/);
+    }
     expect(PROD.notExported.find((n) => n.ruleId === 'DATA-BackupRequired')!.reason).toMatch(/^model rule/);
     expect(PROD.notExported.find((n) => n.ruleId === 'PROD-PodDisruptionBudget')!.reason).toMatch(/relates objects/);
     // without the production tier, the production-only rule is listed instead
@@ -63,7 +67,7 @@ describe('export: what is exported, what is listed', () => {
     expect(action(forced, 'PROD-LivenessProbe')).toBe('Enforce');
     expect(forced.policies.every((p) => p.metadata.name.startsWith('acme-'))).toBe(true);
     expect(PROD.yaml).toMatch(/^# Kyverno ClusterPolicies exported by cdk8s-stateful/);
-    expect(PROD.yaml).toMatch(/^# {3}GITOPS-NamespaceScoped \(gitops-hygiene\): depends on the GitOps layer/m);
+    expect(PROD.yaml).toMatch(/^# {3}GITOPS-NamespaceScoped \(gitops-hygiene\): git-only/m);
     const docs = parseAllDocuments(PROD.yaml).map((d) => d.toJS()).filter((d) => d);
     expect(docs).toEqual(PROD.policies);
   });
@@ -273,5 +277,92 @@ describePss('export: the Pod Security policies give the verdict of the Pod Secur
     }
     expect(fails).toBeGreaterThan(0);
     expect(passes).toBeGreaterThan(0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// In the cluster: what the operators create at run time from this library's objects is admitted
+// (fixtures written from the operators' documentation and source, each file citing them).
+
+const OPERATOR_FIXTURES = path.join(__dirname, 'fixtures', 'operator-created');
+
+function operatorCreated(): Array<{ file: string; object: any }> {
+  return fs.readdirSync(OPERATOR_FIXTURES).filter((f) => f.endsWith('.yaml')).sort().flatMap((file) =>
+    parseAllDocuments(fs.readFileSync(path.join(OPERATOR_FIXTURES, file), 'utf8')).map((d) => ({ file, object: d.toJS() })));
+}
+
+/** Every failing rule of every exported policy on `manifest` (an evaluation error or unsupported result throws). */
+function failures(result: { policies: any[] }, manifest: any): string[] {
+  return result.policies.flatMap((p) => evaluatePolicy(loadPolicy(p), manifest).filter((r) => {
+    if (r.status === 'error' || r.status === 'unsupported') throw new Error(`${p.metadata.name}/${r.rule} on ${manifest.kind} ${manifest.metadata?.name}: ${r.status}: ${r.message}`);
+    return r.status === 'fail';
+  }).map((r) => `${p.metadata.name}/${r.rule}`));
+}
+
+describe('export: in the cluster, scoped and admitting what the operators create', () => {
+  const fixtures = operatorCreated();
+  // every rule Enforced: nothing an operator makes may even be reported
+  const enforced = KyvernoExport.fromPacks(PolicyPacks.all(), { tier: Tier.PRODUCTION, failureAction: KyvernoFailureAction.ENFORCE, namespaces: ['shop'] });
+
+  test('the fixtures cover the operator-made Secrets, the entity operator, broker and instance Pods', () => {
+    const names = fixtures.map(({ object }) => `${object.kind}/${object.metadata.name}`);
+    expect(names).toEqual(expect.arrayContaining([
+      'Secret/orders-db-app', 'Pod/orders-db-1', 'Secret/events-default-user', 'Pod/events-server-0', 'StatefulSet/events-server',
+      'Deployment/stream-entity-operator', 'Pod/stream-brokers-0', 'Secret/stream-billing',
+    ]));
+    expect(fixtures.filter(({ object }) => object.kind === 'Secret' && Object.keys(object.data ?? {}).length > 0).length).toBeGreaterThanOrEqual(5);
+  });
+
+  test.each(operatorCreated().map(({ file, object }) => [`${file}: ${object.kind}/${object.metadata.name}`, object]))('%s is admitted', (_name, object) => {
+    expect(failures(enforced, object)).toEqual([]);
+    expect(failures(PROD, object)).toEqual([]);
+  });
+
+  test('the fixtures would be denied without the operator exclusion: the test can fail', () => {
+    const strip = (o: any) => {
+      const c = json(o);
+      delete c.metadata.labels;
+      if (c.spec?.template?.metadata) delete c.spec.template.metadata.labels;
+      return c;
+    };
+    const byName = (name: string) => fixtures.find(({ object }) => object.metadata.name === name)!.object;
+    expect(failures(enforced, strip(byName('stream-entity-operator')))).toEqual(expect.arrayContaining([
+      'cdk8s-stateful-prod-production-replicas/production-replicas',
+      'cdk8s-stateful-gitops-no-literal-credentials/autogen-no-literal-credentials-env',
+    ]));
+    // Pod Security still applies to operator-made Pods
+    const privileged = json(byName('orders-db-1'));
+    privileged.spec.containers[0].securityContext.privileged = true;
+    expect(failures(enforced, privileged)).toEqual(['cdk8s-stateful-pod-security-restricted/pod-security-restricted']);
+  });
+
+  test('no git-only rule is exported, and no exported policy matches a Secret', () => {
+    const gitOnly = PolicyPacks.all().flatMap((p) => p.rules).filter((r) => r.enforcement === RuleEnforcement.GIT_ONLY).map((r) => r.id).sort();
+    expect(gitOnly).toEqual(['GITOPS-NamespaceScoped', 'GITOPS-NoDefaultNamespace', 'GITOPS-NoSecretData']);
+    for (const id of gitOnly) expect(enforced.exported.map((e) => e.ruleId)).not.toContain(id);
+    const secretWithData = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mine', namespace: 'shop' }, data: { password: 'aHVudGVyMg==' } };
+    expect(failures(enforced, secretWithData)).toEqual([]);
+  });
+
+  test('every rule is scoped to the namespaces: the same bad Pod is denied in shop, not in kube-system', () => {
+    for (const p of enforced.policies) {
+      for (const r of p.spec.rules) for (const f of r.match.any) expect({ policy: p.metadata.name, namespaces: f.resources.namespaces }).toEqual({ policy: p.metadata.name, namespaces: ['shop'] });
+    }
+    const bad = (namespace: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad', namespace }, spec: { containers: [{ name: 'a', image: 'nginx:latest' }] } });
+    expect(failures(enforced, bad('shop')).length).toBeGreaterThan(2);
+    expect(failures(enforced, bad('kube-system'))).toEqual([]);
+    expect(PROD.notes).toContain('not scoped to namespaces: the policies apply in every namespace (pass the environments\' namespaces)');
+    expect(() => KyvernoExport.fromPacks(PolicyPacks.all(), { namespaces: ['Shop'] })).toThrow(/namespaces/);
+    expect(() => KyvernoExport.fromPacks(PolicyPacks.all(), { namespaces: [] })).toThrow(/at least one namespace/);
+  });
+
+  test('addToPlatform scopes to the namespaces of the cluster\'s environments', () => {
+    const app = new GitOpsApp({ outdir: tmpdir() });
+    new EnvironmentChart(app, 'shop', { environment: new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'shop', cluster: 'eu' }) });
+    new EnvironmentChart(app, 'pay', { environment: new Environment({ name: 'pay', tier: Tier.PRODUCTION, namespace: 'payments', cluster: 'eu' }) });
+    new EnvironmentChart(app, 'us', { environment: new Environment({ name: 'us', tier: Tier.PRODUCTION, namespace: 'shop-us', cluster: 'us' }) });
+    const result = KyvernoExport.addToPlatform(app, 'eu', [PolicyPacks.productionReadiness()], { tier: Tier.PRODUCTION });
+    expect(new Set(result.policies.flatMap((p) => p.spec.rules.flatMap((r: any) => r.match.any.map((f: any) => f.resources.namespaces.join(',')))))).toEqual(new Set(['payments,shop']));
+    expect(() => KyvernoExport.addToPlatform(app, 'asia', [PolicyPacks.productionReadiness()])).toThrow(/EnvironmentCharts/);
   });
 });

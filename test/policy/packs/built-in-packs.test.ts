@@ -114,6 +114,38 @@ describe('gitops-hygiene', () => {
     expect(run(pack, [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'orders' }, type: 'Opaque' }])).toEqual([]);
   });
 
+  test('GITOPS-AllowedRegistries checks the images inside operator resources and the images operators pull by default', () => {
+    const rule = pack.manifestRules.find((r) => r.id === 'GITOPS-AllowedRegistries')!;
+    const env = new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'orders', allowedRegistries: ['ghcr.io/acme', 'ghcr.io/cloudnative-pg'] });
+    const check = (manifest: any) => rule.evaluate({ manifest, environment: env, tier: env.tier }).map((v) => `${v.jsonPointer} ${v.message}`);
+    const meta = { name: 'x', namespace: 'orders' };
+    // CloudNativePG: the named image, or the operator's default (ghcr.io/cloudnative-pg: allowed here)
+    expect(check({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: meta, spec: { instances: 3, imageName: 'docker.io/evil/postgres:16' } }))
+      .toEqual(['/spec/imageName Cluster "x" image "docker.io/evil/postgres:16" for PostgreSQL instances is not from an allowed registry (ghcr.io/acme, ghcr.io/cloudnative-pg)']);
+    expect(check({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: meta, spec: { instances: 3 } })).toEqual([]);
+    expect(check({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'ImageCatalog', metadata: meta, spec: { images: [{ major: 16, image: 'quay.io/x/pg:16' }] } }))
+      .toEqual(['/spec/images/0/image ImageCatalog "x" image "quay.io/x/pg:16" for PostgreSQL 16 instances is not from an allowed registry (ghcr.io/acme, ghcr.io/cloudnative-pg)']);
+    // RabbitMQ: the image, its Docker Hub default, and images in the StatefulSet override
+    expect(check({ apiVersion: 'rabbitmq.com/v1beta1', kind: 'RabbitmqCluster', metadata: meta, spec: { image: 'rabbitmq:4.1.4-management' } }))
+      .toEqual(['/spec/image RabbitmqCluster "x" image "rabbitmq:4.1.4-management" for RabbitMQ brokers is not from an allowed registry (ghcr.io/acme, ghcr.io/cloudnative-pg)']);
+    expect(check({
+      apiVersion: 'rabbitmq.com/v1beta1',
+      kind: 'RabbitmqCluster',
+      metadata: meta,
+      spec: { image: 'ghcr.io/acme/rabbitmq:4.1.4', override: { statefulSet: { spec: { template: { spec: { containers: [{ name: 'sidecar', image: 'busybox:1' }] } } } } } },
+    })).toEqual(['/spec/override/statefulSet/spec/template/spec/containers/0/image RabbitmqCluster "x" image "busybox:1" for RabbitMQ broker container "sidecar" is not from an allowed registry (ghcr.io/acme, ghcr.io/cloudnative-pg)']);
+    expect(check({ apiVersion: 'rabbitmq.com/v1beta1', kind: 'RabbitmqCluster', metadata: meta, spec: { replicas: 3 } }).map((v) => v.split(' ')[0])).toEqual(['/spec/image']);
+    // Strimzi: no image named: Strimzi's defaults on quay.io
+    expect(check({ apiVersion: 'kafka.strimzi.io/v1', kind: 'Kafka', metadata: meta, spec: { kafka: { version: '4.1.0' }, entityOperator: { topicOperator: {}, userOperator: {} } } })).toEqual([
+      '/spec/kafka/image Kafka "x" names no image for Kafka brokers: the operator pulls its default from quay.io/strimzi/kafka, not an allowed registry (ghcr.io/acme, ghcr.io/cloudnative-pg)',
+      '/spec/entityOperator/topicOperator/image Kafka "x" names no image for the entity operator\'s topicOperator: the operator pulls its default from quay.io/strimzi/operator, not an allowed registry (ghcr.io/acme, ghcr.io/cloudnative-pg)',
+      '/spec/entityOperator/userOperator/image Kafka "x" names no image for the entity operator\'s userOperator: the operator pulls its default from quay.io/strimzi/operator, not an allowed registry (ghcr.io/acme, ghcr.io/cloudnative-pg)',
+    ]);
+    expect(check({ apiVersion: 'kafka.strimzi.io/v1', kind: 'Kafka', metadata: meta, spec: { kafka: { image: 'ghcr.io/acme/kafka:4.1.0' } } })).toEqual([]);
+    // a PgBouncer Pooler without its own image runs CloudNativePG's default
+    expect(check({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Pooler', metadata: meta, spec: { cluster: { name: 'db' } } })).toEqual([]);
+  });
+
   test('GITOPS-NoSecretData is unsuppressible', () => {
     expect(pack.rules.find((r) => r.id === 'GITOPS-NoSecretData')!.unsuppressible).toBe(true);
   });

@@ -1,5 +1,5 @@
 import { isClusterScoped } from '../../../private/kinds';
-import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
+import { ManifestRule, ManifestRuleContext, RuleEnforcement, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
 
 /** GITOPS-NamespaceScoped: application layers hold namespace-scoped objects only. */
@@ -12,6 +12,8 @@ export class NamespaceScoped extends ManifestRule {
       explanation: 'A cluster-scoped object (ClusterRole, StorageClass, CRD...) in an application layer is owned by every team that '
         + 'deploys it: one environment\'s change or prune breaks the others. Cluster-scoped prerequisites belong to platform/<cluster>/.',
       fix: 'Move the object to the platform layer (an Environment\'s StorageProfile, the cluster platform chart) or use a namespaced kind.',
+      // what goes into Git: operators create such objects at run time, the cluster has no files
+      enforcement: RuleEnforcement.GIT_ONLY,
     });
   }
 

@@ -1,5 +1,5 @@
 import { isClusterScoped } from '../../../private/kinds';
-import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
+import { ManifestRule, ManifestRuleContext, RuleEnforcement, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
 
 /** GITOPS-NoDefaultNamespace: namespaced objects name a namespace other than `default`. */
@@ -12,6 +12,8 @@ export class NoDefaultNamespace extends ManifestRule {
       explanation: 'An object without a namespace lands wherever the applier points (often `default`), outside the namespace\'s '
         + 'Pod Security labels, quotas and NetworkPolicies; `default` itself has none of them.',
       fix: 'Define the object in an EnvironmentChart (its namespace applies) or set metadata.namespace.',
+      // what goes into Git: operators create such objects at run time, the cluster has no files
+      enforcement: RuleEnforcement.GIT_ONLY,
     });
   }
 

@@ -1,4 +1,4 @@
-import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
+import { ManifestRule, ManifestRuleContext, RuleEnforcement, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
 
 /** GITOPS-NoSecretData: no Secret carries data in Git. */
@@ -11,6 +11,8 @@ export class NoSecretData extends ManifestRule {
       description: 'No Secret with data or stringData is committed',
       explanation: 'base64 is not encryption: a Secret with data in a Git repository is a leaked credential, forever, in every clone.',
       fix: 'Use a SecretSource: an External Secrets ExternalSecret, a SealedSecret, Vault agent injection or an existing Secret.',
+      // what goes into Git: operators create such objects at run time, the cluster has no files
+      enforcement: RuleEnforcement.GIT_ONLY,
     });
   }
 
