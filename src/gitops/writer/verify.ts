@@ -2,10 +2,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { inspectPath } from './fsutil';
-import { readJournal } from './journal';
 import { isProcessAlive, UNREADABLE_LOCK_GRACE_MS } from './lock';
 import { readOwnedManifest } from './manifest';
-import { JOURNAL_TMP_NAME, LOCK_NAME, META_DIR, metaDir, resolveOutputPath, stagingRoot } from './paths';
+import { JOURNAL_NAME, JOURNAL_TMP_NAME, LOCK_NAME, META_DIR, metaDir, resolveOutputPath, ROLLBACK_NAME, stagingRoot } from './paths';
 
 export interface VerifyResult {
   /** True when every owned file is present with the bytes the manifest records and no write is pending. */
@@ -39,9 +38,9 @@ export function verifyOwnedFiles(outdir: string): VerifyResult {
     else if (s.sha256 !== f.sha256) modified.push(f.path);
   }
   const unknown = fs.existsSync(dir) ? listFiles(dir).filter(p => !owned.has(p)) : [];
-  const interrupted = readJournal(dir).state !== 'absent'
-    || fs.existsSync(stagingRoot(dir))
-    || fs.existsSync(path.join(metaDir(dir), JOURNAL_TMP_NAME))
+  // presence only (lstat): a journal is read, and its origin checked, by recoverOutput alone
+  const interrupted = [JOURNAL_NAME, ROLLBACK_NAME, JOURNAL_TMP_NAME].some(name => present(path.join(metaDir(dir), name)))
+    || present(stagingRoot(dir))
     || deadWritersLock(dir);
   return {
     ok: modified.length === 0 && missing.length === 0 && !interrupted,
@@ -51,6 +50,15 @@ export function verifyOwnedFiles(outdir: string): VerifyResult {
     unknown,
     interrupted,
   };
+}
+
+function present(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
