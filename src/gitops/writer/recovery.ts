@@ -7,7 +7,7 @@ import { isErrno, removeTree } from './fsutil';
 import { Journal, readJournalBody, removeJournal, removeJournalTmp, removeRollback, validateJournal } from './journal';
 import { acquireLock } from './lock';
 import { checkOrigin } from './origin';
-import { JOURNAL_NAME, META_DIR, metaDir, ROLLBACK_NAME, STAGING_DIR, stagingRoot } from './paths';
+import { JOURNAL_NAME, LOCK_NAME, META_DIR, metaDir, ROLLBACK_NAME, STAGING_DIR, stagingRoot } from './paths';
 import { FaultHook, RecoverOptions, RecoveryResult } from './types';
 
 /**
@@ -46,15 +46,22 @@ export function recoverOutput(outdir: string, options: RecoverOptions = {}): Rec
 /**
  * `.cdk8s-stateful` itself must be a real folder: as a symbolic link (a checkout can carry one),
  * the lock, the staging and the journal would be written, and cleaned up, wherever it points.
+ * Same for `staging/`; and the lock, when present, must be a regular file.
  */
 export function assertRealMetaDir(outdir: string): void {
-  for (const rel of [META_DIR, `${META_DIR}/${STAGING_DIR}`]) {
+  for (const rel of [META_DIR, `${META_DIR}/${STAGING_DIR}`, `${META_DIR}/${LOCK_NAME}`]) {
     let st: fs.Stats;
     try {
       st = fs.lstatSync(path.join(outdir, ...rel.split('/')));
     } catch (e) {
-      if (isErrno(e, 'ENOENT')) return;
+      if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) continue;
       throw e;
+    }
+    if (rel.endsWith(LOCK_NAME)) {
+      // the lock is always a regular file; a link (to /dev/zero) or a FIFO would be read by the lock's holder check
+      if (st.isFile()) return;
+      throw new WriterError('CORRUPT_STATE', `${path.join(outdir, rel)} is a symbolic link or special file, not a lock cdk8s-stateful writes: `
+        + 'not read. Nothing was changed. Delete it, then synthesize again.');
     }
     if (!st.isDirectory()) {
       throw new WriterError('CORRUPT_STATE', `${path.join(outdir, rel)} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}: `

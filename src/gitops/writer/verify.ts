@@ -31,8 +31,14 @@ export function verifyOwnedFiles(outdir: string): VerifyResult {
   const modified: string[] = [];
   const missing: string[] = [];
   const owned = new Set<string>();
+  const realDirs = new Map<string, boolean>();
   for (const f of manifest?.files ?? []) {
     owned.add(f.path);
+    // reached through a symbolic link (a checkout can carry one): not read, counted as missing
+    if (!throughRealDirs(dir, f.path, realDirs)) {
+      missing.push(f.path);
+      continue;
+    }
     const s = inspectPath(resolveOutputPath(dir, f.path));
     if (s.kind !== 'file') missing.push(f.path);
     else if (s.sha256 !== f.sha256) modified.push(f.path);
@@ -52,6 +58,25 @@ export function verifyOwnedFiles(outdir: string): VerifyResult {
   };
 }
 
+/** Whether every existing ancestor of `rel` below `root` is a real directory (lstat; `cache` per folder). */
+function throughRealDirs(root: string, rel: string, cache: Map<string, boolean>): boolean {
+  const segments = rel.split('/');
+  for (let i = 1; i < segments.length; i++) {
+    const dir = segments.slice(0, i).join('/');
+    let real = cache.get(dir);
+    if (real === undefined) {
+      try {
+        real = fs.lstatSync(resolveOutputPath(root, dir)).isDirectory();
+      } catch {
+        real = true; // absent: the file is simply missing
+      }
+      cache.set(dir, real);
+    }
+    if (!real) return false;
+  }
+  return true;
+}
+
 function present(p: string): boolean {
   try {
     fs.lstatSync(p);
@@ -69,6 +94,12 @@ function present(p: string): boolean {
  */
 function deadWritersLock(dir: string): boolean {
   const lockPath = path.join(metaDir(dir), LOCK_NAME);
+  try {
+    // a link or a FIFO is never read (it could block or never end): recovery refuses it with a clear error
+    if (!fs.lstatSync(lockPath).isFile()) return true;
+  } catch {
+    return false; // no lock
+  }
   let info: any;
   try {
     info = JSON.parse(fs.readFileSync(lockPath, 'utf8'));

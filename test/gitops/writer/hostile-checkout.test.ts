@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { file, sha, snapshot, tmpDir, write } from './helpers';
 import { main } from '../../../src/cli/main';
-import { recoverOutput, WriterError } from '../../../src/gitops/writer';
+import { recoverOutput, verifyOwnedFiles, WriterError } from '../../../src/gitops/writer';
 import { encodeJournal, JOURNAL_FORMAT_VERSION } from '../../../src/gitops/writer/journal';
 import { assertSafeOutputPath } from '../../../src/gitops/writer/paths';
 
@@ -164,6 +164,16 @@ describe('a checkout carrying a journal, staged files and symbolic links', () =>
     expect(snapshot(elsewhere)).toEqual(before);
   });
 
+  test('a lock that is a symbolic link to /dev/zero is not read: verify refuses it in one line', () => {
+    const outdir = tmpDir('lock-link');
+    write(outdir, FILES);
+    fs.symlinkSync('/dev/zero', path.join(outdir, '.cdk8s-stateful/lock'));
+    const r = verifyCli(outdir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/lock is a symbolic link or special file, not a lock cdk8s-stateful writes/);
+    expect(() => write(outdir, FILES)).toThrow(/not a lock cdk8s-stateful writes/);
+  });
+
   test('a journal or manifest that is a symbolic link (to /dev/zero) is not read', () => {
     const outdir = tmpDir('journal-link');
     write(outdir, FILES);
@@ -255,4 +265,16 @@ test.each([
   'sub/.git/hooks/post-checkout', '.CDK8S-STATEFUL/journal',
 ])('a path %j is never an output or journal path', (p) => {
   expect(() => assertSafeOutputPath(p, 'journal path')).toThrow(WriterError);
+});
+
+test('verifyOwnedFiles does not read an owned file through a folder replaced by a symbolic link: it is missing', () => {
+  const outdir = tmpDir('owned-link');
+  write(outdir, FILES);
+  const outside = tmpDir('outside');
+  // the same bytes outside: read through the link, the file would look intact
+  fs.mkdirSync(path.join(outside, 'data-dev'));
+  fs.copyFileSync(path.join(outdir, 'rendered/dev/data-dev/ConfigMap.a.yaml'), path.join(outside, 'data-dev/ConfigMap.a.yaml'));
+  fs.rmSync(path.join(outdir, 'rendered/dev'), { recursive: true });
+  fs.symlinkSync(outside, path.join(outdir, 'rendered/dev'));
+  expect(verifyOwnedFiles(outdir)).toMatchObject({ ok: false, missing: ['rendered/dev/data-dev/ConfigMap.a.yaml'] });
 });
