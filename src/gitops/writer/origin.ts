@@ -115,7 +115,7 @@ function loadKey(outdir: string, create: boolean): Buffer | undefined {
   const dir = stateDir();
   if (!dir) return undefined;
   try {
-    if (create) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (create) makeDirs(dir);
     if (!trusted(fs.lstatSync(dir), true)) return undefined;
     const realState = fs.realpathSync(dir);
     const realOut = realDir(outdir);
@@ -145,6 +145,23 @@ function loadKey(outdir: string, create: boolean): Buffer | undefined {
     return made === 'absent' ? undefined : made;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * mkdir -p with mode 0700. Not `fs.mkdirSync(..., { recursive: true })`: on a file system that
+ * answers ENOENT for a parent that exists (e.g. under /proc) Node's recursive mkdir loops forever.
+ */
+function makeDirs(dir: string, depth = 0): void {
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if (isErrno(e, 'EEXIST')) return;
+    const parent = path.dirname(dir);
+    if (!isErrno(e, 'ENOENT') || parent === dir || depth > 64 || fs.existsSync(dir)) throw e;
+    if (fs.existsSync(parent)) throw e; // the parent is there: this file system refuses the folder
+    makeDirs(parent, depth + 1);
+    fs.mkdirSync(dir, { mode: 0o700 });
   }
 }
 

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { applyJournal, removeDirIfEmpty, rollBackJournal } from './apply';
+import { canonicalJson } from './canonical-json';
 import { WriterError } from './errors';
 import { fault, SimulatedCrash } from './faults';
 import { isErrno, removeTree } from './fsutil';
@@ -92,7 +93,7 @@ export function recoverLocked(outdir: string, hook?: FaultHook, options: Recover
       if (name === ROLLBACK_NAME && raw.state === 'torn') removeRollback(outdir); // never happens: it is renamed, not written
       continue;
     }
-    const ownInMemory = options.ownJournal !== undefined && JSON.stringify(raw.body) === JSON.stringify(options.ownJournal);
+    const ownInMemory = options.ownJournal !== undefined && canonicalJson(raw.body) === canonicalJson(options.ownJournal);
     const origin = ownInMemory ? { ours: true as const } : checkOrigin(outdir, raw.body);
     if (!origin.ours) {
       const foreign = describeForeign(name, raw.body, origin.reason);
@@ -150,6 +151,11 @@ function rollForwardOrBack(outdir: string, journal: Journal, staging: string[], 
     applyJournal(outdir, journal, hook);
   } catch (e) {
     if (e instanceof SimulatedCrash || isContainmentRefusal(e)) throw e;
+    if (readJournalBody(outdir).state === 'absent') {
+      // the journal was removed: the write is complete, only the clean-up of the staging failed
+      removeOtherStaging(outdir);
+      return { action: 'rolled-forward', txid: journal.txid, tornJournal: false, stagingRemoved: staging };
+    }
     const reason = errorText(e);
     try {
       rollBackJournal(outdir, journal);

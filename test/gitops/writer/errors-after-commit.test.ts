@@ -138,3 +138,33 @@ test('a roll back cut short by a crash is continued by the next synthesis, which
   expect(snapshot(outdir)).toEqual(newTree);
   expect(fs.readdirSync(path.join(outdir, '.cdk8s-stateful'))).toEqual(['manifest.json']);
 });
+
+test('an error after the journal is removed (only the clean-up failed) never undoes the finished write', () => {
+  const outdir = prepared();
+  const realRmSync = fsDefault.rmSync;
+  let failed = false;
+  jest.spyOn(fsDefault, 'rmSync').mockImplementation(((p: fs.PathLike, options?: fs.RmOptions) => {
+    if (!failed && options?.recursive && String(p).includes(`${path.sep}staging${path.sep}`)) {
+      failed = true;
+      throw Object.assign(new Error('EACCES: permission denied, rm'), { code: 'EACCES', syscall: 'rm' });
+    }
+    realRmSync(p, options);
+  }) as typeof fs.rmSync);
+  expect(() => write(outdir, next)).toThrow(/EACCES/);
+  expect(failed).toBe(true);
+  expect(snapshot(outdir)).toEqual(newTree);
+});
+
+test('without a key (no writable state folder), this process still finishes or rolls back its own journal', () => {
+  const outdir = prepared();
+  const saved = process.env.CDK8S_STATEFUL_STATE_DIR;
+  process.env.CDK8S_STATEFUL_STATE_DIR = '/proc/cdk8s-stateful-no-such-place'; // cannot be created
+  try {
+    denyRenames(intoProd);
+    expect(() => write(outdir, next)).toThrow(/was rolled back/);
+    expect(snapshot(outdir)).toEqual(oldTree);
+  } finally {
+    if (saved === undefined) delete process.env.CDK8S_STATEFUL_STATE_DIR;
+    else process.env.CDK8S_STATEFUL_STATE_DIR = saved;
+  }
+});
