@@ -251,7 +251,8 @@ export function verifyDirectory(dir: string, options: VerifyOptions, io: CliIo):
 
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const drift = files.filter((f) => f.state !== 'unknown' || !options.allowUnknown).length;
-  const interrupted = options.recover === false && owned.interrupted;
+  // a journal that is not this machine's own is reported, never acted on (see recoverOutput)
+  const interrupted = (options.recover === false || recovery?.action === 'foreign-journal-kept') && owned.interrupted;
   return {
     directory: dir,
     libraryVersion: manifest.libraryVersion,
@@ -358,7 +359,7 @@ export function summaryLine(report: VerifyReport, paint: Painter): string {
   const environments = report.scopes.filter((s) => s.environment !== undefined).length;
   const parts = [
     driftParts.length ? `${plural(report.files.length, 'file')} drifted (${driftParts.join(', ')})` : 'no file drift',
-    ...(report.interrupted ? ['an interrupted write is pending'] : []),
+    ...(report.interrupted ? [report.recovery?.foreignJournal ? 'a journal not written here was not rolled forward' : 'an interrupted write is pending'] : []),
     `${plural(c.unsuppressed, 'unsuppressed error')} in ${plural(c.objects, 'object')} (${plural(environments, 'environment')})`,
     ...(c.warnings ? [plural(c.warnings, 'warning')] : []),
     ...(c.suppressed ? [`${c.suppressed} suppressed`] : []),
@@ -372,15 +373,25 @@ function renderText(report: VerifyReport, dir: string, paint: Painter): string {
   const lines: string[] = [];
   const environments = report.scopes.filter((s) => s.environment !== undefined).length;
   lines.push(paint.paint('bold', `Verifying ${dir}`) + ` (written by cdk8s-stateful ${report.libraryVersion}, ${plural(environments, 'environment')})`);
-  if (report.recovery) {
+  const foreign = report.recovery?.foreignJournal;
+  if (report.recovery && foreign) {
+    lines.push(paint.paint('red', `${foreign.file}${foreign.txid ? ` (transaction ${foreign.txid})` : ''} is not a journal of an interrupted `
+      + `write on this machine: ${oneLine(foreign.reason)}. It was not rolled forward and nothing was changed (a journal from Git could `
+      + 'write or delete anything its paths reach).') + ' If a write on another machine was interrupted, restore the output from Git '
+      + '(or run that machine\'s synthesis again); then delete .cdk8s-stateful/journal, journal.tmp, journal.rollback and staging/, '
+      + 'which are transient and belong in .gitignore.');
+  } else if (report.recovery) {
     const r = report.recovery;
     const what = r.action === 'rolled-forward'
       ? `rolled forward the committed transaction ${r.txid ?? ''}: the directory now holds the complete new output`
-      : `discarded ${plural(r.stagingRemoved.length, 'staged write')}${r.tornJournal ? ' and a torn journal' : ''}: `
-        + 'the directory holds the complete output the manifest describes';
+      : r.action === 'rolled-back'
+        ? `rolled back the committed transaction ${r.txid ?? ''}, which could not be finished (${oneLine(r.reason ?? '')}): `
+          + 'the directory holds the complete previous output'
+        : `discarded ${plural(r.stagingRemoved.length, 'staged write')}${r.tornJournal ? ' and a torn journal' : ''}: `
+          + 'the directory holds the complete output the manifest describes';
     lines.push(paint.paint('yellow', `Recovered an interrupted write: ${what.replace(/ +:/, ':')}.`) + ' Commit the result.');
   }
-  if (report.interrupted) {
+  if (report.interrupted && !foreign) {
     lines.push(paint.paint('red', 'An interrupted write is pending (journal or staging files): run verify without --no-recover, or synthesize again.'));
   }
   lines.push('');

@@ -293,7 +293,7 @@ describe('file-system traps', () => {
   });
 });
 
-describe('standard input, end to end in a process', () => {
+describe('standard input and FIFOs, end to end in a process (a blocked read cannot hang the test run)', () => {
   let mainJs: string;
   beforeAll(() => {
     mainJs = path.join(buildJs([]), 'src/cli/main.js');
@@ -305,10 +305,32 @@ describe('standard input, end to end in a process', () => {
     const r = child.spawnSync(process.execPath, ['-e', `
       process.on('exit', () => process.stderr.write('\\n#maxrss ' + process.resourceUsage().maxRSS + '\\n'));
       process.exitCode = require(${JSON.stringify(mainJs)}).main(process.argv.slice(1));
-    `, ...args], { input, env: childEnv(), encoding: 'utf8', maxBuffer: 1024 * 1024 });
+    `, ...args], { input, env: childEnv(), encoding: 'utf8', maxBuffer: 1024 * 1024, timeout: 60_000, killSignal: 'SIGKILL' });
     const [stderr, rss] = r.stderr.split('\n#maxrss ');
-    return { code: r.status, stdout: r.stdout, stderr, maxRssMb: Number(rss) / 1024, ms: Date.now() - started };
+    return { code: r.status, signal: r.signal, stdout: r.stdout, stderr, maxRssMb: Number(rss) / 1024, ms: Date.now() - started };
   };
+
+  test.each([
+    ['a policy path naming a FIFO', 'policies: [pipe.yaml]\nresources: [pod.yaml]', /pipe\.yaml: not a regular file/],
+    ['a FIFO inside a policy directory', 'policies: [policies]\nresources: [pod.yaml]', /policies\/pipe\.yaml: not a regular file/],
+    ['a resource path naming a FIFO', 'policies: [policies/policy.yaml]\nresources: [pipe.yaml]', /pipe\.yaml: not a regular file/],
+    ['a variables file that is a FIFO', 'policies: [policies/policy.yaml]\nresources: [pod.yaml]\nvariables: pipe.yaml', /pipe\.yaml: not a regular file/],
+  ])('kyverno-test with %s: refused at once, never opened (it used to block forever)', (_name, fields, message) => {
+    const tests = path.join(dir, 'tests');
+    fs.mkdirSync(path.join(tests, 'policies'), { recursive: true });
+    if (child.spawnSync('mkfifo', [path.join(tests, 'pipe.yaml')]).status !== 0) return; // no mkfifo: nothing to test
+    child.spawnSync('mkfifo', [path.join(tests, 'policies/pipe.yaml')]);
+    fs.writeFileSync(path.join(tests, 'policies/policy.yaml'), 'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\nspec:\n  rules:\n'
+      + '  - name: r\n    match: {any: [{resources: {kinds: [Pod]}}]}\n    validate: {message: m, pattern: {metadata: {name: "?*"}}}\n');
+    fs.writeFileSync(path.join(tests, 'pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: good}\nspec: {containers: [{name: c, image: "x:1"}]}\n');
+    fs.writeFileSync(path.join(tests, 'kyverno-test.yaml'), `apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: t}\n${fields}\n`
+      + 'results:\n- {policy: p, rule: r, kind: Pod, resources: [good], result: pass}\n');
+    const r = run(['kyverno-test', tests], '');
+    expect(r.signal).toBeNull(); // not killed by the timeout: it did not block
+    expect(r.stderr.trimEnd()).toMatch(message);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.code).toBe(2);
+  });
 
   test('70 MiB on standard input: refused at the limit, no stack trace', () => {
     const r = run(['check', '-'], Buffer.alloc(70 * 1024 * 1024, 'a'));

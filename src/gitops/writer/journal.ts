@@ -3,7 +3,8 @@ import * as path from 'path';
 import { canonicalJson } from './canonical-json';
 import { WriterError } from './errors';
 import { fsyncDir, isErrno, sha256, writeFileDurable } from './fsutil';
-import { assertSafeOutputPath, JOURNAL_NAME, JOURNAL_TMP_NAME, metaDir, STAGED_EXTENSION } from './paths';
+import { JournalOrigin } from './origin';
+import { assertSafeOutputPath, JOURNAL_NAME, JOURNAL_TMP_NAME, metaDir, ROLLBACK_NAME, STAGED_EXTENSION } from './paths';
 
 /**
  * The journal is the commit point of a write. Before it exists, nothing outside
@@ -16,7 +17,7 @@ import { assertSafeOutputPath, JOURNAL_NAME, JOURNAL_TMP_NAME, metaDir, STAGED_E
  * also written to `journal.tmp` and renamed into place, so in practice only a storage that
  * reorders data and metadata writes could tear it; the checksum covers that case too.
  */
-export const JOURNAL_FORMAT_VERSION = 1;
+export const JOURNAL_FORMAT_VERSION = 2;
 const TRAILER_PREFIX = 'commit sha256:';
 
 /** Remove an owned file, if it still holds what the library wrote (`sha256`). */
@@ -25,11 +26,16 @@ export interface DeleteOp {
   readonly sha256: string;
 }
 
-/** Move a staged file (name inside the staging directory) to `path`; `sha256` is its content. */
+/**
+ * Move a staged file (name inside the staging directory) to `path`; `sha256` is its content.
+ * `previous`: sha256 of the file it replaces (absent: a new file), so a roll back knows whether
+ * to restore the kept copy or remove the file.
+ */
 export interface WriteOp {
   readonly path: string;
   readonly staged: string;
   readonly sha256: string;
+  readonly previous?: string;
 }
 
 export interface Journal {
@@ -40,7 +46,9 @@ export interface Journal {
   readonly deletes: DeleteOp[];
   readonly writes: WriteOp[];
   /** The new manifest, staged like the other files and renamed last. */
-  readonly manifest: { readonly staged: string; readonly sha256: string };
+  readonly manifest: { readonly staged: string; readonly sha256: string; readonly previous?: string };
+  /** Who wrote it, sealed (see origin.ts): only a journal sealed here is ever acted on. */
+  readonly origin?: JournalOrigin;
 }
 
 export function encodeJournal(journal: Journal): string {
@@ -55,6 +63,17 @@ export type JournalState =
 
 /** Decodes a journal; `torn` when the trailer is missing or does not match the body. */
 export function decodeJournal(text: string): JournalState {
+  const raw = decodeJournalBody(text);
+  return raw.state === 'complete' ? { state: 'complete', journal: validateJournal(raw.body) } : raw;
+}
+
+export type RawJournalState =
+  | { readonly state: 'absent' }
+  | { readonly state: 'torn' }
+  | { readonly state: 'complete'; readonly body: unknown };
+
+/** The checksum-verified JSON body, not yet validated (its origin is checked first: see origin.ts). */
+export function decodeJournalBody(text: string): RawJournalState {
   if (!text.endsWith('\n')) return { state: 'torn' };
   const withoutFinalNewline = text.slice(0, -1);
   const cut = withoutFinalNewline.lastIndexOf('\n');
@@ -70,11 +89,11 @@ export function decodeJournal(text: string): JournalState {
   } catch (e) {
     throw new WriterError('CORRUPT_STATE', `.cdk8s-stateful/${JOURNAL_NAME} has a valid checksum but is not JSON: ${(e as Error).message}`);
   }
-  return { state: 'complete', journal: validateJournal(raw) };
+  return { state: 'complete', body: raw };
 }
 
 /** A journal with a valid checksum is still checked: it drives renames and deletes. */
-function validateJournal(raw: any): Journal {
+export function validateJournal(raw: any): Journal {
   const bad = (why: string): never => {
     throw new WriterError('CORRUPT_STATE', `.cdk8s-stateful/${JOURNAL_NAME} is not a valid journal: ${why}`);
   };
@@ -97,21 +116,57 @@ function validateJournal(raw: any): Journal {
   }
   for (const w of raw.writes) {
     checkPath(w?.path);
-    if (!isHash(w.sha256) || !isStaged(w.staged)) bad(`write ${w.path}: bad sha256 or staged name`);
+    if (!isHash(w.sha256) || !isStaged(w.staged) || (w.previous !== undefined && !isHash(w.previous))) bad(`write ${w.path}: bad sha256, previous or staged name`);
   }
-  if (!raw.manifest || !isHash(raw.manifest.sha256) || !isStaged(raw.manifest.staged)) return bad('bad manifest entry');
+  const staged = [...raw.writes.map((w: any) => w.staged), raw.manifest?.staged];
+  if (new Set(staged).size !== staged.length) return bad('a staged file is named twice');
+  if (!raw.manifest || !isHash(raw.manifest.sha256) || !isStaged(raw.manifest.staged)
+    || (raw.manifest.previous !== undefined && !isHash(raw.manifest.previous))) return bad('bad manifest entry');
   return raw as Journal;
 }
 
+/** Larger than any real journal (about 200 bytes per file); a bigger one is not read. */
+const MAX_JOURNAL_BYTES = 256 * 1024 * 1024;
+
 export function readJournal(outdir: string): JournalState {
-  let text: string;
+  const raw = readJournalBody(outdir);
+  return raw.state === 'complete' ? { state: 'complete', journal: validateJournal(raw.body) } : raw;
+}
+
+/**
+ * The journal's body (`journal`, or `journal.rollback` with `rollback`), checksum verified, not
+ * validated. Only a regular file is read: a symbolic link (it could point anywhere: /dev/zero, a
+ * FIFO, a secret) or a special file is CORRUPT_STATE.
+ */
+export function readJournalBody(outdir: string, name: string = JOURNAL_NAME): RawJournalState {
+  const file = path.join(metaDir(outdir), name);
+  let st: fs.Stats;
   try {
-    text = fs.readFileSync(path.join(metaDir(outdir), JOURNAL_NAME), 'utf8');
+    st = fs.lstatSync(file);
   } catch (e) {
-    if (isErrno(e, 'ENOENT')) return { state: 'absent' };
+    if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return { state: 'absent' };
     throw e;
   }
-  return decodeJournal(text);
+  if (!st.isFile()) throw new WriterError('CORRUPT_STATE', `.cdk8s-stateful/${name} is not a regular file (a symbolic link or special file): not read`);
+  if (st.size > MAX_JOURNAL_BYTES) throw new WriterError('CORRUPT_STATE', `.cdk8s-stateful/${name} is too large (${st.size} bytes): not read`);
+  return decodeJournalBody(fs.readFileSync(file, 'utf8'));
+}
+
+/** Starts a roll back: the journal becomes `journal.rollback` (atomic), so a crash continues the roll back. */
+export function markRollback(outdir: string): void {
+  const dir = metaDir(outdir);
+  try {
+    fs.renameSync(path.join(dir, JOURNAL_NAME), path.join(dir, ROLLBACK_NAME));
+  } catch (e) {
+    if (!isErrno(e, 'ENOENT')) throw e; // already marked
+  }
+  fsyncDir(dir);
+}
+
+export function removeRollback(outdir: string): void {
+  const dir = metaDir(outdir);
+  fs.rmSync(path.join(dir, ROLLBACK_NAME), { force: true });
+  fsyncDir(dir);
 }
 
 /**

@@ -137,8 +137,13 @@ export function readOwnedManifest(outdir: string): OwnedManifest | undefined {
 }
 
 export function readManifestText(outdir: string): string | undefined {
+  const file = path.join(outdir, ...MANIFEST_PATH.split('/'));
   try {
-    return fs.readFileSync(path.join(outdir, ...MANIFEST_PATH.split('/')), 'utf8');
+    // a symbolic link (a checkout can carry one) could make us read /dev/zero, a FIFO or a secret
+    if (!fs.lstatSync(file).isFile()) {
+      throw new WriterError('CORRUPT_STATE', `${MANIFEST_PATH} is not a regular file (a symbolic link or special file): not read. Restore it from Git.`);
+    }
+    return fs.readFileSync(file, 'utf8');
   } catch (e) {
     if (isErrno(e, 'ENOENT')) return undefined;
     throw e;

@@ -9,6 +9,11 @@ export const MANIFEST_PATH = `${META_DIR}/manifest.json`;
 export const JOURNAL_NAME = 'journal';
 /** The journal is written here first and renamed into place, so `journal` is never half-written. */
 export const JOURNAL_TMP_NAME = 'journal.tmp';
+/**
+ * A committed journal being undone (a real error, e.g. permission denied, stopped its roll
+ * forward): renamed from `journal`, so a crash during the roll back continues it, never forward.
+ */
+export const ROLLBACK_NAME = 'journal.rollback';
 export const LOCK_NAME = 'lock';
 export const STAGING_DIR = 'staging';
 /**
@@ -50,8 +55,9 @@ export function assertSafeOutputPath(p: string, what = 'output path'): void {
     if (segment === '..') reject('".." segments are not allowed');
     if (segment === '.') reject('"." segments are not allowed (paths must be canonical)');
   }
-  if (segments[0] === META_DIR) reject(`${META_DIR}/ is reserved for the writer's own state`);
-  if (segments[0] === '.git') reject('.git/ belongs to Git');
+  // compared case-insensitively: on macOS and Windows `.GIT/hooks` is `.git/hooks`
+  if (segments[0].toLowerCase() === META_DIR) reject(`${META_DIR}/ is reserved for the writer's own state`);
+  if (segments.some(s => s.toLowerCase() === '.git')) reject('.git/ belongs to Git');
 }
 
 /**

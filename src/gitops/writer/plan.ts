@@ -6,8 +6,8 @@ import { HashedFile } from './request';
 
 /** What a write has to do, worked out from the new set, the previous manifest and the disk. */
 export interface Plan {
-  /** New or changed files. */
-  readonly writes: HashedFile[];
+  /** New or changed files (`previous`: sha256 of the file replaced; absent for a new file). */
+  readonly writes: (HashedFile & { readonly previous?: string })[];
   /** Same bytes already on disk: left alone (mtime kept). */
   readonly unchanged: string[];
   /** Owned files no longer produced that still hold what the library wrote. */
@@ -55,7 +55,7 @@ export function computePlan(outdir: string, files: readonly HashedFile[], previo
   }
   const deleted = new Set(deletes.map(d => d.path));
 
-  const writes: HashedFile[] = [];
+  const writes: (HashedFile & { previous?: string })[] = [];
   const unchanged: string[] = [];
   const conflicts: string[] = [];
   for (const f of files) {
@@ -77,7 +77,7 @@ export function computePlan(outdir: string, files: readonly HashedFile[], previo
     } else if (s.sha256 === f.sha256) {
       unchanged.push(f.path);
     } else if (s.sha256 === ownedHash || overwriteModified) {
-      writes.push(f);
+      writes.push({ ...f, previous: s.sha256 });
     } else {
       conflicts.push(`${f.path}: was edited by hand since the last synthesis (its sha256 no longer matches .cdk8s-stateful/manifest.json)`);
     }

@@ -99,20 +99,37 @@ export interface WriteResult {
 export interface RecoveryResult {
   /**
    * `rolled-forward`: a committed journal was found and finished: the output is the new set.
+   * `rolled-back`: a committed journal could not be finished (`reason`: e.g. permission denied)
+   * and was undone: the output is the complete previous set.
    * `discarded-staging`: no committed journal (none, or a torn one): staged files removed. The
    * output is the set the manifest describes: the previous one if the write never committed, the
    * new one if it had finished and only its clean-up was interrupted.
+   * `foreign-journal-kept`: a journal not sealed by an interrupted write of this user on this
+   * machine for this directory (e.g. committed to Git): not acted on, nothing changed.
+   * `foreign-journal-discarded`: such a journal and the staging removed unread, by a synthesis
+   * that then writes a complete set itself.
    */
-  readonly action: 'rolled-forward' | 'discarded-staging';
-  /** Transaction id of the journal that was rolled forward. */
+  readonly action: 'rolled-forward' | 'rolled-back' | 'discarded-staging' | 'foreign-journal-kept' | 'foreign-journal-discarded';
+  /** Transaction id of the journal that was rolled forward or back. */
   readonly txid?: string;
   /** True when a journal file existed but failed its checksum (a torn write). */
   readonly tornJournal: boolean;
   /** Names of the staging directories removed. */
   readonly stagingRemoved: string[];
+  /** Why a committed journal was rolled back instead of forward. */
+  readonly reason?: string;
+  /** The journal that was not trusted, and why. */
+  readonly foreignJournal?: { readonly file: string; readonly reason: string; readonly txid?: string };
 }
 
 export interface RecoverOptions {
   /** Test-only fault injection inside the roll-forward. */
   readonly faultHook?: FaultHook;
+  /**
+   * A journal that was not sealed here (see RecoveryResult `foreign-journal-kept`): `report`
+   * leaves it (and everything else) as it is, `discard` removes it and the staging unread.
+   *
+   * @default 'report'
+   */
+  readonly foreignJournal?: 'report' | 'discard';
 }

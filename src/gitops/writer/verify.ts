@@ -2,10 +2,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { inspectPath } from './fsutil';
-import { readJournal } from './journal';
 import { isProcessAlive, UNREADABLE_LOCK_GRACE_MS } from './lock';
 import { readOwnedManifest } from './manifest';
-import { JOURNAL_TMP_NAME, LOCK_NAME, META_DIR, metaDir, resolveOutputPath, stagingRoot } from './paths';
+import { JOURNAL_NAME, JOURNAL_TMP_NAME, LOCK_NAME, META_DIR, metaDir, resolveOutputPath, ROLLBACK_NAME, stagingRoot } from './paths';
 
 export interface VerifyResult {
   /** True when every owned file is present with the bytes the manifest records and no write is pending. */
@@ -32,16 +31,22 @@ export function verifyOwnedFiles(outdir: string): VerifyResult {
   const modified: string[] = [];
   const missing: string[] = [];
   const owned = new Set<string>();
+  const realDirs = new Map<string, boolean>();
   for (const f of manifest?.files ?? []) {
     owned.add(f.path);
+    // reached through a symbolic link (a checkout can carry one): not read, counted as missing
+    if (!throughRealDirs(dir, f.path, realDirs)) {
+      missing.push(f.path);
+      continue;
+    }
     const s = inspectPath(resolveOutputPath(dir, f.path));
     if (s.kind !== 'file') missing.push(f.path);
     else if (s.sha256 !== f.sha256) modified.push(f.path);
   }
   const unknown = fs.existsSync(dir) ? listFiles(dir).filter(p => !owned.has(p)) : [];
-  const interrupted = readJournal(dir).state !== 'absent'
-    || fs.existsSync(stagingRoot(dir))
-    || fs.existsSync(path.join(metaDir(dir), JOURNAL_TMP_NAME))
+  // presence only (lstat): a journal is read, and its origin checked, by recoverOutput alone
+  const interrupted = [JOURNAL_NAME, ROLLBACK_NAME, JOURNAL_TMP_NAME].some(name => present(path.join(metaDir(dir), name)))
+    || present(stagingRoot(dir))
     || deadWritersLock(dir);
   return {
     ok: modified.length === 0 && missing.length === 0 && !interrupted,
@@ -53,6 +58,34 @@ export function verifyOwnedFiles(outdir: string): VerifyResult {
   };
 }
 
+/** Whether every existing ancestor of `rel` below `root` is a real directory (lstat; `cache` per folder). */
+function throughRealDirs(root: string, rel: string, cache: Map<string, boolean>): boolean {
+  const segments = rel.split('/');
+  for (let i = 1; i < segments.length; i++) {
+    const dir = segments.slice(0, i).join('/');
+    let real = cache.get(dir);
+    if (real === undefined) {
+      try {
+        real = fs.lstatSync(resolveOutputPath(root, dir)).isDirectory();
+      } catch {
+        real = true; // absent: the file is simply missing
+      }
+      cache.set(dir, real);
+    }
+    if (!real) return false;
+  }
+  return true;
+}
+
+function present(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The lock of a writer on this host that died before staging anything (a live writer's lock does
  * not stop a read-only verify), or an empty lock older than the grace period (its writer died
@@ -61,6 +94,12 @@ export function verifyOwnedFiles(outdir: string): VerifyResult {
  */
 function deadWritersLock(dir: string): boolean {
   const lockPath = path.join(metaDir(dir), LOCK_NAME);
+  try {
+    // a link or a FIFO is never read (it could block or never end): recovery refuses it with a clear error
+    if (!fs.lstatSync(lockPath).isFile()) return true;
+  } catch {
+    return false; // no lock
+  }
   let info: any;
   try {
     info = JSON.parse(fs.readFileSync(lockPath, 'utf8'));

@@ -8,9 +8,10 @@ import { flushFiles, fsyncDir, sha256, writeFileDurable } from './fsutil';
 import { commitJournal, Journal, JOURNAL_FORMAT_VERSION } from './journal';
 import { acquireLock } from './lock';
 import { buildManifest, parseManifest, readManifestText, serializeManifest } from './manifest';
+import { sealJournal } from './origin';
 import { metaDir, STAGED_EXTENSION, stagingRoot } from './paths';
 import { computePlan } from './plan';
-import { recoverLocked } from './recovery';
+import { assertRealMetaDir, recoverLocked } from './recovery';
 import { validateRequest } from './request';
 import { WriteRequest, WriteResult } from './types';
 
@@ -35,11 +36,15 @@ export function writeOutput(req: WriteRequest): WriteResult {
   const outdirExisted = fs.existsSync(outdir);
   const hook = req.faultHook;
 
+  assertRealMetaDir(outdir); // before the lock: it is written inside .cdk8s-stateful/
   const lock = acquireLock(outdir); // creates outdir and .cdk8s-stateful/ if needed
   let staged = false;
+  let committed: Journal | undefined;
   try {
     fault(hook, 'lock-acquired');
-    const recovered = recoverLocked(outdir, hook);
+    // a journal that was not sealed here (e.g. committed to Git) is dropped unread: this write
+    // then produces a complete set itself, checked against the manifest and the disk
+    const recovered = recoverLocked(outdir, hook, { foreignJournal: 'discard' });
     fault(hook, 'recovered');
 
     const previousText = readManifestText(outdir);
@@ -72,7 +77,7 @@ export function writeOutput(req: WriteRequest): WriteResult {
     staged = true;
     fs.mkdirSync(stagingDir, { recursive: true });
     fault(hook, 'staging-created');
-    const journal: Journal = {
+    const journal: Journal = sealJournal(outdir, {
       formatVersion: JOURNAL_FORMAT_VERSION,
       txid,
       deletes: plan.deletes,
@@ -80,10 +85,14 @@ export function writeOutput(req: WriteRequest): WriteResult {
         const name = `${String(i).padStart(6, '0')}${STAGED_EXTENSION}`;
         writeFileDurable(path.join(stagingDir, name), w.content, { fsync: false });
         fault(hook, 'staged-file', w.path);
-        return { path: w.path, staged: name, sha256: w.sha256 };
+        return { path: w.path, staged: name, sha256: w.sha256, ...(w.previous !== undefined ? { previous: w.previous } : {}) };
       }),
-      manifest: { staged: `manifest${STAGED_EXTENSION}`, sha256: sha256(manifestText) },
-    };
+      manifest: {
+        staged: `manifest${STAGED_EXTENSION}`,
+        sha256: sha256(manifestText),
+        ...(previousText !== undefined ? { previous: sha256(previousText) } : {}),
+      },
+    });
     writeFileDurable(path.join(stagingDir, journal.manifest.staged), manifestText, { fsync: false });
     // every staged file is durable before the journal that refers to them is committed
     flushFiles(stagingDir, [...journal.writes.map((w) => path.join(stagingDir, w.staged)), path.join(stagingDir, journal.manifest.staged)]);
@@ -92,12 +101,14 @@ export function writeOutput(req: WriteRequest): WriteResult {
     fault(hook, 'staged-all');
 
     commitJournal(outdir, journal, () => fault(hook, 'journal-tmp-written'));
+    committed = journal;
     fault(hook, 'journal-committed');
 
     applyJournal(outdir, journal, hook, { freshlyStaged: true });
     return result(manifestText !== previousText);
   } catch (e) {
     if (e instanceof SimulatedCrash) throw e.original; // a crash does no clean-up: the next run recovers
+    if (committed) throw recoverAfterError(outdir, committed, e);
     if (staged) bestEffortRecover(outdir);
     throw e;
   } finally {
@@ -119,6 +130,32 @@ function bestEffortRecover(outdir: string): void {
   } catch {
     // the original error is the one worth reporting
   }
+}
+
+/**
+ * A real error (permission denied, disk full) stopped the apply of the journal this process has
+ * just committed: try once more to finish it (a transient error), else undo it, so the directory
+ * is a complete set (the new one, or the previous one) rather than a mix. The original error is
+ * thrown either way, with a note saying which set the directory holds. If the roll back fails
+ * too, `journal.rollback` stays and the next run (a synthesis or `verify`) continues it.
+ */
+function recoverAfterError(outdir: string, journal: Journal, cause: unknown): unknown {
+  let note: string;
+  try {
+    const r = recoverLocked(outdir, undefined, { foreignJournal: 'discard', ownJournal: journal });
+    note = r?.action === 'rolled-back'
+      ? ` (the write to ${outdir} was rolled back: the directory holds the previous output, complete and unchanged; `
+        + 'fix the cause, e.g. the permissions of the folder named, and synthesize again)'
+      : ` (the write to ${outdir} was finished on a second attempt: the directory holds the new output)`;
+  } catch (undo) {
+    return new WriterError('CORRUPT_STATE', `the write to ${outdir} failed after its commit (${(cause as Error)?.message ?? String(cause)}) `
+      + `and could be neither finished nor rolled back: ${(undo as Error)?.message ?? String(undo)}`);
+  }
+  if (cause instanceof Error) {
+    cause.message += note; // its class, code and errno kept
+    return cause;
+  }
+  return new Error(`${String(cause)}${note}`);
 }
 
 function newTxid(): string {

@@ -243,6 +243,8 @@ export class KyvernoPolicies {
 
   private static read(file: string): string {
     try {
+      // checked before opening: a FIFO blocks open() and read() forever, a device (/dev/zero) never ends
+      if (!fs.statSync(file).isFile()) throw Object.assign(new Error('not a regular file (FIFOs, sockets and devices are never read)'), { code: 'not a regular file' });
       return fs.readFileSync(file, 'utf8');
     } catch (e) {
       throw new ValidationError({ code: 'KYVERNO_PATH_NOT_FOUND', path: file, property: 'file', value: JSON.stringify(file), allowed: `a readable file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });

@@ -99,6 +99,8 @@ function resolveInside(root: string, baseDir: string, p: unknown, what: string, 
 
 function readYamlDocs(file: string, display: string): any[] {
   const stat = fs.statSync(file);
+  // checked before opening: a FIFO blocks open() and read() forever, a device (/dev/zero) never ends
+  if (!stat.isFile()) throw new KyvernoTestInputError(`${display}: not a regular file (FIFOs, sockets and devices are never read)`);
   if (stat.size > MAX_FILE_BYTES) throw new KyvernoTestInputError(`${display}: too large (${stat.size} bytes)`);
   const text = fs.readFileSync(file, 'utf8');
   const docs = parseAllDocuments(text, { prettyErrors: false });

@@ -51,6 +51,8 @@ export function snapshot(root: string): TreeSnapshot {
       if (entry.isDirectory()) {
         dirs.push(p);
         walk(p);
+      } else if (entry.isSymbolicLink()) {
+        files[p] = `symlink -> ${fs.readlinkSync(path.join(root, p))}`; // never followed
       } else {
         files[p] = sha(fs.readFileSync(path.join(root, p)));
       }

@@ -5,7 +5,7 @@ import { recoverOutput, verifyOwnedFiles } from '../../../src/gitops/writer';
 import { decodeJournal, encodeJournal, Journal } from '../../../src/gitops/writer/journal';
 
 const JOURNAL: Journal = {
-  formatVersion: 1,
+  formatVersion: 2,
   txid: 'abc-1-00ff',
   deletes: [{ path: 'old.yaml', sha256: sha('old\n') }],
   writes: [{ path: 'rendered/dev/a.yaml', staged: '000000.staged', sha256: sha('a\n') }],
@@ -87,20 +87,22 @@ describe('recovery from the journal on disk', () => {
     expect(fs.readFileSync(path.join(outdir, victim), 'utf8')).toBe('edited after the crash\n');
   });
 
-  test('a committed journal whose staged file vanished is a clear error, not a guess', () => {
-    const { outdir } = crashAfterCommit();
+  test('a committed journal whose staged file vanished is rolled back, saying why, not guessed', () => {
+    const { outdir, oldTree } = crashAfterCommit();
     const staging = path.join(outdir, '.cdk8s-stateful/staging');
     const tx = fs.readdirSync(staging)[0];
     fs.rmSync(path.join(staging, tx, '000000.staged'));
-    expect(() => recoverOutput(outdir)).toThrow(/staged copy of .* is missing/);
+    expect(recoverOutput(outdir)).toMatchObject({ action: 'rolled-back', reason: expect.stringMatching(/staged copy of .* is missing/) });
+    expect(snapshot(outdir)).toEqual(oldTree);
   });
 
-  test('a committed journal whose staged file is damaged is a clear error', () => {
-    const { outdir } = crashAfterCommit();
+  test('a committed journal whose staged file is damaged is rolled back, saying why', () => {
+    const { outdir, oldTree } = crashAfterCommit();
     const staging = path.join(outdir, '.cdk8s-stateful/staging');
     const tx = fs.readdirSync(staging)[0];
     fs.appendFileSync(path.join(staging, tx, '000000.staged'), 'garbage');
-    expect(() => recoverOutput(outdir)).toThrow(/staged copy of .* is damaged/);
+    expect(recoverOutput(outdir)).toMatchObject({ action: 'rolled-back', reason: expect.stringMatching(/staged copy of .* is damaged/) });
+    expect(snapshot(outdir)).toEqual(oldTree);
   });
 
   test('recoverOutput creates nothing where the library never wrote', () => {

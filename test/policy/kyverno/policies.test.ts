@@ -1,3 +1,4 @@
+import * as child from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject } from 'cdk8s';
@@ -135,6 +136,13 @@ describe('KyvernoPolicies: Kyverno policies as a PolicyPack', () => {
     expect(code(() => KyvernoPolicies.fromDirectory(path.join(dir, 'missing')))).toMatch(/^KYVERNO_PATH_NOT_FOUND/);
     expect(code(() => KyvernoPolicies.fromDirectory(dir))).toMatch(/^NO_KYVERNO_POLICY/);
     expect(code(() => KyvernoPolicies.fromObjects([]))).toMatch(/^NO_KYVERNO_POLICY/);
+    // a FIFO (it would block open() forever) or a device is refused before it is opened
+    const fifoDir = tmpdir();
+    if (child.spawnSync('mkfifo', [path.join(fifoDir, 'pipe.yaml')]).status === 0) {
+      expect(code(() => KyvernoPolicies.fromDirectory(fifoDir))).toMatch(/^KYVERNO_PATH_NOT_FOUND: .*not a regular file/);
+      expect(code(() => KyvernoPolicies.fromFile(path.join(fifoDir, 'pipe.yaml')))).toMatch(/^KYVERNO_PATH_NOT_FOUND: .*not a regular file/);
+    }
+    expect(code(() => KyvernoPolicies.fromFile('/dev/zero'))).toMatch(/^KYVERNO_PATH_NOT_FOUND: .*not a regular file/);
     const bad = write(dir, 'bad.yaml', POLICIES.replace('validationFailureAction: Enforce', 'validationFailureAction: Block'));
     expect(code(() => KyvernoPolicies.fromFile(bad))).toMatch(/^INVALID_KYVERNO_POLICY: .*bad\.yaml: ClusterPolicy require-labels: invalid spec\.validationFailureAction "Block"/);
   });
