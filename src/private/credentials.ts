@@ -1,0 +1,465 @@
+/**
+ * Where credentials hide, and how to keep them out of what we print.
+ *
+ * One module for detection (the unsuppressible literal-credential rules) and for redaction (every
+ * error message, finding, report and CLI path): what one finds, the other masks.
+ *
+ * Detection never returns a credential's value: only what kind of credential it is and where.
+ * A value that is a reference is never a credential: empty, a variable (`$VAR`, `${VAR}`,
+ * `$(VAR)`, `%env(VAR)%`), a template (`{{ .password }}`), a placeholder (`<password>`,
+ * `@@PASSWORD:user@@`), a mask (`***`), an absolute file path, or a boolean / null.
+ */
+
+/** A credential found in an argument vector: its index (never its value) and what it is. */
+export interface ArgumentCredential {
+  readonly index: number;
+  readonly what: string;
+}
+
+/** A credential found in a configuration file: its 1-based line and what it is. */
+export interface LineCredential {
+  readonly line: number;
+  readonly what: string;
+}
+
+const BOOLEAN_OR_NULL = /^(true|false|yes|no|on|off|null|none|nil|~)$/i;
+
+/** True if a value refers to a credential held elsewhere (or holds none) rather than being one. */
+export function isReference(value: string): boolean {
+  const v = unquote(value.trim());
+  if (v === '') return true;
+  if (/^\$/.test(v)) return true; // $VAR, ${VAR}, $(VAR), $(cat /run/secrets/x)
+  if (/^\{\{.*\}\}$/s.test(v) || /^\{\{/.test(v)) return true; // External Secrets / Helm templates
+  if (/^%env\([^)]*\)%$/.test(v) || /^%\([^)]*\)s$/.test(v)) return true;
+  if (/^<[^<>]*>$/.test(v)) return true; // a documentation placeholder: no secret in it
+  if (/^@@[A-Za-z0-9_:.<>-]+@@$/.test(v)) return true; // replaced at run time from a mounted Secret
+  if (/^\*+$/.test(v)) return true;
+  if (/^\/[^\s]*$/.test(v)) return true; // a file holding the credential
+  if (/^(file|env|secret|vault|ref\+[a-z]+):\/?\/?\S+$/i.test(v) && !/^[a-z]+:\/\/[^/\s]*:[^/\s]*@/i.test(v)) return true;
+  if (BOOLEAN_OR_NULL.test(v)) return true;
+  return false;
+}
+
+function unquote(v: string): string {
+  if (v.length >= 2 && ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith('\'') && v.endsWith('\'')))) return v.slice(1, -1);
+  return v;
+}
+
+/** The words of a name: `spring.datasource.password` → spring datasource password; `clientSecretRef` → client secret ref. */
+function wordsOf(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '' && !/^\d+$/.test(w));
+}
+
+/** Words that are a credential when they end a name. */
+const SECRET_WORD = /(password|passwd|passphrase|secret|token|apikey|credentials?)$/;
+/** `key` is a credential after these (`AWS_SECRET_ACCESS_KEY`, `JWT_SIGNING_KEY`), not after others (`passwordKey`, `SORT_KEY`). */
+const KEY_QUALIFIERS = new Set([
+  'secret', 'access', 'private', 'signing', 'sign', 'encryption', 'encrypt', 'master', 'client', 'hmac', 'jwt', 'session', 'crypto',
+  'cipher', 'license', 'licence', 'webhook', 'shared', 'api', 'app', 'auth', 'account', 'storage', 'service', 'subscription', 'consumer',
+]);
+const SECRET_COMPOUND_KEY = /(secret|access|private|signing|encryption|master|hmac|api)key$/;
+
+/**
+ * True if a name (an environment variable, a flag without its dashes, a configuration key) names a
+ * credential: its last word is one (`DB_PASSWORD`, `PGPASSWORD`, `client_secret`, `API_TOKEN`,
+ * `DB_PWD`, `default_pass`, `JWT_SIGNING_KEY`, `RABBITMQ_ERLANG_COOKIE`). A name that ends in a
+ * word saying where the credential is or how it is handled is not (`PASSWORD_FILE`,
+ * `passwordSecretRef`, `passwordKey`, `secretName`, `password_encryption`, `token_ttl`).
+ */
+export function isCredentialName(name: string): boolean {
+  const words = wordsOf(name);
+  if (words.length === 0) return false;
+  const last = words[words.length - 1];
+  const previous = words.length > 1 ? words[words.length - 2] : undefined;
+  if (SECRET_WORD.test(last)) return true;
+  if (last === 'pwd') return words.length > 1 && previous !== 'old'; // `PWD` alone is the working directory
+  if (last === 'pass') return true; // rabbitmq `default_pass`, `PGPASS` (not `bypass`: another word)
+  if (last === 'key') return previous !== undefined && KEY_QUALIFIERS.has(previous);
+  if (SECRET_COMPOUND_KEY.test(last)) return true;
+  if (last === 'cookie') return previous === 'erlang';
+  return false;
+}
+
+/** Query-string parameters that carry a signature or a token (pre-signed URLs, SAS tokens, API keys). */
+const SIGNATURE_PARAMETER = /[?&;](x-amz-signature|x-amz-security-token|x-amz-credential|x-goog-signature|x-goog-credential|signature|sig|token|access_token|id_token|refresh_token|auth_token|api_key|apikey|api-key|password|passwd|pwd|secret|client_secret|awsaccesskeyid)=([^&#\s'"]*)/gi;
+
+/** Well-known credential shapes (precise enough to flag anywhere). */
+const TOKEN_SHAPES: Array<[string, RegExp]> = [
+  ['a private key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
+  ['an AWS access key id', /\b(AKIA|ASIA)[0-9A-Z]{16}\b/],
+  ['a GitHub token', /\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b/],
+  ['a GitLab token', /\bglpat-[A-Za-z0-9_-]{20,}\b/],
+  ['a Slack token', /\bxox[abprs]-[A-Za-z0-9-]{10,}/],
+  ['a Stripe key', /\b[sr]k_live_[A-Za-z0-9]{16,}\b/],
+  ['a Google API key', /\bAIza[0-9A-Za-z_-]{35}\b/],
+  ['a JWT', /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/],
+];
+
+/** A URL with user info: scheme, user info (up to the last `@` of the token), rest. */
+const URL_WITH_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s'"`<>]*)@([^\s'"`<>@]*)/gi;
+
+/** The user info of a URL token, if it has one with a password: `user:pw` (a password may hold `@`, `/`). */
+function urlPassword(userinfo: string): string | undefined {
+  if (userinfo.includes('/') && !userinfo.includes(':')) return undefined; // `https://host/@scope/x`: a path, not user info
+  const colon = userinfo.indexOf(':');
+  if (colon < 0) return undefined;
+  const user = userinfo.slice(0, colon);
+  if (/[/?#]/.test(user)) return undefined; // `https://host/a:b@c`: a path
+  const password = userinfo.slice(colon + 1);
+  if (/^\d+\/?$/.test(password) && !userinfo.includes('@')) return undefined; // `host:8080/@scope`: a port
+  return password;
+}
+
+/** An scp-like or Go-driver address with a password: `user:pw@host:path`, `user:pw@tcp(host)/db`, `user:pw@host:5432/db`. */
+const BARE_USERINFO = /(^|[\s'"=(,])([A-Za-z0-9._~%+-]+):([^\s'"]*)@((?:tcp|unix|udp)\(|[A-Za-z0-9.-]+:(?!\/\/))/g;
+
+/** `password=x` (libpq, ADO.NET, JDBC and JAAS connection strings), `PASSWORD 'x'` / `IDENTIFIED BY 'x'` (SQL). */
+const KEYWORD_ASSIGNMENT = /(?:^|[\s;,?&({"'])((?:[A-Za-z0-9]+[_.-])*(?:password|passwd|pwd|secret|token|apikey|api_key|access_key|secret_key))\s*=\s*("[^"]*"|'[^']*'|[^\s;,&'")]*)/gi;
+const SQL_PASSWORD = /\b(?:PASSWORD|IDENTIFIED\s+BY)\s+'((?:[^']|'')+)'/gi;
+
+/**
+ * The credentials embedded in a piece of text (a value, an argument, a line of a file): URLs with
+ * a password, bare `user:pw@host:` addresses, signatures and tokens in query strings, connection
+ * string keywords (`password=`), SQL passwords, well-known token shapes.
+ */
+export function textCredentials(text: string): string[] {
+  const found = new Set<string>();
+  for (const m of text.matchAll(URL_WITH_USERINFO)) {
+    const password = urlPassword(m[2]);
+    if (password !== undefined && !isReference(password) && !/^\{\{/.test(password)) found.add('a password in a URL');
+  }
+  for (const m of text.matchAll(BARE_USERINFO)) {
+    if (/^sha\d+$|^blake\d+/i.test(m[4].replace(/:$/, ''))) continue; // an image digest (`name:1.0@sha256:...`)
+    if (!isReference(m[3]) && m[3] !== '' && !/^\{\{/.test(m[3])) found.add('a password in a connection address');
+  }
+  for (const m of text.matchAll(SIGNATURE_PARAMETER)) {
+    if (!isReference(decodeSafe(m[2]))) found.add(`a credential in the query parameter "${m[1]}"`);
+  }
+  for (const m of text.matchAll(KEYWORD_ASSIGNMENT)) {
+    if (isCredentialName(m[1]) && !isReference(m[2])) found.add(`a literal ${m[1]} in a connection string`);
+  }
+  for (const m of text.matchAll(SQL_PASSWORD)) {
+    if (!isReference(m[1])) found.add('a literal SQL password');
+  }
+  for (const [what, re] of TOKEN_SHAPES) if (re.test(text)) found.add(what);
+  return [...found];
+}
+
+function decodeSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** Commands of the MySQL family: there `-pSECRET` is a password (elsewhere `-p` is often a port). */
+const MYSQL_COMMAND = /(^|\/)(mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mysqlpump|mysqlbinlog|mariadb|mariadb-dump|mariadb-admin|mariadb-import|mariadb-check|mariadb-show|mariadb-binlog|mysqlsh)$/;
+/** Flags whose value is `user:password` (curl, wget and friends). */
+const USER_PASSWORD_FLAG = /^(--user|-u|--proxy-user|--basic-auth)$/;
+/** Shells whose `-c` argument is a script. */
+const SHELL = /(^|\/)(sh|bash|ash|dash|zsh|ksh)$/;
+
+/**
+ * The credentials in an argument vector (a container's `command` + `args`): `--password=x`,
+ * `--password x` (the next argument), `-Dspring.datasource.password=x`, `PGPASSWORD=x` (through
+ * `env`), `-px` (MySQL), `--user u:pw`, anything embedded in an argument ({@link textCredentials})
+ * and the same inside shell scripts (`sh -c "..."`) and arguments holding a command line.
+ */
+export function argvCredentials(argv: readonly string[]): ArgumentCredential[] {
+  const out: ArgumentCredential[] = [];
+  const seen = new Set<number>();
+  const add = (index: number, what: string) => {
+    if (!seen.has(index)) {
+      seen.add(index);
+      out.push({ index, what });
+    }
+  };
+  const words = argv.map((a) => (typeof a === 'string' ? a : ''));
+  const isScript = (i: number) => i > 0 && words[i - 1] === '-c' && words.slice(0, i - 1).some((w) => SHELL.test(w));
+  // a script is read as shell words below, not as one argument
+  for (const { index, what } of wordCredentials(words.map((w, i) => (isScript(i) ? ';' : w)))) add(index, what);
+  words.forEach((a, i) => {
+    for (const what of textCredentials(a)) add(i, what);
+    if (isScript(i) || /\s/.test(a)) {
+      const what = shellCredentials(a)[0];
+      if (what !== undefined) add(i, what);
+    }
+  });
+  return out.sort((a, b) => a.index - b.index);
+}
+
+/** The credentials in a list of words (one command, or the words of a script). */
+function wordCredentials(words: readonly string[]): ArgumentCredential[] {
+  const out: ArgumentCredential[] = [];
+  let mysql = false;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    if (w === ';' || w === '&&' || w === '||' || w === '|' || w === '&') {
+      mysql = false;
+      continue;
+    }
+    if (MYSQL_COMMAND.test(w)) mysql = true;
+    const flag = /^(--?)([A-Za-z][\w.-]*)(?:=(.*))?$/s.exec(w);
+    if (flag) {
+      const [, dashes, name, value] = flag;
+      if (dashes === '-' && /^D./.test(name) && value !== undefined) { // -Dkey=value (JVM system property)
+        if (isCredentialName(name.slice(1)) && !isReference(value)) out.push({ index: i, what: `a literal ${name.slice(1)} system property` });
+        continue;
+      }
+      if (mysql && dashes === '-' && /^p./.test(name) && value === undefined && !/^p\d+$/.test(name)) {
+        out.push({ index: i, what: 'a literal MySQL password (-p)' });
+        continue;
+      }
+      if (USER_PASSWORD_FLAG.test(`${dashes}${name}`)) {
+        const v = value ?? words[i + 1];
+        if (v !== undefined && !isReference(v) && /^[^:\s$]*:./.test(v) && !isReference(v.slice(v.indexOf(':') + 1))) {
+          out.push({ index: value !== undefined ? i : i + 1, what: `a literal password in ${dashes}${name}` });
+        }
+        continue;
+      }
+      if ((dashes === '--' || name.length > 1) && isCredentialName(name)) {
+        if (value !== undefined) {
+          if (!isReference(value)) out.push({ index: i, what: `a literal ${dashes}${name}` });
+        } else if (i + 1 < words.length && !/^-/.test(words[i + 1]) && !isSeparator(words[i + 1]) && !isReference(words[i + 1])) {
+          out.push({ index: i + 1, what: `a literal ${dashes}${name} (the next argument)` });
+        }
+      }
+      continue;
+    }
+    const assignment = /^(?:export\s+)?([A-Za-z_][\w.-]*)=(.*)$/s.exec(w);
+    if (assignment && isCredentialName(assignment[1]) && !isReference(assignment[2])) {
+      out.push({ index: i, what: `a literal ${assignment[1]}` });
+    }
+  }
+  return out;
+}
+
+function isSeparator(w: string): boolean {
+  return w === ';' || w === '&&' || w === '||' || w === '|' || w === '&';
+}
+
+/**
+ * The credentials in a shell script (`sh -c` strings, `.sh` files): its words are read as a shell
+ * does (quotes, escapes, `;`, `&&`, `|`, new lines), then checked as arguments and assignments.
+ */
+export function shellCredentials(script: string): string[] {
+  const words = shellWords(script);
+  const found = new Set<string>();
+  for (const { what } of wordCredentials(words)) found.add(what);
+  for (const w of words) for (const what of textCredentials(w)) found.add(what);
+  return [...found];
+}
+
+/**
+ * Splits a shell script into words, roughly as a POSIX shell does: quotes removed (a quoted
+ * `$VAR` stays `$VAR`: a reference), `\` escapes, `#` comments, operators as their own words.
+ * `$(...)` and backquotes are kept whole inside the word that holds them.
+ */
+export function shellWords(script: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  const push = () => {
+    if (word !== undefined) words.push(word);
+    word = undefined;
+  };
+  for (let i = 0; i < script.length; i++) {
+    const c = script[i];
+    if (c === '\\' && i + 1 < script.length) {
+      if (script[i + 1] !== '\n') word = (word ?? '') + script[i + 1];
+      i++;
+    } else if (c === '\'') {
+      const end = script.indexOf('\'', i + 1);
+      const stop = end < 0 ? script.length : end;
+      word = (word ?? '') + script.slice(i + 1, stop);
+      i = stop;
+    } else if (c === '"') {
+      let j = i + 1;
+      let s = '';
+      while (j < script.length && script[j] !== '"') {
+        if (script[j] === '\\' && j + 1 < script.length && '$`"\\\n'.includes(script[j + 1])) j++;
+        s += script[j];
+        j++;
+      }
+      word = (word ?? '') + s;
+      i = j;
+    } else if (c === '$' && script[i + 1] === '(') {
+      let depth = 0;
+      let j = i;
+      for (; j < script.length; j++) {
+        if (script[j] === '(') depth++;
+        else if (script[j] === ')' && --depth === 0) break;
+      }
+      word = (word ?? '') + script.slice(i, j + 1);
+      i = j;
+    } else if (c === '`') {
+      const end = script.indexOf('`', i + 1);
+      const stop = end < 0 ? script.length : end;
+      word = (word ?? '') + script.slice(i, stop + 1);
+      i = stop;
+    } else if (c === '#' && word === undefined) {
+      while (i < script.length && script[i] !== '\n') i++;
+      words.push(';');
+    } else if (c === '\n' || c === ';') {
+      push();
+      words.push(';');
+    } else if (c === '&' || c === '|') {
+      push();
+      const op = script[i + 1] === c ? c + c : c;
+      words.push(op);
+      i += op.length - 1;
+    } else if (/\s/.test(c)) {
+      push();
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  push();
+  return words;
+}
+
+/** What is wrong with an environment variable `name=value` (a literal credential), if anything. */
+export function envCredential(name: string, value: string): string | undefined {
+  if (isReference(value)) return undefined;
+  if (isCredentialName(name)) return `sets ${name} to a literal value`;
+  const embedded = textCredentials(value)[0];
+  return embedded === undefined ? undefined : `sets ${name} to a value holding ${embedded}`;
+}
+
+/** What is wrong with a configuration setting `key = value` (a broker setting, a ConfigMap key), if anything. */
+export function settingCredential(key: string, value: unknown): string | undefined {
+  if (value === undefined || value === null || typeof value === 'boolean' || typeof value === 'number') return undefined;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (isReference(text)) return undefined;
+  if (isCredentialName(key)) return `"${key}" is a credential-like setting with a literal value`;
+  const embedded = textCredentials(text)[0];
+  return embedded === undefined ? undefined : `"${key}" holds ${embedded}`;
+}
+
+/** Where a `key = value` / `key: value` / `"key": "value"` line is. */
+const CONFIG_LINE = /^\s*(?:export\s+|-\s+)?("[^"]+"|'[^']+'|[A-Za-z0-9_.\-[\]@/]+)\s*(=|:)(.*)$/;
+
+/**
+ * The credentials in a configuration file held by a ConfigMap (properties, YAML, INI, TOML,
+ * `.env`, JSON, shell scripts): credential-like keys with a literal value, at any depth, and
+ * credentials embedded in any line.
+ */
+export function configFileCredentials(fileName: string, content: string): LineCredential[] {
+  const out: LineCredential[] = [];
+  const lines = content.split(/\r?\n/);
+  const script = /\.(sh|bash)$/.test(fileName) || /^#!.*\b(sh|bash|ash|dash|zsh|ksh)\b/.test(lines[0] ?? '');
+  if (script) {
+    // statement by statement, so a finding names its line
+    lines.forEach((line, i) => {
+      const what = shellCredentials(line)[0];
+      if (what !== undefined) out.push({ line: i + 1, what });
+    });
+    return out;
+  }
+  const json = jsonDocument(content);
+  if (json !== undefined) {
+    walkJson(json, (key, value) => {
+      const what = settingCredential(key, value);
+      if (what !== undefined) out.push({ line: lineOf(lines, key), what });
+    });
+    return out;
+  }
+  lines.forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || /^(#|;|\/\/|--(\s|$)|!)/.test(line) || /^\[[^\]]*\]$/.test(line)) return;
+    const m = CONFIG_LINE.exec(raw);
+    if (m) {
+      const key = unquote(m[1]);
+      let value = m[3].trim();
+      if (m[2] === ':' && /^\/\//.test(value)) value = ''; // `host: http://…` is handled below as text
+      value = value.replace(/\s+[#;]\s.*$/, '').replace(/,$/, '').trim();
+      if (value !== '' && !/^[|>][-+]?\d*$/.test(value) && !/^[{[]/.test(value) && isCredentialName(key) && !isReference(value)) {
+        out.push({ line: i + 1, what: `a literal ${key}` });
+        return;
+      }
+    }
+    const what = textCredentials(raw)[0];
+    if (what !== undefined) out.push({ line: i + 1, what });
+  });
+  return out;
+}
+
+function jsonDocument(content: string): unknown {
+  if (!/^\s*[{[]/.test(content)) return undefined;
+  try {
+    return JSON.parse(content);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Calls `visit` with every (key, scalar value) of a JSON document. */
+function walkJson(v: unknown, visit: (key: string, value: unknown) => void, key = ''): void {
+  if (Array.isArray(v)) v.forEach((x) => walkJson(x, visit, key));
+  else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walkJson(x, visit, k);
+  else visit(key, v);
+}
+
+function lineOf(lines: string[], key: string): number {
+  const i = lines.findIndex((l) => l.includes(`"${key}"`));
+  return i < 0 ? 1 : i + 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redaction
+
+const MASK = '***';
+
+/**
+ * Masks every credential in a text meant for people (error messages, findings, reports, a child
+ * process's standard error): URL passwords (those holding `@` or `/` too), `user:pw@host:`
+ * addresses, signed query strings, `--password x`, `PASSWORD=x`, `password: x`, SQL passwords,
+ * private keys and well-known token shapes. The rest of the text is kept.
+ */
+export function redactSecrets(text: string): string {
+  if (typeof text !== 'string' || text === '') return text;
+  let s = text;
+  s = s.replace(/(-----BEGIN [A-Z ]*PRIVATE KEY-----)[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, `$1${MASK}$2`);
+  // the whole user info goes: a user name may be a token (`https://ghp_…@github.com`)
+  s = s.replace(URL_WITH_USERINFO, (all, scheme: string, userinfo: string, rest: string) => {
+    if (userinfo.includes('/') && !userinfo.includes(':') && !userinfo.includes('@')) return all; // a path
+    const colon = userinfo.indexOf(':');
+    if (/[/?#]/.test(colon < 0 ? userinfo : userinfo.slice(0, colon))) return all;
+    if (colon >= 0 && /^(\{\{|\$)/.test(userinfo.slice(colon + 1))) return all; // a template or a variable
+    return `${scheme}${MASK}@${rest}`;
+  });
+  s = s.replace(BARE_USERINFO, (all, lead: string, _user: string, password: string, host: string) => {
+    if (/^sha\d+|^blake\d+/i.test(host) || password === '' || password === MASK || isReference(password)) return all;
+    return `${lead}${MASK}@${host}`;
+  });
+  s = s.replace(SIGNATURE_PARAMETER, (all, _name: string, value: string) => (value === '' || isReference(decodeSafe(value)) ? all : all.replace(`=${value}`, `=${MASK}`)));
+  // --password x, --password=x, -Dx.password=x
+  s = s.replace(/(^|[\s'"[(,])(--?[A-Za-z][\w.-]*)(=|[ \t]+)("[^"]*"|'[^']*'|[^\s'",;)\]]+)/g, (all, lead: string, flag: string, sep: string, value: string) => {
+    const name = flag.replace(/^--?(D(?=[a-z]))?/, '');
+    if (!isCredentialName(name) || isReference(value) || value.startsWith('-') || value === MASK) return all;
+    return `${lead}${flag}${sep}${MASK}`;
+  });
+  // NAME=x, name = x, password: x (YAML / JSON, the value ending the line or the item)
+  s = s.replace(/(^|[^\w.-])([A-Za-z_][\w.-]*)("?)(\s*=\s*)("[^"]*"|'[^']*'|[^\s'",;&)}\]]+)/gm, (all, lead: string, name: string, q: string, sep: string, value: string) => (
+    !isCredentialName(name) || isReference(value) || value === MASK ? all : `${lead}${name}${q}${sep}${MASK}`));
+  s = s.replace(/(^|[^\w.-])([A-Za-z_][\w.-]*)("?:[ \t]*)("[^"\n]*"|'[^'\n]*'|[^\s'",}\]]+)(?=[ \t]*(?:[,}]|$))/gm, (all, lead: string, name: string, sep: string, value: string) => (
+    !isCredentialName(name) || isReference(value) || value === MASK || value === `"${MASK}"` ? all : `${lead}${name}${sep}${MASK}`));
+  s = s.replace(SQL_PASSWORD, (all, value: string) => (isReference(value) ? all : all.replace(`'${value}'`, `'${MASK}'`)));
+  for (const [, re] of TOKEN_SHAPES) {
+    if (/PRIVATE KEY/.test(re.source)) continue;
+    s = s.replace(new RegExp(re.source, 'g'), MASK);
+  }
+  return s;
+}
+
+/** True if a URL carries a password in its user info (`https://user:token@host`): a credential written into Git. */
+export function hasUrlPassword(url: unknown): boolean {
+  if (typeof url !== 'string') return false;
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^\s]*)@/i.exec(url);
+  return m !== null && urlPassword(m[1]) !== undefined;
+}
