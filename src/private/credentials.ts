@@ -45,24 +45,23 @@ function unquote(v: string): string {
   return v;
 }
 
-/** The words of a name: `spring.datasource.password` → spring datasource password; `clientSecretRef` → client secret ref. */
-function wordsOf(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((w) => w !== '' && !/^\d+$/.test(w));
-}
+/** Words after which `key` names a credential (`JWT_SIGNING_KEY`, `apiKey`), unlike others (`passwordKey`, `SORT_KEY`). */
+const KEY_QUALIFIERS = 'secret|access|private|signing|sign|encryption|encrypt|master|client|hmac|jwt|session|crypto|cipher|license|licence|webhook|shared|api|app'
+  + '|auth|account|storage|service|subscription|consumer';
 
-/** Words that are a credential when they end a name. */
-const SECRET_WORD = /(password|passwd|passphrase|secret|token|apikey|credentials?)$/;
-/** `key` is a credential after these (`AWS_SECRET_ACCESS_KEY`, `JWT_SIGNING_KEY`), not after others (`passwordKey`, `SORT_KEY`). */
-const KEY_QUALIFIERS = new Set([
-  'secret', 'access', 'private', 'signing', 'sign', 'encryption', 'encrypt', 'master', 'client', 'hmac', 'jwt', 'session', 'crypto',
-  'cipher', 'license', 'licence', 'webhook', 'shared', 'api', 'app', 'auth', 'account', 'storage', 'service', 'subscription', 'consumer',
-]);
-const SECRET_COMPOUND_KEY = /(secret|access|private|signing|encryption|master|hmac|api)key$/;
+/**
+ * A credential name, matched case-insensitively: its last word (digits-only words and separators
+ * at the end ignored) is a credential. RE2-compatible (plain groups), so the exported Kyverno
+ * policy uses it as is.
+ */
+export const CREDENTIAL_NAME_PATTERN = '^(|.*[^a-z0-9])('
+  + '[a-z0-9]*(password|passwd|passphrase|secret|token|apikey|credentials?)' // DB_PASSWORD, PGPASSWORD, clientSecret, API_TOKEN
+  + '|pass' // rabbitmq default_pass (not bypass: another word)
+  + '|[a-z0-9]+[^a-z0-9]+pwd' // DB_PWD, MYSQL_PWD (not PWD alone: the working directory)
+  + `|[a-z0-9]*(${KEY_QUALIFIERS})[^a-z0-9]*key` // AWS_SECRET_ACCESS_KEY, JWT_SIGNING_KEY, apiKey
+  + '|erlang[^a-z0-9]*cookie' // RABBITMQ_ERLANG_COOKIE
+  + ')([^a-z0-9]+[0-9]+)*[^a-z0-9]*$';
+const CREDENTIAL_NAME = new RegExp(CREDENTIAL_NAME_PATTERN, 'i');
 
 /**
  * True if a name (an environment variable, a flag without its dashes, a configuration key) names a
@@ -72,18 +71,16 @@ const SECRET_COMPOUND_KEY = /(secret|access|private|signing|encryption|master|hm
  * `passwordSecretRef`, `passwordKey`, `secretName`, `password_encryption`, `token_ttl`).
  */
 export function isCredentialName(name: string): boolean {
-  const words = wordsOf(name);
-  if (words.length === 0) return false;
-  const last = words[words.length - 1];
-  const previous = words.length > 1 ? words[words.length - 2] : undefined;
-  if (SECRET_WORD.test(last)) return true;
-  if (last === 'pwd') return words.length > 1 && previous !== 'old'; // `PWD` alone is the working directory
-  if (last === 'pass') return true; // rabbitmq `default_pass`, `PGPASS` (not `bypass`: another word)
-  if (last === 'key') return previous !== undefined && KEY_QUALIFIERS.has(previous);
-  if (SECRET_COMPOUND_KEY.test(last)) return true;
-  if (last === 'cookie') return previous === 'erlang';
-  return false;
+  // the last words decide; a hostile name of a megabyte is not matched whole
+  return CREDENTIAL_NAME.test(name.length > 128 ? name.slice(-128) : name);
 }
+
+/**
+ * A value that is a reference, not a credential (see {@link isReference}), for the exported Kyverno
+ * policy (RE2, used case-insensitively; plain groups: the evaluator refuses `(?:`): variables, templates,
+ * placeholders, masks, file paths, booleans and null.
+ */
+export const REFERENCE_VALUE_PATTERN = '^ *([$]|\\x7b\\x7b|%env[(]|<[^<>]*> *$|@@[A-Za-z0-9_:.<>-]+@@ *$|[*]+ *$|/[^ ]* *$|(true|false|yes|no|on|off|null|none|nil|~) *$)';
 
 /** Query-string parameters that carry a signature or a token (pre-signed URLs, SAS tokens, API keys). */
 const SIGNATURE_PARAMETER = /[?&;](x-amz-signature|x-amz-security-token|x-amz-credential|x-goog-signature|x-goog-credential|signature|sig|token|access_token|id_token|refresh_token|auth_token|api_key|apikey|api-key|password|passwd|pwd|secret|client_secret|awsaccesskeyid)=([^&#\s'"]*)/gi;
@@ -100,10 +97,30 @@ const TOKEN_SHAPES: Array<[string, RegExp]> = [
   ['a JWT', /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/],
 ];
 
-/** A URL with user info: scheme, user info (up to the last `@` of the token), rest. */
-const URL_WITH_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s'"`<>]*)@([^\s'"`<>@]*)/gi;
+/** Where a text splits into tokens: a URL or an address never spans these. */
+const TOKEN = /[^\s'"`<>]+/g;
+/** At most this many `scheme://` per token are looked at (bounds the work on hostile input). */
+const MAX_URLS_PER_TOKEN = 8;
 
-/** The user info of a URL token, if it has one with a password: `user:pw` (a password may hold `@`, `/`). */
+/**
+ * The user info of the URLs in a token (`scheme://userinfo@host`; a password may hold `@` and
+ * `/`: the user info runs to the token's last `@`): where it starts and ends. Linear in the token.
+ */
+function urlUserinfos(token: string): Array<{ start: number; end: number; userinfo: string }> {
+  const out: Array<{ start: number; end: number; userinfo: string }> = [];
+  const lastAt = token.lastIndexOf('@');
+  let from = 0;
+  for (let n = 0; n < MAX_URLS_PER_TOKEN && lastAt >= 0; n++) {
+    const sep = token.indexOf('://', from);
+    if (sep < 0 || sep > lastAt) break;
+    from = sep + 3;
+    if (!/[a-z][a-z0-9+.-]{0,30}$/i.test(token.slice(Math.max(0, sep - 32), sep))) continue; // no scheme before it
+    out.push({ start: sep + 3, end: lastAt, userinfo: token.slice(sep + 3, lastAt) });
+  }
+  return out;
+}
+
+/** The password of a URL's user info `user:pw`, if it has one (a password may hold `@`, `/`). */
 function urlPassword(userinfo: string): string | undefined {
   if (userinfo.includes('/') && !userinfo.includes(':')) return undefined; // `https://host/@scope/x`: a path, not user info
   const colon = userinfo.indexOf(':');
@@ -115,8 +132,15 @@ function urlPassword(userinfo: string): string | undefined {
   return password;
 }
 
-/** An scp-like or Go-driver address with a password: `user:pw@host:path`, `user:pw@tcp(host)/db`, `user:pw@host:5432/db`. */
-const BARE_USERINFO = /(^|[\s'"=(,])([A-Za-z0-9._~%+-]+):([^\s'"]*)@((?:tcp|unix|udp)\(|[A-Za-z0-9.-]+:(?!\/\/))/g;
+/** An scp-like or Go-driver address with a password, anchored at a token (after an optional `name=`): `user:pw@host:path`, `user:pw@tcp(host)/db`. */
+const BARE_USERINFO = /^((?:[^:@]*[=,(])?)([A-Za-z0-9._~%+-]+):(.*)@((?:tcp|unix|udp)\(|[A-Za-z0-9.-]+:(?!\/\/))/;
+
+function bareUserinfo(token: string): { lead: string; password: string; host: string; length: number } | undefined {
+  if (token.indexOf('@') < 0) return undefined;
+  const m = BARE_USERINFO.exec(token);
+  if (!m || /^(sha\d+|blake\d+):?$/i.test(m[4]) || m[3] === '') return undefined; // an image digest (`name:1.0@sha256:...`)
+  return { lead: m[1], password: m[3], host: m[4], length: m[0].length };
+}
 
 /** `password=x` (libpq, ADO.NET, JDBC and JAAS connection strings), `PASSWORD 'x'` / `IDENTIFIED BY 'x'` (SQL). */
 const KEYWORD_ASSIGNMENT = /(?:^|[\s;,?&({"'])((?:[A-Za-z0-9]+[_.-])*(?:password|passwd|pwd|secret|token|apikey|api_key|access_key|secret_key))\s*=\s*("[^"]*"|'[^']*'|[^\s;,&'")]*)/gi;
@@ -129,13 +153,13 @@ const SQL_PASSWORD = /\b(?:PASSWORD|IDENTIFIED\s+BY)\s+'((?:[^']|'')+)'/gi;
  */
 export function textCredentials(text: string): string[] {
   const found = new Set<string>();
-  for (const m of text.matchAll(URL_WITH_USERINFO)) {
-    const password = urlPassword(m[2]);
-    if (password !== undefined && !isReference(password) && !/^\{\{/.test(password)) found.add('a password in a URL');
-  }
-  for (const m of text.matchAll(BARE_USERINFO)) {
-    if (/^sha\d+$|^blake\d+/i.test(m[4].replace(/:$/, ''))) continue; // an image digest (`name:1.0@sha256:...`)
-    if (!isReference(m[3]) && m[3] !== '' && !/^\{\{/.test(m[3])) found.add('a password in a connection address');
+  for (const [token] of text.matchAll(TOKEN)) {
+    for (const { userinfo } of urlUserinfos(token)) {
+      const password = urlPassword(userinfo);
+      if (password !== undefined && !isReference(password)) found.add('a password in a URL');
+    }
+    const bare = bareUserinfo(token);
+    if (bare && !isReference(bare.password)) found.add('a password in a connection address');
   }
   for (const m of text.matchAll(SIGNATURE_PARAMETER)) {
     if (!isReference(decodeSafe(m[2]))) found.add(`a credential in the query parameter "${m[1]}"`);
@@ -377,7 +401,9 @@ export function configFileCredentials(fileName: string, content: string): LineCr
       const key = unquote(m[1]);
       let value = m[3].trim();
       if (m[2] === ':' && /^\/\//.test(value)) value = ''; // `host: http://…` is handled below as text
-      value = value.replace(/\s+[#;]\s.*$/, '').replace(/,$/, '').trim();
+      const comment = value.search(/\s[#;]\s/);
+      if (comment >= 0) value = value.slice(0, comment);
+      value = value.trim().replace(/,$/, '').trim();
       if (value !== '' && !/^[|>][-+]?\d*$/.test(value) && !/^[{[]/.test(value) && isCredentialName(key) && !isReference(value)) {
         out.push({ line: i + 1, what: `a literal ${key}` });
         return;
@@ -414,6 +440,8 @@ function lineOf(lines: string[], key: string): number {
 // Redaction
 
 const MASK = '***';
+/** What may follow a `key: value` that is a whole setting (the end of the line or of a flow item). */
+const VALUE_END = /[ \t]*(?:[,}\r\n]|$)/y;
 
 /**
  * Masks every credential in a text meant for people (error messages, findings, reports, a child
@@ -425,18 +453,8 @@ export function redactSecrets(text: string): string {
   if (typeof text !== 'string' || text === '') return text;
   let s = text;
   s = s.replace(/(-----BEGIN [A-Z ]*PRIVATE KEY-----)[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, `$1${MASK}$2`);
-  // the whole user info goes: a user name may be a token (`https://ghp_…@github.com`)
-  s = s.replace(URL_WITH_USERINFO, (all, scheme: string, userinfo: string, rest: string) => {
-    if (userinfo.includes('/') && !userinfo.includes(':') && !userinfo.includes('@')) return all; // a path
-    const colon = userinfo.indexOf(':');
-    if (/[/?#]/.test(colon < 0 ? userinfo : userinfo.slice(0, colon))) return all;
-    if (colon >= 0 && /^(\{\{|\$)/.test(userinfo.slice(colon + 1))) return all; // a template or a variable
-    return `${scheme}${MASK}@${rest}`;
-  });
-  s = s.replace(BARE_USERINFO, (all, lead: string, _user: string, password: string, host: string) => {
-    if (/^sha\d+|^blake\d+/i.test(host) || password === '' || password === MASK || isReference(password)) return all;
-    return `${lead}${MASK}@${host}`;
-  });
+  // URLs and addresses, token by token; the whole user info goes (a user name may be a token: `https://ghp_…@github.com`)
+  s = s.replace(TOKEN, redactToken);
   s = s.replace(SIGNATURE_PARAMETER, (all, _name: string, value: string) => (value === '' || isReference(decodeSafe(value)) ? all : all.replace(`=${value}`, `=${MASK}`)));
   // --password x, --password=x, -Dx.password=x
   s = s.replace(/(^|[\s'"[(,])(--?[A-Za-z][\w.-]*)(=|[ \t]+)("[^"]*"|'[^']*'|[^\s'",;)\]]+)/g, (all, lead: string, flag: string, sep: string, value: string) => {
@@ -447,14 +465,33 @@ export function redactSecrets(text: string): string {
   // NAME=x, name = x, password: x (YAML / JSON, the value ending the line or the item)
   s = s.replace(/(^|[^\w.-])([A-Za-z_][\w.-]*)("?)(\s*=\s*)("[^"]*"|'[^']*'|[^\s'",;&)}\]]+)/gm, (all, lead: string, name: string, q: string, sep: string, value: string) => (
     !isCredentialName(name) || isReference(value) || value === MASK ? all : `${lead}${name}${q}${sep}${MASK}`));
-  s = s.replace(/(^|[^\w.-])([A-Za-z_][\w.-]*)("?:[ \t]*)("[^"\n]*"|'[^'\n]*'|[^\s'",}\]]+)(?=[ \t]*(?:[,}]|$))/gm, (all, lead: string, name: string, sep: string, value: string) => (
-    !isCredentialName(name) || isReference(value) || value === MASK || value === `"${MASK}"` ? all : `${lead}${name}${sep}${MASK}`));
+  // (what follows the value is checked after the match, not by a look-ahead: a failing look-ahead would rescan the value from every later start)
+  s = s.replace(/(^|[^\w.-])([A-Za-z_][\w.-]*)("?:[ \t]*)("[^"\n]*"|'[^'\n]*'|[^\s'",}\]]+)/g,
+    (all, lead: string, name: string, sep: string, value: string, offset: number, whole: string) => {
+      VALUE_END.lastIndex = offset + all.length;
+      if (!VALUE_END.test(whole) || !isCredentialName(name) || isReference(value) || value === MASK) return all;
+      return `${lead}${name}${sep}${MASK}`;
+    });
   s = s.replace(SQL_PASSWORD, (all, value: string) => (isReference(value) ? all : all.replace(`'${value}'`, `'${MASK}'`)));
   for (const [, re] of TOKEN_SHAPES) {
     if (/PRIVATE KEY/.test(re.source)) continue;
     s = s.replace(new RegExp(re.source, 'g'), MASK);
   }
   return s;
+}
+
+/** Masks the user info of a token's URL, or the password of its scp-like address. */
+function redactToken(token: string): string {
+  for (const { start, end, userinfo } of urlUserinfos(token)) {
+    if (userinfo.includes('/') && !userinfo.includes(':') && !userinfo.includes('@')) continue; // `https://host/@scope`: a path
+    const colon = userinfo.indexOf(':');
+    if (/[/?#]/.test(colon < 0 ? userinfo : userinfo.slice(0, colon))) continue;
+    if (colon >= 0 && /^(\{\{|\$)/.test(userinfo.slice(colon + 1))) continue; // a template or a variable
+    return `${token.slice(0, start)}${MASK}${token.slice(end)}`;
+  }
+  const bare = bareUserinfo(token);
+  if (bare && bare.password !== MASK && !isReference(bare.password)) return `${bare.lead}${MASK}@${bare.host}${token.slice(bare.length)}`;
+  return token;
 }
 
 /** True if a URL carries a password in its user info (`https://user:token@host`): a credential written into Git. */

@@ -1,3 +1,4 @@
+import * as fc from 'fast-check';
 import { QueueNoLiteralCredentials } from '../../src/policy/packs/data-protection/queue-rules';
 import { NoLiteralCredentials } from '../../src/policy/packs/gitops-hygiene/literal-credentials';
 import {
@@ -182,5 +183,32 @@ describe('redactSecrets: one redaction for every message', () => {
     'git@github.com:acme/x.git', 'image nginx:1.25@sha256:0123456789abcdef',
   ])('keeps %s', (text) => {
     expect(redactSecrets(text)).toBe(text);
+  });
+});
+
+describe('redaction and detection, for any password', () => {
+  const chars = fc.constantFrom(...'abcXYZ0189-_.~!*+=$@/:?#%&[]{}()'.split(''));
+  // at least one letter or digit first: a value starting with `$`, `/`, `<`, `{{` or `*` is a reference, not a password
+  const password = fc.tuple(fc.constantFrom('a', 'Z', '7'), fc.array(chars, { minLength: 5, maxLength: 40 })).map(([h, t]) => `${h}${t.join('')}`);
+  const host = fc.constantFrom('git.example', 'db-rw.orders.svc', '10.0.0.7');
+
+  test('a URL password (any characters, "@" and "/" included) is detected and never printed', () => {
+    fc.assert(fc.property(password, host, fc.constantFrom('https', 'postgres', 's3', 'amqp'), (pw, h, scheme) => {
+      const url = `${scheme}://user:${pw}@${h}:5432/x`;
+      expect(hasUrlPassword(url)).toBe(true);
+      expect(textCredentials(url)).toContain('a password in a URL');
+      const shown = redactSecrets(`fatal: unable to access '${url}': 403`);
+      expect(shown).toBe(`fatal: unable to access '${scheme}://***@${h}:5432/x': 403`);
+    }), { numRuns: 300 });
+  });
+
+  test('an scp-like address, a flag value and an assignment are never printed', () => {
+    const plain = fc.tuple(fc.constantFrom('a', 'Z', '7'), fc.array(fc.constantFrom(...'abcXYZ0189-_.~!*+=@/:?#%'.split('')), { minLength: 5, maxLength: 30 }))
+      .map(([h, t]) => `${h}${t.join('')}`);
+    fc.assert(fc.property(plain, host, (pw, h) => {
+      for (const text of [`deploy:${pw}@${h}:acme/x.git`, `migrate --password ${pw} up`, `+ PGPASSWORD=${pw} psql`, `password: ${pw}`]) {
+        expect(redactSecrets(text)).not.toContain(pw);
+      }
+    }), { numRuns: 300 });
   });
 });
