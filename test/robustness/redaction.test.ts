@@ -10,6 +10,7 @@ import {
   AspectPriority, Aspects, DatabaseEngine, GitOpsApp, ManifestRule, ManifestRuleContext, PolicyPack, ReplicatedDatabase, RuleViolation, SecretSource,
   Severity,
 } from '../../src';
+import { showChange, showValue } from '../../src/cli/diff';
 import { ValidationError } from '../../src/errors/validation-error';
 import { runApp } from '../../src/gitops/publish/app';
 import { PublishError } from '../../src/gitops/publish/errors';
@@ -105,6 +106,20 @@ describe('the app\'s standard error in diff and publish', () => {
   test('a PublishError never carries a credential, in its message or its details', () => {
     const e = new PublishError('PUSH_FAILED' as any, `git push to https://u:${SECRET}@h/x failed`, [`remote: postgres://a:${SECRET}@db`]);
     expect(e.message + e.details.join('\n')).not.toContain(SECRET);
+  });
+});
+
+describe('diff: changed values', () => {
+  test('a changed value holding a URL password is masked before it is cut', () => {
+    const url = `postgres://orders:${SECRET}${'x'.repeat(120)}@db:5432/orders`;
+    expect(showValue(url)).not.toContain('S3ntin3l');
+    expect(showValue(url)).toBe('"postgres://***@db:5432/orders"');
+  });
+
+  test('the value of a credential-like key is never shown; a reference is', () => {
+    expect(showChange({ pointer: '/data/db.password', op: 'replace', old: 'old-secret-1', new: SECRET })).toBe('/data/db.password: "***" -> "***"');
+    expect(showChange({ pointer: '/data/db.password', op: 'replace', old: '${DB_PASSWORD}', new: SECRET })).toBe('/data/db.password: "${DB_PASSWORD}" -> "***"');
+    expect(showChange({ pointer: '/data/mode', op: 'replace', old: 'fast', new: 'safe' })).toBe('/data/mode: "fast" -> "safe"');
   });
 });
 
