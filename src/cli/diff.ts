@@ -7,6 +7,7 @@ import { diffJson, FieldChange, jsonEqual } from './structural-diff';
 import { CliIo, oneLine, OutputOptions, Painter, plural } from './terminal';
 import { analyzeChanges, readPreviousOutput } from '../gitops/change-safety';
 import { OUTDIR_PLACEHOLDER, runAppCommand, stderrTail, treeFingerprint } from '../private/app-command';
+import { isCredentialName, isReference, redactSecrets } from '../private/credentials';
 import { apiGroup } from '../private/kinds';
 
 export interface DiffOptions extends OutputOptions {
@@ -264,14 +265,23 @@ function textChange(a: Buffer, b: Buffer): string {
   return `${plural(la.length, 'line')} -> ${plural(lb.length, 'line')}, first difference at line ${i + 1}`;
 }
 
-/** A value for one line: compact JSON, multi-line strings summarized, cut at 100 characters. */
+/**
+ * A value for one line: compact JSON, multi-line strings summarized, credentials masked (before the
+ * cut: a cut URL would no longer look like one), cut at 100 characters.
+ */
 export function showValue(v: unknown): string {
   if (v === undefined) return '(absent)';
-  const text = typeof v === 'string' && v.includes('\n') ? `${JSON.stringify(v.split('\n')[0])}... (${v.split('\n').length} lines)` : JSON.stringify(v);
+  const text = redactSecrets(typeof v === 'string' && v.includes('\n') ? `${JSON.stringify(v.split('\n')[0])}... (${v.split('\n').length} lines)` : JSON.stringify(v));
   return text.length > 100 ? `${text.slice(0, 99)}\u2026` : text;
 }
 
-function showChange(c: FieldChange): string {
+/** A changed field for one line; the value of a credential-like key (`/data/password`) is never shown. */
+export function showChange(c: FieldChange): string {
+  const key = (c.pointer.split('/').pop() ?? '').replace(/~1/g, '/').replace(/~0/g, '~');
+  if (isCredentialName(key)) {
+    const masked = (v: unknown) => (typeof v === 'string' && !isReference(v) ? '"***"' : showValue(v));
+    return `${c.pointer}: ${masked(c.old)} -> ${masked(c.new)}`;
+  }
   if (typeof c.old === 'string' && typeof c.new === 'string' && (c.old.includes('\n') || c.new.includes('\n'))) {
     const la = c.old.split('\n');
     const lb = c.new.split('\n');

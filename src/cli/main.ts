@@ -9,6 +9,7 @@ import { runExplain, runRules } from './rules';
 import { CliIo, oneLine, PROCESS_IO } from './terminal';
 import { runVerify } from './verify';
 import { Errors } from '../errors/errors';
+import { redactSecrets } from '../private/credentials';
 import { libraryVersion } from '../private/version';
 
 export type { CliIo } from './terminal';
@@ -115,10 +116,10 @@ export function main(argv: string[], io: CliIo = PROCESS_IO): number {
     }
     if (e instanceof UsageError || Errors.isValidationError(e)) {
       // bad input (a usage error, or input the library refuses): one line, never a stack trace
-      io.stderr(`cdk8s-stateful: ${oneLine((e as Error).message, 1000)}\n`);
+      io.stderr(`cdk8s-stateful: ${oneLine(redactSecrets((e as Error).message), 1000)}\n`);
       return 2;
     }
-    io.stderr(`cdk8s-stateful: internal error: ${oneLine((e as Error)?.message ?? String(e))} (please report it)\n`);
+    io.stderr(`cdk8s-stateful: internal error: ${oneLine(redactSecrets((e as Error)?.message ?? String(e)))} (please report it)\n`);
     return 2;
   }
 }

@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { redactSecrets } from '../private/credentials';
 
 /**
  * What a `ValidationError` reports.
@@ -68,14 +69,16 @@ export class ValidationError extends Error {
   public readonly allowed: string;
 
   public constructor(details: ValidationErrorDetails) {
-    const shown = details.value === undefined ? '' : ` ${details.value}`;
-    super(`[${details.code}] ${details.path}: invalid ${details.property}${shown}: ${details.allowed}`);
+    // a bad value may be a credential put in the wrong place: never repeat it
+    const value = details.value === undefined ? undefined : redactSecrets(details.value);
+    const shown = value === undefined ? '' : ` ${value}`;
+    super(redactSecrets(`[${details.code}] ${details.path}: invalid ${details.property}${shown}: ${details.allowed}`));
     Object.setPrototypeOf(this, ValidationError.prototype);
     this.name = 'ValidationError';
     this.code = details.code;
     this.path = details.path;
     this.property = details.property;
-    this.value = details.value;
+    this.value = value;
     this.allowed = details.allowed;
   }
 }

@@ -11,6 +11,7 @@ import { Aspects } from '../aspects/aspects';
 import { Environment } from '../environment/environment';
 import { Tier } from '../environment/tier';
 import { renderValue, ValidationError } from '../errors/validation-error';
+import { redactSecrets } from '../private/credentials';
 
 /** One object to check. */
 export interface CheckedObject {
@@ -82,7 +83,7 @@ export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], opt
       ruleId: rule.id,
       packId: pack.id,
       severity: pack.severityOf(rule, tier),
-      message: v.message,
+      message: redactSecrets(v.message),
       resource: resourceOf(obj?.manifest ?? apiObjectIdentity(construct)),
       constructPath: construct?.node.path,
       file,
@@ -90,7 +91,7 @@ export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], opt
       jsonPointer: v.jsonPointer,
       environment: (obj?.environment ?? env)?.name,
       suppressed: active !== undefined,
-      suppressionReason: active?.reason,
+      suppressionReason: active?.reason === undefined ? undefined : redactSecrets(active.reason),
     });
   };
 

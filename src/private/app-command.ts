@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { redactSecrets } from './credentials';
 import { oneLine } from '../cli/terminal';
 
 /** Replaced by the (quoted) temporary output directory in an app command (`diff`, `publish`). */
@@ -52,7 +53,8 @@ function quote(p: string): string {
 
 /** The most telling line of a failing command's standard error: the last `...Error: message` line, else the last line. */
 export function stderrTail(stderr: string): string {
-  const lines = stderr.split(/\r?\n/).map((l) => l.trimEnd());
+  // an app's standard error may echo a connection string or a command line: never print a credential
+  const lines = redactSecrets(stderr).split(/\r?\n/).map((l) => l.trimEnd());
   const meaningful = lines.filter((l) => l.trim() !== '' && !/^\s+at /.test(l) && !/^Node\.js v\d/.test(l) && !/^\s*\^+\s*$/.test(l));
   let index = -1;
   for (let i = meaningful.length - 1; i >= 0; i--) {

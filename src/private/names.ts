@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { redactSecrets } from './credentials';
 import { ValidationError, renderValue } from '../errors/validation-error';
 
 /** Where bad input was found: a construct, or a description for value objects (e.g. `Environment "prod"`). */
@@ -26,13 +27,11 @@ export function isDnsSubdomain(value: unknown): value is string {
 }
 
 /** True if a URL carries a password in its user info (`https://user:token@host`): a credential written into Git. */
-export function hasUrlPassword(url: unknown): boolean {
-  return typeof url === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(url);
-}
+export { hasUrlPassword } from './credentials';
 
 /** The URL with the password of its user info masked, for error messages. */
 export function maskUrlPassword(url: unknown): unknown {
-  return typeof url === 'string' ? url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/i, '$1:***@') : url;
+  return typeof url === 'string' ? redactSecrets(url) : url;
 }
 
 export function requireDnsLabel(where: Where, property: string, value: unknown): string {

@@ -1,4 +1,5 @@
 import { PublishErrorCode } from './types';
+import { redactSecrets } from '../../private/credentials';
 
 /**
  * A refused or impossible publish. Nothing was changed in the repository, except for
@@ -14,11 +15,11 @@ export class PublishError extends Error {
   public readonly details: string[];
 
   public constructor(code: PublishErrorCode, message: string, details: string[] = []) {
-    super(message);
+    super(redactSecrets(message));
     Object.setPrototypeOf(this, PublishError.prototype);
     this.name = 'PublishError';
     this.code = code;
-    this.details = details;
+    this.details = details.map(redactSecrets);
   }
 
   /** Bad input (exit code 2) rather than a refusal (exit code 1). */

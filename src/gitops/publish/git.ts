@@ -1,4 +1,5 @@
 import { spawnSync } from 'child_process';
+import { redactSecrets } from '../../private/credentials';
 
 /** What one git invocation gave. */
 export interface GitRun {
@@ -45,7 +46,7 @@ function subcommand(args: readonly string[]): string {
 
 /** Removes credentials from URLs (`https://user:token@host` → `https://***@host`), so they are never printed. */
 export function redactCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
+  return redactSecrets(text);
 }
 
 /** The most telling line of git's standard error, credentials removed, as one line. */

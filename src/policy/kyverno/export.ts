@@ -5,6 +5,7 @@ import { EnvironmentChart } from '../../environment/environment-chart';
 import { PlatformChart } from '../../environment/platform-chart';
 import { Tier } from '../../environment/tier';
 import { ValidationError } from '../../errors/validation-error';
+import { CREDENTIAL_NAME_PATTERN, REFERENCE_VALUE_PATTERN } from '../../private/credentials';
 import { PolicyPack } from '../pack';
 import { PodSecurityRule } from '../packs/pod-security-rule';
 import { parsePssVersion } from '../pod-security/version';
@@ -112,7 +113,8 @@ export interface KyvernoExportResult {
   readonly notes: string[];
 }
 
-const CREDENTIAL_REGEX = '(?i)(pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth)';
+const CREDENTIAL_REGEX = `(?i)${CREDENTIAL_NAME_PATTERN}`;
+const REFERENCE_REGEX = `(?i)${REFERENCE_VALUE_PATTERN}`;
 const LONG_RUNNING = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController'];
 const TOPOLOGY_KEYS = 'topology.kubernetes.io/zone | kubernetes.io/hostname';
 const KYVERNO_PSS_MIN = 19;
@@ -312,7 +314,7 @@ const TRANSLATIONS: Record<string, (tier?: Tier) => TranslationSet | string> = {
             deny: {
               conditions: {
                 all: [{
-                  key: `{{ type(element.name || \`null\`) == 'string' && regex_match('${CREDENTIAL_REGEX}', element.name) && type(element.value || \`null\`) == 'string' }}`,
+                  key: `{{ type(element.name || \`null\`) == 'string' && type(element.value || \`null\`) == 'string' && regex_match('${CREDENTIAL_REGEX}', element.name) && !regex_match('${REFERENCE_REGEX}', element.value) }}`,
                   operator: 'Equals',
                   value: true,
                 }],
@@ -330,7 +332,11 @@ const TRANSLATIONS: Record<string, (tier?: Tier) => TranslationSet | string> = {
             list: "items(request.object.data || `{}`, 'key', 'value')",
             deny: {
               conditions: {
-                all: [{ key: `{{ regex_match('${CREDENTIAL_REGEX}', element.key) && length(to_string(element.value)) > \`0\` }}`, operator: 'Equals', value: true }],
+                all: [{
+                  key: `{{ regex_match('${CREDENTIAL_REGEX}', element.key) && length(to_string(element.value)) > \`0\` && !regex_match('${REFERENCE_REGEX}', to_string(element.value)) }}`,
+                  operator: 'Equals',
+                  value: true,
+                }],
               },
             },
           }],

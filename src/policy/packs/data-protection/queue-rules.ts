@@ -1,6 +1,7 @@
 import { IConstruct } from 'constructs';
 import { ReclaimPolicy } from '../../../environment/storage-profile';
 import { Tier } from '../../../environment/tier';
+import { settingCredential } from '../../../private/credentials';
 import { MessageQueue } from '../../../queue/message-queue';
 import { QueueProtocol, QueueType } from '../../../queue/types';
 import { ModelRule, ModelRuleContext, RuleProps, RuleViolation } from '../../rule';
@@ -11,7 +12,6 @@ export const MIN_PRODUCTION_QUEUE_REPLICAS = 3;
 /** Minimum `min.insync.replicas` of a production topic. */
 export const MIN_PRODUCTION_IN_SYNC_REPLICAS = 2;
 
-const CREDENTIAL_KEY = /(pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential)/i;
 
 function isMessageQueue(c: IConstruct): c is MessageQueue {
   return c instanceof MessageQueue;
@@ -155,7 +155,10 @@ export class QueueNoLiteralCredentials extends QueueRule {
   }
 
   protected check(mq: MessageQueue): string[] {
-    return Object.keys(mq.engine.additionalConfig).filter((k) => CREDENTIAL_KEY.test(k))
-      .map((k) => `message queue ${mq.name} sets credential-like broker setting "${k}" to a literal value`);
+    const config: Record<string, unknown> = mq.engine.additionalConfig ?? {};
+    return Object.keys(config).sort().flatMap((k) => {
+      const what = settingCredential(k, config[k]);
+      return what === undefined ? [] : [`message queue ${mq.name} broker setting ${what}`];
+    });
   }
 }

@@ -1,53 +1,89 @@
+import { argvCredentials, configFileCredentials, envCredential, isCredentialName, isReference, textCredentials } from '../../../private/credentials';
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
 import { containersOf } from '../workloads';
 
-/** `--password=x`, `PGPASSWORD=x`, `token:x` in a command line (a variable or a file reference is fine). */
-const CREDENTIAL_ARGUMENT = /(^|[-_.])(pass(word|wd)?|secret|token|api[-_]?key)[=:](?![$'"{(<]|\/|$)/i;
-/** `PGPASSWORD=x` (an environment assignment, e.g. through `env`). */
-const CREDENTIAL_ASSIGNMENT = /^[A-Z0-9_]*(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY)[A-Z0-9_]*=(?![$'"{(<]|\/|$)/;
-const CREDENTIAL_NAME = /(pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth)/i;
+/** A JSON pointer token. */
+function token(key: string | number): string {
+  return String(key).replace(/~/g, '~0').replace(/\//g, '~1');
+}
 
-/** GITOPS-NoLiteralCredentials: no credential-like value is written literally into a manifest. */
+/**
+ * GITOPS-NoLiteralCredentials: no credential is written literally into a manifest. Where they hide
+ * (see `src/private/credentials.ts`): container command lines (`--password x`, `-pX`, `sh -c
+ * "PGPASSWORD=x …"`, URLs with a password), environment variables (credential-like names, values
+ * holding a URL password or a signed query string), ConfigMap files (`password: x`,
+ * `spring.datasource.password=x`, JSON, scripts) and any other string of any object (a URL with a
+ * password, a signature, a token). Messages never repeat the value.
+ */
 export class NoLiteralCredentials extends ManifestRule {
   public constructor() {
     super({
       id: 'GITOPS-NoLiteralCredentials',
       severity: Severity.ERROR,
       unsuppressible: true,
-      description: 'No credential-like environment variable or ConfigMap key has a literal value',
-      explanation: 'A password in an env `value` or a ConfigMap is readable by everyone with access to the repository or the '
+      description: 'No credential (a credential-like environment variable, ConfigMap key or setting, a password flag, a URL password, a signature) has a literal value',
+      explanation: 'A password in an env `value`, a command line or a ConfigMap is readable by everyone with access to the repository or the '
         + 'namespace, and ends up in logs and `kubectl describe` output.',
-      fix: 'Read it from a Secret (env valueFrom.secretKeyRef) delivered by a SecretSource.',
+      fix: 'Read it from a Secret (env valueFrom.secretKeyRef, a mounted file, `$(VAR)` in arguments) delivered by a SecretSource.',
     });
   }
 
   public evaluate(ctx: ManifestRuleContext): RuleViolation[] {
     const m = ctx.manifest;
     const out: RuleViolation[] = [];
+    const reported = new Set<string>();
+    const report = (pointer: string, message: string) => {
+      reported.add(pointer);
+      out.push({ message, jsonPointer: pointer });
+    };
     for (const { container, pointer } of containersOf(m)) {
+      // command and args are one argument vector: `--password` may end one and its value start the other
+      const fields: Array<[string, number]> = [];
+      const argv: string[] = [];
       for (const field of ['command', 'args']) {
-        const argv = Array.isArray(container[field]) ? container[field] : [];
-        argv.forEach((a: unknown, i: number) => {
-          // the message never repeats the value
-          if (typeof a === 'string' && (CREDENTIAL_ARGUMENT.test(a) || CREDENTIAL_ASSIGNMENT.test(a))) {
-            out.push({ message: `container "${container.name}" passes a credential literally in ${field}[${i}]`, jsonPointer: `${pointer}/${field}/${i}` });
-          }
+        (Array.isArray(container[field]) ? container[field] : []).forEach((a: unknown, i: number) => {
+          fields.push([field, i]);
+          argv.push(typeof a === 'string' ? a : '');
         });
       }
+      for (const { index, what } of argvCredentials(argv)) {
+        const [field, i] = fields[index];
+        report(`${pointer}/${field}/${i}`, `container "${container.name}" passes ${what} in ${field}[${i}]`);
+      }
       (Array.isArray(container.env) ? container.env : []).forEach((e: any, i: number) => {
-        if (typeof e?.name === 'string' && CREDENTIAL_NAME.test(e.name) && typeof e.value === 'string' && e.value.length > 0) {
-          out.push({ message: `container "${container.name}" sets ${e.name} to a literal value`, jsonPointer: `${pointer}/env/${i}/value` });
-        }
+        if (typeof e?.name !== 'string' || typeof e.value !== 'string') return;
+        const what = envCredential(e.name, e.value);
+        if (what !== undefined) report(`${pointer}/env/${i}/value`, `container "${container.name}" ${what}`);
       });
     }
-    if (m.kind === 'ConfigMap') {
-      for (const key of Object.keys(m.data ?? {}).sort()) {
-        if (CREDENTIAL_NAME.test(key) && String(m.data[key]).length > 0) {
-          out.push({ message: `ConfigMap "${m.metadata?.name}" holds credential-like key "${key}"`, jsonPointer: `/data/${key.replace(/~/g, '~0').replace(/\//g, '~1')}` });
+    if (m.kind === 'ConfigMap' && m.data && typeof m.data === 'object') {
+      for (const key of Object.keys(m.data).sort()) {
+        const value = String(m.data[key] ?? '');
+        const pointer = `/data/${token(key)}`;
+        if (isCredentialName(key) && !value.includes('\n') && !isReference(value)) {
+          report(pointer, `ConfigMap "${m.metadata?.name}" holds credential-like key "${key}"`);
+          continue;
+        }
+        const found = configFileCredentials(key, value);
+        if (found.length > 0) {
+          report(pointer, `ConfigMap "${m.metadata?.name}" file "${key}" holds ${found.map((f) => `${f.what} (line ${f.line})`).join(', ')}`);
         }
       }
     }
+    // anywhere else (operator resources, annotations, broker configuration): embedded credentials
+    const visit = (v: unknown, pointer: string) => {
+      if (reported.has(pointer)) return;
+      if (typeof v === 'string') {
+        const found = textCredentials(v);
+        if (found.length > 0) report(pointer, `${m.kind ?? 'object'} "${m.metadata?.name}" holds ${found.join(', ')} at ${pointer}`);
+      } else if (Array.isArray(v)) {
+        v.forEach((x, i) => visit(x, `${pointer}/${i}`));
+      } else if (v !== null && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) visit(x, `${pointer}/${token(k)}`);
+      }
+    };
+    if (m.kind !== 'Secret') visit(m, '');
     return out;
   }
 }
