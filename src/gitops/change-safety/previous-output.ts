@@ -13,10 +13,13 @@ export interface PreviousObject {
   readonly cluster?: string;
 }
 
-/** The previous output: the owned manifest files under `rendered/` and `platform/`, and the recorded tiers. */
+/** The previous output: the owned manifest files under `rendered/` and `platform/`, and the recorded tiers and clusters. */
 export interface PreviousOutput {
   readonly objects: PreviousObject[];
+  /** Environment name → the tier it was written with. */
   readonly tiers: Map<string, string>;
+  /** Environment name → the cluster it was written for. */
+  readonly clusters: Map<string, string>;
 }
 
 /**
@@ -45,5 +48,6 @@ export function readPreviousOutput(outdir: string): PreviousOutput | undefined {
     objects.push({ file, manifest: parsed, environment: m[1] === 'rendered' ? m[2] : undefined, cluster: m[1] === 'platform' ? m[2] : undefined });
   }
   const tiers = new Map<string, string>(manifest.environments.map((e) => [e.name, e.tier]));
-  return { objects, tiers };
+  const clusters = new Map<string, string>(manifest.environments.map((e) => [e.name, e.cluster]));
+  return { objects, tiers, clusters };
 }
