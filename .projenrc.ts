@@ -52,6 +52,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'commander@^14.0.3',
     'fast-json-patch@^3.1.1',
     '@jmespath-community/jmespath@^1.3.0',
+    // RE2 semantics (linear time, Go syntax) for Kyverno's regex functions: JavaScript's
+    // backtracking RegExp takes exponential time on patterns like ^(a+)+$
+    're2js@^2.10.0',
   ],
 
   bin: { 'cdk8s-stateful': 'lib/cli/main.js' },

@@ -4,29 +4,46 @@
  * Internal module (not part of the jsii API).
  */
 
-const wildcardCache = new Map<string, RegExp>();
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /**
  * Kyverno's wildcard match (minio `wildcard.Match`): `*` matches any run of characters
- * (including none), `?` exactly one character; everything else literally. An empty pattern
- * matches only the empty string.
+ * (including none), `?` exactly one character (a code point); everything else literally. An
+ * empty pattern matches only the empty string.
+ *
+ * Greedy matching with one backtrack point (the last `*`): at most |pattern| × |text| steps, never
+ * exponential (a regular expression built from `*a*a*a*c` backtracks for minutes on 3,000
+ * characters).
  */
 export function wildcardMatch(pattern: string, text: string): boolean {
   if (pattern === '') return text === '';
   if (pattern === '*') return true;
-  let re = wildcardCache.get(pattern);
-  if (!re) {
-    let source = '';
-    for (const ch of pattern) {
-      if (ch === '*') source += '.*';
-      else if (ch === '?') source += '.';
-      else source += /[.*+?^${}()|[\]\\/]/.test(ch) ? `\\${ch}` : ch;
+  if (!pattern.includes('*') && !pattern.includes('?')) return pattern === text;
+  // code points only when needed: `?` is one character, not one UTF-16 unit
+  const p: ArrayLike<string> = SURROGATE.test(pattern) ? Array.from(pattern) : pattern;
+  const s: ArrayLike<string> = SURROGATE.test(text) ? Array.from(text) : text;
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let resume = 0;
+  while (j < s.length) {
+    const c = i < p.length ? p[i] : undefined;
+    if (c === '*') {
+      star = i++;
+      resume = j;
+    } else if (c !== undefined && (c === '?' || c === s[j])) {
+      i++;
+      j++;
+    } else if (star >= 0) {
+      // let the last `*` absorb one more character and retry from there
+      i = star + 1;
+      j = ++resume;
+    } else {
+      return false;
     }
-    re = new RegExp(`^${source}$`, 'su');
-    if (wildcardCache.size > 5000) wildcardCache.clear();
-    wildcardCache.set(pattern, re);
   }
-  return re.test(text);
+  while (i < p.length && p[i] === '*') i++;
+  return i === p.length;
 }
 
 /** Whether a string holds a wildcard character. */
