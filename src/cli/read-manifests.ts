@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { LineCounter } from 'yaml';
+import { yamlDocuments } from '../private/yaml-read';
 
 /** Bad input to the CLI: reported as one line, exit code 2. */
 export class UsageError extends Error {
@@ -68,9 +69,8 @@ export function readManifests(inputs: string[], readStdin: () => string = () => 
   const visit = (source: string, display: string, text: string) => {
     files++;
     const counter = new LineCounter();
-    const docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-    const list = Array.isArray(docs) ? docs : [docs];
-    for (const doc of list) {
+    // one document at a time: its syntax tree is dropped once converted
+    for (const doc of yamlDocuments(text, { lineCounter: counter })) {
       if (doc.errors.length > 0) {
         const e = doc.errors[0];
         const line = e.linePos?.[0]?.line ?? (e.pos?.[0] !== undefined ? counter.linePos(e.pos[0]).line : undefined);

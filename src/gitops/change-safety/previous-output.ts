@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import * as YAML from 'yaml';
+import { parseYaml } from '../../private/yaml-read';
 import { readOwnedManifest } from '../writer';
 
 /** An object of the previous output. */
@@ -40,7 +40,7 @@ export function readPreviousOutput(outdir: string): PreviousOutput | undefined {
     if (!m) continue;
     let parsed: any;
     try {
-      parsed = YAML.parse(fs.readFileSync(path.join(outdir, file), 'utf8'));
+      parsed = parseYaml(fs.readFileSync(path.join(outdir, file), 'utf8'));
     } catch {
       continue;
     }

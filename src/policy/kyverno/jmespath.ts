@@ -5,9 +5,9 @@
  */
 import { createHash } from 'crypto';
 import * as path from 'path';
-import { parse as parseYaml } from 'yaml';
 import { goRegexMatch, GoRegExpSyntaxError, goReplaceAll } from './go-regexp';
 import { goSprint, isObject, parseGoDuration, parseQuantity, wildcardMatch } from './values';
+import { parseYaml } from '../../private/yaml-read';
 import { parseImage } from '../packs/workloads';
 
 // The package is an ES module with a CommonJS build: loaded with require (tsc's node16 resolution
