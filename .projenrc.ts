@@ -108,6 +108,11 @@ project.addTask('bench', {
   exec: 'ts-node --transpile-only --project test/tsconfig.json bench/run.ts',
   receiveArgs: true,
 });
+project.addTask('bench:hostile', {
+  description: 'Hostile-input benchmark (100k-key YAML map, exponential regex, wildcard backtracking): each under 2 s',
+  exec: 'ts-node --transpile-only --project test/tsconfig.json bench/hostile.ts',
+  receiveArgs: true,
+});
 project.addTask('bench:policy', {
   description: 'Policy evaluation benchmark (every built-in pack over ~10k objects, against rendering them to YAML)',
   exec: 'ts-node --transpile-only --project test/tsconfig.json bench/policy.ts',
