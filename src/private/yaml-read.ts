@@ -1,5 +1,5 @@
 import {
-  Composer, Document, DocumentOptions, isAlias, isCollection, isMap, isPair, isScalar, LineCounter, ParseOptions, Parser, SchemaOptions,
+  Composer, Document, DocumentOptions, isCollection, isMap, isPair, isScalar, LineCounter, ParseOptions, Parser, SchemaOptions,
   YAMLParseError,
 } from 'yaml';
 
@@ -19,9 +19,31 @@ export function* yamlDocuments(text: string, options: YamlReadOptions = {}): Gen
   const lineCounter: LineCounter | undefined = options.lineCounter;
   const parser = new Parser(lineCounter?.addNewLine);
   const composer = new Composer({ ...options, prettyErrors: false, uniqueKeys: false });
-  for (const doc of composer.compose(parser.parse(text))) {
-    checkDuplicateKeys(doc);
-    yield doc as Document.Parsed;
+  const docs = composer.compose(parser.parse(text));
+  const env = text.length >= PLAIN_ENV_FROM ? { ...process.env } : undefined;
+  for (;;) {
+    const next = env ? withEnv(env, () => docs.next()) : docs.next();
+    if (next.done) return;
+    checkDuplicateKeys(next.value);
+    yield next.value as Document.Parsed;
+  }
+}
+
+/**
+ * The yaml parser reads `process.env.LOG_TOKENS` once per token (`Parser.next`), and Node's
+ * `process.env` is an accessor into the C environment: about a third of the parse of a large
+ * text. While a large text is parsed, `process.env` is a plain copy of itself (the same
+ * variables; parsing writes none), restored afterwards whatever happens.
+ */
+const PLAIN_ENV_FROM = 64 * 1024;
+
+function withEnv<T>(env: NodeJS.ProcessEnv, fn: () => T): T {
+  const real = process.env;
+  process.env = env;
+  try {
+    return fn();
+  } finally {
+    process.env = real;
   }
 }
 
@@ -45,45 +67,44 @@ export function parseYaml(text: string): unknown {
   return value;
 }
 
-/** Key identity as the `yaml` package's unique-key check sees it: scalars by value (`a.value === b.value`). */
-function keyOf(key: unknown): string | undefined {
-  if (!isScalar(key)) return undefined;
-  const v = key.value;
-  if (v === null) return 'null';
-  switch (typeof v) {
-    case 'string': return `s${v}`;
-    case 'number': return Number.isNaN(v) ? undefined : `n${v}`; // NaN !== NaN
-    case 'bigint': return `b${v}`;
-    case 'boolean': return `t${v}`;
-    default: return undefined; // dates, binary: compared by identity, never equal
-  }
-}
-
-/** Adds a DUPLICATE_KEY error for every repeated key of every map of the document (iterative: no recursion limit). */
+/**
+ * Adds a DUPLICATE_KEY error for every repeated key of every map of the document (iterative: no
+ * recursion limit). Keys are equal as the `yaml` package's unique-key check has them: scalars of
+ * the same value (`a.value === b.value`); collections and aliases are never equal.
+ */
 function checkDuplicateKeys(doc: Document): void {
   const stack: unknown[] = [doc.contents];
   const found: YAMLParseError[] = [];
+  const visit = (node: unknown) => {
+    if (node && isCollection(node)) stack.push(node);
+  };
   while (stack.length > 0) {
-    const node = stack.pop();
-    if (!node || isAlias(node)) continue;
-    if (isPair(node)) {
-      stack.push(node.key, node.value);
-    } else if (isCollection(node)) {
-      const seen = isMap(node) ? new Set<string>() : undefined;
-      for (const item of node.items as unknown[]) {
-        if (seen && isPair(item)) {
-          const k = keyOf(item.key);
-          if (k !== undefined) {
-            if (seen.has(k)) {
-              const start = (item.key as any).range?.[0] ?? 0;
-              found.push(new YAMLParseError([start, start + 1], 'DUPLICATE_KEY', 'Map keys must be unique'));
-            } else {
-              seen.add(k);
-            }
+    const node = stack.pop() as { items: unknown[] };
+    const strings = isMap(node) ? new Set<string>() : undefined;
+    const others = strings ? new Set<unknown>() : undefined;
+    for (const item of node.items) {
+      if (!isPair(item)) {
+        visit(item);
+        continue;
+      }
+      const key = item.key;
+      if (strings && isScalar(key)) {
+        const v = key.value;
+        // strings by value; numbers, booleans, null and bigints by value in their own set (`1` and `"1"` differ)
+        const set: Set<unknown> | undefined = typeof v === 'string' ? strings
+          : v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? others : undefined;
+        if (set && !Number.isNaN(v)) {
+          if (set.has(v)) {
+            const start = (key as any).range?.[0] ?? 0;
+            found.push(new YAMLParseError([start, start + 1], 'DUPLICATE_KEY', 'Map keys must be unique'));
+          } else {
+            set.add(v);
           }
         }
-        stack.push(item);
+      } else {
+        visit(key);
       }
+      visit(item.value);
     }
   }
   if (found.length > 0) {
