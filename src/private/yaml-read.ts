@@ -73,11 +73,12 @@ export function parseYaml(text: string): unknown {
  * the same value (`a.value === b.value`); collections and aliases are never equal.
  */
 function checkDuplicateKeys(doc: Document): void {
-  const stack: unknown[] = [doc.contents];
+  const stack: unknown[] = [];
   const found: YAMLParseError[] = [];
   const visit = (node: unknown) => {
     if (node && isCollection(node)) stack.push(node);
   };
+  visit(doc.contents);
   while (stack.length > 0) {
     const node = stack.pop() as { items: unknown[] };
     const strings = isMap(node) ? new Set<string>() : undefined;

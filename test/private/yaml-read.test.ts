@@ -36,6 +36,8 @@ describe('YAML read path without the quadratic unique-key check', () => {
     ['same key in different maps', 'a: {k: 1}\nb: {k: 1}\n'],
     ['an alias used twice', 'x: &a 1\ny: *a\nz: *a\n'],
     ['pairs of a flow sequence (one map each)', '[a: 1, a: 2]\n'],
+    ['a scalar document', 'just text\n'],
+    ['an empty document', '---\n'],
   ])('what the yaml package accepts is accepted: %s', (_name, text) => {
     expect(errorsOf(parseYamlDocuments(text))).toEqual(reference(text));
     expect(errorsOf(parseYamlDocuments(text)).flat()).toEqual([]);
