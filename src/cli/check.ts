@@ -4,10 +4,11 @@ import { applyRecordedSuppressions } from './recorded-suppressions';
 import { CliIo, OutputOptions, Painter, plural, Progress } from './terminal';
 import { requireTier, Tier } from '../environment/tier';
 import { ValidationError } from '../errors/validation-error';
-import { blockingFindings, describeRules, evaluatePacks, EvaluationResult } from '../policy/engine';
+import { blockingFindings, describeRules, evaluatePacks, EvaluationDeadlineError, EvaluationResult } from '../policy/engine';
 import { PolicyPacks } from '../policy/packs/policy-packs';
 import { parsePssVersion } from '../policy/pod-security/version';
 import { isReportFormat, renderReport, REPORT_FORMATS, ReportFormat, summarize } from '../policy/reports';
+import { parseQuantity, quantityToNumber } from '../private/quantity';
 import { libraryVersion } from '../private/version';
 
 export interface CheckOptions extends OutputOptions {
@@ -16,6 +17,27 @@ export interface CheckOptions extends OutputOptions {
   readonly pssVersion?: string;
   readonly format?: string;
   readonly output?: string;
+  /** Most bytes of input, all files together (a byte count or a quantity: `64Mi`). */
+  readonly maxBytes?: string;
+  /** Seconds the check may take (reading and evaluating). */
+  readonly timeout?: string;
+}
+
+/** Defaults of the budgets: ample for real repositories, small enough that hostile input fails fast. */
+export const CHECK_DEFAULT_MAX_BYTES = '64Mi';
+export const CHECK_DEFAULT_TIMEOUT_SECONDS = '120';
+
+function parseBudgets(options: CheckOptions): { maxBytes: number; timeoutMs: number } {
+  const bytesText = options.maxBytes ?? CHECK_DEFAULT_MAX_BYTES;
+  const q = parseQuantity(bytesText.trim());
+  const maxBytes = q ? quantityToNumber(q) : NaN;
+  if (!(maxBytes >= 1) || !Number.isSafeInteger(Math.floor(maxBytes))) {
+    throw new UsageError(`check: invalid --max-bytes ${JSON.stringify(bytesText)}: a positive number of bytes, e.g. 16777216 or 16Mi`);
+  }
+  const timeoutText = options.timeout ?? CHECK_DEFAULT_TIMEOUT_SECONDS;
+  const seconds = /^\d+(\.\d+)?$/.test(timeoutText.trim()) ? Number(timeoutText) : NaN;
+  if (!(seconds > 0)) throw new UsageError(`check: invalid --timeout ${JSON.stringify(timeoutText)}: a positive number of seconds`);
+  return { maxBytes: Math.floor(maxBytes), timeoutMs: seconds * 1000 };
 }
 
 /**
@@ -51,10 +73,18 @@ export function runCheck(inputs: string[], options: CheckOptions, io: CliIo): nu
     if (!known.includes(id)) throw new UsageError(`check: unknown --pack ${JSON.stringify(id)}: one of ${known.join(', ')}`);
   }
   const packs = ids.map((id) => PolicyPacks.byId(id, { podSecurityVersion: options.pssVersion ?? 'latest' }));
+  const { maxBytes, timeoutMs } = parseBudgets(options);
+  const deadline = Date.now() + timeoutMs;
+  const overTime = (what: string): never => {
+    throw new UsageError(`check: time budget exceeded (--timeout ${timeoutMs / 1000} s) while ${what}; `
+      + 'split the input, or raise --timeout if it is trusted');
+  };
 
   const progress = new Progress(io, options);
   progress.tick(`reading ${plural(inputs.length, 'input')}`, 0, packs.length + 1);
-  const read = readManifests(inputs, io.readStdin);
+  const read = readManifests(inputs, io.readStdin, {
+    maxBytes, maxBytesName: '--max-bytes', deadline, onDeadline: (where) => overTime(`reading ${where}`),
+  });
   if (read.manifests.length === 0) {
     // a gate that checked nothing must not pass: a wrong path, a values file, a chart not rendered
     throw new UsageError(`check: no Kubernetes object in ${inputs.join(', ')} (${plural(read.files, 'file')} read, `
@@ -65,8 +95,9 @@ export function runCheck(inputs: string[], options: CheckOptions, io: CliIo): nu
   const results: EvaluationResult[] = packs.map((pack, i) => {
     progress.tick(`checking ${plural(objects.length, 'object')}: ${pack.id}`, i + 1, packs.length + 1);
     try {
-      return evaluatePacks([pack], objects);
+      return evaluatePacks([pack], objects, { deadline });
     } catch (e) {
+      if (e instanceof EvaluationDeadlineError) return overTime(`checking ${plural(objects.length, 'object')} (pack ${pack.id})`);
       if (e instanceof ValidationError) throw new UsageError(`check: ${e.message}`);
       throw e;
     }

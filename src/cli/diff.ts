@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { LineCounter } from 'yaml';
 import { UsageError } from './read-manifests';
 import { diffJson, FieldChange, jsonEqual } from './structural-diff';
 import { CliIo, oneLine, OutputOptions, Painter, plural } from './terminal';
@@ -9,6 +9,7 @@ import { analyzeChanges, readPreviousOutput } from '../gitops/change-safety';
 import { OUTDIR_PLACEHOLDER, runAppCommand, stderrTail, treeFingerprint } from '../private/app-command';
 import { isCredentialName, isReference, redactSecrets } from '../private/credentials';
 import { apiGroup } from '../private/kinds';
+import { parseYamlDocuments } from '../private/yaml-read';
 
 export interface DiffOptions extends OutputOptions {
   readonly app?: string;
@@ -171,8 +172,7 @@ function readTree(root: string, side: string): Tree {
     }
     const text = data.toString('utf8');
     const counter = new LineCounter();
-    const docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-    (Array.isArray(docs) ? docs : [docs]).forEach((doc, index) => {
+    parseYamlDocuments(text, { lineCounter: counter }).forEach((doc, index) => {
       if (doc.errors.length > 0) {
         const e = doc.errors[0];
         const line = e.linePos?.[0]?.line ?? (e.pos?.[0] !== undefined ? counter.linePos(e.pos[0]).line : undefined);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { runCheck } from './check';
+import { CHECK_DEFAULT_MAX_BYTES, CHECK_DEFAULT_TIMEOUT_SECONDS, runCheck } from './check';
 import { runDiff } from './diff';
 import { registerKyvernoCommands } from './kyverno';
 import { registerPublishCommand } from './publish';
@@ -47,6 +47,8 @@ export function main(argv: string[], io: CliIo = PROCESS_IO): number {
     .option('--pss-version <version>', 'Pod Security Standards version: 1.N or latest', 'latest')
     .option('--format <format>', 'text, json, sarif, junit or markdown', 'text')
     .option('--output <file>', 'write the report to a file instead of stdout (stdout gets the summary line)')
+    .option('--max-bytes <size>', 'most bytes of input, all files together (bytes, or a quantity like 16Mi); more exits 2', CHECK_DEFAULT_MAX_BYTES)
+    .option('--timeout <seconds>', 'seconds the check may take, reading and evaluating; longer exits 2', CHECK_DEFAULT_TIMEOUT_SECONDS)
     .addOption(quiet())
     .addHelpText('after', `\nExample: cdk8s-stateful check dist/rendered/prod --tier production --format sarif --output policy.sarif\n${EXIT_CODES}`)
     .action((inputs: string[], opts: any) => {

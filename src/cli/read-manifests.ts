@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { LineCounter } from 'yaml';
+import { yamlDocuments } from '../private/yaml-read';
 
 /** Bad input to the CLI: reported as one line, exit code 2. */
 export class UsageError extends Error {
@@ -30,8 +31,21 @@ export interface ReadResult {
 
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
+/** Budgets of a read: total bytes of every input, and a deadline (epoch milliseconds). */
+export interface ReadLimits {
+  /** @default 64 MiB per file, no total */
+  readonly maxBytes?: number;
+  /** What the budget is called in messages (`--max-bytes`). */
+  readonly maxBytesName?: string;
+  /** Checked between documents. */
+  readonly deadline?: number;
+  /** Thrown when the deadline passes (the caller names its budget). */
+  readonly onDeadline?: (where: string) => never;
+}
+
+
 /** Reads `fd` to its end, refusing more than MAX_FILE_BYTES (memory stays bounded whatever the input). */
-function readBounded(fd: number, display: string): Buffer {
+function readBounded(fd: number, display: string, max = MAX_FILE_BYTES, name?: string): Buffer {
   const chunks: Buffer[] = [];
   const chunk = Buffer.allocUnsafe(1024 * 1024);
   let total = 0;
@@ -50,7 +64,7 @@ function readBounded(fd: number, display: string): Buffer {
     }
     if (n === 0) break;
     total += n;
-    if (total > MAX_FILE_BYTES) throw new UsageError(`${display}: too large (more than ${MAX_FILE_BYTES} bytes)`);
+    if (total > max) throw new UsageError(`${display}: too large (more than ${max} bytes${name && max < MAX_FILE_BYTES ? `, what is left of ${name}` : ''})`);
     chunks.push(Buffer.from(chunk.subarray(0, n)));
   }
   return Buffer.concat(chunks);
@@ -61,16 +75,35 @@ function readBounded(fd: number, display: string): Buffer {
  * skipped) or `-` (standard input). Multi-document files are split; empty documents are ignored;
  * documents that are not Kubernetes objects are counted as skipped.
  */
-export function readManifests(inputs: string[], readStdin: () => string = () => readBounded(0, '<stdin>').toString('utf8')): ReadResult {
+export function readManifests(inputs: string[], readStdin?: () => string, limits: ReadLimits = {}): ReadResult {
   const manifests: ReadManifest[] = [];
   let skipped = 0;
   let files = 0;
+  let totalBytes = 0;
+  const maxTotal = limits.maxBytes ?? Infinity;
+  const budgetName = limits.maxBytesName ?? 'the byte budget';
+  // what is left of the total budget bounds each read too: a device or a FIFO stops there
+  const remaining = () => Math.min(MAX_FILE_BYTES, maxTotal - totalBytes);
+  const stdin = readStdin ?? (() => readBounded(0, '<stdin>', remaining(), budgetName).toString('utf8'));
+  const account = (display: string, bytes: number) => {
+    totalBytes += bytes;
+    if (totalBytes > maxTotal) {
+      throw new UsageError(`${display}: the input exceeds ${budgetName} (${maxTotal} bytes): ${totalBytes} bytes read so far`);
+    }
+  };
+  const deadline = (where: string) => {
+    if (limits.deadline !== undefined && Date.now() > limits.deadline) {
+      if (limits.onDeadline) limits.onDeadline(where);
+      throw new UsageError(`${where}: time budget exceeded`);
+    }
+  };
   const visit = (source: string, display: string, text: string) => {
     files++;
+    deadline(display);
     const counter = new LineCounter();
-    const docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-    const list = Array.isArray(docs) ? docs : [docs];
-    for (const doc of list) {
+    // one document at a time: its syntax tree is dropped once converted
+    for (const doc of yamlDocuments(text, { lineCounter: counter })) {
+      deadline(display);
       if (doc.errors.length > 0) {
         const e = doc.errors[0];
         const line = e.linePos?.[0]?.line ?? (e.pos?.[0] !== undefined ? counter.linePos(e.pos[0]).line : undefined);
@@ -103,18 +136,21 @@ export function readManifests(inputs: string[], readStdin: () => string = () => 
       throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     if (stat.size > MAX_FILE_BYTES) throw new UsageError(`${file}: too large (${stat.size} bytes, at most ${MAX_FILE_BYTES})`);
+    // refused before reading when its size already exceeds what is left of the budget
+    if (stat.isFile() && totalBytes + stat.size > maxTotal) account(file, stat.size);
     let buffer: Buffer;
     let fd: number | undefined;
     try {
       // bounded: a FIFO or a device (/dev/zero) has no size to check beforehand
       fd = fs.openSync(file, 'r');
-      buffer = readBounded(fd, file);
+      buffer = readBounded(fd, file, remaining(), budgetName);
     } catch (e) {
       if (e instanceof UsageError) throw e;
       throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     } finally {
       if (fd !== undefined) fs.closeSync(fd);
     }
+    account(file, buffer.length);
     if (buffer.includes(0)) throw new UsageError(`${file}: binary file, not YAML`);
     visit(file, file.split(path.sep).join('/'), buffer.toString('utf8'));
   };
@@ -158,7 +194,9 @@ export function readManifests(inputs: string[], readStdin: () => string = () => 
 
   for (const input of inputs) {
     if (input === '-') {
-      visit('-', '<stdin>', readStdin());
+      const text = stdin();
+      account('<stdin>', Buffer.byteLength(text, 'utf8'));
+      visit('-', '<stdin>', text);
       continue;
     }
     let stat: fs.Stats;

@@ -11,6 +11,7 @@ import { Environment } from '../environment/environment';
 import { StorageProfile } from '../environment/storage-profile';
 import { Tier } from '../environment/tier';
 import { hasUrlPassword, invalid, maskUrlPassword, requireBoolean, requireDnsLabel, requireInteger } from '../private/names';
+import { isPositiveQuantity } from '../private/quantity';
 import { SecretBinding, SecretSource, SecretSourceKind } from '../secrets/secret-source';
 import { renderCloudNativePg } from './engines/cloudnative-pg';
 import { renderDatabaseClientEgress } from './engines/common';
@@ -155,6 +156,7 @@ export interface ReplicatedDatabaseProps {
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const RESERVED = new Set(['postgres', 'template0', 'template1', 'streaming_replica', 'cnpg_pooler_pgbouncer', 'replicator', 'postgres_exporter', 'public']);
+/** The quantity forms accepted in props (a subset of what Kubernetes parses: no exponent, no sign). */
 const QUANTITY = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$/;
 
 function requireIdentifier(where: Construct, property: string, value: unknown): string {
@@ -174,7 +176,7 @@ function requireKubernetesNamePart(where: Construct, property: string, value: st
 }
 
 function requireQuantity(where: Construct, property: string, value: unknown, allowed: string): string {
-  if (typeof value !== 'string' || !QUANTITY.test(value) || Number(QUANTITY.exec(value)![1]) <= 0) {
+  if (typeof value !== 'string' || !QUANTITY.test(value) || !isPositiveQuantity(value)) {
     throw invalid(where, 'INVALID_QUANTITY', property, value, allowed);
   }
   return value;

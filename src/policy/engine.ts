@@ -57,12 +57,28 @@ function resourceOf(manifest: any): ResourceRef | undefined {
   return { apiVersion: manifest.apiVersion, kind: manifest.kind, namespace: manifest.metadata?.namespace, name: manifest.metadata?.name };
 }
 
+/** The evaluation ran past its deadline (`check --timeout`). */
+export class EvaluationDeadlineError extends Error {
+  public constructor(public readonly packId: string) {
+    super(`evaluation deadline passed while evaluating pack ${packId}`);
+    Object.setPrototypeOf(this, EvaluationDeadlineError.prototype);
+    this.name = 'EvaluationDeadlineError';
+  }
+}
+
+export interface EvaluateOptions {
+  /** The construct tree (synthesis): model rules are evaluated. */
+  readonly root?: IConstruct;
+  /** Epoch milliseconds after which the evaluation stops with EvaluationDeadlineError (checked between objects). */
+  readonly deadline?: number;
+}
+
 /**
  * Evaluates packs: model rules on the constructs each pack covers, manifest rules on the rendered
  * objects whose constructs it covers (or on every object when `constructs` is false: plain YAML,
  * where model rules are reported as not evaluable). Suppressions apply, and unused ones are reported.
  */
-export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], options: { root?: IConstruct } = {}): EvaluationResult {
+export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], options: EvaluateOptions = {}): EvaluationResult {
   const findings: Finding[] = [];
   const used = new Set<AppliedSuppression>();
   const notEvaluable: EvaluationResult['notEvaluable'] = [];
@@ -121,6 +137,7 @@ export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], opt
     // manifest rules
     const targets = modelMode ? pack._coveredObjects().map((c) => byConstruct.get(c)).filter((o): o is CheckedObject => o !== undefined) : objects;
     for (const obj of targets) {
+      if (options.deadline !== undefined && Date.now() > options.deadline) throw new EvaluationDeadlineError(pack.id);
       const tier = obj.tier ?? obj.environment?.tier;
       for (const rule of pack.manifestRules) {
         const context = { manifest: obj.manifest, environment: obj.environment, tier, file: obj.file, related: related.get(obj.environment?.name ?? '') };

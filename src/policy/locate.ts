@@ -1,18 +1,18 @@
-import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isMap, isSeq, LineCounter } from 'yaml';
+import { parseYamlDocuments } from '../private/yaml-read';
 
 /**
  * 1-based line of the node at `jsonPointer` in a single-document YAML text; when the pointer names
  * a field that does not exist (a missing `runAsNonRoot`), the line of its nearest existing parent.
  */
 export function lineOf(yamlText: string, jsonPointer = ''): number {
-  const counter = new LineCounter();
-  const doc = parseDocument(yamlText, { lineCounter: counter, keepSourceTokens: false });
-  let node: any = doc.contents;
+  const { counter, contents } = parsed(yamlText);
+  let node: any = contents;
   let line = node?.range ? counter.linePos(node.range[0]).line : 1;
   for (const segment of parsePointer(jsonPointer)) {
     let next: any;
     if (isMap(node)) {
-      const pair = node.items.find((p: any) => String(p.key?.value ?? p.key) === segment);
+      const pair = keysOf(node).get(segment);
       if (!pair) break;
       const key: any = pair.key;
       line = key?.range ? counter.linePos(key.range[0]).line : line;
@@ -34,4 +34,31 @@ export function lineOf(yamlText: string, jsonPointer = ''): number {
 export function parsePointer(pointer: string): string[] {
   if (pointer === '' || pointer === '/') return [];
   return pointer.replace(/^\//, '').split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** The last text parsed: findings of one object are located one after the other, in its one text. */
+let last: { text: string; counter: LineCounter; contents: unknown } | undefined;
+
+function parsed(text: string): { counter: LineCounter; contents: unknown } {
+  if (last?.text !== text) {
+    const counter = new LineCounter();
+    last = { text, counter, contents: parseYamlDocuments(text, { lineCounter: counter })[0]?.contents };
+  }
+  return last;
+}
+
+/** The pairs of a map by key (the first of equal keys, as `find` did): one pass per map, not one per lookup. */
+const pairsByKey = new WeakMap<object, Map<string, any>>();
+
+function keysOf(map: { items: any[] }): Map<string, any> {
+  let index = pairsByKey.get(map);
+  if (!index) {
+    index = new Map();
+    for (const p of map.items) {
+      const k = String(p.key?.value ?? p.key);
+      if (!index.has(k)) index.set(k, p);
+    }
+    pairsByKey.set(map, index);
+  }
+  return index;
 }

@@ -6,6 +6,7 @@ import { PlatformChart } from '../environment/platform-chart';
 import { StorageProfile } from '../environment/storage-profile';
 import { Tier } from '../environment/tier';
 import { invalid, requireBoolean, requireDnsLabel, requireInteger, Where } from '../private/names';
+import { isPositiveQuantity } from '../private/quantity';
 import { SecretSource, SecretSourceKind } from '../secrets/secret-source';
 import { renderQueueClientEgress } from './engines/common';
 import { renderRabbitmqOperator } from './engines/rabbitmq-operator';
@@ -152,10 +153,11 @@ export interface MessageQueueProps {
 
 const RESOURCE_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
 const USER_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+/** The quantity forms accepted in props (a subset of what Kubernetes parses: no exponent, no sign). */
 const QUANTITY = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$/;
 
 function requireQuantity(where: Construct, property: string, value: unknown, allowed: string): string {
-  if (typeof value !== 'string' || !QUANTITY.test(value) || Number(QUANTITY.exec(value)![1]) <= 0) {
+  if (typeof value !== 'string' || !QUANTITY.test(value) || !isPositiveQuantity(value)) {
     throw invalid(where, 'INVALID_QUANTITY', property, value, allowed);
   }
   return value;

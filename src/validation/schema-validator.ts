@@ -2,7 +2,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
-import { parseAllDocuments } from 'yaml';
 import { evaluateRule, toCel } from './cel';
 import { findCoreValidator, objectMetaValidator, validateCore } from './core';
 import { buildWalk, RuleRecord, shareRepeatedSubschemas, toJsonSchema, UncheckedKeyword, WalkNode } from './crd';
@@ -10,6 +9,7 @@ import { addKubernetesFormats } from './formats';
 import { formatAjvErrors, joinPointer, RawIssue } from './messages';
 import { validateMetadataValues } from './metadata';
 import { ValidationError } from '../errors/validation-error';
+import { yamlDocuments } from '../private/yaml-read';
 
 /**
  * Options for a `SchemaValidator`.
@@ -442,7 +442,7 @@ export class SchemaValidator {
 
   private addCrdFile(file: string): void {
     const text = fs.readFileSync(file, 'utf8');
-    for (const doc of parseAllDocuments(text)) {
+    for (const doc of yamlDocuments(text)) {
       if (doc.errors.length > 0) {
         throw new ValidationError({ code: 'INVALID_CRD_FILE', path: file, property: 'yaml', allowed: `valid YAML (${doc.errors[0].message})` });
       }

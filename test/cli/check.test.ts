@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { main } from '../../src/cli/main';
+import * as readModule from '../../src/cli/read-manifests';
 import { readTree, tmpdir } from '../util/tmp';
 
 const DIST = path.resolve(__dirname, '../../dist');
@@ -143,5 +144,67 @@ describe('cdk8s-stateful check', () => {
     const bad = run(['check', '-'], 'kind: [');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^cdk8s-stateful: <stdin>.*invalid YAML/);
+  });
+});
+
+describe('cdk8s-stateful check: budgets (--max-bytes, --timeout)', () => {
+  const input = (name: string, content: string) => {
+    const file = path.join(tmpdir(), name);
+    fs.writeFileSync(file, content);
+    return file;
+  };
+  const configMap = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: shop\ndata:\n  a: b\n`;
+  afterEach(() => jest.restoreAllMocks());
+
+  test('input over --max-bytes exits 2 with one line, whether one file, several files together, or stdin', () => {
+    const one = input('one.yaml', configMap('one'));
+    const two = input('two.yaml', configMap('two'));
+    const size = fs.statSync(one).size;
+    expect(cli(['check', one, '--max-bytes', String(size)]).code).toBe(0);
+    for (const args of [[one, '--max-bytes', String(size - 1)], [one, two, '--max-bytes', String(2 * size - 1)]]) {
+      const r = cli(['check', ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/exceeds --max-bytes \(\d+ bytes\)/);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    let stdout = '';
+    let stderr = '';
+    const code = main(['check', '-', '--max-bytes', '1Ki'], {
+      stdout: (s) => { stdout += s; return true; }, stderr: (s) => { stderr += s; return true; }, readStdin: () => configMap('x').repeat(20),
+    });
+    expect([code, stdout]).toEqual([2, '']);
+    expect(stderr).toMatch(/<stdin>: the input exceeds --max-bytes \(1024 bytes\)/);
+  });
+
+  test.each([
+    [['--max-bytes', 'lots'], /invalid --max-bytes "lots"/], [['--max-bytes', '0'], /invalid --max-bytes "0"/], [['--max-bytes', '-5'], /invalid --max-bytes/],
+    [['--timeout', 'soon'], /invalid --timeout "soon"/], [['--timeout', '0'], /invalid --timeout "0"/],
+  ])('bad budget %j exits 2', (args, message) => {
+    const r = cli(['check', input('x.yaml', configMap('x')), ...(args as string[])]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  test('past the deadline, reading stops with exit 2 (the clock is simulated, not waited for)', () => {
+    const file = input('x.yaml', configMap('x'));
+    jest.spyOn(Date, 'now').mockReturnValueOnce(0).mockReturnValue(10_000); // the deadline is taken at 0, the reading starts at 10 s
+    const r = cli(['check', file, '--timeout', '5']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/time budget exceeded \(--timeout 5 s\) while reading .*x\.yaml/);
+  });
+
+  test('past the deadline, evaluation stops with exit 2 and no report', () => {
+    const file = input('x.yaml', configMap('x'));
+    const { readManifests } = jest.requireActual('../../src/cli/read-manifests');
+    const reading = jest.spyOn(readModule, 'readManifests').mockImplementation((...args: any[]) => {
+      const result = readManifests(...args);
+      jest.spyOn(Date, 'now').mockReturnValue(Number.MAX_SAFE_INTEGER); // the clock runs out once the input is read
+      return result;
+    });
+    const r = cli(['check', file, '--timeout', '5']);
+    expect(reading).toHaveBeenCalled();
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/time budget exceeded \(--timeout 5 s\) while checking 1 object \(pack /);
   });
 });

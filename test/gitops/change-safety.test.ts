@@ -152,6 +152,84 @@ describe('change safety gate', () => {
   });
 });
 
+describe('change safety keyed on the previous output: tier demotions', () => {
+  test('demoting prod to staging in the same change as a rename: the rename stays an error, the demotion is itself refused, nothing written', () => {
+    const dir = tmpdir();
+    build(dir, { dbId: 'OrdersDb' }).synth();
+    const before = readTree(dir);
+    const demoted = build(dir, { dbId: 'OrdersDatabase', tier: Tier.STAGING });
+    const findings = demoted.render().findings.filter((f) => f.packId === 'change-safety');
+    // the tier-aware defaults change the cluster's content too: a removal of the old one rather than a rename
+    expect(ids(findings)).toEqual(expect.arrayContaining(['error:CHANGE-TierDowngrade', 'error:CHANGE-DataObjectRemoved']));
+    expect(findings.filter((f) => f.severity !== 'error')).toEqual([]);
+    expect(findings.find((f) => f.ruleId === 'CHANGE-TierDowngrade')!.message).toMatch(/environment "prod" goes from production to staging while it holds data \(Cluster "ordersdb"/);
+    expect(() => demoted.synth()).toThrow(PolicyViolationError);
+    expect(readTree(dir)).toEqual(before);
+  });
+
+  test('approving the demotion alone does not soften the rename made in the same change', () => {
+    const dir = tmpdir();
+    build(dir, { dbId: 'OrdersDb' }).synth();
+    const demoted = build(dir, {
+      dbId: 'OrdersDatabase',
+      tier: Tier.STAGING,
+      approve: (_app, chart) => ChangeApprovals.approve(chart, { ruleId: 'CHANGE-TierDowngrade', reason: 'prod moves to the new cluster, this copy becomes staging' }),
+    });
+    const findings = demoted.render().findings.filter((f) => f.packId === 'change-safety' && !f.suppressed);
+    expect(findings.map((f) => `${f.severity}:${f.ruleId}`)).toContain('error:CHANGE-DataObjectRemoved');
+    expect(() => demoted.synth()).toThrow(PolicyViolationError);
+  });
+
+  test('a demotion on its own is refused in production and written once approved; the next change is judged at the new tier', () => {
+    const dir = tmpdir();
+    const pinned = { instances: 3 }; // the tier-aware default would scale below quorum
+    build(dir, { db: pinned }).synth();
+    expect(ids(change({ db: pinned }, { db: pinned, tier: Tier.STAGING }).findings)).toEqual(['error:CHANGE-TierDowngrade']);
+    const approved = build(dir, {
+      db: pinned,
+      tier: Tier.STAGING,
+      approve: (_app, chart) => ChangeApprovals.approve(chart, { ruleId: 'CHANGE-TierDowngrade', reason: 'environment retired to staging after the migration, ticket OPS-9' }),
+    });
+    const result = approved.synthesize();
+    expect(result.findings.filter((f) => f.ruleId === 'CHANGE-TierDowngrade').map((f) => [f.severity, f.suppressed])).toEqual([['error', true]]);
+    // recorded as staging now: the same kind of change is a warning
+    const next = build(dir, { db: pinned, tier: Tier.STAGING, extra: (c) => new ApiObject(c, 'Cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }) });
+    expect(next.render().findings.filter((f) => f.packId === 'change-safety')).toEqual([]);
+  });
+
+  test('staging to development is a warning; an environment without data may change tier freely; a promotion is no risk', () => {
+    expect(ids(change({ tier: Tier.STAGING }, { tier: Tier.DEVELOPMENT }).findings)).toContain('warning:CHANGE-TierDowngrade');
+    expect(ids(change({ tier: Tier.STAGING }, { tier: Tier.PRODUCTION }).findings)).not.toContain(expect.stringMatching(/TierDowngrade/));
+    const cm = (c: EnvironmentChart) => new ApiObject(c, 'Cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } });
+    const dir = tmpdir();
+    const noData = (tier: Tier) => {
+      const app = new GitOpsApp({ outdir: dir });
+      cm(new EnvironmentChart(app, 'orders', { environment: new Environment({ name: 'prod', tier, namespace: 'orders', cluster: 'prod' }) }));
+      return app;
+    };
+    noData(Tier.PRODUCTION).synth();
+    expect(noData(Tier.STAGING).render().findings.filter((f) => f.packId === 'change-safety')).toEqual([]);
+  });
+});
+
+describe('change safety: exact Kubernetes quantities', () => {
+  test.each<[string, string, string[]]>([
+    ['100Gi', '53687091200000m', ['error:CHANGE-StorageShrink']], // 50 GiB in milli-bytes
+    ['100Gi', '107374182400000m', []], // exactly 100 GiB
+    ['100Gi', '0.1Ti', []], // 102.4 GiB
+    ['1Ei', '1E', ['error:CHANGE-StorageShrink']], // 2^60 > 10^18
+    ['1E', '1Ei', []],
+    ['1Ei', '1152921504606846976', []], // 2^60 exactly
+    ['1Ei', '1152921504606846975', ['error:CHANGE-StorageShrink']],
+    ['2k', '1.999e3', ['error:CHANGE-StorageShrink']],
+    ['1e3', '1k', []],
+    ['10Gi', '10737418240000000000n', []],
+    ['10Gi', '10737418239999999u', ['error:CHANGE-StorageShrink']],
+  ])('%s → %s', (before, after, expected) => {
+    expect(ids(change({ extra: pvc(before) }, { extra: pvc(after) }).findings)).toEqual(expected);
+  });
+});
+
 describe('change safety on the reference platform', () => {
   test('ordinary changes raise no alarm: a new database, a new queue, a resource bump', () => {
     const { buildPlatform } = jest.requireActual('../../examples/platform/app');

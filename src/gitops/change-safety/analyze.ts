@@ -1,6 +1,7 @@
 import { compare } from 'fast-json-patch';
 import { canonicalJson } from '../../private/canonical';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
+import { compareQuantities, quantityOf } from '../../private/quantity';
 import { isDataBearing } from '../argocd';
 import { PreviousObject } from './previous-output';
 
@@ -45,16 +46,6 @@ function identity(o: { environment?: string; cluster?: string; manifest: any }):
   const m = o.manifest;
   const ns = isClusterScoped(m.kind) ? '' : (m.metadata.namespace ?? '');
   return [scopeOf(o), apiGroup(m.apiVersion), m.kind, ns, m.metadata.name].join('|');
-}
-
-const UNITS: Record<string, number> = { '': 1, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'Ki': 1024, 'Mi': 1024 ** 2, 'Gi': 1024 ** 3, 'Ti': 1024 ** 4, 'Pi': 1024 ** 5 };
-
-/** Bytes of a Kubernetes quantity, or undefined. */
-export function quantityBytes(q: unknown): number | undefined {
-  if (typeof q === 'number') return q;
-  if (typeof q !== 'string') return undefined;
-  const m = /^([0-9]+(?:\.[0-9]+)?)(k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$/.exec(q);
-  return m ? Number(m[1]) * UNITS[m[2] ?? ''] : undefined;
 }
 
 /** Storage requests of a data-bearing object: pointer → { size, class }. */
@@ -237,11 +228,21 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[]): 
     const oldStorage = storageOf(o);
     for (const [pointer, now] of storageOf(m)) {
       const then = oldStorage.get(pointer);
-      const x = quantityBytes(then?.size);
-      const y = quantityBytes(now.size);
-      if (x === undefined || y === undefined) continue;
-      if (y < x) risk('CHANGE-StorageShrink', `${describe(m)}: storage ${pointer} shrinks from ${then!.size} to ${now.size}`, a, pointer);
-      if (y > x && now.storageClass && storageClasses.get(now.storageClass)?.allowVolumeExpansion !== true && storageClasses.has(now.storageClass)) {
+      const x = quantityOf(then?.size);
+      if (x === undefined) continue;
+      const y = quantityOf(now.size);
+      if (y === undefined) {
+        // what the API server cannot compare must not pass as "not smaller"
+        const what = now.size === undefined ? 'is removed (the default may be smaller)'
+          : `changes to ${JSON.stringify(now.size)}, which is not a Kubernetes quantity`;
+        risk('CHANGE-StorageShrink', `${describe(m)}: storage ${pointer} was ${then!.size} and ${what}`, a, pointer);
+        continue;
+      }
+      const cmp = compareQuantities(y, x);
+      if (cmp < 0) risk('CHANGE-StorageShrink', `${describe(m)}: storage ${pointer} shrinks from ${then!.size} to ${now.size}`, a, pointer);
+      const expandable = now.storageClass === undefined || !storageClasses.has(now.storageClass)
+        || storageClasses.get(now.storageClass)?.allowVolumeExpansion === true;
+      if (cmp > 0 && !expandable) {
         risk('CHANGE-StorageGrowthWithoutExpansion', `${describe(m)}: storage grows to ${now.size} on StorageClass "${now.storageClass}", which does not allow expansion`, a, pointer);
       }
     }

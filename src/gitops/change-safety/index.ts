@@ -2,6 +2,7 @@ import { IConstruct } from 'constructs';
 import { analyzeChanges, ChangeSet, NextObject } from './analyze';
 import { AppliedChangeApproval, ChangeApprovals } from './approvals';
 import { PreviousOutput, readPreviousOutput } from './previous-output';
+import { clusterTier, effectiveTier, tierDowngrades, tierRank } from './tiers';
 import { Environment } from '../../environment/environment';
 import { Tier } from '../../environment/tier';
 import { Finding, UnusedSuppression } from '../../policy/finding';
@@ -66,13 +67,13 @@ export function judgeChanges(
   const findings: Finding[] = [];
   let changes: ChangeSet | undefined;
   if (previous) {
-    changes = analyzeChanges(previous.objects, next);
-    const tierOf = (envName: string | undefined, cluster: string | undefined): string | undefined => {
-      if (envName !== undefined) return environments.find((e) => e.name === envName)?.tier ?? previous.tiers.get(envName);
-      // the platform layer of a cluster is as critical as its most critical environment
-      const tiers = environments.filter((e) => e.cluster === cluster).map((e) => e.tier);
-      return tiers.includes(Tier.PRODUCTION) ? Tier.PRODUCTION : tiers[0];
-    };
+    const analyzed = analyzeChanges(previous.objects, next);
+    changes = { ...analyzed, risks: [...tierDowngrades(environments, previous), ...analyzed.risks] };
+    // keyed on what the previous output recorded as well as on the code: a demotion cannot soften
+    // the findings of the change that demotes (the platform layer of a cluster is as critical as
+    // its most critical environment)
+    const tierOf = (envName: string | undefined, cluster: string | undefined): string | undefined =>
+      (envName !== undefined ? effectiveTier(envName, environments, previous) : clusterTier(cluster, environments, previous));
     for (const r of changes.risks) {
       const m = r.manifest;
       const approval = approvals.find((a) => a.ruleId === r.ruleId && (a.kind === undefined || a.kind === m.kind)
@@ -81,7 +82,7 @@ export function judgeChanges(
       findings.push({
         ruleId: r.ruleId,
         packId: CHANGE_SAFETY_PACK,
-        severity: tierOf(r.environment, r.cluster) === Tier.PRODUCTION ? Severity.ERROR : Severity.WARNING,
+        severity: tierRank(tierOf(r.environment, r.cluster)) >= tierRank(Tier.PRODUCTION) ? Severity.ERROR : Severity.WARNING,
         message: r.message,
         resource: { apiVersion: m.apiVersion, kind: m.kind, namespace: m.metadata.namespace, name: m.metadata.name },
         constructPath: r.constructPath ?? approval?.constructPath,

@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import * as YAML from 'yaml';
+import { parseYaml } from '../../private/yaml-read';
 import { MANIFEST_PATH, OwnedManifest, readOwnedManifest } from '../writer';
 import { parseManifest } from '../writer/manifest';
 import { ApprovalRecord } from '../writer/types';
@@ -16,9 +16,10 @@ export interface PreviousObject {
   readonly cluster?: string;
 }
 
-/** The previous output: the owned manifest files under `rendered/` and `platform/`, and the recorded tiers. */
+/** The previous output: the owned manifest files under `rendered/` and `platform/`, and the recorded tiers and clusters. */
 export interface PreviousOutput {
   readonly objects: PreviousObject[];
+  /** Environment name → the tier it was written with. */
   readonly tiers: Map<string, string>;
   /** Clusters of the recorded environments. */
   readonly clusters: Map<string, string>;
@@ -143,7 +144,7 @@ function build(manifest: OwnedManifest, source: 'folder' | 'git', location: stri
     if (text === undefined) continue;
     let parsed: any;
     try {
-      parsed = YAML.parse(text);
+      parsed = parseYaml(text);
     } catch {
       continue;
     }

@@ -43,6 +43,11 @@ export const CHANGE_RULES: readonly ChangeRule[] = [
   rule('CHANGE-BackupRemoved', 'Backups were removed (schedule, object store or WAL archiving)',
     'Without backups, the next mistake is unrecoverable; removing the object store configuration also stops WAL archiving.',
     `Restore the backup configuration. ${APPROVE}`),
+  rule('CHANGE-TierDowngrade', 'An environment that holds data moved to a less critical tier',
+    'The tier decides how strictly policies and change safety apply: demoting production to staging turns the errors that protect its data '
+    + '(a database removed or renamed, storage shrunk) into warnings, so the same change could prune it. Change safety keys on the tier the previous '
+    + 'output recorded, and the demotion itself needs an approval.',
+    `Keep the tier, or move the data out first. ${APPROVE}`),
   rule('CHANGE-DeletionPolicyWeakened', 'A deletion or reclaim policy was weakened (retain → delete)',
     'With `delete`, a GitOps prune of the custom resource deletes the queue, vhost, database or volume in the backend.',
     `Keep \`retain\`. ${APPROVE}`),

@@ -5,8 +5,9 @@
  */
 import { createHash } from 'crypto';
 import * as path from 'path';
-import { parse as parseYaml } from 'yaml';
+import { goRegexMatch, GoRegExpSyntaxError, goReplaceAll } from './go-regexp';
 import { goSprint, isObject, parseGoDuration, parseQuantity, wildcardMatch } from './values';
+import { parseYaml } from '../../private/yaml-read';
 import { parseImage } from '../packs/workloads';
 
 // The package is an ES module with a CommonJS build: loaded with require (tsc's node16 resolution
@@ -85,23 +86,13 @@ function str(v: unknown): string {
   return typeof v === 'number' ? goSprint(v) : String(v);
 }
 
-/** Converts a Go (RE2) regular expression to a JavaScript one (leading `(?flags)` groups become flags). */
-export function goRegExp(source: string, name: string, global = false): RegExp {
-  let flags = global ? 'g' : '';
-  let body = source;
-  const lead = /^\(\?([imsU]+)\)/.exec(body);
-  if (lead) {
-    if (lead[1].includes('U')) throw new KyvernoUnsupportedError(`the Go regular expression flag U in ${name}()`);
-    for (const f of lead[1]) if (!flags.includes(f)) flags += f;
-    body = body.slice(lead[0].length);
-  }
-  if (/\(\?[a-zA-Z-]*[:)]/.test(body) || /\\[pPQEzA]/.test(body.replace(/\\\\/g, ''))) {
-    throw new KyvernoUnsupportedError(`Go regular expression syntax (${JSON.stringify(source)}) in ${name}()`);
-  }
+/** A Kyverno regex function on Go (RE2) semantics; an invalid expression is the function's error, as in Kyverno. */
+function withGoRegExp<T>(name: string, source: string, run: () => T): T {
   try {
-    return new RegExp(body.replace(/\(\?P</g, '(?<'), flags);
+    return run();
   } catch (e) {
-    return fail(name, `invalid regular expression ${JSON.stringify(source)}: ${(e as Error).message}`);
+    if (e instanceof GoRegExpSyntaxError) return fail(name, `invalid regular expression ${JSON.stringify(source)}: ${e.message}`);
+    throw e;
   }
 }
 
@@ -260,10 +251,10 @@ function registerKyvernoFunctions(runtime: JmesInterpreter['runtime']): void {
   reg('trim_prefix', ([s, prefix]) => (s.startsWith(prefix) ? s.slice(prefix.length) : s), [S, S]);
   reg('trim_suffix', ([s, suffix]) => (suffix !== '' && s.endsWith(suffix) ? s.slice(0, s.length - suffix.length) : s), [S, S]);
   reg('split', ([s, sep]) => (sep === '' ? [...s] : s.split(sep)), [S, S]);
-  reg('regex_match', ([re, s]) => goRegExp(re, 'regex_match').test(str(s)), [S, SN]);
-  reg('regex_replace_all', ([re, s, repl]) => str(s).replace(goRegExp(re, 'regex_replace_all', true),
-    str(repl).replace(/\$\{(\w+)\}/g, (_m, g) => (/^\d+$/.test(g) ? `$${g}` : `$<${g}>`))), [S, SN, SN]);
-  reg('regex_replace_all_literal', ([re, s, repl]) => str(s).replace(goRegExp(re, 'regex_replace_all_literal', true), () => str(repl)), [S, SN, SN]);
+  reg('regex_match', ([re, s]) => withGoRegExp('regex_match', re, () => goRegexMatch(re, str(s))), [S, SN]);
+  reg('regex_replace_all', ([re, s, repl]) => withGoRegExp('regex_replace_all', re, () => goReplaceAll(re, str(s), str(repl))), [S, SN, SN]);
+  reg('regex_replace_all_literal', ([re, s, repl]) => withGoRegExp('regex_replace_all_literal', re, () => goReplaceAll(re, str(s), str(repl), true)),
+    [S, SN, SN]);
   reg('pattern_match', ([pattern, s]) => wildcardMatch(pattern, str(s)), [S, SN]);
   reg('label_match', ([selector, labels]) => Object.entries(selector).every(([k, v]) => labels[k] === v), [[T.TYPE_OBJECT], [T.TYPE_OBJECT]]);
   reg('to_boolean', ([s]) => {

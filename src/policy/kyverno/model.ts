@@ -3,13 +3,13 @@
  * an error naming the policy, the rule and the field), unsupported features, and the rules Kyverno
  * generates for pod controllers (autogen). Internal module.
  */
-import { parseAllDocuments } from 'yaml';
 import { canonicalOperator, CONDITION_OPERATORS } from './conditions';
 import { compileJmes, KyvernoUnsupportedError } from './jmespath';
 import { parseAnchor } from './pattern';
 import { isObject } from './values';
 import { findVariables } from './variables';
 import { ValidationError } from '../../errors/validation-error';
+import { yamlDocuments } from '../../private/yaml-read';
 
 export type FailureAction = 'Audit' | 'Enforce';
 
@@ -103,9 +103,8 @@ export function isKyvernoPolicy(doc: unknown): boolean {
 
 /** Reads YAML text: every Kyverno policy of it (other documents are ignored). */
 export function parsePolicyDocuments(text: string, source?: string): any[] {
-  const docs = parseAllDocuments(text, { prettyErrors: false });
   const out: any[] = [];
-  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+  for (const doc of yamlDocuments(text)) {
     if (doc.errors.length > 0) {
       throw new ValidationError({
         code: 'INVALID_YAML', path: source ?? '<yaml>', property: 'text', allowed: `valid YAML (${doc.errors[0].message.split('\n')[0]})`,

@@ -5,10 +5,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseAllDocuments } from 'yaml';
 import { evaluatePolicy, KyvernoRuleResult, policyName } from './engine';
 import { isKyvernoPolicy, LoadedPolicy, loadPolicy } from './model';
 import { isObject } from './values';
+import { yamlDocuments } from '../../private/yaml-read';
 
 /** Bad test input (unreadable file, path outside the test root, malformed test or policy): exit code 2. */
 export class KyvernoTestInputError extends Error {
@@ -103,9 +103,8 @@ function readYamlDocs(file: string, display: string): any[] {
   if (!stat.isFile()) throw new KyvernoTestInputError(`${display}: not a regular file (FIFOs, sockets and devices are never read)`);
   if (stat.size > MAX_FILE_BYTES) throw new KyvernoTestInputError(`${display}: too large (${stat.size} bytes)`);
   const text = fs.readFileSync(file, 'utf8');
-  const docs = parseAllDocuments(text, { prettyErrors: false });
   const out: any[] = [];
-  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+  for (const doc of yamlDocuments(text)) {
     if (doc.errors.length > 0) throw new KyvernoTestInputError(`${display}: invalid YAML: ${doc.errors[0].message.split('\n')[0]}`);
     let v: unknown;
     try {

@@ -4,29 +4,46 @@
  * Internal module (not part of the jsii API).
  */
 
-const wildcardCache = new Map<string, RegExp>();
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /**
  * Kyverno's wildcard match (minio `wildcard.Match`): `*` matches any run of characters
- * (including none), `?` exactly one character; everything else literally. An empty pattern
- * matches only the empty string.
+ * (including none), `?` exactly one character (a code point); everything else literally. An
+ * empty pattern matches only the empty string.
+ *
+ * Greedy matching with one backtrack point (the last `*`): at most |pattern| × |text| steps, never
+ * exponential (a regular expression built from `*a*a*a*c` backtracks for minutes on 3,000
+ * characters).
  */
 export function wildcardMatch(pattern: string, text: string): boolean {
   if (pattern === '') return text === '';
   if (pattern === '*') return true;
-  let re = wildcardCache.get(pattern);
-  if (!re) {
-    let source = '';
-    for (const ch of pattern) {
-      if (ch === '*') source += '.*';
-      else if (ch === '?') source += '.';
-      else source += /[.*+?^${}()|[\]\\/]/.test(ch) ? `\\${ch}` : ch;
+  if (!pattern.includes('*') && !pattern.includes('?')) return pattern === text;
+  // code points only when needed: `?` is one character, not one UTF-16 unit
+  const p: ArrayLike<string> = SURROGATE.test(pattern) ? Array.from(pattern) : pattern;
+  const s: ArrayLike<string> = SURROGATE.test(text) ? Array.from(text) : text;
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let resume = 0;
+  while (j < s.length) {
+    const c = i < p.length ? p[i] : undefined;
+    if (c === '*') {
+      star = i++;
+      resume = j;
+    } else if (c !== undefined && (c === '?' || c === s[j])) {
+      i++;
+      j++;
+    } else if (star >= 0) {
+      // let the last `*` absorb one more character and retry from there
+      i = star + 1;
+      j = ++resume;
+    } else {
+      return false;
     }
-    re = new RegExp(`^${source}$`, 'su');
-    if (wildcardCache.size > 5000) wildcardCache.clear();
-    wildcardCache.set(pattern, re);
   }
-  return re.test(text);
+  while (i < p.length && p[i] === '*') i++;
+  return i === p.length;
 }
 
 /** Whether a string holds a wildcard character. */
@@ -54,48 +71,9 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
-/**
- * A Kubernetes resource quantity (`100m`, `1.5Gi`, `2e3`), as an exact rational number:
- * `sign * mantissa * 10^exp10 * 2^exp2`.
- */
-export interface Quantity {
-  readonly negative: boolean;
-  readonly mantissa: bigint;
-  readonly exp10: number;
-  readonly exp2: number;
-}
-
-const BINARY: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
-const DECIMAL: Record<string, number> = { 'n': -9, 'u': -6, 'm': -3, '': 0, 'k': 3, 'M': 6, 'G': 9, 'T': 12, 'P': 15, 'E': 18 };
-const QUANTITY = /^([+-]?)(\d+\.?\d*|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$/;
-
-/** Parses a quantity as `k8s.io/apimachinery` `resource.ParseQuantity` does; undefined when invalid. */
-export function parseQuantity(text: string): Quantity | undefined {
-  const m = QUANTITY.exec(text);
-  if (!m) return undefined;
-  const [, sign, num, suffix = ''] = m;
-  const [intPart, fracPart = ''] = num.split('.');
-  const digits = (intPart + fracPart).replace(/^0+(?=\d)/, '') || '0';
-  let exp10 = -fracPart.length;
-  let exp2 = 0;
-  if (suffix in BINARY) {exp2 = BINARY[suffix];} else if (suffix in DECIMAL) {exp10 += DECIMAL[suffix];} else {
-    const e = Number(suffix.slice(1));
-    if (!Number.isSafeInteger(e) || Math.abs(e) > 1000) return undefined;
-    exp10 += e;
-  }
-  return { negative: sign === '-' && /[1-9]/.test(digits), mantissa: BigInt(digits), exp10, exp2 };
-}
-
-/** Compares two quantities: -1, 0 or 1. */
-export function compareQuantities(a: Quantity, b: Quantity): number {
-  // a = ma * 10^ea10 * 2^ea2; bring both to a common denominator
-  const e10 = Math.min(a.exp10, b.exp10);
-  const e2 = Math.min(a.exp2, b.exp2);
-  const scale = (q: Quantity) => q.mantissa * 10n ** BigInt(q.exp10 - e10) * 2n ** BigInt(q.exp2 - e2) * (q.negative ? -1n : 1n);
-  const x = scale(a);
-  const y = scale(b);
-  return x < y ? -1 : x > y ? 1 : 0;
-}
+// Kubernetes resource quantities: one exact implementation for the whole library
+export { compareQuantities, parseQuantity } from '../../private/quantity';
+export type { Quantity } from '../../private/quantity';
 
 const UNIT_NANOS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 

@@ -63,10 +63,42 @@ describe('JMESPath with Kyverno semantics', () => {
 
   test('clock, randomness, certificates, unknown functions and quantity arithmetic are reported as unsupported', () => {
     for (const e of ['time_now()', "time_since('', '2023-01-01T00:00:00Z', '')", "random('[a-z]{4}')", "x509_decode('x')", 'no_such_function(@)',
-      "add('1Gi', '1Gi')", "sum(['1h', '2h'])", "regex_match('\\\\p{L}', 'a')"]) {
+      "add('1Gi', '1Gi')", "sum(['1h', '2h'])"]) {
       expect(() => jmesSearch(e, {})).toThrow(KyvernoUnsupportedError);
     }
   });
+
+  // expected values are Go's regexp (RE2) results: Kyverno compiles these with regexp.Compile
+  test.each<[string, unknown]>([
+    ["regex_match('^(a+)+$', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!')", false], // linear time in RE2, exponential in a backtracking engine
+    ["regex_match('\\\\pL+', 'é')", true],
+    ["regex_match('\\\\p{Greek}', 'λ')", true],
+    ["regex_match('^[[:alpha:]]+$', 'abc')", true],
+    ["regex_match('(?U)^a+?$', 'aaa')", true],
+    ["regex_match('^a\\\\z', 'a')", true],
+    ["regex_match('\\\\Qa.b\\\\E', 'a.b')", true],
+    ["regex_match('\\\\Qa.b\\\\E', 'axb')", false],
+    ["regex_match('(?P<n>x)', 'x')", true],
+    ["regex_replace_all('a*', 'baaac', 'X')", 'XbXcX'], // an empty match right after a match is not replaced
+    ["regex_replace_all('(\\\\w+)', 'ab', '$1x')", ''], // $1x names the group "1x", which does not exist
+    ["regex_replace_all('(\\\\w+)', 'ab', '${1}x')", 'abx'],
+    ["regex_replace_all('(?P<first>\\\\w+)', 'ab', '<${first}>')", '<ab>'],
+    ["regex_replace_all('(?P<first>\\\\w+)', 'ab', '<$first>')", '<ab>'],
+    ["regex_replace_all('a', 'a', '$')", '$'],
+    ["regex_replace_all('a', 'a', '$$')", '$'],
+    ["regex_replace_all('(a)', 'a', '${1')", '${1'],
+    ["regex_replace_all('(a)(b)?', 'a', '[$2]')", '[]'],
+    ["regex_replace_all('', 'ab', '-')", '-a-b-'],
+    ["regex_replace_all('^', 'ab', '-')", '-ab'],
+    ["regex_replace_all_literal('(a)', 'banana', '${1}')", 'b${1}n${1}n${1}'],
+  ])('RE2 semantics: %s', (expression, expected) => {
+    expect(jmesSearch(expression, {})).toEqual(expected);
+  });
+
+  test.each(["regex_match('a(?=b)', 'ab')", "regex_match('(a)\\\\1', 'aa')", "regex_match('(a', 'a')", "regex_replace_all('x{1001}', 'x', 'y')"])(
+    'what Go refuses is an error: %s', (expression) => {
+      expect(() => jmesSearch(expression, {})).toThrow(/invalid regular expression/);
+    });
 
   test('semver ranges and image references', () => {
     expect(semverInRange('1.2.3', '1.2.3')).toBe(true);

@@ -1,3 +1,4 @@
+import * as fc from 'fast-check';
 import { matchPattern, operatorOf, parseAnchor, valueMatchesPattern } from '../../../src/policy/kyverno/pattern';
 import { compareQuantities, parseGoDuration, parseQuantity, wildcardMatch } from '../../../src/policy/kyverno/values';
 
@@ -9,6 +10,40 @@ describe('wildcards', () => {
     ['(x)', '(x)', true], ['[a]', 'a', false], ['a.b', 'aXb', false],
   ])('%j matches %j: %s', (pattern, text, expected) => {
     expect(wildcardMatch(pattern, text)).toBe(expected);
+  });
+});
+
+/** The reference: the wildcard as an anchored regular expression (exponential on hostile input, fine on small ones). */
+function referenceWildcard(pattern: string, text: string): boolean {
+  if (pattern === '') return text === '';
+  const source = [...pattern].map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))).join('');
+  return new RegExp(`^${source}$`, 'su').test(text);
+}
+
+describe('wildcards: the linear matcher equals the regular-expression reference', () => {
+  test('random patterns and texts over a small alphabet (with newlines, astral characters and regex metacharacters)', () => {
+    const alphabet = fc.constantFrom('a', 'b', '.', '\n', '😀', '[', '$');
+    const text = fc.array(alphabet, { maxLength: 12 }).map((cs) => cs.join(''));
+    const pattern = fc.array(fc.oneof(alphabet, fc.constantFrom('*', '?')), { maxLength: 8 }).map((cs) => cs.join(''));
+    fc.assert(fc.property(pattern, text, (p, t) => {
+      expect(wildcardMatch(p, t)).toBe(referenceWildcard(p, t));
+    }), { numRuns: 3000 });
+  });
+
+  test('texts built to match: a pattern matches every text made by filling its wildcards', () => {
+    const piece = fc.constantFrom('a', 'b', 'ab', '😀');
+    fc.assert(fc.property(fc.array(fc.oneof(piece, fc.constantFrom('*', '?')), { maxLength: 8 }), fc.array(fc.string({ maxLength: 3 }), { maxLength: 8 }),
+      (parts, fills) => {
+        const p = parts.join('');
+        const t = parts.map((x, i) => (x === '*' ? fills[i] ?? '' : x === '?' ? 'z' : x)).join('');
+        expect(wildcardMatch(p, t)).toBe(true);
+        expect(referenceWildcard(p, t)).toBe(true);
+      }), { numRuns: 1000 });
+  });
+
+  test('hostile input: *a*a*a*c on 3,000 characters without a c', () => {
+    expect(wildcardMatch('*a*a*a*c', 'a'.repeat(3000))).toBe(false);
+    expect(wildcardMatch('*a*a*a*c', `${'a'.repeat(3000)}c`)).toBe(true);
   });
 });
 

@@ -4,6 +4,8 @@
  * PostgreSQL majors are chosen from the engine's major version.
  */
 
+import { parseQuantity, quantityToNumber } from '../../../private/quantity';
+
 /** Role that replicas (and the backup job) log in as for streaming replication. */
 export const REPLICATION_ROLE = 'replicator';
 
@@ -26,15 +28,10 @@ export interface PostgresConfigOptions {
   readonly monitoring: boolean;
 }
 
-const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const DECIMAL: Record<string, number> = { k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, m: 1e-3 };
-
 /** Bytes of a Kubernetes quantity (already validated by the construct). */
 export function quantityBytes(quantity: string): number {
-  const m = /^([0-9]+(?:\.[0-9]+)?)([A-Za-z]*)$/.exec(quantity);
-  if (!m) return 0;
-  const unit = m[2];
-  return Number(m[1]) * (BINARY[unit] ?? DECIMAL[unit] ?? 1);
+  const q = parseQuantity(quantity);
+  return q ? quantityToNumber(q) : 0;
 }
 
 const MB = 2 ** 20;

@@ -1,0 +1,71 @@
+import { RiskyChange } from './analyze';
+import { PreviousOutput } from './previous-output';
+import { Tier } from '../../environment/tier';
+import { isDataBearing } from '../data-objects';
+
+/** What the tier checks need to know of an environment of the new output. */
+interface TieredEnvironment {
+  readonly name: string;
+  readonly tier: string;
+  readonly cluster: string;
+}
+
+const RANK: Record<string, number> = { [Tier.DEVELOPMENT]: 0, [Tier.STAGING]: 1, [Tier.PRODUCTION]: 2 };
+
+/** How critical a tier is; a tier this version does not know (a hand-edited manifest) counts as production. */
+export function tierRank(tier: string | undefined): number {
+  if (tier === undefined) return -1;
+  return RANK[tier] ?? RANK[Tier.PRODUCTION];
+}
+
+/** The more critical of two tiers (undefined when both are). */
+export function moreCritical(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return tierRank(b) > tierRank(a) ? b : a;
+}
+
+/**
+ * The tier change safety applies to an environment: the more critical of the tier it has now and
+ * the tier the previous output recorded. Demoting `prod` to staging in the same change as a
+ * rename must not turn the rename's error into a warning: the objects at stake were deployed as
+ * production.
+ */
+export function effectiveTier(envName: string, environments: readonly TieredEnvironment[], previous: PreviousOutput): string | undefined {
+  return moreCritical(environments.find((e) => e.name === envName)?.tier, previous.tiers.get(envName));
+}
+
+/** The tier of a cluster's platform layer: the most critical of the environments on it, now or in the previous output. */
+export function clusterTier(cluster: string | undefined, environments: readonly TieredEnvironment[], previous: PreviousOutput): string | undefined {
+  let tier: string | undefined;
+  for (const e of environments) if (e.cluster === cluster) tier = moreCritical(tier, e.tier);
+  for (const [name, recorded] of previous.tiers) if (previous.clusters.get(name) === cluster) tier = moreCritical(tier, recorded);
+  return tier;
+}
+
+/**
+ * `CHANGE-TierDowngrade`: an environment whose previous output holds data-bearing objects is now of
+ * a less critical tier. One risk per environment, located on its first data-bearing object.
+ */
+export function tierDowngrades(environments: readonly TieredEnvironment[], previous: PreviousOutput): RiskyChange[] {
+  const risks: RiskyChange[] = [];
+  for (const env of environments) {
+    const recorded = previous.tiers.get(env.name);
+    if (recorded === undefined || tierRank(env.tier) >= tierRank(recorded)) continue;
+    const data = previous.objects
+      .filter((o) => o.environment === env.name && isDataBearing(o.manifest))
+      .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    if (data.length === 0) continue;
+    const names = data.slice(0, 3).map((o) => `${o.manifest.kind} "${o.manifest.metadata.name}"`).join(', ') + (data.length > 3 ? ` and ${data.length - 3} more` : '');
+    risks.push({
+      ruleId: 'CHANGE-TierDowngrade',
+      message: `environment "${env.name}" goes from ${recorded} to ${env.tier} while it holds data (${names}): `
+        + 'its policies and change-safety findings would no longer block',
+      manifest: data[0].manifest,
+      file: data[0].file,
+      environment: env.name,
+      cluster: env.cluster,
+    });
+  }
+  return risks;
+}
