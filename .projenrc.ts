@@ -7,8 +7,9 @@ const CONSTRUCTS_VERSION = '10.4.2';
 const CDK8S_PLUS = 'cdk8s-plus-28@2.5.6';
 // What a user's project may have (peerDependencies): ranges whose lowest and newest versions the
 // consumer test (test/consumer/run.sh, in .ci/run) installs and synthesizes with. The lowest cdk8s
-// is the lowest that cdk8s-plus-28 2.5.6 accepts (^2.68.11; 2.68.11 itself was never published).
-export const PEER_RANGES = { 'cdk8s': '^2.68.12', 'constructs': '^10.3.0', 'cdk8s-plus-28': '^2.5.6' };
+// is the lowest that cdk8s-plus-28 2.5.6 accepts (^2.68.11; 2.68.11 itself was never published);
+// constructs 10.3.0 refuses a construct with a synthesize() method (GitOpsApp has one).
+export const PEER_RANGES = { 'cdk8s': '^2.68.12', 'constructs': '^10.3.1', 'cdk8s-plus-28': '^2.5.6' };
 
 const project = new cdk8s.ConstructLibraryCdk8s({
   name: 'cdk8s-stateful',

@@ -10,7 +10,7 @@ import { EnvironmentOverlay } from '../environment/environment-overlay';
 import { PlatformChart } from '../environment/platform-chart';
 import { ValidationError } from '../errors';
 import { isDataBearing, renderArgoCdWiring } from '../gitops/argocd';
-import { evaluateChangeSafety } from '../gitops/change-safety';
+import { CHANGE_RULES, evaluateChangeSafety } from '../gitops/change-safety';
 import { DEPLOYER_SERVICE_ACCOUNT, renderFluxWiring } from '../gitops/flux';
 import { renderKustomizeLayout } from '../gitops/kustomize';
 import { DeploymentLayer, renderLayerKustomizations } from '../gitops/layers';
@@ -23,6 +23,7 @@ import { writeOutput } from '../gitops/writer';
 import { blockingFindings, CheckedObject, describeRules, evaluatePacks, findPacks } from '../policy/engine';
 import { Finding, UnusedSuppression } from '../policy/finding';
 import { lineOf } from '../policy/locate';
+import { PolicyPack } from '../policy/pack';
 import { PolicyViolationError } from '../policy/policy-violation-error';
 import { PolicyReportFormat, REPORT_FILE_NAMES } from '../policy/report-format';
 import { renderReport, ReportInput } from '../policy/reports';
@@ -283,7 +284,7 @@ export class GitOpsApp extends App {
     const requested = process.env.CDK8S_STATEFUL_REPORTS;
     if (requested) this.writeReports(output, { directory: requested });
     if (blockingFindings(output.findings).length > 0) {
-      throw new PolicyViolationError(output.findings);
+      throw new PolicyViolationError(output.findings, ruleFixes(findPacks(this)));
     }
     const result = writeOutput({
       outdir: this.outdir,
@@ -589,4 +590,12 @@ function sameEnvironment(a: Environment, b: Environment): boolean {
     pss: e.podSecurity,
   });
   return view(a) === view(b);
+}
+
+/** How to fix each rule the synthesis can report (policy packs and change safety), by rule id. */
+function ruleFixes(packs: PolicyPack[]): { [ruleId: string]: string } {
+  const fixes: { [ruleId: string]: string } = {};
+  for (const r of CHANGE_RULES) fixes[r.id] = r.fix;
+  for (const p of packs) for (const r of p.rules) fixes[r.id] ??= r.fix;
+  return fixes;
 }
