@@ -512,14 +512,16 @@ export class GitOpsApp extends App {
 
   /** One `node.validate()` pass over the whole tree (cdk8s' Chart.toJson would do it per chart). */
   private validateTree(): void {
-    const errors: string[] = [];
+    const errors: Array<{ path: string; error: string }> = [];
     for (const construct of this.node.findAll()) {
-      for (const error of construct.node.validate()) errors.push(`[${construct.node.path}] ${error}`);
+      for (const error of construct.node.validate()) errors.push({ path: construct.node.path || '/', error });
     }
     if (errors.length > 0) {
-      throw new ValidationError({
-        code: 'CONSTRUCT_VALIDATION', path: '/', property: 'constructs', allowed: `no validation errors; found:\n  ${errors.join('\n  ')}`,
-      });
+      // the first failing construct in the header; each problem says what is wrong and what would be right
+      const problems = errors.length === 1
+        ? errors[0].error
+        : `${errors.length} problems:\n  ${errors.map((e) => `[${e.path}] ${e.error}`).join('\n  ')}`;
+      throw new ValidationError({ code: 'CONSTRUCT_VALIDATION', path: errors[0].path, property: 'configuration', allowed: problems });
     }
   }
 
