@@ -20,6 +20,8 @@ if [ -z "$tarball" ]; then
   tarball=$(ls "$ROOT"/artifacts/js/*.tgz 2>/dev/null | head -1 || true)
   [ -n "$tarball" ] || { [ -f "$ROOT/lib/index.js" ] || fail "no built library: run 'npx projen compile' first"; tarball="$WORK/$(cd "$ROOT" && npm pack --silent --pack-destination "$WORK")"; }
 fi
+[ -f "$tarball" ] || fail "no such tarball: $tarball"
+tarball="$(cd "$(dirname "$tarball")" && pwd)/$(basename "$tarball")"   # npm install runs in the projects
 echo "library: $tarball ($(du -k "$tarball" | cut -f1) KiB)"
 
 peer() { node -p "require('$ROOT/package.json').peerDependencies['$1']"; }
