@@ -1,10 +1,15 @@
-import { cdk8s, javascript } from 'projen';
+import { cdk8s, DependencyType, javascript } from 'projen';
 
 // Versions are pinned on purpose: projen's defaults resolve to cdk8s v1 (fails to install),
 // and several current majors are ESM-only or need Node 22 while jsii emits CommonJS on Node 20.
 const CDK8S_VERSION = '2.70.106';
 const CONSTRUCTS_VERSION = '10.4.2';
 const CDK8S_PLUS = 'cdk8s-plus-28@2.5.6';
+// What a user's project may have (peerDependencies): ranges whose lowest and newest versions the
+// consumer test (test/consumer/run.sh, in .ci/run) installs and synthesizes with. The lowest cdk8s
+// is the lowest that cdk8s-plus-28 2.5.6 accepts (^2.68.11; 2.68.11 itself was never published);
+// constructs 10.3.0 refuses a construct with a synthesize() method (GitOpsApp has one).
+export const PEER_RANGES = { 'cdk8s': '^2.68.12', 'constructs': '^10.3.1', 'cdk8s-plus-28': '^2.5.6' };
 
 const project = new cdk8s.ConstructLibraryCdk8s({
   name: 'cdk8s-stateful',
@@ -32,6 +37,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   artifactsDirectory: 'artifacts',
 
   peerDeps: [CDK8S_PLUS],
+  // the devDependencies below stay pinned to the newest versions (tests, dist/): the consumer test
+  // proves the lowest ones
+  peerDependencyOptions: { pinnedDevDependency: false },
   devDeps: [
     CDK8S_PLUS,
     'cdk8s-cli@2.207.60',
@@ -41,13 +49,14 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'eslint-import-resolver-typescript@~3.6.3',
     // the only npm package shipping the SARIF 2.1.0 JSON schema as a file (report schema test)
     '@microsoft/jest-sarif@1.0.0-beta.0',
+    // source of schemas/core-validators.js (`npx projen core-validators`): not shipped, 4,500 files
+    'kubernetes-models@4.5.1',
   ],
   // Non-jsii runtime dependencies of a jsii library must be bundled.
   bundledDeps: [
     'yaml@2.9.1',
     'ajv@^8.17.1',
     'ajv-formats@^3.0.1',
-    'kubernetes-models@4.5.1',
     '@bufbuild/cel@^0.6.1',
     'commander@^14.0.3',
     'fast-json-patch@^3.1.1',
@@ -78,6 +87,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       testPathIgnorePatterns: ['/node_modules/', '/artifacts/'],
     },
   },
+  // no inline source maps in lib/: with the TypeScript sources inlined they were 2.8 MB of lib's
+  // 3.9 MB of JavaScript (the package must stay small); stack traces point at lib/*.js
+  tsconfig: { compilerOptions: { inlineSourceMap: false, inlineSources: false } },
   tsconfigDev: {
     include: ['../examples/**/*.ts', '../bench/**/*.ts'],
     compilerOptions: {},
@@ -88,7 +100,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     ignorePatterns: ['src/imports/**', '*.js', '*.d.ts', 'node_modules/', 'artifacts/'],
   },
   gitignore: ['/artifacts/', '/.tmp/', '/reports/'],
-  npmIgnoreOptions: { ignorePatterns: ['/dist/', '/examples/', '/bench/', '/.ci/'] },
+  // API.md is read on the repository (Construct Hub renders its own from .jsii): 0.5 MB less to install
+  npmIgnoreOptions: { ignorePatterns: ['/dist/', '/examples/', '/bench/', '/.ci/', '/API.md'] },
 });
 
 // Reference platform: rendered into dist/ (committed; CI checks a fresh synth for drift).
@@ -101,6 +114,12 @@ project.addTask('synth', {
 project.addTask('import', {
   description: 'Regenerate src/imports/ from ../shared/crds with cdk8s import',
   exec: 'ts-node --transpile-only --project projenrc/tsconfig.json projenrc/import-crds.ts',
+});
+
+// The core kinds' OpenAPI validators, copied out of kubernetes-models into one shipped file.
+project.addTask('core-validators', {
+  description: 'Regenerate schemas/core-validators.js from kubernetes-models (core kinds\' OpenAPI validators)',
+  exec: 'ts-node --transpile-only --project projenrc/tsconfig.json projenrc/core-validators.ts',
 });
 
 project.addTask('bench', {
@@ -131,6 +150,12 @@ project.package.addField('exports', {
   './package.json': './package.json',
   './.jsii': './.jsii',
 });
+// peers are ranges; the dev install stays pinned (the tests and dist/ use it)
+for (const [name, range] of Object.entries(PEER_RANGES)) {
+  project.deps.removeDependency(name, DependencyType.PEER);
+  project.deps.addDependency(`${name}@${range}`, DependencyType.PEER);
+}
+project.addDevDeps(`cdk8s@${CDK8S_VERSION}`, `constructs@${CONSTRUCTS_VERSION}`);
 project.gitignore.removePatterns('/dist/');
 // the writer's lock, journal and staging are transient; only the owned-files manifest is committed
 project.gitignore.addPatterns('/dist/.cdk8s-stateful/*', '!/dist/.cdk8s-stateful/manifest.json');

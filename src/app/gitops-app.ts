@@ -10,7 +10,7 @@ import { EnvironmentOverlay } from '../environment/environment-overlay';
 import { PlatformChart } from '../environment/platform-chart';
 import { ValidationError } from '../errors';
 import { APPS_SYNC_WAVE, renderArgoCdWiring } from '../gitops/argocd';
-import { collectApprovals, evaluateChangeSafety } from '../gitops/change-safety';
+import { CHANGE_RULES, collectApprovals, evaluateChangeSafety } from '../gitops/change-safety';
 import { FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED, isDataBearing, resourceOf } from '../gitops/data-objects';
 import { DEPLOYER_SERVICE_ACCOUNT, deployerServiceAccount, FLUX_NAMESPACE, renderFluxWiring } from '../gitops/flux';
 import { renderKustomizeLayout } from '../gitops/kustomize';
@@ -26,6 +26,7 @@ import { acquireLock } from '../gitops/writer/lock';
 import { blockingFindings, CheckedObject, describeRules, evaluatePacks, findPacks } from '../policy/engine';
 import { Finding, UnusedSuppression } from '../policy/finding';
 import { lineOf } from '../policy/locate';
+import { PolicyPack } from '../policy/pack';
 import { PolicyViolationError } from '../policy/policy-violation-error';
 import { PolicyReportFormat, REPORT_FILE_NAMES } from '../policy/report-format';
 import { renderReport, ReportInput } from '../policy/reports';
@@ -308,7 +309,7 @@ export class GitOpsApp extends App {
     const requested = process.env.CDK8S_STATEFUL_REPORTS;
     if (requested) this.writeReports(output, { directory: requested });
     if (blockingFindings(output.findings).length > 0) {
-      throw new PolicyViolationError(output.findings);
+      throw new PolicyViolationError(output.findings, ruleFixes(findPacks(this)));
     }
     const result = writeOutput({
       outdir: this.outdir,
@@ -579,14 +580,16 @@ export class GitOpsApp extends App {
 
   /** One `node.validate()` pass over the whole tree (cdk8s' Chart.toJson would do it per chart). */
   private validateTree(): void {
-    const errors: string[] = [];
+    const errors: Array<{ path: string; error: string }> = [];
     for (const construct of this.node.findAll()) {
-      for (const error of construct.node.validate()) errors.push(`[${construct.node.path}] ${error}`);
+      for (const error of construct.node.validate()) errors.push({ path: construct.node.path || '/', error });
     }
     if (errors.length > 0) {
-      throw new ValidationError({
-        code: 'CONSTRUCT_VALIDATION', path: '/', property: 'constructs', allowed: `no validation errors; found:\n  ${errors.join('\n  ')}`,
-      });
+      // the first failing construct in the header; each problem says what is wrong and what would be right
+      const problems = errors.length === 1
+        ? errors[0].error
+        : `${errors.length} problems:\n  ${errors.map((e) => `[${e.path}] ${e.error}`).join('\n  ')}`;
+      throw new ValidationError({ code: 'CONSTRUCT_VALIDATION', path: errors[0].path, property: 'configuration', allowed: problems });
     }
   }
 
@@ -662,4 +665,12 @@ function sameEnvironment(a: Environment, b: Environment): boolean {
     pss: e.podSecurity,
   });
   return view(a) === view(b);
+}
+
+/** How to fix each rule the synthesis can report (policy packs and change safety), by rule id. */
+function ruleFixes(packs: PolicyPack[]): { [ruleId: string]: string } {
+  const fixes: { [ruleId: string]: string } = {};
+  for (const r of CHANGE_RULES) fixes[r.id] = r.fix;
+  for (const p of packs) for (const r of p.rules) fixes[r.id] ??= r.fix;
+  return fixes;
 }

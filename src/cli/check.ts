@@ -113,7 +113,9 @@ export function runCheck(inputs: string[], options: CheckOptions, io: CliIo): nu
     notEvaluable: results.flatMap((r) => r.notEvaluable),
     toolVersion: libraryVersion(),
   };
-  const report = renderReport(format as ReportFormat, input);
+  // the text table fits a terminal; in a file, a pipe or a CI log every message is whole
+  const width = io.stdoutIsTTY && !options.output ? (io.columns ?? 120) : Number.POSITIVE_INFINITY;
+  const report = renderReport(format as ReportFormat, input, { width });
   const failed = blockingFindings(findings).length > 0;
   if (options.output) {
     try {

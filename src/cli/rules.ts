@@ -3,6 +3,7 @@ import { exampleFor } from './rule-examples';
 import { closest } from './suggest';
 import { CliIo, OutputOptions, Painter, plural } from './terminal';
 import { ALL_TIERS, Tier } from '../environment/tier';
+import { CHANGE_RULES } from '../gitops/change-safety/rules';
 import { PolicyPacks } from '../policy/packs/policy-packs';
 import { findPodSecurityCheck } from '../policy/pod-security/registry';
 import { ModelRule, Rule } from '../policy/rule';
@@ -17,15 +18,22 @@ export interface CatalogRule {
   readonly severity: Severity;
   /** Effective severity per tier where it differs from the default (per-tier overrides of the pack). */
   readonly severityByTier: Partial<Record<Tier, Severity>>;
-  /** `manifest`: rendered objects (also on plain YAML); `model`: the construct tree (synthesis only). */
-  readonly kind: 'manifest' | 'model';
+  /**
+   * `manifest`: rendered objects (also on plain YAML); `model`: the construct tree (synthesis only);
+   * `change`: change safety, the new output against the previous one (synthesis and publish).
+   */
+  readonly kind: 'manifest' | 'model' | 'change';
   readonly unsuppressible: boolean;
   readonly description: string;
   readonly explanation: string;
   readonly fix: string;
   readonly helpUri?: string;
-  readonly rule: Rule;
+  /** The policy rule (change-safety rules have none: they are not in a pack). */
+  readonly rule?: Rule;
 }
+
+/** Pack name under which change-safety rules are listed (and their findings reported). */
+const CHANGE_SAFETY = 'change-safety';
 
 /** Every rule of every built-in pack, in pack order then rule order. */
 export function ruleCatalog(): CatalogRule[] {
@@ -58,6 +66,20 @@ export function ruleCatalog(): CatalogRule[] {
       });
     }
   }
+  // change safety: error in production, warning elsewhere (see evaluateChangeSafety)
+  for (const rule of CHANGE_RULES) {
+    byId.set(rule.id, {
+      id: rule.id,
+      packs: [CHANGE_SAFETY],
+      severity: Severity.ERROR,
+      severityByTier: { [Tier.DEVELOPMENT]: Severity.WARNING, [Tier.STAGING]: Severity.WARNING },
+      kind: 'change',
+      unsuppressible: false,
+      description: rule.description,
+      explanation: rule.explanation,
+      fix: rule.fix,
+    });
+  }
   return [...byId.values()];
 }
 
@@ -78,7 +100,7 @@ export function runRules(options: RulesOptions, io: CliIo): number {
   let rules = ruleCatalog();
   if (options.pack !== undefined) {
     const ids = options.pack.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    const known = PolicyPacks.builtInIds();
+    const known = [...PolicyPacks.builtInIds(), CHANGE_SAFETY];
     for (const id of ids) {
       if (!known.includes(id)) {
         const guess = closest(id, known);
@@ -88,7 +110,8 @@ export function runRules(options: RulesOptions, io: CliIo): number {
     rules = rules.filter((r) => r.packs.some((p) => ids.includes(p)));
   }
   const summary = `${plural(rules.length, 'rule')} in ${plural(new Set(rules.flatMap((r) => r.packs)).size, 'pack')}`
-    + ` (${rules.filter((r) => r.kind === 'model').length} model, ${rules.filter((r) => r.kind === 'manifest').length} manifest)`;
+    + ` (${rules.filter((r) => r.kind === 'model').length} model, ${rules.filter((r) => r.kind === 'manifest').length} manifest`
+    + `, ${rules.filter((r) => r.kind === 'change').length} change safety)`;
   if (options.quiet) {
     io.stdout(`${summary}.\n`);
     return 0;
@@ -104,7 +127,7 @@ export function runRules(options: RulesOptions, io: CliIo): number {
     const lines = ['| rule | pack | severity | checks |', '|---|---|---|---|'];
     for (const r of rules) {
       lines.push(`| \`${r.id}\` | ${r.packs.join(', ')} | ${esc(severityText(r))}${r.unsuppressible ? ', unsuppressible' : ''} | `
-        + `${esc(r.description)}${r.kind === 'model' ? ' (model)' : ''} |`);
+        + `${esc(r.description)}${r.kind === 'model' ? ' (model)' : r.kind === 'change' ? ' (change)' : ''} |`);
     }
     io.stdout(lines.join('\n') + '\n');
     return 0;
@@ -115,7 +138,7 @@ export function runRules(options: RulesOptions, io: CliIo): number {
   for (const r of rules) {
     const sev = r.severity.padEnd(8);
     const colored = r.severity === Severity.ERROR ? paint.paint('red', sev) : r.severity === Severity.WARNING ? paint.paint('yellow', sev) : sev;
-    lines.push(`${r.id.padEnd(idWidth)}  ${colored}  ${r.description}${r.kind === 'model' ? ' (model rule)' : ''}`);
+    lines.push(`${r.id.padEnd(idWidth)}  ${colored}  ${r.description}${r.kind === 'model' ? ' (model rule)' : r.kind === 'change' ? ' (change-safety rule)' : ''}`);
     const notes = [r.packs.join(', '), ...Object.entries(r.severityByTier).map(([tier, s]) => `${s} in ${tier}`), ...(r.unsuppressible ? ['unsuppressible'] : [])];
     lines.push(`${' '.repeat(idWidth + 12)}${paint.paint('dim', notes.join('; '))}`);
   }
@@ -162,7 +185,7 @@ export function runExplain(id: string, options: ExplainOptions, io: CliIo): numb
     const guess = closest(id, ruleCatalog().map((c) => c.id));
     throw new UsageError(`explain: unknown rule ${JSON.stringify(id)}${guess ? `: did you mean ${guess}?` : ''} (cdk8s-stateful rules lists every rule)`);
   }
-  const example = exampleFor(r.rule);
+  const example = r.rule ? exampleFor(r.rule) : undefined;
   if (options.quiet) {
     io.stdout(`${r.id} (${severityText(r)}, ${r.packs.join(', ')}): ${r.description}\n`);
     return 0;
@@ -180,8 +203,12 @@ export function runExplain(id: string, options: ExplainOptions, io: CliIo): numb
     `  severity:      ${severityText(r)}`,
     `  checks:        ${r.kind === 'model'
       ? 'the construct model, at synthesis (not evaluable on plain YAML: check, verify and the cdk8s plugin list it as not evaluable)'
-      : 'rendered objects (at synthesis, and on any YAML with check, verify and the cdk8s plugin)'}`,
-    `  suppressible:  ${r.unsuppressible ? 'no (findings cannot be waived)' : 'yes, with Suppressions.add(construct, { ruleId, reason })'}`,
+      : r.kind === 'change'
+        ? 'the new output against the previous one in the output directory, at GitOpsApp synthesis and publish'
+        : 'rendered objects (at synthesis, and on any YAML with check, verify and the cdk8s plugin)'}`,
+    `  suppressible:  ${r.kind === 'change'
+      ? 'yes, approve the change in code: ChangeApprovals.approve(scope, { ruleId, kind, name, reason })'
+      : r.unsuppressible ? 'no (findings cannot be waived)' : 'yes, with Suppressions.add(construct, { ruleId, reason })'}`,
     '',
     paint.paint('bold', 'Why'),
     ...wrap(r.explanation, 96, '  '),

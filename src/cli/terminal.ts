@@ -24,6 +24,12 @@ export interface CliIo {
    * @default - reads file descriptor 0
    */
   readonly readStdin?: () => string;
+  /**
+   * Width of the terminal on standard output (text tables fit it).
+   *
+   * @default 120
+   */
+  readonly columns?: number;
   /** Milliseconds since an arbitrary origin (tests control it to see the progress indicator). @default Date.now */
   readonly now?: () => number;
   stdout(text: string): unknown;
@@ -38,6 +44,9 @@ export const PROCESS_IO: CliIo = {
   },
   get stderrIsTTY() {
     return process.stderr.isTTY === true;
+  },
+  get columns() {
+    return process.stdout.columns || undefined;
   },
   get env() {
     return process.env;

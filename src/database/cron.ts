@@ -11,6 +11,11 @@ export function requireCron(where: Where, property: string, expression: unknown)
     `a 5-field cron expression "minute hour day-of-month month day-of-week" with numbers, *, ranges, lists and steps (${why})`);
   if (typeof expression !== 'string') throw fail('not a string');
   const parts = expression.trim().split(/\s+/);
+  if (parts.length === 6) {
+    // CloudNativePG's own form (seconds first): we derive it from the 5-field one
+    throw fail(`6 fields: drop the leading seconds field and write "${parts.slice(1).join(' ')}"; `
+      + 'the CloudNativePG 6-field form (seconds first) is derived from it');
+  }
   if (parts.length !== 5) throw fail(`${parts.length} fields`);
   parts.forEach((part, i) => {
     const [name, min, max] = FIELDS[i];

@@ -664,8 +664,12 @@ export class MessageQueue extends Construct {
       }
       if (q.deadLetterQueue !== undefined) {
         const dlq = this._queues.get(q.deadLetterQueue);
-        if (!dlq) errors.push(`queue "${q.name}" dead-letters to "${q.deadLetterQueue}", which is not a declared queue`);
-        else if (dlq.type === QueueType.STREAM) errors.push(`queue "${q.name}" dead-letters to "${dlq.name}", which is a stream (dead-letter to a quorum or classic queue)`);
+        if (!dlq) {
+          errors.push(`queue "${q.name}" dead-letters to "${q.deadLetterQueue}", which is not a declared queue: `
+            + `declare it with addQueue('${q.deadLetterQueue}') or name one of ${[...this._queues.keys()].map((n) => `"${n}"`).join(', ')}`);
+        } else if (dlq.type === QueueType.STREAM) {
+          errors.push(`queue "${q.name}" dead-letters to "${dlq.name}", which is a stream (dead-letter to a quorum or classic queue)`);
+        }
       }
     }
     for (const t of this._topics.values()) {

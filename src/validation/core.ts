@@ -1,6 +1,7 @@
 /**
  * Core kinds (Pod, StatefulSet, Service, ...) validated against the official Kubernetes OpenAPI
- * schema as shipped by `kubernetes-models` 4.x.
+ * schema as shipped by `kubernetes-models` 4.x (a devDependency: its validators of the top-level
+ * kinds are copied into schemas/core-validators.js by `npx projen core-validators`).
  *
  * kubernetes-models does not ship the raw OpenAPI definitions: it ships ajv "standalone" code,
  * one precompiled validate function per definition (`_schemas/IoK8s*.js`). Those functions check
@@ -19,7 +20,6 @@
  *   anything goes.
  * Empty objects that have meaning (`emptyDir: {}`, `podSelector: {}`) stay valid.
  */
-import * as fs from 'fs';
 import { createRequire } from 'module';
 import * as path from 'path';
 import { formatAjvErrors, joinPointer, RawIssue } from './messages';
@@ -30,56 +30,34 @@ export interface CoreValidateFn {
   errors?: any[] | null;
 }
 
-const load = createRequire(__filename);
-
-let modelsDir: string | undefined;
-function kubernetesModelsDir(): string {
-  if (modelsDir === undefined) {
-    modelsDir = path.dirname(load.resolve('kubernetes-models'));
-  }
-  return modelsDir;
+interface CoreValidators {
+  findValidator(apiVersion: string, kind: string): CoreValidateFn | undefined;
+  objectMetaValidator(): CoreValidateFn;
 }
 
-const cache = new Map<string, CoreValidateFn | null>();
+// schemas/core-validators.js is generated (`npx projen core-validators`) from kubernetes-models'
+// precompiled validators of the top-level kinds; it sits at the package root, two levels up from
+// both src/validation and lib/validation.
+const load = createRequire(__filename);
+let validators: CoreValidators | undefined;
+function coreValidators(): CoreValidators {
+  if (validators === undefined) {
+    validators = load(path.join(__dirname, '..', '..', 'schemas', 'core-validators.js')) as CoreValidators;
+  }
+  return validators;
+}
 
 /**
  * The validate function of a top-level kind (`apps/v1` + `StatefulSet`), or undefined when
  * kubernetes-models has no such kind.
  */
 export function findCoreValidator(apiVersion: string, kind: string): CoreValidateFn | undefined {
-  const key = `${apiVersion}\u0000${kind}`;
-  const cached = cache.get(key);
-  if (cached !== undefined) return cached ?? undefined;
-  const found = lookup(apiVersion, kind);
-  cache.set(key, found ?? null);
-  return found;
+  return coreValidators().findValidator(apiVersion, kind);
 }
 
-function lookup(apiVersion: string, kind: string): CoreValidateFn | undefined {
-  // Only well-formed names: never build a path from arbitrary input.
-  if (!/^(?:[a-z0-9.-]+\/)?v[0-9a-z]+$/.test(apiVersion) || !/^[A-Z][A-Za-z0-9]*$/.test(kind)) return undefined;
-  const dir = kubernetesModelsDir();
-  const file = path.join(dir, ...apiVersion.split('/'), `${kind}.js`);
-  if (!fs.existsSync(file)) return undefined;
-  const mod = load(file);
-  const cls = mod?.[kind];
-  // Only top-level kinds carry apiVersion/kind (StatefulSetSpec does not).
-  if (!cls || cls.apiVersion !== apiVersion || cls.kind !== kind) return undefined;
-  const schemaName = Object.keys(mod).find((k) => k.startsWith('IoK8s') && mod[k] === cls);
-  if (!schemaName) return undefined;
-  const schemaFile = path.join(dir, '_schemas', `${schemaName}.js`);
-  if (!fs.existsSync(schemaFile)) return undefined;
-  const validate = load(schemaFile).validate;
-  return typeof validate === 'function' ? validate : undefined;
-}
-
-let objectMeta: CoreValidateFn | undefined;
 /** The ObjectMeta validator (for custom resources' metadata). */
 export function objectMetaValidator(): CoreValidateFn {
-  if (!objectMeta) {
-    objectMeta = load('@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ObjectMeta').validate as CoreValidateFn;
-  }
-  return objectMeta;
+  return coreValidators().objectMetaValidator();
 }
 
 /** What the validator did with one object or array of the value. */

@@ -91,6 +91,28 @@ describe('cdk8s-stateful check', () => {
     expect(md.stdout).toMatch(/DATA-EncryptedStorage/);
   });
 
+  test('text: whole messages when stdout is not a terminal; a terminal gets a table that fits', () => {
+    const dir = path.join(tmpdir(), 'a-rather-long-directory-name-for-the-platform-manifests');
+    fs.mkdirSync(dir);
+    const file = path.join(dir, 'app.yaml');
+    fs.writeFileSync(file, badDeployment);
+    const json = JSON.parse(cli(['check', file, '--tier', 'production', '--format', 'json']).stdout);
+    const messages: string[] = json.findings.map((f: any) => f.message);
+    expect(messages.some((m) => m.length > 60)).toBe(true);
+    const piped = cli(['check', file, '--tier', 'production']);
+    expect(piped.code).toBe(1);
+    for (const m of messages) expect(piped.stdout).toContain(m);
+    expect(piped.stdout).not.toContain('\u2026');
+    expect(piped.stdout).toContain(file.split(path.sep).join('/'));
+    const tty = main(['check', file, '--tier', 'production'], {
+      stdoutIsTTY: true, columns: 100, env: { NO_COLOR: '1' }, stdout: (s) => { ttyOut += s; return true; }, stderr: () => true,
+    });
+    expect(tty).toBe(1);
+    expect(Math.max(...ttyOut.split('\n').map((l) => l.length))).toBeLessThanOrEqual(100);
+    expect(ttyOut).toContain('\u2026');
+  });
+  let ttyOut = '';
+
   test('--pack, --pss-version and --output select what runs and where the report goes', () => {
     const dir = tmpdir();
     const file = path.join(dir, 'app.yaml');

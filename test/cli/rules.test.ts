@@ -4,6 +4,7 @@ import { Environment, EnvironmentChart, GitOpsApp, ReclaimPolicy, StorageProfile
 import { exampleFor, MODEL_EXAMPLES } from '../../src/cli/rule-examples';
 import { ruleCatalog } from '../../src/cli/rules';
 import { closest } from '../../src/cli/suggest';
+import { CHANGE_RULES } from '../../src/gitops/change-safety/rules';
 import { PolicyPacks } from '../../src/policy/packs/policy-packs';
 import { ManifestRule, ModelRule } from '../../src/policy/rule';
 
@@ -12,7 +13,10 @@ describe('cdk8s-stateful rules', () => {
     const r = cli(['rules', '--format', 'json']);
     expect(r.code).toBe(0);
     const { rules } = JSON.parse(r.stdout);
-    const expected = new Set(PolicyPacks.builtInIds().flatMap((id) => PolicyPacks.byId(id).rules.map((rule) => rule.id)));
+    const expected = new Set([
+      ...PolicyPacks.builtInIds().flatMap((id) => PolicyPacks.byId(id).rules.map((rule) => rule.id)),
+      ...CHANGE_RULES.map((c) => c.id),
+    ]);
     expect(rules.map((x: any) => x.id).sort()).toEqual([...expected].sort());
     expect(rules.find((x: any) => x.id === 'PSS-HostNamespaces')).toMatchObject({
       packs: ['pod-security-baseline', 'pod-security-restricted'], severity: 'error', kind: 'manifest',
@@ -21,6 +25,10 @@ describe('cdk8s-stateful rules', () => {
     expect(rules.find((x: any) => x.id === 'PROD-ReadinessProbe')).toMatchObject({ severityByTier: { development: 'warning' } });
     expect(rules.find((x: any) => x.id === 'GITOPS-NoSecretData')).toMatchObject({ unsuppressible: true });
     expect(rules.find((x: any) => x.id === 'DATA-EncryptedStorage')).toMatchObject({ kind: 'model', packs: ['data-protection'] });
+    // every rule id a synthesis can emit, change safety included
+    expect(rules.find((x: any) => x.id === 'CHANGE-DataObjectRenamed')).toMatchObject({
+      kind: 'change', packs: ['change-safety'], severity: 'error', severityByTier: { development: 'warning', staging: 'warning' },
+    });
     for (const rule of rules) {
       expect(rule.description).not.toBe('');
       expect(rule.explanation).not.toBe('');
@@ -32,7 +40,7 @@ describe('cdk8s-stateful rules', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^RULE +SEVERITY +DESCRIPTION$/m);
     expect(text.stdout).toMatch(/^PSS-RunAsNonRoot +error +The pod or every container must set/m);
-    expect(text.stdout.trimEnd().split('\n').pop()).toMatch(/^\d+ rules in 5 packs \(\d+ model, \d+ manifest\)\. Details: cdk8s-stateful explain <rule-id>$/);
+    expect(text.stdout.trimEnd().split('\n').pop()).toMatch(/^\d+ rules in 6 packs \(\d+ model, \d+ manifest, 11 change safety\)\. Details: cdk8s-stateful explain <rule-id>$/);
     const md = cli(['rules', '--format', 'markdown', '--pack', 'gitops-hygiene']);
     expect(md.stdout.split('\n').slice(0, 3)).toEqual([
       '| rule | pack | severity | checks |',
@@ -40,7 +48,8 @@ describe('cdk8s-stateful rules', () => {
       expect.stringMatching(/^\| `GITOPS-NamespaceScoped` \| gitops-hygiene \| error \| .* \|$/),
     ]);
     expect(md.stdout).not.toMatch(/PSS-/);
-    expect(cli(['rules', '-q']).stdout).toMatch(/^\d+ rules in 5 packs \(\d+ model, \d+ manifest\)\.\n$/);
+    expect(cli(['rules', '--pack', 'change-safety']).stdout).toMatch(/^CHANGE-DataObjectRenamed +error +A data-bearing object was renamed .*\(change-safety rule\)$/m);
+    expect(cli(['rules', '-q']).stdout).toMatch(/^\d+ rules in 6 packs \(\d+ model, \d+ manifest, 11 change safety\)\.\n$/);
   });
 
   test.each([
@@ -67,6 +76,16 @@ describe('cdk8s-stateful explain', () => {
     expect(cli(['explain', 'runAsNonRoot']).stdout).toBe(r.stdout);
   });
 
+  test('change-safety rules are explained (how to approve, how to fix)', () => {
+    const r = cli(['explain', 'CHANGE-DataObjectRenamed']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^CHANGE-DataObjectRenamed: A data-bearing object was renamed/);
+    expect(r.stdout).toMatch(/^ {2}severity: +error \(warning in development, warning in staging\)$/m);
+    expect(r.stdout).toMatch(/^ {2}suppressible: +yes, approve the change in code: ChangeApprovals\.approve/m);
+    expect(r.stdout).toMatch(/^How to fix\n {2}Keep the old name/m);
+    expect(cli(['explain', 'change-storageshrink']).code).toBe(0);
+  });
+
   test('per-tier severities, unsuppressible rules and model rules are explained', () => {
     expect(cli(['explain', 'PROD-PodDisruptionBudget']).stdout).toMatch(/severity: +error \(warning in development\)/);
     expect(cli(['explain', 'GITOPS-NoSecretData']).stdout).toMatch(/suppressible: +no/);
@@ -81,7 +100,7 @@ describe('cdk8s-stateful explain', () => {
 
   test('every manifest rule has an example that the rule itself flags', () => {
     for (const entry of ruleCatalog().filter((r) => r.kind === 'manifest')) {
-      const example = exampleFor(entry.rule);
+      const example = exampleFor(entry.rule!);
       expect({ id: entry.id, example: example !== undefined }).toEqual({ id: entry.id, example: true });
       expect(example!.message).toBeDefined();
       // the snippet is YAML (comments included)

@@ -190,6 +190,8 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     ['latest version', () => DatabaseEngine.postgresStatefulSet({ version: 'latest' }), /invalid version "latest"/],
     ['unsupported major', () => DatabaseEngine.cloudNativePg({ version: '9.6' }), /invalid version "9.6"/],
     ['malformed cron', () => setup(Tier.DEVELOPMENT, { backup: { ...backup, schedule: '0 2 * *' } }), /INVALID_SCHEDULE.*invalid backup.schedule "0 2 \* \*"/],
+    ['a 6-field (seconds first) cron', () => setup(Tier.DEVELOPMENT, { backup: { ...backup, schedule: '0 15 2 * * *' } }),
+      /INVALID_SCHEDULE.*\(6 fields: drop the leading seconds field and write "15 2 \* \* \*"; the CloudNativePG 6-field form .* is derived from it\)/],
     ['cron out of range', () => setup(Tier.DEVELOPMENT, { backup: { ...backup, schedule: '0 25 * * *' } }), /hour out of range/],
     ['bad retention', () => setup(Tier.DEVELOPMENT, { backup: { ...backup, retentionDays: 0 } }), /invalid backup.retentionDays 0/],
     ['malformed size', () => setup(Tier.DEVELOPMENT, { storageSize: '10 GB' }), /invalid storageSize "10 GB"/],
@@ -215,7 +217,7 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
   test('a grant to an undeclared database fails validation at synthesis, naming the construct', () => {
     const { app, db } = setup(Tier.DEVELOPMENT);
     db.addUser('bi', { grants: [{ database: 'warehouse', access: DatabaseAccess.READ_ONLY }] });
-    expect(() => app.render()).toThrow(/\[orders\/OrdersDb\] user "bi" is granted "warehouse", which is not a declared database/);
+    expect(() => app.render()).toThrow(/\[CONSTRUCT_VALIDATION\] orders\/OrdersDb: invalid configuration: user "bi" is granted "warehouse", which is not a declared database/);
   });
 
   test('a database outside an EnvironmentChart is a ValidationError', () => {

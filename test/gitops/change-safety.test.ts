@@ -110,6 +110,8 @@ describe('change safety gate', () => {
     const findings = moved.render().findings.filter((f) => f.ruleId === 'CHANGE-DataObjectRenamed');
     expect(findings.map((f) => [f.severity, f.resource?.kind, f.resource?.name, f.suppressed])).toEqual([['error', 'Cluster', 'ordersdb', false]]);
     expect(findings[0].message).toMatch(/Cluster "orders\/ordersdb" was renamed to "ordersdatabase"/);
+    // the two ways out: keep the name, or approve the rename
+    expect(findings[0].message).toMatch(/keep the name \(set name: 'ordersdb' on the construct\), or approve the rename .*ChangeApprovals\.approve\(scope, \{ ruleId: 'CHANGE-DataObjectRenamed', kind: 'Cluster', name: 'ordersdb', reason \}\)/);
     expect(() => moved.synth()).toThrow(PolicyViolationError);
     expect(readTree(dir)).toEqual(before);
   });

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { inspect } from 'util';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
@@ -105,6 +106,24 @@ describe('policy engine', () => {
     expect((error as Error).message).toMatch(/TEST-OwnerLabel ConfigMap orders\/cfg \(rendered\/prod\/orders\/ConfigMap.cfg.yaml:4, orders\/Cfg\)/);
     expect((error as Error).message).toMatch(/DATA-BackupRequired \(orders\/Orders\): database Orders has no backup in production/);
     expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  test('gate: one block per finding with its fix, and Node prints the message only (no dump of findings, no stack)', () => {
+    const { app: a, chart } = app(Tier.PRODUCTION);
+    new ApiObject(chart, 'Cfg', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } });
+    new FakeDatabase(chart, 'Orders', false);
+    Aspects.of(a).add(pack(), { priority: AspectPriority.READONLY });
+    let error: unknown;
+    try { a.synth(); } catch (e) { error = e; }
+    expect((error as Error).message).toMatch(/\n  TEST-OwnerLabel ConfigMap orders\/cfg \(.*\): .*\n    fix: Add metadata\.labels\.owner\.\n/);
+    expect((error as Error).message).toMatch(/\n  DATA-BackupRequired \(orders\/Orders\): .*\n    fix: Configure backup\.\n/);
+    expect((error as Error).message).toMatch(/\n  more: npx cdk8s-stateful explain <rule-id>$/);
+    // what Node prints for it uncaught: the message and the app's line that called synth, no library frame, no findings dump
+    const printed = inspect(error);
+    expect(printed.startsWith(`PolicyViolationError: ${(error as Error).message}\n    at `)).toBe(true);
+    expect(printed.split('\n').filter((l) => /^\s+at /.test(l))).toEqual([expect.stringContaining('engine.test.ts:')]);
+    expect(printed).not.toMatch(/findings:|ruleId:/);
+    expect((error as PolicyViolationError).findings.length).toBeGreaterThanOrEqual(2);
   });
 
   test('the previous output stays intact when the gate fails', () => {

@@ -530,9 +530,10 @@ describe('MessageQueue: bad input is a ValidationError', () => {
 
   test.each<[string, (mq: MessageQueue) => void, RegExp]>([
     ['a permission naming an unknown queue', (mq) => mq.grant('orders-api', 'orders.updated', QueueAccess.PRODUCE),
-      /\[orders\/Events\] user "orders-api" is granted "orders.updated", which is not a declared queue/],
+      /\[CONSTRUCT_VALIDATION\] orders\/Events: invalid configuration: user "orders-api" is granted "orders.updated", which is not a declared queue/],
     ['a binding to an unknown exchange', (mq) => mq.addQueue('x', { bindings: [{ exchange: 'nowhere' }] }), /queue "x" is bound to "nowhere", which is not a declared exchange/],
-    ['a dead-letter queue never declared', (mq) => mq.addQueue('y', { deadLetterQueue: 'y.dead' }), /queue "y" dead-letters to "y.dead", which is not a declared queue/],
+    ['a dead-letter queue never declared', (mq) => mq.addQueue('y', { deadLetterQueue: 'y.dead' }),
+      /^\[CONSTRUCT_VALIDATION\] orders\/Events: invalid configuration: queue "y" dead-letters to "y.dead", which is not a declared queue: declare it with addQueue\('y.dead'\) or name one of .*"y"$/],
     ['a producer on a queue bound to no exchange', (mq) => mq.grant('orders-api', 'orders.dead', QueueAccess.PRODUCE),
       /user "orders-api" may produce to queue "orders.dead", which is bound to no exchange/],
   ])('RabbitMQ: %s fails validation at synthesis, naming the construct', (_name, mutate, message) => {

@@ -199,7 +199,10 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[]): 
       unmatchedAdded.delete(twin);
       renamed.push({ before: r, after: twin });
       if (isDataBearing(r.manifest)) {
-        risk('CHANGE-DataObjectRenamed', `${describe(r.manifest)} was renamed to "${twin.manifest.metadata.name}": the old one and its data would be pruned`, r);
+        const oldName = r.manifest.metadata.name;
+        risk('CHANGE-DataObjectRenamed', `${describe(r.manifest)} was renamed to "${twin.manifest.metadata.name}": the old one and its data would be pruned; `
+          + `keep the name (set name: '${oldName}' on the construct), or approve the rename after migrating the data `
+          + `(ChangeApprovals.approve(scope, { ruleId: 'CHANGE-DataObjectRenamed', kind: '${r.manifest.kind}', name: '${oldName}', reason }))`, r);
       } else if (BACKUP_KINDS.has(r.manifest.kind)) {
         risk('CHANGE-BackupRemoved', `${describe(r.manifest)} was renamed to "${twin.manifest.metadata.name}"`, r);
       }

@@ -123,13 +123,14 @@ export function commitMessage(input: MessageInput): string {
     renamed: scopes.reduce((n, s) => n + s.renamed.length, 0),
   };
   const removedEnvs = [...(input.removedEnvironments ?? [])].filter((e) => !envNames.has(e.name)).sort((a, b) => cmp(a.name, b.name));
-  const touched = [
-    ...[...input.environments, ...removedEnvs].sort((a, b) => cmp(a.name, b.name))
-      .filter((e) => changeCount(input.changes.get(envScope(e.name))) > 0).map((e) => e.name),
-    ...(input.platformClusters.some((c) => changeCount(input.changes.get(platformScope(c))) > 0) ? ['platform'] : []),
-  ];
+  const touchedEnvs = [...input.environments, ...removedEnvs].sort((a, b) => cmp(a.name, b.name))
+    .filter((e) => changeCount(input.changes.get(envScope(e.name))) > 0).map((e) => e.name);
+  const platformTouched = input.platformClusters.some((c) => changeCount(input.changes.get(platformScope(c))) > 0);
+  const touched = [...touchedEnvs, ...(platformTouched ? ['platform'] : [])];
   const counts = countsText(totals) || (input.fileCount ? `${plural(input.fileCount, 'file')} changed` : 'owned-files manifest updated');
-  const where = touched.length === 0 ? (input.environmentBranch ?? 'output') : touched.length > 3 ? `${touched.length} environments` : touched.join(', ');
+  // the platform layer is not an environment: "3 environments and platform", never "4 environments"
+  const where = touched.length === 0 ? (input.environmentBranch ?? 'output')
+    : touched.length > 3 ? `${plural(touchedEnvs.length, 'environment')}${platformTouched ? ' and platform' : ''}` : touched.join(', ');
   const subject = input.subject?.trim() || `cdk8s-stateful: publish ${where} (${counts})`;
 
   const findings = input.compliance.findings;

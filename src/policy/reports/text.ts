@@ -87,7 +87,9 @@ function renderTable(columns: readonly Column[], rows: readonly string[][], tota
 }
 
 export function renderText(n: NormalizedInput, width = 120): string {
-  const total = Math.max(80, Math.floor(width));
+  // an infinite width (not a terminal: a file, a pipe, a CI log) cuts nothing
+  const unbounded = !Number.isFinite(width);
+  const total = unbounded ? Number.POSITIVE_INFINITY : Math.max(80, Math.floor(width));
   const lines: string[] = [];
   lines.push(truncateEnd(`cdk8s-stateful ${oneLine(n.toolVersion)} policy report${n.timestamp ? ` (${oneLine(n.timestamp)})` : ''}`, total));
   lines.push(...wrap(`Packs: ${n.packs.length ? n.packs.map(p => (p.version ? `${p.id}@${p.version}` : p.id)).map(oneLine).join(', ') : '(none)'}`, total));
@@ -101,9 +103,9 @@ export function renderText(n: NormalizedInput, width = 120): string {
       // to the message, which is guaranteed 36 columns.
       { header: 'RULE', max: 36, min: 36 },
       { header: 'SEVERITY', max: 8, min: 8 },
-      { header: 'OBJECT', max: 40, min: 12 },
-      { header: 'LOCATION', max: 40, min: 12, keepEnd: true },
-      { header: 'MESSAGE', max: 1000, min: 36 },
+      { header: 'OBJECT', max: unbounded ? Number.POSITIVE_INFINITY : 40, min: 12 },
+      { header: 'LOCATION', max: unbounded ? Number.POSITIVE_INFINITY : 40, min: 12, keepEnd: true },
+      { header: 'MESSAGE', max: unbounded ? Number.POSITIVE_INFINITY : 1000, min: 36 },
     ];
     const rows = n.findings.map(f => [
       f.ruleId,

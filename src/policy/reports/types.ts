@@ -64,7 +64,7 @@ export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'json', 'sarif',
 
 /** Optional presentation settings; none of them change the data a report carries except where stated. */
 export interface RenderOptions {
-  /** Text report: maximum line width (default 120, minimum 80). */
+  /** Text report: maximum line width (default 120, minimum 80; `Infinity`: nothing is cut). */
   readonly width?: number;
   /**
    * Markdown report: maximum rows per table (default 200); the rest is counted, not listed,

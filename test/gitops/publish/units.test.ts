@@ -119,6 +119,13 @@ describe('publish: the commit message', () => {
     const many = ['a', 'b', 'c', 'd'].map((n) => env(n));
     const m = commitMessage(base({ environments: many, changes: new Map(many.map((e) => [`env:${e.name}`, changes({ added: ['ConfigMap shop/x'] })])) }));
     expect(m.split('\n')[0]).toBe('cdk8s-stateful: publish 4 environments (4 added)');
+    // the first publish: three environments and the platform layer are not "4 environments"
+    const three = ['dev', 'prod', 'staging'].map((n) => env(n));
+    const first = commitMessage(base({
+      environments: three,
+      changes: new Map([...three.map((e) => [`env:${e.name}`, changes({ added: ['ConfigMap shop/x'] })] as const), ['platform:main', changes({ added: ['Namespace shop'] })]]),
+    }));
+    expect(first.split('\n')[0]).toBe('cdk8s-stateful: publish 3 environments and platform (4 added)');
     const files = commitMessage(base({ changes: new Map(), fileCount: 1, otherFiles: [{ path: 'README.md', change: 'changed' as any }] }));
     expect(files.split('\n')[0]).toBe('cdk8s-stateful: publish output (1 file changed)');
     expect(files).toContain('Other files: 1 file\n  ~ README.md\n');
