@@ -887,7 +887,8 @@ class PublishRun {
     }
     // publishes into this checkout are locked out: the one that wrote the record is gone
     const who = `an interrupted publish (pid ${record.pid}, started ${record.startedAt})`;
-    if (record.head !== (this.head ?? null) || record.path !== this.rel || !Array.isArray(record.files)) {
+    if (record.path !== this.rel) return; // another output directory: its own publish recovers it
+    if (record.head !== (this.head ?? null) || !Array.isArray(record.files)) {
       // committed or reset by hand since: nothing of it is left to undo here
       this.removePendingRecord();
       return;

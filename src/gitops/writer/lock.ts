@@ -63,7 +63,11 @@ export function acquireLock(outdir: string, options: LockOptions = {}): LockHand
  * lock: O_EXCL creation, stale locks of dead processes on this host taken over, re-entrant within
  * this process when lent (see LockOptions). `locked` builds the error for a lock held by someone else.
  */
-export function acquireFileLock(lockPath: string, locked: (holder: LockInfo | undefined, lockPath: string) => Error, options: LockOptions = {}): LockHandle {
+export function acquireFileLock(
+  lockPath: string,
+  locked: (holder: LockInfo | undefined, lockPath: string) => Error,
+  options: LockOptions = {},
+): LockHandle {
   const dir = path.dirname(lockPath);
   const key = path.resolve(lockPath);
   const mine = held.get(key);
