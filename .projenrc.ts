@@ -49,6 +49,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'ajv-formats@^3.0.1',
     'kubernetes-models@4.5.1',
     '@bufbuild/cel@^0.6.1',
+    // CEL with optional types (`.?`, `[?]`, optional.of/orValue/hasValue), macros and custom overloads: see src/policy/cel/environment.ts
+    '@marcbachmann/cel-js@^8.0.0',
     'commander@^14.0.3',
     'fast-json-patch@^3.1.1',
     '@jmespath-community/jmespath@^1.3.0',
@@ -73,6 +75,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       testTimeout: 120_000,
       coverageReporters: ['text-summary'],
       testPathIgnorePatterns: ['/node_modules/', '/artifacts/'],
+      // @marcbachmann/cel-js is ESM-only: Node >= 20.19 require()s it natively, jest's module
+      // loader does not, so tests compile it to CommonJS
+      transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
     },
   },
   tsconfigDev: {
@@ -111,6 +116,9 @@ project.addTask('bench:policy', {
   receiveArgs: true,
 });
 
+project.jest?.config && Object.assign(project.jest.config.transform ??= {}, {
+  '^.+/node_modules/@marcbachmann/cel-js/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' }, isolatedModules: true }],
+});
 // projen derives these from jestVersion as ^29.7.0, a version neither package has
 project.addDevDeps('ts-jest@^29.4.0', '@types/jest@^29.5.14');
 // the cdk8s CLI validation plugin is a plain module outside the jsii surface; `exports` also keeps
