@@ -188,6 +188,57 @@ describeWithKyvernoFixtures('cdk8s-stateful kyverno-test on the kyverno/policies
   });
 });
 
+const VPOL = `apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: require-team-vpol}
+spec:
+  validationActions: [Audit]
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods]}]
+  matchConditions: [{name: not-skipped, expression: "!has(object.metadata.annotations) || !('skip' in object.metadata.annotations)"}]
+  validations:
+  - expression: "object.metadata.?labels.?team.orValue('') != ''"
+    message: team label required
+`;
+
+describe('cdk8s-stateful kyverno-test: CEL-era test files', () => {
+  test('ValidatingPolicy rows name no rule (isValidatingPolicy); autogen rows for controllers; resources shared from another folder', () => {
+    const dir = testDir('', {
+      'shared/pods.yaml': `${RESOURCES}---\napiVersion: v1\nkind: Pod\nmetadata: {name: skipped, annotations: {skip: "1"}}\nspec: {containers: []}\n`,
+      'vpol/require-team-vpol.yaml': VPOL,
+      'vpol/.kyverno-test/kyverno-test.yaml': `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata: {name: require-team-vpol}
+policies: [../require-team-vpol.yaml]
+resources: [../../shared/pods.yaml]
+results:
+- {isValidatingPolicy: true, policy: require-team-vpol, kind: Pod, resources: [good], result: pass}
+- {isValidatingPolicy: true, policy: require-team-vpol, kind: Pod, resources: [bad], result: fail}
+- {isValidatingPolicy: true, policy: require-team-vpol, kind: Deployment, resources: [web], result: pass}
+- {isValidatingPolicy: true, policy: require-team-vpol, kind: Pod, resources: [skipped], result: skip}
+`,
+    });
+    fs.rmSync(path.join(dir, 'require-team'), { recursive: true });
+    const r = kyverno(['kyverno-test', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('  PASS  require-team-vpol    Pod/bad ');
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('4 passed, 0 failed');
+    expect(r.code).toBe(0);
+  });
+});
+
+const CEL_FIXTURES_DIR = path.join(path.dirname(KYVERNO_FIXTURES_DIR), 'kyverno-cel');
+(fs.existsSync(CEL_FIXTURES_DIR) ? describe : describe.skip)('cdk8s-stateful kyverno-test on the kyverno/policies CEL fixtures (skipped without ../shared/fixtures/kyverno-cel)', () => {
+  test('every expected result matches, none "not evaluated"', () => {
+    const r = kyverno(['kyverno-test', CEL_FIXTURES_DIR]);
+    const last = r.stdout.trimEnd().split('\n').pop()!;
+    expect(last).toMatch(/^\d+ passed, 0 failed$/);
+    expect(Number(last.split(' ')[0])).toBeGreaterThanOrEqual(301);
+    expect(r.stdout).not.toMatch(/not evaluated/);
+    expect(r.code).toBe(0);
+  });
+});
+
 describe('cdk8s-stateful export kyverno', () => {
   test('YAML ClusterPolicies on stdout, rules not exported in the header', () => {
     const r = kyverno(['export', 'kyverno']);

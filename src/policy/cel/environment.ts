@@ -18,6 +18,9 @@
  * `http`, `globalContext`, image registry metadata, the authorizer) raise `CelOfflineError`:
  * the result is "not evaluated", never passed.
  */
+import { CelCidr, CelFormat, CelIp, CelLibraryError, CelUrl, FORMATS, Quantity, Semver } from './k8s-values';
+import { imageInfo } from '../kyverno/jmespath';
+
 // ESM-only package required from CommonJS (Node >= 20.19); TypeScript cannot type a require() of
 // an ES module from a CommonJS file, so the few members used are typed here
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -37,12 +40,10 @@ interface OptionalValue {
 }
 
 interface OptionalClass {
+  new (v: unknown): OptionalValue;
   of(v: unknown): OptionalValue;
   none(): OptionalValue;
-  new (v: unknown): OptionalValue;
 }
-import { CelCidr, CelFormat, CelIp, CelLibraryError, CelUrl, FORMATS, Quantity, Semver } from './k8s-values';
-import { imageInfo } from '../kyverno/jmespath';
 
 /** A function that reads the cluster or the network: the expression cannot be evaluated at synthesis. */
 export class CelOfflineError extends Error {
@@ -266,11 +267,13 @@ function registerNetwork(env: Environment): void {
   env.registerFunction('net.IP.family(): int', (a: CelIp) => BigInt(a.family));
   env.registerFunction('net.IP.isUnspecified(): bool', (a: CelIp) => a.value === 0n);
   env.registerFunction('net.IP.isLoopback(): bool', (a: CelIp) => (a.family === 4 ? a.inRange(0x7f000000n, 8) : a.value === 1n));
-  env.registerFunction('net.IP.isLinkLocalMulticast(): bool', (a: CelIp) => (a.family === 4 ? a.inRange(0xe0000000n, 24) : a.inRange(0xff02n << 112n, 16)));
-  env.registerFunction('net.IP.isLinkLocalUnicast(): bool', (a: CelIp) => (a.family === 4 ? a.inRange(0xa9fe0000n, 16) : a.inRange(0xfe80n << 112n, 10)));
+  env.registerFunction('net.IP.isLinkLocalMulticast(): bool', (a: CelIp) => (a.family === 4 ? a.inRange(0xe0000000n, 24) : a.inRange(0xff02n * 2n ** 112n, 16)));
+  env.registerFunction('net.IP.isLinkLocalUnicast(): bool', (a: CelIp) => (a.family === 4 ? a.inRange(0xa9fe0000n, 16) : a.inRange(0xfe80n * 2n ** 112n, 10)));
   env.registerFunction('net.IP.isGlobalUnicast(): bool', (a: CelIp) => {
-    if (a.family === 4) return !(a.value === 0xffffffffn || a.value === 0n || a.inRange(0x7f000000n, 8) || a.inRange(0xa9fe0000n, 16) || a.inRange(0xe0000000n, 4));
-    return !(a.value === 0n || a.value === 1n || a.inRange(0xfe80n << 112n, 10) || a.inRange(0xffn << 120n, 8));
+    if (a.family === 4) {
+      return !(a.value === 0xffffffffn || a.value === 0n || a.inRange(0x7f000000n, 8) || a.inRange(0xa9fe0000n, 16) || a.inRange(0xe0000000n, 4));
+    }
+    return !(a.value === 0n || a.value === 1n || a.inRange(0xfe80n * 2n ** 112n, 10) || a.inRange(0xffn * 2n ** 120n, 8));
   });
   env.registerFunction('string(net.IP): string', (a: CelIp) => a.toString());
   env.registerFunction('cidr(string): net.CIDR', cidr);

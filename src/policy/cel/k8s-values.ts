@@ -2,9 +2,10 @@
  * Value types of the Kubernetes CEL libraries (k8s.io/apiserver/pkg/cel/library): Quantity, URL,
  * IP, CIDR, Semver and the named formats. Internal module.
  */
+/* eslint-disable no-bitwise */ // IP address and binary-suffix arithmetic on bigints
 
 const BINARY: Record<string, bigint> = { Ki: 1n << 10n, Mi: 1n << 20n, Gi: 1n << 30n, Ti: 1n << 40n, Pi: 1n << 50n, Ei: 1n << 60n };
-const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+const DECIMAL: Record<string, number> = { 'n': -9, 'u': -6, 'm': -3, '': 0, 'k': 3, 'M': 6, 'G': 9, 'T': 12, 'P': 15, 'E': 18 };
 
 /** Thrown by a library function on bad input: the CEL evaluation fails with this message. */
 export class CelLibraryError extends Error {
@@ -31,8 +32,7 @@ export class Quantity {
     const [int, frac = ''] = digits.split('.');
     let num = BigInt(`${int || '0'}${frac}`);
     let den = 10n ** BigInt(frac.length);
-    if (suffix && BINARY[suffix] !== undefined) num *= BINARY[suffix];
-    else {
+    if (suffix && BINARY[suffix] !== undefined) {num *= BINARY[suffix];} else {
       const e = suffix !== undefined ? DECIMAL[suffix] : exp !== undefined ? Number(exp) : 0;
       if (Math.abs(e) > 1000) return undefined;
       if (e >= 0) num *= 10n ** BigInt(e);

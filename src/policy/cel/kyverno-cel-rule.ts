@@ -9,7 +9,15 @@ import { CelEvaluation, evaluateCelValidations, podTemplateView } from './evalua
  * Evaluates a rule's `validate.cel` on a resource. For the rules Kyverno generates for pod
  * controllers (`autogen`), the expressions read the pod template as `object`.
  */
-export function evaluateValidateCel(rule: any, resource: any, options: { operation: string; autogen?: string; namespaceObject?: any; lookup?: CelLookup }): CelEvaluation {
+/** How a rule is evaluated: the operation, autogen, the namespace and the objects lookups read. */
+export interface CelRuleOptions {
+  readonly operation: string;
+  readonly autogen?: string;
+  readonly namespaceObject?: any;
+  readonly lookup?: CelLookup;
+}
+
+export function evaluateValidateCel(rule: any, resource: any, options: CelRuleOptions): CelEvaluation {
   const cel = rule?.validate?.cel ?? {};
   const object = options.autogen !== undefined ? podTemplateView(resource) ?? resource : resource;
   const validations = (Array.isArray(cel.expressions) ? cel.expressions : []).map((e: any) => ({
@@ -30,4 +38,17 @@ export function evaluateValidateCel(rule: any, resource: any, options: { operati
     validations,
     auditAnnotations: Array.isArray(cel.auditAnnotations) ? cel.auditAnnotations : [],
   }, { object, operation: options.operation, namespaceObject: options.namespaceObject, params, lookup: options.lookup });
+}
+
+/**
+ * A rule's `celPreconditions` (Kyverno: CEL match conditions on any rule type): `met`, `not met`
+ * (the rule is skipped), or the error / "not evaluated" outcome.
+ */
+export function evaluateCelPreconditions(rule: any, resource: any, options: CelRuleOptions): CelEvaluation | 'met' {
+  const conditions = Array.isArray(rule?.celPreconditions) ? rule.celPreconditions : [];
+  if (conditions.length === 0) return 'met';
+  const object = options.autogen !== undefined ? podTemplateView(resource) ?? resource : resource;
+  const e = evaluateCelValidations({ matchConditions: conditions, validations: [] },
+    { object, operation: options.operation, namespaceObject: options.namespaceObject, lookup: options.lookup });
+  return e.status === 'pass' ? 'met' : e;
 }

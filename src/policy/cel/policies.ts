@@ -4,7 +4,7 @@
  * (matchConstraints / matchResources) and evaluation with their CEL validations. Internal module.
  */
 import { CelLookup } from './environment';
-import { CelEvaluation, CelFailure, CelStatus, evaluateCelValidations, gvrOf, podTemplateView } from './evaluate';
+import { CelEvaluation, CelFailure, CelStatus, CelValidationSpec, evaluateCelValidations, gvrOf, podTemplateView } from './evaluate';
 import { ValidationError } from '../../errors/validation-error';
 import { CLUSTER_SCOPED_KINDS } from '../kyverno/cluster-scoped';
 import { selectorMatches } from '../kyverno/match';
@@ -107,7 +107,8 @@ export function loadCelPolicy(doc: any, source?: string, bindings: any[] = []): 
   if (isAdmissionPolicy(doc)) {
     return { kind: 'ValidatingAdmissionPolicy', name, source, raw: doc, bindings: bindings.filter((b) => b?.spec?.policyName === name), autogenKinds: [], validationActions: [] };
   }
-  const enabled = spec.autogen?.podControllers?.controllers === undefined || (Array.isArray(spec.autogen.podControllers.controllers) && spec.autogen.podControllers.controllers.length > 0);
+  const controllers = spec.autogen?.podControllers?.controllers;
+  const enabled = controllers === undefined || (Array.isArray(controllers) && controllers.length > 0);
   return {
     kind: kind === 'NamespacedValidatingPolicy' ? 'NamespacedValidatingPolicy' : 'ValidatingPolicy',
     name,
@@ -210,11 +211,21 @@ function toResult(policy: LoadedCelPolicy, rule: string, e: CelEvaluation, actio
   };
 }
 
+function celSpecOf(spec: any): CelValidationSpec {
+  return {
+    matchConditions: spec.matchConditions,
+    variables: spec.variables,
+    validations: spec.validations,
+    auditAnnotations: spec.auditAnnotations,
+    failurePolicy: spec.failurePolicy,
+  };
+}
+
 function evaluateVpol(policy: LoadedCelPolicy, obj: any, input: CelPolicyInput): CelPolicyResult[] {
   const spec = policy.raw.spec;
   const operation = input.operation ?? 'CREATE';
   if (policy.namespace !== undefined && String(obj?.metadata?.namespace ?? '') !== policy.namespace) return [];
-  const celSpec = { matchConditions: spec.matchConditions, variables: spec.variables, validations: spec.validations, auditAnnotations: spec.auditAnnotations, failurePolicy: spec.failurePolicy };
+  const celSpec = celSpecOf(spec);
   const base = { operation, namespaceObject: namespaceObjectOf(obj, input), lookup: input.lookup };
   if (matchResources(spec.matchConstraints, obj, operation, input)) {
     return [toResult(policy, '', evaluateCelValidations(celSpec, { ...base, object: obj }), policy.validationActions)];
@@ -249,7 +260,7 @@ function evaluateVap(policy: LoadedCelPolicy, obj: any, input: CelPolicyInput): 
   const operation = input.operation ?? 'CREATE';
   if (!matchResources(spec.matchConstraints, obj, operation, input)) return [];
   const out: CelPolicyResult[] = [];
-  const celSpec = { matchConditions: spec.matchConditions, variables: spec.variables, validations: spec.validations, auditAnnotations: spec.auditAnnotations, failurePolicy: spec.failurePolicy };
+  const celSpec = celSpecOf(spec);
   for (const binding of policy.bindings) {
     const b = binding?.spec ?? {};
     if (!matchResources(b.matchResources, obj, operation, input)) continue;
@@ -263,7 +274,8 @@ function evaluateVap(policy: LoadedCelPolicy, obj: any, input: CelPolicyInput): 
       continue;
     }
     for (const p of params) {
-      const e = evaluateCelValidations(celSpec, { object: obj, operation, namespaceObject: namespaceObjectOf(obj, input), params: p, lookup: input.lookup });
+      const namespaceObject = namespaceObjectOf(obj, input);
+      const e = evaluateCelValidations(celSpec, { object: obj, operation, namespaceObject, params: p, lookup: input.lookup });
       out.push(toResult(policy, '', e, actions, bname));
     }
   }

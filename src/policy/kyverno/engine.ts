@@ -11,7 +11,7 @@ import { matchPattern } from './pattern';
 import { isObject, wildcardMatch } from './values';
 import { KyvernoContext, substituteAll, VariableError } from './variables';
 import { CelLookup } from '../cel/environment';
-import { evaluateValidateCel } from '../cel/kyverno-cel-rule';
+import { evaluateCelPreconditions, evaluateValidateCel } from '../cel/kyverno-cel-rule';
 import { namespaceObjectFor } from '../cel/policies';
 import { evaluatePodSecurity } from '../pod-security/evaluate';
 import { podTemplates } from '../pod-security/templates';
@@ -348,12 +348,20 @@ function evaluateRule(policy: LoadedPolicy, rule: LoadedRule, resource: any, bas
   const ctx = ruleValues ? base.with(ruleValues) : base;
   try {
     const v = rule.raw.validate;
+    const celOptions = {
+      operation: String(ctx.query('request.operation') ?? 'CREATE'),
+      autogen: rule.autogen,
+      lookup: options.lookup,
+      namespaceObject: namespaceObjectFor(resource, { namespaceLabels: options.namespaceLabels, namespaceObject: options.namespaceObject }),
+    };
     if (isObject(v.cel)) {
-      const e = evaluateValidateCel(rule.raw, resource, { operation: String(ctx.query('request.operation') ?? 'CREATE'), autogen: rule.autogen, lookup: options.lookup, namespaceObject: namespaceObjectFor(resource, { namespaceLabels: options.namespaceLabels, namespaceObject: options.namespaceObject }) });
+      const e = evaluateValidateCel(rule.raw, resource, celOptions);
       if (e.status === 'fail') return { status: 'fail', message: e.message };
       if (e.status === 'pass') return { status: 'pass', message: `validation rule '${rule.name}' passed.` };
       return { status: e.status, message: e.message };
     }
+    const pre = evaluateCelPreconditions(rule.raw, resource, celOptions);
+    if (pre !== 'met') return { status: pre.status, message: pre.status === 'skip' ? `celPreconditions not met: ${pre.message}` : pre.message };
     if (isObject(v.podSecurity)) {
       let c: KyvernoContext;
       try {

@@ -261,7 +261,9 @@ function runTestFile(root: string, file: string): KyvernoTestRow[] {
   for (const policy of celPolicies) {
     for (const resource of resources) {
       const results: KyvernoRuleResult[] = evaluateCelPolicy(policy, resource, {
-        operation: String(values.global['request.operation'] ?? 'CREATE'), namespaceLabels, lookup,
+        operation: String(values.global['request.operation'] ?? 'CREATE'),
+        namespaceLabels,
+        lookup,
         namespaceObject,
       }).map((r) => ({
         policy: r.policy,
