@@ -163,7 +163,7 @@ function ruleMatches(rule: any, obj: any, operation: string, gvr = gvrOf(obj)): 
   const resources: string[] = Array.isArray(rule?.resources) ? rule.resources : [];
   if (!resources.some((r) => r === '*' || r === gvr.resource || r === '*/*')) return false;
   if (Array.isArray(rule?.resourceNames) && rule.resourceNames.length > 0 && !rule.resourceNames.includes(obj?.metadata?.name)) return false;
-  const namespaced = obj?.metadata?.namespace !== undefined && obj?.kind !== 'Namespace';
+  const namespaced = !CLUSTER_SCOPED_KINDS.includes(String(obj?.kind ?? ''));
   if (rule?.scope === 'Namespaced' && !namespaced) return false;
   if (rule?.scope === 'Cluster' && namespaced) return false;
   return true;
@@ -180,9 +180,11 @@ export function matchResources(m: any, obj: any, operation: string, input: CelPo
   if (isObject(m.namespaceSelector)) {
     // Kubernetes matches a Namespace object by its own labels; cluster-scoped objects always match
     if (obj?.kind === 'Namespace') {
-      if (!selectorMatches(m.namespaceSelector, obj?.metadata?.labels ?? {})) return false;
+      if (!selectorMatches(m.namespaceSelector, { ...(obj?.metadata?.labels ?? {}), 'kubernetes.io/metadata.name': String(obj?.metadata?.name ?? '') })) return false;
     } else if (obj?.metadata?.namespace !== undefined) {
-      if (!selectorMatches(m.namespaceSelector, input.namespaceLabels?.(String(obj.metadata.namespace)) ?? {})) return false;
+      const ns = String(obj.metadata.namespace);
+      // the API server labels every namespace with its name (kubernetes.io/metadata.name)
+      if (!selectorMatches(m.namespaceSelector, { ...(input.namespaceLabels?.(ns) ?? {}), 'kubernetes.io/metadata.name': ns })) return false;
     }
   }
   return true;
