@@ -18,7 +18,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   license: 'Apache-2.0',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
-  minNodeVersion: '20.0.0',
+  // 20.19: require() of ES modules (@marcbachmann/cel-js is ESM-only)
+  minNodeVersion: '20.19.0',
 
   cdk8sVersion: CDK8S_VERSION,
   cdk8sVersionPinning: true,
@@ -48,7 +49,6 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'ajv@^8.17.1',
     'ajv-formats@^3.0.1',
     'kubernetes-models@4.5.1',
-    '@bufbuild/cel@^0.6.1',
     // CEL with optional types (`.?`, `[?]`, optional.of/orValue/hasValue), macros and custom overloads: see src/policy/cel/environment.ts
     '@marcbachmann/cel-js@^8.0.0',
     'commander@^14.0.3',

@@ -31,7 +31,8 @@ interface Environment {
   registerType(name: string, ctor: Function): Environment;
   registerConstant(name: string, type: string, value: unknown): Environment;
   registerFunction(signature: string, handler: (...args: any[]) => unknown): Environment;
-  parse(source: string): (ctx: Record<string, unknown>) => unknown;
+  registerVariable(name: string, type: string): Environment;
+  parse(source: string): ((ctx: Record<string, unknown>) => unknown) & { check(): { valid: boolean; error?: Error } };
 }
 
 interface OptionalValue {
@@ -375,25 +376,41 @@ function registerLenientOrValue(env: Environment): void {
   });
 }
 
+function buildEnvironment(unlistedVariablesAreDyn: boolean): Environment {
+  const env = new celJs.Environment({ unlistedVariablesAreDyn, enableOptionalTypes: true, homogeneousAggregateLiterals: false });
+  registerStrings(env);
+  registerLists(env);
+  registerRegex(env);
+  registerUrls(env);
+  registerQuantity(env);
+  registerNetwork(env);
+  registerSemver(env);
+  registerFormat(env);
+  registerKyverno(env);
+  registerLenientOrValue(env);
+  return env;
+}
+
 let shared: Environment | undefined;
 
 /** The environment with every library; variables are declared dyn. */
 export function celEnvironment(): Environment {
-  if (!shared) {
-    const env = new celJs.Environment({ unlistedVariablesAreDyn: true, enableOptionalTypes: true, homogeneousAggregateLiterals: false });
-    registerStrings(env);
-    registerLists(env);
-    registerRegex(env);
-    registerUrls(env);
-    registerQuantity(env);
-    registerNetwork(env);
-    registerSemver(env);
-    registerFormat(env);
-    registerKyverno(env);
-    registerLenientOrValue(env);
-    shared = env;
-  }
+  shared ??= buildEnvironment(true);
   return shared;
+}
+
+let crd: Environment | undefined;
+
+/**
+ * The environment of CRD `x-kubernetes-validations`: the same libraries, and `self` as the only
+ * variable (an expression using anything else, `oldSelf` included, does not type-check).
+ */
+export function crdEnvironment(): Environment {
+  if (!crd) {
+    crd = buildEnvironment(false);
+    crd.registerVariable('self', 'dyn');
+  }
+  return crd;
 }
 
 /** A compiled expression, or why it does not compile. */
@@ -409,28 +426,54 @@ const programs = new Map<string, CelProgram>();
 export function compileCel(source: string): CelProgram {
   let p = programs.get(source);
   if (!p) {
-    try {
-      const env = celEnvironment();
-      const fn = env.parse(source);
-      let lenient: ((ctx: Record<string, unknown>) => unknown) | undefined;
-      p = {
-        source,
-        run: (ctx) => {
-          try {
-            return fn(ctx);
-          } catch (e) {
-            if (!/orValue\(value\) receiver must be optional/.test(String((e as Error)?.message))) throw e;
-            lenient ??= env.parse(source.replace(/\.\s*orValue\s*\(/g, '.k8sOrValue('));
-            return lenient(ctx);
-          }
-        },
-      };
-    } catch (e) {
-      p = { source, error: firstLine(e) };
-    }
+    p = compileIn(celEnvironment(), source);
     programs.set(source, p);
   }
   return p;
+}
+
+const crdPrograms = new Map<string, CelProgram & { readonly checkError?: string }>();
+
+/** Compiles (and caches) a CRD validation rule; `checkError` says why it does not type-check. */
+export function compileCrdRule(source: string): CelProgram & { readonly checkError?: string } {
+  let p = crdPrograms.get(source);
+  if (!p) {
+    const compiled = compileIn(crdEnvironment(), source);
+    let checkError: string | undefined;
+    if (compiled.run) {
+      try {
+        const c = crdEnvironment().parse(source).check();
+        if (!c.valid) checkError = firstLine(c.error);
+      } catch (e) {
+        checkError = firstLine(e);
+      }
+    }
+    p = { ...compiled, ...(checkError !== undefined ? { checkError } : {}) };
+    crdPrograms.set(source, p);
+  }
+  return p;
+}
+
+function compileIn(env: Environment, source: string): CelProgram {
+  let fn: (ctx: Record<string, unknown>) => unknown;
+  try {
+    fn = env.parse(source);
+  } catch (e) {
+    return { source, error: firstLine(e) };
+  }
+  let lenient: ((ctx: Record<string, unknown>) => unknown) | undefined;
+  return {
+    source,
+    run: (ctx) => {
+      try {
+        return fn(ctx);
+      } catch (e) {
+        if (!/orValue\(value\) receiver must be optional/.test(String((e as Error)?.message))) throw e;
+        lenient ??= env.parse(source.replace(/\.\s*orValue\s*\(/g, '.k8sOrValue('));
+        return lenient(ctx);
+      }
+    },
+  };
 }
 
 function firstLine(e: unknown): string {
