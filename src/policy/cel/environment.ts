@@ -213,20 +213,65 @@ function registerLists(env: Environment): void {
   env.registerFunction('SetsNamespace.intersects(list, list): bool', (_: Namespace, a: any[], b: any[]) => b.some((x) => a.some((y) => celEquals(x, y))));
 }
 
+const POSIX_CLASSES: Record<string, string> = {
+  alnum: '0-9A-Za-z',
+  alpha: 'A-Za-z',
+  ascii: '\\x00-\\x7F',
+  blank: '\\t ',
+  cntrl: '\\x00-\\x1F\\x7F',
+  digit: '0-9',
+  graph: '!-~',
+  lower: 'a-z',
+  print: ' -~',
+  punct: '!-/:-@[-`{-~',
+  space: '\\t\\n\\v\\f\\r ',
+  upper: 'A-Z',
+  word: '0-9A-Za-z_',
+  xdigit: '0-9A-Fa-f',
+};
+
+const regexCache = new Map<string, RegExp>();
+
+/**
+ * A Go RE2 pattern (what Kubernetes' and Kyverno's CEL use) as a JavaScript RegExp: leading flag
+ * groups (`(?i)`, `(?s)`, `(?m)`), `(?P<name>…)` groups, POSIX classes (`[[:alpha:]]`), `\A`
+ * and `\z`. The rest of RE2 syntax is JavaScript's too.
+ */
+export function re2(pattern: string, global = false): RegExp {
+  const key = `${global ? 'g' : ''}\u0000${pattern}`;
+  let re = regexCache.get(key);
+  if (re) return re;
+  let source = pattern;
+  let flags = global ? 'g' : '';
+  const lead = /^\(\?([imsU]+)\)/.exec(source);
+  if (lead) {
+    if (lead[1].includes('U')) fail(`unsupported RE2 flag U in ${JSON.stringify(pattern)}`);
+    flags += [...new Set(lead[1])].join('');
+    source = source.slice(lead[0].length);
+  }
+  source = source.replace(/\(\?P</g, '(?<')
+    .replace(/\[:(\^?)([a-z]+):\]/g, (m, neg: string, name: string) => (POSIX_CLASSES[name] !== undefined && neg === '' ? POSIX_CLASSES[name] : m))
+    .replace(/\\A/g, '(?<![\\s\\S])')
+    .replace(/\\z/g, '(?![\\s\\S])');
+  try {
+    re = new RegExp(source, flags);
+  } catch (e) {
+    return fail(`invalid regular expression ${JSON.stringify(pattern)}: ${(e as Error).message}`);
+  }
+  regexCache.set(key, re);
+  return re;
+}
+
 function registerRegex(env: Environment): void {
-  const re = (p: string, flags = ''): RegExp => {
-    try {
-      return new RegExp(p, flags);
-    } catch (e) {
-      return fail(`invalid regular expression ${JSON.stringify(p)}: ${(e as Error).message}`);
-    }
-  };
-  env.registerFunction('string.find(string): string', (s: string, p: string) => re(p).exec(s)?.[0] ?? '');
-  env.registerFunction('string.findAll(string): list<string>', (s: string, p: string) => [...s.matchAll(re(p, 'g'))].map((m) => m[0]));
+  env.registerFunction('string.find(string): string', (s: string, p: string) => re2(p).exec(s)?.[0] ?? '');
+  env.registerFunction('string.findAll(string): list<string>', (s: string, p: string) => [...s.matchAll(re2(p, true))].map((m) => m[0]));
   env.registerFunction('string.findAll(string, int): list<string>', (s: string, p: string, n: bigint) => {
-    const all = [...s.matchAll(re(p, 'g'))].map((m) => m[0]);
+    const all = [...s.matchAll(re2(p, true))].map((m) => m[0]);
     return n < 0n ? all : all.slice(0, Number(n));
   });
+  // `matches` with RE2 semantics; compileIn binds every matches() call of an expression to these
+  env.registerFunction('string.k8sMatches(string): bool', (s: string, p: string) => re2(p).test(s));
+  env.registerFunction('k8sMatches(string, string): bool', (s: string, p: string) => re2(p).test(s));
 }
 
 function registerUrls(env: Environment): void {
@@ -454,10 +499,42 @@ export function compileCrdRule(source: string): CelProgram & { readonly checkErr
   return p;
 }
 
+/** AST node of @marcbachmann/cel-js (what the rewrite below reads). */
+interface AstNode {
+  readonly op: string;
+  readonly args: any;
+  readonly range: { readonly start: number; readonly end: number };
+}
+
+/**
+ * The positions of the `matches` identifiers of every matches() call (receiver or global form),
+ * found on the library's AST: they are bound to the RE2 implementation.
+ */
+function matchesPositions(source: string, node: AstNode | undefined, out: number[]): number[] {
+  if (!node || typeof node !== 'object' || typeof node.op !== 'string') return out;
+  if ((node.op === 'rcall' || node.op === 'call') && node.args[0] === 'matches') {
+    const from = node.op === 'rcall' ? (node.args[1] as AstNode).range.end : node.range.start;
+    const at = source.indexOf('matches', from);
+    if (at >= 0 && at < node.range.end) out.push(at);
+  }
+  const visit = (a: unknown) => {
+    if (Array.isArray(a)) a.forEach(visit);
+    else if (a && typeof a === 'object' && typeof (a as AstNode).op === 'string') matchesPositions(source, a as AstNode, out);
+  };
+  visit(node.args);
+  return out;
+}
+
 function compileIn(env: Environment, source: string): CelProgram {
   let fn: (ctx: Record<string, unknown>) => unknown;
+  let bound = source;
   try {
     fn = env.parse(source);
+    if (source.includes('matches')) {
+      const positions = matchesPositions(source, (fn as any).ast, []).sort((a, b) => b - a);
+      for (const at of positions) bound = `${bound.slice(0, at)}k8sMatches${bound.slice(at + 'matches'.length)}`;
+      if (positions.length > 0) fn = env.parse(bound);
+    }
   } catch (e) {
     return { source, error: firstLine(e) };
   }
@@ -469,7 +546,7 @@ function compileIn(env: Environment, source: string): CelProgram {
         return fn(ctx);
       } catch (e) {
         if (!/orValue\(value\) receiver must be optional/.test(String((e as Error)?.message))) throw e;
-        lenient ??= env.parse(source.replace(/\.\s*orValue\s*\(/g, '.k8sOrValue('));
+        lenient ??= env.parse(bound.replace(/\.\s*orValue\s*\(/g, '.k8sOrValue('));
         return lenient(ctx);
       }
     },

@@ -126,3 +126,18 @@ describe('CEL environment: Kyverno libraries', () => {
     expect(runCel(compileCel('object.spec.('), {}).kind).toBe('error');
   });
 });
+
+describe('CEL environment: regular expressions are RE2, as in Kubernetes', () => {
+  test.each([
+    ["'ABC'.matches('(?i)^abc$')", true],
+    ["matches('ABC', '(?i)abc')", true],
+    ["'abc'.matches('^[[:alpha:]]+$')", true],
+    ["'a1'.matches('^[[:alpha:]]+$')", false],
+    ["'line1\\nline2'.matches('(?s)line1.line2')", true],
+    ["'abc'.matches('\\\\Aabc\\\\z')", true],
+    ["'key=v'.find('(?P<k>[a-z]+)=')", 'key='],
+    ["['Ab', 'cd'].all(s, s.matches('(?i)^[a-z]+$'))", true],
+  ])('%s', (expression, expected) => {
+    expect(evaluate(expression)).toEqual(expected);
+  });
+});
