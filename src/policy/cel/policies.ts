@@ -204,7 +204,7 @@ function toResult(policy: LoadedCelPolicy, rule: string, e: CelEvaluation, actio
   return {
     policy: policy.namespace !== undefined ? `${policy.namespace}/${policy.name}` : policy.name,
     rule,
-    ...(binding !== undefined ? { binding } : {}),
+    ...(binding ? { binding } : {}),
     status: e.status,
     message: e.message,
     failures: e.failures,

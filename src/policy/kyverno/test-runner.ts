@@ -182,7 +182,6 @@ function runTestFile(root: string, file: string): KyvernoTestRow[] {
   if (test.userinfo !== undefined) unsupported.push('userinfo (admission user)');
   if (test.exceptions !== undefined && (!Array.isArray(test.exceptions) || test.exceptions.length > 0)) unsupported.push('policy exceptions');
   if (test.checks !== undefined) unsupported.push('checks');
-  if (test.context !== undefined) unsupported.push('context file');
 
   const policies: LoadedPolicy[] = [];
   const celDocs: Array<{ doc: any; source: string }> = [];
@@ -205,8 +204,11 @@ function runTestFile(root: string, file: string): KyvernoTestRow[] {
   }
   const celPolicies: LoadedCelPolicy[] = [];
   for (const { doc, source } of celDocs) {
+    // like the Kyverno CLI, a ValidatingAdmissionPolicy without a binding applies as if bound to everything it matches
+    const bound = bindings.some((b) => b?.spec?.policyName === doc?.metadata?.name) ? bindings
+      : [{ metadata: { name: '' }, spec: { policyName: doc?.metadata?.name, validationActions: ['Deny'] } }];
     try {
-      celPolicies.push(loadCelPolicy(doc, source, bindings));
+      celPolicies.push(loadCelPolicy(doc, source, bound));
     } catch (e) {
       throw new KyvernoTestInputError((e as Error).message);
     }
@@ -232,7 +234,17 @@ function runTestFile(root: string, file: string): KyvernoTestRow[] {
   }
   const values = parseValues(valuesDoc, shown);
   unsupported.push(...values.unsupported);
-  const lookup = { objects: resources };
+  // a context file (cli.kyverno.io/v1alpha1 Context) gives the objects CEL resource lookups read
+  const contextObjects: any[] = [];
+  if (test.context !== undefined) {
+    const real = resolveInside(root, base, test.context, 'context file', shown);
+    for (const doc of readYamlDocs(real, shownPath(root, real))) {
+      if (!isObject(doc) || doc.kind !== 'Context') throw new KyvernoTestInputError(`${shown}: context file ${test.context}: expected a cli.kyverno.io/v1alpha1 Context`);
+      contextObjects.push(...(Array.isArray(doc.spec?.resources) ? doc.spec.resources : []));
+      if (Array.isArray(doc.spec?.images) && doc.spec.images.length > 0) unsupported.push('context images (image registry metadata)');
+    }
+  }
+  const lookup = { objects: [...resources, ...contextObjects] };
   const namespaceObject = (ns: string): any => values.namespaceObjects.get(ns) ?? resources.find((r) => r?.kind === 'Namespace' && r?.metadata?.name === ns);
   const namespaceLabels = (ns: string): Record<string, string> | undefined => {
     const fromValues = values.namespaces.get(ns);
