@@ -58,6 +58,8 @@ export class CelOfflineError extends Error {
 export interface CelLookup {
   /** Objects by `apiVersion`, lower-case plural resource, namespace (empty for cluster-scoped). */
   readonly objects: readonly any[];
+  /** Image metadata `image.GetMetadata()` answers with (Kyverno CLI context `spec.images`), by `image`. */
+  readonly images?: readonly any[];
 }
 
 class Namespace {
@@ -68,6 +70,7 @@ class StringsNamespace extends Namespace {}
 class SetsNamespace extends Namespace {}
 class FormatNamespace extends Namespace {}
 class OfflineNamespace extends Namespace {}
+class TimeNamespace extends Namespace {}
 
 /** A Kyverno image reference (`image('nginx:1.2')`). */
 class CelImage {
@@ -76,6 +79,11 @@ class CelImage {
 
 /** Kyverno's resource library bound to the objects given. */
 class ResourceLib {
+  public constructor(public readonly lookup: CelLookup | undefined) {}
+}
+
+/** Kyverno's image data library (`image.GetMetadata`) bound to the image metadata given. */
+class ImageDataLib {
   public constructor(public readonly lookup: CelLookup | undefined) {}
 }
 
@@ -391,6 +399,16 @@ function registerKyverno(env: Environment): void {
     const found = lookupObjects(lib, apiVersion, resource, ns).find((o) => o?.metadata?.name === name);
     return found ? toCel(found) : fail(`${resource} "${name}" not found`);
   });
+  // Kyverno's time library
+  env.registerType('TimeNamespace', TimeNamespace);
+  env.registerConstant('time', 'TimeNamespace', new TimeNamespace('time'));
+  env.registerFunction('TimeNamespace.now(): google.protobuf.Timestamp', () => new Date());
+  env.registerType('ImageDataLib', ImageDataLib);
+  env.registerFunction('ImageDataLib.GetMetadata(string): map', (lib: ImageDataLib, ref: string) => {
+    if (!lib.lookup?.images) throw new CelOfflineError(`image.GetMetadata(${JSON.stringify(ref)}) reads the image registry: give the image metadata (context images)`);
+    const found = lib.lookup.images.find((i) => i?.image === ref);
+    return found ? toCel(found) : fail(`image metadata for ${JSON.stringify(ref)} not found`);
+  });
   env.registerFunction('ResourceLib.List(string, string, string): map', (lib: ResourceLib, apiVersion: string, resource: string, ns: string) => ({
     items: lookupObjects(lib, apiVersion, resource, ns).map((o) => toCel(o)),
   }));
@@ -506,20 +524,39 @@ interface AstNode {
   readonly range: { readonly start: number; readonly end: number };
 }
 
+/** A replacement of the source text between two offsets. */
+interface Rewrite {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
 /**
- * The positions of the `matches` identifiers of every matches() call (receiver or global form),
- * found on the library's AST: they are bound to the RE2 implementation.
+ * Rewrites read off the library's AST (never from the text itself):
+ * - every `matches` call (receiver or global form) is bound to the RE2 implementation;
+ * - `has(e.f)` where `e` is not a chain of field selections from a variable (`has(a[0].b)`,
+ *   `has(f(x).b)`) becomes `(e).?f.hasValue()`: CEL allows any operand, the library only variables.
  */
-function matchesPositions(source: string, node: AstNode | undefined, out: number[]): number[] {
+function rewritesOf(source: string, node: AstNode | undefined, out: Rewrite[]): Rewrite[] {
   if (!node || typeof node !== 'object' || typeof node.op !== 'string') return out;
   if ((node.op === 'rcall' || node.op === 'call') && node.args[0] === 'matches') {
     const from = node.op === 'rcall' ? (node.args[1] as AstNode).range.end : node.range.start;
     const at = source.indexOf('matches', from);
-    if (at >= 0 && at < node.range.end) out.push(at);
+    if (at >= 0 && at < node.range.end) out.push({ start: at, end: at + 'matches'.length, text: 'k8sMatches' });
   }
-  const visit = (a: unknown) => {
-    if (Array.isArray(a)) a.forEach(visit);
-    else if (a && typeof a === 'object' && typeof (a as AstNode).op === 'string') matchesPositions(source, a as AstNode, out);
+  if (node.op === 'call' && node.args[0] === 'has' && Array.isArray(node.args[1]) && node.args[1].length === 1) {
+    const arg = node.args[1][0] as AstNode;
+    let root: AstNode = arg;
+    while (root.op === '.' || root.op === '.?') root = root.args[0];
+    if (arg.op === '.' && root.op !== 'id') {
+      const operand = arg.args[0] as AstNode;
+      out.push({ start: node.range.start, end: node.range.end, text: `(${source.slice(operand.range.start, operand.range.end)}).?${arg.args[1]}.hasValue()` });
+      return out; // the operand is copied as written
+    }
+  }
+  const visit = (x: unknown) => {
+    if (Array.isArray(x)) x.forEach(visit);
+    else if (x && typeof x === 'object' && typeof (x as AstNode).op === 'string') rewritesOf(source, x as AstNode, out);
   };
   visit(node.args);
   return out;
@@ -530,10 +567,15 @@ function compileIn(env: Environment, source: string): CelProgram {
   let bound = source;
   try {
     fn = env.parse(source);
-    if (source.includes('matches')) {
-      const positions = matchesPositions(source, (fn as any).ast, []).sort((a, b) => b - a);
-      for (const at of positions) bound = `${bound.slice(0, at)}k8sMatches${bound.slice(at + 'matches'.length)}`;
-      if (positions.length > 0) fn = env.parse(bound);
+    if (source.includes('matches') || source.includes('has')) {
+      const rewrites = rewritesOf(source, (fn as any).ast, []).sort((x, y) => y.start - x.start);
+      let last = Number.POSITIVE_INFINITY;
+      for (const r of rewrites) {
+        if (r.end > last) continue; // nested in a rewrite already applied
+        bound = `${bound.slice(0, r.start)}${r.text}${bound.slice(r.end)}`;
+        last = r.start;
+      }
+      if (rewrites.length > 0) fn = env.parse(bound);
     }
   } catch (e) {
     return { source, error: firstLine(e) };
@@ -583,4 +625,9 @@ export function runCel(program: CelProgram, activation: Record<string, unknown>)
 /** The `resource` library for an activation (lookups answered from `lookup`). */
 export function resourceLibrary(lookup?: CelLookup): unknown {
   return new ResourceLib(lookup);
+}
+
+/** The `image` data library for an activation (metadata answered from `lookup.images`). */
+export function imageDataLibrary(lookup?: CelLookup): unknown {
+  return new ImageDataLib(lookup);
 }

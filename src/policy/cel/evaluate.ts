@@ -3,7 +3,7 @@
  * Kyverno ValidatingPolicy and Kyverno `validate.cel`: match conditions, lazily evaluated
  * variables, validations with messages, audit annotations. Internal module.
  */
-import { CelLookup, compileCel, fromCel, resourceLibrary, runCel, toCel } from './environment';
+import { CelLookup, compileCel, fromCel, imageDataLibrary, resourceLibrary, runCel, toCel } from './environment';
 import { podTemplates } from '../pod-security/templates';
 
 export type CelStatus = 'pass' | 'fail' | 'skip' | 'error' | 'unsupported';
@@ -114,6 +114,7 @@ function activationOf(spec: CelValidationSpec, input: CelRequestInput): Record<s
     params: toCel(input.params ?? null, cache),
     variables,
     resource: resourceLibrary(input.lookup),
+    image: imageDataLibrary(input.lookup),
     authorizer: null,
   };
   for (const v of spec.variables ?? []) {

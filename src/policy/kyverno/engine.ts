@@ -358,6 +358,10 @@ function evaluateRule(policy: LoadedPolicy, rule: LoadedRule, resource: any, bas
       const e = evaluateValidateCel(rule.raw, resource, celOptions);
       if (e.status === 'fail') return { status: 'fail', message: e.message };
       if (e.status === 'pass') return { status: 'pass', message: `validation rule '${rule.name}' passed.` };
+      // validate.cel runs as a ValidatingAdmissionPolicy: with failurePolicy Fail (the default) an evaluation error denies
+      if (e.status === 'error' && (rule.raw.validate?.failurePolicy ?? policy.raw?.spec?.failurePolicy ?? 'Fail') !== 'Ignore') {
+        return { status: 'fail', message: `validation error: ${e.message}` };
+      }
       return { status: e.status, message: e.message };
     }
     const pre = evaluateCelPreconditions(rule.raw, resource, celOptions);

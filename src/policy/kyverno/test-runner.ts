@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
+import { CLUSTER_SCOPED_KINDS } from './cluster-scoped';
 import { evaluatePolicy, KyvernoRuleResult, policyName } from './engine';
 import { isKyvernoPolicy, LoadedPolicy, loadPolicy } from './model';
 import { isObject } from './values';
@@ -161,6 +162,13 @@ function parseValues(doc: any, display: string): Values {
   return values;
 }
 
+/** Like the Kyverno CLI, a namespaced resource without a namespace is in `default`. */
+function inDefaultNamespace(doc: any): any {
+  if (!isObject(doc) || !isObject(doc.metadata) || doc.metadata.namespace !== undefined) return doc;
+  if (CLUSTER_SCOPED_KINDS.includes(String(doc.kind))) return doc;
+  return { ...doc, metadata: { ...doc.metadata, namespace: 'default' } };
+}
+
 function shownPath(root: string, file: string): string {
   const rel = path.relative(root, file);
   return (rel === '' ? path.basename(file) : rel).split(path.sep).join('/');
@@ -219,8 +227,8 @@ function runTestFile(root: string, file: string): KyvernoTestRow[] {
     for (const f of filesOf(real)) {
       for (const doc of readYamlDocs(f, shownPath(root, f))) {
         if (isObject(doc) && typeof doc.kind === 'string') {
-          if (doc.kind === 'List' && Array.isArray(doc.items)) resources.push(...doc.items);
-          else resources.push(doc);
+          if (doc.kind === 'List' && Array.isArray(doc.items)) resources.push(...doc.items.map(inDefaultNamespace));
+          else resources.push(inDefaultNamespace(doc));
         }
       }
     }
@@ -236,15 +244,16 @@ function runTestFile(root: string, file: string): KyvernoTestRow[] {
   unsupported.push(...values.unsupported);
   // a context file (cli.kyverno.io/v1alpha1 Context) gives the objects CEL resource lookups read
   const contextObjects: any[] = [];
+  let contextImages: any[] | undefined;
   if (test.context !== undefined) {
     const real = resolveInside(root, base, test.context, 'context file', shown);
     for (const doc of readYamlDocs(real, shownPath(root, real))) {
       if (!isObject(doc) || doc.kind !== 'Context') throw new KyvernoTestInputError(`${shown}: context file ${test.context}: expected a cli.kyverno.io/v1alpha1 Context`);
       contextObjects.push(...(Array.isArray(doc.spec?.resources) ? doc.spec.resources : []));
-      if (Array.isArray(doc.spec?.images) && doc.spec.images.length > 0) unsupported.push('context images (image registry metadata)');
+      if (Array.isArray(doc.spec?.images)) contextImages = [...(contextImages ?? []), ...doc.spec.images];
     }
   }
-  const lookup = { objects: [...resources, ...contextObjects] };
+  const lookup = { objects: [...resources, ...contextObjects], ...(contextImages ? { images: contextImages } : {}) };
   const namespaceObject = (ns: string): any => values.namespaceObjects.get(ns) ?? resources.find((r) => r?.kind === 'Namespace' && r?.metadata?.name === ns);
   const namespaceLabels = (ns: string): Record<string, string> | undefined => {
     const fromValues = values.namespaces.get(ns);

@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { compileCel, fromCel, resourceLibrary, runCel, toCel } from '../../../src/policy/cel/environment';
+import { compileCel, fromCel, imageDataLibrary, resourceLibrary, runCel, toCel } from '../../../src/policy/cel/environment';
 import { Quantity } from '../../../src/policy/cel/k8s-values';
 
 function evaluate(expression: string, vars: Record<string, unknown> = {}): unknown {
@@ -139,5 +139,24 @@ describe('CEL environment: regular expressions are RE2, as in Kubernetes', () =>
     ["['Ab', 'cd'].all(s, s.matches('(?i)^[a-z]+$'))", true],
   ])('%s', (expression, expected) => {
     expect(evaluate(expression)).toEqual(expected);
+  });
+});
+
+describe('CEL environment: has() on any operand, Kyverno time and image data', () => {
+  const object = { spec: { containers: [{ name: 'a', securityContext: { runAsUser: 1 } }] } };
+  test.each([
+    ['has(object.spec.containers[0].securityContext)', true],
+    ['has(object.spec.containers[0].securityContext.privileged)', false],
+    ["has({'a': {'b': 1}}['a'].b)", true],
+    ["time.now() - duration('1h') < time.now()", true],
+  ])('%s', (expression, expected) => {
+    expect(evaluate(expression, { object })).toEqual(expected);
+  });
+
+  test('image.GetMetadata reads the image metadata given; without it, "not evaluated"', () => {
+    const p = compileCel("image.GetMetadata('ghcr.io/a/b:1').manifest.annotations['org.opencontainers.image.base.name']");
+    const images = [{ image: 'ghcr.io/a/b:1', manifest: { annotations: { 'org.opencontainers.image.base.name': 'distroless' } } }];
+    expect(runCel(p, { image: imageDataLibrary({ objects: [], images }) })).toEqual({ kind: 'value', value: 'distroless' });
+    expect(runCel(p, { image: imageDataLibrary() }).kind).toBe('offline');
   });
 });

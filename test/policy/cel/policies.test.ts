@@ -203,6 +203,12 @@ spec:
     expect(statuses(cronJob('c', { containers: [] }))).toEqual([['autogen-cronjob-host-namespaces', 'pass', "validation rule 'autogen-cronjob-host-namespaces' passed."]]);
   });
 
+  test('an evaluation error of validate.cel denies (failurePolicy Fail), as a ValidatingAdmissionPolicy does', () => {
+    const p = loadPolicy({ ...cp.raw, spec: { rules: [{ ...cp.raw.spec.rules[0], celPreconditions: undefined, validate: { cel: { expressions: [{ expression: 'object.spec.containers.all(c, c.env)' }] } } }] } });
+    const [r] = evaluatePolicy(p, pod('a', { containers: [{ name: 'c', env: [] }] }));
+    expect(r).toMatchObject({ status: 'fail', message: expect.stringMatching(/^validation error: validations\[0\]: /) });
+  });
+
   test('celPreconditions on a pattern rule are evaluated', () => {
     const p = loadPolicy({ ...cp.raw, spec: { rules: [{ ...cp.raw.spec.rules[0], validate: { pattern: { spec: { '=(hostPID)': false } } } }] } });
     expect(evaluatePolicy(p, pod('a', { hostPID: true }, { namespace: 'kube-system' }))[0].status).toBe('skip');
