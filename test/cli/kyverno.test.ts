@@ -216,13 +216,14 @@ results:
 - {isValidatingPolicy: true, policy: require-team-vpol, kind: Pod, resources: [bad], result: fail}
 - {isValidatingPolicy: true, policy: require-team-vpol, kind: Deployment, resources: [web], result: pass}
 - {isValidatingPolicy: true, policy: require-team-vpol, kind: Pod, resources: [skipped], result: skip}
+- {isValidatingPolicy: true, policy: require-team-vpol, rule: require-team-vpol, kind: Pod, resources: [bad], result: fail}
 `,
     });
     fs.rmSync(path.join(dir, 'require-team'), { recursive: true });
     const r = kyverno(['kyverno-test', dir]);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toContain('  PASS  require-team-vpol    Pod/bad ');
-    expect(r.stdout.trimEnd().split('\n').pop()).toBe('4 passed, 0 failed');
+    expect(r.stdout).toMatch(/ {2}PASS {2}require-team-vpol {3,}Pod\/bad /);
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('5 passed, 0 failed');
     expect(r.code).toBe(0);
   });
 });

@@ -289,7 +289,7 @@ function runTestFile(root: string, file: string): KyvernoTestRow[] {
       }).map((r) => ({
         policy: r.policy,
         rule: r.rule,
-        originalRule: '',
+        originalRule: r.policy, // a ValidatingPolicy's results carry the policy name as their rule
         status: r.status,
         message: r.failures.length > 0 ? r.failures.map((f) => `validations[${f.index}]: ${f.message}`).join('; ') : r.message,
         action: r.actions.includes('Deny') ? 'Enforce' : 'Audit',
@@ -323,7 +323,8 @@ function runTestFile(root: string, file: string): KyvernoTestRow[] {
         && (resource?.metadata?.name === name || `${resource?.metadata?.namespace ?? ''}/${resource?.metadata?.name}` === name)
         && (row.namespace === undefined || resource?.metadata?.namespace === row.namespace));
       const ruleResults = matching.flatMap(({ results }) => results.filter((r) => r.policy === row.policy
-        && (row.rule === undefined || r.rule === row.rule || r.rule === `autogen-${row.rule}` || r.rule === `autogen-cronjob-${row.rule}`)));
+        && (row.rule === undefined || r.rule === row.rule || r.rule === `autogen-${row.rule}` || r.rule === `autogen-cronjob-${row.rule}`
+          || (r.originalRule === r.policy && row.rule === r.policy))));
       if (ruleResults.length === 0) {
         rows.push({ ...base0, got: 'not found', ok: false, message: 'no result: the policy, rule or resource is not in the test, or the rule does not apply to the resource' });
         continue;
