@@ -23,7 +23,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   license: 'Apache-2.0',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
-  minNodeVersion: '20.0.0',
+  // 20.19: require() of ES modules (@marcbachmann/cel-js is ESM-only)
+  minNodeVersion: '20.19.0',
 
   cdk8sVersion: CDK8S_VERSION,
   cdk8sVersionPinning: true,
@@ -57,7 +58,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'yaml@2.9.1',
     'ajv@^8.17.1',
     'ajv-formats@^3.0.1',
-    '@bufbuild/cel@^0.6.1',
+    // CEL with optional types (`.?`, `[?]`, optional.of/orValue/hasValue), macros and custom overloads: see src/policy/cel/environment.ts
+    '@marcbachmann/cel-js@^8.0.0',
     'commander@^14.0.3',
     'fast-json-patch@^3.1.1',
     '@jmespath-community/jmespath@^1.3.0',
@@ -85,6 +87,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       testTimeout: 120_000,
       coverageReporters: ['text-summary'],
       testPathIgnorePatterns: ['/node_modules/', '/artifacts/'],
+      // @marcbachmann/cel-js is ESM-only: Node >= 20.19 require()s it natively, jest's module
+      // loader does not, so tests compile it to CommonJS
+      transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
     },
   },
   // no inline source maps in lib/: with the TypeScript sources inlined they were 2.8 MB of lib's
@@ -140,6 +145,9 @@ project.addTask('bench:policy', {
   receiveArgs: true,
 });
 
+project.jest?.config && Object.assign(project.jest.config.transform ??= {}, {
+  '^.+/node_modules/@marcbachmann/cel-js/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' }, isolatedModules: true }],
+});
 // projen derives these from jestVersion as ^29.7.0, a version neither package has
 project.addDevDeps('ts-jest@^29.4.0', '@types/jest@^29.5.14');
 // the cdk8s CLI validation plugin is a plain module outside the jsii surface; `exports` also keeps

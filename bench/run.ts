@@ -6,7 +6,8 @@
  *   (b) GitOpsApp synth without policies; (c) with every built-in pack;
  *   (d) a second synth with no change (files written must be 0);
  *   (e) `cdk8s-stateful check` over the rendered directory vs only parsing the same YAML;
- *   plus peak memory, objects per second, the scaling exponent of (c), and (c) with 3 charts vs 3 × services charts.
+ *   plus peak memory, objects per second, the scaling exponent of (c), and (c) with 3 charts vs 3 × services charts;
+ *   then CEL policy evaluation against ClusterPolicy pattern evaluation of the same checks (bench/cel.ts).
  *
  *   npm run bench                      # table
  *   npm run bench -- --json            # one JSON object
@@ -19,6 +20,7 @@ import { parseArgs } from 'util';
 import { App } from 'cdk8s';
 import * as YAML from 'yaml';
 import { AspectPriority, Aspects, GitOpsApp, PolicyPacks, Tier } from '../src';
+import { celBench, printCelBench } from './cel';
 import { fleet } from './fleet';
 import { main as cli } from '../src/cli/main';
 import { CheckedObject, evaluatePacks } from '../src/policy/engine';
@@ -130,7 +132,10 @@ try {
 const first = rows[0];
 const last = rows[rows.length - 1];
 const exponent = rows.length > 1 ? Math.log(last.ms.packs / first.ms.packs) / Math.log(last.objects / first.objects) : NaN;
-const result = { node: process.version, reps, rows, scalingExponentWithPacks: exponent, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
+// CEL (ValidatingPolicy) against ClusterPolicy pattern evaluation of the same checks, 5 objects per service
+const celRows = celBench(sizes.map((n) => n * 5), reps);
+const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+const result = { node: process.version, reps, rows, scalingExponentWithPacks: exponent, peakRssMiB, cel: celRows };
 
 if (values.json) {
   console.log(JSON.stringify(result));
@@ -143,4 +148,5 @@ if (values.json) {
       + `${f(r.ratioResynthToBare, 2).padStart(7)} | ${f(r.ratioCheckToParse, 2).padStart(11)} | ${f(r.ratioManyToFewCharts, 2).padStart(13)} | ${f(r.objectsPerSecond).padStart(9)} | ${f(r.policyMicrosPerObject, 1).padStart(13)}`);
   }
   console.log(`scaling exponent of (c) in objects: ${f(exponent, 2)}; peak RSS ${f(result.peakRssMiB)} MiB; times in ms, medians of ${reps}`);
+  printCelBench(celRows, reps);
 }

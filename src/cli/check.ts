@@ -5,6 +5,8 @@ import { CliIo, OutputOptions, Painter, plural, Progress } from './terminal';
 import { requireTier, Tier } from '../environment/tier';
 import { ValidationError } from '../errors/validation-error';
 import { blockingFindings, describeRules, evaluatePacks, EvaluationDeadlineError, EvaluationResult } from '../policy/engine';
+import { KyvernoPolicies } from '../policy/kyverno/policies';
+import { PolicyPack } from '../policy/pack';
 import { PolicyPacks } from '../policy/packs/policy-packs';
 import { parsePssVersion } from '../policy/pod-security/version';
 import { isReportFormat, renderReport, REPORT_FORMATS, ReportFormat, summarize } from '../policy/reports';
@@ -17,6 +19,8 @@ export interface CheckOptions extends OutputOptions {
   readonly pssVersion?: string;
   readonly format?: string;
   readonly output?: string;
+  /** Kyverno policy files or directories (ClusterPolicy / Policy, ValidatingPolicy, ValidatingAdmissionPolicy + bindings). */
+  readonly policy?: string[];
   /** Most bytes of input, all files together (a byte count or a quantity: `64Mi`). */
   readonly maxBytes?: string;
   /** Seconds the check may take (reading and evaluating). */
@@ -66,13 +70,23 @@ export function runCheck(inputs: string[], options: CheckOptions, io: CliIo): nu
       throw new UsageError(`check: invalid --pss-version ${JSON.stringify(options.pssVersion)}: a Kubernetes minor version like 1.28, or latest`);
     }
   }
-  const ids = (options.pack ?? PolicyPacks.builtInIds().filter((id) => id !== 'pod-security-baseline').join(','))
+  const ids = (options.pack === 'none' ? '' : options.pack ?? PolicyPacks.builtInIds().filter((id) => id !== 'pod-security-baseline').join(','))
     .split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   const known = PolicyPacks.builtInIds();
   for (const id of ids) {
     if (!known.includes(id)) throw new UsageError(`check: unknown --pack ${JSON.stringify(id)}: one of ${known.join(', ')}`);
   }
-  const packs = ids.map((id) => PolicyPacks.byId(id, { podSecurityVersion: options.pssVersion ?? 'latest' }));
+  const packs: PolicyPack[] = ids.map((id) => PolicyPacks.byId(id, { podSecurityVersion: options.pssVersion ?? 'latest' }));
+  for (const p of options.policy ?? []) {
+    // Kyverno ClusterPolicy / Policy and the CEL policies (ValidatingPolicy, ValidatingAdmissionPolicy + binding)
+    try {
+      packs.push(fs.statSync(p).isDirectory() ? KyvernoPolicies.fromDirectory(p) : KyvernoPolicies.fromFile(p));
+    } catch (e) {
+      if (e instanceof ValidationError || (e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`check: --policy ${p}: ${(e as Error).message}`);
+      throw e;
+    }
+  }
+  if (packs.length === 0) throw new UsageError('check: nothing to check with: --pack none needs --policy');
   const { maxBytes, timeoutMs } = parseBudgets(options);
   const deadline = Date.now() + timeoutMs;
   const overTime = (what: string): never => {

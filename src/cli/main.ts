@@ -42,7 +42,9 @@ export function main(argv: string[], io: CliIo = PROCESS_IO): number {
   program.command('check')
     .description('check Kubernetes YAML (files, directories, or - for stdin) against the built-in policy packs')
     .argument('<inputs...>', 'files, directories or -')
-    .option('--pack <ids>', 'comma-separated pack ids (default: every pack, Pod Security at the restricted level)')
+    .option('--pack <ids>', 'comma-separated pack ids, or none (default: every pack, Pod Security at the restricted level)')
+    .option('--policy <path>', 'Kyverno policies to evaluate too: a YAML file or directory of ClusterPolicy / Policy, ValidatingPolicy, '
+      + 'ValidatingAdmissionPolicy + ValidatingAdmissionPolicyBinding (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--tier <tier>', 'tier the objects are evaluated for: development, staging or production')
     .option('--pss-version <version>', 'Pod Security Standards version: 1.N or latest', 'latest')
     .option('--format <format>', 'text, json, sarif, junit or markdown', 'text')

@@ -6,3 +6,4 @@ export * from './suppressions';
 export * from './packs/policy-packs';
 export * from './report-format';
 export * from './kyverno';
+export * from './cel';

@@ -1,20 +1,17 @@
 /**
- * CEL `x-kubernetes-validations` rules, evaluated with @bufbuild/cel.
- *
- * @bufbuild/cel implements the CEL standard library (operators, `has()`, `size()`, `in`,
- * `contains`/`startsWith`/`endsWith`/`matches`, the `all`/`exists`/`exists_one`/`map`/`filter`
- * macros, `int()`/`string()`/`duration()`/`timestamp()` ...) and the `strings` extension
- * (`lowerAscii`, `split`, `join`, `indexOf`, ...). It does not implement the Kubernetes CEL
- * libraries (`quantity()`, `isQuantity`, `url`, `ip`, `cidr`, `format.*`, `authorizer`, lists
- * `sum`/`min`/`max`/`isSorted`/`indexOf`, `sets.*`, `semver`, optionals `?.`). A rule is evaluated
- * only when every function and identifier it uses is known here; otherwise it is *unchecked*
- * (listed with a reason, never treated as passed). Transition rules (using `oldSelf`) are
- * unchecked too: there is no old object when rendering manifests (on create, the API server
- * skips them as well; with `optionalOldSelf` they would see `oldSelf` as none).
+ * CEL `x-kubernetes-validations` rules, evaluated on the Kubernetes CEL environment of
+ * ../policy/cel/environment (@marcbachmann/cel-js: the standard library, optional types, the
+ * strings extension and the Kubernetes libraries — lists, regex, URLs, quantity, IP / CIDR,
+ * format, semver, sets). A rule is evaluated only when it type-checks with `self` as its only
+ * variable; otherwise it is *unchecked* (listed with a reason, never treated as passed).
+ * Transition rules (using `oldSelf`) are unchecked: there is no old object when rendering
+ * manifests (on create, the API server skips them as well; with `optionalOldSelf` they would see
+ * `oldSelf` as none).
  */
-import { celEnv, isCelError, parse, plan } from '@bufbuild/cel';
-import type { CelEnv, CelResult } from '@bufbuild/cel';
-import { strings } from '@bufbuild/cel/ext';
+import { compileCrdRule, fromCel } from '../policy/cel/environment';
+
+/** The value of an evaluation, or the error it raised. */
+export type CelResult = unknown;
 
 /** A compiled rule, or why it cannot be evaluated. */
 export interface CompiledRule {
@@ -22,102 +19,12 @@ export interface CompiledRule {
   readonly message?: string;
   readonly messageExpression?: string;
   readonly fieldPath?: string;
-  /** Evaluates the rule on `self`; absent when the rule is unchecked. */
+  /** Evaluates the rule on `self` (throws on an evaluation error); absent when the rule is unchecked. */
   readonly evaluate?: (self: unknown) => CelResult;
   /** Evaluates the message expression; absent when none or not evaluable. */
   readonly evaluateMessage?: (self: unknown) => CelResult;
   /** Why the rule cannot be evaluated (unchecked). */
   readonly uncheckedReason?: string;
-}
-
-let env: CelEnv | undefined;
-let knownFunctions: Set<string> | undefined;
-
-function celEnvironment(): CelEnv {
-  if (!env) {
-    env = celEnv({ funcs: strings });
-    // Operators handled by the planner itself rather than by registered functions.
-    knownFunctions = new Set(['_&&_', '_||_', '_?_:_', '!_', '@not_strictly_false', '@not_strictly_false_', '_[_]', '@in']);
-    for (const f of env.funcs) knownFunctions.add(f.name);
-  }
-  return env;
-}
-
-/** Identifiers that are CEL type names (`type(self) == string`). */
-const TYPE_IDENTS = new Set(['int', 'uint', 'double', 'bool', 'string', 'bytes', 'list', 'map', 'null_type', 'type', 'dyn']);
-
-/** What a parsed expression uses that this environment lacks. */
-interface Gaps {
-  transition: boolean;
-  readonly functions: Set<string>;
-  readonly identifiers: Set<string>;
-}
-
-/** Collects the unknown functions and unbound identifiers of a parsed expression. */
-function collectGaps(expr: any, bound: ReadonlySet<string>, gaps: Gaps): void {
-  if (!expr || !expr.exprKind) return;
-  const { case: kind, value } = expr.exprKind;
-  switch (kind) {
-    case 'identExpr':
-      if (value.name === 'oldSelf') gaps.transition = true;
-      else if (!bound.has(value.name) && !TYPE_IDENTS.has(value.name)) gaps.identifiers.add(value.name);
-      return;
-    case 'selectExpr':
-      collectGaps(value.operand, bound, gaps);
-      return;
-    case 'callExpr': {
-      if (!knownFunctions!.has(value.function)) {
-        const target = value.target?.exprKind?.case === 'identExpr' ? value.target.exprKind.value.name : undefined;
-        if (target && !bound.has(target) && target !== 'oldSelf') {
-          // a namespaced function such as format.dns1123Label(): the namespace is not a value
-          gaps.functions.add(`${target}.${value.function}`);
-          for (const sub of value.args) collectGaps(sub, bound, gaps);
-          return;
-        }
-        gaps.functions.add(value.function);
-      }
-      collectGaps(value.target, bound, gaps);
-      for (const sub of value.args) collectGaps(sub, bound, gaps);
-      return;
-    }
-    case 'listExpr':
-      for (const sub of value.elements) collectGaps(sub, bound, gaps);
-      return;
-    case 'structExpr':
-      if (value.messageName) gaps.identifiers.add(value.messageName);
-      for (const entry of value.entries) {
-        if (entry.keyKind?.case === 'mapKey') collectGaps(entry.keyKind.value, bound, gaps);
-        collectGaps(entry.value, bound, gaps);
-      }
-      return;
-    case 'comprehensionExpr': {
-      const inner = new Set(bound);
-      for (const name of [value.iterVar, value.iterVar2, value.accuVar]) if (name) inner.add(name);
-      collectGaps(value.iterRange, bound, gaps);
-      for (const sub of [value.accuInit, value.loopCondition, value.loopStep, value.result]) collectGaps(sub, inner, gaps);
-      return;
-    }
-    default:
-      return;
-  }
-}
-
-/**
- * Why a parsed expression cannot be evaluated here (transition rule, Kubernetes-only functions
- * or identifiers), or undefined when everything it uses is known.
- */
-function unsupported(expr: any): string | undefined {
-  const gaps: Gaps = { transition: false, functions: new Set(), identifiers: new Set() };
-  collectGaps(expr, new Set(['self']), gaps);
-  if (gaps.transition) return 'transition rule (uses oldSelf): there is no old object to compare with';
-  const parts: string[] = [];
-  if (gaps.functions.size > 0) {
-    parts.push(`uses ${[...gaps.functions].map((f) => `${f}()`).join(', ')} from the Kubernetes CEL libraries, which @bufbuild/cel does not provide`);
-  }
-  if (gaps.identifiers.size > 0) {
-    parts.push(`uses ${[...gaps.identifiers].map((i) => `"${i}"`).join(', ')}, not available outside the Kubernetes CEL environment`);
-  }
-  return parts.length > 0 ? parts.join('; ') : undefined;
 }
 
 const compiledCache = new Map<string, { evaluate?: (self: unknown) => CelResult; reason?: string }>();
@@ -126,18 +33,16 @@ function compileExpression(source: string): { evaluate?: (self: unknown) => CelR
   const cached = compiledCache.get(source);
   if (cached) return cached;
   let result: { evaluate?: (self: unknown) => CelResult; reason?: string };
-  try {
-    const e = celEnvironment();
-    const parsed = parse(source);
-    const why = unsupported(parsed.expr);
-    if (why) {
-      result = { reason: why };
-    } else {
-      const program = plan(e, parsed) as (ctx: Record<string, unknown>) => CelResult;
-      result = { evaluate: (self: unknown) => program({ self }) };
-    }
-  } catch (err) {
-    result = { reason: `CEL syntax not supported by @bufbuild/cel: ${(err as Error).message}` };
+  const p = compileCrdRule(source);
+  if (!p.run) {
+    result = { reason: `CEL syntax not supported: ${p.error}` };
+  } else if (p.checkError !== undefined && /\boldSelf\b/.test(p.checkError)) {
+    result = { reason: 'transition rule (uses oldSelf): there is no old object to compare with' };
+  } else if (p.checkError !== undefined) {
+    result = { reason: `not available in the Kubernetes CEL environment here: ${p.checkError}` };
+  } else {
+    const run = p.run;
+    result = { evaluate: (self: unknown) => run({ self }) };
   }
   compiledCache.set(source, result);
   return result;
@@ -170,7 +75,7 @@ export type RuleOutcome =
  * the CRD is created, so an overload or binding error at run time comes from our side.
  */
 function isEnvironmentError(message: string): boolean {
-  return /unbound function|unresolved attribute|no matching overload|no such overload|unsupported|not implemented|unknown type/i.test(message);
+  return /unbound function|unresolved attribute|no matching overload|no such overload|unsupported|not implemented|unknown type|Unknown variable/i.test(message);
 }
 
 /**
@@ -186,15 +91,11 @@ export function evaluateRule(rule: CompiledRule, self: unknown): RuleOutcome {
   try {
     result = rule.evaluate(self);
   } catch (err) {
-    return { status: 'unchecked', reason: `@bufbuild/cel failed: ${(err as Error).message}` };
+    const message = ((err as Error)?.message ?? String(err)).split('\n')[0];
+    if (isEnvironmentError(message)) return { status: 'unchecked', reason: `cannot be evaluated here: ${message}` };
+    return { status: 'fail', message: `${ruleMessage(rule, self)} (rule "${rule.rule}" failed to evaluate: ${message})` };
   }
   if (result === true) return { status: 'pass' };
-  if (isCelError(result)) {
-    if (isEnvironmentError(result.message)) {
-      return { status: 'unchecked', reason: `cannot be evaluated with @bufbuild/cel: ${result.message}` };
-    }
-    return { status: 'fail', message: `${ruleMessage(rule, self)} (rule "${rule.rule}" failed to evaluate: ${result.message})` };
-  }
   if (result === false) return { status: 'fail', message: ruleMessage(rule, self) };
   return { status: 'unchecked', reason: 'the rule does not evaluate to a boolean' };
 }
@@ -202,7 +103,7 @@ export function evaluateRule(rule: CompiledRule, self: unknown): RuleOutcome {
 function ruleMessage(rule: CompiledRule, self: unknown): string {
   if (rule.evaluateMessage) {
     try {
-      const m = rule.evaluateMessage(self);
+      const m = fromCel(rule.evaluateMessage(self));
       if (typeof m === 'string' && m.trim() !== '') return m;
     } catch {
       // fall through to the static message, as the API server does

@@ -278,8 +278,8 @@ export class SchemaValidator {
   }
 
   /**
-   * Rules that could not be checked: CEL rules that use functions or syntax @bufbuild/cel
-   * lacks, transition rules (`oldSelf`), rules whose evaluation hit a gap of this environment
+   * Rules that could not be checked: CEL rules that use functions or variables outside the
+   * Kubernetes CEL environment, transition rules (`oldSelf`), rules whose evaluation hit a gap of this environment
    * during `validate`, and patterns in Go-only regex syntax. Deduplicated per apiVersion, kind,
    * path and rule; sorted.
    */

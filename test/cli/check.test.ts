@@ -113,6 +113,60 @@ describe('cdk8s-stateful check', () => {
   });
   let ttyOut = '';
 
+  test('--policy: ValidatingPolicy, ValidatingAdmissionPolicy + binding (params from the objects checked); --pack none', () => {
+    const dir = tmpdir();
+    const file = path.join(dir, 'app.yaml');
+    fs.writeFileSync(file, `${badDeployment}---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: limits, namespace: shop}
+data: {maxReplicas: "0"}
+`);
+    const policies = path.join(dir, 'policies');
+    fs.mkdirSync(policies);
+    fs.writeFileSync(path.join(policies, 'vpol.yaml'), `apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: require-team}
+spec:
+  validationActions: [Deny]
+  matchConstraints:
+    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}]
+  validations:
+  - expression: "object.metadata.?labels.?team.orValue('') != ''"
+    messageExpression: "'deployment ' + object.metadata.name + ' has no team label'"
+`);
+    fs.writeFileSync(path.join(policies, 'vap.yaml'), `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: replica-limit}
+spec:
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}]
+  validations:
+  - expression: "object.spec.replicas <= int(params.data.maxReplicas)"
+    message: too many replicas
+`);
+    fs.writeFileSync(path.join(policies, 'binding.yaml'), `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: replica-limit-shop}
+spec:
+  policyName: replica-limit
+  validationActions: [Warn]
+  paramRef: {name: limits, namespace: shop}
+`);
+    const r = cli(['check', file, '--pack', 'none', '--policy', policies, '--format', 'json']);
+    expect(r.stderr).toBe('');
+    const report = JSON.parse(r.stdout);
+    expect(report.findings.map((f: any) => [f.ruleId, f.severity, f.message, f.line])).toEqual([
+      ['KYVERNO-RequireTeam', 'error', 'require-team: validations[0]: deployment web has no team label', 10],
+      ['VAP-ReplicaLimit', 'warning', 'replica-limit [binding replica-limit-shop]: validations[0]: too many replicas', 10],
+    ]);
+    expect(report.findings[0]).toMatchObject({ file: file.split(path.sep).join('/'), resource: { kind: 'Deployment', namespace: 'shop', name: 'web' } });
+    expect(r.code).toBe(1);
+    expect(cli(['check', file, '--pack', 'none']).stderr).toMatch(/--pack none needs --policy/);
+    expect(cli(['check', file, '--policy', path.join(dir, 'nope.yaml')]).code).toBe(2);
+  });
+
   test('--pack, --pss-version and --output select what runs and where the report goes', () => {
     const dir = tmpdir();
     const file = path.join(dir, 'app.yaml');

@@ -188,6 +188,117 @@ describeWithKyvernoFixtures('cdk8s-stateful kyverno-test on the kyverno/policies
   });
 });
 
+const VPOL = `apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: require-team-vpol}
+spec:
+  validationActions: [Audit]
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods]}]
+  matchConditions: [{name: not-skipped, expression: "!has(object.metadata.annotations) || !('skip' in object.metadata.annotations)"}]
+  validations:
+  - expression: "object.metadata.?labels.?team.orValue('') != ''"
+    message: team label required
+`;
+
+describe('cdk8s-stateful kyverno-test: CEL-era test files', () => {
+  test('ValidatingPolicy rows name no rule (isValidatingPolicy); autogen rows for controllers; resources shared from another folder', () => {
+    const dir = testDir('', {
+      'shared/pods.yaml': `${RESOURCES}---\napiVersion: v1\nkind: Pod\nmetadata: {name: skipped, annotations: {skip: "1"}}\nspec: {containers: []}\n`,
+      'vpol/require-team-vpol.yaml': VPOL,
+      'vpol/.kyverno-test/kyverno-test.yaml': `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata: {name: require-team-vpol}
+policies: [../require-team-vpol.yaml]
+resources: [../../shared/pods.yaml]
+results:
+- {isValidatingPolicy: true, policy: require-team-vpol, kind: Pod, resources: [good], result: pass}
+- {isValidatingPolicy: true, policy: require-team-vpol, kind: Pod, resources: [bad], result: fail}
+- {isValidatingPolicy: true, policy: require-team-vpol, kind: Deployment, resources: [web], result: pass}
+- {isValidatingPolicy: true, policy: require-team-vpol, kind: Pod, resources: [skipped], result: skip}
+- {isValidatingPolicy: true, policy: require-team-vpol, rule: require-team-vpol, kind: Pod, resources: [bad], result: fail}
+`,
+    });
+    fs.rmSync(path.join(dir, 'require-team'), { recursive: true });
+    const r = kyverno(['kyverno-test', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/ {2}PASS {2}require-team-vpol {3,}Pod\/bad /);
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('5 passed, 0 failed');
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('cdk8s-stateful kyverno-test: ValidatingAdmissionPolicy and context files', () => {
+  test('a VAP without binding applies to what it matches (as the Kyverno CLI does); resource lookups read the context file', () => {
+    const dir = testDir('', {
+      'vap/policy.yaml': `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: max-replicas}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}]
+  validations: [{expression: "object.spec.replicas <= 3"}]
+---
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: allowed-registry}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}]
+  variables:
+  - {name: allowed, expression: "resource.Get('v1', 'configmaps', 'ops', 'registries').data.allowed"}
+  validations:
+  - expression: "object.spec.template.spec.containers.all(c, image(c.image).registry() == variables.allowed)"
+`,
+      'vap/.kyverno-test/resources.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: small, namespace: apps}
+spec: {replicas: 2, template: {spec: {containers: [{name: a, image: "ghcr.io/acme/a:1"}]}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: big, namespace: apps}
+spec: {replicas: 5, template: {spec: {containers: [{name: a, image: "docker.io/library/a:1"}]}}}
+`,
+      'vap/.kyverno-test/context.yaml': `apiVersion: cli.kyverno.io/v1alpha1
+kind: Context
+metadata: {name: context}
+spec:
+  resources:
+  - {apiVersion: v1, kind: ConfigMap, metadata: {name: registries, namespace: ops}, data: {allowed: ghcr.io}}
+`,
+      'vap/.kyverno-test/kyverno-test.yaml': `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata: {name: vap}
+policies: [../policy.yaml]
+resources: [resources.yaml]
+context: context.yaml
+results:
+- {isValidatingAdmissionPolicy: true, policy: max-replicas, kind: Deployment, resources: [small], result: pass}
+- {isValidatingAdmissionPolicy: true, policy: max-replicas, kind: Deployment, resources: [big], result: fail}
+- {isValidatingPolicy: true, policy: allowed-registry, kind: Deployment, resources: [small], result: pass}
+- {isValidatingPolicy: true, policy: allowed-registry, kind: Deployment, resources: [big], result: fail}
+`,
+    });
+    fs.rmSync(path.join(dir, 'require-team'), { recursive: true });
+    const r = kyverno(['kyverno-test', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('4 passed, 0 failed');
+  });
+});
+
+const CEL_FIXTURES_DIR = path.join(path.dirname(KYVERNO_FIXTURES_DIR), 'kyverno-cel');
+(fs.existsSync(CEL_FIXTURES_DIR) ? describe : describe.skip)('cdk8s-stateful kyverno-test on the kyverno/policies CEL fixtures (skipped without ../shared/fixtures/kyverno-cel)', () => {
+  test('every expected result matches, none "not evaluated"', () => {
+    const r = kyverno(['kyverno-test', CEL_FIXTURES_DIR]);
+    const last = r.stdout.trimEnd().split('\n').pop()!;
+    expect(last).toMatch(/^\d+ passed, 0 failed$/);
+    expect(Number(last.split(' ')[0])).toBeGreaterThanOrEqual(301);
+    expect(r.stdout).not.toMatch(/not evaluated/);
+    expect(r.code).toBe(0);
+  });
+});
+
 describe('cdk8s-stateful export kyverno', () => {
   test('YAML ClusterPolicies on stdout, rules not exported in the header', () => {
     const r = kyverno(['export', 'kyverno']);

@@ -1,6 +1,6 @@
 /* eslint-disable @stylistic/max-len */ // status fixtures read better on one line
-import { celEnv, isCelError, parse, plan } from '@bufbuild/cel';
 import { fluxHealthCheckExprs, isDataBearing, resourceOf } from '../../src/gitops/data-objects';
+import { compileCel, runCel, toCel } from '../../src/policy/cel/environment';
 
 /**
  * Flux evaluates `healthCheckExprs` with the object's top-level fields as variables (`status`, `spec`,
@@ -10,9 +10,11 @@ import { fluxHealthCheckExprs, isDataBearing, resourceOf } from '../../src/gitop
  * Strimzi `Ready`, External Secrets `Ready`).
  */
 function evaluate(expr: string, obj: any): boolean | 'error' {
-  const result = plan(celEnv(), parse(expr))({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata ?? {}, spec: obj.spec ?? {}, ...(obj.status ? { status: obj.status } : {}) });
-  if (isCelError(result)) return 'error';
-  return result === true;
+  const fields: Record<string, unknown> = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata ?? {}, spec: obj.spec ?? {}, ...(obj.status ? { status: obj.status } : {}) };
+  const activation = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, toCel(v)]));
+  const result = runCel(compileCel(expr), activation);
+  if (result.kind !== 'value') return 'error';
+  return result.value === true;
 }
 
 const cond = (type: string, status: string, reason?: string) => ({ type, status, ...(reason ? { reason } : {}) });

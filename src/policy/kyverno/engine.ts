@@ -10,6 +10,9 @@ import { FailureAction, LoadedPolicy, LoadedRule } from './model';
 import { matchPattern } from './pattern';
 import { isObject, wildcardMatch } from './values';
 import { KyvernoContext, substituteAll, VariableError } from './variables';
+import { CelLookup } from '../cel/environment';
+import { evaluateCelPreconditions, evaluateValidateCel } from '../cel/kyverno-cel-rule';
+import { namespaceObjectFor } from '../cel/policies';
 import { evaluatePodSecurity } from '../pod-security/evaluate';
 import { podTemplates } from '../pod-security/templates';
 
@@ -41,6 +44,10 @@ export interface KyvernoEvaluationOptions {
   readonly ruleVariables?: (policy: string, rule: string) => Record<string, unknown> | undefined;
   /** Labels of a namespace (for namespaceSelector); undefined when unknown. */
   readonly namespaceLabels?: (namespace: string) => Record<string, string> | undefined;
+  /** Objects `validate.cel` params and resource lookups read (instead of a cluster). */
+  readonly lookup?: CelLookup;
+  /** The Namespace object of a namespace (`namespaceObject` of CEL rules), when given. */
+  readonly namespaceObject?: (namespace: string) => any;
 }
 
 interface Outcome {
@@ -341,6 +348,24 @@ function evaluateRule(policy: LoadedPolicy, rule: LoadedRule, resource: any, bas
   const ctx = ruleValues ? base.with(ruleValues) : base;
   try {
     const v = rule.raw.validate;
+    const celOptions = {
+      operation: String(ctx.query('request.operation') ?? 'CREATE'),
+      autogen: rule.autogen,
+      lookup: options.lookup,
+      namespaceObject: namespaceObjectFor(resource, { namespaceLabels: options.namespaceLabels, namespaceObject: options.namespaceObject }),
+    };
+    if (isObject(v.cel)) {
+      const e = evaluateValidateCel(rule.raw, resource, celOptions);
+      if (e.status === 'fail') return { status: 'fail', message: e.message };
+      if (e.status === 'pass') return { status: 'pass', message: `validation rule '${rule.name}' passed.` };
+      // validate.cel runs as a ValidatingAdmissionPolicy: with failurePolicy Fail (the default) an evaluation error denies
+      if (e.status === 'error' && (rule.raw.validate?.failurePolicy ?? policy.raw?.spec?.failurePolicy ?? 'Fail') !== 'Ignore') {
+        return { status: 'fail', message: `validation error: ${e.message}` };
+      }
+      return { status: e.status, message: e.message };
+    }
+    const pre = evaluateCelPreconditions(rule.raw, resource, celOptions);
+    if (pre !== 'met') return { status: pre.status, message: pre.status === 'skip' ? `celPreconditions not met: ${pre.message}` : pre.message };
     if (isObject(v.podSecurity)) {
       let c: KyvernoContext;
       try {

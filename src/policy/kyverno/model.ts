@@ -296,11 +296,9 @@ function checkOverrides(where: Where, field: string, v: unknown): Array<{ action
 /** Features of a validate rule this evaluator does not implement. */
 function unsupportedFeatures(rule: any): string[] {
   const out: string[] = [];
-  if (rule.celPreconditions !== undefined) out.push('celPreconditions');
   if (rule.imageExtractors !== undefined) out.push('imageExtractors');
   const v = rule.validate;
   if (isObject(v)) {
-    if (v.cel !== undefined) out.push('validate.cel');
     if (v.assert !== undefined) out.push('validate.assert');
     if (v.manifests !== undefined) out.push('validate.manifests (signed manifests)');
     const ps = v.podSecurity;

@@ -4,6 +4,8 @@ import { evaluatePolicy, KyvernoRuleResult } from './engine';
 import { FailureAction, LoadedPolicy, loadPolicy, LoadedRule, parsePolicyDocuments } from './model';
 import { isObject } from './values';
 import { ValidationError } from '../../errors/validation-error';
+import { CelPolicyRule, celPoliciesOf, yamlDocuments } from '../cel/pack';
+import { LoadedCelPolicy } from '../cel/policies';
 import { PolicyPack } from '../pack';
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../rule';
 import { Severity } from '../severity';
@@ -123,8 +125,8 @@ class KyvernoRule extends ManifestRule {
  */
 export class KyvernoPolicyPack extends PolicyPack {
   /** @internal */
-  public static _create(id: string, policies: LoadedPolicy[], options: KyvernoPolicyOptions): KyvernoPolicyPack {
-    return new KyvernoPolicyPack(id, policies, options);
+  public static _create(id: string, policies: LoadedPolicy[], options: KyvernoPolicyOptions, celPolicies: LoadedCelPolicy[] = []): KyvernoPolicyPack {
+    return new KyvernoPolicyPack(id, policies, options, celPolicies);
   }
 
   /** The policies (`name`, or `namespace/name` for a namespaced Policy). */
@@ -136,8 +138,10 @@ export class KyvernoPolicyPack extends PolicyPack {
   public readonly unsupportedFeatures: string[];
   /** The policies as loaded (plain objects), for export. @internal */
   public readonly _sources: any[];
+  /** The ValidatingPolicies / ValidatingAdmissionPolicies as loaded. @internal */
+  public readonly _celSources: any[];
 
-  private constructor(id: string, policies: LoadedPolicy[], options: KyvernoPolicyOptions) {
+  private constructor(id: string, policies: LoadedPolicy[], options: KyvernoPolicyOptions, celPolicies: LoadedCelPolicy[]) {
     const enforce = options.enforceSeverity ?? Severity.ERROR;
     const audit = options.auditSeverity ?? Severity.WARNING;
     const ids = new Set<string>();
@@ -162,18 +166,39 @@ export class KyvernoPolicyPack extends PolicyPack {
         }
       }
     }
+    // ValidatingPolicy / ValidatingAdmissionPolicy: one rule per policy; Deny is enforcing
+    for (const policy of celPolicies) {
+      const prefix = policy.kind === 'ValidatingAdmissionPolicy' ? 'VAP' : 'KYVERNO';
+      let ruleId = `${prefix}-${pascal(policy.name)}`;
+      for (let n = 2; ids.has(ruleId); n++) ruleId = `${prefix}-${pascal(policy.name)}${n}`;
+      ids.add(ruleId);
+      const actions = policy.kind === 'ValidatingAdmissionPolicy'
+        ? policy.bindings.flatMap((b) => (Array.isArray(b?.spec?.validationActions) ? b.spec.validationActions : []))
+        : policy.validationActions;
+      rules.push(new CelPolicyRule(ruleId, actions.includes('Deny') ? enforce : audit, policy));
+      if (policy.kind === 'ValidatingAdmissionPolicy' && policy.bindings.length === 0) {
+        unsupported.push(`${policy.name}: no ValidatingAdmissionPolicyBinding given (the policy applies to nothing)`);
+      }
+    }
     super({ id, manifestRules: rules });
-    this.policyNames = policies.map((p) => (p.namespace !== undefined ? `${p.namespace}/${p.name}` : p.name));
+    this.policyNames = [...policies.map((p) => (p.namespace !== undefined ? `${p.namespace}/${p.name}` : p.name)), ...celPolicies.map((p) => p.name)];
     this.unsupportedFeatures = unsupported;
     this._sources = policies.map((p) => p.raw);
+    this._celSources = celPolicies.map((p) => p.raw);
   }
 }
 
 /**
  * Loads Kyverno `ClusterPolicy` / `Policy` YAML (`kyverno.io/v1`) as a policy pack evaluated at
  * synthesis, with the results of the Kyverno CLI: `validate` rules (pattern, anyPattern, deny,
- * foreach, podSecurity), match / exclude, preconditions, variables and the rules Kyverno generates
+ * foreach, podSecurity, cel), match / exclude, preconditions, variables and the rules Kyverno generates
  * for pod controllers. Enforce rules are errors, Audit rules warnings (see `KyvernoPolicyOptions`).
+ *
+ * The CEL-era policies in the same YAML are evaluated too, on a CEL environment matching
+ * Kubernetes' (optional types, the Kubernetes and Kyverno libraries): Kyverno `ValidatingPolicy`
+ * (`policies.kyverno.io`, with autogen for pod controllers) and Kubernetes
+ * `ValidatingAdmissionPolicy` with its `ValidatingAdmissionPolicyBinding`s (params from the
+ * objects being checked). A `Deny` validation action is enforcing, `Audit` / `Warn` are not.
  *
  * Apply the pack like any other: `Aspects.of(app).add(pack, { priority: AspectPriority.READONLY })`.
  * A malformed policy is a ValidationError naming the policy, the rule and the field.
@@ -185,10 +210,11 @@ export class KyvernoPolicies {
   public static fromFile(file: string, options: KyvernoPolicyOptions = {}): KyvernoPolicyPack {
     const text = KyvernoPolicies.read(file);
     const policies = parsePolicyDocuments(text, file).map((d) => loadPolicy(d, file));
-    if (policies.length === 0) {
+    const cel = celPoliciesOf(yamlDocuments(text, file), file);
+    if (policies.length === 0 && cel.length === 0) {
       throw new ValidationError({ code: 'NO_KYVERNO_POLICY', path: file, property: 'file', allowed: 'a YAML file holding Kyverno ClusterPolicy or Policy documents' });
     }
-    return KyvernoPolicies.pack(policies, options, path.basename(file).replace(/\.(ya?ml|json)$/i, ''));
+    return KyvernoPolicies.pack(policies, options, path.basename(file).replace(/\.(ya?ml|json)$/i, ''), cel);
   }
 
   /**
@@ -213,11 +239,16 @@ export class KyvernoPolicies {
       }
     };
     walk(dir);
-    const policies = files.flatMap((f) => parsePolicyDocuments(KyvernoPolicies.read(f), f).map((d) => loadPolicy(d, f)));
-    if (policies.length === 0) {
+    const texts = files.map((f) => ({ f, text: KyvernoPolicies.read(f) }));
+    const policies = texts.flatMap(({ f, text }) => parsePolicyDocuments(text, f).map((d) => loadPolicy(d, f)));
+    // bindings may live in other files than their ValidatingAdmissionPolicy
+    const docs = texts.map(({ f, text }) => ({ f, docs: yamlDocuments(text, f) }));
+    const bindings = docs.flatMap((d) => d.docs).filter((d: any) => d?.kind === 'ValidatingAdmissionPolicyBinding');
+    const cel = docs.flatMap((d) => celPoliciesOf([...d.docs.filter((x: any) => x?.kind !== 'ValidatingAdmissionPolicyBinding'), ...bindings], d.f));
+    if (policies.length === 0 && cel.length === 0) {
       throw new ValidationError({ code: 'NO_KYVERNO_POLICY', path: dir, property: 'dir', allowed: 'a directory holding Kyverno ClusterPolicy or Policy YAML' });
     }
-    return KyvernoPolicies.pack(policies, options, path.basename(path.resolve(dir)));
+    return KyvernoPolicies.pack(policies, options, path.basename(path.resolve(dir)), cel);
   }
 
   /**
@@ -225,10 +256,11 @@ export class KyvernoPolicies {
    */
   public static fromYaml(text: string, options: KyvernoPolicyOptions = {}): KyvernoPolicyPack {
     const policies = parsePolicyDocuments(text).map((d) => loadPolicy(d));
-    if (policies.length === 0) {
+    const cel = celPoliciesOf(yamlDocuments(text));
+    if (policies.length === 0 && cel.length === 0) {
       throw new ValidationError({ code: 'NO_KYVERNO_POLICY', path: '<yaml>', property: 'text', allowed: 'YAML holding Kyverno ClusterPolicy or Policy documents' });
     }
-    return KyvernoPolicies.pack(policies, options);
+    return KyvernoPolicies.pack(policies, options, undefined, cel);
   }
 
   /**
@@ -238,7 +270,8 @@ export class KyvernoPolicies {
     if (!Array.isArray(policies) || policies.length === 0) {
       throw new ValidationError({ code: 'NO_KYVERNO_POLICY', path: '<objects>', property: 'policies', allowed: 'a non-empty list of Kyverno ClusterPolicy or Policy objects' });
     }
-    return KyvernoPolicies.pack(policies.map((p) => loadPolicy(p)), options);
+    const cel = celPoliciesOf(policies);
+    return KyvernoPolicies.pack(policies.filter((p) => !cel.some((c) => c.raw === p) && p?.kind !== 'ValidatingAdmissionPolicyBinding').map((p) => loadPolicy(p)), options, undefined, cel);
   }
 
   private static read(file: string): string {
@@ -251,9 +284,10 @@ export class KyvernoPolicies {
     }
   }
 
-  private static pack(policies: LoadedPolicy[], options: KyvernoPolicyOptions, name?: string): KyvernoPolicyPack {
-    const id = options.packId ?? (policies.length === 1 ? packIdFrom(policies[0].name) : name !== undefined ? packIdFrom(name) : 'kyverno');
-    return KyvernoPolicyPack._create(id, policies, options);
+  private static pack(policies: LoadedPolicy[], options: KyvernoPolicyOptions, name?: string, cel: LoadedCelPolicy[] = []): KyvernoPolicyPack {
+    const all = [...policies.map((p) => p.name), ...cel.map((p) => p.name)];
+    const id = options.packId ?? (all.length === 1 ? packIdFrom(all[0]) : name !== undefined ? packIdFrom(name) : 'kyverno');
+    return KyvernoPolicyPack._create(id, policies, options, cel);
   }
 
   private constructor() {}

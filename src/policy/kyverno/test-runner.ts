@@ -5,10 +5,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { CLUSTER_SCOPED_KINDS } from './cluster-scoped';
 import { evaluatePolicy, KyvernoRuleResult, policyName } from './engine';
 import { isKyvernoPolicy, LoadedPolicy, loadPolicy } from './model';
 import { isObject } from './values';
 import { yamlDocuments } from '../../private/yaml-read';
+import { evaluateCelPolicy, isAdmissionPolicy, isAdmissionPolicyBinding, isValidatingPolicy, LoadedCelPolicy, loadCelPolicy } from '../cel/policies';
 
 /** Bad test input (unreadable file, path outside the test root, malformed test or policy): exit code 2. */
 export class KyvernoTestInputError extends Error {
@@ -129,11 +131,12 @@ interface Values {
   readonly rule: Map<string, Record<string, unknown>>;
   readonly resource: Map<string, Record<string, unknown>>;
   readonly namespaces: Map<string, Record<string, string>>;
+  readonly namespaceObjects: Map<string, any>;
   readonly unsupported: string[];
 }
 
 function parseValues(doc: any, display: string): Values {
-  const values: Values = { global: {}, rule: new Map(), resource: new Map(), namespaces: new Map(), unsupported: [] };
+  const values: Values = { global: {}, rule: new Map(), resource: new Map(), namespaces: new Map(), namespaceObjects: new Map(), unsupported: [] };
   if (doc === undefined || doc === null) return values;
   if (!isObject(doc)) throw new KyvernoTestInputError(`${display}: values must be an object`);
   if (isObject(doc.globalValues)) Object.assign(values.global, doc.globalValues);
@@ -146,11 +149,25 @@ function parseValues(doc: any, display: string): Values {
       if (isObject(r?.values)) values.resource.set(`${p.name}\u0000${r.name}`, r.values);
     }
   }
+  // CEL-era values files give whole Namespace objects (namespaceObject, namespaceSelector)
+  for (const n of Array.isArray(doc.namespaces) ? doc.namespaces : []) {
+    if (typeof n?.metadata?.name === 'string') {
+      values.namespaceObjects.set(n.metadata.name, { ...n, apiVersion: 'v1', kind: 'Namespace' });
+      if (isObject(n.metadata.labels)) values.namespaces.set(n.metadata.name, n.metadata.labels);
+    }
+  }
   for (const n of Array.isArray(doc.namespaceSelector) ? doc.namespaceSelector : []) {
     if (typeof n?.name === 'string' && isObject(n.labels)) values.namespaces.set(n.name, n.labels);
   }
   if (doc.subresources !== undefined) values.unsupported.push('subresources in values files');
   return values;
+}
+
+/** Like the Kyverno CLI, a namespaced resource without a namespace is in `default`. */
+function inDefaultNamespace(doc: any): any {
+  if (!isObject(doc) || !isObject(doc.metadata) || doc.metadata.namespace !== undefined) return doc;
+  if (CLUSTER_SCOPED_KINDS.includes(String(doc.kind))) return doc;
+  return { ...doc, metadata: { ...doc.metadata, namespace: 'default' } };
 }
 
 function shownPath(root: string, file: string): string {
@@ -174,14 +191,17 @@ function runTestFile(root: string, file: string): KyvernoTestRow[] {
   if (test.userinfo !== undefined) unsupported.push('userinfo (admission user)');
   if (test.exceptions !== undefined && (!Array.isArray(test.exceptions) || test.exceptions.length > 0)) unsupported.push('policy exceptions');
   if (test.checks !== undefined) unsupported.push('checks');
-  if (test.context !== undefined) unsupported.push('context file');
 
   const policies: LoadedPolicy[] = [];
+  const celDocs: Array<{ doc: any; source: string }> = [];
+  const bindings: any[] = [];
   for (const p of test.policies) {
     const real = resolveInside(root, base, p, 'policy', shown);
     for (const f of filesOf(real)) {
       const fshown = shownPath(root, f);
       for (const doc of readYamlDocs(f, fshown)) {
+        if (isValidatingPolicy(doc) || isAdmissionPolicy(doc)) celDocs.push({ doc, source: fshown });
+        if (isAdmissionPolicyBinding(doc)) bindings.push(doc);
         if (!isKyvernoPolicy(doc)) continue;
         try {
           policies.push(loadPolicy(doc, fshown));
@@ -191,14 +211,25 @@ function runTestFile(root: string, file: string): KyvernoTestRow[] {
       }
     }
   }
+  const celPolicies: LoadedCelPolicy[] = [];
+  for (const { doc, source } of celDocs) {
+    // like the Kyverno CLI, a ValidatingAdmissionPolicy without a binding applies as if bound to everything it matches
+    const bound = bindings.some((b) => b?.spec?.policyName === doc?.metadata?.name) ? bindings
+      : [{ metadata: { name: '' }, spec: { policyName: doc?.metadata?.name, validationActions: ['Deny'] } }];
+    try {
+      celPolicies.push(loadCelPolicy(doc, source, bound));
+    } catch (e) {
+      throw new KyvernoTestInputError((e as Error).message);
+    }
+  }
   const resources: any[] = [];
   for (const r of test.resources) {
     const real = resolveInside(root, base, r, 'resource', shown);
     for (const f of filesOf(real)) {
       for (const doc of readYamlDocs(f, shownPath(root, f))) {
         if (isObject(doc) && typeof doc.kind === 'string') {
-          if (doc.kind === 'List' && Array.isArray(doc.items)) resources.push(...doc.items);
-          else resources.push(doc);
+          if (doc.kind === 'List' && Array.isArray(doc.items)) resources.push(...doc.items.map(inDefaultNamespace));
+          else resources.push(inDefaultNamespace(doc));
         }
       }
     }
@@ -212,6 +243,19 @@ function runTestFile(root: string, file: string): KyvernoTestRow[] {
   }
   const values = parseValues(valuesDoc, shown);
   unsupported.push(...values.unsupported);
+  // a context file (cli.kyverno.io/v1alpha1 Context) gives the objects CEL resource lookups read
+  const contextObjects: any[] = [];
+  let contextImages: any[] | undefined;
+  if (test.context !== undefined) {
+    const real = resolveInside(root, base, test.context, 'context file', shown);
+    for (const doc of readYamlDocs(real, shownPath(root, real))) {
+      if (!isObject(doc) || doc.kind !== 'Context') throw new KyvernoTestInputError(`${shown}: context file ${test.context}: expected a cli.kyverno.io/v1alpha1 Context`);
+      contextObjects.push(...(Array.isArray(doc.spec?.resources) ? doc.spec.resources : []));
+      if (Array.isArray(doc.spec?.images)) contextImages = [...(contextImages ?? []), ...doc.spec.images];
+    }
+  }
+  const lookup = { objects: [...resources, ...contextObjects], ...(contextImages ? { images: contextImages } : {}) };
+  const namespaceObject = (ns: string): any => values.namespaceObjects.get(ns) ?? resources.find((r) => r?.kind === 'Namespace' && r?.metadata?.name === ns);
   const namespaceLabels = (ns: string): Record<string, string> | undefined => {
     const fromValues = values.namespaces.get(ns);
     if (fromValues) return fromValues;
@@ -230,7 +274,27 @@ function runTestFile(root: string, file: string): KyvernoTestRow[] {
         variables: { ...values.global, ...(resourceValues ?? {}) },
         ruleVariables: (p, r) => values.rule.get(`${p}\u0000${r}`) ?? values.rule.get(`${policy.name}\u0000${r}`),
         namespaceLabels,
+        lookup,
+        namespaceObject,
       });
+      responses.push({ resource, results });
+    }
+  }
+  for (const policy of celPolicies) {
+    for (const resource of resources) {
+      const results: KyvernoRuleResult[] = evaluateCelPolicy(policy, resource, {
+        operation: String(values.global['request.operation'] ?? 'CREATE'),
+        namespaceLabels,
+        lookup,
+        namespaceObject,
+      }).map((r) => ({
+        policy: r.policy,
+        rule: r.rule,
+        originalRule: r.policy, // a ValidatingPolicy's results carry the policy name as their rule
+        status: r.status,
+        message: r.failures.length > 0 ? r.failures.map((f) => `validations[${f.index}]: ${f.message}`).join('; ') : r.message,
+        action: r.actions.includes('Deny') ? 'Enforce' : 'Audit',
+      }));
       responses.push({ resource, results });
     }
   }
@@ -239,9 +303,11 @@ function runTestFile(root: string, file: string): KyvernoTestRow[] {
   for (const [i, row] of (test.results as any[]).entries()) {
     if (!isObject(row)) throw new KyvernoTestInputError(`${shown}: results[${i}] must be an object`);
     const expected = row.result ?? row.status;
-    if (typeof row.policy !== 'string' || typeof row.rule !== 'string' || typeof row.kind !== 'string' || typeof expected !== 'string') {
-      throw new KyvernoTestInputError(`${shown}: results[${i}] needs policy, rule, kind and result`);
+    // rows of a ValidatingPolicy / ValidatingAdmissionPolicy name no rule (the Kyverno CLI's isValidatingPolicy rows)
+    if (typeof row.policy !== 'string' || (row.rule !== undefined && typeof row.rule !== 'string') || typeof row.kind !== 'string' || typeof expected !== 'string') {
+      throw new KyvernoTestInputError(`${shown}: results[${i}] needs policy, kind and result (and rule for a ClusterPolicy / Policy)`);
     }
+    const expectedResult = expected.trim();
     const names: string[] = Array.isArray(row.resources) ? row.resources.map(String) : typeof row.resource === 'string' ? [row.resource] : [];
     if (names.length === 0) throw new KyvernoTestInputError(`${shown}: results[${i}] names no resources`);
     const rowUnsupported = [...unsupported];
@@ -249,7 +315,7 @@ function runTestFile(root: string, file: string): KyvernoTestRow[] {
       if (row[f] !== undefined) rowUnsupported.push(`${f} (mutate / generate rules)`);
     }
     for (const name of names) {
-      const base0 = { file: shown, policy: row.policy, rule: row.rule, kind: row.kind, resource: name, expected };
+      const base0 = { file: shown, policy: row.policy, rule: row.rule ?? '', kind: row.kind, resource: name, expected: expectedResult };
       if (rowUnsupported.length > 0) {
         rows.push({ ...base0, got: 'unsupported', ok: false, message: `not evaluated: ${rowUnsupported.join(', ')}` });
         continue;
@@ -258,12 +324,13 @@ function runTestFile(root: string, file: string): KyvernoTestRow[] {
         && (resource?.metadata?.name === name || `${resource?.metadata?.namespace ?? ''}/${resource?.metadata?.name}` === name)
         && (row.namespace === undefined || resource?.metadata?.namespace === row.namespace));
       const ruleResults = matching.flatMap(({ results }) => results.filter((r) => r.policy === row.policy
-        && (r.rule === row.rule || r.rule === `autogen-${row.rule}` || r.rule === `autogen-cronjob-${row.rule}`)));
+        && (row.rule === undefined || r.rule === row.rule || r.rule === `autogen-${row.rule}` || r.rule === `autogen-cronjob-${row.rule}`
+          || (r.originalRule === r.policy && row.rule === r.policy))));
       if (ruleResults.length === 0) {
         rows.push({ ...base0, got: 'not found', ok: false, message: 'no result: the policy, rule or resource is not in the test, or the rule does not apply to the resource' });
         continue;
       }
-      for (const r of ruleResults) rows.push({ ...base0, got: r.status, ok: r.status === expected, message: r.message });
+      for (const r of ruleResults) rows.push({ ...base0, got: r.status, ok: r.status === expectedResult, message: r.message });
     }
   }
   return rows;

@@ -67,7 +67,7 @@ describe('malformed policies: a ValidationError naming the policy, the rule and 
     expect(() => parsePolicyDocuments('a: [', 'bad.yaml')).toThrow(/bad\.yaml: invalid text: valid YAML/);
   });
 
-  test('unsupported features are recorded per rule, not refused', () => {
+  test('unsupported features are recorded per rule, not refused (celPreconditions are evaluated)', () => {
     const p = loadPolicy(clusterPolicy([
       rule({ name: 'a', celPreconditions: [{ name: 'x', expression: 'true' }], validate: { pattern: {} } }),
       rule({ name: 'b', validate: { pattern: { spec: { x: '$(./../y)' } } } }),
@@ -75,7 +75,7 @@ describe('malformed policies: a ValidationError naming the policy, the rule and 
       rule({ name: 'd', generate: { kind: 'ConfigMap', name: 'x' } }),
     ]));
     expect(p.rules.filter((r) => !r.autogen).map((r) => [r.name, r.unsupported])).toEqual([
-      ['a', ['celPreconditions']], ['b', ['$(...) references in patterns']], ['c', ['validate.manifests (signed manifests)']], ['d', ['generate rules']],
+      ['a', []], ['b', ['$(...) references in patterns']], ['c', ['validate.manifests (signed manifests)']], ['d', ['generate rules']],
     ]);
   });
 });

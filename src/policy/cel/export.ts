@@ -1,0 +1,369 @@
+import { stringify } from 'yaml';
+import { POD_RESOURCE_RULES, POD_VARIABLES, podSecurityValidations } from './pod-security-cel';
+import { Tier } from '../../environment/tier';
+import { ValidationError } from '../../errors/validation-error';
+import { KyvernoPolicyPack } from '../kyverno/policies';
+import { PolicyPack } from '../pack';
+import { PodSecurityRule } from '../packs/pod-security-rule';
+import { parsePssVersion } from '../pod-security/version';
+import { Rule } from '../rule';
+import { Severity } from '../severity';
+
+/**
+ * What the API server (or Kyverno) does with an object that fails an exported validation.
+ */
+export enum AdmissionValidationAction {
+  /** Refuse it (`Deny`). */
+  DENY = 'Deny',
+  /** Admit it and record an audit annotation (`Audit`); exported together with `Warn`. */
+  AUDIT = 'Audit',
+}
+
+/**
+ * Options for exporting policy packs as CEL admission policies.
+ */
+export interface CelPolicyExportOptions {
+  /**
+   * The validation action of every exported policy.
+   *
+   * @default - Deny for rules of error severity (in `tier`), Audit + Warn for the others
+   */
+  readonly validationAction?: AdmissionValidationAction;
+
+  /**
+   * The tier the policies are exported for: per-tier severities apply, and rules that only apply
+   * in a tier (production replicas) are exported only for it.
+   *
+   * @default - no tier (the rules' default severities; tier-specific rules are not exported)
+   */
+  readonly tier?: Tier;
+
+  /**
+   * Pod Security Standards version for Pod Security packs that have none (`1.N` or `latest`).
+   *
+   * @default 'latest'
+   */
+  readonly podSecurityVersion?: string;
+
+  /**
+   * Prefix of the policy (and binding) names.
+   *
+   * @default 'cdk8s-stateful'
+   */
+  readonly namePrefix?: string;
+
+  /**
+   * Namespaces the policies apply to: the bindings (`matchResources.namespaceSelector`, ValidatingAdmissionPolicyBinding)
+   * and the ValidatingPolicies (`matchConstraints.namespaceSelector`) select them by `kubernetes.io/metadata.name`.
+   *
+   * @default - every namespace
+   */
+  readonly namespaces?: string[];
+}
+
+/**
+ * A rule that was exported, and the policy it became.
+ */
+export interface CelExportedRule {
+  /** Rule id, e.g. `PROD-ImagePinned` or `PSS-RunAsNonRoot`. */
+  readonly ruleId: string;
+  /** Pack id. */
+  readonly packId: string;
+  /** The policy (ValidatingPolicy and ValidatingAdmissionPolicy share the name). */
+  readonly policyName: string;
+}
+
+/**
+ * A rule that CEL admission cannot express (listed, never dropped silently).
+ */
+export interface CelNotExportedRule {
+  /** Rule id. */
+  readonly ruleId: string;
+  /** Pack id. */
+  readonly packId: string;
+  /** Why it is not exported. */
+  readonly reason: string;
+}
+
+/**
+ * The result of an export: the same checks as Kyverno `ValidatingPolicy` objects and as Kubernetes
+ * `ValidatingAdmissionPolicy` + `ValidatingAdmissionPolicyBinding` objects.
+ */
+export interface CelPolicyExportResult {
+  /** `policies.kyverno.io/v1` ValidatingPolicy objects (plain JSON). */
+  readonly validatingPolicies: any[];
+  /** `admissionregistration.k8s.io/v1` ValidatingAdmissionPolicy and ValidatingAdmissionPolicyBinding objects, each policy followed by its binding. */
+  readonly admissionPolicies: any[];
+  /** The ValidatingPolicies as multi-document YAML, with a header listing what was not exported. */
+  readonly validatingPolicyYaml: string;
+  /** The ValidatingAdmissionPolicies and bindings as multi-document YAML, with the same header. */
+  readonly admissionPolicyYaml: string;
+  /** The rules exported. */
+  readonly exported: CelExportedRule[];
+  /** The rules not exported, with the reason. */
+  readonly notExported: CelNotExportedRule[];
+}
+
+/** The CEL form of one built-in manifest rule. */
+interface CelTranslation {
+  readonly resourceRules: any[];
+  readonly variables?: any[];
+  readonly matchConditions?: any[];
+  readonly validations: Array<{ expression: string; message: string }>;
+}
+
+const CREATE_UPDATE = ['CREATE', 'UPDATE'];
+const LONG_RUNNING_RULES = [
+  { apiGroups: [''], apiVersions: ['v1'], operations: CREATE_UPDATE, resources: ['replicationcontrollers'] },
+  { apiGroups: ['apps'], apiVersions: ['v1'], operations: CREATE_UPDATE, resources: ['daemonsets', 'deployments', 'replicasets', 'statefulsets'] },
+];
+const TOPOLOGY_KEYS = "['kubernetes.io/hostname', 'topology.kubernetes.io/zone']";
+const CREDENTIAL_NAME = '(pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth)';
+const NOT_INIT = [POD_VARIABLES[0], POD_VARIABLES[1], { name: 'containers', expression: 'variables.spec.?containers.orValue([])' }];
+const WITH_INIT = [...POD_VARIABLES.slice(0, 2), { name: 'containers', expression: 'variables.spec.?initContainers.orValue([]) + variables.spec.?containers.orValue([])' }];
+
+const TRANSLATIONS: Record<string, (tier?: Tier) => CelTranslation | string> = {
+  'PROD-ImagePinned': () => ({
+    resourceRules: POD_RESOURCE_RULES,
+    variables: WITH_INIT,
+    validations: [{
+      // parseImage: a digest pins; else the tag after the last ':' past the last '/' must exist and not be latest
+      expression: "variables.containers.all(c, c.?image.orValue('') != '' && (c.image.contains('@')"
+        + " || (c.image.matches('^[^@]*:[^/:@]+$') && !c.image.endsWith(':latest'))))",
+      message: 'Images must be pinned by a version tag (not latest) or a digest.',
+    }],
+  }),
+  'PROD-ResourceRequests': () => ({
+    resourceRules: POD_RESOURCE_RULES,
+    variables: WITH_INIT,
+    validations: [{
+      expression: "variables.containers.all(c, has(c.resources) && has(c.resources.requests) && 'cpu' in c.resources.requests && 'memory' in c.resources.requests)",
+      message: 'Every container must request CPU and memory (resources.requests.cpu and resources.requests.memory).',
+    }],
+  }),
+  'PROD-MemoryLimit': () => ({
+    resourceRules: POD_RESOURCE_RULES,
+    variables: WITH_INIT,
+    validations: [{
+      expression: "variables.containers.all(c, has(c.resources) && has(c.resources.limits) && 'memory' in c.resources.limits)",
+      message: 'Every container must set a memory limit (resources.limits.memory).',
+    }],
+  }),
+  'PROD-ReadinessProbe': () => ({
+    resourceRules: LONG_RUNNING_RULES,
+    variables: NOT_INIT,
+    validations: [{ expression: 'variables.containers.all(c, has(c.readinessProbe))', message: 'Containers of long-running workloads must have a readinessProbe.' }],
+  }),
+  'PROD-LivenessProbe': () => ({
+    resourceRules: LONG_RUNNING_RULES,
+    variables: NOT_INIT,
+    validations: [{ expression: 'variables.containers.all(c, has(c.livenessProbe))', message: 'Containers of long-running workloads must have a livenessProbe.' }],
+  }),
+  'PROD-ZoneSpread': () => ({
+    resourceRules: LONG_RUNNING_RULES,
+    matchConditions: [{ name: 'replicated', expression: "object.kind != 'DaemonSet' && object.spec.?replicas.orValue(1) >= 2" }],
+    variables: NOT_INIT.slice(0, 2),
+    validations: [{
+      expression: `variables.spec.?topologySpreadConstraints.orValue([]).exists(t, t.?topologyKey.orValue('') in ${TOPOLOGY_KEYS})`
+        + ` || variables.spec.?affinity.?podAntiAffinity.?requiredDuringSchedulingIgnoredDuringExecution.orValue([]).exists(t, t.?topologyKey.orValue('') in ${TOPOLOGY_KEYS})`
+        + ' || variables.spec.?affinity.?podAntiAffinity.?preferredDuringSchedulingIgnoredDuringExecution.orValue([])'
+        + `.exists(p, p.?podAffinityTerm.?topologyKey.orValue('') in ${TOPOLOGY_KEYS})`,
+      message: 'Replicated workloads must spread their pods across zones or nodes (topologySpreadConstraints or podAntiAffinity '
+        + 'on topology.kubernetes.io/zone or kubernetes.io/hostname).',
+    }],
+  }),
+  'PROD-ProductionReplicas': (tier) => (tier !== Tier.PRODUCTION ? 'applies in production only: export with the production tier' : {
+    resourceRules: [
+      { apiGroups: [''], apiVersions: ['v1'], operations: CREATE_UPDATE, resources: ['replicationcontrollers'] },
+      { apiGroups: ['apps'], apiVersions: ['v1'], operations: CREATE_UPDATE, resources: ['deployments', 'statefulsets'] },
+    ],
+    validations: [{ expression: 'object.spec.?replicas.orValue(1) >= 2', message: 'In production, Deployments and StatefulSets must run at least 2 replicas.' }],
+  }),
+  'GITOPS-NoDefaultNamespace': () => ({
+    resourceRules: [{ apiGroups: ['*'], apiVersions: ['*'], operations: ['CREATE'], resources: ['*'], scope: 'Namespaced' }],
+    validations: [{
+      expression: "object.?metadata.?namespace.orValue('') != '' && object.metadata.namespace != 'default'",
+      message: 'Namespaced objects must name their namespace, and it must not be "default".',
+    }],
+  }),
+  'GITOPS-NoSecretData': () => ({
+    resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: CREATE_UPDATE, resources: ['secrets'] }],
+    validations: [{
+      expression: 'size(object.?data.orValue({})) == 0 && size(object.?stringData.orValue({})) == 0',
+      message: 'Secrets with data or stringData must not be committed: deliver them with External Secrets, SealedSecrets or Vault.',
+    }],
+  }),
+  'GITOPS-NoLiteralCredentials': () => ({
+    resourceRules: [...POD_RESOURCE_RULES, { apiGroups: [''], apiVersions: ['v1'], operations: CREATE_UPDATE, resources: ['configmaps'] }],
+    variables: [
+      {
+        name: 'containers',
+        expression: "object.kind == 'ConfigMap' ? [] : object.kind == 'Pod' ? object.spec.?initContainers.orValue([]) + object.spec.?containers.orValue([])"
+          + " : object.kind == 'PodTemplate' ? object.template.spec.?initContainers.orValue([]) + object.template.spec.?containers.orValue([])"
+          + " : object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec.?initContainers.orValue([]) + object.spec.jobTemplate.spec.template.spec.?containers.orValue([])"
+          + ' : object.spec.template.spec.?initContainers.orValue([]) + object.spec.template.spec.?containers.orValue([])',
+      },
+    ],
+    validations: [
+      {
+        expression: `variables.containers.all(c, c.?env.orValue([]).all(e, !(e.?name.orValue('').lowerAscii().matches('${CREDENTIAL_NAME}') && e.?value.orValue('') != '')))`,
+        message: 'Credential-like environment variables must be read from a Secret (valueFrom.secretKeyRef), not written literally.',
+      },
+      {
+        expression: `object.kind != 'ConfigMap' || object.?data.orValue({}).all(k, !(k.lowerAscii().matches('${CREDENTIAL_NAME}') && string(object.data[k]) != ''))`,
+        message: 'ConfigMaps must not hold credential-like keys: use a Secret delivered by External Secrets, SealedSecrets or Vault.',
+      },
+    ],
+  }),
+};
+
+const NOT_EXPORTABLE: Record<string, string> = {
+  'GITOPS-NamespaceScoped': 'depends on the GitOps layer an object is written to (application vs platform), which the cluster does not know',
+  'GITOPS-AllowedRegistries': 'the allowed registries are per environment; write a restrict-image-registries ValidatingPolicy per cluster',
+  'PROD-PodDisruptionBudget': 'relates objects (a PodDisruptionBudget selecting the workload): admission would need API lookups',
+  'PROD-NetworkPolicy': 'relates objects (a NetworkPolicy selecting the workload): admission would need API lookups',
+};
+
+function kebab(id: string): string {
+  return id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+}
+
+const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'cdk8s-stateful' };
+
+function namespaceSelector(namespaces: string[] | undefined): any {
+  return namespaces === undefined ? undefined : { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...namespaces].sort() }] };
+}
+
+function header(kind: string, exported: CelExportedRule[], notExported: CelNotExportedRule[]): string {
+  const lines = [`# ${kind} exported by cdk8s-stateful from its policy packs.`, `# ${exported.length} rule(s) exported.`];
+  if (notExported.length > 0) {
+    lines.push(`# Not exported (${notExported.length}): checked at synthesis only:`);
+    for (const n of notExported) lines.push(`#   ${n.ruleId} (${n.packId}): ${n.reason}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Exports policy packs as CEL admission policies for in-cluster enforcement without Kyverno
+ * (Kubernetes `ValidatingAdmissionPolicy` + `ValidatingAdmissionPolicyBinding`, GA since 1.30) and
+ * as Kyverno `ValidatingPolicy` objects: the Pod Security packs as one policy per level (one
+ * validation per check in force at the version), and the built-in manifest rules CEL can express.
+ * Pod controllers are checked on their pod templates by the expressions themselves (a
+ * ValidatingAdmissionPolicy has no autogen). Rules admission cannot check (model rules, rules
+ * relating objects or depending on the GitOps layout) are listed, never dropped silently.
+ */
+export class CelPolicyExport {
+  /**
+   * Exports the rules of `packs`.
+   */
+  public static fromPacks(packs: PolicyPack[], options: CelPolicyExportOptions = {}): CelPolicyExportResult {
+    const prefix = options.namePrefix ?? 'cdk8s-stateful';
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(prefix)) {
+      throw new ValidationError({ code: 'INVALID_NAME', path: 'CelPolicyExport', property: 'namePrefix', value: JSON.stringify(prefix), allowed: 'lower-case letters, digits and "-"' });
+    }
+    if (options.podSecurityVersion !== undefined) parsePssVersion(options.podSecurityVersion);
+    for (const ns of options.namespaces ?? []) {
+      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) {
+        throw new ValidationError({ code: 'INVALID_NAME', path: 'CelPolicyExport', property: 'namespaces', value: JSON.stringify(ns), allowed: 'namespace names (RFC 1123 labels)' });
+      }
+    }
+    const selector = namespaceSelector(options.namespaces);
+    const vpols: any[] = [];
+    const vaps: any[] = [];
+    const exported: CelExportedRule[] = [];
+    const notExported: CelNotExportedRule[] = [];
+    const names = new Set<string>();
+    const actionsFor = (deny: boolean): string[] => {
+      const a = options.validationAction ?? (deny ? AdmissionValidationAction.DENY : AdmissionValidationAction.AUDIT);
+      return a === AdmissionValidationAction.DENY ? ['Deny'] : ['Audit', 'Warn'];
+    };
+    const isError = (pack: PolicyPack, rule: Rule) => pack.severityOf(rule, options.tier) === Severity.ERROR;
+    const add = (name: string, annotations: Record<string, string>, t: CelTranslation, actions: string[]): boolean => {
+      if (names.has(name)) return false;
+      names.add(name);
+      const body = {
+        matchConstraints: { resourceRules: t.resourceRules, ...(selector ? { namespaceSelector: selector } : {}) },
+        ...(t.matchConditions ? { matchConditions: t.matchConditions } : {}),
+        ...(t.variables ? { variables: t.variables } : {}),
+        validations: t.validations,
+      };
+      const metadata = { name, labels: MANAGED_BY, annotations };
+      vpols.push({
+        apiVersion: 'policies.kyverno.io/v1',
+        kind: 'ValidatingPolicy',
+        metadata,
+        // the expressions read pod templates themselves: no generated rules
+        spec: { validationActions: actions, autogen: { podControllers: { controllers: [] } }, ...body },
+      });
+      vaps.push({
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicy',
+        metadata,
+        spec: { failurePolicy: 'Fail', ...body, matchConstraints: { resourceRules: t.resourceRules } },
+      }, {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicyBinding',
+        metadata: { name, labels: MANAGED_BY },
+        spec: { policyName: name, validationActions: actions, ...(selector ? { matchResources: { namespaceSelector: selector } } : {}) },
+      });
+      return true;
+    };
+
+    for (const pack of packs) {
+      if (pack instanceof KyvernoPolicyPack) {
+        for (const source of pack._sources) {
+          notExported.push({ ruleId: `${source.metadata?.name} (Kyverno)`, packId: pack.id, reason: 'a Kyverno ClusterPolicy: export it with the Kyverno export' });
+        }
+        continue;
+      }
+      for (const rule of pack.modelRules) {
+        notExported.push({ ruleId: rule.id, packId: pack.id, reason: 'model rule: checks the construct tree at synthesis, not Kubernetes objects' });
+      }
+      const pss = pack.manifestRules.filter((r): r is PodSecurityRule => r instanceof PodSecurityRule);
+      if (pss.length > 0) {
+        const level = (pss[0] as any).level;
+        const version: string = options.podSecurityVersion ?? (pss[0] as any).version ?? pack.version ?? 'latest';
+        const name = `${prefix}-pod-security-${level}`;
+        const validations = podSecurityValidations(level, version);
+        const deny = pss.some((r) => isError(pack, r));
+        add(name, {
+          'policy.stateful.cdk8s.io/rules': pss.map((r) => r.id).join(','),
+          'policy.stateful.cdk8s.io/description': `Every check of the Pod Security Standards at the ${level} level (${version}), on Pods, PodTemplates and the pod templates of their controllers.`,
+        }, {
+          resourceRules: POD_RESOURCE_RULES,
+          variables: POD_VARIABLES,
+          validations: validations.map(({ expression, message }) => ({ expression, message })),
+        }, actionsFor(deny));
+        for (const r of pss) exported.push({ ruleId: r.id, packId: pack.id, policyName: name });
+      }
+      for (const rule of pack.manifestRules) {
+        if (rule instanceof PodSecurityRule) continue;
+        const translate = TRANSLATIONS[rule.id];
+        if (!translate) {
+          notExported.push({ ruleId: rule.id, packId: pack.id, reason: NOT_EXPORTABLE[rule.id] ?? 'no CEL translation (not a built-in rule admission can check)' });
+          continue;
+        }
+        const t = translate(options.tier);
+        if (typeof t === 'string') {
+          notExported.push({ ruleId: rule.id, packId: pack.id, reason: t });
+          continue;
+        }
+        const name = `${prefix}-${kebab(rule.id)}`;
+        if (add(name, { 'policy.stateful.cdk8s.io/rules': rule.id, 'policy.stateful.cdk8s.io/description': rule.description }, t, actionsFor(isError(pack, rule)))) {
+          exported.push({ ruleId: rule.id, packId: pack.id, policyName: name });
+        }
+      }
+    }
+    const yamlOf = (objects: any[]) => objects.map((p) => `---\n${stringify(p, { lineWidth: 0 })}`).join('');
+    return {
+      validatingPolicies: vpols,
+      admissionPolicies: vaps,
+      validatingPolicyYaml: header('Kyverno ValidatingPolicies', exported, notExported) + yamlOf(vpols),
+      admissionPolicyYaml: header('ValidatingAdmissionPolicies and bindings', exported, notExported) + yamlOf(vaps),
+      exported,
+      notExported,
+    };
+  }
+
+  private constructor() {}
+}

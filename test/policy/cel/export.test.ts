@@ -1,0 +1,172 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as fc from 'fast-check';
+import { parseAllDocuments } from 'yaml';
+import { Tier } from '../../../src/environment/tier';
+import { AdmissionValidationAction, CelPolicyExport } from '../../../src/policy/cel/export';
+import { evaluateCelPolicy, loadCelPolicy, LoadedCelPolicy } from '../../../src/policy/cel/policies';
+import { evaluatePacks } from '../../../src/policy/engine';
+import { PolicyPacks } from '../../../src/policy/packs/policy-packs';
+import { loadPssFixtures, pssFixturesAvailable, PSS_FIXTURES_DIR, readFixture } from '../pod-security/fixtures';
+
+/** The exported ValidatingAdmissionPolicies with their bindings, loaded by the CEL evaluator. */
+function admissionPolicies(packIds: string[], options: Parameters<typeof CelPolicyExport.fromPacks>[1] = {}): LoadedCelPolicy[] {
+  const result = CelPolicyExport.fromPacks(packIds.map((id) => PolicyPacks.byId(id, { podSecurityVersion: options.podSecurityVersion })), options);
+  const bindings = result.admissionPolicies.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding');
+  return result.admissionPolicies.filter((o) => o.kind === 'ValidatingAdmissionPolicy').map((p) => loadCelPolicy(p, undefined, bindings));
+}
+
+function celFails(policies: LoadedCelPolicy[], manifest: any): string[] {
+  return policies.flatMap((p) => evaluateCelPolicy(p, manifest).flatMap((r) => {
+    if (r.status === 'error' || r.status === 'unsupported') throw new Error(`${p.name} on ${manifest.kind}/${manifest.metadata?.name}: ${r.status}: ${r.message}`);
+    return r.failures.map((f) => f.message.split(':')[0]);
+  }));
+}
+
+function nativeFails(packIds: string[], manifest: any, version = 'latest', tier?: Tier): string[] {
+  const packs = packIds.map((id) => PolicyPacks.byId(id, { podSecurityVersion: version }));
+  const ids = evaluatePacks(packs, [{ manifest, ...(tier ? { tier } : {}) }]).findings.map((f) => f.ruleId);
+  return [...new Set(ids)];
+}
+
+describe('CelPolicyExport', () => {
+  test('ValidatingPolicy and ValidatingAdmissionPolicy + binding per exported rule, actions from severities, not-exported rules listed', () => {
+    const r = CelPolicyExport.fromPacks([PolicyPacks.byId('pod-security-restricted'), PolicyPacks.byId('production-readiness'), PolicyPacks.byId('gitops-hygiene')]);
+    expect(r.validatingPolicies.map((p) => p.metadata.name)).toContain('cdk8s-stateful-pod-security-restricted');
+    expect(r.validatingPolicies.every((p) => p.apiVersion === 'policies.kyverno.io/v1' && p.kind === 'ValidatingPolicy')).toBe(true);
+    expect(r.admissionPolicies.map((p) => p.kind)).toEqual(r.validatingPolicies.flatMap(() => ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']));
+    const binding = r.admissionPolicies.find((p) => p.metadata.name === 'cdk8s-stateful-prod-liveness-probe' && p.kind === 'ValidatingAdmissionPolicyBinding');
+    expect(binding.spec).toEqual({ policyName: 'cdk8s-stateful-prod-liveness-probe', validationActions: ['Audit', 'Warn'] }); // a warning-level rule
+    expect(r.notExported.map((n) => n.ruleId)).toEqual(expect.arrayContaining(['PROD-PodDisruptionBudget', 'PROD-NetworkPolicy', 'GITOPS-NamespaceScoped', 'PROD-ProductionReplicas']));
+    expect(r.admissionPolicyYaml).toMatch(/^# ValidatingAdmissionPolicies and bindings exported by cdk8s-stateful/);
+    expect(r.validatingPolicyYaml).toContain('\n---\napiVersion: policies.kyverno.io/v1\nkind: ValidatingPolicy\n');
+  });
+
+  test('namespaces scope the bindings and the ValidatingPolicies; validationAction overrides', () => {
+    const r = CelPolicyExport.fromPacks([PolicyPacks.byId('gitops-hygiene')], { namespaces: ['prod-db', 'apps'], validationAction: AdmissionValidationAction.AUDIT });
+    const selector = { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['apps', 'prod-db'] }] };
+    for (const b of r.admissionPolicies.filter((p) => p.kind === 'ValidatingAdmissionPolicyBinding')) {
+      expect(b.spec).toMatchObject({ matchResources: { namespaceSelector: selector }, validationActions: ['Audit', 'Warn'] });
+    }
+    for (const p of r.validatingPolicies) expect(p.spec.matchConstraints.namespaceSelector).toEqual(selector);
+    const policies = admissionPolicies(['gitops-hygiene'], { namespaces: ['apps'] });
+    const secret = (namespace: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace }, data: { a: 'eA==' } });
+    expect(celFails(policies, secret('apps'))).toEqual(['Secrets with data or stringData must not be committed']);
+    expect(celFails(policies, secret('other'))).toEqual([]);
+    expect(() => CelPolicyExport.fromPacks([], { namespaces: ['Bad_Name'] })).toThrow(/namespaces/);
+  });
+
+  test('production tier: production replicas exported and evaluated', () => {
+    const policies = admissionPolicies(['production-readiness'], { tier: Tier.PRODUCTION });
+    const deploy = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'a' }, spec: { replicas: 1, template: { spec: { containers: [] } } } };
+    expect(celFails(policies, deploy)).toContain('In production, Deployments and StatefulSets must run at least 2 replicas.');
+  });
+});
+
+(pssFixturesAvailable() ? describe : describe.skip)(`exported ValidatingAdmissionPolicies give the native Pod Security verdicts (fixtures in ${PSS_FIXTURES_DIR})`, () => {
+  const fixtures = pssFixturesAvailable() ? loadPssFixtures() : [];
+  const byLevel = {
+    baseline: admissionPolicies(['pod-security-baseline'], { podSecurityVersion: '1.28' }),
+    restricted: admissionPolicies(['pod-security-restricted'], { podSecurityVersion: '1.28' }),
+  };
+
+  test('126 fixtures', () => expect(fixtures).toHaveLength(126));
+
+  test.each(fixtures.map((f) => [`${f.level}/${f.expect}/${f.name}`, f] as const))('%s', (_name, f) => {
+    const pod = readFixture(f);
+    const cel = celFails(byLevel[f.level], pod).sort();
+    const native = nativeFails([`pod-security-${f.level}`], pod, '1.28').sort();
+    expect(cel).toEqual(native);
+    expect(cel.length > 0).toBe(f.expect === 'fail');
+  });
+});
+
+const DIST = path.resolve(__dirname, '../../../dist');
+function distObjects(): Array<{ file: string; manifest: any }> {
+  const out: Array<{ file: string; manifest: any }> = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.yaml')) for (const doc of parseAllDocuments(fs.readFileSync(p, 'utf8'))) if (doc.toJS()?.kind) out.push({ file: path.relative(DIST, p), manifest: doc.toJS() });
+    }
+  };
+  walk(DIST);
+  return out;
+}
+
+describe('exported ValidatingAdmissionPolicies give the native verdicts on dist/', () => {
+  const objects = fs.existsSync(DIST) ? distObjects() : [];
+  const packIds = ['pod-security-restricted', 'pod-security-baseline', 'production-readiness', 'gitops-hygiene'];
+  const exported = new Set(CelPolicyExport.fromPacks(packIds.map((id) => PolicyPacks.byId(id))).exported.map((e) => e.ruleId));
+  const policies = admissionPolicies(packIds);
+
+  test('dist/ has objects of every pod kind the packs check', () => {
+    expect(new Set(objects.map((o) => o.manifest.kind))).toEqual(expect.objectContaining({}));
+    expect(objects.length).toBeGreaterThan(50);
+  });
+
+  test.each(objects.map((o) => [`${o.file} ${o.manifest.kind}/${o.manifest.metadata?.name}`, o.manifest] as const))('%s', (_name, manifest) => {
+    // native rule ids of exported rules, against the exported policies' failed validations mapped back to rule ids
+    const native = nativeFails(packIds, manifest).filter((id) => exported.has(id)).sort();
+    const r = CelPolicyExport.fromPacks(packIds.map((id) => PolicyPacks.byId(id)));
+    const ruleOfMessage = new Map<string, string>();
+    for (const p of r.admissionPolicies.filter((x) => x.kind === 'ValidatingAdmissionPolicy')) {
+      for (const v of p.spec.validations) ruleOfMessage.set(v.message.split(':')[0], v.message.startsWith('PSS-') ? v.message.split(':')[0] : p.metadata.annotations['policy.stateful.cdk8s.io/rules']);
+    }
+    const cel = [...new Set(celFails(policies, manifest).map((m) => ruleOfMessage.get(m) ?? m))].sort();
+    expect(cel).toEqual(native);
+  });
+});
+
+/** Changes that break one or more built-in rules, applied to a pod spec (or the object). */
+const MUTATIONS: Record<string, (obj: any, spec: any) => void> = {
+  latestImage: (_o, s) => { s.containers[0].image = 'nginx:latest'; },
+  untagged: (_o, s) => { s.containers[0].image = 'registry.example.com:5000/app'; },
+  digest: (_o, s) => { s.containers[0].image = `nginx@sha256:${'ab'.repeat(32)}`; },
+  noRequests: (_o, s) => { delete s.containers[0].resources; },
+  noReadiness: (_o, s) => { delete s.containers[0].readinessProbe; },
+  noLiveness: (_o, s) => { delete s.containers[0].livenessProbe; },
+  privileged: (_o, s) => { s.containers[0].securityContext = { ...s.containers[0].securityContext, privileged: true }; },
+  hostNetwork: (_o, s) => { s.hostNetwork = true; },
+  rootUser: (_o, s) => { s.securityContext = { ...s.securityContext, runAsUser: 0 }; },
+  nonRootFalse: (_o, s) => { s.containers[0].securityContext = { ...s.containers[0].securityContext, runAsNonRoot: false }; },
+  addCapability: (_o, s) => { s.containers[0].securityContext = { ...s.containers[0].securityContext, capabilities: { drop: ['ALL'], add: ['SYS_ADMIN'] } }; },
+  noDrop: (_o, s) => { s.containers[0].securityContext = { ...s.containers[0].securityContext, capabilities: {} }; },
+  escalation: (_o, s) => { s.containers[0].securityContext = { ...s.containers[0].securityContext, allowPrivilegeEscalation: true }; },
+  hostPath: (_o, s) => { s.volumes = [...(s.volumes ?? []), { name: 'h', hostPath: { path: '/var' } }]; },
+  unconfined: (_o, s) => { s.securityContext = { ...s.securityContext, seccompProfile: { type: 'Unconfined' } }; },
+  unsafeSysctl: (_o, s) => { s.securityContext = { ...s.securityContext, sysctls: [{ name: 'kernel.msgmax', value: '1' }] }; },
+  hostPort: (_o, s) => { s.containers[0].ports = [{ containerPort: 80, hostPort: 8080 }]; },
+  literalPassword: (_o, s) => { s.containers[0].env = [...(s.containers[0].env ?? []), { name: 'DB_PASSWORD', value: 'hunter2' }]; },
+  noSpread: (o, s) => { if (o.spec && 'replicas' in o.spec) o.spec.replicas = 3; delete s.topologySpreadConstraints; delete s.affinity; },
+  defaultNamespace: (o) => { o.metadata.namespace = 'default'; },
+  windows: (_o, s) => { s.os = { name: 'windows' }; },
+};
+
+describe('exported ValidatingAdmissionPolicies give the native verdicts on mutated dist/ workloads (property)', () => {
+  const packIds = ['pod-security-restricted', 'production-readiness', 'gitops-hygiene'];
+  const result = CelPolicyExport.fromPacks(packIds.map((id) => PolicyPacks.byId(id)));
+  const exported = new Set(result.exported.map((e) => e.ruleId));
+  const ruleOf = new Map<string, string>();
+  for (const p of result.admissionPolicies.filter((x) => x.kind === 'ValidatingAdmissionPolicy')) {
+    for (const v of p.spec.validations) ruleOf.set(v.message.split(':')[0], v.message.startsWith('PSS-') ? v.message.split(':')[0] : p.metadata.annotations['policy.stateful.cdk8s.io/rules']);
+  }
+  const policies = admissionPolicies(packIds);
+  const workloads = (fs.existsSync(DIST) ? distObjects() : []).map((o) => o.manifest)
+    .filter((m) => ['Deployment', 'StatefulSet', 'Job', 'CronJob', 'Pod'].includes(m.kind));
+  const specOf = (m: any) => (m.kind === 'Pod' ? m.spec : m.kind === 'CronJob' ? m.spec.jobTemplate.spec.template.spec : m.spec.template.spec);
+
+  test('dist/ has workloads to mutate', () => expect(workloads.length).toBeGreaterThan(5));
+
+  test('any combination of mutations: the same rules fail', () => {
+    const index = fc.integer({ min: 0, max: Math.max(0, workloads.length - 1) });
+    fc.assert(fc.property(index, fc.subarray(Object.keys(MUTATIONS), { minLength: 1, maxLength: 4 }), (i, names) => {
+      const m = JSON.parse(JSON.stringify(workloads[i]));
+      for (const n of names) MUTATIONS[n](m, specOf(m));
+      const native = nativeFails(packIds, m).filter((id) => exported.has(id)).sort();
+      const cel = [...new Set(celFails(policies, m).map((x) => ruleOf.get(x) ?? x))].sort();
+      expect({ names, cel }).toEqual({ names, cel: native });
+    }), { numRuns: 300, seed: 17 });
+  });
+});
