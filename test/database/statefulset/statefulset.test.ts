@@ -18,7 +18,7 @@ describe('postgres-statefulset engine: rendered objects', () => {
     const { app } = statefulSetFixture();
     const all = manifests(app).filter((o) => o.kind !== 'Namespace' && o.kind !== 'StorageClass');
     expect(all.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-      'ConfigMap/orders-db-scripts', 'NetworkPolicy/orders-db',
+      'ConfigMap/orders-db-scripts', 'NetworkPolicy/default-deny', 'NetworkPolicy/orders-db',
       'Service/orders-db-headless', 'Service/orders-db-ro', 'Service/orders-db-rw', 'StatefulSet/orders-db',
     ]);
     const sts = find(all, 'StatefulSet', 'orders-db');
