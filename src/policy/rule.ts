@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { RelatedObjects } from './related';
 import { Severity } from './severity';
 import { Environment } from '../environment/environment';
 import { Tier } from '../environment/tier';
@@ -45,6 +46,15 @@ export interface RuleProps {
    * @default - none
    */
   readonly helpUri?: string;
+
+  /**
+   * Kinds of object the rule applies to (manifest rules): the engine evaluates it only on objects
+   * whose `kind` is one of them, so a rule about Deployments is not called for every ConfigMap. The
+   * rule must find nothing on any other kind.
+   *
+   * @default - every kind (the rule is called for every object)
+   */
+  readonly kinds?: string[];
 }
 
 /**
@@ -97,6 +107,14 @@ export interface ManifestRuleContext {
    * @default - none
    */
   readonly related?: any[];
+
+  /**
+   * `related` indexed by kind and namespace, built once per environment: look related objects up
+   * here (`inNamespace('NetworkPolicy', ns)`) instead of scanning `related` for every object.
+   *
+   * @default - `RelatedObjects.of(related)` (built on first use, cached per `related` array)
+   */
+  readonly relatedIndex?: RelatedObjects;
 }
 
 /**
@@ -136,6 +154,12 @@ export abstract class Rule {
    * @default - none
    */
   public readonly helpUri?: string;
+  /**
+   * Kinds of object the rule applies to.
+   *
+   * @default - every kind
+   */
+  public readonly kinds?: string[];
 
   protected constructor(props: RuleProps) {
     if (!/^[A-Z][A-Z0-9]*-[A-Z][A-Za-z0-9]*$/.test(props.id)) {
@@ -148,6 +172,10 @@ export abstract class Rule {
     this.fix = props.fix;
     this.unsuppressible = props.unsuppressible ?? false;
     this.helpUri = props.helpUri;
+    if (props.kinds !== undefined && (!Array.isArray(props.kinds) || props.kinds.some((k) => typeof k !== 'string' || k.length === 0))) {
+      throw new Error(`rule ${props.id}: kinds must be a list of object kinds (e.g. ["Deployment"]), got ${JSON.stringify(props.kinds)}`);
+    }
+    this.kinds = props.kinds ? [...props.kinds] : undefined;
   }
 }
 
