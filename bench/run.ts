@@ -1,152 +1,208 @@
 /**
- * Synthesis benchmark over a generated fleet (each service: ReplicatedDatabase + MessageQueue + API
- * over dev / staging / prod), at several sizes, medians of repetitions, ratios against baselines
- * measured in the same run:
- *   (a) plain cdk8s `App.synth()` of the same construct tree (FILE_PER_CHART) — the baseline;
- *   (b) GitOpsApp synth without policies; (c) with every built-in pack;
- *   (d) a second synth with no change (files written must be 0);
- *   (e) `cdk8s-stateful check` over the rendered directory vs only parsing the same YAML;
- *   plus peak memory, objects per second, the scaling exponent of (c), and (c) with 3 charts vs 3 × services charts;
- *   then CEL policy evaluation against ClusterPolicy pattern evaluation of the same checks (bench/cel.ts).
+ * Synthesis benchmark: GitOpsApp against the best a user of plain cdk8s would do, on two generated
+ * fleets over dev / staging / prod (`data`: a ReplicatedDatabase, a MessageQueue per service;
+ * `deploy`: a stateless API per service — Deployment, Service, ConfigMap, NetworkPolicy, PDB), at
+ * several sizes. Every measurement runs in a fresh Node process (no warm caches, no JIT carried over,
+ * its own peak RSS), on JavaScript transpiled once at start (so no ts-node cost is measured):
+ *   plain            plain cdk8s `App.synth()`, the same objects in one chart per environment (baseline)
+ *   plainManyCharts  plain cdk8s with one chart per service: cdk8s' worst case (it resolves every chart
+ *                    against the others), only up to --many-charts-max services
+ *   bare             GitOpsApp, change safety on (the default), no policy packs, empty output directory
+ *   packs            GitOpsApp with every built-in pack, change safety on, empty output directory
+ *   resynth          the same app again into the output of `packs`: no change, files written must be 0
+ *   fewCharts        `packs` with one chart per environment instead of one per service
+ *   parse / policy / check   parsing the rendered YAML; every pack over it; `cdk8s-stateful check` on it
+ * Each row: median time (ms) and peak RSS (MiB) of every variant, ratios, and the scaling exponent of
+ * `packs` (least squares of log time over log objects, across sizes); then CEL policy evaluation
+ * against ClusterPolicy pattern evaluation of the same checks (bench/cel.ts, in this process).
  *
- *   npm run bench                      # table
- *   npm run bench -- --json            # one JSON object
- *   npm run bench -- --sizes 10,100,400 --reps 3 [--skip-plain-above 100]
+ *   npm run bench                                   # table; sizes 10,100,400,800 (≈10–15 min on 2 idle cores)
+ *   npm run bench -- --json                         # one JSON object
+ *   npm run bench -- --sizes 10,100 --fleets deploy --reps 3 [--many-charts-max 100]
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { App } from 'cdk8s';
-import * as YAML from 'yaml';
-import { AspectPriority, Aspects, GitOpsApp, PolicyPacks, Tier } from '../src';
+import * as ts from 'typescript';
+import type { Measurement, Variant } from './measure';
 import { celBench, printCelBench } from './cel';
-import { fleet } from './fleet';
-import { main as cli } from '../src/cli/main';
-import { CheckedObject, evaluatePacks } from '../src/policy/engine';
 
+const ROOT = path.join(__dirname, '..');
 const { values } = parseArgs({
   options: {
     'json': { type: 'boolean', default: false },
-    'sizes': { type: 'string', default: '10,100,400' },
-    'reps': { type: 'string', default: '3' },
-    'skip-plain-above': { type: 'string', default: '100000' },
+    'sizes': { type: 'string', default: '10,100,400,800' },
+    'fleets': { type: 'string', default: 'data,deploy' },
+    'reps': { type: 'string', default: '1' },
+    'many-charts-max': { type: 'string', default: '100' },
   },
 });
 const sizes = values.sizes!.split(',').map(Number);
+const fleets = values.fleets!.split(',');
 const reps = Number(values.reps);
-const skipPlainAbove = Number(values['skip-plain-above']);
-if (sizes.some((n) => !Number.isInteger(n) || n <= 0) || !Number.isInteger(reps) || reps <= 0) {
-  console.error('usage: bench/run.ts [--json] [--sizes N,N,...] [--reps N] [--skip-plain-above N]');
+const manyChartsMax = Number(values['many-charts-max']);
+if (sizes.some((n) => !Number.isInteger(n) || n <= 0) || !Number.isInteger(reps) || reps <= 0
+  || fleets.some((f) => f !== 'data' && f !== 'deploy') || !Number.isFinite(manyChartsMax)) {
+  console.error('usage: bench/run.ts [--json] [--sizes N,N,...] [--fleets data,deploy] [--reps N] [--many-charts-max N]');
   process.exit(2);
 }
 
-function time(fn: () => void): number {
-  const t = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
+/** Transpiles src/, bench/ and examples/ once into `out` (no type check): the children run plain JavaScript. */
+function transpile(out: string): void {
+  const host = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined };
+  const config = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.json'), {}, host);
+  const compilerOptions: ts.CompilerOptions = {
+    ...config?.options, module: ts.ModuleKind.CommonJS, sourceMap: false, inlineSourceMap: false, declaration: false, noEmit: false,
+  };
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+      const rel = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        walk(rel);
+      } else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
+        const js = ts.transpileModule(fs.readFileSync(path.join(ROOT, rel), 'utf8'), { compilerOptions, fileName: rel }).outputText;
+        fs.mkdirSync(path.join(out, dir), { recursive: true });
+        fs.writeFileSync(path.join(out, rel.replace(/\.ts$/, '.js')), js);
+      } else if (e.name.endsWith('.json')) {
+        fs.mkdirSync(path.join(out, dir), { recursive: true });
+        fs.copyFileSync(path.join(ROOT, rel), path.join(out, rel));
+      }
+    }
+  };
+  for (const dir of ['src', 'bench', 'examples']) walk(dir);
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(out, 'package.json'));
 }
+
 function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
-const TIER_OF: Record<string, Tier> = { dev: Tier.DEVELOPMENT, staging: Tier.STAGING, prod: Tier.PRODUCTION };
+
+/** Least-squares slope of log(y) over log(x). */
+function exponent(points: Array<[number, number]>): number {
+  const p = points.filter(([x, y]) => x > 0 && y > 0 && Number.isFinite(y));
+  if (p.length < 2) return NaN;
+  const lx = p.map(([x]) => Math.log(x));
+  const ly = p.map(([, y]) => Math.log(y));
+  const mx = lx.reduce((a, b) => a + b) / p.length;
+  const my = ly.reduce((a, b) => a + b) / p.length;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < p.length; i++) {
+    num += (lx[i] - mx) * (ly[i] - my);
+    den += (lx[i] - mx) ** 2;
+  }
+  return num / den;
+}
+
 // Outputs are kept until the end of the run: ext4 scans past recently deleted inodes when it
-// allocates new ones (recently_deleted() in find_inode_bit), so deleting thousands of files
-// between repetitions makes the next repetition's file creation several times slower.
+// allocates new ones, so deleting thousands of files between measurements slows the next one down.
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-bench-'));
+const build = path.join(tmp, 'build');
 let seq = 0;
 const fresh = () => path.join(tmp, String(seq++));
 
-function gitops(outdir: string, services: number, packs: boolean, chartPerService = true): GitOpsApp {
-  const app = new GitOpsApp({ outdir, changeSafety: false });
-  fleet(app, services, { chartPerService });
-  if (packs) for (const p of PolicyPacks.all()) Aspects.of(app).add(p, { priority: AspectPriority.READONLY });
-  return app;
-}
-
-function yamlFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...yamlFiles(p)); else if (e.name.endsWith('.yaml')) out.push(p);
-  }
-  return out;
+function run(variant: Variant, fleet: string, services: number, dir: string): Measurement {
+  const child = spawnSync(process.execPath, [path.join(build, 'bench', 'measure.js'), '--variant', variant, '--fleet', fleet, '--services', String(services), '--dir', dir], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    // the transpiled files live outside the repository: resolve packages from its node_modules
+    env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') },
+  });
+  if (child.status !== 0) throw new Error(`${variant} ${fleet} ${services}: exit ${child.status}\n${child.stderr}`);
+  const lines = child.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
 }
 
 const rows: any[] = [];
 try {
-  for (const services of sizes) {
-    const m: Record<string, number[]> = { plain: [], bare: [], packs: [], resynth: [], check: [], parse: [], policy: [], fewCharts: [] };
-    let objects = 0;
-    let written = -1;
-    let policyObjects = 0;
-    // a warm-up round before the first size (JIT, module loading, first-use caches), not measured
-    for (let r = services === sizes[0] ? -1 : 0; r < reps; r++) {
-      const record = (key: string, ms: number) => { if (r >= 0) m[key].push(ms); };
-      // every variant times synthesis only: the construct tree is built before the clock starts
-      // (the same tree for all, so building it would add the same cost to each)
-      if (services <= skipPlainAbove) {
-        const app = new App({ outdir: fresh() });
-        fleet(app, services);
-        record('plain', time(() => app.synth()));
+  transpile(build);
+  for (const fleet of fleets) {
+    for (const services of sizes) {
+      const m: Record<string, Measurement[]> = {};
+      const record = (variant: Variant, dir: string) => (m[variant] ??= []).push(run(variant, fleet, services, dir));
+      for (let r = 0; r < reps; r++) {
+        record('plain', fresh());
+        if (services <= manyChartsMax) record('plainManyCharts', fresh());
+        record('bare', fresh());
+        const dir = fresh();
+        record('packs', dir);
+        record('resynth', dir);
+        record('fewCharts', fresh());
+        record('check', dir);
+        record('parse', dir);
+        record('policy', dir);
       }
-      const bare = gitops(fresh(), services, false);
-      record('bare', time(() => bare.synth()));
-      const dir = fresh();
-      const withPacks = gitops(dir, services, true);
-      record('packs', time(() => { objects = withPacks.synthesize().objectCount; }));
-      const again = gitops(dir, services, true);
-      record('resynth', time(() => { written = again.synthesize().written.length; }));
-      const files = yamlFiles(path.join(dir, 'rendered'));
-      record('parse', time(() => { for (const f of files) YAML.parseAllDocuments(fs.readFileSync(f, 'utf8')); }));
-      // policy evaluation alone: every built-in pack over the fleet's rendered objects, with their tiers
-      const checked: CheckedObject[] = files.map((f) => ({
-        manifest: YAML.parse(fs.readFileSync(f, 'utf8')),
-        tier: TIER_OF[path.relative(path.join(dir, 'rendered'), f).split(path.sep)[0]],
-      }));
-      policyObjects = checked.length;
-      record('policy', time(() => evaluatePacks(PolicyPacks.all(), checked)));
-      record('check', time(() => cli(['check', path.join(dir, 'rendered'), '--quiet'], { stdout: () => true, stderr: () => true })));
-      const few = gitops(fresh(), services, true, false);
-      record('fewCharts', time(() => few.synth()));
+      const ms = Object.fromEntries(Object.entries(m).map(([k, v]) => [k, median(v.map((x) => x.ms))]));
+      const rss = Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.max(...v.map((x) => x.peakRssMiB))]));
+      const objects = m.packs[0].objects ?? 0;
+      const policyObjects = m.policy[0].objects ?? 0;
+      rows.push({
+        fleet,
+        services,
+        objects,
+        ms,
+        peakRssMiB: rss.packs,
+        peakRssMiBByVariant: rss,
+        ratioPacksToPlain: ms.packs / ms.plain,
+        ratioBareToPlain: ms.bare / ms.plain,
+        ratioPacksToPlainManyCharts: ms.packs / (ms.plainManyCharts ?? NaN),
+        ratioPeakRssPacksToPlain: rss.packs / rss.plain,
+        resynthFilesWritten: Math.max(...m.resynth.map((x) => x.written ?? -1)),
+        ratioResynthToBare: ms.resynth / ms.bare,
+        ratioResynthToPacks: ms.resynth / ms.packs,
+        ratioCheckToParse: ms.check / ms.parse,
+        ratioManyToFewCharts: ms.packs / ms.fewCharts,
+        objectsPerSecond: objects / (ms.packs / 1000),
+        policyMicrosPerObject: (ms.policy * 1000) / policyObjects,
+      });
     }
-    const med = Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.length ? median(v) : NaN]));
-    rows.push({
-      services,
-      objects,
-      ms: med,
-      ratioPacksToPlain: med.packs / med.plain,
-      ratioBareToPlain: med.bare / med.plain,
-      resynthFilesWritten: written,
-      ratioResynthToBare: med.resynth / med.bare,
-      ratioCheckToParse: med.check / med.parse,
-      ratioManyToFewCharts: med.packs / med.fewCharts,
-      objectsPerSecond: objects / (med.packs / 1000),
-      policyMicrosPerObject: (med.policy * 1000) / policyObjects,
-    });
   }
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
-const first = rows[0];
-const last = rows[rows.length - 1];
-const exponent = rows.length > 1 ? Math.log(last.ms.packs / first.ms.packs) / Math.log(last.objects / first.objects) : NaN;
 // CEL (ValidatingPolicy) against ClusterPolicy pattern evaluation of the same checks, 5 objects per service
 const celRows = celBench(sizes.map((n) => n * 5), reps);
-const peakRssMiB = process.resourceUsage().maxRSS / 1024;
-const result = { node: process.version, reps, rows, scalingExponentWithPacks: exponent, peakRssMiB, cel: celRows };
+
+const exponents = Object.fromEntries(fleets.map((f) => [f, exponent(rows.filter((r) => r.fleet === f).map((r) => [r.objects, r.ms.packs]))]));
+const result = {
+  node: process.version,
+  cpus: os.cpus().length,
+  reps,
+  rows,
+  // of the first fleet run (data-heavy by default), as before; every fleet's in scalingExponents
+  scalingExponentWithPacks: exponents[fleets[0]],
+  scalingExponents: exponents,
+  peakRssMiB: Math.max(...rows.map((r) => r.peakRssMiB)),
+  cel: celRows,
+};
 
 if (values.json) {
   console.log(JSON.stringify(result));
 } else {
   const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-  console.log('services objects | (a) plain  (b) bare  (c) packs  (d) resynth [files] | (c)/(a) (b)/(a) (d)/(b) | check/parse | many/3 charts | objects/s | policy µs/obj');
-  for (const r of rows) {
-    console.log(`${String(r.services).padStart(8)} ${String(r.objects).padStart(7)} | ${f(r.ms.plain).padStart(9)} ${f(r.ms.bare).padStart(9)} ${f(r.ms.packs).padStart(10)} `
-      + `${f(r.ms.resynth).padStart(12)} [${r.resynthFilesWritten}] | ${f(r.ratioPacksToPlain, 2).padStart(7)} ${f(r.ratioBareToPlain, 2).padStart(7)} `
-      + `${f(r.ratioResynthToBare, 2).padStart(7)} | ${f(r.ratioCheckToParse, 2).padStart(11)} | ${f(r.ratioManyToFewCharts, 2).padStart(13)} | ${f(r.objectsPerSecond).padStart(9)} | ${f(r.policyMicrosPerObject, 1).padStart(13)}`);
-  }
-  console.log(`scaling exponent of (c) in objects: ${f(exponent, 2)}; peak RSS ${f(result.peakRssMiB)} MiB; times in ms, medians of ${reps}`);
+  const cols: Array<[string, (r: any) => string]> = [
+    ['fleet', (r) => r.fleet],
+    ['services', (r) => String(r.services)],
+    ['objects', (r) => String(r.objects)],
+    ['plain ms', (r) => f(r.ms.plain)],
+    ['packs ms', (r) => f(r.ms.packs)],
+    ['packs/plain', (r) => f(r.ratioPacksToPlain, 2)],
+    ['bare/plain', (r) => f(r.ratioBareToPlain, 2)],
+    ['RSS MiB packs/plain', (r) => `${f(r.peakRssMiB)}/${f(r.peakRssMiBByVariant.plain)}`],
+    ['many-chart plain ms', (r) => f(r.ms.plainManyCharts)],
+    ['resynth ms [written]', (r) => `${f(r.ms.resynth)} [${r.resynthFilesWritten}]`],
+    ['resynth/packs', (r) => f(r.ratioResynthToPacks, 2)],
+    ['check/parse', (r) => f(r.ratioCheckToParse, 2)],
+    ['policy µs/obj', (r) => f(r.policyMicrosPerObject, 1)],
+  ];
+  console.log(`| ${cols.map(([h]) => h).join(' | ')} |`);
+  console.log(`|${cols.map(() => '---').join('|')}|`);
+  for (const r of rows) console.log(`| ${cols.map(([, c]) => c(r)).join(' | ')} |`);
+  console.log(`scaling exponent of packs (time over objects): ${fleets.map((fl) => `${fl} ${f(exponents[fl], 2)}`).join(', ')}; `
+    + `times in ms, ${reps > 1 ? `medians of ${reps}` : 'one run each'}, every measurement in a fresh process; ${os.cpus().length} CPUs, Node ${process.version}`);
   printCelBench(celRows, reps);
 }

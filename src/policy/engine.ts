@@ -3,8 +3,9 @@ import { IConstruct } from 'constructs';
 import { Finding, ResourceRef, UnusedSuppression } from './finding';
 import { lineOf } from './locate';
 import { PolicyPack } from './pack';
+import { RelatedObjects } from './related';
 import { ReportRule } from './reports/types';
-import { Rule, RuleViolation } from './rule';
+import { ManifestRule, Rule, RuleViolation } from './rule';
 import { Severity } from './severity';
 import { AppliedSuppression, Suppressions } from './suppressions';
 import { Aspects } from '../aspects/aspects';
@@ -118,6 +119,9 @@ export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], opt
     if (!related.has(key)) related.set(key, []);
     related.get(key)!.push(o.manifest);
   }
+  // indexed by kind and namespace once per environment, for the rules' related-object lookups
+  const relatedIndex = new Map<string, RelatedObjects>();
+  for (const [key, list] of related) relatedIndex.set(key, RelatedObjects.of(list));
 
   for (const pack of packs) {
     const modelMode = options.root !== undefined;
@@ -136,11 +140,32 @@ export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], opt
     }
     // manifest rules
     const targets = modelMode ? pack._coveredObjects().map((c) => byConstruct.get(c)).filter((o): o is CheckedObject => o !== undefined) : objects;
+    // a rule only sees the kinds it declares (in the pack's rule order): most objects meet few rules
+    const rulesByKind = new Map<unknown, ManifestRule[]>();
+    const rulesFor = (kind: unknown): ManifestRule[] => {
+      const key = typeof kind === 'string' ? kind : undefined;
+      let rules = rulesByKind.get(key);
+      if (!rules) {
+        rules = pack.manifestRules.filter((r) => r.kinds === undefined || (key !== undefined && r.kinds.includes(key)));
+        rulesByKind.set(key, rules);
+      }
+      return rules;
+    };
     for (const obj of targets) {
       if (options.deadline !== undefined && Date.now() > options.deadline) throw new EvaluationDeadlineError(pack.id);
       const tier = obj.tier ?? obj.environment?.tier;
-      for (const rule of pack.manifestRules) {
-        const context = { manifest: obj.manifest, environment: obj.environment, tier, file: obj.file, related: related.get(obj.environment?.name ?? '') };
+      const rules = rulesFor(obj.manifest?.kind);
+      if (rules.length === 0) continue;
+      const envKey = obj.environment?.name ?? '';
+      const context = {
+        manifest: obj.manifest,
+        environment: obj.environment,
+        tier,
+        file: obj.file,
+        related: related.get(envKey),
+        relatedIndex: relatedIndex.get(envKey),
+      };
+      for (const rule of rules) {
         let violations: RuleViolation[];
         try {
           violations = [...rule.evaluate(context)];

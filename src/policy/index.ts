@@ -1,6 +1,7 @@
 export * from './severity';
 export * from './finding';
 export * from './rule';
+export * from './related';
 export * from './pack';
 export * from './suppressions';
 export * from './packs/policy-packs';

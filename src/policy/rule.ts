@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { RelatedObjects } from './related';
 import { Severity } from './severity';
 import { Environment } from '../environment/environment';
 import { Tier } from '../environment/tier';
@@ -68,6 +69,14 @@ export interface RuleProps {
    * @default RuleEnforcement.ADMISSION
    */
   readonly enforcement?: RuleEnforcement;
+
+   * Kinds of object the rule applies to (manifest rules): the engine evaluates it only on objects
+   * whose `kind` is one of them, so a rule about Deployments is not called for every ConfigMap. The
+   * rule must find nothing on any other kind.
+   *
+   * @default - every kind (the rule is called for every object)
+   */
+  readonly kinds?: string[];
 }
 
 /**
@@ -120,6 +129,14 @@ export interface ManifestRuleContext {
    * @default - none
    */
   readonly related?: any[];
+
+  /**
+   * `related` indexed by kind and namespace, built once per environment: look related objects up
+   * here (`inNamespace('NetworkPolicy', ns)`) instead of scanning `related` for every object.
+   *
+   * @default - `RelatedObjects.of(related)` (built on first use, cached per `related` array)
+   */
+  readonly relatedIndex?: RelatedObjects;
 }
 
 /**
@@ -162,6 +179,13 @@ export abstract class Rule {
   /** Where the rule can be enforced (git-only rules are never exported as admission policies). */
   public readonly enforcement: RuleEnforcement;
 
+  /**
+   * Kinds of object the rule applies to.
+   *
+   * @default - every kind
+   */
+  public readonly kinds?: string[];
+
   protected constructor(props: RuleProps) {
     if (!/^[A-Z][A-Z0-9]*-[A-Z][A-Za-z0-9]*$/.test(props.id)) {
       throw new Error(`rule id ${JSON.stringify(props.id)} must be <PACK>-<Name>, e.g. PSS-RunAsNonRoot`);
@@ -174,6 +198,10 @@ export abstract class Rule {
     this.unsuppressible = props.unsuppressible ?? false;
     this.helpUri = props.helpUri;
     this.enforcement = props.enforcement ?? RuleEnforcement.ADMISSION;
+    if (props.kinds !== undefined && (!Array.isArray(props.kinds) || props.kinds.some((k) => typeof k !== 'string' || k.length === 0))) {
+      throw new Error(`rule ${props.id}: kinds must be a list of object kinds (e.g. ["Deployment"]), got ${JSON.stringify(props.kinds)}`);
+    }
+    this.kinds = props.kinds ? [...props.kinds] : undefined;
   }
 }
 

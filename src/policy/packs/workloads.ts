@@ -9,7 +9,11 @@ export interface ContainerRef {
 }
 
 /** Controllers that keep pods running (probes, PDBs and spread matter for them; not for Jobs). */
-const LONG_RUNNING = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController']);
+export const LONG_RUNNING_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController'];
+const LONG_RUNNING = new Set(LONG_RUNNING_KINDS);
+
+/** The kinds `podTemplates` reads a pod (template) from: rules over containers apply to no other kind. */
+export const POD_TEMPLATE_KINDS = ['Pod', 'PodTemplate', 'ReplicationController', 'ReplicaSet', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'];
 
 export function isLongRunning(manifest: any): boolean {
   return LONG_RUNNING.has(manifest?.kind);

@@ -1,12 +1,14 @@
+import { RelatedObjects } from '../../related';
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
-import { podLabels, replicasOf, selectorMatches } from '../workloads';
+import { LONG_RUNNING_KINDS, podLabels, replicasOf, selectorMatches } from '../workloads';
 
 /** PROD-PodDisruptionBudget: replicated workloads are covered by a PodDisruptionBudget. */
 export class DisruptionBudget extends ManifestRule {
   public constructor() {
     super({
       id: 'PROD-PodDisruptionBudget',
+      kinds: LONG_RUNNING_KINDS,
       severity: Severity.ERROR,
       description: 'Replicated workloads are covered by a PodDisruptionBudget',
       explanation: 'A node drain (cluster upgrade) may evict every replica at once unless a PodDisruptionBudget limits it; for a '
@@ -20,8 +22,9 @@ export class DisruptionBudget extends ManifestRule {
     if (m.kind === 'DaemonSet' || replicasOf(m) < 2) return [];
     const labels = podLabels(m);
     const ns = m.metadata?.namespace;
-    const covered = (ctx.related ?? []).some((o) => o?.kind === 'PodDisruptionBudget'
-      && o.metadata?.namespace === ns && selectorMatches(o.spec?.selector, labels));
+    // only the PodDisruptionBudgets of the workload's namespace, from an index built once per environment
+    const index = ctx.relatedIndex ?? RelatedObjects.of(ctx.related ?? []);
+    const covered = index.inNamespace('PodDisruptionBudget', ns).some((o) => selectorMatches(o.spec?.selector, labels));
     return covered ? [] : [{ message: `${m.kind} "${m.metadata?.name}" has ${replicasOf(m)} replicas and no PodDisruptionBudget selecting its pods`, jsonPointer: '/spec/replicas' }];
   }
 }

@@ -1,12 +1,13 @@
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
-import { containersOf, parseImage } from '../workloads';
+import { containersOf, parseImage, POD_TEMPLATE_KINDS } from '../workloads';
 
 /** PROD-ImagePinned: images are pinned by a tag other than `latest`, or by digest. */
 export class ImagePinned extends ManifestRule {
   public constructor() {
     super({
       id: 'PROD-ImagePinned',
+      kinds: POD_TEMPLATE_KINDS,
       severity: Severity.ERROR,
       description: 'Images are pinned by a version tag or a digest',
       explanation: 'An untagged or `latest` image changes under the same manifest: GitOps can no longer tell what runs, and a node '

@@ -1,12 +1,13 @@
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
-import { containersOf } from '../workloads';
+import { containersOf, POD_TEMPLATE_KINDS } from '../workloads';
 
 /** PROD-MemoryLimit: every container has a memory limit. */
 export class MemoryLimit extends ManifestRule {
   public constructor() {
     super({
       id: 'PROD-MemoryLimit',
+      kinds: POD_TEMPLATE_KINDS,
       severity: Severity.ERROR,
       description: 'Every container has a memory limit',
       explanation: 'A container without a memory limit can take a node\'s memory and get its neighbours (other databases) OOM-killed. '

@@ -1,12 +1,14 @@
+import { RelatedObjects } from '../../related';
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
-import { isLongRunning, podLabels, selectorMatches } from '../workloads';
+import { isLongRunning, LONG_RUNNING_KINDS, podLabels, selectorMatches } from '../workloads';
 
 /** PROD-NetworkPolicy: the pods of every long-running workload are selected by a NetworkPolicy. */
 export class NetworkPolicyCoverage extends ManifestRule {
   public constructor() {
     super({
       id: 'PROD-NetworkPolicy',
+      kinds: LONG_RUNNING_KINDS,
       severity: Severity.ERROR,
       description: 'The pods of every long-running workload are selected by a NetworkPolicy',
       explanation: 'A pod no NetworkPolicy selects accepts connections from anywhere in the cluster: a database reachable from '
@@ -20,8 +22,9 @@ export class NetworkPolicyCoverage extends ManifestRule {
     if (!isLongRunning(m)) return [];
     const labels = podLabels(m);
     const ns = m.metadata?.namespace;
-    const covered = (ctx.related ?? []).some((o) => o?.kind === 'NetworkPolicy' && o.metadata?.namespace === ns
-      && selectorMatches(o.spec?.podSelector ?? {}, labels));
+    // only the NetworkPolicies of the workload's namespace, from an index built once per environment
+    const index = ctx.relatedIndex ?? RelatedObjects.of(ctx.related ?? []);
+    const covered = index.inNamespace('NetworkPolicy', ns).some((o) => selectorMatches(o.spec?.podSelector ?? {}, labels));
     return covered ? [] : [{ message: `${m.kind} "${m.metadata?.name}": no NetworkPolicy selects its pods`, jsonPointer: '/spec/template/metadata/labels' }];
   }
 }

@@ -1,12 +1,13 @@
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
-import { containersOf, isLongRunning } from '../workloads';
+import { containersOf, isLongRunning, LONG_RUNNING_KINDS } from '../workloads';
 
 /** PROD-ReadinessProbe: containers of long-running workloads have a readiness probe. */
 export class ReadinessProbe extends ManifestRule {
   public constructor() {
     super({
       id: 'PROD-ReadinessProbe',
+      kinds: LONG_RUNNING_KINDS,
       severity: Severity.ERROR,
       description: 'Containers of long-running workloads have a readiness probe',
       explanation: 'Without a readiness probe a pod receives traffic before it can serve it, and a rolling update can take every '
@@ -28,6 +29,7 @@ export class LivenessProbe extends ManifestRule {
   public constructor() {
     super({
       id: 'PROD-LivenessProbe',
+      kinds: LONG_RUNNING_KINDS,
       severity: Severity.WARNING,
       description: 'Containers of long-running workloads have a liveness probe',
       explanation: 'A liveness probe restarts a wedged process. It is a warning, not an error: a badly tuned liveness probe restarts '

@@ -1,13 +1,14 @@
 import { Tier } from '../../../environment/tier';
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
-import { isLongRunning } from '../workloads';
+import { isLongRunning, LONG_RUNNING_KINDS } from '../workloads';
 
 /** PROD-ProductionReplicas: in production, Deployments and StatefulSets run at least 2 replicas. */
 export class ProductionReplicas extends ManifestRule {
   public constructor() {
     super({
       id: 'PROD-ProductionReplicas',
+      kinds: LONG_RUNNING_KINDS,
       severity: Severity.ERROR,
       description: 'In production, Deployments and StatefulSets run at least 2 replicas',
       explanation: 'A single replica is a single point of failure: every node drain, crash or rollout is an outage.',

@@ -1,12 +1,13 @@
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
-import { containersOf } from '../workloads';
+import { containersOf, POD_TEMPLATE_KINDS } from '../workloads';
 
 /** PROD-ResourceRequests: every container requests CPU and memory. */
 export class ResourceRequests extends ManifestRule {
   public constructor() {
     super({
       id: 'PROD-ResourceRequests',
+      kinds: POD_TEMPLATE_KINDS,
       severity: Severity.ERROR,
       description: 'Every container requests CPU and memory',
       explanation: 'Without requests the scheduler packs pods blindly and the kubelet evicts them first under pressure; '

@@ -1,7 +1,7 @@
 import { podTemplates } from '../../pod-security/templates';
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
-import { replicasOf } from '../workloads';
+import { LONG_RUNNING_KINDS, replicasOf } from '../workloads';
 
 const TOPOLOGY_KEYS = ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'];
 
@@ -10,6 +10,7 @@ export class ZoneSpread extends ManifestRule {
   public constructor() {
     super({
       id: 'PROD-ZoneSpread',
+      kinds: LONG_RUNNING_KINDS,
       severity: Severity.ERROR,
       description: 'Replicated workloads spread their pods across zones or nodes',
       explanation: 'Replicas scheduled on one node or in one zone fail together. kube-score (deployment-pod-anti-affinity) and '

@@ -1,0 +1,263 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as fc from 'fast-check';
+import * as YAML from 'yaml';
+import {
+  Environment, ManifestRule, ManifestRuleContext, PolicyPack, PolicyPacks, RelatedObjects, RuleViolation, Severity, Tier,
+} from '../../src';
+import { CheckedObject, evaluatePacks } from '../../src/policy/engine';
+import { DisruptionBudget } from '../../src/policy/packs/production-readiness/disruption-budget';
+import { NetworkPolicyCoverage } from '../../src/policy/packs/production-readiness/network-policy';
+import { isLongRunning, podLabels, replicasOf, selectorMatches } from '../../src/policy/packs/workloads';
+
+// ---------------------------------------------------------------------------------------------
+// The reference: the rules as they were before indexing (every object scanned for every workload),
+// and every rule called for every object whatever its kind.
+// ---------------------------------------------------------------------------------------------
+
+/** PROD-NetworkPolicy before indexing (kept verbatim as the reference). */
+class NaiveNetworkPolicyCoverage extends ManifestRule {
+  public constructor(real: ManifestRule) {
+    super({ id: real.id, severity: real.severity, description: real.description, explanation: real.explanation, fix: real.fix });
+  }
+  public evaluate(ctx: ManifestRuleContext): RuleViolation[] {
+    const m = ctx.manifest;
+    if (!isLongRunning(m)) return [];
+    const labels = podLabels(m);
+    const ns = m.metadata?.namespace;
+    const covered = (ctx.related ?? []).some((o) => o?.kind === 'NetworkPolicy' && o.metadata?.namespace === ns
+      && selectorMatches(o.spec?.podSelector ?? {}, labels));
+    return covered ? [] : [{ message: `${m.kind} "${m.metadata?.name}": no NetworkPolicy selects its pods`, jsonPointer: '/spec/template/metadata/labels' }];
+  }
+}
+
+/** PROD-PodDisruptionBudget before indexing (kept verbatim as the reference). */
+class NaiveDisruptionBudget extends ManifestRule {
+  public constructor(real: ManifestRule) {
+    super({ id: real.id, severity: real.severity, description: real.description, explanation: real.explanation, fix: real.fix });
+  }
+  public evaluate(ctx: ManifestRuleContext): RuleViolation[] {
+    const m = ctx.manifest;
+    if (m.kind === 'DaemonSet' || replicasOf(m) < 2) return [];
+    const labels = podLabels(m);
+    const ns = m.metadata?.namespace;
+    const covered = (ctx.related ?? []).some((o) => o?.kind === 'PodDisruptionBudget'
+      && o.metadata?.namespace === ns && selectorMatches(o.spec?.selector, labels));
+    return covered ? [] : [{ message: `${m.kind} "${m.metadata?.name}" has ${replicasOf(m)} replicas and no PodDisruptionBudget selecting its pods`, jsonPointer: '/spec/replicas' }];
+  }
+}
+
+/** Any other rule, called for every object (no declared kinds, no index). */
+class EveryKind extends ManifestRule {
+  public constructor(private readonly real: ManifestRule) {
+    super({
+      id: real.id,
+      severity: real.severity,
+      description: real.description,
+      explanation: real.explanation,
+      fix: real.fix,
+      unsuppressible: real.unsuppressible,
+    });
+  }
+  public evaluate(ctx: ManifestRuleContext): RuleViolation[] {
+    return this.real.evaluate({ ...ctx, relatedIndex: undefined });
+  }
+}
+
+function reference(pack: PolicyPack): PolicyPack {
+  return new PolicyPack({
+    id: pack.id,
+    version: pack.version,
+    modelRules: pack.modelRules,
+    manifestRules: pack.manifestRules.map((r) => r instanceof NetworkPolicyCoverage ? new NaiveNetworkPolicyCoverage(r)
+      : r instanceof DisruptionBudget ? new NaiveDisruptionBudget(r) : new EveryKind(r)),
+    // the pack's own per-tier overrides (warn in development)
+    severityOverrides: (pack as any).overrides,
+  });
+}
+
+function same(objects: CheckedObject[]): void {
+  const packs = PolicyPacks.all();
+  const expected = evaluatePacks(packs.map(reference), objects).findings;
+  const actual = evaluatePacks(packs, objects).findings;
+  expect(actual).toEqual(expected);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random fleets: workloads of every kind, NetworkPolicies, PDBs, Services and other objects over a
+// few namespaces (or none) and labels, selectors with matchLabels and matchExpressions.
+// ---------------------------------------------------------------------------------------------
+
+const KEYS = ['app', 'tier', 'team'];
+const VALUES = ['a', 'b', 'c'];
+const labelsArb = fc.dictionary(fc.constantFrom(...KEYS), fc.constantFrom(...VALUES), { maxKeys: 3 });
+const expressionArb = fc.record({
+  key: fc.constantFrom(...KEYS),
+  operator: fc.constantFrom('In', 'NotIn', 'Exists', 'DoesNotExist', 'Bogus'),
+  values: fc.array(fc.constantFrom(...VALUES), { maxLength: 2 }),
+});
+const selectorArb = fc.oneof(
+  fc.record({ matchLabels: labelsArb }),
+  fc.record({ matchLabels: labelsArb, matchExpressions: fc.array(expressionArb, { maxLength: 2 }) }),
+  fc.constant({}),
+  fc.constant(undefined),
+);
+const namespaceArb = fc.option(fc.constantFrom('ns-a', 'ns-b', 'ns-c'), { nil: undefined });
+const WORKLOADS: Array<[string, string]> = [
+  ['Deployment', 'apps/v1'], ['StatefulSet', 'apps/v1'], ['DaemonSet', 'apps/v1'], ['ReplicaSet', 'apps/v1'],
+  ['ReplicationController', 'v1'], ['Job', 'batch/v1'], ['CronJob', 'batch/v1'], ['Pod', 'v1'],
+];
+
+const workloadArb = fc.record({
+  kind: fc.constantFrom(...WORKLOADS),
+  name: fc.constantFrom('w1', 'w2', 'w3'),
+  namespace: namespaceArb,
+  labels: labelsArb,
+  replicas: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+  image: fc.constantFrom('ghcr.io/acme/api:1.2.3', 'nginx', 'nginx:latest'),
+  probes: fc.boolean(),
+  resources: fc.boolean(),
+}).map(({ kind: [kind, apiVersion], name, namespace, labels, replicas, image, probes, resources }) => {
+  const container: any = { name: 'c', image };
+  if (probes) Object.assign(container, { readinessProbe: { tcpSocket: { port: 80 } }, livenessProbe: { tcpSocket: { port: 80 } } });
+  if (resources) container.resources = { requests: { cpu: '10m', memory: '10Mi' }, limits: { memory: '10Mi' } };
+  const pod = { metadata: { labels }, spec: { containers: [container] } };
+  const metadata = { name, ...(namespace === undefined ? {} : { namespace }) };
+  if (kind === 'Pod') return { apiVersion, kind, metadata, spec: pod.spec };
+  if (kind === 'CronJob') return { apiVersion, kind, metadata, spec: { schedule: '* * * * *', jobTemplate: { spec: { template: pod } } } };
+  return { apiVersion, kind, metadata, spec: { ...(replicas === undefined ? {} : { replicas }), template: pod } };
+});
+const networkPolicyArb = fc.record({ namespace: namespaceArb, selector: selectorArb }).map(({ namespace, selector }) => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
+  metadata: { name: 'np', ...(namespace === undefined ? {} : { namespace }) },
+  spec: selector === undefined ? {} : { podSelector: selector },
+}));
+const pdbArb = fc.record({ namespace: namespaceArb, selector: selectorArb }).map(({ namespace, selector }) => ({
+  apiVersion: 'policy/v1',
+  kind: 'PodDisruptionBudget',
+  metadata: { name: 'pdb', ...(namespace === undefined ? {} : { namespace }) },
+  spec: { maxUnavailable: 1, ...(selector === undefined ? {} : { selector }) },
+}));
+const otherArb = fc.record({ kind: fc.constantFrom('Service', 'ConfigMap', 'Secret'), namespace: namespaceArb, labels: labelsArb })
+  .map(({ kind, namespace, labels }) => ({
+    apiVersion: 'v1',
+    kind,
+    metadata: { name: 'o', ...(namespace === undefined ? {} : { namespace }) },
+    ...(kind === 'Service' ? { spec: { selector: labels } } : { data: { k: 'v' } }),
+  }));
+
+const ENVIRONMENTS = [
+  new Environment({ name: 'dev', tier: Tier.DEVELOPMENT }),
+  new Environment({ name: 'prod', tier: Tier.PRODUCTION }),
+];
+const fleetArb = fc.array(fc.record({
+  manifest: fc.oneof(workloadArb, workloadArb, networkPolicyArb, pdbArb, otherArb),
+  environment: fc.option(fc.constantFrom(...ENVIRONMENTS), { nil: undefined }),
+}), { maxLength: 40 });
+
+describe('indexed production-readiness rules and kind-indexed evaluation', () => {
+  test('give exactly the findings of the unindexed rules on random fleets', () => {
+    fc.assert(fc.property(fleetArb, (fleet) => {
+      same(fleet.map(({ manifest, environment }) => ({ manifest, environment })));
+    }), { numRuns: 300 });
+  });
+
+  test('give exactly the findings of the unindexed rules on the reference platform (dist/rendered), with and without its NetworkPolicies and PDBs', () => {
+    const root = path.join(__dirname, '..', '..', 'dist', 'rendered');
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p); else if (e.name.endsWith('.yaml')) files.push(p);
+      }
+    };
+    walk(root);
+    const TIERS: Record<string, Tier> = { dev: Tier.DEVELOPMENT, staging: Tier.STAGING, prod: Tier.PRODUCTION };
+    const objects: CheckedObject[] = files.flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(f, 'utf8'))
+      .map((d) => d.toJS()).filter((m) => m && typeof m === 'object')
+      .map((manifest) => ({ manifest, tier: TIERS[path.relative(root, f).split(path.sep)[0]], file: path.relative(root, f) })));
+    expect(objects.filter((o) => isLongRunning(o.manifest)).length).toBeGreaterThanOrEqual(5);
+    same(objects);
+    // every other NetworkPolicy / PDB removed: findings to compare, not only none
+    let n = 0;
+    const thinned = objects.filter((o) => !['NetworkPolicy', 'PodDisruptionBudget'].includes(o.manifest.kind) || n++ % 2 === 0);
+    const findings = evaluatePacks(PolicyPacks.all(), thinned).findings;
+    expect(findings.some((f) => f.ruleId === 'PROD-NetworkPolicy')).toBe(true);
+    expect(findings.some((f) => f.ruleId === 'PROD-PodDisruptionBudget')).toBe(true);
+    same(thinned);
+  });
+
+  test('a rule that declares kinds is never called for another kind', () => {
+    const seen: string[] = [];
+    class DeploymentsOnly extends ManifestRule {
+      constructor() {
+        super({ id: 'TEST-DeploymentsOnly', severity: Severity.ERROR, description: 'd', explanation: 'e', fix: 'f', kinds: ['Deployment'] });
+      }
+      evaluate(ctx: ManifestRuleContext): RuleViolation[] {
+        seen.push(ctx.manifest.kind);
+        return [{ message: `saw ${ctx.manifest.metadata.name}` }];
+      }
+    }
+    const pack = new PolicyPack({ id: 'test', manifestRules: [new DeploymentsOnly()] });
+    const result = evaluatePacks([pack], [
+      { manifest: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' } } },
+      { manifest: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' } } },
+      { manifest: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } } },
+      { manifest: { kind: 42, metadata: { name: 'odd' } } },
+    ]);
+    expect(seen).toEqual(['Deployment']);
+    expect(result.findings.map((f) => f.message)).toEqual(['saw web']);
+  });
+
+  test('every built-in rule that declares kinds finds nothing on any other kind', () => {
+    const declared = PolicyPacks.all().flatMap((p) => p.manifestRules).filter((r) => r.kinds !== undefined);
+    expect(declared.map((r) => r.id)).toEqual(expect.arrayContaining(['PROD-NetworkPolicy', 'PROD-PodDisruptionBudget', 'PROD-ImagePinned']));
+    fc.assert(fc.property(fleetArb, fc.constantFrom(...declared), fc.constantFrom(...ENVIRONMENTS), (fleet, rule, environment) => {
+      const related = fleet.map((o) => o.manifest);
+      for (const manifest of related) {
+        if (rule.kinds!.includes(manifest.kind)) continue;
+        expect(rule.evaluate({ manifest, environment, tier: environment.tier, related })).toEqual([]);
+      }
+    }), { numRuns: 100 });
+  });
+
+  test('the rules look related objects up in relatedIndex when the engine provides it', () => {
+    const labels = { app: 'web' };
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'a' }, spec: { replicas: 3, template: { metadata: { labels }, spec: { containers: [] } } } };
+    const np = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'np', namespace: 'a' }, spec: { podSelector: { matchLabels: labels } } };
+    const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'pdb', namespace: 'a' }, spec: { selector: { matchLabels: labels } } };
+    const relatedIndex = new RelatedObjects([deployment, np, pdb]);
+    expect(new NetworkPolicyCoverage().evaluate({ manifest: deployment, relatedIndex })).toEqual([]);
+    expect(new DisruptionBudget().evaluate({ manifest: deployment, relatedIndex })).toEqual([]);
+    // in another namespace they cover nothing
+    const other = { ...deployment, metadata: { name: 'web', namespace: 'b' } };
+    expect(new NetworkPolicyCoverage().evaluate({ manifest: other, relatedIndex })).toHaveLength(1);
+    expect(new DisruptionBudget().evaluate({ manifest: other, relatedIndex })).toHaveLength(1);
+  });
+
+  test('RelatedObjects: by kind and strict namespace, input order, one index per array', () => {
+    const a1 = { kind: 'NetworkPolicy', metadata: { name: '1', namespace: 'a' } };
+    const none = { kind: 'NetworkPolicy', metadata: { name: '2' } };
+    const a2 = { kind: 'NetworkPolicy', metadata: { name: '3', namespace: 'a' } };
+    const nan = { kind: 'NetworkPolicy', metadata: { name: '4', namespace: NaN } };
+    const list = [a1, null, none, { kind: 'Service', metadata: { namespace: 'a' } }, a2, nan];
+    const index = RelatedObjects.of(list);
+    expect(RelatedObjects.of(list)).toBe(index);
+    expect(index.inNamespace('NetworkPolicy', 'a')).toEqual([a1, a2]);
+    expect(index.inNamespace('NetworkPolicy')).toEqual([none]);
+    expect(index.inNamespace('NetworkPolicy', NaN)).toEqual([]);
+    expect(index.inNamespace('PodDisruptionBudget', 'a')).toEqual([]);
+    expect(index.ofKind('NetworkPolicy')).toEqual([a1, none, a2, nan]);
+  });
+
+  test('a rule rejects kinds that are not a list of names', () => {
+    class Bad extends ManifestRule {
+      constructor() {
+        super({ id: 'TEST-Bad', severity: Severity.ERROR, description: 'd', explanation: 'e', fix: 'f', kinds: [''] });
+      }
+      evaluate(): RuleViolation[] { return []; }
+    }
+    expect(() => new Bad()).toThrow(/kinds must be a list of object kinds/);
+  });
+});
