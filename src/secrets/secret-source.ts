@@ -256,7 +256,7 @@ class ExternalSecretSource extends SecretSource {
     const secretName = this.options.secretName ?? options.name;
     const id = `ExternalSecret-${secretName}`;
     if (!scope.node.tryFindChild(id)) {
-      const properties = this.options.properties;
+      const properties = this.options.properties ?? undefined; // null (absent, from another jsii language) too
       const templates = options.templates;
       new eso.ExternalSecret(scope, id, {
         metadata: { name: secretName },

@@ -29,7 +29,7 @@ describe('Aspects', () => {
     const visited = new WeakMap();
     invokeAspects(app, visited);
     invokeAspects(app, visited);
-    expect(rec.seen.sort()).toEqual(['c', 'c/cm']);
+    expect(rec.seen.sort()).toEqual(['c', 'c/DefaultDenyNetworkPolicy', 'c/cm']);
   });
 
   test('constructs added by an aspect are visited too', () => {
@@ -46,7 +46,7 @@ describe('Aspects', () => {
     }, { priority: AspectPriority.MUTATING });
     Aspects.of(chart).add(rec, { priority: AspectPriority.READONLY });
     invokeAspects(app);
-    expect(rec.seen.sort()).toEqual(['c', 'c/AddedLater', 'c/cm']);
+    expect(rec.seen.sort()).toEqual(['c', 'c/AddedLater', 'c/DefaultDenyNetworkPolicy', 'c/cm']);
   });
 
   test('mutating aspects finish over the whole tree before validating ones start', () => {

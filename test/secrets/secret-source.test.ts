@@ -5,7 +5,8 @@ import {
 import { ValidationError } from '../../src/errors';
 
 function chart() {
-  const env = new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'orders' });
+  // the namespace's default-deny NetworkPolicy is not what these tests look at
+  const env = new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'orders', defaultDenyNetworkPolicy: false });
   return new EnvironmentChart(Testing.app(), 'orders', { environment: env });
 }
 
