@@ -70,6 +70,7 @@ export interface RuleProps {
    */
   readonly enforcement?: RuleEnforcement;
 
+  /**
    * Kinds of object the rule applies to (manifest rules): the engine evaluates it only on objects
    * whose `kind` is one of them, so a rule about Deployments is not called for every ConfigMap. The
    * rule must find nothing on any other kind.
