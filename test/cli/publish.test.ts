@@ -67,7 +67,7 @@ import { AspectPriority, Aspects, Environment, EnvironmentChart, GitOpsApp, Poli
 const reports = process.env.CDK8S_STATEFUL_REPORTS;
 const app = new GitOpsApp({ outdir: process.env.CDK8S_OUTDIR, ...(reports ? { reports: { directory: reports } } : {}) });
 Aspects.of(app).add(PolicyPacks.gitopsHygiene(), { priority: AspectPriority.READONLY });
-const prod = new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'shop', cluster: 'main' });
+const prod = new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'shop', cluster: 'main', defaultDenyNetworkPolicy: false });
 const chart = new EnvironmentChart(app, 'shop-prod', { environment: prod });
 new ApiObject(chart, 'settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: process.env.MODE ?? 'fast' } });
 if (process.env.SECRET) new ApiObject(chart, 'creds', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, stringData: { password: 'x' } });

@@ -102,12 +102,13 @@ export interface ShopOptions {
  * (warnings in development, one suppressed with a reason) and a ConfigMap; prod (production,
  * cluster main) with a ConfigMap and a StatefulSet with volume claims. gitops-hygiene everywhere.
  */
+// the environments render no default-deny NetworkPolicy: these tests count files and objects of publish
 export function shopApp(outdir: string, reportsDirectory: string | undefined, o: ShopOptions = {}): GitOpsApp {
   const app = new GitOpsApp({ outdir, ...(reportsDirectory && o.reports !== false ? { reports: { directory: reportsDirectory } } : {}) });
   Aspects.of(app).add(PolicyPacks.gitopsHygiene(), { priority: AspectPriority.READONLY });
   const envs = o.environments ?? ['dev', 'prod'];
   if (envs.includes('dev')) {
-    const dev = new EnvironmentChart(app, 'shop-dev', { environment: new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'shop', cluster: 'local' }) });
+    const dev = new EnvironmentChart(app, 'shop-dev', { environment: new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'shop', cluster: 'local', defaultDenyNetworkPolicy: false }) });
     Aspects.of(dev).add(PolicyPacks.productionReadiness(), { priority: AspectPriority.READONLY });
     const api = new ApiObject(dev, 'api', {
       apiVersion: 'apps/v1',
@@ -124,11 +125,11 @@ export function shopApp(outdir: string, reportsDirectory: string | undefined, o:
     if (o.extraDev) new ApiObject(dev, 'flags', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'feature-flags' }, data: { beta: 'true' } });
   }
   if (envs.includes('staging')) {
-    const staging = new EnvironmentChart(app, 'shop-staging', { environment: new Environment({ name: 'staging', tier: Tier.STAGING, namespace: 'shop-staging', cluster: 'local' }) });
+    const staging = new EnvironmentChart(app, 'shop-staging', { environment: new Environment({ name: 'staging', tier: Tier.STAGING, namespace: 'shop-staging', cluster: 'local', defaultDenyNetworkPolicy: false }) });
     new ApiObject(staging, 'settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'staged' } });
   }
   if (envs.includes('prod')) {
-    const prod = new EnvironmentChart(app, 'shop-prod', { environment: new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'shop', cluster: 'main' }) });
+    const prod = new EnvironmentChart(app, 'shop-prod', { environment: new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'shop', cluster: 'main', defaultDenyNetworkPolicy: false }) });
     new ApiObject(prod, 'settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { tier: o.prodSetting ?? 'gold' } });
     if (o.queue !== false) {
       new ApiObject(prod, 'mq', {
