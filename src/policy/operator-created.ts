@@ -41,9 +41,12 @@ export const KYVERNO_NOT_OPERATOR_CREATED = {
 /**
  * Label selector (`objectSelector` of a ValidatingPolicy's or ValidatingAdmissionPolicy's
  * `matchConstraints`) of the objects not created by one of the operators above: every requirement
- * holds for an object without the label (`DoesNotExist`, `NotIn`). The CEL exports disable autogen
- * (their expressions read pod templates themselves), so the selector applies to the object admitted,
- * whose own labels the operators set on Pods, controllers and Secrets alike.
+ * holds for an object without the label (`DoesNotExist`, `NotIn`). Kyverno would not generate
+ * ValidatingPolicy rules for pod controllers from a policy with an object or namespace selector
+ * (kyverno/kyverno pkg/cel/autogen/support.go `CanAutoGen`), the same concern as for ClusterPolicy;
+ * the CEL exports do not rely on autogen (`autogen.podControllers.controllers: []`): their resource
+ * rules name the controllers and their expressions read the pod templates, so the selector applies
+ * to the object admitted, whose own labels the operators set on Pods, controllers and Secrets alike.
  */
 export function notOperatorCreatedSelector(): any {
   return {
