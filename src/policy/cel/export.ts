@@ -4,6 +4,7 @@ import { POD_RESOURCE_RULES, POD_VARIABLES, podSecurityValidations } from './pod
 import { PlatformChart } from '../../environment/platform-chart';
 import { Tier } from '../../environment/tier';
 import { ValidationError } from '../../errors/validation-error';
+import { CREDENTIAL_NAME_PATTERN, REFERENCE_VALUE_PATTERN } from '../../private/credentials';
 import { KyvernoPolicyPack } from '../kyverno/policies';
 import { environmentNamespaces, notOperatorCreatedSelector } from '../operator-created';
 import { PolicyPack } from '../pack';
@@ -148,7 +149,11 @@ const LONG_RUNNING_RULES = [
   { apiGroups: ['apps'], apiVersions: ['v1'], operations: CREATE_UPDATE, resources: ['daemonsets', 'deployments', 'replicasets', 'statefulsets'] },
 ];
 const TOPOLOGY_KEYS = "['kubernetes.io/hostname', 'topology.kubernetes.io/zone']";
-const CREDENTIAL_NAME = '(pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth)';
+/** A CEL string literal of `s`. */
+const celString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+// the patterns of the synthesis-time rule and of the Kyverno export (RE2, case-insensitive)
+const CREDENTIAL_NAME = celString(`(?i)${CREDENTIAL_NAME_PATTERN}`);
+const REFERENCE_VALUE = celString(`(?i)${REFERENCE_VALUE_PATTERN}`);
 const NOT_INIT = [POD_VARIABLES[0], POD_VARIABLES[1], { name: 'containers', expression: 'variables.spec.?containers.orValue([])' }];
 const WITH_INIT = [...POD_VARIABLES.slice(0, 2), { name: 'containers', expression: 'variables.spec.?initContainers.orValue([]) + variables.spec.?containers.orValue([])' }];
 
@@ -222,11 +227,13 @@ const TRANSLATIONS: Record<string, (tier?: Tier) => CelTranslation | string> = {
     ],
     validations: [
       {
-        expression: `variables.containers.all(c, c.?env.orValue([]).all(e, !(e.?name.orValue('').lowerAscii().matches('${CREDENTIAL_NAME}') && e.?value.orValue('') != '')))`,
+        expression: `variables.containers.all(c, c.?env.orValue([]).all(e, !(e.?name.orValue('').matches(${CREDENTIAL_NAME}) && e.?value.orValue('') != ''`
+          + ` && !e.value.matches(${REFERENCE_VALUE}))))`,
         message: 'Credential-like environment variables must be read from a Secret (valueFrom.secretKeyRef), not written literally.',
       },
       {
-        expression: `object.kind != 'ConfigMap' || object.?data.orValue({}).all(k, !(k.lowerAscii().matches('${CREDENTIAL_NAME}') && string(object.data[k]) != ''))`,
+        expression: `object.kind != 'ConfigMap' || object.?data.orValue({}).all(k, !(k.matches(${CREDENTIAL_NAME}) && string(object.data[k]) != ''`
+          + ` && !string(object.data[k]).matches(${REFERENCE_VALUE})))`,
         message: 'ConfigMaps must not hold credential-like keys: use a Secret delivered by External Secrets, SealedSecrets or Vault.',
       },
     ],

@@ -61,6 +61,25 @@ describe('CelPolicyExport', () => {
     expect(() => CelPolicyExport.fromPacks([], { namespaces: [] })).toThrow(/at least one namespace/);
   });
 
+  test('literal credentials: the names and references of the synthesis-time rule (shared patterns), not a looser list', () => {
+    const policies = admissionPolicies(['gitops-hygiene']);
+    const pod = (env: Array<{ name: string; value: string }>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'a' }, spec: { containers: [{ name: 'a', image: 'a:1', env }] } });
+    const configMap = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'a' }, data });
+    const cases = [
+      pod([{ name: 'DB_PASSWORD', value: 'hunter2' }]),
+      pod([{ name: 'PGPASSWORD', value: 'hunter2' }]),
+      pod([{ name: 'DB_SECRET_NAME', value: 'orders-db-app' }]),
+      pod([{ name: 'PASSWORD_FILE', value: '/etc/secret/password' }]),
+      pod([{ name: 'API_TOKEN', value: '${API_TOKEN}' }]),
+      pod([{ name: 'AUTHOR', value: 'me' }]),
+      configMap({ 'db-password': 'x', 'token_ttl': '3600' }),
+      configMap({ passwordSecretRef: 'orders-db-app' }),
+    ];
+    const verdicts = cases.map((m) => [celFails(policies, m).length > 0, nativeFails(['gitops-hygiene'], m).includes('GITOPS-NoLiteralCredentials')]);
+    expect(verdicts.map(([cel]) => cel)).toEqual([true, true, false, false, false, false, true, false]);
+    expect(verdicts.map(([cel]) => cel)).toEqual(verdicts.map(([, native]) => native));
+  });
+
   test('production tier: production replicas exported and evaluated', () => {
     const policies = admissionPolicies(['production-readiness'], { tier: Tier.PRODUCTION });
     const deploy = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'a' }, spec: { replicas: 1, template: { spec: { containers: [] } } } };
@@ -234,10 +253,12 @@ describe('CEL export: in the cluster, scoped and admitting what the operators cr
     };
     const byName = (name: string) => fixtures.find(({ object }) => object.metadata.name === name)!.object;
     for (const policies of [forms.vpol, forms.vap]) {
-      expect(formFails(policies, strip(byName('stream-entity-operator')))).toEqual(expect.arrayContaining([
+      // the ClusterPolicy export's verdicts; the env names naming Secrets (STRIMZI_TLS_SECRET_NAME) are not credentials
+      expect(formFails(policies, strip(byName('stream-entity-operator')))).toEqual([
+        'cdk8s-stateful-prod-memory-limit: Every container must set a memory limit (resources.limits.memory).',
         'cdk8s-stateful-prod-production-replicas: In production, Deployments and StatefulSets must run at least 2 replicas.',
-        'cdk8s-stateful-gitops-no-literal-credentials: Credential-like environment variables must be read from a Secret (valueFrom.secretKeyRef), not written literally.',
-      ]));
+        'cdk8s-stateful-prod-resource-requests: Every container must request CPU and memory (resources.requests.cpu and resources.requests.memory).',
+      ]);
       const privileged = JSON.parse(JSON.stringify(byName('orders-db-1')));
       privileged.spec.containers[0].securityContext.privileged = true;
       expect(formFails(policies, privileged)).toEqual(['cdk8s-stateful-pod-security-restricted: PSS-Privileged']);
