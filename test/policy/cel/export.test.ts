@@ -314,5 +314,11 @@ describe('CEL export: in the cluster, scoped and admitting what the operators cr
     expect(vpol.validatingPolicies.every((p) => p.spec.matchConstraints.namespaceSelector.matchExpressions[0].values.join(',') === 'shop-us')).toBe(true);
     expect(new Set(kindsIn('us'))).toEqual(new Set(['ValidatingPolicy']));
     expect(() => CelPolicyExport.addToPlatform(app, 'asia', [PolicyPacks.productionReadiness()])).toThrow(/EnvironmentCharts/);
+    const files = app.render().files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining([
+      'platform/eu/ValidatingAdmissionPolicy.cdk8s-stateful-prod-image-pinned.yaml',
+      'platform/eu/ValidatingAdmissionPolicyBinding.cdk8s-stateful-prod-image-pinned.yaml',
+      'platform/us/ValidatingPolicy.cdk8s-stateful-prod-image-pinned.yaml',
+    ]));
   });
 });
