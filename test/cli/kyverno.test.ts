@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command, CommanderError } from 'commander';
 import { parseAllDocuments } from 'yaml';
-import { expectUsageError } from './helpers';
+import { cli, expectUsageError } from './helpers';
 import { registerKyvernoCommands } from '../../src/cli/kyverno';
 import { UsageError } from '../../src/cli/read-manifests';
 import { CliIo, oneLine } from '../../src/cli/terminal';
@@ -418,6 +418,35 @@ describe('cdk8s-stateful export validating-policy / vap', () => {
     expect(docsOf(fs.readFileSync(out, 'utf8')).map((d) => d.kind)).toEqual(['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
     expect(kyverno(['export', 'validating-policy', '--pack', 'gitops-hygiene', '-q']).stdout)
       .toBe('export: 1 Kyverno ValidatingPolicy for 1 rule; 4 rules not exported (checked at synthesis only).\n');
+  });
+
+  test('round trip: what export wrote, run by check --policy, admits what the operators create and denies a user\'s workload in the namespace only', () => {
+    const dir = tmpdir();
+    const fixtures = path.join(__dirname, '..', 'policy', 'kyverno', 'fixtures', 'operator-created');
+    const mine = path.join(dir, 'mine.yaml');
+    const deployment = (namespace: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: ${namespace}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: 'ghcr.io/acme/web:1.2.3'}]
+`;
+    fs.writeFileSync(mine, `${deployment('shop')}---\n${deployment('kube-system')}`);
+    for (const target of ['vap', 'validating-policy']) {
+      const out = path.join(dir, `${target}.yaml`);
+      expect(cli(['export', target, '--tier', 'production', '--failure-action', 'Deny', '--namespace', 'shop', '--output', out]).code).toBe(0);
+      const admitted = cli(['check', fixtures, '--pack', 'none', '--policy', out, '--format', 'json']);
+      expect({ target, findings: JSON.parse(admitted.stdout).findings, code: admitted.code }).toEqual({ target, findings: [], code: 0 });
+      const denied = cli(['check', mine, '--pack', 'none', '--policy', out, '--format', 'json']);
+      const findings = JSON.parse(denied.stdout).findings;
+      expect(new Set(findings.map((f: any) => f.resource.namespace))).toEqual(new Set(['shop']));
+      expect(findings.map((f: any) => f.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^cdk8s-stateful-prod-production-replicas.*at least 2 replicas/)]));
+      expect(denied.code).toBe(1);
+    }
   });
 
   test.each([
