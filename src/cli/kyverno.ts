@@ -4,8 +4,10 @@ import { UsageError } from './read-manifests';
 import { closest } from './suggest';
 import { CliIo, Painter, plural } from './terminal';
 import { requireTier, Tier } from '../environment/tier';
+import { AdmissionValidationAction, CelPolicyExport } from '../policy/cel/export';
 import { KyvernoExport, KyvernoFailureAction } from '../policy/kyverno/export';
 import { KyvernoTestInputError, KyvernoTestRow, runKyvernoTests } from '../policy/kyverno/test-runner';
+import { PolicyPack } from '../policy/pack';
 import { PolicyPacks } from '../policy/packs/policy-packs';
 import { parsePssVersion } from '../policy/pod-security/version';
 
@@ -83,13 +85,23 @@ export interface KyvernoExportCliOptions {
   readonly quiet?: boolean;
 }
 
-/**
- * `cdk8s-stateful export kyverno`: the built-in packs as Kyverno ClusterPolicies (YAML or JSON);
- * rules Kyverno cannot express are listed in the header.
- *
- * @returns 0
- */
-export function runKyvernoExport(options: KyvernoExportCliOptions, io: CliIo): number {
+/** What `cdk8s-stateful export` writes. */
+export type ExportTarget = 'kyverno' | 'validating-policy' | 'vap';
+
+export const EXPORT_TARGETS: ExportTarget[] = ['kyverno', 'validating-policy', 'vap'];
+
+/** The options every export target shares, checked. */
+interface ParsedExportOptions {
+  readonly packs: PolicyPack[];
+  readonly tier?: Tier;
+  readonly pssVersion?: string;
+  /** true: Enforce / Deny; false: Audit; undefined: from the severities. */
+  readonly deny?: boolean;
+  readonly namespaces?: string[];
+  readonly format: string;
+}
+
+function parseExportOptions(target: ExportTarget, options: KyvernoExportCliOptions): ParsedExportOptions {
   const format = options.format ?? 'yaml';
   if (!['yaml', 'json'].includes(format)) throw new UsageError(`export: unknown --format ${JSON.stringify(format)}: one of yaml, json`);
   const known = PolicyPacks.builtInIds();
@@ -117,37 +129,80 @@ export function runKyvernoExport(options: KyvernoExportCliOptions, io: CliIo): n
       throw new UsageError(`export: invalid --pss-version ${JSON.stringify(options.pssVersion)}: a Kubernetes minor version like 1.28, or latest`);
     }
   }
-  let failureAction: KyvernoFailureAction | undefined;
+  const cel = target !== 'kyverno';
+  let deny: boolean | undefined;
   if (options.failureAction !== undefined) {
     const a = options.failureAction.toLowerCase();
-    if (a !== 'audit' && a !== 'enforce') throw new UsageError(`export: unknown --failure-action ${JSON.stringify(options.failureAction)}: Audit or Enforce`);
-    failureAction = a === 'audit' ? KyvernoFailureAction.AUDIT : KyvernoFailureAction.ENFORCE;
+    const allowed = cel ? ['audit', 'deny', 'enforce'] : ['audit', 'enforce'];
+    if (!allowed.includes(a)) {
+      throw new UsageError(`export: unknown --failure-action ${JSON.stringify(options.failureAction)}: ${cel ? 'Audit, or Deny (Enforce)' : 'Audit or Enforce'}`);
+    }
+    deny = a !== 'audit';
   }
   let namespaces: string[] | undefined;
   if (options.namespace !== undefined) {
     namespaces = options.namespace.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    const bad = namespaces.find((ns) => !/^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$/.test(ns) || ns.length > 63);
+    // Kyverno matches namespaces with wildcards; a namespaceSelector (CEL forms) takes names only
+    const name = cel ? /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/ : /^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$/;
+    const bad = namespaces.find((ns) => !name.test(ns) || ns.length > 63);
     if (namespaces.length === 0 || bad !== undefined) {
-      throw new UsageError(`export: invalid --namespace ${JSON.stringify(bad ?? options.namespace)}: comma-separated namespace names (Kyverno wildcards * and ? allowed)`);
+      throw new UsageError(`export: invalid --namespace ${JSON.stringify(bad ?? options.namespace)}: comma-separated namespace names`
+        + (cel ? ' (no wildcards: the policies select namespaces by name)' : ' (Kyverno wildcards * and ? allowed)'));
     }
   }
   const packs = ids.map((id) => PolicyPacks.byId(id));
-  const result = KyvernoExport.fromPacks(packs, { tier, podSecurityVersion: options.pssVersion, failureAction, namespaces });
-  const report = format === 'json'
-    ? JSON.stringify({ policies: result.policies, exported: result.exported, notExported: result.notExported, notes: result.notes }, null, 2) + '\n'
-    : result.yaml;
-  const summary = `export: ${plural(result.policies.length, 'Kyverno ClusterPolicy', 'Kyverno ClusterPolicies')} for ${plural(result.exported.length, 'rule')}; `
-    + `${plural(result.notExported.length, 'rule')} not exported (checked at synthesis only)`;
+  return { packs, tier, pssVersion: options.pssVersion, deny, namespaces, format };
+}
+
+/**
+ * `cdk8s-stateful export <target>`: the built-in packs as Kyverno ClusterPolicies (`kyverno`), Kyverno
+ * ValidatingPolicies (`validating-policy`) or Kubernetes ValidatingAdmissionPolicies with their bindings
+ * (`vap`), YAML or JSON; rules the target cannot express, and git-only rules, are listed in the header.
+ *
+ * @returns 0
+ */
+export function runExport(target: ExportTarget, options: KyvernoExportCliOptions, io: CliIo): number {
+  const o = parseExportOptions(target, options);
+  let objects: any[];
+  let yaml: string;
+  let what: string;
+  let report: { exported: unknown[]; notExported: unknown[]; notes: string[] };
+  if (target === 'kyverno') {
+    const failureAction = o.deny === undefined ? undefined : o.deny ? KyvernoFailureAction.ENFORCE : KyvernoFailureAction.AUDIT;
+    const result = KyvernoExport.fromPacks(o.packs, { tier: o.tier, podSecurityVersion: o.pssVersion, failureAction, namespaces: o.namespaces });
+    objects = result.policies;
+    yaml = result.yaml;
+    what = plural(objects.length, 'Kyverno ClusterPolicy', 'Kyverno ClusterPolicies');
+    report = result;
+  } else {
+    const validationAction = o.deny === undefined ? undefined : o.deny ? AdmissionValidationAction.DENY : AdmissionValidationAction.AUDIT;
+    const result = CelPolicyExport.fromPacks(o.packs, { tier: o.tier, podSecurityVersion: o.pssVersion, validationAction, namespaces: o.namespaces });
+    if (target === 'validating-policy') {
+      objects = result.validatingPolicies;
+      yaml = result.validatingPolicyYaml;
+      what = plural(objects.length, 'Kyverno ValidatingPolicy', 'Kyverno ValidatingPolicies');
+    } else {
+      objects = result.admissionPolicies;
+      yaml = result.admissionPolicyYaml;
+      what = `${plural(objects.length / 2, 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicies')} with their bindings`;
+    }
+    report = result;
+  }
+  const text = o.format === 'json'
+    ? JSON.stringify({ policies: objects, exported: report.exported, notExported: report.notExported, notes: report.notes }, null, 2) + '\n'
+    : yaml;
+  const summary = `export: ${what} for ${plural(report.exported.length, 'rule')}; `
+    + `${plural(report.notExported.length, 'rule')} not exported (checked at synthesis only)`;
   if (options.output) {
     try {
-      fs.writeFileSync(options.output, report);
+      fs.writeFileSync(options.output, text);
     } catch (e) {
       throw new UsageError(`export: cannot write --output ${options.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     io.stdout(`${summary}; written to ${options.output}.\n`);
     return 0;
   }
-  io.stdout(options.quiet ? `${summary}.\n` : report);
+  io.stdout(options.quiet ? `${summary}.\n` : text);
   return 0;
 }
 
@@ -176,23 +231,29 @@ export function registerKyvernoCommands(program: Command, io: CliIo, setCode: (c
     });
 
   const exp = program.command('export')
-    .description('export the built-in policy packs as Kyverno ClusterPolicies for in-cluster enforcement')
-    .addArgument(new Argument('<target>', 'what to export to').choices(['kyverno']))
+    .description('export the built-in policy packs for in-cluster enforcement: Kyverno ClusterPolicies (kyverno), Kyverno '
+      + 'ValidatingPolicies (validating-policy) or Kubernetes ValidatingAdmissionPolicies + bindings (vap)')
+    .addArgument(new Argument('<target>', 'what to export to: kyverno, validating-policy or vap').choices(EXPORT_TARGETS))
     .option('--pack <ids>', 'comma-separated pack ids (default: every pack, Pod Security at the restricted level)')
     .option('--tier <tier>', 'tier the severities apply in: development, staging or production (production also exports PROD-ProductionReplicas)')
     .option('--pss-version <version>', 'Pod Security Standards version: 1.N or latest (default: latest)')
-    .option('--failure-action <action>', 'Audit or Enforce for every rule (default: Enforce for error rules, Audit for the others)')
-    .option('--namespace <names>', 'comma-separated namespaces the policies apply in: your environments\' namespaces (default: every namespace)')
+    .option('--failure-action <action>', 'Audit or Enforce for every rule; validating-policy and vap: Audit (validationActions Audit, Warn) '
+      + 'or Deny (= Enforce) (default: Enforce / Deny for error rules, Audit for the others)')
+    .option('--namespace <names>', 'comma-separated namespaces the policies apply in: your environments\' namespaces (default: every namespace; '
+      + 'wildcards for kyverno only)')
     .option('--format <format>', 'yaml or json', 'yaml')
     .option('--output <file>', 'write the policies to a file instead of stdout (stdout gets the summary line)')
     .addOption(quiet())
     .addHelpText('after', '\nThe Pod Security packs become validate.podSecurity policies; image tags, requests, memory limits, probes, zone spread, '
       + 'and literal credentials become pattern / deny rules, which leave alone what CloudNativePG, RabbitMQ, Strimzi and External Secrets '
-      + 'create at run time (by their labels). Git-only rules (Secret data, namespace hygiene), rules Kyverno cannot express '
-      + '(model rules, rules relating objects) are listed in the header, and stay checked at synthesis.\n'
-      + `Example: cdk8s-stateful export kyverno --tier production --namespace shop,payments --output platform/kyverno-policies.yaml\n${EXIT_CODES}`)
-    .action((_target: string, opts: KyvernoExportCliOptions) => {
-      setCode(runKyvernoExport(opts, io));
+      + 'create at run time (by their labels). validating-policy and vap: the same checks as CEL expressions (Pod Security as one '
+      + 'policy per level), the namespaces as a namespaceSelector, the operators\' objects left alone by an objectSelector. '
+      + 'Git-only rules (Secret data, namespace hygiene), rules the target cannot express (model rules, rules relating objects) are '
+      + 'listed in the header, and stay checked at synthesis.\n'
+      + 'Examples:\n  cdk8s-stateful export kyverno --tier production --namespace shop,payments --output platform/kyverno-policies.yaml\n'
+      + `  cdk8s-stateful export vap --tier production --namespace shop,payments --output platform/admission-policies.yaml\n${EXIT_CODES}`)
+    .action((target: ExportTarget, opts: KyvernoExportCliOptions) => {
+      setCode(runExport(target, opts, io));
     });
 
   for (const command of [test, exp]) {

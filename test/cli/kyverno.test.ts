@@ -2,10 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command, CommanderError } from 'commander';
 import { parseAllDocuments } from 'yaml';
-import { expectUsageError } from './helpers';
+import { cli, expectUsageError } from './helpers';
 import { registerKyvernoCommands } from '../../src/cli/kyverno';
 import { UsageError } from '../../src/cli/read-manifests';
 import { CliIo, oneLine } from '../../src/cli/terminal';
+import { evaluateCelPolicy, loadCelPolicy } from '../../src/policy/cel/policies';
 import { describeWithKyvernoFixtures, KYVERNO_FIXTURES_DIR } from '../policy/kyverno/fixtures';
 import { tmpdir } from '../util/tmp';
 
@@ -336,7 +337,7 @@ describe('cdk8s-stateful export kyverno', () => {
   });
 
   test.each([
-    [['export', 'opa'], /value 'opa' is invalid for argument 'target'\. Allowed choices are kyverno\./],
+    [['export', 'opa'], /value 'opa' is invalid for argument 'target'\. Allowed choices are kyverno, validating-policy, vap\./],
     [['export'], /missing required argument 'target'/],
     [['export', 'kyverno', '--pack', 'pod-security'], /unknown --pack "pod-security": did you mean pod-security-baseline\?/],
     [['export', 'kyverno', '--tier', 'prod'], /unknown --tier "prod": one of development, staging, production/],
@@ -355,5 +356,108 @@ describe('cdk8s-stateful export kyverno', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Usage: cdk8s-stateful export \[options\] <target>/);
     expect(r.stdout).toMatch(/--failure-action <action>/);
+  });
+});
+
+describe('cdk8s-stateful export validating-policy / vap', () => {
+  const docsOf = (yaml: string) => parseAllDocuments(yaml).map((d) => d.toJS()).filter((d) => d);
+
+  test('YAML ValidatingPolicies on stdout, git-only and inexpressible rules in the header', () => {
+    const r = kyverno(['export', 'validating-policy']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^# Kyverno ValidatingPolicies exported by cdk8s-stateful/);
+    expect(r.stdout).toMatch(/^# {3}GITOPS-NoSecretData \(gitops-hygiene\): git-only/m);
+    expect(r.stdout).toMatch(/^# {3}PROD-NetworkPolicy \(production-readiness\): relates objects/m);
+    expect(r.stdout).toMatch(/^# Note: not scoped to namespaces/m);
+    const docs = docsOf(r.stdout);
+    expect(docs.every((d) => d.apiVersion === 'policies.kyverno.io/v1' && d.kind === 'ValidatingPolicy')).toBe(true);
+    expect(docs.map((d) => d.metadata.name)).toContain('cdk8s-stateful-pod-security-restricted');
+    expect(docs.map((d) => d.metadata.name)).not.toContain('cdk8s-stateful-gitops-no-secret-data');
+  });
+
+  test('vap: each ValidatingAdmissionPolicy followed by its binding, scoped by --namespace, --failure-action Deny / Enforce', () => {
+    const r = kyverno(['export', 'vap', '--pack', 'production-readiness,gitops-hygiene', '--namespace', 'shop, payments', '--failure-action', 'Deny', '--tier', 'production']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^# ValidatingAdmissionPolicies and bindings exported by cdk8s-stateful/);
+    expect(r.stdout).not.toMatch(/# Note: not scoped/);
+    const docs = docsOf(r.stdout);
+    expect(docs.map((d) => d.kind)).toEqual(docs.map((_d, i) => (i % 2 === 0 ? 'ValidatingAdmissionPolicy' : 'ValidatingAdmissionPolicyBinding')));
+    const bindings = docs.filter((d) => d.kind === 'ValidatingAdmissionPolicyBinding');
+    for (const b of bindings) {
+      expect(b.spec).toMatchObject({
+        validationActions: ['Deny'],
+        matchResources: { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['payments', 'shop'] }] } },
+      });
+    }
+    const enforce = docsOf(kyverno(['export', 'vap', '--failure-action', 'enforce']).stdout).filter((d) => d.kind === 'ValidatingAdmissionPolicyBinding');
+    expect(new Set(enforce.map((b) => b.spec.validationActions.join(',')))).toEqual(new Set(['Deny']));
+    // what the command wrote, evaluated: an operator-made single-replica Deployment is admitted, a user's is denied, only in the namespaces
+    const policies = docs.filter((d) => d.kind === 'ValidatingAdmissionPolicy').map((p) => loadCelPolicy(p, undefined, bindings));
+    const deployment = (namespace: string, labels: Record<string, string>) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'eo', namespace, labels },
+      spec: { replicas: 1, template: { metadata: { labels }, spec: { containers: [{ name: 'a', image: 'quay.io/strimzi/operator:0.45.0' }] } } },
+    });
+    const fails = (o: any) => policies.flatMap((p) => evaluateCelPolicy(p, o).flatMap((x) => x.failures.map(() => p.name)));
+    expect(fails(deployment('shop', { 'app.kubernetes.io/managed-by': 'strimzi-cluster-operator' }))).toEqual([]);
+    expect(fails(deployment('shop', { app: 'mine' }))).toContain('cdk8s-stateful-prod-production-replicas');
+    expect(fails(deployment('kube-system', { app: 'mine' }))).toEqual([]);
+  });
+
+  test('--pack, --pss-version, --format json, --output, --quiet', () => {
+    const j = JSON.parse(kyverno(['export', 'validating-policy', '--pack', 'pod-security-baseline,gitops-hygiene', '--pss-version', '1.28',
+      '--failure-action', 'audit', '--format', 'json']).stdout);
+    expect(j.policies.map((p: any) => p.metadata.name)).toEqual(['cdk8s-stateful-pod-security-baseline', 'cdk8s-stateful-gitops-no-literal-credentials']);
+    expect(j.policies[0].spec.validationActions).toEqual(['Audit', 'Warn']);
+    expect(j.policies[0].metadata.annotations['policy.stateful.cdk8s.io/description']).toMatch(/baseline level \(1\.28\)/);
+    expect(j.notExported.map((n: any) => n.ruleId)).toEqual(['GITOPS-NamespaceScoped', 'GITOPS-NoDefaultNamespace', 'GITOPS-AllowedRegistries', 'GITOPS-NoSecretData']);
+    const out = path.join(tmpdir(), 'vap.yaml');
+    const r = kyverno(['export', 'vap', '--pack', 'gitops-hygiene', '--output', out]);
+    expect(r).toEqual({ code: 0, stderr: '', stdout: `export: 1 ValidatingAdmissionPolicy with their bindings for 1 rule; 4 rules not exported (checked at synthesis only); written to ${out}.\n` });
+    expect(docsOf(fs.readFileSync(out, 'utf8')).map((d) => d.kind)).toEqual(['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+    expect(kyverno(['export', 'validating-policy', '--pack', 'gitops-hygiene', '-q']).stdout)
+      .toBe('export: 1 Kyverno ValidatingPolicy for 1 rule; 4 rules not exported (checked at synthesis only).\n');
+  });
+
+  test('round trip: what export wrote, run by check --policy, admits what the operators create and denies a user\'s workload in the namespace only', () => {
+    const dir = tmpdir();
+    const fixtures = path.join(__dirname, '..', 'policy', 'kyverno', 'fixtures', 'operator-created');
+    const mine = path.join(dir, 'mine.yaml');
+    const deployment = (namespace: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: ${namespace}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: 'ghcr.io/acme/web:1.2.3'}]
+`;
+    fs.writeFileSync(mine, `${deployment('shop')}---\n${deployment('kube-system')}`);
+    for (const target of ['vap', 'validating-policy']) {
+      const out = path.join(dir, `${target}.yaml`);
+      expect(cli(['export', target, '--tier', 'production', '--failure-action', 'Deny', '--namespace', 'shop', '--output', out]).code).toBe(0);
+      const admitted = cli(['check', fixtures, '--pack', 'none', '--policy', out, '--format', 'json']);
+      expect({ target, findings: JSON.parse(admitted.stdout).findings, code: admitted.code }).toEqual({ target, findings: [], code: 0 });
+      const denied = cli(['check', mine, '--pack', 'none', '--policy', out, '--format', 'json']);
+      const findings = JSON.parse(denied.stdout).findings;
+      expect(new Set(findings.map((f: any) => f.resource.namespace))).toEqual(new Set(['shop']));
+      expect(findings.map((f: any) => f.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^cdk8s-stateful-prod-production-replicas.*at least 2 replicas/)]));
+      expect(denied.code).toBe(1);
+    }
+  });
+
+  test.each([
+    [['export', 'vap', '--namespace', 'shop*'], /invalid --namespace "shop\*": comma-separated namespace names \(no wildcards/],
+    [['export', 'validating-policy', '--namespace', ','], /invalid --namespace ","/],
+    [['export', 'vap', '--failure-action', 'Block'], /unknown --failure-action "Block": Audit, or Deny \(Enforce\)/],
+    [['export', 'kyverno', '--failure-action', 'Deny'], /unknown --failure-action "Deny": Audit or Enforce/],
+    [['export', 'validating-policy', '--pack', 'pod-security'], /unknown --pack "pod-security": did you mean pod-security-baseline\?/],
+    [['export', 'vap', '--tier', 'prod'], /unknown --tier "prod"/],
+    [['export', 'vap', '--format', 'xml'], /unknown --format "xml": one of yaml, json/],
+  ])('bad usage %j exits 2 with one line', (args, message) => {
+    expectUsageError(kyverno(args as string[]), message);
   });
 });

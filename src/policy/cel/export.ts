@@ -1,12 +1,16 @@
+import { IConstruct } from 'constructs';
 import { stringify } from 'yaml';
 import { POD_RESOURCE_RULES, POD_VARIABLES, podSecurityValidations } from './pod-security-cel';
+import { PlatformChart } from '../../environment/platform-chart';
 import { Tier } from '../../environment/tier';
 import { ValidationError } from '../../errors/validation-error';
+import { CREDENTIAL_NAME_PATTERN, REFERENCE_VALUE_PATTERN } from '../../private/credentials';
 import { KyvernoPolicyPack } from '../kyverno/policies';
+import { environmentNamespaces, notOperatorCreatedSelector } from '../operator-created';
 import { PolicyPack } from '../pack';
 import { PodSecurityRule } from '../packs/pod-security-rule';
 import { parsePssVersion } from '../pod-security/version';
-import { Rule } from '../rule';
+import { Rule, RuleEnforcement } from '../rule';
 import { Severity } from '../severity';
 
 /**
@@ -53,12 +57,37 @@ export interface CelPolicyExportOptions {
   readonly namePrefix?: string;
 
   /**
-   * Namespaces the policies apply to: the bindings (`matchResources.namespaceSelector`, ValidatingAdmissionPolicyBinding)
-   * and the ValidatingPolicies (`matchConstraints.namespaceSelector`) select them by `kubernetes.io/metadata.name`.
+   * Namespaces the policies apply in: the environments' namespaces, so that the policies never judge
+   * the operators', Kyverno's or the system's own namespaces. The bindings
+   * (`ValidatingAdmissionPolicyBinding.spec.matchResources.namespaceSelector`) and the ValidatingPolicies
+   * (`spec.matchConstraints.namespaceSelector`) select them by `kubernetes.io/metadata.name`.
    *
-   * @default - every namespace
+   * @default - `fromPacks`: every namespace (noted in the header); `addToPlatform`: the namespaces
+   * of the cluster's environments
    */
   readonly namespaces?: string[];
+}
+
+/**
+ * Which form of CEL admission policy `CelPolicyExport.addToPlatform` installs.
+ */
+export enum CelPolicyForm {
+  /** Kubernetes `ValidatingAdmissionPolicy` + `ValidatingAdmissionPolicyBinding` (GA since 1.30; no Kyverno needed). */
+  ADMISSION_POLICY = 'ValidatingAdmissionPolicy',
+  /** Kyverno `ValidatingPolicy` (`policies.kyverno.io/v1`, Kyverno 1.17 and later). */
+  VALIDATING_POLICY = 'ValidatingPolicy',
+}
+
+/**
+ * Options for installing exported CEL admission policies into a cluster's platform layer.
+ */
+export interface CelPlatformExportOptions extends CelPolicyExportOptions {
+  /**
+   * The form installed.
+   *
+   * @default CelPolicyForm.ADMISSION_POLICY
+   */
+  readonly form?: CelPolicyForm;
 }
 
 /**
@@ -102,6 +131,8 @@ export interface CelPolicyExportResult {
   readonly exported: CelExportedRule[];
   /** The rules not exported, with the reason. */
   readonly notExported: CelNotExportedRule[];
+  /** Approximations and scope (e.g. not scoped to namespaces). */
+  readonly notes: string[];
 }
 
 /** The CEL form of one built-in manifest rule. */
@@ -118,7 +149,11 @@ const LONG_RUNNING_RULES = [
   { apiGroups: ['apps'], apiVersions: ['v1'], operations: CREATE_UPDATE, resources: ['daemonsets', 'deployments', 'replicasets', 'statefulsets'] },
 ];
 const TOPOLOGY_KEYS = "['kubernetes.io/hostname', 'topology.kubernetes.io/zone']";
-const CREDENTIAL_NAME = '(pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth)';
+/** A CEL string literal of `s`. */
+const celString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+// the patterns of the synthesis-time rule and of the Kyverno export (RE2, case-insensitive)
+const CREDENTIAL_NAME = celString(`(?i)${CREDENTIAL_NAME_PATTERN}`);
+const REFERENCE_VALUE = celString(`(?i)${REFERENCE_VALUE_PATTERN}`);
 const NOT_INIT = [POD_VARIABLES[0], POD_VARIABLES[1], { name: 'containers', expression: 'variables.spec.?containers.orValue([])' }];
 const WITH_INIT = [...POD_VARIABLES.slice(0, 2), { name: 'containers', expression: 'variables.spec.?initContainers.orValue([]) + variables.spec.?containers.orValue([])' }];
 
@@ -179,20 +214,6 @@ const TRANSLATIONS: Record<string, (tier?: Tier) => CelTranslation | string> = {
     ],
     validations: [{ expression: 'object.spec.?replicas.orValue(1) >= 2', message: 'In production, Deployments and StatefulSets must run at least 2 replicas.' }],
   }),
-  'GITOPS-NoDefaultNamespace': () => ({
-    resourceRules: [{ apiGroups: ['*'], apiVersions: ['*'], operations: ['CREATE'], resources: ['*'], scope: 'Namespaced' }],
-    validations: [{
-      expression: "object.?metadata.?namespace.orValue('') != '' && object.metadata.namespace != 'default'",
-      message: 'Namespaced objects must name their namespace, and it must not be "default".',
-    }],
-  }),
-  'GITOPS-NoSecretData': () => ({
-    resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: CREATE_UPDATE, resources: ['secrets'] }],
-    validations: [{
-      expression: 'size(object.?data.orValue({})) == 0 && size(object.?stringData.orValue({})) == 0',
-      message: 'Secrets with data or stringData must not be committed: deliver them with External Secrets, SealedSecrets or Vault.',
-    }],
-  }),
   'GITOPS-NoLiteralCredentials': () => ({
     resourceRules: [...POD_RESOURCE_RULES, { apiGroups: [''], apiVersions: ['v1'], operations: CREATE_UPDATE, resources: ['configmaps'] }],
     variables: [
@@ -206,11 +227,13 @@ const TRANSLATIONS: Record<string, (tier?: Tier) => CelTranslation | string> = {
     ],
     validations: [
       {
-        expression: `variables.containers.all(c, c.?env.orValue([]).all(e, !(e.?name.orValue('').lowerAscii().matches('${CREDENTIAL_NAME}') && e.?value.orValue('') != '')))`,
+        expression: `variables.containers.all(c, c.?env.orValue([]).all(e, !(e.?name.orValue('').matches(${CREDENTIAL_NAME}) && e.?value.orValue('') != ''`
+          + ` && !e.value.matches(${REFERENCE_VALUE}))))`,
         message: 'Credential-like environment variables must be read from a Secret (valueFrom.secretKeyRef), not written literally.',
       },
       {
-        expression: `object.kind != 'ConfigMap' || object.?data.orValue({}).all(k, !(k.lowerAscii().matches('${CREDENTIAL_NAME}') && string(object.data[k]) != ''))`,
+        expression: `object.kind != 'ConfigMap' || object.?data.orValue({}).all(k, !(k.matches(${CREDENTIAL_NAME}) && string(object.data[k]) != ''`
+          + ` && !string(object.data[k]).matches(${REFERENCE_VALUE})))`,
         message: 'ConfigMaps must not hold credential-like keys: use a Secret delivered by External Secrets, SealedSecrets or Vault.',
       },
     ],
@@ -218,7 +241,6 @@ const TRANSLATIONS: Record<string, (tier?: Tier) => CelTranslation | string> = {
 };
 
 const NOT_EXPORTABLE: Record<string, string> = {
-  'GITOPS-NamespaceScoped': 'depends on the GitOps layer an object is written to (application vs platform), which the cluster does not know',
   'GITOPS-AllowedRegistries': 'the allowed registries are per environment; write a restrict-image-registries ValidatingPolicy per cluster',
   'PROD-PodDisruptionBudget': 'relates objects (a PodDisruptionBudget selecting the workload): admission would need API lookups',
   'PROD-NetworkPolicy': 'relates objects (a NetworkPolicy selecting the workload): admission would need API lookups',
@@ -234,12 +256,13 @@ function namespaceSelector(namespaces: string[] | undefined): any {
   return namespaces === undefined ? undefined : { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...namespaces].sort() }] };
 }
 
-function header(kind: string, exported: CelExportedRule[], notExported: CelNotExportedRule[]): string {
+function header(kind: string, exported: CelExportedRule[], notExported: CelNotExportedRule[], notes: string[]): string {
   const lines = [`# ${kind} exported by cdk8s-stateful from its policy packs.`, `# ${exported.length} rule(s) exported.`];
   if (notExported.length > 0) {
     lines.push(`# Not exported (${notExported.length}): checked at synthesis only:`);
     for (const n of notExported) lines.push(`#   ${n.ruleId} (${n.packId}): ${n.reason}`);
   }
+  for (const n of notes) lines.push(`# Note: ${n}`);
   return lines.join('\n') + '\n';
 }
 
@@ -249,8 +272,11 @@ function header(kind: string, exported: CelExportedRule[], notExported: CelNotEx
  * as Kyverno `ValidatingPolicy` objects: the Pod Security packs as one policy per level (one
  * validation per check in force at the version), and the built-in manifest rules CEL can express.
  * Pod controllers are checked on their pod templates by the expressions themselves (a
- * ValidatingAdmissionPolicy has no autogen). Rules admission cannot check (model rules, rules
- * relating objects or depending on the GitOps layout) are listed, never dropped silently.
+ * ValidatingAdmissionPolicy has no autogen). The scoping is the ClusterPolicy export's: the
+ * policies apply in the given namespaces, git-only rules are never exported, and the translated
+ * rules leave alone what the operators create (an `objectSelector` on their labels; Pod Security
+ * still applies to every Pod). Rules admission cannot check (model rules, rules relating objects)
+ * are listed, never dropped silently.
  */
 export class CelPolicyExport {
   /**
@@ -262,12 +288,17 @@ export class CelPolicyExport {
       throw new ValidationError({ code: 'INVALID_NAME', path: 'CelPolicyExport', property: 'namePrefix', value: JSON.stringify(prefix), allowed: 'lower-case letters, digits and "-"' });
     }
     if (options.podSecurityVersion !== undefined) parsePssVersion(options.podSecurityVersion);
-    for (const ns of options.namespaces ?? []) {
-      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) {
-        throw new ValidationError({ code: 'INVALID_NAME', path: 'CelPolicyExport', property: 'namespaces', value: JSON.stringify(ns), allowed: 'namespace names (RFC 1123 labels)' });
+    const namespaces = options.namespaces === undefined ? undefined : [...new Set(options.namespaces)].sort();
+    for (const ns of namespaces ?? []) {
+      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) || ns.length > 63) {
+        throw new ValidationError({ code: 'INVALID_NAME', path: 'CelPolicyExport', property: 'namespaces', value: JSON.stringify(ns), allowed: 'namespace names (RFC 1123 labels: lower-case letters, digits, "-"; no wildcards)' });
       }
     }
-    const selector = namespaceSelector(options.namespaces);
+    if (namespaces !== undefined && namespaces.length === 0) {
+      throw new ValidationError({ code: 'INVALID_VALUE', path: 'CelPolicyExport', property: 'namespaces', value: '[]', allowed: 'at least one namespace (omit the option for every namespace)' });
+    }
+    const selector = namespaceSelector(namespaces);
+    const notes: string[] = [];
     const vpols: any[] = [];
     const vaps: any[] = [];
     const exported: CelExportedRule[] = [];
@@ -278,11 +309,13 @@ export class CelPolicyExport {
       return a === AdmissionValidationAction.DENY ? ['Deny'] : ['Audit', 'Warn'];
     };
     const isError = (pack: PolicyPack, rule: Rule) => pack.severityOf(rule, options.tier) === Severity.ERROR;
-    const add = (name: string, annotations: Record<string, string>, t: CelTranslation, actions: string[]): boolean => {
+    // operatorCreated: whether the policy applies to what the operators create (Pod Security does)
+    const add = (name: string, annotations: Record<string, string>, t: CelTranslation, actions: string[], operatorCreated: boolean): boolean => {
       if (names.has(name)) return false;
       names.add(name);
+      const constraints = { resourceRules: t.resourceRules, ...(operatorCreated ? {} : { objectSelector: notOperatorCreatedSelector() }) };
       const body = {
-        matchConstraints: { resourceRules: t.resourceRules, ...(selector ? { namespaceSelector: selector } : {}) },
+        matchConstraints: { ...constraints, ...(selector ? { namespaceSelector: selector } : {}) },
         ...(t.matchConditions ? { matchConditions: t.matchConditions } : {}),
         ...(t.variables ? { variables: t.variables } : {}),
         validations: t.validations,
@@ -299,7 +332,7 @@ export class CelPolicyExport {
         apiVersion: 'admissionregistration.k8s.io/v1',
         kind: 'ValidatingAdmissionPolicy',
         metadata,
-        spec: { failurePolicy: 'Fail', ...body, matchConstraints: { resourceRules: t.resourceRules } },
+        spec: { failurePolicy: 'Fail', ...body, matchConstraints: constraints },
       }, {
         apiVersion: 'admissionregistration.k8s.io/v1',
         kind: 'ValidatingAdmissionPolicyBinding',
@@ -333,11 +366,15 @@ export class CelPolicyExport {
           resourceRules: POD_RESOURCE_RULES,
           variables: POD_VARIABLES,
           validations: validations.map(({ expression, message }) => ({ expression, message })),
-        }, actionsFor(deny));
+        }, actionsFor(deny), true);
         for (const r of pss) exported.push({ ruleId: r.id, packId: pack.id, policyName: name });
       }
       for (const rule of pack.manifestRules) {
         if (rule instanceof PodSecurityRule) continue;
+        if (rule.enforcement === RuleEnforcement.GIT_ONLY) {
+          notExported.push({ ruleId: rule.id, packId: pack.id, reason: 'git-only: about what is committed to Git, not an admission rule (operators create such objects at run time)' });
+          continue;
+        }
         const translate = TRANSLATIONS[rule.id];
         if (!translate) {
           notExported.push({ ruleId: rule.id, packId: pack.id, reason: NOT_EXPORTABLE[rule.id] ?? 'no CEL translation (not a built-in rule admission can check)' });
@@ -349,20 +386,41 @@ export class CelPolicyExport {
           continue;
         }
         const name = `${prefix}-${kebab(rule.id)}`;
-        if (add(name, { 'policy.stateful.cdk8s.io/rules': rule.id, 'policy.stateful.cdk8s.io/description': rule.description }, t, actionsFor(isError(pack, rule)))) {
+        if (add(name, { 'policy.stateful.cdk8s.io/rules': rule.id, 'policy.stateful.cdk8s.io/description': rule.description }, t, actionsFor(isError(pack, rule)), false)) {
           exported.push({ ruleId: rule.id, packId: pack.id, policyName: name });
         }
       }
     }
+    if (!namespaces) notes.push('not scoped to namespaces: the policies apply in every namespace (pass the environments\' namespaces)');
     const yamlOf = (objects: any[]) => objects.map((p) => `---\n${stringify(p, { lineWidth: 0 })}`).join('');
     return {
       validatingPolicies: vpols,
       admissionPolicies: vaps,
-      validatingPolicyYaml: header('Kyverno ValidatingPolicies', exported, notExported) + yamlOf(vpols),
-      admissionPolicyYaml: header('ValidatingAdmissionPolicies and bindings', exported, notExported) + yamlOf(vaps),
+      validatingPolicyYaml: header('Kyverno ValidatingPolicies', exported, notExported, notes) + yamlOf(vpols),
+      admissionPolicyYaml: header('ValidatingAdmissionPolicies and bindings', exported, notExported, notes) + yamlOf(vaps),
       exported,
       notExported,
+      notes,
     };
+  }
+
+  /**
+   * Exports the rules of `packs` into the platform layer of a cluster (`platform/<cluster>/`), so
+   * that Flux / Argo CD install them with the cluster's prerequisites: scoped to the namespaces of the
+   * cluster's environments unless `options.namespaces` is given.
+   *
+   * @param scope any construct of the app (the EnvironmentCharts of `cluster` must be defined before)
+   * @param cluster the cluster (an Environment's `cluster`)
+   */
+  public static addToPlatform(scope: IConstruct, cluster: string, packs: PolicyPack[],
+    options: CelPlatformExportOptions = {}): CelPolicyExportResult {
+    const namespaces = options.namespaces ?? environmentNamespaces(scope, cluster, 'CelPolicyExport');
+    const result = CelPolicyExport.fromPacks(packs, { ...options, namespaces });
+    const platform = PlatformChart.forCluster(scope, cluster);
+    const form = options.form ?? CelPolicyForm.ADMISSION_POLICY;
+    const objects = form === CelPolicyForm.VALIDATING_POLICY ? result.validatingPolicies : result.admissionPolicies;
+    for (const o of objects) platform.require(scope, o);
+    return result;
   }
 
   private constructor() {}

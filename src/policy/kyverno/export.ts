@@ -1,11 +1,11 @@
 import { IConstruct } from 'constructs';
 import { stringify } from 'yaml';
 import { KyvernoPolicyPack } from './policies';
-import { EnvironmentChart } from '../../environment/environment-chart';
 import { PlatformChart } from '../../environment/platform-chart';
 import { Tier } from '../../environment/tier';
 import { ValidationError } from '../../errors/validation-error';
 import { CREDENTIAL_NAME_PATTERN, REFERENCE_VALUE_PATTERN } from '../../private/credentials';
+import { KYVERNO_NOT_OPERATOR_CREATED, environmentNamespaces } from '../operator-created';
 import { PolicyPack } from '../pack';
 import { PodSecurityRule } from '../packs/pod-security-rule';
 import { parsePssVersion } from '../pod-security/version';
@@ -137,38 +137,6 @@ interface TranslationSet {
   readonly subject: string;
   readonly background?: boolean;
 }
-
-/**
- * Objects the operators create at run time from this library's custom resources, by the labels each
- * operator documents for them (see test/policy/kyverno/fixtures/operator-created/). What they render
- * was checked at synthesis through the custom resource (instances, resources, images): the admission
- * rules translated from manifest rules leave them to it (a Strimzi entity operator runs one replica by
- * design; its env names Secrets). Pod Security still applies to them (the namespaces enforce it too).
- * A precondition, not an `exclude` selector: a selector would stop Kyverno generating the rules for
- * pod controllers (autogen), and the operators label their controllers' pod templates too.
- */
-const OPERATOR_CREATED: ReadonlyArray<{ readonly label: string; readonly values?: string[] }> = [
-  // CloudNativePG: instance Pods, PVCs, Secrets, Services (`cnpg.io/cluster`); pooler Deployments and Pods (`cnpg.io/poolerName`)
-  { label: 'cnpg.io/cluster' },
-  { label: 'cnpg.io/poolerName' },
-  // RabbitMQ Cluster Operator: every child (StatefulSet and its Pods, Secrets, Services)
-  { label: 'app.kubernetes.io/part-of', values: ['rabbitmq'] },
-  // Strimzi: the operator that made it (cluster operator: Deployments, Pods, Secrets; user operator: KafkaUser Secrets)
-  { label: 'app.kubernetes.io/managed-by', values: ['strimzi-cluster-operator', 'strimzi-user-operator', 'strimzi-topic-operator'] },
-  // External Secrets: the target Secret of an ExternalSecret
-  { label: 'reconcile.external-secrets.io/created-by' },
-];
-
-/** Precondition: the object was not created by one of the operators above. */
-const NOT_OPERATOR_CREATED = {
-  key: `{{ ${OPERATOR_CREATED.map(({ label, values }) => {
-    return values
-      ? `contains(\`${JSON.stringify(values)}\`, request.object.metadata.labels."${label}" || '')`
-      : `contains(keys(request.object.metadata.labels || \`{}\`), '${label}')`;
-  }).join(' || ')} }}`,
-  operator: 'Equals',
-  value: false,
-};
 
 const pods = { any: [{ resources: { kinds: ['Pod'] } }] };
 const kinds = (k: string[]) => ({ any: [{ resources: { kinds: k } }] });
@@ -396,7 +364,7 @@ function scoped(match: any, namespaces: string[] | undefined): any {
 
 /** The preconditions of a translated rule: its own, and not an operator-created object. */
 function preconditionsOf(t: Translation): any {
-  return { all: [...(t.preconditions?.all ?? []), NOT_OPERATOR_CREATED] };
+  return { all: [...(t.preconditions?.all ?? []), KYVERNO_NOT_OPERATOR_CREATED] };
 }
 
 function ruleObject(t: Translation, action: string, namespaces: string[] | undefined): any {
@@ -540,21 +508,7 @@ export class KyvernoExport {
    * @param cluster the cluster (an Environment's `cluster`)
    */
   public static addToPlatform(scope: IConstruct, cluster: string, packs: PolicyPack[], options: KyvernoExportOptions = {}): KyvernoExportResult {
-    let namespaces = options.namespaces;
-    if (namespaces === undefined) {
-      namespaces = [...new Set(scope.node.root.node.findAll()
-        .filter((c): c is EnvironmentChart => EnvironmentChart.isEnvironmentChart(c) && c.environment.cluster === cluster)
-        .map((c) => c.environment.namespace))].sort();
-      if (namespaces.length === 0) {
-        throw new ValidationError({
-          code: 'INVALID_VALUE',
-          path: scope.node.path || 'KyvernoExport',
-          property: 'cluster',
-          value: JSON.stringify(cluster),
-          allowed: 'a cluster whose EnvironmentCharts are defined before the export (or options.namespaces)',
-        });
-      }
-    }
+    const namespaces = options.namespaces ?? environmentNamespaces(scope, cluster, 'KyvernoExport');
     const result = KyvernoExport.fromPacks(packs, { ...options, namespaces });
     const platform = PlatformChart.forCluster(scope, cluster);
     for (const policy of result.policies) platform.require(scope, policy);

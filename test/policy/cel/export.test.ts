@@ -2,11 +2,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
-import { Tier } from '../../../src/environment/tier';
-import { AdmissionValidationAction, CelPolicyExport } from '../../../src/policy/cel/export';
+import { Environment, EnvironmentChart, GitOpsApp, Tier } from '../../../src';
+import { AdmissionValidationAction, CelPolicyExport, CelPolicyExportResult, CelPolicyForm } from '../../../src/policy/cel/export';
 import { evaluateCelPolicy, loadCelPolicy, LoadedCelPolicy } from '../../../src/policy/cel/policies';
 import { evaluatePacks } from '../../../src/policy/engine';
 import { PolicyPacks } from '../../../src/policy/packs/policy-packs';
+import { RuleEnforcement } from '../../../src/policy/rule';
+import { tmpdir } from '../../util/tmp';
 import { loadPssFixtures, pssFixturesAvailable, PSS_FIXTURES_DIR, readFixture } from '../pod-security/fixtures';
 
 /** The exported ValidatingAdmissionPolicies with their bindings, loaded by the CEL evaluator. */
@@ -43,17 +45,39 @@ describe('CelPolicyExport', () => {
   });
 
   test('namespaces scope the bindings and the ValidatingPolicies; validationAction overrides', () => {
-    const r = CelPolicyExport.fromPacks([PolicyPacks.byId('gitops-hygiene')], { namespaces: ['prod-db', 'apps'], validationAction: AdmissionValidationAction.AUDIT });
+    const r = CelPolicyExport.fromPacks([PolicyPacks.byId('production-readiness')], { namespaces: ['prod-db', 'apps', 'apps'], validationAction: AdmissionValidationAction.AUDIT });
     const selector = { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['apps', 'prod-db'] }] };
     for (const b of r.admissionPolicies.filter((p) => p.kind === 'ValidatingAdmissionPolicyBinding')) {
       expect(b.spec).toMatchObject({ matchResources: { namespaceSelector: selector }, validationActions: ['Audit', 'Warn'] });
     }
     for (const p of r.validatingPolicies) expect(p.spec.matchConstraints.namespaceSelector).toEqual(selector);
-    const policies = admissionPolicies(['gitops-hygiene'], { namespaces: ['apps'] });
-    const secret = (namespace: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace }, data: { a: 'eA==' } });
-    expect(celFails(policies, secret('apps'))).toEqual(['Secrets with data or stringData must not be committed']);
-    expect(celFails(policies, secret('other'))).toEqual([]);
+    expect(r.notes).toEqual([]);
+    const policies = admissionPolicies(['production-readiness'], { namespaces: ['apps'] });
+    const pod = (namespace: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace }, spec: { containers: [{ name: 'a', image: 'nginx:latest' }] } });
+    expect(celFails(policies, pod('apps'))).toContain('Images must be pinned by a version tag (not latest) or a digest.');
+    expect(celFails(policies, pod('other'))).toEqual([]);
     expect(() => CelPolicyExport.fromPacks([], { namespaces: ['Bad_Name'] })).toThrow(/namespaces/);
+    expect(() => CelPolicyExport.fromPacks([], { namespaces: ['shop*'] })).toThrow(/no wildcards/);
+    expect(() => CelPolicyExport.fromPacks([], { namespaces: [] })).toThrow(/at least one namespace/);
+  });
+
+  test('literal credentials: the names and references of the synthesis-time rule (shared patterns), not a looser list', () => {
+    const policies = admissionPolicies(['gitops-hygiene']);
+    const pod = (env: Array<{ name: string; value: string }>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'a' }, spec: { containers: [{ name: 'a', image: 'a:1', env }] } });
+    const configMap = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'a' }, data });
+    const cases = [
+      pod([{ name: 'DB_PASSWORD', value: 'hunter2' }]),
+      pod([{ name: 'PGPASSWORD', value: 'hunter2' }]),
+      pod([{ name: 'DB_SECRET_NAME', value: 'orders-db-app' }]),
+      pod([{ name: 'PASSWORD_FILE', value: '/etc/secret/password' }]),
+      pod([{ name: 'API_TOKEN', value: '${API_TOKEN}' }]),
+      pod([{ name: 'AUTHOR', value: 'me' }]),
+      configMap({ 'db-password': 'x', 'token_ttl': '3600' }),
+      configMap({ passwordSecretRef: 'orders-db-app' }),
+    ];
+    const verdicts = cases.map((m) => [celFails(policies, m).length > 0, nativeFails(['gitops-hygiene'], m).includes('GITOPS-NoLiteralCredentials')]);
+    expect(verdicts.map(([cel]) => cel)).toEqual([true, true, false, false, false, false, true, false]);
+    expect(verdicts.map(([cel]) => cel)).toEqual(verdicts.map(([, native]) => native));
   });
 
   test('production tier: production replicas exported and evaluated', () => {
@@ -168,5 +192,133 @@ describe('exported ValidatingAdmissionPolicies give the native verdicts on mutat
       const cel = [...new Set(celFails(policies, m).map((x) => ruleOf.get(x) ?? x))].sort();
       expect({ names, cel }).toEqual({ names, cel: native });
     }), { numRuns: 300, seed: 17 });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// In the cluster: scoped like the ClusterPolicy export, and admitting what the operators create
+// (the fixtures of the ClusterPolicy export's test, written from the operators' documentation).
+
+const OPERATOR_FIXTURES = path.join(__dirname, '..', 'kyverno', 'fixtures', 'operator-created');
+
+function operatorCreated(): Array<{ file: string; object: any }> {
+  return fs.readdirSync(OPERATOR_FIXTURES).filter((f) => f.endsWith('.yaml')).sort().flatMap((file) =>
+    parseAllDocuments(fs.readFileSync(path.join(OPERATOR_FIXTURES, file), 'utf8')).map((d) => ({ file, object: d.toJS() })));
+}
+
+/** Both forms of an export, loaded by the CEL evaluator: the ValidatingPolicies, and the VAPs with their bindings. */
+function bothForms(result: CelPolicyExportResult): { vpol: LoadedCelPolicy[]; vap: LoadedCelPolicy[] } {
+  const bindings = result.admissionPolicies.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding');
+  return {
+    vpol: result.validatingPolicies.map((p) => loadCelPolicy(p)),
+    vap: result.admissionPolicies.filter((o) => o.kind === 'ValidatingAdmissionPolicy').map((p) => loadCelPolicy(p, undefined, bindings)),
+  };
+}
+
+/** `policy: message` of every failed validation of both forms (each form separately, so that both must agree). */
+function formFails(policies: LoadedCelPolicy[], manifest: any): string[] {
+  return policies.flatMap((p) => evaluateCelPolicy(p, manifest).flatMap((r) => {
+    if (r.status === 'error' || r.status === 'unsupported') throw new Error(`${p.name} on ${manifest.kind}/${manifest.metadata?.name}: ${r.status}: ${r.message}`);
+    return r.failures.map((f) => `${p.name}: ${f.message.split(':')[0]}`);
+  })).sort();
+}
+
+describe('CEL export: in the cluster, scoped and admitting what the operators create', () => {
+  const fixtures = operatorCreated();
+  // every rule denied: nothing an operator makes may even be warned about
+  const enforced = CelPolicyExport.fromPacks(PolicyPacks.all(), { tier: Tier.PRODUCTION, validationAction: AdmissionValidationAction.DENY, namespaces: ['shop'] });
+  const forms = bothForms(enforced);
+  const unscoped = bothForms(CelPolicyExport.fromPacks(PolicyPacks.all(), { tier: Tier.PRODUCTION }));
+
+  test('the fixtures cover the operator-made Secrets, the entity operator, broker and instance Pods', () => {
+    expect(fixtures.map(({ object }) => `${object.kind}/${object.metadata.name}`)).toEqual(expect.arrayContaining([
+      'Secret/orders-db-app', 'Pod/orders-db-1', 'Secret/events-default-user', 'Pod/events-server-0', 'StatefulSet/events-server',
+      'Deployment/stream-entity-operator', 'Pod/stream-brokers-0', 'Secret/stream-billing',
+    ]));
+  });
+
+  test.each(operatorCreated().map(({ file, object }) => [`${file}: ${object.kind}/${object.metadata.name}`, object]))('%s is admitted by the ValidatingPolicies and the VAPs', (_name, object) => {
+    expect(formFails(forms.vpol, object)).toEqual([]);
+    expect(formFails(forms.vap, object)).toEqual([]);
+    expect(formFails(unscoped.vpol, object)).toEqual([]);
+    expect(formFails(unscoped.vap, object)).toEqual([]);
+  });
+
+  test('without the operators\' labels the fixtures would be denied (the test can fail); Pod Security still applies to operator-made Pods', () => {
+    const strip = (o: any) => {
+      const c = JSON.parse(JSON.stringify(o));
+      delete c.metadata.labels;
+      if (c.spec?.template?.metadata) delete c.spec.template.metadata.labels;
+      return c;
+    };
+    const byName = (name: string) => fixtures.find(({ object }) => object.metadata.name === name)!.object;
+    for (const policies of [forms.vpol, forms.vap]) {
+      // the ClusterPolicy export's verdicts; the env names naming Secrets (STRIMZI_TLS_SECRET_NAME) are not credentials
+      expect(formFails(policies, strip(byName('stream-entity-operator')))).toEqual([
+        'cdk8s-stateful-prod-memory-limit: Every container must set a memory limit (resources.limits.memory).',
+        'cdk8s-stateful-prod-production-replicas: In production, Deployments and StatefulSets must run at least 2 replicas.',
+        'cdk8s-stateful-prod-resource-requests: Every container must request CPU and memory (resources.requests.cpu and resources.requests.memory).',
+      ]);
+      const privileged = JSON.parse(JSON.stringify(byName('orders-db-1')));
+      privileged.spec.containers[0].securityContext.privileged = true;
+      expect(formFails(policies, privileged)).toEqual(['cdk8s-stateful-pod-security-restricted: PSS-Privileged']);
+    }
+    // the exclusion is one selector on the operators' labels, on every translated policy and on no Pod Security policy
+    for (const p of [...enforced.validatingPolicies, ...enforced.admissionPolicies.filter((o) => o.kind === 'ValidatingAdmissionPolicy')]) {
+      const selector = p.spec.matchConstraints.objectSelector;
+      if (p.metadata.name.includes('pod-security')) expect(selector).toBeUndefined();
+      else expect(selector.matchExpressions).toEqual(expect.arrayContaining([{ key: 'cnpg.io/cluster', operator: 'DoesNotExist' }]));
+    }
+  });
+
+  test('no git-only rule is exported, and no exported policy denies a Secret with data', () => {
+    const gitOnly = PolicyPacks.all().flatMap((p) => p.rules).filter((r) => r.enforcement === RuleEnforcement.GIT_ONLY).map((r) => r.id).sort();
+    expect(gitOnly).toEqual(['GITOPS-NamespaceScoped', 'GITOPS-NoDefaultNamespace', 'GITOPS-NoSecretData']);
+    for (const id of gitOnly) {
+      expect(enforced.exported.map((e) => e.ruleId)).not.toContain(id);
+      expect(enforced.notExported.find((n) => n.ruleId === id)?.reason).toMatch(/^git-only/);
+      expect(enforced.admissionPolicyYaml).toContain(`#   ${id} (gitops-hygiene): git-only`);
+    }
+    const secretWithData = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mine', namespace: 'shop' }, data: { password: 'aHVudGVyMg==' } };
+    expect(formFails(forms.vpol, secretWithData)).toEqual([]);
+    expect(formFails(forms.vap, secretWithData)).toEqual([]);
+    const inDefault = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec: {} };
+    expect(formFails(unscoped.vap, inDefault)).toEqual([]);
+  });
+
+  test('scoped to the namespaces: the same bad Pod is denied in shop, not in kube-system', () => {
+    const selector = { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['shop'] }] };
+    for (const p of enforced.validatingPolicies) expect(p.spec.matchConstraints.namespaceSelector).toEqual(selector);
+    for (const b of enforced.admissionPolicies.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding')) expect(b.spec.matchResources.namespaceSelector).toEqual(selector);
+    const bad = (namespace: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad', namespace }, spec: { containers: [{ name: 'a', image: 'nginx:latest' }] } });
+    for (const policies of [forms.vpol, forms.vap]) {
+      expect(formFails(policies, bad('shop')).length).toBeGreaterThan(2);
+      expect(formFails(policies, bad('kube-system'))).toEqual([]);
+    }
+    expect(CelPolicyExport.fromPacks(PolicyPacks.all()).notes).toContain('not scoped to namespaces: the policies apply in every namespace (pass the environments\' namespaces)');
+    expect(CelPolicyExport.fromPacks(PolicyPacks.all()).admissionPolicyYaml).toContain('# Note: not scoped to namespaces');
+  });
+
+  test('addToPlatform installs one form, scoped to the namespaces of the cluster\'s environments', () => {
+    const app = new GitOpsApp({ outdir: tmpdir() });
+    new EnvironmentChart(app, 'shop', { environment: new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'shop', cluster: 'eu' }) });
+    new EnvironmentChart(app, 'pay', { environment: new Environment({ name: 'pay', tier: Tier.PRODUCTION, namespace: 'payments', cluster: 'eu' }) });
+    new EnvironmentChart(app, 'us', { environment: new Environment({ name: 'us', tier: Tier.PRODUCTION, namespace: 'shop-us', cluster: 'us' }) });
+    const vap = CelPolicyExport.addToPlatform(app, 'eu', [PolicyPacks.productionReadiness()], { tier: Tier.PRODUCTION });
+    const values = new Set(vap.admissionPolicies.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding').map((b) => b.spec.matchResources.namespaceSelector.matchExpressions[0].values.join(',')));
+    expect(values).toEqual(new Set(['payments,shop']));
+    const kindsIn = (cluster: string) => app.node.findChild(`platform-${cluster}`).node.children
+      .map((c: any) => c.kind).filter((k: any) => typeof k === 'string' && k.startsWith('Validating'));
+    expect(new Set(kindsIn('eu'))).toEqual(new Set(['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']));
+    const vpol = CelPolicyExport.addToPlatform(app, 'us', [PolicyPacks.productionReadiness()], { form: CelPolicyForm.VALIDATING_POLICY });
+    expect(vpol.validatingPolicies.every((p) => p.spec.matchConstraints.namespaceSelector.matchExpressions[0].values.join(',') === 'shop-us')).toBe(true);
+    expect(new Set(kindsIn('us'))).toEqual(new Set(['ValidatingPolicy']));
+    expect(() => CelPolicyExport.addToPlatform(app, 'asia', [PolicyPacks.productionReadiness()])).toThrow(/EnvironmentCharts/);
+    const files = app.render().files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining([
+      'platform/eu/ValidatingAdmissionPolicy.cdk8s-stateful-prod-image-pinned.yaml',
+      'platform/eu/ValidatingAdmissionPolicyBinding.cdk8s-stateful-prod-image-pinned.yaml',
+      'platform/us/ValidatingPolicy.cdk8s-stateful-prod-image-pinned.yaml',
+    ]));
   });
 });

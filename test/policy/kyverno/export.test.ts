@@ -326,6 +326,7 @@ describe('export: in the cluster, scoped and admitting what the operators create
       return c;
     };
     const byName = (name: string) => fixtures.find(({ object }) => object.metadata.name === name)!.object;
+    // its env names Secrets (STRIMZI_TLS_SECRET_NAME): not credentials since the shared credential-name pattern
     expect(failures(enforced, strip(byName('stream-entity-operator')))).toEqual(expect.arrayContaining([
       'cdk8s-stateful-prod-production-replicas/production-replicas',
       'cdk8s-stateful-prod-resource-requests/autogen-resource-requests',

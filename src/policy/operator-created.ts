@@ -1,0 +1,79 @@
+import { IConstruct } from 'constructs';
+import { EnvironmentChart } from '../environment/environment-chart';
+import { ValidationError } from '../errors/validation-error';
+
+/**
+ * Objects the operators create at run time from this library's custom resources, by the labels each
+ * operator documents for them (see test/policy/kyverno/fixtures/operator-created/). What they render
+ * was checked at synthesis through the custom resource (instances, resources, images): the admission
+ * rules translated from manifest rules leave them to it (a Strimzi entity operator runs one replica by
+ * design; its env names Secrets). Pod Security still applies to them (the namespaces enforce it too).
+ * Every export (Kyverno ClusterPolicy, ValidatingPolicy, ValidatingAdmissionPolicy) derives its
+ * exclusion from this one list.
+ */
+export const OPERATOR_CREATED: ReadonlyArray<{ readonly label: string; readonly values?: string[] }> = [
+  // CloudNativePG: instance Pods, PVCs, Secrets, Services (`cnpg.io/cluster`); pooler Deployments and Pods (`cnpg.io/poolerName`)
+  { label: 'cnpg.io/cluster' },
+  { label: 'cnpg.io/poolerName' },
+  // RabbitMQ Cluster Operator: every child (StatefulSet and its Pods, Secrets, Services)
+  { label: 'app.kubernetes.io/part-of', values: ['rabbitmq'] },
+  // Strimzi: the operator that made it (cluster operator: Deployments, Pods, Secrets; user operator: KafkaUser Secrets)
+  { label: 'app.kubernetes.io/managed-by', values: ['strimzi-cluster-operator', 'strimzi-user-operator', 'strimzi-topic-operator'] },
+  // External Secrets: the target Secret of an ExternalSecret
+  { label: 'reconcile.external-secrets.io/created-by' },
+];
+
+/**
+ * Kyverno precondition: the object was not created by one of the operators above. A precondition, not
+ * an `exclude` selector: a selector would stop Kyverno generating the rules for pod controllers
+ * (autogen), and the operators label their controllers' pod templates too.
+ */
+export const KYVERNO_NOT_OPERATOR_CREATED = {
+  key: `{{ ${OPERATOR_CREATED.map(({ label, values }) => {
+    return values
+      ? `contains(\`${JSON.stringify(values)}\`, request.object.metadata.labels."${label}" || '')`
+      : `contains(keys(request.object.metadata.labels || \`{}\`), '${label}')`;
+  }).join(' || ')} }}`,
+  operator: 'Equals',
+  value: false,
+};
+
+/**
+ * Label selector (`objectSelector` of a ValidatingPolicy's or ValidatingAdmissionPolicy's
+ * `matchConstraints`) of the objects not created by one of the operators above: every requirement
+ * holds for an object without the label (`DoesNotExist`, `NotIn`). Kyverno would not generate
+ * ValidatingPolicy rules for pod controllers from a policy with an object or namespace selector
+ * (kyverno/kyverno pkg/cel/autogen/support.go `CanAutoGen`), the same concern as for ClusterPolicy;
+ * the CEL exports do not rely on autogen (`autogen.podControllers.controllers: []`): their resource
+ * rules name the controllers and their expressions read the pod templates, so the selector applies
+ * to the object admitted, whose own labels the operators set on Pods, controllers and Secrets alike.
+ */
+export function notOperatorCreatedSelector(): any {
+  return {
+    matchExpressions: OPERATOR_CREATED.map(({ label, values }) => (values
+      ? { key: label, operator: 'NotIn', values: [...values] }
+      : { key: label, operator: 'DoesNotExist' })),
+  };
+}
+
+/**
+ * The namespaces of the environments of `cluster` (their EnvironmentCharts in the app of `scope`),
+ * sorted; a ValidationError when there are none.
+ *
+ * @param what the export, for the error path when `scope` is the root
+ */
+export function environmentNamespaces(scope: IConstruct, cluster: string, what: string): string[] {
+  const namespaces = [...new Set(scope.node.root.node.findAll()
+    .filter((c): c is EnvironmentChart => EnvironmentChart.isEnvironmentChart(c) && c.environment.cluster === cluster)
+    .map((c) => c.environment.namespace))].sort();
+  if (namespaces.length === 0) {
+    throw new ValidationError({
+      code: 'INVALID_VALUE',
+      path: scope.node.path || what,
+      property: 'cluster',
+      value: JSON.stringify(cluster),
+      allowed: 'a cluster whose EnvironmentCharts are defined before the export (or options.namespaces)',
+    });
+  }
+  return namespaces;
+}
