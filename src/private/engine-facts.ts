@@ -20,11 +20,14 @@ export const CONFIG_HASH_ANNOTATION = 'stateful.cdk8s.io/config-hash';
  *   engine's backup `CronJob`);
  * - `stateful.cdk8s.io/backup-retention: <n>d` on the object that applies the retention;
  * - `stateful.cdk8s.io/backup-retention-field: <JSON pointer>` where that object's own field holding
- *   the retention lives (what a finding points at).
+ *   the retention lives (what a finding points at);
+ * - `stateful.cdk8s.io/backup-archive: <JSON pointer>` on a data-bearing object that archives its
+ *   log continuously to the backups (CloudNativePG's WAL archiving), at the field that configures it.
  */
 export const BACKUP_OF_ANNOTATION = 'stateful.cdk8s.io/backup-of';
 export const BACKUP_RETENTION_ANNOTATION = 'stateful.cdk8s.io/backup-retention';
 export const BACKUP_RETENTION_FIELD_ANNOTATION = 'stateful.cdk8s.io/backup-retention-field';
+export const BACKUP_ARCHIVE_ANNOTATION = 'stateful.cdk8s.io/backup-archive';
 
 /** The annotations that mark an object as a backup of `database`, with its retention when it applies one. */
 export function backupAnnotations(database: string, retention?: { days: number; field: string }): Record<string, string> {
@@ -51,4 +54,10 @@ export function backupRetentionOf(manifest: any): { days: number; text: string; 
   const pointer = typeof field === 'string' && field.startsWith('/')
     ? field : `/metadata/annotations/${BACKUP_RETENTION_ANNOTATION.replace(/~/g, '~0').replace(/\//g, '~1')}`;
   return { days: Number(r[1]) * ({ d: 1, w: 7, m: 30 } as Record<string, number>)[r[2]], text, pointer };
+}
+
+/** Where an object configures the continuous archiving of its log to the backups, or undefined when it does not. */
+export function backupArchiveOf(manifest: any): string | undefined {
+  const v = manifest?.metadata?.annotations?.[BACKUP_ARCHIVE_ANNOTATION];
+  return typeof v === 'string' && v.startsWith('/') ? v : undefined;
 }

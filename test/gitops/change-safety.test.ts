@@ -121,6 +121,17 @@ describe('change safety reads the engines\' facts: the same findings on both Pos
     expect([...new Set(ids(change(before, after).findings))].sort()).toEqual([...expected, ...only[scenario]?.[engine] ?? []].sort());
   });
 
+  test('backups removed: each object the engine declared a backup (or archiving) fact on is named', () => {
+    const removed = (engine: DatabaseEngine) => change({ db: { engine } }, { db: { engine, backup: undefined } }).findings
+      .map((f) => [f.ruleId, f.resource?.kind, f.resource?.name, f.jsonPointer ?? null]).sort();
+    expect(removed(DatabaseEngine.cloudNativePg({ version: '16.4' }))).toEqual([
+      ['CHANGE-BackupRemoved', 'Cluster', 'orders-db', '/spec/plugins'],
+      ['CHANGE-BackupRemoved', 'ObjectStore', 'orders-db-backup', null],
+      ['CHANGE-BackupRemoved', 'ScheduledBackup', 'orders-db-scheduled', null],
+    ]);
+    expect(removed(DatabaseEngine.postgresStatefulSet({ version: '16.4' }))).toEqual([['CHANGE-BackupRemoved', 'CronJob', 'orders-db-backup', null]]);
+  });
+
   test('a retention cut points at the field the engine reads it from', () => {
     const cut = (engine: DatabaseEngine) => change({ db: { engine } }, { db: { engine, backup: { ...backup, retentionDays: 7 } } }).findings
       .map((f) => [f.resource?.kind, f.resource?.name, f.jsonPointer, f.message.replace(/^.*: /, '')]);

@@ -3,7 +3,7 @@ import { EngineHooks, ResolvedBackup, ResolvedDatabase, ResolvedRecovery } from 
 import type { ReplicatedDatabase } from '../replicated-database';
 import { DatabaseAccess } from '../types';
 import { renderEgressPolicies, renderMigrationJob, renderNetworkPolicy } from './common';
-import { backupAnnotations } from '../../private/engine-facts';
+import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations } from '../../private/engine-facts';
 import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, toPods } from '../../private/network';
 
 const ROLE_FOR_ACCESS: Record<DatabaseAccess, string | undefined> = {
@@ -74,7 +74,8 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
   new ApiObject(db, 'Cluster', {
     apiVersion: 'postgresql.cnpg.io/v1',
     kind: 'Cluster',
-    metadata: { name: db.name },
+    // with backups, the WAL archiver plugin archives continuously: change safety reads that fact from here
+    metadata: { name: db.name, ...(backup ? { annotations: { [BACKUP_ARCHIVE_ANNOTATION]: '/spec/plugins' } } : {}) },
     spec: {
       instances: db.instances,
       imageName: engine.image,

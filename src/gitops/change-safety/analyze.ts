@@ -1,6 +1,6 @@
 import { compare } from 'fast-json-patch';
 import { canonicalJson } from '../../private/canonical';
-import { CONFIG_HASH_ANNOTATION, backupOf, backupRetentionOf } from '../../private/engine-facts';
+import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
 import { isDataBearing } from '../argocd';
@@ -271,8 +271,8 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[]): 
     const to = retentionOf(o);
     const tn = retentionOf(m);
     if (to && tn && tn.value < to.value) risk('CHANGE-RetentionShortened', `${describe(m)}: retention shortened (${to.text} → ${tn.text})`, a, tn.pointer);
-    const archivers = (x: any) => (x.spec?.plugins ?? []).filter((p: any) => p?.isWALArchiver).length;
-    if (m.kind === 'Cluster' && archivers(o) > 0 && archivers(m) === 0) risk('CHANGE-BackupRemoved', `${describe(m)}: WAL archiving removed`, a, '/spec/plugins');
+    const archive = backupArchiveOf(o);
+    if (archive !== undefined && backupArchiveOf(m) === undefined) risk('CHANGE-BackupRemoved', `${describe(m)}: continuous archiving of its log to the backups removed`, a, archive);
     const dpo = deletionPolicyOf(o);
     const dpn = deletionPolicyOf(m);
     if (dpo && dpo.value === 'retain' && (!dpn || dpn.value !== 'retain')) {
