@@ -8,6 +8,7 @@ import {
   DatabaseRecoveryOptions, DatabaseResources, DatabaseUserOptions, ObjectStoreDestination, PoolMode, SchemaMigrationOptions,
 } from './types';
 import { Environment } from '../environment/environment';
+import { requireProfileStorageClass } from '../environment/profile-storage-class';
 import { StorageProfile } from '../environment/storage-profile';
 import { Tier } from '../environment/tier';
 import { hasUrlPassword, invalid, maskUrlPassword, requireBoolean, requireDnsLabel, requireInteger } from '../private/names';
@@ -54,7 +55,9 @@ export interface ReplicatedDatabaseProps {
   readonly storageSize?: string;
 
   /**
-   * Storage of the volumes.
+   * Storage of the volumes (their storage class). A profile that renders its own StorageClass
+   * (anything but `StorageProfile.existing()`) is rendered into the platform layer of the
+   * environment's cluster (`platform/<cluster>/`), once however many constructs share it.
    *
    * @default - the environment's StorageProfile
    */
@@ -267,6 +270,8 @@ export class ReplicatedDatabase extends Construct {
     }
     this.storageSize = requireQuantity(this, 'storageSize', props.storageSize ?? '10Gi', 'a positive Kubernetes quantity such as "20Gi"');
     this.storageProfile = props.storageProfile ?? env.storageProfile;
+    // a profile other than the environment's: its StorageClass goes to the cluster's platform layer too
+    requireProfileStorageClass(this, env.cluster, props.storageProfile);
     this.cpu = requireQuantity(this, 'resources.cpu', props.resources?.cpu ?? env.selectString({ development: '250m', staging: '500m', production: '1' }), 'a CPU quantity such as "500m" or "2"');
     this.memory = requireQuantity(this, 'resources.memory', props.resources?.memory ?? env.selectString({ development: '512Mi', staging: '1Gi', production: '4Gi' }), 'a memory quantity such as "2Gi"');
     this.databaseName = requireIdentifier(this, 'databaseName', props.databaseName ?? 'app');

@@ -3,6 +3,7 @@ import { Construct, IConstruct } from 'constructs';
 import { ValidationError } from '../errors';
 import { Environment, ENVIRONMENT_SYMBOL, PodSecurityLevel } from './environment';
 import { PlatformChart } from './platform-chart';
+import { requireProfileStorageClass } from './profile-storage-class';
 
 /** The environments whose default-deny NetworkPolicy an app already has. */
 const DEFAULT_DENY = new WeakMap<IConstruct, Set<string>>();
@@ -82,9 +83,6 @@ export class EnvironmentChart extends Chart {
         spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
       });
     }
-    const storageClass = env.storageProfile.toStorageClass();
-    if (storageClass) {
-      platform.require(this, storageClass);
-    }
+    requireProfileStorageClass(this, env.cluster, env.storageProfile);
   }
 }

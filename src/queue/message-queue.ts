@@ -2,7 +2,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DatabaseClient } from '../database/database-client';
 import { Environment } from '../environment/environment';
-import { PlatformChart } from '../environment/platform-chart';
+import { requireProfileStorageClass } from '../environment/profile-storage-class';
 import { StorageProfile } from '../environment/storage-profile';
 import { Tier } from '../environment/tier';
 import { invalid, requireBoolean, requireDnsLabel, requireInteger, Where } from '../private/names';
@@ -51,7 +51,9 @@ export interface MessageQueueProps {
   readonly storageSize?: string;
 
   /**
-   * Storage of the volumes.
+   * Storage of the volumes (their storage class). A profile that renders its own StorageClass
+   * (anything but `StorageProfile.existing()`) is rendered into the platform layer of the
+   * environment's cluster (`platform/<cluster>/`), once however many constructs share it.
    *
    * @default - the environment's StorageProfile
    */
@@ -248,9 +250,8 @@ export class MessageQueue extends Construct {
     this.replicas = requireInteger(this, 'replicas', props.replicas ?? env.selectNumber({ development: 1, otherwise: 3 }), 1, 9);
     this.storageSize = requireQuantity(this, 'storageSize', props.storageSize ?? '10Gi', 'a positive Kubernetes quantity such as "20Gi"');
     this.storageProfile = props.storageProfile ?? env.storageProfile;
-    const storageClass = props.storageProfile?.toStorageClass();
     // a profile other than the environment's: its StorageClass goes to the cluster's platform layer too
-    if (storageClass) PlatformChart.forCluster(this, env.cluster).require(this, storageClass);
+    requireProfileStorageClass(this, env.cluster, props.storageProfile);
     this.cpu = requireQuantity(this, 'resources.cpu', props.resources?.cpu ?? env.selectString({ development: '250m', staging: '500m', production: '1' }),
       'a CPU quantity such as "500m" or "2"');
     this.memory = requireQuantity(this, 'resources.memory', props.resources?.memory ?? env.selectString({ development: '1Gi', staging: '2Gi', production: '4Gi' }),

@@ -1,8 +1,8 @@
 /* eslint-disable @stylistic/max-len */ // expectation tables read better on one line
 import { Construct } from 'constructs';
 import {
-  AspectPriority, Aspects, DatabaseAccess, DatabaseClient, DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, PolicyPacks,
-  PoolMode, ReplicatedDatabase, ReplicatedDatabaseProps, SecretBackend, SecretSource, StorageProfile, Tier,
+  AspectPriority, Aspects, DatabaseAccess, DatabaseClient, DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, MessageQueue, PolicyPacks,
+  PoolMode, QueueEngine, ReplicatedDatabase, ReplicatedDatabaseProps, SecretBackend, SecretSource, StorageProfile, Tier,
 } from '../../src';
 import { ValidationError } from '../../src/errors';
 import { describeWithCrds, sharedValidator } from '../util/crds';
@@ -31,6 +31,37 @@ function objects(app: GitOpsApp) {
   return app.render().objects.map((o) => o.manifest);
 }
 const find = (all: any[], kind: string, name?: string) => all.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+
+describe('a database with a storage profile of its own', () => {
+  const classes = (app: GitOpsApp) => app.render().objects.filter((o) => o.manifest.kind === 'StorageClass').map((o) => `${o.file.replace(/[^/]*$/, '')}${o.manifest.metadata.name}`).sort();
+
+  test.each([['CloudNativePG', cnpg], ['StatefulSet', DatabaseEngine.postgresStatefulSet({ version: '16.4' })]])('%s: its StorageClass is rendered into platform/<cluster>/ and its volumes use it', (_name, engine) => {
+    const { app } = setup(Tier.PRODUCTION, { engine, storageProfile: StorageProfile.awsEbs({ name: 'db-gp3' }) });
+    expect(classes(app)).toEqual(['platform/prod/db-gp3', 'platform/prod/ondat-secure']);
+    const all = objects(app);
+    const storageClass = find(all, 'StorageClass', 'db-gp3');
+    expect([storageClass.provisioner, storageClass.reclaimPolicy]).toEqual(['ebs.csi.aws.com', 'Retain']);
+    const used = find(all, 'Cluster')?.spec.storage.storageClass ?? find(all, 'StatefulSet', 'orders-db').spec.volumeClaimTemplates[0].spec.storageClassName;
+    expect(used).toBe('db-gp3');
+  });
+
+  test('rendered once when two databases and a queue share the profile, or when it is the environment\'s own', () => {
+    const shared = StorageProfile.awsEbs({ name: 'db-gp3' });
+    const { app, chart } = setup(Tier.PRODUCTION, { storageProfile: shared });
+    new ReplicatedDatabase(chart, 'Billing', { engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }), storageProfile: StorageProfile.awsEbs({ name: 'db-gp3' }) });
+    new MessageQueue(chart, 'Events', { engine: QueueEngine.rabbitmqStatefulSet({ version: '3.13.7' }), storageProfile: shared });
+    new ReplicatedDatabase(chart, 'Audit', { engine: cnpg, storageProfile: chart.environment.storageProfile });
+    expect(classes(app)).toEqual(['platform/prod/db-gp3', 'platform/prod/ondat-secure']);
+  });
+
+  test('a different profile under the same name is refused; an existing() profile renders nothing', () => {
+    const { chart } = setup(Tier.PRODUCTION, { storageProfile: StorageProfile.awsEbs({ name: 'db-gp3' }) });
+    expect(() => new ReplicatedDatabase(chart, 'Billing', { engine: cnpg, storageProfile: StorageProfile.awsEbs({ name: 'db-gp3', iops: 6000 }) })).toThrow(ValidationError);
+    const { app } = setup(Tier.PRODUCTION, { storageProfile: StorageProfile.existing('managed-csi') });
+    expect(classes(app)).toEqual(['platform/prod/ondat-secure']);
+    expect(find(objects(app), 'Cluster').spec.storage.storageClass).toBe('managed-csi');
+  });
+});
 
 describe('ReplicatedDatabase on CloudNativePG', () => {
   test('tier defaults: 1 instance in development, 3 with a synchronous replica, spread, PDB and monitoring in production', () => {

@@ -101,6 +101,46 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
   });
 });
 
+describe('change safety reads the engines\' facts: the same findings on both PostgreSQL engines', () => {
+  const engines: [string, () => DatabaseEngine][] = [
+    ['CloudNativePG', () => DatabaseEngine.cloudNativePg({ version: '16.4' })],
+    ['StatefulSet', () => DatabaseEngine.postgresStatefulSet({ version: '16.4' })],
+  ];
+  // what only one engine adds: the API server refuses any change of a StatefulSet's volumeClaimTemplates
+  const only: Record<string, Record<string, string[]>> = { 'storage shrink': { StatefulSet: ['error:CHANGE-ImmutableField'] } };
+  const scenarios: [string, (e: () => DatabaseEngine) => [Variant, Variant], string[]][] = [
+    ['rename', (e) => [{ dbId: 'OrdersDb', db: { engine: e() } }, { dbId: 'OrdersDatabase', db: { engine: e() } }], ['error:CHANGE-BackupRemoved', 'error:CHANGE-DataObjectRenamed']],
+    ['backup removed', (e) => [{ db: { engine: e() } }, { db: { engine: e(), backup: undefined } }], ['error:CHANGE-BackupRemoved']],
+    ['retention cut', (e) => [{ db: { engine: e() } }, { db: { engine: e(), backup: { ...backup, retentionDays: 7 } } }], ['error:CHANGE-RetentionShortened']],
+    ['retention lengthened (safe)', (e) => [{ db: { engine: e() } }, { db: { engine: e(), backup: { ...backup, retentionDays: 60 } } }], []],
+    ['storage shrink', (e) => [{ db: { engine: e(), storageSize: '20Gi' } }, { db: { engine: e(), storageSize: '10Gi' } }], ['error:CHANGE-StorageShrink']],
+    ['below quorum', (e) => [{ db: { engine: e(), instances: 3 } }, { db: { engine: e(), instances: 2 } }], ['error:CHANGE-ScaleBelowQuorum']],
+  ];
+  const cases = scenarios.flatMap(([scenario, variants, expected]) => engines.map(([engine, e]) => [scenario, engine, ...variants(e), expected] as const));
+  test.each(cases)('%s on %s', (scenario, engine, before, after, expected) => {
+    expect([...new Set(ids(change(before, after).findings))].sort()).toEqual([...expected, ...only[scenario]?.[engine] ?? []].sort());
+  });
+
+  test('backups removed: each object the engine declared a backup (or archiving) fact on is named', () => {
+    const removed = (engine: DatabaseEngine) => change({ db: { engine } }, { db: { engine, backup: undefined } }).findings
+      .map((f) => [f.ruleId, f.resource?.kind, f.resource?.name, f.jsonPointer ?? null]).sort();
+    expect(removed(DatabaseEngine.cloudNativePg({ version: '16.4' }))).toEqual([
+      ['CHANGE-BackupRemoved', 'Cluster', 'orders-db', '/spec/plugins'],
+      ['CHANGE-BackupRemoved', 'ObjectStore', 'orders-db-backup', null],
+      ['CHANGE-BackupRemoved', 'ScheduledBackup', 'orders-db-scheduled', null],
+    ]);
+    expect(removed(DatabaseEngine.postgresStatefulSet({ version: '16.4' }))).toEqual([['CHANGE-BackupRemoved', 'CronJob', 'orders-db-backup', null]]);
+  });
+
+  test('a retention cut points at the field the engine reads it from', () => {
+    const cut = (engine: DatabaseEngine) => change({ db: { engine } }, { db: { engine, backup: { ...backup, retentionDays: 7 } } }).findings
+      .map((f) => [f.resource?.kind, f.resource?.name, f.jsonPointer, f.message.replace(/^.*: /, '')]);
+    expect(cut(DatabaseEngine.cloudNativePg({ version: '16.4' }))).toEqual([['ObjectStore', 'orders-db-backup', '/spec/retentionPolicy', 'retention shortened (30d → 7d)']]);
+    const statefulSet = cut(DatabaseEngine.postgresStatefulSet({ version: '16.4' }));
+    expect(statefulSet).toEqual([['CronJob', 'orders-db-backup', expect.stringMatching(/^\/spec\/jobTemplate\/spec\/template\/spec\/containers\/0\/env\/\d+\/value$/), 'retention shortened (30d → 7d)']]);
+  });
+});
+
 describe('change safety gate', () => {
   test('a CloudNativePG cluster moved in the tree (renamed) in prod is refused; nothing written, the previous output intact', () => {
     const dir = tmpdir();

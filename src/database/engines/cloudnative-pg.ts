@@ -3,6 +3,7 @@ import { EngineHooks, ResolvedBackup, ResolvedDatabase, ResolvedRecovery } from 
 import type { ReplicatedDatabase } from '../replicated-database';
 import { DatabaseAccess } from '../types';
 import { renderEgressPolicies, renderMigrationJob, renderNetworkPolicy } from './common';
+import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations } from '../../private/engine-facts';
 import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, toPods } from '../../private/network';
 
 const ROLE_FOR_ACCESS: Record<DatabaseAccess, string | undefined> = {
@@ -38,7 +39,7 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
     new ApiObject(db, 'BackupObjectStore', {
       apiVersion: 'barmancloud.cnpg.io/v1',
       kind: 'ObjectStore',
-      metadata: { name: `${db.name}-backup` },
+      metadata: { name: `${db.name}-backup`, annotations: backupAnnotations(db.name, { days: backup.retentionDays, field: '/spec/retentionPolicy' }) },
       spec: {
         retentionPolicy: `${backup.retentionDays}d`,
         configuration: objectStoreConfiguration(backup),
@@ -47,7 +48,7 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
     new ApiObject(db, 'ScheduledBackup', {
       apiVersion: 'postgresql.cnpg.io/v1',
       kind: 'ScheduledBackup',
-      metadata: { name: `${db.name}-scheduled` },
+      metadata: { name: `${db.name}-scheduled`, annotations: backupAnnotations(db.name) },
       spec: {
         schedule: backup.cnpgSchedule,
         cluster: { name: db.name },
@@ -73,7 +74,8 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
   new ApiObject(db, 'Cluster', {
     apiVersion: 'postgresql.cnpg.io/v1',
     kind: 'Cluster',
-    metadata: { name: db.name },
+    // with backups, the WAL archiver plugin archives continuously: change safety reads that fact from here
+    metadata: { name: db.name, ...(backup ? { annotations: { [BACKUP_ARCHIVE_ANNOTATION]: '/spec/plugins' } } : {}) },
     spec: {
       instances: db.instances,
       imageName: engine.image,

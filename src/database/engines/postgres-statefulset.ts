@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { RESTRICTED_CONTAINER, renderEgressPolicies, renderMigrationJob, renderNetworkPolicy } from './common';
+import { CONFIG_HASH_ANNOTATION, backupAnnotations } from '../../private/engine-facts';
 import { invalid } from '../../private/names';
 import { DNS_EGRESS, objectStoreEgress, toPods } from '../../private/network';
 import { EngineHooks } from '../private/model';
@@ -19,7 +20,7 @@ export const AWS_CLI_IMAGE = 'docker.io/amazon/aws-cli:2.17.0';
 /** uid / gid of the `postgres` user of the official image (peer authentication maps it to the superuser). */
 export const POSTGRES_UID = 999;
 /** Pod template annotation that rolls the pods when the configuration or scripts change. */
-export const CONFIG_HASH_ANNOTATION = 'stateful.cdk8s.io/config-hash';
+export { CONFIG_HASH_ANNOTATION };
 
 const PORT = 5432;
 const METRICS_PORT = 9187;
@@ -347,8 +348,16 @@ export function renderPostgresStatefulSet(db: ReplicatedDatabase): EngineHooks {
   const backupLabels = { 'app.kubernetes.io/name': 'postgresql-backup', 'app.kubernetes.io/instance': name };
   if (backup) {
     const minor = Number(env.kubernetesVersion.split('.')[1]);
+    const uploadEnv: k8s.EnvVar[] = [
+      { name: 'BACKUP_DIR', value: PATHS.backup },
+      { name: 'BACKUP_DESTINATION', value: `${backup.destinationPath}/${name}` },
+      { name: 'RETENTION_DAYS', value: String(backup.retentionDays) },
+      ...objectStoreEnv(backup.credentials.secretName!, backup.endpointUrl),
+    ];
+    // change safety reads the backup facts: this CronJob is the backup, RETENTION_DAYS of its upload container the retention
+    const retentionField = `/spec/jobTemplate/spec/template/spec/containers/0/env/${uploadEnv.findIndex((e) => e.name === 'RETENTION_DAYS')}/value`;
     new k8s.KubeCronJob(db, 'BackupCronJob', {
-      metadata: { name: `${name}-backup`, labels: backupLabels },
+      metadata: { name: `${name}-backup`, labels: backupLabels, annotations: backupAnnotations(name, { days: backup.retentionDays, field: retentionField }) },
       spec: {
         schedule: backup.schedule,
         timeZone: minor >= 27 ? 'Etc/UTC' : undefined,
@@ -393,12 +402,7 @@ export function renderPostgresStatefulSet(db: ReplicatedDatabase): EngineHooks {
                   image: AWS_CLI_IMAGE,
                   imagePullPolicy: 'IfNotPresent',
                   command: ['bash', `${PATHS.scripts}/upload.sh`],
-                  env: [
-                    { name: 'BACKUP_DIR', value: PATHS.backup },
-                    { name: 'BACKUP_DESTINATION', value: `${backup.destinationPath}/${name}` },
-                    { name: 'RETENTION_DAYS', value: String(backup.retentionDays) },
-                    ...objectStoreEnv(backup.credentials.secretName!, backup.endpointUrl),
-                  ],
+                  env: uploadEnv,
                   resources: { requests: { cpu: q('100m'), memory: q('256Mi') }, limits: { memory: q('512Mi') } },
                   securityContext: RESTRICTED_CONTAINER,
                   volumeMounts: [mount('scripts', PATHS.scripts, true), mount('backup', PATHS.backup, true), mount('tmp', PATHS.tmp)],

@@ -1,5 +1,6 @@
 import { compare } from 'fast-json-patch';
 import { canonicalJson } from '../../private/canonical';
+import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
 import { isDataBearing } from '../argocd';
@@ -35,8 +36,6 @@ export interface ChangeSet {
   readonly renamed: { before: PreviousObject; after: NextObject }[];
   readonly risks: RiskyChange[];
 }
-
-const BACKUP_KINDS = new Set(['ScheduledBackup', 'ObjectStore']);
 
 function scopeOf(o: { environment?: string; cluster?: string }): string {
   return o.environment !== undefined ? `env:${o.environment}` : `platform:${o.cluster}`;
@@ -107,13 +106,15 @@ function replicasOf(m: any): { count: number; pointer: string; minimum: number }
   return undefined;
 }
 
-function retentionOf(m: any): { value: number; pointer: string } | undefined {
-  if (m.kind === 'ObjectStore' && typeof m.spec?.retentionPolicy === 'string') {
-    const r = /^(\d+)([dwm])$/.exec(m.spec.retentionPolicy);
-    if (r) return { value: Number(r[1]) * ({ d: 1, w: 7, m: 30 } as Record<string, number>)[r[2]], pointer: '/spec/retentionPolicy' };
-  }
+/**
+ * Retention of an object: the backup retention its engine declares on it (`stateful.cdk8s.io/backup-retention`),
+ * or a Kafka topic's message retention.
+ */
+function retentionOf(m: any): { value: number; pointer: string; text: string } | undefined {
+  const backup = backupRetentionOf(m);
+  if (backup) return { value: backup.days, pointer: backup.pointer, text: backup.text };
   if (m.kind === 'KafkaTopic' && m.spec?.config?.['retention.ms'] !== undefined) {
-    return { value: Number(m.spec.config['retention.ms']), pointer: '/spec/config/retention.ms' };
+    return { value: Number(m.spec.config['retention.ms']), pointer: '/spec/config/retention.ms', text: String(m.spec.config['retention.ms']) };
   }
   return undefined;
 }
@@ -155,6 +156,12 @@ function at(obj: any, pointer: string): any {
 function renamedContent(m: any, name: string): string {
   const { metadata, ...rest } = m;
   const labels = metadata?.labels ?? {};
+  // the configuration digest of a pod template hashes other objects (compared in their own right) that name the object
+  const templateAnnotations = rest.spec?.template?.metadata?.annotations;
+  if (templateAnnotations?.[CONFIG_HASH_ANNOTATION] !== undefined) {
+    const { [CONFIG_HASH_ANNOTATION]: _digest, ...others } = templateAnnotations;
+    rest.spec = { ...rest.spec, template: { ...rest.spec.template, metadata: { ...rest.spec.template.metadata, annotations: others } } };
+  }
   return canonicalJson({ ...rest, labels }).split(JSON.stringify(name).slice(1, -1)).join('\u0000');
 }
 
@@ -203,14 +210,14 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[]): 
         risk('CHANGE-DataObjectRenamed', `${describe(r.manifest)} was renamed to "${twin.manifest.metadata.name}": the old one and its data would be pruned; `
           + `keep the name (set name: '${oldName}' on the construct), or approve the rename after migrating the data `
           + `(ChangeApprovals.approve(scope, { ruleId: 'CHANGE-DataObjectRenamed', kind: '${r.manifest.kind}', name: '${oldName}', reason }))`, r);
-      } else if (BACKUP_KINDS.has(r.manifest.kind)) {
+      } else if (backupOf(r.manifest) !== undefined) {
         risk('CHANGE-BackupRemoved', `${describe(r.manifest)} was renamed to "${twin.manifest.metadata.name}"`, r);
       }
       continue;
     }
     removed.push(r);
     if (isDataBearing(r.manifest)) risk('CHANGE-DataObjectRemoved', `${describe(r.manifest)} was removed: pruning it deletes its data`, r);
-    else if (BACKUP_KINDS.has(r.manifest.kind)) risk('CHANGE-BackupRemoved', `${describe(r.manifest)} was removed`, r);
+    else if (backupOf(r.manifest) !== undefined) risk('CHANGE-BackupRemoved', `${describe(r.manifest)} was removed`, r);
   }
 
   for (const [id, a] of after) {
@@ -263,9 +270,9 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[]): 
     }
     const to = retentionOf(o);
     const tn = retentionOf(m);
-    if (to && tn && tn.value < to.value) risk('CHANGE-RetentionShortened', `${describe(m)}: retention shortened (${at(o, to.pointer)} → ${at(m, tn.pointer)})`, a, tn.pointer);
-    const archivers = (x: any) => (x.spec?.plugins ?? []).filter((p: any) => p?.isWALArchiver).length;
-    if (m.kind === 'Cluster' && archivers(o) > 0 && archivers(m) === 0) risk('CHANGE-BackupRemoved', `${describe(m)}: WAL archiving removed`, a, '/spec/plugins');
+    if (to && tn && tn.value < to.value) risk('CHANGE-RetentionShortened', `${describe(m)}: retention shortened (${to.text} → ${tn.text})`, a, tn.pointer);
+    const archive = backupArchiveOf(o);
+    if (archive !== undefined && backupArchiveOf(m) === undefined) risk('CHANGE-BackupRemoved', `${describe(m)}: continuous archiving of its log to the backups removed`, a, archive);
     const dpo = deletionPolicyOf(o);
     const dpn = deletionPolicyOf(m);
     if (dpo && dpo.value === 'retain' && (!dpn || dpn.value !== 'retain')) {

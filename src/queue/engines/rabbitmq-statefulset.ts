@@ -1,3 +1,4 @@
+import { CONFIG_HASH_ANNOTATION } from '../../private/engine-facts';
 import { invalid } from '../../private/names';
 import type { MessageQueue } from '../message-queue';
 import { antiAffinity, monitoringPeer, renderDisruptionBudget, renderMonitoring, renderNetworkPolicy, RESTRICTED_CONTAINER, zoneSpread } from './common';
@@ -123,7 +124,7 @@ export function renderRabbitmqStatefulSet(mq: MessageQueue): EngineHooks {
         metadata: {
           labels,
           // a change of the configuration rolls the brokers
-          annotations: { 'stateful.cdk8s.io/config-hash': mq._lazy(() => shortHash(JSON.stringify(configData()), 16)) },
+          annotations: { [CONFIG_HASH_ANNOTATION]: mq._lazy(() => shortHash(JSON.stringify(configData()), 16)) },
         },
         spec: {
           serviceAccountName: mq.name,

@@ -1,0 +1,63 @@
+/**
+ * Facts an engine declares on the objects it renders, read by the rest of the pipeline without
+ * naming an operator's kinds.
+ */
+
+/**
+ * Pod template annotation: a digest of the configuration (ConfigMaps, Secrets) the pods read, so a
+ * configuration change rolls them. It is derived from objects compared in their own right, so
+ * change safety leaves it out when it recognises a rename.
+ */
+export const CONFIG_HASH_ANNOTATION = 'stateful.cdk8s.io/config-hash';
+
+/**
+ * The backup facts an engine declares on the objects it renders, so that change safety (and any
+ * other reader) knows which objects are a database's backups and how long they are kept without
+ * naming an operator's kinds. Annotations owned by this library:
+ *
+ * - `stateful.cdk8s.io/backup-of: <database>` on every object whose removal stops the backups of
+ *   `<database>` (CloudNativePG's `ScheduledBackup` and Barman Cloud `ObjectStore`, the StatefulSet
+ *   engine's backup `CronJob`);
+ * - `stateful.cdk8s.io/backup-retention: <n>d` on the object that applies the retention;
+ * - `stateful.cdk8s.io/backup-retention-field: <JSON pointer>` where that object's own field holding
+ *   the retention lives (what a finding points at);
+ * - `stateful.cdk8s.io/backup-archive: <JSON pointer>` on a data-bearing object that archives its
+ *   log continuously to the backups (CloudNativePG's WAL archiving), at the field that configures it.
+ */
+export const BACKUP_OF_ANNOTATION = 'stateful.cdk8s.io/backup-of';
+export const BACKUP_RETENTION_ANNOTATION = 'stateful.cdk8s.io/backup-retention';
+export const BACKUP_RETENTION_FIELD_ANNOTATION = 'stateful.cdk8s.io/backup-retention-field';
+export const BACKUP_ARCHIVE_ANNOTATION = 'stateful.cdk8s.io/backup-archive';
+
+/** The annotations that mark an object as a backup of `database`, with its retention when it applies one. */
+export function backupAnnotations(database: string, retention?: { days: number; field: string }): Record<string, string> {
+  return {
+    [BACKUP_OF_ANNOTATION]: database,
+    ...(retention ? { [BACKUP_RETENTION_ANNOTATION]: `${retention.days}d`, [BACKUP_RETENTION_FIELD_ANNOTATION]: retention.field } : {}),
+  };
+}
+
+/** The database an object is a backup of, or undefined when it is none. */
+export function backupOf(manifest: any): string | undefined {
+  const v = manifest?.metadata?.annotations?.[BACKUP_OF_ANNOTATION];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** The backup retention an object declares (in days), with the pointer of the field that holds it. */
+export function backupRetentionOf(manifest: any): { days: number; text: string; pointer: string } | undefined {
+  const annotations = manifest?.metadata?.annotations ?? {};
+  const text = annotations[BACKUP_RETENTION_ANNOTATION];
+  if (typeof text !== 'string') return undefined;
+  const r = /^(\d+)([dwm])$/.exec(text);
+  if (!r) return undefined;
+  const field = annotations[BACKUP_RETENTION_FIELD_ANNOTATION];
+  const pointer = typeof field === 'string' && field.startsWith('/')
+    ? field : `/metadata/annotations/${BACKUP_RETENTION_ANNOTATION.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  return { days: Number(r[1]) * ({ d: 1, w: 7, m: 30 } as Record<string, number>)[r[2]], text, pointer };
+}
+
+/** Where an object configures the continuous archiving of its log to the backups, or undefined when it does not. */
+export function backupArchiveOf(manifest: any): string | undefined {
+  const v = manifest?.metadata?.annotations?.[BACKUP_ARCHIVE_ANNOTATION];
+  return typeof v === 'string' && v.startsWith('/') ? v : undefined;
+}
