@@ -40,6 +40,9 @@ const PRIVILEGES: Record<DatabaseAccess, Privileges> = {
  * migrations). A user without a grant on the database keeps nothing in it; `OWNER` grants every
  * privilege on the owner's objects (not ownership). Objects owned by other roles are not touched
  * (only their owner may grant them). Roles and databases no longer declared are left alone.
+ * CloudNativePG's own roles do not depend on `PUBLIC`: the instance manager and the metrics exporter
+ * connect as the superuser, replication needs no `CONNECT`, and the operator grants `CONNECT` on every
+ * database to the pooler's `cnpg_pooler_pgbouncer` itself.
  */
 export function renderCloudNativePgGrantSql(database: ResolvedDatabase, users: ResolvedUser[]): string {
   const db = q(database.name);
