@@ -308,6 +308,20 @@ describeWithCrds('database objects are schema-valid (strict)', () => {
     for (const o of all) expect({ o: `${o.kind}/${o.metadata.name}`, issues: validator.validate(o) }).toEqual({ o: `${o.kind}/${o.metadata.name}`, issues: [] });
   });
 
+  test('before PostgreSQL 15, the Database objects hand schema public to the owner (for the grants Job to close it)', () => {
+    const app = new GitOpsApp({ outdir: tmpdir() });
+    const env = new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'orders', secretBackend: SecretBackend.existingSecrets() });
+    const chart = new EnvironmentChart(app, 'orders', { environment: env });
+    const db = new ReplicatedDatabase(chart, 'OrdersDb', { engine: DatabaseEngine.cloudNativePg({ version: '14.13' }), name: 'orders-db' });
+    db.addDatabase('ledger');
+    const validator = sharedValidator();
+    const databases = objects(app).filter((o) => o.kind === 'Database');
+    expect(databases.map((d) => d.spec.schemas)).toEqual([[{ name: 'public', owner: 'app', ensure: 'present' }], [{ name: 'public', owner: 'app', ensure: 'present' }]]);
+    for (const d of databases) expect(validator.validate(d)).toEqual([]);
+    // from 15 on, schema public is the database owner's already
+    expect(find(objects(setup(Tier.STAGING).app), 'Database').spec.schemas).toBeUndefined();
+  });
+
   test('rendered pods (the migration and grants Jobs) pass Pod Security restricted', () => {
     const { app } = setup(Tier.PRODUCTION, { backup, migration: { image: 'ghcr.io/acme/orders-migrations:2.3.0', command: ['migrate'] } });
     Aspects.of(app).add(PolicyPacks.podSecurityRestricted(), { priority: AspectPriority.READONLY });

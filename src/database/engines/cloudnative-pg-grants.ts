@@ -33,7 +33,8 @@ const PRIVILEGES: Record<DatabaseAccess, Privileges> = {
  * equivalent.
  *
  * In one transaction, idempotent: `PUBLIC` loses every privilege on the database (`CONNECT`,
- * `TEMPORARY`); then every declared user other than the owner is reset to exactly its declared
+ * `TEMPORARY`) and `CREATE` on schema `public` (granted before PostgreSQL 15; the engine's `Database`
+ * objects make the owner the owner of that schema there); then every declared user other than the owner is reset to exactly its declared
  * access to this database — `CONNECT` (+ `TEMPORARY` to write), `USAGE` on the schemas, `SELECT`
  * (+ `INSERT, UPDATE, DELETE` to write) on the tables, views and sequences the owner owns, and the
  * same through `ALTER DEFAULT PRIVILEGES FOR ROLE <owner>` for what the owner creates later (schema
@@ -53,6 +54,18 @@ export function renderCloudNativePgGrantSql(database: ResolvedDatabase, users: R
     "SET client_min_messages = 'warning';",
     'BEGIN;',
     `REVOKE ALL ON DATABASE ${db} FROM PUBLIC;`,
+    '-- before PostgreSQL 15 every role may create objects in schema public: the operator makes the owner its owner',
+    '-- (Database spec.schemas), who revokes that; until then the script fails and the Job retries',
+    'DO $public$',
+    'BEGIN',
+    "  IF EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = 'public' AND pg_catalog.has_schema_privilege('public', oid, 'CREATE')) THEN",
+    "    IF NOT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = 'public' AND pg_catalog.pg_has_role(nspowner, 'USAGE')) THEN",
+    "      RAISE EXCEPTION 'every role may create objects in schema public of database %, and % does not own it yet (CloudNativePG applies the Database''s schemas)', current_database(), current_user;",
+    '    END IF;',
+    '    REVOKE CREATE ON SCHEMA public FROM PUBLIC;',
+    '  END IF;',
+    'END',
+    '$public$;',
   ];
   const loops: string[] = [];
   for (const u of [...users].sort((a, b) => (a.name < b.name ? -1 : 1))) {

@@ -231,7 +231,16 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
         apiVersion: 'postgresql.cnpg.io/v1',
         kind: 'Database',
         metadata: { name: `${db.name}-${d.name.replace(/_/g, '-')}` },
-        spec: { name: d.name, owner: d.owner, cluster: { name: db.name }, ensure: 'present', databaseReclaimPolicy: 'retain' },
+        spec: {
+          name: d.name,
+          owner: d.owner,
+          cluster: { name: db.name },
+          ensure: 'present',
+          databaseReclaimPolicy: 'retain',
+          // before PostgreSQL 15 schema public belongs to the superuser and every role may create in it: the
+          // operator makes the owner its owner, so that the grants Job can revoke that (ALTER SCHEMA … OWNER TO)
+          schemas: engine.majorVersion < 15 ? [{ name: 'public', owner: d.owner, ensure: 'present' }] : undefined,
+        },
       });
     },
   };

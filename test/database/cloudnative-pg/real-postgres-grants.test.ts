@@ -82,12 +82,12 @@ const lit = (value: string) => `'${value.replace(/'/g, "''")}'`;
 const ident = (value: string) => `"${value.replace(/"/g, '""')}"`;
 
 /** The database `orders-db` on CloudNativePG: databases `app` (A) and `reports` (B), both owned by `app`. */
-function render(options: { readerGrant?: boolean } = {}) {
+function render(options: { readerGrant?: boolean; version?: string } = {}) {
   const app = new GitOpsApp({ outdir: path.join(os.tmpdir(), 'cdk8s-stateful-unused-outdir') });
   const env = new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'orders', secretBackend: SecretBackend.existingSecrets() });
   const chart = new EnvironmentChart(app, 'orders', { environment: env });
   const db = new ReplicatedDatabase(chart, 'OrdersDb', {
-    engine: DatabaseEngine.cloudNativePg({ version: PG?.version ?? '17.2' }),
+    engine: DatabaseEngine.cloudNativePg({ version: options.version ?? PG?.version ?? '17.2' }),
     name: 'orders-db',
   });
   // declared after construction: everything derived from them is computed at synthesis
@@ -142,7 +142,7 @@ describeReal('CloudNativePG grants: per-database least privilege on a real Postg
   }
 
   /** What the operator does with the managed roles and Database objects (as the superuser). */
-  function applyOperator(rendered: ReturnType<typeof render>): void {
+  function applyOperator(rendered: ReturnType<typeof render>, options: { schemas?: boolean } = {}): void {
     const initdb = rendered.cluster.spec.bootstrap.initdb;
     // the bootstrap's owner, then the managed roles
     const owner = { name: initdb.owner, login: true, inherit: true, connectionLimit: -1, inRoles: [] as string[] };
@@ -162,12 +162,20 @@ describeReal('CloudNativePG grants: per-database least privilege on a real Postg
       if (ok('postgres', 'postgres', `SELECT count(*) FROM pg_database WHERE datname = ${lit(d.name)}`) === '0') {
         ok('postgres', 'postgres', `CREATE DATABASE ${ident(d.name)} OWNER ${ident(d.owner)}`);
       }
+      // the Database's schemas: an existing schema gets the declared owner
+      if (options.schemas !== false) for (const sc of d.schemas ?? []) ok('postgres', d.name, `ALTER SCHEMA ${ident(sc.name)} OWNER TO ${ident(sc.owner)}`);
     }
   }
 
   /** Runs the grants Job's containers in order: their psql commands, their SQL files, as the owner their Secret names. */
   function runGrantsJob(rendered: ReturnType<typeof render>): void {
-    if (!rendered.job) return; // no grants Job (the engine before per-database grants)
+    const failed = tryGrantsJob(rendered);
+    if (failed) throw new Error(failed);
+  }
+
+  /** The grants Job's run: undefined when every container succeeded, else the failure. */
+  function tryGrantsJob(rendered: ReturnType<typeof render>): string | undefined {
+    if (!rendered.job) return undefined; // no grants Job (the engine before per-database grants)
     const spec = rendered.job.spec.template.spec;
     const dir = fs.mkdtempSync(path.join(workdir, 'grants-'));
     for (const [file, sql] of Object.entries(rendered.grants.data as Record<string, string>)) fs.writeFileSync(path.join(dir, file), sql);
@@ -183,8 +191,9 @@ describeReal('CloudNativePG grants: per-database least privilege on a real Postg
       Object.assign(env, { PGHOST: '127.0.0.1', PGPORT: String(port), PGSSLMODE: 'disable', PATH: `${PG!.bindir}:/usr/bin:/bin`, HOME: workdir });
       const command = (c.command as string[]).map((a) => a.startsWith('/grants/') ? path.join(dir, a.slice('/grants/'.length)) : a);
       const r = spawnSync(command[0], command.slice(1), { env, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
-      if (r.status !== 0) throw new Error(`grants container ${c.name} failed (${r.status}): ${r.stdout}\n${r.stderr}`);
+      if (r.status !== 0) return `grants container ${c.name} failed (${r.status}): ${r.stdout}\n${r.stderr}`;
     }
+    return undefined;
   }
 
   beforeAll(async () => {
@@ -265,5 +274,22 @@ describeReal('CloudNativePG grants: per-database least privilege on a real Postg
       + " OR has_schema_privilege('reader', 'billing', 'USAGE')")).toBe('f');
     // the others keep theirs
     expect(ok('writer', 'app', 'SELECT count(*) FROM after_revoke')).toBe('0');
+  });
+
+  test('before PostgreSQL 15 (schema public open to every role): the operator hands schema public to the owner, who closes it', () => {
+    // PostgreSQL 14's defaults on the server's own version: schema public owned by the superuser, CREATE for PUBLIC
+    for (const db of ['app', 'reports']) ok('postgres', db, 'ALTER SCHEMA public OWNER TO postgres; GRANT CREATE, USAGE ON SCHEMA public TO PUBLIC');
+    const rendered = render({ version: '14.13' });
+    expect(rendered.databases.map((d: any) => d.spec.schemas)).toEqual([[{ name: 'public', owner: 'app', ensure: 'present' }], [{ name: 'public', owner: 'app', ensure: 'present' }]]);
+    // while the operator has not applied the Database's schemas yet, the Job fails (and retries)
+    applyOperator(rendered, { schemas: false });
+    expect(tryGrantsJob(rendered)).toMatch(/every role may create objects in schema public of database app, and app does not own it yet/);
+    applyOperator(rendered);
+    runGrantsJob(rendered);
+    expect(ok('postgres', 'app', "SELECT has_schema_privilege('public', 'public', 'CREATE')")).toBe('f');
+    expect(denied('reader', 'app', 'CREATE TABLE public.mine (id int)')).toMatch(/permission denied for schema public/);
+    expect(denied('writer', 'app', 'CREATE TABLE public.mine (id int)')).toMatch(/permission denied for schema public/);
+    ok('app', 'app', 'CREATE TABLE public.owned_by_app (id int); DROP TABLE public.owned_by_app');
+    expect(ok('reader', 'app', 'SELECT count(*) FROM before_grants')).toBe('1');
   });
 });
