@@ -150,12 +150,50 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     db.grant('worker', 'app', DatabaseAccess.READ_WRITE);
     const all = objects(app);
     expect(find(all, 'Cluster').spec.managed.roles).toEqual([
-      { name: 'analyst', ensure: 'present', login: true, inherit: true, connectionLimit: -1, passwordSecret: { name: 'orders-db-analyst' }, inRoles: ['pg_read_all_data'] },
-      { name: 'worker', ensure: 'present', login: true, inherit: true, connectionLimit: -1, passwordSecret: { name: 'worker-creds' }, inRoles: ['pg_write_all_data'] },
+      { name: 'analyst', ensure: 'present', login: true, inherit: true, connectionLimit: -1, passwordSecret: { name: 'orders-db-analyst' } },
+      { name: 'worker', ensure: 'present', login: true, inherit: true, connectionLimit: -1, passwordSecret: { name: 'worker-creds' } },
     ]);
     expect(all.filter((o) => o.kind === 'Database').map((o) => [o.metadata.name, o.spec.name, o.spec.owner, o.spec.databaseReclaimPolicy])).toEqual([
       ['orders-db-app', 'app', 'app', 'retain'], ['orders-db-reporting', 'reporting', 'app', 'retain'],
     ]);
+  });
+
+  test('grants are per database (no pg_read_all_data / pg_write_all_data): a grants Job runs each database\'s SQL as its owner', () => {
+    const { app, db } = setup(Tier.STAGING);
+    db.addUser('billing', { grants: [{ database: 'app', access: DatabaseAccess.READ_ONLY }] });
+    db.addDatabase('ledger', { owner: 'billing' });
+    db.addUser('analyst', { grants: [{ database: 'ledger', access: DatabaseAccess.READ_ONLY }] });
+    db.grant('analyst', 'app', DatabaseAccess.READ_WRITE);
+    const all = objects(app);
+    expect(JSON.stringify(all)).not.toMatch(/pg_(read|write)_all_data/);
+    const sql: Record<string, string> = find(all, 'ConfigMap', 'orders-db-grants').data;
+    expect(Object.keys(sql)).toEqual(['app.sql', 'ledger.sql']);
+    expect(sql['app.sql']).toContain('REVOKE ALL ON DATABASE "app" FROM PUBLIC;');
+    expect(sql['ledger.sql']).toContain('REVOKE ALL ON DATABASE "ledger" FROM PUBLIC;');
+    // each database grants its own users, for the objects its owner creates later too
+    expect(sql['app.sql']).toContain('GRANT CONNECT, TEMPORARY ON DATABASE "app" TO "analyst";');
+    expect(sql['app.sql']).toContain('ALTER DEFAULT PRIVILEGES FOR ROLE "app" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "analyst";');
+    expect(sql['app.sql']).toContain('GRANT CONNECT ON DATABASE "app" TO "billing";');
+    expect(sql['ledger.sql']).toContain('GRANT CONNECT ON DATABASE "ledger" TO "analyst";');
+    expect(sql['ledger.sql']).toContain('ALTER DEFAULT PRIVILEGES FOR ROLE "billing" GRANT SELECT ON TABLES TO "analyst";');
+    // ledger's owner billing is not granted anything in it; app's owner app nothing in ledger (reset to none)
+    expect(sql['ledger.sql']).not.toMatch(/TO "billing"/);
+    expect(sql['ledger.sql']).toContain('REVOKE ALL ON DATABASE "ledger" FROM "app";');
+    expect(sql['ledger.sql']).not.toMatch(/GRANT [^;]* TO "app"/);
+    const job = find(all, 'Job', 'orders-db-grants');
+    expect(job.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/sync-wave': '1', 'kustomize.toolkit.fluxcd.io/force': 'enabled' });
+    const containers = [...job.spec.template.spec.initContainers, ...job.spec.template.spec.containers];
+    expect(containers.map((c: any) => [c.image, c.command.join(' '), c.env.find((e: any) => e.name === 'PGUSER').valueFrom.secretKeyRef.name])).toEqual([
+      ['ghcr.io/cloudnative-pg/postgresql:16.4', 'psql -X -q -v ON_ERROR_STOP=1 -d app -f /grants/app.sql', 'orders-db-app'],
+      ['ghcr.io/cloudnative-pg/postgresql:16.4', 'psql -X -q -v ON_ERROR_STOP=1 -d ledger -f /grants/ledger.sql', 'orders-db-billing'],
+    ]);
+    // the Job's pods reach the database, and only it
+    expect(find(all, 'NetworkPolicy', 'orders-db-grants').spec.egress[1]).toEqual({ to: [{ podSelector: { matchLabels: { 'cnpg.io/cluster': 'orders-db' } } }], ports: [{ port: 5432, protocol: 'TCP' }] });
+    // a changed grant changes the pod template: Flux replaces the Job, which applies it
+    const hash = job.spec.template.metadata.annotations['stateful.cdk8s.io/grants-sha256'];
+    db.grant('app', 'ledger', DatabaseAccess.READ_ONLY);
+    const again = objects(app);
+    expect(find(again, 'Job', 'orders-db-grants').spec.template.metadata.annotations['stateful.cdk8s.io/grants-sha256']).not.toBe(hash);
   });
 
   test('connection contract: hosts, port, database, secret and keys; the secret renders the URI', () => {
@@ -182,7 +220,7 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     expect(np.spec.ingress).toEqual([
       { from: [{ podSelector: { matchLabels: { app: 'orders-api' } } }, { podSelector: { matchLabels: { app: 'reports' } }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'analytics' } } }], ports: [{ port: 5432, protocol: 'TCP' }] },
       { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'cnpg-system' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } } }], ports: [{ port: 5432, protocol: 'TCP' }, { port: 8000, protocol: 'TCP' }] },
-      { from: [{ podSelector: { matchLabels: { 'cnpg.io/cluster': 'orders-db' } } }], ports: [{ port: 5432, protocol: 'TCP' }] },
+      { from: [{ podSelector: { matchLabels: { 'cnpg.io/cluster': 'orders-db' } } }, { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'orders-db-grants', 'app.kubernetes.io/component': 'schema-migration' } } }], ports: [{ port: 5432, protocol: 'TCP' }] },
       { from: [{ podSelector: { matchLabels: { 'cnpg.io/poolerName': 'orders-db-pooler-rw' } } }], ports: [{ port: 5432, protocol: 'TCP' }] },
       { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 9187, protocol: 'TCP' }] },
     ]);
@@ -207,7 +245,7 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     const all = objects(app);
     expect(find(all, 'Cluster').spec.bootstrap.recovery).toMatchObject({ source: 'origin', recoveryTarget: { targetTime: '2026-11-20T08:00:00Z' } });
     expect(find(all, 'Cluster').spec.externalClusters[0].plugin.parameters).toEqual({ barmanObjectName: 'orders-db-recovery', serverName: 'orders-db' });
-    const job = find(all, 'Job');
+    const job = find(all, 'Job', 'orders-db-migrate');
     // a PreSync hook runs before the Application creates the Cluster and its Secret: a first sync would deadlock
     expect(job.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/sync-wave': '1', 'kustomize.toolkit.fluxcd.io/force': 'enabled' });
     expect(job.spec).toMatchObject({ backoffLimit: 10, activeDeadlineSeconds: 3600 });
@@ -295,13 +333,27 @@ describeWithCrds('database objects are schema-valid (strict)', () => {
     const validator = sharedValidator();
     const all = objects(app);
     expect(all.map((o) => o.kind).sort()).toEqual([
-      'Cluster', 'Database', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'Job', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'ObjectStore',
+      'Cluster', 'ConfigMap', 'Database', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'Job', 'Job', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'ObjectStore',
       'PodMonitor', 'Pooler', 'PrometheusRule', 'ScheduledBackup', 'StorageClass',
     ]);
     for (const o of all) expect({ o: `${o.kind}/${o.metadata.name}`, issues: validator.validate(o) }).toEqual({ o: `${o.kind}/${o.metadata.name}`, issues: [] });
   });
 
-  test('rendered pods (the migration Job) pass Pod Security restricted', () => {
+  test('before PostgreSQL 15, the Database objects hand schema public to the owner (for the grants Job to close it)', () => {
+    const app = new GitOpsApp({ outdir: tmpdir() });
+    const env = new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'orders', secretBackend: SecretBackend.existingSecrets() });
+    const chart = new EnvironmentChart(app, 'orders', { environment: env });
+    const db = new ReplicatedDatabase(chart, 'OrdersDb', { engine: DatabaseEngine.cloudNativePg({ version: '14.13' }), name: 'orders-db' });
+    db.addDatabase('ledger');
+    const validator = sharedValidator();
+    const databases = objects(app).filter((o) => o.kind === 'Database');
+    expect(databases.map((d) => d.spec.schemas)).toEqual([[{ name: 'public', owner: 'app', ensure: 'present' }], [{ name: 'public', owner: 'app', ensure: 'present' }]]);
+    for (const d of databases) expect(validator.validate(d)).toEqual([]);
+    // from 15 on, schema public is the database owner's already
+    expect(find(objects(setup(Tier.STAGING).app), 'Database').spec.schemas).toBeUndefined();
+  });
+
+  test('rendered pods (the migration and grants Jobs) pass Pod Security restricted', () => {
     const { app } = setup(Tier.PRODUCTION, { backup, migration: { image: 'ghcr.io/acme/orders-migrations:2.3.0', command: ['migrate'] } });
     Aspects.of(app).add(PolicyPacks.podSecurityRestricted(), { priority: AspectPriority.READONLY });
     expect(app.render().findings).toEqual([]);

@@ -239,7 +239,7 @@ describeWithCrds('operator Applications are schema-valid (strict)', () => {
 });
 
 describeWithKustomize('Flux layers (real kubectl kustomize)', () => {
-  test('layers/<env>/data and layers/<env>/apps partition the hydrated objects of each environment', () => {
+  test('layers/<env>/data, migrate and apps partition the hydrated objects of each environment', () => {
     const { ReplicatedDatabase, DatabaseEngine } = jest.requireActual('../../src');
     const dir = tmpdir();
     const app = new GitOpsApp({ outdir: dir, flux: { repositoryUrl: 'https://git.example/acme/gitops.git' } });
@@ -256,10 +256,13 @@ describeWithKustomize('Flux layers (real kubectl kustomize)', () => {
     for (const env of ['dev', 'prod']) {
       const build = (layer: string) => kustomizeBuild(`${dir}/layers/${env}/${layer}`, ['--load-restrictor=LoadRestrictionsNone']);
       const data = build('data');
+      // CloudNativePG's grants Job runs once the data layer is healthy
+      const migrate = build('migrate');
       const apps = build('apps');
       expect(apps.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['ConfigMap/cfg', 'NetworkPolicy/default-deny']);
+      expect(migrate.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Job/db-grants']);
       expect(data.map((o) => o.kind)).toContain('Cluster');
-      expect(normalise([...data, ...apps])).toEqual(normalise(readObjects(`${dir}/rendered/${env}`)));
+      expect(normalise([...data, ...migrate, ...apps])).toEqual(normalise(readObjects(`${dir}/rendered/${env}`)));
     }
   });
 });

@@ -487,7 +487,7 @@ function expectedMatrix(engine: EngineId, tier: Tier, o: Options, sources: strin
     case 'cnpg': {
       const data = ['Cluster/db', ...(o.pooler ? ['Pooler/db-pooler-rw'] : [])];
       const sql = data.map((g) => `${g}:5432`);
-      for (const c of [...clients, 'Job/db-migrate', 'cnpg-join/db', ...data.map((g) => `peer:${g}`)]) grant(c, ...sql);
+      for (const c of [...clients, 'Job/db-migrate', 'Job/db-grants', 'cnpg-join/db', ...data.map((g) => `peer:${g}`)]) grant(c, ...sql);
       grant('cnpg-operator', ...sql, 'Cluster/db:8000');
       if (monitoring) grant('prometheus', 'Cluster/db:9187');
       break;
@@ -894,6 +894,7 @@ function expectedEgress(engine: EngineId, tier: Tier, groups: string[]): { [sour
       for (const g of groups) set(g, ...dns, ...peers, ...apiServer);
       const sql = peers.filter((p) => p.endsWith(':5432'));
       set('Job/db-migrate', ...dns, ...sql);
+      set('Job/db-grants', ...dns, ...sql);
       set('cnpg-join/db', ...dns, ...peers, ...apiServer);
       set('client', ...dns, ...sql);
       break;
@@ -1004,6 +1005,7 @@ describe('reference platform (examples/platform): the data services admit orders
     } else {
       set('cnpg-operator', `${db}:5432`, `${db}:8000`);
       set('cnpg-join/orders-db', `${db}:5432`);
+      set('Job/orders-db-grants', `${db}:5432`);
       for (const op of ['rabbitmq-cluster-operator', 'messaging-topology-operator']) set(op, `${mq}:15672`);
       set('prometheus', `${db}:9187`, `${mq}:15692`);
     }
@@ -1225,8 +1227,9 @@ describe('RBAC the library renders is namespace-scoped and least-privilege', () 
     const byLabel = new Map(outputs.map((r) => [r.label, r]));
     expect(deployerGroups(byLabel.get('rabbitmq-sts-3.13/prod/{}')!)).toEqual(['', 'apps', 'external-secrets.io', 'monitoring.coreos.com', 'networking.k8s.io', 'policy', 'rbac.authorization.k8s.io']);
     expect(deployerGroups(byLabel.get('rabbitmq-sts/prod/{}')!)).toEqual(['', 'apps', 'external-secrets.io', 'monitoring.coreos.com', 'networking.k8s.io', 'policy']);
-    expect(deployerGroups(byLabel.get('cnpg/dev/{}')!)).toEqual(['batch', 'external-secrets.io', 'networking.k8s.io', 'postgresql.cnpg.io']);
-    expect(deployerGroups(byLabel.get('cnpg/prod/{}')!)).toEqual(['barmancloud.cnpg.io', 'batch', 'external-secrets.io', 'monitoring.coreos.com', 'networking.k8s.io', 'postgresql.cnpg.io']);
+    // the core group for the grants Job's ConfigMap
+    expect(deployerGroups(byLabel.get('cnpg/dev/{}')!)).toEqual(['', 'batch', 'external-secrets.io', 'networking.k8s.io', 'postgresql.cnpg.io']);
+    expect(deployerGroups(byLabel.get('cnpg/prod/{}')!)).toEqual(['', 'barmancloud.cnpg.io', 'batch', 'external-secrets.io', 'monitoring.coreos.com', 'networking.k8s.io', 'postgresql.cnpg.io']);
     expect(deployerGroups(byLabel.get('kafka/prod/{}')!)).toEqual(['external-secrets.io', 'kafka.strimzi.io', 'monitoring.coreos.com', 'networking.k8s.io']);
     // named resources, not `*`: the core group of the RabbitMQ StatefulSet engine holds no secrets, no pods/exec, no tokens
     expect(deployerRules(byLabel.get('rabbitmq-sts-3.13/prod/{}')!).filter((rule: any) => rule.apiGroups[0] === '')).toEqual([

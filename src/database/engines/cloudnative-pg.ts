@@ -1,16 +1,11 @@
+import { createHash } from 'crypto';
 import { ApiObject } from 'cdk8s';
 import { EngineHooks, ResolvedBackup, ResolvedDatabase, ResolvedRecovery } from '../private/model';
 import type { ReplicatedDatabase } from '../replicated-database';
-import { DatabaseAccess } from '../types';
-import { renderEgressPolicies, renderMigrationJob, renderNetworkPolicy } from './common';
+import { renderCloudNativePgGrantSql } from './cloudnative-pg-grants';
+import { MIGRATION_BACKOFF_LIMIT, MIGRATION_DEADLINE_SECONDS, RESTRICTED_CONTAINER, renderEgressPolicies, renderMigrationJob, renderNetworkPolicy } from './common';
 import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations } from '../../private/engine-facts';
 import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, toPods } from '../../private/network';
-
-const ROLE_FOR_ACCESS: Record<DatabaseAccess, string | undefined> = {
-  [DatabaseAccess.OWNER]: undefined,
-  [DatabaseAccess.READ_WRITE]: 'pg_write_all_data',
-  [DatabaseAccess.READ_ONLY]: 'pg_read_all_data',
-};
 
 /**
  * Renders a ReplicatedDatabase for the CloudNativePG operator: `Cluster`, Barman Cloud `ObjectStore` +
@@ -21,9 +16,11 @@ const ROLE_FOR_ACCESS: Record<DatabaseAccess, string | undefined> = {
  * then); the typed `cdk8s import` classes drop unknown keys and cannot carry lazy values. Every
  * object is validated against the CRD schemas in the tests, unknown fields rejected.
  *
- * Read-write / read-only grants map to membership in `pg_write_all_data` / `pg_read_all_data`:
- * CloudNativePG's managed roles have no per-database GRANT, so with this engine such grants apply
- * to every database of the cluster (the StatefulSet engine grants per database).
+ * Grants are per database: CloudNativePG's managed roles create the users (attributes, password,
+ * no role memberships: `pg_read_all_data` / `pg_write_all_data` would reach every database of the
+ * cluster) and the grants Job (`<name>-grants`) runs, as each database's owner, the SQL of
+ * `renderCloudNativePgGrantSql` (`REVOKE ALL ON DATABASE … FROM PUBLIC`, then exactly the declared
+ * access of every user, for existing and future objects).
  */
 export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
   const engine = db.engine;
@@ -123,7 +120,9 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
           inherit: true,
           connectionLimit: u.connectionLimit,
           passwordSecret: { name: u.secret.secretName },
-          inRoles: [...new Set(u.grants.map((g) => ROLE_FOR_ACCESS[g.access]).filter((r): r is string => r !== undefined))].sort(),
+          // no `inRoles`: pg_read_all_data / pg_write_all_data would reach every database. Absent means
+          // no memberships, and inline managed roles are reconciled periodically: the operator revokes
+          // the memberships earlier versions of this library declared
         }))),
       },
     },
@@ -206,7 +205,8 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
   }
 
   const operator: any = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': engine.operatorNamespace } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } } };
-  const peers: any[] = [{ podSelector: { matchLabels: db._podLabels() } }];
+  // the instances, and the grants Job
+  const peers: any[] = [{ podSelector: { matchLabels: db._podLabels() } }, { podSelector: { matchLabels: grantsLabels(db) } }];
   const extra: { peers: any[]; ports: number[] }[] = [
     { peers: [operator], ports: [5432, 8000] },
     { peers, ports: [5432] },
@@ -224,6 +224,7 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
   ]);
   renderEgressPolicies(db);
   renderMigrationJob(db);
+  renderGrantsJob(db);
 
   return {
     // one Database object per database; `retain` so that a GitOps prune never drops data
@@ -232,10 +233,117 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
         apiVersion: 'postgresql.cnpg.io/v1',
         kind: 'Database',
         metadata: { name: `${db.name}-${d.name.replace(/_/g, '-')}` },
-        spec: { name: d.name, owner: d.owner, cluster: { name: db.name }, ensure: 'present', databaseReclaimPolicy: 'retain' },
+        spec: {
+          name: d.name,
+          owner: d.owner,
+          cluster: { name: db.name },
+          ensure: 'present',
+          databaseReclaimPolicy: 'retain',
+          // before PostgreSQL 15 schema public belongs to the superuser and every role may create in it: the
+          // operator makes the owner its owner, so that the grants Job can revoke that (ALTER SCHEMA … OWNER TO)
+          schemas: engine.majorVersion < 15 ? [{ name: 'public', owner: d.owner, ensure: 'present' }] : undefined,
+        },
       });
     },
   };
+}
+
+/**
+ * Labels of the grants Job. Its component is the schema migrations' (`schema-migration`): like them
+ * it must run once its database is healthy and its owner's Secret written, so the Flux wiring puts it
+ * in the `<env>-migrate` layer, after the data layer.
+ */
+function grantsLabels(db: ReplicatedDatabase): { [key: string]: string } {
+  return { 'app.kubernetes.io/name': `${db.name}-grants`, 'app.kubernetes.io/component': 'schema-migration' };
+}
+
+/**
+ * The grants Job `<name>-grants` and its ConfigMap (one `<database>.sql` per database, from
+ * `renderCloudNativePgGrantSql`): a container per database, in order, runs its SQL with `psql` (from
+ * the operand image) as the database's owner (the owner's Secret) on the primary (`<name>-rw`).
+ * CloudNativePG's `postInitApplicationSQL` runs once, at bootstrap, and only in the application
+ * database: this Job keeps the grants in sync on a running cluster instead. It runs again whenever
+ * the SQL changes (its pod template carries the SQL's hash: Flux replaces the Job, `force`) and, under
+ * Argo CD, on every sync (a `Sync` hook recreated each time), after the data objects; under Flux in the
+ * `<env>-migrate` layer, once the data layer is healthy. It retries while the managed roles or the
+ * databases of `Database` objects are still being created.
+ */
+function renderGrantsJob(db: ReplicatedDatabase): void {
+  const labels = grantsLabels(db);
+  const file = (d: ResolvedDatabase) => `${d.name}.sql`;
+  const scripts = () => Object.fromEntries(db._resolvedDatabases().map((d) => [file(d), renderCloudNativePgGrantSql(d, db._resolvedUsers())]));
+  new ApiObject(db, 'GrantsScripts', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: `${db.name}-grants`, labels: { 'app.kubernetes.io/name': labels['app.kubernetes.io/name'] } },
+    data: db._lazy(scripts),
+  });
+  const container = (d: ResolvedDatabase) => {
+    const owner = db._resolvedUsers().find((u) => u.name === d.owner)!;
+    return {
+      name: `grants-${d.name.replace(/_/g, '-')}`,
+      image: db.engine.image,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', d.name, '-f', `/grants/${file(d)}`],
+      env: [
+        { name: 'PGHOST', value: `${db.name}-rw` },
+        { name: 'PGPORT', value: '5432' },
+        { name: 'PGSSLMODE', value: 'require' },
+        { name: 'PGCONNECT_TIMEOUT', value: '10' },
+        { name: 'PGUSER', valueFrom: { secretKeyRef: { name: owner.secret.secretName, key: 'username' } } },
+        { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: owner.secret.secretName, key: 'password' } } },
+      ],
+      volumeMounts: [{ name: 'grants', mountPath: '/grants', readOnly: true }],
+      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+      securityContext: RESTRICTED_CONTAINER,
+    };
+  };
+  new ApiObject(db, 'Grants', {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: `${db.name}-grants`,
+      labels,
+      annotations: {
+        'argocd.argoproj.io/hook': 'Sync',
+        'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+        // after the data objects (wave 0: cluster, roles, databases, ExternalSecrets)
+        'argocd.argoproj.io/sync-wave': '1',
+        // a Job's template is immutable: Flux replaces the Job when it changes
+        'kustomize.toolkit.fluxcd.io/force': 'enabled',
+      },
+    },
+    spec: {
+      backoffLimit: MIGRATION_BACKOFF_LIMIT,
+      activeDeadlineSeconds: MIGRATION_DEADLINE_SECONDS,
+      template: {
+        metadata: {
+          labels,
+          annotations: db._lazy(() => ({
+            'stateful.cdk8s.io/grants-sha256': createHash('sha256').update(JSON.stringify(scripts()), 'utf8').digest('hex'),
+          })),
+        },
+        spec: db._lazy(() => {
+          const containers = db._resolvedDatabases().map(container);
+          return {
+            restartPolicy: 'Never',
+            automountServiceAccountToken: false,
+            securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+            // one database after the other: every container but the last is an init container
+            initContainers: containers.length > 1 ? containers.slice(0, -1) : undefined,
+            containers: containers.slice(-1),
+            volumes: [{ name: 'grants', configMap: { name: `${db.name}-grants`, defaultMode: 0o444 } }],
+          };
+        }),
+      },
+    },
+  });
+  new ApiObject(db, 'GrantsNetworkPolicy', {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: `${db.name}-grants` },
+    spec: { podSelector: { matchLabels: labels }, policyTypes: ['Egress'], egress: [DNS_EGRESS, toPods(db._podLabels(), [5432])] },
+  });
 }
 
 /** The Barman Cloud ObjectStore `configuration` of a backup destination or a recovery source (S3, gzip). */
