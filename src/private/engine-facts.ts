@@ -1,3 +1,5 @@
+import { getValueByPointer } from 'fast-json-patch';
+
 /**
  * Facts an engine declares on the objects it renders, read by the rest of the pipeline without
  * naming an operator's kinds.
@@ -43,17 +45,35 @@ export function backupOf(manifest: any): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-/** The backup retention an object declares (in days), with the pointer of the field that holds it. */
+/**
+ * The backup retention an object declares (in days), with the pointer of the field that holds it.
+ * The value is read from that field when it holds one (`30d`, or a number of days), so an edit of the
+ * field itself counts; the annotation is the fallback.
+ */
 export function backupRetentionOf(manifest: any): { days: number; text: string; pointer: string } | undefined {
   const annotations = manifest?.metadata?.annotations ?? {};
-  const text = annotations[BACKUP_RETENTION_ANNOTATION];
-  if (typeof text !== 'string') return undefined;
-  const r = /^(\d+)([dwm])$/.exec(text);
-  if (!r) return undefined;
+  const declared = annotations[BACKUP_RETENTION_ANNOTATION];
+  if (typeof declared !== 'string') return undefined;
   const field = annotations[BACKUP_RETENTION_FIELD_ANNOTATION];
   const pointer = typeof field === 'string' && field.startsWith('/')
     ? field : `/metadata/annotations/${BACKUP_RETENTION_ANNOTATION.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-  return { days: Number(r[1]) * ({ d: 1, w: 7, m: 30 } as Record<string, number>)[r[2]], text, pointer };
+  const atField = typeof field === 'string' && field.startsWith('/') ? valueAt(manifest, field) : undefined;
+  const text = typeof atField === 'number' || (typeof atField === 'string' && RETENTION.test(atField)) ? String(atField) : declared;
+  const r = RETENTION.exec(text);
+  if (!r) return undefined;
+  return { days: Number(r[1]) * ({ d: 1, w: 7, m: 30, '': 1 } as Record<string, number>)[r[2]], text: r[2] === '' ? `${r[1]}d` : text, pointer };
+}
+
+/** A retention: a number of days, weeks or months (`30d`, `4w`, `3m`), or a bare number of days. */
+const RETENTION = /^(\d+)([dwm]?)$/;
+
+/** The value at a JSON pointer (RFC 6901), or undefined where there is none. */
+function valueAt(doc: any, pointer: string): unknown {
+  try {
+    return getValueByPointer(doc, pointer);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where an object configures the continuous archiving of its log to the backups, or undefined when it does not. */
