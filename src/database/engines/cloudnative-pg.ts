@@ -3,7 +3,7 @@ import { ApiObject } from 'cdk8s';
 import { EngineHooks, ResolvedBackup, ResolvedDatabase, ResolvedRecovery } from '../private/model';
 import type { ReplicatedDatabase } from '../replicated-database';
 import { renderCloudNativePgGrantSql } from './cloudnative-pg-grants';
-import { MIGRATION_BACKOFF_LIMIT, MIGRATION_DEADLINE_SECONDS, RESTRICTED_CONTAINER, renderEgressPolicies, renderMigrationJob, renderNetworkPolicy } from './common';
+import { AFTER_DATA_JOB_ANNOTATIONS, MIGRATION_BACKOFF_LIMIT, MIGRATION_DEADLINE_SECONDS, RESTRICTED_CONTAINER, renderEgressPolicies, renderMigrationJob, renderNetworkPolicy } from './common';
 import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations } from '../../private/engine-facts';
 import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, toPods } from '../../private/network';
 
@@ -304,14 +304,7 @@ function renderGrantsJob(db: ReplicatedDatabase): void {
     metadata: {
       name: `${db.name}-grants`,
       labels,
-      annotations: {
-        'argocd.argoproj.io/hook': 'Sync',
-        'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
-        // after the data objects (wave 0: cluster, roles, databases, ExternalSecrets)
-        'argocd.argoproj.io/sync-wave': '1',
-        // a Job's template is immutable: Flux replaces the Job when it changes
-        'kustomize.toolkit.fluxcd.io/force': 'enabled',
-      },
+      annotations: { ...AFTER_DATA_JOB_ANNOTATIONS },
     },
     spec: {
       backoffLimit: MIGRATION_BACKOFF_LIMIT,

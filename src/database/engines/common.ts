@@ -51,6 +51,19 @@ export const MIGRATION_BACKOFF_LIMIT = 10;
 export const MIGRATION_DEADLINE_SECONDS = 3600;
 
 /**
+ * Annotations of a Job that must run once the data objects are ready (a schema migration, the
+ * grants): under Argo CD a `Sync` hook in wave 1, after the data objects (wave 0: databases,
+ * ExternalSecrets) and before the applications (wave 2), recreated on each sync; under Flux the Job
+ * is replaced when its immutable template changes (its layer depends on the data layer).
+ */
+export const AFTER_DATA_JOB_ANNOTATIONS: Readonly<Record<string, string>> = {
+  'argocd.argoproj.io/hook': 'Sync',
+  'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+  'argocd.argoproj.io/sync-wave': '1',
+  'kustomize.toolkit.fluxcd.io/force': 'enabled',
+};
+
+/**
  * The schema migration Job: its own step, after its database is ready and its Secret exists. Under
  * Flux it is the `<env>-migrate` layer, which depends on the data layer (healthy: database ready,
  * ExternalSecrets written); under Argo CD a `Sync` hook in a sync wave after the data objects (the
@@ -69,14 +82,7 @@ export function renderMigrationJob(db: ReplicatedDatabase): void {
     metadata: {
       name: `${db.name}-migrate`,
       labels,
-      annotations: {
-        'argocd.argoproj.io/hook': 'Sync',
-        'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
-        // after the data objects (wave 0: databases, ExternalSecrets), before the applications (wave 2)
-        'argocd.argoproj.io/sync-wave': '1',
-        // a Job's template is immutable: Flux replaces the Job when it changes
-        'kustomize.toolkit.fluxcd.io/force': 'enabled',
-      },
+      annotations: { ...AFTER_DATA_JOB_ANNOTATIONS },
     },
     spec: {
       backoffLimit: MIGRATION_BACKOFF_LIMIT,
