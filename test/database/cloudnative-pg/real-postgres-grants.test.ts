@@ -13,69 +13,15 @@
 import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import {
   DatabaseAccess, DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, ReplicatedDatabase, SecretBackend, Tier,
 } from '../../../src';
+import { freePort, realPostgres } from '../../util/postgres';
 
-interface PostgresInstall {
-  readonly bindir: string;
-  readonly version: string;
-  /** uid/gid to run PostgreSQL as (undefined: the current user is `postgres`). */
-  readonly as?: { uid: number; gid: number };
-}
+const { PG, describeReal } = realPostgres(['postgres', 'initdb', 'psql']);
 
-const NEEDED = ['postgres', 'initdb', 'psql'];
-
-function detectPostgres(): PostgresInstall | string {
-  const roots = process.env.PG_BINDIR ? [process.env.PG_BINDIR] : (() => {
-    try {
-      return fs.readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a))
-        .map((v) => `/usr/lib/postgresql/${v}/bin`);
-    } catch {
-      return [];
-    }
-  })();
-  const bindir = roots.find((dir) => NEEDED.every((b) => fs.existsSync(path.join(dir, b))));
-  if (!bindir) return `no PostgreSQL server binaries (${NEEDED.join(', ')}) under /usr/lib/postgresql/*/bin or $PG_BINDIR: apt-get install -y postgresql`;
-  const out = spawnSync(path.join(bindir, 'postgres'), ['--version'], { encoding: 'utf8' });
-  const m = /(\d+)\.(\d+)/.exec(out.stdout ?? '');
-  if (!m) return `cannot read the version of ${bindir}/postgres: ${out.stderr || out.error}`;
-  const version = `${m[1]}.${m[2]}`;
-  if (os.userInfo().username === 'postgres') return { bindir, version };
-  if (process.getuid?.() !== 0) return 'the tests run neither as root nor as postgres (PostgreSQL refuses root; root runs it as the postgres user)';
-  const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-  if (uid.status !== 0 || gid.status !== 0) return 'no "postgres" OS user to run PostgreSQL as';
-  return { bindir, version, as: { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) } };
-}
-
-const detected = detectPostgres();
-const PG = typeof detected === 'string' ? undefined : detected;
-if (typeof detected === 'string') {
-  // eslint-disable-next-line no-console
-  console.warn(`real PostgreSQL tests skipped: ${detected}`);
-}
-const describeReal = PG ? describe : describe.skip;
-if (typeof detected === 'string' && process.env.REQUIRE_REAL_POSTGRES === '1') {
-  // CI sets REQUIRE_REAL_POSTGRES=1 after installing PostgreSQL: a skip there would hide a broken install
-  test('a real PostgreSQL is available (REQUIRE_REAL_POSTGRES=1)', () => {
-    throw new Error(detected);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const lit = (value: string) => `'${value.replace(/'/g, "''")}'`;

@@ -20,75 +20,18 @@
 import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { backup, find, manifests, statefulSetFixture } from './fixture';
 import { DatabaseAccess, Tier } from '../../../src';
+import { freePort, realPostgres } from '../../util/postgres';
 
 // ---------------------------------------------------------------- environment detection
 
-interface PostgresInstall {
-  readonly bindir: string;
-  readonly version: string;
-  readonly major: number;
-  /** uid/gid to run PostgreSQL as (undefined: the current user is `postgres`). */
-  readonly as?: { uid: number; gid: number };
-}
-
-const NEEDED = ['postgres', 'initdb', 'pg_basebackup', 'pg_isready', 'psql'];
-
-function detectPostgres(): PostgresInstall | string {
-  const roots = process.env.PG_BINDIR ? [process.env.PG_BINDIR] : (() => {
-    try {
-      return fs.readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a))
-        .map((v) => `/usr/lib/postgresql/${v}/bin`);
-    } catch {
-      return [];
-    }
-  })();
-  const bindir = roots.find((dir) => NEEDED.every((b) => fs.existsSync(path.join(dir, b))));
-  if (!bindir) return `no PostgreSQL server binaries (${NEEDED.join(', ')}) under /usr/lib/postgresql/*/bin or $PG_BINDIR: apt-get install -y postgresql`;
-  const out = spawnSync(path.join(bindir, 'postgres'), ['--version'], { encoding: 'utf8' });
-  const m = /(\d+)\.(\d+)/.exec(out.stdout ?? '');
-  if (!m) return `cannot read the version of ${bindir}/postgres: ${out.stderr || out.error}`;
-  const major = Number(m[1]);
-  if (major < 13 || major > 18) return `PostgreSQL ${m[0]} is not a major the engine supports (13-18)`;
-  const version = `${m[1]}.${m[2]}`;
-  if (os.userInfo().username === 'postgres') return { bindir, version, major };
-  if (process.getuid?.() !== 0) return 'the tests run neither as root nor as postgres (PostgreSQL refuses root; root runs it as the postgres user)';
-  const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-  if (uid.status !== 0 || gid.status !== 0) return 'no "postgres" OS user to run PostgreSQL as';
-  return { bindir, version, major, as: { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) } };
-}
-
-const detected = detectPostgres();
-const PG = typeof detected === 'string' ? undefined : detected;
-if (typeof detected === 'string') {
-  // eslint-disable-next-line no-console
-  console.warn(`real PostgreSQL tests skipped: ${detected}`);
-}
-const describeReal = PG ? describe : describe.skip;
-if (typeof detected === 'string' && process.env.REQUIRE_REAL_POSTGRES === '1') {
-  // CI sets REQUIRE_REAL_POSTGRES=1 after installing PostgreSQL: a skip there would hide a broken install
-  test('a real PostgreSQL is available (REQUIRE_REAL_POSTGRES=1)', () => {
-    throw new Error(detected);
-  });
-}
+const { PG, describeReal } = realPostgres(['postgres', 'initdb', 'pg_basebackup', 'pg_isready', 'psql'], { min: 13, max: 18 });
 
 // ---------------------------------------------------------------- helpers
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A test password with the characters that need escaping in pgpass files and SQL literals. */
 function password(): string {
