@@ -26,8 +26,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import * as ts from 'typescript';
-import type { Measurement, Variant } from './measure';
 import { celBench, printCelBench } from './cel';
+import type { Measurement, Variant } from './measure';
 
 const ROOT = path.join(__dirname, '..');
 const { values } = parseArgs({

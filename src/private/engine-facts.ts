@@ -61,7 +61,7 @@ export function backupRetentionOf(manifest: any): { days: number; text: string; 
   const text = typeof atField === 'number' || (typeof atField === 'string' && RETENTION.test(atField)) ? String(atField) : declared;
   const r = RETENTION.exec(text);
   if (!r) return undefined;
-  return { days: Number(r[1]) * ({ d: 1, w: 7, m: 30, '': 1 } as Record<string, number>)[r[2]], text: r[2] === '' ? `${r[1]}d` : text, pointer };
+  return { days: Number(r[1]) * ({ 'd': 1, 'w': 7, 'm': 30, '': 1 } as Record<string, number>)[r[2]], text: r[2] === '' ? `${r[1]}d` : text, pointer };
 }
 
 /** A retention: a number of days, weeks or months (`30d`, `4w`, `3m`), or a bare number of days. */

@@ -47,7 +47,10 @@ export function detectPostgres(needed: readonly string[], majors?: { min: number
  * none can run). With REQUIRE_REAL_POSTGRES=1 (CI, after installing PostgreSQL) a missing server is a
  * failing test instead: a skip there would hide a broken install.
  */
-export function realPostgres(needed: readonly string[], majors?: { min: number; max: number }): { PG?: PostgresInstall; describeReal: jest.Describe } {
+export function realPostgres(
+  needed: readonly string[],
+  majors?: { min: number; max: number },
+): { PG?: PostgresInstall; describeReal: jest.Describe } {
   const detected = detectPostgres(needed, majors);
   if (typeof detected !== 'string') return { PG: detected, describeReal: describe };
   // eslint-disable-next-line no-console
