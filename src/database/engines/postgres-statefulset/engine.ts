@@ -50,7 +50,7 @@ export class PostgresStatefulSetEngine extends DatabaseEngineBase {
     super();
     this.majorVersion = requirePostgresVersion(WHERE, options.version);
     this.version = options.version;
-    const repository = requireImageRepository(WHERE, options.imageRepository ?? 'docker.io/library/postgres', 'ghcr.io/cloudnative-pg/postgresql');
+    const repository = requireImageRepository(WHERE, options.imageRepository ?? 'docker.io/library/postgres', 'docker.io/library/postgres');
     this.image = `${repository}:${options.version}`;
   }
 
