@@ -41,6 +41,20 @@ describe('kind registry: what the engines declare, read without naming a kind', 
     expect(storage?.(sts)).toEqual([{ pointer: '/spec/volumeClaimTemplates/0/spec/resources/requests/storage', size: '10Gi', storageClass: undefined }]);
   });
 
+  test('deletion policies: what a kind declares (CloudNativePG Database, StorageClass), else spec.deletionPolicy', () => {
+    const risks = (before: any, after: any) => analyzeChanges([{ file: 'a.yaml', manifest: before, environment: 'prod' }], [{ file: 'a.yaml', manifest: after, environment: 'prod', cluster: 'prod' }])
+      .risks.map((r) => [r.ruleId, r.jsonPointer]);
+    const database = (policy: string) => ({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Database', metadata: { name: 'app' }, spec: { name: 'app', owner: 'app', databaseReclaimPolicy: policy } });
+    expect(risks(database('retain'), database('delete'))).toEqual([['CHANGE-DeletionPolicyWeakened', '/spec/databaseReclaimPolicy']]);
+    expect(risks(database('delete'), database('retain'))).toEqual([]);
+    const storageClass = (policy: string) => ({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'fast' }, provisioner: 'x', reclaimPolicy: policy });
+    expect(risks(storageClass('Retain'), storageClass('Delete'))).toEqual([
+      ['CHANGE-ImmutableField', '/reclaimPolicy'], ['CHANGE-DeletionPolicyWeakened', '/reclaimPolicy'],
+    ]);
+    const foreign = (policy: string) => ({ apiVersion: 'example.com/v1', kind: 'Bucket', metadata: { name: 'b' }, spec: { deletionPolicy: policy } });
+    expect(risks(foreign('Retain'), foreign('Delete'))).toEqual([['CHANGE-DeletionPolicyWeakened', '/spec/deletionPolicy']]);
+  });
+
   test('operator-created labels: one entry per label, in engine order', () => {
     expect(operatorCreatedLabels()).toEqual([
       { label: 'cnpg.io/cluster' },
