@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { analyzeChanges } from '../../src/gitops/change-safety/analyze';
 import { KIND_FACTS, argoCdIgnoreDifferences, factOf, isDataBearing, operatorCreatedLabels } from '../../src/private/kind-registry';
 
@@ -70,6 +72,23 @@ describe('kind registry: what the engines declare, read without naming a kind', 
       { group: 'postgresql.cnpg.io', kind: 'Cluster', jsonPointers: ['/spec/postgresql/parameters', '/spec/postgresql/pg_hba'] },
       { group: 'apps', kind: 'StatefulSet', jsonPointers: ['/spec/volumeClaimTemplates'] },
     ]);
+  });
+
+  test('every engine folder\'s facts.ts is listed in its area\'s engines/index.ts (the registry holds each of its descriptors)', () => {
+    const src = path.join(__dirname, '..', '..', 'src');
+    const files = ['database', 'queue'].flatMap((area) => fs.readdirSync(path.join(src, area, 'engines'), { withFileTypes: true })
+      .filter((e) => e.isDirectory() && fs.existsSync(path.join(src, area, 'engines', e.name, 'facts.ts')))
+      .map((e) => `${area}/engines/${e.name}/facts.ts`));
+    expect(files).toEqual(expect.arrayContaining(['database/engines/cloudnative-pg/facts.ts', 'queue/engines/strimzi-kafka/facts.ts']));
+    const registered = new Set(KIND_FACTS);
+    const missing = files.flatMap((file) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const exported: unknown[] = Object.values(require(path.join(src, file)));
+      const lists = exported.filter((v): v is any[] => Array.isArray(v));
+      expect({ file, lists: lists.length }).toEqual({ file, lists: 1 });
+      return lists[0].filter((f) => !registered.has(f)).map((f) => `${file}: ${f.group}/${f.kind}`);
+    });
+    expect(missing).toEqual([]);
   });
 
   test('at most one descriptor per kind applies to every object of it (others name their objects with `matches`)', () => {
