@@ -19,6 +19,8 @@ import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
 import { OutputLayout } from '../gitops/output-layout';
 import { PlatformOperator } from '../gitops/platform-operator';
 import { renderReadme } from '../gitops/readme';
+import { defaultShardOutdir, nestedFolders, outputDigest, resolveShard, SHARD_ENV_VAR, SHARD_OUTDIR_ENV_VAR, ShardPartition, ShardScope, SynthesisShard } from '../gitops/shard';
+import { shardChangeSafety, writeShard } from '../gitops/shard-output';
 import { ArgoCdOptions, FluxOptions } from '../gitops/wiring-options';
 import { META_DIR, recoverOutput, writeOutput } from '../gitops/writer';
 import { removeDirIfEmpty } from '../gitops/writer/apply';
@@ -124,6 +126,25 @@ export interface GitOpsAppProps {
    * @default - none: operators are installed outside this app
    */
   readonly operators?: PlatformOperator[];
+
+  /**
+   * Synthesize one part of the output only (sharded synthesis: one CI job per cluster or
+   * environment, joined by `cdk8s-stateful merge`). The whole construct tree is still built and
+   * validated; only the files of the part are rendered to YAML, checked (policies, and change
+   * safety against the files of the part in `outdir`, which is read, never written) and written,
+   * with a shard fragment, into `shardOutdir`. `$CDK8S_STATEFUL_SHARD` (`cluster:<name>` or
+   * `environment:<name>`) selects a shard too; set both and they must agree (else a ValidationError).
+   *
+   * @default - `$CDK8S_STATEFUL_SHARD` when set, else no sharding: the whole output is written to `outdir`
+   */
+  readonly shard?: SynthesisShard;
+
+  /**
+   * Output folder of a shard (see `shard`); neither inside `outdir` nor holding it.
+   *
+   * @default - `$CDK8S_STATEFUL_SHARD_OUTDIR`, else `<outdir>-shards/<cluster|environment>-<name>` beside `outdir`
+   */
+  readonly shardOutdir?: string;
 }
 
 /**
@@ -228,6 +249,8 @@ export class GitOpsApp extends App {
   private readonly changeSafety: boolean;
   private readonly operators: PlatformOperator[];
   private readonly aspectVisits = new WeakMap<IConstruct, Set<IAspect>>();
+  private readonly shard?: SynthesisShard;
+  private readonly shardOutdir?: string;
 
   public constructor(props: GitOpsAppProps = {}) {
     // CDK8S_OUTDIR is what the cdk8s CLI and `cdk8s-stateful diff` set
@@ -251,6 +274,20 @@ export class GitOpsApp extends App {
         value: this.operators.map((o) => o.name).join(', '),
         allowed: 'operators with `argoCd` wiring (rendered as Argo CD Applications); with Flux alone, install operators with HelmReleases outside this app',
       });
+    }
+    this.shard = resolveShard(props.shard, process.env[SHARD_ENV_VAR]);
+    if (this.shard) {
+      const shardOutdir = props.shardOutdir ?? (process.env[SHARD_OUTDIR_ENV_VAR] || undefined) ?? defaultShardOutdir(this.outdir, this.shard);
+      if (nestedFolders(shardOutdir, this.outdir)) {
+        throw new ValidationError({
+          code: 'INVALID_VALUE',
+          path: '/',
+          property: 'shardOutdir',
+          value: JSON.stringify(shardOutdir),
+          allowed: `a folder that neither is, holds nor lies in the GitOps output ${this.outdir} (a shard writes only its part)`,
+        });
+      }
+      this.shardOutdir = shardOutdir;
     }
     if (props.reports) {
       const dir = path.resolve(props.reports.directory);
@@ -303,7 +340,7 @@ export class GitOpsApp extends App {
   }
 
   private synthesizeLocked(): SynthesisResult {
-    const output = this.render();
+    const { output, shard } = this.renderParts();
     if (this.reports) this.writeReports(output, this.reports);
     // `cdk8s-stateful publish` asks for the reports of the run it gates (every format, also on failure)
     const requested = process.env.CDK8S_STATEFUL_REPORTS;
@@ -311,21 +348,34 @@ export class GitOpsApp extends App {
     if (blockingFindings(output.findings).length > 0) {
       throw new PolicyViolationError(output.findings, ruleFixes(findPacks(this)));
     }
-    const result = writeOutput({
-      outdir: this.outdir,
-      files: output.files,
-      libraryVersion: libraryVersion(),
-      overwriteModified: this.overwriteHandEdits,
-      // publish honours only the approvals recorded in the output it publishes
-      changeApprovals: collectApprovals(this),
-      environments: output.environments.map((env) => ({
-        name: env.name,
-        tier: env.tier,
-        cluster: env.cluster,
-        namespace: env.namespace,
-        packs: output.packsByEnvironment[env.name] ?? [],
-      })),
-    });
+    const environments = output.environments.map((env) => ({
+      name: env.name,
+      tier: env.tier,
+      cluster: env.cluster,
+      namespace: env.namespace,
+      packs: output.packsByEnvironment[env.name] ?? [],
+    }));
+    // publish honours only the approvals recorded in the output it publishes
+    const changeApprovals = collectApprovals(this);
+    const result = shard
+      ? writeShard({
+        outdir: this.shardOutdir!,
+        scope: shard.scope,
+        fingerprint: shard.fingerprint(environments, changeApprovals, this.reportInput(output)),
+        files: output.files,
+        environments,
+        changeApprovals,
+        report: this.reportInput(output),
+        overwriteModified: this.overwriteHandEdits,
+      })
+      : writeOutput({
+        outdir: this.outdir,
+        files: output.files,
+        libraryVersion: libraryVersion(),
+        overwriteModified: this.overwriteHandEdits,
+        changeApprovals,
+        environments,
+      });
     return {
       written: result.written,
       unchanged: result.unchanged,
@@ -337,9 +387,14 @@ export class GitOpsApp extends App {
   }
 
   /**
-   * Runs the pipeline up to (not including) writing: aspects, validation, rendering.
+   * Runs the pipeline up to (not including) writing: aspects, validation, rendering. With a `shard`,
+   * the files, objects and findings are those of its part (environments and packs: all of them).
    */
   public render(): RenderedOutput {
+    return this.renderParts().output;
+  }
+
+  private renderParts(): { output: RenderedOutput; shard?: RenderedShard } {
     this.refuseSharedNamespaces();
     this.addDeployerRbac();
     invokeAspects(this, this.aspectVisits);
@@ -413,7 +468,10 @@ export class GitOpsApp extends App {
     const files: RenderedFile[] = [];
     const checked: CheckedObject[] = [];
     const findingsWithLines: Finding[] = [];
+    const scope = this.shard ? this.shardScope(this.shard, envs, objects) : undefined;
     for (const o of objects) {
+      // a shard renders, checks and writes the files of its part only
+      if (scope && !scope.ownsFile(o.file)) continue;
       const content = toYaml(o.manifest);
       files.push({ path: o.file, content });
       const env = o.environment !== undefined ? envByName.get(o.environment) : undefined;
@@ -422,9 +480,9 @@ export class GitOpsApp extends App {
 
     const packs = findPacks(this);
     const evaluation = evaluatePacks(packs, checked, { root: this });
-    const safety = this.changeSafety
-      ? evaluateChangeSafety(this.outdir, objects, envs, this)
-      : { findings: [], unusedApprovals: [] };
+    const safety = !this.changeSafety
+      ? { findings: [], unusedApprovals: [] }
+      : scope ? shardChangeSafety(scope, this.outdir, objects, envs, this) : evaluateChangeSafety(this.outdir, objects, envs, this);
     for (const f of safety.findings) {
       const text = f.file ? files.find((x) => x.path === f.file)?.content : undefined;
       findingsWithLines.push(text !== undefined && f.jsonPointer !== undefined ? { ...f, line: lineOf(text, f.jsonPointer) } : f);
@@ -432,14 +490,13 @@ export class GitOpsApp extends App {
     const packsByEnvironment: { [env: string]: string[] } = {};
     for (const env of envs) {
       packsByEnvironment[env.name] = packs
-        .filter((p) => checked.some((c) => c.environment === env && c.construct !== undefined && p.covers(c.construct)))
+        .filter((p) => objects.some((o) => o.environment === env.name && constructs.has(o) && p.covers(constructs.get(o)!)))
         .map((p) => (p.version ? `${p.id}@${p.version}` : p.id))
         .sort();
     }
 
     if (this.layout === OutputLayout.HYDRATED_AND_KUSTOMIZE && envs.length > 0) {
-      const overlay = this.node.findAll().find((c): c is EnvironmentOverlay => c instanceof EnvironmentOverlay);
-      files.push(...renderKustomizeLayout(envs, objects, this.kustomizeBase ?? overlay?.baseEnvironment ?? envs[0].name));
+      files.push(...renderKustomizeLayout(envs, objects, this.kustomizeBaseName(envs)));
     }
     if (this.flux) {
       const layered = objects.map((o) => ({
@@ -451,14 +508,45 @@ export class GitOpsApp extends App {
     if (this.argoCd) files.push(...renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators));
     files.push({ path: 'README.md', content: renderReadme(envs, objects, this.layout) });
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const findings = [...evaluation.findings, ...findingsWithLines];
+    const unusedSuppressions = [...evaluation.unusedSuppressions, ...safety.unusedApprovals];
+    if (!scope) return { output: { objects, files, environments: envs, findings, unusedSuppressions, packsByEnvironment } };
+    // every shard renders every object: the digest of the whole output tells shards of different app versions apart
+    const objectFiles = new Set(objects.map((o) => o.file));
+    const digest = outputDigest([
+      ...objects.map((o) => ({ path: o.file, text: canonicalJson(o.manifest) })),
+      ...files.filter((f) => !objectFiles.has(f.path)).map((f) => ({ path: f.path, text: f.content })),
+    ]);
     return {
-      objects,
-      files,
-      environments: envs,
-      findings: [...evaluation.findings, ...findingsWithLines],
-      unusedSuppressions: [...evaluation.unusedSuppressions, ...safety.unusedApprovals],
-      packsByEnvironment,
+      output: {
+        objects: objects.filter((o) => scope.ownsFile(o.file)),
+        files: files.filter((f) => scope.ownsFile(f.path)),
+        environments: envs,
+        // policies hold for the whole tree; a finding fails the shard that owns its file (or environment)
+        findings: findings.filter((f) => scope.ownsFinding(f)),
+        unusedSuppressions,
+        packsByEnvironment,
+      },
+      shard: {
+        scope,
+        fingerprint: (records, approvals, report) => outputDigest([{
+          path: '', text: canonicalJson({ digest, by: scope.shard.by, parts: scope.partition.parts, records, approvals, rules: report.rules, packs: report.packs }),
+        }]),
+      },
     };
+  }
+
+  /** Which part owns each file, and the part this shard synthesizes. */
+  private shardScope(shard: SynthesisShard, envs: Environment[], objects: RenderedObject[]): ShardScope {
+    const platformClusters = objects.filter((o) => o.environment === undefined).map((o) => o.cluster);
+    const base = envs.length > 0 ? this.kustomizeBaseName(envs) : undefined;
+    return new ShardScope(shard, new ShardPartition(shard.by, envs, platformClusters, base));
+  }
+
+  /** Environment the kustomize `base/` is rendered from. */
+  private kustomizeBaseName(envs: Environment[]): string {
+    const overlay = this.node.findAll().find((c): c is EnvironmentOverlay => c instanceof EnvironmentOverlay);
+    return this.kustomizeBase ?? overlay?.baseEnvironment ?? envs[0].name;
   }
 
   /**
@@ -611,6 +699,12 @@ export class GitOpsApp extends App {
       });
     }
   }
+}
+
+/** A shard's part of a rendering, and how to fingerprint the app it is part of. */
+interface RenderedShard {
+  readonly scope: ShardScope;
+  readonly fingerprint: (environments: unknown, approvals: unknown, report: ReportInput) => string;
 }
 
 /** Records the suppressions covering an object as an annotation, so the waiver is visible in Git. */

@@ -2,3 +2,4 @@ export * from './output-layout';
 export * from './wiring-options';
 export * from './change-safety/approvals';
 export * from './platform-operator';
+export { ShardBy, SynthesisShard } from './shard';
