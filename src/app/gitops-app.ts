@@ -20,7 +20,7 @@ import { OutputLayout } from '../gitops/output-layout';
 import { PlatformOperator } from '../gitops/platform-operator';
 import { renderReadme } from '../gitops/readme';
 import { defaultShardOutdir, nestedFolders, outputDigest, resolveShard, SHARD_ENV_VAR, SHARD_OUTDIR_ENV_VAR, ShardPartition, ShardScope, SynthesisShard } from '../gitops/shard';
-import { shardChangeSafety, writeShard } from '../gitops/shard-output';
+import { refuseInterruptedWrite, shardChangeSafety, writeShard } from '../gitops/shard-output';
 import { ArgoCdOptions, FluxOptions } from '../gitops/wiring-options';
 import { META_DIR, recoverOutput, writeOutput } from '../gitops/writer';
 import { removeDirIfEmpty } from '../gitops/writer/apply';
@@ -323,7 +323,9 @@ export class GitOpsApp extends App {
   public synthesize(): SynthesisResult {
     // The lock is taken before the previous output is read: a concurrent synthesis into the same
     // directory either finished (its output is what the gate compares with) or is refused.
-    const outdir = path.resolve(this.outdir);
+    // A shard locks the folder it writes and only reads `outdir`, so shards can run side by side.
+    if (this.shard) refuseInterruptedWrite(this.outdir);
+    const outdir = path.resolve(this.shard ? this.shardOutdir! : this.outdir);
     const outdirExisted = fs.existsSync(outdir);
     const metaExisted = fs.existsSync(path.join(outdir, META_DIR));
     const lock = acquireLock(outdir, { lendable: true });

@@ -7,7 +7,9 @@ import { ShardBy, ShardScope } from './shard';
 import { readOwnedManifest, writeOutput } from './writer';
 import { canonicalJson } from './writer/canonical-json';
 import { isErrno, sha256 } from './writer/fsutil';
+import { JOURNAL_NAME, META_DIR, ROLLBACK_NAME } from './writer/paths';
 import { ApprovalRecord, EnvironmentRecord, OutputFile, WriteResult } from './writer/types';
+import { ValidationError } from '../errors/validation-error';
 import { Finding } from '../policy/finding';
 import { PolicyReportFormat, REPORT_FILE_NAMES } from '../policy/report-format';
 import { renderReport, ReportInput, ReportUnusedSuppression } from '../policy/reports';
@@ -75,6 +77,26 @@ export function shardChangeSafety(
   const own = previous ? { ...previous, objects: previous.objects.filter((o) => scope.ownsFile(o.file)) } : undefined;
   const result = judgeChanges(own, next.filter((o) => scope.ownsFile(o.file)), environments, collectApprovals(root));
   return { ...result, findings: result.findings.filter((f) => scope.ownsFinding(f)) };
+}
+
+/**
+ * A shard reads the previous output without locking it (shards of one app run side by side): an
+ * interrupted write there (a journal) would make it compare with a mix of two outputs, so it is
+ * refused until a synthesis, a merge or `cdk8s-stateful verify` has finished or undone it.
+ */
+export function refuseInterruptedWrite(outdir: string): void {
+  for (const name of [JOURNAL_NAME, ROLLBACK_NAME]) {
+    if (fs.existsSync(path.join(outdir, META_DIR, name))) {
+      throw new ValidationError({
+        code: 'INTERRUPTED_WRITE',
+        path: '/',
+        property: 'outdir',
+        value: JSON.stringify(outdir),
+        allowed: `an output without an interrupted write (${META_DIR}/${name} is there): run \`cdk8s-stateful verify ${outdir}\` `
+          + 'or a synthesis into it first, then the shards',
+      });
+    }
+  }
 }
 
 export interface ShardWriteRequest {

@@ -8,6 +8,7 @@ import {
 } from '../../src';
 import { PolicyViolationError, ValidationError } from '../../src/errors';
 import { mergeShards, SHARD_FRAGMENT_FILE, ShardMergeError } from '../../src/gitops/shard-output';
+import { acquireLock } from '../../src/gitops/writer/lock';
 import { cli } from '../cli/helpers';
 import { readTree, tmpdir } from '../util/tmp';
 
@@ -212,6 +213,24 @@ describe('sharded synthesis: policies and change safety hold per shard', () => {
     const approved = fleet({ outdir: previous, shard: SynthesisShard.cluster('prod-eu-west'), shardOutdir: path.join(root, 'ok') },
       { ...renamed, approveIn: ['prod-eu'] }).synthesize();
     expect(approved.findings.filter((f) => f.packId === 'change-safety' && f.suppressed).length).toBeGreaterThan(0);
+  });
+});
+
+describe('sharded synthesis: the previous output is read, never locked or written', () => {
+  test('shards run while another process holds the output lock, and refuse an output with an interrupted write', () => {
+    const root = tmpdir();
+    const previous = path.join(root, 'gitops');
+    fleet({ outdir: previous }).synth();
+    const lock = acquireLock(previous);
+    try {
+      const result = fleet({ outdir: previous, shard: SynthesisShard.cluster('nonprod'), shardOutdir: path.join(root, 'a') }).synthesize();
+      expect(result.written).toContain('rendered/dev/orders-dev/ConfigMap.orders-config.yaml');
+    } finally {
+      lock.release();
+    }
+    fs.writeFileSync(path.join(previous, '.cdk8s-stateful/journal'), '{}\n');
+    expect(() => fleet({ outdir: previous, shard: SynthesisShard.cluster('nonprod'), shardOutdir: path.join(root, 'b') }).synthesize())
+      .toThrow(/INTERRUPTED_WRITE/);
   });
 });
 
