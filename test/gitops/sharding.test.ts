@@ -7,9 +7,10 @@ import {
   ReplicatedDatabase, SecretSource, StorageProfile, Suppressions, SynthesisShard, Tier,
 } from '../../src';
 import { PolicyViolationError, ValidationError } from '../../src/errors';
+import { ShardBy, ShardPartition } from '../../src/gitops/shard';
 import { mergeShards, SHARD_FRAGMENT_FILE, ShardMergeError } from '../../src/gitops/shard-output';
 import { acquireLock } from '../../src/gitops/writer/lock';
-import { cli } from '../cli/helpers';
+import { cli, expectUsageError } from '../cli/helpers';
 import { readTree, tmpdir } from '../util/tmp';
 
 const backup = {
@@ -280,12 +281,41 @@ describe('cdk8s-stateful merge refuses shards that do not make up one output', (
     expect(cli(['merge', path.join(root, 'nothing'), '--out', path.join(root, 'out-none')]).code).toBe(2);
   });
 
+  test('bad usage: exit 2, one line', () => {
+    expectUsageError(cli(['merge', ...dirs, '--out', path.join(root, 'o'), '--reports', path.join(root, 'r'), '--report-format', 'sarif,pdf']), /unknown --report-format pdf/);
+    expectUsageError(cli(['merge', ...dirs, '--out', path.join(root, 'o'), '--report-format', 'sarif']), /--report-format needs --reports/);
+    expectUsageError(cli(['merge', ...dirs]), /--out <dir>/);
+    expectUsageError(cli(['merge', dirs[0], '--out', dirs[0]]), /must not hold one another/);
+  });
+
   test('the complete set merges (exit 0) and a second merge writes nothing', () => {
     const out = path.join(root, 'out-ok');
     expect(cli(['merge', ...dirs, '--out', out]).code).toBe(0);
     const again = cli(['merge', ...[...dirs].reverse(), '--out', out, '--format', 'json']);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, by: 'cluster', parts: CLUSTERS, written: [], deleted: [] });
+  });
+});
+
+describe('every file has one owner', () => {
+  const envs = [{ name: 'dev', cluster: 'nonprod' }, { name: 'qa', cluster: 'nonprod' }, { name: 'prod', cluster: 'prod-eu' }];
+  test.each<[ShardBy, string, string]>([
+    [ShardBy.CLUSTER, 'rendered/qa/orders-qa/ConfigMap.x.yaml', 'nonprod'],
+    [ShardBy.CLUSTER, 'overlays/prod/kustomization.yaml', 'prod-eu'],
+    [ShardBy.CLUSTER, 'base/ConfigMap.x.yaml', 'prod-eu'],
+    [ShardBy.CLUSTER, 'platform/edge/StorageClass.x.yaml', 'edge'],
+    [ShardBy.CLUSTER, 'clusters/prod-eu/Kustomization.prod.yaml', 'prod-eu'],
+    [ShardBy.CLUSTER, 'argocd/AppProject.orders.yaml', 'edge'],
+    [ShardBy.CLUSTER, 'rendered/retired/ns/ConfigMap.x.yaml', 'edge'],
+    [ShardBy.ENVIRONMENT, 'layers/qa/data/kustomization.yaml', 'qa'],
+    [ShardBy.ENVIRONMENT, 'platform/nonprod/orders-qa/Role.gitops-deployer.yaml', 'dev'],
+    [ShardBy.ENVIRONMENT, 'clusters/prod-eu/Kustomization.platform.yaml', 'prod'],
+    [ShardBy.ENVIRONMENT, 'base/kustomization.yaml', 'prod'],
+    [ShardBy.ENVIRONMENT, 'platform/edge/StorageClass.x.yaml', 'dev'],
+    [ShardBy.ENVIRONMENT, 'README.md', 'dev'],
+  ])('%s shards: %s belongs to %s', (by, file, part) => {
+    // a platform chart on cluster "edge" (no environment); the kustomize base is prod
+    expect(new ShardPartition(by, envs, ['edge'], 'prod').partOfFile(file)).toBe(part);
   });
 });
 
