@@ -363,7 +363,7 @@ export class GitOpsApp extends App {
       ? writeShard({
         outdir: this.shardOutdir!,
         scope: shard.scope,
-        fingerprint: shard.fingerprint(environments, changeApprovals, this.reportInput(output)),
+        fingerprint: shard.fingerprint,
         files: output.files,
         environments,
         changeApprovals,
@@ -513,10 +513,21 @@ export class GitOpsApp extends App {
     const findings = [...evaluation.findings, ...findingsWithLines];
     const unusedSuppressions = [...evaluation.unusedSuppressions, ...safety.unusedApprovals];
     if (!scope) return { output: { objects, files, environments: envs, findings, unusedSuppressions, packsByEnvironment } };
-    // every shard renders every object: the digest of the whole output tells shards of different app versions apart
+    // every shard renders every object (to JSON): a digest of the whole output and of what the
+    // manifest and reports record tells shards of different apps or app versions apart
     const objectFiles = new Set(objects.map((o) => o.file));
-    const digest = outputDigest([
-      ...objects.map((o) => ({ path: o.file, text: canonicalJson(o.manifest) })),
+    const recorded = canonicalJson({
+      by: scope.shard.by,
+      parts: scope.partition.parts,
+      environments: envs.map((e) => [e.name, e.tier, e.cluster, e.namespace]),
+      packsByEnvironment,
+      approvals: collectApprovals(this),
+      rules: describeRules(packs),
+      packs: packs.map((p) => [p.id, p.version]),
+    });
+    const fingerprint = outputDigest([
+      { path: '', text: recorded },
+      ...objects.map((o) => ({ path: o.file, text: JSON.stringify(o.manifest) })),
       ...files.filter((f) => !objectFiles.has(f.path)).map((f) => ({ path: f.path, text: f.content })),
     ]);
     return {
@@ -529,12 +540,7 @@ export class GitOpsApp extends App {
         unusedSuppressions,
         packsByEnvironment,
       },
-      shard: {
-        scope,
-        fingerprint: (records, approvals, report) => outputDigest([{
-          path: '', text: canonicalJson({ digest, by: scope.shard.by, parts: scope.partition.parts, records, approvals, rules: report.rules, packs: report.packs }),
-        }]),
-      },
+      shard: { scope, fingerprint },
     };
   }
 
@@ -703,10 +709,10 @@ export class GitOpsApp extends App {
   }
 }
 
-/** A shard's part of a rendering, and how to fingerprint the app it is part of. */
+/** The part a shard rendered, and the fingerprint of the app it is part of. */
 interface RenderedShard {
   readonly scope: ShardScope;
-  readonly fingerprint: (environments: unknown, approvals: unknown, report: ReportInput) => string;
+  readonly fingerprint: string;
 }
 
 /** Records the suppressions covering an object as an annotation, so the waiver is visible in Git. */
