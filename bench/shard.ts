@@ -19,7 +19,7 @@ const reps = Number(process.argv[3] ?? 3);
 /** One step in a fresh process (as a CI job would run it): milliseconds of `synthesize()` or of the merge. */
 function child(step: Step, outdir: string, shardOutdir?: string): number {
   const out = execFileSync(process.execPath, [...process.execArgv, __filename, '--child', JSON.stringify({ step, outdir, shardOutdir, services })], {
-    encoding: 'utf8', maxBuffer: 1 << 26,
+    encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
   });
   return Number(out.trim().split('\n').pop());
 }
