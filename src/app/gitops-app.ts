@@ -482,9 +482,9 @@ export class GitOpsApp extends App {
 
     const packs = findPacks(this);
     const evaluation = evaluatePacks(packs, checked, { root: this });
-    const safety = !this.changeSafety
-      ? { findings: [], unusedApprovals: [] }
-      : scope ? shardChangeSafety(scope, this.outdir, objects, envs, this) : evaluateChangeSafety(this.outdir, objects, envs, this);
+    const safety = this.changeSafety
+      ? (scope ? shardChangeSafety(scope, this.outdir, objects, envs, this) : evaluateChangeSafety(this.outdir, objects, envs, this))
+      : { findings: [], unusedApprovals: [] };
     for (const f of safety.findings) {
       const text = f.file ? files.find((x) => x.path === f.file)?.content : undefined;
       findingsWithLines.push(text !== undefined && f.jsonPointer !== undefined ? { ...f, line: lineOf(text, f.jsonPointer) } : f);
