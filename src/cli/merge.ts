@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { UsageError } from './read-manifests';
 import { CliIo, oneLine, plural } from './terminal';
 import { mergeShards, MergeResult, ShardMergeError } from '../gitops/shard-output';
 import { WriterError } from '../gitops/writer';
@@ -40,17 +39,22 @@ export function registerMergeCommand(program: Command, io: CliIo, setCode: (code
 /**
  * `cdk8s-stateful merge`.
  *
- * @returns 0 merged, 1 refused by the writer, 2 shards that do not make up one output (bad usage: UsageError thrown)
+ * @returns 0 merged, 1 refused by the writer, 2 bad usage or shards that do not make up one output
  */
 export function runMerge(dirs: string[], options: MergeCliOptions, io: CliIo): number {
+  // bad usage: one line, exit 2 (as every command reports it)
+  const usage = (message: string): number => {
+    io.stderr(`cdk8s-stateful: merge: ${oneLine(message, 1000)}\n`);
+    return 2;
+  };
   const format = options.format ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`merge: unknown --format ${JSON.stringify(format)}: one of text, json`);
-  if (!options.out) throw new UsageError('merge: --out <dir> is required');
+  if (format !== 'text' && format !== 'json') return usage(`unknown --format ${JSON.stringify(format)}: one of text, json`);
+  if (!options.out) return usage('--out <dir> is required');
   const formats = options.reportFormat === undefined ? undefined : options.reportFormat.split(',').map((f) => f.trim()).filter((f) => f !== '');
   const known = Object.values(PolicyReportFormat) as string[];
   const bad = (formats ?? []).filter((f) => !known.includes(f));
-  if (bad.length > 0) throw new UsageError(`merge: unknown --report-format ${bad.join(', ')}: one of ${known.join(', ')}`);
-  if (formats !== undefined && options.reports === undefined) throw new UsageError('merge: --report-format needs --reports <dir>');
+  if (bad.length > 0) return usage(`unknown --report-format ${bad.join(', ')}: one of ${known.join(', ')}`);
+  if (formats !== undefined && options.reports === undefined) return usage('--report-format needs --reports <dir>');
 
   let result: MergeResult;
   try {
