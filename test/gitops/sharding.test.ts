@@ -174,9 +174,14 @@ describe('sharded synthesis: merged shards are byte-identical to a single run', 
 describe('sharded synthesis: policies and change safety hold per shard', () => {
   test('a policy violation fails the shard that owns it and no other', () => {
     const root = tmpdir();
-    const build = (shard: SynthesisShard, dir: string) => fleet({ outdir: path.join(root, 'previous'), shard, shardOutdir: dir }, { privilegedIn: 'prod-us' });
+    const build = (shard: SynthesisShard, dir: string) => fleet({
+      outdir: path.join(root, 'previous'), shard, shardOutdir: dir, reports: { directory: `${dir}-reports` },
+    }, { privilegedIn: 'prod-us' });
     const owner = path.join(root, 'us');
     expect(() => build(SynthesisShard.cluster('prod-us-east'), owner).synthesize()).toThrow(PolicyViolationError);
+    // the shard's own reports (written also when it fails) hold the findings of its part
+    const ruleIds = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')).findings.map((f: any) => f.ruleId);
+    expect(ruleIds(`${owner}-reports/policy-report.json`)).toContain('PSS-Privileged');
     expect(() => build(SynthesisShard.cluster('prod-us-east'), owner).synthesize()).toThrow(/PSS-Privileged/);
     expect(fs.existsSync(owner)).toBe(false); // nothing written
     expect(() => build(SynthesisShard.environment('prod-us'), path.join(root, 'env-us')).synthesize()).toThrow(/PSS-Privileged/);
@@ -184,6 +189,7 @@ describe('sharded synthesis: policies and change safety hold per shard', () => {
     // other parts: the violation is not theirs (it is checked, and fails, in its own shard)
     const other = build(SynthesisShard.cluster('prod-eu-west'), path.join(root, 'eu')).synthesize();
     expect(other.findings.filter((f) => f.ruleId === 'PSS-Privileged')).toEqual([]);
+    expect(ruleIds(path.join(root, 'eu-reports/policy-report.json'))).not.toContain('PSS-Privileged');
     expect(other.written.some((f) => f.startsWith('rendered/prod-eu/'))).toBe(true);
     expect(other.written.some((f) => f.startsWith('rendered/prod-us/'))).toBe(false);
     // and the merge cannot be completed without the failing part
