@@ -20,6 +20,8 @@ import { OutputLayout } from '../gitops/output-layout';
 import { RenderedFile, RenderedObject } from '../gitops/pipeline';
 import { PlatformOperator } from '../gitops/platform-operator';
 import { renderReadme } from '../gitops/readme';
+import { defaultShardOutdir, nestedFolders, outputDigest, resolveShard, SHARD_ENV_VAR, SHARD_OUTDIR_ENV_VAR, ShardPartition, ShardScope, SynthesisShard } from '../gitops/shard';
+import { refuseInterruptedWrite, shardChangeSafety, writeShard } from '../gitops/shard-output';
 import { ArgoCdOptions, FluxOptions } from '../gitops/wiring-options';
 import { META_DIR, recoverOutput, writeOutput } from '../gitops/writer';
 import { removeDirIfEmpty } from '../gitops/writer/apply';
@@ -125,6 +127,25 @@ export interface GitOpsAppProps {
    * @default - none: operators are installed outside this app
    */
   readonly operators?: PlatformOperator[];
+
+  /**
+   * Synthesize one part of the output only (sharded synthesis: one CI job per cluster or
+   * environment, joined by `cdk8s-stateful merge`). The whole construct tree is still built and
+   * validated; only the files of the part are rendered to YAML, checked (policies, and change
+   * safety against the files of the part in `outdir`, which is read, never written) and written,
+   * with a shard fragment, into `shardOutdir`. `$CDK8S_STATEFUL_SHARD` (`cluster:<name>` or
+   * `environment:<name>`) selects a shard too; set both and they must agree (else a ValidationError).
+   *
+   * @default - `$CDK8S_STATEFUL_SHARD` when set, else no sharding: the whole output is written to `outdir`
+   */
+  readonly shard?: SynthesisShard;
+
+  /**
+   * Output folder of a shard (see `shard`); neither inside `outdir` nor holding it.
+   *
+   * @default - `$CDK8S_STATEFUL_SHARD_OUTDIR`, else `<outdir>-shards/<cluster|environment>-<name>` beside `outdir`
+   */
+  readonly shardOutdir?: string;
 }
 
 /**
@@ -199,6 +220,8 @@ export class GitOpsApp extends App {
   private readonly changeSafety: boolean;
   private readonly operators: PlatformOperator[];
   private readonly aspectVisits = new WeakMap<IConstruct, Set<IAspect>>();
+  private readonly shard?: SynthesisShard;
+  private readonly shardOutdir?: string;
 
   public constructor(props: GitOpsAppProps = {}) {
     // CDK8S_OUTDIR is what the cdk8s CLI and `cdk8s-stateful diff` set
@@ -222,6 +245,20 @@ export class GitOpsApp extends App {
         value: this.operators.map((o) => o.name).join(', '),
         allowed: 'operators with `argoCd` wiring (rendered as Argo CD Applications); with Flux alone, install operators with HelmReleases outside this app',
       });
+    }
+    this.shard = resolveShard(props.shard, process.env[SHARD_ENV_VAR]);
+    if (this.shard) {
+      const shardOutdir = props.shardOutdir ?? (process.env[SHARD_OUTDIR_ENV_VAR] || undefined) ?? defaultShardOutdir(this.outdir, this.shard);
+      if (nestedFolders(shardOutdir, this.outdir)) {
+        throw new ValidationError({
+          code: 'INVALID_VALUE',
+          path: '/',
+          property: 'shardOutdir',
+          value: JSON.stringify(shardOutdir),
+          allowed: `a folder that neither is, holds nor lies in the GitOps output ${this.outdir} (a shard writes only its part)`,
+        });
+      }
+      this.shardOutdir = shardOutdir;
     }
     if (props.reports) {
       const dir = path.resolve(props.reports.directory);
@@ -257,7 +294,9 @@ export class GitOpsApp extends App {
   public synthesize(): SynthesisResult {
     // The lock is taken before the previous output is read: a concurrent synthesis into the same
     // directory either finished (its output is what the gate compares with) or is refused.
-    const outdir = path.resolve(this.outdir);
+    // A shard locks the folder it writes and only reads `outdir`, so shards can run side by side.
+    if (this.shard) refuseInterruptedWrite(this.outdir);
+    const outdir = path.resolve(this.shard ? this.shardOutdir! : this.outdir);
     const outdirExisted = fs.existsSync(outdir);
     const metaExisted = fs.existsSync(path.join(outdir, META_DIR));
     const lock = acquireLock(outdir, { lendable: true });
@@ -274,7 +313,7 @@ export class GitOpsApp extends App {
   }
 
   private synthesizeLocked(): SynthesisResult {
-    const output = this.render();
+    const { output, shard } = this.renderParts();
     if (this.reports) this.writeReports(output, this.reports);
     // `cdk8s-stateful publish` asks for the reports of the run it gates (every format, also on failure)
     const requested = process.env.CDK8S_STATEFUL_REPORTS;
@@ -282,21 +321,34 @@ export class GitOpsApp extends App {
     if (blockingFindings(output.findings).length > 0) {
       throw new PolicyViolationError(output.findings, ruleFixes(findPacks(this)));
     }
-    const result = writeOutput({
-      outdir: this.outdir,
-      files: output.files,
-      libraryVersion: libraryVersion(),
-      overwriteModified: this.overwriteHandEdits,
-      // publish honours only the approvals recorded in the output it publishes
-      changeApprovals: collectApprovals(this),
-      environments: output.environments.map((env) => ({
-        name: env.name,
-        tier: env.tier,
-        cluster: env.cluster,
-        namespace: env.namespace,
-        packs: output.packsByEnvironment[env.name] ?? [],
-      })),
-    });
+    const environments = output.environments.map((env) => ({
+      name: env.name,
+      tier: env.tier,
+      cluster: env.cluster,
+      namespace: env.namespace,
+      packs: output.packsByEnvironment[env.name] ?? [],
+    }));
+    // publish honours only the approvals recorded in the output it publishes
+    const changeApprovals = collectApprovals(this);
+    const result = shard
+      ? writeShard({
+        outdir: this.shardOutdir!,
+        scope: shard.scope,
+        fingerprint: shard.fingerprint,
+        files: output.files,
+        environments,
+        changeApprovals,
+        report: this.reportInput(output),
+        overwriteModified: this.overwriteHandEdits,
+      })
+      : writeOutput({
+        outdir: this.outdir,
+        files: output.files,
+        libraryVersion: libraryVersion(),
+        overwriteModified: this.overwriteHandEdits,
+        changeApprovals,
+        environments,
+      });
     return {
       written: result.written,
       unchanged: result.unchanged,
@@ -308,9 +360,14 @@ export class GitOpsApp extends App {
   }
 
   /**
-   * Runs the pipeline up to (not including) writing: aspects, validation, rendering.
+   * Runs the pipeline up to (not including) writing: aspects, validation, rendering. With a `shard`,
+   * the files, objects and findings are those of its part (environments and packs: all of them).
    */
   public render(): RenderedOutput {
+    return this.renderParts().output;
+  }
+
+  private renderParts(): { output: RenderedOutput; shard?: RenderedShard } {
     this.refuseSharedNamespaces();
     this.addDeployerRbac();
     invokeAspects(this, this.aspectVisits);
@@ -384,7 +441,10 @@ export class GitOpsApp extends App {
     const files: RenderedFile[] = [];
     const checked: CheckedObject[] = [];
     const findingsWithLines: Finding[] = [];
+    const scope = this.shard ? this.shardScope(this.shard, envs, objects) : undefined;
     for (const o of objects) {
+      // a shard renders, checks and writes the files of its part only
+      if (scope && !scope.ownsFile(o.file)) continue;
       const content = toYaml(o.manifest);
       files.push({ path: o.file, content });
       const env = o.environment !== undefined ? envByName.get(o.environment) : undefined;
@@ -394,7 +454,7 @@ export class GitOpsApp extends App {
     const packs = findPacks(this);
     const evaluation = evaluatePacks(packs, checked, { root: this });
     const safety = this.changeSafety
-      ? evaluateChangeSafety(this.outdir, objects, envs, this)
+      ? (scope ? shardChangeSafety(scope, this.outdir, objects, envs, this) : evaluateChangeSafety(this.outdir, objects, envs, this))
       : { findings: [], unusedApprovals: [] };
     for (const f of safety.findings) {
       const text = f.file ? files.find((x) => x.path === f.file)?.content : undefined;
@@ -403,14 +463,13 @@ export class GitOpsApp extends App {
     const packsByEnvironment: { [env: string]: string[] } = {};
     for (const env of envs) {
       packsByEnvironment[env.name] = packs
-        .filter((p) => checked.some((c) => c.environment === env && c.construct !== undefined && p.covers(c.construct)))
+        .filter((p) => objects.some((o) => o.environment === env.name && constructs.has(o) && p.covers(constructs.get(o)!)))
         .map((p) => (p.version ? `${p.id}@${p.version}` : p.id))
         .sort();
     }
 
     if (this.layout === OutputLayout.HYDRATED_AND_KUSTOMIZE && envs.length > 0) {
-      const overlay = this.node.findAll().find((c): c is EnvironmentOverlay => c instanceof EnvironmentOverlay);
-      files.push(...renderKustomizeLayout(envs, objects, this.kustomizeBase ?? overlay?.baseEnvironment ?? envs[0].name));
+      files.push(...renderKustomizeLayout(envs, objects, this.kustomizeBaseName(envs)));
     }
     if (this.flux) {
       const layered = objects.map((o) => ({
@@ -422,14 +481,51 @@ export class GitOpsApp extends App {
     if (this.argoCd) files.push(...renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators));
     files.push({ path: 'README.md', content: renderReadme(envs, objects, this.layout) });
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return {
-      objects,
-      files,
-      environments: envs,
-      findings: [...evaluation.findings, ...findingsWithLines],
-      unusedSuppressions: [...evaluation.unusedSuppressions, ...safety.unusedApprovals],
+    const findings = [...evaluation.findings, ...findingsWithLines];
+    const unusedSuppressions = [...evaluation.unusedSuppressions, ...safety.unusedApprovals];
+    if (!scope) return { output: { objects, files, environments: envs, findings, unusedSuppressions, packsByEnvironment } };
+    // every shard renders every object (to JSON): a digest of the whole output and of what the
+    // manifest and reports record tells shards of different apps or app versions apart
+    const objectFiles = new Set(objects.map((o) => o.file));
+    const recorded = canonicalJson({
+      by: scope.shard.by,
+      parts: scope.partition.parts,
+      environments: envs.map((e) => [e.name, e.tier, e.cluster, e.namespace]),
       packsByEnvironment,
+      approvals: collectApprovals(this),
+      rules: describeRules(packs),
+      packs: packs.map((p) => [p.id, p.version]),
+    });
+    const fingerprint = outputDigest([
+      { path: '', text: recorded },
+      ...objects.map((o) => ({ path: o.file, text: JSON.stringify(o.manifest) })),
+      ...files.filter((f) => !objectFiles.has(f.path)).map((f) => ({ path: f.path, text: f.content })),
+    ]);
+    return {
+      output: {
+        objects: objects.filter((o) => scope.ownsFile(o.file)),
+        files: files.filter((f) => scope.ownsFile(f.path)),
+        environments: envs,
+        // policies hold for the whole tree; a finding fails the shard that owns its file (or environment)
+        findings: findings.filter((f) => scope.ownsFinding(f)),
+        unusedSuppressions,
+        packsByEnvironment,
+      },
+      shard: { scope, fingerprint },
     };
+  }
+
+  /** Which part owns each file, and the part this shard synthesizes. */
+  private shardScope(shard: SynthesisShard, envs: Environment[], objects: RenderedObject[]): ShardScope {
+    const platformClusters = objects.filter((o) => o.environment === undefined).map((o) => o.cluster);
+    const base = envs.length > 0 ? this.kustomizeBaseName(envs) : undefined;
+    return new ShardScope(shard, new ShardPartition(shard.by, envs, platformClusters, base));
+  }
+
+  /** Environment the kustomize `base/` is rendered from. */
+  private kustomizeBaseName(envs: Environment[]): string {
+    const overlay = this.node.findAll().find((c): c is EnvironmentOverlay => c instanceof EnvironmentOverlay);
+    return this.kustomizeBase ?? overlay?.baseEnvironment ?? envs[0].name;
   }
 
   /**
@@ -582,6 +678,12 @@ export class GitOpsApp extends App {
       });
     }
   }
+}
+
+/** The part a shard rendered, and the fingerprint of the app it is part of. */
+interface RenderedShard {
+  readonly scope: ShardScope;
+  readonly fingerprint: string;
 }
 
 /** Records the suppressions covering an object as an annotation, so the waiver is visible in Git. */

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CHECK_DEFAULT_MAX_BYTES, CHECK_DEFAULT_TIMEOUT_SECONDS, runCheck } from './check';
 import { runDiff } from './diff';
 import { registerKyvernoCommands } from './kyverno';
+import { registerMergeCommand } from './merge';
 import { registerPublishCommand } from './publish';
 import { runExplain, runRules } from './rules';
 import { CliIo, oneLine, PROCESS_IO } from './terminal';
@@ -105,6 +106,7 @@ export function main(argv: string[], io: CliIo = PROCESS_IO): number {
 
   registerPublishCommand(program, io, (c) => { code = c; });
   registerKyvernoCommands(program, io, (c) => { code = c; });
+  registerMergeCommand(program, io, (c) => { code = c; });
 
   for (const command of program.commands) {
     command.exitOverride().showSuggestionAfterError(true).configureOutput(OUTPUT(io));

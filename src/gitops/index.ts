@@ -3,3 +3,4 @@ export * from './pipeline';
 export * from './wiring-options';
 export * from './change-safety/approvals';
 export * from './platform-operator';
+export { ShardBy, SynthesisShard } from './shard';

@@ -18,6 +18,7 @@ describe('--help for every command', () => {
     ['diff', ['--app', '--format', '--timeout', '--quiet', '{outdir}', 'CDK8S_OUTDIR']],
     ['rules', ['--pack', '--format', '--quiet']],
     ['explain', ['--format', '--quiet']],
+    ['merge', ['--out', '--reports', '--report-format', '--overwrite-hand-edits', '--format', '--quiet', 'CDK8S_STATEFUL_SHARD']],
   ])('%s --help exits 0 and names its options', (command, options) => {
     const r = cli([command, '--help']);
     expect(r.code).toBe(0);
@@ -30,7 +31,7 @@ describe('--help for every command', () => {
   test('the program help lists every command and the exit codes; help <command> works too', () => {
     const r = cli(['--help']);
     expect(r.code).toBe(0);
-    for (const command of ['check', 'verify', 'diff', 'rules', 'explain']) expect(r.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
+    for (const command of ['check', 'verify', 'diff', 'rules', 'explain', 'merge']) expect(r.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
     expect(r.stdout).toMatch(/Exit codes: 0 clean, 1 findings or differences, 2 bad usage or unreadable input\./);
     expect(cli(['help', 'verify']).stdout).toMatch(/--no-recover/);
     expect(cli(['--version']).code).toBe(0);
