@@ -1,0 +1,389 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { renderMariaDbAlerts } from './alerts';
+import { MariaDbDatabaseInput, MariaDbOperatorInput, MariaDbUserInput } from './model';
+import { s3Storage } from './object-store';
+import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations } from '../../../private/engine-facts';
+import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, tcp, toPods } from '../../../private/network';
+
+/** The API version of every mariadb-operator object rendered here (CRDs of mariadb-operator 26.6). */
+export const MARIADB_API_VERSION = 'k8s.mariadb.com/v1alpha1';
+
+/** MariaDB's port. */
+export const MARIADB_PORT = 3306;
+/** The data-plane agent's API and probe ports (set explicitly: the NetworkPolicy admits exactly these). */
+export const AGENT_PORT = 5555;
+export const AGENT_PROBE_PORT = 5566;
+/** mysqld-exporter's port (set explicitly, as above). */
+export const EXPORTER_PORT = 9104;
+/** uid and gid of `mysql` in the official MariaDB image. */
+export const MYSQL_UID = 999;
+
+/** The engine's settings (from `DatabaseEngine.mariadbOperator()`). */
+export interface MariaDbOperatorSettings {
+  /** MariaDB image, pinned by its version tag. */
+  readonly image: string;
+  /** Namespace the operator runs in. */
+  readonly operatorNamespace: string;
+  /** Whether every connection must use TLS (`spec.tls.required`). */
+  readonly requireTls: boolean;
+}
+
+/** Labels the operator puts on the MariaDB pods (`app.kubernetes.io/name: mariadb`, `app.kubernetes.io/instance: <name>`). */
+export function mariaDbPodLabels(name: string): { [key: string]: string } {
+  return { 'app.kubernetes.io/name': 'mariadb', 'app.kubernetes.io/instance': name };
+}
+
+/**
+ * Labels this engine gives the pods the operator runs on a MariaDB's behalf (backup and restore Jobs,
+ * the metrics exporter) through their `podMetadata`, so that NetworkPolicies can name them. A key of
+ * our own: the operator's labels on those pods are not part of its API.
+ */
+export function helperPodLabels(name: string, role: 'backup' | 'restore' | 'metrics'): { [key: string]: string } {
+  return { 'stateful.cdk8s.io/database': name, 'stateful.cdk8s.io/role': role };
+}
+
+/** The restricted pod security context (the `mysql` user of the official image, RuntimeDefault seccomp). */
+export const POD_SECURITY_CONTEXT = {
+  runAsNonRoot: true,
+  runAsUser: MYSQL_UID,
+  runAsGroup: MYSQL_UID,
+  fsGroup: MYSQL_UID,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+/**
+ * The restricted container security context. MariaDB writes its socket and temporary files into the
+ * image's filesystem, so the root filesystem stays writable (Pod Security `restricted` does not ask for
+ * a read-only one).
+ */
+export const CONTAINER_SECURITY_CONTEXT = {
+  allowPrivilegeEscalation: false,
+  runAsNonRoot: true,
+  runAsUser: MYSQL_UID,
+  runAsGroup: MYSQL_UID,
+  capabilities: { drop: ['ALL'] },
+};
+
+/**
+ * The hosts of the connection contract: the operator's `<name>-primary` (the primary) and
+ * `<name>-secondary` (the replicas) Services. The operator creates them in the replication topology
+ * only: a single instance gets both from this engine (`renderStandaloneServices`), so that applications
+ * keep one host whatever the instances.
+ */
+export function mariaDbHosts(name: string, namespace: string): { host: string; readOnlyHost: string } {
+  return { host: `${name}-primary.${namespace}.svc`, readOnlyHost: `${name}-secondary.${namespace}.svc` };
+}
+
+/** A Kubernetes object name from SQL names (`_` is not allowed there). */
+function k8sName(...parts: string[]): string {
+  return parts.map((p) => p.replace(/_/g, '-')).join('-');
+}
+
+/** Retention as the operator's `maxRetention` (a Go duration: hours). */
+function maxRetention(days: number): string {
+  return `${days * 24}h`;
+}
+
+/**
+ * Renders the `MariaDB` and everything around it that does not depend on mutators: backups, point-in-time
+ * recovery, NetworkPolicies, alerts. Users, grants and databases are rendered by `renderMariaDbUser` and
+ * `renderMariaDbDatabase` as they are declared.
+ */
+export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, s: MariaDbOperatorSettings): ApiObject {
+  const replication = m.instances > 1;
+  const podLabels = mariaDbPodLabels(m.name);
+  const zone = 'topology.kubernetes.io/zone';
+  const backupPrefix = (...more: string[]) => [m.name, ...more];
+
+  if (m.backup) {
+    new ApiObject(scope, 'Backup', {
+      apiVersion: MARIADB_API_VERSION,
+      kind: 'Backup',
+      metadata: {
+        name: `${m.name}-backup`,
+        annotations: backupAnnotations(m.name, { days: m.backup.retentionDays, field: '/spec/maxRetention' }),
+      },
+      spec: {
+        mariaDbRef: { name: m.name, waitForIt: true },
+        schedule: { cron: m.backup.schedule, suspend: false },
+        maxRetention: maxRetention(m.backup.retentionDays),
+        compression: 'gzip',
+        storage: { s3: s3Storage(m.backup.location, backupPrefix('logical')) },
+        backoffLimit: 5,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        podMetadata: { labels: helperPodLabels(m.name, 'backup') },
+        podSecurityContext: POD_SECURITY_CONTEXT,
+        securityContext: CONTAINER_SECURITY_CONTEXT,
+        resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '1Gi' } },
+      },
+    });
+  }
+  if (m.backup && m.pointInTimeRecovery) {
+    // the base backups of point-in-time recovery: physical (mariadb-backup), taken on a replica
+    new ApiObject(scope, 'PhysicalBackup', {
+      apiVersion: MARIADB_API_VERSION,
+      kind: 'PhysicalBackup',
+      metadata: {
+        name: `${m.name}-physical`,
+        annotations: backupAnnotations(m.name, { days: m.backup.retentionDays, field: '/spec/maxRetention' }),
+      },
+      spec: {
+        mariaDbRef: { name: m.name, waitForIt: true },
+        schedule: { cron: m.backup.schedule, suspend: false, immediate: true },
+        maxRetention: maxRetention(m.backup.retentionDays),
+        compression: 'gzip',
+        target: 'Replica',
+        storage: { s3: s3Storage(m.backup.location, backupPrefix('physical')) },
+        backoffLimit: 5,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        podMetadata: { labels: helperPodLabels(m.name, 'backup') },
+        podSecurityContext: POD_SECURITY_CONTEXT,
+        securityContext: CONTAINER_SECURITY_CONTEXT,
+        resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+      },
+    });
+    new ApiObject(scope, 'PointInTimeRecovery', {
+      apiVersion: MARIADB_API_VERSION,
+      kind: 'PointInTimeRecovery',
+      metadata: { name: `${m.name}-pitr`, annotations: backupAnnotations(m.name) },
+      spec: {
+        physicalBackupRef: { name: `${m.name}-physical` },
+        // archival must start in an empty folder: binary logs have one of their own
+        storage: { s3: s3Storage(m.backup.location, backupPrefix('binlogs')) },
+        compression: 'gzip',
+        archiveTimeout: '1h',
+        strictMode: true,
+      },
+    });
+  }
+
+  const recovery = m.recovery;
+  const mariadb = new ApiObject(scope, 'MariaDB', {
+    apiVersion: MARIADB_API_VERSION,
+    kind: 'MariaDB',
+    // with point-in-time recovery the agent archives binary logs continuously: change safety reads that fact from here
+    metadata: { name: m.name, ...(m.backup && m.pointInTimeRecovery ? { annotations: { [BACKUP_ARCHIVE_ANNOTATION]: '/spec/pointInTimeRecoveryRef' } } : {}) },
+    spec: {
+      image: s.image,
+      imagePullPolicy: 'IfNotPresent',
+      port: MARIADB_PORT,
+      replicas: m.instances,
+      // the operator generates the root password into this Secret (never written to Git)
+      rootPasswordSecretKeyRef: { name: `${m.name}-root`, key: 'password', generate: true },
+      storage: {
+        size: m.storageSize,
+        storageClassName: m.storageClassName,
+        resizeInUseVolumes: m.allowVolumeExpansion,
+        waitForVolumeResize: m.allowVolumeExpansion,
+      },
+      resources: { requests: { cpu: m.cpu, memory: m.memory }, limits: { memory: m.memory } },
+      replication: replication ? {
+        enabled: true,
+        gtidStrictMode: true,
+        semiSyncEnabled: m.synchronousReplicas > 0,
+        primary: { podIndex: 0, autoFailover: true },
+        replica: { gtid: 'CurrentPos' },
+        agent: { port: AGENT_PORT, probePort: AGENT_PROBE_PORT },
+      } : undefined,
+      // Environment labels reach the pods, PVCs and Services the operator creates
+      inheritMetadata: Object.keys(m.inheritedLabels).length > 0 ? { labels: m.inheritedLabels } : undefined,
+      podSecurityContext: POD_SECURITY_CONTEXT,
+      securityContext: CONTAINER_SECURITY_CONTEXT,
+      podDisruptionBudget: m.podDisruptionBudget ? { maxUnavailable: 1 } : undefined,
+      affinity: m.spreadAcrossZones ? {
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: podLabels }, topologyKey: zone }],
+        },
+      } : { antiAffinityEnabled: replication },
+      topologySpreadConstraints: m.spreadAcrossZones ? [{
+        maxSkew: 1, topologyKey: zone, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: podLabels },
+      }] : undefined,
+      tls: { enabled: true, required: s.requireTls },
+      metrics: m.monitoring ? {
+        enabled: true,
+        username: `${m.name.replace(/-/g, '_').slice(0, 24)}_metrics`,
+        passwordSecretKeyRef: { name: `${m.name}-metrics`, key: 'password', generate: true },
+        exporter: {
+          port: EXPORTER_PORT,
+          podMetadata: { labels: helperPodLabels(m.name, 'metrics') },
+          podSecurityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+          resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+        },
+        serviceMonitor: { interval: '30s', scrapeTimeout: '10s' },
+      } : undefined,
+      pointInTimeRecoveryRef: m.backup && m.pointInTimeRecovery ? { name: `${m.name}-pitr` } : undefined,
+      bootstrapFrom: recovery ? {
+        s3: s3Storage(recovery.location, [recovery.serverName, 'logical']),
+        backupContentType: 'Logical',
+        targetRecoveryTime: recovery.targetTime,
+        restoreJob: {
+          metadata: { labels: helperPodLabels(m.name, 'restore') },
+          resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+        },
+      } : undefined,
+      updateStrategy: { type: 'ReplicasFirstPrimaryLast' },
+    },
+  });
+
+  if (!replication) renderStandaloneServices(scope, m);
+  if (m.monitoring) renderMariaDbAlerts(scope, m);
+  renderNetworkPolicies(scope, m, s);
+  return mariadb;
+}
+
+/**
+ * `<name>-primary` and `<name>-secondary` for a single instance (the operator renders them only with
+ * replication): both select the one pod, `<name>-0`.
+ */
+function renderStandaloneServices(scope: Construct, m: MariaDbOperatorInput): void {
+  for (const [id, suffix] of [['PrimaryService', 'primary'], ['SecondaryService', 'secondary']]) {
+    new ApiObject(scope, id, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: `${m.name}-${suffix}`, labels: mariaDbPodLabels(m.name) },
+      spec: {
+        type: 'ClusterIP',
+        selector: { ...mariaDbPodLabels(m.name), 'statefulset.kubernetes.io/pod-name': `${m.name}-0` },
+        ports: [{ name: 'mariadb', port: MARIADB_PORT, targetPort: MARIADB_PORT, protocol: 'TCP' }],
+      },
+    });
+  }
+}
+
+/**
+ * The NetworkPolicies of the MariaDB pods (ingress: clients, the operator, peers, the exporter and
+ * the backup and restore Jobs on 3306, the operator on the agent's port; egress: DNS, peers, the API
+ * server, the object store) and of the helper pods the operator runs for it.
+ */
+function renderNetworkPolicies(scope: Construct, m: MariaDbOperatorInput, s: MariaDbOperatorSettings): void {
+  const podLabels = mariaDbPodLabels(m.name);
+  const replication = m.instances > 1;
+  const operator = {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': s.operatorNamespace } },
+    podSelector: { matchLabels: { 'app.kubernetes.io/name': 'mariadb-operator' } },
+  };
+  const helpers: any[] = [];
+  if (m.backup) helpers.push({ podSelector: { matchLabels: helperPodLabels(m.name, 'backup') } });
+  if (m.recovery) helpers.push({ podSelector: { matchLabels: helperPodLabels(m.name, 'restore') } });
+  if (m.monitoring) helpers.push({ podSelector: { matchLabels: helperPodLabels(m.name, 'metrics') } });
+  const stores = [m.backup?.location, m.recovery?.location].filter((l) => l !== undefined);
+  // the agent archives binary logs to the object store (point-in-time recovery) from the primary
+  const archives = m.backup !== undefined && m.pointInTimeRecovery;
+
+  new ApiObject(scope, 'NetworkPolicy', {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: m.name },
+    spec: {
+      podSelector: { matchLabels: podLabels },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: Lazy.any({
+        produce: () => {
+          const rules: any[] = [];
+          const clients = m.clients();
+          if (clients.length > 0) rules.push({ from: clients, ports: tcp(MARIADB_PORT) });
+          rules.push({ from: [operator], ports: tcp(...(replication ? [MARIADB_PORT, AGENT_PORT, AGENT_PROBE_PORT] : [MARIADB_PORT])) });
+          if (replication) rules.push({ from: [{ podSelector: { matchLabels: podLabels } }], ports: tcp(MARIADB_PORT) });
+          if (helpers.length > 0) rules.push({ from: helpers, ports: tcp(MARIADB_PORT) });
+          return rules;
+        },
+      }),
+      egress: [
+        DNS_EGRESS,
+        ...(replication ? [toPods(podLabels, [MARIADB_PORT, AGENT_PORT])] : []),
+        // the agent reviews the operator's token (TokenReview) with the API server
+        ...(replication ? [API_SERVER_EGRESS] : []),
+        ...(archives || m.recovery ? [objectStoreEgress(stores.map((l) => l!.endpointUrl))] : []),
+      ],
+    },
+  });
+
+  const helper = (id: string, role: 'backup' | 'restore' | 'metrics', ingress: any[] | undefined, egress: any[]) => new ApiObject(scope, id, {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: `${m.name}-${role}` },
+    spec: {
+      podSelector: { matchLabels: helperPodLabels(m.name, role) },
+      policyTypes: ingress ? ['Ingress', 'Egress'] : ['Egress'],
+      ingress,
+      egress,
+    },
+  });
+  if (m.backup) {
+    helper('BackupNetworkPolicy', 'backup', undefined, [DNS_EGRESS, toPods(podLabels, [MARIADB_PORT]), objectStoreEgress([m.backup.location.endpointUrl])]);
+  }
+  if (m.recovery) {
+    helper('RestoreNetworkPolicy', 'restore', undefined, [DNS_EGRESS, toPods(podLabels, [MARIADB_PORT]), objectStoreEgress([m.recovery.location.endpointUrl])]);
+  }
+  if (m.monitoring) {
+    helper('MetricsNetworkPolicy', 'metrics',
+      [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: tcp(EXPORTER_PORT) }],
+      [DNS_EGRESS, toPods(podLabels, [MARIADB_PORT])]);
+  }
+}
+
+/**
+ * A `User` (password from the user's Secret, `maxUserConnections` from its connection limit, TLS
+ * required when the engine requires it) and a `Grant` per database it may use, on that database only.
+ * Grants are read at synthesis: `grant()` may add some after the user.
+ */
+export function renderMariaDbUser(scope: Construct, m: { name: string }, u: MariaDbUserInput, s: MariaDbOperatorSettings): void {
+  new ApiObject(scope, `User-${u.name}`, {
+    apiVersion: MARIADB_API_VERSION,
+    kind: 'User',
+    metadata: { name: k8sName(m.name, u.name) },
+    spec: {
+      mariaDbRef: { name: m.name, waitForIt: true },
+      name: u.name,
+      host: '%',
+      passwordSecretKeyRef: { name: u.secretName, key: 'password' },
+      // 0: no limit of its own (MariaDB's max_user_connections)
+      maxUserConnections: u.connectionLimit < 0 ? 0 : u.connectionLimit,
+      require: s.requireTls ? { ssl: true } : undefined,
+      // a user removed from Git loses its access
+      cleanupPolicy: 'Delete',
+    },
+  });
+}
+
+/**
+ * The `Grant` of one user on one database (`<database>.*`, never `GRANT OPTION`); its privileges are
+ * read at synthesis (the database's owner gets every privilege whatever else was granted).
+ */
+export function renderMariaDbGrant(scope: Construct, m: { name: string }, user: string, database: string, privileges: () => string[]): ApiObject {
+  return new ApiObject(scope, `Grant-${user}-${database}`, {
+    apiVersion: MARIADB_API_VERSION,
+    kind: 'Grant',
+    metadata: { name: k8sName(m.name, user, database) },
+    spec: {
+      mariaDbRef: { name: m.name, waitForIt: true },
+      username: user,
+      host: '%',
+      database,
+      table: '*',
+      privileges: Lazy.any({ produce: privileges }),
+      grantOption: false,
+      cleanupPolicy: 'Delete',
+    },
+  });
+}
+
+/** A `Database` (utf8mb4), kept when its object is pruned: dropping data is never a side effect of a Git change. */
+export function renderMariaDbDatabase(scope: Construct, m: { name: string }, d: MariaDbDatabaseInput): void {
+  new ApiObject(scope, `Database-${d.name}`, {
+    apiVersion: MARIADB_API_VERSION,
+    kind: 'Database',
+    metadata: { name: k8sName(m.name, d.name) },
+    spec: {
+      mariaDbRef: { name: m.name, waitForIt: true },
+      name: d.name,
+      characterSet: 'utf8mb4',
+      collate: 'utf8mb4_unicode_ci',
+      cleanupPolicy: 'Skip',
+    },
+  });
+}
