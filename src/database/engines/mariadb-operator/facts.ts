@@ -1,9 +1,43 @@
-import { KindFacts, conditionTrue } from '../../../private/kind-facts';
+import { KindFacts, conditionTrue, imageOrDefault, imageTag, isObject } from '../../../private/kind-facts';
+
+const GROUP = 'k8s.mariadb.com';
+const V1ALPHA1 = `${GROUP}/v1alpha1`;
 
 /**
- * What the pipeline knows about the mariadb-operator kinds (health: the `Ready` condition). The
- * mariadb-operator engine extends this list with the kinds it renders.
+ * The label the mariadb-operator engine asks the operator to put on everything it creates for a
+ * `MariaDB`, `Backup` or `PhysicalBackup` (their `inheritMetadata`) and on its restore Jobs: the
+ * operator's own labels (`app.kubernetes.io/name: mariadb`...) are shared with plain StatefulSets.
+ */
+export const MARIADB_OPERATOR_CREATED_LABEL = { label: 'app.kubernetes.io/managed-by', value: 'mariadb-operator' };
+
+/**
+ * What the pipeline knows about the mariadb-operator kinds (`k8s.mariadb.com/v1alpha1`, CRDs of
+ * mariadb-operator 26.6). Health: the `Ready` condition the operator sets on `MariaDB`, `Database`,
+ * `User` and `Grant` (their `Ready` printer column). `Backup` and `PhysicalBackup` report `Complete`
+ * per run, which a schedule waiting for its first run does not have: no health check (kstatus reads them).
  */
 export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
-  { group: 'k8s.mariadb.com', kind: 'MariaDB', dataBearing: true, fluxReady: conditionTrue('Ready') },
+  {
+    group: GROUP,
+    kind: 'MariaDB',
+    dataBearing: true,
+    fluxReady: conditionTrue('Ready'),
+    storage: (m) => (m.apiVersion !== V1ALPHA1 ? [] : [{ pointer: '/spec/storage/size', size: m.spec?.storage?.size, storageClass: m.spec?.storage?.storageClassName }]),
+    version: (m) => (m.apiVersion === V1ALPHA1 ? { text: imageTag(m.spec?.image), pointer: '/spec/image' } : undefined),
+    // a quorum of three, as the PostgreSQL engines: a primary and a replica to fail over to while one member is down
+    replicas: (m) => (m.apiVersion === V1ALPHA1 && typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
+    // documented as immutable (`replication.gtidDomainId`, `replication.serverIdStartIndex`)
+    immutableFields: ['/spec/replication/gtidDomainId', '/spec/replication/serverIdStartIndex'],
+    // the servers (`spec.image`, default the official image), and the metrics exporter (default mysqld-exporter)
+    images: (m) => {
+      if (m.apiVersion !== V1ALPHA1 || !isObject(m.spec)) return [];
+      const out = [imageOrDefault(m.spec, 'image', '/spec', 'MariaDB servers', 'docker-registry1.mariadb.com/library/mariadb')];
+      if (isObject(m.spec.metrics) && m.spec.metrics.enabled === true) {
+        out.push(imageOrDefault(m.spec.metrics.exporter, 'image', '/spec/metrics/exporter', 'MariaDB metrics exporter', 'docker.io/prom/mysqld-exporter'));
+      }
+      return out;
+    },
+    operatorCreatedLabels: [{ label: MARIADB_OPERATOR_CREATED_LABEL.label, values: [MARIADB_OPERATOR_CREATED_LABEL.value] }],
+  },
+  ...['Database', 'User', 'Grant'].map((kind): KindFacts => ({ group: GROUP, kind, fluxReady: conditionTrue('Ready') })),
 ];

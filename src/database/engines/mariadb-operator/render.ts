@@ -1,6 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { renderMariaDbAlerts } from './alerts';
+import { MARIADB_OPERATOR_CREATED_LABEL } from './facts';
 import { MariaDbDatabaseInput, MariaDbOperatorInput, MariaDbUserInput } from './model';
 import { s3Storage } from './object-store';
 import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations } from '../../../private/engine-facts';
@@ -95,6 +96,8 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
   const podLabels = mariaDbPodLabels(m.name);
   const zone = 'topology.kubernetes.io/zone';
   const backupPrefix = (...more: string[]) => [m.name, ...more];
+  // what the operator creates carries the Environment labels and the label the admission exports leave to it
+  const inherited = { ...m.inheritedLabels, [MARIADB_OPERATOR_CREATED_LABEL.label]: MARIADB_OPERATOR_CREATED_LABEL.value };
 
   if (m.backup) {
     new ApiObject(scope, 'Backup', {
@@ -113,6 +116,7 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
         backoffLimit: 5,
         successfulJobsHistoryLimit: 3,
         failedJobsHistoryLimit: 3,
+        inheritMetadata: { labels: inherited },
         podMetadata: { labels: helperPodLabels(m.name, 'backup') },
         podSecurityContext: POD_SECURITY_CONTEXT,
         securityContext: CONTAINER_SECURITY_CONTEXT,
@@ -139,6 +143,7 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
         backoffLimit: 5,
         successfulJobsHistoryLimit: 3,
         failedJobsHistoryLimit: 3,
+        inheritMetadata: { labels: inherited },
         podMetadata: { labels: helperPodLabels(m.name, 'backup') },
         podSecurityContext: POD_SECURITY_CONTEXT,
         securityContext: CONTAINER_SECURITY_CONTEXT,
@@ -189,7 +194,7 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
         agent: { port: AGENT_PORT, probePort: AGENT_PROBE_PORT },
       } : undefined,
       // Environment labels reach the pods, PVCs and Services the operator creates
-      inheritMetadata: Object.keys(m.inheritedLabels).length > 0 ? { labels: m.inheritedLabels } : undefined,
+      inheritMetadata: { labels: inherited },
       podSecurityContext: POD_SECURITY_CONTEXT,
       securityContext: CONTAINER_SECURITY_CONTEXT,
       podDisruptionBudget: m.podDisruptionBudget ? { maxUnavailable: 1 } : undefined,
@@ -221,7 +226,7 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
         backupContentType: 'Logical',
         targetRecoveryTime: recovery.targetTime,
         restoreJob: {
-          metadata: { labels: helperPodLabels(m.name, 'restore') },
+          metadata: { labels: { ...inherited, ...helperPodLabels(m.name, 'restore') } },
           resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
         },
       } : undefined,
