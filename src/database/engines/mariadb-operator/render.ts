@@ -209,7 +209,7 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
       tls: { enabled: true, required: s.requireTls },
       metrics: m.monitoring ? {
         enabled: true,
-        username: `${m.name.replace(/-/g, '_').slice(0, 24)}_metrics`,
+        // the operator creates the exporter's user, and generates its password into this Secret
         passwordSecretKeyRef: { name: `${m.name}-metrics`, key: 'password', generate: true },
         exporter: {
           port: EXPORTER_PORT,
