@@ -100,8 +100,13 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     expect(all.filter((o) => o.kind === 'Grant').every((g) => g.spec.database !== '*')).toBe(true);
     const reporter = find(all, 'User', 'orders-db-reporter').spec;
     expect(reporter).toEqual({
-      mariaDbRef: { name: 'orders-db', waitForIt: true }, name: 'reporter', host: '%', passwordSecretKeyRef: { name: 'orders-db-reporter', key: 'password' },
-      maxUserConnections: 5, require: { ssl: true }, cleanupPolicy: 'Delete',
+      mariaDbRef: { name: 'orders-db', waitForIt: true },
+      name: 'reporter',
+      host: '%',
+      passwordSecretKeyRef: { name: 'orders-db-reporter', key: 'password' },
+      maxUserConnections: 5,
+      require: { ssl: true },
+      cleanupPolicy: 'Delete',
     });
     // unlimited is MariaDB's 0 (the CRD defaults to 10)
     expect(find(all, 'User', 'orders-db-writer').spec.maxUserConnections).toBe(0);
@@ -118,8 +123,14 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
   test('connection contract: primary and secondary Services, port 3306, a mysql:// URI; a single instance gets both Services from the engine', () => {
     const { app, db } = setup(Tier.DEVELOPMENT);
     expect(db.connection).toEqual({
-      host: 'orders-db-primary.orders.svc', readOnlyHost: 'orders-db-secondary.orders.svc', port: 3306, database: 'app',
-      secretName: 'orders-db-app', usernameKey: 'username', passwordKey: 'password', uriKey: 'uri',
+      host: 'orders-db-primary.orders.svc',
+      readOnlyHost: 'orders-db-secondary.orders.svc',
+      port: 3306,
+      database: 'app',
+      secretName: 'orders-db-app',
+      usernameKey: 'username',
+      passwordKey: 'password',
+      uriKey: 'uri',
     });
     const all = objects(app);
     expect(find(all, 'ExternalSecret', 'orders-db-app').spec.target.template.data).toEqual({ uri: 'mysql://{{ .username }}:{{ .password | urlquery }}@orders-db-primary.orders.svc:3306/app' });
@@ -138,11 +149,16 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
       schedule: { cron: '30 2 * * *', suspend: false },
       maxRetention: '336h',
       compression: 'gzip',
-      storage: { s3: {
-        bucket: 'acme-backups', prefix: 'orders/orders-db/logical', endpoint: 'minio.minio.svc:9000', tls: { enabled: false },
-        accessKeyIdSecretKeyRef: { name: 'orders-db-backup-credentials', key: 'ACCESS_KEY_ID' },
-        secretAccessKeySecretKeyRef: { name: 'orders-db-backup-credentials', key: 'ACCESS_SECRET_KEY' },
-      } },
+      storage: {
+        s3: {
+          bucket: 'acme-backups',
+          prefix: 'orders/orders-db/logical',
+          endpoint: 'minio.minio.svc:9000',
+          tls: { enabled: false },
+          accessKeyIdSecretKeyRef: { name: 'orders-db-backup-credentials', key: 'ACCESS_KEY_ID' },
+          secretAccessKeySecretKeyRef: { name: 'orders-db-backup-credentials', key: 'ACCESS_SECRET_KEY' },
+        },
+      },
     });
     // AWS S3 by default, over TLS; no point-in-time recovery unless asked
     const aws = objects(setup(Tier.PRODUCTION, { backup }).app);
@@ -195,7 +211,7 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     ]);
     expect(np.spec.egress.map((e: any) => e.ports.map((p: any) => p.port))).toEqual([[53, 53], [3306, 5555], [443, 6443]]);
     // the client in the namespace may reach the database on 3306
-    const clientEgress = all.filter((o) => o.kind === 'NetworkPolicy' && o.spec.podSelector.matchLabels.app === 'orders-api');
+    const clientEgress = all.filter((o) => o.kind === 'NetworkPolicy' && o.spec.podSelector.matchLabels?.app === 'orders-api');
     expect(clientEgress.map((p) => p.spec.egress[1])).toEqual([{ to: [{ podSelector: { matchLabels: pods } }], ports: tcp(3306) }]);
     // the exporter: scraped from monitoring, reaches the database
     expect(find(all, 'NetworkPolicy', 'orders-db-metrics').spec.ingress).toEqual([{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: tcp(9104) }]);
@@ -254,7 +270,9 @@ describeWithCrds('mariadb-operator objects are schema-valid (strict) and Pod Sec
     const all = objects(full());
     const mariadb = find(all, 'MariaDB').spec;
     const pod = (spec: any, names: string[]) => ({
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
       spec: { securityContext: spec.podSecurityContext, containers: names.map((name) => ({ name, image: 'x', securityContext: spec.securityContext })) },
     });
     const pods = [

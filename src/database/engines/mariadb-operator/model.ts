@@ -39,11 +39,13 @@ export interface MariaDbOperatorInput {
   readonly pointInTimeRecovery: boolean;
   /** Bootstrap from a backup. */
   readonly recovery?: MariaDbRecoveryInput;
+  /** A schema migration Job, with the Secret whose `uri` key it reads. */
+  readonly migration?: { readonly image: string; readonly command: string[]; readonly secretName: string; readonly database: string };
   /** The declared users (read at synthesis). */
   users(): MariaDbUserInput[];
   /** The declared databases (read at synthesis). */
   databases(): MariaDbDatabaseInput[];
-  /** NetworkPolicy peers admitted on the MariaDB port: declared clients, the migration Job (read at synthesis). */
+  /** NetworkPolicy peers of the declared clients, admitted on the MariaDB port (read at synthesis). */
   clients(): any[];
 }
 

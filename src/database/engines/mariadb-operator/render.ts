@@ -6,6 +6,7 @@ import { MariaDbDatabaseInput, MariaDbOperatorInput, MariaDbUserInput } from './
 import { s3Storage } from './object-store';
 import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations } from '../../../private/engine-facts';
 import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, tcp, toPods } from '../../../private/network';
+import { migrationLabels, monitoringPeer, renderMigrationEgress, renderMigrationJob, renderWorkloadNetworkPolicy } from '../../../private/workload';
 
 /** The API version of every mariadb-operator object rendered here (CRDs of mariadb-operator 26.6). */
 export const MARIADB_API_VERSION = 'k8s.mariadb.com/v1alpha1';
@@ -235,6 +236,22 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
   });
 
   if (!replication) renderStandaloneServices(scope, m);
+  if (m.migration) {
+    const conn = m.migration;
+    renderMigrationJob(scope, {
+      name: m.name,
+      image: conn.image,
+      command: conn.command,
+      // the URI from the owner's Secret, and the variables the MariaDB / MySQL clients read
+      env: [
+        { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: conn.secretName, key: 'uri' } } },
+        { name: 'MYSQL_HOST', value: mariaDbHosts(m.name, m.namespace).host },
+        { name: 'MYSQL_TCP_PORT', value: String(MARIADB_PORT) },
+        { name: 'MYSQL_DATABASE', value: conn.database },
+      ],
+    });
+    renderMigrationEgress(scope, m.name, podLabels, [MARIADB_PORT]);
+  }
   if (m.monitoring) renderMariaDbAlerts(scope, m);
   renderNetworkPolicies(scope, m, s);
   return mariadb;
@@ -279,32 +296,24 @@ function renderNetworkPolicies(scope: Construct, m: MariaDbOperatorInput, s: Mar
   // the agent archives binary logs to the object store (point-in-time recovery) from the primary
   const archives = m.backup !== undefined && m.pointInTimeRecovery;
 
-  new ApiObject(scope, 'NetworkPolicy', {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: m.name },
-    spec: {
-      podSelector: { matchLabels: podLabels },
-      policyTypes: ['Ingress', 'Egress'],
-      ingress: Lazy.any({
-        produce: () => {
-          const rules: any[] = [];
-          const clients = m.clients();
-          if (clients.length > 0) rules.push({ from: clients, ports: tcp(MARIADB_PORT) });
-          rules.push({ from: [operator], ports: tcp(...(replication ? [MARIADB_PORT, AGENT_PORT, AGENT_PROBE_PORT] : [MARIADB_PORT])) });
-          if (replication) rules.push({ from: [{ podSelector: { matchLabels: podLabels } }], ports: tcp(MARIADB_PORT) });
-          if (helpers.length > 0) rules.push({ from: helpers, ports: tcp(MARIADB_PORT) });
-          return rules;
-        },
-      }),
-      egress: [
-        DNS_EGRESS,
-        ...(replication ? [toPods(podLabels, [MARIADB_PORT, AGENT_PORT])] : []),
-        // the agent reviews the operator's token (TokenReview) with the API server
-        ...(replication ? [API_SERVER_EGRESS] : []),
-        ...(archives || m.recovery ? [objectStoreEgress(stores.map((l) => l!.endpointUrl))] : []),
-      ],
-    },
+  renderWorkloadNetworkPolicy(scope, {
+    name: m.name,
+    podLabels,
+    clientPeers: () => [...m.clients(), ...(m.migration ? [{ podSelector: { matchLabels: migrationLabels(m.name) } }] : [])],
+    clientPorts: [MARIADB_PORT],
+    extra: [
+      { peers: [operator], ports: replication ? [MARIADB_PORT, AGENT_PORT, AGENT_PROBE_PORT] : [MARIADB_PORT] },
+      { peers: replication ? [{ podSelector: { matchLabels: podLabels } }] : [], ports: [MARIADB_PORT] },
+      { peers: helpers, ports: [MARIADB_PORT] },
+    ],
+    egress: [
+      DNS_EGRESS,
+      ...(replication ? [toPods(podLabels, [MARIADB_PORT, AGENT_PORT])] : []),
+      // the agent reviews the operator's token (TokenReview) with the API server
+      ...(replication ? [API_SERVER_EGRESS] : []),
+      ...(archives || m.recovery ? [objectStoreEgress(stores.map((l) => l!.endpointUrl))] : []),
+    ],
+    lazy: (produce) => Lazy.any({ produce }),
   });
 
   const helper = (id: string, role: 'backup' | 'restore' | 'metrics', ingress: any[] | undefined, egress: any[]) => new ApiObject(scope, id, {
@@ -326,7 +335,7 @@ function renderNetworkPolicies(scope: Construct, m: MariaDbOperatorInput, s: Mar
   }
   if (m.monitoring) {
     helper('MetricsNetworkPolicy', 'metrics',
-      [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: tcp(EXPORTER_PORT) }],
+      [{ from: [monitoringPeer()], ports: tcp(EXPORTER_PORT) }],
       [DNS_EGRESS, toPods(podLabels, [MARIADB_PORT])]);
   }
 }

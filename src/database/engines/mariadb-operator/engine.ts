@@ -1,0 +1,199 @@
+import { Construct } from 'constructs';
+import { MariaDbOperatorInput, MariaDbUserInput } from './model';
+import { invalid, isDnsLabel, requireBoolean } from '../../../private/names';
+import { DatabaseAccess } from '../../types';
+import { DatabaseEngineBase, DatabaseEngineCapabilities, DatabaseEngineKind, PointInTimeRecoverySupport } from '../engine';
+import { mariadbPrivileges } from '../mariadb-common/grants';
+import { mariadbIdentifierProblem } from '../mariadb-common/identifiers';
+import { DatabaseEndpoints, DatabaseEngineBinding, DatabaseModel, ResolvedBackup, ResolvedRecovery, ResolvedUser } from '../model';
+import { S3Location } from './object-store';
+import {
+  MARIADB_PORT, mariaDbHosts, mariaDbPodLabels, renderMariaDbCluster, renderMariaDbDatabase, renderMariaDbGrant, renderMariaDbUser,
+} from './render';
+import { atLeast, MariaDbVersion, PITR_MINIMUM, requireMariaDbVersion } from './version';
+
+/**
+ * Options of the mariadb-operator engine.
+ */
+export interface MariaDbOperatorEngineOptions {
+  /**
+   * MariaDB version, pinned as `MAJOR.MINOR.PATCH` (e.g. `11.4.5`), 10.6 or later.
+   */
+  readonly version: string;
+
+  /**
+   * Image repository of MariaDB (the tag is the version). mariadb-operator supports only the official
+   * MariaDB images (`MariaDB.spec.image`).
+   *
+   * @default "docker-registry1.mariadb.com/library/mariadb"
+   */
+  readonly imageRepository?: string;
+
+  /**
+   * Namespace mariadb-operator runs in (its pods are admitted by the database's NetworkPolicy).
+   *
+   * @default "mariadb-operator"
+   */
+  readonly operatorNamespace?: string;
+
+  /**
+   * Whether every connection must use TLS (`MariaDB.spec.tls.required`, and `User.spec.require.ssl`
+   * on every user). TLS is always enabled (`spec.tls.enabled`: the operator issues the certificates).
+   *
+   * @default true
+   */
+  readonly requireTls?: boolean;
+}
+
+const WHERE = 'DatabaseEngine.mariadbOperator';
+
+/**
+ * mariadb-operator (`k8s.mariadb.com/v1alpha1`): `MariaDB` with GTID replication and automatic failover,
+ * `Database`, `User` and `Grant` per user and database, scheduled logical `Backup`s to S3, and
+ * point-in-time recovery (`PhysicalBackup` + `PointInTimeRecovery`, binary logs archived to S3). Use
+ * `DatabaseEngine.mariadbOperator()`.
+ */
+export class MariaDbOperatorEngine extends DatabaseEngineBase {
+  public readonly kind: DatabaseEngineKind = DatabaseEngineKind.MARIADB_OPERATOR;
+  public readonly displayName: string = 'mariadb-operator';
+  public readonly version: string;
+  public readonly majorVersion: number;
+  public readonly image: string;
+  public readonly operatorNamespace?: string;
+  public readonly barmanPluginName?: string = undefined;
+  /** Whether every connection must use TLS. */
+  public readonly requireTls: boolean;
+  public readonly port: number = MARIADB_PORT;
+  /**
+   * Binary logs archived to S3 on request (`pointInTimeRecovery`); no pooler (MaxScale is not
+   * rendered); the operator fails over (replication `primary.autoFailover`); TLS always on.
+   */
+  public readonly capabilities: DatabaseEngineCapabilities = {
+    pointInTimeRecovery: PointInTimeRecoverySupport.SUPPORTED,
+    pooler: false,
+    automaticFailover: true,
+    tls: true,
+  };
+  private readonly parsedVersion: MariaDbVersion;
+
+  public constructor(options: MariaDbOperatorEngineOptions) {
+    super();
+    if (!options || typeof options !== 'object') throw invalid(WHERE, 'INVALID_VALUE', 'options', options, 'MariaDbOperatorEngineOptions with a pinned version');
+    this.parsedVersion = requireMariaDbVersion(WHERE, options.version);
+    this.version = options.version;
+    this.majorVersion = this.parsedVersion.major;
+    const repository = options.imageRepository ?? 'docker-registry1.mariadb.com/library/mariadb';
+    if (typeof repository !== 'string' || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(\/[a-z0-9]([-_.a-z0-9]*[a-z0-9])?)+$/.test(repository)) {
+      throw invalid(WHERE, 'INVALID_VALUE', 'imageRepository', repository, 'an image repository without tag, e.g. "docker-registry1.mariadb.com/library/mariadb"');
+    }
+    const operatorNamespace = options.operatorNamespace ?? 'mariadb-operator';
+    if (!isDnsLabel(operatorNamespace)) throw invalid(WHERE, 'INVALID_NAME', 'operatorNamespace', operatorNamespace, 'a namespace name (DNS-1123 label)');
+    this.requireTls = requireBoolean(WHERE, 'requireTls', options.requireTls ?? true);
+    this.image = `${repository}:${options.version}`;
+    this.operatorNamespace = operatorNamespace;
+  }
+
+  /** @internal */
+  public _identifierError(value: unknown): string | undefined {
+    // one rule for users and databases: the stricter of both (names also name each other's objects)
+    return mariadbIdentifierProblem('user', value) ?? mariadbIdentifierProblem('database', value);
+  }
+
+  /** @internal */
+  public _podLabels(name: string): { [key: string]: string } {
+    return mariaDbPodLabels(name);
+  }
+
+  /** @internal */
+  public _endpoints(name: string, namespace: string): DatabaseEndpoints {
+    return { ...mariaDbHosts(name, namespace), port: MARIADB_PORT };
+  }
+
+  /** @internal */
+  public _uriTemplate(endpoints: DatabaseEndpoints, database: string): string {
+    return `mysql://{{ .username }}:{{ .password | urlquery }}@${endpoints.host}:${endpoints.port}/${database}`;
+  }
+
+  /** @internal */
+  public _validate(scope: Construct, model: DatabaseModel): void {
+    if (model.synchronousReplicas > 1) {
+      throw invalid(scope, 'UNSUPPORTED', 'synchronousReplicas', model.synchronousReplicas,
+        '0 or 1 with mariadb-operator: semi-synchronous replication waits for one replica (replication.semiSyncEnabled)');
+    }
+    if (model.pointInTimeRecovery) {
+      if (model.instances < 2) {
+        throw invalid(scope, 'UNSUPPORTED', 'pointInTimeRecovery', true,
+          'false with a single instance: mariadb-operator archives binary logs only in the replication topology (instances 2 or more)');
+      }
+      if (!atLeast(this.parsedVersion, PITR_MINIMUM)) {
+        throw invalid(scope, 'UNSUPPORTED', 'pointInTimeRecovery', true,
+          `false with MariaDB ${this.version}: point-in-time recovery needs MariaDB ${PITR_MINIMUM.join('.')} or later`);
+      }
+    }
+  }
+
+  /** @internal */
+  public _bind(scope: Construct, model: DatabaseModel): DatabaseEngineBinding {
+    const settings = { image: this.image, operatorNamespace: this.operatorNamespace!, requireTls: this.requireTls };
+    const input = inputOf(model);
+    renderMariaDbCluster(scope, input, settings);
+    const rendered = { name: model.name };
+    // one Grant per user and database, whether it comes from grant() or from owning the database
+    const declared = new Map<string, DatabaseAccess>();
+    const grant = (user: string, database: string, access?: DatabaseAccess) => {
+      const key = JSON.stringify([user, database]);
+      if (access !== undefined) declared.set(key, access);
+      if (scope.node.tryFindChild(`Grant-${user}-${database}`)) return;
+      renderMariaDbGrant(scope, rendered, user, database, () => {
+        const owns = model.databases().some((d) => d.name === database && d.owner === user);
+        return mariadbPrivileges(owns ? DatabaseAccess.OWNER : declared.get(key) ?? DatabaseAccess.OWNER);
+      });
+    };
+    return {
+      podLabels: mariaDbPodLabels(model.name),
+      endpoints: this._endpoints(model.name, model.environment.namespace),
+      onDatabase: (d) => {
+        renderMariaDbDatabase(scope, rendered, d);
+        grant(d.owner, d.name);
+      },
+      onUser: (u) => renderMariaDbUser(scope, rendered, userOf(u), settings),
+      onGrant: (user, g) => grant(user, g.database, g.access),
+    };
+  }
+}
+
+function userOf(u: ResolvedUser): MariaDbUserInput {
+  return { name: u.name, secretName: u.secret.secretName!, grants: u.grants, connectionLimit: u.connectionLimit };
+}
+
+function location(store: ResolvedBackup | ResolvedRecovery): S3Location {
+  return { destinationPath: store.destinationPath, endpointUrl: store.endpointUrl, credentialsSecret: store.credentials.secretName! };
+}
+
+/** The renderer's input from the construct's model. */
+function inputOf(model: DatabaseModel): MariaDbOperatorInput {
+  return {
+    name: model.name,
+    namespace: model.environment.namespace,
+    instances: model.instances,
+    synchronousReplicas: model.synchronousReplicas,
+    storageSize: model.storageSize,
+    storageClassName: model.storageClassName,
+    allowVolumeExpansion: model.allowVolumeExpansion,
+    cpu: model.cpu,
+    memory: model.memory,
+    monitoring: model.monitoring,
+    spreadAcrossZones: model.spreadAcrossZones,
+    podDisruptionBudget: model.podDisruptionBudget,
+    inheritedLabels: { ...model.environment.inheritedLabels },
+    backup: model.backup
+      ? { schedule: model.backup.schedule, retentionDays: model.backup.retentionDays, location: location(model.backup) } : undefined,
+    pointInTimeRecovery: model.pointInTimeRecovery,
+    recovery: model.recovery
+      ? { location: location(model.recovery), serverName: model.recovery.serverName, targetTime: model.recovery.targetTime } : undefined,
+    users: () => model.users().map(userOf),
+    databases: () => model.databases(),
+    clients: () => model.clientPeers(),
+    migration: model.migration ? { ...model.migration, secretName: model.connection.secretName, database: model.databaseName } : undefined,
+  };
+}
