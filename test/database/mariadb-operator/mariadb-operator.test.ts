@@ -231,6 +231,19 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     expect(single).toEqual(['MariaDBDown', 'MariaDBMetricsAbsent', 'MariaDBStorageAlmostFull']);
   });
 
+  test('every built-in policy pack passes in production; the exporter\'s image counts against the allowed registries until pinned to one', () => {
+    const findings = (props: Partial<ReplicatedDatabaseProps>) => {
+      const { app } = setup(Tier.PRODUCTION, { backup, allowFrom: [DatabaseClient.fromLabels({ app: 'orders-api' })], ...props });
+      for (const pack of PolicyPacks.all()) Aspects.of(app).add(pack, { priority: AspectPriority.READONLY });
+      return app.render().findings.map((f) => [f.severity, f.ruleId, f.resource?.kind, f.jsonPointer]);
+    };
+    expect(findings({})).toEqual([['error', 'GITOPS-AllowedRegistries', 'MariaDB', '/spec/metrics/exporter/image']]);
+    const pinned = DatabaseEngine.mariadbOperator({ version: '11.4.5', metricsExporterImage: 'ghcr.io/acme/mysqld-exporter:v0.15.1' });
+    expect(findings({ engine: pinned })).toEqual([]);
+    expect(() => DatabaseEngine.mariadbOperator({ version: '11.4.5', metricsExporterImage: 'prom/mysqld-exporter' })).toThrow(/metricsExporterImage/);
+    expect(() => DatabaseEngine.mariadbOperator({ version: '11.4.5', metricsExporterImage: 'prom/mysqld-exporter:latest' })).toThrow(/metricsExporterImage/);
+  });
+
   test('no literal credentials: passwords come from Secrets, the operator generates its own (root, metrics) in the cluster', () => {
     const all = objects(setup(Tier.PRODUCTION, { backup, pointInTimeRecovery: true }).app);
     expect(all.filter((o) => o.kind === 'Secret')).toEqual([]);

@@ -43,6 +43,14 @@ export interface MariaDbOperatorEngineOptions {
    * @default true
    */
   readonly requireTls?: boolean;
+
+  /**
+   * Image of the metrics exporter the operator runs with monitoring (`MariaDB.spec.metrics.exporter.image`;
+   * mysqld-exporter 0.15 or later), pinned by tag or digest: for registries other than Docker Hub.
+   *
+   * @default - the operator's default (`prom/mysqld-exporter` on Docker Hub)
+   */
+  readonly metricsExporterImage?: string;
 }
 
 const WHERE = 'DatabaseEngine.mariadbOperator';
@@ -63,6 +71,12 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
   public readonly barmanPluginName?: string = undefined;
   /** Whether every connection must use TLS. */
   public readonly requireTls: boolean;
+  /**
+   * Image of the metrics exporter.
+   *
+   * @default - the operator's default
+   */
+  public readonly metricsExporterImage?: string;
   public readonly port: number = MARIADB_PORT;
   /**
    * Binary logs archived to S3 on request (`pointInTimeRecovery`); no pooler (MaxScale is not
@@ -89,6 +103,12 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
     const operatorNamespace = options.operatorNamespace ?? 'mariadb-operator';
     if (!isDnsLabel(operatorNamespace)) throw invalid(WHERE, 'INVALID_NAME', 'operatorNamespace', operatorNamespace, 'a namespace name (DNS-1123 label)');
     this.requireTls = requireBoolean(WHERE, 'requireTls', options.requireTls ?? true);
+    const exporter = options.metricsExporterImage;
+    if (exporter !== undefined && (typeof exporter !== 'string' || !/^[a-z0-9][^\s]*$/.test(exporter)
+      || !/[:@]/.test(exporter.slice(exporter.lastIndexOf('/') + 1)) || /:latest$/.test(exporter))) {
+      throw invalid(WHERE, 'INVALID_VALUE', 'metricsExporterImage', exporter, 'an image pinned by tag (not latest) or digest, e.g. "ghcr.io/acme/mysqld-exporter:v0.15.1"');
+    }
+    this.metricsExporterImage = exporter;
     this.image = `${repository}:${options.version}`;
     this.operatorNamespace = operatorNamespace;
   }
@@ -134,7 +154,7 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
 
   /** @internal */
   public _bind(scope: Construct, model: DatabaseModel): DatabaseEngineBinding {
-    const settings = { image: this.image, operatorNamespace: this.operatorNamespace!, requireTls: this.requireTls };
+    const settings = { image: this.image, operatorNamespace: this.operatorNamespace!, requireTls: this.requireTls, exporterImage: this.metricsExporterImage };
     const input = inputOf(model);
     renderMariaDbCluster(scope, input, settings);
     const rendered = { name: model.name };

@@ -29,6 +29,8 @@ export interface MariaDbOperatorSettings {
   readonly operatorNamespace: string;
   /** Whether every connection must use TLS (`spec.tls.required`). */
   readonly requireTls: boolean;
+  /** The metrics exporter's image (undefined: the operator's default). */
+  readonly exporterImage?: string;
 }
 
 /** Labels the operator puts on the MariaDB pods (`app.kubernetes.io/name: mariadb`, `app.kubernetes.io/instance: <name>`). */
@@ -213,6 +215,7 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
         // the operator creates the exporter's user, and generates its password into this Secret
         passwordSecretKeyRef: { name: `${m.name}-metrics`, key: 'password', generate: true },
         exporter: {
+          image: s.exporterImage,
           port: EXPORTER_PORT,
           podMetadata: { labels: helperPodLabels(m.name, 'metrics') },
           podSecurityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
