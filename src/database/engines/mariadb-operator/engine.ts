@@ -154,7 +154,9 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
 
   /** @internal */
   public _bind(scope: Construct, model: DatabaseModel): DatabaseEngineBinding {
-    const settings = { image: this.image, operatorNamespace: this.operatorNamespace!, requireTls: this.requireTls, exporterImage: this.metricsExporterImage };
+    const settings = {
+      image: this.image, operatorNamespace: this.operatorNamespace!, requireTls: this.requireTls, exporterImage: this.metricsExporterImage,
+    };
     const input = inputOf(model);
     renderMariaDbCluster(scope, input, settings);
     const rendered = { name: model.name };
