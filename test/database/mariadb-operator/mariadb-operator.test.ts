@@ -4,7 +4,9 @@ import {
   ReplicatedDatabase, ReplicatedDatabaseProps, SecretBackend, SecretSource, StorageProfile, Tier,
 } from '../../../src';
 import { ValidationError } from '../../../src/errors';
+import { fluxHealthCheckExprs } from '../../../src/gitops/data-objects';
 import { evaluatePodSecurity } from '../../../src/policy/pod-security';
+import { factOf, isDataBearing } from '../../../src/private/kind-registry';
 import { describeWithCrds, sharedValidator } from '../../util/crds';
 import { tmpdir } from '../../util/tmp';
 
@@ -242,6 +244,18 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     expect(findings({ engine: pinned })).toEqual([]);
     expect(() => DatabaseEngine.mariadbOperator({ version: '11.4.5', metricsExporterImage: 'prom/mysqld-exporter' })).toThrow(/metricsExporterImage/);
     expect(() => DatabaseEngine.mariadbOperator({ version: '11.4.5', metricsExporterImage: 'prom/mysqld-exporter:latest' })).toThrow(/metricsExporterImage/);
+  });
+
+  test('the engine\'s kind facts: the MariaDB bears data (never pruned), its storage, version and members are read; Flux waits for Ready', () => {
+    const all = objects(setup(Tier.PRODUCTION, { backup, storageSize: '20Gi' }).app);
+    const mariadb = find(all, 'MariaDB');
+    expect(all.filter(isDataBearing).map((o) => o.kind)).toEqual(['MariaDB']);
+    expect(factOf(mariadb, 'storage')!(mariadb)).toEqual([{ pointer: '/spec/storage/size', size: '20Gi', storageClass: 'ondat-secure' }]);
+    expect(factOf(mariadb, 'version')!(mariadb)).toEqual({ text: '11.4.5', pointer: '/spec/image' });
+    expect(factOf(mariadb, 'replicas')!(mariadb)).toEqual({ count: 3, pointer: '/spec/replicas', minimum: 3 });
+    expect(fluxHealthCheckExprs(all).map((e) => e.kind)).toEqual(expect.arrayContaining(['Database', 'Grant', 'MariaDB', 'User']));
+    // and what the operator creates carries the label the admission exports leave to it
+    expect(mariadb.spec.inheritMetadata.labels).toEqual({ 'team': 'orders', 'stateful.cdk8s.io/environment': 'prod', 'app.kubernetes.io/managed-by': 'mariadb-operator' });
   });
 
   test('no literal credentials: passwords come from Secrets, the operator generates its own (root, metrics) in the cluster', () => {
