@@ -56,10 +56,18 @@ export interface MariaDbOperatorEngineOptions {
 const WHERE = 'DatabaseEngine.mariadbOperator';
 
 /**
- * mariadb-operator (`k8s.mariadb.com/v1alpha1`): `MariaDB` with GTID replication and automatic failover,
- * `Database`, `User` and `Grant` per user and database, scheduled logical `Backup`s to S3, and
- * point-in-time recovery (`PhysicalBackup` + `PointInTimeRecovery`, binary logs archived to S3). Use
- * `DatabaseEngine.mariadbOperator()`.
+ * mariadb-operator (`k8s.mariadb.com/v1alpha1`, CRDs of 26.6): `MariaDB` with GTID replication
+ * (semi-synchronous with `synchronousReplicas: 1`) and automatic failover from 2 instances, `Database`,
+ * `User` and `Grant` per user and database (least privilege on that database only), scheduled logical
+ * `Backup`s to S3 with `maxRetention`, and point-in-time recovery on request (`pointInTimeRecovery: true`:
+ * `PhysicalBackup` base backups and a `PointInTimeRecovery` archiving binary logs to S3; replication
+ * topology and MariaDB 10.8 or later). Use `DatabaseEngine.mariadbOperator()`.
+ *
+ * Connection contract: `<name>-primary` (writes) and `<name>-secondary` (reads) on 3306; the operator
+ * creates these Services with replication, the engine renders them for a single instance. Backups go to
+ * `<destinationPath>/<name>/logical` (`physical`, `binlogs` with point-in-time recovery); `recovery`
+ * bootstraps from `<source>/<serverName>/logical`: with `targetTime`, the newest logical backup taken at
+ * or before it (the operator's `bootstrapFrom.targetRecoveryTime`; binary logs are not replayed).
  */
 export class MariaDbOperatorEngine extends DatabaseEngineBase {
   public readonly kind: DatabaseEngineKind = DatabaseEngineKind.MARIADB_OPERATOR;
