@@ -87,15 +87,20 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     db.grant('writer', 'ledger', DatabaseAccess.READ_WRITE);
     db.addUser('auditor', { grants: [{ database: 'audit', access: DatabaseAccess.READ_ONLY }] });
     db.addDatabase('audit', { owner: 'auditor' }); // the owner wins over a lesser grant
+    db.addDatabase('order_items');
+    db.grant('reporter', 'order_items', DatabaseAccess.READ_ONLY);
     const all = objects(app);
-    expect(named(all, 'Database')).toEqual(['orders-db-app', 'orders-db-audit', 'orders-db-ledger']);
+    expect(named(all, 'Database')).toEqual(['orders-db-app', 'orders-db-audit', 'orders-db-ledger', 'orders-db-order-items']);
     expect(find(all, 'Database', 'orders-db-ledger').spec).toEqual({ mariaDbRef: { name: 'orders-db', waitForIt: true }, name: 'ledger', characterSet: 'utf8mb4', collate: 'utf8mb4_unicode_ci', cleanupPolicy: 'Skip' });
     const grants = all.filter((o) => o.kind === 'Grant').map((g) => [g.spec.username, g.spec.database, g.spec.table, g.spec.privileges.join(','), g.spec.grantOption]).sort();
     expect(grants).toEqual([
       ['app', 'app', '*', 'ALL PRIVILEGES', false],
       ['app', 'ledger', '*', 'ALL PRIVILEGES', false],
+      // `_` is a wildcard in a GRANT's database: escaped, the grant covers order_items only (not orderXitems)
+      ['app', 'order\\_items', '*', 'ALL PRIVILEGES', false],
       ['auditor', 'audit', '*', 'ALL PRIVILEGES', false],
       ['reporter', 'app', '*', 'SELECT,SHOW VIEW', false],
+      ['reporter', 'order\\_items', '*', 'SELECT,SHOW VIEW', false],
       ['writer', 'ledger', '*', 'SELECT,INSERT,UPDATE,DELETE,CREATE TEMPORARY TABLES,LOCK TABLES,EXECUTE,SHOW VIEW', false],
     ]);
     // never a global grant

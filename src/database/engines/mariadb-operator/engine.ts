@@ -4,7 +4,7 @@ import { invalid, isDnsLabel, requireBoolean } from '../../../private/names';
 import { DatabaseAccess } from '../../types';
 import { DatabaseEngineBase, DatabaseEngineCapabilities, DatabaseEngineKind, PointInTimeRecoverySupport } from '../engine';
 import { mariadbPrivileges } from '../mariadb-common/grants';
-import { mariadbIdentifierProblem } from '../mariadb-common/identifiers';
+import { mariadbNameProblem } from '../mariadb-common/identifiers';
 import { DatabaseEndpoints, DatabaseEngineBinding, DatabaseModel, ResolvedBackup, ResolvedRecovery, ResolvedUser } from '../model';
 import { S3Location } from './object-store';
 import {
@@ -124,7 +124,7 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
   /** @internal */
   public _identifierError(value: unknown): string | undefined {
     // one rule for users and databases: the stricter of both (names also name each other's objects)
-    return mariadbIdentifierProblem('user', value) ?? mariadbIdentifierProblem('database', value);
+    return mariadbNameProblem(value);
   }
 
   /** @internal */

@@ -7,6 +7,7 @@ import { s3Storage } from './object-store';
 import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations } from '../../../private/engine-facts';
 import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, tcp, toPods } from '../../../private/network';
 import { migrationLabels, monitoringPeer, renderMigrationEgress, renderMigrationJob, renderWorkloadNetworkPolicy } from '../../../private/workload';
+import { grantDatabasePattern } from '../mariadb-common/grants';
 
 /** The API version of every mariadb-operator object rendered here (CRDs of mariadb-operator 26.6). */
 export const MARIADB_API_VERSION = 'k8s.mariadb.com/v1alpha1';
@@ -380,7 +381,9 @@ export function renderMariaDbGrant(scope: Construct, m: { name: string }, user: 
       mariaDbRef: { name: m.name, waitForIt: true },
       username: user,
       host: '%',
-      database,
+      // the operator writes `GRANT … ON \`<database>\`.*`, where `_` and `%` are wildcards: escaped, the
+      // grant covers exactly this database (`app_db` would otherwise also cover `appXdb`)
+      database: grantDatabasePattern(database),
       table: '*',
       privileges: Lazy.any({ produce: privileges }),
       grantOption: false,
