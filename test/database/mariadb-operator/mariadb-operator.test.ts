@@ -23,7 +23,7 @@ function setup(tier: Tier, props: Partial<ReplicatedDatabaseProps> = {}) {
     namespace: 'orders',
     labels: { team: 'orders' },
     storageProfile: StorageProfile.ondat({ name: 'ondat-secure', replicas: 2 }),
-    allowedRegistries: ['docker-registry1.mariadb.com/library', 'ghcr.io/acme'],
+    allowedRegistries: ['docker-registry1.mariadb.com/library', 'ghcr.io/mariadb-operator', 'ghcr.io/acme'],
     secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'orders' }),
   });
   const chart = new EnvironmentChart(app, 'orders', { environment: env });
@@ -42,6 +42,7 @@ describe('DatabaseEngine.mariadbOperator', () => {
     }
     expect(() => DatabaseEngine.mariadbOperator({ version: '11.4.5', operatorNamespace: 'Bad NS' })).toThrow(/operatorNamespace/);
     expect(() => DatabaseEngine.mariadbOperator({ version: '11.4.5', imageRepository: 'mariadb:11' })).toThrow(/imageRepository/);
+    expect(() => DatabaseEngine.mariadbOperator({ version: '11.4.5', dataPlaneImage: 'ghcr.io/mariadb-operator/mariadb-operator' })).toThrow(/dataPlaneImage/);
     const e = DatabaseEngine.mariadbOperator({ version: '10.11.10', imageRepository: 'ghcr.io/acme/mariadb' });
     expect([e.image, e.port, e.operatorNamespace, e.capabilities.automaticFailover, e.capabilities.pooler]).toEqual(['ghcr.io/acme/mariadb:10.11.10', 3306, 'mariadb-operator', true, false]);
   });
@@ -301,21 +302,24 @@ describeWithCrds('mariadb-operator objects are schema-valid (strict) and Pod Sec
   test('the pods the operator runs from these specs pass Pod Security restricted (MariaDB, agent, init, backups, exporter); rendered pods too', () => {
     const all = objects(full());
     const mariadb = find(all, 'MariaDB').spec;
-    const pod = (spec: any, names: string[]) => ({
+    const pod = (spec: any, containers: Record<string, any>) => ({
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'p' },
-      spec: { securityContext: spec.podSecurityContext, containers: names.map((name) => ({ name, image: 'x', securityContext: spec.securityContext })) },
+      spec: { securityContext: spec.podSecurityContext, containers: Object.entries(containers).map(([name, securityContext]) => ({ name, image: 'x', securityContext })) },
     });
+    // each container with the security context the operator gives it: the data plane's are fields of their own
     const pods = [
-      pod(mariadb, ['mariadb', 'agent', 'init']),
-      pod(find(all, 'Backup').spec, ['backup']),
-      pod(find(all, 'PhysicalBackup').spec, ['backup']),
-      pod(mariadb.metrics.exporter, ['exporter']),
+      pod(mariadb, { mariadb: mariadb.securityContext, agent: mariadb.replication.agent.securityContext, init: mariadb.replication.initContainer.securityContext }),
+      pod(find(all, 'Backup').spec, { backup: find(all, 'Backup').spec.securityContext }),
+      pod(find(all, 'PhysicalBackup').spec, { backup: find(all, 'PhysicalBackup').spec.securityContext }),
+      pod(mariadb.metrics.exporter, { exporter: mariadb.metrics.exporter.securityContext }),
     ];
+    expect(mariadb.replication.initContainer.image).toBe('ghcr.io/mariadb-operator/mariadb-operator:26.6.0');
     for (const p of pods) expect(evaluatePodSecurity(p, 'restricted', 'latest')).toEqual([]);
     // and the check can fail: without the pod security context it does
-    expect(evaluatePodSecurity(pod({ ...mariadb, podSecurityContext: undefined }, ['mariadb']), 'restricted', 'latest')).not.toEqual([]);
+    expect(evaluatePodSecurity(pod({ ...mariadb, podSecurityContext: undefined }, { mariadb: mariadb.securityContext }), 'restricted', 'latest')).not.toEqual([]);
+    expect(evaluatePodSecurity(pod(mariadb, { agent: undefined }), 'restricted', 'latest')).not.toEqual([]);
 
     const app = full();
     Aspects.of(app).add(PolicyPacks.podSecurityRestricted(), { priority: AspectPriority.READONLY });

@@ -51,6 +51,16 @@ export interface MariaDbOperatorEngineOptions {
    * @default - the operator's default (`prom/mysqld-exporter` on Docker Hub)
    */
   readonly metricsExporterImage?: string;
+
+  /**
+   * The operator's image, which it also runs in the MariaDB pods as the replication init container and
+   * agent sidecar (`MariaDB.spec.replication.initContainer.image`, `.agent.image`): the image of the
+   * installed operator version, pinned by tag or digest. Bump it with the operator (the operator does not
+   * update these by itself: `spec.updateStrategy.autoUpdateDataPlane` is off).
+   *
+   * @default "ghcr.io/mariadb-operator/mariadb-operator:26.6.0"
+   */
+  readonly dataPlaneImage?: string;
 }
 
 const WHERE = 'DatabaseEngine.mariadbOperator';
@@ -85,6 +95,8 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
    * @default - the operator's default
    */
   public readonly metricsExporterImage?: string;
+  /** The operator's image run in the MariaDB pods (replication init container and agent). */
+  public readonly dataPlaneImage: string;
   public readonly port: number = MARIADB_PORT;
   /**
    * Binary logs archived to S3 on request (`pointInTimeRecovery`); no pooler (MaxScale is not
@@ -111,12 +123,9 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
     const operatorNamespace = options.operatorNamespace ?? 'mariadb-operator';
     if (!isDnsLabel(operatorNamespace)) throw invalid(WHERE, 'INVALID_NAME', 'operatorNamespace', operatorNamespace, 'a namespace name (DNS-1123 label)');
     this.requireTls = requireBoolean(WHERE, 'requireTls', options.requireTls ?? true);
-    const exporter = options.metricsExporterImage;
-    if (exporter !== undefined && (typeof exporter !== 'string' || !/^[a-z0-9][^\s]*$/.test(exporter)
-      || !/[:@]/.test(exporter.slice(exporter.lastIndexOf('/') + 1)) || /:latest$/.test(exporter))) {
-      throw invalid(WHERE, 'INVALID_VALUE', 'metricsExporterImage', exporter, 'an image pinned by tag (not latest) or digest, e.g. "ghcr.io/acme/mysqld-exporter:v0.15.1"');
-    }
+    const exporter = options.metricsExporterImage === undefined ? undefined : requirePinnedImage('metricsExporterImage', options.metricsExporterImage);
     this.metricsExporterImage = exporter;
+    this.dataPlaneImage = requirePinnedImage('dataPlaneImage', options.dataPlaneImage ?? 'ghcr.io/mariadb-operator/mariadb-operator:26.6.0');
     this.image = `${repository}:${options.version}`;
     this.operatorNamespace = operatorNamespace;
   }
@@ -163,7 +172,11 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
   /** @internal */
   public _bind(scope: Construct, model: DatabaseModel): DatabaseEngineBinding {
     const settings = {
-      image: this.image, operatorNamespace: this.operatorNamespace!, requireTls: this.requireTls, exporterImage: this.metricsExporterImage,
+      image: this.image,
+      operatorNamespace: this.operatorNamespace!,
+      requireTls: this.requireTls,
+      exporterImage: this.metricsExporterImage,
+      dataPlaneImage: this.dataPlaneImage,
     };
     const input = inputOf(model);
     renderMariaDbCluster(scope, input, settings);
@@ -190,6 +203,14 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
       onGrant: (user, g) => grant(user, g.database, g.access),
     };
   }
+}
+
+/** An image pinned by tag (not `latest`) or digest. */
+function requirePinnedImage(property: string, image: unknown): string {
+  if (typeof image !== 'string' || !/^[a-z0-9][^\s]*$/.test(image) || !/[:@]/.test(image.slice(image.lastIndexOf('/') + 1)) || /:latest$/.test(image)) {
+    throw invalid(WHERE, 'INVALID_VALUE', property, image, 'an image pinned by tag (not latest) or digest, e.g. "ghcr.io/acme/mysqld-exporter:v0.15.1"');
+  }
+  return image;
 }
 
 function userOf(u: ResolvedUser): MariaDbUserInput {

@@ -28,10 +28,16 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
     replicas: (m) => (m.apiVersion === V1ALPHA1 && typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
     // documented as immutable (`replication.gtidDomainId`, `replication.serverIdStartIndex`)
     immutableFields: ['/spec/replication/gtidDomainId', '/spec/replication/serverIdStartIndex'],
-    // the servers (`spec.image`, default the official image), and the metrics exporter (default mysqld-exporter)
+    // the servers (`spec.image`, default the official image), the replication data plane (default the operator's image)
+    // and the metrics exporter (default mysqld-exporter)
     images: (m) => {
       if (m.apiVersion !== V1ALPHA1 || !isObject(m.spec)) return [];
       const out = [imageOrDefault(m.spec, 'image', '/spec', 'MariaDB servers', 'docker-registry1.mariadb.com/library/mariadb')];
+      // the replication data plane: the operator's own image unless named
+      if (isObject(m.spec.replication) && m.spec.replication.enabled === true) {
+        out.push(imageOrDefault(m.spec.replication.initContainer, 'image', '/spec/replication/initContainer', 'MariaDB replication init container', 'ghcr.io/mariadb-operator/mariadb-operator'));
+        out.push(imageOrDefault(m.spec.replication.agent, 'image', '/spec/replication/agent', 'MariaDB replication agent', 'ghcr.io/mariadb-operator/mariadb-operator'));
+      }
       if (isObject(m.spec.metrics) && m.spec.metrics.enabled === true) {
         out.push(imageOrDefault(m.spec.metrics.exporter, 'image', '/spec/metrics/exporter', 'MariaDB metrics exporter', 'docker.io/prom/mysqld-exporter'));
       }

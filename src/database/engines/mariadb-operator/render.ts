@@ -32,6 +32,8 @@ export interface MariaDbOperatorSettings {
   readonly requireTls: boolean;
   /** The metrics exporter's image (undefined: the operator's default). */
   readonly exporterImage?: string;
+  /** The operator's image, run in the MariaDB pods as the replication init container and agent sidecar. */
+  readonly dataPlaneImage: string;
 }
 
 /** Labels the operator puts on the MariaDB pods (`app.kubernetes.io/name: mariadb`, `app.kubernetes.io/instance: <name>`). */
@@ -195,7 +197,10 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
         semiSyncEnabled: m.synchronousReplicas > 0,
         primary: { podIndex: 0, autoFailover: true },
         replica: { gtid: 'CurrentPos' },
-        agent: { port: AGENT_PORT, probePort: AGENT_PROBE_PORT },
+        // the data plane: the operator does not apply spec.securityContext to these containers; the init
+        // container is defaulted only when left empty, so both are spelled out (image pinned: no drift)
+        initContainer: { image: s.dataPlaneImage, imagePullPolicy: 'IfNotPresent', securityContext: CONTAINER_SECURITY_CONTEXT },
+        agent: { image: s.dataPlaneImage, imagePullPolicy: 'IfNotPresent', port: AGENT_PORT, probePort: AGENT_PROBE_PORT, securityContext: CONTAINER_SECURITY_CONTEXT },
       } : undefined,
       // Environment labels reach the pods, PVCs and Services the operator creates
       inheritMetadata: { labels: inherited },
