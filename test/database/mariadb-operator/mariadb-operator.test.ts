@@ -6,7 +6,7 @@ import {
 import { ValidationError } from '../../../src/errors';
 import { fluxHealthCheckExprs } from '../../../src/gitops/data-objects';
 import { evaluatePodSecurity } from '../../../src/policy/pod-security';
-import { factOf, isDataBearing } from '../../../src/private/kind-registry';
+import { factOf, immutableFieldsOf, isDataBearing } from '../../../src/private/kind-registry';
 import { describeWithCrds, sharedValidator } from '../../util/crds';
 import { tmpdir } from '../../util/tmp';
 
@@ -55,7 +55,9 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     expect([dev.replication, dev.podDisruptionBudget, dev.metrics, dev.topologySpreadConstraints]).toEqual([undefined, undefined, undefined, undefined]);
 
     const staging = find(objects(setup(Tier.STAGING).app), 'MariaDB').spec;
-    expect(staging).toMatchObject({ replicas: 2, replication: { enabled: true, semiSyncEnabled: false, primary: { podIndex: 0, autoFailover: true } }, podDisruptionBudget: { maxUnavailable: 1 }, affinity: { antiAffinityEnabled: true } });
+    expect(staging).toMatchObject({ replicas: 2, replication: { enabled: true, semiSyncEnabled: false, primary: { podIndex: 0, autoFailover: true } }, podDisruptionBudget: { maxUnavailable: 1 } });
+    // not `antiAffinityEnabled`: the operator refuses to change it once set, and scaling from one instance would
+    expect(staging.affinity).toEqual({ podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'mariadb', 'app.kubernetes.io/instance': 'orders-db' } }, topologyKey: 'kubernetes.io/hostname' } }] } });
     expect(staging.metrics).toMatchObject({ enabled: true, exporter: { port: 9104 } });
 
     const prod = find(objects(setup(Tier.PRODUCTION, { backup }).app), 'MariaDB').spec;
@@ -151,7 +153,14 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
   test('backups: a scheduled logical Backup to S3 with retention (maxRetention), credentials from a Secret, a backup fact for change safety', () => {
     const all = objects(setup(Tier.PRODUCTION, { backup: minio }).app);
     const b = find(all, 'Backup', 'orders-db-backup');
-    expect(b.metadata.annotations).toEqual({ 'stateful.cdk8s.io/backup-of': 'orders-db', 'stateful.cdk8s.io/backup-retention': '14d', 'stateful.cdk8s.io/backup-retention-field': '/spec/maxRetention' });
+    // the operator refuses to change maxRetention once set: Flux and Argo CD recreate the Backup instead (the backups stay in the store)
+    expect(b.metadata.annotations).toEqual({
+      'stateful.cdk8s.io/backup-of': 'orders-db',
+      'stateful.cdk8s.io/backup-retention': '14d',
+      'stateful.cdk8s.io/backup-retention-field': '/spec/maxRetention',
+      'kustomize.toolkit.fluxcd.io/force': 'enabled',
+      'argocd.argoproj.io/sync-options': 'Force=true,Replace=true',
+    });
     expect(b.spec).toMatchObject({
       mariaDbRef: { name: 'orders-db' },
       schedule: { cron: '30 2 * * *', suspend: false },
@@ -260,6 +269,12 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     expect(factOf(mariadb, 'version')!(mariadb)).toEqual({ text: '11.4.5', pointer: '/spec/image' });
     expect(factOf(mariadb, 'replicas')!(mariadb)).toEqual({ count: 3, pointer: '/spec/replicas', minimum: 3 });
     expect(fluxHealthCheckExprs(all).map((e) => e.kind)).toEqual(expect.arrayContaining(['Database', 'Grant', 'MariaDB', 'User']));
+    // what the operator's webhook refuses to change; a Backup recreated on change has none
+    expect(immutableFieldsOf(mariadb)).toContain('/spec/storage/storageClassName');
+    expect(immutableFieldsOf(find(all, 'Grant'))).toContain('/spec/database');
+    const b = find(all, 'Backup');
+    expect(immutableFieldsOf(b)).toEqual([]);
+    expect(immutableFieldsOf({ ...b, metadata: { ...b.metadata, annotations: {} } })).toEqual(['/spec/mariaDbRef', '/spec/storage', '/spec/maxRetention']);
     // and what the operator creates carries the label the admission exports leave to it
     expect(mariadb.spec.inheritMetadata.labels).toEqual({ 'team': 'orders', 'stateful.cdk8s.io/environment': 'prod', 'app.kubernetes.io/managed-by': 'mariadb-operator' });
   });

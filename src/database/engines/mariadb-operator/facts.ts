@@ -26,8 +26,11 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
     version: (m) => (m.apiVersion === V1ALPHA1 ? { text: imageTag(m.spec?.image), pointer: '/spec/image' } : undefined),
     // a quorum of three, as the PostgreSQL engines: a primary and a replica to fail over to while one member is down
     replicas: (m) => (m.apiVersion === V1ALPHA1 && typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
-    // documented as immutable (`replication.gtidDomainId`, `replication.serverIdStartIndex`)
-    immutableFields: ['/spec/replication/gtidDomainId', '/spec/replication/serverIdStartIndex'],
+    // what the operator's webhook refuses to change (`webhook:"inmutable"` / `"inmutableinit"` in its API types)
+    immutableFields: [
+      '/spec/storage/storageClassName', '/spec/rootPasswordSecretKeyRef', '/spec/replication/gtidDomainId', '/spec/replication/serverIdStartIndex',
+      '/spec/affinity/antiAffinityEnabled', '/spec/bootstrapFrom/s3', '/spec/bootstrapFrom/backupContentType', '/spec/bootstrapFrom/targetRecoveryTime',
+    ],
     // the servers (`spec.image`, default the official image), the replication data plane (default the operator's image)
     // and the metrics exporter (default mysqld-exporter)
     images: (m) => {
@@ -45,5 +48,23 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
     },
     operatorCreatedLabels: [{ label: MARIADB_OPERATOR_CREATED_LABEL.label, values: [MARIADB_OPERATOR_CREATED_LABEL.value] }],
   },
-  ...['Database', 'User', 'Grant'].map((kind): KindFacts => ({ group: GROUP, kind, fluxReady: conditionTrue('Ready') })),
+  { group: GROUP, kind: 'Database', fluxReady: conditionTrue('Ready'), immutableFields: ['/spec/mariaDbRef', '/spec/name', '/spec/characterSet', '/spec/collate'] },
+  { group: GROUP, kind: 'User', fluxReady: conditionTrue('Ready'), immutableFields: ['/spec/mariaDbRef', '/spec/name', '/spec/host'] },
+  {
+    group: GROUP,
+    kind: 'Grant',
+    fluxReady: conditionTrue('Ready'),
+    immutableFields: ['/spec/mariaDbRef', '/spec/username', '/spec/host', '/spec/database', '/spec/table', '/spec/grantOption'],
+  },
+  // immutable once set, unless the object is recreated on change (Flux `force` and Argo CD `Force=true,Replace=true`, as the engine renders them)
+  { group: GROUP, kind: 'Backup', immutableFields: (m) => (recreated(m) ? [] : ['/spec/mariaDbRef', '/spec/storage', '/spec/maxRetention']) },
+  { group: GROUP, kind: 'PhysicalBackup', immutableFields: (m) => (recreated(m) ? [] : ['/spec/mariaDbRef', '/spec/storage', '/spec/schedule/cron']) },
+  { group: GROUP, kind: 'PointInTimeRecovery', immutableFields: ['/spec/compression'] },
 ];
+
+/** Whether both GitOps tools delete and recreate the object when it changes. */
+function recreated(m: any): boolean {
+  const a = m?.metadata?.annotations ?? {};
+  return a['kustomize.toolkit.fluxcd.io/force'] === 'enabled' && /(^|,)\s*Force=true\s*(,|$)/.test(a['argocd.argoproj.io/sync-options'] ?? '')
+    && /(^|,)\s*Replace=true\s*(,|$)/.test(a['argocd.argoproj.io/sync-options'] ?? '');
+}

@@ -50,6 +50,17 @@ export function helperPodLabels(name: string, role: 'backup' | 'restore' | 'metr
   return { 'stateful.cdk8s.io/database': name, 'stateful.cdk8s.io/role': role };
 }
 
+/**
+ * Annotations of an object whose fields the operator refuses to change once set (`Backup.spec.maxRetention`,
+ * `PhysicalBackup.spec.schedule.cron`, their storage): Flux (`force`) and Argo CD (`Force=true,Replace=true`)
+ * delete and recreate it instead. Deleting a `Backup` or `PhysicalBackup` leaves the backups in the
+ * object store (no finalizer of the operator removes them); the new one applies the new retention.
+ */
+export const RECREATE_ON_CHANGE: Readonly<Record<string, string>> = {
+  'kustomize.toolkit.fluxcd.io/force': 'enabled',
+  'argocd.argoproj.io/sync-options': 'Force=true,Replace=true',
+};
+
 /** The restricted pod security context (the `mysql` user of the official image, RuntimeDefault seccomp). */
 export const POD_SECURITY_CONTEXT = {
   runAsNonRoot: true,
@@ -111,7 +122,7 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
       kind: 'Backup',
       metadata: {
         name: `${m.name}-backup`,
-        annotations: backupAnnotations(m.name, { days: m.backup.retentionDays, field: '/spec/maxRetention' }),
+        annotations: { ...backupAnnotations(m.name, { days: m.backup.retentionDays, field: '/spec/maxRetention' }), ...RECREATE_ON_CHANGE },
       },
       spec: {
         mariaDbRef: { name: m.name, waitForIt: true },
@@ -137,7 +148,7 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
       kind: 'PhysicalBackup',
       metadata: {
         name: `${m.name}-physical`,
-        annotations: backupAnnotations(m.name, { days: m.backup.retentionDays, field: '/spec/maxRetention' }),
+        annotations: { ...backupAnnotations(m.name, { days: m.backup.retentionDays, field: '/spec/maxRetention' }), ...RECREATE_ON_CHANGE },
       },
       spec: {
         mariaDbRef: { name: m.name, waitForIt: true },
@@ -207,11 +218,17 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
       podSecurityContext: POD_SECURITY_CONTEXT,
       securityContext: CONTAINER_SECURITY_CONTEXT,
       podDisruptionBudget: m.podDisruptionBudget ? { maxUnavailable: 1 } : undefined,
+      // instances on different nodes (zones when spread); not `antiAffinityEnabled`, which the operator
+      // refuses to change once set (scaling from one instance would need it)
       affinity: m.spreadAcrossZones ? {
         podAntiAffinity: {
           requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: podLabels }, topologyKey: zone }],
         },
-      } : { antiAffinityEnabled: replication },
+      } : {
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: podLabels }, topologyKey: 'kubernetes.io/hostname' } }],
+        },
+      },
       topologySpreadConstraints: m.spreadAcrossZones ? [{
         maxSkew: 1, topologyKey: zone, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: podLabels },
       }] : undefined,
