@@ -6,7 +6,7 @@ import {
 import { ValidationError } from '../../../src/errors';
 import { fluxHealthCheckExprs } from '../../../src/gitops/data-objects';
 import { evaluatePodSecurity } from '../../../src/policy/pod-security';
-import { factOf, immutableFieldsOf, isDataBearing } from '../../../src/private/kind-registry';
+import { factOf, immutableFieldsOf, isDataBearing, operatorImagesOf } from '../../../src/private/kind-registry';
 import { describeWithCrds, sharedValidator } from '../../util/crds';
 import { tmpdir } from '../../util/tmp';
 
@@ -275,6 +275,14 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     const b = find(all, 'Backup');
     expect(immutableFieldsOf(b)).toEqual([]);
     expect(immutableFieldsOf({ ...b, metadata: { ...b.metadata, annotations: {} } })).toEqual(['/spec/mariaDbRef', '/spec/storage', '/spec/maxRetention']);
+    // the images the operator runs for them, for the allowed registries: the servers, the data plane, the exporter, the backup Jobs
+    expect(operatorImagesOf(mariadb).map((i) => [i.pointer, i.image, i.defaulted])).toEqual([
+      ['/spec/image', 'docker-registry1.mariadb.com/library/mariadb:11.4.5', false],
+      ['/spec/replication/initContainer/image', 'ghcr.io/mariadb-operator/mariadb-operator:26.6.0', false],
+      ['/spec/replication/agent/image', 'ghcr.io/mariadb-operator/mariadb-operator:26.6.0', false],
+      ['/spec/metrics/exporter/image', 'docker.io/prom/mysqld-exporter', true],
+    ]);
+    expect(operatorImagesOf(b).map((i) => [i.image, i.defaulted])).toEqual([['ghcr.io/mariadb-operator/mariadb-operator', true]]);
     // and what the operator creates carries the label the admission exports leave to it
     expect(mariadb.spec.inheritMetadata.labels).toEqual({ 'team': 'orders', 'stateful.cdk8s.io/environment': 'prod', 'app.kubernetes.io/managed-by': 'mariadb-operator' });
   });

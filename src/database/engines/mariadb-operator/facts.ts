@@ -1,4 +1,4 @@
-import { KindFacts, conditionTrue, imageOrDefault, imageTag, isObject } from '../../../private/kind-facts';
+import { KindFacts, OperatorImage, conditionTrue, imageOrDefault, imageTag, isObject } from '../../../private/kind-facts';
 
 const GROUP = 'k8s.mariadb.com';
 const V1ALPHA1 = `${GROUP}/v1alpha1`;
@@ -41,6 +41,8 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
         out.push(imageOrDefault(m.spec.replication.initContainer, 'image', '/spec/replication/initContainer', 'MariaDB replication init container', 'ghcr.io/mariadb-operator/mariadb-operator'));
         out.push(imageOrDefault(m.spec.replication.agent, 'image', '/spec/replication/agent', 'MariaDB replication agent', 'ghcr.io/mariadb-operator/mariadb-operator'));
       }
+      // the restore Jobs of a bootstrap run the operator's image, whatever the spec says
+      if (isObject(m.spec.bootstrapFrom)) out.push(OPERATOR_IMAGE('/spec/bootstrapFrom', 'MariaDB restore Jobs'));
       if (isObject(m.spec.metrics) && m.spec.metrics.enabled === true) {
         out.push(imageOrDefault(m.spec.metrics.exporter, 'image', '/spec/metrics/exporter', 'MariaDB metrics exporter', 'docker.io/prom/mysqld-exporter'));
       }
@@ -57,10 +59,26 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
     immutableFields: ['/spec/mariaDbRef', '/spec/username', '/spec/host', '/spec/database', '/spec/table', '/spec/grantOption'],
   },
   // immutable once set, unless the object is recreated on change (Flux `force` and Argo CD `Force=true,Replace=true`, as the engine renders them)
-  { group: GROUP, kind: 'Backup', immutableFields: (m) => (recreated(m) ? [] : ['/spec/mariaDbRef', '/spec/storage', '/spec/maxRetention']) },
-  { group: GROUP, kind: 'PhysicalBackup', immutableFields: (m) => (recreated(m) ? [] : ['/spec/mariaDbRef', '/spec/storage', '/spec/schedule/cron']) },
+  // their Jobs upload with the operator's image (a Backup cannot name another)
+  {
+    group: GROUP,
+    kind: 'Backup',
+    immutableFields: (m) => (recreated(m) ? [] : ['/spec/mariaDbRef', '/spec/storage', '/spec/maxRetention']),
+    images: (m) => (m.apiVersion === V1ALPHA1 ? [OPERATOR_IMAGE('/spec', 'MariaDB backup Jobs')] : []),
+  },
+  {
+    group: GROUP,
+    kind: 'PhysicalBackup',
+    immutableFields: (m) => (recreated(m) ? [] : ['/spec/mariaDbRef', '/spec/storage', '/spec/schedule/cron']),
+    images: (m) => (m.apiVersion === V1ALPHA1 ? [OPERATOR_IMAGE('/spec', 'MariaDB physical backup Jobs')] : []),
+  },
   { group: GROUP, kind: 'PointInTimeRecovery', immutableFields: ['/spec/compression'] },
 ];
+
+/** The operator's own image (its Jobs and data plane), by registry and repository: the tag is the operator's version. */
+function OPERATOR_IMAGE(pointer: string, what: string): OperatorImage {
+  return { image: 'ghcr.io/mariadb-operator/mariadb-operator', pointer, what, defaulted: true };
+}
 
 /** Whether both GitOps tools delete and recreate the object when it changes. */
 function recreated(m: any): boolean {
