@@ -42,7 +42,7 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
         out.push(imageOrDefault(m.spec.replication.agent, 'image', '/spec/replication/agent', 'MariaDB replication agent', 'ghcr.io/mariadb-operator/mariadb-operator'));
       }
       // the restore Jobs of a bootstrap run the operator's image, whatever the spec says
-      if (isObject(m.spec.bootstrapFrom)) out.push(OPERATOR_IMAGE('/spec/bootstrapFrom', 'MariaDB restore Jobs'));
+      if (isObject(m.spec.bootstrapFrom)) out.push(operatorImage('/spec/bootstrapFrom', 'MariaDB restore Jobs'));
       if (isObject(m.spec.metrics) && m.spec.metrics.enabled === true) {
         out.push(imageOrDefault(m.spec.metrics.exporter, 'image', '/spec/metrics/exporter', 'MariaDB metrics exporter', 'docker.io/prom/mysqld-exporter'));
       }
@@ -64,19 +64,19 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
     group: GROUP,
     kind: 'Backup',
     immutableFields: (m) => (recreated(m) ? [] : ['/spec/mariaDbRef', '/spec/storage', '/spec/maxRetention']),
-    images: (m) => (m.apiVersion === V1ALPHA1 ? [OPERATOR_IMAGE('/spec', 'MariaDB backup Jobs')] : []),
+    images: (m) => (m.apiVersion === V1ALPHA1 ? [operatorImage('/spec', 'MariaDB backup Jobs')] : []),
   },
   {
     group: GROUP,
     kind: 'PhysicalBackup',
     immutableFields: (m) => (recreated(m) ? [] : ['/spec/mariaDbRef', '/spec/storage', '/spec/schedule/cron']),
-    images: (m) => (m.apiVersion === V1ALPHA1 ? [OPERATOR_IMAGE('/spec', 'MariaDB physical backup Jobs')] : []),
+    images: (m) => (m.apiVersion === V1ALPHA1 ? [operatorImage('/spec', 'MariaDB physical backup Jobs')] : []),
   },
   { group: GROUP, kind: 'PointInTimeRecovery', immutableFields: ['/spec/compression'] },
 ];
 
 /** The operator's own image (its Jobs and data plane), by registry and repository: the tag is the operator's version. */
-function OPERATOR_IMAGE(pointer: string, what: string): OperatorImage {
+function operatorImage(pointer: string, what: string): OperatorImage {
   return { image: 'ghcr.io/mariadb-operator/mariadb-operator', pointer, what, defaulted: true };
 }
 
