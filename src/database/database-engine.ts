@@ -1,5 +1,6 @@
 import { CloudNativePgEngine, CloudNativePgEngineOptions } from './engines/cloudnative-pg/engine';
 import { DatabaseEngineBase } from './engines/engine';
+import { MariaDbOperatorEngine, MariaDbOperatorEngineOptions } from './engines/mariadb-operator/engine';
 import { PostgresStatefulSetEngine, PostgresStatefulSetEngineOptions } from './engines/postgres-statefulset/engine';
 
 /**
@@ -22,5 +23,14 @@ export abstract class DatabaseEngine extends DatabaseEngineBase {
    */
   public static postgresStatefulSet(options: PostgresStatefulSetEngineOptions): PostgresStatefulSetEngine {
     return new PostgresStatefulSetEngine(options);
+  }
+
+  /**
+   * mariadb-operator: `MariaDB` with GTID replication and automatic failover, `Database`, `User` and
+   * `Grant` per user and database, scheduled `Backup`s to S3, point-in-time recovery (`PhysicalBackup`
+   * + `PointInTimeRecovery`) on request, metrics (exporter + ServiceMonitor) and alerts.
+   */
+  public static mariadbOperator(options: MariaDbOperatorEngineOptions): MariaDbOperatorEngine {
+    return new MariaDbOperatorEngine(options);
   }
 }

@@ -324,6 +324,10 @@ export class ReplicatedDatabase extends Construct {
     this.engine._validate(this, model);
     this.binding = this.engine._bind(this, model);
     for (const d of this._databases.values()) this.binding.onDatabase?.(d);
+    for (const u of this._users.values()) {
+      this.binding.onUser?.(u);
+      for (const g of u.grants) this.binding.onGrant?.(u.name, g);
+    }
     this.node.addValidation({ validate: () => this.validateModel() });
   }
 
@@ -363,7 +367,10 @@ export class ReplicatedDatabase extends Construct {
       throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, secret.kind,
         'a SecretSource that delivers a Kubernetes Secret (ExternalSecret, SealedSecret, existing): the database itself reads the password');
     }
-    this._users.set(name, { name, secret, grants: [], connectionLimit });
+    const user = { name, secret, grants: [], connectionLimit };
+    this._users.set(name, user);
+    // during construction the engine has not rendered yet: it is told about these users afterwards
+    if (this.binding) this.binding.onUser?.(user);
     for (const g of options.grants ?? []) this.grant(name, g.database, g.access);
   }
 
@@ -376,7 +383,9 @@ export class ReplicatedDatabase extends Construct {
     requireIdentifier(this, this.engine, 'grant database', database);
     if (!Object.values(DatabaseAccess).includes(access)) throw invalid(this, 'INVALID_VALUE', 'grant access', access, 'a DatabaseAccess');
     if (u.grants.some((g) => g.database === database)) throw invalid(this, 'DUPLICATE', `grant of user "${user}"`, database, 'one grant per user and database');
-    u.grants.push({ database, access });
+    const granted = { database, access };
+    u.grants.push(granted);
+    if (this.binding) this.binding.onGrant?.(user, granted);
   }
 
   /**

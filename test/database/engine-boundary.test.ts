@@ -90,8 +90,8 @@ describe('the database engine boundary', () => {
     expect(offending).toEqual([]);
   });
 
-  test('an engine folder imports no other engine folder (shared PostgreSQL pieces live in engines/postgresql/)', () => {
-    const engines = engineFolders.filter((d) => path.basename(d) !== 'postgresql');
+  test('an engine folder imports no other engine folder (shared PostgreSQL pieces live in engines/postgresql/, MariaDB ones in engines/mariadb-common/)', () => {
+    const engines = engineFolders.filter((d) => !['postgresql', 'mariadb-common'].includes(path.basename(d)));
     const offending = engines.flatMap((d) => tsFiles(d).flatMap((f) => (graph.get(f) ?? [])
       .filter((i) => engines.some((other) => other !== d && i.startsWith(other + path.sep)))
       .map((i) => `${rel(f)} -> ${rel(i)}`)));
@@ -105,6 +105,11 @@ describe('the database engine boundary', () => {
       return ['postgresql.cnpg.io', 'barmancloud.cnpg.io', 'cnpg.io/'].filter((s) => text.includes(s)).map((s) => `${rel(f)}: ${s}`);
     });
     expect(offending).toEqual([]);
+  });
+
+  test('no mariadb-operator API group outside its engine folder', () => {
+    const own = path.join(ENGINES, 'mariadb-operator') + path.sep;
+    expect(files.filter((f) => !f.startsWith(own) && fs.readFileSync(f, 'utf8').includes('k8s.mariadb.com')).map(rel)).toEqual([]);
   });
 });
 

@@ -101,10 +101,11 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
   });
 });
 
-describe('change safety reads the engines\' facts: the same findings on both PostgreSQL engines', () => {
+describe('change safety reads the engines\' facts: the same findings on every database engine', () => {
   const engines: [string, () => DatabaseEngine][] = [
     ['CloudNativePG', () => DatabaseEngine.cloudNativePg({ version: '16.4' })],
     ['StatefulSet', () => DatabaseEngine.postgresStatefulSet({ version: '16.4' })],
+    ['mariadb-operator', () => DatabaseEngine.mariadbOperator({ version: '11.4.5' })],
   ];
   // what only one engine adds: the API server refuses any change of a StatefulSet's volumeClaimTemplates
   const only: Record<string, Record<string, string[]>> = { 'storage shrink': { StatefulSet: ['error:CHANGE-ImmutableField'] } };
@@ -144,6 +145,16 @@ describe('change safety reads the engines\' facts: the same findings on both Pos
       ['CHANGE-BackupRemoved', 'ScheduledBackup', 'orders-db-scheduled', null],
     ]);
     expect(removed(DatabaseEngine.postgresStatefulSet({ version: '16.4' }))).toEqual([['CHANGE-BackupRemoved', 'CronJob', 'orders-db-backup', null]]);
+    expect(removed(DatabaseEngine.mariadbOperator({ version: '11.4.5' }))).toEqual([['CHANGE-BackupRemoved', 'Backup', 'orders-db-backup', null]]);
+    // with point-in-time recovery: the base backups, the binary log archive and the MariaDB that archives to it
+    const mariadb = DatabaseEngine.mariadbOperator({ version: '11.4.5' });
+    expect(change({ db: { engine: mariadb, pointInTimeRecovery: true } }, { db: { engine: mariadb, backup: undefined } }).findings
+      .map((f) => [f.ruleId, f.resource?.kind, f.resource?.name, f.jsonPointer ?? null]).sort()).toEqual([
+      ['CHANGE-BackupRemoved', 'Backup', 'orders-db-backup', null],
+      ['CHANGE-BackupRemoved', 'MariaDB', 'orders-db', '/spec/pointInTimeRecoveryRef'],
+      ['CHANGE-BackupRemoved', 'PhysicalBackup', 'orders-db-physical', null],
+      ['CHANGE-BackupRemoved', 'PointInTimeRecovery', 'orders-db-pitr', null],
+    ]);
   });
 
   test('a retention cut points at the field the engine reads it from', () => {
@@ -152,6 +163,7 @@ describe('change safety reads the engines\' facts: the same findings on both Pos
     expect(cut(DatabaseEngine.cloudNativePg({ version: '16.4' }))).toEqual([['ObjectStore', 'orders-db-backup', '/spec/retentionPolicy', 'retention shortened (30d → 7d)']]);
     const statefulSet = cut(DatabaseEngine.postgresStatefulSet({ version: '16.4' }));
     expect(statefulSet).toEqual([['CronJob', 'orders-db-backup', expect.stringMatching(/^\/spec\/jobTemplate\/spec\/template\/spec\/containers\/0\/env\/\d+\/value$/), 'retention shortened (30d → 7d)']]);
+    expect(cut(DatabaseEngine.mariadbOperator({ version: '11.4.5' }))).toEqual([['Backup', 'orders-db-backup', '/spec/maxRetention', 'retention shortened (30d → 7d)']]);
   });
 });
 

@@ -61,8 +61,8 @@ describe('kind registry: what the engines declare, read without naming a kind', 
     expect(operatorCreatedLabels()).toEqual([
       { label: 'cnpg.io/cluster' },
       { label: 'cnpg.io/poolerName' },
+      { label: 'app.kubernetes.io/managed-by', values: ['mariadb-operator', 'strimzi-cluster-operator', 'strimzi-user-operator', 'strimzi-topic-operator'] },
       { label: 'app.kubernetes.io/part-of', values: ['rabbitmq'] },
-      { label: 'app.kubernetes.io/managed-by', values: ['strimzi-cluster-operator', 'strimzi-user-operator', 'strimzi-topic-operator'] },
       { label: 'reconcile.external-secrets.io/created-by' },
     ]);
   });

@@ -9,6 +9,8 @@ export enum DatabaseEngineKind {
   CLOUDNATIVE_PG = 'cloudnative-pg',
   /** A plain StatefulSet: no operator, no automatic failover. */
   POSTGRES_STATEFULSET = 'postgres-statefulset',
+  /** The mariadb-operator: MariaDB with replication and automatic failover. */
+  MARIADB_OPERATOR = 'mariadb-operator',
 }
 
 /**

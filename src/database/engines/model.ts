@@ -142,4 +142,14 @@ export interface DatabaseEngineBinding {
    * when an engine renders one object per database.
    */
   readonly onDatabase?: (database: ResolvedDatabase) => void;
+  /**
+   * Called for every user, the ones declared before binding included (in declaration order), when an
+   * engine renders one object per user (e.g. mariadb-operator's `User`).
+   */
+  readonly onUser?: (user: ResolvedUser) => void;
+  /**
+   * Called for every grant of a user, the ones declared before binding included (in declaration
+   * order, after the user's `onUser`), when an engine renders one object per grant.
+   */
+  readonly onGrant?: (user: string, grant: DatabaseGrant) => void;
 }

@@ -1,9 +1,88 @@
-import { KindFacts, conditionTrue } from '../../../private/kind-facts';
+import { KindFacts, OperatorImage, conditionTrue, imageOrDefault, imageTag, isObject } from '../../../private/kind-facts';
+
+const GROUP = 'k8s.mariadb.com';
+const V1ALPHA1 = `${GROUP}/v1alpha1`;
 
 /**
- * What the pipeline knows about the mariadb-operator kinds (health: the `Ready` condition). The
- * mariadb-operator engine extends this list with the kinds it renders.
+ * The label the mariadb-operator engine asks the operator to put on everything it creates for a
+ * `MariaDB`, `Backup` or `PhysicalBackup` (their `inheritMetadata`) and on its restore Jobs: the
+ * operator's own labels (`app.kubernetes.io/name: mariadb`...) are shared with plain StatefulSets.
+ */
+export const MARIADB_OPERATOR_CREATED_LABEL = { label: 'app.kubernetes.io/managed-by', value: 'mariadb-operator' };
+
+/**
+ * What the pipeline knows about the mariadb-operator kinds (`k8s.mariadb.com/v1alpha1`, CRDs of
+ * mariadb-operator 26.6). Health: the `Ready` condition the operator sets on `MariaDB`, `Database`,
+ * `User` and `Grant` (their `Ready` printer column). `Backup` and `PhysicalBackup` report `Complete`
+ * per run, which a schedule waiting for its first run does not have: no health check (kstatus reads them).
  */
 export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
-  { group: 'k8s.mariadb.com', kind: 'MariaDB', dataBearing: true, fluxReady: conditionTrue('Ready') },
+  {
+    group: GROUP,
+    kind: 'MariaDB',
+    dataBearing: true,
+    fluxReady: conditionTrue('Ready'),
+    storage: (m) => (m.apiVersion !== V1ALPHA1 ? [] : [{ pointer: '/spec/storage/size', size: m.spec?.storage?.size, storageClass: m.spec?.storage?.storageClassName }]),
+    version: (m) => (m.apiVersion === V1ALPHA1 ? { text: imageTag(m.spec?.image), pointer: '/spec/image' } : undefined),
+    // a quorum of three, as the PostgreSQL engines: a primary and a replica to fail over to while one member is down
+    replicas: (m) => (m.apiVersion === V1ALPHA1 && typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
+    // what the operator's webhook refuses to change (`webhook:"inmutable"` / `"inmutableinit"` in its API types)
+    immutableFields: [
+      '/spec/storage/storageClassName', '/spec/rootPasswordSecretKeyRef', '/spec/replication/gtidDomainId', '/spec/replication/serverIdStartIndex',
+      '/spec/affinity/antiAffinityEnabled', '/spec/bootstrapFrom/s3', '/spec/bootstrapFrom/backupContentType', '/spec/bootstrapFrom/targetRecoveryTime',
+    ],
+    // the servers (`spec.image`, default the official image), the replication data plane (default the operator's image)
+    // and the metrics exporter (default mysqld-exporter)
+    images: (m) => {
+      if (m.apiVersion !== V1ALPHA1 || !isObject(m.spec)) return [];
+      const out = [imageOrDefault(m.spec, 'image', '/spec', 'MariaDB servers', 'docker-registry1.mariadb.com/library/mariadb')];
+      // the replication data plane: the operator's own image unless named
+      if (isObject(m.spec.replication) && m.spec.replication.enabled === true) {
+        out.push(imageOrDefault(m.spec.replication.initContainer, 'image', '/spec/replication/initContainer', 'MariaDB replication init container', 'ghcr.io/mariadb-operator/mariadb-operator'));
+        out.push(imageOrDefault(m.spec.replication.agent, 'image', '/spec/replication/agent', 'MariaDB replication agent', 'ghcr.io/mariadb-operator/mariadb-operator'));
+      }
+      // the restore Jobs of a bootstrap run the operator's image, whatever the spec says
+      if (isObject(m.spec.bootstrapFrom)) out.push(operatorImage('/spec/bootstrapFrom', 'MariaDB restore Jobs'));
+      if (isObject(m.spec.metrics) && m.spec.metrics.enabled === true) {
+        out.push(imageOrDefault(m.spec.metrics.exporter, 'image', '/spec/metrics/exporter', 'MariaDB metrics exporter', 'docker.io/prom/mysqld-exporter'));
+      }
+      return out;
+    },
+    operatorCreatedLabels: [{ label: MARIADB_OPERATOR_CREATED_LABEL.label, values: [MARIADB_OPERATOR_CREATED_LABEL.value] }],
+  },
+  { group: GROUP, kind: 'Database', fluxReady: conditionTrue('Ready'), immutableFields: ['/spec/mariaDbRef', '/spec/name', '/spec/characterSet', '/spec/collate'] },
+  { group: GROUP, kind: 'User', fluxReady: conditionTrue('Ready'), immutableFields: ['/spec/mariaDbRef', '/spec/name', '/spec/host'] },
+  {
+    group: GROUP,
+    kind: 'Grant',
+    fluxReady: conditionTrue('Ready'),
+    immutableFields: ['/spec/mariaDbRef', '/spec/username', '/spec/host', '/spec/database', '/spec/table', '/spec/grantOption'],
+  },
+  // immutable once set, unless the object is recreated on change (Flux `force` and Argo CD `Force=true,Replace=true`, as the engine renders them)
+  // their Jobs upload with the operator's image (a Backup cannot name another)
+  {
+    group: GROUP,
+    kind: 'Backup',
+    immutableFields: (m) => (recreated(m) ? [] : ['/spec/mariaDbRef', '/spec/storage', '/spec/maxRetention']),
+    images: (m) => (m.apiVersion === V1ALPHA1 ? [operatorImage('/spec', 'MariaDB backup Jobs')] : []),
+  },
+  {
+    group: GROUP,
+    kind: 'PhysicalBackup',
+    immutableFields: (m) => (recreated(m) ? [] : ['/spec/mariaDbRef', '/spec/storage', '/spec/schedule/cron']),
+    images: (m) => (m.apiVersion === V1ALPHA1 ? [operatorImage('/spec', 'MariaDB physical backup Jobs')] : []),
+  },
+  { group: GROUP, kind: 'PointInTimeRecovery', immutableFields: ['/spec/compression'] },
 ];
+
+/** The operator's own image (its Jobs and data plane), by registry and repository: the tag is the operator's version. */
+function operatorImage(pointer: string, what: string): OperatorImage {
+  return { image: 'ghcr.io/mariadb-operator/mariadb-operator', pointer, what, defaulted: true };
+}
+
+/** Whether both GitOps tools delete and recreate the object when it changes. */
+function recreated(m: any): boolean {
+  const a = m?.metadata?.annotations ?? {};
+  return a['kustomize.toolkit.fluxcd.io/force'] === 'enabled' && /(^|,)\s*Force=true\s*(,|$)/.test(a['argocd.argoproj.io/sync-options'] ?? '')
+    && /(^|,)\s*Replace=true\s*(,|$)/.test(a['argocd.argoproj.io/sync-options'] ?? '');
+}
