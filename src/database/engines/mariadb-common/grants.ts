@@ -49,6 +49,20 @@ export function quoteString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 
+/**
+ * A database name as a `GRANT` / `REVOKE` target (`ON <this>.*`): backtick-quoted with `_` and `%`
+ * escaped, which MariaDB otherwise reads as wildcards (a grant on `app_db` would also cover `appXdb`).
+ * It is also the form `mysql.db` stores.
+ */
+export function grantDatabase(database: string): string {
+  return quoteIdentifier(grantDatabasePattern(database));
+}
+
+/** The escaped database name `GRANT` stores in `mysql.db.Db` (`_` and `%` escaped with `\`). */
+export function grantDatabasePattern(database: string): string {
+  return database.replace(/([\\_%])/g, '\\$1');
+}
+
 /** An account `'user'@'host'`. */
 export function userAt(user: string, host = '%'): string {
   return `${quoteString(user)}@${quoteString(host)}`;

@@ -41,3 +41,14 @@ export function mariadbIdentifierProblem(kind: 'user' | 'database', name: unknow
   if (reserved.includes(name.toLowerCase())) return allowed;
   return undefined;
 }
+
+/**
+ * Why `name` cannot be both a MariaDB user and database name (the construct checks one rule for
+ * both: a database's owner is a user of the same name space), or undefined when it can.
+ */
+export function mariadbNameProblem(name: unknown): string | undefined {
+  const asUser = mariadbIdentifierProblem('user', name);
+  if (asUser) return asUser;
+  if (MARIADB_RESERVED_DATABASES.includes(String(name))) return mariadbIdentifierProblem('database', name) ?? 'a name other than a MariaDB system schema';
+  return undefined;
+}
