@@ -5,6 +5,7 @@ import type { RenderedFile } from '../app/gitops-app';
 import type { Environment } from '../environment/environment';
 import { renderValue, ValidationError } from '../errors/validation-error';
 import { toYaml } from '../private/canonical';
+import { argoCdIgnoreDifferences } from '../private/kind-registry';
 import { hasUrlPassword, isDnsLabel, isDnsSubdomain, maskUrlPassword } from '../private/names';
 
 /** Whether an object holds data (the shared predicate; Argo CD gets `Prune=false` on these). */
@@ -179,10 +180,7 @@ export function renderArgoCdWiring(
           destination: { server: destinations[env.cluster], namespace: env.namespace },
           syncPolicy: { ...sync, syncOptions: ['ServerSideApply=true', 'PrunePropagationPolicy=foreground'] },
           // fields the operators default or manage: ignored so Argo CD shows no drift
-          ignoreDifferences: [
-            { group: 'postgresql.cnpg.io', kind: 'Cluster', jsonPointers: ['/spec/postgresql/parameters', '/spec/postgresql/pg_hba'] },
-            { group: 'apps', kind: 'StatefulSet', jsonPointers: ['/spec/volumeClaimTemplates'] },
-          ],
+          ignoreDifferences: argoCdIgnoreDifferences(),
         },
       }),
     });

@@ -1,27 +1,19 @@
 import { IConstruct } from 'constructs';
 import { EnvironmentChart } from '../environment/environment-chart';
 import { ValidationError } from '../errors/validation-error';
+import { operatorCreatedLabels } from '../private/kind-registry';
 
 /**
  * Objects the operators create at run time from this library's custom resources, by the labels each
- * operator documents for them (see test/policy/kyverno/fixtures/operator-created/). What they render
- * was checked at synthesis through the custom resource (instances, resources, images): the admission
- * rules translated from manifest rules leave them to it (a Strimzi entity operator runs one replica by
- * design; its env names Secrets). Pod Security still applies to them (the namespaces enforce it too).
- * Every export (Kyverno ClusterPolicy, ValidatingPolicy, ValidatingAdmissionPolicy) derives its
- * exclusion from this one list.
+ * engine declares for its operator's kinds (`operatorCreatedLabels` in `<engine>/facts.ts`; see
+ * test/policy/kyverno/fixtures/operator-created/). What they render was checked at synthesis through
+ * the custom resource (instances, resources, images): the admission rules translated from manifest
+ * rules leave them to it (a Strimzi entity operator runs one replica by design; its env names Secrets).
+ * Pod Security still applies to them (the namespaces enforce it too). Every export (Kyverno
+ * ClusterPolicy, ValidatingPolicy, ValidatingAdmissionPolicy) derives its exclusion from this one list.
  */
-export const OPERATOR_CREATED: ReadonlyArray<{ readonly label: string; readonly values?: string[] }> = [
-  // CloudNativePG: instance Pods, PVCs, Secrets, Services (`cnpg.io/cluster`); pooler Deployments and Pods (`cnpg.io/poolerName`)
-  { label: 'cnpg.io/cluster' },
-  { label: 'cnpg.io/poolerName' },
-  // RabbitMQ Cluster Operator: every child (StatefulSet and its Pods, Secrets, Services)
-  { label: 'app.kubernetes.io/part-of', values: ['rabbitmq'] },
-  // Strimzi: the operator that made it (cluster operator: Deployments, Pods, Secrets; user operator: KafkaUser Secrets)
-  { label: 'app.kubernetes.io/managed-by', values: ['strimzi-cluster-operator', 'strimzi-user-operator', 'strimzi-topic-operator'] },
-  // External Secrets: the target Secret of an ExternalSecret
-  { label: 'reconcile.external-secrets.io/created-by' },
-];
+export const OPERATOR_CREATED: ReadonlyArray<{ readonly label: string; readonly values?: string[] }> = operatorCreatedLabels()
+  .map(({ label, values }) => (values ? { label, values: [...values] } : { label }));
 
 /**
  * Kyverno precondition: the object was not created by one of the operators above. A precondition, not

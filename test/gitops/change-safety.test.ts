@@ -121,6 +121,20 @@ describe('change safety reads the engines\' facts: the same findings on both Pos
     expect([...new Set(ids(change(before, after).findings))].sort()).toEqual([...expected, ...only[scenario]?.[engine] ?? []].sort());
   });
 
+  // the StatefulSet engine declares which container runs the server: a mirror whose repository does not say "postgres" is read too
+  test.each<[string, (version: string) => DatabaseEngine]>([
+    ['CloudNativePG', (version) => DatabaseEngine.cloudNativePg({ version })],
+    ['StatefulSet', (version) => DatabaseEngine.postgresStatefulSet({ version })],
+    ['StatefulSet from a mirror', (version) => DatabaseEngine.postgresStatefulSet({ version, imageRepository: 'registry.acme.example/db/pg' })],
+  ])('major upgrade and downgrade on %s', (_engine, engine) => {
+    const versions = (from: string, to: string) => change({ db: { engine: engine(from) } }, { db: { engine: engine(to) } }).findings
+      .filter((f) => /Version/.test(f.ruleId)).map((f) => [f.ruleId, f.jsonPointer]);
+    const pointer = expect.stringMatching(/^\/spec\/(imageName|template\/spec\/containers\/\d+\/image)$/);
+    expect(versions('16.4', '17.2')).toEqual([['CHANGE-MajorVersionUpgrade', pointer]]);
+    expect(versions('16.4', '16.2')).toEqual([['CHANGE-VersionDowngrade', pointer]]);
+    expect(versions('16.2', '16.4')).toEqual([]);
+  });
+
   test('backups removed: each object the engine declared a backup (or archiving) fact on is named', () => {
     const removed = (engine: DatabaseEngine) => change({ db: { engine } }, { db: { engine, backup: undefined } }).findings
       .map((f) => [f.ruleId, f.resource?.kind, f.resource?.name, f.jsonPointer ?? null]).sort();

@@ -1,10 +1,10 @@
 import { compare } from 'fast-json-patch';
+import { PreviousObject } from './previous-output';
 import { canonicalJson } from '../../private/canonical';
 import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
+import { factOf, immutableFieldsOf, isDataBearing } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
-import { isDataBearing } from '../argocd';
-import { PreviousObject } from './previous-output';
 
 /** An object of the new output, as change analysis sees it. */
 export interface NextObject {
@@ -47,76 +47,32 @@ function identity(o: { environment?: string; cluster?: string; manifest: any }):
   return [scopeOf(o), apiGroup(m.apiVersion), m.kind, ns, m.metadata.name].join('|');
 }
 
-/** Storage requests of a data-bearing object: pointer → { size, class }. */
+/** Storage requests of a data-bearing object: pointer → { size, class } (what its engine declares). */
 function storageOf(m: any): Map<string, { size: unknown; storageClass?: string }> {
-  const out = new Map<string, { size: unknown; storageClass?: string }>();
-  switch (m.kind) {
-    case 'PersistentVolumeClaim':
-      out.set('/spec/resources/requests/storage', { size: m.spec?.resources?.requests?.storage, storageClass: m.spec?.storageClassName });
-      break;
-    case 'StatefulSet':
-      (m.spec?.volumeClaimTemplates ?? []).forEach((t: any, i: number) =>
-        out.set(`/spec/volumeClaimTemplates/${i}/spec/resources/requests/storage`, { size: t?.spec?.resources?.requests?.storage, storageClass: t?.spec?.storageClassName }));
-      break;
-    case 'Cluster':
-      if (m.apiVersion === 'postgresql.cnpg.io/v1') {
-        out.set('/spec/storage/size', { size: m.spec?.storage?.size, storageClass: m.spec?.storage?.storageClass });
-        if (m.spec?.walStorage) out.set('/spec/walStorage/size', { size: m.spec.walStorage.size, storageClass: m.spec.walStorage.storageClass });
-      }
-      break;
-    case 'RabbitmqCluster':
-      out.set('/spec/persistence/storage', { size: m.spec?.persistence?.storage, storageClass: m.spec?.persistence?.storageClassName });
-      break;
-    case 'KafkaNodePool':
-      if (m.spec?.storage?.size !== undefined) out.set('/spec/storage/size', { size: m.spec.storage.size, storageClass: m.spec.storage.class });
-      (m.spec?.storage?.volumes ?? []).forEach((v: any, i: number) => out.set(`/spec/storage/volumes/${i}/size`, { size: v?.size, storageClass: v?.class }));
-      break;
-    default:
-  }
-  return out;
+  const storage = factOf(m, 'storage');
+  return new Map((storage ? storage(m) : []).map((r) => [r.pointer, { size: r.size, storageClass: r.storageClass }]));
 }
 
-/** Version of the database / broker an object runs, with the pointer it lives at. */
+/** Version of the database / broker an object runs (what its engine declares), with the pointer it lives at. */
 function versionOf(m: any): { version: number[]; pointer: string; text: string } | undefined {
-  const parse = (text: unknown, pointer: string) => {
-    if (typeof text !== 'string') return undefined;
-    const v = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(text);
-    return v ? { version: [Number(v[1]), Number(v[2] ?? 0), Number(v[3] ?? 0)], pointer, text } : undefined;
-  };
-  const tagOf = (image: unknown) => (typeof image === 'string' && /:[^/]+$/.test(image) ? image.slice(image.lastIndexOf(':') + 1) : undefined);
-  if (m.kind === 'Cluster' && m.apiVersion === 'postgresql.cnpg.io/v1') return parse(tagOf(m.spec?.imageName), '/spec/imageName');
-  if (m.kind === 'RabbitmqCluster') return parse(tagOf(m.spec?.image), '/spec/image');
-  if (m.kind === 'Kafka') return parse(m.spec?.kafka?.version, '/spec/kafka/version');
-  if (m.kind === 'StatefulSet' && isDataBearing(m)) {
-    const containers: any[] = m.spec?.template?.spec?.containers ?? [];
-    const i = containers.findIndex((c) => /(postgres|rabbitmq|kafka)[^/]*$/.test(String(c?.image).replace(/[:@].*$/, '')));
-    if (i >= 0) return parse(tagOf(containers[i].image), `/spec/template/spec/containers/${i}/image`);
-  }
-  return undefined;
+  const field = factOf(m, 'version')?.(m);
+  if (!field || typeof field.text !== 'string') return undefined;
+  const v = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(field.text);
+  return v ? { version: [Number(v[1]), Number(v[2] ?? 0), Number(v[3] ?? 0)], pointer: field.pointer, text: field.text } : undefined;
 }
 
 function replicasOf(m: any): { count: number; pointer: string; minimum: number } | undefined {
-  if (m.kind === 'Cluster' && m.apiVersion === 'postgresql.cnpg.io/v1' && typeof m.spec?.instances === 'number') {
-    return { count: m.spec.instances, pointer: '/spec/instances', minimum: Math.max(3, (m.spec?.postgresql?.synchronous?.number ?? 0) + 1) };
-  }
-  if ((m.kind === 'RabbitmqCluster' || m.kind === 'KafkaNodePool' || (m.kind === 'StatefulSet' && isDataBearing(m))) && typeof m.spec?.replicas === 'number') {
-    return { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 };
-  }
-  if (m.kind === 'KafkaTopic' && typeof m.spec?.replicas === 'number') return { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 };
-  return undefined;
+  return factOf(m, 'replicas')?.(m);
 }
 
 /**
  * Retention of an object: the backup retention its engine declares on it (`stateful.cdk8s.io/backup-retention`),
- * or a Kafka topic's message retention.
+ * or a retention its kind declares (a topic's message retention).
  */
 function retentionOf(m: any): { value: number; pointer: string; text: string } | undefined {
   const backup = backupRetentionOf(m);
   if (backup) return { value: backup.days, pointer: backup.pointer, text: backup.text };
-  if (m.kind === 'KafkaTopic' && m.spec?.config?.['retention.ms'] !== undefined) {
-    return { value: Number(m.spec.config['retention.ms']), pointer: '/spec/config/retention.ms', text: String(m.spec.config['retention.ms']) };
-  }
-  return undefined;
+  return factOf(m, 'retention')?.(m);
 }
 
 function deletionPolicyOf(m: any): { value: string; pointer: string } | undefined {
@@ -124,23 +80,6 @@ function deletionPolicyOf(m: any): { value: string; pointer: string } | undefine
   if (typeof m.spec?.databaseReclaimPolicy === 'string') return { value: m.spec.databaseReclaimPolicy.toLowerCase(), pointer: '/spec/databaseReclaimPolicy' };
   if (m.kind === 'StorageClass' && typeof m.reclaimPolicy === 'string') return { value: m.reclaimPolicy.toLowerCase(), pointer: '/reclaimPolicy' };
   return undefined;
-}
-
-/** Fields whose change Kubernetes or the operator refuses (or turns into a recreate). */
-function immutableFields(m: any): string[] {
-  switch (m.kind) {
-    case 'StatefulSet': return ['/spec/volumeClaimTemplates', '/spec/selector', '/spec/serviceName', '/spec/podManagementPolicy'];
-    case 'StorageClass': return ['/provisioner', '/parameters', '/reclaimPolicy', '/volumeBindingMode'];
-    case 'PersistentVolumeClaim': return ['/spec/storageClassName', '/spec/accessModes', '/spec/volumeName'];
-    case 'Service': return ['/spec/clusterIP'];
-    case 'Job': {
-      // hooks Argo CD recreates, and Jobs Flux is told to replace, are recreated by design
-      const a = m.metadata?.annotations ?? {};
-      return a['argocd.argoproj.io/hook'] || a['kustomize.toolkit.fluxcd.io/force'] === 'enabled' ? [] : ['/spec/template'];
-    }
-    case 'Deployment': case 'DaemonSet': return ['/spec/selector'];
-    default: return [];
-  }
 }
 
 function at(obj: any, pointer: string): any {
@@ -228,7 +167,7 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[]): 
     changed.push({ before: b, after: a, fields });
     const m = a.manifest;
     const o = b.manifest;
-    for (const pointer of immutableFields(o)) {
+    for (const pointer of immutableFieldsOf(o)) {
       const x = at(o, pointer);
       const y = at(m, pointer);
       if (x !== undefined && canonicalJson(x) !== canonicalJson(y)) {

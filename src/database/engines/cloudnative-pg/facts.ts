@@ -1,0 +1,59 @@
+import { KindFacts, conditionTrue, imageOrDefault, imageTag, isObject, templateImages } from '../../../private/kind-facts';
+
+const GROUP = 'postgresql.cnpg.io';
+const V1 = `${GROUP}/v1`;
+
+/**
+ * What the pipeline knows about the CloudNativePG kinds this engine renders. Health: the `Ready`
+ * condition (ConditionClusterReady), as Argo CD's built-in check reads it
+ * (argo-cd `resource_customizations/postgresql.cnpg.io/Cluster/health.lua`).
+ */
+export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
+  {
+    group: GROUP,
+    kind: 'Cluster',
+    dataBearing: true,
+    fluxReady: conditionTrue('Ready'),
+    // the phases its operator cannot leave without a person
+    fluxFailed: "has(status.phase) && status.phase in ['Unable to create required cluster objects', 'Cluster is unrecoverable and needs manual intervention', "
+      + "'Cluster has incomplete or invalid image catalog', 'Cluster cannot proceed to reconciliation due to an unknown plugin being required']",
+    storage: (m) => (m.apiVersion !== V1 ? [] : [
+      { pointer: '/spec/storage/size', size: m.spec?.storage?.size, storageClass: m.spec?.storage?.storageClass },
+      ...(m.spec?.walStorage ? [{ pointer: '/spec/walStorage/size', size: m.spec.walStorage.size, storageClass: m.spec.walStorage.storageClass }] : []),
+    ]),
+    version: (m) => (m.apiVersion === V1 ? { text: imageTag(m.spec?.imageName), pointer: '/spec/imageName' } : undefined),
+    // a quorum of three, more when synchronous replication waits for more standbys
+    replicas: (m) => (m.apiVersion === V1 && typeof m.spec?.instances === 'number'
+      ? { count: m.spec.instances, pointer: '/spec/instances', minimum: Math.max(3, (m.spec?.postgresql?.synchronous?.number ?? 0) + 1) } : undefined),
+    // the operator writes its own parameters and pg_hba lines
+    argoCdIgnoreDifferences: ['/spec/postgresql/parameters', '/spec/postgresql/pg_hba'],
+    // instance Pods, PVCs, Secrets, Services
+    operatorCreatedLabels: [{ label: 'cnpg.io/cluster' }],
+    // `spec.imageName` (default `ghcr.io/cloudnative-pg/postgresql`); none with an `imageCatalogRef`: the catalog's images are checked on the catalog
+    images: (m) => {
+      if (m.apiVersion !== V1 || !isObject(m.spec)) return [];
+      if (m.spec.imageCatalogRef !== undefined && m.spec.imageName === undefined) return [];
+      return [imageOrDefault(m.spec, 'imageName', '/spec', 'PostgreSQL instances', 'ghcr.io/cloudnative-pg/postgresql')];
+    },
+  },
+  { group: GROUP, kind: 'Database', fluxReady: 'has(status.applied) && status.applied' },
+  ...['ImageCatalog', 'ClusterImageCatalog'].map((kind): KindFacts => ({
+    group: GROUP,
+    kind,
+    images: (m) => (m.apiVersion !== V1 || !isObject(m.spec) ? [] : (Array.isArray(m.spec.images) ? m.spec.images : []).flatMap((e: any, i: number) => (isObject(e) && typeof e.image === 'string'
+      ? [{ image: e.image, pointer: `/spec/images/${i}/image`, what: `PostgreSQL ${e.major ?? ''} instances`.replace('  ', ' '), defaulted: false }] : []))),
+  })),
+  {
+    group: GROUP,
+    kind: 'Pooler',
+    // pooler Deployments and Pods
+    operatorCreatedLabels: [{ label: 'cnpg.io/poolerName' }],
+    // PgBouncer default `ghcr.io/cloudnative-pg/pgbouncer` unless the template names the `pgbouncer` container's image
+    images: (m) => {
+      if (m.apiVersion !== V1 || !isObject(m.spec)) return [];
+      const own = templateImages(m.spec.template, '/spec/template', 'PgBouncer');
+      const named = own.some((i) => i.what.endsWith('"pgbouncer"'));
+      return named ? own : [{ image: 'ghcr.io/cloudnative-pg/pgbouncer', pointer: '/spec/template', what: 'PgBouncer', defaulted: true }, ...own];
+    },
+  },
+];

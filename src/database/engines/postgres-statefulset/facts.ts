@@ -1,0 +1,15 @@
+import { KindFacts, containerImageVersion, selectsLabels } from '../../../private/kind-facts';
+
+/**
+ * What the pipeline knows about the StatefulSet engine's objects beyond the core kinds (data-bearing
+ * StatefulSet, storage, replicas, immutable fields: `private/kind-registry.ts`): the PostgreSQL
+ * version is the tag of its `postgres` container's image.
+ */
+export const POSTGRES_STATEFULSET_FACTS: readonly KindFacts[] = [
+  {
+    group: 'apps',
+    kind: 'StatefulSet',
+    matches: (m) => selectsLabels(m, { 'app.kubernetes.io/name': 'postgresql' }),
+    version: (m) => containerImageVersion(m, 'postgres'),
+  },
+];

@@ -1,0 +1,200 @@
+/**
+ * What the pipeline (GitOps wiring, change safety, admission exports, policy packs) knows about one
+ * kind an engine renders. Each engine declares the kinds it renders in the `facts.ts` of its folder
+ * (`src/database/engines/<engine>/facts.ts`, `src/queue/engines/<engine>/facts.ts`), its area's
+ * `engines/index.ts` lists them, and `kind-registry.ts` aggregates them with the core kinds: nothing
+ * outside an engine's folder names its operator's kinds.
+ *
+ * Every member but `group` and `kind` is optional: a descriptor says only what it knows. Several
+ * descriptors may describe one kind (a StatefulSet engine describes `apps/StatefulSet` for its own
+ * objects only, through `matches`); each fact is read from the first descriptor that matches the
+ * object and declares it, engines before the core kinds.
+ *
+ * Internal (not exported from the package): function-typed members are fine here.
+ */
+export interface KindFacts {
+  /** API group (`''` for the core group), e.g. `postgresql.cnpg.io`. */
+  readonly group: string;
+  /** Kind, e.g. `Cluster`. */
+  readonly kind: string;
+  /**
+   * Whether the descriptor applies to this object of `group` / `kind` (e.g. a StatefulSet engine's own
+   * StatefulSets, by the selector labels it renders).
+   * @default - every object of the kind
+   */
+  readonly matches?: (manifest: any) => boolean;
+  /**
+   * Whether objects of the kind hold data: never pruned (Flux `kustomize.toolkit.fluxcd.io/prune:
+   * disabled`, Argo CD `Prune=false`), their removal or rename is a change-safety finding.
+   * @default false
+   */
+  readonly dataBearing?: boolean | ((manifest: any) => boolean);
+  /**
+   * Flux `healthCheckExprs` `current` (CEL over `status`, `spec`, `metadata`): the object reached its
+   * desired state. Only for kinds kstatus cannot read itself.
+   * @default - none: kstatus reads the object
+   */
+  readonly fluxReady?: string;
+  /**
+   * Flux `healthCheckExprs` `failed`: the object failed in a way its operator cannot leave by itself.
+   * @default - none
+   */
+  readonly fluxFailed?: string;
+  /**
+   * The storage requests of an object: JSON pointer of the size → size and storage class
+   * (`CHANGE-StorageShrink`, `CHANGE-StorageGrowthWithoutExpansion`).
+   * @default - none
+   */
+  readonly storage?: (manifest: any) => StorageRequest[];
+  /**
+   * The version of the software the object runs (`CHANGE-MajorVersionUpgrade`, `CHANGE-VersionDowngrade`):
+   * its text (`16.4`, an image tag) and the pointer of the field that holds it. See `imageTagAt`, `containerImageVersion`.
+   * @default - none
+   */
+  readonly version?: (manifest: any) => VersionField | undefined;
+  /**
+   * The member count and the minimum the data needs (`CHANGE-ScaleBelowQuorum`).
+   * @default - none
+   */
+  readonly replicas?: (manifest: any) => ReplicasField | undefined;
+  /**
+   * A retention the object applies to its data besides the backup retention engines declare by
+   * annotation (`private/engine-facts.ts`), e.g. a topic's message retention (`CHANGE-RetentionShortened`).
+   * @default - none
+   */
+  readonly retention?: (manifest: any) => RetentionField | undefined;
+  /**
+   * JSON pointers whose change Kubernetes or the operator refuses, or turns into a recreate
+   * (`CHANGE-ImmutableField`).
+   * @default - none
+   */
+  readonly immutableFields?: readonly string[] | ((manifest: any) => string[]);
+  /**
+   * JSON pointers the operator defaults or manages: every environment's Argo CD Application ignores
+   * their differences (`spec.ignoreDifferences`).
+   * @default - none
+   */
+  readonly argoCdIgnoreDifferences?: readonly string[];
+  /**
+   * The images the operator runs for the object, named by it or the operator's defaults
+   * (`GITOPS-AllowedRegistries`).
+   * @default - none
+   */
+  readonly images?: (manifest: any) => OperatorImage[];
+  /**
+   * Labels the operator puts on the objects it creates from this kind at run time (Pods, Secrets,
+   * Services...): the admission exports leave those objects to the synthesis-time checks of the
+   * custom resource. Several descriptors may name one label: their values are merged.
+   * @default - none
+   */
+  readonly operatorCreatedLabels?: readonly OperatorCreatedLabel[];
+}
+
+/** A storage request of a data-bearing object. */
+export interface StorageRequest {
+  /** JSON pointer of the size. */
+  readonly pointer: string;
+  /** The size as written (a Kubernetes quantity, or anything else: compared as a quantity). */
+  readonly size: unknown;
+  /** The storage class it is requested on, when named. */
+  readonly storageClass?: string;
+}
+
+/** Where an object names its version. */
+export interface VersionField {
+  /** The version text (`16.4`, `3.13.7-management`): its leading `major.minor.patch` is compared. */
+  readonly text: unknown;
+  /** JSON pointer of the field. */
+  readonly pointer: string;
+}
+
+/** Members of an object and the minimum its data needs. */
+export interface ReplicasField {
+  readonly count: number;
+  readonly pointer: string;
+  readonly minimum: number;
+}
+
+/** A retention, in a unit comparable between two versions of one object. */
+export interface RetentionField {
+  readonly value: number;
+  readonly pointer: string;
+  readonly text: string;
+}
+
+/** An image a custom resource makes an operator run. */
+export interface OperatorImage {
+  /** The image reference (for a default, registry and repository only). */
+  readonly image: string;
+  /** JSON pointer of the field that holds it, or that would (for a default). */
+  readonly pointer: string;
+  /** What runs it, for messages (e.g. `Kafka brokers`). */
+  readonly what: string;
+  /** The resource does not name it: the operator's default. */
+  readonly defaulted: boolean;
+}
+
+/** A label an operator puts on the objects it creates: any value, or one of `values`. */
+export interface OperatorCreatedLabel {
+  readonly label: string;
+  readonly values?: readonly string[];
+}
+
+// ---- helpers for descriptors ------------------------------------------------------------------
+
+/**
+ * Flux CEL: condition `type` is `True`. `has()` keeps an object whose operator wrote no condition yet
+ * "in progress" rather than an evaluation error; `exists` rather than `filter(...).all(...)` so an
+ * object without the condition is not vacuously healthy (https://fluxcd.io/flux/cheatsheets/cel-healthchecks/).
+ */
+export function conditionTrue(...types: string[]): string {
+  return ['has(status.conditions)', ...types.map((t) => `status.conditions.exists(e, e.type == '${t}' && e.status == 'True')`)].join(' && ');
+}
+
+/** The tag of an image reference (`repo:tag`), or undefined without one. */
+export function imageTag(image: unknown): string | undefined {
+  return typeof image === 'string' && /:[^/]+$/.test(image) ? image.slice(image.lastIndexOf(':') + 1) : undefined;
+}
+
+/**
+ * The version of a pod template's container named `container` (its image tag), for workload
+ * engines: `/spec/template/spec/containers/<i>/image`.
+ */
+export function containerImageVersion(manifest: any, container: string): VersionField | undefined {
+  const containers: any[] = manifest?.spec?.template?.spec?.containers ?? [];
+  const i = containers.findIndex((c) => c?.name === container);
+  return i < 0 ? undefined : { text: imageTag(containers[i].image), pointer: `/spec/template/spec/containers/${i}/image` };
+}
+
+/** Whether a workload's selector carries every label of `labels` (how a workload engine recognises its own objects). */
+export function selectsLabels(manifest: any, labels: Record<string, string>): boolean {
+  const selected = manifest?.spec?.selector?.matchLabels ?? {};
+  return Object.entries(labels).every(([k, v]) => selected[k] === v);
+}
+
+/** `obj` is a plain object. */
+export function isObject(x: unknown): x is Record<string, any> {
+  return x !== null && typeof x === 'object' && !Array.isArray(x);
+}
+
+/** `field` of `obj` (at `pointer`), or the operator's default image when it names none. */
+export function imageOrDefault(obj: any, field: string, pointer: string, what: string, fallback: string): OperatorImage {
+  const v = isObject(obj) ? obj[field] : undefined;
+  return typeof v === 'string' && v !== ''
+    ? { image: v, pointer: `${pointer}/${field}`, what, defaulted: false }
+    : { image: fallback, pointer: `${pointer}/${field}`, what, defaulted: true };
+}
+
+/** Images written into the containers of a pod template override (`containers[].image`, `initContainers[].image`). */
+export function templateImages(template: any, pointer: string, what: string): OperatorImage[] {
+  const out: OperatorImage[] = [];
+  for (const field of ['initContainers', 'containers']) {
+    const list = isObject(template?.spec) && Array.isArray(template.spec[field]) ? template.spec[field] : [];
+    list.forEach((c: any, i: number) => {
+      if (isObject(c) && typeof c.image === 'string' && c.image !== '') {
+        out.push({ image: c.image, pointer: `${pointer}/spec/${field}/${i}/image`, what: `${what} container "${c.name}"`, defaulted: false });
+      }
+    });
+  }
+  return out;
+}

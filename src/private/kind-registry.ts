@@ -1,0 +1,118 @@
+import { KindFacts, OperatorCreatedLabel, OperatorImage } from './kind-facts';
+import { apiGroup } from './kinds';
+import { DATABASE_ENGINE_FACTS } from '../database/engines';
+import { QUEUE_ENGINE_FACTS } from '../queue/engines';
+import { SECRET_FACTS } from '../secrets/facts';
+
+const hasClaimTemplates = (m: any) => Array.isArray(m?.spec?.volumeClaimTemplates) && m.spec.volumeClaimTemplates.length > 0;
+
+/**
+ * The Kubernetes kinds the pipeline knows whichever engine renders them: claims and StatefulSets
+ * with volume claim templates hold data; the fields Kubernetes refuses to change in place.
+ */
+const CORE_KIND_FACTS: readonly KindFacts[] = [
+  {
+    group: '',
+    kind: 'PersistentVolumeClaim',
+    // kstatus reads a claim's phase itself: no Flux expression
+    dataBearing: true,
+    storage: (m) => [{ pointer: '/spec/resources/requests/storage', size: m.spec?.resources?.requests?.storage, storageClass: m.spec?.storageClassName }],
+    immutableFields: ['/spec/storageClassName', '/spec/accessModes', '/spec/volumeName'],
+  },
+  {
+    group: 'apps',
+    kind: 'StatefulSet',
+    dataBearing: hasClaimTemplates,
+    storage: (m) => (m.spec?.volumeClaimTemplates ?? []).map((t: any, i: number) => ({
+      pointer: `/spec/volumeClaimTemplates/${i}/spec/resources/requests/storage`, size: t?.spec?.resources?.requests?.storage, storageClass: t?.spec?.storageClassName,
+    })),
+    replicas: (m) => (hasClaimTemplates(m) && typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
+    immutableFields: ['/spec/volumeClaimTemplates', '/spec/selector', '/spec/serviceName', '/spec/podManagementPolicy'],
+    // the API server defaults fields of the claim templates (volumeMode, status)
+    argoCdIgnoreDifferences: ['/spec/volumeClaimTemplates'],
+  },
+  { group: 'storage.k8s.io', kind: 'StorageClass', immutableFields: ['/provisioner', '/parameters', '/reclaimPolicy', '/volumeBindingMode'] },
+  { group: '', kind: 'Service', immutableFields: ['/spec/clusterIP'] },
+  {
+    group: 'batch',
+    kind: 'Job',
+    // hooks Argo CD recreates, and Jobs Flux is told to replace, are recreated by design
+    immutableFields: (m) => {
+      const a = m.metadata?.annotations ?? {};
+      return a['argocd.argoproj.io/hook'] || a['kustomize.toolkit.fluxcd.io/force'] === 'enabled' ? [] : ['/spec/template'];
+    },
+  },
+  { group: 'apps', kind: 'Deployment', immutableFields: ['/spec/selector'] },
+  { group: 'apps', kind: 'DaemonSet', immutableFields: ['/spec/selector'] },
+];
+
+/**
+ * Every kind the pipeline knows, engines first (a descriptor of an engine's own objects wins over
+ * the core one), then the secret sources', then the core kinds.
+ */
+export const KIND_FACTS: readonly KindFacts[] = [...DATABASE_ENGINE_FACTS, ...QUEUE_ENGINE_FACTS, ...SECRET_FACTS, ...CORE_KIND_FACTS];
+
+const BY_KEY = new Map<string, KindFacts[]>();
+for (const f of KIND_FACTS) {
+  const key = `${f.group}/${f.kind}`;
+  BY_KEY.set(key, [...(BY_KEY.get(key) ?? []), f]);
+}
+
+/** The descriptors that apply to `manifest`, in registry order. */
+function descriptorsOf(manifest: any): KindFacts[] {
+  if (!manifest || typeof manifest.apiVersion !== 'string' || typeof manifest.kind !== 'string') return [];
+  return (BY_KEY.get(`${apiGroup(manifest.apiVersion)}/${manifest.kind}`) ?? []).filter((f) => !f.matches || f.matches(manifest));
+}
+
+/** A fact about `manifest`: from the first descriptor that applies to it and declares it. */
+export function factOf<K extends keyof KindFacts>(manifest: any, key: K): KindFacts[K] | undefined {
+  for (const f of descriptorsOf(manifest)) if (f[key] !== undefined) return f[key];
+  return undefined;
+}
+
+/**
+ * Whether an object holds data. Flux (`kustomize.toolkit.fluxcd.io/prune: disabled`), Argo CD
+ * (`Prune=false`) and the change-safety gate all read this one predicate.
+ */
+export function isDataBearing(manifest: any): boolean {
+  const d = factOf(manifest, 'dataBearing');
+  return typeof d === 'function' ? d(manifest) === true : d === true;
+}
+
+/** The descriptor of `manifest`'s kind that declares its Flux health expressions. */
+export function fluxHealthFactsOf(manifest: any): KindFacts | undefined {
+  return descriptorsOf(manifest).find((f) => f.fluxReady !== undefined);
+}
+
+/** Fields whose change Kubernetes or the operator refuses (or turns into a recreate). */
+export function immutableFieldsOf(manifest: any): string[] {
+  const f = factOf(manifest, 'immutableFields');
+  return typeof f === 'function' ? f(manifest) : [...(f ?? [])];
+}
+
+/** The Argo CD `ignoreDifferences` entries of every kind that declares some, in registry order. */
+export function argoCdIgnoreDifferences(): { group: string; kind: string; jsonPointers: string[] }[] {
+  return KIND_FACTS.filter((f) => f.argoCdIgnoreDifferences && f.argoCdIgnoreDifferences.length > 0)
+    .map((f) => ({ group: f.group, kind: f.kind, jsonPointers: [...f.argoCdIgnoreDifferences!] }));
+}
+
+/** The labels operators put on the objects they create, one entry per label (values merged), in registry order. */
+export function operatorCreatedLabels(): OperatorCreatedLabel[] {
+  const out = new Map<string, { label: string; values?: string[] }>();
+  for (const f of KIND_FACTS) {
+    for (const { label, values } of f.operatorCreatedLabels ?? []) {
+      const seen = out.get(label);
+      if (!seen) out.set(label, values ? { label, values: [...values] } : { label });
+      else if (seen.values && values) seen.values.push(...values.filter((v) => !seen.values!.includes(v)));
+      // a label any value marks wins over a list of values
+      else if (seen.values) out.set(label, { label });
+    }
+  }
+  return [...out.values()];
+}
+
+/** The images an operator runs for `manifest` (empty for other objects). */
+export function operatorImagesOf(manifest: any): OperatorImage[] {
+  const images = factOf(manifest, 'images');
+  return images ? images(manifest) : [];
+}

@@ -1,0 +1,30 @@
+import { KindFacts, conditionTrue, imageOrDefault, imageTag, isObject, templateImages } from '../../../private/kind-facts';
+
+const GROUP = 'rabbitmq.com';
+const V1BETA1 = `${GROUP}/v1beta1`;
+
+/**
+ * What the pipeline knows about the kinds of the RabbitMQ cluster operator and its messaging
+ * topology operator. Health: the cluster's `ClusterAvailable` and `AllReplicasReady` conditions,
+ * the topology objects' `Ready` condition.
+ */
+export const RABBITMQ_OPERATOR_FACTS: readonly KindFacts[] = [
+  {
+    group: GROUP,
+    kind: 'RabbitmqCluster',
+    dataBearing: true,
+    fluxReady: conditionTrue('ClusterAvailable', 'AllReplicasReady'),
+    storage: (m) => [{ pointer: '/spec/persistence/storage', size: m.spec?.persistence?.storage, storageClass: m.spec?.persistence?.storageClassName }],
+    version: (m) => ({ text: imageTag(m.spec?.image), pointer: '/spec/image' }),
+    replicas: (m) => (typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
+    // every child: the StatefulSet and its Pods, Secrets, Services
+    operatorCreatedLabels: [{ label: 'app.kubernetes.io/part-of', values: ['rabbitmq'] }],
+    // `spec.image` (default `rabbitmq` on Docker Hub) and the StatefulSet override's containers
+    images: (m) => (m.apiVersion !== V1BETA1 || !isObject(m.spec) ? [] : [
+      imageOrDefault(m.spec, 'image', '/spec', 'RabbitMQ brokers', 'docker.io/library/rabbitmq'),
+      ...templateImages(m.spec.override?.statefulSet?.spec?.template, '/spec/override/statefulSet/spec/template', 'RabbitMQ broker'),
+    ]),
+  },
+  ...['Vhost', 'Exchange', 'Binding', 'User', 'Permission', 'Policy'].map((kind): KindFacts => ({ group: GROUP, kind, fluxReady: conditionTrue('Ready') })),
+  { group: GROUP, kind: 'Queue', dataBearing: true, fluxReady: conditionTrue('Ready') },
+];

@@ -1,0 +1,15 @@
+import { KindFacts, containerImageVersion, selectsLabels } from '../../../private/kind-facts';
+
+/**
+ * What the pipeline knows about the StatefulSet engine's objects beyond the core kinds (data-bearing
+ * StatefulSet, storage, replicas, immutable fields: `private/kind-registry.ts`): the RabbitMQ version
+ * is the tag of its `rabbitmq` container's image.
+ */
+export const RABBITMQ_STATEFULSET_FACTS: readonly KindFacts[] = [
+  {
+    group: 'apps',
+    kind: 'StatefulSet',
+    matches: (m) => selectsLabels(m, { 'app.kubernetes.io/name': 'rabbitmq' }),
+    version: (m) => containerImageVersion(m, 'rabbitmq'),
+  },
+];

@@ -1,0 +1,58 @@
+import { KindFacts, conditionTrue, imageOrDefault, isObject, OperatorImage } from '../../../private/kind-facts';
+
+const GROUP = 'kafka.strimzi.io';
+const VERSIONS = /^kafka\.strimzi\.io\/v1(beta2)?$/;
+
+/**
+ * What the pipeline knows about the Strimzi kinds this engine renders. Health: the `Ready` condition;
+ * a node pool has no condition of its own: reconciled once the operator assigned every node id.
+ */
+export const STRIMZI_KAFKA_FACTS: readonly KindFacts[] = [
+  {
+    group: GROUP,
+    kind: 'Kafka',
+    dataBearing: true,
+    fluxReady: conditionTrue('Ready'),
+    version: (m) => ({ text: m.spec?.kafka?.version, pointer: '/spec/kafka/version' }),
+    // the operators that made an object: cluster operator (Deployments, Pods, Secrets), the entity operator's user and topic operators
+    operatorCreatedLabels: [{ label: 'app.kubernetes.io/managed-by', values: ['strimzi-cluster-operator', 'strimzi-user-operator', 'strimzi-topic-operator'] }],
+    // `spec.kafka.image` (default `quay.io/strimzi/kafka`), the entity operator's topic and user operators
+    // (`quay.io/strimzi/operator`), Cruise Control and Kafka Exporter (`quay.io/strimzi/kafka`)
+    images: (m) => {
+      if (!VERSIONS.test(String(m.apiVersion)) || !isObject(m.spec)) return [];
+      const spec = m.spec;
+      const out: OperatorImage[] = [];
+      if (isObject(spec.kafka)) out.push(imageOrDefault(spec.kafka, 'image', '/spec/kafka', 'Kafka brokers', 'quay.io/strimzi/kafka'));
+      for (const op of ['topicOperator', 'userOperator']) {
+        if (isObject(spec.entityOperator?.[op])) {
+          out.push(imageOrDefault(spec.entityOperator[op], 'image', `/spec/entityOperator/${op}`, `the entity operator's ${op}`, 'quay.io/strimzi/operator'));
+        }
+      }
+      if (isObject(spec.cruiseControl)) out.push(imageOrDefault(spec.cruiseControl, 'image', '/spec/cruiseControl', 'Cruise Control', 'quay.io/strimzi/kafka'));
+      if (isObject(spec.kafkaExporter)) out.push(imageOrDefault(spec.kafkaExporter, 'image', '/spec/kafkaExporter', 'Kafka Exporter', 'quay.io/strimzi/kafka'));
+      return out;
+    },
+  },
+  {
+    group: GROUP,
+    kind: 'KafkaNodePool',
+    dataBearing: true,
+    fluxReady: 'has(status.nodeIds) && size(status.nodeIds) == spec.replicas',
+    storage: (m) => [
+      ...(m.spec?.storage?.size !== undefined ? [{ pointer: '/spec/storage/size', size: m.spec.storage.size, storageClass: m.spec.storage.class }] : []),
+      ...(m.spec?.storage?.volumes ?? []).map((v: any, i: number) => ({ pointer: `/spec/storage/volumes/${i}/size`, size: v?.size, storageClass: v?.class })),
+    ],
+    replicas: (m) => (typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
+  },
+  {
+    group: GROUP,
+    kind: 'KafkaTopic',
+    dataBearing: true,
+    fluxReady: conditionTrue('Ready'),
+    replicas: (m) => (typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
+    // the topic's message retention
+    retention: (m) => (m.spec?.config?.['retention.ms'] !== undefined
+      ? { value: Number(m.spec.config['retention.ms']), pointer: '/spec/config/retention.ms', text: String(m.spec.config['retention.ms']) } : undefined),
+  },
+  { group: GROUP, kind: 'KafkaUser', fluxReady: conditionTrue('Ready') },
+];

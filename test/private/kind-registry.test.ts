@@ -1,0 +1,65 @@
+import { analyzeChanges } from '../../src/gitops/change-safety/analyze';
+import { KIND_FACTS, argoCdIgnoreDifferences, factOf, isDataBearing, operatorCreatedLabels } from '../../src/private/kind-registry';
+
+/** A StatefulSet as a workload engine renders it: selected by `app.kubernetes.io/name`, its server in container `container`. */
+const workload = (name: string, container: string, image: string) => ({
+  apiVersion: 'apps/v1',
+  kind: 'StatefulSet',
+  metadata: { name: 'mq', namespace: 'orders' },
+  spec: {
+    replicas: 3,
+    serviceName: 'mq-headless',
+    selector: { matchLabels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': 'mq' } },
+    template: { spec: { initContainers: [{ name: 'init', image: 'busybox:1.36' }], containers: [{ name: 'sidecar', image: 'exporter:2.0' }, { name: container, image }] } },
+    volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { resources: { requests: { storage: '10Gi' } } } }],
+  },
+});
+const versionRisks = (before: any, after: any) => analyzeChanges([{ file: 'a.yaml', manifest: before, environment: 'prod' }], [{ file: 'a.yaml', manifest: after, environment: 'prod', cluster: 'prod' }])
+  .risks.filter((r) => /Version/.test(r.ruleId)).map((r) => [r.ruleId, r.jsonPointer]);
+
+describe('kind registry: what the engines declare, read without naming a kind', () => {
+  test('a workload engine declares its version container: read whatever the image repository is called', () => {
+    expect(versionRisks(workload('rabbitmq', 'rabbitmq', 'mirror.acme.example/mq:3.13.7'), workload('rabbitmq', 'rabbitmq', 'mirror.acme.example/mq:4.1.4')))
+      .toEqual([['CHANGE-MajorVersionUpgrade', '/spec/template/spec/containers/1/image']]);
+    expect(versionRisks(workload('postgresql', 'postgres', 'mirror.acme.example/pg:16.4'), workload('postgresql', 'postgres', 'mirror.acme.example/pg:15.8')))
+      .toEqual([['CHANGE-VersionDowngrade', '/spec/template/spec/containers/1/image']]);
+  });
+
+  test('a StatefulSet no engine declares has no version (an image name is no evidence), but keeps the core facts', () => {
+    const foreign = workload('queue', 'rabbitmq', 'docker.io/library/rabbitmq:3.13.7');
+    expect(versionRisks(foreign, workload('queue', 'rabbitmq', 'docker.io/library/rabbitmq:4.1.4'))).toEqual([]);
+    expect(isDataBearing(foreign)).toBe(true);
+    expect(factOf(foreign, 'replicas')?.(foreign)).toEqual({ count: 3, pointer: '/spec/replicas', minimum: 3 });
+  });
+
+  test('an engine descriptor of a core kind adds to the core facts, it does not hide them', () => {
+    const sts = workload('postgresql', 'postgres', 'docker.io/library/postgres:16.4');
+    expect(factOf(sts, 'version')?.(sts)).toEqual({ text: '16.4', pointer: '/spec/template/spec/containers/1/image' });
+    expect(isDataBearing(sts)).toBe(true);
+    expect(isDataBearing({ ...sts, spec: { ...sts.spec, volumeClaimTemplates: [] } })).toBe(false);
+    const storage = factOf(sts, 'storage');
+    expect(storage?.(sts)).toEqual([{ pointer: '/spec/volumeClaimTemplates/0/spec/resources/requests/storage', size: '10Gi', storageClass: undefined }]);
+  });
+
+  test('operator-created labels: one entry per label, in engine order', () => {
+    expect(operatorCreatedLabels()).toEqual([
+      { label: 'cnpg.io/cluster' },
+      { label: 'cnpg.io/poolerName' },
+      { label: 'app.kubernetes.io/part-of', values: ['rabbitmq'] },
+      { label: 'app.kubernetes.io/managed-by', values: ['strimzi-cluster-operator', 'strimzi-user-operator', 'strimzi-topic-operator'] },
+      { label: 'reconcile.external-secrets.io/created-by' },
+    ]);
+  });
+
+  test('Argo CD ignores the operator-managed fields the engines declare, then the core ones', () => {
+    expect(argoCdIgnoreDifferences()).toEqual([
+      { group: 'postgresql.cnpg.io', kind: 'Cluster', jsonPointers: ['/spec/postgresql/parameters', '/spec/postgresql/pg_hba'] },
+      { group: 'apps', kind: 'StatefulSet', jsonPointers: ['/spec/volumeClaimTemplates'] },
+    ]);
+  });
+
+  test('at most one descriptor per kind applies to every object of it (others name their objects with `matches`)', () => {
+    const unconditional = KIND_FACTS.filter((f) => !f.matches).map((f) => `${f.group}/${f.kind}`);
+    expect(unconditional.filter((k, i) => unconditional.indexOf(k) !== i)).toEqual([]);
+  });
+});
