@@ -1,5 +1,6 @@
 import { CloudNativePgEngine, CloudNativePgEngineOptions } from './engines/cloudnative-pg/engine';
 import { DatabaseEngineBase } from './engines/engine';
+import { MariadbStatefulSetEngine, MariadbStatefulSetEngineOptions } from './engines/mariadb-statefulset/engine';
 import { PostgresStatefulSetEngine, PostgresStatefulSetEngineOptions } from './engines/postgres-statefulset/engine';
 
 /**
@@ -22,5 +23,14 @@ export abstract class DatabaseEngine extends DatabaseEngineBase {
    */
   public static postgresStatefulSet(options: PostgresStatefulSetEngineOptions): PostgresStatefulSetEngine {
     return new PostgresStatefulSetEngine(options);
+  }
+
+  /**
+   * MariaDB on a plain StatefulSet (no operator): primary at ordinal 0, GTID replicas (read-only),
+   * users and grants reconciled at every start, logical backups (`mariadb-dump`) by a CronJob,
+   * restore from a backup. No automatic failover: a lost primary needs a manual promotion.
+   */
+  public static mariadbStatefulSet(options: MariadbStatefulSetEngineOptions): MariadbStatefulSetEngine {
+    return new MariadbStatefulSetEngine(options);
   }
 }

@@ -9,6 +9,8 @@ export enum DatabaseEngineKind {
   CLOUDNATIVE_PG = 'cloudnative-pg',
   /** A plain StatefulSet: no operator, no automatic failover. */
   POSTGRES_STATEFULSET = 'postgres-statefulset',
+  /** MariaDB on a plain StatefulSet: no operator, no automatic failover. */
+  MARIADB_STATEFULSET = 'mariadb-statefulset',
 }
 
 /**

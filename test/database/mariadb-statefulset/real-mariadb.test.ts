@@ -21,7 +21,7 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { find, mariadbFixture } from './fixture';
+import { backup, find, manifests, mariadbFixture } from './fixture';
 import { DatabaseAccess } from '../../../src';
 import { FAKE_AWS, realMariadb } from '../../util/mariadb';
 import { freePort } from '../../util/postgres';
@@ -185,6 +185,9 @@ interface StartOptions {
   readonly path?: string[];
 }
 
+/** Two instances, backups and monitoring (the exporter account). */
+const RENDER_PROPS = { instances: 2, monitoring: true, backup };
+
 describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaDB', () => {
   let workdir: string;
   const pods: Pod[] = [];
@@ -249,12 +252,12 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     fs.chmodSync(workdir, 0o755);
     // rendered for the installed server's series, with users and grants beyond the owner, two
     // instances, backups and monitoring
-    const fixture = mariadbFixture({ version: MARIADB!.version, withUsers: true, backup: true, monitoring: true });
-    const all = fixture.manifests();
+    const { app, db } = mariadbFixture({ version: MARIADB!.version, withUsers: true, props: RENDER_PROPS });
+    const all = manifests(app);
     statefulSet = find(all, 'StatefulSet', 'orders-db');
     cronJob = find(all, 'CronJob', 'orders-db-backup');
     configMap = find(all, 'ConfigMap', 'orders-db-scripts').data;
-    users = Object.fromEntries(fixture.users().map((u) => [u.name, u.secret.secretName!]));
+    users = Object.fromEntries(db._resolvedUsers().map((u) => [u.name, u.secret.secretName!]));
     users.replicator = 'orders-db-replicator';
     for (let i = 0; i < 4; i++) ports.push(await freePort());
   });
@@ -355,9 +358,9 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     query(asSuperuser(0), "GRANT SELECT ON reports.* TO 'reader'@'%'; GRANT INSERT ON app.orders TO 'reader'@'%'; GRANT PROCESS ON *.* TO 'reader'@'%'; GRANT DROP ON app.* TO 'writer'@'%'");
     expect(query(as('reader'), 'SELECT COUNT(*) FROM reports.daily')).toBe('1');
     // a new grant in the model: the ConfigMap's reconcile.sql changes (the kubelet updates it in place), the pod template does not
-    const later = mariadbFixture({ version: MARIADB!.version, withUsers: true, backup: true, monitoring: true });
-    later.grant('writer', 'reports', DatabaseAccess.READ_ONLY);
-    const laterAll = later.manifests();
+    const later = mariadbFixture({ version: MARIADB!.version, withUsers: true, props: RENDER_PROPS });
+    later.db.grant('writer', 'reports', DatabaseAccess.READ_ONLY);
+    const laterAll = manifests(later.app);
     expect(find(laterAll, 'StatefulSet', 'orders-db').spec.template).toEqual(statefulSet.spec.template);
     replaceFile(pod.path('/etc/mariadb-stateful/scripts/reconcile.sql'), find(laterAll, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql']);
     await waitFor('the new grant', () => sql(as('writer'), 'SELECT COUNT(*) FROM reports.daily').stdout.trim() === '1', 30_000, pod);
@@ -426,8 +429,12 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
 
     // a database declared with `recovery` from that destination: its empty primary downloads the
     // newest complete backup (restore-download) and loads it (bootstrap.sh)
-    const restored = mariadbFixture({ version: MARIADB!.version, withUsers: true, monitoring: true, recovery: true });
-    const all = restored.manifests();
+    const restored = mariadbFixture({
+      version: MARIADB!.version,
+      withUsers: true,
+      props: { instances: 2, monitoring: true, recovery: { source: backup.destination, serverName: 'orders-db' } },
+    });
+    const all = manifests(restored.app);
     const pod = await startInstance(find(all, 'StatefulSet', 'orders-db'), find(all, 'ConfigMap', 'orders-db-scripts').data, 0, {
       directory: 'restored-0', port: ports[2], env: { FAKE_S3_ROOT: s3, REPLICA_HOSTS: `127.0.0.1:${ports[3]}` }, path: [bin],
     });

@@ -37,6 +37,7 @@ const WHERE = 'DatabaseEngine.mariadbStatefulSet';
  */
 export class MariadbStatefulSetEngine extends DatabaseEngineBase {
   public readonly kind: DatabaseEngineKind = DatabaseEngineKind.MARIADB_STATEFULSET;
+  public readonly displayName: string = 'the MariaDB StatefulSet engine';
   public readonly version: string;
   public readonly majorVersion: number;
   public readonly image: string;

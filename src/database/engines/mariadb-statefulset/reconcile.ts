@@ -4,11 +4,11 @@
  */
 
 import { MONITORING_USER, REPLICATION_USER } from './config';
-import { ResolvedDatabase, ResolvedUser } from '../../private/model';
 import { DatabaseAccess } from '../../types';
 import {
   grantDatabase, grantDatabasePattern, mariadbPrivileges, mariadbPrivilegesNotIn, quoteIdentifier, quoteString, userAt,
 } from '../mariadb-common/grants';
+import { ResolvedDatabase, ResolvedUser } from '../model';
 
 /** What the reconcile script declares. */
 export interface MariadbReconcileModel {

@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { MARIADB_PORT, MONITORING_UID, MONITORING_USER, REPLICATION_USER, renderExporterCnf, renderMyCnf } from './config';
+import { MARIADB_PORT, MONITORING_UID, REPLICATION_USER, renderExporterCnf, renderMyCnf } from './config';
 import { renderMariadbReconcileSql } from './reconcile';
 import { PATHS, renderMariadbScripts } from './scripts';
 import { CONFIG_HASH_ANNOTATION, backupAnnotations } from '../../../private/engine-facts';
