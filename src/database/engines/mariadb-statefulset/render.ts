@@ -105,14 +105,7 @@ export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, en
   const podLabels = mariadbStatefulSetPodLabels(name);
   const backup = db.backup;
   const recovery = db.recovery;
-  if (recovery?.targetTime !== undefined) {
-    throw invalid(scope, 'UNSUPPORTED', 'recovery.targetTime', recovery.targetTime,
-      'no target time with the MariaDB StatefulSet engine (logical dumps, no binary log archive): it restores the newest complete backup');
-  }
-  if (db.synchronousReplicas > 1) {
-    throw invalid(scope, 'UNSUPPORTED', 'synchronousReplicas', db.synchronousReplicas,
-      '0 or 1 with the MariaDB StatefulSet engine (semi-synchronous replication waits for one replica)');
-  }
+  // recovery.targetTime and synchronousReplicas > 1 are rejected by the engine's _validate
 
   const replicationSecretName = `${name}-${REPLICATION_USER}`;
   const replication = db.environmentSecret(replicationSecretName, ['username', 'password']);
