@@ -39,7 +39,7 @@ function accessOf(u: ResolvedUser, d: ResolvedDatabase): DatabaseAccess | undefi
 function setPassword(account: string, variable: string): string[] {
   return [
     `SET @pw_hash = PASSWORD(${variable});;`,
-    `EXECUTE IMMEDIATE CONCAT('ALTER USER ${account.replace(/'/g, "''")} IDENTIFIED BY PASSWORD ', QUOTE(@pw_hash));;`,
+    `EXECUTE IMMEDIATE CONCAT('ALTER USER ${account.replace(/'/g, "''")} IDENTIFIED BY PASSWORD', ' ', QUOTE(@pw_hash));;`,
     'SET @pw_hash = NULL;;',
   ];
 }

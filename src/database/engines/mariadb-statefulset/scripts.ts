@@ -270,10 +270,10 @@ set -euo pipefail
 SCRIPT_NAME=replicate
 . "$SCRIPTS_DIR/common.sh"
 [ -s "$REPLICATION_DIR/password" ] || die "the replication password ($REPLICATION_DIR/password) is missing or empty"
+literal="$(sql_literal_of "$REPLICATION_DIR/password")"
 {
   echo "STOP SLAVE;"
-  printf "CHANGE MASTER TO MASTER_HOST = '%s', MASTER_PORT = %d, MASTER_USER = '%s', MASTER_PASSWORD = %s, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 10;\\n" \\
-    "$PRIMARY_HOST" "$PRIMARY_PORT" "\${REPLICATION_USER:-replicator}" "$(sql_literal_of "$REPLICATION_DIR/password")"
+  printf '%s\\n' "CHANGE MASTER TO MASTER_HOST = '$PRIMARY_HOST', MASTER_PORT = $PRIMARY_PORT, MASTER_USER = '\${REPLICATION_USER:-replicator}', MASTER_PASSWORD = $literal, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 10;"
   echo "START SLAVE;"
 } | local_sql "$SOCKET"
 `;
