@@ -101,13 +101,16 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
   });
 });
 
-describe('change safety reads the engines\' facts: the same findings on both PostgreSQL engines', () => {
+describe('change safety reads the engines\' facts: the same findings on every database engine', () => {
   const engines: [string, () => DatabaseEngine][] = [
     ['CloudNativePG', () => DatabaseEngine.cloudNativePg({ version: '16.4' })],
     ['StatefulSet', () => DatabaseEngine.postgresStatefulSet({ version: '16.4' })],
+    ['MariaDB StatefulSet', () => DatabaseEngine.mariadbStatefulSet({ version: '10.11.10' })],
   ];
-  // what only one engine adds: the API server refuses any change of a StatefulSet's volumeClaimTemplates
-  const only: Record<string, Record<string, string[]>> = { 'storage shrink': { StatefulSet: ['error:CHANGE-ImmutableField'] } };
+  // what only some engines add: the API server refuses any change of a StatefulSet's volumeClaimTemplates
+  const only: Record<string, Record<string, string[]>> = {
+    'storage shrink': { 'StatefulSet': ['error:CHANGE-ImmutableField'], 'MariaDB StatefulSet': ['error:CHANGE-ImmutableField'] },
+  };
   const scenarios: [string, (e: () => DatabaseEngine) => [Variant, Variant], string[]][] = [
     ['rename', (e) => [{ dbId: 'OrdersDb', db: { engine: e() } }, { dbId: 'OrdersDatabase', db: { engine: e() } }], ['error:CHANGE-BackupRemoved', 'error:CHANGE-DataObjectRenamed']],
     ['backup removed', (e) => [{ db: { engine: e() } }, { db: { engine: e(), backup: undefined } }], ['error:CHANGE-BackupRemoved']],
@@ -144,14 +147,26 @@ describe('change safety reads the engines\' facts: the same findings on both Pos
       ['CHANGE-BackupRemoved', 'ScheduledBackup', 'orders-db-scheduled', null],
     ]);
     expect(removed(DatabaseEngine.postgresStatefulSet({ version: '16.4' }))).toEqual([['CHANGE-BackupRemoved', 'CronJob', 'orders-db-backup', null]]);
+    expect(removed(DatabaseEngine.mariadbStatefulSet({ version: '10.11.10' }))).toEqual([['CHANGE-BackupRemoved', 'CronJob', 'orders-db-backup', null]]);
+  });
+
+  test('major upgrade and downgrade on the MariaDB StatefulSet engine (the version of its mariadb container)', () => {
+    const engine = (version: string) => DatabaseEngine.mariadbStatefulSet({ version });
+    const versions = (from: string, to: string) => change({ db: { engine: engine(from) } }, { db: { engine: engine(to) } }).findings
+      .filter((f) => /Version/.test(f.ruleId)).map((f) => [f.ruleId, f.jsonPointer]);
+    const pointer = expect.stringMatching(/^\/spec\/template\/spec\/containers\/0\/image$/);
+    expect(versions('10.11.10', '11.4.5')).toEqual([['CHANGE-MajorVersionUpgrade', pointer]]);
+    expect(versions('10.11.10', '10.11.8')).toEqual([['CHANGE-VersionDowngrade', pointer]]);
+    expect(versions('10.11.8', '10.11.10')).toEqual([]);
   });
 
   test('a retention cut points at the field the engine reads it from', () => {
     const cut = (engine: DatabaseEngine) => change({ db: { engine } }, { db: { engine, backup: { ...backup, retentionDays: 7 } } }).findings
       .map((f) => [f.resource?.kind, f.resource?.name, f.jsonPointer, f.message.replace(/^.*: /, '')]);
     expect(cut(DatabaseEngine.cloudNativePg({ version: '16.4' }))).toEqual([['ObjectStore', 'orders-db-backup', '/spec/retentionPolicy', 'retention shortened (30d → 7d)']]);
-    const statefulSet = cut(DatabaseEngine.postgresStatefulSet({ version: '16.4' }));
-    expect(statefulSet).toEqual([['CronJob', 'orders-db-backup', expect.stringMatching(/^\/spec\/jobTemplate\/spec\/template\/spec\/containers\/0\/env\/\d+\/value$/), 'retention shortened (30d → 7d)']]);
+    for (const engine of [DatabaseEngine.postgresStatefulSet({ version: '16.4' }), DatabaseEngine.mariadbStatefulSet({ version: '10.11.10' })]) {
+      expect(cut(engine)).toEqual([['CronJob', 'orders-db-backup', expect.stringMatching(/^\/spec\/jobTemplate\/spec\/template\/spec\/containers\/0\/env\/\d+\/value$/), 'retention shortened (30d → 7d)']]);
+    }
   });
 });
 
