@@ -50,6 +50,9 @@ export function mariadbFixture(options: FixtureOptions = {}) {
     db.addUser('writer', { grants: [{ database: 'app', access: DatabaseAccess.READ_WRITE }] });
     db.addUser('reader', { grants: [{ database: 'app', access: DatabaseAccess.READ_ONLY }], connectionLimit: 10 });
     db.addUser('maintainer', { grants: [{ database: 'reports', access: DatabaseAccess.OWNER }] });
+    // "_" is a wildcard in MariaDB grants: the grant on sales_2026 must not cover salesX2026
+    db.addDatabase('sales_2026');
+    db.grant('reader', 'sales_2026', DatabaseAccess.READ_ONLY);
   }
   return { app, env, chart, db };
 }

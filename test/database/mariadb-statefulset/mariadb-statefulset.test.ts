@@ -140,16 +140,16 @@ describe('mariadb-statefulset engine: rendered objects', () => {
 
   test('users, grants and databases declared after construction reach the reconcile script and the mounted Secrets', () => {
     const { app, db } = mariadbFixture({ withUsers: true });
-    db.addDatabase('sales_2026');
-    db.grant('reader', 'sales_2026', DatabaseAccess.READ_ONLY);
+    db.addDatabase('sales_2027');
+    db.grant('reader', 'sales_2027', DatabaseAccess.READ_ONLY);
     const all = manifests(app);
     const sql = find(all, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql'];
     expect(sql).toContain("GRANT SELECT, SHOW VIEW ON `app`.* TO 'reader'@'%';;");
     expect(sql).toContain("GRANT ALL PRIVILEGES ON `reports`.* TO 'maintainer'@'%';;");
     expect(sql).toContain("GRANT SELECT, INSERT, UPDATE, DELETE, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, SHOW VIEW ON `app`.* TO 'writer'@'%';;");
     // "_" is a wildcard in GRANT database names: escaped, so that the grant covers exactly that database
-    expect(sql).toContain("GRANT SELECT, SHOW VIEW ON `sales\\_2026`.* TO 'reader'@'%';;");
-    expect(sql).toContain('CREATE DATABASE IF NOT EXISTS `sales_2026` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;;');
+    expect(sql).toContain("GRANT SELECT, SHOW VIEW ON `sales\\_2027`.* TO 'reader'@'%';;");
+    expect(sql).toContain('CREATE DATABASE IF NOT EXISTS `sales_2027` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;;');
     expect(sql).toContain("ALTER USER 'reader'@'%' WITH MAX_USER_CONNECTIONS 10;;");
     const users = podSpec(all).volumes.find((v: any) => v.name === 'users').projected.sources;
     expect(users.map((s: any) => s.secret.name)).toEqual(['orders-db-app', 'orders-db-maintainer', 'orders-db-reader', 'orders-db-writer']);

@@ -296,7 +296,8 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
       'replicator@%:mysql_native_password:20',
       'writer@%:mysql_native_password:0',
     ]);
-    expect(query(asSuperuser(0), "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN ('app', 'reports', 'test') ORDER BY 1").split('\n')).toEqual(['app', 'reports']);
+    expect(query(asSuperuser(0), "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN ('app', 'reports', 'sales_2026', 'test') ORDER BY 1").split('\n'))
+      .toEqual(['app', 'reports', 'sales_2026']);
     expect(query(asSuperuser(0), 'SELECT @@server_id, @@log_bin, @@binlog_format, @@gtid_strict_mode, @@read_only')).toBe('1\t1\tROW\t1\t0');
     // every account that logs in over the network has a password
     expect(query(asSuperuser(0), "SELECT COUNT(*) FROM mysql.user WHERE Host <> 'localhost' AND (authentication_string = '' OR plugin = '')")).toBe('0');
@@ -342,7 +343,12 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     expect(sql(as('app'), 'SELECT 1 FROM reports.daily').stderr).toMatch(denied);
     expect(sql(as('app', 0, 'app'), "GRANT SELECT ON app.* TO 'reader'@'%'").stderr).toMatch(denied);
     expect(sql(as('app'), 'CREATE DATABASE other').stderr).toMatch(denied);
-    expect(sql(as('app'), 'SHOW DATABASES').stdout.trim().split('\n')).toEqual(['app', 'information_schema']);
+    // (sales_2026 was declared without an owner: the application user owns it)
+    expect(sql(as('app'), 'SHOW DATABASES').stdout.trim().split('\n')).toEqual(['app', 'information_schema', 'sales_2026']);
+    // "_" in a granted database name is no wildcard: READ_ONLY on sales_2026 reads it, not salesX2026
+    query(asSuperuser(0), 'CREATE TABLE sales_2026.t (i INT); CREATE DATABASE salesX2026; CREATE TABLE salesX2026.t (i INT)');
+    expect(query(as('reader'), 'SELECT COUNT(*) FROM sales_2026.t')).toBe('0');
+    expect(sql(as('reader'), 'SELECT COUNT(*) FROM salesX2026.t').stderr).toMatch(/SELECT command denied/);
     // the replication account cannot write anywhere
     expect(sql(as('replicator', 0, 'app'), "INSERT INTO orders (item) VALUES ('x')").stderr).toMatch(/INSERT command denied/);
     // no password, or a wrong one: refused
@@ -368,7 +374,8 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     // what was given by hand is gone
     expect(sql(as('reader'), 'SELECT COUNT(*) FROM reports.daily').stderr).toMatch(/denied/);
     expect(sql(as('reader', 0, 'app'), "INSERT INTO orders (item) VALUES ('x')").stderr).toMatch(/INSERT command denied/);
-    expect(query(asSuperuser(0), "SHOW GRANTS FOR 'reader'@'%'").split('\n').slice(1)).toEqual(['GRANT SELECT, SHOW VIEW ON `app`.* TO `reader`@`%`']);
+    expect(query(asSuperuser(0), "SHOW GRANTS FOR 'reader'@'%'").split('\n').slice(1).sort())
+      .toEqual(['GRANT SELECT, SHOW VIEW ON `app`.* TO `reader`@`%`', 'GRANT SELECT, SHOW VIEW ON `sales\\\\_2026`.* TO `reader`@`%`']); // (batch output escapes the backslash)
     expect(sql(as('writer', 0, 'app'), 'DROP TABLE orders').stderr).toMatch(/DROP command denied/);
 
     // a rotated password applies, the old one stops working
@@ -390,6 +397,21 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/refusing to initialise a new empty primary/);
     expect(fs.existsSync(pod.path('/var/lib/mysql/data'))).toBe(false);
+  });
+
+  test('a replica whose clone fails leaves nothing behind: no temporary server, no data directory', () => {
+    const spec = statefulSet.spec.template.spec;
+    const pod = new Pod('orders-db-2', workdir, spec.volumes, configMap, secrets, 'failed-clone-2');
+    const bootstrap = spec.initContainers.find((c: any) => c.name === 'bootstrap');
+    pod.mount(bootstrap);
+    // a primary that never answers (a closed port)
+    const overrides = instanceOverrides('orders-db-2', ports[3], { PRIMARY_PORT: String(ports[3]), BOOTSTRAP_TIMEOUT_SECONDS: '1' });
+    const r = runAsMysql(pod.command(bootstrap), pod.env(bootstrap, overrides));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/did not become ready/);
+    expect(fs.existsSync(pod.path('/var/lib/mysql/data'))).toBe(false);
+    const servers = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('mariadbd') && l.includes(pod.root));
+    expect(servers).toEqual([]);
   });
 
   test('the backup job\'s dump is uploaded, retention applies, and it restores into a fresh instance with the rows', async () => {

@@ -76,6 +76,9 @@ start_temporary() {
   mariadbd --defaults-file="$SCRIPTS_DIR/my.cnf" --datadir="$1" --socket="$2" --pid-file="$2.pid" \\
     --skip-networking --skip-log-bin --skip-slave-start --tmpdir="\${TMPDIR:-/tmp}" \\
     --rpl-semi-sync-master-enabled=OFF --rpl-semi-sync-slave-enabled=OFF >&2 &
+  TEMPORARY_PID=$!
+  # a failed bootstrap never leaves the temporary server running
+  trap '[ -z "\${TEMPORARY_PID:-}" ] || kill -KILL "$TEMPORARY_PID" 2>/dev/null' EXIT
   local i
   for i in $(seq 1 120); do
     if local_admin "$2" ping >/dev/null 2>&1; then return 0; fi
@@ -87,7 +90,7 @@ start_temporary() {
 stop_temporary() {
   local_admin "$1" shutdown || die "cannot stop the temporary server"
   local i
-  for i in $(seq 1 120); do [ -e "$1.pid" ] || return 0; sleep 1; done
+  for i in $(seq 1 120); do [ -e "$1.pid" ] || { TEMPORARY_PID=""; return 0; }; sleep 1; done
   die "the temporary server did not stop"
 }
 `;
