@@ -26,7 +26,7 @@ export interface MariadbStatefulSetEngineOptions {
 }
 
 /** MariaDB long-term series the engine supports. */
-export const MARIADB_SUPPORTED_SERIES = ['10.6', '10.11', '11.4', '11.8'];
+const MARIADB_SUPPORTED_SERIES = ['10.6', '10.11', '11.4', '11.8'];
 
 const WHERE = 'DatabaseEngine.mariadbStatefulSet';
 
