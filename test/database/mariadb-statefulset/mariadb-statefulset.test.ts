@@ -104,6 +104,8 @@ describe('mariadb-statefulset engine: rendered objects', () => {
       image: 'quay.io/prometheus/mysqld-exporter:v0.16.0',
       ports: [{ name: 'metrics', containerPort: 9104 }],
       securityContext: { ...RESTRICTED, runAsUser: 65534, runAsGroup: 65534 },
+      // mysqld_exporter requires a password, which unix_socket authentication ignores: the pod's UID, no secret
+      env: [{ name: 'MYSQLD_EXPORTER_PASSWORD', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } }],
     });
     expect(find(all, 'ConfigMap', 'orders-db-scripts').data['exporter.cnf']).toBe('[client]\nuser = nobody\nsocket = /run/mysqld/mysqld.sock\n');
     expect(find(all, 'PodMonitor', 'orders-db').spec).toEqual({ selector: { matchLabels: labels }, podMetricsEndpoints: [{ port: 'metrics' }] });

@@ -301,6 +301,16 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     expect(query(asSuperuser(0), 'SELECT @@server_id, @@log_bin, @@binlog_format, @@gtid_strict_mode, @@read_only')).toBe('1\t1\tROW\t1\t0');
     // every account that logs in over the network has a password
     expect(query(asSuperuser(0), "SELECT COUNT(*) FROM mysql.user WHERE Host <> 'localhost' AND (authentication_string = '' OR plugin = '')")).toBe('0');
+    // the metrics exporter: uid 65534 ("nobody") through the socket, unix_socket authentication (the
+    // password mysqld_exporter insists on is ignored); it reads server status, no application data
+    const exporter = (statement: string) => spawnSync('mariadb', ['--no-defaults', '--batch', '--skip-column-names', '--protocol=socket', '-S', socket(0), '-u', 'nobody', '-e', statement], {
+      env: { ...baseEnv(), HOME: os.tmpdir(), MYSQL_PWD: 'the-pod-uid' }, encoding: 'utf8', timeout: 30_000, uid: 65534, gid: 65534,
+    });
+    if (MARIADB!.as) { // (as root: the test can run a client as uid 65534)
+      expect(exporter("SELECT CURRENT_USER(); SHOW GLOBAL STATUS LIKE 'Uptime'").stdout).toMatch(/^nobody@localhost\nUptime\t\d+\n$/);
+      expect(exporter('SHOW SLAVE STATUS').status).toBe(0);
+      expect(exporter('SELECT * FROM mysql.user').stderr).toMatch(/denied/);
+    }
     // the local superuser has no network login
     expect(sql({ port: ports[0], user: 'mysql', password: 'anything' }, 'SELECT 1').stderr).toMatch(/Access denied/);
     expect(sql({ port: ports[0], user: 'root', password: '' }, 'SELECT 1').stderr).toMatch(/Access denied/);

@@ -107,7 +107,11 @@ export function renderMyCnf(o: MariadbConfigOptions): string {
   return lines.join('\n');
 }
 
-/** `exporter.cnf`: how the metrics exporter connects (local socket, `unix_socket` authentication). */
+/**
+ * `exporter.cnf`: how the metrics exporter connects (local socket, `unix_socket` authentication:
+ * the server identifies the exporter by its uid; the password mysqld_exporter insists on comes from
+ * `$MYSQLD_EXPORTER_PASSWORD` and is ignored).
+ */
 export function renderExporterCnf(socket: string): string {
   return ['[client]', `user = ${MONITORING_USER}`, `socket = ${socket}`, ''].join('\n');
 }

@@ -236,6 +236,9 @@ export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, en
       image: MYSQLD_EXPORTER_IMAGE,
       imagePullPolicy: 'IfNotPresent',
       args: [`--config.my-cnf=${PATHS.scripts}/exporter.cnf`, `--web.listen-address=:${METRICS_PORT}`],
+      // unix_socket authentication ignores the password, but mysqld_exporter refuses a configuration
+      // without one: it gets the pod's UID (no secret, nothing to rotate)
+      env: [{ name: 'MYSQLD_EXPORTER_PASSWORD', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } }],
       ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
       resources: { requests: { cpu: q('50m'), memory: q('64Mi') }, limits: { memory: q('128Mi') } },
       readinessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 10, timeoutSeconds: 5 },
