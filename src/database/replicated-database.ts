@@ -25,14 +25,14 @@ export interface ReplicatedDatabaseProps {
   readonly engine: DatabaseEngineBase;
 
   /**
-   * Base name of the rendered objects (`<name>-rw` Service...), a DNS-1123 label of at most 40 characters.
+   * Base name of the rendered objects (`<name>-rw` Service with PostgreSQL...), a DNS-1123 label of at most 40 characters.
    *
    * @default - the construct id, lower-cased
    */
   readonly name?: string;
 
   /**
-   * PostgreSQL instances (1 primary + replicas).
+   * Database server instances (1 primary + replicas).
    *
    * @default - 1 in development, 2 in staging, 3 in production
    */
@@ -97,11 +97,13 @@ export interface ReplicatedDatabaseProps {
   readonly backup?: DatabaseBackupOptions;
 
   /**
-   * Keep WAL archives for point-in-time recovery (needs `backup`; CloudNativePG only). With
-   * CloudNativePG and `backup` it cannot be false: the Barman Cloud plugin archives WAL (the
-   * `Cluster`'s plugin `isWALArchiver`), which its base backups need to be restored.
+   * Keep a continuous log archive (PostgreSQL's WAL) for point-in-time recovery (needs `backup`),
+   * as the engine's `capabilities.pointInTimeRecovery` allows: `UNSUPPORTED` engines (the
+   * StatefulSet engine) reject true; `REQUIRED_WITH_BACKUP` engines reject false with `backup`
+   * (CloudNativePG: the Barman Cloud plugin archives WAL, the `Cluster`'s plugin `isWALArchiver`,
+   * which its base backups need to be restored).
    *
-   * @default - true when `backup` is set on CloudNativePG, false on the StatefulSet engine
+   * @default - true when `backup` is set and the engine requires the archive with backups (CloudNativePG), else false
    */
   readonly pointInTimeRecovery?: boolean;
 
@@ -113,7 +115,7 @@ export interface ReplicatedDatabaseProps {
   readonly recovery?: DatabaseRecoveryOptions;
 
   /**
-   * A PgBouncer connection pooler in front of the primary (CloudNativePG only).
+   * A connection pooler in front of the primary (engines with `capabilities.pooler`: CloudNativePG's PgBouncer).
    *
    * @default - none
    */
@@ -170,7 +172,7 @@ function requireKubernetesNamePart(where: Construct, property: string, value: st
 }
 
 /**
- * A replicated PostgreSQL database, engine-agnostic: CloudNativePG or a plain StatefulSet, chosen
+ * A replicated database, engine-agnostic (PostgreSQL on CloudNativePG or a plain StatefulSet...), chosen
  * per environment while applications keep one connection contract.
  *
  * Tier-aware defaults come from `Environment.of(this)`: 1 instance in development, 3 with a
@@ -200,7 +202,7 @@ export class ReplicatedDatabase extends Construct {
   public readonly databaseName: string;
   /** Name of the application user. */
   public readonly ownerName: string;
-  /** Whether WAL archives are kept for point-in-time recovery. */
+  /** Whether a continuous log archive (WAL) is kept for point-in-time recovery. */
   public readonly pointInTimeRecovery: boolean;
   /** Whether monitoring is rendered. */
   public readonly monitoring: boolean;
@@ -239,7 +241,7 @@ export class ReplicatedDatabase extends Construct {
     const env = Environment.of(this);
     this.environment = env;
     if (!props || !(props.engine instanceof DatabaseEngineBase)) {
-      throw invalid(this, 'INVALID_VALUE', 'engine', props?.engine, 'a DatabaseEngine (DatabaseEngine.cloudNativePg({...}) or DatabaseEngine.postgresStatefulSet({...}))');
+      throw invalid(this, 'INVALID_VALUE', 'engine', props?.engine, 'an engine from a DatabaseEngine factory, e.g. DatabaseEngine.cloudNativePg({...})');
     }
     this.engine = props.engine;
     this.name = requireWorkloadName(this, props.name ?? id.toLowerCase(), '"-rw"');
@@ -276,7 +278,7 @@ export class ReplicatedDatabase extends Construct {
     this.pointInTimeRecovery = requireBoolean(this, 'pointInTimeRecovery', props.pointInTimeRecovery ?? (archiving && this._backup !== undefined));
     if (this.pointInTimeRecovery && pitr === PointInTimeRecoverySupport.UNSUPPORTED) {
       throw invalid(this, 'UNSUPPORTED', 'pointInTimeRecovery', true,
-        `false with ${this.engine.displayName} (base backups only, no WAL archive); use an engine that archives its log for point-in-time recovery`);
+        `false with ${this.engine.displayName} (base backups only, no log archive); use an engine that archives its log for point-in-time recovery`);
     }
     if (archiving && this._backup && props.pointInTimeRecovery === false) {
       // a base backup of this engine is restored by replaying the log written while it ran, so the
@@ -285,7 +287,7 @@ export class ReplicatedDatabase extends Construct {
         `true (or unset) with backups on ${this.engine.displayName}: its base backups need the log archive to be restored, which also gives point-in-time recovery`);
     }
     if (this.pointInTimeRecovery && !this._backup) {
-      throw invalid(this, 'INVALID_BACKUP', 'pointInTimeRecovery', true, 'point-in-time recovery needs `backup` (WAL is archived to its destination)');
+      throw invalid(this, 'INVALID_BACKUP', 'pointInTimeRecovery', true, 'point-in-time recovery needs `backup` (the log is archived to its destination)');
     }
     if (props.recovery) {
       const r = props.recovery;
