@@ -17,6 +17,7 @@ import { renderKustomizeLayout } from '../gitops/kustomize';
 import { DeploymentLayer, isMigrationJob, renderLayerKustomizations } from '../gitops/layers';
 import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
 import { OutputLayout } from '../gitops/output-layout';
+import { RenderedFile, RenderedObject } from '../gitops/pipeline';
 import { PlatformOperator } from '../gitops/platform-operator';
 import { renderReadme } from '../gitops/readme';
 import { ArgoCdOptions, FluxOptions } from '../gitops/wiring-options';
@@ -141,36 +142,6 @@ export interface PolicyReportOptions {
    * @default - every format
    */
   readonly formats?: PolicyReportFormat[];
-}
-
-/**
- * One rendered Kubernetes object and where it goes.
- */
-export interface RenderedObject {
-  /** Output file, relative to the output directory (posix separators). */
-  readonly file: string;
-  /** Path of the construct that rendered it. */
-  readonly constructPath: string;
-  /**
-   * Environment it belongs to.
-   *
-   * @default - none: a platform (cluster-scoped) object
-   */
-  readonly environment?: string;
-  /** Cluster it is deployed to. */
-  readonly cluster: string;
-  /** The canonical manifest. */
-  readonly manifest: any;
-}
-
-/**
- * One output file.
- */
-export interface RenderedFile {
-  /** Path relative to the output directory (posix separators). */
-  readonly path: string;
-  /** Content: LF line ends, trailing newline. */
-  readonly content: string;
 }
 
 /**

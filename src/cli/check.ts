@@ -1,6 +1,4 @@
 import * as fs from 'fs';
-import { readManifests, UsageError } from './read-manifests';
-import { applyRecordedSuppressions } from './recorded-suppressions';
 import { CliIo, OutputOptions, Painter, plural, Progress } from './terminal';
 import { requireTier, Tier } from '../environment/tier';
 import { ValidationError } from '../errors/validation-error';
@@ -9,8 +7,11 @@ import { KyvernoPolicies } from '../policy/kyverno/policies';
 import { PolicyPack } from '../policy/pack';
 import { PolicyPacks } from '../policy/packs/policy-packs';
 import { parsePssVersion } from '../policy/pod-security/version';
+import { applyRecordedSuppressions } from '../policy/recorded-suppressions';
 import { isReportFormat, renderReport, REPORT_FORMATS, ReportFormat, summarize } from '../policy/reports';
 import { parseQuantity, quantityToNumber } from '../private/quantity';
+import { readManifests } from '../private/read-manifests';
+import { UsageError } from '../private/usage-error';
 import { libraryVersion } from '../private/version';
 
 export interface CheckOptions extends OutputOptions {

@@ -2,13 +2,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { LineCounter } from 'yaml';
-import { UsageError } from './read-manifests';
 import { diffJson, FieldChange, jsonEqual } from './structural-diff';
 import { CliIo, oneLine, OutputOptions, Painter, plural } from './terminal';
 import { analyzeChanges, readPreviousOutput } from '../gitops/change-safety';
 import { OUTDIR_PLACEHOLDER, runAppCommand, stderrTail, treeFingerprint } from '../private/app-command';
 import { isCredentialName, isReference, redactSecrets } from '../private/credentials';
 import { apiGroup } from '../private/kinds';
+import { UsageError } from '../private/usage-error';
 import { parseYamlDocuments } from '../private/yaml-read';
 
 export interface DiffOptions extends OutputOptions {

@@ -1,6 +1,5 @@
 import * as fs from 'fs';
 import { Argument, Command, Option } from 'commander';
-import { UsageError } from './read-manifests';
 import { closest } from './suggest';
 import { CliIo, Painter, plural } from './terminal';
 import { requireTier, Tier } from '../environment/tier';
@@ -10,6 +9,7 @@ import { KyvernoTestInputError, KyvernoTestRow, runKyvernoTests } from '../polic
 import { PolicyPack } from '../policy/pack';
 import { PolicyPacks } from '../policy/packs/policy-packs';
 import { parsePssVersion } from '../policy/pod-security/version';
+import { UsageError } from '../private/usage-error';
 
 const EXIT_CODES = 'Exit codes: 0 clean, 1 findings or differences, 2 bad usage or unreadable input.';
 

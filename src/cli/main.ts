@@ -4,12 +4,12 @@ import { CHECK_DEFAULT_MAX_BYTES, CHECK_DEFAULT_TIMEOUT_SECONDS, runCheck } from
 import { runDiff } from './diff';
 import { registerKyvernoCommands } from './kyverno';
 import { registerPublishCommand } from './publish';
-import { UsageError } from './read-manifests';
 import { runExplain, runRules } from './rules';
 import { CliIo, oneLine, PROCESS_IO } from './terminal';
 import { runVerify } from './verify';
 import { Errors } from '../errors/errors';
 import { redactSecrets } from '../private/credentials';
+import { UsageError } from '../private/usage-error';
 import { libraryVersion } from '../private/version';
 
 export type { CliIo } from './terminal';

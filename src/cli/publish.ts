@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import { UsageError } from './read-manifests';
 import { CliIo, oneLine, OutputOptions, Painter } from './terminal';
 import { GitOpsPublisher, PublishError, PublishResult } from '../gitops/publish';
+import { UsageError } from '../private/usage-error';
 
 export interface PublishOptions extends OutputOptions {
   readonly app?: string;

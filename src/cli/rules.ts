@@ -1,4 +1,3 @@
-import { UsageError } from './read-manifests';
 import { exampleFor } from './rule-examples';
 import { closest } from './suggest';
 import { CliIo, OutputOptions, Painter, plural } from './terminal';
@@ -8,6 +7,7 @@ import { PolicyPacks } from '../policy/packs/policy-packs';
 import { findPodSecurityCheck } from '../policy/pod-security/registry';
 import { ModelRule, Rule } from '../policy/rule';
 import { Severity } from '../policy/severity';
+import { UsageError } from '../private/usage-error';
 
 /** One rule of the built-in packs, as `rules` and `explain` show it. */
 export interface CatalogRule {

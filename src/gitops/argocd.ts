@@ -1,7 +1,7 @@
 import { OutputLayout } from './output-layout';
+import type { RenderedFile } from './pipeline';
 import { PlatformOperator } from './platform-operator';
 import { ArgoCdOptions } from './wiring-options';
-import type { RenderedFile } from '../app/gitops-app';
 import type { Environment } from '../environment/environment';
 import { renderValue, ValidationError } from '../errors/validation-error';
 import { toYaml } from '../private/canonical';

@@ -1,7 +1,7 @@
 import { fluxHealthCheckExprs } from './data-objects';
 import { DeploymentLayer } from './layers';
+import type { RenderedFile } from './pipeline';
 import { FluxOptions } from './wiring-options';
-import type { RenderedFile } from '../app/gitops-app';
 import type { Environment } from '../environment/environment';
 import { renderValue, ValidationError } from '../errors/validation-error';
 import { toYaml } from '../private/canonical';

@@ -1,4 +1,5 @@
 export * from './output-layout';
+export * from './pipeline';
 export * from './wiring-options';
 export * from './change-safety/approvals';
 export * from './platform-operator';

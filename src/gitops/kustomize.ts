@@ -1,6 +1,6 @@
 import { compare } from 'fast-json-patch';
 import { objectFileName } from './layout';
-import type { RenderedFile, RenderedObject } from '../app/gitops-app';
+import type { RenderedFile, RenderedObject } from './pipeline';
 import type { Environment } from '../environment/environment';
 import { ValidationError } from '../errors/validation-error';
 import { canonicalJson, toYaml } from '../private/canonical';

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import type { RenderedFile } from '../app/gitops-app';
+import type { RenderedFile } from './pipeline';
 import type { Environment } from '../environment/environment';
 import { toYaml } from '../private/canonical';
 

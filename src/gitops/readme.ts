@@ -1,5 +1,5 @@
 import { OutputLayout } from './output-layout';
-import type { RenderedObject } from '../app/gitops-app';
+import type { RenderedObject } from './pipeline';
 import type { Environment } from '../environment/environment';
 
 /**

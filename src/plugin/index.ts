@@ -1,14 +1,14 @@
-import { buildPacks } from '../cli/packs';
-import { readManifests, ReadManifest } from '../cli/read-manifests';
-import { applyRecordedSuppressions } from '../cli/recorded-suppressions';
 import { ALL_TIERS, Tier } from '../environment/tier';
 import { CheckedObject, evaluatePacks } from '../policy/engine';
 import { Finding } from '../policy/finding';
 import { PolicyPack } from '../policy/pack';
+import { buildPacks } from '../policy/pack-specs';
 import { PolicyPacks } from '../policy/packs/policy-packs';
 import { parsePssVersion } from '../policy/pod-security/version';
+import { applyRecordedSuppressions } from '../policy/recorded-suppressions';
 import { Rule } from '../policy/rule';
 import { Severity } from '../policy/severity';
+import { readManifests, ReadManifest } from '../private/read-manifests';
 import { libraryVersion } from '../private/version';
 
 /*

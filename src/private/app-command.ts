@@ -3,7 +3,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { redactSecrets } from './credentials';
-import { oneLine } from '../cli/terminal';
+import { oneLine } from './one-line';
 
 /** Replaced by the (quoted) temporary output directory in an app command (`diff`, `publish`). */
 export const OUTDIR_PLACEHOLDER = '{outdir}';

@@ -64,6 +64,13 @@ export interface KindFacts {
    */
   readonly retention?: (manifest: any) => RetentionField | undefined;
   /**
+   * What happens to the data when the object is deleted (`CHANGE-DeletionPolicyWeakened` when a
+   * `retain` goes): the policy as written (compared case-insensitively) and its pointer. Objects
+   * whose kind declares none are read by the common operator convention, `spec.deletionPolicy`.
+   * @default - `spec.deletionPolicy`, when the object has one
+   */
+  readonly deletionPolicy?: (manifest: any) => DeletionPolicyField | undefined;
+  /**
    * JSON pointers whose change Kubernetes or the operator refuses, or turns into a recreate
    * (`CHANGE-ImmutableField`).
    * @default - none
@@ -120,6 +127,13 @@ export interface RetentionField {
   readonly value: number;
   readonly pointer: string;
   readonly text: string;
+}
+
+/** What deleting an object does to its data, where the object says it. */
+export interface DeletionPolicyField {
+  /** `retain`, `delete`... as written. */
+  readonly value: string;
+  readonly pointer: string;
 }
 
 /** An image a custom resource makes an operator run. */

@@ -31,7 +31,12 @@ const CORE_KIND_FACTS: readonly KindFacts[] = [
     // the API server defaults fields of the claim templates (volumeMode, status)
     argoCdIgnoreDifferences: ['/spec/volumeClaimTemplates'],
   },
-  { group: 'storage.k8s.io', kind: 'StorageClass', immutableFields: ['/provisioner', '/parameters', '/reclaimPolicy', '/volumeBindingMode'] },
+  {
+    group: 'storage.k8s.io',
+    kind: 'StorageClass',
+    immutableFields: ['/provisioner', '/parameters', '/reclaimPolicy', '/volumeBindingMode'],
+    deletionPolicy: (m) => (typeof m.reclaimPolicy === 'string' ? { value: m.reclaimPolicy, pointer: '/reclaimPolicy' } : undefined),
+  },
   { group: '', kind: 'Service', immutableFields: ['/spec/clusterIP'] },
   {
     group: 'batch',

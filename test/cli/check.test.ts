@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { main } from '../../src/cli/main';
-import * as readModule from '../../src/cli/read-manifests';
+import * as readModule from '../../src/private/read-manifests';
 import { readTree, tmpdir } from '../util/tmp';
 
 const DIST = path.resolve(__dirname, '../../dist');
@@ -271,7 +271,7 @@ describe('cdk8s-stateful check: budgets (--max-bytes, --timeout)', () => {
 
   test('past the deadline, evaluation stops with exit 2 and no report', () => {
     const file = input('x.yaml', configMap('x'));
-    const { readManifests } = jest.requireActual('../../src/cli/read-manifests');
+    const { readManifests } = jest.requireActual('../../src/private/read-manifests');
     const reading = jest.spyOn(readModule, 'readManifests').mockImplementation((...args: any[]) => {
       const result = readManifests(...args);
       jest.spyOn(Date, 'now').mockReturnValue(Number.MAX_SAFE_INTEGER); // the clock runs out once the input is read

@@ -4,9 +4,9 @@ import { Command, CommanderError } from 'commander';
 import { parseAllDocuments } from 'yaml';
 import { cli, expectUsageError } from './helpers';
 import { registerKyvernoCommands } from '../../src/cli/kyverno';
-import { UsageError } from '../../src/cli/read-manifests';
 import { CliIo, oneLine } from '../../src/cli/terminal';
 import { evaluateCelPolicy, loadCelPolicy } from '../../src/policy/cel/policies';
+import { UsageError } from '../../src/private/usage-error';
 import { describeWithKyvernoFixtures, KYVERNO_FIXTURES_DIR } from '../policy/kyverno/fixtures';
 import { tmpdir } from '../util/tmp';
 

@@ -3,8 +3,8 @@ import * as path from 'path';
 import { Command, CommanderError } from 'commander';
 import { cli, CliRun, expectUsageError, ROOT } from './helpers';
 import { registerPublishCommand } from '../../src/cli/publish';
-import { UsageError } from '../../src/cli/read-manifests';
 import { CliIo, oneLine } from '../../src/cli/terminal';
+import { UsageError } from '../../src/private/usage-error';
 import { commitCount, emptyRepo, filesAt, git, GIT_ENV, shopApp, ShopOptions, snapshot } from '../gitops/publish/helpers';
 import { tmpdir } from '../util/tmp';
 

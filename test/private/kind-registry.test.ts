@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { analyzeChanges } from '../../src/gitops/change-safety/analyze';
 import { KIND_FACTS, argoCdIgnoreDifferences, factOf, isDataBearing, operatorCreatedLabels } from '../../src/private/kind-registry';
 
@@ -41,6 +43,20 @@ describe('kind registry: what the engines declare, read without naming a kind', 
     expect(storage?.(sts)).toEqual([{ pointer: '/spec/volumeClaimTemplates/0/spec/resources/requests/storage', size: '10Gi', storageClass: undefined }]);
   });
 
+  test('deletion policies: what a kind declares (CloudNativePG Database, StorageClass), else spec.deletionPolicy', () => {
+    const risks = (before: any, after: any) => analyzeChanges([{ file: 'a.yaml', manifest: before, environment: 'prod' }], [{ file: 'a.yaml', manifest: after, environment: 'prod', cluster: 'prod' }])
+      .risks.map((r) => [r.ruleId, r.jsonPointer]);
+    const database = (policy: string) => ({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Database', metadata: { name: 'app' }, spec: { name: 'app', owner: 'app', databaseReclaimPolicy: policy } });
+    expect(risks(database('retain'), database('delete'))).toEqual([['CHANGE-DeletionPolicyWeakened', '/spec/databaseReclaimPolicy']]);
+    expect(risks(database('delete'), database('retain'))).toEqual([]);
+    const storageClass = (policy: string) => ({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'fast' }, provisioner: 'x', reclaimPolicy: policy });
+    expect(risks(storageClass('Retain'), storageClass('Delete'))).toEqual([
+      ['CHANGE-ImmutableField', '/reclaimPolicy'], ['CHANGE-DeletionPolicyWeakened', '/reclaimPolicy'],
+    ]);
+    const foreign = (policy: string) => ({ apiVersion: 'example.com/v1', kind: 'Bucket', metadata: { name: 'b' }, spec: { deletionPolicy: policy } });
+    expect(risks(foreign('Retain'), foreign('Delete'))).toEqual([['CHANGE-DeletionPolicyWeakened', '/spec/deletionPolicy']]);
+  });
+
   test('operator-created labels: one entry per label, in engine order', () => {
     expect(operatorCreatedLabels()).toEqual([
       { label: 'cnpg.io/cluster' },
@@ -56,6 +72,23 @@ describe('kind registry: what the engines declare, read without naming a kind', 
       { group: 'postgresql.cnpg.io', kind: 'Cluster', jsonPointers: ['/spec/postgresql/parameters', '/spec/postgresql/pg_hba'] },
       { group: 'apps', kind: 'StatefulSet', jsonPointers: ['/spec/volumeClaimTemplates'] },
     ]);
+  });
+
+  test('every engine folder\'s facts.ts is listed in its area\'s engines/index.ts (the registry holds each of its descriptors)', () => {
+    const src = path.join(__dirname, '..', '..', 'src');
+    const files = ['database', 'queue'].flatMap((area) => fs.readdirSync(path.join(src, area, 'engines'), { withFileTypes: true })
+      .filter((e) => e.isDirectory() && fs.existsSync(path.join(src, area, 'engines', e.name, 'facts.ts')))
+      .map((e) => `${area}/engines/${e.name}/facts.ts`));
+    expect(files).toEqual(expect.arrayContaining(['database/engines/cloudnative-pg/facts.ts', 'queue/engines/strimzi-kafka/facts.ts']));
+    const registered = new Set(KIND_FACTS);
+    const missing = files.flatMap((file) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const exported: unknown[] = Object.values(require(path.join(src, file)));
+      const lists = exported.filter((v): v is any[] => Array.isArray(v));
+      expect({ file, lists: lists.length }).toEqual({ file, lists: 1 });
+      return lists[0].filter((f) => !registered.has(f)).map((f) => `${file}: ${f.group}/${f.kind}`);
+    });
+    expect(missing).toEqual([]);
   });
 
   test('at most one descriptor per kind applies to every object of it (others name their objects with `matches`)', () => {

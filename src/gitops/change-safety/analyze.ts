@@ -75,10 +75,11 @@ function retentionOf(m: any): { value: number; pointer: string; text: string } |
   return factOf(m, 'retention')?.(m);
 }
 
+/** What deleting the object does to its data: what its kind declares, else the common operator convention `spec.deletionPolicy`. */
 function deletionPolicyOf(m: any): { value: string; pointer: string } | undefined {
+  const declared = factOf(m, 'deletionPolicy')?.(m);
+  if (declared && typeof declared.value === 'string') return { value: declared.value.toLowerCase(), pointer: declared.pointer };
   if (typeof m.spec?.deletionPolicy === 'string') return { value: m.spec.deletionPolicy.toLowerCase(), pointer: '/spec/deletionPolicy' };
-  if (typeof m.spec?.databaseReclaimPolicy === 'string') return { value: m.spec.databaseReclaimPolicy.toLowerCase(), pointer: '/spec/databaseReclaimPolicy' };
-  if (m.kind === 'StorageClass' && typeof m.reclaimPolicy === 'string') return { value: m.reclaimPolicy.toLowerCase(), pointer: '/reclaimPolicy' };
   return undefined;
 }
 

@@ -1,13 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildPacks } from '../../cli/packs';
-import { CliIo } from '../../cli/terminal';
-import { verifyDirectory, VerifyReport } from '../../cli/verify';
 import { describeRules } from '../../policy/engine';
+import { buildPacks } from '../../policy/pack-specs';
 import { REPORT_FILE_NAMES } from '../../policy/report-format';
 import { renderReport, REPORT_FORMATS, ReportInput } from '../../policy/reports';
 import { libraryVersion } from '../../private/version';
 import { CHANGE_SAFETY_PACK } from '../change-safety';
+import { verifyDirectory, VerifyReport } from '../verify/verify-directory';
 
 /** A finding as the commit message summarizes it. */
 export interface ComplianceFinding {
@@ -30,8 +29,6 @@ export interface Compliance {
   /** Report files to copy to the user's reports directory: file name → content. */
   readonly reports: Map<string, string>;
 }
-
-const SILENT_IO: CliIo = { stdout: () => true, stderr: () => true };
 
 function objectLabel(r: { kind?: unknown; namespace?: unknown; name?: unknown } | null | undefined): string | undefined {
   if (!r || typeof r.kind !== 'string' || typeof r.name !== 'string') return undefined;
@@ -82,7 +79,7 @@ export function readAppReport(reportsDir: string): Compliance | undefined {
  * in the objects' annotations. Model rules and change approvals are not visible this way.
  */
 export function verifyCompliance(outdir: string): { compliance: Compliance; report: VerifyReport } {
-  const report = verifyDirectory(outdir, { recover: false }, SILENT_IO);
+  const report = verifyDirectory(outdir, { recover: false });
   const findings: ComplianceFinding[] = report.findings.map((f) => ({
     ruleId: f.ruleId,
     packId: f.packId,

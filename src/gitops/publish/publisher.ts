@@ -11,9 +11,9 @@ import { commitMessage, objectChanges } from './message';
 import {
   BranchPublication, FileChangeKind, GitOpsPublisherProps, PublishedFile, PublishErrorCode, PublishResult,
 } from './types';
-import { isForeignGeneratedFile } from '../../cli/verify';
 import { Severity } from '../../policy/severity';
 import { AppliedChangeApproval, judgeChanges, PreviousObject, PreviousOutput, readCommittedOutput, readOutputFolder } from '../change-safety';
+import { isForeignGeneratedFile } from '../verify/generated-files';
 import {
   EnvironmentRecord, MANIFEST_PATH, META_DIR, OwnedManifest, readOwnedManifest, recoverOutput, verifyOwnedFiles, WriterError, writeOutput,
 } from '../writer';

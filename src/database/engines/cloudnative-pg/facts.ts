@@ -36,7 +36,13 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
       return [imageOrDefault(m.spec, 'imageName', '/spec', 'PostgreSQL instances', 'ghcr.io/cloudnative-pg/postgresql')];
     },
   },
-  { group: GROUP, kind: 'Database', fluxReady: 'has(status.applied) && status.applied' },
+  {
+    group: GROUP,
+    kind: 'Database',
+    fluxReady: 'has(status.applied) && status.applied',
+    // `retain` keeps the database in PostgreSQL when the object goes
+    deletionPolicy: (m) => (typeof m.spec?.databaseReclaimPolicy === 'string' ? { value: m.spec.databaseReclaimPolicy, pointer: '/spec/databaseReclaimPolicy' } : undefined),
+  },
   ...['ImageCatalog', 'ClusterImageCatalog'].map((kind): KindFacts => ({
     group: GROUP,
     kind,

@@ -1,6 +1,6 @@
-import { Finding } from '../policy/finding';
-import { PolicyPack } from '../policy/pack';
-import { SUPPRESSIONS_ANNOTATION } from '../policy/suppressions';
+import { Finding } from './finding';
+import { PolicyPack } from './pack';
+import { SUPPRESSIONS_ANNOTATION } from './suppressions';
 
 /** A suppression as the synthesis records it on a rendered object. */
 export interface RecordedSuppression {

@@ -1,6 +1,6 @@
-import { PolicyPack } from '../policy/pack';
-import { PolicyPacks } from '../policy/packs/policy-packs';
-import { parsePssVersion } from '../policy/pod-security/version';
+import { PolicyPack } from './pack';
+import { PolicyPacks } from './packs/policy-packs';
+import { parsePssVersion } from './pod-security/version';
 
 /** A pack as the owned-files manifest records it: `id` or `id@version`. */
 export interface PackSpec {

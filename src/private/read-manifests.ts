@@ -1,16 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { LineCounter } from 'yaml';
-import { yamlDocuments } from '../private/yaml-read';
-
-/** Bad input to the CLI: reported as one line, exit code 2. */
-export class UsageError extends Error {
-  public constructor(message: string) {
-    super(message);
-    Object.setPrototypeOf(this, UsageError.prototype);
-    this.name = 'UsageError';
-  }
-}
+import { UsageError } from './usage-error';
+import { yamlDocuments } from './yaml-read';
 
 /** A Kubernetes object read from a file. */
 export interface ReadManifest {
