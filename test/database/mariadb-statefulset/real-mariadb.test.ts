@@ -398,6 +398,36 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     await waitFor('the rotated password on the replica', () => sql({ ...as('reader', 1) }, 'SELECT 1').status === 0, 30_000);
   }, 90_000);
 
+  test('a user added to the model: until the rolling restart mounts its Secret, the reconcile stops before changing anything', async () => {
+    const pod = pods.find((p) => p.name === 'orders-db-0')!;
+    const later = mariadbFixture({ version: MARIADB!.version, withUsers: true, props: RENDER_PROPS });
+    later.db.grant('writer', 'reports', DatabaseAccess.READ_ONLY);
+    later.db.addDatabase('audit');
+    later.db.addUser('auditor', { grants: [{ database: 'app', access: DatabaseAccess.READ_ONLY }] });
+    const laterAll = manifests(later.app);
+    // the new Secret joins the projected volume: a pod template change, hence a rolling restart
+    const sources = find(laterAll, 'StatefulSet', 'orders-db').spec.template.spec.volumes.find((v: any) => v.name === 'users').projected.sources;
+    expect(sources.map((x: any) => x.secret.name)).toContain('orders-db-auditor');
+
+    const logged = () => fs.readFileSync(pod.logFile, 'utf8');
+    const before = logged().length;
+    replaceFile(pod.path('/etc/mariadb-stateful/scripts/reconcile.sql'), find(laterAll, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql']);
+    await waitFor('the reconcile to stop on the missing Secret', () => /the password of auditor is missing or empty/.test(logged().slice(before)), 30_000, pod);
+    expect(query(asSuperuser(0), "SELECT COUNT(*) FROM mysql.user WHERE User = 'auditor'")).toBe('0');
+    expect(query(asSuperuser(0), "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'audit'")).toBe('0');
+
+    // the restarted pod has the Secret mounted
+    const auditorPassword = password();
+    secrets.set('orders-db-auditor', auditorPassword);
+    users.auditor = 'orders-db-auditor';
+    fs.mkdirSync(pod.path('/etc/mariadb-stateful/users/auditor'));
+    replaceFile(pod.path('/etc/mariadb-stateful/users/auditor/password'), auditorPassword);
+    chownMysql(pod.root);
+    await waitFor('the new user', () => sql(as('auditor', 0, 'app'), 'SELECT COUNT(*) FROM orders').stdout.trim() === '3', 30_000, pod);
+    expect(sql(as('auditor', 0, 'app'), 'DELETE FROM orders').stderr).toMatch(/DELETE command denied/);
+    expect(query(asSuperuser(0), "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'audit'")).toBe('1');
+  }, 90_000);
+
   test('an empty primary refuses to initialise while a replica runs', () => {
     const spec = statefulSet.spec.template.spec;
     const pod = new Pod('orders-db-0-lost-volume', workdir, spec.volumes, configMap, secrets);

@@ -58,7 +58,7 @@ export function renderMariadbReconcileSql(m: MariadbReconcileModel): string {
     '-- after the statements that set the password variables from the mounted Secrets.',
     '-- Statements end with ";;" (the compound statements hold ";").',
     'DELIMITER ;;',
-    "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION';",
+    "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION';;",
     '',
     '-- every password variable is set and not empty (an empty one would clear the password): stop otherwise',
   ];
