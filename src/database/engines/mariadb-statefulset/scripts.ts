@@ -210,7 +210,12 @@ mariadbd "\${args[@]}" &
 pid=$!
 trap 'log "shutting down"; kill -TERM "$pid" 2>/dev/null' TERM INT
 
-state() { cat "$SCRIPTS_DIR/reconcile.sql" "$REPLICATION_DIR/password" "$USERS_DIR"/*/password 2>/dev/null | sha256sum; }
+# what the primary's reconcile reads; a replica only re-points replication when its password changes
+if [ "$ord" = 0 ]; then
+  state() { cat "$SCRIPTS_DIR/reconcile.sql" "$REPLICATION_DIR/password" "$USERS_DIR"/*/password 2>/dev/null | sha256sum; }
+else
+  state() { cat "$REPLICATION_DIR/password" 2>/dev/null | sha256sum; }
+fi
 applied=""
 while kill -0 "$pid" 2>/dev/null; do
   delay=1 failed=""
