@@ -76,7 +76,12 @@ export function mariadbEndpoints(name: string, namespace: string): DatabaseEndpo
  * - PodDisruptionBudget, NetworkPolicy (clients and the schema migration on 3306, the instances
  *   themselves, the backup job, monitoring), the schema migration Job; with monitoring, a
  *   mysqld-exporter sidecar (uid 65534, `nobody` in the MariaDB image, logging in through the
- *   socket with `unix_socket` authentication: no password), a PodMonitor and alerts.
+ *   socket with `unix_socket` authentication: no secret; mysqld_exporter insists on a password, it
+ *   gets the pod UID, which the server ignores), a PodMonitor and alerts (instance down, replication
+ *   stopped or lagging, volume almost full, backup too old or failed). The exporter image itself is
+ *   not run by the tests here (no image runtime); its account and privileges are.
+ * - Pod template labels: the environment's labels (`stateful.cdk8s.io/environment`) on top of the
+ *   selector labels.
  *
  * Accounts: every declared user is `'<user>'@'%'` with the password of its Secret's `password` key;
  * `replicator` (replication, clone and backup: global SELECT, RELOAD, BINLOG MONITOR...) takes its
@@ -95,9 +100,12 @@ export function mariadbEndpoints(name: string, namespace: string): DatabaseEndpo
  * - Replicas keep the replication password in their data directory (`master.info`: MariaDB's own).
  * - Users and databases removed from the model are kept (never dropped: they may own data).
  *
- * Tested against a real MariaDB (Debian's `mariadb-server`, 10.11): the rendered scripts and
- * configuration bootstrap a primary and a replica, replicate with GTID, enforce exactly the grants,
- * and the backup restores into a fresh instance.
+ * Tested against a real MariaDB (Debian's `mariadb-server`, 10.11), rendered for the installed
+ * version: the rendered scripts and configuration bootstrap a primary and a replica, replicate with
+ * GTID, enforce exactly the grants (revoking grants given by hand, `_` in database names escaped),
+ * apply password rotations and new grants live, refuse an empty primary over a live replica, and the
+ * backup restores into a fresh instance. Other series (10.6, 11.4, 11.8) and semi-synchronous
+ * replication are covered by rendering tests only.
  */
 export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, engine: MariadbStatefulSetSettings): DatabaseEngineBinding {
   const name = db.name;
