@@ -140,6 +140,16 @@ describe('mariadb-statefulset engine: rendered objects', () => {
     expect(find(all, 'NetworkPolicy', 'orders-db-backup').spec.podSelector).toEqual({ matchLabels: backupLabels });
   });
 
+  test('egress: a client in the namespace reaches the database pods on 3306; the pods reach DNS and each other on 3306', () => {
+    const { app } = mariadbFixture({ props: { allowFrom: [DatabaseClient.fromLabels({ app: 'orders-api' })] } });
+    const policies = manifests(app).filter((o) => o.kind === 'NetworkPolicy');
+    const client = policies.find((p) => p.spec.podSelector?.matchLabels?.app === 'orders-api');
+    expect(client.spec.egress).toEqual(expect.arrayContaining([{ to: [{ podSelector: { matchLabels: labels } }], ports: [{ port: 3306, protocol: 'TCP' }] }]));
+    const own = find(policies, 'NetworkPolicy', 'orders-db');
+    expect(own.spec.egress).toEqual(expect.arrayContaining([{ to: [{ podSelector: { matchLabels: labels } }], ports: [{ port: 3306, protocol: 'TCP' }] }]));
+    expect(JSON.stringify(policies)).not.toMatch(/5432/);
+  });
+
   test('users, grants and databases declared after construction reach the reconcile script and the mounted Secrets', () => {
     const { app, db } = mariadbFixture({ withUsers: true });
     db.addDatabase('sales_2027');
