@@ -1,6 +1,7 @@
 import { CloudNativePgEngine, CloudNativePgEngineOptions } from './engines/cloudnative-pg/engine';
 import { DatabaseEngineBase } from './engines/engine';
 import { MariaDbOperatorEngine, MariaDbOperatorEngineOptions } from './engines/mariadb-operator/engine';
+import { MariaDbStatefulSetEngine, MariaDbStatefulSetEngineOptions } from './engines/mariadb-statefulset/engine';
 import { PostgresStatefulSetEngine, PostgresStatefulSetEngineOptions } from './engines/postgres-statefulset/engine';
 
 /**
@@ -32,5 +33,14 @@ export abstract class DatabaseEngine extends DatabaseEngineBase {
    */
   public static mariadbOperator(options: MariaDbOperatorEngineOptions): MariaDbOperatorEngine {
     return new MariaDbOperatorEngine(options);
+  }
+
+  /**
+   * MariaDB on a plain StatefulSet (no operator): primary at ordinal 0, GTID replicas (read-only),
+   * users and grants reconciled at every start, logical backups (`mariadb-dump`) by a CronJob,
+   * restore from a backup. No automatic failover: a lost primary needs a manual promotion.
+   */
+  public static mariadbStatefulSet(options: MariaDbStatefulSetEngineOptions): MariaDbStatefulSetEngine {
+    return new MariaDbStatefulSetEngine(options);
   }
 }

@@ -3,6 +3,7 @@ export * from './engines/engine';
 export * from './engines/cloudnative-pg/engine';
 export * from './engines/postgres-statefulset/engine';
 export * from './engines/mariadb-operator/engine';
+export * from './engines/mariadb-statefulset/engine';
 export * from './database-engine';
 export * from './database-client';
 export * from './replicated-database';

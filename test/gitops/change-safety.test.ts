@@ -106,9 +106,12 @@ describe('change safety reads the engines\' facts: the same findings on every da
     ['CloudNativePG', () => DatabaseEngine.cloudNativePg({ version: '16.4' })],
     ['StatefulSet', () => DatabaseEngine.postgresStatefulSet({ version: '16.4' })],
     ['mariadb-operator', () => DatabaseEngine.mariadbOperator({ version: '11.4.5' })],
+    ['MariaDB StatefulSet', () => DatabaseEngine.mariadbStatefulSet({ version: '10.11.10' })],
   ];
-  // what only one engine adds: the API server refuses any change of a StatefulSet's volumeClaimTemplates
-  const only: Record<string, Record<string, string[]>> = { 'storage shrink': { StatefulSet: ['error:CHANGE-ImmutableField'] } };
+  // what only some engines add: the API server refuses any change of a StatefulSet's volumeClaimTemplates
+  const only: Record<string, Record<string, string[]>> = {
+    'storage shrink': { 'StatefulSet': ['error:CHANGE-ImmutableField'], 'MariaDB StatefulSet': ['error:CHANGE-ImmutableField'] },
+  };
   const scenarios: [string, (e: () => DatabaseEngine) => [Variant, Variant], string[]][] = [
     ['rename', (e) => [{ dbId: 'OrdersDb', db: { engine: e() } }, { dbId: 'OrdersDatabase', db: { engine: e() } }], ['error:CHANGE-BackupRemoved', 'error:CHANGE-DataObjectRenamed']],
     ['backup removed', (e) => [{ db: { engine: e() } }, { db: { engine: e(), backup: undefined } }], ['error:CHANGE-BackupRemoved']],
@@ -155,6 +158,17 @@ describe('change safety reads the engines\' facts: the same findings on every da
       ['CHANGE-BackupRemoved', 'PhysicalBackup', 'orders-db-physical', null],
       ['CHANGE-BackupRemoved', 'PointInTimeRecovery', 'orders-db-pitr', null],
     ]);
+    expect(removed(DatabaseEngine.mariadbStatefulSet({ version: '10.11.10' }))).toEqual([['CHANGE-BackupRemoved', 'CronJob', 'orders-db-backup', null]]);
+  });
+
+  test('major upgrade and downgrade on the MariaDB StatefulSet engine (the version of its mariadb container)', () => {
+    const engine = (version: string) => DatabaseEngine.mariadbStatefulSet({ version });
+    const versions = (from: string, to: string) => change({ db: { engine: engine(from) } }, { db: { engine: engine(to) } }).findings
+      .filter((f) => /Version/.test(f.ruleId)).map((f) => [f.ruleId, f.jsonPointer]);
+    const pointer = expect.stringMatching(/^\/spec\/template\/spec\/containers\/0\/image$/);
+    expect(versions('10.11.10', '11.4.5')).toEqual([['CHANGE-MajorVersionUpgrade', pointer]]);
+    expect(versions('10.11.10', '10.11.8')).toEqual([['CHANGE-VersionDowngrade', pointer]]);
+    expect(versions('10.11.8', '10.11.10')).toEqual([]);
   });
 
   test('a retention cut points at the field the engine reads it from', () => {
@@ -164,6 +178,8 @@ describe('change safety reads the engines\' facts: the same findings on every da
     const statefulSet = cut(DatabaseEngine.postgresStatefulSet({ version: '16.4' }));
     expect(statefulSet).toEqual([['CronJob', 'orders-db-backup', expect.stringMatching(/^\/spec\/jobTemplate\/spec\/template\/spec\/containers\/0\/env\/\d+\/value$/), 'retention shortened (30d → 7d)']]);
     expect(cut(DatabaseEngine.mariadbOperator({ version: '11.4.5' }))).toEqual([['Backup', 'orders-db-backup', '/spec/maxRetention', 'retention shortened (30d → 7d)']]);
+    expect(cut(DatabaseEngine.mariadbStatefulSet({ version: '10.11.10' })))
+      .toEqual([['CronJob', 'orders-db-backup', expect.stringMatching(/^\/spec\/jobTemplate\/spec\/template\/spec\/containers\/0\/env\/\d+\/value$/), 'retention shortened (30d → 7d)']]);
   });
 });
 

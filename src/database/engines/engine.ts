@@ -11,6 +11,8 @@ export enum DatabaseEngineKind {
   POSTGRES_STATEFULSET = 'postgres-statefulset',
   /** The mariadb-operator: MariaDB with replication and automatic failover. */
   MARIADB_OPERATOR = 'mariadb-operator',
+  /** MariaDB on a plain StatefulSet: no operator, no automatic failover. */
+  MARIADB_STATEFULSET = 'mariadb-statefulset',
 }
 
 /**

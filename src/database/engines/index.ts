@@ -1,5 +1,6 @@
 import { CLOUDNATIVE_PG_FACTS } from './cloudnative-pg/facts';
 import { MARIADB_OPERATOR_FACTS } from './mariadb-operator/facts';
+import { MARIADB_STATEFULSET_FACTS } from './mariadb-statefulset/facts';
 import { POSTGRES_STATEFULSET_FACTS } from './postgres-statefulset/facts';
 import { KindFacts } from '../../private/kind-facts';
 
@@ -11,4 +12,5 @@ export const DATABASE_ENGINE_FACTS: readonly KindFacts[] = [
   ...CLOUDNATIVE_PG_FACTS,
   ...POSTGRES_STATEFULSET_FACTS,
   ...MARIADB_OPERATOR_FACTS,
+  ...MARIADB_STATEFULSET_FACTS,
 ];

@@ -1,0 +1,15 @@
+import { KindFacts, containerImageVersion, selectsLabels } from '../../../private/kind-facts';
+
+/**
+ * What the pipeline knows about the MariaDB StatefulSet engine's objects beyond the core kinds
+ * (data-bearing StatefulSet, storage, replicas, immutable fields: `private/kind-registry.ts`): the
+ * MariaDB version is the tag of its `mariadb` container's image.
+ */
+export const MARIADB_STATEFULSET_FACTS: readonly KindFacts[] = [
+  {
+    group: 'apps',
+    kind: 'StatefulSet',
+    matches: (m) => selectsLabels(m, { 'app.kubernetes.io/name': 'mariadb' }),
+    version: (m) => containerImageVersion(m, 'mariadb'),
+  },
+];

@@ -1,0 +1,541 @@
+import { createHash } from 'crypto';
+import { ApiObject, Lazy } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { MARIADB_PORT, MONITORING_UID, REPLICATION_USER, renderExporterCnf, renderMyCnf } from './config';
+import { renderMariadbReconcileSql } from './reconcile';
+import { PATHS, renderMariadbScripts } from './scripts';
+import { CONFIG_HASH_ANNOTATION, backupAnnotations } from '../../../private/engine-facts';
+import { invalid } from '../../../private/names';
+import { DNS_EGRESS, objectStoreEgress, toPods } from '../../../private/network';
+import {
+  migrationLabels, monitoringPeer, renderMigrationEgress, renderMigrationJob, renderWorkloadNetworkPolicy, RESTRICTED_CONTAINER,
+} from '../../../private/workload';
+import { DatabaseEndpoints, DatabaseEngineBinding, DatabaseModel } from '../model';
+
+/** The metrics exporter sidecar (with monitoring). */
+export const MYSQLD_EXPORTER_IMAGE = 'quay.io/prometheus/mysqld-exporter:v0.16.0';
+/** The object-store client of the backup and recovery containers. */
+export const AWS_CLI_IMAGE = 'docker.io/amazon/aws-cli:2.17.0';
+/** uid / gid of the `mysql` user of the official MariaDB image (`unix_socket` maps it to the local superuser). */
+export const MARIADB_UID = 999;
+/** Most replicas a database has (ReplicatedDatabase allows 9 instances). */
+export const MAX_REPLICAS = 8;
+
+const PORT = MARIADB_PORT;
+const METRICS_PORT = 9104;
+const ZONE = 'topology.kubernetes.io/zone';
+const HOSTNAME = 'kubernetes.io/hostname';
+
+const q = (s: string) => k8s.Quantity.fromString(s);
+const lazy = (produce: () => any): any => Lazy.any({ produce });
+
+/** What the renderer reads of its engine. */
+export interface MariadbStatefulSetSettings {
+  readonly image: string;
+  /** `MAJOR.MINOR` series, e.g. `10.11`. */
+  readonly series: string;
+}
+
+/** Labels of the pods of database `name`. */
+export function mariadbStatefulSetPodLabels(name: string): { [key: string]: string } {
+  return { 'app.kubernetes.io/name': 'mariadb', 'app.kubernetes.io/instance': name };
+}
+
+/** The `-rw` (primary) and `-ro` (every instance) Services of database `name`. */
+export function mariadbEndpoints(name: string, namespace: string): DatabaseEndpoints {
+  return { host: `${name}-rw.${namespace}.svc`, readOnlyHost: `${name}-ro.${namespace}.svc`, port: PORT };
+}
+
+/**
+ * Renders a ReplicatedDatabase as a MariaDB StatefulSet, without an operator:
+ *
+ * - StatefulSet `<name>` (`OrderedReady`, volume claim template `data`, claims retained). Ordinal 0
+ *   is the primary; every other ordinal is a read-only replica cloned from the primary with a
+ *   consistent `mariadb-dump --single-transaction --gtid --master-data` and replicating with GTID
+ *   (`CHANGE MASTER TO ... MASTER_USE_GTID = slave_pos`). `server_id` is the ordinal + 1, every
+ *   instance writes a ROW binary log with `log_slave_updates` and `gtid_strict_mode`. With
+ *   `synchronousReplicas: 1`, semi-synchronous replication (a commit waits for one replica up to
+ *   30 s, then goes on asynchronously: MariaDB has no "wait forever"; more than 1 is rejected).
+ *   Pods pass Pod Security `restricted` (uid 999, the `mysql` user of the official image; read-only
+ *   root filesystem with emptyDirs for `/run/mysqld` and `/tmp`).
+ * - ConfigMap `<name>-scripts`: `my.cnf`, the bootstrap / entrypoint / replicate / probe / backup
+ *   scripts, and `reconcile.sql` (computed at synthesis), which creates accounts and databases and
+ *   sets passwords and exactly the declared grants (revoking any other). The primary applies it at
+ *   every start and whenever it or a mounted password changes; the passwords are read from the
+ *   mounted Secrets and never reach the ConfigMap, a command line, a log or the binary log (only
+ *   their hash replicates).
+ * - Services `<name>-headless`, `<name>-rw` (the primary) and `<name>-ro` (every instance: Service
+ *   selectors cannot leave out ordinal 0; replicas run `read_only`).
+ * - With backups: CronJob `<name>-backup`, a logical dump of the primary (`mariadb-dump
+ *   --single-transaction --gtid --all-databases --routines --events --triggers`, as `replicator`)
+ *   uploaded by the AWS CLI to `<destinationPath>/<name>/<UTC timestamp>/dump.sql.gz` and marked
+ *   `COMPLETE`; complete backups older than the retention are deleted (never the newest). With
+ *   `recovery`: an init container downloads the newest complete backup of `<source>/<serverName>/`
+ *   and an empty primary loads it.
+ * - PodDisruptionBudget, NetworkPolicy (clients and the schema migration on 3306, the instances
+ *   themselves, the backup job, monitoring), the schema migration Job; with monitoring, a
+ *   mysqld-exporter sidecar (uid 65534, `nobody` in the MariaDB image, logging in through the
+ *   socket with `unix_socket` authentication: no secret; mysqld_exporter insists on a password, it
+ *   gets the pod UID, which the server ignores), a PodMonitor and alerts (instance down, replication
+ *   stopped or lagging, volume almost full, backup too old or failed). The exporter image itself is
+ *   not run by the tests here (no image runtime); its account and privileges are.
+ * - Pod template labels: the environment's labels (`stateful.cdk8s.io/environment`) on top of the
+ *   selector labels.
+ *
+ * Accounts: every declared user is `'<user>'@'%'` with the password of its Secret's `password` key;
+ * `replicator` (replication, clone and backup: global SELECT, RELOAD, BINLOG MONITOR...) takes its
+ * password from the Secret `<name>-replicator`. The local superuser (`mysql`, `unix_socket`) has no
+ * network login. Grants per database: OWNER gets `ALL PRIVILEGES` on it, READ_WRITE `SELECT, INSERT,
+ * UPDATE, DELETE` (plus temporary tables, locks, routines, views), READ_ONLY `SELECT, SHOW VIEW`.
+ *
+ * Limits (by design, documented for users of this engine):
+ * - No automatic failover (`capabilities.automaticFailover` is false): if the primary (ordinal 0) is
+ *   lost, writes stop until it is back. If its volume is lost, ordinal 0 refuses to initialise an
+ *   empty database while a replica answers; recover by promoting a replica (`STOP SLAVE; RESET SLAVE
+ *   ALL; SET GLOBAL read_only = OFF`) and copying its data into `data-<name>-0` (or restoring a
+ *   backup), then re-cloning the other replicas (delete their claims).
+ * - No point-in-time recovery: backups are logical dumps; `recovery.targetTime` is rejected.
+ * - No TLS (rely on the NetworkPolicy or a service mesh), no connection pooler.
+ * - Replicas keep the replication password in their data directory (`master.info`: MariaDB's own).
+ * - Users and databases removed from the model are kept (never dropped: they may own data).
+ *
+ * Tested against a real MariaDB (Debian's `mariadb-server`, 10.11), rendered for the installed
+ * version: the rendered scripts and configuration bootstrap a primary and a replica, replicate with
+ * GTID, enforce exactly the grants (revoking grants given by hand, `_` in database names escaped),
+ * apply password rotations and new grants live, refuse an empty primary over a live replica, and the
+ * backup restores into a fresh instance. Other series (10.6, 11.4, 11.8) and semi-synchronous
+ * replication are covered by rendering tests only.
+ */
+export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, engine: MariadbStatefulSetSettings): DatabaseEngineBinding {
+  const name = db.name;
+  const env = db.environment;
+  const podLabels = mariadbStatefulSetPodLabels(name);
+  const backup = db.backup;
+  const recovery = db.recovery;
+  // recovery.targetTime and synchronousReplicas > 1 are rejected by the engine's _validate
+
+  const replicationSecretName = `${name}-${REPLICATION_USER}`;
+  const replication = db.environmentSecret(replicationSecretName, ['username', 'password']);
+  if (replication.secretName === undefined) {
+    throw invalid(scope, 'INVALID_SECRET_SOURCE', 'replication password', replication.kind,
+      `an environment secret backend that delivers Kubernetes Secrets (External Secrets, Sealed Secrets, existing): the MariaDB StatefulSet engine reads the password of "${REPLICATION_USER}" from Secret "${replicationSecretName}"`);
+  }
+
+  // ---- configuration and scripts
+  const staticFiles: { [file: string]: string } = {
+    'my.cnf': renderMyCnf({ name, series: engine.series, synchronousReplicas: db.synchronousReplicas, memory: db.memory }),
+    ...(db.monitoring ? { 'exporter.cnf': renderExporterCnf(`${PATHS.run}/mysqld.sock`) } : {}),
+    ...renderMariadbScripts(),
+  };
+  const configHash = createHash('sha256');
+  for (const file of Object.keys(staticFiles).sort()) configHash.update(`${file}\u0000${staticFiles[file]}\u0000`);
+  const scriptsName = `${name}-scripts`;
+  new k8s.KubeConfigMap(scope, 'Scripts', {
+    metadata: { name: scriptsName, labels: podLabels },
+    data: {
+      ...staticFiles,
+      'reconcile.sql': lazy(() => renderMariadbReconcileSql({ users: db.users(), databases: db.databases(), monitoring: db.monitoring })),
+    },
+  });
+
+  // ---- Services
+  const servicePorts = [{ name: 'mysql', port: PORT, targetPort: k8s.IntOrString.fromString('mysql'), protocol: 'TCP' }];
+  const headless = `${name}-headless`;
+  new k8s.KubeService(scope, 'HeadlessService', {
+    metadata: { name: headless, labels: podLabels },
+    spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: podLabels, ports: servicePorts },
+  });
+  new k8s.KubeService(scope, 'ReadWriteService', {
+    metadata: { name: `${name}-rw`, labels: podLabels },
+    spec: { type: 'ClusterIP', selector: { ...podLabels, 'statefulset.kubernetes.io/pod-name': `${name}-0` }, ports: servicePorts },
+  });
+  new k8s.KubeService(scope, 'ReadOnlyService', {
+    metadata: { name: `${name}-ro`, labels: podLabels },
+    spec: { type: 'ClusterIP', selector: podLabels, ports: servicePorts },
+  });
+
+  // ---- the StatefulSet
+  const podSecurityContext: k8s.PodSecurityContext = {
+    runAsNonRoot: true,
+    runAsUser: MARIADB_UID,
+    runAsGroup: MARIADB_UID,
+    fsGroup: MARIADB_UID,
+    fsGroupChangePolicy: 'OnRootMismatch',
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+  // every possible replica (not just the current ones): scaling does not change the pod template
+  const replicaHosts = Array.from({ length: MAX_REPLICAS }, (_, i) => `${name}-${i + 1}.${headless}:${PORT}`).join(' ');
+  const instanceEnv: k8s.EnvVar[] = [
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'DATADIR', value: PATHS.datadir },
+    { name: 'RUN_DIR', value: PATHS.run },
+    { name: 'SOCKET', value: `${PATHS.run}/mysqld.sock` },
+    { name: 'PORT', value: String(PORT) },
+    { name: 'SCRIPTS_DIR', value: PATHS.scripts },
+    { name: 'USERS_DIR', value: PATHS.users },
+    { name: 'REPLICATION_DIR', value: PATHS.replication },
+    { name: 'REPLICATION_USER', value: REPLICATION_USER },
+    { name: 'PRIMARY_HOST', value: `${name}-0.${headless}` },
+    { name: 'PRIMARY_PORT', value: String(PORT) },
+    { name: 'REPLICA_HOSTS', value: replicaHosts },
+    ...(recovery ? [{ name: 'RESTORE_DIR', value: PATHS.restore }] : []),
+    { name: 'TMPDIR', value: PATHS.tmp },
+  ];
+  const resources: k8s.ResourceRequirements = { requests: { cpu: q(db.cpu), memory: q(db.memory) }, limits: { memory: q(db.memory) } };
+  const mount = (volume: string, mountPath: string, readOnly?: boolean): k8s.VolumeMount => ({ name: volume, mountPath, readOnly });
+  const probe = (kind: string, periodSeconds: number, failureThreshold: number): k8s.Probe => ({
+    exec: { command: ['bash', `${PATHS.scripts}/probe.sh`, kind] }, periodSeconds, timeoutSeconds: 5, failureThreshold,
+  });
+
+  const initContainers: k8s.Container[] = [];
+  if (recovery) {
+    initContainers.push({
+      name: 'restore-download',
+      image: AWS_CLI_IMAGE,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['bash', `${PATHS.scripts}/download.sh`],
+      env: [
+        { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'DATADIR', value: PATHS.datadir },
+        { name: 'RESTORE_DIR', value: PATHS.restore },
+        { name: 'RECOVERY_SOURCE', value: `${recovery.destinationPath}/${recovery.serverName}` },
+        ...objectStoreEnv(recovery.credentials.secretName!, recovery.endpointUrl),
+      ],
+      resources: { requests: { cpu: q('100m'), memory: q('256Mi') }, limits: { memory: q('512Mi') } },
+      securityContext: RESTRICTED_CONTAINER,
+      volumeMounts: [mount('data', PATHS.dataMount, true), mount('scripts', PATHS.scripts, true), mount('restore', PATHS.restore), mount('tmp', PATHS.tmp)],
+    });
+  }
+  initContainers.push({
+    name: 'bootstrap',
+    image: engine.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['bash', `${PATHS.scripts}/bootstrap.sh`],
+    env: instanceEnv,
+    resources,
+    securityContext: RESTRICTED_CONTAINER,
+    volumeMounts: [
+      mount('data', PATHS.dataMount), mount('scripts', PATHS.scripts, true), mount('replication', PATHS.replication, true),
+      mount('run', PATHS.run), mount('tmp', PATHS.tmp), ...(recovery ? [mount('restore', PATHS.restore, true)] : []),
+    ],
+  });
+
+  const containers: k8s.Container[] = [{
+    name: 'mariadb',
+    image: engine.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['bash', `${PATHS.scripts}/entrypoint.sh`],
+    env: instanceEnv,
+    ports: [{ name: 'mysql', containerPort: PORT, protocol: 'TCP' }],
+    resources,
+    startupProbe: probe('startup', 10, 360),
+    readinessProbe: probe('ready', 5, 3),
+    livenessProbe: probe('live', 10, 6),
+    securityContext: RESTRICTED_CONTAINER,
+    volumeMounts: [
+      mount('data', PATHS.dataMount), mount('scripts', PATHS.scripts, true), mount('users', PATHS.users, true),
+      mount('replication', PATHS.replication, true), mount('run', PATHS.run), mount('tmp', PATHS.tmp),
+    ],
+  }];
+  if (db.monitoring) {
+    containers.push({
+      name: 'metrics',
+      image: MYSQLD_EXPORTER_IMAGE,
+      imagePullPolicy: 'IfNotPresent',
+      args: [`--config.my-cnf=${PATHS.scripts}/exporter.cnf`, `--web.listen-address=:${METRICS_PORT}`],
+      // unix_socket authentication ignores the password, but mysqld_exporter refuses a configuration
+      // without one: it gets the pod's UID (no secret, nothing to rotate)
+      env: [{ name: 'MYSQLD_EXPORTER_PASSWORD', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } }],
+      ports: [{ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' }],
+      resources: { requests: { cpu: q('50m'), memory: q('64Mi') }, limits: { memory: q('128Mi') } },
+      readinessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 10, timeoutSeconds: 5 },
+      livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
+      // `nobody` in the MariaDB image: the server maps the socket peer's uid to the account `nobody`@`localhost`
+      securityContext: { ...RESTRICTED_CONTAINER, runAsUser: MONITORING_UID, runAsGroup: MONITORING_UID },
+      volumeMounts: [mount('run', PATHS.run), mount('scripts', PATHS.scripts, true)],
+    });
+  }
+
+  const volumes: k8s.Volume[] = [
+    { name: 'scripts', configMap: { name: scriptsName, defaultMode: 0o555 } },
+    {
+      name: 'users',
+      projected: {
+        defaultMode: 0o440,
+        sources: lazy(() => db.users().map((u) => ({
+          secret: { name: u.secret.secretName, items: [{ key: 'password', path: `${u.name}/password` }] },
+        }))),
+      },
+    },
+    { name: 'replication', secret: { secretName: replication.secretName, defaultMode: 0o440, items: [{ key: 'password', path: 'password' }] } },
+    { name: 'run', emptyDir: {} },
+    { name: 'tmp', emptyDir: {} },
+    ...(recovery ? [{ name: 'restore', emptyDir: { sizeLimit: q(db.storageSize) } }] : []),
+  ];
+
+  const spread = db.spreadAcrossZones ? [
+    { maxSkew: 1, topologyKey: ZONE, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: podLabels } },
+    { maxSkew: 1, topologyKey: HOSTNAME, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: podLabels } },
+  ] : undefined;
+  const affinity: k8s.Affinity | undefined = !db.spreadAcrossZones ? {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [{
+        weight: 100,
+        podAffinityTerm: { topologyKey: HOSTNAME, labelSelector: { matchLabels: podLabels } },
+      }],
+    },
+  } : undefined;
+
+  new k8s.KubeStatefulSet(scope, 'StatefulSet', {
+    metadata: { name, labels: podLabels },
+    spec: {
+      serviceName: headless,
+      replicas: db.instances,
+      podManagementPolicy: 'OrderedReady',
+      updateStrategy: { type: 'RollingUpdate' },
+      revisionHistoryLimit: 5,
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+      selector: { matchLabels: podLabels },
+      template: {
+        metadata: { labels: { ...env.inheritedLabels, ...podLabels }, annotations: { [CONFIG_HASH_ANNOTATION]: configHash.digest('hex').slice(0, 16) } },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 120,
+          securityContext: podSecurityContext,
+          topologySpreadConstraints: spread,
+          affinity,
+          initContainers,
+          containers,
+          volumes,
+        },
+      },
+      volumeClaimTemplates: [{
+        metadata: { name: 'data', labels: podLabels },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          storageClassName: db.storageClassName,
+          resources: { requests: { storage: q(db.storageSize) } },
+        },
+      }],
+    },
+  });
+
+  if (db.podDisruptionBudget) {
+    new k8s.KubePodDisruptionBudget(scope, 'PodDisruptionBudget', {
+      metadata: { name, labels: podLabels },
+      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: podLabels } },
+    });
+  }
+
+  // ---- backups
+  const backupLabels = { 'app.kubernetes.io/name': 'mariadb-backup', 'app.kubernetes.io/instance': name };
+  if (backup) {
+    const minor = Number(env.kubernetesVersion.split('.')[1]);
+    const uploadEnv: k8s.EnvVar[] = [
+      { name: 'BACKUP_DIR', value: PATHS.backup },
+      { name: 'BACKUP_DESTINATION', value: `${backup.destinationPath}/${name}` },
+      { name: 'RETENTION_DAYS', value: String(backup.retentionDays) },
+      ...objectStoreEnv(backup.credentials.secretName!, backup.endpointUrl),
+    ];
+    // change safety reads the backup facts: this CronJob is the backup, RETENTION_DAYS of its upload container the retention
+    const retentionField = `/spec/jobTemplate/spec/template/spec/containers/0/env/${uploadEnv.findIndex((e) => e.name === 'RETENTION_DAYS')}/value`;
+    new k8s.KubeCronJob(scope, 'BackupCronJob', {
+      metadata: { name: `${name}-backup`, labels: backupLabels, annotations: backupAnnotations(name, { days: backup.retentionDays, field: retentionField }) },
+      spec: {
+        schedule: backup.schedule,
+        timeZone: minor >= 27 ? 'Etc/UTC' : undefined,
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 3600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          metadata: { labels: backupLabels },
+          spec: {
+            backoffLimit: 2,
+            activeDeadlineSeconds: 6 * 3600,
+            template: {
+              metadata: { labels: { ...env.inheritedLabels, ...backupLabels } },
+              spec: {
+                restartPolicy: 'Never',
+                automountServiceAccountToken: false,
+                enableServiceLinks: false,
+                securityContext: podSecurityContext,
+                initContainers: [{
+                  name: 'dump',
+                  image: engine.image,
+                  imagePullPolicy: 'IfNotPresent',
+                  command: ['bash', `${PATHS.scripts}/backup.sh`],
+                  env: [
+                    { name: 'BACKUP_HOST', value: `${name}-rw` },
+                    { name: 'BACKUP_PORT', value: String(PORT) },
+                    { name: 'BACKUP_DIR', value: PATHS.backup },
+                    { name: 'SCRIPTS_DIR', value: PATHS.scripts },
+                    { name: 'REPLICATION_DIR', value: PATHS.replication },
+                    { name: 'REPLICATION_USER', value: REPLICATION_USER },
+                    { name: 'TMPDIR', value: PATHS.tmp },
+                  ],
+                  resources: { requests: { cpu: q('250m'), memory: q('256Mi') }, limits: { memory: q('512Mi') } },
+                  securityContext: RESTRICTED_CONTAINER,
+                  volumeMounts: [
+                    mount('scripts', PATHS.scripts, true), mount('replication', PATHS.replication, true), mount('backup', PATHS.backup), mount('tmp', PATHS.tmp),
+                  ],
+                }],
+                containers: [{
+                  name: 'upload',
+                  image: AWS_CLI_IMAGE,
+                  imagePullPolicy: 'IfNotPresent',
+                  command: ['bash', `${PATHS.scripts}/upload.sh`],
+                  env: uploadEnv,
+                  resources: { requests: { cpu: q('100m'), memory: q('256Mi') }, limits: { memory: q('512Mi') } },
+                  securityContext: RESTRICTED_CONTAINER,
+                  volumeMounts: [mount('scripts', PATHS.scripts, true), mount('backup', PATHS.backup, true), mount('tmp', PATHS.tmp)],
+                }],
+                volumes: [
+                  { name: 'scripts', configMap: { name: scriptsName, defaultMode: 0o555 } },
+                  { name: 'replication', secret: { secretName: replication.secretName, defaultMode: 0o440, items: [{ key: 'password', path: 'password' }] } },
+                  { name: 'backup', emptyDir: { sizeLimit: q(db.storageSize) } },
+                  { name: 'tmp', emptyDir: {} },
+                ],
+              },
+            },
+          },
+        },
+      },
+    });
+  }
+
+  // ---- monitoring
+  if (db.monitoring) {
+    new ApiObject(scope, 'PodMonitor', {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PodMonitor',
+      metadata: { name, labels: podLabels },
+      spec: { selector: { matchLabels: podLabels }, podMetricsEndpoints: [{ port: 'metrics' }] },
+    });
+    renderAlerts(scope, db, backup?.schedule);
+  }
+
+  // ---- NetworkPolicy: clients, the instances themselves (replication, clone), the backup job, monitoring
+  const extra: { peers: any[]; ports: number[] }[] = [{ peers: [{ podSelector: { matchLabels: podLabels } }], ports: [PORT] }];
+  if (backup) extra.push({ peers: [{ podSelector: { matchLabels: backupLabels } }], ports: [PORT] });
+  if (db.monitoring) extra.push({ peers: [monitoringPeer()], ports: [METRICS_PORT] });
+  renderWorkloadNetworkPolicy(scope, {
+    name,
+    podLabels,
+    clientPeers: () => [...db.clientPeers(), ...(db.migration ? [{ podSelector: { matchLabels: migrationLabels(name) } }] : [])],
+    clientPorts: [PORT],
+    extra,
+    egress: [
+      DNS_EGRESS,
+      // replicas replicate from (and are cloned from) the primary
+      toPods(podLabels, [PORT]),
+      // a recovery downloads the dump in an init container
+      ...(recovery ? [objectStoreEgress([recovery.endpointUrl])] : []),
+    ],
+    lazy,
+  });
+  if (backup) {
+    new ApiObject(scope, 'BackupNetworkPolicy', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: `${name}-backup` },
+      spec: {
+        podSelector: { matchLabels: backupLabels },
+        policyTypes: ['Egress'],
+        egress: [DNS_EGRESS, toPods(podLabels, [PORT]), objectStoreEgress([backup.endpointUrl])],
+      },
+    });
+  }
+  if (db.migration) {
+    renderMigrationEgress(scope, name, podLabels, [PORT]);
+    renderMigrationJob(scope, { name, image: db.migration.image, command: db.migration.command, env: mariadbMigrationEnv(db) });
+  }
+
+  return { podLabels, endpoints: mariadbEndpoints(name, env.namespace) };
+}
+
+/** The migration Job's environment: the `mysql://` URI from the owner's Secret and the connection settings. */
+function mariadbMigrationEnv(db: DatabaseModel): any[] {
+  const conn = db.connection;
+  return [
+    { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: conn.secretName, key: conn.uriKey } } },
+    { name: 'MYSQL_HOST', value: conn.host },
+    { name: 'MYSQL_TCP_PORT', value: String(conn.port) },
+    { name: 'MYSQL_DATABASE', value: conn.database },
+  ];
+}
+
+/** AWS CLI environment: credentials from the Secret (ACCESS_KEY_ID / ACCESS_SECRET_KEY), endpoint, no instance metadata. */
+function objectStoreEnv(secretName: string, endpointUrl?: string): k8s.EnvVar[] {
+  return [
+    { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: secretName, key: 'ACCESS_KEY_ID' } } },
+    { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: secretName, key: 'ACCESS_SECRET_KEY' } } },
+    { name: 'AWS_DEFAULT_REGION', value: 'us-east-1' },
+    { name: 'AWS_EC2_METADATA_DISABLED', value: 'true' },
+    ...(endpointUrl ? [{ name: 'S3_ENDPOINT_URL', value: endpointUrl }] : []),
+    { name: 'HOME', value: PATHS.tmp },
+  ];
+}
+
+/** Alerts on mysqld-exporter, kubelet and kube-state-metrics metrics. */
+function renderAlerts(scope: Construct, db: DatabaseModel, schedule?: string): void {
+  const ns = db.environment.namespace;
+  const pods = `namespace="${ns}",pod=~"${db.name}-[0-9]+"`;
+  const replicas = `namespace="${ns}",pod=~"${db.name}-[1-9][0-9]*"`;
+  const claims = `namespace="${ns}",persistentvolumeclaim=~"data-${db.name}-[0-9]+"`;
+  const rules: any[] = [
+    {
+      alert: 'MariadbInstanceDown',
+      expr: `min by (pod) (mysql_up{${pods}}) == 0`,
+      for: '5m',
+      labels: { severity: 'critical' },
+      annotations: { summary: `An instance of ${db.name} does not answer its metrics exporter` },
+    },
+    {
+      alert: 'MariadbReplicationStopped',
+      expr: `min by (pod) (mysql_slave_status_slave_io_running{${replicas}} * mysql_slave_status_slave_sql_running{${replicas}}) == 0`,
+      for: '5m',
+      labels: { severity: 'critical' },
+      annotations: { summary: `A replica of ${db.name} does not replicate` },
+    },
+    {
+      alert: 'MariadbReplicationLagHigh',
+      expr: `max by (pod) (mysql_slave_status_seconds_behind_master{${replicas}}) > 300`,
+      for: '5m',
+      labels: { severity: 'warning' },
+      annotations: { summary: `A replica of ${db.name} is more than 5 minutes behind the primary` },
+    },
+    {
+      alert: 'MariadbStorageAlmostFull',
+      expr: `max by (persistentvolumeclaim) (kubelet_volume_stats_used_bytes{${claims}} / kubelet_volume_stats_capacity_bytes{${claims}}) > 0.85`,
+      for: '10m',
+      labels: { severity: 'critical' },
+      annotations: { summary: `A volume of ${db.name} is more than 85% full` },
+    },
+  ];
+  if (schedule) {
+    const [, , dayOfMonth, , dayOfWeek] = schedule.split(' ');
+    const maxAge = dayOfMonth !== '*' ? 32 * 86400 : dayOfWeek !== '*' ? 8 * 86400 : 36 * 3600;
+    rules.push({
+      alert: 'MariadbLastBackupTooOld',
+      expr: `time() - max(kube_cronjob_status_last_successful_time{namespace="${ns}",cronjob="${db.name}-backup"}) > ${maxAge}`,
+      for: '15m',
+      labels: { severity: 'critical' },
+      annotations: { summary: `No successful backup of ${db.name} for more than ${Math.round(maxAge / 3600)} hours` },
+    }, {
+      alert: 'MariadbBackupFailed',
+      expr: `max(kube_job_status_failed{namespace="${ns}",job_name=~"${db.name}-backup-[0-9]+"}) > 0`,
+      for: '5m',
+      labels: { severity: 'critical' },
+      annotations: { summary: `A backup job of ${db.name} failed` },
+    });
+  }
+  new ApiObject(scope, 'PrometheusRule', {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PrometheusRule',
+    metadata: { name: `${db.name}-alerts` },
+    spec: { groups: [{ name: `${db.name}.rules`, rules }] },
+  });
+}

@@ -1,0 +1,412 @@
+/**
+ * Shell scripts of the MariaDB StatefulSet engine, rendered into the `<name>-scripts` ConfigMap and
+ * run by bash in the official MariaDB image (and the AWS CLI image for object-store transfers).
+ *
+ * Every path and host comes from the environment (set in the pod spec), so that the same scripts
+ * run unchanged outside Kubernetes: the real-server test runs them against a local mariadbd. They
+ * never print, log or pass a password on a command line: passwords are read from the mounted Secret
+ * files into `0600` client option files under `$TMPDIR`, or piped to the client on stdin.
+ */
+
+/** Where things are in the pods (the environment variables point here). */
+export const PATHS = {
+  /** The volume claim mount. */
+  dataMount: '/var/lib/mysql',
+  /** The data directory: a sub-directory, so that the volume's lost+found is not in it. */
+  datadir: '/var/lib/mysql/data',
+  /** Socket and pid file (emptyDir). */
+  run: '/run/mysqld',
+  /** The scripts ConfigMap. */
+  scripts: '/etc/mariadb-stateful/scripts',
+  /** Users' Secrets: `<user>/password`. */
+  users: '/etc/mariadb-stateful/users',
+  /** Replication Secret: `password`. */
+  replication: '/etc/mariadb-stateful/replication',
+  /** Scratch (emptyDir). */
+  tmp: '/tmp',
+  /** Backup output (emptyDir of the backup job). */
+  backup: '/var/lib/mysql-backup',
+  /** Downloaded backup to restore from (emptyDir). */
+  restore: '/var/lib/mysql-restore',
+};
+
+/** Shared shell functions, sourced by the other scripts. */
+const COMMON = `# Shared functions of the cdk8s-stateful MariaDB scripts (sourced).
+log() { printf '%s [%s] %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "\${SCRIPT_NAME:-mariadb}" "$*" >&2; }
+die() { log "FATAL: $*"; exit 1; }
+
+# The StatefulSet ordinal of this pod, from POD_NAME (<name>-<ordinal>).
+ordinal() {
+  local o="\${POD_NAME##*-}"
+  [[ "$o" =~ ^[0-9]+$ ]] || die "POD_NAME \\"\${POD_NAME:-}\\" does not end with a StatefulSet ordinal"
+  printf '%s' "$o"
+}
+
+# A SQL string literal of the content of file $1 (quotes doubled, backslashes escaped).
+sql_literal_of() {
+  local v
+  v="$(cat "$1")"
+  v="\${v//\\\\/\\\\\\\\}"
+  v="\${v//\\'/\\'\\'}"
+  printf "'%s'" "$v"
+}
+
+# Writes a client option file for the replication account (mode 0600) and prints its path.
+replication_cnf() {
+  local file="\${TMPDIR:-/tmp}/replication.cnf" pw
+  [ -s "$REPLICATION_DIR/password" ] || die "the replication password ($REPLICATION_DIR/password) is missing or empty"
+  pw="$(cat "$REPLICATION_DIR/password")"
+  # option files: backslash escapes inside double quotes
+  pw="\${pw//\\\\/\\\\\\\\}"
+  pw="\${pw//\\"/\\\\\\"}"
+  ( umask 077
+    printf '[client]\\nuser=%s\\npassword="%s"\\n' "\${REPLICATION_USER:-replicator}" "$pw" > "$file.new"
+    mv -f "$file.new" "$file" )
+  printf '%s' "$file"
+}
+
+# The local superuser: the OS user running the scripts (mysql in the image), through the socket
+# (unix_socket authentication: no password).
+LOCAL_USER="$(id -un)"
+local_sql() { mariadb --no-defaults --protocol=socket -S "\${1:-$SOCKET}" -u "$LOCAL_USER" --batch --skip-column-names "\${@:2}"; }
+local_admin() { mariadb-admin --no-defaults --protocol=socket -S "$1" -u "$LOCAL_USER" --connect-timeout=4 "\${@:2}"; }
+
+# Starts a temporary server on $1 (a data directory) without networking or binary log, socket $2.
+start_temporary() {
+  mariadbd --defaults-file="$SCRIPTS_DIR/my.cnf" --datadir="$1" --socket="$2" --pid-file="$2.pid" \\
+    --skip-networking --skip-log-bin --skip-slave-start --tmpdir="\${TMPDIR:-/tmp}" \\
+    --rpl-semi-sync-master-enabled=OFF --rpl-semi-sync-slave-enabled=OFF >&2 &
+  TEMPORARY_PID=$!
+  # a failed bootstrap never leaves the temporary server running
+  trap '[ -z "\${TEMPORARY_PID:-}" ] || kill -KILL "$TEMPORARY_PID" 2>/dev/null' EXIT
+  local i
+  for i in $(seq 1 120); do
+    if local_admin "$2" ping >/dev/null 2>&1; then return 0; fi
+    sleep 1
+  done
+  die "the temporary server on $1 did not start"
+}
+
+stop_temporary() {
+  local_admin "$1" shutdown || die "cannot stop the temporary server"
+  local i
+  for i in $(seq 1 120); do [ -e "$1.pid" ] || { TEMPORARY_PID=""; return 0; }; sleep 1; done
+  die "the temporary server did not stop"
+}
+`;
+
+/**
+ * bootstrap.sh (init container): creates the data directory when it is empty. Ordinal 0 installs a
+ * new one (or loads the downloaded dump when RESTORE_DIR holds one); the other ordinals clone the
+ * primary with a consistent dump that carries its GTID position, and become replicas.
+ */
+const BOOTSTRAP = `#!/bin/bash
+# bootstrap.sh: create the data directory of this instance if it is empty (init container).
+set -euo pipefail
+SCRIPT_NAME=bootstrap
+. "$SCRIPTS_DIR/common.sh"
+
+ord="$(ordinal)"
+if [ -f "$DATADIR/.initialised" ]; then
+  log "data directory exists: nothing to do"
+  exit 0
+fi
+
+partial="$DATADIR.partial"
+rm -rf "$partial"
+mkdir -p -m 0700 "$partial"
+socket="\${TMPDIR:-/tmp}/bootstrap.sock"
+
+if [ "$ord" = 0 ]; then
+  # An empty primary while replicas run means the primary's volume was lost: never start a new or
+  # restored database over a live cluster (see the engine's documentation for the recovery).
+  for peer in \${REPLICA_HOSTS:-}; do
+    if mariadb-admin --no-defaults --connect-timeout=3 -h "\${peer%:*}" -P "\${peer##*:}" ping >/dev/null 2>&1; then
+      die "the data directory is empty but replica $peer is running: refusing to initialise a new empty primary. Promote or copy a replica (see the engine documentation)."
+    fi
+  done
+fi
+
+log "installing the system tables"
+mariadb-install-db --no-defaults --datadir="$partial" --auth-root-authentication-method=socket --auth-root-socket-user="$LOCAL_USER" --skip-test-db \\
+  --skip-name-resolve >/dev/null
+start_temporary "$partial" "$socket"
+# no anonymous accounts, no test database (what mariadb-secure-installation does)
+local_sql "$socket" <<'SQL'
+DELETE FROM mysql.global_priv WHERE User = '';
+DELETE FROM mysql.db WHERE User = '' OR Db LIKE 'test%';
+DELETE FROM mysql.proxies_priv WHERE Host <> 'localhost';
+FLUSH PRIVILEGES;
+DROP DATABASE IF EXISTS test;
+SQL
+
+if [ "$ord" = 0 ]; then
+  if [ -n "\${RESTORE_DIR:-}" ]; then
+    [ -s "$RESTORE_DIR/dump.sql.gz" ] || die "recovery is declared but $RESTORE_DIR/dump.sql.gz is missing"
+    log "restoring the dump from $RESTORE_DIR"
+    gunzip -c "$RESTORE_DIR/dump.sql.gz" | local_sql "$socket"
+    # the dumped GTID position was the source's: a restored primary starts a history of its own
+    local_sql "$socket" -e "SET GLOBAL gtid_slave_pos = ''; FLUSH PRIVILEGES;"
+  fi
+else
+  cnf="$(replication_cnf)"
+  deadline=$(( $(date +%s) + \${BOOTSTRAP_TIMEOUT_SECONDS:-900} ))
+  until mariadb --defaults-extra-file="$cnf" -h "$PRIMARY_HOST" -P "$PRIMARY_PORT" --connect-timeout=5 -e 'SELECT 1' >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$deadline" ] || die "the primary $PRIMARY_HOST:$PRIMARY_PORT did not become ready"
+    log "waiting for the primary $PRIMARY_HOST:$PRIMARY_PORT"
+    sleep 2
+  done
+  log "cloning the primary $PRIMARY_HOST:$PRIMARY_PORT"
+  # one consistent snapshot with its GTID position (SET GLOBAL gtid_slave_pos in the dump)
+  mariadb-dump --defaults-extra-file="$cnf" -h "$PRIMARY_HOST" -P "$PRIMARY_PORT" \\
+    --all-databases --single-transaction --gtid --master-data=1 --routines --events --triggers \\
+    --ignore-table=mysql.gtid_slave_pos > "\${TMPDIR:-/tmp}/clone.sql"
+  grep -q "gtid_slave_pos" "\${TMPDIR:-/tmp}/clone.sql" || die "the clone holds no GTID position"
+  local_sql "$socket" < "\${TMPDIR:-/tmp}/clone.sql"
+  rm -f "\${TMPDIR:-/tmp}/clone.sql"
+  local_sql "$socket" -e "FLUSH PRIVILEGES;"
+fi
+stop_temporary "$socket"
+touch "$partial/.initialised"
+rm -rf "$DATADIR"
+mv "$partial" "$DATADIR"
+log "data directory ready"
+`;
+
+/**
+ * entrypoint.sh (main container): starts mariadbd with the rendered configuration (server id from
+ * the ordinal, read-only on replicas); on the primary, runs the reconcile script once the server
+ * answers and again whenever the script or a mounted password changes (Secret and ConfigMap volumes
+ * are updated in place); on a replica, points replication at the primary (GTID, `slave_pos`) and
+ * again when the replication password changes. Marks the instance ready for the readiness probe.
+ * SIGTERM is a clean shutdown.
+ */
+const ENTRYPOINT = `#!/bin/bash
+# entrypoint.sh: run MariaDB (primary at ordinal 0, GTID replica otherwise).
+set -uo pipefail
+SCRIPT_NAME=entrypoint
+. "$SCRIPTS_DIR/common.sh"
+
+ord="$(ordinal)" || exit 1
+[ -f "$DATADIR/.initialised" ] || die "$DATADIR is not initialised (bootstrap.sh runs first)"
+ready="$RUN_DIR/.instance-ready"
+rm -f "$ready"
+
+args=(--defaults-file="$SCRIPTS_DIR/my.cnf"
+  --datadir="$DATADIR"
+  --socket="$SOCKET"
+  --pid-file="$RUN_DIR/mariadbd.pid"
+  --port="$PORT"
+  --bind-address="\${BIND_ADDRESS:-0.0.0.0}"
+  --tmpdir="\${TMPDIR:-/tmp}"
+  --server-id=$(( ord + \${SERVER_ID_OFFSET:-1} ))
+  --report-host="$POD_NAME"
+  --skip-slave-start)
+if [ "$ord" != 0 ]; then
+  args+=(--read-only=ON)
+fi
+
+mariadbd "\${args[@]}" &
+pid=$!
+trap 'log "shutting down"; kill -TERM "$pid" 2>/dev/null' TERM INT
+
+# what the primary's reconcile reads; a replica only re-points replication when its password changes
+if [ "$ord" = 0 ]; then
+  state() { cat "$SCRIPTS_DIR/reconcile.sql" "$REPLICATION_DIR/password" "$USERS_DIR"/*/password 2>/dev/null | sha256sum; }
+else
+  state() { cat "$REPLICATION_DIR/password" 2>/dev/null | sha256sum; }
+fi
+applied=""
+while kill -0 "$pid" 2>/dev/null; do
+  delay=1 failed=""
+  if local_admin "$SOCKET" ping >/dev/null 2>&1; then
+    now="$(state)"
+    if [ "$now" != "$applied" ]; then
+      if [ "$ord" = 0 ]; then step="$SCRIPTS_DIR/reconcile.sh"; else step="$SCRIPTS_DIR/replicate.sh"; fi
+      if bash "$step"; then
+        applied="$now"
+        log "$(basename "$step" .sh) applied"
+      else
+        failed=1
+        log "$(basename "$step" .sh) failed: retrying in \${RECONCILE_RETRY_SECONDS:-10} s"
+      fi
+    fi
+    [ -z "$applied" ] || touch "$ready"
+  fi
+  if [ -n "$failed" ]; then delay="\${RECONCILE_RETRY_SECONDS:-10}"; elif [ -f "$ready" ]; then delay="\${RECONCILE_INTERVAL_SECONDS:-15}"; fi
+  sleep "$delay" &
+  wait $! 2>/dev/null || true
+done
+wait "$pid"
+rc=$?
+log "mariadbd exited with status $rc"
+exit "$rc"
+`;
+
+/**
+ * reconcile.sh: applies reconcile.sql as the local superuser through the socket, after session
+ * variables holding the passwords read from the mounted Secrets (on stdin: never on a command line,
+ * and the SQL keeps them out of the binary log).
+ */
+const RECONCILE = `#!/bin/bash
+# reconcile.sh: accounts, passwords, databases and grants (idempotent; primary only).
+set -euo pipefail
+SCRIPT_NAME=reconcile
+. "$SCRIPTS_DIR/common.sh"
+# an empty password would clear the account's password: fail loudly instead (the files come from the Secrets)
+for f in "$REPLICATION_DIR/password" "$USERS_DIR"/*/password; do
+  [ -r "$f" ] && [ -s "$f" ] || die "the password file $f is missing, unreadable or empty: check its Secret"
+done
+{
+  printf 'SET @pw_%s = %s;\\n' "\${REPLICATION_USER:-replicator}" "$(sql_literal_of "$REPLICATION_DIR/password")"
+  for f in "$USERS_DIR"/*/password; do
+    user="$(basename "$(dirname "$f")")"
+    printf 'SET @pw_%s = %s;\\n' "$user" "$(sql_literal_of "$f")"
+  done
+  cat "$SCRIPTS_DIR/reconcile.sql"
+} | local_sql "$SOCKET"
+`;
+
+/**
+ * replicate.sh (replicas): points replication at the primary with GTID (`MASTER_USE_GTID =
+ * slave_pos`) and the replication password from its Secret, and starts it. MariaDB keeps that
+ * password in the data directory (`master.info`).
+ */
+const REPLICATE = `#!/bin/bash
+# replicate.sh: (re)configure and start GTID replication from the primary (replicas only).
+set -euo pipefail
+SCRIPT_NAME=replicate
+. "$SCRIPTS_DIR/common.sh"
+[ -s "$REPLICATION_DIR/password" ] || die "the replication password ($REPLICATION_DIR/password) is missing or empty"
+literal="$(sql_literal_of "$REPLICATION_DIR/password")"
+{
+  echo "STOP SLAVE;"
+  printf '%s\\n' "CHANGE MASTER TO MASTER_HOST = '$PRIMARY_HOST', MASTER_PORT = $PRIMARY_PORT, MASTER_USER = '\${REPLICATION_USER:-replicator}', MASTER_PASSWORD = $literal, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 10;"
+  echo "START SLAVE;"
+} | local_sql "$SOCKET"
+`;
+
+/** probe.sh: startup, readiness and liveness probes. */
+const PROBE = `#!/bin/bash
+# probe.sh startup|ready|live
+set -u
+rc=0
+mariadb-admin --no-defaults --protocol=socket -S "$SOCKET" -u "$(id -un)" --connect-timeout=4 ping >/dev/null 2>&1 || rc=$?
+case "\${1:-ready}" in
+  startup) [ "$rc" -eq 0 ] ;;
+  ready)
+    [ "$rc" -eq 0 ] && [ -f "$RUN_DIR/.instance-ready" ] || exit 1
+    # a replica is ready while both replication threads run
+    if [ "\${POD_NAME##*-}" != 0 ]; then
+      status="$(mariadb --no-defaults --protocol=socket -S "$SOCKET" -u "$(id -un)" -e 'SHOW SLAVE STATUS\\G' 2>/dev/null)" || exit 1
+      grep -q 'Slave_IO_Running: Yes' <<<"$status" && grep -q 'Slave_SQL_Running: Yes' <<<"$status"
+    fi ;;
+  # (the startup probe covers crash recovery, when the socket does not answer yet)
+  live) [ "$rc" -eq 0 ] ;;
+  *) echo "usage: probe.sh startup|ready|live" >&2; exit 2 ;;
+esac
+`;
+
+/**
+ * backup.sh (backup job, init container): a consistent logical dump of the primary (every database,
+ * routines, events, triggers; `--single-transaction`, with the GTID position as a comment), into
+ * $BACKUP_DIR/<UTC timestamp>/dump.sql.gz. Restorable with bootstrap.sh (RESTORE_DIR) or by hand:
+ * `gunzip -c dump.sql.gz | mariadb`.
+ */
+const BACKUP = `#!/bin/bash
+# backup.sh: logical backup of the primary into $BACKUP_DIR/<timestamp>/dump.sql.gz.
+set -euo pipefail
+SCRIPT_NAME=backup
+. "$SCRIPTS_DIR/common.sh"
+
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+out="$BACKUP_DIR/$stamp"
+mkdir -p "$out"
+cnf="$(replication_cnf)"
+log "logical backup of $BACKUP_HOST:$BACKUP_PORT into $out"
+mariadb-dump --defaults-extra-file="$cnf" -h "$BACKUP_HOST" -P "$BACKUP_PORT" \\
+  --all-databases --single-transaction --gtid --master-data=2 --routines --events --triggers \\
+  --ignore-table=mysql.gtid_slave_pos | gzip -c > "$out/dump.sql.gz.partial"
+gunzip -c "$out/dump.sql.gz.partial" | tail -n 1 | grep -q '^-- Dump completed' || die "the dump is incomplete"
+mv "$out/dump.sql.gz.partial" "$out/dump.sql.gz"
+printf '%s\\n' "$stamp" > "$BACKUP_DIR/LATEST"
+log "backup $stamp written ($(du -sh "$out" | cut -f1))"
+`;
+
+/** Object-store helpers for the AWS CLI image. */
+const S3_FUNCTIONS = `s3() {
+  if [ -n "\${S3_ENDPOINT_URL:-}" ]; then aws --endpoint-url "$S3_ENDPOINT_URL" s3 "$@"; else aws s3 "$@"; fi
+}
+# Backup prefixes (UTC timestamps) under $1, newest first.
+backups() {
+  s3 ls "$1/" | while read -r kind name; do
+    name="\${name%/}"
+    if [ "$kind" = PRE ] && [[ "$name" =~ ^[0-9]{8}T[0-9]{6}Z$ ]]; then echo "$name"; fi
+  done | sort -r
+}
+`;
+
+/**
+ * upload.sh (backup job, AWS CLI container): uploads the backup to
+ * `<destination>/<name>/<timestamp>/`, marks it complete, and deletes complete backups older than
+ * the retention (never the newest).
+ */
+const UPLOAD = `#!/bin/bash
+# upload.sh: upload $BACKUP_DIR/<LATEST>/ to $BACKUP_DESTINATION/<timestamp>/ and apply the retention.
+set -euo pipefail
+log() { printf '%s [upload] %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
+${S3_FUNCTIONS}
+stamp="$(cat "$BACKUP_DIR/LATEST")"
+[[ "$stamp" =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || { log "no backup to upload"; exit 1; }
+log "uploading $stamp to $BACKUP_DESTINATION/$stamp/"
+s3 cp --recursive --only-show-errors "$BACKUP_DIR/$stamp/" "$BACKUP_DESTINATION/$stamp/"
+printf '%s\\n' "$stamp" | s3 cp --only-show-errors - "$BACKUP_DESTINATION/$stamp/COMPLETE"
+
+cutoff="$(date -u -d "-$RETENTION_DAYS days" +%Y%m%dT%H%M%SZ)"
+for old in $(backups "$BACKUP_DESTINATION"); do
+  if [ "$old" != "$stamp" ] && [[ "$old" < "$cutoff" ]]; then
+    log "deleting $old (older than $RETENTION_DAYS days)"
+    s3 rm --recursive --only-show-errors "$BACKUP_DESTINATION/$old/"
+  fi
+done
+log "done"
+`;
+
+/**
+ * download.sh (recovery init container, AWS CLI image): on an empty ordinal 0, downloads the newest
+ * complete backup of `<source>/<serverName>/` into $RESTORE_DIR for bootstrap.sh.
+ */
+const DOWNLOAD = `#!/bin/bash
+# download.sh: fetch the newest complete backup from $RECOVERY_SOURCE into $RESTORE_DIR (empty primary only).
+set -euo pipefail
+log() { printf '%s [download] %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
+${S3_FUNCTIONS}
+if [ "\${POD_NAME##*-}" != 0 ] || [ -f "$DATADIR/.initialised" ]; then
+  log "nothing to restore (replica, or the data directory exists)"
+  exit 0
+fi
+for stamp in $(backups "$RECOVERY_SOURCE"); do
+  if s3 ls "$RECOVERY_SOURCE/$stamp/COMPLETE" >/dev/null 2>&1; then
+    log "downloading backup $stamp from $RECOVERY_SOURCE"
+    s3 cp --recursive --only-show-errors "$RECOVERY_SOURCE/$stamp/" "$RESTORE_DIR/"
+    exit 0
+  fi
+done
+log "no complete backup under $RECOVERY_SOURCE/"
+exit 1
+`;
+
+/** Every script, by ConfigMap key. */
+export function renderMariadbScripts(): { [file: string]: string } {
+  return {
+    'common.sh': COMMON,
+    'bootstrap.sh': BOOTSTRAP,
+    'entrypoint.sh': ENTRYPOINT,
+    'reconcile.sh': RECONCILE,
+    'replicate.sh': REPLICATE,
+    'probe.sh': PROBE,
+    'backup.sh': BACKUP,
+    'upload.sh': UPLOAD,
+    'download.sh': DOWNLOAD,
+  };
+}

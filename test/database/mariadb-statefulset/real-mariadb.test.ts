@@ -1,0 +1,531 @@
+/**
+ * The MariaDB StatefulSet engine's rendered scripts and configuration, run against a real MariaDB
+ * (Debian's `mariadb-server`) the way the pods run them: every instance gets a "pod root" directory
+ * holding its volume mounts (the rendered ConfigMap, the Secrets with generated test passwords,
+ * emptyDirs, the data volume), the container environment is taken from the rendered StatefulSet /
+ * CronJob with paths under mounts moved into the pod root, and the hosts are 127.0.0.1 with a free
+ * loopback port per instance. The rendered container commands (bootstrap.sh, entrypoint.sh,
+ * probe.sh, backup.sh, upload.sh, download.sh) run unchanged as the `mysql` OS user (MariaDB
+ * refuses root: as root, the tests spawn them with the mysql uid/gid, like `runuser -u mysql --`
+ * but without an intermediate process, so that signals reach the entrypoint directly). Servers run
+ * in their own process groups and are stopped in afterAll whatever happened. The object store is a
+ * local directory behind a small `aws s3` stand-in (there is no S3 here: the upload and download
+ * scripts run unchanged against it); the backup itself (`mariadb-dump`) and its restore are real.
+ *
+ * Skips, with the reason, when MariaDB's binaries are missing (CI installs Debian's
+ * `mariadb-server` and `mariadb-client`) or when the tests run neither as root nor as `mysql`; with
+ * `REQUIRE_REAL_MARIADB=1` a missing MariaDB fails instead.
+ */
+import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from 'child_process';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { backup, find, manifests, mariadbFixture } from './fixture';
+import { DatabaseAccess } from '../../../src';
+import { FAKE_AWS, realMariadb } from '../../util/mariadb';
+import { freePort } from '../../util/postgres';
+
+const { MARIADB, describeReal } = realMariadb();
+
+/** A test password with the characters that need escaping in SQL literals and option files. */
+function password(): string {
+  return `${randomBytes(12).toString('base64url')}:'\\"x`;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Volume { readonly name: string; readonly [k: string]: any }
+
+/** One emulated pod: its root directory holds the container's volume mounts. */
+class Pod {
+  public readonly root: string;
+  public proc?: ChildProcess;
+  public readonly logFile: string;
+
+  public constructor(public readonly name: string, parent: string, private readonly volumes: Volume[], private readonly cm: Record<string, string>,
+    private readonly secrets: Map<string, string>, directory = name) {
+    this.root = path.join(parent, directory);
+    fs.mkdirSync(this.root, { recursive: true });
+    this.logFile = path.join(this.root, 'container.log');
+  }
+
+  /** Creates the directories and files of a container's mounts (idempotent). */
+  public mount(container: any): void {
+    for (const m of container.volumeMounts ?? []) {
+      const dir = this.path(m.mountPath);
+      if (fs.existsSync(dir)) continue;
+      fs.mkdirSync(dir, { recursive: true });
+      const v = this.volumes.find((x) => x.name === m.name);
+      if (v?.configMap) {
+        for (const [file, content] of Object.entries(this.cm)) fs.writeFileSync(path.join(dir, file), content, { mode: 0o555 });
+      } else if (v?.secret) {
+        this.writeSecret(dir, v.secret.secretName, v.secret.items);
+      } else if (v?.projected) {
+        for (const s of v.projected.sources) this.writeSecret(dir, s.secret.name, s.secret.items);
+      }
+    }
+    chownMysql(this.root);
+  }
+
+  /** A pod path, inside the root. */
+  public path(p: string): string {
+    return path.join(this.root, p);
+  }
+
+  /** The container's environment with paths under its mounts moved into the root. */
+  public env(container: any, overrides: Record<string, string>): Record<string, string> {
+    const mounts: string[] = (container.volumeMounts ?? []).map((m: any) => m.mountPath);
+    const env: Record<string, string> = {};
+    for (const e of container.env ?? []) {
+      if (e.value !== undefined) env[e.name] = this.mapValue(e.value, mounts);
+      else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[e.name] = this.name;
+      else if (e.valueFrom?.secretKeyRef) env[e.name] = `test-${e.valueFrom.secretKeyRef.key.toLowerCase()}`;
+    }
+    return { ...env, ...overrides };
+  }
+
+  /** The container's command with paths under its mounts moved into the root. */
+  public command(container: any): string[] {
+    const mounts: string[] = (container.volumeMounts ?? []).map((m: any) => m.mountPath);
+    return (container.command as string[]).map((arg) => this.mapValue(arg, mounts));
+  }
+
+  private mapValue(value: string, mounts: string[]): string {
+    return mounts.some((m) => value === m || value.startsWith(`${m}/`)) ? this.path(value) : value;
+  }
+
+  private writeSecret(dir: string, secretName: string, items: { key: string; path: string }[]): void {
+    for (const item of items) {
+      if (item.key !== 'password') throw new Error(`unexpected Secret key ${item.key}`);
+      if (!this.secrets.has(secretName)) this.secrets.set(secretName, password());
+      const file = path.join(dir, item.path);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, this.secrets.get(secretName)!, { mode: 0o440 });
+    }
+  }
+}
+
+/** Replaces a (read-only) mounted file as the kubelet does: a new file renamed over the old one. */
+function replaceFile(file: string, content: string): void {
+  fs.writeFileSync(`${file}.new`, content, { mode: 0o440 });
+  chownMysql(`${file}.new`);
+  fs.renameSync(`${file}.new`, file);
+}
+
+function chownMysql(dir: string): void {
+  if (!MARIADB?.as) return;
+  const r = spawnSync('chown', ['-R', `${MARIADB.as.uid}:${MARIADB.as.gid}`, dir]);
+  if (r.status !== 0) throw new Error(`chown ${dir}: ${r.stderr}`);
+}
+
+function baseEnv(extraPath: string[] = []): Record<string, string> {
+  return { PATH: [...extraPath, ...MARIADB!.path, '/usr/bin', '/bin'].join(':'), LANG: 'C.UTF-8', TZ: 'UTC' };
+}
+
+/** Runs a command as the mysql user, bounded in time. */
+function runAsMysql(command: string[], env: Record<string, string>, timeoutMs = 60_000): SpawnSyncReturns<string> {
+  return spawnSync(command[0], command.slice(1), {
+    env: { HOME: env.TMPDIR ?? os.tmpdir(), ...env }, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', ...MARIADB!.as,
+  });
+}
+
+function expectSuccess(r: SpawnSyncReturns<string>, what: string): void {
+  if (r.status !== 0) throw new Error(`${what} failed (status ${r.status}, ${r.signal ?? 'no signal'}):\n${r.stdout}\n${r.stderr}`);
+}
+
+interface Login {
+  readonly port: number;
+  readonly user: string;
+  readonly db?: string;
+  readonly password?: string;
+  /** Connect through this socket as the mysql OS user (unix_socket authentication) instead of TCP. */
+  readonly socket?: string;
+  /** Print column names (for `\\G` output). */
+  readonly columns?: boolean;
+}
+
+/** The mariadb client (MYSQL_PWD carries the password: nothing on the command line). */
+function sql(o: Login, statements: string): SpawnSyncReturns<string> {
+  const args = ['--no-defaults', '--batch', ...(o.columns ? [] : ['--skip-column-names']), '--connect-timeout=5', '-u', o.user];
+  if (o.socket) args.push('--protocol=socket', '-S', o.socket);
+  else args.push('--protocol=tcp', '-h', '127.0.0.1', '-P', String(o.port));
+  if (o.db) args.push('-D', o.db);
+  args.push('-e', statements);
+  const env: Record<string, string> = { ...baseEnv(), HOME: os.tmpdir() };
+  if (o.password !== undefined) env.MYSQL_PWD = o.password;
+  return spawnSync('mariadb', args, { env, encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', ...(o.socket ? MARIADB!.as : {}) });
+}
+
+function query(o: Login, statements: string): string {
+  const r = sql(o, statements);
+  expectSuccess(r, `mariadb -u ${o.user} -e ${JSON.stringify(statements)}`);
+  return r.stdout.trim();
+}
+
+async function waitFor(what: string, check: () => boolean, timeoutMs: number, pod?: Pod): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return;
+    if (pod?.proc && pod.proc.exitCode !== null) break;
+    await sleep(300);
+  }
+  const log = pod && fs.existsSync(pod.logFile) ? `\n--- ${pod.name} log ---\n${fs.readFileSync(pod.logFile, 'utf8').slice(-4000)}` : '';
+  throw new Error(`timed out waiting for ${what}${log}`);
+}
+
+interface StartOptions {
+  /** Directory of the pod root (default: the pod name). */
+  readonly directory?: string;
+  /** Loopback port of the instance. */
+  readonly port: number;
+  /** Extra environment. */
+  readonly env?: Record<string, string>;
+  /** Directories put first on PATH. */
+  readonly path?: string[];
+}
+
+/** Two instances, backups and monitoring (the exporter account). */
+const RENDER_PROPS = { instances: 2, monitoring: true, backup };
+
+describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaDB', () => {
+  let workdir: string;
+  const pods: Pod[] = [];
+  const secrets = new Map<string, string>();
+  const ports: number[] = [];
+  let statefulSet: any;
+  let cronJob: any;
+  let configMap: Record<string, string>;
+  let users: Record<string, string>;
+
+  /** Runs the rendered init containers, then starts the mariadb container, of one instance; waits for its readiness probe. */
+  async function startInstance(sts: any, cm: Record<string, string>, ordinal: number, options: StartOptions) {
+    const spec = sts.spec.template.spec;
+    const podName = `orders-db-${ordinal}`;
+    const pod = new Pod(podName, workdir, spec.volumes, cm, secrets, options.directory);
+    pods.push(pod);
+    const overrides = instanceOverrides(podName, options.port, options.env, options.path);
+    for (const init of spec.initContainers) {
+      pod.mount(init);
+      const r = runAsMysql(pod.command(init), pod.env(init, overrides), 180_000);
+      fs.appendFileSync(pod.logFile, `${r.stdout ?? ''}${r.stderr ?? ''}`);
+      expectSuccess(r, `${options.directory ?? podName} ${init.name}`);
+    }
+    const main = spec.containers.find((c: any) => c.name === 'mariadb');
+    pod.mount(main);
+    const log = fs.openSync(pod.logFile, 'a');
+    const command = pod.command(main);
+    pod.proc = spawn(command[0], command.slice(1), {
+      env: { ...pod.env(main, overrides), HOME: pod.path('/tmp') }, stdio: ['ignore', log, log], detached: true, ...MARIADB!.as,
+    });
+    fs.closeSync(log);
+    const ready = pod.command({ ...main, command: main.readinessProbe.exec.command });
+    const probeEnv = pod.env(main, overrides);
+    await waitFor(`${options.directory ?? podName} to become ready (its rendered readiness probe)`,
+      () => runAsMysql(ready, probeEnv, 10_000).status === 0, 120_000, pod);
+    return pod;
+  }
+
+  function instanceOverrides(podName: string, port: number, extra: Record<string, string> = {}, extraPath: string[] = []): Record<string, string> {
+    return {
+      ...baseEnv(extraPath),
+      POD_NAME: podName,
+      PORT: String(port),
+      BIND_ADDRESS: '127.0.0.1',
+      PRIMARY_HOST: '127.0.0.1',
+      PRIMARY_PORT: String(ports[0]),
+      // the replicas' headless-Service names become loopback ports
+      REPLICA_HOSTS: `127.0.0.1:${ports[1]}`,
+      RECONCILE_INTERVAL_SECONDS: '1',
+      RECONCILE_RETRY_SECONDS: '1',
+      BOOTSTRAP_TIMEOUT_SECONDS: '60',
+      ...extra,
+    };
+  }
+
+  const socket = (ordinal: number, dir = `orders-db-${ordinal}`) => pods.find((p) => p.root.endsWith(`/${dir}`))!.path('/run/mysqld/mysqld.sock');
+  const asSuperuser = (ordinal: number): Login => ({ port: ports[ordinal], user: 'mysql', socket: socket(ordinal) });
+  const as = (user: string, ordinal = 0, db?: string): Login => ({ port: ports[ordinal], user, db, password: secrets.get(users[user]) });
+
+  beforeAll(async () => {
+    workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'mariadbsts-'));
+    fs.chmodSync(workdir, 0o755);
+    // rendered for the installed server's series, with users and grants beyond the owner, two
+    // instances, backups and monitoring
+    const { app, db } = mariadbFixture({ version: MARIADB!.version, withUsers: true, props: RENDER_PROPS });
+    const all = manifests(app);
+    statefulSet = find(all, 'StatefulSet', 'orders-db');
+    cronJob = find(all, 'CronJob', 'orders-db-backup');
+    configMap = find(all, 'ConfigMap', 'orders-db-scripts').data;
+    users = Object.fromEntries(db._resolvedUsers().map((u) => [u.name, u.secret.secretName!]));
+    users.replicator = 'orders-db-replicator';
+    for (let i = 0; i < 4; i++) ports.push(await freePort());
+  });
+
+  afterAll(async () => {
+    for (const pod of pods) {
+      if (pod.proc && pod.proc.exitCode === null && pod.proc.pid) {
+        try { process.kill(-pod.proc.pid, 'SIGTERM'); } catch { /* gone */ }
+      }
+    }
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && pods.some((p) => p.proc && p.proc.exitCode === null && p.proc.signalCode === null)) await sleep(200);
+    for (const pod of pods) {
+      if (pod.proc?.pid) {
+        try { process.kill(-pod.proc.pid, 'SIGKILL'); } catch { /* gone */ }
+      }
+      // whatever is left: the server of the pod's pid file
+      const pidFile = pod.path('/run/mysqld/mariadbd.pid');
+      if (fs.existsSync(pidFile)) {
+        const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      }
+    }
+    await sleep(300);
+    if (workdir) fs.rmSync(workdir, { recursive: true, force: true });
+  }, 60_000);
+
+  test('the primary (ordinal 0) initialises: accounts with passwords, databases, the replication and exporter accounts, no anonymous account', async () => {
+    await startInstance(statefulSet, configMap, 0, { port: ports[0] });
+    const accounts = query(asSuperuser(0), "SELECT CONCAT(User, '@', Host, ':', plugin, ':', max_user_connections) FROM mysql.user WHERE User NOT IN ('mariadb.sys', 'root', 'mysql') ORDER BY 1").split('\n');
+    expect(accounts).toEqual([
+      'app@%:mysql_native_password:0',
+      'maintainer@%:mysql_native_password:0',
+      'nobody@localhost:unix_socket:5',
+      'reader@%:mysql_native_password:10',
+      'replicator@%:mysql_native_password:20',
+      'writer@%:mysql_native_password:0',
+    ]);
+    expect(query(asSuperuser(0), "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN ('app', 'reports', 'sales_2026', 'test') ORDER BY 1").split('\n'))
+      .toEqual(['app', 'reports', 'sales_2026']);
+    expect(query(asSuperuser(0), 'SELECT @@server_id, @@log_bin, @@binlog_format, @@gtid_strict_mode, @@read_only')).toBe('1\t1\tROW\t1\t0');
+    // every account that logs in over the network has a password
+    expect(query(asSuperuser(0), "SELECT COUNT(*) FROM mysql.user WHERE Host <> 'localhost' AND (authentication_string = '' OR plugin = '')")).toBe('0');
+    // the metrics exporter: uid 65534 ("nobody") through the socket, unix_socket authentication (the
+    // password mysqld_exporter insists on is ignored); it reads server status, no application data
+    const exporter = (statement: string) => spawnSync('mariadb', ['--no-defaults', '--batch', '--skip-column-names', '--protocol=socket', '-S', socket(0), '-u', 'nobody', '-e', statement], {
+      env: { ...baseEnv(), HOME: os.tmpdir(), MYSQL_PWD: 'the-pod-uid' }, encoding: 'utf8', timeout: 30_000, uid: 65534, gid: 65534,
+    });
+    if (MARIADB!.as) { // (as root: the test can run a client as uid 65534)
+      expect(exporter("SELECT CURRENT_USER(); SHOW GLOBAL STATUS LIKE 'Uptime'").stdout).toMatch(/^nobody@localhost\nUptime\t\d+\n$/);
+      expect(exporter('SHOW SLAVE STATUS').status).toBe(0);
+      expect(exporter('SELECT * FROM mysql.user').stderr).toMatch(/denied/);
+    }
+    // the local superuser has no network login
+    expect(sql({ port: ports[0], user: 'mysql', password: 'anything' }, 'SELECT 1').stderr).toMatch(/Access denied/);
+    expect(sql({ port: ports[0], user: 'root', password: '' }, 'SELECT 1').stderr).toMatch(/Access denied/);
+  }, 180_000);
+
+  test('a replica (ordinal 1) cloned from the primary replicates with GTID, runs read-only, and refuses writes', async () => {
+    query(as('app', 0, 'app'), "CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, item VARCHAR(100) NOT NULL); INSERT INTO orders (item) VALUES ('before the replica')");
+    await startInstance(statefulSet, configMap, 1, { port: ports[1] });
+    const status = query({ ...asSuperuser(1), columns: true }, 'SHOW SLAVE STATUS\\G');
+    expect(status).toMatch(/Using_Gtid: Slave_Pos/);
+    expect(status).toMatch(/Slave_IO_Running: Yes/);
+    expect(status).toMatch(/Slave_SQL_Running: Yes/);
+    expect(query(asSuperuser(1), 'SELECT @@server_id, @@read_only')).toBe('2\t1');
+    // the clone carried the rows written before it, replication brings the ones after
+    expect(query(as('reader', 1, 'app'), 'SELECT item FROM orders')).toBe('before the replica');
+    query(as('app', 0, 'app'), "INSERT INTO orders (item) VALUES ('written on the primary')");
+    await waitFor('the row on the replica', () => sql(as('reader', 1, 'app'), 'SELECT COUNT(*) FROM orders').stdout.trim() === '2', 30_000);
+    expect(query(asSuperuser(1), 'SELECT @@gtid_slave_pos')).toBe(query(asSuperuser(0), 'SELECT @@gtid_binlog_pos'));
+    // the owner of the database cannot write on a replica
+    expect(sql(as('app', 1, 'app'), "INSERT INTO orders (item) VALUES ('on the replica')").stderr).toMatch(/--read-only/);
+  }, 180_000);
+
+  test('every user can do exactly its grants and nothing more', () => {
+    const denied = /denied/;
+    // READ_ONLY on app: reads app, cannot write it, cannot read reports
+    expect(query(as('reader', 0, 'app'), 'SELECT COUNT(*) FROM orders')).toBe('2');
+    expect(sql(as('reader', 0, 'app'), "INSERT INTO orders (item) VALUES ('x')").stderr).toMatch(/INSERT command denied/);
+    expect(sql(as('reader', 0, 'app'), 'DELETE FROM orders').stderr).toMatch(/DELETE command denied/);
+    expect(sql(as('reader'), 'SELECT 1 FROM reports.daily').stderr).toMatch(denied);
+    // READ_WRITE on app: reads and writes rows, no DDL
+    query(as('writer', 0, 'app'), "INSERT INTO orders (item) VALUES ('written by writer'); UPDATE orders SET item = item WHERE id = 1; DELETE FROM orders WHERE item = 'none'");
+    expect(sql(as('writer', 0, 'app'), 'CREATE TABLE forbidden (id INT)').stderr).toMatch(/CREATE command denied/);
+    expect(sql(as('writer', 0, 'app'), 'DROP TABLE orders').stderr).toMatch(/DROP command denied/);
+    expect(sql(as('writer', 0, 'app'), 'ALTER TABLE orders ADD COLUMN x INT').stderr).toMatch(/ALTER command denied/);
+    // OWNER of reports: DDL and rows in reports, nothing in app
+    query(as('maintainer', 0, 'reports'), "CREATE TABLE daily (day DATE PRIMARY KEY); INSERT INTO daily VALUES ('2026-01-01')");
+    expect(sql(as('maintainer'), 'SELECT 1 FROM app.orders').stderr).toMatch(denied);
+    expect(sql(as('maintainer', 0, 'app'), 'SELECT 1').stderr).toMatch(/Access denied for user 'maintainer'@'%' to database 'app'/);
+    // OWNER of app: nothing in reports, no global privileges, cannot grant
+    expect(sql(as('app'), 'SELECT 1 FROM reports.daily').stderr).toMatch(denied);
+    expect(sql(as('app', 0, 'app'), "GRANT SELECT ON app.* TO 'reader'@'%'").stderr).toMatch(denied);
+    expect(sql(as('app'), 'CREATE DATABASE other').stderr).toMatch(denied);
+    // (sales_2026 was declared without an owner: the application user owns it)
+    expect(sql(as('app'), 'SHOW DATABASES').stdout.trim().split('\n')).toEqual(['app', 'information_schema', 'sales_2026']);
+    // "_" in a granted database name is no wildcard: READ_ONLY on sales_2026 reads it, not salesX2026
+    query(asSuperuser(0), 'CREATE TABLE sales_2026.t (i INT); CREATE DATABASE salesX2026; CREATE TABLE salesX2026.t (i INT)');
+    expect(query(as('reader'), 'SELECT COUNT(*) FROM sales_2026.t')).toBe('0');
+    expect(sql(as('reader'), 'SELECT COUNT(*) FROM salesX2026.t').stderr).toMatch(/SELECT command denied/);
+    // the replication account cannot write anywhere
+    expect(sql(as('replicator', 0, 'app'), "INSERT INTO orders (item) VALUES ('x')").stderr).toMatch(/INSERT command denied/);
+    // no password, or a wrong one: refused
+    for (const user of ['app', 'writer', 'reader', 'replicator']) {
+      expect({ user, err: sql({ port: ports[0], user }, 'SELECT 1').stderr }).toEqual({ user, err: expect.stringMatching(/Access denied .*\(using password: NO\)/) });
+    }
+    expect(sql({ port: ports[0], user: 'app', password: 'wrong' }, 'SELECT 1').stderr).toMatch(/Access denied .*\(using password: YES\)/);
+  });
+
+  test('grants given by hand are revoked, a rotated password and a grant added to the model apply without a restart', async () => {
+    const pod = pods.find((p) => p.name === 'orders-db-0')!;
+    // grants nobody declared (as an operator might give them by hand): database, table and global level
+    query(asSuperuser(0), "GRANT SELECT ON reports.* TO 'reader'@'%'; GRANT INSERT ON app.orders TO 'reader'@'%'; GRANT PROCESS ON *.* TO 'reader'@'%'; GRANT DROP ON app.* TO 'writer'@'%'");
+    expect(query(as('reader'), 'SELECT COUNT(*) FROM reports.daily')).toBe('1');
+    // a new grant in the model: the ConfigMap's reconcile.sql changes (the kubelet updates it in place), the pod template does not
+    const later = mariadbFixture({ version: MARIADB!.version, withUsers: true, props: RENDER_PROPS });
+    later.db.grant('writer', 'reports', DatabaseAccess.READ_ONLY);
+    const laterAll = manifests(later.app);
+    expect(find(laterAll, 'StatefulSet', 'orders-db').spec.template).toEqual(statefulSet.spec.template);
+    replaceFile(pod.path('/etc/mariadb-stateful/scripts/reconcile.sql'), find(laterAll, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql']);
+    await waitFor('the new grant', () => sql(as('writer'), 'SELECT COUNT(*) FROM reports.daily').stdout.trim() === '1', 30_000, pod);
+    expect(sql(as('writer', 0, 'reports'), 'DELETE FROM daily').stderr).toMatch(/DELETE command denied/);
+    // what was given by hand is gone
+    expect(sql(as('reader'), 'SELECT COUNT(*) FROM reports.daily').stderr).toMatch(/denied/);
+    expect(sql(as('reader', 0, 'app'), "INSERT INTO orders (item) VALUES ('x')").stderr).toMatch(/INSERT command denied/);
+    expect(query(asSuperuser(0), "SHOW GRANTS FOR 'reader'@'%'").split('\n').slice(1).sort())
+      .toEqual(['GRANT SELECT, SHOW VIEW ON `app`.* TO `reader`@`%`', 'GRANT SELECT, SHOW VIEW ON `sales\\\\_2026`.* TO `reader`@`%`']); // (batch output escapes the backslash)
+    expect(sql(as('writer', 0, 'app'), 'DROP TABLE orders').stderr).toMatch(/DROP command denied/);
+
+    // a rotated password applies, the old one stops working
+    const rotated = password();
+    replaceFile(pod.path('/etc/mariadb-stateful/users/reader/password'), rotated);
+    await waitFor('the rotated password to apply', () => sql({ ...as('reader'), password: rotated }, 'SELECT 1').status === 0, 30_000, pod);
+    expect(sql(as('reader'), 'SELECT 1').stderr).toMatch(/Access denied/);
+    secrets.set(users.reader, rotated);
+    // and replicates (only its hash is in the binary log)
+    await waitFor('the rotated password on the replica', () => sql({ ...as('reader', 1) }, 'SELECT 1').status === 0, 30_000);
+  }, 90_000);
+
+  test('a user added to the model: until the rolling restart mounts its Secret, the reconcile stops before changing anything', async () => {
+    const pod = pods.find((p) => p.name === 'orders-db-0')!;
+    const later = mariadbFixture({ version: MARIADB!.version, withUsers: true, props: RENDER_PROPS });
+    later.db.grant('writer', 'reports', DatabaseAccess.READ_ONLY);
+    later.db.addDatabase('audit');
+    later.db.addUser('auditor', { grants: [{ database: 'app', access: DatabaseAccess.READ_ONLY }] });
+    const laterAll = manifests(later.app);
+    // the new Secret joins the projected volume: a pod template change, hence a rolling restart
+    const sources = find(laterAll, 'StatefulSet', 'orders-db').spec.template.spec.volumes.find((v: any) => v.name === 'users').projected.sources;
+    expect(sources.map((x: any) => x.secret.name)).toContain('orders-db-auditor');
+
+    const logged = () => fs.readFileSync(pod.logFile, 'utf8');
+    const before = logged().length;
+    replaceFile(pod.path('/etc/mariadb-stateful/scripts/reconcile.sql'), find(laterAll, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql']);
+    await waitFor('the reconcile to stop on the missing Secret', () => /the password of auditor is missing or empty/.test(logged().slice(before)), 30_000, pod);
+    expect(query(asSuperuser(0), "SELECT COUNT(*) FROM mysql.user WHERE User = 'auditor'")).toBe('0');
+    expect(query(asSuperuser(0), "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'audit'")).toBe('0');
+
+    // the restarted pod has the Secret mounted
+    const auditorPassword = password();
+    secrets.set('orders-db-auditor', auditorPassword);
+    users.auditor = 'orders-db-auditor';
+    fs.mkdirSync(pod.path('/etc/mariadb-stateful/users/auditor'));
+    replaceFile(pod.path('/etc/mariadb-stateful/users/auditor/password'), auditorPassword);
+    chownMysql(pod.root);
+    await waitFor('the new user', () => sql(as('auditor', 0, 'app'), 'SELECT COUNT(*) FROM orders').stdout.trim() === '3', 30_000, pod);
+    expect(sql(as('auditor', 0, 'app'), 'DELETE FROM orders').stderr).toMatch(/DELETE command denied/);
+    expect(query(asSuperuser(0), "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'audit'")).toBe('1');
+  }, 90_000);
+
+  test('an empty primary refuses to initialise while a replica runs', () => {
+    const spec = statefulSet.spec.template.spec;
+    const pod = new Pod('orders-db-0-lost-volume', workdir, spec.volumes, configMap, secrets);
+    const bootstrap = spec.initContainers.find((c: any) => c.name === 'bootstrap');
+    pod.mount(bootstrap);
+    const r = runAsMysql(pod.command(bootstrap), pod.env(bootstrap, instanceOverrides('orders-db-0', ports[2])));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/refusing to initialise a new empty primary/);
+    expect(fs.existsSync(pod.path('/var/lib/mysql/data'))).toBe(false);
+  });
+
+  test('a replica whose clone fails leaves nothing behind: no temporary server, no data directory', () => {
+    const spec = statefulSet.spec.template.spec;
+    const pod = new Pod('orders-db-2', workdir, spec.volumes, configMap, secrets, 'failed-clone-2');
+    const bootstrap = spec.initContainers.find((c: any) => c.name === 'bootstrap');
+    pod.mount(bootstrap);
+    // a primary that never answers (a closed port)
+    const overrides = instanceOverrides('orders-db-2', ports[3], { PRIMARY_PORT: String(ports[3]), BOOTSTRAP_TIMEOUT_SECONDS: '1' });
+    const r = runAsMysql(pod.command(bootstrap), pod.env(bootstrap, overrides));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/did not become ready/);
+    expect(fs.existsSync(pod.path('/var/lib/mysql/data'))).toBe(false);
+    const servers = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('mariadbd') && l.includes(pod.root));
+    expect(servers).toEqual([]);
+  });
+
+  test('the backup job\'s dump is uploaded, retention applies, and it restores into a fresh instance with the rows', async () => {
+    // the object store: a directory, with an expired complete backup and a future one
+    const s3 = path.join(workdir, 's3');
+    const prefix = path.join(s3, 'acme-backups/orders/orders-db');
+    for (const old of ['20000101T000000Z', '29990101T000000Z']) {
+      fs.mkdirSync(path.join(prefix, old), { recursive: true });
+      fs.writeFileSync(path.join(prefix, old, 'COMPLETE'), `${old}\n`);
+    }
+    const bin = path.join(workdir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'aws'), FAKE_AWS, { mode: 0o755 });
+    chownMysql(workdir);
+
+    // the CronJob's pod: dump (init container), then upload
+    const jobSpec = cronJob.spec.jobTemplate.spec.template.spec;
+    const job = new Pod('orders-db-backup-1', workdir, jobSpec.volumes, configMap, secrets);
+    pods.push(job);
+    const dump = jobSpec.initContainers[0];
+    job.mount(dump);
+    const dumped = runAsMysql(job.command(dump), job.env(dump, { ...baseEnv(), BACKUP_HOST: '127.0.0.1', BACKUP_PORT: String(ports[0]) }), 120_000);
+    fs.appendFileSync(job.logFile, `${dumped.stdout}${dumped.stderr}`);
+    expectSuccess(dumped, 'backup.sh');
+    const upload = jobSpec.containers[0];
+    job.mount(upload);
+    const uploaded = runAsMysql(job.command(upload), job.env(upload, { ...baseEnv([bin]), FAKE_S3_ROOT: s3 }), 120_000);
+    fs.appendFileSync(job.logFile, `${uploaded.stdout}${uploaded.stderr}`);
+    expectSuccess(uploaded, 'upload.sh');
+    const stamps = fs.readdirSync(prefix).sort();
+    expect(stamps).toHaveLength(2);
+    expect(stamps[0]).toMatch(/^\d{8}T\d{6}Z$/);
+    expect(stamps[1]).toBe('29990101T000000Z');
+    expect(fs.readdirSync(path.join(prefix, stamps[0])).sort()).toEqual(['COMPLETE', 'dump.sql.gz']);
+    expect(fs.readFileSync(`${s3}.calls`, 'utf8')).toMatch(/^--endpoint-url https:\/\/minio\.storage\.svc:9000 s3 cp --recursive/m);
+    fs.rmSync(path.join(prefix, '29990101T000000Z'), { recursive: true });
+
+    // a database declared with `recovery` from that destination: its empty primary downloads the
+    // newest complete backup (restore-download) and loads it (bootstrap.sh)
+    const restored = mariadbFixture({
+      version: MARIADB!.version,
+      withUsers: true,
+      props: { instances: 2, monitoring: true, recovery: { source: backup.destination, serverName: 'orders-db' } },
+    });
+    const all = manifests(restored.app);
+    const pod = await startInstance(find(all, 'StatefulSet', 'orders-db'), find(all, 'ConfigMap', 'orders-db-scripts').data, 0, {
+      directory: 'restored-0', port: ports[2], env: { FAKE_S3_ROOT: s3, REPLICA_HOSTS: `127.0.0.1:${ports[3]}` }, path: [bin],
+    });
+    expect(fs.readdirSync(pod.path('/var/lib/mysql-restore')).sort()).toEqual(['COMPLETE', 'dump.sql.gz']);
+    const restoredLogin = (user: string, db?: string): Login => ({ port: ports[2], user, db, password: secrets.get(users[user]) });
+    expect(query(restoredLogin('reader', 'app'), 'SELECT item FROM orders ORDER BY id').split('\n'))
+      .toEqual(['before the replica', 'written on the primary', 'written by writer']);
+    expect(query(restoredLogin('maintainer', 'reports'), 'SELECT day FROM daily')).toBe('2026-01-01');
+    // the restored primary writes a history of its own
+    const restoredSocket = pod.path('/run/mysqld/mysqld.sock');
+    expect(query({ port: ports[2], user: 'mysql', socket: restoredSocket }, "SELECT @@read_only, CONCAT('[', @@gtid_slave_pos, ']')")).toBe('0\t[]');
+    query(restoredLogin('app', 'app'), "INSERT INTO orders (item) VALUES ('after the restore')");
+  }, 240_000);
+
+  test('no password ever appears in a server or script log, or in a binary log', () => {
+    // app, writer, reader, maintainer, replicator (the exporter has no password)
+    expect(secrets.size).toBeGreaterThanOrEqual(5);
+    const binlogs = pods.flatMap((pod) => {
+      const dir = pod.path('/var/lib/mysql/data');
+      return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /-bin\.\d+$/.test(f)).map((f) => path.join(dir, f)) : [];
+    });
+    expect(binlogs.length).toBeGreaterThan(0);
+    const files = [...pods.map((p) => p.logFile).filter((f) => fs.existsSync(f)), ...binlogs];
+    for (const file of files) {
+      const content = fs.readFileSync(file, 'latin1');
+      expect(content.length).toBeGreaterThan(0);
+      for (const [secret, value] of secrets) {
+        expect({ file, secret, leaked: content.includes(value) }).toEqual({ file, secret, leaked: false });
+      }
+    }
+  });
+});
