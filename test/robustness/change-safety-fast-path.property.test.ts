@@ -291,6 +291,27 @@ describe('property: change safety fast paths', () => {
     expect(tally.git).toBeGreaterThan(0);
   });
 
+  test('renames: many look-alike objects removed and added, the lookup table pairs them as the all-pairs search', () => {
+    const names = fc.constantFrom(...Array.from({ length: 12 }, (_, i) => `n${i}`));
+    const objects = fc.uniqueArray(fc.record({ name: names, data: fc.constantFrom('x', 'y'), scope: fc.constantFrom<Scope>('dev', 'prod', 'platform') }),
+      { selector: (o) => `${o.scope}/${o.name}`, maxLength: 12 });
+    const place = (o: { name: string; data: string; scope: Scope }) => {
+      const manifest = manifestOf({ scope: o.scope, kind: 'ConfigMap', name: o.name, ns: 'shop', size: '1Gi', replicas: 1, tag: '1', data: o.data, expandable: true });
+      const file = fileOf({ scope: o.scope } as Spec, manifest);
+      return { file, manifest, environment: o.scope === 'platform' ? undefined : o.scope, cluster: CLUSTER[o.scope] };
+    };
+    let renamed = 0;
+    fc.assert(fc.property(objects, objects, (before, after) => {
+      const previous = before.map(place);
+      const next = after.map(place);
+      const analyzed = analyzeChanges(previous, next);
+      expect({ added: files(analyzed.added), removed: files(analyzed.removed), renamed: analyzed.renamed.map((r) => [r.before.file, r.after.file]) })
+        .toEqual(allPairs(previous, next));
+      renamed += analyzed.renamed.length;
+    }), params({ numRuns: Math.min(RUNS, 500) }));
+    expect(renamed).toBeGreaterThan(0);
+  });
+
   test('a committed blob is unchanged exactly when its Git object id is that of the new content', () => {
     const repo = tmpdir('cdk8s-stateful-blob-id-');
     git(repo, 'init', '-q', '-b', 'main');
