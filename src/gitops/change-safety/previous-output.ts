@@ -91,12 +91,18 @@ export function readOutputFolder(outdir: string, manifest?: OwnedManifest, next?
     }
   }
   if (!m) return undefined;
+  // the text last read: a file found changed is parsed from the text compared, not read twice
+  let last: { file: string; text: string | undefined } | undefined;
   const read = (file: string) => {
+    if (last?.file === file) return last.text;
+    let text: string | undefined;
     try {
-      return fs.readFileSync(path.join(outdir, ...file.split('/')), 'utf8');
+      text = fs.readFileSync(path.join(outdir, ...file.split('/')), 'utf8');
     } catch {
-      return undefined;
+      text = undefined;
     }
+    last = { file, text };
+    return text;
   };
   // unchanged: the file on disk holds the new bytes (a hand-edited file is compared as it is, as before)
   return build(m, 'folder', undefined, read, next && {
@@ -164,18 +170,22 @@ export function readCommittedOutput(
   if (manifestText === undefined) return undefined;
   const manifest = parseManifest(manifestText, `${sha.slice(0, 12)}:${prefix}${MANIFEST_PATH}`);
   // unchanged: the committed blob is the new content (same Git object id), so it is not even read
-  const unchanged = (file: string, content: string): string | undefined => {
-    const id = blobs.get(file);
-    return id !== undefined && id === gitBlobId(content) ? committedText(content) : undefined;
-  };
+  const unchanged = new Map<string, string>();
+  for (const f of manifest.files) {
+    const content = next?.get(f.path);
+    const id = blobs.get(f.path);
+    if (content !== undefined && id !== undefined && OBJECT_FILE.test(f.path) && id === gitBlobId(content)) {
+      unchanged.set(f.path, committedText(content));
+    }
+  }
   const wanted = manifest.files
-    .filter((f) => OBJECT_FILE.test(f.path) && !(next?.has(f.path) && unchanged(f.path, next.get(f.path)!) !== undefined))
+    .filter((f) => OBJECT_FILE.test(f.path) && !unchanged.has(f.path))
     .map((f) => blobs.get(f.path)).filter((id): id is string => id !== undefined);
   const contents = catBlobs(repository, wanted, env);
   return build(manifest, 'git', `${sha}:${rel}`, (file) => {
     const id = blobs.get(file);
     return id === undefined ? undefined : contents.get(id);
-  }, next && { next, same: unchanged });
+  }, next && { next, same: (file) => unchanged.get(file) });
 }
 
 /** The Git object id of a blob holding `content` (UTF-8): what `git hash-object` prints. */
