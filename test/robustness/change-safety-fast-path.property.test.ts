@@ -20,6 +20,7 @@ import * as analyzeModule from '../../src/gitops/change-safety/analyze';
 import { identity, renamedContent, scopeOf } from '../../src/gitops/change-safety/analyze';
 import { environmentObjectPath, platformObjectPath } from '../../src/gitops/layout';
 import { writeOutput } from '../../src/gitops/writer';
+import * as canonicalJsonModule from '../../src/gitops/writer/canonical-json';
 import { canonicalJson, toYaml } from '../../src/private/canonical';
 import { apiGroup } from '../../src/private/kinds';
 import { git, GIT_ENV } from '../gitops/publish/helpers';
@@ -310,6 +311,24 @@ describe('property: change safety fast paths', () => {
       renamed += analyzed.renamed.length;
     }), params({ numRuns: Math.min(RUNS, 500) }));
     expect(renamed).toBeGreaterThan(0);
+  });
+
+  test('rename detection costs one rename key per object, not one per pair', () => {
+    const place = (name: string, data: string) => {
+      const manifest = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'shop' }, data: { value: data } };
+      return { file: environmentObjectPath('dev', manifest), manifest, environment: 'dev', cluster: CLUSTER.dev };
+    };
+    const previous = Array.from({ length: 300 }, (_, i) => place(`old-${i}`, `before-${i}`));
+    const next = Array.from({ length: 300 }, (_, i) => place(`new-${i}`, `after-${i}`));
+    const canonical = jest.spyOn(canonicalJsonModule, 'canonicalJson');
+    try {
+      const analyzed = analyzeChanges(previous, next);
+      expect([analyzed.added.length, analyzed.removed.length, analyzed.renamed.length]).toEqual([300, 300, 0]);
+      // 600 rename keys (the all-pairs search computed 300 + 300 × 300)
+      expect(canonical.mock.calls.length).toBeLessThanOrEqual(600);
+    } finally {
+      canonical.mockRestore();
+    }
   });
 
   test('a committed blob is unchanged exactly when its Git object id is that of the new content', () => {
