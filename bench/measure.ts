@@ -16,7 +16,7 @@ import { fleet, FleetKind } from './fleet';
 import { main as cli } from '../src/cli/main';
 import { CheckedObject, evaluatePacks } from '../src/policy/engine';
 
-export const VARIANTS = ['plain', 'plainManyCharts', 'bare', 'packs', 'resynth', 'fewCharts', 'parse', 'policy', 'check'] as const;
+export const VARIANTS = ['plain', 'plainManyCharts', 'bare', 'packs', 'resynth', 'resynthGit', 'fewCharts', 'parse', 'policy', 'check'] as const;
 export type Variant = typeof VARIANTS[number];
 
 /** What one measurement reports. */
@@ -71,6 +71,7 @@ export function measure(variant: Variant, kind: FleetKind, services: number, dir
     case 'bare':
     case 'packs':
     case 'resynth':
+    case 'resynthGit':
     case 'fewCharts': {
       const app = gitops(variant !== 'bare', variant !== 'fewCharts');
       ms = time(() => {

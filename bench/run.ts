@@ -10,6 +10,9 @@
  *   bare             GitOpsApp, change safety on (the default), no policy packs, empty output directory
  *   packs            GitOpsApp with every built-in pack, change safety on, empty output directory
  *   resynth          the same app again into the output of `packs`: no change, files written must be 0
+ *   resynthGit       the same app again into a wiped folder whose output of `packs` is committed in the
+ *                    Git repository holding it (what `cdk8s synth` does): change safety compares with the
+ *                    committed tree; every file is written (the folder is empty)
  *   fewCharts        `packs` with one chart per environment instead of one per service
  *   parse / policy / check   parsing the rendered YAML; every pack over it; `cdk8s-stateful check` on it
  * Each row: median time (ms) and peak RSS (MiB) of every variant, ratios, and the scaling exponent of
@@ -117,6 +120,23 @@ function run(variant: Variant, fleet: string, services: number, dir: string): Me
   return JSON.parse(lines[lines.length - 1]);
 }
 
+/** A Git repository holding a copy of `dir` committed in `out/`, the folder then deleted: returns `out`. */
+function committedAndWiped(dir: string): string {
+  const repo = fresh();
+  const out = path.join(repo, 'out');
+  fs.mkdirSync(repo);
+  fs.cpSync(dir, out, { recursive: true });
+  const git = (...args: string[]) => {
+    const r = spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: repo, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  };
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'output');
+  fs.rmSync(out, { recursive: true });
+  return out;
+}
+
 const rows: any[] = [];
 try {
   transpile(build);
@@ -131,6 +151,7 @@ try {
         const dir = fresh();
         record('packs', dir);
         record('resynth', dir);
+        record('resynthGit', committedAndWiped(dir));
         record('fewCharts', fresh());
         record('check', dir);
         record('parse', dir);
@@ -154,6 +175,7 @@ try {
         resynthFilesWritten: Math.max(...m.resynth.map((x) => x.written ?? -1)),
         ratioResynthToBare: ms.resynth / ms.bare,
         ratioResynthToPacks: ms.resynth / ms.packs,
+        ratioResynthGitToPacks: ms.resynthGit / ms.packs,
         ratioCheckToParse: ms.check / ms.parse,
         ratioManyToFewCharts: ms.packs / ms.fewCharts,
         objectsPerSecond: objects / (ms.packs / 1000),
@@ -196,6 +218,7 @@ if (values.json) {
     ['many-chart plain ms', (r) => f(r.ms.plainManyCharts)],
     ['resynth ms [written]', (r) => `${f(r.ms.resynth)} [${r.resynthFilesWritten}]`],
     ['resynth/packs', (r) => f(r.ratioResynthToPacks, 2)],
+    ['resynth from git/packs', (r) => f(r.ratioResynthGitToPacks, 2)],
     ['check/parse', (r) => f(r.ratioCheckToParse, 2)],
     ['policy µs/obj', (r) => f(r.policyMicrosPerObject, 1)],
   ];

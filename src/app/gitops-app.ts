@@ -454,7 +454,7 @@ export class GitOpsApp extends App {
     const packs = findPacks(this);
     const evaluation = evaluatePacks(packs, checked, { root: this });
     const safety = this.changeSafety
-      ? (scope ? shardChangeSafety(scope, this.outdir, objects, envs, this) : evaluateChangeSafety(this.outdir, objects, envs, this))
+      ? (scope ? shardChangeSafety(scope, this.outdir, objects, envs, this) : evaluateChangeSafety(this.outdir, objects, envs, this, files))
       : { findings: [], unusedApprovals: [] };
     for (const f of safety.findings) {
       const text = f.file ? files.find((x) => x.path === f.file)?.content : undefined;

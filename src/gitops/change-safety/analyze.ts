@@ -5,6 +5,7 @@ import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupOf, backupRetentionOf } 
 import { factOf, immutableFieldsOf, isDataBearing } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
+import { RenameIndex } from './rename-index';
 
 /** An object of the new output, as change analysis sees it. */
 export interface NextObject {
@@ -37,11 +38,11 @@ export interface ChangeSet {
   readonly risks: RiskyChange[];
 }
 
-function scopeOf(o: { environment?: string; cluster?: string }): string {
+export function scopeOf(o: { environment?: string; cluster?: string }): string {
   return o.environment !== undefined ? `env:${o.environment}` : `platform:${o.cluster}`;
 }
 
-function identity(o: { environment?: string; cluster?: string; manifest: any }): string {
+export function identity(o: { environment?: string; cluster?: string; manifest: any }): string {
   const m = o.manifest;
   const ns = isClusterScoped(m.kind) ? '' : (m.metadata.namespace ?? '');
   return [scopeOf(o), apiGroup(m.apiVersion), m.kind, ns, m.metadata.name].join('|');
@@ -93,7 +94,7 @@ function at(obj: any, pointer: string): any {
 }
 
 /** The object's content with its own name replaced, for rename detection. */
-function renamedContent(m: any, name: string): string {
+export function renamedContent(m: any, name: string): string {
   const { metadata, ...rest } = m;
   const labels = metadata?.labels ?? {};
   // the configuration digest of a pod template hashes other objects (compared in their own right) that name the object
@@ -105,14 +106,23 @@ function renamedContent(m: any, name: string): string {
   return canonicalJson({ ...rest, labels }).split(JSON.stringify(name).slice(1, -1)).join('\u0000');
 }
 
+/** What a renamed object shares with its old self: scope, kind, API group and content with the own name abstracted. */
+function renameKey(o: { environment?: string; cluster?: string; manifest: any }): string {
+  const m = o.manifest;
+  // a JSON array ends where it ends: no separator that the content could contain
+  return JSON.stringify([scopeOf(o), m.kind, apiGroup(m.apiVersion)]) + renamedContent(m, m.metadata.name);
+}
+
 const describe = (m: any) => `${m.kind} "${m.metadata.namespace ? `${m.metadata.namespace}/` : ''}${m.metadata.name}"`;
 
 /**
  * Compares the previous owned output with the new one, object by object, and classifies the risky
  * changes (removals, renames, immutable fields, storage, versions, scale, retention, backups,
- * deletion policies).
+ * deletion policies). Renames are matched through a lookup table of the added objects
+ * (`RenameIndex`). `allNext`: every object of the new output when `next` is only part of it (the
+ * unchanged files left out, see unchanged-files.ts): StorageClasses are looked up there.
  */
-export function analyzeChanges(previous: PreviousObject[], next: NextObject[]): ChangeSet {
+export function analyzeChanges(previous: PreviousObject[], next: NextObject[], allNext: readonly NextObject[] = next): ChangeSet {
   const before = new Map(previous.map((o) => [identity(o), o]));
   const after = new Map(next.map((o) => [identity(o), o]));
   const added = next.filter((o) => !before.has(identity(o)));
@@ -121,7 +131,7 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[]): 
   const renamed: ChangeSet['renamed'] = [];
   const risks: RiskyChange[] = [];
   const storageClasses = new Map<string, any>();
-  for (const o of next) if (o.manifest.kind === 'StorageClass') storageClasses.set(o.manifest.metadata.name, o.manifest);
+  for (const o of allNext) if (o.manifest.kind === 'StorageClass') storageClasses.set(o.manifest.metadata.name, o.manifest);
 
   type Located = { manifest: any; file: string; environment?: string; cluster?: string; constructPath?: string };
   const risk = (ruleId: string, message: string, obj: Located, jsonPointer?: string) => risks.push({
@@ -138,10 +148,9 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[]): 
   // removals, recognising renames: same scope and kind, same content once the name is abstracted
   const unmatchedAdded = new Set(added);
   const removed: PreviousObject[] = [];
+  const twins = removedAll.length > 0 && added.length > 0 ? new RenameIndex(added, renameKey) : undefined;
   for (const r of removedAll) {
-    const content = renamedContent(r.manifest, r.manifest.metadata.name);
-    const twin = [...unmatchedAdded].find((a) => scopeOf(a) === scopeOf(r) && a.manifest.kind === r.manifest.kind
-      && apiGroup(a.manifest.apiVersion) === apiGroup(r.manifest.apiVersion) && renamedContent(a.manifest, a.manifest.metadata.name) === content);
+    const twin = twins?.take(renameKey(r));
     if (twin) {
       unmatchedAdded.delete(twin);
       renamed.push({ before: r, after: twin });

@@ -1,8 +1,9 @@
 import { IConstruct } from 'constructs';
-import { analyzeChanges, ChangeSet, NextObject } from './analyze';
+import { ChangeSet, NextObject } from './analyze';
 import { AppliedChangeApproval, ChangeApprovals } from './approvals';
-import { PreviousOutput, readPreviousOutput } from './previous-output';
+import { NextContents, PreviousOutput, readPreviousOutput } from './previous-output';
 import { clusterTier, effectiveTier, tierDowngrades, tierRank } from './tiers';
+import { analyzeSkippingUnchanged } from './unchanged-files';
 import { Environment } from '../../environment/environment';
 import { Tier } from '../../environment/tier';
 import { Finding, UnusedSuppression } from '../../policy/finding';
@@ -12,8 +13,9 @@ export * from './approvals';
 export { CHANGE_RULES } from './rules';
 export { analyzeChanges } from './analyze';
 export type { ChangeSet, NextObject, RiskyChange } from './analyze';
-export { readCommittedOutput, readCommittedOutputOf, readOutputFolder, readPreviousOutput } from './previous-output';
-export type { PreviousObject, PreviousOutput } from './previous-output';
+export { gitBlobId, readCommittedOutput, readCommittedOutputOf, readOutputFolder, readPreviousOutput, unchangedFilesOf } from './previous-output';
+export type { NextContents, PreviousObject, PreviousOutput, UnchangedFiles } from './previous-output';
+export { analyzeSkippingUnchanged } from './unchanged-files';
 
 /** Pack id under which change-safety findings are reported. */
 export const CHANGE_SAFETY_PACK = 'change-safety';
@@ -47,9 +49,18 @@ export function collectApprovals(root: IConstruct): AppliedChangeApproval[] {
  * the one committed in the Git repository holding it) and turns every risky change into a
  * finding: error in production, warning elsewhere; an approval in code (ChangeApprovals) marks it
  * approved (suppressed, with its reason). Approvals that match nothing are reported.
+ * `files`: the new output's files (at least those of `next`, with the bytes they are written as):
+ * the files whose previous bytes are the same are then neither parsed nor compared.
  */
-export function evaluateChangeSafety(outdir: string, next: NextObject[], environments: EnvironmentTier[], root: IConstruct): ChangeSafetyResult {
-  return judgeChanges(readPreviousOutput(outdir), next, environments, collectApprovals(root));
+export function evaluateChangeSafety(
+  outdir: string,
+  next: NextObject[],
+  environments: EnvironmentTier[],
+  root: IConstruct,
+  files?: readonly { readonly path: string; readonly content: string }[],
+): ChangeSafetyResult {
+  const contents: NextContents | undefined = files && new Map(files.map((f) => [f.path, f.content]));
+  return judgeChanges(readPreviousOutput(outdir, contents), next, environments, collectApprovals(root));
 }
 
 /**
@@ -67,7 +78,8 @@ export function judgeChanges(
   const findings: Finding[] = [];
   let changes: ChangeSet | undefined;
   if (previous) {
-    const analyzed = analyzeChanges(previous.objects, next);
+    // the same as analyzeChanges(previous.objects, next), without the files whose bytes did not change
+    const analyzed = analyzeSkippingUnchanged(previous, next);
     changes = { ...analyzed, risks: [...tierDowngrades(environments, previous), ...analyzed.risks] };
     // keyed on what the previous output recorded as well as on the code: a demotion cannot soften
     // the findings of the change that demotes (the platform layer of a cluster is as critical as

@@ -1,4 +1,5 @@
 import { spawnSync } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseYaml } from '../../private/yaml-read';
@@ -43,19 +44,44 @@ const OBJECT_FILE = /^(rendered|platform)\/([^/]+)\/.+\.yaml$/;
  * the Git repository that holds `outdir`. Files that are missing or unparsable are skipped
  * (`verify` reports them).
  */
-export function readPreviousOutput(outdir: string): PreviousOutput | undefined {
+export function readPreviousOutput(outdir: string, next?: NextContents): PreviousOutput | undefined {
   let manifest: OwnedManifest | undefined;
   try {
     manifest = readOwnedManifest(outdir);
   } catch {
     return undefined;
   }
-  if (manifest) return readOutputFolder(outdir, manifest);
-  return readCommittedOutputOf(outdir);
+  if (manifest) return readOutputFolder(outdir, manifest, next);
+  return readCommittedOutputOf(outdir, next);
+}
+
+/**
+ * The new output's files, path → content, given to the readers so that a file whose bytes did not
+ * change is not parsed (see `unchangedFilesOf`). Must be the bytes the new objects are written as.
+ */
+export type NextContents = ReadonlyMap<string, string>;
+
+/**
+ * What a reader given the new output's contents learnt: the object files whose previous bytes are
+ * exactly the new ones (their objects cannot have changed: neither parse nor diff is needed), and
+ * the objects of the other files, parsed, in the manifest's order.
+ */
+export interface UnchangedFiles {
+  /** Path → where its object lives (environment or cluster, from the path). */
+  readonly files: ReadonlyMap<string, { readonly environment?: string; readonly cluster?: string }>;
+  readonly changed: readonly PreviousObject[];
+}
+
+// kept beside the output rather than in it: a copy of the output (`{ ...previous, objects }`) is not the same output
+const UNCHANGED = new WeakMap<PreviousOutput, UnchangedFiles>();
+
+/** The unchanged files of `previous`, when it was read with the new output's contents. */
+export function unchangedFilesOf(previous: PreviousOutput): UnchangedFiles | undefined {
+  return UNCHANGED.get(previous);
 }
 
 /** The output in `outdir` (its own manifest only), or undefined without a manifest. */
-export function readOutputFolder(outdir: string, manifest?: OwnedManifest): PreviousOutput | undefined {
+export function readOutputFolder(outdir: string, manifest?: OwnedManifest, next?: NextContents): PreviousOutput | undefined {
   let m = manifest;
   if (!m) {
     try {
@@ -65,12 +91,26 @@ export function readOutputFolder(outdir: string, manifest?: OwnedManifest): Prev
     }
   }
   if (!m) return undefined;
-  return build(m, 'folder', undefined, (file) => {
+  // the text last read: a file found changed is parsed from the text compared, not read twice
+  let last: { file: string; text: string | undefined } | undefined;
+  const read = (file: string) => {
+    if (last?.file === file) return last.text;
+    let text: string | undefined;
     try {
-      return fs.readFileSync(path.join(outdir, ...file.split('/')), 'utf8');
+      text = fs.readFileSync(path.join(outdir, ...file.split('/')), 'utf8');
     } catch {
-      return undefined;
+      text = undefined;
     }
+    last = { file, text };
+    return text;
+  };
+  // unchanged: the file on disk holds the new bytes (a hand-edited file is compared as it is, as before)
+  return build(m, 'folder', undefined, read, next && {
+    next,
+    same: (file, content) => {
+      const text = read(file);
+      return text === content ? text : undefined;
+    },
   });
 }
 
@@ -79,7 +119,7 @@ export function readOutputFolder(outdir: string, manifest?: OwnedManifest): Prev
  * through the Git repository holding its nearest existing ancestor. Undefined when there is no
  * repository, no commit, no output committed there, or no `git`.
  */
-export function readCommittedOutputOf(outdir: string): PreviousOutput | undefined {
+export function readCommittedOutputOf(outdir: string, next?: NextContents): PreviousOutput | undefined {
   const abs = path.resolve(outdir);
   let existing = abs;
   const rest: string[] = [];
@@ -100,7 +140,7 @@ export function readCommittedOutputOf(outdir: string): PreviousOutput | undefine
   }
   const rel = path.relative(fs.realpathSync(root), path.join(real, ...rest));
   if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
-  return readCommittedOutput(root, 'HEAD', rel.split(path.sep).filter((s) => s !== '').join('/'));
+  return readCommittedOutput(root, 'HEAD', rel.split(path.sep).filter((s) => s !== '').join('/'), undefined, next);
 }
 
 /**
@@ -109,7 +149,9 @@ export function readCommittedOutputOf(outdir: string): PreviousOutput | undefine
  * Undefined when `rev` does not exist or holds no owned-files manifest there. A manifest that is
  * not valid throws (the caller decides: the gate must not silently compare with nothing).
  */
-export function readCommittedOutput(repository: string, rev: string, rel: string, env?: NodeJS.ProcessEnv): PreviousOutput | undefined {
+export function readCommittedOutput(
+  repository: string, rev: string, rel: string, env?: NodeJS.ProcessEnv, next?: NextContents,
+): PreviousOutput | undefined {
   const prefix = rel === '' ? '' : `${rel}/`;
   const commit = git(repository, ['rev-parse', '-q', '--verify', `${rev}^{commit}`], undefined, env);
   if (commit.status !== 0) return undefined;
@@ -127,33 +169,99 @@ export function readCommittedOutput(repository: string, rev: string, rel: string
   const manifestText = catBlobs(repository, [manifestId], env).get(manifestId);
   if (manifestText === undefined) return undefined;
   const manifest = parseManifest(manifestText, `${sha.slice(0, 12)}:${prefix}${MANIFEST_PATH}`);
-  const wanted = manifest.files.filter((f) => OBJECT_FILE.test(f.path)).map((f) => blobs.get(f.path)).filter((id): id is string => id !== undefined);
+  // unchanged: the committed blob is the new content (same Git object id), so it is not even read
+  const unchanged = new Map<string, string>();
+  for (const f of manifest.files) {
+    const content = next?.get(f.path);
+    const id = blobs.get(f.path);
+    if (content !== undefined && id !== undefined && OBJECT_FILE.test(f.path) && id === gitBlobId(content)) {
+      unchanged.set(f.path, committedText(content));
+    }
+  }
+  const wanted = manifest.files
+    .filter((f) => OBJECT_FILE.test(f.path) && !unchanged.has(f.path))
+    .map((f) => blobs.get(f.path)).filter((id): id is string => id !== undefined);
   const contents = catBlobs(repository, wanted, env);
   return build(manifest, 'git', `${sha}:${rel}`, (file) => {
     const id = blobs.get(file);
     return id === undefined ? undefined : contents.get(id);
-  });
+  }, next && { next, same: (file) => unchanged.get(file) });
 }
 
-function build(manifest: OwnedManifest, source: 'folder' | 'git', location: string | undefined, read: (file: string) => string | undefined): PreviousOutput {
-  const objects: PreviousObject[] = [];
+/** The Git object id of a blob holding `content` (UTF-8): what `git hash-object` prints. */
+export function gitBlobId(content: string): string {
+  const bytes = Buffer.from(content, 'utf8');
+  return crypto.createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+}
+
+/** `content` as read back from its UTF-8 bytes (a lone surrogate comes back as U+FFFD, as from `cat-file`). */
+function committedText(content: string): string {
+  return WELL_FORMED(content) ? content : Buffer.from(content, 'utf8').toString('utf8');
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
+const WELL_FORMED = (s: string): boolean => {
+  const native = (s as any).isWellFormed;
+  return typeof native === 'function' ? native.call(s) : !LONE_SURROGATE.test(s);
+};
+
+/**
+ * The previous output from its manifest. With `unchanged` (the new output's contents were given):
+ * a file for which `same` returns the previous text (it holds the new bytes) is not parsed; `objects` then
+ * parses those texts the first time it is read (the tier checks need it only when a tier went
+ * down), giving exactly the objects a full read gives.
+ */
+function build(
+  manifest: OwnedManifest,
+  source: 'folder' | 'git',
+  location: string | undefined,
+  read: (file: string) => string | undefined,
+  unchanged?: { readonly next: NextContents; readonly same: (file: string, content: string) => string | undefined },
+): PreviousOutput {
+  const entries: Array<PreviousObject | { file: string; text: string }> = [];
+  const changed: PreviousObject[] = [];
+  const unchangedFiles = new Map<string, { environment?: string; cluster?: string }>();
   for (const { path: file } of manifest.files) {
     const m = OBJECT_FILE.exec(file);
     if (!m) continue;
-    const text = read(file);
-    if (text === undefined) continue;
-    let parsed: any;
-    try {
-      parsed = parseYaml(text);
-    } catch {
+    const where = { environment: m[1] === 'rendered' ? m[2] : undefined, cluster: m[1] === 'platform' ? m[2] : undefined };
+    const content = unchanged?.next.get(file);
+    const same = content !== undefined ? unchanged!.same(file, content) : undefined;
+    if (same !== undefined) {
+      unchangedFiles.set(file, where);
+      entries.push({ file, text: same });
       continue;
     }
-    if (!parsed || typeof parsed.kind !== 'string' || typeof parsed.metadata?.name !== 'string') continue;
-    objects.push({ file, manifest: parsed, environment: m[1] === 'rendered' ? m[2] : undefined, cluster: m[1] === 'platform' ? m[2] : undefined });
+    const object = parseObject(file, read(file), where);
+    if (object === undefined) continue;
+    entries.push(object);
+    changed.push(object);
   }
   const tiers = new Map<string, string>(manifest.environments.map((e) => [e.name, e.tier]));
   const clusters = new Map<string, string>(manifest.environments.map((e) => [e.name, e.cluster]));
-  return { objects, tiers, clusters, approvals: [...(manifest.changeApprovals ?? [])], source, ...(location ? { location } : {}) };
+  const rest = { tiers, clusters, approvals: [...(manifest.changeApprovals ?? [])], source, ...(location ? { location } : {}) };
+  if (!unchanged) return { objects: changed, ...rest };
+  let objects: PreviousObject[] | undefined;
+  const output = Object.defineProperty({ ...rest }, 'objects', {
+    enumerable: true,
+    get: () => (objects ??= entries.map((e) => ('text' in e ? parseObject(e.file, e.text, unchangedFiles.get(e.file)!) : e))
+      .filter((o): o is PreviousObject => o !== undefined)),
+  }) as PreviousOutput;
+  UNCHANGED.set(output, { files: unchangedFiles, changed });
+  return output;
+}
+
+/** The object of a file, or undefined when it is missing, unparsable, or not a Kubernetes object. */
+function parseObject(file: string, text: string | undefined, where: { environment?: string; cluster?: string }): PreviousObject | undefined {
+  if (text === undefined) return undefined;
+  let parsed: any;
+  try {
+    parsed = parseYaml(text);
+  } catch {
+    return undefined;
+  }
+  if (!parsed || typeof parsed.kind !== 'string' || typeof parsed.metadata?.name !== 'string') return undefined;
+  return { file, manifest: parsed, environment: where.environment, cluster: where.cluster };
 }
 
 function isDirectory(p: string): boolean {

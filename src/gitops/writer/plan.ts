@@ -1,7 +1,7 @@
-import { inspectPath, PathState } from './fsutil';
+import { PathState } from './fsutil';
 import { DeleteOp } from './journal';
+import { OutputListing } from './listing';
 import { OwnedManifest } from './manifest';
-import { resolveOutputPath } from './paths';
 import { HashedFile } from './request';
 
 /** What a write has to do, worked out from the new set, the previous manifest and the disk. */
@@ -33,15 +33,9 @@ export interface Plan {
 export function computePlan(outdir: string, files: readonly HashedFile[], previous: OwnedManifest | undefined, overwriteModified: boolean): Plan {
   const owned = new Map<string, string>((previous?.files ?? []).map(f => [f.path, f.sha256]));
   const produced = new Set(files.map(f => f.path));
-  const states = new Map<string, PathState>();
-  const stateOf = (p: string): PathState => {
-    let s = states.get(p);
-    if (!s) {
-      s = inspectPath(resolveOutputPath(outdir, p));
-      states.set(p, s);
-    }
-    return s;
-  };
+  // one readdir per folder; only regular files are opened (for reading, to hash them), none for write
+  const listing = new OutputListing(outdir);
+  const stateOf = (p: string): PathState => listing.stateOf(p);
 
   const deletes: DeleteOp[] = [];
   const released: string[] = [];

@@ -1,0 +1,81 @@
+import * as fs from 'fs';
+import { inspectPath, isErrno, PathState, sha256 } from './fsutil';
+import { resolveOutputPath } from './paths';
+
+type Folder =
+  | { readonly kind: 'listed'; readonly entries: Map<string, fs.Dirent>; readonly folded: Set<string> }
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'unlisted' }; // could not be listed (e.g. no read permission): per-path lstat
+
+/**
+ * What is at output paths (`inspectPath` of each), with one `readdir` per folder instead of an
+ * `lstat` per path: the entry types come with the listing (`d_type`, never following a symbolic
+ * link, as lstat does not), and only regular files are then opened, for reading, to hash them.
+ * Used by the plan, which inspects every produced path and every folder above it.
+ */
+export class OutputListing {
+  private readonly folders = new Map<string, Folder>();
+  private readonly states = new Map<string, PathState>();
+
+  constructor(private readonly outdir: string) {}
+
+  /** What is at `rel` (posix, relative to the outdir), as `inspectPath` would say. */
+  public stateOf(rel: string): PathState {
+    let s = this.states.get(rel);
+    if (!s) {
+      s = this.inspect(rel);
+      this.states.set(rel, s);
+    }
+    return s;
+  }
+
+  private inspect(rel: string): PathState {
+    const abs = resolveOutputPath(this.outdir, rel);
+    const slash = rel.lastIndexOf('/');
+    const folder = this.folder(slash < 0 ? '' : rel.slice(0, slash));
+    if (folder.kind === 'absent') return { kind: 'absent' };
+    if (folder.kind === 'unlisted') return inspectPath(abs);
+    const name = rel.slice(slash + 1);
+    const entry = folder.entries.get(name);
+    if (!entry) {
+      // a case-insensitive file system finds `Name.yaml` as `name.yaml`: ask it, as lstat would
+      return folder.folded.has(name.toLowerCase()) ? inspectPath(abs) : { kind: 'absent' };
+    }
+    if (entry.isDirectory()) return { kind: 'directory' };
+    if (!entry.isFile()) return { kind: 'other' };
+    try {
+      return { kind: 'file', sha256: sha256(fs.readFileSync(abs)) };
+    } catch (e) {
+      // changed since it was listed: what is there now
+      if (isErrno(e, 'ENOENT') || isErrno(e, 'EISDIR')) return inspectPath(abs);
+      throw e;
+    }
+  }
+
+  private folder(rel: string): Folder {
+    let f = this.folders.get(rel);
+    if (!f) {
+      f = list(rel === '' ? this.outdir : resolveOutputPath(this.outdir, rel));
+      this.folders.set(rel, f);
+    }
+    return f;
+  }
+}
+
+function list(abs: string): Folder {
+  let dirents: fs.Dirent[];
+  try {
+    dirents = fs.readdirSync(abs, { withFileTypes: true });
+  } catch (e) {
+    // lstat of a path below a missing folder, or below a file, finds nothing either
+    if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return { kind: 'absent' };
+    return { kind: 'unlisted' };
+  }
+  const entries = new Map<string, fs.Dirent>();
+  const folded = new Set<string>();
+  for (const d of dirents) {
+    entries.set(d.name, d);
+    folded.add(d.name.toLowerCase());
+  }
+  return { kind: 'listed', entries, folded };
+}

@@ -1,0 +1,115 @@
+/**
+ * Re-synthesis of an unchanged app writes nothing and reads the previous output without parsing
+ * it; a one-object change writes that one file and the manifest. Counted through the file-system
+ * and YAML-reader seams (no clocks).
+ */
+import * as fs from 'fs';
+import fsDefault from 'fs';
+import * as path from 'path';
+import { ApiObject } from 'cdk8s';
+import { fleet } from '../../bench/fleet';
+import { Environment, EnvironmentChart, GitOpsApp, Tier } from '../../src';
+import * as yamlRead from '../../src/private/yaml-read';
+import { git } from '../gitops/publish/helpers';
+import { tmpdir } from '../util/tmp';
+
+/** Inode and mtime of every file under `dir`, by posix path. */
+function stamps(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (rel: string) => {
+    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        walk(child);
+      } else {
+        const st = fs.statSync(path.join(dir, child), { bigint: true });
+        out.set(child, `${st.ino}:${st.mtimeNs}`);
+      }
+    }
+  };
+  walk('');
+  return out;
+}
+
+function fleetApp(outdir: string, services = 3): GitOpsApp {
+  const app = new GitOpsApp({ outdir });
+  fleet(app, services, { kind: 'data' });
+  return app;
+}
+
+/** Runs `fn` and counts previous-output YAML parses and lstat calls on paths below `below`. */
+function counting<T>(below: string, fn: () => T): { result: T; parses: number; lstats: number } {
+  const parse = jest.spyOn(yamlRead, 'parseYaml');
+  const lstat = jest.spyOn(fsDefault, 'lstatSync');
+  try {
+    const result = fn();
+    const lstats = lstat.mock.calls.filter(([p]) => String(p).startsWith(below + path.sep)).length;
+    return { result, parses: parse.mock.calls.length, lstats };
+  } finally {
+    parse.mockRestore();
+    lstat.mockRestore();
+  }
+}
+
+describe('re-synthesis', () => {
+  test('no change: no file written or touched, no previous object parsed, no per-file lstat', () => {
+    const outdir = tmpdir();
+    const first = counting(outdir, () => fleetApp(outdir).synthesize());
+    expect(first.result.written.length).toBeGreaterThan(50);
+    const before = stamps(outdir);
+
+    const again = counting(path.join(outdir, 'rendered'), () => fleetApp(outdir).synthesize());
+
+    expect(again.result.written).toEqual([]);
+    expect(again.result.deleted).toEqual([]);
+    expect(again.result.unchanged.length).toBe(first.result.written.length);
+    expect(stamps(outdir)).toEqual(before); // the manifest included
+    // synthesis itself parses as much YAML as the first time (none of it the previous output)
+    expect(again.parses).toBe(first.parses);
+    // the writer lists each folder once instead of an lstat per output file
+    expect(again.lstats).toBe(0);
+  });
+
+  test('one object changed: exactly its file and the manifest are written', () => {
+    const outdir = tmpdir();
+    const app = (value: string) => {
+      const a = fleetApp(outdir, 2);
+      const env = new Environment({ name: 'extra', tier: Tier.DEVELOPMENT, namespace: 'extra', cluster: 'dev-cluster' });
+      const chart = new EnvironmentChart(a, 'extra', { environment: env });
+      new ApiObject(chart, 'Settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: value } });
+      return a;
+    };
+    app('blue').synthesize();
+    const before = stamps(outdir);
+
+    const result = counting(outdir, () => app('green').synthesize());
+
+    const file = 'rendered/extra/extra/ConfigMap.settings.yaml';
+    expect(result.result.written).toEqual([file]);
+    const after = stamps(outdir);
+    const touched = [...after].filter(([p, s]) => before.get(p) !== s).map(([p]) => p).sort();
+    expect(touched).toEqual(['.cdk8s-stateful/manifest.json', file]);
+    expect(fs.readFileSync(path.join(outdir, file), 'utf8')).toContain('mode: green');
+    // only the changed file was parsed from the previous output
+    expect(result.parses - counting(outdir, () => app('green').render()).parses).toBe(1); // nothing changed since: nothing parsed
+  });
+
+  test('previous output from the committed tree: unchanged blobs are neither read nor parsed', () => {
+    const repo = tmpdir('cdk8s-stateful-resynth-git-');
+    git(repo, 'init', '-q', '-b', 'main');
+    git(repo, 'config', 'user.name', 'Test');
+    git(repo, 'config', 'user.email', 'test@example.com');
+    git(repo, 'config', 'commit.gpgsign', 'false');
+    const outdir = path.join(repo, 'gitops');
+    const baseline = counting(outdir, () => fleetApp(outdir).render()).parses;
+    fleetApp(outdir).synthesize();
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'output');
+    fs.rmSync(outdir, { recursive: true }); // what `cdk8s synth` does
+
+    const again = counting(outdir, () => fleetApp(outdir).render());
+
+    expect(again.result.findings.filter((f) => f.packId === 'change-safety')).toEqual([]);
+    expect(again.parses).toBe(baseline);
+  });
+});

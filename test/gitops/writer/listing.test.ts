@@ -1,0 +1,62 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import fsDefault from 'fs';
+import * as path from 'path';
+import { inspectPath } from '../../../src/gitops/writer/fsutil';
+import { OutputListing } from '../../../src/gitops/writer/listing';
+import { tmpdir } from '../../util/tmp';
+
+/**
+ * A tree with what a checkout can hold in the way of output paths: files, folders, a file where a
+ * folder is expected, symbolic links to a folder, to a file, dangling, and a FIFO.
+ */
+function hostileTree(): string {
+  const dir = tmpdir('cdk8s-stateful-listing-');
+  const outside = tmpdir('cdk8s-stateful-listing-outside-');
+  fs.writeFileSync(path.join(outside, 'secret.yaml'), 'kind: Secret\n');
+  fs.mkdirSync(path.join(dir, 'rendered', 'dev', 'shop'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'rendered', 'dev', 'shop', 'ConfigMap.a.yaml'), 'kind: ConfigMap\n');
+  fs.writeFileSync(path.join(dir, 'rendered', 'dev', 'shop', 'ConfigMap.b.yaml'), 'kind: ConfigMap\nb: 1\n');
+  fs.writeFileSync(path.join(dir, 'rendered', 'dev', 'file-not-folder'), 'x\n');
+  fs.symlinkSync(outside, path.join(dir, 'rendered', 'dev', 'linked'));
+  fs.symlinkSync(path.join(outside, 'secret.yaml'), path.join(dir, 'rendered', 'dev', 'shop', 'Secret.s.yaml'));
+  fs.symlinkSync(path.join(outside, 'missing'), path.join(dir, 'rendered', 'dev', 'shop', 'dangling.yaml'));
+  fs.mkdirSync(path.join(dir, 'rendered', 'dev', 'shop', 'Deployment.api.yaml'));
+  spawnSync('mkfifo', [path.join(dir, 'rendered', 'dev', 'fifo.yaml')]);
+  return dir;
+}
+
+const PATHS = [
+  'README.md', 'rendered', 'rendered/dev', 'rendered/dev/shop', 'rendered/prod', 'rendered/prod/shop/ConfigMap.a.yaml',
+  'rendered/dev/shop/ConfigMap.a.yaml', 'rendered/dev/shop/ConfigMap.b.yaml', 'rendered/dev/shop/ConfigMap.c.yaml',
+  'rendered/dev/file-not-folder', 'rendered/dev/file-not-folder/ConfigMap.a.yaml', 'rendered/dev/linked',
+  'rendered/dev/linked/secret.yaml', 'rendered/dev/linked/other.yaml', 'rendered/dev/shop/Secret.s.yaml',
+  'rendered/dev/shop/dangling.yaml', 'rendered/dev/shop/Deployment.api.yaml', 'rendered/dev/fifo.yaml',
+];
+
+describe('OutputListing', () => {
+  test('says what inspectPath says of every path, symbolic links, files in the way and special files included', () => {
+    const dir = hostileTree();
+    const listing = new OutputListing(dir);
+    for (const p of PATHS) {
+      expect([p, listing.stateOf(p)]).toEqual([p, inspectPath(path.join(dir, ...p.split('/')))]);
+    }
+  });
+
+  test('one readdir per folder and no lstat for the paths it lists', () => {
+    const dir = hostileTree();
+    const readdir = jest.spyOn(fsDefault, 'readdirSync');
+    const lstat = jest.spyOn(fsDefault, 'lstatSync');
+    try {
+      const listing = new OutputListing(dir);
+      for (const p of PATHS) listing.stateOf(p);
+      for (const p of PATHS) listing.stateOf(p);
+      const listed = readdir.mock.calls.map(([p]) => path.relative(dir, String(p)));
+      expect(new Set(listed).size).toBe(listed.length);
+      expect(lstat).not.toHaveBeenCalled();
+    } finally {
+      readdir.mockRestore();
+      lstat.mockRestore();
+    }
+  });
+});
