@@ -35,7 +35,11 @@ export function buildPlatform(props: GitOpsAppProps = {}): GitOpsApp {
     keyPrefix: 'orders',
   });
   // quay.io/strimzi: Strimzi's default Kafka and entity operator images (the Kafka resource names none)
-  const registries = ['ghcr.io/acme-orders', 'ghcr.io/cloudnative-pg', 'docker.io/library', 'quay.io/strimzi'];
+  // docker-registry1.mariadb.com, ghcr.io/mariadb-operator, docker.io/prom: the mariadb-operator's operand, data-plane and exporter images
+  const registries = [
+    'ghcr.io/acme-orders', 'ghcr.io/cloudnative-pg', 'docker.io/library', 'quay.io/strimzi',
+    'docker-registry1.mariadb.com/library', 'ghcr.io/mariadb-operator', 'docker.io/prom',
+  ];
 
   const environments = [
     new Environment({
@@ -134,6 +138,27 @@ class OrdersPlatform implements IEnvironmentApplication {
       ],
       allowFrom: [DatabaseClient.fromLabels(OrdersApi.podLabels)],
     });
+    // the stock catalogue on MariaDB: a plain StatefulSet in development, the mariadb-operator elsewhere;
+    // the API reads it through the same connection contract
+    const inventory = new ReplicatedDatabase(chart, 'InventoryDb', {
+      name: 'inventory-db',
+      engine: env.tier === Tier.DEVELOPMENT
+        ? DatabaseEngine.mariadbStatefulSet({ version: '11.4.5' })
+        : DatabaseEngine.mariadbOperator({ version: '11.4.5' }),
+      databaseName: 'inventory',
+      ownerName: 'inventory',
+      storageSize: env.selectString({ development: '2Gi', staging: '10Gi', production: '50Gi' }),
+      backup: env.tier === Tier.DEVELOPMENT ? undefined : {
+        schedule: '45 2 * * *',
+        retentionDays: env.selectNumber({ staging: 7, production: 30 }),
+        destination: {
+          destinationPath: `s3://acme-orders-backups/${env.name}/inventory-db`,
+          credentials: SecretSource.externalSecret({ store: 'platform-vault', remoteKey: `orders/${env.name}/backup-s3` }),
+        },
+      },
+      allowFrom: [DatabaseClient.fromLabels(OrdersApi.podLabels)],
+    });
+    inventory.addUser('orders_api', { grants: [{ database: 'inventory', access: DatabaseAccess.READ_ONLY }] });
     db.addUser('reporting', { grants: [{ database: 'orders', access: DatabaseAccess.READ_ONLY }] });
     new OrdersApi(chart, 'Api', { image: 'ghcr.io/acme-orders/orders-api:1.8.2', database: db.connection });
   }

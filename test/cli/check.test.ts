@@ -64,7 +64,7 @@ describe('cdk8s-stateful check', () => {
     const dev = cli(['check', `${DIST}/rendered/dev`, '--tier', 'production', '--format', 'json']);
     expect(dev.code).toBe(1);
     expect(JSON.parse(dev.stdout).findings.map((f: any) => `${f.ruleId} ${f.resource.kind}/${f.resource.name}`).sort()).toEqual([
-      'PROD-ProductionReplicas Deployment/orders-api', 'PROD-ProductionReplicas StatefulSet/orders-db', 'PROD-ProductionReplicas StatefulSet/orders-events',
+      'PROD-ProductionReplicas Deployment/orders-api', 'PROD-ProductionReplicas StatefulSet/inventory-db', 'PROD-ProductionReplicas StatefulSet/orders-db', 'PROD-ProductionReplicas StatefulSet/orders-events',
     ]);
   });
 

@@ -43,11 +43,13 @@ const KSTATUS_KINDS = new Set(['apps/Deployment', 'apps/DaemonSet', 'apps/Statef
 /**
  * Kinds Argo CD assesses the health of: built into Argo CD (StatefulSet, PVC, Deployment, Job...) or shipped
  * in argo-cd `resource_customizations/<group>/<kind>/health.lua` (CloudNativePG Cluster, RabbitmqCluster and
- * the topology kinds, Strimzi Kafka / KafkaTopic / KafkaUser, ExternalSecret).
+ * the topology kinds, Strimzi Kafka / KafkaTopic / KafkaUser, ExternalSecret, mariadb-operator MariaDB / Database / User /
+ * Grant / Backup: `resource_customizations/k8s.mariadb.com/<kind>/health.lua`).
  * https://argo-cd.readthedocs.io/en/stable/operator-manual/health/
  */
 const ARGO_HEALTH = new Set(['apps/StatefulSet', 'apps/Deployment', '/PersistentVolumeClaim', 'batch/Job', 'postgresql.cnpg.io/Cluster', 'rabbitmq.com/RabbitmqCluster',
-  'rabbitmq.com/Queue', 'kafka.strimzi.io/Kafka', 'kafka.strimzi.io/KafkaTopic', 'kafka.strimzi.io/KafkaUser', 'external-secrets.io/ExternalSecret']);
+  'rabbitmq.com/Queue', 'kafka.strimzi.io/Kafka', 'kafka.strimzi.io/KafkaTopic', 'kafka.strimzi.io/KafkaUser', 'external-secrets.io/ExternalSecret',
+  'k8s.mariadb.com/MariaDB', 'k8s.mariadb.com/Database', 'k8s.mariadb.com/User', 'k8s.mariadb.com/Grant', 'k8s.mariadb.com/Backup']);
 
 const RESOURCES: { [kind: string]: string } = Object.fromEntries([
   'ConfigMap=configmaps', 'Service=services', 'ServiceAccount=serviceaccounts', 'Secret=secrets', 'PersistentVolumeClaim=persistentvolumeclaims',
@@ -56,7 +58,8 @@ const RESOURCES: { [kind: string]: string } = Object.fromEntries([
   'PodMonitor=podmonitors', 'PrometheusRule=prometheusrules', 'Cluster=clusters', 'ScheduledBackup=scheduledbackups', 'Pooler=poolers',
   'Database=databases', 'ObjectStore=objectstores', 'RabbitmqCluster=rabbitmqclusters', 'Vhost=vhosts', 'Queue=queues', 'Exchange=exchanges',
   'Binding=bindings', 'User=users', 'Permission=permissions', 'Policy=policies', 'Kafka=kafkas', 'KafkaNodePool=kafkanodepools',
-  'KafkaTopic=kafkatopics', 'KafkaUser=kafkausers',
+  'KafkaTopic=kafkatopics', 'KafkaUser=kafkausers', 'MariaDB=mariadbs', 'Grant=grants', 'Backup=backups', 'PhysicalBackup=physicalbackups',
+  'PointInTimeRecovery=pointintimerecoveries',
 ].map((pair) => pair.split('=')));
 
 /** Every YAML document under `dir` (relative to the repository root), recursively. */
