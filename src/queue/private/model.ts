@@ -1,5 +1,6 @@
+import type { Environment } from '../../environment/environment';
 import { SecretBinding } from '../../secrets/secret-source';
-import { ExchangeType, QueueAccess, QueueType } from '../types';
+import { ExchangeType, QueueAccess, QueueConnection, QueueEngineCapabilities, QueueType } from '../types';
 
 /** An exchange as resolved by the construct. */
 export interface ResolvedExchange {
@@ -73,4 +74,71 @@ export function produces(access: QueueAccess): boolean {
 /** True if the access includes consuming. */
 export function consumes(access: QueueAccess): boolean {
   return access === QueueAccess.CONSUME || access === QueueAccess.PRODUCE_AND_CONSUME;
+}
+
+/**
+ * What a MessageQueue hands its engine: the resolved props, the environment, and accessors over
+ * what is declared. The accessors are read at synthesis (inside `Lazy` values) because the
+ * MessageQueue's mutators stay valid until then. Read-only: an engine never calls back into the
+ * construct.
+ */
+export interface QueueModel {
+  /** Base name of the rendered objects. */
+  readonly name: string;
+  /** The environment (namespace, tier, secret backend, labels). */
+  readonly environment: Environment;
+  readonly replicas: number;
+  readonly storageSize: string;
+  readonly storageClassName: string;
+  readonly cpu: string;
+  readonly memory: string;
+  /** RabbitMQ virtual host; undefined without virtual hosts. */
+  readonly virtualHost?: string;
+  readonly tls: boolean;
+  readonly tlsSecretName?: string;
+  readonly monitoring: boolean;
+  readonly spreadAcrossZones: boolean;
+  readonly podDisruptionBudget: boolean;
+  readonly retainOnDelete: boolean;
+  /** Dedicated KRaft controllers as resolved for the environment; undefined when the engine has none. */
+  readonly controllerReplicas?: number;
+  /** Exchanges, sorted by name (valid at synthesis). */
+  exchanges(): ResolvedExchange[];
+  /** Queues, sorted by name (valid at synthesis). */
+  queues(): ResolvedQueue[];
+  /** Topics, sorted by name (valid at synthesis). */
+  topics(): ResolvedTopic[];
+  /** Users, sorted by name (valid at synthesis). */
+  users(): ResolvedUser[];
+  /** NetworkPolicy peers of the admitted clients (valid at synthesis). */
+  clientPeers(): any[];
+}
+
+/** How a user authenticates, as the engine decides. */
+export interface UserCredentials {
+  /** The user's name in the broker. */
+  readonly username: string;
+  /**
+   * The Secret holding the user's password, and the extra keys rendered into it (templates over
+   * `.password`); undefined when the engine issues the credentials itself.
+   */
+  readonly secret?: { readonly name: string; readonly templates: { [key: string]: string } };
+  /** With `secret` undefined: why no password is accepted (an error's "allowed" text). */
+  readonly noPassword?: string;
+}
+
+/** The facts an engine returns from `_bind`, read by the MessageQueue and the pipeline. */
+export interface QueueEngineBinding {
+  /** Labels selecting the broker pods. */
+  readonly podLabels: { [key: string]: string };
+  /** The Service clients connect to. */
+  readonly endpoint: { readonly host: string; readonly port: number };
+  /** What the engine supports. */
+  readonly capabilities: QueueEngineCapabilities;
+  /** Renders what a declaration adds (called for those declared before the bind too). */
+  readonly hooks: EngineHooks;
+  /** How an application connects as a declared user. */
+  connectionFor(user: ResolvedUser): QueueConnection;
+  /** Errors the engine finds at synthesis (after the construct's own). */
+  validate?(): string[];
 }
