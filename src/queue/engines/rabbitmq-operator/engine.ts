@@ -50,8 +50,8 @@ export class RabbitmqOperatorEngine extends QueueEngineBase {
   public readonly kind: QueueEngineKind = QueueEngineKind.RABBITMQ_OPERATOR;
   public readonly protocol: QueueProtocol = QueueProtocol.AMQP;
   public readonly version: string;
-  public readonly image: string;
-  public readonly operatorNamespace: string;
+  public readonly image?: string;
+  public readonly operatorNamespace?: string;
   public readonly authentication?: KafkaAuthentication = undefined;
   public readonly controllerReplicas?: number = undefined;
   public readonly metadataVersion?: string = undefined;
@@ -60,6 +60,7 @@ export class RabbitmqOperatorEngine extends QueueEngineBase {
   public readonly capabilities: QueueEngineCapabilities = RABBITMQ_CAPABILITIES;
   /** @internal */
   public readonly _product = 'RabbitMQ';
+  private readonly settings: { image: string; operatorNamespace: string };
 
   public constructor(options: RabbitmqOperatorEngineOptions) {
     super();
@@ -68,8 +69,10 @@ export class RabbitmqOperatorEngine extends QueueEngineBase {
     const repository = requireRepository(where, options.imageRepository ?? RABBITMQ_REPOSITORY, RABBITMQ_REPOSITORY);
     const operatorNamespace = options.operatorNamespace ?? 'rabbitmq-system';
     if (!isDnsLabel(operatorNamespace)) throw invalid(where, 'INVALID_NAME', 'operatorNamespace', operatorNamespace, 'a namespace name (DNS-1123 label)');
-    this.image = `${repository}:${this.version}-management`;
+    const image = `${repository}:${this.version}-management`;
+    this.image = image;
     this.operatorNamespace = operatorNamespace;
+    this.settings = { image, operatorNamespace };
     this.additionalConfig = requireRabbitmqConfig(where, options.additionalConfig);
   }
 
@@ -101,8 +104,7 @@ export class RabbitmqOperatorEngine extends QueueEngineBase {
     const podLabels = this._podLabels(model.name);
     const hooks = renderRabbitmqOperator(scope, model, {
       podLabels,
-      image: this.image,
-      operatorNamespace: this.operatorNamespace,
+      ...this.settings,
       additionalConfig: this.additionalConfig,
       apiServer: !this.isAtLeast(4, 1),
     });

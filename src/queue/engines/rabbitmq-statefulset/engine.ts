@@ -51,7 +51,7 @@ export class RabbitmqStatefulSetEngine extends QueueEngineBase {
   public readonly kind: QueueEngineKind = QueueEngineKind.RABBITMQ_STATEFULSET;
   public readonly protocol: QueueProtocol = QueueProtocol.AMQP;
   public readonly version: string;
-  public readonly image: string;
+  public readonly image?: string;
   public readonly operatorNamespace?: string = undefined;
   public readonly authentication?: KafkaAuthentication = undefined;
   public readonly controllerReplicas?: number = undefined;
@@ -61,6 +61,7 @@ export class RabbitmqStatefulSetEngine extends QueueEngineBase {
   public readonly capabilities: QueueEngineCapabilities = RABBITMQ_CAPABILITIES;
   /** @internal */
   public readonly _product = 'RabbitMQ';
+  private readonly imageRef: string;
 
   public constructor(options: RabbitmqStatefulSetEngineOptions) {
     super();
@@ -70,7 +71,8 @@ export class RabbitmqStatefulSetEngine extends QueueEngineBase {
     if (options.erlangCookie !== undefined && !(options.erlangCookie instanceof SecretSource)) {
       throw invalid(where, 'INVALID_SECRET_SOURCE', 'erlangCookie', options.erlangCookie, 'a SecretSource with a `cookie` key');
     }
-    this.image = `${repository}:${this.version}`;
+    this.imageRef = `${repository}:${this.version}`;
+    this.image = this.imageRef;
     this.erlangCookie = options.erlangCookie;
     this.additionalConfig = requireRabbitmqConfig(where, options.additionalConfig);
   }
@@ -100,7 +102,7 @@ export class RabbitmqStatefulSetEngine extends QueueEngineBase {
     const podLabels = this._podLabels(model.name);
     const hooks = renderRabbitmqStatefulSet(scope, model, {
       podLabels,
-      image: this.image,
+      image: this.imageRef,
       erlangCookie: this.erlangCookie,
       version: this.version,
       additionalConfig: this.additionalConfig,

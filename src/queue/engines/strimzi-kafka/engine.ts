@@ -84,7 +84,7 @@ export class StrimziKafkaEngine extends QueueEngineBase {
   public readonly version: string;
   public readonly image?: string = undefined;
   public readonly operatorNamespace?: string = undefined;
-  public readonly authentication: KafkaAuthentication;
+  public readonly authentication?: KafkaAuthentication;
   public readonly controllerReplicas?: number;
   public readonly metadataVersion?: string;
   public readonly erlangCookie?: SecretSource = undefined;
@@ -188,7 +188,7 @@ export class StrimziKafkaEngine extends QueueEngineBase {
       podLabels,
       version: this.version,
       metadataVersion: this.metadataVersion,
-      authentication: this.authentication,
+      authentication: this.authentication ?? KafkaAuthentication.SCRAM_SHA_512,
       additionalConfig: this.additionalConfig,
     });
     const endpoint = { host: `${model.name}-kafka-bootstrap.${model.environment.namespace}.svc`, port: model.tls ? 9093 : 9092 };
