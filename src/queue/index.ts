@@ -1,5 +1,5 @@
 export * from './types';
-export * from './queue-engine-base';
+export * from './engines/engine';
 export * from './queue-engine';
 export * from './engines/rabbitmq-operator';
 export * from './engines/rabbitmq-statefulset';

@@ -1,5 +1,9 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import {
+  ExchangeDefinition, ExchangeOptions, ExchangeType, QueueAccess, QueueConnection, QueueDefinition, QueueOptions,
+  QueueResources, QueueType, QueueUserDefinition, QueueUserOptions, TopicDefinition, TopicOptions,
+} from './types';
 import { DatabaseClient } from '../database/database-client';
 import { Environment } from '../environment/environment';
 import { requireProfileStorageClass } from '../environment/profile-storage-class';
@@ -9,15 +13,11 @@ import { invalid, requireBoolean, requireDnsLabel, requireInteger, Where } from 
 import { renderClientEgress } from '../private/network';
 import { isPositiveQuantity } from '../private/quantity';
 import { SecretSource, SecretSourceKind } from '../secrets/secret-source';
+import { QueueEngineBase } from './engines/engine';
 import {
-  produces, QueueEngineBinding, QueueModel, ResolvedExchange, ResolvedQueue, ResolvedTopic, ResolvedUser,
-} from './private/model';
+  EnvironmentFacts, produces, QueueEngineBinding, QueueModel, ResolvedExchange, ResolvedQueue, ResolvedTopic, ResolvedUser,
+} from './engines/model';
 import { topologyObjectName } from './private/names';
-import { QueueEngineBase } from './queue-engine-base';
-import {
-  ExchangeDefinition, ExchangeOptions, ExchangeType, QueueAccess, QueueConnection, QueueDefinition, QueueOptions,
-  QueueResources, QueueType, QueueUserDefinition, QueueUserOptions, TopicDefinition, TopicOptions,
-} from './types';
 
 /**
  * Properties of a MessageQueue.
@@ -236,6 +236,13 @@ export class MessageQueue extends Construct {
     super(scope, id);
     const env = Environment.of(this);
     this.environment = env;
+    const environment: EnvironmentFacts = {
+      name: env.name,
+      namespace: env.namespace,
+      tier: env.tier,
+      labels: env.labels,
+      inheritedLabels: env._inheritedLabels(),
+    };
     if (!props || !(props.engine instanceof QueueEngineBase)) {
       throw invalid(this, 'INVALID_VALUE', 'engine', props?.engine,
         'a QueueEngine (QueueEngine.rabbitmqOperator({...}), QueueEngine.rabbitmqStatefulSet({...}) or QueueEngine.strimziKafka({...}))');
@@ -245,7 +252,7 @@ export class MessageQueue extends Construct {
     if (this.name.length > 40) throw invalid(this, 'INVALID_NAME', 'name', this.name, 'at most 40 characters (suffixes like "-kafka-bootstrap" and pod ordinals are added)');
     if (!/^[a-z]/.test(this.name)) throw invalid(this, 'INVALID_NAME', 'name', this.name, 'a name starting with a letter (it names Services, which are RFC 1035 labels)');
     const caps = this.engine.capabilities;
-    const product = this.engine._product;
+    const product = this.engine.displayName;
 
     this.replicas = requireInteger(this, 'replicas', props.replicas ?? env.selectNumber({ development: 1, otherwise: 3 }), 1, 9);
     this.storageSize = requireQuantity(this, 'storageSize', props.storageSize ?? '10Gi', 'a positive Kubernetes quantity such as "20Gi"');
@@ -287,7 +294,7 @@ export class MessageQueue extends Construct {
       }
       this.tls = requireBoolean(this, 'tls', props.tls ?? true);
     }
-    this.controllerReplicas = this.engine._resolveControllerReplicas(env);
+    this.controllerReplicas = this.engine._resolveControllerReplicas(environment);
     if (!caps.topics && props.topics !== undefined && props.topics.length > 0) {
       throw invalid(this, 'UNSUPPORTED', 'topics', props.topics.map((t) => t?.name), `no topics with a ${product} engine: declare queues bound to exchanges`);
     }
@@ -303,7 +310,7 @@ export class MessageQueue extends Construct {
     const sorted = <T extends { name: string }>(items: Map<string, T>) => sortByName([...items.values()]);
     this._model = {
       name: this.name,
-      environment: env,
+      environment,
       replicas: this.replicas,
       storageSize: this.storageSize,
       storageClassName: this.storageProfile.storageClassName,
@@ -317,6 +324,7 @@ export class MessageQueue extends Construct {
       podDisruptionBudget: this.podDisruptionBudget,
       retainOnDelete: this.retainOnDelete,
       controllerReplicas: this.controllerReplicas,
+      environmentSecret: (secretName, keys) => env.secretBackend.sourceFor(env.name, secretName).bind(this, { name: secretName, keys }),
       exchanges: () => sorted(this._exchanges),
       queues: () => sorted(this._queues),
       topics: () => sorted(this._topics),
@@ -331,11 +339,11 @@ export class MessageQueue extends Construct {
     for (const client of props.allowFrom ?? []) this.allowFrom(client);
 
     this.binding = this.engine._bind(this, this._model);
-    const hooks = this.binding.hooks;
-    for (const e of this._exchanges.values()) hooks.onExchange?.(e);
-    for (const q of this._queues.values()) hooks.onQueue?.(q);
-    for (const t of this._topics.values()) hooks.onTopic?.(t);
-    for (const u of this._users.values()) hooks.onUser?.(u);
+    const binding = this.binding;
+    for (const e of this._exchanges.values()) binding.onExchange?.(e);
+    for (const q of this._queues.values()) binding.onQueue?.(q);
+    for (const t of this._topics.values()) binding.onTopic?.(t);
+    for (const u of this._users.values()) binding.onUser?.(u);
     this.node.addValidation({ validate: () => this.validateModel() });
   }
 
@@ -351,7 +359,7 @@ export class MessageQueue extends Construct {
     this.claimObjectName('exchange', name);
     const exchange = { name, type };
     this._exchanges.set(name, exchange);
-    if (this.binding) this.binding.hooks.onExchange?.(exchange);
+    this.binding?.onExchange?.(exchange);
   }
 
   /**
@@ -417,7 +425,7 @@ export class MessageQueue extends Construct {
     };
     this.claimObjectName('queue', name);
     this._queues.set(name, queue);
-    if (this.binding) this.binding.hooks.onQueue?.(queue);
+    this.binding?.onQueue?.(queue);
   }
 
   /**
@@ -456,7 +464,7 @@ export class MessageQueue extends Construct {
     };
     this.claimObjectName('topic', name);
     this._topics.set(name, topic);
-    if (this.binding) this.binding.hooks.onTopic?.(topic);
+    this.binding?.onTopic?.(topic);
   }
 
   /**
@@ -486,7 +494,7 @@ export class MessageQueue extends Construct {
     const user: ResolvedUser = { name, secret, permissions: [] };
     this._users.set(name, user);
     for (const perm of options.permissions ?? []) this.grant(name, perm?.name, perm?.access);
-    if (this.binding) this.binding.hooks.onUser?.(user);
+    this.binding?.onUser?.(user);
   }
 
   /**
@@ -550,7 +558,7 @@ export class MessageQueue extends Construct {
 
   private requireSupported(capability: 'queues' | 'topics', what: string, name: unknown): void {
     if (!this.engine.capabilities[capability]) {
-      const product = this.engine._product;
+      const product = this.engine.displayName;
       throw invalid(this, 'UNSUPPORTED', what, name, capability === 'queues'
         ? `no ${what}s with ${product} (engine ${this.engine.kind}): declare topics with addTopic()`
         : `no ${what}s with ${product} (engine ${this.engine.kind}): declare queues bound to exchanges`);
@@ -558,7 +566,7 @@ export class MessageQueue extends Construct {
   }
 
   private requireResourceName(property: string, name: unknown): asserts name is string {
-    const allowed = this.engine._checkResourceName(name);
+    const allowed = this.engine._identifierError(name);
     if (allowed !== undefined) throw invalid(this, 'INVALID_NAME', property, name, allowed);
   }
 

@@ -1,7 +1,7 @@
+import { QueueEngineBase } from './engines/engine';
 import { RabbitmqOperatorEngine, RabbitmqOperatorEngineOptions } from './engines/rabbitmq-operator';
 import { RabbitmqStatefulSetEngine, RabbitmqStatefulSetEngineOptions } from './engines/rabbitmq-statefulset';
 import { StrimziKafkaEngine, StrimziKafkaEngineOptions } from './engines/strimzi-kafka';
-import { QueueEngineBase } from './queue-engine-base';
 
 /**
  * The backend a MessageQueue renders to: the factories of the engines. Each returns an engine of

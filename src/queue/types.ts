@@ -383,30 +383,3 @@ export interface QueueConnection {
    */
   readonly consumerGroupPrefix?: string;
 }
-
-/**
- * What a queue engine supports; the MessageQueue and the policies read these instead of naming engines.
- */
-export interface QueueEngineCapabilities {
-  /** The protocol its clients speak. */
-  readonly protocol: QueueProtocol;
-  /** Exchanges and queues bound to them (`addExchange()`, `addQueue()`). */
-  readonly queues: boolean;
-  /** The queue types it renders (empty without queues). */
-  readonly queueTypes: QueueType[];
-  /** Streams (`QueueType.STREAM`, the stream protocol on its own port). */
-  readonly streams: boolean;
-  /** Quorum queues (`QueueType.QUORUM`, replicated by Raft). */
-  readonly quorumQueues: boolean;
-  /** Topics (`addTopic()`). */
-  readonly topics: boolean;
-  /** Virtual hosts (`virtualHost`). */
-  readonly virtualHosts: boolean;
-  /**
-   * Where the listener certificates come from: true when the engine's operator issues them (then
-   * TLS is on by default and `tlsSecretName` is refused), false when they come from `tlsSecretName`.
-   */
-  readonly issuesListenerCertificates: boolean;
-  /** Users authenticate with client certificates the engine issues (no passwords). */
-  readonly issuesClientCertificates: boolean;
-}

@@ -1,7 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { QueueModel } from './model';
 import { k8s } from '../private/kube';
-import { QueueModel } from '../private/model';
 
 /** The restricted container security context every container of ours gets. */
 export const RESTRICTED_CONTAINER = {

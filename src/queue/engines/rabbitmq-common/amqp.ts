@@ -1,10 +1,10 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { API_SERVER_EGRESS, DNS_EGRESS, tcp } from '../../../private/network';
-import { consumes, produces, QueueModel, ResolvedQueue, ResolvedUser } from '../../private/model';
 import { exactPattern } from '../../private/names';
 import { QueueType } from '../../types';
 import { lazy } from '../common';
+import { consumes, produces, QueueModel, ResolvedQueue, ResolvedUser } from '../model';
 
 /** AMQP client port. */
 export function amqpPort(model: QueueModel): number {

@@ -1,7 +1,8 @@
 import { invalid } from '../../../private/names';
-import { QueueModel, ResolvedUser, UserCredentials } from '../../private/model';
 import { objectName } from '../../private/names';
-import { QueueConnection, QueueEngineCapabilities, QueueProtocol, QueueType } from '../../types';
+import { QueueConnection, QueueProtocol, QueueType } from '../../types';
+import { QueueEngineCapabilities } from '../engine';
+import { QueueModel, ResolvedUser, UserCredentials } from '../model';
 
 /** What both RabbitMQ engines share: the option checks, capabilities, names and the AMQP connection contract. */
 

@@ -2,9 +2,9 @@ import { Construct } from 'constructs';
 import { renderRabbitmqOperator } from './render';
 import { invalid, isDnsLabel } from '../../../private/names';
 import { SecretSource } from '../../../secrets/secret-source';
-import { QueueEngineBinding, QueueModel, UserCredentials } from '../../private/model';
-import { QueueEngineBase, QueueEngineKind } from '../../queue-engine-base';
-import { KafkaAuthentication, QueueEngineCapabilities, QueueProtocol } from '../../types';
+import { KafkaAuthentication, QueueProtocol } from '../../types';
+import { QueueEngineBase, QueueEngineCapabilities, QueueEngineKind } from '../engine';
+import { QueueEngineBinding, QueueModel, UserCredentials } from '../model';
 import {
   amqpClientPorts, amqpConnection, amqpEndpoint, checkRabbitmqName, RABBITMQ_CAPABILITIES, RABBITMQ_REPOSITORY, rabbitmqCredentials,
   requireRabbitmqConfig, requireRabbitmqVersion, requireRepository,
@@ -58,8 +58,7 @@ export class RabbitmqOperatorEngine extends QueueEngineBase {
   public readonly erlangCookie?: SecretSource = undefined;
   public readonly additionalConfig: { [key: string]: string };
   public readonly capabilities: QueueEngineCapabilities = RABBITMQ_CAPABILITIES;
-  /** @internal */
-  public readonly _product = 'RabbitMQ';
+  public readonly displayName: string = 'RabbitMQ';
   private readonly settings: { image: string; operatorNamespace: string };
 
   public constructor(options: RabbitmqOperatorEngineOptions) {
@@ -90,7 +89,7 @@ export class RabbitmqOperatorEngine extends QueueEngineBase {
   }
 
   /** @internal */
-  public _checkResourceName(name: unknown): string | undefined {
+  public _identifierError(name: unknown): string | undefined {
     return checkRabbitmqName(name);
   }
 
@@ -110,9 +109,8 @@ export class RabbitmqOperatorEngine extends QueueEngineBase {
     });
     return {
       podLabels,
-      endpoint: amqpEndpoint(model),
-      capabilities: this.capabilities,
-      hooks,
+      endpoints: amqpEndpoint(model),
+      ...hooks,
       connectionFor: (user) => amqpConnection(model, user),
     };
   }

@@ -1,8 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { EngineHooks, QueueModel, ResolvedExchange, ResolvedQueue, ResolvedUser } from '../../private/model';
 import { objectName, shortHash, topologyObjectName } from '../../private/names';
 import { antiAffinity, lazy, monitoringPeer, renderDisruptionBudget, renderMonitoring, zoneSpread } from '../common';
+import { EngineHooks, QueueModel, ResolvedExchange, ResolvedQueue, ResolvedUser } from '../model';
 import {
   hasStreams, permissionsOf, policyDefinition, policyName, policyPattern, queueArguments, rabbitmqAlerts, renderNetworkPolicy,
 } from '../rabbitmq-common';
@@ -70,7 +70,7 @@ export function renderRabbitmqOperator(scope: Construct, mq: QueueModel, engine:
           spec: {
             template: {
               // Environment.labels reach the broker pods
-              metadata: { labels: mq.environment._inheritedLabels() },
+              metadata: { labels: { ...mq.environment.inheritedLabels } },
               spec: {
                 // the namespace enforces Pod Security "restricted": the operator's pods need these
                 securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },

@@ -1,5 +1,5 @@
-import { QueueModel } from '../../private/model';
 import { ExchangeType, QueueType } from '../../types';
+import { QueueModel } from '../model';
 import { permissionsOf, policyDefinition, policyName, policyPattern, queueArguments } from '../rabbitmq-common';
 
 /** What the configuration needs of the engine. */

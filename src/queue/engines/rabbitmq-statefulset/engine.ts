@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
 import { invalid } from '../../../private/names';
 import { SecretSource } from '../../../secrets/secret-source';
-import { QueueEngineBinding, QueueModel, UserCredentials } from '../../private/model';
-import { QueueEngineBase, QueueEngineKind } from '../../queue-engine-base';
-import { KafkaAuthentication, QueueEngineCapabilities, QueueProtocol } from '../../types';
+import { KafkaAuthentication, QueueProtocol } from '../../types';
+import { QueueEngineBase, QueueEngineCapabilities, QueueEngineKind } from '../engine';
+import { QueueEngineBinding, QueueModel, UserCredentials } from '../model';
 import {
   amqpClientPorts, amqpConnection, amqpEndpoint, checkRabbitmqName, RABBITMQ_CAPABILITIES, RABBITMQ_REPOSITORY, rabbitmqCredentials,
   requireRabbitmqConfig, requireRabbitmqVersion, requireRepository,
@@ -59,8 +59,7 @@ export class RabbitmqStatefulSetEngine extends QueueEngineBase {
   public readonly erlangCookie?: SecretSource;
   public readonly additionalConfig: { [key: string]: string };
   public readonly capabilities: QueueEngineCapabilities = RABBITMQ_CAPABILITIES;
-  /** @internal */
-  public readonly _product = 'RabbitMQ';
+  public readonly displayName: string = 'RabbitMQ';
   private readonly imageRef: string;
 
   public constructor(options: RabbitmqStatefulSetEngineOptions) {
@@ -88,7 +87,7 @@ export class RabbitmqStatefulSetEngine extends QueueEngineBase {
   }
 
   /** @internal */
-  public _checkResourceName(name: unknown): string | undefined {
+  public _identifierError(name: unknown): string | undefined {
     return checkRabbitmqName(name);
   }
 
@@ -111,9 +110,8 @@ export class RabbitmqStatefulSetEngine extends QueueEngineBase {
     });
     return {
       podLabels,
-      endpoint: amqpEndpoint(model),
-      capabilities: this.capabilities,
-      hooks,
+      endpoints: amqpEndpoint(model),
+      ...hooks,
       connectionFor: (user) => amqpConnection(model, user),
     };
   }

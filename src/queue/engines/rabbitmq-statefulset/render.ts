@@ -1,15 +1,15 @@
 import { Construct } from 'constructs';
+import {
+  ConfigSettings, ENABLED_PLUGINS, hostnameSuffix, INIT_SCRIPT, RABBITMQ_PATHS, renderDefinitionsTemplate, renderRabbitmqConf,
+} from './config';
 import { CONFIG_HASH_ANNOTATION } from '../../../private/engine-facts';
 import { invalid } from '../../../private/names';
 import { SecretSource } from '../../../secrets/secret-source';
 import { k8s } from '../../private/kube';
-import { EngineHooks, QueueModel } from '../../private/model';
 import { shortHash } from '../../private/names';
 import { antiAffinity, lazy, monitoringPeer, renderDisruptionBudget, renderMonitoring, RESTRICTED_CONTAINER, zoneSpread } from '../common';
+import { EngineHooks, QueueModel } from '../model';
 import { amqpPort, rabbitmqAlerts, renderNetworkPolicy } from '../rabbitmq-common';
-import {
-  ConfigSettings, ENABLED_PLUGINS, hostnameSuffix, INIT_SCRIPT, RABBITMQ_PATHS, renderDefinitionsTemplate, renderRabbitmqConf,
-} from './config';
 
 /** uid / gid of the `rabbitmq` user of the official image. */
 const RABBITMQ_UID = 999;
@@ -49,8 +49,10 @@ export function renderRabbitmqStatefulSet(scope: Construct, mq: QueueModel, engi
   const portName = mq.tls ? 'amqps' : 'amqp';
   const apiDiscovery = !engine.ordinalPeerDiscovery;
 
-  const cookieSecret = (engine.erlangCookie ?? mq.environment.secretBackend.sourceFor(mq.environment.name, `${mq.name}-erlang-cookie`))
-    .bind(scope, { name: `${mq.name}-erlang-cookie`, keys: ['cookie'] });
+  const cookieName = `${mq.name}-erlang-cookie`;
+  const cookieSecret = engine.erlangCookie
+    ? engine.erlangCookie.bind(scope, { name: cookieName, keys: ['cookie'] })
+    : mq.environmentSecret(cookieName, ['cookie']);
   if (cookieSecret.secretName === undefined) {
     throw invalid(scope, 'INVALID_SECRET_SOURCE', 'erlangCookie', cookieSecret.kind, 'a SecretSource that delivers a Kubernetes Secret with a `cookie` key');
   }

@@ -1,12 +1,12 @@
 import { Construct } from 'constructs';
 import { renderStrimziKafka } from './render';
-import { Environment } from '../../../environment/environment';
+import { Tier } from '../../../environment/tier';
 import { invalid } from '../../../private/names';
 import { SecretSource } from '../../../secrets/secret-source';
-import { QueueEngineBinding, QueueModel, ResolvedUser, UserCredentials } from '../../private/model';
 import { objectName } from '../../private/names';
-import { QueueEngineBase, QueueEngineKind } from '../../queue-engine-base';
-import { KafkaAuthentication, QueueConnection, QueueEngineCapabilities, QueueProtocol } from '../../types';
+import { KafkaAuthentication, QueueConnection, QueueProtocol } from '../../types';
+import { QueueEngineBase, QueueEngineCapabilities, QueueEngineKind } from '../engine';
+import { EnvironmentFacts, QueueEngineBinding, QueueModel, ResolvedUser, UserCredentials } from '../model';
 
 /**
  * Options of the Strimzi Kafka engine.
@@ -90,8 +90,7 @@ export class StrimziKafkaEngine extends QueueEngineBase {
   public readonly erlangCookie?: SecretSource = undefined;
   public readonly additionalConfig: { [key: string]: string };
   public readonly capabilities: QueueEngineCapabilities;
-  /** @internal */
-  public readonly _product = 'Kafka';
+  public readonly displayName: string = 'Kafka';
 
   public constructor(options: StrimziKafkaEngineOptions) {
     super();
@@ -143,7 +142,7 @@ export class StrimziKafkaEngine extends QueueEngineBase {
   }
 
   /** @internal */
-  public _checkResourceName(name: unknown): string | undefined {
+  public _identifierError(name: unknown): string | undefined {
     if (typeof name !== 'string' || !TOPIC_NAME.test(name) || name.length > 249) {
       return 'a Kafka topic name: lower-case letters, digits, ".", "_" and "-", starting and ending with a letter or digit (so not "__"-prefixed internal topics), at most 249 characters';
     }
@@ -151,8 +150,8 @@ export class StrimziKafkaEngine extends QueueEngineBase {
   }
 
   /** @internal */
-  public _resolveControllerReplicas(environment: Environment): number | undefined {
-    return this.controllerReplicas ?? environment.selectNumber({ development: 0, otherwise: 3 });
+  public _resolveControllerReplicas(environment: EnvironmentFacts): number | undefined {
+    return this.controllerReplicas ?? (environment.tier === Tier.DEVELOPMENT ? 0 : 3);
   }
 
   /**
@@ -194,9 +193,8 @@ export class StrimziKafkaEngine extends QueueEngineBase {
     const endpoint = { host: `${model.name}-kafka-bootstrap.${model.environment.namespace}.svc`, port: model.tls ? 9093 : 9092 };
     return {
       podLabels,
-      endpoint,
-      capabilities: this.capabilities,
-      hooks,
+      endpoints: endpoint,
+      ...hooks,
       connectionFor: (user) => this.connection(model, endpoint, user),
       validate: () => {
         const other = scope.node.root.node.findAll().find((c) => c !== scope && BOUND.get(c)?.namespace === model.environment.namespace

@@ -1,10 +1,10 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { API_SERVER_EGRESS, DNS_EGRESS, toPods } from '../../../private/network';
-import { consumes, EngineHooks, produces, QueueModel, ResolvedTopic, ResolvedUser } from '../../private/model';
 import { objectName, topologyObjectName } from '../../private/names';
 import { KafkaAuthentication } from '../../types';
 import { lazy, renderMonitoring, zoneSpread } from '../common';
+import { consumes, EngineHooks, produces, QueueModel, ResolvedTopic, ResolvedUser } from '../model';
 
 const STRIMZI = 'kafka.strimzi.io/v1';
 const ZONE = 'topology.kubernetes.io/zone';
@@ -99,7 +99,7 @@ export function renderStrimziKafka(scope: Construct, mq: QueueModel, engine: Str
         topicOperator: { watchedNamespace: ns },
         userOperator: { watchedNamespace: ns },
         template: {
-          pod: { metadata: { labels: mq.environment._inheritedLabels() }, securityContext: POD_SECURITY },
+          pod: { metadata: { labels: { ...mq.environment.inheritedLabels } }, securityContext: POD_SECURITY },
           topicOperatorContainer: { securityContext: CONTAINER_SECURITY },
           userOperatorContainer: { securityContext: CONTAINER_SECURITY },
         },
@@ -136,7 +136,7 @@ export function renderStrimziKafka(scope: Construct, mq: QueueModel, engine: Str
         template: {
           pod: {
             // Environment.labels reach the broker / controller pods
-            metadata: { labels: mq.environment._inheritedLabels() },
+            metadata: { labels: { ...mq.environment.inheritedLabels } },
             securityContext: POD_SECURITY,
             affinity: multi ? {
               podAntiAffinity: mq.spreadAcrossZones

@@ -1,6 +1,6 @@
-import type { Environment } from '../../environment/environment';
+import { Tier } from '../../environment/tier';
 import { SecretBinding } from '../../secrets/secret-source';
-import { ExchangeType, QueueAccess, QueueConnection, QueueEngineCapabilities, QueueType } from '../types';
+import { ExchangeType, QueueAccess, QueueConnection, QueueType } from '../types';
 
 /** An exchange as resolved by the construct. */
 export interface ResolvedExchange {
@@ -54,18 +54,6 @@ export interface ResolvedUser {
   readonly permissions: ResolvedPermission[];
 }
 
-/** What an engine does when the model changes after construction. */
-export interface EngineHooks {
-  /** An exchange was declared (also called for those declared before the engine rendered). */
-  onExchange?(exchange: ResolvedExchange): void;
-  /** A queue was declared (also called for those declared before the engine rendered). */
-  onQueue?(queue: ResolvedQueue): void;
-  /** A topic was declared (also called for those declared before the engine rendered). */
-  onTopic?(topic: ResolvedTopic): void;
-  /** A user was declared (also called for those declared before the engine rendered). */
-  onUser?(user: ResolvedUser): void;
-}
-
 /** True if the access includes producing. */
 export function produces(access: QueueAccess): boolean {
   return access === QueueAccess.PRODUCE || access === QueueAccess.PRODUCE_AND_CONSUME;
@@ -85,8 +73,8 @@ export function consumes(access: QueueAccess): boolean {
 export interface QueueModel {
   /** Base name of the rendered objects. */
   readonly name: string;
-  /** The environment (namespace, tier, secret backend, labels). */
-  readonly environment: Environment;
+  /** The environment's facts. */
+  readonly environment: EnvironmentFacts;
   readonly replicas: number;
   readonly storageSize: string;
   readonly storageClassName: string;
@@ -112,6 +100,12 @@ export interface QueueModel {
   users(): ResolvedUser[];
   /** NetworkPolicy peers of the admitted clients (valid at synthesis). */
   clientPeers(): any[];
+  /**
+   * Binds a Secret of the engine's own (e.g. the Erlang cookie) from the environment's secret
+   * backend under the queue; `secretName` of the result is undefined for a backend that delivers
+   * no Kubernetes Secret.
+   */
+  environmentSecret(secretName: string, keys: string[]): SecretBinding;
 }
 
 /** How a user authenticates, as the engine decides. */
@@ -127,18 +121,39 @@ export interface UserCredentials {
   readonly noPassword?: string;
 }
 
+/** What an engine renders per declaration (called for those declared before `_bind` too, and for later ones). */
+export interface EngineHooks {
+  onExchange?(exchange: ResolvedExchange): void;
+  onQueue?(queue: ResolvedQueue): void;
+  onTopic?(topic: ResolvedTopic): void;
+  onUser?(user: ResolvedUser): void;
+}
+
 /** The facts an engine returns from `_bind`, read by the MessageQueue and the pipeline. */
-export interface QueueEngineBinding {
+export interface QueueEngineBinding extends EngineHooks {
   /** Labels selecting the broker pods. */
   readonly podLabels: { [key: string]: string };
   /** The Service clients connect to. */
-  readonly endpoint: { readonly host: string; readonly port: number };
-  /** What the engine supports. */
-  readonly capabilities: QueueEngineCapabilities;
-  /** Renders what a declaration adds (called for those declared before the bind too). */
-  readonly hooks: EngineHooks;
-  /** How an application connects as a declared user. */
+  readonly endpoints: QueueEndpoints;
+  /** How an application connects as a declared user (the public contract). */
   connectionFor(user: ResolvedUser): QueueConnection;
-  /** Errors the engine finds at synthesis (after the construct's own). */
+  /** Errors the engine finds at synthesis (after the MessageQueue's own). */
   validate?(): string[];
+}
+
+/** Where clients connect. */
+export interface QueueEndpoints {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** What an engine reads of the environment. */
+export interface EnvironmentFacts {
+  readonly name: string;
+  readonly namespace: string;
+  readonly tier: Tier;
+  /** The Environment's labels. */
+  readonly labels: { readonly [key: string]: string };
+  /** The labels operators copy to the pods they create (Environment labels). */
+  readonly inheritedLabels: { readonly [key: string]: string };
 }

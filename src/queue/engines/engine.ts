@@ -1,8 +1,7 @@
 import { Construct } from 'constructs';
-import type { QueueEngineBinding, QueueModel, UserCredentials } from './private/model';
-import { KafkaAuthentication, QueueEngineCapabilities, QueueProtocol } from './types';
-import { Environment } from '../environment/environment';
-import { SecretSource } from '../secrets/secret-source';
+import { EnvironmentFacts, QueueEngineBinding, QueueModel, UserCredentials } from './model';
+import { SecretSource } from '../../secrets/secret-source';
+import { KafkaAuthentication, QueueProtocol, QueueType } from '../types';
 
 /**
  * The engines a MessageQueue can render to.
@@ -14,6 +13,33 @@ export enum QueueEngineKind {
   RABBITMQ_STATEFULSET = 'rabbitmq-statefulset',
   /** Apache Kafka on the Strimzi operator (KRaft only). */
   STRIMZI_KAFKA = 'strimzi-kafka',
+}
+
+/**
+ * What a queue engine supports; the MessageQueue and the policies read these instead of naming engines.
+ */
+export interface QueueEngineCapabilities {
+  /** The protocol its clients speak. */
+  readonly protocol: QueueProtocol;
+  /** Exchanges and queues bound to them (`addExchange()`, `addQueue()`). */
+  readonly queues: boolean;
+  /** The queue types it renders (empty without queues). */
+  readonly queueTypes: QueueType[];
+  /** Streams (`QueueType.STREAM`, the stream protocol on its own port). */
+  readonly streams: boolean;
+  /** Quorum queues (`QueueType.QUORUM`, replicated by Raft). */
+  readonly quorumQueues: boolean;
+  /** Topics (`addTopic()`). */
+  readonly topics: boolean;
+  /** Virtual hosts (`virtualHost`). */
+  readonly virtualHosts: boolean;
+  /**
+   * Where the listener certificates come from: true when the engine's operator issues them (then
+   * TLS is on by default and `tlsSecretName` is refused), false when they come from `tlsSecretName`.
+   */
+  readonly issuesListenerCertificates: boolean;
+  /** Users authenticate with client certificates the engine issues (no passwords). */
+  readonly issuesClientCertificates: boolean;
 }
 
 /**
@@ -69,8 +95,8 @@ export abstract class QueueEngineBase {
   public abstract readonly additionalConfig: { [key: string]: string };
   /** What the engine supports. */
   public abstract readonly capabilities: QueueEngineCapabilities;
-  /** The product, in messages ("RabbitMQ", "Kafka"). @internal */
-  public abstract readonly _product: string;
+  /** The product, as messages name it ("RabbitMQ", "Kafka"). */
+  public abstract readonly displayName: string;
 
   /** `[major, minor]` of the version. */
   public get versionParts(): number[] {
@@ -89,20 +115,20 @@ export abstract class QueueEngineBase {
   /** The ports a client connects to (valid at synthesis: some depend on what is declared). @internal */
   public abstract _clientPorts(model: QueueModel): number[];
 
-  /** What a queue, exchange or topic name must be, or undefined when `name` is one. @internal */
-  public abstract _checkResourceName(name: unknown): string | undefined;
+  /** What a queue, exchange or topic name must be, or undefined when `value` is one. @internal */
+  public abstract _identifierError(value: unknown): string | undefined;
 
   /** How a declared user authenticates: its broker user name and the Secret its password comes from. @internal */
   public abstract _userCredentials(model: QueueModel, user: string): UserCredentials;
 
-  /** Tier-dependent settings the engine resolves from the environment (dedicated controllers). @internal */
-  public _resolveControllerReplicas(_environment: Environment): number | undefined {
+  /** Dedicated controllers as the engine resolves them for the environment (tier defaults). @internal */
+  public _resolveControllerReplicas(_environment: EnvironmentFacts): number | undefined {
     return undefined;
   }
 
   /**
    * Renders the engine's objects into `scope` from `model`, and returns the facts the rest of the
-   * pipeline needs (pod labels, connection, capabilities, per-declaration hooks). @internal
+   * pipeline needs (pod labels, endpoints, the connection contract, per-declaration hooks). @internal
    */
   public abstract _bind(scope: Construct, model: QueueModel): QueueEngineBinding;
 }
