@@ -30,8 +30,3 @@ export function requireCron(where: Where, property: string, expression: unknown)
   });
   return parts.join(' ');
 }
-
-/** CloudNativePG's 6-field form (seconds first) of a validated 5-field expression. */
-export function toSixFieldCron(expression: string): string {
-  return `0 ${expression}`;
-}

@@ -1,8 +1,9 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { requireCron, toSixFieldCron } from './cron';
+import { requireCron } from './cron';
 import { DatabaseClient } from './database-client';
-import { DatabaseEngine, DatabaseEngineKind } from './database-engine';
+import { DatabaseEngineBase, PointInTimeRecoverySupport } from './engines/engine';
+import { DatabaseEngineBinding, DatabaseModel, ResolvedBackup, ResolvedDatabase, ResolvedRecovery, ResolvedUser } from './engines/model';
 import {
   DatabaseAccess, DatabaseBackupOptions, DatabaseConnection, DatabaseOptions, DatabasePoolerOptions,
   DatabaseRecoveryOptions, DatabaseResources, DatabaseUserOptions, ObjectStoreDestination, PoolMode, SchemaMigrationOptions,
@@ -12,29 +13,26 @@ import { requireProfileStorageClass } from '../environment/profile-storage-class
 import { StorageProfile } from '../environment/storage-profile';
 import { Tier } from '../environment/tier';
 import { hasUrlPassword, invalid, maskUrlPassword, requireBoolean, requireDnsLabel, requireInteger } from '../private/names';
-import { isPositiveQuantity } from '../private/quantity';
+import { renderClientEgress } from '../private/network';
+import { requireQuantity, requireWorkloadName } from '../private/workload';
 import { SecretBinding, SecretSource, SecretSourceKind } from '../secrets/secret-source';
-import { renderCloudNativePg } from './engines/cloudnative-pg';
-import { renderDatabaseClientEgress } from './engines/common';
-import { renderPostgresStatefulSet } from './engines/postgres-statefulset';
-import { EngineHooks, ResolvedBackup, ResolvedDatabase, ResolvedRecovery, ResolvedUser } from './private/model';
 
 /**
  * Properties of a ReplicatedDatabase.
  */
 export interface ReplicatedDatabaseProps {
-  /** The engine (and pinned PostgreSQL version). */
-  readonly engine: DatabaseEngine;
+  /** The engine (and pinned server version): a `DatabaseEngine` factory's result. */
+  readonly engine: DatabaseEngineBase;
 
   /**
-   * Base name of the rendered objects (`<name>-rw` Service...), a DNS-1123 label of at most 40 characters.
+   * Base name of the rendered objects (`<name>-rw` Service with PostgreSQL...), a DNS-1123 label of at most 40 characters.
    *
    * @default - the construct id, lower-cased
    */
   readonly name?: string;
 
   /**
-   * PostgreSQL instances (1 primary + replicas).
+   * Database server instances (1 primary + replicas).
    *
    * @default - 1 in development, 2 in staging, 3 in production
    */
@@ -99,11 +97,13 @@ export interface ReplicatedDatabaseProps {
   readonly backup?: DatabaseBackupOptions;
 
   /**
-   * Keep WAL archives for point-in-time recovery (needs `backup`; CloudNativePG only). With
-   * CloudNativePG and `backup` it cannot be false: the Barman Cloud plugin archives WAL (the
-   * `Cluster`'s plugin `isWALArchiver`), which its base backups need to be restored.
+   * Keep a continuous log archive (PostgreSQL's WAL) for point-in-time recovery (needs `backup`),
+   * as the engine's `capabilities.pointInTimeRecovery` allows: `UNSUPPORTED` engines (the
+   * StatefulSet engine) reject true; `REQUIRED_WITH_BACKUP` engines reject false with `backup`
+   * (CloudNativePG: the Barman Cloud plugin archives WAL, the `Cluster`'s plugin `isWALArchiver`,
+   * which its base backups need to be restored).
    *
-   * @default - true when `backup` is set on CloudNativePG, false on the StatefulSet engine
+   * @default - true when `backup` is set and the engine requires the archive with backups (CloudNativePG), else false
    */
   readonly pointInTimeRecovery?: boolean;
 
@@ -115,7 +115,7 @@ export interface ReplicatedDatabaseProps {
   readonly recovery?: DatabaseRecoveryOptions;
 
   /**
-   * A PgBouncer connection pooler in front of the primary (CloudNativePG only).
+   * A connection pooler in front of the primary (engines with `capabilities.pooler`: CloudNativePG's PgBouncer).
    *
    * @default - none
    */
@@ -157,18 +157,11 @@ export interface ReplicatedDatabaseProps {
   readonly allowFrom?: DatabaseClient[];
 }
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-const RESERVED = new Set(['postgres', 'template0', 'template1', 'streaming_replica', 'cnpg_pooler_pgbouncer', 'replicator', 'postgres_exporter', 'public']);
-/** The quantity forms accepted in props (a subset of what Kubernetes parses: no exponent, no sign). */
-const QUANTITY = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$/;
-
-function requireIdentifier(where: Construct, property: string, value: unknown): string {
-  if (typeof value !== 'string' || !IDENTIFIER.test(value) || RESERVED.has(value) || value.startsWith('pg_')) {
-    throw invalid(where, 'INVALID_IDENTIFIER', property, value,
-      'a PostgreSQL identifier: lower-case letters, digits and "_", starting with a letter or "_", at most 63 characters, '
-      + 'not reserved (postgres, template0/1, public, pg_*...)');
-  }
-  return value;
+/** A user or database name valid for the engine (its identifier rules and reserved names). */
+function requireIdentifier(where: Construct, engine: DatabaseEngineBase, property: string, value: unknown): string {
+  const error = engine._identifierError(value);
+  if (error !== undefined) throw invalid(where, 'INVALID_IDENTIFIER', property, value, error);
+  return value as string;
 }
 
 /** User and database names also name Kubernetes objects (`<name>-<user>` Secret, `<name>-<database>` Database): "_" becomes "-", which cannot end one. */
@@ -178,15 +171,8 @@ function requireKubernetesNamePart(where: Construct, property: string, value: st
   }
 }
 
-function requireQuantity(where: Construct, property: string, value: unknown, allowed: string): string {
-  if (typeof value !== 'string' || !QUANTITY.test(value) || !isPositiveQuantity(value)) {
-    throw invalid(where, 'INVALID_QUANTITY', property, value, allowed);
-  }
-  return value;
-}
-
 /**
- * A replicated PostgreSQL database, engine-agnostic: CloudNativePG or a plain StatefulSet, chosen
+ * A replicated database, engine-agnostic (PostgreSQL on CloudNativePG or a plain StatefulSet...), chosen
  * per environment while applications keep one connection contract.
  *
  * Tier-aware defaults come from `Environment.of(this)`: 1 instance in development, 3 with a
@@ -197,7 +183,7 @@ export class ReplicatedDatabase extends Construct {
   /** The environment. */
   public readonly environment: Environment;
   /** The engine. */
-  public readonly engine: DatabaseEngine;
+  public readonly engine: DatabaseEngineBase;
   /** Base name of the rendered objects. */
   public readonly name: string;
   /** Instances. */
@@ -216,7 +202,7 @@ export class ReplicatedDatabase extends Construct {
   public readonly databaseName: string;
   /** Name of the application user. */
   public readonly ownerName: string;
-  /** Whether WAL archives are kept for point-in-time recovery. */
+  /** Whether a continuous log archive (WAL) is kept for point-in-time recovery. */
   public readonly pointInTimeRecovery: boolean;
   /** Whether monitoring is rendered. */
   public readonly monitoring: boolean;
@@ -248,19 +234,17 @@ export class ReplicatedDatabase extends Construct {
   private readonly _clients: DatabaseClient[] = [];
   private readonly _backup?: ResolvedBackup;
   private readonly _recovery?: ResolvedRecovery;
-  private readonly hooks: EngineHooks;
+  private readonly binding?: DatabaseEngineBinding;
 
   public constructor(scope: Construct, id: string, props: ReplicatedDatabaseProps) {
     super(scope, id);
     const env = Environment.of(this);
     this.environment = env;
-    if (!props || !(props.engine instanceof DatabaseEngine)) {
-      throw invalid(this, 'INVALID_VALUE', 'engine', props?.engine, 'a DatabaseEngine (DatabaseEngine.cloudNativePg({...}) or DatabaseEngine.postgresStatefulSet({...}))');
+    if (!props || !(props.engine instanceof DatabaseEngineBase)) {
+      throw invalid(this, 'INVALID_VALUE', 'engine', props?.engine, 'an engine from a DatabaseEngine factory, e.g. DatabaseEngine.cloudNativePg({...})');
     }
     this.engine = props.engine;
-    this.name = requireDnsLabel(this, 'name', props.name ?? id.toLowerCase());
-    if (this.name.length > 40) throw invalid(this, 'INVALID_NAME', 'name', this.name, 'at most 40 characters (suffixes like "-rw" and pod ordinals are added)');
-    if (!/^[a-z]/.test(this.name)) throw invalid(this, 'INVALID_NAME', 'name', this.name, 'a name starting with a letter (it names Services, which are RFC 1035 labels)');
+    this.name = requireWorkloadName(this, props.name ?? id.toLowerCase(), '"-rw"');
 
     const prod = env.tier === Tier.PRODUCTION;
     this.instances = requireInteger(this, 'instances', props.instances ?? env.selectNumber({ development: 1, staging: 2, production: 3 }), 1, 9);
@@ -274,8 +258,8 @@ export class ReplicatedDatabase extends Construct {
     requireProfileStorageClass(this, env.cluster, props.storageProfile);
     this.cpu = requireQuantity(this, 'resources.cpu', props.resources?.cpu ?? env.selectString({ development: '250m', staging: '500m', production: '1' }), 'a CPU quantity such as "500m" or "2"');
     this.memory = requireQuantity(this, 'resources.memory', props.resources?.memory ?? env.selectString({ development: '512Mi', staging: '1Gi', production: '4Gi' }), 'a memory quantity such as "2Gi"');
-    this.databaseName = requireIdentifier(this, 'databaseName', props.databaseName ?? 'app');
-    this.ownerName = requireIdentifier(this, 'ownerName', props.ownerName ?? 'app');
+    this.databaseName = requireIdentifier(this, this.engine, 'databaseName', props.databaseName ?? 'app');
+    this.ownerName = requireIdentifier(this, this.engine, 'ownerName', props.ownerName ?? 'app');
     this.monitoring = requireBoolean(this, 'monitoring', props.monitoring ?? env.tier !== Tier.DEVELOPMENT);
     this.spreadAcrossZones = requireBoolean(this, 'spreadAcrossZones', props.spreadAcrossZones ?? prod);
     this.podDisruptionBudget = requireBoolean(this, 'podDisruptionBudget', props.podDisruptionBudget ?? this.instances > 1);
@@ -286,22 +270,24 @@ export class ReplicatedDatabase extends Construct {
       const retentionDays = requireInteger(this, 'backup.retentionDays', b.retentionDays ?? 30, 1, 3650);
       if (!b.destination) throw invalid(this, 'INVALID_BACKUP', 'backup.destination', b.destination, 'an object store destination');
       const dest = this.resolveDestination('backup.destination', b.destination);
-      this._backup = { schedule, cnpgSchedule: toSixFieldCron(schedule), retentionDays, ...dest };
+      this._backup = { schedule, retentionDays, ...dest };
     }
-    // the StatefulSet engine takes base backups only (no WAL archive): no point-in-time recovery
-    const walArchiving = this.engine.kind === DatabaseEngineKind.CLOUDNATIVE_PG;
-    this.pointInTimeRecovery = requireBoolean(this, 'pointInTimeRecovery', props.pointInTimeRecovery ?? (walArchiving && this._backup !== undefined));
-    if (this.pointInTimeRecovery && !walArchiving) {
-      throw invalid(this, 'UNSUPPORTED', 'pointInTimeRecovery', true, 'false with the StatefulSet engine (base backups only, no WAL archive); use CloudNativePG for point-in-time recovery');
+    // point-in-time recovery as the engine supports it (a continuous log archive next to the base backups)
+    const pitr = this.engine.capabilities.pointInTimeRecovery;
+    const archiving = pitr === PointInTimeRecoverySupport.REQUIRED_WITH_BACKUP;
+    this.pointInTimeRecovery = requireBoolean(this, 'pointInTimeRecovery', props.pointInTimeRecovery ?? (archiving && this._backup !== undefined));
+    if (this.pointInTimeRecovery && pitr === PointInTimeRecoverySupport.UNSUPPORTED) {
+      throw invalid(this, 'UNSUPPORTED', 'pointInTimeRecovery', true,
+        `false with ${this.engine.displayName} (base backups only, no log archive); use an engine that archives its log for point-in-time recovery`);
     }
-    if (walArchiving && this._backup && props.pointInTimeRecovery === false) {
-      // the Barman Cloud plugin archives WAL for every backed-up cluster: a base backup is restored by
-      // replaying the WAL written while it ran, so the archive (and with it point-in-time recovery) cannot be off
+    if (archiving && this._backup && props.pointInTimeRecovery === false) {
+      // a base backup of this engine is restored by replaying the log written while it ran, so the
+      // archive (and with it point-in-time recovery) cannot be off
       throw invalid(this, 'UNSUPPORTED', 'pointInTimeRecovery', false,
-        'true (or unset) with backups on CloudNativePG: its base backups need the WAL archive to be restored, which also gives point-in-time recovery');
+        `true (or unset) with backups on ${this.engine.displayName}: its base backups need the log archive to be restored, which also gives point-in-time recovery`);
     }
     if (this.pointInTimeRecovery && !this._backup) {
-      throw invalid(this, 'INVALID_BACKUP', 'pointInTimeRecovery', true, 'point-in-time recovery needs `backup` (WAL is archived to its destination)');
+      throw invalid(this, 'INVALID_BACKUP', 'pointInTimeRecovery', true, 'point-in-time recovery needs `backup` (the log is archived to its destination)');
     }
     if (props.recovery) {
       const r = props.recovery;
@@ -312,8 +298,8 @@ export class ReplicatedDatabase extends Construct {
       this._recovery = { ...this.resolveDestination('recovery.source', r.source), serverName: r.serverName, targetTime: r.targetTime };
     }
     if (props.pooler) {
-      if (this.engine.kind !== DatabaseEngineKind.CLOUDNATIVE_PG) {
-        throw invalid(this, 'UNSUPPORTED', 'pooler', props.pooler, 'no pooler with the StatefulSet engine (use CloudNativePG, or run PgBouncer as an application)');
+      if (!this.engine.capabilities.pooler) {
+        throw invalid(this, 'UNSUPPORTED', 'pooler', props.pooler, `no pooler with ${this.engine.displayName} (use an engine with a pooler, or run one as an application)`);
       }
       this.poolerInstances = requireInteger(this, 'pooler.instances', props.pooler.instances ?? env.selectNumber({ development: 1, otherwise: 2 }), 1, 20);
       this.poolMode = props.pooler.poolMode ?? PoolMode.TRANSACTION;
@@ -334,8 +320,10 @@ export class ReplicatedDatabase extends Construct {
     this.addDatabase(this.databaseName, { owner: this.ownerName });
     for (const client of props.allowFrom ?? []) this.allowFrom(client);
 
-    this.hooks = this.engine.kind === DatabaseEngineKind.CLOUDNATIVE_PG ? renderCloudNativePg(this) : renderPostgresStatefulSet(this);
-    for (const d of this._databases.values()) this.hooks.onDatabase?.(d);
+    const model = this.model();
+    this.engine._validate(this, model);
+    this.binding = this.engine._bind(this, model);
+    for (const d of this._databases.values()) this.binding.onDatabase?.(d);
     this.node.addValidation({ validate: () => this.validateModel() });
   }
 
@@ -343,32 +331,33 @@ export class ReplicatedDatabase extends Construct {
    * Adds a database (valid until synthesis).
    */
   public addDatabase(name: string, options: DatabaseOptions = {}): void {
-    requireIdentifier(this, 'database name', name);
+    requireIdentifier(this, this.engine, 'database name', name);
     requireKubernetesNamePart(this, 'database name', name);
     if (this._databases.has(name)) throw invalid(this, 'DUPLICATE', 'database', name, 'a database name not declared already');
     const owner = options.owner ?? this.ownerName;
-    requireIdentifier(this, `owner of database "${name}"`, owner);
+    requireIdentifier(this, this.engine, `owner of database "${name}"`, owner);
     const database = { name, owner };
     this._databases.set(name, database);
     // during construction the engine has not rendered yet: it is told about these databases afterwards
-    if (this.hooks) this.hooks.onDatabase?.(database);
+    if (this.binding) this.binding.onDatabase?.(database);
   }
 
   /**
    * Adds a user (a login role) with its password source and grants (valid until synthesis).
    */
   public addUser(name: string, options: DatabaseUserOptions = {}): void {
-    requireIdentifier(this, 'user name', name);
+    requireIdentifier(this, this.engine, 'user name', name);
     requireKubernetesNamePart(this, 'user name', name);
     if (this._users.has(name)) throw invalid(this, 'DUPLICATE', 'user', name, 'a user name not declared already');
     const secretName = `${this.name}-${name.replace(/_/g, '-')}`;
     const source = options.password ?? this.environment.secretBackend.sourceFor(this.environment.name, secretName);
     if (!(source instanceof SecretSource)) throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, source, 'a SecretSource');
     const connectionLimit = requireInteger(this, `connectionLimit of user "${name}"`, options.connectionLimit ?? -1, -1, 100000);
+    const uri = this.engine._uriTemplate(this.engine._endpoints(this.name, this.environment.namespace), this.databaseNameFor(name, options));
     const secret = source.bind(this, {
       name: secretName,
       keys: ['username', 'password'],
-      templates: { uri: `postgresql://{{ .username }}:{{ .password | urlquery }}@${this.name}-rw.${this.environment.namespace}.svc:5432/${this.databaseNameFor(name, options)}` },
+      templates: { uri },
     });
     if (secret.kind === SecretSourceKind.VAULT || secret.secretName === undefined) {
       throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, secret.kind,
@@ -384,7 +373,7 @@ export class ReplicatedDatabase extends Construct {
   public grant(user: string, database: string, access: DatabaseAccess): void {
     const u = this._users.get(user);
     if (!u) throw invalid(this, 'UNKNOWN_USER', 'grant user', user, `a declared user: ${[...this._users.keys()].join(', ')}`);
-    requireIdentifier(this, 'grant database', database);
+    requireIdentifier(this, this.engine, 'grant database', database);
     if (!Object.values(DatabaseAccess).includes(access)) throw invalid(this, 'INVALID_VALUE', 'grant access', access, 'a DatabaseAccess');
     if (u.grants.some((g) => g.database === database)) throw invalid(this, 'DUPLICATE', `grant of user "${user}"`, database, 'one grant per user and database');
     u.grants.push({ database, access });
@@ -392,14 +381,15 @@ export class ReplicatedDatabase extends Construct {
 
   /**
    * Admits a client through the database's NetworkPolicy; a client in the database's namespace
-   * also gets an egress NetworkPolicy to the database (DNS and port 5432), which the namespace's
-   * default-deny policy requires.
+   * also gets an egress NetworkPolicy to the database (DNS and the engine's port), which the
+   * namespace's default-deny policy requires.
    */
   public allowFrom(client: DatabaseClient): void {
     if (!(client instanceof DatabaseClient)) throw invalid(this, 'INVALID_CLIENT', 'client', client, 'a DatabaseClient');
     this._clients.push(client);
     // the namespace denies by default: a client in it gets an egress policy to the database
-    renderDatabaseClientEgress(this, client.toNetworkPolicyPeer());
+    renderClientEgress(this, this.name, this.environment.namespace, client.toNetworkPolicyPeer(), this.engine._podLabels(this.name),
+      () => [this.engine.port], (produce) => Lazy.any({ produce }));
   }
 
   /**
@@ -407,11 +397,11 @@ export class ReplicatedDatabase extends Construct {
    */
   public get connection(): DatabaseConnection {
     const owner = this._users.get(this.ownerName)!;
-    const ns = this.environment.namespace;
+    const endpoints = this.engine._endpoints(this.name, this.environment.namespace);
     return {
-      host: `${this.name}-rw.${ns}.svc`,
-      readOnlyHost: `${this.name}-ro.${ns}.svc`,
-      port: 5432,
+      host: endpoints.host,
+      readOnlyHost: endpoints.readOnlyHost,
+      port: endpoints.port,
       database: this.databaseName,
       secretName: owner.secret.secretName!,
       usernameKey: 'username',
@@ -434,46 +424,64 @@ export class ReplicatedDatabase extends Construct {
     return this._backup?.retentionDays;
   }
 
-  /** Users (resolved). @internal */
+  /** Users (resolved), sorted by name. @internal */
   public _resolvedUsers(): ResolvedUser[] {
     return [...this._users.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
-  /** Databases (resolved). @internal */
+  /** Databases (resolved), sorted by name. @internal */
   public _resolvedDatabases(): ResolvedDatabase[] {
     return [...this._databases.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
-  /** Clients. @internal */
-  public _resolvedClients(): DatabaseClient[] {
-    return [...this._clients];
-  }
-
-  /** Backup. @internal */
-  public _resolvedBackup(): ResolvedBackup | undefined {
-    return this._backup;
-  }
-
-  /** Recovery. @internal */
-  public _resolvedRecovery(): ResolvedRecovery | undefined {
-    return this._recovery;
-  }
-
-  /** Labels of the database's pods. @internal */
+  /** Labels of the database's pods (the engine's). @internal */
   public _podLabels(): { [key: string]: string } {
-    return this.engine.kind === DatabaseEngineKind.CLOUDNATIVE_PG
-      ? { 'cnpg.io/cluster': this.name }
-      : { 'app.kubernetes.io/name': 'postgresql', 'app.kubernetes.io/instance': this.name };
-  }
-
-  /** A value computed at synthesis (after every mutator). @internal */
-  public _lazy(produce: () => any): any {
-    return Lazy.any({ produce });
+    return this.binding?.podLabels ?? this.engine._podLabels(this.name);
   }
 
   /** The ApiObject of a child, for tests and policies. @internal */
   public _objects(): ApiObject[] {
     return this.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c));
+  }
+
+  /** The read-only model the engine renders (accessors complete at synthesis). */
+  private model(): DatabaseModel {
+    const env = this.environment;
+    return {
+      name: this.name,
+      environment: {
+        name: env.name,
+        namespace: env.namespace,
+        tier: env.tier,
+        kubernetesVersion: env.kubernetesVersion,
+        labels: env.labels,
+        inheritedLabels: env._inheritedLabels(),
+      },
+      storageClassName: this.storageProfile.storageClassName,
+      allowVolumeExpansion: this.storageProfile.allowVolumeExpansion,
+      instances: this.instances,
+      synchronousReplicas: this.synchronousReplicas,
+      storageSize: this.storageSize,
+      cpu: this.cpu,
+      memory: this.memory,
+      databaseName: this.databaseName,
+      ownerName: this.ownerName,
+      monitoring: this.monitoring,
+      spreadAcrossZones: this.spreadAcrossZones,
+      podDisruptionBudget: this.podDisruptionBudget,
+      pointInTimeRecovery: this.pointInTimeRecovery,
+      pooler: this.poolerInstances !== undefined && this.poolMode !== undefined
+        ? { instances: this.poolerInstances, poolMode: this.poolMode } : undefined,
+      migration: this.migration ? { image: this.migration.image, command: [...this.migration.command] } : undefined,
+      backup: this._backup,
+      recovery: this._recovery,
+      connection: this.connection,
+      owner: this._users.get(this.ownerName)!,
+      users: () => this._resolvedUsers(),
+      databases: () => this._resolvedDatabases(),
+      clientPeers: () => this._clients.map((c) => c.toNetworkPolicyPeer()),
+      environmentSecret: (secretName, keys) => env.secretBackend.sourceFor(env.name, secretName).bind(this, { name: secretName, keys }),
+    };
   }
 
   private databaseNameFor(user: string, options: DatabaseUserOptions): string {

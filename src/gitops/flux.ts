@@ -2,11 +2,11 @@ import { fluxHealthCheckExprs } from './data-objects';
 import { DeploymentLayer } from './layers';
 import { FluxOptions } from './wiring-options';
 import type { RenderedFile } from '../app/gitops-app';
-import { MIGRATION_DEADLINE_SECONDS } from '../database/engines/common';
 import type { Environment } from '../environment/environment';
 import { renderValue, ValidationError } from '../errors/validation-error';
 import { toYaml } from '../private/canonical';
 import { hasUrlPassword, isDnsSubdomain, maskUrlPassword } from '../private/names';
+import { MIGRATION_DEADLINE_SECONDS } from '../private/workload';
 
 /** Name of the deployer Role (and the prefix of the ServiceAccounts Flux impersonates). */
 export const DEPLOYER_SERVICE_ACCOUNT = 'gitops-deployer';

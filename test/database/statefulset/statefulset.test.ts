@@ -3,8 +3,8 @@ import { backup, find, manifests, statefulSetFixture } from './fixture';
 import {
   AspectPriority, Aspects, DatabaseAccess, DatabaseClient, PolicyPacks, SecretBackend, SecretSource, Tier,
 } from '../../../src';
-import { CONFIG_HASH_ANNOTATION } from '../../../src/database/engines/postgres-statefulset';
 import { renderPostgresqlConf } from '../../../src/database/engines/postgres-statefulset/config';
+import { CONFIG_HASH_ANNOTATION } from '../../../src/database/engines/postgres-statefulset/render';
 import { evaluatePacks } from '../../../src/policy/engine';
 import { describeWithCrds, sharedValidator } from '../../util/crds';
 

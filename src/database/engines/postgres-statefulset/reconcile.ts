@@ -1,6 +1,6 @@
 import { MONITORING_ROLE, REPLICATION_ROLE } from './config';
-import { ResolvedDatabase, ResolvedUser } from '../../private/model';
 import { DatabaseAccess } from '../../types';
+import { ResolvedDatabase, ResolvedUser } from '../model';
 
 /** What the reconcile script declares. */
 export interface ReconcileModel {

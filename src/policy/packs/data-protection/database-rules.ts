@@ -1,5 +1,4 @@
 import { IConstruct } from 'constructs';
-import { DatabaseEngineKind } from '../../../database/database-engine';
 import { ReplicatedDatabase } from '../../../database/replicated-database';
 import { ReclaimPolicy } from '../../../environment/storage-profile';
 import { Tier } from '../../../environment/tier';
@@ -147,6 +146,6 @@ export class DatabaseAutomaticFailover extends ProductionDatabaseRule {
   }
 
   protected check(db: ReplicatedDatabase): string | undefined {
-    return db.engine.kind === DatabaseEngineKind.POSTGRES_STATEFULSET ? `database ${db.name} uses the StatefulSet engine (no automatic failover)` : undefined;
+    return db.engine.capabilities.automaticFailover ? undefined : `database ${db.name} uses ${db.engine.displayName} (no automatic failover)`;
   }
 }

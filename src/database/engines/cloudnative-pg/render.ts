@@ -1,11 +1,35 @@
 import { createHash } from 'crypto';
-import { ApiObject } from 'cdk8s';
-import { EngineHooks, ResolvedBackup, ResolvedDatabase, ResolvedRecovery } from '../private/model';
-import type { ReplicatedDatabase } from '../replicated-database';
-import { renderCloudNativePgGrantSql } from './cloudnative-pg-grants';
-import { AFTER_DATA_JOB_ANNOTATIONS, MIGRATION_BACKOFF_LIMIT, MIGRATION_DEADLINE_SECONDS, RESTRICTED_CONTAINER, renderEgressPolicies, renderMigrationJob, renderNetworkPolicy } from './common';
-import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations } from '../../private/engine-facts';
-import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, toPods } from '../../private/network';
+import { ApiObject, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { renderCloudNativePgGrantSql } from './grants';
+import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations } from '../../../private/engine-facts';
+import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, toPods } from '../../../private/network';
+import {
+  AFTER_DATA_JOB_ANNOTATIONS, MIGRATION_BACKOFF_LIMIT, MIGRATION_DEADLINE_SECONDS, migrationLabels, monitoringPeer, renderMigrationEgress,
+  renderMigrationJob, renderWorkloadNetworkPolicy, RESTRICTED_CONTAINER, RESTRICTED_JOB_POD,
+} from '../../../private/workload';
+import { DatabaseEngineBinding, DatabaseModel, ResolvedBackup, ResolvedDatabase, ResolvedRecovery } from '../model';
+import { POSTGRES_PORT, postgresEndpoints, postgresMigrationEnv } from '../postgresql/postgresql';
+
+/** What the renderer reads of its engine. */
+export interface CloudNativePgSettings {
+  readonly image: string;
+  readonly majorVersion: number;
+  readonly operatorNamespace: string;
+  readonly barmanPluginName: string;
+}
+
+/** Labels of the pods of cluster `name`. */
+export function cloudNativePgPodLabels(name: string): { [key: string]: string } {
+  return { 'cnpg.io/cluster': name };
+}
+
+/** CloudNativePG's 6-field form (seconds first) of a validated 5-field cron expression. */
+export function toSixFieldCron(expression: string): string {
+  return `0 ${expression}`;
+}
+
+const lazy = (produce: () => any): any => Lazy.any({ produce });
 
 /**
  * Renders a ReplicatedDatabase for the CloudNativePG operator: `Cluster`, Barman Cloud `ObjectStore` +
@@ -22,18 +46,18 @@ import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, toPods } from '../../
  * `renderCloudNativePgGrantSql` (`REVOKE ALL ON DATABASE … FROM PUBLIC`, then exactly the declared
  * access of every user, for existing and future objects).
  */
-export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
-  const engine = db.engine;
-  const plugin = engine.barmanPluginName!;
-  const backup = db._resolvedBackup();
-  const recovery = db._resolvedRecovery();
-  const owner = db._resolvedUsers().find((u) => u.name === db.ownerName)!;
+export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine: CloudNativePgSettings): DatabaseEngineBinding {
+  const plugin = engine.barmanPluginName;
+  const backup = db.backup;
+  const recovery = db.recovery;
+  const owner = db.owner;
+  const podLabels = cloudNativePgPodLabels(db.name);
   // the pooler's pods carry the cluster label too (CloudNativePG >= 1.22): where a selector means
   // the instances only (scraping, spreading), a pooler makes it say so (CloudNativePG's own selector)
-  const instanceLabels = db.poolerInstances !== undefined ? { ...db._podLabels(), 'cnpg.io/podRole': 'instance' } : db._podLabels();
+  const instanceLabels = db.pooler !== undefined ? { ...podLabels, 'cnpg.io/podRole': 'instance' } : podLabels;
 
   if (backup) {
-    new ApiObject(db, 'BackupObjectStore', {
+    new ApiObject(scope, 'BackupObjectStore', {
       apiVersion: 'barmancloud.cnpg.io/v1',
       kind: 'ObjectStore',
       metadata: { name: `${db.name}-backup`, annotations: backupAnnotations(db.name, { days: backup.retentionDays, field: '/spec/retentionPolicy' }) },
@@ -42,12 +66,12 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
         configuration: objectStoreConfiguration(backup),
       },
     });
-    new ApiObject(db, 'ScheduledBackup', {
+    new ApiObject(scope, 'ScheduledBackup', {
       apiVersion: 'postgresql.cnpg.io/v1',
       kind: 'ScheduledBackup',
       metadata: { name: `${db.name}-scheduled`, annotations: backupAnnotations(db.name) },
       spec: {
-        schedule: backup.cnpgSchedule,
+        schedule: toSixFieldCron(backup.schedule),
         cluster: { name: db.name },
         method: 'plugin',
         pluginConfiguration: { name: plugin },
@@ -57,7 +81,7 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
     });
   }
   if (recovery) {
-    new ApiObject(db, 'RecoveryObjectStore', {
+    new ApiObject(scope, 'RecoveryObjectStore', {
       apiVersion: 'barmancloud.cnpg.io/v1',
       kind: 'ObjectStore',
       metadata: { name: `${db.name}-recovery` },
@@ -68,7 +92,7 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
   }
 
   const zone = 'topology.kubernetes.io/zone';
-  new ApiObject(db, 'Cluster', {
+  new ApiObject(scope, 'Cluster', {
     apiVersion: 'postgresql.cnpg.io/v1',
     kind: 'Cluster',
     // with backups, the WAL archiver plugin archives continuously: change safety reads that fact from here
@@ -77,13 +101,13 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
       instances: db.instances,
       imageName: engine.image,
       // Environment.labels reach the instance pods, PVCs and Services the operator creates
-      inheritedMetadata: { labels: db.environment._inheritedLabels() },
+      inheritedMetadata: { labels: { ...db.environment.inheritedLabels } },
       // canonical values for fields the operator would default (no drift in Argo CD)
       primaryUpdateStrategy: 'unsupervised',
       primaryUpdateMethod: 'switchover',
       enablePDB: db.podDisruptionBudget,
       enableSuperuserAccess: false,
-      storage: { size: db.storageSize, storageClass: db.storageProfile.storageClassName, resizeInUseVolumes: db.storageProfile.allowVolumeExpansion },
+      storage: { size: db.storageSize, storageClass: db.storageClassName, resizeInUseVolumes: db.allowVolumeExpansion },
       resources: { requests: { cpu: db.cpu, memory: db.memory }, limits: { memory: db.memory } },
       postgresql: db.synchronousReplicas > 0 ? {
         synchronous: { method: 'any', number: db.synchronousReplicas, dataDurability: 'required' },
@@ -113,7 +137,7 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
       }] : undefined,
       plugins: backup ? [{ name: plugin, isWALArchiver: true, parameters: { barmanObjectName: `${db.name}-backup` } }] : undefined,
       managed: {
-        roles: db._lazy(() => db._resolvedUsers().filter((u) => u.name !== db.ownerName).map((u) => ({
+        roles: lazy(() => db.users().filter((u) => u.name !== db.ownerName).map((u) => ({
           name: u.name,
           ensure: 'present',
           login: true,
@@ -129,22 +153,22 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
   });
 
 
-  if (db.poolerInstances !== undefined) {
-    new ApiObject(db, 'Pooler', {
+  if (db.pooler !== undefined) {
+    new ApiObject(scope, 'Pooler', {
       apiVersion: 'postgresql.cnpg.io/v1',
       kind: 'Pooler',
       metadata: { name: `${db.name}-pooler-rw` },
       spec: {
         cluster: { name: db.name },
-        instances: db.poolerInstances,
+        instances: db.pooler.instances,
         type: 'rw',
-        pgbouncer: { poolMode: db.poolMode, parameters: { max_client_conn: '1000', default_pool_size: '20' } },
+        pgbouncer: { poolMode: db.pooler.poolMode, parameters: { max_client_conn: '1000', default_pool_size: '20' } },
       },
     });
   }
 
   if (db.monitoring) {
-    new ApiObject(db, 'PodMonitor', {
+    new ApiObject(scope, 'PodMonitor', {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'PodMonitor',
       metadata: { name: db.name },
@@ -196,7 +220,7 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
         annotations: { summary: `No backup metrics from ${db.name}: backups cannot be watched (Barman Cloud plugin not exporting or not scraped)` },
       });
     }
-    new ApiObject(db, 'PrometheusRule', {
+    new ApiObject(scope, 'PrometheusRule', {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'PrometheusRule',
       metadata: { name: `${db.name}-alerts` },
@@ -206,30 +230,43 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
 
   const operator: any = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': engine.operatorNamespace } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } } };
   // the instances, and the grants Job
-  const peers: any[] = [{ podSelector: { matchLabels: db._podLabels() } }, { podSelector: { matchLabels: grantsLabels(db) } }];
+  const peers: any[] = [{ podSelector: { matchLabels: podLabels } }, { podSelector: { matchLabels: grantsLabels(db) } }];
   const extra: { peers: any[]; ports: number[] }[] = [
-    { peers: [operator], ports: [5432, 8000] },
-    { peers, ports: [5432] },
+    { peers: [operator], ports: [POSTGRES_PORT, 8000] },
+    { peers, ports: [POSTGRES_PORT] },
   ];
-  if (db.poolerInstances !== undefined) extra.push({ peers: [{ podSelector: { matchLabels: { 'cnpg.io/poolerName': `${db.name}-pooler-rw` } } }], ports: [5432] });
-  if (db.monitoring) extra.push({ peers: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [9187] });
+  if (db.pooler !== undefined) extra.push({ peers: [{ podSelector: { matchLabels: { 'cnpg.io/poolerName': `${db.name}-pooler-rw` } } }], ports: [POSTGRES_PORT] });
+  if (db.monitoring) extra.push({ peers: [monitoringPeer()], ports: [9187] });
   const backupStores = [backup, recovery].filter((b): b is ResolvedBackup | ResolvedRecovery => b !== undefined);
-  renderNetworkPolicy(db, extra, [
-    DNS_EGRESS,
-    // streaming replication from the primary, and the instance manager's status endpoint during switchovers
-    toPods(db._podLabels(), [5432, 8000]),
-    // the instance manager watches its Cluster; the pooler's PgBouncer manager its Pooler
-    API_SERVER_EGRESS,
-    ...(backupStores.length > 0 ? [objectStoreEgress(backupStores.map((b) => b.endpointUrl))] : []),
-  ]);
-  renderEgressPolicies(db);
-  renderMigrationJob(db);
-  renderGrantsJob(db);
+  renderWorkloadNetworkPolicy(scope, {
+    name: db.name,
+    podLabels,
+    // the declared clients and the migration Job
+    clientPeers: () => [...db.clientPeers(), ...(db.migration ? [{ podSelector: { matchLabels: migrationLabels(db.name) } }] : [])],
+    clientPorts: [POSTGRES_PORT],
+    extra,
+    egress: [
+      DNS_EGRESS,
+      // streaming replication from the primary, and the instance manager's status endpoint during switchovers
+      toPods(podLabels, [POSTGRES_PORT, 8000]),
+      // the instance manager watches its Cluster; the pooler's PgBouncer manager its Pooler
+      API_SERVER_EGRESS,
+      ...(backupStores.length > 0 ? [objectStoreEgress(backupStores.map((b) => b.endpointUrl))] : []),
+    ],
+    lazy,
+  });
+  if (db.migration) {
+    renderMigrationEgress(scope, db.name, podLabels, [POSTGRES_PORT]);
+    renderMigrationJob(scope, { name: db.name, image: db.migration.image, command: db.migration.command, env: postgresMigrationEnv(db.connection) });
+  }
+  renderGrantsJob(scope, db, engine.image, podLabels);
 
   return {
+    podLabels,
+    endpoints: postgresEndpoints(db.name, db.environment.namespace),
     // one Database object per database; `retain` so that a GitOps prune never drops data
     onDatabase: (d: ResolvedDatabase) => {
-      new ApiObject(db, `Database-${d.name}`, {
+      new ApiObject(scope, `Database-${d.name}`, {
         apiVersion: 'postgresql.cnpg.io/v1',
         kind: 'Database',
         metadata: { name: `${db.name}-${d.name.replace(/_/g, '-')}` },
@@ -253,7 +290,7 @@ export function renderCloudNativePg(db: ReplicatedDatabase): EngineHooks {
  * it must run once its database is healthy and its owner's Secret written, so the Flux wiring puts it
  * in the `<env>-migrate` layer, after the data layer.
  */
-function grantsLabels(db: ReplicatedDatabase): { [key: string]: string } {
+function grantsLabels(db: DatabaseModel): { [key: string]: string } {
   return { 'app.kubernetes.io/name': `${db.name}-grants`, 'app.kubernetes.io/component': 'schema-migration' };
 }
 
@@ -268,26 +305,26 @@ function grantsLabels(db: ReplicatedDatabase): { [key: string]: string } {
  * `<env>-migrate` layer, once the data layer is healthy. It retries while the managed roles or the
  * databases of `Database` objects are still being created.
  */
-function renderGrantsJob(db: ReplicatedDatabase): void {
+function renderGrantsJob(scope: Construct, db: DatabaseModel, image: string, podLabels: { [key: string]: string }): void {
   const labels = grantsLabels(db);
   const file = (d: ResolvedDatabase) => `${d.name}.sql`;
-  const scripts = () => Object.fromEntries(db._resolvedDatabases().map((d) => [file(d), renderCloudNativePgGrantSql(d, db._resolvedUsers())]));
-  new ApiObject(db, 'GrantsScripts', {
+  const scripts = () => Object.fromEntries(db.databases().map((d) => [file(d), renderCloudNativePgGrantSql(d, db.users())]));
+  new ApiObject(scope, 'GrantsScripts', {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: `${db.name}-grants`, labels: { 'app.kubernetes.io/name': labels['app.kubernetes.io/name'] } },
-    data: db._lazy(scripts),
+    data: lazy(scripts),
   });
   const container = (d: ResolvedDatabase) => {
-    const owner = db._resolvedUsers().find((u) => u.name === d.owner)!;
+    const owner = db.users().find((u) => u.name === d.owner)!;
     return {
       name: `grants-${d.name.replace(/_/g, '-')}`,
-      image: db.engine.image,
+      image,
       imagePullPolicy: 'IfNotPresent',
       command: ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', d.name, '-f', `/grants/${file(d)}`],
       env: [
         { name: 'PGHOST', value: `${db.name}-rw` },
-        { name: 'PGPORT', value: '5432' },
+        { name: 'PGPORT', value: String(POSTGRES_PORT) },
         { name: 'PGSSLMODE', value: 'require' },
         { name: 'PGCONNECT_TIMEOUT', value: '10' },
         { name: 'PGUSER', valueFrom: { secretKeyRef: { name: owner.secret.secretName, key: 'username' } } },
@@ -298,7 +335,7 @@ function renderGrantsJob(db: ReplicatedDatabase): void {
       securityContext: RESTRICTED_CONTAINER,
     };
   };
-  new ApiObject(db, 'Grants', {
+  new ApiObject(scope, 'Grants', {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: {
@@ -312,16 +349,16 @@ function renderGrantsJob(db: ReplicatedDatabase): void {
       template: {
         metadata: {
           labels,
-          annotations: db._lazy(() => ({
+          annotations: lazy(() => ({
             'stateful.cdk8s.io/grants-sha256': createHash('sha256').update(JSON.stringify(scripts()), 'utf8').digest('hex'),
           })),
         },
-        spec: db._lazy(() => {
-          const containers = db._resolvedDatabases().map(container);
+        spec: lazy(() => {
+          const containers = db.databases().map(container);
           return {
             restartPolicy: 'Never',
             automountServiceAccountToken: false,
-            securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+            securityContext: RESTRICTED_JOB_POD,
             // one database after the other: every container but the last is an init container
             initContainers: containers.length > 1 ? containers.slice(0, -1) : undefined,
             containers: containers.slice(-1),
@@ -331,11 +368,11 @@ function renderGrantsJob(db: ReplicatedDatabase): void {
       },
     },
   });
-  new ApiObject(db, 'GrantsNetworkPolicy', {
+  new ApiObject(scope, 'GrantsNetworkPolicy', {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name: `${db.name}-grants` },
-    spec: { podSelector: { matchLabels: labels }, policyTypes: ['Egress'], egress: [DNS_EGRESS, toPods(db._podLabels(), [5432])] },
+    spec: { podSelector: { matchLabels: labels }, policyTypes: ['Egress'], egress: [DNS_EGRESS, toPods(podLabels, [POSTGRES_PORT])] },
   });
 }
 

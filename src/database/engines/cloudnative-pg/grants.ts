@@ -1,5 +1,5 @@
-import { ResolvedDatabase, ResolvedUser } from '../private/model';
-import { DatabaseAccess } from '../types';
+import { DatabaseAccess } from '../../types';
+import { ResolvedDatabase, ResolvedUser } from '../model';
 
 /** A validated PostgreSQL identifier, double-quoted. */
 const q = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;

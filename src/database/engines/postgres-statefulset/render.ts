@@ -1,17 +1,20 @@
 import { createHash } from 'crypto';
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
-import { RESTRICTED_CONTAINER, renderEgressPolicies, renderMigrationJob, renderNetworkPolicy } from './common';
-import { CONFIG_HASH_ANNOTATION, backupAnnotations } from '../../private/engine-facts';
-import { invalid } from '../../private/names';
-import { DNS_EGRESS, objectStoreEgress, toPods } from '../../private/network';
-import { EngineHooks } from '../private/model';
-import type { ReplicatedDatabase } from '../replicated-database';
+import { Construct } from 'constructs';
 import {
   MONITORING_ROLE, REPLICATION_ROLE, renderPgHbaConf, renderPgIdentConf, renderPostgresqlConf, replicaPodNames,
-} from './postgres-statefulset/config';
-import { renderReconcileSql } from './postgres-statefulset/reconcile';
-import { PATHS, renderScripts } from './postgres-statefulset/scripts';
+} from './config';
+import { renderReconcileSql } from './reconcile';
+import { PATHS, renderScripts } from './scripts';
+import { CONFIG_HASH_ANNOTATION, backupAnnotations } from '../../../private/engine-facts';
+import { invalid } from '../../../private/names';
+import { DNS_EGRESS, objectStoreEgress, toPods } from '../../../private/network';
+import {
+  migrationLabels, monitoringPeer, renderMigrationEgress, renderMigrationJob, renderWorkloadNetworkPolicy, RESTRICTED_CONTAINER,
+} from '../../../private/workload';
+import { DatabaseEngineBinding, DatabaseModel } from '../model';
+import { POSTGRES_PORT, postgresEndpoints, postgresMigrationEnv } from '../postgresql/postgresql';
 
 /** The metrics exporter sidecar (with monitoring). */
 export const POSTGRES_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/postgres-exporter:v0.15.0';
@@ -22,12 +25,25 @@ export const POSTGRES_UID = 999;
 /** Pod template annotation that rolls the pods when the configuration or scripts change. */
 export { CONFIG_HASH_ANNOTATION };
 
-const PORT = 5432;
+const PORT = POSTGRES_PORT;
 const METRICS_PORT = 9187;
 const ZONE = 'topology.kubernetes.io/zone';
 const HOSTNAME = 'kubernetes.io/hostname';
 
 const q = (s: string) => k8s.Quantity.fromString(s);
+const lazy = (produce: () => any): any => Lazy.any({ produce });
+
+/** What the renderer reads of its engine. */
+export interface PostgresStatefulSetSettings {
+  readonly image: string;
+  readonly majorVersion: number;
+}
+
+/** Labels of the pods of database `name`. */
+export function postgresStatefulSetPodLabels(name: string): { [key: string]: string } {
+  return { 'app.kubernetes.io/name': 'postgresql', 'app.kubernetes.io/instance': name };
+}
+
 
 /**
  * Renders a ReplicatedDatabase as plain Kubernetes objects, without an operator:
@@ -105,26 +121,26 @@ const q = (s: string) => k8s.Quantity.fromString(s);
  * The official image (`docker.io/library/postgres`, Debian-based) is assumed: bash, uid 999 named
  * `postgres`, the server binaries on PATH. The exporter and AWS CLI images are pinned here.
  */
-export function renderPostgresStatefulSet(db: ReplicatedDatabase): EngineHooks {
+export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, engine: PostgresStatefulSetSettings): DatabaseEngineBinding {
   const name = db.name;
   const env = db.environment;
-  const major = db.engine.majorVersion;
-  const podLabels = db._podLabels();
-  const backup = db._resolvedBackup();
-  const recovery = db._resolvedRecovery();
+  const major = engine.majorVersion;
+  const podLabels = postgresStatefulSetPodLabels(name);
+  const backup = db.backup;
+  const recovery = db.recovery;
   if (recovery?.targetTime !== undefined) {
-    throw invalid(db, 'UNSUPPORTED', 'recovery.targetTime', recovery.targetTime,
+    throw invalid(scope, 'UNSUPPORTED', 'recovery.targetTime', recovery.targetTime,
       'no target time with the StatefulSet engine (no WAL archive: it restores the newest complete base backup); use CloudNativePG for point-in-time recovery');
   }
 
   const replicationSecretName = `${name}-${REPLICATION_ROLE}`;
-  const replication = env.secretBackend.sourceFor(env.name, replicationSecretName).bind(db, { name: replicationSecretName, keys: ['username', 'password'] });
+  const replication = db.environmentSecret(replicationSecretName, ['username', 'password']);
   if (replication.secretName === undefined) {
-    throw invalid(db, 'INVALID_SECRET_SOURCE', 'replication password', replication.kind,
+    throw invalid(scope, 'INVALID_SECRET_SOURCE', 'replication password', replication.kind,
       `an environment secret backend that delivers Kubernetes Secrets (External Secrets, Sealed Secrets, existing): the StatefulSet engine reads the password of role "${REPLICATION_ROLE}" from Secret "${replicationSecretName}"`);
   }
-  db.node.addValidation({
-    validate: () => db._resolvedUsers().filter((u) => u.name === MONITORING_ROLE)
+  scope.node.addValidation({
+    validate: () => db.users().filter((u) => u.name === MONITORING_ROLE)
       .map((u) => `user "${u.name}" is reserved by the StatefulSet engine (the metrics exporter logs in as "${MONITORING_ROLE}")`),
   });
 
@@ -146,27 +162,27 @@ export function renderPostgresStatefulSet(db: ReplicatedDatabase): EngineHooks {
   const configHash = createHash('sha256');
   for (const file of Object.keys(staticFiles).sort()) configHash.update(`${file}\u0000${staticFiles[file]}\u0000`);
   const scriptsName = `${name}-scripts`;
-  new k8s.KubeConfigMap(db, 'Scripts', {
+  new k8s.KubeConfigMap(scope, 'Scripts', {
     metadata: { name: scriptsName, labels: podLabels },
     data: {
       ...staticFiles,
-      'reconcile.sql': db._lazy(() => renderReconcileSql({
-        majorVersion: major, users: db._resolvedUsers(), databases: db._resolvedDatabases(), monitoring: db.monitoring,
+      'reconcile.sql': lazy(() => renderReconcileSql({
+        majorVersion: major, users: db.users(), databases: db.databases(), monitoring: db.monitoring,
       })),
     },
   });
 
   // ---- Services
   const servicePorts = [{ name: 'postgresql', port: PORT, targetPort: k8s.IntOrString.fromString('postgresql'), protocol: 'TCP' }];
-  new k8s.KubeService(db, 'HeadlessService', {
+  new k8s.KubeService(scope, 'HeadlessService', {
     metadata: { name: `${name}-headless`, labels: podLabels },
     spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: podLabels, ports: servicePorts },
   });
-  new k8s.KubeService(db, 'ReadWriteService', {
+  new k8s.KubeService(scope, 'ReadWriteService', {
     metadata: { name: `${name}-rw`, labels: podLabels },
     spec: { type: 'ClusterIP', selector: { ...podLabels, 'statefulset.kubernetes.io/pod-name': `${name}-0` }, ports: servicePorts },
   });
-  new k8s.KubeService(db, 'ReadOnlyService', {
+  new k8s.KubeService(scope, 'ReadOnlyService', {
     metadata: { name: `${name}-ro`, labels: podLabels },
     spec: { type: 'ClusterIP', selector: podLabels, ports: servicePorts },
   });
@@ -226,7 +242,7 @@ export function renderPostgresStatefulSet(db: ReplicatedDatabase): EngineHooks {
   }
   initContainers.push({
     name: 'bootstrap',
-    image: db.engine.image,
+    image: engine.image,
     imagePullPolicy: 'IfNotPresent',
     command: ['bash', `${PATHS.scripts}/bootstrap.sh`],
     env: instanceEnv,
@@ -240,7 +256,7 @@ export function renderPostgresStatefulSet(db: ReplicatedDatabase): EngineHooks {
 
   const containers: k8s.Container[] = [{
     name: 'postgres',
-    image: db.engine.image,
+    image: engine.image,
     imagePullPolicy: 'IfNotPresent',
     command: ['bash', `${PATHS.scripts}/entrypoint.sh`],
     env: instanceEnv,
@@ -276,7 +292,7 @@ export function renderPostgresStatefulSet(db: ReplicatedDatabase): EngineHooks {
       name: 'users',
       projected: {
         defaultMode: 0o440,
-        sources: db._lazy(() => db._resolvedUsers().map((u) => ({
+        sources: lazy(() => db.users().map((u) => ({
           secret: { name: u.secret.secretName, items: [{ key: 'password', path: `${u.name}/password` }] },
         }))),
       },
@@ -302,7 +318,7 @@ export function renderPostgresStatefulSet(db: ReplicatedDatabase): EngineHooks {
     },
   } : undefined;
 
-  new k8s.KubeStatefulSet(db, 'StatefulSet', {
+  new k8s.KubeStatefulSet(scope, 'StatefulSet', {
     metadata: { name, labels: podLabels },
     spec: {
       serviceName: headless,
@@ -330,7 +346,7 @@ export function renderPostgresStatefulSet(db: ReplicatedDatabase): EngineHooks {
         metadata: { name: 'data', labels: podLabels },
         spec: {
           accessModes: ['ReadWriteOnce'],
-          storageClassName: db.storageProfile.storageClassName,
+          storageClassName: db.storageClassName,
           resources: { requests: { storage: q(db.storageSize) } },
         },
       }],
@@ -338,7 +354,7 @@ export function renderPostgresStatefulSet(db: ReplicatedDatabase): EngineHooks {
   });
 
   if (db.podDisruptionBudget) {
-    new k8s.KubePodDisruptionBudget(db, 'PodDisruptionBudget', {
+    new k8s.KubePodDisruptionBudget(scope, 'PodDisruptionBudget', {
       metadata: { name, labels: podLabels },
       spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: podLabels } },
     });
@@ -356,7 +372,7 @@ export function renderPostgresStatefulSet(db: ReplicatedDatabase): EngineHooks {
     ];
     // change safety reads the backup facts: this CronJob is the backup, RETENTION_DAYS of its upload container the retention
     const retentionField = `/spec/jobTemplate/spec/template/spec/containers/0/env/${uploadEnv.findIndex((e) => e.name === 'RETENTION_DAYS')}/value`;
-    new k8s.KubeCronJob(db, 'BackupCronJob', {
+    new k8s.KubeCronJob(scope, 'BackupCronJob', {
       metadata: { name: `${name}-backup`, labels: backupLabels, annotations: backupAnnotations(name, { days: backup.retentionDays, field: retentionField }) },
       spec: {
         schedule: backup.schedule,
@@ -379,7 +395,7 @@ export function renderPostgresStatefulSet(db: ReplicatedDatabase): EngineHooks {
                 securityContext: podSecurityContext,
                 initContainers: [{
                   name: 'base-backup',
-                  image: db.engine.image,
+                  image: engine.image,
                   imagePullPolicy: 'IfNotPresent',
                   command: ['bash', `${PATHS.scripts}/backup.sh`],
                   env: [
@@ -423,28 +439,37 @@ export function renderPostgresStatefulSet(db: ReplicatedDatabase): EngineHooks {
 
   // ---- monitoring
   if (db.monitoring) {
-    new ApiObject(db, 'PodMonitor', {
+    new ApiObject(scope, 'PodMonitor', {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'PodMonitor',
       metadata: { name, labels: podLabels },
       spec: { selector: { matchLabels: podLabels }, podMetricsEndpoints: [{ port: 'metrics' }] },
     });
-    renderAlerts(db, backup?.schedule);
+    renderAlerts(scope, db, backup?.schedule);
   }
 
   // ---- NetworkPolicy: clients, the instances themselves (replication), the backup job, monitoring
   const extra: { peers: any[]; ports: number[] }[] = [{ peers: [{ podSelector: { matchLabels: podLabels } }], ports: [PORT] }];
   if (backup) extra.push({ peers: [{ podSelector: { matchLabels: backupLabels } }], ports: [PORT] });
-  if (db.monitoring) extra.push({ peers: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [METRICS_PORT] });
-  renderNetworkPolicy(db, extra, [
-    DNS_EGRESS,
-    // streaming replication from the primary (ordinal 0)
-    toPods(podLabels, [PORT]),
-    // a recovery downloads the base backup in an init container
-    ...(recovery ? [objectStoreEgress([recovery.endpointUrl])] : []),
-  ]);
+  if (db.monitoring) extra.push({ peers: [monitoringPeer()], ports: [METRICS_PORT] });
+  renderWorkloadNetworkPolicy(scope, {
+    name,
+    podLabels,
+    // the declared clients and the migration Job
+    clientPeers: () => [...db.clientPeers(), ...(db.migration ? [{ podSelector: { matchLabels: migrationLabels(name) } }] : [])],
+    clientPorts: [PORT],
+    extra,
+    egress: [
+      DNS_EGRESS,
+      // streaming replication from the primary (ordinal 0)
+      toPods(podLabels, [PORT]),
+      // a recovery downloads the base backup in an init container
+      ...(recovery ? [objectStoreEgress([recovery.endpointUrl])] : []),
+    ],
+    lazy,
+  });
   if (backup) {
-    new ApiObject(db, 'BackupNetworkPolicy', {
+    new ApiObject(scope, 'BackupNetworkPolicy', {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
       metadata: { name: `${name}-backup` },
@@ -455,11 +480,13 @@ export function renderPostgresStatefulSet(db: ReplicatedDatabase): EngineHooks {
       },
     });
   }
-  renderEgressPolicies(db);
-  renderMigrationJob(db);
+  if (db.migration) {
+    renderMigrationEgress(scope, name, podLabels, [PORT]);
+    renderMigrationJob(scope, { name, image: db.migration.image, command: db.migration.command, env: postgresMigrationEnv(db.connection) });
+  }
 
   // everything that depends on databases is computed at synthesis
-  return {};
+  return { podLabels, endpoints: postgresEndpoints(name, env.namespace) };
 }
 
 /** AWS CLI environment: credentials from the Secret (ACCESS_KEY_ID / ACCESS_SECRET_KEY), endpoint, no instance metadata. */
@@ -475,7 +502,7 @@ function objectStoreEnv(secretName: string, endpointUrl?: string): k8s.EnvVar[] 
 }
 
 /** Alerts on postgres_exporter, kubelet and kube-state-metrics metrics. */
-function renderAlerts(db: ReplicatedDatabase, schedule?: string): void {
+function renderAlerts(scope: Construct, db: DatabaseModel, schedule?: string): void {
   const ns = db.environment.namespace;
   const pods = `namespace="${ns}",pod=~"${db.name}-[0-9]+"`;
   const claims = `namespace="${ns}",persistentvolumeclaim=~"data-${db.name}-[0-9]+"`;
@@ -520,7 +547,7 @@ function renderAlerts(db: ReplicatedDatabase, schedule?: string): void {
       annotations: { summary: `A backup job of ${db.name} failed` },
     });
   }
-  new ApiObject(db, 'PrometheusRule', {
+  new ApiObject(scope, 'PrometheusRule', {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
     metadata: { name: `${db.name}-alerts` },

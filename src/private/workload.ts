@@ -1,0 +1,190 @@
+/**
+ * Workload pieces shared by every stateful construct and engine (databases and queues): the
+ * restricted container security context, the NetworkPolicy of a workload's pods, the schema
+ * migration Job, and the checks of quantities and base names (internal module).
+ */
+import { ApiObject } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { invalid, requireDnsLabel, Where } from './names';
+import { DNS_EGRESS, tcp, toPods } from './network';
+import { isPositiveQuantity } from './quantity';
+
+/** The restricted container security context every container of ours gets. */
+export const RESTRICTED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+};
+
+/** The pod security context of our Jobs (migrations, grants): non-root uid 10001, RuntimeDefault seccomp. */
+export const RESTRICTED_JOB_POD = { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } };
+
+/** Namespace the monitoring stack (Prometheus) runs in, admitted on the metrics port. */
+export const MONITORING_NAMESPACE = 'monitoring';
+
+/** The peer selecting the monitoring namespace. */
+export function monitoringPeer(): any {
+  return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': MONITORING_NAMESPACE } } };
+}
+
+/** The quantity forms accepted in props (a subset of what Kubernetes parses: no exponent, no sign). */
+const QUANTITY = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$/;
+
+/** A positive Kubernetes quantity as accepted in props (`20Gi`, `500m`, `2`). */
+export function requireQuantity(where: Where, property: string, value: unknown, allowed: string): string {
+  if (typeof value !== 'string' || !QUANTITY.test(value) || !isPositiveQuantity(value)) {
+    throw invalid(where, 'INVALID_QUANTITY', property, value, allowed);
+  }
+  return value;
+}
+
+/**
+ * The base name of a workload's objects: a DNS-1123 label of at most 40 characters starting with a
+ * letter (it names Services, which are RFC 1035 labels, and gets suffixes such as `suffixes`).
+ */
+export function requireWorkloadName(where: Where, value: unknown, suffixes: string): string {
+  const name = requireDnsLabel(where, 'name', value);
+  if (name.length > 40) throw invalid(where, 'INVALID_NAME', 'name', name, `at most 40 characters (suffixes like ${suffixes} and pod ordinals are added)`);
+  if (!/^[a-z]/.test(name)) throw invalid(where, 'INVALID_NAME', 'name', name, 'a name starting with a letter (it names Services, which are RFC 1035 labels)');
+  return name;
+}
+
+/** A set of peers admitted on some ports. */
+export interface IngressPeers {
+  readonly peers: any[];
+  readonly ports: number[];
+}
+
+/** What a workload's NetworkPolicy admits and reaches. */
+export interface WorkloadNetworkPolicy {
+  /** `metadata.name`. */
+  readonly name: string;
+  /** Labels of the workload's pods. */
+  readonly podLabels: { [key: string]: string };
+  /** The declared clients' peers, computed at synthesis. */
+  readonly clientPeers: () => any[];
+  /** Ports the clients reach. */
+  readonly clientPorts: number[];
+  /** Other peers (operator, the instances themselves, monitoring) on their ports. */
+  readonly extra: IngressPeers[];
+  /** Egress rules. */
+  readonly egress: any[];
+  /** A value computed at synthesis. */
+  readonly lazy: (produce: () => any) => any;
+}
+
+/**
+ * The NetworkPolicy of a workload: its pods admit exactly the declared clients on the client
+ * ports, the extra peers on theirs, and reach exactly the egress destinations.
+ */
+export function renderWorkloadNetworkPolicy(scope: IConstruct, p: WorkloadNetworkPolicy): ApiObject {
+  return new ApiObject(scope, 'NetworkPolicy', {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: p.name },
+    spec: {
+      podSelector: { matchLabels: p.podLabels },
+      policyTypes: ['Ingress', 'Egress'],
+      egress: p.egress,
+      ingress: p.lazy(() => {
+        const clients = p.clientPeers();
+        const rules: any[] = clients.length > 0 ? [{ from: clients, ports: tcp(...p.clientPorts) }] : [];
+        for (const e of p.extra) {
+          if (e.peers.length === 0) continue;
+          rules.push({ from: e.peers, ports: tcp(...e.ports) });
+        }
+        return rules;
+      }),
+    },
+  });
+}
+
+/**
+ * Retry budget of a migration Job: a fresh database may still be finishing its first start when the
+ * Job runs (a replica joining, the pooler, DNS), so the Job retries with the Job controller's
+ * exponential back-off (10 s doubling, capped at 6 min: about 35 min for 10 retries) within an hour.
+ */
+export const MIGRATION_BACKOFF_LIMIT = 10;
+export const MIGRATION_DEADLINE_SECONDS = 3600;
+
+/**
+ * Annotations of a Job that must run once the data objects are ready (a schema migration, the
+ * grants): under Argo CD a `Sync` hook in wave 1, after the data objects (wave 0: databases,
+ * ExternalSecrets) and before the applications (wave 2), recreated on each sync; under Flux the Job
+ * is replaced when its immutable template changes (its layer depends on the data layer).
+ */
+export const AFTER_DATA_JOB_ANNOTATIONS: Readonly<Record<string, string>> = {
+  'argocd.argoproj.io/hook': 'Sync',
+  'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+  'argocd.argoproj.io/sync-wave': '1',
+  'kustomize.toolkit.fluxcd.io/force': 'enabled',
+};
+
+/** Labels of the schema migration Job of `name`. */
+export function migrationLabels(name: string): { [key: string]: string } {
+  return { 'app.kubernetes.io/name': `${name}-migrate`, 'app.kubernetes.io/component': 'schema-migration' };
+}
+
+/** A schema migration to render. */
+export interface MigrationJob {
+  /** Base name of the service (the Job is `<name>-migrate`). */
+  readonly name: string;
+  /** Pinned image. */
+  readonly image: string;
+  /** Command. */
+  readonly command: string[];
+  /** Environment of the container (connection settings, the URI from the Secret). */
+  readonly env: any[];
+}
+
+/**
+ * The schema migration Job: its own step, after its database is ready and its Secret exists. Under
+ * Flux it is the `<env>-migrate` layer, which depends on the data layer (healthy: database ready,
+ * ExternalSecrets written); under Argo CD a `Sync` hook in a sync wave after the data objects (the
+ * wave is set with the wiring), recreated on each sync; never a `PreSync` hook, which would run
+ * before the database and its Secret exist on a first sync.
+ */
+export function renderMigrationJob(scope: IConstruct, m: MigrationJob): ApiObject {
+  const labels = migrationLabels(m.name);
+  return new ApiObject(scope, 'Migration', {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: `${m.name}-migrate`,
+      labels,
+      annotations: { ...AFTER_DATA_JOB_ANNOTATIONS },
+    },
+    spec: {
+      backoffLimit: MIGRATION_BACKOFF_LIMIT,
+      activeDeadlineSeconds: MIGRATION_DEADLINE_SECONDS,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          securityContext: RESTRICTED_JOB_POD,
+          containers: [{
+            name: 'migrate',
+            image: m.image,
+            imagePullPolicy: 'IfNotPresent',
+            command: m.command,
+            env: m.env,
+            resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+            securityContext: RESTRICTED_CONTAINER,
+          }],
+        },
+      },
+    },
+  });
+}
+
+/** The egress policy of the migration Job of `name`: DNS and the service's pods on `ports`. */
+export function renderMigrationEgress(scope: IConstruct, name: string, targets: { [key: string]: string }, ports: number[]): ApiObject {
+  return new ApiObject(scope, 'MigrationNetworkPolicy', {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: `${name}-migrate` },
+    spec: { podSelector: { matchLabels: migrationLabels(name) }, policyTypes: ['Egress'], egress: [DNS_EGRESS, toPods(targets, ports)] },
+  });
+}
