@@ -11,7 +11,7 @@ import { StorageProfile } from '../environment/storage-profile';
 import { Tier } from '../environment/tier';
 import { invalid, requireBoolean, requireDnsLabel, requireInteger, Where } from '../private/names';
 import { renderClientEgress } from '../private/network';
-import { isPositiveQuantity } from '../private/quantity';
+import { requireQuantity, requireWorkloadName } from '../private/workload';
 import { SecretSource, SecretSourceKind } from '../secrets/secret-source';
 import { QueueEngineBase } from './engines/engine';
 import {
@@ -152,16 +152,6 @@ export interface MessageQueueProps {
 
 const VHOST_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
 const USER_NAME = /^[a-z][a-z0-9-]{0,39}$/;
-/** The quantity forms accepted in props (a subset of what Kubernetes parses: no exponent, no sign). */
-const QUANTITY = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$/;
-
-function requireQuantity(where: Construct, property: string, value: unknown, allowed: string): string {
-  if (typeof value !== 'string' || !QUANTITY.test(value) || !isPositiveQuantity(value)) {
-    throw invalid(where, 'INVALID_QUANTITY', property, value, allowed);
-  }
-  return value;
-}
-
 function optionalInteger(where: Where, property: string, value: unknown, min: number, max: number): number | undefined {
   return value === undefined ? undefined : requireInteger(where, property, value, min, max);
 }
@@ -248,9 +238,7 @@ export class MessageQueue extends Construct {
         'a QueueEngine (QueueEngine.rabbitmqOperator({...}), QueueEngine.rabbitmqStatefulSet({...}) or QueueEngine.strimziKafka({...}))');
     }
     this.engine = props.engine;
-    this.name = requireDnsLabel(this, 'name', props.name ?? id.toLowerCase());
-    if (this.name.length > 40) throw invalid(this, 'INVALID_NAME', 'name', this.name, 'at most 40 characters (suffixes like "-kafka-bootstrap" and pod ordinals are added)');
-    if (!/^[a-z]/.test(this.name)) throw invalid(this, 'INVALID_NAME', 'name', this.name, 'a name starting with a letter (it names Services, which are RFC 1035 labels)');
+    this.name = requireWorkloadName(this, props.name ?? id.toLowerCase(), '"-headless"');
     const caps = this.engine.capabilities;
     const product = this.engine.displayName;
 

@@ -3,17 +3,6 @@ import { Construct } from 'constructs';
 import { QueueModel } from './model';
 import { k8s } from '../private/kube';
 
-/** The restricted container security context every container of ours gets. */
-export const RESTRICTED_CONTAINER = {
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  capabilities: { drop: ['ALL'] },
-};
-
-/** Namespace the monitoring stack (Prometheus) runs in, admitted on the metrics port. */
-export const MONITORING_NAMESPACE = 'monitoring';
-
 /** A value computed at synthesis (after every mutator of the MessageQueue). */
 export function lazy(produce: () => any): any {
   return Lazy.any({ produce });
@@ -26,11 +15,6 @@ export function renderDisruptionBudget(scope: Construct, model: QueueModel, labe
     metadata: { name: model.name },
     spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: labels } },
   });
-}
-
-/** The peer selecting the monitoring namespace. */
-export function monitoringPeer(): any {
-  return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': MONITORING_NAMESPACE } } };
 }
 
 /** PodMonitor and PrometheusRule of a queue. */

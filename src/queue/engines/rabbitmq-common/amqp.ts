@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { API_SERVER_EGRESS, DNS_EGRESS, tcp } from '../../../private/network';
+import { IngressPeers, renderWorkloadNetworkPolicy } from '../../../private/workload';
 import { exactPattern } from '../../private/names';
 import { QueueType } from '../../types';
 import { lazy } from '../common';
@@ -21,12 +22,6 @@ export function amqpClientPorts(model: QueueModel): number[] {
   return [amqpPort(model), ...(hasStreams(model) ? (model.tls ? [5551, 5552] : [5552]) : [])];
 }
 
-/** A set of peers admitted on some ports. */
-export interface IngressPeers {
-  readonly peers: any[];
-  readonly ports: number[];
-}
-
 /**
  * The NetworkPolicy of the brokers: they admit exactly the declared clients on the client port,
  * plus the given peers (other brokers, the operator, monitoring) on their ports. Once a stream is
@@ -36,38 +31,25 @@ export interface IngressPeers {
 export function renderNetworkPolicy(scope: Construct, model: QueueModel, podLabels: { [key: string]: string }, extra: IngressPeers[],
   apiServer: boolean, clusteringPorts: number[]): ApiObject {
   const brokers = [{ podSelector: { matchLabels: podLabels } }];
-  return new ApiObject(scope, 'NetworkPolicy', {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: model.name },
-    spec: {
-      podSelector: { matchLabels: podLabels },
-      policyTypes: ['Ingress', 'Egress'],
-      // DNS, the other brokers (clustering, stream replication), the API server only for the
-      // Kubernetes peer discovery before RabbitMQ 4.1 (4.1+ finds its peers by pod ordinal)
-      egress: lazy(() => {
-        const streams = hasStreams(model);
-        return [
-          DNS_EGRESS,
-          ...(clusteringPorts.length > 0 ? [{ to: brokers, ports: tcp(...clusteringPorts) }] : []),
-          ...(streams ? [{ to: brokers, ports: [{ port: 6000, endPort: 6500, protocol: 'TCP' }] }] : []),
-          ...(apiServer ? [API_SERVER_EGRESS] : []),
-        ];
-      }),
-      ingress: lazy(() => {
-        const clients = model.clientPeers();
-        // with a stream declared: stream protocol clients (5552, 5551 with TLS) and, between brokers only, the
-        // stream replication ports 6000-6500 (https://www.rabbitmq.com/docs/networking#ports, https://www.rabbitmq.com/docs/streams)
-        const streams = hasStreams(model);
-        const ports = amqpClientPorts(model);
-        const rules: any[] = clients.length > 0 ? [{ from: clients, ports: ports.map((port) => ({ port, protocol: 'TCP' })) }] : [];
-        for (const e of extra) {
-          if (e.peers.length > 0) rules.push({ from: e.peers, ports: e.ports.map((port) => ({ port, protocol: 'TCP' })) });
-        }
-        if (streams) rules.push({ from: brokers, ports: [{ port: 6000, endPort: 6500, protocol: 'TCP' }] });
-        return rules;
-      }),
-    },
+  // stream replication between brokers only (https://www.rabbitmq.com/docs/networking#ports, https://www.rabbitmq.com/docs/streams)
+  const streamPorts = () => [{ port: 6000, endPort: 6500, protocol: 'TCP' }];
+  return renderWorkloadNetworkPolicy(scope, {
+    name: model.name,
+    podLabels,
+    // with a stream declared, stream protocol clients too (5552, 5551 with TLS)
+    clientPeers: () => model.clientPeers(),
+    clientPorts: () => amqpClientPorts(model),
+    extra,
+    moreIngress: () => (hasStreams(model) ? [{ from: brokers, ports: streamPorts() }] : []),
+    // DNS, the other brokers (clustering, stream replication), the API server only for the
+    // Kubernetes peer discovery before RabbitMQ 4.1 (4.1+ finds its peers by pod ordinal)
+    egress: lazy(() => [
+      DNS_EGRESS,
+      ...(clusteringPorts.length > 0 ? [{ to: brokers, ports: tcp(...clusteringPorts) }] : []),
+      ...(hasStreams(model) ? [{ to: brokers, ports: streamPorts() }] : []),
+      ...(apiServer ? [API_SERVER_EGRESS] : []),
+    ]),
+    lazy,
   });
 }
 

@@ -1,7 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { monitoringPeer } from '../../../private/workload';
 import { objectName, shortHash, topologyObjectName } from '../../private/names';
-import { antiAffinity, lazy, monitoringPeer, renderDisruptionBudget, renderMonitoring, zoneSpread } from '../common';
+import { antiAffinity, lazy, renderDisruptionBudget, renderMonitoring, zoneSpread } from '../common';
 import { EngineHooks, QueueModel, ResolvedExchange, ResolvedQueue, ResolvedUser } from '../model';
 import {
   hasStreams, permissionsOf, policyDefinition, policyName, policyPattern, queueArguments, rabbitmqAlerts, renderNetworkPolicy,

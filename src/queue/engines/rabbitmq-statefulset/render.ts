@@ -4,10 +4,11 @@ import {
 } from './config';
 import { CONFIG_HASH_ANNOTATION } from '../../../private/engine-facts';
 import { invalid } from '../../../private/names';
+import { monitoringPeer, RESTRICTED_CONTAINER } from '../../../private/workload';
 import { SecretSource } from '../../../secrets/secret-source';
 import { k8s } from '../../private/kube';
 import { shortHash } from '../../private/names';
-import { antiAffinity, lazy, monitoringPeer, renderDisruptionBudget, renderMonitoring, RESTRICTED_CONTAINER, zoneSpread } from '../common';
+import { antiAffinity, lazy, renderDisruptionBudget, renderMonitoring, zoneSpread } from '../common';
 import { EngineHooks, QueueModel } from '../model';
 import { amqpPort, rabbitmqAlerts, renderNetworkPolicy } from '../rabbitmq-common';
 
