@@ -1,16 +1,20 @@
 /* eslint-disable @stylistic/max-len */
 import * as fs from 'fs';
 import * as path from 'path';
+import { ApiObject, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
 import * as ts from 'typescript';
 import {
-  DatabaseEngine, DatabaseEngineKind, Environment, EnvironmentChart, GitOpsApp, PointInTimeRecoverySupport, ReplicatedDatabase,
+  DatabaseAccess, DatabaseClient, DatabaseEngine, DatabaseEngineBase, DatabaseEngineKind, Environment, EnvironmentChart, GitOpsApp, PointInTimeRecoverySupport, ReplicatedDatabase,
   SecretBackend, SecretSource, StorageProfile, Tier,
 } from '../../src';
 import { CloudNativePgEngine } from '../../src/database/engines/cloudnative-pg/engine';
+import { DatabaseEndpoints, DatabaseEngineBinding, DatabaseModel } from '../../src/database/engines/model';
 import { PostgresStatefulSetEngine } from '../../src/database/engines/postgres-statefulset/engine';
 import { DatabaseAutomaticFailover } from '../../src/policy/packs/data-protection/database-rules';
 import { tmpdir } from '../util/tmp';
 
+const backup = { schedule: '30 2 * * *', destination: { destinationPath: 's3://acme-backups/orders', credentials: SecretSource.externalSecret({ store: 'vault', remoteKey: 's3' }) } };
 const SRC = path.resolve(__dirname, '../../src');
 const DATABASE = path.join(SRC, 'database');
 const ENGINES = path.join(DATABASE, 'engines');
@@ -117,7 +121,6 @@ describe('the construct reads engine capabilities, not kinds', () => {
     const chart = new EnvironmentChart(app, 'orders', { environment: env });
     return new ReplicatedDatabase(chart, 'OrdersDb', { engine, name: 'orders-db', ...props });
   }
-  const backup = { schedule: '30 2 * * *', destination: { destinationPath: 's3://acme-backups/orders', credentials: SecretSource.externalSecret({ store: 'vault', remoteKey: 's3' }) } };
 
   /** CloudNativePG whose capabilities say otherwise: the construct must follow the capabilities. */
   class LimitedCnpg extends CloudNativePgEngine {
@@ -151,5 +154,96 @@ describe('the construct reads engine capabilities, not kinds', () => {
     expect(() => setup(Tier.DEVELOPMENT, DatabaseEngine.postgresStatefulSet({ version: '16.4' })).addUser('replicator')).toThrow(/INVALID_IDENTIFIER/);
     expect(() => setup(Tier.DEVELOPMENT, DatabaseEngine.cloudNativePg({ version: '16.4' })).addUser('streaming_replica')).toThrow(/INVALID_IDENTIFIER/);
     expect(() => setup(Tier.DEVELOPMENT, DatabaseEngine.cloudNativePg({ version: '16.4' })).addUser('replicator')).not.toThrow();
+  });
+});
+
+describe('an engine of another family plugs in without touching the construct', () => {
+  /** A minimal MySQL-like engine: port 3306, `mysql://`, its own identifier rules, one object per database. */
+  class FakeMysqlEngine extends DatabaseEngineBase {
+    public readonly kind: DatabaseEngineKind = DatabaseEngineKind.POSTGRES_STATEFULSET;
+    public readonly displayName: string = 'the fake engine';
+    public readonly version: string = '11.4';
+    public readonly majorVersion: number = 11;
+    public readonly image: string = 'docker.io/library/mariadb:11.4';
+    public readonly port: number = 3306;
+    public readonly operatorNamespace?: string = undefined;
+    public readonly barmanPluginName?: string = undefined;
+    public readonly capabilities = { pointInTimeRecovery: PointInTimeRecoverySupport.SUPPORTED, pooler: false, automaticFailover: true, tls: true };
+    public models: DatabaseModel[] = [];
+    public _identifierError(value: unknown): string | undefined {
+      return typeof value === 'string' && /^[a-z][a-z0-9_]{0,31}$/.test(value) && !['root', 'mysql', 'sys'].includes(value) ? undefined : 'a MySQL name (not root, mysql, sys)';
+    }
+    public _podLabels(name: string) {
+      return { 'app.kubernetes.io/name': 'fake-mysql', 'app.kubernetes.io/instance': name };
+    }
+    public _endpoints(name: string, namespace: string): DatabaseEndpoints {
+      return { host: `${name}-primary.${namespace}.svc`, readOnlyHost: `${name}-secondary.${namespace}.svc`, port: this.port };
+    }
+    public _uriTemplate(e: DatabaseEndpoints, database: string): string {
+      return `mysql://{{ .username }}:{{ .password | urlquery }}@${e.host}:${e.port}/${database}`;
+    }
+    public _bind(scope: Construct, model: DatabaseModel): DatabaseEngineBinding {
+      this.models.push(model);
+      new ApiObject(scope, 'Users', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `${model.name}-users` },
+        data: Lazy.any({ produce: () => Object.fromEntries(model.users().map((u) => [u.name, u.grants.map((g) => `${g.database}:${g.access}`).join(',')])) }),
+      });
+      return {
+        podLabels: this._podLabels(model.name),
+        endpoints: this._endpoints(model.name, model.environment.namespace),
+        onDatabase: (d) => new ApiObject(scope, `Db-${d.name}`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${model.name}-db-${d.name}` }, data: { owner: d.owner } }),
+      };
+    }
+  }
+
+  function setup(props: any = {}) {
+    const app = new GitOpsApp({ outdir: tmpdir() });
+    const env = new Environment({
+      name: 'dev',
+      tier: Tier.DEVELOPMENT,
+      namespace: 'shop',
+      storageProfile: StorageProfile.ondat({ name: 'ondat-secure', replicas: 2 }),
+      secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'shop' }),
+    });
+    const chart = new EnvironmentChart(app, 'shop', { environment: env });
+    const engine = new FakeMysqlEngine();
+    const db = new ReplicatedDatabase(chart, 'Db', { engine, name: 'shop-db', ...props });
+    const all = () => app.render().objects.map((o) => o.manifest);
+    return { db, engine, all };
+  }
+  const find = (all: any[], kind: string, name: string) => all.find((o) => o.kind === kind && o.metadata.name === name);
+
+  test('connection contract, Secret URI and client egress use the engine\'s port, hosts and pod labels', () => {
+    const { db, all } = setup({ allowFrom: [DatabaseClient.fromLabels({ app: 'shop-api' })] });
+    expect(db.connection).toMatchObject({ host: 'shop-db-primary.shop.svc', readOnlyHost: 'shop-db-secondary.shop.svc', port: 3306, secretName: 'shop-db-app' });
+    const objects = all();
+    expect(find(objects, 'ExternalSecret', 'shop-db-app').spec.target.template.data).toEqual({ uri: 'mysql://{{ .username }}:{{ .password | urlquery }}@shop-db-primary.shop.svc:3306/app' });
+    const egress = objects.filter((o) => o.kind === 'NetworkPolicy').flatMap((o) => o.spec.egress ?? []);
+    expect(egress).toContainEqual({ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'fake-mysql', 'app.kubernetes.io/instance': 'shop-db' } } }], ports: [{ port: 3306, protocol: 'TCP' }] });
+  });
+
+  test('identifier rules are the engine\'s', () => {
+    const { db } = setup();
+    expect(() => db.addUser('root')).toThrow(/INVALID_IDENTIFIER.*a MySQL name/s);
+    expect(() => db.addUser('postgres')).not.toThrow();
+  });
+
+  test('the model: resolved props, and users / databases complete at synthesis; onDatabase for every database', () => {
+    const { db, engine, all } = setup();
+    db.addUser('reader', { grants: [{ database: 'app', access: DatabaseAccess.READ_ONLY }] });
+    db.addDatabase('audit');
+    const model = engine.models[0];
+    expect(model).toMatchObject({ name: 'shop-db', instances: 1, databaseName: 'app', ownerName: 'app', environment: { namespace: 'shop', tier: Tier.DEVELOPMENT } });
+    expect(model.users().map((u) => u.name)).toEqual(['app', 'reader']);
+    const objects = all();
+    expect(find(objects, 'ConfigMap', 'shop-db-users').data).toEqual({ app: 'app:owner', reader: 'app:read-only' });
+    expect(['shop-db-db-app', 'shop-db-db-audit'].map((n) => find(objects, 'ConfigMap', n)?.data)).toEqual([{ owner: 'app' }, { owner: 'app' }]);
+  });
+
+  test('PITR SUPPORTED: optional with backups, off by default', () => {
+    expect(setup({ backup }).db.pointInTimeRecovery).toBe(false);
+    expect(setup({ backup, pointInTimeRecovery: true }).db.pointInTimeRecovery).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { MONITORING_ROLE, REPLICATION_ROLE } from './config';
 import { postgresStatefulSetPodLabels, renderPostgresStatefulSet } from './render';
+import { invalid } from '../../../private/names';
 import { DatabaseEngineBase, DatabaseEngineCapabilities, DatabaseEngineKind, PointInTimeRecoverySupport } from '../engine';
 import { DatabaseEndpoints, DatabaseEngineBinding, DatabaseModel } from '../model';
 import { postgresEndpoints, postgresIdentifierError, postgresUriTemplate, POSTGRES_PORT, requireImageRepository, requirePostgresVersion } from '../postgresql/postgresql';
@@ -72,6 +73,14 @@ export class PostgresStatefulSetEngine extends DatabaseEngineBase {
   /** @internal */
   public _uriTemplate(endpoints: DatabaseEndpoints, database: string): string {
     return postgresUriTemplate(endpoints, database);
+  }
+
+  /** No WAL archive: a restore goes to the newest complete base backup, never to a target time. @internal */
+  public _validate(scope: Construct, model: DatabaseModel): void {
+    if (model.recovery?.targetTime !== undefined) {
+      throw invalid(scope, 'UNSUPPORTED', 'recovery.targetTime', model.recovery.targetTime,
+        'no target time with the StatefulSet engine (no WAL archive: it restores the newest complete base backup); use CloudNativePG for point-in-time recovery');
+    }
   }
 
   /** @internal */

@@ -128,10 +128,6 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
   const podLabels = postgresStatefulSetPodLabels(name);
   const backup = db.backup;
   const recovery = db.recovery;
-  if (recovery?.targetTime !== undefined) {
-    throw invalid(scope, 'UNSUPPORTED', 'recovery.targetTime', recovery.targetTime,
-      'no target time with the StatefulSet engine (no WAL archive: it restores the newest complete base backup); use CloudNativePG for point-in-time recovery');
-  }
 
   const replicationSecretName = `${name}-${REPLICATION_ROLE}`;
   const replication = db.environmentSecret(replicationSecretName, ['username', 'password']);
