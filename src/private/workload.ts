@@ -64,12 +64,14 @@ export interface WorkloadNetworkPolicy {
   readonly podLabels: { [key: string]: string };
   /** The declared clients' peers, computed at synthesis. */
   readonly clientPeers: () => any[];
-  /** Ports the clients reach. */
-  readonly clientPorts: number[];
+  /** Ports the clients reach (a function: computed at synthesis, e.g. when they depend on what is declared). */
+  readonly clientPorts: number[] | (() => number[]);
   /** Other peers (operator, the instances themselves, monitoring) on their ports. */
   readonly extra: IngressPeers[];
   /** Egress rules. */
   readonly egress: any[];
+  /** More ingress rules, computed at synthesis, after the others (e.g. port ranges between the pods). */
+  readonly moreIngress?: () => any[];
   /** A value computed at synthesis. */
   readonly lazy: (produce: () => any) => any;
 }
@@ -89,11 +91,13 @@ export function renderWorkloadNetworkPolicy(scope: IConstruct, p: WorkloadNetwor
       egress: p.egress,
       ingress: p.lazy(() => {
         const clients = p.clientPeers();
-        const rules: any[] = clients.length > 0 ? [{ from: clients, ports: tcp(...p.clientPorts) }] : [];
+        const clientPorts = typeof p.clientPorts === 'function' ? p.clientPorts() : p.clientPorts;
+        const rules: any[] = clients.length > 0 ? [{ from: clients, ports: tcp(...clientPorts) }] : [];
         for (const e of p.extra) {
           if (e.peers.length === 0) continue;
           rules.push({ from: e.peers, ports: tcp(...e.ports) });
         }
+        rules.push(...p.moreIngress?.() ?? []);
         return rules;
       }),
     },

@@ -1,33 +1,30 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import {
+  ExchangeDefinition, ExchangeOptions, ExchangeType, QueueAccess, QueueConnection, QueueDefinition, QueueOptions,
+  QueueResources, QueueType, QueueUserDefinition, QueueUserOptions, TopicDefinition, TopicOptions,
+} from './types';
 import { DatabaseClient } from '../database/database-client';
 import { Environment } from '../environment/environment';
 import { requireProfileStorageClass } from '../environment/profile-storage-class';
 import { StorageProfile } from '../environment/storage-profile';
 import { Tier } from '../environment/tier';
 import { invalid, requireBoolean, requireDnsLabel, requireInteger, Where } from '../private/names';
-import { isPositiveQuantity } from '../private/quantity';
+import { renderClientEgress } from '../private/network';
+import { requireQuantity, requireWorkloadName } from '../private/workload';
 import { SecretSource, SecretSourceKind } from '../secrets/secret-source';
-import { renderQueueClientEgress } from './engines/common';
-import { renderRabbitmqOperator } from './engines/rabbitmq-operator';
-import { renderRabbitmqStatefulSet } from './engines/rabbitmq-statefulset';
-import { renderStrimziKafka } from './engines/strimzi-kafka';
+import { QueueEngineBase } from './engines/engine';
 import {
-  EngineHooks, produces, ResolvedExchange, ResolvedQueue, ResolvedTopic, ResolvedUser,
-} from './private/model';
-import { objectName } from './private/names';
-import { QueueEngine, QueueEngineKind } from './queue-engine';
-import {
-  ExchangeDefinition, ExchangeOptions, ExchangeType, KafkaAuthentication, QueueAccess, QueueConnection, QueueDefinition, QueueOptions,
-  QueueProtocol, QueueResources, QueueType, QueueUserDefinition, QueueUserOptions, TopicDefinition, TopicOptions,
-} from './types';
+  EnvironmentFacts, produces, QueueEngineBinding, QueueModel, ResolvedExchange, ResolvedQueue, ResolvedTopic, ResolvedUser,
+} from './engines/model';
+import { topologyObjectName } from './private/names';
 
 /**
  * Properties of a MessageQueue.
  */
 export interface MessageQueueProps {
-  /** The engine (and pinned RabbitMQ or Kafka version). */
-  readonly engine: QueueEngine;
+  /** The engine (and pinned RabbitMQ or Kafka version), from `QueueEngine`'s factories. */
+  readonly engine: QueueEngineBase;
 
   /**
    * Base name of the rendered objects (the Service / cluster name), a DNS-1123 label of at most 40 characters.
@@ -153,18 +150,8 @@ export interface MessageQueueProps {
   readonly allowFrom?: DatabaseClient[];
 }
 
-const RESOURCE_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
+const VHOST_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
 const USER_NAME = /^[a-z][a-z0-9-]{0,39}$/;
-/** The quantity forms accepted in props (a subset of what Kubernetes parses: no exponent, no sign). */
-const QUANTITY = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$/;
-
-function requireQuantity(where: Construct, property: string, value: unknown, allowed: string): string {
-  if (typeof value !== 'string' || !QUANTITY.test(value) || !isPositiveQuantity(value)) {
-    throw invalid(where, 'INVALID_QUANTITY', property, value, allowed);
-  }
-  return value;
-}
-
 function optionalInteger(where: Where, property: string, value: unknown, min: number, max: number): number | undefined {
   return value === undefined ? undefined : requireInteger(where, property, value, min, max);
 }
@@ -183,7 +170,7 @@ export class MessageQueue extends Construct {
   /** The environment. */
   public readonly environment: Environment;
   /** The engine. */
-  public readonly engine: QueueEngine;
+  public readonly engine: QueueEngineBase;
   /** Base name of the rendered objects. */
   public readonly name: string;
   /** Brokers. */
@@ -231,21 +218,29 @@ export class MessageQueue extends Construct {
   private readonly _users = new Map<string, ResolvedUser>();
   private readonly _objectNames = new Map<string, string>();
   private readonly _clients: DatabaseClient[] = [];
-  private readonly hooks: EngineHooks;
+  /** What the engine reads: the resolved props, the environment and the declarations. @internal */
+  public readonly _model: QueueModel;
+  private readonly binding: QueueEngineBinding;
 
   public constructor(scope: Construct, id: string, props: MessageQueueProps) {
     super(scope, id);
     const env = Environment.of(this);
     this.environment = env;
-    if (!props || !(props.engine instanceof QueueEngine)) {
+    const environment: EnvironmentFacts = {
+      name: env.name,
+      namespace: env.namespace,
+      tier: env.tier,
+      labels: env.labels,
+      inheritedLabels: env._inheritedLabels(),
+    };
+    if (!props || !(props.engine instanceof QueueEngineBase)) {
       throw invalid(this, 'INVALID_VALUE', 'engine', props?.engine,
         'a QueueEngine (QueueEngine.rabbitmqOperator({...}), QueueEngine.rabbitmqStatefulSet({...}) or QueueEngine.strimziKafka({...}))');
     }
     this.engine = props.engine;
-    this.name = requireDnsLabel(this, 'name', props.name ?? id.toLowerCase());
-    if (this.name.length > 40) throw invalid(this, 'INVALID_NAME', 'name', this.name, 'at most 40 characters (suffixes like "-kafka-bootstrap" and pod ordinals are added)');
-    if (!/^[a-z]/.test(this.name)) throw invalid(this, 'INVALID_NAME', 'name', this.name, 'a name starting with a letter (it names Services, which are RFC 1035 labels)');
-    const amqp = this.engine.protocol === QueueProtocol.AMQP;
+    this.name = requireWorkloadName(this, props.name ?? id.toLowerCase(), '"-headless"');
+    const caps = this.engine.capabilities;
+    const product = this.engine.displayName;
 
     this.replicas = requireInteger(this, 'replicas', props.replicas ?? env.selectNumber({ development: 1, otherwise: 3 }), 1, 9);
     this.storageSize = requireQuantity(this, 'storageSize', props.storageSize ?? '10Gi', 'a positive Kubernetes quantity such as "20Gi"');
@@ -261,38 +256,69 @@ export class MessageQueue extends Construct {
     this.podDisruptionBudget = requireBoolean(this, 'podDisruptionBudget', props.podDisruptionBudget ?? this.replicas > 1);
     this.retainOnDelete = requireBoolean(this, 'retainOnDelete', props.retainOnDelete ?? true);
 
-    if (amqp) {
+    if (caps.virtualHosts) {
       const vhost = props.virtualHost ?? this.name;
-      if (vhost !== '/' && (typeof vhost !== 'string' || !RESOURCE_NAME.test(vhost) || vhost.length > 200)) {
+      if (vhost !== '/' && (typeof vhost !== 'string' || !VHOST_NAME.test(vhost) || vhost.length > 200)) {
         throw invalid(this, 'INVALID_NAME', 'virtualHost', vhost, '"/" or lower-case letters, digits, ".", "_" and "-", starting and ending with a letter or digit');
       }
       this.virtualHost = vhost;
+    } else if (props.virtualHost !== undefined) {
+      throw invalid(this, 'UNSUPPORTED', 'virtualHost', props.virtualHost, `no virtual host with ${product}`);
+    }
+    if (!caps.issuesListenerCertificates) {
       if (props.tlsSecretName !== undefined) requireDnsLabel(this, 'tlsSecretName', props.tlsSecretName);
       this.tlsSecretName = props.tlsSecretName;
       this.tls = requireBoolean(this, 'tls', props.tls ?? this.tlsSecretName !== undefined);
       if (this.tls && this.tlsSecretName === undefined) {
-        throw invalid(this, 'INVALID_TLS', 'tls', true, 'a `tlsSecretName` with tls.crt, tls.key and ca.crt (e.g. from cert-manager) when TLS is on with RabbitMQ');
+        throw invalid(this, 'INVALID_TLS', 'tls', true, `a \`tlsSecretName\` with tls.crt, tls.key and ca.crt (e.g. from cert-manager) when TLS is on with ${product}`);
       }
       if (!this.tls && this.tlsSecretName !== undefined) {
         throw invalid(this, 'INVALID_TLS', 'tlsSecretName', this.tlsSecretName, 'no tlsSecretName when `tls` is false');
       }
-      if (props.topics !== undefined && props.topics.length > 0) {
-        throw invalid(this, 'UNSUPPORTED', 'topics', props.topics.map((t) => t?.name), 'no topics with a RabbitMQ engine: declare queues bound to exchanges');
-      }
     } else {
-      if (props.virtualHost !== undefined) throw invalid(this, 'UNSUPPORTED', 'virtualHost', props.virtualHost, 'no virtual host with Kafka');
       if (props.tlsSecretName !== undefined) {
-        throw invalid(this, 'UNSUPPORTED', 'tlsSecretName', props.tlsSecretName, 'no tlsSecretName with Kafka: Strimzi issues the listener certificates from its cluster CA');
+        throw invalid(this, 'UNSUPPORTED', 'tlsSecretName', props.tlsSecretName,
+          `no tlsSecretName with ${product}: the operator issues the listener certificates from its cluster CA`);
       }
       this.tls = requireBoolean(this, 'tls', props.tls ?? true);
-      this.controllerReplicas = this.engine.controllerReplicas ?? env.selectNumber({ development: 0, otherwise: 3 });
+    }
+    this.controllerReplicas = this.engine._resolveControllerReplicas(environment);
+    if (!caps.topics && props.topics !== undefined && props.topics.length > 0) {
+      throw invalid(this, 'UNSUPPORTED', 'topics', props.topics.map((t) => t?.name), `no topics with a ${product} engine: declare queues bound to exchanges`);
+    }
+    if (!caps.queues) {
       for (const field of ['exchanges', 'queues'] as const) {
         const items = props[field];
         if (items !== undefined && items.length > 0) {
-          throw invalid(this, 'UNSUPPORTED', field, items.map((i) => i?.name), 'no exchanges or queues with Kafka: declare topics');
+          throw invalid(this, 'UNSUPPORTED', field, items.map((i) => i?.name), `no exchanges or queues with ${product}: declare topics`);
         }
       }
     }
+
+    const sorted = <T extends { name: string }>(items: Map<string, T>) => sortByName([...items.values()]);
+    this._model = {
+      name: this.name,
+      environment,
+      replicas: this.replicas,
+      storageSize: this.storageSize,
+      storageClassName: this.storageProfile.storageClassName,
+      cpu: this.cpu,
+      memory: this.memory,
+      virtualHost: this.virtualHost,
+      tls: this.tls,
+      tlsSecretName: this.tlsSecretName,
+      monitoring: this.monitoring,
+      spreadAcrossZones: this.spreadAcrossZones,
+      podDisruptionBudget: this.podDisruptionBudget,
+      retainOnDelete: this.retainOnDelete,
+      controllerReplicas: this.controllerReplicas,
+      environmentSecret: (secretName, keys) => env.secretBackend.sourceFor(env.name, secretName).bind(this, { name: secretName, keys }),
+      exchanges: () => sorted(this._exchanges),
+      queues: () => sorted(this._queues),
+      topics: () => sorted(this._topics),
+      users: () => sorted(this._users),
+      clientPeers: () => this._clients.map((c) => c.toNetworkPolicyPeer()),
+    };
 
     for (const e of props.exchanges ?? []) this.addExchange(e?.name, e);
     for (const q of props.queues ?? []) this.addQueue(q?.name, q);
@@ -300,15 +326,12 @@ export class MessageQueue extends Construct {
     for (const u of props.users ?? []) this.addUser(u?.name, u);
     for (const client of props.allowFrom ?? []) this.allowFrom(client);
 
-    switch (this.engine.kind) {
-      case QueueEngineKind.RABBITMQ_OPERATOR: this.hooks = renderRabbitmqOperator(this); break;
-      case QueueEngineKind.RABBITMQ_STATEFULSET: this.hooks = renderRabbitmqStatefulSet(this); break;
-      default: this.hooks = renderStrimziKafka(this); break;
-    }
-    for (const e of this._exchanges.values()) this.hooks.onExchange?.(e);
-    for (const q of this._queues.values()) this.hooks.onQueue?.(q);
-    for (const t of this._topics.values()) this.hooks.onTopic?.(t);
-    for (const u of this._users.values()) this.hooks.onUser?.(u);
+    this.binding = this.engine._bind(this, this._model);
+    const binding = this.binding;
+    for (const e of this._exchanges.values()) binding.onExchange?.(e);
+    for (const q of this._queues.values()) binding.onQueue?.(q);
+    for (const t of this._topics.values()) binding.onTopic?.(t);
+    for (const u of this._users.values()) binding.onUser?.(u);
     this.node.addValidation({ validate: () => this.validateModel() });
   }
 
@@ -316,7 +339,7 @@ export class MessageQueue extends Construct {
    * Adds an exchange (RabbitMQ engines; valid until synthesis).
    */
   public addExchange(name: string, options: ExchangeOptions = {}): void {
-    this.requireProtocol(QueueProtocol.AMQP, 'exchange', name);
+    this.requireSupported('queues', 'exchange', name);
     this.requireResourceName('exchange name', name);
     if (this._exchanges.has(name)) throw invalid(this, 'DUPLICATE', 'exchange', name, 'an exchange name not declared already');
     const type = options.type ?? ExchangeType.TOPIC;
@@ -324,19 +347,22 @@ export class MessageQueue extends Construct {
     this.claimObjectName('exchange', name);
     const exchange = { name, type };
     this._exchanges.set(name, exchange);
-    if (this.hooks) this.hooks.onExchange?.(exchange);
+    this.binding?.onExchange?.(exchange);
   }
 
   /**
    * Adds a queue (RabbitMQ engines; valid until synthesis).
    */
   public addQueue(name: string, options: QueueOptions = {}): void {
-    this.requireProtocol(QueueProtocol.AMQP, 'queue', name);
+    this.requireSupported('queues', 'queue', name);
     this.requireResourceName('queue name', name);
     if (this._queues.has(name)) throw invalid(this, 'DUPLICATE', 'queue', name, 'a queue name not declared already');
     const p = (property: string) => `${property} of queue "${name}"`;
     const type = options.type ?? QueueType.QUORUM;
     if (!Object.values(QueueType).includes(type)) throw invalid(this, 'INVALID_VALUE', p('type'), type, 'a QueueType');
+    if (!this.engine.capabilities.queueTypes.includes(type)) {
+      throw invalid(this, 'UNSUPPORTED', p('type'), type, `one of the queue types of the engine: ${this.engine.capabilities.queueTypes.join(', ')}`);
+    }
     const replicated = type !== QueueType.CLASSIC;
     if (!replicated && options.replicas !== undefined) {
       throw invalid(this, 'INVALID_QUEUE', p('replicas'), options.replicas,
@@ -387,14 +413,14 @@ export class MessageQueue extends Construct {
     };
     this.claimObjectName('queue', name);
     this._queues.set(name, queue);
-    if (this.hooks) this.hooks.onQueue?.(queue);
+    this.binding?.onQueue?.(queue);
   }
 
   /**
    * Adds a topic (Kafka engine; valid until synthesis).
    */
   public addTopic(name: string, options: TopicOptions = {}): void {
-    this.requireProtocol(QueueProtocol.KAFKA, 'topic', name);
+    this.requireSupported('topics', 'topic', name);
     this.requireResourceName('topic name', name);
     if (this._topics.has(name)) throw invalid(this, 'DUPLICATE', 'topic', name, 'a topic name not declared already');
     const clash = [...this._topics.keys()].find((t) => t.replace(/\./g, '_') === name.replace(/\./g, '_'));
@@ -426,7 +452,7 @@ export class MessageQueue extends Construct {
     };
     this.claimObjectName('topic', name);
     this._topics.set(name, topic);
-    if (this.hooks) this.hooks.onTopic?.(topic);
+    this.binding?.onTopic?.(topic);
   }
 
   /**
@@ -437,20 +463,17 @@ export class MessageQueue extends Construct {
       throw invalid(this, 'INVALID_NAME', 'user name', name, 'lower-case letters, digits and "-", starting with a letter, at most 40 characters, not "guest"');
     }
     if (this._users.has(name)) throw invalid(this, 'DUPLICATE', 'user', name, 'a user name not declared already');
-    // Strimzi's User Operator writes its own Secret named after the KafkaUser (<name>-<user>): the source is another one
-    const secretName = this.engine.protocol === QueueProtocol.KAFKA ? objectName(this.name, name, 'credentials') : objectName(this.name, name);
-    const kafkaTls = this.engine.protocol === QueueProtocol.KAFKA && this.engine.authentication === KafkaAuthentication.TLS;
+    const credentials = this.engine._userCredentials(this._model, name);
     let secret;
-    if (kafkaTls) {
+    if (credentials.secret === undefined) {
       if (options.password !== undefined) {
-        throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, options.password?.kind,
-          'no password with Kafka TLS authentication (the Strimzi User Operator issues a client certificate in Secret "<name>-<user>")');
+        throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, options.password?.kind, credentials.noPassword ?? 'no password');
       }
     } else {
+      const secretName = credentials.secret.name;
       const source = options.password ?? this.environment.secretBackend.sourceFor(this.environment.name, secretName);
       if (!(source instanceof SecretSource)) throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, source, 'a SecretSource');
-      const username = this.usernameOf(name);
-      secret = source.bind(this, { name: secretName, keys: ['username', 'password'], templates: this.secretTemplates(username) });
+      secret = source.bind(this, { name: secretName, keys: ['username', 'password'], templates: credentials.secret.templates });
       if (secret.kind === SecretSourceKind.VAULT || secret.secretName === undefined) {
         throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, secret.kind,
           'a SecretSource that delivers a Kubernetes Secret (ExternalSecret, SealedSecret, existing): the broker itself reads the password');
@@ -459,7 +482,7 @@ export class MessageQueue extends Construct {
     const user: ResolvedUser = { name, secret, permissions: [] };
     this._users.set(name, user);
     for (const perm of options.permissions ?? []) this.grant(name, perm?.name, perm?.access);
-    if (this.hooks) this.hooks.onUser?.(user);
+    this.binding?.onUser?.(user);
   }
 
   /**
@@ -483,7 +506,8 @@ export class MessageQueue extends Construct {
     if (!(client instanceof DatabaseClient)) throw invalid(this, 'INVALID_CLIENT', 'client', client, 'a DatabaseClient (DatabaseClient.fromWorkload / fromLabels)');
     this._clients.push(client);
     // the namespace denies by default: a client in it gets an egress policy to the brokers
-    renderQueueClientEgress(this, client.toNetworkPolicyPeer());
+    renderClientEgress(this, this.name, this.environment.namespace, client.toNetworkPolicyPeer(), this._podLabels(),
+      () => this.engine._clientPorts(this._model), (produce) => Lazy.any({ produce }));
   }
 
   /**
@@ -492,43 +516,7 @@ export class MessageQueue extends Construct {
   public connectionFor(user: string): QueueConnection {
     const u = this._users.get(user);
     if (!u) throw invalid(this, 'UNKNOWN_USER', 'connection user', user, `a declared user: ${[...this._users.keys()].join(', ') || '(none)'}`);
-    const ns = this.environment.namespace;
-    if (this.engine.protocol === QueueProtocol.AMQP) {
-      const host = `${this.name}.${ns}.svc`;
-      const port = this.tls ? 5671 : 5672;
-      return {
-        protocol: QueueProtocol.AMQP,
-        host,
-        port,
-        endpoints: [`${host}:${port}`],
-        tls: this.tls,
-        virtualHost: this.virtualHost,
-        username: this.usernameOf(user),
-        secretName: u.secret!.secretName!,
-        usernameKey: 'username',
-        passwordKey: 'password',
-        uriKey: 'uri',
-        caSecretName: this.tls ? this.tlsSecretName : undefined,
-        caKey: this.tls ? 'ca.crt' : undefined,
-      };
-    }
-    const host = `${this.name}-kafka-bootstrap.${ns}.svc`;
-    const port = this.tls ? 9093 : 9092;
-    const common = {
-      protocol: QueueProtocol.KAFKA,
-      host,
-      port,
-      endpoints: [`${host}:${port}`],
-      tls: this.tls,
-      username: this.usernameOf(user),
-      caSecretName: this.tls ? `${this.name}-cluster-ca-cert` : undefined,
-      caKey: this.tls ? 'ca.crt' : undefined,
-      consumerGroupPrefix: user,
-    };
-    if (this.engine.authentication === KafkaAuthentication.TLS) {
-      return { ...common, secretName: this.usernameOf(user), certificateKey: 'user.crt', privateKeyKey: 'user.key' };
-    }
-    return { ...common, secretName: u.secret!.secretName!, usernameKey: 'username', passwordKey: 'password', saslJaasConfigKey: 'sasl.jaas.config' };
+    return this.binding.connectionFor(u);
   }
 
   /** Names of the declared queues, sorted. */
@@ -546,49 +534,9 @@ export class MessageQueue extends Construct {
     return [...this._users.keys()].sort();
   }
 
-  /** Exchanges (resolved, sorted). @internal */
-  public _resolvedExchanges(): ResolvedExchange[] {
-    return sortByName([...this._exchanges.values()]);
-  }
-
-  /** Queues (resolved, sorted). @internal */
-  public _resolvedQueues(): ResolvedQueue[] {
-    return sortByName([...this._queues.values()]);
-  }
-
-  /** Topics (resolved, sorted). @internal */
-  public _resolvedTopics(): ResolvedTopic[] {
-    return sortByName([...this._topics.values()]);
-  }
-
-  /** Users (resolved, sorted). @internal */
-  public _resolvedUsers(): ResolvedUser[] {
-    return sortByName([...this._users.values()]);
-  }
-
-  /** Clients. @internal */
-  public _resolvedClients(): DatabaseClient[] {
-    return [...this._clients];
-  }
-
-  /** Labels of the broker pods. @internal */
+  /** Labels of the broker pods (the engine's). @internal */
   public _podLabels(): { [key: string]: string } {
-    switch (this.engine.kind) {
-      // the cluster operator's pod labels (name, component, part-of): the name alone would also select an application called the same
-      case QueueEngineKind.RABBITMQ_OPERATOR: return { 'app.kubernetes.io/name': this.name, 'app.kubernetes.io/component': 'rabbitmq' };
-      case QueueEngineKind.RABBITMQ_STATEFULSET: return { 'app.kubernetes.io/name': 'rabbitmq', 'app.kubernetes.io/instance': this.name };
-      default: return { 'strimzi.io/cluster': this.name, 'strimzi.io/kind': 'Kafka' };
-    }
-  }
-
-  /** The name of the object rendered for a queue, topic or exchange. @internal */
-  public _objectName(kind: 'exchange' | 'queue' | 'topic', name: string): string {
-    return objectName(this.name, kind === 'exchange' ? 'exchange' : '', name);
-  }
-
-  /** A value computed at synthesis (after every mutator). @internal */
-  public _lazy(produce: () => any): any {
-    return Lazy.any({ produce });
+    return this.engine._podLabels(this.name);
   }
 
   /** The ApiObjects of the queue, for tests and policies. @internal */
@@ -596,60 +544,35 @@ export class MessageQueue extends Construct {
     return this.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c));
   }
 
-  /** The broker user name of a declared user (Kafka principals carry the cluster name). */
-  private usernameOf(user: string): string {
-    return this.engine.protocol === QueueProtocol.KAFKA ? objectName(this.name, user) : user;
-  }
-
-  private secretTemplates(username: string): { [key: string]: string } {
-    const ns = this.environment.namespace;
-    if (this.engine.protocol === QueueProtocol.AMQP) {
-      const scheme = this.tls ? 'amqps' : 'amqp';
-      const port = this.tls ? 5671 : 5672;
-      return {
-        username,
-        uri: `${scheme}://${username}:{{ .password | urlquery }}@${this.name}.${ns}.svc:${port}/${encodeURIComponent(this.virtualHost!)}`,
-      };
-    }
-    return {
-      'username': username,
-      'sasl.jaas.config': `org.apache.kafka.common.security.scram.ScramLoginModule required username="${username}" password="{{ .password }}";`,
-    };
-  }
-
-  private requireProtocol(protocol: QueueProtocol, what: string, name: unknown): void {
-    if (this.engine.protocol !== protocol) {
-      throw invalid(this, 'UNSUPPORTED', what, name, protocol === QueueProtocol.AMQP
-        ? `no ${what}s with Kafka (engine ${this.engine.kind}): declare topics with addTopic()`
-        : `no ${what}s with RabbitMQ (engine ${this.engine.kind}): declare queues bound to exchanges`);
+  private requireSupported(capability: 'queues' | 'topics', what: string, name: unknown): void {
+    if (!this.engine.capabilities[capability]) {
+      const product = this.engine.displayName;
+      throw invalid(this, 'UNSUPPORTED', what, name, capability === 'queues'
+        ? `no ${what}s with ${product} (engine ${this.engine.kind}): declare topics with addTopic()`
+        : `no ${what}s with ${product} (engine ${this.engine.kind}): declare queues bound to exchanges`);
     }
   }
 
   private requireResourceName(property: string, name: unknown): asserts name is string {
-    const kafka = this.engine.protocol === QueueProtocol.KAFKA;
-    const max = kafka ? 249 : 200;
-    if (typeof name !== 'string' || !RESOURCE_NAME.test(name) || name.length > max || (!kafka && name.startsWith('amq.'))) {
-      throw invalid(this, 'INVALID_NAME', property, name, kafka
-        ? 'a Kafka topic name: lower-case letters, digits, ".", "_" and "-", starting and ending with a letter or digit (so not "__"-prefixed internal topics), at most 249 characters'
-        : 'a RabbitMQ name: lower-case letters, digits, ".", "_" and "-", starting and ending with a letter or digit, at most 200 characters, not "amq."-prefixed (reserved)');
-    }
+    const allowed = this.engine._identifierError(name);
+    if (allowed !== undefined) throw invalid(this, 'INVALID_NAME', property, name, allowed);
   }
 
   /** Rendered object names must not collide (`a.b` and `a-b` both render `<name>-a-b`). */
   private claimObjectName(kind: 'exchange' | 'queue' | 'topic', name: string): void {
-    const objName = `${kind === 'exchange' ? 'exchange' : 'data'}:${this._objectName(kind, name)}`;
+    const objName = `${kind === 'exchange' ? 'exchange' : 'data'}:${topologyObjectName(this.name, kind, name)}`;
     const other = this._objectNames.get(objName);
     if (other !== undefined) {
-      throw invalid(this, 'DUPLICATE', `${kind} name`, name, `a name whose object name (${this._objectName(kind, name)}) differs from that of "${other}"`);
+      throw invalid(this, 'DUPLICATE', `${kind} name`, name, `a name whose object name (${topologyObjectName(this.name, kind, name)}) differs from that of "${other}"`);
     }
     this._objectNames.set(objName, name);
   }
 
   private validateModel(): string[] {
     const errors: string[] = [];
-    const amqp = this.engine.protocol === QueueProtocol.AMQP;
-    const targets = amqp ? this._queues : this._topics;
-    const what = amqp ? 'queue' : 'topic';
+    const queues = this.engine.capabilities.queues;
+    const targets = queues ? this._queues : this._topics;
+    const what = queues ? 'queue' : 'topic';
     for (const u of this._users.values()) {
       for (const g of u.permissions) {
         if (!targets.has(g.name)) errors.push(`user "${u.name}" is granted "${g.name}", which is not a declared ${what}`);
@@ -678,13 +601,7 @@ export class MessageQueue extends Construct {
         errors.push(`topic "${t.name}" dead-letters to "${t.deadLetterTopic}", which is not a declared topic`);
       }
     }
-    if (this.engine.kind === QueueEngineKind.STRIMZI_KAFKA) {
-      // node pools have fixed short names (pods are <cluster>-<pool>-<id>): one Kafka per namespace
-      const other = this.node.root.node.findAll().find((c) => c !== this && c instanceof MessageQueue
-        && c.engine.kind === QueueEngineKind.STRIMZI_KAFKA && c.environment.namespace === this.environment.namespace
-        && c.environment.name === this.environment.name);
-      if (other) errors.push(`another Strimzi Kafka (${other.node.path}) renders KafkaNodePools into namespace "${this.environment.namespace}": one Kafka per namespace`);
-    }
+    errors.push(...this.binding.validate?.() ?? []);
     return errors;
   }
 }

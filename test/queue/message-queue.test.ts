@@ -77,15 +77,15 @@ describe('MessageQueue: tier defaults', () => {
 
   test('queues are quorum by default with 3 replicas once there are 3 brokers; topics get replicas 3 and min.insync.replicas 2', () => {
     const prod = setup(Tier.PRODUCTION, operator).mq;
-    expect(prod._resolvedQueues().map((q) => [q.name, q.type, q.replicas, q.durable])).toEqual([
+    expect(prod._model.queues().map((q) => [q.name, q.type, q.replicas, q.durable])).toEqual([
       ['orders.created', QueueType.QUORUM, 3, true], ['orders.dead', QueueType.QUORUM, 3, true],
     ]);
-    expect(setup(Tier.DEVELOPMENT, operator).mq._resolvedQueues()[0].replicas).toBe(1);
-    const topics = setup(Tier.PRODUCTION, kafka).mq._resolvedTopics();
+    expect(setup(Tier.DEVELOPMENT, operator).mq._model.queues()[0].replicas).toBe(1);
+    const topics = setup(Tier.PRODUCTION, kafka).mq._model.topics();
     expect(topics.map((t) => [t.name, t.partitions, t.replicas, t.minInSyncReplicas, t.retentionHours])).toEqual([
       ['clicks', 12, 3, 2, 72], ['clicks.dlt', 3, 3, 2, 168],
     ]);
-    expect(setup(Tier.DEVELOPMENT, kafka).mq._resolvedTopics()[0]).toMatchObject({ replicas: 1, minInSyncReplicas: 1 });
+    expect(setup(Tier.DEVELOPMENT, kafka).mq._model.topics()[0]).toMatchObject({ replicas: 1, minInSyncReplicas: 1 });
   });
 });
 

@@ -23,3 +23,8 @@ export function exactPattern(names: string[]): string {
   const escaped = [...new Set(names)].sort().map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return escaped.length === 1 ? `^${escaped[0]}$` : `^(${escaped.join('|')})$`;
 }
+
+/** The name of the object rendered for a queue, topic or exchange of the queue named `base`. */
+export function topologyObjectName(base: string, kind: 'exchange' | 'queue' | 'topic', name: string): string {
+  return objectName(base, kind === 'exchange' ? 'exchange' : '', name);
+}

@@ -3,7 +3,6 @@ import { ReclaimPolicy } from '../../../environment/storage-profile';
 import { Tier } from '../../../environment/tier';
 import { settingCredential } from '../../../private/credentials';
 import { MessageQueue } from '../../../queue/message-queue';
-import { QueueProtocol, QueueType } from '../../../queue/types';
 import { ModelRule, ModelRuleContext, RuleProps, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
 
@@ -83,14 +82,17 @@ export class QueueReplication extends QueueRule {
   }
 
   protected check(mq: MessageQueue): string[] {
+    // what the engine supports (its capabilities), never which engine it is
     const out: string[] = [];
-    if (mq.engine.protocol === QueueProtocol.AMQP) {
-      for (const q of mq._resolvedQueues()) {
-        if (q.type === QueueType.CLASSIC) out.push(`queue "${q.name}" of ${mq.name} is a classic (unreplicated) queue`);
-        else if ((q.replicas ?? 0) < MIN_PRODUCTION_QUEUE_REPLICAS) out.push(`${q.type} queue "${q.name}" of ${mq.name} has ${q.replicas} replica(s)`);
+    const capabilities = mq.engine.capabilities;
+    if (capabilities.queues) {
+      for (const q of mq._model.queues()) {
+        if (q.replicas === undefined) out.push(`queue "${q.name}" of ${mq.name} is a classic (unreplicated) queue`);
+        else if (q.replicas < MIN_PRODUCTION_QUEUE_REPLICAS) out.push(`${q.type} queue "${q.name}" of ${mq.name} has ${q.replicas} replica(s)`);
       }
-    } else {
-      for (const t of mq._resolvedTopics()) {
+    }
+    if (capabilities.topics) {
+      for (const t of mq._model.topics()) {
         if (t.replicas < MIN_PRODUCTION_QUEUE_REPLICAS) out.push(`topic "${t.name}" of ${mq.name} has ${t.replicas} replica(s)`);
         if (t.minInSyncReplicas < MIN_PRODUCTION_IN_SYNC_REPLICAS) out.push(`topic "${t.name}" of ${mq.name} has min.insync.replicas ${t.minInSyncReplicas}`);
       }

@@ -1,19 +1,28 @@
-import { CONFIG_HASH_ANNOTATION } from '../../private/engine-facts';
-import { invalid } from '../../private/names';
-import type { MessageQueue } from '../message-queue';
-import { antiAffinity, monitoringPeer, renderDisruptionBudget, renderMonitoring, renderNetworkPolicy, RESTRICTED_CONTAINER, zoneSpread } from './common';
-import { amqpPort, rabbitmqAlerts } from './rabbitmq-common';
+import { Construct } from 'constructs';
 import {
-  ENABLED_PLUGINS, hostnameSuffix, INIT_SCRIPT, ordinalPeerDiscovery, RABBITMQ_PATHS, renderDefinitionsTemplate, renderRabbitmqConf,
-} from './rabbitmq-config';
-import { k8s } from '../private/kube';
-import { EngineHooks } from '../private/model';
-import { shortHash } from '../private/names';
+  ConfigSettings, ENABLED_PLUGINS, hostnameSuffix, INIT_SCRIPT, RABBITMQ_PATHS, renderDefinitionsTemplate, renderRabbitmqConf,
+} from './config';
+import { CONFIG_HASH_ANNOTATION } from '../../../private/engine-facts';
+import { invalid } from '../../../private/names';
+import { monitoringPeer, RESTRICTED_CONTAINER } from '../../../private/workload';
+import { SecretSource } from '../../../secrets/secret-source';
+import { k8s } from '../../private/kube';
+import { shortHash } from '../../private/names';
+import { antiAffinity, lazy, renderDisruptionBudget, renderMonitoring, zoneSpread } from '../common';
+import { EngineHooks, QueueModel } from '../model';
+import { amqpPort, rabbitmqAlerts, renderNetworkPolicy } from '../rabbitmq-common';
 
 /** uid / gid of the `rabbitmq` user of the official image. */
 const RABBITMQ_UID = 999;
 /** Secret files readable by the pod's group (fsGroup), not by others. */
 const SECRET_MODE = 0o440;
+
+/** What the render needs of the engine. */
+export interface StatefulSetSettings extends ConfigSettings {
+  readonly podLabels: { [key: string]: string };
+  readonly image: string;
+  readonly erlangCookie?: SecretSource;
+}
 
 /**
  * Renders a MessageQueue as a plain RabbitMQ StatefulSet (no operator).
@@ -32,52 +41,54 @@ const SECRET_MODE = 0o440;
  * Definitions only add or update: a queue removed from the model stays in the broker with its
  * messages (delete it with rabbitmqctl once drained).
  */
-export function renderRabbitmqStatefulSet(mq: MessageQueue): EngineHooks {
-  const labels = mq._podLabels();
+export function renderRabbitmqStatefulSet(scope: Construct, mq: QueueModel, engine: StatefulSetSettings): EngineHooks {
+  const labels = engine.podLabels;
   const ns = mq.environment.namespace;
   const headless = `${mq.name}-headless`;
   const configName = `${mq.name}-config`;
   const port = amqpPort(mq);
   const portName = mq.tls ? 'amqps' : 'amqp';
-  const apiDiscovery = !ordinalPeerDiscovery(mq);
+  const apiDiscovery = !engine.ordinalPeerDiscovery;
 
-  const cookieSecret = (mq.engine.erlangCookie ?? mq.environment.secretBackend.sourceFor(mq.environment.name, `${mq.name}-erlang-cookie`))
-    .bind(mq, { name: `${mq.name}-erlang-cookie`, keys: ['cookie'] });
+  const cookieName = `${mq.name}-erlang-cookie`;
+  const cookieSecret = engine.erlangCookie
+    ? engine.erlangCookie.bind(scope, { name: cookieName, keys: ['cookie'] })
+    : mq.environmentSecret(cookieName, ['cookie']);
   if (cookieSecret.secretName === undefined) {
-    throw invalid(mq, 'INVALID_SECRET_SOURCE', 'erlangCookie', cookieSecret.kind, 'a SecretSource that delivers a Kubernetes Secret with a `cookie` key');
+    throw invalid(scope, 'INVALID_SECRET_SOURCE', 'erlangCookie', cookieSecret.kind, 'a SecretSource that delivers a Kubernetes Secret with a `cookie` key');
   }
 
   const configData = () => ({
-    'definitions.json': renderDefinitionsTemplate(mq),
+    'definitions.json': renderDefinitionsTemplate(mq, engine),
     'enabled_plugins': ENABLED_PLUGINS,
     'init.sh': INIT_SCRIPT,
-    'rabbitmq.conf': renderRabbitmqConf(mq),
+    'rabbitmq.conf': renderRabbitmqConf(mq, engine),
   });
-  new k8s.KubeConfigMap(mq, 'Config', {
+  new k8s.KubeConfigMap(scope, 'Config', {
     metadata: { name: configName, labels },
-    data: mq._lazy(configData),
+    data: lazy(configData),
   });
 
-  new k8s.KubeServiceAccount(mq, 'ServiceAccount', {
+  new k8s.KubeServiceAccount(scope, 'ServiceAccount', {
     metadata: { name: mq.name, labels },
     automountServiceAccountToken: apiDiscovery,
   });
   if (apiDiscovery) {
-    new k8s.KubeRole(mq, 'PeerDiscoveryRole', {
+    new k8s.KubeRole(scope, 'PeerDiscoveryRole', {
       metadata: { name: `${mq.name}-peer-discovery`, labels },
       rules: [
         { apiGroups: [''], resources: ['endpoints'], verbs: ['get'] },
         { apiGroups: [''], resources: ['events'], verbs: ['create'] },
       ],
     });
-    new k8s.KubeRoleBinding(mq, 'PeerDiscoveryRoleBinding', {
+    new k8s.KubeRoleBinding(scope, 'PeerDiscoveryRoleBinding', {
       metadata: { name: `${mq.name}-peer-discovery`, labels },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${mq.name}-peer-discovery` },
       subjects: [{ kind: 'ServiceAccount', name: mq.name, namespace: ns }],
     });
   }
 
-  new k8s.KubeService(mq, 'Service', {
+  new k8s.KubeService(scope, 'Service', {
     metadata: { name: mq.name, labels },
     spec: {
       type: 'ClusterIP',
@@ -85,7 +96,7 @@ export function renderRabbitmqStatefulSet(mq: MessageQueue): EngineHooks {
       ports: [{ name: portName, port, targetPort: k8s.IntOrString.fromString(portName), protocol: 'TCP' }],
     },
   });
-  new k8s.KubeService(mq, 'HeadlessService', {
+  new k8s.KubeService(scope, 'HeadlessService', {
     metadata: { name: headless, labels },
     spec: {
       clusterIp: 'None',
@@ -107,10 +118,10 @@ export function renderRabbitmqStatefulSet(mq: MessageQueue): EngineHooks {
     tmp: { name: 'tmp', mountPath: '/tmp' },
     tls: { name: 'tls', mountPath: RABBITMQ_PATHS.tls, readOnly: true },
   };
-  const hasUsers = () => mq._resolvedUsers().length > 0;
+  const hasUsers = () => mq.users().length > 0;
   const multi = mq.replicas > 1;
 
-  new k8s.KubeStatefulSet(mq, 'StatefulSet', {
+  new k8s.KubeStatefulSet(scope, 'StatefulSet', {
     metadata: { name: mq.name, labels },
     spec: {
       serviceName: headless,
@@ -124,7 +135,7 @@ export function renderRabbitmqStatefulSet(mq: MessageQueue): EngineHooks {
         metadata: {
           labels,
           // a change of the configuration rolls the brokers
-          annotations: { [CONFIG_HASH_ANNOTATION]: mq._lazy(() => shortHash(JSON.stringify(configData()), 16)) },
+          annotations: { [CONFIG_HASH_ANNOTATION]: lazy(() => shortHash(JSON.stringify(configData()), 16)) },
         },
         spec: {
           serviceAccountName: mq.name,
@@ -141,19 +152,19 @@ export function renderRabbitmqStatefulSet(mq: MessageQueue): EngineHooks {
           topologySpreadConstraints: mq.spreadAcrossZones ? zoneSpread(labels) : undefined,
           initContainers: [{
             name: 'init',
-            image: mq.engine.image!,
+            image: engine.image,
             imagePullPolicy: 'IfNotPresent',
             command: ['sh', `${RABBITMQ_PATHS.templates}/init.sh`, RABBITMQ_PATHS.templates, RABBITMQ_PATHS.users, RABBITMQ_PATHS.config,
               `${RABBITMQ_PATHS.cookie}/cookie`, RABBITMQ_PATHS.data],
             resources: { requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('64Mi') }, limits: { memory: k8s.Quantity.fromString('128Mi') } },
             securityContext: RESTRICTED_CONTAINER,
-            volumeMounts: mq._lazy(() => [
+            volumeMounts: lazy(() => [
               mounts.templates, mounts.config, ...(hasUsers() ? [mounts.users] : []), mounts.cookie, mounts.data, mounts.tmp,
             ]),
           }],
           containers: [{
             name: 'rabbitmq',
-            image: mq.engine.image!,
+            image: engine.image,
             imagePullPolicy: 'IfNotPresent',
             env: [
               { name: 'MY_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -186,14 +197,14 @@ export function renderRabbitmqStatefulSet(mq: MessageQueue): EngineHooks {
             securityContext: RESTRICTED_CONTAINER,
             volumeMounts: [mounts.config, mounts.data, mounts.tmp, ...(mq.tls ? [mounts.tls] : [])],
           }],
-          volumes: mq._lazy(() => [
+          volumes: lazy(() => [
             { name: 'templates', configMap: { name: configName } },
             { name: 'config', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('16Mi') } },
             ...(hasUsers() ? [{
               name: 'users',
               projected: {
                 defaultMode: SECRET_MODE,
-                sources: mq._resolvedUsers().map((u) => ({ secret: { name: u.secret!.secretName, items: [{ key: 'password', path: u.name }] } })),
+                sources: mq.users().map((u) => ({ secret: { name: u.secret!.secretName, items: [{ key: 'password', path: u.name }] } })),
               },
             }] : []),
             { name: 'erlang-cookie', secret: { secretName: cookieSecret.secretName, defaultMode: SECRET_MODE, items: [{ key: 'cookie', path: 'cookie' }] } },
@@ -206,19 +217,19 @@ export function renderRabbitmqStatefulSet(mq: MessageQueue): EngineHooks {
         metadata: { name: 'data', labels },
         spec: {
           accessModes: ['ReadWriteOnce'],
-          storageClassName: mq.storageProfile.storageClassName,
+          storageClassName: mq.storageClassName,
           resources: { requests: { storage: k8s.Quantity.fromString(mq.storageSize) } },
         },
       }],
     },
   });
 
-  renderDisruptionBudget(mq, labels);
-  renderNetworkPolicy(mq, port, [
+  renderDisruptionBudget(scope, mq, labels);
+  renderNetworkPolicy(scope, mq, labels, [
     { peers: [{ podSelector: { matchLabels: labels } }], ports: [4369, 25672] },
     ...(mq.monitoring ? [{ peers: [monitoringPeer()], ports: [15692] }] : []),
-  ], [{ podSelector: { matchLabels: labels } }], [4369, 25672]);
-  renderMonitoring(mq, 'prometheus', rabbitmqAlerts(mq, `${mq.name}-[0-9]+`, `data-${mq.name}-[0-9]+`));
+  ], apiDiscovery, [4369, 25672]);
+  renderMonitoring(scope, mq, labels, 'prometheus', rabbitmqAlerts(mq, `${mq.name}-[0-9]+`, `data-${mq.name}-[0-9]+`));
   // every object is rendered from the model at synthesis: nothing to add per queue or user
   return {};
 }

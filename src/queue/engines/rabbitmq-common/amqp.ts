@@ -1,11 +1,56 @@
-import type { MessageQueue } from '../message-queue';
-import { consumes, produces, ResolvedQueue, ResolvedUser } from '../private/model';
-import { exactPattern } from '../private/names';
-import { QueueType } from '../types';
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { API_SERVER_EGRESS, DNS_EGRESS, tcp } from '../../../private/network';
+import { IngressPeers, renderWorkloadNetworkPolicy } from '../../../private/workload';
+import { exactPattern } from '../../private/names';
+import { QueueType } from '../../types';
+import { lazy } from '../common';
+import { consumes, produces, QueueModel, ResolvedQueue, ResolvedUser } from '../model';
 
 /** AMQP client port. */
-export function amqpPort(mq: MessageQueue): number {
-  return mq.tls ? 5671 : 5672;
+export function amqpPort(model: QueueModel): number {
+  return model.tls ? 5671 : 5672;
+}
+
+/** Whether a stream is declared (valid at synthesis). */
+export function hasStreams(model: QueueModel): boolean {
+  return model.queues().some((q) => q.type === QueueType.STREAM);
+}
+
+/** The ports a client connects to: AMQP, and the stream protocol once a stream is declared (valid at synthesis). */
+export function amqpClientPorts(model: QueueModel): number[] {
+  return [amqpPort(model), ...(hasStreams(model) ? (model.tls ? [5551, 5552] : [5552]) : [])];
+}
+
+/**
+ * The NetworkPolicy of the brokers: they admit exactly the declared clients on the client port,
+ * plus the given peers (other brokers, the operator, monitoring) on their ports. Once a stream is
+ * declared, clients also reach the stream port and the brokers each other's stream replication ports.
+ * `apiServer`: the Kubernetes peer discovery reads the API server (before RabbitMQ 4.1).
+ */
+export function renderNetworkPolicy(scope: Construct, model: QueueModel, podLabels: { [key: string]: string }, extra: IngressPeers[],
+  apiServer: boolean, clusteringPorts: number[]): ApiObject {
+  const brokers = [{ podSelector: { matchLabels: podLabels } }];
+  // stream replication between brokers only (https://www.rabbitmq.com/docs/networking#ports, https://www.rabbitmq.com/docs/streams)
+  const streamPorts = () => [{ port: 6000, endPort: 6500, protocol: 'TCP' }];
+  return renderWorkloadNetworkPolicy(scope, {
+    name: model.name,
+    podLabels,
+    // with a stream declared, stream protocol clients too (5552, 5551 with TLS)
+    clientPeers: () => model.clientPeers(),
+    clientPorts: () => amqpClientPorts(model),
+    extra,
+    moreIngress: () => (hasStreams(model) ? [{ from: brokers, ports: streamPorts() }] : []),
+    // DNS, the other brokers (clustering, stream replication), the API server only for the
+    // Kubernetes peer discovery before RabbitMQ 4.1 (4.1+ finds its peers by pod ordinal)
+    egress: lazy(() => [
+      DNS_EGRESS,
+      ...(clusteringPorts.length > 0 ? [{ to: brokers, ports: tcp(...clusteringPorts) }] : []),
+      ...(hasStreams(model) ? [{ to: brokers, ports: streamPorts() }] : []),
+      ...(apiServer ? [API_SERVER_EGRESS] : []),
+    ]),
+    lazy,
+  });
 }
 
 /**
@@ -63,8 +108,8 @@ export function policyPattern(q: ResolvedQueue): string {
  * declared in Git, not by applications), `write` on the exchanges bound to the queues it produces
  * to, `read` on the queues it consumes from.
  */
-export function permissionsOf(mq: MessageQueue, user: ResolvedUser): { configure: string; write: string; read: string } {
-  const queues = new Map(mq._resolvedQueues().map((q) => [q.name, q]));
+export function permissionsOf(model: QueueModel, user: ResolvedUser): { configure: string; write: string; read: string } {
+  const queues = new Map(model.queues().map((q) => [q.name, q]));
   const exchanges: string[] = [];
   const readable: string[] = [];
   for (const p of user.permissions) {
@@ -77,7 +122,7 @@ export function permissionsOf(mq: MessageQueue, user: ResolvedUser): { configure
 }
 
 /** Alert rules on the `rabbitmq_prometheus` metrics of the brokers' pods. */
-export function rabbitmqAlerts(mq: MessageQueue, podPattern: string, claimPattern: string): any[] {
+export function rabbitmqAlerts(mq: QueueModel, podPattern: string, claimPattern: string): any[] {
   const ns = mq.environment.namespace;
   const sel = `namespace="${ns}",pod=~"${podPattern}"`;
   const claims = `namespace="${ns}",persistentvolumeclaim=~"${claimPattern}"`;

@@ -1,15 +1,27 @@
 import { ApiObject } from 'cdk8s';
-import type { MessageQueue } from '../message-queue';
-import { antiAffinity, monitoringPeer, renderDisruptionBudget, renderMonitoring, renderNetworkPolicy, zoneSpread } from './common';
-import { amqpPort, permissionsOf, policyDefinition, policyName, policyPattern, queueArguments, rabbitmqAlerts } from './rabbitmq-common';
-import { EngineHooks, ResolvedExchange, ResolvedQueue, ResolvedUser } from '../private/model';
-import { objectName, shortHash } from '../private/names';
-import { QueueType } from '../types';
+import { Construct } from 'constructs';
+import { monitoringPeer } from '../../../private/workload';
+import { objectName, shortHash, topologyObjectName } from '../../private/names';
+import { antiAffinity, lazy, renderDisruptionBudget, renderMonitoring, zoneSpread } from '../common';
+import { EngineHooks, QueueModel, ResolvedExchange, ResolvedQueue, ResolvedUser } from '../model';
+import {
+  hasStreams, permissionsOf, policyDefinition, policyName, policyPattern, queueArguments, rabbitmqAlerts, renderNetworkPolicy,
+} from '../rabbitmq-common';
 
 const TOPOLOGY = 'rabbitmq.com/v1beta1';
 
 /** Restricted, merged into the operator's containers (which write to their root filesystem). */
 const OPERATOR_CONTAINER = { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } };
+
+/** What the render needs of the engine. */
+export interface OperatorSettings {
+  readonly podLabels: { [key: string]: string };
+  readonly image: string;
+  readonly operatorNamespace: string;
+  readonly additionalConfig: { [key: string]: string };
+  /** The Kubernetes peer discovery reads the API server (before RabbitMQ 4.1). */
+  readonly apiServer: boolean;
+}
 
 /**
  * Renders a MessageQueue for the RabbitMQ Cluster Operator and Messaging Topology Operator:
@@ -24,29 +36,29 @@ const OPERATOR_CONTAINER = { allowPrivilegeEscalation: false, runAsNonRoot: true
  * Objects are plain ApiObjects whose specs are computed at synthesis (mutators stay valid until
  * then); every object is validated against the CRD schemas in the tests.
  */
-export function renderRabbitmqOperator(mq: MessageQueue): EngineHooks {
+export function renderRabbitmqOperator(scope: Construct, mq: QueueModel, engine: OperatorSettings): EngineHooks {
   const ref = { name: mq.name };
-  const labels = mq._podLabels();
+  const labels = engine.podLabels;
   const vhost = mq.virtualHost!;
   const retain = mq.retainOnDelete ? 'retain' : 'delete';
   const config = {
     // canonical values of what the operator would otherwise default (no drift in Argo CD)
     cluster_partition_handling: 'pause_minority',
-    ...mq.engine.additionalConfig,
+    ...engine.additionalConfig,
   };
 
-  new ApiObject(mq, 'RabbitmqCluster', {
+  new ApiObject(scope, 'RabbitmqCluster', {
     apiVersion: TOPOLOGY,
     kind: 'RabbitmqCluster',
     metadata: { name: mq.name },
     spec: {
       replicas: mq.replicas,
-      image: mq.engine.image,
-      persistence: { storage: mq.storageSize, storageClassName: mq.storageProfile.storageClassName },
+      image: engine.image,
+      persistence: { storage: mq.storageSize, storageClassName: mq.storageClassName },
       resources: { requests: { cpu: mq.cpu, memory: mq.memory }, limits: { memory: mq.memory } },
       rabbitmq: {
         // stream clients speak the stream protocol (port 5552): the operator opens it with the plugin
-        additionalPlugins: mq._lazy(() => (mq._resolvedQueues().some((q) => q.type === QueueType.STREAM) ? ['rabbitmq_stream'] : undefined)),
+        additionalPlugins: lazy(() => (hasStreams(mq) ? ['rabbitmq_stream'] : undefined)),
         additionalConfig: Object.keys(config).sort().map((k) => `${k} = ${(config as Record<string, string>)[k]}`).join('\n') + '\n',
       },
       service: { type: 'ClusterIP' },
@@ -59,7 +71,7 @@ export function renderRabbitmqOperator(mq: MessageQueue): EngineHooks {
           spec: {
             template: {
               // Environment.labels reach the broker pods
-              metadata: { labels: mq.environment._inheritedLabels() },
+              metadata: { labels: { ...mq.environment.inheritedLabels } },
               spec: {
                 // the namespace enforces Pod Security "restricted": the operator's pods need these
                 securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
@@ -74,40 +86,40 @@ export function renderRabbitmqOperator(mq: MessageQueue): EngineHooks {
     },
   });
 
-  new ApiObject(mq, 'Vhost', {
+  new ApiObject(scope, 'Vhost', {
     apiVersion: TOPOLOGY,
     kind: 'Vhost',
     metadata: { name: objectName(mq.name, 'vhost', vhost === '/' ? 'default' : vhost) },
     spec: { name: vhost, defaultQueueType: 'quorum', deletionPolicy: retain, rabbitmqClusterReference: ref },
   });
 
-  renderDisruptionBudget(mq, labels);
+  renderDisruptionBudget(scope, mq, labels);
   const operator = {
-    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': mq.engine.operatorNamespace } },
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': engine.operatorNamespace } },
     podSelector: { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: ['messaging-topology-operator', 'rabbitmq-cluster-operator'] }] },
   };
-  renderNetworkPolicy(mq, amqpPort(mq), [
+  renderNetworkPolicy(scope, mq, labels, [
     { peers: [{ podSelector: { matchLabels: labels } }], ports: [4369, 25672] },
     { peers: [operator], ports: mq.tls ? [15671, 15672] : [15672] },
     ...(mq.monitoring ? [{ peers: [monitoringPeer()], ports: [15692] }] : []),
-  ], [{ podSelector: { matchLabels: labels } }], [4369, 25672]);
-  renderMonitoring(mq, 'prometheus', rabbitmqAlerts(mq, `${mq.name}-server-[0-9]+`, `persistence-${mq.name}-server-[0-9]+`));
+  ], engine.apiServer, [4369, 25672]);
+  renderMonitoring(scope, mq, labels, 'prometheus', rabbitmqAlerts(mq, `${mq.name}-server-[0-9]+`, `persistence-${mq.name}-server-[0-9]+`));
 
   return {
     onExchange: (e: ResolvedExchange) => {
-      new ApiObject(mq, `Exchange-${e.name}`, {
+      new ApiObject(scope, `Exchange-${e.name}`, {
         apiVersion: TOPOLOGY,
         kind: 'Exchange',
-        metadata: { name: mq._objectName('exchange', e.name) },
+        metadata: { name: topologyObjectName(mq.name, 'exchange', e.name) },
         spec: { name: e.name, vhost, type: e.type, durable: true, autoDelete: false, rabbitmqClusterReference: ref },
       });
     },
     onQueue: (q: ResolvedQueue) => {
       const args = queueArguments(q);
-      new ApiObject(mq, `Queue-${q.name}`, {
+      new ApiObject(scope, `Queue-${q.name}`, {
         apiVersion: TOPOLOGY,
         kind: 'Queue',
-        metadata: { name: mq._objectName('queue', q.name) },
+        metadata: { name: topologyObjectName(mq.name, 'queue', q.name) },
         spec: {
           name: q.name,
           vhost,
@@ -121,7 +133,7 @@ export function renderRabbitmqOperator(mq: MessageQueue): EngineHooks {
       });
       // a Binding's spec is immutable: its name changes with its content, so a change is a replacement
       for (const b of q.bindings) {
-        new ApiObject(mq, `Binding-${q.name}-${b.exchange}-${b.routingKey}`, {
+        new ApiObject(scope, `Binding-${q.name}-${b.exchange}-${b.routingKey}`, {
           apiVersion: TOPOLOGY,
           kind: 'Binding',
           metadata: { name: objectName(mq.name, b.exchange, 'to', q.name, shortHash(b.routingKey, 6)) },
@@ -130,30 +142,30 @@ export function renderRabbitmqOperator(mq: MessageQueue): EngineHooks {
       }
       const definition = policyDefinition(q);
       if (definition) {
-        new ApiObject(mq, `Policy-${q.name}`, {
+        new ApiObject(scope, `Policy-${q.name}`, {
           apiVersion: TOPOLOGY,
           kind: 'Policy',
-          metadata: { name: mq._objectName('queue', q.name) },
+          metadata: { name: topologyObjectName(mq.name, 'queue', q.name) },
           spec: { name: policyName(q), vhost, pattern: policyPattern(q), applyTo: 'queues', priority: 0, definition, rabbitmqClusterReference: ref },
         });
       }
     },
     onUser: (u: ResolvedUser) => {
       const userObject = objectName(mq.name, 'user', u.name);
-      new ApiObject(mq, `User-${u.name}`, {
+      new ApiObject(scope, `User-${u.name}`, {
         apiVersion: TOPOLOGY,
         kind: 'User',
         metadata: { name: userObject },
         spec: { importCredentialsSecret: { name: u.secret!.secretName }, rabbitmqClusterReference: ref },
       });
-      new ApiObject(mq, `Permission-${u.name}`, {
+      new ApiObject(scope, `Permission-${u.name}`, {
         apiVersion: TOPOLOGY,
         kind: 'Permission',
         metadata: { name: objectName(mq.name, 'user', u.name, 'permissions') },
         spec: {
           vhost,
           userReference: { name: userObject },
-          permissions: mq._lazy(() => permissionsOf(mq, u)),
+          permissions: lazy(() => permissionsOf(mq, u)),
           rabbitmqClusterReference: ref,
         },
       });

@@ -1,10 +1,10 @@
 import { ApiObject } from 'cdk8s';
-import type { MessageQueue } from '../message-queue';
-import { consumes, EngineHooks, produces, ResolvedTopic, ResolvedUser } from '../private/model';
-import { objectName } from '../private/names';
-import { KafkaAuthentication } from '../types';
-import { renderMonitoring, zoneSpread } from './common';
-import { API_SERVER_EGRESS, DNS_EGRESS, toPods } from '../../private/network';
+import { Construct } from 'constructs';
+import { API_SERVER_EGRESS, DNS_EGRESS, toPods } from '../../../private/network';
+import { objectName, topologyObjectName } from '../../private/names';
+import { KafkaAuthentication } from '../../types';
+import { lazy, renderMonitoring, zoneSpread } from '../common';
+import { consumes, EngineHooks, produces, QueueModel, ResolvedTopic, ResolvedUser } from '../model';
 
 const STRIMZI = 'kafka.strimzi.io/v1';
 const ZONE = 'topology.kubernetes.io/zone';
@@ -27,6 +27,15 @@ export const BROKER_POOL = 'brokers';
 export const CONTROLLER_POOL = 'controllers';
 export const DUAL_ROLE_POOL = 'dual-role';
 
+/** What the render needs of the engine. */
+export interface StrimziSettings {
+  readonly podLabels: { [key: string]: string };
+  readonly version: string;
+  readonly metadataVersion?: string;
+  readonly authentication: KafkaAuthentication;
+  readonly additionalConfig: { [key: string]: string };
+}
+
 /**
  * Renders a MessageQueue for Strimzi (KRaft only, `kafka.strimzi.io/v1`): `Kafka` with one
  * internal listener (TLS by default, SCRAM-SHA-512 or mutual TLS authentication, its
@@ -40,22 +49,22 @@ export const DUAL_ROLE_POOL = 'dual-role';
  * false: a pruned KafkaTopic cannot delete the topic's records (its finalizer then waits for an
  * operator to delete it deliberately). Strimzi renders its own PodDisruptionBudget (max 1 unavailable).
  */
-export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
+export function renderStrimziKafka(scope: Construct, mq: QueueModel, engine: StrimziSettings): EngineHooks {
   const cluster = { 'strimzi.io/cluster': mq.name };
   const rf = Math.min(3, mq.replicas);
   const minIsr = rf >= 3 ? 2 : 1;
   const tls = mq.tls;
-  const authentication = mq.engine.authentication ?? KafkaAuthentication.SCRAM_SHA_512;
+  const authentication = engine.authentication;
   const ns = mq.environment.namespace;
 
-  new ApiObject(mq, 'Kafka', {
+  new ApiObject(scope, 'Kafka', {
     apiVersion: STRIMZI,
     kind: 'Kafka',
     metadata: { name: mq.name },
     spec: {
       kafka: {
-        version: mq.engine.version,
-        metadataVersion: mq.engine.metadataVersion,
+        version: engine.version,
+        metadataVersion: engine.metadataVersion,
         listeners: [{
           name: tls ? 'tls' : 'plain',
           port: tls ? 9093 : 9092,
@@ -63,9 +72,9 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
           tls,
           authentication: { type: authentication },
           // Strimzi admits every pod when the list is empty: the brokers themselves stand in for "no client"
-          networkPolicyPeers: mq._lazy(() => {
-            const clients = mq._resolvedClients().map((c) => c.toNetworkPolicyPeer());
-            return clients.length > 0 ? clients : [{ podSelector: { matchLabels: mq._podLabels() } }];
+          networkPolicyPeers: lazy(() => {
+            const clients = mq.clientPeers();
+            return clients.length > 0 ? clients : [{ podSelector: { matchLabels: engine.podLabels } }];
           }),
         }],
         authorization: { type: 'simple' },
@@ -77,7 +86,7 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
           'offsets.topic.replication.factor': rf,
           'transaction.state.log.min.isr': minIsr,
           'transaction.state.log.replication.factor': rf,
-          ...mq.engine.additionalConfig,
+          ...engine.additionalConfig,
         },
         rack: mq.spreadAcrossZones ? { type: 'topology-label', topologyKey: ZONE } : undefined,
         metricsConfig: mq.monitoring ? { type: 'strimziMetricsReporter', values: { allowList: METRICS_ALLOW_LIST } } : undefined,
@@ -90,7 +99,7 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
         topicOperator: { watchedNamespace: ns },
         userOperator: { watchedNamespace: ns },
         template: {
-          pod: { metadata: { labels: mq.environment._inheritedLabels() }, securityContext: POD_SECURITY },
+          pod: { metadata: { labels: { ...mq.environment.inheritedLabels } }, securityContext: POD_SECURITY },
           topicOperatorContainer: { securityContext: CONTAINER_SECURITY },
           userOperatorContainer: { securityContext: CONTAINER_SECURITY },
         },
@@ -105,7 +114,7 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
   for (const pool of pools) {
     const podLabels = { ...cluster, 'strimzi.io/pool-name': pool.name };
     const multi = pool.replicas > 1;
-    new ApiObject(mq, `KafkaNodePool-${pool.name}`, {
+    new ApiObject(scope, `KafkaNodePool-${pool.name}`, {
       apiVersion: STRIMZI,
       kind: 'KafkaNodePool',
       metadata: { name: pool.name, labels: cluster },
@@ -118,7 +127,7 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
             id: 0,
             type: 'persistent-claim',
             size: mq.storageSize,
-            class: mq.storageProfile.storageClassName,
+            class: mq.storageClassName,
             deleteClaim: !mq.retainOnDelete,
             kraftMetadata: 'shared',
           }],
@@ -127,7 +136,7 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
         template: {
           pod: {
             // Environment.labels reach the broker / controller pods
-            metadata: { labels: mq.environment._inheritedLabels() },
+            metadata: { labels: { ...mq.environment.inheritedLabels } },
             securityContext: POD_SECURITY,
             affinity: multi ? {
               podAntiAffinity: mq.spreadAcrossZones
@@ -145,7 +154,7 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
   // Strimzi renders the brokers' ingress NetworkPolicy; the namespace denies by default, so the
   // egress of the brokers and of the entity operator is rendered here
   const kafkaPods = { ...cluster, 'strimzi.io/name': `${mq.name}-kafka` };
-  const egressPolicy = (id: string, name: string, podSelector: any, egress: any[]) => new ApiObject(mq, id, {
+  const egressPolicy = (id: string, name: string, podSelector: any, egress: any[]) => new ApiObject(scope, id, {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name },
@@ -166,7 +175,7 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
   ]);
 
   const sel = `namespace="${ns}",pod=~"${mq.name}-(${pools.map((p) => p.name).join('|')})-[0-9]+"`;
-  renderMonitoring(mq, 'tcp-prometheus', [
+  renderMonitoring(scope, mq, engine.podLabels, 'tcp-prometheus', [
     {
       alert: 'KafkaOfflinePartitions',
       expr: `max(kafka_controller_kafkacontroller_offlinepartitionscount{${sel}}) > 0`,
@@ -198,11 +207,11 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
         'retention.ms': t.retentionHours * 3600 * 1000,
       };
       if (t.retentionBytes !== undefined) config['retention.bytes'] = t.retentionBytes;
-      new ApiObject(mq, `KafkaTopic-${t.name}`, {
+      new ApiObject(scope, `KafkaTopic-${t.name}`, {
         apiVersion: STRIMZI,
         kind: 'KafkaTopic',
         metadata: {
-          name: mq._objectName('topic', t.name),
+          name: topologyObjectName(mq.name, 'topic', t.name),
           labels: cluster,
           annotations: t.deadLetterTopic ? { 'stateful.cdk8s.io/dead-letter-topic': t.deadLetterTopic } : undefined,
         },
@@ -210,7 +219,7 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
       });
     },
     onUser: (u: ResolvedUser) => {
-      new ApiObject(mq, `KafkaUser-${u.name}`, {
+      new ApiObject(scope, `KafkaUser-${u.name}`, {
         apiVersion: STRIMZI,
         kind: 'KafkaUser',
         metadata: { name: objectName(mq.name, u.name), labels: cluster },
@@ -219,7 +228,7 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
             ? { type: 'tls' }
             : { type: 'scram-sha-512', password: { valueFrom: { secretKeyRef: { name: u.secret!.secretName, key: 'password' } } } },
           // no permission: no authorization section (`acls` is required and the output drops empty lists); simple authorization then denies everything
-          authorization: mq._lazy(() => {
+          authorization: lazy(() => {
             const acls = aclsOf(mq, u);
             return acls.length > 0 ? { type: 'simple', acls } : undefined;
           }),
@@ -234,8 +243,8 @@ export function renderStrimziKafka(mq: MessageQueue): EngineHooks {
  * their topics, `Read` on the consumer groups prefixed with the user name and `Write` +
  * `Describe` on the topics' dead-letter topics.
  */
-export function aclsOf(mq: MessageQueue, u: ResolvedUser): any[] {
-  const topics = new Map(mq._resolvedTopics().map((t) => [t.name, t]));
+export function aclsOf(mq: QueueModel, u: ResolvedUser): any[] {
+  const topics = new Map(mq.topics().map((t) => [t.name, t]));
   const ops = new Map<string, Set<string>>();
   const add = (topic: string, ...operations: string[]) => {
     const set = ops.get(topic) ?? new Set<string>();

@@ -1,6 +1,14 @@
-import type { MessageQueue } from '../message-queue';
-import { ExchangeType, QueueType } from '../types';
-import { permissionsOf, policyDefinition, policyName, policyPattern, queueArguments } from './rabbitmq-common';
+import { ExchangeType, QueueType } from '../../types';
+import { QueueModel } from '../model';
+import { permissionsOf, policyDefinition, policyName, policyPattern, queueArguments } from '../rabbitmq-common';
+
+/** What the configuration needs of the engine. */
+export interface ConfigSettings {
+  readonly version: string;
+  readonly additionalConfig: { [key: string]: string };
+  /** RabbitMQ 4.1+: pods join the `-0` pod by ordinal, no API server. */
+  readonly ordinalPeerDiscovery: boolean;
+}
 
 /** Where things are in the broker pods of the StatefulSet engine. */
 export const RABBITMQ_PATHS = {
@@ -30,13 +38,8 @@ export function passwordPlaceholder(user: string): string {
   return `@@PASSWORD:${user}@@`;
 }
 
-/** Whether the version uses the API-free peer discovery (RabbitMQ 4.1+: pods join the `-0` pod by ordinal). */
-export function ordinalPeerDiscovery(mq: MessageQueue): boolean {
-  return mq.engine.isAtLeast(4, 1);
-}
-
 /** The DNS suffix of the brokers' pods (their node names are `rabbit@<pod><suffix>`). */
-export function hostnameSuffix(mq: MessageQueue): string {
+export function hostnameSuffix(mq: QueueModel): string {
   return `.${mq.name}-headless.${mq.environment.namespace}.svc.cluster.local`;
 }
 
@@ -45,13 +48,13 @@ export function hostnameSuffix(mq: MessageQueue): string {
  * markers (the real-server test replaces exactly them with a single-node setting); without TLS no
  * listener is set, so the AMQP port is RabbitMQ's default (5672).
  */
-export function renderRabbitmqConf(mq: MessageQueue): string {
+export function renderRabbitmqConf(mq: QueueModel, engine: ConfigSettings): string {
   const lines: string[] = [
-    `# rabbitmq.conf of ${mq.name}, rendered by cdk8s-stateful for RabbitMQ ${mq.engine.version}: change the MessageQueue, not this file.`,
+    `# rabbitmq.conf of ${mq.name}, rendered by cdk8s-stateful for RabbitMQ ${engine.version}: change the MessageQueue, not this file.`,
     PEER_DISCOVERY_BEGIN,
     'cluster_formation.peer_discovery_backend = rabbit_peer_discovery_k8s',
   ];
-  if (!ordinalPeerDiscovery(mq)) {
+  if (!engine.ordinalPeerDiscovery) {
     // before 4.1 the plugin lists the headless Service's endpoints through the Kubernetes API
     lines.push(
       'cluster_formation.k8s.host = kubernetes.default.svc.cluster.local',
@@ -81,7 +84,7 @@ export function renderRabbitmqConf(mq: MessageQueue): string {
       'ssl_options.fail_if_no_peer_cert = false',
     );
   }
-  const extra = mq.engine.additionalConfig;
+  const extra = engine.additionalConfig;
   if (Object.keys(extra).length > 0) {
     lines.push('## additionalConfig');
     for (const key of Object.keys(extra)) lines.push(`${key} = ${extra[key]}`);
@@ -95,10 +98,10 @@ export function renderRabbitmqConf(mq: MessageQueue): string {
  * dead-lettering, users and their permissions. Each user's password is a placeholder the init
  * step replaces with the content of the user's Secret.
  */
-export function renderDefinitionsTemplate(mq: MessageQueue): string {
+export function renderDefinitionsTemplate(mq: QueueModel, engine: ConfigSettings): string {
   const vhost = mq.virtualHost!;
-  const queues = mq._resolvedQueues();
-  const users = mq._resolvedUsers();
+  const queues = mq.queues();
+  const users = mq.users();
   const definitions = {
     bindings: queues.flatMap((q) => q.bindings.map((b) => ({
       source: b.exchange,
@@ -108,7 +111,7 @@ export function renderDefinitionsTemplate(mq: MessageQueue): string {
       routing_key: b.routingKey,
       arguments: {},
     }))).sort((a, b) => compare(`${a.source} ${a.destination} ${a.routing_key}`, `${b.source} ${b.destination} ${b.routing_key}`)),
-    exchanges: mq._resolvedExchanges().map((e) => ({
+    exchanges: mq.exchanges().map((e) => ({
       name: e.name,
       vhost,
       type: e.type ?? ExchangeType.TOPIC,
@@ -135,8 +138,8 @@ export function renderDefinitionsTemplate(mq: MessageQueue): string {
       auto_delete: false,
       arguments: { 'x-queue-type': q.type ?? QueueType.QUORUM, ...queueArguments(q) },
     })),
-    rabbit_version: mq.engine.version,
-    rabbitmq_version: mq.engine.version,
+    rabbit_version: engine.version,
+    rabbitmq_version: engine.version,
     topic_permissions: [],
     users: users.map((u) => ({ name: u.name, password: passwordPlaceholder(u.name), tags: [] })),
     vhosts: [{ name: vhost }],

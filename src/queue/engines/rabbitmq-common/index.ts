@@ -1,0 +1,2 @@
+export * from './amqp';
+export * from './engine';

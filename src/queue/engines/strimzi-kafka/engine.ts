@@ -1,0 +1,226 @@
+import { Construct } from 'constructs';
+import { renderStrimziKafka } from './render';
+import { Tier } from '../../../environment/tier';
+import { invalid } from '../../../private/names';
+import { SecretSource } from '../../../secrets/secret-source';
+import { objectName } from '../../private/names';
+import { KafkaAuthentication, QueueConnection, QueueProtocol } from '../../types';
+import { QueueEngineBase, QueueEngineCapabilities, QueueEngineKind } from '../engine';
+import { EnvironmentFacts, QueueEngineBinding, QueueModel, ResolvedUser, UserCredentials } from '../model';
+
+/**
+ * Options of the Strimzi Kafka engine.
+ */
+export interface StrimziKafkaEngineOptions {
+  /**
+   * Kafka version, pinned as `MAJOR.MINOR.PATCH` (e.g. `4.1.0`); Kafka 4 (KRaft only).
+   */
+  readonly version: string;
+
+  /**
+   * KRaft metadata version (`spec.kafka.metadataVersion`), e.g. `4.1-IV1`.
+   *
+   * @default - the default of the Kafka version
+   */
+  readonly metadataVersion?: string;
+
+  /**
+   * How clients authenticate on the listener.
+   *
+   * @default KafkaAuthentication.SCRAM_SHA_512
+   */
+  readonly authentication?: KafkaAuthentication;
+
+  /**
+   * Dedicated KRaft controllers (a `controllers` KafkaNodePool); 0 runs the controllers on the
+   * brokers (one `dual-role` pool). 3 or 5 when set.
+   *
+   * @default - 0 in development, 3 in staging and production
+   */
+  readonly controllerReplicas?: number;
+
+  /**
+   * Extra broker settings (`spec.kafka.config`), e.g. `{ 'num.io.threads': '16' }`. Settings
+   * Strimzi forbids (listeners, TLS, SASL, passwords...) and the replication and retention
+   * defaults the MessageQueue manages are rejected.
+   *
+   * @default - none
+   */
+  readonly additionalConfig?: { [key: string]: string };
+}
+
+/** Kafka settings Strimzi forbids in `spec.kafka.config` (and the replication defaults the MessageQueue manages). */
+const KAFKA_FORBIDDEN = ['listeners', 'advertised.', 'broker.', 'listener.', 'host.name', 'port', 'inter.broker.listener.name', 'sasl.', 'ssl.',
+  'security.', 'password.', 'log.dir', 'zookeeper.', 'authorizer.', 'super.user', 'node.id', 'process.roles', 'controller.', 'metadata.log.dir',
+  'cruise.control.metrics.', 'default.replication.factor', 'min.insync.replicas', 'offsets.topic.replication.factor', 'transaction.state.log.',
+  'auto.create.topics.enable', 'delete.topic.enable'];
+const TOPIC_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
+
+/** What Strimzi Kafka supports. */
+const CAPABILITIES: QueueEngineCapabilities = {
+  protocol: QueueProtocol.KAFKA,
+  queues: false,
+  queueTypes: [],
+  streams: false,
+  quorumQueues: false,
+  topics: true,
+  virtualHosts: false,
+  issuesListenerCertificates: true,
+  issuesClientCertificates: false,
+};
+
+/**
+ * The Strimzi Kafkas bound so far, with their environment and namespace: node pools have fixed
+ * short names (pods are `<cluster>-<pool>-<id>`), so one Kafka per namespace.
+ */
+const BOUND = new WeakMap<Construct, { environment: string; namespace: string }>();
+
+/**
+ * Apache Kafka on the Strimzi operator, KRaft only (`QueueEngine.strimziKafka()`).
+ */
+export class StrimziKafkaEngine extends QueueEngineBase {
+  public readonly kind: QueueEngineKind = QueueEngineKind.STRIMZI_KAFKA;
+  public readonly protocol: QueueProtocol = QueueProtocol.KAFKA;
+  public readonly version: string;
+  public readonly image?: string = undefined;
+  public readonly operatorNamespace?: string = undefined;
+  public readonly authentication?: KafkaAuthentication;
+  public readonly controllerReplicas?: number;
+  public readonly metadataVersion?: string;
+  public readonly erlangCookie?: SecretSource = undefined;
+  public readonly additionalConfig: { [key: string]: string };
+  public readonly capabilities: QueueEngineCapabilities;
+  public readonly displayName: string = 'Kafka';
+
+  public constructor(options: StrimziKafkaEngineOptions) {
+    super();
+    const where = 'QueueEngine.strimziKafka';
+    const v = options?.version;
+    if (typeof v !== 'string' || !/^4\.[0-9]\.[0-9]+$/.test(v)) {
+      throw invalid(where, 'INVALID_VERSION', 'version', v, 'a pinned Kafka 4 version MAJOR.MINOR.PATCH (e.g. "4.1.0"; Strimzi 1.x runs KRaft-only Kafka 4)');
+    }
+    if (options.metadataVersion !== undefined && (typeof options.metadataVersion !== 'string' || !/^4\.[0-9]-IV[0-9]+$/.test(options.metadataVersion))) {
+      throw invalid(where, 'INVALID_VERSION', 'metadataVersion', options.metadataVersion, 'a KRaft metadata version such as "4.1-IV1"');
+    }
+    const authentication = options.authentication ?? KafkaAuthentication.SCRAM_SHA_512;
+    if (!Object.values(KafkaAuthentication).includes(authentication)) {
+      throw invalid(where, 'INVALID_VALUE', 'authentication', authentication, 'KafkaAuthentication.SCRAM_SHA_512 or KafkaAuthentication.TLS');
+    }
+    const controllers = options.controllerReplicas;
+    if (controllers !== undefined && ![0, 3, 5].includes(controllers)) {
+      throw invalid(where, 'INVALID_VALUE', 'controllerReplicas', controllers, '0 (controllers on the brokers), 3 or 5 (a KRaft quorum)');
+    }
+    const additionalConfig: Record<string, string> = {};
+    for (const [key, value] of Object.entries(options.additionalConfig ?? {})) {
+      if (!/^[a-z0-9]+(\.[a-z0-9_-]+)*$/.test(key)) throw invalid(where, 'INVALID_CONFIG', 'additionalConfig key', key, 'a Kafka broker setting such as "num.io.threads"');
+      const forbidden = KAFKA_FORBIDDEN.find((p) => key === p || (p.endsWith('.') && key.startsWith(p)));
+      if (forbidden) {
+        throw invalid(where, 'INVALID_CONFIG', 'additionalConfig key', key,
+          `a setting Strimzi accepts and the MessageQueue does not manage (not ${forbidden}*: use the MessageQueue props or the topic options)`);
+      }
+      if (typeof value !== 'string' || value.length === 0 || /[\r\n]/.test(value)) {
+        throw invalid(where, 'INVALID_CONFIG', `additionalConfig["${key}"]`, value, 'a non-empty single-line string');
+      }
+      additionalConfig[key] = value;
+    }
+    this.version = v;
+    this.metadataVersion = options.metadataVersion;
+    this.authentication = authentication;
+    this.controllerReplicas = controllers;
+    this.additionalConfig = Object.fromEntries(Object.keys(additionalConfig).sort().map((k) => [k, additionalConfig[k]]));
+    this.capabilities = { ...CAPABILITIES, issuesClientCertificates: authentication === KafkaAuthentication.TLS };
+  }
+
+  /** @internal */
+  public _podLabels(name: string): { [key: string]: string } {
+    return { 'strimzi.io/cluster': name, 'strimzi.io/kind': 'Kafka' };
+  }
+
+  /** @internal */
+  public _clientPorts(model: QueueModel): number[] {
+    return [model.tls ? 9093 : 9092];
+  }
+
+  /** @internal */
+  public _identifierError(name: unknown): string | undefined {
+    if (typeof name !== 'string' || !TOPIC_NAME.test(name) || name.length > 249) {
+      return 'a Kafka topic name: lower-case letters, digits, ".", "_" and "-", starting and ending with a letter or digit (so not "__"-prefixed internal topics), at most 249 characters';
+    }
+    return undefined;
+  }
+
+  /** @internal */
+  public _resolveControllerReplicas(environment: EnvironmentFacts): number | undefined {
+    return this.controllerReplicas ?? (environment.tier === Tier.DEVELOPMENT ? 0 : 3);
+  }
+
+  /**
+   * Kafka principals carry the cluster name; the User Operator writes its own Secret named after the
+   * KafkaUser (`<name>-<user>`), so the password comes from another one (`<name>-<user>-credentials`).
+   * @internal
+   */
+  public _userCredentials(model: QueueModel, user: string): UserCredentials {
+    const username = objectName(model.name, user);
+    if (this.authentication === KafkaAuthentication.TLS) {
+      return {
+        username,
+        noPassword: 'no password with Kafka TLS authentication (the Strimzi User Operator issues a client certificate in Secret "<name>-<user>")',
+      };
+    }
+    return {
+      username,
+      secret: {
+        name: objectName(model.name, user, 'credentials'),
+        templates: {
+          'username': username,
+          'sasl.jaas.config': `org.apache.kafka.common.security.scram.ScramLoginModule required username="${username}" password="{{ .password }}";`,
+        },
+      },
+    };
+  }
+
+  /** @internal */
+  public _bind(scope: Construct, model: QueueModel): QueueEngineBinding {
+    const podLabels = this._podLabels(model.name);
+    BOUND.set(scope, { environment: model.environment.name, namespace: model.environment.namespace });
+    const hooks = renderStrimziKafka(scope, model, {
+      podLabels,
+      version: this.version,
+      metadataVersion: this.metadataVersion,
+      authentication: this.authentication ?? KafkaAuthentication.SCRAM_SHA_512,
+      additionalConfig: this.additionalConfig,
+    });
+    const endpoint = { host: `${model.name}-kafka-bootstrap.${model.environment.namespace}.svc`, port: model.tls ? 9093 : 9092 };
+    return {
+      podLabels,
+      endpoints: endpoint,
+      ...hooks,
+      connectionFor: (user) => this.connection(model, endpoint, user),
+      validate: () => {
+        const other = scope.node.root.node.findAll().find((c) => c !== scope && BOUND.get(c)?.namespace === model.environment.namespace
+          && BOUND.get(c)?.environment === model.environment.name);
+        return other ? [`another Strimzi Kafka (${other.node.path}) renders KafkaNodePools into namespace "${model.environment.namespace}": one Kafka per namespace`] : [];
+      },
+    };
+  }
+
+  private connection(model: QueueModel, endpoint: { host: string; port: number }, user: ResolvedUser): QueueConnection {
+    const { host, port } = endpoint;
+    const username = objectName(model.name, user.name);
+    const common = {
+      protocol: QueueProtocol.KAFKA,
+      host,
+      port,
+      endpoints: [`${host}:${port}`],
+      tls: model.tls,
+      username,
+      caSecretName: model.tls ? `${model.name}-cluster-ca-cert` : undefined,
+      caKey: model.tls ? 'ca.crt' : undefined,
+      consumerGroupPrefix: user.name,
+    };
+    if (this.authentication === KafkaAuthentication.TLS) {
+      return { ...common, secretName: username, certificateKey: 'user.crt', privateKeyKey: 'user.key' };
+    }
+    return { ...common, secretName: user.secret!.secretName!, usernameKey: 'username', passwordKey: 'password', saslJaasConfigKey: 'sasl.jaas.config' };
+  }
+}
