@@ -110,17 +110,8 @@ describe('import graph of src/', () => {
     expect(cycles(g, () => true)).toEqual([{ files: ['a.ts', 'b.ts', 'c.ts'], witness: ['a.ts', 'b.ts', 'c.ts', 'a.ts'] }]);
   });
 
-  // database/ and queue/ still have construct ↔ engine cycles (replicated-database.ts ↔ engines/, message-queue.ts ↔
-  // engines/common.ts) that the engine-boundary work removes (issue 18): a cycle is tolerated only when every file
-  // of it lies inside one of those two folders; any cycle touching another file fails
-  const PENDING = /^(database|queue)\//;
-  test('no import cycle (outside the construct ↔ engine cycles of database/ and queue/)', () => {
-    const offending = cycles(graph, () => true).filter((c) => new Set(c.files.map((f) => (PENDING.test(f) ? f.split('/')[0] : f))).size > 1 || !PENDING.test(c.files[0]));
-    expect(offending.map((c) => `${c.witness.join(' → ')} (cycle of ${c.files.join(', ')})`)).toEqual([]);
-  });
-
-  test('no import cycle among the files outside database/ and queue/', () => {
-    expect(cycles(graph, (f) => !PENDING.test(f)).map((c) => c.witness.join(' → '))).toEqual([]);
+  test('no import cycle anywhere in src/ (constructs and engines included: engines never import their construct)', () => {
+    expect(cycles(graph, () => true).map((c) => `${c.witness.join(' → ')} (cycle of ${c.files.join(', ')})`)).toEqual([]);
   });
 
   test('nothing outside src/cli/ imports src/cli/: the library never depends on its command line', () => {
