@@ -192,7 +192,7 @@ describeWithCrds('Flux and Argo CD objects are schema-valid (strict)', () => {
     ]);
     const prodData = wiring.find((f) => f.path === 'clusters/prod-eu-west/Kustomization.prod-data.yaml')!.obj.spec;
     expect(prodData.healthCheckExprs.map((e: any) => e.kind)).toEqual([
-      'ExternalSecret', 'Kafka', 'KafkaNodePool', 'KafkaTopic', 'KafkaUser', 'Cluster', 'Database', 'Binding', 'Exchange', 'Permission', 'Policy', 'Queue', 'RabbitmqCluster', 'User', 'Vhost',
+      'ExternalSecret', 'Database', 'Grant', 'MariaDB', 'User', 'Kafka', 'KafkaNodePool', 'KafkaTopic', 'KafkaUser', 'Cluster', 'Database', 'Binding', 'Exchange', 'Permission', 'Policy', 'Queue', 'RabbitmqCluster', 'User', 'Vhost',
     ]);
     expect(prodData.sourceRef).toEqual({ kind: 'GitRepository', name: 'gitops-prod' });
     expect(wiring.find((f) => f.path === 'clusters/prod-eu-west/Kustomization.prod-migrate.yaml')!.obj.spec).toMatchObject({ dependsOn: [{ name: 'prod-data' }], path: './dist/layers/prod/migrate' });

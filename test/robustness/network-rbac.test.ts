@@ -548,7 +548,8 @@ const dataPortOf = (e: EngineId, o: Options) => (isKafka(e) ? 9093 : isRabbit(e)
 
 /** The monitoring peer the engines render: the whole `monitoring` namespace, metrics port only. */
 const MONITORING_PEER = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
-const METRICS_PORTS = new Set([9187, 15692]);
+// postgres_exporter / CloudNativePG, RabbitMQ's Prometheus plugin, mysqld_exporter (the MariaDB engines)
+const METRICS_PORTS = new Set([9187, 15692, 9104]);
 
 /** The DNS peer the engines' egress rules name: the cluster DNS pods in kube-system. */
 const DNS_PEER = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } };
@@ -993,7 +994,10 @@ describe('reference platform (examples/platform): the data services admit orders
       expect(Object.keys(matrix)).toContain(k);
       expected[k] = [...new Set([...e, ...metrics(k)])].sort();
     };
-    set(api, `${db}:5432`, `${mq}:5672`, ...kafka(9093, 'broker'));
+    // the inventory database on MariaDB: a StatefulSet in development (the operator's MariaDB elsewhere is not a pod template)
+    const inventory = dev ? ['StatefulSet/inventory-db:3306'] : [];
+    set(api, `${db}:5432`, `${mq}:5672`, ...kafka(9093, 'broker'), ...inventory);
+    if (dev) set('peer:StatefulSet/inventory-db', ...inventory);
     set('Job/orders-db-migrate', `${db}:5432`);
     set(`peer:${db}`, `${db}:5432`);
     set(`peer:${mq}`, `${mq}:4369`, `${mq}:25672`);
@@ -1034,7 +1038,8 @@ const RESOURCES: { [kind: string]: string } = Object.fromEntries([
   'PodMonitor=podmonitors', 'PrometheusRule=prometheusrules', 'Cluster=clusters', 'ScheduledBackup=scheduledbackups', 'Pooler=poolers',
   'Database=databases', 'ObjectStore=objectstores', 'RabbitmqCluster=rabbitmqclusters', 'Vhost=vhosts', 'Queue=queues', 'Exchange=exchanges',
   'Binding=bindings', 'User=users', 'Permission=permissions', 'Policy=policies', 'Kafka=kafkas', 'KafkaNodePool=kafkanodepools',
-  'KafkaTopic=kafkatopics', 'KafkaUser=kafkausers',
+  'KafkaTopic=kafkatopics', 'KafkaUser=kafkausers', 'MariaDB=mariadbs', 'Grant=grants', 'Backup=backups', 'PhysicalBackup=physicalbackups',
+  'PointInTimeRecovery=pointintimerecoveries',
 ].map((pair) => pair.split('=')));
 
 const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
