@@ -91,6 +91,7 @@ describe('stringifyYaml: byte for byte what the yaml package writes', () => {
       spec: { containers: [{ args: ['-c', 'pg_isready -h s7\nexit 0\n', 'a: b'] }] },
     };
     // the module object itself (the namespace import here has read-only bindings)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const spy = jest.spyOn(require('yaml') as typeof YAML, 'stringify');
     try {
       const fast = stringifyYaml(doc);
