@@ -56,6 +56,9 @@ function templateImages(template: any, pointer: string, what: string): OperatorI
  * - Strimzi `Kafka.spec.kafka.image` (default `quay.io/strimzi/kafka`), the entity operator's topic and user
  *   operators (`quay.io/strimzi/operator`), Cruise Control and Kafka Exporter (`quay.io/strimzi/kafka`).
  */
+/** The kinds {@link operatorImages} reads images from (it finds none in any other). */
+export const OPERATOR_IMAGE_KINDS = ['Cluster', 'ImageCatalog', 'ClusterImageCatalog', 'Pooler', 'RabbitmqCluster', 'Kafka'];
+
 export function operatorImages(manifest: any): OperatorImage[] {
   const m = manifest;
   if (!isObject(m) || !isObject(m.spec)) return [];

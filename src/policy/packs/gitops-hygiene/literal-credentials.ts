@@ -5,8 +5,7 @@ import { containersOf } from '../workloads';
 
 /** A JSON pointer token. */
 function token(key: string | number): string {
-  const s = String(key);
-  return s.includes('~') || s.includes('/') ? s.replace(/~/g, '~0').replace(/\//g, '~1') : s;
+  return String(key).replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /**
@@ -76,7 +75,7 @@ export class NoLiteralCredentials extends ManifestRule {
     // Every value of every object passes here: the pointer is built only when it is needed (a
     // finding, or a pointer already reported above), not for every value
     const path: string[] = [];
-    const pointerOf = () => (path.length === 0 ? '' : `/${path.join('/')}`);
+    const pointerOf = () => (path.length === 0 ? '' : `/${path.map(token).join('/')}`);
     const visit = (v: unknown) => {
       if (reported.size > 0 && reported.has(pointerOf())) return;
       if (typeof v === 'string') {
@@ -94,7 +93,7 @@ export class NoLiteralCredentials extends ManifestRule {
         }
       } else if (v !== null && typeof v === 'object') {
         for (const k of Object.keys(v)) {
-          path.push(token(k));
+          path.push(k);
           visit((v as Record<string, unknown>)[k]);
           path.pop();
         }
