@@ -95,7 +95,9 @@ const manifest = fc.oneof(
     apiVersion: fc.constantFrom('apps/v1', 'batch/v1', 'v1'),
     metadata: fc.record({ name: fc.constant('w') }),
     spec: fc.record({
-      template: fc.record({ spec: fc.record({ containers: fc.array(container, { maxLength: 2 }), initContainers: fc.array(container, { maxLength: 1 }) }) }),
+      template: fc.record({
+        spec: fc.record({ containers: fc.array(container, { maxLength: 2 }), initContainers: fc.array(container, { maxLength: 1 }) }),
+      }),
     }),
   }),
   fc.record({ kind: fc.constantFrom('Cluster', 'RabbitmqCluster'), metadata: fc.record({ name: fc.constant('c') }), spec: value }),
