@@ -31,7 +31,7 @@ import { PolicyViolationError } from '../policy/policy-violation-error';
 import { PolicyReportFormat, REPORT_FILE_NAMES } from '../policy/report-format';
 import { renderReport, ReportInput } from '../policy/reports';
 import { Suppressions, SUPPRESSIONS_ANNOTATION } from '../policy/suppressions';
-import { canonicalize, canonicalJson, toYaml } from '../private/canonical';
+import { canonicalize, canonicalizeOwned, canonicalJson, toYaml } from '../private/canonical';
 import { apiGroup, isClusterScoped } from '../private/kinds';
 import { libraryVersion } from '../private/version';
 import { MessageQueue } from '../queue/message-queue';
@@ -383,7 +383,7 @@ export class GitOpsApp extends App {
 
       for (const obj of chart.node.findAll()) {
         if (!ApiObject.isApiObject(obj) || Chart.of(obj) !== chart) continue;
-        let manifest = canonicalize(withSuppressionAnnotation(obj, obj.toJson()));
+        let manifest = canonicalizeOwned(withSuppressionAnnotation(obj, obj.toJson()));
         const layer = environment ? layerOf(obj, manifest) : undefined;
         // data is never pruned, whichever tool reconciles it
         if (this.argoCd && isDataBearing(manifest)) manifest = canonicalize(withAnnotation(manifest, 'argocd.argoproj.io/sync-options', 'Prune=false'));
