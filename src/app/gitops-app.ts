@@ -303,14 +303,7 @@ export class GitOpsApp extends App {
   }
 
   private synthesizeLocked(): SynthesisResult {
-    const output = this.render();
-    if (this.reports) this.writeReports(output, this.reports);
-    // `cdk8s-stateful publish` asks for the reports of the run it gates (every format, also on failure)
-    const requested = process.env.CDK8S_STATEFUL_REPORTS;
-    if (requested) this.writeReports(output, { directory: requested });
-    if (blockingFindings(output.findings).length > 0) {
-      throw new PolicyViolationError(output.findings, ruleFixes(findPacks(this)));
-    }
+    const output = this.renderGated();
     const result = writeOutput({
       outdir: this.outdir,
       files: output.files,
@@ -330,10 +323,27 @@ export class GitOpsApp extends App {
       written: result.written,
       unchanged: result.unchanged,
       deleted: result.deleted,
-      objectCount: output.objects.length,
+      objectCount: output.objectCount,
       findings: output.findings,
       unusedSuppressions: output.unusedSuppressions,
     };
+  }
+
+  /**
+   * `render()`, the reports and the policy gate. Returns the output without its rendered objects:
+   * they are garbage while the files are written (the largest part of the peak memory otherwise).
+   */
+  private renderGated(): Omit<RenderedOutput, 'objects'> & { objectCount: number } {
+    const output = this.render();
+    if (this.reports) this.writeReports(output, this.reports);
+    // `cdk8s-stateful publish` asks for the reports of the run it gates (every format, also on failure)
+    const requested = process.env.CDK8S_STATEFUL_REPORTS;
+    if (requested) this.writeReports(output, { directory: requested });
+    if (blockingFindings(output.findings).length > 0) {
+      throw new PolicyViolationError(output.findings, ruleFixes(findPacks(this)));
+    }
+    const { objects, ...rest } = output;
+    return { ...rest, objectCount: objects.length };
   }
 
   /**
