@@ -170,9 +170,14 @@ export function textCredentials(text: string): string[] {
  * fleet repeats the same scripts and settings in every service and environment.
  */
 const MEMO_MIN_LENGTH = 128;
-/** Longer texts are not remembered; nor more than MEMO_MAX_ENTRIES (then all are forgotten at once): bounds the memory. */
-const MEMO_MAX_LENGTH = 64 * 1024;
-const MEMO_MAX_ENTRIES = 1000;
+/**
+ * Longer texts are not remembered; nor more than MEMO_MAX_ENTRIES per memo (then all are forgotten
+ * at once): at most a few MiB of texts kept alive.
+ */
+const MEMO_MAX_LENGTH = 16 * 1024;
+const MEMO_MAX_ENTRIES = 500;
+/** Entries of CONFIG_FILE_MEMO, all names together. */
+let configFileEntries = 0;
 const TEXT_MEMO = new Map<string, string[]>();
 const CONFIG_FILE_MEMO = new Map<string, Map<string, LineCredential[]>>();
 
@@ -418,13 +423,22 @@ const CONFIG_LINE = /^\s*(?:export\s+|-\s+)?("[^"]+"|'[^']+'|[A-Za-z0-9_.\-[\]@/
 export function configFileCredentials(fileName: string, content: string): LineCredential[] {
   if (content.length > MEMO_MAX_LENGTH) return scanConfigFile(fileName, content);
   // by name, then by content: the content string is hashed once (then again by textCredentials for free)
-  let byContent = CONFIG_FILE_MEMO.get(fileName);
-  if (!byContent) {
-    if (CONFIG_FILE_MEMO.size >= MEMO_MAX_ENTRIES) CONFIG_FILE_MEMO.clear();
-    byContent = new Map();
-    CONFIG_FILE_MEMO.set(fileName, byContent);
+  let found = CONFIG_FILE_MEMO.get(fileName)?.get(content);
+  if (found === undefined) {
+    found = scanConfigFile(fileName, content);
+    if (configFileEntries >= MEMO_MAX_ENTRIES) {
+      CONFIG_FILE_MEMO.clear();
+      configFileEntries = 0;
+    }
+    let byContent = CONFIG_FILE_MEMO.get(fileName);
+    if (!byContent) {
+      byContent = new Map();
+      CONFIG_FILE_MEMO.set(fileName, byContent);
+    }
+    byContent.set(content, found);
+    configFileEntries++;
   }
-  return memo(byContent, content, () => scanConfigFile(fileName, content)).map((c) => ({ ...c }));
+  return found.map((c) => ({ ...c }));
 }
 
 function scanConfigFile(fileName: string, content: string): LineCredential[] {

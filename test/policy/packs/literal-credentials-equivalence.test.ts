@@ -114,3 +114,17 @@ describe('GITOPS-NoLiteralCredentials gives the findings of the rule before its 
     }), { numRuns: 1500 });
   });
 });
+
+describe('the remembered scans of long texts', () => {
+  test('give the same results after many different texts (the memo forgets, never answers wrongly)', () => {
+    const script = (i: number) => `#!/bin/sh\n# script ${i}\n${i % 2 === 0 ? 'export PGPASSWORD=hunter2\n' : 'echo "$X"\n'}`.padEnd(200, '#');
+    const first = [0, 1].map((i) => [configFileCredentials('init.sh', script(i)), textCredentials(script(i))]);
+    for (let i = 2; i < 1200; i++) {
+      expect(configFileCredentials(i % 3 === 0 ? 'a.sh' : 'init.sh', script(i)).length).toBe(i % 2 === 0 ? 1 : 0);
+      textCredentials(script(i));
+    }
+    expect([0, 1].map((i) => [configFileCredentials('init.sh', script(i)), textCredentials(script(i))])).toEqual(first);
+    expect(first[0][0]).toEqual([{ line: 3, what: 'a literal PGPASSWORD' }]);
+    expect(first[1][0]).toEqual([]);
+  });
+});
