@@ -42,8 +42,28 @@ const NON_STRING_VALUE_TESTS = [...SCHEMA.tags, ...(SCHEMA.compat ?? [])]
   .filter((tag: any) => tag.default === true && tag.tag !== 'tag:yaml.org,2002:str' && tag.test instanceof RegExp)
   .map((tag: any) => tag.test as RegExp);
 
+/** The tests above as one expression (one pass instead of one per tag), when they combine exactly. */
+const NON_STRING_TEST: RegExp | undefined = NON_STRING_TESTS.every((t) => t.flags === '' && !/\\[1-9]|\(\?</.test(t.source))
+  ? new RegExp(NON_STRING_TESTS.map((t) => `(?:${t.source})`).join('|'))
+  : undefined;
+
+function readsAsOtherType(s: string): boolean {
+  return NON_STRING_TEST ? NON_STRING_TEST.test(s) : NON_STRING_TESTS.some((t) => t.test(s));
+}
+
+/** Answers of {@link isPlain} for short strings (keys and most values repeat in every object). */
+const PLAIN = new Map<string, boolean>();
+const MAX_PLAIN_MEMO_LENGTH = 64;
+
 function isPlain(s: string): boolean {
-  return s.length <= MAX_IMPLICIT_KEY && SAFE_PLAIN.test(s) && !NON_STRING_TESTS.some((t) => t.test(s));
+  if (s.length > MAX_PLAIN_MEMO_LENGTH) return s.length <= MAX_IMPLICIT_KEY && SAFE_PLAIN.test(s) && !readsAsOtherType(s);
+  let plain = PLAIN.get(s);
+  if (plain === undefined) {
+    plain = SAFE_PLAIN.test(s) && !readsAsOtherType(s);
+    if (PLAIN.size >= MAX_CACHED) PLAIN.clear();
+    PLAIN.set(s, plain);
+  }
+  return plain;
 }
 
 /** Longer keys are written as explicit keys (`? `): not handled here. */
