@@ -21,7 +21,10 @@
  *
  *   npm run bench                                   # table; sizes 10,100,400,800 (≈10–15 min on 2 idle cores)
  *   npm run bench -- --json                         # one JSON object
- *   npm run bench -- --sizes 10,100 --fleets deploy --reps 3 [--many-charts-max 100]
+ *   npm run bench -- --sizes 10,100 --fleets deploy --reps 3 [--many-charts-max 100] [--no-startup]
+ * Then, per fleet, a one-service app from process start to written output (bench/startup.ts):
+ * plain cdk8s alone, plain cdk8s with this library's constructs, and every pack; as compiled
+ * JavaScript and through ts-node --transpile-only (medians of at least 3).
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -40,6 +43,7 @@ const { values } = parseArgs({
     'fleets': { type: 'string', default: 'data,deploy' },
     'reps': { type: 'string', default: '1' },
     'many-charts-max': { type: 'string', default: '100' },
+    'no-startup': { type: 'boolean', default: false },
   },
 });
 const sizes = values.sizes!.split(',').map(Number);
@@ -48,7 +52,7 @@ const reps = Number(values.reps);
 const manyChartsMax = Number(values['many-charts-max']);
 if (sizes.some((n) => !Number.isInteger(n) || n <= 0) || !Number.isInteger(reps) || reps <= 0
   || fleets.some((f) => f !== 'data' && f !== 'deploy') || !Number.isFinite(manyChartsMax)) {
-  console.error('usage: bench/run.ts [--json] [--sizes N,N,...] [--fleets data,deploy] [--reps N] [--many-charts-max N]');
+  console.error('usage: bench/run.ts [--json] [--sizes N,N,...] [--fleets data,deploy] [--reps N] [--many-charts-max N] [--no-startup]');
   process.exit(2);
 }
 
@@ -137,7 +141,53 @@ function committedAndWiped(dir: string): string {
   return out;
 }
 
+/**
+ * One-service app, process start to written output (bench/startup.ts), per fleet: the median wall
+ * time of the whole child process, as compiled JavaScript (`node`) and through `ts-node
+ * --transpile-only` (the app file in TypeScript, the library compiled, as a user's app imports it).
+ */
+function startupRows(): any[] {
+  const out: any[] = [];
+  const tsNode = require.resolve('ts-node/dist/bin.js', { paths: [ROOT] });
+  // the user's app file in TypeScript; the library and the benchmark code stay JavaScript
+  fs.writeFileSync(path.join(build, 'bench', 'startup-main.ts'), "import { startup } from './startup';\nstartup(process.argv.slice(2));\n");
+  const env = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') };
+  const wall = (args: string[]) => {
+    const t = process.hrtime.bigint();
+    const child = spawnSync(process.execPath, args, { encoding: 'utf8', env, cwd: build, maxBuffer: 64 * 1024 * 1024 });
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    if (child.status !== 0) throw new Error(`startup ${args.join(' ')}: exit ${child.status}\n${child.stderr}`);
+    return ms;
+  };
+  for (const fleet of fleets) {
+    const objects = path.join(tmp, `startup-${fleet}.json`);
+    wall([path.join(build, 'bench', 'startup.js'), '--variant', 'prepare', '--fleet', fleet, '--dir', fresh(), '--objects', objects]);
+    const ms: Record<string, Record<string, number>> = { js: {}, tsNode: {} };
+    for (const variant of ['plain', 'plainWithLibrary', 'packs']) {
+      const args = ['--variant', variant, '--fleet', fleet, '--objects', objects];
+      const js: number[] = [];
+      const tsn: number[] = [];
+      for (let r = 0; r < Math.max(reps, 3); r++) {
+        js.push(wall([path.join(build, 'bench', 'startup.js'), ...args, '--dir', fresh()]));
+        tsn.push(wall([tsNode, '--transpile-only', '--skip-project', '--compiler-options', '{"module":"commonjs","esModuleInterop":true}',
+          path.join(build, 'bench', 'startup-main.ts'), ...args, '--dir', fresh()]));
+      }
+      ms.js[variant] = median(js);
+      ms.tsNode[variant] = median(tsn);
+    }
+    out.push({
+      fleet,
+      ms,
+      ratioPacksToPlainJs: ms.js.packs / ms.js.plain,
+      ratioPacksToPlainTsNode: ms.tsNode.packs / ms.tsNode.plain,
+      ratioPacksToPlainWithLibraryJs: ms.js.packs / ms.js.plainWithLibrary,
+    });
+  }
+  return out;
+}
+
 const rows: any[] = [];
+let startup: any[] = [];
 try {
   transpile(build);
   for (const fleet of fleets) {
@@ -183,6 +233,7 @@ try {
       });
     }
   }
+  if (!values['no-startup']) startup = startupRows();
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
@@ -199,6 +250,7 @@ const result = {
   scalingExponentWithPacks: exponents[fleets[0]],
   scalingExponents: exponents,
   peakRssMiB: Math.max(...rows.map((r) => r.peakRssMiB)),
+  startup,
   cel: celRows,
 };
 
@@ -227,5 +279,16 @@ if (values.json) {
   for (const r of rows) console.log(`| ${cols.map(([, c]) => c(r)).join(' | ')} |`);
   console.log(`scaling exponent of packs (time over objects): ${fleets.map((fl) => `${fl} ${f(exponents[fl], 2)}`).join(', ')}; `
     + `times in ms, ${reps > 1 ? `medians of ${reps}` : 'one run each'}, every measurement in a fresh process; ${os.cpus().length} CPUs, Node ${process.version}`);
+  if (startup.length > 0) {
+    console.log('\none-service app, process start to written output (median ms; plain = cdk8s only, the same objects as ApiObjects):');
+    console.log('| fleet | run as | plain cdk8s | plain cdk8s + library constructs | every pack | packs / plain |');
+    console.log('|---|---|---:|---:|---:|---:|');
+    for (const s of startup) {
+      for (const [how, key] of [['node (compiled JS)', 'js'], ['ts-node --transpile-only', 'tsNode']]) {
+        const m = s.ms[key];
+        console.log(`| ${s.fleet} | ${how} | ${f(m.plain)} | ${f(m.plainWithLibrary)} | ${f(m.packs)} | ${f(m.packs / m.plain, 2)} |`);
+      }
+    }
+  }
   printCelBench(celRows, reps);
 }

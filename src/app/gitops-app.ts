@@ -34,7 +34,7 @@ import { PolicyViolationError } from '../policy/policy-violation-error';
 import { PolicyReportFormat, REPORT_FILE_NAMES } from '../policy/report-format';
 import { renderReport, ReportInput } from '../policy/reports';
 import { Suppressions, SUPPRESSIONS_ANNOTATION } from '../policy/suppressions';
-import { canonicalize, canonicalJson, toYaml } from '../private/canonical';
+import { canonicalize, canonicalizeOwned, canonicalJson, toYaml } from '../private/canonical';
 import { apiGroup, isClusterScoped } from '../private/kinds';
 import { libraryVersion } from '../private/version';
 import { MessageQueue } from '../queue/message-queue';
@@ -313,14 +313,7 @@ export class GitOpsApp extends App {
   }
 
   private synthesizeLocked(): SynthesisResult {
-    const { output, shard } = this.renderParts();
-    if (this.reports) this.writeReports(output, this.reports);
-    // `cdk8s-stateful publish` asks for the reports of the run it gates (every format, also on failure)
-    const requested = process.env.CDK8S_STATEFUL_REPORTS;
-    if (requested) this.writeReports(output, { directory: requested });
-    if (blockingFindings(output.findings).length > 0) {
-      throw new PolicyViolationError(output.findings, ruleFixes(findPacks(this)));
-    }
+    const { output, shard } = this.renderGated();
     const environments = output.environments.map((env) => ({
       name: env.name,
       tier: env.tier,
@@ -338,7 +331,7 @@ export class GitOpsApp extends App {
         files: output.files,
         environments,
         changeApprovals,
-        report: this.reportInput(output),
+        report: output.report!,
         overwriteModified: this.overwriteHandEdits,
       })
       : writeOutput({
@@ -353,10 +346,29 @@ export class GitOpsApp extends App {
       written: result.written,
       unchanged: result.unchanged,
       deleted: result.deleted,
-      objectCount: output.objects.length,
+      objectCount: output.objectCount,
       findings: output.findings,
       unusedSuppressions: output.unusedSuppressions,
     };
+  }
+
+  /**
+   * `render()` (of the shard's part with a `shard`), the reports and the policy gate. Returns the output
+   * without its rendered objects: they are garbage while the files are written (the largest part of the
+   * peak memory otherwise); a shard keeps the input of its report fragment.
+   */
+  private renderGated(): { output: Omit<RenderedOutput, 'objects'> & { objectCount: number; report?: ReportInput }; shard?: RenderedShard } {
+    const { output, shard } = this.renderParts();
+    if (this.reports) this.writeReports(output, this.reports);
+    // `cdk8s-stateful publish` asks for the reports of the run it gates (every format, also on failure)
+    const requested = process.env.CDK8S_STATEFUL_REPORTS;
+    if (requested) this.writeReports(output, { directory: requested });
+    if (blockingFindings(output.findings).length > 0) {
+      throw new PolicyViolationError(output.findings, ruleFixes(findPacks(this)));
+    }
+    const report = shard ? this.reportInput(output) : undefined;
+    const { objects, ...rest } = output;
+    return { output: { ...rest, objectCount: objects.length, report }, shard };
   }
 
   /**
@@ -411,7 +423,7 @@ export class GitOpsApp extends App {
 
       for (const obj of chart.node.findAll()) {
         if (!ApiObject.isApiObject(obj) || Chart.of(obj) !== chart) continue;
-        let manifest = canonicalize(withSuppressionAnnotation(obj, obj.toJson()));
+        let manifest = canonicalizeOwned(withSuppressionAnnotation(obj, obj.toJson()));
         const layer = environment ? layerOf(obj, manifest) : undefined;
         // data is never pruned, whichever tool reconciles it
         if (this.argoCd && isDataBearing(manifest)) manifest = canonicalize(withAnnotation(manifest, 'argocd.argoproj.io/sync-options', 'Prune=false'));

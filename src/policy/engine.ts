@@ -123,6 +123,13 @@ export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], opt
   const relatedIndex = new Map<string, RelatedObjects>();
   for (const [key, list] of related) relatedIndex.set(key, RelatedObjects.of(list));
 
+  // the environment of each construct, looked up once (every model rule of every pack asks)
+  const environments = new Map<IConstruct, Environment | undefined>();
+  const environmentOf = (construct: IConstruct) => {
+    if (!environments.has(construct)) environments.set(construct, Environment.tryOf(construct));
+    return environments.get(construct);
+  };
+
   for (const pack of packs) {
     const modelMode = options.root !== undefined;
     // model rules
@@ -132,7 +139,7 @@ export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], opt
         continue;
       }
       for (const construct of pack._covered()) {
-        const env = Environment.tryOf(construct);
+        const env = environmentOf(construct);
         for (const v of rule.evaluate({ construct, environment: env })) {
           record(pack, rule, v, env?.tier, construct, byConstruct.get(construct), env);
         }

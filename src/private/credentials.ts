@@ -97,6 +97,12 @@ const TOKEN_SHAPES: Array<[string, RegExp]> = [
   ['a JWT', /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/],
 ];
 
+/**
+ * What every token shape above contains (one pass over a text instead of one per shape: most texts
+ * hold none of them). Keep it in step with TOKEN_SHAPES.
+ */
+const TOKEN_SHAPE_HINT = /PRIVATE KEY-----|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|k_live_|AIza|eyJ/;
+
 /** The shortest text a token shape matches (a Slack token: `xoxb-` and ten characters). */
 const MIN_TOKEN_SHAPE_LENGTH = 15;
 
@@ -155,12 +161,44 @@ const SQL_PASSWORD = /\b(?:PASSWORD|IDENTIFIED\s+BY)\s+'((?:[^']|'')+)'/gi;
  * string keywords (`password=`), SQL passwords, well-known token shapes.
  */
 export function textCredentials(text: string): string[] {
+  if (text.length < MEMO_MIN_LENGTH || text.length > MEMO_MAX_LENGTH) return scanText(text);
+  return [...memo(TEXT_MEMO, text, () => scanText(text))];
+}
+
+/**
+ * Texts at least this long (scripts, configuration files, JSON) have their results remembered: a
+ * fleet repeats the same scripts and settings in every service and environment.
+ */
+const MEMO_MIN_LENGTH = 128;
+/**
+ * Longer texts are not remembered; nor more than MEMO_MAX_ENTRIES per memo (then all are forgotten
+ * at once): at most a few MiB of texts kept alive.
+ */
+const MEMO_MAX_LENGTH = 16 * 1024;
+const MEMO_MAX_ENTRIES = 500;
+/** Entries of CONFIG_FILE_MEMO, all names together. */
+let configFileEntries = 0;
+const TEXT_MEMO = new Map<string, string[]>();
+const CONFIG_FILE_MEMO = new Map<string, Map<string, LineCredential[]>>();
+
+function memo<T>(cache: Map<string, T>, key: string, compute: () => T): T {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = compute();
+    if (cache.size >= MEMO_MAX_ENTRIES) cache.clear();
+    cache.set(key, value);
+  }
+  return value;
+}
+
+function scanText(text: string): string[] {
   // each pattern below needs one of these characters (or, for the token shapes, this length): most
   // values have none of them, and a ConfigMap can hold 100,000 values
   const at = text.includes('@');
   const equals = text.includes('=');
   const quote = text.includes("'");
-  if (!at && !equals && !quote && text.length < MIN_TOKEN_SHAPE_LENGTH) return [];
+  const shapes = text.length >= MIN_TOKEN_SHAPE_LENGTH && TOKEN_SHAPE_HINT.test(text);
+  if (!at && !equals && !quote && !shapes) return [];
   const found = new Set<string>();
   for (const [token] of at ? text.matchAll(TOKEN) : []) {
     for (const { userinfo } of urlUserinfos(token)) {
@@ -179,7 +217,7 @@ export function textCredentials(text: string): string[] {
   for (const m of quote ? text.matchAll(SQL_PASSWORD) : []) {
     if (!isReference(m[1])) found.add('a literal SQL password');
   }
-  if (text.length >= MIN_TOKEN_SHAPE_LENGTH) for (const [what, re] of TOKEN_SHAPES) if (re.test(text)) found.add(what);
+  if (shapes) for (const [what, re] of TOKEN_SHAPES) if (re.test(text)) found.add(what);
   return [...found];
 }
 
@@ -383,6 +421,27 @@ const CONFIG_LINE = /^\s*(?:export\s+|-\s+)?("[^"]+"|'[^']+'|[A-Za-z0-9_.\-[\]@/
  * credentials embedded in any line.
  */
 export function configFileCredentials(fileName: string, content: string): LineCredential[] {
+  if (content.length > MEMO_MAX_LENGTH) return scanConfigFile(fileName, content);
+  // by name, then by content: the content string is hashed once (then again by textCredentials for free)
+  let found = CONFIG_FILE_MEMO.get(fileName)?.get(content);
+  if (found === undefined) {
+    found = scanConfigFile(fileName, content);
+    if (configFileEntries >= MEMO_MAX_ENTRIES) {
+      CONFIG_FILE_MEMO.clear();
+      configFileEntries = 0;
+    }
+    let byContent = CONFIG_FILE_MEMO.get(fileName);
+    if (!byContent) {
+      byContent = new Map();
+      CONFIG_FILE_MEMO.set(fileName, byContent);
+    }
+    byContent.set(content, found);
+    configFileEntries++;
+  }
+  return found.map((c) => ({ ...c }));
+}
+
+function scanConfigFile(fileName: string, content: string): LineCredential[] {
   const out: LineCredential[] = [];
   const lines = content.split(/\r?\n/);
   const script = /\.(sh|bash)$/.test(fileName) || /^#!.*\b(sh|bash|ash|dash|zsh|ksh)\b/.test(lines[0] ?? '');

@@ -34,8 +34,36 @@ const NON_STRING_TESTS = [...SCHEMA.tags, ...(SCHEMA.compat ?? [])]
   .filter((tag: any) => tag.default && tag.tag !== 'tag:yaml.org,2002:str' && tag.test instanceof RegExp)
   .map((tag: any) => tag.test as RegExp);
 
+/**
+ * The tests of the tags a map value or sequence item could resolve to: the merge key `<<`
+ * (`default: 'key'`) is a merge only as a key, `yaml` writes it plain as a value.
+ */
+const NON_STRING_VALUE_TESTS = [...SCHEMA.tags, ...(SCHEMA.compat ?? [])]
+  .filter((tag: any) => tag.default === true && tag.tag !== 'tag:yaml.org,2002:str' && tag.test instanceof RegExp)
+  .map((tag: any) => tag.test as RegExp);
+
+/** The tests above as one expression (one pass instead of one per tag), when they combine exactly. */
+const NON_STRING_TEST: RegExp | undefined = NON_STRING_TESTS.every((t) => t.flags === '' && !/\\[1-9]|\(\?</.test(t.source))
+  ? new RegExp(NON_STRING_TESTS.map((t) => `(?:${t.source})`).join('|'))
+  : undefined;
+
+function readsAsOtherType(s: string): boolean {
+  return NON_STRING_TEST ? NON_STRING_TEST.test(s) : NON_STRING_TESTS.some((t) => t.test(s));
+}
+
+/** Answers of {@link isPlain} for short strings (keys and most values repeat in every object). */
+const PLAIN = new Map<string, boolean>();
+const MAX_PLAIN_MEMO_LENGTH = 64;
+
 function isPlain(s: string): boolean {
-  return s.length <= MAX_IMPLICIT_KEY && SAFE_PLAIN.test(s) && !NON_STRING_TESTS.some((t) => t.test(s));
+  if (s.length > MAX_PLAIN_MEMO_LENGTH) return s.length <= MAX_IMPLICIT_KEY && SAFE_PLAIN.test(s) && !readsAsOtherType(s);
+  let plain = PLAIN.get(s);
+  if (plain === undefined) {
+    plain = SAFE_PLAIN.test(s) && !readsAsOtherType(s);
+    if (PLAIN.size >= MAX_CACHED) PLAIN.clear();
+    PLAIN.set(s, plain);
+  }
+  return plain;
 }
 
 /** Longer keys are written as explicit keys (`? `): not handled here. */
@@ -127,11 +155,55 @@ function isSimple(v: unknown): boolean {
 
 /** A scalar as `yaml` writes it in `context` (the key, or the dash, at column `indent`), without the trailing newline. */
 function scalarText(v: unknown, context: Context, indent: number): string {
-  if (typeof v === 'string') return isPlain(v) ? v : rendered(v, context, indent);
+  if (typeof v === 'string') return isPlain(v) ? v : (printableString(v, context, indent) ?? rendered(v, context, indent));
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (v === null) return 'null';
   if (typeof v === 'number') return Number.isSafeInteger(v) && !Object.is(v, -0) ? String(v) : rendered(v, context, indent);
   throw new Unsupported(); // undefined, bigint, symbol, function
+}
+
+/** What `yaml`'s plainString refuses to write plain (its own expression). */
+const NOT_PLAIN = /^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/;
+/** Lines `yaml` treats as document markers (it indents or quotes differently then): left to it. */
+const DOCUMENT_MARKER = /^(%|---|\.\.\.)/m;
+const PRINTABLE_LINE = /^[\x20-\x7e]*$/;
+const PRINTABLE_TEXT = /^[\x20-\x7e\n]*$/;
+
+/**
+ * The common strings that are not certainly plain, written as `yaml` writes them (without asking
+ * it: each string it renders costs ~100 µs, and strings like URLs with templates or configuration
+ * files differ in every service), in a map value or a sequence item, printable ASCII only:
+ *   - one line: plain unless `yaml`'s plain-scalar rules or a YAML 1.1 type test say otherwise, then
+ *     double-quoted as JSON (single-quoted when it holds `"` and no `'`);
+ *   - several lines: a literal block scalar (`|` with one final line break, `|-` with none), its
+ *     lines indented two more than the key or dash, blank lines left empty.
+ * Anything else (keys, leading spaces or blank lines, trailing whitespace, document markers,
+ * other characters) is undefined: `yaml` renders it.
+ */
+function printableString(s: string, context: Context, indent: number): string | undefined {
+  if (context === 'key' || DOCUMENT_MARKER.test(s)) return undefined;
+  if (!s.includes('\n')) {
+    if (!PRINTABLE_LINE.test(s)) return undefined;
+    if (!NOT_PLAIN.test(s) && !NON_STRING_VALUE_TESTS.some((t) => t.test(s))) return s;
+    return s.includes('"') && !s.includes('\'') ? `'${s}'` : JSON.stringify(s);
+  }
+  if (!PRINTABLE_TEXT.test(s) || s[0] === ' ' || s[0] === '\n') return undefined;
+  let chomp: string;
+  let body: string;
+  const last = s[s.length - 1];
+  if (last === '\n') {
+    const before = s[s.length - 2];
+    if (before === '\n' || before === ' ') return undefined; // kept line breaks, trailing spaces
+    chomp = '';
+    body = s.slice(0, -1);
+  } else if (last === ' ') {
+    return undefined;
+  } else {
+    chomp = '-';
+    body = s;
+  }
+  const pad = ' '.repeat(indent + 2);
+  return `|${chomp}\n${pad}${body.replace(/\n+/g, `$&${pad}`)}`;
 }
 
 /**

@@ -116,6 +116,11 @@ export function operatorCreatedLabels(): OperatorCreatedLabel[] {
   return [...out.values()];
 }
 
+/** The kinds whose objects may name images an operator runs (the engines' descriptors with `images`): what a rule reading them applies to. */
+export function operatorImageKinds(): string[] {
+  return [...new Set(KIND_FACTS.filter((f) => f.images !== undefined).map((f) => f.kind))].sort();
+}
+
 /** The images an operator runs for `manifest` (empty for other objects). */
 export function operatorImagesOf(manifest: any): OperatorImage[] {
   const images = factOf(manifest, 'images');

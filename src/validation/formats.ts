@@ -1,6 +1,5 @@
 import { isIP } from 'net';
 import type Ajv from 'ajv';
-import addFormats from 'ajv-formats';
 
 /**
  * String and number formats that the Kubernetes API server knows for custom resources
@@ -105,6 +104,8 @@ export function isKnownFormat(format: string): boolean {
 
 /** Registers every known format on an ajv instance. */
 export function addKubernetesFormats(ajv: Ajv): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const addFormats = (require('ajv-formats') as typeof import('ajv-formats')).default; // with ajv, on first use
   addFormats(ajv, [...AJV_FORMATS]);
   for (const [name, validate] of Object.entries(STRING_FORMATS)) {
     ajv.addFormat(name, { type: 'string', validate });

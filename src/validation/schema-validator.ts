@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import Ajv from 'ajv';
+import type Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { evaluateRule, toCel } from './cel';
 import { findCoreValidator, objectMetaValidator, validateCore } from './core';
@@ -424,7 +424,10 @@ export class SchemaValidator {
     if (!this.ajvInstance) {
       // strict: false — the converted schemas keep OpenAPI-only annotations out, but CRD value
       // validations may still combine keywords in ways ajv's strict mode warns about.
-      this.ajvInstance = new Ajv({
+      // loaded on first use: an app without schema validation does not pay for ajv at start
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const AjvClass = (require('ajv') as typeof import('ajv')).default;
+      this.ajvInstance = new AjvClass({
         allErrors: true,
         strict: false,
         allowUnionTypes: true,

@@ -147,12 +147,21 @@ const otherArb = fc.record({ kind: fc.constantFrom('Service', 'ConfigMap', 'Secr
     ...(kind === 'Service' ? { spec: { selector: labels } } : { data: { k: 'v' } }),
   }));
 
+// operator resources whose images GITOPS-AllowedRegistries checks (named or the operator's default)
+const operatorArb = fc.constantFrom(
+  { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'db', namespace: 'ns-a' }, spec: { instances: 1 } },
+  { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'db2' }, spec: { imageName: 'ghcr.io/acme/pg:16' } },
+  { apiVersion: 'rabbitmq.com/v1beta1', kind: 'RabbitmqCluster', metadata: { name: 'mq' }, spec: { image: 'docker.io/library/rabbitmq:4' } },
+  { apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'Kafka', metadata: { name: 'k' }, spec: { kafka: {} } },
+);
+
 const ENVIRONMENTS = [
   new Environment({ name: 'dev', tier: Tier.DEVELOPMENT }),
   new Environment({ name: 'prod', tier: Tier.PRODUCTION }),
+  new Environment({ name: 'prod-eu', tier: Tier.PRODUCTION, allowedRegistries: ['ghcr.io/acme'] }),
 ];
 const fleetArb = fc.array(fc.record({
-  manifest: fc.oneof(workloadArb, workloadArb, networkPolicyArb, pdbArb, otherArb),
+  manifest: fc.oneof(workloadArb, workloadArb, networkPolicyArb, pdbArb, otherArb, operatorArb),
   environment: fc.option(fc.constantFrom(...ENVIRONMENTS), { nil: undefined }),
 }), { maxLength: 40 });
 
@@ -249,6 +258,11 @@ describe('indexed production-readiness rules and kind-indexed evaluation', () =>
     expect(index.inNamespace('NetworkPolicy', NaN)).toEqual([]);
     expect(index.inNamespace('PodDisruptionBudget', 'a')).toEqual([]);
     expect(index.ofKind('NetworkPolicy')).toEqual([a1, none, a2, nan]);
+  });
+
+  test('every built-in manifest rule declares its kinds, but those that read any object (names, namespaces, every value)', () => {
+    const everyKind = [...new Set(PolicyPacks.all().flatMap((p) => p.manifestRules).filter((r) => r.kinds === undefined).map((r) => r.id))].sort();
+    expect(everyKind).toEqual(['GITOPS-NamespaceScoped', 'GITOPS-NoDefaultNamespace', 'GITOPS-NoLiteralCredentials']);
   });
 
   test('a rule rejects kinds that are not a list of names', () => {

@@ -23,9 +23,14 @@ import { imageInfo } from '../kyverno/jmespath';
 
 // ESM-only package required from CommonJS (Node >= 20.19); TypeScript cannot type a require() of
 // an ES module from a CommonJS file, so the few members used are typed here
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const celJs: { Environment: new (opts: object) => Environment; Optional: OptionalClass } = require('@marcbachmann/cel-js');
-const Optional = celJs.Optional;
+// Loaded on first use: an app that evaluates no CEL (a synthesis without CEL policies) does not pay
+// for it at start.
+type CelJs = { Environment: new (opts: object) => Environment; Optional: OptionalClass };
+let celJsModule: CelJs | undefined;
+function celJs(): CelJs {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (celJsModule ??= require('@marcbachmann/cel-js') as CelJs);
+}
 
 interface Environment {
   registerType(name: string, ctor: Function): Environment;
@@ -135,7 +140,7 @@ export function toCel(value: unknown, cache: WeakMap<object, unknown> = new Weak
 /** A CEL value back to JSON (for messages and audit annotations). */
 export function fromCel(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value);
-  if (value instanceof Optional) return (value as OptionalValue).hasValue() ? fromCel((value as OptionalValue).value()) : null;
+  if (value instanceof celJs().Optional) return (value as OptionalValue).hasValue() ? fromCel((value as OptionalValue).value()) : null;
   if (Array.isArray(value)) return value.map(fromCel);
   if (value instanceof Map) return Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), fromCel(v)]));
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
@@ -362,10 +367,10 @@ function registerFormat(env: Environment): void {
   env.registerType('Format', CelFormat);
   env.registerConstant('format', 'FormatNamespace', new FormatNamespace('format'));
   for (const name of Object.keys(FORMATS)) env.registerFunction(`FormatNamespace.${name}(): Format`, () => FORMATS[name]);
-  env.registerFunction('FormatNamespace.named(string): optional<Format>', (_: Namespace, n: string) => (FORMATS[n] ? Optional.of(FORMATS[n]) : Optional.none()));
+  env.registerFunction('FormatNamespace.named(string): optional<Format>', (_: Namespace, n: string) => (FORMATS[n] ? celJs().Optional.of(FORMATS[n]) : celJs().Optional.none()));
   env.registerFunction('Format.validate(string): optional<list<string>>', (f: CelFormat, s: string) => {
     const errs = f.check(s);
-    return errs.length > 0 ? Optional.of(errs) : Optional.none();
+    return errs.length > 0 ? celJs().Optional.of(errs) : celJs().Optional.none();
   });
 }
 
@@ -434,13 +439,14 @@ function registerKyverno(env: Environment): void {
  */
 function registerLenientOrValue(env: Environment): void {
   env.registerFunction('dyn.k8sOrValue(dyn): dyn', (v: unknown, d: unknown) => {
-    if (v instanceof Optional) return (v as OptionalValue).hasValue() ? (v as OptionalValue).value() : d;
+    if (v instanceof celJs().Optional) return (v as OptionalValue).hasValue() ? (v as OptionalValue).value() : d;
     return v;
   });
 }
 
 function buildEnvironment(unlistedVariablesAreDyn: boolean): Environment {
-  const env = new celJs.Environment({ unlistedVariablesAreDyn, enableOptionalTypes: true, homogeneousAggregateLiterals: false });
+  const CelEnvironment = celJs().Environment;
+  const env = new CelEnvironment({ unlistedVariablesAreDyn, enableOptionalTypes: true, homogeneousAggregateLiterals: false });
   registerStrings(env);
   registerLists(env);
   registerRegex(env);

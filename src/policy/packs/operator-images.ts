@@ -5,9 +5,12 @@
  * Internal module: read by GITOPS-AllowedRegistries on rendered objects and plain YAML alike.
  */
 import { OperatorImage } from '../../private/kind-facts';
-import { operatorImagesOf } from '../../private/kind-registry';
+import { operatorImageKinds, operatorImagesOf } from '../../private/kind-registry';
 
 export type { OperatorImage } from '../../private/kind-facts';
+
+/** The kinds {@link operatorImages} reads images from (it finds none in any other), from the engines' kind facts. */
+export const OPERATOR_IMAGE_KINDS: readonly string[] = operatorImageKinds();
 
 /** The images an operator runs for `manifest` (empty for other objects). */
 export function operatorImages(manifest: any): OperatorImage[] {

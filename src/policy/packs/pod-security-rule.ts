@@ -4,6 +4,7 @@ import { PodSecurityCheck, PssLevel } from '../pod-security/types';
 import { toPssVersion } from '../pod-security/version';
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../rule';
 import { Severity } from '../severity';
+import { POD_TEMPLATE_KINDS } from './workloads';
 
 /**
  * One Pod Security Standards check as a manifest rule, evaluated at the pack's level and version
@@ -19,6 +20,8 @@ export class PodSecurityRule extends ManifestRule {
       explanation: check.explanation,
       fix: check.fix,
       helpUri: check.helpUri,
+      // `podTemplates` finds no pod in any other kind
+      kinds: POD_TEMPLATE_KINDS,
     });
   }
 

@@ -90,7 +90,8 @@ export function isSet(value: unknown): boolean {
 
 /** Escapes one JSON pointer token (RFC 6901). */
 export function escapePointerToken(token: string | number): string {
-  return String(token).replace(/~/g, '~0').replace(/\//g, '~1');
+  const s = String(token);
+  return s.includes('~') || s.includes('/') ? s.replace(/~/g, '~0').replace(/\//g, '~1') : s;
 }
 
 /** Joins JSON pointer tokens: `pointer('/spec', 'containers', 0)` → `/spec/containers/0`. */

@@ -32,6 +32,9 @@ const TEMPLATE_KINDS: Record<string, TemplateKind> = {
   CronJob: { groups: ['batch'], path: ['spec', 'jobTemplate', 'spec', 'template'] },
 };
 
+/** The JSON pointer of each kind's template (computed once: rules ask for every object). */
+const POINTERS = new Map(Object.values(TEMPLATE_KINDS).map((k) => [k, k.path.map(p => '/' + p).join('')]));
+
 /**
  * The pods a manifest runs: the Pod itself, or the pod template of a workload controller (Deployment,
  * StatefulSet, DaemonSet, ReplicaSet, Job, ReplicationController, CronJob, PodTemplate). Other objects, and
@@ -59,6 +62,6 @@ export function podTemplates(manifest: any): PodTemplateRef[] {
   const template = node as Record<string, any>;
   return [{
     pod: { metadata: asObject(template.metadata), spec: asObject(template.spec) },
-    pointer: kind.path.map(k => '/' + k).join(''),
+    pointer: POINTERS.get(kind)!,
   }];
 }

@@ -1,7 +1,7 @@
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
-import { operatorImages } from '../operator-images';
-import { containersOf, parseImage } from '../workloads';
+import { OPERATOR_IMAGE_KINDS, operatorImages } from '../operator-images';
+import { containersOf, parseImage, POD_TEMPLATE_KINDS } from '../workloads';
 
 /** GITOPS-AllowedRegistries: images come from the environment's allowed registries. */
 export class AllowedRegistries extends ManifestRule {
@@ -14,6 +14,7 @@ export class AllowedRegistries extends ManifestRule {
         + 'them is an unreviewed supply chain.',
       fix: 'Pull the image through an allowed registry (for an operator resource, set its image field to your mirror), or add the '
         + 'registry to Environment.allowedRegistries.',
+      kinds: [...POD_TEMPLATE_KINDS, ...OPERATOR_IMAGE_KINDS],
     });
   }
 

@@ -71,19 +71,35 @@ export class NoLiteralCredentials extends ManifestRule {
         }
       }
     }
-    // anywhere else (operator resources, annotations, broker configuration): embedded credentials
-    const visit = (v: unknown, pointer: string) => {
-      if (reported.has(pointer)) return;
+    // anywhere else (operator resources, annotations, broker configuration): embedded credentials.
+    // Every value of every object passes here: the pointer is built only when it is needed (a
+    // finding, or a pointer already reported above), not for every value
+    const path: string[] = [];
+    const pointerOf = () => (path.length === 0 ? '' : `/${path.map(token).join('/')}`);
+    const visit = (v: unknown) => {
+      if (reported.size > 0 && reported.has(pointerOf())) return;
       if (typeof v === 'string') {
         const found = textCredentials(v);
-        if (found.length > 0) report(pointer, `${m.kind ?? 'object'} "${m.metadata?.name}" holds ${found.join(', ')} at ${pointer}`);
+        if (found.length > 0) {
+          const pointer = pointerOf();
+          report(pointer, `${m.kind ?? 'object'} "${m.metadata?.name}" holds ${found.join(', ')} at ${pointer}`);
+        }
       } else if (Array.isArray(v)) {
-        v.forEach((x, i) => visit(x, `${pointer}/${i}`));
+        for (let i = 0; i < v.length; i++) {
+          if (!(i in v)) continue; // a hole, as forEach skips it
+          path.push(String(i));
+          visit(v[i]);
+          path.pop();
+        }
       } else if (v !== null && typeof v === 'object') {
-        for (const [k, x] of Object.entries(v)) visit(x, `${pointer}/${token(k)}`);
+        for (const k of Object.keys(v)) {
+          path.push(k);
+          visit((v as Record<string, unknown>)[k]);
+          path.pop();
+        }
       }
     };
-    if (m.kind !== 'Secret') visit(m, '');
+    if (m.kind !== 'Secret') visit(m);
     return out;
   }
 }

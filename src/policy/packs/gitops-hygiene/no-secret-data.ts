@@ -13,6 +13,7 @@ export class NoSecretData extends ManifestRule {
       fix: 'Use a SecretSource: an External Secrets ExternalSecret, a SealedSecret, Vault agent injection or an existing Secret.',
       // what goes into Git: operators create such objects at run time, the cluster has no files
       enforcement: RuleEnforcement.GIT_ONLY,
+      kinds: ['Secret'],
     });
   }
 
