@@ -1,11 +1,11 @@
 import { compare } from 'fast-json-patch';
 import { PreviousObject } from './previous-output';
+import { RenameIndex } from './rename-index';
 import { canonicalJson } from '../../private/canonical';
 import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
 import { factOf, immutableFieldsOf, isDataBearing } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
-import { RenameIndex } from './rename-index';
 
 /** An object of the new output, as change analysis sees it. */
 export interface NextObject {
