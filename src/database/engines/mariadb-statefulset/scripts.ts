@@ -8,6 +8,8 @@
  * files into `0600` client option files under `$TMPDIR`, or piped to the client on stdin.
  */
 
+import { downloadScript, UPLOAD_SCRIPT } from '../../../private/statefulset-backup';
+
 /** Where things are in the pods (the environment variables point here). */
 export const PATHS = {
   /** The volume claim mount. */
@@ -333,69 +335,6 @@ printf '%s\\n' "$stamp" > "$BACKUP_DIR/LATEST"
 log "backup $stamp written ($(du -sh "$out" | cut -f1))"
 `;
 
-/** Object-store helpers for the AWS CLI image. */
-const S3_FUNCTIONS = `s3() {
-  if [ -n "\${S3_ENDPOINT_URL:-}" ]; then aws --endpoint-url "$S3_ENDPOINT_URL" s3 "$@"; else aws s3 "$@"; fi
-}
-# Backup prefixes (UTC timestamps) under $1, newest first.
-backups() {
-  s3 ls "$1/" | while read -r kind name; do
-    name="\${name%/}"
-    if [ "$kind" = PRE ] && [[ "$name" =~ ^[0-9]{8}T[0-9]{6}Z$ ]]; then echo "$name"; fi
-  done | sort -r
-}
-`;
-
-/**
- * upload.sh (backup job, AWS CLI container): uploads the backup to
- * `<destination>/<name>/<timestamp>/`, marks it complete, and deletes complete backups older than
- * the retention (never the newest).
- */
-const UPLOAD = `#!/bin/bash
-# upload.sh: upload $BACKUP_DIR/<LATEST>/ to $BACKUP_DESTINATION/<timestamp>/ and apply the retention.
-set -euo pipefail
-log() { printf '%s [upload] %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
-${S3_FUNCTIONS}
-stamp="$(cat "$BACKUP_DIR/LATEST")"
-[[ "$stamp" =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || { log "no backup to upload"; exit 1; }
-log "uploading $stamp to $BACKUP_DESTINATION/$stamp/"
-s3 cp --recursive --only-show-errors "$BACKUP_DIR/$stamp/" "$BACKUP_DESTINATION/$stamp/"
-printf '%s\\n' "$stamp" | s3 cp --only-show-errors - "$BACKUP_DESTINATION/$stamp/COMPLETE"
-
-cutoff="$(date -u -d "-$RETENTION_DAYS days" +%Y%m%dT%H%M%SZ)"
-for old in $(backups "$BACKUP_DESTINATION"); do
-  if [ "$old" != "$stamp" ] && [[ "$old" < "$cutoff" ]]; then
-    log "deleting $old (older than $RETENTION_DAYS days)"
-    s3 rm --recursive --only-show-errors "$BACKUP_DESTINATION/$old/"
-  fi
-done
-log "done"
-`;
-
-/**
- * download.sh (recovery init container, AWS CLI image): on an empty ordinal 0, downloads the newest
- * complete backup of `<source>/<serverName>/` into $RESTORE_DIR for bootstrap.sh.
- */
-const DOWNLOAD = `#!/bin/bash
-# download.sh: fetch the newest complete backup from $RECOVERY_SOURCE into $RESTORE_DIR (empty primary only).
-set -euo pipefail
-log() { printf '%s [download] %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
-${S3_FUNCTIONS}
-if [ "\${POD_NAME##*-}" != 0 ] || [ -f "$DATADIR/.initialised" ]; then
-  log "nothing to restore (replica, or the data directory exists)"
-  exit 0
-fi
-for stamp in $(backups "$RECOVERY_SOURCE"); do
-  if s3 ls "$RECOVERY_SOURCE/$stamp/COMPLETE" >/dev/null 2>&1; then
-    log "downloading backup $stamp from $RECOVERY_SOURCE"
-    s3 cp --recursive --only-show-errors "$RECOVERY_SOURCE/$stamp/" "$RESTORE_DIR/"
-    exit 0
-  fi
-done
-log "no complete backup under $RECOVERY_SOURCE/"
-exit 1
-`;
-
 /** Every script, by ConfigMap key. */
 export function renderMariadbScripts(): { [file: string]: string } {
   return {
@@ -406,7 +345,7 @@ export function renderMariadbScripts(): { [file: string]: string } {
     'replicate.sh': REPLICATE,
     'probe.sh': PROBE,
     'backup.sh': BACKUP,
-    'upload.sh': UPLOAD,
-    'download.sh': DOWNLOAD,
+    'upload.sh': UPLOAD_SCRIPT,
+    'download.sh': downloadScript('[ -f "$DATADIR/.initialised" ]'),
   };
 }

@@ -7,9 +7,12 @@ import {
 } from './config';
 import { renderReconcileSql } from './reconcile';
 import { PATHS, renderScripts } from './scripts';
-import { CONFIG_HASH_ANNOTATION, backupAnnotations } from '../../../private/engine-facts';
+import { CONFIG_HASH_ANNOTATION } from '../../../private/engine-facts';
 import { invalid } from '../../../private/names';
 import { DNS_EGRESS, objectStoreEgress, toPods } from '../../../private/network';
+import {
+  AWS_CLI_IMAGE, objectStoreEnv, renderStatefulSetBackupCronJob, renderStatefulSetBackupNetworkPolicy, statefulSetBackupAlerts,
+} from '../../../private/statefulset-backup';
 import {
   migrationLabels, monitoringPeer, renderMigrationEgress, renderMigrationJob, renderWorkloadNetworkPolicy, RESTRICTED_CONTAINER,
 } from '../../../private/workload';
@@ -19,7 +22,7 @@ import { POSTGRES_PORT, postgresEndpoints, postgresMigrationEnv } from '../postg
 /** The metrics exporter sidecar (with monitoring). */
 export const POSTGRES_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/postgres-exporter:v0.15.0';
 /** The object-store client of the backup and recovery containers. */
-export const AWS_CLI_IMAGE = 'docker.io/amazon/aws-cli:2.17.0';
+export { AWS_CLI_IMAGE };
 /** uid / gid of the `postgres` user of the official image (peer authentication maps it to the superuser). */
 export const POSTGRES_UID = 999;
 /** Pod template annotation that rolls the pods when the configuration or scripts change. */
@@ -229,7 +232,7 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
         { name: 'PGDATA', value: PATHS.pgdata },
         { name: 'RESTORE_DIR', value: PATHS.restore },
         { name: 'RECOVERY_SOURCE', value: `${recovery.destinationPath}/${recovery.serverName}` },
-        ...objectStoreEnv(recovery.credentials.secretName!, recovery.endpointUrl),
+        ...objectStoreEnv(recovery.credentials.secretName!, recovery.endpointUrl, PATHS.tmp),
       ],
       resources: { requests: { cpu: q('100m'), memory: q('256Mi') }, limits: { memory: q('512Mi') } },
       securityContext: RESTRICTED_CONTAINER,
@@ -359,77 +362,25 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
   // ---- backups
   const backupLabels = { 'app.kubernetes.io/name': 'postgresql-backup', 'app.kubernetes.io/instance': name };
   if (backup) {
-    const minor = Number(env.kubernetesVersion.split('.')[1]);
-    const uploadEnv: k8s.EnvVar[] = [
-      { name: 'BACKUP_DIR', value: PATHS.backup },
-      { name: 'BACKUP_DESTINATION', value: `${backup.destinationPath}/${name}` },
-      { name: 'RETENTION_DAYS', value: String(backup.retentionDays) },
-      ...objectStoreEnv(backup.credentials.secretName!, backup.endpointUrl),
-    ];
-    // change safety reads the backup facts: this CronJob is the backup, RETENTION_DAYS of its upload container the retention
-    const retentionField = `/spec/jobTemplate/spec/template/spec/containers/0/env/${uploadEnv.findIndex((e) => e.name === 'RETENTION_DAYS')}/value`;
-    new k8s.KubeCronJob(scope, 'BackupCronJob', {
-      metadata: { name: `${name}-backup`, labels: backupLabels, annotations: backupAnnotations(name, { days: backup.retentionDays, field: retentionField }) },
-      spec: {
-        schedule: backup.schedule,
-        timeZone: minor >= 27 ? 'Etc/UTC' : undefined,
-        concurrencyPolicy: 'Forbid',
-        startingDeadlineSeconds: 3600,
-        successfulJobsHistoryLimit: 3,
-        failedJobsHistoryLimit: 3,
-        jobTemplate: {
-          metadata: { labels: backupLabels },
-          spec: {
-            backoffLimit: 2,
-            activeDeadlineSeconds: 6 * 3600,
-            template: {
-              metadata: { labels: backupLabels },
-              spec: {
-                restartPolicy: 'Never',
-                automountServiceAccountToken: false,
-                enableServiceLinks: false,
-                securityContext: podSecurityContext,
-                initContainers: [{
-                  name: 'base-backup',
-                  image: engine.image,
-                  imagePullPolicy: 'IfNotPresent',
-                  command: ['bash', `${PATHS.scripts}/backup.sh`],
-                  env: [
-                    { name: 'BACKUP_HOST', value: `${name}-rw` },
-                    { name: 'BACKUP_PORT', value: String(PORT) },
-                    { name: 'BACKUP_DIR', value: PATHS.backup },
-                    { name: 'SCRIPTS_DIR', value: PATHS.scripts },
-                    { name: 'REPLICATION_DIR', value: PATHS.replication },
-                    { name: 'REPLICATION_USER', value: REPLICATION_ROLE },
-                    { name: 'TMPDIR', value: PATHS.tmp },
-                  ],
-                  resources: { requests: { cpu: q('250m'), memory: q('256Mi') }, limits: { memory: q('512Mi') } },
-                  securityContext: RESTRICTED_CONTAINER,
-                  volumeMounts: [
-                    mount('scripts', PATHS.scripts, true), mount('replication', PATHS.replication, true), mount('backup', PATHS.backup), mount('tmp', PATHS.tmp),
-                  ],
-                }],
-                containers: [{
-                  name: 'upload',
-                  image: AWS_CLI_IMAGE,
-                  imagePullPolicy: 'IfNotPresent',
-                  command: ['bash', `${PATHS.scripts}/upload.sh`],
-                  env: uploadEnv,
-                  resources: { requests: { cpu: q('100m'), memory: q('256Mi') }, limits: { memory: q('512Mi') } },
-                  securityContext: RESTRICTED_CONTAINER,
-                  volumeMounts: [mount('scripts', PATHS.scripts, true), mount('backup', PATHS.backup, true), mount('tmp', PATHS.tmp)],
-                }],
-                volumes: [
-                  { name: 'scripts', configMap: { name: scriptsName, defaultMode: 0o555 } },
-                  { name: 'replication', secret: { secretName: replication.secretName, defaultMode: 0o440, items: [{ key: 'password', path: 'password' }] } },
-                  { name: 'backup', emptyDir: { sizeLimit: q(db.storageSize) } },
-                  { name: 'tmp', emptyDir: {} },
-                ],
-              },
-            },
-          },
-        },
-      },
+    renderStatefulSetBackupCronJob(scope, {
+      name,
+      labels: backupLabels,
+      podLabels: backupLabels,
+      kubernetesVersion: env.kubernetesVersion,
+      schedule: backup.schedule,
+      retentionDays: backup.retentionDays,
+      destinationPath: backup.destinationPath,
+      credentialsSecretName: backup.credentials.secretName!,
+      endpointUrl: backup.endpointUrl,
+      podSecurityContext,
+      dumpContainerName: 'base-backup',
+      image: engine.image,
+      port: PORT,
+      replicationUser: REPLICATION_ROLE,
+      replicationSecretName: replication.secretName,
+      scriptsConfigMap: scriptsName,
+      storageSize: db.storageSize,
+      paths: PATHS,
     });
   }
 
@@ -464,18 +415,7 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
     ],
     lazy,
   });
-  if (backup) {
-    new ApiObject(scope, 'BackupNetworkPolicy', {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: { name: `${name}-backup` },
-      spec: {
-        podSelector: { matchLabels: backupLabels },
-        policyTypes: ['Egress'],
-        egress: [DNS_EGRESS, toPods(podLabels, [PORT]), objectStoreEgress([backup.endpointUrl])],
-      },
-    });
-  }
+  if (backup) renderStatefulSetBackupNetworkPolicy(scope, name, backupLabels, podLabels, PORT, backup.endpointUrl);
   if (db.migration) {
     renderMigrationEgress(scope, name, podLabels, [PORT]);
     renderMigrationJob(scope, { name, image: db.migration.image, command: db.migration.command, env: postgresMigrationEnv(db.connection) });
@@ -483,18 +423,6 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
 
   // everything that depends on databases is computed at synthesis
   return { podLabels, endpoints: postgresEndpoints(name, env.namespace) };
-}
-
-/** AWS CLI environment: credentials from the Secret (ACCESS_KEY_ID / ACCESS_SECRET_KEY), endpoint, no instance metadata. */
-function objectStoreEnv(secretName: string, endpointUrl?: string): k8s.EnvVar[] {
-  return [
-    { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: secretName, key: 'ACCESS_KEY_ID' } } },
-    { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: secretName, key: 'ACCESS_SECRET_KEY' } } },
-    { name: 'AWS_DEFAULT_REGION', value: 'us-east-1' },
-    { name: 'AWS_EC2_METADATA_DISABLED', value: 'true' },
-    ...(endpointUrl ? [{ name: 'S3_ENDPOINT_URL', value: endpointUrl }] : []),
-    { name: 'HOME', value: PATHS.tmp },
-  ];
 }
 
 /** Alerts on postgres_exporter, kubelet and kube-state-metrics metrics. */
@@ -525,24 +453,7 @@ function renderAlerts(scope: Construct, db: DatabaseModel, schedule?: string): v
       annotations: { summary: `A volume of ${db.name} is more than 85% full` },
     },
   ];
-  if (schedule) {
-    // how old the last successful backup may be: a little more than the schedule's period
-    const [, , dayOfMonth, , dayOfWeek] = schedule.split(' ');
-    const maxAge = dayOfMonth !== '*' ? 32 * 86400 : dayOfWeek !== '*' ? 8 * 86400 : 36 * 3600;
-    rules.push({
-      alert: 'PostgresLastBackupTooOld',
-      expr: `time() - max(kube_cronjob_status_last_successful_time{namespace="${ns}",cronjob="${db.name}-backup"}) > ${maxAge}`,
-      for: '15m',
-      labels: { severity: 'critical' },
-      annotations: { summary: `No successful backup of ${db.name} for more than ${Math.round(maxAge / 3600)} hours` },
-    }, {
-      alert: 'PostgresBackupFailed',
-      expr: `max(kube_job_status_failed{namespace="${ns}",job_name=~"${db.name}-backup-[0-9]+"}) > 0`,
-      for: '5m',
-      labels: { severity: 'critical' },
-      annotations: { summary: `A backup job of ${db.name} failed` },
-    });
-  }
+  if (schedule) rules.push(...statefulSetBackupAlerts('Postgres', ns, db.name, schedule));
   new ApiObject(scope, 'PrometheusRule', {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
