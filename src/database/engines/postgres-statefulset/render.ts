@@ -11,7 +11,11 @@ import { CONFIG_HASH_ANNOTATION } from '../../../private/engine-facts';
 import { invalid } from '../../../private/names';
 import { DNS_EGRESS, objectStoreEgress, toPods } from '../../../private/network';
 import {
-  AWS_CLI_IMAGE, objectStoreEnv, renderStatefulSetBackupCronJob, renderStatefulSetBackupNetworkPolicy, statefulSetBackupAlerts,
+  databasePodSecurityContext, databasePodVolumes, recoveryDownloadContainer, renderDatabaseStatefulSet, renderPodMonitor,
+  renderPrimaryReplicaServices,
+} from '../../../private/statefulset';
+import {
+  AWS_CLI_IMAGE, renderStatefulSetBackupCronJob, renderStatefulSetBackupNetworkPolicy, statefulSetBackupAlerts,
 } from '../../../private/statefulset-backup';
 import {
   migrationLabels, monitoringPeer, renderMigrationEgress, renderMigrationJob, renderWorkloadNetworkPolicy, RESTRICTED_CONTAINER,
@@ -30,8 +34,6 @@ export { CONFIG_HASH_ANNOTATION };
 
 const PORT = POSTGRES_PORT;
 const METRICS_PORT = 9187;
-const ZONE = 'topology.kubernetes.io/zone';
-const HOSTNAME = 'kubernetes.io/hostname';
 
 const q = (s: string) => k8s.Quantity.fromString(s);
 const lazy = (produce: () => any): any => Lazy.any({ produce });
@@ -172,29 +174,10 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
   });
 
   // ---- Services
-  const servicePorts = [{ name: 'postgresql', port: PORT, targetPort: k8s.IntOrString.fromString('postgresql'), protocol: 'TCP' }];
-  new k8s.KubeService(scope, 'HeadlessService', {
-    metadata: { name: `${name}-headless`, labels: podLabels },
-    spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: podLabels, ports: servicePorts },
-  });
-  new k8s.KubeService(scope, 'ReadWriteService', {
-    metadata: { name: `${name}-rw`, labels: podLabels },
-    spec: { type: 'ClusterIP', selector: { ...podLabels, 'statefulset.kubernetes.io/pod-name': `${name}-0` }, ports: servicePorts },
-  });
-  new k8s.KubeService(scope, 'ReadOnlyService', {
-    metadata: { name: `${name}-ro`, labels: podLabels },
-    spec: { type: 'ClusterIP', selector: podLabels, ports: servicePorts },
-  });
+  renderPrimaryReplicaServices(scope, name, podLabels, 'postgresql', PORT);
 
   // ---- the StatefulSet
-  const podSecurityContext: k8s.PodSecurityContext = {
-    runAsNonRoot: true,
-    runAsUser: POSTGRES_UID,
-    runAsGroup: POSTGRES_UID,
-    fsGroup: POSTGRES_UID,
-    fsGroupChangePolicy: 'OnRootMismatch',
-    seccompProfile: { type: 'RuntimeDefault' },
-  };
+  const podSecurityContext = databasePodSecurityContext(POSTGRES_UID);
   const headless = `${name}-headless`;
   // every possible replica (not just the current ones): scaling does not change the pod template
   const replicaHosts = replicaPodNames(name).map((pod) => `${pod}.${headless}:${PORT}`).join(' ');
@@ -222,22 +205,13 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
 
   const initContainers: k8s.Container[] = [];
   if (recovery) {
-    initContainers.push({
-      name: 'restore-download',
-      image: AWS_CLI_IMAGE,
-      imagePullPolicy: 'IfNotPresent',
-      command: ['bash', `${PATHS.scripts}/download.sh`],
-      env: [
-        { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-        { name: 'PGDATA', value: PATHS.pgdata },
-        { name: 'RESTORE_DIR', value: PATHS.restore },
-        { name: 'RECOVERY_SOURCE', value: `${recovery.destinationPath}/${recovery.serverName}` },
-        ...objectStoreEnv(recovery.credentials.secretName!, recovery.endpointUrl, PATHS.tmp),
-      ],
-      resources: { requests: { cpu: q('100m'), memory: q('256Mi') }, limits: { memory: q('512Mi') } },
-      securityContext: RESTRICTED_CONTAINER,
-      volumeMounts: [mount('data', PATHS.dataMount, true), mount('scripts', PATHS.scripts, true), mount('restore', PATHS.restore), mount('tmp', PATHS.tmp)],
-    });
+    initContainers.push(recoveryDownloadContainer({
+      source: `${recovery.destinationPath}/${recovery.serverName}`,
+      credentialsSecretName: recovery.credentials.secretName!,
+      endpointUrl: recovery.endpointUrl,
+      dataEnv: { name: 'PGDATA', value: PATHS.pgdata },
+      paths: PATHS,
+    }));
   }
   initContainers.push({
     name: 'bootstrap',
@@ -285,79 +259,32 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
     });
   }
 
-  const volumes: k8s.Volume[] = [
-    { name: 'scripts', configMap: { name: scriptsName, defaultMode: 0o555 } },
-    {
-      name: 'users',
-      projected: {
-        defaultMode: 0o440,
-        sources: lazy(() => db.users().map((u) => ({
-          secret: { name: u.secret.secretName, items: [{ key: 'password', path: `${u.name}/password` }] },
-        }))),
-      },
-    },
-    { name: 'replication', secret: { secretName: replication.secretName, defaultMode: 0o440, items: [{ key: 'password', path: 'password' }] } },
-    { name: 'run', emptyDir: {} },
-    { name: 'tmp', emptyDir: {} },
-    { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: q('256Mi') } },
-    ...(recovery ? [{ name: 'restore', emptyDir: { sizeLimit: q(db.storageSize) } }] : []),
-  ];
-
-  const spread = db.spreadAcrossZones ? [
-    { maxSkew: 1, topologyKey: ZONE, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: podLabels } },
-    { maxSkew: 1, topologyKey: HOSTNAME, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: podLabels } },
-  ] : undefined;
-  // (also with one instance: scaling out then needs no change of the pod template)
-  const affinity: k8s.Affinity | undefined = !db.spreadAcrossZones ? {
-    podAntiAffinity: {
-      preferredDuringSchedulingIgnoredDuringExecution: [{
-        weight: 100,
-        podAffinityTerm: { topologyKey: HOSTNAME, labelSelector: { matchLabels: podLabels } },
-      }],
-    },
-  } : undefined;
-
-  new k8s.KubeStatefulSet(scope, 'StatefulSet', {
-    metadata: { name, labels: podLabels },
-    spec: {
-      serviceName: headless,
-      replicas: db.instances,
-      podManagementPolicy: 'OrderedReady',
-      updateStrategy: { type: 'RollingUpdate' },
-      revisionHistoryLimit: 5,
-      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
-      selector: { matchLabels: podLabels },
-      template: {
-        metadata: { labels: podLabels, annotations: { [CONFIG_HASH_ANNOTATION]: configHash.digest('hex').slice(0, 16) } },
-        spec: {
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: 60,
-          securityContext: podSecurityContext,
-          topologySpreadConstraints: spread,
-          affinity,
-          initContainers,
-          containers,
-          volumes,
-        },
-      },
-      volumeClaimTemplates: [{
-        metadata: { name: 'data', labels: podLabels },
-        spec: {
-          accessModes: ['ReadWriteOnce'],
-          storageClassName: db.storageClassName,
-          resources: { requests: { storage: q(db.storageSize) } },
-        },
-      }],
-    },
+  const volumes = databasePodVolumes({
+    scriptsConfigMap: scriptsName,
+    userSecretSources: lazy(() => db.users().map((u) => ({
+      secret: { name: u.secret.secretName, items: [{ key: 'password', path: `${u.name}/password` }] },
+    }))),
+    replicationSecretName: replication.secretName,
+    extra: [{ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: q('256Mi') } }],
+    restoreSizeLimit: recovery ? db.storageSize : undefined,
   });
 
-  if (db.podDisruptionBudget) {
-    new k8s.KubePodDisruptionBudget(scope, 'PodDisruptionBudget', {
-      metadata: { name, labels: podLabels },
-      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: podLabels } },
-    });
-  }
+  renderDatabaseStatefulSet(scope, {
+    name,
+    podLabels,
+    templateLabels: podLabels,
+    configHash: configHash.digest('hex').slice(0, 16),
+    instances: db.instances,
+    terminationGracePeriodSeconds: 60,
+    podSecurityContext,
+    spreadAcrossZones: db.spreadAcrossZones,
+    initContainers,
+    containers,
+    volumes,
+    storageClassName: db.storageClassName,
+    storageSize: db.storageSize,
+    podDisruptionBudget: db.podDisruptionBudget,
+  });
 
   // ---- backups
   const backupLabels = { 'app.kubernetes.io/name': 'postgresql-backup', 'app.kubernetes.io/instance': name };
@@ -386,12 +313,7 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
 
   // ---- monitoring
   if (db.monitoring) {
-    new ApiObject(scope, 'PodMonitor', {
-      apiVersion: 'monitoring.coreos.com/v1',
-      kind: 'PodMonitor',
-      metadata: { name, labels: podLabels },
-      spec: { selector: { matchLabels: podLabels }, podMetricsEndpoints: [{ port: 'metrics' }] },
-    });
+    renderPodMonitor(scope, name, podLabels);
     renderAlerts(scope, db, backup?.schedule);
   }
 
