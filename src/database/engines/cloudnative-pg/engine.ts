@@ -1,9 +1,10 @@
 import { Construct } from 'constructs';
 import { cloudNativePgPodLabels, renderCloudNativePg } from './render';
+import { requireImageRepository } from '../../../private/engine-options';
 import { invalid, isDnsLabel, isDnsSubdomain } from '../../../private/names';
 import { DatabaseEngineBase, DatabaseEngineCapabilities, DatabaseEngineKind, PointInTimeRecoverySupport } from '../engine';
 import { DatabaseEndpoints, DatabaseEngineBinding, DatabaseModel } from '../model';
-import { postgresEndpoints, postgresIdentifierError, postgresUriTemplate, POSTGRES_PORT, requireImageRepository, requirePostgresVersion } from '../postgresql/postgresql';
+import { postgresEndpoints, postgresIdentifierError, postgresUriTemplate, POSTGRES_PORT, requirePostgresVersion } from '../postgresql/postgresql';
 
 /**
  * Options of the CloudNativePG engine.

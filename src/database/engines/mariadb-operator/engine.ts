@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { MariaDbOperatorInput, MariaDbUserInput } from './model';
+import { requireImageRepository } from '../../../private/engine-options';
 import { invalid, isDnsLabel, requireBoolean } from '../../../private/names';
 import { DatabaseAccess } from '../../types';
 import { DatabaseEngineBase, DatabaseEngineCapabilities, DatabaseEngineKind, PointInTimeRecoverySupport } from '../engine';
@@ -116,10 +117,8 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
     this.parsedVersion = requireMariaDbVersion(WHERE, options.version);
     this.version = options.version;
     this.majorVersion = this.parsedVersion.major;
-    const repository = options.imageRepository ?? 'docker-registry1.mariadb.com/library/mariadb';
-    if (typeof repository !== 'string' || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(\/[a-z0-9]([-_.a-z0-9]*[a-z0-9])?)+$/.test(repository)) {
-      throw invalid(WHERE, 'INVALID_VALUE', 'imageRepository', repository, 'an image repository without tag, e.g. "docker-registry1.mariadb.com/library/mariadb"');
-    }
+    const defaultRepository = 'docker-registry1.mariadb.com/library/mariadb';
+    const repository = requireImageRepository(WHERE, options.imageRepository ?? defaultRepository, defaultRepository);
     const operatorNamespace = options.operatorNamespace ?? 'mariadb-operator';
     if (!isDnsLabel(operatorNamespace)) throw invalid(WHERE, 'INVALID_NAME', 'operatorNamespace', operatorNamespace, 'a namespace name (DNS-1123 label)');
     this.requireTls = requireBoolean(WHERE, 'requireTls', options.requireTls ?? true);

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { MARIADB_PORT } from './config';
 import { mariadbEndpoints, mariadbStatefulSetPodLabels, renderMariadbStatefulSet } from './render';
+import { requireImageRepository } from '../../../private/engine-options';
 import { invalid } from '../../../private/names';
 import { DatabaseEngineBase, DatabaseEngineCapabilities, DatabaseEngineKind, PointInTimeRecoverySupport } from '../engine';
 import { mariadbNameProblem } from '../mariadb-common/identifiers';
@@ -61,10 +62,7 @@ export class MariaDbStatefulSetEngine extends DatabaseEngineBase {
       throw invalid(WHERE, 'INVALID_VERSION', 'version', version,
         `a pinned MariaDB version MAJOR.MINOR.PATCH of a long-term series (${MARIADB_SUPPORTED_SERIES.join(', ')}), e.g. "10.11.10" ("10.11" or "latest" are not pinned)`);
     }
-    const repository = options.imageRepository ?? 'docker.io/library/mariadb';
-    if (typeof repository !== 'string' || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(\/[a-z0-9]([-_.a-z0-9]*[a-z0-9])?)+$/.test(repository)) {
-      throw invalid(WHERE, 'INVALID_VALUE', 'imageRepository', repository, 'an image repository without tag, e.g. "docker.io/library/mariadb"');
-    }
+    const repository = requireImageRepository(WHERE, options.imageRepository ?? 'docker.io/library/mariadb', 'docker.io/library/mariadb');
     this.version = version!;
     this.majorVersion = Number(m[1]);
     this.series = `${m[1]}.${m[2]}`;

@@ -1,10 +1,11 @@
 import { Construct } from 'constructs';
 import { MONITORING_ROLE, REPLICATION_ROLE } from './config';
 import { postgresStatefulSetPodLabels, renderPostgresStatefulSet } from './render';
+import { requireImageRepository } from '../../../private/engine-options';
 import { invalid } from '../../../private/names';
 import { DatabaseEngineBase, DatabaseEngineCapabilities, DatabaseEngineKind, PointInTimeRecoverySupport } from '../engine';
 import { DatabaseEndpoints, DatabaseEngineBinding, DatabaseModel } from '../model';
-import { postgresEndpoints, postgresIdentifierError, postgresUriTemplate, POSTGRES_PORT, requireImageRepository, requirePostgresVersion } from '../postgresql/postgresql';
+import { postgresEndpoints, postgresIdentifierError, postgresUriTemplate, POSTGRES_PORT, requirePostgresVersion } from '../postgresql/postgresql';
 
 /**
  * Options of the StatefulSet engine.

@@ -39,14 +39,6 @@ export function requirePostgresVersion(where: Where, version: unknown): number {
   return Number(m[1]);
 }
 
-/** An image repository without tag; throws a ValidationError for anything else. */
-export function requireImageRepository(where: Where, repository: unknown, example: string): string {
-  if (typeof repository !== 'string' || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(\/[a-z0-9]([-_.a-z0-9]*[a-z0-9])?)+$/.test(repository)) {
-    throw invalid(where, 'INVALID_VALUE', 'imageRepository', repository, `an image repository without tag, e.g. "${example}"`);
-  }
-  return repository;
-}
-
 /** The `-rw` (primary) and `-ro` (replicas) Services of database `name`. */
 export function postgresEndpoints(name: string, namespace: string): DatabaseEndpoints {
   return { host: `${name}-rw.${namespace}.svc`, readOnlyHost: `${name}-ro.${namespace}.svc`, port: POSTGRES_PORT };

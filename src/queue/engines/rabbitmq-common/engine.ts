@@ -8,7 +8,6 @@ import { QueueModel, ResolvedUser, UserCredentials } from '../model';
 
 /** RabbitMQ MAJOR.MINOR versions the engines render for. */
 const RABBITMQ_MINORS = ['3.10', '3.11', '3.12', '3.13', '4.0', '4.1', '4.2'];
-const REPOSITORY = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(\/[a-z0-9]([-_.a-z0-9]*[a-z0-9])?)+$/;
 const RESOURCE_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
 
 /** rabbitmq.conf prefixes the RabbitMQ engines manage. */
@@ -39,14 +38,6 @@ export function requireRabbitmqVersion(where: string, version: unknown): string 
       `a pinned RabbitMQ version MAJOR.MINOR.PATCH with MAJOR.MINOR one of ${RABBITMQ_MINORS.join(', ')} (e.g. "4.1.4"; "4.1" or "latest" are not pinned)`);
   }
   return version as string;
-}
-
-/** An image repository without tag. */
-export function requireRepository(where: string, repository: unknown, example: string): string {
-  if (typeof repository !== 'string' || !REPOSITORY.test(repository)) {
-    throw invalid(where, 'INVALID_VALUE', 'imageRepository', repository, `an image repository without tag, e.g. "${example}"`);
-  }
-  return repository;
 }
 
 /** Extra rabbitmq.conf settings the engines do not manage, sorted by key. */

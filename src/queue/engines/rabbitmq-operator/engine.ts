@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { renderRabbitmqOperator } from './render';
+import { requireImageRepository } from '../../../private/engine-options';
 import { invalid, isDnsLabel } from '../../../private/names';
 import { SecretSource } from '../../../secrets/secret-source';
 import { KafkaAuthentication, QueueProtocol } from '../../types';
@@ -7,7 +8,7 @@ import { QueueEngineBase, QueueEngineCapabilities, QueueEngineKind } from '../en
 import { QueueEngineBinding, QueueModel, UserCredentials } from '../model';
 import {
   amqpClientPorts, amqpConnection, amqpEndpoint, checkRabbitmqName, RABBITMQ_CAPABILITIES, RABBITMQ_REPOSITORY, rabbitmqCredentials,
-  requireRabbitmqConfig, requireRabbitmqVersion, requireRepository,
+  requireRabbitmqConfig, requireRabbitmqVersion,
 } from '../rabbitmq-common';
 
 /**
@@ -65,7 +66,7 @@ export class RabbitmqOperatorEngine extends QueueEngineBase {
     super();
     const where = 'QueueEngine.rabbitmqOperator';
     this.version = requireRabbitmqVersion(where, options?.version);
-    const repository = requireRepository(where, options.imageRepository ?? RABBITMQ_REPOSITORY, RABBITMQ_REPOSITORY);
+    const repository = requireImageRepository(where, options.imageRepository ?? RABBITMQ_REPOSITORY, RABBITMQ_REPOSITORY);
     const operatorNamespace = options.operatorNamespace ?? 'rabbitmq-system';
     if (!isDnsLabel(operatorNamespace)) throw invalid(where, 'INVALID_NAME', 'operatorNamespace', operatorNamespace, 'a namespace name (DNS-1123 label)');
     const image = `${repository}:${this.version}-management`;

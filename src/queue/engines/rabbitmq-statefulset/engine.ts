@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { requireImageRepository } from '../../../private/engine-options';
 import { invalid } from '../../../private/names';
 import { SecretSource } from '../../../secrets/secret-source';
 import { KafkaAuthentication, QueueProtocol } from '../../types';
@@ -6,7 +7,7 @@ import { QueueEngineBase, QueueEngineCapabilities, QueueEngineKind } from '../en
 import { QueueEngineBinding, QueueModel, UserCredentials } from '../model';
 import {
   amqpClientPorts, amqpConnection, amqpEndpoint, checkRabbitmqName, RABBITMQ_CAPABILITIES, RABBITMQ_REPOSITORY, rabbitmqCredentials,
-  requireRabbitmqConfig, requireRabbitmqVersion, requireRepository,
+  requireRabbitmqConfig, requireRabbitmqVersion,
 } from '../rabbitmq-common';
 import { renderRabbitmqStatefulSet } from './render';
 
@@ -66,7 +67,7 @@ export class RabbitmqStatefulSetEngine extends QueueEngineBase {
     super();
     const where = 'QueueEngine.rabbitmqStatefulSet';
     this.version = requireRabbitmqVersion(where, options?.version);
-    const repository = requireRepository(where, options.imageRepository ?? RABBITMQ_REPOSITORY, RABBITMQ_REPOSITORY);
+    const repository = requireImageRepository(where, options.imageRepository ?? RABBITMQ_REPOSITORY, RABBITMQ_REPOSITORY);
     if (options.erlangCookie !== undefined && !(options.erlangCookie instanceof SecretSource)) {
       throw invalid(where, 'INVALID_SECRET_SOURCE', 'erlangCookie', options.erlangCookie, 'a SecretSource with a `cookie` key');
     }
