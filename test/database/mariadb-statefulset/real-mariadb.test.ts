@@ -16,108 +16,31 @@
  * `mariadb-server` and `mariadb-client`) or when the tests run neither as root nor as `mysql`; with
  * `REQUIRE_REAL_MARIADB=1` a missing MariaDB fails instead.
  */
-import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from 'child_process';
-import { randomBytes } from 'crypto';
+import { spawn, spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { backup, find, manifests, mariadbFixture } from './fixture';
 import { DatabaseAccess } from '../../../src';
-import { FAKE_AWS, realMariadb } from '../../util/mariadb';
+import { chownTree, EmulatedPod, FAKE_AWS, replaceMountedFile, testPassword, Volume } from '../../util/emulated-pod';
+import { realMariadb } from '../../util/mariadb';
 import { freePort } from '../../util/postgres';
 
 const { MARIADB, describeReal } = realMariadb();
 
-/** A test password with the characters that need escaping in SQL literals and option files. */
-function password(): string {
-  return `${randomBytes(12).toString('base64url')}:'\\"x`;
-}
+const password = testPassword;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Volume { readonly name: string; readonly [k: string]: any }
-
-/** One emulated pod: its root directory holds the container's volume mounts. */
-class Pod {
-  public readonly root: string;
-  public proc?: ChildProcess;
-  public readonly logFile: string;
-
-  public constructor(public readonly name: string, parent: string, private readonly volumes: Volume[], private readonly cm: Record<string, string>,
-    private readonly secrets: Map<string, string>, directory = name) {
-    this.root = path.join(parent, directory);
-    fs.mkdirSync(this.root, { recursive: true });
-    this.logFile = path.join(this.root, 'container.log');
-  }
-
-  /** Creates the directories and files of a container's mounts (idempotent). */
-  public mount(container: any): void {
-    for (const m of container.volumeMounts ?? []) {
-      const dir = this.path(m.mountPath);
-      if (fs.existsSync(dir)) continue;
-      fs.mkdirSync(dir, { recursive: true });
-      const v = this.volumes.find((x) => x.name === m.name);
-      if (v?.configMap) {
-        for (const [file, content] of Object.entries(this.cm)) fs.writeFileSync(path.join(dir, file), content, { mode: 0o555 });
-      } else if (v?.secret) {
-        this.writeSecret(dir, v.secret.secretName, v.secret.items);
-      } else if (v?.projected) {
-        for (const s of v.projected.sources) this.writeSecret(dir, s.secret.name, s.secret.items);
-      }
-    }
-    chownMysql(this.root);
-  }
-
-  /** A pod path, inside the root. */
-  public path(p: string): string {
-    return path.join(this.root, p);
-  }
-
-  /** The container's environment with paths under its mounts moved into the root. */
-  public env(container: any, overrides: Record<string, string>): Record<string, string> {
-    const mounts: string[] = (container.volumeMounts ?? []).map((m: any) => m.mountPath);
-    const env: Record<string, string> = {};
-    for (const e of container.env ?? []) {
-      if (e.value !== undefined) env[e.name] = this.mapValue(e.value, mounts);
-      else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[e.name] = this.name;
-      else if (e.valueFrom?.secretKeyRef) env[e.name] = `test-${e.valueFrom.secretKeyRef.key.toLowerCase()}`;
-    }
-    return { ...env, ...overrides };
-  }
-
-  /** The container's command with paths under its mounts moved into the root. */
-  public command(container: any): string[] {
-    const mounts: string[] = (container.volumeMounts ?? []).map((m: any) => m.mountPath);
-    return (container.command as string[]).map((arg) => this.mapValue(arg, mounts));
-  }
-
-  private mapValue(value: string, mounts: string[]): string {
-    return mounts.some((m) => value === m || value.startsWith(`${m}/`)) ? this.path(value) : value;
-  }
-
-  private writeSecret(dir: string, secretName: string, items: { key: string; path: string }[]): void {
-    for (const item of items) {
-      if (item.key !== 'password') throw new Error(`unexpected Secret key ${item.key}`);
-      if (!this.secrets.has(secretName)) this.secrets.set(secretName, password());
-      const file = path.join(dir, item.path);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, this.secrets.get(secretName)!, { mode: 0o440 });
-    }
+/** One emulated pod (see test/util/emulated-pod.ts), owned by the server's OS user. */
+class Pod extends EmulatedPod {
+  public constructor(name: string, parent: string, volumes: Volume[], cm: Record<string, string>, secrets: Map<string, string>, directory = name) {
+    super(name, parent, volumes, cm, secrets, MARIADB?.as, directory);
   }
 }
 
-/** Replaces a (read-only) mounted file as the kubelet does: a new file renamed over the old one. */
-function replaceFile(file: string, content: string): void {
-  fs.writeFileSync(`${file}.new`, content, { mode: 0o440 });
-  chownMysql(`${file}.new`);
-  fs.renameSync(`${file}.new`, file);
-}
-
-function chownMysql(dir: string): void {
-  if (!MARIADB?.as) return;
-  const r = spawnSync('chown', ['-R', `${MARIADB.as.uid}:${MARIADB.as.gid}`, dir]);
-  if (r.status !== 0) throw new Error(`chown ${dir}: ${r.stderr}`);
-}
+const replaceFile = (file: string, content: string) => replaceMountedFile(MARIADB?.as, file, content);
+const chownMysql = (dir: string) => chownTree(MARIADB?.as, dir);
 
 function baseEnv(extraPath: string[] = []): Record<string, string> {
   return { PATH: [...extraPath, ...MARIADB!.path, '/usr/bin', '/bin'].join(':'), LANG: 'C.UTF-8', TZ: 'UTC' };

@@ -17,13 +17,13 @@
  * `REQUIRE_REAL_POSTGRES=1` a missing PostgreSQL fails instead. `PG_BINDIR` selects the binaries
  * (default: the newest `/usr/lib/postgresql/<major>/bin`).
  */
-import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from 'child_process';
-import { randomBytes } from 'crypto';
+import { spawn, spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { backup, find, manifests, statefulSetFixture } from './fixture';
 import { DatabaseAccess, Tier } from '../../../src';
+import { chownTree, EmulatedPod, FAKE_AWS, replaceMountedFile, testPassword, Volume } from '../../util/emulated-pod';
 import { freePort, realPostgres } from '../../util/postgres';
 
 // ---------------------------------------------------------------- environment detection
@@ -33,96 +33,19 @@ const { PG, describeReal } = realPostgres(['postgres', 'initdb', 'pg_basebackup'
 // ---------------------------------------------------------------- helpers
 
 
-/** A test password with the characters that need escaping in pgpass files and SQL literals. */
-function password(): string {
-  return `${randomBytes(12).toString('base64url')}:'\\"x`;
-}
+const password = testPassword;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Volume { readonly name: string; readonly [k: string]: any }
-
-/** One emulated pod: its root directory holds the container's volume mounts. */
-class Pod {
-  public readonly root: string;
-  public proc?: ChildProcess;
-  public readonly logFile: string;
-
-  public constructor(public readonly name: string, parent: string, private readonly volumes: Volume[], private readonly cm: Record<string, string>,
-    private readonly secrets: Map<string, string>, directory = name) {
-    this.root = path.join(parent, directory);
-    fs.mkdirSync(this.root, { recursive: true });
-    this.logFile = path.join(this.root, 'container.log');
-  }
-
-  /** Creates the directories and files of a container's mounts (idempotent). */
-  public mount(container: any): void {
-    for (const m of container.volumeMounts ?? []) {
-      const dir = this.path(m.mountPath);
-      if (fs.existsSync(dir)) continue;
-      fs.mkdirSync(dir, { recursive: true });
-      const v = this.volumes.find((x) => x.name === m.name);
-      if (v?.configMap) {
-        for (const [file, content] of Object.entries(this.cm)) fs.writeFileSync(path.join(dir, file), content, { mode: 0o555 });
-      } else if (v?.secret) {
-        this.writeSecret(dir, v.secret.secretName, v.secret.items);
-      } else if (v?.projected) {
-        for (const s of v.projected.sources) this.writeSecret(dir, s.secret.name, s.secret.items);
-      }
-    }
-    chownPostgres(this.root);
-  }
-
-  /** A pod path, inside the root when it lies under a mount. */
-  public path(p: string): string {
-    return path.join(this.root, p);
-  }
-
-  /** The container's environment with paths under its mounts moved into the root. */
-  public env(container: any, overrides: Record<string, string>): Record<string, string> {
-    const mounts: string[] = (container.volumeMounts ?? []).map((m: any) => m.mountPath);
-    const env: Record<string, string> = {};
-    for (const e of container.env ?? []) {
-      if (e.value !== undefined) env[e.name] = this.mapValue(e.value, mounts);
-      else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[e.name] = this.name;
-      else if (e.valueFrom?.secretKeyRef) env[e.name] = `test-${e.valueFrom.secretKeyRef.key.toLowerCase()}`;
-    }
-    return { ...env, ...overrides };
-  }
-
-  /** The container's command with paths under its mounts moved into the root. */
-  public command(container: any): string[] {
-    const mounts: string[] = (container.volumeMounts ?? []).map((m: any) => m.mountPath);
-    return (container.command as string[]).map((arg) => this.mapValue(arg, mounts));
-  }
-
-  private mapValue(value: string, mounts: string[]): string {
-    return mounts.some((m) => value === m || value.startsWith(`${m}/`)) ? this.path(value) : value;
-  }
-
-  private writeSecret(dir: string, secretName: string, items: { key: string; path: string }[]): void {
-    for (const item of items) {
-      if (item.key !== 'password') throw new Error(`unexpected Secret key ${item.key}`);
-      if (!this.secrets.has(secretName)) this.secrets.set(secretName, password());
-      const file = path.join(dir, item.path);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, this.secrets.get(secretName)!, { mode: 0o440 });
-    }
+/** One emulated pod (see test/util/emulated-pod.ts), owned by the server's OS user. */
+class Pod extends EmulatedPod {
+  public constructor(name: string, parent: string, volumes: Volume[], cm: Record<string, string>, secrets: Map<string, string>, directory = name) {
+    super(name, parent, volumes, cm, secrets, PG?.as, directory);
   }
 }
 
-/** Replaces a (read-only) mounted file as the kubelet does: a new file renamed over the old one. */
-function replaceFile(file: string, content: string): void {
-  fs.writeFileSync(`${file}.new`, content, { mode: 0o440 });
-  chownPostgres(`${file}.new`);
-  fs.renameSync(`${file}.new`, file);
-}
-
-function chownPostgres(dir: string): void {
-  if (!PG?.as) return;
-  const r = spawnSync('chown', ['-R', `${PG.as.uid}:${PG.as.gid}`, dir]);
-  if (r.status !== 0) throw new Error(`chown ${dir}: ${r.stderr}`);
-}
+const replaceFile = (file: string, content: string) => replaceMountedFile(PG?.as, file, content);
+const chownPostgres = (dir: string) => chownTree(PG?.as, dir);
 
 function baseEnv(extraPath: string[] = []): Record<string, string> {
   return { PATH: [...extraPath, PG!.bindir, '/usr/local/bin', '/usr/bin', '/bin'].join(':'), LANG: 'C.UTF-8', TZ: 'UTC' };
@@ -173,40 +96,6 @@ async function waitFor(what: string, check: () => boolean, timeoutMs: number, po
   const log = pod && fs.existsSync(pod.logFile) ? `\n--- ${pod.name} log ---\n${fs.readFileSync(pod.logFile, 'utf8').slice(-4000)}` : '';
   throw new Error(`timed out waiting for ${what}${log}`);
 }
-
-/** A fake `aws` CLI for the object-store scripts: `s3 cp|ls|rm` on a local directory. */
-const FAKE_AWS = `#!/bin/bash
-set -euo pipefail
-printf '%s\\n' "$*" >> "$FAKE_S3_ROOT.calls"
-if [ "$1" = --endpoint-url ]; then shift 2; fi
-[ "$1" = s3 ] || { echo "fake aws: only s3 is supported" >&2; exit 2; }
-shift; cmd="$1"; shift
-recursive=0; args=()
-for a in "$@"; do case "$a" in --recursive) recursive=1 ;; --only-show-errors) ;; *) args+=("$a") ;; esac; done
-local_path() { case "$1" in s3://*) printf '%s/%s' "$FAKE_S3_ROOT" "\${1#s3://}" ;; *) printf '%s' "$1" ;; esac; }
-case "$cmd" in
-  cp)
-    src="\${args[0]}"; dst="$(local_path "\${args[1]}")"
-    if [ "$src" = - ]; then mkdir -p "$(dirname "$dst")"; cat > "$dst"
-    elif [ "$recursive" = 1 ]; then mkdir -p "$dst"; cp -R "$(local_path "$src")/." "$dst/"
-    else mkdir -p "$(dirname "$dst")"; cp "$(local_path "$src")" "$dst"; fi ;;
-  ls)
-    p="$(local_path "\${args[0]}")"
-    if [[ "\${args[0]}" == */ ]]; then
-      [ -d "$p" ] || exit 1
-      for e in "$p"/*; do
-        [ -e "$e" ] || continue
-        if [ -d "$e" ]; then printf '                           PRE %s/\\n' "$(basename "$e")"
-        else printf '2024-01-01 00:00:00 %10d %s\\n' "$(stat -c %s "$e")" "$(basename "$e")"; fi
-      done
-    else
-      [ -f "$p" ] || exit 1
-      printf '2024-01-01 00:00:00 %10d %s\\n' "$(stat -c %s "$p")" "$(basename "$p")"
-    fi ;;
-  rm) [ "$recursive" = 1 ] || exit 2; rm -rf "$(local_path "\${args[0]}")" ;;
-  *) echo "fake aws: s3 $cmd is not supported" >&2; exit 2 ;;
-esac
-`;
 
 // ---------------------------------------------------------------- the test
 
