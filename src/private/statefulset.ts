@@ -218,3 +218,71 @@ export function renderPodMonitor(scope: Construct, name: string, podLabels: { [k
     spec: { selector: { matchLabels: podLabels }, podMetricsEndpoints: [{ port: 'metrics' }] },
   });
 }
+
+/** The directories of a database instance's containers (the engine's own paths). */
+export interface DatabaseInstancePaths extends DatabasePodPaths {
+  readonly users: string;
+  readonly replication: string;
+  readonly run: string;
+}
+
+/** What the database instance containers need. */
+export interface DatabaseInstance {
+  /** The main container's name (the init container is `bootstrap`). */
+  readonly containerName: string;
+  readonly image: string;
+  /** The environment of both containers. */
+  readonly env: k8s.EnvVar[];
+  readonly portName: string;
+  readonly port: number;
+  readonly cpu: string;
+  readonly memory: string;
+  /** Mount the `restore` volume into `bootstrap` (with recovery). */
+  readonly restore: boolean;
+  /** Engine-specific mounts of the main container, after the shared ones. */
+  readonly extraMounts: k8s.VolumeMount[];
+  readonly paths: DatabaseInstancePaths;
+}
+
+/**
+ * The database image's containers: init container `bootstrap` (`bootstrap.sh`: initialise, clone or
+ * restore the data directory) and the main container (`entrypoint.sh`, probed by `probe.sh`).
+ */
+export function databaseInstanceContainers(i: DatabaseInstance): { bootstrap: k8s.Container; main: k8s.Container } {
+  const paths = i.paths;
+  const resources: k8s.ResourceRequirements = { requests: { cpu: q(i.cpu), memory: q(i.memory) }, limits: { memory: q(i.memory) } };
+  const probe = (kind: string, periodSeconds: number, failureThreshold: number): k8s.Probe => ({
+    exec: { command: ['bash', `${paths.scripts}/probe.sh`, kind] }, periodSeconds, timeoutSeconds: 5, failureThreshold,
+  });
+  const bootstrap: k8s.Container = {
+    name: 'bootstrap',
+    image: i.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['bash', `${paths.scripts}/bootstrap.sh`],
+    env: i.env,
+    resources,
+    securityContext: RESTRICTED_CONTAINER,
+    volumeMounts: [
+      mount('data', paths.dataMount), mount('scripts', paths.scripts, true), mount('replication', paths.replication, true),
+      mount('run', paths.run), mount('tmp', paths.tmp), ...(i.restore ? [mount('restore', paths.restore, true)] : []),
+    ],
+  };
+  const main: k8s.Container = {
+    name: i.containerName,
+    image: i.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['bash', `${paths.scripts}/entrypoint.sh`],
+    env: i.env,
+    ports: [{ name: i.portName, containerPort: i.port, protocol: 'TCP' }],
+    resources,
+    startupProbe: probe('startup', 10, 360),
+    readinessProbe: probe('ready', 5, 3),
+    livenessProbe: probe('live', 10, 6),
+    securityContext: RESTRICTED_CONTAINER,
+    volumeMounts: [
+      mount('data', paths.dataMount), mount('scripts', paths.scripts, true), mount('users', paths.users, true),
+      mount('replication', paths.replication, true), mount('run', paths.run), mount('tmp', paths.tmp), ...i.extraMounts,
+    ],
+  };
+  return { bootstrap, main };
+}

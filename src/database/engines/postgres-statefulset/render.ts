@@ -11,7 +11,7 @@ import { CONFIG_HASH_ANNOTATION } from '../../../private/engine-facts';
 import { invalid } from '../../../private/names';
 import { DNS_EGRESS, objectStoreEgress, toPods } from '../../../private/network';
 import {
-  databasePodSecurityContext, databasePodVolumes, recoveryDownloadContainer, renderDatabaseStatefulSet, renderPodMonitor,
+  databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, recoveryDownloadContainer, renderDatabaseStatefulSet, renderPodMonitor,
   renderPrimaryReplicaServices,
 } from '../../../private/statefulset';
 import {
@@ -197,11 +197,7 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
     ...(recovery ? [{ name: 'RESTORE_DIR', value: PATHS.restore }] : []),
     { name: 'TMPDIR', value: PATHS.tmp },
   ];
-  const resources: k8s.ResourceRequirements = { requests: { cpu: q(db.cpu), memory: q(db.memory) }, limits: { memory: q(db.memory) } };
   const mount = (volume: string, mountPath: string, readOnly?: boolean): k8s.VolumeMount => ({ name: volume, mountPath, readOnly });
-  const probe = (kind: string, periodSeconds: number, failureThreshold: number): k8s.Probe => ({
-    exec: { command: ['bash', `${PATHS.scripts}/probe.sh`, kind] }, periodSeconds, timeoutSeconds: 5, failureThreshold,
-  });
 
   const initContainers: k8s.Container[] = [];
   if (recovery) {
@@ -213,37 +209,21 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
       paths: PATHS,
     }));
   }
-  initContainers.push({
-    name: 'bootstrap',
+  const instance = databaseInstanceContainers({
+    containerName: 'postgres',
     image: engine.image,
-    imagePullPolicy: 'IfNotPresent',
-    command: ['bash', `${PATHS.scripts}/bootstrap.sh`],
     env: instanceEnv,
-    resources,
-    securityContext: RESTRICTED_CONTAINER,
-    volumeMounts: [
-      mount('data', PATHS.dataMount), mount('scripts', PATHS.scripts, true), mount('replication', PATHS.replication, true),
-      mount('run', PATHS.run), mount('tmp', PATHS.tmp), ...(recovery ? [mount('restore', PATHS.restore, true)] : []),
-    ],
+    portName: 'postgresql',
+    port: PORT,
+    cpu: db.cpu,
+    memory: db.memory,
+    restore: !!recovery,
+    extraMounts: [mount('shm', '/dev/shm')],
+    paths: PATHS,
   });
+  initContainers.push(instance.bootstrap);
 
-  const containers: k8s.Container[] = [{
-    name: 'postgres',
-    image: engine.image,
-    imagePullPolicy: 'IfNotPresent',
-    command: ['bash', `${PATHS.scripts}/entrypoint.sh`],
-    env: instanceEnv,
-    ports: [{ name: 'postgresql', containerPort: PORT, protocol: 'TCP' }],
-    resources,
-    startupProbe: probe('startup', 10, 360),
-    readinessProbe: probe('ready', 5, 3),
-    livenessProbe: probe('live', 10, 6),
-    securityContext: RESTRICTED_CONTAINER,
-    volumeMounts: [
-      mount('data', PATHS.dataMount), mount('scripts', PATHS.scripts, true), mount('users', PATHS.users, true),
-      mount('replication', PATHS.replication, true), mount('run', PATHS.run), mount('tmp', PATHS.tmp), mount('shm', '/dev/shm'),
-    ],
-  }];
+  const containers: k8s.Container[] = [instance.main];
   if (db.monitoring) {
     containers.push({
       name: 'metrics',
