@@ -1,16 +1,16 @@
 /**
  * Backup pieces shared by the StatefulSet database engines (PostgreSQL and MariaDB without an
  * operator): the object-store (AWS CLI) environment, the backup CronJob (a dump of the primary in an
- * init container, uploaded with retention by the AWS CLI), its egress NetworkPolicy and the backup
- * alerts (internal module). What differs between the engines (image, dump container, paths, port,
- * labels) is a parameter.
+ * init container, uploaded with retention by the AWS CLI), its egress NetworkPolicy, the database's
+ * NetworkPolicy (which admits the backup job) and the backup alerts (internal module). What differs
+ * between the engines (image, dump container, paths, port, labels) is a parameter.
  */
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { backupAnnotations } from './engine-facts';
 import { DNS_EGRESS, objectStoreEgress, toPods } from './network';
-import { RESTRICTED_CONTAINER } from './workload';
+import { migrationLabels, monitoringPeer, renderWorkloadNetworkPolicy, RESTRICTED_CONTAINER } from './workload';
 
 /** The object-store client of the backup and recovery containers. */
 export const AWS_CLI_IMAGE = 'docker.io/amazon/aws-cli:2.17.0';
@@ -168,6 +168,54 @@ export function renderStatefulSetBackupNetworkPolicy(scope: Construct, name: str
       egress: [DNS_EGRESS, toPods(podLabels, [port]), objectStoreEgress([endpointUrl])],
     },
   });
+}
+
+/** The NetworkPolicies of a StatefulSet database. */
+export interface StatefulSetDatabaseNetwork {
+  readonly name: string;
+  readonly podLabels: { [key: string]: string };
+  /** The database port (clients, the instances themselves, the backup job). */
+  readonly port: number;
+  /** The exporter's port, admitted from monitoring (with monitoring). */
+  readonly metricsPort?: number;
+  /** The declared clients' peers, computed at synthesis. */
+  readonly clientPeers: () => any[];
+  /** A schema migration Job is a client. */
+  readonly migration: boolean;
+  /** With backups: the backup job's pod labels and object store. */
+  readonly backup?: { readonly labels: { [key: string]: string }; readonly endpointUrl?: string };
+  /** With recovery: the object store the download init container reaches. */
+  readonly recovery?: { readonly endpointUrl?: string };
+  readonly lazy: (produce: () => any) => any;
+}
+
+/**
+ * NetworkPolicy `<name>`: the database pods admit the clients and the migration Job, each other
+ * (replication, clone), the backup job and monitoring, and reach DNS, each other and (recovery) the
+ * object store; with backups, NetworkPolicy `<name>-backup` for the backup job.
+ */
+export function renderStatefulSetDatabaseNetworkPolicies(scope: Construct, n: StatefulSetDatabaseNetwork): void {
+  const { name, podLabels, port } = n;
+  const extra: { peers: any[]; ports: number[] }[] = [{ peers: [{ podSelector: { matchLabels: podLabels } }], ports: [port] }];
+  if (n.backup) extra.push({ peers: [{ podSelector: { matchLabels: n.backup.labels } }], ports: [port] });
+  if (n.metricsPort !== undefined) extra.push({ peers: [monitoringPeer()], ports: [n.metricsPort] });
+  renderWorkloadNetworkPolicy(scope, {
+    name,
+    podLabels,
+    // the declared clients and the migration Job
+    clientPeers: () => [...n.clientPeers(), ...(n.migration ? [{ podSelector: { matchLabels: migrationLabels(name) } }] : [])],
+    clientPorts: [port],
+    extra,
+    egress: [
+      DNS_EGRESS,
+      // replicas replicate from (and are cloned from) the primary
+      toPods(podLabels, [port]),
+      // a recovery downloads the backup in an init container
+      ...(n.recovery ? [objectStoreEgress([n.recovery.endpointUrl])] : []),
+    ],
+    lazy: n.lazy,
+  });
+  if (n.backup) renderStatefulSetBackupNetworkPolicy(scope, name, n.backup.labels, podLabels, port, n.backup.endpointUrl);
 }
 
 /**

@@ -6,16 +6,15 @@ import { MARIADB_PORT, MONITORING_UID, REPLICATION_USER, renderExporterCnf, rend
 import { renderMariadbReconcileSql } from './reconcile';
 import { PATHS, renderMariadbScripts } from './scripts';
 import { invalid } from '../../../private/names';
-import { DNS_EGRESS, objectStoreEgress, toPods } from '../../../private/network';
 import {
   databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, recoveryDownloadContainer, renderDatabaseStatefulSet, renderPodMonitor,
   renderPrimaryReplicaServices,
 } from '../../../private/statefulset';
 import {
-  AWS_CLI_IMAGE, renderStatefulSetBackupCronJob, renderStatefulSetBackupNetworkPolicy, statefulSetBackupAlerts,
+  AWS_CLI_IMAGE, renderStatefulSetBackupCronJob, renderStatefulSetDatabaseNetworkPolicies, statefulSetBackupAlerts,
 } from '../../../private/statefulset-backup';
 import {
-  migrationLabels, monitoringPeer, renderMigrationEgress, renderMigrationJob, renderWorkloadNetworkPolicy, RESTRICTED_CONTAINER,
+  renderMigrationEgress, renderMigrationJob, RESTRICTED_CONTAINER,
 } from '../../../private/workload';
 import { DatabaseEndpoints, DatabaseEngineBinding, DatabaseModel } from '../model';
 
@@ -272,25 +271,17 @@ export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, en
   }
 
   // ---- NetworkPolicy: clients, the instances themselves (replication, clone), the backup job, monitoring
-  const extra: { peers: any[]; ports: number[] }[] = [{ peers: [{ podSelector: { matchLabels: podLabels } }], ports: [PORT] }];
-  if (backup) extra.push({ peers: [{ podSelector: { matchLabels: backupLabels } }], ports: [PORT] });
-  if (db.monitoring) extra.push({ peers: [monitoringPeer()], ports: [METRICS_PORT] });
-  renderWorkloadNetworkPolicy(scope, {
+  renderStatefulSetDatabaseNetworkPolicies(scope, {
     name,
     podLabels,
-    clientPeers: () => [...db.clientPeers(), ...(db.migration ? [{ podSelector: { matchLabels: migrationLabels(name) } }] : [])],
-    clientPorts: [PORT],
-    extra,
-    egress: [
-      DNS_EGRESS,
-      // replicas replicate from (and are cloned from) the primary
-      toPods(podLabels, [PORT]),
-      // a recovery downloads the dump in an init container
-      ...(recovery ? [objectStoreEgress([recovery.endpointUrl])] : []),
-    ],
+    port: PORT,
+    metricsPort: db.monitoring ? METRICS_PORT : undefined,
+    clientPeers: () => db.clientPeers(),
+    migration: !!db.migration,
+    backup: backup ? { labels: backupLabels, endpointUrl: backup.endpointUrl } : undefined,
+    recovery: recovery ? { endpointUrl: recovery.endpointUrl } : undefined,
     lazy,
   });
-  if (backup) renderStatefulSetBackupNetworkPolicy(scope, name, backupLabels, podLabels, PORT, backup.endpointUrl);
   if (db.migration) {
     renderMigrationEgress(scope, name, podLabels, [PORT]);
     renderMigrationJob(scope, { name, image: db.migration.image, command: db.migration.command, env: mariadbMigrationEnv(db) });

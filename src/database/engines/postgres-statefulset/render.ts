@@ -9,16 +9,15 @@ import { renderReconcileSql } from './reconcile';
 import { PATHS, renderScripts } from './scripts';
 import { CONFIG_HASH_ANNOTATION } from '../../../private/engine-facts';
 import { invalid } from '../../../private/names';
-import { DNS_EGRESS, objectStoreEgress, toPods } from '../../../private/network';
 import {
   databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, recoveryDownloadContainer, renderDatabaseStatefulSet, renderPodMonitor,
   renderPrimaryReplicaServices,
 } from '../../../private/statefulset';
 import {
-  AWS_CLI_IMAGE, renderStatefulSetBackupCronJob, renderStatefulSetBackupNetworkPolicy, statefulSetBackupAlerts,
+  AWS_CLI_IMAGE, renderStatefulSetBackupCronJob, renderStatefulSetDatabaseNetworkPolicies, statefulSetBackupAlerts,
 } from '../../../private/statefulset-backup';
 import {
-  migrationLabels, monitoringPeer, renderMigrationEgress, renderMigrationJob, renderWorkloadNetworkPolicy, RESTRICTED_CONTAINER,
+  renderMigrationEgress, renderMigrationJob, RESTRICTED_CONTAINER,
 } from '../../../private/workload';
 import { DatabaseEngineBinding, DatabaseModel } from '../model';
 import { POSTGRES_PORT, postgresEndpoints, postgresMigrationEnv } from '../postgresql/postgresql';
@@ -298,26 +297,17 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
   }
 
   // ---- NetworkPolicy: clients, the instances themselves (replication), the backup job, monitoring
-  const extra: { peers: any[]; ports: number[] }[] = [{ peers: [{ podSelector: { matchLabels: podLabels } }], ports: [PORT] }];
-  if (backup) extra.push({ peers: [{ podSelector: { matchLabels: backupLabels } }], ports: [PORT] });
-  if (db.monitoring) extra.push({ peers: [monitoringPeer()], ports: [METRICS_PORT] });
-  renderWorkloadNetworkPolicy(scope, {
+  renderStatefulSetDatabaseNetworkPolicies(scope, {
     name,
     podLabels,
-    // the declared clients and the migration Job
-    clientPeers: () => [...db.clientPeers(), ...(db.migration ? [{ podSelector: { matchLabels: migrationLabels(name) } }] : [])],
-    clientPorts: [PORT],
-    extra,
-    egress: [
-      DNS_EGRESS,
-      // streaming replication from the primary (ordinal 0)
-      toPods(podLabels, [PORT]),
-      // a recovery downloads the base backup in an init container
-      ...(recovery ? [objectStoreEgress([recovery.endpointUrl])] : []),
-    ],
+    port: PORT,
+    metricsPort: db.monitoring ? METRICS_PORT : undefined,
+    clientPeers: () => db.clientPeers(),
+    migration: !!db.migration,
+    backup: backup ? { labels: backupLabels, endpointUrl: backup.endpointUrl } : undefined,
+    recovery: recovery ? { endpointUrl: recovery.endpointUrl } : undefined,
     lazy,
   });
-  if (backup) renderStatefulSetBackupNetworkPolicy(scope, name, backupLabels, podLabels, PORT, backup.endpointUrl);
   if (db.migration) {
     renderMigrationEgress(scope, name, podLabels, [PORT]);
     renderMigrationJob(scope, { name, image: db.migration.image, command: db.migration.command, env: postgresMigrationEnv(db.connection) });
