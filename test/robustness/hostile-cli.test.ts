@@ -3,7 +3,8 @@
  * objects with fields of the wrong type, huge files and endless devices, binary files, symbolic
  * link loops, FIFOs, unreadable files, Kyverno tests whose paths leave their directory. Every
  * case ends with a clear one-line error and exit 2 (or, for well-formed YAML the policies can read,
- * a normal result), within generous time and memory bounds, and without a stack trace.
+ * a normal result), within a generous memory bound, and without a stack trace (no wall-clock asserts: the
+ * time bounds are the command's own budgets, `--timeout`, tested in their own right).
  */
 import * as child from 'child_process';
 import * as fs from 'fs';
@@ -38,14 +39,13 @@ function cli(args: string[], stdin?: string): Run {
   return { code, stdout, stderr, ms: Date.now() - started, rssGrowthMb: (process.memoryUsage().rss - rss) / 1e6 };
 }
 
-/** Exit 2, one line naming the problem, no stack trace, no "internal error", within the bounds. */
-function expectRefused(r: Run, message: RegExp, bounds: { ms?: number; mb?: number } = {}): void {
+/** Exit 2, one line naming the problem, no stack trace, no "internal error", within the memory bound. */
+function expectRefused(r: Run, message: RegExp, bounds: { mb?: number } = {}): void {
   expect(r.stderr).toMatch(message);
   expect(r.code).toBe(2);
   expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
   expect(r.stderr).toMatch(/^cdk8s-stateful: /);
   expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
-  expect(r.ms).toBeLessThan(bounds.ms ?? 10_000);
   expect(r.rssGrowthMb).toBeLessThan(bounds.mb ?? 512);
 }
 
@@ -99,11 +99,11 @@ describe('YAML bombs: refused, never expanded', () => {
     ['billion laughs inside a Kubernetes object', `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  ${laughs('sequence').join('\n  ')}`],
     ['billion laughs through merge keys', laughs('merge').join('\n')],
   ])('%s', (_name, content) => {
-    expectRefused(cli(['check', file('bomb.yaml', `${content}\n`)]), /bomb\.yaml: invalid YAML: Excessive alias count/, { ms: 5_000, mb: 256 });
+    expectRefused(cli(['check', file('bomb.yaml', `${content}\n`)]), /bomb\.yaml: invalid YAML: Excessive alias count/, { mb: 256 });
   });
 
   test('the same bomb on standard input', () => {
-    expectRefused(cli(['check', '-'], `${laughs('sequence').join('\n')}\n`), /<stdin>: invalid YAML: Excessive alias count/, { ms: 5_000, mb: 256 });
+    expectRefused(cli(['check', '-'], `${laughs('sequence').join('\n')}\n`), /<stdin>: invalid YAML: Excessive alias count/, { mb: 256 });
   });
 
   test('a large anchored string aliased many times (quadratic blow-up) stays within bounds', () => {
@@ -113,7 +113,6 @@ describe('YAML bombs: refused, never expanded', () => {
     // aliases share one string: checked (not refused), but without 90 copies of 2 MiB
     expect(r.stderr).toBe('');
     expect([0, 1]).toContain(r.code);
-    expect(r.ms).toBeLessThan(20_000);
     expect(r.rssGrowthMb).toBeLessThan(1024);
   });
 });
@@ -212,12 +211,12 @@ describe('huge inputs', () => {
     const fd = fs.openSync(p, 'w');
     fs.ftruncateSync(fd, 65 * 1024 * 1024); // sparse: no 65 MiB written to disk
     fs.closeSync(fd);
-    expectRefused(cli(['check', p]), /huge\.yaml: too large \(68157440 bytes, at most 67108864\)/, { ms: 2_000, mb: 64 });
+    expectRefused(cli(['check', p]), /huge\.yaml: too large \(68157440 bytes, at most 67108864\)/, { mb: 64 });
   });
 
   test('an endless device is cut at the limit, memory bounded', () => {
     if (!fs.existsSync('/dev/zero')) return;
-    expectRefused(cli(['check', '/dev/zero']), /\/dev\/zero: too large \(more than 67108864 bytes\)/, { ms: 10_000, mb: 512 });
+    expectRefused(cli(['check', '/dev/zero']), /\/dev\/zero: too large \(more than 67108864 bytes\)/, { mb: 512 });
   });
 
   test('an allowed but large file (4 MiB, 2 000 objects) is checked within bounds', () => {
@@ -225,7 +224,6 @@ describe('huge inputs', () => {
     const r = cli(['check', file('big.yaml', Array.from({ length: 2000 }, (_, i) => doc(i)).join('---\n')), '--pack', 'gitops-hygiene', '--quiet']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/2000 objects checked/);
-    expect(r.ms).toBeLessThan(60_000);
     expect(r.rssGrowthMb).toBeLessThan(1024);
   });
 });
@@ -399,7 +397,7 @@ describe('kyverno-test: paths that leave the test directory', () => {
     const { tests } = layout('policies: [policy.yaml]\nresources: [pod.yaml]');
     const bomb = ['x-a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]', ...'bcdefghi'.split('').map((c, i) => `x-${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)];
     fs.appendFileSync(path.join(tests, 'kyverno-test.yaml'), `${bomb.join('\n')}\n`);
-    expectRefused(cli(['kyverno-test', tests]), /kyverno-test\.yaml: invalid YAML: Excessive alias count/, { ms: 5_000, mb: 256 });
+    expectRefused(cli(['kyverno-test', tests]), /kyverno-test\.yaml: invalid YAML: Excessive alias count/, { mb: 256 });
   });
 
 });
