@@ -116,6 +116,21 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
   // what the operator creates carries the Environment labels and the label the admission exports leave to it
   const inherited = { ...m.inheritedLabels, [MARIADB_OPERATOR_CREATED_LABEL.label]: MARIADB_OPERATOR_CREATED_LABEL.value };
 
+  // what the logical Backup and the PhysicalBackup share: the operator runs both as Jobs in the same way
+  const backupJobSpec = (kind: 'logical' | 'physical', memoryRequest: string) => ({
+    mariaDbRef: { name: m.name, waitForIt: true },
+    maxRetention: maxRetention(m.backup!.retentionDays),
+    compression: 'gzip',
+    storage: { s3: s3Storage(m.backup!.location, backupPrefix(kind)) },
+    backoffLimit: 5,
+    successfulJobsHistoryLimit: 3,
+    failedJobsHistoryLimit: 3,
+    inheritMetadata: { labels: inherited },
+    podMetadata: { labels: helperPodLabels(m.name, 'backup') },
+    podSecurityContext: POD_SECURITY_CONTEXT,
+    securityContext: CONTAINER_SECURITY_CONTEXT,
+    resources: { requests: { cpu: '100m', memory: memoryRequest }, limits: { memory: '1Gi' } },
+  });
   if (m.backup) {
     new ApiObject(scope, 'Backup', {
       apiVersion: MARIADB_API_VERSION,
@@ -125,19 +140,8 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
         annotations: { ...backupAnnotations(m.name, { days: m.backup.retentionDays, field: '/spec/maxRetention' }), ...RECREATE_ON_CHANGE },
       },
       spec: {
-        mariaDbRef: { name: m.name, waitForIt: true },
+        ...backupJobSpec('logical', '128Mi'),
         schedule: { cron: m.backup.schedule, suspend: false },
-        maxRetention: maxRetention(m.backup.retentionDays),
-        compression: 'gzip',
-        storage: { s3: s3Storage(m.backup.location, backupPrefix('logical')) },
-        backoffLimit: 5,
-        successfulJobsHistoryLimit: 3,
-        failedJobsHistoryLimit: 3,
-        inheritMetadata: { labels: inherited },
-        podMetadata: { labels: helperPodLabels(m.name, 'backup') },
-        podSecurityContext: POD_SECURITY_CONTEXT,
-        securityContext: CONTAINER_SECURITY_CONTEXT,
-        resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '1Gi' } },
       },
     });
   }
@@ -151,20 +155,9 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
         annotations: { ...backupAnnotations(m.name, { days: m.backup.retentionDays, field: '/spec/maxRetention' }), ...RECREATE_ON_CHANGE },
       },
       spec: {
-        mariaDbRef: { name: m.name, waitForIt: true },
+        ...backupJobSpec('physical', '256Mi'),
         schedule: { cron: m.backup.schedule, suspend: false, immediate: true },
-        maxRetention: maxRetention(m.backup.retentionDays),
-        compression: 'gzip',
         target: 'Replica',
-        storage: { s3: s3Storage(m.backup.location, backupPrefix('physical')) },
-        backoffLimit: 5,
-        successfulJobsHistoryLimit: 3,
-        failedJobsHistoryLimit: 3,
-        inheritMetadata: { labels: inherited },
-        podMetadata: { labels: helperPodLabels(m.name, 'backup') },
-        podSecurityContext: POD_SECURITY_CONTEXT,
-        securityContext: CONTAINER_SECURITY_CONTEXT,
-        resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
       },
     });
     new ApiObject(scope, 'PointInTimeRecovery', {
