@@ -10,7 +10,7 @@ import { EnvironmentOverlay } from '../environment/environment-overlay';
 import { PlatformChart } from '../environment/platform-chart';
 import { ValidationError } from '../errors';
 import { APPS_SYNC_WAVE, renderArgoCdWiring } from '../gitops/argocd';
-import { CHANGE_RULES, collectApprovals, evaluateChangeSafety } from '../gitops/change-safety';
+import { AppliedChangeApproval, CHANGE_RULES, collectApprovals, evaluateChangeSafety } from '../gitops/change-safety';
 import { FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED, isDataBearing, resourceOf } from '../gitops/data-objects';
 import { DEPLOYER_SERVICE_ACCOUNT, deployerServiceAccount, FLUX_NAMESPACE, renderFluxWiring } from '../gitops/flux';
 import { renderKustomizeLayout } from '../gitops/kustomize';
@@ -26,6 +26,7 @@ import { ArgoCdOptions, FluxOptions } from '../gitops/wiring-options';
 import { META_DIR, recoverOutput, writeOutput } from '../gitops/writer';
 import { removeDirIfEmpty } from '../gitops/writer/apply';
 import { acquireLock } from '../gitops/writer/lock';
+import { OutputSnapshot } from '../gitops/writer/snapshot';
 import { blockingFindings, CheckedObject, describeRules, evaluatePacks, findPacks } from '../policy/engine';
 import { Finding, UnusedSuppression } from '../policy/finding';
 import { lineOf } from '../policy/locate';
@@ -34,7 +35,7 @@ import { PolicyViolationError } from '../policy/policy-violation-error';
 import { PolicyReportFormat, REPORT_FILE_NAMES } from '../policy/report-format';
 import { renderReport, ReportInput } from '../policy/reports';
 import { Suppressions, SUPPRESSIONS_ANNOTATION } from '../policy/suppressions';
-import { canonicalize, canonicalizeOwned, canonicalJson, toYaml } from '../private/canonical';
+import { canonicalizeOwned, canonicalJson, toYaml } from '../private/canonical';
 import { apiGroup, isClusterScoped } from '../private/kinds';
 import { libraryVersion } from '../private/version';
 import { MessageQueue } from '../queue/message-queue';
@@ -222,6 +223,11 @@ export class GitOpsApp extends App {
   private readonly aspectVisits = new WeakMap<IConstruct, Set<IAspect>>();
   private readonly shard?: SynthesisShard;
   private readonly shardOutdir?: string;
+  /**
+   * During `synthesize()` (not a shard): what it has read of the output folder, under its lock, after
+   * its recovery (shared by change safety and the writer), and the approvals of the tree.
+   */
+  private synthesis?: { readonly snapshot: OutputSnapshot; approvals?: AppliedChangeApproval[] };
 
   public constructor(props: GitOpsAppProps = {}) {
     // CDK8S_OUTDIR is what the cdk8s CLI and `cdk8s-stateful diff` set
@@ -303,8 +309,10 @@ export class GitOpsApp extends App {
     try {
       // an interrupted earlier write is finished or undone first: the gate compares with a complete output
       recoverOutput(outdir);
+      if (!this.shard) this.synthesis = { snapshot: new OutputSnapshot(outdir) };
       return this.synthesizeLocked();
     } finally {
+      this.synthesis = undefined;
       lock.release();
       // after a refused first synthesis, leave no trace (rmdir only removes empty directories)
       if (!metaExisted) removeDirIfEmpty(path.join(outdir, META_DIR));
@@ -322,7 +330,7 @@ export class GitOpsApp extends App {
       packs: output.packsByEnvironment[env.name] ?? [],
     }));
     // publish honours only the approvals recorded in the output it publishes
-    const changeApprovals = collectApprovals(this);
+    const changeApprovals = this.synthesis?.approvals ?? collectApprovals(this);
     const result = shard
       ? writeShard({
         outdir: this.shardOutdir!,
@@ -341,7 +349,7 @@ export class GitOpsApp extends App {
         overwriteModified: this.overwriteHandEdits,
         changeApprovals,
         environments,
-      });
+      }, this.synthesis?.snapshot);
     return {
       written: result.written,
       unchanged: result.unchanged,
@@ -426,11 +434,11 @@ export class GitOpsApp extends App {
         let manifest = canonicalizeOwned(withSuppressionAnnotation(obj, obj.toJson()));
         const layer = environment ? layerOf(obj, manifest) : undefined;
         // data is never pruned, whichever tool reconciles it
-        if (this.argoCd && isDataBearing(manifest)) manifest = canonicalize(withAnnotation(manifest, 'argocd.argoproj.io/sync-options', 'Prune=false'));
-        if (this.flux && isDataBearing(manifest)) manifest = canonicalize(withAnnotation(manifest, FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED));
+        if (this.argoCd && isDataBearing(manifest)) manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-options', 'Prune=false'));
+        if (this.flux && isDataBearing(manifest)) manifest = canonicalizeOwned(withAnnotation(manifest, FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED));
         // Argo CD: the applications after the data objects (wave 0) and the migrations (wave 1)
         if (this.argoCd && layer === DeploymentLayer.APPS && manifest.metadata?.annotations?.['argocd.argoproj.io/sync-wave'] === undefined) {
-          manifest = canonicalize(withAnnotation(manifest, 'argocd.argoproj.io/sync-wave', APPS_SYNC_WAVE));
+          manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-wave', APPS_SYNC_WAVE));
         }
         const file = environment ? environmentObjectPath(environment.name, manifest) : platformObjectPath(cluster, manifest);
         const constructPath = obj.node.path;
@@ -466,16 +474,27 @@ export class GitOpsApp extends App {
     const packs = findPacks(this);
     const evaluation = evaluatePacks(packs, checked, { root: this });
     const safety = this.changeSafety
-      ? (scope ? shardChangeSafety(scope, this.outdir, objects, envs, this) : evaluateChangeSafety(this.outdir, objects, envs, this, files))
+      ? (scope ? shardChangeSafety(scope, this.outdir, objects, envs, this) : this.evaluateChangeSafety(objects, envs, files))
       : { findings: [], unusedApprovals: [] };
+    const contentOf = safety.findings.length > 0 ? new Map(files.map((x) => [x.path, x.content])) : undefined;
     for (const f of safety.findings) {
-      const text = f.file ? files.find((x) => x.path === f.file)?.content : undefined;
+      const text = f.file ? contentOf!.get(f.file) : undefined;
       findingsWithLines.push(text !== undefined && f.jsonPointer !== undefined ? { ...f, line: lineOf(text, f.jsonPointer) } : f);
+    }
+    // the packs covering at least one object of each environment (one pass over the objects)
+    const covering = new Map<string, Set<PolicyPack>>();
+    for (const o of objects) {
+      const construct = o.environment !== undefined ? constructs.get(o) : undefined;
+      if (construct === undefined) continue;
+      let found = covering.get(o.environment!);
+      if (!found) covering.set(o.environment!, found = new Set());
+      if (found.size === packs.length) continue;
+      for (const p of packs) if (!found.has(p) && p.covers(construct)) found.add(p);
     }
     const packsByEnvironment: { [env: string]: string[] } = {};
     for (const env of envs) {
       packsByEnvironment[env.name] = packs
-        .filter((p) => objects.some((o) => o.environment === env.name && constructs.has(o) && p.covers(constructs.get(o)!)))
+        .filter((p) => covering.get(env.name)?.has(p) === true)
         .map((p) => (p.version ? `${p.id}@${p.version}` : p.id))
         .sort();
     }
@@ -525,6 +544,14 @@ export class GitOpsApp extends App {
       },
       shard: { scope, fingerprint },
     };
+  }
+
+  /** Change safety of the whole output (the synthesis' view of the folder when synthesizing). */
+  private evaluateChangeSafety(objects: RenderedObject[], envs: Environment[], files: RenderedFile[]) {
+    const synthesis = this.synthesis;
+    if (!synthesis) return evaluateChangeSafety(this.outdir, objects, envs, this, files);
+    synthesis.approvals = collectApprovals(this);
+    return evaluateChangeSafety(this.outdir, objects, envs, this, files, synthesis.snapshot, synthesis.approvals);
   }
 
   /** Which part owns each file, and the part this shard synthesizes. */
@@ -719,8 +746,20 @@ function layerOf(obj: ApiObject | undefined, manifest: any): DeploymentLayer {
   return DeploymentLayer.APPS;
 }
 
+/**
+ * `manifest` with one more annotation; metadata and annotations keep their keys sorted, so that a
+ * canonical manifest gives a canonical one (`canonicalizeOwned` then checks it instead of copying it).
+ * Shares the rest of `manifest`.
+ */
 function withAnnotation(manifest: any, key: string, value: string): any {
-  return { ...manifest, metadata: { ...manifest.metadata, annotations: { ...manifest.metadata?.annotations, [key]: value } } };
+  const annotations = sortedKeys({ ...manifest.metadata?.annotations, [key]: value });
+  return { ...manifest, metadata: sortedKeys({ ...manifest.metadata, annotations }) };
+}
+
+function sortedKeys(map: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(map).sort()) out[k] = map[k];
+  return out;
 }
 
 function claim(owners: Map<string, string>, key: string, constructPath: string, what: string): void {

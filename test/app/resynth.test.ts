@@ -9,6 +9,7 @@ import * as path from 'path';
 import { ApiObject } from 'cdk8s';
 import { fleet } from '../../bench/fleet';
 import { Environment, EnvironmentChart, GitOpsApp, Tier } from '../../src';
+import * as manifestModule from '../../src/gitops/writer/manifest';
 import * as yamlRead from '../../src/private/yaml-read';
 import { git } from '../gitops/publish/helpers';
 import { tmpdir } from '../util/tmp';
@@ -68,6 +69,33 @@ describe('re-synthesis', () => {
     expect(again.parses).toBe(first.parses);
     // the writer lists each folder once instead of an lstat per output file
     expect(again.lstats).toBe(0);
+  });
+
+  test('no change: change safety and the writer share one read of each output file and one parse of the manifest', () => {
+    const outdir = tmpdir();
+    fleetApp(outdir).synthesize();
+    const read = jest.spyOn(fsDefault, 'readFileSync');
+    const parseManifest = jest.spyOn(manifestModule, 'parseManifest');
+    const reads = new Map<string, number>();
+    let result;
+    let manifestParses: number;
+    try {
+      result = fleetApp(outdir).synthesize();
+      for (const [p] of read.mock.calls) {
+        const rel = path.relative(outdir, String(p)).split(path.sep).join('/');
+        if (!rel.startsWith('..') && !path.isAbsolute(rel)) reads.set(rel, (reads.get(rel) ?? 0) + 1);
+      }
+      manifestParses = parseManifest.mock.calls.length;
+    } finally {
+      read.mockRestore();
+      parseManifest.mockRestore();
+    }
+    expect(result.written).toEqual([]);
+    expect(result.unchanged.length).toBeGreaterThan(50);
+    // every output file was read (compared), none twice; the manifest once
+    for (const f of result.unchanged) expect([f, reads.get(f)]).toEqual([f, 1]);
+    expect(reads.get('.cdk8s-stateful/manifest.json')).toBe(1);
+    expect(manifestParses).toBe(1);
   });
 
   test('one object changed: exactly its file and the manifest are written', () => {

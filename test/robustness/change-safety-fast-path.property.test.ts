@@ -21,6 +21,8 @@ import { identity, renamedContent, scopeOf } from '../../src/gitops/change-safet
 import { environmentObjectPath, platformObjectPath } from '../../src/gitops/layout';
 import { writeOutput } from '../../src/gitops/writer';
 import * as canonicalJsonModule from '../../src/gitops/writer/canonical-json';
+import { inspectPath } from '../../src/gitops/writer/fsutil';
+import { OutputSnapshot } from '../../src/gitops/writer/snapshot';
 import { canonicalJson, toYaml } from '../../src/private/canonical';
 import { apiGroup } from '../../src/private/kinds';
 import { git, GIT_ENV } from '../gitops/publish/helpers';
@@ -266,6 +268,19 @@ describe('property: change safety fast paths', () => {
       expect(a.unusedApprovals).toEqual(b.unusedApprovals);
       // read lazily, every previous object is still there, as a full read gives it
       expect(fast.objects).toEqual(full.objects);
+
+      // read through a synthesis' snapshot of the folder (each file read and hashed once, shared with
+      // the writer): the same unchanged files, change set and findings, and the states the writer plans with
+      if (!c.repo) {
+        const snapshot = new OutputSnapshot(c.dir);
+        const shared = readOutputFolder(c.dir, undefined, c.contents, snapshot)!;
+        expect([...unchangedFilesOf(shared)!.files.keys()]).toEqual([...unchangedFilesOf(fast)!.files.keys()]);
+        const s = judgeChanges(shared, c.next, c.environments, c.approvals);
+        expect(normalized(s.changes)).toEqual(normalized(b.changes));
+        expect(s.findings).toEqual(b.findings);
+        expect(shared.objects).toEqual(full.objects);
+        for (const f of c.next) expect([f.file, snapshot.listing.stateOf(f.file)]).toEqual([f.file, inspectPath(path.join(c.dir, ...f.file.split('/')))]);
+      }
 
       // the lookup table pairs renames as the all-pairs search did
       const analyzed = analyzeChanges(full.objects, c.next);

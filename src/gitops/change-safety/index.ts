@@ -8,6 +8,7 @@ import { Environment } from '../../environment/environment';
 import { Tier } from '../../environment/tier';
 import { Finding, UnusedSuppression } from '../../policy/finding';
 import { Severity } from '../../policy/severity';
+import { OutputSnapshot } from '../writer/snapshot';
 
 export * from './approvals';
 export { CHANGE_RULES } from './rules';
@@ -51,6 +52,8 @@ export function collectApprovals(root: IConstruct): AppliedChangeApproval[] {
  * approved (suppressed, with its reason). Approvals that match nothing are reported.
  * `files`: the new output's files (at least those of `next`, with the bytes they are written as):
  * the files whose previous bytes are the same are then neither parsed nor compared.
+ * `snapshot`: the synthesis' view of `outdir` (see OutputSnapshot), shared with the writer.
+ * `approvals`: those of `root` when already collected.
  */
 export function evaluateChangeSafety(
   outdir: string,
@@ -58,9 +61,11 @@ export function evaluateChangeSafety(
   environments: EnvironmentTier[],
   root: IConstruct,
   files?: readonly { readonly path: string; readonly content: string }[],
+  snapshot?: OutputSnapshot,
+  approvals?: AppliedChangeApproval[],
 ): ChangeSafetyResult {
   const contents: NextContents | undefined = files && new Map(files.map((f) => [f.path, f.content]));
-  return judgeChanges(readPreviousOutput(outdir, contents), next, environments, collectApprovals(root));
+  return judgeChanges(readPreviousOutput(outdir, contents, snapshot), next, environments, approvals ?? collectApprovals(root));
 }
 
 /**

@@ -4,7 +4,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseYaml } from '../../private/yaml-read';
 import { MANIFEST_PATH, OwnedManifest, readOwnedManifest } from '../writer';
+import { PathState } from '../writer/fsutil';
 import { parseManifest } from '../writer/manifest';
+import { OutputSnapshot } from '../writer/snapshot';
 import { ApprovalRecord } from '../writer/types';
 
 /** An object of the previous output. */
@@ -44,20 +46,23 @@ const OBJECT_FILE = /^(rendered|platform)\/([^/]+)\/.+\.yaml$/;
  * the Git repository that holds `outdir`. Files that are missing or unparsable are skipped
  * (`verify` reports them).
  */
-export function readPreviousOutput(outdir: string, next?: NextContents): PreviousOutput | undefined {
+export function readPreviousOutput(outdir: string, next?: NextContents, snapshot?: OutputSnapshot): PreviousOutput | undefined {
+  const folder = snapshot?.isOf(outdir) ? snapshot : undefined;
   let manifest: OwnedManifest | undefined;
   try {
-    manifest = readOwnedManifest(outdir);
+    manifest = folder ? folder.manifest() : readOwnedManifest(outdir);
   } catch {
     return undefined;
   }
-  if (manifest) return readOutputFolder(outdir, manifest, next);
+  if (manifest) return readOutputFolder(outdir, manifest, next, folder);
   return readCommittedOutputOf(outdir, next);
 }
 
 /**
  * The new output's files, path → content, given to the readers so that a file whose bytes did not
  * change is not parsed (see `unchangedFilesOf`). Must be the bytes the new objects are written as.
+ * `snapshot` (the synthesis' own view of `outdir`, see OutputSnapshot): each file is then read and
+ * hashed once for change safety and the writer together.
  */
 export type NextContents = ReadonlyMap<string, string>;
 
@@ -80,12 +85,19 @@ export function unchangedFilesOf(previous: PreviousOutput): UnchangedFiles | und
   return UNCHANGED.get(previous);
 }
 
-/** The output in `outdir` (its own manifest only), or undefined without a manifest. */
-export function readOutputFolder(outdir: string, manifest?: OwnedManifest, next?: NextContents): PreviousOutput | undefined {
+/**
+ * The output in `outdir` (its own manifest only), or undefined without a manifest. With `snapshot`
+ * (of `outdir`), the regular files are read through it: each is read and hashed once, and a file
+ * whose bytes are the new content's (same sha256) is neither decoded nor parsed.
+ */
+export function readOutputFolder(
+  outdir: string, manifest?: OwnedManifest, next?: NextContents, snapshot?: OutputSnapshot,
+): PreviousOutput | undefined {
+  const folder = snapshot?.isOf(outdir) ? snapshot : undefined;
   let m = manifest;
   if (!m) {
     try {
-      m = readOwnedManifest(outdir);
+      m = folder ? folder.manifest() : readOwnedManifest(outdir);
     } catch {
       return undefined;
     }
@@ -93,7 +105,7 @@ export function readOutputFolder(outdir: string, manifest?: OwnedManifest, next?
   if (!m) return undefined;
   // the text last read: a file found changed is parsed from the text compared, not read twice
   let last: { file: string; text: string | undefined } | undefined;
-  const read = (file: string) => {
+  const readDirectly = (file: string) => {
     if (last?.file === file) return last.text;
     let text: string | undefined;
     try {
@@ -104,11 +116,35 @@ export function readOutputFolder(outdir: string, manifest?: OwnedManifest, next?
     last = { file, text };
     return text;
   };
+  // a regular file through the snapshot (the bytes hashed are the bytes decoded); anything else
+  // (a symbolic link, a directory) is read as it always was
+  // (a path the listing cannot inspect, e.g. below a folder without read permission, too: the writer reports it)
+  const stateOf = (file: string): PathState | undefined => {
+    try {
+      return folder!.listing.stateOf(file);
+    } catch {
+      return undefined;
+    }
+  };
+  const read = !folder ? readDirectly : (file: string) => {
+    const state = stateOf(file);
+    if (state?.kind === 'absent') return undefined;
+    if (state?.kind !== 'file') return readDirectly(file);
+    return folder.listing.bytesOf(file)?.toString('utf8');
+  };
   // unchanged: the file on disk holds the new bytes (a hand-edited file is compared as it is, as before)
+  const sameText = (file: string, content: string) => {
+    const text = readDirectly(file);
+    return text === content ? text : undefined;
+  };
   return build(m, 'folder', undefined, read, next && {
     next,
-    same: (file, content) => {
-      const text = read(file);
+    same: !folder ? sameText : (file, content) => {
+      const state = stateOf(file);
+      if (state?.kind !== 'file') return state?.kind === 'absent' ? undefined : sameText(file, content);
+      // the same bytes: the text decoded from them is `content` itself (a well-formed string has one UTF-8 encoding)
+      if (state.sha256 === folder.sha256Of(file, content) && WELL_FORMED(content)) return content;
+      const text = folder.listing.bytesOf(file)?.toString('utf8');
       return text === content ? text : undefined;
     },
   });

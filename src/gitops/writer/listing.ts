@@ -1,9 +1,10 @@
 import * as fs from 'fs';
+import * as path from 'path';
 import { inspectPath, isErrno, PathState, sha256 } from './fsutil';
 import { resolveOutputPath } from './paths';
 
 type Folder =
-  | { readonly kind: 'listed'; readonly entries: Map<string, fs.Dirent>; readonly folded: Set<string> }
+  | { readonly kind: 'listed'; readonly abs: string; readonly entries: Map<string, fs.Dirent>; readonly folded: Set<string> }
   | { readonly kind: 'absent' }
   | { readonly kind: 'unlisted' }; // could not be listed (e.g. no read permission): per-path lstat
 
@@ -11,11 +12,15 @@ type Folder =
  * What is at output paths (`inspectPath` of each), with one `readdir` per folder instead of an
  * `lstat` per path: the entry types come with the listing (`d_type`, never following a symbolic
  * link, as lstat does not), and only regular files are then opened, for reading, to hash them.
- * Used by the plan, which inspects every produced path and every folder above it.
+ * Used by the plan, which inspects every produced path and every folder above it, and by change
+ * safety (through an `OutputSnapshot`), which then needs the bytes of the files that changed:
+ * `bytesOf` gives those of the file inspected last without reading it again.
  */
 export class OutputListing {
   private readonly folders = new Map<string, Folder>();
   private readonly states = new Map<string, PathState>();
+  /** The bytes of the regular file last read, and its path: one file's worth, not the whole output. */
+  private last?: { readonly rel: string; readonly bytes: Buffer };
 
   constructor(private readonly outdir: string) {}
 
@@ -29,13 +34,28 @@ export class OutputListing {
     return s;
   }
 
+  /**
+   * The bytes of the regular file at `rel` whose state `stateOf` gave (the bytes it was hashed from
+   * when it was the last file read, else read now); undefined when it is not a regular file (or no
+   * longer readable).
+   */
+  public bytesOf(rel: string): Buffer | undefined {
+    if (this.stateOf(rel).kind !== 'file') return undefined;
+    if (this.last?.rel === rel) return this.last.bytes;
+    try {
+      return fs.readFileSync(resolveOutputPath(this.outdir, rel));
+    } catch {
+      return undefined;
+    }
+  }
+
   private inspect(rel: string): PathState {
-    const abs = resolveOutputPath(this.outdir, rel);
     const slash = rel.lastIndexOf('/');
     const folder = this.folder(slash < 0 ? '' : rel.slice(0, slash));
     if (folder.kind === 'absent') return { kind: 'absent' };
-    if (folder.kind === 'unlisted') return inspectPath(abs);
     const name = rel.slice(slash + 1);
+    const abs = folder.kind === 'listed' ? path.join(folder.abs, name) : resolveOutputPath(this.outdir, rel);
+    if (folder.kind === 'unlisted') return inspectPath(abs);
     const entry = folder.entries.get(name);
     if (!entry) {
       // a case-insensitive file system finds `Name.yaml` as `name.yaml`: ask it, as lstat would
@@ -44,7 +64,9 @@ export class OutputListing {
     if (entry.isDirectory()) return { kind: 'directory' };
     if (!entry.isFile()) return { kind: 'other' };
     try {
-      return { kind: 'file', sha256: sha256(fs.readFileSync(abs)) };
+      const bytes = fs.readFileSync(abs);
+      this.last = { rel, bytes };
+      return { kind: 'file', sha256: sha256(bytes) };
     } catch (e) {
       // changed since it was listed: what is there now
       if (isErrno(e, 'ENOENT') || isErrno(e, 'EISDIR')) return inspectPath(abs);
@@ -77,5 +99,5 @@ function list(abs: string): Folder {
     entries.set(d.name, d);
     folded.add(d.name.toLowerCase());
   }
-  return { kind: 'listed', entries, folded };
+  return { kind: 'listed', abs, entries, folded };
 }

@@ -30,11 +30,13 @@ export interface Plan {
  * A file that was not written by the library at all is never overwritten (a conflict), even if
  * it happens to hold the same bytes: owning it would let a later write delete a user's file.
  */
-export function computePlan(outdir: string, files: readonly HashedFile[], previous: OwnedManifest | undefined, overwriteModified: boolean): Plan {
+export function computePlan(
+  outdir: string, files: readonly HashedFile[], previous: OwnedManifest | undefined, overwriteModified: boolean, listing = new OutputListing(outdir),
+): Plan {
   const owned = new Map<string, string>((previous?.files ?? []).map(f => [f.path, f.sha256]));
   const produced = new Set(files.map(f => f.path));
   // one readdir per folder; only regular files are opened (for reading, to hash them), none for write
-  const listing = new OutputListing(outdir);
+  // (`listing`: of `outdir`; one a synthesis has already used to read the previous output)
   const stateOf = (p: string): PathState => listing.stateOf(p);
 
   const deletes: DeleteOp[] = [];
@@ -52,8 +54,16 @@ export function computePlan(outdir: string, files: readonly HashedFile[], previo
   const writes: (HashedFile & { previous?: string })[] = [];
   const unchanged: string[] = [];
   const conflicts: string[] = [];
+  // the files of one folder share their ancestors: checked once per folder
+  const ancestorsOf = new Map<string, string | undefined>();
   for (const f of files) {
-    const ancestorConflict = checkAncestors(f.path, stateOf, deleted);
+    const slash = f.path.lastIndexOf('/');
+    const folder = slash < 0 ? '' : f.path.slice(0, slash);
+    let ancestorConflict = ancestorsOf.get(folder);
+    if (ancestorConflict === undefined && !ancestorsOf.has(folder)) {
+      ancestorConflict = checkAncestors(f.path, stateOf, deleted);
+      ancestorsOf.set(folder, ancestorConflict);
+    }
     if (ancestorConflict) {
       conflicts.push(`${f.path}: ${ancestorConflict}`);
       continue;

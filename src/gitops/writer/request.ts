@@ -12,9 +12,10 @@ export interface HashedFile {
 
 /**
  * Checks the whole request before anything touches the disk, so a bad request writes nothing
- * (not even the outdir). Returns the files sorted by path with their hashes.
+ * (not even the outdir). Returns the files sorted by path with their hashes (`hash`: the sha256 of
+ * a file's content, when the caller has it already).
  */
-export function validateRequest(req: WriteRequest): HashedFile[] {
+export function validateRequest(req: WriteRequest, hash: (path: string, content: string) => string = (_p, c) => sha256(c)): HashedFile[] {
   const invalid = (why: string): never => {
     throw new WriterError('INVALID_OUTPUT', why);
   };
@@ -45,11 +46,17 @@ export function validateRequest(req: WriteRequest): HashedFile[] {
     if (other === f.path) invalid(`duplicate output path ${f.path}`);
     if (other !== undefined) invalid(`output paths ${other} and ${f.path} differ only in case`);
     byFolded.set(folded, f.path);
-    files.push({ path: f.path, content: f.content, sha256: sha256(f.content) });
+    files.push({ path: f.path, content: f.content, sha256: hash(f.path, f.content) });
   }
 
-  // A path cannot be both a file and the directory of another file.
+  // A path cannot be both a file and the directory of another file (checked once per folder).
+  const folders = new Set<string>();
   for (const f of files) {
+    const slash = f.path.lastIndexOf('/');
+    if (slash < 0) continue;
+    const folder = f.path.slice(0, slash);
+    if (folders.has(folder)) continue;
+    folders.add(folder);
     const segments = f.path.split('/');
     for (let i = 1; i < segments.length; i++) {
       const dir = segments.slice(0, i).join('/');

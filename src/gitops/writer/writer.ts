@@ -13,6 +13,7 @@ import { metaDir, STAGED_EXTENSION, stagingRoot } from './paths';
 import { computePlan } from './plan';
 import { assertRealMetaDir, recoverLocked } from './recovery';
 import { validateRequest } from './request';
+import { OutputSnapshot } from './snapshot';
 import { WriteRequest, WriteResult } from './types';
 
 /**
@@ -29,10 +30,16 @@ import { WriteRequest, WriteResult } from './types';
  *
  * A crash before 5 leaves the previous set plus staging (discarded by recovery); a crash after
  * 5 leaves a journal that recovery rolls forward to the new set.
+ *
+ * `snapshot`: what the caller (a synthesis, under the same lock) has already read of `outdir`: the
+ * manifest, the state and hash of output paths, the new files' hashes are then not read or
+ * computed again. Ignored when it is of another folder or when an interrupted write had to be
+ * recovered first (the folder changed since it was read).
  */
-export function writeOutput(req: WriteRequest): WriteResult {
-  const files = validateRequest(req);
+export function writeOutput(req: WriteRequest, snapshot?: OutputSnapshot): WriteResult {
   const outdir = path.resolve(req.outdir);
+  const known = snapshot?.isOf(outdir) ? snapshot : undefined;
+  const files = validateRequest(req, known && ((p, content) => known.sha256Of(p, content)));
   const outdirExisted = fs.existsSync(outdir);
   const hook = req.faultHook;
 
@@ -47,9 +54,10 @@ export function writeOutput(req: WriteRequest): WriteResult {
     const recovered = recoverLocked(outdir, hook, { foreignJournal: 'discard' });
     fault(hook, 'recovered');
 
-    const previousText = readManifestText(outdir);
-    const previous = previousText === undefined ? undefined : parseManifest(previousText);
-    const plan = computePlan(outdir, files, previous, req.overwriteModified ?? false);
+    const read = recovered ? undefined : known;
+    const previousText = read ? read.manifestText() : readManifestText(outdir);
+    const previous = read ? read.manifest() : previousText === undefined ? undefined : parseManifest(previousText);
+    const plan = computePlan(outdir, files, previous, req.overwriteModified ?? false, read?.listing);
     if (plan.conflicts.length > 0) {
       throw new WriterError('CONFLICT', `refusing to write to ${outdir}: ${plan.conflicts.length} output file(s) would overwrite ` +
         `content cdk8s-stateful did not write:\n${plan.conflicts.map(c => `  - ${c}`).join('\n')}\n` +

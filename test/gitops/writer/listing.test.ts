@@ -59,4 +59,29 @@ describe('OutputListing', () => {
       lstat.mockRestore();
     }
   });
+
+  test('bytesOf: the bytes a regular file was hashed from, without reading it again; nothing for anything else', () => {
+    const dir = hostileTree();
+    const listing = new OutputListing(dir);
+    const read = jest.spyOn(fsDefault, 'readFileSync');
+    try {
+      for (const p of PATHS) {
+        const state = listing.stateOf(p);
+        const calls = read.mock.calls.length;
+        const bytes = listing.bytesOf(p);
+        if (state.kind === 'file') {
+          expect(read.mock.calls.length).toBe(calls); // the bytes hashed, kept from the inspection
+          expect([p, bytes]).toEqual([p, fs.readFileSync(path.join(dir, ...p.split('/')))]);
+        } else {
+          expect([p, bytes]).toEqual([p, undefined]); // no symbolic link followed, no FIFO opened
+        }
+      }
+      // a file inspected earlier is read again (one file's bytes are kept, not the whole output)
+      const calls = read.mock.calls.length;
+      expect(listing.bytesOf('rendered/dev/shop/ConfigMap.a.yaml')!.toString('utf8')).toBe('kind: ConfigMap\n');
+      expect(read.mock.calls.length).toBe(calls + 1);
+    } finally {
+      read.mockRestore();
+    }
+  });
 });
