@@ -442,10 +442,10 @@ export class GitOpsApp extends App {
         }
         const file = environment ? environmentObjectPath(environment.name, manifest) : platformObjectPath(cluster, manifest);
         const constructPath = obj.node.path;
-        claim(byFile, file, constructPath, `output file ${file}`);
+        claim(byFile, file, constructPath, () => `output file ${file}`);
         const ns = isClusterScoped(manifest.kind) ? '' : (manifest.metadata.namespace ?? '');
         claim(byIdentity, [cluster, apiGroup(manifest.apiVersion), manifest.kind, ns, manifest.metadata.name].join('|'), constructPath,
-          `${manifest.kind} "${ns ? ns + '/' : ''}${manifest.metadata.name}" on cluster "${cluster}"`);
+          () => `${manifest.kind} "${ns ? ns + '/' : ''}${manifest.metadata.name}" on cluster "${cluster}"`);
         const rendered = { file, constructPath, environment: environment?.name, cluster, manifest };
         objects.push(rendered);
         constructs.set(rendered, obj);
@@ -762,9 +762,10 @@ function sortedKeys(map: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-function claim(owners: Map<string, string>, key: string, constructPath: string, what: string): void {
+function claim(owners: Map<string, string>, key: string, constructPath: string, describe: () => string): void {
   const previous = owners.get(key);
   if (previous !== undefined) {
+    const what = describe();
     throw new ValidationError({
       code: 'DUPLICATE_IDENTITY',
       path: constructPath,

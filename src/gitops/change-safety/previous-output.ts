@@ -119,9 +119,9 @@ export function readOutputFolder(
   // a regular file through the snapshot (the bytes hashed are the bytes decoded); anything else
   // (a symbolic link, a directory) is read as it always was
   // (a path the listing cannot inspect, e.g. below a folder without read permission, too: the writer reports it)
-  const stateOf = (file: string): PathState | undefined => {
+  const stateOf = (file: string, content?: string): PathState | undefined => {
     try {
-      return folder!.listing.stateOf(file);
+      return folder!.listing.stateOf(file, content === undefined ? undefined : { content, sha256: folder!.sha256Of(file, content) });
     } catch {
       return undefined;
     }
@@ -140,7 +140,7 @@ export function readOutputFolder(
   return build(m, 'folder', undefined, read, next && {
     next,
     same: !folder ? sameText : (file, content) => {
-      const state = stateOf(file);
+      const state = stateOf(file, content);
       if (state?.kind !== 'file') return state?.kind === 'absent' ? undefined : sameText(file, content);
       // the same bytes: the text decoded from them is `content` itself (a well-formed string has one UTF-8 encoding)
       if (state.sha256 === folder.sha256Of(file, content) && WELL_FORMED(content)) return content;

@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import fsDefault from 'fs';
 import * as path from 'path';
+import * as fsutil from '../../../src/gitops/writer/fsutil';
 import { inspectPath } from '../../../src/gitops/writer/fsutil';
 import { OutputListing } from '../../../src/gitops/writer/listing';
 import { tmpdir } from '../../util/tmp';
@@ -82,6 +83,27 @@ describe('OutputListing', () => {
       expect(read.mock.calls.length).toBe(calls + 1);
     } finally {
       read.mockRestore();
+    }
+  });
+
+  test('stateOf with the expected content: the same bytes take its hash unhashed, other bytes are hashed', () => {
+    const dir = hostileTree();
+    const hash = jest.spyOn(fsutil, 'sha256');
+    try {
+      const listing = new OutputListing(dir);
+      const a = 'kind: ConfigMap\n';
+      expect(listing.stateOf('rendered/dev/shop/ConfigMap.a.yaml', { content: a, sha256: fsutil.sha256(a) }))
+        .toEqual(inspectPath(path.join(dir, 'rendered', 'dev', 'shop', 'ConfigMap.a.yaml')));
+      hash.mockClear();
+      expect(listing.stateOf('rendered/dev/shop/ConfigMap.b.yaml', { content: a, sha256: 'not looked at: the bytes differ' }))
+        .toEqual(inspectPath(path.join(dir, 'rendered', 'dev', 'shop', 'ConfigMap.b.yaml')));
+      expect(hash).toHaveBeenCalled(); // the file's bytes
+      hash.mockClear();
+      // the hash given is the one of the content: taken without hashing the file
+      expect(new OutputListing(dir).stateOf('rendered/dev/shop/ConfigMap.a.yaml', { content: a, sha256: 'given' })).toEqual({ kind: 'file', sha256: 'given' });
+      expect(hash).not.toHaveBeenCalled();
+    } finally {
+      hash.mockRestore();
     }
   });
 });
