@@ -113,8 +113,10 @@ describe('start-up: what the library loads', () => {
           names: { kind: 'Widget', plural: 'widgets' },
           scope: 'Namespaced',
           versions: [{
-            name: 'v1', served: true, storage: true,
-            schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.size > 0', message: 'empty' }], properties: { size: { type: 'integer' } } } } } },
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', properties: { spec: { 'type': 'object', 'x-kubernetes-validations': [{ rule: 'self.size > 0', message: 'empty' }], 'properties': { size: { type: 'integer' } } } } } },
           }],
         },
       });
