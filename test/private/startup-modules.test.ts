@@ -92,6 +92,19 @@ describe('start-up: what the library loads', () => {
     expect([...loaded].sort()).toEqual([]);
   });
 
+  test('loading the library alone loads no Kubernetes L1 bindings (2.7 MB): an engine that renders them loads them', () => {
+    const l1 = 'cdk8s-plus-28/lib/imports/k8s';
+    const loaded = recordLoads([l1]);
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const lib: typeof import('../../src') = require('../../src');
+      expect([...loaded]).toEqual([]);
+      // the StatefulSet engines render L1 objects (StatefulSet, Service, ConfigMap...)
+      synthesizeSmallApp(lib, tmpdir());
+    });
+    expect([...loaded]).toEqual([l1]);
+  });
+
   test('the recording sees them when they are used: a Kyverno policy read and evaluated, a CRD with a CEL rule validated', () => {
     const loaded = recordLoads(LOADED_AT_FIRST_USE);
     jest.isolateModules(() => {
