@@ -1,4 +1,4 @@
-import * as plus from 'cdk8s-plus-28';
+import type * as plus from 'cdk8s-plus-28';
 import { invalid, isDnsLabel, requireLabels } from '../private/names';
 
 /**

@@ -1,11 +1,19 @@
-import { isMap, isSeq, LineCounter } from 'yaml';
+import type { LineCounter } from 'yaml';
 import { parseYamlDocuments } from '../private/yaml-read';
+
+/** The `yaml` package, loaded when a finding is first located (not when this module loads). */
+let yamlModule: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (yamlModule ??= require('yaml'));
+}
 
 /**
  * 1-based line of the node at `jsonPointer` in a single-document YAML text; when the pointer names
  * a field that does not exist (a missing `runAsNonRoot`), the line of its nearest existing parent.
  */
 export function lineOf(yamlText: string, jsonPointer = ''): number {
+  const { isMap, isSeq } = yaml();
   const { counter, contents } = parsed(yamlText);
   let node: any = contents;
   let line = node?.range ? counter.linePos(node.range[0]).line : 1;
@@ -41,7 +49,7 @@ let last: { text: string; counter: LineCounter; contents: unknown } | undefined;
 
 function parsed(text: string): { counter: LineCounter; contents: unknown } {
   if (last?.text !== text) {
-    const counter = new LineCounter();
+    const counter = new (yaml().LineCounter)();
     last = { text, counter, contents: parseYamlDocuments(text, { lineCounter: counter })[0]?.contents };
   }
   return last;

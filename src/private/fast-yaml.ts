@@ -1,4 +1,4 @@
-import * as YAML from 'yaml';
+import type * as YAML from 'yaml';
 
 /**
  * A fast path for `YAML.stringify(value, YAML_OPTIONS)` over JSON-like data, byte for byte the same
@@ -28,19 +28,52 @@ class Unsupported extends Error {}
  */
 const SAFE_PLAIN = /^[A-Za-z](?:[-A-Za-z0-9_./]|:(?=[-A-Za-z0-9_./]))*$/;
 
-/** The YAML 1.1 tags a plain scalar could resolve to, as the `yaml` package checks them before writing a string plain. */
-const SCHEMA = new YAML.Document(null, { version: '1.1' }).schema;
-const NON_STRING_TESTS = [...SCHEMA.tags, ...(SCHEMA.compat ?? [])]
-  .filter((tag: any) => tag.default && tag.tag !== 'tag:yaml.org,2002:str' && tag.test instanceof RegExp)
-  .map((tag: any) => tag.test as RegExp);
+/**
+ * The `yaml` package, loaded at first use: a synthesis whose strings are all handled here never
+ * loads it (it is ~80 modules).
+ */
+let yamlModule: typeof YAML | undefined;
+function yaml(): typeof YAML {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (yamlModule ??= require('yaml'));
+}
+
+/**
+ * The tests of the YAML 1.1 tags a plain scalar could resolve to, as the `yaml` package checks them
+ * before writing a string plain: the `tag`, `default` and `test` of every tag of its version 1.1
+ * schema (`tags` then `compat`) that has a default, is not `str` and tests with an expression, in
+ * its order. Written out so that loading this module does not load `yaml`; the tests check that
+ * they are exactly the installed package's.
+ */
+export const YAML_1_1_TAG_TESTS: ReadonlyArray<{ readonly tag: string; readonly default: true | 'key'; readonly test: RegExp }> = [
+  { tag: 'tag:yaml.org,2002:null', default: true, test: /^(?:~|[Nn]ull|NULL)?$/ },
+  { tag: 'tag:yaml.org,2002:bool', default: true, test: /^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/ },
+  { tag: 'tag:yaml.org,2002:bool', default: true, test: /^(?:N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/ },
+  { tag: 'tag:yaml.org,2002:int', default: true, test: /^[-+]?0b[0-1_]+$/ },
+  { tag: 'tag:yaml.org,2002:int', default: true, test: /^[-+]?0[0-7_]+$/ },
+  { tag: 'tag:yaml.org,2002:int', default: true, test: /^[-+]?[0-9][0-9_]*$/ },
+  { tag: 'tag:yaml.org,2002:int', default: true, test: /^[-+]?0x[0-9a-fA-F_]+$/ },
+  { tag: 'tag:yaml.org,2002:float', default: true, test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/ },
+  { tag: 'tag:yaml.org,2002:float', default: true, test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/ },
+  { tag: 'tag:yaml.org,2002:float', default: true, test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/ },
+  { tag: 'tag:yaml.org,2002:merge', default: 'key', test: /^<<$/ },
+  { tag: 'tag:yaml.org,2002:int', default: true, test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/ },
+  { tag: 'tag:yaml.org,2002:float', default: true, test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/ },
+  {
+    tag: 'tag:yaml.org,2002:timestamp',
+    default: true,
+    test: /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\.[0-9]+)?)(?:[ \t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$/,
+  },
+];
+
+/** The tests of the tags a scalar could resolve to (the merge key `<<` included). */
+const NON_STRING_TESTS = YAML_1_1_TAG_TESTS.map((t) => t.test);
 
 /**
  * The tests of the tags a map value or sequence item could resolve to: the merge key `<<`
  * (`default: 'key'`) is a merge only as a key, `yaml` writes it plain as a value.
  */
-const NON_STRING_VALUE_TESTS = [...SCHEMA.tags, ...(SCHEMA.compat ?? [])]
-  .filter((tag: any) => tag.default === true && tag.tag !== 'tag:yaml.org,2002:str' && tag.test instanceof RegExp)
-  .map((tag: any) => tag.test as RegExp);
+const NON_STRING_VALUE_TESTS = YAML_1_1_TAG_TESTS.filter((t) => t.default === true).map((t) => t.test);
 
 /** The tests above as one expression (one pass instead of one per tag), when they combine exactly. */
 const NON_STRING_TEST: RegExp | undefined = NON_STRING_TESTS.every((t) => t.flags === '' && !/\\[1-9]|\(\?</.test(t.source))
@@ -93,7 +126,7 @@ export function stringifyYaml(value: unknown): string {
   } catch (e) {
     if (!(e instanceof Unsupported)) throw e;
   }
-  return YAML.stringify(value, YAML_OPTIONS);
+  return yaml().stringify(value, YAML_OPTIONS);
 }
 
 /**
@@ -219,7 +252,7 @@ function rendered(v: string | number, context: Context, indent: number): string 
   const depth = context === 'item' ? (indent === 0 ? 0 : (indent - 2) / 2 + 1) : indent / 2;
   let inner: unknown = context === 'key' ? { [v]: null } : context === 'value' ? { k: v } : [v];
   for (let i = 0; i < depth; i++) inner = { x: inner };
-  const doc = YAML.stringify(inner, YAML_OPTIONS);
+  const doc = yaml().stringify(inner, YAML_OPTIONS);
   let prefix = '';
   for (let i = 0; i < depth; i++) prefix += `${' '.repeat(2 * i)}x:\n`;
   prefix += ' '.repeat(indent) + (context === 'value' ? 'k: ' : context === 'item' ? '- ' : '');

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { LineCounter } from 'yaml';
+import type * as YAML from 'yaml';
 import { UsageError } from './usage-error';
 import { yamlDocuments } from './yaml-read';
 
@@ -92,7 +92,8 @@ export function readManifests(inputs: string[], readStdin?: () => string, limits
   const visit = (source: string, display: string, text: string) => {
     files++;
     deadline(display);
-    const counter = new LineCounter();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const counter = new (require('yaml') as typeof YAML).LineCounter();
     // one document at a time: its syntax tree is dropped once converted
     for (const doc of yamlDocuments(text, { lineCounter: counter })) {
       deadline(display);

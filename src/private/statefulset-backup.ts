@@ -6,7 +6,8 @@
  * between the engines (image, dump container, paths, port, labels) is a parameter.
  */
 import { ApiObject } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
+// the L1 classes only: not the cdk8s-plus-28 index, whose L2 constructs this library does not use
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { backupAnnotations } from './engine-facts';
 import { DNS_EGRESS, objectStoreEgress, toPods } from './network';

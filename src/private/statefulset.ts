@@ -6,7 +6,8 @@
  * labels) is a parameter.
  */
 import { ApiObject } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
+// the L1 classes only: not the cdk8s-plus-28 index, whose L2 constructs this library does not use
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { CONFIG_HASH_ANNOTATION } from './engine-facts';
 import { AWS_CLI_IMAGE, objectStoreEnv } from './statefulset-backup';

@@ -1,7 +1,11 @@
-import {
-  Composer, Document, DocumentOptions, isCollection, isMap, isPair, isScalar, LineCounter, ParseOptions, Parser, SchemaOptions,
-  YAMLParseError,
-} from 'yaml';
+import type { Document, DocumentOptions, LineCounter, ParseOptions, SchemaOptions, YAMLParseError } from 'yaml';
+
+/** The `yaml` package, loaded at first read: a synthesis that reads no YAML never loads it. */
+let yamlModule: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (yamlModule ??= require('yaml'));
+}
 
 /**
  * The YAML read path of the library: the `yaml` package's parser without its unique-key check,
@@ -16,6 +20,7 @@ export type YamlReadOptions = Omit<ParseOptions & DocumentOptions & SchemaOption
 
 /** The documents of a YAML stream, one at a time, duplicate keys reported in each document's `errors`. */
 export function* yamlDocuments(text: string, options: YamlReadOptions = {}): Generator<Document.Parsed> {
+  const { Composer, Parser } = yaml();
   const lineCounter: LineCounter | undefined = options.lineCounter;
   const parser = new Parser(lineCounter?.addNewLine);
   const composer = new Composer({ ...options, prettyErrors: false, uniqueKeys: false });
@@ -60,7 +65,7 @@ export function parseYaml(text: string): unknown {
   let value: unknown = null; // an empty text, as YAML.parse
   let count = 0;
   for (const doc of yamlDocuments(text)) {
-    if (++count > 1) throw new YAMLParseError([0, text.length], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()');
+    if (++count > 1) throw new (yaml().YAMLParseError)([0, text.length], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()');
     if (doc.errors.length > 0) throw doc.errors[0];
     value = doc.toJS({ maxAliasCount: 100 });
   }
@@ -73,6 +78,7 @@ export function parseYaml(text: string): unknown {
  * the same value (`a.value === b.value`); collections and aliases are never equal.
  */
 function checkDuplicateKeys(doc: Document): void {
+  const { isCollection, isMap, isPair, isScalar, YAMLParseError: ParseError } = yaml();
   const stack: unknown[] = [];
   const found: YAMLParseError[] = [];
   const visit = (node: unknown) => {
@@ -97,7 +103,7 @@ function checkDuplicateKeys(doc: Document): void {
         if (set && !Number.isNaN(v)) {
           if (set.has(v)) {
             const start = (key as any).range?.[0] ?? 0;
-            found.push(new YAMLParseError([start, start + 1], 'DUPLICATE_KEY', 'Map keys must be unique'));
+            found.push(new ParseError([start, start + 1], 'DUPLICATE_KEY', 'Map keys must be unique'));
           } else {
             set.add(v);
           }

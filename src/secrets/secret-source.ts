@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import * as eso from '../imports/external-secrets.io';
+import type * as ExternalSecrets from '../imports/external-secrets.io';
 import { invalid, isDnsSubdomain, requireNonEmptyString } from '../private/names';
 
 /**
@@ -258,6 +258,7 @@ class ExternalSecretSource extends SecretSource {
     if (!scope.node.tryFindChild(id)) {
       const properties = this.options.properties ?? undefined; // null (absent, from another jsii language) too
       const templates = options.templates;
+      const eso: typeof ExternalSecrets = externalSecrets();
       new eso.ExternalSecret(scope, id, {
         metadata: { name: secretName },
         spec: {
@@ -336,4 +337,10 @@ class VaultSecretSource extends SecretSource {
       },
     };
   }
+}
+
+/** The generated External Secrets bindings (a large module), loaded when an ExternalSecret is first rendered. */
+function externalSecrets(): typeof ExternalSecrets {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../imports/external-secrets.io');
 }

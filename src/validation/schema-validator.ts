@@ -2,14 +2,23 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
-import { evaluateRule, toCel } from './cel';
-import { findCoreValidator, objectMetaValidator, validateCore } from './core';
-import { buildWalk, RuleRecord, shareRepeatedSubschemas, toJsonSchema, UncheckedKeyword, WalkNode } from './crd';
-import { addKubernetesFormats } from './formats';
+import type { RuleRecord, UncheckedKeyword, WalkNode } from './crd';
 import { formatAjvErrors, joinPointer, RawIssue } from './messages';
-import { validateMetadataValues } from './metadata';
 import { ValidationError } from '../errors/validation-error';
-import { yamlDocuments } from '../private/yaml-read';
+
+// Loaded at first use, not with the library (an app that validates nothing does not pay for them
+// at start): core kinds, metadata checks, CRD conversion, CEL rules (the CEL environment,
+// JMESPath, RE2), formats, the YAML reader.
+/* eslint-disable @typescript-eslint/no-require-imports */
+let celModule: typeof import('./cel') | undefined;
+let coreModule: typeof import('./core') | undefined;
+const cel = () => (celModule ??= require('./cel') as typeof import('./cel'));
+const core = () => (coreModule ??= require('./core') as typeof import('./core'));
+const crdConversion = (): typeof import('./crd') => require('./crd');
+const formats = (): typeof import('./formats') => require('./formats');
+const metadata = (): typeof import('./metadata') => require('./metadata');
+const yamlRead = (): typeof import('../private/yaml-read') => require('../private/yaml-read');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
  * Options for a `SchemaValidator`.
@@ -237,6 +246,7 @@ export class SchemaValidator {
       const apiVersion = `${group}/${v.name}`;
       const uncheckedKeywords: UncheckedKeyword[] = [];
       const rules: RuleRecord[] = [];
+      const { buildWalk, shareRepeatedSubschemas, toJsonSchema } = crdConversion();
       const jsonSchema = shareRepeatedSubschemas(toJsonSchema(schema, apiVersion, kind, uncheckedKeywords));
       const walk = buildWalk(schema, rules);
       this.crds.set(this.key(apiVersion, kind), { apiVersion, kind, jsonSchema, walk, rules, uncheckedKeywords });
@@ -252,7 +262,7 @@ export class SchemaValidator {
    */
   public hasSchema(apiVersion: string, kind: string): boolean {
     if (this.crds.has(this.key(apiVersion, kind))) return true;
-    return this.coreKinds && findCoreValidator(apiVersion, kind) !== undefined;
+    return this.coreKinds && core().findCoreValidator(apiVersion, kind) !== undefined;
   }
 
   /**
@@ -328,8 +338,8 @@ export class SchemaValidator {
     }
     const entry = this.crds.get(this.key(apiVersion, kind));
     if (entry) return [...this.validateCustomResource(entry, manifest), ...metadataIssues(manifest)];
-    const core = this.coreKinds ? findCoreValidator(apiVersion, kind) : undefined;
-    if (core) return [...validateCore(core, manifest).map(toIssue), ...metadataIssues(manifest)];
+    const coreValidator = this.coreKinds ? core().findCoreValidator(apiVersion, kind) : undefined;
+    if (coreValidator) return [...core().validateCore(coreValidator, manifest).map(toIssue), ...metadataIssues(manifest)];
     if (this.allowUnknownKinds) return [];
     return [{
       path: '',
@@ -362,13 +372,14 @@ export class SchemaValidator {
   private walk(node: WalkNode, value: any, pointer: string, ctx: WalkContext): void {
     if (value === undefined || value === null) return;
     if (node.objectMeta && isPlainObject(value)) {
-      ctx.issues.push(...validateCore(objectMetaValidator(), value, pointer));
+      ctx.issues.push(...core().validateCore(core().objectMetaValidator(), value, pointer));
     }
     // Like the API server, rules are not evaluated on values with type errors (their CEL types
     // would be wrong); the type errors are reported already.
     if (node.rules.length > 0 && !ctx.typeErrorPaths.some((p) => p === pointer || p.startsWith(`${pointer}/`))) {
       for (const r of node.rules) {
         if (!r.compiled.evaluate) continue; // listed in uncheckedRules already
+        const { evaluateRule, toCel } = cel();
         const outcome = evaluateRule(r.compiled, toCel(value, node.schema, ctx.celValues));
         if (outcome.status === 'fail') {
           ctx.issues.push({ path: pointer + fieldPathPointer(r.compiled.fieldPath), message: outcome.message, kind: 'cel' });
@@ -438,14 +449,14 @@ export class SchemaValidator {
         addUsedSchema: false,
         inlineRefs: false,
       });
-      addKubernetesFormats(this.ajvInstance);
+      formats().addKubernetesFormats(this.ajvInstance);
     }
     return this.ajvInstance;
   }
 
   private addCrdFile(file: string): void {
     const text = fs.readFileSync(file, 'utf8');
-    for (const doc of yamlDocuments(text)) {
+    for (const doc of yamlRead().yamlDocuments(text)) {
       if (doc.errors.length > 0) {
         throw new ValidationError({ code: 'INVALID_CRD_FILE', path: file, property: 'yaml', allowed: `valid YAML (${doc.errors[0].message})` });
       }
@@ -467,7 +478,7 @@ export class SchemaValidator {
 function metadataIssues(manifest: Record<string, any>): SchemaIssue[] {
   if (manifest.metadata === undefined) return [{ path: '', message: 'missing required field "metadata"', kind: 'schema' }];
   if (!isPlainObject(manifest.metadata)) return []; // a type error, reported by the schema
-  return validateMetadataValues(manifest.metadata, manifest.apiVersion, manifest.kind).map(toIssue);
+  return metadata().validateMetadataValues(manifest.metadata, manifest.apiVersion, manifest.kind).map(toIssue);
 }
 
 function toIssue(i: RawIssue): SchemaIssue {

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as fc from 'fast-check';
 import * as YAML from 'yaml';
-import { stringifyYaml, YAML_OPTIONS } from '../../src/private/fast-yaml';
+import { stringifyYaml, YAML_1_1_TAG_TESTS, YAML_OPTIONS } from '../../src/private/fast-yaml';
 
 /**
  * The fast YAML path must write exactly what the `yaml` package writes (the reference output, the
@@ -101,5 +101,13 @@ describe('stringifyYaml: byte for byte what the yaml package writes', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+
+  test('the YAML 1.1 tag tests written out in the module are exactly the installed yaml package\'s (order included)', () => {
+    const schema = new YAML.Document(null, { version: '1.1' }).schema;
+    const installed = [...schema.tags, ...(schema.compat ?? [])]
+      .filter((tag: any) => tag.default && tag.tag !== 'tag:yaml.org,2002:str' && tag.test instanceof RegExp)
+      .map((tag: any) => ({ tag: tag.tag, default: tag.default, test: `${tag.test}` }));
+    expect(YAML_1_1_TAG_TESTS.map((t) => ({ tag: t.tag, default: t.default, test: `${t.test}` }))).toEqual(installed);
   });
 });

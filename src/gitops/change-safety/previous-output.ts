@@ -165,6 +165,7 @@ export function readCommittedOutputOf(outdir: string, next?: NextContents): Prev
     rest.unshift(path.basename(existing));
     existing = parent;
   }
+  if (!mayBeInGitRepository(existing)) return undefined;
   const top = git(existing, ['rev-parse', '--show-toplevel']);
   if (top.status !== 0) return undefined;
   const root = top.stdout.toString('utf8').replace(/\n$/, '');
@@ -298,6 +299,49 @@ function parseObject(file: string, text: string | undefined, where: { environmen
   }
   if (!parsed || typeof parsed.kind !== 'string' || typeof parsed.metadata?.name !== 'string') return undefined;
   return { file, manifest: parsed, environment: where.environment, cluster: where.cluster };
+}
+
+/**
+ * False only when git's discovery cannot find a repository from `dir` (an existing directory;
+ * anything else is answered true): neither `dir` nor an
+ * ancestor holds a `.git` entry (a directory, or the `.git` file of a linked worktree or a
+ * submodule) or a `HEAD` entry (`dir` or an ancestor being a Git directory itself: a bare
+ * repository, the inside of `.git`). Saves spawning `git` (~5–10 ms: a fork of this process) on a
+ * first synthesis outside any repository. True whenever git could find one: its other rules
+ * (GIT_CEILING_DIRECTORIES, safe.directory, safe.bareRepository, not crossing filesystems) only
+ * make it find fewer, and `git()` clears GIT_DIR / GIT_WORK_TREE and the other variables that
+ * would point it elsewhere. An entry that cannot be inspected (permission denied) counts as there.
+ */
+export function mayBeInGitRepository(dir: string): boolean {
+  const logical = path.resolve(dir);
+  let physical: string;
+  try {
+    physical = fs.realpathSync.native(logical);
+  } catch {
+    return true;
+  }
+  // git walks up from its working directory as the system gives it (symbolic links resolved)
+  return ancestorHoldsGitEntry(physical) || (physical !== logical && ancestorHoldsGitEntry(logical));
+}
+
+function ancestorHoldsGitEntry(start: string): boolean {
+  let d = start;
+  for (;;) {
+    if (entryMayExist(path.join(d, '.git')) || entryMayExist(path.join(d, 'HEAD'))) return true;
+    const parent = path.dirname(d);
+    if (parent === d) return false;
+    d = parent;
+  }
+}
+
+function entryMayExist(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code !== 'ENOENT' && code !== 'ENOTDIR';
+  }
 }
 
 function isDirectory(p: string): boolean {

@@ -2,23 +2,31 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runApp, runSynthesizer, treeFingerprint } from './app';
-import { blocking, Compliance, ComplianceFinding, describeFinding, readAppReport, verifyCompliance } from './compliance';
+import type { Compliance, ComplianceFinding } from './compliance';
 import { PublishError } from './errors';
-import { Git, GitCommandError, gitReason, redactCredentials } from './git';
-import { createPublishTemp, PUBLISH_STATE_DIR, PublishLocks } from './locks';
-import { commitMessage, objectChanges } from './message';
+import type { Git } from './git';
+import type { PublishLocks } from './locks';
 import {
   BranchPublication, FileChangeKind, GitOpsPublisherProps, PublishedFile, PublishErrorCode, PublishResult,
 } from './types';
 import { Severity } from '../../policy/severity';
 import { AppliedChangeApproval, judgeChanges, PreviousObject, PreviousOutput, readCommittedOutput, readOutputFolder } from '../change-safety';
-import { isForeignGeneratedFile } from '../verify/generated-files';
 import {
   EnvironmentRecord, MANIFEST_PATH, META_DIR, OwnedManifest, readOwnedManifest, recoverOutput, verifyOwnedFiles, WriterError, writeOutput,
 } from '../writer';
 import { buildManifest, readManifestText, serializeManifest } from '../writer/manifest';
 import { ApprovalRecord } from '../writer/types';
+
+// Loaded at the first publish, not with the library: the app runner, the compliance gate (reports,
+// directory verification), Git, locks and commit messages.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const appModule = (): typeof import('./app') => require('./app');
+const complianceModule = (): typeof import('./compliance') => require('./compliance');
+const gitModule = (): typeof import('./git') => require('./git');
+const locksModule = (): typeof import('./locks') => require('./locks');
+const messageModule = (): typeof import('./message') => require('./message');
+const generatedFilesModule = (): typeof import('../verify/generated-files') => require('../verify/generated-files');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** `libraryVersion` of the manifest publish seeds the temporary directory with: tells whether the app wrote there at all. */
 const SEED_VERSION = 'cdk8s-stateful-publish-seed';
@@ -162,12 +170,12 @@ class PublishRun {
     this.openRepository();
     // locked before anything is read: a concurrent publish either finished (this one compares
     // with its commit) or is refused
-    this.locks = new PublishLocks(this.gitDir, this.commonDir, this.top);
+    this.locks = new (locksModule().PublishLocks)(this.gitDir, this.commonDir, this.top);
     try {
       this.locks.lockCheckout();
       this.currentBranch = this.git.try(['symbolic-ref', '-q', '--short', 'HEAD']);
       this.head = this.git.try(['rev-parse', '-q', '--verify', 'HEAD^{commit}']);
-      const tmp = createPublishTemp();
+      const tmp = locksModule().createPublishTemp();
       this.tmp = tmp;
       try {
         return this.runIn(tmp);
@@ -208,22 +216,22 @@ class PublishRun {
       return invalid(`${this.props.repository}: ${code === 'ENOENT' ? 'no such directory (the GitOps repository checkout)' : code}`);
     }
     if (!stat.isDirectory()) invalid(`${this.props.repository}: not a directory (give the GitOps repository checkout)`);
-    const git = new Git(repo, this.env);
+    const git = new (gitModule().Git)(repo, this.env);
     let probe;
     try {
       probe = git.run(['rev-parse', '--is-bare-repository']);
     } catch (e) {
       return invalid((e as Error).message);
     }
-    if (probe.status !== 0) invalid(`${this.props.repository}: not a Git repository (${gitReason(probe.stderr)})`);
+    if (probe.status !== 0) invalid(`${this.props.repository}: not a Git repository (${gitModule().gitReason(probe.stderr)})`);
     if (probe.stdout.trim() === 'true') invalid(`${this.props.repository}: a bare repository: give a checkout (git clone it first)`);
     const where = git.run(['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir']);
     const [top, gitDir, commonDir] = where.stdout.split('\n');
-    if (where.status !== 0 || !top || !gitDir || !commonDir) invalid(`${this.props.repository}: not a Git work tree (${gitReason(where.stderr)})`);
+    if (where.status !== 0 || !top || !gitDir || !commonDir) invalid(`${this.props.repository}: not a Git work tree (${gitModule().gitReason(where.stderr)})`);
     this.top = fs.realpathSync(top);
     this.gitDir = gitDir;
     this.commonDir = path.resolve(repo, commonDir);
-    this.git = new Git(this.top, this.env);
+    this.git = new (gitModule().Git)(this.top, this.env);
 
     // the output directory: inside the work tree, not inside .git
     const sub = this.props.path ?? '.';
@@ -252,7 +260,7 @@ class PublishRun {
       for (const v of ['GIT_AUTHOR_IDENT', 'GIT_COMMITTER_IDENT']) {
         const r = this.git.run(['var', v]);
         if (r.status !== 0) {
-          invalid(`git has no ${v === 'GIT_AUTHOR_IDENT' ? 'author' : 'committer'} identity (${gitReason(r.stderr)}): `
+          invalid(`git has no ${v === 'GIT_AUTHOR_IDENT' ? 'author' : 'committer'} identity (${gitModule().gitReason(r.stderr)}): `
             + 'set user.name and user.email (git config) or GIT_AUTHOR_NAME / GIT_AUTHOR_EMAIL / GIT_COMMITTER_NAME / GIT_COMMITTER_EMAIL');
         }
       }
@@ -288,12 +296,12 @@ class PublishRun {
     fs.mkdirSync(reportsDir, { recursive: true });
     this.seed(outdir, existing, envMode);
     const checkout = existing.find((t) => t.mode === 'checkout');
-    const before = checkout ? treeFingerprint(checkout.outdir) : undefined;
+    const before = checkout ? appModule().treeFingerprint(checkout.outdir) : undefined;
     try {
       if (this.props.synthesizer) {
-        runSynthesizer(this.props.synthesizer, outdir, reportsDir);
+        appModule().runSynthesizer(this.props.synthesizer, outdir, reportsDir);
       } else {
-        runApp(this.props.command!.trim(), outdir, reportsDir, {
+        appModule().runApp(this.props.command!.trim(), outdir, reportsDir, {
           cwd: path.resolve(this.props.workingDirectory ?? process.cwd()),
           env: this.env,
           timeoutSeconds: this.props.timeoutSeconds ?? 600,
@@ -304,7 +312,7 @@ class PublishRun {
       if (e instanceof PublishError) {
         let details: string[] = [];
         try {
-          details = blocking(readAppReport(reportsDir)?.findings ?? []).map(describeFinding);
+          details = complianceModule().blocking(complianceModule().readAppReport(reportsDir)?.findings ?? []).map(complianceModule().describeFinding);
         } catch {
           // a broken report adds nothing to the app's own reason
         }
@@ -312,7 +320,7 @@ class PublishRun {
       }
       throw e;
     }
-    if (checkout && treeFingerprint(checkout.outdir) !== before) {
+    if (checkout && appModule().treeFingerprint(checkout.outdir) !== before) {
       throw new PublishError(PublishErrorCode.INVALID_OUTPUT, `the app wrote into ${checkout.outdir} instead of the temporary directory: `
         + 'make it honour CDK8S_OUTDIR (new GitOpsApp() / new GitOpsApp({ outdir: process.env.CDK8S_OUTDIR })) or put {outdir} in the command');
     }
@@ -355,7 +363,7 @@ class PublishRun {
       committed: pushed.some((b) => b.commit !== undefined),
       branches: pushed,
       staleEnvironmentBranches: stale,
-      remote: remote === undefined ? undefined : redactCredentials(remote),
+      remote: remote === undefined ? undefined : gitModule().redactCredentials(remote),
       complianceSource: compliance.source,
       warnings: [...this.warnings],
     };
@@ -498,7 +506,7 @@ class PublishRun {
         + `${listFirst(edited.map((p) => this.repoPath(p)))}: put the change in the app code (or revert the file), then publish`,
       [...owned.modified.map((p) => `modified ${this.repoPath(p)}`), ...owned.missing.map((p) => `missing ${this.repoPath(p)}`)]);
     }
-    const unknown = owned.unknown.filter(isForeignGeneratedFile);
+    const unknown = owned.unknown.filter(generatedFilesModule().isForeignGeneratedFile);
     if (unknown.length) {
       this.warnings.push(`${t.branch}: ${unknown.length} file(s) in the generated folders were not written by cdk8s-stateful (Flux / Argo CD apply them unchecked; `
         + `publish leaves them alone): ${listFirst(unknown.map((p) => this.repoPath(p)))}`);
@@ -584,22 +592,22 @@ class PublishRun {
   private gate(outdir: string, reportsDir: string): Compliance {
     let app: Compliance | undefined;
     try {
-      app = readAppReport(reportsDir);
+      app = complianceModule().readAppReport(reportsDir);
     } catch (e) {
       throw new PublishError(PublishErrorCode.INVALID_OUTPUT, (e as Error).message);
     }
     let verified: Compliance;
     try {
-      verified = verifyCompliance(outdir).compliance;
+      verified = complianceModule().verifyCompliance(outdir).compliance;
     } catch (e) {
       throw new PublishError(PublishErrorCode.INVALID_OUTPUT, `the app's output cannot be checked: ${(e as Error).message.split('\n')[0]}`);
     }
     for (const c of [app, verified]) {
-      const blockers = blocking(c?.findings ?? []);
+      const blockers = complianceModule().blocking(c?.findings ?? []);
       if (blockers.length) {
         this.writeReports(c!);
         throw new PublishError(PublishErrorCode.POLICY_GATE, `policy gate: ${blockers.length} unsuppressed error-level finding(s) in the output `
-          + `(${c!.source === 'app-report' ? 'the app\'s report' : 'recorded packs re-run'}); first: ${describeFinding(blockers[0])}`, blockers.map(describeFinding));
+          + `(${c!.source === 'app-report' ? 'the app\'s report' : 'recorded packs re-run'}); first: ${complianceModule().describeFinding(blockers[0])}`, blockers.map(complianceModule().describeFinding));
       }
     }
     return app ?? verified;
@@ -647,7 +655,7 @@ class PublishRun {
         };
         findings.push(finding);
         if (f.severity === Severity.ERROR && !f.suppressed) {
-          blockers.push(`${t.environment === undefined ? '' : `${t.branch}: `}${describeFinding(finding)}`);
+          blockers.push(`${t.environment === undefined ? '' : `${t.branch}: `}${complianceModule().describeFinding(finding)}`);
           bases.push(`${t.branch} ${rev.slice(0, 12)}`);
         }
       }
@@ -708,9 +716,9 @@ class PublishRun {
     const changed = changes.length > 0 || manifestText !== t.manifestText;
 
     const next = nextObjects.filter((o) => inTarget(o.file));
-    const objects = objectChanges(t.previous, next);
+    const objects = messageModule().objectChanges(t.previous, next);
     const count = [...objects.values()].reduce((n, s) => n + s.added.length + s.removed.length + s.changed.length + s.renamed.length, 0);
-    const message = commitMessage({
+    const message = messageModule().commitMessage({
       subject: this.props.message,
       environments,
       removedEnvironments: env === undefined ? (t.manifest?.environments ?? []) : [],
@@ -769,7 +777,7 @@ class PublishRun {
       const lines = ['start', ...updates.map((u) => (u.old ? `update refs/heads/${u.branch} ${u.commit} ${u.old}` : `create refs/heads/${u.branch} ${u.commit}`)), 'prepare', 'commit', ''];
       const r = this.git.run(['update-ref', '-m', 'cdk8s-stateful publish', '--stdin'], { input: lines.join('\n') });
       if (r.status !== 0) {
-        throw new PublishError(PublishErrorCode.CONFLICT, `cannot update ${updates.map((u) => u.branch).join(', ')}: ${gitReason(r.stderr)} `
+        throw new PublishError(PublishErrorCode.CONFLICT, `cannot update ${updates.map((u) => u.branch).join(', ')}: ${gitModule().gitReason(r.stderr)} `
           + '(a branch moved while publishing? publish again)');
       }
       for (const u of updates) commits.set(u.branch, u.commit);
@@ -829,7 +837,7 @@ class PublishRun {
     } catch (e) {
       this.restoreCheckout(touched);
       this.removePendingRecord();
-      const why = e instanceof GitCommandError ? e.message : (e as Error).message;
+      const why = e instanceof (gitModule().GitCommandError) ? e.message : (e as Error).message;
       throw new PublishError(PublishErrorCode.GIT_FAILED, `${why}; the working tree was restored, nothing was committed`);
     }
     this.removePendingRecord();
@@ -837,7 +845,7 @@ class PublishRun {
   }
 
   private pendingRecordPath(): string {
-    return path.join(this.gitDir, PUBLISH_STATE_DIR, 'publish-pending.json');
+    return path.join(this.gitDir, locksModule().PUBLISH_STATE_DIR, 'publish-pending.json');
   }
 
   /** What a write into the checkout is about to change: each owned path's committed and new sha256 (null: absent). */
@@ -977,8 +985,8 @@ class PublishRun {
         const [, refs = '', summary = ''] = l.split('\t');
         return `${(refs.split(':')[1] ?? refs).replace(/^refs\/heads\//, '')} ${summary.replace(/[[\]]/g, '')}`.trim();
       });
-      const why = rejected.length ? rejected.join(', ') : gitReason(r.stderr || r.stdout);
-      throw new PublishError(PublishErrorCode.PUSH_FAILED, `git push to ${redactCredentials(remote)} failed: ${redactCredentials(why)}`
+      const why = rejected.length ? rejected.join(', ') : gitModule().gitReason(r.stderr || r.stdout);
+      throw new PublishError(PublishErrorCode.PUSH_FAILED, `git push to ${gitModule().redactCredentials(remote)} failed: ${gitModule().redactCredentials(why)}`
         + `${kept.length ? `; the commit(s) are kept locally (${kept.join(', ')}): pull or fix the remote, then push` : ''}`);
     }
     const pushed = new Set(branches.map((b) => b.branch));

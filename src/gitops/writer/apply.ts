@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { WriterError } from './errors';
 import { fault } from './faults';
-import { fileSha256, fsyncDirs, inspectPath, isErrno, removeEmptyParents, removeTree } from './fsutil';
+import { fileSha256, fsyncDirs, inspectPath, isErrno, removeEmptyParents, removeTree, syncFilesystem } from './fsutil';
 import { Journal, markRollback, removeJournal, removeRollback } from './journal';
 import { MANIFEST_PATH, META_DIR, metaDir, resolveOutputPath, STAGING_DIR, stagingRoot } from './paths';
 import { FaultHook } from './types';
@@ -67,7 +67,8 @@ export function applyJournal(outdir: string, journal: Journal, hook?: FaultHook,
   fault(hook, 'manifest-renamed');
 
   // The renames must be durable before the journal that would redo them disappears, including
-  // the entries of directories created on the way (hence every ancestor up to the outdir).
+  // the entries of directories created on the way (hence every ancestor up to the outdir). The
+  // bytes renamed are durable already (staged files are flushed before the commit): names only.
   fsyncDirs(withAncestors(touchedDirs, outdir), outdir);
   fault(hook, 'applied');
 
@@ -134,7 +135,9 @@ export function rollBackJournal(outdir: string, journal: Journal): void {
     throw new WriterError('CORRUPT_STATE', `cannot roll back the interrupted write ${journal.txid}:\n${problems.map(p => `  - ${p}`).join('\n')}\n`
       + 'Restore the output directory from Git and synthesize again.');
   }
-  fsyncDirs(withAncestors(touchedDirs, outdir), outdir);
+  // a file put back can be a copy made without an fsync (keepPrevious where hard links are not
+  // supported): a sync of the whole filesystem makes its bytes durable with the names
+  if (!syncFilesystem(outdir)) fsyncDirs(withAncestors(touchedDirs, outdir), outdir);
   removeRollback(outdir);
   removeTree(stagingDir);
   removeDirIfEmpty(stagingRoot(outdir));

@@ -1,5 +1,4 @@
 import { IConstruct } from 'constructs';
-import { stringify } from 'yaml';
 import { POD_RESOURCE_RULES, POD_VARIABLES, podSecurityValidations } from './pod-security-cel';
 import { PlatformChart } from '../../environment/platform-chart';
 import { Tier } from '../../environment/tier';
@@ -392,7 +391,7 @@ export class CelPolicyExport {
       }
     }
     if (!namespaces) notes.push('not scoped to namespaces: the policies apply in every namespace (pass the environments\' namespaces)');
-    const yamlOf = (objects: any[]) => objects.map((p) => `---\n${stringify(p, { lineWidth: 0 })}`).join('');
+    const yamlOf = (objects: any[]) => objects.map((p) => `---\n${yamlStringify(p, { lineWidth: 0 })}`).join('');
     return {
       validatingPolicies: vpols,
       admissionPolicies: vaps,
@@ -424,4 +423,10 @@ export class CelPolicyExport {
   }
 
   private constructor() {}
+}
+
+/** `yaml`'s stringify, the package loaded at the first export (not when the library loads). */
+function yamlStringify(value: unknown, options: { lineWidth: number }): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('yaml') as typeof import('yaml')).stringify(value, options);
 }

@@ -1,5 +1,4 @@
 import { IConstruct } from 'constructs';
-import { stringify } from 'yaml';
 import { KyvernoPolicyPack } from './policies';
 import { PlatformChart } from '../../environment/platform-chart';
 import { Tier } from '../../environment/tier';
@@ -496,7 +495,7 @@ export class KyvernoExport {
     }
     if (!namespaces) notes.push('not scoped to namespaces: the policies apply in every namespace (pass the environments\' namespaces)');
     const result = { policies, exported, notExported, notes };
-    const yaml = header(result) + policies.map((p) => `---\n${stringify(p, { lineWidth: 0 })}`).join('');
+    const yaml = header(result) + policies.map((p) => `---\n${yamlStringify(p, { lineWidth: 0 })}`).join('');
     return { ...result, yaml };
   }
 
@@ -516,4 +515,10 @@ export class KyvernoExport {
   }
 
   private constructor() {}
+}
+
+/** `yaml`'s stringify, the package loaded at the first export (not when the library loads). */
+function yamlStringify(value: unknown, options: { lineWidth: number }): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('yaml') as typeof import('yaml')).stringify(value, options);
 }

@@ -1,14 +1,22 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { evaluatePolicy, KyvernoRuleResult } from './engine';
-import { FailureAction, LoadedPolicy, loadPolicy, LoadedRule, parsePolicyDocuments } from './model';
+import type { KyvernoRuleResult } from './engine';
+import type { FailureAction, LoadedPolicy, LoadedRule } from './model';
 import { isObject } from './values';
 import { ValidationError } from '../../errors/validation-error';
-import { CelPolicyRule, celPoliciesOf, yamlDocuments } from '../cel/pack';
-import { LoadedCelPolicy } from '../cel/policies';
+import type { LoadedCelPolicy } from '../cel/policies';
 import { PolicyPack } from '../pack';
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../rule';
 import { Severity } from '../severity';
+
+// Loaded at first use: the policy engine (JMESPath, RE2, CEL) and the policy reader, only for an
+// app that uses Kyverno policies (the built-in packs do not).
+/* eslint-disable @typescript-eslint/no-require-imports */
+let engineModule: typeof import('./engine') | undefined;
+const engine = () => (engineModule ??= require('./engine') as typeof import('./engine'));
+const model = (): typeof import('./model') => require('./model');
+const celPack = (): typeof import('../cel/pack') => require('../cel/pack');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
  * How Kyverno policies become a policy pack.
@@ -105,7 +113,7 @@ class KyvernoRule extends ManifestRule {
     }
     let results = byPolicy.get(this.policy);
     if (!results) {
-      results = evaluatePolicy(this.policy, manifest, { variables: this.variables, namespaceLabels: namespaceLabelsFrom(ctx.related) });
+      results = engine().evaluatePolicy(this.policy, manifest, { variables: this.variables, namespaceLabels: namespaceLabelsFrom(ctx.related) });
       byPolicy.set(this.policy, results);
     }
     const out: RuleViolation[] = [];
@@ -175,7 +183,7 @@ export class KyvernoPolicyPack extends PolicyPack {
       const actions = policy.kind === 'ValidatingAdmissionPolicy'
         ? policy.bindings.flatMap((b) => (Array.isArray(b?.spec?.validationActions) ? b.spec.validationActions : []))
         : policy.validationActions;
-      rules.push(new CelPolicyRule(ruleId, actions.includes('Deny') ? enforce : audit, policy));
+      rules.push(new (celPack().CelPolicyRule)(ruleId, actions.includes('Deny') ? enforce : audit, policy));
       if (policy.kind === 'ValidatingAdmissionPolicy' && policy.bindings.length === 0) {
         unsupported.push(`${policy.name}: no ValidatingAdmissionPolicyBinding given (the policy applies to nothing)`);
       }
@@ -208,6 +216,8 @@ export class KyvernoPolicies {
    * The policies of a YAML file (multi-document; documents that are not Kyverno policies are ignored).
    */
   public static fromFile(file: string, options: KyvernoPolicyOptions = {}): KyvernoPolicyPack {
+    const { loadPolicy, parsePolicyDocuments } = model();
+    const { celPoliciesOf, yamlDocuments } = celPack();
     const text = KyvernoPolicies.read(file);
     const policies = parsePolicyDocuments(text, file).map((d) => loadPolicy(d, file));
     const cel = celPoliciesOf(yamlDocuments(text, file), file);
@@ -222,6 +232,8 @@ export class KyvernoPolicies {
    * as `.kyverno-test` and files without policies are skipped).
    */
   public static fromDirectory(dir: string, options: KyvernoPolicyOptions = {}): KyvernoPolicyPack {
+    const { loadPolicy, parsePolicyDocuments } = model();
+    const { celPoliciesOf, yamlDocuments } = celPack();
     let stat: fs.Stats;
     try {
       stat = fs.statSync(dir);
@@ -255,6 +267,8 @@ export class KyvernoPolicies {
    * The policies of YAML text.
    */
   public static fromYaml(text: string, options: KyvernoPolicyOptions = {}): KyvernoPolicyPack {
+    const { loadPolicy, parsePolicyDocuments } = model();
+    const { celPoliciesOf, yamlDocuments } = celPack();
     const policies = parsePolicyDocuments(text).map((d) => loadPolicy(d));
     const cel = celPoliciesOf(yamlDocuments(text));
     if (policies.length === 0 && cel.length === 0) {
@@ -267,6 +281,8 @@ export class KyvernoPolicies {
    * Policies given as objects (e.g. parsed elsewhere).
    */
   public static fromObjects(policies: any[], options: KyvernoPolicyOptions = {}): KyvernoPolicyPack {
+    const { loadPolicy } = model();
+    const { celPoliciesOf } = celPack();
     if (!Array.isArray(policies) || policies.length === 0) {
       throw new ValidationError({ code: 'NO_KYVERNO_POLICY', path: '<objects>', property: 'policies', allowed: 'a non-empty list of Kyverno ClusterPolicy or Policy objects' });
     }

@@ -1,10 +1,14 @@
 import { normalize } from './common';
-import { renderJson } from './json';
-import { renderJunit } from './junit';
-import { renderMarkdown } from './markdown';
 import { renderSarif } from './sarif';
-import { renderText } from './text';
 import { RenderOptions, ReportFormat, ReportInput, REPORT_FORMATS } from './types';
+
+// The renderers of the other formats, loaded when a report is first written in that format.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const json = (): typeof import('./json') => require('./json');
+const junit = (): typeof import('./junit') => require('./junit');
+const markdown = (): typeof import('./markdown') => require('./markdown');
+const text = (): typeof import('./text') => require('./text');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export * from './types';
 export { summarize, compareFindings, sortFindings } from './common';
@@ -17,11 +21,11 @@ export { SARIF_SCHEMA_URI, TOOL_INFORMATION_URI, FINGERPRINT_KEY } from './sarif
 export function renderReport(format: ReportFormat, input: ReportInput, options: RenderOptions = {}): string {
   const n = normalize(input);
   switch (format) {
-    case 'text': return renderText(n, options.width);
-    case 'json': return renderJson(n);
+    case 'text': return text().renderText(n, options.width);
+    case 'json': return json().renderJson(n);
     case 'sarif': return renderSarif(n);
-    case 'junit': return renderJunit(n);
-    case 'markdown': return renderMarkdown(n, options.markdownMaxRows);
+    case 'junit': return junit().renderJunit(n);
+    case 'markdown': return markdown().renderMarkdown(n, options.markdownMaxRows);
     default: throw new Error(`Unknown report format '${String(format)}' (expected one of: ${REPORT_FORMATS.join(', ')})`);
   }
 }

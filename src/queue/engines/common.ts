@@ -1,7 +1,15 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { QueueModel } from './model';
-import { k8s } from '../private/kube';
+
+/**
+ * The Kubernetes L1 classes (a 2.7 MB module), loaded when a queue first renders one: this module is
+ * loaded with the library, whose start does not need them.
+ */
+function kube(): typeof import('../private/kube').k8s {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../private/kube') as typeof import('../private/kube')).k8s;
+}
 
 /** A value computed at synthesis (after every mutator of the MessageQueue). */
 export function lazy(produce: () => any): any {
@@ -11,6 +19,7 @@ export function lazy(produce: () => any): any {
 /** A PodDisruptionBudget letting one broker at a time go (a quorum queue keeps its majority). */
 export function renderDisruptionBudget(scope: Construct, model: QueueModel, labels: { [key: string]: string }): void {
   if (!model.podDisruptionBudget) return;
+  const k8s = kube();
   new k8s.KubePodDisruptionBudget(scope, 'PodDisruptionBudget', {
     metadata: { name: model.name },
     spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: labels } },

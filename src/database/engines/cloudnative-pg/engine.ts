@@ -1,10 +1,13 @@
 import { Construct } from 'constructs';
-import { cloudNativePgPodLabels, renderCloudNativePg } from './render';
 import { requireImageRepository } from '../../../private/engine-options';
 import { invalid, isDnsLabel, isDnsSubdomain } from '../../../private/names';
 import { DatabaseEngineBase, DatabaseEngineCapabilities, DatabaseEngineKind, PointInTimeRecoverySupport } from '../engine';
 import { DatabaseEndpoints, DatabaseEngineBinding, DatabaseModel } from '../model';
 import { postgresEndpoints, postgresIdentifierError, postgresUriTemplate, POSTGRES_PORT, requirePostgresVersion } from '../postgresql/postgresql';
+
+/** The renderer, loaded when an app first renders with this engine (not when the library loads). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const render = (): typeof import('./render') => require('./render');
 
 /**
  * Options of the CloudNativePG engine.
@@ -88,7 +91,7 @@ export class CloudNativePgEngine extends DatabaseEngineBase {
 
   /** @internal */
   public _podLabels(name: string): { [key: string]: string } {
-    return cloudNativePgPodLabels(name);
+    return render().cloudNativePgPodLabels(name);
   }
 
   /** @internal */
@@ -103,7 +106,7 @@ export class CloudNativePgEngine extends DatabaseEngineBase {
 
   /** @internal */
   public _bind(scope: Construct, model: DatabaseModel): DatabaseEngineBinding {
-    return renderCloudNativePg(scope, model, {
+    return render().renderCloudNativePg(scope, model, {
       image: this.image, majorVersion: this.majorVersion, operatorNamespace: this.operatorNamespace!, barmanPluginName: this.barmanPluginName!,
     });
   }

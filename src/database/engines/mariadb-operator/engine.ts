@@ -8,10 +8,11 @@ import { mariadbPrivileges } from '../mariadb-common/grants';
 import { mariadbNameProblem } from '../mariadb-common/identifiers';
 import { DatabaseEndpoints, DatabaseEngineBinding, DatabaseModel, ResolvedBackup, ResolvedRecovery, ResolvedUser } from '../model';
 import { S3Location } from './object-store';
-import {
-  MARIADB_PORT, mariaDbHosts, mariaDbPodLabels, renderMariaDbCluster, renderMariaDbDatabase, renderMariaDbGrant, renderMariaDbUser,
-} from './render';
 import { atLeast, MariaDbVersion, PITR_MINIMUM, requireMariaDbVersion } from './version';
+
+/** The renderer, loaded when an app first renders with this engine (not when the library loads). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const render = (): typeof import('./render') => require('./render');
 
 /**
  * Options of the mariadb-operator engine.
@@ -98,7 +99,7 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
   public readonly metricsExporterImage?: string;
   /** The operator's image run in the MariaDB pods (replication init container and agent). */
   public readonly dataPlaneImage: string;
-  public readonly port: number = MARIADB_PORT;
+  public readonly port: number = render().MARIADB_PORT;
   /**
    * Binary logs archived to S3 on request (`pointInTimeRecovery`); no pooler (MaxScale is not
    * rendered); the operator fails over (replication `primary.autoFailover`); TLS always on.
@@ -137,12 +138,12 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
 
   /** @internal */
   public _podLabels(name: string): { [key: string]: string } {
-    return mariaDbPodLabels(name);
+    return render().mariaDbPodLabels(name);
   }
 
   /** @internal */
   public _endpoints(name: string, namespace: string): DatabaseEndpoints {
-    return { ...mariaDbHosts(name, namespace), port: MARIADB_PORT };
+    return { ...render().mariaDbHosts(name, namespace), port: render().MARIADB_PORT };
   }
 
   /** @internal */
@@ -178,7 +179,7 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
       dataPlaneImage: this.dataPlaneImage,
     };
     const input = inputOf(model);
-    renderMariaDbCluster(scope, input, settings);
+    render().renderMariaDbCluster(scope, input, settings);
     const rendered = { name: model.name };
     // one Grant per user and database, whether it comes from grant() or from owning the database
     const declared = new Map<string, DatabaseAccess>();
@@ -186,19 +187,19 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
       const key = JSON.stringify([user, database]);
       if (access !== undefined) declared.set(key, access);
       if (scope.node.tryFindChild(`Grant-${user}-${database}`)) return;
-      renderMariaDbGrant(scope, rendered, user, database, () => {
+      render().renderMariaDbGrant(scope, rendered, user, database, () => {
         const owns = model.databases().some((d) => d.name === database && d.owner === user);
         return mariadbPrivileges(owns ? DatabaseAccess.OWNER : declared.get(key) ?? DatabaseAccess.OWNER);
       });
     };
     return {
-      podLabels: mariaDbPodLabels(model.name),
+      podLabels: render().mariaDbPodLabels(model.name),
       endpoints: this._endpoints(model.name, model.environment.namespace),
       onDatabase: (d) => {
-        renderMariaDbDatabase(scope, rendered, d);
+        render().renderMariaDbDatabase(scope, rendered, d);
         grant(d.owner, d.name);
       },
-      onUser: (u) => renderMariaDbUser(scope, rendered, userOf(u), settings),
+      onUser: (u) => render().renderMariaDbUser(scope, rendered, userOf(u), settings),
       onGrant: (user, g) => grant(user, g.database, g.access),
     };
   }

@@ -1,11 +1,14 @@
 import { Construct } from 'constructs';
 import { MARIADB_PORT } from './config';
-import { mariadbEndpoints, mariadbStatefulSetPodLabels, renderMariadbStatefulSet } from './render';
 import { requireImageRepository } from '../../../private/engine-options';
 import { invalid } from '../../../private/names';
 import { DatabaseEngineBase, DatabaseEngineCapabilities, DatabaseEngineKind, PointInTimeRecoverySupport } from '../engine';
 import { mariadbNameProblem } from '../mariadb-common/identifiers';
 import { DatabaseEndpoints, DatabaseEngineBinding, DatabaseModel } from '../model';
+
+/** The renderer, loaded when an app first renders with this engine (not when the library loads). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const render = (): typeof import('./render') => require('./render');
 
 /**
  * Options of the MariaDB StatefulSet engine.
@@ -76,12 +79,12 @@ export class MariaDbStatefulSetEngine extends DatabaseEngineBase {
 
   /** @internal */
   public _podLabels(name: string): { [key: string]: string } {
-    return mariadbStatefulSetPodLabels(name);
+    return render().mariadbStatefulSetPodLabels(name);
   }
 
   /** @internal */
   public _endpoints(name: string, namespace: string): DatabaseEndpoints {
-    return mariadbEndpoints(name, namespace);
+    return render().mariadbEndpoints(name, namespace);
   }
 
   /** @internal */
@@ -103,6 +106,6 @@ export class MariaDbStatefulSetEngine extends DatabaseEngineBase {
 
   /** @internal */
   public _bind(scope: Construct, model: DatabaseModel): DatabaseEngineBinding {
-    return renderMariadbStatefulSet(scope, model, { image: this.image, series: this.series });
+    return render().renderMariadbStatefulSet(scope, model, { image: this.image, series: this.series });
   }
 }

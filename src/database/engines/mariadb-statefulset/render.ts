@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import { ApiObject, Lazy } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
+// the L1 classes only: not the cdk8s-plus-28 index, whose L2 constructs this library does not use
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { MARIADB_PORT, MONITORING_UID, REPLICATION_USER, renderExporterCnf, renderMyCnf } from './config';
 import { renderMariadbReconcileSql } from './reconcile';

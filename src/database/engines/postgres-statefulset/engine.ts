@@ -1,11 +1,14 @@
 import { Construct } from 'constructs';
 import { MONITORING_ROLE, REPLICATION_ROLE } from './config';
-import { postgresStatefulSetPodLabels, renderPostgresStatefulSet } from './render';
 import { requireImageRepository } from '../../../private/engine-options';
 import { invalid } from '../../../private/names';
 import { DatabaseEngineBase, DatabaseEngineCapabilities, DatabaseEngineKind, PointInTimeRecoverySupport } from '../engine';
 import { DatabaseEndpoints, DatabaseEngineBinding, DatabaseModel } from '../model';
 import { postgresEndpoints, postgresIdentifierError, postgresUriTemplate, POSTGRES_PORT, requirePostgresVersion } from '../postgresql/postgresql';
+
+/** The renderer, loaded when an app first renders with this engine (not when the library loads). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const render = (): typeof import('./render') => require('./render');
 
 /**
  * Options of the StatefulSet engine.
@@ -63,7 +66,7 @@ export class PostgresStatefulSetEngine extends DatabaseEngineBase {
 
   /** @internal */
   public _podLabels(name: string): { [key: string]: string } {
-    return postgresStatefulSetPodLabels(name);
+    return render().postgresStatefulSetPodLabels(name);
   }
 
   /** @internal */
@@ -86,6 +89,6 @@ export class PostgresStatefulSetEngine extends DatabaseEngineBase {
 
   /** @internal */
   public _bind(scope: Construct, model: DatabaseModel): DatabaseEngineBinding {
-    return renderPostgresStatefulSet(scope, model, this);
+    return render().renderPostgresStatefulSet(scope, model, this);
   }
 }

@@ -1,5 +1,4 @@
 import { Construct } from 'constructs';
-import { renderRabbitmqOperator } from './render';
 import { requireImageRepository } from '../../../private/engine-options';
 import { invalid, isDnsLabel } from '../../../private/names';
 import { SecretSource } from '../../../secrets/secret-source';
@@ -10,6 +9,10 @@ import {
   amqpClientPorts, amqpConnection, amqpEndpoint, checkRabbitmqName, RABBITMQ_CAPABILITIES, RABBITMQ_REPOSITORY, rabbitmqCredentials,
   requireRabbitmqConfig, requireRabbitmqVersion,
 } from '../rabbitmq-common';
+
+/** The renderer, loaded when an app first renders with this engine (not when the library loads). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const render = (): typeof import('./render') => require('./render');
 
 /**
  * Options of the RabbitMQ operator engine.
@@ -102,7 +105,7 @@ export class RabbitmqOperatorEngine extends QueueEngineBase {
   /** @internal */
   public _bind(scope: Construct, model: QueueModel): QueueEngineBinding {
     const podLabels = this._podLabels(model.name);
-    const hooks = renderRabbitmqOperator(scope, model, {
+    const hooks = render().renderRabbitmqOperator(scope, model, {
       podLabels,
       ...this.settings,
       additionalConfig: this.additionalConfig,

@@ -9,7 +9,10 @@ import {
   amqpClientPorts, amqpConnection, amqpEndpoint, checkRabbitmqName, RABBITMQ_CAPABILITIES, RABBITMQ_REPOSITORY, rabbitmqCredentials,
   requireRabbitmqConfig, requireRabbitmqVersion,
 } from '../rabbitmq-common';
-import { renderRabbitmqStatefulSet } from './render';
+
+/** The renderer, loaded when an app first renders with this engine (not when the library loads). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const render = (): typeof import('./render') => require('./render');
 
 /**
  * Options of the RabbitMQ StatefulSet engine.
@@ -100,7 +103,7 @@ export class RabbitmqStatefulSetEngine extends QueueEngineBase {
   /** @internal */
   public _bind(scope: Construct, model: QueueModel): QueueEngineBinding {
     const podLabels = this._podLabels(model.name);
-    const hooks = renderRabbitmqStatefulSet(scope, model, {
+    const hooks = render().renderRabbitmqStatefulSet(scope, model, {
       podLabels,
       image: this.imageRef,
       erlangCookie: this.erlangCookie,

@@ -1,5 +1,4 @@
 import { Construct } from 'constructs';
-import { renderStrimziKafka } from './render';
 import { Tier } from '../../../environment/tier';
 import { invalid } from '../../../private/names';
 import { SecretSource } from '../../../secrets/secret-source';
@@ -7,6 +6,10 @@ import { objectName } from '../../private/names';
 import { KafkaAuthentication, QueueConnection, QueueProtocol } from '../../types';
 import { QueueEngineBase, QueueEngineCapabilities, QueueEngineKind } from '../engine';
 import { EnvironmentFacts, QueueEngineBinding, QueueModel, ResolvedUser, UserCredentials } from '../model';
+
+/** The renderer, loaded when an app first renders with this engine (not when the library loads). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const render = (): typeof import('./render') => require('./render');
 
 /**
  * Options of the Strimzi Kafka engine.
@@ -183,7 +186,7 @@ export class StrimziKafkaEngine extends QueueEngineBase {
   public _bind(scope: Construct, model: QueueModel): QueueEngineBinding {
     const podLabels = this._podLabels(model.name);
     BOUND.set(scope, { environment: model.environment.name, namespace: model.environment.namespace });
-    const hooks = renderStrimziKafka(scope, model, {
+    const hooks = render().renderStrimziKafka(scope, model, {
       podLabels,
       version: this.version,
       metadataVersion: this.metadataVersion,

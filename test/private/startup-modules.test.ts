@@ -1,0 +1,144 @@
+import * as path from 'path';
+import { tmpdir } from '../util/tmp';
+
+/**
+ * What loading the library and synthesizing a small app loads (issue 21: a one-service app from
+ * process start to written output within 1.5× of plain cdk8s). Code a synthesis does not run is
+ * loaded at first use, not with the library: the `yaml` package (its reader and the writer's
+ * rare fallback), the Kyverno and CEL engines (JMESPath, RE2, cel-js), schema validation (ajv, CRD
+ * conversion, CEL rules), the publisher's Git, compliance and app runner, report renderers other
+ * than the one asked for, the renderers of engines not used, the External Secrets bindings, and
+ * the cdk8s-plus-28 index (the library uses only its L1 classes).
+ *
+ * Recorded through the module registry: each module below is replaced by a factory that notes its
+ * loading and returns the real module.
+ */
+const SRC = path.join(__dirname, '..', '..', 'src');
+
+const LOADED_AT_FIRST_USE = [
+  'yaml',
+  're2js',
+  '@jmespath-community/jmespath',
+  '@marcbachmann/cel-js',
+  'ajv',
+  'cdk8s-plus-28',
+  'src/policy/kyverno/engine',
+  'src/policy/kyverno/model',
+  'src/policy/kyverno/jmespath',
+  'src/policy/cel/environment',
+  'src/policy/cel/pack',
+  'src/validation/cel',
+  'src/validation/crd',
+  'src/validation/core',
+  'src/private/read-manifests',
+  'src/gitops/publish/app',
+  'src/gitops/publish/compliance',
+  'src/gitops/publish/git',
+  'src/gitops/publish/locks',
+  'src/gitops/publish/message',
+  'src/policy/reports/json',
+  'src/policy/reports/junit',
+  'src/policy/reports/markdown',
+  'src/policy/reports/text',
+  'src/database/engines/cloudnative-pg/render',
+  'src/database/engines/mariadb-operator/render',
+  'src/database/engines/mariadb-statefulset/render',
+  'src/queue/engines/rabbitmq-operator/render',
+  'src/queue/engines/strimzi-kafka/render',
+  'src/imports/external-secrets.io',
+];
+
+/** Replaces every module of `names` by a recording factory: the returned set fills as they load. */
+function recordLoads(names: readonly string[]): Set<string> {
+  const loaded = new Set<string>();
+  for (const name of names) {
+    const id = name.startsWith('src/') ? path.join(SRC, name.slice('src/'.length)) : name;
+    jest.doMock(id, () => {
+      loaded.add(name);
+      return jest.requireActual(id);
+    });
+  }
+  return loaded;
+}
+
+/** A one-environment app as a user writes it: a database and a queue on StatefulSets, every built-in pack. */
+function synthesizeSmallApp(lib: typeof import('../../src'), outdir: string): void {
+  const app = new lib.GitOpsApp({ outdir });
+  const env = new lib.Environment({ name: 'dev', tier: lib.Tier.DEVELOPMENT, namespace: 'orders-dev', cluster: 'nonprod' });
+  const chart = new lib.EnvironmentChart(app, 'orders', { environment: env });
+  new lib.ReplicatedDatabase(chart, 'Db', {
+    name: 'orders-db',
+    engine: lib.DatabaseEngine.postgresStatefulSet({ version: '16.4' }),
+    allowFrom: [lib.DatabaseClient.fromLabels({ app: 'orders-api' })],
+  });
+  new lib.MessageQueue(chart, 'Mq', {
+    name: 'orders-mq',
+    engine: lib.QueueEngine.rabbitmqStatefulSet({ version: '4.1.4' }),
+    queues: [{ name: 'events' }],
+  });
+  for (const pack of lib.PolicyPacks.all()) lib.Aspects.of(app).add(pack, { priority: lib.AspectPriority.READONLY });
+  app.synth();
+}
+
+describe('start-up: what the library loads', () => {
+  beforeEach(() => jest.resetModules());
+
+  test('loading the library and synthesizing an app loads none of the modules used only at first use', () => {
+    const loaded = recordLoads(LOADED_AT_FIRST_USE);
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      synthesizeSmallApp(require('../../src'), tmpdir());
+    });
+    expect([...loaded].sort()).toEqual([]);
+  });
+
+  test('loading the library alone loads no Kubernetes L1 bindings (2.7 MB): an engine that renders them loads them', () => {
+    const l1 = 'cdk8s-plus-28/lib/imports/k8s';
+    const loaded = recordLoads([l1]);
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const lib: typeof import('../../src') = require('../../src');
+      expect([...loaded]).toEqual([]);
+      // the StatefulSet engines render L1 objects (StatefulSet, Service, ConfigMap...)
+      synthesizeSmallApp(lib, tmpdir());
+    });
+    expect([...loaded]).toEqual([l1]);
+  });
+
+  test('the recording sees them when they are used: a Kyverno policy read and evaluated, a CRD with a CEL rule validated', () => {
+    const loaded = recordLoads(LOADED_AT_FIRST_USE);
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const lib: typeof import('../../src') = require('../../src');
+      const pack = lib.KyvernoPolicies.fromYaml('apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: no-latest}\n'
+        + 'spec: {rules: [{name: r, match: {any: [{resources: {kinds: [Pod]}}]}, validate: {message: m, pattern: {spec: {containers: [{image: "!*:latest"}]}}}}]}\n');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { evaluatePacks }: typeof import('../../src/policy/engine') = require('../../src/policy/engine');
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x:latest' }] } };
+      expect(evaluatePacks([pack], [{ manifest: pod }]).findings.map((f) => f.ruleId)).toEqual(['KYVERNO-NoLatestR']);
+      const validator = new lib.SchemaValidator();
+      validator.addCrd({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: 'widgets.example.com' },
+        spec: {
+          group: 'example.com',
+          names: { kind: 'Widget', plural: 'widgets' },
+          scope: 'Namespaced',
+          versions: [{
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', properties: { spec: { 'type': 'object', 'x-kubernetes-validations': [{ rule: 'self.size > 0', message: 'empty' }], 'properties': { size: { type: 'integer' } } } } } },
+          }],
+        },
+      });
+      expect(validator.validate({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 0 } }).map((i) => i.message)).toEqual(['empty']);
+    });
+    expect([...loaded].sort()).toEqual(expect.arrayContaining([
+      'yaml', 're2js', '@jmespath-community/jmespath', 'ajv',
+      'src/policy/kyverno/engine', 'src/policy/kyverno/model', 'src/policy/kyverno/jmespath', 'src/policy/cel/pack',
+      'src/validation/cel', 'src/validation/crd', 'src/validation/core',
+    ]));
+  });
+});
