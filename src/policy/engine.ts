@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { withObjectFacts } from './evaluation-scope';
 import { Finding, ResourceRef, UnusedSuppression } from './finding';
 import { lineOf } from './locate';
 import { PolicyPack } from './pack';
@@ -80,6 +81,11 @@ export interface EvaluateOptions {
  * where model rules are reported as not evaluable). Suppressions apply, and unused ones are reported.
  */
 export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], options: EvaluateOptions = {}): EvaluationResult {
+  // the pod templates and containers of each object are found once and shared by the rules that read them
+  return withObjectFacts(() => evaluate(packs, objects, options));
+}
+
+function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: EvaluateOptions): EvaluationResult {
   const findings: Finding[] = [];
   const used = new Set<AppliedSuppression>();
   const notEvaluable: EvaluationResult['notEvaluable'] = [];

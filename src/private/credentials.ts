@@ -28,16 +28,25 @@ const BOOLEAN_OR_NULL = /^(true|false|yes|no|on|off|null|none|nil|~)$/i;
 export function isReference(value: string): boolean {
   const v = unquote(value.trim());
   if (v === '') return true;
-  if (/^\$/.test(v)) return true; // $VAR, ${VAR}, $(VAR), $(cat /run/secrets/x)
-  if (/^\{\{.*\}\}$/s.test(v) || /^\{\{/.test(v)) return true; // External Secrets / Helm templates
-  if (/^%env\([^)]*\)%$/.test(v) || /^%\([^)]*\)s$/.test(v)) return true;
-  if (/^<[^<>]*>$/.test(v)) return true; // a documentation placeholder: no secret in it
-  if (/^@@[A-Za-z0-9_:.<>-]+@@$/.test(v)) return true; // replaced at run time from a mounted Secret
-  if (/^\*+$/.test(v)) return true;
-  if (/^\/[^\s]*$/.test(v)) return true; // a file holding the credential
-  if (/^(file|env|secret|vault|ref\+[a-z]+):\/?\/?\S+$/i.test(v) && !/^[a-z]+:\/\/[^/\s]*:[^/\s]*@/i.test(v)) return true;
-  if (BOOLEAN_OR_NULL.test(v)) return true;
-  return false;
+  // every form starts with its own character: one comparison picks the one pattern that can match
+  // (most values are none, and a cold regular expression costs more than the rest of a rule)
+  const c = v.charCodeAt(0);
+  switch (c) {
+    case 0x24: return true; // $VAR, ${VAR}, $(VAR), $(cat /run/secrets/x)
+    case 0x7b: return v.charCodeAt(1) === 0x7b; // {{ External Secrets / Helm templates
+    case 0x25: return /^%env\([^)]*\)%$/.test(v) || /^%\([^)]*\)s$/.test(v);
+    case 0x3c: return /^<[^<>]*>$/.test(v); // a documentation placeholder: no secret in it
+    case 0x40: return /^@@[A-Za-z0-9_:.<>-]+@@$/.test(v); // replaced at run time from a mounted Secret
+    case 0x2a: return /^\*+$/.test(v);
+    case 0x2f: return /^\/[^\s]*$/.test(v); // a file holding the credential
+    case 0x7e: return v.length === 1; // ~ (YAML null)
+  }
+  const lower = c | 0x20; // an ASCII letter in lower case
+  // file:, env:, secret:, vault:, ref+x: (not a URL with a password)
+  if ((lower === 0x66 || lower === 0x65 || lower === 0x73 || lower === 0x76 || lower === 0x72)
+    && /^(file|env|secret|vault|ref\+[a-z]+):\/?\/?\S+$/i.test(v) && !/^[a-z]+:\/\/[^/\s]*:[^/\s]*@/i.test(v)) return true;
+  // true, false, yes, no, on, off, null, none, nil
+  return v.length <= 5 && (lower === 0x74 || lower === 0x66 || lower === 0x79 || lower === 0x6e || lower === 0x6f) && BOOLEAN_OR_NULL.test(v);
 }
 
 function unquote(v: string): string {
@@ -72,7 +81,12 @@ const CREDENTIAL_NAME = new RegExp(CREDENTIAL_NAME_PATTERN, 'i');
  */
 export function isCredentialName(name: string): boolean {
   // the last words decide; a hostile name of a megabyte is not matched whole
-  return CREDENTIAL_NAME.test(name.length > 128 ? name.slice(-128) : name);
+  const last = name.length > 128 ? name.slice(-128) : name;
+  // every credential name holds one of these words (most names hold none): the pattern runs only then
+  const lower = last.toLowerCase();
+  if (!lower.includes('pass') && !lower.includes('pwd') && !lower.includes('secret') && !lower.includes('token')
+    && !lower.includes('key') && !lower.includes('credential') && !lower.includes('cookie')) return false;
+  return CREDENTIAL_NAME.test(last);
 }
 
 /**
@@ -189,6 +203,12 @@ function memo<T>(cache: Map<string, T>, key: string, compute: () => T): T {
     cache.set(key, value);
   }
   return value;
+}
+
+/** Whether {@link textCredentials} finds anything in `text` (without copying what it finds). */
+export function holdsTextCredentials(text: string): boolean {
+  if (text.length < MEMO_MIN_LENGTH || text.length > MEMO_MAX_LENGTH) return scanText(text).length > 0;
+  return memo(TEXT_MEMO, text, () => scanText(text)).length > 0;
 }
 
 function scanText(text: string): string[] {
@@ -443,8 +463,10 @@ export function configFileCredentials(fileName: string, content: string): LineCr
 
 function scanConfigFile(fileName: string, content: string): LineCredential[] {
   const out: LineCredential[] = [];
-  const lines = content.split(/\r?\n/);
-  const script = /\.(sh|bash)$/.test(fileName) || /^#!.*\b(sh|bash|ash|dash|zsh|ksh)\b/.test(lines[0] ?? '');
+  // (the regular expressions below run only where the cheap test before them allows a match)
+  const lines = content.includes('\n') ? content.split(/\r?\n/) : [content];
+  const script = fileName.endsWith('.sh') || fileName.endsWith('.bash')
+    || (lines[0].startsWith('#!') && /^#!.*\b(sh|bash|ash|dash|zsh|ksh)\b/.test(lines[0]));
   if (script) {
     // statement by statement, so a finding names its line
     lines.forEach((line, i) => {
@@ -463,8 +485,8 @@ function scanConfigFile(fileName: string, content: string): LineCredential[] {
   }
   lines.forEach((raw, i) => {
     const line = raw.trim();
-    if (line === '' || /^(#|;|\/\/|--(\s|$)|!)/.test(line) || /^\[[^\]]*\]$/.test(line)) return;
-    const m = CONFIG_LINE.exec(raw);
+    if (line === '' || ('#;/-!'.includes(line[0]) && /^(#|;|\/\/|--(\s|$)|!)/.test(line)) || (line[0] === '[' && /^\[[^\]]*\]$/.test(line))) return;
+    const m = raw.includes('=') || raw.includes(':') ? CONFIG_LINE.exec(raw) : null;
     if (m) {
       const key = unquote(m[1]);
       let value = m[3].trim();
@@ -484,7 +506,9 @@ function scanConfigFile(fileName: string, content: string): LineCredential[] {
 }
 
 function jsonDocument(content: string): unknown {
-  if (!/^\s*[{[]/.test(content)) return undefined;
+  // `\s` and trim() strip the same white space
+  const first = content.trimStart()[0];
+  if (first !== '{' && first !== '[') return undefined;
   try {
     return JSON.parse(content);
   } catch {

@@ -12,7 +12,8 @@ import { isLongRunning, podLabels, replicasOf, selectorMatches } from '../../src
 
 // ---------------------------------------------------------------------------------------------
 // The reference: the rules as they were before indexing (every object scanned for every workload),
-// and every rule called for every object whatever its kind.
+// and every rule called for every object whatever its kind, on its own copy of the object (nothing
+// shared between rules).
 // ---------------------------------------------------------------------------------------------
 
 /** PROD-NetworkPolicy before indexing (kept verbatim as the reference). */
@@ -60,7 +61,9 @@ class EveryKind extends ManifestRule {
     });
   }
   public evaluate(ctx: ManifestRuleContext): RuleViolation[] {
-    return this.real.evaluate({ ...ctx, relatedIndex: undefined });
+    // on a copy of the object of its own: facts the engine shares between rules (pod templates,
+    // containers, found once per object) are found again for this rule alone, as before sharing
+    return this.real.evaluate({ ...ctx, manifest: structuredClone(ctx.manifest), relatedIndex: undefined });
   }
 }
 

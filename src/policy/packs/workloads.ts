@@ -1,3 +1,4 @@
+import { ObjectFact } from '../evaluation-scope';
 import { podTemplates } from '../pod-security/templates';
 
 /** A container of a pod (template) and where it is in the manifest. */
@@ -21,10 +22,18 @@ export function isLongRunning(manifest: any): boolean {
 
 /** Every container of every pod (template) of a manifest. */
 export function containersOf(manifest: any, options: { init?: boolean } = {}): ContainerRef[] {
+  return options.init === false ? APP_CONTAINERS.of(manifest) : ALL_CONTAINERS.of(manifest);
+}
+
+/** Many rules read the containers: listed once per object and evaluation. */
+const ALL_CONTAINERS = new ObjectFact<ContainerRef[]>((manifest) => listContainers(manifest, true));
+const APP_CONTAINERS = new ObjectFact<ContainerRef[]>((manifest) => listContainers(manifest, false));
+
+function listContainers(manifest: any, init: boolean): ContainerRef[] {
   const out: ContainerRef[] = [];
   for (const { pod, pointer } of podTemplates(manifest)) {
     const lists: Array<[string, boolean]> = [['containers', false]];
-    if (options.init !== false) lists.push(['initContainers', true]);
+    if (init) lists.push(['initContainers', true]);
     for (const [field, init] of lists) {
       const items = Array.isArray(pod.spec?.[field]) ? pod.spec[field] : [];
       items.forEach((container: any, i: number) => {

@@ -1,5 +1,6 @@
 import { PodLike, PodSecurityCheck, PodSecurityViolation, PssLevel, PssVersion } from './types';
 import { pssMinor } from './version';
+import { ObjectFact } from '../evaluation-scope';
 
 /** Documentation of the standard. */
 export const PSS_HELP_URI = 'https://kubernetes.io/docs/concepts/security/pod-security-standards/';
@@ -135,6 +136,13 @@ const KIND_LABEL: Record<ContainerKind, string> = {
  * ephemeral containers.
  */
 export function containersOf(spec: Record<string, any>): ContainerRef[] {
+  return CONTAINERS.of(spec);
+}
+
+/** Every check reads the containers: listed once per pod spec and evaluation. */
+const CONTAINERS = new ObjectFact<ContainerRef[]>(listContainers);
+
+function listContainers(spec: Record<string, any>): ContainerRef[] {
   const result: ContainerRef[] = [];
   for (const kind of ['initContainers', 'containers', 'ephemeralContainers'] as ContainerKind[]) {
     asArray(spec[kind]).forEach((raw, index) => {

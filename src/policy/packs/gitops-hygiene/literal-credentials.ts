@@ -1,11 +1,31 @@
-import { argvCredentials, configFileCredentials, envCredential, isCredentialName, isReference, textCredentials } from '../../../private/credentials';
+import {
+  argvCredentials, configFileCredentials, envCredential, holdsTextCredentials, isCredentialName, isReference, textCredentials,
+} from '../../../private/credentials';
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
 import { containersOf } from '../workloads';
 
 /** A JSON pointer token. */
 function token(key: string | number): string {
-  return String(key).replace(/~/g, '~0').replace(/\//g, '~1');
+  const s = String(key);
+  return s.includes('~') || s.includes('/') ? s.replace(/~/g, '~0').replace(/\//g, '~1') : s;
+}
+
+/**
+ * Whether any string inside `v` (in the order and the places the walk below visits) holds an
+ * embedded credential: when none does, that walk finds nothing and is skipped. This pass keeps no
+ * path and builds no pointer; most strings are rejected by a few character tests.
+ */
+function holdsTextCredential(v: unknown): boolean {
+  if (typeof v === 'string') return holdsTextCredentials(v);
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (i in v && holdsTextCredential(v[i])) return true;
+    return false;
+  }
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) if (holdsTextCredential((v as Record<string, unknown>)[keys[i]])) return true;
+  return false;
 }
 
 /**
@@ -99,7 +119,7 @@ export class NoLiteralCredentials extends ManifestRule {
         }
       }
     };
-    if (m.kind !== 'Secret') visit(m);
+    if (m.kind !== 'Secret' && holdsTextCredential(m)) visit(m);
     return out;
   }
 }

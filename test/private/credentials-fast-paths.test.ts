@@ -1,0 +1,166 @@
+import * as fc from 'fast-check';
+import { configFileCredentials, isCredentialName, isReference, settingCredential, shellCredentials, textCredentials } from '../../src/private/credentials';
+
+/**
+ * isReference, isCredentialName and the configuration file scan test a few characters before
+ * running their regular expressions (policy evaluation calls them for every value, and a cold
+ * regular expression costs more than the rest of a rule). The references below are those
+ * functions as they were before (kept verbatim): both must answer the same for any text.
+ */
+const BOOLEAN_OR_NULL = /^(true|false|yes|no|on|off|null|none|nil|~)$/i;
+
+function unquote(v: string): string {
+  if (v.length >= 2 && ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith('\'') && v.endsWith('\'')))) return v.slice(1, -1);
+  return v;
+}
+
+function referenceIsReference(value: string): boolean {
+  const v = unquote(value.trim());
+  if (v === '') return true;
+  if (/^\$/.test(v)) return true;
+  if (/^\{\{.*\}\}$/s.test(v) || /^\{\{/.test(v)) return true;
+  if (/^%env\([^)]*\)%$/.test(v) || /^%\([^)]*\)s$/.test(v)) return true;
+  if (/^<[^<>]*>$/.test(v)) return true;
+  if (/^@@[A-Za-z0-9_:.<>-]+@@$/.test(v)) return true;
+  if (/^\*+$/.test(v)) return true;
+  if (/^\/[^\s]*$/.test(v)) return true;
+  if (/^(file|env|secret|vault|ref\+[a-z]+):\/?\/?\S+$/i.test(v) && !/^[a-z]+:\/\/[^/\s]*:[^/\s]*@/i.test(v)) return true;
+  if (BOOLEAN_OR_NULL.test(v)) return true;
+  return false;
+}
+
+const KEY_QUALIFIERS = 'secret|access|private|signing|sign|encryption|encrypt|master|client|hmac|jwt|session|crypto|cipher|license|licence|webhook|shared|api|app'
+  + '|auth|account|storage|service|subscription|consumer';
+const CREDENTIAL_NAME = new RegExp('^(|.*[^a-z0-9])('
+  + '[a-z0-9]*(password|passwd|passphrase|secret|token|apikey|credentials?)'
+  + '|pass'
+  + '|[a-z0-9]+[^a-z0-9]+pwd'
+  + `|[a-z0-9]*(${KEY_QUALIFIERS})[^a-z0-9]*key`
+  + '|erlang[^a-z0-9]*cookie'
+  + ')([^a-z0-9]+[0-9]+)*[^a-z0-9]*$', 'i');
+
+function referenceIsCredentialName(name: string): boolean {
+  return CREDENTIAL_NAME.test(name.length > 128 ? name.slice(-128) : name);
+}
+
+const CONFIG_LINE = /^\s*(?:export\s+|-\s+)?("[^"]+"|'[^']+'|[A-Za-z0-9_.\-[\]@/]+)\s*(=|:)(.*)$/;
+
+function referenceScanConfigFile(fileName: string, content: string): Array<{ line: number; what: string }> {
+  const out: Array<{ line: number; what: string }> = [];
+  const lines = content.split(/\r?\n/);
+  const script = /\.(sh|bash)$/.test(fileName) || /^#!.*\b(sh|bash|ash|dash|zsh|ksh)\b/.test(lines[0] ?? '');
+  if (script) {
+    lines.forEach((line, i) => {
+      const what = shellCredentials(line)[0];
+      if (what !== undefined) out.push({ line: i + 1, what });
+    });
+    return out;
+  }
+  const json = jsonDocument(content);
+  if (json !== undefined) {
+    walkJson(json, (key, value) => {
+      const what = settingCredential(key, value);
+      if (what !== undefined) out.push({ line: lineOf(lines, key), what });
+    });
+    return out;
+  }
+  lines.forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || /^(#|;|\/\/|--(\s|$)|!)/.test(line) || /^\[[^\]]*\]$/.test(line)) return;
+    const m = CONFIG_LINE.exec(raw);
+    if (m) {
+      const key = unquote(m[1]);
+      let value = m[3].trim();
+      if (m[2] === ':' && /^\/\//.test(value)) value = '';
+      const comment = value.search(/\s[#;]\s/);
+      if (comment >= 0) value = value.slice(0, comment);
+      value = value.trim().replace(/,$/, '').trim();
+      if (value !== '' && !/^[|>][-+]?\d*$/.test(value) && !/^[{[]/.test(value) && referenceIsCredentialName(key) && !referenceIsReference(value)) {
+        out.push({ line: i + 1, what: `a literal ${key}` });
+        return;
+      }
+    }
+    const what = textCredentials(raw)[0];
+    if (what !== undefined) out.push({ line: i + 1, what });
+  });
+  return out;
+}
+
+function jsonDocument(content: string): unknown {
+  if (!/^\s*[{[]/.test(content)) return undefined;
+  try {
+    return JSON.parse(content);
+  } catch {
+    return undefined;
+  }
+}
+
+function walkJson(v: unknown, visit: (key: string, value: unknown) => void, key = ''): void {
+  if (Array.isArray(v)) v.forEach((x) => walkJson(x, visit, key));
+  else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walkJson(x, visit, k);
+  else visit(key, v);
+}
+
+function lineOf(lines: string[], key: string): number {
+  const i = lines.findIndex((l) => l.includes(`"${key}"`));
+  return i < 0 ? 1 : i + 1;
+}
+
+// texts built from the pieces each pattern looks at (first characters, words, separators), and
+// characters that fold to ASCII letters case-insensitively (the Kelvin sign, the long s, dotless i)
+const PIECES = [
+  '$', '${X}', '$(X)', '{', '{{', '}}', '{{ .password }}', '%', '%env(X)%', '%(x)s', '<', '>', '<password>', '@', '@@', '@@PASS:u@@', '*', '***',
+  '/', '/run/secrets/x', '~', 'file:', 'env:', 'secret:', 'vault:', 'ref+awssm:', 'FILE:', 'Ref+x:', '//', '://', 'https://u:p@h/x',
+  'true', 'False', 'YES', 'no', 'on', 'Off', 'null', 'NONE', 'nil', 'tru', 'nulls', 'password', 'PASSWORD', 'passwd', 'Pass', 'pwd', 'PWD',
+  'secret', 'Token', 'apikey', 'api', 'key', 'KEY', 'credential', 'credentials', 'cookie', 'erlang', 'signing', 'client', 'jwt', 'app', 'db',
+  '_', '-', '.', '1', '22', ' ', '\t', '\u00a0', '\ufeff', '"', '\'', '=', ':', ',', '#', ';', '!', '[', ']', '[section]', '--', '-- x', '|', '>-',
+  '\n', '\r\n', '\r', '\u2028', '#!/bin/sh', '#!/usr/bin/env bash', 'export ', '- ', 'a', 'x', 'K', '\u212a', '\u017f', '\u0131', 'AKIAABCDEFGHIJKLMNOP',
+];
+const text = fc.array(fc.oneof(fc.constantFrom(...PIECES), fc.string({ maxLength: 3 })), { maxLength: 8 }).map((ps) => ps.join(''));
+const fileName = fc.oneof(fc.constantFrom('init.sh', 'run.bash', 'x.sh.txt', 'app.conf', 'a.json', 'sh', '.sh', 'password'), text);
+
+describe('credential detection with cheap tests before its regular expressions answers as before', () => {
+  test('isReference', () => {
+    fc.assert(fc.property(text, (t) => {
+      expect(isReference(t)).toBe(referenceIsReference(t));
+      expect(isReference(`"${t}"`)).toBe(referenceIsReference(`"${t}"`));
+    }), { numRuns: 20000 });
+  });
+
+  test('isReference on the forms it recognizes and near misses', () => {
+    const cases = ['', ' ', '$X', '{{x}}', '{x', '%env(A)%', '%env(A)', '%(a)s', '<x>', '<x', '@@A:b@@', '@@', '***', '*a', '/a/b', '/a b', '~', '~~',
+      'file:x', 'FILE://x', 'env:', 'ref+vault://x', 'ref+:x', 'https://u:p@h', 'file://u:p@h', 'true', 'TRUE', 'True ', 'no', 'non', 'none', 'nonee', 'ON',
+      '\u212aey', 'x', '"$X"', '\'\'', '"'];
+    for (const c of cases) expect([c, isReference(c)]).toEqual([c, referenceIsReference(c)]);
+  });
+
+  test('isCredentialName', () => {
+    fc.assert(fc.property(text, (t) => {
+      expect(isCredentialName(t)).toBe(referenceIsCredentialName(t));
+    }), { numRuns: 20000 });
+    const long = `${'x'.repeat(200)}_PASSWORD`;
+    for (const c of ['DB_PASSWORD', 'PGPASSWORD', 'default_pass', 'DB_PWD', 'PWD', 'JWT_SIGNING_KEY', 'apiKey', 'passwordKey', 'RABBITMQ_ERLANG_COOKIE',
+      'SORT_KEY', 'token_ttl', 'A_\u212aEY', 'CLIENT_SECRET_2', long, `PASSWORD_${'x'.repeat(200)}`]) {
+      expect([c, isCredentialName(c)]).toEqual([c, referenceIsCredentialName(c)]);
+    }
+  });
+
+  test('configFileCredentials (scripts, JSON, key = value lines, comments, sections)', () => {
+    fc.assert(fc.property(fileName, fc.array(text, { maxLength: 6 }), fc.constantFrom('\n', '\r\n'), (name, lines, eol) => {
+      const content = lines.join(eol);
+      expect(configFileCredentials(name, content)).toEqual(referenceScanConfigFile(name, content));
+    }), { numRuns: 5000 });
+    const files: Array<[string, string]> = [
+      ['app.conf', 'password = hunter2\n# password = x\n[db]\nuser: app\nDB_PASSWORD: "$X"\nurl: https://u:p@h/x'],
+      ['app.properties', 'spring.datasource.password=x'],
+      ['init.sh', 'export PGPASSWORD=hunter2\npsql "postgresql://app:s3cret@db:5432/app"'],
+      ['x', '#!/bin/sh\nmysql -psecret'],
+      ['a.json', ' {"password": "x", "nested": {"token": "$T"}}'],
+      ['b.json', '\n[{"secret": "y"}]'],
+      ['c', '{ not json password: x'],
+      ['d', 'password: x'],
+      ['e', 'password: |\n  x'],
+    ];
+    for (const [name, content] of files) expect(configFileCredentials(name, content)).toEqual(referenceScanConfigFile(name, content));
+  });
+});
