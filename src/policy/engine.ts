@@ -181,7 +181,10 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
       for (const rule of rules) {
         let violations: RuleViolation[];
         try {
-          violations = [...rule.evaluate(context)];
+          const result = rule.evaluate(context);
+          // most calls find nothing: an empty list needs no copy
+          if (Array.isArray(result) && result.length === 0) continue;
+          violations = [...result];
         } catch (e) {
           // plain YAML can hold anything where a rule expects a list or an object (`env: {}`): that is bad
           // input naming the object, never a crash and never a pass

@@ -60,6 +60,81 @@ export function selectorMatches(selector: any, labels: Record<string, string>): 
   return expressionsMatch(selector.matchExpressions, labels);
 }
 
+/** Where an object's label selector is: a PodDisruptionBudget's `spec.selector`, a NetworkPolicy's `spec.podSelector` (absent: every pod). */
+export type SelectorField = 'selector' | 'podSelector';
+
+function selectorOf(o: any, field: SelectorField): unknown {
+  return field === 'selector' ? o?.spec?.selector : o?.spec?.podSelector ?? {};
+}
+
+/** Candidates of a list of selecting objects, by one `matchLabels` entry each (see {@link anySelects}). */
+interface SelectorIndex {
+  /** label key → value → objects indexed by that entry. */
+  readonly byLabel: Map<string, Map<string, any[]>>;
+  /** Objects without a string `matchLabels` entry: always candidates. */
+  readonly unindexed: any[];
+}
+
+const SELECTOR_INDEXES: Record<SelectorField, WeakMap<any[], SelectorIndex>> = { selector: new WeakMap(), podSelector: new WeakMap() };
+
+function selectorIndex(objects: any[], field: SelectorField): SelectorIndex {
+  let index = SELECTOR_INDEXES[field].get(objects);
+  if (index) return index;
+  // each object under the entry of its matchLabels the fewest objects share (a selector selects a
+  // pod only if the pod has every entry, that one included)
+  const entries = objects.map((o) => {
+    const selector = selectorOf(o, field) as any;
+    const labels = selector !== null && typeof selector === 'object' ? selector.matchLabels : undefined;
+    if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) return [];
+    return Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string');
+  });
+  const shared = new Map<string, number>();
+  for (const list of entries) for (const [k, v] of list) shared.set(`${k}\u0000${v}`, (shared.get(`${k}\u0000${v}`) ?? 0) + 1);
+  index = { byLabel: new Map(), unindexed: [] };
+  objects.forEach((o, i) => {
+    let best: [string, string] | undefined;
+    let fewest = Infinity;
+    for (const [k, v] of entries[i]) {
+      const n = shared.get(`${k}\u0000${v}`)!;
+      if (n < fewest) {
+        best = [k, v];
+        fewest = n;
+      }
+    }
+    if (!best) {
+      index!.unindexed.push(o);
+      return;
+    }
+    let byValue = index!.byLabel.get(best[0]);
+    if (!byValue) {
+      byValue = new Map();
+      index!.byLabel.set(best[0], byValue);
+    }
+    const list = byValue.get(best[1]);
+    if (list) list.push(o); else byValue.set(best[1], [o]);
+  });
+  SELECTOR_INDEXES[field].set(objects, index);
+  return index;
+}
+
+/**
+ * Whether the selector (`field`) of any of `objects` selects `labels`: the answer of
+ * `objects.some((o) => selectorMatches(selector of o, labels))`, but only the objects whose indexed
+ * `matchLabels` entry the labels have are tested (the index is built once per list: the rules ask
+ * it for every workload of a namespace, with one PodDisruptionBudget per workload).
+ */
+export function anySelects(objects: any[], field: SelectorField, labels: Record<string, string>): boolean {
+  if (objects.length === 0) return false;
+  const index = selectorIndex(objects, field);
+  for (const [key, byValue] of index.byLabel) {
+    const value = labels[key];
+    if (typeof value !== 'string') continue;
+    const candidates = byValue.get(value);
+    if (candidates && candidates.some((o) => selectorMatches(selectorOf(o, field), labels))) return true;
+  }
+  return index.unindexed.some((o) => selectorMatches(selectorOf(o, field), labels));
+}
+
 /** Whether every `matchExpressions` requirement (In, NotIn, Exists, DoesNotExist) holds for `labels`; an unknown operator never does. */
 export function expressionsMatch(expressions: any, labels: Record<string, string>): boolean {
   for (const e of Array.isArray(expressions) ? expressions : []) {

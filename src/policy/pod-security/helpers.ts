@@ -40,7 +40,16 @@ export function defineCheck(def: CheckDefinition): PodSecurityCheck {
   if (behaviours.length === 0) {
     throw new Error(`check ${def.id} has no behaviour`);
   }
+  // asked for every pod: the answer for the last version is kept (parsed versions are shared)
+  let lastVersion: PssVersion | undefined;
+  let lastBehaviour: CheckBehaviour | undefined;
   const behaviourAt = (version: PssVersion): CheckBehaviour | undefined => {
+    if (version === lastVersion) return lastBehaviour;
+    lastBehaviour = findBehaviour(version);
+    lastVersion = version;
+    return lastBehaviour;
+  };
+  const findBehaviour = (version: PssVersion): CheckBehaviour | undefined => {
     const minor = pssMinor(version);
     let found: CheckBehaviour | undefined;
     for (const b of behaviours) {
@@ -64,10 +73,13 @@ export function defineCheck(def: CheckDefinition): PodSecurityCheck {
     overridesAt: (version: PssVersion) => behaviourAt(version)?.overrides ?? [],
     evaluate: (pod: PodLike, version: PssVersion) => {
       const behaviour = behaviourAt(version);
-      return behaviour ? behaviour.check(normalizePod(pod)) : undefined;
+      return behaviour ? behaviour.check(NORMALIZED_PODS.of(pod)) : undefined;
     },
   };
 }
+
+/** Every check of a pod normalizes it: once per pod and evaluation. */
+const NORMALIZED_PODS = new ObjectFact<NormalizedPod>(normalizePod);
 
 /** `metadata` and `spec` as objects (a missing or malformed one is empty). */
 export function normalizePod(pod: PodLike | undefined): NormalizedPod {
