@@ -205,6 +205,14 @@ function memo<T>(cache: Map<string, T>, key: string, compute: () => T): T {
   return value;
 }
 
+/**
+ * False when {@link textCredentials} finds nothing in `text` for want of what every pattern needs
+ * (`@`, `=`, `'` or a token shape prefix): the test {@link scanText} starts with, without a scan.
+ */
+export function mayHoldCredentialText(text: string): boolean {
+  return text.includes('@') || text.includes('=') || text.includes("'") || (text.length >= MIN_TOKEN_SHAPE_LENGTH && TOKEN_SHAPE_HINT.test(text));
+}
+
 /** Whether {@link textCredentials} finds anything in `text` (without copying what it finds). */
 export function holdsTextCredentials(text: string): boolean {
   if (text.length < MEMO_MIN_LENGTH || text.length > MEMO_MAX_LENGTH) return scanText(text).length > 0;

@@ -42,6 +42,9 @@ const POINTERS = new Map(Object.values(TEMPLATE_KINDS).map((k) => [k, k.path.map
  * controllers without a template, give none.
  */
 export function podTemplates(manifest: any): PodTemplateRef[] {
+  // most objects are no workload: answered before any lookup
+  if (manifest === null || typeof manifest !== 'object' || typeof manifest.kind !== 'string'
+    || !Object.prototype.hasOwnProperty.call(TEMPLATE_KINDS, manifest.kind)) return [];
   return POD_TEMPLATES.of(manifest);
 }
 

@@ -1,5 +1,5 @@
 import {
-  argvCredentials, configFileCredentials, envCredential, holdsTextCredentials, isCredentialName, isReference, textCredentials,
+  argvCredentials, configFileCredentials, envCredential, holdsTextCredentials, isCredentialName, isReference, mayHoldCredentialText, textCredentials,
 } from '../../../private/credentials';
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
@@ -17,7 +17,7 @@ function token(key: string | number): string {
  * path and builds no pointer; most strings are rejected by a few character tests.
  */
 function holdsTextCredential(v: unknown): boolean {
-  if (typeof v === 'string') return holdsTextCredentials(v);
+  if (typeof v === 'string') return mayHoldCredentialText(v) && holdsTextCredentials(v);
   if (v === null || typeof v !== 'object') return false;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) if (i in v && holdsTextCredential(v[i])) return true;
