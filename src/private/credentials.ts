@@ -168,6 +168,9 @@ function bareUserinfo(token: string): { lead: string; password: string; host: st
 /** `password=x` (libpq, ADO.NET, JDBC and JAAS connection strings), `PASSWORD 'x'` / `IDENTIFIED BY 'x'` (SQL). */
 const KEYWORD_ASSIGNMENT = /(?:^|[\s;,?&({"'])((?:[A-Za-z0-9]+[_.-])*(?:password|passwd|pwd|secret|token|apikey|api_key|access_key|secret_key))\s*=\s*("[^"]*"|'[^']*'|[^\s;,&'")]*)/gi;
 const SQL_PASSWORD = /\b(?:PASSWORD|IDENTIFIED\s+BY)\s+'((?:[^']|'')+)'/gi;
+/** What a text matching KEYWORD_ASSIGNMENT (SQL_PASSWORD) holds: one cheap pass before the pattern. Keep them in step. */
+const KEYWORD_HINT = /pass|pwd|secret|token|api_?key|access_key/i;
+const SQL_PASSWORD_HINT = /password|identified/i;
 
 /**
  * The credentials embedded in a piece of text (a value, an argument, a line of a file): URLs with
@@ -193,6 +196,7 @@ const MEMO_MAX_ENTRIES = 500;
 /** Entries of CONFIG_FILE_MEMO, all names together. */
 let configFileEntries = 0;
 const TEXT_MEMO = new Map<string, string[]>();
+const SHELL_MEMO = new Map<string, string[]>();
 const CONFIG_FILE_MEMO = new Map<string, Map<string, LineCredential[]>>();
 
 function memo<T>(cache: Map<string, T>, key: string, compute: () => T): T {
@@ -228,22 +232,39 @@ function scanText(text: string): string[] {
   const shapes = text.length >= MIN_TOKEN_SHAPE_LENGTH && TOKEN_SHAPE_HINT.test(text);
   if (!at && !equals && !quote && !shapes) return [];
   const found = new Set<string>();
-  for (const [token] of at ? text.matchAll(TOKEN) : []) {
-    for (const { userinfo } of urlUserinfos(token)) {
-      const password = urlPassword(userinfo);
-      if (password !== undefined && !isReference(password)) found.add('a password in a URL');
+  // (exec loops over the module's global patterns: `matchAll` would copy each pattern for every text;
+  // none of them matches the empty string, and nothing called inside a loop uses its pattern)
+  let m: RegExpExecArray | null;
+  if (at) {
+    TOKEN.lastIndex = 0;
+    while ((m = TOKEN.exec(text)) !== null) {
+      const token = m[0];
+      for (const { userinfo } of urlUserinfos(token)) {
+        const password = urlPassword(userinfo);
+        if (password !== undefined && !isReference(password)) found.add('a password in a URL');
+      }
+      const bare = bareUserinfo(token);
+      if (bare && !isReference(bare.password)) found.add('a password in a connection address');
     }
-    const bare = bareUserinfo(token);
-    if (bare && !isReference(bare.password)) found.add('a password in a connection address');
   }
-  for (const m of equals ? text.matchAll(SIGNATURE_PARAMETER) : []) {
-    if (!isReference(decodeSafe(m[2]))) found.add(`a credential in the query parameter "${m[1]}"`);
+  if (equals) {
+    SIGNATURE_PARAMETER.lastIndex = 0;
+    while ((m = SIGNATURE_PARAMETER.exec(text)) !== null) {
+      if (!isReference(decodeSafe(m[2]))) found.add(`a credential in the query parameter "${m[1]}"`);
+    }
+    // every keyword holds one of these words: most texts with `=` (settings, selectors) hold none
+    if (KEYWORD_HINT.test(text)) {
+      KEYWORD_ASSIGNMENT.lastIndex = 0;
+      while ((m = KEYWORD_ASSIGNMENT.exec(text)) !== null) {
+        if (isCredentialName(m[1]) && !isReference(m[2])) found.add(`a literal ${m[1]} in a connection string`);
+      }
+    }
   }
-  for (const m of equals ? text.matchAll(KEYWORD_ASSIGNMENT) : []) {
-    if (isCredentialName(m[1]) && !isReference(m[2])) found.add(`a literal ${m[1]} in a connection string`);
-  }
-  for (const m of quote ? text.matchAll(SQL_PASSWORD) : []) {
-    if (!isReference(m[1])) found.add('a literal SQL password');
+  if (quote && SQL_PASSWORD_HINT.test(text)) {
+    SQL_PASSWORD.lastIndex = 0;
+    while ((m = SQL_PASSWORD.exec(text)) !== null) {
+      if (!isReference(m[1])) found.add('a literal SQL password');
+    }
   }
   if (shapes) for (const [what, re] of TOKEN_SHAPES) if (re.test(text)) found.add(what);
   return [...found];
@@ -348,6 +369,12 @@ function isSeparator(w: string): boolean {
  * does (quotes, escapes, `;`, `&&`, `|`, new lines), then checked as arguments and assignments.
  */
 export function shellCredentials(script: string): string[] {
+  // scripts (`sh -c "..."` arguments) repeat in every service and environment of a fleet, as texts do
+  if (script.length < MEMO_MIN_LENGTH || script.length > MEMO_MAX_LENGTH) return scanShell(script);
+  return [...memo(SHELL_MEMO, script, () => scanShell(script))];
+}
+
+function scanShell(script: string): string[] {
   const words = shellWords(script);
   const found = new Set<string>();
   for (const { what } of wordCredentials(words)) found.add(what);

@@ -106,6 +106,104 @@ function lineOf(lines: string[], key: string): number {
   return i < 0 ? 1 : i + 1;
 }
 
+// textCredentials' scan before its exec loops and keyword hints (verbatim, with the references above)
+const R_SIGNATURE_PARAMETER = /[?&;](x-amz-signature|x-amz-security-token|x-amz-credential|x-goog-signature|x-goog-credential|signature|sig|token|access_token|id_token|refresh_token|auth_token|api_key|apikey|api-key|password|passwd|pwd|secret|client_secret|awsaccesskeyid)=([^&#\s'"]*)/gi;
+
+const R_TOKEN_SHAPES: Array<[string, RegExp]> = [
+  ['a private key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
+  ['an AWS access key id', /\b(AKIA|ASIA)[0-9A-Z]{16}\b/],
+  ['a GitHub token', /\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b/],
+  ['a GitLab token', /\bglpat-[A-Za-z0-9_-]{20,}\b/],
+  ['a Slack token', /\bxox[abprs]-[A-Za-z0-9-]{10,}/],
+  ['a Stripe key', /\b[sr]k_live_[A-Za-z0-9]{16,}\b/],
+  ['a Google API key', /\bAIza[0-9A-Za-z_-]{35}\b/],
+  ['a JWT', /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/],
+];
+
+const R_TOKEN_SHAPE_HINT = /PRIVATE KEY-----|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[abprs]-|k_live_|AIza|eyJ/;
+
+const R_MIN_TOKEN_SHAPE_LENGTH = 15;
+
+const R_TOKEN = /[^\s'"`<>]+/g;
+
+const R_MAX_URLS_PER_TOKEN = 8;
+
+const R_BARE_USERINFO = /^((?:[^:@]*[=,(])?)([A-Za-z0-9._~%+-]+):(.*)@((?:tcp|unix|udp)\(|[A-Za-z0-9.-]+:(?!\/\/))/;
+
+const R_KEYWORD_ASSIGNMENT = /(?:^|[\s;,?&({"'])((?:[A-Za-z0-9]+[_.-])*(?:password|passwd|pwd|secret|token|apikey|api_key|access_key|secret_key))\s*=\s*("[^"]*"|'[^']*'|[^\s;,&'")]*)/gi;
+
+const R_SQL_PASSWORD = /\b(?:PASSWORD|IDENTIFIED\s+BY)\s+'((?:[^']|'')+)'/gi;
+
+function urlUserinfos(token: string): Array<{ start: number; end: number; userinfo: string }> {
+  const out: Array<{ start: number; end: number; userinfo: string }> = [];
+  const lastAt = token.lastIndexOf('@');
+  let from = 0;
+  for (let n = 0; n < R_MAX_URLS_PER_TOKEN && lastAt >= 0; n++) {
+    const sep = token.indexOf('://', from);
+    if (sep < 0 || sep > lastAt) break;
+    from = sep + 3;
+    if (!/[a-z][a-z0-9+.-]{0,30}$/i.test(token.slice(Math.max(0, sep - 32), sep))) continue; // no scheme before it
+    out.push({ start: sep + 3, end: lastAt, userinfo: token.slice(sep + 3, lastAt) });
+  }
+  return out;
+}
+
+function urlPassword(userinfo: string): string | undefined {
+  if (userinfo.includes('/') && !userinfo.includes(':')) return undefined; // `https://host/@scope/x`: a path, not user info
+  const colon = userinfo.indexOf(':');
+  if (colon < 0) return undefined;
+  const user = userinfo.slice(0, colon);
+  if (/[/?#]/.test(user)) return undefined; // `https://host/a:b@c`: a path
+  const password = userinfo.slice(colon + 1);
+  if (/^\d+\/?$/.test(password) && !userinfo.includes('@')) return undefined; // `host:8080/@scope`: a port
+  return password;
+}
+
+function bareUserinfo(token: string): { lead: string; password: string; host: string; length: number } | undefined {
+  if (token.indexOf('@') < 0) return undefined;
+  const m = R_BARE_USERINFO.exec(token);
+  if (!m || /^(sha\d+|blake\d+):?$/i.test(m[4]) || m[3] === '') return undefined; // an image digest (`name:1.0@sha256:...`)
+  return { lead: m[1], password: m[3], host: m[4], length: m[0].length };
+}
+
+function referenceScanText(text: string): string[] {
+  // each pattern below needs one of these characters (or, for the token shapes, this length): most
+  // values have none of them, and a ConfigMap can hold 100,000 values
+  const at = text.includes('@');
+  const equals = text.includes('=');
+  const quote = text.includes("'");
+  const shapes = text.length >= R_MIN_TOKEN_SHAPE_LENGTH && R_TOKEN_SHAPE_HINT.test(text);
+  if (!at && !equals && !quote && !shapes) return [];
+  const found = new Set<string>();
+  for (const [token] of at ? text.matchAll(R_TOKEN) : []) {
+    for (const { userinfo } of urlUserinfos(token)) {
+      const password = urlPassword(userinfo);
+      if (password !== undefined && !referenceIsReference(password)) found.add('a password in a URL');
+    }
+    const bare = bareUserinfo(token);
+    if (bare && !referenceIsReference(bare.password)) found.add('a password in a connection address');
+  }
+  for (const m of equals ? text.matchAll(R_SIGNATURE_PARAMETER) : []) {
+    if (!referenceIsReference(decodeSafe(m[2]))) found.add(`a credential in the query parameter "${m[1]}"`);
+  }
+  for (const m of equals ? text.matchAll(R_KEYWORD_ASSIGNMENT) : []) {
+    if (referenceIsCredentialName(m[1]) && !referenceIsReference(m[2])) found.add(`a literal ${m[1]} in a connection string`);
+  }
+  for (const m of quote ? text.matchAll(R_SQL_PASSWORD) : []) {
+    if (!referenceIsReference(m[1])) found.add('a literal SQL password');
+  }
+  if (shapes) for (const [what, re] of R_TOKEN_SHAPES) if (re.test(text)) found.add(what);
+  return [...found];
+}
+
+function decodeSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 // texts built from the pieces each pattern looks at (first characters, words, separators), and
 // characters that fold to ASCII letters case-insensitively (the Kelvin sign, the long s, dotless i)
 const PIECES = [
@@ -162,5 +260,32 @@ describe('credential detection with cheap tests before its regular expressions a
       ['e', 'password: |\n  x'],
     ];
     for (const [name, content] of files) expect(configFileCredentials(name, content)).toEqual(referenceScanConfigFile(name, content));
+  });
+
+  test('shellCredentials remembers long scripts: the same answer as an unremembered scan, a copy each time', () => {
+    // trailing blanks add no shell word; past 16 KiB a script is never remembered
+    const unremembered = (script: string) => shellCredentials(`${script}${' '.repeat(16 * 1024)}`);
+    const script = fc.array(fc.oneof(fc.constantFrom(...PIECES, 'export PGPASSWORD=hunter2', 'mysql -psecret', '--password x', 'sh -c'), text), { minLength: 8, maxLength: 30 })
+      .map((ps) => ps.join(' ').padEnd(130, '#'));
+    fc.assert(fc.property(script, (s) => {
+      const first = shellCredentials(s);
+      first.push('changed by the caller');
+      expect(shellCredentials(s)).toEqual(unremembered(s));
+    }), { numRuns: 300 });
+    const known = `export PGPASSWORD=hunter2; psql "postgresql://app:s3cret@db:5432/app" ${'#'.repeat(128)}`;
+    expect(shellCredentials(known)).toEqual(['a literal PGPASSWORD', 'a password in a URL']);
+    expect(shellCredentials(known)).toEqual(unremembered(known));
+  });
+
+  test('textCredentials (URLs, addresses, query signatures, keyword assignments, SQL passwords, token shapes)', () => {
+    const more = fc.constantFrom('https://u:p@h/x', 'u:pw@tcp(db)/x', 'app:s3cret@db:5432', '?sig=abc', '&token=$T', ';password=x', 'Password = \'x\'',
+      'IDENTIFIED BY \'y\'', 'PASSWORD \'z\'', 'api_key=k', 'access_key = v', 'db.pwd="q"', 'x-amz-signature=s', 'name@sha256:abc', 'ghp_' + 'a'.repeat(36),
+      'eyJabcdefghij.eyJabcdefghij.sig', '-----BEGIN RSA PRIVATE KEY-----', '\n', '=', '@', '\'');
+    const texts = fc.array(fc.oneof(text, more), { maxLength: 8 }).map((ps) => ps.join(' '));
+    fc.assert(fc.property(texts, (t) => {
+      expect(textCredentials(t)).toEqual(referenceScanText(t));
+      const long = t.padEnd(140, ' ');
+      expect(textCredentials(long)).toEqual(referenceScanText(long));
+    }), { numRuns: 10000 });
   });
 });
