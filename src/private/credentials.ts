@@ -41,12 +41,11 @@ export function isReference(value: string): boolean {
     case 0x2f: return /^\/[^\s]*$/.test(v); // a file holding the credential
     case 0x7e: return v.length === 1; // ~ (YAML null)
   }
-  const lower = c | 0x20; // an ASCII letter in lower case
+  const first = v[0];
   // file:, env:, secret:, vault:, ref+x: (not a URL with a password)
-  if ((lower === 0x66 || lower === 0x65 || lower === 0x73 || lower === 0x76 || lower === 0x72)
-    && /^(file|env|secret|vault|ref\+[a-z]+):\/?\/?\S+$/i.test(v) && !/^[a-z]+:\/\/[^/\s]*:[^/\s]*@/i.test(v)) return true;
+  if ('fFeEsSvVrR'.includes(first) && /^(file|env|secret|vault|ref\+[a-z]+):\/?\/?\S+$/i.test(v) && !/^[a-z]+:\/\/[^/\s]*:[^/\s]*@/i.test(v)) return true;
   // true, false, yes, no, on, off, null, none, nil
-  return v.length <= 5 && (lower === 0x74 || lower === 0x66 || lower === 0x79 || lower === 0x6e || lower === 0x6f) && BOOLEAN_OR_NULL.test(v);
+  return v.length <= 5 && 'tTfFyYnNoO'.includes(first) && BOOLEAN_OR_NULL.test(v);
 }
 
 function unquote(v: string): string {

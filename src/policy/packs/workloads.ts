@@ -29,11 +29,11 @@ export function containersOf(manifest: any, options: { init?: boolean } = {}): C
 const ALL_CONTAINERS = new ObjectFact<ContainerRef[]>((manifest) => listContainers(manifest, true));
 const APP_CONTAINERS = new ObjectFact<ContainerRef[]>((manifest) => listContainers(manifest, false));
 
-function listContainers(manifest: any, init: boolean): ContainerRef[] {
+function listContainers(manifest: any, withInit: boolean): ContainerRef[] {
   const out: ContainerRef[] = [];
   for (const { pod, pointer } of podTemplates(manifest)) {
     const lists: Array<[string, boolean]> = [['containers', false]];
-    if (init) lists.push(['initContainers', true]);
+    if (withInit) lists.push(['initContainers', true]);
     for (const [field, init] of lists) {
       const items = Array.isArray(pod.spec?.[field]) ? pod.spec[field] : [];
       items.forEach((container: any, i: number) => {
