@@ -164,6 +164,11 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
       }
       return rules;
     };
+    if (pack.manifestRules.length === 0) {
+      // nothing to call for any object (a pack of model rules): only the deadline is checked
+      if (targets.length > 0 && options.deadline !== undefined && Date.now() > options.deadline) throw new EvaluationDeadlineError(pack.id);
+      continue;
+    }
     for (const obj of targets) {
       if (options.deadline !== undefined && Date.now() > options.deadline) throw new EvaluationDeadlineError(pack.id);
       const tier = obj.tier ?? obj.environment?.tier;

@@ -521,14 +521,15 @@ function scanConfigFile(fileName: string, content: string): LineCredential[] {
     const line = raw.trim();
     if (line === '' || ('#;/-!'.includes(line[0]) && /^(#|;|\/\/|--(\s|$)|!)/.test(line)) || (line[0] === '[' && /^\[[^\]]*\]$/.test(line))) return;
     const m = raw.includes('=') || raw.includes(':') ? CONFIG_LINE.exec(raw) : null;
-    if (m) {
+    // (the value is looked at only for a credential-like key: most keys are none)
+    if (m && isCredentialName(unquote(m[1]))) {
       const key = unquote(m[1]);
       let value = m[3].trim();
       if (m[2] === ':' && /^\/\//.test(value)) value = ''; // `host: http://…` is handled below as text
       const comment = value.search(/\s[#;]\s/);
       if (comment >= 0) value = value.slice(0, comment);
       value = value.trim().replace(/,$/, '').trim();
-      if (value !== '' && !/^[|>][-+]?\d*$/.test(value) && !/^[{[]/.test(value) && isCredentialName(key) && !isReference(value)) {
+      if (value !== '' && !/^[|>][-+]?\d*$/.test(value) && !/^[{[]/.test(value) && !isReference(value)) {
         out.push({ line: i + 1, what: `a literal ${key}` });
         return;
       }
