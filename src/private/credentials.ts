@@ -504,7 +504,7 @@ function scanConfigFile(fileName: string, content: string): LineCredential[] {
   if (script) {
     // statement by statement, so a finding names its line
     lines.forEach((line, i) => {
-      const what = shellCredentials(line)[0];
+      const what = lineCredential(SCRIPT_LINES, line, scriptLineCredential);
       if (what !== undefined) out.push({ line: i + 1, what });
     });
     return out;
@@ -518,26 +518,52 @@ function scanConfigFile(fileName: string, content: string): LineCredential[] {
     return out;
   }
   lines.forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '' || ('#;/-!'.includes(line[0]) && /^(#|;|\/\/|--(\s|$)|!)/.test(line)) || (line[0] === '[' && /^\[[^\]]*\]$/.test(line))) return;
-    const m = raw.includes('=') || raw.includes(':') ? CONFIG_LINE.exec(raw) : null;
-    // (the value is looked at only for a credential-like key: most keys are none)
-    if (m && isCredentialName(unquote(m[1]))) {
-      const key = unquote(m[1]);
-      let value = m[3].trim();
-      if (m[2] === ':' && /^\/\//.test(value)) value = ''; // `host: http://…` is handled below as text
-      const comment = value.search(/\s[#;]\s/);
-      if (comment >= 0) value = value.slice(0, comment);
-      value = value.trim().replace(/,$/, '').trim();
-      if (value !== '' && !/^[|>][-+]?\d*$/.test(value) && !/^[{[]/.test(value) && !isReference(value)) {
-        out.push({ line: i + 1, what: `a literal ${key}` });
-        return;
-      }
-    }
-    const what = textCredentials(raw)[0];
+    const what = lineCredential(CONFIG_LINES, raw, configLineCredential);
     if (what !== undefined) out.push({ line: i + 1, what });
   });
   return out;
+}
+
+/**
+ * What one line of a configuration file (of a script) holds, remembered by line: the files of a
+ * fleet differ in a line or two (a name in a comment), their other lines repeat in every service.
+ * Lines up to LINE_MEMO_MAX_LENGTH, at most LINE_MEMO_MAX_ENTRIES per table (then all forgotten).
+ */
+function lineCredential(memoTable: Map<string, string | null>, line: string, scan: (line: string) => string | undefined): string | undefined {
+  if (line.length > LINE_MEMO_MAX_LENGTH) return scan(line);
+  let what = memoTable.get(line);
+  if (what === undefined) {
+    what = scan(line) ?? null;
+    if (memoTable.size >= LINE_MEMO_MAX_ENTRIES) memoTable.clear();
+    memoTable.set(line, what);
+  }
+  return what ?? undefined;
+}
+
+const LINE_MEMO_MAX_LENGTH = 256;
+const LINE_MEMO_MAX_ENTRIES = 4000;
+const SCRIPT_LINES = new Map<string, string | null>();
+const CONFIG_LINES = new Map<string, string | null>();
+
+function scriptLineCredential(line: string): string | undefined {
+  return shellCredentials(line)[0];
+}
+
+function configLineCredential(raw: string): string | undefined {
+  const line = raw.trim();
+  if (line === '' || ('#;/-!'.includes(line[0]) && /^(#|;|\/\/|--(\s|$)|!)/.test(line)) || (line[0] === '[' && /^\[[^\]]*\]$/.test(line))) return undefined;
+  const m = raw.includes('=') || raw.includes(':') ? CONFIG_LINE.exec(raw) : null;
+  // (the value is looked at only for a credential-like key: most keys are none)
+  if (m && isCredentialName(unquote(m[1]))) {
+    const key = unquote(m[1]);
+    let value = m[3].trim();
+    if (m[2] === ':' && /^\/\//.test(value)) value = ''; // `host: http://…` is handled below as text
+    const comment = value.search(/\s[#;]\s/);
+    if (comment >= 0) value = value.slice(0, comment);
+    value = value.trim().replace(/,$/, '').trim();
+    if (value !== '' && !/^[|>][-+]?\d*$/.test(value) && !/^[{[]/.test(value) && !isReference(value)) return `a literal ${key}`;
+  }
+  return textCredentials(raw)[0];
 }
 
 function jsonDocument(content: string): unknown {

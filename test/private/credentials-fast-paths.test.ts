@@ -258,7 +258,11 @@ describe('credential detection with cheap tests before its regular expressions a
       ['c', '{ not json password: x'],
       ['d', 'password: x'],
       ['e', 'password: |\n  x'],
+      ['long.conf', `password = ${'x'.repeat(300)}\n${'a'.repeat(300)} = b\nurl = https://u:p@h/${'y'.repeat(300)}`],
+      ['long.sh', `export PGPASSWORD=${'x'.repeat(300)}\necho ${'z'.repeat(300)}`],
     ];
+    // twice: the second time lines are remembered
+    for (const [name, content] of files) expect(configFileCredentials(`${name}.again`, content)).toEqual(referenceScanConfigFile(`${name}.again`, content));
     for (const [name, content] of files) expect(configFileCredentials(name, content)).toEqual(referenceScanConfigFile(name, content));
   });
 
