@@ -187,22 +187,34 @@ export function textCredentials(text: string): string[] {
  */
 const MEMO_MIN_LENGTH = 128;
 /**
- * Longer texts are not remembered; nor more than MEMO_MAX_ENTRIES per memo (then all are forgotten
- * at once): at most a few MiB of texts kept alive.
+ * Longer texts are not remembered; nor more than MEMO_MAX_ENTRIES texts or MEMO_MAX_CHARS characters
+ * per memo (then all are forgotten at once): a few MiB of texts kept alive at most. (A fleet of 100
+ * services holds over a thousand different long texts: a memo that forgets all at 500 entries can
+ * forget the scripts repeated in every service with them.)
  */
 const MEMO_MAX_LENGTH = 16 * 1024;
-const MEMO_MAX_ENTRIES = 500;
-/** Entries of CONFIG_FILE_MEMO, all names together. */
+const MEMO_MAX_ENTRIES = 20_000;
+const MEMO_MAX_CHARS = 4 * 1024 * 1024;
+/** Entries and characters of CONFIG_FILE_MEMO, all names together. */
 let configFileEntries = 0;
+let configFileChars = 0;
 const TEXT_MEMO = new Map<string, string[]>();
 const SHELL_MEMO = new Map<string, string[]>();
 const CONFIG_FILE_MEMO = new Map<string, Map<string, LineCredential[]>>();
+/** Characters of the texts each memo holds. */
+const MEMO_CHARS = new Map<Map<string, unknown>, number>();
 
 function memo<T>(cache: Map<string, T>, key: string, compute: () => T): T {
   let value = cache.get(key);
   if (value === undefined) {
     value = compute();
-    if (cache.size >= MEMO_MAX_ENTRIES) cache.clear();
+    const chars = (MEMO_CHARS.get(cache) ?? 0) + key.length;
+    if (cache.size >= MEMO_MAX_ENTRIES || chars > MEMO_MAX_CHARS) {
+      cache.clear();
+      MEMO_CHARS.set(cache, key.length);
+    } else {
+      MEMO_CHARS.set(cache, chars);
+    }
     cache.set(key, value);
   }
   return value;
@@ -480,9 +492,10 @@ export function configFileCredentials(fileName: string, content: string): LineCr
   let found = CONFIG_FILE_MEMO.get(fileName)?.get(content);
   if (found === undefined) {
     found = scanConfigFile(fileName, content);
-    if (configFileEntries >= MEMO_MAX_ENTRIES) {
+    if (configFileEntries >= MEMO_MAX_ENTRIES || configFileChars + content.length > MEMO_MAX_CHARS) {
       CONFIG_FILE_MEMO.clear();
       configFileEntries = 0;
+      configFileChars = 0;
     }
     let byContent = CONFIG_FILE_MEMO.get(fileName);
     if (!byContent) {
@@ -491,6 +504,7 @@ export function configFileCredentials(fileName: string, content: string): LineCr
     }
     byContent.set(content, found);
     configFileEntries++;
+    configFileChars += content.length;
   }
   return found.map((c) => ({ ...c }));
 }

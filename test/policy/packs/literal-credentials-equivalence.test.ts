@@ -117,7 +117,8 @@ describe('GITOPS-NoLiteralCredentials gives the findings of the rule before its 
 
 describe('the remembered scans of long texts', () => {
   test('give the same results after many different texts (the memo forgets, never answers wrongly)', () => {
-    const script = (i: number) => `#!/bin/sh\n# script ${i}\n${i % 2 === 0 ? 'export PGPASSWORD=hunter2\n' : 'echo "$X"\n'}`.padEnd(200, '#');
+    const script = (i: number) => `#!/bin/sh\n# script ${i}\n${i % 2 === 0 ? 'export PGPASSWORD=hunter2\n' : 'echo "$X"\n'}`.padEnd(4000, '#');
+    // 1,200 texts of 4,000 characters: past what a memo keeps (4 Mi characters), it forgets at least once
     const first = [0, 1].map((i) => [configFileCredentials('init.sh', script(i)), textCredentials(script(i))]);
     for (let i = 2; i < 1200; i++) {
       expect(configFileCredentials(i % 3 === 0 ? 'a.sh' : 'init.sh', script(i)).length).toBe(i % 2 === 0 ? 1 : 0);
