@@ -109,7 +109,9 @@ export function escapePointerToken(token: string | number): string {
 
 /** Joins JSON pointer tokens: `pointer('/spec', 'containers', 0)` → `/spec/containers/0`. */
 export function pointer(base: string, ...tokens: (string | number)[]): string {
-  return base + tokens.map(t => '/' + escapePointerToken(t)).join('');
+  let out = base;
+  for (let i = 0; i < tokens.length; i++) out += '/' + escapePointerToken(tokens[i]);
+  return out;
 }
 
 /** A value for a message: strings quoted, the rest as JSON. */
@@ -154,20 +156,27 @@ export function containersOf(spec: Record<string, any>): ContainerRef[] {
 /** Every check reads the containers: listed once per pod spec and evaluation. */
 const CONTAINERS = new ObjectFact<ContainerRef[]>(listContainers);
 
+const CONTAINER_KINDS: readonly ContainerKind[] = ['initContainers', 'containers', 'ephemeralContainers'];
+
 function listContainers(spec: Record<string, any>): ContainerRef[] {
   const result: ContainerRef[] = [];
-  for (const kind of ['initContainers', 'containers', 'ephemeralContainers'] as ContainerKind[]) {
-    asArray(spec[kind]).forEach((raw, index) => {
-      const container = asObject(raw);
+  for (let k = 0; k < CONTAINER_KINDS.length; k++) {
+    const kind = CONTAINER_KINDS[k];
+    const list = asArray(spec[kind]);
+    // plain loops (not forEach): every pod of every evaluation passes here, mostly before the code is optimized
+    for (let index = 0; index < list.length; index++) {
+      if (!(index in list)) continue; // a hole, as forEach skips it
+      const container = asObject(list[index]);
       const name = typeof container.name === 'string' && container.name !== '' ? container.name : `#${index}`;
       result.push({
         container,
         securityContext: asObject(container.securityContext),
         kind,
-        path: pointer('/spec', kind, index),
+        // the kinds and indexes need no escaping
+        path: `/spec/${kind}/${index}`,
         label: `${KIND_LABEL[kind]} ${JSON.stringify(name)}`,
       });
-    });
+    }
   }
   return result;
 }
