@@ -38,8 +38,12 @@ export class PodSecurityRule extends ManifestRule {
     }
     if (!this.inForce) return [];
     const out: RuleViolation[] = [];
-    for (const { pod, pointer } of podTemplates(ctx.manifest)) {
-      for (const v of this.check.evaluate(pod, version) ?? []) out.push({ message: v.message, jsonPointer: pointer + v.path });
+    const templates = podTemplates(ctx.manifest);
+    for (let t = 0; t < templates.length; t++) {
+      const { pod, pointer } = templates[t];
+      const violations = this.check.evaluate(pod, version);
+      if (violations === undefined || violations === null) continue;
+      for (const v of violations) out.push({ message: v.message, jsonPointer: pointer + v.path });
     }
     return out;
   }

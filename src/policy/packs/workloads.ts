@@ -56,7 +56,14 @@ export function podLabels(manifest: any): Record<string, string> {
 /** Whether a Kubernetes label selector (matchLabels + matchExpressions) selects `labels`. */
 export function selectorMatches(selector: any, labels: Record<string, string>): boolean {
   if (!selector || typeof selector !== 'object') return false;
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  const matchLabels = selector.matchLabels ?? {};
+  if (typeof matchLabels === 'object') {
+    // the entries of Object.entries, without the copy (every workload meets the selectors of its namespace)
+    const keys = Object.keys(matchLabels);
+    for (let i = 0; i < keys.length; i++) if (labels[keys[i]] !== matchLabels[keys[i]]) return false;
+  } else {
+    for (const [k, v] of Object.entries(matchLabels)) if (labels[k] !== v) return false;
+  }
   return expressionsMatch(selector.matchExpressions, labels);
 }
 
@@ -130,9 +137,18 @@ export function anySelects(objects: any[], field: SelectorField, labels: Record<
     const value = labels[key];
     if (typeof value !== 'string') continue;
     const candidates = byValue.get(value);
-    if (candidates && candidates.some((o) => selectorMatches(selectorOf(o, field), labels))) return true;
+    if (candidates && someSelects(candidates, field, labels)) return true;
   }
-  return index.unindexed.some((o) => selectorMatches(selectorOf(o, field), labels));
+  return someSelects(index.unindexed, field, labels);
+}
+
+/** `objects.some((o) => selectorMatches(selectorOf(o, field), labels))` as a plain loop. */
+function someSelects(objects: any[], field: SelectorField, labels: Record<string, string>): boolean {
+  for (let i = 0; i < objects.length; i++) {
+    if (!(i in objects)) continue; // a hole, as some skips it
+    if (selectorMatches(selectorOf(objects[i], field), labels)) return true;
+  }
+  return false;
 }
 
 /** Whether every `matchExpressions` requirement (In, NotIn, Exists, DoesNotExist) holds for `labels`; an unknown operator never does. */
