@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { withObjectFacts } from './evaluation-scope';
 import { Finding, ResourceRef, UnusedSuppression } from './finding';
 import { lineOf } from './locate';
 import { PolicyPack } from './pack';
@@ -80,6 +81,11 @@ export interface EvaluateOptions {
  * where model rules are reported as not evaluable). Suppressions apply, and unused ones are reported.
  */
 export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], options: EvaluateOptions = {}): EvaluationResult {
+  // the pod templates and containers of each object are found once and shared by the rules that read them
+  return withObjectFacts(() => evaluate(packs, objects, options));
+}
+
+function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: EvaluateOptions): EvaluationResult {
   const findings: Finding[] = [];
   const used = new Set<AppliedSuppression>();
   const notEvaluable: EvaluationResult['notEvaluable'] = [];
@@ -158,6 +164,11 @@ export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], opt
       }
       return rules;
     };
+    if (pack.manifestRules.length === 0) {
+      // nothing to call for any object (a pack of model rules): only the deadline is checked
+      if (targets.length > 0 && options.deadline !== undefined && Date.now() > options.deadline) throw new EvaluationDeadlineError(pack.id);
+      continue;
+    }
     for (const obj of targets) {
       if (options.deadline !== undefined && Date.now() > options.deadline) throw new EvaluationDeadlineError(pack.id);
       const tier = obj.tier ?? obj.environment?.tier;
@@ -175,7 +186,10 @@ export function evaluatePacks(packs: PolicyPack[], objects: CheckedObject[], opt
       for (const rule of rules) {
         let violations: RuleViolation[];
         try {
-          violations = [...rule.evaluate(context)];
+          const result = rule.evaluate(context);
+          // most calls find nothing: an empty list needs no copy
+          if (Array.isArray(result) && result.length === 0) continue;
+          violations = [...result];
         } catch (e) {
           // plain YAML can hold anything where a rule expects a list or an object (`env: {}`): that is bad
           // input naming the object, never a crash and never a pass

@@ -28,16 +28,24 @@ const BOOLEAN_OR_NULL = /^(true|false|yes|no|on|off|null|none|nil|~)$/i;
 export function isReference(value: string): boolean {
   const v = unquote(value.trim());
   if (v === '') return true;
-  if (/^\$/.test(v)) return true; // $VAR, ${VAR}, $(VAR), $(cat /run/secrets/x)
-  if (/^\{\{.*\}\}$/s.test(v) || /^\{\{/.test(v)) return true; // External Secrets / Helm templates
-  if (/^%env\([^)]*\)%$/.test(v) || /^%\([^)]*\)s$/.test(v)) return true;
-  if (/^<[^<>]*>$/.test(v)) return true; // a documentation placeholder: no secret in it
-  if (/^@@[A-Za-z0-9_:.<>-]+@@$/.test(v)) return true; // replaced at run time from a mounted Secret
-  if (/^\*+$/.test(v)) return true;
-  if (/^\/[^\s]*$/.test(v)) return true; // a file holding the credential
-  if (/^(file|env|secret|vault|ref\+[a-z]+):\/?\/?\S+$/i.test(v) && !/^[a-z]+:\/\/[^/\s]*:[^/\s]*@/i.test(v)) return true;
-  if (BOOLEAN_OR_NULL.test(v)) return true;
-  return false;
+  // every form starts with its own character: one comparison picks the one pattern that can match
+  // (most values are none, and a cold regular expression costs more than the rest of a rule)
+  const c = v.charCodeAt(0);
+  switch (c) {
+    case 0x24: return true; // $VAR, ${VAR}, $(VAR), $(cat /run/secrets/x)
+    case 0x7b: return v.charCodeAt(1) === 0x7b; // {{ External Secrets / Helm templates
+    case 0x25: return /^%env\([^)]*\)%$/.test(v) || /^%\([^)]*\)s$/.test(v);
+    case 0x3c: return /^<[^<>]*>$/.test(v); // a documentation placeholder: no secret in it
+    case 0x40: return /^@@[A-Za-z0-9_:.<>-]+@@$/.test(v); // replaced at run time from a mounted Secret
+    case 0x2a: return /^\*+$/.test(v);
+    case 0x2f: return /^\/[^\s]*$/.test(v); // a file holding the credential
+    case 0x7e: return v.length === 1; // ~ (YAML null)
+  }
+  const first = v[0];
+  // file:, env:, secret:, vault:, ref+x: (not a URL with a password)
+  if ('fFeEsSvVrR'.includes(first) && /^(file|env|secret|vault|ref\+[a-z]+):\/?\/?\S+$/i.test(v) && !/^[a-z]+:\/\/[^/\s]*:[^/\s]*@/i.test(v)) return true;
+  // true, false, yes, no, on, off, null, none, nil
+  return v.length <= 5 && 'tTfFyYnNoO'.includes(first) && BOOLEAN_OR_NULL.test(v);
 }
 
 function unquote(v: string): string {
@@ -72,7 +80,12 @@ const CREDENTIAL_NAME = new RegExp(CREDENTIAL_NAME_PATTERN, 'i');
  */
 export function isCredentialName(name: string): boolean {
   // the last words decide; a hostile name of a megabyte is not matched whole
-  return CREDENTIAL_NAME.test(name.length > 128 ? name.slice(-128) : name);
+  const last = name.length > 128 ? name.slice(-128) : name;
+  // every credential name holds one of these words (most names hold none): the pattern runs only then
+  const lower = last.toLowerCase();
+  if (!lower.includes('pass') && !lower.includes('pwd') && !lower.includes('secret') && !lower.includes('token')
+    && !lower.includes('key') && !lower.includes('credential') && !lower.includes('cookie')) return false;
+  return CREDENTIAL_NAME.test(last);
 }
 
 /**
@@ -154,6 +167,9 @@ function bareUserinfo(token: string): { lead: string; password: string; host: st
 /** `password=x` (libpq, ADO.NET, JDBC and JAAS connection strings), `PASSWORD 'x'` / `IDENTIFIED BY 'x'` (SQL). */
 const KEYWORD_ASSIGNMENT = /(?:^|[\s;,?&({"'])((?:[A-Za-z0-9]+[_.-])*(?:password|passwd|pwd|secret|token|apikey|api_key|access_key|secret_key))\s*=\s*("[^"]*"|'[^']*'|[^\s;,&'")]*)/gi;
 const SQL_PASSWORD = /\b(?:PASSWORD|IDENTIFIED\s+BY)\s+'((?:[^']|'')+)'/gi;
+/** What a text matching KEYWORD_ASSIGNMENT (SQL_PASSWORD) holds: one cheap pass before the pattern. Keep them in step. */
+const KEYWORD_HINT = /pass|pwd|secret|token|api_?key|access_key/i;
+const SQL_PASSWORD_HINT = /password|identified/i;
 
 /**
  * The credentials embedded in a piece of text (a value, an argument, a line of a file): URLs with
@@ -171,24 +187,51 @@ export function textCredentials(text: string): string[] {
  */
 const MEMO_MIN_LENGTH = 128;
 /**
- * Longer texts are not remembered; nor more than MEMO_MAX_ENTRIES per memo (then all are forgotten
- * at once): at most a few MiB of texts kept alive.
+ * Longer texts are not remembered; nor more than MEMO_MAX_ENTRIES texts or MEMO_MAX_CHARS characters
+ * per memo (then all are forgotten at once): a few MiB of texts kept alive at most. (A fleet of 100
+ * services holds over a thousand different long texts: a memo that forgets all at 500 entries can
+ * forget the scripts repeated in every service with them.)
  */
 const MEMO_MAX_LENGTH = 16 * 1024;
-const MEMO_MAX_ENTRIES = 500;
-/** Entries of CONFIG_FILE_MEMO, all names together. */
+const MEMO_MAX_ENTRIES = 20_000;
+const MEMO_MAX_CHARS = 4 * 1024 * 1024;
+/** Entries and characters of CONFIG_FILE_MEMO, all names together. */
 let configFileEntries = 0;
+let configFileChars = 0;
 const TEXT_MEMO = new Map<string, string[]>();
+const SHELL_MEMO = new Map<string, string[]>();
 const CONFIG_FILE_MEMO = new Map<string, Map<string, LineCredential[]>>();
+/** Characters of the texts each memo holds. */
+const MEMO_CHARS = new Map<Map<string, unknown>, number>();
 
 function memo<T>(cache: Map<string, T>, key: string, compute: () => T): T {
   let value = cache.get(key);
   if (value === undefined) {
     value = compute();
-    if (cache.size >= MEMO_MAX_ENTRIES) cache.clear();
+    const chars = (MEMO_CHARS.get(cache) ?? 0) + key.length;
+    if (cache.size >= MEMO_MAX_ENTRIES || chars > MEMO_MAX_CHARS) {
+      cache.clear();
+      MEMO_CHARS.set(cache, key.length);
+    } else {
+      MEMO_CHARS.set(cache, chars);
+    }
     cache.set(key, value);
   }
   return value;
+}
+
+/**
+ * False when {@link textCredentials} finds nothing in `text` for want of what every pattern needs
+ * (`@`, `=`, `'` or a token shape prefix): the test {@link scanText} starts with, without a scan.
+ */
+export function mayHoldCredentialText(text: string): boolean {
+  return text.includes('@') || text.includes('=') || text.includes("'") || (text.length >= MIN_TOKEN_SHAPE_LENGTH && TOKEN_SHAPE_HINT.test(text));
+}
+
+/** Whether {@link textCredentials} finds anything in `text` (without copying what it finds). */
+export function holdsTextCredentials(text: string): boolean {
+  if (text.length < MEMO_MIN_LENGTH || text.length > MEMO_MAX_LENGTH) return scanText(text).length > 0;
+  return memo(TEXT_MEMO, text, () => scanText(text)).length > 0;
 }
 
 function scanText(text: string): string[] {
@@ -200,22 +243,39 @@ function scanText(text: string): string[] {
   const shapes = text.length >= MIN_TOKEN_SHAPE_LENGTH && TOKEN_SHAPE_HINT.test(text);
   if (!at && !equals && !quote && !shapes) return [];
   const found = new Set<string>();
-  for (const [token] of at ? text.matchAll(TOKEN) : []) {
-    for (const { userinfo } of urlUserinfos(token)) {
-      const password = urlPassword(userinfo);
-      if (password !== undefined && !isReference(password)) found.add('a password in a URL');
+  // (exec loops over the module's global patterns: `matchAll` would copy each pattern for every text;
+  // none of them matches the empty string, and nothing called inside a loop uses its pattern)
+  let m: RegExpExecArray | null;
+  if (at) {
+    TOKEN.lastIndex = 0;
+    while ((m = TOKEN.exec(text)) !== null) {
+      const token = m[0];
+      for (const { userinfo } of urlUserinfos(token)) {
+        const password = urlPassword(userinfo);
+        if (password !== undefined && !isReference(password)) found.add('a password in a URL');
+      }
+      const bare = bareUserinfo(token);
+      if (bare && !isReference(bare.password)) found.add('a password in a connection address');
     }
-    const bare = bareUserinfo(token);
-    if (bare && !isReference(bare.password)) found.add('a password in a connection address');
   }
-  for (const m of equals ? text.matchAll(SIGNATURE_PARAMETER) : []) {
-    if (!isReference(decodeSafe(m[2]))) found.add(`a credential in the query parameter "${m[1]}"`);
+  if (equals) {
+    SIGNATURE_PARAMETER.lastIndex = 0;
+    while ((m = SIGNATURE_PARAMETER.exec(text)) !== null) {
+      if (!isReference(decodeSafe(m[2]))) found.add(`a credential in the query parameter "${m[1]}"`);
+    }
+    // every keyword holds one of these words: most texts with `=` (settings, selectors) hold none
+    if (KEYWORD_HINT.test(text)) {
+      KEYWORD_ASSIGNMENT.lastIndex = 0;
+      while ((m = KEYWORD_ASSIGNMENT.exec(text)) !== null) {
+        if (isCredentialName(m[1]) && !isReference(m[2])) found.add(`a literal ${m[1]} in a connection string`);
+      }
+    }
   }
-  for (const m of equals ? text.matchAll(KEYWORD_ASSIGNMENT) : []) {
-    if (isCredentialName(m[1]) && !isReference(m[2])) found.add(`a literal ${m[1]} in a connection string`);
-  }
-  for (const m of quote ? text.matchAll(SQL_PASSWORD) : []) {
-    if (!isReference(m[1])) found.add('a literal SQL password');
+  if (quote && SQL_PASSWORD_HINT.test(text)) {
+    SQL_PASSWORD.lastIndex = 0;
+    while ((m = SQL_PASSWORD.exec(text)) !== null) {
+      if (!isReference(m[1])) found.add('a literal SQL password');
+    }
   }
   if (shapes) for (const [what, re] of TOKEN_SHAPES) if (re.test(text)) found.add(what);
   return [...found];
@@ -320,6 +380,12 @@ function isSeparator(w: string): boolean {
  * does (quotes, escapes, `;`, `&&`, `|`, new lines), then checked as arguments and assignments.
  */
 export function shellCredentials(script: string): string[] {
+  // scripts (`sh -c "..."` arguments) repeat in every service and environment of a fleet, as texts do
+  if (script.length < MEMO_MIN_LENGTH || script.length > MEMO_MAX_LENGTH) return scanShell(script);
+  return [...memo(SHELL_MEMO, script, () => scanShell(script))];
+}
+
+function scanShell(script: string): string[] {
   const words = shellWords(script);
   const found = new Set<string>();
   for (const { what } of wordCredentials(words)) found.add(what);
@@ -426,9 +492,10 @@ export function configFileCredentials(fileName: string, content: string): LineCr
   let found = CONFIG_FILE_MEMO.get(fileName)?.get(content);
   if (found === undefined) {
     found = scanConfigFile(fileName, content);
-    if (configFileEntries >= MEMO_MAX_ENTRIES) {
+    if (configFileEntries >= MEMO_MAX_ENTRIES || configFileChars + content.length > MEMO_MAX_CHARS) {
       CONFIG_FILE_MEMO.clear();
       configFileEntries = 0;
+      configFileChars = 0;
     }
     let byContent = CONFIG_FILE_MEMO.get(fileName);
     if (!byContent) {
@@ -437,18 +504,21 @@ export function configFileCredentials(fileName: string, content: string): LineCr
     }
     byContent.set(content, found);
     configFileEntries++;
+    configFileChars += content.length;
   }
   return found.map((c) => ({ ...c }));
 }
 
 function scanConfigFile(fileName: string, content: string): LineCredential[] {
   const out: LineCredential[] = [];
-  const lines = content.split(/\r?\n/);
-  const script = /\.(sh|bash)$/.test(fileName) || /^#!.*\b(sh|bash|ash|dash|zsh|ksh)\b/.test(lines[0] ?? '');
+  // (the regular expressions below run only where the cheap test before them allows a match)
+  const lines = content.includes('\n') ? content.split(/\r?\n/) : [content];
+  const script = fileName.endsWith('.sh') || fileName.endsWith('.bash')
+    || (lines[0].startsWith('#!') && /^#!.*\b(sh|bash|ash|dash|zsh|ksh)\b/.test(lines[0]));
   if (script) {
     // statement by statement, so a finding names its line
     lines.forEach((line, i) => {
-      const what = shellCredentials(line)[0];
+      const what = lineCredential(SCRIPT_LINES, line, scriptLineCredential);
       if (what !== undefined) out.push({ line: i + 1, what });
     });
     return out;
@@ -462,29 +532,58 @@ function scanConfigFile(fileName: string, content: string): LineCredential[] {
     return out;
   }
   lines.forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '' || /^(#|;|\/\/|--(\s|$)|!)/.test(line) || /^\[[^\]]*\]$/.test(line)) return;
-    const m = CONFIG_LINE.exec(raw);
-    if (m) {
-      const key = unquote(m[1]);
-      let value = m[3].trim();
-      if (m[2] === ':' && /^\/\//.test(value)) value = ''; // `host: http://…` is handled below as text
-      const comment = value.search(/\s[#;]\s/);
-      if (comment >= 0) value = value.slice(0, comment);
-      value = value.trim().replace(/,$/, '').trim();
-      if (value !== '' && !/^[|>][-+]?\d*$/.test(value) && !/^[{[]/.test(value) && isCredentialName(key) && !isReference(value)) {
-        out.push({ line: i + 1, what: `a literal ${key}` });
-        return;
-      }
-    }
-    const what = textCredentials(raw)[0];
+    const what = lineCredential(CONFIG_LINES, raw, configLineCredential);
     if (what !== undefined) out.push({ line: i + 1, what });
   });
   return out;
 }
 
+/**
+ * What one line of a configuration file (of a script) holds, remembered by line: the files of a
+ * fleet differ in a line or two (a name in a comment), their other lines repeat in every service.
+ * Lines up to LINE_MEMO_MAX_LENGTH, at most LINE_MEMO_MAX_ENTRIES per table (then all forgotten).
+ */
+function lineCredential(memoTable: Map<string, string | null>, line: string, scan: (line: string) => string | undefined): string | undefined {
+  if (line.length > LINE_MEMO_MAX_LENGTH) return scan(line);
+  let what = memoTable.get(line);
+  if (what === undefined) {
+    what = scan(line) ?? null;
+    if (memoTable.size >= LINE_MEMO_MAX_ENTRIES) memoTable.clear();
+    memoTable.set(line, what);
+  }
+  return what ?? undefined;
+}
+
+const LINE_MEMO_MAX_LENGTH = 256;
+const LINE_MEMO_MAX_ENTRIES = 4000;
+const SCRIPT_LINES = new Map<string, string | null>();
+const CONFIG_LINES = new Map<string, string | null>();
+
+function scriptLineCredential(line: string): string | undefined {
+  return shellCredentials(line)[0];
+}
+
+function configLineCredential(raw: string): string | undefined {
+  const line = raw.trim();
+  if (line === '' || ('#;/-!'.includes(line[0]) && /^(#|;|\/\/|--(\s|$)|!)/.test(line)) || (line[0] === '[' && /^\[[^\]]*\]$/.test(line))) return undefined;
+  const m = raw.includes('=') || raw.includes(':') ? CONFIG_LINE.exec(raw) : null;
+  // (the value is looked at only for a credential-like key: most keys are none)
+  if (m && isCredentialName(unquote(m[1]))) {
+    const key = unquote(m[1]);
+    let value = m[3].trim();
+    if (m[2] === ':' && /^\/\//.test(value)) value = ''; // `host: http://…` is handled below as text
+    const comment = value.search(/\s[#;]\s/);
+    if (comment >= 0) value = value.slice(0, comment);
+    value = value.trim().replace(/,$/, '').trim();
+    if (value !== '' && !/^[|>][-+]?\d*$/.test(value) && !/^[{[]/.test(value) && !isReference(value)) return `a literal ${key}`;
+  }
+  return textCredentials(raw)[0];
+}
+
 function jsonDocument(content: string): unknown {
-  if (!/^\s*[{[]/.test(content)) return undefined;
+  // `\s` and trim() strip the same white space
+  const first = content.trimStart()[0];
+  if (first !== '{' && first !== '[') return undefined;
   try {
     return JSON.parse(content);
   } catch {

@@ -8,11 +8,12 @@ import {
 import { CheckedObject, evaluatePacks } from '../../src/policy/engine';
 import { DisruptionBudget } from '../../src/policy/packs/production-readiness/disruption-budget';
 import { NetworkPolicyCoverage } from '../../src/policy/packs/production-readiness/network-policy';
-import { isLongRunning, podLabels, replicasOf, selectorMatches } from '../../src/policy/packs/workloads';
+import { expressionsMatch, isLongRunning, podLabels, replicasOf, selectorMatches } from '../../src/policy/packs/workloads';
 
 // ---------------------------------------------------------------------------------------------
 // The reference: the rules as they were before indexing (every object scanned for every workload),
-// and every rule called for every object whatever its kind.
+// and every rule called for every object whatever its kind, on its own copy of the object (nothing
+// shared between rules).
 // ---------------------------------------------------------------------------------------------
 
 /** PROD-NetworkPolicy before indexing (kept verbatim as the reference). */
@@ -60,7 +61,9 @@ class EveryKind extends ManifestRule {
     });
   }
   public evaluate(ctx: ManifestRuleContext): RuleViolation[] {
-    return this.real.evaluate({ ...ctx, relatedIndex: undefined });
+    // on a copy of the object of its own: facts the engine shares between rules (pod templates,
+    // containers, found once per object) are found again for this rule alone, as before sharing
+    return this.real.evaluate({ ...ctx, manifest: structuredClone(ctx.manifest), relatedIndex: undefined });
   }
 }
 
@@ -273,5 +276,32 @@ describe('indexed production-readiness rules and kind-indexed evaluation', () =>
       evaluate(): RuleViolation[] { return []; }
     }
     expect(() => new Bad()).toThrow(/kinds must be a list of object kinds/);
+  });
+
+  test('selectorMatches without Object.entries copies answers as the Object.entries version did, whatever matchLabels holds', () => {
+    // the reference, kept verbatim from before the loop
+    const entriesVersion = (selector: any, labels: Record<string, string>): boolean => {
+      if (!selector || typeof selector !== 'object') return false;
+      for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+      return expressionsMatch(selector.matchExpressions, labels);
+    };
+    const key = fc.constantFrom('a', 'b', '0', '1', 'length');
+    const value = fc.constantFrom<unknown>('x', 'y', '', 1, null, undefined);
+    const matchLabels = fc.oneof(
+      fc.dictionary(key, value, { maxKeys: 3 }),
+      fc.array(value, { maxLength: 3 }),
+      fc.constantFrom<unknown>('xy', 'a', '', 0, 5, true, null, undefined),
+    );
+    const selector = fc.oneof(
+      fc.record({ matchLabels, matchExpressions: fc.constantFrom<unknown>(undefined, [], [{ key: 'a', operator: 'Exists' }]) }, { requiredKeys: [] }),
+      fc.constantFrom<unknown>(null, undefined, 'a', 0, []),
+    );
+    const labels = fc.dictionary(key, fc.constantFrom('x', 'y', ''), { maxKeys: 4 });
+    fc.assert(fc.property(selector, labels, (sel, l) => {
+      expect(selectorMatches(sel, l)).toBe(entriesVersion(sel, l));
+    }), { numRuns: 2000 });
+    // a string's characters are entries of Object.entries: still read as labels "0", "1"...
+    expect(selectorMatches({ matchLabels: 'xy' }, { 0: 'x', 1: 'y' })).toBe(true);
+    expect(selectorMatches({ matchLabels: ['x'] }, { 0: 'y' })).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { isCheckInForce } from '../pod-security/registry';
 import { podTemplates } from '../pod-security/templates';
-import { PodSecurityCheck, PssLevel } from '../pod-security/types';
+import { PodSecurityCheck, PssLevel, PssVersion } from '../pod-security/types';
 import { toPssVersion } from '../pod-security/version';
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../rule';
 import { Severity } from '../severity';
@@ -12,6 +12,9 @@ import { POD_TEMPLATE_KINDS } from './workloads';
  * pod template (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob...).
  */
 export class PodSecurityRule extends ManifestRule {
+  private inForceVersion?: PssVersion;
+  private inForce = false;
+
   public constructor(private readonly check: PodSecurityCheck, private readonly level: PssLevel, private readonly version?: string) {
     super({
       id: check.id,
@@ -28,10 +31,19 @@ export class PodSecurityRule extends ManifestRule {
   public evaluate(ctx: ManifestRuleContext): RuleViolation[] {
     const version = toPssVersion(this.version ?? ctx.environment?.kubernetesVersion ?? 'latest');
     // a check that does not exist in this version, or that a restricted check replaces, is not in force
-    if (!isCheckInForce(this.check, this.level, version)) return [];
+    // (asked for every object: the answer for the last version is kept; parsed versions are shared)
+    if (version !== this.inForceVersion) {
+      this.inForce = isCheckInForce(this.check, this.level, version);
+      this.inForceVersion = version;
+    }
+    if (!this.inForce) return [];
     const out: RuleViolation[] = [];
-    for (const { pod, pointer } of podTemplates(ctx.manifest)) {
-      for (const v of this.check.evaluate(pod, version) ?? []) out.push({ message: v.message, jsonPointer: pointer + v.path });
+    const templates = podTemplates(ctx.manifest);
+    for (let t = 0; t < templates.length; t++) {
+      const { pod, pointer } = templates[t];
+      const violations = this.check.evaluate(pod, version);
+      if (violations === undefined || violations === null) continue;
+      for (const v of violations) out.push({ message: v.message, jsonPointer: pointer + v.path });
     }
     return out;
   }

@@ -23,14 +23,17 @@ export const ALLOW_PRIVILEGE_ESCALATION = defineCheck({
 });
 
 function allowPrivilegeEscalation(pod: NormalizedPod): PodSecurityViolation[] {
-  return containersOf(pod.spec)
-    .filter(c => c.securityContext.allowPrivilegeEscalation !== false)
-    .map(c => {
-      const value = c.securityContext.allowPrivilegeEscalation;
-      return {
-        message: `${c.label} must set securityContext.allowPrivilegeEscalation=false`
-          + (value === undefined || value === null ? ' (unset defaults to true)' : ` (is ${show(value)})`),
-        path: `${c.path}/securityContext/allowPrivilegeEscalation`,
-      };
+  const violations: PodSecurityViolation[] = [];
+  const containers = containersOf(pod.spec);
+  for (let i = 0; i < containers.length; i++) {
+    const c = containers[i];
+    const value = c.securityContext.allowPrivilegeEscalation;
+    if (value === false) continue;
+    violations.push({
+      message: `${c.label} must set securityContext.allowPrivilegeEscalation=false`
+        + (value === undefined || value === null ? ' (unset defaults to true)' : ` (is ${show(value)})`),
+      path: `${c.path}/securityContext/allowPrivilegeEscalation`,
     });
+  }
+  return violations;
 }

@@ -1,5 +1,6 @@
 import { PodLike, PodSecurityCheck, PodSecurityViolation, PssLevel, PssVersion } from './types';
 import { pssMinor } from './version';
+import { ObjectFact } from '../evaluation-scope';
 
 /** Documentation of the standard. */
 export const PSS_HELP_URI = 'https://kubernetes.io/docs/concepts/security/pod-security-standards/';
@@ -39,7 +40,16 @@ export function defineCheck(def: CheckDefinition): PodSecurityCheck {
   if (behaviours.length === 0) {
     throw new Error(`check ${def.id} has no behaviour`);
   }
+  // asked for every pod: the answer for the last version is kept (parsed versions are shared)
+  let lastVersion: PssVersion | undefined;
+  let lastBehaviour: CheckBehaviour | undefined;
   const behaviourAt = (version: PssVersion): CheckBehaviour | undefined => {
+    if (version === lastVersion) return lastBehaviour;
+    lastBehaviour = findBehaviour(version);
+    lastVersion = version;
+    return lastBehaviour;
+  };
+  const findBehaviour = (version: PssVersion): CheckBehaviour | undefined => {
     const minor = pssMinor(version);
     let found: CheckBehaviour | undefined;
     for (const b of behaviours) {
@@ -63,10 +73,13 @@ export function defineCheck(def: CheckDefinition): PodSecurityCheck {
     overridesAt: (version: PssVersion) => behaviourAt(version)?.overrides ?? [],
     evaluate: (pod: PodLike, version: PssVersion) => {
       const behaviour = behaviourAt(version);
-      return behaviour ? behaviour.check(normalizePod(pod)) : undefined;
+      return behaviour ? behaviour.check(NORMALIZED_PODS.of(pod)) : undefined;
     },
   };
 }
+
+/** Every check of a pod normalizes it: once per pod and evaluation. */
+const NORMALIZED_PODS = new ObjectFact<NormalizedPod>(normalizePod);
 
 /** `metadata` and `spec` as objects (a missing or malformed one is empty). */
 export function normalizePod(pod: PodLike | undefined): NormalizedPod {
@@ -96,7 +109,9 @@ export function escapePointerToken(token: string | number): string {
 
 /** Joins JSON pointer tokens: `pointer('/spec', 'containers', 0)` → `/spec/containers/0`. */
 export function pointer(base: string, ...tokens: (string | number)[]): string {
-  return base + tokens.map(t => '/' + escapePointerToken(t)).join('');
+  let out = base;
+  for (let i = 0; i < tokens.length; i++) out += '/' + escapePointerToken(tokens[i]);
+  return out;
 }
 
 /** A value for a message: strings quoted, the rest as JSON. */
@@ -135,19 +150,33 @@ const KIND_LABEL: Record<ContainerKind, string> = {
  * ephemeral containers.
  */
 export function containersOf(spec: Record<string, any>): ContainerRef[] {
+  return CONTAINERS.of(spec);
+}
+
+/** Every check reads the containers: listed once per pod spec and evaluation. */
+const CONTAINERS = new ObjectFact<ContainerRef[]>(listContainers);
+
+const CONTAINER_KINDS: readonly ContainerKind[] = ['initContainers', 'containers', 'ephemeralContainers'];
+
+function listContainers(spec: Record<string, any>): ContainerRef[] {
   const result: ContainerRef[] = [];
-  for (const kind of ['initContainers', 'containers', 'ephemeralContainers'] as ContainerKind[]) {
-    asArray(spec[kind]).forEach((raw, index) => {
-      const container = asObject(raw);
+  for (let k = 0; k < CONTAINER_KINDS.length; k++) {
+    const kind = CONTAINER_KINDS[k];
+    const list = asArray(spec[kind]);
+    // plain loops (not forEach): every pod of every evaluation passes here, mostly before the code is optimized
+    for (let index = 0; index < list.length; index++) {
+      if (!(index in list)) continue; // a hole, as forEach skips it
+      const container = asObject(list[index]);
       const name = typeof container.name === 'string' && container.name !== '' ? container.name : `#${index}`;
       result.push({
         container,
         securityContext: asObject(container.securityContext),
         kind,
-        path: pointer('/spec', kind, index),
+        // the kinds and indexes need no escaping
+        path: `/spec/${kind}/${index}`,
         label: `${KIND_LABEL[kind]} ${JSON.stringify(name)}`,
       });
-    });
+    }
   }
   return result;
 }

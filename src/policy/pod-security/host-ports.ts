@@ -21,16 +21,20 @@ export const HOST_PORTS = defineCheck({
 
 function hostPorts(pod: NormalizedPod): PodSecurityViolation[] {
   const violations: PodSecurityViolation[] = [];
-  for (const c of containersOf(pod.spec)) {
-    asArray(c.container.ports).forEach((raw, index) => {
-      const hostPort = asObject(raw).hostPort;
+  const containers = containersOf(pod.spec);
+  for (let i = 0; i < containers.length; i++) {
+    const c = containers[i];
+    const ports = asArray(c.container.ports);
+    for (let index = 0; index < ports.length; index++) {
+      if (!(index in ports)) continue; // a hole, as forEach skips it
+      const hostPort = asObject(ports[index]).hostPort;
       if (isSet(hostPort) && Number(hostPort) !== 0) {
         violations.push({
           message: `${c.label} must not set hostPort ${JSON.stringify(hostPort)} (ports[${index}].hostPort)`,
           path: `${c.path}/ports/${index}/hostPort`,
         });
       }
-    });
+    }
   }
   return violations;
 }

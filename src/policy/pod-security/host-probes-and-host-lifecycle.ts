@@ -1,4 +1,4 @@
-import { asObject, containersOf, defineCheck, isSet, NormalizedPod, show } from './helpers';
+import { asObject, ContainerRef, containersOf, defineCheck, isSet, NormalizedPod, show } from './helpers';
 import { PodSecurityViolation } from './types';
 
 /**
@@ -22,25 +22,32 @@ export const HOST_PROBES_AND_HOST_LIFECYCLE = defineCheck({
 
 function hostProbesAndHostLifecycle(pod: NormalizedPod): PodSecurityViolation[] {
   const violations: PodSecurityViolation[] = [];
-  for (const c of containersOf(pod.spec)) {
-    const handlers: [string, unknown][] = [
-      ['livenessProbe', c.container.livenessProbe],
-      ['readinessProbe', c.container.readinessProbe],
-      ['startupProbe', c.container.startupProbe],
-      ['lifecycle/postStart', asObject(c.container.lifecycle).postStart],
-      ['lifecycle/preStop', asObject(c.container.lifecycle).preStop],
-    ];
-    for (const [where, handler] of handlers) {
-      for (const action of ['httpGet', 'tcpSocket']) {
-        const host = asObject(asObject(handler)[action]).host;
-        if (isSet(host) && host !== '') {
-          violations.push({
-            message: `${c.label} must not set ${where.replace('/', '.')}.${action}.host (${show(host)})`,
-            path: `${c.path}/${where}/${action}/host`,
-          });
-        }
-      }
-    }
+  const containers = containersOf(pod.spec);
+  for (let i = 0; i < containers.length; i++) {
+    const c = containers[i];
+    const lifecycle = asObject(c.container.lifecycle);
+    checkHandler(violations, c, 'livenessProbe', c.container.livenessProbe);
+    checkHandler(violations, c, 'readinessProbe', c.container.readinessProbe);
+    checkHandler(violations, c, 'startupProbe', c.container.startupProbe);
+    checkHandler(violations, c, 'lifecycle/postStart', lifecycle.postStart);
+    checkHandler(violations, c, 'lifecycle/preStop', lifecycle.preStop);
   }
   return violations;
+}
+
+const ACTIONS = ['httpGet', 'tcpSocket'];
+
+/** The httpGet / tcpSocket host of one probe or lifecycle handler (`where`: its path in the container). */
+function checkHandler(violations: PodSecurityViolation[], c: ContainerRef, where: string, handler: unknown): void {
+  const h = asObject(handler);
+  for (let a = 0; a < ACTIONS.length; a++) {
+    const action = ACTIONS[a];
+    const host = asObject(h[action]).host;
+    if (isSet(host) && host !== '') {
+      violations.push({
+        message: `${c.label} must not set ${where.replace('/', '.')}.${action}.host (${show(host)})`,
+        path: `${c.path}/${where}/${action}/host`,
+      });
+    }
+  }
 }

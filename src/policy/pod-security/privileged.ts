@@ -20,10 +20,15 @@ export const PRIVILEGED = defineCheck({
 });
 
 function privileged(pod: NormalizedPod): PodSecurityViolation[] {
-  return containersOf(pod.spec)
-    .filter(c => c.securityContext.privileged === true)
-    .map(c => ({
+  const violations: PodSecurityViolation[] = [];
+  const containers = containersOf(pod.spec);
+  for (let i = 0; i < containers.length; i++) {
+    const c = containers[i];
+    if (c.securityContext.privileged !== true) continue;
+    violations.push({
       message: `${c.label} must not set securityContext.privileged=true`,
       path: `${c.path}/securityContext/privileged`,
-    }));
+    });
+  }
+  return violations;
 }

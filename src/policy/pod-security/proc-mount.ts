@@ -25,10 +25,16 @@ export const PROC_MOUNT = defineCheck({
 
 /** The unconditional rule (upstream `procMount_1_0`), shared with `procMount_restricted`. */
 export function procMountUnconditional(pod: NormalizedPod): PodSecurityViolation[] {
-  return containersOf(pod.spec)
-    .filter(c => isSet(c.securityContext.procMount) && c.securityContext.procMount !== 'Default')
-    .map(c => ({
-      message: `${c.label} must not set securityContext.procMount to ${show(c.securityContext.procMount)}`,
+  const violations: PodSecurityViolation[] = [];
+  const containers = containersOf(pod.spec);
+  for (let i = 0; i < containers.length; i++) {
+    const c = containers[i];
+    const procMount = c.securityContext.procMount;
+    if (!isSet(procMount) || procMount === 'Default') continue;
+    violations.push({
+      message: `${c.label} must not set securityContext.procMount to ${show(procMount)}`,
       path: `${c.path}/securityContext/procMount`,
-    }));
+    });
+  }
+  return violations;
 }

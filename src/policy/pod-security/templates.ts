@@ -1,5 +1,6 @@
 import { asObject } from './helpers';
 import { PodLike } from './types';
+import { ObjectFact } from '../evaluation-scope';
 
 /** A pod (template) found in a manifest. */
 export interface PodTemplateRef {
@@ -41,6 +42,16 @@ const POINTERS = new Map(Object.values(TEMPLATE_KINDS).map((k) => [k, k.path.map
  * controllers without a template, give none.
  */
 export function podTemplates(manifest: any): PodTemplateRef[] {
+  // most objects are no workload: answered before any lookup
+  if (manifest === null || typeof manifest !== 'object' || typeof manifest.kind !== 'string'
+    || !Object.prototype.hasOwnProperty.call(TEMPLATE_KINDS, manifest.kind)) return [];
+  return POD_TEMPLATES.of(manifest);
+}
+
+/** Every rule over pods asks: computed once per object and evaluation. */
+const POD_TEMPLATES = new ObjectFact<PodTemplateRef[]>(findPodTemplates);
+
+function findPodTemplates(manifest: any): PodTemplateRef[] {
   const object = asObject(manifest);
   const kind = typeof object.kind === 'string' ? TEMPLATE_KINDS[object.kind] : undefined;
   if (!kind || !Object.prototype.hasOwnProperty.call(TEMPLATE_KINDS, object.kind)) {

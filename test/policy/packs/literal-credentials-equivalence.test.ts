@@ -81,11 +81,27 @@ const { value } = fc.letrec((tie) => ({
   map: fc.dictionary(key, tie('value'), { maxKeys: 4 }),
   list: fc.array(tie('value'), { maxLength: 3 }),
 }));
+/** A list that may hold holes (`[a, , b]`: where the option is undefined), as plain JavaScript objects can. */
+function sparse<T>(item: fc.Arbitrary<T>, maxLength: number): fc.Arbitrary<unknown[]> {
+  return fc.array(fc.option(item, { nil: undefined, freq: 4 }), { maxLength }).map((items) => {
+    const out: unknown[] = [];
+    items.forEach((x, i) => {
+      if (x !== undefined) out[i] = x;
+    });
+    out.length = items.length;
+    return out;
+  });
+}
+const argument = fc.oneof({ weight: 6, arbitrary: text }, { weight: 1, arbitrary: fc.constantFrom<unknown>(null, 3, { a: 1 }) });
+const envVar = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ name: fc.constantFrom('DB_PASSWORD', 'URL', 'X'), value: text }) },
+  { weight: 1, arbitrary: fc.constantFrom<unknown>(null, 'X=y', { name: 'DB_PASSWORD' }, { name: 1, value: 'x' }) },
+);
 const container = fc.record({
   name: fc.constantFrom('app', 'db'),
-  command: fc.array(text, { maxLength: 3 }),
-  args: fc.array(text, { maxLength: 4 }),
-  env: fc.array(fc.record({ name: fc.constantFrom('DB_PASSWORD', 'URL', 'X'), value: text }), { maxLength: 3 }),
+  command: fc.oneof({ weight: 5, arbitrary: sparse(argument, 3) }, { weight: 1, arbitrary: fc.constantFrom<unknown>('sh -c x', null, {}) }),
+  args: fc.oneof({ weight: 5, arbitrary: sparse(argument, 4) }, { weight: 1, arbitrary: fc.constantFrom<unknown>('--password=x', null) }),
+  env: fc.oneof({ weight: 5, arbitrary: sparse(envVar, 3) }, { weight: 1, arbitrary: fc.constantFrom<unknown>({}, 'X') }),
   extra: value,
 }, { requiredKeys: ['name'] });
 const manifest = fc.oneof(
@@ -117,7 +133,8 @@ describe('GITOPS-NoLiteralCredentials gives the findings of the rule before its 
 
 describe('the remembered scans of long texts', () => {
   test('give the same results after many different texts (the memo forgets, never answers wrongly)', () => {
-    const script = (i: number) => `#!/bin/sh\n# script ${i}\n${i % 2 === 0 ? 'export PGPASSWORD=hunter2\n' : 'echo "$X"\n'}`.padEnd(200, '#');
+    const script = (i: number) => `#!/bin/sh\n# script ${i}\n${i % 2 === 0 ? 'export PGPASSWORD=hunter2\n' : 'echo "$X"\n'}`.padEnd(4000, '#');
+    // 1,200 texts of 4,000 characters: past what a memo keeps (4 Mi characters), it forgets at least once
     const first = [0, 1].map((i) => [configFileCredentials('init.sh', script(i)), textCredentials(script(i))]);
     for (let i = 2; i < 1200; i++) {
       expect(configFileCredentials(i % 3 === 0 ? 'a.sh' : 'init.sh', script(i)).length).toBe(i % 2 === 0 ? 1 : 0);

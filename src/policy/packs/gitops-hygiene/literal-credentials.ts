@@ -1,11 +1,34 @@
-import { argvCredentials, configFileCredentials, envCredential, isCredentialName, isReference, textCredentials } from '../../../private/credentials';
+import {
+  argvCredentials, configFileCredentials, envCredential, holdsTextCredentials, isCredentialName, isReference, mayHoldCredentialText, textCredentials,
+} from '../../../private/credentials';
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
 import { containersOf } from '../workloads';
 
 /** A JSON pointer token. */
 function token(key: string | number): string {
-  return String(key).replace(/~/g, '~0').replace(/\//g, '~1');
+  const s = String(key);
+  return s.includes('~') || s.includes('/') ? s.replace(/~/g, '~0').replace(/\//g, '~1') : s;
+}
+
+/** The fields of a container that make its argument vector, in order. */
+const ARGV_FIELDS = ['command', 'args'];
+
+/**
+ * Whether any string inside `v` (in the order and the places the walk below visits) holds an
+ * embedded credential: when none does, that walk finds nothing and is skipped. This pass keeps no
+ * path and builds no pointer; most strings are rejected by a few character tests.
+ */
+function holdsTextCredential(v: unknown): boolean {
+  if (typeof v === 'string') return mayHoldCredentialText(v) && holdsTextCredentials(v);
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (i in v && holdsTextCredential(v[i])) return true;
+    return false;
+  }
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) if (holdsTextCredential((v as Record<string, unknown>)[keys[i]])) return true;
+  return false;
 }
 
 /**
@@ -37,25 +60,39 @@ export class NoLiteralCredentials extends ManifestRule {
       reported.add(pointer);
       out.push({ message, jsonPointer: pointer });
     };
-    for (const { container, pointer } of containersOf(m)) {
+    // plain loops (holes skipped, as forEach skips them): every container of every workload passes here
+    const containers = containersOf(m);
+    for (let c = 0; c < containers.length; c++) {
+      const { container, pointer } = containers[c];
       // command and args are one argument vector: `--password` may end one and its value start the other
       const fields: Array<[string, number]> = [];
       const argv: string[] = [];
-      for (const field of ['command', 'args']) {
-        (Array.isArray(container[field]) ? container[field] : []).forEach((a: unknown, i: number) => {
+      for (let f = 0; f < ARGV_FIELDS.length; f++) {
+        const field = ARGV_FIELDS[f];
+        const list = container[field];
+        if (!Array.isArray(list)) continue;
+        for (let i = 0; i < list.length; i++) {
+          if (!(i in list)) continue;
+          const a: unknown = list[i];
           fields.push([field, i]);
           argv.push(typeof a === 'string' ? a : '');
-        });
+        }
       }
-      for (const { index, what } of argvCredentials(argv)) {
-        const [field, i] = fields[index];
-        report(`${pointer}/${field}/${i}`, `container "${container.name}" passes ${what} in ${field}[${i}]`);
+      if (argv.length > 0) {
+        for (const { index, what } of argvCredentials(argv)) {
+          const [field, i] = fields[index];
+          report(`${pointer}/${field}/${i}`, `container "${container.name}" passes ${what} in ${field}[${i}]`);
+        }
       }
-      (Array.isArray(container.env) ? container.env : []).forEach((e: any, i: number) => {
-        if (typeof e?.name !== 'string' || typeof e.value !== 'string') return;
+      const env = container.env;
+      if (!Array.isArray(env)) continue;
+      for (let i = 0; i < env.length; i++) {
+        if (!(i in env)) continue;
+        const e = env[i];
+        if (typeof e?.name !== 'string' || typeof e.value !== 'string') continue;
         const what = envCredential(e.name, e.value);
         if (what !== undefined) report(`${pointer}/env/${i}/value`, `container "${container.name}" ${what}`);
-      });
+      }
     }
     if (m.kind === 'ConfigMap' && m.data && typeof m.data === 'object') {
       for (const key of Object.keys(m.data).sort()) {
@@ -99,7 +136,7 @@ export class NoLiteralCredentials extends ManifestRule {
         }
       }
     };
-    if (m.kind !== 'Secret') visit(m);
+    if (m.kind !== 'Secret' && holdsTextCredential(m)) visit(m);
     return out;
   }
 }

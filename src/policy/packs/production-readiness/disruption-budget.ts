@@ -1,7 +1,7 @@
 import { RelatedObjects } from '../../related';
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
-import { LONG_RUNNING_KINDS, podLabels, replicasOf, selectorMatches } from '../workloads';
+import { anySelects, LONG_RUNNING_KINDS, podLabels, replicasOf } from '../workloads';
 
 /** PROD-PodDisruptionBudget: replicated workloads are covered by a PodDisruptionBudget. */
 export class DisruptionBudget extends ManifestRule {
@@ -24,7 +24,7 @@ export class DisruptionBudget extends ManifestRule {
     const ns = m.metadata?.namespace;
     // only the PodDisruptionBudgets of the workload's namespace, from an index built once per environment
     const index = ctx.relatedIndex ?? RelatedObjects.of(ctx.related ?? []);
-    const covered = index.inNamespace('PodDisruptionBudget', ns).some((o) => selectorMatches(o.spec?.selector, labels));
+    const covered = anySelects(index.inNamespace('PodDisruptionBudget', ns), 'selector', labels);
     return covered ? [] : [{ message: `${m.kind} "${m.metadata?.name}" has ${replicasOf(m)} replicas and no PodDisruptionBudget selecting its pods`, jsonPointer: '/spec/replicas' }];
   }
 }

@@ -1,7 +1,7 @@
 import { RelatedObjects } from '../../related';
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
-import { isLongRunning, LONG_RUNNING_KINDS, podLabels, selectorMatches } from '../workloads';
+import { anySelects, isLongRunning, LONG_RUNNING_KINDS, podLabels } from '../workloads';
 
 /** PROD-NetworkPolicy: the pods of every long-running workload are selected by a NetworkPolicy. */
 export class NetworkPolicyCoverage extends ManifestRule {
@@ -24,7 +24,7 @@ export class NetworkPolicyCoverage extends ManifestRule {
     const ns = m.metadata?.namespace;
     // only the NetworkPolicies of the workload's namespace, from an index built once per environment
     const index = ctx.relatedIndex ?? RelatedObjects.of(ctx.related ?? []);
-    const covered = index.inNamespace('NetworkPolicy', ns).some((o) => selectorMatches(o.spec?.podSelector ?? {}, labels));
+    const covered = anySelects(index.inNamespace('NetworkPolicy', ns), 'podSelector', labels);
     return covered ? [] : [{ message: `${m.kind} "${m.metadata?.name}": no NetworkPolicy selects its pods`, jsonPointer: '/spec/template/metadata/labels' }];
   }
 }
