@@ -145,6 +145,8 @@ function committedAndWiped(dir: string): string {
  * One-service app, process start to written output (bench/startup.ts), per fleet: the median wall
  * time of the whole child process, as compiled JavaScript (`node`) and through `ts-node
  * --transpile-only` (the app file in TypeScript, the library compiled, as a user's app imports it).
+ * The variants take turns within each repetition; `pairedRatio…` is the median of the per-repetition
+ * ratios packs / plain.
  */
 function startupRows(): any[] {
   const out: any[] = [];
@@ -162,24 +164,33 @@ function startupRows(): any[] {
   for (const fleet of fleets) {
     const objects = path.join(tmp, `startup-${fleet}.json`);
     wall([path.join(build, 'bench', 'startup.js'), '--variant', 'prepare', '--fleet', fleet, '--dir', fresh(), '--objects', objects]);
-    const ms: Record<string, Record<string, number>> = { js: {}, tsNode: {} };
-    for (const variant of ['plain', 'plainWithLibrary', 'packs']) {
-      const args = ['--variant', variant, '--fleet', fleet, '--objects', objects];
-      const js: number[] = [];
-      const tsn: number[] = [];
-      for (let r = 0; r < Math.max(reps, 3); r++) {
-        js.push(wall([path.join(build, 'bench', 'startup.js'), ...args, '--dir', fresh()]));
-        tsn.push(wall([tsNode, '--transpile-only', '--skip-project', '--compiler-options', '{"module":"commonjs","esModuleInterop":true}',
+    const variants = ['plain', 'plainWithLibrary', 'packs'];
+    const js: Record<string, number[]> = {};
+    const tsn: Record<string, number[]> = {};
+    // the variants take turns within each repetition, so a change of machine load during the run
+    // falls on all of them instead of on whichever variant ran last
+    for (let r = 0; r < Math.max(reps, 3); r++) {
+      for (const variant of variants) {
+        const args = ['--variant', variant, '--fleet', fleet, '--objects', objects];
+        (js[variant] ??= []).push(wall([path.join(build, 'bench', 'startup.js'), ...args, '--dir', fresh()]));
+        (tsn[variant] ??= []).push(wall([tsNode, '--transpile-only', '--skip-project', '--compiler-options', '{"module":"commonjs","esModuleInterop":true}',
           path.join(build, 'bench', 'startup-main.ts'), ...args, '--dir', fresh()]));
       }
-      ms.js[variant] = median(js);
-      ms.tsNode[variant] = median(tsn);
     }
+    const ms: Record<string, Record<string, number>> = { js: {}, tsNode: {} };
+    for (const variant of variants) {
+      ms.js[variant] = median(js[variant]);
+      ms.tsNode[variant] = median(tsn[variant]);
+    }
+    // median of the ratios of runs made side by side (less sensitive to load drift than a ratio of medians)
+    const paired = (xs: Record<string, number[]>) => median(xs.packs.map((t, i) => t / xs.plain[i]));
     out.push({
       fleet,
       ms,
       ratioPacksToPlainJs: ms.js.packs / ms.js.plain,
       ratioPacksToPlainTsNode: ms.tsNode.packs / ms.tsNode.plain,
+      pairedRatioPacksToPlainJs: paired(js),
+      pairedRatioPacksToPlainTsNode: paired(tsn),
       ratioPacksToPlainWithLibraryJs: ms.js.packs / ms.js.plainWithLibrary,
     });
   }
@@ -281,12 +292,13 @@ if (values.json) {
     + `times in ms, ${reps > 1 ? `medians of ${reps}` : 'one run each'}, every measurement in a fresh process; ${os.cpus().length} CPUs, Node ${process.version}`);
   if (startup.length > 0) {
     console.log('\none-service app, process start to written output (median ms; plain = cdk8s only, the same objects as ApiObjects):');
-    console.log('| fleet | run as | plain cdk8s | plain cdk8s + library constructs | every pack | packs / plain |');
-    console.log('|---|---|---:|---:|---:|---:|');
+    console.log('| fleet | run as | plain cdk8s | plain cdk8s + library constructs | every pack | packs / plain | paired ratio |');
+    console.log('|---|---|---:|---:|---:|---:|---:|');
     for (const s of startup) {
       for (const [how, key] of [['node (compiled JS)', 'js'], ['ts-node --transpile-only', 'tsNode']]) {
         const m = s.ms[key];
-        console.log(`| ${s.fleet} | ${how} | ${f(m.plain)} | ${f(m.plainWithLibrary)} | ${f(m.packs)} | ${f(m.packs / m.plain, 2)} |`);
+        const paired = key === 'js' ? s.pairedRatioPacksToPlainJs : s.pairedRatioPacksToPlainTsNode;
+        console.log(`| ${s.fleet} | ${how} | ${f(m.plain)} | ${f(m.plainWithLibrary)} | ${f(m.packs)} | ${f(m.packs / m.plain, 2)} | ${f(paired, 2)} |`);
       }
     }
   }
