@@ -57,13 +57,10 @@ export function podLabels(manifest: any): Record<string, string> {
 export function selectorMatches(selector: any, labels: Record<string, string>): boolean {
   if (!selector || typeof selector !== 'object') return false;
   const matchLabels = selector.matchLabels ?? {};
-  if (typeof matchLabels === 'object') {
-    // the entries of Object.entries, without the copy (every workload meets the selectors of its namespace)
-    const keys = Object.keys(matchLabels);
-    for (let i = 0; i < keys.length; i++) if (labels[keys[i]] !== matchLabels[keys[i]]) return false;
-  } else {
-    for (const [k, v] of Object.entries(matchLabels)) if (labels[k] !== v) return false;
-  }
+  // the entries of Object.entries (for any value: a string's characters too), without the copy
+  // (every workload meets the selectors of its namespace)
+  const keys = Object.keys(matchLabels);
+  for (let i = 0; i < keys.length; i++) if (labels[keys[i]] !== matchLabels[keys[i]]) return false;
   return expressionsMatch(selector.matchExpressions, labels);
 }
 
