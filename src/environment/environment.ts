@@ -51,7 +51,8 @@ export interface EnvironmentProps {
   readonly cluster?: string;
 
   /**
-   * Labels added to every object of the environment.
+   * Labels added to every object of the environment. The keys `constructor` and `__proto__`
+   * are refused: cdk8s cannot render an object key with either name.
    *
    * @default - none besides `app.kubernetes.io/managed-by` and `stateful.cdk8s.io/environment`
    */

@@ -50,6 +50,24 @@ export function requireDnsSubdomain(where: Where, property: string, value: unkno
   return value;
 }
 
+/**
+ * True for the object keys cdk8s cannot render, though Kubernetes accepts them. `ApiObject.toJson()`
+ * passes every object through cdk8s' `sanitizeValue`, which reads `obj.constructor.name`: a key
+ * "constructor" shadows it and rendering fails with a plain Error. It also copies each key by
+ * assignment, so a key "__proto__" is silently lost.
+ */
+export function isUnrenderableKey(key: unknown): boolean {
+  return key === 'constructor' || key === '__proto__';
+}
+
+/** Rejects a map key that cdk8s cannot render (see `isUnrenderableKey`), naming what to do instead. */
+export function requireRenderableKey(where: Where, code: string, property: string, key: string, what: string): void {
+  if (isUnrenderableKey(key)) {
+    throw invalid(where, code, property, key,
+      `${what} other than "constructor" and "__proto__": cdk8s cannot render an object key with either name (Kubernetes would accept it); rename the key`);
+  }
+}
+
 /** Validates a label key as Kubernetes does: optional DNS-subdomain prefix, then a name of at most 63 characters. */
 export function isLabelKey(key: unknown): key is string {
   if (typeof key !== 'string' || key.length === 0) return false;
@@ -75,6 +93,7 @@ export function requireLabels(where: Where, property: string, labels: unknown): 
       throw invalid(where, 'INVALID_LABELS', `${property} key`, key,
         'a label key: an optional DNS subdomain prefix and "/", then at most 63 characters of [A-Za-z0-9-_.] starting and ending with an alphanumeric');
     }
+    requireRenderableKey(where, 'INVALID_LABELS', `${property} key`, key, 'a label key');
     if (!isLabelValue(value)) {
       throw invalid(where, 'INVALID_LABELS', `${property}["${key}"]`, value,
         'a label value: at most 63 characters of [A-Za-z0-9-_.], empty or starting and ending with an alphanumeric');

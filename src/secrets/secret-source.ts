@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import type * as ExternalSecrets from '../imports/external-secrets.io';
-import { invalid, isDnsSubdomain, requireNonEmptyString } from '../private/names';
+import { invalid, isDnsSubdomain, requireNonEmptyString, requireRenderableKey } from '../private/names';
 
 /**
  * Which mechanism delivers a secret to the cluster.
@@ -124,7 +124,8 @@ export interface SecretBindOptions {
   /**
    * Keys derived from the others, as Go templates over the secret's keys (e.g. a connection URI
    * `postgresql://{{ .username }}:{{ .password | urlquery }}@host:5432/db`). External Secrets
-   * renders them (`spec.target.template`); other sources must already hold these keys.
+   * renders them (`spec.target.template`); other sources must already hold these keys. The keys
+   * `constructor` and `__proto__` are refused: cdk8s cannot render an object key with either name.
    *
    * @default - none
    */
@@ -218,6 +219,10 @@ function requireBindOptions(scope: Construct, options: SecretBindOptions): void 
     if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]+$/.test(key)) {
       throw invalid(scope, 'INVALID_SECRET_SOURCE', 'secret keys', key, 'Secret data keys: letters, digits, "-", "_" and "."');
     }
+  }
+  // templated keys become keys of the ExternalSecret's spec.target.template.data map
+  for (const key of Object.keys(options.templates ?? {})) {
+    requireRenderableKey(scope, 'INVALID_SECRET_SOURCE', 'templates key', key, 'a Secret data key');
   }
 }
 

@@ -135,7 +135,7 @@ export function arbitraries() {
   const labelMap: fc.Arbitrary<Record<string, string>> = fc.dictionary(
     either(
       fc.stringMatching(/^([a-z]{1,4}\.[a-z]{2,3}\/)?[a-zA-Z][-a-zA-Z0-9_.]{0,6}[a-zA-Z0-9]$/),
-      fc.constantFrom('', '-x', 'a/b/c', 'x'.repeat(64), '💥'),
+      fc.constantFrom('', '-x', 'a/b/c', 'x'.repeat(64), '💥', 'constructor', '__proto__'),
       10,
     ),
     either(fc.stringMatching(/^([a-zA-Z0-9]([-a-zA-Z0-9_.]{0,6}[a-zA-Z0-9])?)?$/), fc.constantFrom('-', 'x'.repeat(64), 'a b'), 10),
@@ -219,7 +219,8 @@ export function arbitraries() {
     }),
   );
 
-  const secretKey = either(fc.stringMatching(/^[-._a-zA-Z0-9]{1,12}$/), fc.constantFrom('', 'a b', 'a/b'), 10);
+  // "constructor" and "__proto__": valid Kubernetes keys that cdk8s cannot render as object keys
+  const secretKey = either(fc.stringMatching(/^[-._a-zA-Z0-9]{1,12}$/), fc.constantFrom('', 'a b', 'a/b', 'constructor', '__proto__'), 10);
   const secretSource: fc.Arbitrary<SourceDesc> = fc.oneof(
     {
       arbitrary: fc.record({

@@ -12,8 +12,8 @@ import { stringify } from 'yaml';
 import { chartIn, plainEnvironment } from './builders';
 import { checkCase, Outcome } from './harness';
 import {
-  DatabaseEngine, GitOpsApp, ManifestRule, ManifestRuleContext, MessageQueue, PolicyPack, QueueAccess, QueueEngine, ReplicatedDatabase, RuleViolation,
-  SecretBackend, SecretSource, Severity, StorageProfile,
+  DatabaseClient, DatabaseEngine, GitOpsApp, ManifestRule, ManifestRuleContext, MessageQueue, PolicyPack, QueueAccess, QueueEngine,
+  ReplicatedDatabase, RuleViolation, SecretBackend, SecretSource, Severity, StorageProfile,
 } from '../../src';
 import { main } from '../../src/cli/main';
 import { ValidationError } from '../../src/errors';
@@ -72,6 +72,48 @@ describeWithCrds('regressions found by the property tests', () => {
 
     test('existing() with keys 0 threw a TypeError', () => {
       expect(() => SecretSource.existing('a', { keys: 0 as any })).toThrow(ValidationError);
+    });
+  });
+
+  describe('object keys cdk8s cannot render ("constructor", "__proto__")', () => {
+    /** A map holding `key` as an own property (as JSON.parse or another jsii language would give it). */
+    const mapOf = (key: string, value: unknown): any =>
+      Object.defineProperty({}, key, { value, enumerable: true, writable: true, configurable: true });
+    const surfaces: Array<[string, (app: GitOpsApp, key: string) => void]> = [
+      ['ExternalSecret templates', (app, key) => SecretSource.externalSecret({ store: 'a', remoteKey: 'orders/db' })
+        .bind(new Construct(dev(app), 'Consumer'), { name: 'a', keys: ['username'], templates: mapOf(key, 'postgresql://{{ .username }}@h/db') })],
+      ['Environment labels', (app, key) => chartIn(app, plainEnvironment('development', { labels: mapOf(key, 'x') } as any))],
+      ['DatabaseClient labels', (app, key) => new ReplicatedDatabase(dev(app), 'Db', {
+        engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }), allowFrom: [DatabaseClient.fromLabels(mapOf(key, 'x'))],
+      })],
+      ['Kafka additionalConfig', (app, key) => new MessageQueue(dev(app), 'Q', {
+        name: 'q', engine: QueueEngine.strimziKafka({ version: '4.1.0', additionalConfig: mapOf(key, '1') }), storageSize: '1Gi',
+      })],
+      ['RabbitMQ additionalConfig', (app, key) => new MessageQueue(dev(app), 'Q', {
+        name: 'q', engine: QueueEngine.rabbitmqStatefulSet({ version: '4.1.4', additionalConfig: mapOf(key, '1') }), storageSize: '1Gi',
+      })],
+    ];
+
+    // seed 885389871: templates { constructor: ... } failed in cdk8s' sanitizeValue with
+    // "can't render non-simple object of type 'undefined'"; "__proto__" was silently dropped
+    test.each(surfaces.flatMap(([name, build]) => ['constructor', '__proto__'].map((key) => [name, key, build] as const)))(
+      '%s with a key %s: a ValidationError, not a cdk8s Error or a lost key', (_name, key, build) => {
+        expect(checkCase((app) => build(app, key))).toMatchObject({ kind: 'rejected' });
+      });
+
+    test('keys that only look like Object.prototype members render as given', () => {
+      for (const key of ['toString', 'hasOwnProperty', 'valueOf']) {
+        let rendered: any;
+        const outcome = checkCase((app) => {
+          SecretSource.externalSecret({ store: 'a', remoteKey: 'orders/db' })
+            .bind(new Construct(dev(app), 'Consumer'), { name: 'a', keys: ['username'], templates: mapOf(key, 'x') });
+          chartIn(app, plainEnvironment('staging', { labels: mapOf(key, 'y') } as any), 'staging');
+        }, { inspect: (output) => { rendered = output.objects.map((o) => o.manifest); } });
+        expect(outcome).toMatchObject({ kind: 'rendered' });
+        const es = rendered.find((o: any) => o.kind === 'ExternalSecret');
+        expect(Object.keys(es.spec.target.template.data)).toEqual([key]);
+        expect(rendered.filter((o: any) => Object.prototype.hasOwnProperty.call(o.metadata.labels ?? {}, key) && o.metadata.labels[key] === 'y').length).toBeGreaterThan(0);
+      }
     });
   });
 

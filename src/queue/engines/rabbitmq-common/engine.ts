@@ -1,4 +1,4 @@
-import { invalid } from '../../../private/names';
+import { invalid, requireRenderableKey } from '../../../private/names';
 import { objectName } from '../../private/names';
 import { QueueConnection, QueueProtocol, QueueType } from '../../types';
 import { QueueEngineCapabilities } from '../engine';
@@ -51,6 +51,7 @@ export function requireRabbitmqConfig(where: string, config: { [key: string]: st
     if (!/^[a-z0-9_]+(\.[A-Za-z0-9_$-]+)*$/.test(key)) {
       throw invalid(where, 'INVALID_CONFIG', 'additionalConfig key', key, 'a rabbitmq.conf key such as "vm_memory_high_watermark.relative"');
     }
+    requireRenderableKey(where, 'INVALID_CONFIG', 'additionalConfig key', key, 'a rabbitmq.conf key');
     const managed = RABBITMQ_MANAGED.find((p) => key === p || key.startsWith(p.endsWith('.') ? p : `${p}.`) || (p.endsWith('.') && key === p.slice(0, -1)));
     if (managed) {
       throw invalid(where, 'INVALID_CONFIG', 'additionalConfig key', key,

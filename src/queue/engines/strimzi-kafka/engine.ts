@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { Tier } from '../../../environment/tier';
-import { invalid } from '../../../private/names';
+import { invalid, requireRenderableKey } from '../../../private/names';
 import { SecretSource } from '../../../secrets/secret-source';
 import { objectName } from '../../private/names';
 import { KafkaAuthentication, QueueConnection, QueueProtocol } from '../../types';
@@ -116,6 +116,8 @@ export class StrimziKafkaEngine extends QueueEngineBase {
     const additionalConfig: Record<string, string> = {};
     for (const [key, value] of Object.entries(options.additionalConfig ?? {})) {
       if (!/^[a-z0-9]+(\.[a-z0-9_-]+)*$/.test(key)) throw invalid(where, 'INVALID_CONFIG', 'additionalConfig key', key, 'a Kafka broker setting such as "num.io.threads"');
+      // keys of the Kafka resource's spec.kafka.config map
+      requireRenderableKey(where, 'INVALID_CONFIG', 'additionalConfig key', key, 'a Kafka broker setting');
       const forbidden = KAFKA_FORBIDDEN.find((p) => key === p || (p.endsWith('.') && key.startsWith(p)));
       if (forbidden) {
         throw invalid(where, 'INVALID_CONFIG', 'additionalConfig key', key,
