@@ -118,7 +118,12 @@ export function recoverLocked(outdir: string, hook?: FaultHook, options: Recover
 
   const journal = readJournalBody(outdir);
   const hadTmp = removeJournalTmp(outdir); // never committed: the rename into `journal` is the commit
-  if (journal.state === 'absent' && staging.length === 0 && !hadTmp) return undefined;
+  if (journal.state === 'absent' && staging.length === 0 && !hadTmp) {
+    // a writer killed between removing its transaction's staging folder and the then-empty
+    // `staging/` (or between creating the two) leaves that empty folder: nothing else to recover
+    removeDirIfEmpty(stagingRoot(outdir));
+    return undefined;
+  }
 
   // No committed journal: either the write never committed (nothing outside the staging
   // directory was touched, so dropping the staged files and a torn journal leaves exactly the
