@@ -22,6 +22,7 @@
  *   npm run bench                                   # table; sizes 10,100,400,800 (≈10–15 min on 2 idle cores)
  *   npm run bench -- --json                         # one JSON object
  *   npm run bench -- --sizes 10,100 --fleets deploy --reps 3 [--many-charts-max 100] [--no-startup]
+ *   npm run bench -- --startup-only --reps 9 --json  # the one-service start-up rows only (no sizes, no CEL)
  * Then, per fleet, a one-service app from process start to written output (bench/startup.ts):
  * plain cdk8s alone, plain cdk8s with this library's constructs, and every pack; as compiled
  * JavaScript and through ts-node --transpile-only (medians of at least 3).
@@ -44,6 +45,7 @@ const { values } = parseArgs({
     'reps': { type: 'string', default: '1' },
     'many-charts-max': { type: 'string', default: '100' },
     'no-startup': { type: 'boolean', default: false },
+    'startup-only': { type: 'boolean', default: false },
   },
 });
 const sizes = values.sizes!.split(',').map(Number);
@@ -52,7 +54,7 @@ const reps = Number(values.reps);
 const manyChartsMax = Number(values['many-charts-max']);
 if (sizes.some((n) => !Number.isInteger(n) || n <= 0) || !Number.isInteger(reps) || reps <= 0
   || fleets.some((f) => f !== 'data' && f !== 'deploy') || !Number.isFinite(manyChartsMax)) {
-  console.error('usage: bench/run.ts [--json] [--sizes N,N,...] [--fleets data,deploy] [--reps N] [--many-charts-max N] [--no-startup]');
+  console.error('usage: bench/run.ts [--json] [--sizes N,N,...] [--fleets data,deploy] [--reps N] [--many-charts-max N] [--no-startup | --startup-only]');
   process.exit(2);
 }
 
@@ -201,7 +203,7 @@ const rows: any[] = [];
 let startup: any[] = [];
 try {
   transpile(build);
-  for (const fleet of fleets) {
+  for (const fleet of values['startup-only'] ? [] : fleets) {
     for (const services of sizes) {
       const m: Record<string, Measurement[]> = {};
       const record = (variant: Variant, dir: string) => (m[variant] ??= []).push(run(variant, fleet, services, dir));
@@ -249,7 +251,7 @@ try {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 // CEL (ValidatingPolicy) against ClusterPolicy pattern evaluation of the same checks, 5 objects per service
-const celRows = celBench(sizes.map((n) => n * 5), reps);
+const celRows = values['startup-only'] ? [] : celBench(sizes.map((n) => n * 5), reps);
 
 const exponents = Object.fromEntries(fleets.map((f) => [f, exponent(rows.filter((r) => r.fleet === f).map((r) => [r.objects, r.ms.packs]))]));
 const result = {
@@ -285,9 +287,11 @@ if (values.json) {
     ['check/parse', (r) => f(r.ratioCheckToParse, 2)],
     ['policy µs/obj', (r) => f(r.policyMicrosPerObject, 1)],
   ];
-  console.log(`| ${cols.map(([h]) => h).join(' | ')} |`);
-  console.log(`|${cols.map(() => '---').join('|')}|`);
-  for (const r of rows) console.log(`| ${cols.map(([, c]) => c(r)).join(' | ')} |`);
+  if (rows.length > 0) {
+    console.log(`| ${cols.map(([h]) => h).join(' | ')} |`);
+    console.log(`|${cols.map(() => '---').join('|')}|`);
+    for (const r of rows) console.log(`| ${cols.map(([, c]) => c(r)).join(' | ')} |`);
+  }
   console.log(`scaling exponent of packs (time over objects): ${fleets.map((fl) => `${fl} ${f(exponents[fl], 2)}`).join(', ')}; `
     + `times in ms, ${reps > 1 ? `medians of ${reps}` : 'one run each'}, every measurement in a fresh process; ${os.cpus().length} CPUs, Node ${process.version}`);
   if (startup.length > 0) {
@@ -302,5 +306,5 @@ if (values.json) {
       }
     }
   }
-  printCelBench(celRows, reps);
+  if (celRows.length > 0) printCelBench(celRows, reps);
 }
