@@ -24,7 +24,8 @@
  *   npm run bench -- --sizes 10,100 --fleets deploy --reps 3 [--many-charts-max 100] [--no-startup]
  *   npm run bench -- --startup-only --reps 9 --json  # the one-service start-up rows only (no sizes, no CEL)
  * Then, per fleet, a one-service app from process start to written output (bench/startup.ts):
- * plain cdk8s alone, plain cdk8s with this library's constructs, and every pack; as compiled
+ * plain cdk8s alone, plain cdk8s loading the L1 classes the app is written with, plain cdk8s with this
+ * library's constructs, and every pack (paired ratios against plain and against plain + L1); as compiled
  * JavaScript and through ts-node --transpile-only (medians of at least 3).
  */
 import { spawnSync } from 'child_process';
@@ -166,7 +167,7 @@ function startupRows(): any[] {
   for (const fleet of fleets) {
     const objects = path.join(tmp, `startup-${fleet}.json`);
     wall([path.join(build, 'bench', 'startup.js'), '--variant', 'prepare', '--fleet', fleet, '--dir', fresh(), '--objects', objects]);
-    const variants = ['plain', 'plainWithLibrary', 'packs'];
+    const variants = ['plain', 'plainL1', 'plainWithLibrary', 'packs'];
     const js: Record<string, number[]> = {};
     const tsn: Record<string, number[]> = {};
     // the variants take turns within each repetition, so a change of machine load during the run
@@ -185,7 +186,7 @@ function startupRows(): any[] {
       ms.tsNode[variant] = median(tsn[variant]);
     }
     // median of the ratios of runs made side by side (less sensitive to load drift than a ratio of medians)
-    const paired = (xs: Record<string, number[]>) => median(xs.packs.map((t, i) => t / xs.plain[i]));
+    const paired = (xs: Record<string, number[]>, base = 'plain') => median(xs.packs.map((t, i) => t / xs[base][i]));
     out.push({
       fleet,
       ms,
@@ -194,6 +195,9 @@ function startupRows(): any[] {
       pairedRatioPacksToPlainJs: paired(js),
       pairedRatioPacksToPlainTsNode: paired(tsn),
       ratioPacksToPlainWithLibraryJs: ms.js.packs / ms.js.plainWithLibrary,
+      // against plain cdk8s loading the L1 classes the app is written with (see bench/startup.ts)
+      pairedRatioPacksToPlainL1Js: paired(js, 'plainL1'),
+      pairedRatioPacksToPlainL1TsNode: paired(tsn, 'plainL1'),
     });
   }
   return out;
@@ -296,13 +300,14 @@ if (values.json) {
     + `times in ms, ${reps > 1 ? `medians of ${reps}` : 'one run each'}, every measurement in a fresh process; ${os.cpus().length} CPUs, Node ${process.version}`);
   if (startup.length > 0) {
     console.log('\none-service app, process start to written output (median ms; plain = cdk8s only, the same objects as ApiObjects):');
-    console.log('| fleet | run as | plain cdk8s | plain cdk8s + library constructs | every pack | packs / plain | paired ratio |');
-    console.log('|---|---|---:|---:|---:|---:|---:|');
+    console.log('| fleet | run as | plain cdk8s | plain cdk8s + L1 classes | plain cdk8s + library constructs | every pack | packs / plain | paired ratio | paired ratio to plain + L1 |');
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of startup) {
       for (const [how, key] of [['node (compiled JS)', 'js'], ['ts-node --transpile-only', 'tsNode']]) {
         const m = s.ms[key];
         const paired = key === 'js' ? s.pairedRatioPacksToPlainJs : s.pairedRatioPacksToPlainTsNode;
-        console.log(`| ${s.fleet} | ${how} | ${f(m.plain)} | ${f(m.plainWithLibrary)} | ${f(m.packs)} | ${f(m.packs / m.plain, 2)} | ${f(paired, 2)} |`);
+        const pairedL1 = key === 'js' ? s.pairedRatioPacksToPlainL1Js : s.pairedRatioPacksToPlainL1TsNode;
+        console.log(`| ${s.fleet} | ${how} | ${f(m.plain)} | ${f(m.plainL1)} | ${f(m.plainWithLibrary)} | ${f(m.packs)} | ${f(m.packs / m.plain, 2)} | ${f(paired, 2)} | ${f(pairedL1, 2)} |`);
       }
     }
   }
