@@ -22,8 +22,10 @@
  *   npm run bench                                   # table; sizes 10,100,400,800 (≈10–15 min on 2 idle cores)
  *   npm run bench -- --json                         # one JSON object
  *   npm run bench -- --sizes 10,100 --fleets deploy --reps 3 [--many-charts-max 100] [--no-startup]
+ *   npm run bench -- --startup-only --reps 9 --json  # the one-service start-up rows only (no sizes, no CEL)
  * Then, per fleet, a one-service app from process start to written output (bench/startup.ts):
- * plain cdk8s alone, plain cdk8s with this library's constructs, and every pack; as compiled
+ * plain cdk8s alone, plain cdk8s loading the L1 classes the app is written with, plain cdk8s with this
+ * library's constructs, and every pack (paired ratios against plain and against plain + L1); as compiled
  * JavaScript and through ts-node --transpile-only (medians of at least 3).
  */
 import { spawnSync } from 'child_process';
@@ -44,6 +46,7 @@ const { values } = parseArgs({
     'reps': { type: 'string', default: '1' },
     'many-charts-max': { type: 'string', default: '100' },
     'no-startup': { type: 'boolean', default: false },
+    'startup-only': { type: 'boolean', default: false },
   },
 });
 const sizes = values.sizes!.split(',').map(Number);
@@ -52,7 +55,7 @@ const reps = Number(values.reps);
 const manyChartsMax = Number(values['many-charts-max']);
 if (sizes.some((n) => !Number.isInteger(n) || n <= 0) || !Number.isInteger(reps) || reps <= 0
   || fleets.some((f) => f !== 'data' && f !== 'deploy') || !Number.isFinite(manyChartsMax)) {
-  console.error('usage: bench/run.ts [--json] [--sizes N,N,...] [--fleets data,deploy] [--reps N] [--many-charts-max N] [--no-startup]');
+  console.error('usage: bench/run.ts [--json] [--sizes N,N,...] [--fleets data,deploy] [--reps N] [--many-charts-max N] [--no-startup | --startup-only]');
   process.exit(2);
 }
 
@@ -164,7 +167,7 @@ function startupRows(): any[] {
   for (const fleet of fleets) {
     const objects = path.join(tmp, `startup-${fleet}.json`);
     wall([path.join(build, 'bench', 'startup.js'), '--variant', 'prepare', '--fleet', fleet, '--dir', fresh(), '--objects', objects]);
-    const variants = ['plain', 'plainWithLibrary', 'packs'];
+    const variants = ['plain', 'plainL1', 'plainWithLibrary', 'packs'];
     const js: Record<string, number[]> = {};
     const tsn: Record<string, number[]> = {};
     // the variants take turns within each repetition, so a change of machine load during the run
@@ -183,7 +186,7 @@ function startupRows(): any[] {
       ms.tsNode[variant] = median(tsn[variant]);
     }
     // median of the ratios of runs made side by side (less sensitive to load drift than a ratio of medians)
-    const paired = (xs: Record<string, number[]>) => median(xs.packs.map((t, i) => t / xs.plain[i]));
+    const paired = (xs: Record<string, number[]>, base = 'plain') => median(xs.packs.map((t, i) => t / xs[base][i]));
     out.push({
       fleet,
       ms,
@@ -192,6 +195,9 @@ function startupRows(): any[] {
       pairedRatioPacksToPlainJs: paired(js),
       pairedRatioPacksToPlainTsNode: paired(tsn),
       ratioPacksToPlainWithLibraryJs: ms.js.packs / ms.js.plainWithLibrary,
+      // against plain cdk8s loading the L1 classes the app is written with (see bench/startup.ts)
+      pairedRatioPacksToPlainL1Js: paired(js, 'plainL1'),
+      pairedRatioPacksToPlainL1TsNode: paired(tsn, 'plainL1'),
     });
   }
   return out;
@@ -201,7 +207,7 @@ const rows: any[] = [];
 let startup: any[] = [];
 try {
   transpile(build);
-  for (const fleet of fleets) {
+  for (const fleet of values['startup-only'] ? [] : fleets) {
     for (const services of sizes) {
       const m: Record<string, Measurement[]> = {};
       const record = (variant: Variant, dir: string) => (m[variant] ??= []).push(run(variant, fleet, services, dir));
@@ -249,7 +255,7 @@ try {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 // CEL (ValidatingPolicy) against ClusterPolicy pattern evaluation of the same checks, 5 objects per service
-const celRows = celBench(sizes.map((n) => n * 5), reps);
+const celRows = values['startup-only'] ? [] : celBench(sizes.map((n) => n * 5), reps);
 
 const exponents = Object.fromEntries(fleets.map((f) => [f, exponent(rows.filter((r) => r.fleet === f).map((r) => [r.objects, r.ms.packs]))]));
 const result = {
@@ -285,22 +291,25 @@ if (values.json) {
     ['check/parse', (r) => f(r.ratioCheckToParse, 2)],
     ['policy µs/obj', (r) => f(r.policyMicrosPerObject, 1)],
   ];
-  console.log(`| ${cols.map(([h]) => h).join(' | ')} |`);
-  console.log(`|${cols.map(() => '---').join('|')}|`);
-  for (const r of rows) console.log(`| ${cols.map(([, c]) => c(r)).join(' | ')} |`);
+  if (rows.length > 0) {
+    console.log(`| ${cols.map(([h]) => h).join(' | ')} |`);
+    console.log(`|${cols.map(() => '---').join('|')}|`);
+    for (const r of rows) console.log(`| ${cols.map(([, c]) => c(r)).join(' | ')} |`);
+  }
   console.log(`scaling exponent of packs (time over objects): ${fleets.map((fl) => `${fl} ${f(exponents[fl], 2)}`).join(', ')}; `
     + `times in ms, ${reps > 1 ? `medians of ${reps}` : 'one run each'}, every measurement in a fresh process; ${os.cpus().length} CPUs, Node ${process.version}`);
   if (startup.length > 0) {
     console.log('\none-service app, process start to written output (median ms; plain = cdk8s only, the same objects as ApiObjects):');
-    console.log('| fleet | run as | plain cdk8s | plain cdk8s + library constructs | every pack | packs / plain | paired ratio |');
-    console.log('|---|---|---:|---:|---:|---:|---:|');
+    console.log('| fleet | run as | plain cdk8s | plain cdk8s + L1 classes | plain cdk8s + library constructs | every pack | packs / plain | paired ratio | paired ratio to plain + L1 |');
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of startup) {
       for (const [how, key] of [['node (compiled JS)', 'js'], ['ts-node --transpile-only', 'tsNode']]) {
         const m = s.ms[key];
         const paired = key === 'js' ? s.pairedRatioPacksToPlainJs : s.pairedRatioPacksToPlainTsNode;
-        console.log(`| ${s.fleet} | ${how} | ${f(m.plain)} | ${f(m.plainWithLibrary)} | ${f(m.packs)} | ${f(m.packs / m.plain, 2)} | ${f(paired, 2)} |`);
+        const pairedL1 = key === 'js' ? s.pairedRatioPacksToPlainL1Js : s.pairedRatioPacksToPlainL1TsNode;
+        console.log(`| ${s.fleet} | ${how} | ${f(m.plain)} | ${f(m.plainL1)} | ${f(m.plainWithLibrary)} | ${f(m.packs)} | ${f(m.packs / m.plain, 2)} | ${f(paired, 2)} | ${f(pairedL1, 2)} |`);
       }
     }
   }
-  printCelBench(celRows, reps);
+  if (celRows.length > 0) printCelBench(celRows, reps);
 }

@@ -3,6 +3,8 @@
  * process, module loading included). Variants:
  *   prepare            (untimed) renders the one-service app with plain cdk8s and saves its objects as JSON
  *   plain              plain cdk8s only (no import of this library): the saved objects as ApiObjects, `App.synth()`
+ *   plainL1            `plain`, loading first the Kubernetes L1 classes the app is written with (bench/fleet.ts, as
+ *                      `cdk8s import k8s` generates them): what the same app on plain cdk8s loads besides cdk8s
  *   plainWithLibrary   plain cdk8s `App.synth()` of the app built with this library's constructs
  *   packs              GitOpsApp with every built-in pack, change safety on, empty output directory
  *
@@ -14,7 +16,7 @@
 import * as fs from 'fs';
 import { parseArgs } from 'util';
 
-export const STARTUP_VARIANTS = ['plain', 'plainWithLibrary', 'packs'] as const;
+export const STARTUP_VARIANTS = ['plain', 'plainL1', 'plainWithLibrary', 'packs'] as const;
 export type StartupVariant = typeof STARTUP_VARIANTS[number];
 
 export function startup(argv: string[]): void {
@@ -34,7 +36,9 @@ export function startup(argv: string[]): void {
       fs.writeFileSync(values.objects!, JSON.stringify(charts));
       break;
     }
-    case 'plain': {
+    case 'plain':
+    case 'plainL1': {
+      if (values.variant === 'plainL1') require('cdk8s-plus-28/lib/imports/k8s');
       const { ApiObject, App, Chart } = require('cdk8s') as typeof import('cdk8s');
       const charts: Array<{ id: string; objects: any[] }> = JSON.parse(fs.readFileSync(values.objects!, 'utf8'));
       const app = new App({ outdir: dir });

@@ -1,4 +1,6 @@
-import { k8s } from 'cdk8s-plus-28';
+// the L1 classes as `cdk8s import k8s` writes them (imports/k8s.ts): the cdk8s-plus-28 index would
+// also load its L2 constructs (~30 modules), which this app does not use, at every synthesis
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { DatabaseConnection, Environment, SecretSource } from '../../src';
 

@@ -9,11 +9,8 @@ import { EnvironmentChart } from '../environment/environment-chart';
 import { EnvironmentOverlay } from '../environment/environment-overlay';
 import { PlatformChart } from '../environment/platform-chart';
 import { ValidationError } from '../errors';
-import { APPS_SYNC_WAVE, renderArgoCdWiring } from '../gitops/argocd';
 import { AppliedChangeApproval, CHANGE_RULES, collectApprovals, evaluateChangeSafety } from '../gitops/change-safety';
 import { FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED, isDataBearing, resourceOf } from '../gitops/data-objects';
-import { DEPLOYER_SERVICE_ACCOUNT, deployerServiceAccount, FLUX_NAMESPACE, renderFluxWiring } from '../gitops/flux';
-import { renderKustomizeLayout } from '../gitops/kustomize';
 import { DeploymentLayer, isMigrationJob, renderLayerKustomizations } from '../gitops/layers';
 import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
 import { OutputLayout } from '../gitops/output-layout';
@@ -29,17 +26,26 @@ import { acquireLock } from '../gitops/writer/lock';
 import { OutputSnapshot } from '../gitops/writer/snapshot';
 import { blockingFindings, CheckedObject, describeRules, evaluatePacks, findPacks } from '../policy/engine';
 import { Finding, UnusedSuppression } from '../policy/finding';
-import { lineOf } from '../policy/locate';
 import { PolicyPack } from '../policy/pack';
 import { PolicyViolationError } from '../policy/policy-violation-error';
 import { PolicyReportFormat, REPORT_FILE_NAMES } from '../policy/report-format';
-import { renderReport, ReportInput } from '../policy/reports';
+import type { ReportInput } from '../policy/reports';
 import { Suppressions, SUPPRESSIONS_ANNOTATION } from '../policy/suppressions';
 import { canonicalizeOwned, canonicalJson, toYaml } from '../private/canonical';
 import { apiGroup, isClusterScoped } from '../private/kinds';
 import { libraryVersion } from '../private/version';
 import { MessageQueue } from '../queue/message-queue';
 import { SchemaValidator } from '../validation';
+
+// What only some apps use, loaded at first use: the Argo CD and Flux wiring, the Kustomize layout,
+// the report renderers, the location of change-safety findings in YAML.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const argocd = (): typeof import('../gitops/argocd') => require('../gitops/argocd');
+const flux = (): typeof import('../gitops/flux') => require('../gitops/flux');
+const kustomize = (): typeof import('../gitops/kustomize') => require('../gitops/kustomize');
+const reports = (): typeof import('../policy/reports') => require('../policy/reports');
+const locate = (): typeof import('../policy/locate') => require('../policy/locate');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
  * Properties of a GitOpsApp.
@@ -438,7 +444,7 @@ export class GitOpsApp extends App {
         if (this.flux && isDataBearing(manifest)) manifest = canonicalizeOwned(withAnnotation(manifest, FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED));
         // Argo CD: the applications after the data objects (wave 0) and the migrations (wave 1)
         if (this.argoCd && layer === DeploymentLayer.APPS && manifest.metadata?.annotations?.['argocd.argoproj.io/sync-wave'] === undefined) {
-          manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-wave', APPS_SYNC_WAVE));
+          manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-wave', argocd().APPS_SYNC_WAVE));
         }
         const file = environment ? environmentObjectPath(environment.name, manifest) : platformObjectPath(cluster, manifest);
         const constructPath = obj.node.path;
@@ -479,7 +485,7 @@ export class GitOpsApp extends App {
     const contentOf = safety.findings.length > 0 ? new Map(files.map((x) => [x.path, x.content])) : undefined;
     for (const f of safety.findings) {
       const text = f.file ? contentOf!.get(f.file) : undefined;
-      findingsWithLines.push(text !== undefined && f.jsonPointer !== undefined ? { ...f, line: lineOf(text, f.jsonPointer) } : f);
+      findingsWithLines.push(text !== undefined && f.jsonPointer !== undefined ? { ...f, line: locate().lineOf(text, f.jsonPointer) } : f);
     }
     // the packs covering at least one object of each environment (one pass over the objects)
     const covering = new Map<string, Set<PolicyPack>>();
@@ -500,16 +506,16 @@ export class GitOpsApp extends App {
     }
 
     if (this.layout === OutputLayout.HYDRATED_AND_KUSTOMIZE && envs.length > 0) {
-      files.push(...renderKustomizeLayout(envs, objects, this.kustomizeBaseName(envs)));
+      files.push(...kustomize().renderKustomizeLayout(envs, objects, this.kustomizeBaseName(envs)));
     }
     if (this.flux) {
       const layered = objects.map((o) => ({
         file: o.file, environment: o.environment, manifest: o.manifest, layer: layers.get(o) ?? DeploymentLayer.APPS,
       }));
       files.push(...renderLayerKustomizations(envs, layered));
-      files.push(...renderFluxWiring(envs, this.flux, layered));
+      files.push(...flux().renderFluxWiring(envs, this.flux, layered));
     }
-    if (this.argoCd) files.push(...renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators));
+    if (this.argoCd) files.push(...argocd().renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators));
     files.push({ path: 'README.md', content: renderReadme(envs, objects, this.layout) });
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const findings = [...evaluation.findings, ...findingsWithLines];
@@ -618,6 +624,7 @@ export class GitOpsApp extends App {
         if (group === 'rbac.authorization.k8s.io' && obj.kind === 'Role') entry.roleRules.push(...(obj.toJson().rules ?? []));
       }
     }
+    const { DEPLOYER_SERVICE_ACCOUNT, deployerServiceAccount, FLUX_NAMESPACE } = flux();
     const verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
     const byGroup = (a: [string, Set<string>], b: [string, Set<string>]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
     for (const { env, resources, roleRules } of [...byEnv.values()].sort((a, b) => (a.env.name < b.env.name ? -1 : 1))) {
@@ -676,7 +683,7 @@ export class GitOpsApp extends App {
     const input = this.reportInput(output);
     for (const format of options.formats ?? Object.values(PolicyReportFormat)) {
       const file = path.join(dir, REPORT_FILE_NAMES[format]);
-      const content = renderReport(format, input);
+      const content = reports().renderReport(format, input);
       if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === content) continue;
       const tmp = `${file}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, content);

@@ -12,9 +12,13 @@ import { ApprovalRecord, EnvironmentRecord, OutputFile, WriteResult } from './wr
 import { ValidationError } from '../errors/validation-error';
 import { Finding } from '../policy/finding';
 import { PolicyReportFormat, REPORT_FILE_NAMES } from '../policy/report-format';
-import { renderReport, ReportInput, ReportUnusedSuppression } from '../policy/reports';
+import type { ReportInput, ReportUnusedSuppression } from '../policy/reports';
 import { ReportPack, ReportRule } from '../policy/reports/types';
 import { libraryVersion } from '../private/version';
+
+// the report renderers, loaded when a shard writes reports
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const reportRenderers = (): typeof import('../policy/reports') => require('../policy/reports');
 
 /**
  * The shard fragment, an owned file at the root of a shard's output folder: which part the
@@ -268,7 +272,7 @@ export function writeReportFiles(directory: string, input: ReportInput, formats?
   fs.mkdirSync(directory, { recursive: true });
   for (const format of formats ?? Object.values(PolicyReportFormat)) {
     const file = path.join(directory, REPORT_FILE_NAMES[format]);
-    const content = renderReport(format, input);
+    const content = reportRenderers().renderReport(format, input);
     if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === content) continue;
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, content);

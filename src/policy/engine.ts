@@ -2,7 +2,6 @@ import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { withObjectFacts } from './evaluation-scope';
 import { Finding, ResourceRef, UnusedSuppression } from './finding';
-import { lineOf } from './locate';
 import { PolicyPack } from './pack';
 import { RelatedObjects } from './related';
 import { ReportRule } from './reports/types';
@@ -14,6 +13,12 @@ import { Environment } from '../environment/environment';
 import { Tier } from '../environment/tier';
 import { renderValue, ValidationError } from '../errors/validation-error';
 import { redactSecrets } from '../private/credentials';
+
+/** The line of a finding in its YAML text (locate.ts parses it with `yaml`): loaded with the first finding that has a text. */
+function lineOf(yamlText: string, jsonPointer?: string): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('./locate') as typeof import('./locate')).lineOf(yamlText, jsonPointer);
+}
 
 /** One object to check. */
 export interface CheckedObject {

@@ -8,7 +8,9 @@ import { tmpdir } from '../util/tmp';
  * rare fallback), the Kyverno and CEL engines (JMESPath, RE2, cel-js), schema validation (ajv, CRD
  * conversion, CEL rules), the publisher's Git, compliance and app runner, report renderers other
  * than the one asked for, the renderers of engines not used, the External Secrets bindings, and
- * the cdk8s-plus-28 index (the library uses only its L1 classes).
+ * the cdk8s-plus-28 index (the library uses only its L1 classes); the comparison with a previous
+ * output (the change analysis, the YAML reader) when there is none; the Flux and
+ * Argo CD wiring, the Kustomize layout and the report renderers of apps that do not ask for them.
  *
  * Recorded through the module registry: each module below is replaced by a factory that notes its
  * loading and returns the real module.
@@ -46,6 +48,18 @@ const LOADED_AT_FIRST_USE = [
   'src/queue/engines/rabbitmq-operator/render',
   'src/queue/engines/strimzi-kafka/render',
   'src/imports/external-secrets.io',
+  // the comparison with a previous output (a first synthesis has none) and its YAML reader
+  'src/gitops/change-safety/analyze',
+  'src/gitops/change-safety/unchanged-files',
+  'src/gitops/change-safety/tiers',
+  'src/private/yaml-read',
+  // the wiring and layouts of apps that ask for them, the reports, the location of findings
+  'src/gitops/argocd',
+  'src/gitops/flux',
+  'src/gitops/kustomize',
+  'src/policy/reports/index',
+  'src/policy/reports/sarif',
+  'src/policy/locate',
 ];
 
 /** Replaces every module of `names` by a recording factory: the returned set fills as they load. */
@@ -103,6 +117,41 @@ describe('start-up: what the library loads', () => {
       synthesizeSmallApp(lib, tmpdir());
     });
     expect([...loaded]).toEqual([l1]);
+  });
+
+  test('the recording sees them when they are used: a second synthesis compares with the first, wiring and reports when asked for', () => {
+    const loaded = recordLoads(LOADED_AT_FIRST_USE);
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const lib: typeof import('../../src') = require('../../src');
+      const outdir = tmpdir();
+      synthesizeSmallApp(lib, outdir);
+      expect([...loaded].filter((m) => m.includes('change-safety') || m === 'src/private/yaml-read')).toEqual([]);
+      const withDatabase = (app: InstanceType<typeof lib.GitOpsApp>) => {
+        const env = new lib.Environment({ name: 'dev', tier: lib.Tier.DEVELOPMENT, namespace: 'orders-dev', cluster: 'nonprod' });
+        new lib.ReplicatedDatabase(new lib.EnvironmentChart(app, 'orders', { environment: env }), 'Db', {
+          name: 'orders-db',
+          engine: lib.DatabaseEngine.postgresStatefulSet({ version: '16.4' }),
+        });
+        app.synth();
+      };
+      // the previous output is there now: it is read (the files that changed parsed) and compared
+      withDatabase(new lib.GitOpsApp({ outdir }));
+      withDatabase(new lib.GitOpsApp({
+        outdir: tmpdir(),
+        layout: lib.OutputLayout.HYDRATED_AND_KUSTOMIZE,
+        flux: { repositoryUrl: 'ssh://git@example.com/platform.git' },
+        reports: { directory: tmpdir(), formats: [lib.PolicyReportFormat.SARIF] },
+      }));
+      withDatabase(new lib.GitOpsApp({
+        outdir: tmpdir(),
+        argoCd: { repositoryUrl: 'ssh://git@example.com/platform.git', destinations: { nonprod: 'https://kubernetes.default.svc' } },
+      }));
+    });
+    expect([...loaded].sort()).toEqual(expect.arrayContaining([
+      'src/gitops/change-safety/analyze', 'src/gitops/change-safety/tiers', 'src/gitops/change-safety/unchanged-files',
+      'src/private/yaml-read', 'src/gitops/argocd', 'src/gitops/flux', 'src/gitops/kustomize', 'src/policy/reports/index', 'src/policy/reports/sarif',
+    ]));
   });
 
   test('the recording sees them when they are used: a Kyverno policy read and evaluated, a CRD with a CEL rule validated', () => {

@@ -1,22 +1,36 @@
 import { IConstruct } from 'constructs';
-import { ChangeSet, NextObject } from './analyze';
+import type { ChangeSet, NextObject } from './analyze';
 import { AppliedChangeApproval, ChangeApprovals } from './approvals';
-import { NextContents, PreviousOutput, readPreviousOutput } from './previous-output';
-import { clusterTier, effectiveTier, tierDowngrades, tierRank } from './tiers';
-import { analyzeSkippingUnchanged } from './unchanged-files';
+import { NextContents, PreviousObject, PreviousOutput, readPreviousOutput } from './previous-output';
 import { Environment } from '../../environment/environment';
 import { Tier } from '../../environment/tier';
 import { Finding, UnusedSuppression } from '../../policy/finding';
 import { Severity } from '../../policy/severity';
 import { OutputSnapshot } from '../writer/snapshot';
 
+// The comparison with a previous output (fast-json-patch, the rename index, the tier rules),
+// loaded when there is one: a first synthesis has none.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const analyze = (): typeof import('./analyze') => require('./analyze');
+const tiers = (): typeof import('./tiers') => require('./tiers');
+const unchangedFiles = (): typeof import('./unchanged-files') => require('./unchanged-files');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 export * from './approvals';
 export { CHANGE_RULES } from './rules';
-export { analyzeChanges } from './analyze';
 export type { ChangeSet, NextObject, RiskyChange } from './analyze';
 export { gitBlobId, readCommittedOutput, readCommittedOutputOf, readOutputFolder, readPreviousOutput, unchangedFilesOf } from './previous-output';
 export type { NextContents, PreviousObject, PreviousOutput, UnchangedFiles } from './previous-output';
-export { analyzeSkippingUnchanged } from './unchanged-files';
+
+/** The risky changes of going from `previous` to `next` (see analyze.ts). */
+export function analyzeChanges(previous: PreviousObject[], next: NextObject[], allNext: readonly NextObject[] = next): ChangeSet {
+  return analyze().analyzeChanges(previous, next, allNext);
+}
+
+/** {@link analyzeChanges} of a previous output, without the files whose bytes did not change (see unchanged-files.ts). */
+export function analyzeSkippingUnchanged(previous: PreviousOutput, next: NextObject[]): ChangeSet {
+  return unchangedFiles().analyzeSkippingUnchanged(previous, next);
+}
 
 /** Pack id under which change-safety findings are reported. */
 export const CHANGE_SAFETY_PACK = 'change-safety';
@@ -85,6 +99,7 @@ export function judgeChanges(
   if (previous) {
     // the same as analyzeChanges(previous.objects, next), without the files whose bytes did not change
     const analyzed = analyzeSkippingUnchanged(previous, next);
+    const { clusterTier, effectiveTier, tierDowngrades, tierRank } = tiers();
     changes = { ...analyzed, risks: [...tierDowngrades(environments, previous), ...analyzed.risks] };
     // keyed on what the previous output recorded as well as on the code: a demotion cannot soften
     // the findings of the change that demotes (the platform layer of a cluster is as critical as

@@ -54,9 +54,11 @@ export function writeFileDurable(abs: string, content: string | Buffer, options:
  * Makes files written with `writeFileDurable(..., { fsync: false })` durable: an fsync of each for
  * a few, else one `syncfs(2)` of the filesystem holding `dir` (coreutils `sync -f`, see
  * `ONE_BY_ONE_MAX`). Falls back to an fsync of every file where `sync -f` is not available.
+ * Returns true when it synced the whole filesystem: every directory entry on it is then durable
+ * too (the caller need not fsync the folders holding the files).
  */
-export function flushFiles(dir: string, files: string[]): void {
-  durablyEach(files, dir, fsyncFile);
+export function flushFiles(dir: string, files: string[]): boolean {
+  return durablyEach(files, dir, fsyncFile);
 }
 
 function fsyncFile(file: string): void {
@@ -88,10 +90,14 @@ function fsyncFile(file: string): void {
  */
 const ONE_BY_ONE_MAX = 6;
 
-/** Makes every path of `paths` durable with `fsyncOne`, or all of them with one sync of the filesystem holding `anyDir`. */
-function durablyEach(paths: readonly string[], anyDir: string, fsyncOne: (p: string) => void): void {
-  if (paths.length > ONE_BY_ONE_MAX && syncFilesystem(anyDir)) return;
+/**
+ * Makes every path of `paths` durable with `fsyncOne`, or all of them with one sync of the
+ * filesystem holding `anyDir`: true when it did the latter.
+ */
+function durablyEach(paths: readonly string[], anyDir: string, fsyncOne: (p: string) => void): boolean {
+  if (paths.length > ONE_BY_ONE_MAX && syncFilesystem(anyDir)) return true;
   for (const p of paths) fsyncOne(p);
+  return false;
 }
 
 /**

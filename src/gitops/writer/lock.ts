@@ -105,9 +105,12 @@ export function acquireFileLock(
       takeOver(lockPath, holder);
       continue;
     }
+    // Not fsynced (one device flush less per synthesis): a lock only stands between live
+    // processes, which all read it through the page cache. A power loss ends every holder; the
+    // file then holds what reached the disk: nothing (taken), empty (stale after
+    // UNREADABLE_LOCK_GRACE_MS) or this content, judged by its pid as with an fsync.
     try {
       fs.writeSync(fd, text);
-      fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }

@@ -103,9 +103,11 @@ export function writeOutput(req: WriteRequest, snapshot?: OutputSnapshot): Write
     });
     writeFileDurable(path.join(stagingDir, journal.manifest.staged), manifestText, { fsync: false });
     // every staged file is durable before the journal that refers to them is committed
-    flushFiles(stagingDir, [...journal.writes.map((w) => path.join(stagingDir, w.staged)), path.join(stagingDir, journal.manifest.staged)]);
-    fsyncDir(stagingDir);
-    fsyncDir(stagingRoot(outdir));
+    // (a sync of the whole filesystem made the staging folders' entries durable with the files)
+    if (!flushFiles(stagingDir, [...journal.writes.map((w) => path.join(stagingDir, w.staged)), path.join(stagingDir, journal.manifest.staged)])) {
+      fsyncDir(stagingDir);
+      fsyncDir(stagingRoot(outdir));
+    }
     fault(hook, 'staged-all');
 
     commitJournal(outdir, journal, () => fault(hook, 'journal-tmp-written'));
