@@ -1,0 +1,145 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { readCache, writeCache } from './cache-store';
+import { LOCK_NAME, metaDir, resolveOutputPath } from './paths';
+
+/** The identity and times of a file when its sha256 was known (all decimal strings of lstat's bigints). */
+interface StatEntry {
+  readonly dev: string;
+  readonly ino: string;
+  readonly size: string;
+  readonly mtimeNs: string;
+  readonly ctimeNs: string;
+  readonly sha256: string;
+}
+
+const KIND = 'files';
+/** More output files than this are not cached (the cache file would be too large to be worth reading). */
+const MAX_ENTRIES = 500_000;
+
+/**
+ * What the output files held at the end of the last synthesis into a folder, like Git's index stat
+ * cache: per file its device, inode, size, mtime and ctime (nanoseconds) and its sha256. A file
+ * whose `lstat` gives exactly those is known to hold that sha256 without being opened; anything
+ * else is read and hashed as without the cache. An edit changes the ctime (user space cannot set
+ * it: even an edit that restores the size and the mtime with `touch -d` is seen), replacing the
+ * file changes the inode, and a Git checkout writes new files.
+ *
+ * The "racy Git" case: a file changed within the same timestamp granule as the `lstat` that was
+ * recorded would keep its times. So an entry is recorded only when its mtime and ctime are older
+ * than a timestamp the output's own file system gave after every recorded `lstat` (the ctime of
+ * the lock file, changed for that purpose just before the cache is written): a later change of
+ * the file then always gives it a later ctime.
+ *
+ * Trust: the cache is outside the output folder and the repository, sealed with the per-user key
+ * and bound to the folder's real path (see cache-store.ts), so a checkout cannot bring one. A file
+ * changed between the writer's rename and the `lstat` that records it (a concurrent writer
+ * ignoring the lock) would be believed to hold the written bytes, as Git believes a file it has
+ * just checked out.
+ */
+export class FileStatCache {
+  /** The cache of the last synthesis into `outdir` (empty when there is none, or it cannot be trusted). */
+  public static load(outdir: string): FileStatCache {
+    const data = readCache(KIND, outdir);
+    const entries = new Map<string, StatEntry>();
+    if (data && Array.isArray(data.files) && data.files.length <= MAX_ENTRIES) {
+      for (const f of data.files) {
+        if (!Array.isArray(f) || f.length !== 7 || !f.every((x: unknown) => typeof x === 'string')) return new FileStatCache(outdir, new Map());
+        const [rel, dev, ino, size, mtimeNs, ctimeNs, sha256] = f as string[];
+        if (!/^[0-9a-f]{64}$/.test(sha256)) return new FileStatCache(outdir, new Map());
+        entries.set(rel, { dev, ino, size, mtimeNs, ctimeNs, sha256 });
+      }
+    }
+    return new FileStatCache(outdir, entries);
+  }
+
+  /** Entries this synthesis found true (matched) or learnt (read, or written), by path. */
+  private readonly seen = new Map<string, StatEntry>();
+  private learnt = 0;
+
+  private constructor(private readonly outdir: string, private readonly entries: ReadonlyMap<string, StatEntry>) {}
+
+  /** Number of entries loaded. */
+  public get size(): number {
+    return this.entries.size;
+  }
+
+  /** The sha256 the regular file at `rel` holds when `st` (its `lstat`, bigint) is exactly the one recorded. */
+  public knownSha256(rel: string, st: fs.BigIntStats): string | undefined {
+    const e = this.entries.get(rel);
+    if (e === undefined || !st.isFile() || !sameStat(e, st)) return undefined;
+    this.seen.set(rel, e);
+    return e.sha256;
+  }
+
+  /** The file at `rel` was read and hashed: `st` is its `lstat` (bigint) taken before it was read. */
+  public observe(rel: string, st: fs.BigIntStats, sha256: string): void {
+    if (!st.isFile()) return;
+    this.seen.set(rel, entryOf(st, sha256));
+    this.learnt++;
+  }
+
+  /**
+   * Records the output after a successful write: `files` (path → sha256) are the output files, now
+   * on disk; `written` those the writer has just replaced or created (their `lstat` is taken now).
+   * Files that are no longer produced are forgotten. Silent on any failure.
+   */
+  public save(files: ReadonlyMap<string, string>, written: readonly string[]): void {
+    try {
+      const rewritten = new Set(written);
+      for (const rel of rewritten) {
+        const sha256 = files.get(rel);
+        if (sha256 === undefined) continue;
+        try {
+          this.seen.set(rel, entryOf(fs.lstatSync(resolveOutputPath(this.outdir, rel), { bigint: true }), sha256));
+        } catch {
+          this.seen.delete(rel);
+        }
+      }
+      const kept: Array<[string, StatEntry]> = [];
+      for (const [rel, sha256] of files) {
+        const e = this.seen.get(rel);
+        if (e !== undefined && e.sha256 === sha256) kept.push([rel, e]);
+      }
+      // nothing new learnt and nothing forgotten: the cache on disk is still exact
+      if (rewritten.size === 0 && this.learnt === 0 && kept.length === this.entries.size) return;
+      if (kept.length > MAX_ENTRIES) return;
+      const clock = this.fileSystemNow();
+      if (clock === undefined) return;
+      // racy entries (changed in the granule of the clock or later) are left out: they are read next time
+      const out = kept
+        .filter(([, e]) => BigInt(e.mtimeNs) < clock && BigInt(e.ctimeNs) < clock)
+        .map(([rel, e]) => [rel, e.dev, e.ino, e.size, e.mtimeNs, e.ctimeNs, e.sha256]);
+      writeCache(KIND, this.outdir, { files: out });
+    } catch {
+      // the cache only saves work
+    }
+  }
+
+  /**
+   * A timestamp of the output's file system taken now (after every `lstat` recorded): the ctime of
+   * the lock file this synthesis holds, after a `chmod` to its own mode (which sets its ctime and
+   * nothing else).
+   */
+  private fileSystemNow(): bigint | undefined {
+    const lock = path.join(metaDir(this.outdir), LOCK_NAME);
+    try {
+      const st = fs.lstatSync(lock);
+      if (!st.isFile()) return undefined;
+      // eslint-disable-next-line no-bitwise
+      fs.chmodSync(lock, st.mode & 0o7777);
+      return fs.lstatSync(lock, { bigint: true }).ctimeNs;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function entryOf(st: fs.BigIntStats, sha256: string): StatEntry {
+  return { dev: String(st.dev), ino: String(st.ino), size: String(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs), sha256 };
+}
+
+function sameStat(e: StatEntry, st: fs.BigIntStats): boolean {
+  return e.ino === String(st.ino) && e.ctimeNs === String(st.ctimeNs) && e.mtimeNs === String(st.mtimeNs)
+    && e.size === String(st.size) && e.dev === String(st.dev);
+}

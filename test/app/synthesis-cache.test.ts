@@ -1,0 +1,243 @@
+/**
+ * The cross-run cache (src/gitops/writer/stat-cache.ts, cache-store.ts) saves work and never
+ * changes a result: a tampered, foreign or stale cache is ignored, an edit of an output file that
+ * keeps its size and mtime is still seen, and random edits between runs give exactly what a run
+ * without the cache gives.
+ */
+import * as fs from 'fs';
+import fsDefault from 'fs';
+import * as path from 'path';
+import { ApiObject } from 'cdk8s';
+import { Environment, EnvironmentChart, GitOpsApp, SynthesisResult, Tier } from '../../src';
+import { cacheFileName } from '../../src/gitops/writer/cache-store';
+import { stateDir } from '../../src/gitops/writer/origin';
+import * as version from '../../src/private/version';
+import { tmpdir } from '../util/tmp';
+
+interface Model {
+  readonly configMaps: Record<string, string>;
+}
+
+function app(outdir: string, model: Model, synthesisCache: boolean): GitOpsApp {
+  const a = new GitOpsApp({ outdir, synthesisCache });
+  const env = new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'team', cluster: 'dev-cluster' });
+  const chart = new EnvironmentChart(a, 'dev', { environment: env });
+  for (const [name, value] of Object.entries(model.configMaps)) {
+    new ApiObject(chart, name, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { value } });
+  }
+  return a;
+}
+
+const MODEL: Model = { configMaps: { alpha: 'one', beta: 'two', gamma: 'three', delta: 'four' } };
+
+function cachePath(outdir: string): string {
+  return path.join(stateDir()!, 'cache', cacheFileName('files', outdir));
+}
+
+/** Output files (below rendered/) read during `fn`. */
+function readsDuring<T>(outdir: string, fn: () => T): { result: T; reads: string[] } {
+  const read = jest.spyOn(fsDefault, 'readFileSync');
+  try {
+    const result = fn();
+    const reads = read.mock.calls.map(([p]) => path.relative(outdir, String(p)).split(path.sep).join('/'))
+      .filter((rel) => rel.startsWith('rendered/'));
+    return { result, reads };
+  } finally {
+    read.mockRestore();
+  }
+}
+
+/** Two runs with the cache (the second records the files the first wrote in its last clock granule). */
+function warm(outdir: string, model = MODEL): void {
+  app(outdir, model, true).synthesize();
+  app(outdir, model, true).synthesize();
+  expect(fs.existsSync(cachePath(outdir))).toBe(true);
+  expect(readsDuring(outdir, () => app(outdir, model, true).synthesize()).reads).toEqual([]);
+}
+
+/** The four ConfigMaps and the default-deny NetworkPolicy. */
+const RENDERED = Object.keys(MODEL.configMaps).length + 1;
+
+describe('file verification cache', () => {
+  test('a warm cache spares reading the files; without it (option or env) every file is read', () => {
+    const outdir = tmpdir();
+    warm(outdir);
+    expect(readsDuring(outdir, () => app(outdir, MODEL, false).synthesize()).reads).toHaveLength(RENDERED);
+    const saved = process.env.CDK8S_STATEFUL_CACHE;
+    process.env.CDK8S_STATEFUL_CACHE = 'off';
+    try {
+      expect(readsDuring(outdir, () => app(outdir, MODEL, true).synthesize()).reads).toHaveLength(RENDERED);
+    } finally {
+      if (saved === undefined) delete process.env.CDK8S_STATEFUL_CACHE;
+      else process.env.CDK8S_STATEFUL_CACHE = saved;
+    }
+  });
+
+  test('an edit that keeps the size and restores the mtime is seen (ctime): a hand-edit conflict, as without the cache', () => {
+    const outdir = tmpdir();
+    warm(outdir);
+    const file = path.join(outdir, 'rendered/dev/team/ConfigMap.alpha.yaml');
+    const st = fs.statSync(file);
+    const text = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, text.replace('value: one', 'value: two').replace('two', 'one').replace('value: one', 'value: ONE'));
+    expect(fs.statSync(file).size).toBe(st.size);
+    fs.utimesSync(file, st.atime, st.mtime);
+    expect(() => app(outdir, MODEL, true).synthesize()).toThrow(/ConfigMap\.alpha\.yaml: was edited by hand/);
+  });
+
+  test('a touched file (new mtime, same bytes) is read once and found unchanged', () => {
+    const outdir = tmpdir();
+    warm(outdir);
+    const file = path.join(outdir, 'rendered/dev/team/ConfigMap.beta.yaml');
+    const later = new Date(Date.now() + 60_000);
+    fs.utimesSync(file, later, later);
+    const { result, reads } = readsDuring(outdir, () => app(outdir, MODEL, true).synthesize());
+    expect(result.written).toEqual([]);
+    expect(reads).toEqual(['rendered/dev/team/ConfigMap.beta.yaml']);
+  });
+
+  const tampered: Array<[string, (file: string, outdir: string) => void]> = [
+    ['a bad seal (one byte of the body changed)', (file) => {
+      const text = fs.readFileSync(file, 'utf8');
+      const at = text.indexOf('"files"');
+      fs.writeFileSync(file, text.slice(0, at) + '"files" ' + text.slice(at + 7), { mode: 0o600 });
+    }],
+    ['truncated', (file) => fs.truncateSync(file, Math.floor(fs.statSync(file).size / 2))],
+    ['empty', (file) => fs.truncateSync(file, 0)],
+    ['of another output folder (copied over)', (file) => {
+      const other = tmpdir();
+      warm(other);
+      fs.copyFileSync(cachePath(other), file);
+    }],
+    ['readable by others', (file) => fs.chmodSync(file, 0o644)],
+  ];
+  test.each(tampered)('a cache that is %s is ignored: every file is read, the result is the same', (_what, tamper) => {
+    const outdir = tmpdir();
+    warm(outdir);
+    tamper(cachePath(outdir), outdir);
+    const { result, reads } = readsDuring(outdir, () => app(outdir, MODEL, true).synthesize());
+    expect(result.written).toEqual([]);
+    expect(reads).toHaveLength(RENDERED);
+  });
+
+  test('a cache of another library version is ignored', () => {
+    const outdir = tmpdir();
+    warm(outdir);
+    const spy = jest.spyOn(version, 'libraryVersion').mockReturnValue('99.0.0-other');
+    try {
+      const { result, reads } = readsDuring(outdir, () => app(outdir, MODEL, true).synthesize());
+      expect(result.written).toEqual([]);
+      expect(reads).toHaveLength(RENDERED);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('a cache that cannot be written (state folder unusable) changes nothing', () => {
+    const outdir = tmpdir();
+    const saved = process.env.CDK8S_STATEFUL_STATE_DIR;
+    process.env.CDK8S_STATEFUL_STATE_DIR = '/proc/cdk8s-stateful-no-such-place';
+    try {
+      expect(app(outdir, MODEL, true).synthesize().written).toHaveLength(RENDERED + 2); // with the Namespace and the README
+      expect(readsDuring(outdir, () => app(outdir, MODEL, true).synthesize()).reads).toHaveLength(RENDERED);
+    } finally {
+      process.env.CDK8S_STATEFUL_STATE_DIR = saved;
+    }
+  });
+});
+
+/* eslint-disable no-bitwise */
+/** A small deterministic random generator (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Outcome = { ok: Omit<SynthesisResult, 'objectCount'> } | { error: string };
+
+function outcome(outdir: string, fn: () => SynthesisResult): Outcome {
+  try {
+    const { objectCount: _, ...rest } = fn();
+    return { ok: rest };
+  } catch (e) {
+    return { error: String((e as Error).message).split(outdir).join('<outdir>') };
+  }
+}
+
+describe('differential: with and without the cache', () => {
+  test.each([11, 22, 33])('random edits between runs give the same results and files (seed %i)', (seed) => {
+    const next = random(seed);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(next() * xs.length)];
+    const withCache = tmpdir();
+    const without = tmpdir();
+    let model: Model = { configMaps: { ...MODEL.configMaps } };
+    const both = (edit: (outdir: string) => void) => {
+      edit(withCache);
+      edit(without);
+    };
+    for (let step = 0; step < 12; step++) {
+      const names = Object.keys(model.configMaps);
+      const action = pick(['none', 'change', 'add', 'remove', 'edit-same-size', 'touch', 'delete-file']);
+      if (action === 'change' && names.length > 0) {
+        model = { configMaps: { ...model.configMaps, [pick(names)]: `v${Math.floor(next() * 1000)}` } };
+      } else if (action === 'add') {
+        model = { configMaps: { ...model.configMaps, [`extra${Math.floor(next() * 100)}`]: 'added' } };
+      } else if (action === 'remove' && names.length > 1) {
+        const { [pick(names)]: _, ...rest } = model.configMaps;
+        model = { configMaps: rest };
+      } else if ((action === 'edit-same-size' || action === 'touch' || action === 'delete-file') && names.length > 0) {
+        const rel = `rendered/dev/team/ConfigMap.${pick(names)}.yaml`;
+        both((outdir) => {
+          const file = path.join(outdir, rel);
+          if (!fs.existsSync(file)) return;
+          const st = fs.statSync(file);
+          if (action === 'delete-file') {
+            fs.rmSync(file);
+          } else if (action === 'touch') {
+            fs.utimesSync(file, st.atime, new Date(st.mtimeMs + 5_000));
+          } else {
+            const text = fs.readFileSync(file, 'utf8');
+            fs.writeFileSync(file, text.replace(/value: (.)/, (_m, c) => `value: ${c === 'x' ? 'y' : 'x'}`));
+            fs.utimesSync(file, st.atime, st.mtime);
+          }
+        });
+      }
+      const a = outcome(withCache, () => app(withCache, model, true).synthesize());
+      const b = outcome(without, () => app(without, model, false).synthesize());
+      expect([step, action, a]).toEqual([step, action, b]);
+      if ('error' in a) {
+        // a hand edit: both give it up the same way
+        const fix = (outdir: string, cache: boolean) => {
+          const x = new GitOpsApp({ outdir, synthesisCache: cache, overwriteHandEdits: true });
+          const env = new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'team', cluster: 'dev-cluster' });
+          const chart = new EnvironmentChart(x, 'dev', { environment: env });
+          for (const [name, value] of Object.entries(model.configMaps)) {
+            new ApiObject(chart, name, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { value } });
+          }
+          return x.synthesize();
+        };
+        expect(outcome(withCache, () => fix(withCache, true))).toEqual(outcome(without, () => fix(without, false)));
+      }
+      expect(tree(withCache)).toEqual(tree(without));
+    }
+  });
+});
+
+function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(child);
+      else out[child] = fs.readFileSync(path.join(dir, child), 'utf8');
+    }
+  };
+  walk('');
+  return out;
+}
