@@ -31,6 +31,7 @@ import { OutputSnapshot } from '../gitops/writer/snapshot';
 import { FileStatCache } from '../gitops/writer/stat-cache';
 import { blockingFindings, CheckedObject, describeRules, evaluatePacks, findPacks } from '../policy/engine';
 import { Finding, UnusedSuppression } from '../policy/finding';
+import { FindingsMemo } from '../policy/findings-memo';
 import { lineOf } from '../policy/locate';
 import { PolicyPack } from '../policy/pack';
 import { PolicyViolationError } from '../policy/policy-violation-error';
@@ -244,7 +245,7 @@ export class GitOpsApp extends App {
    * During `synthesize()` (not a shard): what it has read of the output folder, under its lock, after
    * its recovery (shared by change safety and the writer), and the approvals of the tree.
    */
-  private synthesis?: { readonly snapshot: OutputSnapshot; approvals?: AppliedChangeApproval[] };
+  private synthesis?: { readonly snapshot: OutputSnapshot; readonly memo?: FindingsMemo; approvals?: AppliedChangeApproval[] };
 
   public constructor(props: GitOpsAppProps = {}) {
     // CDK8S_OUTDIR is what the cdk8s CLI and `cdk8s-stateful diff` set
@@ -328,8 +329,9 @@ export class GitOpsApp extends App {
       // an interrupted earlier write is finished or undone first: the gate compares with a complete output
       recoverOutput(outdir);
       if (!this.shard) {
-        const cache = cacheEnabled(this.synthesisCache) ? FileStatCache.load(outdir) : undefined;
-        this.synthesis = { snapshot: new OutputSnapshot(outdir, cache) };
+        const cached = cacheEnabled(this.synthesisCache);
+        const cache = cached ? FileStatCache.load(outdir) : undefined;
+        this.synthesis = { snapshot: new OutputSnapshot(outdir, cache), memo: cached ? FindingsMemo.load(outdir) : undefined };
       }
       return this.synthesizeLocked();
     } finally {
@@ -376,6 +378,7 @@ export class GitOpsApp extends App {
     if (!shard && snapshot?.cache && !('recovered' in result && result.recovered)) {
       snapshot.cache.save(new Map(output.files.map((f) => [f.path, snapshot.sha256Of(f.path, f.content)])), result.written);
     }
+    if (!shard) this.synthesis?.memo?.save();
     return {
       written: result.written,
       unchanged: result.unchanged,
@@ -498,7 +501,8 @@ export class GitOpsApp extends App {
     }
 
     const packs = findPacks(this);
-    const evaluation = evaluatePacks(packs, checked, { root: this });
+    // the findings memo (cross-run cache) in a synthesis of the whole output only
+    const evaluation = evaluatePacks(packs, checked, { root: this, memo: scope ? undefined : this.synthesis?.memo });
     const safety = this.changeSafety
       ? (scope ? shardChangeSafety(scope, this.outdir, objects, envs, this) : this.evaluateChangeSafety(objects, envs, files))
       : { findings: [], unusedApprovals: [] };

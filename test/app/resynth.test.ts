@@ -8,8 +8,9 @@ import fsDefault from 'fs';
 import * as path from 'path';
 import { ApiObject } from 'cdk8s';
 import { fleet } from '../../bench/fleet';
-import { Environment, EnvironmentChart, GitOpsApp, Tier } from '../../src';
+import { AspectPriority, Aspects, Environment, EnvironmentChart, GitOpsApp, PolicyPacks, Tier } from '../../src';
 import * as manifestModule from '../../src/gitops/writer/manifest';
+import { PodSecurityRule } from '../../src/policy/packs/pod-security-rule';
 import * as yamlRead from '../../src/private/yaml-read';
 import { git } from '../gitops/publish/helpers';
 import { tmpdir } from '../util/tmp';
@@ -99,13 +100,20 @@ describe('re-synthesis', () => {
     expect(manifestParses).toBe(1);
   });
 
-  test('no change, warm cross-run cache: no output file opened or read, each lstat once, nothing written', () => {
+  test('no change, warm cross-run cache: no output file opened or read, each lstat once, no built-in manifest rule run, nothing written', () => {
     const outdir = tmpdir();
-    const first = fleetApp(outdir, 3, true).synthesize();
+    const withPacks = () => {
+      const app = fleetApp(outdir, 3, true);
+      for (const p of PolicyPacks.all()) Aspects.of(app).add(p, { priority: AspectPriority.READONLY });
+      return app;
+    };
+    const first = withPacks().synthesize();
     expect(first.written.length).toBeGreaterThan(50);
     // files written in the clock granule of the save are not trusted (racy): the next run reads and records them
-    expect(fleetApp(outdir, 3, true).synthesize().written).toEqual([]);
+    expect(withPacks().synthesize().written).toEqual([]);
     const before = stamps(outdir);
+    const rules = [PodSecurityRule, ...new Set(PolicyPacks.all().flatMap((p) => p.manifestRules.map((r) => r.constructor)))]
+      .map((c) => jest.spyOn((c as any).prototype, 'evaluate'));
     const read = jest.spyOn(fsDefault, 'readFileSync');
     const open = jest.spyOn(fsDefault, 'openSync');
     const lstat = jest.spyOn(fsDefault, 'lstatSync');
@@ -115,16 +123,19 @@ describe('re-synthesis', () => {
     let opened: string[];
     let lstats: string[];
     try {
-      again = fleetApp(outdir, 3, true).synthesize();
+      again = withPacks().synthesize();
       opened = [...below(read.mock.calls), ...below(open.mock.calls)];
       lstats = below(lstat.mock.calls).filter((rel) => first.written.includes(rel));
+      expect(rules.map((r) => r.mock.calls.length)).toEqual(rules.map(() => 0));
     } finally {
+      for (const r of rules) r.mockRestore();
       read.mockRestore();
       open.mockRestore();
       lstat.mockRestore();
     }
     expect(again.written).toEqual([]);
     expect(again.unchanged).toEqual(first.written);
+    expect(again.findings).toEqual(first.findings);
     expect(stamps(outdir)).toEqual(before);
     // the manifest (and the lock) only: no output file is opened
     expect(opened.filter((rel) => !rel.startsWith('.cdk8s-stateful/'))).toEqual([]);

@@ -8,9 +8,11 @@ import * as fs from 'fs';
 import fsDefault from 'fs';
 import * as path from 'path';
 import { ApiObject } from 'cdk8s';
-import { Environment, EnvironmentChart, GitOpsApp, SynthesisResult, Tier } from '../../src';
+import { AspectPriority, Aspects, Environment, EnvironmentChart, GitOpsApp, PolicyPacks, Severity, Suppressions, SynthesisResult, Tier } from '../../src';
 import { cacheFileName } from '../../src/gitops/writer/cache-store';
 import { stateDir } from '../../src/gitops/writer/origin';
+import * as findingsMemo from '../../src/policy/findings-memo';
+import { PodSecurityRule } from '../../src/policy/packs/pod-security-rule';
 import * as version from '../../src/private/version';
 import { tmpdir } from '../util/tmp';
 
@@ -241,3 +243,188 @@ function tree(dir: string): Record<string, string> {
   walk('');
   return out;
 }
+
+interface Service {
+  readonly image: string;
+  readonly replicas: number;
+  readonly probes: boolean;
+  readonly privileged: boolean;
+  readonly suppressProbe: boolean;
+}
+
+interface PolicyModel {
+  readonly tier: Tier;
+  readonly allowedRegistries: boolean;
+  readonly override: boolean;
+  readonly services: Record<string, Service>;
+}
+
+function deployment(name: string, s: Service): any {
+  const probe = { httpGet: { path: '/healthz', port: 8080 } };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name },
+    spec: {
+      replicas: s.replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [{
+            name: 'app',
+            image: s.image,
+            securityContext: s.privileged
+              ? { privileged: true }
+              : { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true },
+            resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '64Mi' } },
+            ...(s.probes ? { readinessProbe: probe, livenessProbe: probe } : {}),
+          }],
+        },
+      },
+    },
+  };
+}
+
+function policyApp(outdir: string, m: PolicyModel, synthesisCache: boolean): GitOpsApp {
+  const a = new GitOpsApp({ outdir, synthesisCache });
+  const env = new Environment({
+    name: 'apps',
+    tier: m.tier,
+    namespace: 'apps',
+    cluster: 'c1',
+    ...(m.allowedRegistries ? { allowedRegistries: ['registry.example.com'] } : {}),
+  });
+  const chart = new EnvironmentChart(a, 'apps', { environment: env });
+  for (const [name, s] of Object.entries(m.services)) {
+    const o = new ApiObject(chart, name, deployment(name, s));
+    if (s.suppressProbe) Suppressions.add(o, { ruleId: 'PROD-ReadinessProbe', reason: 'a batch worker: nothing reads its readiness' });
+  }
+  for (const p of PolicyPacks.all()) {
+    const pack = m.override ? p.withSeverityOverrides([{ ruleId: 'PROD-LivenessProbe', severity: Severity.INFO }]) : p;
+    Aspects.of(a).add(pack, { priority: AspectPriority.READONLY });
+  }
+  return a;
+}
+
+const SERVICE: Service = { image: 'registry.example.com/app:1.0.0', replicas: 2, probes: true, privileged: false, suppressProbe: false };
+const POLICY_MODEL: PolicyModel = {
+  tier: Tier.DEVELOPMENT,
+  allowedRegistries: false,
+  override: false,
+  services: { web: SERVICE, api: { ...SERVICE, probes: false }, worker: { ...SERVICE, image: 'docker.io/library/worker:latest' } },
+};
+
+/** Calls of every built-in manifest rule class's `evaluate` during `fn`. */
+function ruleCalls<T>(fn: () => T): { result: T; calls: number } {
+  const spies = [PodSecurityRule, ...PolicyPacks.all().flatMap((p) => p.manifestRules.map((r) => r.constructor))]
+    .filter((c, i, all) => all.indexOf(c) === i)
+    .map((c) => jest.spyOn((c as any).prototype, 'evaluate'));
+  try {
+    const result = fn();
+    return { result, calls: spies.reduce((n, s) => n + s.mock.calls.length, 0) };
+  } finally {
+    for (const s of spies) s.mockRestore();
+  }
+}
+
+describe('policy findings memo', () => {
+  test('a warm memo: no built-in manifest rule runs, the findings are the same', () => {
+    const outdir = tmpdir();
+    const cold = ruleCalls(() => policyApp(outdir, POLICY_MODEL, true).synthesize());
+    expect(cold.calls).toBeGreaterThan(10);
+    expect(cold.result.findings.length).toBeGreaterThan(3);
+    const again = ruleCalls(() => policyApp(outdir, POLICY_MODEL, true).synthesize());
+    expect(again.calls).toBe(0);
+    expect(again.result.findings).toEqual(cold.result.findings);
+    // without the cache every rule runs again
+    expect(ruleCalls(() => policyApp(outdir, POLICY_MODEL, false).synthesize()).calls).toBe(cold.calls);
+  });
+
+  test('with a warm memo, a new suppression, a severity override and an environment setting take effect', () => {
+    const outdir = tmpdir();
+    policyApp(outdir, POLICY_MODEL, true).synthesize();
+    const variants: PolicyModel[] = [
+      { ...POLICY_MODEL, services: { ...POLICY_MODEL.services, api: { ...POLICY_MODEL.services.api, suppressProbe: true } } },
+      { ...POLICY_MODEL, override: true },
+      { ...POLICY_MODEL, allowedRegistries: true },
+      { ...POLICY_MODEL, tier: Tier.STAGING },
+    ];
+    // the findings (or the gate's error) only: what is written differs from a first synthesis
+    const findings = (dir: string, m: PolicyModel, cache: boolean) => {
+      const o = outcome(dir, () => policyApp(dir, m, cache).synthesize());
+      return 'ok' in o ? { findings: o.ok.findings, unused: o.ok.unusedSuppressions } : o;
+    };
+    for (const m of variants) {
+      expect(findings(outdir, m, true)).toEqual(findings(tmpdir(), m, false));
+      expect(findings(outdir, POLICY_MODEL, true)).toEqual(findings(tmpdir(), POLICY_MODEL, false));
+    }
+  });
+
+  test('a memo from other library code (a rule file changed) is not used', () => {
+    const outdir = tmpdir();
+    policyApp(outdir, POLICY_MODEL, true).synthesize();
+    expect(ruleCalls(() => policyApp(outdir, POLICY_MODEL, true).synthesize()).calls).toBe(0);
+    const rule = path.join(__dirname, '../../src/policy/packs/production-readiness/probes.ts');
+    const st = fs.statSync(rule);
+    fs.utimesSync(rule, st.atime, new Date(st.mtimeMs + 2_000));
+    findingsMemo._forgetCodeDigest();
+    try {
+      expect(ruleCalls(() => policyApp(outdir, POLICY_MODEL, true).synthesize()).calls).toBeGreaterThan(10);
+    } finally {
+      fs.utimesSync(rule, st.atime, st.mtime);
+      findingsMemo._forgetCodeDigest();
+    }
+  });
+
+  test.each([5, 6, 7, 8])('random changes between runs give the findings and files of a run without the cache (seed %i)', (seed) => {
+    const next = random(seed);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(next() * xs.length)];
+    const withCache = tmpdir();
+    const without = tmpdir();
+    let m: PolicyModel = POLICY_MODEL;
+    for (let step = 0; step < 30; step++) {
+      const names = Object.keys(m.services);
+      const name = pick(names);
+      const s = m.services[name];
+      const action = pick(['none', 'image', 'replicas', 'probes', 'privileged', 'suppress', 'add', 'remove', 'tier', 'registries', 'override', 'edit-file']);
+      const set = (changed: Partial<Service>) => ({ ...m, services: { ...m.services, [name]: { ...s, ...changed } } });
+      switch (action) {
+        case 'image': m = set({ image: pick(['registry.example.com/app:1.0.0', 'docker.io/app:2', 'registry.example.com/app']) }); break;
+        case 'replicas': m = set({ replicas: pick([1, 2, 3]) }); break;
+        case 'probes': m = set({ probes: !s.probes }); break;
+        case 'privileged': m = set({ privileged: !s.privileged }); break;
+        case 'suppress': m = set({ suppressProbe: !s.suppressProbe }); break;
+        case 'add': m = { ...m, services: { ...m.services, [`svc${Math.floor(next() * 50)}`]: { ...SERVICE, probes: next() < 0.5 } } }; break;
+        case 'remove': if (names.length > 1) { const { [name]: _, ...rest } = m.services; m = { ...m, services: rest }; } break;
+        case 'tier': m = { ...m, tier: pick([Tier.DEVELOPMENT, Tier.STAGING]) }; break;
+        case 'registries': m = { ...m, allowedRegistries: !m.allowedRegistries }; break;
+        case 'override': m = { ...m, override: !m.override }; break;
+        case 'edit-file':
+          for (const outdir of [withCache, without]) {
+            const file = path.join(outdir, `rendered/apps/apps/Deployment.${name}.yaml`);
+            if (!fs.existsSync(file)) continue;
+            const st = fs.statSync(file);
+            fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('replicas: ', 'replicas:  ').replace('name: app\n', 'name: ap\n'));
+            fs.utimesSync(file, st.atime, st.mtime);
+          }
+          break;
+        default: break;
+      }
+      const a = outcome(withCache, () => policyApp(withCache, m, true).synthesize());
+      const b = outcome(without, () => policyApp(without, m, false).synthesize());
+      expect([step, action, a]).toEqual([step, action, b]);
+      if (action === 'edit-file') {
+        // give the hand edit up in both, the same way
+        const fix = (outdir: string, cache: boolean) => {
+          const x = policyApp(outdir, m, cache);
+          (x as any).overwriteHandEdits = true;
+          return x.synthesize();
+        };
+        expect(outcome(withCache, () => fix(withCache, true))).toEqual(outcome(without, () => fix(without, false)));
+      }
+      expect(tree(withCache)).toEqual(tree(without));
+    }
+  });
+});
