@@ -145,16 +145,19 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
 
   for (const pack of packs) {
     const modelMode = options.root !== undefined;
-    // model rules
+    // model rules (the covered constructs, their environments and contexts found once per pack, not per rule;
+    // rules never change the context they are given)
+    const covered = modelMode && pack.modelRules.length > 0
+      ? pack._covered().map((construct) => ({ construct, environment: environmentOf(construct) }))
+      : [];
     for (const rule of pack.modelRules) {
       if (!modelMode) {
         notEvaluable.push({ ruleId: rule.id, packId: pack.id, reason: 'model rule: needs the construct tree (synthesis), not evaluable on plain YAML' });
         continue;
       }
-      for (const construct of pack._covered()) {
-        const env = environmentOf(construct);
-        for (const v of rule.evaluate({ construct, environment: env })) {
-          record(pack, rule, v, env?.tier, construct, byConstruct.get(construct), env);
+      for (const context of covered) {
+        for (const v of rule.evaluate(context)) {
+          record(pack, rule, v, context.environment?.tier, context.construct, byConstruct.get(context.construct), context.environment);
         }
       }
     }
@@ -190,7 +193,9 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
         }
       }
     }
-    for (const obj of targets) {
+    // every manifest rule of the pack memoized for every environment: nothing left to call
+    const allMemoized = memoized !== undefined && [...memoized.values()].every((g) => g.hit !== undefined && g.builtIn.size === pack.manifestRules.length);
+    for (const obj of allMemoized ? [] : targets) {
       if (options.deadline !== undefined && Date.now() > options.deadline) throw new EvaluationDeadlineError(pack.id);
       const tier = obj.tier ?? obj.environment?.tier;
       let rules = rulesFor(obj.manifest?.kind);
@@ -308,16 +313,16 @@ function memoGroups(memo: FindingsMemo, pack: PolicyPack, targets: CheckedObject
   for (const [envKey, list] of byEnv) {
     const env = perEnv.get(envKey);
     if (env === undefined) return undefined;
-    const hash = crypto.createHash('sha256').update(`${memo.code}\0${packKey}\0${env.digest}\0`);
+    const parts: string[] = [memo.code, packKey, env.digest];
     const position = new Map<CheckedObject, number>();
     for (const o of list) {
       const at = env.index.get(o);
       const config = o.environment ? environmentConfig(o.environment) : '';
       if (at === undefined || config === undefined) return undefined;
       position.set(o, position.size);
-      hash.update(`${at}\0${o.tier ?? o.environment?.tier ?? ''}\0${config}\0`);
+      parts.push(String(at), o.tier ?? o.environment?.tier ?? '', config);
     }
-    const key = hash.digest('hex');
+    const key = crypto.createHash('sha256').update(parts.join('\0')).digest('hex');
     const hit = memo.get(key);
     const valid = hit !== undefined && hit.every(([at, ruleId]) => at < list.length && ids.has(ruleId));
     groups.set(envKey, valid ? { key, targets: list, position, builtIn, hit } : { key, targets: list, position, builtIn, learnt: [] });
