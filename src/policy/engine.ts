@@ -194,7 +194,8 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
       }
     }
     // every manifest rule of the pack memoized for every environment: nothing left to call
-    const allMemoized = memoized !== undefined && [...memoized.values()].every((g) => g.hit !== undefined && g.builtIn.size === pack.manifestRules.length);
+    const allMemoized = memoized !== undefined
+      && [...memoized.values()].every((g) => g.hit !== undefined && g.builtIn.size === pack.manifestRules.length);
     for (const obj of allMemoized ? [] : targets) {
       if (options.deadline !== undefined && Date.now() > options.deadline) throw new EvaluationDeadlineError(pack.id);
       const tier = obj.tier ?? obj.environment?.tier;
