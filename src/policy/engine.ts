@@ -133,8 +133,17 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
     related.get(key)!.push(o.manifest);
   }
   // indexed by kind and namespace once per environment, for the rules' related-object lookups
+  // (built on first use: with every rule memoized, never)
   const relatedIndex = new Map<string, RelatedObjects>();
-  for (const [key, list] of related) relatedIndex.set(key, RelatedObjects.of(list));
+  const relatedIndexOf = (key: string): RelatedObjects | undefined => {
+    let index = relatedIndex.get(key);
+    if (index === undefined) {
+      const list = related.get(key);
+      if (list === undefined) return undefined;
+      relatedIndex.set(key, index = RelatedObjects.of(list));
+    }
+    return index;
+  };
 
   // the environment of each construct, looked up once (every model rule of every pack asks)
   const environments = new Map<IConstruct, Environment | undefined>();
@@ -211,7 +220,7 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
         tier,
         file: obj.file,
         related: related.get(envKey),
-        relatedIndex: relatedIndex.get(envKey),
+        relatedIndex: relatedIndexOf(envKey),
       };
       for (const rule of rules) {
         let violations: RuleViolation[];

@@ -63,7 +63,8 @@ export class OutputListing {
     const folder = this.folder(slash < 0 ? '' : rel.slice(0, slash));
     if (folder.kind === 'absent') return { kind: 'absent' };
     const name = rel.slice(slash + 1);
-    const abs = folder.kind === 'listed' ? path.join(folder.abs, name) : resolveOutputPath(this.outdir, rel);
+    // (a listed name is one path segment: no join or normalisation needed)
+    const abs = folder.kind === 'listed' ? folder.abs + path.sep + name : resolveOutputPath(this.outdir, rel);
     if (folder.kind === 'unlisted') return inspectPath(abs);
     const entry = folder.entries.get(name);
     if (!entry) {

@@ -3,13 +3,13 @@ import * as path from 'path';
 import { readCache, writeCache } from './cache-store';
 import { LOCK_NAME, metaDir, resolveOutputPath } from './paths';
 
-/** The identity and times of a file when its sha256 was known (all decimal strings of lstat's bigints). */
+/** The identity and times of a file when its sha256 was known (lstat's bigints). */
 interface StatEntry {
-  readonly dev: string;
-  readonly ino: string;
-  readonly size: string;
-  readonly mtimeNs: string;
-  readonly ctimeNs: string;
+  readonly dev: bigint;
+  readonly ino: bigint;
+  readonly size: bigint;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
   readonly sha256: string;
 }
 
@@ -46,8 +46,13 @@ export class FileStatCache {
       for (const f of data.files) {
         if (!Array.isArray(f) || f.length !== 7 || !f.every((x: unknown) => typeof x === 'string')) return new FileStatCache(outdir, new Map());
         const [rel, dev, ino, size, mtimeNs, ctimeNs, sha256] = f as string[];
-        if (!/^[0-9a-f]{64}$/.test(sha256)) return new FileStatCache(outdir, new Map());
-        entries.set(rel, { dev, ino, size, mtimeNs, ctimeNs, sha256 });
+        // (a sealed cache was written by this library: a wrong shape means another format, never trusted)
+        if (sha256.length !== 64) return new FileStatCache(outdir, new Map());
+        try {
+          entries.set(rel, { dev: BigInt(dev), ino: BigInt(ino), size: BigInt(size), mtimeNs: BigInt(mtimeNs), ctimeNs: BigInt(ctimeNs), sha256 });
+        } catch {
+          return new FileStatCache(outdir, new Map());
+        }
       }
     }
     return new FileStatCache(outdir, entries);
@@ -108,8 +113,8 @@ export class FileStatCache {
       if (clock === undefined) return;
       // racy entries (changed in the granule of the clock or later) are left out: they are read next time
       const out = kept
-        .filter(([, e]) => BigInt(e.mtimeNs) < clock && BigInt(e.ctimeNs) < clock)
-        .map(([rel, e]) => [rel, e.dev, e.ino, e.size, e.mtimeNs, e.ctimeNs, e.sha256]);
+        .filter(([, e]) => e.mtimeNs < clock && e.ctimeNs < clock)
+        .map(([rel, e]) => [rel, String(e.dev), String(e.ino), String(e.size), String(e.mtimeNs), String(e.ctimeNs), e.sha256]);
       writeCache(KIND, this.outdir, { files: out });
     } catch {
       // the cache only saves work
@@ -136,10 +141,9 @@ export class FileStatCache {
 }
 
 function entryOf(st: fs.BigIntStats, sha256: string): StatEntry {
-  return { dev: String(st.dev), ino: String(st.ino), size: String(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs), sha256 };
+  return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, sha256 };
 }
 
 function sameStat(e: StatEntry, st: fs.BigIntStats): boolean {
-  return e.ino === String(st.ino) && e.ctimeNs === String(st.ctimeNs) && e.mtimeNs === String(st.mtimeNs)
-    && e.size === String(st.size) && e.dev === String(st.dev);
+  return e.ino === st.ino && e.ctimeNs === st.ctimeNs && e.mtimeNs === st.mtimeNs && e.size === st.size && e.dev === st.dev;
 }
