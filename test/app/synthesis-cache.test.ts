@@ -98,6 +98,19 @@ describe('file verification cache', () => {
     expect(reads).toEqual(['rendered/dev/team/ConfigMap.beta.yaml']);
   });
 
+  test('racy entries are not recorded: a file whose mtime is not older than the clock of the run is read every time', () => {
+    const outdir = tmpdir();
+    warm(outdir);
+    const file = path.join(outdir, 'rendered/dev/team/ConfigMap.gamma.yaml');
+    const future = new Date(Date.now() + 3_600_000); // as a change in the clock granule of the run would be
+    fs.utimesSync(file, future, future);
+    for (let i = 0; i < 2; i++) {
+      const { result, reads } = readsDuring(outdir, () => app(outdir, MODEL, true).synthesize());
+      expect(result.written).toEqual([]);
+      expect(reads).toEqual(['rendered/dev/team/ConfigMap.gamma.yaml']);
+    }
+  });
+
   const tampered: Array<[string, (file: string, outdir: string) => void]> = [
     ['a bad seal (one byte of the body changed)', (file) => {
       const text = fs.readFileSync(file, 'utf8');

@@ -25,11 +25,13 @@ const MAX_ENTRIES = 500_000;
  * it: even an edit that restores the size and the mtime with `touch -d` is seen), replacing the
  * file changes the inode, and a Git checkout writes new files.
  *
- * The "racy Git" case: a file changed within the same timestamp granule as the `lstat` that was
- * recorded would keep its times. So an entry is recorded only when its mtime and ctime are older
- * than a timestamp the output's own file system gave after every recorded `lstat` (the ctime of
- * the lock file, changed for that purpose just before the cache is written): a later change of
- * the file then always gives it a later ctime.
+ * The "racy Git" case: a file changed again within the timestamp granule of its last change keeps
+ * its times. So an `lstat` is recorded only when the file's mtime and ctime are older than a
+ * timestamp the output's own file system gave *before* that `lstat` (the ctime of the lock file
+ * this synthesis holds, after a `chmod` to its own mode): any later change of the file then gives
+ * it a later ctime. Files read are checked against the timestamp taken when the cache was loaded
+ * (before any of them was looked at), files written against one taken just before their `lstat`
+ * at the end; files changed in those granules are read again next time.
  *
  * Trust: the cache is outside the output folder and the repository, sealed with the per-user key
  * and bound to the folder's real path (see cache-store.ts), so a checkout cannot bring one. A file
@@ -60,9 +62,15 @@ export class FileStatCache {
 
   /** Entries this synthesis found true (matched) or learnt (read, or written), by path. */
   private readonly seen = new Map<string, StatEntry>();
+  /** Entries learnt by reading the file (recorded only when older than `startClock`). */
+  private readonly observed = new Set<string>();
   private learnt = 0;
+  /** The file system's time when the cache was loaded: before this synthesis looked at any file. */
+  private readonly startClock: bigint | undefined;
 
-  private constructor(private readonly outdir: string, private readonly entries: ReadonlyMap<string, StatEntry>) {}
+  private constructor(private readonly outdir: string, private readonly entries: ReadonlyMap<string, StatEntry>) {
+    this.startClock = fileSystemNow(outdir);
+  }
 
   /** Number of entries loaded. */
   public get size(): number {
@@ -81,6 +89,7 @@ export class FileStatCache {
   public observe(rel: string, st: fs.BigIntStats, sha256: string): void {
     if (!st.isFile()) return;
     this.seen.set(rel, entryOf(st, sha256));
+    this.observed.add(rel);
     this.learnt++;
   }
 
@@ -92,51 +101,53 @@ export class FileStatCache {
   public save(files: ReadonlyMap<string, string>, written: readonly string[]): void {
     try {
       const rewritten = new Set(written);
+      // nothing new learnt and nothing forgotten: the cache on disk is still exact
+      if (rewritten.size === 0 && this.learnt === 0 && files.size === this.entries.size && [...files.keys()].every((rel) => this.seen.has(rel))) return;
+      const saveClock = rewritten.size > 0 ? fileSystemNow(this.outdir) : undefined;
+      // racy entries (changed in the granule of the clock or later) are left out: they are read next time
+      const older = (e: StatEntry, clock: bigint | undefined) => clock !== undefined && e.mtimeNs < clock && e.ctimeNs < clock;
       for (const rel of rewritten) {
         const sha256 = files.get(rel);
-        if (sha256 === undefined) continue;
+        this.seen.delete(rel);
+        if (sha256 === undefined || saveClock === undefined) continue;
         try {
-          this.seen.set(rel, entryOf(fs.lstatSync(resolveOutputPath(this.outdir, rel), { bigint: true }), sha256));
+          const e = entryOf(fs.lstatSync(resolveOutputPath(this.outdir, rel), { bigint: true }), sha256);
+          if (older(e, saveClock)) this.seen.set(rel, e);
         } catch {
-          this.seen.delete(rel);
+          // not recorded: read next time
         }
       }
-      const kept: Array<[string, StatEntry]> = [];
+      const out: string[][] = [];
       for (const [rel, sha256] of files) {
         const e = this.seen.get(rel);
-        if (e !== undefined && e.sha256 === sha256) kept.push([rel, e]);
+        if (e === undefined || e.sha256 !== sha256) continue;
+        if (this.observed.has(rel) && !rewritten.has(rel) && !older(e, this.startClock)) continue;
+        out.push([rel, String(e.dev), String(e.ino), String(e.size), String(e.mtimeNs), String(e.ctimeNs), e.sha256]);
       }
-      // nothing new learnt and nothing forgotten: the cache on disk is still exact
-      if (rewritten.size === 0 && this.learnt === 0 && kept.length === this.entries.size) return;
-      if (kept.length > MAX_ENTRIES) return;
-      const clock = this.fileSystemNow();
-      if (clock === undefined) return;
-      // racy entries (changed in the granule of the clock or later) are left out: they are read next time
-      const out = kept
-        .filter(([, e]) => e.mtimeNs < clock && e.ctimeNs < clock)
-        .map(([rel, e]) => [rel, String(e.dev), String(e.ino), String(e.size), String(e.mtimeNs), String(e.ctimeNs), e.sha256]);
+      if (out.length > MAX_ENTRIES) return;
       writeCache(KIND, this.outdir, { files: out });
     } catch {
       // the cache only saves work
     }
   }
 
-  /**
-   * A timestamp of the output's file system taken now (after every `lstat` recorded): the ctime of
-   * the lock file this synthesis holds, after a `chmod` to its own mode (which sets its ctime and
-   * nothing else).
-   */
-  private fileSystemNow(): bigint | undefined {
-    const lock = path.join(metaDir(this.outdir), LOCK_NAME);
-    try {
-      const st = fs.lstatSync(lock);
-      if (!st.isFile()) return undefined;
-      // eslint-disable-next-line no-bitwise
-      fs.chmodSync(lock, st.mode & 0o7777);
-      return fs.lstatSync(lock, { bigint: true }).ctimeNs;
-    } catch {
-      return undefined;
-    }
+}
+
+/**
+ * A timestamp of the output's file system taken now: the ctime of the lock file the synthesis
+ * holds, after a `chmod` to its own mode (which sets its ctime and nothing else). Undefined when
+ * there is no lock file to ask (nothing is then recorded).
+ */
+function fileSystemNow(outdir: string): bigint | undefined {
+  const lock = path.join(metaDir(outdir), LOCK_NAME);
+  try {
+    const st = fs.lstatSync(lock);
+    if (!st.isFile()) return undefined;
+    // eslint-disable-next-line no-bitwise
+    fs.chmodSync(lock, st.mode & 0o7777);
+    return fs.lstatSync(lock, { bigint: true }).ctimeNs;
+  } catch {
+    return undefined;
   }
 }
 
