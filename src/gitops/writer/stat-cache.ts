@@ -102,7 +102,8 @@ export class FileStatCache {
     try {
       const rewritten = new Set(written);
       // nothing new learnt and nothing forgotten: the cache on disk is still exact
-      if (rewritten.size === 0 && this.learnt === 0 && files.size === this.entries.size && [...files.keys()].every((rel) => this.seen.has(rel))) return;
+      const exact = rewritten.size === 0 && this.learnt === 0 && files.size === this.entries.size;
+      if (exact && [...files.keys()].every((rel) => this.seen.has(rel))) return;
       const saveClock = rewritten.size > 0 ? fileSystemNow(this.outdir) : undefined;
       // racy entries (changed in the granule of the clock or later) are left out: they are read next time
       const older = (e: StatEntry, clock: bigint | undefined) => clock !== undefined && e.mtimeNs < clock && e.ctimeNs < clock;
