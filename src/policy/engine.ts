@@ -165,7 +165,10 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
         continue;
       }
       for (const context of covered) {
-        for (const v of rule.evaluate(context)) {
+        const violations = rule.evaluate(context);
+        // most calls find an empty array: nothing to iterate (any other iterable is read as before)
+        if (Array.isArray(violations) && violations.length === 0) continue;
+        for (const v of violations) {
           record(pack, rule, v, context.environment?.tier, context.construct, byConstruct.get(context.construct), context.environment);
         }
       }
