@@ -250,11 +250,17 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
         }
         if (group?.learnt && group.builtIn.has(rule)) {
           const at = group.position.get(obj)!;
-          for (const v of violations) group.learnt.push([at, rule.id, v.message, v.jsonPointer ?? null]);
+          for (const v of violations) {
+            // kept redacted, as findings show it (no credential in the cache); replayed, it is redacted again,
+            // which must change nothing: else the group is not memoized
+            const message = redactSecrets(v.message);
+            if (redactSecrets(message) !== message) group.unsafe = true;
+            group.learnt.push([at, rule.id, message, v.jsonPointer ?? null]);
+          }
         }
       }
     }
-    if (memoized) for (const group of memoized.values()) if (group.learnt) options.memo!.set(group.key, group.learnt);
+    if (memoized) for (const group of memoized.values()) if (group.learnt && !group.unsafe) options.memo!.set(group.key, group.learnt);
   }
 
   const unusedSuppressions: UnusedSuppression[] = [];
@@ -287,6 +293,8 @@ interface MemoGroup {
   readonly hit?: readonly MemoViolation[];
   /** the violations found this run, to memoize. */
   readonly learnt?: MemoViolation[];
+  /** A message that redaction does not leave as it is: not memoized. */
+  unsafe?: boolean;
 }
 
 // digests of one evaluation: every object of an environment (the rules relate objects within it), and environments
