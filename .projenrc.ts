@@ -93,8 +93,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       // @marcbachmann/cel-js is ESM-only: Node >= 20.19 require()s it natively, jest's module
       // loader does not, so tests compile it to CommonJS
       transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
-      // one fast-check seed per commit: CI runs are reproducible (ROBUSTNESS_SEED replays a failure)
-      setupFiles: ['<rootDir>/test/util/property-seed.ts'],
+      // one fast-check seed per commit: CI runs are reproducible (ROBUSTNESS_SEED replays a failure);
+      // the per-user state (journal key, cross-run cache) of tests in a temporary folder, not in the home directory
+      setupFiles: ['<rootDir>/test/util/property-seed.ts', '<rootDir>/test/setup-state.ts'],
     },
   },
   // no inline source maps in lib/: with the TypeScript sources inlined they were 2.8 MB of lib's

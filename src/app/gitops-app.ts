@@ -22,10 +22,13 @@ import { refuseInterruptedWrite, shardChangeSafety, writeShard } from '../gitops
 import { ArgoCdOptions, FluxOptions } from '../gitops/wiring-options';
 import { META_DIR, recoverOutput, writeOutput } from '../gitops/writer';
 import { removeDirIfEmpty } from '../gitops/writer/apply';
+import { cacheEnabled } from '../gitops/writer/cache-store';
 import { acquireLock } from '../gitops/writer/lock';
 import { OutputSnapshot } from '../gitops/writer/snapshot';
+import { FileStatCache } from '../gitops/writer/stat-cache';
 import { blockingFindings, CheckedObject, describeRules, evaluatePacks, findPacks } from '../policy/engine';
 import { Finding, UnusedSuppression } from '../policy/finding';
+import { FindingsMemo } from '../policy/findings-memo';
 import { PolicyPack } from '../policy/pack';
 import { PolicyViolationError } from '../policy/policy-violation-error';
 import { PolicyReportFormat, REPORT_FILE_NAMES } from '../policy/report-format';
@@ -153,6 +156,20 @@ export interface GitOpsAppProps {
    * @default - `$CDK8S_STATEFUL_SHARD_OUTDIR`, else `<outdir>-shards/<cluster|environment>-<name>` beside `outdir`
    */
   readonly shardOutdir?: string;
+
+  /**
+   * Keep a cross-run cache outside the checkout (in the per-user state folder:
+   * `$CDK8S_STATEFUL_STATE_DIR`, else `$XDG_STATE_HOME/cdk8s-stateful`, else
+   * `~/.local/state/cdk8s-stateful`) so that a re-synthesis skips work whose inputs did not change:
+   * output files whose `lstat` (inode, size, mtime, ctime) is the one recorded after the last
+   * synthesis are not read again, and the findings of the built-in manifest rules are reused for an
+   * environment whose checked objects, configuration and packs did not change. It never changes a
+   * result: the cache is sealed with a per-user key and bound to the output folder, and one that
+   * cannot be trusted is ignored. `$CDK8S_STATEFUL_CACHE=off` turns it off too.
+   *
+   * @default true
+   */
+  readonly synthesisCache?: boolean;
 }
 
 /**
@@ -229,11 +246,12 @@ export class GitOpsApp extends App {
   private readonly aspectVisits = new WeakMap<IConstruct, Set<IAspect>>();
   private readonly shard?: SynthesisShard;
   private readonly shardOutdir?: string;
+  private readonly synthesisCache: boolean;
   /**
    * During `synthesize()` (not a shard): what it has read of the output folder, under its lock, after
    * its recovery (shared by change safety and the writer), and the approvals of the tree.
    */
-  private synthesis?: { readonly snapshot: OutputSnapshot; approvals?: AppliedChangeApproval[] };
+  private synthesis?: { readonly snapshot: OutputSnapshot; readonly memo?: FindingsMemo; approvals?: AppliedChangeApproval[] };
 
   public constructor(props: GitOpsAppProps = {}) {
     // CDK8S_OUTDIR is what the cdk8s CLI and `cdk8s-stateful diff` set
@@ -248,6 +266,7 @@ export class GitOpsApp extends App {
     this.flux = props.flux;
     this.argoCd = props.argoCd;
     this.changeSafety = props.changeSafety ?? true;
+    this.synthesisCache = props.synthesisCache ?? true;
     this.operators = [...(props.operators ?? [])];
     if (this.operators.length > 0 && !props.argoCd) {
       throw new ValidationError({
@@ -315,7 +334,11 @@ export class GitOpsApp extends App {
     try {
       // an interrupted earlier write is finished or undone first: the gate compares with a complete output
       recoverOutput(outdir);
-      if (!this.shard) this.synthesis = { snapshot: new OutputSnapshot(outdir) };
+      if (!this.shard) {
+        const cached = cacheEnabled(this.synthesisCache);
+        const cache = cached ? FileStatCache.load(outdir) : undefined;
+        this.synthesis = { snapshot: new OutputSnapshot(outdir, cache), memo: cached ? FindingsMemo.load(outdir) : undefined };
+      }
       return this.synthesizeLocked();
     } finally {
       this.synthesis = undefined;
@@ -356,6 +379,12 @@ export class GitOpsApp extends App {
         changeApprovals,
         environments,
       }, this.synthesis?.snapshot);
+    const snapshot = this.synthesis?.snapshot;
+    // the writer used the snapshot (no interrupted write was recovered in between): its view is the folder's
+    if (!shard && snapshot?.cache && !('recovered' in result && result.recovered)) {
+      snapshot.cache.save(new Map(output.files.map((f) => [f.path, snapshot.sha256Of(f.path, f.content)])), result.written);
+    }
+    if (!shard) this.synthesis?.memo?.save();
     return {
       written: result.written,
       unchanged: result.unchanged,
@@ -478,7 +507,8 @@ export class GitOpsApp extends App {
     }
 
     const packs = findPacks(this);
-    const evaluation = evaluatePacks(packs, checked, { root: this });
+    // the findings memo (cross-run cache) in a synthesis of the whole output only
+    const evaluation = evaluatePacks(packs, checked, { root: this, memo: scope ? undefined : this.synthesis?.memo });
     const safety = this.changeSafety
       ? (scope ? shardChangeSafety(scope, this.outdir, objects, envs, this) : this.evaluateChangeSafety(objects, envs, files))
       : { findings: [], unusedApprovals: [] };

@@ -1,7 +1,9 @@
+import * as crypto from 'crypto';
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { withObjectFacts } from './evaluation-scope';
 import { Finding, ResourceRef, UnusedSuppression } from './finding';
+import { builtInRuleKey, FindingsMemo, MemoViolation } from './findings-memo';
 import { PolicyPack } from './pack';
 import { RelatedObjects } from './related';
 import { ReportRule } from './reports/types';
@@ -78,6 +80,11 @@ export interface EvaluateOptions {
   readonly root?: IConstruct;
   /** Epoch milliseconds after which the evaluation stops with EvaluationDeadlineError (checked between objects). */
   readonly deadline?: number;
+  /**
+   * Reuse (and record) the violations of the built-in manifest rules per pack and environment (see
+   * FindingsMemo). Only for objects whose `text` is the YAML the manifest is written as (synthesis).
+   */
+  readonly memo?: FindingsMemo;
 }
 
 /**
@@ -131,8 +138,17 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
     related.get(key)!.push(o.manifest);
   }
   // indexed by kind and namespace once per environment, for the rules' related-object lookups
+  // (built on first use: with every rule memoized, never)
   const relatedIndex = new Map<string, RelatedObjects>();
-  for (const [key, list] of related) relatedIndex.set(key, RelatedObjects.of(list));
+  const relatedIndexOf = (key: string): RelatedObjects | undefined => {
+    let index = relatedIndex.get(key);
+    if (index === undefined) {
+      const list = related.get(key);
+      if (list === undefined) return undefined;
+      relatedIndex.set(key, index = RelatedObjects.of(list));
+    }
+    return index;
+  };
 
   // the environment of each construct, looked up once (every model rule of every pack asks)
   const environments = new Map<IConstruct, Environment | undefined>();
@@ -143,16 +159,22 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
 
   for (const pack of packs) {
     const modelMode = options.root !== undefined;
-    // model rules
+    // model rules (the covered constructs, their environments and contexts found once per pack, not per rule;
+    // rules never change the context they are given)
+    const covered = modelMode && pack.modelRules.length > 0
+      ? pack._covered().map((construct) => ({ construct, environment: environmentOf(construct) }))
+      : [];
     for (const rule of pack.modelRules) {
       if (!modelMode) {
         notEvaluable.push({ ruleId: rule.id, packId: pack.id, reason: 'model rule: needs the construct tree (synthesis), not evaluable on plain YAML' });
         continue;
       }
-      for (const construct of pack._covered()) {
-        const env = environmentOf(construct);
-        for (const v of rule.evaluate({ construct, environment: env })) {
-          record(pack, rule, v, env?.tier, construct, byConstruct.get(construct), env);
+      for (const context of covered) {
+        const violations = rule.evaluate(context);
+        // most calls find an empty array: nothing to iterate (any other iterable is read as before)
+        if (Array.isArray(violations) && violations.length === 0) continue;
+        for (const v of violations) {
+          record(pack, rule, v, context.environment?.tier, context.construct, byConstruct.get(context.construct), context.environment);
         }
       }
     }
@@ -174,19 +196,39 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
       if (targets.length > 0 && options.deadline !== undefined && Date.now() > options.deadline) throw new EvaluationDeadlineError(pack.id);
       continue;
     }
-    for (const obj of targets) {
+    // the built-in rules' violations per environment, memoized across runs (replayed through `record`:
+    // severities and suppressions as today)
+    const memoized = options.memo ? memoGroups(options.memo, pack, targets, objects) : undefined;
+    if (memoized) {
+      for (const group of memoized.values()) {
+        if (!group.hit) continue;
+        for (const [at, ruleId, message, pointer] of group.hit) {
+          const obj = group.targets[at];
+          const rule = memoizedRule(pack, ruleId);
+          const v: RuleViolation = pointer === null ? { message } : { message, jsonPointer: pointer };
+          record(pack, rule, v, obj.tier ?? obj.environment?.tier, obj.construct, obj);
+        }
+      }
+    }
+    // every manifest rule of the pack memoized for every environment: nothing left to call
+    const allMemoized = memoized !== undefined
+      && [...memoized.values()].every((g) => g.hit !== undefined && g.builtIn.size === pack.manifestRules.length);
+    for (const obj of allMemoized ? [] : targets) {
       if (options.deadline !== undefined && Date.now() > options.deadline) throw new EvaluationDeadlineError(pack.id);
       const tier = obj.tier ?? obj.environment?.tier;
-      const rules = rulesFor(obj.manifest?.kind);
+      let rules = rulesFor(obj.manifest?.kind);
       if (rules.length === 0) continue;
       const envKey = obj.environment?.name ?? '';
+      const group = memoized?.get(envKey);
+      if (group?.hit) rules = rules.filter((r) => !group.builtIn.has(r));
+      if (rules.length === 0) continue;
       const context = {
         manifest: obj.manifest,
         environment: obj.environment,
         tier,
         file: obj.file,
         related: related.get(envKey),
-        relatedIndex: relatedIndex.get(envKey),
+        relatedIndex: relatedIndexOf(envKey),
       };
       for (const rule of rules) {
         let violations: RuleViolation[];
@@ -211,8 +253,19 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
         for (const v of violations) {
           record(pack, rule, v, tier, obj.construct, obj);
         }
+        if (group?.learnt && group.builtIn.has(rule)) {
+          const at = group.position.get(obj)!;
+          for (const v of violations) {
+            // kept redacted, as findings show it (no credential in the cache); replayed, it is redacted again,
+            // which must change nothing: else the group is not memoized
+            const message = redactSecrets(v.message);
+            if (redactSecrets(message) !== message) group.unsafe = true;
+            group.learnt.push([at, rule.id, message, v.jsonPointer ?? null]);
+          }
+        }
       }
     }
+    if (memoized) for (const group of memoized.values()) if (group.learnt && !group.unsafe) options.memo!.set(group.key, group.learnt);
   }
 
   const unusedSuppressions: UnusedSuppression[] = [];
@@ -232,6 +285,135 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
 
   findings.sort(compareFindings);
   return { findings, unusedSuppressions, notEvaluable, objectsChecked: objects.length };
+}
+
+/** The targets of one pack in one environment, and what the memo holds for them. */
+interface MemoGroup {
+  readonly key: string;
+  readonly targets: CheckedObject[];
+  readonly position: Map<CheckedObject, number>;
+  /** The pack's built-in manifest rules (memoized; the others are always evaluated). */
+  readonly builtIn: Set<ManifestRule>;
+  /** The memoized violations (replayed, the built-in rules not called), or */
+  readonly hit?: readonly MemoViolation[];
+  /** the violations found this run, to memoize. */
+  readonly learnt?: MemoViolation[];
+  /** A message that redaction does not leave as it is: not memoized. */
+  unsafe?: boolean;
+}
+
+// digests of one evaluation: every object of an environment (the rules relate objects within it), and environments
+const environmentDigests = new WeakMap<CheckedObject[], Map<string, { digest: string; index: Map<CheckedObject, number> } | undefined>>();
+const configDigests = new WeakMap<Environment, string | undefined>();
+
+/**
+ * The memo groups of `pack` (one per environment of its targets), or undefined when the pack has no
+ * built-in manifest rule or an input cannot be digested (then everything is evaluated).
+ */
+function memoGroups(memo: FindingsMemo, pack: PolicyPack, targets: CheckedObject[], objects: CheckedObject[]): Map<string, MemoGroup> | undefined {
+  const builtIn = new Set<ManifestRule>();
+  const ruleKeys: string[] = [];
+  for (const r of pack.manifestRules) {
+    const k = builtInRuleKey(r);
+    if (k === undefined) continue;
+    builtIn.add(r);
+    ruleKeys.push(k);
+  }
+  if (builtIn.size === 0) return undefined;
+  const ids = new Set<string>();
+  for (const r of builtIn) {
+    if (ids.has(r.id)) return undefined;
+    ids.add(r.id);
+  }
+  let perEnv = environmentDigests.get(objects);
+  if (!perEnv) environmentDigests.set(objects, perEnv = digestEnvironments(objects));
+  const packKey = JSON.stringify([pack.id, pack.version ?? null, ruleKeys]);
+  const byEnv = new Map<string, CheckedObject[]>();
+  for (const o of targets) {
+    const k = o.environment?.name ?? '';
+    let list = byEnv.get(k);
+    if (!list) byEnv.set(k, list = []);
+    list.push(o);
+  }
+  const groups = new Map<string, MemoGroup>();
+  for (const [envKey, list] of byEnv) {
+    const env = perEnv.get(envKey);
+    if (env === undefined) return undefined;
+    const parts: string[] = [memo.code, packKey, env.digest];
+    const position = new Map<CheckedObject, number>();
+    for (const o of list) {
+      const at = env.index.get(o);
+      const config = o.environment ? environmentConfig(o.environment) : '';
+      if (at === undefined || config === undefined) return undefined;
+      position.set(o, position.size);
+      parts.push(String(at), o.tier ?? o.environment?.tier ?? '', config);
+    }
+    const key = crypto.createHash('sha256').update(parts.join('\0')).digest('hex');
+    const hit = memo.get(key);
+    const valid = hit !== undefined && hit.every(([at, ruleId]) => at < list.length && ids.has(ruleId));
+    groups.set(envKey, valid ? { key, targets: list, position, builtIn, hit } : { key, targets: list, position, builtIn, learnt: [] });
+  }
+  return groups;
+}
+
+/** Per environment: a digest of its objects (file and YAML text, in order) and each object's position; undefined without text. */
+function digestEnvironments(objects: CheckedObject[]): Map<string, { digest: string; index: Map<CheckedObject, number> } | undefined> {
+  const hashes = new Map<string, { hash: crypto.Hash; index: Map<CheckedObject, number> } | undefined>();
+  for (const o of objects) {
+    const k = o.environment?.name ?? '';
+    let h = hashes.get(k);
+    if (h === undefined) {
+      if (hashes.has(k)) continue;
+      h = { hash: crypto.createHash('sha256'), index: new Map() };
+      hashes.set(k, h);
+    }
+    if (typeof o.text !== 'string' || typeof o.file !== 'string' || h.index.has(o)) {
+      hashes.set(k, undefined);
+      continue;
+    }
+    h.index.set(o, h.index.size);
+    h.hash.update(`${o.file}\0${o.text.length}\0`).update(o.text);
+  }
+  const out = new Map<string, { digest: string; index: Map<CheckedObject, number> } | undefined>();
+  for (const [k, h] of hashes) out.set(k, h && { digest: h.hash.digest('hex'), index: h.index });
+  return out;
+}
+
+/**
+ * A digest of everything an environment holds (its fields and those of the objects it holds, with
+ * their class names; functions by their source), or undefined when it holds a cycle or a shared
+ * object (then the memo is not used).
+ */
+function environmentConfig(env: Environment): string | undefined {
+  if (!configDigests.has(env)) {
+    let text: string | undefined;
+    try {
+      const seen = new Set<object>();
+      text = JSON.stringify(env, function (this: any, _key: string, value: unknown) {
+        // code (a secret backend's methods): its source; the built-in manifest rules read data fields only
+        if (typeof value === 'function') return `<function ${value.toString()}>`;
+        if (typeof value === 'symbol' || typeof value === 'bigint') return `<${typeof value} ${String(value)}>`;
+        if (value !== null && typeof value === 'object') {
+          if (seen.has(value)) throw new Error('shared or cyclic');
+          seen.add(value);
+          const proto = Object.getPrototypeOf(value);
+          if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) {
+            // a class instance (the environment, its storage profile): its own fields, under its class name
+            return { [`<${proto.constructor?.name}>`]: { ...(value as object) } };
+          }
+        }
+        return value;
+      });
+    } catch {
+      text = undefined;
+    }
+    configDigests.set(env, text === undefined ? undefined : crypto.createHash('sha256').update(text).digest('hex'));
+  }
+  return configDigests.get(env);
+}
+
+function memoizedRule(pack: PolicyPack, ruleId: string): ManifestRule {
+  return pack.manifestRules.find((r) => r.id === ruleId)!;
 }
 
 function compareFindings(a: Finding, b: Finding): number {

@@ -8,8 +8,9 @@ import fsDefault from 'fs';
 import * as path from 'path';
 import { ApiObject } from 'cdk8s';
 import { fleet } from '../../bench/fleet';
-import { Environment, EnvironmentChart, GitOpsApp, Tier } from '../../src';
+import { AspectPriority, Aspects, Environment, EnvironmentChart, GitOpsApp, PolicyPacks, Tier } from '../../src';
 import * as manifestModule from '../../src/gitops/writer/manifest';
+import { PodSecurityRule } from '../../src/policy/packs/pod-security-rule';
 import * as yamlRead from '../../src/private/yaml-read';
 import { git } from '../gitops/publish/helpers';
 import { tmpdir } from '../util/tmp';
@@ -32,8 +33,9 @@ function stamps(dir: string): Map<string, string> {
   return out;
 }
 
-function fleetApp(outdir: string, services = 3): GitOpsApp {
-  const app = new GitOpsApp({ outdir });
+function fleetApp(outdir: string, services = 3, synthesisCache = false): GitOpsApp {
+  // without the cross-run cache unless asked: these tests count the reads of a cold re-synthesis
+  const app = new GitOpsApp({ outdir, synthesisCache });
   fleet(app, services, { kind: 'data' });
   return app;
 }
@@ -96,6 +98,49 @@ describe('re-synthesis', () => {
     for (const f of result.unchanged) expect([f, reads.get(f)]).toEqual([f, 1]);
     expect(reads.get('.cdk8s-stateful/manifest.json')).toBe(1);
     expect(manifestParses).toBe(1);
+  });
+
+  test('no change, warm cross-run cache: no output file opened or read, each lstat once, no built-in manifest rule run, nothing written', () => {
+    const outdir = tmpdir();
+    const withPacks = () => {
+      const app = fleetApp(outdir, 3, true);
+      for (const p of PolicyPacks.all()) Aspects.of(app).add(p, { priority: AspectPriority.READONLY });
+      return app;
+    };
+    const first = withPacks().synthesize();
+    expect(first.written.length).toBeGreaterThan(50);
+    // files written in the clock granule of the save are not trusted (racy): the next run reads and records them
+    expect(withPacks().synthesize().written).toEqual([]);
+    const before = stamps(outdir);
+    const rules = [PodSecurityRule, ...new Set(PolicyPacks.all().flatMap((p) => p.manifestRules.map((r) => r.constructor)))]
+      .map((c) => jest.spyOn((c as any).prototype, 'evaluate'));
+    const read = jest.spyOn(fsDefault, 'readFileSync');
+    const open = jest.spyOn(fsDefault, 'openSync');
+    const lstat = jest.spyOn(fsDefault, 'lstatSync');
+    const below = (calls: unknown[][]) => calls.map(([p]) => path.relative(outdir, String(p)).split(path.sep).join('/'))
+      .filter((rel) => !rel.startsWith('..') && !path.isAbsolute(rel));
+    let again;
+    let opened: string[];
+    let lstats: string[];
+    try {
+      again = withPacks().synthesize();
+      opened = [...below(read.mock.calls), ...below(open.mock.calls)];
+      lstats = below(lstat.mock.calls).filter((rel) => first.written.includes(rel));
+      expect(rules.map((r) => r.mock.calls.length)).toEqual(rules.map(() => 0));
+    } finally {
+      for (const r of rules) r.mockRestore();
+      read.mockRestore();
+      open.mockRestore();
+      lstat.mockRestore();
+    }
+    expect(again.written).toEqual([]);
+    expect(again.unchanged).toEqual(first.written);
+    expect(again.findings).toEqual(first.findings);
+    expect(stamps(outdir)).toEqual(before);
+    // the manifest (and the lock) only: no output file is opened
+    expect(opened.filter((rel) => !rel.startsWith('.cdk8s-stateful/'))).toEqual([]);
+    expect(new Set(lstats).size).toBe(lstats.length);
+    expect(lstats.length).toBe(first.written.length);
   });
 
   test('one object changed: exactly its file and the manifest are written', () => {

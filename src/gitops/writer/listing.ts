@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { inspectPath, isErrno, PathState, sha256 } from './fsutil';
 import { resolveOutputPath } from './paths';
+import { FileStatCache } from './stat-cache';
 
 type Folder =
   | { readonly kind: 'listed'; readonly abs: string; readonly entries: Map<string, fs.Dirent>; readonly folded: Set<string> }
@@ -22,7 +23,11 @@ export class OutputListing {
   /** The bytes of the regular file last read, and its path: one file's worth, not the whole output. */
   private last?: { readonly rel: string; readonly bytes: Buffer };
 
-  constructor(private readonly outdir: string) {}
+  /**
+   * `cache`: what the last synthesis into this folder recorded of its files (see FileStatCache): a
+   * regular file whose `lstat` matches is not opened; every other one read is recorded in it.
+   */
+  constructor(private readonly outdir: string, private readonly cache?: FileStatCache) {}
 
   /**
    * What is at `rel` (posix, relative to the outdir), as `inspectPath` would say. `expected`: the
@@ -58,7 +63,8 @@ export class OutputListing {
     const folder = this.folder(slash < 0 ? '' : rel.slice(0, slash));
     if (folder.kind === 'absent') return { kind: 'absent' };
     const name = rel.slice(slash + 1);
-    const abs = folder.kind === 'listed' ? path.join(folder.abs, name) : resolveOutputPath(this.outdir, rel);
+    // (a listed name is one path segment: no join or normalisation needed)
+    const abs = folder.kind === 'listed' ? folder.abs + path.sep + name : resolveOutputPath(this.outdir, rel);
     if (folder.kind === 'unlisted') return inspectPath(abs);
     const entry = folder.entries.get(name);
     if (!entry) {
@@ -68,10 +74,20 @@ export class OutputListing {
     if (entry.isDirectory()) return { kind: 'directory' };
     if (!entry.isFile()) return { kind: 'other' };
     try {
+      let st: fs.BigIntStats | undefined;
+      if (this.cache) {
+        st = fs.lstatSync(abs, { bigint: true });
+        if (!st.isFile()) return inspectPath(abs); // changed since it was listed
+        const known = this.cache.knownSha256(rel, st);
+        if (known !== undefined) return { kind: 'file', sha256: known };
+      }
       const bytes = fs.readFileSync(abs);
       this.last = { rel, bytes };
       const same = expected !== undefined && bytes.equals(Buffer.from(expected.content, 'utf8'));
-      return { kind: 'file', sha256: same ? expected.sha256 : sha256(bytes) };
+      const digest = same ? expected.sha256 : sha256(bytes);
+      // the lstat was taken before the read: a change after it gives the file another ctime (or a racy one)
+      if (st) this.cache!.observe(rel, st, digest);
+      return { kind: 'file', sha256: digest };
     } catch (e) {
       // changed since it was listed: what is there now
       if (isErrno(e, 'ENOENT') || isErrno(e, 'EISDIR')) return inspectPath(abs);

@@ -87,6 +87,62 @@ export function checkOrigin(outdir: string, raw: any): OriginCheck {
   return { ours: true };
 }
 
+/**
+ * The per-user key (see `JournalOrigin`) and its id, for other state this library keeps outside
+ * every repository and seals the same way (the cross-run cache). `create`: make the key on first
+ * use. Undefined when no trusted key can be kept. Never throws.
+ */
+export function stateKey(outdir: string, create: boolean): { readonly key: Buffer; readonly id: string } | undefined {
+  const key = loadKey(outdir, create);
+  return key ? { key, id: keyId(key) } : undefined;
+}
+
+/**
+ * HMAC-SHA256 (hex) of `body` with the per-user `key`, bound to `context` (what the sealed thing
+ * is: a journal seal is never valid for a cache and back) and to the real path of `outdir`.
+ */
+export function sealText(key: Buffer, context: string, outdir: string, body: string): string {
+  return crypto.createHmac('sha256', key).update(`${context}\0${realDir(outdir)}\0`).update(body).digest('hex');
+}
+
+/** Whether two hex seals are equal (in constant time). */
+export function sameSeal(expected: string, claimed: unknown): boolean {
+  const a = Buffer.from(expected, 'utf8');
+  const b = Buffer.from(String(claimed), 'utf8');
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
+/** The real path of `dir` (its resolved path when it does not exist). */
+export function realDir(dir: string): string {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return path.resolve(dir);
+  }
+}
+
+/**
+ * mkdir -p of a folder under the state folder, mode 0700, accepted only when this user owns it
+ * and nobody else can write it (as the key's folder). Undefined when it cannot be trusted.
+ */
+export function trustedStateSubdir(name: string): string | undefined {
+  const dir = stateDir();
+  if (!dir) return undefined;
+  try {
+    const sub = path.join(dir, name);
+    makeDirs(sub);
+    if (!trusted(fs.lstatSync(dir), true) || !trusted(fs.lstatSync(sub), true)) return undefined;
+    return sub;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `st` (lstat) is a regular file of this user that nobody else can read or write. */
+export function trustedStateFile(st: fs.Stats): boolean {
+  return trusted(st, false);
+}
+
 function keyId(key: Buffer): string {
   return crypto.createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
@@ -96,14 +152,6 @@ function mac(key: Buffer, outdir: string, unsealed: object): string {
     .update(`${SEAL_CONTEXT}\0${realDir(outdir)}\0`)
     .update(canonicalJson(unsealed))
     .digest('hex');
-}
-
-function realDir(dir: string): string {
-  try {
-    return fs.realpathSync(dir);
-  } catch {
-    return path.resolve(dir);
-  }
 }
 
 /**

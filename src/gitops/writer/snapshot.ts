@@ -2,6 +2,7 @@ import * as path from 'path';
 import { sha256 } from './fsutil';
 import { OutputListing } from './listing';
 import { OwnedManifest, parseManifest, readManifestText } from './manifest';
+import { FileStatCache } from './stat-cache';
 
 /**
  * What one synthesis learns of its output folder, read once while it holds the folder's lock:
@@ -11,7 +12,8 @@ import { OwnedManifest, parseManifest, readManifestText } from './manifest';
  * re-synthesis reads, hashes and parses each of these once instead of once per step.
  *
  * It trusts nothing it read more than a fresh read would: it only saves reading the same bytes
- * twice. It is valid only while nothing was written to the folder since it was made: the writer
+ * twice (with a `cache`, a file whose `lstat` is exactly the one recorded after the last
+ * synthesis is taken to hold the bytes recorded: see FileStatCache). It is valid only while nothing was written to the folder since it was made: the writer
  * drops it when it had to recover an interrupted write first, and the app makes a new one per
  * synthesis, after its own recovery and under its lock.
  */
@@ -24,9 +26,13 @@ export class OutputSnapshot {
   private manifestParsed?: { readonly manifest: OwnedManifest | undefined };
   private readonly hashes = new Map<string, { readonly content: string; readonly sha256: string }>();
 
-  constructor(outdir: string) {
+  /**
+   * `cache`: what the last synthesis recorded of the folder's files (see FileStatCache): files whose
+   * `lstat` did not change since are not read.
+   */
+  constructor(outdir: string, public readonly cache?: FileStatCache) {
     this.outdir = path.resolve(outdir);
-    this.listing = new OutputListing(this.outdir);
+    this.listing = new OutputListing(this.outdir, cache);
   }
 
   /** Whether this snapshot is of `outdir`. */

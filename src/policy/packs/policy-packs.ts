@@ -1,5 +1,6 @@
 import { Tier } from '../../environment/tier';
-import { PolicyPack } from '../pack';
+import { markBuiltInRule } from '../findings-memo';
+import { PolicyPack, PolicyPackProps } from '../pack';
 import { checksFor } from '../pod-security/registry';
 import { PssLevel } from '../pod-security/types';
 import { parsePssVersion } from '../pod-security/version';
@@ -78,7 +79,7 @@ export class PolicyPacks {
    * development environments.
    */
   public static productionReadiness(): PolicyPack {
-    return new PolicyPack({
+    return builtIn('production-readiness', {
       id: 'production-readiness',
       manifestRules: [
         new ResourceRequests(), new MemoryLimit(), new ReadinessProbe(), new LivenessProbe(), new ImagePinned(),
@@ -96,7 +97,7 @@ export class PolicyPacks {
    * storage in production, and no literal credentials in broker settings (every tier).
    */
   public static dataProtection(): PolicyPack {
-    return new PolicyPack({
+    return builtIn('data-protection', {
       id: 'data-protection',
       modelRules: [
         new EncryptedStorage(), new RetainOnDelete(), new ReplicatedStorage(),
@@ -113,7 +114,7 @@ export class PolicyPacks {
    * registries, no Secret with data, no literal credential-like values.
    */
   public static gitopsHygiene(): PolicyPack {
-    return new PolicyPack({
+    return builtIn('gitops-hygiene', {
       id: 'gitops-hygiene',
       manifestRules: [new NamespaceScoped(), new NoDefaultNamespace(), new AllowedRegistries(), new NoSecretData(), new NoLiteralCredentials()],
     });
@@ -155,7 +156,7 @@ export class PolicyPacks {
 
   private static podSecurity(level: PssLevel, options: PodSecurityPackOptions): PolicyPack {
     if (options.version !== undefined) parsePssVersion(options.version);
-    return new PolicyPack({
+    return builtIn(`pod-security|${level}|${options.version ?? ''}`, {
       id: `pod-security-${level}`,
       version: options.version,
       manifestRules: checksFor(level).map((check) => new PodSecurityRule(check, level, options.version)),
@@ -163,4 +164,11 @@ export class PolicyPacks {
   }
 
   private constructor() {}
+}
+
+/** A pack of built-in rules: its manifest rules are marked as such (their findings can be memoized). */
+function builtIn(config: string, props: PolicyPackProps): PolicyPack {
+  const pack = new PolicyPack(props);
+  for (const rule of pack.manifestRules) markBuiltInRule(rule, config);
+  return pack;
 }

@@ -1,0 +1,156 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { realDir, sameSeal, sealText, stateKey, trustedStateFile, trustedStateSubdir } from './origin';
+import { libraryVersion } from '../../private/version';
+
+/**
+ * The cross-run cache's storage: one file per kind of cache and output folder, kept outside every
+ * repository and output folder, in `<state dir>/cache/` (the folder of the per-user journal key,
+ * see `stateDir()`: `$CDK8S_STATEFUL_STATE_DIR`, else `$XDG_STATE_HOME/cdk8s-stateful`, else
+ * `~/.local/state/cdk8s-stateful`; folders 0700, files 0600).
+ *
+ * A cache only ever saves work: whatever is in it, the result of a synthesis is the one it would
+ * have without it. Each file is sealed with an HMAC-SHA256 over its body, keyed with the per-user
+ * key and bound to the kind of cache and to the real path of the output folder; a file that is
+ * missing, unreadable, too large, not this user's, corrupt, of another folder, of another library
+ * version or format, or with a bad seal is ignored (`readCache` gives undefined). Writes are atomic
+ * (a temporary file renamed into place), and a failure to write is silent: nothing on the write
+ * path depends on the cache.
+ */
+
+/** Format of the cache files (with the library version, part of what a cache must match). */
+export const CACHE_FORMAT_VERSION = 1;
+/** Turns the cache off when set to `off` (or `0`, `false`, `no`). */
+export const CACHE_ENV_VAR = 'CDK8S_STATEFUL_CACHE';
+const SEAL_CONTEXT = 'cdk8s-stateful cache seal v1';
+const CACHE_DIR = 'cache';
+/** A cache file larger than this is not read (the cache of a 50,000-object output is ~15 MiB). */
+const MAX_BYTES = 256 * 1024 * 1024;
+/** Cache files kept in the folder: the least recently written beyond this are removed. */
+const MAX_FILES = 64;
+
+/** Whether the cross-run cache is on: the app's option (default on), unless `$CDK8S_STATEFUL_CACHE` turns it off. */
+export function cacheEnabled(option: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env[CACHE_ENV_VAR];
+  if (v !== undefined && /^(off|0|false|no)$/i.test(v.trim())) return false;
+  return option ?? true;
+}
+
+/** Where the cache of `kind` for `outdir` is kept (the folder is not created). */
+export function cacheFileName(kind: string, outdir: string): string {
+  return `${kind}-${crypto.createHash('sha256').update(realDir(outdir)).digest('hex').slice(0, 32)}.json`;
+}
+
+/**
+ * The body of the cache of `kind` for `outdir`, written by `writeCache` for this very folder, with
+ * this library's version, by this user on this machine; else undefined. Never throws.
+ */
+export function readCache(kind: string, outdir: string): any | undefined {
+  try {
+    const sealed = stateKey(outdir, false);
+    if (!sealed) return undefined;
+    const dir = trustedStateSubdir(CACHE_DIR);
+    if (!dir || insideOf(dir, outdir)) return undefined;
+    const file = path.join(dir, cacheFileName(kind, outdir));
+    let fd: number;
+    try {
+      // eslint-disable-next-line no-bitwise
+      fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+    } catch {
+      return undefined;
+    }
+    let text: string;
+    try {
+      const st = fs.fstatSync(fd);
+      if (!trustedStateFile(st) || st.size > MAX_BYTES) return undefined;
+      text = fs.readFileSync(fd, 'utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+    const eol = text.indexOf('\n');
+    if (eol < 0) return undefined;
+    const header = JSON.parse(text.slice(0, eol));
+    const body = text.slice(eol + 1);
+    if (header?.keyId !== sealed.id || typeof header?.mac !== 'string') return undefined;
+    if (!sameSeal(sealText(sealed.key, `${SEAL_CONTEXT} ${kind}`, outdir, body), header.mac)) return undefined;
+    const parsed = JSON.parse(body);
+    if (parsed?.format !== CACHE_FORMAT_VERSION || parsed?.kind !== kind || parsed?.version !== libraryVersion()
+      || parsed?.outdir !== realDir(outdir)) return undefined;
+    return parsed.data;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the cache of `kind` for `outdir` (`data`: any JSON value). Silent on any failure. */
+export function writeCache(kind: string, outdir: string, data: unknown): void {
+  let tmp: string | undefined;
+  try {
+    const sealed = stateKey(outdir, true);
+    if (!sealed) return;
+    const dir = trustedStateSubdir(CACHE_DIR);
+    if (!dir || insideOf(dir, outdir)) return;
+    const body = JSON.stringify({ format: CACHE_FORMAT_VERSION, kind, version: libraryVersion(), outdir: realDir(outdir), data });
+    if (body.length > MAX_BYTES) return;
+    const header = JSON.stringify({ keyId: sealed.id, mac: sealText(sealed.key, `${SEAL_CONTEXT} ${kind}`, outdir, body) });
+    const file = path.join(dir, cacheFileName(kind, outdir));
+    const existed = fs.existsSync(file);
+    tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    const fd = fs.openSync(tmp, 'wx', 0o600);
+    try {
+      fs.writeFileSync(fd, `${header}\n${body}`);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+    tmp = undefined;
+    if (!existed) evict(dir);
+  } catch {
+    // the cache only saves work: a synthesis never fails for it
+  } finally {
+    if (tmp !== undefined) {
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {
+        // nothing more to do
+      }
+    }
+  }
+}
+
+/** Removes the cache of `kind` for `outdir` (silent). */
+export function dropCache(kind: string, outdir: string): void {
+  try {
+    const dir = trustedStateSubdir(CACHE_DIR);
+    if (dir) fs.rmSync(path.join(dir, cacheFileName(kind, outdir)), { force: true });
+  } catch {
+    // nothing to do
+  }
+}
+
+/** Keeps the `MAX_FILES` most recently written cache files (and no temporary file older than an hour). */
+function evict(dir: string): void {
+  const files: Array<{ name: string; mtimeMs: number }> = [];
+  for (const name of fs.readdirSync(dir)) {
+    try {
+      const st = fs.lstatSync(path.join(dir, name));
+      if (!st.isFile()) continue;
+      if (name.endsWith('.tmp')) {
+        if (Date.now() - st.mtimeMs > 3_600_000) fs.rmSync(path.join(dir, name), { force: true });
+        continue;
+      }
+      files.push({ name, mtimeMs: st.mtimeMs });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  files.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  for (const f of files.slice(MAX_FILES)) fs.rmSync(path.join(dir, f.name), { force: true });
+}
+
+function insideOf(dir: string, outdir: string): boolean {
+  const real = realDir(dir);
+  const out = realDir(outdir);
+  return real === out || real.startsWith(out + path.sep) || out.startsWith(real + path.sep);
+}
