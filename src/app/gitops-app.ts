@@ -36,6 +36,7 @@ import type { ReportInput } from '../policy/reports';
 import { Suppressions, SUPPRESSIONS_ANNOTATION } from '../policy/suppressions';
 import { canonicalizeOwned, canonicalJson, toYaml } from '../private/canonical';
 import { apiGroup, isClusterScoped } from '../private/kinds';
+import { requireBoolean } from '../private/names';
 import { libraryVersion } from '../private/version';
 import { MessageQueue } from '../queue/message-queue';
 import { SchemaValidator } from '../validation';
@@ -257,7 +258,8 @@ export class GitOpsApp extends App {
     // CDK8S_OUTDIR is what the cdk8s CLI and `cdk8s-stateful diff` set
     super({ outdir: props.outdir ?? process.env.CDK8S_OUTDIR ?? 'dist' });
     this.schemaValidator = props.schemaValidator;
-    this.overwriteHandEdits = props.overwriteHandEdits ?? false;
+    // untyped (JavaScript) callers: "false" must not read as true
+    this.overwriteHandEdits = props.overwriteHandEdits === undefined ? false : requireBoolean(this, 'overwriteHandEdits', props.overwriteHandEdits);
     this.layout = props.layout ?? OutputLayout.HYDRATED;
     if (!Object.values(OutputLayout).includes(this.layout)) {
       throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: 'layout', value: JSON.stringify(this.layout), allowed: 'an OutputLayout' });
@@ -266,7 +268,7 @@ export class GitOpsApp extends App {
     this.flux = props.flux;
     this.argoCd = props.argoCd;
     this.changeSafety = props.changeSafety ?? true;
-    this.synthesisCache = props.synthesisCache ?? true;
+    this.synthesisCache = props.synthesisCache === undefined ? true : requireBoolean(this, 'synthesisCache', props.synthesisCache);
     this.operators = [...(props.operators ?? [])];
     if (this.operators.length > 0 && !props.argoCd) {
       throw new ValidationError({

@@ -187,6 +187,12 @@ describeWithCrds('regressions found by the property tests', () => {
   });
 
   describe('GitOpsApp wiring', () => {
+    test('overwriteHandEdits "false" (a JavaScript caller) read as true: hand edits would have been overwritten', () => {
+      expect(() => new GitOpsApp({ outdir: tmpdir(), overwriteHandEdits: 'false' as any })).toThrow(/\[INVALID_VALUE\] \/: invalid overwriteHandEdits "false": true or false/);
+      expect(() => new GitOpsApp({ outdir: tmpdir(), synthesisCache: 0 as any })).toThrow(/invalid synthesisCache 0: true or false/);
+      expect(() => new GitOpsApp({ outdir: tmpdir(), overwriteHandEdits: false, synthesisCache: false })).not.toThrow();
+    });
+
     const oneEnvironment = (app: GitOpsApp) => {
       new ApiObject(chartIn(app, plainEnvironment('development'), 'app-dev'), 'settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' } });
     };
