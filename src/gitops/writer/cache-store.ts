@@ -119,16 +119,6 @@ export function writeCache(kind: string, outdir: string, data: unknown): void {
   }
 }
 
-/** Removes the cache of `kind` for `outdir` (silent). */
-export function dropCache(kind: string, outdir: string): void {
-  try {
-    const dir = trustedStateSubdir(CACHE_DIR);
-    if (dir) fs.rmSync(path.join(dir, cacheFileName(kind, outdir)), { force: true });
-  } catch {
-    // nothing to do
-  }
-}
-
 /** Keeps the `MAX_FILES` most recently written cache files (and no temporary file older than an hour). */
 function evict(dir: string): void {
   const files: Array<{ name: string; mtimeMs: number }> = [];
