@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { redactSecrets } from './credentials';
 import { oneLine } from './one-line';
+import { CACHE_ENV_VAR } from '../gitops/writer/cache-store';
 
 /** Replaced by the (quoted) temporary output directory in an app command (`diff`, `publish`). */
 export const OUTDIR_PLACEHOLDER = '{outdir}';
@@ -20,7 +21,10 @@ export interface AppCommandFailure {
 
 /**
  * Runs a user's app command through the shell, each placeholder of `substitutions` replaced by its
- * value shell-quoted, standard output discarded, standard error kept (16 MiB at most).
+ * value shell-quoted, standard output discarded, standard error kept (16 MiB at most). The app
+ * writes into a temporary folder (`diff`, `publish`) that no later synthesis writes into again, so
+ * its cross-run cache is turned off (`$CDK8S_STATEFUL_CACHE=off`): it would only write cache files
+ * nobody reads, and push useful ones out of the cache folder.
  *
  * @returns undefined on success, else why it failed
  */
@@ -34,7 +38,7 @@ export function runAppCommand(
   const run = spawnSync(expanded, {
     shell: true,
     cwd: options.cwd,
-    env: options.env,
+    env: { ...options.env, [CACHE_ENV_VAR]: 'off' },
     encoding: 'utf8',
     stdio: ['ignore', 'ignore', 'pipe'],
     timeout: options.timeoutSeconds * 1000,

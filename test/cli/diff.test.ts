@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { cli, copyDist, expectUsageError, ROOT } from './helpers';
 import { readOwnedManifest } from '../../src/gitops/writer';
-import { stderrTail } from '../../src/private/app-command';
+import { runAppCommand, stderrTail } from '../../src/private/app-command';
 import { tmpdir } from '../util/tmp';
 
 /**
@@ -153,6 +153,11 @@ app.synth();
     } finally {
       process.chdir(cwd);
     }
+  });
+
+  test('the app runs with the cross-run cache off (its temporary output folder is never synthesized into again)', () => {
+    const probe = 'node -e "process.exit(process.env.CDK8S_STATEFUL_CACHE === \'off\' ? 0 : 3)"';
+    expect(runAppCommand(probe, {}, { cwd: process.cwd(), env: { ...process.env, CDK8S_STATEFUL_CACHE: 'on' }, timeoutSeconds: 60 })).toBeUndefined();
   });
 
   test('the most telling line of a failing command is kept', () => {
