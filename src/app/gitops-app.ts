@@ -40,6 +40,7 @@ import { requireBoolean } from '../private/names';
 import { libraryVersion } from '../private/version';
 import { MessageQueue } from '../queue/message-queue';
 import { SchemaValidator } from '../validation';
+import { RenderMemo } from './render-memo';
 
 // What only some apps use, loaded at first use: the Argo CD and Flux wiring, the Kustomize layout,
 // the report renderers, the location of change-safety findings in YAML.
@@ -252,7 +253,12 @@ export class GitOpsApp extends App {
    * During `synthesize()` (not a shard): what it has read of the output folder, under its lock, after
    * its recovery (shared by change safety and the writer), and the approvals of the tree.
    */
-  private synthesis?: { readonly snapshot: OutputSnapshot; readonly memo?: FindingsMemo; approvals?: AppliedChangeApproval[] };
+  private synthesis?: {
+    readonly snapshot: OutputSnapshot;
+    readonly memo?: FindingsMemo;
+    readonly rendering?: RenderMemo;
+    approvals?: AppliedChangeApproval[];
+  };
 
   public constructor(props: GitOpsAppProps = {}) {
     // CDK8S_OUTDIR is what the cdk8s CLI and `cdk8s-stateful diff` set
@@ -339,7 +345,11 @@ export class GitOpsApp extends App {
       if (!this.shard) {
         const cached = cacheEnabled(this.synthesisCache);
         const cache = cached ? FileStatCache.load(outdir) : undefined;
-        this.synthesis = { snapshot: new OutputSnapshot(outdir, cache), memo: cached ? FindingsMemo.load(outdir) : undefined };
+        this.synthesis = {
+          snapshot: new OutputSnapshot(outdir, cache),
+          memo: cached ? FindingsMemo.load(outdir) : undefined,
+          rendering: cached ? RenderMemo.load(outdir, this) : undefined,
+        };
       }
       return this.synthesizeLocked();
     } finally {
@@ -386,7 +396,10 @@ export class GitOpsApp extends App {
     if (!shard && snapshot?.cache && !('recovered' in result && result.recovered)) {
       snapshot.cache.save(new Map(output.files.map((f) => [f.path, snapshot.sha256Of(f.path, f.content)])), result.written);
     }
-    if (!shard) this.synthesis?.memo?.save();
+    if (!shard) {
+      this.synthesis?.memo?.save();
+      this.synthesis?.rendering?.save();
+    }
     return {
       written: result.written,
       unchanged: result.unchanged,
@@ -466,9 +479,10 @@ export class GitOpsApp extends App {
         });
       }
 
+      const rendering = this.synthesis?.rendering;
       for (const obj of chart.node.findAll()) {
         if (!ApiObject.isApiObject(obj) || Chart.of(obj) !== chart) continue;
-        let manifest = canonicalizeOwned(withSuppressionAnnotation(obj, obj.toJson()));
+        let manifest = canonicalizeOwned(withSuppressionAnnotation(obj, rendering ? rendering.render(obj) : obj.toJson()));
         const layer = environment ? layerOf(obj, manifest) : undefined;
         // data is never pruned, whichever tool reconciles it
         if (this.argoCd && isDataBearing(manifest)) manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-options', 'Prune=false'));

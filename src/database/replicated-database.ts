@@ -1,4 +1,4 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { requireCron } from './cron';
 import { DatabaseClient } from './database-client';
@@ -12,6 +12,7 @@ import { Environment } from '../environment/environment';
 import { requireProfileStorageClass } from '../environment/profile-storage-class';
 import { StorageProfile } from '../environment/storage-profile';
 import { Tier } from '../environment/tier';
+import { lazyValue } from '../private/lazy';
 import { hasUrlPassword, invalid, maskUrlPassword, requireBoolean, requireDnsLabel, requireInteger } from '../private/names';
 import { renderClientEgress } from '../private/network';
 import { requireQuantity, requireWorkloadName } from '../private/workload';
@@ -398,7 +399,7 @@ export class ReplicatedDatabase extends Construct {
     this._clients.push(client);
     // the namespace denies by default: a client in it gets an egress policy to the database
     renderClientEgress(this, this.name, this.environment.namespace, client.toNetworkPolicyPeer(), this.engine._podLabels(this.name),
-      () => [this.engine.port], (produce) => Lazy.any({ produce }));
+      () => [this.engine.port], lazyValue);
   }
 
   /**

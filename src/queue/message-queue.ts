@@ -1,4 +1,4 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   ExchangeDefinition, ExchangeOptions, ExchangeType, QueueAccess, QueueConnection, QueueDefinition, QueueOptions,
@@ -18,6 +18,7 @@ import {
   EnvironmentFacts, produces, QueueEngineBinding, QueueModel, ResolvedExchange, ResolvedQueue, ResolvedTopic, ResolvedUser,
 } from './engines/model';
 import { topologyObjectName } from './private/names';
+import { lazyValue } from '../private/lazy';
 
 /**
  * Properties of a MessageQueue.
@@ -507,7 +508,7 @@ export class MessageQueue extends Construct {
     this._clients.push(client);
     // the namespace denies by default: a client in it gets an egress policy to the brokers
     renderClientEgress(this, this.name, this.environment.namespace, client.toNetworkPolicyPeer(), this._podLabels(),
-      () => this.engine._clientPorts(this._model), (produce) => Lazy.any({ produce }));
+      () => this.engine._clientPorts(this._model), lazyValue);
   }
 
   /**

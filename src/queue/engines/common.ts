@@ -1,6 +1,7 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { QueueModel } from './model';
+import { lazyValue } from '../../private/lazy';
 
 /**
  * The Kubernetes L1 classes (a 2.7 MB module), loaded when a queue first renders one: this module is
@@ -13,7 +14,7 @@ function kube(): typeof import('../private/kube').k8s {
 
 /** A value computed at synthesis (after every mutator of the MessageQueue). */
 export function lazy(produce: () => any): any {
-  return Lazy.any({ produce });
+  return lazyValue(produce);
 }
 
 /** A PodDisruptionBudget letting one broker at a time go (a quorum queue keeps its majority). */

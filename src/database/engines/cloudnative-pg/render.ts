@@ -1,8 +1,9 @@
 import { createHash } from 'crypto';
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { renderCloudNativePgGrantSql } from './grants';
 import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations } from '../../../private/engine-facts';
+import { lazyValue } from '../../../private/lazy';
 import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, toPods } from '../../../private/network';
 import {
   AFTER_DATA_JOB_ANNOTATIONS, MIGRATION_BACKOFF_LIMIT, MIGRATION_DEADLINE_SECONDS, migrationLabels, monitoringPeer, renderMigrationEgress,
@@ -29,7 +30,7 @@ export function toSixFieldCron(expression: string): string {
   return `0 ${expression}`;
 }
 
-const lazy = (produce: () => any): any => Lazy.any({ produce });
+const lazy = lazyValue;
 
 /**
  * Renders a ReplicatedDatabase for the CloudNativePG operator: `Cluster`, Barman Cloud `ObjectStore` +

@@ -1,10 +1,11 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { renderMariaDbAlerts } from './alerts';
 import { MARIADB_OPERATOR_CREATED_LABEL } from './facts';
 import { MariaDbDatabaseInput, MariaDbOperatorInput, MariaDbUserInput } from './model';
 import { s3Storage } from './object-store';
 import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations } from '../../../private/engine-facts';
+import { lazyValue } from '../../../private/lazy';
 import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, tcp, toPods } from '../../../private/network';
 import { migrationLabels, monitoringPeer, renderMigrationEgress, renderMigrationJob, renderWorkloadNetworkPolicy } from '../../../private/workload';
 import { grantDatabasePattern } from '../mariadb-common/grants';
@@ -332,7 +333,7 @@ function renderNetworkPolicies(scope: Construct, m: MariaDbOperatorInput, s: Mar
       ...(replication ? [API_SERVER_EGRESS] : []),
       ...(archives || m.recovery ? [objectStoreEgress(stores.map((l) => l!.endpointUrl))] : []),
     ],
-    lazy: (produce) => Lazy.any({ produce }),
+    lazy: lazyValue,
   });
 
   const helper = (id: string, role: 'backup' | 'restore' | 'metrics', ingress: any[] | undefined, egress: any[]) => new ApiObject(scope, id, {
@@ -400,7 +401,7 @@ export function renderMariaDbGrant(scope: Construct, m: { name: string }, user: 
       // grant covers exactly this database (`app_db` would otherwise also cover `appXdb`)
       database: grantDatabasePattern(database),
       table: '*',
-      privileges: Lazy.any({ produce: privileges }),
+      privileges: lazyValue(privileges),
       grantOption: false,
       cleanupPolicy: 'Delete',
     },

@@ -1,11 +1,12 @@
 import { createHash } from 'crypto';
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 // the L1 classes only: not the cdk8s-plus-28 index, whose L2 constructs this library does not use
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { MARIADB_PORT, MONITORING_UID, REPLICATION_USER, renderExporterCnf, renderMyCnf } from './config';
 import { renderMariadbReconcileSql } from './reconcile';
 import { PATHS, renderMariadbScripts } from './scripts';
+import { lazyValue } from '../../../private/lazy';
 import { invalid } from '../../../private/names';
 import {
   databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, recoveryDownloadContainer, renderDatabaseStatefulSet, renderPodMonitor,
@@ -32,7 +33,7 @@ const PORT = MARIADB_PORT;
 const METRICS_PORT = 9104;
 
 const q = (s: string) => k8s.Quantity.fromString(s);
-const lazy = (produce: () => any): any => Lazy.any({ produce });
+const lazy = lazyValue;
 
 /** What the renderer reads of its engine. */
 export interface MariadbStatefulSetSettings {

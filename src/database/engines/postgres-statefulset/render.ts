@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 // the L1 classes only: not the cdk8s-plus-28 index, whose L2 constructs this library does not use
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
@@ -9,6 +9,7 @@ import {
 import { renderReconcileSql } from './reconcile';
 import { PATHS, renderScripts } from './scripts';
 import { CONFIG_HASH_ANNOTATION } from '../../../private/engine-facts';
+import { lazyValue } from '../../../private/lazy';
 import { invalid } from '../../../private/names';
 import {
   databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, recoveryDownloadContainer, renderDatabaseStatefulSet, renderPodMonitor,
@@ -36,7 +37,7 @@ const PORT = POSTGRES_PORT;
 const METRICS_PORT = 9187;
 
 const q = (s: string) => k8s.Quantity.fromString(s);
-const lazy = (produce: () => any): any => Lazy.any({ produce });
+const lazy = lazyValue;
 
 /** What the renderer reads of its engine. */
 export interface PostgresStatefulSetSettings {
