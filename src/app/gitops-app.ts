@@ -449,6 +449,8 @@ export class GitOpsApp extends App {
     const environments = new Map<string, { env: Environment; path: string }>();
     const byFile = new Map<string, string>();
     const byIdentity = new Map<string, string>();
+    // the YAML of the manifests the rendering memo gave
+    const yamlOf = new WeakMap<object, string>();
 
     for (const chart of this.node.findAll().filter((c): c is Chart => Chart.isChart(c))) {
       let environment: Environment | undefined;
@@ -482,15 +484,27 @@ export class GitOpsApp extends App {
       const rendering = this.synthesis?.rendering;
       for (const obj of chart.node.findAll()) {
         if (!ApiObject.isApiObject(obj) || Chart.of(obj) !== chart) continue;
-        let manifest = canonicalizeOwned(withSuppressionAnnotation(obj, rendering ? rendering.render(obj) : obj.toJson()));
-        const layer = environment ? layerOf(obj, manifest) : undefined;
-        // data is never pruned, whichever tool reconciles it
-        if (this.argoCd && isDataBearing(manifest)) manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-options', 'Prune=false'));
-        if (this.flux && isDataBearing(manifest)) manifest = canonicalizeOwned(withAnnotation(manifest, FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED));
-        // Argo CD: the applications after the data objects (wave 0) and the migrations (wave 1)
-        if (this.argoCd && layer === DeploymentLayer.APPS && manifest.metadata?.annotations?.['argocd.argoproj.io/sync-wave'] === undefined) {
-          manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-wave', argocd().APPS_SYNC_WAVE));
+        const suppressions = suppressionsAnnotation(obj);
+        const inData = environment !== undefined && inDataConstruct(obj);
+        // everything the finishing below reads besides the rendering
+        const reused = rendering?.reuse(obj, JSON.stringify([suppressions ?? null, this.argoCd !== undefined, this.flux !== undefined, environment !== undefined, inData]));
+        let manifest: any;
+        if (reused) {
+          manifest = reused.manifest;
+          yamlOf.set(manifest, reused.yaml);
+        } else {
+          manifest = canonicalizeOwned(withAnnotationValue(obj.toJson(), SUPPRESSIONS_ANNOTATION, suppressions));
+          const firstLayer = environment ? layerOf(inData, manifest) : undefined;
+          // data is never pruned, whichever tool reconciles it
+          if (this.argoCd && isDataBearing(manifest)) manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-options', 'Prune=false'));
+          if (this.flux && isDataBearing(manifest)) manifest = canonicalizeOwned(withAnnotation(manifest, FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED));
+          // Argo CD: the applications after the data objects (wave 0) and the migrations (wave 1)
+          if (this.argoCd && firstLayer === DeploymentLayer.APPS && manifest.metadata?.annotations?.['argocd.argoproj.io/sync-wave'] === undefined) {
+            manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-wave', argocd().APPS_SYNC_WAVE));
+          }
         }
+        // (the annotations added above change neither the kind nor the labels the layer is read from)
+        const layer = environment ? layerOf(inData, manifest) : undefined;
         const file = environment ? environmentObjectPath(environment.name, manifest) : platformObjectPath(cluster, manifest);
         const constructPath = obj.node.path;
         claim(byFile, file, constructPath, () => `output file ${file}`);
@@ -513,10 +527,15 @@ export class GitOpsApp extends App {
     const checked: CheckedObject[] = [];
     const findingsWithLines: Finding[] = [];
     const scope = this.shard ? this.shardScope(this.shard, envs, objects) : undefined;
+    const rendering = this.synthesis?.rendering;
     for (const o of objects) {
       // a shard renders, checks and writes the files of its part only
       if (scope && !scope.ownsFile(o.file)) continue;
-      const content = toYaml(o.manifest);
+      let content = yamlOf.get(o.manifest);
+      if (content === undefined) {
+        content = toYaml(o.manifest);
+        rendering?.learn(constructs.get(o)!, o.manifest, content);
+      }
       files.push({ path: o.file, content });
       const env = o.environment !== undefined ? envByName.get(o.environment) : undefined;
       checked.push({ manifest: o.manifest, text: content, file: o.file, construct: constructs.get(o), environment: env, tier: env?.tier });
@@ -779,24 +798,34 @@ interface RenderedShard {
 }
 
 /** Records the suppressions covering an object as an annotation, so the waiver is visible in Git. */
-function withSuppressionAnnotation(obj: ApiObject, json: any): any {
+/** The value of the suppressions annotation of `obj` (undefined when no suppression covers it). */
+function suppressionsAnnotation(obj: ApiObject): string | undefined {
   const suppressions = Suppressions.covering(obj);
-  if (suppressions.length === 0) return json;
-  const value = JSON.stringify(suppressions
+  if (suppressions.length === 0) return undefined;
+  return JSON.stringify(suppressions
     .map((s) => ({ rule: s.ruleId, reason: s.reason }))
     .sort((a, b) => (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : a.reason < b.reason ? -1 : 1)));
-  return { ...json, metadata: { ...json.metadata, annotations: { ...json.metadata?.annotations, [SUPPRESSIONS_ANNOTATION]: value } } };
+}
+
+/** `json` with the annotation `key` set to `value` (as it is when `value` is undefined). */
+function withAnnotationValue(json: any, key: string, value: string | undefined): any {
+  if (value === undefined) return json;
+  return { ...json, metadata: { ...json.metadata, annotations: { ...json.metadata?.annotations, [key]: value } } };
 }
 
 /**
  * The deployment layer of a rendered object: MIGRATION for a schema migration Job, DATA for the rest
  * of a database or queue construct, else APPS.
  */
-function layerOf(obj: ApiObject | undefined, manifest: any): DeploymentLayer {
-  const inDataConstruct = obj !== undefined && obj.node.scopes.some((c) => c instanceof ReplicatedDatabase || c instanceof MessageQueue);
-  if (inDataConstruct && isMigrationJob(manifest)) return DeploymentLayer.MIGRATION;
-  if (inDataConstruct) return DeploymentLayer.DATA;
+function layerOf(inData: boolean, manifest: any): DeploymentLayer {
+  if (inData && isMigrationJob(manifest)) return DeploymentLayer.MIGRATION;
+  if (inData) return DeploymentLayer.DATA;
   return DeploymentLayer.APPS;
+}
+
+/** Whether `obj` belongs to a database or queue construct. */
+function inDataConstruct(obj: ApiObject): boolean {
+  return obj.node.scopes.some((c) => c instanceof ReplicatedDatabase || c instanceof MessageQueue);
 }
 
 /**

@@ -4,7 +4,7 @@ import * as path from 'path';
 import {
   ApiObject, ApiObjectMetadataDefinition, App, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, NumberStringUnionResolver,
 } from 'cdk8s';
-import { readCache, writeCache } from '../gitops/writer/cache-store';
+import { readCache, writeCacheParts } from '../gitops/writer/cache-store';
 import { codeDigest } from '../policy/findings-memo';
 import { isPureLazy } from '../private/lazy';
 
@@ -27,17 +27,21 @@ import { isPureLazy } from '../private/lazy';
  * objects whose class is `ApiObject` itself or a generated class (nothing but a constructor and
  * `toJson` of its own, directly under `ApiObject`).
  *
- * A memoized rendering is handed out as a fresh copy (JSON), which the synthesis canonicalizes as
- * any rendering: JSON drops nothing that canonicalization keeps (null and undefined are dropped by
- * both; non-finite numbers and `-0` are never memoized).
+ * What is memoized is the manifest as the synthesis finished it (canonical: suppressions annotated,
+ * Argo CD and Flux annotations added) and its YAML, keyed by the fingerprint and by a text of all
+ * that finishing reads besides the rendering (`after`); it is handed out as a fresh copy (JSON,
+ * exact for a canonical manifest: no null, undefined, non-finite number or `-0`).
  */
 
 const KIND = 'render';
 /** Depth past which an object is not memoized (cdk8s itself recurses without limit). */
 const MAX_DEPTH = 200;
 
-/** One memoized rendering: fingerprint digest, `toJson()` output as JSON. */
-type Entry = [string, string];
+/**
+ * One memoized rendering: the fingerprint digest, what the synthesis does to the rendering after it
+ * (`RenderMemo.reuse`'s `after`), the final manifest as JSON and its YAML.
+ */
+type Entry = [string, string, string, string];
 
 /** What the memo did in one synthesis (for tests and the benchmark). */
 export interface RenderMemoStats {
@@ -47,6 +51,14 @@ export interface RenderMemoStats {
   readonly misses: number;
   /** Objects rendered that cannot be memoized (see `RenderMemo`). */
   readonly uncacheable: number;
+}
+
+/** A memoized rendering, as the synthesis had made it last time. */
+export interface ReusedRendering {
+  /** The manifest, after everything the synthesis does to a rendering (a fresh copy). */
+  readonly manifest: any;
+  /** Its YAML (`toYaml(manifest)`). */
+  readonly yaml: string;
 }
 
 export class RenderMemo {
@@ -59,11 +71,11 @@ export class RenderMemo {
       const data = readCache(KIND, outdir);
       if (data && typeof data === 'object' && data.code === code && Array.isArray(data.entries)) {
         for (const e of data.entries) {
-          if (!Array.isArray(e) || e.length !== 3 || typeof e[0] !== 'string' || typeof e[1] !== 'string' || typeof e[2] !== 'string') {
+          if (!Array.isArray(e) || e.length !== 5 || !e.every((x: unknown) => typeof x === 'string')) {
             entries.clear();
             break;
           }
-          entries.set(e[0], [e[1], e[2]]);
+          entries.set(e[0], [e[1], e[2], e[3], e[4]]);
         }
       }
     }
@@ -71,6 +83,8 @@ export class RenderMemo {
   }
 
   private readonly used = new Map<string, Entry>();
+  /** The fingerprint digests of the objects `reuse` did not find, for `learn`. */
+  private readonly pending = new Map<ApiObject, { digest: string; after: string }>();
   private hits = 0;
   private misses = 0;
   private uncacheable = 0;
@@ -78,8 +92,12 @@ export class RenderMemo {
 
   private constructor(private readonly outdir: string, private readonly code: string | undefined, private readonly entries: Map<string, Entry>) {}
 
-  /** `obj.toJson()`, or the same from the memo when nothing it reads changed. */
-  public render(obj: ApiObject): any {
+  /**
+   * The final manifest and YAML of `obj` from the last synthesis, when nothing its rendering reads
+   * changed and `after` (everything the synthesis does to the rendering, as text) is the same;
+   * else undefined: the caller renders (`obj.toJson()`) and gives the result to `learn`.
+   */
+  public reuse(obj: ApiObject, after: string): ReusedRendering | undefined {
     let fingerprint: string | undefined;
     try {
       fingerprint = this.code !== undefined ? fingerprintOf(obj, this.sortKeys) : undefined;
@@ -89,24 +107,42 @@ export class RenderMemo {
     }
     if (fingerprint === undefined) {
       this.uncacheable++;
-      return obj.toJson();
+      return undefined;
     }
     const constructPath = obj.node.path;
     const digest = crypto.createHash('sha256').update(fingerprint).digest('base64');
     const known = this.entries.get(constructPath);
-    if (known !== undefined && known[0] === digest && !this.used.has(constructPath)) {
+    if (known !== undefined && known[0] === digest && known[1] === after && !this.used.has(constructPath)) {
       this.used.set(constructPath, known);
       this.hits++;
-      return JSON.parse(known[1]);
+      return { manifest: JSON.parse(known[2]), yaml: known[3] };
     }
-    const rendered = obj.toJson();
-    this.used.set(constructPath, [digest, JSON.stringify(rendered)]);
+    this.pending.set(obj, { digest, after });
+    return undefined;
+  }
+
+  /** Memoizes the final manifest of `obj` and its YAML, rendered by this synthesis (after `reuse` found none). */
+  public learn(obj: ApiObject, manifest: any, yaml: string): void {
+    const p = this.pending.get(obj);
+    if (p === undefined) return;
+    this.pending.delete(obj);
+    this.used.set(obj.node.path, [p.digest, p.after, JSON.stringify(manifest), yaml]);
     this.misses++;
-    return rendered;
   }
 
   public get stats(): RenderMemoStats {
     return { hits: this.hits, misses: this.misses, uncacheable: this.uncacheable };
+  }
+
+  /** `{ code, entries: [[path, digest, after, json, yaml], ...] }` as JSON, an entry at a time. */
+  private *parts(code: string): Iterable<string> {
+    yield `{"code":${JSON.stringify(code)},"entries":[`;
+    let first = true;
+    for (const [constructPath, entry] of this.used) {
+      yield `${first ? '' : ','}${JSON.stringify([constructPath, ...entry])}`;
+      first = false;
+    }
+    yield ']}';
   }
 
   /** Keeps the renderings of this synthesis for the next one (silent on any failure). */
@@ -114,7 +150,7 @@ export class RenderMemo {
     try {
       if (this.code === undefined) return;
       if (this.misses === 0 && this.used.size === this.entries.size) return;
-      writeCache(KIND, this.outdir, { code: this.code, entries: [...this.used].map(([p, [d, j]]) => [p, d, j]) });
+      writeCacheParts(KIND, this.outdir, this.parts(this.code));
     } catch {
       // the memo only saves work
     }

@@ -10,10 +10,11 @@ import { ApiObject, Chart, JsonPatch, Lazy } from 'cdk8s';
 import { IntOrString, KubeDeployment, Quantity } from 'cdk8s-plus-28/lib/imports/k8s';
 import fc from 'fast-check';
 import { buildPlatform } from '../../examples/platform/app';
-import { Environment, EnvironmentChart, GitOpsApp, GitOpsAppProps, Tier } from '../../src';
+import { Environment, EnvironmentChart, GitOpsApp, GitOpsAppProps, Suppressions, Tier } from '../../src';
 import { RenderMemo, RenderMemoStats } from '../../src/app/render-memo';
 import { cacheFileName, writeCache } from '../../src/gitops/writer/cache-store';
 import { stateDir } from '../../src/gitops/writer/origin';
+import { SUPPRESSIONS_ANNOTATION } from '../../src/policy/suppressions';
 import { lazyValue } from '../../src/private/lazy';
 import { tmpdir } from '../util/tmp';
 
@@ -193,6 +194,41 @@ describe('every input of a rendering is seen', () => {
     appWith(without, build({ ...BASE, patch: 'two' }), { synthesisCache: false }).synthesize();
     expect(filesOf(withMemo)).toEqual(filesOf(without));
     expect(filesOf(withMemo)['rendered/dev/team/ConfigMap.config.yaml']).toContain('patched: two');
+  });
+
+  test.each([
+    ['a suppression added', (chart: Chart) => Suppressions.add(chart.node.findChild('config'), { ruleId: 'PSS-Privileged', reason: 'kept on purpose' })],
+    ['a suppression of the whole chart', (chart: Chart) => Suppressions.add(chart, { ruleId: 'PROD-MemoryLimit', reason: 'sized by hand' })],
+  ])('what the synthesis adds to a rendering is seen too: %s', (_what, suppress) => {
+    const withMemo = tmpdir();
+    const without = tmpdir();
+    const suppressed = (chart: Chart) => {
+      build(BASE)(chart);
+      suppress(chart);
+    };
+    appWith(withMemo, build(BASE)).synthesize();
+    const { stats } = withStats(() => appWith(withMemo, suppressed).synthesize());
+    appWith(without, suppressed, { synthesisCache: false }).synthesize();
+    expect(filesOf(withMemo)).toEqual(filesOf(without));
+    expect(JSON.stringify(filesOf(withMemo))).toContain(SUPPRESSIONS_ANNOTATION);
+    expect(stats!.misses).toBeGreaterThanOrEqual(1);
+    // and back: the memoized suppressed rendering is not given for the unsuppressed object
+    appWith(withMemo, build(BASE)).synthesize();
+    appWith(without, build(BASE), { synthesisCache: false }).synthesize();
+    expect(filesOf(withMemo)).toEqual(filesOf(without));
+  });
+
+  test.each([
+    ['Argo CD wiring turned off and on', { argoCd: undefined, operators: undefined }],
+    ['Flux wiring turned off and on', { flux: undefined }],
+  ])('%s: the data objects lose and get back their annotations as without the memo', (_what, change) => {
+    const withMemo = tmpdir();
+    const without = tmpdir();
+    for (const props of [{}, change, {}]) {
+      buildPlatform({ outdir: withMemo, ...props }).synthesize();
+      buildPlatform({ outdir: without, synthesisCache: false, ...props }).synthesize();
+      expect(filesOf(withMemo)).toEqual(filesOf(without));
+    }
   });
 
   test('$CDK8S_DISABLE_SORT changes every fingerprint', () => {

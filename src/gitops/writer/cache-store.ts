@@ -1,7 +1,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { realDir, sameSeal, sealText, stateKey, trustedStateFile, trustedStateSubdir } from './origin';
+import { realDir, sameSeal, sealer, sealText, stateKey, trustedStateFile, trustedStateSubdir } from './origin';
 import { libraryVersion } from '../../private/version';
 
 /**
@@ -85,21 +85,58 @@ export function readCache(kind: string, outdir: string): any | undefined {
 
 /** Writes the cache of `kind` for `outdir` (`data`: any JSON value). Silent on any failure. */
 export function writeCache(kind: string, outdir: string, data: unknown): void {
+  writeCacheParts(kind, outdir, [JSON.stringify(data)]);
+}
+
+/** Room kept for the header line (key id and seal) at the start of a cache file. */
+const HEADER_BYTES = 256;
+/** Body text written (and sealed) at a time. */
+const CHUNK = 1 << 20;
+
+/**
+ * Writes the cache of `kind` for `outdir`, its data given as parts of JSON text that together are
+ * one JSON value: written and sealed a part at a time, so that a large cache is never one string
+ * in memory. The header line (key id, seal) is written last, over the room kept for it, and the
+ * file renamed into place. Silent on any failure.
+ */
+export function writeCacheParts(kind: string, outdir: string, parts: Iterable<string>): void {
   let tmp: string | undefined;
   try {
     const sealed = stateKey(outdir, true);
     if (!sealed) return;
     const dir = trustedStateSubdir(CACHE_DIR);
     if (!dir || insideOf(dir, outdir)) return;
-    const body = JSON.stringify({ format: CACHE_FORMAT_VERSION, kind, version: libraryVersion(), outdir: realDir(outdir), data });
-    if (body.length > MAX_BYTES) return;
-    const header = JSON.stringify({ keyId: sealed.id, mac: sealText(sealed.key, `${SEAL_CONTEXT} ${kind}`, outdir, body) });
     const file = path.join(dir, cacheFileName(kind, outdir));
     const existed = fs.existsSync(file);
     tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
     const fd = fs.openSync(tmp, 'wx', 0o600);
     try {
-      fs.writeFileSync(fd, `${header}\n${body}`);
+      const mac = sealer(sealed.key, `${SEAL_CONTEXT} ${kind}`, outdir);
+      let position = HEADER_BYTES + 1;
+      let size = 0;
+      let pending = '';
+      const flush = () => {
+        if (pending === '') return;
+        const bytes = Buffer.from(pending, 'utf8');
+        size += bytes.length;
+        if (size > MAX_BYTES) throw new Error('cache too large');
+        mac.update(bytes);
+        position += fs.writeSync(fd, bytes, 0, bytes.length, position);
+        pending = '';
+      };
+      const put = (text: string) => {
+        pending += text;
+        if (pending.length >= CHUNK) flush();
+      };
+      put(`{"format":${CACHE_FORMAT_VERSION},"kind":${JSON.stringify(kind)},"version":${JSON.stringify(libraryVersion())}`
+        + `,"outdir":${JSON.stringify(realDir(outdir))},"data":`);
+      for (const part of parts) put(part);
+      put('}');
+      flush();
+      const header = JSON.stringify({ keyId: sealed.id, mac: mac.digest('hex') });
+      if (Buffer.byteLength(header) > HEADER_BYTES) throw new Error('cache header too large');
+      const line = Buffer.from(`${header.padEnd(HEADER_BYTES, ' ')}\n`, 'utf8');
+      fs.writeSync(fd, line, 0, line.length, 0);
     } finally {
       fs.closeSync(fd);
     }

@@ -102,7 +102,12 @@ export function stateKey(outdir: string, create: boolean): { readonly key: Buffe
  * is: a journal seal is never valid for a cache and back) and to the real path of `outdir`.
  */
 export function sealText(key: Buffer, context: string, outdir: string, body: string): string {
-  return crypto.createHmac('sha256', key).update(`${context}\0${realDir(outdir)}\0`).update(body).digest('hex');
+  return sealer(key, context, outdir).update(body).digest('hex');
+}
+
+/** The HMAC of `sealText` before the body: the body is given to it in parts (`update`), then `digest('hex')`. */
+export function sealer(key: Buffer, context: string, outdir: string): crypto.Hmac {
+  return crypto.createHmac('sha256', key).update(`${context}\0${realDir(outdir)}\0`);
 }
 
 /** Whether two hex seals are equal (in constant time). */
