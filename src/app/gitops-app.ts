@@ -487,7 +487,8 @@ export class GitOpsApp extends App {
         const suppressions = suppressionsAnnotation(obj);
         const inData = environment !== undefined && inDataConstruct(obj);
         // everything the finishing below reads besides the rendering
-        const reused = rendering?.reuse(obj, JSON.stringify([suppressions ?? null, this.argoCd !== undefined, this.flux !== undefined, environment !== undefined, inData]));
+        const after = rendering && JSON.stringify([suppressions ?? null, this.argoCd !== undefined, this.flux !== undefined, environment !== undefined, inData]);
+        const reused = rendering?.reuse(obj, after!);
         let manifest: any;
         if (reused) {
           manifest = reused.manifest;
@@ -499,7 +500,8 @@ export class GitOpsApp extends App {
           if (this.argoCd && isDataBearing(manifest)) manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-options', 'Prune=false'));
           if (this.flux && isDataBearing(manifest)) manifest = canonicalizeOwned(withAnnotation(manifest, FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED));
           // Argo CD: the applications after the data objects (wave 0) and the migrations (wave 1)
-          if (this.argoCd && firstLayer === DeploymentLayer.APPS && manifest.metadata?.annotations?.['argocd.argoproj.io/sync-wave'] === undefined) {
+          const syncWave = manifest.metadata?.annotations?.['argocd.argoproj.io/sync-wave'];
+          if (this.argoCd && firstLayer === DeploymentLayer.APPS && syncWave === undefined) {
             manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-wave', argocd().APPS_SYNC_WAVE));
           }
         }

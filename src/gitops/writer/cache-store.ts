@@ -91,7 +91,7 @@ export function writeCache(kind: string, outdir: string, data: unknown): void {
 /** Room kept for the header line (key id and seal) at the start of a cache file. */
 const HEADER_BYTES = 256;
 /** Body text written (and sealed) at a time. */
-const CHUNK = 1 << 20;
+const CHUNK = 1024 * 1024;
 
 /**
  * Writes the cache of `kind` for `outdir`, its data given as parts of JSON text that together are
