@@ -487,8 +487,9 @@ export class GitOpsApp extends App {
         const suppressions = suppressionsAnnotation(obj);
         const inData = environment !== undefined && inDataConstruct(obj);
         // everything the finishing below reads besides the rendering
-        const after = rendering && JSON.stringify([suppressions ?? null, this.argoCd !== undefined, this.flux !== undefined, environment !== undefined, inData]);
-        const reused = rendering?.reuse(obj, after!);
+        const reused = rendering?.reuse(obj, JSON.stringify([
+          suppressions ?? null, this.argoCd !== undefined, this.flux !== undefined, environment !== undefined, inData,
+        ]));
         let manifest: any;
         if (reused) {
           manifest = reused.manifest;
@@ -497,7 +498,9 @@ export class GitOpsApp extends App {
           manifest = canonicalizeOwned(withAnnotationValue(obj.toJson(), SUPPRESSIONS_ANNOTATION, suppressions));
           const firstLayer = environment ? layerOf(inData, manifest) : undefined;
           // data is never pruned, whichever tool reconciles it
-          if (this.argoCd && isDataBearing(manifest)) manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-options', 'Prune=false'));
+          if (this.argoCd && isDataBearing(manifest)) {
+            manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-options', 'Prune=false'));
+          }
           if (this.flux && isDataBearing(manifest)) manifest = canonicalizeOwned(withAnnotation(manifest, FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED));
           // Argo CD: the applications after the data objects (wave 0) and the migrations (wave 1)
           const syncWave = manifest.metadata?.annotations?.['argocd.argoproj.io/sync-wave'];
