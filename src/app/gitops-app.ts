@@ -501,7 +501,9 @@ export class GitOpsApp extends App {
           if (this.argoCd && isDataBearing(manifest)) {
             manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-options', 'Prune=false'));
           }
-          if (this.flux && isDataBearing(manifest)) manifest = canonicalizeOwned(withAnnotation(manifest, FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED));
+          if (this.flux && isDataBearing(manifest)) {
+            manifest = canonicalizeOwned(withAnnotation(manifest, FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED));
+          }
           // Argo CD: the applications after the data objects (wave 0) and the migrations (wave 1)
           const syncWave = manifest.metadata?.annotations?.['argocd.argoproj.io/sync-wave'];
           if (this.argoCd && firstLayer === DeploymentLayer.APPS && syncWave === undefined) {
