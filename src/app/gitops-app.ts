@@ -164,10 +164,14 @@ export interface GitOpsAppProps {
    * `$CDK8S_STATEFUL_STATE_DIR`, else `$XDG_STATE_HOME/cdk8s-stateful`, else
    * `~/.local/state/cdk8s-stateful`) so that a re-synthesis skips work whose inputs did not change:
    * output files whose `lstat` (inode, size, mtime, ctime) is the one recorded after the last
-   * synthesis are not read again, and the findings of the built-in manifest rules are reused for an
-   * environment whose checked objects, configuration and packs did not change. It never changes a
-   * result: the cache is sealed with a per-user key and bound to the output folder, and one that
-   * cannot be trusted is ignored. `$CDK8S_STATEFUL_CACHE=off` turns it off too.
+   * synthesis are not read again; an object whose rendering inputs (props, metadata, JSON patches,
+   * the values of this library's lazy producers, its class) did not change is not rendered,
+   * finished nor serialized again (objects holding other `Lazy` values or tokens, or of a class
+   * with its own `toJson`, are rendered every time); and the findings of the built-in manifest
+   * rules are reused for an environment whose checked objects, configuration and packs did not
+   * change. It never changes a result: the cache is sealed with a per-user key and bound to the
+   * output folder, and one that cannot be trusted is ignored. `$CDK8S_STATEFUL_CACHE=off` turns it
+   * off too.
    *
    * @default true
    */

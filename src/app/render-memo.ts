@@ -29,8 +29,8 @@ import { isPureLazy } from '../private/lazy';
  *
  * What is memoized is the manifest as the synthesis finished it (canonical: suppressions annotated,
  * Argo CD and Flux annotations added) and its YAML, keyed by the fingerprint and by a text of all
- * that finishing reads besides the rendering (`after`); it is handed out as a fresh copy (JSON,
- * exact for a canonical manifest: no null, undefined, non-finite number or `-0`).
+ * that finishing reads besides the rendering (`after`); it is handed out as parsed from the cache (a
+ * fresh object; JSON is exact for a canonical manifest: no null, undefined, non-finite number or `-0`).
  */
 
 const KIND = 'render';
@@ -39,9 +39,10 @@ const MAX_DEPTH = 200;
 
 /**
  * One memoized rendering: the fingerprint digest, what the synthesis does to the rendering after it
- * (`RenderMemo.reuse`'s `after`), the final manifest as JSON and its YAML.
+ * (`RenderMemo.reuse`'s `after`), the final manifest (as parsed from the cache: a fresh object,
+ * handed out once) and its YAML.
  */
-type Entry = [string, string, string, string];
+type Entry = [string, string, any, string];
 
 /** What the memo did in one synthesis (for tests and the benchmark). */
 export interface RenderMemoStats {
@@ -71,7 +72,8 @@ export class RenderMemo {
       const data = readCache(KIND, outdir);
       if (data && typeof data === 'object' && data.code === code && Array.isArray(data.entries)) {
         for (const e of data.entries) {
-          if (!Array.isArray(e) || e.length !== 5 || !e.every((x: unknown) => typeof x === 'string')) {
+          if (!Array.isArray(e) || e.length !== 5 || typeof e[0] !== 'string' || typeof e[1] !== 'string' || typeof e[2] !== 'string'
+            || e[3] === null || typeof e[3] !== 'object' || Array.isArray(e[3]) || typeof e[4] !== 'string') {
             entries.clear();
             break;
           }
@@ -82,9 +84,10 @@ export class RenderMemo {
     return new RenderMemo(outdir, usable ? code : undefined, entries);
   }
 
-  private readonly used = new Map<string, Entry>();
-  /** The fingerprint digests of the objects `reuse` did not find, for `learn`. */
-  private readonly pending = new Map<ApiObject, { digest: string; after: string }>();
+  /** The entries of this synthesis: reused as they were, or learnt (serialized by `save`). */
+  private readonly used = new Map<string, Entry | Learnt>();
+  /** The objects `reuse` did not find, for `learn`: their fingerprint digest when it was computed. */
+  private readonly pending = new Map<ApiObject, { after: string; digest?: string }>();
   private hits = 0;
   private misses = 0;
   private uncacheable = 0;
@@ -98,35 +101,41 @@ export class RenderMemo {
    * else undefined: the caller renders (`obj.toJson()`) and gives the result to `learn`.
    */
   public reuse(obj: ApiObject, after: string): ReusedRendering | undefined {
-    let fingerprint: string | undefined;
-    try {
-      fingerprint = this.code !== undefined ? fingerprintOf(obj, this.sortKeys) : undefined;
-    } catch {
-      // a producer that throws: rendering throws the same, with cdk8s' message
-      fingerprint = undefined;
-    }
-    if (fingerprint === undefined) {
+    if (this.code === undefined) {
       this.uncacheable++;
       return undefined;
     }
     const constructPath = obj.node.path;
-    const digest = crypto.createHash('sha256').update(fingerprint).digest('base64');
     const known = this.entries.get(constructPath);
-    if (known !== undefined && known[0] === digest && known[1] === after && !this.used.has(constructPath)) {
+    if (known === undefined || known[1] !== after || this.used.has(constructPath)) {
+      // nothing to compare with: the fingerprint is taken when the memo is saved
+      this.pending.set(obj, { after });
+      return undefined;
+    }
+    const digest = this.digestOf(obj);
+    if (digest === undefined) {
+      this.uncacheable++;
+      return undefined;
+    }
+    if (known[0] === digest) {
       this.used.set(constructPath, known);
       this.hits++;
-      return { manifest: JSON.parse(known[2]), yaml: known[3] };
+      return { manifest: known[2], yaml: known[3] };
     }
-    this.pending.set(obj, { digest, after });
+    this.pending.set(obj, { after, digest });
     return undefined;
   }
 
-  /** Memoizes the final manifest of `obj` and its YAML, rendered by this synthesis (after `reuse` found none). */
+  /**
+   * Memoizes the final manifest of `obj` and its YAML, rendered by this synthesis (after `reuse`
+   * found none). Manifests are serialized when the memo is saved: like the files written, they
+   * must not be changed once finished (policy rules are given them to read).
+   */
   public learn(obj: ApiObject, manifest: any, yaml: string): void {
     const p = this.pending.get(obj);
     if (p === undefined) return;
     this.pending.delete(obj);
-    this.used.set(obj.node.path, [p.digest, p.after, JSON.stringify(manifest), yaml]);
+    this.used.set(obj.node.path, { obj, after: p.after, digest: p.digest, manifest, yaml });
     this.misses++;
   }
 
@@ -134,11 +143,35 @@ export class RenderMemo {
     return { hits: this.hits, misses: this.misses, uncacheable: this.uncacheable };
   }
 
-  /** `{ code, entries: [[path, digest, after, json, yaml], ...] }` as JSON, an entry at a time. */
+  /** The digest of `obj`'s fingerprint, or undefined when it cannot be memoized. */
+  private digestOf(obj: ApiObject): string | undefined {
+    let fingerprint: string | undefined;
+    try {
+      fingerprint = fingerprintOf(obj, this.sortKeys);
+    } catch {
+      // a producer that throws: rendering throws the same, with cdk8s' message
+      return undefined;
+    }
+    return fingerprint === undefined ? undefined : crypto.createHash('sha256').update(fingerprint).digest('base64');
+  }
+
+  /** `{ code, entries: [[path, digest, after, manifest, yaml], ...] }` as JSON, an entry at a time. */
   private *parts(code: string): Iterable<string> {
     yield `{"code":${JSON.stringify(code)},"entries":[`;
     let first = true;
-    for (const [constructPath, entry] of this.used) {
+    for (const [constructPath, e] of this.used) {
+      let entry: Entry;
+      if (Array.isArray(e)) {
+        entry = e;
+      } else {
+        const digest = e.digest ?? this.digestOf(e.obj);
+        if (digest === undefined) {
+          this.misses--;
+          this.uncacheable++;
+          continue;
+        }
+        entry = [digest, e.after, e.manifest, e.yaml];
+      }
       yield `${first ? '' : ','}${JSON.stringify([constructPath, ...entry])}`;
       first = false;
     }
@@ -155,6 +188,15 @@ export class RenderMemo {
       // the memo only saves work
     }
   }
+}
+
+/** A rendering of this synthesis, to memoize. */
+interface Learnt {
+  readonly obj: ApiObject;
+  readonly after: string;
+  readonly digest?: string;
+  readonly manifest: any;
+  readonly yaml: string;
 }
 
 /** Whether the app resolves with cdk8s' default resolvers only (anything else may read anything). */

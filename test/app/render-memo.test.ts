@@ -23,8 +23,8 @@ function withStats<T>(fn: () => T): { result: T; stats: RenderMemoStats | undefi
   let stats: RenderMemoStats | undefined;
   const original = RenderMemo.prototype.save;
   const save = jest.spyOn(RenderMemo.prototype, 'save').mockImplementation(function (this: RenderMemo) {
-    stats = this.stats;
     original.call(this);
+    stats = this.stats;
   });
   try {
     return { result: fn(), stats };

@@ -114,19 +114,32 @@ export function writeCacheParts(kind: string, outdir: string, parts: Iterable<st
       const mac = sealer(sealed.key, `${SEAL_CONTEXT} ${kind}`, outdir);
       let position = HEADER_BYTES + 1;
       let size = 0;
-      let pending = '';
-      const flush = () => {
-        if (pending === '') return;
-        const bytes = Buffer.from(pending, 'utf8');
+      // each part is copied into the buffer at once (it dies young), the buffer written when full
+      const buffer = Buffer.allocUnsafe(CHUNK);
+      let used = 0;
+      const write = (bytes: Buffer) => {
         size += bytes.length;
         if (size > MAX_BYTES) throw new Error('cache too large');
         mac.update(bytes);
-        position += fs.writeSync(fd, bytes, 0, bytes.length, position);
-        pending = '';
+        for (let done = 0; done < bytes.length;) {
+          const n = fs.writeSync(fd, bytes, done, bytes.length - done, position);
+          done += n;
+          position += n;
+        }
+      };
+      const flush = () => {
+        if (used > 0) write(buffer.subarray(0, used));
+        used = 0;
       };
       const put = (text: string) => {
-        pending += text;
-        if (pending.length >= CHUNK) flush();
+        if (text.length * 3 > CHUNK - used) {
+          flush();
+          if (text.length * 3 > CHUNK) {
+            write(Buffer.from(text, 'utf8'));
+            return;
+          }
+        }
+        used += buffer.write(text, used, 'utf8');
       };
       put(`{"format":${CACHE_FORMAT_VERSION},"kind":${JSON.stringify(kind)},"version":${JSON.stringify(libraryVersion())}`
         + `,"outdir":${JSON.stringify(realDir(outdir))},"data":`);
