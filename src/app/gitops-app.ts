@@ -491,7 +491,8 @@ export class GitOpsApp extends App {
         const suppressions = suppressionsAnnotation(obj);
         const inData = environment !== undefined && inDataConstruct(obj);
         // everything the finishing below reads besides the rendering
-        const reused = rendering?.reuse(obj, JSON.stringify([
+        const constructPath = obj.node.path;
+        const reused = rendering?.reuse(obj, constructPath, JSON.stringify([
           suppressions ?? null, this.argoCd !== undefined, this.flux !== undefined, environment !== undefined, inData,
         ]));
         let manifest: any;
@@ -517,7 +518,6 @@ export class GitOpsApp extends App {
         // (the annotations added above change neither the kind nor the labels the layer is read from)
         const layer = environment ? layerOf(inData, manifest) : undefined;
         const file = environment ? environmentObjectPath(environment.name, manifest) : platformObjectPath(cluster, manifest);
-        const constructPath = obj.node.path;
         claim(byFile, file, constructPath, () => `output file ${file}`);
         const ns = isClusterScoped(manifest.kind) ? '' : (manifest.metadata.namespace ?? '');
         claim(byIdentity, [cluster, apiGroup(manifest.apiVersion), manifest.kind, ns, manifest.metadata.name].join('|'), constructPath,

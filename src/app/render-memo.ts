@@ -87,7 +87,7 @@ export class RenderMemo {
   /** The entries of this synthesis: reused as they were, or learnt (serialized by `save`). */
   private readonly used = new Map<string, Entry | Learnt>();
   /** The objects `reuse` did not find, for `learn`: their fingerprint digest when it was computed. */
-  private readonly pending = new Map<ApiObject, { after: string; digest?: string }>();
+  private readonly pending = new Map<ApiObject, { constructPath: string; after: string; digest?: string }>();
   private hits = 0;
   private misses = 0;
   private uncacheable = 0;
@@ -96,20 +96,19 @@ export class RenderMemo {
   private constructor(private readonly outdir: string, private readonly code: string | undefined, private readonly entries: Map<string, Entry>) {}
 
   /**
-   * The final manifest and YAML of `obj` from the last synthesis, when nothing its rendering reads
+   * The final manifest and YAML of `obj` (at `constructPath`) from the last synthesis, when nothing its rendering reads
    * changed and `after` (everything the synthesis does to the rendering, as text) is the same;
    * else undefined: the caller renders (`obj.toJson()`) and gives the result to `learn`.
    */
-  public reuse(obj: ApiObject, after: string): ReusedRendering | undefined {
+  public reuse(obj: ApiObject, constructPath: string, after: string): ReusedRendering | undefined {
     if (this.code === undefined) {
       this.uncacheable++;
       return undefined;
     }
-    const constructPath = obj.node.path;
     const known = this.entries.get(constructPath);
     if (known === undefined || known[1] !== after || this.used.has(constructPath)) {
       // nothing to compare with: the fingerprint is taken when the memo is saved
-      this.pending.set(obj, { after });
+      this.pending.set(obj, { constructPath, after });
       return undefined;
     }
     const digest = this.digestOf(obj);
@@ -122,7 +121,7 @@ export class RenderMemo {
       this.hits++;
       return { manifest: known[2], yaml: known[3] };
     }
-    this.pending.set(obj, { after, digest });
+    this.pending.set(obj, { constructPath, after, digest });
     return undefined;
   }
 
@@ -135,7 +134,7 @@ export class RenderMemo {
     const p = this.pending.get(obj);
     if (p === undefined) return;
     this.pending.delete(obj);
-    this.used.set(obj.node.path, { obj, after: p.after, digest: p.digest, manifest, yaml });
+    this.used.set(p.constructPath, { obj, after: p.after, digest: p.digest, manifest, yaml });
     this.misses++;
   }
 
