@@ -46,7 +46,7 @@ export function buildManifest(
     environments: [...environments]
       .map(e => ({ name: e.name, tier: e.tier, cluster: e.cluster, namespace: e.namespace, packs: [...e.packs].sort(compareStrings) }))
       .sort((a, b) => compareStrings(a.name, b.name)),
-    files: files.map(f => ({ path: f.path, sha256: f.sha256 })).sort((a, b) => compareStrings(a.path, b.path)),
+    files: sortedByPath(files.map(f => ({ path: f.path, sha256: f.sha256 }))),
     ...(approvals.length > 0 ? { changeApprovals: approvals } : {}),
   };
 }
@@ -197,6 +197,17 @@ export function readManifestText(outdir: string): string | undefined {
     if (isErrno(e, 'ENOENT')) return undefined;
     throw e;
   }
+}
+
+/**
+ * `items` sorted by path in place (code-unit order, stable), as `items.sort((a, b) =>
+ * compareStrings(a.path, b.path))`; one pass when they are in that order already (the app's are).
+ */
+export function sortedByPath<T extends { readonly path: string }>(items: T[]): T[] {
+  for (let i = 1; i < items.length; i++) {
+    if (items[i - 1].path > items[i].path) return items.sort((a, b) => compareStrings(a.path, b.path));
+  }
+  return items;
 }
 
 /** Plain code-unit order: locale-independent, so every machine sorts the same way. */

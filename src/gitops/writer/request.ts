@@ -1,6 +1,6 @@
 import { WriterError } from './errors';
 import { sha256 } from './fsutil';
-import { compareStrings } from './manifest';
+import { sortedByPath } from './manifest';
 import { assertCanonicalContent, assertSafeOutputPath } from './paths';
 import { WriteRequest } from './types';
 
@@ -65,5 +65,5 @@ export function validateRequest(req: WriteRequest, hash: (path: string, content:
     }
   }
 
-  return files.sort((a, b) => compareStrings(a.path, b.path));
+  return sortedByPath(files);
 }
