@@ -116,7 +116,9 @@ export class OutputListing {
    * The state of the regular file at `abs`: the sha256 the cache knows for `st` (its `lstat`, taken
    * first), else its bytes read and hashed (and recorded in the cache with `st`).
    */
-  private hashed(rel: string, abs: string, st: fs.BigIntStats | undefined, expected?: { readonly content: string; readonly sha256: string }): PathState {
+  private hashed(
+    rel: string, abs: string, st: fs.BigIntStats | undefined, expected?: { readonly content: string; readonly sha256: string },
+  ): PathState {
     if (st) {
       const known = this.cache!.knownSha256(rel, st);
       if (known !== undefined) return { kind: 'file', sha256: known };

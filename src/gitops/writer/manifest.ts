@@ -89,7 +89,8 @@ function sortedManifest(m: OwnedManifest): object | undefined {
   const environments: object[] = [];
   for (const e of m.environments) {
     if (e === null || typeof e !== 'object' || !sameKeys(e, ENVIRONMENT_KEYS)) return undefined;
-    if (!isText(e.cluster) || !isText(e.name) || !isText(e.namespace) || !isText(e.tier) || !Array.isArray(e.packs) || !e.packs.every(isText)) return undefined;
+    if (!isText(e.cluster) || !isText(e.name) || !isText(e.namespace) || !isText(e.tier)) return undefined;
+    if (!Array.isArray(e.packs) || !e.packs.every(isText)) return undefined;
     environments.push({ cluster: e.cluster, name: e.name, namespace: e.namespace, packs: e.packs, tier: e.tier });
   }
   const files: object[] = new Array(m.files.length);
