@@ -140,7 +140,9 @@ export function parseManifest(text: string, source = MANIFEST_PATH): OwnedManife
     return { name: e.name, tier: e.tier, cluster: e.cluster, namespace: e.namespace, packs: [...e.packs] };
   });
 
-  const seen = new Set<string>();
+  // paths in strictly ascending order (as written) are unique: the set of those seen is built only
+  // from the first one out of order on (a path listed twice is then found at the same entry)
+  let seen: Set<string> | undefined;
   const files: OwnedFile[] = new Array(raw.files.length);
   // the digests' characters are checked in one pass over all of them (below); an entry found wrong
   // here is reported after any digest before it that is not hex, as when each was checked in turn
@@ -157,8 +159,11 @@ export function parseManifest(text: string, source = MANIFEST_PATH): OwnedManife
     } catch (e) {
       return badEntry(i, (e as Error).message);
     }
-    if (seen.has(f.path)) return badEntry(i, `${f.path} is listed twice`);
-    seen.add(f.path);
+    if (!seen && i > 0 && !(files[i - 1].path < f.path)) seen = new Set(files.slice(0, i).map((x) => x.path));
+    if (seen) {
+      if (seen.has(f.path)) return badEntry(i, `${f.path} is listed twice`);
+      seen.add(f.path);
+    }
     files[i] = { path: f.path, sha256: f.sha256 };
   }
   if (!HEX.test(files.map((f) => f.sha256).join(''))) return badEntry(files.length, 'unreachable');

@@ -120,6 +120,19 @@ describe('parseManifest: the digests checked in one pass', () => {
   });
 });
 
+describe('parseManifest: paths listed twice', () => {
+  test('found at the entry that repeats one, in order or not', () => {
+    const good = 'b'.repeat(64);
+    fc.assert(fc.property(fc.array(fc.constantFrom('a.yaml', 'b.yaml', 'c/d.yaml', 'c/e.yaml', 'f.yaml'), { maxLength: 6 }), fc.boolean(), (paths, sorted) => {
+      const list = sorted ? [...paths].sort() : paths;
+      const text = JSON.stringify({ formatVersion: 1, libraryVersion: '1.2.3', environments: [], files: list.map((p) => ({ path: p, sha256: good })) });
+      const twice = list.find((p, i) => list.indexOf(p) < i);
+      if (twice === undefined) expect(parseManifest(text).files.map((f) => f.path)).toEqual(list);
+      else expect(() => parseManifest(text)).toThrow(`${twice} is listed twice`);
+    }), { numRuns: RUNS });
+  });
+});
+
 describe('computePlan with the same paths as the manifest', () => {
   const PATHS = ['README.md', 'rendered/dev/a.yaml', 'rendered/dev/b.yaml', 'rendered/prod/a.yaml', 'rendered/prod/sub/c.yaml'];
   type DiskState = 'as-recorded' | 'new-content' | 'hand-edited' | 'missing' | 'directory' | 'symlink' | 'folder-symlink';
