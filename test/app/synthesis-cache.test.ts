@@ -111,6 +111,82 @@ describe('file verification cache', () => {
     }
   });
 
+  test('a warm re-synthesis that changes nothing lists no folder of output files, reads no output file and lstats each file', () => {
+    const outdir = tmpdir();
+    warm(outdir);
+    const files = (seen: unknown[][]) => seen.map(([p]) => path.relative(outdir, String(p)).split(path.sep).join('/'))
+      .filter((rel) => rel !== '' && !rel.startsWith('..') && !rel.startsWith('.cdk8s-stateful'));
+    const outputFiles = Object.keys(tree(outdir)).filter((rel) => !rel.startsWith('.cdk8s-stateful/'));
+    const readdir = jest.spyOn(fsDefault, 'readdirSync');
+    const lstat = jest.spyOn(fsDefault, 'lstatSync');
+    try {
+      const { result, reads } = readsDuring(outdir, () => app(outdir, MODEL, true).synthesize());
+      expect(result.written).toEqual([]);
+      expect(reads).toEqual([]);
+      // every output file: recorded by the cache, so only its lstat, no readdir of its folder (the folders
+      // above are still inspected, once each: a symbolic link or a file in their place is a conflict)
+      const fileFolders = new Set(outputFiles.filter((rel) => rel.includes('/')).map((rel) => rel.slice(0, rel.lastIndexOf('/'))));
+      expect(fileFolders.size).toBeGreaterThan(0);
+      const listed = files(readdir.mock.calls);
+      expect(listed.filter((rel) => fileFolders.has(rel))).toEqual([]);
+      expect(new Set(listed).size).toBe(listed.length);
+      const lstats = files(lstat.mock.calls);
+      expect(lstats.filter((rel) => outputFiles.includes(rel)).sort()).toEqual([...outputFiles].sort());
+    } finally {
+      readdir.mockRestore();
+      lstat.mockRestore();
+    }
+  });
+
+  // what can be where a recorded file was: each must give what a run without the cache gives
+  const replaced: Array<[string, (outdir: string, rel: string) => void]> = [
+    ['a directory', (outdir, rel) => {
+      fs.rmSync(path.join(outdir, rel));
+      fs.mkdirSync(path.join(outdir, rel));
+    }],
+    ['a symbolic link to a copy of it', (outdir, rel) => {
+      const copy = path.join(tmpdir(), 'copy.yaml');
+      fs.copyFileSync(path.join(outdir, rel), copy);
+      fs.rmSync(path.join(outdir, rel));
+      fs.symlinkSync(copy, path.join(outdir, rel));
+    }],
+    ['a dangling symbolic link', (outdir, rel) => {
+      fs.rmSync(path.join(outdir, rel));
+      fs.symlinkSync(path.join(tmpdir(), 'missing.yaml'), path.join(outdir, rel));
+    }],
+    ['its folder, a symbolic link to a copy of the folder', (outdir, rel) => {
+      const folder = path.dirname(path.join(outdir, rel));
+      const copy = path.join(tmpdir(), 'copy');
+      fs.cpSync(folder, copy, { recursive: true });
+      fs.rmSync(folder, { recursive: true });
+      fs.symlinkSync(copy, folder);
+    }],
+    ['its folder, a file', (outdir, rel) => {
+      const folder = path.dirname(path.join(outdir, rel));
+      fs.rmSync(folder, { recursive: true });
+      fs.writeFileSync(folder, 'not a folder\n');
+    }],
+    ['nothing (folder removed)', (outdir, rel) => fs.rmSync(path.dirname(path.join(outdir, rel)), { recursive: true })],
+    ['a file of other bytes, same size, mtime restored', (outdir, rel) => {
+      const file = path.join(outdir, rel);
+      const st = fs.statSync(file);
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('value: one', 'value: 0ne'));
+      fs.utimesSync(file, st.atime, st.mtime);
+    }],
+  ];
+  test.each(replaced)('a recorded file replaced by %s: the same result and files as without the cache', (_what, replace) => {
+    const withCache = tmpdir();
+    const without = tmpdir();
+    warm(withCache);
+    app(without, MODEL, false).synthesize();
+    const rel = 'rendered/dev/team/ConfigMap.alpha.yaml';
+    replace(withCache, rel);
+    replace(without, rel);
+    const expected = outcome(without, () => app(without, MODEL, false).synthesize());
+    expect(outcome(withCache, () => app(withCache, MODEL, true).synthesize())).toEqual(expected);
+    expect(shape(withCache)).toEqual(shape(without));
+  });
+
   const tampered: Array<[string, (file: string, outdir: string) => void]> = [
     ['a bad seal (one byte of the body changed)', (file) => {
       const text = fs.readFileSync(file, 'utf8');
@@ -243,6 +319,20 @@ describe('differential: with and without the cache', () => {
     }
   });
 });
+
+/** What is in `dir`: each file's text, each symbolic link as such (not followed). */
+function shape(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(child);
+      else out[child] = e.isSymbolicLink() ? 'symbolic link' : fs.readFileSync(path.join(dir, child), 'utf8');
+    }
+  };
+  walk('');
+  return out;
+}
 
 function tree(dir: string): Record<string, string> {
   const out: Record<string, string> = {};

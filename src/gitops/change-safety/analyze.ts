@@ -45,7 +45,8 @@ export function scopeOf(o: { environment?: string; cluster?: string }): string {
 export function identity(o: { environment?: string; cluster?: string; manifest: any }): string {
   const m = o.manifest;
   const ns = isClusterScoped(m.kind) ? '' : (m.metadata.namespace ?? '');
-  return [scopeOf(o), apiGroup(m.apiVersion), m.kind, ns, m.metadata.name].join('|');
+  // what `[scope, group, kind, ns, name].join('|')` gives (null and undefined as ''), without the array
+  return `${scopeOf(o)}|${apiGroup(m.apiVersion)}|${m.kind ?? ''}|${ns}|${m.metadata.name ?? ''}`;
 }
 
 /** Storage requests of a data-bearing object: pointer → { size, class } (what its engine declares). */

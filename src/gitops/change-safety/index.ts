@@ -1,7 +1,7 @@
 import { IConstruct } from 'constructs';
 import type { ChangeSet, NextObject } from './analyze';
 import { AppliedChangeApproval, ChangeApprovals } from './approvals';
-import { NextContents, PreviousObject, PreviousOutput, readPreviousOutput } from './previous-output';
+import { PreviousObject, PreviousOutput, readPreviousOutput } from './previous-output';
 import { Environment } from '../../environment/environment';
 import { Tier } from '../../environment/tier';
 import { Finding, UnusedSuppression } from '../../policy/finding';
@@ -78,7 +78,11 @@ export function evaluateChangeSafety(
   snapshot?: OutputSnapshot,
   approvals?: AppliedChangeApproval[],
 ): ChangeSafetyResult {
-  const contents: NextContents | undefined = files && new Map(files.map((f) => [f.path, f.content]));
+  let contents: Map<string, string> | undefined;
+  if (files) {
+    contents = new Map();
+    for (const f of files) contents.set(f.path, f.content);
+  }
   return judgeChanges(readPreviousOutput(outdir, contents, snapshot), next, environments, approvals ?? collectApprovals(root));
 }
 

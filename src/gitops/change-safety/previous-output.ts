@@ -124,9 +124,9 @@ export function readOutputFolder(
   // a regular file through the snapshot (the bytes hashed are the bytes decoded); anything else
   // (a symbolic link, a directory) is read as it always was
   // (a path the listing cannot inspect, e.g. below a folder without read permission, too: the writer reports it)
-  const stateOf = (file: string, content?: string): PathState | undefined => {
+  const stateOf = (file: string, expected?: { readonly content: string; readonly sha256: string }): PathState | undefined => {
     try {
-      return folder!.listing.stateOf(file, content === undefined ? undefined : { content, sha256: folder!.sha256Of(file, content) });
+      return folder!.listing.stateOf(file, expected);
     } catch {
       return undefined;
     }
@@ -145,10 +145,11 @@ export function readOutputFolder(
   return build(m, 'folder', undefined, read, next && {
     next,
     same: !folder ? sameText : (file, content) => {
-      const state = stateOf(file, content);
+      const digest = folder.sha256Of(file, content);
+      const state = stateOf(file, { content, sha256: digest });
       if (state?.kind !== 'file') return state?.kind === 'absent' ? undefined : sameText(file, content);
       // the same bytes: the text decoded from them is `content` itself (a well-formed string has one UTF-8 encoding)
-      if (state.sha256 === folder.sha256Of(file, content) && WELL_FORMED(content)) return content;
+      if (state.sha256 === digest && WELL_FORMED(content)) return content;
       const text = folder.listing.bytesOf(file)?.toString('utf8');
       return text === content ? text : undefined;
     },

@@ -15,24 +15,40 @@ export function analyzeSkippingUnchanged(previous: PreviousOutput, next: NextObj
   const full = () => analyzeChanges(previous.objects, next);
   if (!unchanged || unchanged.files.size === 0) return full();
 
-  // the one new object written to each unchanged file, in the place the path says
-  const twinOf = new Map<string, NextObject>();
-  for (const o of next) {
-    if (!unchanged.files.has(o.file)) continue;
-    if (twinOf.has(o.file)) return full();
-    twinOf.set(o.file, o);
-  }
+  // the one new object written to each unchanged file, in the place the path says (one pass over
+  // the new objects: a file shared by two of them, a scope other than the path's or an identity held
+  // twice among them takes the full comparison); the others kept
+  const twinned = new Set<string>();
+  const kept: NextObject[] = [];
   const skippedIds = new Set<string>();
-  for (const [file, where] of unchanged.files) {
-    const o = twinOf.get(file);
-    if (o === undefined || scopeOf(o) !== scopeOf(where)) return full();
+  for (const o of next) {
+    const where = unchanged.files.get(o.file);
+    if (where === undefined) {
+      kept.push(o);
+      continue;
+    }
+    if (twinned.has(o.file) || !sameScope(o, where)) return full();
+    twinned.add(o.file);
     const id = identity(o);
     if (skippedIds.has(id)) return full();
     skippedIds.add(id);
   }
+  // every unchanged file has its new object
+  if (twinned.size !== unchanged.files.size) return full();
   // nobody else may hold a skipped identity (the full comparison keys objects by identity)
-  const kept = next.filter((o) => twinOf.get(o.file) !== o);
   if (kept.some((o) => skippedIds.has(identity(o)))) return full();
   if (unchanged.changed.some((o) => skippedIds.has(identity(o)))) return full();
   return analyzeChanges([...unchanged.changed], kept, next);
+}
+
+const textOrNothing = (v: unknown): boolean => v === undefined || typeof v === 'string';
+
+/** `scopeOf(a) === scopeOf(b)`, without building the two strings. */
+function sameScope(a: { environment?: string; cluster?: string }, b: { environment?: string; cluster?: string }): boolean {
+  if (!textOrNothing(a.environment) || !textOrNothing(b.environment) || !textOrNothing(a.cluster) || !textOrNothing(b.cluster)) {
+    return scopeOf(a) === scopeOf(b);
+  }
+  // `env:<environment>` never equals `platform:<cluster>`
+  if (a.environment !== undefined || b.environment !== undefined) return a.environment === b.environment;
+  return String(a.cluster) === String(b.cluster);
 }

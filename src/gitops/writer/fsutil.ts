@@ -3,8 +3,18 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 
+/** The sha256 (hex) of `data` (a string as UTF-8): the one-shot `crypto.hash` (no Hash object per file). */
 export function sha256(data: string | Buffer): string {
-  return crypto.createHash('sha256').update(data).digest('hex');
+  return crypto.hash('sha256', data, 'hex');
+}
+
+const S_IFMT = BigInt(fs.constants.S_IFMT);
+const S_IFREG = BigInt(fs.constants.S_IFREG);
+
+/** `st.isFile()` without converting the mode constants to bigints on every call. */
+export function isRegularFile(st: fs.BigIntStats): boolean {
+  // eslint-disable-next-line no-bitwise
+  return (st.mode & S_IFMT) === S_IFREG;
 }
 
 /** What is at a path, without following symbolic links. */

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { inspectPath, isErrno, PathState, sha256 } from './fsutil';
+import { inspectPath, isErrno, isRegularFile, PathState, sha256 } from './fsutil';
 import { resolveOutputPath } from './paths';
 import { FileStatCache } from './stat-cache';
 
@@ -59,6 +59,9 @@ export class OutputListing {
   }
 
   private inspect(rel: string, expected?: { readonly content: string; readonly sha256: string }): PathState {
+    // a file the cache recorded is lstat'ed anyway (to compare with the record): its folder is not listed for it
+    // (the lstat says what inspectPath says; on a re-synthesis that changed nothing no folder is listed at all)
+    if (this.cache?.has(rel)) return this.inspectRecorded(rel, expected);
     const slash = rel.lastIndexOf('/');
     const folder = this.folder(slash < 0 ? '' : rel.slice(0, slash));
     if (folder.kind === 'absent') return { kind: 'absent' };
@@ -77,22 +80,56 @@ export class OutputListing {
       let st: fs.BigIntStats | undefined;
       if (this.cache) {
         st = fs.lstatSync(abs, { bigint: true });
-        if (!st.isFile()) return inspectPath(abs); // changed since it was listed
-        const known = this.cache.knownSha256(rel, st);
-        if (known !== undefined) return { kind: 'file', sha256: known };
+        if (!isRegularFile(st)) return inspectPath(abs); // changed since it was listed
       }
-      const bytes = fs.readFileSync(abs);
-      this.last = { rel, bytes };
-      const same = expected !== undefined && bytes.equals(Buffer.from(expected.content, 'utf8'));
-      const digest = same ? expected.sha256 : sha256(bytes);
-      // the lstat was taken before the read: a change after it gives the file another ctime (or a racy one)
-      if (st) this.cache!.observe(rel, st, digest);
-      return { kind: 'file', sha256: digest };
+      return this.hashed(rel, abs, st, expected);
     } catch (e) {
       // changed since it was listed: what is there now
       if (isErrno(e, 'ENOENT') || isErrno(e, 'EISDIR')) return inspectPath(abs);
       throw e;
     }
+  }
+
+  /** `inspect` of a path the cache recorded: one `lstat` (what `inspectPath` starts with), no listing. */
+  private inspectRecorded(rel: string, expected?: { readonly content: string; readonly sha256: string }): PathState {
+    // (a recorded path was a validated output path: canonical, so no join or normalisation needed)
+    const abs = this.outdir.endsWith(path.sep) ? this.outdir + rel : this.outdir + path.sep + (path.sep === '/' ? rel : rel.split('/').join(path.sep));
+    let st: fs.BigIntStats | undefined;
+    try {
+      st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+    } catch (e) {
+      if (isErrno(e, 'ENOTDIR')) return { kind: 'absent' };
+      throw e;
+    }
+    if (st === undefined) return { kind: 'absent' };
+    if (!isRegularFile(st)) return st.isDirectory() ? { kind: 'directory' } : { kind: 'other' };
+    try {
+      return this.hashed(rel, abs, st, expected);
+    } catch (e) {
+      // changed since the lstat: what is there now
+      if (isErrno(e, 'ENOENT') || isErrno(e, 'EISDIR')) return inspectPath(abs);
+      throw e;
+    }
+  }
+
+  /**
+   * The state of the regular file at `abs`: the sha256 the cache knows for `st` (its `lstat`, taken
+   * first), else its bytes read and hashed (and recorded in the cache with `st`).
+   */
+  private hashed(
+    rel: string, abs: string, st: fs.BigIntStats | undefined, expected?: { readonly content: string; readonly sha256: string },
+  ): PathState {
+    if (st) {
+      const known = this.cache!.knownSha256(rel, st);
+      if (known !== undefined) return { kind: 'file', sha256: known };
+    }
+    const bytes = fs.readFileSync(abs);
+    this.last = { rel, bytes };
+    const same = expected !== undefined && bytes.equals(Buffer.from(expected.content, 'utf8'));
+    const digest = same ? expected.sha256 : sha256(bytes);
+    // the lstat was taken before the read: a change after it gives the file another ctime (or a racy one)
+    if (st) this.cache!.observe(rel, st, digest);
+    return { kind: 'file', sha256: digest };
   }
 
   private folder(rel: string): Folder {

@@ -46,7 +46,7 @@ export function buildManifest(
     environments: [...environments]
       .map(e => ({ name: e.name, tier: e.tier, cluster: e.cluster, namespace: e.namespace, packs: [...e.packs].sort(compareStrings) }))
       .sort((a, b) => compareStrings(a.name, b.name)),
-    files: files.map(f => ({ path: f.path, sha256: f.sha256 })).sort((a, b) => compareStrings(a.path, b.path)),
+    files: sortedByPath(files.map(f => ({ path: f.path, sha256: f.sha256 }))),
     ...(approvals.length > 0 ? { changeApprovals: approvals } : {}),
   };
 }
@@ -62,9 +62,50 @@ function normalizeApproval(a: ApprovalRecord): ApprovalRecord {
   };
 }
 
+/** The manifest's bytes: `canonicalJson(manifest)`. */
 export function serializeManifest(manifest: OwnedManifest): string {
-  return canonicalJson(manifest);
+  const sorted = sortedManifest(manifest);
+  return sorted === undefined ? canonicalJson(manifest) : JSON.stringify(sorted, undefined, 2) + '\n';
 }
+
+const isText = (v: unknown): boolean => typeof v === 'string';
+const sameKeys = (o: object, keys: readonly string[]): boolean => {
+  const own = Object.keys(o);
+  return own.length === keys.length && own.every((k) => keys.includes(k));
+};
+const ENVIRONMENT_KEYS = ['cluster', 'name', 'namespace', 'packs', 'tier'] as const;
+const FILE_KEYS = ['path', 'sha256'] as const;
+
+/**
+ * A manifest of the shape `buildManifest` gives (strings where it has strings, no other key) as a
+ * copy whose keys are in sorted order at every level: what `canonicalJson` stringifies, without
+ * sorting the keys of each of its objects. Undefined for anything else (canonicalJson then).
+ */
+function sortedManifest(m: OwnedManifest): object | undefined {
+  if (m === null || typeof m !== 'object' || Object.getPrototypeOf(m) !== Object.prototype) return undefined;
+  const top = m.changeApprovals === undefined ? ['environments', 'files', 'formatVersion', 'libraryVersion'] : ['changeApprovals', 'environments', 'files', 'formatVersion', 'libraryVersion'];
+  if (!sameKeys(m, top) || typeof m.formatVersion !== 'number' || !isText(m.libraryVersion)) return undefined;
+  if (!Array.isArray(m.environments) || !Array.isArray(m.files)) return undefined;
+  const environments: object[] = [];
+  for (const e of m.environments) {
+    if (e === null || typeof e !== 'object' || !sameKeys(e, ENVIRONMENT_KEYS)) return undefined;
+    if (!isText(e.cluster) || !isText(e.name) || !isText(e.namespace) || !isText(e.tier)) return undefined;
+    if (!Array.isArray(e.packs) || !e.packs.every(isText)) return undefined;
+    environments.push({ cluster: e.cluster, name: e.name, namespace: e.namespace, packs: e.packs, tier: e.tier });
+  }
+  const files: object[] = new Array(m.files.length);
+  for (let i = 0; i < m.files.length; i++) {
+    const f = m.files[i];
+    if (f === null || typeof f !== 'object' || !isText(f.path) || !isText(f.sha256) || !sameKeys(f, FILE_KEYS)) return undefined;
+    files[i] = { path: f.path, sha256: f.sha256 };
+  }
+  // approvals are few: sorted like any other value
+  const approvals = m.changeApprovals === undefined ? {} : { changeApprovals: JSON.parse(canonicalJson(m.changeApprovals)) };
+  return { ...approvals, environments, files, formatVersion: m.formatVersion, libraryVersion: m.libraryVersion };
+}
+
+const HEX = /^[0-9a-f]*$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** Parses and checks a manifest; anything unexpected is CORRUPT_STATE (never "no manifest"). */
 export function parseManifest(text: string, source = MANIFEST_PATH): OwnedManifest {
@@ -99,19 +140,33 @@ export function parseManifest(text: string, source = MANIFEST_PATH): OwnedManife
     return { name: e.name, tier: e.tier, cluster: e.cluster, namespace: e.namespace, packs: [...e.packs] };
   });
 
-  const seen = new Set<string>();
-  const files: OwnedFile[] = raw.files.map((f: any, i: number) => {
-    if (f === null || typeof f !== 'object' || typeof f.path !== 'string') return bad(`files[${i}].path is not a string`);
-    if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256)) return bad(`files[${i}].sha256 is not a sha256 hex digest`);
+  // paths in strictly ascending order (as written) are unique: the set of those seen is built only
+  // from the first one out of order on (a path listed twice is then found at the same entry)
+  let seen: Set<string> | undefined;
+  const files: OwnedFile[] = new Array(raw.files.length);
+  // the digests' characters are checked in one pass over all of them (below); an entry found wrong
+  // here is reported after any digest before it that is not hex, as when each was checked in turn
+  const badEntry = (i: number, why: string): never => {
+    for (let k = 0; k < i; k++) if (!SHA256_HEX.test(files[k].sha256)) return bad(`files[${k}].sha256 is not a sha256 hex digest`);
+    return bad(why);
+  };
+  for (let i = 0; i < raw.files.length; i++) {
+    const f = raw.files[i];
+    if (f === null || typeof f !== 'object' || typeof f.path !== 'string') return badEntry(i, `files[${i}].path is not a string`);
+    if (typeof f.sha256 !== 'string' || f.sha256.length !== 64) return badEntry(i, `files[${i}].sha256 is not a sha256 hex digest`);
     try {
       assertSafeOutputPath(f.path, 'owned path');
     } catch (e) {
-      return bad((e as Error).message);
+      return badEntry(i, (e as Error).message);
     }
-    if (seen.has(f.path)) return bad(`${f.path} is listed twice`);
-    seen.add(f.path);
-    return { path: f.path, sha256: f.sha256 };
-  });
+    if (!seen && i > 0 && !(files[i - 1].path < f.path)) seen = new Set(files.slice(0, i).map((x) => x.path));
+    if (seen) {
+      if (seen.has(f.path)) return badEntry(i, `${f.path} is listed twice`);
+      seen.add(f.path);
+    }
+    files[i] = { path: f.path, sha256: f.sha256 };
+  }
+  if (!HEX.test(files.map((f) => f.sha256).join(''))) return badEntry(files.length, 'unreachable');
 
   let changeApprovals: ApprovalRecord[] | undefined;
   if (raw.changeApprovals !== undefined) {
@@ -148,6 +203,17 @@ export function readManifestText(outdir: string): string | undefined {
     if (isErrno(e, 'ENOENT')) return undefined;
     throw e;
   }
+}
+
+/**
+ * `items` sorted by path in place (code-unit order, stable), as `items.sort((a, b) =>
+ * compareStrings(a.path, b.path))`; one pass when they are in that order already (the app's are).
+ */
+export function sortedByPath<T extends { readonly path: string }>(items: T[]): T[] {
+  for (let i = 1; i < items.length; i++) {
+    if (items[i - 1].path > items[i].path) return items.sort((a, b) => compareStrings(a.path, b.path));
+  }
+  return items;
 }
 
 /** Plain code-unit order: locale-independent, so every machine sorts the same way. */

@@ -33,21 +33,31 @@ export interface Plan {
 export function computePlan(
   outdir: string, files: readonly HashedFile[], previous: OwnedManifest | undefined, overwriteModified: boolean, listing = new OutputListing(outdir),
 ): Plan {
-  const owned = new Map<string, string>((previous?.files ?? []).map(f => [f.path, f.sha256]));
-  const produced = new Set(files.map(f => f.path));
+  const previousFiles = previous?.files ?? [];
   // one readdir per folder; only regular files are opened (for reading, to hash them), none for write
   // (`listing`: of `outdir`; one a synthesis has already used to read the previous output)
   const stateOf = (p: string): PathState => listing.stateOf(p);
 
   const deletes: DeleteOp[] = [];
   const released: string[] = [];
-  for (const [p, hash] of owned) {
-    if (produced.has(p)) continue;
-    const s = stateOf(p);
-    if (s.kind === 'absent') continue; // already gone: just forget it
-    // lstat follows symbolic links in the folders above: never delete through one (it could point outside the outdir)
-    if (s.kind === 'file' && s.sha256 === hash && !checkAncestors(p, stateOf, new Set())) deletes.push({ path: p, sha256: hash });
-    else released.push(p);
+  // the same paths as last time, in the same order (a re-synthesis that adds or removes no file):
+  // nothing owned is no longer produced, and the i-th file was owned with the i-th recorded hash
+  const samePaths = previousFiles.length === files.length && previousFiles.every((f, i) => f.path === files[i].path);
+  let ownedHashOf: (f: HashedFile, i: number) => string | undefined;
+  if (samePaths) {
+    ownedHashOf = (_f, i) => previousFiles[i].sha256;
+  } else {
+    const owned = new Map<string, string>(previousFiles.map(f => [f.path, f.sha256]));
+    const produced = new Set(files.map(f => f.path));
+    for (const [p, hash] of owned) {
+      if (produced.has(p)) continue;
+      const s = stateOf(p);
+      if (s.kind === 'absent') continue; // already gone: just forget it
+      // lstat follows symbolic links in the folders above: never delete through one (it could point outside the outdir)
+      if (s.kind === 'file' && s.sha256 === hash && !checkAncestors(p, stateOf, new Set())) deletes.push({ path: p, sha256: hash });
+      else released.push(p);
+    }
+    ownedHashOf = (f) => owned.get(f.path);
   }
   const deleted = new Set(deletes.map(d => d.path));
 
@@ -56,20 +66,28 @@ export function computePlan(
   const conflicts: string[] = [];
   // the files of one folder share their ancestors: checked once per folder
   const ancestorsOf = new Map<string, string | undefined>();
-  for (const f of files) {
+  let last: { folder: string; conflict: string | undefined } | undefined;
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i];
     const slash = f.path.lastIndexOf('/');
     const folder = slash < 0 ? '' : f.path.slice(0, slash);
-    let ancestorConflict = ancestorsOf.get(folder);
-    if (ancestorConflict === undefined && !ancestorsOf.has(folder)) {
-      ancestorConflict = checkAncestors(f.path, stateOf, deleted);
-      ancestorsOf.set(folder, ancestorConflict);
+    let ancestorConflict: string | undefined;
+    if (last?.folder === folder) {
+      ancestorConflict = last.conflict; // (sorted files: a folder's files come one after another)
+    } else {
+      ancestorConflict = ancestorsOf.get(folder);
+      if (ancestorConflict === undefined && !ancestorsOf.has(folder)) {
+        ancestorConflict = checkAncestors(f.path, stateOf, deleted);
+        ancestorsOf.set(folder, ancestorConflict);
+      }
+      last = { folder, conflict: ancestorConflict };
     }
     if (ancestorConflict) {
       conflicts.push(`${f.path}: ${ancestorConflict}`);
       continue;
     }
     const s = stateOf(f.path);
-    const ownedHash = owned.get(f.path);
+    const ownedHash = ownedHashOf(f, i);
     if (s.kind === 'absent') {
       writes.push(f);
     } else if (s.kind === 'directory') {

@@ -1,6 +1,6 @@
 import { WriterError } from './errors';
 import { sha256 } from './fsutil';
-import { compareStrings } from './manifest';
+import { sortedByPath } from './manifest';
 import { assertCanonicalContent, assertSafeOutputPath } from './paths';
 import { WriteRequest } from './types';
 
@@ -51,10 +51,14 @@ export function validateRequest(req: WriteRequest, hash: (path: string, content:
 
   // A path cannot be both a file and the directory of another file (checked once per folder).
   const folders = new Set<string>();
+  let last: string | undefined;
   for (const f of files) {
     const slash = f.path.lastIndexOf('/');
     if (slash < 0) continue;
+    // (the files of a folder mostly come one after another: the app's are sorted)
+    if (last !== undefined && last.length === slash && f.path.startsWith(last)) continue;
     const folder = f.path.slice(0, slash);
+    last = folder;
     if (folders.has(folder)) continue;
     folders.add(folder);
     const segments = f.path.split('/');
@@ -65,5 +69,5 @@ export function validateRequest(req: WriteRequest, hash: (path: string, content:
     }
   }
 
-  return files.sort((a, b) => compareStrings(a.path, b.path));
+  return sortedByPath(files);
 }

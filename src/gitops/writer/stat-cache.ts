@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { readCache, writeCache } from './cache-store';
+import { isRegularFile } from './fsutil';
 import { LOCK_NAME, metaDir, resolveOutputPath } from './paths';
 
 /** The identity and times of a file when its sha256 was known (lstat's bigints). */
@@ -80,14 +81,19 @@ export class FileStatCache {
   /** The sha256 the regular file at `rel` holds when `st` (its `lstat`, bigint) is exactly the one recorded. */
   public knownSha256(rel: string, st: fs.BigIntStats): string | undefined {
     const e = this.entries.get(rel);
-    if (e === undefined || !st.isFile() || !sameStat(e, st)) return undefined;
+    if (e === undefined || !isRegularFile(st) || !sameStat(e, st)) return undefined;
     this.seen.set(rel, e);
     return e.sha256;
   }
 
+  /** Whether the last synthesis recorded the file at `rel` (its `lstat` may still differ). */
+  public has(rel: string): boolean {
+    return this.entries.has(rel);
+  }
+
   /** The file at `rel` was read and hashed: `st` is its `lstat` (bigint) taken before it was read. */
   public observe(rel: string, st: fs.BigIntStats, sha256: string): void {
-    if (!st.isFile()) return;
+    if (!isRegularFile(st)) return;
     this.seen.set(rel, entryOf(st, sha256));
     this.observed.add(rel);
     this.learnt++;
