@@ -99,7 +99,10 @@ export interface RuleViolation {
  * What a manifest rule sees: one rendered object and its environment.
  */
 export interface ManifestRuleContext {
-  /** The rendered object (canonical JSON). */
+  /**
+   * The rendered object (canonical JSON). Read it, never change it: it is the object the synthesis
+   * writes and, with the cross-run cache on, memoizes for the next synthesis.
+   */
   readonly manifest: any;
 
   /**
