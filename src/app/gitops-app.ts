@@ -495,13 +495,12 @@ export class GitOpsApp extends App {
         const reused = rendering?.reuse(obj, constructPath, JSON.stringify([
           suppressions ?? null, this.argoCd !== undefined, this.flux !== undefined, environment !== undefined, inData,
         ]));
-        let manifest: any;
+        let manifest = reused ? reused.manifest : canonicalizeOwned(withAnnotationValue(obj.toJson(), SUPPRESSIONS_ANNOTATION, suppressions));
+        // (the annotations added below change neither the kind nor the labels the layer is read from)
+        const layer = environment ? layerOf(inData, manifest) : undefined;
         if (reused) {
-          manifest = reused.manifest;
           yamlOf.set(manifest, reused.yaml);
         } else {
-          manifest = canonicalizeOwned(withAnnotationValue(obj.toJson(), SUPPRESSIONS_ANNOTATION, suppressions));
-          const firstLayer = environment ? layerOf(inData, manifest) : undefined;
           // data is never pruned, whichever tool reconciles it
           if (this.argoCd && isDataBearing(manifest)) {
             manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-options', 'Prune=false'));
@@ -511,12 +510,10 @@ export class GitOpsApp extends App {
           }
           // Argo CD: the applications after the data objects (wave 0) and the migrations (wave 1)
           const syncWave = manifest.metadata?.annotations?.['argocd.argoproj.io/sync-wave'];
-          if (this.argoCd && firstLayer === DeploymentLayer.APPS && syncWave === undefined) {
+          if (this.argoCd && layer === DeploymentLayer.APPS && syncWave === undefined) {
             manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-wave', argocd().APPS_SYNC_WAVE));
           }
         }
-        // (the annotations added above change neither the kind nor the labels the layer is read from)
-        const layer = environment ? layerOf(inData, manifest) : undefined;
         const file = environment ? environmentObjectPath(environment.name, manifest) : platformObjectPath(cluster, manifest);
         claim(byFile, file, constructPath, () => `output file ${file}`);
         const ns = isClusterScoped(manifest.kind) ? '' : (manifest.metadata.namespace ?? '');

@@ -118,31 +118,40 @@ export function codeDigest(): string {
   if (code === undefined) {
     const root = path.resolve(__dirname, '..');
     const hash = crypto.createHash('sha256').update(`${libraryVersion()}\0${root}\0`);
-    const walk = (dir: string, depth: number) => {
-      let entries: fs.Dirent[];
-      try {
-        entries = fs.readdirSync(dir, { withFileTypes: true });
-      } catch {
-        hash.update(`unreadable ${dir}\0`);
-        return;
-      }
-      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      for (const e of entries) {
-        const abs = path.join(dir, e.name);
-        if (e.isDirectory()) {
-          if (depth < 16) walk(abs, depth + 1);
-        } else if (/\.(js|ts|json|cjs|mjs)$/.test(e.name)) {
-          try {
-            const st = fs.statSync(abs, { bigint: true });
-            hash.update(`${path.relative(root, abs)}\0${st.size}\0${st.mtimeNs}\0${st.ino}\0`);
-          } catch {
-            hash.update(`missing ${abs}\0`);
-          }
-        }
-      }
-    };
-    walk(root, 0);
+    hashFileTree(hash, root);
     code = hash.digest('hex');
   }
   return code;
+}
+
+/**
+ * Feeds `hash` the relative path, size, mtime and inode of every source or compiled file below
+ * `root` (`.js`, `.ts`, `.json`, `.cjs`, `.mjs`; 16 folders deep at most), in name order: any
+ * edit of a file changes it. An unreadable folder or file is fed as such.
+ */
+export function hashFileTree(hash: crypto.Hash, root: string): void {
+  const walk = (dir: string, depth: number) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      hash.update(`unreadable ${dir}\0`);
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const abs = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (depth < 16) walk(abs, depth + 1);
+      } else if (/\.(js|ts|json|cjs|mjs)$/.test(e.name)) {
+        try {
+          const st = fs.statSync(abs, { bigint: true });
+          hash.update(`${path.relative(root, abs)}\0${st.size}\0${st.mtimeNs}\0${st.ino}\0`);
+        } catch {
+          hash.update(`missing ${abs}\0`);
+        }
+      }
+    }
+  };
+  walk(root, 0);
 }

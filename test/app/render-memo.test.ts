@@ -16,7 +16,7 @@ import { cacheFileName, writeCache } from '../../src/gitops/writer/cache-store';
 import { stateDir } from '../../src/gitops/writer/origin';
 import { SUPPRESSIONS_ANNOTATION } from '../../src/policy/suppressions';
 import { lazyValue } from '../../src/private/lazy';
-import { tmpdir } from '../util/tmp';
+import { readTree, tmpdir } from '../util/tmp';
 
 /** Runs `fn` and gives the rendering memo's statistics of the synthesis it ran (the last one). */
 function withStats<T>(fn: () => T): { result: T; stats: RenderMemoStats | undefined } {
@@ -33,18 +33,9 @@ function withStats<T>(fn: () => T): { result: T; stats: RenderMemoStats | undefi
   }
 }
 
-/** The rendered files of an output folder (path → bytes). */
+/** The rendered files of an output folder (path below rendered/ → bytes). */
 function filesOf(outdir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[path.relative(outdir, p)] = fs.readFileSync(p, 'utf8');
-    }
-  };
-  walk(path.join(outdir, 'rendered'));
-  return out;
+  return readTree(path.join(outdir, 'rendered'));
 }
 
 const ENV = () => new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'team', cluster: 'dev-cluster' });
@@ -193,7 +184,7 @@ describe('every input of a rendering is seen', () => {
     appWith(withMemo, build({ ...BASE, patch: 'two' })).synthesize();
     appWith(without, build({ ...BASE, patch: 'two' }), { synthesisCache: false }).synthesize();
     expect(filesOf(withMemo)).toEqual(filesOf(without));
-    expect(filesOf(withMemo)['rendered/dev/team/ConfigMap.config.yaml']).toContain('patched: two');
+    expect(filesOf(withMemo)['dev/team/ConfigMap.config.yaml']).toContain('patched: two');
   });
 
   test.each([

@@ -14,7 +14,7 @@ import { stateDir } from '../../src/gitops/writer/origin';
 import * as findingsMemo from '../../src/policy/findings-memo';
 import { PodSecurityRule } from '../../src/policy/packs/pod-security-rule';
 import * as version from '../../src/private/version';
-import { tmpdir } from '../util/tmp';
+import { readTree, tmpdir } from '../util/tmp';
 
 interface Model {
   readonly configMaps: Record<string, string>;
@@ -116,7 +116,7 @@ describe('file verification cache', () => {
     warm(outdir);
     const files = (seen: unknown[][]) => seen.map(([p]) => path.relative(outdir, String(p)).split(path.sep).join('/'))
       .filter((rel) => rel !== '' && !rel.startsWith('..') && !rel.startsWith('.cdk8s-stateful'));
-    const outputFiles = Object.keys(tree(outdir)).filter((rel) => !rel.startsWith('.cdk8s-stateful/'));
+    const outputFiles = Object.keys(readTree(outdir)).filter((rel) => !rel.startsWith('.cdk8s-stateful/'));
     const readdir = jest.spyOn(fsDefault, 'readdirSync');
     const lstat = jest.spyOn(fsDefault, 'lstatSync');
     try {
@@ -315,7 +315,7 @@ describe('differential: with and without the cache', () => {
         };
         expect(outcome(withCache, () => fix(withCache, true))).toEqual(outcome(without, () => fix(without, false)));
       }
-      expect(tree(withCache)).toEqual(tree(without));
+      expect(readTree(withCache)).toEqual(readTree(without));
     }
   });
 });
@@ -334,18 +334,6 @@ function shape(dir: string): Record<string, string> {
   return out;
 }
 
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (rel: string) => {
-    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-      const child = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(child);
-      else out[child] = fs.readFileSync(path.join(dir, child), 'utf8');
-    }
-  };
-  walk('');
-  return out;
-}
 
 interface Service {
   readonly image: string;
@@ -527,7 +515,7 @@ describe('policy findings memo', () => {
         };
         expect(outcome(withCache, () => fix(withCache, true))).toEqual(outcome(without, () => fix(without, false)));
       }
-      expect(tree(withCache)).toEqual(tree(without));
+      expect(readTree(withCache)).toEqual(readTree(without));
     }
   });
 });
