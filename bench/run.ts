@@ -36,6 +36,7 @@ import { parseArgs } from 'util';
 import * as ts from 'typescript';
 import { celBench, printCelBench } from './cel';
 import type { Measurement, Variant } from './measure';
+import { lazyIndex } from '../projenrc/lazy-index';
 
 const ROOT = path.join(__dirname, '..');
 const { values } = parseArgs({
@@ -83,6 +84,8 @@ function transpile(out: string): void {
   };
   for (const dir of ['src', 'bench', 'examples']) walk(dir);
   fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(out, 'package.json'));
+  // the entry point as the compile task ships it in lib/: each name loads its module on first use
+  lazyIndex(path.join(out, 'src'), { env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') } });
 }
 
 function median(xs: number[]): number {

@@ -2,8 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, App, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { RenderMemo } from './render-memo';
 import { IAspect, invokeAspects } from '../aspects/aspects';
-import { ReplicatedDatabase } from '../database/replicated-database';
 import { Environment } from '../environment/environment';
 import { EnvironmentChart } from '../environment/environment-chart';
 import { EnvironmentOverlay } from '../environment/environment-overlay';
@@ -18,7 +18,6 @@ import { RenderedFile, RenderedObject } from '../gitops/pipeline';
 import { PlatformOperator } from '../gitops/platform-operator';
 import { renderReadme } from '../gitops/readme';
 import { defaultShardOutdir, nestedFolders, outputDigest, resolveShard, SHARD_ENV_VAR, SHARD_OUTDIR_ENV_VAR, ShardPartition, ShardScope, SynthesisShard } from '../gitops/shard';
-import { refuseInterruptedWrite, shardChangeSafety, writeShard } from '../gitops/shard-output';
 import { ArgoCdOptions, FluxOptions } from '../gitops/wiring-options';
 import { META_DIR, recoverOutput, writeOutput } from '../gitops/writer';
 import { removeDirIfEmpty } from '../gitops/writer/apply';
@@ -34,13 +33,12 @@ import { PolicyViolationError } from '../policy/policy-violation-error';
 import { PolicyReportFormat, REPORT_FILE_NAMES } from '../policy/report-format';
 import type { ReportInput } from '../policy/reports';
 import { Suppressions, SUPPRESSIONS_ANNOTATION } from '../policy/suppressions';
+import { isMessageQueue, isReplicatedDatabase } from '../private/brands';
 import { canonicalizeOwned, canonicalJson, toYaml } from '../private/canonical';
 import { apiGroup, isClusterScoped } from '../private/kinds';
 import { requireBoolean } from '../private/names';
 import { libraryVersion } from '../private/version';
-import { MessageQueue } from '../queue/message-queue';
 import { SchemaValidator } from '../validation';
-import { RenderMemo } from './render-memo';
 
 // What only some apps use, loaded at first use: the Argo CD and Flux wiring, the Kustomize layout,
 // the report renderers, the location of change-safety findings in YAML.
@@ -338,7 +336,7 @@ export class GitOpsApp extends App {
     // The lock is taken before the previous output is read: a concurrent synthesis into the same
     // directory either finished (its output is what the gate compares with) or is refused.
     // A shard locks the folder it writes and only reads `outdir`, so shards can run side by side.
-    if (this.shard) refuseInterruptedWrite(this.outdir);
+    if (this.shard) shardOutput().refuseInterruptedWrite(this.outdir);
     const outdir = path.resolve(this.shard ? this.shardOutdir! : this.outdir);
     const outdirExisted = fs.existsSync(outdir);
     const metaExisted = fs.existsSync(path.join(outdir, META_DIR));
@@ -377,7 +375,7 @@ export class GitOpsApp extends App {
     // publish honours only the approvals recorded in the output it publishes
     const changeApprovals = this.synthesis?.approvals ?? collectApprovals(this);
     const result = shard
-      ? writeShard({
+      ? shardOutput().writeShard({
         outdir: this.shardOutdir!,
         scope: shard.scope,
         fingerprint: shard.fingerprint,
@@ -553,7 +551,7 @@ export class GitOpsApp extends App {
     // the findings memo (cross-run cache) in a synthesis of the whole output only
     const evaluation = evaluatePacks(packs, checked, { root: this, memo: scope ? undefined : this.synthesis?.memo });
     const safety = this.changeSafety
-      ? (scope ? shardChangeSafety(scope, this.outdir, objects, envs, this) : this.evaluateChangeSafety(objects, envs, files))
+      ? (scope ? shardOutput().shardChangeSafety(scope, this.outdir, objects, envs, this) : this.evaluateChangeSafety(objects, envs, files))
       : { findings: [], unusedApprovals: [] };
     const contentOf = safety.findings.length > 0 ? new Map(files.map((x) => [x.path, x.content])) : undefined;
     for (const f of safety.findings) {
@@ -831,9 +829,15 @@ function layerOf(inData: boolean, manifest: any): DeploymentLayer {
   return DeploymentLayer.APPS;
 }
 
+/** A shard's output (a sharded synthesis only): loaded with the first sharded run. */
+function shardOutput(): typeof import('../gitops/shard-output') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../gitops/shard-output') as typeof import('../gitops/shard-output');
+}
+
 /** Whether `obj` belongs to a database or queue construct. */
 function inDataConstruct(obj: ApiObject): boolean {
-  return obj.node.scopes.some((c) => c instanceof ReplicatedDatabase || c instanceof MessageQueue);
+  return obj.node.scopes.some((c) => isReplicatedDatabase(c) || isMessageQueue(c));
 }
 
 /**

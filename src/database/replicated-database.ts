@@ -12,6 +12,7 @@ import { Environment } from '../environment/environment';
 import { requireProfileStorageClass } from '../environment/profile-storage-class';
 import { StorageProfile } from '../environment/storage-profile';
 import { Tier } from '../environment/tier';
+import { markReplicatedDatabase } from '../private/brands';
 import { lazyValue } from '../private/lazy';
 import { hasUrlPassword, invalid, maskUrlPassword, requireBoolean, requireDnsLabel, requireInteger } from '../private/names';
 import { renderClientEgress } from '../private/network';
@@ -530,3 +531,4 @@ export class ReplicatedDatabase extends Construct {
     return errors;
   }
 }
+markReplicatedDatabase(ReplicatedDatabase);

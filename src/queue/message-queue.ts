@@ -9,6 +9,7 @@ import { Environment } from '../environment/environment';
 import { requireProfileStorageClass } from '../environment/profile-storage-class';
 import { StorageProfile } from '../environment/storage-profile';
 import { Tier } from '../environment/tier';
+import { markMessageQueue } from '../private/brands';
 import { invalid, requireBoolean, requireDnsLabel, requireInteger, Where } from '../private/names';
 import { renderClientEgress } from '../private/network';
 import { requireQuantity, requireWorkloadName } from '../private/workload';
@@ -606,6 +607,7 @@ export class MessageQueue extends Construct {
     return errors;
   }
 }
+markMessageQueue(MessageQueue);
 
 function sortByName<T extends { name: string }>(items: T[]): T[] {
   return items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -67,6 +67,26 @@ for set in lowest newest; do
   make_project "$app" app "${versions[@]}"
   (cd "$app" && node -p "['cdk8s','constructs','cdk8s-plus-28','typescript','ts-node'].map(p => p + ' ' + require(p + '/package.json').version).join(', ')")
 
+  # the entry point loads each module on first use (projenrc/lazy-index.ts): nothing at require,
+  # every class and enum of the jsii assembly when asked, the same names to an ESM import
+  (cd "$app" && node -e '
+    const before = Object.keys(require.cache).length;
+    const lib = require("cdk8s-stateful");
+    const loaded = Object.keys(require.cache).length - before;
+    const asm = JSON.parse(require("fs").readFileSync(require.resolve("cdk8s-stateful/.jsii"), "utf8"));
+    const want = Object.values(asm.types).filter((t) => (t.kind === "class" || t.kind === "enum") && !t.namespace).map((t) => t.name);
+    const missing = want.filter((n) => lib[n] === undefined);
+    if (loaded !== 1 || want.length < 50 || missing.length > 0) { console.error({ loaded, classesAndEnums: want.length, missing }); process.exit(1); }' \
+    && node --input-type=module -e '
+    import * as lib from "cdk8s-stateful";
+    import { GitOpsApp, ReplicatedDatabase, PolicyPacks } from "cdk8s-stateful";
+    import { createRequire } from "module";
+    const names = Object.keys(createRequire(import.meta.url)("cdk8s-stateful"));
+    const missing = names.filter((n) => !(n in lib));
+    if (missing.length > 0 || [GitOpsApp, ReplicatedDatabase, PolicyPacks].some((c) => typeof c !== "function")) { console.error({ missing }); process.exit(1); }') \
+    || fail "$set: the library's entry point (CommonJS and ESM)"
+  echo "ok: $set: the entry point loads nothing at require and has every jsii class and enum; ESM import"
+
   # GitOpsApp under `cdk8s synth`: renders the GitOps layout into cdk8s.yaml's output
   synth "$app" "$set: cdk8s synth renders the GitOpsApp" pass
   for f in gitops/rendered/prod/orders/Cluster.orders-db.yaml gitops/rendered/prod/orders/ScheduledBackup.orders-db-scheduled.yaml \

@@ -1,7 +1,8 @@
 import { IConstruct } from 'constructs';
-import { ReplicatedDatabase } from '../../../database/replicated-database';
+import type { ReplicatedDatabase } from '../../../database/replicated-database';
 import { ReclaimPolicy } from '../../../environment/storage-profile';
 import { Tier } from '../../../environment/tier';
+import { isReplicatedDatabase } from '../../../private/brands';
 import { ModelRule, ModelRuleContext, RuleProps, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
 
@@ -25,7 +26,7 @@ abstract class ProductionDatabaseRule extends ModelRule {
 }
 
 function isDatabase(c: IConstruct): c is ReplicatedDatabase {
-  return c instanceof ReplicatedDatabase;
+  return isReplicatedDatabase(c);
 }
 
 /** DATA-BackupRequired. */

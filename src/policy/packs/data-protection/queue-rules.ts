@@ -1,8 +1,9 @@
 import { IConstruct } from 'constructs';
 import { ReclaimPolicy } from '../../../environment/storage-profile';
 import { Tier } from '../../../environment/tier';
+import { isMessageQueue as isQueue } from '../../../private/brands';
 import { settingCredential } from '../../../private/credentials';
-import { MessageQueue } from '../../../queue/message-queue';
+import type { MessageQueue } from '../../../queue/message-queue';
 import { ModelRule, ModelRuleContext, RuleProps, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
 
@@ -13,7 +14,7 @@ export const MIN_PRODUCTION_IN_SYNC_REPLICAS = 2;
 
 
 function isMessageQueue(c: IConstruct): c is MessageQueue {
-  return c instanceof MessageQueue;
+  return isQueue(c);
 }
 
 /** A model rule about MessageQueues, whatever their engine; production only unless `everyTier`. */
