@@ -14,9 +14,11 @@
  *                    Git repository holding it (what `cdk8s synth` does): change safety compares with the
  *                    committed tree; every file is written (the folder is empty)
  *   fewCharts        `packs` with one chart per environment instead of one per service
- *   parse / policy / check   parsing the rendered YAML; every pack over it; `cdk8s-stateful check` on it
+ *   parse / policy / check   parsing the rendered YAML; every pack over it (timed on the first call, which
+ *                    compiles the rules' code, and again warm in the same process); `cdk8s-stateful check` on it
  * Each row: median time (ms) and peak RSS (MiB) of every variant, ratios, and the scaling exponent of
- * `packs` (least squares of log time over log objects, across sizes); then CEL policy evaluation
+ * `packs` (least squares of log time over log objects, across sizes); policy time split into a fixed
+ * cost and a cost per object (least-squares line across sizes); then CEL policy evaluation
  * against ClusterPolicy pattern evaluation of the same checks (bench/cel.ts, in this process).
  *
  *   npm run bench                                   # table; sizes 10,100,400,800 (≈10–15 min on 2 idle cores)
@@ -92,6 +94,16 @@ function median(xs: number[]): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Least-squares line y = intercept + slope · x. */
+function linearFit(points: Array<[number, number]>): { intercept: number; slope: number } {
+  const p = points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  if (p.length < 2) return { intercept: NaN, slope: NaN };
+  const mx = p.reduce((a, [x]) => a + x, 0) / p.length;
+  const my = p.reduce((a, [, y]) => a + y, 0) / p.length;
+  const slope = p.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / p.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return { intercept: my - slope * mx, slope };
 }
 
 /** Least-squares slope of log(y) over log(x). */
@@ -250,6 +262,9 @@ try {
         ratioManyToFewCharts: ms.packs / ms.fewCharts,
         objectsPerSecond: objects / (ms.packs / 1000),
         policyMicrosPerObject: (ms.policy * 1000) / policyObjects,
+        policyObjects,
+        // the same objects evaluated again in the same process: the rule code already compiled
+        policyWarmMicrosPerObject: (median(m.policy.map((x) => x.warmMs ?? NaN)) * 1000) / policyObjects,
       });
     }
   }
@@ -261,6 +276,12 @@ try {
 const celRows = values['startup-only'] ? [] : celBench(sizes.map((n) => n * 5), reps);
 
 const exponents = Object.fromEntries(fleets.map((f) => [f, exponent(rows.filter((r) => r.fleet === f).map((r) => [r.objects, r.ms.packs]))]));
+// policy time over objects across sizes: a fixed cost (compiling the rules' code on first use, per
+// process) and a cost per object (the slope)
+const policyFits = Object.fromEntries(fleets.map((fl) => {
+  const fit = linearFit(rows.filter((r) => r.fleet === fl).map((r) => [r.policyObjects, r.ms.policy]));
+  return [fl, { fixedMs: fit.intercept, microsPerObject: fit.slope * 1000 }];
+}));
 const result = {
   node: process.version,
   cpus: os.cpus().length,
@@ -270,6 +291,7 @@ const result = {
   scalingExponentWithPacks: exponents[fleets[0]],
   scalingExponents: exponents,
   peakRssMiB: Math.max(...rows.map((r) => r.peakRssMiB)),
+  policyFits,
   startup,
   cel: celRows,
 };
@@ -293,6 +315,7 @@ if (values.json) {
     ['resynth from git/packs', (r) => f(r.ratioResynthGitToPacks, 2)],
     ['check/parse', (r) => f(r.ratioCheckToParse, 2)],
     ['policy µs/obj', (r) => f(r.policyMicrosPerObject, 1)],
+    ['policy µs/obj warm', (r) => f(r.policyWarmMicrosPerObject, 1)],
   ];
   if (rows.length > 0) {
     console.log(`| ${cols.map(([h]) => h).join(' | ')} |`);
@@ -301,6 +324,10 @@ if (values.json) {
   }
   console.log(`scaling exponent of packs (time over objects): ${fleets.map((fl) => `${fl} ${f(exponents[fl], 2)}`).join(', ')}; `
     + `times in ms, ${reps > 1 ? `medians of ${reps}` : 'one run each'}, every measurement in a fresh process; ${os.cpus().length} CPUs, Node ${process.version}`);
+  if (sizes.length > 1) {
+    console.log(`policy time over objects (least squares across sizes): ${fleets.map((fl) => `${fl} ${f(policyFits[fl].fixedMs, 1)} ms fixed + `
+      + `${f(policyFits[fl].microsPerObject, 1)} µs/object`).join(', ')}`);
+  }
   if (startup.length > 0) {
     console.log('\none-service app, process start to written output (median ms; plain = cdk8s only, the same objects as ApiObjects):');
     console.log('| fleet | run as | plain cdk8s | plain cdk8s + L1 classes | plain cdk8s + library constructs | every pack | packs / plain | paired ratio | paired ratio to plain + L1 |');
