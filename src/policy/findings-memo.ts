@@ -127,7 +127,8 @@ export function codeDigest(): string {
 /**
  * Feeds `hash` the relative path, size, mtime and inode of every source or compiled file below
  * `root` (`.js`, `.ts`, `.json`, `.cjs`, `.mjs`; 16 folders deep at most), in name order: any
- * edit of a file changes it. An unreadable folder or file is fed as such.
+ * edit of a file changes it. Declaration files (`.d.ts`) are left out: they never run, and they are
+ * half the files of a compiled package. An unreadable folder or file is fed as such.
  */
 export function hashFileTree(hash: crypto.Hash, root: string): void {
   const walk = (dir: string, depth: number) => {
@@ -143,7 +144,7 @@ export function hashFileTree(hash: crypto.Hash, root: string): void {
       const abs = path.join(dir, e.name);
       if (e.isDirectory()) {
         if (depth < 16) walk(abs, depth + 1);
-      } else if (/\.(js|ts|json|cjs|mjs)$/.test(e.name)) {
+      } else if (/\.(js|ts|json|cjs|mjs)$/.test(e.name) && !e.name.endsWith('.d.ts')) {
         try {
           const st = fs.statSync(abs, { bigint: true });
           hash.update(`${path.relative(root, abs)}\0${st.size}\0${st.mtimeNs}\0${st.ino}\0`);

@@ -4,6 +4,7 @@
  * keeps its size and mtime is still seen, and random edits between runs give exactly what a run
  * without the cache gives.
  */
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import fsDefault from 'fs';
 import * as path from 'path';
@@ -467,6 +468,30 @@ describe('policy findings memo', () => {
       fs.utimesSync(rule, st.atime, st.mtime);
       findingsMemo._forgetCodeDigest();
     }
+  });
+
+  test('the code digest covers every file that runs (a compiled package: .js, .json), not declarations (.d.ts)', () => {
+    const root = tmpdir();
+    fs.mkdirSync(path.join(root, 'policy'));
+    for (const f of ['index.js', 'index.d.ts', 'policy/rule.js', 'policy/rule.d.ts', 'data.json', 'README.md']) fs.writeFileSync(path.join(root, f), 'x');
+    const digest = () => {
+      const hash = crypto.createHash('sha256');
+      findingsMemo.hashFileTree(hash, root);
+      return hash.digest('hex');
+    };
+    const touch = (f: string) => {
+      const st = fs.statSync(path.join(root, f));
+      fs.utimesSync(path.join(root, f), st.atime, new Date(st.mtimeMs + 2_000));
+    };
+    const before = digest();
+    touch('policy/rule.d.ts');
+    touch('README.md');
+    expect(digest()).toBe(before);
+    touch('policy/rule.js');
+    const afterJs = digest();
+    expect(afterJs).not.toBe(before);
+    touch('data.json');
+    expect(digest()).not.toBe(afterJs);
   });
 
   test.each([5, 6, 7, 8])('random changes between runs give the findings and files of a run without the cache (seed %i)', (seed) => {

@@ -28,7 +28,15 @@ const CACHE_DIR = 'cache';
 /** A cache file larger than this is not read (the cache of a 50,000-object output is ~15 MiB). */
 const MAX_BYTES = 256 * 1024 * 1024;
 /** Cache files kept in the folder: the least recently written beyond this are removed. */
-const MAX_FILES = 64;
+export const MAX_CACHE_FILES = 64;
+/**
+ * Cache files allowed beyond `MAX_CACHE_FILES` before the folder is trimmed back to it: a new cache
+ * file lists the folder (names only), and reads the times of its files once per this many new files
+ * instead of at every one (a CI machine synthesizing fresh checkouts writes a new one each run).
+ */
+export const CACHE_FILES_SLACK = 16;
+/** A temporary file of an interrupted write is removed once it is this old (a running write's is younger). */
+const STALE_TMP_MS = 3_600_000;
 
 /** Whether the cross-run cache is on: the app's option (default on), unless `$CDK8S_STATEFUL_CACHE` turns it off. */
 export function cacheEnabled(option: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -169,24 +177,46 @@ export function writeCacheParts(kind: string, outdir: string, parts: Iterable<st
   }
 }
 
-/** Keeps the `MAX_FILES` most recently written cache files (and no temporary file older than an hour). */
+/**
+ * Trims the cache folder: above `MAX_CACHE_FILES + CACHE_FILES_SLACK` cache files, keeps the
+ * `MAX_CACHE_FILES` most recently written; removes temporary files older than an hour. Only the
+ * temporary files' times are read otherwise.
+ */
 function evict(dir: string): void {
-  const files: Array<{ name: string; mtimeMs: number }> = [];
+  const now = Date.now();
+  const caches: string[] = [];
   for (const name of fs.readdirSync(dir)) {
+    if (!name.endsWith('.tmp')) {
+      caches.push(name);
+      continue;
+    }
+    const abs = path.join(dir, name);
     try {
-      const st = fs.lstatSync(path.join(dir, name));
-      if (!st.isFile()) continue;
-      if (name.endsWith('.tmp')) {
-        if (Date.now() - st.mtimeMs > 3_600_000) fs.rmSync(path.join(dir, name), { force: true });
-        continue;
-      }
-      files.push({ name, mtimeMs: st.mtimeMs });
+      const st = fs.lstatSync(abs);
+      if (st.isFile() && now - st.mtimeMs > STALE_TMP_MS) fs.unlinkSync(abs);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  if (caches.length <= MAX_CACHE_FILES + CACHE_FILES_SLACK) return;
+  const files: Array<{ abs: string; mtimeMs: number }> = [];
+  for (const name of caches) {
+    const abs = path.join(dir, name);
+    try {
+      const st = fs.lstatSync(abs);
+      if (st.isFile()) files.push({ abs, mtimeMs: st.mtimeMs });
     } catch {
       // gone meanwhile
     }
   }
   files.sort((a, b) => b.mtimeMs - a.mtimeMs);
-  for (const f of files.slice(MAX_FILES)) fs.rmSync(path.join(dir, f.name), { force: true });
+  for (const f of files.slice(MAX_CACHE_FILES)) {
+    try {
+      fs.unlinkSync(f.abs);
+    } catch {
+      // removed meanwhile by another run's trim
+    }
+  }
 }
 
 function insideOf(dir: string, outdir: string): boolean {
