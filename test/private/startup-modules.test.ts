@@ -106,6 +106,38 @@ describe('start-up: what the library loads', () => {
     expect([...loaded].sort()).toEqual([]);
   });
 
+  test('an app of plain objects (no database, no queue, not sharded) loads neither construct nor the shard output', () => {
+    // through the modules that define the names, as the compiled entry point gives them (each name
+    // loads its module on first use: projenrc/lazy-index.ts); src/index.ts itself loads every module
+    const watched = ['src/database/replicated-database', 'src/queue/message-queue', 'src/gitops/shard-output'];
+    const loaded = recordLoads(watched);
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const build = (shard?: string) => jest.isolateModules(() => {
+      const { ApiObject } = require('cdk8s') as typeof import('cdk8s');
+      const { GitOpsApp } = require('../../src/app/gitops-app') as typeof import('../../src/app/gitops-app');
+      const { EnvironmentChart } = require('../../src/environment/environment-chart') as typeof import('../../src/environment/environment-chart');
+      const { Environment } = require('../../src/environment/environment') as typeof import('../../src/environment/environment');
+      const { Tier } = require('../../src/environment/tier') as typeof import('../../src/environment/tier');
+      const { PolicyPacks } = require('../../src/policy/packs/policy-packs') as typeof import('../../src/policy/packs/policy-packs');
+      const { AspectPriority, Aspects } = require('../../src/aspects/aspects') as typeof import('../../src/aspects/aspects');
+      const { SynthesisShard } = require('../../src/gitops/shard') as typeof import('../../src/gitops/shard');
+      const app = new GitOpsApp({ outdir: tmpdir(), shard: shard === undefined ? undefined : SynthesisShard.parse(shard) });
+      for (const name of ['dev', 'prod']) {
+        const env = new Environment({ name, tier: Tier.DEVELOPMENT, namespace: `api-${name}`, cluster: name });
+        const chart = new EnvironmentChart(app, name, { environment: env });
+        new ApiObject(chart, 'Cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'api' }, data: { level: 'info' } });
+      }
+      for (const pack of PolicyPacks.all()) Aspects.of(app).add(pack, { priority: AspectPriority.READONLY });
+      app.synth();
+    });
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    build();
+    expect([...loaded]).toEqual([]);
+    // the recording sees a sharded run load the shard output
+    build('cluster:prod');
+    expect([...loaded]).toEqual(['src/gitops/shard-output']);
+  });
+
   test('loading the library alone loads no Kubernetes L1 bindings (2.7 MB): an engine that renders them loads them', () => {
     const l1 = 'cdk8s-plus-28/lib/imports/k8s';
     const loaded = recordLoads([l1]);
