@@ -1,11 +1,9 @@
-import type { ReplicatedDatabase } from '../database/replicated-database';
-import type { MessageQueue } from '../queue/message-queue';
-
 /**
  * Marks on the prototypes of the two stateful constructs, so that the synthesis and the policy rules
  * recognize their instances without loading the modules that define them: an app with no database
  * (or no queue) never loads that construct and its engines. One symbol per copy of the library, and
- * on the prototype (a subclass inherits it), as `instanceof` decides.
+ * on the prototype (a subclass inherits it), as `instanceof` decides. This module imports neither
+ * construct (not even its type): the constructs import it.
  */
 const DATABASE = Symbol('cdk8s-stateful.ReplicatedDatabase');
 const QUEUE = Symbol('cdk8s-stateful.MessageQueue');
@@ -21,11 +19,11 @@ export function markMessageQueue(cls: Function): void {
 }
 
 /** `x instanceof ReplicatedDatabase`, without loading its module. */
-export function isReplicatedDatabase(x: unknown): x is ReplicatedDatabase {
+export function isReplicatedDatabase(x: unknown): boolean {
   return typeof x === 'object' && x !== null && (x as any)[DATABASE] === true;
 }
 
 /** `x instanceof MessageQueue`, without loading its module. */
-export function isMessageQueue(x: unknown): x is MessageQueue {
+export function isMessageQueue(x: unknown): boolean {
   return typeof x === 'object' && x !== null && (x as any)[QUEUE] === true;
 }
