@@ -1,13 +1,14 @@
-import { CloudNativePgEngine, CloudNativePgEngineOptions } from './engines/cloudnative-pg/engine';
+import type { CloudNativePgEngine, CloudNativePgEngineOptions } from './engines/cloudnative-pg/engine';
 import { DatabaseEngineBase } from './engines/engine';
-import { MariaDbOperatorEngine, MariaDbOperatorEngineOptions } from './engines/mariadb-operator/engine';
-import { MariaDbStatefulSetEngine, MariaDbStatefulSetEngineOptions } from './engines/mariadb-statefulset/engine';
-import { PostgresStatefulSetEngine, PostgresStatefulSetEngineOptions } from './engines/postgres-statefulset/engine';
+import type { MariaDbOperatorEngine, MariaDbOperatorEngineOptions } from './engines/mariadb-operator/engine';
+import type { MariaDbStatefulSetEngine, MariaDbStatefulSetEngineOptions } from './engines/mariadb-statefulset/engine';
+import type { PostgresStatefulSetEngine, PostgresStatefulSetEngineOptions } from './engines/postgres-statefulset/engine';
 
 /**
  * The engines a ReplicatedDatabase renders to. Each factory returns an engine class of its own
  * (in `engines/<engine>/`), a `DatabaseEngineBase`; this class only gathers the factories (and,
- * for code typed with it, the members every engine has).
+ * for code typed with it, the members every engine has). A factory loads its engine's module when
+ * called: an app loads the engines it uses.
  */
 export abstract class DatabaseEngine extends DatabaseEngineBase {
   /**
@@ -15,7 +16,8 @@ export abstract class DatabaseEngine extends DatabaseEngineBase {
    * `Database`, managed roles, PodMonitor and alerts.
    */
   public static cloudNativePg(options: CloudNativePgEngineOptions): CloudNativePgEngine {
-    return new CloudNativePgEngine(options);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return new (require('./engines/cloudnative-pg/engine') as typeof import('./engines/cloudnative-pg/engine')).CloudNativePgEngine(options);
   }
 
   /**
@@ -23,7 +25,8 @@ export abstract class DatabaseEngine extends DatabaseEngineBase {
    * No automatic failover: a lost primary needs a manual promotion.
    */
   public static postgresStatefulSet(options: PostgresStatefulSetEngineOptions): PostgresStatefulSetEngine {
-    return new PostgresStatefulSetEngine(options);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return new (require('./engines/postgres-statefulset/engine') as typeof import('./engines/postgres-statefulset/engine')).PostgresStatefulSetEngine(options);
   }
 
   /**
@@ -32,7 +35,8 @@ export abstract class DatabaseEngine extends DatabaseEngineBase {
    * + `PointInTimeRecovery`) on request, metrics (exporter + ServiceMonitor) and alerts.
    */
   public static mariadbOperator(options: MariaDbOperatorEngineOptions): MariaDbOperatorEngine {
-    return new MariaDbOperatorEngine(options);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return new (require('./engines/mariadb-operator/engine') as typeof import('./engines/mariadb-operator/engine')).MariaDbOperatorEngine(options);
   }
 
   /**
@@ -41,6 +45,7 @@ export abstract class DatabaseEngine extends DatabaseEngineBase {
    * restore from a backup. No automatic failover: a lost primary needs a manual promotion.
    */
   public static mariadbStatefulSet(options: MariaDbStatefulSetEngineOptions): MariaDbStatefulSetEngine {
-    return new MariaDbStatefulSetEngine(options);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return new (require('./engines/mariadb-statefulset/engine') as typeof import('./engines/mariadb-statefulset/engine')).MariaDbStatefulSetEngine(options);
   }
 }

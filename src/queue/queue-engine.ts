@@ -1,11 +1,12 @@
 import { QueueEngineBase } from './engines/engine';
-import { RabbitmqOperatorEngine, RabbitmqOperatorEngineOptions } from './engines/rabbitmq-operator';
-import { RabbitmqStatefulSetEngine, RabbitmqStatefulSetEngineOptions } from './engines/rabbitmq-statefulset';
-import { StrimziKafkaEngine, StrimziKafkaEngineOptions } from './engines/strimzi-kafka';
+import type { RabbitmqOperatorEngine, RabbitmqOperatorEngineOptions } from './engines/rabbitmq-operator';
+import type { RabbitmqStatefulSetEngine, RabbitmqStatefulSetEngineOptions } from './engines/rabbitmq-statefulset';
+import type { StrimziKafkaEngine, StrimziKafkaEngineOptions } from './engines/strimzi-kafka';
 
 /**
  * The backend a MessageQueue renders to: the factories of the engines. Each returns an engine of
- * its own type (a `QueueEngineBase`), which owns its options, capabilities and rendering.
+ * its own type (a `QueueEngineBase`), which owns its options, capabilities and rendering. A factory
+ * loads its engine's module when called: an app loads the engines it uses.
  */
 export abstract class QueueEngine extends QueueEngineBase {
   /**
@@ -14,7 +15,8 @@ export abstract class QueueEngine extends QueueEngineBase {
    * with `deletionPolicy: retain`), a PodDisruptionBudget, NetworkPolicy and monitoring.
    */
   public static rabbitmqOperator(options: RabbitmqOperatorEngineOptions): RabbitmqOperatorEngine {
-    return new RabbitmqOperatorEngine(options);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return new (require('./engines/rabbitmq-operator') as typeof import('./engines/rabbitmq-operator')).RabbitmqOperatorEngine(options);
   }
 
   /**
@@ -23,7 +25,8 @@ export abstract class QueueEngine extends QueueEngineBase {
    * passwords merged into the definitions from the users' Secrets by an init step at start.
    */
   public static rabbitmqStatefulSet(options: RabbitmqStatefulSetEngineOptions): RabbitmqStatefulSetEngine {
-    return new RabbitmqStatefulSetEngine(options);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return new (require('./engines/rabbitmq-statefulset') as typeof import('./engines/rabbitmq-statefulset')).RabbitmqStatefulSetEngine(options);
   }
 
   /**
@@ -31,6 +34,7 @@ export abstract class QueueEngine extends QueueEngineBase {
    * `KafkaUser`s with ACLs from the declared permissions, a TLS listener and metrics.
    */
   public static strimziKafka(options: StrimziKafkaEngineOptions): StrimziKafkaEngine {
-    return new StrimziKafkaEngine(options);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return new (require('./engines/strimzi-kafka') as typeof import('./engines/strimzi-kafka')).StrimziKafkaEngine(options);
   }
 }

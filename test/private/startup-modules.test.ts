@@ -138,6 +138,33 @@ describe('start-up: what the library loads', () => {
     expect([...loaded]).toEqual(['src/gitops/shard-output']);
   });
 
+  test('an engine factory loads its engine: an app with a PostgreSQL StatefulSet and a RabbitMQ StatefulSet loads no other engine', () => {
+    const others = [
+      'src/database/engines/cloudnative-pg/engine', 'src/database/engines/mariadb-operator/engine', 'src/database/engines/mariadb-statefulset/engine',
+      'src/queue/engines/rabbitmq-operator/engine', 'src/queue/engines/strimzi-kafka/engine',
+    ];
+    const loaded = recordLoads([...others, 'src/database/engines/postgres-statefulset/engine', 'src/queue/engines/rabbitmq-statefulset/engine']);
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    jest.isolateModules(() => {
+      const { GitOpsApp } = require('../../src/app/gitops-app') as typeof import('../../src/app/gitops-app');
+      const { EnvironmentChart } = require('../../src/environment/environment-chart') as typeof import('../../src/environment/environment-chart');
+      const { Environment } = require('../../src/environment/environment') as typeof import('../../src/environment/environment');
+      const { Tier } = require('../../src/environment/tier') as typeof import('../../src/environment/tier');
+      const { ReplicatedDatabase } = require('../../src/database/replicated-database') as typeof import('../../src/database/replicated-database');
+      const { DatabaseEngine } = require('../../src/database/database-engine') as typeof import('../../src/database/database-engine');
+      const { MessageQueue } = require('../../src/queue/message-queue') as typeof import('../../src/queue/message-queue');
+      const { QueueEngine } = require('../../src/queue/queue-engine') as typeof import('../../src/queue/queue-engine');
+      const app = new GitOpsApp({ outdir: tmpdir() });
+      const env = new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'orders-dev', cluster: 'nonprod' });
+      const chart = new EnvironmentChart(app, 'orders', { environment: env });
+      new ReplicatedDatabase(chart, 'Db', { name: 'orders-db', engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }) });
+      new MessageQueue(chart, 'Mq', { name: 'orders-mq', engine: QueueEngine.rabbitmqStatefulSet({ version: '4.1.4' }), queues: [{ name: 'events' }] });
+      app.synth();
+    });
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    expect([...loaded].sort()).toEqual(['src/database/engines/postgres-statefulset/engine', 'src/queue/engines/rabbitmq-statefulset/engine']);
+  });
+
   test('loading the library alone loads no Kubernetes L1 bindings (2.7 MB): an engine that renders them loads them', () => {
     const l1 = 'cdk8s-plus-28/lib/imports/k8s';
     const loaded = recordLoads([l1]);
