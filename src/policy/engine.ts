@@ -157,6 +157,63 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
     return environments.get(construct);
   };
 
+  // one object against the manifest rules of one pack: its own (small) function, so that the engine optimizes it
+  // after a few calls instead of compiling the whole of `evaluate` on the stack while the first objects run slowly
+  const evaluateObject = (
+    pack: PolicyPack, rulesFor: (kind: unknown) => ManifestRule[], memoized: Map<string, MemoGroup> | undefined, obj: CheckedObject,
+  ) => {
+    if (options.deadline !== undefined && Date.now() > options.deadline) throw new EvaluationDeadlineError(pack.id);
+    const tier = obj.tier ?? obj.environment?.tier;
+    let rules = rulesFor(obj.manifest?.kind);
+    if (rules.length === 0) return;
+    const envKey = obj.environment?.name ?? '';
+    const group = memoized?.get(envKey);
+    if (group?.hit) rules = rules.filter((r) => !group.builtIn.has(r));
+    if (rules.length === 0) return;
+    const context = {
+      manifest: obj.manifest,
+      environment: obj.environment,
+      tier,
+      file: obj.file,
+      related: related.get(envKey),
+      relatedIndex: relatedIndexOf(envKey),
+    };
+    for (const rule of rules) {
+      let violations: RuleViolation[];
+      try {
+        const result = rule.evaluate(context);
+        // most calls find nothing: an empty list needs no copy
+        if (Array.isArray(result) && result.length === 0) continue;
+        violations = [...result];
+      } catch (e) {
+        // plain YAML can hold anything where a rule expects a list or an object (`env: {}`): that is bad
+        // input naming the object, never a crash and never a pass
+        const r = resourceOf(obj.manifest);
+        const line = obj.text !== undefined ? `:${lineOf(obj.text, '') + (obj.lineOffset ?? 0)}` : '';
+        throw new ValidationError({
+          code: 'MALFORMED_OBJECT',
+          path: obj.file !== undefined ? `${obj.file}${line}` : obj.construct?.node.path ?? '/',
+          property: `${r?.kind ?? 'object'} "${r?.name ?? '?'}" (rule ${rule.id})`,
+          value: renderValue((e as Error)?.message ?? String(e)),
+          allowed: 'a well-formed Kubernetes object (fields of the types the Kubernetes API defines)',
+        });
+      }
+      for (const v of violations) {
+        record(pack, rule, v, tier, obj.construct, obj);
+      }
+      if (group?.learnt && group.builtIn.has(rule)) {
+        const at = group.position.get(obj)!;
+        for (const v of violations) {
+          // kept redacted, as findings show it (no credential in the cache); replayed, it is redacted again,
+          // which must change nothing: else the group is not memoized
+          const message = redactSecrets(v.message);
+          if (redactSecrets(message) !== message) group.unsafe = true;
+          group.learnt.push([at, rule.id, message, v.jsonPointer ?? null]);
+        }
+      }
+    }
+  };
+
   for (const pack of packs) {
     const modelMode = options.root !== undefined;
     // model rules (the covered constructs, their environments and contexts found once per pack, not per rule;
@@ -213,58 +270,7 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
     // every manifest rule of the pack memoized for every environment: nothing left to call
     const allMemoized = memoized !== undefined
       && [...memoized.values()].every((g) => g.hit !== undefined && g.builtIn.size === pack.manifestRules.length);
-    for (const obj of allMemoized ? [] : targets) {
-      if (options.deadline !== undefined && Date.now() > options.deadline) throw new EvaluationDeadlineError(pack.id);
-      const tier = obj.tier ?? obj.environment?.tier;
-      let rules = rulesFor(obj.manifest?.kind);
-      if (rules.length === 0) continue;
-      const envKey = obj.environment?.name ?? '';
-      const group = memoized?.get(envKey);
-      if (group?.hit) rules = rules.filter((r) => !group.builtIn.has(r));
-      if (rules.length === 0) continue;
-      const context = {
-        manifest: obj.manifest,
-        environment: obj.environment,
-        tier,
-        file: obj.file,
-        related: related.get(envKey),
-        relatedIndex: relatedIndexOf(envKey),
-      };
-      for (const rule of rules) {
-        let violations: RuleViolation[];
-        try {
-          const result = rule.evaluate(context);
-          // most calls find nothing: an empty list needs no copy
-          if (Array.isArray(result) && result.length === 0) continue;
-          violations = [...result];
-        } catch (e) {
-          // plain YAML can hold anything where a rule expects a list or an object (`env: {}`): that is bad
-          // input naming the object, never a crash and never a pass
-          const r = resourceOf(obj.manifest);
-          const line = obj.text !== undefined ? `:${lineOf(obj.text, '') + (obj.lineOffset ?? 0)}` : '';
-          throw new ValidationError({
-            code: 'MALFORMED_OBJECT',
-            path: obj.file !== undefined ? `${obj.file}${line}` : obj.construct?.node.path ?? '/',
-            property: `${r?.kind ?? 'object'} "${r?.name ?? '?'}" (rule ${rule.id})`,
-            value: renderValue((e as Error)?.message ?? String(e)),
-            allowed: 'a well-formed Kubernetes object (fields of the types the Kubernetes API defines)',
-          });
-        }
-        for (const v of violations) {
-          record(pack, rule, v, tier, obj.construct, obj);
-        }
-        if (group?.learnt && group.builtIn.has(rule)) {
-          const at = group.position.get(obj)!;
-          for (const v of violations) {
-            // kept redacted, as findings show it (no credential in the cache); replayed, it is redacted again,
-            // which must change nothing: else the group is not memoized
-            const message = redactSecrets(v.message);
-            if (redactSecrets(message) !== message) group.unsafe = true;
-            group.learnt.push([at, rule.id, message, v.jsonPointer ?? null]);
-          }
-        }
-      }
-    }
+    if (!allMemoized) for (let i = 0; i < targets.length; i++) evaluateObject(pack, rulesFor, memoized, targets[i]);
     if (memoized) for (const group of memoized.values()) if (group.learnt && !group.unsafe) options.memo!.set(group.key, group.learnt);
   }
 

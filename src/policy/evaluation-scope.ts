@@ -19,19 +19,31 @@ export class ObjectFact<V> {
     if (tables === undefined || object === null || typeof object !== 'object') return this.compute(object);
     let table = tables[this.slot];
     if (table === undefined) {
-      table = new Map();
+      table = { facts: new Map(), lastObject: undefined, lastFact: undefined };
       tables[this.slot] = table;
     }
-    let value = table.get(object) as V | undefined;
-    if (value === undefined && !table.has(object)) {
+    // the rules of a pack are called one after the other on one object: most asks are for the object
+    // asked last, answered without a lookup
+    if (table.lastObject === object) return table.lastFact as V;
+    let value = table.facts.get(object) as V | undefined;
+    if (value === undefined && !table.facts.has(object)) {
       value = this.compute(object);
-      table.set(object, value);
+      table.facts.set(object, value);
     }
+    table.lastObject = object;
+    table.lastFact = value;
     return value as V;
   }
 }
 
-let current: Array<Map<object, unknown> | undefined> | undefined;
+/** The facts of one kind in one evaluation, and the last one asked for. */
+interface FactTable {
+  readonly facts: Map<object, unknown>;
+  lastObject: object | undefined;
+  lastFact: unknown;
+}
+
+let current: Array<FactTable | undefined> | undefined;
 
 /** Runs `fn` as one evaluation: facts are shared inside it and forgotten when it ends. */
 export function withObjectFacts<T>(fn: () => T): T {

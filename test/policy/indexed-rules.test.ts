@@ -9,6 +9,7 @@ import { CheckedObject, evaluatePacks } from '../../src/policy/engine';
 import { DisruptionBudget } from '../../src/policy/packs/production-readiness/disruption-budget';
 import { NetworkPolicyCoverage } from '../../src/policy/packs/production-readiness/network-policy';
 import { expressionsMatch, isLongRunning, podLabels, replicasOf, selectorMatches } from '../../src/policy/packs/workloads';
+import { redactSecrets } from '../../src/private/credentials';
 
 // ---------------------------------------------------------------------------------------------
 // The reference: the rules as they were before indexing (every object scanned for every workload),
@@ -163,6 +164,7 @@ const ENVIRONMENTS = [
   new Environment({ name: 'prod', tier: Tier.PRODUCTION }),
   new Environment({ name: 'prod-eu', tier: Tier.PRODUCTION, allowedRegistries: ['ghcr.io/acme'] }),
 ];
+const tierArb = fc.option(fc.constantFrom(Tier.DEVELOPMENT, Tier.STAGING, Tier.PRODUCTION), { nil: undefined });
 const fleetArb = fc.array(fc.record({
   manifest: fc.oneof(workloadArb, workloadArb, networkPolicyArb, pdbArb, otherArb, operatorArb),
   environment: fc.option(fc.constantFrom(...ENVIRONMENTS), { nil: undefined }),
@@ -198,6 +200,47 @@ describe('indexed production-readiness rules and kind-indexed evaluation', () =>
     expect(findings.some((f) => f.ruleId === 'PROD-NetworkPolicy')).toBe(true);
     expect(findings.some((f) => f.ruleId === 'PROD-PodDisruptionBudget')).toBe(true);
     same(thinned);
+  });
+
+  test('the engine gives the findings of a straightforward loop (every pack, object and rule of its kinds, one by one) on random fleets', () => {
+    // the engine's per-object step is a function of its own: the reference is the loop written out, every
+    // rule called with a context of its own (no shared facts, no index), findings compared as a set
+    const redact = (m: string) => redactSecrets(m);
+    const straightforward = (packs: PolicyPack[], objects: CheckedObject[]): string[] => {
+      const out: string[] = [];
+      for (const pack of packs) {
+        for (const o of objects) {
+          for (const rule of pack.manifestRules) {
+            if (rule.kinds !== undefined && !rule.kinds.includes(o.manifest?.kind)) continue;
+            const envName = o.environment?.name;
+            const tier = o.tier ?? o.environment?.tier;
+            const related = objects.filter((x) => (x.environment?.name ?? '') === (envName ?? '')).map((x) => x.manifest);
+            for (const v of rule.evaluate({ manifest: o.manifest, environment: o.environment, tier, related })) {
+              out.push(JSON.stringify([pack.id, rule.id, pack.severityOf(rule, tier), redact(v.message), v.jsonPointer ?? null, envName ?? null,
+                o.manifest?.kind, o.manifest?.metadata?.name]));
+            }
+          }
+        }
+      }
+      return out.sort();
+    };
+    // besides the built-in packs, a rule of one kind that reports every object it sees
+    class EveryDeployment extends ManifestRule {
+      constructor() {
+        super({ id: 'TEST-EveryDeployment', severity: Severity.WARNING, description: 'd', explanation: 'e', fix: 'f', kinds: ['Deployment', 'Job'] });
+      }
+      evaluate(ctx: ManifestRuleContext): RuleViolation[] {
+        return [{ message: `saw ${ctx.manifest.kind} ${ctx.manifest.metadata?.name}`, jsonPointer: '/metadata/name' }];
+      }
+    }
+    fc.assert(fc.property(fleetArb, fc.array(tierArb, { minLength: 40, maxLength: 40 }), (fleet, tiers) => {
+      const objects: CheckedObject[] = fleet.map(({ manifest, environment }, i) => ({ manifest, environment, tier: tiers[i] }));
+      const packs = [...PolicyPacks.all(), new PolicyPack({ id: 'test', manifestRules: [new EveryDeployment()] })];
+      const findings = evaluatePacks(packs, objects).findings.map((f) => JSON.stringify([
+        f.packId, f.ruleId, f.severity, f.message, f.jsonPointer ?? null, f.environment ?? null, f.resource?.kind, f.resource?.name,
+      ])).sort();
+      expect(findings).toEqual(straightforward(packs, objects));
+    }), { numRuns: 150 });
   });
 
   test('a rule that declares kinds is never called for another kind', () => {

@@ -1,5 +1,5 @@
 import { ObjectFact } from '../evaluation-scope';
-import { podTemplates } from '../pod-security/templates';
+import { mayRunPods, podTemplates } from '../pod-security/templates';
 
 /** A container of a pod (template) and where it is in the manifest. */
 export interface ContainerRef {
@@ -22,6 +22,9 @@ export function isLongRunning(manifest: any): boolean {
 
 /** Every container of every pod (template) of a manifest. */
 export function containersOf(manifest: any, options: { init?: boolean } = {}): ContainerRef[] {
+  // an object of a kind that runs no pod has none: answered without the table of facts (every object
+  // meets the rules that read any kind)
+  if (!mayRunPods(manifest)) return [];
   return options.init === false ? APP_CONTAINERS.of(manifest) : ALL_CONTAINERS.of(manifest);
 }
 

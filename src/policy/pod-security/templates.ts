@@ -43,9 +43,17 @@ const POINTERS = new Map(Object.values(TEMPLATE_KINDS).map((k) => [k, k.path.map
  */
 export function podTemplates(manifest: any): PodTemplateRef[] {
   // most objects are no workload: answered before any lookup
-  if (manifest === null || typeof manifest !== 'object' || typeof manifest.kind !== 'string'
-    || !Object.prototype.hasOwnProperty.call(TEMPLATE_KINDS, manifest.kind)) return [];
+  if (!mayRunPods(manifest)) return [];
   return POD_TEMPLATES.of(manifest);
+}
+
+/**
+ * False for a manifest of which {@link podTemplates} finds no pod whatever it holds: not an object, or
+ * of a kind that holds none (most objects). The test it starts with, for callers that can skip more.
+ */
+export function mayRunPods(manifest: any): boolean {
+  return manifest !== null && typeof manifest === 'object' && typeof manifest.kind === 'string'
+    && Object.prototype.hasOwnProperty.call(TEMPLATE_KINDS, manifest.kind);
 }
 
 /** Every rule over pods asks: computed once per object and evaluation. */

@@ -6,8 +6,10 @@ import { argvCredentials, configFileCredentials, envCredential, isCredentialName
 
 /**
  * GITOPS-NoLiteralCredentials walks every value of every object: it builds JSON pointers only for
- * findings now, and its scans remember long texts. The reference is the rule as it was before
- * (kept verbatim); both must give the same findings, in the same order, on any object.
+ * findings now, its scans remember long texts, a first pass over the object (by `for...in`) skips the
+ * walk when no string can hold a credential, and the parts of the rule a kind cannot have (containers,
+ * ConfigMap data) are not entered. The reference is the rule as it was before (kept verbatim); both
+ * must give the same findings, in the same order, on any object.
  */
 function token(key: string | number): string {
   return String(key).replace(/~/g, '~0').replace(/\//g, '~1');
@@ -74,11 +76,16 @@ const WORDS = [
   'https://user:pw@example.com/x', 'postgresql://{{ .username }}:{{ .password }}@db:5432/app', 'AKIAABCDEFGHIJKLMNOP', 'a=b', "PASSWORD 'x'",
   'x', 'a/b', 'a~b', '', ' ', 'password: hunter2', 'spring.datasource.password=x', SCRIPT, `${SCRIPT}\n`, '{"password": "x"}',
 ];
+const INHERITED = { inherited: 'https://user:pw@example.com/x', nested: { url: 'postgresql://app:s3cret@db:5432/app' } };
 const text = fc.oneof(fc.constantFrom(...WORDS), fc.array(fc.constantFrom(...WORDS), { maxLength: 4 }).map((ws) => ws.join(' ')));
 const key = fc.oneof(fc.constantFrom('password', 'a/b', 'a~1', 'init.sh', 'app.conf', 'data', 'env', 'x'), fc.string({ maxLength: 4 }));
 const { value } = fc.letrec((tie) => ({
   value: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.boolean(), fc.constant(null), tie('map'), tie('list')),
-  map: fc.dictionary(key, tie('value'), { maxKeys: 4 }),
+  // plain objects, and objects that are not: without a prototype, or with one holding enumerable values
+  // (a credential among them) that are no values of the object (the rule never reports them; its first,
+  // cheaper pass may look at them, and must then find nothing more than the walk does)
+  map: fc.tuple(fc.dictionary(key, tie('value'), { maxKeys: 4 }), fc.constantFrom('plain', 'plain', 'no prototype', 'inherited')).map(([d, how]) => (
+    how === 'plain' ? d : Object.assign(Object.create(how === 'no prototype' ? null : INHERITED), d))),
   list: fc.array(tie('value'), { maxLength: 3 }),
 }));
 /** A list that may hold holes (`[a, , b]`: where the option is undefined), as plain JavaScript objects can. */

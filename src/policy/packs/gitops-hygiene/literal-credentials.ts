@@ -3,7 +3,7 @@ import {
 } from '../../../private/credentials';
 import { ManifestRule, ManifestRuleContext, RuleViolation } from '../../rule';
 import { Severity } from '../../severity';
-import { containersOf } from '../workloads';
+import { ContainerRef, containersOf } from '../workloads';
 
 /** A JSON pointer token. */
 function token(key: string | number): string {
@@ -15,19 +15,22 @@ function token(key: string | number): string {
 const ARGV_FIELDS = ['command', 'args'];
 
 /**
- * Whether any string inside `v` (in the order and the places the walk below visits) holds an
- * embedded credential: when none does, that walk finds nothing and is skipped. This pass keeps no
- * path and builds no pointer; most strings are rejected by a few character tests.
+ * Whether any string inside `v` may hold an embedded credential: when none does, the walk of
+ * {@link NoLiteralCredentials} finds nothing and is skipped. This pass keeps no path and builds no
+ * pointer; most strings are rejected by a few character tests. It may look at more strings than that
+ * walk (`for...in` also lists inherited enumerable keys, an array's holes read as undefined), never at
+ * fewer: a false "may" only costs the walk, which decides. `for...in` reads an object's values
+ * without the array `Object.keys` allocates and through the engine's enumeration cache (every value of
+ * every object passes here).
  */
 function holdsTextCredential(v: unknown): boolean {
   if (typeof v === 'string') return mayHoldCredentialText(v) && holdsTextCredentials(v);
   if (v === null || typeof v !== 'object') return false;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (i in v && holdsTextCredential(v[i])) return true;
+    for (let i = 0; i < v.length; i++) if (holdsTextCredential(v[i])) return true;
     return false;
   }
-  const keys = Object.keys(v);
-  for (let i = 0; i < keys.length; i++) if (holdsTextCredential((v as Record<string, unknown>)[keys[i]])) return true;
+  for (const k in v) if (holdsTextCredential((v as Record<string, unknown>)[k])) return true;
   return false;
 }
 
@@ -55,16 +58,24 @@ export class NoLiteralCredentials extends ManifestRule {
   public evaluate(ctx: ManifestRuleContext): RuleViolation[] {
     const m = ctx.manifest;
     const out: RuleViolation[] = [];
-    const reported = new Set<string>();
-    const report = (pointer: string, message: string) => {
-      reported.add(pointer);
-      out.push({ message, jsonPointer: pointer });
-    };
-    // plain loops (holes skipped, as forEach skips them): every container of every workload passes here
+    // in small functions of their own (each optimized on its own after a few objects); the parts a
+    // kind cannot have are not entered (most objects have no container and are no ConfigMap)
     const containers = containersOf(m);
-    for (let c = 0; c < containers.length; c++) {
-      const { container, pointer } = containers[c];
-      // command and args are one argument vector: `--password` may end one and its value start the other
+    if (containers.length > 0) containerCredentials(containers, out);
+    if (m.kind === 'ConfigMap' && m.data && typeof m.data === 'object') configMapCredentials(m, out);
+    if (m.kind !== 'Secret' && holdsTextCredential(m)) embeddedCredentials(m, out);
+    return out;
+  }
+}
+
+/** The command lines and environment variables of the containers: their findings added to `out`. */
+function containerCredentials(containers: ContainerRef[], out: RuleViolation[]): void {
+  // plain loops (holes skipped, as forEach skips them): every container of every workload passes here
+  for (let c = 0; c < containers.length; c++) {
+    const { container, pointer } = containers[c];
+    // command and args are one argument vector: `--password` may end one and its value start the other
+    // (a container without either, as most are, needs no vector)
+    if (Array.isArray(container.command) || Array.isArray(container.args)) {
       const fields: Array<[string, number]> = [];
       const argv: string[] = [];
       for (let f = 0; f < ARGV_FIELDS.length; f++) {
@@ -81,62 +92,72 @@ export class NoLiteralCredentials extends ManifestRule {
       if (argv.length > 0) {
         for (const { index, what } of argvCredentials(argv)) {
           const [field, i] = fields[index];
-          report(`${pointer}/${field}/${i}`, `container "${container.name}" passes ${what} in ${field}[${i}]`);
-        }
-      }
-      const env = container.env;
-      if (!Array.isArray(env)) continue;
-      for (let i = 0; i < env.length; i++) {
-        if (!(i in env)) continue;
-        const e = env[i];
-        if (typeof e?.name !== 'string' || typeof e.value !== 'string') continue;
-        const what = envCredential(e.name, e.value);
-        if (what !== undefined) report(`${pointer}/env/${i}/value`, `container "${container.name}" ${what}`);
-      }
-    }
-    if (m.kind === 'ConfigMap' && m.data && typeof m.data === 'object') {
-      for (const key of Object.keys(m.data).sort()) {
-        const value = String(m.data[key] ?? '');
-        const pointer = `/data/${token(key)}`;
-        if (isCredentialName(key) && !value.includes('\n') && !isReference(value)) {
-          report(pointer, `ConfigMap "${m.metadata?.name}" holds credential-like key "${key}"`);
-          continue;
-        }
-        const found = configFileCredentials(key, value);
-        if (found.length > 0) {
-          report(pointer, `ConfigMap "${m.metadata?.name}" file "${key}" holds ${found.map((f) => `${f.what} (line ${f.line})`).join(', ')}`);
+          out.push({ message: `container "${container.name}" passes ${what} in ${field}[${i}]`, jsonPointer: `${pointer}/${field}/${i}` });
         }
       }
     }
-    // anywhere else (operator resources, annotations, broker configuration): embedded credentials.
-    // Every value of every object passes here: the pointer is built only when it is needed (a
-    // finding, or a pointer already reported above), not for every value
-    const path: string[] = [];
-    const pointerOf = () => (path.length === 0 ? '' : `/${path.map(token).join('/')}`);
-    const visit = (v: unknown) => {
-      if (reported.size > 0 && reported.has(pointerOf())) return;
-      if (typeof v === 'string') {
-        const found = textCredentials(v);
-        if (found.length > 0) {
-          const pointer = pointerOf();
-          report(pointer, `${m.kind ?? 'object'} "${m.metadata?.name}" holds ${found.join(', ')} at ${pointer}`);
-        }
-      } else if (Array.isArray(v)) {
-        for (let i = 0; i < v.length; i++) {
-          if (!(i in v)) continue; // a hole, as forEach skips it
-          path.push(String(i));
-          visit(v[i]);
-          path.pop();
-        }
-      } else if (v !== null && typeof v === 'object') {
-        for (const k of Object.keys(v)) {
-          path.push(k);
-          visit((v as Record<string, unknown>)[k]);
-          path.pop();
-        }
-      }
-    };
-    if (m.kind !== 'Secret' && holdsTextCredential(m)) visit(m);
-    return out;
+    const env = container.env;
+    if (!Array.isArray(env)) continue;
+    for (let i = 0; i < env.length; i++) {
+      if (!(i in env)) continue;
+      const e = env[i];
+      if (typeof e?.name !== 'string' || typeof e.value !== 'string') continue;
+      const what = envCredential(e.name, e.value);
+      if (what !== undefined) out.push({ message: `container "${container.name}" ${what}`, jsonPointer: `${pointer}/env/${i}/value` });
+    }
   }
+}
+
+/** The keys and files of a ConfigMap's `data`: their findings added to `out`. */
+function configMapCredentials(m: any, out: RuleViolation[]): void {
+  for (const key of Object.keys(m.data).sort()) {
+    const value = String(m.data[key] ?? '');
+    const pointer = `/data/${token(key)}`;
+    if (isCredentialName(key) && !value.includes('\n') && !isReference(value)) {
+      out.push({ message: `ConfigMap "${m.metadata?.name}" holds credential-like key "${key}"`, jsonPointer: pointer });
+      continue;
+    }
+    const found = configFileCredentials(key, value);
+    if (found.length > 0) {
+      out.push({ message: `ConfigMap "${m.metadata?.name}" file "${key}" holds ${found.map((f) => `${f.what} (line ${f.line})`).join(', ')}`, jsonPointer: pointer });
+    }
+  }
+}
+
+/**
+ * Anywhere else (operator resources, annotations, broker configuration): embedded credentials, at
+ * pointers not reported in `out` already. Only for an object {@link holdsTextCredential} lets pass:
+ * the pointer is built only when it is needed (a finding, or a pointer already reported), not for
+ * every value.
+ */
+function embeddedCredentials(m: any, out: RuleViolation[]): void {
+  const reported = new Set<string>();
+  for (let i = 0; i < out.length; i++) reported.add(out[i].jsonPointer!);
+  const path: string[] = [];
+  const pointerOf = () => (path.length === 0 ? '' : `/${path.map(token).join('/')}`);
+  const visit = (v: unknown) => {
+    if (reported.size > 0 && reported.has(pointerOf())) return;
+    if (typeof v === 'string') {
+      const found = textCredentials(v);
+      if (found.length > 0) {
+        const pointer = pointerOf();
+        reported.add(pointer);
+        out.push({ message: `${m.kind ?? 'object'} "${m.metadata?.name}" holds ${found.join(', ')} at ${pointer}`, jsonPointer: pointer });
+      }
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        if (!(i in v)) continue; // a hole, as forEach skips it
+        path.push(String(i));
+        visit(v[i]);
+        path.pop();
+      }
+    } else if (v !== null && typeof v === 'object') {
+      for (const k of Object.keys(v)) {
+        path.push(k);
+        visit((v as Record<string, unknown>)[k]);
+        path.pop();
+      }
+    }
+  };
+  visit(m);
 }
