@@ -135,6 +135,9 @@ project.addTask('core-validators', {
   exec: 'ts-node --transpile-only --project projenrc/tsconfig.json projenrc/core-validators.ts',
 });
 
+// jsii does not remove what an earlier build wrote: a module file of an old layout (engines/x.js)
+// would shadow the folder that replaced it (engines/x/index.js) in the package
+project.compileTask.prependExec('node -e "require(\'fs\').rmSync(\'lib\', { recursive: true, force: true })"');
 // lib/index.js as jsii compiles it loads every module of the library at the first require; the
 // rewrite loads each on first use (same names and values; see projenrc/lazy-index.ts)
 project.compileTask.exec('ts-node --transpile-only --project projenrc/tsconfig.json projenrc/lazy-index.ts lib');
