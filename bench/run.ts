@@ -108,19 +108,8 @@ function linearFit(points: Array<[number, number]>): { intercept: number; slope:
 
 /** Least-squares slope of log(y) over log(x). */
 function exponent(points: Array<[number, number]>): number {
-  const p = points.filter(([x, y]) => x > 0 && y > 0 && Number.isFinite(y));
-  if (p.length < 2) return NaN;
-  const lx = p.map(([x]) => Math.log(x));
-  const ly = p.map(([, y]) => Math.log(y));
-  const mx = lx.reduce((a, b) => a + b) / p.length;
-  const my = ly.reduce((a, b) => a + b) / p.length;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < p.length; i++) {
-    num += (lx[i] - mx) * (ly[i] - my);
-    den += (lx[i] - mx) ** 2;
-  }
-  return num / den;
+  const logs = points.filter(([x, y]) => x > 0 && y > 0).map(([x, y]): [number, number] => [Math.log(x), Math.log(y)]);
+  return linearFit(logs).slope;
 }
 
 // Outputs are kept until the end of the run: ext4 scans past recently deleted inodes when it

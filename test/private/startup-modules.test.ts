@@ -94,6 +94,26 @@ function synthesizeSmallApp(lib: typeof import('../../src'), outdir: string): vo
   app.synth();
 }
 
+/* eslint-disable @typescript-eslint/no-require-imports */
+/**
+ * An app with one environment chart per name, made through the modules that define the names, as the
+ * compiled entry point gives them (each name loads its module on first use: projenrc/lazy-index.ts);
+ * src/index.ts itself loads every module. Call inside `jest.isolateModules`.
+ */
+function appThroughDefiningModules(envs: string[], shard?: string) {
+  const { GitOpsApp } = require('../../src/app/gitops-app') as typeof import('../../src/app/gitops-app');
+  const { EnvironmentChart } = require('../../src/environment/environment-chart') as typeof import('../../src/environment/environment-chart');
+  const { Environment } = require('../../src/environment/environment') as typeof import('../../src/environment/environment');
+  const { Tier } = require('../../src/environment/tier') as typeof import('../../src/environment/tier');
+  const { SynthesisShard } = require('../../src/gitops/shard') as typeof import('../../src/gitops/shard');
+  const app = new GitOpsApp({ outdir: tmpdir(), shard: shard === undefined ? undefined : SynthesisShard.parse(shard) });
+  const charts = envs.map((name) => new EnvironmentChart(app, name, {
+    environment: new Environment({ name, tier: Tier.DEVELOPMENT, namespace: `orders-${name}`, cluster: name }),
+  }));
+  return { app, charts };
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 describe('start-up: what the library loads', () => {
   beforeEach(() => jest.resetModules());
 
@@ -107,26 +127,15 @@ describe('start-up: what the library loads', () => {
   });
 
   test('an app of plain objects (no database, no queue, not sharded) loads neither construct nor the shard output', () => {
-    // through the modules that define the names, as the compiled entry point gives them (each name
-    // loads its module on first use: projenrc/lazy-index.ts); src/index.ts itself loads every module
     const watched = ['src/database/replicated-database', 'src/queue/message-queue', 'src/gitops/shard-output'];
     const loaded = recordLoads(watched);
     /* eslint-disable @typescript-eslint/no-require-imports */
     const build = (shard?: string) => jest.isolateModules(() => {
       const { ApiObject } = require('cdk8s') as typeof import('cdk8s');
-      const { GitOpsApp } = require('../../src/app/gitops-app') as typeof import('../../src/app/gitops-app');
-      const { EnvironmentChart } = require('../../src/environment/environment-chart') as typeof import('../../src/environment/environment-chart');
-      const { Environment } = require('../../src/environment/environment') as typeof import('../../src/environment/environment');
-      const { Tier } = require('../../src/environment/tier') as typeof import('../../src/environment/tier');
       const { PolicyPacks } = require('../../src/policy/packs/policy-packs') as typeof import('../../src/policy/packs/policy-packs');
       const { AspectPriority, Aspects } = require('../../src/aspects/aspects') as typeof import('../../src/aspects/aspects');
-      const { SynthesisShard } = require('../../src/gitops/shard') as typeof import('../../src/gitops/shard');
-      const app = new GitOpsApp({ outdir: tmpdir(), shard: shard === undefined ? undefined : SynthesisShard.parse(shard) });
-      for (const name of ['dev', 'prod']) {
-        const env = new Environment({ name, tier: Tier.DEVELOPMENT, namespace: `api-${name}`, cluster: name });
-        const chart = new EnvironmentChart(app, name, { environment: env });
-        new ApiObject(chart, 'Cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'api' }, data: { level: 'info' } });
-      }
+      const { app, charts } = appThroughDefiningModules(['dev', 'prod'], shard);
+      for (const chart of charts) new ApiObject(chart, 'Cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'api' }, data: { level: 'info' } });
       for (const pack of PolicyPacks.all()) Aspects.of(app).add(pack, { priority: AspectPriority.READONLY });
       app.synth();
     });
@@ -146,17 +155,11 @@ describe('start-up: what the library loads', () => {
     const loaded = recordLoads([...others, 'src/database/engines/postgres-statefulset/engine', 'src/queue/engines/rabbitmq-statefulset/engine']);
     /* eslint-disable @typescript-eslint/no-require-imports */
     jest.isolateModules(() => {
-      const { GitOpsApp } = require('../../src/app/gitops-app') as typeof import('../../src/app/gitops-app');
-      const { EnvironmentChart } = require('../../src/environment/environment-chart') as typeof import('../../src/environment/environment-chart');
-      const { Environment } = require('../../src/environment/environment') as typeof import('../../src/environment/environment');
-      const { Tier } = require('../../src/environment/tier') as typeof import('../../src/environment/tier');
       const { ReplicatedDatabase } = require('../../src/database/replicated-database') as typeof import('../../src/database/replicated-database');
       const { DatabaseEngine } = require('../../src/database/database-engine') as typeof import('../../src/database/database-engine');
       const { MessageQueue } = require('../../src/queue/message-queue') as typeof import('../../src/queue/message-queue');
       const { QueueEngine } = require('../../src/queue/queue-engine') as typeof import('../../src/queue/queue-engine');
-      const app = new GitOpsApp({ outdir: tmpdir() });
-      const env = new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'orders-dev', cluster: 'nonprod' });
-      const chart = new EnvironmentChart(app, 'orders', { environment: env });
+      const { app, charts: [chart] } = appThroughDefiningModules(['dev']);
       new ReplicatedDatabase(chart, 'Db', { name: 'orders-db', engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }) });
       new MessageQueue(chart, 'Mq', { name: 'orders-mq', engine: QueueEngine.rabbitmqStatefulSet({ version: '4.1.4' }), queues: [{ name: 'events' }] });
       app.synth();

@@ -23,29 +23,31 @@ const TEMPLATES: Record<string, { groups: string[]; path: string[] }> = {
 
 const isObject = (v: unknown): v is Record<string, any> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** The pointers of the pods of `m`. */
-function referencePods(m: unknown): string[] {
-  if (!isObject(m) || typeof m.kind !== 'string' || !Object.keys(TEMPLATES).includes(m.kind)) return [];
+/** The pod (template) of `m` and its pointer, as the definitions place it; undefined for none. */
+function referencePod(m: unknown): { pod: Record<string, any>; pointer: string } | undefined {
+  if (!isObject(m) || typeof m.kind !== 'string' || !Object.keys(TEMPLATES).includes(m.kind)) return undefined;
   const kind = TEMPLATES[m.kind];
-  if (typeof m.apiVersion === 'string' && !kind.groups.includes(m.apiVersion.includes('/') ? m.apiVersion.split('/')[0] : '')) return [];
+  if (typeof m.apiVersion === 'string' && !kind.groups.includes(m.apiVersion.includes('/') ? m.apiVersion.split('/')[0] : '')) return undefined;
   let node: unknown = m;
   for (const key of kind.path) node = isObject(node) ? node[key] : undefined;
-  return isObject(node) ? [kind.path.map((p) => `/${p}`).join('')] : [];
+  return isObject(node) ? { pod: node, pointer: kind.path.map((p) => `/${p}`).join('') } : undefined;
+}
+
+/** The pointers of the pods of `m`. */
+function referencePods(m: unknown): string[] {
+  const found = referencePod(m);
+  return found ? [found.pointer] : [];
 }
 
 function referenceContainers(m: unknown, withInit: boolean): Array<{ container: unknown; pointer: string }> {
-  if (!isObject(m) || typeof m.kind !== 'string' || !Object.keys(TEMPLATES).includes(m.kind)) return [];
-  const kind = TEMPLATES[m.kind];
-  if (typeof m.apiVersion === 'string' && !kind.groups.includes(m.apiVersion.includes('/') ? m.apiVersion.split('/')[0] : '')) return [];
-  let node: unknown = m;
-  for (const key of kind.path) node = isObject(node) ? node[key] : undefined;
-  if (!isObject(node)) return [];
-  const spec = isObject(node.spec) ? node.spec : {};
+  const found = referencePod(m);
+  if (!found) return [];
+  const spec = isObject(found.pod.spec) ? found.pod.spec : {};
   const out: Array<{ container: unknown; pointer: string }> = [];
   for (const field of withInit ? ['containers', 'initContainers'] : ['containers']) {
     const list = Array.isArray(spec[field]) ? spec[field] : [];
     list.forEach((c: unknown, i: number) => {
-      if (isObject(c)) out.push({ container: c, pointer: `${kind.path.map((p) => `/${p}`).join('')}/spec/${field}/${i}` });
+      if (isObject(c)) out.push({ container: c, pointer: `${found.pointer}/spec/${field}/${i}` });
     });
   }
   return out;
