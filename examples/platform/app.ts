@@ -21,7 +21,11 @@ export function buildPlatform(props: GitOpsAppProps = {}): GitOpsApp {
       destinations: { 'nonprod': 'https://nonprod.k8s.example.com:6443', 'prod-eu-west': 'https://prod-eu-west.k8s.example.com:6443' },
     },
     // operators from their Helm charts, pinned to the releases whose CRDs the objects are validated against
-    operators: [PlatformOperator.strimzi('1.2.0'), PlatformOperator.externalSecrets('2.9.0')],
+    operators: [
+      PlatformOperator.strimzi('1.2.0'), PlatformOperator.externalSecrets('2.9.0'),
+      // mariadb-operator's CRDs come in a chart of their own, synced one wave before the operator
+      PlatformOperator.mariadbOperatorCrds('26.6.0'), PlatformOperator.mariadbOperator('26.6.0'),
+    ],
     ...props,
   });
   // every built-in pack, over the whole app: nothing is written unless the platform passes them

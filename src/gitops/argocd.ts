@@ -126,7 +126,7 @@ export function renderArgoCdWiring(
           content: toYaml({
             apiVersion: 'argoproj.io/v1alpha1',
             kind: 'Application',
-            metadata: { name: `${name}-operator-${op.name}-${cluster}`, namespace: ns, annotations: { 'argocd.argoproj.io/sync-wave': '-2' } },
+            metadata: { name: `${name}-operator-${op.name}-${cluster}`, namespace: ns, annotations: { 'argocd.argoproj.io/sync-wave': op.crdsOnly ? '-3' : '-2' } },
             spec: {
               project: `${name}-operators`,
               source: {
@@ -136,7 +136,11 @@ export function renderArgoCdWiring(
                 helm: op.values ? { valuesObject: op.values, releaseName: op.name } : { releaseName: op.name },
               },
               destination: { server: destinations[cluster], namespace: op.namespace },
-              syncPolicy: { ...sync, syncOptions: ['ServerSideApply=true', 'CreateNamespace=true'] },
+              // a chart of CRDs only is never pruned: a CRD left out of a later chart version would take every
+              // object of its kind (the databases) with it; such a removal stays OutOfSync until done by hand
+              syncPolicy: op.crdsOnly
+                ? { ...sync, automated: { prune: false, selfHeal: true }, syncOptions: ['ServerSideApply=true', 'CreateNamespace=true'] }
+                : { ...sync, syncOptions: ['ServerSideApply=true', 'CreateNamespace=true'] },
             },
           }),
         });

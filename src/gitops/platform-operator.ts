@@ -1,5 +1,8 @@
 import { hasUrlPassword, invalid, isDnsLabel, maskUrlPassword } from '../private/names';
 
+/** mariadb-operator's Helm repository (the one its documentation keeps; `helm.mariadb.com` is deprecated). */
+const MARIADB_OPERATOR_CHARTS = 'https://mariadb-operator.github.io/mariadb-operator';
+
 /**
  * Properties of an operator installed in the platform layer from its Helm chart.
  */
@@ -20,12 +23,25 @@ export interface PlatformOperatorProps {
    * @default - the chart's defaults
    */
   readonly values?: { [key: string]: any };
+
+  /**
+   * The chart holds only the CustomResourceDefinitions of an operator whose CRDs ship in a chart of
+   * their own (`mariadb-operator-crds`): its Application syncs one wave before the operators (sync
+   * wave -3 instead of -2), so an operator never starts without its kinds, and never prunes
+   * (`syncPolicy.automated.prune: false`): a CRD removed from a later chart version would delete every
+   * object of its kind, so that removal waits for a person.
+   *
+   * @default false - the Application's `argocd.argoproj.io/sync-wave` is -2 and it prunes
+   */
+  readonly crdsOnly?: boolean;
 }
 
 /**
- * An operator the environments need (CloudNativePG, Strimzi, RabbitMQ, External Secrets), installed
- * per cluster from its Helm chart at a pinned version: an Argo CD `Application` in the platform
- * sync wave before the data services, with server-side apply for the large CRDs.
+ * An operator the environments need (CloudNativePG, Strimzi, RabbitMQ, mariadb-operator, External
+ * Secrets), installed per cluster from its Helm chart at a pinned version: an Argo CD `Application` in
+ * the platform sync wave before the data services, with server-side apply for the large CRDs. The
+ * CloudNativePG, RabbitMQ and mariadb-operator factories install into the namespace the matching
+ * engine's `operatorNamespace` defaults to (the one its NetworkPolicies admit).
  */
 export class PlatformOperator {
   /** CloudNativePG (`cnpg-system`). */
@@ -46,6 +62,25 @@ export class PlatformOperator {
   /** The RabbitMQ cluster and messaging topology operators (`rabbitmq-system`). */
   public static rabbitmq(version: string): PlatformOperator {
     return new PlatformOperator({ name: 'rabbitmq', repositoryUrl: 'oci://registry-1.docker.io/bitnamicharts', chart: 'rabbitmq-cluster-operator', version, namespace: 'rabbitmq-system' });
+  }
+
+  /**
+   * The CustomResourceDefinitions of mariadb-operator (chart `mariadb-operator-crds`, namespace
+   * `mariadb-operator`): install it with {@link PlatformOperator.mariadbOperator} at the same version;
+   * it syncs one wave earlier (`crdsOnly`).
+   */
+  public static mariadbOperatorCrds(version: string): PlatformOperator {
+    return new PlatformOperator({
+      name: 'mariadb-operator-crds', repositoryUrl: MARIADB_OPERATOR_CHARTS, chart: 'mariadb-operator-crds', version, namespace: 'mariadb-operator', crdsOnly: true,
+    });
+  }
+
+  /**
+   * mariadb-operator (`mariadb-operator`: the operator, its webhook and the webhook's certificate
+   * controller); its CRDs come from {@link PlatformOperator.mariadbOperatorCrds}.
+   */
+  public static mariadbOperator(version: string): PlatformOperator {
+    return new PlatformOperator({ name: 'mariadb-operator', repositoryUrl: MARIADB_OPERATOR_CHARTS, chart: 'mariadb-operator', version, namespace: 'mariadb-operator' });
   }
 
   /** External Secrets (`external-secrets`). */
@@ -69,6 +104,8 @@ export class PlatformOperator {
    * @default - none
    */
   public readonly values?: { [key: string]: any };
+  /** Whether the chart holds only CustomResourceDefinitions (synced one wave before the operators). */
+  public readonly crdsOnly: boolean;
 
   public constructor(props: PlatformOperatorProps) {
     const where = `PlatformOperator ${JSON.stringify(props?.name)}`;
@@ -88,6 +125,8 @@ export class PlatformOperator {
     this.chart = props.chart;
     this.version = props.version;
     this.namespace = props.namespace;
+    if (props.crdsOnly !== undefined && typeof props.crdsOnly !== 'boolean') throw invalid(where, 'INVALID_VALUE', 'crdsOnly', props.crdsOnly, 'true or false');
     this.values = props.values;
+    this.crdsOnly = props.crdsOnly ?? false;
   }
 }

@@ -2,7 +2,7 @@
 import { ApiObject } from 'cdk8s';
 import * as YAML from 'yaml';
 import { buildPlatform } from '../../examples/platform/app';
-import { Environment, EnvironmentChart, EnvironmentOverlay, GitOpsApp, GitOpsAppProps, OutputLayout, PlatformOperator, Tier } from '../../src';
+import { DatabaseEngine, Environment, EnvironmentChart, EnvironmentOverlay, GitOpsApp, GitOpsAppProps, OutputLayout, PlatformOperator, QueueEngine, Tier } from '../../src';
 import { ValidationError } from '../../src/errors';
 import { describeWithCrds, sharedValidator } from '../util/crds';
 import { describeWithKustomize, kustomizeBuild, normalise, readObjects } from '../util/kustomize';
@@ -214,7 +214,37 @@ describe('operators in the platform layer', () => {
     expect(oci.spec.source.repoURL).toBe('registry-1.docker.io/bitnamicharts');
   });
 
+  test('mariadb-operator: its CRDs chart syncs one wave before the operator, both in the namespace the engine admits', () => {
+    const out = render({ argoCd, operators: [PlatformOperator.mariadbOperator('26.6.0'), PlatformOperator.mariadbOperatorCrds('26.6.0')] });
+    const files = parse(out, 'argocd/');
+    const app = (op: string) => files.find((f) => f.path === `argocd/Application.cdk8s-stateful-operator-${op}-prod.yaml`)!.obj;
+    const repoURL = 'https://mariadb-operator.github.io/mariadb-operator';
+    expect(app('mariadb-operator-crds').metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('-3');
+    expect(app('mariadb-operator-crds').spec.source).toEqual({ repoURL, chart: 'mariadb-operator-crds', targetRevision: '26.6.0', helm: { releaseName: 'mariadb-operator-crds' } });
+    // removing a CRD deletes every object of its kind: the CRDs' Application never prunes, the operator's does
+    expect(app('mariadb-operator-crds').spec.syncPolicy.automated).toEqual({ prune: false, selfHeal: true });
+    expect(app('mariadb-operator').spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
+    expect(app('mariadb-operator').metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('-2');
+    expect(app('mariadb-operator').spec.source).toEqual({ repoURL, chart: 'mariadb-operator', targetRevision: '26.6.0', helm: { releaseName: 'mariadb-operator' } });
+    // the engine's NetworkPolicies admit its operator from the namespace the factory installs it in
+    const engineNamespace = DatabaseEngine.mariadbOperator({ version: '11.4.5' }).operatorNamespace;
+    for (const op of ['mariadb-operator', 'mariadb-operator-crds']) expect(app(op).spec.destination).toEqual({ server: destinations.prod, namespace: engineNamespace });
+    // the other operators stay in wave -2; a user-defined CRDs chart can ask for -3
+    const custom = new PlatformOperator({ name: 'prom-crds', repositoryUrl: 'https://prometheus-community.github.io/helm-charts', chart: 'prometheus-operator-crds', version: '24.0.0', namespace: 'monitoring', crdsOnly: true });
+    const more = parse(render({ argoCd, operators: [PlatformOperator.cloudNativePg('0.26.1'), custom] }), 'argocd/');
+    const wave = (op: string) => more.find((f) => f.path === `argocd/Application.cdk8s-stateful-operator-${op}-prod.yaml`)!.obj.metadata.annotations['argocd.argoproj.io/sync-wave'];
+    expect([wave('cloudnative-pg'), wave('prom-crds')]).toEqual(['-2', '-3']);
+  });
+
+  test('the operator factories install where the engines expect their operators', () => {
+    expect(PlatformOperator.cloudNativePg('0.26.1').namespace).toBe(DatabaseEngine.cloudNativePg({ version: '16.4' }).operatorNamespace);
+    expect(PlatformOperator.barmanCloudPlugin('0.2.0').namespace).toBe(DatabaseEngine.cloudNativePg({ version: '16.4' }).operatorNamespace);
+    expect(PlatformOperator.mariadbOperator('26.6.0').namespace).toBe(DatabaseEngine.mariadbOperator({ version: '11.4.5' }).operatorNamespace);
+    expect(PlatformOperator.rabbitmq('4.4.34').namespace).toBe(QueueEngine.rabbitmqOperator({ version: '4.1.4' }).operatorNamespace);
+  });
+
   test.each<[string, () => void, RegExp]>([
+    ['crdsOnly not a boolean', () => new PlatformOperator({ name: 'x', repositoryUrl: 'https://charts.example', chart: 'x', version: '1.0.0', namespace: 'x', crdsOnly: 'yes' as any }), /invalid crdsOnly "yes": true or false/],
     ['unpinned chart version', () => PlatformOperator.strimzi('1.2'), /invalid version "1.2": a pinned chart version/],
     ['bad repository', () => new PlatformOperator({ name: 'x', repositoryUrl: 'http://insecure', chart: 'x', version: '1.0.0', namespace: 'x' }), /invalid repositoryUrl/],
     ['operators without Argo CD', () => render({ operators: [PlatformOperator.externalSecrets('2.9.0')] }), /UNSUPPORTED.*operators with `argoCd` wiring/],
@@ -230,17 +260,21 @@ describeWithCrds('operator Applications are schema-valid (strict)', () => {
     const validator = sharedValidator();
     const out = render({
       argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations },
-      operators: [PlatformOperator.cloudNativePg('0.26.1'), PlatformOperator.barmanCloudPlugin('0.2.0'), PlatformOperator.strimzi('1.2.0'), PlatformOperator.rabbitmq('4.4.34'), PlatformOperator.externalSecrets('2.9.0')],
+      operators: [
+        PlatformOperator.cloudNativePg('0.26.1'), PlatformOperator.barmanCloudPlugin('0.2.0'), PlatformOperator.strimzi('1.2.0'), PlatformOperator.rabbitmq('4.4.34'),
+        PlatformOperator.mariadbOperatorCrds('26.6.0'), PlatformOperator.mariadbOperator('26.6.0'), PlatformOperator.externalSecrets('2.9.0'),
+      ],
     });
     const files = parse(out, 'argocd/').filter((f) => /operator/.test(f.path));
-    expect(files.length).toBe(11);
+    // 7 operators on 2 clusters, and the project
+    expect(files.length).toBe(15);
     for (const { path, obj } of files) expect({ path, issues: validator.validate(obj) }).toEqual({ path, issues: [] });
   });
 });
 
 describeWithKustomize('Flux layers (real kubectl kustomize)', () => {
   test('layers/<env>/data, migrate and apps partition the hydrated objects of each environment', () => {
-    const { ReplicatedDatabase, DatabaseEngine } = jest.requireActual('../../src');
+    const { ReplicatedDatabase } = jest.requireActual('../../src');
     const dir = tmpdir();
     const app = new GitOpsApp({ outdir: dir, flux: { repositoryUrl: 'https://git.example/acme/gitops.git' } });
     new EnvironmentOverlay(app, 'shop', {

@@ -69,7 +69,7 @@ describeWithCrds('property: GitOps level', () => {
       const url = pick(['https://git.example.com/acme/gitops.git', 'ssh://git@git.example.com/acme/gitops.git', 'git@github.com:acme/gitops.git'],
         ['http://insecure', 'ftp://x', 'https://a b', '']);
       const operator = fc.oneof(
-        fc.record({ factory: fc.constantFrom('cloudNativePg', 'barmanCloudPlugin', 'strimzi', 'rabbitmq', 'externalSecrets'), version: pick(['1.2.0', '0.14.1'], ['1.2', 'latest', '^1.0.0']) }),
+        fc.record({ factory: fc.constantFrom('cloudNativePg', 'barmanCloudPlugin', 'strimzi', 'rabbitmq', 'mariadbOperatorCrds', 'mariadbOperator', 'externalSecrets'), version: pick(['1.2.0', '0.14.1'], ['1.2', 'latest', '^1.0.0']) }),
         fc.record({
           name: mostly(dnsLabel),
           repositoryUrl: pick(['https://charts.example.com', 'oci://registry.example.com/charts'], ['http://x', 'charts']),
@@ -77,6 +77,7 @@ describeWithCrds('property: GitOps level', () => {
           version: pick(['1.0.0'], ['1.0']),
           namespace: mostly(dnsLabel),
           values: opt(fc.constantFrom({ replicas: 2 }, { nested: { list: [1, 'a', null] } })),
+          crdsOnly: opt(pick<unknown>([true, false], ['yes', 1])),
         }),
       );
       return fc.record({
