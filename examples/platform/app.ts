@@ -25,6 +25,8 @@ export function buildPlatform(props: GitOpsAppProps = {}): GitOpsApp {
       PlatformOperator.strimzi('1.2.0'), PlatformOperator.externalSecrets('2.9.0'),
       // mariadb-operator's CRDs come in a chart of their own, synced one wave before the operator
       PlatformOperator.mariadbOperatorCrds('26.6.0'), PlatformOperator.mariadbOperator('26.6.0'),
+      // RabbitMQ's operators as RabbitMQ releases them (Git folders at their tags); their webhooks need cert-manager
+      PlatformOperator.certManager('1.18.2'), PlatformOperator.rabbitmqClusterOperator('2.22.3'), PlatformOperator.rabbitmqTopologyOperator('1.20.1'),
     ],
     ...props,
   });

@@ -23,6 +23,19 @@ export const APPS_SYNC_WAVE = '2';
  * waits for their health), the schema migrations next (a `Sync` hook in wave 1), the applications
  * last (wave 2). With `environmentBranches` an environment's Application follows its branch.
  */
+/**
+ * The kustomize settings of an operator built from a Git folder: its pinned images, and its Namespace
+ * objects deleted. Argo CD creates the namespace (`CreateNamespace=true`): two operators of one
+ * namespace (RabbitMQ's cluster and topology operators both hold `rabbitmq-system`) would otherwise
+ * track the same Namespace from two Applications and re-apply it in turn.
+ */
+function kustomizeOfOperator(op: PlatformOperator): object {
+  return {
+    ...(op.images.length > 0 ? { images: op.images } : {}),
+    patches: [{ target: { kind: 'Namespace' }, patch: '$patch: delete\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: _\n' }],
+  };
+}
+
 export function renderArgoCdWiring(
   environments: Environment[], options: ArgoCdOptions, layout: OutputLayout, operators: PlatformOperator[] = [],
 ): RenderedFile[] {
@@ -126,15 +139,18 @@ export function renderArgoCdWiring(
           content: toYaml({
             apiVersion: 'argoproj.io/v1alpha1',
             kind: 'Application',
-            metadata: { name: `${name}-operator-${op.name}-${cluster}`, namespace: ns, annotations: { 'argocd.argoproj.io/sync-wave': op.crdsOnly ? '-3' : '-2' } },
+            metadata: { name: `${name}-operator-${op.name}-${cluster}`, namespace: ns, annotations: { 'argocd.argoproj.io/sync-wave': String(op.syncWave) } },
             spec: {
               project: `${name}-operators`,
-              source: {
-                repoURL: oci ? op.repositoryUrl.replace(/^oci:\/\//, '') : op.repositoryUrl,
-                chart: op.chart,
-                targetRevision: op.version,
-                helm: op.values ? { valuesObject: op.values, releaseName: op.name } : { releaseName: op.name },
-              },
+              // a chart, or a kustomize folder of a Git repository at a tag (its images pinned)
+              source: op.path !== undefined
+                ? { repoURL: op.repositoryUrl, targetRevision: op.version, path: op.path, kustomize: kustomizeOfOperator(op) }
+                : {
+                  repoURL: oci ? op.repositoryUrl.replace(/^oci:\/\//, '') : op.repositoryUrl,
+                  chart: op.chart,
+                  targetRevision: op.version,
+                  helm: op.values ? { valuesObject: op.values, releaseName: op.name } : { releaseName: op.name },
+                },
               destination: { server: destinations[cluster], namespace: op.namespace },
               // a chart of CRDs only is never pruned: a CRD left out of a later chart version would take every
               // object of its kind (the databases) with it; such a removal stays OutOfSync until done by hand

@@ -236,7 +236,48 @@ describe('operators in the platform layer', () => {
     expect([wave('cloudnative-pg'), wave('prom-crds')]).toEqual(['-2', '-3']);
   });
 
+  test('RabbitMQ\'s own releases: Git folders at their tags, images pinned, the Namespace left to Argo CD; cert-manager a wave before', () => {
+    const out = render({
+      argoCd,
+      operators: [PlatformOperator.rabbitmqClusterOperator('2.22.3'), PlatformOperator.rabbitmqTopologyOperator('1.20.1'), PlatformOperator.certManager('1.18.2')],
+    });
+    const files = parse(out, 'argocd/');
+    const app = (op: string) => files.find((f) => f.path === `argocd/Application.cdk8s-stateful-operator-${op}-prod.yaml`)!.obj;
+    const dropNamespace = { target: { kind: 'Namespace' }, patch: '$patch: delete\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: _\n' };
+    expect(app('rabbitmq-cluster-operator').spec.source).toEqual({
+      repoURL: 'https://github.com/rabbitmq/cluster-operator',
+      targetRevision: 'v2.22.3',
+      path: 'config/installation',
+      kustomize: { images: ['ghcr.io/rabbitmq/cluster-operator:2.22.3'], patches: [dropNamespace] },
+    });
+    expect(app('rabbitmq-topology-operator').spec.source).toEqual({
+      repoURL: 'https://github.com/rabbitmq/messaging-topology-operator',
+      targetRevision: 'v1.20.1',
+      path: 'config/installation',
+      kustomize: { images: ['ghcr.io/rabbitmq/messaging-topology-operator:1.20.1'], patches: [dropNamespace] },
+    });
+    // both in rabbitmq-system, which Argo CD creates: neither Application tracks the Namespace
+    for (const op of ['rabbitmq-cluster-operator', 'rabbitmq-topology-operator']) {
+      expect(app(op).spec.destination.namespace).toBe('rabbitmq-system');
+      expect(app(op).spec.syncPolicy.syncOptions).toContain('CreateNamespace=true');
+      expect(app(op).metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('-2');
+    }
+    expect(app('cert-manager').metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('-3');
+    expect(app('cert-manager').spec.source).toEqual({
+      repoURL: 'https://charts.jetstack.io', chart: 'cert-manager', targetRevision: 'v1.18.2', helm: { valuesObject: { crds: { enabled: true }, global: { leaderElection: { namespace: 'cert-manager' } } }, releaseName: 'cert-manager' },
+    });
+    expect(app('cert-manager').spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
+    const project = files.find((f) => f.path === 'argocd/AppProject.cdk8s-stateful-operators.yaml')!.obj;
+    expect(project.spec.sourceRepos).toEqual(['https://charts.jetstack.io', 'https://github.com/rabbitmq/cluster-operator', 'https://github.com/rabbitmq/messaging-topology-operator']);
+    // a Git folder without images has only the patch
+    const plain = new PlatformOperator({ name: 'op', repositoryUrl: 'https://git.example/acme/op', path: 'deploy', version: 'v1.0.0', namespace: 'op' });
+    const plainApp = parse(render({ argoCd, operators: [plain] }), 'argocd/').find((f) => f.path === 'argocd/Application.cdk8s-stateful-operator-op-prod.yaml')!.obj;
+    expect(plainApp.spec.source.kustomize).toEqual({ patches: [dropNamespace] });
+  });
+
   test('the operator factories install where the engines expect their operators', () => {
+    expect(PlatformOperator.rabbitmqClusterOperator('2.22.3').namespace).toBe(QueueEngine.rabbitmqOperator({ version: '4.1.4' }).operatorNamespace);
+    expect(PlatformOperator.rabbitmqTopologyOperator('1.20.1').namespace).toBe(QueueEngine.rabbitmqOperator({ version: '4.1.4' }).operatorNamespace);
     expect(PlatformOperator.cloudNativePg('0.26.1').namespace).toBe(DatabaseEngine.cloudNativePg({ version: '16.4' }).operatorNamespace);
     expect(PlatformOperator.barmanCloudPlugin('0.2.0').namespace).toBe(DatabaseEngine.cloudNativePg({ version: '16.4' }).operatorNamespace);
     expect(PlatformOperator.mariadbOperator('26.6.0').namespace).toBe(DatabaseEngine.mariadbOperator({ version: '11.4.5' }).operatorNamespace);
@@ -244,6 +285,16 @@ describe('operators in the platform layer', () => {
   });
 
   test.each<[string, () => void, RegExp]>([
+    ['a chart and a path', () => new PlatformOperator({ name: 'x', repositoryUrl: 'https://git.example/x', chart: 'x', path: 'deploy', version: '1.0.0', namespace: 'x' }), /invalid chart "x": a chart or a path, not both/],
+    ['neither a chart nor a path', () => new PlatformOperator({ name: 'x', repositoryUrl: 'https://charts.example', version: '1.0.0', namespace: 'x' }), /invalid chart undefined: a chart name \(or a path/],
+    ['a path out of the repository', () => new PlatformOperator({ name: 'x', repositoryUrl: 'https://git.example/x', path: 'deploy/../../etc', version: '1.0.0', namespace: 'x' }), /invalid path "deploy\/..\/..\/etc": a relative folder/],
+    ['a Git source over oci://', () => new PlatformOperator({ name: 'x', repositoryUrl: 'oci://registry.example/x', path: 'deploy', version: '1.0.0', namespace: 'x' }), /with path: an https:\/\/ Git repository/],
+    ['Helm values on a Git folder', () => new PlatformOperator({ name: 'x', repositoryUrl: 'https://git.example/x', path: 'deploy', version: '1.0.0', namespace: 'x', values: { a: 1 } }), /Helm values only with a chart/],
+    ['images on a chart', () => new PlatformOperator({ name: 'x', repositoryUrl: 'https://charts.example', chart: 'x', version: '1.0.0', namespace: 'x', images: ['x:1.0.0'] }), /images only with a path/],
+    ['an image at latest', () => new PlatformOperator({ name: 'x', repositoryUrl: 'https://git.example/x', path: 'deploy', version: '1.0.0', namespace: 'x', images: ['ghcr.io/acme/x:latest'] }), /invalid images "ghcr.io\/acme\/x:latest": name:tag.*pinned/],
+    ['a branch for a tag', () => new PlatformOperator({ name: 'x', repositoryUrl: 'https://git.example/x', path: 'deploy', version: 'main', namespace: 'x' }), /invalid version "main": a pinned Git tag/],
+    ['a sync wave after the platform', () => new PlatformOperator({ name: 'x', repositoryUrl: 'https://charts.example', chart: 'x', version: '1.0.0', namespace: 'x', syncWave: -1 }), /invalid syncWave -1: an integer from -20 to -2/],
+    ['a factory given a v', () => PlatformOperator.rabbitmqClusterOperator('v2.22.3'), /PlatformOperator.rabbitmqClusterOperator\(\).*invalid version "v2.22.3": a pinned release MAJOR.MINOR.PATCH \(no v/],
     ['crdsOnly not a boolean', () => new PlatformOperator({ name: 'x', repositoryUrl: 'https://charts.example', chart: 'x', version: '1.0.0', namespace: 'x', crdsOnly: 'yes' as any }), /invalid crdsOnly "yes": true or false/],
     ['unpinned chart version', () => PlatformOperator.strimzi('1.2'), /invalid version "1.2": a pinned chart version/],
     ['bad repository', () => new PlatformOperator({ name: 'x', repositoryUrl: 'http://insecure', chart: 'x', version: '1.0.0', namespace: 'x' }), /invalid repositoryUrl/],
@@ -263,11 +314,12 @@ describeWithCrds('operator Applications are schema-valid (strict)', () => {
       operators: [
         PlatformOperator.cloudNativePg('0.26.1'), PlatformOperator.barmanCloudPlugin('0.2.0'), PlatformOperator.strimzi('1.2.0'), PlatformOperator.rabbitmq('4.4.34'),
         PlatformOperator.mariadbOperatorCrds('26.6.0'), PlatformOperator.mariadbOperator('26.6.0'), PlatformOperator.externalSecrets('2.9.0'),
+        PlatformOperator.certManager('1.18.2'), PlatformOperator.rabbitmqClusterOperator('2.22.3'), PlatformOperator.rabbitmqTopologyOperator('1.20.1'),
       ],
     });
-    const files = parse(out, 'argocd/').filter((f) => /operator/.test(f.path));
-    // 7 operators on 2 clusters, and the project
-    expect(files.length).toBe(15);
+    const files = parse(out, 'argocd/').filter((f) => /operator|cert-manager/.test(f.path));
+    // 10 operators on 2 clusters, and the project
+    expect(files.length).toBe(21);
     for (const { path, obj } of files) expect({ path, issues: validator.validate(obj) }).toEqual({ path, issues: [] });
   });
 });

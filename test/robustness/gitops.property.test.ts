@@ -69,7 +69,7 @@ describeWithCrds('property: GitOps level', () => {
       const url = pick(['https://git.example.com/acme/gitops.git', 'ssh://git@git.example.com/acme/gitops.git', 'git@github.com:acme/gitops.git'],
         ['http://insecure', 'ftp://x', 'https://a b', '']);
       const operator = fc.oneof(
-        fc.record({ factory: fc.constantFrom('cloudNativePg', 'barmanCloudPlugin', 'strimzi', 'rabbitmq', 'mariadbOperatorCrds', 'mariadbOperator', 'externalSecrets'), version: pick(['1.2.0', '0.14.1'], ['1.2', 'latest', '^1.0.0']) }),
+        fc.record({ factory: fc.constantFrom('cloudNativePg', 'barmanCloudPlugin', 'strimzi', 'rabbitmq', 'rabbitmqClusterOperator', 'rabbitmqTopologyOperator', 'certManager', 'mariadbOperatorCrds', 'mariadbOperator', 'externalSecrets'), version: pick(['1.2.0', '0.14.1'], ['1.2', 'latest', '^1.0.0']) }),
         fc.record({
           name: mostly(dnsLabel),
           repositoryUrl: pick(['https://charts.example.com', 'oci://registry.example.com/charts'], ['http://x', 'charts']),
@@ -78,6 +78,16 @@ describeWithCrds('property: GitOps level', () => {
           namespace: mostly(dnsLabel),
           values: opt(fc.constantFrom({ replicas: 2 }, { nested: { list: [1, 'a', null] } })),
           crdsOnly: opt(pick<unknown>([true, false], ['yes', 1])),
+          syncWave: opt(pick<unknown>([-3, -2], [-1, 0, 1.5, '-2'])),
+        }),
+        // an operator released as a kustomize folder of its Git repository
+        fc.record({
+          name: mostly(dnsLabel),
+          repositoryUrl: pick(['https://git.example.com/acme/operator'], ['oci://registry.example.com/x', 'http://x']),
+          path: pick(['config/installation', 'deploy'], ['../up', '/abs', 'a//b', '']),
+          version: pick(['v1.0.0', '1.0.0'], ['main', 'v1']),
+          images: opt(pick<unknown>([['ghcr.io/acme/operator:1.0.0'], ['acme/op-dev=ghcr.io/acme/op:1.0.0']], [['ghcr.io/acme/operator:latest'], [], 'x:1'])),
+          namespace: mostly(dnsLabel),
         }),
       );
       return fc.record({
