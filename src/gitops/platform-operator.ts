@@ -141,15 +141,7 @@ export class PlatformOperator {
    * add {@link PlatformOperator.certManager}.
    */
   public static rabbitmqClusterOperator(version: string): PlatformOperator {
-    const v = releaseVersion('rabbitmqClusterOperator', version);
-    return new PlatformOperator({
-      name: 'rabbitmq-cluster-operator',
-      repositoryUrl: 'https://github.com/rabbitmq/cluster-operator',
-      version: `v${v}`,
-      path: 'config/installation',
-      images: [`ghcr.io/rabbitmq/cluster-operator:${v}`],
-      namespace: 'rabbitmq-system',
-    });
+    return rabbitmqRelease('rabbitmqClusterOperator', 'rabbitmq-cluster-operator', 'cluster-operator', version);
   }
 
   /**
@@ -159,15 +151,7 @@ export class PlatformOperator {
    * `messaging-topology-operator-with-certmanager.yaml`). Needs {@link PlatformOperator.certManager}.
    */
   public static rabbitmqTopologyOperator(version: string): PlatformOperator {
-    const v = releaseVersion('rabbitmqTopologyOperator', version);
-    return new PlatformOperator({
-      name: 'rabbitmq-topology-operator',
-      repositoryUrl: 'https://github.com/rabbitmq/messaging-topology-operator',
-      version: `v${v}`,
-      path: 'config/installation',
-      images: [`ghcr.io/rabbitmq/messaging-topology-operator:${v}`],
-      namespace: 'rabbitmq-system',
-    });
+    return rabbitmqRelease('rabbitmqTopologyOperator', 'rabbitmq-topology-operator', 'messaging-topology-operator', version);
   }
 
   /**
@@ -298,4 +282,20 @@ export class PlatformOperator {
     this.images = [...(props.images ?? [])];
     this.syncWave = syncWave;
   }
+}
+
+/**
+ * A RabbitMQ operator as RabbitMQ releases it: `config/installation` of github.com/rabbitmq/<repository>
+ * at the tag `v<version>`, with the image `ghcr.io/rabbitmq/<repository>:<version>`, in `rabbitmq-system`.
+ */
+function rabbitmqRelease(factory: string, name: string, repository: string, version: string): PlatformOperator {
+  const v = releaseVersion(factory, version);
+  return new PlatformOperator({
+    name,
+    repositoryUrl: `https://github.com/rabbitmq/${repository}`,
+    version: `v${v}`,
+    path: 'config/installation',
+    images: [`ghcr.io/rabbitmq/${repository}:${v}`],
+    namespace: 'rabbitmq-system',
+  });
 }
