@@ -47,7 +47,9 @@ export interface PlatformOperatorProps {
   /**
    * A folder of the Git repository `repositoryUrl` that kustomize builds into the operator's
    * manifests, at the tag `version`, instead of a Helm chart: for operators released as a kustomize
-   * build (the RabbitMQ operators' `config/installation`). The Application's `source.path`.
+   * build (the RabbitMQ operators' `config/installation`). The Application's `source.path`; the
+   * folder's Namespace objects are deleted by a `source.kustomize.patches` entry (Argo CD 2.9 or later)
+   * and Argo CD creates the namespace.
    *
    * @default - a Helm chart (`chart`)
    */
