@@ -15,15 +15,6 @@ export { isDataBearing } from './data-objects';
 export const APPS_SYNC_WAVE = '2';
 
 /**
- * Argo CD wiring in `argocd/`: an AppProject for the platform layers (cluster-scoped kinds allowed)
- * and one for the applications (namespaced kinds only, destinations = the environments'
- * namespaces); an Application per cluster platform (sync wave -1, server-side apply for large
- * CRDs) and per environment (wave 1), automated with prune and self-heal; known operator-defaulted
- * fields ignored. Inside an environment's Application the data objects sync first (wave 0, Argo CD
- * waits for their health), the schema migrations next (a `Sync` hook in wave 1), the applications
- * last (wave 2). With `environmentBranches` an environment's Application follows its branch.
- */
-/**
  * The kustomize settings of an operator built from a Git folder: its pinned images, and its Namespace
  * objects deleted. Argo CD creates the namespace (`CreateNamespace=true`): two operators of one
  * namespace (RabbitMQ's cluster and topology operators both hold `rabbitmq-system`) would otherwise
@@ -36,6 +27,15 @@ function kustomizeOfOperator(op: PlatformOperator): object {
   };
 }
 
+/**
+ * Argo CD wiring in `argocd/`: an AppProject for the platform layers (cluster-scoped kinds allowed)
+ * and one for the applications (namespaced kinds only, destinations = the environments'
+ * namespaces); an Application per cluster platform (sync wave -1, server-side apply for large
+ * CRDs) and per environment (wave 1), automated with prune and self-heal; known operator-defaulted
+ * fields ignored. Inside an environment's Application the data objects sync first (wave 0, Argo CD
+ * waits for their health), the schema migrations next (a `Sync` hook in wave 1), the applications
+ * last (wave 2). With `environmentBranches` an environment's Application follows its branch.
+ */
 export function renderArgoCdWiring(
   environments: Environment[], options: ArgoCdOptions, layout: OutputLayout, operators: PlatformOperator[] = [],
 ): RenderedFile[] {
