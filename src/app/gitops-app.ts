@@ -131,8 +131,8 @@ export interface GitOpsAppProps {
   readonly changeSafety?: boolean;
 
   /**
-   * Operators to install per cluster from their Helm charts at pinned versions (rendered as Argo CD
-   * Applications in the sync wave before the platform and data services; needs `argoCd`).
+   * Operators to install per cluster from their Helm charts or Git repositories at pinned versions
+   * (rendered as Argo CD Applications in sync waves before the platform and data services; needs `argoCd`).
    *
    * @default - none: operators are installed outside this app
    */

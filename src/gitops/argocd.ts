@@ -122,7 +122,7 @@ export function renderArgoCdWiring(
         kind: 'AppProject',
         metadata: { name: `${name}-operators`, namespace: ns },
         spec: {
-          description: 'Operators the data services need, from their Helm charts at pinned versions',
+          description: 'Operators the data services need, from their Helm charts or Git repositories at pinned versions',
           sourceRepos: [...new Set(operators.map((o) => o.repositoryUrl.replace(/^oci:\/\//, '')))].sort(),
           destinations: [...new Set(operators.map((o) => o.namespace))].sort()
             .flatMap((n) => clusters.map((c) => ({ server: destinations[c], namespace: n }))),
@@ -154,9 +154,7 @@ export function renderArgoCdWiring(
               destination: { server: destinations[cluster], namespace: op.namespace },
               // a chart of CRDs only is never pruned: a CRD left out of a later chart version would take every
               // object of its kind (the databases) with it; such a removal stays OutOfSync until done by hand
-              syncPolicy: op.crdsOnly
-                ? { ...sync, automated: { prune: false, selfHeal: true }, syncOptions: ['ServerSideApply=true', 'CreateNamespace=true'] }
-                : { ...sync, syncOptions: ['ServerSideApply=true', 'CreateNamespace=true'] },
+              syncPolicy: { ...sync, ...(op.crdsOnly ? { automated: { prune: false, selfHeal: true } } : {}), syncOptions: ['ServerSideApply=true', 'CreateNamespace=true'] },
             },
           }),
         });

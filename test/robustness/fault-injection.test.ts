@@ -121,8 +121,15 @@ function prepared(): string {
 }
 
 let referenceOld: string;
+let sharedStateDir: string | undefined;
 
 beforeAll(async () => {
+  // A state folder of this file's own (journal key, cross-run cache), for this process and the children:
+  // the kill points are counted file-system operations, and those of the cache folder must not depend
+  // on what other test files write there at the same time (a folder past its limit is trimmed in a burst
+  // of removals by whichever synthesis crosses it, which would make a trial shorter than the calibration).
+  sharedStateDir = process.env.CDK8S_STATEFUL_STATE_DIR;
+  process.env.CDK8S_STATEFUL_STATE_DIR = tmpdir('cdk8s-stateful-fi-state-');
   childScript = path.join(buildJs(['test/robustness/fixtures/synth-child.ts']), 'test/robustness/fixtures/synth-child.js');
   referenceOld = path.join(tmpdir('cdk8s-stateful-fi-ref-'), 'gitops');
   await synth(referenceOld, 'old');
@@ -139,6 +146,11 @@ beforeAll(async () => {
   expect(removed.length).toBeGreaterThan(20);
   slowWriteMs = (await synth(prepared(), 'new', SLOW_MS)).result!.ms;
 }, 120_000);
+
+afterAll(() => {
+  if (sharedStateDir === undefined) delete process.env.CDK8S_STATEFUL_STATE_DIR;
+  else process.env.CDK8S_STATEFUL_STATE_DIR = sharedStateDir;
+});
 
 /**
  * Before recovery: every file Flux or Argo CD could read (outside `.cdk8s-stateful/`) is an old
