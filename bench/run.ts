@@ -118,13 +118,17 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-bench-'));
 const build = path.join(tmp, 'build');
 let seq = 0;
 const fresh = () => path.join(tmp, String(seq++));
+// the children's per-user state folder (cross-run cache, code cache, journal key): the run's own, so
+// that every run starts as cold as the first run of a new library version and leaves the user's alone
+const stateDir = path.join(tmp, 'state');
+const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), CDK8S_STATEFUL_STATE_DIR: stateDir };
 
 function run(variant: Variant, fleet: string, services: number, dir: string): Measurement {
   const child = spawnSync(process.execPath, [path.join(build, 'bench', 'measure.js'), '--variant', variant, '--fleet', fleet, '--services', String(services), '--dir', dir], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     // the transpiled files live outside the repository: resolve packages from its node_modules
-    env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') },
+    env: childEnv,
   });
   if (child.status !== 0) throw new Error(`${variant} ${fleet} ${services}: exit ${child.status}\n${child.stderr}`);
   const lines = child.stdout.trim().split('\n');
@@ -160,8 +164,7 @@ function startupRows(): any[] {
   const tsNode = require.resolve('ts-node/dist/bin.js', { paths: [ROOT] });
   // the user's app file in TypeScript; the library and the benchmark code stay JavaScript
   fs.writeFileSync(path.join(build, 'bench', 'startup-main.ts'), "import { startup } from './startup';\nstartup(process.argv.slice(2));\n");
-  const env = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') };
-  const wall = (args: string[]) => {
+  const wall = (args: string[], env: NodeJS.ProcessEnv = childEnv) => {
     const t = process.hrtime.bigint();
     const child = spawnSync(process.execPath, args, { encoding: 'utf8', env, cwd: build, maxBuffer: 64 * 1024 * 1024 });
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
@@ -171,17 +174,20 @@ function startupRows(): any[] {
   for (const fleet of fleets) {
     const objects = path.join(tmp, `startup-${fleet}.json`);
     wall([path.join(build, 'bench', 'startup.js'), '--variant', 'prepare', '--fleet', fleet, '--dir', fresh(), '--objects', objects]);
-    const variants = ['plain', 'plainL1', 'plainWithLibrary', 'packs'];
+    // packsFirstRun: the same app as `packs` in a process whose state folder is new and empty (a CI
+    // job whose state does not survive it; the first run of a library version): no code cache
+    const variants = ['plain', 'plainL1', 'plainWithLibrary', 'packs', 'packsFirstRun'];
     const js: Record<string, number[]> = {};
     const tsn: Record<string, number[]> = {};
     // the variants take turns within each repetition, so a change of machine load during the run
     // falls on all of them instead of on whichever variant ran last
     for (let r = 0; r < Math.max(reps, 3); r++) {
       for (const variant of variants) {
-        const args = ['--variant', variant, '--fleet', fleet, '--objects', objects];
-        (js[variant] ??= []).push(wall([path.join(build, 'bench', 'startup.js'), ...args, '--dir', fresh()]));
+        const args = ['--variant', variant === 'packsFirstRun' ? 'packs' : variant, '--fleet', fleet, '--objects', objects];
+        const env = () => (variant === 'packsFirstRun' ? { ...childEnv, CDK8S_STATEFUL_STATE_DIR: fresh() } : childEnv);
+        (js[variant] ??= []).push(wall([path.join(build, 'bench', 'startup.js'), ...args, '--dir', fresh()], env()));
         (tsn[variant] ??= []).push(wall([tsNode, '--transpile-only', '--skip-project', '--compiler-options', '{"module":"commonjs","esModuleInterop":true}',
-          path.join(build, 'bench', 'startup-main.ts'), ...args, '--dir', fresh()]));
+          path.join(build, 'bench', 'startup-main.ts'), ...args, '--dir', fresh()], env()));
       }
     }
     const ms: Record<string, Record<string, number>> = { js: {}, tsNode: {} };
@@ -190,7 +196,7 @@ function startupRows(): any[] {
       ms.tsNode[variant] = median(tsn[variant]);
     }
     // median of the ratios of runs made side by side (less sensitive to load drift than a ratio of medians)
-    const paired = (xs: Record<string, number[]>, base = 'plain') => median(xs.packs.map((t, i) => t / xs[base][i]));
+    const paired = (xs: Record<string, number[]>, base = 'plain', of = 'packs') => median(xs[of].map((t, i) => t / xs[base][i]));
     out.push({
       fleet,
       ms,
@@ -202,6 +208,9 @@ function startupRows(): any[] {
       // against plain cdk8s loading the L1 classes the app is written with (see bench/startup.ts)
       pairedRatioPacksToPlainL1Js: paired(js, 'plainL1'),
       pairedRatioPacksToPlainL1TsNode: paired(tsn, 'plainL1'),
+      // the first run (an empty state folder: no code cache yet)
+      pairedRatioPacksFirstRunToPlainJs: paired(js, 'plain', 'packsFirstRun'),
+      pairedRatioPacksFirstRunToPlainTsNode: paired(tsn, 'plain', 'packsFirstRun'),
     });
   }
   return out;
@@ -319,14 +328,17 @@ if (values.json) {
   }
   if (startup.length > 0) {
     console.log('\none-service app, process start to written output (median ms; plain = cdk8s only, the same objects as ApiObjects):');
-    console.log('| fleet | run as | plain cdk8s | plain cdk8s + L1 classes | plain cdk8s + library constructs | every pack | packs / plain | paired ratio | paired ratio to plain + L1 |');
-    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('| fleet | run as | plain cdk8s | plain cdk8s + L1 classes | plain cdk8s + library constructs | every pack | packs / plain | paired ratio | paired ratio to plain + L1 '
+      + '| every pack, first run (empty state folder) | its paired ratio |');
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of startup) {
       for (const [how, key] of [['node (compiled JS)', 'js'], ['ts-node --transpile-only', 'tsNode']]) {
         const m = s.ms[key];
         const paired = key === 'js' ? s.pairedRatioPacksToPlainJs : s.pairedRatioPacksToPlainTsNode;
         const pairedL1 = key === 'js' ? s.pairedRatioPacksToPlainL1Js : s.pairedRatioPacksToPlainL1TsNode;
-        console.log(`| ${s.fleet} | ${how} | ${f(m.plain)} | ${f(m.plainL1)} | ${f(m.plainWithLibrary)} | ${f(m.packs)} | ${f(m.packs / m.plain, 2)} | ${f(paired, 2)} | ${f(pairedL1, 2)} |`);
+        const pairedFirst = key === 'js' ? s.pairedRatioPacksFirstRunToPlainJs : s.pairedRatioPacksFirstRunToPlainTsNode;
+        console.log(`| ${s.fleet} | ${how} | ${f(m.plain)} | ${f(m.plainL1)} | ${f(m.plainWithLibrary)} | ${f(m.packs)} | ${f(m.packs / m.plain, 2)} | ${f(paired, 2)} `
+          + `| ${f(pairedL1, 2)} | ${f(m.packsFirstRun)} | ${f(pairedFirst, 2)} |`);
       }
     }
   }

@@ -121,6 +121,21 @@ describe('lazy index (projenrc/lazy-index.ts)', () => {
       .toEqual([eagerNames, 'function', 2]);
   });
 
+  test('a tree with the code cache installs it first thing, for its own folder; one without has no such line', () => {
+    expect(fs.readFileSync(path.join(dir, 'index.js'), 'utf8')).not.toContain('code-cache');
+    const withCache = compiled({
+      ...SOURCES,
+      'private/code-cache.ts': 'export function installCodeCache(dir: string): void { (globalThis as any).installed = [dir, [...((globalThis as any).loaded ?? [])]]; }\n',
+    });
+    expect(lazyIndex(withCache).modules).toEqual(result.modules);
+    const text = fs.readFileSync(path.join(withCache, 'index.js'), 'utf8');
+    expect(text.indexOf('require("./private/code-cache").installCodeCache(__dirname);')).toBeLessThan(text.indexOf('lazy("'));
+    const out = run(`const index = require(${JSON.stringify(path.join(withCache, 'index.js'))}); const before = globalThis.installed; index.B;
+      process.stdout.write(JSON.stringify({ before, loaded: globalThis.loaded }));`);
+    expect(out).toEqual({ before: [withCache, []], loaded: ['b'] });
+    expect(lazyIndex(withCache)).toMatchObject({ unchanged: true, modules: result.modules });
+  });
+
   test('a second run leaves the lazy index as it is', () => {
     const before = readTree(dir);
     expect(lazyIndex(dir)).toEqual({ ...result, unchanged: true });

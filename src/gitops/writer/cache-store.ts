@@ -1,7 +1,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { realDir, sameSeal, sealer, sealText, stateKey, trustedStateFile, trustedStateSubdir } from './origin';
+import { realDir, sameSeal, sealer, stateKey, trustedStateFile, trustedStateSubdir } from './origin';
 import { libraryVersion } from '../../private/version';
 
 /**
@@ -45,9 +45,9 @@ export function cacheEnabled(option: boolean | undefined, env: NodeJS.ProcessEnv
   return option ?? true;
 }
 
-/** Where the cache of `kind` for `outdir` is kept (the folder is not created). */
-export function cacheFileName(kind: string, outdir: string): string {
-  return `${kind}-${crypto.createHash('sha256').update(realDir(outdir)).digest('hex').slice(0, 32)}.json`;
+/** Where the cache of `kind` for `outdir` is kept (the folder is not created): `ext` `.json`, or `.bin` for a binary one. */
+export function cacheFileName(kind: string, outdir: string, ext = '.json'): string {
+  return `${kind}-${crypto.createHash('sha256').update(realDir(outdir)).digest('hex').slice(0, 32)}${ext}`;
 }
 
 /**
@@ -56,39 +56,71 @@ export function cacheFileName(kind: string, outdir: string): string {
  */
 export function readCache(kind: string, outdir: string): any | undefined {
   try {
-    const sealed = stateKey(outdir, false);
-    if (!sealed) return undefined;
-    const dir = trustedStateSubdir(CACHE_DIR);
-    if (!dir || insideOf(dir, outdir)) return undefined;
-    const file = path.join(dir, cacheFileName(kind, outdir));
-    let fd: number;
-    try {
-      // eslint-disable-next-line no-bitwise
-      fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
-    } catch {
-      return undefined;
-    }
-    let text: string;
-    try {
-      const st = fs.fstatSync(fd);
-      if (!trustedStateFile(st) || st.size > MAX_BYTES) return undefined;
-      text = fs.readFileSync(fd, 'utf8');
-    } finally {
-      fs.closeSync(fd);
-    }
-    const eol = text.indexOf('\n');
-    if (eol < 0) return undefined;
-    const header = JSON.parse(text.slice(0, eol));
-    const body = text.slice(eol + 1);
-    if (header?.keyId !== sealed.id || typeof header?.mac !== 'string') return undefined;
-    if (!sameSeal(sealText(sealed.key, `${SEAL_CONTEXT} ${kind}`, outdir, body), header.mac)) return undefined;
-    const parsed = JSON.parse(body);
-    if (parsed?.format !== CACHE_FORMAT_VERSION || parsed?.kind !== kind || parsed?.version !== libraryVersion()
-      || parsed?.outdir !== realDir(outdir)) return undefined;
-    return parsed.data;
+    const body = readSealedBody(kind, outdir, '.json');
+    if (body === undefined) return undefined;
+    const parsed = JSON.parse(body.toString('utf8'));
+    return isOurs(parsed, kind, outdir) ? parsed.data : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The bytes of the binary cache of `kind` bound to the folder `dir`, written by `writeCacheBytes`
+ * for this very folder, with this library's version, by this user on this machine; else
+ * undefined. Never throws.
+ */
+export function readCacheBytes(kind: string, dir: string): Buffer | undefined {
+  try {
+    const body = readSealedBody(kind, dir, '.bin');
+    if (body === undefined) return undefined;
+    const eol = body.indexOf(0x0a);
+    if (eol < 0) return undefined;
+    const meta = JSON.parse(body.toString('utf8', 0, eol));
+    if (!isOurs(meta, kind, dir) || meta.bytes !== body.length - eol - 1) return undefined;
+    return body.subarray(eol + 1);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the parsed head of a cache body is of this format, kind, library version and folder. */
+function isOurs(head: any, kind: string, outdir: string): boolean {
+  return head?.format === CACHE_FORMAT_VERSION && head?.kind === kind && head?.version === libraryVersion() && head?.outdir === realDir(outdir);
+}
+
+/**
+ * The body of a cache file whose seal (this user's key, `kind`, the real path of `outdir`) holds;
+ * undefined when there is none, or it is not this user's, too large or altered.
+ */
+function readSealedBody(kind: string, outdir: string, ext: string): Buffer | undefined {
+  const sealed = stateKey(outdir, false);
+  if (!sealed) return undefined;
+  const dir = trustedStateSubdir(CACHE_DIR);
+  if (!dir || insideOf(dir, outdir)) return undefined;
+  const file = path.join(dir, cacheFileName(kind, outdir, ext));
+  let fd: number;
+  try {
+    // eslint-disable-next-line no-bitwise
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+  } catch {
+    return undefined;
+  }
+  let bytes: Buffer;
+  try {
+    const st = fs.fstatSync(fd);
+    if (!trustedStateFile(st) || st.size > MAX_BYTES) return undefined;
+    bytes = fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const eol = bytes.indexOf(0x0a);
+  if (eol < 0) return undefined;
+  const header = JSON.parse(bytes.toString('utf8', 0, eol));
+  const body = bytes.subarray(eol + 1);
+  if (header?.keyId !== sealed.id || typeof header?.mac !== 'string') return undefined;
+  if (!sameSeal(sealer(sealed.key, `${SEAL_CONTEXT} ${kind}`, outdir).update(body).digest('hex'), header.mac)) return undefined;
+  return body;
 }
 
 /** Writes the cache of `kind` for `outdir` (`data`: any JSON value). Silent on any failure. */
@@ -104,17 +136,48 @@ const CHUNK = 1024 * 1024;
 /**
  * Writes the cache of `kind` for `outdir`, its data given as parts of JSON text that together are
  * one JSON value: written and sealed a part at a time, so that a large cache is never one string
- * in memory. The header line (key id, seal) is written last, over the room kept for it, and the
- * file renamed into place. Silent on any failure.
+ * in memory. Silent on any failure.
  */
 export function writeCacheParts(kind: string, outdir: string, parts: Iterable<string>): void {
+  writeSealed(kind, outdir, '.json', (put) => {
+    put(`${cacheHead(kind, outdir).slice(0, -1)},"data":`);
+    for (const part of parts) put(part);
+    put('}');
+  });
+}
+
+/**
+ * Writes the binary cache of `kind` bound to the folder `dir` (read back by `readCacheBytes`):
+ * sealed as the JSON caches are. Silent on any failure.
+ */
+export function writeCacheBytes(kind: string, dir: string, bytes: Buffer): void {
+  writeSealed(kind, dir, '.bin', (put, putBytes) => {
+    put(`${cacheHead(kind, dir).slice(0, -1)},"bytes":${bytes.length}}\n`);
+    putBytes(bytes);
+  });
+}
+
+/** The JSON head of a cache body: format, kind, library version, folder. */
+function cacheHead(kind: string, outdir: string): string {
+  return `{"format":${CACHE_FORMAT_VERSION},"kind":${JSON.stringify(kind)},"version":${JSON.stringify(libraryVersion())}`
+    + `,"outdir":${JSON.stringify(realDir(outdir))}}`;
+}
+
+/**
+ * Writes a cache file: its body given by `emit` as text (`put`) and bytes (`putBytes`), written
+ * and sealed a part at a time. The header line (key id, seal) is written last, over the room kept
+ * for it, and the file renamed into place. Silent on any failure.
+ */
+function writeSealed(
+  kind: string, outdir: string, ext: string, emit: (put: (text: string) => void, putBytes: (bytes: Buffer) => void) => void,
+): void {
   let tmp: string | undefined;
   try {
     const sealed = stateKey(outdir, true);
     if (!sealed) return;
     const dir = trustedStateSubdir(CACHE_DIR);
     if (!dir || insideOf(dir, outdir)) return;
-    const file = path.join(dir, cacheFileName(kind, outdir));
+    const file = path.join(dir, cacheFileName(kind, outdir, ext));
     const existed = fs.existsSync(file);
     tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
     const fd = fs.openSync(tmp, 'wx', 0o600);
@@ -149,10 +212,11 @@ export function writeCacheParts(kind: string, outdir: string, parts: Iterable<st
         }
         used += buffer.write(text, used, 'utf8');
       };
-      put(`{"format":${CACHE_FORMAT_VERSION},"kind":${JSON.stringify(kind)},"version":${JSON.stringify(libraryVersion())}`
-        + `,"outdir":${JSON.stringify(realDir(outdir))},"data":`);
-      for (const part of parts) put(part);
-      put('}');
+      const putBytes = (bytes: Buffer) => {
+        flush();
+        write(bytes);
+      };
+      emit(put, putBytes);
       flush();
       const header = JSON.stringify({ keyId: sealed.id, mac: mac.digest('hex') });
       if (Buffer.byteLength(header) > HEADER_BYTES) throw new Error('cache header too large');
