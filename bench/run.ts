@@ -25,10 +25,11 @@
  *   npm run bench -- --json                         # one JSON object
  *   npm run bench -- --sizes 10,100 --fleets deploy --reps 3 [--many-charts-max 100] [--no-startup]
  *   npm run bench -- --startup-only --reps 9 --json  # the one-service start-up rows only (no sizes, no CEL)
+ *   npm run bench -- --json-file bench.json          # the table, and the JSON written to bench.json
  * Then, per fleet, a one-service app from process start to written output (bench/startup.ts):
  * plain cdk8s alone, plain cdk8s loading the L1 classes the app is written with, plain cdk8s with this
  * library's constructs, and every pack (paired ratios against plain and against plain + L1); as compiled
- * JavaScript and through ts-node --transpile-only (medians of at least 3).
+ * JavaScript and through ts-node --transpile-only (medians of at least 7).
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -50,6 +51,8 @@ const { values } = parseArgs({
     'many-charts-max': { type: 'string', default: '100' },
     'no-startup': { type: 'boolean', default: false },
     'startup-only': { type: 'boolean', default: false },
+    // the JSON written to this file too, the table printed as without --json
+    'json-file': { type: 'string' },
   },
 });
 const sizes = values.sizes!.split(',').map(Number);
@@ -181,7 +184,8 @@ function startupRows(): any[] {
     const tsn: Record<string, number[]> = {};
     // the variants take turns within each repetition, so a change of machine load during the run
     // falls on all of them instead of on whichever variant ran last
-    for (let r = 0; r < Math.max(reps, 3); r++) {
+    // at least 7 repetitions: a single process start moves by ±20 % on a shared machine
+    for (let r = 0; r < Math.max(reps, 7); r++) {
       for (const variant of variants) {
         const args = ['--variant', variant === 'packsFirstRun' ? 'packs' : variant, '--fleet', fleet, '--objects', objects];
         const env = () => (variant === 'packsFirstRun' ? { ...childEnv, CDK8S_STATEFUL_STATE_DIR: fresh() } : childEnv);
@@ -294,6 +298,7 @@ const result = {
   cel: celRows,
 };
 
+if (values['json-file']) fs.writeFileSync(values['json-file'], `${JSON.stringify(result)}\n`);
 if (values.json) {
   console.log(JSON.stringify(result));
 } else {
