@@ -587,7 +587,10 @@ export class GitOpsApp extends App {
       files.push(...flux().renderFluxWiring(envs, this.flux, layered));
     }
     if (this.argoCd) files.push(...argocd().renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators));
-    files.push({ path: 'README.md', content: renderReadme(envs, objects, this.layout) });
+    const wiring = this.flux || this.argoCd
+      ? { paths: files.map((f) => f.path), fluxClusterPath: this.flux ? flux().fluxPath(this.flux, 'clusters/<cluster>') : undefined }
+      : undefined;
+    files.push({ path: 'README.md', content: renderReadme(envs, objects, this.layout, wiring) });
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const findings = [...evaluation.findings, ...findingsWithLines];
     const unusedSuppressions = [...evaluation.unusedSuppressions, ...safety.unusedApprovals];

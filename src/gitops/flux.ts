@@ -42,6 +42,11 @@ function joinPath(prefix: string, rel: string): string {
   return `${p === '' || p === '.' ? '.' : p.startsWith('./') || p.startsWith('/') ? p : `./${p}`}/${rel}`;
 }
 
+/** A folder of the output as a Flux `path` in the repository (`./<repositoryPath>/<rel>`), as the wiring writes it. */
+export function fluxPath(options: FluxOptions, rel: string): string {
+  return joinPath(options.repositoryPath ?? './', rel);
+}
+
 function checkRef(property: string, value: unknown): void {
   if (value !== undefined && (typeof value !== 'string' || value.length === 0 || /[\s~^:?*[\\]|\.\.|^-/.test(value))) {
     throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property, value: renderValue(value), allowed: 'a non-empty Git ref name without whitespace' });
@@ -113,7 +118,6 @@ export function renderFluxWiring(environments: Environment[], options: FluxOptio
   if (typeof interval !== 'string' || !/^([0-9]+(ms|s|m|h))+$/.test(interval)) {
     throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: 'flux.interval', value: JSON.stringify(interval), allowed: 'a duration such as "10m"' });
   }
-  const pathPrefix = options.repositoryPath ?? './';
   const sourceRef = (name: string) => ({ kind: sourceKind, name });
   const gitRepository = (name: string, branch: string) => ({
     apiVersion: 'source.toolkit.fluxcd.io/v1',
@@ -139,7 +143,7 @@ export function renderFluxWiring(environments: Environment[], options: FluxOptio
     const file = (obj: any) => files.push({ path: `${dir}/${obj.kind}.${obj.metadata.name}.yaml`, content: toYaml(obj) });
     if (options.repositoryUrl) file(gitRepository(sourceName, options.branch ?? 'main'));
     file(kustomization('platform', {
-      path: joinPath(pathPrefix, `platform/${cluster}`),
+      path: fluxPath(options, `platform/${cluster}`),
       timeout: '10m',
       serviceAccountName: PLATFORM_SERVICE_ACCOUNT,
       sourceRef: sourceRef(sourceName),
@@ -171,7 +175,7 @@ export function renderFluxWiring(environments: Environment[], options: FluxOptio
       for (const l of layers) {
         const exprs = fluxHealthCheckExprs(mine.filter((o) => o.layer === l.layer).map((o) => o.manifest));
         file(kustomization(l.name, {
-          path: joinPath(pathPrefix, `layers/${env.name}/${l.layer}`),
+          path: fluxPath(options, `layers/${env.name}/${l.layer}`),
           timeout: l.timeout,
           targetNamespace: env.namespace,
           serviceAccountName: account,

@@ -115,6 +115,40 @@ describe('Flux wiring', () => {
   });
 });
 
+describe('the generated README describes the wiring', () => {
+  const readme = (out: ReturnType<typeof render>) => out.files.find((f) => f.path === 'README.md')!.content;
+
+  test('Flux: the bootstrap path and, per cluster, its Kustomizations in the order they become Ready (the files rendered)', () => {
+    const out = render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git', repositoryPath: './dist' } });
+    const text = readme(out);
+    expect(text).toContain('## Flux');
+    expect(text).toContain('`flux bootstrap git --url=<this repository> --path=./dist/clusters/<cluster>`');
+    expect(text).toContain('| nonprod | `platform` → `dev-data` → `dev` |');
+    expect(text).toContain('| prod | `platform` → `prod-data` → `prod` |');
+    expect(text).not.toContain('## Argo CD');
+    // every Kustomization the table names is a file of its cluster's folder, and the other way round
+    const named = [...text.matchAll(/^\| (\S+) \| (.*) \|$/gm)].filter(([, c]) => c === 'nonprod' || c === 'prod')
+      .flatMap(([, cluster, chain]) => [...chain.matchAll(/`([^`]+)`/g)].map((m) => `clusters/${cluster}/Kustomization.${m[1]}.yaml`)).sort();
+    expect(named).toEqual(out.files.map((f) => f.path).filter((p) => /^clusters\/[^/]+\/Kustomization\./.test(p)).sort());
+    expect(readme(render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git' } }))).toContain('--path=./clusters/<cluster>`');
+  });
+
+  test('Argo CD: what to apply, the projects and the number of Applications; no wiring, no section', () => {
+    const out = render({ argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', repositoryPath: 'dist', destinations } });
+    const text = readme(out);
+    const apps = out.files.filter((f) => /^argocd\/Application\./.test(f.path)).length;
+    expect(apps).toBeGreaterThan(0);
+    expect(text).toContain('## Argo CD');
+    const projects = out.files.map((f) => /^argocd\/AppProject\.(.+)\.yaml$/.exec(f.path)?.[1]).filter((p) => p !== undefined).sort();
+    expect(projects).toEqual(['cdk8s-stateful', 'cdk8s-stateful-platform']);
+    expect(text).toContain(`Apply \`argocd/\` to the cluster running Argo CD (or point an app of apps at it): 2 AppProject(s)\n(${projects.map((p) => `\`${p}\``).join(', ')}) and ${apps} Application(s).`);
+    expect(text).not.toContain('## Flux');
+    const none = readme(render({}));
+    expect(none).not.toContain('## Flux');
+    expect(none).not.toContain('## Argo CD');
+  });
+});
+
 describe('Argo CD wiring', () => {
   test('projects, applications with sync waves, Prune=false on data-bearing objects', () => {
     const out = render({ argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', repositoryPath: 'dist', destinations } });
