@@ -206,10 +206,11 @@ async function emptyLockRespectedThenTakenOver(outdir: string): Promise<boolean>
   return true;
 }
 
-async function recoverAndCheck(outdir: string, recovery: Recovery, context: string): Promise<string> {
+async function recoverAndCheck(outdir: string, recovery: Recovery, context: string, lockAged = false): Promise<string> {
   expectNoTornFileOutsideWriterState(outdir, context);
-  const emptyLock = await emptyLockRespectedThenTakenOver(outdir);
-  if (emptyLock) return `empty-lock+${await recoverAndCheck(outdir, recovery, context)}`;
+  // once aged past its grace period, the empty lock is there to be taken over, not refused again
+  const emptyLock = !lockAged && await emptyLockRespectedThenTakenOver(outdir);
+  if (emptyLock) return `empty-lock+${await recoverAndCheck(outdir, recovery, context, true)}`;
   if (recovery === 'verify') {
     const r = verify(outdir);
     const state = expectOneCompleteSet(outdir, `${context}, recovered by verify`);
@@ -221,6 +222,23 @@ async function recoverAndCheck(outdir: string, recovery: Recovery, context: stri
   expect(expectOneCompleteSet(outdir, `${context}, recovered by a synthesis of the ${variant} set`)).toBe(variant);
   return `synth→${variant}`;
 }
+
+test('a writer SIGKILLed between creating its lock and writing its pid: refused for the grace period, then taken over (each recovery)', async () => {
+  // the operation that leaves the lock empty: the first kill point after which the lock exists with no content
+  let killAtOp: number | undefined;
+  for (let op = 1; op <= 60 && killAtOp === undefined; op++) {
+    const outdir = prepared();
+    const outcome = await start({ outdir, variant: 'new', killAtOp: op }).exited;
+    const lock = path.join(outdir, '.cdk8s-stateful/lock');
+    if (outcome.signal === 'SIGKILL' && fs.existsSync(lock) && fs.statSync(lock).size === 0) killAtOp = op;
+  }
+  expect(killAtOp).toBeDefined();
+  for (const recovery of RECOVERIES) {
+    const outdir = prepared();
+    expect((await start({ outdir, variant: 'new', killAtOp }).exited).signal).toBe('SIGKILL');
+    expect(await recoverAndCheck(outdir, recovery, `${recovery}: killed at operation ${killAtOp}, after creating its lock`)).toMatch(/^empty-lock\+/);
+  }
+}, 120_000);
 
 test(`${TRIALS_AT_RANDOM_OPERATION} synthesizing processes SIGKILLed at a random file-system operation of the write`, async () => {
   expect(writeOps).toBeGreaterThan(100);
