@@ -115,9 +115,11 @@ function whyInert(): string | undefined {
   const flags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
   if ((process as any).sourceMapsEnabled === true || /--enable-source-maps\b/.test(flags)) return 'source maps';
   if (/--(experimental-policy|policy-integrity|experimental-permission|permission)\b/.test(flags)) return 'a policy or permission model';
-  const compile = cjsLoader().prototype?._compile;
+  const loader = cjsLoader();
+  const compile = loader.prototype?._compile;
   // Node's own `_compile` compiles through `wrapSafe`; anything else is someone's hook
   if (typeof compile !== 'function' || !/\bwrapSafe\b/.test(Function.prototype.toString.call(compile))) return 'Module.prototype._compile is hooked';
+  if (typeof loader.wrap !== 'function' || typeof loader._resolveFilename !== 'function') return 'a CommonJS loader without Module.wrap';
   if (typeof (vm.Script.prototype as any).createCachedData !== 'function') return 'no vm.Script#createCachedData';
   return undefined;
 }
