@@ -26,7 +26,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vm from 'vm';
-import { cacheEnabled, readCacheBytes, writeCacheBytes } from '../gitops/writer/cache-store';
+import { cacheEnabled } from './cache-switch';
 
 /** What the code cache did in this process (tests, benchmarks). */
 export interface CodeCacheStats {
@@ -61,9 +61,12 @@ interface State {
 
 const INSTALLED = Symbol.for('cdk8s-stateful.code-cache');
 
+/* eslint-disable @typescript-eslint/no-require-imports */
 /** Node's CommonJS loader, the class itself (its `prototype._compile`, `wrap`, `_resolveFilename`: not in the typings). */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const cjsLoader = (): any => require('module');
+/** The sealed cache files, loaded only when the code cache is on (`require('cdk8s-stateful')` otherwise loads this module alone). */
+const cacheStore = (): typeof import('../gitops/writer/cache-store') => require('../gitops/writer/cache-store');
+/* eslint-enable @typescript-eslint/no-require-imports */
 let state: State | undefined;
 let inert: string | undefined;
 
@@ -90,7 +93,7 @@ export function installCodeCache(dir: string): void {
     const kind = `code-${crypto.createHash('sha256')
       .update(`${process.version}\0${process.arch}\0${options.join('\0')}\0${process.env.NODE_OPTIONS ?? ''}`)
       .digest('hex').slice(0, 16)}`;
-    const bytes = readCacheBytes(kind, root);
+    const bytes = cacheStore().readCacheBytes(kind, root);
     const s: State = { dir: root, kind, entries: decode(bytes), found: bytes !== undefined, compiled: new Map(), hits: 0, misses: 0, rejected: 0 };
     const prefix = root + path.sep;
     proto._compile = function compile(this: any, content: unknown, filename: unknown, ...rest: unknown[]) {
@@ -159,14 +162,14 @@ function save(s: State): void {
   try {
     if (s.misses === 0 && s.rejected === 0) return;
     if (!s.found) {
-      writeCacheBytes(s.kind, s.dir, encode(new Map()));
+      cacheStore().writeCacheBytes(s.kind, s.dir, encode(new Map()));
       return;
     }
     const out = new Map<string, Entry>();
     // entries of modules this run did not load are kept while their file is there
     for (const [rel, e] of s.entries) if (!s.compiled.has(rel) && fs.existsSync(path.join(s.dir, rel))) out.set(rel, e);
     for (const [rel, { script, hash }] of s.compiled) out.set(rel, { hash, data: script.createCachedData() });
-    writeCacheBytes(s.kind, s.dir, encode(out));
+    cacheStore().writeCacheBytes(s.kind, s.dir, encode(out));
   } catch {
     // only ever saves work
   }

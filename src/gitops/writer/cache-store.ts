@@ -21,8 +21,8 @@ import { libraryVersion } from '../../private/version';
 
 /** Format of the cache files (with the library version, part of what a cache must match). */
 export const CACHE_FORMAT_VERSION = 1;
-/** Turns the cache off when set to `off` (or `0`, `false`, `no`). */
-export const CACHE_ENV_VAR = 'CDK8S_STATEFUL_CACHE';
+// the switch lives in a module of its own: the code cache reads it before it loads this one
+export { CACHE_ENV_VAR, cacheEnabled } from '../../private/cache-switch';
 const SEAL_CONTEXT = 'cdk8s-stateful cache seal v1';
 const CACHE_DIR = 'cache';
 /** A cache file larger than this is not read (the cache of a 50,000-object output is ~15 MiB). */
@@ -37,13 +37,6 @@ export const MAX_CACHE_FILES = 64;
 export const CACHE_FILES_SLACK = 16;
 /** A temporary file of an interrupted write is removed once it is this old (a running write's is younger). */
 const STALE_TMP_MS = 3_600_000;
-
-/** Whether the cross-run cache is on: the app's option (default on), unless `$CDK8S_STATEFUL_CACHE` turns it off. */
-export function cacheEnabled(option: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
-  const v = env[CACHE_ENV_VAR];
-  if (v !== undefined && /^(off|0|false|no)$/i.test(v.trim())) return false;
-  return option ?? true;
-}
 
 /** Where the cache of `kind` for `outdir` is kept (the folder is not created): `ext` `.json`, or `.bin` for a binary one. */
 export function cacheFileName(kind: string, outdir: string, ext = '.json'): string {
