@@ -16,7 +16,7 @@ import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
 import { OutputLayout } from '../gitops/output-layout';
 import { RenderedFile, RenderedObject } from '../gitops/pipeline';
 import { PlatformOperator } from '../gitops/platform-operator';
-import { renderReadme } from '../gitops/readme';
+import { ReadmeWiring, renderReadme } from '../gitops/readme';
 import { defaultShardOutdir, nestedFolders, outputDigest, resolveShard, SHARD_ENV_VAR, SHARD_OUTDIR_ENV_VAR, ShardPartition, ShardScope, SynthesisShard } from '../gitops/shard';
 import { ArgoCdOptions, FluxOptions } from '../gitops/wiring-options';
 import { META_DIR, recoverOutput, writeOutput } from '../gitops/writer';
@@ -579,17 +579,17 @@ export class GitOpsApp extends App {
     if (this.layout === OutputLayout.HYDRATED_AND_KUSTOMIZE && envs.length > 0) {
       files.push(...kustomize().renderKustomizeLayout(envs, objects, this.kustomizeBaseName(envs)));
     }
+    let fluxReadme: ReadmeWiring['flux'];
     if (this.flux) {
       const layered = objects.map((o) => ({
         file: o.file, environment: o.environment, manifest: o.manifest, layer: layers.get(o) ?? DeploymentLayer.APPS,
       }));
       files.push(...renderLayerKustomizations(envs, layered));
       files.push(...flux().renderFluxWiring(envs, this.flux, layered));
+      fluxReadme = { clusterPath: flux().fluxPath(this.flux, 'clusters/<cluster>'), order: flux().fluxApplyOrder(envs, layered) };
     }
     if (this.argoCd) files.push(...argocd().renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators));
-    const wiring = this.flux || this.argoCd
-      ? { paths: files.map((f) => f.path), fluxClusterPath: this.flux ? flux().fluxPath(this.flux, 'clusters/<cluster>') : undefined }
-      : undefined;
+    const wiring = this.flux || this.argoCd ? { paths: files.map((f) => f.path), flux: fluxReadme } : undefined;
     files.push({ path: 'README.md', content: renderReadme(envs, objects, this.layout, wiring) });
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const findings = [...evaluation.findings, ...findingsWithLines];

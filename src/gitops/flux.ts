@@ -42,6 +42,48 @@ function joinPath(prefix: string, rel: string): string {
   return `${p === '' || p === '.' ? '.' : p.startsWith('./') || p.startsWith('/') ? p : `./${p}`}/${rel}`;
 }
 
+/** The clusters of `environments`, sorted. */
+function clustersOf(environments: Environment[]): string[] {
+  return [...new Set(environments.map((e) => e.cluster))].sort();
+}
+
+/** The environments of `cluster`, by name. */
+function environmentsOf(environments: Environment[], cluster: string): Environment[] {
+  return environments.filter((e) => e.cluster === cluster).sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/** One Kustomization of an environment: its layer, the Kustomization it waits for, its timeout. */
+interface EnvironmentLayer {
+  readonly name: string;
+  readonly layer: DeploymentLayer;
+  readonly dependsOn: string;
+  readonly timeout: string;
+}
+
+/** An environment's Kustomizations, each after the one before (`mine`: the environment's objects, for its migration layer). */
+function environmentLayers(env: Environment, mine: readonly LayeredManifest[]): EnvironmentLayer[] {
+  const hasMigration = mine.some((o) => o.layer === DeploymentLayer.MIGRATION);
+  return [
+    // a first start (initdb, broker formation, a Kafka cluster) takes minutes
+    { name: `${env.name}-data`, layer: DeploymentLayer.DATA, dependsOn: 'platform', timeout: '30m' },
+    ...(hasMigration
+      ? [{ name: `${env.name}-migrate`, layer: DeploymentLayer.MIGRATION, dependsOn: `${env.name}-data`, timeout: `${Math.ceil(MIGRATION_DEADLINE_SECONDS / 60) + 5}m` }]
+      : []),
+    { name: env.name, layer: DeploymentLayer.APPS, dependsOn: hasMigration ? `${env.name}-migrate` : `${env.name}-data`, timeout: '15m' },
+  ];
+}
+
+/**
+ * The order in which a cluster's Kustomizations become Ready, as `renderFluxWiring` renders them: per
+ * cluster, `platform`, then per environment its chain of layers (the environments' chains side by side).
+ */
+export function fluxApplyOrder(
+  environments: Environment[], objects: readonly LayeredManifest[],
+): Array<{ cluster: string; environments: string[][] }> {
+  const namesOf = (env: Environment) => environmentLayers(env, objects.filter((o) => o.environment === env.name)).map((l) => l.name);
+  return clustersOf(environments).map((cluster) => ({ cluster, environments: environmentsOf(environments, cluster).map(namesOf) }));
+}
+
 /** A folder of the output as a Flux `path` in the repository (`./<repositoryPath>/<rel>`), as the wiring writes it. */
 export function fluxPath(options: FluxOptions, rel: string): string {
   return joinPath(options.repositoryPath ?? './', rel);
@@ -137,8 +179,7 @@ export function renderFluxWiring(environments: Environment[], options: FluxOptio
     spec: { interval, retryInterval: '2m', prune: true, wait: true, ...spec },
   });
   const files: RenderedFile[] = [];
-  const clusters = [...new Set(environments.map((e) => e.cluster))].sort();
-  for (const cluster of clusters) {
+  for (const cluster of clustersOf(environments)) {
     const dir = `clusters/${cluster}`;
     const file = (obj: any) => files.push({ path: `${dir}/${obj.kind}.${obj.metadata.name}.yaml`, content: toYaml(obj) });
     if (options.repositoryUrl) file(gitRepository(sourceName, options.branch ?? 'main'));
@@ -148,7 +189,7 @@ export function renderFluxWiring(environments: Environment[], options: FluxOptio
       serviceAccountName: PLATFORM_SERVICE_ACCOUNT,
       sourceRef: sourceRef(sourceName),
     }));
-    for (const env of environments.filter((e) => e.cluster === cluster).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const env of environmentsOf(environments, cluster)) {
       const account = deployerServiceAccount(env.name);
       file({
         apiVersion: 'v1',
@@ -163,16 +204,7 @@ export function renderFluxWiring(environments: Environment[], options: FluxOptio
         file(gitRepository(envSource, `${prefix}${env.name}`));
       }
       const mine = objects.filter((o) => o.environment === env.name);
-      const hasMigration = mine.some((o) => o.layer === DeploymentLayer.MIGRATION);
-      const layers: Array<{ name: string; layer: DeploymentLayer; dependsOn: string; timeout: string }> = [
-        // a first start (initdb, broker formation, a Kafka cluster) takes minutes
-        { name: `${env.name}-data`, layer: DeploymentLayer.DATA, dependsOn: 'platform', timeout: '30m' },
-        ...(hasMigration
-          ? [{ name: `${env.name}-migrate`, layer: DeploymentLayer.MIGRATION, dependsOn: `${env.name}-data`, timeout: `${Math.ceil(MIGRATION_DEADLINE_SECONDS / 60) + 5}m` }]
-          : []),
-        { name: env.name, layer: DeploymentLayer.APPS, dependsOn: hasMigration ? `${env.name}-migrate` : `${env.name}-data`, timeout: '15m' },
-      ];
-      for (const l of layers) {
+      for (const l of environmentLayers(env, mine)) {
         const exprs = fluxHealthCheckExprs(mine.filter((o) => o.layer === l.layer).map((o) => o.manifest));
         file(kustomization(l.name, {
           path: fluxPath(options, `layers/${env.name}/${l.layer}`),

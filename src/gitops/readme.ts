@@ -4,10 +4,15 @@ import type { Environment } from '../environment/environment';
 
 /** The Flux and Argo CD wiring of the output, for its README. */
 export interface ReadmeWiring {
-  /** The path of every file of the output (the wiring's files among them). */
+  /** The path of every file of the output (the Argo CD wiring's files among them). */
   readonly paths: readonly string[];
-  /** Flux wiring: the bootstrap path of a cluster's folder, `<cluster>` standing for its name. */
-  readonly fluxClusterPath?: string;
+  /** The Flux wiring, when rendered. */
+  readonly flux?: {
+    /** The bootstrap path of a cluster's folder, `<cluster>` standing for its name. */
+    readonly clusterPath: string;
+    /** Per cluster, after `platform`, each environment's Kustomizations in the order they become Ready (flux.ts `fluxApplyOrder`). */
+    readonly order: ReadonlyArray<{ readonly cluster: string; readonly environments: readonly string[][] }>;
+  };
 }
 
 /**
@@ -53,32 +58,30 @@ export function renderReadme(
       lines.push(`| ${cluster} | ${objects.filter((o) => o.environment === undefined && o.cluster === cluster).length} |`);
     }
   }
-  if (wiring) lines.push(...fluxSection(environments, wiring), ...argoCdSection(wiring));
+  if (wiring) lines.push(...fluxSection(wiring), ...argoCdSection(wiring));
   lines.push('');
   return lines.join('\n');
 }
 
-/** The names `<kind>.<name>.yaml` of the files directly in `folder/` (`folder/<sub>/` with `sub`), by subfolder. */
-function namesIn(paths: readonly string[], folder: string, kind: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+/** The names of the `argocd/<kind>.<name>.yaml` files. */
+function argoCdNames(paths: readonly string[], kind: string): string[] {
+  const file = new RegExp(`^argocd/${kind}\\.([^/]+)\\.yaml$`);
+  const names: string[] = [];
   for (const p of paths) {
-    const m = new RegExp(`^${folder}/(?:([^/]+)/)?${kind}\\.([^/]+)\\.yaml$`).exec(p);
-    if (!m) continue;
-    const key = m[1] ?? '';
-    if (!out.has(key)) out.set(key, []);
-    out.get(key)!.push(m[2]);
+    const m = file.exec(p);
+    if (m) names.push(m[1]);
   }
-  return out;
+  return names.sort();
 }
 
-function fluxSection(environments: Environment[], wiring: ReadmeWiring): string[] {
-  const byCluster = namesIn(wiring.paths, 'clusters', 'Kustomization');
-  if (wiring.fluxClusterPath === undefined || byCluster.size === 0) return [];
-  const lines = [
+function fluxSection(wiring: ReadmeWiring): string[] {
+  if (!wiring.flux) return [];
+  const code = (name: string) => `\`${name}\``;
+  return [
     '',
     '## Flux',
     '',
-    `Bootstrap each cluster with its folder as the path: \`flux bootstrap git --url=<this repository> --path=${wiring.fluxClusterPath}\`.`,
+    `Bootstrap each cluster with its folder as the path: \`flux bootstrap git --url=<this repository> --path=${wiring.flux.clusterPath}\`.`,
     '',
     '- `clusters/<cluster>/`: everything in `flux-system`, applied in one pass: the Git source (with a `repositoryUrl`), one',
     '  `gitops-deployer-<environment>` ServiceAccount per environment, and the Kustomizations below.',
@@ -89,32 +92,21 @@ function fluxSection(environments: Environment[], wiring: ReadmeWiring): string[
     '',
     '| cluster | Kustomizations, in the order they become Ready |',
     '|---|---|',
+    ...wiring.flux.order.map(({ cluster, environments }) =>
+      `| ${cluster} | ${code('platform')} → ${environments.map((chain) => chain.map(code).join(' → ')).join('; ')} |`),
   ];
-  for (const [cluster, names] of [...byCluster].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const left = new Set(names);
-    const chains: string[] = [];
-    const take = (name: string) => (left.delete(name) ? [name] : []);
-    const platform = take('platform');
-    for (const env of environments.filter((e) => e.cluster === cluster)) {
-      const chain = [...take(`${env.name}-data`), ...take(`${env.name}-migrate`), ...take(env.name)];
-      if (chain.length > 0) chains.push(chain.map((n) => `\`${n}\``).join(' → '));
-    }
-    chains.push(...[...left].sort().map((n) => `\`${n}\``));
-    lines.push(`| ${cluster} | ${[...platform.map((n) => `\`${n}\` →`), chains.join('; ')].join(' ')} |`);
-  }
-  return lines;
 }
 
 function argoCdSection(wiring: ReadmeWiring): string[] {
-  const projects = namesIn(wiring.paths, 'argocd', 'AppProject').get('') ?? [];
-  const applications = namesIn(wiring.paths, 'argocd', 'Application').get('') ?? [];
+  const projects = argoCdNames(wiring.paths, 'AppProject');
+  const applications = argoCdNames(wiring.paths, 'Application');
   if (applications.length === 0) return [];
   return [
     '',
     '## Argo CD',
     '',
     `Apply \`argocd/\` to the cluster running Argo CD (or point an app of apps at it): ${projects.length} AppProject(s)`,
-    `(${[...projects].sort().map((p) => `\`${p}\``).join(', ')}) and ${applications.length} Application(s). Sync waves order them: by default`,
+    `(${projects.map((p) => `\`${p}\``).join(', ')}) and ${applications.length} Application(s). Sync waves order them: by default`,
     'charts of CRDs only and cert-manager (wave -3), the operators (-2), each cluster\'s platform layer (-1), then the',
     'environments (1); inside an environment, its data objects (0), its schema migrations (a `Sync` hook, 1) and',
     'its applications (2). For the waves of an app of apps to wait on each Application\'s health, add Argo CD\'s',
