@@ -19,7 +19,8 @@ export interface PublishOptions extends OutputOptions {
   readonly timeout?: string;
 }
 
-const EXIT_CODES = 'Exit codes: 0 published (or nothing to publish), 1 refused (gates, uncommitted or hand-edited owned files, failing app, push failed), '
+const EXIT_CODES = 'Exit codes: 0 published (or nothing to publish), 1 refused (gates, uncommitted or hand-edited owned files, failing app, '
+  + 'wiring that reads folders the commit would not hold, push failed), '
   + '2 bad usage or unreadable input.';
 
 /**

@@ -26,6 +26,7 @@ const gitModule = (): typeof import('./git') => require('./git');
 const locksModule = (): typeof import('./locks') => require('./locks');
 const messageModule = (): typeof import('./message') => require('./message');
 const generatedFilesModule = (): typeof import('../verify/generated-files') => require('../verify/generated-files');
+const wiringModule = (): typeof import('./wiring-paths') => require('./wiring-paths');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** `libraryVersion` of the manifest publish seeds the temporary directory with: tells whether the app wrote there at all. */
@@ -343,6 +344,7 @@ class PublishRun {
     const gated = { ...compliance, findings: mergeFindings(compliance.findings, safety) };
     const plans = targets.map((t) => this.plan(t, output, nextObjects, gated));
     for (const plan of plans) if (plan.target.mode === 'checkout') this.checkUncommitted(plan.target, plan.files.map((f) => f.path));
+    this.checkWiring(plans, output.files, envMode);
 
     // 5. write and commit, or describe
     const publications: BranchPublication[] = [];
@@ -743,6 +745,24 @@ class PublishRun {
       message,
       libraryVersion: output.manifest.libraryVersion,
     };
+  }
+
+  /**
+   * The folders the output's own Flux and Argo CD wiring reads must be in the commit: a `repositoryPath`
+   * written for another place than `--path` would otherwise fail in the cluster, after the commit. On
+   * environment branches, the reads of each branch against that branch's files (the main branch, which
+   * holds the wiring, is not written then).
+   */
+  private checkWiring(plans: Plan[], files: ReadonlyMap<string, { readonly content: string }>, envMode: boolean): void {
+    const wiring = wiringModule();
+    const reads = wiring.wiringReads(files);
+    if (reads.length === 0) return;
+    const unresolved = plans.flatMap((plan) => wiring.unresolvedReads(
+      envMode ? reads.filter((r) => r.revision === plan.target.branch) : reads, this.rel, plan.files.map((f) => f.path)));
+    if (unresolved.length === 0) return;
+    throw new PublishError(PublishErrorCode.WIRING_MISMATCH,
+      `${unresolved.length} folder(s) the GitOps wiring reads would not be in the commit: ${wiring.wiringFix(unresolved, this.rel)}`,
+      unresolved.map((u) => `${u.read.file}: ${u.read.tool} reads ${u.read.path}${u.read.revision !== undefined ? ` on ${u.read.revision}` : ''}: ${u.reason}`));
   }
 
   private describe(plan: Plan, commit: string | undefined, pushed: boolean): BranchPublication {

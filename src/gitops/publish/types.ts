@@ -239,6 +239,11 @@ export enum PublishErrorCode {
   UNCOMMITTED_CHANGES = 'UNCOMMITTED_CHANGES',
   /** Owned files in the repository were edited or deleted by hand (the `verify` check). */
   HAND_EDITED = 'HAND_EDITED',
+  /**
+   * The output's Flux or Argo CD wiring reads folders of the repository that the commit would not
+   * hold (its `repositoryPath` and `--path` disagree): Flux and Argo CD would fail to build them.
+   */
+  WIRING_MISMATCH = 'WIRING_MISMATCH',
   /** An interrupted write is pending in the repository's output directory. */
   INTERRUPTED_WRITE = 'INTERRUPTED_WRITE',
   /** The repository is busy or in the way: a merge in progress, a branch checked out elsewhere or moved meanwhile, a file the output would overwrite. */
