@@ -21,6 +21,7 @@ interface Variant {
   extra?: (chart: EnvironmentChart) => void;
   approve?: (app: GitOpsApp, chart: EnvironmentChart) => void;
   storage?: StorageProfile;
+  cluster?: string;
 }
 
 function build(outdir: string, v: Variant = {}) {
@@ -29,7 +30,7 @@ function build(outdir: string, v: Variant = {}) {
     name: 'prod',
     tier: v.tier ?? Tier.PRODUCTION,
     namespace: 'orders',
-    cluster: 'prod',
+    cluster: v.cluster ?? 'prod',
     storageProfile: v.storage ?? StorageProfile.ondat({ name: 'ondat', replicas: 2 }),
   });
   const chart = new EnvironmentChart(app, 'orders', { environment: env });
@@ -293,6 +294,55 @@ describe('change safety keyed on the previous output: tier demotions', () => {
     };
     noData(Tier.PRODUCTION).synth();
     expect(noData(Tier.STAGING).render().findings.filter((f) => f.packId === 'change-safety')).toEqual([]);
+  });
+});
+
+describe('change safety keyed on the previous output: an environment moved to another cluster', () => {
+  test('in production: refused, naming the data and its Namespace; nothing written', () => {
+    const dir = tmpdir();
+    build(dir).synth();
+    const before = readTree(dir);
+    const moved = build(dir, { cluster: 'prod-eu' });
+    const findings = moved.render().findings.filter((f) => f.packId === 'change-safety');
+    // the objects themselves are unchanged (same environment, same namespace): only the move is at risk
+    expect(ids(findings)).toEqual(['error:CHANGE-EnvironmentMoved']);
+    expect(findings[0].message).toBe('environment "prod" moves from cluster "prod" to "prod-eu" while it holds data (Cluster "orders-db"): '
+      + 'the data does not move with it: cluster "prod-eu" starts without it, and in cluster "prod" its objects are left behind, '
+      + 'deleted with their Namespace "orders" when the platform layer there no longer holds it');
+    expect(findings[0]).toMatchObject({ environment: 'prod', resource: { kind: 'Cluster', name: 'orders-db', namespace: 'orders' }, file: 'rendered/prod/orders/Cluster.orders-db.yaml' });
+    // what the move would do to the old cluster's platform layer: its Namespace leaves it
+    expect(Object.keys(before)).toContain('platform/prod/Namespace.orders.yaml');
+    expect(moved.render().files.map((f) => f.path)).not.toContain('platform/prod/Namespace.orders.yaml');
+    expect(() => moved.synth()).toThrow(PolicyViolationError);
+    expect(readTree(dir)).toEqual(before);
+  });
+
+  test('approved: written; the next change is judged against the new cluster', () => {
+    const dir = tmpdir();
+    build(dir).synth();
+    const approved = build(dir, {
+      cluster: 'prod-eu',
+      approve: (_app, chart) => ChangeApprovals.approve(chart, { ruleId: 'CHANGE-EnvironmentMoved', reason: 'restored from the backups into prod-eu, ticket OPS-77' }),
+    });
+    expect(approved.synthesize().findings.filter((f) => f.ruleId === 'CHANGE-EnvironmentMoved').map((f) => [f.severity, f.suppressed, f.suppressionReason]))
+      .toEqual([['error', true, 'restored from the backups into prod-eu, ticket OPS-77']]);
+    expect(build(dir, { cluster: 'prod-eu' }).render().findings.filter((f) => f.packId === 'change-safety')).toEqual([]);
+    // and back again is a move too
+    expect(ids(build(dir).render().findings.filter((f) => f.packId === 'change-safety'))).toEqual(['error:CHANGE-EnvironmentMoved']);
+  });
+
+  test('a development environment: a warning; an environment without data moves freely', () => {
+    expect(ids(change({ tier: Tier.DEVELOPMENT }, { tier: Tier.DEVELOPMENT, cluster: 'dev-2' }).findings)).toEqual(['warning:CHANGE-EnvironmentMoved']);
+    const dir = tmpdir();
+    const noData = (cluster: string) => {
+      const app = new GitOpsApp({ outdir: dir });
+      new ApiObject(new EnvironmentChart(app, 'orders', { environment: new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'orders', cluster }) }), 'Cm', {
+        apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' },
+      });
+      return app;
+    };
+    noData('prod').synth();
+    expect(noData('prod-eu').render().findings.filter((f) => f.packId === 'change-safety')).toEqual([]);
   });
 });
 

@@ -27,6 +27,8 @@ interface Variant {
   /** a privileged container in this environment (an error-level PSS finding) */
   readonly privilegedIn?: string;
   readonly configValue?: string;
+  /** Another cluster for these environments. */
+  readonly clusterOf?: Record<string, string>;
 }
 
 /** Four environments on three clusters, every built-in pack, warnings, a used and an unused suppression. */
@@ -53,7 +55,7 @@ function fleet(props: GitOpsAppProps, v: Variant = {}): GitOpsApp {
     const env = new Environment({
       name: e.name,
       tier: e.tier,
-      cluster: e.cluster,
+      cluster: v.clusterOf?.[e.name] ?? e.cluster,
       namespace: `orders-${e.name}`,
       storageProfile: StorageProfile.ondat({ name: `ondat-${e.name}`, replicas: 2, encryption: true }),
     });
@@ -168,6 +170,9 @@ describe('sharded synthesis: merged shards are byte-identical to a single run', 
       const second = JSON.stringify(round(2, { dbNames: { dev: 'orders-db2', qa: 'orders-db2' }, approveIn: ['qa'], configValue: 'b' }));
       expect(second).toMatch(/CHANGE-DataObject(Removed|Renamed)/);
       expect(fs.readFileSync(path.join(merged, '.cdk8s-stateful/manifest.json'), 'utf8')).toContain('qa database renamed on purpose');
+      // dev moves to another cluster while it holds data: judged once, in the part that owns it now
+      const third = round(3, { dbNames: { dev: 'orders-db2', qa: 'orders-db2' }, approveIn: ['qa'], configValue: 'b', clusterOf: { dev: 'prod-us-east' } });
+      expect(third.findings.filter((f: any) => f.ruleId === 'CHANGE-EnvironmentMoved').map((f: any) => `${f.severity}:${f.environment}`)).toEqual(['warning:dev']);
     });
 });
 

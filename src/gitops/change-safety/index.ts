@@ -103,8 +103,8 @@ export function judgeChanges(
   if (previous) {
     // the same as analyzeChanges(previous.objects, next), without the files whose bytes did not change
     const analyzed = analyzeSkippingUnchanged(previous, next);
-    const { clusterTier, effectiveTier, tierDowngrades, tierRank } = tiers();
-    changes = { ...analyzed, risks: [...tierDowngrades(environments, previous), ...analyzed.risks] };
+    const { clusterTier, effectiveTier, environmentMoves, tierDowngrades, tierRank } = tiers();
+    changes = { ...analyzed, risks: [...tierDowngrades(environments, previous), ...environmentMoves(environments, previous), ...analyzed.risks] };
     // keyed on what the previous output recorded as well as on the code: a demotion cannot soften
     // the findings of the change that demotes (the platform layer of a cluster is as critical as
     // its most critical environment)

@@ -48,6 +48,11 @@ export const CHANGE_RULES: readonly ChangeRule[] = [
     + '(a database removed or renamed, storage shrunk) into warnings, so the same change could prune it. Change safety keys on the tier the previous '
     + 'output recorded, and the demotion itself needs an approval.',
     `Keep the tier, or move the data out first. ${APPROVE}`),
+  rule('CHANGE-EnvironmentMoved', 'An environment that holds data moved to another cluster',
+    'The data does not move with the manifests: the new cluster starts with empty volumes (or a restore), and in the old cluster the '
+    + 'environment\'s objects are left behind; when the old cluster\'s platform layer no longer holds their Namespace, Flux / Argo CD prune it '
+    + 'and every database, queue and volume in it goes with it.',
+    `Keep the cluster, or move the data first (a replica or a restore in the new cluster), then retire the old one. ${APPROVE}`),
   rule('CHANGE-DeletionPolicyWeakened', 'A deletion or reclaim policy was weakened (retain → delete)',
     'With `delete`, a GitOps prune of the custom resource deletes the queue, vhost, database or volume in the backend.',
     `Keep \`retain\`. ${APPROVE}`),

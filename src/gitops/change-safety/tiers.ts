@@ -1,5 +1,5 @@
 import { RiskyChange } from './analyze';
-import { PreviousOutput } from './previous-output';
+import { PreviousObject, PreviousOutput } from './previous-output';
 import { Tier } from '../../environment/tier';
 import { isDataBearing } from '../data-objects';
 
@@ -43,6 +43,15 @@ export function clusterTier(cluster: string | undefined, environments: readonly 
   return tier;
 }
 
+/** The data-bearing objects of an environment in the previous output (by file), and how a message names them. */
+function dataOf(envName: string, previous: PreviousOutput): { data: PreviousObject[]; names: string } {
+  const data = previous.objects
+    .filter((o) => o.environment === envName && isDataBearing(o.manifest))
+    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const names = data.slice(0, 3).map((o) => `${o.manifest.kind} "${o.manifest.metadata.name}"`).join(', ') + (data.length > 3 ? ` and ${data.length - 3} more` : '');
+  return { data, names };
+}
+
 /**
  * `CHANGE-TierDowngrade`: an environment whose previous output holds data-bearing objects is now of
  * a less critical tier. One risk per environment, located on its first data-bearing object.
@@ -52,15 +61,44 @@ export function tierDowngrades(environments: readonly TieredEnvironment[], previ
   for (const env of environments) {
     const recorded = previous.tiers.get(env.name);
     if (recorded === undefined || tierRank(env.tier) >= tierRank(recorded)) continue;
-    const data = previous.objects
-      .filter((o) => o.environment === env.name && isDataBearing(o.manifest))
-      .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    const { data, names } = dataOf(env.name, previous);
     if (data.length === 0) continue;
-    const names = data.slice(0, 3).map((o) => `${o.manifest.kind} "${o.manifest.metadata.name}"`).join(', ') + (data.length > 3 ? ` and ${data.length - 3} more` : '');
     risks.push({
       ruleId: 'CHANGE-TierDowngrade',
       message: `environment "${env.name}" goes from ${recorded} to ${env.tier} while it holds data (${names}): `
         + 'its policies and change-safety findings would no longer block',
+      manifest: data[0].manifest,
+      file: data[0].file,
+      environment: env.name,
+      cluster: env.cluster,
+    });
+  }
+  return risks;
+}
+
+/**
+ * `CHANGE-EnvironmentMoved`: an environment whose previous output holds data-bearing objects now
+ * deploys to another cluster. The manifests move, the data does not: the new cluster starts without
+ * it, and in the old one the objects are left behind, deleted with their Namespace once the old
+ * cluster's platform layer no longer holds it (both GitOps tools prune it). One risk per environment,
+ * located on its first data-bearing object; the message depends on the environment and the previous
+ * output only (a shard judges it as the whole run does). Reads the previous objects only when a
+ * cluster changed.
+ */
+export function environmentMoves(environments: readonly TieredEnvironment[], previous: PreviousOutput): RiskyChange[] {
+  const risks: RiskyChange[] = [];
+  for (const env of environments) {
+    const recorded = previous.clusters.get(env.name);
+    if (recorded === undefined || recorded === env.cluster) continue;
+    const { data, names } = dataOf(env.name, previous);
+    if (data.length === 0) continue;
+    const namespaces = [...new Set(data.map((o) => o.manifest.metadata?.namespace).filter((n): n is string => typeof n === 'string'))].sort();
+    const where = namespaces.length > 0 ? ` with their Namespace ${namespaces.map((n) => `"${n}"`).join(', ')}` : '';
+    risks.push({
+      ruleId: 'CHANGE-EnvironmentMoved',
+      message: `environment "${env.name}" moves from cluster "${recorded}" to "${env.cluster}" while it holds data (${names}): `
+        + `the data does not move with it: cluster "${env.cluster}" starts without it, and in cluster "${recorded}" its objects are left behind, `
+        + `deleted${where} when the platform layer there no longer holds it`,
       manifest: data[0].manifest,
       file: data[0].file,
       environment: env.name,
