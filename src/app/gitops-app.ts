@@ -589,7 +589,8 @@ export class GitOpsApp extends App {
       fluxReadme = { clusterPath: flux().fluxPath(this.flux, 'clusters/<cluster>'), order: flux().fluxApplyOrder(envs, layered) };
     }
     if (this.argoCd) files.push(...argocd().renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators));
-    const wiring = this.flux || this.argoCd ? { paths: files.map((f) => f.path), flux: fluxReadme } : undefined;
+    const confirmPrune = this.argoCd ? this.operators.filter((op) => argocd().prunesOnConfirmation(op)).map((op) => op.name) : [];
+    const wiring = this.flux || this.argoCd ? { paths: files.map((f) => f.path), flux: fluxReadme, argoCdConfirmPrune: confirmPrune } : undefined;
     files.push({ path: 'README.md', content: renderReadme(envs, objects, this.layout, wiring) });
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const findings = [...evaluation.findings, ...findingsWithLines];

@@ -28,6 +28,14 @@ function kustomizeOfOperator(op: PlatformOperator): object {
 }
 
 /**
+ * Whether an operator's Application prunes only once a person confirms it (`Prune=confirm`): every
+ * operator but a chart of CRDs only (never pruned). Their charts and release folders hold their CRDs.
+ */
+export function prunesOnConfirmation(op: PlatformOperator): boolean {
+  return !op.crdsOnly;
+}
+
+/**
  * Argo CD wiring in `argocd/`: an AppProject for the platform layers (cluster-scoped kinds allowed)
  * and one for the applications (namespaced kinds only, destinations = the environments'
  * namespaces); an Application per cluster platform (sync wave -1, server-side apply for large
@@ -153,8 +161,15 @@ export function renderArgoCdWiring(
                 },
               destination: { server: destinations[cluster], namespace: op.namespace },
               // a chart of CRDs only is never pruned: a CRD left out of a later chart version would take every
-              // object of its kind (the databases) with it; such a removal stays OutOfSync until done by hand
-              syncPolicy: { ...sync, ...(op.crdsOnly ? { automated: { prune: false, selfHeal: true } } : {}), syncOptions: ['ServerSideApply=true', 'CreateNamespace=true'] },
+              // object of its kind (the databases) with it; such a removal stays OutOfSync until done by hand.
+              // The other operators' charts and folders template their CRDs too: what a new version or new values
+              // stop rendering is pruned only once a person confirms it (`Prune=confirm`, Argo CD 3.4 and later;
+              // the sync waits in Running, `argocd app confirm-deletion`), never by the automated sync alone
+              syncPolicy: {
+                ...sync,
+                ...(op.crdsOnly ? { automated: { prune: false, selfHeal: true } } : {}),
+                syncOptions: ['ServerSideApply=true', 'CreateNamespace=true', ...(prunesOnConfirmation(op) ? ['Prune=confirm'] : [])],
+              },
             },
           }),
         });

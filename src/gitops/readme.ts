@@ -13,6 +13,8 @@ export interface ReadmeWiring {
     /** Per cluster, after `platform`, each environment's Kustomizations in the order they become Ready (flux.ts `fluxApplyOrder`). */
     readonly order: ReadonlyArray<{ readonly cluster: string; readonly environments: readonly string[][] }>;
   };
+  /** The Argo CD Applications whose prunes wait for a person's confirmation (argocd.ts `prunesOnConfirmation`). */
+  readonly argoCdConfirmPrune?: readonly string[];
 }
 
 /**
@@ -111,5 +113,13 @@ function argoCdSection(wiring: ReadmeWiring): string[] {
     'environments (1); inside an environment, its data objects (0), its schema migrations (a `Sync` hook, 1) and',
     'its applications (2). For the waves of an app of apps to wait on each Application\'s health, add Argo CD\'s',
     '`argoproj.io/Application` health check to `argocd-cm`.',
+    ...(wiring.argoCdConfirmPrune?.length ? [
+      '',
+      `The Applications of the operators ${[...wiring.argoCdConfirmPrune].sort().map((n) => `\`${n}\``).join(', ')} prune only once a person`,
+      'confirms it (`Prune=confirm`, Argo CD 3.4 or later): their charts hold their CRDs, and deleting a CRD deletes every',
+      'object of its kind (the databases). When a sync of one waits in Running, look at what it would delete',
+      '(`argocd app get <application>`) and confirm with',
+      '`argocd app confirm-deletion <application>` only when no CustomResourceDefinition is among them.',
+    ] : []),
   ];
 }

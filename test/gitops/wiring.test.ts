@@ -143,9 +143,21 @@ describe('the generated README describes the wiring', () => {
     expect(projects).toEqual(['cdk8s-stateful', 'cdk8s-stateful-platform']);
     expect(text).toContain(`Apply \`argocd/\` to the cluster running Argo CD (or point an app of apps at it): 2 AppProject(s)\n(${projects.map((p) => `\`${p}\``).join(', ')}) and ${apps} Application(s).`);
     expect(text).not.toContain('## Flux');
+    // no operators: nothing waits for a confirmation
+    expect(text).not.toContain('Prune=confirm');
     const none = readme(render({}));
     expect(none).not.toContain('## Flux');
     expect(none).not.toContain('## Argo CD');
+  });
+
+  test('Argo CD: the operators whose Applications prune only once a person confirms it (not a chart of CRDs only)', () => {
+    const operators = [PlatformOperator.mariadbOperatorCrds('26.6.0'), PlatformOperator.mariadbOperator('26.6.0'), PlatformOperator.cloudNativePg('0.26.1')];
+    const out = render({ argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations }, operators });
+    expect(readme(out)).toContain('The Applications of the operators `cloudnative-pg`, `mariadb-operator` prune only once a person\nconfirms it (`Prune=confirm`');
+    // the README names exactly the Applications that carry the option
+    const confirming = out.files.filter((f) => /^argocd\/Application\..*-operator-/.test(f.path) && YAML.parse(f.content).spec.syncPolicy.syncOptions.includes('Prune=confirm'))
+      .map((f) => /-operator-(.+)-[^-]+\.yaml$/.exec(f.path)![1]);
+    expect([...new Set(confirming)].sort()).toEqual(['cloudnative-pg', 'mariadb-operator']);
   });
 });
 
@@ -258,6 +270,9 @@ describe('operators in the platform layer', () => {
     // removing a CRD deletes every object of its kind: the CRDs' Application never prunes, the operator's does
     expect(app('mariadb-operator-crds').spec.syncPolicy.automated).toEqual({ prune: false, selfHeal: true });
     expect(app('mariadb-operator').spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
+    // what an operator's chart stops rendering (its CRDs included) is pruned once a person confirms it; the CRDs' chart is never pruned
+    expect(app('mariadb-operator').spec.syncPolicy.syncOptions).toEqual(['ServerSideApply=true', 'CreateNamespace=true', 'Prune=confirm']);
+    expect(app('mariadb-operator-crds').spec.syncPolicy.syncOptions).toEqual(['ServerSideApply=true', 'CreateNamespace=true']);
     expect(app('mariadb-operator').metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('-2');
     expect(app('mariadb-operator').spec.source).toEqual({ repoURL, chart: 'mariadb-operator', targetRevision: '26.6.0', helm: { releaseName: 'mariadb-operator' } });
     // the engine's NetworkPolicies admit its operator from the namespace the factory installs it in
@@ -294,6 +309,8 @@ describe('operators in the platform layer', () => {
     for (const op of ['rabbitmq-cluster-operator', 'rabbitmq-topology-operator']) {
       expect(app(op).spec.destination.namespace).toBe('rabbitmq-system');
       expect(app(op).spec.syncPolicy.syncOptions).toContain('CreateNamespace=true');
+      // their release folders hold their CRDs: a later tag that drops one waits for a person's confirmation
+      expect(app(op).spec.syncPolicy.syncOptions).toContain('Prune=confirm');
       expect(app(op).metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('-2');
     }
     expect(app('cert-manager').metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('-3');
