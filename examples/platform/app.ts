@@ -22,7 +22,11 @@ export function buildPlatform(props: GitOpsAppProps = {}): GitOpsApp {
     },
     // operators from their Helm charts, pinned to the releases whose CRDs the objects are validated against
     operators: [
+      // CloudNativePG 1.30.0 (chart 0.29.0) and its Barman Cloud plugin (chart 0.7.0: plugin 0.13.0, the ObjectStore CRD of 0.14.0)
+      PlatformOperator.cloudNativePg('0.29.0'), PlatformOperator.barmanCloudPlugin('0.7.0'),
       PlatformOperator.strimzi('1.2.0'), PlatformOperator.externalSecrets('2.9.0'),
+      // the PodMonitors' and PrometheusRules' CRDs (Prometheus Operator v0.93.0)
+      PlatformOperator.prometheusOperatorCrds('31.0.0'),
       // mariadb-operator's CRDs come in a chart of their own, synced one wave before the operator
       PlatformOperator.mariadbOperatorCrds('26.6.0'), PlatformOperator.mariadbOperator('26.6.0'),
       // RabbitMQ's operators as RabbitMQ releases them (Git folders at their tags); their webhooks need cert-manager
@@ -132,7 +136,7 @@ class OrdersPlatform implements IEnvironmentApplication {
     });
     new MessageQueue(chart, 'Analytics', {
       name: 'analytics',
-      engine: QueueEngine.strimziKafka({ version: '4.1.0' }),
+      engine: QueueEngine.strimziKafka({ version: '4.3.1' }),
       storageSize: env.selectString({ development: '5Gi', otherwise: '50Gi' }),
       topics: [
         { name: 'orders.events', partitions: 12, retentionHours: 168, deadLetterTopic: 'orders.events.dlt' },

@@ -45,6 +45,7 @@ import { SchemaValidator } from '../validation';
 /* eslint-disable @typescript-eslint/no-require-imports */
 const argocd = (): typeof import('../gitops/argocd') => require('../gitops/argocd');
 const flux = (): typeof import('../gitops/flux') => require('../gitops/flux');
+const strimziKafkaEngine = (): typeof import('../queue/engines/strimzi-kafka/engine') => require('../queue/engines/strimzi-kafka/engine');
 const kustomize = (): typeof import('../gitops/kustomize') => require('../gitops/kustomize');
 const reports = (): typeof import('../policy/reports') => require('../policy/reports');
 const locate = (): typeof import('../policy/locate') => require('../policy/locate');
@@ -769,8 +770,18 @@ export class GitOpsApp extends App {
   /** One `node.validate()` pass over the whole tree (cdk8s' Chart.toJson would do it per chart). */
   private validateTree(): void {
     const errors: Array<{ path: string; error: string }> = [];
+    // the Kafka versions the Strimzi release the app installs supports (its cluster operator refuses any other)
+    const strimzi = this.operators.find((op) => op.chart === 'strimzi-kafka-operator');
+    const kafkaVersionProblem = strimzi ? strimziKafkaEngine().strimziKafkaVersionProblem : undefined;
     for (const construct of this.node.findAll()) {
       for (const error of construct.node.validate()) errors.push({ path: construct.node.path || '/', error });
+      const engine = kafkaVersionProblem ? (construct as { engine?: unknown }).engine : undefined;
+      if (engine instanceof strimziKafkaEngine().StrimziKafkaEngine) {
+        const problem = kafkaVersionProblem!(engine.version, strimzi!.version);
+        if (problem !== undefined) {
+          errors.push({ path: construct.node.path, error: `Kafka ${engine.version} on Strimzi ${strimzi!.version} (PlatformOperator.strimzi): not ${problem}` });
+        }
+      }
     }
     if (errors.length > 0) {
       // the first failing construct in the header; each problem says what is wrong and what would be right

@@ -194,6 +194,24 @@ export class PlatformOperator {
     return new PlatformOperator({ name: 'mariadb-operator', repositoryUrl: MARIADB_OPERATOR_CHARTS, chart: 'mariadb-operator', version, namespace: 'mariadb-operator' });
   }
 
+  /**
+   * The Prometheus Operator's CustomResourceDefinitions (chart `prometheus-operator-crds` of the
+   * prometheus-community charts, e.g. `31.0.0` for Prometheus Operator v0.93.0; namespace `monitoring`):
+   * the PodMonitors and PrometheusRules the data services render need them before an environment syncs.
+   * A chart of CRDs only (`crdsOnly`: wave -3, never pruned). Leave it out where a Prometheus Operator
+   * (kube-prometheus-stack) already installs them.
+   */
+  public static prometheusOperatorCrds(version: string): PlatformOperator {
+    return new PlatformOperator({
+      name: 'prometheus-operator-crds',
+      repositoryUrl: 'https://prometheus-community.github.io/helm-charts',
+      chart: 'prometheus-operator-crds',
+      version,
+      namespace: 'monitoring',
+      crdsOnly: true,
+    });
+  }
+
   /** External Secrets (`external-secrets`). */
   public static externalSecrets(version: string): PlatformOperator {
     return new PlatformOperator({ name: 'external-secrets', repositoryUrl: 'https://charts.external-secrets.io', chart: 'external-secrets', version, namespace: 'external-secrets', values: { installCRDs: true } });

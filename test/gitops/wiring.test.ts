@@ -2,7 +2,7 @@
 import { ApiObject } from 'cdk8s';
 import * as YAML from 'yaml';
 import { buildPlatform } from '../../examples/platform/app';
-import { DatabaseEngine, Environment, EnvironmentChart, EnvironmentOverlay, GitOpsApp, GitOpsAppProps, OutputLayout, PlatformOperator, QueueEngine, Tier } from '../../src';
+import { DatabaseEngine, Environment, EnvironmentChart, EnvironmentOverlay, GitOpsApp, GitOpsAppProps, MessageQueue, OutputLayout, PlatformOperator, QueueEngine, Tier } from '../../src';
 import { ValidationError } from '../../src/errors';
 import { describeWithCrds, sharedValidator } from '../util/crds';
 import { describeWithKustomize, kustomizeBuild, normalise, readObjects } from '../util/kustomize';
@@ -158,6 +158,28 @@ describe('the generated README describes the wiring', () => {
     const confirming = out.files.filter((f) => /^argocd\/Application\..*-operator-/.test(f.path) && YAML.parse(f.content).spec.syncPolicy.syncOptions.includes('Prune=confirm'))
       .map((f) => /-operator-(.+)-[^-]+\.yaml$/.exec(f.path)![1]);
     expect([...new Set(confirming)].sort()).toEqual(['cloudnative-pg', 'mariadb-operator']);
+  });
+});
+
+describe('the Kafka versions of the Strimzi release the app installs', () => {
+  const kafkaApp = (kafka: string, strimzi: string, operatorVersion?: string) => {
+    const app = new GitOpsApp({
+      outdir: tmpdir(),
+      argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations: { prod: 'https://prod.example.com' } },
+      operators: [PlatformOperator.strimzi(strimzi)],
+    });
+    const chart = new EnvironmentChart(app, 'shop', { environment: new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'shop', cluster: 'prod' }) });
+    new MessageQueue(chart, 'Events', { name: 'events', engine: QueueEngine.strimziKafka({ version: kafka, ...(operatorVersion ? { operatorVersion } : {}) }), topics: [{ name: 'orders' }] });
+    return app;
+  };
+
+  test('a Kafka the installed Strimzi does not support is refused before anything is written; a supported one renders', () => {
+    // the engine assumed Strimzi 1.2.0; the app installs 1.1.0, which never ran 4.3.1
+    expect(() => kafkaApp('4.3.1', '1.1.0').render()).toThrow(/\[CONSTRUCT_VALIDATION\] shop\/Events: invalid configuration: Kafka 4.3.1 on Strimzi 1.1.0 \(PlatformOperator.strimzi\): not a Kafka version Strimzi 1.1.0 supports: 4.2.0, 4.2.1, 4.3.0/);
+    expect(kafkaApp('4.3.0', '1.1.0', '1.1.0').render().files.some((f) => f.path.endsWith('Kafka.events.yaml'))).toBe(true);
+    // an older release the engine was told about, and a release newer than the ones this library knows (not checked)
+    expect(() => kafkaApp('4.1.2', '1.0.1', '1.0.1').render()).not.toThrow();
+    expect(() => kafkaApp('4.3.1', '1.3.0').render()).not.toThrow();
   });
 });
 

@@ -100,7 +100,7 @@ function setup(tier: Tier, engine: QueueEngineBase) {
 describe('the engine contract', () => {
   test('the factories return engines of their own types, usable where a QueueEngine is expected', () => {
     const engines: QueueEngine[] = [
-      QueueEngine.rabbitmqOperator({ version: '4.1.4' }), QueueEngine.rabbitmqStatefulSet({ version: '3.13.7' }), QueueEngine.strimziKafka({ version: '4.1.0' }),
+      QueueEngine.rabbitmqOperator({ version: '4.1.4' }), QueueEngine.rabbitmqStatefulSet({ version: '3.13.7' }), QueueEngine.strimziKafka({ version: '4.3.1' }),
     ];
     expect(engines.map((e) => e.constructor)).toEqual([RabbitmqOperatorEngine, RabbitmqStatefulSetEngine, StrimziKafkaEngine]);
     expect(engines.map((e) => [e.kind, e.capabilities.protocol, e.capabilities.streams, e.capabilities.topics])).toEqual([
@@ -108,7 +108,7 @@ describe('the engine contract', () => {
       [QueueEngineKind.RABBITMQ_STATEFULSET, QueueProtocol.AMQP, true, false],
       [QueueEngineKind.STRIMZI_KAFKA, QueueProtocol.KAFKA, false, true],
     ]);
-    expect(QueueEngine.strimziKafka({ version: '4.1.0', authentication: KafkaAuthentication.TLS }).capabilities.issuesClientCertificates).toBe(true);
+    expect(QueueEngine.strimziKafka({ version: '4.3.1', authentication: KafkaAuthentication.TLS }).capabilities.issuesClientCertificates).toBe(true);
   });
 
   test('an engine gets a read-only model, never the construct, and renders through _bind whatever its kind', () => {

@@ -15,7 +15,7 @@ import { tmpdir } from '../util/tmp';
 
 const operator = QueueEngine.rabbitmqOperator({ version: '4.1.4' });
 const statefulSet = QueueEngine.rabbitmqStatefulSet({ version: '3.13.7' });
-const kafka = QueueEngine.strimziKafka({ version: '4.1.0' });
+const kafka = QueueEngine.strimziKafka({ version: '4.3.1' });
 const encrypted = StorageProfile.ondat({ name: 'ondat-secure', replicas: 2 });
 
 const ORDERS: Partial<MessageQueueProps> = {
@@ -324,7 +324,7 @@ describe('MessageQueue on Strimzi Kafka', () => {
   });
 
   test('mutual TLS authentication: no password, the User Operator issues a certificate', () => {
-    const engine = QueueEngine.strimziKafka({ version: '4.1.0', authentication: KafkaAuthentication.TLS });
+    const engine = QueueEngine.strimziKafka({ version: '4.3.1', authentication: KafkaAuthentication.TLS });
     const { app, mq } = setup(Tier.STAGING, engine);
     const all = objects(app);
     expect(find(all, 'KafkaUser', 'orders-events-collector').spec.authentication).toEqual({ type: 'tls' });
@@ -506,20 +506,28 @@ describe('MessageQueue: bad input is a ValidationError', () => {
     ['a duplicate grant', () => dev(operator).mq.grant('orders-api', 'orders.created', QueueAccess.CONSUME), /DUPLICATE.*permission of user "orders-api"/],
     ['connection of an unknown user', () => dev(operator).mq.connectionFor('nobody'), /UNKNOWN_USER.*invalid connection user "nobody"/],
     ['vault password', () => dev(operator).mq.addUser('x', { password: SecretSource.vault({ role: 'r', path: 'secret/x' }) }), /delivers a Kubernetes Secret/],
-    ['password with Kafka TLS authentication', () => dev(QueueEngine.strimziKafka({ version: '4.1.0', authentication: KafkaAuthentication.TLS }))
+    ['password with Kafka TLS authentication', () => dev(QueueEngine.strimziKafka({ version: '4.3.1', authentication: KafkaAuthentication.TLS }))
       .mq.addUser('x', { password: SecretSource.existing('x') }), /no password with Kafka TLS authentication/],
     ['RabbitMQ TLS without a certificate', () => dev(operator, { tls: true }), /INVALID_TLS.*invalid tls true/],
     ['a TLS secret for Kafka', () => dev(kafka, { tlsSecretName: 'x' }), /UNSUPPORTED.*invalid tlsSecretName "x"/],
     ['unpinned RabbitMQ version', () => QueueEngine.rabbitmqOperator({ version: '4.1' }), /INVALID_VERSION.*invalid version "4.1": a pinned RabbitMQ version/],
     ['unsupported RabbitMQ version', () => QueueEngine.rabbitmqStatefulSet({ version: '3.8.9' }), /INVALID_VERSION.*invalid version "3.8.9"/],
     ['ZooKeeper-era Kafka', () => QueueEngine.strimziKafka({ version: '3.9.0' }), /INVALID_VERSION.*invalid version "3.9.0": a pinned Kafka 4 version/],
-    ['2 KRaft controllers', () => QueueEngine.strimziKafka({ version: '4.1.0', controllerReplicas: 2 }), /invalid controllerReplicas 2/],
+    // Strimzi's cluster operator refuses a Kafka version its release does not support: the Kafka never becomes Ready
+    ['a Kafka version Strimzi 1.2.0 dropped', () => QueueEngine.strimziKafka({ version: '4.1.0' }),
+      /INVALID_VERSION.*invalid version "4.1.0": a Kafka version Strimzi 1.2.0 supports: 4.2.0, 4.2.1, 4.3.0, 4.3.1/],
+    ['a Kafka version newer than its Strimzi release', () => QueueEngine.strimziKafka({ version: '4.3.1', operatorVersion: '1.0.1' }),
+      /INVALID_VERSION.*invalid version "4.3.1": a Kafka version Strimzi 1.0.1 supports: 4.1.0, 4.1.1, 4.1.2, 4.2.0/],
+    ['a Strimzi release before 1.0 (no kafka.strimzi.io/v1 only)', () => QueueEngine.strimziKafka({ version: '4.1.0', operatorVersion: '0.45.0' }),
+      /INVALID_VERSION.*invalid operatorVersion "0.45.0": a Strimzi release this library knows or a newer one \(known: 1.0.0, 1.0.1, 1.1.0, 1.2.0\)/],
+    ['a malformed Strimzi release', () => QueueEngine.strimziKafka({ version: '4.3.1', operatorVersion: 'latest' }), /invalid operatorVersion "latest": a Strimzi release MAJOR.MINOR.PATCH/],
+    ['2 KRaft controllers', () => QueueEngine.strimziKafka({ version: '4.3.1', controllerReplicas: 2 }), /invalid controllerReplicas 2/],
     ['a managed rabbitmq.conf key', () => QueueEngine.rabbitmqStatefulSet({ version: '3.13.7', additionalConfig: { 'listeners.tcp.default': '5673' } }),
       /INVALID_CONFIG.*invalid additionalConfig key "listeners.tcp.default"/],
     ['default_pass in rabbitmq.conf', () => QueueEngine.rabbitmqOperator({ version: '4.1.4', additionalConfig: { default_pass: 'guest' } }), /INVALID_CONFIG.*"default_pass"/],
-    ['a Kafka setting Strimzi forbids', () => QueueEngine.strimziKafka({ version: '4.1.0', additionalConfig: { 'ssl.keystore.password': 'x' } }),
+    ['a Kafka setting Strimzi forbids', () => QueueEngine.strimziKafka({ version: '4.3.1', additionalConfig: { 'ssl.keystore.password': 'x' } }),
       /INVALID_CONFIG.*"ssl.keystore.password"/],
-    ['a replication default set behind the model\'s back', () => QueueEngine.strimziKafka({ version: '4.1.0', additionalConfig: { 'min.insync.replicas': '1' } }),
+    ['a replication default set behind the model\'s back', () => QueueEngine.strimziKafka({ version: '4.3.1', additionalConfig: { 'min.insync.replicas': '1' } }),
       /INVALID_CONFIG.*"min.insync.replicas"/],
     ['name too long', () => dev(operator, { name: 'a'.repeat(41) }), /at most 40 characters/],
     ['bad virtual host', () => dev(operator, { virtualHost: 'Orders VH' }), /invalid virtualHost "Orders VH"/],

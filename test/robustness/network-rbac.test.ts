@@ -452,7 +452,7 @@ function scenario(engine: EngineId, envName: string, tier: Tier, o: Options = {}
         engine: engine === 'rabbitmq-operator' ? QueueEngine.rabbitmqOperator({ version: '4.1.4' })
           : engine === 'rabbitmq-sts' ? QueueEngine.rabbitmqStatefulSet({ version: '4.1.4' })
             : engine === 'rabbitmq-sts-3.13' ? QueueEngine.rabbitmqStatefulSet({ version: '3.13.7' })
-              : QueueEngine.strimziKafka({ version: '4.1.0', authentication: engine === 'kafka-mtls' ? KafkaAuthentication.TLS : undefined }),
+              : QueueEngine.strimziKafka({ version: '4.3.1', authentication: engine === 'kafka-mtls' ? KafkaAuthentication.TLS : undefined }),
         tlsSecretName: o.tls ? 'mq-tls' : undefined,
         ...(kafka ? { topics: [{ name: 'orders' }], users: [{ name: 'api', permissions: [] }] } : { queues: [{ name: 'orders' }] }),
         allowFrom: clients.slice(0, 1),
@@ -920,8 +920,8 @@ function expectedEgress(engine: EngineId, tier: Tier, groups: string[]): { [sour
         ? { 'KafkaNodePool/brokers': [9091, 9093], 'KafkaNodePool/controllers': [9090] }
         : { 'KafkaNodePool/dual-role': [9090, 9091, 9093] };
       const all = Object.entries(opened).flatMap(([p, ports]) => ports.map((port) => `${p}:${port}`));
-      // the rack-awareness init container (zones spread in production) reads its node
-      for (const p of Object.keys(opened)) set(p, ...dns, ...all, ...(tier === Tier.PRODUCTION ? apiServer : []));
+      // every node reads its PEM certificates from its Secrets through the API server (Strimzi's KubernetesSecretConfigProvider)
+      for (const p of Object.keys(opened)) set(p, ...dns, ...all, ...apiServer);
       set('entity-operator/mq', ...dns, ...all.filter((e) => e.endsWith(':9091')), ...apiServer);
       set('client', ...dns, ...all.filter((e) => e.endsWith(':9093')));
     }

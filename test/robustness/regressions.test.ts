@@ -87,7 +87,7 @@ describeWithCrds('regressions found by the property tests', () => {
         engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }), allowFrom: [DatabaseClient.fromLabels(mapOf(key, 'x'))],
       })],
       ['Kafka additionalConfig', (app, key) => new MessageQueue(dev(app), 'Q', {
-        name: 'q', engine: QueueEngine.strimziKafka({ version: '4.1.0', additionalConfig: mapOf(key, '1') }), storageSize: '1Gi',
+        name: 'q', engine: QueueEngine.strimziKafka({ version: '4.3.1', additionalConfig: mapOf(key, '1') }), storageSize: '1Gi',
       })],
       ['RabbitMQ additionalConfig', (app, key) => new MessageQueue(dev(app), 'Q', {
         name: 'q', engine: QueueEngine.rabbitmqStatefulSet({ version: '4.1.4', additionalConfig: mapOf(key, '1') }), storageSize: '1Gi',
@@ -154,7 +154,7 @@ describeWithCrds('regressions found by the property tests', () => {
   describe('MessageQueue', () => {
     test('Strimzi: a user without permissions rendered a KafkaUser whose authorization lacked the required acls', () => {
       const outcome = checkCase((app) => {
-        new MessageQueue(dev(app), 'Mq', { engine: QueueEngine.strimziKafka({ version: '4.0.0' }), users: [{ name: 'api' }] });
+        new MessageQueue(dev(app), 'Mq', { engine: QueueEngine.strimziKafka({ version: '4.3.1' }), users: [{ name: 'api' }] });
       }, {
         inspect: (output) => {
           const user = output.objects.find((o) => o.manifest.kind === 'KafkaUser')!.manifest;
@@ -165,7 +165,7 @@ describeWithCrds('regressions found by the property tests', () => {
       // with a permission, the ACLs are there
       expect(checkCase((app) => {
         new MessageQueue(dev(app), 'Mq', {
-          engine: QueueEngine.strimziKafka({ version: '4.0.0' }),
+          engine: QueueEngine.strimziKafka({ version: '4.3.1' }),
           topics: [{ name: 'orders' }],
           users: [{ name: 'api', permissions: [{ name: 'orders', access: QueueAccess.PRODUCE }] }],
         });
@@ -175,7 +175,7 @@ describeWithCrds('regressions found by the property tests', () => {
 
     test('tls NaN crashed the renderer ("cannot render the non-finite number NaN")', () => {
       expect(checkCase((app) => {
-        new MessageQueue(dev(app), 'Mq', { engine: QueueEngine.strimziKafka({ version: '4.0.0' }), tls: Number.NaN as any });
+        new MessageQueue(dev(app), 'Mq', { engine: QueueEngine.strimziKafka({ version: '4.3.1' }), tls: Number.NaN as any });
       })).toEqual(rejected('INVALID_VALUE'));
     });
 

@@ -202,10 +202,10 @@ describe('sentinel credentials given to the library are refused or never written
       engine: QueueEngine.rabbitmqStatefulSet({ version: '4.1.4', additionalConfig: { 'management.oauth_client_secret': SENTINEL } }),
     })],
     ['a Kafka setting holding a password', (app: GitOpsApp) => new MessageQueue(chartIn(app, plainEnvironment('development')), 'Mq', {
-      engine: QueueEngine.strimziKafka({ version: '4.1.0', additionalConfig: { 'ssl.keystore.password': SENTINEL } }),
+      engine: QueueEngine.strimziKafka({ version: '4.3.1', additionalConfig: { 'ssl.keystore.password': SENTINEL } }),
     })],
     ['a Kafka setting holding a token secret', (app: GitOpsApp) => new MessageQueue(chartIn(app, plainEnvironment('development')), 'Mq', {
-      engine: QueueEngine.strimziKafka({ version: '4.1.0', additionalConfig: { 'delegation.token.secret.key': SENTINEL } }),
+      engine: QueueEngine.strimziKafka({ version: '4.3.1', additionalConfig: { 'delegation.token.secret.key': SENTINEL } }),
     })],
   ] as Array<[string, (app: GitOpsApp) => void]>)('%s', (_name, build) => {
     const r = attempt(build);

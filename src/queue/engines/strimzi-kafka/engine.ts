@@ -16,9 +16,20 @@ const render = (): typeof import('./render') => require('./render');
  */
 export interface StrimziKafkaEngineOptions {
   /**
-   * Kafka version, pinned as `MAJOR.MINOR.PATCH` (e.g. `4.1.0`); Kafka 4 (KRaft only).
+   * Kafka version, pinned as `MAJOR.MINOR.PATCH` (e.g. `4.3.1`; `spec.kafka.version`): one the Strimzi
+   * release of `operatorVersion` supports (Strimzi 1.2.0: 4.2.0, 4.2.1, 4.3.0, 4.3.1). Strimzi refuses
+   * any other, and the Kafka never becomes Ready.
    */
   readonly version: string;
+
+  /**
+   * The Strimzi release whose cluster operator runs this Kafka (`PlatformOperator.strimzi(...)` installs
+   * it at that version): `version` is checked against the Kafka versions that release supports. A release
+   * newer than the ones this library knows (1.0.0 to 1.2.0) is not checked.
+   *
+   * @default "1.2.0"
+   */
+  readonly operatorVersion?: string;
 
   /**
    * KRaft metadata version (`spec.kafka.metadataVersion`), e.g. `4.1-IV1`.
@@ -50,6 +61,41 @@ export interface StrimziKafkaEngineOptions {
    * @default - none
    */
   readonly additionalConfig?: { [key: string]: string };
+}
+
+/**
+ * The Kafka versions each Strimzi release supports (its `kafka-versions.yaml`, `supported: true`): its
+ * cluster operator refuses a Kafka of any other version ("Unsupported Kafka.spec.kafka.version").
+ * Strimzi 1.0 is the first release serving only `kafka.strimzi.io/v1`, which this library renders.
+ */
+const STRIMZI_KAFKA_VERSIONS: Record<string, readonly string[]> = {
+  '1.0.0': ['4.1.0', '4.1.1', '4.1.2', '4.2.0'],
+  '1.0.1': ['4.1.0', '4.1.1', '4.1.2', '4.2.0'],
+  '1.1.0': ['4.2.0', '4.2.1', '4.3.0'],
+  '1.2.0': ['4.2.0', '4.2.1', '4.3.0', '4.3.1'],
+};
+/** The Strimzi release assumed when none is given: the one whose CRDs this library is validated against. */
+export const DEFAULT_STRIMZI_VERSION = '1.2.0';
+
+const semver = (v: string): number[] => v.split('.').map(Number);
+const newer = (a: string, b: string): boolean => {
+  const [x, y] = [semver(a), semver(b)];
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] > y[i];
+  return false;
+};
+
+/**
+ * Why Strimzi `operatorVersion` would refuse a Kafka of `kafkaVersion` (what it supports), or undefined:
+ * it supports it, or the release is newer than those this library knows.
+ */
+export function strimziKafkaVersionProblem(kafkaVersion: string, operatorVersion: string): string | undefined {
+  const supported = STRIMZI_KAFKA_VERSIONS[operatorVersion];
+  if (supported === undefined) {
+    const known = Object.keys(STRIMZI_KAFKA_VERSIONS);
+    return known.some((k) => newer(operatorVersion, k)) && !known.some((k) => newer(k, operatorVersion)) ? undefined
+      : `a Strimzi release this library knows or a newer one (known: ${known.join(', ')})`;
+  }
+  return supported.includes(kafkaVersion) ? undefined : `a Kafka version Strimzi ${operatorVersion} supports: ${supported.join(', ')}`;
 }
 
 /** Kafka settings Strimzi forbids in `spec.kafka.config` (and the replication defaults the MessageQueue manages). */
@@ -85,6 +131,8 @@ export class StrimziKafkaEngine extends QueueEngineBase {
   public readonly kind: QueueEngineKind = QueueEngineKind.STRIMZI_KAFKA;
   public readonly protocol: QueueProtocol = QueueProtocol.KAFKA;
   public readonly version: string;
+  /** The Strimzi release whose cluster operator runs this Kafka. */
+  public readonly operatorVersion: string;
   public readonly image?: string = undefined;
   public readonly operatorNamespace?: string = undefined;
   public readonly authentication?: KafkaAuthentication;
@@ -100,7 +148,17 @@ export class StrimziKafkaEngine extends QueueEngineBase {
     const where = 'QueueEngine.strimziKafka';
     const v = options?.version;
     if (typeof v !== 'string' || !/^4\.[0-9]\.[0-9]+$/.test(v)) {
-      throw invalid(where, 'INVALID_VERSION', 'version', v, 'a pinned Kafka 4 version MAJOR.MINOR.PATCH (e.g. "4.1.0"; Strimzi 1.x runs KRaft-only Kafka 4)');
+      throw invalid(where, 'INVALID_VERSION', 'version', v, 'a pinned Kafka 4 version MAJOR.MINOR.PATCH (e.g. "4.3.1"; Strimzi 1.x runs KRaft-only Kafka 4)');
+    }
+    const operatorVersion = options.operatorVersion ?? DEFAULT_STRIMZI_VERSION;
+    if (typeof operatorVersion !== 'string' || !/^[0-9]+\.[0-9]+\.[0-9]+$/.test(operatorVersion)) {
+      throw invalid(where, 'INVALID_VERSION', 'operatorVersion', operatorVersion, 'a Strimzi release MAJOR.MINOR.PATCH, e.g. "1.2.0"');
+    }
+    const unsupported = strimziKafkaVersionProblem(v, operatorVersion);
+    if (unsupported !== undefined) {
+      // the default release is known: an unknown one was given
+      const knownRelease = STRIMZI_KAFKA_VERSIONS[operatorVersion] !== undefined;
+      throw invalid(where, 'INVALID_VERSION', knownRelease ? 'version' : 'operatorVersion', knownRelease ? v : operatorVersion, unsupported);
     }
     if (options.metadataVersion !== undefined && (typeof options.metadataVersion !== 'string' || !/^4\.[0-9]-IV[0-9]+$/.test(options.metadataVersion))) {
       throw invalid(where, 'INVALID_VERSION', 'metadataVersion', options.metadataVersion, 'a KRaft metadata version such as "4.1-IV1"');
@@ -129,6 +187,7 @@ export class StrimziKafkaEngine extends QueueEngineBase {
       additionalConfig[key] = value;
     }
     this.version = v;
+    this.operatorVersion = operatorVersion;
     this.metadataVersion = options.metadataVersion;
     this.authentication = authentication;
     this.controllerReplicas = controllers;

@@ -164,8 +164,10 @@ export function renderStrimziKafka(scope: Construct, mq: QueueModel, engine: Str
     DNS_EGRESS,
     // controllers (9090), replication (9091), the listener (the brokers stand in for clients when none is declared)
     toPods(kafkaPods, [9090, 9091, tls ? 9093 : 9092]),
-    // the rack-awareness init container reads its node's zone label
-    ...(mq.spreadAcrossZones ? [API_SERVER_EGRESS] : []),
+    // every node reads its listeners' PEM certificates from its Secrets through the API server at start
+    // (Strimzi's KubernetesSecretConfigProvider, `${strimzisecrets:<ns>/<pod>:<pod>.crt}`, since 0.49); the
+    // rack-awareness init container reads its node's zone label there too
+    API_SERVER_EGRESS,
   ]);
   egressPolicy('EntityOperatorEgressNetworkPolicy', `${mq.name}-entity-operator-egress`, { ...cluster, 'strimzi.io/name': `${mq.name}-entity-operator` }, [
     DNS_EGRESS,
