@@ -360,10 +360,13 @@ export class ReplicatedDatabase extends Construct {
     if (!(source instanceof SecretSource)) throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, source, 'a SecretSource');
     const connectionLimit = requireInteger(this, `connectionLimit of user "${name}"`, options.connectionLimit ?? -1, -1, 100000);
     const uri = this.engine._uriTemplate(this.engine._endpoints(this.name, this.environment.namespace), this.databaseNameFor(name, options));
+    const labels = this.engine._credentialSecretLabels();
     const secret = source.bind(this, {
       name: secretName,
       keys: ['username', 'password'],
       templates: { uri },
+      // the label the operator watches: a rotated password reaches the database at once
+      ...(Object.keys(labels).length > 0 ? { labels } : {}),
     });
     if (secret.kind === SecretSourceKind.VAULT || secret.secretName === undefined) {
       throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, secret.kind,

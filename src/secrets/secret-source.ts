@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import type * as ExternalSecrets from '../imports/external-secrets.io';
-import { invalid, isDnsSubdomain, requireNonEmptyString, requireRenderableKey } from '../private/names';
+import { invalid, isDnsSubdomain, requireLabels, requireNonEmptyString, requireRenderableKey } from '../private/names';
 
 /**
  * Which mechanism delivers a secret to the cluster.
@@ -130,6 +130,15 @@ export interface SecretBindOptions {
    * @default - none
    */
   readonly templates?: { [key: string]: string };
+
+  /**
+   * Labels the Kubernetes Secret carries, e.g. the label an operator watches for password changes
+   * (`cnpg.io/reload: "true"`). An ExternalSecret renders them (`spec.target.template.metadata.labels`);
+   * a SealedSecret or an existing Secret must carry them already.
+   *
+   * @default - none
+   */
+  readonly labels?: { [key: string]: string };
 }
 
 /**
@@ -224,6 +233,7 @@ function requireBindOptions(scope: Construct, options: SecretBindOptions): void 
   for (const key of Object.keys(options.templates ?? {})) {
     requireRenderableKey(scope, 'INVALID_SECRET_SOURCE', 'templates key', key, 'a Secret data key');
   }
+  requireLabels(scope, 'labels', options.labels);
 }
 
 class ExternalSecretSource extends SecretSource {
@@ -262,7 +272,10 @@ class ExternalSecretSource extends SecretSource {
     const id = `ExternalSecret-${secretName}`;
     if (!scope.node.tryFindChild(id)) {
       const properties = this.options.properties ?? undefined; // null (absent, from another jsii language) too
-      const templates = options.templates;
+      const templates = options.templates ?? {};
+      const labels = options.labels ?? {};
+      const hasTemplates = Object.keys(templates).length > 0;
+      const hasLabels = Object.keys(labels).length > 0;
       const eso: typeof ExternalSecrets = externalSecrets();
       new eso.ExternalSecret(scope, id, {
         metadata: { name: secretName },
@@ -278,10 +291,11 @@ class ExternalSecretSource extends SecretSource {
             name: secretName,
             creationPolicy: eso.ExternalSecretSpecTargetCreationPolicy.OWNER,
             deletionPolicy: eso.ExternalSecretSpecTargetDeletionPolicy.RETAIN,
-            template: templates && Object.keys(templates).length > 0 ? {
+            template: hasTemplates || hasLabels ? {
               engineVersion: eso.ExternalSecretSpecTargetTemplateEngineVersion.V2,
               mergePolicy: eso.ExternalSecretSpecTargetTemplateMergePolicy.MERGE,
-              data: Object.fromEntries(Object.keys(templates).sort().map((k) => [k, templates[k]])),
+              metadata: hasLabels ? { labels: Object.fromEntries(Object.keys(labels).sort().map((k) => [k, labels[k]])) } : undefined,
+              data: hasTemplates ? Object.fromEntries(Object.keys(templates).sort().map((k) => [k, templates[k]])) : undefined,
             } : undefined,
           },
           data: properties === undefined ? undefined : Object.keys(properties).sort().map((secretKey) => ({

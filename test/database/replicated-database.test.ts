@@ -212,6 +212,17 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     expect(es.spec.target.template.data).toEqual({ uri: 'postgresql://{{ .username }}:{{ .password | urlquery }}@orders-db-rw.orders.svc:5432/app' });
   });
 
+  test.each<[string, any, Record<string, string> | undefined]>([
+    ['CloudNativePG', cnpg, { 'cnpg.io/reload': 'true' }],
+    ['mariadb-operator', DatabaseEngine.mariadbOperator({ version: '11.4.5' }), { 'k8s.mariadb.com/watch': '' }],
+    ['the PostgreSQL StatefulSet (no operator watches)', DatabaseEngine.postgresStatefulSet({ version: '16.4' }), undefined],
+  ])('%s: the users\' Secrets carry the label the operator watches, so a rotated password reaches the database at once', (_name, engine, labels) => {
+    const { app } = setup(Tier.STAGING, { engine });
+    const secrets = objects(app).filter((o) => o.kind === 'ExternalSecret' && o.spec.target.template?.data?.uri !== undefined);
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const es of secrets) expect(es.spec.target.template.metadata?.labels).toEqual(labels);
+  });
+
   test('NetworkPolicy admits exactly the clients, the operator, the instances, the pooler and monitoring', () => {
     const { app, db } = setup(Tier.PRODUCTION, { backup, pooler: { poolMode: PoolMode.SESSION }, allowFrom: [DatabaseClient.fromLabels({ app: 'orders-api' })] });
     db.allowFrom(DatabaseClient.fromLabels({ app: 'reports' }, 'analytics'));

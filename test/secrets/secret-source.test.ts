@@ -44,6 +44,20 @@ describe('SecretSource', () => {
     expect(es.spec.secretStoreRef.kind).toBe('SecretStore');
   });
 
+  test('labels the consumer asks for are the Secret\'s (the ExternalSecret\'s target template metadata); bad labels are refused', () => {
+    const c = chart();
+    const source = SecretSource.externalSecret({ store: 'vault', remoteKey: 'k' });
+    source.bind(c, { name: 'plain', keys: ['password'] });
+    source.bind(c, { name: 'watched', keys: ['password'], labels: { 'cnpg.io/reload': 'true', 'k8s.mariadb.com/watch': '' } });
+    source.bind(c, { name: 'both', keys: ['password'], templates: { uri: 'x://{{ .password }}' }, labels: { 'cnpg.io/reload': 'true' } });
+    const [both, plain, watched] = Testing.synth(c).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+    expect(plain.spec.target.template).toBeUndefined();
+    expect(watched.spec.target.template).toEqual({ engineVersion: 'v2', mergePolicy: 'Merge', metadata: { labels: { 'cnpg.io/reload': 'true', 'k8s.mariadb.com/watch': '' } } });
+    expect(both.spec.target.template).toEqual({ engineVersion: 'v2', mergePolicy: 'Merge', metadata: { labels: { 'cnpg.io/reload': 'true' } }, data: { uri: 'x://{{ .password }}' } });
+    expect(() => source.bind(chart(), { name: 'x', keys: ['password'], labels: { 'bad key!': 'x' } })).toThrow(/INVALID_LABELS.*invalid labels key "bad key!"/);
+    expect(() => source.bind(chart(), { name: 'x', keys: ['password'], labels: { ok: 'not a value' } })).toThrow(/INVALID_LABELS.*invalid labels\["ok"\] "not a value"/);
+  });
+
   test('sealedSecret, existing and vault render nothing secret-bearing', () => {
     const c = chart();
     expect(SecretSource.sealedSecret({ secretName: 'db-creds' }).bind(c, { name: 'x', keys: ['password'] }))

@@ -112,6 +112,17 @@ export abstract class DatabaseEngineBase {
   public abstract _uriTemplate(endpoints: DatabaseEndpoints, database: string): string;
 
   /**
+   * Labels the Secret of a user's credentials carries so that the operator applies a changed password at
+   * once (it watches Secrets with them) instead of at its next periodic reconciliation, hours later: a
+   * rotated password would otherwise reach new client pods before the database.
+   *
+   * @internal
+   */
+  public _credentialSecretLabels(): { [key: string]: string } {
+    return {};
+  }
+
+  /**
    * Engine-specific checks of the resolved props (e.g. a recovery target time without a log
    * archive); throws a ValidationError at `scope`.
    *

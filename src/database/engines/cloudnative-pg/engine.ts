@@ -99,6 +99,16 @@ export class CloudNativePgEngine extends DatabaseEngineBase {
     return postgresEndpoints(name, namespace);
   }
 
+  /**
+   * `cnpg.io/reload`: CloudNativePG reconciles a managed role's password when its Secret changes only for
+   * Secrets with this label ("changes in unlabeled Secrets are only applied at a subsequent reconciliation").
+   *
+   * @internal
+   */
+  public _credentialSecretLabels(): { [key: string]: string } {
+    return { 'cnpg.io/reload': 'true' };
+  }
+
   /** @internal */
   public _uriTemplate(endpoints: DatabaseEndpoints, database: string): string {
     return postgresUriTemplate(endpoints, database);

@@ -146,6 +146,16 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
     return { ...render().mariaDbHosts(name, namespace), port: render().MARIADB_PORT };
   }
 
+  /**
+   * `k8s.mariadb.com/watch`: mariadb-operator reconciles a User when its password Secret changes only for
+   * Secrets with this label; otherwise at its periodic SQL requeue (10 hours by default).
+   *
+   * @internal
+   */
+  public _credentialSecretLabels(): { [key: string]: string } {
+    return { 'k8s.mariadb.com/watch': '' };
+  }
+
   /** @internal */
   public _uriTemplate(endpoints: DatabaseEndpoints, database: string): string {
     return `mysql://{{ .username }}:{{ .password | urlquery }}@${endpoints.host}:${endpoints.port}/${database}`;
