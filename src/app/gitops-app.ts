@@ -776,7 +776,8 @@ export class GitOpsApp extends App {
     for (const construct of this.node.findAll()) {
       for (const error of construct.node.validate()) errors.push({ path: construct.node.path || '/', error });
       const engine = kafkaVersionProblem ? (construct as { engine?: unknown }).engine : undefined;
-      if (engine instanceof strimziKafkaEngine().StrimziKafkaEngine) {
+      // (the engine module is loaded only by an app that installs Strimzi)
+      if (engine !== undefined && engine instanceof strimziKafkaEngine().StrimziKafkaEngine) {
         const problem = kafkaVersionProblem!(engine.version, strimzi!.version);
         if (problem !== undefined) {
           errors.push({ path: construct.node.path, error: `Kafka ${engine.version} on Strimzi ${strimzi!.version} (PlatformOperator.strimzi): not ${problem}` });

@@ -1,5 +1,5 @@
 import { ApiObject } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { requireCron } from './cron';
 import { DatabaseClient } from './database-client';
 import { DatabaseEngineBase, PointInTimeRecoverySupport } from './engines/engine';
@@ -173,6 +173,9 @@ function requireKubernetesNamePart(where: Construct, property: string, value: st
   }
 }
 
+/** Per app (its root construct), the backup locations claimed so far and the database that claimed each. */
+const BACKUP_LOCATIONS = new WeakMap<IConstruct, Map<string, string>>();
+
 /**
  * A replicated database, engine-agnostic (PostgreSQL on CloudNativePG or a plain StatefulSet...), chosen
  * per environment while applications keep one connection contract.
@@ -272,6 +275,7 @@ export class ReplicatedDatabase extends Construct {
       const retentionDays = requireInteger(this, 'backup.retentionDays', b.retentionDays ?? 30, 1, 3650);
       if (!b.destination) throw invalid(this, 'INVALID_BACKUP', 'backup.destination', b.destination, 'an object store destination');
       const dest = this.resolveDestination('backup.destination', b.destination);
+      this.claimBackupLocation(dest.destinationPath, dest.endpointUrl);
       this._backup = { schedule, retentionDays, ...dest };
     }
     // point-in-time recovery as the engine supports it (a continuous log archive next to the base backups)
@@ -501,6 +505,25 @@ export class ReplicatedDatabase extends Construct {
   private databaseNameFor(user: string, options: DatabaseUserOptions): string {
     const owned = (options.grants ?? []).find((g) => g.access === DatabaseAccess.OWNER);
     return owned?.database ?? (user === this.ownerName ? this.databaseName : (options.grants?.[0]?.database ?? this.databaseName));
+  }
+
+  /**
+   * Every engine writes its backups (and its log archive) under `<destinationPath>/<name>/`: two databases of
+   * one app writing to the same place (the same path for staging and production) would overwrite each other's
+   * log segments and delete each other's backups by their own retention, silently.
+   */
+  private claimBackupLocation(destinationPath: string, endpointUrl: string | undefined): void {
+    let claimed = BACKUP_LOCATIONS.get(this.node.root);
+    if (!claimed) BACKUP_LOCATIONS.set(this.node.root, claimed = new Map());
+    const location = `${destinationPath}/${this.name}/`;
+    const key = `${endpointUrl ?? ''} ${location}`;
+    const other = claimed.get(key);
+    if (other !== undefined) {
+      throw invalid(this, 'DUPLICATE', 'backup.destination.destinationPath', destinationPath,
+        `a location no other database of the app backs up to: ${other} already writes ${location} (each would overwrite the other's `
+        + 'log archive and delete its backups by its own retention); give each environment its own path, e.g. s3://<bucket>/<environment>/...');
+    }
+    claimed.set(key, this.node.path);
   }
 
   private resolveDestination(

@@ -77,6 +77,12 @@ export interface KindFacts {
    */
   readonly immutableFields?: readonly string[] | ((manifest: any) => string[]);
   /**
+   * JSON pointers of numbers the operator can only raise (a Kafka topic's partitions): a decrease is a
+   * `CHANGE-ImmutableField`.
+   * @default - none
+   */
+  readonly nonDecreasingFields?: readonly string[];
+  /**
    * JSON pointers the operator defaults or manages: every environment's Argo CD Application ignores
    * their differences (`spec.ignoreDifferences`).
    * @default - none

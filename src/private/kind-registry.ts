@@ -95,6 +95,11 @@ export function immutableFieldsOf(manifest: any): string[] {
   return typeof f === 'function' ? f(manifest) : [...(f ?? [])];
 }
 
+/** The numeric fields of `manifest`'s kind that can only grow (`KindFacts.nonDecreasingFields`). */
+export function nonDecreasingFieldsOf(manifest: any): readonly string[] {
+  return factOf(manifest, 'nonDecreasingFields') ?? [];
+}
+
 /** The Argo CD `ignoreDifferences` entries of every kind that declares some, in registry order. */
 export function argoCdIgnoreDifferences(): { group: string; kind: string; jsonPointers: string[] }[] {
   return KIND_FACTS.filter((f) => f.argoCdIgnoreDifferences && f.argoCdIgnoreDifferences.length > 0)

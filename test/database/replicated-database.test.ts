@@ -223,6 +223,25 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     for (const es of secrets) expect(es.spec.target.template.metadata?.labels).toEqual(labels);
   });
 
+  test('two databases of one app may not back up to one place (each would overwrite the other\'s archive and prune its backups)', () => {
+    const app = new GitOpsApp({ outdir: tmpdir() });
+    const charts = ['staging', 'prod'].map((name) => new EnvironmentChart(app, `orders-${name}`, {
+      environment: new Environment({ name, tier: Tier.STAGING, namespace: `orders-${name}`, storageProfile: StorageProfile.ondat({ name: 'ondat', replicas: 2 }) }),
+    }));
+    new ReplicatedDatabase(charts[0], 'OrdersDb', { engine: cnpg, name: 'orders-db', backup });
+    // the same path and name from another environment: refused, naming the first
+    expect(() => new ReplicatedDatabase(charts[1], 'OrdersDb', { engine: cnpg, name: 'orders-db', backup }))
+      .toThrow(/DUPLICATE.*orders-prod\/OrdersDb: invalid backup.destination.destinationPath "s3:\/\/acme-backups\/orders": a location no other database of the app backs up to: orders-staging\/OrdersDb already writes s3:\/\/acme-backups\/orders\/orders-db\//);
+    // another path, another name, or another object store endpoint: each its own place
+    new ReplicatedDatabase(charts[1], 'OrdersDb2', { engine: cnpg, name: 'orders-db', backup: { ...backup, destination: { ...backup.destination, destinationPath: 's3://acme-backups/prod/orders' } } });
+    new ReplicatedDatabase(charts[1], 'BillingDb', { engine: cnpg, name: 'billing-db', backup });
+    new ReplicatedDatabase(charts[1], 'OrdersDb3', { engine: cnpg, name: 'orders-db', backup: { ...backup, destination: { ...backup.destination, endpointUrl: 'https://minio.example.com' } } });
+    // a second app is another set of places
+    const other = new GitOpsApp({ outdir: tmpdir() });
+    new ReplicatedDatabase(new EnvironmentChart(other, 'x', { environment: new Environment({ name: 'staging', tier: Tier.STAGING, namespace: 'orders-staging', storageProfile: StorageProfile.ondat({ name: 'ondat', replicas: 2 }) }) }),
+      'OrdersDb', { engine: cnpg, name: 'orders-db', backup });
+  });
+
   test('NetworkPolicy admits exactly the clients, the operator, the instances, the pooler and monitoring', () => {
     const { app, db } = setup(Tier.PRODUCTION, { backup, pooler: { poolMode: PoolMode.SESSION }, allowFrom: [DatabaseClient.fromLabels({ app: 'orders-api' })] });
     db.allowFrom(DatabaseClient.fromLabels({ app: 'reports' }, 'analytics'));

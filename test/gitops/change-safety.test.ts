@@ -70,8 +70,25 @@ const queue = (policy: string) => (chart: EnvironmentChart) => new ApiObject(cha
   apiVersion: 'rabbitmq.com/v1beta1', kind: 'Queue', metadata: { name: 'orders' }, spec: { name: 'orders', type: 'quorum', durable: true, deletionPolicy: policy, rabbitmqClusterReference: { name: 'mq' } },
 });
 
+const rabbitQueue = (args: Record<string, unknown>) => (chart: EnvironmentChart) => new ApiObject(chart, 'Rq', {
+  apiVersion: 'rabbitmq.com/v1beta1', kind: 'Queue', metadata: { name: 'placed' }, spec: { name: 'placed', type: 'quorum', durable: true, arguments: args, rabbitmqClusterReference: { name: 'mq' } },
+});
+const rabbitExchange = (args: Record<string, unknown>) => (chart: EnvironmentChart) => new ApiObject(chart, 'Rx', {
+  apiVersion: 'rabbitmq.com/v1beta1', kind: 'Exchange', metadata: { name: 'orders' }, spec: { name: 'orders', type: 'topic', durable: true, arguments: args, rabbitmqClusterReference: { name: 'mq' } },
+});
+const kafkaTopic = (replicas: number, partitions: number) => (chart: EnvironmentChart) => new ApiObject(chart, 'Kt', {
+  apiVersion: 'kafka.strimzi.io/v1', kind: 'KafkaTopic', metadata: { name: 'events', labels: { 'strimzi.io/cluster': 'analytics' } }, spec: { replicas, partitions },
+});
+
 describe('change safety: each risk class, a safe and an unsafe change', () => {
   test.each<[string, Variant, Variant, string[]]>([
+    // what the messaging topology operator's webhook refuses to update: the admission error fails the whole layer
+    ['RabbitMQ queue arguments changed', { extra: rabbitQueue({ 'x-quorum-initial-group-size': 3 }) }, { extra: rabbitQueue({ 'x-quorum-initial-group-size': 5 }) }, ['error:CHANGE-ImmutableField']],
+    ['RabbitMQ exchange arguments changed (safe: the operator updates them)', { extra: rabbitExchange({ 'alternate-exchange': 'a' }) }, { extra: rabbitExchange({ 'alternate-exchange': 'b' }) }, []],
+    // the Topic Operator changes a replication factor only through Cruise Control, and never lowers partitions
+    ['Kafka topic replicas changed', { extra: kafkaTopic(3, 12) }, { extra: kafkaTopic(5, 12) }, ['error:CHANGE-ImmutableField']],
+    ['Kafka topic partitions lowered', { extra: kafkaTopic(3, 12) }, { extra: kafkaTopic(3, 6) }, ['error:CHANGE-ImmutableField']],
+    ['Kafka topic partitions raised (safe)', { extra: kafkaTopic(3, 12) }, { extra: kafkaTopic(3, 24) }, []],
     ['data-bearing object removed', { extra: sts(3) }, {}, ['error:CHANGE-DataObjectRemoved']],
     ['non-data object removed (safe)', { extra: (c) => new ApiObject(c, 'Cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }) }, {}, []],
     ['StatefulSet serviceName changed', { extra: sts(3) }, { extra: sts(3, 'mq-headless') }, ['error:CHANGE-ImmutableField']],
@@ -343,6 +360,16 @@ describe('change safety keyed on the previous output: an environment moved to an
     };
     noData('prod').synth();
     expect(noData('prod-eu').render().findings.filter((f) => f.packId === 'change-safety')).toEqual([]);
+  });
+});
+
+describe('change safety: the owner of a CloudNativePG database', () => {
+  test('a new owner (bootstrap.initdb runs once: the role is never created) is refused in production with the field named', () => {
+    const { findings } = change({ db: { ownerName: 'orders' } }, { db: { ownerName: 'orders_owner' } });
+    const immutable = findings.filter((f) => f.ruleId === 'CHANGE-ImmutableField');
+    expect(immutable.map((f) => [f.severity, f.resource?.kind, f.jsonPointer])).toEqual([['error', 'Cluster', '/spec/bootstrap/initdb/owner']]);
+    // the same owner: nothing
+    expect(change({ db: { ownerName: 'orders' } }, { db: { ownerName: 'orders' } }).findings).toEqual([]);
   });
 });
 

@@ -64,7 +64,9 @@ function fleet(props: GitOpsAppProps, v: Variant = {}): GitOpsApp {
     for (const ruleId of v.approveIn?.includes(e.name) ? ['CHANGE-DataObjectRemoved', 'CHANGE-DataObjectRenamed', 'CHANGE-BackupRemoved'] : []) {
       ChangeApprovals.approve(chart, { ruleId, reason: `${e.name} database renamed on purpose` });
     }
-    new ReplicatedDatabase(chart, 'Db', { engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), name, backup });
+    // each environment backs up to its own path (one path for two would be refused: they would overwrite each other)
+    const ownBackup = { ...backup, destination: { ...backup.destination, destinationPath: `${backup.destination.destinationPath}/${e.name}` } };
+    new ReplicatedDatabase(chart, 'Db', { engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), name, backup: ownBackup });
     const cm = new ApiObject(chart, 'Config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'orders-config' }, data: { mode: v.configValue ?? 'a' } });
     if (e.name === 'qa') Suppressions.add(cm, { ruleId: 'PSS-Privileged', reason: 'nothing privileged here, kept on purpose' });
     // an image by tag: production-readiness warns outside production

@@ -3,7 +3,7 @@ import { PreviousObject } from './previous-output';
 import { RenameIndex } from './rename-index';
 import { canonicalJson } from '../../private/canonical';
 import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
-import { factOf, immutableFieldsOf, isDataBearing } from '../../private/kind-registry';
+import { factOf, immutableFieldsOf, isDataBearing, nonDecreasingFieldsOf } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
 
@@ -183,6 +183,13 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
       const y = at(m, pointer);
       if (x !== undefined && canonicalJson(x) !== canonicalJson(y)) {
         risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} changed, which ${m.kind === 'Job' ? 'a Job does not allow' : 'Kubernetes or the operator does not allow in place'}`, a, pointer);
+      }
+    }
+    for (const pointer of nonDecreasingFieldsOf(o)) {
+      const x = at(o, pointer);
+      const y = at(m, pointer);
+      if (typeof x === 'number' && typeof y === 'number' && y < x) {
+        risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} went down from ${x} to ${y}; the operator can only raise it`, a, pointer);
       }
     }
     const oldStorage = storageOf(o);

@@ -55,7 +55,9 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     expect([dev.replication, dev.podDisruptionBudget, dev.metrics, dev.topologySpreadConstraints]).toEqual([undefined, undefined, undefined, undefined]);
 
     const staging = find(objects(setup(Tier.STAGING).app), 'MariaDB').spec;
-    expect(staging).toMatchObject({ replicas: 2, replication: { enabled: true, semiSyncEnabled: false, primary: { podIndex: 0, autoFailover: true } }, podDisruptionBudget: { maxUnavailable: 1 } });
+    // the operator owns the primary's podIndex (it defaults it and moves it on a failover): GitOps must not move it back
+    expect(staging.replication.primary).toEqual({ autoFailover: true });
+    expect(staging).toMatchObject({ replicas: 2, replication: { enabled: true, semiSyncEnabled: false, primary: { autoFailover: true } }, podDisruptionBudget: { maxUnavailable: 1 } });
     // not `antiAffinityEnabled`: the operator refuses to change it once set, and scaling from one instance would
     expect(staging.affinity).toEqual({ podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'mariadb', 'app.kubernetes.io/instance': 'orders-db' } }, topologyKey: 'kubernetes.io/hostname' } }] } });
     expect(staging.metrics).toMatchObject({ enabled: true, exporter: { port: 9104 } });

@@ -201,7 +201,13 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
       const pidFile = pod.path('/run/mysqld/mariadbd.pid');
       if (fs.existsSync(pidFile)) {
         const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
-        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+        // only if that pid is still the server: a pid file outlives its process, and the pid may name another one now
+        // (pids are reused: signalling it could kill a test worker)
+        let comm = '';
+        try { comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { /* gone */ }
+        if (comm === 'mariadbd') {
+          try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+        }
       }
     }
     await sleep(300);

@@ -207,7 +207,13 @@ describeReal('StatefulSet engine: rendered scripts against a real PostgreSQL', (
       const pidFile = pod.path('/var/lib/postgresql/data/pgdata/postmaster.pid');
       if (fs.existsSync(pidFile)) {
         const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-        try { process.kill(pid, 'SIGQUIT'); } catch { /* gone */ }
+        // only if that pid is still the server: a pid file outlives its process, and the pid may name another one now
+        // (pids are reused: signalling it could kill a test worker)
+        let comm = '';
+        try { comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { /* gone */ }
+        if (comm === 'postgres') {
+          try { process.kill(pid, 'SIGQUIT'); } catch { /* gone */ }
+        }
       }
     }
     await sleep(300);

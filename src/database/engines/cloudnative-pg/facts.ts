@@ -27,6 +27,10 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
       ? { count: m.spec.instances, pointer: '/spec/instances', minimum: Math.max(3, (m.spec?.postgresql?.synchronous?.number ?? 0) + 1) } : undefined),
     // the operator writes its own parameters and pg_hba lines
     argoCdIgnoreDifferences: ['/spec/postgresql/parameters', '/spec/postgresql/pg_hba'],
+    // `bootstrap.initdb` runs once, when the cluster is created: a new owner is never created as a role (its
+    // password update and the Database's `ALTER ... OWNER` fail, the application logs in as a role that does
+    // not exist) and the objects stay the old owner's; a new database name is a new, empty database
+    immutableFields: ['/spec/bootstrap/initdb/owner', '/spec/bootstrap/initdb/database'],
     // instance Pods, PVCs, Secrets, Services
     operatorCreatedLabels: [{ label: 'cnpg.io/cluster' }],
     // `spec.imageName` (default `ghcr.io/cloudnative-pg/postgresql`); none with an `imageCatalogRef`: the catalog's images are checked on the catalog

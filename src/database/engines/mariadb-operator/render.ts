@@ -200,7 +200,9 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
         enabled: true,
         gtidStrictMode: true,
         semiSyncEnabled: m.synchronousReplicas > 0,
-        primary: { podIndex: 0, autoFailover: true },
+        // no `podIndex`: the operator defaults it to 0 and moves it on a failover or an upgrade's switchover; a
+        // value in Git would make Flux / Argo CD move the primary back (a switchover that read-locks the live primary)
+        primary: { autoFailover: true },
         replica: { gtid: 'CurrentPos' },
         // the data plane: the operator does not apply spec.securityContext to these containers; the init
         // container is defaulted only when left empty, so both are spelled out (image pinned: no drift)

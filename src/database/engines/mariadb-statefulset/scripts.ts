@@ -37,6 +37,10 @@ const COMMON = `# Shared functions of the cdk8s-stateful MariaDB scripts (source
 log() { printf '%s [%s] %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "\${SCRIPT_NAME:-mariadb}" "$*" >&2; }
 die() { log "FATAL: $*"; exit 1; }
 
+# Whether pid $1 is still a running background job of this shell. Once a job has exited, bash has reaped it
+# and its pid may already name another process (pids are reused): never signal a job's pid without this.
+running_job() { local p; for p in $(jobs -pr); do [ "$p" = "$1" ] && return 0; done; return 1; }
+
 # The StatefulSet ordinal of this pod, from POD_NAME (<name>-<ordinal>).
 ordinal() {
   local o="\${POD_NAME##*-}"
@@ -80,7 +84,7 @@ start_temporary() {
     --rpl-semi-sync-master-enabled=OFF --rpl-semi-sync-slave-enabled=OFF >&2 &
   TEMPORARY_PID=$!
   # a failed bootstrap never leaves the temporary server running
-  trap '[ -z "\${TEMPORARY_PID:-}" ] || kill -KILL "$TEMPORARY_PID" 2>/dev/null' EXIT
+  trap 'if [ -n "\${TEMPORARY_PID:-}" ] && running_job "$TEMPORARY_PID"; then kill -KILL "$TEMPORARY_PID" 2>/dev/null; fi' EXIT
   local i
   for i in $(seq 1 120); do
     if local_admin "$2" ping >/dev/null 2>&1; then return 0; fi
@@ -210,7 +214,8 @@ fi
 
 mariadbd "\${args[@]}" &
 pid=$!
-trap 'log "shutting down"; kill -TERM "$pid" 2>/dev/null' TERM INT
+running() { running_job "$pid"; }
+trap 'log "shutting down"; if running; then kill -TERM "$pid" 2>/dev/null; fi' TERM INT
 
 # what the primary's reconcile reads; a replica only re-points replication when its password changes
 if [ "$ord" = 0 ]; then
@@ -219,7 +224,7 @@ else
   state() { cat "$REPLICATION_DIR/password" 2>/dev/null | sha256sum; }
 fi
 applied=""
-while kill -0 "$pid" 2>/dev/null; do
+while running; do
   delay=1 failed=""
   if local_admin "$SOCKET" ping >/dev/null 2>&1; then
     now="$(state)"

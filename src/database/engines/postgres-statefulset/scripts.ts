@@ -37,6 +37,10 @@ const COMMON = `# Shared functions of the cdk8s-stateful PostgreSQL scripts (sou
 log() { printf '%s [%s] %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "\${SCRIPT_NAME:-postgres}" "$*" >&2; }
 die() { log "FATAL: $*"; exit 1; }
 
+# Whether pid $1 is still a running background job of this shell. Once a job has exited, bash has reaped it
+# and its pid may already name another process (pids are reused): never signal a job's pid without this.
+running_job() { local p; for p in $(jobs -pr); do [ "$p" = "$1" ] && return 0; done; return 1; }
+
 # The StatefulSet ordinal of this pod, from POD_NAME (<name>-<ordinal>).
 ordinal() {
   local o="\${POD_NAME##*-}"
@@ -162,11 +166,12 @@ fi
 
 postgres "\${args[@]}" &
 pid=$!
-trap 'log "shutting down"; kill -INT "$pid" 2>/dev/null' TERM INT
+running() { running_job "$pid"; }
+trap 'log "shutting down"; if running; then kill -INT "$pid" 2>/dev/null; fi' TERM INT
 
 state() { cat "$SCRIPTS_DIR/reconcile.sql" "$REPLICATION_DIR/password" "$USERS_DIR"/*/password 2>/dev/null | sha256sum; }
 applied=""
-while kill -0 "$pid" 2>/dev/null; do
+while running; do
   delay=1 failed=""
   if pg_isready -q -h "$PGHOST" -p "$PGPORT" -t 5; then
     if [ "$ord" = 0 ]; then

@@ -25,6 +25,21 @@ export const RABBITMQ_OPERATOR_FACTS: readonly KindFacts[] = [
       ...templateImages(m.spec.override?.statefulSet?.spec?.template, '/spec/override/statefulSet/spec/template', 'RabbitMQ broker'),
     ]),
   },
-  ...['Vhost', 'Exchange', 'Binding', 'User', 'Permission', 'Policy'].map((kind): KindFacts => ({ group: GROUP, kind, fluxReady: conditionTrue('Ready') })),
-  { group: GROUP, kind: 'Queue', dataBearing: true, fluxReady: conditionTrue('Ready') },
+  ...['Vhost', 'Binding', 'User', 'Permission', 'Policy'].map((kind): KindFacts => ({ group: GROUP, kind, fluxReady: conditionTrue('Ready') })),
+  // what the topology operator's webhooks refuse to update (`queue_webhook.go`, `exchange_webhook.go` of v1.20;
+  // RabbitMQ itself refuses to redeclare a queue with other properties): the admission error fails the whole data
+  // layer's apply. An exchange's arguments may change.
+  {
+    group: GROUP,
+    kind: 'Exchange',
+    fluxReady: conditionTrue('Ready'),
+    immutableFields: ['/spec/name', '/spec/vhost', '/spec/rabbitmqClusterReference', '/spec/type', '/spec/durable', '/spec/autoDelete'],
+  },
+  {
+    group: GROUP,
+    kind: 'Queue',
+    dataBearing: true,
+    fluxReady: conditionTrue('Ready'),
+    immutableFields: ['/spec/name', '/spec/vhost', '/spec/rabbitmqClusterReference', '/spec/type', '/spec/durable', '/spec/autoDelete', '/spec/arguments'],
+  },
 ];

@@ -50,6 +50,11 @@ export const STRIMZI_KAFKA_FACTS: readonly KindFacts[] = [
     dataBearing: true,
     fluxReady: conditionTrue('Ready'),
     replicas: (m) => (typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
+    // the Topic Operator changes a replication factor only through Cruise Control, which is not rendered
+    // ("Replication factor change not supported"), and never lowers the partition count: the topic turns
+    // NotReady, after its other settings (min.insync.replicas) were applied
+    immutableFields: ['/spec/replicas'],
+    nonDecreasingFields: ['/spec/partitions'],
     // the topic's message retention
     retention: (m) => (m.spec?.config?.['retention.ms'] !== undefined
       ? { value: Number(m.spec.config['retention.ms']), pointer: '/spec/config/retention.ms', text: String(m.spec.config['retention.ms']) } : undefined),
