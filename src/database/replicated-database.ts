@@ -363,12 +363,16 @@ export class ReplicatedDatabase extends Construct {
     const source = options.password ?? this.environment.secretBackend.sourceFor(this.environment.name, secretName);
     if (!(source instanceof SecretSource)) throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, source, 'a SecretSource');
     const connectionLimit = requireInteger(this, `connectionLimit of user "${name}"`, options.connectionLimit ?? -1, -1, 100000);
-    const uri = this.engine._uriTemplate(this.engine._endpoints(this.name, this.environment.namespace), this.databaseNameFor(name, options));
+    // the URI names the user itself (what the engine's template reads from the store's `username` could be another name)
+    const uri = this.engine._uriTemplate(this.engine._endpoints(this.name, this.environment.namespace), this.databaseNameFor(name, options))
+      .split('{{ .username }}').join(encodeURIComponent(name));
     const labels = this.engine._credentialSecretLabels();
     const secret = source.bind(this, {
       name: secretName,
       keys: ['username', 'password'],
-      templates: { uri },
+      // the username is the user's name, whatever the store holds under it: CloudNativePG refuses a role
+      // whose Secret names another user ("the username in secret does not match role"), and the URI reads it
+      templates: { uri, username: name },
       // the label the operator watches: a rotated password reaches the database at once
       ...(Object.keys(labels).length > 0 ? { labels } : {}),
     });

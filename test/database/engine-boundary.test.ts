@@ -224,7 +224,7 @@ describe('an engine of another family plugs in without touching the construct', 
     const { db, all } = setup({ allowFrom: [DatabaseClient.fromLabels({ app: 'shop-api' })] });
     expect(db.connection).toMatchObject({ host: 'shop-db-primary.shop.svc', readOnlyHost: 'shop-db-secondary.shop.svc', port: 3306, secretName: 'shop-db-app' });
     const objects = all();
-    expect(find(objects, 'ExternalSecret', 'shop-db-app').spec.target.template.data).toEqual({ uri: 'mysql://{{ .username }}:{{ .password | urlquery }}@shop-db-primary.shop.svc:3306/app' });
+    expect(find(objects, 'ExternalSecret', 'shop-db-app').spec.target.template.data).toEqual({ uri: 'mysql://app:{{ .password | urlquery }}@shop-db-primary.shop.svc:3306/app', username: 'app' });
     const egress = objects.filter((o) => o.kind === 'NetworkPolicy').flatMap((o) => o.spec.egress ?? []);
     expect(egress).toContainEqual({ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'fake-mysql', 'app.kubernetes.io/instance': 'shop-db' } } }], ports: [{ port: 3306, protocol: 'TCP' }] });
   });

@@ -209,7 +209,7 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
       uriKey: 'uri',
     });
     const es = find(objects(app), 'ExternalSecret', 'orders-db-app');
-    expect(es.spec.target.template.data).toEqual({ uri: 'postgresql://{{ .username }}:{{ .password | urlquery }}@orders-db-rw.orders.svc:5432/app' });
+    expect(es.spec.target.template.data).toEqual({ uri: 'postgresql://app:{{ .password | urlquery }}@orders-db-rw.orders.svc:5432/app', username: 'app' });
   });
 
   test.each<[string, any, Record<string, string> | undefined]>([
