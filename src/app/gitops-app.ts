@@ -770,17 +770,17 @@ export class GitOpsApp extends App {
   /** One `node.validate()` pass over the whole tree (cdk8s' Chart.toJson would do it per chart). */
   private validateTree(): void {
     const errors: Array<{ path: string; error: string }> = [];
-    // the Kafka versions the Strimzi release the app installs supports (its cluster operator refuses any other)
-    const strimzi = this.operators.find((op) => op.chart === 'strimzi-kafka-operator');
-    const kafkaVersionProblem = strimzi ? strimziKafkaEngine().strimziKafkaVersionProblem : undefined;
+    // the Kafka versions the Strimzi release the app installs supports (its cluster operator refuses any
+    // other); the engine module is loaded only by an app that installs Strimzi
+    const strimziRelease = this.operators.find((op) => op.chart === 'strimzi-kafka-operator')?.version;
+    const strimzi = strimziRelease !== undefined ? strimziKafkaEngine() : undefined;
     for (const construct of this.node.findAll()) {
       for (const error of construct.node.validate()) errors.push({ path: construct.node.path || '/', error });
-      const engine = kafkaVersionProblem ? (construct as { engine?: unknown }).engine : undefined;
-      // (the engine module is loaded only by an app that installs Strimzi)
-      if (engine !== undefined && engine instanceof strimziKafkaEngine().StrimziKafkaEngine) {
-        const problem = kafkaVersionProblem!(engine.version, strimzi!.version);
+      const engine = strimzi ? (construct as { engine?: unknown }).engine : undefined;
+      if (strimzi && engine instanceof strimzi.StrimziKafkaEngine) {
+        const problem = strimzi.strimziKafkaVersionProblem(engine.version, strimziRelease!);
         if (problem !== undefined) {
-          errors.push({ path: construct.node.path, error: `Kafka ${engine.version} on Strimzi ${strimzi!.version} (PlatformOperator.strimzi): not ${problem}` });
+          errors.push({ path: construct.node.path, error: `Kafka ${engine.version} on Strimzi ${strimziRelease} (PlatformOperator.strimzi): not ${problem}` });
         }
       }
     }

@@ -92,8 +92,7 @@ export function strimziKafkaVersionProblem(kafkaVersion: string, operatorVersion
   const supported = STRIMZI_KAFKA_VERSIONS[operatorVersion];
   if (supported === undefined) {
     const known = Object.keys(STRIMZI_KAFKA_VERSIONS);
-    return known.some((k) => newer(operatorVersion, k)) && !known.some((k) => newer(k, operatorVersion)) ? undefined
-      : `a Strimzi release this library knows or a newer one (known: ${known.join(', ')})`;
+    return known.every((k) => newer(operatorVersion, k)) ? undefined : `a Strimzi release this library knows or a newer one (known: ${known.join(', ')})`;
   }
   return supported.includes(kafkaVersion) ? undefined : `a Kafka version Strimzi ${operatorVersion} supports: ${supported.join(', ')}`;
 }
