@@ -157,6 +157,16 @@ export interface ReplicatedDatabaseProps {
    * @default - none: only the operator and monitoring
    */
   readonly allowFrom?: DatabaseClient[];
+
+  /**
+   * Users removed from the database that must no longer log in (see `retireUser`). A user that is
+   * only deleted from code keeps its login where the engine does not drop it: CloudNativePG stops
+   * managing a role that leaves `spec.managed.roles`, and the StatefulSet engines keep roles removed
+   * from the model; change safety flags that (`CHANGE-UserRemoved`).
+   *
+   * @default - none
+   */
+  readonly retiredUsers?: string[];
 }
 
 /** A user or database name valid for the engine (its identifier rules and reserved names). */
@@ -235,6 +245,7 @@ export class ReplicatedDatabase extends Construct {
   public readonly migration?: SchemaMigrationOptions;
 
   private readonly _users = new Map<string, ResolvedUser>();
+  private readonly _retired = new Set<string>();
   private readonly _databases = new Map<string, ResolvedDatabase>();
   private readonly _clients: DatabaseClient[] = [];
   private readonly _backup?: ResolvedBackup;
@@ -325,6 +336,10 @@ export class ReplicatedDatabase extends Construct {
     this.addUser(this.ownerName, { password: props.ownerPassword, grants: [{ database: this.databaseName, access: DatabaseAccess.OWNER }] });
     this.addDatabase(this.databaseName, { owner: this.ownerName });
     for (const client of props.allowFrom ?? []) this.allowFrom(client);
+    if (props.retiredUsers !== undefined && !Array.isArray(props.retiredUsers)) {
+      throw invalid(this, 'INVALID_VALUE', 'retiredUsers', props.retiredUsers, 'a list of user names');
+    }
+    for (const name of props.retiredUsers ?? []) this.retireUser(name);
 
     const model = this.model();
     this.engine._validate(this, model);
@@ -359,6 +374,9 @@ export class ReplicatedDatabase extends Construct {
     requireIdentifier(this, this.engine, 'user name', name);
     requireKubernetesNamePart(this, 'user name', name);
     if (this._users.has(name)) throw invalid(this, 'DUPLICATE', 'user', name, 'a user name not declared already');
+    if (this._retired.has(name)) {
+      throw invalid(this, 'DUPLICATE', 'user', name, `a user name that is not retired (retireUser('${name}') keeps it from logging in; remove that to declare it again)`);
+    }
     const secretName = `${this.name}-${name.replace(/_/g, '-')}`;
     const source = options.password ?? this.environment.secretBackend.sourceFor(this.environment.name, secretName);
     if (!(source instanceof SecretSource)) throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, source, 'a SecretSource');
@@ -385,6 +403,34 @@ export class ReplicatedDatabase extends Construct {
     // during construction the engine has not rendered yet: it is told about these users afterwards
     if (this.binding) this.binding.onUser?.(user);
     for (const g of options.grants ?? []) this.grant(name, g.database, g.access);
+  }
+
+  /**
+   * Retires a user that was declared before and is removed now (valid until synthesis): it can no
+   * longer log in, and what it owns is kept. Deleting a user from code is not enough where the
+   * engine keeps the role: CloudNativePG stops managing a role that leaves `spec.managed.roles` (it
+   * keeps `LOGIN` and its password), and the StatefulSet engines keep roles removed from the model.
+   *
+   * - CloudNativePG: a managed role with `login: false` and `disablePassword: true`
+   *   (`spec.managed.roles`), no Secret; the role and its objects stay (sessions already open
+   *   end when they disconnect).
+   * - PostgreSQL StatefulSet: `reconcile.sql` sets the role `NOLOGIN PASSWORD NULL` and terminates
+   *   its sessions; the role and its objects stay.
+   * - MariaDB StatefulSet: `reconcile.sql` drops the account (`DROP USER IF EXISTS`), as
+   *   mariadb-operator does.
+   * - mariadb-operator: no `User` object (the operator drops the account: `cleanupPolicy: Delete`).
+   *
+   * Once the change has been applied, the name may stay retired (nothing changes) or be removed
+   * from code: a retired role is no longer a login role.
+   */
+  public retireUser(name: string): void {
+    requireIdentifier(this, this.engine, 'retired user', name);
+    if (this._users.has(name)) {
+      throw invalid(this, 'DUPLICATE', 'retired user', name,
+        `a user that is not declared (declared: ${[...this._users.keys()].join(', ')}); remove its addUser() to retire it`);
+    }
+    if (this._retired.has(name)) throw invalid(this, 'DUPLICATE', 'retired user', name, 'a user not retired already');
+    this._retired.add(name);
   }
 
   /**
@@ -451,6 +497,11 @@ export class ReplicatedDatabase extends Construct {
     return [...this._users.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
+  /** Retired users, sorted by name. @internal */
+  public _retiredUsers(): string[] {
+    return [...this._retired].sort();
+  }
+
   /** Databases (resolved), sorted by name. @internal */
   public _resolvedDatabases(): ResolvedDatabase[] {
     return [...this._databases.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -500,6 +551,7 @@ export class ReplicatedDatabase extends Construct {
       connection: this.connection,
       owner: this._users.get(this.ownerName)!,
       users: () => this._resolvedUsers(),
+      retiredUsers: () => this._retiredUsers(),
       databases: () => this._resolvedDatabases(),
       clientPeers: () => this._clients.map((c) => c.toNetworkPolicyPeer()),
       environmentSecret: (secretName, keys) => env.secretBackend.sourceFor(env.name, secretName).bind(this, { name: secretName, keys }),

@@ -13,6 +13,25 @@ import { getValueByPointer } from 'fast-json-patch';
 export const CONFIG_HASH_ANNOTATION = 'stateful.cdk8s.io/config-hash';
 
 /**
+ * The users of a database whose engine keeps roles it is no longer told about (the StatefulSet
+ * engines), on the object that runs it: `stateful.cdk8s.io/login-users` (comma-separated, sorted)
+ * and, when there are any, `stateful.cdk8s.io/retired-users`. Change safety reads them through the
+ * engine's kind facts (`CHANGE-UserRemoved`).
+ */
+export const LOGIN_USERS_ANNOTATION = 'stateful.cdk8s.io/login-users';
+export const RETIRED_USERS_ANNOTATION = 'stateful.cdk8s.io/retired-users';
+
+/** The login and retired users an object's annotations list, or undefined when it lists none. */
+export function databaseUsersFromAnnotations(manifest: any): { login: string[]; retired: string[]; pointer: string } | undefined {
+  const annotations = manifest?.metadata?.annotations;
+  const login = annotations?.[LOGIN_USERS_ANNOTATION];
+  if (typeof login !== 'string') return undefined;
+  const retired = annotations[RETIRED_USERS_ANNOTATION];
+  const names = (v: unknown) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter((x) => x !== '') : []);
+  return { login: names(login), retired: names(retired), pointer: `/metadata/annotations/${LOGIN_USERS_ANNOTATION.replace(/\//g, '~1')}` };
+}
+
+/**
  * The backup facts an engine declares on the objects it renders, so that change safety (and any
  * other reader) knows which objects are a database's backups and how long they are kept without
  * naming an operator's kinds. Annotations owned by this library:

@@ -71,6 +71,13 @@ export interface KindFacts {
    */
   readonly deletionPolicy?: (manifest: any) => DeletionPolicyField | undefined;
   /**
+   * The database users the object lets log in, and those it keeps retired (`CHANGE-UserRemoved`
+   * when a login user is gone from both: where the engine keeps a role it no longer manages, the
+   * role keeps its login and password).
+   * @default - none
+   */
+  readonly databaseUsers?: (manifest: any) => DatabaseUsersField | undefined;
+  /**
    * JSON pointers whose change Kubernetes or the operator refuses, or turns into a recreate
    * (`CHANGE-ImmutableField`).
    * @default - none
@@ -133,6 +140,13 @@ export interface RetentionField {
   readonly value: number;
   readonly pointer: string;
   readonly text: string;
+}
+
+/** The users of a database object: who logs in, who is retired, and where the object lists them. */
+export interface DatabaseUsersField {
+  readonly login: readonly string[];
+  readonly retired: readonly string[];
+  readonly pointer: string;
 }
 
 /** What deleting an object does to its data, where the object says it. */

@@ -1,4 +1,4 @@
-import { KindFacts, OperatorCreatedLabel, OperatorImage } from './kind-facts';
+import { DatabaseUsersField, KindFacts, OperatorCreatedLabel, OperatorImage } from './kind-facts';
 import { apiGroup } from './kinds';
 import { DATABASE_ENGINE_FACTS } from '../database/engines';
 import { QUEUE_ENGINE_FACTS } from '../queue/engines';
@@ -93,6 +93,11 @@ export function fluxHealthFactsOf(manifest: any): KindFacts | undefined {
 export function immutableFieldsOf(manifest: any): string[] {
   const f = factOf(manifest, 'immutableFields');
   return typeof f === 'function' ? f(manifest) : [...(f ?? [])];
+}
+
+/** The database users `manifest` lets log in and keeps retired (`KindFacts.databaseUsers`), or undefined. */
+export function databaseUsersOf(manifest: any): DatabaseUsersField | undefined {
+  return factOf(manifest, 'databaseUsers')?.(manifest);
 }
 
 /** The numeric fields of `manifest`'s kind that can only grow (`KindFacts.nonDecreasingFields`). */

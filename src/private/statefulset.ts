@@ -9,7 +9,8 @@ import { ApiObject } from 'cdk8s';
 // the L1 classes only: not the cdk8s-plus-28 index, whose L2 constructs this library does not use
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
-import { CONFIG_HASH_ANNOTATION } from './engine-facts';
+import { CONFIG_HASH_ANNOTATION, LOGIN_USERS_ANNOTATION, RETIRED_USERS_ANNOTATION } from './engine-facts';
+import { lazyValue } from './lazy';
 import { AWS_CLI_IMAGE, objectStoreEnv } from './statefulset-backup';
 import { RESTRICTED_CONTAINER } from './workload';
 
@@ -145,6 +146,20 @@ export interface DatabaseStatefulSet {
   readonly storageSize: string;
   /** Render a PodDisruptionBudget (maxUnavailable 1). */
   readonly podDisruptionBudget: boolean;
+  /** Annotations of the StatefulSet itself (not of its pods). */
+  readonly annotations?: { [key: string]: string };
+}
+
+/**
+ * The StatefulSet annotations listing a database's login users and retired users
+ * (`engine-facts.ts`), computed at synthesis (users may be added or retired until then); the
+ * retired one only when there are any.
+ */
+export function databaseUsersAnnotations(db: { users(): { name: string }[]; retiredUsers(): string[] }): { [key: string]: string } {
+  return {
+    [LOGIN_USERS_ANNOTATION]: lazyValue(() => db.users().map((u) => u.name).sort().join(',')),
+    [RETIRED_USERS_ANNOTATION]: lazyValue(() => (db.retiredUsers().length > 0 ? [...db.retiredUsers()].sort().join(',') : undefined)),
+  };
 }
 
 /**
@@ -168,7 +183,7 @@ export function renderDatabaseStatefulSet(scope: Construct, s: DatabaseStatefulS
   } : undefined;
 
   new k8s.KubeStatefulSet(scope, 'StatefulSet', {
-    metadata: { name, labels: podLabels },
+    metadata: { name, labels: podLabels, annotations: s.annotations },
     spec: {
       serviceName: `${name}-headless`,
       replicas: s.instances,

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import { ApiObject } from 'cdk8s';
 import {
-  ChangeApprovals, DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, ReplicatedDatabase, ReplicatedDatabaseProps, SecretSource,
+  ChangeApprovals, DatabaseAccess, DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, ReplicatedDatabase, ReplicatedDatabaseProps, SecretSource,
   StorageProfile, Tier,
 } from '../../src';
 import { PolicyViolationError, ValidationError } from '../../src/errors';
@@ -19,6 +19,8 @@ interface Variant {
   dbId?: string;
   db?: Partial<ReplicatedDatabaseProps>;
   extra?: (chart: EnvironmentChart) => void;
+  /** Users and retirements of the database. */
+  users?: (db: ReplicatedDatabase) => void;
   approve?: (app: GitOpsApp, chart: EnvironmentChart) => void;
   storage?: StorageProfile;
   cluster?: string;
@@ -34,7 +36,8 @@ function build(outdir: string, v: Variant = {}) {
     storageProfile: v.storage ?? StorageProfile.ondat({ name: 'ondat', replicas: 2 }),
   });
   const chart = new EnvironmentChart(app, 'orders', { environment: env });
-  new ReplicatedDatabase(chart, v.dbId ?? 'Db', { engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), name: v.dbId ? undefined : 'orders-db', backup, ...v.db });
+  const db = new ReplicatedDatabase(chart, v.dbId ?? 'Db', { engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), name: v.dbId ? undefined : 'orders-db', backup, ...v.db });
+  v.users?.(db);
   v.extra?.(chart);
   v.approve?.(app, chart);
   return app;
@@ -155,6 +158,39 @@ describe('change safety reads the engines\' facts: the same findings on every da
     expect(versions('16.4', '17.2')).toEqual([['CHANGE-MajorVersionUpgrade', pointer]]);
     expect(versions('16.4', '16.2')).toEqual([['CHANGE-VersionDowngrade', pointer]]);
     expect(versions('16.2', '16.4')).toEqual([]);
+  });
+
+  // a user deleted from code: CloudNativePG stops managing its role and the StatefulSet engines keep it, with LOGIN and its
+  // password; mariadb-operator drops the account of a removed User (cleanupPolicy Delete)
+  describe('a removed user keeps its login unless it is retired', () => {
+    const users = (...names: string[]) => (db: ReplicatedDatabase) => names.forEach((n) => db.addUser(n, { grants: [{ database: 'app', access: DatabaseAccess.READ_ONLY }] }));
+    const keeps: Record<string, string | undefined> = {
+      'CloudNativePG': '/spec/managed/roles',
+      'StatefulSet': '/metadata/annotations/stateful.cdk8s.io~1login-users',
+      'mariadb-operator': undefined,
+      'MariaDB StatefulSet': '/metadata/annotations/stateful.cdk8s.io~1login-users',
+    };
+    test.each(engines)('on %s', (engine, e) => {
+      const findings = (before: Variant, after: Variant) => change(before, after).findings.map((f) => [f.severity, f.ruleId, f.resource?.kind, f.jsonPointer, f.message]);
+      const pointer = keeps[engine];
+      const removed = findings({ db: { engine: e() }, users: users('analyst', 'worker') }, { db: { engine: e() }, users: users('worker') });
+      expect(removed).toEqual(pointer === undefined ? [] : [['error', 'CHANGE-UserRemoved', engine === 'CloudNativePG' ? 'Cluster' : 'StatefulSet', pointer,
+        expect.stringContaining('user "analyst" removed, but the database keeps its role with login and password; retire it (retireUser(\'analyst\') on the ReplicatedDatabase)')]]);
+      // retired in the same change, or later removed from code once retired: nothing
+      expect(findings({ db: { engine: e() }, users: users('analyst', 'worker') }, { db: { engine: e() }, users: (db) => { users('worker')(db); db.retireUser('analyst'); } })).toEqual([]);
+      expect(findings({ db: { engine: e() }, users: (db) => { users('worker')(db); db.retireUser('analyst'); } }, { db: { engine: e() }, users: users('worker') })).toEqual([]);
+      expect(findings({ db: { engine: e() }, users: users('worker') }, { db: { engine: e() }, users: users('worker', 'analyst') })).toEqual([]);
+      // two at once, outside production: one warning naming both
+      const two = findings({ tier: Tier.STAGING, db: { engine: e() }, users: users('analyst', 'auditor', 'worker') }, { tier: Tier.STAGING, db: { engine: e() }, users: users('worker') });
+      expect(two.map((f) => [f[0], f[1], f[4]])).toEqual(pointer === undefined ? [] : [['warning', 'CHANGE-UserRemoved', expect.stringContaining('users "analyst", "auditor" removed')]]);
+    });
+
+    test('approved in code, the removal passes', () => {
+      const approved = change({ users: users('analyst') }, {
+        approve: (_app, chart) => ChangeApprovals.approve(chart, { ruleId: 'CHANGE-UserRemoved', kind: 'Cluster', name: 'orders-db', reason: 'role dropped by hand, ticket DBA-12' }),
+      }).findings;
+      expect(ids(approved)).toEqual(['error:CHANGE-UserRemoved:approved']);
+    });
   });
 
   test('backups removed: each object the engine declared a backup (or archiving) fact on is named', () => {

@@ -115,6 +115,8 @@ export interface DatabaseModel {
   readonly owner: ResolvedUser;
   /** Users, sorted by name (complete at synthesis). */
   users(): ResolvedUser[];
+  /** Retired users (no longer log in), sorted by name (complete at synthesis). */
+  retiredUsers(): string[];
   /** Databases, sorted by name (complete at synthesis). */
   databases(): ResolvedDatabase[];
   /** NetworkPolicy peers of the declared clients (complete at synthesis). */

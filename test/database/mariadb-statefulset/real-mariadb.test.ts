@@ -357,6 +357,21 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     expect(query(asSuperuser(0), "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'audit'")).toBe('1');
   }, 90_000);
 
+  test('a retired user\'s account is dropped (as mariadb-operator drops a removed User); the other accounts are untouched', async () => {
+    const pod = pods.find((p) => p.name === 'orders-db-0')!;
+    expect(query(as('auditor', 0, 'app'), 'SELECT 1')).toBe('1');
+    const later = mariadbFixture({ version: MARIADB!.version, withUsers: true, props: RENDER_PROPS });
+    later.db.grant('writer', 'reports', DatabaseAccess.READ_ONLY);
+    later.db.addDatabase('audit');
+    later.db.retireUser('auditor');
+    const laterAll = manifests(later.app);
+    replaceFile(pod.path('/etc/mariadb-stateful/scripts/reconcile.sql'), find(laterAll, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql']);
+    await waitFor('the auditor\'s account to go', () => query(asSuperuser(0), "SELECT COUNT(*) FROM mysql.user WHERE User = 'auditor'") === '0', 30_000, pod);
+    expect(sql(as('auditor', 0, 'app'), 'SELECT 1').stderr).toMatch(/Access denied for user 'auditor'/);
+    expect(query(asSuperuser(0), "SELECT COUNT(*) FROM mysql.db WHERE User = 'auditor'")).toBe('0');
+    expect(query(as('reader', 0, 'app'), 'SELECT COUNT(*) FROM orders')).toBe('3');
+  }, 60_000);
+
   test('an empty primary refuses to initialise while a replica runs', () => {
     const spec = statefulSet.spec.template.spec;
     const pod = new Pod('orders-db-0-lost-volume', workdir, spec.volumes, configMap, secrets);

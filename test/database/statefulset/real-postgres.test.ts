@@ -335,6 +335,39 @@ describeReal('StatefulSet engine: rendered scripts against a real PostgreSQL', (
     expect(query(as('reader', 0, 'audit'), 'SELECT 1')).toBe('1');
   }, 60_000);
 
+  test('a retired user can no longer log in: its open session ends, its role stays without login or password', async () => {
+    const pod = pods.find((p) => p.name === 'orders-db-0')!;
+    query(as('auditor'), 'SELECT 1');
+    // a session the auditor holds open while the change applies
+    const env: Record<string, string> = { ...baseEnv(), PGCONNECT_TIMEOUT: '5', HOME: os.tmpdir(), PGPASSWORD: secrets.get(users.auditor)! };
+    const held = spawn(path.join(PG!.bindir, 'psql'), ['-X', '-q', '-w', '-h', '127.0.0.1', '-p', String(ports[0]), '-U', 'auditor', '-d', 'app', '-c', 'SELECT pg_sleep(60)'],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let heldErr = '';
+    held.stderr!.on('data', (d) => { heldErr += String(d); });
+    const heldExit = new Promise<number | null>((resolve) => held.on('exit', (code) => resolve(code)));
+    await waitFor('the auditor\'s session', () => query(asSuperuser(0), "SELECT count(*) FROM pg_stat_activity WHERE usename = 'auditor'") === '1', 10_000, pod);
+
+    const later = statefulSetFixture({ tier: Tier.DEVELOPMENT, version: PG!.version, withUsers: true, props: RENDER_PROPS });
+    later.db.grant('writer', 'reports', DatabaseAccess.READ_ONLY);
+    later.db.addDatabase('audit');
+    later.db.grant('reader', 'audit', DatabaseAccess.READ_ONLY);
+    later.db.retireUser('auditor');
+    const laterAll = manifests(later.app);
+    replaceFile(pod.path('/etc/postgresql-stateful/scripts/reconcile.sql'), find(laterAll, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql']);
+    // with its old password (the server logs "User "auditor" has no password assigned"; without a password, NOLOGIN refuses it too)
+    await waitFor('the auditor\'s login to end', () => /password authentication failed for user "auditor"/.test(psql(as('auditor'), 'SELECT 1').stderr), 20_000, pod);
+    try {
+      expect(await Promise.race([heldExit, sleep(10_000).then(() => 'still running')])).not.toBe('still running');
+      expect(heldErr).toMatch(/terminating connection due to administrator command/);
+    } finally {
+      held.kill('SIGKILL');
+    }
+    expect(query(asSuperuser(0), "SELECT rolcanlogin || ':' || (rolpassword IS NULL) FROM pg_authid WHERE rolname = 'auditor'")).toBe('false:true');
+    // the other users are untouched
+    expect(query(as('reader', 0, 'audit'), 'SELECT 1')).toBe('1');
+    expect(psql(as('writer'), 'SELECT count(*) FROM orders').stdout.trim()).toBe('2');
+  }, 60_000);
+
   test('an empty primary refuses to initialise while a replica runs', () => {
     const spec = statefulSet.spec.template.spec;
     const pod = new Pod('orders-db-0-lost-volume', workdir, spec.volumes, configMap, secrets);

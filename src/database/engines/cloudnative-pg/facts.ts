@@ -1,4 +1,4 @@
-import { KindFacts, conditionTrue, imageOrDefault, imageTag, isObject, templateImages } from '../../../private/kind-facts';
+import { DatabaseUsersField, KindFacts, conditionTrue, imageOrDefault, imageTag, isObject, templateImages } from '../../../private/kind-facts';
 
 const GROUP = 'postgresql.cnpg.io';
 const V1 = `${GROUP}/v1`;
@@ -22,6 +22,8 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
       ...(m.spec?.walStorage ? [{ pointer: '/spec/walStorage/size', size: m.spec.walStorage.size, storageClass: m.spec.walStorage.storageClass }] : []),
     ]),
     version: (m) => (m.apiVersion === V1 ? { text: imageTag(m.spec?.imageName), pointer: '/spec/imageName' } : undefined),
+    // the operator manages only the roles listed: one that leaves the list keeps LOGIN and its password
+    databaseUsers: (m) => (m.apiVersion === V1 ? managedRoles(m) : undefined),
     // a quorum of three, more when synchronous replication waits for more standbys
     replicas: (m) => (m.apiVersion === V1 && typeof m.spec?.instances === 'number'
       ? { count: m.spec.instances, pointer: '/spec/instances', minimum: Math.max(3, (m.spec?.postgresql?.synchronous?.number ?? 0) + 1) } : undefined),
@@ -30,7 +32,8 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
     // `bootstrap.initdb` runs once, when the cluster is created: a new owner is never created as a role (its
     // password update and the Database's `ALTER ... OWNER` fail, the application logs in as a role that does
     // not exist) and the objects stay the old owner's; a new database name is a new, empty database
-    immutableFields: ['/spec/bootstrap/initdb/owner', '/spec/bootstrap/initdb/database'],
+    // (and the CRD's own transition rule: `serviceAccountName` is `self == oldSelf`)
+    immutableFields: ['/spec/bootstrap/initdb/owner', '/spec/bootstrap/initdb/database', '/spec/serviceAccountName'],
     // instance Pods, PVCs, Secrets, Services
     operatorCreatedLabels: [{ label: 'cnpg.io/cluster' }],
     // `spec.imageName` (default `ghcr.io/cloudnative-pg/postgresql`); none with an `imageCatalogRef`: the catalog's images are checked on the catalog
@@ -46,7 +49,16 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
     fluxReady: 'has(status.applied) && status.applied',
     // `retain` keeps the database in PostgreSQL when the object goes
     deletionPolicy: (m) => (typeof m.spec?.databaseReclaimPolicy === 'string' ? { value: m.spec.databaseReclaimPolicy, pointer: '/spec/databaseReclaimPolicy' } : undefined),
+    // the CRD's transition rules (`self == oldSelf`): the API server refuses the update
+    immutableFields: [
+      '/spec/name', '/spec/cluster', '/spec/template', '/spec/encoding', '/spec/locale', '/spec/localeProvider', '/spec/localeCollate',
+      '/spec/localeCType', '/spec/icuLocale', '/spec/icuRules', '/spec/builtinLocale', '/spec/collationVersion',
+    ],
   },
+  // the CRDs' transition rules: a Backup is immutable, a ScheduledBackup and a DatabaseRole keep their cluster (and a role its name)
+  { group: GROUP, kind: 'Backup', immutableFields: ['/spec'] },
+  { group: GROUP, kind: 'ScheduledBackup', immutableFields: ['/spec/cluster'] },
+  { group: GROUP, kind: 'DatabaseRole', immutableFields: ['/spec/name', '/spec/cluster'] },
   ...['ImageCatalog', 'ClusterImageCatalog'].map((kind): KindFacts => ({
     group: GROUP,
     kind,
@@ -56,6 +68,8 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
   {
     group: GROUP,
     kind: 'Pooler',
+    // the CRD's transition rules (`self == oldSelf`)
+    immutableFields: ['/spec/cluster', '/spec/serviceAccountName'],
     // pooler Deployments and Pods
     operatorCreatedLabels: [{ label: 'cnpg.io/poolerName' }],
     // PgBouncer default `ghcr.io/cloudnative-pg/pgbouncer` unless the template names the `pgbouncer` container's image
@@ -67,3 +81,16 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
     },
   },
 ];
+
+/** The managed roles of a Cluster: those that log in (`login: true`, the operator's default is false) and the others listed. */
+function managedRoles(m: any): DatabaseUsersField {
+  const roles: any[] = Array.isArray(m.spec?.managed?.roles) ? m.spec.managed.roles : [];
+  const login: string[] = [];
+  const retired: string[] = [];
+  for (const r of roles) {
+    if (typeof r?.name !== 'string') continue;
+    if (r.login === true && r.ensure !== 'absent') login.push(r.name);
+    else retired.push(r.name);
+  }
+  return { login, retired, pointer: '/spec/managed/roles' };
+}

@@ -138,7 +138,7 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
       }] : undefined,
       plugins: backup ? [{ name: plugin, isWALArchiver: true, parameters: { barmanObjectName: `${db.name}-backup` } }] : undefined,
       managed: {
-        roles: lazy(() => db.users().filter((u) => u.name !== db.ownerName).map((u) => ({
+        roles: lazy(() => [...db.users().filter((u) => u.name !== db.ownerName).map((u) => ({
           name: u.name,
           ensure: 'present',
           login: true,
@@ -148,7 +148,16 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
           // no `inRoles`: pg_read_all_data / pg_write_all_data would reach every database. Absent means
           // no memberships, and inline managed roles are reconciled periodically: the operator revokes
           // the memberships earlier versions of this library declared
-        }))),
+        })), ...db.retiredUsers().map((name) => ({
+          // a retired user: CloudNativePG stops managing a role that leaves this list (it would keep LOGIN and its
+          // password), so the role stays listed, without login or password; what it owns is kept (`ensure: absent`
+          // would DROP ROLE, which fails while it owns objects or holds privileges, and leave it able to log in)
+          name,
+          ensure: 'present',
+          login: false,
+          inherit: true,
+          disablePassword: true,
+        }))]),
       },
     },
   });

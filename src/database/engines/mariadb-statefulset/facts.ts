@@ -1,3 +1,4 @@
+import { databaseUsersFromAnnotations } from '../../../private/engine-facts';
 import { KindFacts, containerImageVersion, selectsLabels } from '../../../private/kind-facts';
 
 /**
@@ -11,5 +12,7 @@ export const MARIADB_STATEFULSET_FACTS: readonly KindFacts[] = [
     kind: 'StatefulSet',
     matches: (m) => selectsLabels(m, { 'app.kubernetes.io/name': 'mariadb' }),
     version: (m) => containerImageVersion(m, 'mariadb'),
+    // the login and retired users the engine lists on it (roles it is no longer told about are kept)
+    databaseUsers: databaseUsersFromAnnotations,
   },
 ];

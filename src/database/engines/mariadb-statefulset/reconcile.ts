@@ -13,6 +13,8 @@ import { ResolvedDatabase, ResolvedUser } from '../model';
 /** What the reconcile script declares. */
 export interface MariadbReconcileModel {
   readonly users: ResolvedUser[];
+  /** Retired users: their accounts are dropped (as mariadb-operator drops a removed `User`). */
+  readonly retiredUsers: string[];
   readonly databases: ResolvedDatabase[];
   readonly monitoring: boolean;
 }
@@ -49,8 +51,8 @@ function setPassword(account: string, variable: string): string[] {
  * creates missing accounts and databases, sets every password from the Secrets, and gives every
  * declared user exactly its declared grants: declared database privileges are granted first and the
  * others revoked after (no moment without them); grants on other databases, tables and routines,
- * global privileges and roles are revoked. Accounts and databases no longer declared are kept
- * (never dropped: they may hold data).
+ * global privileges and roles are revoked. Retired users' accounts are dropped; other accounts and
+ * databases no longer declared are kept (never dropped: they may hold data).
  */
 export function renderMariadbReconcileSql(m: MariadbReconcileModel): string {
   const out: string[] = [
@@ -96,6 +98,11 @@ export function renderMariadbReconcileSql(m: MariadbReconcileModel): string {
     );
   }
   for (const a of accounts) out.push(`SET ${passwordVariable(a)} = NULL;;`);
+  if (m.retiredUsers.length > 0) {
+    // an account holds no data (its grants go with it): dropped, as mariadb-operator drops a removed User
+    out.push('', '-- retired users');
+    for (const name of m.retiredUsers) out.push(`DROP USER IF EXISTS ${userAt(name)};;`);
+  }
 
   out.push('', '-- databases');
   for (const d of m.databases) {

@@ -9,7 +9,9 @@ import { PATHS, renderMariadbScripts } from './scripts';
 import { lazyValue } from '../../../private/lazy';
 import { invalid } from '../../../private/names';
 import {
-  databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, recoveryDownloadContainer, renderDatabaseStatefulSet, renderPodMonitor,
+  databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, databaseUsersAnnotations, recoveryDownloadContainer,
+  renderDatabaseStatefulSet,
+  renderPodMonitor,
   renderPrimaryReplicaServices,
 } from '../../../private/statefulset';
 import {
@@ -103,7 +105,8 @@ export function mariadbEndpoints(name: string, namespace: string): DatabaseEndpo
  * - No point-in-time recovery: backups are logical dumps; `recovery.targetTime` is rejected.
  * - No TLS (rely on the NetworkPolicy or a service mesh), no connection pooler.
  * - Replicas keep the replication password in their data directory (`master.info`: MariaDB's own).
- * - Users and databases removed from the model are kept (never dropped: they may own data).
+ * - Users and databases removed from the model are kept (never dropped: they may own data); a retired
+ *   user's account is dropped (`ReplicatedDatabase.retireUser`).
  *
  * Tested against a real MariaDB (Debian's `mariadb-server`, 10.11), rendered for the installed
  * version: the rendered scripts and configuration bootstrap a primary and a replica, replicate with
@@ -140,7 +143,9 @@ export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, en
     metadata: { name: scriptsName, labels: podLabels },
     data: {
       ...staticFiles,
-      'reconcile.sql': lazy(() => renderMariadbReconcileSql({ users: db.users(), databases: db.databases(), monitoring: db.monitoring })),
+      'reconcile.sql': lazy(() => renderMariadbReconcileSql({
+        users: db.users(), retiredUsers: db.retiredUsers(), databases: db.databases(), monitoring: db.monitoring,
+      })),
     },
   });
 
@@ -239,6 +244,8 @@ export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, en
     storageClassName: db.storageClassName,
     storageSize: db.storageSize,
     podDisruptionBudget: db.podDisruptionBudget,
+    // who may log in and who is retired: change safety flags a login user that is gone from both
+    annotations: databaseUsersAnnotations(db),
   });
 
   // ---- backups

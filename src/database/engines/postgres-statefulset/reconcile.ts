@@ -6,6 +6,8 @@ import { ResolvedDatabase, ResolvedUser } from '../model';
 export interface ReconcileModel {
   readonly majorVersion: number;
   readonly users: ResolvedUser[];
+  /** Retired users: their roles lose LOGIN and their password, their sessions end. */
+  readonly retiredUsers: string[];
   readonly databases: ResolvedDatabase[];
   readonly monitoring: boolean;
 }
@@ -43,8 +45,9 @@ function accessOf(u: ResolvedUser, d: ResolvedDatabase): DatabaseAccess | undefi
  * script or a password changes. Idempotent: it creates missing roles and databases, (re)sets every
  * password from the mounted Secrets (read with psql backticks: the passwords never appear in the
  * ConfigMap, on a command line or in the server log), and resets the privileges of every declared
- * user to exactly the declared grants. Roles and databases that are no longer declared are left
- * alone (never dropped: they may own data).
+ * user to exactly the declared grants. Retired users' roles lose LOGIN and their password and their
+ * sessions are ended. Roles and databases that are no longer declared are left alone (never
+ * dropped: they may own data).
  */
 export function renderReconcileSql(m: ReconcileModel): string {
   const users = m.users;
@@ -87,6 +90,16 @@ export function renderReconcileSql(m: ReconcileModel): string {
       `:'${pwVar(u.name)}'`);
   }
   for (const u of users) out.push(`\\unset ${pwVar(u.name)}`);
+  if (m.retiredUsers.length > 0) out.push('', '-- retired users: no login, no password, their sessions ended (the roles and what they own are kept)');
+  for (const name of m.retiredUsers) {
+    out.push(
+      `SELECT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${lit(name)}) AS role_present \\gset`,
+      '\\if :role_present',
+      `ALTER ROLE ${q(name)} WITH NOLOGIN PASSWORD NULL;`,
+      `SELECT count(pg_catalog.pg_terminate_backend(pid)) AS sessions_ended FROM pg_catalog.pg_stat_activity WHERE usename = ${lit(name)} \\gset`,
+      '\\endif',
+    );
+  }
   out.push(`\\unset ${pwVar(REPLICATION_ROLE)}`);
 
   out.push('', '-- databases');

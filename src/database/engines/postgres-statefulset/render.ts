@@ -12,7 +12,9 @@ import { CONFIG_HASH_ANNOTATION } from '../../../private/engine-facts';
 import { lazyValue } from '../../../private/lazy';
 import { invalid } from '../../../private/names';
 import {
-  databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, recoveryDownloadContainer, renderDatabaseStatefulSet, renderPodMonitor,
+  databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, databaseUsersAnnotations, recoveryDownloadContainer,
+  renderDatabaseStatefulSet,
+  renderPodMonitor,
   renderPrimaryReplicaServices,
 } from '../../../private/statefulset';
 import {
@@ -92,7 +94,8 @@ export function postgresStatefulSetPodLabels(name: string): { [key: string]: str
  * of the owner), READ_WRITE gets CONNECT, USAGE and SELECT / INSERT / UPDATE / DELETE on
  * tables (sequences usable), READ_ONLY gets CONNECT, USAGE and SELECT, both with default
  * privileges for objects the owners create later. A user's privileges are reset to exactly the
- * declared ones at each reconcile; roles and databases removed from the model are kept.
+ * declared ones at each reconcile; roles and databases removed from the model are kept, and a
+ * retired user's role (`ReplicatedDatabase.retireUser`) loses LOGIN and its password, its sessions ended.
  *
  * The `-ro` Service selects every instance, the primary included (CloudNativePG's `-r`
  * semantics): Service selectors are equality-only and the pods of one StatefulSet share their
@@ -169,7 +172,7 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
     data: {
       ...staticFiles,
       'reconcile.sql': lazy(() => renderReconcileSql({
-        majorVersion: major, users: db.users(), databases: db.databases(), monitoring: db.monitoring,
+        majorVersion: major, users: db.users(), retiredUsers: db.retiredUsers(), databases: db.databases(), monitoring: db.monitoring,
       })),
     },
   });
@@ -265,6 +268,8 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
     storageClassName: db.storageClassName,
     storageSize: db.storageSize,
     podDisruptionBudget: db.podDisruptionBudget,
+    // who may log in and who is retired: change safety flags a login user that is gone from both
+    annotations: databaseUsersAnnotations(db),
   });
 
   // ---- backups

@@ -1,0 +1,94 @@
+/* eslint-disable @stylistic/max-len */ // expectation tables read better on one line
+import { DatabaseAccess, DatabaseEngine, ReplicatedDatabaseProps } from '../../src';
+import { ValidationError } from '../../src/errors';
+import { LOGIN_USERS_ANNOTATION, RETIRED_USERS_ANNOTATION } from '../../src/private/engine-facts';
+import { databaseUsersOf } from '../../src/private/kind-registry';
+import { sharedValidator, crdsAvailable } from '../util/crds';
+import { find, manifests, ordersDbFixture } from '../util/database-fixture';
+
+const ENGINES: [string, () => ReplicatedDatabaseProps['engine']][] = [
+  ['CloudNativePG', () => DatabaseEngine.cloudNativePg({ version: '16.4' })],
+  ['PostgreSQL StatefulSet', () => DatabaseEngine.postgresStatefulSet({ version: '16.4' })],
+  ['mariadb-operator', () => DatabaseEngine.mariadbOperator({ version: '11.4.5' })],
+  ['MariaDB StatefulSet', () => DatabaseEngine.mariadbStatefulSet({ version: '10.11.10' })],
+];
+
+/** A database with users `analyst` and `worker`, `legacy` retired in props and `auditor` after construction. */
+function retiring(engine: ReplicatedDatabaseProps['engine']) {
+  const f = ordersDbFixture(engine, { props: { retiredUsers: ['legacy'] } });
+  f.db.addUser('analyst', { grants: [{ database: 'app', access: DatabaseAccess.READ_ONLY }] });
+  f.db.addUser('worker', { grants: [{ database: 'app', access: DatabaseAccess.READ_WRITE }] });
+  f.db.retireUser('auditor');
+  return { ...f, all: manifests(f.app) };
+}
+
+describe('retired users: the engine keeps them from logging in', () => {
+  test('CloudNativePG: the roles stay managed, without login or password, and get no Secret', () => {
+    const { all } = retiring(DatabaseEngine.cloudNativePg({ version: '16.4' }));
+    const cluster = find(all, 'Cluster');
+    expect(cluster.spec.managed.roles).toEqual([
+      { name: 'analyst', ensure: 'present', login: true, inherit: true, connectionLimit: -1, passwordSecret: { name: 'orders-db-analyst' } },
+      { name: 'worker', ensure: 'present', login: true, inherit: true, connectionLimit: -1, passwordSecret: { name: 'orders-db-worker' } },
+      { name: 'auditor', ensure: 'present', login: false, inherit: true, disablePassword: true },
+      { name: 'legacy', ensure: 'present', login: false, inherit: true, disablePassword: true },
+    ]);
+    expect(databaseUsersOf(cluster)).toEqual({ login: ['analyst', 'worker'], retired: ['auditor', 'legacy'], pointer: '/spec/managed/roles' });
+    expect(all.filter((o) => /auditor|legacy/.test(JSON.stringify(o))).map((o) => o.kind)).toEqual(['Cluster']);
+    if (crdsAvailable()) expect(sharedValidator().validate(cluster)).toEqual([]);
+  });
+
+  test('PostgreSQL StatefulSet: reconcile.sql ends their login and sessions; the StatefulSet lists who logs in and who is retired', () => {
+    const { all } = retiring(DatabaseEngine.postgresStatefulSet({ version: '16.4' }));
+    const sql: string = find(all, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql'];
+    for (const name of ['auditor', 'legacy']) {
+      expect(sql).toContain(`SELECT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '${name}') AS role_present \\gset\n\\if :role_present\nALTER ROLE "${name}" WITH NOLOGIN PASSWORD NULL;\n`);
+      expect(sql).toContain(`pg_catalog.pg_terminate_backend(pid)) AS sessions_ended FROM pg_catalog.pg_stat_activity WHERE usename = '${name}'`);
+      expect(sql).not.toContain(`$USERS_DIR/${name}/password`);
+    }
+    const sts = find(all, 'StatefulSet', 'orders-db');
+    expect(sts.metadata.annotations).toEqual({ [LOGIN_USERS_ANNOTATION]: 'analyst,app,worker', [RETIRED_USERS_ANNOTATION]: 'auditor,legacy' });
+    expect(databaseUsersOf(sts)).toEqual({ login: ['analyst', 'app', 'worker'], retired: ['auditor', 'legacy'], pointer: '/metadata/annotations/stateful.cdk8s.io~1login-users' });
+    // the pods are not rolled by a retirement: the annotations are the StatefulSet's own
+    expect(sts.spec.template.metadata.annotations[RETIRED_USERS_ANNOTATION]).toBeUndefined();
+  });
+
+  test('MariaDB StatefulSet: reconcile.sql drops their accounts, as mariadb-operator does', () => {
+    const { all } = retiring(DatabaseEngine.mariadbStatefulSet({ version: '10.11.10' }));
+    const sql: string = find(all, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql'];
+    expect(sql).toContain("-- retired users\nDROP USER IF EXISTS 'auditor'@'%';;\nDROP USER IF EXISTS 'legacy'@'%';;\n");
+    expect(databaseUsersOf(find(all, 'StatefulSet', 'orders-db'))).toMatchObject({ login: ['analyst', 'app', 'worker'], retired: ['auditor', 'legacy'] });
+  });
+
+  test('mariadb-operator: no User or Grant (the operator drops the account of a removed User: cleanupPolicy Delete)', () => {
+    const { all } = retiring(DatabaseEngine.mariadbOperator({ version: '11.4.5' }));
+    expect(all.filter((o) => o.kind === 'User').map((o) => o.spec.name).sort()).toEqual(['analyst', 'app', 'worker']);
+    expect(all.filter((o) => o.kind === 'User').every((o) => o.spec.cleanupPolicy === 'Delete')).toBe(true);
+    expect(all.filter((o) => /auditor|legacy/.test(JSON.stringify(o)))).toEqual([]);
+  });
+
+  test('without retired users nothing changes but the StatefulSet\'s list of login users', () => {
+    const f = ordersDbFixture(DatabaseEngine.postgresStatefulSet({ version: '16.4' }));
+    const all = manifests(f.app);
+    expect(find(all, 'StatefulSet', 'orders-db').metadata.annotations).toEqual({ [LOGIN_USERS_ANNOTATION]: 'app' });
+    expect(find(all, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql']).not.toContain('retired');
+  });
+
+  test.each(ENGINES)('on %s, a retired name cannot also be a user, be retired twice, or be a reserved role', (_name, engine) => {
+    const error = (fn: (f: ReturnType<typeof ordersDbFixture>) => void) => {
+      const f = ordersDbFixture(engine());
+      try {
+        fn(f);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ValidationError);
+        return (e as Error).message;
+      }
+      return 'no error';
+    };
+    expect(error((f) => f.db.retireUser('app'))).toMatch(/OrdersDb.*retired user.*"app".*a user that is not declared \(declared: app\); remove its addUser\(\) to retire it/s);
+    expect(error((f) => { f.db.retireUser('legacy'); f.db.addUser('legacy'); })).toMatch(/user.*"legacy".*retireUser\('legacy'\)/s);
+    expect(error((f) => { f.db.retireUser('legacy'); f.db.retireUser('legacy'); })).toMatch(/a user not retired already/);
+    expect(error((f) => f.db.retireUser('bad name'))).toMatch(/INVALID_IDENTIFIER|retired user/);
+    expect(error((f) => f.db.retireUser(_name.includes('MariaDB') || _name.includes('mariadb') ? 'root' : 'postgres'))).toMatch(/retired user/);
+    expect(() => ordersDbFixture(engine(), { props: { retiredUsers: 'legacy' as any } })).toThrow(/retiredUsers.*a list of user names/s);
+  });
+});
