@@ -1,4 +1,6 @@
 import { getValueByPointer } from 'fast-json-patch';
+import type { LoginUsersField } from './kind-facts';
+import { lazyValue } from './lazy';
 
 /**
  * Facts an engine declares on the objects it renders, read by the rest of the pipeline without
@@ -13,22 +15,39 @@ import { getValueByPointer } from 'fast-json-patch';
 export const CONFIG_HASH_ANNOTATION = 'stateful.cdk8s.io/config-hash';
 
 /**
- * The users of a database whose engine keeps roles it is no longer told about (the StatefulSet
- * engines), on the object that runs it: `stateful.cdk8s.io/login-users` (comma-separated, sorted)
+ * The users of a database or broker whose engine keeps users it is no longer told about (the
+ * StatefulSet engines), on the object that runs it: `stateful.cdk8s.io/login-users` (comma-separated, sorted)
  * and, when there are any, `stateful.cdk8s.io/retired-users`. Change safety reads them through the
  * engine's kind facts (`CHANGE-UserRemoved`).
  */
 export const LOGIN_USERS_ANNOTATION = 'stateful.cdk8s.io/login-users';
 export const RETIRED_USERS_ANNOTATION = 'stateful.cdk8s.io/retired-users';
 
-/** The login and retired users an object's annotations list, or undefined when it lists none. */
-export function databaseUsersFromAnnotations(manifest: any): { login: string[]; retired: string[]; pointer: string } | undefined {
-  const annotations = manifest?.metadata?.annotations;
-  const login = annotations?.[LOGIN_USERS_ANNOTATION];
-  if (typeof login !== 'string') return undefined;
-  const retired = annotations[RETIRED_USERS_ANNOTATION];
-  const names = (v: unknown) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter((x) => x !== '') : []);
-  return { login: names(login), retired: names(retired), pointer: `/metadata/annotations/${LOGIN_USERS_ANNOTATION.replace(/\//g, '~1')}` };
+/**
+ * The StatefulSet annotations listing a database's (or broker's) login users and retired users
+ * (above), computed at synthesis (users may be added or retired until then); the
+ * retired one only when there are any.
+ */
+export function loginUsersAnnotations(db: { users(): { name: string }[]; retiredUsers(): string[] }): { [key: string]: string } {
+  return {
+    [LOGIN_USERS_ANNOTATION]: lazyValue(() => db.users().map((u) => u.name).sort().join(',')),
+    [RETIRED_USERS_ANNOTATION]: lazyValue(() => (db.retiredUsers().length > 0 ? [...db.retiredUsers()].sort().join(',') : undefined)),
+  };
+}
+
+/**
+ * The reader of the login and retired users an object's annotations list (undefined when it lists
+ * none), for the objects of `construct`'s engines (`ReplicatedDatabase`, `MessageQueue`).
+ */
+export function loginUsersFromAnnotations(construct: string): (manifest: any) => LoginUsersField | undefined {
+  return (manifest) => {
+    const annotations = manifest?.metadata?.annotations;
+    const login = annotations?.[LOGIN_USERS_ANNOTATION];
+    if (typeof login !== 'string') return undefined;
+    const retired = annotations[RETIRED_USERS_ANNOTATION];
+    const names = (v: unknown) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter((x) => x !== '') : []);
+    return { login: names(login), retired: names(retired), pointer: `/metadata/annotations/${LOGIN_USERS_ANNOTATION.replace(/\//g, '~1')}`, construct };
+  };
 }
 
 /**

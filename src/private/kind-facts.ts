@@ -71,12 +71,12 @@ export interface KindFacts {
    */
   readonly deletionPolicy?: (manifest: any) => DeletionPolicyField | undefined;
   /**
-   * The database users the object lets log in, and those it keeps retired (`CHANGE-UserRemoved`
-   * when a login user is gone from both: where the engine keeps a role it no longer manages, the
-   * role keeps its login and password).
+   * The users the object (a database, a broker) lets log in, and those it keeps retired
+   * (`CHANGE-UserRemoved` when a login user is gone from both: where the engine keeps a user it is
+   * no longer told about, the user keeps its login and password).
    * @default - none
    */
-  readonly databaseUsers?: (manifest: any) => DatabaseUsersField | undefined;
+  readonly loginUsers?: (manifest: any) => LoginUsersField | undefined;
   /**
    * JSON pointers whose change Kubernetes or the operator refuses, or turns into a recreate
    * (`CHANGE-ImmutableField`).
@@ -142,11 +142,13 @@ export interface RetentionField {
   readonly text: string;
 }
 
-/** The users of a database object: who logs in, who is retired, and where the object lists them. */
-export interface DatabaseUsersField {
+/** The users of a database or broker object: who logs in, who is retired, and where the object lists them. */
+export interface LoginUsersField {
   readonly login: readonly string[];
   readonly retired: readonly string[];
   readonly pointer: string;
+  /** The construct whose `retireUser` retires them: `ReplicatedDatabase` or `MessageQueue`. */
+  readonly construct: string;
 }
 
 /** What deleting an object does to its data, where the object says it. */

@@ -1,4 +1,4 @@
-import { DatabaseUsersField, KindFacts, OperatorCreatedLabel, OperatorImage } from './kind-facts';
+import { LoginUsersField, KindFacts, OperatorCreatedLabel, OperatorImage } from './kind-facts';
 import { apiGroup } from './kinds';
 import { DATABASE_ENGINE_FACTS } from '../database/engines';
 import { QUEUE_ENGINE_FACTS } from '../queue/engines';
@@ -95,9 +95,9 @@ export function immutableFieldsOf(manifest: any): string[] {
   return typeof f === 'function' ? f(manifest) : [...(f ?? [])];
 }
 
-/** The database users `manifest` lets log in and keeps retired (`KindFacts.databaseUsers`), or undefined. */
-export function databaseUsersOf(manifest: any): DatabaseUsersField | undefined {
-  return factOf(manifest, 'databaseUsers')?.(manifest);
+/** The users `manifest` (a database or a broker) lets log in and keeps retired (`KindFacts.loginUsers`), or undefined. */
+export function loginUsersOf(manifest: any): LoginUsersField | undefined {
+  return factOf(manifest, 'loginUsers')?.(manifest);
 }
 
 /** The numeric fields of `manifest`'s kind that can only grow (`KindFacts.nonDecreasingFields`). */

@@ -9,8 +9,7 @@ import { ApiObject } from 'cdk8s';
 // the L1 classes only: not the cdk8s-plus-28 index, whose L2 constructs this library does not use
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
-import { CONFIG_HASH_ANNOTATION, LOGIN_USERS_ANNOTATION, RETIRED_USERS_ANNOTATION } from './engine-facts';
-import { lazyValue } from './lazy';
+import { CONFIG_HASH_ANNOTATION } from './engine-facts';
 import { AWS_CLI_IMAGE, objectStoreEnv } from './statefulset-backup';
 import { RESTRICTED_CONTAINER } from './workload';
 
@@ -150,17 +149,6 @@ export interface DatabaseStatefulSet {
   readonly annotations?: { [key: string]: string };
 }
 
-/**
- * The StatefulSet annotations listing a database's login users and retired users
- * (`engine-facts.ts`), computed at synthesis (users may be added or retired until then); the
- * retired one only when there are any.
- */
-export function databaseUsersAnnotations(db: { users(): { name: string }[]; retiredUsers(): string[] }): { [key: string]: string } {
-  return {
-    [LOGIN_USERS_ANNOTATION]: lazyValue(() => db.users().map((u) => u.name).sort().join(',')),
-    [RETIRED_USERS_ANNOTATION]: lazyValue(() => (db.retiredUsers().length > 0 ? [...db.retiredUsers()].sort().join(',') : undefined)),
-  };
-}
 
 /**
  * StatefulSet `<name>` (`OrderedReady`, service `<name>-headless`, volume claim template `data`,

@@ -150,6 +150,15 @@ export interface MessageQueueProps {
    * @default - none: only the brokers themselves, the operator and monitoring
    */
   readonly allowFrom?: DatabaseClient[];
+
+  /**
+   * Users removed from the broker that must no longer log in (see `retireUser`). A user that is only
+   * deleted from code keeps its login on the RabbitMQ StatefulSet engine (its definitions import
+   * never deletes a user); change safety flags that (`CHANGE-UserRemoved`).
+   *
+   * @default - none
+   */
+  readonly retiredUsers?: string[];
 }
 
 const VHOST_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
@@ -218,6 +227,7 @@ export class MessageQueue extends Construct {
   private readonly _queues = new Map<string, ResolvedQueue>();
   private readonly _topics = new Map<string, ResolvedTopic>();
   private readonly _users = new Map<string, ResolvedUser>();
+  private readonly _retired = new Set<string>();
   private readonly _objectNames = new Map<string, string>();
   private readonly _clients: DatabaseClient[] = [];
   /** What the engine reads: the resolved props, the environment and the declarations. @internal */
@@ -319,6 +329,7 @@ export class MessageQueue extends Construct {
       queues: () => sorted(this._queues),
       topics: () => sorted(this._topics),
       users: () => sorted(this._users),
+      retiredUsers: () => [...this._retired].sort(),
       clientPeers: () => this._clients.map((c) => c.toNetworkPolicyPeer()),
     };
 
@@ -326,6 +337,10 @@ export class MessageQueue extends Construct {
     for (const q of props.queues ?? []) this.addQueue(q?.name, q);
     for (const t of props.topics ?? []) this.addTopic(t?.name, t);
     for (const u of props.users ?? []) this.addUser(u?.name, u);
+    if (props.retiredUsers !== undefined && !Array.isArray(props.retiredUsers)) {
+      throw invalid(this, 'INVALID_VALUE', 'retiredUsers', props.retiredUsers, 'a list of user names');
+    }
+    for (const name of props.retiredUsers ?? []) this.retireUser(name);
     for (const client of props.allowFrom ?? []) this.allowFrom(client);
 
     this.binding = this.engine._bind(this, this._model);
@@ -465,6 +480,9 @@ export class MessageQueue extends Construct {
       throw invalid(this, 'INVALID_NAME', 'user name', name, 'lower-case letters, digits and "-", starting with a letter, at most 40 characters, not "guest"');
     }
     if (this._users.has(name)) throw invalid(this, 'DUPLICATE', 'user', name, 'a user name not declared already');
+    if (this._retired.has(name)) {
+      throw invalid(this, 'DUPLICATE', 'user', name, `a user name that is not retired (retireUser('${name}') keeps it from logging in; remove that to declare it again)`);
+    }
     const credentials = this.engine._userCredentials(this._model, name);
     let secret;
     if (credentials.secret === undefined) {
@@ -485,6 +503,31 @@ export class MessageQueue extends Construct {
     this._users.set(name, user);
     for (const perm of options.permissions ?? []) this.grant(name, perm?.name, perm?.access);
     this.binding?.onUser?.(user);
+  }
+
+  /**
+   * Retires a user that was declared before and is removed now (valid until synthesis): it can no
+   * longer log in. Deleting a user from code is not enough where the engine keeps it:
+   *
+   * - RabbitMQ StatefulSet: the definitions import never deletes a user, so the definitions keep it
+   *   with no password (`password_hash` empty: every password is refused) and no permission in the
+   *   virtual host (`^$`); connections already open last until they close.
+   * - RabbitMQ operator: no `User` or `Permission` object (the messaging topology operator deletes
+   *   the user of a deleted `User`).
+   * - Strimzi Kafka: no `KafkaUser` (the User Operator deletes the user's credentials and ACLs).
+   *
+   * Once the change has been applied, the name may stay retired or be removed from code.
+   */
+  public retireUser(name: string): void {
+    if (typeof name !== 'string' || !USER_NAME.test(name) || name === 'guest') {
+      throw invalid(this, 'INVALID_NAME', 'retired user', name, 'lower-case letters, digits and "-", starting with a letter, at most 40 characters, not "guest"');
+    }
+    if (this._users.has(name)) {
+      throw invalid(this, 'DUPLICATE', 'retired user', name,
+        `a user that is not declared (declared: ${[...this._users.keys()].join(', ')}); remove its addUser() to retire it`);
+    }
+    if (this._retired.has(name)) throw invalid(this, 'DUPLICATE', 'retired user', name, 'a user not retired already');
+    this._retired.add(name);
   }
 
   /**

@@ -2,7 +2,7 @@
 import { DatabaseAccess, DatabaseEngine, ReplicatedDatabaseProps } from '../../src';
 import { ValidationError } from '../../src/errors';
 import { LOGIN_USERS_ANNOTATION, RETIRED_USERS_ANNOTATION } from '../../src/private/engine-facts';
-import { databaseUsersOf } from '../../src/private/kind-registry';
+import { loginUsersOf } from '../../src/private/kind-registry';
 import { sharedValidator, crdsAvailable } from '../util/crds';
 import { find, manifests, ordersDbFixture } from '../util/database-fixture';
 
@@ -32,7 +32,7 @@ describe('retired users: the engine keeps them from logging in', () => {
       { name: 'auditor', ensure: 'present', login: false, inherit: true, disablePassword: true },
       { name: 'legacy', ensure: 'present', login: false, inherit: true, disablePassword: true },
     ]);
-    expect(databaseUsersOf(cluster)).toEqual({ login: ['analyst', 'worker'], retired: ['auditor', 'legacy'], pointer: '/spec/managed/roles' });
+    expect(loginUsersOf(cluster)).toEqual({ login: ['analyst', 'worker'], retired: ['auditor', 'legacy'], pointer: '/spec/managed/roles', construct: 'ReplicatedDatabase' });
     expect(all.filter((o) => /auditor|legacy/.test(JSON.stringify(o))).map((o) => o.kind)).toEqual(['Cluster']);
     if (crdsAvailable()) expect(sharedValidator().validate(cluster)).toEqual([]);
   });
@@ -47,7 +47,7 @@ describe('retired users: the engine keeps them from logging in', () => {
     }
     const sts = find(all, 'StatefulSet', 'orders-db');
     expect(sts.metadata.annotations).toEqual({ [LOGIN_USERS_ANNOTATION]: 'analyst,app,worker', [RETIRED_USERS_ANNOTATION]: 'auditor,legacy' });
-    expect(databaseUsersOf(sts)).toEqual({ login: ['analyst', 'app', 'worker'], retired: ['auditor', 'legacy'], pointer: '/metadata/annotations/stateful.cdk8s.io~1login-users' });
+    expect(loginUsersOf(sts)).toEqual({ login: ['analyst', 'app', 'worker'], retired: ['auditor', 'legacy'], pointer: '/metadata/annotations/stateful.cdk8s.io~1login-users', construct: 'ReplicatedDatabase' });
     // the pods are not rolled by a retirement: the annotations are the StatefulSet's own
     expect(sts.spec.template.metadata.annotations[RETIRED_USERS_ANNOTATION]).toBeUndefined();
   });
@@ -56,7 +56,7 @@ describe('retired users: the engine keeps them from logging in', () => {
     const { all } = retiring(DatabaseEngine.mariadbStatefulSet({ version: '10.11.10' }));
     const sql: string = find(all, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql'];
     expect(sql).toContain("-- retired users\nDROP USER IF EXISTS 'auditor'@'%';;\nDROP USER IF EXISTS 'legacy'@'%';;\n");
-    expect(databaseUsersOf(find(all, 'StatefulSet', 'orders-db'))).toMatchObject({ login: ['analyst', 'app', 'worker'], retired: ['auditor', 'legacy'] });
+    expect(loginUsersOf(find(all, 'StatefulSet', 'orders-db'))).toMatchObject({ login: ['analyst', 'app', 'worker'], retired: ['auditor', 'legacy'] });
   });
 
   test('mariadb-operator: no User or Grant (the operator drops the account of a removed User: cleanupPolicy Delete)', () => {

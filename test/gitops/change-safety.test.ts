@@ -6,6 +6,7 @@ import {
   StorageProfile, Tier,
 } from '../../src';
 import { PolicyViolationError, ValidationError } from '../../src/errors';
+import { MessageQueue, QueueAccess, QueueEngine } from '../../src/queue';
 import { readTree, tmpdir } from '../util/tmp';
 
 const backup = {
@@ -175,7 +176,7 @@ describe('change safety reads the engines\' facts: the same findings on every da
       const pointer = keeps[engine];
       const removed = findings({ db: { engine: e() }, users: users('analyst', 'worker') }, { db: { engine: e() }, users: users('worker') });
       expect(removed).toEqual(pointer === undefined ? [] : [['error', 'CHANGE-UserRemoved', engine === 'CloudNativePG' ? 'Cluster' : 'StatefulSet', pointer,
-        expect.stringContaining('user "analyst" removed, but the database keeps its role with login and password; retire it (retireUser(\'analyst\') on the ReplicatedDatabase)')]]);
+        expect.stringContaining('user "analyst" removed, but the database keeps it with its login and password; retire it (retireUser(\'analyst\') on the ReplicatedDatabase)')]]);
       // retired in the same change, or later removed from code once retired: nothing
       expect(findings({ db: { engine: e() }, users: users('analyst', 'worker') }, { db: { engine: e() }, users: (db) => { users('worker')(db); db.retireUser('analyst'); } })).toEqual([]);
       expect(findings({ db: { engine: e() }, users: (db) => { users('worker')(db); db.retireUser('analyst'); } }, { db: { engine: e() }, users: users('worker') })).toEqual([]);
@@ -183,6 +184,21 @@ describe('change safety reads the engines\' facts: the same findings on every da
       // two at once, outside production: one warning naming both
       const two = findings({ tier: Tier.STAGING, db: { engine: e() }, users: users('analyst', 'auditor', 'worker') }, { tier: Tier.STAGING, db: { engine: e() }, users: users('worker') });
       expect(two.map((f) => [f[0], f[1], f[4]])).toEqual(pointer === undefined ? [] : [['warning', 'CHANGE-UserRemoved', expect.stringContaining('users "analyst", "auditor" removed')]]);
+    });
+
+    test.each([['the RabbitMQ StatefulSet engine', true], ['the RabbitMQ operator', false]] as const)('a broker user on %s', (_name, flagged) => {
+      const mq = (names: string[], retired: string[] = []) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
+        engine: flagged ? QueueEngine.rabbitmqStatefulSet({ version: '3.13.7' }) : QueueEngine.rabbitmqOperator({ version: '4.1.4' }),
+        name: 'orders-events',
+        queues: [{ name: 'orders' }],
+        users: names.map((name) => ({ name, permissions: [{ name: 'orders', access: QueueAccess.CONSUME }] })),
+        retiredUsers: retired,
+      });
+      const findings = (before: Variant, after: Variant) => change(before, after).findings.map((f) => [f.severity, f.ruleId, f.resource?.kind, f.jsonPointer, f.message]);
+      expect(findings({ extra: mq(['reader', 'writer']) }, { extra: mq(['writer']) })).toEqual(flagged ? [['error', 'CHANGE-UserRemoved', 'StatefulSet',
+        '/metadata/annotations/stateful.cdk8s.io~1login-users', expect.stringContaining('user "reader" removed, but the broker keeps it with its login and password; '
+        + 'retire it (retireUser(\'reader\') on the MessageQueue)')]] : []);
+      expect(findings({ extra: mq(['reader', 'writer']) }, { extra: mq(['writer'], ['reader']) })).toEqual([]);
     });
 
     test('approved in code, the removal passes', () => {
@@ -431,7 +447,6 @@ describe('change safety on the reference platform', () => {
   test('ordinary changes raise no alarm: a new database, a new queue, a resource bump', () => {
     const { buildPlatform } = jest.requireActual('../../examples/platform/app');
     const { JsonPatch } = jest.requireActual('cdk8s');
-    const { MessageQueue, QueueEngine } = jest.requireActual('../../src');
     const dir = tmpdir();
     buildPlatform({ outdir: dir }).synth();
     const app = buildPlatform({ outdir: dir });

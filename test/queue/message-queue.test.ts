@@ -665,3 +665,53 @@ describeWithCrds('message queue objects are schema-valid (strict)', () => {
     }
   });
 });
+
+describe('retired users: the broker keeps them from logging in', () => {
+  test('RabbitMQ StatefulSet: the definitions keep a retired user without a password or permission; the StatefulSet lists them', () => {
+    const { app, mq } = setup(Tier.DEVELOPMENT, statefulSet, { retiredUsers: ['legacy'] });
+    mq.retireUser('auditor');
+    const all = objects(app);
+    const definitions = JSON.parse(find(all, 'ConfigMap', 'orders-events-config').data['definitions.json']);
+    expect(definitions.users).toEqual([
+      { name: 'orders-api', password: '@@PASSWORD:orders-api@@', tags: [] },
+      { name: 'orders-worker', password: '@@PASSWORD:orders-worker@@', tags: [] },
+      { name: 'auditor', password_hash: '', tags: [] },
+      { name: 'legacy', password_hash: '', tags: [] },
+    ]);
+    expect(definitions.permissions.filter((p: any) => ['auditor', 'legacy'].includes(p.user))).toEqual([
+      { user: 'auditor', vhost: 'orders-events', configure: '^$', write: '^$', read: '^$' },
+      { user: 'legacy', vhost: 'orders-events', configure: '^$', write: '^$', read: '^$' },
+    ]);
+    expect(find(all, 'StatefulSet').metadata.annotations).toEqual({
+      'stateful.cdk8s.io/login-users': 'orders-api,orders-worker', 'stateful.cdk8s.io/retired-users': 'auditor,legacy',
+    });
+    // no Secret for them, and the pods do not mount one
+    expect(all.filter((o) => o.kind === 'ExternalSecret' && /auditor|legacy/.test(o.metadata.name))).toEqual([]);
+  });
+
+  test.each([['the RabbitMQ operator', operator, ['User', 'Permission']], ['Strimzi', kafka, ['KafkaUser']]] as const)(
+    'on %s a retired user is not rendered (the operator deletes the user of a deleted object)', (_name, engine, userKinds) => {
+      const { app } = setup(Tier.DEVELOPMENT, engine, { retiredUsers: ['legacy'] });
+      const all = objects(app);
+      expect(all.filter((o) => /legacy/.test(JSON.stringify(o)))).toEqual([]);
+      expect(all.filter((o) => (userKinds as readonly string[]).includes(o.kind)).length).toBeGreaterThan(0);
+    });
+
+  test('a retired name cannot also be a user, be retired twice, or be invalid', () => {
+    const error = (props: Partial<MessageQueueProps>, fn: (mq: MessageQueue) => void = () => undefined) => {
+      try {
+        fn(setup(Tier.DEVELOPMENT, statefulSet, props).mq);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ValidationError);
+        return (e as Error).message;
+      }
+      return 'no error';
+    };
+    expect(error({}, (mq) => mq.retireUser('orders-api'))).toMatch(/retired user.*"orders-api".*a user that is not declared.*remove its addUser\(\) to retire it/s);
+    expect(error({ retiredUsers: ['legacy'] }, (mq) => mq.addUser('legacy'))).toMatch(/user.*"legacy".*retireUser\('legacy'\)/s);
+    expect(error({ retiredUsers: ['legacy', 'legacy'] })).toMatch(/a user not retired already/);
+    expect(error({ retiredUsers: ['Bad_Name'] })).toMatch(/retired user.*lower-case letters/s);
+    expect(error({ retiredUsers: ['guest'] })).toMatch(/retired user.*not "guest"/s);
+    expect(error({ retiredUsers: 'legacy' as any })).toMatch(/retiredUsers.*a list of user names/s);
+  });
+});

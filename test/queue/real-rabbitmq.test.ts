@@ -66,7 +66,7 @@ if (skip) {
 const describeReal = skip ? describe.skip : describe;
 
 /** The model under test: every kind of declaration the StatefulSet engine renders. */
-function render(version: string) {
+function render(version: string, retire: string[] = []) {
   const app = new GitOpsApp({ outdir: tmpdir() });
   const env = new Environment({
     name: 'dev',
@@ -103,7 +103,8 @@ function render(version: string) {
     ],
   });
   // declared after construction: the engine must still render it
-  mq.addUser('auditor', { permissions: [{ name: 'audit.log', access: QueueAccess.CONSUME }] });
+  if (retire.includes('auditor')) mq.retireUser('auditor');
+  else mq.addUser('auditor', { permissions: [{ name: 'audit.log', access: QueueAccess.CONSUME }] });
   return { app, mq, out: app.render() };
 }
 
@@ -124,6 +125,8 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
   let ports: { amqp: number; dist: number; epmd: number; prometheus: number };
   let rendered: ReturnType<typeof render>;
   let ctlEnv: Record<string, string>;
+  let writeTemplates: (configMap: any) => void = () => undefined;
+  let startServer: () => Promise<void> = async () => undefined;
   const startedAt = Date.now();
 
   function ctl(...args: string[]): string {
@@ -149,11 +152,15 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
     const p = (d: keyof typeof dirs) => path.join(root, dirs[d]);
 
     // the ConfigMap volume, with the one substitution: single node instead of Kubernetes peer discovery
-    for (const [key, value] of Object.entries<string>(configMap.data)) fs.writeFileSync(path.join(p('templates'), key), value);
-    const conf = configMap.data['rabbitmq.conf'] as string;
-    const block = /## BEGIN kubernetes-peer-discovery\n[\s\S]*?## END kubernetes-peer-discovery\n/;
-    expect(conf).toMatch(block);
-    fs.writeFileSync(path.join(p('templates'), 'rabbitmq.conf'), conf.replace(block, 'cluster_formation.peer_discovery_backend = classic_config\n'));
+    writeTemplates = (cm: any) => {
+      for (const [key, value] of Object.entries<string>(cm.data)) fs.writeFileSync(path.join(p('templates'), key), value);
+      const conf = cm.data['rabbitmq.conf'] as string;
+      const block = /## BEGIN kubernetes-peer-discovery\n[\s\S]*?## END kubernetes-peer-discovery\n/;
+      expect(conf).toMatch(block);
+      fs.writeFileSync(path.join(p('templates'), 'rabbitmq.conf'), conf.replace(block, 'cluster_formation.peer_discovery_backend = classic_config\n'));
+      expect(spawnSync('chown', ['-R', 'rabbitmq:rabbitmq', p('templates')]).status).toBe(0);
+    };
+    writeTemplates(configMap);
 
     // the users' Secrets, laid out as the pod's projected volume does (key → path)
     const users = volumes.find((v) => v.name === 'users');
@@ -214,24 +221,29 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
       'runuser -u rabbitmq -- "$@"',
       `exec runuser -u rabbitmq -- env -i ${Object.entries(serverEnv).map(([k, v]) => `${k}='${v.replace(/'/g, "'\\''")}'`).join(' ')} ${SERVER}`,
     ].join('\n');
-    const log = fs.openSync(path.join(root, 'server.log'), 'a');
-    server = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', ...initCommand], {
-      env: { PATH: serverEnv.PATH, CONFIG_DIR: p('etc') },
-      stdio: ['ignore', log, log],
-      detached: true,
-    });
-    fs.closeSync(log);
-    server.on('exit', (code, signal) => { serverExited = `exited with ${code ?? signal}`; });
+    // the pod starting: the init container's command, then the server (again for a restart, on the same data)
+    startServer = async () => {
+      serverExited = undefined;
+      const log = fs.openSync(path.join(root, 'server.log'), 'a');
+      server = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', ...initCommand], {
+        env: { PATH: serverEnv.PATH, CONFIG_DIR: p('etc') },
+        stdio: ['ignore', log, log],
+        detached: true,
+      });
+      fs.closeSync(log);
+      server.on('exit', (code, signal) => { serverExited = `exited with ${code ?? signal}`; });
 
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    for (;;) {
-      if (serverExited) throw new Error(`rabbitmq-server ${serverExited} during start:\n${serverLog()}`);
-      if (Date.now() > deadline) throw new Error(`rabbitmq-server did not start in ${START_TIMEOUT_MS / 1000}s:\n${serverLog()}`);
-      const r = spawnSync('runuser', ['-u', 'rabbitmq', '--', 'env', ...Object.entries(ctlEnv).map(([k, v]) => `${k}=${v}`), CTL, 'await_startup', '--timeout', '5'],
-        { encoding: 'utf8', timeout: 15_000 });
-      if (r.status === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+      const deadline = Date.now() + START_TIMEOUT_MS;
+      for (;;) {
+        if (serverExited) throw new Error(`rabbitmq-server ${serverExited} during start:\n${serverLog()}`);
+        if (Date.now() > deadline) throw new Error(`rabbitmq-server did not start in ${START_TIMEOUT_MS / 1000}s:\n${serverLog()}`);
+        const r = spawnSync('runuser', ['-u', 'rabbitmq', '--', 'env', ...Object.entries(ctlEnv).map(([k, v]) => `${k}=${v}`), CTL, 'await_startup', '--timeout', '5'],
+          { encoding: 'utf8', timeout: 15_000 });
+        if (r.status === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    };
+    await startServer();
   }, START_TIMEOUT_MS + 30_000);
 
   afterAll(async () => {
@@ -442,4 +454,33 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
         .rejects.toThrow(/ACCESS_REFUSED|403/);
     });
   });
+
+  // last: it restarts the node. The definitions import adds and updates users but never deletes one: a user only
+  // removed from the model would still log in; retired, it is kept without a password and without a permission
+  test('a retired user can no longer log in once the pods restart with the new definitions; the others still can', async () => {
+    const creds = { protocol: 'amqp', hostname: '127.0.0.1', port: ports.amqp, vhost: 'orders' };
+    const auditor = await amqp.connect({ ...creds, username: 'auditor', password: passwordOf('orders-events-auditor') });
+    await auditor.close();
+
+    const retired = render(version, ['auditor']);
+    const manifests = retired.out.objects.map((o) => o.manifest);
+    const sts = manifests.find((m) => m.kind === 'StatefulSet');
+    expect(sts.metadata.annotations).toMatchObject({ 'stateful.cdk8s.io/login-users': 'orders-api,orders-worker', 'stateful.cdk8s.io/retired-users': 'auditor' });
+    ctl('stop');
+    const until = Date.now() + 30_000;
+    while (!serverExited && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(serverExited).toBeDefined();
+    writeTemplates(manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'orders-events-config'));
+    await startServer();
+
+    await expect(amqp.connect({ ...creds, username: 'auditor', password: passwordOf('orders-events-auditor') })).rejects.toThrow(/ACCESS_REFUSED|403/);
+    const check = spawnSync('runuser', ['-u', 'rabbitmq', '--', 'env', ...Object.entries(ctlEnv).map(([k, v]) => `${k}=${v}`), CTL, 'authenticate_user', 'auditor',
+      passwordOf('orders-events-auditor')], { encoding: 'utf8', timeout: 30_000 });
+    expect(`${check.stdout}${check.stderr}`).toMatch(/invalid credentials/);
+    expect(check.status).not.toBe(0);
+    const perms = list('list_permissions', '-p', 'orders').map((x) => [x.user, x.configure, x.write, x.read]).sort();
+    expect(perms).toContainEqual(['auditor', '^$', '^$', '^$']);
+    const api = await amqp.connect({ ...creds, username: 'orders-api', password: passwordOf('orders-api-credentials') });
+    await api.close();
+  }, START_TIMEOUT_MS + 60_000);
 });

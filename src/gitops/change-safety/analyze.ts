@@ -3,7 +3,7 @@ import { PreviousObject } from './previous-output';
 import { RenameIndex } from './rename-index';
 import { canonicalJson } from '../../private/canonical';
 import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
-import { databaseUsersOf, factOf, immutableFieldsOf, isDataBearing, nonDecreasingFieldsOf } from '../../private/kind-registry';
+import { loginUsersOf, factOf, immutableFieldsOf, isDataBearing, nonDecreasingFieldsOf } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
 
@@ -230,15 +230,17 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
     if (to && tn && tn.value < to.value) risk('CHANGE-RetentionShortened', `${describe(m)}: retention shortened (${to.text} → ${tn.text})`, a, tn.pointer);
     const archive = backupArchiveOf(o);
     if (archive !== undefined && backupArchiveOf(m) === undefined) risk('CHANGE-BackupRemoved', `${describe(m)}: continuous archiving of its log to the backups removed`, a, archive);
-    const uo = databaseUsersOf(o);
-    const un = databaseUsersOf(m);
+    const uo = loginUsersOf(o);
+    const un = loginUsersOf(m);
     if (uo && un) {
       const kept = new Set([...un.login, ...un.retired]);
       const gone = uo.login.filter((u) => !kept.has(u));
       if (gone.length > 0) {
-        risk('CHANGE-UserRemoved', `${describe(m)}: ${gone.length === 1 ? 'user' : 'users'} ${gone.map((u) => `"${u}"`).join(', ')} removed, `
-          + `but the database keeps ${gone.length === 1 ? 'its role' : 'their roles'} with login and password; retire ${gone.length === 1 ? 'it' : 'them'} `
-          + `(${gone.map((u) => `retireUser('${u}')`).join(', ')} on the ReplicatedDatabase) so that ${gone.length === 1 ? 'it' : 'they'} can no longer log in`, a, un.pointer);
+        const one = gone.length === 1;
+        risk('CHANGE-UserRemoved', `${describe(m)}: ${one ? 'user' : 'users'} ${gone.map((u) => `"${u}"`).join(', ')} removed, `
+          + `but the ${un.construct === 'MessageQueue' ? 'broker' : 'database'} keeps ${one ? 'it' : 'them'} with ${one ? 'its' : 'their'} login and password; `
+          + `retire ${one ? 'it' : 'them'} (${gone.map((u) => `retireUser('${u}')`).join(', ')} on the ${un.construct}) so that ${one ? 'it' : 'they'} can no longer log in`,
+        a, un.pointer);
       }
     }
     const dpo = deletionPolicyOf(o);

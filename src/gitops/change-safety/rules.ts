@@ -53,10 +53,11 @@ export const CHANGE_RULES: readonly ChangeRule[] = [
     + 'environment\'s objects are left behind; when the old cluster\'s platform layer no longer holds their Namespace, Flux / Argo CD prune it '
     + 'and every database, queue and volume in it goes with it.',
     `Keep the cluster, or move the data first (a replica or a restore in the new cluster), then retire the old one. ${APPROVE}`),
-  rule('CHANGE-UserRemoved', 'A database user was removed while the database keeps its login',
-    'CloudNativePG stops managing a role that leaves `spec.managed.roles`, and the StatefulSet engines keep roles removed from the model: the role '
-    + 'keeps LOGIN and its password, so whoever holds the password (an old Secret, a former client) still connects, with the privileges it had.',
-    `Retire the user (\`retireUser('<name>')\` or \`retiredUsers\` on the ReplicatedDatabase): it can no longer log in, and what it owns is kept. ${APPROVE}`),
+  rule('CHANGE-UserRemoved', 'A user was removed while the database or broker keeps its login',
+    'CloudNativePG stops managing a role that leaves `spec.managed.roles`, the StatefulSet engines keep roles removed from the model, and RabbitMQ\'s '
+    + 'definitions import never deletes a user: the user keeps its login and password, so whoever holds the password (an old Secret, a former '
+    + 'client) still connects, with the privileges it had.',
+    `Retire the user (\`retireUser('<name>')\` or \`retiredUsers\` on the ReplicatedDatabase or MessageQueue): it can no longer log in. ${APPROVE}`),
   rule('CHANGE-DeletionPolicyWeakened', 'A deletion or reclaim policy was weakened (retain → delete)',
     'With `delete`, a GitOps prune of the custom resource deletes the queue, vhost, database or volume in the backend.',
     `Keep \`retain\`. ${APPROVE}`),

@@ -98,6 +98,8 @@ export interface QueueModel {
   topics(): ResolvedTopic[];
   /** Users, sorted by name (valid at synthesis). */
   users(): ResolvedUser[];
+  /** Retired users (no longer log in), sorted by name (complete at synthesis). */
+  retiredUsers(): string[];
   /** NetworkPolicy peers of the admitted clients (valid at synthesis). */
   clientPeers(): any[];
   /**

@@ -1,4 +1,4 @@
-import { DatabaseUsersField, KindFacts, conditionTrue, imageOrDefault, imageTag, isObject, templateImages } from '../../../private/kind-facts';
+import { LoginUsersField, KindFacts, conditionTrue, imageOrDefault, imageTag, isObject, templateImages } from '../../../private/kind-facts';
 
 const GROUP = 'postgresql.cnpg.io';
 const V1 = `${GROUP}/v1`;
@@ -23,7 +23,7 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
     ]),
     version: (m) => (m.apiVersion === V1 ? { text: imageTag(m.spec?.imageName), pointer: '/spec/imageName' } : undefined),
     // the operator manages only the roles listed: one that leaves the list keeps LOGIN and its password
-    databaseUsers: (m) => (m.apiVersion === V1 ? managedRoles(m) : undefined),
+    loginUsers: (m) => (m.apiVersion === V1 ? managedRoles(m) : undefined),
     // a quorum of three, more when synchronous replication waits for more standbys
     replicas: (m) => (m.apiVersion === V1 && typeof m.spec?.instances === 'number'
       ? { count: m.spec.instances, pointer: '/spec/instances', minimum: Math.max(3, (m.spec?.postgresql?.synchronous?.number ?? 0) + 1) } : undefined),
@@ -83,7 +83,7 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
 ];
 
 /** The managed roles of a Cluster: those that log in (`login: true`, the operator's default is false) and the others listed. */
-function managedRoles(m: any): DatabaseUsersField {
+function managedRoles(m: any): LoginUsersField {
   const roles: any[] = Array.isArray(m.spec?.managed?.roles) ? m.spec.managed.roles : [];
   const login: string[] = [];
   const retired: string[] = [];
@@ -92,5 +92,5 @@ function managedRoles(m: any): DatabaseUsersField {
     if (r.login === true && r.ensure !== 'absent') login.push(r.name);
     else retired.push(r.name);
   }
-  return { login, retired, pointer: '/spec/managed/roles' };
+  return { login, retired, pointer: '/spec/managed/roles', construct: 'ReplicatedDatabase' };
 }

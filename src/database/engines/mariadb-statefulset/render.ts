@@ -6,10 +6,11 @@ import { Construct } from 'constructs';
 import { MARIADB_PORT, MONITORING_UID, REPLICATION_USER, renderExporterCnf, renderMyCnf } from './config';
 import { renderMariadbReconcileSql } from './reconcile';
 import { PATHS, renderMariadbScripts } from './scripts';
+import { loginUsersAnnotations } from '../../../private/engine-facts';
 import { lazyValue } from '../../../private/lazy';
 import { invalid } from '../../../private/names';
 import {
-  databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, databaseUsersAnnotations, recoveryDownloadContainer,
+  databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, recoveryDownloadContainer,
   renderDatabaseStatefulSet,
   renderPodMonitor,
   renderPrimaryReplicaServices,
@@ -245,7 +246,7 @@ export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, en
     storageSize: db.storageSize,
     podDisruptionBudget: db.podDisruptionBudget,
     // who may log in and who is retired: change safety flags a login user that is gone from both
-    annotations: databaseUsersAnnotations(db),
+    annotations: loginUsersAnnotations(db),
   });
 
   // ---- backups

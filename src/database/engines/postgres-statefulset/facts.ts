@@ -1,4 +1,4 @@
-import { databaseUsersFromAnnotations } from '../../../private/engine-facts';
+import { loginUsersFromAnnotations } from '../../../private/engine-facts';
 import { KindFacts, containerImageVersion, selectsLabels } from '../../../private/kind-facts';
 
 /**
@@ -13,6 +13,6 @@ export const POSTGRES_STATEFULSET_FACTS: readonly KindFacts[] = [
     matches: (m) => selectsLabels(m, { 'app.kubernetes.io/name': 'postgresql' }),
     version: (m) => containerImageVersion(m, 'postgres'),
     // the login and retired users the engine lists on it (roles it is no longer told about are kept)
-    databaseUsers: databaseUsersFromAnnotations,
+    loginUsers: loginUsersFromAnnotations('ReplicatedDatabase'),
   },
 ];

@@ -8,11 +8,11 @@ import {
 } from './config';
 import { renderReconcileSql } from './reconcile';
 import { PATHS, renderScripts } from './scripts';
-import { CONFIG_HASH_ANNOTATION } from '../../../private/engine-facts';
+import { CONFIG_HASH_ANNOTATION, loginUsersAnnotations } from '../../../private/engine-facts';
 import { lazyValue } from '../../../private/lazy';
 import { invalid } from '../../../private/names';
 import {
-  databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, databaseUsersAnnotations, recoveryDownloadContainer,
+  databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, recoveryDownloadContainer,
   renderDatabaseStatefulSet,
   renderPodMonitor,
   renderPrimaryReplicaServices,
@@ -269,7 +269,7 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
     storageSize: db.storageSize,
     podDisruptionBudget: db.podDisruptionBudget,
     // who may log in and who is retired: change safety flags a login user that is gone from both
-    annotations: databaseUsersAnnotations(db),
+    annotations: loginUsersAnnotations(db),
   });
 
   // ---- backups

@@ -96,12 +96,14 @@ export function renderRabbitmqConf(mq: QueueModel, engine: ConfigSettings): stri
  * The definitions RabbitMQ imports at start: the virtual host, exchanges, queues (type and
  * replication as arguments), bindings, one policy per queue with limits, retention and
  * dead-lettering, users and their permissions. Each user's password is a placeholder the init
- * step replaces with the content of the user's Secret.
+ * step replaces with the content of the user's Secret. A retired user is kept (the import never
+ * deletes one) with an empty password hash and no permission: it can no longer log in.
  */
 export function renderDefinitionsTemplate(mq: QueueModel, engine: ConfigSettings): string {
   const vhost = mq.virtualHost!;
   const queues = mq.queues();
   const users = mq.users();
+  const retired = mq.retiredUsers();
   const definitions = {
     bindings: queues.flatMap((q) => q.bindings.map((b) => ({
       source: b.exchange,
@@ -122,7 +124,11 @@ export function renderDefinitionsTemplate(mq: QueueModel, engine: ConfigSettings
     })),
     global_parameters: [],
     parameters: [],
-    permissions: users.map((u) => ({ user: u.name, vhost, ...permissionsOf(mq, u) })),
+    // a retired user: the import never deletes a user, so it stays without a permission and without a password
+    permissions: [
+      ...users.map((u) => ({ user: u.name, vhost, ...permissionsOf(mq, u) })),
+      ...retired.map((name) => ({ user: name, vhost, configure: '^$', write: '^$', read: '^$' })),
+    ],
     policies: queues.filter((q) => policyDefinition(q) !== undefined).map((q) => ({
       vhost,
       'name': policyName(q),
@@ -141,7 +147,11 @@ export function renderDefinitionsTemplate(mq: QueueModel, engine: ConfigSettings
     rabbit_version: engine.version,
     rabbitmq_version: engine.version,
     topic_permissions: [],
-    users: users.map((u) => ({ name: u.name, password: passwordPlaceholder(u.name), tags: [] })),
+    users: [
+      ...users.map((u) => ({ name: u.name, password: passwordPlaceholder(u.name), tags: [] })),
+      // an empty password hash: every password is refused ("invalid credentials")
+      ...retired.map((name) => ({ name, password_hash: '', tags: [] })),
+    ],
     vhosts: [{ name: vhost }],
   };
   return JSON.stringify(definitions, undefined, 2) + '\n';

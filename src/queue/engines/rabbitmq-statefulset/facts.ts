@@ -1,3 +1,4 @@
+import { loginUsersFromAnnotations } from '../../../private/engine-facts';
 import { KindFacts, containerImageVersion, selectsLabels } from '../../../private/kind-facts';
 
 /**
@@ -11,5 +12,7 @@ export const RABBITMQ_STATEFULSET_FACTS: readonly KindFacts[] = [
     kind: 'StatefulSet',
     matches: (m) => selectsLabels(m, { 'app.kubernetes.io/name': 'rabbitmq' }),
     version: (m) => containerImageVersion(m, 'rabbitmq'),
+    // the login and retired users the engine lists on it (the definitions import never deletes a user)
+    loginUsers: loginUsersFromAnnotations('MessageQueue'),
   },
 ];

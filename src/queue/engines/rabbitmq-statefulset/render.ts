@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import {
   ConfigSettings, ENABLED_PLUGINS, hostnameSuffix, INIT_SCRIPT, RABBITMQ_PATHS, renderDefinitionsTemplate, renderRabbitmqConf,
 } from './config';
-import { CONFIG_HASH_ANNOTATION } from '../../../private/engine-facts';
+import { CONFIG_HASH_ANNOTATION, loginUsersAnnotations } from '../../../private/engine-facts';
 import { invalid } from '../../../private/names';
 import { monitoringPeer, RESTRICTED_CONTAINER } from '../../../private/workload';
 import { SecretSource } from '../../../secrets/secret-source';
@@ -39,7 +39,8 @@ export interface StatefulSetSettings extends ConfigSettings {
  * - Pods pass Pod Security `restricted` (uid 999, read-only root filesystem, no capabilities).
  *
  * Definitions only add or update: a queue removed from the model stays in the broker with its
- * messages (delete it with rabbitmqctl once drained).
+ * messages (delete it with rabbitmqctl once drained), and so does a user: retire it
+ * (`MessageQueue.retireUser`), and the definitions keep it without a password or permission.
  */
 export function renderRabbitmqStatefulSet(scope: Construct, mq: QueueModel, engine: StatefulSetSettings): EngineHooks {
   const labels = engine.podLabels;
@@ -122,7 +123,8 @@ export function renderRabbitmqStatefulSet(scope: Construct, mq: QueueModel, engi
   const multi = mq.replicas > 1;
 
   new k8s.KubeStatefulSet(scope, 'StatefulSet', {
-    metadata: { name: mq.name, labels },
+    // who may log in and who is retired: change safety flags a login user that is gone from both
+    metadata: { name: mq.name, labels, annotations: loginUsersAnnotations(mq) },
     spec: {
       serviceName: headless,
       replicas: mq.replicas,
