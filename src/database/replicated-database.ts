@@ -415,10 +415,13 @@ export class ReplicatedDatabase extends Construct {
    *   (`spec.managed.roles`), no Secret; the role and its objects stay (sessions already open
    *   end when they disconnect).
    * - PostgreSQL StatefulSet: `reconcile.sql` sets the role `NOLOGIN PASSWORD NULL` and terminates
-   *   its sessions; the role and its objects stay.
-   * - MariaDB StatefulSet: `reconcile.sql` drops the account (`DROP USER IF EXISTS`), as
-   *   mariadb-operator does.
-   * - mariadb-operator: no `User` object (the operator drops the account: `cleanupPolicy: Delete`).
+   *   its sessions on the primary (sessions on replicas end when they disconnect); the role and its
+   *   objects stay.
+   * - MariaDB StatefulSet: `reconcile.sql` locks the account (`ACCOUNT LOCK`) and kills its
+   *   connections on the primary; its grants stay, so what it is the definer of (triggers, views,
+   *   routines) keeps working.
+   * - mariadb-operator: no `User` object (the operator drops the account: `cleanupPolicy: Delete`;
+   *   objects it was the definer of then fail).
    *
    * Once the change has been applied, the name may stay retired (nothing changes) or be removed
    * from code: a retired role is no longer a login role.

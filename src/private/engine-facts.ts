@@ -36,18 +36,35 @@ export function loginUsersAnnotations(db: { users(): { name: string }[]; retired
 }
 
 /**
- * The reader of the login and retired users an object's annotations list (undefined when it lists
- * none), for the objects of `construct`'s engines (`ReplicatedDatabase`, `MessageQueue`).
+ * The reader of the login and retired users of a StatefulSet engine's StatefulSet, for the objects
+ * of `construct`'s engines (`ReplicatedDatabase`, `MessageQueue`): its annotations, or, in output
+ * rendered before they existed, the users whose password its pods mount (the projected volume
+ * `users`, item paths `<user>` or `<user>/password`; no retired user then).
  */
-export function loginUsersFromAnnotations(construct: string): (manifest: any) => LoginUsersField | undefined {
+export function loginUsersOfStatefulSet(construct: string): (manifest: any) => LoginUsersField | undefined {
   return (manifest) => {
     const annotations = manifest?.metadata?.annotations;
     const login = annotations?.[LOGIN_USERS_ANNOTATION];
-    if (typeof login !== 'string') return undefined;
+    if (typeof login !== 'string') return mountedUsers(manifest, construct);
     const retired = annotations[RETIRED_USERS_ANNOTATION];
     const names = (v: unknown) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter((x) => x !== '') : []);
     return { login: names(login), retired: names(retired), pointer: `/metadata/annotations/${LOGIN_USERS_ANNOTATION.replace(/\//g, '~1')}`, construct };
   };
+}
+
+/** The users whose password Secret the pods of a StatefulSet mount (volume `users`), or undefined for an object without a pod template. */
+function mountedUsers(manifest: any, construct: string): LoginUsersField | undefined {
+  const volumes = manifest?.spec?.template?.spec?.volumes;
+  if (!Array.isArray(volumes)) return undefined;
+  const at = volumes.findIndex((v: any) => v?.name === 'users');
+  const sources = at < 0 ? [] : volumes[at]?.projected?.sources;
+  const login = new Set<string>();
+  for (const source of Array.isArray(sources) ? sources : []) {
+    for (const item of Array.isArray(source?.secret?.items) ? source.secret.items : []) {
+      if (typeof item?.path === 'string' && item.path !== '') login.add(item.path.split('/')[0]);
+    }
+  }
+  return { login: [...login].sort(), retired: [], pointer: at < 0 ? '/spec/template/spec/volumes' : `/spec/template/spec/volumes/${at}`, construct };
 }
 
 /**

@@ -514,7 +514,9 @@ export class MessageQueue extends Construct {
    *   virtual host (`^$`); connections already open last until they close.
    * - RabbitMQ operator: no `User` or `Permission` object (the messaging topology operator deletes
    *   the user of a deleted `User`).
-   * - Strimzi Kafka: no `KafkaUser` (the User Operator deletes the user's credentials and ACLs).
+   * - Strimzi Kafka: no `KafkaUser` (the User Operator deletes the user's credentials and ACLs; with
+   *   TLS authentication its client certificate stays valid until it expires, but without ACLs it
+   *   may do nothing).
    *
    * Once the change has been applied, the name may stay retired or be removed from code.
    */

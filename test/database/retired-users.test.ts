@@ -45,6 +45,8 @@ describe('retired users: the engine keeps them from logging in', () => {
       expect(sql).toContain(`pg_catalog.pg_terminate_backend(pid)) AS sessions_ended FROM pg_catalog.pg_stat_activity WHERE usename = '${name}'`);
       expect(sql).not.toContain(`$USERS_DIR/${name}/password`);
     }
+    // first: no password file is read before it (a broken Secret of another user cannot hold it back)
+    expect(sql.indexOf('ALTER ROLE "auditor" WITH NOLOGIN')).toBeLessThan(sql.indexOf('\\set pw_missing'));
     const sts = find(all, 'StatefulSet', 'orders-db');
     expect(sts.metadata.annotations).toEqual({ [LOGIN_USERS_ANNOTATION]: 'analyst,app,worker', [RETIRED_USERS_ANNOTATION]: 'auditor,legacy' });
     expect(loginUsersOf(sts)).toEqual({ login: ['analyst', 'app', 'worker'], retired: ['auditor', 'legacy'], pointer: '/metadata/annotations/stateful.cdk8s.io~1login-users', construct: 'ReplicatedDatabase' });
@@ -52,10 +54,14 @@ describe('retired users: the engine keeps them from logging in', () => {
     expect(sts.spec.template.metadata.annotations[RETIRED_USERS_ANNOTATION]).toBeUndefined();
   });
 
-  test('MariaDB StatefulSet: reconcile.sql drops their accounts, as mariadb-operator does', () => {
+  test('MariaDB StatefulSet: reconcile.sql locks their accounts and kills their connections first (before any password is checked)', () => {
     const { all } = retiring(DatabaseEngine.mariadbStatefulSet({ version: '10.11.10' }));
     const sql: string = find(all, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql'];
-    expect(sql).toContain("-- retired users\nDROP USER IF EXISTS 'auditor'@'%';;\nDROP USER IF EXISTS 'legacy'@'%';;\n");
+    const block = "ALTER USER IF EXISTS 'auditor'@'%' ACCOUNT LOCK;;\nKILL CONNECTION USER 'auditor'@'%';;\n"
+      + "ALTER USER IF EXISTS 'legacy'@'%' ACCOUNT LOCK;;\nKILL CONNECTION USER 'legacy'@'%';;\n";
+    expect(sql).toContain(block);
+    expect(sql).not.toMatch(/DROP USER/);
+    expect(sql.indexOf(block)).toBeLessThan(sql.indexOf('SIGNAL SQLSTATE'));
     expect(loginUsersOf(find(all, 'StatefulSet', 'orders-db'))).toMatchObject({ login: ['analyst', 'app', 'worker'], retired: ['auditor', 'legacy'] });
   });
 
@@ -64,6 +70,14 @@ describe('retired users: the engine keeps them from logging in', () => {
     expect(all.filter((o) => o.kind === 'User').map((o) => o.spec.name).sort()).toEqual(['analyst', 'app', 'worker']);
     expect(all.filter((o) => o.kind === 'User').every((o) => o.spec.cleanupPolicy === 'Delete')).toBe(true);
     expect(all.filter((o) => /auditor|legacy/.test(JSON.stringify(o)))).toEqual([]);
+  });
+
+  test('in output rendered before the annotations, the login users are those whose password the pods mount', () => {
+    for (const engine of [DatabaseEngine.postgresStatefulSet({ version: '16.4' }), DatabaseEngine.mariadbStatefulSet({ version: '10.11.10' })]) {
+      const sts = find(retiring(engine).all, 'StatefulSet', 'orders-db');
+      const older = { ...sts, metadata: { ...sts.metadata, annotations: undefined } };
+      expect(loginUsersOf(older)).toMatchObject({ login: ['analyst', 'app', 'worker'], retired: [], pointer: expect.stringMatching(/^\/spec\/template\/spec\/volumes\/\d+$/) });
+    }
   });
 
   test('without retired users nothing changes but the StatefulSet\'s list of login users', () => {

@@ -357,18 +357,33 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     expect(query(asSuperuser(0), "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'audit'")).toBe('1');
   }, 90_000);
 
-  test('a retired user\'s account is dropped (as mariadb-operator drops a removed User); the other accounts are untouched', async () => {
+  test('a retired user\'s account is locked and its connections killed; its grants stay (what it defines keeps working), the others are untouched', async () => {
     const pod = pods.find((p) => p.name === 'orders-db-0')!;
     expect(query(as('auditor', 0, 'app'), 'SELECT 1')).toBe('1');
+    // a session the auditor holds open while the change applies
+    const env: Record<string, string> = { ...baseEnv(), HOME: os.tmpdir(), MYSQL_PWD: secrets.get(users.auditor)! };
+    const held = spawn('mariadb', ['--no-defaults', '--batch', '--protocol=tcp', '-h', '127.0.0.1', '-P', String(ports[0]), '-u', 'auditor', '-D', 'app', '-e', 'SELECT SLEEP(60)'],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let heldErr = '';
+    held.stderr!.on('data', (d) => { heldErr += String(d); });
+    const heldExit = new Promise<number | null>((resolve) => held.on('exit', (code) => resolve(code)));
+    await waitFor('the auditor\'s session', () => query(asSuperuser(0), "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'auditor'") === '1', 10_000, pod);
+
     const later = mariadbFixture({ version: MARIADB!.version, withUsers: true, props: RENDER_PROPS });
     later.db.grant('writer', 'reports', DatabaseAccess.READ_ONLY);
     later.db.addDatabase('audit');
     later.db.retireUser('auditor');
     const laterAll = manifests(later.app);
     replaceFile(pod.path('/etc/mariadb-stateful/scripts/reconcile.sql'), find(laterAll, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql']);
-    await waitFor('the auditor\'s account to go', () => query(asSuperuser(0), "SELECT COUNT(*) FROM mysql.user WHERE User = 'auditor'") === '0', 30_000, pod);
-    expect(sql(as('auditor', 0, 'app'), 'SELECT 1').stderr).toMatch(/Access denied for user 'auditor'/);
-    expect(query(asSuperuser(0), "SELECT COUNT(*) FROM mysql.db WHERE User = 'auditor'")).toBe('0');
+    await waitFor('the auditor\'s account to be locked', () => /this account is locked/.test(sql(as('auditor', 0, 'app'), 'SELECT 1').stderr), 30_000, pod);
+    try {
+      expect(await Promise.race([heldExit, sleep(10_000).then(() => 'still running')])).not.toBe('still running');
+      expect(heldErr).toMatch(/Lost connection|server has gone away|Connection was killed/);
+    } finally {
+      held.kill('SIGKILL');
+    }
+    expect(query(asSuperuser(0), "SELECT COUNT(*) FROM mysql.user WHERE User = 'auditor'")).toBe('1');
+    expect(query(asSuperuser(0), "SELECT COUNT(*) FROM mysql.db WHERE User = 'auditor'")).not.toBe('0');
     expect(query(as('reader', 0, 'app'), 'SELECT COUNT(*) FROM orders')).toBe('3');
   }, 60_000);
 

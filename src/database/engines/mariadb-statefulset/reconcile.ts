@@ -51,8 +51,8 @@ function setPassword(account: string, variable: string): string[] {
  * creates missing accounts and databases, sets every password from the Secrets, and gives every
  * declared user exactly its declared grants: declared database privileges are granted first and the
  * others revoked after (no moment without them); grants on other databases, tables and routines,
- * global privileges and roles are revoked. Retired users' accounts are dropped; other accounts and
- * databases no longer declared are kept (never dropped: they may hold data).
+ * global privileges and roles are revoked. Retired users' accounts are locked and their sessions
+ * ended; other accounts and databases no longer declared are kept (never dropped: they may hold data).
  */
 export function renderMariadbReconcileSql(m: MariadbReconcileModel): string {
   const out: string[] = [
@@ -61,9 +61,15 @@ export function renderMariadbReconcileSql(m: MariadbReconcileModel): string {
     '-- Statements end with ";;" (the compound statements hold ";").',
     'DELIMITER ;;',
     "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION';;",
-    '',
-    '-- every password variable is set and not empty (an empty one would clear the password): stop otherwise',
   ];
+  // first: they read no password variable, so the checks below cannot hold a retirement back (reconcile.sh still stops
+  // before any SQL on a missing password file). Locked, not dropped: the triggers, views, routines and events the user
+  // is the DEFINER of keep working (a dropped definer fails them: error 1449)
+  if (m.retiredUsers.length > 0) {
+    out.push('', '-- retired users: locked, their sessions on this primary ended (their grants and what they define are kept)');
+    for (const name of m.retiredUsers) out.push(`ALTER USER IF EXISTS ${userAt(name)} ACCOUNT LOCK;;`, `KILL CONNECTION USER ${userAt(name)};;`);
+  }
+  out.push('', '-- every password variable is set and not empty (an empty one would clear the password): stop otherwise');
   const accounts = [REPLICATION_USER, ...m.users.map((u) => u.name)];
   for (const a of accounts) {
     out.push(`IF ${passwordVariable(a)} IS NULL OR ${passwordVariable(a)} = '' THEN `
@@ -98,11 +104,6 @@ export function renderMariadbReconcileSql(m: MariadbReconcileModel): string {
     );
   }
   for (const a of accounts) out.push(`SET ${passwordVariable(a)} = NULL;;`);
-  if (m.retiredUsers.length > 0) {
-    // an account holds no data (its grants go with it): dropped, as mariadb-operator drops a removed User
-    out.push('', '-- retired users');
-    for (const name of m.retiredUsers) out.push(`DROP USER IF EXISTS ${userAt(name)};;`);
-  }
 
   out.push('', '-- databases');
   for (const d of m.databases) {

@@ -1,4 +1,4 @@
-import { loginUsersFromAnnotations } from '../../../private/engine-facts';
+import { loginUsersOfStatefulSet } from '../../../private/engine-facts';
 import { KindFacts, containerImageVersion, selectsLabels } from '../../../private/kind-facts';
 
 /**
@@ -12,7 +12,8 @@ export const POSTGRES_STATEFULSET_FACTS: readonly KindFacts[] = [
     kind: 'StatefulSet',
     matches: (m) => selectsLabels(m, { 'app.kubernetes.io/name': 'postgresql' }),
     version: (m) => containerImageVersion(m, 'postgres'),
-    // the login and retired users the engine lists on it (roles it is no longer told about are kept)
-    loginUsers: loginUsersFromAnnotations('ReplicatedDatabase'),
+    // the login and retired users the engine lists on it, in older output the users whose password the pods mount
+    // (roles it is no longer told about are kept)
+    loginUsers: loginUsersOfStatefulSet('ReplicatedDatabase'),
   },
 ];

@@ -58,9 +58,19 @@ export function renderReconcileSql(m: ReconcileModel): string {
     '-- Passwords are read from the mounted Secrets ($USERS_DIR/<user>/password, $REPLICATION_DIR/password).',
     '\\set ON_ERROR_STOP 1',
     ...SESSION,
-    '',
-    '-- passwords (a missing, unreadable or empty file stops the script: it would clear the password)',
   ];
+  // first: they read no password file, so a broken Secret of another user cannot hold a retirement back
+  if (m.retiredUsers.length > 0) out.push('', '-- retired users: no login, no password, their sessions on this primary ended (the roles and what they own are kept)');
+  for (const name of m.retiredUsers) {
+    out.push(
+      `SELECT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${lit(name)}) AS role_present \\gset`,
+      '\\if :role_present',
+      `ALTER ROLE ${q(name)} WITH NOLOGIN PASSWORD NULL;`,
+      `SELECT count(pg_catalog.pg_terminate_backend(pid)) AS sessions_ended FROM pg_catalog.pg_stat_activity WHERE usename = ${lit(name)} \\gset`,
+      '\\endif',
+    );
+  }
+  out.push('', '-- passwords (a missing, unreadable or empty file stops the script: it would clear the password)');
   const readPassword = (role: string, file: string) => out.push(
     `\\set pw_missing \`[ -r "${file}" ] && [ -s "${file}" ] && echo false || echo true\``,
     '\\if :pw_missing',
@@ -90,16 +100,6 @@ export function renderReconcileSql(m: ReconcileModel): string {
       `:'${pwVar(u.name)}'`);
   }
   for (const u of users) out.push(`\\unset ${pwVar(u.name)}`);
-  if (m.retiredUsers.length > 0) out.push('', '-- retired users: no login, no password, their sessions ended (the roles and what they own are kept)');
-  for (const name of m.retiredUsers) {
-    out.push(
-      `SELECT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${lit(name)}) AS role_present \\gset`,
-      '\\if :role_present',
-      `ALTER ROLE ${q(name)} WITH NOLOGIN PASSWORD NULL;`,
-      `SELECT count(pg_catalog.pg_terminate_backend(pid)) AS sessions_ended FROM pg_catalog.pg_stat_activity WHERE usename = ${lit(name)} \\gset`,
-      '\\endif',
-    );
-  }
   out.push(`\\unset ${pwVar(REPLICATION_ROLE)}`);
 
   out.push('', '-- databases');

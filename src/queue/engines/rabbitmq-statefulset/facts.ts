@@ -1,4 +1,4 @@
-import { loginUsersFromAnnotations } from '../../../private/engine-facts';
+import { loginUsersOfStatefulSet } from '../../../private/engine-facts';
 import { KindFacts, containerImageVersion, selectsLabels } from '../../../private/kind-facts';
 
 /**
@@ -12,7 +12,8 @@ export const RABBITMQ_STATEFULSET_FACTS: readonly KindFacts[] = [
     kind: 'StatefulSet',
     matches: (m) => selectsLabels(m, { 'app.kubernetes.io/name': 'rabbitmq' }),
     version: (m) => containerImageVersion(m, 'rabbitmq'),
-    // the login and retired users the engine lists on it (the definitions import never deletes a user)
-    loginUsers: loginUsersFromAnnotations('MessageQueue'),
+    // the login and retired users the engine lists on it, in older output the users whose password the pods mount
+    // (the definitions import never deletes a user)
+    loginUsers: loginUsersOfStatefulSet('MessageQueue'),
   },
 ];
