@@ -84,6 +84,13 @@ export interface KindFacts {
    */
   readonly immutableFields?: readonly string[] | ((manifest: any) => string[]);
   /**
+   * Declarations embedded in the object (a definitions file in a ConfigMap) that the software keeps
+   * as first applied: an entry whose value changes under the same key is a `CHANGE-ImmutableField`
+   * (entries added or removed are not).
+   * @default - none
+   */
+  readonly immutableEntries?: (manifest: any) => ImmutableEntry[];
+  /**
    * JSON pointers of numbers the operator can only raise (a Kafka topic's partitions): a decrease is a
    * `CHANGE-ImmutableField`.
    * @default - none
@@ -140,6 +147,18 @@ export interface RetentionField {
   readonly value: number;
   readonly pointer: string;
   readonly text: string;
+}
+
+/** A declaration embedded in an object, kept as first applied (`KindFacts.immutableEntries`). */
+export interface ImmutableEntry {
+  /** Identity of the declaration, e.g. `queue orders/orders.created`. */
+  readonly key: string;
+  /** What must not change. */
+  readonly value: unknown;
+  /** Where the object holds it. */
+  readonly pointer: string;
+  /** What a changed value does, for the finding, e.g. `RabbitMQ keeps the existing queue as it is`. */
+  readonly consequence: string;
 }
 
 /** The users of a database or broker object: who logs in, who is retired, and where the object lists them. */

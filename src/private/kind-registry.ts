@@ -1,4 +1,4 @@
-import { LoginUsersField, KindFacts, OperatorCreatedLabel, OperatorImage } from './kind-facts';
+import { ImmutableEntry, LoginUsersField, KindFacts, OperatorCreatedLabel, OperatorImage } from './kind-facts';
 import { apiGroup } from './kinds';
 import { DATABASE_ENGINE_FACTS } from '../database/engines';
 import { QUEUE_ENGINE_FACTS } from '../queue/engines';
@@ -93,6 +93,11 @@ export function fluxHealthFactsOf(manifest: any): KindFacts | undefined {
 export function immutableFieldsOf(manifest: any): string[] {
   const f = factOf(manifest, 'immutableFields');
   return typeof f === 'function' ? f(manifest) : [...(f ?? [])];
+}
+
+/** The embedded declarations of `manifest` kept as first applied (`KindFacts.immutableEntries`). */
+export function immutableEntriesOf(manifest: any): ImmutableEntry[] {
+  return factOf(manifest, 'immutableEntries')?.(manifest) ?? [];
 }
 
 /** The users `manifest` (a database or a broker) lets log in and keeps retired (`KindFacts.loginUsers`), or undefined. */

@@ -6,7 +6,7 @@ import {
   StorageProfile, Tier,
 } from '../../src';
 import { PolicyViolationError, ValidationError } from '../../src/errors';
-import { MessageQueue, QueueAccess, QueueEngine } from '../../src/queue';
+import { ExchangeType, MessageQueue, QueueAccess, QueueEngine, QueueType } from '../../src/queue';
 import { readTree, tmpdir } from '../util/tmp';
 
 const backup = {
@@ -120,6 +120,27 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
 
   test('outside production the same risks are warnings', () => {
     expect(ids(change({ tier: Tier.STAGING, extra: sts(3) }, { tier: Tier.STAGING }).findings)).toEqual(['warning:CHANGE-DataObjectRemoved']);
+  });
+});
+
+describe('change safety: the RabbitMQ StatefulSet engine\'s definitions (the import never changes an existing queue or exchange)', () => {
+  const mq = (queueType: QueueType, exchangeType = ExchangeType.TOPIC, more: string[] = [], maxLength = 100) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
+    engine: QueueEngine.rabbitmqStatefulSet({ version: '3.13.7' }),
+    name: 'orders-events',
+    exchanges: [{ name: 'orders', type: exchangeType }],
+    queues: [{ name: 'orders', type: queueType, maxLength, bindings: [{ exchange: 'orders', routingKey: 'o' }] }, ...more.map((name) => ({ name }))],
+  });
+  const findings = (before: Variant, after: Variant) => change(before, after).findings.map((f) => [f.severity, f.ruleId, f.resource?.kind, f.jsonPointer, f.message]);
+  test.each<[string, Variant, Variant, string[]]>([
+    ['a queue type changed', { extra: mq(QueueType.QUORUM) }, { extra: mq(QueueType.CLASSIC) }, ['queue "orders-events/orders" changed']],
+    ['an exchange type changed', { extra: mq(QueueType.QUORUM) }, { extra: mq(QueueType.QUORUM, ExchangeType.DIRECT) }, ['exchange "orders-events/orders" changed']],
+    ['a queue added (safe)', { extra: mq(QueueType.QUORUM) }, { extra: mq(QueueType.QUORUM, ExchangeType.TOPIC, ['audit']) }, []],
+    ['a queue removed (no finding of this kind)', { extra: mq(QueueType.QUORUM, ExchangeType.TOPIC, ['audit']) }, { extra: mq(QueueType.QUORUM) }, []],
+    ['a limit changed (safe: a policy, which the import updates)', { extra: mq(QueueType.QUORUM) }, { extra: mq(QueueType.QUORUM, ExchangeType.TOPIC, [], 500) }, []],
+  ])('%s', (_name, before, after, expected) => {
+    const found = findings(before, after).filter((f) => f[1] === 'CHANGE-ImmutableField' && f[2] === 'ConfigMap');
+    expect(found.map((f) => [f[0], f[3]])).toEqual(expected.map(() => ['error', '/data/definitions.json']));
+    expected.forEach((what, i) => expect(found[i][4]).toContain(`${what} (/data/definitions.json), which RabbitMQ's definitions import ignores for an existing one`));
   });
 });
 

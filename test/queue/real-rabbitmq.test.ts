@@ -66,7 +66,7 @@ if (skip) {
 const describeReal = skip ? describe.skip : describe;
 
 /** The model under test: every kind of declaration the StatefulSet engine renders. */
-function render(version: string, retire: string[] = []) {
+function render(version: string, retire: string[] = [], auditType = QueueType.CLASSIC) {
   const app = new GitOpsApp({ outdir: tmpdir() });
   const env = new Environment({
     name: 'dev',
@@ -85,7 +85,7 @@ function render(version: string, retire: string[] = []) {
       { name: 'orders.created', maxLength: 1000, deadLetterQueue: 'orders.dead', deliveryLimit: 5, bindings: [{ exchange: 'orders', routingKey: 'order.created' }] },
       { name: 'orders.dead', retentionHours: 72 },
       { name: 'orders.history', type: QueueType.STREAM, maxLengthBytes: 100_000_000, retentionHours: 168, bindings: [{ exchange: 'orders', routingKey: 'order.#' }] },
-      { name: 'audit.log', type: QueueType.CLASSIC, maxLength: 500, bindings: [{ exchange: 'audit' }] },
+      { name: 'audit.log', type: auditType, maxLength: 500, bindings: [{ exchange: 'audit' }] },
     ],
     users: [
       {
@@ -457,12 +457,13 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
 
   // last: it restarts the node. The definitions import adds and updates users but never deletes one: a user only
   // removed from the model would still log in; retired, it is kept without a password and without a permission
-  test('a retired user can no longer log in once the pods restart with the new definitions; the others still can', async () => {
+  test('a retired user can no longer log in once the pods restart with the new definitions; the others still can; a redeclared queue is kept as it was', async () => {
     const creds = { protocol: 'amqp', hostname: '127.0.0.1', port: ports.amqp, vhost: 'orders' };
     const auditor = await amqp.connect({ ...creds, username: 'auditor', password: passwordOf('orders-events-auditor') });
     await auditor.close();
 
-    const retired = render(version, ['auditor']);
+    // and a queue declared with another type: the import keeps the existing queue as it is (change safety flags that)
+    const retired = render(version, ['auditor'], QueueType.QUORUM);
     const manifests = retired.out.objects.map((o) => o.manifest);
     const sts = manifests.find((m) => m.kind === 'StatefulSet');
     expect(sts.metadata.annotations).toMatchObject({ 'stateful.cdk8s.io/login-users': 'orders-api,orders-worker', 'stateful.cdk8s.io/retired-users': 'auditor' });
@@ -482,5 +483,7 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
     expect(perms).toContainEqual(['auditor', '^$', '^$', '^$']);
     const api = await amqp.connect({ ...creds, username: 'orders-api', password: passwordOf('orders-api-credentials') });
     await api.close();
+    expect(list('list_queues', '-p', 'orders', 'name', 'type').find((q) => q.name === 'audit.log')?.type).toBe('classic');
+    expect(serverLog()).not.toMatch(/audit\.log.*(error|refused|precondition)/i);
   }, START_TIMEOUT_MS + 60_000);
 });

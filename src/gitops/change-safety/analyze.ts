@@ -3,7 +3,7 @@ import { PreviousObject } from './previous-output';
 import { RenameIndex } from './rename-index';
 import { canonicalJson } from '../../private/canonical';
 import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
-import { loginUsersOf, factOf, immutableFieldsOf, isDataBearing, nonDecreasingFieldsOf } from '../../private/kind-registry';
+import { factOf, immutableEntriesOf, immutableFieldsOf, isDataBearing, loginUsersOf, nonDecreasingFieldsOf } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
 
@@ -183,6 +183,13 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
       const y = at(m, pointer);
       if (x !== undefined && canonicalJson(x) !== canonicalJson(y)) {
         risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} changed, which ${m.kind === 'Job' ? 'a Job does not allow' : 'Kubernetes or the operator does not allow in place'}`, a, pointer);
+      }
+    }
+    const entries = new Map(immutableEntriesOf(o).map((e) => [e.key, e]));
+    for (const now of immutableEntriesOf(m)) {
+      const then = entries.get(now.key);
+      if (then !== undefined && canonicalJson(then.value) !== canonicalJson(now.value)) {
+        risk('CHANGE-ImmutableField', `${describe(m)}: ${now.key} changed (${now.pointer}), which ${now.consequence}`, a, now.pointer);
       }
     }
     for (const pointer of nonDecreasingFieldsOf(o)) {

@@ -1,5 +1,5 @@
 import { loginUsersOfStatefulSet } from '../../../private/engine-facts';
-import { KindFacts, containerImageVersion, selectsLabels } from '../../../private/kind-facts';
+import { ImmutableEntry, KindFacts, containerImageVersion, selectsLabels } from '../../../private/kind-facts';
 
 /**
  * What the pipeline knows about the StatefulSet engine's objects beyond the core kinds (data-bearing
@@ -16,4 +16,46 @@ export const RABBITMQ_STATEFULSET_FACTS: readonly KindFacts[] = [
     // (the definitions import never deletes a user)
     loginUsers: loginUsersOfStatefulSet('MessageQueue'),
   },
+  {
+    group: '',
+    kind: 'ConfigMap',
+    matches: (m) => m?.metadata?.labels?.['app.kubernetes.io/name'] === 'rabbitmq' && typeof m?.data?.['definitions.json'] === 'string',
+    // the definitions import declares a queue or an exchange only when it does not exist: a changed type, durability or
+    // argument is ignored without a word (measured on RabbitMQ 3.10.8), and the broker keeps running the old one
+    immutableEntries: definitionsEntries,
+  },
 ];
+
+const DEFINITIONS = '/data/definitions.json';
+const KEPT = 'RabbitMQ\'s definitions import ignores for an existing one (it keeps running as first declared): delete it once drained, or keep the declaration';
+
+/** The queues and exchanges of a definitions file, each by vhost and name, with what the import never changes. */
+function definitionsEntries(m: any): ImmutableEntry[] {
+  let definitions: any;
+  try {
+    definitions = JSON.parse(m.data['definitions.json']);
+  } catch {
+    return [];
+  }
+  const entries: ImmutableEntry[] = [];
+  const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+  for (const q of list(definitions?.queues)) {
+    if (typeof q?.name !== 'string') continue;
+    entries.push({
+      key: `queue "${q.vhost ?? '/'}/${q.name}"`,
+      value: { durable: q.durable, auto_delete: q.auto_delete, arguments: q.arguments },
+      pointer: DEFINITIONS,
+      consequence: KEPT,
+    });
+  }
+  for (const e of list(definitions?.exchanges)) {
+    if (typeof e?.name !== 'string') continue;
+    entries.push({
+      key: `exchange "${e.vhost ?? '/'}/${e.name}"`,
+      value: { type: e.type, durable: e.durable, auto_delete: e.auto_delete, internal: e.internal, arguments: e.arguments },
+      pointer: DEFINITIONS,
+      consequence: KEPT,
+    });
+  }
+  return entries;
+}
