@@ -25,13 +25,13 @@ export const RETIRED_USERS_ANNOTATION = 'stateful.cdk8s.io/retired-users';
 
 /**
  * The StatefulSet annotations listing a database's (or broker's) login users and retired users
- * (above), computed at synthesis (users may be added or retired until then); the
- * retired one only when there are any.
+ * (above; the models list both sorted by name), computed at synthesis (users may be added or retired
+ * until then); the retired one only when there are any.
  */
 export function loginUsersAnnotations(db: { users(): { name: string }[]; retiredUsers(): string[] }): { [key: string]: string } {
   return {
-    [LOGIN_USERS_ANNOTATION]: lazyValue(() => db.users().map((u) => u.name).sort().join(',')),
-    [RETIRED_USERS_ANNOTATION]: lazyValue(() => (db.retiredUsers().length > 0 ? [...db.retiredUsers()].sort().join(',') : undefined)),
+    [LOGIN_USERS_ANNOTATION]: lazyValue(() => db.users().map((u) => u.name).join(',')),
+    [RETIRED_USERS_ANNOTATION]: lazyValue(() => db.retiredUsers().join(',') || undefined),
   };
 }
 

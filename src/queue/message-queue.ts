@@ -476,9 +476,7 @@ export class MessageQueue extends Construct {
    * Adds a user with its credentials and permissions (valid until synthesis).
    */
   public addUser(name: string, options: QueueUserOptions = {}): void {
-    if (typeof name !== 'string' || !USER_NAME.test(name) || name === 'guest') {
-      throw invalid(this, 'INVALID_NAME', 'user name', name, 'lower-case letters, digits and "-", starting with a letter, at most 40 characters, not "guest"');
-    }
+    this.requireUserName('user name', name);
     if (this._users.has(name)) throw invalid(this, 'DUPLICATE', 'user', name, 'a user name not declared already');
     if (this._retired.has(name)) {
       throw invalid(this, 'DUPLICATE', 'user', name, `a user name that is not retired (retireUser('${name}') keeps it from logging in; remove that to declare it again)`);
@@ -521,9 +519,7 @@ export class MessageQueue extends Construct {
    * Once the change has been applied, the name may stay retired or be removed from code.
    */
   public retireUser(name: string): void {
-    if (typeof name !== 'string' || !USER_NAME.test(name) || name === 'guest') {
-      throw invalid(this, 'INVALID_NAME', 'retired user', name, 'lower-case letters, digits and "-", starting with a letter, at most 40 characters, not "guest"');
-    }
+    this.requireUserName('retired user', name);
     if (this._users.has(name)) {
       throw invalid(this, 'DUPLICATE', 'retired user', name,
         `a user that is not declared (declared: ${[...this._users.keys()].join(', ')}); remove its addUser() to retire it`);
@@ -597,6 +593,13 @@ export class MessageQueue extends Construct {
       throw invalid(this, 'UNSUPPORTED', what, name, capability === 'queues'
         ? `no ${what}s with ${product} (engine ${this.engine.kind}): declare topics with addTopic()`
         : `no ${what}s with ${product} (engine ${this.engine.kind}): declare queues bound to exchanges`);
+    }
+  }
+
+  /** A user name (added or retired): the broker's and a Kubernetes name's rules, and never the default `guest`. */
+  private requireUserName(property: string, name: string): void {
+    if (typeof name !== 'string' || !USER_NAME.test(name) || name === 'guest') {
+      throw invalid(this, 'INVALID_NAME', property, name, 'lower-case letters, digits and "-", starting with a letter, at most 40 characters, not "guest"');
     }
   }
 

@@ -13,7 +13,7 @@ import { ResolvedDatabase, ResolvedUser } from '../model';
 /** What the reconcile script declares. */
 export interface MariadbReconcileModel {
   readonly users: ResolvedUser[];
-  /** Retired users: their accounts are dropped (as mariadb-operator drops a removed `User`). */
+  /** Retired users: their accounts are locked and their connections killed. */
   readonly retiredUsers: string[];
   readonly databases: ResolvedDatabase[];
   readonly monitoring: boolean;

@@ -10,10 +10,8 @@ import { loginUsersAnnotations } from '../../../private/engine-facts';
 import { lazyValue } from '../../../private/lazy';
 import { invalid } from '../../../private/names';
 import {
-  databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, recoveryDownloadContainer,
-  renderDatabaseStatefulSet,
-  renderPodMonitor,
-  renderPrimaryReplicaServices,
+  databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, recoveryDownloadContainer, renderDatabaseStatefulSet,
+  renderPodMonitor, renderPrimaryReplicaServices,
 } from '../../../private/statefulset';
 import {
   AWS_CLI_IMAGE, renderStatefulSetBackupCronJob, renderStatefulSetDatabaseNetworkPolicies, statefulSetBackupAlerts,
@@ -107,7 +105,7 @@ export function mariadbEndpoints(name: string, namespace: string): DatabaseEndpo
  * - No TLS (rely on the NetworkPolicy or a service mesh), no connection pooler.
  * - Replicas keep the replication password in their data directory (`master.info`: MariaDB's own).
  * - Users and databases removed from the model are kept (never dropped: they may own data); a retired
- *   user's account is dropped (`ReplicatedDatabase.retireUser`).
+ *   user's account is locked and its connections killed (`ReplicatedDatabase.retireUser`).
  *
  * Tested against a real MariaDB (Debian's `mariadb-server`, 10.11), rendered for the installed
  * version: the rendered scripts and configuration bootstrap a primary and a replica, replicate with

@@ -12,10 +12,8 @@ import { CONFIG_HASH_ANNOTATION, loginUsersAnnotations } from '../../../private/
 import { lazyValue } from '../../../private/lazy';
 import { invalid } from '../../../private/names';
 import {
-  databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, recoveryDownloadContainer,
-  renderDatabaseStatefulSet,
-  renderPodMonitor,
-  renderPrimaryReplicaServices,
+  databaseInstanceContainers, databasePodSecurityContext, databasePodVolumes, recoveryDownloadContainer, renderDatabaseStatefulSet,
+  renderPodMonitor, renderPrimaryReplicaServices,
 } from '../../../private/statefulset';
 import {
   AWS_CLI_IMAGE, renderStatefulSetBackupCronJob, renderStatefulSetDatabaseNetworkPolicies, statefulSetBackupAlerts,
