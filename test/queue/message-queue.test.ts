@@ -229,6 +229,20 @@ describe('MessageQueue as a RabbitMQ StatefulSet', () => {
     ]);
   });
 
+  test('every queue has its policy: one without limits gets RabbitMQ\'s default overflow, so a limit removed from the model is removed from the broker', () => {
+    const policiesOf = (props: Partial<MessageQueueProps>) => JSON.parse(find(objects(setup(Tier.DEVELOPMENT, statefulSet, props).app), 'ConfigMap', 'orders-events-config')
+      .data['definitions.json']).policies.map((x: any) => [x.name, x.pattern, x.definition]);
+    expect(policiesOf({})).toEqual([
+      ['queue.orders.created', '^orders\\.created$', { 'dead-letter-exchange': '', 'dead-letter-routing-key': 'orders.dead', 'dead-letter-strategy': 'at-least-once', 'max-length': 10000, 'overflow': 'reject-publish' }],
+      ['queue.orders.dead', '^orders\\.dead$', { 'message-ttl': 259200000 }],
+    ]);
+    // the same queues, their limits, retention and dead-lettering removed (the import updates a policy, never deletes one)
+    expect(policiesOf({ queues: [{ name: 'orders.created', bindings: [{ exchange: 'orders', routingKey: 'order.created' }] }, { name: 'orders.dead' }] })).toEqual([
+      ['queue.orders.created', '^orders\\.created$', { overflow: 'drop-head' }],
+      ['queue.orders.dead', '^orders\\.dead$', { overflow: 'drop-head' }],
+    ]);
+  });
+
   test('rendered for its version: RabbitMQ 4.1+ discovers peers by pod ordinal, without the Kubernetes API', () => {
     const all = objects(setup(Tier.DEVELOPMENT, QueueEngine.rabbitmqStatefulSet({ version: '4.1.4' })).app);
     const conf: string = find(all, 'ConfigMap').data['rabbitmq.conf'];

@@ -66,7 +66,7 @@ if (skip) {
 const describeReal = skip ? describe.skip : describe;
 
 /** The model under test: every kind of declaration the StatefulSet engine renders. */
-function render(version: string, retire: string[] = [], auditType = QueueType.CLASSIC) {
+function render(version: string, retire: string[] = [], auditType = QueueType.CLASSIC, auditLimited = true) {
   const app = new GitOpsApp({ outdir: tmpdir() });
   const env = new Environment({
     name: 'dev',
@@ -85,7 +85,7 @@ function render(version: string, retire: string[] = [], auditType = QueueType.CL
       { name: 'orders.created', maxLength: 1000, deadLetterQueue: 'orders.dead', deliveryLimit: 5, bindings: [{ exchange: 'orders', routingKey: 'order.created' }] },
       { name: 'orders.dead', retentionHours: 72 },
       { name: 'orders.history', type: QueueType.STREAM, maxLengthBytes: 100_000_000, retentionHours: 168, bindings: [{ exchange: 'orders', routingKey: 'order.#' }] },
-      { name: 'audit.log', type: auditType, maxLength: 500, bindings: [{ exchange: 'audit' }] },
+      { name: 'audit.log', type: auditType, maxLength: auditLimited ? 500 : undefined, bindings: [{ exchange: 'audit' }] },
     ],
     users: [
       {
@@ -457,13 +457,31 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
 
   // last: it restarts the node. The definitions import adds and updates users but never deletes one: a user only
   // removed from the model would still log in; retired, it is kept without a password and without a permission
-  test('a retired user can no longer log in once the pods restart with the new definitions; the others still can; a redeclared queue is kept as it was', async () => {
+  test('a retired user can no longer log in once the pods restart with the new definitions; the others still can; a redeclared queue is kept as it was; a removed limit no longer applies', async () => {
     const creds = { protocol: 'amqp', hostname: '127.0.0.1', port: ports.amqp, vhost: 'orders' };
     const auditor = await amqp.connect({ ...creds, username: 'auditor', password: passwordOf('orders-events-auditor') });
     await auditor.close();
+    // publishes n messages to the audit queue with confirms: how many the broker accepted
+    const publishAudit = async (n: number) => {
+      const conn = await amqp.connect({ ...creds, username: 'orders-api', password: passwordOf('orders-api-credentials') });
+      try {
+        const ch = await conn.createConfirmChannel();
+        const acks = await Promise.all(Array.from({ length: n }, (_, i) => new Promise<boolean>((resolve) => {
+          ch.publish('audit', '', Buffer.from(`audit-fill-${i}`), { persistent: true }, (err) => resolve(err === null || err === undefined));
+        })));
+        return acks.filter((ok) => ok).length;
+      } finally {
+        await conn.close();
+      }
+    };
+    const auditDepth = () => list('list_queues', '-p', 'orders', 'name', 'messages').find((q) => q.name === 'audit.log')?.messages;
+    // the limit of 500 holds (overflow reject-publish)
+    expect(auditDepth()).toBe(0);
+    expect(await publishAudit(501)).toBe(500);
 
-    // and a queue declared with another type: the import keeps the existing queue as it is (change safety flags that)
-    const retired = render(version, ['auditor'], QueueType.QUORUM);
+    // and a queue declared with another type: the import keeps the existing queue as it is (change safety flags that);
+    // its length limit removed from the model: the import never deletes a policy, so the queue keeps one without limits
+    const retired = render(version, ['auditor'], QueueType.QUORUM, false);
     const manifests = retired.out.objects.map((o) => o.manifest);
     const sts = manifests.find((m) => m.kind === 'StatefulSet');
     expect(sts.metadata.annotations).toMatchObject({ 'stateful.cdk8s.io/login-users': 'orders-api,orders-worker', 'stateful.cdk8s.io/retired-users': 'auditor' });
@@ -484,6 +502,11 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
     const api = await amqp.connect({ ...creds, username: 'orders-api', password: passwordOf('orders-api-credentials') });
     await api.close();
     expect(list('list_queues', '-p', 'orders', 'name', 'type').find((q) => q.name === 'audit.log')?.type).toBe('classic');
+    const auditPolicy = list('list_policies', '-p', 'orders').find((x) => x.name === 'queue.audit.log');
+    expect(JSON.parse(auditPolicy.definition)).toEqual({ overflow: 'drop-head' });
+    expect(auditDepth()).toBe(500);
+    expect(await publishAudit(10)).toBe(10);
+    expect(auditDepth()).toBe(510);
     expect(serverLog()).not.toMatch(/audit\.log.*(error|refused|precondition)/i);
   }, START_TIMEOUT_MS + 60_000);
 });

@@ -374,8 +374,19 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     later.db.addDatabase('audit');
     later.db.retireUser('auditor');
     const laterAll = manifests(later.app);
+    // another user's Secret is broken (an empty password) meanwhile: the reconcile stops on it, but after the retirement
+    const readerFile = pod.path('/etc/mariadb-stateful/users/reader/password');
+    const logged = () => fs.readFileSync(pod.logFile, 'utf8');
+    const before = logged().length;
+    replaceFile(readerFile, '');
     replaceFile(pod.path('/etc/mariadb-stateful/scripts/reconcile.sql'), find(laterAll, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql']);
     await waitFor('the auditor\'s account to be locked', () => /this account is locked/.test(sql(as('auditor', 0, 'app'), 'SELECT 1').stderr), 30_000, pod);
+    await waitFor('the reconcile to stop on the empty password', () => /the password of reader is missing or empty/.test(logged().slice(before)), 30_000, pod);
+    expect(logged().slice(before)).toMatch(/the password file \S*\/users\/reader\/password is missing, unreadable or empty: check its Secret/);
+    // the reader's password was not cleared: it still logs in with it, and does once the Secret is mended
+    expect(query(as('reader', 0, 'app'), 'SELECT COUNT(*) FROM orders')).toBe('3');
+    replaceFile(readerFile, secrets.get(users.reader)!);
+    chownMysql(pod.root);
     try {
       expect(await Promise.race([heldExit, sleep(10_000).then(() => 'still running')])).not.toBe('still running');
       expect(heldErr).toMatch(/Lost connection|server has gone away|Connection was killed/);

@@ -62,9 +62,9 @@ export function renderMariadbReconcileSql(m: MariadbReconcileModel): string {
     'DELIMITER ;;',
     "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION';;",
   ];
-  // first: they read no password variable, so the checks below cannot hold a retirement back (reconcile.sh still stops
-  // before any SQL on a missing password file). Locked, not dropped: the triggers, views, routines and events the user
-  // is the DEFINER of keep working (a dropped definer fails them: error 1449)
+  // first: they read no password variable, so the checks below cannot hold a retirement back (reconcile.sh sets no
+  // variable for a missing, unreadable or empty password file and still runs this). Locked, not dropped: the triggers,
+  // views, routines and events the user is the DEFINER of keep working (a dropped definer fails them: error 1449)
   if (m.retiredUsers.length > 0) {
     out.push('', '-- retired users: locked, their sessions on this primary ended (their grants and what they define are kept)');
     for (const name of m.retiredUsers) out.push(`ALTER USER IF EXISTS ${userAt(name)} ACCOUNT LOCK;;`, `KILL CONNECTION USER ${userAt(name)};;`);

@@ -260,18 +260,28 @@ const RECONCILE = `#!/bin/bash
 set -euo pipefail
 SCRIPT_NAME=reconcile
 . "$SCRIPTS_DIR/common.sh"
-# an empty password would clear the account's password: fail loudly instead (the files come from the Secrets)
+# An empty password would clear the account's password. A missing, unreadable or empty file sets no variable:
+# reconcile.sql retires users first (it reads no password), then stops on the unset variable before any account,
+# database or grant changes, and this step fails naming the file (the files come from the Secrets).
+usable() { [ -r "$1" ] && [ -s "$1" ]; }
+unusable=""
 for f in "$REPLICATION_DIR/password" "$USERS_DIR"/*/password; do
-  [ -r "$f" ] && [ -s "$f" ] || die "the password file $f is missing, unreadable or empty: check its Secret"
+  # (an unmatched pattern stays as it is written: no user has a Secret mounted)
+  [ "$f" != "$USERS_DIR/*/password" ] || continue
+  usable "$f" || { log "the password file $f is missing, unreadable or empty: check its Secret"; unusable="$unusable $f"; }
 done
 {
-  printf 'SET @pw_%s = %s;\\n' "\${REPLICATION_USER:-replicator}" "$(sql_literal_of "$REPLICATION_DIR/password")"
+  if usable "$REPLICATION_DIR/password"; then
+    printf 'SET @pw_%s = %s;\\n' "\${REPLICATION_USER:-replicator}" "$(sql_literal_of "$REPLICATION_DIR/password")"
+  fi
   for f in "$USERS_DIR"/*/password; do
+    usable "$f" || continue
     user="$(basename "$(dirname "$f")")"
     printf 'SET @pw_%s = %s;\\n' "$user" "$(sql_literal_of "$f")"
   done
   cat "$SCRIPTS_DIR/reconcile.sql"
 } | local_sql "$SOCKET"
+[ -z "$unusable" ] || die "the password file(s)$unusable are missing, unreadable or empty: check their Secrets"
 `;
 
 /**

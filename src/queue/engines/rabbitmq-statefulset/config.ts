@@ -93,9 +93,17 @@ export function renderRabbitmqConf(mq: QueueModel, engine: ConfigSettings): stri
 }
 
 /**
+ * The policy definition of a queue with no limit, retention, dead-lettering or delivery limit: RabbitMQ's default
+ * overflow behaviour, which only acts on a queue with a length limit (it has none; streams ignore it). A policy needs
+ * a key, and the definitions import updates an existing policy but never deletes one: without this definition, a
+ * limit removed from the model would stay in the broker and keep refusing (or expiring) messages.
+ */
+const NO_LIMIT_POLICY = { overflow: 'drop-head' };
+
+/**
  * The definitions RabbitMQ imports at start: the virtual host, exchanges, queues (type and
- * replication as arguments), bindings, one policy per queue with limits, retention and
- * dead-lettering, users and their permissions. Each user's password is a placeholder the init
+ * replication as arguments), bindings, one policy per queue (its limits, retention and
+ * dead-lettering, or none of them), users and their permissions. Each user's password is a placeholder the init
  * step replaces with the content of the user's Secret. A retired user is kept (the import never
  * deletes one) with an empty password hash and no permission: it can no longer log in.
  */
@@ -129,13 +137,14 @@ export function renderDefinitionsTemplate(mq: QueueModel, engine: ConfigSettings
       ...users.map((u) => ({ user: u.name, vhost, ...permissionsOf(mq, u) })),
       ...retired.map((name) => ({ user: name, vhost, configure: '^$', write: '^$', read: '^$' })),
     ],
-    policies: queues.filter((q) => policyDefinition(q) !== undefined).map((q) => ({
+    // every queue has its policy, one without limits too: the import updates a policy but never deletes one
+    policies: queues.map((q) => ({
       vhost,
       'name': policyName(q),
       'pattern': policyPattern(q),
       'apply-to': 'queues',
       'priority': 0,
-      'definition': policyDefinition(q),
+      'definition': policyDefinition(q) ?? NO_LIMIT_POLICY,
     })),
     queues: queues.map((q) => ({
       name: q.name,
