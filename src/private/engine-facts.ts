@@ -79,19 +79,60 @@ function mountedUsers(manifest: any, construct: string): LoginUsersField | undef
  * - `stateful.cdk8s.io/backup-retention-field: <JSON pointer>` where that object's own field holding
  *   the retention lives (what a finding points at);
  * - `stateful.cdk8s.io/backup-archive: <JSON pointer>` on a data-bearing object that archives its
- *   log continuously to the backups (CloudNativePG's WAL archiving), at the field that configures it.
+ *   log continuously to the backups (CloudNativePG's WAL archiving), at the field that configures it;
+ * - `stateful.cdk8s.io/backup-location: <URL>[ at <endpoint URL>]` on the object that writes the
+ *   backups (or the log archive) to an object store: the folder it writes them to, with the endpoint of
+ *   a store other than AWS S3; `stateful.cdk8s.io/backup-location-field: <JSON pointer>` where that
+ *   object configures it (what a finding points at).
  */
 export const BACKUP_OF_ANNOTATION = 'stateful.cdk8s.io/backup-of';
 export const BACKUP_RETENTION_ANNOTATION = 'stateful.cdk8s.io/backup-retention';
 export const BACKUP_RETENTION_FIELD_ANNOTATION = 'stateful.cdk8s.io/backup-retention-field';
 export const BACKUP_ARCHIVE_ANNOTATION = 'stateful.cdk8s.io/backup-archive';
+export const BACKUP_LOCATION_ANNOTATION = 'stateful.cdk8s.io/backup-location';
+export const BACKUP_LOCATION_FIELD_ANNOTATION = 'stateful.cdk8s.io/backup-location-field';
 
-/** The annotations that mark an object as a backup of `database`, with its retention when it applies one. */
-export function backupAnnotations(database: string, retention?: { days: number; field: string }): Record<string, string> {
+/** Where an object writes a database's backups: the folder, the endpoint of a store other than AWS S3, the field. */
+export interface BackupLocation {
+  /** `s3://bucket/path/` (with a final `/`): the folder the object writes to. */
+  readonly url: string;
+  readonly endpointUrl?: string;
+  /** The JSON pointer of the field that configures it. */
+  readonly field: string;
+}
+
+/**
+ * The annotations that mark an object as a backup of `database`, with its retention when it applies
+ * one and the location it writes to when it writes to an object store.
+ */
+export function backupAnnotations(database: string, retention?: { days: number; field: string }, location?: BackupLocation): Record<string, string> {
   return {
     [BACKUP_OF_ANNOTATION]: database,
     ...(retention ? { [BACKUP_RETENTION_ANNOTATION]: `${retention.days}d`, [BACKUP_RETENTION_FIELD_ANNOTATION]: retention.field } : {}),
+    ...(location ? backupLocationAnnotations(location) : {}),
   };
+}
+
+/** The folder `<destinationPath>/<segments…>/` of an object store (a final `/` on the destination path or not). */
+export function objectStoreFolder(destinationPath: string, ...segments: string[]): string {
+  return `${[destinationPath.replace(/\/+$/, ''), ...segments].join('/')}/`;
+}
+
+/** The annotations that say where an object writes backups (or its log archive) to. */
+export function backupLocationAnnotations(location: BackupLocation): Record<string, string> {
+  const text = location.endpointUrl === undefined ? location.url : `${location.url} at ${location.endpointUrl}`;
+  return { [BACKUP_LOCATION_ANNOTATION]: text, [BACKUP_LOCATION_FIELD_ANNOTATION]: location.field };
+}
+
+/** Where an object writes backups to (as its engine declares it), with the field that configures it. */
+export function backupLocationOf(manifest: any): { text: string; pointer: string } | undefined {
+  const annotations = manifest?.metadata?.annotations;
+  const text = annotations?.[BACKUP_LOCATION_ANNOTATION];
+  if (typeof text !== 'string' || text === '') return undefined;
+  const field = annotations[BACKUP_LOCATION_FIELD_ANNOTATION];
+  const pointer = typeof field === 'string' && field.startsWith('/')
+    ? field : `/metadata/annotations/${BACKUP_LOCATION_ANNOTATION.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  return { text, pointer };
 }
 
 /** The database an object is a backup of, or undefined when it is none. */

@@ -9,7 +9,7 @@ import { ApiObject } from 'cdk8s';
 // the L1 classes only: not the cdk8s-plus-28 index, whose L2 constructs this library does not use
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
-import { backupAnnotations } from './engine-facts';
+import { backupAnnotations, objectStoreFolder } from './engine-facts';
 import { DNS_EGRESS, objectStoreEgress, toPods } from './network';
 import { migrationLabels, monitoringPeer, renderWorkloadNetworkPolicy, RESTRICTED_CONTAINER } from './workload';
 
@@ -90,9 +90,10 @@ export function renderStatefulSetBackupCronJob(scope: Construct, b: StatefulSetB
     ...objectStoreEnv(b.credentialsSecretName, b.endpointUrl, paths.tmp),
   ];
   // change safety reads the backup facts: this CronJob is the backup, RETENTION_DAYS of its upload container the retention
-  const retentionField = `/spec/jobTemplate/spec/template/spec/containers/0/env/${uploadEnv.findIndex((e) => e.name === 'RETENTION_DAYS')}/value`;
+  const envField = (env: string) => `/spec/jobTemplate/spec/template/spec/containers/0/env/${uploadEnv.findIndex((e) => e.name === env)}/value`;
+  const location = { url: objectStoreFolder(b.destinationPath, name), endpointUrl: b.endpointUrl, field: envField('BACKUP_DESTINATION') };
   return new k8s.KubeCronJob(scope, 'BackupCronJob', {
-    metadata: { name: `${name}-backup`, labels: b.labels, annotations: backupAnnotations(name, { days: b.retentionDays, field: retentionField }) },
+    metadata: { name: `${name}-backup`, labels: b.labels, annotations: backupAnnotations(name, { days: b.retentionDays, field: envField('RETENTION_DAYS') }, location) },
     spec: {
       schedule: b.schedule,
       timeZone: minor >= 27 ? 'Etc/UTC' : undefined,

@@ -14,6 +14,8 @@ const backup = {
   retentionDays: 30,
   destination: { destinationPath: 's3://acme-backups/orders', credentials: SecretSource.externalSecret({ store: 'vault', remoteKey: 'backups' }) },
 };
+/** The same backups written elsewhere. */
+const elsewhere = (destinationPath: string, endpointUrl?: string) => ({ ...backup, destination: { ...backup.destination, destinationPath, endpointUrl } });
 
 interface Variant {
   tier?: Tier;
@@ -160,6 +162,11 @@ describe('change safety reads the engines\' facts: the same findings on every da
     ['backup removed', (e) => [{ db: { engine: e() } }, { db: { engine: e(), backup: undefined } }], ['error:CHANGE-BackupRemoved']],
     ['retention cut', (e) => [{ db: { engine: e() } }, { db: { engine: e(), backup: { ...backup, retentionDays: 7 } } }], ['error:CHANGE-RetentionShortened']],
     ['retention lengthened (safe)', (e) => [{ db: { engine: e() } }, { db: { engine: e(), backup: { ...backup, retentionDays: 60 } } }], []],
+    ['backups moved', (e) => [{ db: { engine: e() } }, { db: { engine: e(), backup: elsewhere('s3://acme-backups-eu/orders') } }], ['error:CHANGE-BackupDestinationChanged']],
+    ['backups moved to another store', (e) => [{ db: { engine: e() } }, { db: { engine: e(), backup: elsewhere('s3://acme-backups/orders', 'https://minio.acme.example') } }],
+      ['error:CHANGE-BackupDestinationChanged']],
+    ['backups kept where they are (a trailing slash, a new schedule: safe)', (e) => [{ db: { engine: e() } },
+      { db: { engine: e(), backup: { ...elsewhere('s3://acme-backups/orders/'), schedule: '0 3 * * *' } } }], []],
     ['storage shrink', (e) => [{ db: { engine: e(), storageSize: '20Gi' } }, { db: { engine: e(), storageSize: '10Gi' } }], ['error:CHANGE-StorageShrink']],
     ['below quorum', (e) => [{ db: { engine: e(), instances: 3 } }, { db: { engine: e(), instances: 2 } }], ['error:CHANGE-ScaleBelowQuorum']],
   ];
@@ -250,6 +257,36 @@ describe('change safety reads the engines\' facts: the same findings on every da
       ['CHANGE-BackupRemoved', 'PointInTimeRecovery', 'orders-db-pitr', null],
     ]);
     expect(removed(DatabaseEngine.mariadbStatefulSet({ version: '10.11.10' }))).toEqual([['CHANGE-BackupRemoved', 'CronJob', 'orders-db-backup', null]]);
+  });
+
+  test('backups moved: each object that writes to the object store is named, at the field that says where, with both locations', () => {
+    const relocated = (engine: DatabaseEngine, before: Variant['db'] = {}, after = elsewhere('s3://acme-backups-eu/orders')) => change(
+      { db: { engine, ...before } }, { db: { engine, ...before, backup: after } }).findings
+      .map((f) => [f.ruleId, f.resource?.kind, f.resource?.name, f.jsonPointer ?? null, f.message]).sort((a, b) => String(a[1]).localeCompare(String(b[1])));
+    const message = (kind: string, name: string, folder: string) => `${kind} "orders/${name}": backups move from s3://acme-backups/orders/${folder}/ to `
+      + `s3://acme-backups-eu/orders/${folder}/: the new location holds no backup until the next one completes, and the old one is no longer pruned `
+      + 'nor read by a restore; take a backup right after the change';
+    expect(relocated(DatabaseEngine.cloudNativePg({ version: '16.4' }))).toEqual([
+      ['CHANGE-BackupDestinationChanged', 'ObjectStore', 'orders-db-backup', '/spec/configuration/destinationPath', message('ObjectStore', 'orders-db-backup', 'orders-db')],
+    ]);
+    expect(relocated(DatabaseEngine.postgresStatefulSet({ version: '16.4' }))).toEqual([
+      ['CHANGE-BackupDestinationChanged', 'CronJob', 'orders-db-backup', '/spec/jobTemplate/spec/template/spec/containers/0/env/1/value', message('CronJob', 'orders-db-backup', 'orders-db')],
+    ]);
+    // with point-in-time recovery: the logical and physical backups and the binary log archive, each in a folder of its own
+    expect(relocated(DatabaseEngine.mariadbOperator({ version: '11.4.5' }), { pointInTimeRecovery: true })).toEqual([
+      ['CHANGE-BackupDestinationChanged', 'Backup', 'orders-db-backup', '/spec/storage/s3', message('Backup', 'orders-db-backup', 'orders-db/logical')],
+      ['CHANGE-BackupDestinationChanged', 'PhysicalBackup', 'orders-db-physical', '/spec/storage/s3', message('PhysicalBackup', 'orders-db-physical', 'orders-db/physical')],
+      ['CHANGE-BackupDestinationChanged', 'PointInTimeRecovery', 'orders-db-pitr', '/spec/storage/s3', message('PointInTimeRecovery', 'orders-db-pitr', 'orders-db/binlogs')],
+    ]);
+    // another store at the same path is another location
+    expect(relocated(DatabaseEngine.postgresStatefulSet({ version: '16.4' }), {}, elsewhere('s3://acme-backups/orders', 'https://minio.acme.example'))
+      .map((f) => f[4])).toEqual([expect.stringContaining('backups move from s3://acme-backups/orders/orders-db/ to s3://acme-backups/orders/orders-db/ at https://minio.acme.example:')]);
+    // approved in code (the backup taken, the old location kept): it passes
+    const engine = DatabaseEngine.cloudNativePg({ version: '16.4' });
+    expect(ids(change({ db: { engine } }, {
+      db: { engine, backup: elsewhere('s3://acme-backups-eu/orders') },
+      approve: (_app, chart) => ChangeApprovals.approve(chart, { ruleId: 'CHANGE-BackupDestinationChanged', kind: 'ObjectStore', name: 'orders-db-backup', reason: 'bucket moved to eu, DBA-31' }),
+    }).findings)).toEqual(['error:CHANGE-BackupDestinationChanged:approved']);
   });
 
   test('major upgrade and downgrade on the MariaDB StatefulSet engine (the version of its mariadb container)', () => {

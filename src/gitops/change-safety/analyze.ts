@@ -2,7 +2,7 @@ import { compare } from 'fast-json-patch';
 import { PreviousObject } from './previous-output';
 import { RenameIndex } from './rename-index';
 import { canonicalJson } from '../../private/canonical';
-import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
+import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupLocationOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
 import { factOf, immutableEntriesOf, immutableFieldsOf, isDataBearing, loginUsersOf, nonDecreasingFieldsOf } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
@@ -237,6 +237,12 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
     if (to && tn && tn.value < to.value) risk('CHANGE-RetentionShortened', `${describe(m)}: retention shortened (${to.text} → ${tn.text})`, a, tn.pointer);
     const archive = backupArchiveOf(o);
     if (archive !== undefined && backupArchiveOf(m) === undefined) risk('CHANGE-BackupRemoved', `${describe(m)}: continuous archiving of its log to the backups removed`, a, archive);
+    const lo = backupLocationOf(o);
+    const ln = backupLocationOf(m);
+    if (lo && ln && lo.text !== ln.text) {
+      risk('CHANGE-BackupDestinationChanged', `${describe(m)}: backups move from ${lo.text} to ${ln.text}: the new location holds no backup until the next `
+        + 'one completes, and the old one is no longer pruned nor read by a restore; take a backup right after the change', a, ln.pointer);
+    }
     const uo = loginUsersOf(o);
     const un = loginUsersOf(m);
     if (uo && un) {

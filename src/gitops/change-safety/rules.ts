@@ -43,6 +43,15 @@ export const CHANGE_RULES: readonly ChangeRule[] = [
   rule('CHANGE-BackupRemoved', 'Backups were removed (schedule, object store or WAL archiving)',
     'Without backups, the next mistake is unrecoverable; removing the object store configuration also stops WAL archiving.',
     `Restore the backup configuration. ${APPROVE}`),
+  rule('CHANGE-BackupDestinationChanged', 'The object-store location a database\'s backups are written to changed',
+    'Backups and the log archive (CloudNativePG\'s WAL, mariadb-operator\'s binary logs) go to the new location at once, but it holds no base '
+    + 'backup until the next scheduled one completes: until then nothing written since the change can be restored from it (CloudNativePG does '
+    + 'not check again that the new location is empty, and the backup-age alert fires). The old location is no longer pruned, and its backups '
+    + 'restore only through a recovery source naming it.',
+    'Keep the location. To move it: have the new location empty, take a backup as soon as the change is applied (CloudNativePG: '
+    + '`kubectl cnpg backup <cluster> --method=plugin --plugin-name=barman-cloud.cloudnative-pg.io`; StatefulSet engines: '
+    + '`kubectl create job --from=cronjob/<database>-backup <database>-backup-now`; mariadb-operator: a `Backup` object of your own), and keep '
+    + `the old location until the new one covers the retention. ${APPROVE}`),
   rule('CHANGE-TierDowngrade', 'An environment that holds data moved to a less critical tier',
     'The tier decides how strictly policies and change safety apply: demoting production to staging turns the errors that protect its data '
     + '(a database removed or renamed, storage shrunk) into warnings, so the same change could prune it. Change safety keys on the tier the previous '

@@ -160,6 +160,8 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
       'stateful.cdk8s.io/backup-of': 'orders-db',
       'stateful.cdk8s.io/backup-retention': '14d',
       'stateful.cdk8s.io/backup-retention-field': '/spec/maxRetention',
+      'stateful.cdk8s.io/backup-location': 's3://acme-backups/orders/orders-db/logical/ at http://minio.minio.svc:9000',
+      'stateful.cdk8s.io/backup-location-field': '/spec/storage/s3',
       'kustomize.toolkit.fluxcd.io/force': 'enabled',
       'argocd.argoproj.io/sync-options': 'Force=true,Replace=true',
     });

@@ -120,9 +120,12 @@ describe('mariadb-statefulset engine: rendered objects', () => {
       'stateful.cdk8s.io/backup-of': 'orders-db',
       'stateful.cdk8s.io/backup-retention': '7d',
       'stateful.cdk8s.io/backup-retention-field': '/spec/jobTemplate/spec/template/spec/containers/0/env/2/value',
+      'stateful.cdk8s.io/backup-location': 's3://acme-backups/orders/orders-db/ at https://minio.storage.svc:9000',
+      'stateful.cdk8s.io/backup-location-field': '/spec/jobTemplate/spec/template/spec/containers/0/env/1/value',
     });
     const job = cron.spec.jobTemplate.spec.template.spec;
     expect(job.containers[0].env[2]).toEqual({ name: 'RETENTION_DAYS', value: '7' });
+    expect(job.containers[0].env[1]).toEqual({ name: 'BACKUP_DESTINATION', value: 's3://acme-backups/orders/orders-db' });
     expect(job.initContainers[0]).toMatchObject({ name: 'dump', image: 'docker.io/library/mariadb:10.11.10', command: ['bash', '/etc/mariadb-stateful/scripts/backup.sh'] });
     expect(env(job.initContainers[0])).toMatchObject({ BACKUP_HOST: 'orders-db-rw', BACKUP_PORT: '3306', REPLICATION_USER: 'replicator' });
     expect(env(job.containers[0])).toMatchObject({

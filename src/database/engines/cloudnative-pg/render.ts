@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { renderCloudNativePgGrantSql } from './grants';
-import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations } from '../../../private/engine-facts';
+import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations, objectStoreFolder } from '../../../private/engine-facts';
 import { lazyValue } from '../../../private/lazy';
 import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, toPods } from '../../../private/network';
 import {
@@ -61,7 +61,12 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
     new ApiObject(scope, 'BackupObjectStore', {
       apiVersion: 'barmancloud.cnpg.io/v1',
       kind: 'ObjectStore',
-      metadata: { name: `${db.name}-backup`, annotations: backupAnnotations(db.name, { days: backup.retentionDays, field: '/spec/retentionPolicy' }) },
+      // Barman Cloud writes under <destinationPath>/<serverName>/, the server name being the Cluster's name
+      metadata: {
+        name: `${db.name}-backup`,
+        annotations: backupAnnotations(db.name, { days: backup.retentionDays, field: '/spec/retentionPolicy' },
+          { url: objectStoreFolder(backup.destinationPath, db.name), endpointUrl: backup.endpointUrl, field: '/spec/configuration/destinationPath' }),
+      },
       spec: {
         retentionPolicy: `${backup.retentionDays}d`,
         configuration: objectStoreConfiguration(backup),

@@ -4,7 +4,7 @@ import { renderMariaDbAlerts } from './alerts';
 import { MARIADB_OPERATOR_CREATED_LABEL } from './facts';
 import { MariaDbDatabaseInput, MariaDbOperatorInput, MariaDbUserInput } from './model';
 import { s3Storage } from './object-store';
-import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations } from '../../../private/engine-facts';
+import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations, objectStoreFolder } from '../../../private/engine-facts';
 import { lazyValue } from '../../../private/lazy';
 import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, tcp, toPods } from '../../../private/network';
 import { migrationLabels, monitoringPeer, renderMigrationEgress, renderMigrationJob, renderWorkloadNetworkPolicy } from '../../../private/workload';
@@ -114,6 +114,10 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
   const podLabels = mariaDbPodLabels(m.name);
   const zone = 'topology.kubernetes.io/zone';
   const backupPrefix = (...more: string[]) => [m.name, ...more];
+  // where an object writes (change safety reads it): the folder of its prefix, at /spec/storage/s3
+  const backupLocation = (...more: string[]) => ({
+    url: objectStoreFolder(m.backup!.location.destinationPath, ...backupPrefix(...more)), endpointUrl: m.backup!.location.endpointUrl, field: '/spec/storage/s3',
+  });
   // what the operator creates carries the Environment labels and the label the admission exports leave to it
   const inherited = { ...m.inheritedLabels, [MARIADB_OPERATOR_CREATED_LABEL.label]: MARIADB_OPERATOR_CREATED_LABEL.value };
 
@@ -138,7 +142,7 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
       kind: 'Backup',
       metadata: {
         name: `${m.name}-backup`,
-        annotations: { ...backupAnnotations(m.name, { days: m.backup.retentionDays, field: '/spec/maxRetention' }), ...RECREATE_ON_CHANGE },
+        annotations: { ...backupAnnotations(m.name, { days: m.backup.retentionDays, field: '/spec/maxRetention' }, backupLocation('logical')), ...RECREATE_ON_CHANGE },
       },
       spec: {
         ...backupJobSpec('logical', '128Mi'),
@@ -153,7 +157,7 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
       kind: 'PhysicalBackup',
       metadata: {
         name: `${m.name}-physical`,
-        annotations: { ...backupAnnotations(m.name, { days: m.backup.retentionDays, field: '/spec/maxRetention' }), ...RECREATE_ON_CHANGE },
+        annotations: { ...backupAnnotations(m.name, { days: m.backup.retentionDays, field: '/spec/maxRetention' }, backupLocation('physical')), ...RECREATE_ON_CHANGE },
       },
       spec: {
         ...backupJobSpec('physical', '256Mi'),
@@ -164,7 +168,7 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
     new ApiObject(scope, 'PointInTimeRecovery', {
       apiVersion: MARIADB_API_VERSION,
       kind: 'PointInTimeRecovery',
-      metadata: { name: `${m.name}-pitr`, annotations: backupAnnotations(m.name) },
+      metadata: { name: `${m.name}-pitr`, annotations: backupAnnotations(m.name, undefined, backupLocation('binlogs')) },
       spec: {
         physicalBackupRef: { name: `${m.name}-physical` },
         // archival must start in an empty folder: binary logs have one of their own
