@@ -353,9 +353,19 @@ describeReal('StatefulSet engine: rendered scripts against a real PostgreSQL', (
     later.db.grant('reader', 'audit', DatabaseAccess.READ_ONLY);
     later.db.retireUser('auditor');
     const laterAll = manifests(later.app);
+    // another user's Secret is broken (an empty password) meanwhile: the reconcile stops on it, but after the retirement
+    const readerFile = pod.path('/etc/postgresql-stateful/users/reader/password');
+    const logged = () => fs.readFileSync(pod.logFile, 'utf8');
+    const before = logged().length;
+    replaceFile(readerFile, '');
     replaceFile(pod.path('/etc/postgresql-stateful/scripts/reconcile.sql'), find(laterAll, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql']);
     // with its old password (the server logs "User "auditor" has no password assigned"; without a password, NOLOGIN refuses it too)
     await waitFor('the auditor\'s login to end', () => /password authentication failed for user "auditor"/.test(psql(as('auditor'), 'SELECT 1').stderr), 20_000, pod);
+    await waitFor('the reconcile to stop on the empty password', () => /password file of role "reader" is missing, unreadable or empty/.test(logged().slice(before)), 20_000, pod);
+    // the reader's password was not cleared: it still logs in with it, and does once the Secret is mended
+    expect(query(as('reader', 0, 'app'), 'SELECT 1')).toBe('1');
+    replaceFile(readerFile, secrets.get(users.reader)!);
+    chownPostgres(pod.root);
     try {
       expect(await Promise.race([heldExit, sleep(10_000).then(() => 'still running')])).not.toBe('still running');
       expect(heldErr).toMatch(/terminating connection due to administrator command/);

@@ -207,10 +207,9 @@ set -euo pipefail
 SCRIPT_NAME=reconcile
 . "$SCRIPTS_DIR/common.sh"
 export USERS_DIR REPLICATION_DIR
-# an empty password would clear the role's password: fail loudly instead (the files come from the Secrets)
-for f in "$REPLICATION_DIR/password" "$USERS_DIR"/*/password; do
-  [ -r "$f" ] && [ -s "$f" ] || die "the password file $f is missing, unreadable or empty: check its Secret"
-done
+# an empty password would clear the role's password: reconcile.sql stops on a missing, unreadable or empty password
+# file before any role, database or grant changes, after retiring users (which reads no password; the files come
+# from the Secrets)
 exec psql -X -q -v ON_ERROR_STOP=1 -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -f "$SCRIPTS_DIR/reconcile.sql"
 `;
 
