@@ -415,11 +415,11 @@ export class ReplicatedDatabase extends Construct {
    *   (`spec.managed.roles`), no Secret; the role and its objects stay (sessions already open
    *   end when they disconnect).
    * - PostgreSQL StatefulSet: `reconcile.sql` sets the role `NOLOGIN PASSWORD NULL` and terminates
-   *   its sessions on the primary (sessions on replicas end when they disconnect); the role and its
-   *   objects stay.
+   *   its sessions on the primary; every replica terminates its sessions there (`retired-sessions.sql`,
+   *   at each reconcile interval); the role and its objects stay.
    * - MariaDB StatefulSet: `reconcile.sql` locks the account (`ACCOUNT LOCK`) and kills its
-   *   connections on the primary; its grants stay, so what it is the definer of (triggers, views,
-   *   routines) keeps working.
+   *   connections on the primary, every replica kills its connections there (`retired-sessions.sql`);
+   *   its grants stay, so what it is the definer of (triggers, views, routines) keeps working.
    * - mariadb-operator: no `User` object (the operator drops the account: `cleanupPolicy: Delete`;
    *   objects it was the definer of then fail).
    *

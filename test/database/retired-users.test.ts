@@ -65,6 +65,25 @@ describe('retired users: the engine keeps them from logging in', () => {
     expect(loginUsersOf(find(all, 'StatefulSet', 'orders-db'))).toMatchObject({ login: ['analyst', 'app', 'worker'], retired: ['auditor', 'legacy'] });
   });
 
+  test('StatefulSet engines: every replica ends their sessions (retired-sessions.sql); without retired users it holds no statement', () => {
+    const scriptsOf = (engine: ReplicatedDatabaseProps['engine'], retire: boolean) => find(retire ? retiring(engine).all : manifests(ordersDbFixture(engine).app),
+      'ConfigMap', 'orders-db-scripts').data['retired-sessions.sql'] as string;
+    const pg = DatabaseEngine.postgresStatefulSet({ version: '16.4' });
+    expect(scriptsOf(pg, true).split('\n').filter((l) => !l.startsWith('--'))).toEqual([
+      "SELECT count(pg_catalog.pg_terminate_backend(pid)) AS sessions_ended FROM pg_catalog.pg_stat_activity WHERE usename IN ('auditor', 'legacy');", '',
+    ]);
+    const mariadb = DatabaseEngine.mariadbStatefulSet({ version: '10.11.10' });
+    expect(scriptsOf(mariadb, true).split('\n').filter((l) => !l.startsWith('--'))).toEqual([
+      "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER IN ('auditor', 'legacy');",
+      "KILL CONNECTION USER 'auditor'@'%';", "KILL CONNECTION USER 'legacy'@'%';", '',
+    ]);
+    // what the entrypoints look for before running it on a replica
+    for (const engine of [pg, mariadb]) expect(scriptsOf(engine, false)).not.toMatch(/^(SELECT|KILL)/m);
+    const entrypoint = (engine: ReplicatedDatabaseProps['engine']) => find(manifests(ordersDbFixture(engine).app), 'ConfigMap', 'orders-db-scripts').data['entrypoint.sh'] as string;
+    expect(entrypoint(pg)).toContain("grep -q '^SELECT' \"$SCRIPTS_DIR/retired-sessions.sql\"");
+    expect(entrypoint(mariadb)).toContain("grep -q '^KILL' \"$SCRIPTS_DIR/retired-sessions.sql\"");
+  });
+
   test('mariadb-operator: no User or Grant (the operator drops the account of a removed User: cleanupPolicy Delete)', () => {
     const { all } = retiring(DatabaseEngine.mariadbOperator({ version: '11.4.5' }));
     expect(all.filter((o) => o.kind === 'User').map((o) => o.spec.name).sort()).toEqual(['analyst', 'app', 'worker']);

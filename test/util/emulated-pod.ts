@@ -3,7 +3,7 @@
  * run them (PostgreSQL and MariaDB): an emulated pod directory built from the rendered volumes and
  * mounts, kubelet-like file replacement, and a stand-in `aws` CLI on a local directory.
  */
-import { ChildProcess, spawnSync } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -93,6 +93,21 @@ export class EmulatedPod {
 }
 
 /** Gives `dir` (recursively) to `owner`; nothing without an owner (the tests run as that user). */
+/** A client session a test holds open (a long query): its process, what it wrote to stderr, its exit. */
+export interface HeldSession {
+  readonly child: ChildProcess;
+  readonly err: () => string;
+  readonly exit: Promise<number | null>;
+}
+
+/** Starts a client `command` that holds a session open while the test changes the server under it. */
+export function holdSession(command: string, args: string[], env: Record<string, string>): HeldSession {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => { err += String(d); });
+  return { child, err: () => err, exit: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+}
+
 export function chownTree(owner: OsUser | undefined, dir: string): void {
   if (!owner) return;
   const r = spawnSync('chown', ['-R', `${owner.uid}:${owner.gid}`, dir]);

@@ -22,7 +22,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { backup, find, manifests, mariadbFixture } from './fixture';
 import { DatabaseAccess } from '../../../src';
-import { chownTree, EmulatedPod, FAKE_AWS, replaceMountedFile, testPassword, Volume } from '../../util/emulated-pod';
+import { chownTree, EmulatedPod, FAKE_AWS, holdSession, replaceMountedFile, testPassword, Volume } from '../../util/emulated-pod';
 import { realMariadb } from '../../util/mariadb';
 import { freePort } from '../../util/postgres';
 
@@ -357,17 +357,19 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     expect(query(asSuperuser(0), "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'audit'")).toBe('1');
   }, 90_000);
 
-  test('a retired user\'s account is locked and its connections killed; its grants stay (what it defines keeps working), the others are untouched', async () => {
+  test('a retired user\'s account is locked and its connections killed, on the primary and on the replica; its grants stay (what it defines keeps working), the others are untouched', async () => {
     const pod = pods.find((p) => p.name === 'orders-db-0')!;
+    const replica = pods.find((p) => p.name === 'orders-db-1')!;
     expect(query(as('auditor', 0, 'app'), 'SELECT 1')).toBe('1');
-    // a session the auditor holds open while the change applies
+    // sessions the auditor holds open while the change applies, on the primary and on the replica
     const env: Record<string, string> = { ...baseEnv(), HOME: os.tmpdir(), MYSQL_PWD: secrets.get(users.auditor)! };
-    const held = spawn('mariadb', ['--no-defaults', '--batch', '--protocol=tcp', '-h', '127.0.0.1', '-P', String(ports[0]), '-u', 'auditor', '-D', 'app', '-e', 'SELECT SLEEP(60)'],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let heldErr = '';
-    held.stderr!.on('data', (d) => { heldErr += String(d); });
-    const heldExit = new Promise<number | null>((resolve) => held.on('exit', (code) => resolve(code)));
-    await waitFor('the auditor\'s session', () => query(asSuperuser(0), "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'auditor'") === '1', 10_000, pod);
+    const hold = (ordinal: number) => holdSession('mariadb',
+      ['--no-defaults', '--batch', '--protocol=tcp', '-h', '127.0.0.1', '-P', String(ports[ordinal]), '-u', 'auditor', '-D', 'app', '-e', 'SELECT SLEEP(60)'], env);
+    const held = [hold(0), hold(1)];
+    for (const ordinal of [0, 1]) {
+      await waitFor(`the auditor's session on ordinal ${ordinal}`,
+        () => query(asSuperuser(ordinal), "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'auditor'") === '1', 10_000, pod);
+    }
 
     const later = mariadbFixture({ version: MARIADB!.version, withUsers: true, props: RENDER_PROPS });
     later.db.grant('writer', 'reports', DatabaseAccess.READ_ONLY);
@@ -379,7 +381,13 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     const logged = () => fs.readFileSync(pod.logFile, 'utf8');
     const before = logged().length;
     replaceFile(readerFile, '');
-    replaceFile(pod.path('/etc/mariadb-stateful/scripts/reconcile.sql'), find(laterAll, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql']);
+    // the ConfigMap as the kubelet updates it in every pod
+    const scripts = find(laterAll, 'ConfigMap', 'orders-db-scripts').data;
+    expect(scripts['retired-sessions.sql']).toContain("KILL CONNECTION USER 'auditor'@'%';");
+    for (const p of [pod, replica]) {
+      replaceFile(p.path('/etc/mariadb-stateful/scripts/retired-sessions.sql'), scripts['retired-sessions.sql']);
+      replaceFile(p.path('/etc/mariadb-stateful/scripts/reconcile.sql'), scripts['reconcile.sql']);
+    }
     await waitFor('the auditor\'s account to be locked', () => /this account is locked/.test(sql(as('auditor', 0, 'app'), 'SELECT 1').stderr), 30_000, pod);
     await waitFor('the reconcile to stop on the empty password', () => /the password of reader is missing or empty/.test(logged().slice(before)), 30_000, pod);
     expect(logged().slice(before)).toMatch(/the password file \S*\/users\/reader\/password is missing, unreadable or empty: check its Secret/);
@@ -388,11 +396,17 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     replaceFile(readerFile, secrets.get(users.reader)!);
     chownMysql(pod.root);
     try {
-      expect(await Promise.race([heldExit, sleep(10_000).then(() => 'still running')])).not.toBe('still running');
-      expect(heldErr).toMatch(/Lost connection|server has gone away|Connection was killed/);
+      for (const session of held) {
+        expect(await Promise.race([session.exit, sleep(10_000).then(() => 'still running')])).not.toBe('still running');
+        expect(session.err()).toMatch(/Lost connection|server has gone away|Connection was killed/);
+      }
     } finally {
-      held.kill('SIGKILL');
+      for (const session of held) session.child.kill('SIGKILL');
     }
+    // the lock replicated: the replica refuses the login too, and its loop reported what it ended, without an error
+    await waitFor('the auditor\'s account to be locked on the replica', () => /this account is locked/.test(sql(as('auditor', 1, 'app'), 'SELECT 1').stderr), 30_000, replica);
+    expect(fs.readFileSync(replica.logFile, 'utf8')).toMatch(/ended 1 session\(s\) of retired users/);
+    expect(fs.readFileSync(replica.logFile, 'utf8')).not.toMatch(/ending the sessions of retired users failed/);
     expect(query(asSuperuser(0), "SELECT COUNT(*) FROM mysql.user WHERE User = 'auditor'")).toBe('1');
     expect(query(asSuperuser(0), "SELECT COUNT(*) FROM mysql.db WHERE User = 'auditor'")).not.toBe('0');
     expect(query(as('reader', 0, 'app'), 'SELECT COUNT(*) FROM orders')).toBe('3');

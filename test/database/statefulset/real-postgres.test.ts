@@ -23,7 +23,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { backup, find, manifests, statefulSetFixture } from './fixture';
 import { DatabaseAccess, Tier } from '../../../src';
-import { chownTree, EmulatedPod, FAKE_AWS, replaceMountedFile, testPassword, Volume } from '../../util/emulated-pod';
+import { chownTree, EmulatedPod, FAKE_AWS, holdSession, replaceMountedFile, testPassword, Volume } from '../../util/emulated-pod';
 import { freePort, realPostgres } from '../../util/postgres';
 
 // ---------------------------------------------------------------- environment detection
@@ -335,17 +335,19 @@ describeReal('StatefulSet engine: rendered scripts against a real PostgreSQL', (
     expect(query(as('reader', 0, 'audit'), 'SELECT 1')).toBe('1');
   }, 60_000);
 
-  test('a retired user can no longer log in: its open session ends, its role stays without login or password', async () => {
+  test('a retired user can no longer log in: its open sessions end, on the primary and on the replica, its role stays without login or password', async () => {
     const pod = pods.find((p) => p.name === 'orders-db-0')!;
+    const replica = pods.find((p) => p.name === 'orders-db-1')!;
     query(as('auditor'), 'SELECT 1');
-    // a session the auditor holds open while the change applies
+    // sessions the auditor holds open while the change applies, on the primary and on the replica
     const env: Record<string, string> = { ...baseEnv(), PGCONNECT_TIMEOUT: '5', HOME: os.tmpdir(), PGPASSWORD: secrets.get(users.auditor)! };
-    const held = spawn(path.join(PG!.bindir, 'psql'), ['-X', '-q', '-w', '-h', '127.0.0.1', '-p', String(ports[0]), '-U', 'auditor', '-d', 'app', '-c', 'SELECT pg_sleep(60)'],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let heldErr = '';
-    held.stderr!.on('data', (d) => { heldErr += String(d); });
-    const heldExit = new Promise<number | null>((resolve) => held.on('exit', (code) => resolve(code)));
-    await waitFor('the auditor\'s session', () => query(asSuperuser(0), "SELECT count(*) FROM pg_stat_activity WHERE usename = 'auditor'") === '1', 10_000, pod);
+    const hold = (ordinal: number) => holdSession(path.join(PG!.bindir, 'psql'),
+      ['-X', '-q', '-w', '-h', '127.0.0.1', '-p', String(ports[ordinal]), '-U', 'auditor', '-d', 'app', '-c', 'SELECT pg_sleep(60)'], env);
+    const held = [hold(0), hold(1)];
+    for (const ordinal of [0, 1]) {
+      await waitFor(`the auditor's session on ordinal ${ordinal}`,
+        () => query(asSuperuser(ordinal), "SELECT count(*) FROM pg_stat_activity WHERE usename = 'auditor'") === '1', 10_000, pod);
+    }
 
     const later = statefulSetFixture({ tier: Tier.DEVELOPMENT, version: PG!.version, withUsers: true, props: RENDER_PROPS });
     later.db.grant('writer', 'reports', DatabaseAccess.READ_ONLY);
@@ -358,7 +360,13 @@ describeReal('StatefulSet engine: rendered scripts against a real PostgreSQL', (
     const logged = () => fs.readFileSync(pod.logFile, 'utf8');
     const before = logged().length;
     replaceFile(readerFile, '');
-    replaceFile(pod.path('/etc/postgresql-stateful/scripts/reconcile.sql'), find(laterAll, 'ConfigMap', 'orders-db-scripts').data['reconcile.sql']);
+    // the ConfigMap as the kubelet updates it in every pod
+    const scripts = find(laterAll, 'ConfigMap', 'orders-db-scripts').data;
+    expect(scripts['retired-sessions.sql']).toContain("WHERE usename IN ('auditor');");
+    for (const p of [pod, replica]) {
+      replaceFile(p.path('/etc/postgresql-stateful/scripts/retired-sessions.sql'), scripts['retired-sessions.sql']);
+      replaceFile(p.path('/etc/postgresql-stateful/scripts/reconcile.sql'), scripts['reconcile.sql']);
+    }
     // with its old password (the server logs "User "auditor" has no password assigned"; without a password, NOLOGIN refuses it too)
     await waitFor('the auditor\'s login to end', () => /password authentication failed for user "auditor"/.test(psql(as('auditor'), 'SELECT 1').stderr), 20_000, pod);
     await waitFor('the reconcile to stop on the empty password', () => /password file of role "reader" is missing, unreadable or empty/.test(logged().slice(before)), 20_000, pod);
@@ -367,11 +375,16 @@ describeReal('StatefulSet engine: rendered scripts against a real PostgreSQL', (
     replaceFile(readerFile, secrets.get(users.reader)!);
     chownPostgres(pod.root);
     try {
-      expect(await Promise.race([heldExit, sleep(10_000).then(() => 'still running')])).not.toBe('still running');
-      expect(heldErr).toMatch(/terminating connection due to administrator command/);
+      for (const session of held) {
+        expect(await Promise.race([session.exit, sleep(10_000).then(() => 'still running')])).not.toBe('still running');
+        expect(session.err()).toMatch(/terminating connection due to administrator command/);
+      }
     } finally {
-      held.kill('SIGKILL');
+      for (const session of held) session.child.kill('SIGKILL');
     }
+    expect(fs.readFileSync(replica.logFile, 'utf8')).toMatch(/ended 1 session\(s\) of retired users/);
+    // the replica keeps ending none once there are none (nothing logged, no error)
+    expect(fs.readFileSync(replica.logFile, 'utf8')).not.toMatch(/ending the sessions of retired users failed/);
     expect(query(asSuperuser(0), "SELECT rolcanlogin || ':' || (rolpassword IS NULL) FROM pg_authid WHERE rolname = 'auditor'")).toBe('false:true');
     // the other users are untouched
     expect(query(as('reader', 0, 'audit'), 'SELECT 1')).toBe('1');

@@ -47,6 +47,25 @@ function setPassword(account: string, variable: string): string[] {
 }
 
 /**
+ * The script every replica's entrypoint runs at each interval (MariaDB client, as the local superuser
+ * through the socket): it ends the sessions retired users hold on the replica. Their ACCOUNT LOCK
+ * replicates from the primary, which kills its own sessions (reconcile.sql), but a session open on a
+ * replica outlives it. It prints how many there were. Without retired users, it holds no statement
+ * and the entrypoint does not run it.
+ */
+export function renderMariadbRetiredSessionsSql(retiredUsers: string[]): string {
+  const out = [
+    '-- Rendered by cdk8s-stateful (mariadb-statefulset engine). Run by the entrypoint on every replica at each interval:',
+    '-- ends the sessions of retired users (the primary ends its own in reconcile.sql).',
+  ];
+  if (retiredUsers.length > 0) {
+    out.push(`SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER IN (${retiredUsers.map(quoteString).join(', ')});`);
+    for (const name of retiredUsers) out.push(`KILL CONNECTION USER ${userAt(name)};`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/**
  * The reconcile script (MariaDB client, run as the local superuser through the socket). Idempotent:
  * creates missing accounts and databases, sets every password from the Secrets, and gives every
  * declared user exactly its declared grants: declared database privileges are granted first and the

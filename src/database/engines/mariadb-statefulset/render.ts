@@ -4,7 +4,7 @@ import { ApiObject } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { MARIADB_PORT, MONITORING_UID, REPLICATION_USER, renderExporterCnf, renderMyCnf } from './config';
-import { renderMariadbReconcileSql } from './reconcile';
+import { renderMariadbReconcileSql, renderMariadbRetiredSessionsSql } from './reconcile';
 import { PATHS, renderMariadbScripts } from './scripts';
 import { loginUsersAnnotations } from '../../../private/engine-facts';
 import { lazyValue } from '../../../private/lazy';
@@ -145,6 +145,7 @@ export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, en
       'reconcile.sql': lazy(() => renderMariadbReconcileSql({
         users: db.users(), retiredUsers: db.retiredUsers(), databases: db.databases(), monitoring: db.monitoring,
       })),
+      'retired-sessions.sql': lazy(() => renderMariadbRetiredSessionsSql(db.retiredUsers())),
     },
   });
 

@@ -239,6 +239,14 @@ while running; do
       fi
     fi
     [ -z "$applied" ] || touch "$ready"
+    # a replica ends the sessions of retired users (their ACCOUNT LOCK replicates, their open sessions stay)
+    if [ "$ord" != 0 ] && grep -q '^KILL' "$SCRIPTS_DIR/retired-sessions.sql" 2>/dev/null; then
+      if ended="$(local_sql "$SOCKET" < "$SCRIPTS_DIR/retired-sessions.sql" 2>&1)"; then
+        [ "$ended" = 0 ] || log "ended $ended session(s) of retired users"
+      else
+        log "ending the sessions of retired users failed: $ended"
+      fi
+    fi
   fi
   if [ -n "$failed" ]; then delay="\${RECONCILE_RETRY_SECONDS:-10}"; elif [ -f "$ready" ]; then delay="\${RECONCILE_INTERVAL_SECONDS:-15}"; fi
   sleep "$delay" &

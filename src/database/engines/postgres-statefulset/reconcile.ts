@@ -40,6 +40,26 @@ function accessOf(u: ResolvedUser, d: ResolvedDatabase): DatabaseAccess | undefi
   return u.grants.find((g) => g.database === d.name)?.access;
 }
 
+/** The statement {@link renderRetiredSessionsSql} holds when there are retired users (what the entrypoint looks for). */
+const RETIRED_SESSIONS_STATEMENT = 'SELECT count(pg_catalog.pg_terminate_backend(pid)) AS sessions_ended';
+
+/**
+ * The script every replica's entrypoint runs at each interval (psql, as the superuser through the local
+ * socket): it ends the sessions retired users hold on the replica. Their NOLOGIN replicates from the
+ * primary, which ends its own sessions (reconcile.sql), but a session open on a replica outlives it.
+ * Without retired users, it holds no statement and the entrypoint does not run it.
+ */
+export function renderRetiredSessionsSql(retiredUsers: string[]): string {
+  const out = [
+    '-- Rendered by cdk8s-stateful (postgres-statefulset engine). Run by the entrypoint on every replica at each interval:',
+    '-- ends the sessions of retired users (the primary ends its own in reconcile.sql).',
+  ];
+  if (retiredUsers.length > 0) {
+    out.push(`${RETIRED_SESSIONS_STATEMENT} FROM pg_catalog.pg_stat_activity WHERE usename IN (${retiredUsers.map(lit).join(', ')});`);
+  }
+  return out.join('\n') + '\n';
+}
+
 /**
  * The reconcile script (psql): run by the primary's entrypoint at every start and whenever the
  * script or a password changes. Idempotent: it creates missing roles and databases, (re)sets every

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import {
   MONITORING_ROLE, REPLICATION_ROLE, renderPgHbaConf, renderPgIdentConf, renderPostgresqlConf, replicaPodNames,
 } from './config';
-import { renderReconcileSql } from './reconcile';
+import { renderReconcileSql, renderRetiredSessionsSql } from './reconcile';
 import { PATHS, renderScripts } from './scripts';
 import { CONFIG_HASH_ANNOTATION, loginUsersAnnotations } from '../../../private/engine-facts';
 import { lazyValue } from '../../../private/lazy';
@@ -172,6 +172,7 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
       'reconcile.sql': lazy(() => renderReconcileSql({
         majorVersion: major, users: db.users(), retiredUsers: db.retiredUsers(), databases: db.databases(), monitoring: db.monitoring,
       })),
+      'retired-sessions.sql': lazy(() => renderRetiredSessionsSql(db.retiredUsers())),
     },
   });
 

@@ -187,6 +187,14 @@ while running; do
       fi
       [ -z "$applied" ] || touch "$ready"
     else
+      # a replica ends the sessions of retired users (their NOLOGIN replicates, their open sessions stay)
+      if grep -q '^SELECT' "$SCRIPTS_DIR/retired-sessions.sql" 2>/dev/null; then
+        if ended="$(psql -X -q -At -v ON_ERROR_STOP=1 -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -f "$SCRIPTS_DIR/retired-sessions.sql" 2>&1)"; then
+          [ "$ended" = 0 ] || log "ended $ended session(s) of retired users"
+        else
+          log "ending the sessions of retired users failed: $ended"
+        fi
+      fi
       touch "$ready"
     fi
   fi
