@@ -6,6 +6,7 @@ import {
   StorageProfile, Tier,
 } from '../../src';
 import { PolicyViolationError, ValidationError } from '../../src/errors';
+import { analyzeChanges } from '../../src/gitops/change-safety/analyze';
 import { ExchangeType, MessageQueue, QueueAccess, QueueEngine, QueueType } from '../../src/queue';
 import { readTree, tmpdir } from '../util/tmp';
 
@@ -281,12 +282,39 @@ describe('change safety reads the engines\' facts: the same findings on every da
     // another store at the same path is another location
     expect(relocated(DatabaseEngine.postgresStatefulSet({ version: '16.4' }), {}, elsewhere('s3://acme-backups/orders', 'https://minio.acme.example'))
       .map((f) => f[4])).toEqual([expect.stringContaining('backups move from s3://acme-backups/orders/orders-db/ to s3://acme-backups/orders/orders-db/ at https://minio.acme.example:')]);
+    // the same store spelled with a final slash is no move
+    expect(relocated(DatabaseEngine.postgresStatefulSet({ version: '16.4' }), { backup: elsewhere('s3://acme-backups/orders', 'https://minio.acme.example') },
+      elsewhere('s3://acme-backups/orders', 'https://minio.acme.example/'))).toEqual([]);
     // approved in code (the backup taken, the old location kept): it passes
     const engine = DatabaseEngine.cloudNativePg({ version: '16.4' });
     expect(ids(change({ db: { engine } }, {
       db: { engine, backup: elsewhere('s3://acme-backups-eu/orders') },
       approve: (_app, chart) => ChangeApprovals.approve(chart, { ruleId: 'CHANGE-BackupDestinationChanged', kind: 'ObjectStore', name: 'orders-db-backup', reason: 'bucket moved to eu, DBA-31' }),
     }).findings)).toEqual(['error:CHANGE-BackupDestinationChanged:approved']);
+  });
+
+  test('backups moved in the first change after an upgrade: output rendered before the location annotations is read at the field the new output names', () => {
+    const objectsOf = (v: Variant) => build(tmpdir(), v).render().objects.map((o) => o.manifest);
+    const withoutLocation = (m: any) => {
+      const annotations = { ...m.metadata.annotations };
+      delete annotations['stateful.cdk8s.io/backup-location'];
+      delete annotations['stateful.cdk8s.io/backup-location-field'];
+      return { ...m, metadata: { ...m.metadata, annotations } };
+    };
+    for (const [engine, kind, pointer] of [
+      [DatabaseEngine.cloudNativePg({ version: '16.4' }), 'ObjectStore', '/spec/configuration/destinationPath'],
+      [DatabaseEngine.postgresStatefulSet({ version: '16.4' }), 'CronJob', '/spec/jobTemplate/spec/template/spec/containers/0/env/1/value'],
+      [DatabaseEngine.mariadbOperator({ version: '11.4.5' }), 'Backup', '/spec/storage/s3'],
+    ] as const) {
+      const risks = (after: typeof backup) => {
+        const previous = objectsOf({ db: { engine } }).filter((m) => m.kind === kind).map((m) => ({ file: `${m.kind}.yaml`, manifest: withoutLocation(m), environment: 'prod' }));
+        const next = objectsOf({ db: { engine, backup: after } }).filter((m) => m.kind === kind).map((m) => ({ file: `${m.kind}.yaml`, manifest: m, environment: 'prod', cluster: 'prod' }));
+        return analyzeChanges(previous, next).risks.map((r) => [r.ruleId, r.jsonPointer, r.message]);
+      };
+      expect(risks(elsewhere('s3://acme-backups-eu/orders'))).toEqual([['CHANGE-BackupDestinationChanged', pointer, expect.stringContaining(`(${pointer}) to s3://acme-backups-eu/orders/orders-db/`)]]);
+      // the annotations arriving alone change nothing
+      expect(risks(backup)).toEqual([]);
+    }
   });
 
   test('major upgrade and downgrade on the MariaDB StatefulSet engine (the version of its mariadb container)', () => {

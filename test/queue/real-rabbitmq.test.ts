@@ -66,7 +66,7 @@ if (skip) {
 const describeReal = skip ? describe.skip : describe;
 
 /** The model under test: every kind of declaration the StatefulSet engine renders. */
-function render(version: string, retire: string[] = [], auditType = QueueType.CLASSIC, auditLimited = true) {
+function render(version: string, retire: string[] = [], auditType = QueueType.CLASSIC, limited = true) {
   const app = new GitOpsApp({ outdir: tmpdir() });
   const env = new Environment({
     name: 'dev',
@@ -84,8 +84,8 @@ function render(version: string, retire: string[] = [], auditType = QueueType.CL
     queues: [
       { name: 'orders.created', maxLength: 1000, deadLetterQueue: 'orders.dead', deliveryLimit: 5, bindings: [{ exchange: 'orders', routingKey: 'order.created' }] },
       { name: 'orders.dead', retentionHours: 72 },
-      { name: 'orders.history', type: QueueType.STREAM, maxLengthBytes: 100_000_000, retentionHours: 168, bindings: [{ exchange: 'orders', routingKey: 'order.#' }] },
-      { name: 'audit.log', type: auditType, maxLength: auditLimited ? 500 : undefined, bindings: [{ exchange: 'audit' }] },
+      { name: 'orders.history', type: QueueType.STREAM, ...(limited ? { maxLengthBytes: 100_000_000, retentionHours: 168 } : {}), bindings: [{ exchange: 'orders', routingKey: 'order.#' }] },
+      { name: 'audit.log', type: auditType, maxLength: limited ? 500 : undefined, bindings: [{ exchange: 'audit' }] },
     ],
     users: [
       {
@@ -480,7 +480,8 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
     expect(await publishAudit(501)).toBe(500);
 
     // and a queue declared with another type: the import keeps the existing queue as it is (change safety flags that);
-    // its length limit removed from the model: the import never deletes a policy, so the queue keeps one without limits
+    // its length limit (and the stream's retention) removed from the model: the import never deletes a policy, so each
+    // queue keeps one without limits
     const retired = render(version, ['auditor'], QueueType.QUORUM, false);
     const manifests = retired.out.objects.map((o) => o.manifest);
     const sts = manifests.find((m) => m.kind === 'StatefulSet');
@@ -504,6 +505,11 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
     expect(list('list_queues', '-p', 'orders', 'name', 'type').find((q) => q.name === 'audit.log')?.type).toBe('classic');
     const auditPolicy = list('list_policies', '-p', 'orders').find((x) => x.name === 'queue.audit.log');
     expect(JSON.parse(auditPolicy.definition)).toEqual({ overflow: 'drop-head' });
+    // what applies: the classic queue and the stream take their policy without limits (the stream's retention is gone)
+    const applied = new Map(list('list_queues', '-p', 'orders', 'name', 'policy').map((q) => [q.name, q.policy]));
+    expect(applied.get('audit.log')).toBe('queue.audit.log');
+    expect(applied.get('orders.history')).toBe('queue.orders.history');
+    expect(JSON.parse(list('list_policies', '-p', 'orders').find((x) => x.name === 'queue.orders.history').definition)).toEqual({ overflow: 'drop-head' });
     expect(auditDepth()).toBe(500);
     expect(await publishAudit(10)).toBe(10);
     expect(auditDepth()).toBe(510);

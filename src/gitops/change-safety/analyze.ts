@@ -237,11 +237,17 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
     if (to && tn && tn.value < to.value) risk('CHANGE-RetentionShortened', `${describe(m)}: retention shortened (${to.text} → ${tn.text})`, a, tn.pointer);
     const archive = backupArchiveOf(o);
     if (archive !== undefined && backupArchiveOf(m) === undefined) risk('CHANGE-BackupRemoved', `${describe(m)}: continuous archiving of its log to the backups removed`, a, archive);
-    const lo = backupLocationOf(o);
     const ln = backupLocationOf(m);
-    if (lo && ln && lo.text !== ln.text) {
-      risk('CHANGE-BackupDestinationChanged', `${describe(m)}: backups move from ${lo.text} to ${ln.text}: the new location holds no backup until the next `
-        + 'one completes, and the old one is no longer pruned nor read by a restore; take a backup right after the change', a, ln.pointer);
+    if (ln) {
+      // output rendered before the location annotations: the field the new output names, compared as it was written
+      const lo = backupLocationOf(o);
+      const was = lo ? lo.text : at(o, ln.pointer);
+      const moved = lo ? lo.text !== ln.text : was !== undefined && canonicalJson(was) !== canonicalJson(at(m, ln.pointer));
+      if (moved) {
+        const from = lo ? lo.text : `${JSON.stringify(was)} (${ln.pointer})`;
+        risk('CHANGE-BackupDestinationChanged', `${describe(m)}: backups move from ${from} to ${ln.text}: the new location holds no backup until the next `
+          + 'one completes, and the old one is no longer pruned nor read by a restore; take a backup right after the change', a, ln.pointer);
+      }
     }
     const uo = loginUsersOf(o);
     const un = loginUsersOf(m);

@@ -355,11 +355,12 @@ describeReal('StatefulSet engine: rendered scripts against a real PostgreSQL', (
     later.db.grant('reader', 'audit', DatabaseAccess.READ_ONLY);
     later.db.retireUser('auditor');
     const laterAll = manifests(later.app);
-    // another user's Secret is broken (an empty password) meanwhile: the reconcile stops on it, but after the retirement
+    // another user's Secret is broken (a password of one newline: not an empty file, an empty password) meanwhile: the
+    // reconcile stops on it, but after the retirement
     const readerFile = pod.path('/etc/postgresql-stateful/users/reader/password');
     const logged = () => fs.readFileSync(pod.logFile, 'utf8');
     const before = logged().length;
-    replaceFile(readerFile, '');
+    replaceFile(readerFile, '\n');
     // the ConfigMap as the kubelet updates it in every pod
     const scripts = find(laterAll, 'ConfigMap', 'orders-db-scripts').data;
     expect(scripts['retired-sessions.sql']).toContain("WHERE usename IN ('auditor');");

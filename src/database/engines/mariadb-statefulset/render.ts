@@ -66,7 +66,8 @@ export function mariadbEndpoints(name: string, namespace: string): DatabaseEndpo
  *   Pods pass Pod Security `restricted` (uid 999, the `mysql` user of the official image; read-only
  *   root filesystem with emptyDirs for `/run/mysqld` and `/tmp`).
  * - ConfigMap `<name>-scripts`: `my.cnf`, the bootstrap / entrypoint / replicate / probe / backup
- *   scripts, and `reconcile.sql` (computed at synthesis), which creates accounts and databases and
+ *   scripts, `retired-sessions.sql` (every replica kills retired users' connections with it at each
+ *   reconcile interval) and `reconcile.sql` (computed at synthesis), which creates accounts and databases and
  *   sets passwords and exactly the declared grants (revoking any other). The primary applies it at
  *   every start and whenever it or a mounted password changes; the passwords are read from the
  *   mounted Secrets and never reach the ConfigMap, a command line, a log or the binary log (only

@@ -184,8 +184,9 @@ log "data directory ready"
  * the ordinal, read-only on replicas); on the primary, runs the reconcile script once the server
  * answers and again whenever the script or a mounted password changes (Secret and ConfigMap volumes
  * are updated in place); on a replica, points replication at the primary (GTID, `slave_pos`) and
- * again when the replication password changes. Marks the instance ready for the readiness probe.
- * SIGTERM is a clean shutdown.
+ * again when the replication password changes, and runs `retired-sessions.sql` at each interval
+ * while it names retired users (their ACCOUNT LOCK replicates, their connections are not killed with
+ * it). Marks the instance ready for the readiness probe. SIGTERM is a clean shutdown.
  */
 const ENTRYPOINT = `#!/bin/bash
 # entrypoint.sh: run MariaDB (primary at ordinal 0, GTID replica otherwise).
@@ -270,7 +271,7 @@ SCRIPT_NAME=reconcile
 . "$SCRIPTS_DIR/common.sh"
 # An empty password would clear the account's password. A missing, unreadable or empty file sets no variable:
 # reconcile.sql retires users first (it reads no password), then stops on the unset variable before any account,
-# database or grant changes, and this step fails naming the file (the files come from the Secrets).
+# database or grant changes, and this step fails; the log names the file (the files come from the Secrets).
 usable() { [ -r "$1" ] && [ -s "$1" ]; }
 unusable=""
 for f in "$REPLICATION_DIR/password" "$USERS_DIR"/*/password; do

@@ -91,12 +91,18 @@ export function renderReconcileSql(m: ReconcileModel): string {
     );
   }
   out.push('', '-- passwords (a missing, unreadable or empty file stops the script: it would clear the password)');
-  const readPassword = (role: string, file: string) => out.push(
-    `\\set pw_missing \`[ -r "${file}" ] && [ -s "${file}" ] && echo false || echo true\``,
+  const missing = (role: string) => [
     '\\if :pw_missing',
     `DO $$BEGIN RAISE EXCEPTION 'the password file of role "${role}" is missing, unreadable or empty: check its Secret'; END$$;`,
     '\\endif',
+  ];
+  const readPassword = (role: string, file: string) => out.push(
+    `\\set pw_missing \`[ -r "${file}" ] && [ -s "${file}" ] && echo false || echo true\``,
+    ...missing(role),
     `\\set ${pwVar(role)} \`cat "${file}"\``,
+    // a file of one newline is not empty, but the backticks drop final newlines: PASSWORD '' would clear the password
+    `SELECT :'${pwVar(role)}' = '' AS pw_missing \\gset`,
+    ...missing(role),
   );
   readPassword(REPLICATION_ROLE, '$REPLICATION_DIR/password');
   for (const u of users) readPassword(u.name, `$USERS_DIR/${u.name}/password`);

@@ -67,8 +67,9 @@ export function postgresStatefulSetPodLabels(name: string): { [key: string]: str
  *   (users and grants may be added until then) and re-applied by the primary at every start and
  *   whenever it or a mounted password changes: grants, databases and password rotations apply
  *   without a restart (a new user's Secret joins the pods' projected volume, which rolls the pods;
- *   until then the reconcile stops before changing anything). Passwords only ever live in the
- *   mounted Secrets.
+ *   until then the reconcile retires users and stops before changing anything else). Passwords
+ *   only ever live in the mounted Secrets. `retired-sessions.sql` ends retired users' sessions on
+ *   every replica, run by its entrypoint at each reconcile interval.
  * - Services `<name>-headless` (the StatefulSet's, `publishNotReadyAddresses`), `<name>-rw` (the
  *   primary: `statefulset.kubernetes.io/pod-name: <name>-0`) and `<name>-ro`.
  * - With backups: CronJob `<name>-backup`, a tar-format base backup of the primary (through

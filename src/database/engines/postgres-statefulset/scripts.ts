@@ -132,8 +132,9 @@ log "data directory ready"
  * primary, runs the reconcile script once the server accepts connections and again whenever the
  * script or a mounted password changes (Secret and ConfigMap volumes are updated in place), so
  * grants, databases and password rotations apply without a restart (a new user's Secret joins the
- * pod's projected volume: that is a rolling restart). Marks the instance ready for the readiness
- * probe. SIGTERM is turned into a fast shutdown.
+ * pod's projected volume: that is a rolling restart); on a replica, runs `retired-sessions.sql` at
+ * each interval while it names retired users (their NOLOGIN replicates, their sessions do not end
+ * with it). Marks the instance ready for the readiness probe. SIGTERM is turned into a fast shutdown.
  */
 const ENTRYPOINT = `#!/bin/bash
 # entrypoint.sh: run PostgreSQL (primary at ordinal 0, streaming replica otherwise).

@@ -94,9 +94,10 @@ export function renderRabbitmqConf(mq: QueueModel, engine: ConfigSettings): stri
 
 /**
  * The policy definition of a queue with no limit, retention, dead-lettering or delivery limit: RabbitMQ's default
- * overflow behaviour, which only acts on a queue with a length limit (it has none; streams ignore it). A policy needs
- * a key, and the definitions import updates an existing policy but never deletes one: without this definition, a
- * limit removed from the model would stay in the broker and keep refusing (or expiring) messages.
+ * overflow behaviour, which only acts on a queue with a length limit (it has none; a stream has no overflow and takes
+ * the policy without effect, measured on 3.10.8). A policy needs a key, and the definitions import updates an existing
+ * policy but never deletes one: without this definition, a limit removed from the model would stay in the broker and
+ * keep refusing (or expiring) messages.
  */
 const NO_LIMIT_POLICY = { overflow: 'drop-head' };
 
