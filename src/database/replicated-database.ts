@@ -16,6 +16,7 @@ import { markReplicatedDatabase } from '../private/brands';
 import { lazyValue } from '../private/lazy';
 import { hasUrlPassword, invalid, maskUrlPassword, requireBoolean, requireDnsLabel, requireInteger } from '../private/names';
 import { renderClientEgress } from '../private/network';
+import { RetiredUsers } from '../private/retired-users';
 import { requireQuantity, requireWorkloadName } from '../private/workload';
 import { SecretBinding, SecretSource, SecretSourceKind } from '../secrets/secret-source';
 
@@ -245,7 +246,7 @@ export class ReplicatedDatabase extends Construct {
   public readonly migration?: SchemaMigrationOptions;
 
   private readonly _users = new Map<string, ResolvedUser>();
-  private readonly _retired = new Set<string>();
+  private readonly _retired = new RetiredUsers(this, this._users);
   private readonly _databases = new Map<string, ResolvedDatabase>();
   private readonly _clients: DatabaseClient[] = [];
   private readonly _backup?: ResolvedBackup;
@@ -336,10 +337,7 @@ export class ReplicatedDatabase extends Construct {
     this.addUser(this.ownerName, { password: props.ownerPassword, grants: [{ database: this.databaseName, access: DatabaseAccess.OWNER }] });
     this.addDatabase(this.databaseName, { owner: this.ownerName });
     for (const client of props.allowFrom ?? []) this.allowFrom(client);
-    if (props.retiredUsers !== undefined && !Array.isArray(props.retiredUsers)) {
-      throw invalid(this, 'INVALID_VALUE', 'retiredUsers', props.retiredUsers, 'a list of user names');
-    }
-    for (const name of props.retiredUsers ?? []) this.retireUser(name);
+    this._retired.fromProps(props.retiredUsers, (name) => this.retireUser(name));
 
     const model = this.model();
     this.engine._validate(this, model);
@@ -374,9 +372,7 @@ export class ReplicatedDatabase extends Construct {
     requireIdentifier(this, this.engine, 'user name', name);
     requireKubernetesNamePart(this, 'user name', name);
     if (this._users.has(name)) throw invalid(this, 'DUPLICATE', 'user', name, 'a user name not declared already');
-    if (this._retired.has(name)) {
-      throw invalid(this, 'DUPLICATE', 'user', name, `a user name that is not retired (retireUser('${name}') keeps it from logging in; remove that to declare it again)`);
-    }
+    this._retired.requireNotRetired(name);
     const secretName = `${this.name}-${name.replace(/_/g, '-')}`;
     const source = options.password ?? this.environment.secretBackend.sourceFor(this.environment.name, secretName);
     if (!(source instanceof SecretSource)) throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, source, 'a SecretSource');
@@ -428,11 +424,6 @@ export class ReplicatedDatabase extends Construct {
    */
   public retireUser(name: string): void {
     requireIdentifier(this, this.engine, 'retired user', name);
-    if (this._users.has(name)) {
-      throw invalid(this, 'DUPLICATE', 'retired user', name,
-        `a user that is not declared (declared: ${[...this._users.keys()].join(', ')}); remove its addUser() to retire it`);
-    }
-    if (this._retired.has(name)) throw invalid(this, 'DUPLICATE', 'retired user', name, 'a user not retired already');
     this._retired.add(name);
   }
 
@@ -502,7 +493,7 @@ export class ReplicatedDatabase extends Construct {
 
   /** Retired users, sorted by name. @internal */
   public _retiredUsers(): string[] {
-    return [...this._retired].sort();
+    return this._retired.sorted();
   }
 
   /** Databases (resolved), sorted by name. @internal */

@@ -119,10 +119,10 @@ export function objectStoreFolder(destinationPath: string, ...segments: string[]
 }
 
 /** The annotations that say where an object writes backups (or its log archive) to. */
-export function backupLocationAnnotations(location: BackupLocation): Record<string, string> {
+function backupLocationAnnotations(location: BackupLocation): Record<string, string> {
   // the endpoint as a store: `http://minio:9000/` and `http://minio:9000` are the same one
   const endpoint = location.endpointUrl?.replace(/\/+$/, '');
-  const text = endpoint === undefined || endpoint === '' ? location.url : `${location.url} at ${endpoint}`;
+  const text = endpoint === undefined ? location.url : `${location.url} at ${endpoint}`;
   return { [BACKUP_LOCATION_ANNOTATION]: text, [BACKUP_LOCATION_FIELD_ANNOTATION]: location.field };
 }
 

@@ -149,7 +149,6 @@ export interface DatabaseStatefulSet {
   readonly annotations?: { [key: string]: string };
 }
 
-
 /**
  * StatefulSet `<name>` (`OrderedReady`, service `<name>-headless`, volume claim template `data`,
  * claims retained when deleted or scaled down) and, when asked, PodDisruptionBudget `<name>`.

@@ -12,6 +12,7 @@ import { Tier } from '../environment/tier';
 import { markMessageQueue } from '../private/brands';
 import { invalid, requireBoolean, requireDnsLabel, requireInteger, Where } from '../private/names';
 import { renderClientEgress } from '../private/network';
+import { RetiredUsers } from '../private/retired-users';
 import { requireQuantity, requireWorkloadName } from '../private/workload';
 import { SecretSource, SecretSourceKind } from '../secrets/secret-source';
 import { QueueEngineBase } from './engines/engine';
@@ -227,7 +228,7 @@ export class MessageQueue extends Construct {
   private readonly _queues = new Map<string, ResolvedQueue>();
   private readonly _topics = new Map<string, ResolvedTopic>();
   private readonly _users = new Map<string, ResolvedUser>();
-  private readonly _retired = new Set<string>();
+  private readonly _retired = new RetiredUsers(this, this._users);
   private readonly _objectNames = new Map<string, string>();
   private readonly _clients: DatabaseClient[] = [];
   /** What the engine reads: the resolved props, the environment and the declarations. @internal */
@@ -329,7 +330,7 @@ export class MessageQueue extends Construct {
       queues: () => sorted(this._queues),
       topics: () => sorted(this._topics),
       users: () => sorted(this._users),
-      retiredUsers: () => [...this._retired].sort(),
+      retiredUsers: () => this._retired.sorted(),
       clientPeers: () => this._clients.map((c) => c.toNetworkPolicyPeer()),
     };
 
@@ -337,10 +338,7 @@ export class MessageQueue extends Construct {
     for (const q of props.queues ?? []) this.addQueue(q?.name, q);
     for (const t of props.topics ?? []) this.addTopic(t?.name, t);
     for (const u of props.users ?? []) this.addUser(u?.name, u);
-    if (props.retiredUsers !== undefined && !Array.isArray(props.retiredUsers)) {
-      throw invalid(this, 'INVALID_VALUE', 'retiredUsers', props.retiredUsers, 'a list of user names');
-    }
-    for (const name of props.retiredUsers ?? []) this.retireUser(name);
+    this._retired.fromProps(props.retiredUsers, (name) => this.retireUser(name));
     for (const client of props.allowFrom ?? []) this.allowFrom(client);
 
     this.binding = this.engine._bind(this, this._model);
@@ -478,9 +476,7 @@ export class MessageQueue extends Construct {
   public addUser(name: string, options: QueueUserOptions = {}): void {
     this.requireUserName('user name', name);
     if (this._users.has(name)) throw invalid(this, 'DUPLICATE', 'user', name, 'a user name not declared already');
-    if (this._retired.has(name)) {
-      throw invalid(this, 'DUPLICATE', 'user', name, `a user name that is not retired (retireUser('${name}') keeps it from logging in; remove that to declare it again)`);
-    }
+    this._retired.requireNotRetired(name);
     const credentials = this.engine._userCredentials(this._model, name);
     let secret;
     if (credentials.secret === undefined) {
@@ -520,11 +516,6 @@ export class MessageQueue extends Construct {
    */
   public retireUser(name: string): void {
     this.requireUserName('retired user', name);
-    if (this._users.has(name)) {
-      throw invalid(this, 'DUPLICATE', 'retired user', name,
-        `a user that is not declared (declared: ${[...this._users.keys()].join(', ')}); remove its addUser() to retire it`);
-    }
-    if (this._retired.has(name)) throw invalid(this, 'DUPLICATE', 'retired user', name, 'a user not retired already');
     this._retired.add(name);
   }
 

@@ -51,7 +51,7 @@ function setPassword(account: string, variable: string): string[] {
  * through the socket): it ends the sessions retired users hold on the replica. Their ACCOUNT LOCK
  * replicates from the primary, which kills its own sessions (reconcile.sql), but a session open on a
  * replica outlives it. It prints how many there were. Without retired users, it holds no statement
- * and the entrypoint does not run it.
+ * and the entrypoint (which looks for a line starting with `KILL`) does not run it.
  */
 export function renderMariadbRetiredSessionsSql(retiredUsers: string[]): string {
   const out = [

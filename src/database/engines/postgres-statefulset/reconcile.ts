@@ -40,14 +40,12 @@ function accessOf(u: ResolvedUser, d: ResolvedDatabase): DatabaseAccess | undefi
   return u.grants.find((g) => g.database === d.name)?.access;
 }
 
-/** The statement {@link renderRetiredSessionsSql} holds when there are retired users (what the entrypoint looks for). */
-const RETIRED_SESSIONS_STATEMENT = 'SELECT count(pg_catalog.pg_terminate_backend(pid)) AS sessions_ended';
-
 /**
  * The script every replica's entrypoint runs at each interval (psql, as the superuser through the local
  * socket): it ends the sessions retired users hold on the replica. Their NOLOGIN replicates from the
  * primary, which ends its own sessions (reconcile.sql), but a session open on a replica outlives it.
- * Without retired users, it holds no statement and the entrypoint does not run it.
+ * Without retired users, it holds no statement and the entrypoint (which looks for a line starting
+ * with `SELECT`) does not run it.
  */
 export function renderRetiredSessionsSql(retiredUsers: string[]): string {
   const out = [
@@ -55,7 +53,7 @@ export function renderRetiredSessionsSql(retiredUsers: string[]): string {
     '-- ends the sessions of retired users (the primary ends its own in reconcile.sql).',
   ];
   if (retiredUsers.length > 0) {
-    out.push(`${RETIRED_SESSIONS_STATEMENT} FROM pg_catalog.pg_stat_activity WHERE usename IN (${retiredUsers.map(lit).join(', ')});`);
+    out.push(`SELECT count(pg_catalog.pg_terminate_backend(pid)) AS sessions_ended FROM pg_catalog.pg_stat_activity WHERE usename IN (${retiredUsers.map(lit).join(', ')});`);
   }
   return out.join('\n') + '\n';
 }
