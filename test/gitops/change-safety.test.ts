@@ -1,6 +1,6 @@
 /* eslint-disable @stylistic/max-len */ // expectation tables read better on one line
 import * as fs from 'fs';
-import { ApiObject } from 'cdk8s';
+import { ApiObject, JsonPatch } from 'cdk8s';
 import {
   ChangeApprovals, DatabaseAccess, DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, ReplicatedDatabase, ReplicatedDatabaseProps, SecretSource,
   StorageProfile, Tier,
@@ -144,6 +144,57 @@ describe('change safety: the RabbitMQ StatefulSet engine\'s definitions (the imp
     const found = findings(before, after).filter((f) => f[1] === 'CHANGE-ImmutableField' && f[2] === 'ConfigMap');
     expect(found.map((f) => [f[0], f[3]])).toEqual(expected.map(() => ['error', '/data/definitions.json']));
     expected.forEach((what, i) => expect(found[i][4]).toContain(`${what} (/data/definitions.json), which RabbitMQ's definitions import ignores for an existing one`));
+  });
+});
+
+// a queue's or topic's replicas default to 3, or to the brokers when fewer: adding brokers changes the default, which RabbitMQ
+// never applies to an existing queue, the messaging topology operator refuses and Strimzi's Topic Operator leaves NotReady
+describe('change safety: brokers added to a MessageQueue whose queues or topics take the default replicas', () => {
+  const engines: [string, () => QueueEngine, string, string][] = [
+    ['the RabbitMQ operator', () => QueueEngine.rabbitmqOperator({ version: '4.1.4' }), 'Queue', '/spec/arguments/x-quorum-initial-group-size'],
+    ['the RabbitMQ StatefulSet', () => QueueEngine.rabbitmqStatefulSet({ version: '3.13.7' }), 'ConfigMap', '/data/definitions.json'],
+    ['Strimzi', () => QueueEngine.strimziKafka({ version: '4.3.1' }), 'KafkaTopic', '/spec/replicas'],
+  ];
+  const mq = (engine: () => QueueEngine, brokers: number, replicas?: number) => (chart: EnvironmentChart) => {
+    const e = engine();
+    new MessageQueue(chart, 'Mq', {
+      engine: e,
+      name: 'orders-events',
+      replicas: brokers,
+      ...(e.capabilities.topics ? { topics: [{ name: 'audit', replicas }] } : { queues: [{ name: 'audit', replicas }] }),
+    });
+  };
+  const replication = (before: Variant, after: Variant) => change(before, after).findings
+    .filter((f) => f.ruleId === 'CHANGE-ImmutableField').map((f) => [f.severity, f.resource?.kind, f.jsonPointer, f.message]);
+
+  test.each(engines)('on %s: 1 → 3 brokers changes the default, and the finding says how to keep it', (_engine, engine, kind, pointer) => {
+    const found = replication({ tier: Tier.DEVELOPMENT, extra: mq(engine, 1) }, { tier: Tier.DEVELOPMENT, extra: mq(engine, 3) });
+    expect(found.map((f) => f.slice(0, 3))).toEqual([['warning', kind, pointer]]);
+    const message = found[0][3] as string;
+    expect(message).toMatch(/the replicas of (quorum queue|topic) "(orders-events\/)?audit" changed from 1 to 3/);
+    expect(message).toContain('Set `replicas` on the');
+    expect(message).toContain('or the number of brokers when fewer, so adding brokers changes it');
+    expect(message).toMatch(kind === 'KafkaTopic' ? /kafka-reassign-partitions\.sh/ : /rabbitmq-queues grow <node> all/);
+    if (kind === 'Queue') expect(message).toContain('refuses to update ("queue arguments cannot be updated")');
+    if (kind === 'ConfigMap') expect(message).toContain('definitions import ignores for an existing one');
+    if (kind === 'KafkaTopic') expect(message).toContain('Replication factor change not supported');
+  });
+
+  test.each(engines)('on %s: replicas set on the queue or topic stay as they are when brokers are added (safe)', (_engine, engine) => {
+    expect(replication({ extra: mq(engine, 1, 1) }, { extra: mq(engine, 3, 1) })).toEqual([]);
+  });
+
+  test('on the RabbitMQ operator: any other change of a queue\'s arguments is refused too, and said so without the replicas advice', () => {
+    const found = replication({ extra: rabbitQueue({ 'x-quorum-initial-group-size': 3 }) }, { extra: rabbitQueue({ 'x-quorum-initial-group-size': 3, 'x-max-length': 10 }) });
+    expect(found.map((f) => f.slice(0, 3))).toEqual([['error', 'Queue', '/spec/arguments']]);
+    expect(found[0][3]).toContain('queue "placed" changed (/spec/arguments), which the messaging topology operator refuses to update');
+    expect(found[0][3]).not.toContain('rabbitmq-queues grow');
+    // arguments added where there were none: the webhook compares the whole map
+    expect(replication({ extra: rabbitQueue({}) }, { extra: rabbitQueue({ 'x-quorum-initial-group-size': 3 }) }).map((f) => f[2]))
+      .toEqual(['/spec/arguments/x-quorum-initial-group-size']);
+    // a new type is reported once, by the type
+    expect(replication({ extra: rabbitQueue({ 'x-quorum-initial-group-size': 3 }) }, { extra: (c) => rabbitQueue({})(c).addJsonPatch(JsonPatch.replace('/spec/type', 'classic')) })
+      .map((f) => f[2])).toEqual(['/spec/type']);
   });
 });
 
@@ -532,7 +583,6 @@ describe('change safety: exact Kubernetes quantities', () => {
 describe('change safety on the reference platform', () => {
   test('ordinary changes raise no alarm: a new database, a new queue, a resource bump', () => {
     const { buildPlatform } = jest.requireActual('../../examples/platform/app');
-    const { JsonPatch } = jest.requireActual('cdk8s');
     const dir = tmpdir();
     buildPlatform({ outdir: dir }).synth();
     const app = buildPlatform({ outdir: dir });

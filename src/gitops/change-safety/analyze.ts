@@ -114,6 +114,13 @@ function renameKey(o: { environment?: string; cluster?: string; manifest: any })
   return JSON.stringify([scopeOf(o), m.kind, apiGroup(m.apiVersion)]) + renamedContent(m, m.metadata.name);
 }
 
+/** ` from X to Y` when both values are single values (a number, a string, none), else nothing: a whole declaration is not quoted. */
+function fromTo(before: unknown, after: unknown): string {
+  const single = (v: unknown) => v === null || v === undefined || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean';
+  const text = (v: unknown) => (v === null || v === undefined ? 'none' : JSON.stringify(v));
+  return single(before) && single(after) ? ` from ${text(before)} to ${text(after)}` : '';
+}
+
 const describe = (m: any) => `${m.kind} "${m.metadata.namespace ? `${m.metadata.namespace}/` : ''}${m.metadata.name}"`;
 
 /**
@@ -189,7 +196,7 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
     for (const now of immutableEntriesOf(m)) {
       const then = entries.get(now.key);
       if (then !== undefined && canonicalJson(then.value) !== canonicalJson(now.value)) {
-        risk('CHANGE-ImmutableField', `${describe(m)}: ${now.key} changed (${now.pointer}), which ${now.consequence}`, a, now.pointer);
+        risk('CHANGE-ImmutableField', `${describe(m)}: ${now.key} changed${fromTo(then.value, now.value)} (${now.pointer}), which ${now.consequence}`, a, now.pointer);
       }
     }
     for (const pointer of nonDecreasingFieldsOf(o)) {

@@ -1,6 +1,8 @@
 import { KindFacts, conditionTrue, imageOrDefault, imageTag, isObject, templateImages } from '../../../private/kind-facts';
+import { queueDeclarationEntries } from '../rabbitmq-common/replication-facts';
 
 const GROUP = 'rabbitmq.com';
+const REFUSED = 'the messaging topology operator refuses to update ("queue arguments cannot be updated"), failing the apply of the whole layer';
 const V1BETA1 = `${GROUP}/v1beta1`;
 
 /**
@@ -40,6 +42,10 @@ export const RABBITMQ_OPERATOR_FACTS: readonly KindFacts[] = [
     kind: 'Queue',
     dataBearing: true,
     fluxReady: conditionTrue('Ready'),
-    immutableFields: ['/spec/name', '/spec/vhost', '/spec/rabbitmqClusterReference', '/spec/type', '/spec/durable', '/spec/autoDelete', '/spec/arguments'],
+    immutableFields: ['/spec/name', '/spec/vhost', '/spec/rabbitmqClusterReference', '/spec/type', '/spec/durable', '/spec/autoDelete'],
+    // any change of `spec.arguments` (added, removed, changed; "queue arguments cannot be updated", since v1.14.2): the
+    // replication argument on its own, with how to keep it
+    immutableEntries: (m) => queueDeclarationEntries(String(m.spec?.name ?? m.metadata?.name), m.spec?.type, {}, m.spec?.arguments,
+      { replicas: (argument) => `/spec/arguments/${argument}`, rest: '/spec/arguments' }, REFUSED),
   },
 ];

@@ -1,5 +1,6 @@
 import { loginUsersOfStatefulSet } from '../../../private/engine-facts';
 import { ImmutableEntry, KindFacts, containerImageVersion, selectsLabels } from '../../../private/kind-facts';
+import { queueDeclarationEntries } from '../rabbitmq-common/replication-facts';
 
 /**
  * What the pipeline knows about the StatefulSet engine's objects beyond the core kinds (data-bearing
@@ -27,7 +28,8 @@ export const RABBITMQ_STATEFULSET_FACTS: readonly KindFacts[] = [
 ];
 
 const DEFINITIONS = '/data/definitions.json';
-const KEPT = 'RabbitMQ\'s definitions import ignores for an existing one (it keeps running as first declared): delete it once drained, or keep the declaration';
+const IGNORED = 'RabbitMQ\'s definitions import ignores for an existing one (it keeps running as first declared)';
+const KEEP = 'delete it once drained, or keep the declaration';
 
 /** The queues and exchanges of a definitions file, each by vhost and name, with what the import never changes. */
 function definitionsEntries(m: any): ImmutableEntry[] {
@@ -41,12 +43,8 @@ function definitionsEntries(m: any): ImmutableEntry[] {
   const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
   for (const q of list(definitions?.queues)) {
     if (typeof q?.name !== 'string') continue;
-    entries.push({
-      key: `queue "${q.vhost ?? '/'}/${q.name}"`,
-      value: { durable: q.durable, auto_delete: q.auto_delete, arguments: q.arguments },
-      pointer: DEFINITIONS,
-      consequence: KEPT,
-    });
+    entries.push(...queueDeclarationEntries(`${q.vhost ?? '/'}/${q.name}`, q.arguments?.['x-queue-type'], { durable: q.durable, auto_delete: q.auto_delete }, q.arguments,
+      { replicas: () => DEFINITIONS, rest: DEFINITIONS }, IGNORED, KEEP));
   }
   for (const e of list(definitions?.exchanges)) {
     if (typeof e?.name !== 'string') continue;
@@ -54,7 +52,7 @@ function definitionsEntries(m: any): ImmutableEntry[] {
       key: `exchange "${e.vhost ?? '/'}/${e.name}"`,
       value: { type: e.type, durable: e.durable, auto_delete: e.auto_delete, internal: e.internal, arguments: e.arguments },
       pointer: DEFINITIONS,
-      consequence: KEPT,
+      consequence: `${IGNORED}: ${KEEP}`,
     });
   }
   return entries;

@@ -2,6 +2,10 @@ import { KindFacts, conditionTrue, imageOrDefault, isObject, OperatorImage } fro
 
 const GROUP = 'kafka.strimzi.io';
 const VERSIONS = /^kafka\.strimzi\.io\/v1(beta2)?$/;
+const TOPIC_REPLICAS = 'the Topic Operator changes only through Cruise Control, which is not rendered: the topic turns NotReady '
+  + '("Replication factor change not supported") and the layer\'s health check waits on it. Set `replicas` on the topic to the previous '
+  + 'value (without it a topic takes 3, or the number of brokers when fewer, so adding brokers changes it); to raise the replication '
+  + 'factor, reassign the topic\'s partitions (`kafka-reassign-partitions.sh`), then set `replicas` to the new factor';
 
 /**
  * What the pipeline knows about the Strimzi kinds this engine renders. Health: the `Ready` condition;
@@ -50,10 +54,15 @@ export const STRIMZI_KAFKA_FACTS: readonly KindFacts[] = [
     dataBearing: true,
     fluxReady: conditionTrue('Ready'),
     replicas: (m) => (typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
-    // the Topic Operator changes a replication factor only through Cruise Control, which is not rendered
-    // ("Replication factor change not supported"), and never lowers the partition count: the topic turns
-    // NotReady, after its other settings (min.insync.replicas) were applied
-    immutableFields: ['/spec/replicas'],
+    // the Topic Operator changes a replication factor only through Cruise Control (0.41+), which is not rendered
+    // ("Replication factor change not supported", `BatchingTopicController`), and never lowers the partition count:
+    // the topic turns NotReady, after its other settings (min.insync.replicas) were applied
+    immutableEntries: (m) => [{
+      key: `the replicas of topic "${m.spec?.topicName ?? m.metadata?.name}"`,
+      value: m.spec?.replicas ?? null,
+      pointer: '/spec/replicas',
+      consequence: TOPIC_REPLICAS,
+    }],
     nonDecreasingFields: ['/spec/partitions'],
     // the topic's message retention
     retention: (m) => (m.spec?.config?.['retention.ms'] !== undefined
