@@ -9,7 +9,7 @@ import { EnvironmentChart } from '../environment/environment-chart';
 import { EnvironmentOverlay } from '../environment/environment-overlay';
 import { PlatformChart } from '../environment/platform-chart';
 import { ValidationError } from '../errors';
-import { AppliedChangeApproval, CHANGE_RULES, collectApprovals, evaluateChangeSafety } from '../gitops/change-safety';
+import { AppliedChangeApproval, CHANGE_RULES, CHANGE_SAFETY_PACK, collectApprovals, describeRiskyChanges, evaluateChangeSafety } from '../gitops/change-safety';
 import { FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED, isDataBearing, resourceOf } from '../gitops/data-objects';
 import { DeploymentLayer, isMigrationJob, renderLayerKustomizations } from '../gitops/layers';
 import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
@@ -32,6 +32,7 @@ import { PolicyPack } from '../policy/pack';
 import { PolicyViolationError } from '../policy/policy-violation-error';
 import { PolicyReportFormat, REPORT_FILE_NAMES } from '../policy/report-format';
 import type { ReportInput } from '../policy/reports';
+import { Severity } from '../policy/severity';
 import { Suppressions, SUPPRESSIONS_ANNOTATION } from '../policy/suppressions';
 import { isMessageQueue, isReplicatedDatabase } from '../private/brands';
 import { canonicalizeOwned, canonicalJson, toYaml } from '../private/canonical';
@@ -324,10 +325,13 @@ export class GitOpsApp extends App {
   }
 
   /**
-   * Synthesizes into `outdir`.
+   * Synthesizes into `outdir`. Risky changes that pass as warnings (change safety outside production)
+   * are printed on standard error, one line each: `cdk8s synth` shows nothing else of them.
    */
   public synth(): void {
-    this.synthesize();
+    const result = this.synthesize();
+    const risky = result.findings.filter((f) => f.packId === CHANGE_SAFETY_PACK && f.severity === Severity.WARNING && !f.suppressed);
+    if (risky.length > 0) process.stderr.write(describeRiskyChanges(risky));
   }
 
   /**

@@ -6,7 +6,9 @@ import {
   StorageProfile, Tier,
 } from '../../src';
 import { PolicyViolationError, ValidationError } from '../../src/errors';
+import { describeRiskyChanges } from '../../src/gitops/change-safety';
 import { analyzeChanges } from '../../src/gitops/change-safety/analyze';
+import { Severity } from '../../src/policy/severity';
 import { ExchangeType, MessageQueue, QueueAccess, QueueEngine, QueueType } from '../../src/queue';
 import { readTree, tmpdir } from '../util/tmp';
 
@@ -123,6 +125,37 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
 
   test('outside production the same risks are warnings', () => {
     expect(ids(change({ tier: Tier.STAGING, extra: sts(3) }, { tier: Tier.STAGING }).findings)).toEqual(['warning:CHANGE-DataObjectRemoved']);
+  });
+
+  test('the list stops at 20 lines and says how many more the reports hold', () => {
+    const finding = (i: number) => ({
+      ruleId: 'CHANGE-ImmutableField',
+      packId: 'change-safety',
+      severity: Severity.WARNING,
+      message: `m${i}\nsecond line`,
+      resource: { apiVersion: 'v1', kind: 'Service', name: `s${i}` },
+      suppressed: false,
+    });
+    const lines = describeRiskyChanges(Array.from({ length: 23 }, (_, i) => finding(i))).trimEnd().split('\n');
+    expect(lines).toHaveLength(22);
+    expect(lines[1]).toBe('  warning CHANGE-ImmutableField Service s0: m0');
+    expect(lines[21]).toBe('  … and 3 more (the policy reports list them all)');
+  });
+
+  test('synth() lists the warnings on standard error, one line each with its message (the only place besides the reports)', () => {
+    const dir = tmpdir();
+    build(dir, { tier: Tier.STAGING, extra: sts(3) }).synth();
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => (written.push(String(chunk)), true));
+    try {
+      build(dir, { tier: Tier.STAGING }).synth();
+      // nothing to say when nothing is risky
+      build(dir, { tier: Tier.STAGING }).synth();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.join('')).toBe('cdk8s-stateful: 1 risky change(s) pass as warning(s) here (refused in production):\n'
+      + '  warning CHANGE-DataObjectRemoved StatefulSet orders/mq (rendered/prod/orders/StatefulSet.mq.yaml): StatefulSet "orders/mq" was removed: pruning it deletes its data\n');
   });
 });
 

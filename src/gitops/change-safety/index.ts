@@ -35,6 +35,25 @@ export function analyzeSkippingUnchanged(previous: PreviousOutput, next: NextObj
 /** Pack id under which change-safety findings are reported. */
 export const CHANGE_SAFETY_PACK = 'change-safety';
 
+/** At most this many risky changes are listed one by one; the policy reports hold them all. */
+const LISTED_MAX = 20;
+
+/**
+ * The risky changes that pass as warnings (outside production), one line each, for a person at the
+ * terminal: without it, `cdk8s synth` and `publish` would show only how many there are, and the
+ * message saying what the change does once applied, and how to avoid it, only in the reports.
+ */
+export function describeRiskyChanges(findings: readonly Finding[]): string {
+  const lines = [`cdk8s-stateful: ${findings.length} risky change(s) pass as warning(s) here (refused in production):`];
+  for (const f of findings.slice(0, LISTED_MAX)) {
+    const r = f.resource;
+    const object = r ? ` ${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}` : '';
+    lines.push(`  warning ${f.ruleId}${object}${f.file ? ` (${f.file})` : ''}: ${f.message.split('\n')[0]}`);
+  }
+  if (findings.length > LISTED_MAX) lines.push(`  … and ${findings.length - LISTED_MAX} more (the policy reports list them all)`);
+  return lines.join('\n') + '\n';
+}
+
 export interface ChangeSafetyResult {
   readonly changes?: ChangeSet;
   readonly findings: Finding[];

@@ -659,6 +659,9 @@ class PublishRun {
         if (f.severity === Severity.ERROR && !f.suppressed) {
           blockers.push(`${t.environment === undefined ? '' : `${t.branch}: `}${complianceModule().describeFinding(finding)}`);
           bases.push(`${t.branch} ${rev.slice(0, 12)}`);
+        } else if (f.severity === Severity.WARNING && !f.suppressed) {
+          // what the change does once applied, and how to avoid it: the commit message only counts them
+          this.warnings.push(`${t.environment === undefined ? '' : `${t.branch}: `}risky change, refused in production: ${complianceModule().describeFinding(finding)}`);
         }
       }
     }

@@ -48,6 +48,18 @@ describe('publish compares the committed output with the new one itself', () => 
     expect(fs.existsSync(path.join(checkout, 'rendered', 'prod', 'shop', 'StatefulSet.mq.yaml'))).toBe(false);
   });
 
+  test('outside production a risky change is published, and each one is listed with its message (the commit message only counts them)', () => {
+    const { checkout } = repoWithHistory();
+    publish({ repository: checkout, synthesizer: shop({ devCache: true }) });
+    const r = publish({ repository: checkout, command: wipingApp({}) });
+    expect(r.committed).toBe(true);
+    expect(r.warnings).toEqual([
+      'risky change, refused in production: warning CHANGE-DataObjectRemoved StatefulSet shop/cache (rendered/dev/shop/StatefulSet.cache.yaml): '
+        + 'StatefulSet "shop/cache" was removed: pruning it deletes its data',
+    ]);
+    expect(git(checkout, 'log', '-1', '--format=%B')).toContain('warning CHANGE-DataObjectRemoved (1): StatefulSet shop/cache');
+  });
+
   test('environment branches: each branch is compared with its own committed output', () => {
     const { checkout } = repoWithHistory();
     publish({ repository: checkout, synthesizer: shop(), environmentBranches: true });

@@ -91,6 +91,8 @@ export interface ShopOptions {
   readonly approveQueueRemoval?: boolean;
   /** An extra ConfigMap in dev. */
   readonly extraDev?: boolean;
+  /** A StatefulSet with volume claims in dev: removing it is a warning there. */
+  readonly devCache?: boolean;
   /** Environments (default dev and prod). */
   readonly environments?: ('dev' | 'prod' | 'staging')[];
   /** Write the policy reports into the directory publish gives (default true). */
@@ -122,6 +124,7 @@ export function shopApp(outdir: string, reportsDirectory: string | undefined, o:
     });
     Suppressions.add(api, { ruleId: 'PROD-NetworkPolicy', reason: 'the dev cluster has no network policy support' });
     new ApiObject(dev, 'settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: o.mode ?? 'fast' } });
+    if (o.devCache) new ApiObject(dev, 'cache', statefulSetWithClaims('cache', 'docker.io/library/redis:7.4.1'));
     if (o.extraDev) new ApiObject(dev, 'flags', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'feature-flags' }, data: { beta: 'true' } });
   }
   if (envs.includes('staging')) {
@@ -132,18 +135,7 @@ export function shopApp(outdir: string, reportsDirectory: string | undefined, o:
     const prod = new EnvironmentChart(app, 'shop-prod', { environment: new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'shop', cluster: 'main', defaultDenyNetworkPolicy: false }) });
     new ApiObject(prod, 'settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { tier: o.prodSetting ?? 'gold' } });
     if (o.queue !== false) {
-      new ApiObject(prod, 'mq', {
-        apiVersion: 'apps/v1',
-        kind: 'StatefulSet',
-        metadata: { name: 'mq' },
-        spec: {
-          replicas: 3,
-          serviceName: 'mq',
-          selector: { matchLabels: { app: 'mq' } },
-          template: { metadata: { labels: { app: 'mq' } }, spec: { containers: [{ name: 'mq', image: 'docker.io/library/rabbitmq:3.13.7' }] } },
-          volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } } }],
-        },
-      });
+      new ApiObject(prod, 'mq', statefulSetWithClaims('mq', 'docker.io/library/rabbitmq:3.13.7'));
     }
     if (o.approveQueueRemoval) {
       ChangeApprovals.approve(prod, { ruleId: 'CHANGE-DataObjectRemoved', kind: 'StatefulSet', name: 'mq', reason: 'queue drained and migrated to the managed broker, OPS-42' });
@@ -151,6 +143,22 @@ export function shopApp(outdir: string, reportsDirectory: string | undefined, o:
     if (o.secretInProd) new ApiObject(prod, 'creds', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, stringData: { password: 'hunter2' } });
   }
   return app;
+}
+
+/** A StatefulSet of 3 with volume claims (a data-bearing object). */
+function statefulSetWithClaims(name: string, image: string) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name },
+    spec: {
+      replicas: 3,
+      serviceName: name,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image }] } },
+      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } } }],
+    },
+  };
 }
 
 /** The test app as an in-process synthesizer. */
