@@ -84,6 +84,13 @@ export interface KindFacts {
    */
   readonly immutableFields?: readonly string[] | ((manifest: any) => string[]);
   /**
+   * What a change of one of the `immutableFields` means and how to make it, where the kind knows
+   * better than "not allowed in place" (a StatefulSet's volumes grown): the finding's text after the
+   * object, or undefined for the generic one. `before` and `after` are the field's values.
+   * @default - the generic text
+   */
+  readonly immutableFieldAdvice?: (manifest: any, pointer: string, before: unknown, after: unknown) => string | undefined;
+  /**
    * Declarations embedded in the object (a definitions file in a ConfigMap) that the software keeps
    * as first applied: an entry whose value changes under the same key is a `CHANGE-ImmutableField`
    * (entries added or removed are not).

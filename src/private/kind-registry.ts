@@ -1,10 +1,48 @@
+import { canonicalJson } from './canonical';
 import { ImmutableEntry, LoginUsersField, KindFacts, OperatorCreatedLabel, OperatorImage } from './kind-facts';
 import { apiGroup } from './kinds';
+import { compareQuantities, quantityOf } from './quantity';
 import { DATABASE_ENGINE_FACTS } from '../database/engines';
 import { QUEUE_ENGINE_FACTS } from '../queue/engines';
 import { SECRET_FACTS } from '../secrets/facts';
 
 const hasClaimTemplates = (m: any) => Array.isArray(m?.spec?.volumeClaimTemplates) && m.spec.volumeClaimTemplates.length > 0;
+
+/**
+ * How to grow a StatefulSet's volumes, when the only change of its claim templates is a larger
+ * storage request: the API server refuses any change of `volumeClaimTemplates` (Kubernetes 1.32),
+ * so the claims are resized one by one and the StatefulSet re-created around its running pods.
+ */
+function claimsGrown(m: any, before: unknown, after: unknown): string | undefined {
+  if (!Array.isArray(before) || !Array.isArray(after) || before.length !== after.length) return undefined;
+  const sizeOf = (t: any) => t?.spec?.resources?.requests?.storage;
+  const withoutSize = (t: any) => {
+    const resources = t?.spec?.resources;
+    return canonicalJson({ ...t, spec: { ...t?.spec, resources: { ...resources, requests: { ...resources?.requests, storage: null } } } });
+  };
+  const grown: { name: string; from: string; to: string }[] = [];
+  for (let i = 0; i < after.length; i++) {
+    if (withoutSize(before[i]) !== withoutSize(after[i])) return undefined;
+    const [x, y] = [quantityOf(sizeOf(before[i])), quantityOf(sizeOf(after[i]))];
+    if (x === undefined || y === undefined) return undefined;
+    const cmp = compareQuantities(y, x);
+    if (cmp < 0) return undefined;
+    if (cmp > 0) grown.push({ name: String(after[i]?.metadata?.name), from: sizeOf(before[i]), to: sizeOf(after[i]) });
+  }
+  if (grown.length === 0) return undefined;
+  const name = m.metadata.name;
+  const ns = m.metadata.namespace ? ` -n ${m.metadata.namespace}` : '';
+  const replicas = typeof m.spec?.replicas === 'number' ? m.spec.replicas : 1;
+  const claims = grown.map((g) => `\`kubectl${ns} patch pvc ${g.name}-${name}-<ordinal> --type merge -p '{"spec":{"resources":{"requests":{"storage":"${g.to}"}}}}'\``);
+  return `${describeGrowth(grown)} (/spec/volumeClaimTemplates), which the API server refuses on a StatefulSet: the apply of the whole layer fails `
+    + `until the StatefulSet is re-created. Once the change is committed, grow the volumes by hand: resize each claim (ordinals 0 to ${replicas - 1}; `
+    + `its StorageClass must allow expansion) with ${claims.join(' and ')}, then \`kubectl${ns} delete statefulset ${name} --cascade=orphan\` `
+    + '(its pods and claims stay): the next apply re-creates it with the new template, and it adopts the running pods';
+}
+
+function describeGrowth(grown: { name: string; from: string; to: string }[]): string {
+  return grown.map((g) => `the volumes of claim template "${g.name}" grow from ${g.from} to ${g.to}`).join(', ');
+}
 
 /**
  * The Kubernetes kinds the pipeline knows whichever engine renders them: claims and StatefulSets
@@ -28,6 +66,7 @@ const CORE_KIND_FACTS: readonly KindFacts[] = [
     })),
     replicas: (m) => (hasClaimTemplates(m) && typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
     immutableFields: ['/spec/volumeClaimTemplates', '/spec/selector', '/spec/serviceName', '/spec/podManagementPolicy'],
+    immutableFieldAdvice: (m, pointer, before, after) => (pointer === '/spec/volumeClaimTemplates' ? claimsGrown(m, before, after) : undefined),
     // the API server defaults fields of the claim templates (volumeMode, status)
     argoCdIgnoreDifferences: ['/spec/volumeClaimTemplates'],
   },
@@ -87,6 +126,11 @@ export function isDataBearing(manifest: any): boolean {
 /** The descriptor of `manifest`'s kind that declares its Flux health expressions. */
 export function fluxHealthFactsOf(manifest: any): KindFacts | undefined {
   return descriptorsOf(manifest).find((f) => f.fluxReady !== undefined);
+}
+
+/** The kind's own text for a change of an immutable field of `manifest` (`KindFacts.immutableFieldAdvice`), or undefined. */
+export function immutableFieldAdviceOf(manifest: any, pointer: string, before: unknown, after: unknown): string | undefined {
+  return factOf(manifest, 'immutableFieldAdvice')?.(manifest, pointer, before, after);
 }
 
 /** Fields whose change Kubernetes or the operator refuses (or turns into a recreate). */

@@ -260,6 +260,31 @@ describe('change safety reads the engines\' facts: the same findings on every da
     expect([...new Set(ids(change(before, after).findings))].sort()).toEqual([...expected, ...only[scenario]?.[engine] ?? []].sort());
   });
 
+  // any change of a StatefulSet's volumeClaimTemplates is refused by the API server: growing the volumes says how to do it by hand
+  test.each<[string, () => DatabaseEngine, string]>([
+    ['StatefulSet', () => DatabaseEngine.postgresStatefulSet({ version: '16.4' }), 'data'],
+    ['MariaDB StatefulSet', () => DatabaseEngine.mariadbStatefulSet({ version: '10.11.10' }), 'data'],
+  ])('storage grown on the %s engine: the message says how to grow the volumes', (_engine, engine, claim) => {
+    const found = change({ db: { engine: engine(), storageSize: '10Gi', instances: 3 } }, { db: { engine: engine(), storageSize: '20Gi', instances: 3 } }).findings
+      .map((f) => [f.ruleId, f.jsonPointer, f.message]);
+    expect(found.map((f) => f.slice(0, 2))).toEqual([['CHANGE-ImmutableField', '/spec/volumeClaimTemplates']]);
+    expect(found[0][2]).toBe(`StatefulSet "orders/orders-db": the volumes of claim template "${claim}" grow from 10Gi to 20Gi (/spec/volumeClaimTemplates), `
+      + 'which the API server refuses on a StatefulSet: the apply of the whole layer fails until the StatefulSet is re-created. Once the change is committed, '
+      + 'grow the volumes by hand: resize each claim (ordinals 0 to 2; its StorageClass must allow expansion) with '
+      + `\`kubectl -n orders patch pvc ${claim}-orders-db-<ordinal> --type merge -p '{"spec":{"resources":{"requests":{"storage":"20Gi"}}}}'\`, `
+      + 'then `kubectl -n orders delete statefulset orders-db --cascade=orphan` (its pods and claims stay): the next apply re-creates it with the new '
+      + 'template, and it adopts the running pods');
+  });
+
+  test('a StatefulSet\'s claim templates changed otherwise keep the generic text', () => {
+    const claims = (cls: string, size: string) => (chart: EnvironmentChart) => sts(3)(chart).addJsonPatch(
+      JsonPatch.add('/spec/volumeClaimTemplates/0/spec/storageClassName', cls), JsonPatch.replace('/spec/volumeClaimTemplates/0/spec/resources/requests/storage', size));
+    const messages = (before: Variant, after: Variant) => change(before, after).findings.filter((f) => f.ruleId === 'CHANGE-ImmutableField').map((f) => f.message);
+    expect(messages({ extra: claims('ondat', '10Gi') }, { extra: claims('other', '20Gi') }))
+      .toEqual(['StatefulSet "orders/mq": /spec/volumeClaimTemplates changed, which Kubernetes or the operator does not allow in place']);
+    expect(messages({ extra: claims('ondat', '10Gi') }, { extra: claims('ondat', '20Gi') })[0]).toContain('grow from 10Gi to 20Gi');
+  });
+
   // the StatefulSet engine declares which container runs the server: a mirror whose repository does not say "postgres" is read too
   test.each<[string, (version: string) => DatabaseEngine]>([
     ['CloudNativePG', (version) => DatabaseEngine.cloudNativePg({ version })],

@@ -3,7 +3,7 @@ import { PreviousObject } from './previous-output';
 import { RenameIndex } from './rename-index';
 import { canonicalJson } from '../../private/canonical';
 import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupLocationOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
-import { factOf, immutableEntriesOf, immutableFieldsOf, isDataBearing, loginUsersOf, nonDecreasingFieldsOf } from '../../private/kind-registry';
+import { factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf, nonDecreasingFieldsOf } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
 
@@ -189,7 +189,9 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
       const x = at(o, pointer);
       const y = at(m, pointer);
       if (x !== undefined && canonicalJson(x) !== canonicalJson(y)) {
-        risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} changed, which ${m.kind === 'Job' ? 'a Job does not allow' : 'Kubernetes or the operator does not allow in place'}`, a, pointer);
+        const advice = immutableFieldAdviceOf(m, pointer, x, y);
+        risk('CHANGE-ImmutableField', advice ? `${describe(m)}: ${advice}`
+          : `${describe(m)}: ${pointer} changed, which ${m.kind === 'Job' ? 'a Job does not allow' : 'Kubernetes or the operator does not allow in place'}`, a, pointer);
       }
     }
     const entries = new Map(immutableEntriesOf(o).map((e) => [e.key, e]));
