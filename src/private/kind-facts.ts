@@ -98,11 +98,11 @@ export interface KindFacts {
    */
   readonly immutableEntries?: (manifest: any) => ImmutableEntry[];
   /**
-   * JSON pointers of numbers the operator can only raise (a Kafka topic's partitions): a decrease is a
-   * `CHANGE-ImmutableField`.
+   * Numbers the operator can only raise (a Kafka topic's partitions, a RabbitMQ cluster's brokers): a
+   * decrease is a `CHANGE-ImmutableField`, with what the operator does with it.
    * @default - none
    */
-  readonly nonDecreasingFields?: readonly string[];
+  readonly nonDecreasingFields?: readonly NonDecreasingField[];
   /**
    * JSON pointers the operator defaults or manages: every environment's Argo CD Application ignores
    * their differences (`spec.ignoreDifferences`).
@@ -165,6 +165,13 @@ export interface ImmutableEntry {
   /** Where the object holds it. */
   readonly pointer: string;
   /** What a changed value does, for the finding, e.g. `RabbitMQ keeps the existing queue as it is`. */
+  readonly consequence: string;
+}
+
+/** A number the operator can only raise. */
+export interface NonDecreasingField {
+  readonly pointer: string;
+  /** What the operator does with a lower value, for the finding, e.g. `the Topic Operator never lowers a topic's partitions`. */
   readonly consequence: string;
 }
 

@@ -1,5 +1,5 @@
 import { canonicalJson } from './canonical';
-import { ImmutableEntry, LoginUsersField, KindFacts, OperatorCreatedLabel, OperatorImage } from './kind-facts';
+import { ImmutableEntry, LoginUsersField, KindFacts, NonDecreasingField, OperatorCreatedLabel, OperatorImage } from './kind-facts';
 import { apiGroup } from './kinds';
 import { compareQuantities, quantityOf } from './quantity';
 import { DATABASE_ENGINE_FACTS } from '../database/engines';
@@ -150,7 +150,7 @@ export function loginUsersOf(manifest: any): LoginUsersField | undefined {
 }
 
 /** The numeric fields of `manifest`'s kind that can only grow (`KindFacts.nonDecreasingFields`). */
-export function nonDecreasingFieldsOf(manifest: any): readonly string[] {
+export function nonDecreasingFieldsOf(manifest: any): readonly NonDecreasingField[] {
   return factOf(manifest, 'nonDecreasingFields') ?? [];
 }
 

@@ -142,6 +142,17 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     expect(lines[21]).toBe('  … and 3 more (the policy reports list them all)');
   });
 
+  test('brokers removed from a RabbitMQ operator cluster: refused by the operator, above quorum too', () => {
+    const mq = (brokers: number) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
+      engine: QueueEngine.rabbitmqOperator({ version: '4.1.4' }), name: 'orders-events', replicas: brokers, queues: [{ name: 'audit', replicas: 3 }],
+    });
+    const found = change({ extra: mq(5) }, { extra: mq(3) }).findings.map((f) => [f.severity, f.ruleId, f.resource?.kind, f.jsonPointer, f.message]);
+    expect(found).toEqual([['error', 'CHANGE-ImmutableField', 'RabbitmqCluster', '/spec/replicas', expect.stringContaining(
+      'RabbitmqCluster "orders/orders-events": /spec/replicas went down from 5 to 3; the operator can only raise it: the RabbitMQ cluster operator refuses '
+      + 'to scale a cluster down (ReconcileSuccess turns False) and applies no other change to it until the brokers are restored')]]);
+    expect(change({ extra: mq(3) }, { extra: mq(5) }).findings).toEqual([]);
+  });
+
   test('synth() lists the warnings on standard error, one line each with its message (the only place besides the reports)', () => {
     const dir = tmpdir();
     build(dir, { tier: Tier.STAGING, extra: sts(3) }).synth();

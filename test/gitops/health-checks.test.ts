@@ -25,6 +25,8 @@ describe('Flux health check expressions read the operators\' status', () => {
     ['CloudNativePG Cluster, initdb running', { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster' }, { phase: 'Setting up primary', conditions: [cond('Ready', 'False')] }, false],
     ['CloudNativePG Cluster, no condition yet', { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster' }, { phase: 'Setting up primary' }, false],
     ['RabbitmqCluster, formed', { apiVersion: 'rabbitmq.com/v1beta1', kind: 'RabbitmqCluster' }, { conditions: [cond('AllReplicasReady', 'True'), cond('ClusterAvailable', 'True'), cond('ReconcileSuccess', 'True')] }, true],
+    ['RabbitmqCluster, a scale-down refused (the brokers it keeps are available)', { apiVersion: 'rabbitmq.com/v1beta1', kind: 'RabbitmqCluster' },
+      { conditions: [cond('AllReplicasReady', 'True'), cond('ClusterAvailable', 'True'), cond('ReconcileSuccess', 'False', 'UnsupportedOperation')] }, false],
     ['RabbitmqCluster, replicas starting', { apiVersion: 'rabbitmq.com/v1beta1', kind: 'RabbitmqCluster' }, { conditions: [cond('AllReplicasReady', 'False'), cond('ClusterAvailable', 'True')] }, false],
     ['RabbitMQ Queue, declared', { apiVersion: 'rabbitmq.com/v1beta1', kind: 'Queue' }, { conditions: [cond('Ready', 'True', 'SuccessfulCreateOrUpdate')] }, true],
     ['Strimzi Kafka, ready', { apiVersion: 'kafka.strimzi.io/v1', kind: 'Kafka' }, { conditions: [cond('Ready', 'True')] }, true],
@@ -53,6 +55,15 @@ describe('Flux health check expressions read the operators\' status', () => {
     const [entry] = fluxHealthCheckExprs([{ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster' }]);
     expect(evaluate(entry.failed!, { status: { phase: 'Cluster is unrecoverable and needs manual intervention', conditions: [cond('Ready', 'False')] } })).toBe(true);
     expect(evaluate(entry.failed!, { status: { phase: 'Setting up primary', conditions: [cond('Ready', 'False')] } })).toBe(false);
+  });
+
+  // "Cluster Scale down not supported": the operator waits for the spec to change, so the layer fails at once instead of timing out
+  test('a RabbitmqCluster whose scale-down the operator refuses fails the layer; one whose reconcile is merely in progress does not', () => {
+    const [entry] = fluxHealthCheckExprs([{ apiVersion: 'rabbitmq.com/v1beta1', kind: 'RabbitmqCluster' }]);
+    const available = [cond('AllReplicasReady', 'True'), cond('ClusterAvailable', 'True')];
+    expect(evaluate(entry.failed!, { status: { conditions: [...available, cond('ReconcileSuccess', 'False', 'UnsupportedOperation')] } })).toBe(true);
+    expect(evaluate(entry.failed!, { status: { conditions: [...available, cond('ReconcileSuccess', 'False', 'Error')] } })).toBe(false);
+    expect(evaluate(entry.failed!, { status: { conditions: [...available, cond('ReconcileSuccess', 'True', 'Success')] } })).toBe(false);
   });
 
   test('one entry per kind, sorted; kinds kstatus reads itself (and unknown ones) get none', () => {

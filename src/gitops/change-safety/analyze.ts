@@ -201,11 +201,11 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
         risk('CHANGE-ImmutableField', `${describe(m)}: ${now.key} changed${fromTo(then.value, now.value)} (${now.pointer}), which ${now.consequence}`, a, now.pointer);
       }
     }
-    for (const pointer of nonDecreasingFieldsOf(o)) {
+    for (const { pointer, consequence } of nonDecreasingFieldsOf(o)) {
       const x = at(o, pointer);
       const y = at(m, pointer);
       if (typeof x === 'number' && typeof y === 'number' && y < x) {
-        risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} went down from ${x} to ${y}; the operator can only raise it`, a, pointer);
+        risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} went down from ${x} to ${y}; the operator can only raise it: ${consequence}`, a, pointer);
       }
     }
     const oldStorage = storageOf(o);

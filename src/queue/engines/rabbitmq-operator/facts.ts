@@ -15,10 +15,19 @@ export const RABBITMQ_OPERATOR_FACTS: readonly KindFacts[] = [
     group: GROUP,
     kind: 'RabbitmqCluster',
     dataBearing: true,
-    fluxReady: conditionTrue('ClusterAvailable', 'AllReplicasReady'),
+    // ReconcileSuccess: False while the operator refuses a change (a scale-down), though the brokers it keeps are available
+    fluxReady: conditionTrue('ClusterAvailable', 'AllReplicasReady', 'ReconcileSuccess'),
+    // a refused scale-down lasts until the spec changes again
+    fluxFailed: "has(status.conditions) && status.conditions.exists(e, e.type == 'ReconcileSuccess' && e.status == 'False' && e.reason == 'UnsupportedOperation')",
     storage: (m) => [{ pointer: '/spec/persistence/storage', size: m.spec?.persistence?.storage, storageClass: m.spec?.persistence?.storageClassName }],
     version: (m) => ({ text: imageTag(m.spec?.image), pointer: '/spec/image' }),
     replicas: (m) => (typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
+    // `scaleDown` of the cluster operator: "Cluster Scale down not supported" (to 0 and back only)
+    nonDecreasingFields: [{
+      pointer: '/spec/replicas',
+      consequence: 'the RabbitMQ cluster operator refuses to scale a cluster down (ReconcileSuccess turns False) and applies no other change '
+        + 'to it until the brokers are restored; keep the brokers, or move the queues to a new, smaller MessageQueue',
+    }],
     // every child: the StatefulSet and its Pods, Secrets, Services
     operatorCreatedLabels: [{ label: 'app.kubernetes.io/part-of', values: ['rabbitmq'] }],
     // `spec.image` (default `rabbitmq` on Docker Hub) and the StatefulSet override's containers

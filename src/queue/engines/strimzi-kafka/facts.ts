@@ -63,7 +63,10 @@ export const STRIMZI_KAFKA_FACTS: readonly KindFacts[] = [
       pointer: '/spec/replicas',
       consequence: TOPIC_REPLICAS,
     }],
-    nonDecreasingFields: ['/spec/partitions'],
+    nonDecreasingFields: [{
+      pointer: '/spec/partitions',
+      consequence: 'Kafka cannot remove partitions, so the topic turns NotReady and keeps them; keep the partitions, or create a new topic and move the clients',
+    }],
     // the topic's message retention
     retention: (m) => (m.spec?.config?.['retention.ms'] !== undefined
       ? { value: Number(m.spec.config['retention.ms']), pointer: '/spec/config/retention.ms', text: String(m.spec.config['retention.ms']) } : undefined),
