@@ -86,10 +86,11 @@ export interface KindFacts {
   /**
    * What a change of one of the `immutableFields` means and how to make it, where the kind knows
    * better than "not allowed in place" (a StatefulSet's volumes grown): the finding's text after the
-   * object, or undefined for the generic one. `before` and `after` are the field's values.
+   * object, or undefined for the generic one. `previous` is the object as it was, `before` and
+   * `after` the field's values.
    * @default - the generic text
    */
-  readonly immutableFieldAdvice?: (manifest: any, pointer: string, before: unknown, after: unknown) => string | undefined;
+  readonly immutableFieldAdvice?: (manifest: any, previous: any, pointer: string, before: unknown, after: unknown) => string | undefined;
   /**
    * Declarations embedded in the object (a definitions file in a ConfigMap) that the software keeps
    * as first applied: an entry whose value changes under the same key is a `CHANGE-ImmutableField`
@@ -173,6 +174,11 @@ export interface NonDecreasingField {
   readonly pointer: string;
   /** What the operator does with a lower value, for the finding, e.g. `the Topic Operator never lowers a topic's partitions`. */
   readonly consequence: string;
+  /**
+   * A lower value the operator does take (a RabbitMQ cluster paused at 0 brokers).
+   * @default - none
+   */
+  readonly exempt?: number;
 }
 
 /** The users of a database or broker object: who logs in, who is retired, and where the object lists them. */

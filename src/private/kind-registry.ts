@@ -13,7 +13,7 @@ const hasClaimTemplates = (m: any) => Array.isArray(m?.spec?.volumeClaimTemplate
  * storage request: the API server refuses any change of `volumeClaimTemplates` (Kubernetes 1.32),
  * so the claims are resized one by one and the StatefulSet re-created around its running pods.
  */
-function claimsGrown(m: any, before: unknown, after: unknown): string | undefined {
+function claimsGrown(m: any, previous: any, before: unknown, after: unknown): string | undefined {
   if (!Array.isArray(before) || !Array.isArray(after) || before.length !== after.length) return undefined;
   const sizeOf = (t: any) => t?.spec?.resources?.requests?.storage;
   const withoutSize = (t: any) => {
@@ -32,10 +32,12 @@ function claimsGrown(m: any, before: unknown, after: unknown): string | undefine
   if (grown.length === 0) return undefined;
   const name = m.metadata.name;
   const ns = m.metadata.namespace ? ` -n ${m.metadata.namespace}` : '';
-  const replicas = typeof m.spec?.replicas === 'number' ? m.spec.replicas : 1;
+  // the claims there are: those of the replicas it had (claims of ordinals added in the same change are created at the new size)
+  const replicas = typeof previous?.spec?.replicas === 'number' ? previous.spec.replicas : 1;
+  const ordinals = replicas > 0 ? `ordinals 0 to ${replicas - 1}, and any kept from a scale-down` : 'those kept from earlier replicas, if any';
   const claims = grown.map((g) => `\`kubectl${ns} patch pvc ${g.name}-${name}-<ordinal> --type merge -p '{"spec":{"resources":{"requests":{"storage":"${g.to}"}}}}'\``);
   return `${describeGrowth(grown)} (/spec/volumeClaimTemplates), which the API server refuses on a StatefulSet: the apply of the whole layer fails `
-    + `until the StatefulSet is re-created. Once the change is committed, grow the volumes by hand: resize each claim (ordinals 0 to ${replicas - 1}; `
+    + `until the StatefulSet is re-created. Once the change is committed, grow the volumes by hand: resize each claim (${ordinals}; `
     + `its StorageClass must allow expansion) with ${claims.join(' and ')}, then \`kubectl${ns} delete statefulset ${name} --cascade=orphan\` `
     + '(its pods and claims stay): the next apply re-creates it with the new template, and it adopts the running pods';
 }
@@ -66,7 +68,7 @@ const CORE_KIND_FACTS: readonly KindFacts[] = [
     })),
     replicas: (m) => (hasClaimTemplates(m) && typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
     immutableFields: ['/spec/volumeClaimTemplates', '/spec/selector', '/spec/serviceName', '/spec/podManagementPolicy'],
-    immutableFieldAdvice: (m, pointer, before, after) => (pointer === '/spec/volumeClaimTemplates' ? claimsGrown(m, before, after) : undefined),
+    immutableFieldAdvice: (m, previous, pointer, before, after) => (pointer === '/spec/volumeClaimTemplates' ? claimsGrown(m, previous, before, after) : undefined),
     // the API server defaults fields of the claim templates (volumeMode, status)
     argoCdIgnoreDifferences: ['/spec/volumeClaimTemplates'],
   },
@@ -129,8 +131,8 @@ export function fluxHealthFactsOf(manifest: any): KindFacts | undefined {
 }
 
 /** The kind's own text for a change of an immutable field of `manifest` (`KindFacts.immutableFieldAdvice`), or undefined. */
-export function immutableFieldAdviceOf(manifest: any, pointer: string, before: unknown, after: unknown): string | undefined {
-  return factOf(manifest, 'immutableFieldAdvice')?.(manifest, pointer, before, after);
+export function immutableFieldAdviceOf(manifest: any, previous: any, pointer: string, before: unknown, after: unknown): string | undefined {
+  return factOf(manifest, 'immutableFieldAdvice')?.(manifest, previous, pointer, before, after);
 }
 
 /** Fields whose change Kubernetes or the operator refuses (or turns into a recreate). */

@@ -125,7 +125,8 @@ export interface QueueOptions {
    * Replicas of a quorum queue or stream (`x-quorum-initial-group-size` / `x-initial-cluster-size`),
    * at most the MessageQueue's replicas. Not allowed on classic queues (they are not replicated).
    * RabbitMQ places the members once, when it creates the queue, and adds none on brokers that join
-   * later; the messaging topology operator refuses to change a Queue's arguments. Set it where the
+   * later; with the RabbitMQ operator engine, the messaging topology operator refuses to change a
+   * Queue's arguments. Set it where the
    * brokers will grow (a development environment on 1 broker today): change safety reports a
    * default that moves with the brokers.
    *
@@ -211,8 +212,9 @@ export interface TopicOptions {
 
   /**
    * Replication factor (`KafkaTopic` `spec.replicas`), at most the number of brokers. Strimzi's Topic
-   * Operator changes it only through Cruise Control, which is not rendered: set it where the brokers
-   * will grow; change safety reports a default that moves with the brokers.
+   * Operator changes it only through Cruise Control, which is not rendered, while it applies the
+   * `minInSyncReplicas` whose default follows it: set it where the brokers will grow; change safety
+   * reports a default that moves with the brokers.
    *
    * @default - 3, or the number of brokers when fewer
    */

@@ -144,13 +144,31 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
 
   test('brokers removed from a RabbitMQ operator cluster: refused by the operator, above quorum too', () => {
     const mq = (brokers: number) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
-      engine: QueueEngine.rabbitmqOperator({ version: '4.1.4' }), name: 'orders-events', replicas: brokers, queues: [{ name: 'audit', replicas: 3 }],
+      engine: QueueEngine.rabbitmqOperator({ version: '4.1.4' }), name: 'orders-events', replicas: brokers, queues: [{ name: 'audit', type: QueueType.CLASSIC }],
     });
     const found = change({ extra: mq(5) }, { extra: mq(3) }).findings.map((f) => [f.severity, f.ruleId, f.resource?.kind, f.jsonPointer, f.message]);
     expect(found).toEqual([['error', 'CHANGE-ImmutableField', 'RabbitmqCluster', '/spec/replicas', expect.stringContaining(
       'RabbitmqCluster "orders/orders-events": /spec/replicas went down from 5 to 3; the operator can only raise it: the RabbitMQ cluster operator refuses '
-      + 'to scale a cluster down (ReconcileSuccess turns False) and applies no other change to it until the brokers are restored')]]);
+      + 'to scale a cluster down (but to 0 and back; ReconcileSuccess turns False, and the layer never turns Ready) and applies no other change to it '
+      + 'until the brokers are restored')]]);
     expect(change({ extra: mq(3) }, { extra: mq(5) }).findings).toEqual([]);
+    // below quorum: reported once, as what the operator refuses (it does not happen)
+    expect(ids(change({ extra: mq(3) }, { extra: mq(1) }).findings)).toEqual(['error:CHANGE-ImmutableField']);
+  });
+
+  test('a RabbitMQ operator cluster paused at 0 brokers (which the operator does) is no refused decrease', () => {
+    const cluster = (replicas: number) => (chart: EnvironmentChart) => new ApiObject(chart, 'Rc', {
+      apiVersion: 'rabbitmq.com/v1beta1', kind: 'RabbitmqCluster', metadata: { name: 'mq' }, spec: { replicas },
+    });
+    expect(ids(change({ extra: cluster(3) }, { extra: cluster(0) }).findings)).toEqual(['error:CHANGE-ScaleBelowQuorum']);
+  });
+
+  test('a Kafka topic that gains or loses replicas (the brokers\' default before or after) raises nothing', () => {
+    const topic = (replicas?: number) => (chart: EnvironmentChart) => new ApiObject(chart, 'Kt', {
+      apiVersion: 'kafka.strimzi.io/v1', kind: 'KafkaTopic', metadata: { name: 'events', labels: { 'strimzi.io/cluster': 'analytics' } }, spec: { replicas, partitions: 12 },
+    });
+    expect(ids(change({ extra: topic() }, { extra: topic(3) }).findings)).toEqual([]);
+    expect(ids(change({ extra: topic(3) }, { extra: topic() }).findings)).toEqual([]);
   });
 
   test('synth() lists the warnings on standard error, one line each with its message (the only place besides the reports)', () => {
@@ -217,11 +235,12 @@ describe('change safety: brokers added to a MessageQueue whose queues or topics 
     const message = found[0][3] as string;
     expect(message).toMatch(/the replicas of (quorum queue|topic) "(orders-events\/)?audit" changed from 1 to 3/);
     expect(message).toContain('Set `replicas` on the');
-    expect(message).toContain('or the number of brokers when fewer, so adding brokers changes it');
+    expect(message).toMatch(/takes 3, or the number of brokers when fewer(, so adding brokers changes it|, and `minInSyncReplicas` follows it)/);
     expect(message).toMatch(kind === 'KafkaTopic' ? /kafka-reassign-partitions\.sh/ : /rabbitmq-queues grow <node> all/);
     if (kind === 'Queue') expect(message).toContain('refuses to update ("queue arguments cannot be updated")');
     if (kind === 'ConfigMap') expect(message).toContain('definitions import ignores for an existing one');
     if (kind === 'KafkaTopic') expect(message).toContain('Replication factor change not supported');
+    if (kind === 'KafkaTopic') expect(message).toContain('every acks=all producer is refused');
   });
 
   test.each(engines)('on %s: replicas set on the queue or topic stay as they are when brokers are added (safe)', (_engine, engine) => {
@@ -236,6 +255,13 @@ describe('change safety: brokers added to a MessageQueue whose queues or topics 
     // arguments added where there were none: the webhook compares the whole map
     expect(replication({ extra: rabbitQueue({}) }, { extra: rabbitQueue({ 'x-quorum-initial-group-size': 3 }) }).map((f) => f[2]))
       .toEqual(['/spec/arguments/x-quorum-initial-group-size']);
+    // a Queue typed by its x-queue-type argument: its replicas are still reported
+    const typedByArgument = (size: number) => (c: EnvironmentChart) => rabbitQueue({ 'x-queue-type': 'quorum', 'x-quorum-initial-group-size': size })(c)
+      .addJsonPatch(JsonPatch.remove('/spec/type'));
+    expect(replication({ extra: typedByArgument(1) }, { extra: typedByArgument(3) }).map((f) => f[2])).toEqual(['/spec/arguments/x-quorum-initial-group-size']);
+    // a classic queue's stray replication argument stays with the rest of its arguments
+    const classic = (size: number) => (c: EnvironmentChart) => rabbitQueue({ 'x-quorum-initial-group-size': size })(c).addJsonPatch(JsonPatch.replace('/spec/type', 'classic'));
+    expect(replication({ extra: classic(1) }, { extra: classic(3) }).map((f) => f[2])).toEqual(['/spec/arguments']);
     // a new type is reported once, by the type
     expect(replication({ extra: rabbitQueue({ 'x-quorum-initial-group-size': 3 }) }, { extra: (c) => rabbitQueue({})(c).addJsonPatch(JsonPatch.replace('/spec/type', 'classic')) })
       .map((f) => f[2])).toEqual(['/spec/type']);
@@ -281,10 +307,18 @@ describe('change safety reads the engines\' facts: the same findings on every da
     expect(found.map((f) => f.slice(0, 2))).toEqual([['CHANGE-ImmutableField', '/spec/volumeClaimTemplates']]);
     expect(found[0][2]).toBe(`StatefulSet "orders/orders-db": the volumes of claim template "${claim}" grow from 10Gi to 20Gi (/spec/volumeClaimTemplates), `
       + 'which the API server refuses on a StatefulSet: the apply of the whole layer fails until the StatefulSet is re-created. Once the change is committed, '
-      + 'grow the volumes by hand: resize each claim (ordinals 0 to 2; its StorageClass must allow expansion) with '
+      + 'grow the volumes by hand: resize each claim (ordinals 0 to 2, and any kept from a scale-down; its StorageClass must allow expansion) with '
       + `\`kubectl -n orders patch pvc ${claim}-orders-db-<ordinal> --type merge -p '{"spec":{"resources":{"requests":{"storage":"20Gi"}}}}'\`, `
       + 'then `kubectl -n orders delete statefulset orders-db --cascade=orphan` (its pods and claims stay): the next apply re-creates it with the new '
       + 'template, and it adopts the running pods');
+  });
+
+  test('storage grown with replicas: the claims to resize are those of the replicas it had', () => {
+    const grown = (replicas: number, size: string) => (chart: EnvironmentChart) => sts(replicas)(chart)
+      .addJsonPatch(JsonPatch.replace('/spec/volumeClaimTemplates/0/spec/resources/requests/storage', size));
+    const message = (before: Variant, after: Variant) => change(before, after).findings.find((f) => f.ruleId === 'CHANGE-ImmutableField')!.message;
+    expect(message({ extra: grown(3, '10Gi') }, { extra: grown(5, '20Gi') })).toContain('resize each claim (ordinals 0 to 2, and any kept from a scale-down;');
+    expect(message({ extra: grown(0, '10Gi') }, { extra: grown(0, '20Gi') })).toContain('resize each claim (those kept from earlier replicas, if any;');
   });
 
   test('a StatefulSet\'s claim templates changed otherwise keep the generic text', () => {

@@ -189,7 +189,7 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
       const x = at(o, pointer);
       const y = at(m, pointer);
       if (x !== undefined && canonicalJson(x) !== canonicalJson(y)) {
-        const advice = immutableFieldAdviceOf(m, pointer, x, y);
+        const advice = immutableFieldAdviceOf(m, o, pointer, x, y);
         risk('CHANGE-ImmutableField', advice ? `${describe(m)}: ${advice}`
           : `${describe(m)}: ${pointer} changed, which ${m.kind === 'Job' ? 'a Job does not allow' : 'Kubernetes or the operator does not allow in place'}`, a, pointer);
       }
@@ -201,10 +201,13 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
         risk('CHANGE-ImmutableField', `${describe(m)}: ${now.key} changed${fromTo(then.value, now.value)} (${now.pointer}), which ${now.consequence}`, a, now.pointer);
       }
     }
-    for (const { pointer, consequence } of nonDecreasingFieldsOf(o)) {
+    // a decrease the operator refuses is not also a scale-down below quorum: it does not happen
+    const refusedDecrease = new Set<string>();
+    for (const { pointer, consequence, exempt } of nonDecreasingFieldsOf(o)) {
       const x = at(o, pointer);
       const y = at(m, pointer);
-      if (typeof x === 'number' && typeof y === 'number' && y < x) {
+      if (typeof x === 'number' && typeof y === 'number' && y < x && y !== exempt) {
+        refusedDecrease.add(pointer);
         risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} went down from ${x} to ${y}; the operator can only raise it: ${consequence}`, a, pointer);
       }
     }
@@ -238,7 +241,7 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
     }
     const ro = replicasOf(o);
     const rn = replicasOf(m);
-    if (ro && rn && rn.count < ro.count && rn.count < rn.minimum) {
+    if (ro && rn && rn.count < ro.count && rn.count < rn.minimum && !refusedDecrease.has(rn.pointer)) {
       risk('CHANGE-ScaleBelowQuorum', `${describe(m)}: ${rn.pointer} goes from ${ro.count} to ${rn.count}, below the ${rn.minimum} the data needs`, a, rn.pointer);
     }
     const to = retentionOf(o);

@@ -44,6 +44,9 @@ export function inEnvironmentFolder(p: string, env: string): boolean {
   return ENVIRONMENT_FOLDERS.some((folder) => p.startsWith(`${folder}/${env}/`));
 }
 
+/** At most this many risky changes that pass as warnings are listed one by one (as `GitOpsApp.synth()` does). */
+const RISKY_LISTED_MAX = 20;
+
 /**
  * Commits a GitOpsApp's output to a Git repository, gated:
  *
@@ -627,6 +630,7 @@ class PublishRun {
     const findings: ComplianceFinding[] = [];
     const blockers: string[] = [];
     const bases: string[] = [];
+    const risky: string[] = [];
     for (const t of targets) {
       const rev = t.mode === 'checkout' ? this.head : t.tip ?? t.startPoint;
       if (!rev) continue;
@@ -661,10 +665,12 @@ class PublishRun {
           bases.push(`${t.branch} ${rev.slice(0, 12)}`);
         } else if (f.severity === Severity.WARNING && !f.suppressed) {
           // what the change does once applied, and how to avoid it: the commit message only counts them
-          this.warnings.push(`${t.environment === undefined ? '' : `${t.branch}: `}risky change, refused in production: ${complianceModule().describeFinding(finding)}`);
+          risky.push(`${t.environment === undefined ? '' : `${t.branch}: `}risky change, refused in production: ${complianceModule().describeFinding(finding)}`);
         }
       }
     }
+    this.warnings.push(...risky.slice(0, RISKY_LISTED_MAX));
+    if (risky.length > RISKY_LISTED_MAX) this.warnings.push(`… and ${risky.length - RISKY_LISTED_MAX} more risky change(s) (the reports list them all)`);
     if (blockers.length) {
       throw new PublishError(PublishErrorCode.CHANGE_SAFETY, `change-safety gate: ${blockers.length} unapproved risky change(s) against the committed output `
         + `(${[...new Set(bases)].join(', ')}); first: ${blockers[0]}; approve the change in code (ChangeApprovals.approve) if it is intended`, blockers);

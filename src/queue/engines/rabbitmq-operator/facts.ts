@@ -16,17 +16,20 @@ export const RABBITMQ_OPERATOR_FACTS: readonly KindFacts[] = [
     kind: 'RabbitmqCluster',
     dataBearing: true,
     // ReconcileSuccess: False while the operator refuses a change (a scale-down), though the brokers it keeps are available
+    // (a `failed` expression would never be read: Flux holds the object in progress while its status.observedGeneration,
+    // written only after a successful reconcile, is behind)
     fluxReady: conditionTrue('ClusterAvailable', 'AllReplicasReady', 'ReconcileSuccess'),
-    // a refused scale-down lasts until the spec changes again
-    fluxFailed: "has(status.conditions) && status.conditions.exists(e, e.type == 'ReconcileSuccess' && e.status == 'False' && e.reason == 'UnsupportedOperation')",
     storage: (m) => [{ pointer: '/spec/persistence/storage', size: m.spec?.persistence?.storage, storageClass: m.spec?.persistence?.storageClassName }],
     version: (m) => ({ text: imageTag(m.spec?.image), pointer: '/spec/image' }),
     replicas: (m) => (typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
     // `scaleDown` of the cluster operator: "Cluster Scale down not supported" (to 0 and back only)
     nonDecreasingFields: [{
       pointer: '/spec/replicas',
-      consequence: 'the RabbitMQ cluster operator refuses to scale a cluster down (ReconcileSuccess turns False) and applies no other change '
-        + 'to it until the brokers are restored; keep the brokers, or move the queues to a new, smaller MessageQueue',
+      // paused: the operator keeps the count it had, and scales back up to it
+      exempt: 0,
+      consequence: 'the RabbitMQ cluster operator refuses to scale a cluster down (but to 0 and back; ReconcileSuccess turns False, and the '
+        + 'layer never turns Ready) and applies no other change to it until the brokers are restored; keep the brokers, or move the queues to a '
+        + 'new, smaller MessageQueue',
     }],
     // every child: the StatefulSet and its Pods, Secrets, Services
     operatorCreatedLabels: [{ label: 'app.kubernetes.io/part-of', values: ['rabbitmq'] }],
@@ -54,7 +57,7 @@ export const RABBITMQ_OPERATOR_FACTS: readonly KindFacts[] = [
     immutableFields: ['/spec/name', '/spec/vhost', '/spec/rabbitmqClusterReference', '/spec/type', '/spec/durable', '/spec/autoDelete'],
     // any change of `spec.arguments` (added, removed, changed; "queue arguments cannot be updated", since v1.14.2): the
     // replication argument on its own, with how to keep it
-    immutableEntries: (m) => queueDeclarationEntries(String(m.spec?.name ?? m.metadata?.name), m.spec?.type, {}, m.spec?.arguments,
+    immutableEntries: (m) => queueDeclarationEntries(String(m.spec?.name ?? m.metadata?.name), m.spec?.type ?? m.spec?.arguments?.['x-queue-type'], {}, m.spec?.arguments,
       { replicas: (argument) => `/spec/arguments/${argument}`, rest: '/spec/arguments' }, REFUSED),
   },
 ];

@@ -3,9 +3,11 @@ import { KindFacts, conditionTrue, imageOrDefault, isObject, OperatorImage } fro
 const GROUP = 'kafka.strimzi.io';
 const VERSIONS = /^kafka\.strimzi\.io\/v1(beta2)?$/;
 const TOPIC_REPLICAS = 'the Topic Operator changes only through Cruise Control, which is not rendered: the topic turns NotReady '
-  + '("Replication factor change not supported") and the layer\'s health check waits on it. Set `replicas` on the topic to the previous '
-  + 'value (without it a topic takes 3, or the number of brokers when fewer, so adding brokers changes it); to raise the replication '
-  + 'factor, reassign the topic\'s partitions (`kafka-reassign-partitions.sh`), then set `replicas` to the new factor';
+  + '("Replication factor change not supported") and the layer\'s health check waits on it, while the topic\'s other settings are applied. '
+  + 'Without `replicas` a topic takes 3, or the number of brokers when fewer, and `minInSyncReplicas` follows it (2 from 3 replicas): '
+  + 'adding brokers raises `min.insync.replicas` above the replication factor the topic keeps, and every acks=all producer is refused. '
+  + 'Set `replicas` on the topic to the previous value (a default `minInSyncReplicas` follows it back); to raise the replication factor, '
+  + 'reassign the topic\'s partitions (`kafka-reassign-partitions.sh`), then set `replicas` to the new factor';
 
 /**
  * What the pipeline knows about the Strimzi kinds this engine renders. Health: the `Ready` condition;
@@ -57,12 +59,13 @@ export const STRIMZI_KAFKA_FACTS: readonly KindFacts[] = [
     // the Topic Operator changes a replication factor only through Cruise Control (0.41+), which is not rendered
     // ("Replication factor change not supported", `BatchingTopicController`), and never lowers the partition count:
     // the topic turns NotReady, after its other settings (min.insync.replicas) were applied
-    immutableEntries: (m) => [{
+    // (a topic without replicas takes the brokers' default, and gaining or losing the field changes nothing)
+    immutableEntries: (m) => (m.spec?.replicas === undefined ? [] : [{
       key: `the replicas of topic "${m.spec?.topicName ?? m.metadata?.name}"`,
-      value: m.spec?.replicas ?? null,
+      value: m.spec.replicas,
       pointer: '/spec/replicas',
       consequence: TOPIC_REPLICAS,
-    }],
+    }]),
     nonDecreasingFields: [{
       pointer: '/spec/partitions',
       consequence: 'Kafka cannot remove partitions, so the topic turns NotReady and keeps them; keep the partitions, or create a new topic and move the clients',
