@@ -151,6 +151,11 @@ export function loginUsersOf(manifest: any): LoginUsersField | undefined {
   return factOf(manifest, 'loginUsers')?.(manifest);
 }
 
+/** What instances removed from `manifest` hold and how to move it first (`KindFacts.removedInstances`), or undefined. */
+export function removedInstancesOf(manifest: any): string | undefined {
+  return factOf(manifest, 'removedInstances')?.(manifest);
+}
+
 /** The numeric fields of `manifest`'s kind that can only grow (`KindFacts.nonDecreasingFields`). */
 export function nonDecreasingFieldsOf(manifest: any): readonly NonDecreasingField[] {
   return factOf(manifest, 'nonDecreasingFields') ?? [];

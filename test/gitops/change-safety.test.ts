@@ -156,6 +156,34 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     expect(ids(change({ extra: mq(3) }, { extra: mq(1) }).findings)).toEqual(['error:CHANGE-ImmutableField']);
   });
 
+  // each broker holds its own share (queue members, partition replicas): removing any says how to move it off first
+  test.each<[string, () => QueueEngine, string]>([
+    ['the RabbitMQ StatefulSet', () => QueueEngine.rabbitmqStatefulSet({ version: '3.13.7' }), 'StatefulSet'],
+    ['Strimzi', () => QueueEngine.strimziKafka({ version: '4.3.1' }), 'KafkaNodePool'],
+  ])('brokers removed on %s: above quorum a risk of its own, below it one finding saying the same', (_engine, engine, kind) => {
+    const mq = (brokers: number) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', { engine: engine(), name: 'orders-events', replicas: brokers });
+    const found = (from: number, to: number) => change({ extra: mq(from) }, { extra: mq(to) }).findings
+      .filter((f) => f.resource?.kind === kind).map((f) => [f.ruleId, f.jsonPointer, f.message]);
+    const [removed] = found(5, 3);
+    expect(found(5, 3).map((f) => f.slice(0, 2))).toEqual([['CHANGE-BrokersRemoved', '/spec/replicas']]);
+    expect(removed[2]).toContain('/spec/replicas goes from 5 to 3; ');
+    if (kind === 'StatefulSet') {
+      expect(removed[2]).toContain('run `rabbitmq-queues shrink rabbit@orders-events-<ordinal>.orders-events-headless.orders.svc.cluster.local`');
+      expect(removed[2]).toContain('`rabbitmqctl forget_cluster_node rabbit@orders-events-<ordinal>.orders-events-headless.orders.svc.cluster.local`');
+    } else {
+      expect(removed[2]).toContain('only once they hold no partition replicas');
+    }
+    const below = found(3, 1);
+    expect(below.map((f) => f[0])).toEqual(['CHANGE-ScaleBelowQuorum']);
+    expect(below[0][2]).toContain(kind === 'StatefulSet' ? 'rabbitmq-queues shrink' : 'kafka-reassign-partitions.sh');
+    expect(found(3, 5)).toEqual([]);
+  });
+
+  test('database replicas removed above quorum raise nothing (replicas hold the same data)', () => {
+    expect(ids(change({ db: { engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }), instances: 5 } },
+      { db: { engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }), instances: 3 } }).findings)).toEqual([]);
+  });
+
   test('a RabbitMQ operator cluster paused at 0 brokers (which the operator does) is no refused decrease', () => {
     const cluster = (replicas: number) => (chart: EnvironmentChart) => new ApiObject(chart, 'Rc', {
       apiVersion: 'rabbitmq.com/v1beta1', kind: 'RabbitmqCluster', metadata: { name: 'mq' }, spec: { replicas },

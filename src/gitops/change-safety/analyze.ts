@@ -3,7 +3,9 @@ import { PreviousObject } from './previous-output';
 import { RenameIndex } from './rename-index';
 import { canonicalJson } from '../../private/canonical';
 import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupLocationOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
-import { factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf, nonDecreasingFieldsOf } from '../../private/kind-registry';
+import {
+  factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf, nonDecreasingFieldsOf, removedInstancesOf,
+} from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
 
@@ -241,8 +243,15 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
     }
     const ro = replicasOf(o);
     const rn = replicasOf(m);
-    if (ro && rn && rn.count < ro.count && rn.count < rn.minimum && !refusedDecrease.has(rn.pointer)) {
-      risk('CHANGE-ScaleBelowQuorum', `${describe(m)}: ${rn.pointer} goes from ${ro.count} to ${rn.count}, below the ${rn.minimum} the data needs`, a, rn.pointer);
+    if (ro && rn && rn.count < ro.count && !refusedDecrease.has(rn.pointer)) {
+      // brokers each hold their own share: removing any is a risk, said once (below the minimum as that)
+      const held = removedInstancesOf(m);
+      if (rn.count < rn.minimum) {
+        risk('CHANGE-ScaleBelowQuorum', `${describe(m)}: ${rn.pointer} goes from ${ro.count} to ${rn.count}, below the ${rn.minimum} the data needs${held ? `; ${held}` : ''}`,
+          a, rn.pointer);
+      } else if (held) {
+        risk('CHANGE-BrokersRemoved', `${describe(m)}: ${rn.pointer} goes from ${ro.count} to ${rn.count}; ${held}`, a, rn.pointer);
+      }
     }
     const to = retentionOf(o);
     const tn = retentionOf(m);

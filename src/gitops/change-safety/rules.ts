@@ -37,6 +37,13 @@ export const CHANGE_RULES: readonly ChangeRule[] = [
   rule('CHANGE-ScaleBelowQuorum', 'Instances, brokers or replicas went below what the data needs',
     'Fewer instances than the replication (or quorum) the data relies on loses redundancy or availability, or the data on the removed instances.',
     `Keep at least 3 instances (and more than the synchronous replicas), or lower replication first. ${APPROVE}`),
+  rule('CHANGE-BrokersRemoved', 'Brokers that hold queue members or partition replicas were removed',
+    'Each broker holds its own share of the data: RabbitMQ quorum queue and stream members, Kafka partition replicas. The StatefulSet '
+    + 'controller removes the highest ordinals whatever they hold, so a queue with most of its members there stops, and the others stay '
+    + 'short of a member until it is removed by hand; Strimzi reverts the scale-down of a broker that still holds partition replicas, and '
+    + 'the layer never turns Ready.',
+    'Move the data off the brokers first (RabbitMQ: `rabbitmq-queues shrink <node>` and `rabbitmq-streams delete_replica`, then '
+    + `\`rabbitmqctl forget_cluster_node <node>\` after the scale-down; Kafka: a partition reassignment), or keep the brokers. ${APPROVE}`),
   rule('CHANGE-RetentionShortened', 'Backup or message retention was shortened',
     'Backups or messages older than the new retention are deleted at the next cycle.',
     `Restore the retention. ${APPROVE}`),

@@ -16,6 +16,7 @@ export const RABBITMQ_STATEFULSET_FACTS: readonly KindFacts[] = [
     // the login and retired users the engine lists on it, in older output the users whose password the pods mount
     // (the definitions import never deletes a user)
     loginUsers: loginUsersOfStatefulSet('MessageQueue'),
+    removedInstances: removedBrokers,
   },
   {
     group: '',
@@ -28,6 +29,20 @@ export const RABBITMQ_STATEFULSET_FACTS: readonly KindFacts[] = [
 ];
 
 const DEFINITIONS = '/data/definitions.json';
+
+/**
+ * What the brokers a scale-down removes hold: quorum queue and stream members (RabbitMQ places them
+ * on chosen brokers), which the StatefulSet controller takes away with the highest ordinals; the
+ * preStop wait (`await_online_quorum_plus_one`) covers a restart, not a broker that never returns.
+ */
+function removedBrokers(m: any): string {
+  const ns = m.metadata?.namespace ? ` -n ${m.metadata.namespace}` : '';
+  const node = `rabbit@${m.metadata?.name}-<ordinal>.${m.spec?.serviceName}.${m.metadata?.namespace ?? '<namespace>'}.svc.cluster.local`;
+  return 'the StatefulSet controller removes the brokers with the highest ordinals, whatever quorum queue and stream members they hold: a '
+    + 'queue with most of its members there stops, and every other one stays a member short. Before the change, for each broker to remove, '
+    + `run \`rabbitmq-queues shrink ${node}\` and \`rabbitmq-streams delete_replica <stream> ${node}\` for each stream on it `
+    + `(\`kubectl${ns} exec ${m.metadata?.name}-0 -- …\`); after it, \`rabbitmqctl forget_cluster_node ${node}\``;
+}
 const IGNORED = 'RabbitMQ\'s definitions import ignores for an existing one (it keeps running as first declared)';
 const KEEP = 'delete it once drained, or keep the declaration';
 

@@ -2,6 +2,10 @@ import { KindFacts, conditionTrue, imageOrDefault, isObject, OperatorImage } fro
 
 const GROUP = 'kafka.strimzi.io';
 const VERSIONS = /^kafka\.strimzi\.io\/v1(beta2)?$/;
+const REMOVED_BROKERS = 'Strimzi removes the brokers with the highest node ids in the pool only once they hold no partition replicas: '
+  + 'otherwise it reverts the scale-down, and the pool never reports the nodes its replicas ask for, so the layer never turns Ready. First '
+  + 'move the partitions off those brokers (`kafka-reassign-partitions.sh`, or a `KafkaRebalance` in `remove-brokers` mode once Cruise '
+  + 'Control is enabled)';
 const TOPIC_REPLICAS = 'the Topic Operator changes only through Cruise Control, which is not rendered: the topic turns NotReady '
   + '("Replication factor change not supported") and the layer\'s health check waits on it, while the topic\'s other settings are applied. '
   + 'Without `replicas` a topic takes 3, or the number of brokers when fewer, and `minInSyncReplicas` follows it (2 from 3 replicas): '
@@ -43,6 +47,8 @@ export const STRIMZI_KAFKA_FACTS: readonly KindFacts[] = [
     group: GROUP,
     kind: 'KafkaNodePool',
     dataBearing: true,
+    // Strimzi's scale-down check (0.40+): a broker that still holds partition replicas is not removed, the change reverted
+    removedInstances: (m) => (Array.isArray(m.spec?.roles) && m.spec.roles.includes('broker') ? REMOVED_BROKERS : undefined),
     fluxReady: 'has(status.nodeIds) && size(status.nodeIds) == spec.replicas',
     storage: (m) => [
       ...(m.spec?.storage?.size !== undefined ? [{ pointer: '/spec/storage/size', size: m.spec.storage.size, storageClass: m.spec.storage.class }] : []),
