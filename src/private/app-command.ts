@@ -56,6 +56,9 @@ function quote(p: string): string {
 }
 
 /** The most telling line of a failing command's standard error: the last `...Error: message` line, else the last line. */
+/** The line cdk8s-cli prints when the app it runs fails (after the app's own standard error). */
+const CDK8S_CLI_EXIT = /^Error: command ".*" at .* returned a non-zero exit code \d+$/;
+
 export function stderrTail(stderr: string): string {
   // an app's standard error may echo a connection string or a command line: never print a credential
   const lines = redactSecrets(stderr).split(/\r?\n/).map((l) => l.trimEnd());
@@ -65,6 +68,15 @@ export function stderrTail(stderr: string): string {
     if (/^[\w.$]*(Error|Exception)\b[^:]*:/.test(meaningful[i].trim())) {
       index = i;
       break;
+    }
+  }
+  // `cdk8s synth` ends with its own line about the app's exit code: the app's error before it says why
+  if (index > 0 && CDK8S_CLI_EXIT.test(meaningful[index].trim())) {
+    for (let i = index - 1; i >= 0; i--) {
+      if (/^[\w.$]*(Error|Exception)\b[^:]*:/.test(meaningful[i].trim())) {
+        index = i;
+        break;
+      }
     }
   }
   if (index < 0) return oneLine(meaningful[meaningful.length - 1] ?? '', 240);

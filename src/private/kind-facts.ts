@@ -100,12 +100,13 @@ export interface KindFacts {
   readonly immutableEntries?: (manifest: any) => ImmutableEntry[];
   /**
    * For kinds whose instances each hold their own share of the data (brokers holding queue members or
-   * partition replicas): what removed instances hold and how to move it off them first. A lower
+   * partition replicas): what the instances removed going `from` → `to` hold and how to move it off
+   * them first. A lower
    * `replicas` count is then a `CHANGE-BrokersRemoved` (or, below the minimum, a
    * `CHANGE-ScaleBelowQuorum` saying the same).
    * @default - none: instances are interchangeable (database replicas)
    */
-  readonly removedInstances?: (manifest: any) => string | undefined;
+  readonly removedInstances?: (manifest: any, from: number, to: number) => string | undefined;
   /**
    * Numbers the operator can only raise (a Kafka topic's partitions, a RabbitMQ cluster's brokers): a
    * decrease is a `CHANGE-ImmutableField`, with what the operator does with it.

@@ -152,8 +152,8 @@ export function loginUsersOf(manifest: any): LoginUsersField | undefined {
 }
 
 /** What instances removed from `manifest` hold and how to move it first (`KindFacts.removedInstances`), or undefined. */
-export function removedInstancesOf(manifest: any): string | undefined {
-  return factOf(manifest, 'removedInstances')?.(manifest);
+export function removedInstancesOf(manifest: any, from: number, to: number): string | undefined {
+  return factOf(manifest, 'removedInstances')?.(manifest, from, to);
 }
 
 /** The numeric fields of `manifest`'s kind that can only grow (`KindFacts.nonDecreasingFields`). */

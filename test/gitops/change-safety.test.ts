@@ -168,7 +168,8 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     expect(found(5, 3).map((f) => f.slice(0, 2))).toEqual([['CHANGE-BrokersRemoved', '/spec/replicas']]);
     expect(removed[2]).toContain('/spec/replicas goes from 5 to 3; ');
     if (kind === 'StatefulSet') {
-      expect(removed[2]).toContain('run `rabbitmq-queues shrink rabbit@orders-events-<ordinal>.orders-events-headless.orders.svc.cluster.local`');
+      expect(removed[2]).toContain('for each broker to remove (ordinals 3 to 4), run `rabbitmq-queues shrink rabbit@orders-events-<ordinal>.orders-events-headless.orders.svc.cluster.local`');
+      expect(found(3, 2)[0][2]).toContain('for each broker to remove (ordinal 2), run');
       expect(removed[2]).toContain('`rabbitmqctl forget_cluster_node rabbit@orders-events-<ordinal>.orders-events-headless.orders.svc.cluster.local`');
     } else {
       expect(removed[2]).toContain('only once they hold no partition replicas');

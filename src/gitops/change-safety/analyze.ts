@@ -245,7 +245,7 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
     const rn = replicasOf(m);
     if (ro && rn && rn.count < ro.count && !refusedDecrease.has(rn.pointer)) {
       // brokers each hold their own share: removing any is a risk, said once (below the minimum as that)
-      const held = removedInstancesOf(m);
+      const held = removedInstancesOf(m, ro.count, rn.count);
       if (rn.count < rn.minimum) {
         risk('CHANGE-ScaleBelowQuorum', `${describe(m)}: ${rn.pointer} goes from ${ro.count} to ${rn.count}, below the ${rn.minimum} the data needs${held ? `; ${held}` : ''}`,
           a, rn.pointer);

@@ -40,6 +40,14 @@ describe('publish: credentials and git messages', () => {
     ].join('\n');
     expect(failureReason(stderr)).toMatch(/^PolicyViolationError: policy violations: 2 unsuppressed error-level finding\(s\); nothing was written; first: GITOPS-NoSecretData Secret shop\/creds /);
     expect(failureReason('Error: boom\n    at x (y.js:1:1)\n')).toBe('Error: boom');
+    // run through `cdk8s synth`: its closing line about the exit code is not the reason, the app's error is
+    const cdk8s = '/app/node_modules/cdk8s-stateful/lib/private/names.js:24\n    return new ValidationError({ code });\n           ^\n'
+      + "ValidationError: [INVALID_VALUE] orders-prod/Events: invalid replicas 0: an integer from 1 to 9\n  code: 'INVALID_VALUE',\n}\n"
+      + '    at invalid (names.js:24:12)\nError: command "npx ts-node main.ts " at /app returned a non-zero exit code 1\n';
+    expect(failureReason(cdk8s)).toBe('ValidationError: [INVALID_VALUE] orders-prod/Events: invalid replicas 0: an integer from 1 to 9');
+    // without an error of the app's own, the closing line is all there is
+    expect(failureReason('Error: command "npx ts-node main.ts " at /app returned a non-zero exit code 1\n'))
+      .toBe('Error: command "npx ts-node main.ts " at /app returned a non-zero exit code 1');
   });
 });
 

@@ -35,11 +35,12 @@ const DEFINITIONS = '/data/definitions.json';
  * on chosen brokers), which the StatefulSet controller takes away with the highest ordinals; the
  * preStop wait (`await_online_quorum_plus_one`) covers a restart, not a broker that never returns.
  */
-function removedBrokers(m: any): string {
+function removedBrokers(m: any, from: number, to: number): string {
   const ns = m.metadata?.namespace ? ` -n ${m.metadata.namespace}` : '';
   const node = `rabbit@${m.metadata?.name}-<ordinal>.${m.spec?.serviceName}.${m.metadata?.namespace ?? '<namespace>'}.svc.cluster.local`;
   return 'the StatefulSet controller removes the brokers with the highest ordinals, whatever quorum queue and stream members they hold: a '
-    + 'queue with most of its members there stops, and every other one stays a member short. Before the change, for each broker to remove, '
+    + 'queue with most of its members there stops, and every other one stays a member short. Before the change, for each broker to remove '
+    + `(${to === from - 1 ? `ordinal ${to}` : `ordinals ${to} to ${from - 1}`}), `
     + `run \`rabbitmq-queues shrink ${node}\` and \`rabbitmq-streams delete_replica <stream> ${node}\` for each stream on it `
     + `(\`kubectl${ns} exec ${m.metadata?.name}-0 -- …\`); after it, \`rabbitmqctl forget_cluster_node ${node}\``;
 }
