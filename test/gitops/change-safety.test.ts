@@ -348,6 +348,15 @@ describe('change safety reads the engines\' facts: the same findings on every da
     const message = (before: Variant, after: Variant) => change(before, after).findings.find((f) => f.ruleId === 'CHANGE-ImmutableField')!.message;
     expect(message({ extra: grown(3, '10Gi') }, { extra: grown(5, '20Gi') })).toContain('resize each claim (ordinals 0 to 2, and any kept from a scale-down;');
     expect(message({ extra: grown(0, '10Gi') }, { extra: grown(0, '20Gi') })).toContain('resize each claim (those kept from earlier replicas, if any;');
+    // two claim templates: each grown one named, with its own command
+    const two = (data: string, wal: string) => (chart: EnvironmentChart) => sts(3)(chart).addJsonPatch(
+      JsonPatch.replace('/spec/volumeClaimTemplates/0/spec/resources/requests/storage', data),
+      JsonPatch.add('/spec/volumeClaimTemplates/1', { metadata: { name: 'wal' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: wal } } } }));
+    const both = message({ extra: two('10Gi', '1Gi') }, { extra: two('20Gi', '2Gi') });
+    expect(both).toContain('the volumes of claim template "data" grow from 10Gi to 20Gi, the volumes of claim template "wal" grow from 1Gi to 2Gi');
+    expect(both).toContain('`kubectl -n orders patch pvc data-mq-<ordinal>');
+    expect(both).toContain(' and `kubectl -n orders patch pvc wal-mq-<ordinal>');
+    expect(message({ extra: two('10Gi', '1Gi') }, { extra: two('10Gi', '2Gi') })).toContain('the volumes of claim template "wal" grow from 1Gi to 2Gi (/spec/volumeClaimTemplates)');
   });
 
   test('a StatefulSet\'s claim templates changed otherwise keep the generic text', () => {

@@ -60,6 +60,15 @@ describe('publish compares the committed output with the new one itself', () => 
     expect(git(checkout, 'log', '-1', '--format=%B')).toContain('warning CHANGE-DataObjectRemoved (1): StatefulSet shop/cache');
   });
 
+  test('more than 20 risky changes: 20 are listed, then how many more', () => {
+    const { checkout } = repoWithHistory();
+    publish({ repository: checkout, synthesizer: shop({ devCaches: 23 }) });
+    const r = publish({ repository: checkout, command: wipingApp({}) });
+    expect(r.warnings).toHaveLength(21);
+    expect(r.warnings.slice(0, 20).every((w) => /^risky change, refused in production: warning CHANGE-DataObjectRemoved StatefulSet shop\/cache-\d+ /.test(w))).toBe(true);
+    expect(r.warnings[20]).toBe('… and 3 more risky change(s) (the reports list them all)');
+  });
+
   test('environment branches: each branch is compared with its own committed output', () => {
     const { checkout } = repoWithHistory();
     publish({ repository: checkout, synthesizer: shop(), environmentBranches: true });

@@ -93,6 +93,8 @@ export interface ShopOptions {
   readonly extraDev?: boolean;
   /** A StatefulSet with volume claims in dev: removing it is a warning there. */
   readonly devCache?: boolean;
+  /** That many more StatefulSets with volume claims in dev (cache-1, cache-2...). */
+  readonly devCaches?: number;
   /** Environments (default dev and prod). */
   readonly environments?: ('dev' | 'prod' | 'staging')[];
   /** Write the policy reports into the directory publish gives (default true). */
@@ -125,6 +127,7 @@ export function shopApp(outdir: string, reportsDirectory: string | undefined, o:
     Suppressions.add(api, { ruleId: 'PROD-NetworkPolicy', reason: 'the dev cluster has no network policy support' });
     new ApiObject(dev, 'settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: o.mode ?? 'fast' } });
     if (o.devCache) new ApiObject(dev, 'cache', statefulSetWithClaims('cache', 'docker.io/library/redis:7.4.1'));
+    for (let i = 1; i <= (o.devCaches ?? 0); i++) new ApiObject(dev, `cache-${i}`, statefulSetWithClaims(`cache-${i}`, 'docker.io/library/redis:7.4.1'));
     if (o.extraDev) new ApiObject(dev, 'flags', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'feature-flags' }, data: { beta: 'true' } });
   }
   if (envs.includes('staging')) {
