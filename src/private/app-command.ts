@@ -55,29 +55,29 @@ function quote(p: string): string {
   return process.platform === 'win32' ? `"${p}"` : `'${p.replace(/'/g, '\'\\\'\'')}'`;
 }
 
-/** The most telling line of a failing command's standard error: the last `...Error: message` line, else the last line. */
 /** The line cdk8s-cli prints when the app it runs fails (after the app's own standard error). */
 const CDK8S_CLI_EXIT = /^Error: command ".*" at .* returned a non-zero exit code \d+$/;
+const ERROR_LINE = /^[\w.$]*(Error|Exception)\b[^:]*:/;
 
+/** The index of the last `...Error: message` line of `lines` before `end`, or -1. */
+function lastErrorLine(lines: readonly string[], end: number): number {
+  for (let i = end - 1; i >= 0; i--) if (ERROR_LINE.test(lines[i].trim())) return i;
+  return -1;
+}
+
+/**
+ * The most telling line of a failing command's standard error: the last `...Error: message` line
+ * (under `cdk8s synth`, the app's own rather than cdk8s-cli's closing one), else the last line.
+ */
 export function stderrTail(stderr: string): string {
   // an app's standard error may echo a connection string or a command line: never print a credential
   const lines = redactSecrets(stderr).split(/\r?\n/).map((l) => l.trimEnd());
   const meaningful = lines.filter((l) => l.trim() !== '' && !/^\s+at /.test(l) && !/^Node\.js v\d/.test(l) && !/^\s*\^+\s*$/.test(l));
-  let index = -1;
-  for (let i = meaningful.length - 1; i >= 0; i--) {
-    if (/^[\w.$]*(Error|Exception)\b[^:]*:/.test(meaningful[i].trim())) {
-      index = i;
-      break;
-    }
-  }
+  let index = lastErrorLine(meaningful, meaningful.length);
   // `cdk8s synth` ends with its own line about the app's exit code: the app's error before it says why
   if (index > 0 && CDK8S_CLI_EXIT.test(meaningful[index].trim())) {
-    for (let i = index - 1; i >= 0; i--) {
-      if (/^[\w.$]*(Error|Exception)\b[^:]*:/.test(meaningful[i].trim())) {
-        index = i;
-        break;
-      }
-    }
+    const own = lastErrorLine(meaningful, index);
+    if (own >= 0) index = own;
   }
   if (index < 0) return oneLine(meaningful[meaningful.length - 1] ?? '', 240);
   let line = meaningful[index].trim();

@@ -101,8 +101,7 @@ export interface KindFacts {
   /**
    * For kinds whose instances each hold their own share of the data (brokers holding queue members or
    * partition replicas): what the instances removed going `from` → `to` hold and how to move it off
-   * them first. A lower
-   * `replicas` count is then a `CHANGE-BrokersRemoved` (or, below the minimum, a
+   * them first. A lower `replicas` count is then a `CHANGE-BrokersRemoved` (or, below the minimum, a
    * `CHANGE-ScaleBelowQuorum` saying the same).
    * @default - none: instances are interchangeable (database replicas)
    */

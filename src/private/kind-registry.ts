@@ -36,14 +36,11 @@ function claimsGrown(m: any, previous: any, before: unknown, after: unknown): st
   const replicas = typeof previous?.spec?.replicas === 'number' ? previous.spec.replicas : 1;
   const ordinals = replicas > 0 ? `ordinals 0 to ${replicas - 1}, and any kept from a scale-down` : 'those kept from earlier replicas, if any';
   const claims = grown.map((g) => `\`kubectl${ns} patch pvc ${g.name}-${name}-<ordinal> --type merge -p '{"spec":{"resources":{"requests":{"storage":"${g.to}"}}}}'\``);
-  return `${describeGrowth(grown)} (/spec/volumeClaimTemplates), which the API server refuses on a StatefulSet: the apply of the whole layer fails `
+  const growth = grown.map((g) => `the volumes of claim template "${g.name}" grow from ${g.from} to ${g.to}`).join(', ');
+  return `${growth} (/spec/volumeClaimTemplates), which the API server refuses on a StatefulSet: the apply of the whole layer fails `
     + `until the StatefulSet is re-created. Once the change is committed, grow the volumes by hand: resize each claim (${ordinals}; `
     + `its StorageClass must allow expansion) with ${claims.join(' and ')}, then \`kubectl${ns} delete statefulset ${name} --cascade=orphan\` `
     + '(its pods and claims stay): the next apply re-creates it with the new template, and it adopts the running pods';
-}
-
-function describeGrowth(grown: { name: string; from: string; to: string }[]): string {
-  return grown.map((g) => `the volumes of claim template "${g.name}" grow from ${g.from} to ${g.to}`).join(', ');
 }
 
 /**

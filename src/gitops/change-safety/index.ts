@@ -35,8 +35,8 @@ export function analyzeSkippingUnchanged(previous: PreviousOutput, next: NextObj
 /** Pack id under which change-safety findings are reported. */
 export const CHANGE_SAFETY_PACK = 'change-safety';
 
-/** At most this many risky changes are listed one by one; the policy reports hold them all. */
-const LISTED_MAX = 20;
+/** At most this many risky changes are listed one by one (`synth()`, `publish`); the policy reports hold them all. */
+export const RISKY_LISTED_MAX = 20;
 
 /**
  * The risky changes that pass as warnings (outside production), one line each, for a person at the
@@ -45,12 +45,12 @@ const LISTED_MAX = 20;
  */
 export function describeRiskyChanges(findings: readonly Finding[]): string {
   const lines = [`cdk8s-stateful: ${findings.length} risky change(s) pass as warning(s) here (refused in production):`];
-  for (const f of findings.slice(0, LISTED_MAX)) {
+  for (const f of findings.slice(0, RISKY_LISTED_MAX)) {
     const r = f.resource;
     const object = r ? ` ${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}` : '';
     lines.push(`  warning ${f.ruleId}${object}${f.file ? ` (${f.file})` : ''}: ${f.message.split('\n')[0]}`);
   }
-  if (findings.length > LISTED_MAX) lines.push(`  … and ${findings.length - LISTED_MAX} more (the policy reports list them all)`);
+  if (findings.length > RISKY_LISTED_MAX) lines.push(`  … and ${findings.length - RISKY_LISTED_MAX} more (the policy reports list them all)`);
   return lines.join('\n') + '\n';
 }
 

@@ -10,7 +10,7 @@ import {
   BranchPublication, FileChangeKind, GitOpsPublisherProps, PublishedFile, PublishErrorCode, PublishResult,
 } from './types';
 import { Severity } from '../../policy/severity';
-import { AppliedChangeApproval, judgeChanges, PreviousObject, PreviousOutput, readCommittedOutput, readOutputFolder } from '../change-safety';
+import { AppliedChangeApproval, judgeChanges, PreviousObject, PreviousOutput, readCommittedOutput, readOutputFolder, RISKY_LISTED_MAX } from '../change-safety';
 import {
   EnvironmentRecord, MANIFEST_PATH, META_DIR, OwnedManifest, readOwnedManifest, recoverOutput, verifyOwnedFiles, WriterError, writeOutput,
 } from '../writer';
@@ -43,9 +43,6 @@ const ENVIRONMENT_FOLDERS = ['rendered', 'layers'];
 export function inEnvironmentFolder(p: string, env: string): boolean {
   return ENVIRONMENT_FOLDERS.some((folder) => p.startsWith(`${folder}/${env}/`));
 }
-
-/** At most this many risky changes that pass as warnings are listed one by one (as `GitOpsApp.synth()` does). */
-const RISKY_LISTED_MAX = 20;
 
 /**
  * Commits a GitOpsApp's output to a Git repository, gated:

@@ -29,6 +29,8 @@ export const RABBITMQ_STATEFULSET_FACTS: readonly KindFacts[] = [
 ];
 
 const DEFINITIONS = '/data/definitions.json';
+const IGNORED = 'RabbitMQ\'s definitions import ignores for an existing one (it keeps running as first declared)';
+const KEEP = 'delete it once drained, or keep the declaration';
 
 /**
  * What the brokers a scale-down removes hold: quorum queue and stream members (RabbitMQ places them
@@ -44,8 +46,6 @@ function removedBrokers(m: any, from: number, to: number): string {
     + `run \`rabbitmq-queues shrink ${node}\` and \`rabbitmq-streams delete_replica <stream> ${node}\` for each stream on it `
     + `(\`kubectl${ns} exec ${m.metadata?.name}-0 -- …\`); after it, \`rabbitmqctl forget_cluster_node ${node}\``;
 }
-const IGNORED = 'RabbitMQ\'s definitions import ignores for an existing one (it keeps running as first declared)';
-const KEEP = 'delete it once drained, or keep the declaration';
 
 /** The queues and exchanges of a definitions file, each by vhost and name, with what the import never changes. */
 function definitionsEntries(m: any): ImmutableEntry[] {
