@@ -84,6 +84,13 @@ export interface KindFacts {
    */
   readonly immutableFields?: readonly string[] | ((manifest: any) => string[]);
   /**
+   * Fields the kind's CRD makes immutable with a transition rule on the field (`self == oldSelf`):
+   * the API server evaluates such a rule only when the field is there before and after, so setting
+   * or removing the field passes and only a changed value is refused (`CHANGE-ImmutableField`).
+   * @default - none
+   */
+  readonly transitionRules?: readonly TransitionRule[];
+  /**
    * What a change of one of the `immutableFields` means and how to make it, where the kind knows
    * better than "not allowed in place" (a StatefulSet's volumes grown): the finding's text after the
    * object, or undefined for the generic one. `previous` is the object as it was, `before` and
@@ -175,6 +182,13 @@ export interface ImmutableEntry {
   readonly pointer: string;
   /** What a changed value does, for the finding, e.g. `RabbitMQ keeps the existing queue as it is`. */
   readonly consequence: string;
+}
+
+/** A field a CRD's transition rule keeps as first set (`KindFacts.transitionRules`). */
+export interface TransitionRule {
+  readonly pointer: string;
+  /** The rule's message, as the API server returns it, e.g. `cluster reference is immutable after creation`. */
+  readonly message: string;
 }
 
 /** A number the operator can only raise. */

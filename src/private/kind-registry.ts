@@ -1,5 +1,5 @@
 import { canonicalJson } from './canonical';
-import { ImmutableEntry, LoginUsersField, KindFacts, NonDecreasingField, OperatorCreatedLabel, OperatorImage } from './kind-facts';
+import { ImmutableEntry, LoginUsersField, KindFacts, NonDecreasingField, OperatorCreatedLabel, OperatorImage, TransitionRule } from './kind-facts';
 import { apiGroup } from './kinds';
 import { compareQuantities, quantityOf } from './quantity';
 import { DATABASE_ENGINE_FACTS } from '../database/engines';
@@ -136,6 +136,11 @@ export function immutableFieldAdviceOf(manifest: any, previous: any, pointer: st
 export function immutableFieldsOf(manifest: any): string[] {
   const f = factOf(manifest, 'immutableFields');
   return typeof f === 'function' ? f(manifest) : [...(f ?? [])];
+}
+
+/** Fields `manifest`'s CRD keeps as first set with a transition rule (`KindFacts.transitionRules`). */
+export function transitionRulesOf(manifest: any): readonly TransitionRule[] {
+  return factOf(manifest, 'transitionRules') ?? [];
 }
 
 /** The embedded declarations of `manifest` kept as first applied (`KindFacts.immutableEntries`). */

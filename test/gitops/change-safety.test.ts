@@ -180,6 +180,47 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     expect(found(3, 5)).toEqual([]);
   });
 
+  test('Strimzi\'s KRaft controllers (a static quorum): their count and the controller role are kept, broker pools scale', () => {
+    const kafka = (brokers: number, controllerReplicas?: number) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
+      engine: QueueEngine.strimziKafka({ version: '4.3.1', controllerReplicas }), name: 'orders-events', replicas: brokers,
+    });
+    const found = (before: Variant, after: Variant) => change(before, after).findings.map((f) => [f.severity, f.ruleId, `${f.resource?.kind} ${f.resource?.name}`, f.jsonPointer]);
+    // dedicated controllers 3 → 5
+    const scaled = change({ extra: kafka(3, 3) }, { extra: kafka(3, 5) }).findings;
+    expect(scaled.map((f) => [f.severity, f.ruleId, `${f.resource?.kind} ${f.resource?.name}`, f.jsonPointer]))
+      .toEqual([['error', 'CHANGE-ImmutableField', 'KafkaNodePool controllers', '/spec/replicas']]);
+    expect(scaled[0].message).toBe('KafkaNodePool "orders/controllers": the controllers of KafkaNodePool "controllers" of Kafka "orders-events" changed from 3 to 5 '
+      + '(/spec/replicas), which Strimzi runs a static KRaft controller quorum (`controller.quorum.voters`; no release supports a dynamic one): '
+      + 'it applies the change anyway and rolls every node onto the new voter set, and voters added or removed that way can lose the quorum and the '
+      + 'cluster\'s metadata. Keep the controllers as they are (`controllerReplicas` on the engine; with `controllerReplicas: 0` the brokers are the '
+      + 'controllers, so keep the broker count). To change them, create a new cluster and move the clients, or follow Strimzi\'s procedure with '
+      + 'downtime: pause the reconciliation, delete the controllers\' StrimziPodSets, change the replicas, resume');
+    expect(found({ extra: kafka(3, 5) }, { extra: kafka(3, 3) })).toEqual([['error', 'CHANGE-ImmutableField', 'KafkaNodePool controllers', '/spec/replicas']]);
+    // brokers that are the controllers (one dual-role pool): adding brokers adds voters
+    expect(found({ extra: kafka(3, 0) }, { extra: kafka(5, 0) })).toEqual([['error', 'CHANGE-ImmutableField', 'KafkaNodePool dual-role', '/spec/replicas']]);
+    // outside production (0 controllers by default) the same is a warning
+    expect(ids(change({ tier: Tier.DEVELOPMENT, extra: kafka(1) }, { tier: Tier.DEVELOPMENT, extra: kafka(3) }).findings)).toEqual(['warning:CHANGE-ImmutableField']);
+    // dedicated controllers: the broker pool scales up freely
+    expect(found({ extra: kafka(3, 3) }, { extra: kafka(5, 3) })).toEqual([]);
+  });
+
+  test('a pool that takes or gives up the controller role changes the voters; a controller pool that takes the broker role does not', () => {
+    const pool = (roles: string[]) => (chart: EnvironmentChart) => new ApiObject(chart, 'Pool', {
+      apiVersion: 'kafka.strimzi.io/v1',
+      kind: 'KafkaNodePool',
+      metadata: { name: 'main', labels: { 'strimzi.io/cluster': 'analytics' } },
+      spec: { replicas: 3, roles, storage: { type: 'jbod', volumes: [{ id: 0, type: 'persistent-claim', size: '10Gi' }] } },
+    });
+    const found = (from: string[], to: string[]) => change({ extra: pool(from) }, { extra: pool(to) }).findings.map((f) => `${f.ruleId} ${f.jsonPointer} ${f.message.split(', which')[0]}`);
+    expect(found(['broker'], ['broker', 'controller'])).toEqual([
+      'CHANGE-ImmutableField /spec/roles KafkaNodePool "orders/main": whether KafkaNodePool "main" of Kafka "analytics" is a KRaft controller changed from false to true (/spec/roles)',
+    ]);
+    expect(found(['controller', 'broker'], ['broker'])).toEqual([
+      'CHANGE-ImmutableField /spec/roles KafkaNodePool "orders/main": whether KafkaNodePool "main" of Kafka "analytics" is a KRaft controller changed from true to false (/spec/roles)',
+    ]);
+    expect(found(['controller'], ['controller', 'broker'])).toEqual([]);
+  });
+
   test('database replicas removed above quorum raise nothing (replicas hold the same data)', () => {
     expect(ids(change({ db: { engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }), instances: 5 } },
       { db: { engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }), instances: 3 } }).findings)).toEqual([]);
@@ -259,7 +300,10 @@ describe('change safety: brokers added to a MessageQueue whose queues or topics 
     .filter((f) => f.ruleId === 'CHANGE-ImmutableField').map((f) => [f.severity, f.resource?.kind, f.jsonPointer, f.message]);
 
   test.each(engines)('on %s: 1 → 3 brokers changes the default, and the finding says how to keep it', (_engine, engine, kind, pointer) => {
-    const found = replication({ tier: Tier.DEVELOPMENT, extra: mq(engine, 1) }, { tier: Tier.DEVELOPMENT, extra: mq(engine, 3) });
+    const all = replication({ tier: Tier.DEVELOPMENT, extra: mq(engine, 1) }, { tier: Tier.DEVELOPMENT, extra: mq(engine, 3) });
+    // in development Strimzi's brokers are the KRaft controllers: adding brokers adds voters too
+    expect(all.filter((f) => f[1] !== kind).map((f) => f.slice(0, 3))).toEqual(kind === 'KafkaTopic' ? [['warning', 'KafkaNodePool', '/spec/replicas']] : []);
+    const found = all.filter((f) => f[1] === kind);
     expect(found.map((f) => f.slice(0, 3))).toEqual([['warning', kind, pointer]]);
     const message = found[0][3] as string;
     expect(message).toMatch(/the replicas of (quorum queue|topic) "(orders-events\/)?audit" changed from 1 to 3/);

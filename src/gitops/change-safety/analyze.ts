@@ -5,6 +5,7 @@ import { canonicalJson } from '../../private/canonical';
 import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupLocationOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
 import {
   factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf, nonDecreasingFieldsOf, removedInstancesOf,
+  transitionRulesOf,
 } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
@@ -194,6 +195,15 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
         const advice = immutableFieldAdviceOf(m, o, pointer, x, y);
         risk('CHANGE-ImmutableField', advice ? `${describe(m)}: ${advice}`
           : `${describe(m)}: ${pointer} changed, which ${m.kind === 'Job' ? 'a Job does not allow' : 'Kubernetes or the operator does not allow in place'}`, a, pointer);
+      }
+    }
+    // a transition rule is evaluated only when the field is there before and after: setting or removing it passes
+    for (const { pointer, message } of transitionRulesOf(o)) {
+      const x = at(o, pointer);
+      const y = at(m, pointer);
+      if (x !== undefined && y !== undefined && canonicalJson(x) !== canonicalJson(y)) {
+        risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} changed${fromTo(x, y)}, which the API server refuses (the CRD's rule: "${message}"): `
+          + 'the layer\'s apply fails until the change is undone or the object re-created', a, pointer);
       }
     }
     const entries = new Map(immutableEntriesOf(o).map((e) => [e.key, e]));

@@ -2,6 +2,8 @@ import { LoginUsersField, KindFacts, conditionTrue, imageOrDefault, imageTag, is
 
 const GROUP = 'postgresql.cnpg.io';
 const V1 = `${GROUP}/v1`;
+/** The transition rule of the kinds that name their Cluster (`spec.cluster`). */
+const CLUSTER_REFERENCE = { pointer: '/spec/cluster', message: 'cluster reference is immutable after creation' };
 
 /**
  * What the pipeline knows about the CloudNativePG kinds this engine renders. Health: the `Ready`
@@ -32,8 +34,8 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
     // `bootstrap.initdb` runs once, when the cluster is created: a new owner is never created as a role (its
     // password update and the Database's `ALTER ... OWNER` fail, the application logs in as a role that does
     // not exist) and the objects stay the old owner's; a new database name is a new, empty database
-    // (and the CRD's own transition rule: `serviceAccountName` is `self == oldSelf`)
-    immutableFields: ['/spec/bootstrap/initdb/owner', '/spec/bootstrap/initdb/database', '/spec/serviceAccountName'],
+    immutableFields: ['/spec/bootstrap/initdb/owner', '/spec/bootstrap/initdb/database'],
+    transitionRules: [{ pointer: '/spec/serviceAccountName', message: 'serviceAccountName is immutable' }],
     // instance Pods, PVCs, Secrets, Services
     operatorCreatedLabels: [{ label: 'cnpg.io/cluster' }],
     // `spec.imageName` (default `ghcr.io/cloudnative-pg/postgresql`); none with an `imageCatalogRef`: the catalog's images are checked on the catalog
@@ -50,15 +52,17 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
     // `retain` keeps the database in PostgreSQL when the object goes
     deletionPolicy: (m) => (typeof m.spec?.databaseReclaimPolicy === 'string' ? { value: m.spec.databaseReclaimPolicy, pointer: '/spec/databaseReclaimPolicy' } : undefined),
     // the CRD's transition rules (`self == oldSelf`): the API server refuses the update
-    immutableFields: [
-      '/spec/name', '/spec/cluster', '/spec/template', '/spec/encoding', '/spec/locale', '/spec/localeProvider', '/spec/localeCollate',
-      '/spec/localeCType', '/spec/icuLocale', '/spec/icuRules', '/spec/builtinLocale', '/spec/collationVersion',
+    transitionRules: [
+      CLUSTER_REFERENCE,
+      ...['name', 'template', 'encoding', 'locale', 'localeProvider', 'localeCollate', 'localeCType', 'icuLocale', 'icuRules', 'builtinLocale', 'collationVersion']
+        .map((f) => ({ pointer: `/spec/${f}`, message: `${f} is immutable` })),
     ],
   },
   // the CRDs' transition rules: a Backup is immutable, a ScheduledBackup and a DatabaseRole keep their cluster (and a role its name)
-  { group: GROUP, kind: 'Backup', immutableFields: ['/spec'] },
-  { group: GROUP, kind: 'ScheduledBackup', immutableFields: ['/spec/cluster'] },
-  { group: GROUP, kind: 'DatabaseRole', immutableFields: ['/spec/name', '/spec/cluster'] },
+  { group: GROUP, kind: 'Backup', transitionRules: [{ pointer: '/spec', message: 'BackupSpec is immutable once set' }] },
+  { group: GROUP, kind: 'ScheduledBackup', transitionRules: [CLUSTER_REFERENCE] },
+  // `name` through a rule on `spec` (`self.name == oldSelf.name`); `name` is required
+  { group: GROUP, kind: 'DatabaseRole', transitionRules: [{ pointer: '/spec/name', message: 'name is immutable' }, CLUSTER_REFERENCE] },
   ...['ImageCatalog', 'ClusterImageCatalog'].map((kind): KindFacts => ({
     group: GROUP,
     kind,
@@ -69,7 +73,7 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
     group: GROUP,
     kind: 'Pooler',
     // the CRD's transition rules (`self == oldSelf`)
-    immutableFields: ['/spec/cluster', '/spec/serviceAccountName'],
+    transitionRules: [CLUSTER_REFERENCE, { pointer: '/spec/serviceAccountName', message: 'serviceAccountName is immutable' }],
     // pooler Deployments and Pods
     operatorCreatedLabels: [{ label: 'cnpg.io/poolerName' }],
     // PgBouncer default `ghcr.io/cloudnative-pg/pgbouncer` unless the template names the `pgbouncer` container's image

@@ -47,7 +47,10 @@ export interface StrimziKafkaEngineOptions {
 
   /**
    * Dedicated KRaft controllers (a `controllers` KafkaNodePool); 0 runs the controllers on the
-   * brokers (one `dual-role` pool). 3 or 5 when set.
+   * brokers (one `dual-role` pool). 3 or 5 when set. Fixed once the cluster runs: Strimzi's
+   * controller quorum is static, so change safety reports a change of this count (and, with 0, of
+   * the broker count), and moving between 0 and dedicated controllers replaces the pools. Set it
+   * explicitly on an environment whose tier may change (the default follows the tier).
    *
    * @default - 0 in development, 3 in staging and production
    */

@@ -1,4 +1,4 @@
-import { KindFacts, conditionTrue, imageOrDefault, isObject, OperatorImage } from '../../../private/kind-facts';
+import { ImmutableEntry, KindFacts, conditionTrue, imageOrDefault, isObject, OperatorImage } from '../../../private/kind-facts';
 
 const GROUP = 'kafka.strimzi.io';
 const VERSIONS = /^kafka\.strimzi\.io\/v1(beta2)?$/;
@@ -12,6 +12,25 @@ const TOPIC_REPLICAS = 'the Topic Operator changes only through Cruise Control, 
   + 'adding brokers raises `min.insync.replicas` above the replication factor the topic keeps, and every acks=all producer is refused. '
   + 'Set `replicas` on the topic to the previous value (a default `minInSyncReplicas` follows it back); to raise the replication factor, '
   + 'reassign the topic\'s partitions (`kafka-reassign-partitions.sh`), then set `replicas` to the new factor';
+const STATIC_QUORUM = 'Strimzi runs a static KRaft controller quorum (`controller.quorum.voters`; no release supports a dynamic one): '
+  + 'it applies the change anyway and rolls every node onto the new voter set, and voters added or removed that way can lose the quorum '
+  + 'and the cluster\'s metadata. Keep the controllers as they are (`controllerReplicas` on the engine; with `controllerReplicas: 0` the '
+  + 'brokers are the controllers, so keep the broker count). To change them, create a new cluster and move the clients, or follow '
+  + 'Strimzi\'s procedure with downtime: pause the reconciliation, delete the controllers\' StrimziPodSets, change the replicas, resume';
+
+/** A pool's share of the KRaft controller quorum, which Strimzi cannot change safely in a running cluster. */
+function controllerQuorum(m: any): ImmutableEntry[] {
+  const roles: unknown[] = Array.isArray(m.spec?.roles) ? m.spec.roles : [];
+  const controller = roles.includes('controller');
+  const cluster = m.metadata?.labels?.['strimzi.io/cluster'] ?? '';
+  const pool = `KafkaNodePool "${m.metadata?.name}" of Kafka "${cluster}"`;
+  return [
+    // a role that joins or leaves the voters (adding or removing `broker` is supported)
+    { key: `whether ${pool} is a KRaft controller`, value: controller, pointer: '/spec/roles', consequence: STATIC_QUORUM },
+    ...(controller && typeof m.spec?.replicas === 'number'
+      ? [{ key: `the controllers of ${pool}`, value: m.spec.replicas, pointer: '/spec/replicas', consequence: STATIC_QUORUM }] : []),
+  ];
+}
 
 /**
  * What the pipeline knows about the Strimzi kinds this engine renders. Health: the `Ready` condition;
@@ -49,6 +68,9 @@ export const STRIMZI_KAFKA_FACTS: readonly KindFacts[] = [
     dataBearing: true,
     // Strimzi's scale-down check (0.40+): a broker that still holds partition replicas is not removed, the change reverted
     removedInstances: (m) => (Array.isArray(m.spec?.roles) && m.spec.roles.includes('broker') ? REMOVED_BROKERS : undefined),
+    // Strimzi has no check for the controllers: scaling a controller pool, or giving or taking the role, is carried out
+    // with a new static voter set (its docs list it as unsupported; `NodePoolUtils` only refuses a cluster left without any)
+    immutableEntries: controllerQuorum,
     fluxReady: 'has(status.nodeIds) && size(status.nodeIds) == spec.replicas',
     storage: (m) => [
       ...(m.spec?.storage?.size !== undefined ? [{ pointer: '/spec/storage/size', size: m.spec.storage.size, storageClass: m.spec.storage.class }] : []),
