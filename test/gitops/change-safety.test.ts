@@ -308,7 +308,7 @@ describe('change safety: brokers added to a MessageQueue whose queues or topics 
     const message = found[0][3] as string;
     expect(message).toMatch(/the replicas of (quorum queue|topic) "(orders-events\/)?audit" changed from 1 to 3/);
     expect(message).toContain('Set `replicas` on the');
-    expect(message).toMatch(/takes 3, or the number of brokers when fewer(, so adding brokers changes it|, and `minInSyncReplicas` follows it)/);
+    expect(message).toMatch(/takes 3, or the number of brokers when fewer(, so adding or removing brokers changes it|, and `minInSyncReplicas` follows it)/);
     expect(message).toMatch(kind === 'KafkaTopic' ? /kafka-reassign-partitions\.sh/ : /rabbitmq-queues grow <node> all/);
     if (kind === 'Queue') expect(message).toContain('refuses to update ("queue arguments cannot be updated")');
     if (kind === 'ConfigMap') expect(message).toContain('definitions import ignores for an existing one');

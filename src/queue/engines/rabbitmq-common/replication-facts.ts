@@ -8,11 +8,11 @@ const STREAM_REPLICAS = 'x-initial-cluster-size';
  * What to do about a changed replica count: RabbitMQ places a quorum queue's or a stream's members
  * once, when it declares the queue (capped at the brokers there are), and never adds one on a
  * broker that joins later (`rabbit_queue_location`; the continuous membership reconciliation of
- * 3.13+ is off unless configured). The default follows the brokers, so scaling them up changes it.
+ * 3.13+ is off unless configured). The default follows the brokers, so scaling them changes it.
  */
 const KEEP_REPLICAS = 'a quorum queue or stream keeps the members it was created with. Set `replicas` on the queue to the previous value '
-  + '(without it a queue takes 3, or the number of brokers when fewer, so adding brokers changes it), then add members on the new '
-  + 'brokers with `rabbitmq-queues grow <node> all` (quorum queues) or `rabbitmq-streams add_replica <stream> <node>` (streams)';
+  + '(without it a queue takes 3, or the number of brokers when fewer, so adding or removing brokers changes it); to give it members on '
+  + 'brokers added, run `rabbitmq-queues grow <node> all` (quorum queues) or `rabbitmq-streams add_replica <stream> <node>` (streams)';
 
 /**
  * A queue's declaration as entries for change safety: everything but its replicas (`value`, with the

@@ -9,7 +9,8 @@ const REMOVED_BROKERS = 'Strimzi removes the brokers with the highest node ids i
 const TOPIC_REPLICAS = 'the Topic Operator changes only through Cruise Control, which is not rendered: the topic turns NotReady '
   + '("Replication factor change not supported") and the layer\'s health check waits on it, while the topic\'s other settings are applied. '
   + 'Without `replicas` a topic takes 3, or the number of brokers when fewer, and `minInSyncReplicas` follows it (2 from 3 replicas): '
-  + 'adding brokers raises `min.insync.replicas` above the replication factor the topic keeps, and every acks=all producer is refused. '
+  + 'after brokers are added `min.insync.replicas` rises above the replication factor the topic keeps, and every acks=all producer is refused '
+  + '(after brokers are removed the topic keeps more replicas than it declares). '
   + 'Set `replicas` on the topic to the previous value (a default `minInSyncReplicas` follows it back); to raise the replication factor, '
   + 'reassign the topic\'s partitions (`kafka-reassign-partitions.sh`), then set `replicas` to the new factor';
 const STATIC_QUORUM = 'Strimzi runs a static KRaft controller quorum (`controller.quorum.voters`; no release supports a dynamic one): '
