@@ -9,7 +9,9 @@ import { EnvironmentChart } from '../environment/environment-chart';
 import { EnvironmentOverlay } from '../environment/environment-overlay';
 import { PlatformChart } from '../environment/platform-chart';
 import { ValidationError } from '../errors';
-import { AppliedChangeApproval, CHANGE_RULES, CHANGE_SAFETY_PACK, collectApprovals, describeRiskyChanges, evaluateChangeSafety } from '../gitops/change-safety';
+import {
+  AppliedChangeApproval, CHANGE_RULES, CHANGE_SAFETY_PACK, collectApprovals, describeRiskyChanges, evaluateChangeSafety, riskyChangesListedElsewhere,
+} from '../gitops/change-safety';
 import { FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED, isDataBearing, resourceOf } from '../gitops/data-objects';
 import { DeploymentLayer, isMigrationJob, renderLayerKustomizations } from '../gitops/layers';
 import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
@@ -326,12 +328,13 @@ export class GitOpsApp extends App {
 
   /**
    * Synthesizes into `outdir`. Risky changes that pass as warnings (change safety outside production)
-   * are printed on standard error, one line each: `cdk8s synth` shows nothing else of them.
+   * are printed on standard error, one line each: `cdk8s synth` shows nothing else of them (under
+   * publish's in-process synthesis, publish lists them instead).
    */
   public synth(): void {
     const result = this.synthesize();
     const risky = result.findings.filter((f) => f.packId === CHANGE_SAFETY_PACK && f.severity === Severity.WARNING && !f.suppressed);
-    if (risky.length > 0) process.stderr.write(describeRiskyChanges(risky));
+    if (risky.length > 0 && !riskyChangesListedElsewhere()) process.stderr.write(describeRiskyChanges(risky));
   }
 
   /**

@@ -38,6 +38,28 @@ export const CHANGE_SAFETY_PACK = 'change-safety';
 /** At most this many risky changes are listed one by one (`synth()`, `publish`); the policy reports hold them all. */
 export const RISKY_LISTED_MAX = 20;
 
+/** How many callers (publish's in-process synthesis) list the risky changes themselves; process-wide, across copies of the library. */
+const LISTED_ELSEWHERE = Symbol.for('cdk8s-stateful.risky-changes-listed-elsewhere');
+
+/**
+ * Runs `fn` with `GitOpsApp.synth()` silent about risky changes: the caller lists them itself
+ * (publish, with an in-process synthesizer, would otherwise show each one twice).
+ */
+export function listingRiskyChangesElsewhere<T>(fn: () => T): T {
+  const g = globalThis as any;
+  g[LISTED_ELSEWHERE] = (g[LISTED_ELSEWHERE] ?? 0) + 1;
+  try {
+    return fn();
+  } finally {
+    g[LISTED_ELSEWHERE] -= 1;
+  }
+}
+
+/** Whether a caller lists the risky changes itself (see `listingRiskyChangesElsewhere`). */
+export function riskyChangesListedElsewhere(): boolean {
+  return ((globalThis as any)[LISTED_ELSEWHERE] ?? 0) > 0;
+}
+
 /**
  * The risky changes that pass as warnings (outside production), one line each, for a person at the
  * terminal: without it, `cdk8s synth` and `publish` would show only how many there are, and the

@@ -1,6 +1,7 @@
 import { PublishError } from './errors';
 import { IOutputSynthesizer, PublishErrorCode } from './types';
 import { OUTDIR_PLACEHOLDER, runAppCommand, stderrTail } from '../../private/app-command';
+import { listingRiskyChangesElsewhere } from '../change-safety';
 
 export { OUTDIR_PLACEHOLDER, treeFingerprint } from '../../private/app-command';
 /** Replaced by the temporary reports directory in the app command. */
@@ -37,7 +38,8 @@ export function runApp(command: string, outdir: string, reportsDir: string, opti
 /** Runs an in-process synthesizer; what it throws refuses the publish. */
 export function runSynthesizer(synthesizer: IOutputSynthesizer, outdir: string, reportsDir: string): void {
   try {
-    synthesizer.synthesize(outdir, reportsDir);
+    // publish lists the risky changes its own gate finds: the app's synth() does not print them too
+    listingRiskyChangesElsewhere(() => synthesizer.synthesize(outdir, reportsDir));
   } catch (e) {
     const err = e as Error & { findings?: Array<{ severity: string; suppressed: boolean; ruleId: string; file?: string; message: string }> };
     const name = err?.name ?? 'Error';

@@ -60,6 +60,32 @@ describe('publish compares the committed output with the new one itself', () => 
     expect(git(checkout, 'log', '-1', '--format=%B')).toContain('warning CHANGE-DataObjectRemoved (1): StatefulSet shop/cache');
   });
 
+  test('an in-process synthesizer\'s synth() leaves the list to publish: each risky change is shown once', () => {
+    const { checkout } = repoWithHistory();
+    publish({ repository: checkout, synthesizer: shop({ devCache: true }) });
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => (written.push(String(chunk)), true));
+    let r;
+    try {
+      r = publish({ repository: checkout, synthesizer: shop({}) });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(r.warnings.filter((w) => w.startsWith('risky change, refused in production: warning CHANGE-DataObjectRemoved StatefulSet shop/cache '))).toHaveLength(1);
+    expect(written.join('')).not.toContain('risky change(s) pass as warning(s)');
+    // outside publish the same app prints them
+    const dir = path.join(tmpdir('cdk8s-stateful-direct-'), 'out');
+    shop({ devCache: true }).synthesize(dir, tmpdir('cdk8s-stateful-direct-reports-'));
+    const direct: string[] = [];
+    const spy2 = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => (direct.push(String(chunk)), true));
+    try {
+      shop({}).synthesize(dir, tmpdir('cdk8s-stateful-direct-reports-'));
+    } finally {
+      spy2.mockRestore();
+    }
+    expect(direct.join('')).toContain('cdk8s-stateful: 1 risky change(s) pass as warning(s) here (refused in production):\n  warning CHANGE-DataObjectRemoved StatefulSet shop/cache');
+  });
+
   test('more than 20 risky changes: 20 are listed, then how many more', () => {
     const { checkout } = repoWithHistory();
     publish({ repository: checkout, synthesizer: shop({ devCaches: 23 }) });
