@@ -291,6 +291,18 @@ export class GitOpsApp extends App {
         allowed: 'operators with `argoCd` wiring (rendered as Argo CD Applications); with Flux alone, install operators with HelmReleases outside this app',
       });
     }
+    // mariadb-operator's chart installs no CRDs (`crds.enabled: false`): they come from their own chart
+    const charts = new Set(this.operators.map((o) => o.chart));
+    if (charts.has('mariadb-operator') && !charts.has('mariadb-operator-crds')) {
+      throw new ValidationError({
+        code: 'INVALID_VALUE',
+        path: '/',
+        property: 'operators',
+        value: this.operators.map((o) => o.name).join(', '),
+        allowed: 'PlatformOperator.mariadbOperatorCrds(version) beside PlatformOperator.mariadbOperator(version): the operator\'s chart installs no '
+          + 'CustomResourceDefinitions, so without them every MariaDB object of the environments fails to apply',
+      });
+    }
     this.shard = resolveShard(props.shard, process.env[SHARD_ENV_VAR]);
     if (this.shard) {
       const shardOutdir = props.shardOutdir ?? (process.env[SHARD_OUTDIR_ENV_VAR] || undefined) ?? defaultShardOutdir(this.outdir, this.shard);

@@ -12,7 +12,7 @@ import { hasUrlPassword, isDnsLabel, isDnsSubdomain, maskUrlPassword } from '../
 export { isDataBearing } from './data-objects';
 
 /** Sync wave of an environment's applications: after the data objects (0) and the migrations (1). */
-export const APPS_SYNC_WAVE = '2';
+export { APPS_SYNC_WAVE } from '../private/sync-waves';
 
 /**
  * The kustomize settings of an operator built from a Git folder: its pinned images, and its Namespace
@@ -211,7 +211,11 @@ export function renderArgoCdWiring(
             ? { repoURL: options.repositoryUrl, targetRevision: envRevision, path }
             : { repoURL: options.repositoryUrl, targetRevision: envRevision, path, directory: { recurse: true } },
           destination: { server: destinations[env.cluster], namespace: env.namespace },
-          syncPolicy: { ...sync, syncOptions: ['ServerSideApply=true', 'PrunePropagationPolicy=foreground'] },
+          // ApplyOutOfSyncOnly: a sync applies what changed. Without it every sync applies every object: those
+          // re-created on change (`Force=true,Replace=true`: mariadb-operator's Backup and PhysicalBackup) would be
+          // deleted and re-created each time (a new full backup, a running backup Job killed), and a sync would wait
+          // on the health of objects it did not change (a Backup reports Progressing while its nightly Job runs)
+          syncPolicy: { ...sync, syncOptions: ['ApplyOutOfSyncOnly=true', 'ServerSideApply=true', 'PrunePropagationPolicy=foreground'] },
           // fields the operators default or manage: ignored so Argo CD shows no drift
           ignoreDifferences: argoCdIgnoreDifferences(),
         },

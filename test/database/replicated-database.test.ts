@@ -77,7 +77,12 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
       storage: { size: '10Gi', storageClass: 'ondat-secure' },
       resources: { requests: { cpu: '1', memory: '4Gi' }, limits: { memory: '4Gi' } },
       postgresql: { synchronous: { method: 'any', number: 1, dataDurability: 'required' } },
-      affinity: { enablePodAntiAffinity: true, topologyKey: 'topology.kubernetes.io/zone', podAntiAffinityType: 'required' },
+      // one instance per node, the zones balanced by the spread constraint (a required anti-affinity on the zone
+      // would leave every instance beyond the number of zones Pending)
+      affinity: { enablePodAntiAffinity: true, topologyKey: 'kubernetes.io/hostname', podAntiAffinityType: 'required' },
+      topologySpreadConstraints: [{
+        maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { 'cnpg.io/cluster': 'orders-db' } },
+      }],
       bootstrap: { initdb: { database: 'app', owner: 'app', secret: { name: 'orders-db-app' }, dataChecksums: true } },
       plugins: [{ name: 'barman-cloud.cloudnative-pg.io', isWALArchiver: true, parameters: { barmanObjectName: 'orders-db-backup' } }],
     });

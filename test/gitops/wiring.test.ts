@@ -198,6 +198,9 @@ describe('Argo CD wiring', () => {
     const prod = files.find((f) => f.path === 'argocd/Application.cdk8s-stateful-prod.yaml')!.obj;
     expect(prod.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('1');
     expect(prod.spec.source).toEqual({ repoURL: 'https://git.example/acme/gitops.git', targetRevision: 'HEAD', path: 'dist/rendered/prod', directory: { recurse: true } });
+    // a sync applies what changed: objects re-created on change (Replace=true) are not re-created by every sync, and
+    // no sync waits on the health of objects it did not change
+    expect(prod.spec.syncPolicy.syncOptions).toEqual(['ApplyOutOfSyncOnly=true', 'ServerSideApply=true', 'PrunePropagationPolicy=foreground']);
     const platform = files.find((f) => f.path === 'argocd/Application.cdk8s-stateful-platform-prod.yaml')!.obj;
     expect(platform.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('-1');
     expect(platform.spec.syncPolicy.syncOptions).toContain('ServerSideApply=true');
@@ -280,6 +283,14 @@ describe('operators in the platform layer', () => {
     expect(app.spec.project).toBe('cdk8s-stateful-operators');
     const oci = files.find((f) => f.path === 'argocd/Application.cdk8s-stateful-operator-rabbitmq-nonprod.yaml')!.obj;
     expect(oci.spec.source.repoURL).toBe('registry-1.docker.io/bitnamicharts');
+  });
+
+  test('mariadb-operator without its CRDs chart (its own chart installs none) fails early, saying which to add', () => {
+    expect(() => render({ argoCd, operators: [PlatformOperator.mariadbOperator('26.6.0')] })).toThrow(ValidationError);
+    expect(() => render({ argoCd, operators: [PlatformOperator.mariadbOperator('26.6.0')] }))
+      .toThrow(/operators.*mariadb-operator.*PlatformOperator\.mariadbOperatorCrds\(version\) beside PlatformOperator\.mariadbOperator\(version\)/s);
+    // the CRDs alone (the operator installed otherwise) are fine
+    expect(() => render({ argoCd, operators: [PlatformOperator.mariadbOperatorCrds('26.6.0')] })).not.toThrow();
   });
 
   test('mariadb-operator: its CRDs chart syncs one wave before the operator, both in the namespace the engine admits', () => {

@@ -77,7 +77,9 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     const zone = 'topology.kubernetes.io/zone';
     const pods = { 'app.kubernetes.io/name': 'mariadb', 'app.kubernetes.io/instance': 'orders-db' };
     expect(prod.topologySpreadConstraints).toEqual([{ maxSkew: 1, topologyKey: zone, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: pods } }]);
-    expect(prod.affinity).toEqual({ podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: pods }, topologyKey: zone }] } });
+    // one instance per node; the zones balanced by the spread constraint (a required anti-affinity on the zone
+    // would leave every instance beyond the number of zones Pending)
+    expect(prod.affinity).toEqual({ podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: pods }, topologyKey: 'kubernetes.io/hostname' }] } });
   });
 
   test('semi-synchronous replication waits for one replica: more synchronous replicas are a ValidationError', () => {
@@ -164,6 +166,8 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
       'stateful.cdk8s.io/backup-location-field': '/spec/storage/s3',
       'kustomize.toolkit.fluxcd.io/force': 'enabled',
       'argocd.argoproj.io/sync-options': 'Force=true,Replace=true',
+      // Progressing in Argo CD until its first nightly run succeeds (no `immediate` on a logical Backup): the last wave, which no sync waits on
+      'argocd.argoproj.io/sync-wave': '3',
     });
     expect(b.spec).toMatchObject({
       mariaDbRef: { name: 'orders-db' },
@@ -196,6 +200,11 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     expect(find(all, 'PointInTimeRecovery', 'orders-db-pitr').spec).toMatchObject({ physicalBackupRef: { name: 'orders-db-physical' }, strictMode: true, storage: { s3: { prefix: 'orders/orders-db/binlogs' } } });
     // the agent on the primary uploads binary logs: the MariaDB pods reach the object store
     expect(find(all, 'NetworkPolicy', 'orders-db').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }] });
+    // a physical backup Job records its GTID on the PhysicalBackup through the API server (`--physical-backup-meta`), 6443 on many clusters
+    expect(find(all, 'NetworkPolicy', 'orders-db-backup').spec.egress.map((e: any) => e.ports.map((p: any) => p.port))).toEqual([[53, 53], [3306], [443], [443, 6443]]);
+    // without point-in-time recovery the backup Jobs never call it
+    const logicalOnly = objects(setup(Tier.PRODUCTION, { backup }).app);
+    expect(find(logicalOnly, 'NetworkPolicy', 'orders-db-backup').spec.egress.map((e: any) => e.ports.map((p: any) => p.port))).toEqual([[53, 53], [3306], [443]]);
   });
 
   test('point-in-time recovery is refused where the operator cannot archive binary logs (single instance, MariaDB before 10.8, no backup)', () => {

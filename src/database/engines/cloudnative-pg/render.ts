@@ -118,9 +118,11 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
       postgresql: db.synchronousReplicas > 0 ? {
         synchronous: { method: 'any', number: db.synchronousReplicas, dataDurability: 'required' },
       } : undefined,
+      // instances on different nodes (required when spread, the zones balanced by the spread constraint: a
+      // required anti-affinity on the zone would leave every instance beyond the number of zones Pending)
       affinity: {
         enablePodAntiAffinity: true,
-        topologyKey: db.spreadAcrossZones ? zone : 'kubernetes.io/hostname',
+        topologyKey: 'kubernetes.io/hostname',
         podAntiAffinityType: db.spreadAcrossZones ? 'required' : 'preferred',
       },
       topologySpreadConstraints: db.spreadAcrossZones ? [{

@@ -7,6 +7,7 @@ import { s3Storage } from './object-store';
 import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations, objectStoreFolder } from '../../../private/engine-facts';
 import { lazyValue } from '../../../private/lazy';
 import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, tcp, toPods } from '../../../private/network';
+import { AFTER_APPS_SYNC_WAVE } from '../../../private/sync-waves';
 import { migrationLabels, monitoringPeer, renderMigrationEgress, renderMigrationJob, renderWorkloadNetworkPolicy } from '../../../private/workload';
 import { grantDatabasePattern } from '../mariadb-common/grants';
 
@@ -142,7 +143,14 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
       kind: 'Backup',
       metadata: {
         name: `${m.name}-backup`,
-        annotations: { ...backupAnnotations(m.name, { days: m.backup.retentionDays, field: '/spec/maxRetention' }, backupLocation('logical')), ...RECREATE_ON_CHANGE },
+        annotations: {
+          ...backupAnnotations(m.name, { days: m.backup.retentionDays, field: '/spec/maxRetention' }, backupLocation('logical')),
+          ...RECREATE_ON_CHANGE,
+          // until a run of its CronJob succeeds the operator reports `Complete` False ("Scheduled"; a logical Backup
+          // has no `immediate`), which Argo CD's health check reads as Progressing: in the data wave it would hold the
+          // migrations and applications of a first sync until the night's backup
+          'argocd.argoproj.io/sync-wave': AFTER_APPS_SYNC_WAVE,
+        },
       },
       spec: {
         ...backupJobSpec('logical', '128Mi'),
@@ -218,11 +226,12 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
       podSecurityContext: POD_SECURITY_CONTEXT,
       securityContext: CONTAINER_SECURITY_CONTEXT,
       podDisruptionBudget: m.podDisruptionBudget ? { maxUnavailable: 1 } : undefined,
-      // instances on different nodes (zones when spread); not `antiAffinityEnabled`, which the operator
-      // refuses to change once set (scaling from one instance would need it)
+      // instances on different nodes (required when spread, the zones balanced by the spread constraint: a
+      // required anti-affinity on the zone would leave every instance beyond the number of zones Pending); not
+      // `antiAffinityEnabled`, which the operator refuses to change once set (scaling from one instance would need it)
       affinity: m.spreadAcrossZones ? {
         podAntiAffinity: {
-          requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: podLabels }, topologyKey: zone }],
+          requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: podLabels }, topologyKey: 'kubernetes.io/hostname' }],
         },
       } : {
         podAntiAffinity: {
@@ -354,7 +363,10 @@ function renderNetworkPolicies(scope: Construct, m: MariaDbOperatorInput, s: Mar
     },
   });
   if (m.backup) {
-    helper('BackupNetworkPolicy', 'backup', undefined, [DNS_EGRESS, toPods(podLabels, [MARIADB_PORT]), objectStoreEgress([m.backup.location.endpointUrl])]);
+    // with point-in-time recovery a physical backup Job records its GTID on its PhysicalBackup through the API
+    // server (`backup --physical-backup-meta`; it fails the Job when it cannot)
+    helper('BackupNetworkPolicy', 'backup', undefined, [DNS_EGRESS, toPods(podLabels, [MARIADB_PORT]), objectStoreEgress([m.backup.location.endpointUrl]),
+      ...(archives ? [API_SERVER_EGRESS] : [])]);
   }
   if (m.recovery) {
     helper('RestoreNetworkPolicy', 'restore', undefined, [DNS_EGRESS, toPods(podLabels, [MARIADB_PORT]), objectStoreEgress([m.recovery.location.endpointUrl])]);

@@ -1,0 +1,13 @@
+/**
+ * Argo CD sync waves of an environment's objects (`argocd.argoproj.io/sync-wave`). In a sync with
+ * waves Argo CD applies a wave only once every object of the waves before it reports healthy; in the
+ * last wave it does not wait. Data objects: 0 (the default); migrations: 1; applications: 2.
+ */
+export const APPS_SYNC_WAVE = '2';
+
+/**
+ * After the applications, the last wave: objects whose health says how their last scheduled run went
+ * rather than whether they are in place (mariadb-operator's `Backup` reports Progressing until its
+ * CronJob's first run succeeds), so that no sync waits on them.
+ */
+export const AFTER_APPS_SYNC_WAVE = '3';
