@@ -120,6 +120,13 @@ export interface KindFacts {
    */
   readonly nonDecreasingFields?: readonly NonDecreasingField[];
   /**
+   * Numbers the operator cannot raise as the object now stands (mariadb-operator adds replicas only
+   * from a replica data source): an increase is a `CHANGE-ImmutableField`, with what the operator does
+   * with it. Read on the new object.
+   * @default - none
+   */
+  readonly nonIncreasingFields?: (manifest: any) => readonly NonDecreasingField[];
+  /**
    * JSON pointers the operator defaults or manages: every environment's Argo CD Application ignores
    * their differences (`spec.ignoreDifferences`).
    * @default - none

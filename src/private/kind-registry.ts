@@ -158,6 +158,11 @@ export function removedInstancesOf(manifest: any, from: number, to: number): str
   return factOf(manifest, 'removedInstances')?.(manifest, from, to);
 }
 
+/** The numeric fields `manifest` (the new object) cannot raise (`KindFacts.nonIncreasingFields`). */
+export function nonIncreasingFieldsOf(manifest: any): readonly NonDecreasingField[] {
+  return factOf(manifest, 'nonIncreasingFields')?.(manifest) ?? [];
+}
+
 /** The numeric fields of `manifest`'s kind that can only grow (`KindFacts.nonDecreasingFields`). */
 export function nonDecreasingFieldsOf(manifest: any): readonly NonDecreasingField[] {
   return factOf(manifest, 'nonDecreasingFields') ?? [];

@@ -221,6 +221,20 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     expect(found(['controller'], ['controller', 'broker'])).toEqual([]);
   });
 
+  test('mariadb-operator adds replicas only from a replica data source: without one (no backup) the increase is refused', () => {
+    const mariadb = (instances: number, withBackup: boolean) => ({
+      tier: Tier.STAGING, db: { engine: DatabaseEngine.mariadbOperator({ version: '11.4.5' }), instances, ...(withBackup ? {} : { backup: undefined }) },
+    });
+    const found = change(mariadb(3, false), mariadb(5, false)).findings;
+    expect(found.map((f) => [f.severity, f.ruleId, f.resource?.kind, f.jsonPointer])).toEqual([['warning', 'CHANGE-ImmutableField', 'MariaDB', '/spec/replicas']]);
+    expect(found[0].message).toContain('MariaDB "orders/orders-db": /spec/replicas went up from 3 to 5, which the operator cannot do here: mariadb-operator starts '
+      + 'a new replica only from a physical backup of the template `replication.replica.bootstrapFrom` names, and there is none');
+    // with a backup the engine renders the template: the replicas are added
+    expect(change(mariadb(3, true), mariadb(5, true)).findings).toEqual([]);
+    // fewer is not more
+    expect(ids(change(mariadb(5, false), mariadb(4, false)).findings)).toEqual([]);
+  });
+
   test('database replicas removed above quorum raise nothing (replicas hold the same data)', () => {
     expect(ids(change({ db: { engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }), instances: 5 } },
       { db: { engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }), instances: 3 } }).findings)).toEqual([]);

@@ -5,7 +5,7 @@ import { canonicalJson } from '../../private/canonical';
 import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupLocationOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
 import {
   factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf, nonDecreasingFieldsOf, removedInstancesOf,
-  transitionRulesOf,
+  nonIncreasingFieldsOf, transitionRulesOf,
 } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
@@ -221,6 +221,13 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
       if (typeof x === 'number' && typeof y === 'number' && y < x && y !== exempt) {
         refusedDecrease.add(pointer);
         risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} went down from ${x} to ${y}; the operator can only raise it: ${consequence}`, a, pointer);
+      }
+    }
+    for (const { pointer, consequence } of nonIncreasingFieldsOf(m)) {
+      const x = at(o, pointer);
+      const y = at(m, pointer);
+      if (typeof x === 'number' && typeof y === 'number' && y > x) {
+        risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} went up from ${x} to ${y}, which the operator cannot do here: ${consequence}`, a, pointer);
       }
     }
     const oldStorage = storageOf(o);

@@ -188,7 +188,7 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     // AWS S3 by default, over TLS; no point-in-time recovery unless asked
     const aws = objects(setup(Tier.PRODUCTION, { backup }).app);
     expect(find(aws, 'Backup').spec.storage.s3).toMatchObject({ endpoint: 's3.amazonaws.com', tls: { enabled: true } });
-    expect([find(aws, 'PhysicalBackup'), find(aws, 'PointInTimeRecovery'), find(aws, 'MariaDB').spec.pointInTimeRecoveryRef]).toEqual([undefined, undefined, undefined]);
+    expect([find(aws, 'PhysicalBackup', 'orders-db-physical'), find(aws, 'PointInTimeRecovery'), find(aws, 'MariaDB').spec.pointInTimeRecoveryRef]).toEqual([undefined, undefined, undefined]);
   });
 
   test('point-in-time recovery: PhysicalBackup base backups and binary logs archived to S3, referenced by the MariaDB', () => {
@@ -225,6 +225,38 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     expect(find(all, 'NetworkPolicy', 'orders-db-restore').spec.egress.map((e: any) => e.ports.map((p: any) => p.port))).toEqual([[53, 53], [3306], [443, 9000]]);
   });
 
+  test('scale-out: new replicas start from a physical backup of a never-scheduled template (without one the operator refuses to add them)', () => {
+    const all = objects(setup(Tier.PRODUCTION, { backup: minio }).app);
+    const template = find(all, 'PhysicalBackup', 'orders-db-scale-out');
+    expect(template.spec).toMatchObject({
+      mariaDbRef: { name: 'orders-db', waitForIt: true },
+      schedule: { suspend: true },
+      target: 'PreferReplica',
+      storage: { s3: { bucket: 'acme-backups', prefix: 'orders/orders-db/scale-out', endpoint: 'minio.minio.svc:9000' } },
+      podMetadata: { labels: { 'stateful.cdk8s.io/database': 'orders-db', 'stateful.cdk8s.io/role': 'backup' } },
+    });
+    expect(template.spec.schedule.cron).toBeUndefined();
+    // not a backup of the database: no retention or location for change safety to hold
+    expect(template.metadata.annotations).toEqual({ 'kustomize.toolkit.fluxcd.io/force': 'enabled', 'argocd.argoproj.io/sync-options': 'Force=true,Replace=true' });
+    expect(find(all, 'MariaDB').spec.replication.replica).toEqual({
+      gtid: 'CurrentPos',
+      bootstrapFrom: {
+        physicalBackupTemplateRef: { name: 'orders-db-scale-out' },
+        restoreJob: {
+          metadata: { labels: { 'app.kubernetes.io/managed-by': 'mariadb-operator', 'stateful.cdk8s.io/environment': 'prod', 'team': 'orders', 'stateful.cdk8s.io/database': 'orders-db', 'stateful.cdk8s.io/role': 'restore' } },
+          resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+        },
+      },
+    });
+    // the new replica's restore Job reads the object store
+    expect(find(all, 'NetworkPolicy', 'orders-db-restore').spec.egress.map((e: any) => e.ports.map((p: any) => p.port))).toEqual([[53, 53], [3306], [443, 9000]]);
+    // no backup: no template, no source
+    const none = objects(setup(Tier.STAGING).app);
+    expect(find(none, 'PhysicalBackup', 'orders-db-scale-out')).toBeUndefined();
+    expect(find(none, 'MariaDB').spec.replication.replica).toEqual({ gtid: 'CurrentPos' });
+    expect(find(none, 'NetworkPolicy', 'orders-db-restore')).toBeUndefined();
+  });
+
   test('NetworkPolicy: clients, the operator (MariaDB and agent ports), peers and helper pods on 3306; egress to DNS, peers, the API server', () => {
     const { app, db } = setup(Tier.PRODUCTION, { backup, allowFrom: [DatabaseClient.fromLabels({ app: 'orders-api' })] });
     db.allowFrom(DatabaseClient.fromLabels({ app: 'reports' }, 'analytics'));
@@ -237,7 +269,7 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
       { from: [{ podSelector: { matchLabels: { app: 'orders-api' } } }, { podSelector: { matchLabels: { app: 'reports' } }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'analytics' } } }], ports: tcp(3306) },
       { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mariadb-operator' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'mariadb-operator' } } }], ports: tcp(3306, 5555, 5566) },
       { from: [{ podSelector: { matchLabels: pods } }], ports: tcp(3306) },
-      { from: [{ podSelector: { matchLabels: { 'stateful.cdk8s.io/database': 'orders-db', 'stateful.cdk8s.io/role': 'backup' } } }, { podSelector: { matchLabels: { 'stateful.cdk8s.io/database': 'orders-db', 'stateful.cdk8s.io/role': 'metrics' } } }], ports: tcp(3306) },
+      { from: ['backup', 'restore', 'metrics'].map((role) => ({ podSelector: { matchLabels: { 'stateful.cdk8s.io/database': 'orders-db', 'stateful.cdk8s.io/role': role } } })), ports: tcp(3306) },
     ]);
     expect(np.spec.egress.map((e: any) => e.ports.map((p: any) => p.port))).toEqual([[53, 53], [3306, 5555], [443, 6443]]);
     // the client in the namespace may reach the database on 3306

@@ -10,6 +10,11 @@ const V1ALPHA1 = `${GROUP}/v1alpha1`;
  */
 export const MARIADB_OPERATOR_CREATED_LABEL = { label: 'app.kubernetes.io/managed-by', value: 'mariadb-operator' };
 
+const SCALE_OUT_WITHOUT_SOURCE = 'mariadb-operator starts a new replica only from a physical backup of the template '
+  + '`replication.replica.bootstrapFrom` names, and there is none: it reports "Unable to scale out MariaDB: replica datasource not found" '
+  + 'and the new replicas never start. Give the database a `backup` (the engine then renders the template and bootstraps new replicas '
+  + 'from it) before adding instances';
+
 /**
  * What the pipeline knows about the mariadb-operator kinds (`k8s.mariadb.com/v1alpha1`, CRDs of
  * mariadb-operator 26.6). Health: the `Ready` condition the operator sets on `MariaDB`, `Database`,
@@ -26,6 +31,10 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
     version: (m) => (m.apiVersion === V1ALPHA1 ? { text: imageTag(m.spec?.image), pointer: '/spec/image' } : undefined),
     // a quorum of three, as the PostgreSQL engines: a primary and a replica to fail over to while one member is down
     replicas: (m) => (m.apiVersion === V1ALPHA1 && typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
+    // a new replica starts from a physical backup of the template `replication.replica.bootstrapFrom` names; without
+    // one the operator reports ScaleOutError ("replica datasource not found") and retries forever (`reconcileScaleOutError`)
+    nonIncreasingFields: (m) => (m.apiVersion === V1ALPHA1 && m.spec?.replication?.enabled === true && !isObject(m.spec.replication.replica?.bootstrapFrom)
+      ? [{ pointer: '/spec/replicas', consequence: SCALE_OUT_WITHOUT_SOURCE }] : []),
     // what the operator's webhook refuses to change (`webhook:"inmutable"` / `"inmutableinit"` in its API types)
     immutableFields: [
       '/spec/storage/storageClassName', '/spec/rootPasswordSecretKeyRef', '/spec/replication/gtidDomainId', '/spec/replication/serverIdStartIndex',

@@ -123,7 +123,7 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
   const inherited = { ...m.inheritedLabels, [MARIADB_OPERATOR_CREATED_LABEL.label]: MARIADB_OPERATOR_CREATED_LABEL.value };
 
   // what the logical Backup and the PhysicalBackup share: the operator runs both as Jobs in the same way
-  const backupJobSpec = (kind: 'logical' | 'physical', memoryRequest: string) => ({
+  const backupJobSpec = (kind: 'logical' | 'physical' | 'scale-out', memoryRequest: string) => ({
     mariaDbRef: { name: m.name, waitForIt: true },
     maxRetention: maxRetention(m.backup!.retentionDays),
     compression: 'gzip',
@@ -188,6 +188,26 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
     });
   }
 
+  // a new replica (scale-out) starts from a physical backup the operator takes from this template, which is
+  // never scheduled itself; without a source the operator refuses to scale out ("replica datasource not found")
+  const scaleOut = replication && m.backup !== undefined;
+  if (scaleOut) {
+    new ApiObject(scope, 'ScaleOutPhysicalBackup', {
+      apiVersion: MARIADB_API_VERSION,
+      kind: 'PhysicalBackup',
+      metadata: { name: `${m.name}-scale-out`, annotations: RECREATE_ON_CHANGE },
+      spec: {
+        ...backupJobSpec('scale-out', '256Mi'),
+        schedule: { suspend: true },
+        target: 'PreferReplica',
+      },
+    });
+  }
+  const restoreJob = {
+    metadata: { labels: { ...inherited, ...helperPodLabels(m.name, 'restore') } },
+    resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+  };
+
   const recovery = m.recovery;
   const mariadb = new ApiObject(scope, 'MariaDB', {
     apiVersion: MARIADB_API_VERSION,
@@ -215,7 +235,10 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
         // no `podIndex`: the operator defaults it to 0 and moves it on a failover or an upgrade's switchover; a
         // value in Git would make Flux / Argo CD move the primary back (a switchover that read-locks the live primary)
         primary: { autoFailover: true },
-        replica: { gtid: 'CurrentPos' },
+        replica: {
+          gtid: 'CurrentPos',
+          bootstrapFrom: scaleOut ? { physicalBackupTemplateRef: { name: `${m.name}-scale-out` }, restoreJob } : undefined,
+        },
         // the data plane: the operator does not apply spec.securityContext to these containers; the init
         // container is defaulted only when left empty, so both are spelled out (image pinned: no drift)
         initContainer: { image: s.dataPlaneImage, imagePullPolicy: 'IfNotPresent', securityContext: CONTAINER_SECURITY_CONTEXT },
@@ -261,10 +284,7 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
         s3: s3Storage(recovery.location, [recovery.serverName, 'logical']),
         backupContentType: 'Logical',
         targetRecoveryTime: recovery.targetTime,
-        restoreJob: {
-          metadata: { labels: { ...inherited, ...helperPodLabels(m.name, 'restore') } },
-          resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
-        },
+        restoreJob,
       } : undefined,
       updateStrategy: { type: 'ReplicasFirstPrimaryLast' },
     },
@@ -325,7 +345,9 @@ function renderNetworkPolicies(scope: Construct, m: MariaDbOperatorInput, s: Mar
   };
   const helpers: any[] = [];
   if (m.backup) helpers.push({ podSelector: { matchLabels: helperPodLabels(m.name, 'backup') } });
-  if (m.recovery) helpers.push({ podSelector: { matchLabels: helperPodLabels(m.name, 'restore') } });
+  // restore Jobs: a recovery's, and a new replica's (a scale-out restores the template's physical backup)
+  const restores = [m.recovery?.location, replication ? m.backup?.location : undefined].filter((l) => l !== undefined);
+  if (restores.length > 0) helpers.push({ podSelector: { matchLabels: helperPodLabels(m.name, 'restore') } });
   if (m.monitoring) helpers.push({ podSelector: { matchLabels: helperPodLabels(m.name, 'metrics') } });
   const stores = [m.backup?.location, m.recovery?.location].filter((l) => l !== undefined);
   // the agent archives binary logs to the object store (point-in-time recovery) from the primary
@@ -368,8 +390,8 @@ function renderNetworkPolicies(scope: Construct, m: MariaDbOperatorInput, s: Mar
     helper('BackupNetworkPolicy', 'backup', undefined, [DNS_EGRESS, toPods(podLabels, [MARIADB_PORT]), objectStoreEgress([m.backup.location.endpointUrl]),
       ...(archives ? [API_SERVER_EGRESS] : [])]);
   }
-  if (m.recovery) {
-    helper('RestoreNetworkPolicy', 'restore', undefined, [DNS_EGRESS, toPods(podLabels, [MARIADB_PORT]), objectStoreEgress([m.recovery.location.endpointUrl])]);
+  if (restores.length > 0) {
+    helper('RestoreNetworkPolicy', 'restore', undefined, [DNS_EGRESS, toPods(podLabels, [MARIADB_PORT]), objectStoreEgress(restores.map((l) => l!.endpointUrl))]);
   }
   if (m.monitoring) {
     helper('MetricsNetworkPolicy', 'metrics',
