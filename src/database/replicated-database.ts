@@ -469,6 +469,9 @@ export class ReplicatedDatabase extends Construct {
       usernameKey: 'username',
       passwordKey: 'password',
       uriKey: 'uri',
+      tlsRequired: endpoints.tlsRequired === true,
+      caSecretName: endpoints.ca?.secretName,
+      caKey: endpoints.ca?.key,
     };
   }
 

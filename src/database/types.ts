@@ -208,4 +208,25 @@ export interface DatabaseConnection {
   readonly passwordKey: string;
   /** Key of the `postgresql://` connection URI in the Secret. */
   readonly uriKey: string;
+  /**
+   * Whether the server refuses connections without TLS (mariadb-operator with `requireTls`, its
+   * default). The URI carries no TLS option (each driver spells it its own way): connect with TLS
+   * and verify the server with the CA of `caSecretName`, e.g. `mariadb --ssl --ssl-ca=...`, JDBC
+   * `sslMode=verify-ca&serverSslCert=...`, Go `tls=<registered config>`. Elsewhere TLS is offered
+   * or absent, and a client that does not ask for it connects without.
+   */
+  readonly tlsRequired: boolean;
+  /**
+   * The Secret, in the database's namespace, holding the CA bundle that signs the server's
+   * certificate (mariadb-operator: `<name>-ca-bundle`, which the operator writes and renews).
+   *
+   * @default - none: the engine issues no certificate applications can verify
+   */
+  readonly caSecretName?: string;
+  /**
+   * The key of the CA bundle in `caSecretName`.
+   *
+   * @default - none (no `caSecretName`)
+   */
+  readonly caKey?: string;
 }

@@ -3,6 +3,7 @@
  * restricted container security context, the NetworkPolicy of a workload's pods, the schema
  * migration Job, and the checks of quantities and base names (internal module).
  */
+import * as path from 'path';
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { invalid, requireDnsLabel, Where } from './names';
@@ -140,6 +141,8 @@ export interface MigrationJob {
   readonly command: string[];
   /** Environment of the container (connection settings, the URI from the Secret). */
   readonly env: any[];
+  /** A CA bundle to mount read-only: key `key` of Secret `secretName`, as the file `path`. */
+  readonly ca?: { readonly secretName: string; readonly key: string; readonly path: string };
 }
 
 /**
@@ -174,9 +177,11 @@ export function renderMigrationJob(scope: IConstruct, m: MigrationJob): ApiObjec
             imagePullPolicy: 'IfNotPresent',
             command: m.command,
             env: m.env,
+            volumeMounts: m.ca ? [{ name: 'ca', mountPath: path.posix.dirname(m.ca.path), readOnly: true }] : undefined,
             resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
             securityContext: RESTRICTED_CONTAINER,
           }],
+          volumes: m.ca ? [{ name: 'ca', secret: { secretName: m.ca.secretName, items: [{ key: m.ca.key, path: path.posix.basename(m.ca.path) }] } }] : undefined,
         },
       },
     },

@@ -212,6 +212,8 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
       usernameKey: 'username',
       passwordKey: 'password',
       uriKey: 'uri',
+      // TLS offered, not required (a client that asks for it, libpq's default `sslmode=prefer`, gets it)
+      tlsRequired: false,
     });
     const es = find(objects(app), 'ExternalSecret', 'orders-db-app');
     expect(es.spec.target.template.data).toEqual({ uri: 'postgresql://app:{{ .password | urlquery }}@orders-db-rw.orders.svc:5432/app', username: 'app' });

@@ -74,6 +74,10 @@ export interface DatabaseEndpoints {
   readonly readOnlyHost: string;
   /** Port. */
   readonly port: number;
+  /** Whether the server refuses connections without TLS. */
+  readonly tlsRequired?: boolean;
+  /** The Secret (in the database's namespace) with the CA bundle that signs the server's certificate, and its key. */
+  readonly ca?: { readonly secretName: string; readonly key: string };
 }
 
 /**

@@ -145,6 +145,10 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
       usernameKey: 'username',
       passwordKey: 'password',
       uriKey: 'uri',
+      // TLS required by default: the client verifies the server with the CA bundle the operator writes
+      tlsRequired: true,
+      caSecretName: 'orders-db-ca-bundle',
+      caKey: 'ca.crt',
     });
     const all = objects(app);
     expect(find(all, 'ExternalSecret', 'orders-db-app').spec.target.template.data).toEqual({ uri: 'mysql://app:{{ .password | urlquery }}@orders-db-primary.orders.svc:3306/app', username: 'app' });
@@ -340,6 +344,22 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     const refs = JSON.stringify(all.filter((o) => o.apiVersion === 'k8s.mariadb.com/v1alpha1')).match(/"[a-zA-Z]*SecretKeyRef":\{[^}]*\}/g) ?? [];
     expect(refs.length).toBeGreaterThan(5);
     for (const ref of refs) expect(ref).toMatch(/"key":"[A-Za-z_]+","name":"orders-db-[a-z-]+"|"generate":true/);
+  });
+});
+
+describe('the migration Job connects as TLS requires: it is told so and given the CA bundle the operator writes', () => {
+  test.each([[true, 'required'], [false, 'preferred']])('requireTls %s', (requireTls, tls) => {
+    const { app } = setup(Tier.PRODUCTION, {
+      engine: DatabaseEngine.mariadbOperator({ version: '11.4.5', requireTls }),
+      backup,
+      migration: { image: 'ghcr.io/acme/orders-migrations:2.3.0', command: ['migrate'] },
+    });
+    const job = find(objects(app), 'Job', 'orders-db-migrate').spec.template.spec;
+    const c = job.containers[0];
+    expect(c.env.filter((e: any) => e.name.startsWith('DATABASE_T') || e.name === 'DATABASE_CA_FILE'))
+      .toEqual([{ name: 'DATABASE_TLS', value: tls }, { name: 'DATABASE_CA_FILE', value: '/etc/database-ca/ca.crt' }]);
+    expect(c.volumeMounts).toEqual([{ name: 'ca', mountPath: '/etc/database-ca', readOnly: true }]);
+    expect(job.volumes).toEqual([{ name: 'ca', secret: { secretName: 'orders-db-ca-bundle', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }]);
   });
 });
 

@@ -73,6 +73,7 @@ describe('mariadb-statefulset engine: rendered objects', () => {
       usernameKey: 'username',
       passwordKey: 'password',
       uriKey: 'uri',
+      tlsRequired: false,
     });
     const es = find(manifests(app), 'ExternalSecret', 'orders-db-app');
     expect(es.spec.target.template.data.uri).toBe('mysql://app:{{ .password | urlquery }}@orders-db-rw.orders.svc:3306/app');

@@ -143,7 +143,8 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
 
   /** @internal */
   public _endpoints(name: string, namespace: string): DatabaseEndpoints {
-    return { ...render().mariaDbHosts(name, namespace), port: render().MARIADB_PORT };
+    // TLS is always enabled: the operator writes the CA bundle of the certificates it issues into `<name>-ca-bundle`
+    return { ...render().mariaDbHosts(name, namespace), port: render().MARIADB_PORT, tlsRequired: this.requireTls, ca: { secretName: `${name}-ca-bundle`, key: 'ca.crt' } };
   }
 
   /**

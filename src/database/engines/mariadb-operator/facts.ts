@@ -33,8 +33,8 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
     replicas: (m) => (m.apiVersion === V1ALPHA1 && typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
     // a new replica starts from a physical backup of the template `replication.replica.bootstrapFrom` names; without
     // one the operator reports ScaleOutError ("replica datasource not found") and retries forever (`reconcileScaleOutError`)
-    nonIncreasingFields: (m) => (m.apiVersion === V1ALPHA1 && m.spec?.replication?.enabled === true && !isObject(m.spec.replication.replica?.bootstrapFrom)
-      ? [{ pointer: '/spec/replicas', consequence: SCALE_OUT_WITHOUT_SOURCE }] : []),
+    nonIncreasingFields: (m) => (m.apiVersion === V1ALPHA1 && m.spec?.replication?.enabled === true
+      && !isObject(m.spec.replication.replica?.bootstrapFrom) ? [{ pointer: '/spec/replicas', consequence: SCALE_OUT_WITHOUT_SOURCE }] : []),
     // what the operator's webhook refuses to change (`webhook:"inmutable"` / `"inmutableinit"` in its API types)
     immutableFields: [
       '/spec/storage/storageClassName', '/spec/rootPasswordSecretKeyRef', '/spec/replication/gtidDomainId', '/spec/replication/serverIdStartIndex',

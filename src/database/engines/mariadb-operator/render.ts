@@ -38,6 +38,9 @@ export interface MariaDbOperatorSettings {
   readonly dataPlaneImage: string;
 }
 
+/** Where the migration Job finds the CA bundle of the server's certificate (`<name>-ca-bundle`, which the operator writes). */
+const MIGRATION_CA_FILE = '/etc/database-ca/ca.crt';
+
 /** Labels the operator puts on the MariaDB pods (`app.kubernetes.io/name: mariadb`, `app.kubernetes.io/instance: <name>`). */
 export function mariaDbPodLabels(name: string): { [key: string]: string } {
   return { 'app.kubernetes.io/name': 'mariadb', 'app.kubernetes.io/instance': name };
@@ -297,13 +300,18 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
       name: m.name,
       image: conn.image,
       command: conn.command,
-      // the URI from the owner's Secret, and the variables the MariaDB / MySQL clients read
+      // the URI from the owner's Secret, the variables the MariaDB / MySQL clients read, and what TLS needs: the URI
+      // carries no TLS option (each tool spells it its own way), so the Job says whether the server requires TLS and
+      // where the CA bundle that signs its certificate is (e.g. `mariadb --ssl --ssl-ca="$DATABASE_CA_FILE"`)
       env: [
         { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: conn.secretName, key: 'uri' } } },
         { name: 'MYSQL_HOST', value: mariaDbHosts(m.name, m.namespace).host },
         { name: 'MYSQL_TCP_PORT', value: String(MARIADB_PORT) },
         { name: 'MYSQL_DATABASE', value: conn.database },
+        { name: 'DATABASE_TLS', value: s.requireTls ? 'required' : 'preferred' },
+        { name: 'DATABASE_CA_FILE', value: MIGRATION_CA_FILE },
       ],
+      ca: { secretName: `${m.name}-ca-bundle`, key: 'ca.crt', path: MIGRATION_CA_FILE },
     });
     renderMigrationEgress(scope, m.name, podLabels, [MARIADB_PORT]);
   }
