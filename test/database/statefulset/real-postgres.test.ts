@@ -383,7 +383,8 @@ describeReal('StatefulSet engine: rendered scripts against a real PostgreSQL', (
     } finally {
       for (const session of held) session.child.kill('SIGKILL');
     }
-    expect(fs.readFileSync(replica.logFile, 'utf8')).toMatch(/ended 1 session\(s\) of retired users/);
+    // the entrypoint logs it once its statement returns, after the session saw its end: wait for the line (it raced the read under load)
+    await waitFor('the replica to log the session it ended', () => /ended 1 session\(s\) of retired users/.test(fs.readFileSync(replica.logFile, 'utf8')), 10_000, replica);
     // the replica keeps ending none once there are none (nothing logged, no error)
     expect(fs.readFileSync(replica.logFile, 'utf8')).not.toMatch(/ending the sessions of retired users failed/);
     expect(query(asSuperuser(0), "SELECT rolcanlogin || ':' || (rolpassword IS NULL) FROM pg_authid WHERE rolname = 'auditor'")).toBe('false:true');
