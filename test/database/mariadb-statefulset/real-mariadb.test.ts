@@ -405,7 +405,8 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     }
     // the lock replicated: the replica refuses the login too, and its loop reported what it ended, without an error
     await waitFor('the auditor\'s account to be locked on the replica', () => /this account is locked/.test(sql(as('auditor', 1, 'app'), 'SELECT 1').stderr), 30_000, replica);
-    expect(fs.readFileSync(replica.logFile, 'utf8')).toMatch(/ended 1 session\(s\) of retired users/);
+    // the entrypoint logs it once its statement returns, after the session saw its end: wait for the line
+    await waitFor('the replica to log the session it ended', () => /ended 1 session\(s\) of retired users/.test(fs.readFileSync(replica.logFile, 'utf8')), 10_000, replica);
     expect(fs.readFileSync(replica.logFile, 'utf8')).not.toMatch(/ending the sessions of retired users failed/);
     expect(query(asSuperuser(0), "SELECT COUNT(*) FROM mysql.user WHERE User = 'auditor'")).toBe('1');
     expect(query(asSuperuser(0), "SELECT COUNT(*) FROM mysql.db WHERE User = 'auditor'")).not.toBe('0');
