@@ -12,7 +12,7 @@ import { ValidationError } from '../errors';
 import {
   AppliedChangeApproval, CHANGE_RULES, CHANGE_SAFETY_PACK, collectApprovals, describeRiskyChanges, evaluateChangeSafety, riskyChangesListedElsewhere,
 } from '../gitops/change-safety';
-import { FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED, isDataBearing, resourceOf } from '../gitops/data-objects';
+import { FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED, isNeverPruned, resourceOf } from '../gitops/data-objects';
 import { DeploymentLayer, isMigrationJob, renderLayerKustomizations } from '../gitops/layers';
 import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
 import { OutputLayout } from '../gitops/output-layout';
@@ -520,10 +520,10 @@ export class GitOpsApp extends App {
           yamlOf.set(manifest, reused.yaml);
         } else {
           // data is never pruned, whichever tool reconciles it
-          if (this.argoCd && isDataBearing(manifest)) {
+          if (this.argoCd && isNeverPruned(manifest)) {
             manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-options', 'Prune=false'));
           }
-          if (this.flux && isDataBearing(manifest)) {
+          if (this.flux && isNeverPruned(manifest)) {
             manifest = canonicalizeOwned(withAnnotation(manifest, FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED));
           }
           // Argo CD: the applications after the data objects (wave 0) and the migrations (wave 1)

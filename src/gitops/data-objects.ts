@@ -1,11 +1,11 @@
-import { fluxHealthFactsOf, isDataBearing } from '../private/kind-registry';
+import { fluxHealthFactsOf, isDataBearing, isNeverPruned } from '../private/kind-registry';
 
 /**
  * Whether an object holds data (never pruned: Flux `kustomize.toolkit.fluxcd.io/prune: disabled`,
  * Argo CD `Prune=false`; change safety refuses its removal): what the engines declare of the kinds
  * they render (`<engine>/facts.ts`), and StatefulSets with volume claim templates.
  */
-export { isDataBearing };
+export { isDataBearing, isNeverPruned };
 
 /** The annotation that keeps Flux from pruning an object. */
 export const FLUX_PRUNE_ANNOTATION = 'kustomize.toolkit.fluxcd.io/prune';

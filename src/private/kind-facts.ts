@@ -30,6 +30,13 @@ export interface KindFacts {
    */
   readonly dataBearing?: boolean | ((manifest: any) => boolean);
   /**
+   * Never pruned by Flux or Argo CD although it holds no data itself: deleting it deletes objects that
+   * do (a Namespace deletes everything in it, those whose own prune is disabled included). Unlike
+   * `dataBearing`, its removal is no change-safety finding (the objects it holds have their own).
+   * @default false
+   */
+  readonly neverPruned?: boolean;
+  /**
    * Flux `healthCheckExprs` `current` (CEL over `status`, `spec`, `metadata`): the object reached its
    * desired state. Only for kinds kstatus cannot read itself.
    * @default - none: kstatus reads the object

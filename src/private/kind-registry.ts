@@ -75,6 +75,9 @@ const CORE_KIND_FACTS: readonly KindFacts[] = [
     immutableFields: ['/provisioner', '/parameters', '/reclaimPolicy', '/volumeBindingMode'],
     deletionPolicy: (m) => (typeof m.reclaimPolicy === 'string' ? { value: m.reclaimPolicy, pointer: '/reclaimPolicy' } : undefined),
   },
+  // deleting a Namespace deletes every object in it, those whose own prune is disabled included: Flux and
+  // Argo CD never prune one (an environment dropped from code leaves its namespace and its data in place)
+  { group: '', kind: 'Namespace', neverPruned: true },
   { group: '', kind: 'Service', immutableFields: ['/spec/clusterIP'] },
   {
     group: 'batch',
@@ -120,6 +123,14 @@ export function factOf<K extends keyof KindFacts>(manifest: any, key: K): KindFa
 export function isDataBearing(manifest: any): boolean {
   const d = factOf(manifest, 'dataBearing');
   return typeof d === 'function' ? d(manifest) === true : d === true;
+}
+
+/**
+ * Whether Flux (`kustomize.toolkit.fluxcd.io/prune: disabled`) and Argo CD (`Prune=false`) must never
+ * prune the object: it holds data, or deleting it deletes objects that do (`KindFacts.neverPruned`).
+ */
+export function isNeverPruned(manifest: any): boolean {
+  return isDataBearing(manifest) || factOf(manifest, 'neverPruned') === true;
 }
 
 /** The descriptor of `manifest`'s kind that declares its Flux health expressions. */

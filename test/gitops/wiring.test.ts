@@ -29,6 +29,17 @@ function render(props: Partial<GitOpsAppProps>) {
 }
 const parse = (out: ReturnType<typeof render>, prefix: string) => out.files.filter((f) => f.path.startsWith(prefix)).map((f) => ({ path: f.path, obj: YAML.parse(f.content) }));
 
+describe('an environment\'s Namespace is never pruned (deleting it deletes its data, prune-disabled objects included)', () => {
+  test('Flux: prune disabled; Argo CD: Prune=false; without wiring: neither', () => {
+    const ns = (out: ReturnType<typeof render>) => out.objects.filter((o) => o.manifest.kind === 'Namespace').map((o) => [o.manifest.metadata.name, o.manifest.metadata.annotations]);
+    expect(ns(render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git' } })).map(([, a]) => a))
+      .toEqual([{ 'kustomize.toolkit.fluxcd.io/prune': 'disabled' }, { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' }]);
+    expect(ns(render({ argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations: { prod: 'https://prod.example:6443', nonprod: 'https://nonprod.example:6443' } } }))
+      .map(([, a]) => a)).toEqual([{ 'argocd.argoproj.io/sync-options': 'Prune=false' }, { 'argocd.argoproj.io/sync-options': 'Prune=false' }]);
+    expect(ns(render({})).map(([, a]) => a)).toEqual([undefined, undefined]);
+  });
+});
+
 describe('Flux wiring', () => {
   test('per cluster, all in flux-system: source, deployer accounts, platform, then per environment a data layer and an apps layer', () => {
     const out = render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git', repositoryPath: './dist' }, layout: OutputLayout.HYDRATED_AND_KUSTOMIZE });
