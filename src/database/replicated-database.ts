@@ -286,7 +286,7 @@ export class ReplicatedDatabase extends Construct {
       const schedule = requireCron(this, 'backup.schedule', b.schedule);
       const retentionDays = requireInteger(this, 'backup.retentionDays', b.retentionDays ?? 30, 1, 3650);
       if (!b.destination) throw invalid(this, 'INVALID_BACKUP', 'backup.destination', b.destination, 'an object store destination');
-      const dest = this.resolveDestination('backup.destination', b.destination);
+      const dest = this.resolveDestination('backup.destination', b.destination, 'backup');
       this.claimBackupLocation(dest.destinationPath, dest.endpointUrl);
       this._backup = { schedule, retentionDays, ...dest };
     }
@@ -313,7 +313,17 @@ export class ReplicatedDatabase extends Construct {
       if (r.targetTime !== undefined && (typeof r.targetTime !== 'string' || Number.isNaN(Date.parse(r.targetTime)) || !/^\d{4}-\d{2}-\d{2}T/.test(r.targetTime))) {
         throw invalid(this, 'INVALID_VALUE', 'recovery.targetTime', r.targetTime, 'an RFC 3339 timestamp such as "2026-11-20T08:00:00Z"');
       }
-      this._recovery = { ...this.resolveDestination('recovery.source', r.source), serverName: r.serverName, targetTime: r.targetTime };
+      const source = this.resolveDestination('recovery.source', r.source, 'recovery');
+      // the new database writes its backups to <backup path>/<name>/: restoring from there reads the archive it is about to
+      // write (CloudNativePG's Barman Cloud plugin refuses a non-empty WAL archive, and the restore Job fails)
+      if (this._backup && source.destinationPath === this._backup.destinationPath && (source.endpointUrl ?? '') === (this._backup.endpointUrl ?? '')
+        && r.serverName === this.name) {
+        throw invalid(this, 'INVALID_BACKUP', 'recovery.serverName', r.serverName,
+          'the name of the database the backups come from, in a place this database does not back up to: it writes its own backups to '
+          + `${source.destinationPath}/${this.name}/, so it would restore from the archive it then writes; give the restored database another name, `
+          + 'or back it up to another destinationPath');
+      }
+      this._recovery = { ...source, serverName: r.serverName, targetTime: r.targetTime };
     }
     if (props.pooler) {
       if (!this.engine.capabilities.pooler) {
@@ -579,8 +589,9 @@ export class ReplicatedDatabase extends Construct {
     claimed.set(key, this.node.path);
   }
 
+  /** `use`: whose credentials these are, each its own Secret (`<name>-backup-credentials`, `<name>-recovery-credentials`). */
   private resolveDestination(
-    property: string, d: ObjectStoreDestination,
+    property: string, d: ObjectStoreDestination, use: 'backup' | 'recovery',
   ): { destinationPath: string; endpointUrl?: string; credentials: SecretBinding } {
     if (!d || typeof d.destinationPath !== 'string' || !/^s3:\/\/[a-z0-9][-a-z0-9.]{1,61}[a-z0-9](\/[-_.A-Za-z0-9]+)*\/?$/.test(d.destinationPath)) {
       throw invalid(this, 'INVALID_BACKUP', `${property}.destinationPath`, d?.destinationPath, 'an S3 URL such as "s3://acme-backups/orders"');
@@ -591,7 +602,8 @@ export class ReplicatedDatabase extends Construct {
     if (!(d.credentials instanceof SecretSource)) {
       throw invalid(this, 'INVALID_BACKUP', `${property}.credentials`, d.credentials, 'a SecretSource with ACCESS_KEY_ID and ACCESS_SECRET_KEY');
     }
-    const credentials = d.credentials.bind(this, { name: `${this.name}-backup-credentials`, keys: ['ACCESS_KEY_ID', 'ACCESS_SECRET_KEY'] });
+    // the recovery source's credentials are another bucket's (another cluster's): a Secret of their own
+    const credentials = d.credentials.bind(this, { name: `${this.name}-${use}-credentials`, keys: ['ACCESS_KEY_ID', 'ACCESS_SECRET_KEY'] });
     if (credentials.secretName === undefined) {
       throw invalid(this, 'INVALID_SECRET_SOURCE', `${property}.credentials`, credentials.kind, 'a SecretSource that delivers a Kubernetes Secret');
     }

@@ -1,4 +1,4 @@
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import type * as ExternalSecrets from '../imports/external-secrets.io';
 import { invalid, isDnsSubdomain, requireLabels, requireNonEmptyString, requireRenderableKey } from '../private/names';
 
@@ -236,6 +236,19 @@ function requireBindOptions(scope: Construct, options: SecretBindOptions): void 
   requireLabels(scope, 'labels', options.labels);
 }
 
+/** What each ExternalSecret this module rendered was bound from (`ExternalSecretSource.bind`). */
+const BOUND = new WeakMap<IConstruct, string>();
+
+/** The remote key and store of a binding's signature, for a message. */
+function describeBinding(signature: string | undefined): string {
+  try {
+    const [o] = JSON.parse(signature ?? '');
+    return `remote key "${o.remoteKey}" of store "${o.store}"`;
+  } catch {
+    return 'another source';
+  }
+}
+
 class ExternalSecretSource extends SecretSource {
   public readonly kind = SecretSourceKind.EXTERNAL_SECRET;
   private readonly options: ExternalSecretOptions;
@@ -270,7 +283,15 @@ class ExternalSecretSource extends SecretSource {
     requireBindOptions(scope, options);
     const secretName = this.options.secretName ?? options.name;
     const id = `ExternalSecret-${secretName}`;
-    if (!scope.node.tryFindChild(id)) {
+    // one ExternalSecret per Secret name: a second binding of the name is the same one, or a conflict (two sources
+    // for one Secret: the second would be dropped without a word, its remote key never read)
+    const signature = JSON.stringify([this.options, [...options.keys].sort(), options.templates ?? {}, options.labels ?? {}]);
+    const existing = scope.node.tryFindChild(id);
+    if (existing && BOUND.get(existing) !== signature) {
+      throw invalid(scope, 'CONFLICTING_DEFINITION', 'secretName', secretName,
+        `one source per Secret: "${secretName}" is already bound from ${describeBinding(BOUND.get(existing))}; give the other its own secretName`);
+    }
+    if (!existing) {
       const properties = this.options.properties ?? undefined; // null (absent, from another jsii language) too
       const templates = options.templates ?? {};
       const labels = options.labels ?? {};
@@ -305,6 +326,7 @@ class ExternalSecretSource extends SecretSource {
           dataFrom: properties === undefined ? [{ extract: { key: this.options.remoteKey } }] : undefined,
         },
       });
+      BOUND.set(scope.node.findChild(id), signature);
     }
     const base = this.options.properties ? Object.keys(this.options.properties) : options.keys;
     const keys = [...new Set([...base, ...Object.keys(options.templates ?? {})])].sort();

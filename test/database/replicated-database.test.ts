@@ -289,6 +289,38 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     expect(job.spec.template.spec.containers[0].env[0]).toEqual({ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'orders-db-app', key: 'uri' } } });
   });
 
+  test('a recovery reads the source\'s bucket with the source\'s credentials, the backups write with their own (a Secret each)', () => {
+    const prodKeys = SecretSource.externalSecret({ store: 'vault', remoteKey: 'prod/backup-s3' });
+    const drKeys = SecretSource.externalSecret({ store: 'vault', remoteKey: 'dr/backup-s3' });
+    const { app } = setup(Tier.PRODUCTION, {
+      backup: { ...backup, destination: { destinationPath: 's3://acme-dr/orders', credentials: drKeys } },
+      recovery: { source: { destinationPath: 's3://acme-prod/orders', credentials: prodKeys }, serverName: 'orders-db' },
+    });
+    const all = objects(app);
+    const store = (name: string) => find(all, 'ObjectStore', name).spec.configuration;
+    expect(store('orders-db-backup').s3Credentials.accessKeyId.name).toBe('orders-db-backup-credentials');
+    expect(store('orders-db-recovery').s3Credentials.accessKeyId.name).toBe('orders-db-recovery-credentials');
+    const remote = (name: string) => find(all, 'ExternalSecret', name).spec.dataFrom[0].extract.key;
+    expect([remote('orders-db-backup-credentials'), remote('orders-db-recovery-credentials')]).toEqual(['dr/backup-s3', 'prod/backup-s3']);
+  });
+
+  test('a recovery from the place this database backs up to is refused (it would restore from the archive it then writes)', () => {
+    expect(() => setup(Tier.PRODUCTION, { backup, recovery: { source: backup.destination, serverName: 'orders-db' } }))
+      .toThrow(/INVALID_BACKUP.*recovery\.serverName "orders-db".*it writes its own backups to s3:\/\/acme-backups\/orders\/orders-db\/, so it would restore from the archive it then writes/s);
+    // another server name in the same bucket (the database it replaces), or another path: fine
+    expect(() => setup(Tier.PRODUCTION, { backup, recovery: { source: backup.destination, serverName: 'orders-db-old' } })).not.toThrow();
+  });
+
+  test('one Secret, one source: two different sources bound to one Secret name are a ValidationError (the second was dropped silently)', () => {
+    const { db } = setup(Tier.PRODUCTION, { backup });
+    const a = SecretSource.externalSecret({ store: 'vault', remoteKey: 'a', secretName: 'shared-s3' });
+    const b = SecretSource.externalSecret({ store: 'vault', remoteKey: 'b', secretName: 'shared-s3' });
+    a.bind(db, { name: 'x', keys: ['K'] });
+    // the same source again is the same ExternalSecret
+    expect(() => a.bind(db, { name: 'x', keys: ['K'] })).not.toThrow();
+    expect(() => b.bind(db, { name: 'x', keys: ['K'] })).toThrow(/CONFLICTING_DEFINITION.*"shared-s3" is already bound from remote key "a" of store "vault"; give the other its own secretName/s);
+  });
+
   test.each<[string, () => void, RegExp]>([
     ['instances < 1', () => setup(Tier.DEVELOPMENT, { instances: 0 }), /invalid instances 0: an integer from 1 to 9/],
     ['synchronous replicas >= instances', () => setup(Tier.DEVELOPMENT, { instances: 2, synchronousReplicas: 2 }), /invalid synchronousReplicas 2: fewer than instances \(2\)/],
