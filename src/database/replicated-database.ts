@@ -17,7 +17,7 @@ import { lazyValue } from '../private/lazy';
 import { hasUrlPassword, invalid, maskUrlPassword, requireBoolean, requireDnsLabel, requireInteger } from '../private/names';
 import { renderClientEgress } from '../private/network';
 import { RetiredUsers } from '../private/retired-users';
-import { requireQuantity, requireWorkloadName } from '../private/workload';
+import { requireOwnNamespace, requireQuantity, requireWorkloadName } from '../private/workload';
 import { SecretBinding, SecretSource, SecretSourceKind } from '../secrets/secret-source';
 
 /**
@@ -261,6 +261,7 @@ export class ReplicatedDatabase extends Construct {
       throw invalid(this, 'INVALID_VALUE', 'engine', props?.engine, 'an engine from a DatabaseEngine factory, e.g. DatabaseEngine.cloudNativePg({...})');
     }
     this.engine = props.engine;
+    requireOwnNamespace(this, env.namespace, this.engine.operatorNamespace, this.engine.displayName);
     this.name = requireWorkloadName(this, props.name ?? id.toLowerCase(), '"-rw"');
 
     const prod = env.tier === Tier.PRODUCTION;

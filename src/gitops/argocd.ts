@@ -60,6 +60,21 @@ export function renderArgoCdWiring(
     });
   }
   if (!isDnsLabel(ns)) throw new ValidationError({ code: 'INVALID_NAME', path: '/', property: 'argoCd.namespace', value: renderValue(ns), allowed: 'the namespace Argo CD runs in (a DNS-1123 label)' });
+  // an environment's namespace gets a default-deny NetworkPolicy and only its own workloads' policies: Argo CD's or an
+  // operator's namespace would be cut off (and removing the environment would leave theirs with its objects)
+  const reserved = new Map<string, string>([[ns, 'Argo CD\'s'], ...operators.map((o): [string, string] => [o.namespace, `operator ${o.name}'s`])]);
+  for (const env of environments) {
+    const whose = reserved.get(env.namespace);
+    if (whose !== undefined) {
+      throw new ValidationError({
+        code: 'INVALID_NAME',
+        path: '/',
+        property: `environments["${env.name}"].namespace`,
+        value: JSON.stringify(env.namespace),
+        allowed: `a namespace of its own, not ${whose} (its default-deny NetworkPolicy would cut it off)`,
+      });
+    }
+  }
   for (const [property, value] of [
     ['targetRevision', options.targetRevision], ['repositoryPath', options.repositoryPath], ['environmentBranchPrefix', options.environmentBranchPrefix],
   ] as const) {

@@ -52,6 +52,45 @@ function environmentsOf(environments: Environment[], cluster: string): Environme
   return environments.filter((e) => e.cluster === cluster).sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
+/**
+ * What Flux's own objects need of the environments: none in `flux-system` (its default-deny NetworkPolicy
+ * would cut the controllers off from Git and the API server, the Kustomizations would live in a namespace
+ * a child manages, and the deployer could run Jobs as kustomize-controller), and no two Kustomizations of
+ * a cluster under one name (`platform`, `<env>-data`, `<env>-migrate`, `<env>`).
+ */
+function checkFluxNames(environments: readonly Environment[]): void {
+  for (const env of environments) {
+    if (env.namespace === FLUX_NAMESPACE) {
+      throw new ValidationError({
+        code: 'INVALID_NAME',
+        path: '/',
+        property: `environments["${env.name}"].namespace`,
+        value: JSON.stringify(env.namespace),
+        allowed: `a namespace of its own, not Flux's ${FLUX_NAMESPACE} (its default-deny policy would cut the Flux controllers off, and its Kustomizations would live in a namespace they prune)`,
+      });
+    }
+  }
+  for (const cluster of clustersOf([...environments])) {
+    const owner = new Map<string, string>([['platform', 'the platform layer']]);
+    for (const env of environmentsOf([...environments], cluster)) {
+      for (const name of [env.name, `${env.name}-data`, `${env.name}-migrate`]) {
+        const other = owner.get(name);
+        if (other !== undefined) {
+          throw new ValidationError({
+            code: 'CONFLICTING_DEFINITION',
+            path: '/',
+            property: 'environments',
+            value: JSON.stringify(env.name),
+            allowed: `environment names whose Flux Kustomizations on cluster "${cluster}" differ: "${name}" is already the Kustomization of ${other} `
+              + '(each environment has `<env>`, `<env>-data` and `<env>-migrate`, beside `platform`); rename one',
+          });
+        }
+        owner.set(name, `environment "${env.name}"`);
+      }
+    }
+  }
+}
+
 /** One Kustomization of an environment: its layer, the Kustomization it waits for, its timeout. */
 interface EnvironmentLayer {
   readonly name: string;
@@ -160,6 +199,7 @@ export function renderFluxWiring(environments: Environment[], options: FluxOptio
   if (typeof interval !== 'string' || !/^([0-9]+(ms|s|m|h))+$/.test(interval)) {
     throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: 'flux.interval', value: JSON.stringify(interval), allowed: 'a duration such as "10m"' });
   }
+  checkFluxNames(environments);
   const sourceRef = (name: string) => ({ kind: sourceKind, name });
   const gitRepository = (name: string, branch: string) => ({
     apiVersion: 'source.toolkit.fluxcd.io/v1',

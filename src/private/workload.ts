@@ -44,6 +44,17 @@ export function requireQuantity(where: Where, property: string, value: unknown, 
  * The base name of a workload's objects: a DNS-1123 label of at most 40 characters starting with a
  * letter (it names Services, which are RFC 1035 labels, and gets suffixes such as `suffixes`).
  */
+/**
+ * A data service's environment namespace is not its operator's: the environment's default-deny
+ * NetworkPolicy would cut the operator off from every cluster it runs.
+ */
+export function requireOwnNamespace(where: Where, namespace: string, operatorNamespace: string | undefined, product: string): void {
+  if (operatorNamespace !== undefined && namespace === operatorNamespace) {
+    throw invalid(where, 'INVALID_NAME', 'environment.namespace', namespace,
+      `a namespace other than ${product}'s operator's (${operatorNamespace}): the environment's default-deny NetworkPolicy would cut the operator off`);
+  }
+}
+
 export function requireWorkloadName(where: Where, value: unknown, suffixes: string): string {
   const name = requireDnsLabel(where, 'name', value);
   if (name.length > 40) throw invalid(where, 'INVALID_NAME', 'name', name, `at most 40 characters (suffixes like ${suffixes} and pod ordinals are added)`);

@@ -13,7 +13,7 @@ import { markMessageQueue } from '../private/brands';
 import { invalid, requireBoolean, requireDnsLabel, requireInteger, Where } from '../private/names';
 import { renderClientEgress } from '../private/network';
 import { RetiredUsers } from '../private/retired-users';
-import { requireQuantity, requireWorkloadName } from '../private/workload';
+import { requireOwnNamespace, requireQuantity, requireWorkloadName } from '../private/workload';
 import { SecretSource, SecretSourceKind } from '../secrets/secret-source';
 import { QueueEngineBase } from './engines/engine';
 import {
@@ -251,6 +251,7 @@ export class MessageQueue extends Construct {
         'a QueueEngine (QueueEngine.rabbitmqOperator({...}), QueueEngine.rabbitmqStatefulSet({...}) or QueueEngine.strimziKafka({...}))');
     }
     this.engine = props.engine;
+    requireOwnNamespace(this, env.namespace, this.engine.operatorNamespace, this.engine.displayName);
     this.name = requireWorkloadName(this, props.name ?? id.toLowerCase(), '"-headless"');
     const caps = this.engine.capabilities;
     const product = this.engine.displayName;

@@ -2,7 +2,9 @@
 import { ApiObject } from 'cdk8s';
 import * as YAML from 'yaml';
 import { buildPlatform } from '../../examples/platform/app';
-import { DatabaseEngine, Environment, EnvironmentChart, EnvironmentOverlay, GitOpsApp, GitOpsAppProps, MessageQueue, OutputLayout, PlatformOperator, QueueEngine, Tier } from '../../src';
+import {
+  DatabaseEngine, Environment, EnvironmentChart, EnvironmentOverlay, GitOpsApp, GitOpsAppProps, MessageQueue, OutputLayout, PlatformOperator, QueueEngine, ReplicatedDatabase, Tier,
+} from '../../src';
 import { ValidationError } from '../../src/errors';
 import { describeWithCrds, sharedValidator } from '../util/crds';
 import { describeWithKustomize, kustomizeBuild, normalise, readObjects } from '../util/kustomize';
@@ -41,6 +43,46 @@ describe('an environment\'s Namespace is never pruned (deleting it deletes its d
 });
 
 describe('Flux wiring', () => {
+  test('an environment in flux-system, or environments whose Kustomizations share a name on a cluster, fail early', () => {
+    const flux = { repositoryUrl: 'https://git.example/acme/gitops.git' };
+    const renderWith = (envs: Environment[]) => {
+      const app = new GitOpsApp({ outdir: tmpdir(), flux });
+      new EnvironmentOverlay(app, 'shop', {
+        environments: envs,
+        application: { define(chart: EnvironmentChart) { new ApiObject(chart, 'Cfg', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } }); } },
+      });
+      return app.render();
+    };
+    const env = (name: string, namespace: string, cluster = 'c1') => new Environment({ name, tier: Tier.STAGING, namespace, cluster });
+    expect(() => renderWith([env('stg', 'flux-system')])).toThrow(ValidationError);
+    expect(() => renderWith([env('stg', 'flux-system')])).toThrow(/environments\["stg"\]\.namespace "flux-system": a namespace of its own, not Flux's flux-system/);
+    expect(() => renderWith([env('platform', 'shop')])).toThrow(/"platform" is already the Kustomization of the platform layer/);
+    expect(() => renderWith([env('prod', 'shop'), env('prod-data', 'shop-data')]))
+      .toThrow(/on cluster "c1" differ: "prod-data" is already the Kustomization of environment "prod"/);
+    // on different clusters the same names are fine
+    expect(() => renderWith([env('prod', 'shop'), env('prod-data', 'shop-data', 'c2')])).not.toThrow();
+  });
+
+  test('Argo CD\'s namespace, an installed operator\'s, or a data service\'s operator namespace is no environment namespace', () => {
+    const renderIn = (namespace: string, props: Partial<GitOpsAppProps>, define?: (chart: EnvironmentChart) => void) => {
+      const app = new GitOpsApp({ outdir: tmpdir(), ...props });
+      new EnvironmentOverlay(app, 'shop', {
+        environments: [new Environment({ name: 'stg', tier: Tier.STAGING, namespace, cluster: 'prod' })],
+        application: { define: define ?? ((chart: EnvironmentChart) => { new ApiObject(chart, 'Cfg', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } }); }) },
+      });
+      return app.render();
+    };
+    const argoCd = { repositoryUrl: 'https://git.example/acme/gitops.git', destinations };
+    expect(() => renderIn('argocd', { argoCd })).toThrow(/environments\["stg"\]\.namespace "argocd": a namespace of its own, not Argo CD's/);
+    expect(() => renderIn('cnpg-system', { argoCd, operators: [PlatformOperator.cloudNativePg('0.26.1')] })).toThrow(/not operator cloudnative-pg's/);
+    // with Flux (no operators in the output) the engine knows where its operator runs
+    const flux = { repositoryUrl: 'https://git.example/acme/gitops.git' };
+    expect(() => renderIn('cnpg-system', { flux }, (chart) => new ReplicatedDatabase(chart, 'Db', { engine: DatabaseEngine.cloudNativePg({ version: '16.4' }) })))
+      .toThrow(/environment\.namespace "cnpg-system": a namespace other than CloudNativePG's operator's \(cnpg-system\)/);
+    expect(() => renderIn('rabbitmq-system', { flux }, (chart) => new MessageQueue(chart, 'Mq', { engine: QueueEngine.rabbitmqOperator({ version: '4.1.4' }) })))
+      .toThrow(/a namespace other than .*'s operator's \(rabbitmq-system\)/);
+  });
+
   test('per cluster, all in flux-system: source, deployer accounts, platform, then per environment a data layer and an apps layer', () => {
     const out = render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git', repositoryPath: './dist' }, layout: OutputLayout.HYDRATED_AND_KUSTOMIZE });
     const files = parse(out, 'clusters/');
@@ -421,7 +463,6 @@ describeWithCrds('operator Applications are schema-valid (strict)', () => {
 
 describeWithKustomize('Flux layers (real kubectl kustomize)', () => {
   test('layers/<env>/data, migrate and apps partition the hydrated objects of each environment', () => {
-    const { ReplicatedDatabase } = jest.requireActual('../../src');
     const dir = tmpdir();
     const app = new GitOpsApp({ outdir: dir, flux: { repositoryUrl: 'https://git.example/acme/gitops.git' } });
     new EnvironmentOverlay(app, 'shop', {
