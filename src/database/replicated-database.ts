@@ -3,7 +3,7 @@ import { Construct, IConstruct } from 'constructs';
 import { requireCron } from './cron';
 import { DatabaseClient } from './database-client';
 import { DatabaseEngineBase, PointInTimeRecoverySupport } from './engines/engine';
-import { DatabaseEngineBinding, DatabaseModel, ResolvedBackup, ResolvedDatabase, ResolvedRecovery, ResolvedUser } from './engines/model';
+import { DatabaseEndpoints, DatabaseEngineBinding, DatabaseModel, ResolvedBackup, ResolvedDatabase, ResolvedRecovery, ResolvedUser } from './engines/model';
 import {
   DatabaseAccess, DatabaseBackupOptions, DatabaseConnection, DatabaseOptions, DatabasePoolerOptions,
   DatabaseRecoveryOptions, DatabaseResources, DatabaseUserOptions, ObjectStoreDestination, PoolMode, SchemaMigrationOptions,
@@ -389,15 +389,18 @@ export class ReplicatedDatabase extends Construct {
     if (!(source instanceof SecretSource)) throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, source, 'a SecretSource');
     const connectionLimit = requireInteger(this, `connectionLimit of user "${name}"`, options.connectionLimit ?? -1, -1, 100000);
     // the URI names the user itself (what the engine's template reads from the store's `username` could be another name)
-    const uri = this.engine._uriTemplate(this.engine._endpoints(this.name, this.environment.namespace), this.databaseNameFor(name, options))
-      .split('{{ .username }}').join(encodeURIComponent(name));
+    const endpoints = this.engine._endpoints(this.name, this.environment.namespace);
+    const uriAt = (e: DatabaseEndpoints) => this.engine._uriTemplate(e, this.databaseNameFor(name, options)).split('{{ .username }}').join(encodeURIComponent(name));
+    const uri = uriAt(endpoints);
+    // with a pooler, the same through it (`pooler-uri`): what applications should use
+    const poolerUri = this.poolerInstances !== undefined ? uriAt({ ...endpoints, host: this.poolerHost() }) : undefined;
     const labels = this.engine._credentialSecretLabels();
     const secret = source.bind(this, {
       name: secretName,
       keys: ['username', 'password'],
       // the username is the user's name, whatever the store holds under it: CloudNativePG refuses a role
       // whose Secret names another user ("the username in secret does not match role"), and the URI reads it
-      templates: { uri, username: name },
+      templates: { uri, username: name, ...(poolerUri !== undefined ? { 'pooler-uri': poolerUri } : {}) },
       // the label the operator watches: a rotated password reaches the database at once
       ...(Object.keys(labels).length > 0 ? { labels } : {}),
     });
@@ -483,7 +486,14 @@ export class ReplicatedDatabase extends Construct {
       tlsRequired: endpoints.tlsRequired === true,
       caSecretName: endpoints.ca?.secretName,
       caKey: endpoints.ca?.key,
+      poolerHost: this.poolerInstances !== undefined ? this.poolerHost() : undefined,
+      poolerUriKey: this.poolerInstances !== undefined ? 'pooler-uri' : undefined,
     };
+  }
+
+  /** The pooler's Service (the engine's Pooler `<name>-pooler-rw`). */
+  private poolerHost(): string {
+    return `${this.name}-pooler-rw.${this.environment.namespace}.svc`;
   }
 
   /** Whether backups are configured. */

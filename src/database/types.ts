@@ -224,6 +224,19 @@ export interface DatabaseConnection {
    */
   readonly caSecretName?: string;
   /**
+   * Service host of the connection pooler (CloudNativePG's PgBouncer `Pooler`, `<name>-pooler-rw.<namespace>.svc`),
+   * in front of the primary: what applications should connect to when there is one.
+   *
+   * @default - none: no pooler
+   */
+  readonly poolerHost?: string;
+  /**
+   * Key of the connection URI through the pooler in each user's Secret (`pooler-uri`).
+   *
+   * @default - none: no pooler
+   */
+  readonly poolerUriKey?: string;
+  /**
    * The key of the CA bundle in `caSecretName`.
    *
    * @default - none (no `caSecretName`)

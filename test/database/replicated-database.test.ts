@@ -268,7 +268,21 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     const instances = { 'cnpg.io/cluster': 'orders-db', 'cnpg.io/podRole': 'instance' };
     const pooled = objects(setup(Tier.PRODUCTION, { backup, pooler: {} }).app);
     expect(find(pooled, 'Cluster').spec.topologySpreadConstraints[0].labelSelector).toEqual({ matchLabels: instances });
-    expect(find(pooled, 'PodMonitor').spec.selector).toEqual({ matchLabels: instances });
+    expect(find(pooled, 'PodMonitor', 'orders-db').spec.selector).toEqual({ matchLabels: instances });
+    // PgBouncer's exporter (9127) has its own PodMonitor, and monitoring reaches it there
+    const pooler = { 'cnpg.io/poolerName': 'orders-db-pooler-rw' };
+    expect(find(pooled, 'PodMonitor', 'orders-db-pooler-rw').spec).toEqual({ selector: { matchLabels: pooler }, podMetricsEndpoints: [{ port: 'metrics' }] });
+    expect(find(pooled, 'NetworkPolicy', 'orders-db-pooler-rw-metrics').spec).toEqual({
+      podSelector: { matchLabels: pooler },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 9127, protocol: 'TCP' }] }],
+    });
+    // applications are told where the pooler is: its host, and a URI through it in each user's Secret
+    const { db: pooledDb, app: pooledApp } = setup(Tier.PRODUCTION, { backup, pooler: {} });
+    expect(pooledDb.connection).toMatchObject({ host: 'orders-db-rw.orders.svc', poolerHost: 'orders-db-pooler-rw.orders.svc', poolerUriKey: 'pooler-uri' });
+    expect(find(objects(pooledApp), 'ExternalSecret', 'orders-db-app').spec.target.template.data['pooler-uri'])
+      .toBe('postgresql://app:{{ .password | urlquery }}@orders-db-pooler-rw.orders.svc:5432/app');
+    expect(setup(Tier.PRODUCTION, { backup }).db.connection.poolerHost).toBeUndefined();
     const plain = objects(setup(Tier.PRODUCTION, { backup }).app);
     expect(find(plain, 'Cluster').spec.topologySpreadConstraints[0].labelSelector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'orders-db' } });
     expect(find(plain, 'PodMonitor').spec.selector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'orders-db' } });
@@ -402,8 +416,8 @@ describeWithCrds('database objects are schema-valid (strict)', () => {
     const validator = sharedValidator();
     const all = objects(app);
     expect(all.map((o) => o.kind).sort()).toEqual([
-      'Cluster', 'ConfigMap', 'Database', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'Job', 'Job', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'ObjectStore',
-      'PodMonitor', 'Pooler', 'PrometheusRule', 'ScheduledBackup', 'StorageClass',
+      'Cluster', 'ConfigMap', 'Database', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'Job', 'Job', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy',
+      'NetworkPolicy', 'ObjectStore', 'PodMonitor', 'PodMonitor', 'Pooler', 'PrometheusRule', 'ScheduledBackup', 'StorageClass',
     ]);
     for (const o of all) expect({ o: `${o.kind}/${o.metadata.name}`, issues: validator.validate(o) }).toEqual({ o: `${o.kind}/${o.metadata.name}`, issues: [] });
   });

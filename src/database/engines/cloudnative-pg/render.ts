@@ -189,12 +189,28 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'PodMonitor',
       metadata: { name: db.name },
-      // not the pooler's pods: their `metrics` port (9127) is not open to monitoring
+      // the instances (9187); the pooler's PgBouncer exporter has its own below
       spec: {
         selector: { matchLabels: instanceLabels },
         podMetricsEndpoints: [{ port: 'metrics' }],
       },
     });
+    if (db.pooler !== undefined) {
+      const poolerPods = { 'cnpg.io/poolerName': `${db.name}-pooler-rw` };
+      // PgBouncer's exporter: the pooler pods' `metrics` port (9127)
+      new ApiObject(scope, 'PoolerPodMonitor', {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'PodMonitor',
+        metadata: { name: `${db.name}-pooler-rw` },
+        spec: { selector: { matchLabels: poolerPods }, podMetricsEndpoints: [{ port: 'metrics' }] },
+      });
+      new ApiObject(scope, 'PoolerMetricsNetworkPolicy', {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: `${db.name}-pooler-rw-metrics` },
+        spec: { podSelector: { matchLabels: poolerPods }, policyTypes: ['Ingress'], ingress: [{ from: [monitoringPeer()], ports: [{ port: 9127, protocol: 'TCP' }] }] },
+      });
+    }
     const rules: any[] = [
       {
         alert: 'PostgresReplicationLagHigh',
