@@ -199,6 +199,24 @@ describe('MessageQueue on the RabbitMQ operator', () => {
 });
 
 describe('MessageQueue as a RabbitMQ StatefulSet', () => {
+  test('a stream declared: the stream protocol runs where the NetworkPolicy admits its clients (plugin, container and Service port)', () => {
+    for (const [tls, port] of [[false, 5552], [true, 5551]] as const) {
+      const { app, mq } = setup(Tier.PRODUCTION, QueueEngine.rabbitmqStatefulSet({ version: '3.13.7' }), tls ? { tls: true, tlsSecretName: 'orders-events-tls' } : {});
+      mq.addQueue('audit.log', { type: QueueType.STREAM, retentionHours: 24 });
+      const all = objects(app);
+      const cm = find(all, 'ConfigMap', 'orders-events-config').data;
+      expect(cm.enabled_plugins).toBe('[rabbitmq_peer_discovery_k8s,rabbitmq_prometheus,rabbitmq_stream].\n');
+      expect(cm['rabbitmq.conf'].includes(`stream.listeners.ssl.default = ${port}`)).toBe(tls);
+      const sts = find(all, 'StatefulSet', 'orders-events').spec.template.spec.containers[0];
+      expect(sts.ports).toContainEqual({ name: 'stream', containerPort: port, protocol: 'TCP' });
+      expect(find(all, 'Service', 'orders-events').spec.ports).toContainEqual({ name: 'stream', port, targetPort: 'stream', protocol: 'TCP' });
+    }
+    // without a stream: neither the plugin nor the port
+    const plain = objects(setup(Tier.PRODUCTION, statefulSet).app);
+    expect(find(plain, 'ConfigMap', 'orders-events-config').data.enabled_plugins).toBe('[rabbitmq_peer_discovery_k8s,rabbitmq_prometheus].\n');
+    expect(find(plain, 'Service', 'orders-events').spec.ports.map((p: any) => p.name)).not.toContain('stream');
+  });
+
   test('ConfigMap with rabbitmq.conf, plugins, definitions and init script; nothing secret in it', () => {
     const { app } = setup(Tier.PRODUCTION, statefulSet, { users: [{ name: 'orders-api', password: SecretSource.existing('api-creds'), permissions: [] }] });
     const all = objects(app);

@@ -122,7 +122,7 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
   let root = '';
   let server: ChildProcess | undefined;
   let serverExited: string | undefined;
-  let ports: { amqp: number; dist: number; epmd: number; prometheus: number };
+  let ports: { amqp: number; dist: number; epmd: number; prometheus: number; stream: number };
   let rendered: ReturnType<typeof render>;
   let ctlEnv: Record<string, string>;
   let writeTemplates: (configMap: any) => void = () => undefined;
@@ -191,7 +191,9 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
     const initCommand = (init.command as string[]).map(mapPath);
     expect(initCommand[0]).toBe('sh');
 
-    [ports.amqp, ports.dist, ports.epmd, ports.prometheus] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    [ports.amqp, ports.dist, ports.epmd, ports.prometheus, ports.stream] = [
+      await freePort(), await freePort(), await freePort(), await freePort(), await freePort(),
+    ];
     const serverEnv: Record<string, string> = {
       PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
       LANG: 'C.UTF-8',
@@ -205,7 +207,9 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
       RABBITMQ_MNESIA_BASE: path.join(p('home'), 'mnesia'),
       RABBITMQ_LOG_BASE: p('log'),
       RABBITMQ_CONF_ENV_FILE: path.join(root, 'rabbitmq-env.conf'),
-      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: `-rabbitmq_prometheus tcp_config [{port,${ports.prometheus}},{ip,"127.0.0.1"}] -kernel inet_dist_use_interface {127,0,0,1}`,
+      // the stream listener (enabled_plugins has rabbitmq_stream: a stream is declared) on a loopback port of its own, like the others
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: `-rabbitmq_prometheus tcp_config [{port,${ports.prometheus}},{ip,"127.0.0.1"}] `
+        + `-rabbitmq_stream tcp_listeners [{"127.0.0.1",${ports.stream}}] -kernel inet_dist_use_interface {127,0,0,1}`,
     };
     ctlEnv = {
       PATH: serverEnv.PATH,
@@ -269,7 +273,7 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
     console.log(`real RabbitMQ ${version} test: ${((Date.now() - startedAt) / 1000).toFixed(1)}s including start and stop`);
   }, 60_000);
 
-  ports = { amqp: 0, dist: 0, epmd: 0, prometheus: 0 };
+  ports = { amqp: 0, dist: 0, epmd: 0, prometheus: 0, stream: 0 };
 
   test('nothing secret is rendered: the ConfigMap holds placeholders, the node the merged passwords', () => {
     const text = rendered.out.files.map((f) => f.content).join('\n');
@@ -345,6 +349,15 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
         policy: { name: 'queue.orders.history', definition: { 'max-age': '168h', 'max-length-bytes': 100000000 } },
       },
     ]);
+  });
+
+  test('with a stream declared, the rendered enabled_plugins runs the stream protocol: its listener accepts connections', async () => {
+    expect(ctl('eval', 'lists:keymember(rabbitmq_stream, 1, application:which_applications()).').trim()).toBe('true');
+    const accepted = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port: ports.stream }, () => { socket.destroy(); resolve(true); });
+      socket.on('error', () => resolve(false));
+    });
+    expect(accepted).toBe(true);
   });
 
   test('the declared exchanges, bindings and policies exist', () => {

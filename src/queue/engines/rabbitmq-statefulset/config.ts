@@ -1,6 +1,6 @@
 import { ExchangeType, QueueType } from '../../types';
 import { QueueModel } from '../model';
-import { permissionsOf, policyDefinition, policyName, policyPattern, queueArguments } from '../rabbitmq-common';
+import { hasStreams, permissionsOf, policyDefinition, policyName, policyPattern, queueArguments } from '../rabbitmq-common';
 
 /** What the configuration needs of the engine. */
 export interface ConfigSettings {
@@ -30,8 +30,19 @@ export const RABBITMQ_PATHS = {
 export const PEER_DISCOVERY_BEGIN = '## BEGIN kubernetes-peer-discovery';
 export const PEER_DISCOVERY_END = '## END kubernetes-peer-discovery';
 
-/** The plugins every broker runs. */
-export const ENABLED_PLUGINS = '[rabbitmq_peer_discovery_k8s,rabbitmq_prometheus].\n';
+/**
+ * The plugins the brokers run: peer discovery and metrics; once a stream is declared, the stream
+ * protocol too (`rabbitmq_stream`, port 5552, 5551 with TLS), as the operator engine opens it: the
+ * NetworkPolicy admits stream clients there, and an application's stream client works on either engine.
+ */
+export function enabledPlugins(mq: QueueModel): string {
+  return `[rabbitmq_peer_discovery_k8s,rabbitmq_prometheus${hasStreams(mq) ? ',rabbitmq_stream' : ''}].\n`;
+}
+
+/** The stream protocol port (valid at synthesis, once a stream is declared). */
+export function streamPort(mq: QueueModel): number {
+  return mq.tls ? 5551 : 5552;
+}
 
 /** The placeholder of a user's password in the definitions template. */
 export function passwordPlaceholder(user: string): string {
@@ -73,6 +84,8 @@ export function renderRabbitmqConf(mq: QueueModel, engine: ConfigSettings): stri
     'log.console.level = info',
     'log.file = false',
   );
+  // the stream plugin advertises the node's host, its pod's DNS name (RABBITMQ_NODENAME): clients reach each stream's leader there
+  if (mq.tls && hasStreams(mq)) lines.push('stream.listeners.tcp = none', `stream.listeners.ssl.default = ${streamPort(mq)}`);
   if (mq.tls) {
     lines.push(
       'listeners.tcp = none',

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import {
-  ConfigSettings, ENABLED_PLUGINS, hostnameSuffix, INIT_SCRIPT, RABBITMQ_PATHS, renderDefinitionsTemplate, renderRabbitmqConf,
+  ConfigSettings, enabledPlugins, hostnameSuffix, streamPort, INIT_SCRIPT, RABBITMQ_PATHS, renderDefinitionsTemplate, renderRabbitmqConf,
 } from './config';
 import { CONFIG_HASH_ANNOTATION, loginUsersAnnotations } from '../../../private/engine-facts';
 import { invalid } from '../../../private/names';
@@ -10,7 +10,7 @@ import { k8s } from '../../private/kube';
 import { shortHash } from '../../private/names';
 import { antiAffinity, lazy, renderDisruptionBudget, renderMonitoring, zoneSpread } from '../common';
 import { EngineHooks, QueueModel } from '../model';
-import { amqpPort, rabbitmqAlerts, renderNetworkPolicy } from '../rabbitmq-common';
+import { amqpPort, hasStreams, rabbitmqAlerts, renderNetworkPolicy } from '../rabbitmq-common';
 
 /** uid / gid of the `rabbitmq` user of the official image. */
 const RABBITMQ_UID = 999;
@@ -61,7 +61,7 @@ export function renderRabbitmqStatefulSet(scope: Construct, mq: QueueModel, engi
 
   const configData = () => ({
     'definitions.json': renderDefinitionsTemplate(mq, engine),
-    'enabled_plugins': ENABLED_PLUGINS,
+    'enabled_plugins': enabledPlugins(mq),
     'init.sh': INIT_SCRIPT,
     'rabbitmq.conf': renderRabbitmqConf(mq, engine),
   });
@@ -94,7 +94,10 @@ export function renderRabbitmqStatefulSet(scope: Construct, mq: QueueModel, engi
     spec: {
       type: 'ClusterIP',
       selector: labels,
-      ports: [{ name: portName, port, targetPort: k8s.IntOrString.fromString(portName), protocol: 'TCP' }],
+      ports: lazy(() => [
+        { name: portName, port, targetPort: k8s.IntOrString.fromString(portName), protocol: 'TCP' },
+        ...(hasStreams(mq) ? [{ name: 'stream', port: streamPort(mq), targetPort: k8s.IntOrString.fromString('stream'), protocol: 'TCP' }] : []),
+      ]),
     },
   });
   new k8s.KubeService(scope, 'HeadlessService', {
@@ -175,12 +178,13 @@ export function renderRabbitmqStatefulSet(scope: Construct, mq: QueueModel, engi
               // the root filesystem is read-only
               { name: 'ERL_CRASH_DUMP', value: '/tmp/erl_crash.dump' },
             ],
-            ports: [
+            ports: lazy(() => [
               { name: portName, containerPort: port, protocol: 'TCP' },
+              ...(hasStreams(mq) ? [{ name: 'stream', containerPort: streamPort(mq), protocol: 'TCP' }] : []),
               { name: 'prometheus', containerPort: 15692, protocol: 'TCP' },
               { name: 'epmd', containerPort: 4369, protocol: 'TCP' },
               { name: 'dist', containerPort: 25672, protocol: 'TCP' },
-            ],
+            ]),
             resources: {
               requests: { cpu: k8s.Quantity.fromString(mq.cpu), memory: k8s.Quantity.fromString(mq.memory) },
               limits: { memory: k8s.Quantity.fromString(mq.memory) },
