@@ -259,7 +259,7 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
       { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'cnpg-system' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } } }], ports: [{ port: 5432, protocol: 'TCP' }, { port: 8000, protocol: 'TCP' }] },
       { from: [{ podSelector: { matchLabels: { 'cnpg.io/cluster': 'orders-db' } } }, { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'orders-db-grants', 'app.kubernetes.io/component': 'schema-migration' } } }], ports: [{ port: 5432, protocol: 'TCP' }] },
       { from: [{ podSelector: { matchLabels: { 'cnpg.io/poolerName': 'orders-db-pooler-rw' } } }], ports: [{ port: 5432, protocol: 'TCP' }] },
-      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 9187, protocol: 'TCP' }] },
+      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 9187, protocol: 'TCP' }, { port: 9127, protocol: 'TCP' }] }, // PgBouncer's exporter on the pooler's pods too
     ]);
     expect(find(objects(app), 'Pooler').spec).toMatchObject({ instances: 2, type: 'rw', pgbouncer: { poolMode: 'session' } });
   });
@@ -272,10 +272,8 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     // PgBouncer's exporter (9127) has its own PodMonitor, and monitoring reaches it there
     const pooler = { 'cnpg.io/poolerName': 'orders-db-pooler-rw' };
     expect(find(pooled, 'PodMonitor', 'orders-db-pooler-rw').spec).toEqual({ selector: { matchLabels: pooler }, podMetricsEndpoints: [{ port: 'metrics' }] });
-    expect(find(pooled, 'NetworkPolicy', 'orders-db-pooler-rw-metrics').spec).toEqual({
-      podSelector: { matchLabels: pooler },
-      policyTypes: ['Ingress'],
-      ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 9127, protocol: 'TCP' }] }],
+    expect(find(pooled, 'NetworkPolicy', 'orders-db').spec.ingress).toContainEqual({
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 9187, protocol: 'TCP' }, { port: 9127, protocol: 'TCP' }],
     });
     // applications are told where the pooler is: its host, and a URI through it in each user's Secret
     const { db: pooledDb, app: pooledApp } = setup(Tier.PRODUCTION, { backup, pooler: {} });
@@ -417,7 +415,7 @@ describeWithCrds('database objects are schema-valid (strict)', () => {
     const all = objects(app);
     expect(all.map((o) => o.kind).sort()).toEqual([
       'Cluster', 'ConfigMap', 'Database', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'Job', 'Job', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy',
-      'NetworkPolicy', 'ObjectStore', 'PodMonitor', 'PodMonitor', 'Pooler', 'PrometheusRule', 'ScheduledBackup', 'StorageClass',
+      'ObjectStore', 'PodMonitor', 'PodMonitor', 'Pooler', 'PrometheusRule', 'ScheduledBackup', 'StorageClass',
     ]);
     for (const o of all) expect({ o: `${o.kind}/${o.metadata.name}`, issues: validator.validate(o) }).toEqual({ o: `${o.kind}/${o.metadata.name}`, issues: [] });
   });

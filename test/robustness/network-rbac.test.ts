@@ -489,7 +489,7 @@ function expectedMatrix(engine: EngineId, tier: Tier, o: Options, sources: strin
       const sql = data.map((g) => `${g}:5432`);
       for (const c of [...clients, 'Job/db-migrate', 'Job/db-grants', 'cnpg-join/db', ...data.map((g) => `peer:${g}`)]) grant(c, ...sql);
       grant('cnpg-operator', ...sql, 'Cluster/db:8000');
-      if (monitoring) grant('prometheus', 'Cluster/db:9187');
+      if (monitoring) grant('prometheus', 'Cluster/db:9187', ...(o.pooler ? ['Pooler/db-pooler-rw:9127'] : []));
       break;
     }
     case 'postgres-sts':
@@ -549,7 +549,7 @@ const dataPortOf = (e: EngineId, o: Options) => (isKafka(e) ? 9093 : isRabbit(e)
 /** The monitoring peer the engines render: the whole `monitoring` namespace, metrics port only. */
 const MONITORING_PEER = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
 // postgres_exporter / CloudNativePG, RabbitMQ's Prometheus plugin, mysqld_exporter (the MariaDB engines)
-const METRICS_PORTS = new Set([9187, 15692, 9104]);
+const METRICS_PORTS = new Set([9187, 9127, 15692, 9104]);
 
 /** The DNS peer the engines' egress rules name: the cluster DNS pods in kube-system. */
 const DNS_PEER = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } };
@@ -769,14 +769,15 @@ describe.each(ENGINES)('%s: databases and queues admit only declared clients, th
         // (CloudNativePG with a pooler: its pods carry the cluster label too)
         const s = scenario(engine, envName, tier, { monitoring, pooler: engine === 'cnpg' });
         const matrix = matrixOf(s.manifests, NS);
-        const metrics = isKafka(engine) ? 9404 : isRabbit(engine) ? 15692 : 9187;
+        // CloudNativePG: the instances' exporter, and PgBouncer's on the pooler's pods
+        const metrics = isKafka(engine) ? [9404] : isRabbit(engine) ? [15692] : engine === 'cnpg' ? [9187, 9127] : [9187];
         const reached = matrix.prometheus.map((e) => Number(e.split(':').pop()));
-        expect({ monitoring, ports: [...new Set(reached)] }).toEqual({ monitoring, ports: monitoring ? [metrics] : [] });
+        expect({ monitoring, ports: [...new Set(reached)] }).toEqual({ monitoring, ports: monitoring ? metrics : [] });
         // a Prometheus-labelled pod outside the monitoring namespace gets nothing the monitoring stack gets
         if (!isKafka(engine)) expect(matrix['prometheus-lookalike']).toEqual([]);
         // every endpoint a PodMonitor scrapes is reachable from the monitoring namespace
         const monitors = s.manifests.filter((m) => m.kind === 'PodMonitor');
-        expect(monitors.length).toBe(monitoring ? 1 : 0);
+        expect(monitors.length).toBe(monitoring ? (engine === 'cnpg' ? 2 : 1) : 0);
         const prometheus = actors(NS).find((a) => a.id === 'prometheus')!;
         const data = dataPods(s.manifests);
         for (const pm of monitors) {

@@ -204,12 +204,6 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
         metadata: { name: `${db.name}-pooler-rw` },
         spec: { selector: { matchLabels: poolerPods }, podMetricsEndpoints: [{ port: 'metrics' }] },
       });
-      new ApiObject(scope, 'PoolerMetricsNetworkPolicy', {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'NetworkPolicy',
-        metadata: { name: `${db.name}-pooler-rw-metrics` },
-        spec: { podSelector: { matchLabels: poolerPods }, policyTypes: ['Ingress'], ingress: [{ from: [monitoringPeer()], ports: [{ port: 9127, protocol: 'TCP' }] }] },
-      });
     }
     const rules: any[] = [
       {
@@ -269,7 +263,8 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
     { peers, ports: [POSTGRES_PORT] },
   ];
   if (db.pooler !== undefined) extra.push({ peers: [{ podSelector: { matchLabels: { 'cnpg.io/poolerName': `${db.name}-pooler-rw` } } }], ports: [POSTGRES_PORT] });
-  if (db.monitoring) extra.push({ peers: [monitoringPeer()], ports: [9187] });
+  // monitoring: the instances' exporter (9187) and PgBouncer's (9127) on the pooler's pods, which the policy selects too
+  if (db.monitoring) extra.push({ peers: [monitoringPeer()], ports: [9187, ...(db.pooler !== undefined ? [9127] : [])] });
   const backupStores = [backup, recovery].filter((b): b is ResolvedBackup | ResolvedRecovery => b !== undefined);
   renderWorkloadNetworkPolicy(scope, {
     name: db.name,
