@@ -261,7 +261,8 @@ export class ReplicatedDatabase extends Construct {
       throw invalid(this, 'INVALID_VALUE', 'engine', props?.engine, 'an engine from a DatabaseEngine factory, e.g. DatabaseEngine.cloudNativePg({...})');
     }
     this.engine = props.engine;
-    requireOwnNamespace(this, env.namespace, this.engine.operatorNamespace, this.engine.displayName);
+    requireOwnNamespace(this, 'environment.namespace', env.namespace,
+      new Map(this.engine.operatorNamespace === undefined ? [] : [[this.engine.operatorNamespace, `${this.engine.displayName}'s operator's`]]));
     this.name = requireWorkloadName(this, props.name ?? id.toLowerCase(), '"-rw"');
 
     const prod = env.tier === Tier.PRODUCTION;

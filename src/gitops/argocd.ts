@@ -7,6 +7,7 @@ import { renderValue, ValidationError } from '../errors/validation-error';
 import { toYaml } from '../private/canonical';
 import { argoCdIgnoreDifferences } from '../private/kind-registry';
 import { hasUrlPassword, isDnsLabel, isDnsSubdomain, maskUrlPassword } from '../private/names';
+import { requireOwnNamespace } from '../private/workload';
 
 /** Whether an object holds data (the shared predicate; Argo CD gets `Prune=false` on these). */
 export { isDataBearing } from './data-objects';
@@ -63,18 +64,7 @@ export function renderArgoCdWiring(
   // an environment's namespace gets a default-deny NetworkPolicy and only its own workloads' policies: Argo CD's or an
   // operator's namespace would be cut off (and removing the environment would leave theirs with its objects)
   const reserved = new Map<string, string>([[ns, 'Argo CD\'s'], ...operators.map((o): [string, string] => [o.namespace, `operator ${o.name}'s`])]);
-  for (const env of environments) {
-    const whose = reserved.get(env.namespace);
-    if (whose !== undefined) {
-      throw new ValidationError({
-        code: 'INVALID_NAME',
-        path: '/',
-        property: `environments["${env.name}"].namespace`,
-        value: JSON.stringify(env.namespace),
-        allowed: `a namespace of its own, not ${whose} (its default-deny NetworkPolicy would cut it off)`,
-      });
-    }
-  }
+  for (const env of environments) requireOwnNamespace('/', `environments["${env.name}"].namespace`, env.namespace, reserved);
   for (const [property, value] of [
     ['targetRevision', options.targetRevision], ['repositoryPath', options.repositoryPath], ['environmentBranchPrefix', options.environmentBranchPrefix],
   ] as const) {

@@ -6,7 +6,7 @@ import type { Environment } from '../environment/environment';
 import { renderValue, ValidationError } from '../errors/validation-error';
 import { toYaml } from '../private/canonical';
 import { hasUrlPassword, isDnsSubdomain, maskUrlPassword } from '../private/names';
-import { MIGRATION_DEADLINE_SECONDS } from '../private/workload';
+import { MIGRATION_DEADLINE_SECONDS, requireOwnNamespace } from '../private/workload';
 
 /** Name of the deployer Role (and the prefix of the ServiceAccounts Flux impersonates). */
 export const DEPLOYER_SERVICE_ACCOUNT = 'gitops-deployer';
@@ -59,17 +59,9 @@ function environmentsOf(environments: Environment[], cluster: string): Environme
  * a cluster under one name (`platform`, `<env>-data`, `<env>-migrate`, `<env>`).
  */
 function checkFluxNames(environments: readonly Environment[]): void {
-  for (const env of environments) {
-    if (env.namespace === FLUX_NAMESPACE) {
-      throw new ValidationError({
-        code: 'INVALID_NAME',
-        path: '/',
-        property: `environments["${env.name}"].namespace`,
-        value: JSON.stringify(env.namespace),
-        allowed: `a namespace of its own, not Flux's ${FLUX_NAMESPACE} (its default-deny policy would cut the Flux controllers off, and its Kustomizations would live in a namespace they prune)`,
-      });
-    }
-  }
+  // its Kustomizations would also live in a namespace they prune
+  const reserved = new Map([[FLUX_NAMESPACE, `Flux's ${FLUX_NAMESPACE}`]]);
+  for (const env of environments) requireOwnNamespace('/', `environments["${env.name}"].namespace`, env.namespace, reserved);
   for (const cluster of clustersOf([...environments])) {
     const owner = new Map<string, string>([['platform', 'the platform layer']]);
     for (const env of environmentsOf([...environments], cluster)) {

@@ -29,6 +29,18 @@ export function monitoringPeer(): any {
   return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': MONITORING_NAMESPACE } } };
 }
 
+/**
+ * An environment's namespace is its own: not one a controller runs in (`reserved`: namespace → whose,
+ * e.g. `Flux's`), which the environment's default-deny NetworkPolicy would cut off.
+ */
+export function requireOwnNamespace(where: Where, property: string, namespace: string, reserved: ReadonlyMap<string, string>): void {
+  const whose = reserved.get(namespace);
+  if (whose !== undefined) {
+    throw invalid(where, 'INVALID_NAME', property, namespace,
+      `a namespace of its own, not ${whose} (the environment's default-deny NetworkPolicy would cut it off)`);
+  }
+}
+
 /** The quantity forms accepted in props (a subset of what Kubernetes parses: no exponent, no sign). */
 const QUANTITY = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$/;
 
@@ -44,17 +56,6 @@ export function requireQuantity(where: Where, property: string, value: unknown, 
  * The base name of a workload's objects: a DNS-1123 label of at most 40 characters starting with a
  * letter (it names Services, which are RFC 1035 labels, and gets suffixes such as `suffixes`).
  */
-/**
- * A data service's environment namespace is not its operator's: the environment's default-deny
- * NetworkPolicy would cut the operator off from every cluster it runs.
- */
-export function requireOwnNamespace(where: Where, namespace: string, operatorNamespace: string | undefined, product: string): void {
-  if (operatorNamespace !== undefined && namespace === operatorNamespace) {
-    throw invalid(where, 'INVALID_NAME', 'environment.namespace', namespace,
-      `a namespace other than ${product}'s operator's (${operatorNamespace}): the environment's default-deny NetworkPolicy would cut the operator off`);
-  }
-}
-
 export function requireWorkloadName(where: Where, value: unknown, suffixes: string): string {
   const name = requireDnsLabel(where, 'name', value);
   if (name.length > 40) throw invalid(where, 'INVALID_NAME', 'name', name, `at most 40 characters (suffixes like ${suffixes} and pod ordinals are added)`);

@@ -251,7 +251,8 @@ export class MessageQueue extends Construct {
         'a QueueEngine (QueueEngine.rabbitmqOperator({...}), QueueEngine.rabbitmqStatefulSet({...}) or QueueEngine.strimziKafka({...}))');
     }
     this.engine = props.engine;
-    requireOwnNamespace(this, env.namespace, this.engine.operatorNamespace, this.engine.displayName);
+    requireOwnNamespace(this, 'environment.namespace', env.namespace,
+      new Map(this.engine.operatorNamespace === undefined ? [] : [[this.engine.operatorNamespace, `${this.engine.displayName}'s operator's`]]));
     this.name = requireWorkloadName(this, props.name ?? id.toLowerCase(), '"-headless"');
     const caps = this.engine.capabilities;
     const product = this.engine.displayName;

@@ -236,18 +236,8 @@ function requireBindOptions(scope: Construct, options: SecretBindOptions): void 
   requireLabels(scope, 'labels', options.labels);
 }
 
-/** What each ExternalSecret this module rendered was bound from (`ExternalSecretSource.bind`). */
-const BOUND = new WeakMap<IConstruct, string>();
-
-/** The remote key and store of a binding's signature, for a message. */
-function describeBinding(signature: string | undefined): string {
-  try {
-    const [o] = JSON.parse(signature ?? '');
-    return `remote key "${o.remoteKey}" of store "${o.store}"`;
-  } catch {
-    return 'another source';
-  }
-}
+/** What each ExternalSecret this module rendered was bound with (`signature`) and from (`from`, for a message). */
+const BOUND = new WeakMap<IConstruct, { readonly signature: string; readonly from: string }>();
 
 class ExternalSecretSource extends SecretSource {
   public readonly kind = SecretSourceKind.EXTERNAL_SECRET;
@@ -287,9 +277,10 @@ class ExternalSecretSource extends SecretSource {
     // for one Secret: the second would be dropped without a word, its remote key never read)
     const signature = JSON.stringify([this.options, [...options.keys].sort(), options.templates ?? {}, options.labels ?? {}]);
     const existing = scope.node.tryFindChild(id);
-    if (existing && BOUND.get(existing) !== signature) {
+    const bound = existing && BOUND.get(existing);
+    if (existing && bound?.signature !== signature) {
       throw invalid(scope, 'CONFLICTING_DEFINITION', 'secretName', secretName,
-        `one source per Secret: "${secretName}" is already bound from ${describeBinding(BOUND.get(existing))}; give the other its own secretName`);
+        `one source per Secret: "${secretName}" is already bound from ${bound?.from ?? 'another source'}; give the other its own secretName`);
     }
     if (!existing) {
       const properties = this.options.properties ?? undefined; // null (absent, from another jsii language) too
@@ -326,7 +317,7 @@ class ExternalSecretSource extends SecretSource {
           dataFrom: properties === undefined ? [{ extract: { key: this.options.remoteKey } }] : undefined,
         },
       });
-      BOUND.set(scope.node.findChild(id), signature);
+      BOUND.set(scope.node.findChild(id), { signature, from: `remote key "${this.options.remoteKey}" of store "${this.options.store}"` });
     }
     const base = this.options.properties ? Object.keys(this.options.properties) : options.keys;
     const keys = [...new Set([...base, ...Object.keys(options.templates ?? {})])].sort();

@@ -78,9 +78,9 @@ describe('Flux wiring', () => {
     // with Flux (no operators in the output) the engine knows where its operator runs
     const flux = { repositoryUrl: 'https://git.example/acme/gitops.git' };
     expect(() => renderIn('cnpg-system', { flux }, (chart) => new ReplicatedDatabase(chart, 'Db', { engine: DatabaseEngine.cloudNativePg({ version: '16.4' }) })))
-      .toThrow(/environment\.namespace "cnpg-system": a namespace other than CloudNativePG's operator's \(cnpg-system\)/);
+      .toThrow(/environment\.namespace "cnpg-system": a namespace of its own, not CloudNativePG's operator's \(the environment's default-deny NetworkPolicy would cut it off\)/);
     expect(() => renderIn('rabbitmq-system', { flux }, (chart) => new MessageQueue(chart, 'Mq', { engine: QueueEngine.rabbitmqOperator({ version: '4.1.4' }) })))
-      .toThrow(/a namespace other than .*'s operator's \(rabbitmq-system\)/);
+      .toThrow(/environment\.namespace "rabbitmq-system": a namespace of its own, not RabbitMQ.*'s operator's/);
   });
 
   test('per cluster, all in flux-system: source, deployer accounts, platform, then per environment a data layer and an apps layer', () => {

@@ -17,9 +17,14 @@ export function hasStreams(model: QueueModel): boolean {
   return model.queues().some((q) => q.type === QueueType.STREAM);
 }
 
-/** The ports a client connects to: AMQP, and the stream protocol once a stream is declared (valid at synthesis). */
+/** The stream protocol port (`rabbitmq_stream`): 5551 over TLS, else 5552. */
+export function streamPort(model: QueueModel): number {
+  return model.tls ? 5551 : 5552;
+}
+
+/** The ports a client connects to: AMQP, and the stream protocol once a stream is declared (valid at synthesis; with TLS, 5552 too). */
 export function amqpClientPorts(model: QueueModel): number[] {
-  return [amqpPort(model), ...(hasStreams(model) ? (model.tls ? [5551, 5552] : [5552]) : [])];
+  return [amqpPort(model), ...(hasStreams(model) ? [streamPort(model), ...(model.tls ? [5552] : [])] : [])];
 }
 
 /**

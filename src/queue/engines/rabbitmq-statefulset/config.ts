@@ -1,6 +1,6 @@
 import { ExchangeType, QueueType } from '../../types';
 import { QueueModel } from '../model';
-import { hasStreams, permissionsOf, policyDefinition, policyName, policyPattern, queueArguments } from '../rabbitmq-common';
+import { hasStreams, permissionsOf, streamPort, policyDefinition, policyName, policyPattern, queueArguments } from '../rabbitmq-common';
 
 /** What the configuration needs of the engine. */
 export interface ConfigSettings {
@@ -37,11 +37,6 @@ export const PEER_DISCOVERY_END = '## END kubernetes-peer-discovery';
  */
 export function enabledPlugins(mq: QueueModel): string {
   return `[rabbitmq_peer_discovery_k8s,rabbitmq_prometheus${hasStreams(mq) ? ',rabbitmq_stream' : ''}].\n`;
-}
-
-/** The stream protocol port (valid at synthesis, once a stream is declared). */
-export function streamPort(mq: QueueModel): number {
-  return mq.tls ? 5551 : 5552;
 }
 
 /** The placeholder of a user's password in the definitions template. */

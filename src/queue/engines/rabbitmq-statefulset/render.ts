@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import {
-  ConfigSettings, enabledPlugins, hostnameSuffix, streamPort, INIT_SCRIPT, RABBITMQ_PATHS, renderDefinitionsTemplate, renderRabbitmqConf,
+  ConfigSettings, enabledPlugins, hostnameSuffix, INIT_SCRIPT, RABBITMQ_PATHS, renderDefinitionsTemplate, renderRabbitmqConf,
 } from './config';
 import { CONFIG_HASH_ANNOTATION, loginUsersAnnotations } from '../../../private/engine-facts';
 import { invalid } from '../../../private/names';
@@ -10,7 +10,7 @@ import { k8s } from '../../private/kube';
 import { shortHash } from '../../private/names';
 import { antiAffinity, lazy, renderDisruptionBudget, renderMonitoring, zoneSpread } from '../common';
 import { EngineHooks, QueueModel } from '../model';
-import { amqpPort, hasStreams, rabbitmqAlerts, renderNetworkPolicy } from '../rabbitmq-common';
+import { amqpPort, hasStreams, rabbitmqAlerts, renderNetworkPolicy, streamPort } from '../rabbitmq-common';
 
 /** uid / gid of the `rabbitmq` user of the official image. */
 const RABBITMQ_UID = 999;
