@@ -238,6 +238,8 @@ export class ReplicatedDatabase extends Construct {
    * @default - no pooler
    */
   public readonly poolMode?: PoolMode;
+  /** CPU and memory of each pooler pod (with a pooler). */
+  private readonly poolerResources?: { readonly cpu: string; readonly memory: string };
   /**
    * Schema migration.
    *
@@ -334,6 +336,10 @@ export class ReplicatedDatabase extends Construct {
       this.poolerInstances = requireInteger(this, 'pooler.instances', props.pooler.instances ?? env.selectNumber({ development: 1, otherwise: 2 }), 1, 20);
       this.poolMode = props.pooler.poolMode ?? PoolMode.TRANSACTION;
       if (!Object.values(PoolMode).includes(this.poolMode)) throw invalid(this, 'INVALID_VALUE', 'pooler.poolMode', this.poolMode, 'transaction or session');
+      this.poolerResources = {
+        cpu: requireQuantity(this, 'pooler.resources.cpu', props.pooler.resources?.cpu ?? '100m', 'a CPU quantity such as "100m"'),
+        memory: requireQuantity(this, 'pooler.resources.memory', props.pooler.resources?.memory ?? '256Mi', 'a memory quantity such as "256Mi"'),
+      };
     }
     if (props.migration) {
       const image = props.migration.image;
@@ -562,8 +568,8 @@ export class ReplicatedDatabase extends Construct {
       spreadAcrossZones: this.spreadAcrossZones,
       podDisruptionBudget: this.podDisruptionBudget,
       pointInTimeRecovery: this.pointInTimeRecovery,
-      pooler: this.poolerInstances !== undefined && this.poolMode !== undefined
-        ? { instances: this.poolerInstances, poolMode: this.poolMode } : undefined,
+      pooler: this.poolerInstances !== undefined && this.poolMode !== undefined && this.poolerResources !== undefined
+        ? { instances: this.poolerInstances, poolMode: this.poolMode, ...this.poolerResources } : undefined,
       migration: this.migration ? { image: this.migration.image, command: [...this.migration.command] } : undefined,
       backup: this._backup,
       recovery: this._recovery,

@@ -155,6 +155,15 @@ export interface DatabasePoolerOptions {
    * @default PoolMode.TRANSACTION
    */
   readonly poolMode?: PoolMode;
+
+  /**
+   * CPU request and memory request and limit of each PgBouncer pod (the Pooler's `spec.template`, container
+   * `pgbouncer`). CloudNativePG sets none of its own: without them the pods run best-effort, the first evicted
+   * when a node runs short of memory.
+   *
+   * @default - cpu "100m", memory "256Mi" (PgBouncer and CloudNativePG's manager beside it)
+   */
+  readonly resources?: DatabaseResources;
 }
 
 /**

@@ -281,6 +281,21 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     expect(find(objects(pooledApp), 'ExternalSecret', 'orders-db-app').spec.target.template.data['pooler-uri'])
       .toBe('postgresql://app:{{ .password | urlquery }}@orders-db-pooler-rw.orders.svc:5432/app');
     expect(setup(Tier.PRODUCTION, { backup }).db.connection.poolerHost).toBeUndefined();
+    // CloudNativePG gives the pooler's Deployment no resources, spreading or budget of its own
+    expect(find(pooled, 'Pooler').spec.template).toEqual({
+      spec: {
+        containers: [{ name: 'pgbouncer', resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '256Mi' } } }],
+        affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: pooler }, topologyKey: 'kubernetes.io/hostname' } }] } },
+        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: pooler } }],
+      },
+    });
+    expect(find(pooled, 'PodDisruptionBudget', 'orders-db-pooler-rw').spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: pooler } });
+    // one pooler pod (development): no budget that would block every drain; resources as given
+    const devPooled = objects(setup(Tier.DEVELOPMENT, { pooler: { resources: { cpu: '50m', memory: '64Mi' } } }).app);
+    expect(devPooled.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+    expect(find(devPooled, 'Pooler').spec.template.spec).toMatchObject({ containers: [{ name: 'pgbouncer', resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '64Mi' } } }] });
+    expect(find(devPooled, 'Pooler').spec.template.spec.topologySpreadConstraints).toBeUndefined();
+    expect(() => setup(Tier.DEVELOPMENT, { pooler: { resources: { memory: 'lots' } } })).toThrow(/pooler\.resources\.memory/);
     const plain = objects(setup(Tier.PRODUCTION, { backup }).app);
     expect(find(plain, 'Cluster').spec.topologySpreadConstraints[0].labelSelector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'orders-db' } });
     expect(find(plain, 'PodMonitor').spec.selector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'orders-db' } });
@@ -415,7 +430,7 @@ describeWithCrds('database objects are schema-valid (strict)', () => {
     const all = objects(app);
     expect(all.map((o) => o.kind).sort()).toEqual([
       'Cluster', 'ConfigMap', 'Database', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'Job', 'Job', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy',
-      'ObjectStore', 'PodMonitor', 'PodMonitor', 'Pooler', 'PrometheusRule', 'ScheduledBackup', 'StorageClass',
+      'ObjectStore', 'PodDisruptionBudget', 'PodMonitor', 'PodMonitor', 'Pooler', 'PrometheusRule', 'ScheduledBackup', 'StorageClass',
     ]);
     for (const o of all) expect({ o: `${o.kind}/${o.metadata.name}`, issues: validator.validate(o) }).toEqual({ o: `${o.kind}/${o.metadata.name}`, issues: [] });
   });

@@ -45,6 +45,10 @@ export interface ResolvedRecovery {
 export interface ResolvedPooler {
   readonly instances: number;
   readonly poolMode: PoolMode;
+  /** CPU request of each pooler pod. */
+  readonly cpu: string;
+  /** Memory request and limit of each pooler pod. */
+  readonly memory: string;
 }
 
 /** A resolved schema migration. */

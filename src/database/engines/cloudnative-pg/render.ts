@@ -171,17 +171,47 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
 
 
   if (db.pooler !== undefined) {
+    const poolerName = `${db.name}-pooler-rw`;
+    const poolerPods = { 'cnpg.io/poolerName': poolerName };
     new ApiObject(scope, 'Pooler', {
       apiVersion: 'postgresql.cnpg.io/v1',
       kind: 'Pooler',
-      metadata: { name: `${db.name}-pooler-rw` },
+      metadata: { name: poolerName },
       spec: {
         cluster: { name: db.name },
         instances: db.pooler.instances,
         type: 'rw',
         pgbouncer: { poolMode: db.pooler.poolMode, parameters: { max_client_conn: '1000', default_pool_size: '20' } },
+        // CloudNativePG gives the pooler's Deployment no resources, no anti-affinity and no PodDisruptionBudget
+        // (it makes budgets for the instances only): the PgBouncer pods would run best-effort, could share a node,
+        // and one drain could evict them all. Preferred, not required, across nodes: a rolling update surges one
+        // pod more than there are nodes when the pooler runs on every node. (`containers` is required by the
+        // schema; the operator fills in the image, command and ports of `pgbouncer`.)
+        template: {
+          spec: {
+            containers: [{ name: 'pgbouncer', resources: { requests: { cpu: db.pooler.cpu, memory: db.pooler.memory }, limits: { memory: db.pooler.memory } } }],
+            affinity: {
+              podAntiAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [{
+                  weight: 100, podAffinityTerm: { labelSelector: { matchLabels: poolerPods }, topologyKey: 'kubernetes.io/hostname' },
+                }],
+              },
+            },
+            topologySpreadConstraints: db.spreadAcrossZones ? [{
+              maxSkew: 1, topologyKey: zone, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: poolerPods },
+            }] : undefined,
+          },
+        },
       },
     });
+    if (db.podDisruptionBudget && db.pooler.instances > 1) {
+      new ApiObject(scope, 'PoolerPodDisruptionBudget', {
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name: poolerName },
+        spec: { maxUnavailable: 1, selector: { matchLabels: poolerPods } },
+      });
+    }
   }
 
   if (db.monitoring) {
