@@ -69,6 +69,8 @@ interface PsqlOptions {
   readonly password?: string;
   /** Connect through this socket directory as the postgres OS user instead of TCP. */
   readonly socketDir?: string;
+  /** Through the socket, as this OS user instead (the metrics exporter's uid). */
+  readonly runAs?: { uid: number; gid: number };
 }
 
 function psql(o: PsqlOptions, sql: string): SpawnSyncReturns<string> {
@@ -76,7 +78,7 @@ function psql(o: PsqlOptions, sql: string): SpawnSyncReturns<string> {
   const env: Record<string, string> = { ...baseEnv(), PGCONNECT_TIMEOUT: '5', HOME: os.tmpdir() };
   if (o.password !== undefined) env.PGPASSWORD = o.password;
   return spawnSync(path.join(PG!.bindir, 'psql'), args, {
-    env, encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', ...(o.socketDir ? PG!.as : {}),
+    env, encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', ...(o.socketDir ? o.runAs ?? PG!.as : {}),
   });
 }
 
@@ -234,8 +236,16 @@ describeReal('StatefulSet engine: rendered scripts against a real PostgreSQL', (
     ]);
     expect(query(asSuperuser(0), "SELECT datname || ':' || pg_get_userbyid(datdba) FROM pg_database WHERE datname IN ('app', 'reports') ORDER BY 1").split('\n'))
       .toEqual(['app:app', 'reports:app']);
-    // the metrics exporter logs in through the socket only, mapped from the postgres OS user, with pg_monitor
-    expect(query({ ...asSuperuser(0), user: 'postgres_exporter' }, "SELECT pg_has_role('pg_monitor', 'MEMBER')")).toBe('t');
+    // the metrics exporter logs in through the socket only, as its container's uid (65534, `nobody` in the
+    // image and here), mapped to postgres_exporter with pg_monitor; that uid is not the superuser, and the
+    // server's own OS user is not mapped to the exporter role
+    const exporterUid = statefulSet.spec.template.spec.containers.find((c: any) => c.name === 'metrics').securityContext.runAsUser;
+    expect(exporterUid).toBe(65534);
+    expect(exporterUid).not.toBe(statefulSet.spec.template.spec.securityContext.runAsUser);
+    const exporter = { uid: exporterUid, gid: exporterUid };
+    expect(query({ ...asSuperuser(0), user: 'postgres_exporter', runAs: exporter }, "SELECT pg_has_role('pg_monitor', 'MEMBER')")).toBe('t');
+    expect(psql({ ...asSuperuser(0), runAs: exporter }, 'SELECT 1').stderr).toMatch(/Peer authentication failed for user "postgres"/);
+    expect(psql({ ...asSuperuser(0), user: 'postgres_exporter' }, 'SELECT 1').stderr).toMatch(/Peer authentication failed for user "postgres_exporter"/);
     expect(query(asSuperuser(0), 'SHOW password_encryption')).toBe('scram-sha-256');
     expect(query(asSuperuser(0), 'SHOW data_checksums')).toBe('on');
   }, 120_000);

@@ -11,6 +11,11 @@ export const REPLICATION_ROLE = 'replicator';
 
 /** Role the metrics exporter logs in as (local socket only, member of `pg_monitor`). */
 export const MONITORING_ROLE = 'postgres_exporter';
+/**
+ * The exporter container's uid: `nobody` in the official image (Debian and Alpine), the OS user name
+ * peer authentication maps to the exporter role. Not the server's uid: that one logs in as the superuser.
+ */
+export const MONITORING_UID = 65534;
 
 /** Options that shape the configuration files. */
 export interface PostgresConfigOptions {
@@ -157,11 +162,13 @@ export function renderPgHbaConf(o: Pick<PostgresConfigOptions, 'monitoring'>): s
   ].join('\n');
 }
 
-/** `pg_ident.conf`: the exporter sidecar runs as the image's `postgres` OS user. */
+/** `pg_ident.conf`: the exporter sidecar runs as uid 65534, `nobody` in the image. */
 export function renderPgIdentConf(o: Pick<PostgresConfigOptions, 'monitoring'>): string {
   return [
     '# MAPNAME  SYSTEM-USERNAME  PG-USERNAME',
-    ...(o.monitoring ? [`exporter   postgres         ${MONITORING_ROLE}`] : []),
+    // the exporter container's uid (`MONITORING_UID`, `nobody` in the image), never the server's own `postgres`,
+    // which peer authentication also lets in as the superuser
+    ...(o.monitoring ? [`exporter   nobody           ${MONITORING_ROLE}`] : []),
     '',
   ].join('\n');
 }

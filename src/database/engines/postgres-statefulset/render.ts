@@ -4,7 +4,7 @@ import { ApiObject } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import {
-  MONITORING_ROLE, REPLICATION_ROLE, renderPgHbaConf, renderPgIdentConf, renderPostgresqlConf, replicaPodNames,
+  MONITORING_ROLE, MONITORING_UID, REPLICATION_ROLE, renderPgHbaConf, renderPgIdentConf, renderPostgresqlConf, replicaPodNames,
 } from './config';
 import { renderReconcileSql, renderRetiredSessionsSql } from './reconcile';
 import { PATHS, renderScripts } from './scripts';
@@ -79,7 +79,7 @@ export function postgresStatefulSetPodLabels(name: string): { [key: string]: str
  *   newest complete backup of `<source>/<serverName>/` and an empty primary starts from it.
  * - PodDisruptionBudget (maxUnavailable 1), NetworkPolicy (clients, the instances themselves, the
  *   backup job, monitoring), the schema migration Job; with monitoring, a postgres_exporter sidecar
- *   (local peer login as `postgres_exporter`, member of `pg_monitor`), a PodMonitor and alerts.
+ *   (uid 65534, local peer login as `postgres_exporter`, member of `pg_monitor`), a PodMonitor and alerts.
  *
  * Roles: every declared user is a LOGIN role whose password is read from its Secret's `password`
  * key (the `username` key must hold the declared name: it is what applications log in with);
@@ -238,7 +238,8 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
       resources: { requests: { cpu: q('50m'), memory: q('64Mi') }, limits: { memory: q('128Mi') } },
       readinessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 10, timeoutSeconds: 5 },
       livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 },
-      securityContext: RESTRICTED_CONTAINER,
+      // its own uid: the server's (`postgres`) would pass peer authentication as the superuser too
+      securityContext: { ...RESTRICTED_CONTAINER, runAsUser: MONITORING_UID, runAsGroup: MONITORING_UID },
       volumeMounts: [mount('run', PATHS.run)],
     });
   }
