@@ -11,6 +11,34 @@ import { MIGRATION_DEADLINE_SECONDS, requireOwnNamespace } from '../private/work
 /** Name of the deployer Role (and the prefix of the ServiceAccounts Flux impersonates). */
 export const DEPLOYER_SERVICE_ACCOUNT = 'gitops-deployer';
 
+/**
+ * The resources, per API group, of every namespaced kind this library's constructs render in an environment
+ * namespace. The deployer Role keeps `get` and `delete` on all of them, whether the environment renders them
+ * now or not: the platform layer (and with it the Role of the new revision) is applied before the layers
+ * prune, and kustomize-controller prunes an object that left the output by reading it first (fluxcd/pkg
+ * `ssa/manager_delete.go` `Delete`: a GET, then the `prune: disabled` check, then the DELETE). Without the
+ * grant, the last database, queue, backup or Job of its kind leaving an environment would fail that prune,
+ * and every later one: kustomize-controller keeps an object it failed to prune in its inventory, so the
+ * layer never becomes Ready again and the layers that depend on it never apply. Secrets and volume claims
+ * are not here: the library renders neither, and `get` on Secrets would read every credential of the
+ * namespace. `test/robustness/network-rbac.test.ts` holds every kind the engines render to this list.
+ */
+export const PRUNABLE_RESOURCES: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['', ['configmaps', 'serviceaccounts', 'services']],
+  ['apps', ['deployments', 'statefulsets']],
+  ['barmancloud.cnpg.io', ['objectstores']],
+  ['batch', ['cronjobs', 'jobs']],
+  ['external-secrets.io', ['externalsecrets']],
+  ['k8s.mariadb.com', ['backups', 'databases', 'grants', 'mariadbs', 'physicalbackups', 'pointintimerecoveries', 'users']],
+  ['kafka.strimzi.io', ['kafkanodepools', 'kafkas', 'kafkatopics', 'kafkausers']],
+  ['monitoring.coreos.com', ['podmonitors', 'prometheusrules']],
+  ['networking.k8s.io', ['networkpolicies']],
+  ['policy', ['poddisruptionbudgets']],
+  ['postgresql.cnpg.io', ['clusters', 'databases', 'poolers', 'scheduledbackups']],
+  ['rabbitmq.com', ['bindings', 'exchanges', 'permissions', 'policies', 'queues', 'rabbitmqclusters', 'users', 'vhosts']],
+  ['rbac.authorization.k8s.io', ['rolebindings', 'roles']],
+];
+
 /** Namespace Flux runs in: the one namespace that exists when `flux bootstrap` applies `clusters/<cluster>/`. */
 export const FLUX_NAMESPACE = 'flux-system';
 

@@ -121,12 +121,28 @@ describe('Flux wiring', () => {
     // the impersonated account may only touch the resources the environment renders, in its namespace
     const role = out.objects.find((o) => o.file === 'platform/prod/shop/Role.gitops-deployer.yaml')!.manifest;
     const verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
+    const prune = ['get', 'delete'];
     expect(role.rules).toEqual([
       { apiGroups: [''], resources: ['configmaps'], verbs },
       // the environment's NetworkPolicies, the namespace default-deny included
       { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs },
       { apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'], verbs },
+      // and what a layer may have to prune once the last object of its kind leaves the environment: Flux reads
+      // an object before it deletes it (or leaves it, when its prune is disabled), with the Role of the new revision
+      { apiGroups: [''], resources: ['serviceaccounts', 'services'], verbs: prune },
+      { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: prune },
+      { apiGroups: ['barmancloud.cnpg.io'], resources: ['objectstores'], verbs: prune },
+      { apiGroups: ['batch'], resources: ['cronjobs', 'jobs'], verbs: prune },
+      { apiGroups: ['external-secrets.io'], resources: ['externalsecrets'], verbs: prune },
+      { apiGroups: ['k8s.mariadb.com'], resources: ['backups', 'databases', 'grants', 'mariadbs', 'physicalbackups', 'pointintimerecoveries', 'users'], verbs: prune },
+      { apiGroups: ['kafka.strimzi.io'], resources: ['kafkanodepools', 'kafkas', 'kafkatopics', 'kafkausers'], verbs: prune },
+      { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors', 'prometheusrules'], verbs: prune },
+      { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: prune },
+      { apiGroups: ['postgresql.cnpg.io'], resources: ['databases', 'poolers', 'scheduledbackups'], verbs: prune },
+      { apiGroups: ['rabbitmq.com'], resources: ['bindings', 'exchanges', 'permissions', 'policies', 'queues', 'rabbitmqclusters', 'users', 'vhosts'], verbs: prune },
+      { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings', 'roles'], verbs: prune },
     ]);
+    expect(role.rules.some((r: any) => r.resources.includes('secrets') || r.resources.includes('persistentvolumeclaims'))).toBe(false);
     const binding = out.objects.find((o) => o.file === 'platform/prod/shop/RoleBinding.gitops-deployer.yaml')!.manifest;
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'gitops-deployer-prod', namespace: 'flux-system' }]);
   });

@@ -37,6 +37,7 @@ import {
   DatabaseClient, DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, KafkaAuthentication, MessageQueue, QueueEngine,
   ReplicatedDatabase, SecretBackend, SecretSource, StorageProfile, Tier,
 } from '../../src';
+import { PRUNABLE_RESOURCES } from '../../src/gitops/flux';
 import { tmpdir } from '../util/tmp';
 
 // ---------------------------------------------------------------------------------------------
@@ -1108,6 +1109,17 @@ function rbacProblems(r: Rendered): string[] {
         if (has('apps', 'deployments')) { readAlso('apps', 'replicasets'); readAlso('', 'pods'); }
         if (has('apps', 'statefulsets')) readAlso('', 'pods');
         expected.push(...[...read].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([g, set]) => ({ apiGroups: [g], resources: [...set].sort(), verbs: ['get', 'list', 'watch'] })));
+        // and get / delete on every other kind the library renders, for a layer to prune the last one of its kind
+        for (const [g, names] of PRUNABLE_RESOURCES) {
+          const left = names.filter((n) => !has(g, n));
+          if (left.length > 0) expected.push({ apiGroups: [g], resources: left, verbs: ['get', 'delete'] });
+        }
+        for (const o of env) {
+          const resource = RESOURCES[o.manifest.kind];
+          if (resource && !PRUNABLE_RESOURCES.some(([g, names]) => g === groupOf(o.manifest.apiVersion) && names.includes(resource))) {
+            problems.push(`${where}: ${o.manifest.kind} is rendered but not in PRUNABLE_RESOURCES (its last object could not be pruned)`);
+          }
+        }
         for (const role of env.filter((o) => o.manifest.kind === 'Role')) expected.push(...role.manifest.rules);
         if (JSON.stringify(m.rules) !== JSON.stringify(expected)) problems.push(`${where}: rules ${JSON.stringify(m.rules)}, expected ${JSON.stringify(expected)}`);
         if (!env.some((o) => o.manifest.kind === 'Secret') && m.rules.some((rule: any) => rule.resources.includes('secrets'))) problems.push(`${where}: grants secrets`);
@@ -1229,7 +1241,8 @@ describe('RBAC the library renders is namespace-scoped and least-privilege', () 
 
   test('the deployer Role follows the environment: rbac.authorization.k8s.io only where a Role is rendered', () => {
     const deployerRules = (r: Rendered) => r.objects.find((o) => o.manifest.kind === 'Role' && o.manifest.metadata.name === DEPLOYER)!.manifest.rules;
-    const deployerGroups = (r: Rendered) => [...new Set(deployerRules(r).map((rule: any) => rule.apiGroups[0]))];
+    // the groups it may write to (the others it may only read and delete, to prune)
+    const deployerGroups = (r: Rendered) => [...new Set(deployerRules(r).filter((rule: any) => rule.verbs.includes('create')).map((rule: any) => rule.apiGroups[0]))];
     const byLabel = new Map(outputs.map((r) => [r.label, r]));
     expect(deployerGroups(byLabel.get('rabbitmq-sts-3.13/prod/{}')!)).toEqual(['', 'apps', 'external-secrets.io', 'monitoring.coreos.com', 'networking.k8s.io', 'policy', 'rbac.authorization.k8s.io']);
     expect(deployerGroups(byLabel.get('rabbitmq-sts/prod/{}')!)).toEqual(['', 'apps', 'external-secrets.io', 'monitoring.coreos.com', 'networking.k8s.io', 'policy']);
