@@ -12,6 +12,7 @@ import { ValidationError } from '../errors';
 import {
   AppliedChangeApproval, CHANGE_RULES, CHANGE_SAFETY_PACK, collectApprovals, describeRiskyChanges, evaluateChangeSafety, riskyChangesListedElsewhere,
 } from '../gitops/change-safety';
+import type { ChangeSafetyResult } from '../gitops/change-safety';
 import { FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED, isNeverPruned, resourceOf } from '../gitops/data-objects';
 import { DeploymentLayer, isMigrationJob, renderLayerKustomizations } from '../gitops/layers';
 import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
@@ -399,6 +400,7 @@ export class GitOpsApp extends App {
         outdir: this.shardOutdir!,
         scope: shard.scope,
         fingerprint: shard.fingerprint,
+        baseline: shard.baseline,
         files: output.files,
         environments,
         changeApprovals,
@@ -570,9 +572,15 @@ export class GitOpsApp extends App {
     const packs = findPacks(this);
     // the findings memo (cross-run cache) in a synthesis of the whole output only
     const evaluation = evaluatePacks(packs, checked, { root: this, memo: scope ? undefined : this.synthesis?.memo });
-    const safety = this.changeSafety
-      ? (scope ? shardOutput().shardChangeSafety(scope, this.outdir, objects, envs, this) : this.evaluateChangeSafety(objects, envs, files))
-      : { findings: [], unusedApprovals: [] };
+    let baseline: string | undefined;
+    let safety: ChangeSafetyResult = { findings: [], unusedApprovals: [] };
+    if (this.changeSafety && scope) {
+      const judged = shardOutput().shardChangeSafety(scope, this.outdir, objects, envs, this);
+      baseline = judged.baseline;
+      safety = judged;
+    } else if (this.changeSafety) {
+      safety = this.evaluateChangeSafety(objects, envs, files);
+    }
     const contentOf = safety.findings.length > 0 ? new Map(files.map((x) => [x.path, x.content])) : undefined;
     for (const f of safety.findings) {
       const text = f.file ? contentOf!.get(f.file) : undefined;
@@ -643,7 +651,7 @@ export class GitOpsApp extends App {
         unusedSuppressions,
         packsByEnvironment,
       },
-      shard: { scope, fingerprint },
+      shard: { scope, fingerprint, baseline },
     };
   }
 
@@ -842,6 +850,8 @@ export class GitOpsApp extends App {
 interface RenderedShard {
   readonly scope: ShardScope;
   readonly fingerprint: string;
+  /** The previous output its change safety compared with (undefined with change safety off). */
+  readonly baseline?: string;
 }
 
 /** Records the suppressions covering an object as an annotation, so the waiver is visible in Git. */

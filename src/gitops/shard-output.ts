@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { IConstruct } from 'constructs';
-import { collectApprovals, judgeChanges, NextObject, readPreviousOutput } from './change-safety';
+import { collectApprovals, judgeChanges, NextObject, previousOutputDigest, readPreviousOutput } from './change-safety';
 import type { ChangeSafetyResult, EnvironmentTier } from './change-safety';
 import { ShardBy, ShardScope } from './shard';
 import { readOwnedManifest, writeOutput } from './writer';
@@ -26,7 +26,7 @@ const reportRenderers = (): typeof import('../policy/reports') => require('../po
  */
 export const SHARD_FRAGMENT_FILE = 'cdk8s-stateful-shard.json';
 const FRAGMENT_KIND = 'cdk8s-stateful-shard';
-const FRAGMENT_FORMAT_VERSION = 1;
+const FRAGMENT_FORMAT_VERSION = 2;
 
 /** Note of an unused change approval (change safety); others are unused policy suppressions. */
 const UNUSED_APPROVAL_NOTE = 'approval matched no change';
@@ -58,6 +58,11 @@ export interface ShardFragment {
   readonly environments: EnvironmentRecord[];
   readonly changeApprovals: ApprovalRecord[];
   readonly report: ShardReport;
+  /**
+   * The previous output the shard's change safety compared with (`previousOutputDigest`), or undefined
+   * with change safety off: `merge` writes only over the output every shard was judged against.
+   */
+  readonly baseline?: string;
 }
 
 /** Error of `cdk8s-stateful merge`: shards that do not make up one output. Nothing was written. */
@@ -76,11 +81,11 @@ export class ShardMergeError extends Error {
  */
 export function shardChangeSafety(
   scope: ShardScope, outdir: string, next: NextObject[], environments: EnvironmentTier[], root: IConstruct,
-): ChangeSafetyResult {
+): ChangeSafetyResult & { readonly baseline: string } {
   const previous = readPreviousOutput(outdir);
   const own = previous ? { ...previous, objects: previous.objects.filter((o) => scope.ownsFile(o.file)) } : undefined;
   const result = judgeChanges(own, next.filter((o) => scope.ownsFile(o.file)), environments, collectApprovals(root));
-  return { ...result, findings: result.findings.filter((f) => scope.ownsFinding(f)) };
+  return { ...result, findings: result.findings.filter((f) => scope.ownsFinding(f)), baseline: previousOutputDigest(previous) };
 }
 
 /**
@@ -112,6 +117,8 @@ export interface ShardWriteRequest {
   readonly changeApprovals: ApprovalRecord[];
   readonly report: ReportInput;
   readonly overwriteModified: boolean;
+  /** See ShardFragment.baseline. */
+  readonly baseline?: string;
 }
 
 /** Writes a part and its fragment into the shard's own folder (the crash-safe, owned-files writer). */
@@ -135,6 +142,7 @@ export function writeShard(req: ShardWriteRequest): WriteResult {
       unusedSuppressions: [...(req.report.unusedSuppressions ?? [])],
       toolVersion: req.report.toolVersion,
     },
+    ...(req.baseline !== undefined ? { baseline: req.baseline } : {}),
   };
   return writeOutput({
     outdir: req.outdir,
@@ -215,6 +223,14 @@ export function mergeShards(dirs: readonly string[], options: MergeOptions): Mer
       + duplicate.map(([p, ds]) => `\n  duplicate: ${by}:${p} (${ds.join(', ')})`).join(''));
   }
 
+  // a single synthesis into `outdir` judges its changes against what `outdir` holds (or its committed tree):
+  // so must every shard have, or a change refused there (a database removed) would be written unjudged
+  const baselines = new Set(shards.map((s) => s.fragment.baseline));
+  if (baselines.size > 1) {
+    throw new ShardMergeError('the shards compared their changes with different previous outputs (their checkouts differed): '
+      + 'synthesize every shard against the same output, the one this merge writes into');
+  }
+  const baseline = first.fragment.baseline;
   const files: OutputFile[] = [];
   const owner = new Map<string, string>();
   for (const s of shards) {
@@ -223,6 +239,20 @@ export function mergeShards(dirs: readonly string[], options: MergeOptions): Mer
       if (other !== undefined) throw new ShardMergeError(`${f.path} is in two shards (${other} and ${s.dir})`);
       owner.set(f.path, s.dir);
       files.push(f);
+    }
+  }
+  // (merging again into the output the merge wrote changes nothing: there is nothing to judge)
+  if (baseline !== undefined && !holdsAlready(options.outdir, files)) {
+    let current: string;
+    try {
+      current = previousOutputDigest(readPreviousOutput(options.outdir));
+    } catch (e) {
+      throw new ShardMergeError(`${options.outdir}: cannot read the output the shards compared with: ${(e as Error).message}`);
+    }
+    if (current !== baseline) {
+      throw new ShardMergeError(`the shards' change safety compared with ${baseline === 'none' ? 'no previous output' : 'another previous output'}, `
+        + `not with what ${options.outdir} holds${current === 'none' ? ' (no output)' : ''}: their changes were never judged against it. `
+        + `Synthesize the shards with ${options.outdir} (or its committed copy) as their outdir, then merge again`);
     }
   }
 
@@ -239,22 +269,43 @@ export function mergeShards(dirs: readonly string[], options: MergeOptions): Mer
   return { by: first.fragment.by, parts, write, findings: [...report.findings] };
 }
 
+/** Whether `outdir` holds exactly `files` already (the owned-files manifest lists them, with their hashes). */
+function holdsAlready(outdir: string, files: readonly OutputFile[]): boolean {
+  let manifest;
+  try {
+    manifest = readOwnedManifest(outdir);
+  } catch {
+    return false;
+  }
+  if (!manifest || manifest.files.length !== files.length) return false;
+  const recorded = new Map(manifest.files.map((f) => [f.path, f.sha256]));
+  return files.every((f) => recorded.get(f.path) === sha256(f.content));
+}
+
 /**
  * The report of the whole output from the reports of its parts: every part's findings (the
  * renderers sort them), the objects checked summed, and a suppression (or change approval)
  * reported unused only when no part used it.
  */
 export function mergeReports(reports: readonly ShardReport[]): ReportInput {
-  const key = (u: ReportUnusedSuppression) => canonicalJson([u.ruleId, u.reason, u.constructPath ?? '', u.note === UNUSED_APPROVAL_NOTE]);
-  const unused = new Map<string, ReportUnusedSuppression>();
-  for (const u of reports[0].unusedSuppressions) if (!unused.has(key(u))) unused.set(key(u), u);
+  const key = (u: ReportUnusedSuppression) => canonicalJson([u.ruleId, u.reason, u.constructPath ?? '', u.note === UNUSED_APPROVAL_NOTE, u.identity ?? '']);
+  // per key, the entries every part reports (the fewest: entries alike are interchangeable, and a part that
+  // used one of them lists one fewer)
+  const unused = new Map<string, ReportUnusedSuppression[]>();
+  for (const u of reports[0].unusedSuppressions) unused.set(key(u), [...(unused.get(key(u)) ?? []), u]);
   for (const r of reports.slice(1)) {
-    const here = new Map(r.unusedSuppressions.map((u) => [key(u), u]));
-    for (const [k, u] of [...unused]) {
-      const other = here.get(k);
-      if (!other) unused.delete(k);
+    const here = new Map<string, ReportUnusedSuppression[]>();
+    for (const u of r.unusedSuppressions) here.set(key(u), [...(here.get(key(u)) ?? []), u]);
+    for (const [k, entries] of [...unused]) {
+      const others = here.get(k) ?? [];
+      if (others.length === 0) {
+        unused.delete(k);
+        continue;
+      }
       // a part that met the rule says why the suppression did not apply (an unsuppressible rule)
-      else if (u.note === UNUSED_SUPPRESSION_NOTE && other.note !== UNUSED_SUPPRESSION_NOTE) unused.set(k, other);
+      const kept = entries.slice(0, others.length)
+        .map((u, i) => (u.note === UNUSED_SUPPRESSION_NOTE && others[i].note !== UNUSED_SUPPRESSION_NOTE ? others[i] : u));
+      unused.set(k, kept);
     }
   }
   return {
@@ -262,7 +313,7 @@ export function mergeReports(reports: readonly ShardReport[]): ReportInput {
     rules: reports[0].rules,
     packs: reports[0].packs,
     objectsChecked: reports.reduce((n, r) => n + r.objectsChecked, 0),
-    unusedSuppressions: [...unused.values()],
+    unusedSuppressions: [...unused.values()].flat(),
     toolVersion: reports[0].toolVersion,
   };
 }

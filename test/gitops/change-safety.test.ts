@@ -628,7 +628,7 @@ describe('change safety gate', () => {
     const dir = tmpdir();
     build(dir).synth();
     const app = build(dir, { approve: (a) => ChangeApprovals.approve(a, { ruleId: 'CHANGE-StorageShrink', reason: 'shrinking the scratch volume on purpose' }) });
-    expect(app.render().unusedSuppressions).toEqual([{ ruleId: 'CHANGE-StorageShrink', reason: 'shrinking the scratch volume on purpose', constructPath: '', note: 'approval matched no change' }]);
+    expect(app.render().unusedSuppressions).toEqual([{ ruleId: 'CHANGE-StorageShrink', reason: 'shrinking the scratch volume on purpose', constructPath: '', note: 'approval matched no change', identity: '[null,null,null]' }]);
   });
 
   test('bad approvals are ValidationErrors', () => {

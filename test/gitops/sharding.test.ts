@@ -8,7 +8,7 @@ import {
 } from '../../src';
 import { PolicyViolationError, ValidationError } from '../../src/errors';
 import { ShardBy, ShardPartition } from '../../src/gitops/shard';
-import { mergeShards, SHARD_FRAGMENT_FILE, ShardMergeError } from '../../src/gitops/shard-output';
+import { mergeReports, mergeShards, SHARD_FRAGMENT_FILE, ShardMergeError, ShardReport } from '../../src/gitops/shard-output';
 import { acquireLock } from '../../src/gitops/writer/lock';
 import { cli, expectUsageError } from '../cli/helpers';
 import { readTree, tmpdir } from '../util/tmp';
@@ -301,12 +301,59 @@ describe('cdk8s-stateful merge refuses shards that do not make up one output', (
     expectUsageError(cli(['merge', dirs[0], '--out', dirs[0]]), /must not hold one another/);
   });
 
+  test('shards judged against another previous output than --out holds: exit 2, nothing written (a removal would go unjudged)', () => {
+    // the shards compared with no output; this one holds an output of the app (a removal there is judged by a single run)
+    const out = path.join(root, 'out-baseline');
+    fleet({ outdir: out }, { configValue: 'other' }).synth();
+    const before = readTree(out);
+    const r = cli(['merge', ...dirs, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/compared with no previous output, not with what .*out-baseline holds: their changes were never judged against it/);
+    expect(readTree(out)).toEqual(before);
+    // the other way round: shards judged against that output, merged into an empty folder
+    const judged = runShards((props) => fleet(props), 'cluster', CLUSTERS, out, path.join(root, 'shards-judged'));
+    expect(cli(['merge', ...judged, '--out', path.join(root, 'out-empty')]).stderr).toMatch(/compared with another previous output, not with what .*out-empty holds \(no output\)/);
+    expect(fs.existsSync(path.join(root, 'out-empty'))).toBe(false);
+    // shards of one app whose checkouts differed
+    expect(cli(['merge', dirs[0], judged[1], dirs[2], '--out', path.join(root, 'out-mixed')]).stderr).toMatch(/different previous outputs/);
+    // against the output they were judged with, they merge
+    expect(cli(['merge', ...judged, '--out', out]).code).toBe(0);
+  });
+
   test('the complete set merges (exit 0) and a second merge writes nothing', () => {
     const out = path.join(root, 'out-ok');
     expect(cli(['merge', ...dirs, '--out', out]).code).toBe(0);
     const again = cli(['merge', ...[...dirs].reverse(), '--out', out, '--format', 'json']);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, by: 'cluster', parts: CLUSTERS, written: [], deleted: [] });
+  });
+});
+
+describe('merged reports: an approval or suppression is unused when no part used it', () => {
+  const report = (unusedSuppressions: ShardReport['unusedSuppressions']): ShardReport => ({
+    findings: [], rules: [], packs: [], objectsChecked: 1, unusedSuppressions, toolVersion: '0.0.0',
+  });
+  const approval = (kind: string, environment: string) => ({
+    ruleId: 'CHANGE-BackupRemoved',
+    reason: 'the service moved to another region',
+    constructPath: 'app',
+    note: 'approval matched no change',
+    identity: JSON.stringify([kind, null, environment]),
+  });
+
+  test('approvals that read alike (one rule, reason and construct) but name other objects are told apart', () => {
+    // each part used the approval of its own environment and lists the other one as unused
+    const merged = mergeReports([report([approval('ObjectStore', 'prod-us')]), report([approval('ObjectStore', 'prod-eu')])]);
+    expect(merged.unusedSuppressions).toEqual([]);
+    // unused everywhere: each is reported, not one for both
+    const all = [approval('ObjectStore', 'prod-us'), approval('ScheduledBackup', 'prod-us'), approval('Cluster', 'prod-us')];
+    expect(mergeReports([report(all), report(all), report(all)]).unusedSuppressions).toHaveLength(3);
+  });
+
+  test('entries alike in every respect: as many as every part reports', () => {
+    const same = approval('ObjectStore', 'prod-us');
+    expect(mergeReports([report([same, same]), report([same])]).unusedSuppressions).toEqual([same]);
+    expect(mergeReports([report([same, same]), report([same, same])]).unusedSuppressions).toEqual([same, same]);
   });
 });
 

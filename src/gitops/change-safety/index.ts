@@ -19,7 +19,7 @@ const unchangedFiles = (): typeof import('./unchanged-files') => require('./unch
 export * from './approvals';
 export { CHANGE_RULES } from './rules';
 export type { ChangeSet, NextObject, RiskyChange } from './analyze';
-export { gitBlobId, readCommittedOutput, readCommittedOutputOf, readOutputFolder, readPreviousOutput, unchangedFilesOf } from './previous-output';
+export { gitBlobId, previousOutputDigest, readCommittedOutput, readCommittedOutputOf, readOutputFolder, readPreviousOutput, unchangedFilesOf } from './previous-output';
 export type { NextContents, PreviousObject, PreviousOutput, UnchangedFiles } from './previous-output';
 
 /** The risky changes of going from `previous` to `next` (see analyze.ts). */
@@ -172,7 +172,11 @@ export function judgeChanges(
     }
   }
   const unusedApprovals = approvals.filter((a) => !used.has(a)).map((a) => ({
-    ruleId: a.ruleId, reason: a.reason, constructPath: a.constructPath, note: 'approval matched no change',
+    ruleId: a.ruleId,
+    reason: a.reason,
+    constructPath: a.constructPath,
+    note: 'approval matched no change',
+    identity: JSON.stringify([a.kind ?? null, a.name ?? null, a.environment ?? null]),
   }));
   return { changes, findings, unusedApprovals };
 }

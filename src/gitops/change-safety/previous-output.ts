@@ -45,6 +45,29 @@ export interface PreviousOutput {
 const OBJECT_FILE = /^(rendered|platform)\/([^/]+)\/.+\.yaml$/;
 
 /**
+ * What identifies a previous output for change safety, wherever it was read from (the folder or the committed
+ * tree): its objects, per file, and the tiers, clusters and approvals recorded with it; `none` without one.
+ * Shards record the one they compared with, and `merge` refuses shards whose baseline is not its output's.
+ */
+export function previousOutputDigest(previous: PreviousOutput | undefined): string {
+  if (previous === undefined) return 'none';
+  const hash = crypto.createHash('sha256');
+  const objects = previous.objects.map((o) => [o.file, JSON.stringify(sortedKeys(o.manifest))] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  for (const [file, manifest] of objects) hash.update(`${file}\0${manifest}\0`);
+  const sortedEntries = (m: Map<string, string>) => [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  hash.update(JSON.stringify([sortedEntries(previous.tiers), sortedEntries(previous.clusters), previous.approvals.map(sortedKeys)]));
+  return hash.digest('hex');
+}
+
+/** `value` with the keys of every object sorted (its JSON no longer depends on the parser's key order). */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedKeys((value as any)[k])]));
+}
+
+/**
  * The output change safety compares with: the objects this library wrote last time (the
  * owned-files manifest lists them) in `outdir`; when `outdir` holds no manifest (empty, or wiped:
  * the cdk8s CLI deletes its output folder before the app runs), the output committed at `HEAD` of

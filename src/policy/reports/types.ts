@@ -39,6 +39,11 @@ export interface ReportUnusedSuppression {
   readonly reason: string;
   /** Why it is reported, e.g. `suppresses no finding` or `rule X is unsuppressible: the suppression was ignored`. */
   readonly note?: string;
+  /**
+   * What tells it apart from an entry that renders alike (a change approval's kind, name and environment);
+   * not rendered: `merge` matches the unused entries of its shards by it.
+   */
+  readonly identity?: string;
 }
 
 /** Everything a report renderer needs. */
