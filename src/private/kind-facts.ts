@@ -49,10 +49,18 @@ export interface KindFacts {
   readonly fluxFailed?: string;
   /**
    * The storage requests of an object: JSON pointer of the size → size and storage class
-   * (`CHANGE-StorageShrink`, `CHANGE-StorageGrowthWithoutExpansion`).
+   * (`CHANGE-StorageShrink`, `CHANGE-StorageGrowthWithoutExpansion`; a changed class, `CHANGE-ImmutableField`,
+   * unless an immutable field of the kind already covers it).
    * @default - none
    */
   readonly storage?: (manifest: any) => StorageRequest[];
+  /**
+   * What the operator does with a changed storage class of the object's `storage` (the volumes there
+   * keep theirs: a claim's class never changes) and how to move the data, for the `CHANGE-ImmutableField`
+   * finding.
+   * @default - the volumes keep their class: a migration to new volumes
+   */
+  readonly storageClassChange?: (manifest: any) => string;
   /**
    * The version of the software the object runs (`CHANGE-MajorVersionUpgrade`, `CHANGE-VersionDowngrade`):
    * its text (`16.4`, an image tag) and the pointer of the field that holds it. See `imageTagAt`, `containerImageVersion`.
@@ -65,11 +73,16 @@ export interface KindFacts {
    */
   readonly replicas?: (manifest: any) => ReplicasField | undefined;
   /**
-   * A retention the object applies to its data besides the backup retention engines declare by
-   * annotation (`private/engine-facts.ts`), e.g. a topic's message retention (`CHANGE-RetentionShortened`).
+   * The limits the object puts on how much data is kept, besides the backup retention engines declare by
+   * annotation (`private/engine-facts.ts`): a topic's `retention.ms` and `retention.bytes`, a RabbitMQ
+   * policy's `message-ttl`, `max-length`, `max-age`... (`CHANGE-RetentionShortened`). Each limit is keyed
+   * by what it applies to and its dimension, and compared with the same key in the previous output over
+   * all the objects of the scope (a queue's own arguments and the policy applying to it), the lowest
+   * limit of a key being the one in force. A kind lists the limits it leaves unset as unlimited
+   * (`value` `Infinity`), so that one set later is a shortening.
    * @default - none
    */
-  readonly retention?: (manifest: any) => RetentionField | undefined;
+  readonly retention?: (manifest: any) => RetentionField[];
   /**
    * What happens to the data when the object is deleted (`CHANGE-DeletionPolicyWeakened` when a
    * `retain` goes): the policy as written (compared case-insensitively) and its pointer. Objects
@@ -162,6 +175,8 @@ export interface StorageRequest {
   readonly size: unknown;
   /** The storage class it is requested on, when named. */
   readonly storageClass?: string;
+  /** JSON pointer of the field naming the class (named or not): a changed class is compared there. */
+  readonly classPointer?: string;
 }
 
 /** Where an object names its version. */
@@ -179,11 +194,23 @@ export interface ReplicasField {
   readonly minimum: number;
 }
 
-/** A retention, in a unit comparable between two versions of one object. */
+/** A limit on how much data is kept, in a unit comparable with the same key in the previous output. */
 export interface RetentionField {
+  /**
+   * What is limited and how, the same wherever the limit is set (on a queue or on the policy applying to
+   * it), unique in an environment, e.g. `rabbitmq|mq|/|orders|message TTL`.
+   */
+  readonly key: string;
+  /** The same for the finding, e.g. `the message TTL of queue "orders"`. */
+  readonly what: string;
+  /** The limit in the dimension's unit (milliseconds, bytes, messages); `Infinity` when unlimited. */
   readonly value: number;
+  /** Where the object sets it (or would). */
   readonly pointer: string;
+  /** The limit as written, e.g. `2592000000 ms (30d)`, `unlimited`. */
   readonly text: string;
+  /** What a lower limit does to the data already kept and to new data, for the finding. */
+  readonly consequence: string;
 }
 
 /** A declaration embedded in an object, kept as first applied (`KindFacts.immutableEntries`). */
@@ -308,4 +335,19 @@ export function templateImages(template: any, pointer: string, what: string): Op
     });
   }
   return out;
+}
+
+const UNITS: readonly [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+
+/** A duration in milliseconds for a finding: `2592000000 ms (30d)`, `unlimited` for `Infinity`. */
+export function millisecondsText(ms: number): string {
+  if (ms === Infinity) return 'unlimited';
+  const unit = UNITS.find(([, n]) => ms > 0 && ms % n === 0);
+  return unit ? `${ms} ms (${ms / unit[1]}${unit[0]})` : `${ms} ms`;
+}
+
+/** A whole number written as a number or a string of digits (a Kafka topic config, a RabbitMQ argument), else undefined. */
+export function wholeNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
+  return typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : undefined;
 }

@@ -44,6 +44,32 @@ function claimsGrown(m: any, previous: any, before: unknown, after: unknown): st
 }
 
 /**
+ * What a new storage class in a StatefulSet's claim templates does, when the class (and at most a
+ * larger size) is all that changed: the API server refuses it, and even a re-created StatefulSet
+ * gives the class only to the claims it creates later.
+ */
+function claimsReclassed(before: unknown, after: unknown): string | undefined {
+  if (!Array.isArray(before) || !Array.isArray(after) || before.length !== after.length) return undefined;
+  const classOf = (t: any): string | undefined => t?.spec?.storageClassName;
+  const named = (c?: string) => (c === undefined ? 'the default class' : JSON.stringify(c));
+  const rest = (t: any) => {
+    const resources = t?.spec?.resources;
+    const requests = { ...resources?.requests, storage: null };
+    return canonicalJson({ ...t, spec: { ...t?.spec, storageClassName: null, resources: { ...resources, requests } } });
+  };
+  const moved: string[] = [];
+  for (let i = 0; i < after.length; i++) {
+    if (rest(before[i]) !== rest(after[i])) return undefined;
+    const [x, y] = [classOf(before[i]), classOf(after[i])];
+    if (x !== y) moved.push(`the storage class of claim template "${after[i]?.metadata?.name}" changes from ${named(x)} to ${named(y)}`);
+  }
+  if (moved.length === 0) return undefined;
+  return `${moved.join(', ')} (/spec/volumeClaimTemplates), which the API server refuses on a StatefulSet: the apply of the whole layer fails until `
+    + 'the StatefulSet is re-created, and even then the volumes there keep their class (a claim\'s class never changes; only claims created later take '
+    + 'the new one). Keep the class, or migrate the data to a new StatefulSet on the new class (a new database or queue), then remove the old one';
+}
+
+/**
  * The Kubernetes kinds the pipeline knows whichever engine renders them: claims and StatefulSets
  * with volume claim templates hold data; the fields Kubernetes refuses to change in place.
  */
@@ -53,7 +79,9 @@ const CORE_KIND_FACTS: readonly KindFacts[] = [
     kind: 'PersistentVolumeClaim',
     // kstatus reads a claim's phase itself: no Flux expression
     dataBearing: true,
-    storage: (m) => [{ pointer: '/spec/resources/requests/storage', size: m.spec?.resources?.requests?.storage, storageClass: m.spec?.storageClassName }],
+    storage: (m) => [{
+      pointer: '/spec/resources/requests/storage', size: m.spec?.resources?.requests?.storage, storageClass: m.spec?.storageClassName, classPointer: '/spec/storageClassName',
+    }],
     immutableFields: ['/spec/storageClassName', '/spec/accessModes', '/spec/volumeName'],
   },
   {
@@ -61,11 +89,15 @@ const CORE_KIND_FACTS: readonly KindFacts[] = [
     kind: 'StatefulSet',
     dataBearing: hasClaimTemplates,
     storage: (m) => (m.spec?.volumeClaimTemplates ?? []).map((t: any, i: number) => ({
-      pointer: `/spec/volumeClaimTemplates/${i}/spec/resources/requests/storage`, size: t?.spec?.resources?.requests?.storage, storageClass: t?.spec?.storageClassName,
+      pointer: `/spec/volumeClaimTemplates/${i}/spec/resources/requests/storage`,
+      size: t?.spec?.resources?.requests?.storage,
+      storageClass: t?.spec?.storageClassName,
+      classPointer: `/spec/volumeClaimTemplates/${i}/spec/storageClassName`,
     })),
     replicas: (m) => (hasClaimTemplates(m) && typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
     immutableFields: ['/spec/volumeClaimTemplates', '/spec/selector', '/spec/serviceName', '/spec/podManagementPolicy'],
-    immutableFieldAdvice: (m, previous, pointer, before, after) => (pointer === '/spec/volumeClaimTemplates' ? claimsGrown(m, previous, before, after) : undefined),
+    immutableFieldAdvice: (m, previous, pointer, before, after) => (pointer === '/spec/volumeClaimTemplates'
+      ? claimsGrown(m, previous, before, after) ?? claimsReclassed(before, after) : undefined),
     // the API server defaults fields of the claim templates (volumeMode, status)
     argoCdIgnoreDifferences: ['/spec/volumeClaimTemplates'],
   },

@@ -417,11 +417,16 @@ describe('change safety reads the engines\' facts: the same findings on every da
     expect(message({ extra: two('10Gi', '1Gi') }, { extra: two('10Gi', '2Gi') })).toContain('the volumes of claim template "wal" grow from 1Gi to 2Gi (/spec/volumeClaimTemplates)');
   });
 
-  test('a StatefulSet\'s claim templates changed otherwise keep the generic text', () => {
-    const claims = (cls: string, size: string) => (chart: EnvironmentChart) => sts(3)(chart).addJsonPatch(
-      JsonPatch.add('/spec/volumeClaimTemplates/0/spec/storageClassName', cls), JsonPatch.replace('/spec/volumeClaimTemplates/0/spec/resources/requests/storage', size));
+  test('a StatefulSet\'s claim templates on another class say the volumes keep theirs; changed otherwise, the generic text', () => {
+    const claims = (cls: string, size: string, mode = 'ReadWriteOnce') => (chart: EnvironmentChart) => sts(3)(chart).addJsonPatch(
+      JsonPatch.add('/spec/volumeClaimTemplates/0/spec/storageClassName', cls), JsonPatch.replace('/spec/volumeClaimTemplates/0/spec/resources/requests/storage', size),
+      JsonPatch.replace('/spec/volumeClaimTemplates/0/spec/accessModes', [mode]));
     const messages = (before: Variant, after: Variant) => change(before, after).findings.filter((f) => f.ruleId === 'CHANGE-ImmutableField').map((f) => f.message);
-    expect(messages({ extra: claims('ondat', '10Gi') }, { extra: claims('other', '20Gi') }))
+    const reclassed = messages({ extra: claims('ondat', '10Gi') }, { extra: claims('other', '20Gi') });
+    expect(reclassed).toHaveLength(1);
+    expect(reclassed[0]).toContain('StatefulSet "orders/mq": the storage class of claim template "data" changes from "ondat" to "other" (/spec/volumeClaimTemplates), '
+      + 'which the API server refuses on a StatefulSet: the apply of the whole layer fails until the StatefulSet is re-created, and even then the volumes there keep their class');
+    expect(messages({ extra: claims('ondat', '10Gi') }, { extra: claims('ondat', '10Gi', 'ReadWriteOncePod') }))
       .toEqual(['StatefulSet "orders/mq": /spec/volumeClaimTemplates changed, which Kubernetes or the operator does not allow in place']);
     expect(messages({ extra: claims('ondat', '10Gi') }, { extra: claims('ondat', '20Gi') })[0]).toContain('grow from 10Gi to 20Gi');
   });
@@ -586,6 +591,157 @@ describe('change safety reads the engines\' facts: the same findings on every da
     expect(cut(DatabaseEngine.mariadbOperator({ version: '11.4.5' }))).toEqual([['Backup', 'orders-db-backup', '/spec/maxRetention', 'retention shortened (30d → 7d)']]);
     expect(cut(DatabaseEngine.mariadbStatefulSet({ version: '10.11.10' })))
       .toEqual([['CronJob', 'orders-db-backup', expect.stringMatching(/^\/spec\/jobTemplate\/spec\/template\/spec\/containers\/0\/env\/\d+\/value$/), 'retention shortened (30d → 7d)']]);
+  });
+});
+
+// no operator moves a volume to another class: the API server refuses it on a StatefulSet and mariadb-operator's webhook on a
+// MariaDB, CloudNativePG gives it to new volumes only, the RabbitMQ cluster operator changes only the capacity, Strimzi ignores
+// every storage change of the pool
+describe('change safety: a new StorageProfile (storage class) on data-bearing storage', () => {
+  const fast = StorageProfile.ondat({ name: 'fast', replicas: 2 });
+  const classChanges = (before: Variant, after: Variant) => change(before, after).findings.filter((f) => f.ruleId === 'CHANGE-ImmutableField')
+    .map((f) => [f.severity, f.resource?.kind, f.resource?.name, f.jsonPointer, f.message]);
+  test.each<[string, () => DatabaseEngine, string, string, string]>([
+    ['CloudNativePG', () => DatabaseEngine.cloudNativePg({ version: '16.4' }), 'Cluster', '/spec/storage/storageClass',
+      'the storage class of /spec/storage/size changes from "ondat" to "fast" (/spec/storage/storageClass), but CloudNativePG gives the new class only to the volumes it creates'],
+    ['the Postgres StatefulSet', () => DatabaseEngine.postgresStatefulSet({ version: '16.4' }), 'StatefulSet', '/spec/volumeClaimTemplates',
+      'the storage class of claim template "data" changes from "ondat" to "fast" (/spec/volumeClaimTemplates), which the API server refuses on a StatefulSet'],
+    ['mariadb-operator', () => DatabaseEngine.mariadbOperator({ version: '11.4.5' }), 'MariaDB', '/spec/storage/storageClassName', '/spec/storage/storageClassName changed'],
+    ['the MariaDB StatefulSet', () => DatabaseEngine.mariadbStatefulSet({ version: '10.11.10' }), 'StatefulSet', '/spec/volumeClaimTemplates',
+      'the volumes there keep their class'],
+  ])('on %s', (_engine, engine, kind, pointer, text) => {
+    const found = classChanges({ db: { engine: engine() } }, { db: { engine: engine() }, storage: fast });
+    expect(found).toEqual([['error', kind, 'orders-db', pointer, expect.stringContaining(text)]]);
+    if (kind === 'Cluster') expect(found[0][4]).toContain('`kubectl -n orders delete pvc/orders-db-<n> pod/orders-db-<n>`');
+    expect(classChanges({ db: { engine: engine() } }, { db: { engine: engine() } })).toEqual([]);
+  });
+
+  test.each<[string, () => QueueEngine, [string, string, string][], string]>([
+    ['the RabbitMQ operator', () => QueueEngine.rabbitmqOperator({ version: '4.1.4' }), [['RabbitmqCluster', 'orders-events', '/spec/persistence/storageClassName']],
+      'the RabbitMQ cluster operator changes only the capacity of its StatefulSet\'s claim template (`updatePersistenceStorageCapacity`): the brokers\' volumes keep their class'],
+    ['the RabbitMQ StatefulSet', () => QueueEngine.rabbitmqStatefulSet({ version: '3.13.7' }), [['StatefulSet', 'orders-events', '/spec/volumeClaimTemplates']],
+      'which the API server refuses on a StatefulSet'],
+    ['Strimzi', () => QueueEngine.strimziKafka({ version: '4.3.1', controllerReplicas: 3 }),
+      [['KafkaNodePool', 'brokers', '/spec/storage/volumes/0/class'], ['KafkaNodePool', 'controllers', '/spec/storage/volumes/0/class']],
+      'Strimzi does not change the class of a pool\'s volumes: it ignores every storage change of the pool while this one stands'],
+  ])('on %s', (_engine, engine, where, text) => {
+    const mq = (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', { engine: engine(), name: 'orders-events' });
+    // the database every variant holds is reported too
+    const found = classChanges({ extra: mq }, { extra: mq, storage: fast }).filter((f) => f[1] !== 'Cluster');
+    expect(found.map((f) => f.slice(1, 4)).sort()).toEqual(where);
+    for (const f of found) expect(f[4]).toContain(text);
+  });
+});
+
+// RabbitMQ applies a changed policy to its queues and streams at once, Strimzi's Topic Operator a changed config to the topic:
+// each limit on kept data is compared on its own, over the queue's arguments and the policy applying to it
+describe('change safety: message retention cut on a MessageQueue', () => {
+  const rabbit = (engine: () => QueueEngine, declared: Record<string, unknown>) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
+    engine: engine(), name: 'orders-events', queues: [{ name: 'orders', ...declared }],
+  });
+  const kafka = (topic: Record<string, unknown>) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
+    engine: QueueEngine.strimziKafka({ version: '4.3.1', controllerReplicas: 3 }), name: 'orders-events', topics: [{ name: 'orders', ...topic }],
+  });
+  const cuts = (before: Variant, after: Variant) => change(before, after).findings.filter((f) => f.ruleId === 'CHANGE-RetentionShortened')
+    .map((f) => [f.severity, f.resource?.kind, f.jsonPointer, f.message]);
+  const operator = () => QueueEngine.rabbitmqOperator({ version: '4.1.4' });
+  const statefulSet = () => QueueEngine.rabbitmqStatefulSet({ version: '3.13.7' });
+  const engines: [string, () => QueueEngine, string, (field: string) => string][] = [
+    ['the RabbitMQ operator', operator, 'Policy', (field) => `/spec/definition/${field}`],
+    ['the RabbitMQ StatefulSet', statefulSet, 'ConfigMap', () => '/data/definitions.json'],
+  ];
+
+  test.each(engines)('on %s: each limit of a queue and a stream cut, named with both values', (_engine, engine, kind, pointer) => {
+    const quorum = (q: Record<string, unknown>) => ({ extra: rabbit(engine, { type: QueueType.QUORUM, ...q }) });
+    const stream = (q: Record<string, unknown>) => ({ extra: rabbit(engine, { type: QueueType.STREAM, ...q }) });
+    const ttl = cuts(quorum({ retentionHours: 720 }), quorum({ retentionHours: 1 }));
+    expect(ttl).toEqual([['error', kind, pointer('message-ttl'), expect.stringContaining('the message TTL of queue "orders" (vhost "orders-events") shortened from 2592000000 ms (30d) to 3600000 ms (1h)')]]);
+    expect(ttl[0][3]).toContain('those already queued keep theirs');
+    const length = cuts(quorum({ maxLength: 1000 }), quorum({ maxLength: 10 }));
+    expect(length).toEqual([['error', kind, pointer('max-length'), expect.stringContaining('the maximum length of queue "orders" (vhost "orders-events") shortened from 1000 messages to 10 messages')]]);
+    // the engines refuse publishes over a limit rather than drop the oldest messages
+    expect(length[0][3]).toContain('RabbitMQ refuses publishes while the queue holds more');
+    const age = cuts(stream({ retentionHours: 720 }), stream({ retentionHours: 1 }));
+    expect(age).toEqual([['error', kind, pointer('max-age'), expect.stringContaining('the maximum age of stream "orders" (vhost "orders-events") shortened from 720h (2592000000 ms (30d)) to 1h (3600000 ms (1h))')]]);
+    expect(age[0][3]).toContain('the oldest ones beyond it are deleted');
+    expect(cuts(stream({ maxLengthBytes: 50_000_000_000 }), stream({ maxLengthBytes: 1_000_000 })))
+      .toEqual([['error', kind, pointer('max-length-bytes'), expect.stringContaining('shortened from 50000000000 bytes to 1000000 bytes')]]);
+    // a limit set where there was none is a cut; lengthened or removed is not
+    expect(cuts(quorum({}), quorum({ retentionHours: 1 })).map((f) => f[2])).toEqual([pointer('message-ttl')]);
+    expect(cuts(quorum({ retentionHours: 1 }), quorum({ retentionHours: 720 }))).toEqual([]);
+    expect(cuts(quorum({ retentionHours: 1, maxLength: 10 }), quorum({}))).toEqual([]);
+    // a new queue brings its limits
+    expect(cuts({ extra: rabbit(engine, {}) }, { extra: (c) => new MessageQueue(c, 'Mq', { engine: engine(), name: 'orders-events', queues: [{ name: 'orders' }, { name: 'audit', retentionHours: 1 }] }) }))
+      .toEqual([]);
+  });
+
+  test('on Strimzi: retention.ms and retention.bytes each cut, retention.bytes set where there was none; unlimited (-1) is no limit', () => {
+    expect(cuts({ extra: kafka({ retentionBytes: 10_000_000_000 }) }, { extra: kafka({ retentionBytes: 1_000_000 }) })).toEqual([['error', 'KafkaTopic', '/spec/config/retention.bytes',
+      expect.stringContaining('the retention.bytes of topic "orders" shortened from 10000000000 bytes to 1000000 bytes (/spec/config/retention.bytes): Kafka deletes')]]);
+    expect(cuts({ extra: kafka({ retentionHours: 720 }) }, { extra: kafka({ retentionHours: 1 }) })).toEqual([['error', 'KafkaTopic', '/spec/config/retention.ms',
+      expect.stringContaining('shortened from 2592000000 ms (30d) to 3600000 ms (1h)')]]);
+    expect(cuts({ extra: kafka({}) }, { extra: kafka({ retentionBytes: 1_000_000 }) }).map((f) => f[2])).toEqual(['/spec/config/retention.bytes']);
+    expect(cuts({ extra: kafka({ retentionBytes: 1_000_000 }) }, { extra: kafka({}) })).toEqual([]);
+    const topic = (config: Record<string, unknown>) => (chart: EnvironmentChart) => new ApiObject(chart, 'Kt', {
+      apiVersion: 'kafka.strimzi.io/v1',
+      kind: 'KafkaTopic',
+      metadata: { name: 'events', labels: { 'strimzi.io/cluster': 'analytics' } },
+      spec: { partitions: 3, config },
+    });
+    expect(cuts({ extra: topic({ 'retention.ms': -1 }) }, { extra: topic({ 'retention.ms': '86400000' }) }).map((f) => f[3]))
+      .toEqual([expect.stringContaining('shortened from -1 (unlimited) to 86400000 ms (1d)')]);
+    expect(cuts({ extra: topic({ 'retention.ms': 86400000 }) }, { extra: topic({ 'retention.ms': -1 }) })).toEqual([]);
+    // without its own retention.ms a topic keeps the brokers' 7 days
+    expect(cuts({ extra: topic({ 'retention.ms': 2592000000 }) }, { extra: topic({}) }).map((f) => f[3])).toEqual([expect.stringContaining('to not set (the brokers\' default, 604800000 ms (7d)')]);
+    expect(cuts({ extra: topic({ 'retention.ms': 86400000 }) }, { extra: topic({}) })).toEqual([]);
+    // two objects of one topic: the lower limit is in force, the one of an unchanged file too
+    const twice = (ms: number) => (chart: EnvironmentChart) => {
+      topic({ 'retention.ms': 3_600_000 })(chart);
+      new ApiObject(chart, 'Kt2', {
+        apiVersion: 'kafka.strimzi.io/v1',
+        kind: 'KafkaTopic',
+        metadata: { name: 'events-again', labels: { 'strimzi.io/cluster': 'analytics' } },
+        spec: { topicName: 'events', partitions: 3, config: { 'retention.ms': ms } },
+      });
+    };
+    expect(cuts({ extra: twice(18_000_000) }, { extra: twice(7_200_000) })).toEqual([]);
+    expect(cuts({ extra: twice(18_000_000) }, { extra: twice(1_800_000) }).map((f) => f[3]))
+      .toEqual(['KafkaTopic "orders/events-again": the retention.ms of topic "events" shortened from 3600000 ms (1h) to 1800000 ms (30m) (/spec/config/retention.ms): '
+        + 'Kafka deletes the partitions\' segments beyond it at its next retention check (`log.retention.check.interval.ms`, 5 minutes by default)']);
+  });
+
+  // RabbitMQ's units (`rabbit_amqqueue:check_max_age`): Y 365 days, M 30 days, D, h, m (minutes), s
+  test('a policy of your own: max-age units as RabbitMQ reads them, a pattern that names no queue exactly', () => {
+    const policy = (definition: Record<string, unknown>, pattern = '^orders$') => (chart: EnvironmentChart) => new ApiObject(chart, 'P', {
+      apiVersion: 'rabbitmq.com/v1beta1',
+      kind: 'Policy',
+      metadata: { name: 'orders' },
+      spec: { name: 'orders', pattern, applyTo: 'streams', definition, rabbitmqClusterReference: { name: 'mq' } },
+    });
+    const found = (from: Record<string, unknown>, to: Record<string, unknown>, pattern?: string) => cuts({ extra: policy(from, pattern) }, { extra: policy(to, pattern) }).map((f) => f[3]);
+    expect(found({ 'max-age': '1M' }, { 'max-age': '30D' })).toEqual([]);
+    expect(found({ 'max-age': '1Y' }, { 'max-age': '12M' })).toEqual([expect.stringContaining('shortened from 1Y (31536000000 ms (365d)) to 12M (31104000000 ms (360d))')]);
+    expect(found({ 'max-age': '1h' }, { 'max-age': '59m' })).toEqual([expect.stringContaining('from 1h (3600000 ms (1h)) to 59m (3540000 ms (59m))')]);
+    expect(found({ 'max-age': '7D' }, { 'max-age': '10s' })).toHaveLength(1);
+    expect(found({ 'max-age': '10s' }, { 'max-age': '7D' })).toEqual([]);
+    expect(found({ 'max-length-bytes': 1000 }, { 'max-length-bytes': 1000, 'max-age': '7D' }, '^orders\\..*')).toEqual([expect.stringContaining('the maximum age of the queues matching "^orders\\\\..*" (vhost "/") shortened from unlimited to 7D')]);
+  });
+
+  test('a queue\'s own arguments changed: refused by the messaging topology operator, reported as that alone', () => {
+    const found = change({ extra: rabbitQueue({ 'x-message-ttl': 2592000000 }) }, { extra: rabbitQueue({ 'x-message-ttl': 3600000 }) }).findings;
+    expect(ids(found)).toEqual(['error:CHANGE-ImmutableField']);
+    // a policy cannot raise a limit the queue's arguments set: the lower one stays in force
+    const withPolicy = (ttl: number) => (chart: EnvironmentChart) => {
+      rabbitQueue({ 'x-message-ttl': 3600000 })(chart);
+      new ApiObject(chart, 'P', {
+        apiVersion: 'rabbitmq.com/v1beta1',
+        kind: 'Policy',
+        metadata: { name: 'placed' },
+        spec: { name: 'placed', pattern: '^placed$', applyTo: 'queues', definition: { 'message-ttl': ttl }, rabbitmqClusterReference: { name: 'mq' } },
+      });
+    };
+    expect(ids(change({ extra: withPolicy(2592000000) }, { extra: withPolicy(7200000) }).findings)).toEqual([]);
+    expect(ids(change({ extra: withPolicy(2592000000) }, { extra: withPolicy(60000) }).findings)).toEqual(['error:CHANGE-RetentionShortened']);
   });
 });
 

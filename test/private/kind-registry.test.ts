@@ -40,7 +40,7 @@ describe('kind registry: what the engines declare, read without naming a kind', 
     expect(isDataBearing(sts)).toBe(true);
     expect(isDataBearing({ ...sts, spec: { ...sts.spec, volumeClaimTemplates: [] } })).toBe(false);
     const storage = factOf(sts, 'storage');
-    expect(storage?.(sts)).toEqual([{ pointer: '/spec/volumeClaimTemplates/0/spec/resources/requests/storage', size: '10Gi', storageClass: undefined }]);
+    expect(storage?.(sts)).toEqual([{ pointer: '/spec/volumeClaimTemplates/0/spec/resources/requests/storage', size: '10Gi', storageClass: undefined, classPointer: '/spec/volumeClaimTemplates/0/spec/storageClassName' }]);
   });
 
   test('deletion policies: what a kind declares (CloudNativePG Database, StorageClass), else spec.deletionPolicy', () => {

@@ -28,7 +28,7 @@ import { apiGroup } from '../../src/private/kinds';
 import { git, GIT_ENV } from '../gitops/publish/helpers';
 import { tmpdir } from '../util/tmp';
 
-const KINDS = ['ConfigMap', 'PersistentVolumeClaim', 'StatefulSet', 'Service', 'StorageClass', 'Cluster'] as const;
+const KINDS = ['ConfigMap', 'PersistentVolumeClaim', 'StatefulSet', 'Service', 'StorageClass', 'Cluster', 'KafkaTopic'] as const;
 type Kind = typeof KINDS[number];
 const SCOPES = ['dev', 'prod', 'platform'] as const;
 type Scope = typeof SCOPES[number];
@@ -103,6 +103,14 @@ function manifestOf(s: Spec): any {
         kind: 'Cluster',
         metadata,
         spec: { instances: s.replicas, imageName: `ghcr.io/cloudnative-pg/postgresql:${s.tag}`, storage: { size: s.size } },
+      };
+    case 'KafkaTopic':
+      // topics of several objects share a Kafka topic (its retention keyed over all of them, unchanged files included)
+      return {
+        apiVersion: 'kafka.strimzi.io/v1',
+        kind: 'KafkaTopic',
+        metadata,
+        spec: { topicName: s.data, partitions: 3, config: { 'retention.ms': s.replicas * 3_600_000 } },
       };
   }
 }
@@ -247,7 +255,7 @@ function allPairs(previous: PreviousObject[], next: NextObject[]): { added: stri
 
 describe('property: change safety fast paths', () => {
   test('unchanged files skipped and renames looked up: the same objects, change set and findings as the full comparison', () => {
-    const tally = { skipping: 0, growthWithoutExpansion: 0, renamed: 0, findings: 0, downgrades: 0, git: 0, cases: 0 };
+    const tally = { skipping: 0, growthWithoutExpansion: 0, retention: 0, renamed: 0, findings: 0, downgrades: 0, git: 0, cases: 0 };
     const analyze = jest.spyOn(analyzeModule, 'analyzeChanges');
     fc.assert(fc.property(scenario, (sc) => {
       const c = build(sc);
@@ -294,6 +302,7 @@ describe('property: change safety fast paths', () => {
       tally.downgrades += b.findings.filter((f) => f.ruleId === 'CHANGE-TierDowngrade').length;
       if (c.repo) tally.git++;
       if (b.findings.some((f) => f.ruleId === 'CHANGE-StorageGrowthWithoutExpansion')) tally.growthWithoutExpansion++;
+      if (skipping && b.findings.some((f) => f.ruleId === 'CHANGE-RetentionShortened')) tally.retention++;
       if (process.env.ROBUSTNESS_VERBOSE) console.log(JSON.stringify(tally));
     }), params({ numRuns: Math.min(RUNS, 80) }));
     analyze.mockRestore();
@@ -302,6 +311,7 @@ describe('property: change safety fast paths', () => {
     expect(tally.skipping).toBeLessThan(tally.cases); // and the fallbacks
     expect(tally.renamed).toBeGreaterThan(0);
     expect(tally.growthWithoutExpansion).toBeGreaterThan(0);
+    expect(tally.retention).toBeGreaterThan(0);
     expect(tally.findings).toBeGreaterThan(0);
     expect(tally.downgrades).toBeGreaterThan(0);
     expect(tally.git).toBeGreaterThan(0);

@@ -3,6 +3,7 @@ import { PreviousObject } from './previous-output';
 import { RenameIndex } from './rename-index';
 import { canonicalJson } from '../../private/canonical';
 import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupLocationOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
+import { RetentionField } from '../../private/kind-facts';
 import {
   factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf, nonDecreasingFieldsOf, removedInstancesOf,
   nonIncreasingFieldsOf, transitionRulesOf,
@@ -52,11 +53,14 @@ export function identity(o: { environment?: string; cluster?: string; manifest: 
   return `${scopeOf(o)}|${apiGroup(m.apiVersion)}|${m.kind ?? ''}|${ns}|${m.metadata.name ?? ''}`;
 }
 
-/** Storage requests of a data-bearing object: pointer → { size, class } (what its engine declares). */
-function storageOf(m: any): Map<string, { size: unknown; storageClass?: string }> {
+/** Storage requests of a data-bearing object: pointer → { size, class, class pointer } (what its engine declares). */
+function storageOf(m: any): Map<string, { size: unknown; storageClass?: string; classPointer?: string }> {
   const storage = factOf(m, 'storage');
-  return new Map((storage ? storage(m) : []).map((r) => [r.pointer, { size: r.size, storageClass: r.storageClass }]));
+  return new Map((storage ? storage(m) : []).map((r) => [r.pointer, { size: r.size, storageClass: r.storageClass, classPointer: r.classPointer }]));
 }
+
+/** What a changed storage class does where the kind says nothing: no claim's class ever changes. */
+const CLASS_KEPT = 'the volumes there keep their class (a claim\'s class never changes). Keep the class, or migrate the data to new volumes on the new one';
 
 /** Version of the database / broker an object runs (what its engine declares), with the pointer it lives at. */
 function versionOf(m: any): { version: number[]; pointer: string; text: string } | undefined {
@@ -70,14 +74,9 @@ function replicasOf(m: any): { count: number; pointer: string; minimum: number }
   return factOf(m, 'replicas')?.(m);
 }
 
-/**
- * Retention of an object: the backup retention its engine declares on it (`stateful.cdk8s.io/backup-retention`),
- * or a retention its kind declares (a topic's message retention).
- */
-function retentionOf(m: any): { value: number; pointer: string; text: string } | undefined {
-  const backup = backupRetentionOf(m);
-  if (backup) return { value: backup.days, pointer: backup.pointer, text: backup.text };
-  return factOf(m, 'retention')?.(m);
+/** The limits on kept data its kind declares on an object (a topic's retention, a queue's TTL...). */
+function limitsOf(m: any): RetentionField[] {
+  return factOf(m, 'retention')?.(m) ?? [];
 }
 
 /** What deleting the object does to its data: what its kind declares, else the common operator convention `spec.deletionPolicy`. */
@@ -124,6 +123,9 @@ function fromTo(before: unknown, after: unknown): string {
   return single(before) && single(after) ? ` from ${text(before)} to ${text(after)}` : '';
 }
 
+/** An object a finding is reported on (new, or previous when removed). */
+type Located = { manifest: any; file: string; environment?: string; cluster?: string; constructPath?: string };
+
 const describe = (m: any) => `${m.kind} "${m.metadata.namespace ? `${m.metadata.namespace}/` : ''}${m.metadata.name}"`;
 
 /**
@@ -131,7 +133,8 @@ const describe = (m: any) => `${m.kind} "${m.metadata.namespace ? `${m.metadata.
  * changes (removals, renames, immutable fields, storage, versions, scale, retention, backups,
  * deletion policies). Renames are matched through a lookup table of the added objects
  * (`RenameIndex`). `allNext`: every object of the new output when `next` is only part of it (the
- * unchanged files left out, see unchanged-files.ts): StorageClasses are looked up there.
+ * unchanged files left out, see unchanged-files.ts): StorageClasses are looked up there, and the
+ * limits on kept data of the unchanged objects, which apply with those of the others.
  */
 export function analyzeChanges(previous: PreviousObject[], next: NextObject[], allNext: readonly NextObject[] = next): ChangeSet {
   const before = new Map(previous.map((o) => [identity(o), o]));
@@ -143,9 +146,14 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
   const risks: RiskyChange[] = [];
   const storageClasses = new Map<string, any>();
   for (const o of allNext) if (o.manifest.kind === 'StorageClass') storageClasses.set(o.manifest.metadata.name, o.manifest);
-
-  type Located = { manifest: any; file: string; environment?: string; cluster?: string; constructPath?: string };
-  const risk = (ruleId: string, message: string, obj: Located, jsonPointer?: string) => risks.push({
+  // the fields whose change is reported as refused, per object: no other finding for what does not happen
+  const refused = new Map<Located, string[]>();
+  const isRefused = (o: Located, pointer: string) => (refused.get(o) ?? []).some((p) => pointer === p || pointer.startsWith(`${p}/`));
+  const risk = (ruleId: string, message: string, obj: Located, jsonPointer?: string) => {
+    if (ruleId === 'CHANGE-ImmutableField' && jsonPointer !== undefined) refused.set(obj, [...refused.get(obj) ?? [], jsonPointer]);
+    report(ruleId, message, obj, jsonPointer);
+  };
+  const report = (ruleId: string, message: string, obj: Located, jsonPointer?: string) => risks.push({
     ruleId,
     message,
     jsonPointer,
@@ -233,6 +241,13 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
     const oldStorage = storageOf(o);
     for (const [pointer, now] of storageOf(m)) {
       const then = oldStorage.get(pointer);
+      // the default class (none named) is a class too: naming one, or no longer, changes it
+      const reclassed = then !== undefined && (then.storageClass ?? null) !== (now.storageClass ?? null);
+      if (reclassed && now.classPointer !== undefined && !isRefused(a, now.classPointer)) {
+        const name = (c?: string) => (c === undefined ? 'the default class' : JSON.stringify(c));
+        risk('CHANGE-ImmutableField', `${describe(m)}: the storage class of ${pointer} changes from ${name(then.storageClass)} to ${name(now.storageClass)} `
+          + `(${now.classPointer}), but ${factOf(m, 'storageClassChange')?.(m) ?? CLASS_KEPT}`, a, now.classPointer);
+      }
       const x = quantityOf(then?.size);
       if (x === undefined) continue;
       const y = quantityOf(now.size);
@@ -270,9 +285,9 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
         risk('CHANGE-BrokersRemoved', `${describe(m)}: ${rn.pointer} goes from ${ro.count} to ${rn.count}; ${held}`, a, rn.pointer);
       }
     }
-    const to = retentionOf(o);
-    const tn = retentionOf(m);
-    if (to && tn && tn.value < to.value) risk('CHANGE-RetentionShortened', `${describe(m)}: retention shortened (${to.text} → ${tn.text})`, a, tn.pointer);
+    const to = backupRetentionOf(o);
+    const tn = backupRetentionOf(m);
+    if (to && tn && tn.days < to.days) risk('CHANGE-RetentionShortened', `${describe(m)}: retention shortened (${to.text} → ${tn.text})`, a, tn.pointer);
     const archive = backupArchiveOf(o);
     if (archive !== undefined && backupArchiveOf(m) === undefined) risk('CHANGE-BackupRemoved', `${describe(m)}: continuous archiving of its log to the backups removed`, a, archive);
     const ln = backupLocationOf(m);
@@ -306,5 +321,43 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
       risk('CHANGE-DeletionPolicyWeakened', `${describe(m)}: ${dpo.pointer} weakened from retain to ${dpn?.value ?? 'the default (delete)'}`, a, dpo.pointer);
     }
   }
+  shortenedLimits(previous, next, allNext, isRefused, risk);
   return { added: [...unmatchedAdded], removed, changed, renamed, risks };
+}
+
+/**
+ * The limits on kept data that went down: each key (a queue's TTL, a topic's retention.bytes...) over
+ * every object of its scope, the lowest limit in force, before and after. Only a key the previous
+ * output had counts (a new queue brings its limits), a limit newly set where the kinds list none as
+ * unlimited counts, and a limit on a field whose change is refused (a queue's arguments) does not.
+ * The objects of unchanged files (in `allNext`, not in `next`) are the same before and after.
+ */
+function shortenedLimits(previous: readonly PreviousObject[], next: readonly NextObject[], allNext: readonly NextObject[],
+  isRefused: (o: Located, pointer: string) => boolean, risk: (ruleId: string, message: string, obj: Located, pointer: string) => void): void {
+  type Held = { value: number; text: string };
+  // a tie kept by its text: the same whichever order the objects come in
+  const lowest = <T extends Held>(into: Map<string, T>, key: string, held: T) => {
+    const seen = into.get(key);
+    if (seen === undefined || held.value < seen.value || (held.value === seen.value && held.text < seen.text)) into.set(key, held);
+  };
+  const before = new Map<string, Held>();
+  const after = new Map<string, Held & { entry: RetentionField; holder: NextObject }>();
+  for (const o of previous) for (const e of limitsOf(o.manifest)) lowest(before, `${scopeOf(o)}|${e.key}`, e);
+  const changed = allNext === next ? undefined : new Set(next);
+  for (const o of allNext) {
+    const limits = limitsOf(o.manifest);
+    if (limits.length === 0) continue;
+    const unchanged = changed !== undefined && !changed.has(o);
+    for (const e of limits) {
+      const key = `${scopeOf(o)}|${e.key}`;
+      if (unchanged) lowest(before, key, e);
+      lowest(after, key, { value: e.value, text: e.text, entry: e, holder: o });
+    }
+  }
+  for (const [key, now] of after) {
+    const then = before.get(key);
+    if (then === undefined || now.value >= then.value || isRefused(now.holder, now.entry.pointer)) continue;
+    risk('CHANGE-RetentionShortened', `${describe(now.holder.manifest)}: ${now.entry.what} shortened from ${then.text} to ${now.text} (${now.entry.pointer}): `
+      + now.entry.consequence, now.holder, now.entry.pointer);
+  }
 }

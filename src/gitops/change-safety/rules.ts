@@ -20,7 +20,9 @@ export const CHANGE_RULES: readonly ChangeRule[] = [
     `Keep the old name (set \`name\` explicitly), or migrate the data. ${APPROVE}`),
   rule('CHANGE-ImmutableField', 'A field Kubernetes or the operator treats as immutable or unsafe changed',
     'The apply fails (immutable field) or the controller recreates the object; for a StatefulSet\'s volumeClaimTemplates, selector or serviceName, '
-    + 'a StorageClass\'s provisioner or parameters, a PVC\'s storageClassName, a Service\'s clusterIP or a Job\'s template, GitOps gets stuck.',
+    + 'a StorageClass\'s provisioner or parameters, a PVC\'s storageClassName, a Service\'s clusterIP or a Job\'s template, GitOps gets stuck. '
+    + 'Or the operator takes the change and does nothing with it: no operator moves existing volumes to a new storage class (CloudNativePG gives '
+    + 'it to new instances only, the RabbitMQ cluster operator changes only a claim\'s capacity, Strimzi ignores every storage change of the pool).',
     `Create a new object and migrate, or revert the field. ${APPROVE}`),
   rule('CHANGE-StorageShrink', 'Storage of a data-bearing object shrank',
     'Volumes cannot shrink: the change is rejected or the operator recreates instances on smaller volumes that the data may not fit.',
@@ -45,7 +47,10 @@ export const CHANGE_RULES: readonly ChangeRule[] = [
     'Move the data off the brokers first (RabbitMQ: `rabbitmq-queues shrink <node>` and `rabbitmq-streams delete_replica`, then '
     + `\`rabbitmqctl forget_cluster_node <node>\` after the scale-down; Kafka: a partition reassignment), or keep the brokers. ${APPROVE}`),
   rule('CHANGE-RetentionShortened', 'Backup or message retention was shortened',
-    'Backups or messages older than the new retention are deleted at the next cycle.',
+    'Backups older than the new retention are deleted at the next cycle. Each limit on kept messages (time, bytes, count) is compared on its own, '
+    + 'a limit set where there was none being a cut: Kafka deletes the segments beyond a lower retention.ms or retention.bytes at its next check; '
+    + 'RabbitMQ applies a changed policy at once, deleting the stream segments beyond a lower max-age or max-length-bytes and dropping the oldest '
+    + 'messages over a lower max-length (or refusing publishes, with reject-publish), and a lower message-ttl to the messages published after it.',
     `Restore the retention. ${APPROVE}`),
   rule('CHANGE-BackupRemoved', 'Backups were removed (schedule, object store or WAL archiving)',
     'Without backups, the next mistake is unrecoverable; removing the object store configuration also stops WAL archiving.',

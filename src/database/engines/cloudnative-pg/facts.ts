@@ -20,9 +20,21 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
     fluxFailed: "has(status.phase) && status.phase in ['Unable to create required cluster objects', 'Cluster is unrecoverable and needs manual intervention', "
       + "'Cluster has incomplete or invalid image catalog', 'Cluster cannot proceed to reconciliation due to an unknown plugin being required']",
     storage: (m) => (m.apiVersion !== V1 ? [] : [
-      { pointer: '/spec/storage/size', size: m.spec?.storage?.size, storageClass: m.spec?.storage?.storageClass },
-      ...(m.spec?.walStorage ? [{ pointer: '/spec/walStorage/size', size: m.spec.walStorage.size, storageClass: m.spec.walStorage.storageClass }] : []),
+      { pointer: '/spec/storage/size', size: m.spec?.storage?.size, storageClass: m.spec?.storage?.storageClass, classPointer: '/spec/storage/storageClass' },
+      ...(m.spec?.walStorage ? [{
+        pointer: '/spec/walStorage/size', size: m.spec.walStorage.size, storageClass: m.spec.walStorage.storageClass, classPointer: '/spec/walStorage/storageClass',
+      }] : []),
     ]),
+    // the webhook takes a new class (`validateStorageConfigurationChange` checks only a shrink), and the operator gives it only
+    // to the claims it creates (`persistentvolumeclaim.Build`): `reconcileExistingPVCs` resizes the claims there, never their class
+    storageClassChange: (m) => {
+      const ns = m.metadata?.namespace ? ` -n ${m.metadata.namespace}` : '';
+      return 'CloudNativePG gives the new class only to the volumes it creates from now on (a new or re-created instance): the instances there '
+        + 'keep their volumes on the old class, and the cluster ends up on both. To move it, re-create the instances\' volumes one at a time, the '
+        + `replicas first, waiting for each to be streaming again (\`kubectl${ns} delete pvc/${m.metadata?.name}-<n> pod/${m.metadata?.name}-<n>\`, `
+        + `with its \`${m.metadata?.name}-<n>-wal\` claim when the WAL has its own volume), then switch over (\`kubectl cnpg promote\`) and `
+        + 're-create the former primary\'s (CloudNativePG\'s storage docs, "Re-creating storage")';
+    },
     version: (m) => (m.apiVersion === V1 ? { text: imageTag(m.spec?.imageName), pointer: '/spec/imageName' } : undefined),
     // the operator manages only the roles listed: one that leaves the list keeps LOGIN and its password
     loginUsers: (m) => (m.apiVersion === V1 ? managedRoles(m) : undefined),

@@ -27,7 +27,7 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
     kind: 'MariaDB',
     dataBearing: true,
     fluxReady: conditionTrue('Ready'),
-    storage: (m) => (m.apiVersion !== V1ALPHA1 ? [] : [{ pointer: '/spec/storage/size', size: m.spec?.storage?.size, storageClass: m.spec?.storage?.storageClassName }]),
+    storage: (m) => (m.apiVersion !== V1ALPHA1 ? [] : [{ pointer: '/spec/storage/size', size: m.spec?.storage?.size, storageClass: m.spec?.storage?.storageClassName, classPointer: '/spec/storage/storageClassName' }]),
     version: (m) => (m.apiVersion === V1ALPHA1 ? { text: imageTag(m.spec?.image), pointer: '/spec/image' } : undefined),
     // a quorum of three, as the PostgreSQL engines: a primary and a replica to fail over to while one member is down
     replicas: (m) => (m.apiVersion === V1ALPHA1 && typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),

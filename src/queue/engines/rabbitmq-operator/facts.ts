@@ -1,5 +1,6 @@
 import { KindFacts, conditionTrue, imageOrDefault, imageTag, isObject, templateImages } from '../../../private/kind-facts';
 import { queueDeclarationEntries } from '../rabbitmq-common/replication-facts';
+import { policyLimits, queueArgumentLimits } from '../rabbitmq-common/retention-facts';
 
 const GROUP = 'rabbitmq.com';
 const REFUSED = 'the messaging topology operator refuses to update ("queue arguments cannot be updated"), failing the apply of the whole layer';
@@ -19,7 +20,15 @@ export const RABBITMQ_OPERATOR_FACTS: readonly KindFacts[] = [
     // (a `failed` expression would never be read: Flux holds the object in progress while its status.observedGeneration,
     // written only after a successful reconcile, is behind)
     fluxReady: conditionTrue('ClusterAvailable', 'AllReplicasReady', 'ReconcileSuccess'),
-    storage: (m) => [{ pointer: '/spec/persistence/storage', size: m.spec?.persistence?.storage, storageClass: m.spec?.persistence?.storageClassName }],
+    storage: (m) => [{
+      pointer: '/spec/persistence/storage', size: m.spec?.persistence?.storage, storageClass: m.spec?.persistence?.storageClassName, classPointer: '/spec/persistence/storageClassName',
+    }],
+    // the StatefulSet builder's `Update` changes only the capacity of the claim template (`updatePersistenceStorageCapacity`,
+    // internal/resource/statefulset.go); the class is read only when the operator creates the StatefulSet
+    storageClassChange: () => 'the RabbitMQ cluster operator changes only the capacity of its StatefulSet\'s claim template '
+      + '(`updatePersistenceStorageCapacity`): the brokers\' volumes keep their class, and once the operator re-creates the StatefulSet (after a '
+      + 'volume expansion) the brokers added later get the new one, leaving the cluster on both. Keep the class, or migrate: a new MessageQueue '
+      + 'on the new class, the messages moved there (a shovel, or the clients drained and moved), then the old one removed',
     version: (m) => ({ text: imageTag(m.spec?.image), pointer: '/spec/image' }),
     replicas: (m) => (typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
     // `scaleDown` of the cluster operator: "Cluster Scale down not supported" (to 0 and back only)
@@ -39,7 +48,16 @@ export const RABBITMQ_OPERATOR_FACTS: readonly KindFacts[] = [
       ...templateImages(m.spec.override?.statefulSet?.spec?.template, '/spec/override/statefulSet/spec/template', 'RabbitMQ broker'),
     ]),
   },
-  ...['Vhost', 'Binding', 'User', 'Permission', 'Policy'].map((kind): KindFacts => ({ group: GROUP, kind, fluxReady: conditionTrue('Ready') })),
+  ...['Vhost', 'Binding', 'User', 'Permission'].map((kind): KindFacts => ({ group: GROUP, kind, fluxReady: conditionTrue('Ready') })),
+  {
+    group: GROUP,
+    kind: 'Policy',
+    fluxReady: conditionTrue('Ready'),
+    // RabbitMQ applies a changed policy to the queues and streams it matches at once (`rabbit_policy`), keyed like their
+    // own arguments: a policy created for a queue that had no limit adds one
+    retention: (m) => policyLimits(String(m.spec?.rabbitmqClusterReference?.name), String(m.spec?.vhost ?? '/'), m.spec?.pattern, m.spec?.applyTo ?? 'all',
+      m.spec?.definition, (field) => `/spec/definition/${field}`),
+  },
   // what the topology operator's webhooks refuse to update (`queue_webhook.go`, `exchange_webhook.go` of v1.20;
   // RabbitMQ itself refuses to redeclare a queue with other properties): the admission error fails the whole data
   // layer's apply. An exchange's arguments may change.
@@ -59,5 +77,8 @@ export const RABBITMQ_OPERATOR_FACTS: readonly KindFacts[] = [
     // replication argument on its own, with how to keep it
     immutableEntries: (m) => queueDeclarationEntries(String(m.spec?.name ?? m.metadata?.name), m.spec?.type ?? m.spec?.arguments?.['x-queue-type'], {}, m.spec?.arguments,
       { replicas: (argument) => `/spec/arguments/${argument}`, rest: '/spec/arguments' }, REFUSED),
+    // its own limits (unlimited without), the baseline of a policy's: a change of them is refused as any argument's
+    retention: (m) => queueArgumentLimits({ broker: String(m.spec?.rabbitmqClusterReference?.name), vhost: String(m.spec?.vhost ?? '/'), name: String(m.spec?.name ?? m.metadata?.name) },
+      m.spec?.type ?? m.spec?.arguments?.['x-queue-type'], m.spec?.arguments, (argument) => `/spec/arguments/${argument}`),
   },
 ];

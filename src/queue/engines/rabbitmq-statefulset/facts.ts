@@ -1,6 +1,7 @@
 import { loginUsersOfStatefulSet } from '../../../private/engine-facts';
-import { ImmutableEntry, KindFacts, containerImageVersion, selectsLabels } from '../../../private/kind-facts';
+import { ImmutableEntry, KindFacts, RetentionField, containerImageVersion, selectsLabels } from '../../../private/kind-facts';
 import { queueDeclarationEntries } from '../rabbitmq-common/replication-facts';
+import { policyLimits } from '../rabbitmq-common/retention-facts';
 
 /**
  * What the pipeline knows about the StatefulSet engine's objects beyond the core kinds (data-bearing
@@ -25,6 +26,8 @@ export const RABBITMQ_STATEFULSET_FACTS: readonly KindFacts[] = [
     // the definitions import declares a queue or an exchange only when it does not exist: a changed type, durability or
     // argument is ignored without a word (measured on RabbitMQ 3.10.8), and the broker keeps running the old one
     immutableEntries: definitionsEntries,
+    // the import updates an existing policy (and every queue has one), which RabbitMQ applies to the queue at once
+    retention: definitionsLimits,
   },
 ];
 
@@ -45,6 +48,26 @@ function removedBrokers(m: any, from: number, to: number): string {
     + `(${to === from - 1 ? `ordinal ${to}` : `ordinals ${to} to ${from - 1}`}), `
     + `run \`rabbitmq-queues shrink ${node}\` and \`rabbitmq-streams delete_replica <stream> ${node}\` for each stream on it `
     + `(\`kubectl${ns} exec ${m.metadata?.name}-0 -- …\`); after it, \`rabbitmqctl forget_cluster_node ${node}\``;
+}
+
+/**
+ * The limits of the policies of a definitions file, on the queues they name (of the type the file
+ * declares them with). A queue's own arguments are not read: the import never changes them.
+ */
+function definitionsLimits(m: any): RetentionField[] {
+  let definitions: any;
+  try {
+    definitions = JSON.parse(m.data['definitions.json']);
+  } catch {
+    return [];
+  }
+  const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+  const broker = `ConfigMap ${m.metadata?.name}`;
+  const types = new Map(list(definitions?.queues).map((q) => [`${q?.vhost ?? '/'}\u0000${q?.name}`, q?.arguments?.['x-queue-type'] ?? 'classic']));
+  return list(definitions?.policies).flatMap((p) => {
+    const vhost = String(p?.vhost ?? '/');
+    return policyLimits(broker, vhost, p?.pattern, p?.['apply-to'] ?? 'all', p?.definition, () => DEFINITIONS, (name) => types.get(`${vhost}\u0000${name}`));
+  });
 }
 
 /** The queues and exchanges of a definitions file, each by vhost and name, with what the import never changes. */

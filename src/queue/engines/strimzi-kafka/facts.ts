@@ -1,4 +1,4 @@
-import { ImmutableEntry, KindFacts, conditionTrue, imageOrDefault, isObject, OperatorImage } from '../../../private/kind-facts';
+import { ImmutableEntry, KindFacts, RetentionField, conditionTrue, imageOrDefault, isObject, millisecondsText, OperatorImage, wholeNumber } from '../../../private/kind-facts';
 
 const GROUP = 'kafka.strimzi.io';
 const VERSIONS = /^kafka\.strimzi\.io\/v1(beta2)?$/;
@@ -19,6 +19,13 @@ const STATIC_QUORUM = 'Strimzi runs a static KRaft controller quorum (`controlle
   + 'brokers are the controllers, so keep the broker count). To change them, create a new cluster and move the clients, or follow '
   + 'Strimzi\'s procedure with downtime: pause the reconciliation, delete the controllers\' StrimziPodSets, change the replicas, resume';
 
+// `StorageDiff` allows only a larger size, `deleteClaim`, `kraftMetadata`, `volumeAttributesClass` and JBOD volumes added or
+// removed: on any other difference `KafkaPool` keeps the storage it had, every change of it included, with a warning condition
+const STORAGE_CLASS = 'Strimzi does not change the class of a pool\'s volumes: it ignores every storage change of the pool while this one stands '
+  + '(a size grown with it too), keeps the volumes as they are and only adds a warning condition (`KafkaStorage`) to the Kafka and the pool, '
+  + 'which stay Ready (`KafkaPool`, `StorageDiff`). Keep the class, or migrate: a new node pool on the new class, the partitions moved to it '
+  + '(`kafka-reassign-partitions.sh`, or a `KafkaRebalance` in `remove-brokers` mode), then the old pool removed';
+
 /** A pool's share of the KRaft controller quorum, which Strimzi cannot change safely in a running cluster. */
 function controllerQuorum(m: any): ImmutableEntry[] {
   const roles: unknown[] = Array.isArray(m.spec?.roles) ? m.spec.roles : [];
@@ -31,6 +38,39 @@ function controllerQuorum(m: any): ImmutableEntry[] {
     ...(controller && typeof m.spec?.replicas === 'number'
       ? [{ key: `the controllers of ${pool}`, value: m.spec.replicas, pointer: '/spec/replicas', consequence: STATIC_QUORUM }] : []),
   ];
+}
+
+// Kafka's `LogConfig`: a topic without its own `retention.ms` takes the brokers' `log.retention.hours` (168, 7 days, unless the
+// Kafka resource sets `log.retention.*`), one without `retention.bytes` the brokers' `log.retention.bytes` (-1: unlimited); -1 is
+// unlimited. The Topic Operator deletes a setting removed from the resource from the topic (`BatchingTopicController`
+// `buildAlterConfigOps`), and the log cleaner deletes the segments beyond a lower limit at its next check
+const DEFAULT_RETENTION_MS = 168 * 3_600_000;
+const SEGMENTS_DELETED = 'Kafka deletes the partitions\' segments beyond it at its next retention check (`log.retention.check.interval.ms`, 5 minutes by default)';
+
+/** A topic's `retention.ms` and `retention.bytes`, each by the cluster and topic name, with the brokers' default where not set. */
+function topicRetention(m: any): RetentionField[] {
+  const config = isObject(m.spec?.config) ? m.spec.config : {};
+  const topic = String(m.spec?.topicName ?? m.metadata?.name);
+  const cluster = String(m.metadata?.labels?.['strimzi.io/cluster']);
+  const out: RetentionField[] = [];
+  const limit = (field: string, fallback: number, fallbackText: string, text: (n: number) => string) => {
+    const written = config[field];
+    const n = written === undefined ? undefined : wholeNumber(written);
+    // a value Kafka refuses is not applied
+    if (written !== undefined && n === undefined) return;
+    const value = n === undefined ? fallback : n < 0 ? Infinity : n;
+    out.push({
+      key: `kafka|${cluster}|${topic}|${field}`,
+      what: `the ${field} of topic "${topic}"`,
+      value,
+      pointer: `/spec/config/${field.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+      text: n === undefined ? fallbackText : value === Infinity ? `${n} (unlimited)` : text(n),
+      consequence: SEGMENTS_DELETED,
+    });
+  };
+  limit('retention.ms', DEFAULT_RETENTION_MS, `not set (the brokers' default, ${millisecondsText(DEFAULT_RETENTION_MS)} unless the Kafka resource sets log.retention.*)`, millisecondsText);
+  limit('retention.bytes', Infinity, 'not set (unlimited)', (n) => `${n} bytes`);
+  return out;
 }
 
 /**
@@ -74,9 +114,12 @@ export const STRIMZI_KAFKA_FACTS: readonly KindFacts[] = [
     immutableEntries: controllerQuorum,
     fluxReady: 'has(status.nodeIds) && size(status.nodeIds) == spec.replicas',
     storage: (m) => [
-      ...(m.spec?.storage?.size !== undefined ? [{ pointer: '/spec/storage/size', size: m.spec.storage.size, storageClass: m.spec.storage.class }] : []),
-      ...(m.spec?.storage?.volumes ?? []).map((v: any, i: number) => ({ pointer: `/spec/storage/volumes/${i}/size`, size: v?.size, storageClass: v?.class })),
+      ...(m.spec?.storage?.size !== undefined ? [{ pointer: '/spec/storage/size', size: m.spec.storage.size, storageClass: m.spec.storage.class, classPointer: '/spec/storage/class' }] : []),
+      ...(m.spec?.storage?.volumes ?? []).map((v: any, i: number) => ({
+        pointer: `/spec/storage/volumes/${i}/size`, size: v?.size, storageClass: v?.class, classPointer: `/spec/storage/volumes/${i}/class`,
+      })),
     ],
+    storageClassChange: () => STORAGE_CLASS,
     replicas: (m) => (typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
   },
   {
@@ -99,9 +142,7 @@ export const STRIMZI_KAFKA_FACTS: readonly KindFacts[] = [
       pointer: '/spec/partitions',
       consequence: 'Kafka cannot remove partitions, so the topic turns NotReady and keeps them; keep the partitions, or create a new topic and move the clients',
     }],
-    // the topic's message retention
-    retention: (m) => (m.spec?.config?.['retention.ms'] !== undefined
-      ? { value: Number(m.spec.config['retention.ms']), pointer: '/spec/config/retention.ms', text: String(m.spec.config['retention.ms']) } : undefined),
+    retention: topicRetention,
   },
   { group: GROUP, kind: 'KafkaUser', fluxReady: conditionTrue('Ready') },
 ];
