@@ -1,9 +1,9 @@
 /**
  * Backup pieces shared by the StatefulSet database engines (PostgreSQL and MariaDB without an
  * operator): the object-store (AWS CLI) environment, the backup CronJob (a dump of the primary in an
- * init container, uploaded with retention by the AWS CLI), its egress NetworkPolicy, the database's
- * NetworkPolicy (which admits the backup job) and the backup alerts (internal module). What differs
- * between the engines (image, dump container, paths, port, labels) is a parameter.
+ * init container, uploaded with retention by the AWS CLI), its egress NetworkPolicy and the database's
+ * NetworkPolicy (which admits the backup job) (internal module; the backup alerts are in `./alerts`).
+ * What differs between the engines (image, dump container, paths, port, labels) is a parameter.
  */
 import { ApiObject } from 'cdk8s';
 // the L1 classes only: not the cdk8s-plus-28 index, whose L2 constructs this library does not use
@@ -218,29 +218,6 @@ export function renderStatefulSetDatabaseNetworkPolicies(scope: Construct, n: St
     lazy: n.lazy,
   });
   if (n.backup) renderStatefulSetBackupNetworkPolicy(scope, name, n.backup.labels, podLabels, port, n.backup.endpointUrl);
-}
-
-/**
- * The backup alerts of database `name` in `namespace` (kube-state-metrics): `<prefix>LastBackupTooOld`
- * (no success for a little more than the schedule's period) and `<prefix>BackupFailed`.
- */
-export function statefulSetBackupAlerts(prefix: string, namespace: string, name: string, schedule: string): any[] {
-  // how old the last successful backup may be: a little more than the schedule's period
-  const [, , dayOfMonth, , dayOfWeek] = schedule.split(' ');
-  const maxAge = dayOfMonth !== '*' ? 32 * 86400 : dayOfWeek !== '*' ? 8 * 86400 : 36 * 3600;
-  return [{
-    alert: `${prefix}LastBackupTooOld`,
-    expr: `time() - max(kube_cronjob_status_last_successful_time{namespace="${namespace}",cronjob="${name}-backup"}) > ${maxAge}`,
-    for: '15m',
-    labels: { severity: 'critical' },
-    annotations: { summary: `No successful backup of ${name} for more than ${Math.round(maxAge / 3600)} hours` },
-  }, {
-    alert: `${prefix}BackupFailed`,
-    expr: `max(kube_job_status_failed{namespace="${namespace}",job_name=~"${name}-backup-[0-9]+"}) > 0`,
-    for: '5m',
-    labels: { severity: 'critical' },
-    annotations: { summary: `A backup job of ${name} failed` },
-  }];
 }
 
 /** Object-store helpers for the AWS CLI image. */

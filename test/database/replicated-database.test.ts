@@ -111,7 +111,8 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     expect(backupExprs).not.toMatch(/cnpg_collector/);
     expect(backupExprs.match(/barman_cloud_cloudnative_pg_io_[a-z_]+/g)!.sort()).toEqual([
       'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp', 'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp',
-      'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp', 'barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp',
+      'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp', 'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp',
+      'barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp',
     ]);
     expect(rules[4].expr).toBe('absent(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{namespace="orders",pod=~"orders-db-[0-9]+"})');
   });

@@ -499,7 +499,7 @@ describe('connection contract and clients', () => {
     expect(find(rabbit, 'PrometheusRule').spec.groups[0].rules.map((r: any) => r.alert)).toEqual([
       'RabbitmqNodeDown', 'RabbitmqMemoryAlarm', 'RabbitmqDiskAlarm', 'RabbitmqUnroutableMessages', 'RabbitmqStorageAlmostFull',
     ]);
-    expect(find(rabbit, 'PrometheusRule').spec.groups[0].rules[0].expr).toBe('(count(rabbitmq_identity_info{namespace="orders",pod=~"orders-events-server-[0-9]+"}) or vector(0)) < 3');
+    expect(find(rabbit, 'PrometheusRule').spec.groups[0].rules[0].expr).toBe('(count by (namespace) (rabbitmq_identity_info{namespace="orders",pod=~"orders-events-server-[0-9]+"}) or on () vector(0)) < 3');
     const k = objects(setup(Tier.PRODUCTION, kafka).app);
     expect(find(k, 'PodMonitor').spec.podMetricsEndpoints).toEqual([{ port: 'tcp-prometheus', interval: '30s' }]);
     expect(find(k, 'PrometheusRule').spec.groups[0].rules.map((r: any) => r.alert)).toEqual(['KafkaOfflinePartitions', 'KafkaUnderMinIsrPartitions', 'KafkaUnderReplicatedPartitions']);

@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { QueueModel } from './model';
+import { renderAlertRules, serviceAlertLabels } from '../../private/alerts';
 import { lazyValue } from '../../private/lazy';
 
 /**
@@ -27,7 +28,7 @@ export function renderDisruptionBudget(scope: Construct, model: QueueModel, labe
   });
 }
 
-/** PodMonitor and PrometheusRule of a queue. */
+/** PodMonitor and PrometheusRule of a queue (its rules labelled with the queue: `serviceAlertLabels`). */
 export function renderMonitoring(scope: Construct, model: QueueModel, labels: { [key: string]: string }, port: string, rules: any[]): void {
   if (!model.monitoring) return;
   new ApiObject(scope, 'PodMonitor', {
@@ -36,12 +37,7 @@ export function renderMonitoring(scope: Construct, model: QueueModel, labels: { 
     metadata: { name: model.name },
     spec: { selector: { matchLabels: labels }, podMetricsEndpoints: [{ port, interval: '30s' }] },
   });
-  new ApiObject(scope, 'PrometheusRule', {
-    apiVersion: 'monitoring.coreos.com/v1',
-    kind: 'PrometheusRule',
-    metadata: { name: `${model.name}-alerts` },
-    spec: { groups: [{ name: `${model.name}.rules`, rules }] },
-  });
+  renderAlertRules(scope, model.name, serviceAlertLabels('message_queue', model.environment.namespace, model.name), rules);
 }
 
 /** Topology spread over zones for the brokers' pods. */

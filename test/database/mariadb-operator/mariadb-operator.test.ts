@@ -290,7 +290,7 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
       'MariaDBDown', 'MariaDBMetricsAbsent', 'MariaDBStorageAlmostFull', 'MariaDBReplicationLagHigh', 'MariaDBReplicationStopped',
       'MariaDBLastBackupTooOld', 'MariaDBBackupFailed', 'MariaDBBackupMetricsAbsent',
     ]);
-    expect(rules[0].expr).toBe('min(mysql_up{namespace="orders",job="orders-db-metrics"}) == 0');
+    expect(rules[0].expr).toBe('min by (namespace) (mysql_up{namespace="orders",job="orders-db-metrics"}) == 0');
     // development: no monitoring, no alerts, no replication alerts for a single instance
     expect(find(objects(setup(Tier.DEVELOPMENT).app), 'PrometheusRule')).toBeUndefined();
     const single = find(objects(setup(Tier.DEVELOPMENT, { monitoring: true }).app), 'PrometheusRule').spec.groups[0].rules.map((r: any) => r.alert);

@@ -111,7 +111,8 @@ describe('mariadb-statefulset engine: rendered objects', () => {
     expect(find(all, 'ConfigMap', 'orders-db-scripts').data['exporter.cnf']).toBe('[client]\nuser = nobody\nsocket = /run/mysqld/mysqld.sock\n');
     expect(find(all, 'PodMonitor', 'orders-db').spec).toEqual({ selector: { matchLabels: labels }, podMetricsEndpoints: [{ port: 'metrics' }] });
     expect(find(all, 'PrometheusRule', 'orders-db-alerts').spec.groups[0].rules.map((r: any) => r.alert)).toEqual([
-      'MariadbInstanceDown', 'MariadbReplicationStopped', 'MariadbReplicationLagHigh', 'MariadbStorageAlmostFull', 'MariadbLastBackupTooOld', 'MariadbBackupFailed',
+      'MariadbInstanceDown', 'MariadbMetricsAbsent', 'MariadbReplicationStopped', 'MariadbReplicationLagHigh', 'MariadbStorageAlmostFull',
+      'MariadbLastBackupTooOld', 'MariadbBackupFailed', 'MariadbBackupMetricsAbsent',
     ]);
 
     const cron = find(all, 'CronJob', 'orders-db-backup');

@@ -83,7 +83,8 @@ describe('postgres-statefulset engine: rendered objects', () => {
     expect(container(all, 'metrics')).toMatchObject({ image: 'quay.io/prometheuscommunity/postgres-exporter:v0.15.0', ports: [{ name: 'metrics', containerPort: 9187 }] });
     expect(find(all, 'PodMonitor', 'orders-db').spec).toEqual({ selector: { matchLabels: labels }, podMetricsEndpoints: [{ port: 'metrics' }] });
     expect(find(all, 'PrometheusRule', 'orders-db-alerts').spec.groups[0].rules.map((r: any) => r.alert)).toEqual([
-      'PostgresInstanceDown', 'PostgresReplicationLagHigh', 'PostgresStorageAlmostFull', 'PostgresLastBackupTooOld', 'PostgresBackupFailed',
+      'PostgresInstanceDown', 'PostgresMetricsAbsent', 'PostgresReplicationLagHigh', 'PostgresStorageAlmostFull', 'PostgresLastBackupTooOld', 'PostgresBackupFailed',
+      'PostgresBackupMetricsAbsent',
     ]);
 
     const cron = find(all, 'CronJob', 'orders-db-backup');

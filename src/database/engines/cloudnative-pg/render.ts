@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { renderCloudNativePgGrantSql } from './grants';
+import { backupMaxAgeSeconds, renderAlertRules, serviceAlertLabels } from '../../../private/alerts';
 import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations, objectStoreFolder } from '../../../private/engine-facts';
 import { lazyValue } from '../../../private/lazy';
 import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, toPods } from '../../../private/network';
@@ -235,18 +236,19 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
         spec: { selector: { matchLabels: poolerPods }, podMetricsEndpoints: [{ port: 'metrics' }] },
       });
     }
+    const ns = db.environment.namespace;
+    const claims = `namespace="${ns}",persistentvolumeclaim=~"${db.name}-[0-9]+"`;
     const rules: any[] = [
       {
         alert: 'PostgresReplicationLagHigh',
-        expr: `max by (pod) (cnpg_pg_replication_lag{namespace="${db.environment.namespace}",pod=~"${db.name}-[0-9]+"}) > 300`,
+        expr: `max by (namespace, pod) (cnpg_pg_replication_lag{namespace="${ns}",pod=~"${db.name}-[0-9]+"}) > 300`,
         for: '5m',
         labels: { severity: 'warning' },
         annotations: { summary: `Replica of ${db.name} is more than 5 minutes behind the primary` },
       },
       {
         alert: 'PostgresStorageAlmostFull',
-        expr: `max by (persistentvolumeclaim) (kubelet_volume_stats_used_bytes{namespace="${db.environment.namespace}",persistentvolumeclaim=~"${db.name}-[0-9]+"}`
-          + ` / kubelet_volume_stats_capacity_bytes{namespace="${db.environment.namespace}",persistentvolumeclaim=~"${db.name}-[0-9]+"}) > 0.85`,
+        expr: `max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_used_bytes{${claims}} / kubelet_volume_stats_capacity_bytes{${claims}}) > 0.85`,
         for: '10m',
         labels: { severity: 'critical' },
         annotations: { summary: `A volume of ${db.name} is more than 85% full` },
@@ -255,16 +257,22 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
     if (backup) {
       // the Barman Cloud plugin (the backup path rendered) exports these, not the in-core `cnpg_collector_*` ones:
       // https://cloudnative-pg.io/plugin-barman-cloud/docs/observability
-      const metric = (name: string) => `barman_cloud_cloudnative_pg_io_${name}{namespace="${db.environment.namespace}",pod=~"${db.name}-[0-9]+"}`;
+      const metric = (name: string) => `barman_cloud_cloudnative_pg_io_${name}{namespace="${ns}",pod=~"${db.name}-[0-9]+"}`;
+      const maxAge = backupMaxAgeSeconds(backup.schedule);
       rules.push({
+        // the plugin reports 0 until the ObjectStore records a backup of this server (plugin-barman-cloud
+        // internal/cnpgi/instance/metrics.go `Collect`): a cluster without one is too old once its first
+        // volume is (kube-state-metrics `kube_persistentvolumeclaim_created`), not at once
         alert: 'PostgresLastBackupTooOld',
-        expr: `time() - max(${metric('last_available_backup_timestamp')}) > 129600`,
+        expr: `(time() - max by (namespace) (${metric('last_available_backup_timestamp')} > 0) > ${maxAge})`
+          + ` or (max by (namespace) (${metric('last_available_backup_timestamp')}) == 0`
+          + ` and on (namespace) time() - min by (namespace) (kube_persistentvolumeclaim_created{${claims}}) > ${maxAge})`,
         for: '15m',
         labels: { severity: 'critical' },
-        annotations: { summary: `No successful backup of ${db.name} for more than 36 hours` },
+        annotations: { summary: `No successful backup of ${db.name} for more than ${Math.round(maxAge / 3600)} hours` },
       }, {
         alert: 'PostgresBackupFailed',
-        expr: `max(${metric('last_failed_backup_timestamp')}) > max(${metric('last_available_backup_timestamp')})`,
+        expr: `max by (namespace) (${metric('last_failed_backup_timestamp')}) > max by (namespace) (${metric('last_available_backup_timestamp')})`,
         for: '5m',
         labels: { severity: 'critical' },
         annotations: { summary: `The last backup of ${db.name} failed` },
@@ -277,12 +285,7 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
         annotations: { summary: `No backup metrics from ${db.name}: backups cannot be watched (Barman Cloud plugin not exporting or not scraped)` },
       });
     }
-    new ApiObject(scope, 'PrometheusRule', {
-      apiVersion: 'monitoring.coreos.com/v1',
-      kind: 'PrometheusRule',
-      metadata: { name: `${db.name}-alerts` },
-      spec: { groups: [{ name: `${db.name}.rules`, rules }] },
-    });
+    renderAlertRules(scope, db.name, serviceAlertLabels('database', ns, db.name), rules);
   }
 
   const operator: any = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': engine.operatorNamespace } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } } };

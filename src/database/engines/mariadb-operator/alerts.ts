@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { MariaDbOperatorInput } from './model';
+import { cronJobBackupAlerts, renderAlertRules, serviceAlertLabels } from '../../../private/alerts';
 
 /**
  * The PrometheusRule `<name>-alerts`: the server is down, replication lags or stopped (with replicas),
@@ -10,7 +11,8 @@ import { MariaDbOperatorInput } from './model';
  * Server and replication metrics are mysqld-exporter's (`mysql_up`, `mysql_slave_status_*`), scraped
  * through the operator's ServiceMonitor from the exporter Deployment `<name>-metrics` (multi-target:
  * one target per MariaDB pod). Backups run as CronJobs the operator names after the `Backup` object
- * (`<name>-backup`), watched through kube-state-metrics; volumes through the kubelet
+ * (`<name>-backup`, mariadb-operator pkg/builder `BuildBackupCronJob`), watched through kube-state-metrics
+ * like the StatefulSet engines' (`cronJobBackupAlerts`); volumes through the kubelet
  * (`storage-<name>-<ordinal>`, the operator's claim names).
  */
 export function renderMariaDbAlerts(scope: Construct, m: MariaDbOperatorInput): ApiObject {
@@ -20,7 +22,7 @@ export function renderMariaDbAlerts(scope: Construct, m: MariaDbOperatorInput): 
   const rules: any[] = [
     {
       alert: 'MariaDBDown',
-      expr: `min(${exporter('mysql_up')}) == 0`,
+      expr: `min by (namespace) (${exporter('mysql_up')}) == 0`,
       for: '5m',
       labels: { severity: 'critical' },
       annotations: { summary: `An instance of ${m.name} does not answer the metrics exporter` },
@@ -30,12 +32,12 @@ export function renderMariaDbAlerts(scope: Construct, m: MariaDbOperatorInput): 
       alert: 'MariaDBMetricsAbsent',
       expr: `absent(${exporter('mysql_up')})`,
       for: '15m',
-      labels: { severity: 'warning' },
+      labels: { severity: 'critical' },
       annotations: { summary: `No metrics from ${m.name}: its exporter is not running or not scraped` },
     },
     {
       alert: 'MariaDBStorageAlmostFull',
-      expr: `max by (persistentvolumeclaim) (kubelet_volume_stats_used_bytes{${pvc}} / kubelet_volume_stats_capacity_bytes{${pvc}}) > 0.85`,
+      expr: `max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_used_bytes{${pvc}} / kubelet_volume_stats_capacity_bytes{${pvc}}) > 0.85`,
       for: '10m',
       labels: { severity: 'critical' },
       annotations: { summary: `A volume of ${m.name} is more than 85% full` },
@@ -44,46 +46,18 @@ export function renderMariaDbAlerts(scope: Construct, m: MariaDbOperatorInput): 
   if (m.instances > 1) {
     rules.push({
       alert: 'MariaDBReplicationLagHigh',
-      expr: `max(${exporter('mysql_slave_status_seconds_behind_master')}) > 300`,
+      expr: `max by (namespace) (${exporter('mysql_slave_status_seconds_behind_master')}) > 300`,
       for: '5m',
       labels: { severity: 'warning' },
       annotations: { summary: `A replica of ${m.name} is more than 5 minutes behind the primary` },
     }, {
       alert: 'MariaDBReplicationStopped',
-      expr: `min(${exporter('mysql_slave_status_slave_io_running')}) == 0 or min(${exporter('mysql_slave_status_slave_sql_running')}) == 0`,
+      expr: `min by (namespace) (${exporter('mysql_slave_status_slave_io_running')}) == 0 or min by (namespace) (${exporter('mysql_slave_status_slave_sql_running')}) == 0`,
       for: '5m',
       labels: { severity: 'critical' },
       annotations: { summary: `Replication of a replica of ${m.name} stopped` },
     });
   }
-  if (m.backup) {
-    const cronjob = `namespace="${ns}",cronjob="${m.name}-backup"`;
-    rules.push({
-      // never succeeded counts too: a CronJob older than 36 hours without a successful run
-      alert: 'MariaDBLastBackupTooOld',
-      expr: `(time() - max(kube_cronjob_status_last_successful_time{${cronjob}}) > 129600)`
-        + ` or (absent(kube_cronjob_status_last_successful_time{${cronjob}}) and on() (time() - max(kube_cronjob_created{${cronjob}}) > 129600))`,
-      for: '15m',
-      labels: { severity: 'critical' },
-      annotations: { summary: `No successful backup of ${m.name} for more than 36 hours` },
-    }, {
-      alert: 'MariaDBBackupFailed',
-      expr: `max(kube_job_status_failed{namespace="${ns}",job_name=~"${m.name}-backup-[0-9]+"}) > 0`,
-      for: '5m',
-      labels: { severity: 'critical' },
-      annotations: { summary: `A backup Job of ${m.name} failed` },
-    }, {
-      alert: 'MariaDBBackupMetricsAbsent',
-      expr: `absent(kube_cronjob_info{${cronjob}})`,
-      for: '1h',
-      labels: { severity: 'critical' },
-      annotations: { summary: `No backup CronJob metrics for ${m.name}: backups cannot be watched (CronJob missing or kube-state-metrics not scraped)` },
-    });
-  }
-  return new ApiObject(scope, 'PrometheusRule', {
-    apiVersion: 'monitoring.coreos.com/v1',
-    kind: 'PrometheusRule',
-    metadata: { name: `${m.name}-alerts` },
-    spec: { groups: [{ name: `${m.name}.rules`, rules }] },
-  });
+  if (m.backup) rules.push(...cronJobBackupAlerts('MariaDB', ns, `${m.name}-backup`, m.name, m.backup.schedule));
+  return renderAlertRules(scope, m.name, serviceAlertLabels('database', ns, m.name), rules);
 }

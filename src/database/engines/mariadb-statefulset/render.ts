@@ -1,11 +1,11 @@
 import { createHash } from 'crypto';
-import { ApiObject } from 'cdk8s';
 // the L1 classes only: not the cdk8s-plus-28 index, whose L2 constructs this library does not use
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { MARIADB_PORT, MONITORING_UID, REPLICATION_USER, renderExporterCnf, renderMyCnf } from './config';
 import { renderMariadbReconcileSql, renderMariadbRetiredSessionsSql } from './reconcile';
 import { PATHS, renderMariadbScripts } from './scripts';
+import { cronJobBackupAlerts, renderAlertRules, serviceAlertLabels } from '../../../private/alerts';
 import { loginUsersAnnotations } from '../../../private/engine-facts';
 import { lazyValue } from '../../../private/lazy';
 import { invalid } from '../../../private/names';
@@ -14,7 +14,7 @@ import {
   renderPodMonitor, renderPrimaryReplicaServices,
 } from '../../../private/statefulset';
 import {
-  AWS_CLI_IMAGE, renderStatefulSetBackupCronJob, renderStatefulSetDatabaseNetworkPolicies, statefulSetBackupAlerts,
+  AWS_CLI_IMAGE, renderStatefulSetBackupCronJob, renderStatefulSetDatabaseNetworkPolicies,
 } from '../../../private/statefulset-backup';
 import {
   renderMigrationEgress, renderMigrationJob, RESTRICTED_CONTAINER,
@@ -320,38 +320,42 @@ function renderAlerts(scope: Construct, db: DatabaseModel, schedule?: string): v
   const rules: any[] = [
     {
       alert: 'MariadbInstanceDown',
-      expr: `min by (pod) (mysql_up{${pods}}) == 0`,
+      expr: `min by (namespace, pod) (mysql_up{${pods}}) == 0`,
       for: '5m',
       labels: { severity: 'critical' },
       annotations: { summary: `An instance of ${db.name} does not answer its metrics exporter` },
     },
     {
+      // an instance without metrics (exporter not running or not scraped, e.g. a NetworkPolicy) would otherwise
+      // silence every alert on it; none at all, every alert
+      alert: 'MariadbMetricsAbsent',
+      expr: `(count by (namespace) (mysql_up{${pods}}) or on () vector(0)) < ${db.instances}`,
+      for: '15m',
+      labels: { severity: 'critical' },
+      annotations: { summary: `Metrics of fewer than ${db.instances} instances of ${db.name}: exporters not running or not scraped` },
+    },
+    {
       alert: 'MariadbReplicationStopped',
-      expr: `min by (pod) (mysql_slave_status_slave_io_running{${replicas}} * mysql_slave_status_slave_sql_running{${replicas}}) == 0`,
+      expr: `min by (namespace, pod) (mysql_slave_status_slave_io_running{${replicas}} * mysql_slave_status_slave_sql_running{${replicas}}) == 0`,
       for: '5m',
       labels: { severity: 'critical' },
       annotations: { summary: `A replica of ${db.name} does not replicate` },
     },
     {
       alert: 'MariadbReplicationLagHigh',
-      expr: `max by (pod) (mysql_slave_status_seconds_behind_master{${replicas}}) > 300`,
+      expr: `max by (namespace, pod) (mysql_slave_status_seconds_behind_master{${replicas}}) > 300`,
       for: '5m',
       labels: { severity: 'warning' },
       annotations: { summary: `A replica of ${db.name} is more than 5 minutes behind the primary` },
     },
     {
       alert: 'MariadbStorageAlmostFull',
-      expr: `max by (persistentvolumeclaim) (kubelet_volume_stats_used_bytes{${claims}} / kubelet_volume_stats_capacity_bytes{${claims}}) > 0.85`,
+      expr: `max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_used_bytes{${claims}} / kubelet_volume_stats_capacity_bytes{${claims}}) > 0.85`,
       for: '10m',
       labels: { severity: 'critical' },
       annotations: { summary: `A volume of ${db.name} is more than 85% full` },
     },
   ];
-  if (schedule) rules.push(...statefulSetBackupAlerts('Mariadb', ns, db.name, schedule));
-  new ApiObject(scope, 'PrometheusRule', {
-    apiVersion: 'monitoring.coreos.com/v1',
-    kind: 'PrometheusRule',
-    metadata: { name: `${db.name}-alerts` },
-    spec: { groups: [{ name: `${db.name}.rules`, rules }] },
-  });
+  if (schedule) rules.push(...cronJobBackupAlerts('Mariadb', ns, `${db.name}-backup`, db.name, schedule));
+  renderAlertRules(scope, db.name, serviceAlertLabels('database', ns, db.name), rules);
 }

@@ -1,5 +1,4 @@
 import { createHash } from 'crypto';
-import { ApiObject } from 'cdk8s';
 // the L1 classes only: not the cdk8s-plus-28 index, whose L2 constructs this library does not use
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
@@ -8,6 +7,7 @@ import {
 } from './config';
 import { renderReconcileSql, renderRetiredSessionsSql } from './reconcile';
 import { PATHS, renderScripts } from './scripts';
+import { cronJobBackupAlerts, renderAlertRules, serviceAlertLabels } from '../../../private/alerts';
 import { CONFIG_HASH_ANNOTATION, loginUsersAnnotations } from '../../../private/engine-facts';
 import { lazyValue } from '../../../private/lazy';
 import { invalid } from '../../../private/names';
@@ -16,7 +16,7 @@ import {
   renderPodMonitor, renderPrimaryReplicaServices,
 } from '../../../private/statefulset';
 import {
-  AWS_CLI_IMAGE, renderStatefulSetBackupCronJob, renderStatefulSetDatabaseNetworkPolicies, statefulSetBackupAlerts,
+  AWS_CLI_IMAGE, renderStatefulSetBackupCronJob, renderStatefulSetDatabaseNetworkPolicies,
 } from '../../../private/statefulset-backup';
 import {
   renderMigrationEgress, renderMigrationJob, RESTRICTED_CONTAINER,
@@ -333,31 +333,35 @@ function renderAlerts(scope: Construct, db: DatabaseModel, schedule?: string): v
   const rules: any[] = [
     {
       alert: 'PostgresInstanceDown',
-      expr: `min by (pod) (pg_up{${pods}}) == 0`,
+      expr: `min by (namespace, pod) (pg_up{${pods}}) == 0`,
       for: '5m',
       labels: { severity: 'critical' },
       annotations: { summary: `An instance of ${db.name} does not answer its metrics exporter` },
     },
     {
+      // an instance without metrics (exporter not running or not scraped, e.g. a NetworkPolicy) would otherwise
+      // silence every alert on it; none at all, every alert
+      alert: 'PostgresMetricsAbsent',
+      expr: `(count by (namespace) (pg_up{${pods}}) or on () vector(0)) < ${db.instances}`,
+      for: '15m',
+      labels: { severity: 'critical' },
+      annotations: { summary: `Metrics of fewer than ${db.instances} instances of ${db.name}: exporters not running or not scraped` },
+    },
+    {
       alert: 'PostgresReplicationLagHigh',
-      expr: `max by (pod) (pg_replication_lag_seconds{${pods}}) > 300`,
+      expr: `max by (namespace, pod) (pg_replication_lag_seconds{${pods}}) > 300`,
       for: '5m',
       labels: { severity: 'warning' },
       annotations: { summary: `A replica of ${db.name} is more than 5 minutes behind the primary` },
     },
     {
       alert: 'PostgresStorageAlmostFull',
-      expr: `max by (persistentvolumeclaim) (kubelet_volume_stats_used_bytes{${claims}} / kubelet_volume_stats_capacity_bytes{${claims}}) > 0.85`,
+      expr: `max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_used_bytes{${claims}} / kubelet_volume_stats_capacity_bytes{${claims}}) > 0.85`,
       for: '10m',
       labels: { severity: 'critical' },
       annotations: { summary: `A volume of ${db.name} is more than 85% full` },
     },
   ];
-  if (schedule) rules.push(...statefulSetBackupAlerts('Postgres', ns, db.name, schedule));
-  new ApiObject(scope, 'PrometheusRule', {
-    apiVersion: 'monitoring.coreos.com/v1',
-    kind: 'PrometheusRule',
-    metadata: { name: `${db.name}-alerts` },
-    spec: { groups: [{ name: `${db.name}.rules`, rules }] },
-  });
+  if (schedule) rules.push(...cronJobBackupAlerts('Postgres', ns, `${db.name}-backup`, db.name, schedule));
+  renderAlertRules(scope, db.name, serviceAlertLabels('database', ns, db.name), rules);
 }

@@ -180,21 +180,21 @@ export function renderStrimziKafka(scope: Construct, mq: QueueModel, engine: Str
   renderMonitoring(scope, mq, engine.podLabels, 'tcp-prometheus', [
     {
       alert: 'KafkaOfflinePartitions',
-      expr: `max(kafka_controller_kafkacontroller_offlinepartitionscount{${sel}}) > 0`,
+      expr: `max by (namespace) (kafka_controller_kafkacontroller_offlinepartitionscount{${sel}}) > 0`,
       for: '1m',
       labels: { severity: 'critical' },
       annotations: { summary: `Partitions of ${mq.name} have no leader: their topics are unavailable` },
     },
     {
       alert: 'KafkaUnderMinIsrPartitions',
-      expr: `sum(kafka_server_replicamanager_underminisrpartitioncount{${sel}}) > 0`,
+      expr: `sum by (namespace) (kafka_server_replicamanager_underminisrpartitioncount{${sel}}) > 0`,
       for: '5m',
       labels: { severity: 'critical' },
       annotations: { summary: `Partitions of ${mq.name} are below min.insync.replicas: acks=all producers are refused` },
     },
     {
       alert: 'KafkaUnderReplicatedPartitions',
-      expr: `sum(kafka_server_replicamanager_underreplicatedpartitions{${sel}}) > 0`,
+      expr: `sum by (namespace) (kafka_server_replicamanager_underreplicatedpartitions{${sel}}) > 0`,
       for: '10m',
       labels: { severity: 'warning' },
       annotations: { summary: `Partitions of ${mq.name} are under-replicated` },
