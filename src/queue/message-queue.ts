@@ -489,7 +489,14 @@ export class MessageQueue extends Construct {
       const secretName = credentials.secret.name;
       const source = options.password ?? this.environment.secretBackend.sourceFor(this.environment.name, secretName);
       if (!(source instanceof SecretSource)) throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, source, 'a SecretSource');
-      secret = source.bind(this, { name: secretName, keys: ['username', 'password'], templates: credentials.secret.templates });
+      const labels = credentials.secret.labels ?? {};
+      secret = source.bind(this, {
+        name: secretName,
+        keys: ['username', 'password'],
+        templates: credentials.secret.templates,
+        // the label without which the operator does not read the Secret (an ExternalSecret renders it; other sources carry it)
+        ...(Object.keys(labels).length > 0 ? { labels } : {}),
+      });
       if (secret.kind === SecretSourceKind.VAULT || secret.secretName === undefined) {
         throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, secret.kind,
           'a SecretSource that delivers a Kubernetes Secret (ExternalSecret, SealedSecret, existing): the broker itself reads the password');

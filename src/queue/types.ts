@@ -269,6 +269,9 @@ export interface QueueUserOptions {
    * user name) and `password` keys, delivered by External Secrets (which also renders the
    * connection URI), a SealedSecret or created out of band — never literal. Not allowed with
    * Kafka TLS authentication (the Strimzi User Operator issues a client certificate instead).
+   * With the RabbitMQ operator the Secret must carry the label `rabbitmq.com/topology-operator: "true"`
+   * (the messaging topology operator reads no other): an ExternalSecret renders it, a SealedSecret or
+   * an existing Secret must carry it.
    *
    * @default - the environment's secret backend, secret `<queue name>-<user>` (Kafka: `<queue name>-<user>-credentials`,
    * as Strimzi's User Operator writes `<queue name>-<user>`)

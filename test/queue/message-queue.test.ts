@@ -175,6 +175,29 @@ describe('MessageQueue on the RabbitMQ operator', () => {
     expect(all.filter((o) => o.kind === 'Secret')).toEqual([]);
   });
 
+  test.each<[string, typeof operator | typeof statefulSet, Record<string, string> | undefined]>([
+    // messaging-topology-operator 1.20: `User`s whose Secret lacks the label are refused (validateSecretLabel)
+    ['the RabbitMQ operator', operator, { 'rabbitmq.com/topology-operator': 'true' }],
+    ['the RabbitMQ StatefulSet (no operator reads the Secret)', statefulSet, undefined],
+  ])('%s: the users\' Secrets carry the label the topology operator reads them by', (_name, engine, labels) => {
+    const { app, mq } = setup(Tier.STAGING, engine);
+    mq.addUser('auditor', { password: SecretSource.externalSecret({ store: 'other', remoteKey: 'auditor' }) });
+    const secrets = objects(app).filter((o) => o.kind === 'ExternalSecret' && o.spec.target.template?.data?.uri !== undefined);
+    expect(secrets.map((o) => o.metadata.name).sort()).toEqual(['orders-events-auditor', 'orders-events-orders-api', 'orders-events-orders-worker']);
+    for (const es of secrets) expect(es.spec.target.template.metadata?.labels).toEqual(labels);
+  });
+
+  test('RabbitMQ operator: User and Permission apply after the data objects (Argo CD wave 1, Flux\'s <env>-migrate layer): the webhook refuses a User before its Secret exists', () => {
+    const { app } = setup(Tier.STAGING, operator);
+    const out = app.render();
+    const layered = out.objects.filter((o) => ['User', 'Permission', 'ExternalSecret'].includes(o.manifest.kind))
+      .map((o) => [o.manifest.kind, o.manifest.metadata.annotations?.['argocd.argoproj.io/sync-wave']]);
+    expect(layered.sort()).toEqual([
+      ['ExternalSecret', undefined], ['ExternalSecret', undefined],
+      ['Permission', '1'], ['Permission', '1'], ['User', '1'], ['User', '1'],
+    ]);
+  });
+
   test('retainOnDelete: false deletes the vhost and queues with their objects (and the data-protection pack says so)', () => {
     const all = objects(setup(Tier.DEVELOPMENT, operator, { retainOnDelete: false }).app);
     expect(all.filter((o) => o.kind === 'Queue' || o.kind === 'Vhost').map((o) => o.spec.deletionPolicy)).toEqual(['delete', 'delete', 'delete']);

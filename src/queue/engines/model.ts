@@ -115,10 +115,11 @@ export interface UserCredentials {
   /** The user's name in the broker. */
   readonly username: string;
   /**
-   * The Secret holding the user's password, and the extra keys rendered into it (templates over
-   * `.password`); undefined when the engine issues the credentials itself.
+   * The Secret holding the user's password, the extra keys rendered into it (templates over
+   * `.password`) and the labels it must carry for the operator to read it; undefined when the engine
+   * issues the credentials itself.
    */
-  readonly secret?: { readonly name: string; readonly templates: { [key: string]: string } };
+  readonly secret?: { readonly name: string; readonly templates: { [key: string]: string }; readonly labels?: { [key: string]: string } };
   /** With `secret` undefined: why no password is accepted (an error's "allowed" text). */
   readonly noPassword?: string;
 }

@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { AFTER_DATA_SYNC_WAVE } from '../../../private/sync-waves';
 import { monitoringPeer } from '../../../private/workload';
 import { objectName, shortHash, topologyObjectName } from '../../private/names';
 import { antiAffinity, lazy, renderDisruptionBudget, renderMonitoring, zoneSpread } from '../common';
@@ -152,16 +153,22 @@ export function renderRabbitmqOperator(scope: Construct, mq: QueueModel, engine:
     },
     onUser: (u: ResolvedUser) => {
       const userObject = objectName(mq.name, 'user', u.name);
+      // the topology operator's webhook refuses a `User` whose Secret does not exist yet ("secret ... not found",
+      // `validateSecretLabel`, v1.20): the `User` is applied once the data objects are ready, the ExternalSecret
+      // writing its Secret among them (Argo CD: the wave after theirs; Flux: the `<env>-migrate` layer, after
+      // `<env>-data`, whose apply would otherwise fail as a whole at its dry-run); its `Permission` with it (the
+      // data layer would wait on its Ready condition, which needs the `User`)
+      const annotations = { 'argocd.argoproj.io/sync-wave': AFTER_DATA_SYNC_WAVE };
       new ApiObject(scope, `User-${u.name}`, {
         apiVersion: TOPOLOGY,
         kind: 'User',
-        metadata: { name: userObject },
+        metadata: { name: userObject, annotations: { ...annotations } },
         spec: { importCredentialsSecret: { name: u.secret!.secretName }, rabbitmqClusterReference: ref },
       });
       new ApiObject(scope, `Permission-${u.name}`, {
         apiVersion: TOPOLOGY,
         kind: 'Permission',
-        metadata: { name: objectName(mq.name, 'user', u.name, 'permissions') },
+        metadata: { name: objectName(mq.name, 'user', u.name, 'permissions'), annotations: { ...annotations } },
         spec: {
           vhost,
           userReference: { name: userObject },
