@@ -376,15 +376,16 @@ export interface QueueConnection {
    */
   readonly privateKeyKey?: string;
   /**
-   * Secret holding the CA certificate that signed the server certificates (key `caKey`).
+   * Secret holding the CA certificate that signed the server certificates (key `caKey`), and no
+   * private key: Strimzi's `<name>-cluster-ca-cert`, RabbitMQ's `tlsCaSecretName`.
    *
-   * @default - no TLS
+   * @default - no TLS, or RabbitMQ without `tlsCaSecretName` (clients use their own trust store)
    */
   readonly caSecretName?: string;
   /**
    * Key of the CA certificate in `caSecretName`.
    *
-   * @default - no TLS
+   * @default - none (no `caSecretName`)
    */
   readonly caKey?: string;
   /**

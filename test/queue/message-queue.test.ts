@@ -419,8 +419,22 @@ describe('connection contract and clients', () => {
       passwordKey: 'password',
       uriKey: 'uri',
     });
-    expect(setup(Tier.PRODUCTION, operator, { tlsSecretName: 'mq-tls' }).mq.connectionFor('orders-api'))
-      .toMatchObject({ port: 5671, tls: true, caSecretName: 'mq-tls', caKey: 'ca.crt' });
+    expect(setup(Tier.PRODUCTION, operator, { tlsSecretName: 'mq-tls', tlsCaSecretName: 'mq-ca' }).mq.connectionFor('orders-api'))
+      .toMatchObject({ port: 5671, tls: true, caSecretName: 'mq-ca', caKey: 'ca.crt' });
+  });
+
+  test.each([['operator', operator], ['StatefulSet', statefulSet]])('RabbitMQ %s with TLS: clients are never pointed at the brokers\' Secret, which holds tls.key', (_name, engine) => {
+    // without a CA-only Secret, no CA Secret at all (the clients' trust store)
+    const plain = setup(Tier.PRODUCTION, engine, { tlsSecretName: 'mq-tls' }).mq.connectionFor('orders-api');
+    expect(plain).toMatchObject({ port: 5671, tls: true });
+    expect([plain.caSecretName, plain.caKey]).toEqual([undefined, undefined]);
+    const { app, mq } = setup(Tier.PRODUCTION, engine, { tlsSecretName: 'mq-tls', tlsCaSecretName: 'mq-ca' });
+    for (const user of mq.userNames) expect(mq.connectionFor(user)).toMatchObject({ caSecretName: 'mq-ca', caKey: 'ca.crt' });
+    expect(mq.tlsCaSecretName).toBe('mq-ca');
+    // the brokers keep reading their own Secret; no broker object mounts the CA-only Secret
+    const rendered = JSON.stringify(objects(app));
+    expect(rendered).toContain('"mq-tls"');
+    expect(rendered).not.toContain('"mq-ca"');
   });
 
   test('Kafka SCRAM: bootstrap endpoint, the user\'s Secret with username, password and sasl.jaas.config', () => {
@@ -565,6 +579,11 @@ describe('MessageQueue: bad input is a ValidationError', () => {
       .mq.addUser('x', { password: SecretSource.existing('x') }), /no password with Kafka TLS authentication/],
     ['RabbitMQ TLS without a certificate', () => dev(operator, { tls: true }), /INVALID_TLS.*invalid tls true/],
     ['a TLS secret for Kafka', () => dev(kafka, { tlsSecretName: 'x' }), /UNSUPPORTED.*invalid tlsSecretName "x"/],
+    ['a CA secret for Kafka', () => dev(kafka, { tlsCaSecretName: 'x' }), /UNSUPPORTED.*invalid tlsCaSecretName "x"/],
+    ['a CA secret without TLS', () => dev(operator, { tlsCaSecretName: 'mq-ca' }), /INVALID_TLS.*invalid tlsCaSecretName "mq-ca": no tlsCaSecretName without TLS/],
+    // clients mount the CA Secret: the brokers' Secret would hand them tls.key
+    ['the brokers\' TLS Secret as the clients\' CA Secret', () => dev(statefulSet, { tlsSecretName: 'mq-tls', tlsCaSecretName: 'mq-tls' }),
+      /INVALID_TLS.*invalid tlsCaSecretName "mq-tls": a Secret holding only the CA certificate ca.crt, not `tlsSecretName` \("mq-tls"\), whose tls.key/],
     ['unpinned RabbitMQ version', () => QueueEngine.rabbitmqOperator({ version: '4.1' }), /INVALID_VERSION.*invalid version "4.1": a pinned RabbitMQ version/],
     ['unsupported RabbitMQ version', () => QueueEngine.rabbitmqStatefulSet({ version: '3.8.9' }), /INVALID_VERSION.*invalid version "3.8.9"/],
     ['ZooKeeper-era Kafka', () => QueueEngine.strimziKafka({ version: '3.9.0' }), /INVALID_VERSION.*invalid version "3.9.0": a pinned Kafka 4 version/],

@@ -83,7 +83,10 @@ export interface QueueModel {
   /** RabbitMQ virtual host; undefined without virtual hosts. */
   readonly virtualHost?: string;
   readonly tls: boolean;
+  /** The brokers' certificate, key and CA (RabbitMQ): never handed to clients. */
   readonly tlsSecretName?: string;
+  /** A Secret with only the CA certificate `ca.crt` (RabbitMQ), for clients. */
+  readonly tlsCaSecretName?: string;
   readonly monitoring: boolean;
   readonly spreadAcrossZones: boolean;
   readonly podDisruptionBudget: boolean;

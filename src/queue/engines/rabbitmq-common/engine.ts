@@ -111,7 +111,8 @@ export function amqpConnection(model: QueueModel, user: ResolvedUser): QueueConn
     usernameKey: 'username',
     passwordKey: 'password',
     uriKey: 'uri',
-    caSecretName: model.tls ? model.tlsSecretName : undefined,
-    caKey: model.tls ? 'ca.crt' : undefined,
+    // the CA-only Secret, never `tlsSecretName`: its tls.key would let a client impersonate the brokers
+    caSecretName: model.tls ? model.tlsCaSecretName : undefined,
+    caKey: model.tls && model.tlsCaSecretName !== undefined ? 'ca.crt' : undefined,
   };
 }

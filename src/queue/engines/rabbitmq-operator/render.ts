@@ -63,6 +63,8 @@ export function renderRabbitmqOperator(scope: Construct, mq: QueueModel, engine:
         additionalConfig: Object.keys(config).sort().map((k) => `${k} = ${(config as Record<string, string>)[k]}`).join('\n') + '\n',
       },
       service: { type: 'ClusterIP' },
+      // the brokers read the CA from their own Secret (the operator's "single TLS secret", `SingleTLSSecret()`);
+      // clients get `tlsCaSecretName`, never this Secret with its tls.key
       tls: mq.tls ? { secretName: mq.tlsSecretName, caSecretName: mq.tlsSecretName, disableNonTLSListeners: false } : undefined,
       terminationGracePeriodSeconds: 604800,
       delayStartSeconds: 30,
