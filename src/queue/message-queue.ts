@@ -660,7 +660,8 @@ export class MessageQueue extends Construct {
       for (const g of u.permissions) {
         if (!targets.has(g.name)) errors.push(`user "${u.name}" is granted "${g.name}", which is not a declared ${what}`);
         const q = this._queues.get(g.name);
-        if (q && produces(g.access) && q.bindings.length === 0) {
+        // a stream producer may also publish over the stream protocol, straight to the stream
+        if (q && produces(g.access) && q.bindings.length === 0 && q.type !== QueueType.STREAM) {
           errors.push(`user "${u.name}" may produce to queue "${q.name}", which is bound to no exchange (producers publish through exchanges)`);
         }
       }

@@ -327,6 +327,13 @@ export interface QueueConnection {
   readonly port: number;
   /** `host:port` endpoints (Kafka `bootstrap.servers`). */
   readonly endpoints: string[];
+  /**
+   * RabbitMQ: port of the stream protocol (`rabbitmq_stream`) on `host`, 5552 (5551 with TLS). The brokers
+   * serve it, and their NetworkPolicy admits the clients to it, once a stream is declared.
+   *
+   * @default - none (Kafka)
+   */
+  readonly streamPort?: number;
   /** Whether the endpoint speaks TLS. */
   readonly tls: boolean;
   /**

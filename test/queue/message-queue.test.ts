@@ -217,7 +217,31 @@ describe('MessageQueue on the RabbitMQ operator', () => {
       ['audit', 'audit.log', 'audit.log'], ['orders', 'orders.created', 'order.created'],
     ]);
     expect(find(all, 'Permission', 'orders-events-user-auditor-permissions').spec.permissions).toEqual({ configure: '^$', write: '^$', read: '^audit\\.log$' });
-    expect(find(all, 'Permission', 'orders-events-user-orders-api-permissions').spec.permissions.write).toBe('^(audit|orders)$');
+    // a stream producer may publish over the stream protocol too, which checks write on the stream itself
+    expect(find(all, 'Permission', 'orders-events-user-orders-api-permissions').spec.permissions.write).toBe('^(audit|audit\\.log|orders)$');
+  });
+
+  test.each<[string, string, string]>([
+    // rabbit_stream_reader store_offset: check_write_permitted up to 3.12, check_read_permitted from 3.13.0
+    ['3.12.14', 'rabbitmqStatefulSet', '^audit\\.log$'],
+    ['3.10.8', 'rabbitmqOperator', '^audit\\.log$'],
+    ['3.13.7', 'rabbitmqStatefulSet', '^$'],
+    ['4.1.4', 'rabbitmqOperator', '^$'],
+  ])('RabbitMQ %s (%s): stream publishers write to the stream; a stream consumer stores its offsets with write before 3.13, read after', (version, factory, consumerWrite) => {
+    const engine = factory === 'rabbitmqOperator' ? QueueEngine.rabbitmqOperator({ version }) : QueueEngine.rabbitmqStatefulSet({ version });
+    const { app, mq } = setup(Tier.STAGING, engine);
+    // a stream bound to no exchange: its producers publish over the stream protocol only
+    mq.addQueue('audit.log', { type: QueueType.STREAM });
+    mq.addUser('auditor', { permissions: [{ name: 'audit.log', access: QueueAccess.CONSUME }] });
+    mq.addUser('recorder', { permissions: [{ name: 'audit.log', access: QueueAccess.PRODUCE }] });
+    const all = objects(app);
+    const permissions = factory === 'rabbitmqOperator'
+      ? Object.fromEntries(all.filter((o) => o.kind === 'Permission').map((o) => [o.spec.userReference.name.replace('orders-events-user-', ''), o.spec.permissions]))
+      : Object.fromEntries(JSON.parse(find(all, 'ConfigMap', 'orders-events-config').data['definitions.json']).permissions
+        .map((p: any) => [p.user, { configure: p.configure, write: p.write, read: p.read }]));
+    expect(permissions.recorder).toEqual({ configure: '^$', write: '^audit\\.log$', read: '^$' });
+    expect(permissions.auditor).toEqual({ configure: '^$', write: consumerWrite, read: '^audit\\.log$' });
+    expect(mq.connectionFor('recorder')).toMatchObject({ port: 5672, streamPort: 5552 });
   });
 });
 
@@ -418,9 +442,10 @@ describe('connection contract and clients', () => {
       usernameKey: 'username',
       passwordKey: 'password',
       uriKey: 'uri',
+      streamPort: 5552,
     });
     expect(setup(Tier.PRODUCTION, operator, { tlsSecretName: 'mq-tls', tlsCaSecretName: 'mq-ca' }).mq.connectionFor('orders-api'))
-      .toMatchObject({ port: 5671, tls: true, caSecretName: 'mq-ca', caKey: 'ca.crt' });
+      .toMatchObject({ port: 5671, streamPort: 5551, tls: true, caSecretName: 'mq-ca', caKey: 'ca.crt' });
   });
 
   test.each([['operator', operator], ['StatefulSet', statefulSet]])('RabbitMQ %s with TLS: clients are never pointed at the brokers\' Secret, which holds tls.key', (_name, engine) => {

@@ -119,6 +119,7 @@ export class RabbitmqOperatorEngine extends QueueEngineBase {
     const hooks = render().renderRabbitmqOperator(scope, model, {
       podLabels,
       ...this.settings,
+      version: this.version,
       additionalConfig: this.additionalConfig,
       apiServer: !this.isAtLeast(4, 1),
     });

@@ -6,7 +6,7 @@ import { objectName, shortHash, topologyObjectName } from '../../private/names';
 import { antiAffinity, lazy, renderDisruptionBudget, renderMonitoring, zoneSpread } from '../common';
 import { EngineHooks, QueueModel, ResolvedExchange, ResolvedQueue, ResolvedUser } from '../model';
 import {
-  hasStreams, permissionsOf, policyDefinition, policyName, policyPattern, queueArguments, rabbitmqAlerts, renderNetworkPolicy,
+  hasStreams, permissionsOf, policyDefinition, policyName, policyPattern, queueArguments, rabbitmqAlerts, renderNetworkPolicy, storeOffsetNeedsWrite,
 } from '../rabbitmq-common';
 
 const TOPOLOGY = 'rabbitmq.com/v1beta1';
@@ -18,6 +18,8 @@ const OPERATOR_CONTAINER = { allowPrivilegeEscalation: false, runAsNonRoot: true
 export interface OperatorSettings {
   readonly podLabels: { [key: string]: string };
   readonly image: string;
+  /** The RabbitMQ version (`MAJOR.MINOR.PATCH`). */
+  readonly version: string;
   readonly operatorNamespace: string;
   readonly additionalConfig: { [key: string]: string };
   /** The Kubernetes peer discovery reads the API server (before RabbitMQ 4.1). */
@@ -174,7 +176,7 @@ export function renderRabbitmqOperator(scope: Construct, mq: QueueModel, engine:
         spec: {
           vhost,
           userReference: { name: userObject },
-          permissions: lazy(() => permissionsOf(mq, u)),
+          permissions: lazy(() => permissionsOf(mq, u, storeOffsetNeedsWrite(engine.version))),
           rabbitmqClusterReference: ref,
         },
       });
