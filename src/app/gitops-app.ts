@@ -14,7 +14,7 @@ import {
 } from '../gitops/change-safety';
 import type { ChangeSafetyResult } from '../gitops/change-safety';
 import { FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED, isNeverPruned, resourceOf } from '../gitops/data-objects';
-import { DeploymentLayer, isMigrationJob, renderLayerKustomizations } from '../gitops/layers';
+import { DeploymentLayer, isAfterData, renderLayerKustomizations } from '../gitops/layers';
 import { environmentObjectPath, platformObjectPath } from '../gitops/layout';
 import { OutputLayout } from '../gitops/output-layout';
 import { RenderedFile, RenderedObject } from '../gitops/pipeline';
@@ -871,11 +871,11 @@ function withAnnotationValue(json: any, key: string, value: string | undefined):
 }
 
 /**
- * The deployment layer of a rendered object: MIGRATION for a schema migration Job, DATA for the rest
- * of a database or queue construct, else APPS.
+ * The deployment layer of a rendered object: MIGRATION for a schema migration Job and what else waits
+ * for the data layer (Argo CD's wave 1), DATA for the rest of a database or queue construct, else APPS.
  */
 function layerOf(inData: boolean, manifest: any): DeploymentLayer {
-  if (inData && isMigrationJob(manifest)) return DeploymentLayer.MIGRATION;
+  if (inData && isAfterData(manifest)) return DeploymentLayer.MIGRATION;
   if (inData) return DeploymentLayer.DATA;
   return DeploymentLayer.APPS;
 }

@@ -2,12 +2,16 @@ import * as path from 'path';
 import type { RenderedFile } from './pipeline';
 import type { Environment } from '../environment/environment';
 import { toYaml } from '../private/canonical';
+import { AFTER_DATA_SYNC_WAVE } from '../private/sync-waves';
 
 /** The layers an environment's objects are applied in, in order. */
 export enum DeploymentLayer {
   /** Databases, queues and what they need (credentials, backups, monitoring): applied and healthy first. */
   DATA = 'data',
-  /** Schema migrations: run once the data layer is healthy (their database ready, their Secret written). */
+  /**
+   * Schema migrations, and what else needs the data layer healthy (their database ready, their Secret written):
+   * the RabbitMQ operator's `User` and `Permission` objects.
+   */
   MIGRATION = 'migrate',
   /** Everything else: the applications. */
   APPS = 'apps',
@@ -19,6 +23,16 @@ export const MIGRATION_COMPONENT = 'schema-migration';
 /** Whether a rendered object is a schema migration Job (its own layer, after its database). */
 export function isMigrationJob(manifest: any): boolean {
   return manifest?.kind === 'Job' && manifest.metadata?.labels?.['app.kubernetes.io/component'] === MIGRATION_COMPONENT;
+}
+
+/**
+ * Whether an object of a data service is applied after the data layer is Ready: a schema migration Job,
+ * or what its engine puts in Argo CD's wave after the data objects (a RabbitMQ topology `User`, whose
+ * Secret the operator's webhook must find when the `User` is applied; Flux dry-runs a whole layer
+ * before applying any of it, so the ExternalSecret writing that Secret must be in an earlier layer).
+ */
+export function isAfterData(manifest: any): boolean {
+  return isMigrationJob(manifest) || manifest?.metadata?.annotations?.['argocd.argoproj.io/sync-wave'] === AFTER_DATA_SYNC_WAVE;
 }
 
 /** The layers an environment has: the migration layer only when it has a migration. */

@@ -6,6 +6,13 @@
 export const APPS_SYNC_WAVE = '2';
 
 /**
+ * After the data objects, before the applications: what needs the data objects ready or their Secrets
+ * written before it is applied (schema migrations, grants, a RabbitMQ `User` whose Secret the topology
+ * operator's webhook must find). Flux applies the data objects of this wave in the `<env>-migrate` layer.
+ */
+export const AFTER_DATA_SYNC_WAVE = '1';
+
+/**
  * After the applications, the last wave: objects whose health says how their last scheduled run went
  * rather than whether they are in place (mariadb-operator's `Backup` reports Progressing until its
  * CronJob's first run succeeds), so that no sync waits on them.

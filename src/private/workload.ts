@@ -9,6 +9,7 @@ import { IConstruct } from 'constructs';
 import { invalid, requireDnsLabel, Where } from './names';
 import { DNS_EGRESS, tcp, toPods } from './network';
 import { isPositiveQuantity } from './quantity';
+import { AFTER_DATA_SYNC_WAVE } from './sync-waves';
 
 /** The restricted container security context every container of ours gets. */
 export const RESTRICTED_CONTAINER = {
@@ -134,7 +135,7 @@ export const MIGRATION_DEADLINE_SECONDS = 3600;
 export const AFTER_DATA_JOB_ANNOTATIONS: Readonly<Record<string, string>> = {
   'argocd.argoproj.io/hook': 'Sync',
   'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
-  'argocd.argoproj.io/sync-wave': '1',
+  'argocd.argoproj.io/sync-wave': AFTER_DATA_SYNC_WAVE,
   'kustomize.toolkit.fluxcd.io/force': 'enabled',
 };
 

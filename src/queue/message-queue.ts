@@ -110,11 +110,24 @@ export interface MessageQueueProps {
 
   /**
    * RabbitMQ engines: a Secret with the broker certificate `tls.crt`, its key `tls.key` and the CA
-   * `ca.crt` (e.g. from a cert-manager Certificate for `<name>.<namespace>.svc`). Not for Kafka.
+   * `ca.crt` (e.g. from a cert-manager Certificate for `<name>.<namespace>.svc`), mounted by the brokers
+   * only (`RabbitmqCluster` `spec.tls.secretName` and `caSecretName`; the StatefulSet's `ssl_options`).
+   * Not for Kafka. Applications never get this Secret's name: it holds the brokers' private key (see
+   * `tlsCaSecretName`).
    *
    * @default - no TLS for RabbitMQ
    */
   readonly tlsSecretName?: string;
+
+  /**
+   * RabbitMQ engines with TLS: a Secret holding only the CA certificate `ca.crt` that signed the broker
+   * certificate (e.g. a trust-manager `Bundle` target, or the CA's public certificate synced by External
+   * Secrets), which applications mount to verify the brokers: `connectionFor(...).caSecretName`, key `ca.crt`.
+   * Must differ from `tlsSecretName`, whose Secret holds the brokers' private key.
+   *
+   * @default - none: `connectionFor(...).caSecretName` is undefined and clients verify the brokers against their own trust store
+   */
+  readonly tlsCaSecretName?: string;
 
   /**
    * PodMonitor and alert rules (needs the Prometheus operator).
@@ -204,11 +217,17 @@ export class MessageQueue extends Construct {
   /** Whether clients connect over TLS. */
   public readonly tls: boolean;
   /**
-   * Secret with the RabbitMQ broker certificate.
+   * Secret with the RabbitMQ broker certificate and key.
    *
    * @default - none
    */
   public readonly tlsSecretName?: string;
+  /**
+   * Secret with only the CA certificate of the RabbitMQ brokers, for clients.
+   *
+   * @default - none
+   */
+  public readonly tlsCaSecretName?: string;
   /** Whether monitoring is rendered. */
   public readonly monitoring: boolean;
   /** Whether brokers spread across zones. */
@@ -290,10 +309,23 @@ export class MessageQueue extends Construct {
       if (!this.tls && this.tlsSecretName !== undefined) {
         throw invalid(this, 'INVALID_TLS', 'tlsSecretName', this.tlsSecretName, 'no tlsSecretName when `tls` is false');
       }
+      if (props.tlsCaSecretName !== undefined) {
+        requireDnsLabel(this, 'tlsCaSecretName', props.tlsCaSecretName);
+        if (!this.tls) throw invalid(this, 'INVALID_TLS', 'tlsCaSecretName', props.tlsCaSecretName, 'no tlsCaSecretName without TLS (set `tlsSecretName`)');
+        // applications mount the CA Secret: the broker's own Secret would hand them its private key
+        if (props.tlsCaSecretName === this.tlsSecretName) {
+          throw invalid(this, 'INVALID_TLS', 'tlsCaSecretName', props.tlsCaSecretName,
+            `a Secret holding only the CA certificate ca.crt, not \`tlsSecretName\` ("${this.tlsSecretName}"), whose tls.key would let every client `
+            + 'impersonate the brokers (e.g. a trust-manager Bundle target, or leave tlsCaSecretName unset for the clients\' own trust store)');
+        }
+      }
+      this.tlsCaSecretName = props.tlsCaSecretName;
     } else {
-      if (props.tlsSecretName !== undefined) {
-        throw invalid(this, 'UNSUPPORTED', 'tlsSecretName', props.tlsSecretName,
-          `no tlsSecretName with ${product}: the operator issues the listener certificates from its cluster CA`);
+      for (const [property, value] of [['tlsSecretName', props.tlsSecretName], ['tlsCaSecretName', props.tlsCaSecretName]] as const) {
+        if (value !== undefined) {
+          throw invalid(this, 'UNSUPPORTED', property, value,
+            `no ${property} with ${product}: the operator issues the listener certificates from its cluster CA`);
+        }
       }
       this.tls = requireBoolean(this, 'tls', props.tls ?? true);
     }
@@ -322,6 +354,7 @@ export class MessageQueue extends Construct {
       virtualHost: this.virtualHost,
       tls: this.tls,
       tlsSecretName: this.tlsSecretName,
+      tlsCaSecretName: this.tlsCaSecretName,
       monitoring: this.monitoring,
       spreadAcrossZones: this.spreadAcrossZones,
       podDisruptionBudget: this.podDisruptionBudget,
@@ -489,7 +522,14 @@ export class MessageQueue extends Construct {
       const secretName = credentials.secret.name;
       const source = options.password ?? this.environment.secretBackend.sourceFor(this.environment.name, secretName);
       if (!(source instanceof SecretSource)) throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, source, 'a SecretSource');
-      secret = source.bind(this, { name: secretName, keys: ['username', 'password'], templates: credentials.secret.templates });
+      const labels = credentials.secret.labels ?? {};
+      secret = source.bind(this, {
+        name: secretName,
+        keys: ['username', 'password'],
+        templates: credentials.secret.templates,
+        // the label without which the operator does not read the Secret (an ExternalSecret renders it; other sources carry it)
+        ...(Object.keys(labels).length > 0 ? { labels } : {}),
+      });
       if (secret.kind === SecretSourceKind.VAULT || secret.secretName === undefined) {
         throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, secret.kind,
           'a SecretSource that delivers a Kubernetes Secret (ExternalSecret, SealedSecret, existing): the broker itself reads the password');
@@ -620,7 +660,8 @@ export class MessageQueue extends Construct {
       for (const g of u.permissions) {
         if (!targets.has(g.name)) errors.push(`user "${u.name}" is granted "${g.name}", which is not a declared ${what}`);
         const q = this._queues.get(g.name);
-        if (q && produces(g.access) && q.bindings.length === 0) {
+        // a stream producer may also publish over the stream protocol, straight to the stream
+        if (q && produces(g.access) && q.bindings.length === 0 && q.type !== QueueType.STREAM) {
           errors.push(`user "${u.name}" may produce to queue "${q.name}", which is bound to no exchange (producers publish through exchanges)`);
         }
       }

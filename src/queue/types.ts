@@ -269,6 +269,9 @@ export interface QueueUserOptions {
    * user name) and `password` keys, delivered by External Secrets (which also renders the
    * connection URI), a SealedSecret or created out of band — never literal. Not allowed with
    * Kafka TLS authentication (the Strimzi User Operator issues a client certificate instead).
+   * With the RabbitMQ operator the Secret must carry the label `rabbitmq.com/topology-operator: "true"`
+   * (the messaging topology operator reads no other): an ExternalSecret renders it, a SealedSecret or
+   * an existing Secret must carry it.
    *
    * @default - the environment's secret backend, secret `<queue name>-<user>` (Kafka: `<queue name>-<user>-credentials`,
    * as Strimzi's User Operator writes `<queue name>-<user>`)
@@ -324,6 +327,13 @@ export interface QueueConnection {
   readonly port: number;
   /** `host:port` endpoints (Kafka `bootstrap.servers`). */
   readonly endpoints: string[];
+  /**
+   * RabbitMQ: port of the stream protocol (`rabbitmq_stream`) on `host`, 5552 (5551 with TLS). The brokers
+   * serve it, and their NetworkPolicy admits the clients to it, once a stream is declared.
+   *
+   * @default - none (Kafka)
+   */
+  readonly streamPort?: number;
   /** Whether the endpoint speaks TLS. */
   readonly tls: boolean;
   /**
@@ -373,15 +383,16 @@ export interface QueueConnection {
    */
   readonly privateKeyKey?: string;
   /**
-   * Secret holding the CA certificate that signed the server certificates (key `caKey`).
+   * Secret holding the CA certificate that signed the server certificates (key `caKey`), and no
+   * private key: Strimzi's `<name>-cluster-ca-cert`, RabbitMQ's `tlsCaSecretName`.
    *
-   * @default - no TLS
+   * @default - no TLS, or RabbitMQ without `tlsCaSecretName` (clients use their own trust store)
    */
   readonly caSecretName?: string;
   /**
    * Key of the CA certificate in `caSecretName`.
    *
-   * @default - no TLS
+   * @default - none (no `caSecretName`)
    */
   readonly caKey?: string;
   /**

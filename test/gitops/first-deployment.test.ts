@@ -12,7 +12,7 @@ import { ApiObject } from 'cdk8s';
 import * as YAML from 'yaml';
 import { buildPlatform } from '../../examples/platform/app';
 import {
-  DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, MessageQueue, QueueEngine, ReplicatedDatabase, SecretBackend, StorageProfile, Tier,
+  DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, MessageQueue, QueueAccess, QueueEngine, ReplicatedDatabase, SecretBackend, StorageProfile, Tier,
 } from '../../src';
 import { tmpdir } from '../util/tmp';
 
@@ -117,6 +117,31 @@ function secretProducers(all: Array<{ obj: any }>, ns: string, name: string): an
     || (o.kind === 'SealedSecret' && o.metadata.name === name)
     || (o.kind === 'Secret' && o.metadata.name === name)
     || (o.kind === 'Cluster' && groupOf(o.apiVersion) === 'postgresql.cnpg.io' && `${o.metadata.name}-app` === name)));
+}
+
+/**
+ * Secrets an admission webhook reads when the object is applied, and the labels it requires on them: the messaging
+ * topology operator refuses a `User` whose `importCredentialsSecret` does not exist ("secret ... not found") or lacks
+ * `rabbitmq.com/topology-operator: "true"` (`validateSecretLabel`, internal/webhook/v1beta1/label_validation.go of v1.20).
+ */
+function secretsAdmissionReads(o: any): Array<{ name: string; labels: Record<string, string> }> {
+  if (groupOf(o.apiVersion) === 'rabbitmq.com' && o.kind === 'User' && o.spec?.importCredentialsSecret?.name) {
+    return [{ name: o.spec.importCredentialsSecret.name, labels: { 'rabbitmq.com/topology-operator': 'true' } }];
+  }
+  return [];
+}
+
+/** The labels of the Secret an object makes. */
+function labelsWritten(producer: any): Record<string, string> {
+  if (producer.kind === 'ExternalSecret') return producer.spec?.target?.template?.metadata?.labels ?? {};
+  if (producer.kind === 'SealedSecret') return producer.spec?.template?.metadata?.labels ?? {};
+  return producer.metadata?.labels ?? {};
+}
+
+/** What is wrong with the labels of the Secret `producer` makes, as the webhook needs them. */
+function missingLabels(producer: any, secret: string, labels: Record<string, string>): string[] {
+  const written = labelsWritten(producer);
+  return Object.entries(labels).filter(([k, v]) => written[k] !== v).map(([k, v]) => `${id(producer)} writes Secret ${secret} without label ${k}: "${v}"`);
 }
 
 /** The database a migration Job talks to (its PGHOST: `<name>-rw.<namespace>.svc` or `<name>.<namespace>.svc`). */
@@ -264,6 +289,19 @@ function fluxProblems(root: string, cluster: string): string[] {
         }
       }
     }
+    // a webhook refusing an object fails the whole Kustomization: kustomize-controller dry-runs every object before it
+    // applies any (fluxcd/pkg ssa ResourceManager.ApplyAll), so a Secret written by an object of the same layer never comes
+    for (const o of u.objects) {
+      for (const { name: secret, labels } of secretsAdmissionReads(o)) {
+        for (const p of secretProducers(all, nsOf(o)!, secret)) {
+          const pu = unitOf.get(p)!;
+          const gated = earlier(pu, u) && pu.ks.spec.wait === true
+            && (KSTATUS_KINDS.has(`${groupOf(p.apiVersion)}/${p.kind}`) || (pu.ks.spec.healthCheckExprs ?? []).some((e: any) => groupOf(e.apiVersion) === groupOf(p.apiVersion) && e.kind === p.kind));
+          if (!gated) problems.push(`${key(k)}: the admission of ${id(o)} reads Secret ${secret}, which ${id(p)} (${key(pu.ks)}) may not have written yet: the dry-run of the layer fails`);
+          problems.push(...missingLabels(p, secret, labels).map((m) => `${key(k)}: ${id(o)} is refused: ${m}`));
+        }
+      }
+    }
   }
   return problems;
 }
@@ -378,6 +416,16 @@ function argoProblems(root: string): string[] {
         }
       }
     }
+    // an object applied in the wave of the ExternalSecret writing the Secret its webhook reads is refused: the wave's
+    // apply fails and the sync with it (gitops-engine sync_context: "one or more objects failed to apply"), retried
+    // at most `retry.limit` times
+    for (const { name: secret, labels } of secretsAdmissionReads(p.obj)) {
+      for (const producer of secretProducers(all, ns!, secret)) {
+        const q = placeOf.get(producer)!;
+        if (!strictlyBefore(q, p) || !ARGO_HEALTH.has(`${groupOf(producer.apiVersion)}/${producer.kind}`)) problems.push(`${where}: its admission reads Secret ${secret}, which ${id(producer)} may not have written yet`);
+        problems.push(...missingLabels(producer, secret, labels).map((m) => `${where} is refused: ${m}`));
+      }
+    }
   }
   return problems;
 }
@@ -450,7 +498,12 @@ describe('first deployment: the order Flux and Argo CD apply the output in', () 
       api(chart, db.connection.secretName);
     }), ['c1']],
     ['RabbitMQ operator and Strimzi Kafka (production)', () => smallApp(Tier.PRODUCTION, (chart) => {
-      new MessageQueue(chart, 'Mq', { name: 'mq', engine: QueueEngine.rabbitmqOperator({ version: '4.1.4' }), queues: [{ name: 'orders' }], users: [] });
+      new MessageQueue(chart, 'Mq', {
+        name: 'mq',
+        engine: QueueEngine.rabbitmqOperator({ version: '4.1.4' }),
+        queues: [{ name: 'orders' }],
+        users: [{ name: 'worker', permissions: [{ name: 'orders', access: QueueAccess.CONSUME }] }],
+      });
       new MessageQueue(chart, 'Kafka', { name: 'events', engine: QueueEngine.strimziKafka({ version: '4.3.1' }), topics: [{ name: 'orders', partitions: 3 }] });
       api(chart, 'api-credentials');
     }), ['c1']],
@@ -506,5 +559,35 @@ describe('first deployment: the order Flux and Argo CD apply the output in', () 
       expect(problems).toMatch(/Deployment shop\/api may start before data object Cluster shop\/db/);
       expect(fluxProblems(root, 'c1').join('\n')).toMatch(/data object Cluster shop\/db may be pruned/);
     });
+  });
+
+  test('the checks can fail: a RabbitMQ User in the layer and wave of the ExternalSecret writing its Secret, the Secret unlabelled', () => {
+    const root = smallApp(Tier.PRODUCTION, (chart) => {
+      new MessageQueue(chart, 'Mq', {
+        name: 'mq',
+        engine: QueueEngine.rabbitmqOperator({ version: '4.1.4' }),
+        queues: [{ name: 'orders' }],
+        users: [{ name: 'worker', permissions: [{ name: 'orders', access: QueueAccess.CONSUME }] }],
+      });
+    });
+    const edit = (file: string, f: (o: any) => void) => {
+      const abs = path.join(root, OUT, file);
+      const o = YAML.parse(fs.readFileSync(abs, 'utf8'));
+      f(o);
+      fs.writeFileSync(abs, YAML.stringify(o));
+    };
+    // the layout of before: User and Permission in the data layer and its wave, the Secret without the label
+    const moved = YAML.parse(fs.readFileSync(path.join(root, OUT, 'layers/shop/migrate/kustomization.yaml'), 'utf8')).resources;
+    expect(moved.map((r: string) => path.posix.basename(r)).sort()).toEqual(['Permission.mq-user-worker-permissions.yaml', 'User.mq-user-worker.yaml']);
+    edit('layers/shop/data/kustomization.yaml', (o) => { o.resources.push(...moved); });
+    edit('layers/shop/migrate/kustomization.yaml', (o) => { o.resources = []; });
+    edit('rendered/shop/shop/User.mq-user-worker.yaml', (o) => { delete o.metadata.annotations; });
+    edit('rendered/shop/shop/ExternalSecret.mq-worker.yaml', (o) => { delete o.spec.target.template.metadata; });
+    const flux = fluxProblems(root, 'c1').join('\n');
+    expect(flux).toMatch(/the admission of User shop\/mq-user-worker reads Secret mq-worker, which ExternalSecret shop\/mq-worker \(flux-system\/shop-data\) may not have written yet/);
+    expect(flux).toMatch(/ExternalSecret shop\/mq-worker writes Secret mq-worker without label rabbitmq.com\/topology-operator: "true"/);
+    const argo = argoProblems(root).join('\n');
+    expect(argo).toMatch(/User shop\/mq-user-worker: its admission reads Secret mq-worker, which ExternalSecret shop\/mq-worker may not have written yet/);
+    expect(argo).toMatch(/User shop\/mq-user-worker is refused: ExternalSecret shop\/mq-worker writes Secret mq-worker without label/);
   });
 });

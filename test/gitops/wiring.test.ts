@@ -325,15 +325,19 @@ describeWithCrds('Flux and Argo CD objects are schema-valid (strict)', () => {
       flux: { repositoryUrl: 'https://git.example.com/acme/orders-gitops.git', repositoryPath: './dist', secretRef: 'flux-system', environmentBranches: true },
     }).render();
     const wiring = [...parse(out, 'clusters/'), ...parse(out, 'argocd/')];
-    // the data layers (operators' kinds) and the apps layers (the API's ExternalSecret); not the migrations (a Job: kstatus)
+    // the data layers (operators' kinds), the migrate layers where the RabbitMQ operator's User and Permission are
+    // (staging, prod) and the apps layers (the API's ExternalSecret); not the migration Jobs (kstatus reads a Job)
     expect(wiring.filter((f) => (f.obj.spec?.healthCheckExprs ?? []).length > 0).map((f) => f.path)).toEqual([
       'clusters/nonprod/Kustomization.dev-data.yaml', 'clusters/nonprod/Kustomization.dev.yaml', 'clusters/nonprod/Kustomization.staging-data.yaml',
-      'clusters/nonprod/Kustomization.staging.yaml', 'clusters/prod-eu-west/Kustomization.prod-data.yaml', 'clusters/prod-eu-west/Kustomization.prod.yaml',
+      'clusters/nonprod/Kustomization.staging-migrate.yaml', 'clusters/nonprod/Kustomization.staging.yaml',
+      'clusters/prod-eu-west/Kustomization.prod-data.yaml', 'clusters/prod-eu-west/Kustomization.prod-migrate.yaml', 'clusters/prod-eu-west/Kustomization.prod.yaml',
     ]);
     const prodData = wiring.find((f) => f.path === 'clusters/prod-eu-west/Kustomization.prod-data.yaml')!.obj.spec;
     expect(prodData.healthCheckExprs.map((e: any) => e.kind)).toEqual([
-      'ExternalSecret', 'Database', 'Grant', 'MariaDB', 'User', 'Kafka', 'KafkaNodePool', 'KafkaTopic', 'KafkaUser', 'Cluster', 'Database', 'Binding', 'Exchange', 'Permission', 'Policy', 'Queue', 'RabbitmqCluster', 'User', 'Vhost',
+      'ExternalSecret', 'Database', 'Grant', 'MariaDB', 'User', 'Kafka', 'KafkaNodePool', 'KafkaTopic', 'KafkaUser', 'Cluster', 'Database', 'Binding', 'Exchange', 'Policy', 'Queue', 'RabbitmqCluster', 'Vhost',
     ]);
+    const prodMigrate = wiring.find((f) => f.path === 'clusters/prod-eu-west/Kustomization.prod-migrate.yaml')!.obj.spec;
+    expect(prodMigrate.healthCheckExprs.map((e: any) => `${e.apiVersion}/${e.kind}`)).toEqual(['rabbitmq.com/v1beta1/Permission', 'rabbitmq.com/v1beta1/User']);
     expect(prodData.sourceRef).toEqual({ kind: 'GitRepository', name: 'gitops-prod' });
     expect(wiring.find((f) => f.path === 'clusters/prod-eu-west/Kustomization.prod-migrate.yaml')!.obj.spec).toMatchObject({ dependsOn: [{ name: 'prod-data' }], path: './dist/layers/prod/migrate' });
     for (const { path, obj } of wiring) expect({ path, issues: validator.validate(obj) }).toEqual({ path, issues: [] });

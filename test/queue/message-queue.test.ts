@@ -175,6 +175,29 @@ describe('MessageQueue on the RabbitMQ operator', () => {
     expect(all.filter((o) => o.kind === 'Secret')).toEqual([]);
   });
 
+  test.each<[string, typeof operator | typeof statefulSet, Record<string, string> | undefined]>([
+    // messaging-topology-operator 1.20: `User`s whose Secret lacks the label are refused (validateSecretLabel)
+    ['the RabbitMQ operator', operator, { 'rabbitmq.com/topology-operator': 'true' }],
+    ['the RabbitMQ StatefulSet (no operator reads the Secret)', statefulSet, undefined],
+  ])('%s: the users\' Secrets carry the label the topology operator reads them by', (_name, engine, labels) => {
+    const { app, mq } = setup(Tier.STAGING, engine);
+    mq.addUser('auditor', { password: SecretSource.externalSecret({ store: 'other', remoteKey: 'auditor' }) });
+    const secrets = objects(app).filter((o) => o.kind === 'ExternalSecret' && o.spec.target.template?.data?.uri !== undefined);
+    expect(secrets.map((o) => o.metadata.name).sort()).toEqual(['orders-events-auditor', 'orders-events-orders-api', 'orders-events-orders-worker']);
+    for (const es of secrets) expect(es.spec.target.template.metadata?.labels).toEqual(labels);
+  });
+
+  test('RabbitMQ operator: User and Permission apply after the data objects (Argo CD wave 1, Flux\'s <env>-migrate layer): the webhook refuses a User before its Secret exists', () => {
+    const { app } = setup(Tier.STAGING, operator);
+    const out = app.render();
+    const layered = out.objects.filter((o) => ['User', 'Permission', 'ExternalSecret'].includes(o.manifest.kind))
+      .map((o) => [o.manifest.kind, o.manifest.metadata.annotations?.['argocd.argoproj.io/sync-wave']]);
+    expect(layered.sort()).toEqual([
+      ['ExternalSecret', undefined], ['ExternalSecret', undefined],
+      ['Permission', '1'], ['Permission', '1'], ['User', '1'], ['User', '1'],
+    ]);
+  });
+
   test('retainOnDelete: false deletes the vhost and queues with their objects (and the data-protection pack says so)', () => {
     const all = objects(setup(Tier.DEVELOPMENT, operator, { retainOnDelete: false }).app);
     expect(all.filter((o) => o.kind === 'Queue' || o.kind === 'Vhost').map((o) => o.spec.deletionPolicy)).toEqual(['delete', 'delete', 'delete']);
@@ -194,7 +217,31 @@ describe('MessageQueue on the RabbitMQ operator', () => {
       ['audit', 'audit.log', 'audit.log'], ['orders', 'orders.created', 'order.created'],
     ]);
     expect(find(all, 'Permission', 'orders-events-user-auditor-permissions').spec.permissions).toEqual({ configure: '^$', write: '^$', read: '^audit\\.log$' });
-    expect(find(all, 'Permission', 'orders-events-user-orders-api-permissions').spec.permissions.write).toBe('^(audit|orders)$');
+    // a stream producer may publish over the stream protocol too, which checks write on the stream itself
+    expect(find(all, 'Permission', 'orders-events-user-orders-api-permissions').spec.permissions.write).toBe('^(audit|audit\\.log|orders)$');
+  });
+
+  test.each<[string, string, string]>([
+    // rabbit_stream_reader store_offset: check_write_permitted up to 3.12, check_read_permitted from 3.13.0
+    ['3.12.14', 'rabbitmqStatefulSet', '^audit\\.log$'],
+    ['3.10.8', 'rabbitmqOperator', '^audit\\.log$'],
+    ['3.13.7', 'rabbitmqStatefulSet', '^$'],
+    ['4.1.4', 'rabbitmqOperator', '^$'],
+  ])('RabbitMQ %s (%s): stream publishers write to the stream; a stream consumer stores its offsets with write before 3.13, read after', (version, factory, consumerWrite) => {
+    const engine = factory === 'rabbitmqOperator' ? QueueEngine.rabbitmqOperator({ version }) : QueueEngine.rabbitmqStatefulSet({ version });
+    const { app, mq } = setup(Tier.STAGING, engine);
+    // a stream bound to no exchange: its producers publish over the stream protocol only
+    mq.addQueue('audit.log', { type: QueueType.STREAM });
+    mq.addUser('auditor', { permissions: [{ name: 'audit.log', access: QueueAccess.CONSUME }] });
+    mq.addUser('recorder', { permissions: [{ name: 'audit.log', access: QueueAccess.PRODUCE }] });
+    const all = objects(app);
+    const permissions = factory === 'rabbitmqOperator'
+      ? Object.fromEntries(all.filter((o) => o.kind === 'Permission').map((o) => [o.spec.userReference.name.replace('orders-events-user-', ''), o.spec.permissions]))
+      : Object.fromEntries(JSON.parse(find(all, 'ConfigMap', 'orders-events-config').data['definitions.json']).permissions
+        .map((p: any) => [p.user, { configure: p.configure, write: p.write, read: p.read }]));
+    expect(permissions.recorder).toEqual({ configure: '^$', write: '^audit\\.log$', read: '^$' });
+    expect(permissions.auditor).toEqual({ configure: '^$', write: consumerWrite, read: '^audit\\.log$' });
+    expect(mq.connectionFor('recorder')).toMatchObject({ port: 5672, streamPort: 5552 });
   });
 });
 
@@ -395,9 +442,24 @@ describe('connection contract and clients', () => {
       usernameKey: 'username',
       passwordKey: 'password',
       uriKey: 'uri',
+      streamPort: 5552,
     });
-    expect(setup(Tier.PRODUCTION, operator, { tlsSecretName: 'mq-tls' }).mq.connectionFor('orders-api'))
-      .toMatchObject({ port: 5671, tls: true, caSecretName: 'mq-tls', caKey: 'ca.crt' });
+    expect(setup(Tier.PRODUCTION, operator, { tlsSecretName: 'mq-tls', tlsCaSecretName: 'mq-ca' }).mq.connectionFor('orders-api'))
+      .toMatchObject({ port: 5671, streamPort: 5551, tls: true, caSecretName: 'mq-ca', caKey: 'ca.crt' });
+  });
+
+  test.each([['operator', operator], ['StatefulSet', statefulSet]])('RabbitMQ %s with TLS: clients are never pointed at the brokers\' Secret, which holds tls.key', (_name, engine) => {
+    // without a CA-only Secret, no CA Secret at all (the clients' trust store)
+    const plain = setup(Tier.PRODUCTION, engine, { tlsSecretName: 'mq-tls' }).mq.connectionFor('orders-api');
+    expect(plain).toMatchObject({ port: 5671, tls: true });
+    expect([plain.caSecretName, plain.caKey]).toEqual([undefined, undefined]);
+    const { app, mq } = setup(Tier.PRODUCTION, engine, { tlsSecretName: 'mq-tls', tlsCaSecretName: 'mq-ca' });
+    for (const user of mq.userNames) expect(mq.connectionFor(user)).toMatchObject({ caSecretName: 'mq-ca', caKey: 'ca.crt' });
+    expect(mq.tlsCaSecretName).toBe('mq-ca');
+    // the brokers keep reading their own Secret; no broker object mounts the CA-only Secret
+    const rendered = JSON.stringify(objects(app));
+    expect(rendered).toContain('"mq-tls"');
+    expect(rendered).not.toContain('"mq-ca"');
   });
 
   test('Kafka SCRAM: bootstrap endpoint, the user\'s Secret with username, password and sasl.jaas.config', () => {
@@ -542,6 +604,11 @@ describe('MessageQueue: bad input is a ValidationError', () => {
       .mq.addUser('x', { password: SecretSource.existing('x') }), /no password with Kafka TLS authentication/],
     ['RabbitMQ TLS without a certificate', () => dev(operator, { tls: true }), /INVALID_TLS.*invalid tls true/],
     ['a TLS secret for Kafka', () => dev(kafka, { tlsSecretName: 'x' }), /UNSUPPORTED.*invalid tlsSecretName "x"/],
+    ['a CA secret for Kafka', () => dev(kafka, { tlsCaSecretName: 'x' }), /UNSUPPORTED.*invalid tlsCaSecretName "x"/],
+    ['a CA secret without TLS', () => dev(operator, { tlsCaSecretName: 'mq-ca' }), /INVALID_TLS.*invalid tlsCaSecretName "mq-ca": no tlsCaSecretName without TLS/],
+    // clients mount the CA Secret: the brokers' Secret would hand them tls.key
+    ['the brokers\' TLS Secret as the clients\' CA Secret', () => dev(statefulSet, { tlsSecretName: 'mq-tls', tlsCaSecretName: 'mq-tls' }),
+      /INVALID_TLS.*invalid tlsCaSecretName "mq-tls": a Secret holding only the CA certificate ca.crt, not `tlsSecretName` \("mq-tls"\), whose tls.key/],
     ['unpinned RabbitMQ version', () => QueueEngine.rabbitmqOperator({ version: '4.1' }), /INVALID_VERSION.*invalid version "4.1": a pinned RabbitMQ version/],
     ['unsupported RabbitMQ version', () => QueueEngine.rabbitmqStatefulSet({ version: '3.8.9' }), /INVALID_VERSION.*invalid version "3.8.9"/],
     ['ZooKeeper-era Kafka', () => QueueEngine.strimziKafka({ version: '3.9.0' }), /INVALID_VERSION.*invalid version "3.9.0": a pinned Kafka 4 version/],

@@ -20,6 +20,7 @@ import * as path from 'path';
 import * as amqp from 'amqplib';
 import { Environment, EnvironmentChart, GitOpsApp, SecretBackend, SecretSource, StorageProfile, Tier } from '../../src';
 import { ExchangeType, MessageQueue, QueueAccess, QueueEngine, QueueType } from '../../src/queue';
+import { storeOffsetNeedsWrite } from '../../src/queue/engines/rabbitmq-common';
 import { tmpdir } from '../util/tmp';
 
 const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
@@ -91,7 +92,10 @@ function render(version: string, retire: string[] = [], auditType = QueueType.CL
       {
         name: 'orders-api',
         password: SecretSource.existing('orders-api-credentials'),
-        permissions: [{ name: 'orders.created', access: QueueAccess.PRODUCE }, { name: 'audit.log', access: QueueAccess.PRODUCE }],
+        permissions: [
+          { name: 'orders.created', access: QueueAccess.PRODUCE }, { name: 'audit.log', access: QueueAccess.PRODUCE },
+          { name: 'orders.history', access: QueueAccess.PRODUCE },
+        ],
       },
       {
         name: 'orders-worker',
@@ -107,6 +111,102 @@ function render(version: string, retire: string[] = [], auditType = QueueType.CL
   else mq.addUser('auditor', { permissions: [{ name: 'audit.log', access: QueueAccess.CONSUME }] });
   return { app, mq, out: app.render() };
 }
+
+/**
+ * A minimal client of the RabbitMQ stream protocol (deps/rabbitmq_stream/docs/PROTOCOL.adoc; no stream client is
+ * installed): it authenticates (PLAIN), opens a virtual host, and sends the frames whose permission checks are
+ * tested. A frame is a uint32 size, then uint16 key and uint16 version; a response sets the key's high bit and
+ * carries the request's correlation id and a uint16 response code.
+ */
+class StreamClient {
+  static readonly OK = 0x01;
+  static readonly ACCESS_REFUSED = 0x10;
+  static readonly NO_OFFSET = 0x13;
+
+  static async connect(port: number, username: string, password: string, vhost: string): Promise<StreamClient> {
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
+      s.once('error', reject);
+    });
+    const c = new StreamClient(socket);
+    const expectOk = async (what: string, reply: Promise<{ code: number }>) => {
+      const { code } = await reply;
+      if (code !== StreamClient.OK) throw new Error(`stream ${what} refused: response code ${code}`);
+    };
+    await expectOk('peer_properties', c.request(0x0011, [u32(0)]));
+    await expectOk('sasl_handshake', c.request(0x0012, []));
+    await expectOk('sasl_authenticate', c.request(0x0013, [str('PLAIN'), bytes(Buffer.from(`\0${username}\0${password}`, 'utf8'))]));
+    // the server proposes frame max and heartbeat; the client answers with its own (no heartbeat)
+    const tune = await c.command(0x0014);
+    c.send(0x0014, [u32(tune.readUInt32BE(0)), u32(0)]);
+    await expectOk('open', c.request(0x0015, [str(vhost)]));
+    return c;
+  }
+
+  private buffer = Buffer.alloc(0);
+  private correlation = 0;
+  private readonly replies = new Map<number, (reply: { code: number; rest: Buffer }) => void>();
+  private readonly commands: Array<{ key: number; body: Buffer }> = [];
+  private readonly commandWaiters: Array<{ key: number; resolve: (body: Buffer) => void }> = [];
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      while (this.buffer.length >= 4 && this.buffer.length >= 4 + this.buffer.readUInt32BE(0)) {
+        const frame = this.buffer.subarray(4, 4 + this.buffer.readUInt32BE(0));
+        this.buffer = this.buffer.subarray(4 + frame.length);
+        const key = frame.readUInt16BE(0);
+        if (key >= 0x8000) {
+          this.replies.get(frame.readUInt32BE(4))?.({ code: frame.readUInt16BE(8), rest: frame.subarray(10) });
+        } else {
+          const body = frame.subarray(4);
+          const i = this.commandWaiters.findIndex((w) => w.key === key);
+          if (i >= 0) this.commandWaiters.splice(i, 1)[0].resolve(body);
+          else this.commands.push({ key, body });
+        }
+      }
+    });
+  }
+
+  /** A request: its response code and what follows it. */
+  request(key: number, fields: Buffer[]): Promise<{ code: number; rest: Buffer }> {
+    const id = ++this.correlation;
+    const reply = new Promise<{ code: number; rest: Buffer }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no response to stream command 0x${key.toString(16)} within 10s`)), 10_000);
+      this.replies.set(id, (r) => { clearTimeout(timer); resolve(r); });
+    });
+    this.send(key, [u32(id), ...fields]);
+    return reply;
+  }
+
+  /** A frame without a response. */
+  send(key: number, fields: Buffer[]): void {
+    const body = Buffer.concat([u16(key), u16(1), ...fields]);
+    this.socket.write(Buffer.concat([u32(body.length), body]));
+  }
+
+  /** The next command the server sends with `key` (e.g. a publish confirm). */
+  command(key: number): Promise<Buffer> {
+    const i = this.commands.findIndex((c) => c.key === key);
+    if (i >= 0) return Promise.resolve(this.commands.splice(i, 1)[0].body);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no stream command 0x${key.toString(16)} within 10s`)), 10_000);
+      this.commandWaiters.push({ key, resolve: (b) => { clearTimeout(timer); resolve(b); } });
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+const u16 = (n: number) => { const b = Buffer.alloc(2); b.writeUInt16BE(n); return b; };
+const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+const u64 = (n: number) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(n)); return b; };
+const str = (s: string) => Buffer.concat([u16(Buffer.byteLength(s)), Buffer.from(s, 'utf8')]);
+const bytes = (b: Buffer) => Buffer.concat([u32(b.length), b]);
+/** An AMQP 1.0 message of one data section (descriptor 0x75, vbin8), as stream clients publish. */
+const amqp10 = (payload: string) => Buffer.concat([Buffer.from([0x00, 0x53, 0x75, 0xa0, Buffer.byteLength(payload)]), Buffer.from(payload, 'utf8')]);
 
 /** Passwords with the characters that break naive shell, sed or JSON handling. */
 const SECRETS: Record<string, string> = {
@@ -295,8 +395,10 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
     const perms = list('list_permissions', '-p', 'orders').map((x) => [x.user, x.configure, x.write, x.read]).sort();
     expect(perms).toEqual([
       ['auditor', '^$', '^$', '^audit\\.log$'],
-      ['orders-api', '^$', '^(audit|orders)$', '^$'],
-      ['orders-worker', '^$', '^$', '^(orders\\.created|orders\\.dead|orders\\.history)$'],
+      // the stream too: stream protocol publishers write to it
+      ['orders-api', '^$', '^(audit|orders|orders\\.history)$', '^$'],
+      // before 3.13 the stream consumer stores its offsets with write on the stream
+      ['orders-worker', '^$', storeOffsetNeedsWrite(version) ? '^orders\\.history$' : '^$', '^(orders\\.created|orders\\.dead|orders\\.history)$'],
     ]);
   });
 
@@ -465,6 +567,42 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
     test('a wrong password is refused', async () => {
       await expect(amqp.connect({ protocol: 'amqp', hostname: '127.0.0.1', port: ports.amqp, username: 'orders-api', password: 'guess', vhost: 'orders' }))
         .rejects.toThrow(/ACCESS_REFUSED|403/);
+    });
+  });
+
+  // after the AMQP tests (which read the stream from its first offset)
+  describe('over the stream protocol with the declared users\' credentials and permissions', () => {
+    const open: StreamClient[] = [];
+    const connect = async (user: string, secret: string) => {
+      const c = await StreamClient.connect(ports.stream, user, passwordOf(secret), 'orders');
+      open.push(c);
+      return c;
+    };
+    afterAll(() => open.forEach((c) => c.close()));
+
+    test('a producer of the stream declares a publisher on it and publishes, confirmed (rabbit_stream_reader: write on the stream)', async () => {
+      const api = await connect('orders-api', 'orders-api-credentials');
+      expect((await api.request(0x0001, [Buffer.from([1]), str(''), str('orders.history')])).code).toBe(StreamClient.OK);
+      api.send(0x0002, [Buffer.from([1]), u32(1), u64(7), bytes(amqp10('{"order":43}'))]);
+      const confirm = await api.command(0x0003);
+      expect([confirm.readUInt8(0), confirm.readUInt32BE(1), Number(confirm.readBigUInt64BE(5))]).toEqual([1, 1, 7]);
+    });
+
+    test('a consumer of the stream stores its offset and reads it back; a user without a permission on it is refused', async () => {
+      const worker = await connect('orders-worker', 'orders-events-orders-worker');
+      worker.send(0x000a, [str('orders-worker'), str('orders.history'), u64(0)]);
+      // store_offset has no response (refused, it only logs a warning): poll the offset it stored
+      let stored: { code: number; rest: Buffer } = { code: 0, rest: Buffer.alloc(0) };
+      for (let i = 0; i < 50 && stored.code !== StreamClient.OK; i++) {
+        stored = await worker.request(0x000b, [str('orders-worker'), str('orders.history')]);
+        if (stored.code !== StreamClient.OK) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(stored.code).toBe(StreamClient.OK);
+      expect(Number(stored.rest.readBigUInt64BE(0))).toBe(0);
+
+      const auditor = await connect('auditor', 'orders-events-auditor');
+      expect((await auditor.request(0x0001, [Buffer.from([1]), str(''), str('orders.history')])).code).toBe(StreamClient.ACCESS_REFUSED);
+      expect((await auditor.request(0x000b, [str('orders-worker'), str('orders.history')])).code).toBe(StreamClient.ACCESS_REFUSED);
     });
   });
 

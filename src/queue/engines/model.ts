@@ -83,7 +83,10 @@ export interface QueueModel {
   /** RabbitMQ virtual host; undefined without virtual hosts. */
   readonly virtualHost?: string;
   readonly tls: boolean;
+  /** The brokers' certificate, key and CA (RabbitMQ): never handed to clients. */
   readonly tlsSecretName?: string;
+  /** A Secret with only the CA certificate `ca.crt` (RabbitMQ), for clients. */
+  readonly tlsCaSecretName?: string;
   readonly monitoring: boolean;
   readonly spreadAcrossZones: boolean;
   readonly podDisruptionBudget: boolean;
@@ -115,10 +118,11 @@ export interface UserCredentials {
   /** The user's name in the broker. */
   readonly username: string;
   /**
-   * The Secret holding the user's password, and the extra keys rendered into it (templates over
-   * `.password`); undefined when the engine issues the credentials itself.
+   * The Secret holding the user's password, the extra keys rendered into it (templates over
+   * `.password`) and the labels it must carry for the operator to read it; undefined when the engine
+   * issues the credentials itself.
    */
-  readonly secret?: { readonly name: string; readonly templates: { [key: string]: string } };
+  readonly secret?: { readonly name: string; readonly templates: { [key: string]: string }; readonly labels?: { [key: string]: string } };
   /** With `secret` undefined: why no password is accepted (an error's "allowed" text). */
   readonly noPassword?: string;
 }

@@ -109,21 +109,36 @@ export function policyPattern(q: ResolvedQueue): string {
 }
 
 /**
+ * Whether the stream protocol checks `write` (not `read`) on a stream for storing a consumer's offset:
+ * before RabbitMQ 3.13 (`rabbit_stream_reader` `store_offset`: `check_write_permitted` up to 3.12,
+ * `check_read_permitted` from 3.13.0).
+ */
+export function storeOffsetNeedsWrite(version: string): boolean {
+  const [major, minor] = version.split('.').map(Number);
+  return major < 3 || (major === 3 && minor < 13);
+}
+
+/**
  * A user's permissions on the virtual host, least privilege: no `configure` (the topology is
  * declared in Git, not by applications), `write` on the exchanges bound to the queues it produces
- * to, `read` on the queues it consumes from.
+ * to, `read` on the queues it consumes from. Streams are also reached over the stream protocol,
+ * which checks the stream itself (`rabbit_stream_reader`): a producer's `declare_publisher` and
+ * `publish` need `write` on the stream, a consumer's `subscribe` and `query_offset` `read`, and its
+ * `store_offset` `write` before RabbitMQ 3.13 (`storeOffsetNeedsWrite`), `read` from 3.13.
  */
-export function permissionsOf(model: QueueModel, user: ResolvedUser): { configure: string; write: string; read: string } {
+export function permissionsOf(model: QueueModel, user: ResolvedUser, offsetsNeedWrite: boolean): { configure: string; write: string; read: string } {
   const queues = new Map(model.queues().map((q) => [q.name, q]));
-  const exchanges: string[] = [];
+  const writable: string[] = [];
   const readable: string[] = [];
   for (const p of user.permissions) {
     const q = queues.get(p.name);
     if (!q) continue;
-    if (produces(p.access)) exchanges.push(...q.bindings.map((b) => b.exchange));
+    const stream = q.type === QueueType.STREAM;
+    if (produces(p.access)) writable.push(...q.bindings.map((b) => b.exchange), ...(stream ? [q.name] : []));
     if (consumes(p.access)) readable.push(q.name);
+    if (consumes(p.access) && stream && offsetsNeedWrite) writable.push(q.name);
   }
-  return { configure: '^$', write: exactPattern(exchanges), read: exactPattern(readable) };
+  return { configure: '^$', write: exactPattern(writable), read: exactPattern(readable) };
 }
 
 /** Alert rules on the `rabbitmq_prometheus` metrics of the brokers' pods. */

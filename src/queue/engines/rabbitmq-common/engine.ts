@@ -3,6 +3,7 @@ import { objectName } from '../../private/names';
 import { QueueConnection, QueueProtocol, QueueType } from '../../types';
 import { QueueEngineCapabilities } from '../engine';
 import { QueueModel, ResolvedUser, UserCredentials } from '../model';
+import { streamPort } from './amqp';
 
 /** What both RabbitMQ engines share: the option checks, capabilities, names and the AMQP connection contract. */
 
@@ -104,6 +105,9 @@ export function amqpConnection(model: QueueModel, user: ResolvedUser): QueueConn
     host,
     port,
     endpoints: [`${host}:${port}`],
+    // on the same Service: the cluster operator's ports `stream` / `streams` once the plugin runs (`internal/resource/service.go`
+    // of v2.22), the StatefulSet engine's; set whatever is declared when the contract is read (streams may come later)
+    streamPort: streamPort(model),
     tls: model.tls,
     virtualHost: model.virtualHost,
     username: user.name,
@@ -111,7 +115,8 @@ export function amqpConnection(model: QueueModel, user: ResolvedUser): QueueConn
     usernameKey: 'username',
     passwordKey: 'password',
     uriKey: 'uri',
-    caSecretName: model.tls ? model.tlsSecretName : undefined,
-    caKey: model.tls ? 'ca.crt' : undefined,
+    // the CA-only Secret, never `tlsSecretName`: its tls.key would let a client impersonate the brokers
+    caSecretName: model.tls ? model.tlsCaSecretName : undefined,
+    caKey: model.tls && model.tlsCaSecretName !== undefined ? 'ca.crt' : undefined,
   };
 }

@@ -10,6 +10,9 @@ import {
   requireRabbitmqConfig, requireRabbitmqVersion,
 } from '../rabbitmq-common';
 
+/** The label the messaging topology operator reads Secrets by (`TopologyOperatorLabel` of v1.20, `api/v1beta1/labels.go`). */
+const TOPOLOGY_OPERATOR_SECRET_LABEL: Readonly<Record<string, string>> = { 'rabbitmq.com/topology-operator': 'true' };
+
 /** The renderer, loaded when an app first renders with this engine (not when the library loads). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const render = (): typeof import('./render') => require('./render');
@@ -97,9 +100,17 @@ export class RabbitmqOperatorEngine extends QueueEngineBase {
     return checkRabbitmqName(name);
   }
 
-  /** @internal */
+  /**
+   * The user's Secret carries `rabbitmq.com/topology-operator: "true"`: messaging-topology-operator 1.20 caches
+   * only Secrets with it (`cmd/main.go`, `api/v1beta1/labels.go`), and its `User` webhook refuses an
+   * `importCredentialsSecret` without it, or that does not exist yet (`validateSecretLabel`,
+   * `internal/webhook/v1beta1/label_validation.go`).
+   *
+   * @internal
+   */
   public _userCredentials(model: QueueModel, user: string): UserCredentials {
-    return rabbitmqCredentials(model, user);
+    const credentials = rabbitmqCredentials(model, user);
+    return { ...credentials, secret: { ...credentials.secret!, labels: { ...TOPOLOGY_OPERATOR_SECRET_LABEL } } };
   }
 
   /** @internal */
@@ -108,6 +119,7 @@ export class RabbitmqOperatorEngine extends QueueEngineBase {
     const hooks = render().renderRabbitmqOperator(scope, model, {
       podLabels,
       ...this.settings,
+      version: this.version,
       additionalConfig: this.additionalConfig,
       apiServer: !this.isAtLeast(4, 1),
     });

@@ -1,11 +1,12 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { AFTER_DATA_SYNC_WAVE } from '../../../private/sync-waves';
 import { monitoringPeer } from '../../../private/workload';
 import { objectName, shortHash, topologyObjectName } from '../../private/names';
 import { antiAffinity, lazy, renderDisruptionBudget, renderMonitoring, zoneSpread } from '../common';
 import { EngineHooks, QueueModel, ResolvedExchange, ResolvedQueue, ResolvedUser } from '../model';
 import {
-  hasStreams, permissionsOf, policyDefinition, policyName, policyPattern, queueArguments, rabbitmqAlerts, renderNetworkPolicy,
+  hasStreams, permissionsOf, policyDefinition, policyName, policyPattern, queueArguments, rabbitmqAlerts, renderNetworkPolicy, storeOffsetNeedsWrite,
 } from '../rabbitmq-common';
 
 const TOPOLOGY = 'rabbitmq.com/v1beta1';
@@ -17,6 +18,8 @@ const OPERATOR_CONTAINER = { allowPrivilegeEscalation: false, runAsNonRoot: true
 export interface OperatorSettings {
   readonly podLabels: { [key: string]: string };
   readonly image: string;
+  /** The RabbitMQ version (`MAJOR.MINOR.PATCH`). */
+  readonly version: string;
   readonly operatorNamespace: string;
   readonly additionalConfig: { [key: string]: string };
   /** The Kubernetes peer discovery reads the API server (before RabbitMQ 4.1). */
@@ -62,6 +65,8 @@ export function renderRabbitmqOperator(scope: Construct, mq: QueueModel, engine:
         additionalConfig: Object.keys(config).sort().map((k) => `${k} = ${(config as Record<string, string>)[k]}`).join('\n') + '\n',
       },
       service: { type: 'ClusterIP' },
+      // the brokers read the CA from their own Secret (the operator's "single TLS secret", `SingleTLSSecret()`);
+      // clients get `tlsCaSecretName`, never this Secret with its tls.key
       tls: mq.tls ? { secretName: mq.tlsSecretName, caSecretName: mq.tlsSecretName, disableNonTLSListeners: false } : undefined,
       terminationGracePeriodSeconds: 604800,
       delayStartSeconds: 30,
@@ -152,20 +157,26 @@ export function renderRabbitmqOperator(scope: Construct, mq: QueueModel, engine:
     },
     onUser: (u: ResolvedUser) => {
       const userObject = objectName(mq.name, 'user', u.name);
+      // the topology operator's webhook refuses a `User` whose Secret does not exist yet ("secret ... not found",
+      // `validateSecretLabel`, v1.20): the `User` is applied once the data objects are ready, the ExternalSecret
+      // writing its Secret among them (Argo CD: the wave after theirs; Flux: the `<env>-migrate` layer, after
+      // `<env>-data`, whose apply would otherwise fail as a whole at its dry-run); its `Permission` with it (the
+      // data layer would wait on its Ready condition, which needs the `User`)
+      const annotations = { 'argocd.argoproj.io/sync-wave': AFTER_DATA_SYNC_WAVE };
       new ApiObject(scope, `User-${u.name}`, {
         apiVersion: TOPOLOGY,
         kind: 'User',
-        metadata: { name: userObject },
+        metadata: { name: userObject, annotations: { ...annotations } },
         spec: { importCredentialsSecret: { name: u.secret!.secretName }, rabbitmqClusterReference: ref },
       });
       new ApiObject(scope, `Permission-${u.name}`, {
         apiVersion: TOPOLOGY,
         kind: 'Permission',
-        metadata: { name: objectName(mq.name, 'user', u.name, 'permissions') },
+        metadata: { name: objectName(mq.name, 'user', u.name, 'permissions'), annotations: { ...annotations } },
         spec: {
           vhost,
           userReference: { name: userObject },
-          permissions: lazy(() => permissionsOf(mq, u)),
+          permissions: lazy(() => permissionsOf(mq, u, storeOffsetNeedsWrite(engine.version))),
           rabbitmqClusterReference: ref,
         },
       });

@@ -1,6 +1,8 @@
 import { ExchangeType, QueueType } from '../../types';
 import { QueueModel } from '../model';
-import { hasStreams, permissionsOf, streamPort, policyDefinition, policyName, policyPattern, queueArguments } from '../rabbitmq-common';
+import {
+  hasStreams, permissionsOf, streamPort, policyDefinition, policyName, policyPattern, queueArguments, storeOffsetNeedsWrite,
+} from '../rabbitmq-common';
 
 /** What the configuration needs of the engine. */
 export interface ConfigSettings {
@@ -143,7 +145,7 @@ export function renderDefinitionsTemplate(mq: QueueModel, engine: ConfigSettings
     parameters: [],
     // a retired user: the import never deletes a user, so it stays without a permission and without a password
     permissions: [
-      ...users.map((u) => ({ user: u.name, vhost, ...permissionsOf(mq, u) })),
+      ...users.map((u) => ({ user: u.name, vhost, ...permissionsOf(mq, u, storeOffsetNeedsWrite(engine.version)) })),
       ...retired.map((name) => ({ user: name, vhost, configure: '^$', write: '^$', read: '^$' })),
     ],
     // every queue has its policy, one without limits too: the import updates a policy but never deletes one
