@@ -5,6 +5,7 @@ import { LineCounter } from 'yaml';
 import { diffJson, FieldChange, jsonEqual } from './structural-diff';
 import { CliIo, oneLine, OutputOptions, Painter, plural } from './terminal';
 import { analyzeChanges, readPreviousOutput } from '../gitops/change-safety';
+import { readOwnedManifest } from '../gitops/writer';
 import { OUTDIR_PLACEHOLDER, runAppCommand, stderrTail, treeFingerprint } from '../private/app-command';
 import { isCredentialName, isReference, redactSecrets } from '../private/credentials';
 import { apiGroup } from '../private/kinds';
@@ -78,7 +79,9 @@ export function runDiff(dir: string, options: DiffOptions, io: CliIo): number {
   }
   if (!stat.isDirectory()) throw new UsageError(`diff: ${dir}: not a directory`);
 
-  const before = readTree(dir, dir);
+  // a GitOpsApp output: its owned files only (the manifest lists them), as `verify` reads it; what else the
+  // folder holds is not the app's (Flux's bootstrap files under clusters/<cluster>/flux-system, your own)
+  const before = readTree(dir, dir, ownedFiles(dir));
   const fingerprint = treeFingerprint(dir);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-diff-'));
   try {
@@ -159,10 +162,22 @@ function listFiles(root: string): string[] {
   return out;
 }
 
-function readTree(root: string, side: string): Tree {
+/** The files an output's owned-files manifest lists; undefined without one (plain cdk8s output: every file). */
+function ownedFiles(root: string): ReadonlySet<string> | undefined {
+  let manifest;
+  try {
+    manifest = readOwnedManifest(root);
+  } catch (e) {
+    throw new UsageError(`diff: ${root}: ${oneLine((e as Error).message)}`);
+  }
+  return manifest ? new Set(manifest.files.map((f) => f.path)) : undefined;
+}
+
+function readTree(root: string, side: string, only?: ReadonlySet<string>): Tree {
   const objects: DiffObject[] = [];
   const others = new Map<string, Buffer>();
   for (const file of listFiles(root)) {
+    if (only !== undefined && !only.has(file)) continue;
     const abs = path.join(root, ...file.split('/'));
     if (fs.statSync(abs).size > MAX_FILE_BYTES) throw new UsageError(`diff: ${side}: ${file}: too large (more than ${MAX_FILE_BYTES} bytes)`);
     const data = fs.readFileSync(abs);

@@ -554,6 +554,7 @@ export class ReplicatedDatabase extends Construct {
         kubernetesVersion: env.kubernetesVersion,
         labels: env.labels,
         inheritedLabels: env._inheritedLabels(),
+        monitoringNamespace: env.monitoringNamespace,
       },
       storageClassName: this.storageProfile.storageClassName,
       allowVolumeExpansion: this.storageProfile.allowVolumeExpansion,

@@ -104,6 +104,14 @@ export interface EnvironmentProps {
    * @default PodSecurityLevel.RESTRICTED
    */
   readonly podSecurity?: PodSecurityLevel;
+
+  /**
+   * Namespace the monitoring stack (Prometheus) runs in: the NetworkPolicies of the data services admit it, on
+   * their metrics ports only (`namespaceSelector` on `kubernetes.io/metadata.name`), when monitoring is on.
+   *
+   * @default "monitoring"
+   */
+  readonly monitoringNamespace?: string;
 }
 
 /**
@@ -166,6 +174,8 @@ export class Environment {
   public readonly storageProfile: StorageProfile;
   /** Pod Security level enforced on the namespace. */
   public readonly podSecurity: PodSecurityLevel;
+  /** Namespace of the monitoring stack, admitted on the metrics ports. */
+  public readonly monitoringNamespace: string;
   private readonly _labels: Record<string, string>;
   /** Whether the namespace gets a default-deny NetworkPolicy. */
   public readonly defaultDenyNetworkPolicy: boolean;
@@ -216,6 +226,11 @@ export class Environment {
     this.podSecurity = props.podSecurity ?? PodSecurityLevel.RESTRICTED;
     if (!Object.values(PodSecurityLevel).includes(this.podSecurity)) {
       throw invalid(where, 'INVALID_VALUE', 'podSecurity', this.podSecurity, 'one of privileged, baseline, restricted');
+    }
+    this.monitoringNamespace = props.monitoringNamespace ?? 'monitoring';
+    if (!isDnsLabel(this.monitoringNamespace)) {
+      throw invalid(where, 'INVALID_NAME', 'monitoringNamespace', this.monitoringNamespace,
+        'the namespace Prometheus runs in, a DNS-1123 label (e.g. "monitoring", "kube-prometheus-stack")');
     }
   }
 

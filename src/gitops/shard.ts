@@ -69,7 +69,7 @@ export class SynthesisShard {
         path: '/',
         property,
         value: JSON.stringify(name),
-        allowed: `a ${by} name (lower-case letters, digits, "-", "." and "_")`,
+        allowed: `${by === 'environment' ? 'an' : 'a'} ${by} name (lower-case letters, digits, "-", "." and "_")`,
       });
     }
     this.by = by;
@@ -213,7 +213,7 @@ export class ShardScope {
         property: 'shard',
         value: JSON.stringify(shard.toString()),
         allowed: partition.parts.length > 0
-          ? `a ${shard.by} of the app: ${partition.parts.map((p) => `${shard.by}:${p}`).join(', ')}`
+          ? `${shard.by === 'environment' ? 'an' : 'a'} ${shard.by} of the app: ${partition.parts.map((p) => `${shard.by}:${p}`).join(', ')}`
           : `an app with at least one ${shard.by}`,
       });
     }

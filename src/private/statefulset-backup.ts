@@ -180,6 +180,8 @@ export interface StatefulSetDatabaseNetwork {
   readonly port: number;
   /** The exporter's port, admitted from monitoring (with monitoring). */
   readonly metricsPort?: number;
+  /** Namespace of the monitoring stack, admitted on `metricsPort`. */
+  readonly monitoringNamespace: string;
   /** The declared clients' peers, computed at synthesis. */
   readonly clientPeers: () => any[];
   /** A schema migration Job is a client. */
@@ -200,7 +202,7 @@ export function renderStatefulSetDatabaseNetworkPolicies(scope: Construct, n: St
   const { name, podLabels, port } = n;
   const extra: { peers: any[]; ports: number[] }[] = [{ peers: [{ podSelector: { matchLabels: podLabels } }], ports: [port] }];
   if (n.backup) extra.push({ peers: [{ podSelector: { matchLabels: n.backup.labels } }], ports: [port] });
-  if (n.metricsPort !== undefined) extra.push({ peers: [monitoringPeer()], ports: [n.metricsPort] });
+  if (n.metricsPort !== undefined) extra.push({ peers: [monitoringPeer(n.monitoringNamespace)], ports: [n.metricsPort] });
   renderWorkloadNetworkPolicy(scope, {
     name,
     podLabels,

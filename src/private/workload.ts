@@ -22,12 +22,9 @@ export const RESTRICTED_CONTAINER = {
 /** The pod security context of our Jobs (migrations, grants): non-root uid 10001, RuntimeDefault seccomp. */
 export const RESTRICTED_JOB_POD = { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } };
 
-/** Namespace the monitoring stack (Prometheus) runs in, admitted on the metrics port. */
-export const MONITORING_NAMESPACE = 'monitoring';
-
-/** The peer selecting the monitoring namespace. */
-export function monitoringPeer(): any {
-  return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': MONITORING_NAMESPACE } } };
+/** The peer selecting the namespace the monitoring stack (Prometheus) runs in (`Environment.monitoringNamespace`). */
+export function monitoringPeer(namespace: string): any {
+  return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } };
 }
 
 /**

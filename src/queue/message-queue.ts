@@ -2,7 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   ExchangeDefinition, ExchangeOptions, ExchangeType, QueueAccess, QueueConnection, QueueDefinition, QueueOptions,
-  QueueResources, QueueType, QueueUserDefinition, QueueUserOptions, TopicDefinition, TopicOptions,
+  QueueProtocol, QueueResources, QueueType, QueueUserDefinition, QueueUserOptions, TopicDefinition, TopicOptions,
 } from './types';
 import { DatabaseClient } from '../database/database-client';
 import { Environment } from '../environment/environment';
@@ -264,6 +264,7 @@ export class MessageQueue extends Construct {
       tier: env.tier,
       labels: env.labels,
       inheritedLabels: env._inheritedLabels(),
+      monitoringNamespace: env.monitoringNamespace,
     };
     if (!props || !(props.engine instanceof QueueEngineBase)) {
       throw invalid(this, 'INVALID_VALUE', 'engine', props?.engine,
@@ -511,6 +512,15 @@ export class MessageQueue extends Construct {
   public addUser(name: string, options: QueueUserOptions = {}): void {
     this.requireUserName('user name', name);
     if (this._users.has(name)) throw invalid(this, 'DUPLICATE', 'user', name, 'a user name not declared already');
+    if (this.engine.protocol === QueueProtocol.KAFKA) {
+      // each Kafka user reads the consumer groups prefixed with its name (a PREFIXED ACL on `<user>`): a user
+      // named after another plus a suffix would share the other's groups (etl's ACL covers etl-audit's groups)
+      const other = [...this._users.keys()].find((u) => u.startsWith(name) || name.startsWith(u));
+      if (other !== undefined) {
+        throw invalid(this, 'INVALID_NAME', 'user name', name, `a name that does not start with "${other}" and is not the start of it: Kafka users read `
+          + 'the consumer groups prefixed with their name, so one of them would read and commit the other\'s groups; rename one');
+      }
+    }
     this._retired.requireNotRetired(name);
     const credentials = this.engine._userCredentials(this._model, name);
     let secret;

@@ -342,7 +342,7 @@ export interface QueueConnection {
    * @default - none (Kafka)
    */
   readonly virtualHost?: string;
-  /** The user name (the RabbitMQ user, or the Kafka principal `User:<username>`). */
+  /** The user name: the RabbitMQ user, or the Kafka user (principal `User:<username>` with SCRAM, `User:CN=<username>` with mutual TLS, the certificate's subject). */
   readonly username: string;
   /** Name of the Secret holding the user's credentials. */
   readonly secretName: string;

@@ -52,6 +52,24 @@ describe('cdk8s-stateful diff', () => {
     expect(r.stdout).toMatch(/: identical: \d+ objects, no change\.\n$/);
   });
 
+  test('files the output does not own (Flux\'s bootstrap files, a file of your own) are not the app\'s: identical, exit 0', () => {
+    const dir = copyDist();
+    // the app writes what it owns, from a copy taken before the bootstrap commit
+    const source = copyDist();
+    const flux = path.join(dir, 'clusters', 'nonprod', 'flux-system');
+    fs.mkdirSync(flux, { recursive: true });
+    fs.writeFileSync(path.join(flux, 'gotk-sync.yaml'), 'apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\n');
+    fs.writeFileSync(path.join(flux, 'kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- gotk-sync.yaml\n');
+    fs.writeFileSync(path.join(dir, 'NOTES.md'), 'ours\n');
+    const r = cli(['diff', '--app', `node ${copyApp()} {outdir}`, dir], { env: { ...process.env, SOURCE: source } });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/: identical: \d+ objects, no change\.\n$/);
+    expect(r.code).toBe(0);
+    // an owned file that changed is still a difference
+    const edited = cli(['diff', '--app', `node ${copyApp()} {outdir}`, dir], { env: { ...process.env, SOURCE: source, EDITS: JSON.stringify({ 'README.md': { add: 'other\n' } }) } });
+    expect(edited.code).toBe(1);
+  });
+
   test('added, removed and changed objects, changed fields as JSON pointers with old -> new (exit 1); CDK8S_OUTDIR protocol', () => {
     const dir = copyDist();
     const deployment = deploymentOf(dir);
@@ -186,8 +204,10 @@ describe('cdk8s-stateful diff: bad usage and failing apps exit 2 with one line',
 
   test('malformed YAML on either side', () => {
     const dir = copyDist();
-    fs.writeFileSync(path.join(dir, 'rendered', 'broken.yaml'), 'kind: [\n');
-    expectUsageError(cli(['diff', '--app', 'true', dir]), /diff: .*: rendered\/broken\.yaml:\d+: invalid YAML/);
+    // an owned file (a file the output does not own is not read)
+    const owned = deploymentOf(dir);
+    fs.writeFileSync(path.join(dir, owned), 'kind: [\n');
+    expectUsageError(cli(['diff', '--app', 'true', dir]), new RegExp(`diff: .*: ${owned.replace(/\./g, '\\.')}:\\d+: invalid YAML`));
     const clean = copyDist();
     const edits = { 'rendered/bad.yaml': { add: 'a: 1\na: 2\n' } };
     expectUsageError(cli(['diff', '--app', `node ${copyApp()} {outdir}`, clean], { env: { ...process.env, SOURCE: clean, EDITS: JSON.stringify(edits) } }),

@@ -368,6 +368,18 @@ describe('MessageQueue on Strimzi Kafka', () => {
     ]);
   });
 
+  test('Kafka users whose names prefix one another are refused: each reads the consumer groups prefixed with its name', () => {
+    const { mq } = setup(Tier.PRODUCTION, kafka);
+    mq.addUser('etl');
+    expect(() => mq.addUser('etl-audit')).toThrow(/\[INVALID_NAME\].*user name.*"etl-audit".*does not start with "etl".*read and commit the other's groups/s);
+    expect(() => mq.addUser('et')).toThrow(/does not start with "etl" and is not the start of it/);
+    mq.addUser('audit');
+    // RabbitMQ has no consumer groups: the same names are fine there
+    const { mq: rabbit } = setup(Tier.PRODUCTION, operator);
+    rabbit.addUser('etl');
+    rabbit.addUser('etl-audit');
+  });
+
   test('a development cluster runs one dual-role pool; topics follow the single broker', () => {
     const all = objects(setup(Tier.DEVELOPMENT, kafka).app);
     expect(all.filter((o) => o.kind === 'KafkaNodePool').map((o) => [o.metadata.name, o.spec.roles, o.spec.replicas])).toEqual([['dual-role', ['controller', 'broker'], 1]]);

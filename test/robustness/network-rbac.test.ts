@@ -397,6 +397,8 @@ interface Options {
   readonly second?: 'other-namespace' | 'workload';
   /** No client at all. */
   readonly noClient?: boolean;
+  /** Environment.monitoringNamespace. */
+  readonly monitoringNamespace?: string;
 }
 
 interface Scenario {
@@ -420,6 +422,7 @@ function scenario(engine: EngineId, envName: string, tier: Tier, o: Options = {}
     namespace: NS,
     storageProfile: StorageProfile.ondat({ name: 'ondat-encrypted', replicas: 2, encryption: true }),
     secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'shop' }),
+    ...(o.monitoringNamespace ? { monitoringNamespace: o.monitoringNamespace } : {}),
   });
   const chart = new EnvironmentChart(app, 'shop', { environment: env });
   const clients: DatabaseClient[] = o.noClient ? [] : [DatabaseClient.fromLabels(CLIENT_LABELS)];
@@ -793,6 +796,21 @@ describe.each(ENGINES)('%s: databases and queues admit only declared clients, th
           }
         }
       }
+    }
+  });
+
+  test('a monitoring stack in another namespace (Environment.monitoringNamespace) reaches the metrics ports; the default one no longer does', () => {
+    const s = scenario(engine, 'prod', Tier.PRODUCTION, { monitoringNamespace: 'kube-prometheus-stack', pooler: engine === 'cnpg' });
+    const policies = policiesOf(s.manifests);
+    const usual = actors(NS).find((a) => a.id === 'prometheus')!;
+    const moved = { ...usual, id: 'prometheus-moved', namespace: 'kube-prometheus-stack' };
+    const metrics = isKafka(engine) ? [9404] : isRabbit(engine) ? [15692] : engine === 'cnpg' ? [9187, 9127] : [9187];
+    const scraped = dataPods(s.manifests).flatMap((p) => Object.values(p.ports).filter((port) => metrics.includes(port)).map((port) => ({ p, port })));
+    expect(scraped.length).toBeGreaterThan(0);
+    for (const { p, port } of scraped) {
+      expect({ pod: p.id, port, admitted: admits(moved, p, port, policies) }).toEqual({ pod: p.id, port, admitted: true });
+      // (Strimzi opens its metrics port to every pod)
+      if (!isKafka(engine)) expect({ pod: p.id, port, admitted: admits(usual, p, port, policies) }).toEqual({ pod: p.id, port, admitted: false });
     }
   });
 

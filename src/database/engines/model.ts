@@ -68,6 +68,8 @@ export interface EnvironmentFacts {
   readonly labels: { readonly [key: string]: string };
   /** The labels operators copy onto the pods (and other children) they create. */
   readonly inheritedLabels: { readonly [key: string]: string };
+  /** Namespace of the monitoring stack, admitted on the metrics ports. */
+  readonly monitoringNamespace: string;
 }
 
 /** Where applications connect (engine-specific host names and port). */

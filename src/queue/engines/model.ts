@@ -162,4 +162,6 @@ export interface EnvironmentFacts {
   readonly labels: { readonly [key: string]: string };
   /** The labels operators copy to the pods they create (Environment labels). */
   readonly inheritedLabels: { readonly [key: string]: string };
+  /** Namespace of the monitoring stack, admitted on the metrics ports. */
+  readonly monitoringNamespace: string;
 }

@@ -297,7 +297,9 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
   ];
   if (db.pooler !== undefined) extra.push({ peers: [{ podSelector: { matchLabels: { 'cnpg.io/poolerName': `${db.name}-pooler-rw` } } }], ports: [POSTGRES_PORT] });
   // monitoring: the instances' exporter (9187) and PgBouncer's (9127) on the pooler's pods, which the policy selects too
-  if (db.monitoring) extra.push({ peers: [monitoringPeer()], ports: [9187, ...(db.pooler !== undefined ? [9127] : [])] });
+  if (db.monitoring) {
+    extra.push({ peers: [monitoringPeer(db.environment.monitoringNamespace)], ports: [9187, ...(db.pooler !== undefined ? [9127] : [])] });
+  }
   const backupStores = [backup, recovery].filter((b): b is ResolvedBackup | ResolvedRecovery => b !== undefined);
   renderWorkloadNetworkPolicy(scope, {
     name: db.name,

@@ -245,6 +245,7 @@ function inputOf(model: DatabaseModel): MariaDbOperatorInput {
     cpu: model.cpu,
     memory: model.memory,
     monitoring: model.monitoring,
+    monitoringNamespace: model.environment.monitoringNamespace,
     spreadAcrossZones: model.spreadAcrossZones,
     podDisruptionBudget: model.podDisruptionBudget,
     inheritedLabels: { ...model.environment.inheritedLabels },

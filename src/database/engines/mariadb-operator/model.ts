@@ -27,6 +27,8 @@ export interface MariaDbOperatorInput {
   readonly memory: string;
   /** Exporter, ServiceMonitor and alerts. */
   readonly monitoring: boolean;
+  /** Namespace of the monitoring stack, admitted on the exporter's port. */
+  readonly monitoringNamespace: string;
   /** Spread across zones (`topology.kubernetes.io/zone`). */
   readonly spreadAcrossZones: boolean;
   /** A PodDisruptionBudget. */

@@ -403,7 +403,7 @@ function renderNetworkPolicies(scope: Construct, m: MariaDbOperatorInput, s: Mar
   }
   if (m.monitoring) {
     helper('MetricsNetworkPolicy', 'metrics',
-      [{ from: [monitoringPeer()], ports: tcp(EXPORTER_PORT) }],
+      [{ from: [monitoringPeer(m.monitoringNamespace)], ports: tcp(EXPORTER_PORT) }],
       [DNS_EGRESS, toPods(podLabels, [MARIADB_PORT])]);
   }
 }

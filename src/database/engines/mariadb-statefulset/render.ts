@@ -286,6 +286,7 @@ export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, en
     podLabels,
     port: PORT,
     metricsPort: db.monitoring ? METRICS_PORT : undefined,
+    monitoringNamespace: db.environment.monitoringNamespace,
     clientPeers: () => db.clientPeers(),
     migration: !!db.migration,
     backup: backup ? { labels: backupLabels, endpointUrl: backup.endpointUrl } : undefined,

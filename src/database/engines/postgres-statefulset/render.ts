@@ -310,6 +310,7 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
     podLabels,
     port: PORT,
     metricsPort: db.monitoring ? METRICS_PORT : undefined,
+    monitoringNamespace: db.environment.monitoringNamespace,
     clientPeers: () => db.clientPeers(),
     migration: !!db.migration,
     backup: backup ? { labels: backupLabels, endpointUrl: backup.endpointUrl } : undefined,

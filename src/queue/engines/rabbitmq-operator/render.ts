@@ -106,7 +106,7 @@ export function renderRabbitmqOperator(scope: Construct, mq: QueueModel, engine:
   renderNetworkPolicy(scope, mq, labels, [
     { peers: [{ podSelector: { matchLabels: labels } }], ports: [4369, 25672] },
     { peers: [operator], ports: mq.tls ? [15671, 15672] : [15672] },
-    ...(mq.monitoring ? [{ peers: [monitoringPeer()], ports: [15692] }] : []),
+    ...(mq.monitoring ? [{ peers: [monitoringPeer(mq.environment.monitoringNamespace)], ports: [15692] }] : []),
   ], engine.apiServer, [4369, 25672]);
   renderMonitoring(scope, mq, labels, 'prometheus', rabbitmqAlerts(mq, `${mq.name}-server-[0-9]+`, `persistence-${mq.name}-server-[0-9]+`));
 

@@ -233,7 +233,7 @@ export function renderRabbitmqStatefulSet(scope: Construct, mq: QueueModel, engi
   renderDisruptionBudget(scope, mq, labels);
   renderNetworkPolicy(scope, mq, labels, [
     { peers: [{ podSelector: { matchLabels: labels } }], ports: [4369, 25672] },
-    ...(mq.monitoring ? [{ peers: [monitoringPeer()], ports: [15692] }] : []),
+    ...(mq.monitoring ? [{ peers: [monitoringPeer(mq.environment.monitoringNamespace)], ports: [15692] }] : []),
   ], apiDiscovery, [4369, 25672]);
   renderMonitoring(scope, mq, labels, 'prometheus', rabbitmqAlerts(mq, `${mq.name}-[0-9]+`, `data-${mq.name}-[0-9]+`));
   // every object is rendered from the model at synthesis: nothing to add per queue or user
