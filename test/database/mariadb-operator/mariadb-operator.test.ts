@@ -314,7 +314,7 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     const all = objects(setup(Tier.PRODUCTION, { backup, storageSize: '20Gi' }).app);
     const mariadb = find(all, 'MariaDB');
     expect(all.filter(isDataBearing).map((o) => o.kind)).toEqual(['MariaDB']);
-    expect(factOf(mariadb, 'storage')!(mariadb)).toEqual([{ pointer: '/spec/storage/size', size: '20Gi', storageClass: 'ondat-secure' }]);
+    expect(factOf(mariadb, 'storage')!(mariadb)).toEqual([{ pointer: '/spec/storage/size', size: '20Gi', storageClass: 'ondat-secure', classPointer: '/spec/storage/storageClassName' }]);
     expect(factOf(mariadb, 'version')!(mariadb)).toEqual({ text: '11.4.5', pointer: '/spec/image' });
     expect(factOf(mariadb, 'replicas')!(mariadb)).toEqual({ count: 3, pointer: '/spec/replicas', minimum: 3 });
     expect(fluxHealthCheckExprs(all).map((e) => e.kind)).toEqual(expect.arrayContaining(['Database', 'Grant', 'MariaDB', 'User']));
