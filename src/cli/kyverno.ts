@@ -9,6 +9,10 @@ import { KyvernoTestInputError, KyvernoTestRow, runKyvernoTests } from '../polic
 import { PolicyPack } from '../policy/pack';
 import { PolicyPacks } from '../policy/packs/policy-packs';
 import { parsePssVersion } from '../policy/pod-security/version';
+import { recordedSuppressions } from '../policy/recorded-suppressions';
+import { SuppressedObject } from '../policy/suppressions';
+import { isClusterScoped } from '../private/kinds';
+import { readManifests } from '../private/read-manifests';
 import { UsageError } from '../private/usage-error';
 
 const EXIT_CODES = 'Exit codes: 0 clean, 1 findings or differences, 2 bad usage or unreadable input.';
@@ -80,6 +84,7 @@ export interface KyvernoExportCliOptions {
   readonly pssVersion?: string;
   readonly failureAction?: string;
   readonly namespace?: string;
+  readonly suppressionsFrom?: string;
   readonly format?: string;
   readonly output?: string;
   readonly quiet?: boolean;
@@ -98,7 +103,28 @@ interface ParsedExportOptions {
   /** true: Enforce / Deny; false: Audit; undefined: from the severities. */
   readonly deny?: boolean;
   readonly namespaces?: string[];
+  readonly suppressedObjects?: SuppressedObject[];
   readonly format: string;
+}
+
+/**
+ * The objects of a rendered output whose `policy.stateful.cdk8s.io/suppressions` annotation waives
+ * rules (as `check` honours them), for the exports to exempt.
+ */
+function suppressedObjectsIn(dir: string): SuppressedObject[] {
+  let read;
+  try {
+    read = readManifests([dir]);
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`export: --suppressions-from ${dir}: ${e.message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`export: --suppressions-from ${dir}: no such file or directory`);
+    throw e;
+  }
+  return read.manifests.flatMap(({ manifest }) => {
+    const namespace = manifest.metadata?.namespace;
+    if (typeof namespace !== 'string' || isClusterScoped(manifest.kind)) return [];
+    return recordedSuppressions(manifest).map((s) => ({ ruleId: s.rule, kind: manifest.kind, namespace, name: manifest.metadata.name }));
+  });
 }
 
 function parseExportOptions(target: ExportTarget, options: KyvernoExportCliOptions): ParsedExportOptions {
@@ -151,7 +177,8 @@ function parseExportOptions(target: ExportTarget, options: KyvernoExportCliOptio
     }
   }
   const packs = ids.map((id) => PolicyPacks.byId(id));
-  return { packs, tier, pssVersion: options.pssVersion, deny, namespaces, format };
+  const suppressedObjects = options.suppressionsFrom === undefined ? undefined : suppressedObjectsIn(options.suppressionsFrom);
+  return { packs, tier, pssVersion: options.pssVersion, deny, namespaces, suppressedObjects, format };
 }
 
 /**
@@ -169,14 +196,18 @@ export function runExport(target: ExportTarget, options: KyvernoExportCliOptions
   let report: { exported: unknown[]; notExported: unknown[]; notes: string[] };
   if (target === 'kyverno') {
     const failureAction = o.deny === undefined ? undefined : o.deny ? KyvernoFailureAction.ENFORCE : KyvernoFailureAction.AUDIT;
-    const result = KyvernoExport.fromPacks(o.packs, { tier: o.tier, podSecurityVersion: o.pssVersion, failureAction, namespaces: o.namespaces });
+    const result = KyvernoExport.fromPacks(o.packs, {
+      tier: o.tier, podSecurityVersion: o.pssVersion, failureAction, namespaces: o.namespaces, suppressedObjects: o.suppressedObjects,
+    });
     objects = result.policies;
     yaml = result.yaml;
     what = plural(objects.length, 'Kyverno ClusterPolicy', 'Kyverno ClusterPolicies');
     report = result;
   } else {
     const validationAction = o.deny === undefined ? undefined : o.deny ? AdmissionValidationAction.DENY : AdmissionValidationAction.AUDIT;
-    const result = CelPolicyExport.fromPacks(o.packs, { tier: o.tier, podSecurityVersion: o.pssVersion, validationAction, namespaces: o.namespaces });
+    const result = CelPolicyExport.fromPacks(o.packs, {
+      tier: o.tier, podSecurityVersion: o.pssVersion, validationAction, namespaces: o.namespaces, suppressedObjects: o.suppressedObjects,
+    });
     if (target === 'validating-policy') {
       objects = result.validatingPolicies;
       yaml = result.validatingPolicyYaml;
@@ -241,6 +272,8 @@ export function registerKyvernoCommands(program: Command, io: CliIo, setCode: (c
       + 'or Deny (= Enforce) (default: Enforce / Deny for error rules, Audit for the others)')
     .option('--namespace <names>', 'comma-separated namespaces the policies apply in: your environments\' namespaces (default: every namespace; '
       + 'wildcards for kyverno only)')
+    .option('--suppressions-from <path>', 'the rendered output (file or directory): the objects whose policy.stateful.cdk8s.io/suppressions '
+      + 'annotation waives a rule are exempted from its policy, with the ReplicaSets, Jobs and Pods their controllers create (default: none)')
     .option('--format <format>', 'yaml or json', 'yaml')
     .option('--output <file>', 'write the policies to a file instead of stdout (stdout gets the summary line)')
     .addOption(quiet())

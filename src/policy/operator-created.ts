@@ -1,6 +1,3 @@
-import { IConstruct } from 'constructs';
-import { EnvironmentChart } from '../environment/environment-chart';
-import { ValidationError } from '../errors/validation-error';
 import { operatorCreatedLabels } from '../private/kind-registry';
 
 /**
@@ -46,26 +43,4 @@ export function notOperatorCreatedSelector(): any {
       ? { key: label, operator: 'NotIn', values: [...values] }
       : { key: label, operator: 'DoesNotExist' })),
   };
-}
-
-/**
- * The namespaces of the environments of `cluster` (their EnvironmentCharts in the app of `scope`),
- * sorted; a ValidationError when there are none.
- *
- * @param what the export, for the error path when `scope` is the root
- */
-export function environmentNamespaces(scope: IConstruct, cluster: string, what: string): string[] {
-  const namespaces = [...new Set(scope.node.root.node.findAll()
-    .filter((c): c is EnvironmentChart => EnvironmentChart.isEnvironmentChart(c) && c.environment.cluster === cluster)
-    .map((c) => c.environment.namespace))].sort();
-  if (namespaces.length === 0) {
-    throw new ValidationError({
-      code: 'INVALID_VALUE',
-      path: scope.node.path || what,
-      property: 'cluster',
-      value: JSON.stringify(cluster),
-      allowed: 'a cluster whose EnvironmentCharts are defined before the export (or options.namespaces)',
-    });
-  }
-  return namespaces;
 }

@@ -28,6 +28,21 @@ export interface AppliedSuppression extends Suppression {
   readonly constructPath: string;
 }
 
+/**
+ * A rendered object on which a suppression waives a rule: the policy exports exempt it (and the
+ * ReplicaSets, Jobs and Pods its controller creates from it) from that rule's admission policy.
+ */
+export interface SuppressedObject {
+  /** The rule id, e.g. `PROD-ReadinessProbe`. */
+  readonly ruleId: string;
+  /** `kind` of the object, e.g. `Deployment`. */
+  readonly kind: string;
+  /** `metadata.namespace` of the object. */
+  readonly namespace: string;
+  /** `metadata.name` of the object. */
+  readonly name: string;
+}
+
 const SYMBOL = Symbol.for('cdk8s-stateful.Suppressions');
 
 /**

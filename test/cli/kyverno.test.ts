@@ -301,6 +301,38 @@ const CEL_FIXTURES_DIR = path.join(path.dirname(KYVERNO_FIXTURES_DIR), 'kyverno-
 });
 
 describe('cdk8s-stateful export kyverno', () => {
+  test('--suppressions-from: objects suppressed in the rendered output are exempted, in every target; their twins are not', () => {
+    const dir = tmpdir();
+    const rendered = path.join(dir, 'rendered');
+    fs.mkdirSync(rendered);
+    const deployment = (name: string, annotations: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: shop
+${annotations}spec:
+  replicas: 2
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers: [{name: w, image: 'ghcr.io/acme/worker:1.2.3', livenessProbe: {exec: {command: ['true']}}}]
+`;
+    const suppression = '  annotations:\n    policy.stateful.cdk8s.io/suppressions: \'[{"rule":"PROD-ReadinessProbe","reason":"queue worker, serves no traffic"}]\'\n';
+    fs.writeFileSync(path.join(rendered, 'Deployment.worker.yaml'), deployment('worker', suppression));
+    fs.writeFileSync(path.join(rendered, 'Deployment.worker2.yaml'), deployment('worker2', ''));
+    for (const target of ['kyverno', 'vap', 'validating-policy']) {
+      const out = path.join(dir, `${target}.yaml`);
+      const r = cli(['export', target, '--pack', 'production-readiness', '--tier', 'production', '--namespace', 'shop', '--suppressions-from', rendered, '--output', out]);
+      expect(r.code).toBe(0);
+      expect(fs.readFileSync(out, 'utf8')).toContain('# Note: PROD-ReadinessProbe suppressed on Deployment shop/worker: exempted in the cluster');
+      const checked = cli(['check', rendered, '--pack', 'none', '--policy', out, '--format', 'json']);
+      const readiness = JSON.parse(checked.stdout).findings.filter((f: any) => /readiness/i.test(f.ruleId)).map((f: any) => f.resource.name);
+      expect({ target, readiness }).toEqual({ target, readiness: ['worker2'] });
+    }
+    expectUsageError(cli(['export', 'kyverno', '--suppressions-from', path.join(dir, 'nope')]), /--suppressions-from .*nope/);
+  });
+
   test('YAML ClusterPolicies on stdout, rules not exported in the header', () => {
     const r = kyverno(['export', 'kyverno']);
     expect(r.code).toBe(0);

@@ -4,13 +4,18 @@ import { PlatformChart } from '../../environment/platform-chart';
 import { Tier } from '../../environment/tier';
 import { ValidationError } from '../../errors/validation-error';
 import { CREDENTIAL_NAME_PATTERN, REFERENCE_VALUE_PATTERN } from '../../private/credentials';
+import {
+  celNotSuppressed, exemptionNotes, normalizeSuppressed, PARTIAL, platformExportPlan, podSecuritySuppressionNotes,
+  requireSameSuppressions, suppressedFor,
+} from '../export-scope';
 import { KyvernoPolicyPack } from '../kyverno/policies';
-import { environmentNamespaces, notOperatorCreatedSelector } from '../operator-created';
+import { notOperatorCreatedSelector } from '../operator-created';
 import { PolicyPack } from '../pack';
 import { PodSecurityRule } from '../packs/pod-security-rule';
 import { parsePssVersion } from '../pod-security/version';
 import { Rule, RuleEnforcement } from '../rule';
 import { Severity } from '../severity';
+import { SuppressedObject } from '../suppressions';
 
 /**
  * What the API server (or Kyverno) does with an object that fails an exported validation.
@@ -35,18 +40,35 @@ export interface CelPolicyExportOptions {
 
   /**
    * The tier the policies are exported for: per-tier severities apply, and rules that only apply
-   * in a tier (production replicas) are exported only for it.
+   * in a tier (production replicas) are exported only for it. In `addToPlatform` it applies to
+   * every namespace exported for.
    *
-   * @default - no tier (the rules' default severities; tier-specific rules are not exported)
+   * @default - `fromPacks`: no tier (the rules' default severities; tier-specific rules are not
+   * exported); `addToPlatform`: each environment's tier in its namespace, one policy set per tier
+   * (names suffixed `-<tier>`), as the synthesis judged the environment's objects
    */
   readonly tier?: Tier;
 
   /**
-   * Pod Security Standards version for Pod Security packs that have none (`1.N` or `latest`).
+   * Pod Security Standards version for Pod Security packs that have none (`1.N` or `latest`): the
+   * checks in force at that version become the policy's validations.
    *
-   * @default 'latest'
+   * @default - `fromPacks`: 'latest'; `addToPlatform`: the `kubernetesVersion` of the cluster's
+   * environments, which their Namespaces enforce and the synthesis checks (a ValidationError when
+   * they differ)
    */
   readonly podSecurityVersion?: string;
+
+  /**
+   * Objects on which a suppression waives a rule: the rule's policy does not apply to them, nor to
+   * the ReplicaSets, Jobs and Pods their controllers create from them (a `matchConditions` entry
+   * `not-suppressed` on kind, namespace and name, and on the controller owner reference). Pod Security
+   * suppressions are not exempted (noted): the namespace's Pod Security Admission enforces the level too.
+   *
+   * @default - `fromPacks`: none; `addToPlatform`: the suppressed objects of the cluster's
+   * environments (`Suppressions.add`), and these
+   */
+  readonly suppressedObjects?: SuppressedObject[];
 
   /**
    * Prefix of the policy (and binding) names.
@@ -282,6 +304,52 @@ export class CelPolicyExport {
    * Exports the rules of `packs`.
    */
   public static fromPacks(packs: PolicyPack[], options: CelPolicyExportOptions = {}): CelPolicyExportResult {
+    return CelPolicyExport.exportPacks(packs, options, options.podSecurityVersion ?? 'latest', '');
+  }
+
+  /**
+   * Exports the rules of `packs` into the platform layer of a cluster (`platform/<cluster>/`), so
+   * that Flux / Argo CD install them with the cluster's prerequisites: scoped to the namespaces of the
+   * cluster's environments unless `options.namespaces` is given. Without `options.tier`, one policy
+   * set per tier of the environments (names suffixed `-<tier>`), each scoped to that tier's namespaces;
+   * an explicit `tier` applies to every namespace. Call it after every construct and suppression of
+   * the cluster is defined.
+   *
+   * @param scope any construct of the app (the EnvironmentCharts of `cluster` must be defined before)
+   * @param cluster the cluster (an Environment's `cluster`)
+   */
+  public static addToPlatform(scope: IConstruct, cluster: string, packs: PolicyPack[],
+    options: CelPlatformExportOptions = {}): CelPolicyExportResult {
+    const plan = platformExportPlan(scope, cluster, 'CelPolicyExport', options);
+    const suppressedObjects = [...plan.suppressed, ...options.suppressedObjects ?? []];
+    const version = options.podSecurityVersion ?? plan.podSecurityVersion ?? 'latest';
+    const parts = plan.sets.map((set) => ({
+      set,
+      result: CelPolicyExport.exportPacks(packs, { ...options, tier: set.tier, namespaces: set.namespaces, suppressedObjects }, version, set.suffix),
+    }));
+    const many = parts.length > 1;
+    const where = (set: { tier?: Tier; namespaces: string[] }) => (many ? `${set.tier ?? 'no tier'} (${set.namespaces.join(', ')}): ` : '');
+    const exported = parts.flatMap(({ result }) => result.exported);
+    const notExported = parts.flatMap(({ set, result }) => result.notExported.map((n) => ({ ...n, reason: where(set) + n.reason })));
+    const notes = [...new Set(parts.flatMap(({ set, result }) => result.notes.map((n) => where(set) + n)))];
+    const validatingPolicies = parts.flatMap(({ result }) => result.validatingPolicies);
+    const admissionPolicies = parts.flatMap(({ result }) => result.admissionPolicies);
+    const platform = PlatformChart.forCluster(scope, cluster);
+    const form = options.form ?? CelPolicyForm.ADMISSION_POLICY;
+    for (const o of form === CelPolicyForm.VALIDATING_POLICY ? validatingPolicies : admissionPolicies) platform.require(scope, o);
+    requireSameSuppressions(scope, cluster, plan.suppressed, 'CelPolicyExport.addToPlatform');
+    return {
+      validatingPolicies,
+      admissionPolicies,
+      validatingPolicyYaml: header('Kyverno ValidatingPolicies', exported, notExported, notes) + yamlOf(validatingPolicies),
+      admissionPolicyYaml: header('ValidatingAdmissionPolicies and bindings', exported, notExported, notes) + yamlOf(admissionPolicies),
+      exported,
+      notExported,
+      notes,
+    };
+  }
+
+  private static exportPacks(packs: PolicyPack[], options: CelPolicyExportOptions, defaultVersion: string, suffix: string): CelPolicyExportResult {
     const prefix = options.namePrefix ?? 'cdk8s-stateful';
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(prefix)) {
       throw new ValidationError({ code: 'INVALID_NAME', path: 'CelPolicyExport', property: 'namePrefix', value: JSON.stringify(prefix), allowed: 'lower-case letters, digits and "-"' });
@@ -297,6 +365,7 @@ export class CelPolicyExport {
       throw new ValidationError({ code: 'INVALID_VALUE', path: 'CelPolicyExport', property: 'namespaces', value: '[]', allowed: 'at least one namespace (omit the option for every namespace)' });
     }
     const selector = namespaceSelector(namespaces);
+    const suppressed = normalizeSuppressed(options.suppressedObjects ?? [], 'CelPolicyExport');
     const notes: string[] = [];
     const vpols: any[] = [];
     const vaps: any[] = [];
@@ -309,13 +378,16 @@ export class CelPolicyExport {
     };
     const isError = (pack: PolicyPack, rule: Rule) => pack.severityOf(rule, options.tier) === Severity.ERROR;
     // operatorCreated: whether the policy applies to what the operators create (Pod Security does)
-    const add = (name: string, annotations: Record<string, string>, t: CelTranslation, actions: string[], operatorCreated: boolean): boolean => {
+    const add = (name: string, annotations: Record<string, string>, t: CelTranslation, actions: string[], operatorCreated: boolean,
+      exempt: SuppressedObject[] = []): boolean => {
       if (names.has(name)) return false;
       names.add(name);
       const constraints = { resourceRules: t.resourceRules, ...(operatorCreated ? {} : { objectSelector: notOperatorCreatedSelector() }) };
+      const notSuppressed = celNotSuppressed(exempt);
+      const matchConditions = [...t.matchConditions ?? [], ...(notSuppressed ? [notSuppressed] : [])];
       const body = {
         matchConstraints: { ...constraints, ...(selector ? { namespaceSelector: selector } : {}) },
-        ...(t.matchConditions ? { matchConditions: t.matchConditions } : {}),
+        ...(matchConditions.length > 0 ? { matchConditions } : {}),
         ...(t.variables ? { variables: t.variables } : {}),
         validations: t.validations,
       };
@@ -354,8 +426,8 @@ export class CelPolicyExport {
       const pss = pack.manifestRules.filter((r): r is PodSecurityRule => r instanceof PodSecurityRule);
       if (pss.length > 0) {
         const level = (pss[0] as any).level;
-        const version: string = options.podSecurityVersion ?? (pss[0] as any).version ?? pack.version ?? 'latest';
-        const name = `${prefix}-pod-security-${level}`;
+        const version: string = options.podSecurityVersion ?? (pss[0] as any).version ?? pack.version ?? defaultVersion;
+        const name = `${prefix}-pod-security-${level}${suffix}`;
         const validations = podSecurityValidations(level, version);
         const deny = pss.some((r) => isError(pack, r));
         add(name, {
@@ -367,6 +439,7 @@ export class CelPolicyExport {
           validations: validations.map(({ expression, message }) => ({ expression, message })),
         }, actionsFor(deny), true);
         for (const r of pss) exported.push({ ruleId: r.id, packId: pack.id, policyName: name });
+        notes.push(...podSecuritySuppressionNotes(pss, suppressed, namespaces));
       }
       for (const rule of pack.manifestRules) {
         if (rule instanceof PodSecurityRule) continue;
@@ -384,14 +457,17 @@ export class CelPolicyExport {
           notExported.push({ ruleId: rule.id, packId: pack.id, reason: t });
           continue;
         }
-        const name = `${prefix}-${kebab(rule.id)}`;
-        if (add(name, { 'policy.stateful.cdk8s.io/rules': rule.id, 'policy.stateful.cdk8s.io/description': rule.description }, t, actionsFor(isError(pack, rule)), false)) {
+        const name = `${prefix}-${kebab(rule.id)}${suffix}`;
+        const exempt = rule.unsuppressible ? [] : suppressedFor(suppressed, rule.id, namespaces);
+        if (add(name, { 'policy.stateful.cdk8s.io/rules': rule.id, 'policy.stateful.cdk8s.io/description': rule.description }, t,
+          actionsFor(isError(pack, rule)), false, exempt)) {
           exported.push({ ruleId: rule.id, packId: pack.id, policyName: name });
+          notes.push(...exemptionNotes(rule.id, exempt));
+          if (PARTIAL[rule.id]) notes.push(`${rule.id} (${pack.id}): partially exported: ${PARTIAL[rule.id]}`);
         }
       }
     }
     if (!namespaces) notes.push('not scoped to namespaces: the policies apply in every namespace (pass the environments\' namespaces)');
-    const yamlOf = (objects: any[]) => objects.map((p) => `---\n${yamlStringify(p, { lineWidth: 0 })}`).join('');
     return {
       validatingPolicies: vpols,
       admissionPolicies: vaps,
@@ -403,26 +479,12 @@ export class CelPolicyExport {
     };
   }
 
-  /**
-   * Exports the rules of `packs` into the platform layer of a cluster (`platform/<cluster>/`), so
-   * that Flux / Argo CD install them with the cluster's prerequisites: scoped to the namespaces of the
-   * cluster's environments unless `options.namespaces` is given.
-   *
-   * @param scope any construct of the app (the EnvironmentCharts of `cluster` must be defined before)
-   * @param cluster the cluster (an Environment's `cluster`)
-   */
-  public static addToPlatform(scope: IConstruct, cluster: string, packs: PolicyPack[],
-    options: CelPlatformExportOptions = {}): CelPolicyExportResult {
-    const namespaces = options.namespaces ?? environmentNamespaces(scope, cluster, 'CelPolicyExport');
-    const result = CelPolicyExport.fromPacks(packs, { ...options, namespaces });
-    const platform = PlatformChart.forCluster(scope, cluster);
-    const form = options.form ?? CelPolicyForm.ADMISSION_POLICY;
-    const objects = form === CelPolicyForm.VALIDATING_POLICY ? result.validatingPolicies : result.admissionPolicies;
-    for (const o of objects) platform.require(scope, o);
-    return result;
-  }
-
   private constructor() {}
+}
+
+/** Objects as multi-document YAML. */
+function yamlOf(objects: any[]): string {
+  return objects.map((p) => `---\n${yamlStringify(p, { lineWidth: 0 })}`).join('');
 }
 
 /** `yaml`'s stringify, the package loaded at the first export (not when the library loads). */

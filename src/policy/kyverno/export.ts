@@ -4,12 +4,17 @@ import { PlatformChart } from '../../environment/platform-chart';
 import { Tier } from '../../environment/tier';
 import { ValidationError } from '../../errors/validation-error';
 import { CREDENTIAL_NAME_PATTERN, REFERENCE_VALUE_PATTERN } from '../../private/credentials';
-import { KYVERNO_NOT_OPERATOR_CREATED, environmentNamespaces } from '../operator-created';
+import {
+  exemptionNotes, kyvernoNotSuppressed, normalizeSuppressed, PARTIAL, platformExportPlan, podSecuritySuppressionNotes,
+  requireSameSuppressions, suppressedFor,
+} from '../export-scope';
+import { KYVERNO_NOT_OPERATOR_CREATED } from '../operator-created';
 import { PolicyPack } from '../pack';
 import { PodSecurityRule } from '../packs/pod-security-rule';
 import { parsePssVersion } from '../pod-security/version';
 import { Rule, RuleEnforcement } from '../rule';
 import { Severity } from '../severity';
+import { SuppressedObject } from '../suppressions';
 
 /**
  * What Kyverno does with a resource that violates an exported rule.
@@ -34,18 +39,35 @@ export interface KyvernoExportOptions {
 
   /**
    * The tier the policies are exported for: per-tier severities apply, and rules that only apply
-   * in a tier (production replicas) are exported only for it.
+   * in a tier (production replicas) are exported only for it. In `addToPlatform` it applies to
+   * every namespace exported for.
    *
-   * @default - no tier (the rules' default severities; tier-specific rules are not exported)
+   * @default - `fromPacks`: no tier (the rules' default severities; tier-specific rules are not
+   * exported); `addToPlatform`: each environment's tier in its namespace, one policy set per tier
+   * (names suffixed `-<tier>`), as the synthesis judged the environment's objects
    */
   readonly tier?: Tier;
 
   /**
-   * Pod Security Standards version for Pod Security packs that have none (`1.N` or `latest`).
+   * Pod Security Standards version (`validate.podSecurity.version`) for Pod Security packs that
+   * have none (`1.N` or `latest`).
    *
-   * @default 'latest'
+   * @default - `fromPacks`: 'latest'; `addToPlatform`: the `kubernetesVersion` of the cluster's
+   * environments, which their Namespaces enforce and the synthesis checks (a ValidationError when
+   * they differ)
    */
   readonly podSecurityVersion?: string;
+
+  /**
+   * Objects on which a suppression waives a rule: the rule's policy does not apply to them, nor to
+   * the ReplicaSets, Jobs and Pods their controllers create from them (a precondition on kind,
+   * namespace and name, and on the controller owner reference). Pod Security suppressions are not
+   * exempted (noted): the namespace's Pod Security Admission enforces the level too.
+   *
+   * @default - `fromPacks`: none; `addToPlatform`: the suppressed objects of the cluster's
+   * environments (`Suppressions.add`), and these
+   */
+  readonly suppressedObjects?: SuppressedObject[];
 
   /**
    * Whether Kyverno also scans existing resources (`spec.background`).
@@ -366,12 +388,14 @@ function preconditionsOf(t: Translation): any {
   return { all: [...(t.preconditions?.all ?? []), KYVERNO_NOT_OPERATOR_CREATED] };
 }
 
-function ruleObject(t: Translation, action: string, namespaces: string[] | undefined): any {
+function ruleObject(t: Translation, action: string, namespaces: string[] | undefined, suppressed: SuppressedObject[]): any {
+  const notSuppressed = kyvernoNotSuppressed(suppressed);
+  const preconditions = preconditionsOf(t);
   return {
     name: t.name,
     match: scoped(t.match, namespaces),
     ...(t.exclude ? { exclude: t.exclude } : {}),
-    preconditions: preconditionsOf(t),
+    preconditions: notSuppressed ? { all: [...preconditions.all, notSuppressed] } : preconditions,
     validate: { failureAction: action, ...t.validate },
   };
 }
@@ -401,6 +425,51 @@ export class KyvernoExport {
    * Exports the rules of `packs`.
    */
   public static fromPacks(packs: PolicyPack[], options: KyvernoExportOptions = {}): KyvernoExportResult {
+    return KyvernoExport.exportPacks(packs, options, options.podSecurityVersion ?? 'latest', '');
+  }
+
+  /**
+   * Exports the rules of `packs` into the platform layer of a cluster (`platform/<cluster>/`),
+   * so that Flux / Argo CD install them with the cluster's prerequisites. Without `options.tier`,
+   * one policy set per tier of the cluster's environments (names suffixed `-<tier>`), each scoped
+   * to the namespaces of that tier; an explicit `tier` applies to every namespace (`options.namespaces`,
+   * else the environments'). Call it after every construct and suppression of the cluster is defined.
+   *
+   * @param scope any construct of the app
+   * @param cluster the cluster (an Environment's `cluster`)
+   */
+  public static addToPlatform(scope: IConstruct, cluster: string, packs: PolicyPack[], options: KyvernoExportOptions = {}): KyvernoExportResult {
+    const plan = platformExportPlan(scope, cluster, 'KyvernoExport', options);
+    const suppressedObjects = [...plan.suppressed, ...options.suppressedObjects ?? []];
+    const version = options.podSecurityVersion ?? plan.podSecurityVersion ?? 'latest';
+    const parts = plan.sets.map((set) => ({
+      set,
+      result: KyvernoExport.exportPacks(packs, { ...options, tier: set.tier, namespaces: set.namespaces, suppressedObjects }, version, set.suffix),
+    }));
+    const many = parts.length > 1;
+    const where = (set: { tier?: Tier; namespaces: string[] }) => (many ? `${set.tier ?? 'no tier'} (${set.namespaces.join(', ')}): ` : '');
+    const policies: any[] = [];
+    const names = new Set<string>();
+    for (const { result } of parts) {
+      // imported Kyverno packs give the same policies in every set
+      for (const p of result.policies.filter((x) => !names.has(x.metadata.name))) {
+        names.add(p.metadata.name);
+        policies.push(p);
+      }
+    }
+    const combined = {
+      policies,
+      exported: uniqueExported(parts.flatMap(({ result }) => result.exported)),
+      notExported: parts.flatMap(({ set, result }) => result.notExported.map((n) => ({ ...n, reason: where(set) + n.reason }))),
+      notes: [...new Set(parts.flatMap(({ set, result }) => result.notes.map((n) => where(set) + n)))],
+    };
+    const platform = PlatformChart.forCluster(scope, cluster);
+    for (const policy of policies) platform.require(scope, policy);
+    requireSameSuppressions(scope, cluster, plan.suppressed, 'KyvernoExport.addToPlatform');
+    return { ...combined, yaml: header(combined) + policies.map((p) => `---\n${yamlStringify(p, { lineWidth: 0 })}`).join('') };
+  }
+
+  private static exportPacks(packs: PolicyPack[], options: KyvernoExportOptions, defaultVersion: string, suffix: string): KyvernoExportResult {
     const prefix = options.namePrefix ?? 'cdk8s-stateful';
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(prefix)) {
       throw new ValidationError({ code: 'INVALID_NAME', path: 'KyvernoExport', property: 'namePrefix', value: JSON.stringify(prefix), allowed: 'lower-case letters, digits and "-"' });
@@ -415,6 +484,7 @@ export class KyvernoExport {
     if (namespaces !== undefined && namespaces.length === 0) {
       throw new ValidationError({ code: 'INVALID_VALUE', path: 'KyvernoExport', property: 'namespaces', value: '[]', allowed: 'at least one namespace (omit the option for every namespace)' });
     }
+    const suppressed = normalizeSuppressed(options.suppressedObjects ?? [], 'KyvernoExport');
     const background = options.background ?? true;
     const policies: any[] = [];
     const exported: KyvernoExportedRule[] = [];
@@ -443,8 +513,8 @@ export class KyvernoExport {
       const pss = pack.manifestRules.filter((r): r is PodSecurityRule => r instanceof PodSecurityRule);
       if (pss.length > 0) {
         const level: string = (pss[0] as any).level;
-        const version = kyvernoPssVersion(options.podSecurityVersion ?? (pss[0] as any).version ?? pack.version ?? 'latest', notes, pack.id);
-        const name = `${prefix}-pod-security-${level}`;
+        const version = kyvernoPssVersion(options.podSecurityVersion ?? (pss[0] as any).version ?? pack.version ?? defaultVersion, notes, pack.id);
+        const name = `${prefix}-pod-security-${level}${suffix}`;
         const actions = pss.map((r) => actionFor(pack, r));
         const action = actions.includes(KyvernoFailureAction.ENFORCE) ? KyvernoFailureAction.ENFORCE : KyvernoFailureAction.AUDIT;
         const policy = policyObject(name, {
@@ -462,6 +532,7 @@ export class KyvernoExport {
         add(policy);
         for (const r of pss) exported.push({ ruleId: r.id, packId: pack.id, policyName: name });
         notes.push(`${pack.id}: PodTemplate objects are not covered in the cluster (Kyverno checks Pods and their controllers)`);
+        notes.push(...podSecuritySuppressionNotes(pss, suppressed, namespaces));
       }
       for (const rule of pack.manifestRules) {
         if (rule instanceof PodSecurityRule) continue;
@@ -479,8 +550,9 @@ export class KyvernoExport {
           notExported.push({ ruleId: rule.id, packId: pack.id, reason: t });
           continue;
         }
-        const name = `${prefix}-${kebab(rule.id)}`;
+        const name = `${prefix}-${kebab(rule.id)}${suffix}`;
         const action = actionFor(pack, rule);
+        const exempt = rule.unsuppressible ? [] : suppressedFor(suppressed, rule.id, namespaces);
         const policy = policyObject(name, {
           'policies.kyverno.io/title': rule.description,
           'policies.kyverno.io/category': `cdk8s-stateful ${pack.id}`,
@@ -489,8 +561,10 @@ export class KyvernoExport {
           'policies.kyverno.io/description': oneLine(`${rule.explanation} Fix: ${rule.fix}`),
           'policy.stateful.cdk8s.io/rules': rule.id,
           ...(t.autogen ? {} : { 'pod-policies.kyverno.io/autogen-controllers': 'none' }),
-        }, t.background ?? background, t.rules.map((r) => ruleObject(r, action, namespaces)));
+        }, t.background ?? background, t.rules.map((r) => ruleObject(r, action, namespaces, exempt)));
         if (add(policy)) exported.push({ ruleId: rule.id, packId: pack.id, policyName: name });
+        notes.push(...exemptionNotes(rule.id, exempt));
+        if (PARTIAL[rule.id]) notes.push(`${rule.id} (${pack.id}): partially exported: ${PARTIAL[rule.id]}`);
       }
     }
     if (!namespaces) notes.push('not scoped to namespaces: the policies apply in every namespace (pass the environments\' namespaces)');
@@ -499,22 +573,14 @@ export class KyvernoExport {
     return { ...result, yaml };
   }
 
-  /**
-   * Exports the rules of `packs` into the platform layer of a cluster (`platform/<cluster>/`),
-   * so that Flux / Argo CD install them with the cluster's prerequisites.
-   *
-   * @param scope any construct of the app
-   * @param cluster the cluster (an Environment's `cluster`)
-   */
-  public static addToPlatform(scope: IConstruct, cluster: string, packs: PolicyPack[], options: KyvernoExportOptions = {}): KyvernoExportResult {
-    const namespaces = options.namespaces ?? environmentNamespaces(scope, cluster, 'KyvernoExport');
-    const result = KyvernoExport.fromPacks(packs, { ...options, namespaces });
-    const platform = PlatformChart.forCluster(scope, cluster);
-    for (const policy of result.policies) platform.require(scope, policy);
-    return result;
-  }
-
   private constructor() {}
+}
+
+/** `exported` without repeated entries (an imported pack's policies are the same in every set). */
+function uniqueExported(exported: KyvernoExportedRule[]): KyvernoExportedRule[] {
+  const byKey = new Map<string, KyvernoExportedRule>();
+  for (const e of exported) if (!byKey.has(`${e.policyName}\u0000${e.ruleId}`)) byKey.set(`${e.policyName}\u0000${e.ruleId}`, e);
+  return [...byKey.values()];
 }
 
 /** `yaml`'s stringify, the package loaded at the first export (not when the library loads). */

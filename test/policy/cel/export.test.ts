@@ -1,13 +1,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { ApiObject } from 'cdk8s';
 import * as fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
-import { Environment, EnvironmentChart, GitOpsApp, Tier } from '../../../src';
+import { Environment, EnvironmentChart, GitOpsApp, Suppressions, Tier } from '../../../src';
 import { AdmissionValidationAction, CelPolicyExport, CelPolicyExportResult, CelPolicyForm } from '../../../src/policy/cel/export';
 import { evaluateCelPolicy, loadCelPolicy, LoadedCelPolicy } from '../../../src/policy/cel/policies';
 import { evaluatePacks } from '../../../src/policy/engine';
 import { PolicyPacks } from '../../../src/policy/packs/policy-packs';
 import { RuleEnforcement } from '../../../src/policy/rule';
+import { cli } from '../../cli/helpers';
 import { tmpdir } from '../../util/tmp';
 import { loadPssFixtures, pssFixturesAvailable, PSS_FIXTURES_DIR, readFixture } from '../pod-security/fixtures';
 
@@ -318,7 +320,102 @@ describe('CEL export: in the cluster, scoped and admitting what the operators cr
     expect(files).toEqual(expect.arrayContaining([
       'platform/eu/ValidatingAdmissionPolicy.cdk8s-stateful-prod-image-pinned.yaml',
       'platform/eu/ValidatingAdmissionPolicyBinding.cdk8s-stateful-prod-image-pinned.yaml',
-      'platform/us/ValidatingPolicy.cdk8s-stateful-prod-image-pinned.yaml',
+      'platform/us/ValidatingPolicy.cdk8s-stateful-prod-image-pinned-production.yaml',
     ]));
+  });
+});
+
+describe('CEL export: suppressions, tiers and the Pod Security version of the cluster\'s environments', () => {
+  const worker = (name: string, namespace = 'shop'): any => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'w', image: 'ghcr.io/acme/worker:latest', livenessProbe: { exec: { command: ['true'] } } }] } },
+    },
+  });
+  const platformApp = (more: Array<{ name: string; tier: Tier; namespace: string; kubernetesVersion?: string }> = []) => {
+    const outdir = tmpdir();
+    const app = new GitOpsApp({ outdir });
+    const chart = new EnvironmentChart(app, 'shop', { environment: new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'shop', cluster: 'eu' }) });
+    for (const e of more) new EnvironmentChart(app, e.name, { environment: new Environment({ ...e, cluster: 'eu' }) });
+    return { app, chart, outdir };
+  };
+  const { app, chart, outdir } = platformApp();
+  const suppressed = new ApiObject(chart, 'worker', worker('worker'));
+  new ApiObject(chart, 'worker2', worker('worker2'));
+  Suppressions.add(suppressed, { ruleId: 'PROD-ReadinessProbe', reason: 'queue worker, serves no traffic' });
+  Suppressions.add(suppressed, { ruleId: 'PROD-ImagePinned', reason: 'queue worker, follows the latest image' });
+  const result = CelPolicyExport.addToPlatform(app, 'eu', PolicyPacks.all());
+  const forms = bothForms(result);
+  const onSuppressedRules = (policies: LoadedCelPolicy[], manifest: any) => formFails(policies, manifest).filter((f) => /image-pinned|readiness-probe/.test(f))
+    .map((f) => f.split(':')[0]);
+  const pod = worker('x').spec.template.spec;
+  const podOf = (rs: string, hash: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `${rs}-abcde`, namespace: 'shop', labels: { 'pod-template-hash': hash }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs, uid: 'u', controller: true }] },
+    spec: pod,
+  });
+  const rsOf = (deployment: string) => ({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: `${deployment}-7d9f`, namespace: 'shop', labels: { 'pod-template-hash': '7d9f' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, uid: 'u', controller: true }] },
+    spec: { replicas: 2, selector: {}, template: { metadata: { labels: { 'pod-template-hash': '7d9f' } }, spec: pod } },
+  });
+
+  test('the suppressed Deployment, its ReplicaSets and Pods are admitted by both forms; the identical unsuppressed one is denied', () => {
+    for (const policies of [forms.vpol, forms.vap]) {
+      expect(onSuppressedRules(policies, worker('worker'))).toEqual([]);
+      expect(onSuppressedRules(policies, worker('worker2'))).toEqual(['cdk8s-stateful-prod-image-pinned-production', 'cdk8s-stateful-prod-readiness-probe-production']);
+      expect(onSuppressedRules(policies, rsOf('worker'))).toEqual([]);
+      expect(onSuppressedRules(policies, rsOf('worker2'))).toEqual(['cdk8s-stateful-prod-image-pinned-production', 'cdk8s-stateful-prod-readiness-probe-production']);
+      expect(onSuppressedRules(policies, podOf('worker-7d9f', '7d9f'))).toEqual([]);
+      expect(onSuppressedRules(policies, podOf('worker2-7d9f', '7d9f'))).toEqual(['cdk8s-stateful-prod-image-pinned-production']);
+      expect(onSuppressedRules(policies, podOf('worker-7d9f', '1111'))).toEqual(['cdk8s-stateful-prod-image-pinned-production']);
+      // the other rules still judge it
+      expect(formFails(policies, worker('worker')).map((f) => f.split(':')[0])).toContain('cdk8s-stateful-prod-zone-spread-production');
+    }
+    const vap = result.admissionPolicies.find((p) => p.metadata.name === 'cdk8s-stateful-prod-readiness-probe-production');
+    expect(vap.spec.matchConditions.map((c: any) => c.name)).toEqual(['not-suppressed']);
+  });
+
+  test('check --policy with the exported VAPs agrees with the synthesis', () => {
+    app.synth();
+    const policies = path.join(tmpdir(), 'vap.yaml');
+    fs.writeFileSync(policies, result.admissionPolicyYaml);
+    const r = cli(['check', path.join(outdir, 'rendered'), '--tier', 'production', '--policy', policies, '--format', 'json']);
+    const verdicts = JSON.parse(r.stdout).findings
+      .filter((f: any) => f.resource.kind === 'Deployment' && /ImagePinned|ReadinessProbe/.test(f.ruleId) && !f.suppressed && f.severity === 'error')
+      .map((f: any) => `${f.resource.name} ${f.ruleId}`).sort();
+    expect(verdicts).toEqual([
+      'worker2 PROD-ImagePinned', 'worker2 PROD-ReadinessProbe',
+      'worker2 VAP-Cdk8sStatefulProdImagePinnedProduction', 'worker2 VAP-Cdk8sStatefulProdReadinessProbeProduction',
+    ]);
+  });
+
+  test('one policy set per tier; the environments\' Pod Security version; NoLiteralCredentials partially exported', () => {
+    const { app: shared } = platformApp([{ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'shop-dev' }]);
+    const r = CelPolicyExport.addToPlatform(shared, 'eu', PolicyPacks.all());
+    const binding = (name: string) => r.admissionPolicies.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding' && o.metadata.name === name);
+    expect(binding('cdk8s-stateful-prod-image-pinned-production').spec).toMatchObject({
+      validationActions: ['Deny'],
+      matchResources: { namespaceSelector: { matchExpressions: [{ values: ['shop'] }] } },
+    });
+    expect(binding('cdk8s-stateful-prod-image-pinned-development').spec).toMatchObject({
+      validationActions: ['Audit', 'Warn'],
+      matchResources: { namespaceSelector: { matchExpressions: [{ values: ['shop-dev'] }] } },
+    });
+    expect(binding('cdk8s-stateful-prod-production-replicas-development')).toBeUndefined();
+    // v1.30 (the Namespace's enforce-version), not latest: no host probe check (Kubernetes 1.34)
+    const psa = r.admissionPolicies.find((o) => o.metadata.name === 'cdk8s-stateful-pod-security-restricted-production');
+    expect(psa.metadata.annotations['policy.stateful.cdk8s.io/description']).toContain('(1.30)');
+    const latest = CelPolicyExport.fromPacks([PolicyPacks.podSecurityRestricted()]).admissionPolicies[0];
+    expect(psa.spec.validations.length).toBeLessThan(latest.spec.validations.length);
+    const mixed = platformApp([{ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'shop-dev', kubernetesVersion: '1.34' }]);
+    expect(() => CelPolicyExport.addToPlatform(mixed.app, 'eu', [PolicyPacks.podSecurityRestricted()])).toThrow(/one Pod Security version/);
+    expect(r.admissionPolicyYaml).toContain('GITOPS-NoLiteralCredentials (gitops-hygiene): partially exported:');
   });
 });

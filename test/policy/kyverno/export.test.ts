@@ -1,8 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { ApiObject } from 'cdk8s';
 import fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
-import { Environment, EnvironmentChart, GitOpsApp, PolicyPack, PolicyPacks, Tier } from '../../../src';
+import { Environment, EnvironmentChart, GitOpsApp, PolicyPack, PolicyPacks, Suppressions, Tier } from '../../../src';
+import { evaluatePacks } from '../../../src/policy/engine';
 import { KyvernoExport, KyvernoFailureAction, KyvernoPolicies } from '../../../src/policy/kyverno';
 import { CLUSTER_SCOPED_KINDS } from '../../../src/policy/kyverno/cluster-scoped';
 import { evaluatePolicy } from '../../../src/policy/kyverno/engine';
@@ -10,6 +12,7 @@ import { loadPolicy, LoadedPolicy } from '../../../src/policy/kyverno/model';
 import { ManifestRule, RuleEnforcement } from '../../../src/policy/rule';
 import { isClusterScoped } from '../../../src/private/kinds';
 import { SchemaValidator } from '../../../src/validation';
+import { cli } from '../../cli/helpers';
 import { crdsAvailable, describeWithCrds, sharedValidator } from '../../util/crds';
 import { tmpdir } from '../../util/tmp';
 import { loadPssFixtures, pssFixturesAvailable, readFixture } from '../pod-security/fixtures';
@@ -103,7 +106,7 @@ describe('export: what is exported, what is listed', () => {
     new EnvironmentChart(app, 'shop', { environment: new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'shop', cluster: 'eu' }) });
     const result = KyvernoExport.addToPlatform(app, 'eu', [PolicyPacks.podSecurityRestricted()]);
     const files = app.render().files.map((f) => f.path);
-    expect(files).toContain('platform/eu/ClusterPolicy.cdk8s-stateful-pod-security-restricted.yaml');
+    expect(files).toContain('platform/eu/ClusterPolicy.cdk8s-stateful-pod-security-restricted-production.yaml');
     expect(result.exported.length).toBeGreaterThan(10);
   });
 });
@@ -113,6 +116,10 @@ describeWithCrds('export: schema-valid against the Kyverno CRDs (strict)', () =>
     ['every pack, production', PROD],
     ['every pack, development, Audit', KyvernoExport.fromPacks(PolicyPacks.all(), { tier: Tier.DEVELOPMENT, failureAction: KyvernoFailureAction.AUDIT, background: false })],
     ['baseline 1.25', KyvernoExport.fromPacks([PolicyPacks.podSecurityBaseline({ version: '1.25' })])],
+    ['suppressed objects', KyvernoExport.fromPacks(PolicyPacks.all(), {
+      tier: Tier.PRODUCTION,
+      suppressedObjects: [{ ruleId: 'PROD-ImagePinned', kind: 'CronJob', namespace: 'shop', name: 'nightly' }, { ruleId: 'PROD-ZoneSpread', kind: 'Deployment', namespace: 'shop', name: 'web' }],
+    })],
   ])('%s', (_name, result) => {
     const validator = sharedValidator();
     expect(validator.hasSchema('kyverno.io/v1', 'ClusterPolicy')).toBe(true);
@@ -367,3 +374,208 @@ describe('export: in the cluster, scoped and admitting what the operators create
     expect(() => KyvernoExport.addToPlatform(app, 'asia', [PolicyPacks.productionReadiness()])).toThrow(/EnvironmentCharts/);
   });
 });
+
+/** An app on cluster `eu` with a production environment `shop` (and `more` environments). */
+function platformApp(more: Array<{ name: string; tier: Tier; namespace: string; kubernetesVersion?: string }> = []) {
+  const outdir = tmpdir();
+  const app = new GitOpsApp({ outdir });
+  const chart = new EnvironmentChart(app, 'shop', { environment: new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'shop', cluster: 'eu' }) });
+  for (const e of more) new EnvironmentChart(app, e.name, { environment: new Environment({ ...e, cluster: 'eu' }) });
+  return { app, chart, outdir };
+}
+
+/** A Deployment without readiness probe, with an unpinned image, 2 replicas. */
+function worker(name: string, namespace = 'shop'): any {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'w', image: 'ghcr.io/acme/worker:latest', livenessProbe: { exec: { command: ['true'] } } }] } },
+    },
+  };
+}
+
+/** What a controller creates: a ReplicaSet of a Deployment, a Pod of a ReplicaSet / StatefulSet / Job. */
+function owned(kind: string, name: string, owner: { kind: string; name: string }, labels: Record<string, string>, spec: any, namespace = 'shop'): any {
+  return {
+    apiVersion: kind === 'Pod' ? 'v1' : kind === 'Job' ? 'batch/v1' : 'apps/v1',
+    kind,
+    metadata: { name, namespace, labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: 'u', controller: true }] },
+    spec,
+  };
+}
+
+/** The failures of the policies of the rules suppressed below (image pinned, readiness probe). */
+function failedRules(result: { policies: any[] }, manifest: any): string[] {
+  return failures(result, manifest).map((f) => f.replace(/^cdk8s-stateful-/, '')).filter((f) => /image-pinned|readiness-probe/.test(f));
+}
+
+describe('export: suppressions hold in the cluster exactly where they hold at synthesis', () => {
+  const { app, chart, outdir } = platformApp();
+  const suppressed = new ApiObject(chart, 'worker', worker('worker'));
+  new ApiObject(chart, 'worker2', worker('worker2'));
+  Suppressions.add(suppressed, { ruleId: 'PROD-ReadinessProbe', reason: 'queue worker, serves no traffic' });
+  Suppressions.add(suppressed, { ruleId: 'PROD-ImagePinned', reason: 'queue worker, follows the latest image' });
+  Suppressions.add(suppressed, { ruleId: 'PSS-RunAsNonRoot', reason: 'the image needs root, sadly!' });
+  const cronJob = new ApiObject(chart, 'nightly', {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: 'nightly' },
+    spec: { schedule: '0 1 * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'n', image: 'ghcr.io/acme/n:latest' }] } } } } },
+  });
+  Suppressions.add(cronJob, { ruleId: 'PROD-ImagePinned', reason: 'a throw-away nightly job' });
+  const result = KyvernoExport.addToPlatform(app, 'eu', PolicyPacks.all());
+  const pod = worker('x').spec.template.spec;
+
+  test('the suppressed Deployment, its ReplicaSets and their Pods are admitted; the identical unsuppressed one is denied', () => {
+    expect(failedRules(result, worker('worker'))).toEqual([]);
+    expect(failedRules(result, worker('worker2')).sort()).toEqual(['prod-image-pinned-production/autogen-image-pinned', 'prod-readiness-probe-production/readiness-probe']);
+    const rs = (deployment: string) => owned('ReplicaSet', `${deployment}-7d9f`, { kind: 'Deployment', name: deployment }, { 'pod-template-hash': '7d9f' },
+      { replicas: 2, selector: {}, template: { metadata: { labels: { 'pod-template-hash': '7d9f' } }, spec: pod } });
+    expect(failedRules(result, rs('worker'))).toEqual([]);
+    expect(failedRules(result, rs('worker2')).sort()).toEqual(['prod-image-pinned-production/autogen-image-pinned', 'prod-readiness-probe-production/readiness-probe']);
+    const podOf = (rsName: string, hash: string) => owned('Pod', `${rsName}-abcde`, { kind: 'ReplicaSet', name: rsName }, { 'pod-template-hash': hash }, pod);
+    expect(failedRules(result, podOf('worker-7d9f', '7d9f'))).toEqual([]);
+    expect(failedRules(result, podOf('worker2-7d9f', '7d9f'))).toEqual(['prod-image-pinned-production/image-pinned']);
+    // no wider: a ReplicaSet named like the Deployment's but of another template hash, the same names in another namespace
+    expect(failedRules(result, podOf('worker-7d9f', '1111'))).toEqual(['prod-image-pinned-production/image-pinned']);
+    const elsewhere = platformApp([{ name: 'other', tier: Tier.PRODUCTION, namespace: 'other' }]);
+    Suppressions.add(new ApiObject(elsewhere.chart, 'worker', worker('worker')), { ruleId: 'PROD-ReadinessProbe', reason: 'queue worker, serves no traffic' });
+    const both = KyvernoExport.addToPlatform(elsewhere.app, 'eu', [PolicyPacks.productionReadiness()]);
+    expect(failedRules(both, worker('worker', 'other'))).toContain('prod-readiness-probe-production/readiness-probe');
+    expect(failedRules(both, worker('worker', 'shop'))).not.toContain('prod-readiness-probe-production/readiness-probe');
+    // only the suppressed rules: the other rules still judge the suppressed Deployment
+    expect(failures(result, worker('worker'))).toContain('cdk8s-stateful-prod-zone-spread-production/zone-spread');
+  });
+
+  test('a suppressed CronJob, its Jobs and their Pods', () => {
+    const cron = (name: string) => ({
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name, namespace: 'shop' },
+      spec: { schedule: '0 1 * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'n', image: 'ghcr.io/acme/n:latest' }] } } } } },
+    });
+    expect(failedRules(result, cron('nightly'))).toEqual([]);
+    expect(failedRules(result, cron('weekly'))).toEqual(['prod-image-pinned-production/autogen-cronjob-image-pinned']);
+    const jobSpec = { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'n', image: 'ghcr.io/acme/n:latest' }] } } };
+    expect(failedRules(result, owned('Job', 'nightly-29123456', { kind: 'CronJob', name: 'nightly' }, {}, jobSpec))).toEqual([]);
+    expect(failedRules(result, owned('Job', 'weekly-29123456', { kind: 'CronJob', name: 'weekly' }, {}, jobSpec))).toEqual(['prod-image-pinned-production/autogen-image-pinned']);
+    const podOf = (job: string) => owned('Pod', `${job}-abcde`, { kind: 'Job', name: job }, {}, jobSpec.template.spec);
+    expect(failedRules(result, podOf('nightly-29123456'))).toEqual([]);
+    expect(failedRules(result, podOf('nightly-x-29123456'))).toEqual(['prod-image-pinned-production/image-pinned']);
+  });
+
+  test('Pod Security suppressions are noted, not exempted (the namespace enforces the level too)', () => {
+    expect(result.notes.join('\n')).toContain('PSS-RunAsNonRoot suppressed on Deployment shop/worker: not exempted in the cluster');
+    expect(result.yaml).toContain('# Note: PSS-RunAsNonRoot suppressed on Deployment shop/worker');
+    expect(result.notes).toContain('PROD-ReadinessProbe suppressed on Deployment shop/worker: exempted in the cluster, with what its controller creates from it');
+  });
+
+  test('check --policy with the exported policies agrees with the synthesis: the suppressed object passes, its twin fails', () => {
+    app.synth();
+    const policies = path.join(tmpdir(), 'policies.yaml');
+    fs.writeFileSync(policies, result.yaml);
+    // the built-in rules (suppressions as recorded in the output) and the exported policies, on the same output
+    const r = cli(['check', path.join(outdir, 'rendered'), '--tier', 'production', '--policy', policies, '--format', 'json']);
+    const verdicts = JSON.parse(r.stdout).findings
+      .filter((f: any) => f.resource.kind === 'Deployment' && /ImagePinned|ReadinessProbe/.test(f.ruleId) && !f.suppressed && f.severity === 'error')
+      .map((f: any) => `${f.resource.name} ${f.ruleId}`).sort();
+    expect(verdicts).toEqual([
+      'worker2 KYVERNO-Cdk8sStatefulProdImagePinnedProductionImagePinned', 'worker2 KYVERNO-Cdk8sStatefulProdReadinessProbeProductionReadinessProbe',
+      'worker2 PROD-ImagePinned', 'worker2 PROD-ReadinessProbe',
+    ]);
+  });
+
+  test('a suppression added after the export is refused at synthesis', () => {
+    const late = platformApp();
+    KyvernoExport.addToPlatform(late.app, 'eu', [PolicyPacks.productionReadiness()]);
+    Suppressions.add(new ApiObject(late.chart, 'worker', worker('worker')), { ruleId: 'PROD-ReadinessProbe', reason: 'queue worker, serves no traffic' });
+    expect(() => late.app.render()).toThrow(/KyvernoExport.addToPlatform for cluster "eu" read the suppressions before PROD-ReadinessProbe on Deployment shop\/worker changed/);
+  });
+
+  test('suppressedObjects in fromPacks; unsuppressible rules are never exempted', () => {
+    const r = KyvernoExport.fromPacks(PolicyPacks.all(), {
+      tier: Tier.PRODUCTION,
+      suppressedObjects: [
+        { ruleId: 'PROD-ReadinessProbe', kind: 'Deployment', namespace: 'shop', name: 'worker' },
+        { ruleId: 'GITOPS-NoLiteralCredentials', kind: 'ConfigMap', namespace: 'shop', name: 'settings' },
+      ],
+    });
+    expect(failures(r, worker('worker'))).not.toContain('cdk8s-stateful-prod-readiness-probe/readiness-probe');
+    expect(failures(r, worker('worker2'))).toContain('cdk8s-stateful-prod-readiness-probe/readiness-probe');
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'shop' }, data: { DB_PASSWORD: 'hunter2' } };
+    expect(failures(r, cm)).toEqual(['cdk8s-stateful-gitops-no-literal-credentials/no-literal-credentials-configmap']);
+    expect(() => KyvernoExport.fromPacks([], { suppressedObjects: [{ ruleId: 'PROD-ReadinessProbe', kind: 'Deployment', namespace: 'shop', name: "a' || true" }] }))
+      .toThrow(/suppressedObjects.name/);
+  });
+});
+
+describe('export: addToPlatform follows the environments (tiers, Pod Security version)', () => {
+  test('one policy set per tier: a development namespace gets the development verdicts, as at synthesis', () => {
+    const { app } = platformApp([{ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'shop-dev' }]);
+    const result = KyvernoExport.addToPlatform(app, 'eu', PolicyPacks.all());
+    const byName = (name: string) => result.policies.find((p) => p.metadata.name === name);
+    const nsOf = (p: any) => p.spec.rules[0].match.any[0].resources.namespaces;
+    expect(nsOf(byName('cdk8s-stateful-prod-image-pinned-production'))).toEqual(['shop']);
+    expect(nsOf(byName('cdk8s-stateful-prod-image-pinned-development'))).toEqual(['shop-dev']);
+    expect(byName('cdk8s-stateful-prod-image-pinned-production').spec.rules[0].validate.failureAction).toBe('Enforce');
+    expect(byName('cdk8s-stateful-prod-image-pinned-development').spec.rules[0].validate.failureAction).toBe('Audit');
+    expect(byName('cdk8s-stateful-prod-production-replicas-production')).toBeDefined();
+    expect(byName('cdk8s-stateful-prod-production-replicas-development')).toBeUndefined();
+    expect(result.notExported.map((n) => `${n.ruleId}: ${n.reason}`)).toContain('PROD-ProductionReplicas: development (shop-dev): applies in production only: export with the production tier');
+    // the synthesis' verdict in each namespace: an error in production, a warning in development
+    const bad = (namespace: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace }, spec: { containers: [{ name: 'a', image: 'nginx:latest' }] } });
+    const enforced = (ns: string) => failures(result, bad(ns)).filter((f) => {
+      const policy = byName(f.split('/')[0]);
+      return policy.spec.rules.some((r: any) => r.validate.failureAction === 'Enforce');
+    });
+    expect(enforced('shop')).toContain('cdk8s-stateful-prod-image-pinned-production/image-pinned');
+    expect(enforced('shop-dev')).not.toContain('cdk8s-stateful-prod-image-pinned-development/image-pinned');
+    const synthesis = (tier: Tier) => evaluateFindings(bad('x'), tier);
+    expect(synthesis(Tier.PRODUCTION)).toContain('PROD-ImagePinned error');
+    expect(synthesis(Tier.DEVELOPMENT)).toContain('PROD-ImagePinned warning');
+  });
+
+  test('an explicit tier applies to every namespace, names unsuffixed (as before)', () => {
+    const { app } = platformApp([{ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'shop-dev' }]);
+    const result = KyvernoExport.addToPlatform(app, 'eu', [PolicyPacks.productionReadiness()], { tier: Tier.PRODUCTION });
+    const p = result.policies.find((x) => x.metadata.name === 'cdk8s-stateful-prod-image-pinned');
+    expect(p.spec.rules[0].match.any[0].resources.namespaces).toEqual(['shop', 'shop-dev']);
+    expect(p.spec.rules[0].validate.failureAction).toBe('Enforce');
+  });
+
+  test('explicit namespaces without a tier take their environments\' tiers; others the rules\' defaults', () => {
+    const { app } = platformApp([{ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'shop-dev' }]);
+    const result = KyvernoExport.addToPlatform(app, 'eu', [PolicyPacks.productionReadiness()], { namespaces: ['shop-dev', 'tools'] });
+    const names = result.policies.map((p) => p.metadata.name);
+    expect(names).toContain('cdk8s-stateful-prod-image-pinned-development');
+    expect(names).toContain('cdk8s-stateful-prod-image-pinned');
+    expect(names).not.toContain('cdk8s-stateful-prod-image-pinned-production');
+  });
+
+  test('Pod Security version: the environments\' (their Namespaces enforce it), refused when they differ, explicit wins', () => {
+    const { app } = platformApp([{ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'shop-dev' }]);
+    const result = KyvernoExport.addToPlatform(app, 'eu', [PolicyPacks.podSecurityRestricted()]);
+    expect(result.policies.map((p) => p.spec.rules[0].validate.podSecurity.version)).toEqual(['v1.30', 'v1.30']);
+    const mixed = platformApp([{ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'shop-dev', kubernetesVersion: '1.31' }]);
+    expect(() => KyvernoExport.addToPlatform(mixed.app, 'eu', [PolicyPacks.podSecurityRestricted()]))
+      .toThrow(/one Pod Security version: the environments of cluster "eu" enforce v1.30, v1.31/);
+    const explicit = KyvernoExport.addToPlatform(mixed.app, 'eu', [PolicyPacks.podSecurityRestricted()], { podSecurityVersion: '1.31' });
+    expect(explicit.policies.map((p) => p.spec.rules[0].validate.podSecurity.version)).toEqual(['v1.31', 'v1.31']);
+    // a pack with its own version keeps it
+    const own = KyvernoExport.addToPlatform(platformApp().app, 'eu', [PolicyPacks.podSecurityRestricted({ version: '1.28' })]);
+    expect(own.policies[0].spec.rules[0].validate.podSecurity.version).toBe('v1.28');
+  });
+
+  test('the literal-credentials rule is listed as partially exported', () => {
+    expect(PROD.yaml).toContain('# Note: GITOPS-NoLiteralCredentials (gitops-hygiene): partially exported: the cluster checks credential-like environment variables and ConfigMap keys;');
+  });
+});
+
+/** The built-in packs' findings on `manifest` in `tier` (`<rule> <severity>`). */
+function evaluateFindings(manifest: any, tier: Tier): string[] {
+  return evaluatePacks(PolicyPacks.all(), [{ manifest, tier }]).findings.map((f) => `${f.ruleId} ${f.severity}`);
+}
