@@ -7,7 +7,7 @@ import { KyvernoPolicies } from '../policy/kyverno/policies';
 import { PolicyPack } from '../policy/pack';
 import { PolicyPacks } from '../policy/packs/policy-packs';
 import { parsePssVersion } from '../policy/pod-security/version';
-import { applyRecordedSuppressions } from '../policy/recorded-suppressions';
+import { applyRecordedSuppressions, ignoredRecordedSuppressions } from '../policy/recorded-suppressions';
 import { isReportFormat, renderReport, REPORT_FORMATS, ReportFormat, summarize } from '../policy/reports';
 import { objectName } from '../private/kinds';
 import { parseQuantity, quantityToNumber } from '../private/quantity';
@@ -126,6 +126,8 @@ export function runCheck(inputs: string[], options: CheckOptions, io: CliIo): nu
   });
   progress.done();
   const findings = applyRecordedSuppressions(results.flatMap((r) => r.findings), objects, packs);
+  // hand-written suppressions that waive nothing (malformed, or of an unsuppressible rule): said, never dropped
+  const ignored = ignoredRecordedSuppressions(objects, packs);
   const input = {
     findings,
     rules: describeRules(packs),
@@ -133,6 +135,7 @@ export function runCheck(inputs: string[], options: CheckOptions, io: CliIo): nu
     objectsChecked: read.manifests.length,
     skippedDocuments: read.skipped,
     notEvaluable: results.flatMap((r) => r.notEvaluable),
+    unusedSuppressions: ignored,
     toolVersion: libraryVersion(),
   };
   // the text table fits a terminal; in a file, a pipe or a CI log every message is whole
@@ -156,6 +159,7 @@ export function runCheck(inputs: string[], options: CheckOptions, io: CliIo): nu
       `${plural(s.unsuppressedErrors, 'unsuppressed error')}`,
       plural(s.warnings, 'warning'),
       `${s.suppressed} suppressed`,
+      ...(ignored.length ? [`${plural(ignored.length, 'suppression')} ignored (malformed, or of an unsuppressible rule)`] : []),
       ...(input.notEvaluable.length ? [`${plural(input.notEvaluable.length, 'model rule')} not evaluable`] : []),
       // as the reports say it: a gate should see what it did not read
       ...(s.skippedDocuments ? [`${plural(s.skippedDocuments, 'non-Kubernetes document')} skipped`] : []),

@@ -395,6 +395,63 @@ spec:
   });
 });
 
+describe('cdk8s-stateful check: a hand-written suppression that does not apply says why', () => {
+  const pod = (annotation: string) => `apiVersion: v1
+kind: Pod
+metadata:
+  annotations:
+    policy.stateful.cdk8s.io/suppressions: '${annotation}'
+  name: bad
+  namespace: shop
+spec:
+  containers:
+  - image: nginx:1.2
+    name: c
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, privileged: true}
+  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+`;
+
+  test.each([
+    ['no reason', '[{"rule":"PSS-Privileged"}]', 'PSS-Privileged', /^ignored: entry 1 has no "reason"/],
+    ['a short reason', '[{"rule":"PSS-Privileged","reason":"short"}]', 'PSS-Privileged', /^ignored: entry 1: "reason" is shorter than 10 characters$/],
+    ['the API\'s ruleId', '[{"ruleId":"PSS-Privileged","reason":"a debugging pod for the storage team"}]', 'PSS-Privileged', /did you mean "rule" instead of "ruleId"\?/],
+    ['an object, not an array', '{"rule":"PSS-Privileged","reason":"a debugging pod for the storage team"}', '(none)', /^ignored: the annotation is not a JSON array/],
+    ['garbage', 'garbage', '(none)', /^ignored: the annotation is not JSON/],
+  ])('%s: listed with the unused suppressions, in every format; the finding stays unsuppressed (exit 1)', (_name, annotation, ruleId, note) => {
+    const file = path.join(tmpdir(), 'pod.yaml');
+    fs.writeFileSync(file, pod(annotation));
+    const args = ['check', file, '--pack', 'pod-security-restricted'];
+    const json = cli([...args, '--format', 'json']);
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout);
+    expect(report.findings.map((f: any) => `${f.ruleId} ${f.suppressed}`)).toEqual(['PSS-Privileged false']);
+    expect(report.summary.unusedSuppressions).toHaveLength(1);
+    expect(report.summary.unusedSuppressions[0]).toMatchObject({ ruleId, resource: { kind: 'Pod', namespace: 'shop', name: 'bad' } });
+    expect(report.summary.unusedSuppressions[0].note).toMatch(note);
+    const text = cli(args);
+    expect(text.stdout).toMatch(/Unused suppressions:\n {2}\S+ on Pod shop\/bad \(ignored: /);
+    expect(text.stdout).toMatch(/FAILED: .*1 unused suppression/);
+    expect(cli([...args, '-q']).stdout).toBe('check: FAILED: 1 object checked, 1 unsuppressed error, 0 warnings, 0 suppressed, '
+      + '1 suppression ignored (malformed, or of an unsuppressible rule).\n');
+    const sarif = JSON.parse(cli([...args, '--format', 'sarif']).stdout);
+    const schema = findSarifSchema();
+    if (schema) {
+      const validate = compileSarifSchema(schema);
+      expect(validate(sarif) ? [] : validate.errors).toEqual([]);
+    }
+    expect(sarif.runs[0].invocations[0].toolConfigurationNotifications[0].message.text).toMatch(/ignored: /);
+    const junit = parseXml(cli([...args, '--format', 'junit']).stdout);
+    expect(findAll(junit, 'failure').some((f) => f.attributes.type === 'unused-suppression' && /ignored: /.test(f.attributes.message))).toBe(true);
+  });
+
+  test('a well-formed suppression applies and nothing is listed', () => {
+    const file = path.join(tmpdir(), 'pod.yaml');
+    fs.writeFileSync(file, pod('[{"rule":"PSS-Privileged","reason":"a debugging pod for the storage team"}]'));
+    const r = cli(['check', file, '--pack', 'pod-security-restricted', '-q']);
+    expect(r).toMatchObject({ code: 0, stdout: 'check: PASSED: 1 object checked, 0 unsuppressed errors, 0 warnings, 1 suppressed.\n' });
+  });
+});
+
 function expectUsage(r: { code: number; stderr: string }, message: RegExp): void {
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(message);
