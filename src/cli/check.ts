@@ -7,8 +7,9 @@ import { KyvernoPolicies } from '../policy/kyverno/policies';
 import { PolicyPack } from '../policy/pack';
 import { PolicyPacks } from '../policy/packs/policy-packs';
 import { parsePssVersion } from '../policy/pod-security/version';
-import { applyRecordedSuppressions } from '../policy/recorded-suppressions';
+import { applyRecordedSuppressions, ignoredRecordedSuppressions } from '../policy/recorded-suppressions';
 import { isReportFormat, renderReport, REPORT_FORMATS, ReportFormat, summarize } from '../policy/reports';
+import { objectName } from '../private/kinds';
 import { parseQuantity, quantityToNumber } from '../private/quantity';
 import { readManifests } from '../private/read-manifests';
 import { UsageError } from '../private/usage-error';
@@ -103,9 +104,15 @@ export function runCheck(inputs: string[], options: CheckOptions, io: CliIo): nu
   if (read.manifests.length === 0) {
     // a gate that checked nothing must not pass: a wrong path, a values file, a chart not rendered
     throw new UsageError(`check: no Kubernetes object in ${inputs.join(', ')} (${plural(read.files, 'file')} read, `
-      + `${plural(read.skipped, 'document')} skipped: not objects with apiVersion, kind and metadata.name)`);
+      + `${plural(read.skipped, 'document')} skipped: not objects with apiVersion and kind)`);
   }
-  const objects = read.manifests.map((m) => ({ manifest: m.manifest, text: m.text, lineOffset: m.lineOffset, file: m.file, tier }));
+  // the API server names an object by its generateName before validating admission (apiserver genericregistry
+  // Store.create, then createValidation): packs and policies see it named `<generateName>*` (`*` is in no real name)
+  const named = (manifest: any) => (typeof manifest.metadata?.name === 'string' && manifest.metadata.name !== '' ? manifest
+    : { ...manifest, metadata: { ...manifest.metadata, name: objectName(manifest) } });
+  const objects = read.manifests.map((m) => ({
+    manifest: named(m.manifest), text: m.text, lineOffset: m.lineOffset, textPointer: m.pointer, file: m.file, tier,
+  }));
   // one pack at a time, for the progress indicator (each pass still sees every object, for rules relating objects)
   const results: EvaluationResult[] = packs.map((pack, i) => {
     progress.tick(`checking ${plural(objects.length, 'object')}: ${pack.id}`, i + 1, packs.length + 1);
@@ -119,6 +126,8 @@ export function runCheck(inputs: string[], options: CheckOptions, io: CliIo): nu
   });
   progress.done();
   const findings = applyRecordedSuppressions(results.flatMap((r) => r.findings), objects, packs);
+  // hand-written suppressions that waive nothing (malformed, or of an unsuppressible rule): said, never dropped
+  const ignored = ignoredRecordedSuppressions(objects, packs);
   const input = {
     findings,
     rules: describeRules(packs),
@@ -126,6 +135,7 @@ export function runCheck(inputs: string[], options: CheckOptions, io: CliIo): nu
     objectsChecked: read.manifests.length,
     skippedDocuments: read.skipped,
     notEvaluable: results.flatMap((r) => r.notEvaluable),
+    unusedSuppressions: ignored,
     toolVersion: libraryVersion(),
   };
   // the text table fits a terminal; in a file, a pipe or a CI log every message is whole
@@ -149,7 +159,10 @@ export function runCheck(inputs: string[], options: CheckOptions, io: CliIo): nu
       `${plural(s.unsuppressedErrors, 'unsuppressed error')}`,
       plural(s.warnings, 'warning'),
       `${s.suppressed} suppressed`,
+      ...(ignored.length ? [`${plural(ignored.length, 'suppression')} ignored (malformed, or of an unsuppressible rule)`] : []),
       ...(input.notEvaluable.length ? [`${plural(input.notEvaluable.length, 'model rule')} not evaluable`] : []),
+      // as the reports say it: a gate should see what it did not read
+      ...(s.skippedDocuments ? [`${plural(s.skippedDocuments, 'non-Kubernetes document')} skipped`] : []),
     ];
     if (options.quiet || format === 'text') io.stdout(`check: ${status}: ${parts.join(', ')}${options.output ? `; report in ${options.output}` : ''}.\n`);
   } else if (format === 'text' && paint.enabled) {

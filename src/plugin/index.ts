@@ -178,7 +178,9 @@ export class PolicyValidation {
         unreadable.push(`${manifestPath}: ${(e as Error).message}`);
         continue;
       }
-      for (const m of read) objects.push({ manifest: m.manifest, text: m.text, lineOffset: m.lineOffset, file: manifestPath, tier });
+      for (const m of read) {
+        objects.push({ manifest: m.manifest, text: m.text, lineOffset: m.lineOffset, textPointer: m.pointer, file: manifestPath, tier });
+      }
     }
     const result = evaluatePacks(packs, objects);
     const findings = applyRecordedSuppressions(result.findings, objects, packs);

@@ -29,6 +29,8 @@ export interface CheckedObject {
   readonly text?: string;
   /** Lines before `text` in its file (multi-document files). */
   readonly lineOffset?: number;
+  /** JSON pointer of the object inside `text` (an item of a List); the whole text when absent. */
+  readonly textPointer?: string;
   readonly file?: string;
   readonly construct?: ApiObject;
   readonly environment?: Environment;
@@ -122,7 +124,7 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
       resource: resourceOf(obj?.manifest ?? apiObjectIdentity(construct)),
       constructPath: construct?.node.path,
       file,
-      line: obj?.text !== undefined ? lineOf(obj.text, v.jsonPointer ?? '') + (obj.lineOffset ?? 0) : undefined,
+      line: obj?.text !== undefined ? lineOf(obj.text, (obj.textPointer ?? '') + (v.jsonPointer ?? '')) + (obj.lineOffset ?? 0) : undefined,
       jsonPointer: v.jsonPointer,
       environment: (obj?.environment ?? env)?.name,
       suppressed: active !== undefined,
@@ -189,7 +191,7 @@ function evaluate(packs: PolicyPack[], objects: CheckedObject[], options: Evalua
         // plain YAML can hold anything where a rule expects a list or an object (`env: {}`): that is bad
         // input naming the object, never a crash and never a pass
         const r = resourceOf(obj.manifest);
-        const line = obj.text !== undefined ? `:${lineOf(obj.text, '') + (obj.lineOffset ?? 0)}` : '';
+        const line = obj.text !== undefined ? `:${lineOf(obj.text, obj.textPointer ?? '') + (obj.lineOffset ?? 0)}` : '';
         throw new ValidationError({
           code: 'MALFORMED_OBJECT',
           path: obj.file !== undefined ? `${obj.file}${line}` : obj.construct?.node.path ?? '/',

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type * as YAML from 'yaml';
+import { apiGroup } from './kinds';
 import { UsageError } from './usage-error';
 import { yamlDocuments } from './yaml-read';
 
@@ -12,11 +13,17 @@ export interface ReadManifest {
   readonly text: string;
   /** Lines before the document in its file. */
   readonly lineOffset: number;
+  /**
+   * JSON pointer of the object inside `text`: an item of a List (`/items/0`).
+   *
+   * @default '' (the whole document)
+   */
+  readonly pointer?: string;
 }
 
 export interface ReadResult {
   readonly manifests: ReadManifest[];
-  /** YAML documents that are not Kubernetes objects (no apiVersion / kind / metadata.name), skipped. */
+  /** YAML documents that are not Kubernetes objects (no apiVersion or kind; kustomization files), skipped. */
   readonly skipped: number;
   readonly files: number;
 }
@@ -65,7 +72,9 @@ function readBounded(fd: number, display: string, max = MAX_FILE_BYTES, name?: s
 /**
  * Reads Kubernetes objects from files, directories (recursively: `.yaml`, `.yml`; hidden folders
  * skipped) or `-` (standard input). Multi-document files are split; empty documents are ignored;
- * documents that are not Kubernetes objects are counted as skipped.
+ * documents that are not Kubernetes objects are counted as skipped. Lists (`v1 List`, `ConfigMapList`)
+ * give their items, as kubectl and kustomize apply them. An object without `metadata.name` or
+ * `metadata.generateName` is an error: kubectl, Flux and Argo CD refuse it, it is never skipped.
  */
 export function readManifests(inputs: string[], readStdin?: () => string, limits: ReadLimits = {}): ReadResult {
   const manifests: ReadManifest[] = [];
@@ -95,8 +104,10 @@ export function readManifests(inputs: string[], readStdin?: () => string, limits
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const counter = new (require('yaml') as typeof YAML).LineCounter();
     // one document at a time: its syntax tree is dropped once converted
+    let index = 0;
     for (const doc of yamlDocuments(text, { lineCounter: counter })) {
       deadline(display);
+      index++;
       if (doc.errors.length > 0) {
         const e = doc.errors[0];
         const line = e.linePos?.[0]?.line ?? (e.pos?.[0] !== undefined ? counter.linePos(e.pos[0]).line : undefined);
@@ -111,14 +122,53 @@ export function readManifests(inputs: string[], readStdin?: () => string, limits
       }
       if (value === null || value === undefined) continue;
       if (typeof value !== 'object' || Array.isArray(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string'
-        || typeof value.metadata?.name !== 'string') {
+        || apiGroup(value.apiVersion) === 'kustomize.config.k8s.io') { // kustomization.yaml (Kustomization, Component): kustomize's own input
         skipped++;
         continue;
       }
       const [start, , end] = doc.range;
-      manifests.push({ manifest: value, file: display, text: text.slice(start, end), lineOffset: counter.linePos(start).line - 1 });
+      const own = { file: display, text: text.slice(start, end), lineOffset: counter.linePos(start).line - 1 };
+      addObject(value, own, '', `${display}:${own.lineOffset + 1}: document ${index}`);
     }
     void source;
+  };
+
+  /**
+   * Adds `value`, or the items of a list. Lists as kustomize inlines them (api/resource/factory.go
+   * `inlineAnyEmbeddedLists`: a kind ending in `List` with `items`, nested lists too) and as kubectl
+   * decodes them (apimachinery unstructured `decodeToList`: an item without apiVersion and kind is of
+   * the list's apiVersion and its kind without `List`, as a `ConfigMapList` from `kubectl get -o yaml`).
+   */
+  const addObject = (value: any, own: Omit<ReadManifest, 'manifest'>, pointer: string, where: string, lists: any[] = []) => {
+    if (value.kind.endsWith('List') && value.items !== undefined) {
+      if (value.items === null) return; // kustomize: an empty list
+      if (!Array.isArray(value.items)) throw new UsageError(`${where}: ${value.kind} "items" is not a list (kubectl and kustomize refuse it)`);
+      // a YAML alias can make a list its own item (go-yaml refuses it: "anchor ... value contains itself")
+      if (lists.includes(value.items)) throw new UsageError(`${where}: ${value.kind} contains itself (a YAML alias to an enclosing list)`);
+      value.items.forEach((item: any, i: number) => {
+        const at = `${where}, ${value.kind} item ${i}`;
+        if (item === null || typeof item !== 'object' || Array.isArray(item)) throw new UsageError(`${at}: not an object (kubectl and kustomize refuse it)`);
+        const typed = item.apiVersion === undefined && item.kind === undefined
+          ? { apiVersion: value.apiVersion, kind: value.kind.slice(0, -'List'.length), ...item } : item;
+        if (typeof typed.apiVersion !== 'string' || typeof typed.kind !== 'string' || typed.kind === '') {
+          throw new UsageError(`${at}: no apiVersion and kind (kubectl and kustomize refuse it)`);
+        }
+        addObject(typed, own, `${pointer}/items/${i}`, at, [...lists, value.items]);
+      });
+      return;
+    }
+    const name = value.metadata?.name;
+    const unnamed = name === undefined || name === null || name === '';
+    if (!unnamed && typeof name !== 'string') {
+      throw new UsageError(`${where}: ${value.kind} metadata.name ${JSON.stringify(name)} is not a string: kubectl, Flux and Argo CD refuse it; quote it`);
+    }
+    // the API server names an object by generateName when it has no name (apiserver rest.BeforeCreate); it refuses one
+    // with neither ("name or generateName is required", ValidateObjectMeta), as kustomize does (kyaml GetValidatedMetadata)
+    if (unnamed && !(typeof value.metadata?.generateName === 'string' && value.metadata.generateName !== '')) {
+      throw new UsageError(`${where}: ${value.kind} without metadata.name or metadata.generateName: kubectl, Flux and Argo CD refuse it; `
+        + 'name the object (or leave files that are not Kubernetes objects out of the inputs)');
+    }
+    manifests.push({ manifest: value, ...own, ...(pointer ? { pointer } : {}) });
   };
 
   const readFile = (file: string) => {

@@ -96,6 +96,17 @@ describe('cdk8s-stateful verify: drift', () => {
     expect(report.findings).toContainEqual(expect.objectContaining({ ruleId: 'GITOPS-NoLiteralCredentials', file: extra, line: 7 }));
   });
 
+  test('the items of a List in an unknown file are checked, at their own lines (kubectl kustomize inlines them)', () => {
+    const dir = copyDist();
+    const env = readOwnedManifest(dir)!.environments[0];
+    const extra = `rendered/${env.name}/${env.namespace}/List.leaks.yaml`;
+    write(dir, extra, `apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: leak, namespace: ${env.namespace}}\n`
+      + '  data:\n    db-password: hunter2\n');
+    const { code, report } = json([dir, '--allow-unknown']);
+    expect(code).toBe(1);
+    expect(report.findings).toContainEqual(expect.objectContaining({ ruleId: 'GITOPS-NoLiteralCredentials', file: extra, line: 8 }));
+  });
+
   test('owned files of an environment the manifest no longer records are "stale" (exit 1)', () => {
     const dir = copyDist();
     const manifestPath = path.join(dir, '.cdk8s-stateful/manifest.json');

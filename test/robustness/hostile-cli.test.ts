@@ -123,11 +123,15 @@ describe('documents that are not Kubernetes objects', () => {
     ['a list', '- apiVersion: v1\n  kind: ConfigMap\n'],
     ['a Helm values file', 'replicaCount: 3\nimage:\n  repository: nginx\n'],
     ['kind without apiVersion', 'kind: Pod\nmetadata:\n  name: x\n'],
-    ['a numeric name', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: 7\n'],
     ['JSON', '{"apiVersion": 1, "kind": ["Pod"]}\n'],
     ['only comments and empty documents', '# nothing\n---\n---\n'],
   ])('a file of only %s: nothing checked is an error', (_name, content) => {
     expectRefused(cli(['check', file('values.yaml', content)]), /check: no Kubernetes object in .*values\.yaml \(1 file read, \d+ documents? skipped/);
+  });
+
+  test('an object with a numeric name or none is refused, naming the file and the document (kubectl refuses it too)', () => {
+    expectRefused(cli(['check', file('values.yaml', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: 7\n')]), /values\.yaml:1: document 1: Pod metadata\.name 7 is not a string/);
+    expectRefused(cli(['check', file('values.yaml', 'apiVersion: v1\nkind: Pod\n')]), /values\.yaml:1: document 1: Pod without metadata\.name or metadata\.generateName/);
   });
 
   test('mixed with Kubernetes objects: skipped and counted, the objects checked', () => {

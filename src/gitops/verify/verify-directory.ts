@@ -199,7 +199,7 @@ export function verifyDirectory(dir: string, options: VerifyDirectoryOptions = {
     built.unknown.forEach((p) => unknownPacks.add(p));
     built.invalid.forEach((p) => unknownPacks.add(p));
     const objects: CheckedObject[] = read.map((m) => ({
-      manifest: m.manifest, text: m.text, lineOffset: m.lineOffset, file: m.file, tier: scope.tier,
+      manifest: m.manifest, text: m.text, lineOffset: m.lineOffset, textPointer: m.pointer, file: m.file, tier: scope.tier,
     }));
     const result = evaluatePacks(built.packs, objects);
     for (const n of result.notEvaluable) notEvaluable.set(n.ruleId, n);
