@@ -1,4 +1,5 @@
 import { compare } from 'fast-json-patch';
+import { FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED } from '../data-objects';
 import { PreviousObject } from './previous-output';
 import { RenameIndex } from './rename-index';
 import { canonicalJson } from '../../private/canonical';
@@ -184,7 +185,7 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
       continue;
     }
     removed.push(r);
-    if (isDataBearing(r.manifest)) risk('CHANGE-DataObjectRemoved', `${describe(r.manifest)} was removed: pruning it deletes its data`, r);
+    if (isDataBearing(r.manifest)) risk('CHANGE-DataObjectRemoved', `${describe(r.manifest)} was removed: ${removalConsequence(r.manifest)}`, r);
     else if (backupOf(r.manifest) !== undefined) risk('CHANGE-BackupRemoved', `${describe(r.manifest)} was removed`, r);
   }
 
@@ -360,4 +361,20 @@ function shortenedLimits(previous: readonly PreviousObject[], next: readonly Nex
     risk('CHANGE-RetentionShortened', `${describe(now.holder.manifest)}: ${now.entry.what} shortened from ${then.text} to ${now.text} (${now.entry.pointer}): `
       + now.entry.consequence, now.holder, now.entry.pointer);
   }
+}
+
+/**
+ * What removing a data-bearing object from the output does: the library renders them with their prune disabled
+ * (Flux `kustomize.toolkit.fluxcd.io/prune: disabled`, Argo CD `Prune=false`), so they stay in the cluster with their
+ * data, no longer managed; an object without that (written by hand, or by an older version) is pruned.
+ */
+function removalConsequence(manifest: any): string {
+  const annotations = manifest?.metadata?.annotations ?? {};
+  const argoPruneOff = typeof annotations['argocd.argoproj.io/sync-options'] === 'string'
+    && annotations['argocd.argoproj.io/sync-options'].split(',').some((o: string) => o.trim() === 'Prune=false');
+  if (annotations[FLUX_PRUNE_ANNOTATION] === FLUX_PRUNE_DISABLED || argoPruneOff) {
+    return 'its prune is disabled, so it stays in the cluster with its data but is no longer managed from Git (no updates, '
+      + 'no health checks) until someone deletes it, which deletes its data';
+  }
+  return 'pruning it deletes its data';
 }
