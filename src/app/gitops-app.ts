@@ -707,7 +707,7 @@ export class GitOpsApp extends App {
    * Secrets unless the environment renders a Secret, no `pods/exec`, no token requests), plus the
    * rules of the Roles the environment renders itself (RBAC lets an account create a Role only with
    * permissions it holds), and `get` and `delete` on the other kinds the library renders, for the
-   * layers to prune what left the output (`PRUNABLE_RESOURCES`). Namespace-scoped: the layers cannot
+   * layers to prune what left the output (`prunableResources`). Namespace-scoped: the layers cannot
    * touch other namespaces or cluster-scoped objects.
    */
   private addDeployerRbac(): void {
@@ -728,7 +728,7 @@ export class GitOpsApp extends App {
         if (group === 'rbac.authorization.k8s.io' && obj.kind === 'Role') entry.roleRules.push(...(obj.toJson().rules ?? []));
       }
     }
-    const { DEPLOYER_SERVICE_ACCOUNT, deployerServiceAccount, FLUX_NAMESPACE, PRUNABLE_RESOURCES } = flux();
+    const { DEPLOYER_SERVICE_ACCOUNT, deployerServiceAccount, FLUX_NAMESPACE, prunableResources } = flux();
     const verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
     const byGroup = (a: [string, Set<string>], b: [string, Set<string>]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
     for (const { env, resources, roleRules } of [...byEnv.values()].sort((a, b) => (a.env.name < b.env.name ? -1 : 1))) {
@@ -747,8 +747,8 @@ export class GitOpsApp extends App {
       if (resources.get('apps')?.has('statefulsets')) readAlso('', 'pods');
       const readVerbs = ['get', 'list', 'watch'];
       rules.push(...[...read.entries()].sort(byGroup).map(([group, names]) => rule(group, names, readVerbs)));
-      // what a layer may have to prune: every kind the library renders, rendered here now or not (see PRUNABLE_RESOURCES)
-      for (const [group, names] of PRUNABLE_RESOURCES) {
+      // what a layer may have to prune: every kind the library renders, rendered here now or not (see prunableResources)
+      for (const [group, names] of prunableResources()) {
         const left = new Set(names.filter((n) => !resources.get(group)?.has(n)));
         if (left.size > 0) rules.push(rule(group, left, ['get', 'delete']));
       }

@@ -1,10 +1,12 @@
-import { fluxHealthCheckExprs } from './data-objects';
+import { fluxHealthCheckExprs, resourceOf } from './data-objects';
 import { DeploymentLayer } from './layers';
 import type { RenderedFile } from './pipeline';
 import { FluxOptions } from './wiring-options';
 import type { Environment } from '../environment/environment';
 import { renderValue, ValidationError } from '../errors/validation-error';
 import { toYaml } from '../private/canonical';
+import { engineKinds } from '../private/kind-registry';
+import { isClusterScoped } from '../private/kinds';
 import { hasUrlPassword, isDnsSubdomain, maskUrlPassword } from '../private/names';
 import { MIGRATION_DEADLINE_SECONDS, requireOwnNamespace } from '../private/workload';
 
@@ -12,9 +14,10 @@ import { MIGRATION_DEADLINE_SECONDS, requireOwnNamespace } from '../private/work
 export const DEPLOYER_SERVICE_ACCOUNT = 'gitops-deployer';
 
 /**
- * The resources, per API group, of every namespaced kind this library's constructs render in an environment
- * namespace. The deployer Role keeps `get` and `delete` on all of them, whether the environment renders them
- * now or not: the platform layer (and with it the Role of the new revision) is applied before the layers
+ * The resources, per API group (sorted), of every namespaced kind this library's constructs render in an
+ * environment namespace: the core kinds below and the kinds the engines and secret sources declare
+ * (`engineKinds`). The deployer Role keeps `get` and `delete` on all of them, whether the environment renders
+ * them now or not: the platform layer (and with it the Role of the new revision) is applied before the layers
  * prune, and kustomize-controller prunes an object that left the output by reading it first (fluxcd/pkg
  * `ssa/manager_delete.go` `Delete`: a GET, then the `prune: disabled` check, then the DELETE). Without the
  * grant, the last database, queue, backup or Job of its kind leaving an environment would fail that prune,
@@ -23,21 +26,28 @@ export const DEPLOYER_SERVICE_ACCOUNT = 'gitops-deployer';
  * are not here: the library renders neither, and `get` on Secrets would read every credential of the
  * namespace. `test/robustness/network-rbac.test.ts` holds every kind the engines render to this list.
  */
-export const PRUNABLE_RESOURCES: ReadonlyArray<readonly [string, readonly string[]]> = [
+export function prunableResources(): ReadonlyArray<readonly [string, readonly string[]]> {
+  if (prunable === undefined) {
+    const byGroup = new Map<string, Set<string>>(CORE_PRUNABLE.map(([g, names]) => [g, new Set(names)]));
+    for (const { group, kind } of engineKinds()) {
+      if (!isClusterScoped(kind)) byGroup.set(group, (byGroup.get(group) ?? new Set<string>()).add(resourceOf(kind)));
+    }
+    prunable = [...byGroup].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([g, names]) => [g, [...names].sort()] as const);
+  }
+  return prunable;
+}
+
+/** The core kinds (and the Prometheus operator's) the library renders in a namespace, as resources. */
+const CORE_PRUNABLE: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['', ['configmaps', 'serviceaccounts', 'services']],
   ['apps', ['deployments', 'statefulsets']],
-  ['barmancloud.cnpg.io', ['objectstores']],
   ['batch', ['cronjobs', 'jobs']],
-  ['external-secrets.io', ['externalsecrets']],
-  ['k8s.mariadb.com', ['backups', 'databases', 'grants', 'mariadbs', 'physicalbackups', 'pointintimerecoveries', 'users']],
-  ['kafka.strimzi.io', ['kafkanodepools', 'kafkas', 'kafkatopics', 'kafkausers']],
   ['monitoring.coreos.com', ['podmonitors', 'prometheusrules']],
   ['networking.k8s.io', ['networkpolicies']],
   ['policy', ['poddisruptionbudgets']],
-  ['postgresql.cnpg.io', ['clusters', 'databases', 'poolers', 'scheduledbackups']],
-  ['rabbitmq.com', ['bindings', 'exchanges', 'permissions', 'policies', 'queues', 'rabbitmqclusters', 'users', 'vhosts']],
   ['rbac.authorization.k8s.io', ['rolebindings', 'roles']],
 ];
+let prunable: ReadonlyArray<readonly [string, readonly string[]]> | undefined;
 
 /** Namespace Flux runs in: the one namespace that exists when `flux bootstrap` applies `clusters/<cluster>/`. */
 export const FLUX_NAMESPACE = 'flux-system';

@@ -217,6 +217,11 @@ export function argoCdIgnoreDifferences(): { group: string; kind: string; jsonPo
     .map((f) => ({ group: f.group, kind: f.kind, jsonPointers: [...f.argoCdIgnoreDifferences!] }));
 }
 
+/** The kinds the engines and the secret sources declare (what they may render in a namespace): API group and kind. */
+export function engineKinds(): Array<{ readonly group: string; readonly kind: string }> {
+  return [...DATABASE_ENGINE_FACTS, ...QUEUE_ENGINE_FACTS, ...SECRET_FACTS].map((f) => ({ group: f.group, kind: f.kind }));
+}
+
 /** The labels operators put on the objects they create, one entry per label (values merged), in registry order. */
 export function operatorCreatedLabels(): OperatorCreatedLabel[] {
   const out = new Map<string, { label: string; values?: string[] }>();

@@ -8,7 +8,7 @@ const CLUSTER_SCOPED = new Set([
   'IngressClass', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'ValidatingAdmissionPolicy',
   'ValidatingAdmissionPolicyBinding', 'CertificateSigningRequest', 'FlowSchema', 'PriorityLevelConfiguration',
   'VolumeSnapshotClass', 'VolumeSnapshotContent', 'ClusterPolicy', 'ClusterSecretStore', 'ClusterExternalSecret',
-  'ClusterIssuer', 'ClusterImagePolicy',
+  'ClusterIssuer', 'ClusterImagePolicy', 'ClusterImageCatalog',
 ]);
 
 export function isClusterScoped(kind: string): boolean {

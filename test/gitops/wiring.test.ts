@@ -138,7 +138,7 @@ describe('Flux wiring', () => {
       { apiGroups: ['kafka.strimzi.io'], resources: ['kafkanodepools', 'kafkas', 'kafkatopics', 'kafkausers'], verbs: prune },
       { apiGroups: ['monitoring.coreos.com'], resources: ['podmonitors', 'prometheusrules'], verbs: prune },
       { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: prune },
-      { apiGroups: ['postgresql.cnpg.io'], resources: ['databases', 'poolers', 'scheduledbackups'], verbs: prune },
+      { apiGroups: ['postgresql.cnpg.io'], resources: ['backups', 'databaseroles', 'databases', 'imagecatalogs', 'poolers', 'scheduledbackups'], verbs: prune },
       { apiGroups: ['rabbitmq.com'], resources: ['bindings', 'exchanges', 'permissions', 'policies', 'queues', 'rabbitmqclusters', 'users', 'vhosts'], verbs: prune },
       { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings', 'roles'], verbs: prune },
     ]);

@@ -37,7 +37,7 @@ import {
   DatabaseClient, DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, KafkaAuthentication, MessageQueue, QueueEngine,
   ReplicatedDatabase, SecretBackend, SecretSource, StorageProfile, Tier,
 } from '../../src';
-import { PRUNABLE_RESOURCES } from '../../src/gitops/flux';
+import { prunableResources } from '../../src/gitops/flux';
 import { tmpdir } from '../util/tmp';
 
 // ---------------------------------------------------------------------------------------------
@@ -1128,14 +1128,14 @@ function rbacProblems(r: Rendered): string[] {
         if (has('apps', 'statefulsets')) readAlso('', 'pods');
         expected.push(...[...read].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([g, set]) => ({ apiGroups: [g], resources: [...set].sort(), verbs: ['get', 'list', 'watch'] })));
         // and get / delete on every other kind the library renders, for a layer to prune the last one of its kind
-        for (const [g, names] of PRUNABLE_RESOURCES) {
+        for (const [g, names] of prunableResources()) {
           const left = names.filter((n) => !has(g, n));
           if (left.length > 0) expected.push({ apiGroups: [g], resources: left, verbs: ['get', 'delete'] });
         }
         for (const o of env) {
           const resource = RESOURCES[o.manifest.kind];
-          if (resource && !PRUNABLE_RESOURCES.some(([g, names]) => g === groupOf(o.manifest.apiVersion) && names.includes(resource))) {
-            problems.push(`${where}: ${o.manifest.kind} is rendered but not in PRUNABLE_RESOURCES (its last object could not be pruned)`);
+          if (resource && !prunableResources().some(([g, names]) => g === groupOf(o.manifest.apiVersion) && names.includes(resource))) {
+            problems.push(`${where}: ${o.manifest.kind} is rendered but not in prunableResources() (its last object could not be pruned)`);
           }
         }
         for (const role of env.filter((o) => o.manifest.kind === 'Role')) expected.push(...role.manifest.rules);

@@ -96,6 +96,9 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
       return named ? own : [{ image: 'ghcr.io/cloudnative-pg/pgbouncer', pointer: '/spec/template', what: 'PgBouncer', defaulted: true }, ...own];
     },
   },
+  // the Barman Cloud plugin's object store: what the pipeline knows of it comes from its backup annotations
+  // (private/engine-facts.ts); declared so that the deployer may prune one (see gitops/flux.ts prunableResources)
+  { group: 'barmancloud.cnpg.io', kind: 'ObjectStore' },
 ];
 
 /** The managed roles of a Cluster: those that log in (`login: true`, the operator's default is false) and the others listed. */
