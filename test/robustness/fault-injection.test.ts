@@ -21,7 +21,7 @@ import { acquireLock } from '../../src/gitops/writer/lock';
 import { snapshot, TreeSnapshot } from '../gitops/writer/helpers';
 import { tmpdir } from '../util/tmp';
 
-const TRIALS_AT_RANDOM_OPERATION = 20;
+const TRIALS_AT_RANDOM_OPERATION = 14;
 const TRIALS_AT_RANDOM_TIME = 6;
 const CONCURRENT_ROUNDS = 3;
 /** A pause before every file-system mutation (ms): makes the write long enough for timed kills and races to land inside it. */

@@ -10,7 +10,10 @@ import { Construct } from 'constructs';
 import * as fc from 'fast-check';
 import { arbitraries, cleanAndDirty, either, field, mostly, opt, pick, rarely } from './arbitraries';
 import { chartIn, plainEnvironment } from './builders';
-import { checkCase, runProperty } from './harness';
+import { checkCase, RUNS, runProperty } from './harness';
+
+/** Each case synthesizes a whole app (layouts, wiring, packs): fewer of them, for `npm test` to stay under 10 minutes on 2 cores. */
+const APP_RUNS = Math.round(RUNS * 0.6);
 import {
   AspectPriority, Aspects, ChangeApprovals, DatabaseEngine, GitOpsApp, PlatformOperator, PolicyPacks, ReplicatedDatabase,
   RenderedOutput, SecretSource, Suppressions,
@@ -143,7 +146,7 @@ describeWithCrds('property: GitOps level', () => {
           }
         }
       },
-    }));
+    }), { numRuns: APP_RUNS });
   });
 
   test('Suppressions: recorded as an annotation on every covered object, reports well-formed, or a ValidationError', () => {
@@ -175,7 +178,7 @@ describeWithCrds('property: GitOps level', () => {
         }
         if (output.findings.some((f) => f.suppressed && !f.suppressionReason)) throw new Error('a suppressed finding without its reason');
       },
-    }));
+    }), { numRuns: APP_RUNS });
   });
 
   describe('ChangeApprovals against a previous output', () => {
@@ -242,7 +245,7 @@ describeWithCrds('property: GitOps level', () => {
             }
           },
         });
-      });
+      }, { numRuns: APP_RUNS });
     });
   });
 });
