@@ -104,17 +104,18 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     expect(store.spec.configuration.s3Credentials.accessKeyId).toEqual({ name: 'orders-db-backup-credentials', key: 'ACCESS_KEY_ID' });
     expect(find(all, 'ExternalSecret', 'orders-db-backup-credentials').spec.dataFrom).toEqual([{ extract: { key: 'backups/s3' } }]);
     const rules = find(all, 'PrometheusRule').spec.groups[0].rules;
-    expect(rules.map((r: any) => r.alert)).toEqual(['PostgresReplicationLagHigh', 'PostgresStorageAlmostFull', 'PostgresLastBackupTooOld', 'PostgresBackupFailed',
-      'PostgresBackupMetricsAbsent']);
+    expect(rules.map((r: any) => r.alert)).toEqual(['PostgresInstanceDown', 'PostgresInstancesNotReady', 'PostgresMetricsAbsent', 'PostgresReplicationLagHigh',
+      'PostgresStorageAlmostFull', 'PostgresReplicasNotStreaming', 'PostgresLastBackupTooOld', 'PostgresBackupFailed', 'PostgresBackupMetricsAbsent']);
     // the Barman Cloud plugin's metrics (https://cloudnative-pg.io/plugin-barman-cloud/docs/observability), not the in-core cnpg_collector ones
-    const backupExprs = rules.slice(2).map((r: any) => r.expr).join('\n');
+    const backupRules = rules.filter((r: any) => /Backup/.test(r.alert));
+    const backupExprs = backupRules.map((r: any) => r.expr).join('\n');
     expect(backupExprs).not.toMatch(/cnpg_collector/);
     expect(backupExprs.match(/barman_cloud_cloudnative_pg_io_[a-z_]+/g)!.sort()).toEqual([
       'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp', 'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp',
       'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp', 'barman_cloud_cloudnative_pg_io_last_available_backup_timestamp',
       'barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp',
     ]);
-    expect(rules[4].expr).toBe('absent(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{namespace="orders",pod=~"orders-db-[0-9]+"})');
+    expect(backupRules[2].expr).toBe('absent(barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{namespace="orders",pod=~"orders-db-[0-9]+"})');
   });
 
   test('egress: DNS, the instances, the API server, and the object store on HTTPS and a custom endpoint\'s port', () => {

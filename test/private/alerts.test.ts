@@ -122,6 +122,7 @@ describe('backup alerts', () => {
 
 describe('metrics-absent alerts', () => {
   test.each([
+    ['cloudNativePg', 'PostgresMetricsAbsent', 'cnpg_collector_up'],
     ['postgresStatefulSet', 'PostgresMetricsAbsent', 'pg_up'],
     ['mariadbStatefulSet', 'MariadbMetricsAbsent', 'mysql_up'],
   ] as const)('%s: %s when fewer instances than declared have metrics', (engine, alert, metric) => {
@@ -136,7 +137,7 @@ describe('metrics-absent alerts', () => {
       .flatMap(({ name, app }) => rulesOf(app(), name)[0].spec.groups[0].rules.filter((r: any) => /MetricsAbsent$/.test(r.alert)));
     expect(absent.map((r: any) => r.alert).sort()).toEqual([
       'MariaDBBackupMetricsAbsent', 'MariaDBMetricsAbsent', 'MariadbBackupMetricsAbsent', 'MariadbMetricsAbsent',
-      'PostgresBackupMetricsAbsent', 'PostgresBackupMetricsAbsent', 'PostgresMetricsAbsent',
+      'PostgresBackupMetricsAbsent', 'PostgresBackupMetricsAbsent', 'PostgresMetricsAbsent', 'PostgresMetricsAbsent',
     ]);
     expect(new Set(absent.map((r: any) => r.labels.severity))).toEqual(new Set(['critical']));
   });
@@ -289,6 +290,7 @@ describePromtool('promtool', () => {
   });
 
   test.each([
+    ['cloudNativePg', 'PostgresMetricsAbsent', 'cnpg_collector_up'],
     ['postgresStatefulSet', 'PostgresMetricsAbsent', 'pg_up'],
     ['mariadbStatefulSet', 'MariadbMetricsAbsent', 'mysql_up'],
   ] as const)('%s: %s with an instance not scraped, and with none', (engine, alert, metric) => {
@@ -300,6 +302,86 @@ describePromtool('promtool', () => {
       { interval: '1m', input_series: [series('up', 1, 60)], alert_rule_test: [fires(rule, alert, '50m')] },
     ]);
     expect([result.status, result.output]).toEqual([0, expect.stringMatching(/SUCCESS/)]);
+  });
+
+  describe('CloudNativePG: an instance lost, down or not streaming', () => {
+    const CNPG_ALERTS = ['PostgresInstanceDown', 'PostgresInstancesNotReady', 'PostgresMetricsAbsent', 'PostgresReplicasNotStreaming'];
+    /**
+     * Instance `n` of cluster `db` in `ns` as CloudNativePG's exporter (its `cluster` label; namespace and pod from the
+     * scrape) and kube-state-metrics export it, instance 1 the primary: `up` 0 is PostgreSQL not answering, `streaming`
+     * the primary's walsenders, `receiving` a replica's WAL receiver.
+     */
+    const instance = (n: number, o: { up?: number; ready?: boolean; streaming?: number; receiving?: boolean; db?: string; ns?: string } = {}) => {
+      const db = o.db ?? 'orders-db';
+      const pod = `namespace="${o.ns ?? 'orders'}",pod="${db}-${n}"`;
+      const primary = n === 1;
+      const ready = o.ready ?? true;
+      return [
+        series(`cnpg_collector_up{${pod},cluster="${db}"}`, o.up ?? 1, 60),
+        series(`kube_pod_status_ready{${pod},uid="u${n}",condition="true"}`, ready ? 1 : 0, 60),
+        series(`kube_pod_status_ready{${pod},uid="u${n}",condition="false"}`, ready ? 0 : 1, 60),
+        series(`cnpg_pg_replication_in_recovery{${pod}}`, primary ? 0 : 1, 60),
+        series(`cnpg_pg_replication_is_wal_receiver_up{${pod}}`, primary || o.receiving === false ? 0 : 1, 60),
+        series(`cnpg_pg_replication_streaming_replicas{${pod}}`, primary ? o.streaming ?? 2 : 0, 60),
+        series(`cnpg_pg_replication_lag{${pod}}`, 0, 60),
+      ];
+    };
+    const healthy = (o: { db?: string; ns?: string } = {}) => [1, 2, 3].flatMap((n) => instance(n, o));
+    const only = (alerts: string[], rule: any, at = '50m', labels: any = LABELS) =>
+      CNPG_ALERTS.map((a) => (alerts.includes(a) ? fires(rule, a, at, labels) : silent(a, at)));
+
+    test('the expressions', () => {
+      const rules = rulesOf(databaseApp('cloudNativePg'), 'orders-db')[0].spec.groups[0].rules;
+      const pods = 'namespace="orders",pod=~"orders-db-[0-9]+"';
+      expect(CNPG_ALERTS.map((a) => rules.find((r: any) => r.alert === a)).map((r: any) => [r.expr, r.for, r.labels.severity])).toEqual([
+        [`min by (namespace, pod) (cnpg_collector_up{${pods}}) == 0`, '5m', 'critical'],
+        [`(count by (namespace) (kube_pod_status_ready{${pods},condition="true"} == 1) or on () vector(0)) < 3`, '10m', 'critical'],
+        [`(count by (namespace) (cnpg_collector_up{${pods}}) or on () vector(0)) < 3`, '15m', 'critical'],
+        [`max by (namespace) (cnpg_pg_replication_streaming_replicas{${pods}} and on (namespace, pod) cnpg_pg_replication_in_recovery{${pods}} == 0) < 2`, '10m', 'critical'],
+      ]);
+    });
+
+    test('a single instance: no replication alert, the instance alerts count 1', () => {
+      const { app } = ordersDbFixture(DATABASE_ENGINES.cloudNativePg(), { tier: Tier.PRODUCTION, props: { instances: 1 } });
+      const rules = rulesOf(app, 'orders-db')[0].spec.groups[0].rules;
+      expect(rules.map((r: any) => r.alert)).not.toContain('PostgresReplicasNotStreaming');
+      expect(rules.find((r: any) => r.alert === 'PostgresInstancesNotReady').expr).toMatch(/\) < 1$/);
+    });
+
+    test('promtool: silent on a healthy cluster (beside another namespace\'s and another database\'s broken ones); each fault fires its alerts', () => {
+      const rule = rulesOf(databaseApp('cloudNativePg'), 'orders-db')[0];
+      const result = promtoolTest(rule, [
+        // healthy; billing's orders-db in namespace billing and orders-db-archive in orders have lost instances
+        {
+          interval: '1m',
+          input_series: [...healthy(), ...instance(1, { ns: 'billing', up: 0, streaming: 0 }), ...instance(1, { db: 'orders-db-archive', streaming: 0 })],
+          alert_rule_test: only([], rule),
+        },
+        // a replica lost (its pod gone: no metrics, no readiness): not ready, not streamed to, its metrics missing
+        // (beside healthy clusters that would hide it if the rules read another namespace or database)
+        {
+          interval: '1m',
+          input_series: [...instance(1, { streaming: 1 }), ...instance(2), ...healthy({ ns: 'billing' }), ...healthy({ db: 'orders-db-archive' })],
+          alert_rule_test: only(['PostgresInstancesNotReady', 'PostgresMetricsAbsent', 'PostgresReplicasNotStreaming'], rule),
+        },
+        // a replica running and ready but not streaming (its WAL receiver down)
+        { interval: '1m', input_series: [...instance(1, { streaming: 1 }), ...instance(2), ...instance(3, { receiving: false })], alert_rule_test: only(['PostgresReplicasNotStreaming'], rule) },
+        // PostgreSQL down in a replica whose instance manager still answers: down (that pod), not ready, not streamed to
+        {
+          interval: '1m',
+          input_series: [...instance(1, { streaming: 1 }), ...instance(2), ...instance(3, { up: 0, ready: false, receiving: false })],
+          alert_rule_test: [
+            fires(rule, 'PostgresInstanceDown', '50m', { ...LABELS, pod: 'orders-db-3' }),
+            fires(rule, 'PostgresInstancesNotReady', '50m'), silent('PostgresMetricsAbsent', '50m'), fires(rule, 'PostgresReplicasNotStreaming', '50m'),
+          ],
+        },
+        // an instance Pending (no exporter yet) and its metrics' absence take their time: not after 8 minutes
+        { interval: '1m', input_series: [...instance(1, { streaming: 1 }), ...instance(2)], alert_rule_test: only([], rule, '8m') },
+        // the whole cluster gone: nothing ready, no metrics (no primary: the replication alert has nothing to read)
+        { interval: '1m', input_series: [series('up', 1, 60)], alert_rule_test: only(['PostgresInstancesNotReady', 'PostgresMetricsAbsent'], rule) },
+      ]);
+      expect([result.status, result.output]).toEqual([0, expect.stringMatching(/SUCCESS/)]);
+    });
   });
 
   test('RabbitmqNodeDown: one alert with a node missing, and with none', () => {

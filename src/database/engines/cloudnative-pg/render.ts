@@ -238,10 +238,42 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
     }
     const ns = db.environment.namespace;
     const claims = `namespace="${ns}",persistentvolumeclaim=~"${db.name}-[0-9]+"`;
+    // the instances are pods `<name>-<serial>` (CloudNativePG pkg/specs/pods.go `GetInstanceName`); the anchored
+    // pattern leaves out the pooler's pods and the initdb / join Jobs' (`<name>-<serial>-initdb-…`, jobs.go `getJobName`)
+    const pods = `namespace="${ns}",pod=~"${db.name}-[0-9]+"`;
     const rules: any[] = [
       {
+        // the instance manager's exporter answers, PostgreSQL does not (metricserver/pg_collector.go
+        // `updateInstanceMetrics`: `cnpg_collector_up` is 0 when its ping fails)
+        alert: 'PostgresInstanceDown',
+        expr: `min by (namespace, pod) (cnpg_collector_up{${pods}}) == 0`,
+        for: '5m',
+        labels: { severity: 'critical' },
+        annotations: { summary: `An instance of ${db.name} does not answer its metrics exporter` },
+      },
+      {
+        // kube-state-metrics, not the instances' own metrics: a lost or Pending instance (node gone, volume not
+        // attachable) exports nothing. 10 minutes: a rolling update (image, parameters, resources) restarts the
+        // instances one by one
+        alert: 'PostgresInstancesNotReady',
+        expr: `(count by (namespace) (kube_pod_status_ready{${pods},condition="true"} == 1) or on () vector(0)) < ${db.instances}`,
+        for: '10m',
+        labels: { severity: 'critical' },
+        annotations: { summary: `Fewer than ${db.instances} instances of ${db.name} are ready` },
+      },
+      {
+        // an instance without metrics (exporter not scraped, e.g. a NetworkPolicy or PodMonitor) would otherwise
+        // silence every alert on it; none at all, every alert. `cnpg_collector_up` stays in-core with the plugin,
+        // which exports only its three backup gauges (plugin-barman-cloud internal/cnpgi/instance/metrics.go `Define`)
+        alert: 'PostgresMetricsAbsent',
+        expr: `(count by (namespace) (cnpg_collector_up{${pods}}) or on () vector(0)) < ${db.instances}`,
+        for: '15m',
+        labels: { severity: 'critical' },
+        annotations: { summary: `Metrics of fewer than ${db.instances} instances of ${db.name}: exporters not running or not scraped` },
+      },
+      {
         alert: 'PostgresReplicationLagHigh',
-        expr: `max by (namespace, pod) (cnpg_pg_replication_lag{namespace="${ns}",pod=~"${db.name}-[0-9]+"}) > 300`,
+        expr: `max by (namespace, pod) (cnpg_pg_replication_lag{${pods}}) > 300`,
         for: '5m',
         labels: { severity: 'warning' },
         annotations: { summary: `Replica of ${db.name} is more than 5 minutes behind the primary` },
@@ -254,6 +286,19 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
         annotations: { summary: `A volume of ${db.name} is more than 85% full` },
       },
     ];
+    if (db.instances > 1) {
+      rules.push({
+        // the primary's walsenders (default-monitoring.yaml `pg_replication`: `streaming_replicas` counts
+        // pg_stat_replication, `in_recovery` is 0 on the primary only): a replica lost, or up but not streaming
+        // (its WAL receiver down: it falls behind, replaying from the archive at best)
+        alert: 'PostgresReplicasNotStreaming',
+        expr: `max by (namespace) (cnpg_pg_replication_streaming_replicas{${pods}} and on (namespace, pod) cnpg_pg_replication_in_recovery{${pods}} == 0)`
+          + ` < ${db.instances - 1}`,
+        for: '10m',
+        labels: { severity: 'critical' },
+        annotations: { summary: `The primary of ${db.name} streams to fewer than ${db.instances - 1} replicas` },
+      });
+    }
     if (backup) {
       // the Barman Cloud plugin (the backup path rendered) exports these, not the in-core `cnpg_collector_*` ones:
       // https://cloudnative-pg.io/plugin-barman-cloud/docs/observability
