@@ -133,10 +133,9 @@ describe('metrics-absent alerts', () => {
   });
 
   test('every metrics-absent alert is critical: without metrics the critical alerts cannot fire', () => {
-    const absent = ALL.filter((a) => a.service === 'database')
-      .flatMap(({ name, app }) => rulesOf(app(), name)[0].spec.groups[0].rules.filter((r: any) => /MetricsAbsent$/.test(r.alert)));
+    const absent = ALL.flatMap(({ name, app }) => rulesOf(app(), name)[0].spec.groups[0].rules.filter((r: any) => /MetricsAbsent$/.test(r.alert)));
     expect(absent.map((r: any) => r.alert).sort()).toEqual([
-      'MariaDBBackupMetricsAbsent', 'MariaDBMetricsAbsent', 'MariadbBackupMetricsAbsent', 'MariadbMetricsAbsent',
+      'KafkaMetricsAbsent', 'MariaDBBackupMetricsAbsent', 'MariaDBMetricsAbsent', 'MariadbBackupMetricsAbsent', 'MariadbMetricsAbsent',
       'PostgresBackupMetricsAbsent', 'PostgresBackupMetricsAbsent', 'PostgresMetricsAbsent', 'PostgresMetricsAbsent',
     ]);
     expect(new Set(absent.map((r: any) => r.labels.severity))).toEqual(new Set(['critical']));
@@ -379,6 +378,96 @@ describePromtool('promtool', () => {
         { interval: '1m', input_series: [...instance(1, { streaming: 1 }), ...instance(2)], alert_rule_test: only([], rule, '8m') },
         // the whole cluster gone: nothing ready, no metrics (no primary: the replication alert has nothing to read)
         { interval: '1m', input_series: [series('up', 1, 60)], alert_rule_test: only(['PostgresInstancesNotReady', 'PostgresMetricsAbsent'], rule) },
+      ]);
+      expect([result.status, result.output]).toEqual([0, expect.stringMatching(/SUCCESS/)]);
+    });
+  });
+
+  describe('Strimzi Kafka: volumes almost full, nodes without metrics', () => {
+    const MQ = { severity: 'critical', namespace: 'orders', message_queue: 'orders-events' };
+    const kafkaRule = (controllerReplicas?: number) => {
+      const { app, chart } = ordersDbFixture(DatabaseEngine.postgresStatefulSet({ version: '16.4' }), { tier: Tier.PRODUCTION });
+      new MessageQueue(chart, 'Events', { engine: QueueEngine.strimziKafka({ version: '4.3.1', controllerReplicas }), name: 'orders-events', topics: [{ name: 'clicks' }] });
+      return rulesOf(app, 'orders-events')[0];
+    };
+    const byName = (rule: any, alert: string) => rule.spec.groups[0].rules.find((r: any) => r.alert === alert);
+
+    test('the expressions: dedicated controllers (production), and one dual-role pool', () => {
+      const claims = (pools: string) => `namespace="orders",persistentvolumeclaim=~"data-0-orders-events-(${pools})-[0-9]+"`;
+      const pods = (pools: string) => `namespace="orders",pod=~"orders-events-(${pools})-[0-9]+"`;
+      const dedicated = kafkaRule();
+      expect(byName(dedicated, 'KafkaStorageAlmostFull')).toMatchObject({
+        expr: `max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_used_bytes{${claims('controllers|brokers')}} / kubelet_volume_stats_capacity_bytes{${claims('controllers|brokers')}}) > 0.85`,
+        for: '10m',
+        labels: MQ,
+      });
+      expect(byName(dedicated, 'KafkaMetricsAbsent')).toMatchObject({
+        expr: `(count by (namespace) (kafka_server_replicamanager_underreplicatedpartitions{${pods('brokers')}}) or on () vector(0)) < 3`
+          + ` or on () (count by (namespace) (kafka_controller_kafkacontroller_activecontrollercount{${pods('controllers')}}) or on () vector(0)) < 3`,
+        for: '15m',
+        labels: MQ,
+      });
+      const dual = kafkaRule(0);
+      expect(byName(dual, 'KafkaStorageAlmostFull').expr).toContain(claims('dual-role'));
+      expect(byName(dual, 'KafkaMetricsAbsent').expr).toBe(`(count by (namespace) (kafka_server_replicamanager_underreplicatedpartitions{${pods('dual-role')}}) or on () vector(0)) < 3`
+        + ` or on () (count by (namespace) (kafka_controller_kafkacontroller_activecontrollercount{${pods('dual-role')}}) or on () vector(0)) < 3`);
+    });
+
+    test('promtool: silent on a healthy cluster (beside broken ones of another namespace and another queue); a full volume, a node not scraped, none', () => {
+      const rule = kafkaRule();
+      const ALERTS = ['KafkaStorageAlmostFull', 'KafkaMetricsAbsent'];
+      /** Node `pod` of cluster `mq` in `ns` (Strimzi Metrics Reporter names), its volume `used` of 100 GB. */
+      const node = (pool: 'controllers' | 'brokers', id: number, o: { used?: number; scraped?: boolean; mq?: string; ns?: string } = {}) => {
+        const pod = `${o.mq ?? 'orders-events'}-${pool}-${id}`;
+        const claim = `namespace="${o.ns ?? 'orders'}",persistentvolumeclaim="data-0-${pod}"`;
+        const at = `namespace="${o.ns ?? 'orders'}",pod="${pod}"`;
+        return [
+          series(`kubelet_volume_stats_used_bytes{${claim}}`, (o.used ?? 50) * 1e9, 60),
+          series(`kubelet_volume_stats_capacity_bytes{${claim}}`, 100e9, 60),
+          ...(o.scraped === false ? [] : pool === 'brokers'
+            ? [series(`kafka_server_replicamanager_underreplicatedpartitions{${at}}`, 0, 60), series(`kafka_server_replicamanager_leadercount{${at}}`, 4, 60)]
+            : [series(`kafka_controller_kafkacontroller_activecontrollercount{${at}}`, id === 0 ? 1 : 0, 60)]),
+        ];
+      };
+      type NodeOptions = Parameters<typeof node>[2];
+      const cluster = (o: NodeOptions = {}, per: { [pod: string]: NodeOptions } = {}) => [
+        ...[0, 1, 2].flatMap((id) => node('controllers', id, { ...o, ...per[`controllers-${id}`] })),
+        ...[3, 4, 5].flatMap((id) => node('brokers', id, { ...o, ...per[`brokers-${id}`] })),
+      ];
+      const broken = { used: 99, scraped: false };
+      const only = (alerts: string[], at = '50m') => ALERTS.map((a) => (alerts.includes(a) ? fires(rule, a, at, MQ) : silent(a, at)));
+      const result = promtoolTest(rule, [
+        {
+          interval: '1m',
+          input_series: [...cluster(), ...cluster({ ...broken, ns: 'billing' }), ...cluster({ ...broken, mq: 'orders-events-archive' })],
+          alert_rule_test: only([]),
+        },
+        // a broker's volume, and a controller's, 90% full: one alert each
+        {
+          interval: '1m',
+          input_series: cluster({}, { 'brokers-4': { used: 90 }, 'controllers-1': { used: 90 } }),
+          alert_rule_test: [
+            { eval_time: '50m', alertname: 'KafkaStorageAlmostFull', exp_alerts: ['data-0-orders-events-brokers-4', 'data-0-orders-events-controllers-1'].map((c) => ({ exp_labels: { ...MQ, persistentvolumeclaim: c }, exp_annotations: byName(rule, 'KafkaStorageAlmostFull').annotations })) },
+            silent('KafkaMetricsAbsent', '50m'),
+          ],
+        },
+        // a broker not scraped (beside healthy clusters that would hide it if the rule read another namespace or queue)
+        {
+          interval: '1m',
+          input_series: [...cluster({}, { 'brokers-5': { scraped: false } }), ...cluster({ ns: 'billing' }), ...cluster({ mq: 'orders-events-archive' })],
+          alert_rule_test: [...only(['KafkaMetricsAbsent']), silent('KafkaMetricsAbsent', '10m')],
+        },
+        // a controller not scraped: the offline-partitions alert reads the controllers
+        { interval: '1m', input_series: cluster({}, { 'controllers-2': { scraped: false } }), alert_rule_test: only(['KafkaMetricsAbsent']) },
+        // a broker and every controller not scraped: still one alert (`by (namespace)` beside vector(0)'s none, whose
+        // labels become identical once the rule's are added, which fails the rule's evaluation)
+        {
+          interval: '1m',
+          input_series: cluster({}, { 'brokers-5': { scraped: false }, 'controllers-0': { scraped: false }, 'controllers-1': { scraped: false }, 'controllers-2': { scraped: false } }),
+          alert_rule_test: only(['KafkaMetricsAbsent']),
+        },
+        // nothing scraped at all: one alert
+        { interval: '1m', input_series: [series('up', 1, 60)], alert_rule_test: only(['KafkaMetricsAbsent']) },
       ]);
       expect([result.status, result.output]).toEqual([0, expect.stringMatching(/SUCCESS/)]);
     });

@@ -576,7 +576,9 @@ describe('connection contract and clients', () => {
     expect(find(rabbit, 'PrometheusRule').spec.groups[0].rules[0].expr).toBe('(count by (namespace) (rabbitmq_identity_info{namespace="orders",pod=~"orders-events-server-[0-9]+"}) or on () vector(0)) < 3');
     const k = objects(setup(Tier.PRODUCTION, kafka).app);
     expect(find(k, 'PodMonitor').spec.podMetricsEndpoints).toEqual([{ port: 'tcp-prometheus', interval: '30s' }]);
-    expect(find(k, 'PrometheusRule').spec.groups[0].rules.map((r: any) => r.alert)).toEqual(['KafkaOfflinePartitions', 'KafkaUnderMinIsrPartitions', 'KafkaUnderReplicatedPartitions']);
+    expect(find(k, 'PrometheusRule').spec.groups[0].rules.map((r: any) => r.alert)).toEqual([
+      'KafkaOfflinePartitions', 'KafkaUnderMinIsrPartitions', 'KafkaUnderReplicatedPartitions', 'KafkaStorageAlmostFull', 'KafkaMetricsAbsent',
+    ]);
   });
 });
 

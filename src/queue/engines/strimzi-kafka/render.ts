@@ -176,7 +176,15 @@ export function renderStrimziKafka(scope: Construct, mq: QueueModel, engine: Str
     API_SERVER_EGRESS,
   ]);
 
-  const sel = `namespace="${ns}",pod=~"${mq.name}-(${pools.map((p) => p.name).join('|')})-[0-9]+"`;
+  // the nodes of a pool are pods `<cluster>-<pool>-<id>` (Strimzi KafkaPool `componentName`)
+  const podsOf = (ps: typeof pools) => `namespace="${ns}",pod=~"${mq.name}-(${ps.map((p) => p.name).join('|')})-[0-9]+"`;
+  const sel = podsOf(pools);
+  const brokers = pools.filter((p) => p.roles.includes('broker'));
+  const controllerNodes = pools.filter((p) => p.roles.includes('controller'));
+  const count = (ps: typeof pools) => ps.reduce((n, p) => n + p.replicas, 0);
+  // the JBOD volume 0 of every node: PVC `data-0-<pod>` (Strimzi PersistentVolumeClaimUtils `createPersistentVolumeClaims`,
+  // VolumeUtils `createVolumePrefix`), the controllers' too (their metadata log)
+  const claims = `namespace="${ns}",persistentvolumeclaim=~"data-0-${mq.name}-(${pools.map((p) => p.name).join('|')})-[0-9]+"`;
   renderMonitoring(scope, mq, engine.podLabels, 'tcp-prometheus', [
     {
       alert: 'KafkaOfflinePartitions',
@@ -198,6 +206,28 @@ export function renderStrimziKafka(scope: Construct, mq: QueueModel, engine: Str
       for: '10m',
       labels: { severity: 'warning' },
       annotations: { summary: `Partitions of ${mq.name} are under-replicated` },
+    },
+    {
+      // Kafka takes a log directory offline on a write error (a full disk); the one volume here holds the KRaft
+      // metadata log too, whose loss stops the node (KIP-858)
+      alert: 'KafkaStorageAlmostFull',
+      expr: `max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_used_bytes{${claims}} / kubelet_volume_stats_capacity_bytes{${claims}}) > 0.85`,
+      for: '10m',
+      labels: { severity: 'critical' },
+      annotations: { summary: `A volume of ${mq.name} is more than 85% full` },
+    },
+    {
+      // a node without metrics (not running, or not scraped) would otherwise silence the alerts above: every broker
+      // exports the ReplicaManager's gauges, every controller (a dual-role node too) the QuorumController's
+      // `ActiveControllerCount`, 0 or 1 (Kafka QuorumControllerMetrics); names as Strimzi's Metrics Reporter writes them
+      // (Strimzi packaging/examples/metrics/strimzi-metrics-reporter/grafana-dashboards). Each count is at most one
+      // series, and `or on ()` keeps one: two of identical labels would fail the rule's evaluation
+      alert: 'KafkaMetricsAbsent',
+      expr: `(count by (namespace) (kafka_server_replicamanager_underreplicatedpartitions{${podsOf(brokers)}}) or on () vector(0)) < ${count(brokers)}`
+        + ` or on () (count by (namespace) (kafka_controller_kafkacontroller_activecontrollercount{${podsOf(controllerNodes)}}) or on () vector(0)) < ${count(controllerNodes)}`,
+      for: '15m',
+      labels: { severity: 'critical' },
+      annotations: { summary: `Metrics of fewer than ${count(brokers)} brokers or ${count(controllerNodes)} controllers of ${mq.name}: nodes not running or not scraped` },
     },
   ]);
 
