@@ -532,7 +532,7 @@ describe('connection contract and clients', () => {
     if (engine === operator) expect(find(objects(app), 'RabbitmqCluster').spec.rabbitmq.additionalPlugins).toEqual(['rabbitmq_stream']);
   });
 
-  test('Environment.labels reach the pods the operators create (RabbitMQ override template, Strimzi template.pod.metadata)', () => {
+  test('Environment.labels reach the pods the operators create (RabbitMQ override template, Strimzi template.pod.metadata) and the StatefulSet engine\'s', () => {
     const app = new GitOpsApp({ outdir: tmpdir() });
     const env = new Environment({
       name: 'prod',
@@ -545,8 +545,13 @@ describe('connection contract and clients', () => {
     const chart = new EnvironmentChart(app, 'orders', { environment: env });
     new MessageQueue(chart, 'events', { ...ORDERS, engine: operator });
     new MessageQueue(chart, 'stream', { ...ANALYTICS, engine: kafka });
+    const plain = new MessageQueue(chart, 'plain', { ...ORDERS, name: 'plain-events', engine: statefulSet });
     const all = objects(app);
     const labels = { 'team': 'payments', 'stateful.cdk8s.io/environment': 'prod' };
+    // on the pod template only: a StatefulSet's selector is immutable and stays the engine's
+    const sts = find(all, 'StatefulSet', 'plain-events');
+    expect(sts.spec.selector).toEqual({ matchLabels: plain._podLabels() });
+    expect(sts.spec.template.metadata.labels).toEqual({ ...labels, ...plain._podLabels() });
     expect(find(all, 'RabbitmqCluster').spec.override.statefulSet.spec.template.metadata.labels).toEqual(labels);
     const pools = all.filter((o) => o.kind === 'KafkaNodePool');
     expect(pools.length).toBeGreaterThan(0);

@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { allowExistingViolations, CelPolicyBody } from './existing-violations';
 import { POD_RESOURCE_RULES, POD_VARIABLES, podSecurityValidations } from './pod-security-cel';
 import { PlatformChart } from '../../environment/platform-chart';
 import { Tier } from '../../environment/tier';
@@ -297,7 +298,9 @@ function header(kind: string, exported: CelExportedRule[], notExported: CelNotEx
  * policies apply in the given namespaces, git-only rules are never exported, and the translated
  * rules leave alone what the operators create (an `objectSelector` on their labels; Pod Security
  * still applies to every Pod). Rules admission cannot check (model rules, rules relating objects)
- * are listed, never dropped silently.
+ * are listed, never dropped silently. An enforced policy admits the UPDATE of an object that already
+ * failed the same validation (as Kyverno's `validate.allowExistingViolations` does for a ClusterPolicy):
+ * CREATE, and an UPDATE that adds a violation, are refused.
  */
 export class CelPolicyExport {
   /**
@@ -384,12 +387,19 @@ export class CelPolicyExport {
       names.add(name);
       const constraints = { resourceRules: t.resourceRules, ...(operatorCreated ? {} : { objectSelector: notOperatorCreatedSelector() }) };
       const notSuppressed = celNotSuppressed(exempt);
-      const matchConditions = [...t.matchConditions ?? [], ...(notSuppressed ? [notSuppressed] : [])];
+      const cel: CelPolicyBody = {
+        matchConditions: [...t.matchConditions ?? [], ...(notSuppressed ? [notSuppressed] : [])],
+        variables: t.variables ?? [],
+        validations: t.validations,
+      };
+      // an enforced policy admits the UPDATE of an object that already failed the same validation (Kyverno's
+      // allowExistingViolations for Enforce rules); Audit / Warn keep reporting it
+      const { matchConditions, variables, validations } = actions.includes('Deny') ? allowExistingViolations(cel) : cel;
       const body = {
         matchConstraints: { ...constraints, ...(selector ? { namespaceSelector: selector } : {}) },
         ...(matchConditions.length > 0 ? { matchConditions } : {}),
-        ...(t.variables ? { variables: t.variables } : {}),
-        validations: t.validations,
+        ...(variables.length > 0 ? { variables } : {}),
+        validations,
       };
       const metadata = { name, labels: MANAGED_BY, annotations };
       vpols.push({

@@ -125,6 +125,8 @@ export function loadCelPolicy(doc: any, source?: string, bindings: any[] = []): 
 export interface CelPolicyInput {
   /** `CREATE` unless given. */
   readonly operation?: string;
+  /** The object before an UPDATE (`oldObject`); null unless given. */
+  readonly oldObject?: any;
   /** Labels of a namespace; undefined when unknown (then treated as no labels). */
   readonly namespaceLabels?: (namespace: string) => Record<string, string> | undefined;
   /** The Namespace object of a namespace, when given. */
@@ -230,7 +232,7 @@ function evaluateVpol(policy: LoadedCelPolicy, obj: any, input: CelPolicyInput):
   const celSpec = celSpecOf(spec);
   const base = { operation, namespaceObject: namespaceObjectOf(obj, input), lookup: input.lookup };
   if (matchResources(spec.matchConstraints, obj, operation, input)) {
-    return [toResult(policy, '', evaluateCelValidations(celSpec, { ...base, object: obj }), policy.validationActions)];
+    return [toResult(policy, '', evaluateCelValidations(celSpec, { ...base, object: obj, oldObject: input.oldObject }), policy.validationActions)];
   }
   if (!policy.autogenKinds.includes(String(obj?.kind ?? ''))) return [];
   const view = podTemplateView(obj);
@@ -239,7 +241,8 @@ function evaluateVpol(policy: LoadedCelPolicy, obj: any, input: CelPolicyInput):
   const asPod = { group: '', version: 'v1', resource: 'pods', kind: 'Pod' };
   if (!matchResources(spec.matchConstraints, view, operation, input, asPod)) return [];
   const rule = obj.kind === 'CronJob' ? `autogen-cronjobs-${policy.name}` : `autogen-${policy.name}`;
-  return [toResult(policy, rule, evaluateCelValidations(celSpec, { ...base, object: view }), policy.validationActions)];
+  const oldView = input.oldObject === undefined ? undefined : podTemplateView(input.oldObject);
+  return [toResult(policy, rule, evaluateCelValidations(celSpec, { ...base, object: view, oldObject: oldView }), policy.validationActions)];
 }
 
 function paramsFor(policy: LoadedCelPolicy, binding: any, obj: any, input: CelPolicyInput): { params: any[]; missing?: string } {
@@ -277,7 +280,9 @@ function evaluateVap(policy: LoadedCelPolicy, obj: any, input: CelPolicyInput): 
     }
     for (const p of params) {
       const namespaceObject = namespaceObjectOf(obj, input);
-      const e = evaluateCelValidations(celSpec, { object: obj, operation, namespaceObject, params: p, lookup: input.lookup });
+      const e = evaluateCelValidations(celSpec, {
+        object: obj, oldObject: input.oldObject, operation, namespaceObject, params: p, lookup: input.lookup,
+      });
       out.push(toResult(policy, '', e, actions, bname));
     }
   }

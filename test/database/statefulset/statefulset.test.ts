@@ -33,6 +33,8 @@ describe('postgres-statefulset engine: rendered objects', () => {
         spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'ondat-secure', resources: { requests: { storage: '10Gi' } } },
       }],
     });
+    // the environment's labels on the pods (the selector, immutable, stays the engine's)
+    expect(sts.spec.template.metadata.labels).toEqual({ ...labels, 'stateful.cdk8s.io/environment': 'dev' });
     const spec = sts.spec.template.spec;
     expect(spec.topologySpreadConstraints).toBeUndefined();
     expect(spec.securityContext).toEqual({
@@ -106,7 +108,9 @@ describe('postgres-statefulset engine: rendered objects', () => {
     });
     // backup pods are not database pods: no Service, PDB or NetworkPolicy podSelector picks them up as instances
     expect(job.containers[0].image).toBe('docker.io/amazon/aws-cli:2.17.0');
-    expect(cron.spec.jobTemplate.spec.template.metadata.labels).toEqual({ 'app.kubernetes.io/name': 'postgresql-backup', 'app.kubernetes.io/instance': 'orders-db' });
+    expect(cron.spec.jobTemplate.spec.template.metadata.labels).toEqual({
+      'app.kubernetes.io/name': 'postgresql-backup', 'app.kubernetes.io/instance': 'orders-db', 'stateful.cdk8s.io/environment': 'prod',
+    });
 
     expect(find(all, 'NetworkPolicy', 'orders-db').spec.ingress).toEqual([
       { from: [{ podSelector: { matchLabels: { app: 'orders-api' } } }], ports: [{ port: 5432, protocol: 'TCP' }] },

@@ -419,3 +419,95 @@ describe('CEL export: suppressions, tiers and the Pod Security version of the cl
     expect(r.admissionPolicyYaml).toContain('GITOPS-NoLiteralCredentials (gitops-hygiene): partially exported:');
   });
 });
+
+describe('CEL export: an UPDATE keeps an existing violation, never adds one (Kyverno\'s allowExistingViolations)', () => {
+  // every rule enforced, with a suppression so that the not-suppressed match condition is read on oldObject too
+  const enforced = CelPolicyExport.fromPacks(PolicyPacks.all(), {
+    tier: Tier.PRODUCTION,
+    validationAction: AdmissionValidationAction.DENY,
+    namespaces: ['shop'],
+    suppressedObjects: [{ ruleId: 'PROD-ImagePinned', kind: 'Deployment', namespace: 'shop', name: 'legacy' }],
+  });
+  const forms = bothForms(enforced);
+  const audited = bothForms(CelPolicyExport.fromPacks(PolicyPacks.all(), { tier: Tier.PRODUCTION, namespaces: ['shop'] }));
+  const compliantSpec = (): any => ({
+    securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+    topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } }],
+    containers: [{
+      name: 'web',
+      image: 'ghcr.io/acme/web:1.2.3',
+      resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '128Mi' } },
+      readinessProbe: { httpGet: { path: '/', port: 8080 } },
+      livenessProbe: { httpGet: { path: '/', port: 8080 } },
+      securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    }],
+  });
+  // a spec from before the policies: an unpinned image, no probes, no limits, no restricted security context
+  const legacySpec = (): any => ({ containers: [{ name: 'web', image: 'nginx:latest' }] });
+  const replicaSet = (replicas: number, spec: any) => ({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'web-6c9f', namespace: 'shop', labels: { 'app': 'web', 'pod-template-hash': '6c9f' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'u', controller: true }] },
+    spec: { replicas, selector: { matchLabels: { 'app': 'web', 'pod-template-hash': '6c9f' } }, template: { metadata: { labels: { 'app': 'web', 'pod-template-hash': '6c9f' } }, spec } },
+  });
+  const deployment = (replicas: number, spec: any) => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: { replicas, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec } },
+  });
+  const fails = (policies: LoadedCelPolicy[], object: any, oldObject?: any) => policies.flatMap((p) => evaluateCelPolicy(p, object, oldObject ? { operation: 'UPDATE', oldObject } : {}).flatMap((r) => {
+    if (r.status === 'error' || r.status === 'unsupported') throw new Error(`${p.name}: ${r.status}: ${r.message}`);
+    return r.failures.map((f) => `${p.name.replace(/^cdk8s-stateful-/, '')}: ${f.message.split(':')[0]}`);
+  })).sort();
+
+  test('the fixtures: the compliant spec passes every policy, the legacy spec fails many', () => {
+    for (const policies of [forms.vpol, forms.vap]) {
+      expect(fails(policies, replicaSet(2, compliantSpec()))).toEqual([]);
+      expect(fails(policies, replicaSet(2, legacySpec())).length).toBeGreaterThan(5);
+    }
+  });
+
+  test('a Deployment\'s rollout scales its violating ReplicaSet down, and its Pods can be updated; creating it is still denied', () => {
+    const pod = (labels: Record<string, string>) => ({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-6c9f-x', namespace: 'shop', labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-6c9f', uid: 'u', controller: true }] }, spec: legacySpec(),
+    });
+    for (const policies of [forms.vpol, forms.vap]) {
+      expect(fails(policies, replicaSet(0, legacySpec()), replicaSet(3, legacySpec()))).toEqual([]);
+      expect(fails(policies, pod({ app: 'web', drained: 'true' }), pod({ app: 'web' }))).toEqual([]);
+      expect(fails(policies, replicaSet(3, legacySpec()))).toContain('prod-image-pinned: Images must be pinned by a version tag (not latest) or a digest.');
+    }
+  });
+
+  test('an UPDATE that adds a violation is denied: to a compliant object, and beside the existing ones (per validation)', () => {
+    const unpinned = compliantSpec();
+    unpinned.containers[0].image = 'ghcr.io/acme/web:latest';
+    const privileged = legacySpec();
+    privileged.containers[0].securityContext = { privileged: true };
+    for (const policies of [forms.vpol, forms.vap]) {
+      expect(fails(policies, replicaSet(3, unpinned), replicaSet(3, compliantSpec()))).toEqual(['prod-image-pinned: Images must be pinned by a version tag (not latest) or a digest.']);
+      expect(fails(policies, replicaSet(3, privileged), replicaSet(3, legacySpec()))).toEqual(['pod-security-restricted: PSS-Privileged']);
+    }
+  });
+
+  test('the old object must have met the match conditions: scaling an unspread Deployment from 1 to 3 is denied, from 3 to 2 admitted', () => {
+    const unspread = () => {
+      const s = compliantSpec();
+      delete s.topologySpreadConstraints;
+      return s;
+    };
+    for (const policies of [forms.vpol, forms.vap]) {
+      expect(fails(policies, deployment(3, unspread()), deployment(1, unspread()))).toEqual([expect.stringMatching(/^prod-zone-spread: /)]);
+      expect(fails(policies, deployment(2, unspread()), deployment(3, unspread()))).toEqual([]);
+    }
+  });
+
+  test('Audit / Warn policies keep reporting an existing violation on UPDATE; Deny policies carry the oldObject form', () => {
+    for (const policies of [audited.vpol, audited.vap]) {
+      expect(fails(policies, replicaSet(0, legacySpec()), replicaSet(3, legacySpec()))).toContain('prod-liveness-probe: Containers of long-running workloads must have a livenessProbe.');
+    }
+    const vap = enforced.admissionPolicies.find((o) => o.metadata.name === 'cdk8s-stateful-prod-image-pinned');
+    expect(vap.spec.validations[0].expression).toMatch(/\|\| \(request\.operation == 'UPDATE' && \(!\(\(oldObject\.kind == 'Deployment'.*\)\)\) && !\(variables\.oldContainers\.all\(/);
+    expect(vap.spec.variables.map((v: any) => v.name)).toEqual(['template', 'spec', 'containers', 'oldTemplate', 'oldSpec', 'oldContainers']);
+  });
+});

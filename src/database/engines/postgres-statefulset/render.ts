@@ -80,6 +80,8 @@ export function postgresStatefulSetPodLabels(name: string): { [key: string]: str
  * - PodDisruptionBudget (maxUnavailable 1), NetworkPolicy (clients, the instances themselves, the
  *   backup job, monitoring), the schema migration Job; with monitoring, a postgres_exporter sidecar
  *   (uid 65534, local peer login as `postgres_exporter`, member of `pg_monitor`), a PodMonitor and alerts.
+ * - Pod template labels (database and backup pods): the environment's labels (`stateful.cdk8s.io/environment`)
+ *   on top of the selector labels.
  *
  * Roles: every declared user is a LOGIN role whose password is read from its Secret's `password`
  * key (the `username` key must hold the declared name: it is what applications log in with);
@@ -257,7 +259,8 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
   renderDatabaseStatefulSet(scope, {
     name,
     podLabels,
-    templateLabels: podLabels,
+    // the environment's labels on the pods, as the operators' pods get them; the selector (immutable) stays the engine's
+    templateLabels: { ...env.inheritedLabels, ...podLabels },
     configHash: configHash.digest('hex').slice(0, 16),
     instances: db.instances,
     terminationGracePeriodSeconds: 60,
@@ -279,7 +282,7 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
     renderStatefulSetBackupCronJob(scope, {
       name,
       labels: backupLabels,
-      podLabels: backupLabels,
+      podLabels: { ...env.inheritedLabels, ...backupLabels },
       kubernetesVersion: env.kubernetesVersion,
       schedule: backup.schedule,
       retentionDays: backup.retentionDays,

@@ -36,7 +36,8 @@ export interface StatefulSetSettings extends ConfigSettings {
  * - StatefulSet with volumeClaimTemplates (retained on delete and scale-down), headless Service for
  *   the Erlang distribution, client Service, PodDisruptionBudget, NetworkPolicy, monitoring, and
  *   before RabbitMQ 4.1 the Role letting the peer discovery read the headless Service's endpoints.
- * - Pods pass Pod Security `restricted` (uid 999, read-only root filesystem, no capabilities).
+ * - Pods pass Pod Security `restricted` (uid 999, read-only root filesystem, no capabilities) and
+ *   carry the environment's labels (`stateful.cdk8s.io/environment`) on top of the selector labels.
  *
  * Definitions only add or update: a queue removed from the model stays in the broker with its
  * messages (delete it with rabbitmqctl once drained), and so does a user: retire it
@@ -138,7 +139,8 @@ export function renderRabbitmqStatefulSet(scope: Construct, mq: QueueModel, engi
       selector: { matchLabels: labels },
       template: {
         metadata: {
-          labels,
+          // the environment's labels on the pods, as the operators' pods get them; the selector (immutable) stays the engine's
+          labels: { ...mq.environment.inheritedLabels, ...labels },
           // a change of the configuration rolls the brokers
           annotations: { [CONFIG_HASH_ANNOTATION]: lazy(() => shortHash(JSON.stringify(configData()), 16)) },
         },
