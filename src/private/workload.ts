@@ -153,6 +153,8 @@ export interface MigrationJob {
   readonly env: any[];
   /** A CA bundle to mount read-only: key `key` of Secret `secretName`, as the file `path`. */
   readonly ca?: { readonly secretName: string; readonly key: string; readonly path: string };
+  /** The environment's labels, on the Job's pods (below the Job's own labels), as the database's pods have them. */
+  readonly environmentLabels: { readonly [key: string]: string };
 }
 
 /**
@@ -176,7 +178,7 @@ export function renderMigrationJob(scope: IConstruct, m: MigrationJob): ApiObjec
       backoffLimit: MIGRATION_BACKOFF_LIMIT,
       activeDeadlineSeconds: MIGRATION_DEADLINE_SECONDS,
       template: {
-        metadata: { labels },
+        metadata: { labels: { ...m.environmentLabels, ...labels } },
         spec: {
           restartPolicy: 'Never',
           automountServiceAccountToken: false,

@@ -149,6 +149,32 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     });
   });
 
+  test('Environment.labels reach the pods of the migration and grants Jobs too (below the Jobs\' own labels)', () => {
+    const app = new GitOpsApp({ outdir: tmpdir() });
+    const env = new Environment({
+      name: 'prod',
+      tier: Tier.PRODUCTION,
+      namespace: 'orders',
+      labels: { 'team': 'payments', 'app.kubernetes.io/name': 'not-the-job' },
+      secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'orders' }),
+    });
+    const chart = new EnvironmentChart(app, 'orders', { environment: env });
+    const db = new ReplicatedDatabase(chart, 'OrdersDb', {
+      engine: cnpg, name: 'orders-db', backup, migration: { image: 'ghcr.io/acme/orders-migrations:2.3.0', command: ['migrate'] },
+    });
+    db.addUser('analyst', { grants: [{ database: 'app', access: DatabaseAccess.READ_ONLY }] });
+    const all = objects(app);
+    expect(find(all, 'Job', 'orders-db-migrate').spec.template.metadata.labels).toEqual({
+      'team': 'payments', 'stateful.cdk8s.io/environment': 'prod',
+      'app.kubernetes.io/name': 'orders-db-migrate', 'app.kubernetes.io/component': 'schema-migration',
+    });
+    const grants = find(all, 'Job', 'orders-db-grants');
+    expect(grants.spec.template.metadata.labels).toEqual({
+      'team': 'payments', 'stateful.cdk8s.io/environment': 'prod',
+      'app.kubernetes.io/name': 'orders-db-grants', 'app.kubernetes.io/component': 'schema-migration',
+    });
+  });
+
   test('users, grants and databases added after construction are rendered (managed roles, Database objects)', () => {
     const { app, db } = setup(Tier.STAGING);
     db.addDatabase('reporting');

@@ -365,7 +365,7 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
   });
   if (db.migration) {
     renderMigrationEgress(scope, db.name, podLabels, [POSTGRES_PORT]);
-    renderMigrationJob(scope, { name: db.name, image: db.migration.image, command: db.migration.command, env: postgresMigrationEnv(db.connection) });
+    renderMigrationJob(scope, { name: db.name, image: db.migration.image, command: db.migration.command, env: postgresMigrationEnv(db.connection), environmentLabels: db.environment.inheritedLabels });
   }
   renderGrantsJob(scope, db, engine.image, podLabels);
 
@@ -456,7 +456,7 @@ function renderGrantsJob(scope: Construct, db: DatabaseModel, image: string, pod
       activeDeadlineSeconds: MIGRATION_DEADLINE_SECONDS,
       template: {
         metadata: {
-          labels,
+          labels: { ...db.environment.inheritedLabels, ...labels },
           annotations: lazy(() => ({
             'stateful.cdk8s.io/grants-sha256': createHash('sha256').update(JSON.stringify(scripts()), 'utf8').digest('hex'),
           })),
