@@ -359,7 +359,8 @@ export class GitOpsApp extends App {
     // A shard locks the folder it writes and only reads `outdir`, so shards can run side by side.
     if (this.shard) shardOutput().refuseInterruptedWrite(this.outdir);
     const outdir = path.resolve(this.shard ? this.shardOutdir! : this.outdir);
-    const outdirExisted = fs.existsSync(outdir);
+    // the folders this synthesis creates: the output folder and its missing parents (`<outdir>-shards` of a shard)
+    const created = missingFolders(outdir);
     const metaExisted = fs.existsSync(path.join(outdir, META_DIR));
     const lock = acquireLock(outdir, { lendable: true });
     try {
@@ -378,9 +379,9 @@ export class GitOpsApp extends App {
     } finally {
       this.synthesis = undefined;
       lock.release();
-      // after a refused first synthesis, leave no trace (rmdir only removes empty directories)
+      // after a refused first synthesis, leave no trace (rmdir only removes empty directories), deepest first
       if (!metaExisted) removeDirIfEmpty(path.join(outdir, META_DIR));
-      if (!outdirExisted) removeDirIfEmpty(outdir);
+      for (const dir of created) removeDirIfEmpty(dir);
     }
   }
 
@@ -943,4 +944,14 @@ function ruleFixes(packs: PolicyPack[]): { [ruleId: string]: string } {
   for (const r of CHANGE_RULES) fixes[r.id] = r.fix;
   for (const p of packs) for (const r of p.rules) fixes[r.id] ??= r.fix;
   return fixes;
+}
+
+/** `dir` and its ancestors that do not exist (yet), deepest first. */
+function missingFolders(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) {
+    out.push(d);
+    if (path.dirname(d) === d) break;
+  }
+  return out;
 }

@@ -183,7 +183,9 @@ interface LoadedShard {
  * Joins the folders of the shards of one app into the GitOps output `outdir`: the same files,
  * manifest and reports as a single synthesis of the app. Refuses (ShardMergeError, nothing
  * written) shards of different apps or versions, a part missing or given twice, and shard folders
- * whose files no longer match what the shard wrote.
+ * whose files no longer match what the shard wrote. It re-renders nothing: the manifest's sums are
+ * unkeyed, so they catch damage, not a shard whose files and manifest were both rewritten; the
+ * shard folders' integrity (CI artifacts) is trusted.
  */
 export function mergeShards(dirs: readonly string[], options: MergeOptions): MergeResult {
   if (dirs.length === 0) throw new ShardMergeError('no shard folder given');

@@ -91,6 +91,14 @@ export interface KindFacts {
    */
   readonly deletionPolicy?: (manifest: any) => DeletionPolicyField | undefined;
   /**
+   * What deleting the object (a prune, or a person once its prune is disabled) does to its data, as the
+   * clause after "deleting it" in `CHANGE-DataObjectRemoved`: e.g. `leaves queue "q" and its messages in
+   * RabbitMQ (deletionPolicy: retain)`. Without it, a `deletionPolicy` of `retain` keeps the data and
+   * anything else deletes it.
+   * @default - from `deletionPolicy`: "leaves its data in place" with retain, else "deletes its data"
+   */
+  readonly onDelete?: (manifest: any) => string | undefined;
+  /**
    * The users the object (a database, a broker) lets log in, and those it keeps retired
    * (`CHANGE-UserRemoved` when a login user is gone from both: where the engine keeps a user it is
    * no longer told about, the user keeps its login and password).

@@ -79,6 +79,7 @@ const CORE_KIND_FACTS: readonly KindFacts[] = [
     kind: 'PersistentVolumeClaim',
     // kstatus reads a claim's phase itself: no Flux expression
     dataBearing: true,
+    onDelete: () => 'deletes the claim, and its volume with the data unless the PersistentVolume\'s reclaim policy is Retain',
     storage: (m) => [{
       pointer: '/spec/resources/requests/storage', size: m.spec?.resources?.requests?.storage, storageClass: m.spec?.storageClassName, classPointer: '/spec/storageClassName',
     }],
@@ -88,6 +89,12 @@ const CORE_KIND_FACTS: readonly KindFacts[] = [
     group: 'apps',
     kind: 'StatefulSet',
     dataBearing: hasClaimTemplates,
+    // apps/v1 StatefulSetPersistentVolumeClaimRetentionPolicy: `Retain` (the default) leaves the claims of the
+    // volumeClaimTemplates when the StatefulSet is deleted, `Delete` deletes them
+    onDelete: (m) => (m.spec?.persistentVolumeClaimRetentionPolicy?.whenDeleted === 'Delete'
+      ? 'deletes its volume claims (persistentVolumeClaimRetentionPolicy.whenDeleted: Delete), and their volumes with the data unless a reclaim policy is Retain'
+      : `leaves its volume claims with the data (persistentVolumeClaimRetentionPolicy.whenDeleted: ${m.spec?.persistentVolumeClaimRetentionPolicy?.whenDeleted ?? 'Retain, the default'}), `
+        + 'unused until someone deletes them'),
     storage: (m) => (m.spec?.volumeClaimTemplates ?? []).map((t: any, i: number) => ({
       pointer: `/spec/volumeClaimTemplates/${i}/spec/resources/requests/storage`,
       size: t?.spec?.resources?.requests?.storage,

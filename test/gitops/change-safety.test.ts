@@ -30,10 +30,12 @@ interface Variant {
   approve?: (app: GitOpsApp, chart: EnvironmentChart) => void;
   storage?: StorageProfile;
   cluster?: string;
+  /** Flux wiring: the data objects carry `kustomize.toolkit.fluxcd.io/prune: disabled`. */
+  flux?: boolean;
 }
 
 function build(outdir: string, v: Variant = {}) {
-  const app = new GitOpsApp({ outdir });
+  const app = new GitOpsApp({ outdir, ...(v.flux ? { flux: { repositoryUrl: 'https://git.example/acme/gitops.git' } } : {}) });
   const env = new Environment({
     name: 'prod',
     tier: v.tier ?? Tier.PRODUCTION,
@@ -268,7 +270,56 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
       spy.mockRestore();
     }
     expect(written.join('')).toBe('cdk8s-stateful: 1 risky change(s) pass as warning(s) here (refused in production):\n'
-      + '  warning CHANGE-DataObjectRemoved StatefulSet orders/mq (rendered/prod/orders/StatefulSet.mq.yaml): StatefulSet "orders/mq" was removed: pruning it deletes its data\n');
+      + '  warning CHANGE-DataObjectRemoved StatefulSet orders/mq (rendered/prod/orders/StatefulSet.mq.yaml): StatefulSet "orders/mq" was removed: pruning it leaves '
+      + 'its volume claims with the data (persistentVolumeClaimRetentionPolicy.whenDeleted: Retain, the default), unused until someone deletes them\n');
+  });
+});
+
+describe('CHANGE-DataObjectRemoved says what deleting the removed object does to its data, per object', () => {
+  const removed = (extra: (chart: EnvironmentChart) => void) => change({ extra }, {}).findings
+    .filter((f) => f.ruleId === 'CHANGE-DataObjectRemoved').map((f) => f.message);
+  const PRUNE_DISABLED = 'its prune is disabled, so it stays in the cluster with its data but is no longer managed from Git (no updates, no health checks) until someone deletes it, which ';
+
+  test.each<[string, boolean | undefined, string]>([
+    // the default: `deletionPolicy: retain` (shouldSkipDeletion, messaging-topology-operator internal/controller/utils.go)
+    ['retained', undefined, 'leaves queue "audit" and its messages in RabbitMQ (deletionPolicy: retain: the topology operator skips the deletion), unmanaged until someone deletes the queue there'],
+    ['deleted', false, 'deletes queue "audit" and its messages from RabbitMQ (deletionPolicy: delete)'],
+  ])('a RabbitMQ operator Queue (%s) is never pruned, and its deletion policy decides what deleting it by hand does', (_name, retainOnDelete, consequence) => {
+    const mq = (queues: string[]) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
+      engine: QueueEngine.rabbitmqOperator({ version: '4.1.4' }), name: 'orders-events', retainOnDelete, queues: queues.map((name) => ({ name })),
+    });
+    const found = change({ flux: true, extra: mq(['orders', 'audit']) }, { flux: true, extra: mq(['orders']) }).findings.filter((f) => f.ruleId === 'CHANGE-DataObjectRemoved');
+    expect(found.map((f) => f.message)).toEqual([`Queue "orders/orders-events-audit" was removed: ${PRUNE_DISABLED}${consequence}`]);
+  });
+
+  test.each<[string, (chart: EnvironmentChart) => void, string]>([
+    // objects without the library's prune annotations (written by hand): pruned
+    ['a Queue with deletionPolicy retain', queue('retain'), 'Queue "orders/orders" was removed: pruning it leaves queue "orders" and its messages in RabbitMQ (deletionPolicy: retain: the topology operator skips the deletion), unmanaged until someone deletes the queue there'],
+    ['a Queue with deletionPolicy delete', queue('delete'), 'Queue "orders/orders" was removed: pruning it deletes queue "orders" and its messages from RabbitMQ (deletionPolicy: delete)'],
+    ['a Queue without a deletion policy', rabbitQueue({}), 'Queue "orders/placed" was removed: pruning it deletes queue "placed" and its messages from RabbitMQ (deletionPolicy: delete, the default)'],
+    ['a StatefulSet retaining its claims (the default)', sts(3), 'StatefulSet "orders/mq" was removed: pruning it leaves its volume claims with the data (persistentVolumeClaimRetentionPolicy.whenDeleted: Retain, the default), unused until someone deletes them'],
+    ['a StatefulSet deleting its claims', (chart) => {
+      sts(3)(chart);
+      (chart.node.findChild('Mq') as ApiObject).addJsonPatch(JsonPatch.add('/spec/persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Delete' }));
+    }, 'StatefulSet "orders/mq" was removed: pruning it deletes its volume claims (persistentVolumeClaimRetentionPolicy.whenDeleted: Delete), and their volumes with the data unless a reclaim policy is Retain'],
+    ['a PersistentVolumeClaim', pvc('10Gi'), 'PersistentVolumeClaim "orders/uploads" was removed: pruning it deletes the claim, and its volume with the data unless the PersistentVolume\'s reclaim policy is Retain'],
+    ['a KafkaTopic', kafkaTopic(3, 12), 'KafkaTopic "orders/events" was removed: pruning it deletes topic "events" and its messages from Kafka (the Topic Operator), unless the Kafka runs with delete.topic.enable=false (a MessageQueue with retainOnDelete, the default): then the topic stays and the KafkaTopic stays Terminating'],
+  ])('%s', (_name, extra, message) => {
+    expect(removed(extra)).toEqual([message]);
+  });
+
+  test('Strimzi node pools keep their claims (deleteClaim false, the default retainOnDelete); the Kafka\'s data is in them', () => {
+    const kafka = (pool: boolean) => (chart: EnvironmentChart) => {
+      if (pool) new MessageQueue(chart, 'Mq', { engine: QueueEngine.strimziKafka({ version: '4.3.1' }), name: 'analytics', topics: [{ name: 'clicks' }] });
+    };
+    const found = change({ flux: true, extra: kafka(true) }, { flux: true, extra: kafka(false) }).findings.filter((f) => f.ruleId === 'CHANGE-DataObjectRemoved');
+    const byKind = Object.fromEntries(found.map((f) => [`${f.resource?.kind}/${f.resource?.name}`, f.message.slice(f.message.indexOf(', which ') + 8)]));
+    expect(byKind).toEqual({
+      'Kafka/analytics': 'stops its brokers and controllers; their data stays in the volume claims the KafkaNodePools own (deleted with a pool only where its `deleteClaim` is true)',
+      'KafkaNodePool/brokers': 'leaves its nodes\' volume claims with the data (deleteClaim false), unused until someone deletes them',
+      'KafkaNodePool/controllers': 'leaves its nodes\' volume claims with the data (deleteClaim false), unused until someone deletes them',
+      'KafkaTopic/analytics-clicks': expect.stringMatching(/^deletes topic "clicks" and its messages from Kafka \(the Topic Operator\), unless the Kafka runs with delete.topic.enable=false/),
+    });
   });
 });
 

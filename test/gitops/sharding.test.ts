@@ -205,6 +205,24 @@ describe('sharded synthesis: policies and change safety hold per shard', () => {
     expect(r.stderr).toContain('missing: cluster:nonprod, cluster:prod-us-east');
   });
 
+  test('a refused shard leaves no folder behind: neither its own, nor the parents it created (the default <outdir>-shards)', () => {
+    const root = tmpdir();
+    const refused = (props: { outdir?: string; shardOutdir?: string; shard?: SynthesisShard }) => expect(() => fleet({
+      outdir: path.join(root, 'gitops'), shard: SynthesisShard.cluster('prod-us-east'), ...props,
+    }, { privilegedIn: 'prod-us' }).synthesize()).toThrow(/PSS-Privileged/);
+    refused({});
+    refused({ shardOutdir: path.join(root, 'ci', 'artifacts', 'shard') });
+    expect(fs.readdirSync(root)).toEqual([]);
+    // a parent that was there before stays
+    fs.mkdirSync(path.join(root, 'gitops-shards'));
+    refused({});
+    expect(fs.readdirSync(root)).toEqual(['gitops-shards']);
+    expect(fs.readdirSync(path.join(root, 'gitops-shards'))).toEqual([]);
+    // a whole synthesis into a folder whose parents are missing, too
+    expect(() => fleet({ outdir: path.join(root, 'new', 'gitops') }, { privilegedIn: 'prod-us' }).synthesize()).toThrow(/PSS-Privileged/);
+    expect(fs.readdirSync(root)).toEqual(['gitops-shards']);
+  });
+
   test('change safety compares each shard with the previous output of its part: a prod rename is refused in its shard only', () => {
     const root = tmpdir();
     const previous = path.join(root, 'gitops');

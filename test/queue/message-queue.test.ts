@@ -400,7 +400,7 @@ describe('MessageQueue on Strimzi Kafka', () => {
       { type: 'allow', resource: { type: 'group', name: 'aggregator', patternType: 'prefix' }, operations: ['Read'] },
     ]);
     expect(find(all, 'ExternalSecret', 'orders-events-collector-credentials').spec.target.template.data).toEqual({
-      'sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required username="orders-events-collector" password="{{ .password }}";',
+      'sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required username="orders-events-collector" password="{{ .password | replace `\\` `\\\\` | replace `"` `\\"` | replace "\\n" `\\n` | replace "\\r" `\\r` }}";',
       'username': 'orders-events-collector',
     });
   });

@@ -365,16 +365,27 @@ function shortenedLimits(previous: readonly PreviousObject[], next: readonly Nex
 
 /**
  * What removing a data-bearing object from the output does: the library renders them with their prune disabled
- * (Flux `kustomize.toolkit.fluxcd.io/prune: disabled`, Argo CD `Prune=false`), so they stay in the cluster with their
- * data, no longer managed; an object without that (written by hand, or by an older version) is pruned.
+ * (Flux `kustomize.toolkit.fluxcd.io/prune: disabled`, Argo CD `Prune=false`), so they stay in the cluster, no
+ * longer managed; an object without that (written by hand, or by an older version) is pruned. Either way, what
+ * deleting it does to the data is what its kind says (`KindFacts.onDelete`: a Queue with `deletionPolicy: retain`
+ * keeps its messages in the broker), else what its deletion policy says.
  */
 function removalConsequence(manifest: any): string {
   const annotations = manifest?.metadata?.annotations ?? {};
   const argoPruneOff = typeof annotations['argocd.argoproj.io/sync-options'] === 'string'
     && annotations['argocd.argoproj.io/sync-options'].split(',').some((o: string) => o.trim() === 'Prune=false');
+  const onDelete = deletionConsequence(manifest);
   if (annotations[FLUX_PRUNE_ANNOTATION] === FLUX_PRUNE_DISABLED || argoPruneOff) {
     return 'its prune is disabled, so it stays in the cluster with its data but is no longer managed from Git (no updates, '
-      + 'no health checks) until someone deletes it, which deletes its data';
+      + `no health checks) until someone deletes it, which ${onDelete}`;
   }
-  return 'pruning it deletes its data';
+  return `pruning it ${onDelete}`;
+}
+
+/** What deleting the object does to its data (the clause after "deleting it"). */
+function deletionConsequence(manifest: any): string {
+  const declared = factOf(manifest, 'onDelete')?.(manifest);
+  if (declared) return declared;
+  const policy = deletionPolicyOf(manifest);
+  return policy?.value === 'retain' ? `leaves its data in place (${policy.pointer}: retain)` : 'deletes its data';
 }

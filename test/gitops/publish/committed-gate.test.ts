@@ -55,7 +55,8 @@ describe('publish compares the committed output with the new one itself', () => 
     expect(r.committed).toBe(true);
     expect(r.warnings).toEqual([
       'risky change, refused in production: warning CHANGE-DataObjectRemoved StatefulSet shop/cache (rendered/dev/shop/StatefulSet.cache.yaml): '
-        + 'StatefulSet "shop/cache" was removed: pruning it deletes its data',
+        + 'StatefulSet "shop/cache" was removed: pruning it leaves its volume claims with the data (persistentVolumeClaimRetentionPolicy.whenDeleted: '
+        + 'Retain, the default), unused until someone deletes them',
     ]);
     expect(git(checkout, 'log', '-1', '--format=%B')).toContain('warning CHANGE-DataObjectRemoved (1): StatefulSet shop/cache');
   });

@@ -27,6 +27,12 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
     kind: 'MariaDB',
     dataBearing: true,
     fluxReady: conditionTrue('Ready'),
+    // the StatefulSet's claims are retained unless `storage.pvcRetentionPolicy` says otherwise (`mariadbPVCRetentionPolicy`,
+    // pkg/builder/statefulset_builder.go: applied on Kubernetes 1.32+ only)
+    onDelete: (m) => (m.spec?.storage?.pvcRetentionPolicy?.whenDeleted === 'Delete'
+      ? 'deletes its volume claims and their data (storage.pvcRetentionPolicy.whenDeleted: Delete, on Kubernetes 1.32 and later)'
+      : 'leaves its volume claims with the data (mariadb-operator retains them unless storage.pvcRetentionPolicy.whenDeleted is Delete), '
+        + 'unused until someone deletes them'),
     storage: (m) => (m.apiVersion !== V1ALPHA1 ? [] : [{ pointer: '/spec/storage/size', size: m.spec?.storage?.size, storageClass: m.spec?.storage?.storageClassName, classPointer: '/spec/storage/storageClassName' }]),
     version: (m) => (m.apiVersion === V1ALPHA1 ? { text: imageTag(m.spec?.image), pointer: '/spec/image' } : undefined),
     // a quorum of three, as the PostgreSQL engines: a primary and a replica to fail over to while one member is down

@@ -16,6 +16,10 @@ export const RABBITMQ_OPERATOR_FACTS: readonly KindFacts[] = [
     group: GROUP,
     kind: 'RabbitmqCluster',
     dataBearing: true,
+    // the operator's StatefulSet deletes its claims with it (`WhenDeleted: Delete`, internal/resource/statefulset.go) unless overridden
+    onDelete: (m) => (m.spec?.override?.statefulSet?.spec?.persistentVolumeClaimRetentionPolicy?.whenDeleted === 'Retain'
+      ? 'leaves its brokers\' volume claims with the data (override persistentVolumeClaimRetentionPolicy.whenDeleted: Retain), unused until someone deletes them'
+      : 'deletes its brokers\' volume claims and their data (the operator\'s StatefulSet has persistentVolumeClaimRetentionPolicy.whenDeleted: Delete)'),
     // ReconcileSuccess: False while the operator refuses a change (a scale-down), though the brokers it keeps are available
     // (a `failed` expression would never be read: Flux holds the object in progress while its status.observedGeneration,
     // written only after a successful reconcile, is behind)
@@ -72,6 +76,14 @@ export const RABBITMQ_OPERATOR_FACTS: readonly KindFacts[] = [
     kind: 'Queue',
     dataBearing: true,
     fluxReady: conditionTrue('Ready'),
+    // `shouldSkipDeletion` (internal/controller/utils.go): with `retain` the operator removes its finalizer and leaves
+    // the queue; `delete` is the CRD's default
+    onDelete: (m) => {
+      const queue = `queue "${m.spec?.name ?? m.metadata?.name}"`;
+      return m.spec?.deletionPolicy === 'retain'
+        ? `leaves ${queue} and its messages in RabbitMQ (deletionPolicy: retain: the topology operator skips the deletion), unmanaged until someone deletes the queue there`
+        : `deletes ${queue} and its messages from RabbitMQ (deletionPolicy: ${m.spec?.deletionPolicy ?? 'delete, the default'})`;
+    },
     immutableFields: ['/spec/name', '/spec/vhost', '/spec/rabbitmqClusterReference', '/spec/type', '/spec/durable', '/spec/autoDelete'],
     // any change of `spec.arguments` (added, removed, changed; "queue arguments cannot be updated", since v1.14.2): the
     // replication argument on its own, with how to keep it

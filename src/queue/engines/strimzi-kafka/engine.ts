@@ -12,6 +12,15 @@ import { EnvironmentFacts, QueueEngineBinding, QueueModel, ResolvedUser, UserCre
 const render = (): typeof import('./render') => require('./render');
 
 /**
+ * The password as the double-quoted value of a JAAS option, a Go template (External Secrets engine v2).
+ * Kafka parses `sasl.jaas.config` with a java.io.StreamTokenizer (clients/.../common/security/JaasConfig.java):
+ * inside "…" a backslash escapes the next character (`\\`, `\"`, `\n`, `\r`) and an unescaped line break
+ * ends the value, so a password holding `"` or `\` would end early or add options. sprig's `replace`
+ * (`replace old new src`, strings.Replace; runtime/template/v2/sprig/strings.go) escapes the four, backslash first.
+ */
+const JAAS_QUOTED_PASSWORD = '{{ .password | replace `\\` `\\\\` | replace `"` `\\"` | replace "\\n" `\\n` | replace "\\r" `\\r` }}';
+
+/**
  * Options of the Strimzi Kafka engine.
  */
 export interface StrimziKafkaEngineOptions {
@@ -239,7 +248,7 @@ export class StrimziKafkaEngine extends QueueEngineBase {
         name: objectName(model.name, user, 'credentials'),
         templates: {
           'username': username,
-          'sasl.jaas.config': `org.apache.kafka.common.security.scram.ScramLoginModule required username="${username}" password="{{ .password }}";`,
+          'sasl.jaas.config': `org.apache.kafka.common.security.scram.ScramLoginModule required username="${username}" password="${JAAS_QUOTED_PASSWORD}";`,
         },
       },
     };

@@ -83,6 +83,10 @@ export const STRIMZI_KAFKA_FACTS: readonly KindFacts[] = [
     kind: 'Kafka',
     dataBearing: true,
     fluxReady: conditionTrue('Ready'),
+    // the claims of a node pool's volumes are owned by the KafkaNodePool, and only with `deleteClaim`
+    // (`PersistentVolumeClaimUtils.createPersistentVolumeClaims`, the pool's owner reference)
+    onDelete: () => 'stops its brokers and controllers; their data stays in the volume claims the KafkaNodePools own '
+      + '(deleted with a pool only where its `deleteClaim` is true)',
     version: (m) => ({ text: m.spec?.kafka?.version, pointer: '/spec/kafka/version' }),
     // the operators that made an object: cluster operator (Deployments, Pods, Secrets), the entity operator's user and topic operators
     operatorCreatedLabels: [{ label: 'app.kubernetes.io/managed-by', values: ['strimzi-cluster-operator', 'strimzi-user-operator', 'strimzi-topic-operator'] }],
@@ -107,6 +111,16 @@ export const STRIMZI_KAFKA_FACTS: readonly KindFacts[] = [
     group: GROUP,
     kind: 'KafkaNodePool',
     dataBearing: true,
+    // `deleteClaim` (PersistentClaimStorage, default false) gives a volume's claims the pool as owner: deleted with it
+    onDelete: (m) => {
+      const storage = m.spec?.storage;
+      if (storage?.type === 'ephemeral') return 'deletes its data (ephemeral storage)';
+      const volumes: any[] = storage?.type === 'jbod' ? (Array.isArray(storage.volumes) ? storage.volumes : []) : [storage ?? {}];
+      const deleted = volumes.filter((v) => v?.deleteClaim === true || v?.type === 'ephemeral');
+      return deleted.length === 0
+        ? 'leaves its nodes\' volume claims with the data (deleteClaim false), unused until someone deletes them'
+        : 'deletes the volume claims of its volumes with deleteClaim true (or ephemeral) and their data';
+    },
     // Strimzi's scale-down check (0.40+): a broker that still holds partition replicas is not removed, the change reverted
     removedInstances: (m) => (Array.isArray(m.spec?.roles) && m.spec.roles.includes('broker') ? REMOVED_BROKERS : undefined),
     // Strimzi has no check for the controllers: scaling a controller pool, or giving or taking the role, is carried out
@@ -127,6 +141,10 @@ export const STRIMZI_KAFKA_FACTS: readonly KindFacts[] = [
     kind: 'KafkaTopic',
     dataBearing: true,
     fluxReady: conditionTrue('Ready'),
+    // the Topic Operator deletes the topic; where the brokers refuse (TopicDeletionDisabledException) the KafkaTopic keeps its
+    // finalizer and reports the error (`BatchingTopicController`): the topic stays. The setting is the Kafka's, not the topic's
+    onDelete: (m) => `deletes topic "${m.spec?.topicName ?? m.metadata?.name}" and its messages from Kafka (the Topic Operator), unless the Kafka runs `
+      + 'with delete.topic.enable=false (a MessageQueue with retainOnDelete, the default): then the topic stays and the KafkaTopic stays Terminating',
     replicas: (m) => (typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
     // the Topic Operator changes a replication factor only through Cruise Control (0.41+), which is not rendered
     // ("Replication factor change not supported", `BatchingTopicController`), and never lowers the partition count:
