@@ -6,7 +6,7 @@ import type { Environment } from '../environment/environment';
 import { renderValue, ValidationError } from '../errors/validation-error';
 import { toYaml } from '../private/canonical';
 import { argoCdIgnoreDifferences } from '../private/kind-registry';
-import { hasUrlPassword, isDnsLabel, isDnsSubdomain, maskUrlPassword } from '../private/names';
+import { hasUrlPassword, isDnsLabel, isDnsSubdomain, isRepositoryFolder, maskUrlPassword } from '../private/names';
 import { requireOwnNamespace } from '../private/workload';
 
 /** Whether an object holds data (the shared predicate; Argo CD gets `Prune=false` on these). */
@@ -71,6 +71,16 @@ export function renderArgoCdWiring(
     if (value !== undefined && (typeof value !== 'string' || value.length === 0 || /\s/.test(value))) {
       throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: `argoCd.${property}`, value: renderValue(value), allowed: 'a non-empty string without whitespace' });
     }
+  }
+  if (options.repositoryPath !== undefined && !isRepositoryFolder(options.repositoryPath)) {
+    throw new ValidationError({
+      code: 'INVALID_VALUE',
+      path: '/',
+      property: 'argoCd.repositoryPath',
+      value: renderValue(options.repositoryPath),
+      allowed: 'the output\'s folder relative to the repository root (e.g. "dist"), without a leading / or a .. segment: Argo CD refuses an '
+        + 'absolute `source.path` and one outside the checkout, so no Application would sync',
+    });
   }
   const destinations = options.destinations ?? {};
   const clusters = [...new Set(environments.map((e) => e.cluster))].sort();

@@ -254,6 +254,21 @@ describe('Flux wiring', () => {
     expect(() => render({ flux: { environmentBranches: true } })).toThrow(/flux.environmentBranches.*repositoryUrl/);
     expect(() => render({ flux: { repositoryUrl: 'https://git.example/a.git', environmentBranches: true, environmentBranchPrefix: 'a b' } })).toThrow(/flux.environmentBranchPrefix/);
   });
+
+  // Flux reads spec.path inside the artifact (securejoin: a leading / dropped, .. stopped at the root); Argo CD refuses both
+  test.each([['/srv/gitops/dist'], ['../dist'], ['dist/../../other'], ['./..']])('repositoryPath %s is a ValidationError for Flux and Argo CD', (repositoryPath) => {
+    expect(() => render({ flux: { repositoryUrl: 'https://git.example/a.git', repositoryPath } })).toThrow(ValidationError);
+    expect(() => render({ flux: { repositoryUrl: 'https://git.example/a.git', repositoryPath } }))
+      .toThrow(/\[INVALID_VALUE\] \/: invalid flux.repositoryPath .*relative to the repository root \(e.g. "\.\/dist"\), without a leading \/ or a \.\. segment/);
+    expect(() => render({ argoCd: { repositoryUrl: 'https://git.example/a.git', destinations, repositoryPath } }))
+      .toThrow(/\[INVALID_VALUE\] \/: invalid argoCd.repositoryPath .*relative to the repository root \(e.g. "dist"\), without a leading \/ or a \.\. segment/);
+  });
+
+  test.each([['dist'], ['./dist/'], ['.'], ['./'], ['gitops/dist..x']])('repositoryPath %s is a folder of the repository', (repositoryPath) => {
+    const out = render({ flux: { repositoryUrl: 'https://git.example/a.git', repositoryPath }, argoCd: { repositoryUrl: 'https://git.example/a.git', destinations, repositoryPath } });
+    const paths = [...parse(out, 'clusters/').map((f) => f.obj.spec?.path), ...parse(out, 'argocd/').map((f) => f.obj.spec?.source?.path)].filter((p) => p !== undefined);
+    for (const p of paths) expect(p).not.toMatch(/^\/|(^|\/)\.\.(\/|$)/);
+  });
 });
 
 describe('the generated README describes the wiring', () => {
