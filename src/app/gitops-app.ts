@@ -622,7 +622,7 @@ export class GitOpsApp extends App {
       files.push(...flux().renderFluxWiring(envs, this.flux, layered));
       fluxReadme = { clusterPath: flux().fluxPath(this.flux, 'clusters/<cluster>'), order: flux().fluxApplyOrder(envs, layered) };
     }
-    if (this.argoCd) files.push(...argocd().renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators));
+    if (this.argoCd) files.push(...argocd().renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators, objects));
     const confirmPrune = this.argoCd ? this.operators.filter((op) => argocd().prunesOnConfirmation(op)).map((op) => op.name) : [];
     const wiring = this.flux || this.argoCd ? { paths: files.map((f) => f.path), flux: fluxReadme, argoCdConfirmPrune: confirmPrune } : undefined;
     files.push({ path: 'README.md', content: renderReadme(envs, objects, this.layout, wiring) });

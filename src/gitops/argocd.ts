@@ -6,6 +6,7 @@ import type { Environment } from '../environment/environment';
 import { renderValue, ValidationError } from '../errors/validation-error';
 import { toYaml } from '../private/canonical';
 import { argoCdIgnoreDifferences } from '../private/kind-registry';
+import { apiGroup, isClusterScoped } from '../private/kinds';
 import { hasUrlPassword, isDnsLabel, isDnsSubdomain, isRepositoryFolder, maskUrlPassword } from '../private/names';
 import { requireOwnNamespace } from '../private/workload';
 
@@ -14,6 +15,13 @@ export { isDataBearing } from './data-objects';
 
 /** Sync wave of an environment's applications: after the data objects (0) and the migrations (1). */
 export { APPS_SYNC_WAVE } from '../private/sync-waves';
+
+/** A rendered object, as the Argo CD wiring reads it: its environment (none: a platform layer) and cluster. */
+export interface ArgoCdObject {
+  readonly environment?: string;
+  readonly cluster: string;
+  readonly manifest: any;
+}
 
 /**
  * The kustomize settings of an operator built from a Git folder: its pinned images, and its Namespace
@@ -37,8 +45,8 @@ export function prunesOnConfirmation(op: PlatformOperator): boolean {
 }
 
 /**
- * Argo CD wiring in `argocd/`: an AppProject for the platform layers (cluster-scoped kinds allowed)
- * and one for the applications (namespaced kinds only, destinations = the environments'
+ * Argo CD wiring in `argocd/`: an AppProject for the platform layers (exactly the kinds they render, namespaced
+ * ones in the namespaces they are rendered in: `objects`) and one for the applications (namespaced kinds only, destinations = the environments'
  * namespaces); an Application per cluster platform (sync wave -1, server-side apply for large
  * CRDs) and per environment (wave 1), automated with prune and self-heal; known operator-defaulted
  * fields ignored. Inside an environment's Application the data objects sync first (wave 0, Argo CD
@@ -47,6 +55,7 @@ export function prunesOnConfirmation(op: PlatformOperator): boolean {
  */
 export function renderArgoCdWiring(
   environments: Environment[], options: ArgoCdOptions, layout: OutputLayout, operators: PlatformOperator[] = [],
+  objects: readonly ArgoCdObject[] = [],
 ): RenderedFile[] {
   const name = options.name ?? 'cdk8s-stateful';
   const ns = options.namespace ?? 'argocd';
@@ -102,6 +111,18 @@ export function renderArgoCdWiring(
   const files: RenderedFile[] = [];
   const sync = { automated: { prune: true, selfHeal: true }, retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } } };
 
+  // least privilege: exactly the kinds the platform layers render, namespaced ones only in the namespaces they
+  // name. Argo CD checks each object's group and kind against the whitelists (cluster-scoped: listed or refused;
+  // namespaced: a nil whitelist allows all, so none is a blacklist of all) and a namespaced object's namespace
+  // against the destinations; the Application's own destination (no namespace) must match one too
+  // (argo-cd app_project_types.go IsGroupKindNamePermitted, IsDestinationPermitted; controller/sync.go
+  // validateSyncPermissions). A destination without namespace matches only the empty namespace (gobwas/glob:
+  // an empty pattern matches the empty string only).
+  const platform = objects.filter((o) => o.environment === undefined && clusters.includes(o.cluster));
+  const clusterWide = (m: any) => isClusterScoped(m.kind) || typeof m.metadata?.namespace !== 'string' || m.metadata.namespace === '';
+  const kindsOf = (ms: any[]) => [...new Map(ms.map((m) => [`${apiGroup(m.apiVersion)}/${m.kind}`, { group: apiGroup(m.apiVersion), kind: m.kind }])).entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, gk]) => gk);
+  const namespaced = kindsOf(platform.map((o) => o.manifest).filter((m) => !clusterWide(m)));
   files.push({
     path: `argocd/AppProject.${name}-platform.yaml`,
     content: toYaml({
@@ -109,11 +130,15 @@ export function renderArgoCdWiring(
       kind: 'AppProject',
       metadata: { name: `${name}-platform`, namespace: ns },
       spec: {
-        description: 'Cluster-scoped prerequisites (namespaces, storage classes) of the environments',
+        description: 'Platform layers: the cluster-scoped prerequisites of the environments (namespaces, storage classes) and what they render in the environments\' namespaces',
         sourceRepos: [options.repositoryUrl],
-        destinations: clusters.map((c) => ({ server: destinations[c], namespace: '*' })),
-        clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }, { group: 'storage.k8s.io', kind: 'StorageClass' }],
-        namespaceResourceWhitelist: [{ group: '*', kind: '*' }],
+        destinations: clusters.flatMap((c) => [
+          { server: destinations[c] },
+          ...[...new Set(platform.filter((o) => o.cluster === c && !clusterWide(o.manifest)).map((o): string => o.manifest.metadata.namespace))]
+            .sort().map((n) => ({ server: destinations[c], namespace: n })),
+        ]),
+        clusterResourceWhitelist: kindsOf(platform.map((o) => o.manifest).filter(clusterWide)),
+        ...(namespaced.length > 0 ? { namespaceResourceWhitelist: namespaced } : { namespaceResourceBlacklist: [{ group: '*', kind: '*' }] }),
       },
     }),
   });

@@ -351,6 +351,21 @@ describe('Argo CD wiring', () => {
     const project = files.find((f) => f.path === 'argocd/AppProject.cdk8s-stateful.yaml')!.obj;
     expect(project.spec.destinations).toEqual([{ server: destinations.nonprod, namespace: 'shop-dev' }, { server: destinations.prod, namespace: 'shop' }]);
     expect(project.spec.clusterResourceWhitelist).toBeUndefined();
+    // the platform project: exactly the kinds the platform layers render; without Flux (no deployer Roles) no namespaced kind,
+    // and no namespace but the Applications' own (none)
+    const platformProject = files.find((f) => f.path === 'argocd/AppProject.cdk8s-stateful-platform.yaml')!.obj;
+    expect(platformProject.spec.destinations).toEqual([{ server: destinations.nonprod }, { server: destinations.prod }]);
+    expect(platformProject.spec.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
+    expect(platformProject.spec.namespaceResourceWhitelist).toBeUndefined();
+    expect(platformProject.spec.namespaceResourceBlacklist).toEqual([{ group: '*', kind: '*' }]);
+    // with Flux: the deployer Role and RoleBinding, in the environments' namespaces only
+    const both = parse(render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git' }, argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations } }),
+      'argocd/AppProject.cdk8s-stateful-platform.yaml')[0].obj;
+    expect(both.spec.destinations).toEqual([
+      { server: destinations.nonprod }, { server: destinations.nonprod, namespace: 'shop-dev' }, { server: destinations.prod }, { server: destinations.prod, namespace: 'shop' },
+    ]);
+    expect(both.spec.namespaceResourceWhitelist).toEqual([{ group: 'rbac.authorization.k8s.io', kind: 'Role' }, { group: 'rbac.authorization.k8s.io', kind: 'RoleBinding' }]);
+    expect(JSON.stringify(both.spec)).not.toContain('"*"');
     const prod = files.find((f) => f.path === 'argocd/Application.cdk8s-stateful-prod.yaml')!.obj;
     expect(prod.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('1');
     expect(prod.spec.source).toEqual({ repoURL: 'https://git.example/acme/gitops.git', targetRevision: 'HEAD', path: 'dist/rendered/prod', directory: { recurse: true } });
