@@ -49,7 +49,7 @@ export function prunesOnConfirmation(op: PlatformOperator): boolean {
  * ones in the namespaces they are rendered in: `objects`) and one for the applications (namespaced kinds only, destinations = the environments'
  * namespaces); an Application per cluster platform (sync wave -1, server-side apply for large
  * CRDs) and per environment (wave 1), automated with prune and self-heal; known operator-defaulted
- * fields ignored. Inside an environment's Application the data objects sync first (wave 0, Argo CD
+ * fields of the kinds an environment renders ignored. Inside an environment's Application the data objects sync first (wave 0, Argo CD
  * waits for their health), the schema migrations next (a `Sync` hook in wave 1), the applications
  * last (wave 2). With `environmentBranches` an environment's Application follows its branch.
  */
@@ -256,8 +256,8 @@ export function renderArgoCdWiring(
           // deleted and re-created each time (a new full backup, a running backup Job killed), and a sync would wait
           // on the health of objects it did not change (a Backup reports Progressing while its nightly Job runs)
           syncPolicy: { ...sync, syncOptions: ['ApplyOutOfSyncOnly=true', 'ServerSideApply=true', 'PrunePropagationPolicy=foreground'] },
-          // fields the operators default or manage: ignored so Argo CD shows no drift
-          ignoreDifferences: argoCdIgnoreDifferences(),
+          // fields the operators default or manage, of the kinds this Application holds: ignored so Argo CD shows no drift
+          ignoreDifferences: argoCdIgnoreDifferences(objects.filter((o) => o.environment === env.name).map((o) => o.manifest)),
         },
       }),
     });

@@ -383,6 +383,16 @@ describe('Argo CD wiring', () => {
     expect(cm.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-wave': '2' });
   });
 
+  test('ignoreDifferences of the kinds an Application holds only: CloudNativePG\'s Cluster fields where there is a Cluster', () => {
+    const app = new GitOpsApp({ outdir: tmpdir(), argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations } });
+    const [dev, prod] = environments();
+    new ReplicatedDatabase(new EnvironmentChart(app, 'dev', { environment: dev }), 'Db', { name: 'db', engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }) });
+    new ReplicatedDatabase(new EnvironmentChart(app, 'prod', { environment: prod }), 'Db', { name: 'db', engine: DatabaseEngine.cloudNativePg({ version: '16.4' }) });
+    const ignored = (env: string) => parse(app.render(), `argocd/Application.cdk8s-stateful-${env}.yaml`)[0].obj.spec.ignoreDifferences;
+    expect(ignored('dev')).toEqual([{ group: 'apps', kind: 'StatefulSet', jsonPointers: ['/spec/volumeClaimTemplates'] }]);
+    expect(ignored('prod')).toEqual([{ group: 'postgresql.cnpg.io', kind: 'Cluster', jsonPointers: ['/spec/postgresql/parameters', '/spec/postgresql/pg_hba'] }]);
+  });
+
   test('environment branches: each environment Application follows its branch and its hydrated folder', () => {
     const out = render({
       layout: OutputLayout.HYDRATED_AND_KUSTOMIZE,
