@@ -517,8 +517,9 @@ export class GitOpsApp extends App {
           suppressions ?? null, this.argoCd !== undefined, this.flux !== undefined, environment !== undefined, inData,
         ]));
         let manifest = reused ? reused.manifest : canonicalizeOwned(withAnnotationValue(obj.toJson(), SUPPRESSIONS_ANNOTATION, suppressions));
-        // (the annotations added below change neither the kind nor the labels the layer is read from)
-        const layer = environment ? layerOf(inData, manifest) : undefined;
+        // read before the finishing below removes the annotations of a tool the app is not wired for (an Argo CD
+        // wave places a RabbitMQ `User` in Flux's migrate layer); a reused rendering is finished: its layer is memoized
+        const layer = environment ? (reused ? (reused.tag as DeploymentLayer) : layerOf(inData, manifest)) : undefined;
         if (reused) {
           yamlOf.set(manifest, reused.yaml);
         } else {
@@ -533,6 +534,11 @@ export class GitOpsApp extends App {
           const syncWave = manifest.metadata?.annotations?.['argocd.argoproj.io/sync-wave'];
           if (this.argoCd && layer === DeploymentLayer.APPS && syncWave === undefined) {
             manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-wave', argocd().APPS_SYNC_WAVE));
+          }
+          // the engines annotate their objects for both tools (they do not know the wiring): wired for one tool, the
+          // output carries only that tool's annotations (without wiring, both: either tool may be pointed at it)
+          if (inData && (this.flux === undefined) !== (this.argoCd === undefined)) {
+            manifest = canonicalizeOwned(withoutAnnotations(manifest, this.flux ? ARGO_CD_ANNOTATIONS : FLUX_ANNOTATIONS));
           }
         }
         const file = environment ? environmentObjectPath(environment.name, manifest) : platformObjectPath(cluster, manifest);
@@ -563,7 +569,7 @@ export class GitOpsApp extends App {
       let content = yamlOf.get(o.manifest);
       if (content === undefined) {
         content = toYaml(o.manifest);
-        rendering?.learn(constructs.get(o)!, o.manifest, content);
+        rendering?.learn(constructs.get(o)!, o.manifest, content, layers.get(o) ?? '');
       }
       files.push({ path: o.file, content });
       const env = o.environment !== undefined ? envByName.get(o.environment) : undefined;
@@ -617,7 +623,7 @@ export class GitOpsApp extends App {
       files.push(...flux().renderFluxWiring(envs, this.flux, layered));
       fluxReadme = { clusterPath: flux().fluxPath(this.flux, 'clusters/<cluster>'), order: flux().fluxApplyOrder(envs, layered) };
     }
-    if (this.argoCd) files.push(...argocd().renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators));
+    if (this.argoCd) files.push(...argocd().renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators, objects));
     const confirmPrune = this.argoCd ? this.operators.filter((op) => argocd().prunesOnConfirmation(op)).map((op) => op.name) : [];
     const wiring = this.flux || this.argoCd ? { paths: files.map((f) => f.path), flux: fluxReadme, argoCdConfirmPrune: confirmPrune } : undefined;
     files.push({ path: 'README.md', content: renderReadme(envs, objects, this.layout, wiring) });
@@ -900,6 +906,19 @@ function inDataConstruct(obj: ApiObject): boolean {
 function withAnnotation(manifest: any, key: string, value: string): any {
   const annotations = sortedKeys({ ...manifest.metadata?.annotations, [key]: value });
   return { ...manifest, metadata: sortedKeys({ ...manifest.metadata, annotations }) };
+}
+
+/** The prefixes of the annotations Argo CD and Flux read. */
+const ARGO_CD_ANNOTATIONS = 'argocd.argoproj.io/';
+const FLUX_ANNOTATIONS = 'kustomize.toolkit.fluxcd.io/';
+
+/** `manifest` without the annotations whose key starts with `prefix` (the same object when it has none). */
+function withoutAnnotations(manifest: any, prefix: string): any {
+  const annotations = manifest.metadata?.annotations;
+  if (annotations === undefined || !Object.keys(annotations).some((k) => k.startsWith(prefix))) return manifest;
+  const kept = Object.fromEntries(Object.entries(annotations).filter(([k]) => !k.startsWith(prefix)));
+  const { annotations: _dropped, ...metadata } = manifest.metadata;
+  return { ...manifest, metadata: Object.keys(kept).length > 0 ? sortedKeys({ ...metadata, annotations: kept }) : metadata };
 }
 
 function sortedKeys(map: Record<string, unknown>): Record<string, unknown> {

@@ -40,9 +40,9 @@ const MAX_DEPTH = 200;
 /**
  * One memoized rendering: the fingerprint digest, what the synthesis does to the rendering after it
  * (`RenderMemo.reuse`'s `after`), the final manifest (as parsed from the cache: a fresh object,
- * handed out once) and its YAML.
+ * handed out once), its YAML and what the synthesis read of the rendering before finishing it (`tag`).
  */
-type Entry = [string, string, any, string];
+type Entry = [string, string, any, string, string];
 
 /** What the memo did in one synthesis (for tests and the benchmark). */
 export interface RenderMemoStats {
@@ -60,6 +60,11 @@ export interface ReusedRendering {
   readonly manifest: any;
   /** Its YAML (`toYaml(manifest)`). */
   readonly yaml: string;
+  /**
+   * What the synthesis read of the rendering before finishing it, as given to `learn` (the deployment layer:
+   * finishing removes the annotations of a GitOps tool the app is not wired for, one of which places the object).
+   */
+  readonly tag: string;
 }
 
 export class RenderMemo {
@@ -72,12 +77,12 @@ export class RenderMemo {
       const data = readCache(KIND, outdir);
       if (data && typeof data === 'object' && data.code === code && Array.isArray(data.entries)) {
         for (const e of data.entries) {
-          if (!Array.isArray(e) || e.length !== 5 || typeof e[0] !== 'string' || typeof e[1] !== 'string' || typeof e[2] !== 'string'
-            || e[3] === null || typeof e[3] !== 'object' || Array.isArray(e[3]) || typeof e[4] !== 'string') {
+          if (!Array.isArray(e) || e.length !== 6 || typeof e[0] !== 'string' || typeof e[1] !== 'string' || typeof e[2] !== 'string'
+            || e[3] === null || typeof e[3] !== 'object' || Array.isArray(e[3]) || typeof e[4] !== 'string' || typeof e[5] !== 'string') {
             entries.clear();
             break;
           }
-          entries.set(e[0], [e[1], e[2], e[3], e[4]]);
+          entries.set(e[0], [e[1], e[2], e[3], e[4], e[5]]);
         }
       }
     }
@@ -119,22 +124,22 @@ export class RenderMemo {
     if (known[0] === digest) {
       this.used.set(constructPath, known);
       this.hits++;
-      return { manifest: known[2], yaml: known[3] };
+      return { manifest: known[2], yaml: known[3], tag: known[4] };
     }
     this.pending.set(obj, { constructPath, after, digest });
     return undefined;
   }
 
   /**
-   * Memoizes the final manifest of `obj` and its YAML, rendered by this synthesis (after `reuse`
-   * found none). Manifests are serialized when the memo is saved: like the files written, they
-   * must not be changed once finished (policy rules are given them to read).
+   * Memoizes the final manifest of `obj`, its YAML and `tag` (see `ReusedRendering.tag`), rendered by this
+   * synthesis (after `reuse` found none). Manifests are serialized when the memo is saved: like the files
+   * written, they must not be changed once finished (policy rules are given them to read).
    */
-  public learn(obj: ApiObject, manifest: any, yaml: string): void {
+  public learn(obj: ApiObject, manifest: any, yaml: string, tag: string = ''): void {
     const p = this.pending.get(obj);
     if (p === undefined) return;
     this.pending.delete(obj);
-    this.used.set(p.constructPath, { obj, after: p.after, digest: p.digest, manifest, yaml });
+    this.used.set(p.constructPath, { obj, after: p.after, digest: p.digest, manifest, yaml, tag });
     this.misses++;
   }
 
@@ -154,7 +159,7 @@ export class RenderMemo {
     return fingerprint === undefined ? undefined : crypto.createHash('sha256').update(fingerprint).digest('base64');
   }
 
-  /** `{ code, entries: [[path, digest, after, manifest, yaml], ...] }` as JSON, an entry at a time. */
+  /** `{ code, entries: [[path, digest, after, manifest, yaml, tag], ...] }` as JSON, an entry at a time. */
   private *parts(code: string): Iterable<string> {
     yield `{"code":${JSON.stringify(code)},"entries":[`;
     let first = true;
@@ -169,7 +174,7 @@ export class RenderMemo {
           this.uncacheable++;
           continue;
         }
-        entry = [digest, e.after, e.manifest, e.yaml];
+        entry = [digest, e.after, e.manifest, e.yaml, e.tag];
       }
       yield `${first ? '' : ','}${JSON.stringify([constructPath, ...entry])}`;
       first = false;
@@ -196,6 +201,7 @@ interface Learnt {
   readonly digest?: string;
   readonly manifest: any;
   readonly yaml: string;
+  readonly tag: string;
 }
 
 /** Whether the app resolves with cdk8s' default resolvers only (anything else may read anything). */

@@ -6,7 +6,8 @@ import type { Environment } from '../environment/environment';
 import { renderValue, ValidationError } from '../errors/validation-error';
 import { toYaml } from '../private/canonical';
 import { argoCdIgnoreDifferences } from '../private/kind-registry';
-import { hasUrlPassword, isDnsLabel, isDnsSubdomain, maskUrlPassword } from '../private/names';
+import { apiGroup, isClusterScoped } from '../private/kinds';
+import { hasUrlPassword, isDnsLabel, isDnsSubdomain, isRepositoryFolder, maskUrlPassword } from '../private/names';
 import { requireOwnNamespace } from '../private/workload';
 
 /** Whether an object holds data (the shared predicate; Argo CD gets `Prune=false` on these). */
@@ -14,6 +15,13 @@ export { isDataBearing } from './data-objects';
 
 /** Sync wave of an environment's applications: after the data objects (0) and the migrations (1). */
 export { APPS_SYNC_WAVE } from '../private/sync-waves';
+
+/** A rendered object, as the Argo CD wiring reads it: its environment (none: a platform layer) and cluster. */
+export interface ArgoCdObject {
+  readonly environment?: string;
+  readonly cluster: string;
+  readonly manifest: any;
+}
 
 /**
  * The kustomize settings of an operator built from a Git folder: its pinned images, and its Namespace
@@ -37,16 +45,17 @@ export function prunesOnConfirmation(op: PlatformOperator): boolean {
 }
 
 /**
- * Argo CD wiring in `argocd/`: an AppProject for the platform layers (cluster-scoped kinds allowed)
- * and one for the applications (namespaced kinds only, destinations = the environments'
+ * Argo CD wiring in `argocd/`: an AppProject for the platform layers (exactly the kinds they render, namespaced
+ * ones in the namespaces they are rendered in: `objects`) and one for the applications (namespaced kinds only, destinations = the environments'
  * namespaces); an Application per cluster platform (sync wave -1, server-side apply for large
  * CRDs) and per environment (wave 1), automated with prune and self-heal; known operator-defaulted
- * fields ignored. Inside an environment's Application the data objects sync first (wave 0, Argo CD
+ * fields of the kinds an environment renders ignored. Inside an environment's Application the data objects sync first (wave 0, Argo CD
  * waits for their health), the schema migrations next (a `Sync` hook in wave 1), the applications
  * last (wave 2). With `environmentBranches` an environment's Application follows its branch.
  */
 export function renderArgoCdWiring(
   environments: Environment[], options: ArgoCdOptions, layout: OutputLayout, operators: PlatformOperator[] = [],
+  objects: readonly ArgoCdObject[] = [],
 ): RenderedFile[] {
   const name = options.name ?? 'cdk8s-stateful';
   const ns = options.namespace ?? 'argocd';
@@ -72,6 +81,16 @@ export function renderArgoCdWiring(
       throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: `argoCd.${property}`, value: renderValue(value), allowed: 'a non-empty string without whitespace' });
     }
   }
+  if (options.repositoryPath !== undefined && !isRepositoryFolder(options.repositoryPath)) {
+    throw new ValidationError({
+      code: 'INVALID_VALUE',
+      path: '/',
+      property: 'argoCd.repositoryPath',
+      value: renderValue(options.repositoryPath),
+      allowed: 'the output\'s folder relative to the repository root (e.g. "dist"), without a leading / or a .. segment: Argo CD refuses an '
+        + 'absolute `source.path` and one outside the checkout, so no Application would sync',
+    });
+  }
   const destinations = options.destinations ?? {};
   const clusters = [...new Set(environments.map((e) => e.cluster))].sort();
   for (const cluster of clusters) {
@@ -92,6 +111,18 @@ export function renderArgoCdWiring(
   const files: RenderedFile[] = [];
   const sync = { automated: { prune: true, selfHeal: true }, retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } } };
 
+  // least privilege: exactly the kinds the platform layers render, namespaced ones only in the namespaces they
+  // name. Argo CD checks each object's group and kind against the whitelists (cluster-scoped: listed or refused;
+  // namespaced: a nil whitelist allows all, so none is a blacklist of all) and a namespaced object's namespace
+  // against the destinations; the Application's own destination (no namespace) must match one too
+  // (argo-cd app_project_types.go IsGroupKindNamePermitted, IsDestinationPermitted; controller/sync.go
+  // validateSyncPermissions). A destination without namespace matches only the empty namespace (gobwas/glob:
+  // an empty pattern matches the empty string only).
+  const platform = objects.filter((o) => o.environment === undefined && clusters.includes(o.cluster));
+  const clusterWide = (m: any) => isClusterScoped(m.kind) || typeof m.metadata?.namespace !== 'string' || m.metadata.namespace === '';
+  const kindsOf = (ms: any[]) => [...new Map(ms.map((m) => [`${apiGroup(m.apiVersion)}/${m.kind}`, { group: apiGroup(m.apiVersion), kind: m.kind }])).entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, gk]) => gk);
+  const namespaced = kindsOf(platform.map((o) => o.manifest).filter((m) => !clusterWide(m)));
   files.push({
     path: `argocd/AppProject.${name}-platform.yaml`,
     content: toYaml({
@@ -99,11 +130,15 @@ export function renderArgoCdWiring(
       kind: 'AppProject',
       metadata: { name: `${name}-platform`, namespace: ns },
       spec: {
-        description: 'Cluster-scoped prerequisites (namespaces, storage classes) of the environments',
+        description: 'Platform layers: the cluster-scoped prerequisites of the environments (namespaces, storage classes) and what they render in the environments\' namespaces',
         sourceRepos: [options.repositoryUrl],
-        destinations: clusters.map((c) => ({ server: destinations[c], namespace: '*' })),
-        clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }, { group: 'storage.k8s.io', kind: 'StorageClass' }],
-        namespaceResourceWhitelist: [{ group: '*', kind: '*' }],
+        destinations: clusters.flatMap((c) => [
+          { server: destinations[c] },
+          ...[...new Set(platform.filter((o) => o.cluster === c && !clusterWide(o.manifest)).map((o): string => o.manifest.metadata.namespace))]
+            .sort().map((n) => ({ server: destinations[c], namespace: n })),
+        ]),
+        clusterResourceWhitelist: kindsOf(platform.map((o) => o.manifest).filter(clusterWide)),
+        ...(namespaced.length > 0 ? { namespaceResourceWhitelist: namespaced } : { namespaceResourceBlacklist: [{ group: '*', kind: '*' }] }),
       },
     }),
   });
@@ -221,8 +256,8 @@ export function renderArgoCdWiring(
           // deleted and re-created each time (a new full backup, a running backup Job killed), and a sync would wait
           // on the health of objects it did not change (a Backup reports Progressing while its nightly Job runs)
           syncPolicy: { ...sync, syncOptions: ['ApplyOutOfSyncOnly=true', 'ServerSideApply=true', 'PrunePropagationPolicy=foreground'] },
-          // fields the operators default or manage: ignored so Argo CD shows no drift
-          ignoreDifferences: argoCdIgnoreDifferences(),
+          // fields the operators default or manage, of the kinds this Application holds: ignored so Argo CD shows no drift
+          ignoreDifferences: argoCdIgnoreDifferences(objects.filter((o) => o.environment === env.name).map((o) => o.manifest)),
         },
       }),
     });

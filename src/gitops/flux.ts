@@ -7,7 +7,7 @@ import { renderValue, ValidationError } from '../errors/validation-error';
 import { toYaml } from '../private/canonical';
 import { engineKinds } from '../private/kind-registry';
 import { isClusterScoped } from '../private/kinds';
-import { hasUrlPassword, isDnsSubdomain, maskUrlPassword } from '../private/names';
+import { hasUrlPassword, isDnsSubdomain, isRepositoryFolder, maskUrlPassword } from '../private/names';
 import { MIGRATION_DEADLINE_SECONDS, requireOwnNamespace } from '../private/workload';
 
 /** Name of the deployer Role (and the prefix of the ServiceAccounts Flux impersonates). */
@@ -77,7 +77,7 @@ export interface LayeredManifest {
 
 function joinPath(prefix: string, rel: string): string {
   const p = prefix.replace(/\/+$/, '');
-  return `${p === '' || p === '.' ? '.' : p.startsWith('./') || p.startsWith('/') ? p : `./${p}`}/${rel}`;
+  return `${p === '' || p === '.' ? '.' : p.startsWith('./') ? p : `./${p}`}/${rel}`;
 }
 
 /** The clusters of `environments`, sorted. */
@@ -206,6 +206,16 @@ export function renderFluxWiring(environments: Environment[], options: FluxOptio
     if (value !== undefined && (typeof value !== 'string' || value.length === 0 || /\s/.test(value))) {
       throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: `flux.${property}`, value: renderValue(value), allowed: 'a non-empty string without whitespace' });
     }
+  }
+  if (options.repositoryPath !== undefined && !isRepositoryFolder(options.repositoryPath)) {
+    throw new ValidationError({
+      code: 'INVALID_VALUE',
+      path: '/',
+      property: 'flux.repositoryPath',
+      value: renderValue(options.repositoryPath),
+      allowed: 'the output\'s folder relative to the repository root (e.g. "./dist"), without a leading / or a .. segment: Flux reads `spec.path` '
+        + 'inside the source artifact only (a leading / is dropped, .. stops at the root), so it would read another folder',
+    });
   }
   if (options.secretRef !== undefined && !isDnsSubdomain(options.secretRef)) {
     throw new ValidationError({ code: 'INVALID_NAME', path: '/', property: 'flux.secretRef', value: renderValue(options.secretRef), allowed: 'the name of a Secret in flux-system (a DNS-1123 subdomain)' });

@@ -31,7 +31,8 @@ export interface FluxOptions {
   readonly sourceKind?: string;
 
   /**
-   * Path of the output directory inside the repository (e.g. `./dist`).
+   * Path of the output directory inside the repository (e.g. `./dist`), relative to its root: the Kustomizations'
+   * `spec.path` start with it. An absolute path or a `..` segment is a ValidationError.
    *
    * @default "./"
    */
@@ -86,7 +87,8 @@ export interface ArgoCdOptions {
   readonly targetRevision?: string;
 
   /**
-   * Path of the output directory inside the repository (e.g. `dist`).
+   * Path of the output directory inside the repository (e.g. `dist`), relative to its root: the Applications'
+   * `spec.source.path` start with it. An absolute path or a `..` segment is a ValidationError.
    *
    * @default "."
    */

@@ -155,8 +155,8 @@ export interface KindFacts {
    */
   readonly nonIncreasingFields?: (manifest: any) => readonly NonDecreasingField[];
   /**
-   * JSON pointers the operator defaults or manages: every environment's Argo CD Application ignores
-   * their differences (`spec.ignoreDifferences`).
+   * JSON pointers the operator defaults or manages: the Argo CD Application of every environment that renders
+   * an object of the kind ignores their differences (`spec.ignoreDifferences`).
    * @default - none
    */
   readonly argoCdIgnoreDifferences?: readonly string[];

@@ -218,9 +218,14 @@ export function nonDecreasingFieldsOf(manifest: any): readonly NonDecreasingFiel
   return factOf(manifest, 'nonDecreasingFields') ?? [];
 }
 
-/** The Argo CD `ignoreDifferences` entries of every kind that declares some, in registry order. */
-export function argoCdIgnoreDifferences(): { group: string; kind: string; jsonPointers: string[] }[] {
-  return KIND_FACTS.filter((f) => f.argoCdIgnoreDifferences && f.argoCdIgnoreDifferences.length > 0)
+/**
+ * The Argo CD `ignoreDifferences` entries of the kinds among `manifests` (an Application's objects) that declare
+ * some, in registry order: an Application whose objects include none of a kind carries none of its entries.
+ */
+export function argoCdIgnoreDifferences(manifests: readonly any[]): { group: string; kind: string; jsonPointers: string[] }[] {
+  const present = new Set<KindFacts>();
+  for (const m of manifests) for (const f of descriptorsOf(m)) if (f.argoCdIgnoreDifferences !== undefined) present.add(f);
+  return KIND_FACTS.filter((f) => present.has(f) && f.argoCdIgnoreDifferences!.length > 0)
     .map((f) => ({ group: f.group, kind: f.kind, jsonPointers: [...f.argoCdIgnoreDifferences!] }));
 }
 

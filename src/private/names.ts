@@ -51,6 +51,17 @@ export function requireDnsSubdomain(where: Where, property: string, value: unkno
 }
 
 /**
+ * Whether `value` names a folder of a repository relative to its root (`dist`, `./dist/`, `.`): not absolute and
+ * no `..` segment. Argo CD refuses an absolute `source.path` or one that leaves the checkout (argo-cd
+ * `util/app/path/path.go` `Path`: "app path is absolute", "app path outside root"); Flux joins a Kustomization's
+ * `spec.path` to the artifact with `securejoin.SecureJoin` (kustomize-controller `kustomization_controller.go`),
+ * which reads `/x` as `x` and stops `..` at the root, so it would read another folder than the one named.
+ */
+export function isRepositoryFolder(value: string): boolean {
+  return !value.startsWith('/') && !value.split('/').includes('..');
+}
+
+/**
  * True for the object keys cdk8s cannot render, though Kubernetes accepts them. `ApiObject.toJson()`
  * passes every object through cdk8s' `sanitizeValue`, which reads `obj.constructor.name`: a key
  * "constructor" shadows it and rendering fails with a plain Error. It also copies each key by

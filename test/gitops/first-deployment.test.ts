@@ -12,13 +12,15 @@ import { ApiObject } from 'cdk8s';
 import * as YAML from 'yaml';
 import { buildPlatform } from '../../examples/platform/app';
 import {
-  DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, MessageQueue, QueueAccess, QueueEngine, ReplicatedDatabase, SecretBackend, StorageProfile, Tier,
+  CelPolicyExport, CelPolicyForm, DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, KyvernoExport, MessageQueue, PolicyPacks, QueueAccess, QueueEngine, ReplicatedDatabase,
+  SecretBackend, StorageProfile, Tier,
 } from '../../src';
 import { tmpdir } from '../util/tmp';
 
 const REPO_URL = 'https://git.example.com/acme/gitops.git';
 const OUT = 'dist';
-const CLUSTER_SCOPED = new Set(['Namespace', 'StorageClass', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition']);
+const CLUSTER_SCOPED = new Set(['Namespace', 'StorageClass', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'ClusterPolicy', 'ValidatingPolicy',
+  'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
 const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
 
 /** A Kubernetes object and the file it came from. */
@@ -363,10 +365,47 @@ const CRDS_OF_OPERATOR: Record<string, string[]> = {
 };
 const BUILT_IN_GROUPS = new Set(['', 'apps', 'batch', 'policy', 'autoscaling', 'networking.k8s.io', 'rbac.authorization.k8s.io', 'storage.k8s.io', 'scheduling.k8s.io']);
 
+/**
+ * What an Application's AppProject refuses, as Argo CD decides it: the Application's destination must match a
+ * destination of the project (util/argo/argo.go `ValidatePermissions`); each object's group and kind must be
+ * permitted (cluster-scoped: in `clusterResourceWhitelist`; namespaced: in `namespaceResourceWhitelist`, any when it
+ * is absent, and not in `namespaceResourceBlacklist`) and a namespaced object's namespace must match a destination
+ * (controller/sync.go `validateSyncPermissions`; pkg/apis/application/v1alpha1/app_project_types.go
+ * `IsGroupKindNamePermitted`, `IsDestinationPermitted`). Patterns: `*`, or the value itself (an absent namespace
+ * is the empty pattern, which matches only the empty namespace: gobwas/glob).
+ */
+const globMatch = (pattern: string | undefined, value: string | undefined) => pattern === '*' || (pattern ?? '') === (value ?? '');
+const inList = (list: any[] | undefined, group: string, kind: string) => (list ?? []).some((e) => globMatch(e.group, group) && globMatch(e.kind, kind));
+const destinationPermitted = (project: any, server: string, namespace: string | undefined) =>
+  (project.spec.destinations ?? []).some((d: any) => globMatch(d.server, server) && globMatch(d.namespace, namespace));
+function projectRefuses(project: any, app: any, obj: any): string | undefined {
+  const group = groupOf(obj.apiVersion);
+  const name = project.metadata.name;
+  if (CLUSTER_SCOPED.has(obj.kind)) return inList(project.spec.clusterResourceWhitelist, group, obj.kind) ? undefined : `resource ${group}:${obj.kind} is not permitted in project ${name}`;
+  const whitelist = project.spec.namespaceResourceWhitelist;
+  if ((whitelist !== undefined && !inList(whitelist, group, obj.kind)) || inList(project.spec.namespaceResourceBlacklist, group, obj.kind)) return `resource ${group}:${obj.kind} is not permitted in project ${name}`;
+  return destinationPermitted(project, app.spec.destination.server, obj.metadata.namespace) ? undefined : `namespace ${obj.metadata.namespace} is not permitted in project '${name}'`;
+}
+
 function argoProblems(root: string): string[] {
   const problems: string[] = [];
   const { places, apps } = argoPlaces(root);
   if (apps.length === 0) return ['argocd/: no Applications'];
+  const projects = new Map(readDocs(root, `${OUT}/argocd`).map((d) => d.obj).filter((o) => o.kind === 'AppProject').map((o) => [o.metadata.name, o]));
+  for (const app of apps) {
+    const project = projects.get(app.spec.project);
+    if (!project) {
+      problems.push(`${app.metadata.name}: its project ${app.spec.project} is not in argocd/`);
+    } else if (!destinationPermitted(project, app.spec.destination.server, app.spec.destination.namespace)) {
+      problems.push(`${app.metadata.name}: application destination server '${app.spec.destination.server}' and namespace '${app.spec.destination.namespace ?? ''}' do not match any of the allowed destinations in project '${project.metadata.name}'`);
+    }
+  }
+  for (const p of places) {
+    const app = apps.find((a) => a.metadata.name === p.app);
+    const project = projects.get(app.spec.project);
+    const refused = project && projectRefuses(project, app, p.obj);
+    if (refused) problems.push(`${p.app}: ${id(p.obj)}: ${refused}`);
+  }
   // with operators in the wiring, every custom resource's CRD comes from one of them, in an earlier wave: Argo CD
   // cannot dry-run a kind whose CRD is neither in the cluster nor in the sync (and the Applications do not skip it)
   const operators = apps.filter((a) => a.spec.source.chart !== undefined || !String(a.spec.source.repoURL).startsWith(REPO_URL.replace(/\.git$/, '')))
@@ -497,6 +536,12 @@ describe('first deployment: the order Flux and Argo CD apply the output in', () 
       const db = new ReplicatedDatabase(chart, 'Db', { name: 'db', engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }), migration });
       api(chart, db.connection.secretName);
     }), ['c1']],
+    ['CloudNativePG with the admission policies exported to the platform layer (ClusterPolicies, ValidatingPolicies)', () => smallApp(Tier.PRODUCTION, (chart) => {
+      const db = new ReplicatedDatabase(chart, 'Db', { name: 'db', engine: DatabaseEngine.cloudNativePg({ version: '16.4' }) });
+      api(chart, db.connection.secretName);
+      KyvernoExport.addToPlatform(chart.node.root, 'c1', [PolicyPacks.productionReadiness()]);
+      CelPolicyExport.addToPlatform(chart.node.root, 'c1', [PolicyPacks.gitopsHygiene()], { form: CelPolicyForm.VALIDATING_POLICY });
+    }), ['c1']],
     ['RabbitMQ operator and Strimzi Kafka (production)', () => smallApp(Tier.PRODUCTION, (chart) => {
       new MessageQueue(chart, 'Mq', {
         name: 'mq',
@@ -547,6 +592,18 @@ describe('first deployment: the order Flux and Argo CD apply the output in', () 
       expect(problems).toMatch(/sourceRef GitRepository flux-system\/gitops crosses namespaces/);
       expect(problems).toMatch(/no healthCheckExprs for postgresql.cnpg.io\/Cluster/);
       expect(problems).toMatch(/Job shop\/db-migrate runs before its database Cluster shop\/db is ready/);
+    });
+
+    test('an AppProject that does not permit what its Applications sync', () => {
+      edit('argocd/AppProject.cdk8s-stateful-platform.yaml', (o) => {
+        o.spec.destinations = o.spec.destinations.filter((d: any) => d.namespace !== 'shop');
+        o.spec.clusterResourceWhitelist = o.spec.clusterResourceWhitelist.filter((k: any) => k.kind !== 'Namespace');
+      });
+      edit('argocd/AppProject.cdk8s-stateful.yaml', (o) => { o.spec.destinations = []; });
+      const problems = argoProblems(root).join('\n');
+      expect(problems).toMatch(/cdk8s-stateful-platform-c1: Role shop\/gitops-deployer: namespace shop is not permitted in project 'cdk8s-stateful-platform'/);
+      expect(problems).toMatch(/cdk8s-stateful-platform-c1: Namespace shop: resource :Namespace is not permitted in project cdk8s-stateful-platform/);
+      expect(problems).toMatch(/cdk8s-stateful-shop: application destination server '.*' and namespace 'shop' do not match any of the allowed destinations in project 'cdk8s-stateful'/);
     });
 
     test('a PreSync migration hook in the Application that creates its database, unprotected data', () => {

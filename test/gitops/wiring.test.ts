@@ -3,7 +3,8 @@ import { ApiObject } from 'cdk8s';
 import * as YAML from 'yaml';
 import { buildPlatform } from '../../examples/platform/app';
 import {
-  DatabaseEngine, Environment, EnvironmentChart, EnvironmentOverlay, GitOpsApp, GitOpsAppProps, MessageQueue, OutputLayout, PlatformOperator, QueueEngine, ReplicatedDatabase, Tier,
+  DatabaseEngine, Environment, EnvironmentChart, EnvironmentOverlay, GitOpsApp, GitOpsAppProps, MessageQueue, OutputLayout, PlatformOperator, QueueAccess, QueueEngine,
+  ReplicatedDatabase, SecretBackend, SecretSource, Tier,
 } from '../../src';
 import { ValidationError } from '../../src/errors';
 import { describeWithCrds, sharedValidator } from '../util/crds';
@@ -39,6 +40,77 @@ describe('an environment\'s Namespace is never pruned (deleting it deletes its d
     expect(ns(render({ argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations: { prod: 'https://prod.example:6443', nonprod: 'https://nonprod.example:6443' } } }))
       .map(([, a]) => a)).toEqual([{ 'argocd.argoproj.io/sync-options': 'Prune=false' }, { 'argocd.argoproj.io/sync-options': 'Prune=false' }]);
     expect(ns(render({})).map(([, a]) => a)).toEqual([undefined, undefined]);
+  });
+});
+
+describe('each output carries the annotations of the tool that applies it', () => {
+  const repositoryUrl = 'https://git.example/acme/gitops.git';
+  const argoCd = { repositoryUrl, destinations };
+  const flux = { repositoryUrl };
+  /** An app whose engines annotate for both tools: migration and grants Jobs, a RabbitMQ `User`, a mariadb-operator `Backup`. */
+  function services(props: Partial<GitOpsAppProps>) {
+    const app = new GitOpsApp({ outdir: tmpdir(), ...props });
+    const env = new Environment({
+      name: 'prod', tier: Tier.PRODUCTION, namespace: 'shop', cluster: 'prod', secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'shop' }),
+    });
+    const chart = new EnvironmentChart(app, 'shop', { environment: env });
+    new ReplicatedDatabase(chart, 'Pg', {
+      name: 'pg', engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), migration: { image: 'ghcr.io/acme/migrations:1.0.0', command: ['migrate'] },
+    });
+    new ReplicatedDatabase(chart, 'Maria', {
+      name: 'maria',
+      engine: DatabaseEngine.mariadbOperator({ version: '11.4.5' }),
+      backup: { schedule: '30 2 * * *', retentionDays: 14, destination: { destinationPath: 's3://acme-backups/shop', credentials: SecretSource.externalSecret({ store: 'vault', remoteKey: 'backups/s3' }) } },
+    });
+    new MessageQueue(chart, 'Mq', {
+      name: 'mq',
+      engine: QueueEngine.rabbitmqOperator({ version: '4.1.4' }),
+      queues: [{ name: 'orders' }],
+      users: [{ name: 'worker', permissions: [{ name: 'orders', access: QueueAccess.CONSUME }] }],
+    });
+    return { app, out: app.render() };
+  }
+  const keys = (out: ReturnType<typeof render>, prefix: string) => out.objects
+    .flatMap((o) => Object.keys(o.manifest.metadata.annotations ?? {}).filter((k) => k.startsWith(prefix)).map((k) => `${o.manifest.kind}/${o.manifest.metadata.name}: ${k}`));
+  const annotationsOf = (out: ReturnType<typeof render>, kind: string, name: string) => out.objects.find((o) => o.manifest.kind === kind && o.manifest.metadata.name === name)!.manifest.metadata.annotations;
+
+  test('Flux only: no Argo CD annotation anywhere; the Jobs and Backups are replaced on change; the User still after the data layer', () => {
+    const { out } = services({ flux });
+    expect(keys(out, 'argocd.argoproj.io/')).toEqual([]);
+    expect(annotationsOf(out, 'Job', 'pg-migrate')).toEqual({ 'kustomize.toolkit.fluxcd.io/force': 'enabled' });
+    expect(annotationsOf(out, 'Job', 'pg-grants')).toEqual({ 'kustomize.toolkit.fluxcd.io/force': 'enabled' });
+    expect(annotationsOf(out, 'Backup', 'maria-backup')).toMatchObject({ 'kustomize.toolkit.fluxcd.io/force': 'enabled' });
+    expect(annotationsOf(out, 'User', 'mq-user-worker')).toBeUndefined();
+    // the layers are read from the engines' own annotations, before the other tool's are removed
+    const migrate = YAML.parse(out.files.find((f) => f.path === 'layers/prod/migrate/kustomization.yaml')!.content).resources;
+    expect(migrate).toEqual(expect.arrayContaining([expect.stringMatching(/User\.mq-user-worker\.yaml$/), expect.stringMatching(/Job\.pg-migrate\.yaml$/), expect.stringMatching(/Job\.pg-grants\.yaml$/)]));
+  });
+
+  test('Argo CD only: no Flux annotation anywhere; hooks, waves and Force=true,Replace=true kept', () => {
+    const { out } = services({ argoCd });
+    expect(keys(out, 'kustomize.toolkit.fluxcd.io/')).toEqual([]);
+    expect(annotationsOf(out, 'Job', 'pg-migrate')).toEqual({ 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation', 'argocd.argoproj.io/sync-wave': '1' });
+    expect(annotationsOf(out, 'Backup', 'maria-backup')).toMatchObject({ 'argocd.argoproj.io/sync-options': 'Force=true,Replace=true', 'argocd.argoproj.io/sync-wave': '3' });
+    expect(annotationsOf(out, 'User', 'mq-user-worker')).toEqual({ 'argocd.argoproj.io/sync-wave': '1' });
+  });
+
+  test('both tools, or no wiring (either tool may be pointed at the output): both sets', () => {
+    for (const props of [{ flux, argoCd }, {}]) {
+      const { out } = services(props);
+      expect(annotationsOf(out, 'Job', 'pg-migrate')).toMatchObject({ 'argocd.argoproj.io/hook': 'Sync', 'kustomize.toolkit.fluxcd.io/force': 'enabled' });
+      expect(annotationsOf(out, 'Backup', 'maria-backup')).toMatchObject({ 'argocd.argoproj.io/sync-options': 'Force=true,Replace=true', 'kustomize.toolkit.fluxcd.io/force': 'enabled' });
+    }
+  });
+
+  test('Flux only, a re-synthesis from the rendering memo: the same files (the layers included)', () => {
+    const outdir = tmpdir();
+    const make = () => {
+      const { app } = services({ outdir, flux });
+      return app;
+    };
+    make().synthesize();
+    const again = make().synthesize();
+    expect(again.written).toEqual([]);
   });
 });
 
@@ -182,6 +254,21 @@ describe('Flux wiring', () => {
     expect(() => render({ flux: { environmentBranches: true } })).toThrow(/flux.environmentBranches.*repositoryUrl/);
     expect(() => render({ flux: { repositoryUrl: 'https://git.example/a.git', environmentBranches: true, environmentBranchPrefix: 'a b' } })).toThrow(/flux.environmentBranchPrefix/);
   });
+
+  // Flux reads spec.path inside the artifact (securejoin: a leading / dropped, .. stopped at the root); Argo CD refuses both
+  test.each([['/srv/gitops/dist'], ['../dist'], ['dist/../../other'], ['./..']])('repositoryPath %s is a ValidationError for Flux and Argo CD', (repositoryPath) => {
+    expect(() => render({ flux: { repositoryUrl: 'https://git.example/a.git', repositoryPath } })).toThrow(ValidationError);
+    expect(() => render({ flux: { repositoryUrl: 'https://git.example/a.git', repositoryPath } }))
+      .toThrow(/\[INVALID_VALUE\] \/: invalid flux.repositoryPath .*relative to the repository root \(e.g. "\.\/dist"\), without a leading \/ or a \.\. segment/);
+    expect(() => render({ argoCd: { repositoryUrl: 'https://git.example/a.git', destinations, repositoryPath } }))
+      .toThrow(/\[INVALID_VALUE\] \/: invalid argoCd.repositoryPath .*relative to the repository root \(e.g. "dist"\), without a leading \/ or a \.\. segment/);
+  });
+
+  test.each([['dist'], ['./dist/'], ['.'], ['./'], ['gitops/dist..x']])('repositoryPath %s is a folder of the repository', (repositoryPath) => {
+    const out = render({ flux: { repositoryUrl: 'https://git.example/a.git', repositoryPath }, argoCd: { repositoryUrl: 'https://git.example/a.git', destinations, repositoryPath } });
+    const paths = [...parse(out, 'clusters/').map((f) => f.obj.spec?.path), ...parse(out, 'argocd/').map((f) => f.obj.spec?.source?.path)].filter((p) => p !== undefined);
+    for (const p of paths) expect(p).not.toMatch(/^\/|(^|\/)\.\.(\/|$)/);
+  });
 });
 
 describe('the generated README describes the wiring', () => {
@@ -264,6 +351,21 @@ describe('Argo CD wiring', () => {
     const project = files.find((f) => f.path === 'argocd/AppProject.cdk8s-stateful.yaml')!.obj;
     expect(project.spec.destinations).toEqual([{ server: destinations.nonprod, namespace: 'shop-dev' }, { server: destinations.prod, namespace: 'shop' }]);
     expect(project.spec.clusterResourceWhitelist).toBeUndefined();
+    // the platform project: exactly the kinds the platform layers render; without Flux (no deployer Roles) no namespaced kind,
+    // and no namespace but the Applications' own (none)
+    const platformProject = files.find((f) => f.path === 'argocd/AppProject.cdk8s-stateful-platform.yaml')!.obj;
+    expect(platformProject.spec.destinations).toEqual([{ server: destinations.nonprod }, { server: destinations.prod }]);
+    expect(platformProject.spec.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
+    expect(platformProject.spec.namespaceResourceWhitelist).toBeUndefined();
+    expect(platformProject.spec.namespaceResourceBlacklist).toEqual([{ group: '*', kind: '*' }]);
+    // with Flux: the deployer Role and RoleBinding, in the environments' namespaces only
+    const both = parse(render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git' }, argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations } }),
+      'argocd/AppProject.cdk8s-stateful-platform.yaml')[0].obj;
+    expect(both.spec.destinations).toEqual([
+      { server: destinations.nonprod }, { server: destinations.nonprod, namespace: 'shop-dev' }, { server: destinations.prod }, { server: destinations.prod, namespace: 'shop' },
+    ]);
+    expect(both.spec.namespaceResourceWhitelist).toEqual([{ group: 'rbac.authorization.k8s.io', kind: 'Role' }, { group: 'rbac.authorization.k8s.io', kind: 'RoleBinding' }]);
+    expect(JSON.stringify(both.spec)).not.toContain('"*"');
     const prod = files.find((f) => f.path === 'argocd/Application.cdk8s-stateful-prod.yaml')!.obj;
     expect(prod.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('1');
     expect(prod.spec.source).toEqual({ repoURL: 'https://git.example/acme/gitops.git', targetRevision: 'HEAD', path: 'dist/rendered/prod', directory: { recurse: true } });
@@ -279,6 +381,16 @@ describe('Argo CD wiring', () => {
     expect(cluster.metadata.annotations['kustomize.toolkit.fluxcd.io/prune']).toBeUndefined();
     const cm = out.objects.find((o) => o.manifest.kind === 'ConfigMap' && o.environment === 'prod')!.manifest;
     expect(cm.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-wave': '2' });
+  });
+
+  test('ignoreDifferences of the kinds an Application holds only: CloudNativePG\'s Cluster fields where there is a Cluster', () => {
+    const app = new GitOpsApp({ outdir: tmpdir(), argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations } });
+    const [dev, prod] = environments();
+    new ReplicatedDatabase(new EnvironmentChart(app, 'dev', { environment: dev }), 'Db', { name: 'db', engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }) });
+    new ReplicatedDatabase(new EnvironmentChart(app, 'prod', { environment: prod }), 'Db', { name: 'db', engine: DatabaseEngine.cloudNativePg({ version: '16.4' }) });
+    const ignored = (env: string) => parse(app.render(), `argocd/Application.cdk8s-stateful-${env}.yaml`)[0].obj.spec.ignoreDifferences;
+    expect(ignored('dev')).toEqual([{ group: 'apps', kind: 'StatefulSet', jsonPointers: ['/spec/volumeClaimTemplates'] }]);
+    expect(ignored('prod')).toEqual([{ group: 'postgresql.cnpg.io', kind: 'Cluster', jsonPointers: ['/spec/postgresql/parameters', '/spec/postgresql/pg_hba'] }]);
   });
 
   test('environment branches: each environment Application follows its branch and its hydrated folder', () => {

@@ -67,11 +67,18 @@ describe('kind registry: what the engines declare, read without naming a kind', 
     ]);
   });
 
-  test('Argo CD ignores the operator-managed fields the engines declare, then the core ones', () => {
-    expect(argoCdIgnoreDifferences()).toEqual([
+  test('Argo CD ignores the operator-managed fields the engines declare, then the core ones: of the kinds among the objects only', () => {
+    const cluster = { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'db' }, spec: {} };
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } };
+    expect(argoCdIgnoreDifferences([workload('rabbitmq', 'rabbitmq', 'rabbitmq:4.1.4'), cluster, configMap])).toEqual([
       { group: 'postgresql.cnpg.io', kind: 'Cluster', jsonPointers: ['/spec/postgresql/parameters', '/spec/postgresql/pg_hba'] },
       { group: 'apps', kind: 'StatefulSet', jsonPointers: ['/spec/volumeClaimTemplates'] },
     ]);
+    expect(argoCdIgnoreDifferences([workload('rabbitmq', 'rabbitmq', 'rabbitmq:4.1.4'), configMap])).toEqual([
+      { group: 'apps', kind: 'StatefulSet', jsonPointers: ['/spec/volumeClaimTemplates'] },
+    ]);
+    // a kind of the same name in another group is not CloudNativePG's
+    expect(argoCdIgnoreDifferences([{ ...cluster, apiVersion: 'example.com/v1' }, configMap])).toEqual([]);
   });
 
   test('every engine folder\'s facts.ts is listed in its area\'s engines/index.ts (the registry holds each of its descriptors)', () => {

@@ -108,7 +108,7 @@ describeWithCrds('property: GitOps level', () => {
           branch: field(pick(['main', 'release/1.x'], ['', 'a b'])),
           sourceName: field(dnsSubdomain),
           sourceKind: field(pick(['GitRepository', 'OCIRepository', 'Bucket'], ['HelmRepository'])),
-          repositoryPath: field(pick(['./', './dist', 'dist', '.', 'clusters/../x'], ['/abs', 'a b'])),
+          repositoryPath: field(pick(['./', './dist', 'dist', '.'], ['/abs', 'a b', 'clusters/../x', '../x'])),
           interval: field(pick(['10m', '1h', '30s', '1m30s'], ['10', '1d', ''])),
         }, { requiredKeys: [] })),
         argoCd: opt(fc.record({

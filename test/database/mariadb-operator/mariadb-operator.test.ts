@@ -324,6 +324,12 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     const b = find(all, 'Backup');
     expect(immutableFieldsOf(b)).toEqual([]);
     expect(immutableFieldsOf({ ...b, metadata: { ...b.metadata, annotations: {} } })).toEqual(['/spec/mariaDbRef', '/spec/storage', '/spec/maxRetention']);
+    // an output wired for one tool carries that tool's annotations only: recreated by it
+    const only = (annotations: object) => immutableFieldsOf({ ...b, metadata: { ...b.metadata, annotations } });
+    expect(only({ 'kustomize.toolkit.fluxcd.io/force': 'enabled' })).toEqual([]);
+    expect(only({ 'argocd.argoproj.io/sync-options': 'Force=true,Replace=true', 'argocd.argoproj.io/sync-wave': '3' })).toEqual([]);
+    // annotated for Argo CD without the recreation: Argo CD would update it in place
+    expect(only({ 'kustomize.toolkit.fluxcd.io/force': 'enabled', 'argocd.argoproj.io/sync-wave': '3' })).toEqual(['/spec/mariaDbRef', '/spec/storage', '/spec/maxRetention']);
     // the images the operator runs for them, for the allowed registries: the servers, the data plane, the exporter, the backup Jobs
     expect(operatorImagesOf(mariadb).map((i) => [i.pointer, i.image, i.defaulted])).toEqual([
       ['/spec/image', 'docker-registry1.mariadb.com/library/mariadb:11.4.5', false],

@@ -95,9 +95,17 @@ function operatorImage(pointer: string, what: string): OperatorImage {
   return { image: 'ghcr.io/mariadb-operator/mariadb-operator', pointer, what, defaulted: true };
 }
 
-/** Whether both GitOps tools delete and recreate the object when it changes. */
+/**
+ * Whether the GitOps tools the object is annotated for delete and recreate it when it changes: Flux (`force`)
+ * where it carries Flux's annotations, Argo CD (`Force=true,Replace=true`) where it carries Argo CD's (an output
+ * wired for one tool carries that tool's annotations only).
+ */
 function recreated(m: any): boolean {
   const a = m?.metadata?.annotations ?? {};
-  return a['kustomize.toolkit.fluxcd.io/force'] === 'enabled' && /(^|,)\s*Force=true\s*(,|$)/.test(a['argocd.argoproj.io/sync-options'] ?? '')
+  const keys = Object.keys(a);
+  const flux = a['kustomize.toolkit.fluxcd.io/force'] === 'enabled';
+  const argoCd = /(^|,)\s*Force=true\s*(,|$)/.test(a['argocd.argoproj.io/sync-options'] ?? '')
     && /(^|,)\s*Replace=true\s*(,|$)/.test(a['argocd.argoproj.io/sync-options'] ?? '');
+  return (flux || argoCd) && (flux || !keys.some((k) => k.startsWith('kustomize.toolkit.fluxcd.io/')))
+    && (argoCd || !keys.some((k) => k.startsWith('argocd.argoproj.io/')));
 }
