@@ -525,7 +525,7 @@ export class GitOpsApp extends App {
         } else {
           // data is never pruned, whichever tool reconciles it
           if (this.argoCd && isNeverPruned(manifest)) {
-            manifest = canonicalizeOwned(withAnnotation(manifest, 'argocd.argoproj.io/sync-options', 'Prune=false'));
+            manifest = canonicalizeOwned(withAnnotation(manifest, ARGO_CD_SYNC_OPTIONS, withPruneDisabled(manifest.metadata?.annotations?.[ARGO_CD_SYNC_OPTIONS])));
           }
           if (this.flux && isNeverPruned(manifest)) {
             manifest = canonicalizeOwned(withAnnotation(manifest, FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED));
@@ -906,6 +906,18 @@ function inDataConstruct(obj: ApiObject): boolean {
 function withAnnotation(manifest: any, key: string, value: string): any {
   const annotations = sortedKeys({ ...manifest.metadata?.annotations, [key]: value });
   return { ...manifest, metadata: sortedKeys({ ...manifest.metadata, annotations }) };
+}
+
+const ARGO_CD_SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
+
+/**
+ * The Argo CD sync options `options` (comma-separated: gitops-engine pkg/sync/resource/annotations.go
+ * `GetAnnotationCSVs`) with `Prune=false` instead of any `Prune=` option, the others kept in their
+ * order (an engine's `Force=true,Replace=true` stays).
+ */
+function withPruneDisabled(options: unknown): string {
+  const kept = typeof options === 'string' ? options.split(',').map((o) => o.trim()).filter((o) => o !== '' && !o.startsWith('Prune=')) : [];
+  return [...kept, 'Prune=false'].join(',');
 }
 
 /** The prefixes of the annotations Argo CD and Flux read. */

@@ -41,6 +41,17 @@ describe('an environment\'s Namespace is never pruned (deleting it deletes its d
       .map(([, a]) => a)).toEqual([{ 'argocd.argoproj.io/sync-options': 'Prune=false' }, { 'argocd.argoproj.io/sync-options': 'Prune=false' }]);
     expect(ns(render({})).map(([, a]) => a)).toEqual([undefined, undefined]);
   });
+
+  test('Argo CD: Prune=false joins the sync options a data object already has (replacing a Prune= option), it does not overwrite them', () => {
+    const app = new GitOpsApp({ outdir: tmpdir(), argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations } });
+    const chart = new EnvironmentChart(app, 'shop', { environment: environments()[1] });
+    new ApiObject(chart, 'Db', {
+      apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'db', annotations: { 'argocd.argoproj.io/sync-options': 'ServerSideApply=true, Prune=true,Replace=true' } },
+      spec: { instances: 1, storage: { size: '1Gi' } },
+    });
+    const db = app.render().objects.find((o) => o.manifest.kind === 'Cluster')!;
+    expect(db.manifest.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('ServerSideApply=true,Replace=true,Prune=false');
+  });
 });
 
 describe('each output carries the annotations of the tool that applies it', () => {
