@@ -123,7 +123,7 @@ export interface SecretBindOptions {
 
   /**
    * Keys derived from the others, as Go templates over the secret's keys (e.g. a connection URI
-   * `postgresql://{{ .username }}:{{ .password | urlquery }}@host:5432/db`). External Secrets
+   * `postgresql://{{ .username }}:{{ .password | urlquery | replace "+" "%20" }}@host:5432/db`). External Secrets
    * renders them (`spec.target.template`); other sources must already hold these keys. The keys
    * `constructor` and `__proto__` are refused: cdk8s cannot render an object key with either name.
    *
