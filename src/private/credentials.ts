@@ -465,7 +465,12 @@ export function envCredential(name: string, value: string): string | undefined {
   if (isReference(value)) return undefined;
   if (isCredentialName(name)) return `sets ${name} to a literal value`;
   const embedded = textCredentials(value)[0];
-  return embedded === undefined ? undefined : `sets ${name} to a value holding ${embedded}`;
+  if (embedded !== undefined) return `sets ${name} to a value holding ${embedded}`;
+  // options the program or the JVM splits into arguments (JAVA_TOOL_OPTIONS, JAVA_OPTS, *_ARGS):
+  // `-Dspring.datasource.password=x`, `--password x`, read as a command line
+  if (value.charCodeAt(0) !== 0x2d && !value.includes(' -')) return undefined;
+  const option = shellCredentials(value)[0];
+  return option === undefined ? undefined : `sets ${name} to options passing ${option}`;
 }
 
 /** What is wrong with a configuration setting `key = value` (a broker setting, a ConfigMap key), if anything. */

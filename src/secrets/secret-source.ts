@@ -49,7 +49,10 @@ export interface ExternalSecretOptions {
 
   /**
    * Maps each key of the Kubernetes Secret to a property of the remote secret
-   * (`spec.data[].secretKey` → `remoteRef.property`).
+   * (`spec.data[].secretKey` → `remoteRef.property`). The Secret then holds only these keys (and
+   * those the consumer templates), so every key the consumer reads must be mapped (e.g. `password`
+   * for a user, `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY` for backup credentials): a
+   * `ValidationError` names the missing ones.
    *
    * @default - every property of the remote secret is extracted (`spec.dataFrom[].extract`)
    */
@@ -123,7 +126,7 @@ export interface SecretBindOptions {
 
   /**
    * Keys derived from the others, as Go templates over the secret's keys (e.g. a connection URI
-   * `postgresql://{{ .username }}:{{ .password | urlquery }}@host:5432/db`). External Secrets
+   * `postgresql://{{ .username }}:{{ .password | urlquery | replace "+" "%20" }}@host:5432/db`). External Secrets
    * renders them (`spec.target.template`); other sources must already hold these keys. The keys
    * `constructor` and `__proto__` are refused: cdk8s cannot render an object key with either name.
    *
@@ -276,6 +279,19 @@ class ExternalSecretSource extends SecretSource {
     // one ExternalSecret per Secret name: a second binding of the name is the same one, or a conflict (two sources
     // for one Secret: the second would be dropped without a word, its remote key never read)
     const signature = JSON.stringify([this.options, [...options.keys].sort(), options.templates ?? {}, options.labels ?? {}]);
+    // with `properties`, the Secret holds exactly those keys (and the templated ones): a key the consumer reads
+    // outside them is never written, so the consumer fails at run time (a volume item or secretKeyRef naming a
+    // missing key), as does a template reading it (ESO executes templates with missingkey=error)
+    const properties = this.options.properties ?? undefined; // null (absent, from another jsii language) too
+    if (properties !== undefined) {
+      const missing = options.keys.filter((k) => !Object.prototype.hasOwnProperty.call(properties, k)
+        && !Object.prototype.hasOwnProperty.call(options.templates ?? {}, k));
+      if (missing.length > 0) {
+        throw invalid(scope, 'INVALID_SECRET_SOURCE', 'properties', Object.keys(properties).sort().join(', '),
+          `a property for every key read from Secret "${secretName}": ${[...options.keys].sort().join(', ')} (missing: ${missing.join(', ')}); `
+          + 'map each of them to a property of the remote secret, or leave properties out to extract every property');
+      }
+    }
     const existing = scope.node.tryFindChild(id);
     const bound = existing && BOUND.get(existing);
     if (existing && bound?.signature !== signature) {
@@ -283,7 +299,6 @@ class ExternalSecretSource extends SecretSource {
         `one source per Secret: "${secretName}" is already bound from ${bound?.from ?? 'another source'}; give the other its own secretName`);
     }
     if (!existing) {
-      const properties = this.options.properties ?? undefined; // null (absent, from another jsii language) too
       const templates = options.templates ?? {};
       const labels = options.labels ?? {};
       const hasTemplates = Object.keys(templates).length > 0;

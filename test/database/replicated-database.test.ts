@@ -244,7 +244,62 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
       tlsRequired: false,
     });
     const es = find(objects(app), 'ExternalSecret', 'orders-db-app');
-    expect(es.spec.target.template.data).toEqual({ uri: 'postgresql://app:{{ .password | urlquery }}@orders-db-rw.orders.svc:5432/app', username: 'app' });
+    expect(es.spec.target.template.data).toEqual({ uri: 'postgresql://app:{{ .password | urlquery | replace "+" "%20" }}@orders-db-rw.orders.svc:5432/app', username: 'app' });
+  });
+
+  /**
+   * What External Secrets writes for a URI template (engine v2): `.password` piped through the two functions the
+   * library uses, `urlquery` (Go's url.QueryEscape: only A-Z a-z 0-9 - _ . ~ are kept, a space is "+") and sprig's
+   * `replace OLD NEW` (runtime/template/v2/sprig/strings.go); any other function is not emulated.
+   */
+  function esoRenders(template: string, password: string): string {
+    return template.replace(/\{\{ \.password((?: \| [^|}]+)*) \}\}/g, (_m, pipes: string) => {
+      let v = password;
+      for (const fn of pipes.split(' | ').map((p) => p.trim()).filter((p) => p !== '')) {
+        const replace = /^replace "([^"]*)" "([^"]*)"$/.exec(fn);
+        if (fn === 'urlquery') {
+          v = [...Buffer.from(v, 'utf8')].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : b === 0x20 ? '+' : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+        } else if (replace) {
+          v = v.split(replace[1]).join(replace[2]);
+        } else {
+          throw new Error(`template function not emulated: ${fn}`);
+        }
+      }
+      return v;
+    });
+  }
+
+  test.each<[string, any]>([
+    ['CloudNativePG', cnpg],
+    ['mariadb-operator', DatabaseEngine.mariadbOperator({ version: '11.4.5' })],
+    ['the PostgreSQL StatefulSet', DatabaseEngine.postgresStatefulSet({ version: '16.4' })],
+    ['the MariaDB StatefulSet', DatabaseEngine.mariadbStatefulSet({ version: '11.4.5' })],
+  ])('%s: the URI holds the password percent-encoded, a space as %%20 (a "+" in userinfo is a plus to libpq, URL parsers)', (_name, engine) => {
+    const { app } = setup(Tier.STAGING, { engine });
+    const password = 'pa ss+word@:/?#%&=\'"';
+    for (const key of ['uri', 'pooler-uri']) {
+      for (const es of objects(app).filter((o) => o.kind === 'ExternalSecret' && o.spec.target.template?.data?.[key] !== undefined)) {
+        const uri = new URL(esoRenders(es.spec.target.template.data[key], password));
+        expect(decodeURIComponent(uri.password)).toBe(password);
+        expect(uri.password).not.toContain('+');
+      }
+    }
+  });
+
+  test('a RabbitMQ user\'s AMQP URI holds the password percent-encoded, a space as %20', () => {
+    const app = new GitOpsApp({ outdir: tmpdir() });
+    const chart = new EnvironmentChart(app, 'q', {
+      environment: new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'q', secretBackend: SecretBackend.externalSecrets({ store: 'vault' }), storageProfile: StorageProfile.ondat({ name: 'ondat', replicas: 2 }) }),
+    });
+    for (const [id, engine] of [['Op', QueueEngine.rabbitmqOperator({ version: '4.1.4' })], ['Sts', QueueEngine.rabbitmqStatefulSet({ version: '4.1.4' })]] as const) {
+      new MessageQueue(chart, id, { name: id.toLowerCase(), engine, users: [{ name: 'api' }] });
+    }
+    const secrets = objects(app).filter((o) => o.kind === 'ExternalSecret' && o.spec.target.template?.data?.uri !== undefined);
+    expect(secrets.length).toBe(2);
+    for (const es of secrets) {
+      const uri = new URL(esoRenders(es.spec.target.template.data.uri, 'a b+c'));
+      expect(uri.password).toBe('a%20b%2Bc');
+    }
   });
 
   test.each<[string, any, Record<string, string> | undefined]>([
@@ -307,7 +362,7 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     const { db: pooledDb, app: pooledApp } = setup(Tier.PRODUCTION, { backup, pooler: {} });
     expect(pooledDb.connection).toMatchObject({ host: 'orders-db-rw.orders.svc', poolerHost: 'orders-db-pooler-rw.orders.svc', poolerUriKey: 'pooler-uri' });
     expect(find(objects(pooledApp), 'ExternalSecret', 'orders-db-app').spec.target.template.data['pooler-uri'])
-      .toBe('postgresql://app:{{ .password | urlquery }}@orders-db-pooler-rw.orders.svc:5432/app');
+      .toBe('postgresql://app:{{ .password | urlquery | replace "+" "%20" }}@orders-db-pooler-rw.orders.svc:5432/app');
     expect(setup(Tier.PRODUCTION, { backup }).db.connection.poolerHost).toBeUndefined();
     // CloudNativePG gives the pooler's Deployment no resources, spreading or budget of its own
     expect(find(pooled, 'Pooler').spec.template).toEqual({

@@ -52,6 +52,8 @@ describe('GITOPS-NoLiteralCredentials finds credentials where they hide', () => 
     ['env DB_PWD', env('DB_PWD', PW), '/env/0/value'],
     ['env JWT_SIGNING_KEY', env('JWT_SIGNING_KEY', PW), '/env/0/value'],
     ['env RABBITMQ_ERLANG_COOKIE', env('RABBITMQ_ERLANG_COOKIE', PW), '/env/0/value'],
+    ['env JAVA_TOOL_OPTIONS with -Dspring.datasource.password=PW', env('JAVA_TOOL_OPTIONS', `-Xmx512m -Dspring.datasource.password=${PW}`), '/env/0/value'],
+    ['env APP_ARGS with --password PW', env('APP_ARGS', `--verbose --password ${PW}`), '/env/0/value'],
     ['ConfigMap application.properties', configMap({ 'application.properties': `spring.datasource.url=jdbc:postgresql://db/orders\nspring.datasource.password=${PW}\n` }), '/data/application.properties'],
     ['ConfigMap YAML file', configMap({ 'config.yaml': `database:\n  host: db\n  user: orders\n  password: ${PW}\n` }), '/data/config.yaml'],
     ['ConfigMap INI file', configMap({ 'app.ini': `[database]\nhost = db\npassword = "${PW}"\n` }), '/data/app.ini'],
@@ -94,7 +96,8 @@ describe('GITOPS-NoLiteralCredentials finds credentials where they hide', () => 
       env: [{ name: 'PASSWORD_FILE', value: '/run/secrets/x' }, { name: 'PGSSLMODE', value: 'require' }, { name: 'DB_PASSWORD_KEY', value: 'password' },
         { name: 'PWD', value: 'app' }, { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
         { name: 'DATABASE_URL', value: 'postgresql://orders@db:5432/orders?sslmode=require' }, { name: 'TOKEN_TTL', value: '3600' },
-        { name: 'API_TOKEN', value: '' }, { name: 'ADMIN_PASSWORD', value: '<set-me>' }],
+        { name: 'API_TOKEN', value: '' }, { name: 'ADMIN_PASSWORD', value: '<set-me>' },
+        { name: 'JAVA_TOOL_OPTIONS', value: '-Xmx512m -Dfile.encoding=UTF-8 -Dspring.datasource.password=$(DB_PASSWORD)' }, { name: 'APP_ARGS', value: '--log-level debug --password-file /run/secrets/pw' }],
       args: ['--password-secret-ref=db-credentials', 'sslmode=require'],
     })],
     ['ConfigMap look-alikes', configMap({

@@ -170,7 +170,7 @@ describe('MessageQueue on the RabbitMQ operator', () => {
     ]);
     // the credentials are never literal: an ExternalSecret per user, the username pinned and the URI templated
     expect(find(all, 'ExternalSecret', 'orders-events-orders-api').spec.target.template.data).toEqual({
-      username: 'orders-api', uri: 'amqp://orders-api:{{ .password | urlquery }}@orders-events.orders.svc:5672/orders-events',
+      username: 'orders-api', uri: 'amqp://orders-api:{{ .password | urlquery | replace "+" "%20" }}@orders-events.orders.svc:5672/orders-events',
     });
     expect(all.filter((o) => o.kind === 'Secret')).toEqual([]);
   });

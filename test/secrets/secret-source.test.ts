@@ -36,6 +36,24 @@ describe('SecretSource', () => {
     });
   });
 
+  test('externalSecret with properties must map every key the consumer reads (the Secret holds only those)', () => {
+    const c = chart();
+    const source = SecretSource.externalSecret({ store: 'vault', remoteKey: 'orders/prod/db', properties: { pass: 'password' } });
+    // `password` is read (a volume item, a secretKeyRef, the URI template): never written under another name
+    expect(() => source.bind(c, { name: 'orders-db', keys: ['username', 'password'], templates: { username: 'app', uri: 'x://{{ .password }}' } }))
+      .toThrow(/INVALID_SECRET_SOURCE.*invalid properties "pass".*every key read from Secret "orders-db": password, username \(missing: password\)/);
+    // a templated key needs no property; every other one does
+    const mapped = SecretSource.externalSecret({ store: 'vault', remoteKey: 'orders/prod/db', properties: { password: 'pw' } });
+    expect(mapped.bind(c, { name: 'orders-db', keys: ['username', 'password'], templates: { username: 'app' } }).keys).toEqual(['password', 'username']);
+    // backup credentials named the way another tool spells them
+    const aws = SecretSource.externalSecret({ store: 'vault', remoteKey: 'aws', properties: { AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'key' } });
+    expect(() => aws.bind(c, { name: 'db-backup-credentials', keys: ['ACCESS_KEY_ID', 'ACCESS_SECRET_KEY'] }))
+      .toThrow(/missing: ACCESS_KEY_ID, ACCESS_SECRET_KEY/);
+    expect(() => aws.bind(c, { name: 'db-backup-credentials', keys: ['ACCESS_KEY_ID', 'ACCESS_SECRET_KEY'] })).toThrow(ValidationError);
+    // nothing was rendered for the refused bindings
+    expect(Testing.synth(c).map((o) => o.metadata.name)).toEqual(['orders-db']);
+  });
+
   test('externalSecret without properties extracts the whole remote secret', () => {
     const c = chart();
     SecretSource.externalSecret({ store: 'vault', storeKind: SecretStoreKind.SECRET_STORE, remoteKey: 'k' }).bind(c, { name: 's', keys: ['a'] });

@@ -151,7 +151,7 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
       caKey: 'ca.crt',
     });
     const all = objects(app);
-    expect(find(all, 'ExternalSecret', 'orders-db-app').spec.target.template.data).toEqual({ uri: 'mysql://app:{{ .password | urlquery }}@orders-db-primary.orders.svc:3306/app', username: 'app' });
+    expect(find(all, 'ExternalSecret', 'orders-db-app').spec.target.template.data).toEqual({ uri: 'mysql://app:{{ .password | urlquery | replace "+" "%20" }}@orders-db-primary.orders.svc:3306/app', username: 'app' });
     expect(named(all, 'Service')).toEqual(['orders-db-primary', 'orders-db-secondary']);
     expect(find(all, 'Service', 'orders-db-primary').spec.selector).toEqual({ 'app.kubernetes.io/name': 'mariadb', 'app.kubernetes.io/instance': 'orders-db', 'statefulset.kubernetes.io/pod-name': 'orders-db-0' });
     // with replication the operator creates them

@@ -76,7 +76,7 @@ describe('mariadb-statefulset engine: rendered objects', () => {
       tlsRequired: false,
     });
     const es = find(manifests(app), 'ExternalSecret', 'orders-db-app');
-    expect(es.spec.target.template.data.uri).toBe('mysql://app:{{ .password | urlquery }}@orders-db-rw.orders.svc:3306/app');
+    expect(es.spec.target.template.data.uri).toBe('mysql://app:{{ .password | urlquery | replace "+" "%20" }}@orders-db-rw.orders.svc:3306/app');
   });
 
   test('the engine: capabilities (no failover, no point-in-time recovery), version, image', () => {

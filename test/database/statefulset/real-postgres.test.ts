@@ -314,6 +314,25 @@ describeReal('StatefulSet engine: rendered scripts against a real PostgreSQL', (
     expect(query(asSuperuser(0), "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'audit'")).toBe('app');
   }, 60_000);
 
+  test('a rotated replication password: the primary applies it and the replica streams again after a reconnect, without a restart', async () => {
+    const primary = pods.find((p) => p.name === 'orders-db-0')!;
+    const replica = pods.find((p) => p.name === 'orders-db-1')!;
+    const replication = () => psql(asSuperuser(0), "SELECT application_name || ':' || state FROM pg_stat_replication").stdout.trim();
+    await waitFor('the replica to stream', () => replication() === 'orders-db-1:streaming', 20_000);
+    const rotated = password();
+    // the kubelet updates the Secret volume of every pod in place; no pod restarts
+    for (const p of [primary, replica]) replaceFile(p.path('/etc/postgresql-stateful/replication/password'), rotated);
+    secrets.set('orders-db-replicator', rotated);
+    const logged = () => fs.readFileSync(primary.logFile, 'utf8');
+    const before = logged().length;
+    await waitFor('the primary to reconcile the rotated password', () => /roles, databases and grants reconciled/.test(logged().slice(before)), 20_000, primary);
+    // the replication connection breaks (a primary restart, a network blip): the replica logs in again
+    query(asSuperuser(0), 'SELECT count(pg_terminate_backend(pid)) FROM pg_stat_replication');
+    await waitFor('the replica to stream again with the rotated password', () => replication() === 'orders-db-1:streaming', 30_000, replica);
+    // the synchronous replica acknowledges again: a write on the primary commits (and leaves no row for the tests after)
+    query(as('app'), "INSERT INTO orders (item) VALUES ('after the rotation'); DELETE FROM orders WHERE item = 'after the rotation'");
+  }, 90_000);
+
   test('a user added to the model: until the rolling restart mounts its Secret, the reconcile stops before changing anything', async () => {
     const pod = pods.find((p) => p.name === 'orders-db-0')!;
     const later = statefulSetFixture({ tier: Tier.DEVELOPMENT, version: PG!.version, withUsers: true, props: RENDER_PROPS });

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { MariaDbOperatorInput, MariaDbUserInput } from './model';
 import { requireImageRepository } from '../../../private/engine-options';
 import { invalid, isDnsLabel, requireBoolean } from '../../../private/names';
+import { URI_PASSWORD_TEMPLATE } from '../../../private/uri-password';
 import { DatabaseAccess } from '../../types';
 import { DatabaseEngineBase, DatabaseEngineCapabilities, DatabaseEngineKind, PointInTimeRecoverySupport } from '../engine';
 import { mariadbPrivileges } from '../mariadb-common/grants';
@@ -159,7 +160,7 @@ export class MariaDbOperatorEngine extends DatabaseEngineBase {
 
   /** @internal */
   public _uriTemplate(endpoints: DatabaseEndpoints, database: string): string {
-    return `mysql://{{ .username }}:{{ .password | urlquery }}@${endpoints.host}:${endpoints.port}/${database}`;
+    return `mysql://{{ .username }}:${URI_PASSWORD_TEMPLATE}@${endpoints.host}:${endpoints.port}/${database}`;
   }
 
   /** @internal */

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { MARIADB_PORT } from './config';
 import { requireImageRepository } from '../../../private/engine-options';
 import { invalid } from '../../../private/names';
+import { URI_PASSWORD_TEMPLATE } from '../../../private/uri-password';
 import { DatabaseEngineBase, DatabaseEngineCapabilities, DatabaseEngineKind, PointInTimeRecoverySupport } from '../engine';
 import { mariadbNameProblem } from '../mariadb-common/identifiers';
 import { DatabaseEndpoints, DatabaseEngineBinding, DatabaseModel } from '../model';
@@ -89,7 +90,7 @@ export class MariaDbStatefulSetEngine extends DatabaseEngineBase {
 
   /** @internal */
   public _uriTemplate(endpoints: DatabaseEndpoints, database: string): string {
-    return `mysql://{{ .username }}:{{ .password | urlquery }}@${endpoints.host}:${endpoints.port}/${database}`;
+    return `mysql://{{ .username }}:${URI_PASSWORD_TEMPLATE}@${endpoints.host}:${endpoints.port}/${database}`;
   }
 
   /** @internal */

@@ -132,7 +132,9 @@ log "data directory ready"
  * primary, runs the reconcile script once the server accepts connections and again whenever the
  * script or a mounted password changes (Secret and ConfigMap volumes are updated in place), so
  * grants, databases and password rotations apply without a restart (a new user's Secret joins the
- * pod's projected volume: that is a rolling restart); on a replica, runs `retired-sessions.sql` at
+ * pod's projected volume: that is a rolling restart); on a replica, rewrites the replication passfile
+ * when the replication password changes (the walreceiver reads it at each connection: without this a
+ * rotated password locks the replica out at its next reconnect) and runs `retired-sessions.sql` at
  * each interval while it names retired users (their NOLOGIN replicates, their sessions do not end
  * with it). Marks the instance ready for the readiness probe. SIGTERM is turned into a fast shutdown.
  */
@@ -160,6 +162,8 @@ args=(-D "$PGDATA"
 if [ "$ord" = 0 ]; then
   [ ! -f "$PGDATA/standby.signal" ] || log "WARNING: ordinal 0 has standby.signal and starts as a standby: remove it (or pg_ctl promote) to make it the primary"
 else
+  # hashed before the file is written: a password changing in between is written again by the loop below
+  passfile_state="$(cat "$REPLICATION_DIR/password" 2>/dev/null | sha256sum)"
   passfile="$(replication_passfile)" || exit 1
   [ -f "$PGDATA/standby.signal" ] || { log "ordinal $ord is a replica: adding standby.signal"; touch "$PGDATA/standby.signal"; }
   args+=(-c "primary_conninfo=host=$PRIMARY_HOST port=$PRIMARY_PORT user=\${REPLICATION_USER:-replicator} passfile=$passfile application_name=$POD_NAME")
@@ -174,6 +178,19 @@ state() { cat "$SCRIPTS_DIR/reconcile.sql" "$REPLICATION_DIR/password" "$USERS_D
 applied=""
 while running; do
   delay=1 failed=""
+  if [ "$ord" != 0 ]; then
+    # the walreceiver reads the passfile at each connection: a rotated replication password (the primary applies it
+    # at once) must reach it before the replication connection next breaks, or the replica never logs in again
+    now="$(cat "$REPLICATION_DIR/password" 2>/dev/null | sha256sum)"
+    if [ "$now" != "$passfile_state" ]; then
+      if ( replication_passfile >/dev/null ); then
+        passfile_state="$now"
+        log "replication password file updated"
+      else
+        failed=1
+      fi
+    fi
+  fi
   if pg_isready -q -h "$PGHOST" -p "$PGPORT" -t 5; then
     if [ "$ord" = 0 ]; then
       now="$(state)"

@@ -5,6 +5,7 @@
  * module, not an engine: it names no operator.
  */
 import { invalid, Where } from '../../../private/names';
+import { URI_PASSWORD_TEMPLATE } from '../../../private/uri-password';
 import { DatabaseConnection } from '../../types';
 import { DatabaseEndpoints } from '../model';
 
@@ -46,7 +47,7 @@ export function postgresEndpoints(name: string, namespace: string): DatabaseEndp
 
 /** The `postgresql://` URI template of a user's Secret. */
 export function postgresUriTemplate(endpoints: DatabaseEndpoints, database: string): string {
-  return `postgresql://{{ .username }}:{{ .password | urlquery }}@${endpoints.host}:${endpoints.port}/${database}`;
+  return `postgresql://{{ .username }}:${URI_PASSWORD_TEMPLATE}@${endpoints.host}:${endpoints.port}/${database}`;
 }
 
 /** The migration Job's environment: the URI from the owner's Secret and libpq's variables. */

@@ -1,4 +1,5 @@
 import { invalid, requireRenderableKey } from '../../../private/names';
+import { URI_PASSWORD_TEMPLATE } from '../../../private/uri-password';
 import { objectName } from '../../private/names';
 import { QueueConnection, QueueProtocol, QueueType } from '../../types';
 import { QueueEngineCapabilities } from '../engine';
@@ -92,7 +93,7 @@ export function rabbitmqCredentials(model: QueueModel, user: string): UserCreden
     username: user,
     secret: {
       name: objectName(model.name, user),
-      templates: { username: user, uri: `${scheme}://${user}:{{ .password | urlquery }}@${host}:${port}/${encodeURIComponent(model.virtualHost!)}` },
+      templates: { username: user, uri: `${scheme}://${user}:${URI_PASSWORD_TEMPLATE}@${host}:${port}/${encodeURIComponent(model.virtualHost!)}` },
     },
   };
 }
