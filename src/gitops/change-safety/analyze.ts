@@ -6,8 +6,8 @@ import { canonicalJson } from '../../private/canonical';
 import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupLocationOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
 import { RetentionField } from '../../private/kind-facts';
 import {
-  factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf, nonDecreasingFieldsOf, removedInstancesOf,
-  nonIncreasingFieldsOf, transitionRulesOf,
+  creationFieldsOf, factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf,
+  nonDecreasingFieldsOf, nonIncreasingFieldsOf, removedInstancesOf, transitionRulesOf,
 } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
@@ -213,6 +213,12 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
       if (x !== undefined && y !== undefined && canonicalJson(x) !== canonicalJson(y)) {
         risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} changed${fromTo(x, y)}, which the API server refuses (the CRD's rule: "${message}"): `
           + 'the layer\'s apply fails until the change is undone or the object re-created', a, pointer);
+      }
+    }
+    // set on an object that exists: the operator acts on the data it holds instead of creating it (or ignores it)
+    for (const { pointer, consequence } of creationFieldsOf(m)) {
+      if (at(o, pointer) === undefined && at(m, pointer) !== undefined) {
+        risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} is set on an existing ${m.kind}: ${consequence}`, a, pointer);
       }
     }
     const entries = new Map(immutableEntriesOf(o).map((e) => [e.key, e]));

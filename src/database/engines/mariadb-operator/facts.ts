@@ -40,6 +40,16 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
       '/spec/storage/storageClassName', '/spec/rootPasswordSecretKeyRef', '/spec/replication/gtidDomainId', '/spec/replication/serverIdStartIndex',
       '/spec/affinity/antiAffinityEnabled', '/spec/bootstrapFrom/s3', '/spec/bootstrapFrom/backupContentType', '/spec/bootstrapFrom/targetRecoveryTime',
     ],
+    // the webhook lets `bootstrapFrom` be set where it was not (`webhook:"inmutableinit"`), and the operator's `reconcileRestore`
+    // (internal/controller/mariadb_controller.go) restores a logical bootstrap into any healthy MariaDB without the BackupRestored
+    // condition, a running one included: the dump drops and re-creates each table it holds
+    creationFields: [{
+      pointer: '/spec/bootstrapFrom',
+      consequence: 'mariadb-operator restores the backup into the running database (its `Restore` of a logical bootstrap, once the '
+        + 'servers are healthy): every table in the dump is dropped and re-created as it was in the backup, and what was written since is lost. '
+        + 'To restore a database from a backup, create a new one (another name) with `recovery` and move the applications to it; '
+        + 'to keep this one, remove `recovery`',
+    }],
     // the servers (`spec.image`, default the official image), the replication data plane (default the operator's image)
     // and the metrics exporter (default mysqld-exporter)
     images: (m) => {
