@@ -191,6 +191,12 @@ export interface VersionField {
   readonly text: unknown;
   /** JSON pointer of the field. */
   readonly pointer: string;
+  /**
+   * How many leading numbers name a major release (`CHANGE-MajorVersionUpgrade`): 2 for MariaDB, whose 10.6, 10.11, 11.4
+   * and 11.8 are each a major release (an upgrade between them needs `mariadb-upgrade`).
+   * @default 1
+   */
+  readonly majorParts?: number;
 }
 
 /** Members of an object and the minimum its data needs. */

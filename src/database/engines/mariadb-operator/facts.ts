@@ -28,7 +28,9 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
     dataBearing: true,
     fluxReady: conditionTrue('Ready'),
     storage: (m) => (m.apiVersion !== V1ALPHA1 ? [] : [{ pointer: '/spec/storage/size', size: m.spec?.storage?.size, storageClass: m.spec?.storage?.storageClassName, classPointer: '/spec/storage/storageClassName' }]),
-    version: (m) => (m.apiVersion === V1ALPHA1 ? { text: imageTag(m.spec?.image), pointer: '/spec/image' } : undefined),
+    // a major release is MAJOR.MINOR (10.6, 10.11, 11.4): the official image's entrypoint runs mariadb-upgrade when either
+    // grows (mariadb-docker docker-entrypoint.sh `_check_if_upgrade_is_needed`, embedded in pkg/embed/mariadb-docker)
+    version: (m) => (m.apiVersion === V1ALPHA1 ? { text: imageTag(m.spec?.image), pointer: '/spec/image', majorParts: 2 } : undefined),
     // a quorum of three, as the PostgreSQL engines: a primary and a replica to fail over to while one member is down
     replicas: (m) => (m.apiVersion === V1ALPHA1 && typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
     // a new replica starts from a physical backup of the template `replication.replica.bootstrapFrom` names; without
