@@ -119,6 +119,12 @@ export interface KindFacts {
    */
   readonly transitionRules?: readonly TransitionRule[];
   /**
+   * Fields the operator reads to create the data (a bootstrap from a backup), which set on an object that
+   * already exists do something else than on a new one: what, for the finding (`CHANGE-ImmutableField`).
+   * @default - none
+   */
+  readonly creationFields?: readonly CreationField[];
+  /**
    * What a change of one of the `immutableFields` means and how to make it, where the kind knows
    * better than "not allowed in place" (a StatefulSet's volumes grown): the finding's text after the
    * object, or undefined for the generic one. `previous` is the object as it was, `before` and
@@ -193,6 +199,12 @@ export interface VersionField {
   readonly text: unknown;
   /** JSON pointer of the field. */
   readonly pointer: string;
+  /**
+   * How many leading numbers name a major release (`CHANGE-MajorVersionUpgrade`): 2 for MariaDB, whose 10.6, 10.11, 11.4
+   * and 11.8 are each a major release (an upgrade between them needs `mariadb-upgrade`).
+   * @default 1
+   */
+  readonly majorParts?: number;
 }
 
 /** Members of an object and the minimum its data needs. */
@@ -238,6 +250,13 @@ export interface TransitionRule {
   readonly pointer: string;
   /** The rule's message, as the API server returns it, e.g. `cluster reference is immutable after creation`. */
   readonly message: string;
+}
+
+/** A field read to create the data (`KindFacts.creationFields`). */
+export interface CreationField {
+  readonly pointer: string;
+  /** What the operator does when the field is set on an existing object, for the finding. */
+  readonly consequence: string;
 }
 
 /** A number the operator can only raise. */

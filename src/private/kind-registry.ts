@@ -1,5 +1,5 @@
 import { canonicalJson } from './canonical';
-import { ImmutableEntry, LoginUsersField, KindFacts, NonDecreasingField, OperatorCreatedLabel, OperatorImage, TransitionRule } from './kind-facts';
+import { CreationField, ImmutableEntry, LoginUsersField, KindFacts, NonDecreasingField, OperatorCreatedLabel, OperatorImage, TransitionRule } from './kind-facts';
 import { apiGroup } from './kinds';
 import { compareQuantities, quantityOf } from './quantity';
 import { DATABASE_ENGINE_FACTS } from '../database/engines';
@@ -191,6 +191,11 @@ export function immutableFieldsOf(manifest: any): string[] {
 /** Fields `manifest`'s CRD keeps as first set with a transition rule (`KindFacts.transitionRules`). */
 export function transitionRulesOf(manifest: any): readonly TransitionRule[] {
   return factOf(manifest, 'transitionRules') ?? [];
+}
+
+/** Fields `manifest`'s operator reads to create the data (`KindFacts.creationFields`). */
+export function creationFieldsOf(manifest: any): readonly CreationField[] {
+  return factOf(manifest, 'creationFields') ?? [];
 }
 
 /** The embedded declarations of `manifest` kept as first applied (`KindFacts.immutableEntries`). */

@@ -237,6 +237,33 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     expect(ids(change(mariadb(5, false), mariadb(4, false)).findings)).toEqual([]);
   });
 
+  // MariaDB's major releases are MAJOR.MINOR (10.6, 10.11, 11.4, 11.8): an upgrade between them needs mariadb-upgrade
+  test.each<[string, string, string, string[], (version: string) => DatabaseEngine]>([
+    ['mariadb-operator', '11.4.5', '11.8.2', ['error:CHANGE-MajorVersionUpgrade'], (version) => DatabaseEngine.mariadbOperator({ version })],
+    ['mariadb-operator', '11.4.5', '11.4.7', [], (version) => DatabaseEngine.mariadbOperator({ version })],
+    ['mariadb-operator', '10.11.10', '11.4.5', ['error:CHANGE-MajorVersionUpgrade'], (version) => DatabaseEngine.mariadbOperator({ version })],
+    ['mariadb-operator', '11.8.2', '11.4.5', ['error:CHANGE-VersionDowngrade'], (version) => DatabaseEngine.mariadbOperator({ version })],
+    ['MariaDB StatefulSet', '10.6.21', '10.11.11', ['error:CHANGE-MajorVersionUpgrade'], (version) => DatabaseEngine.mariadbStatefulSet({ version })],
+    ['MariaDB StatefulSet', '10.11.10', '10.11.11', [], (version) => DatabaseEngine.mariadbStatefulSet({ version })],
+    ['MariaDB StatefulSet', '10.11.11', '10.6.21', ['error:CHANGE-VersionDowngrade'], (version) => DatabaseEngine.mariadbStatefulSet({ version })],
+    ['PostgreSQL StatefulSet (majors are one number)', '16.4', '16.6', [], (version) => DatabaseEngine.postgresStatefulSet({ version })],
+  ])('%s: %s → %s', (_engine, from, to, expected, engine) => {
+    expect(ids(change({ db: { engine: engine(from) } }, { db: { engine: engine(to) } }).findings)).toEqual(expected);
+  });
+
+  test('a recovery added to a running mariadb-operator database is refused: the operator restores the backup over its data', () => {
+    const source = { serverName: 'orders-db-old', source: { destinationPath: 's3://acme-backups/orders', credentials: backup.destination.credentials } };
+    const mariadb = (recovery?: typeof source) => ({ db: { engine: DatabaseEngine.mariadbOperator({ version: '11.4.5' }), ...(recovery ? { recovery } : {}) } });
+    const found = change(mariadb(), mariadb(source)).findings;
+    expect(found.map((f) => [f.severity, f.ruleId, f.resource?.kind, f.jsonPointer])).toEqual([['error', 'CHANGE-ImmutableField', 'MariaDB', '/spec/bootstrapFrom']]);
+    expect(found[0].message).toContain('MariaDB "orders/orders-db": /spec/bootstrapFrom is set on an existing MariaDB: mariadb-operator restores the backup '
+      + 'into the running database');
+    // a new database restored from a backup, and that database re-rendered: no finding
+    expect(change({ db: { engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }) } }, mariadb(source)).findings
+      .filter((f) => f.resource?.kind === 'MariaDB')).toEqual([]);
+    expect(change(mariadb(source), mariadb(source)).findings).toEqual([]);
+  });
+
   test('database replicas removed above quorum raise nothing (replicas hold the same data)', () => {
     expect(ids(change({ db: { engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }), instances: 5 } },
       { db: { engine: DatabaseEngine.postgresStatefulSet({ version: '16.4' }), instances: 3 } }).findings)).toEqual([]);

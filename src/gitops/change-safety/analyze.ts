@@ -6,8 +6,8 @@ import { canonicalJson } from '../../private/canonical';
 import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupLocationOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
 import { RetentionField } from '../../private/kind-facts';
 import {
-  factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf, nonDecreasingFieldsOf, removedInstancesOf,
-  nonIncreasingFieldsOf, transitionRulesOf,
+  creationFieldsOf, factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf,
+  nonDecreasingFieldsOf, nonIncreasingFieldsOf, removedInstancesOf, transitionRulesOf,
 } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
@@ -64,11 +64,13 @@ function storageOf(m: any): Map<string, { size: unknown; storageClass?: string; 
 const CLASS_KEPT = 'the volumes there keep their class (a claim\'s class never changes). Keep the class, or migrate the data to new volumes on the new one';
 
 /** Version of the database / broker an object runs (what its engine declares), with the pointer it lives at. */
-function versionOf(m: any): { version: number[]; pointer: string; text: string } | undefined {
+function versionOf(m: any): { version: number[]; pointer: string; text: string; majorParts: number } | undefined {
   const field = factOf(m, 'version')?.(m);
   if (!field || typeof field.text !== 'string') return undefined;
   const v = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(field.text);
-  return v ? { version: [Number(v[1]), Number(v[2] ?? 0), Number(v[3] ?? 0)], pointer: field.pointer, text: field.text } : undefined;
+  if (!v) return undefined;
+  const version = [Number(v[1]), Number(v[2] ?? 0), Number(v[3] ?? 0)];
+  return { version, pointer: field.pointer, text: field.text, majorParts: field.majorParts ?? 1 };
 }
 
 function replicasOf(m: any): { count: number; pointer: string; minimum: number } | undefined {
@@ -215,6 +217,12 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
           + 'the layer\'s apply fails until the change is undone or the object re-created', a, pointer);
       }
     }
+    // set on an object that exists: the operator acts on the data it holds instead of creating it (or ignores it)
+    for (const { pointer, consequence } of creationFieldsOf(m)) {
+      if (at(o, pointer) === undefined && at(m, pointer) !== undefined) {
+        risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} is set on an existing ${m.kind}: ${consequence}`, a, pointer);
+      }
+    }
     const entries = new Map(immutableEntriesOf(o).map((e) => [e.key, e]));
     for (const now of immutableEntriesOf(m)) {
       const then = entries.get(now.key);
@@ -271,7 +279,10 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
     const vn = versionOf(m);
     if (vo && vn) {
       const cmp = vn.version[0] - vo.version[0] || vn.version[1] - vo.version[1] || vn.version[2] - vo.version[2];
-      if (vn.version[0] > vo.version[0]) risk('CHANGE-MajorVersionUpgrade', `${describe(m)}: major version ${vo.text} → ${vn.text}`, a, vn.pointer);
+      // the major release: the first number, or the first two where the kind says so (MariaDB's 10.6 → 10.11)
+      const parts = Math.max(vo.majorParts, vn.majorParts);
+      const major = (v: number[]) => v.slice(0, parts).join('.');
+      if (cmp > 0 && major(vn.version) !== major(vo.version)) risk('CHANGE-MajorVersionUpgrade', `${describe(m)}: major version ${vo.text} → ${vn.text}`, a, vn.pointer);
       else if (cmp < 0) risk('CHANGE-VersionDowngrade', `${describe(m)}: version goes down ${vo.text} → ${vn.text}`, a, vn.pointer);
     }
     const ro = replicasOf(o);

@@ -31,7 +31,8 @@ export const CHANGE_RULES: readonly ChangeRule[] = [
     'Claims on a class without allowVolumeExpansion cannot grow: the change fails at apply time.',
     `Use a StorageProfile with allowVolumeExpansion, or migrate. ${APPROVE}`),
   rule('CHANGE-MajorVersionUpgrade', 'A database or broker jumped a major version',
-    'A major upgrade needs a planned path (pg_upgrade / logical replication for PostgreSQL, feature flags for RabbitMQ, Kafka metadata versions).',
+    'A major upgrade needs a planned path (pg_upgrade / logical replication for PostgreSQL, mariadb-upgrade for MariaDB, whose major releases '
+    + 'are MAJOR.MINOR: 10.6 → 10.11 and 11.4 → 11.8 are major upgrades, feature flags for RabbitMQ, Kafka metadata versions).',
     `Follow the engine's upgrade procedure. ${APPROVE}`),
   rule('CHANGE-VersionDowngrade', 'A database or broker version went down',
     'Data files written by a newer version are generally not readable by an older one.',

@@ -315,7 +315,7 @@ describe('ReplicatedDatabase on mariadb-operator', () => {
     const mariadb = find(all, 'MariaDB');
     expect(all.filter(isDataBearing).map((o) => o.kind)).toEqual(['MariaDB']);
     expect(factOf(mariadb, 'storage')!(mariadb)).toEqual([{ pointer: '/spec/storage/size', size: '20Gi', storageClass: 'ondat-secure', classPointer: '/spec/storage/storageClassName' }]);
-    expect(factOf(mariadb, 'version')!(mariadb)).toEqual({ text: '11.4.5', pointer: '/spec/image' });
+    expect(factOf(mariadb, 'version')!(mariadb)).toEqual({ text: '11.4.5', pointer: '/spec/image', majorParts: 2 });
     expect(factOf(mariadb, 'replicas')!(mariadb)).toEqual({ count: 3, pointer: '/spec/replicas', minimum: 3 });
     expect(fluxHealthCheckExprs(all).map((e) => e.kind)).toEqual(expect.arrayContaining(['Database', 'Grant', 'MariaDB', 'User']));
     // what the operator's webhook refuses to change; a Backup recreated on change has none

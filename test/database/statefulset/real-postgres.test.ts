@@ -101,8 +101,11 @@ async function waitFor(what: string, check: () => boolean, timeoutMs: number, po
 
 // ---------------------------------------------------------------- the test
 
-/** Two instances with a synchronous replica, backups and monitoring (exporter role and peer map). */
-const RENDER_PROPS = { instances: 2, synchronousReplicas: 1, monitoring: true, backup };
+/**
+ * Two instances with a synchronous replica, backups and monitoring (exporter role and peer map); 1Gi volumes, so
+ * that the primary keeps the least WAL for its replicas (wal_keep_size 128MB).
+ */
+const RENDER_PROPS = { instances: 2, synchronousReplicas: 1, monitoring: true, backup, storageSize: '1Gi' };
 
 interface StartOptions {
   /** Directory of the pod root (default: the pod name). */
@@ -113,6 +116,8 @@ interface StartOptions {
   readonly env?: Record<string, string>;
   /** Directories put first on PATH. */
   readonly path?: string[];
+  /** Whether to wait for the readiness probe (default true). */
+  readonly waitReady?: boolean;
 }
 
 describeReal('StatefulSet engine: rendered scripts against a real PostgreSQL', () => {
@@ -146,6 +151,7 @@ describeReal('StatefulSet engine: rendered scripts against a real PostgreSQL', (
       env: { ...pod.env(main, overrides), HOME: pod.path('/tmp') }, stdio: ['ignore', log, log], detached: true, ...PG!.as,
     });
     fs.closeSync(log);
+    if (options.waitReady === false) return pod;
     const ready = pod.command({ ...main, command: main.readinessProbe.exec.command });
     const probeEnv = pod.env(main, overrides);
     await waitFor(`${options.directory ?? podName} to become ready (its rendered readiness probe)`,
@@ -486,6 +492,31 @@ describeReal('StatefulSet engine: rendered scripts against a real PostgreSQL', (
     const restoredReader: PsqlOptions = { port: ports[2], user: 'reader', db: 'app', password: secrets.get(users.reader) };
     expect(query(restoredReader, 'SELECT item FROM orders ORDER BY id').split('\n')).toEqual(['written on the primary', 'written by writer']);
     expect(query({ port: ports[2], user: 'postgres', socketDir: pod.path('/var/run/postgresql') }, 'SELECT pg_is_in_recovery()')).toBe('f');
+  }, 180_000);
+
+  test('a replica that no longer streams from the primary is not ready: scaled away while the primary recycled the WAL it needs, and back', async () => {
+    const replica = pods.find((p) => p.name === 'orders-db-1')!;
+    // scaled down: the replica's pod goes, its volume stays
+    process.kill(-replica.proc!.pid!, 'SIGTERM');
+    await waitFor('the replica to stop', () => replica.proc!.exitCode !== null || replica.proc!.signalCode !== null, 30_000);
+    // the primary writes more WAL than it keeps for replicas (wal_keep_size, 128MB here), and recycles it (its synchronous
+    // replica is gone: these commits do not wait for it)
+    for (let i = 0; i < 12; i++) {
+      query(asSuperuser(0, 'app'), "SET synchronous_commit = 'local'; INSERT INTO orders (item) SELECT 'filler' FROM generate_series(1, 100)");
+      query(asSuperuser(0), 'SELECT pg_switch_wal()');
+    }
+    query(asSuperuser(0), 'CHECKPOINT');
+    query(asSuperuser(0, 'app'), "SET synchronous_commit = 'local'; INSERT INTO orders (item) VALUES ('after the scale-down')");
+    // scaled up again: the same volume; the replica cannot resume streaming, and serves what it had
+    const main = statefulSet.spec.template.spec.containers.find((c: any) => c.name === 'postgres');
+    const back = await startInstance(statefulSet, configMap, 1, { port: ports[1], waitReady: false });
+    await waitFor('the replica to say it does not stream', () => /not streaming from the primary 127\.0\.0\.1:\d+: not ready/.test(fs.readFileSync(back.logFile, 'utf8')), 90_000, back);
+    expect(fs.readFileSync(back.logFile, 'utf8')).toMatch(/requested WAL segment \w+ has already been removed/);
+    expect(query(asSuperuser(1, 'app'), "SELECT count(*) FROM orders WHERE item = 'after the scale-down'")).toBe('0');
+    // not ready: the -ro Service sends no reads to it
+    const probe = back.command({ ...main, command: main.readinessProbe.exec.command });
+    expect(runAsPostgres(probe, back.env(main, instanceOverrides('orders-db-1', ports[1])), 10_000).status).not.toBe(0);
+    expect(fs.existsSync(back.path('/var/run/postgresql/.instance-ready'))).toBe(false);
   }, 180_000);
 
   test('no password ever appears in a server or script log', () => {

@@ -34,7 +34,9 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
       : 'leaves its volume claims with the data (mariadb-operator retains them unless storage.pvcRetentionPolicy.whenDeleted is Delete), '
         + 'unused until someone deletes them'),
     storage: (m) => (m.apiVersion !== V1ALPHA1 ? [] : [{ pointer: '/spec/storage/size', size: m.spec?.storage?.size, storageClass: m.spec?.storage?.storageClassName, classPointer: '/spec/storage/storageClassName' }]),
-    version: (m) => (m.apiVersion === V1ALPHA1 ? { text: imageTag(m.spec?.image), pointer: '/spec/image' } : undefined),
+    // a major release is MAJOR.MINOR (10.6, 10.11, 11.4): the official image's entrypoint runs mariadb-upgrade when either
+    // grows (mariadb-docker docker-entrypoint.sh `_check_if_upgrade_is_needed`, embedded in pkg/embed/mariadb-docker)
+    version: (m) => (m.apiVersion === V1ALPHA1 ? { text: imageTag(m.spec?.image), pointer: '/spec/image', majorParts: 2 } : undefined),
     // a quorum of three, as the PostgreSQL engines: a primary and a replica to fail over to while one member is down
     replicas: (m) => (m.apiVersion === V1ALPHA1 && typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
     // a new replica starts from a physical backup of the template `replication.replica.bootstrapFrom` names; without
@@ -46,6 +48,16 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
       '/spec/storage/storageClassName', '/spec/rootPasswordSecretKeyRef', '/spec/replication/gtidDomainId', '/spec/replication/serverIdStartIndex',
       '/spec/affinity/antiAffinityEnabled', '/spec/bootstrapFrom/s3', '/spec/bootstrapFrom/backupContentType', '/spec/bootstrapFrom/targetRecoveryTime',
     ],
+    // the webhook lets `bootstrapFrom` be set where it was not (`webhook:"inmutableinit"`), and the operator's `reconcileRestore`
+    // (internal/controller/mariadb_controller.go) restores a logical bootstrap into any healthy MariaDB without the BackupRestored
+    // condition, a running one included: the dump drops and re-creates each table it holds
+    creationFields: [{
+      pointer: '/spec/bootstrapFrom',
+      consequence: 'mariadb-operator restores the backup into the running database (its `Restore` of a logical bootstrap, once the '
+        + 'servers are healthy): every table in the dump is dropped and re-created as it was in the backup, and what was written since is lost. '
+        + 'To restore a database from a backup, create a new one (another name) with `recovery` and move the applications to it; '
+        + 'to keep this one, remove `recovery`',
+    }],
     // the servers (`spec.image`, default the official image), the replication data plane (default the operator's image)
     // and the metrics exporter (default mysqld-exporter)
     images: (m) => {

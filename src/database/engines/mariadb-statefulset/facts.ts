@@ -11,7 +11,12 @@ export const MARIADB_STATEFULSET_FACTS: readonly KindFacts[] = [
     group: 'apps',
     kind: 'StatefulSet',
     matches: (m) => selectsLabels(m, { 'app.kubernetes.io/name': 'mariadb' }),
-    version: (m) => containerImageVersion(m, 'mariadb'),
+    // a major release is MAJOR.MINOR (10.6, 10.11, 11.4, 11.8), as the official image's entrypoint reads it
+    // (docker-entrypoint.sh `_check_if_upgrade_is_needed`); this engine's scripts never run mariadb-upgrade
+    version: (m) => {
+      const field = containerImageVersion(m, 'mariadb');
+      return field && { ...field, majorParts: 2 };
+    },
     // the login and retired users the engine lists on it, in older output the users whose password the pods mount
     // (roles it is no longer told about are kept)
     loginUsers: loginUsersOfStatefulSet('ReplicatedDatabase'),

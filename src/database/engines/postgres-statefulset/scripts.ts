@@ -136,7 +136,9 @@ log "data directory ready"
  * when the replication password changes (the walreceiver reads it at each connection: without this a
  * rotated password locks the replica out at its next reconnect) and runs `retired-sessions.sql` at
  * each interval while it names retired users (their NOLOGIN replicates, their sessions do not end
- * with it). Marks the instance ready for the readiness probe. SIGTERM is turned into a fast shutdown.
+ * with it). Marks the instance ready for the readiness probe: the primary once reconciled, a replica
+ * while it streams from the primary (`pg_stat_wal_receiver`), so that the `-ro` Service never sends
+ * reads to a replica that has stopped following it. SIGTERM is turned into a fast shutdown.
  */
 const ENTRYPOINT = `#!/bin/bash
 # entrypoint.sh: run PostgreSQL (primary at ordinal 0, streaming replica otherwise).
@@ -175,7 +177,7 @@ running() { running_job "$pid"; }
 trap 'log "shutting down"; if running; then kill -INT "$pid" 2>/dev/null; fi' TERM INT
 
 state() { cat "$SCRIPTS_DIR/reconcile.sql" "$REPLICATION_DIR/password" "$USERS_DIR"/*/password 2>/dev/null | sha256sum; }
-applied=""
+applied="" behind=0
 while running; do
   delay=1 failed=""
   if [ "$ord" != 0 ]; then
@@ -213,7 +215,19 @@ while running; do
           log "ending the sessions of retired users failed: $ended"
         fi
       fi
-      touch "$ready"
+      # ready while it streams from the primary: a standby that cannot (the primary has removed the WAL it needs, after it
+      # was scaled away or down for longer than wal_keep_size covers) keeps answering reads with ever older data
+      receiver="$(psql -X -q -At -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -c 'SELECT status FROM pg_catalog.pg_stat_wal_receiver' 2>/dev/null)"
+      if [ "$receiver" = streaming ]; then
+        [ "$behind" -lt 30 ] || log "streaming from the primary again: ready"
+        behind=0
+        touch "$ready"
+      else
+        # (a replica that has just started connects within seconds: said once it has not for 30 checks)
+        rm -f "$ready"
+        behind=$(( behind + 1 ))
+        [ "$behind" != 30 ] || log "not streaming from the primary $PRIMARY_HOST:$PRIMARY_PORT: not ready. If the log says the requested WAL segment has already been removed, this replica fell further behind than the primary keeps WAL (wal_keep_size): re-clone it (delete its volume claim and its pod)"
+      fi
     fi
   fi
   if [ -n "$failed" ]; then delay="\${RECONCILE_RETRY_SECONDS:-10}"; elif [ -f "$ready" ]; then delay="\${RECONCILE_INTERVAL_SECONDS:-15}"; fi
