@@ -251,6 +251,15 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     expect(ids(change({ db: { engine: engine(from) } }, { db: { engine: engine(to) } }).findings)).toEqual(expected);
   });
 
+  test('a recovery added to a running CloudNativePG cluster is refused: CloudNativePG ignores it, nothing is restored', () => {
+    const source = { serverName: 'orders-db-old', source: { destinationPath: 's3://acme-backups/orders', credentials: backup.destination.credentials } };
+    const cnpg = (recovery?: typeof source) => ({ db: { engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), ...(recovery ? { recovery } : {}) } });
+    const found = change(cnpg(), cnpg(source)).findings.filter((f) => f.jsonPointer === '/spec/bootstrap/recovery');
+    expect(found.map((f) => [f.severity, f.ruleId, f.resource?.kind])).toEqual([['error', 'CHANGE-ImmutableField', 'Cluster']]);
+    expect(found[0].message).toContain('/spec/bootstrap/recovery is set on an existing Cluster: CloudNativePG reads `bootstrap` only when it creates');
+    expect(change(cnpg(source), cnpg(source)).findings).toEqual([]);
+  });
+
   test('a recovery added to a running mariadb-operator database is refused: the operator restores the backup over its data', () => {
     const source = { serverName: 'orders-db-old', source: { destinationPath: 's3://acme-backups/orders', credentials: backup.destination.credentials } };
     const mariadb = (recovery?: typeof source) => ({ db: { engine: DatabaseEngine.mariadbOperator({ version: '11.4.5' }), ...(recovery ? { recovery } : {}) } });

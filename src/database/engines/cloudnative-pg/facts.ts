@@ -47,6 +47,15 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
     // password update and the Database's `ALTER ... OWNER` fail, the application logs in as a role that does
     // not exist) and the objects stay the old owner's; a new database name is a new, empty database
     immutableFields: ['/spec/bootstrap/initdb/owner', '/spec/bootstrap/initdb/database'],
+    // `bootstrap` is read only to create the first instance (internal/controller/cluster_controller.go: `createPrimaryInstance`
+    // when `status.instances` is 0), and the webhook checks no bootstrap change (internal/webhook/v1/cluster_webhook.go
+    // `validateClusterChanges`): a `recovery` added to a running cluster is accepted and does nothing
+    creationFields: [{
+      pointer: '/spec/bootstrap/recovery',
+      consequence: 'CloudNativePG reads `bootstrap` only when it creates the cluster\'s first instance, so nothing is restored into the running '
+        + 'cluster (the change is accepted and ignored). To restore a database from a backup, create a new one (another name) with `recovery` '
+        + 'and move the applications to it; to keep this one, remove `recovery`',
+    }],
     transitionRules: [{ pointer: '/spec/serviceAccountName', message: 'serviceAccountName is immutable' }],
     // instance Pods, PVCs, Secrets, Services
     operatorCreatedLabels: [{ label: 'cnpg.io/cluster' }],
