@@ -525,7 +525,8 @@ export class GitOpsApp extends App {
         } else {
           // data is never pruned, whichever tool reconciles it
           if (this.argoCd && isNeverPruned(manifest)) {
-            manifest = canonicalizeOwned(withAnnotation(manifest, ARGO_CD_SYNC_OPTIONS, withPruneDisabled(manifest.metadata?.annotations?.[ARGO_CD_SYNC_OPTIONS])));
+            const options = withPruneDisabled(manifest.metadata?.annotations?.[ARGO_CD_SYNC_OPTIONS]);
+            manifest = canonicalizeOwned(withAnnotation(manifest, ARGO_CD_SYNC_OPTIONS, options));
           }
           if (this.flux && isNeverPruned(manifest)) {
             manifest = canonicalizeOwned(withAnnotation(manifest, FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED));

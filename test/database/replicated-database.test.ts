@@ -165,13 +165,17 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     db.addUser('analyst', { grants: [{ database: 'app', access: DatabaseAccess.READ_ONLY }] });
     const all = objects(app);
     expect(find(all, 'Job', 'orders-db-migrate').spec.template.metadata.labels).toEqual({
-      'team': 'payments', 'stateful.cdk8s.io/environment': 'prod',
-      'app.kubernetes.io/name': 'orders-db-migrate', 'app.kubernetes.io/component': 'schema-migration',
+      'team': 'payments',
+      'stateful.cdk8s.io/environment': 'prod',
+      'app.kubernetes.io/name': 'orders-db-migrate',
+      'app.kubernetes.io/component': 'schema-migration',
     });
     const grants = find(all, 'Job', 'orders-db-grants');
     expect(grants.spec.template.metadata.labels).toEqual({
-      'team': 'payments', 'stateful.cdk8s.io/environment': 'prod',
-      'app.kubernetes.io/name': 'orders-db-grants', 'app.kubernetes.io/component': 'schema-migration',
+      'team': 'payments',
+      'stateful.cdk8s.io/environment': 'prod',
+      'app.kubernetes.io/name': 'orders-db-grants',
+      'app.kubernetes.io/component': 'schema-migration',
     });
   });
 

@@ -46,7 +46,9 @@ describe('an environment\'s Namespace is never pruned (deleting it deletes its d
     const app = new GitOpsApp({ outdir: tmpdir(), argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations } });
     const chart = new EnvironmentChart(app, 'shop', { environment: environments()[1] });
     new ApiObject(chart, 'Db', {
-      apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'db', annotations: { 'argocd.argoproj.io/sync-options': 'ServerSideApply=true, Prune=true,Replace=true' } },
+      apiVersion: 'postgresql.cnpg.io/v1',
+      kind: 'Cluster',
+      metadata: { name: 'db', annotations: { 'argocd.argoproj.io/sync-options': 'ServerSideApply=true, Prune=true,Replace=true' } },
       spec: { instances: 1, storage: { size: '1Gi' } },
     });
     const db = app.render().objects.find((o) => o.manifest.kind === 'Cluster')!;

@@ -365,7 +365,13 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
   });
   if (db.migration) {
     renderMigrationEgress(scope, db.name, podLabels, [POSTGRES_PORT]);
-    renderMigrationJob(scope, { name: db.name, image: db.migration.image, command: db.migration.command, env: postgresMigrationEnv(db.connection), environmentLabels: db.environment.inheritedLabels });
+    renderMigrationJob(scope, {
+      name: db.name,
+      image: db.migration.image,
+      command: db.migration.command,
+      env: postgresMigrationEnv(db.connection),
+      environmentLabels: db.environment.inheritedLabels,
+    });
   }
   renderGrantsJob(scope, db, engine.image, podLabels);
 

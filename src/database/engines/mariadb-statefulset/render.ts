@@ -295,7 +295,9 @@ export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, en
   });
   if (db.migration) {
     renderMigrationEgress(scope, name, podLabels, [PORT]);
-    renderMigrationJob(scope, { name, image: db.migration.image, command: db.migration.command, env: mariadbMigrationEnv(db), environmentLabels: db.environment.inheritedLabels });
+    renderMigrationJob(scope, {
+      name, image: db.migration.image, command: db.migration.command, env: mariadbMigrationEnv(db), environmentLabels: db.environment.inheritedLabels,
+    });
   }
 
   return { podLabels, endpoints: mariadbEndpoints(name, env.namespace) };

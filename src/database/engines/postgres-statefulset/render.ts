@@ -322,7 +322,13 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
   });
   if (db.migration) {
     renderMigrationEgress(scope, name, podLabels, [PORT]);
-    renderMigrationJob(scope, { name, image: db.migration.image, command: db.migration.command, env: postgresMigrationEnv(db.connection), environmentLabels: db.environment.inheritedLabels });
+    renderMigrationJob(scope, {
+      name,
+      image: db.migration.image,
+      command: db.migration.command,
+      env: postgresMigrationEnv(db.connection),
+      environmentLabels: db.environment.inheritedLabels,
+    });
   }
 
   // everything that depends on databases is computed at synthesis
