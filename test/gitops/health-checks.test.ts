@@ -37,6 +37,12 @@ describe('Flux health check expressions read the operators\' status', () => {
     ['Strimzi KafkaTopic, ready', { apiVersion: 'kafka.strimzi.io/v1', kind: 'KafkaTopic' }, { conditions: [cond('Ready', 'True')] }, true],
     ['Strimzi KafkaNodePool, every node id assigned', { apiVersion: 'kafka.strimzi.io/v1', kind: 'KafkaNodePool', spec: { replicas: 3 } }, { nodeIds: [0, 1, 2], replicas: 3 }, true],
     ['Strimzi KafkaNodePool, scaling up', { apiVersion: 'kafka.strimzi.io/v1', kind: 'KafkaNodePool', spec: { replicas: 3 } }, { nodeIds: [0, 1] }, false],
+    ['mariadb-operator MariaDB, ready', { apiVersion: 'k8s.mariadb.com/v1alpha1', kind: 'MariaDB' }, { conditions: [cond('Ready', 'True', 'StatefulSetReady')] }, true],
+    ['mariadb-operator MariaDB, restored from its bootstrap backup', { apiVersion: 'k8s.mariadb.com/v1alpha1', kind: 'MariaDB' },
+      { conditions: [cond('Ready', 'True', 'StatefulSetReady'), cond('BackupRestored', 'True', 'RestoreComplete')] }, true],
+    // reconcileStatus set Ready before reconcileRestore started the Restore, and leaves it while restoring (mariadb_controller_status.go)
+    ['mariadb-operator MariaDB, restoring its bootstrap backup (Ready still True)', { apiVersion: 'k8s.mariadb.com/v1alpha1', kind: 'MariaDB' },
+      { conditions: [cond('Ready', 'True', 'StatefulSetReady'), cond('BackupRestored', 'False', 'RestoreNotComplete')] }, false],
     ['ExternalSecret, synced', { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret' }, { conditions: [cond('Ready', 'True', 'SecretSynced')] }, true],
     ['ExternalSecret, store unreachable', { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret' }, { conditions: [cond('Ready', 'False', 'SecretSyncedError')] }, false],
   ];

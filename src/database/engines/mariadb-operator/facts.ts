@@ -26,7 +26,12 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
     group: GROUP,
     kind: 'MariaDB',
     dataBearing: true,
-    fluxReady: conditionTrue('Ready'),
+    // Ready, and not restoring its bootstrap backup: the operator's reconcileStatus sets Ready once the StatefulSet is ready,
+    // before reconcileRestore (a later phase of the same reconcile, internal/controller/mariadb_controller.go) starts the
+    // Restore of a logical `bootstrapFrom`, and leaves Ready as it was while `BackupRestored` is False
+    // (mariadb_controller_status.go): without this, the migrate layer would run during the restore that then drops its
+    // tables (Argo CD's health check reads any False condition as Progressing: resource_customizations/k8s.mariadb.com/MariaDB)
+    fluxReady: `${conditionTrue('Ready')} && !status.conditions.exists(e, e.type == 'BackupRestored' && e.status == 'False')`,
     // the StatefulSet's claims are retained unless `storage.pvcRetentionPolicy` says otherwise (`mariadbPVCRetentionPolicy`,
     // pkg/builder/statefulset_builder.go: applied on Kubernetes 1.32+ only)
     onDelete: (m) => (m.spec?.storage?.pvcRetentionPolicy?.whenDeleted === 'Delete'
