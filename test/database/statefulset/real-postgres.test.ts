@@ -494,8 +494,34 @@ describeReal('StatefulSet engine: rendered scripts against a real PostgreSQL', (
     expect(query({ port: ports[2], user: 'postgres', socketDir: pod.path('/var/run/postgresql') }, 'SELECT pg_is_in_recovery()')).toBe('f');
   }, 180_000);
 
+  test('a replica that stops streaming stays ready for the grace period (a primary restart must not empty the -ro Service), then is not ready until it streams again', async () => {
+    const grace = { REPLICA_STREAM_GRACE_SECONDS: '8' };
+    const previous = pods.filter((p) => p.name === 'orders-db-1').pop()!;
+    process.kill(-previous.proc!.pid!, 'SIGTERM');
+    await waitFor('the replica to stop', () => previous.proc!.exitCode !== null || previous.proc!.signalCode !== null, 30_000);
+    const earlier = fs.existsSync(previous.logFile) ? fs.readFileSync(previous.logFile, 'utf8').length : 0;
+    const replica = await startInstance(statefulSet, configMap, 1, { port: ports[1], env: grace });
+    const main = statefulSet.spec.template.spec.containers.find((c: any) => c.name === 'postgres');
+    const probe = replica.command({ ...main, command: main.readinessProbe.exec.command });
+    const probeEnv = replica.env(main, instanceOverrides('orders-db-1', ports[1], grace));
+    const ready = () => runAsPostgres(probe, probeEnv, 10_000).status === 0;
+    const streaming = () => query(asSuperuser(1), "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'") === '1';
+    await waitFor('the replica to stream', streaming, 30_000, replica);
+    // the primary stops serving the replica, as while it restarts: its replication role cannot log in, its walsender ends
+    query(asSuperuser(0), 'ALTER ROLE replicator NOLOGIN');
+    query(asSuperuser(0), 'SELECT count(pg_terminate_backend(pid)) FROM pg_stat_replication');
+    await waitFor('the replica to stop streaming', () => !streaming(), 30_000, replica);
+    expect(ready()).toBe(true);
+    await waitFor('the replica to be not ready once the grace period is over', () => !ready(), 30_000, replica);
+    expect(fs.readFileSync(replica.logFile, 'utf8').slice(earlier)).toMatch(/not streaming from the primary 127\.0\.0\.1:\d+ for \d+ s: not ready/);
+    // the primary serves it again (its synchronous replica is away: this commit does not wait for it)
+    query(asSuperuser(0), "SET synchronous_commit = 'local'; ALTER ROLE replicator LOGIN");
+    await waitFor('the replica to stream and be ready again', () => streaming() && ready(), 60_000, replica);
+    expect(fs.readFileSync(replica.logFile, 'utf8').slice(earlier)).toMatch(/streaming from the primary again: ready/);
+  }, 180_000);
+
   test('a replica that no longer streams from the primary is not ready: scaled away while the primary recycled the WAL it needs, and back', async () => {
-    const replica = pods.find((p) => p.name === 'orders-db-1')!;
+    const replica = pods.filter((p) => p.name === 'orders-db-1').pop()!;
     // scaled down: the replica's pod goes, its volume stays
     process.kill(-replica.proc!.pid!, 'SIGTERM');
     await waitFor('the replica to stop', () => replica.proc!.exitCode !== null || replica.proc!.signalCode !== null, 30_000);
@@ -509,9 +535,12 @@ describeReal('StatefulSet engine: rendered scripts against a real PostgreSQL', (
     query(asSuperuser(0, 'app'), "SET synchronous_commit = 'local'; INSERT INTO orders (item) VALUES ('after the scale-down')");
     // scaled up again: the same volume; the replica cannot resume streaming, and serves what it had
     const main = statefulSet.spec.template.spec.containers.find((c: any) => c.name === 'postgres');
+    // (the pod's log file holds the earlier runs of this instance too: only what this one wrote)
+    const earlier = fs.existsSync(replica.logFile) ? fs.readFileSync(replica.logFile, 'utf8').length : 0;
     const back = await startInstance(statefulSet, configMap, 1, { port: ports[1], waitReady: false });
-    await waitFor('the replica to say it does not stream', () => /not streaming from the primary 127\.0\.0\.1:\d+: not ready/.test(fs.readFileSync(back.logFile, 'utf8')), 90_000, back);
-    expect(fs.readFileSync(back.logFile, 'utf8')).toMatch(/requested WAL segment \w+ has already been removed/);
+    const logged = () => fs.readFileSync(back.logFile, 'utf8').slice(earlier);
+    await waitFor('the replica to say it does not stream', () => /not streaming from the primary 127\.0\.0\.1:\d+ for \d+ s: not ready/.test(logged()), 90_000, back);
+    expect(logged()).toMatch(/requested WAL segment \w+ has already been removed/);
     expect(query(asSuperuser(1, 'app'), "SELECT count(*) FROM orders WHERE item = 'after the scale-down'")).toBe('0');
     // not ready: the -ro Service sends no reads to it
     const probe = back.command({ ...main, command: main.readinessProbe.exec.command });

@@ -138,7 +138,8 @@ log "data directory ready"
  * each interval while it names retired users (their NOLOGIN replicates, their sessions do not end
  * with it). Marks the instance ready for the readiness probe: the primary once reconciled, a replica
  * while it streams from the primary (`pg_stat_wal_receiver`), so that the `-ro` Service never sends
- * reads to a replica that has stopped following it. SIGTERM is turned into a fast shutdown.
+ * reads to a replica that has stopped following it (one that was streaming stays ready for
+ * `REPLICA_STREAM_GRACE_SECONDS`, default 300, so that a primary restart does not empty the `-ro` Service). SIGTERM is turned into a fast shutdown.
  */
 const ENTRYPOINT = `#!/bin/bash
 # entrypoint.sh: run PostgreSQL (primary at ordinal 0, streaming replica otherwise).
@@ -177,7 +178,7 @@ running() { running_job "$pid"; }
 trap 'log "shutting down"; if running; then kill -INT "$pid" 2>/dev/null; fi' TERM INT
 
 state() { cat "$SCRIPTS_DIR/reconcile.sql" "$REPLICATION_DIR/password" "$USERS_DIR"/*/password 2>/dev/null | sha256sum; }
-applied="" behind=0
+applied="" behind=0 stopped="" unready=""
 while running; do
   delay=1 failed=""
   if [ "$ord" != 0 ]; then
@@ -215,18 +216,26 @@ while running; do
           log "ending the sessions of retired users failed: $ended"
         fi
       fi
-      # ready while it streams from the primary: a standby that cannot (the primary has removed the WAL it needs, after it
-      # was scaled away or down for longer than wal_keep_size covers) keeps answering reads with ever older data
+      # ready once it streams from the primary: a standby that cannot (the primary has removed the WAL it needs, after it
+      # was scaled away or down for longer than wal_keep_size covers) keeps answering reads with ever older data. One
+      # that was streaming stays ready for REPLICA_STREAM_GRACE_SECONDS after it stopped: the primary restarting (a rolling
+      # update ends with ordinal 0, a drain, a reschedule) must not empty the -ro Service of every instance at once
       receiver="$(psql -X -q -At -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -c 'SELECT status FROM pg_catalog.pg_stat_wal_receiver' 2>/dev/null)"
       if [ "$receiver" = streaming ]; then
-        [ "$behind" -lt 30 ] || log "streaming from the primary again: ready"
-        behind=0
+        [ -z "$unready" ] || log "streaming from the primary again: ready"
+        behind=0 stopped="" unready=""
         touch "$ready"
       else
-        # (a replica that has just started connects within seconds: said once it has not for 30 checks)
-        rm -f "$ready"
+        [ -n "$stopped" ] || stopped=$SECONDS
         behind=$(( behind + 1 ))
-        [ "$behind" != 30 ] || log "not streaming from the primary $PRIMARY_HOST:$PRIMARY_PORT: not ready. If the log says the requested WAL segment has already been removed, this replica fell further behind than the primary keeps WAL (wal_keep_size): re-clone it (delete its volume claim and its pod)"
+        # never streamed since it started: not ready at all (said once it has not for 30 checks: a replica that has just
+        # started connects within seconds); streamed before: ready until the grace period is over
+        if [ -f "$ready" ]; then over=$(( SECONDS - stopped >= \${REPLICA_STREAM_GRACE_SECONDS:-300} )); else over=$(( behind >= 30 )); fi
+        if [ -z "$unready" ] && [ "$over" = 1 ]; then
+          rm -f "$ready"
+          unready=1
+          log "not streaming from the primary $PRIMARY_HOST:$PRIMARY_PORT for $(( SECONDS - stopped )) s: not ready. If the log says the requested WAL segment has already been removed, this replica fell further behind than the primary keeps WAL (wal_keep_size): re-clone it (delete its volume claim and its pod)"
+        fi
       fi
     fi
   fi
