@@ -291,8 +291,10 @@ export class ReplicatedDatabase extends Construct {
       const retentionDays = requireInteger(this, 'backup.retentionDays', b.retentionDays ?? 30, 1, 3650);
       if (!b.destination) throw invalid(this, 'INVALID_BACKUP', 'backup.destination', b.destination, 'an object store destination');
       const dest = this.resolveDestination('backup.destination', b.destination, 'backup');
-      this.claimBackupLocation(dest.destinationPath, dest.endpointUrl);
-      this._backup = { schedule, retentionDays, ...dest };
+      const serverName = b.serverName ?? this.name;
+      requireDnsLabel(this, 'backup.serverName', serverName);
+      this.claimBackupLocation(dest.destinationPath, dest.endpointUrl, serverName);
+      this._backup = { schedule, retentionDays, ...dest, serverName };
     }
     // point-in-time recovery as the engine supports it (a continuous log archive next to the base backups)
     const pitr = this.engine.capabilities.pointInTimeRecovery;
@@ -318,14 +320,14 @@ export class ReplicatedDatabase extends Construct {
         throw invalid(this, 'INVALID_VALUE', 'recovery.targetTime', r.targetTime, 'an RFC 3339 timestamp such as "2026-11-20T08:00:00Z"');
       }
       const source = this.resolveDestination('recovery.source', r.source, 'recovery');
-      // the new database writes its backups to <backup path>/<name>/: restoring from there reads the archive it is about to
-      // write (CloudNativePG's Barman Cloud plugin refuses a non-empty WAL archive, and the restore Job fails)
+      // the new database writes its backups to <backup path>/<backup server name>/: restoring from there reads the archive it is
+      // about to write (CloudNativePG's Barman Cloud plugin refuses a non-empty WAL archive, and the restore Job fails)
       if (this._backup && source.destinationPath === this._backup.destinationPath && (source.endpointUrl ?? '') === (this._backup.endpointUrl ?? '')
-        && r.serverName === this.name) {
+        && r.serverName === this._backup.serverName) {
         throw invalid(this, 'INVALID_BACKUP', 'recovery.serverName', r.serverName,
           'the name of the database the backups come from, in a place this database does not back up to: it writes its own backups to '
-          + `${source.destinationPath}/${this.name}/, so it would restore from the archive it then writes; give the restored database another name, `
-          + 'or back it up to another destinationPath');
+          + `${source.destinationPath}/${this._backup.serverName}/, so it would restore from the archive it then writes; give the restored database `
+          + 'another name (or its backups another `backup.serverName`), or back it up to another destinationPath');
       }
       this._recovery = { ...source, serverName: r.serverName, targetTime: r.targetTime };
     }
@@ -590,20 +592,22 @@ export class ReplicatedDatabase extends Construct {
   }
 
   /**
-   * Every engine writes its backups (and its log archive) under `<destinationPath>/<name>/`: two databases of
-   * one app writing to the same place (the same path for staging and production) would overwrite each other's
-   * log segments and delete each other's backups by their own retention, silently.
+   * Every engine writes its backups (and its log archive) under `<destinationPath>/<serverName>/` (`backup.serverName`,
+   * the database's name by default): two databases of one app writing to the same place (the same path for staging
+   * and production) would overwrite each other's log segments and delete each other's backups by their own retention,
+   * silently.
    */
-  private claimBackupLocation(destinationPath: string, endpointUrl: string | undefined): void {
+  private claimBackupLocation(destinationPath: string, endpointUrl: string | undefined, serverName: string): void {
     let claimed = BACKUP_LOCATIONS.get(this.node.root);
     if (!claimed) BACKUP_LOCATIONS.set(this.node.root, claimed = new Map());
-    const location = `${destinationPath}/${this.name}/`;
+    const location = `${destinationPath}/${serverName}/`;
     const key = `${endpointUrl ?? ''} ${location}`;
     const other = claimed.get(key);
     if (other !== undefined) {
       throw invalid(this, 'DUPLICATE', 'backup.destination.destinationPath', destinationPath,
         `a location no other database of the app backs up to: ${other} already writes ${location} (each would overwrite the other's `
-        + 'log archive and delete its backups by its own retention); give each environment its own path, e.g. s3://<bucket>/<environment>/...');
+        + 'log archive and delete its backups by its own retention); give each environment its own path, e.g. s3://<bucket>/<environment>/..., '
+        + 'or each database its own `backup.serverName`');
     }
     claimed.set(key, this.node.path);
   }

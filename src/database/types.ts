@@ -104,6 +104,18 @@ export interface DatabaseBackupOptions {
    * Where backups go.
    */
   readonly destination: ObjectStoreDestination;
+
+  /**
+   * Name of the server the backups (and the log archive) are written under: `<destinationPath>/<serverName>/`,
+   * what a restore names as `recovery.serverName`. CloudNativePG: the Barman Cloud plugin's `serverName`
+   * parameter of the Cluster's `spec.plugins[]` entry. A CloudNativePG major version upgrade (`pg_upgrade`
+   * starts timeline 1 again under a new system identifier) changes it in the same change, e.g. to
+   * `<name>-pg<major>`, so that the new major does not write into the old one's archive, which stays restorable
+   * under the old name.
+   *
+   * @default - the database's name
+   */
+  readonly serverName?: string;
 }
 
 /**

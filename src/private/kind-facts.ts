@@ -68,6 +68,13 @@ export interface KindFacts {
    */
   readonly version?: (manifest: any) => VersionField | undefined;
   /**
+   * The archive the object writes its log to continuously, where a major version upgrade must start a new one
+   * (`CHANGE-MajorUpgradeSharedArchive`): CloudNativePG's `pg_upgrade` starts timeline 1 again, so the new major's
+   * WAL would land among the old one's in an archive that keeps its name.
+   * @default - none
+   */
+  readonly logArchive?: (manifest: any) => LogArchiveField | undefined;
+  /**
    * The member count and the minimum the data needs (`CHANGE-ScaleBelowQuorum`).
    * @default - none
    */
@@ -191,6 +198,18 @@ export interface StorageRequest {
   readonly storageClass?: string;
   /** JSON pointer of the field naming the class (named or not): a changed class is compared there. */
   readonly classPointer?: string;
+}
+
+/** Where an object archives its log: the archive's identity (what a major upgrade must change) and the field that names it. */
+export interface LogArchiveField {
+  /** The object store (the name of the object that configures it). */
+  readonly store: string;
+  /** The server (folder) the log goes under in that store. */
+  readonly serverName: string;
+  /** JSON pointer of the field that sets the server name. */
+  readonly pointer: string;
+  /** What a suggested new server name appends to the old one before the new major (`-pg`: `orders-db-pg17`). */
+  readonly majorSuffix: string;
 }
 
 /** Where an object names its version. */

@@ -56,8 +56,10 @@ export interface StatefulSetBackupJob {
   readonly kubernetesVersion: string;
   readonly schedule: string;
   readonly retentionDays: number;
-  /** Where backups go: `<destinationPath>/<name>/`. */
+  /** Where backups go: `<destinationPath>/<serverName>/`. */
   readonly destinationPath: string;
+  /** The folder under `destinationPath` (`backup.serverName`, the database's name by default). */
+  readonly serverName: string;
   readonly credentialsSecretName: string;
   readonly endpointUrl?: string;
   readonly podSecurityContext: k8s.PodSecurityContext;
@@ -77,7 +79,7 @@ export interface StatefulSetBackupJob {
 
 /**
  * CronJob `<name>-backup`: `backup.sh` dumps the primary into an emptyDir in an init container,
- * `upload.sh` (AWS CLI) uploads it to `<destinationPath>/<name>/` and deletes complete backups older
+ * `upload.sh` (AWS CLI) uploads it to `<destinationPath>/<serverName>/` and deletes complete backups older
  * than the retention. Change safety reads the backup facts (annotations) off it.
  */
 export function renderStatefulSetBackupCronJob(scope: Construct, b: StatefulSetBackupJob): k8s.KubeCronJob {
@@ -85,13 +87,13 @@ export function renderStatefulSetBackupCronJob(scope: Construct, b: StatefulSetB
   const minor = Number(b.kubernetesVersion.split('.')[1]);
   const uploadEnv: k8s.EnvVar[] = [
     { name: 'BACKUP_DIR', value: paths.backup },
-    { name: 'BACKUP_DESTINATION', value: `${b.destinationPath}/${name}` },
+    { name: 'BACKUP_DESTINATION', value: `${b.destinationPath}/${b.serverName}` },
     { name: 'RETENTION_DAYS', value: String(b.retentionDays) },
     ...objectStoreEnv(b.credentialsSecretName, b.endpointUrl, paths.tmp),
   ];
   // change safety reads the backup facts: this CronJob is the backup, RETENTION_DAYS of its upload container the retention
   const envField = (env: string) => `/spec/jobTemplate/spec/template/spec/containers/0/env/${uploadEnv.findIndex((e) => e.name === env)}/value`;
-  const location = { url: objectStoreFolder(b.destinationPath, name), endpointUrl: b.endpointUrl, field: envField('BACKUP_DESTINATION') };
+  const location = { url: objectStoreFolder(b.destinationPath, b.serverName), endpointUrl: b.endpointUrl, field: envField('BACKUP_DESTINATION') };
   return new k8s.KubeCronJob(scope, 'BackupCronJob', {
     metadata: { name: `${name}-backup`, labels: b.labels, annotations: backupAnnotations(name, { days: b.retentionDays, field: envField('RETENTION_DAYS') }, location) },
     spec: {

@@ -418,6 +418,41 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     expect([remote('orders-db-backup-credentials'), remote('orders-db-recovery-credentials')]).toEqual(['dr/backup-s3', 'prod/backup-s3']);
   });
 
+  // CloudNativePG's docs ("Backup and WAL Archive Considerations"): a major upgrade changes the Barman Cloud plugin's serverName with imageName,
+  // which the plugin reads from the Cluster's plugins[] entry only (plugin-barman-cloud config.go `NewFromCluster`), never from a Backup's
+  test('backup.serverName: the plugin parameter serverName, the ObjectStore\'s location, and nothing on the ScheduledBackup', () => {
+    const all = objects(setup(Tier.PRODUCTION, { engine: DatabaseEngine.cloudNativePg({ version: '17.2' }), backup: { ...backup, serverName: 'orders-db-pg17' } }).app);
+    expect(find(all, 'Cluster').spec.plugins).toEqual([{
+      name: 'barman-cloud.cloudnative-pg.io', isWALArchiver: true, parameters: { barmanObjectName: 'orders-db-backup', serverName: 'orders-db-pg17' },
+    }]);
+    expect(find(all, 'ObjectStore', 'orders-db-backup').metadata.annotations['stateful.cdk8s.io/backup-location']).toBe('s3://acme-backups/orders/orders-db-pg17/');
+    expect(find(all, 'ScheduledBackup').spec.pluginConfiguration).toEqual({ name: 'barman-cloud.cloudnative-pg.io' });
+    // the default (the Cluster's name) is left out: the plugin's own default, and the output of databases that do not set it unchanged
+    const plain = objects(setup(Tier.PRODUCTION, { backup: { ...backup, serverName: 'orders-db' } }).app);
+    expect(find(plain, 'Cluster').spec.plugins[0].parameters).toEqual({ barmanObjectName: 'orders-db-backup' });
+    expect(find(plain, 'ObjectStore', 'orders-db-backup').metadata.annotations['stateful.cdk8s.io/backup-location']).toBe('s3://acme-backups/orders/orders-db/');
+    expect(() => setup(Tier.PRODUCTION, { backup: { ...backup, serverName: 'Orders_DB' } })).toThrow(/INVALID_NAME.*backup\.serverName "Orders_DB"/s);
+  });
+
+  test.each<[string, DatabaseEngine, (all: any[]) => unknown]>([
+    ['the StatefulSet engine', DatabaseEngine.postgresStatefulSet({ version: '16.4' }),
+      (all) => find(all, 'CronJob', 'orders-db-backup').spec.jobTemplate.spec.template.spec.containers[0].env.find((e: any) => e.name === 'BACKUP_DESTINATION').value],
+    ['mariadb-operator', DatabaseEngine.mariadbOperator({ version: '11.4.5' }), (all) => find(all, 'Backup', 'orders-db-backup').spec.storage.s3.prefix],
+  ])('backup.serverName on %s: the folder its backups go to', (_name, engine, folder) => {
+    expect(folder(objects(setup(Tier.PRODUCTION, { engine, backup: { ...backup, serverName: 'orders-db-v2' } }).app))).toMatch(/orders-db-v2(\/logical)?$/);
+    expect(folder(objects(setup(Tier.PRODUCTION, { engine, backup }).app))).toMatch(/orders-db(\/logical)?$/);
+  });
+
+  test('backup.serverName: two databases under one server name collide; a recovery from the server name this database now writes is refused', () => {
+    const { chart } = setup(Tier.PRODUCTION, { backup: { ...backup, serverName: 'orders' } });
+    expect(() => new ReplicatedDatabase(chart, 'Billing', { engine: cnpg, name: 'billing-db', backup: { ...backup, serverName: 'orders' } }))
+      .toThrow(/DUPLICATE.*already writes s3:\/\/acme-backups\/orders\/orders\/.*its own `backup.serverName`/s);
+    // restoring the data of before a major upgrade into a new database: the old server name, while this one writes the new
+    expect(() => setup(Tier.PRODUCTION, { backup: { ...backup, serverName: 'orders-db-pg17' }, recovery: { source: backup.destination, serverName: 'orders-db' } })).not.toThrow();
+    expect(() => setup(Tier.PRODUCTION, { backup: { ...backup, serverName: 'orders-db-pg17' }, recovery: { source: backup.destination, serverName: 'orders-db-pg17' } }))
+      .toThrow(/INVALID_BACKUP.*it writes its own backups to s3:\/\/acme-backups\/orders\/orders-db-pg17\//s);
+  });
+
   test('a recovery from the place this database backs up to is refused (it would restore from the archive it then writes)', () => {
     expect(() => setup(Tier.PRODUCTION, { backup, recovery: { source: backup.destination, serverName: 'orders-db' } }))
       .toThrow(/INVALID_BACKUP.*recovery\.serverName "orders-db".*it writes its own backups to s3:\/\/acme-backups\/orders\/orders-db\/, so it would restore from the archive it then writes/s);
@@ -520,6 +555,14 @@ describeWithCrds('database objects are schema-valid (strict)', () => {
       'ObjectStore', 'PodDisruptionBudget', 'PodMonitor', 'PodMonitor', 'Pooler', 'PrometheusRule', 'ScheduledBackup', 'StorageClass',
     ]);
     for (const o of all) expect({ o: `${o.kind}/${o.metadata.name}`, issues: validator.validate(o) }).toEqual({ o: `${o.kind}/${o.metadata.name}`, issues: [] });
+  });
+
+  test('the backups under a server name of their own (a major upgrade): the Cluster, ObjectStore and ScheduledBackup', () => {
+    const { app } = setup(Tier.PRODUCTION, { engine: DatabaseEngine.cloudNativePg({ version: '17.2' }), backup: { ...backup, serverName: 'orders-db-pg17' } });
+    const validator = sharedValidator();
+    const backupObjects = objects(app).filter((o) => ['Cluster', 'ObjectStore', 'ScheduledBackup'].includes(o.kind));
+    expect(backupObjects).toHaveLength(3);
+    for (const o of backupObjects) expect({ o: o.kind, issues: validator.validate(o) }).toEqual({ o: o.kind, issues: [] });
   });
 
   test('before PostgreSQL 15, the Database objects hand schema public to the owner (for the grants Job to close it)', () => {

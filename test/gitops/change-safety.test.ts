@@ -109,7 +109,14 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     ['storage growth on a class without expansion', { extra: pvc('5Gi'), storage: StorageProfile.ondat({ name: 'ondat', replicas: 2, allowVolumeExpansion: false }) },
       { extra: pvc('8Gi'), storage: StorageProfile.ondat({ name: 'ondat', replicas: 2, allowVolumeExpansion: false }) }, ['error:CHANGE-StorageGrowthWithoutExpansion']],
     ['PVC storage class changed', { extra: pvc('5Gi') }, { extra: pvc('5Gi', 'other') }, ['error:CHANGE-ImmutableField']],
-    ['major version jump', {}, { db: { engine: DatabaseEngine.cloudNativePg({ version: '17.2' }) } }, ['error:CHANGE-MajorVersionUpgrade']],
+    // pg_upgrade starts timeline 1 again: the new major's WAL and backups would mix with the old one's under the same server name
+    ['major version jump', {}, { db: { engine: DatabaseEngine.cloudNativePg({ version: '17.2' }) } }, ['error:CHANGE-MajorVersionUpgrade', 'error:CHANGE-MajorUpgradeSharedArchive']],
+    // with a new server name in the same change: the backups move (the new location holds no backup until the next one)
+    ['major version jump with a new backup server name', {}, { db: { engine: DatabaseEngine.cloudNativePg({ version: '17.2' }), backup: { ...backup, serverName: 'orders-db-pg17' } } },
+      ['error:CHANGE-MajorVersionUpgrade', 'error:CHANGE-BackupDestinationChanged']],
+    ['major version jump without backups', { db: { backup: undefined } }, { db: { engine: DatabaseEngine.cloudNativePg({ version: '17.2' }), backup: undefined } },
+      ['error:CHANGE-MajorVersionUpgrade']],
+    ['minor upgrade under the same server name (safe)', {}, { db: { engine: DatabaseEngine.cloudNativePg({ version: '16.6' }) } }, []],
     ['minor upgrade (safe)', {}, { db: { engine: DatabaseEngine.cloudNativePg({ version: '16.6' }) } }, []],
     ['downgrade', {}, { db: { engine: DatabaseEngine.cloudNativePg({ version: '16.2' }) } }, ['error:CHANGE-VersionDowngrade']],
     ['scale below quorum', { db: { instances: 3 } }, { db: { instances: 2 } }, ['error:CHANGE-ScaleBelowQuorum']],
@@ -530,6 +537,22 @@ describe('change safety reads the engines\' facts: the same findings on every da
     expect(versions('16.4', '17.2')).toEqual([['CHANGE-MajorVersionUpgrade', pointer]]);
     expect(versions('16.4', '16.2')).toEqual([['CHANGE-VersionDowngrade', pointer]]);
     expect(versions('16.2', '16.4')).toEqual([]);
+  });
+
+  test('a CloudNativePG major upgrade that keeps the archive\'s server name says what to set, and which name restores the old data', () => {
+    const engine = (version: string) => DatabaseEngine.cloudNativePg({ version });
+    const archive = (before: Variant, after: Variant) => change(before, after).findings.filter((f) => f.ruleId === 'CHANGE-MajorUpgradeSharedArchive');
+    const [f] = archive({}, { db: { engine: engine('17.2') } });
+    expect(f).toMatchObject({ severity: Severity.ERROR, jsonPointer: '/spec/plugins/0/parameters' });
+    expect(f.message).toContain('Cluster "orders/orders-db": major version 16.4 → 17.2 while its log archive keeps server name "orders-db" (/spec/plugins/0/parameters)');
+    expect(f.message).toContain('set a new server name, e.g. backup.serverName "orders-db-pg17" (the plugin parameter serverName), '
+      + 'and keep "orders-db" for a point-in-time recovery of the data before the upgrade (recovery.serverName "orders-db")');
+    // a name of the <name>-pg<major> form: the next one replaces the suffix; kept across the upgrade, it is the finding
+    const pg16 = { ...backup, serverName: 'orders-db-pg16' };
+    expect(archive({ db: { backup: pg16 } }, { db: { engine: engine('17.2'), backup: pg16 } })[0].message).toContain('backup.serverName "orders-db-pg17"');
+    expect(archive({ db: { backup: pg16 } }, { db: { engine: engine('17.2'), backup: { ...backup, serverName: 'orders-db-pg17' } } })).toEqual([]);
+    // a warning in development, as every change-safety finding
+    expect(archive({ tier: Tier.DEVELOPMENT }, { tier: Tier.DEVELOPMENT, db: { engine: engine('17.2') } }).map((x) => x.severity)).toEqual([Severity.WARNING]);
   });
 
   // a user deleted from code: CloudNativePG stops managing its role and the StatefulSet engines keep it, with LOGIN and its

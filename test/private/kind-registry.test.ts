@@ -27,6 +27,26 @@ describe('kind registry: what the engines declare, read without naming a kind', 
       .toEqual([['CHANGE-VersionDowngrade', '/spec/template/spec/containers/1/image']]);
   });
 
+  // plugin-barman-cloud config.go `NewFromCluster`: the enabled plugin's `serverName`, else the Cluster's name; in-tree: cluster_funcs.go `GetServerName`
+  test('a CloudNativePG Cluster\'s WAL archive: the archiver plugin\'s server name, or the in-tree object store\'s, the Cluster\'s name by default', () => {
+    const cluster = (spec: any) => ({ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name: 'pg', namespace: 'orders' }, spec });
+    const archive = (spec: any) => { const m = cluster(spec); return factOf(m, 'logArchive')?.(m); };
+    const plugin = (parameters: any, more: any = {}) => ({ plugins: [{ name: 'other' }, { name: 'barman-cloud.cloudnative-pg.io', isWALArchiver: true, parameters, ...more }] });
+    expect(archive(plugin({ barmanObjectName: 'store' }))).toEqual({ store: 'store', serverName: 'pg', pointer: '/spec/plugins/1/parameters', majorSuffix: '-pg' });
+    expect(archive(plugin({ barmanObjectName: 'store', serverName: 'pg-pg16' }))?.serverName).toBe('pg-pg16');
+    expect(archive(plugin({ barmanObjectName: 'store' }, { enabled: false }))).toBeUndefined();
+    expect(archive({ backup: { barmanObjectStore: { destinationPath: 's3://b/p', serverName: 'old' } } })).toMatchObject({ serverName: 'old', pointer: '/spec/backup/barmanObjectStore' });
+    expect(archive({ instances: 3 })).toBeUndefined();
+    // a hand-written Cluster upgraded under the same server name: the finding, after the major upgrade's
+    const risks = (from: any, to: any) => analyzeChanges([{ file: 'a.yaml', manifest: from, environment: 'prod' }], [{ file: 'a.yaml', manifest: to, environment: 'prod', cluster: 'prod' }])
+      .risks.map((r) => [r.ruleId, r.jsonPointer]);
+    const store = (imageName: string, serverName?: string) => cluster({ imageName, backup: { barmanObjectStore: { destinationPath: 's3://b/p', serverName } } });
+    expect(risks(store('ghcr.io/cloudnative-pg/postgresql:16.4'), store('ghcr.io/cloudnative-pg/postgresql:17.2')))
+      .toEqual([['CHANGE-MajorVersionUpgrade', '/spec/imageName'], ['CHANGE-MajorUpgradeSharedArchive', '/spec/backup/barmanObjectStore']]);
+    expect(risks(store('ghcr.io/cloudnative-pg/postgresql:16.4'), store('ghcr.io/cloudnative-pg/postgresql:17.2', 'pg-pg17')))
+      .toEqual([['CHANGE-MajorVersionUpgrade', '/spec/imageName']]);
+  });
+
   test('a StatefulSet no engine declares has no version (an image name is no evidence), but keeps the core facts', () => {
     const foreign = workload('queue', 'rabbitmq', 'docker.io/library/rabbitmq:3.13.7');
     expect(versionRisks(foreign, workload('queue', 'rabbitmq', 'docker.io/library/rabbitmq:4.1.4'))).toEqual([]);

@@ -30,6 +30,8 @@ export interface ResolvedBackup {
   readonly endpointUrl?: string;
   /** Secret with ACCESS_KEY_ID and ACCESS_SECRET_KEY. */
   readonly credentials: SecretBinding;
+  /** The server the backups go under, `<destinationPath>/<serverName>/` (the database's name unless set). */
+  readonly serverName: string;
 }
 
 /** A resolved recovery configuration. */

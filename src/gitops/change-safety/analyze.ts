@@ -4,7 +4,7 @@ import { PreviousObject } from './previous-output';
 import { RenameIndex } from './rename-index';
 import { canonicalJson } from '../../private/canonical';
 import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupLocationOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
-import { RetentionField } from '../../private/kind-facts';
+import { LogArchiveField, RetentionField } from '../../private/kind-facts';
 import {
   creationFieldsOf, factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf,
   nonDecreasingFieldsOf, nonIncreasingFieldsOf, removedInstancesOf, transitionRulesOf,
@@ -64,6 +64,10 @@ function storageOf(m: any): Map<string, { size: unknown; storageClass?: string; 
 const CLASS_KEPT = 'the volumes there keep their class (a claim\'s class never changes). Keep the class, or migrate the data to new volumes on the new one';
 
 /** Version of the database / broker an object runs (what its engine declares), with the pointer it lives at. */
+function logArchiveOf(m: any): LogArchiveField | undefined {
+  return factOf(m, 'logArchive')?.(m);
+}
+
 function versionOf(m: any): { version: number[]; pointer: string; text: string; majorParts: number } | undefined {
   const field = factOf(m, 'version')?.(m);
   if (!field || typeof field.text !== 'string') return undefined;
@@ -282,8 +286,22 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
       // the major release: the first number, or the first two where the kind says so (MariaDB's 10.6 → 10.11)
       const parts = Math.max(vo.majorParts, vn.majorParts);
       const major = (v: number[]) => v.slice(0, parts).join('.');
-      if (cmp > 0 && major(vn.version) !== major(vo.version)) risk('CHANGE-MajorVersionUpgrade', `${describe(m)}: major version ${vo.text} → ${vn.text}`, a, vn.pointer);
-      else if (cmp < 0) risk('CHANGE-VersionDowngrade', `${describe(m)}: version goes down ${vo.text} → ${vn.text}`, a, vn.pointer);
+      if (cmp > 0 && major(vn.version) !== major(vo.version)) {
+        risk('CHANGE-MajorVersionUpgrade', `${describe(m)}: major version ${vo.text} → ${vn.text}`, a, vn.pointer);
+        const ao = logArchiveOf(o);
+        const an = logArchiveOf(m);
+        if (ao && an && ao.store === an.store && ao.serverName === an.serverName) {
+          const old = `${an.majorSuffix}${major(vo.version)}`;
+          const suggested = `${an.serverName.endsWith(old) ? an.serverName.slice(0, -old.length) : an.serverName}${an.majorSuffix}${major(vn.version)}`;
+          risk('CHANGE-MajorUpgradeSharedArchive', `${describe(m)}: major version ${vo.text} → ${vn.text} while its log archive keeps server name `
+            + `"${an.serverName}" (${an.pointer}): the upgrade starts timeline 1 again under a new system identifier, so the new major's log `
+            + 'would overwrite the old one\'s timeline-1 segments and its backups mix with the old ones. In the same change, set a new server name, '
+            + `e.g. backup.serverName "${suggested}" (the plugin parameter serverName), and keep "${an.serverName}" for a point-in-time recovery of the `
+            + `data before the upgrade (recovery.serverName "${an.serverName}"); take a backup as soon as the upgrade completes`, a, an.pointer);
+        }
+      } else if (cmp < 0) {
+        risk('CHANGE-VersionDowngrade', `${describe(m)}: version goes down ${vo.text} → ${vn.text}`, a, vn.pointer);
+      }
     }
     const ro = replicasOf(o);
     const rn = replicasOf(m);

@@ -33,7 +33,16 @@ export const CHANGE_RULES: readonly ChangeRule[] = [
   rule('CHANGE-MajorVersionUpgrade', 'A database or broker jumped a major version',
     'A major upgrade needs a planned path (pg_upgrade / logical replication for PostgreSQL, mariadb-upgrade for MariaDB, whose major releases '
     + 'are MAJOR.MINOR: 10.6 → 10.11 and 11.4 → 11.8 are major upgrades, feature flags for RabbitMQ, Kafka metadata versions).',
-    `Follow the engine's upgrade procedure. ${APPROVE}`),
+    'Follow the engine\'s upgrade procedure (README, "Major version upgrades"). CloudNativePG runs `pg_upgrade` in place when the major of '
+    + `\`imageName\` changes: give its backups a new server name in the same change (\`CHANGE-MajorUpgradeSharedArchive\`). ${APPROVE}`),
+  rule('CHANGE-MajorUpgradeSharedArchive', 'A database jumped a major version while its log archive kept its server name',
+    'CloudNativePG upgrades a major version in place with `pg_upgrade`, which creates a new system identifier and starts timeline 1 again: '
+    + 'in an archive that keeps its server name the new major\'s WAL overwrites the old one\'s timeline-1 segments and the backups of both '
+    + 'majors mix (the Barman Cloud plugin does not separate them; CloudNativePG\'s docs, "Backup and WAL Archive Considerations"). '
+    + 'Point-in-time recovery does not cross a major version.',
+    'In the same change as the version, give the backups a new server name (`backup.serverName`, e.g. `<name>-pg<major>`: the Barman Cloud '
+    + 'plugin parameter `serverName` of the Cluster\'s `spec.plugins[]`); the old archive stays restorable under the old name '
+    + `(\`recovery.serverName\`). Take a backup as soon as the upgrade completes. ${APPROVE}`),
   rule('CHANGE-VersionDowngrade', 'A database or broker version went down',
     'Data files written by a newer version are generally not readable by an older one.',
     `Restore the version. ${APPROVE}`),

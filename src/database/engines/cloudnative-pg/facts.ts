@@ -1,4 +1,4 @@
-import { LoginUsersField, KindFacts, conditionTrue, imageOrDefault, imageTag, isObject, templateImages } from '../../../private/kind-facts';
+import { LoginUsersField, KindFacts, LogArchiveField, conditionTrue, imageOrDefault, imageTag, isObject, templateImages } from '../../../private/kind-facts';
 
 const GROUP = 'postgresql.cnpg.io';
 const V1 = `${GROUP}/v1`;
@@ -36,6 +36,7 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
         + 're-create the former primary\'s (CloudNativePG\'s storage docs, "Re-creating storage")';
     },
     version: (m) => (m.apiVersion === V1 ? { text: imageTag(m.spec?.imageName), pointer: '/spec/imageName' } : undefined),
+    logArchive: (m) => (m.apiVersion === V1 ? walArchive(m) : undefined),
     // the operator manages only the roles listed: one that leaves the list keeps LOGIN and its password
     loginUsers: (m) => (m.apiVersion === V1 ? managedRoles(m) : undefined),
     // a quorum of three, more when synchronous replication waits for more standbys
@@ -121,4 +122,27 @@ function managedRoles(m: any): LoginUsersField {
     else retired.push(r.name);
   }
   return { login, retired, pointer: '/spec/managed/roles', construct: 'ReplicatedDatabase' };
+}
+
+/**
+ * The WAL archive of a Cluster: its WAL-archiver plugin's object store (`barmanObjectName`) and server name, the plugin
+ * parameter `serverName` or, without one, the Cluster's name (plugin-barman-cloud internal/cnpgi/operator/config/config.go
+ * `NewFromCluster`; a disabled plugin is not read). The in-tree `spec.backup.barmanObjectStore` has its own `serverName`,
+ * the Cluster's name without one (api/v1/cluster_funcs.go `GetServerName`).
+ */
+function walArchive(m: any): LogArchiveField | undefined {
+  const name = m.metadata?.name;
+  const plugins: any[] = Array.isArray(m.spec?.plugins) ? m.spec.plugins : [];
+  const at = plugins.findIndex((p) => isObject(p) && p.isWALArchiver === true && p.enabled !== false);
+  if (at >= 0) {
+    const parameters = isObject(plugins[at].parameters) ? plugins[at].parameters : {};
+    const server = typeof parameters.serverName === 'string' && parameters.serverName !== '' ? parameters.serverName : name;
+    return { store: String(parameters.barmanObjectName ?? plugins[at].name), serverName: server, pointer: `/spec/plugins/${at}/parameters`, majorSuffix: '-pg' };
+  }
+  const store = m.spec?.backup?.barmanObjectStore;
+  if (isObject(store) && typeof store.destinationPath === 'string') {
+    const server = typeof store.serverName === 'string' && store.serverName !== '' ? store.serverName : name;
+    return { store: store.destinationPath, serverName: server, pointer: '/spec/backup/barmanObjectStore', majorSuffix: '-pg' };
+  }
+  return undefined;
 }

@@ -62,11 +62,12 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
     new ApiObject(scope, 'BackupObjectStore', {
       apiVersion: 'barmancloud.cnpg.io/v1',
       kind: 'ObjectStore',
-      // Barman Cloud writes under <destinationPath>/<serverName>/, the server name being the Cluster's name
+      // Barman Cloud writes under <destinationPath>/<serverName>/, the server name being the Cluster's plugin parameter
+      // `serverName`, its name without one (plugin-barman-cloud internal/cnpgi/operator/config/config.go `NewFromCluster`)
       metadata: {
         name: `${db.name}-backup`,
         annotations: backupAnnotations(db.name, { days: backup.retentionDays, field: '/spec/retentionPolicy' },
-          { url: objectStoreFolder(backup.destinationPath, db.name), endpointUrl: backup.endpointUrl, field: '/spec/configuration/destinationPath' }),
+          { url: objectStoreFolder(backup.destinationPath, backup.serverName), endpointUrl: backup.endpointUrl, field: '/spec/configuration/destinationPath' }),
       },
       spec: {
         retentionPolicy: `${backup.retentionDays}d`,
@@ -144,7 +145,13 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
         name: 'origin',
         plugin: { name: plugin, parameters: { barmanObjectName: `${db.name}-recovery`, serverName: recovery.serverName } },
       }] : undefined,
-      plugins: backup ? [{ name: plugin, isWALArchiver: true, parameters: { barmanObjectName: `${db.name}-backup` } }] : undefined,
+      // the server name of the WAL archive and of every base backup (the plugin reads it here only, never from a Backup's
+      // `pluginConfiguration`: config.go `NewFromCluster`, instance/backup.go `Backup`); left out when it is the Cluster's name
+      plugins: backup ? [{
+        name: plugin,
+        isWALArchiver: true,
+        parameters: { barmanObjectName: `${db.name}-backup`, ...(backup.serverName !== db.name ? { serverName: backup.serverName } : {}) },
+      }] : undefined,
       managed: {
         roles: lazy(() => [...db.users().filter((u) => u.name !== db.ownerName).map((u) => ({
           name: u.name,

@@ -250,8 +250,12 @@ function inputOf(model: DatabaseModel): MariaDbOperatorInput {
     spreadAcrossZones: model.spreadAcrossZones,
     podDisruptionBudget: model.podDisruptionBudget,
     inheritedLabels: { ...model.environment.inheritedLabels },
-    backup: model.backup
-      ? { schedule: model.backup.schedule, retentionDays: model.backup.retentionDays, location: location(model.backup) } : undefined,
+    backup: model.backup ? {
+      schedule: model.backup.schedule,
+      retentionDays: model.backup.retentionDays,
+      location: location(model.backup),
+      serverName: model.backup.serverName,
+    } : undefined,
     pointInTimeRecovery: model.pointInTimeRecovery,
     recovery: model.recovery
       ? { location: location(model.recovery), serverName: model.recovery.serverName, targetTime: model.recovery.targetTime } : undefined,

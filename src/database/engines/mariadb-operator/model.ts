@@ -59,6 +59,8 @@ export interface MariaDbBackupInput {
   readonly retentionDays: number;
   /** Where backups go. */
   readonly location: S3Location;
+  /** The folder under the location's path, `<path>/<serverName>/` (the database's name by default). */
+  readonly serverName: string;
 }
 
 /** A restore at bootstrap. */

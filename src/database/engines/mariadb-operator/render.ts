@@ -117,7 +117,7 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
   const replication = m.instances > 1;
   const podLabels = mariaDbPodLabels(m.name);
   const zone = 'topology.kubernetes.io/zone';
-  const backupPrefix = (...more: string[]) => [m.name, ...more];
+  const backupPrefix = (...more: string[]) => [m.backup!.serverName, ...more];
   // where an object writes (change safety reads it): the folder of its prefix, at /spec/storage/s3
   const backupLocation = (...more: string[]) => ({
     url: objectStoreFolder(m.backup!.location.destinationPath, ...backupPrefix(...more)), endpointUrl: m.backup!.location.endpointUrl, field: '/spec/storage/s3',

@@ -260,6 +260,7 @@ export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, en
       schedule: backup.schedule,
       retentionDays: backup.retentionDays,
       destinationPath: backup.destinationPath,
+      serverName: backup.serverName,
       credentialsSecretName: backup.credentials.secretName!,
       endpointUrl: backup.endpointUrl,
       podSecurityContext,

@@ -287,6 +287,7 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
       schedule: backup.schedule,
       retentionDays: backup.retentionDays,
       destinationPath: backup.destinationPath,
+      serverName: backup.serverName,
       credentialsSecretName: backup.credentials.secretName!,
       endpointUrl: backup.endpointUrl,
       podSecurityContext,
