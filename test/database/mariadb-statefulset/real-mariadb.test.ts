@@ -182,7 +182,7 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     configMap = find(all, 'ConfigMap', 'orders-db-scripts').data;
     users = Object.fromEntries(db._resolvedUsers().map((u) => [u.name, u.secret.secretName!]));
     users.replicator = 'orders-db-replicator';
-    for (let i = 0; i < 4; i++) ports.push(await freePort());
+    for (let i = 0; i < 6; i++) ports.push(await freePort());
   });
 
   afterAll(async () => {
@@ -495,6 +495,89 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     expect(query({ port: ports[2], user: 'mysql', socket: restoredSocket }, "SELECT @@read_only, CONCAT('[', @@gtid_slave_pos, ']')")).toBe('0\t[]');
     query(restoredLogin('app', 'app'), "INSERT INTO orders (item) VALUES ('after the restore')");
   }, 240_000);
+
+  test('a new series: mariadb-upgrade runs once on the primary and on the read-only replica, before they are ready, and not again; an older series refuses to start', async () => {
+    // a primary and a replica of their own (ports 4 and 5), rendered for the installed server
+    const env = { PRIMARY_PORT: String(ports[4]), REPLICA_HOSTS: `127.0.0.1:${ports[5]}` };
+    const dirs = ['upgrade-0', 'upgrade-1'];
+    const start = (ordinal: number) => startInstance(statefulSet, configMap, ordinal, { directory: dirs[ordinal], port: ports[4 + ordinal], env });
+    let running = [await start(0), await start(1)];
+    const stop = async (pod: Pod) => {
+      process.kill(-pod.proc!.pid!, 'SIGTERM');
+      await waitFor(`${pod.root} to stop`, () => pod.proc!.exitCode !== null || pod.proc!.signalCode !== null, 60_000);
+    };
+    // mariadb-install-db and mariadb-upgrade record the version there (mariadb_upgrade_info from 11.x)
+    const infoFile = (pod: Pod) => ['mariadb_upgrade_info', 'mysql_upgrade_info'].map((f) => pod.path(`/var/lib/mysql/data/${f}`)).find((f) => fs.existsSync(f))!;
+    const recorded = (pod: Pod) => fs.readFileSync(infoFile(pod), 'utf8').replace(/\0/g, '').trim();
+    const logSize = (pod: Pod) => fs.statSync(pod.logFile).size;
+    const logSince = (pod: Pod, from: number) => fs.readFileSync(pod.logFile, 'utf8').slice(from);
+    const serverVersion = new RegExp(`^${MARIADB!.version.replace(/\./g, '\\.')}-MariaDB`);
+    // a new data directory is the server's own: nothing to upgrade
+    for (const pod of running) {
+      expect(recorded(pod)).toMatch(serverVersion);
+      expect(fs.readFileSync(pod.logFile, 'utf8')).not.toMatch(/mariadb-upgrade/);
+    }
+
+    // the image changes from 10.6 to the installed series: both data directories were last upgraded by 10.6
+    for (const pod of [...running].reverse()) await stop(pod);
+    for (const pod of running) fs.writeFileSync(infoFile(pod), '10.6.0-MariaDB');
+    let from = running.map(logSize);
+    // on the primary, mariadb-upgrade fails at first: the instance stays not ready, says why, and retries
+    const failing = path.join(workdir, 'failing-upgrade');
+    fs.mkdirSync(failing);
+    // (fails while the flag file is there, then runs the real one: bash remembers where it found a command)
+    const realUpgrade = MARIADB!.path.map((d) => path.join(d, 'mariadb-upgrade')).find((f) => fs.existsSync(f));
+    fs.writeFileSync(path.join(failing, 'mariadb-upgrade'),
+      `#!/bin/bash\nif [ -e "$0.fail" ]; then echo "mariadb-upgrade: a failure of the test" >&2; exit 1; fi\nexec ${realUpgrade} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(failing, 'mariadb-upgrade.fail'), '');
+    chownMysql(failing);
+    let primaryReady = false;
+    const primaryStarted = startInstance(statefulSet, configMap, 0, { directory: dirs[0], port: ports[4], env, path: [failing] })
+      .then((pod) => { primaryReady = true; return pod; });
+    const failures = () => fs.readFileSync(path.join(workdir, dirs[0], 'container.log'), 'utf8').slice(from[0])
+      .match(/a failure of the test\n.*mariadb-upgrade failed: the instance stays not ready; retrying in 1 s/g)?.length ?? 0;
+    await waitFor('mariadb-upgrade to fail twice', () => failures() >= 2, 60_000);
+    expect(primaryReady).toBe(false);
+    expect(fs.existsSync(path.join(workdir, dirs[0], 'run/mysqld/.instance-ready'))).toBe(false);
+    fs.rmSync(path.join(failing, 'mariadb-upgrade.fail'));
+    running = [await primaryStarted, await start(1)];
+    for (const [i, pod] of running.entries()) {
+      const log = logSince(pod, from[i]);
+      expect(log).toMatch(new RegExp(`running mariadb-upgrade --upgrade-system-tables \\(data directory: 10\\.6\\.0-MariaDB, server: ${MARIADB!.version.replace(/\./g, '\\.')}\\)`));
+      expect(log).toMatch(/Phase \d+\/\d+: Running 'FLUSH PRIVILEGES'/);
+      expect(log).toMatch(/mariadb-upgrade done: the data directory records MariaDB /);
+      // before the reconcile (primary) or replication (replica), hence before the instance was ready
+      const step = i === 0 ? 'reconcile applied' : 'replicate applied';
+      expect(log.indexOf('mariadb-upgrade done')).toBeLessThan(log.indexOf(step));
+      if (i === 1) expect(log).not.toMatch(/mariadb-upgrade failed/);
+      expect(recorded(pod)).toMatch(serverVersion);
+    }
+    // the replica upgraded while read-only, and wrote nothing of its own to its binary log (server id 2)
+    const replicaState = query({ port: ports[5], user: 'mysql', socket: running[1].path('/run/mysqld/mysqld.sock') }, "SELECT @@read_only, CONCAT('[', @@gtid_binlog_pos, ']')");
+    expect(replicaState).toMatch(/^1\t\[/);
+    expect(replicaState).not.toMatch(/\b\d+-2-\d+/);
+
+    // up to date: another restart does not run it again
+    for (const pod of [...running].reverse()) await stop(pod);
+    const mtimes = running.map((pod) => fs.statSync(infoFile(pod)).mtimeMs);
+    from = running.map(logSize);
+    running = [await start(0), await start(1)];
+    for (const [i, pod] of running.entries()) {
+      expect(logSince(pod, from[i])).not.toMatch(/mariadb-upgrade/);
+      expect(fs.statSync(infoFile(pod)).mtimeMs).toBe(mtimes[i]);
+    }
+
+    // a data directory a newer series upgraded: the older server refuses to start on it, and says why
+    await stop(running[1]);
+    const replica = running[1];
+    const [major, minor] = MARIADB!.series.split('.').map(Number);
+    fs.writeFileSync(infoFile(replica), `${major}.${minor + 1}.0-MariaDB`);
+    const main = statefulSet.spec.template.spec.containers.find((c: any) => c.name === 'mariadb');
+    const r = runAsMysql(replica.command(main), replica.env(main, instanceOverrides('orders-db-1', ports[5], env)), 30_000);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`FATAL: the data directory was upgraded by MariaDB ${major}\\.${minor + 1}\\.0-MariaDB, the server is ${MARIADB!.version.replace(/\./g, '\\.')}: refusing to start an older series on it`));
+    expect(fs.existsSync(replica.path('/run/mysqld/mariadbd.pid'))).toBe(false);
+  }, 300_000);
 
   test('no password ever appears in a server or script log, or in a binary log', () => {
     // app, writer, reader, maintainer, replicator (the exporter has no password)

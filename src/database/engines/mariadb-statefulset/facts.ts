@@ -12,7 +12,7 @@ export const MARIADB_STATEFULSET_FACTS: readonly KindFacts[] = [
     kind: 'StatefulSet',
     matches: (m) => selectsLabels(m, { 'app.kubernetes.io/name': 'mariadb' }),
     // a major release is MAJOR.MINOR (10.6, 10.11, 11.4, 11.8), as the official image's entrypoint reads it
-    // (docker-entrypoint.sh `_check_if_upgrade_is_needed`); this engine's scripts never run mariadb-upgrade
+    // (docker-entrypoint.sh `_check_if_upgrade_is_needed`), and as this engine's entrypoint.sh decides to run mariadb-upgrade
     version: (m) => {
       const field = containerImageVersion(m, 'mariadb');
       return field && { ...field, majorParts: 2 };

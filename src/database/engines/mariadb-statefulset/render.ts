@@ -111,8 +111,10 @@ export function mariadbEndpoints(name: string, namespace: string): DatabaseEndpo
  * Tested against a real MariaDB (Debian's `mariadb-server`, 10.11), rendered for the installed
  * version: the rendered scripts and configuration bootstrap a primary and a replica, replicate with
  * GTID, enforce exactly the grants (revoking grants given by hand, `_` in database names escaped),
- * apply password rotations and new grants live, refuse an empty primary over a live replica, and the
- * backup restores into a fresh instance. Other series (10.6, 11.4, 11.8) and semi-synchronous
+ * apply password rotations and new grants live, refuse an empty primary over a live replica, run
+ * `mariadb-upgrade` once on the primary and the read-only replica after a change of series (simulated
+ * by an older recorded version) and refuse an older series, and the backup restores into a fresh
+ * instance. Other series (10.6, 11.4, 11.8) and semi-synchronous
  * replication are covered by rendering tests only.
  */
 export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, engine: MariadbStatefulSetSettings): DatabaseEngineBinding {

@@ -93,6 +93,35 @@ start_temporary() {
   die "the temporary server on $1 did not start"
 }
 
+# The version of the mariadbd on PATH (the image's): MAJOR.MINOR.PATCH.
+server_version() {
+  local v
+  v="$(mariadbd --version 2>/dev/null)" || return 1
+  local re='Ver ([0-9]+[.][0-9]+[.][0-9]+)'
+  [[ "$v" =~ $re ]] || return 1
+  printf '%s' "\${BASH_REMATCH[1]}"
+}
+
+# The version that last installed or upgraded the system tables of data directory $1, as mariadb-install-db
+# and mariadb-upgrade record it (mysql_upgrade_info; mariadb_upgrade_info from 11.x: the newer of the two);
+# empty when neither holds one.
+recorded_version() {
+  local f v best=""
+  for f in "$1/mariadb_upgrade_info" "$1/mysql_upgrade_info"; do
+    [ -r "$f" ] || continue
+    v="$(head -c 100 "$f" | tr -d '[:cntrl:]')"
+    series_key "$v" >/dev/null || continue
+    if [ -z "$best" ] || [ "$(series_key "$v")" -gt "$(series_key "$best")" ]; then best="$v"; fi
+  done
+  printf '%s' "$best"
+}
+
+# A number ordering versions by their series (MAJOR.MINOR: a major release of MariaDB).
+series_key() {
+  [[ "$1" =~ ^([0-9]+)[.]([0-9]+)[.] ]] || return 1
+  printf '%d' $(( 10#\${BASH_REMATCH[1]} * 1000 + 10#\${BASH_REMATCH[2]} ))
+}
+
 stop_temporary() {
   local_admin "$1" shutdown || die "cannot stop the temporary server"
   local i
@@ -186,7 +215,10 @@ log "data directory ready"
  * are updated in place); on a replica, points replication at the primary (GTID, `slave_pos`) and
  * again when the replication password changes, and runs `retired-sessions.sql` at each interval
  * while it names retired users (their ACCOUNT LOCK replicates, their connections are not killed with
- * it). Marks the instance ready for the readiness probe. SIGTERM is a clean shutdown.
+ * it). After a change to a newer series (MAJOR.MINOR), runs `mariadb-upgrade` once the server answers
+ * and before anything else, keeping the instance not ready (and retrying) until it succeeds; refuses
+ * to start an older series on a data directory a newer one upgraded. Marks the instance ready for the
+ * readiness probe. SIGTERM is a clean shutdown.
  */
 const ENTRYPOINT = `#!/bin/bash
 # entrypoint.sh: run MariaDB (primary at ordinal 0, GTID replica otherwise).
@@ -213,6 +245,38 @@ if [ "$ord" != 0 ]; then
   args+=(--read-only=ON)
 fi
 
+# A new series of the server (10.6 -> 10.11, 10.11 -> 11.4) needs mariadb-upgrade for the system tables, as the
+# official image's entrypoint decides it (docker-entrypoint.sh \`_check_if_upgrade_is_needed\`: data directory's
+# MAJOR.MINOR older than the server's, or no version recorded). It runs once the server answers, before the
+# reconcile or replication and before the instance is ready; each instance upgrades its own tables.
+server="$(server_version)" || die "cannot read the version of mariadbd (mariadbd --version)"
+recorded="$(recorded_version "$DATADIR")"
+upgrade=""
+if [ -z "$recorded" ]; then
+  upgrade=1
+  log "the data directory records no version (mysql_upgrade_info, mariadb_upgrade_info): mariadb-upgrade runs once the server is up"
+elif [ "$(series_key "$recorded")" -lt "$(series_key "$server")" ]; then
+  upgrade=1
+  log "the data directory was last upgraded by MariaDB $recorded, the server is $server: mariadb-upgrade runs once the server is up"
+elif [ "$(series_key "$recorded")" -gt "$(series_key "$server")" ]; then
+  # mariadb-upgrade refuses it too ("Trying to downgrade from a higher to lower version is not supported")
+  die "the data directory was upgraded by MariaDB $recorded, the server is $server: refusing to start an older series on it (a downgrade is not supported). Set the version back to \${recorded%.*}.x or restore a logical backup into an empty instance."
+fi
+upgrade_system_tables() {
+  log "running mariadb-upgrade --upgrade-system-tables (data directory: \${recorded:-no version recorded}, server: $server)"
+  # (no --write-binlog: nothing reaches the binary log, so a replica's GTID position stays the primary's. The local
+  # superuser holds every privilege, READ_ONLY ADMIN included (mariadb-install-db stores its access as ~0, which
+  # sql_acl.cpp User_table_json::get_access reads as all of the server's): a read-only replica upgrades as well.)
+  mariadb-upgrade --no-defaults --protocol=socket -S "$SOCKET" -u "$LOCAL_USER" --tmpdir="\${TMPDIR:-/tmp}" --upgrade-system-tables >&2 || return 1
+  local now
+  now="$(recorded_version "$DATADIR")"
+  if [ -z "$now" ] || [ "$(series_key "$now")" -lt "$(series_key "$server")" ]; then
+    log "mariadb-upgrade ended, but the data directory records \${now:-no version}"
+    return 1
+  fi
+  log "mariadb-upgrade done: the data directory records MariaDB $now"
+}
+
 mariadbd "\${args[@]}" &
 pid=$!
 running() { running_job "$pid"; }
@@ -228,8 +292,16 @@ applied=""
 while running; do
   delay=1 failed=""
   if local_admin "$SOCKET" ping >/dev/null 2>&1; then
+    if [ -n "$upgrade" ]; then
+      if upgrade_system_tables; then
+        upgrade=""
+      else
+        failed=1
+        log "mariadb-upgrade failed: the instance stays not ready; retrying in \${RECONCILE_RETRY_SECONDS:-10} s"
+      fi
+    fi
     now="$(state)"
-    if [ "$now" != "$applied" ]; then
+    if [ -z "$upgrade" ] && [ "$now" != "$applied" ]; then
       if [ "$ord" = 0 ]; then step="$SCRIPTS_DIR/reconcile.sh"; else step="$SCRIPTS_DIR/replicate.sh"; fi
       if bash "$step"; then
         applied="$now"
