@@ -496,6 +496,9 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     ['vault password', () => setup(Tier.DEVELOPMENT).db.addUser('x', { password: SecretSource.vault({ role: 'r', path: 'secret/x' }) }), /delivers a Kubernetes Secret/],
     ['unpinned migration image', () => setup(Tier.DEVELOPMENT, { migration: { image: 'ghcr.io/acme/migrate', command: ['x'] } }), /invalid migration.image/],
     ['name too long', () => setup(Tier.DEVELOPMENT, { name: 'a'.repeat(41) }), /at most 40 characters/],
+    // the plugin registers under its fixed name and ignores any other spec.plugins entry: no backup would ever run
+    ['a Barman Cloud plugin name other than the plugin\'s own', () => DatabaseEngine.cloudNativePg({ version: '16.4', barmanPluginName: 'my.plugin' }),
+      /invalid barmanPluginName "my.plugin": "barman-cloud.cloudnative-pg.io" only/],
   ])('%s is a ValidationError', (_name, make, message) => {
     expect(make).toThrow(ValidationError);
     expect(make).toThrow(message);

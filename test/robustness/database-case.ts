@@ -23,7 +23,7 @@ export const databaseCase = (engine: 'cnpg' | 'sts') => cleanAndDirty(() => {
       imageRepository: field(pick(['ghcr.io/acme/postgres', 'registry.local:5000/pg'], ['Bad/Repo', 'ghcr.io/x:1.0'])),
       ...(engine === 'cnpg' ? {
         operatorNamespace: field(dnsLabel),
-        barmanPluginName: field(pick(['barman-cloud.cloudnative-pg.io', 'my.plugin'], ['Bad Plugin'])),
+        barmanPluginName: field(pick(['barman-cloud.cloudnative-pg.io'], ['Bad Plugin', 'my.plugin'])),
       } : {}),
     }, { requiredKeys: ['version'] }),
     props: fc.record({

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { requireImageRepository } from '../../../private/engine-options';
-import { invalid, isDnsLabel, isDnsSubdomain } from '../../../private/names';
+import { invalid, isDnsLabel } from '../../../private/names';
 import { DatabaseEngineBase, DatabaseEngineCapabilities, DatabaseEngineKind, PointInTimeRecoverySupport } from '../engine';
 import { DatabaseEndpoints, DatabaseEngineBinding, DatabaseModel } from '../model';
 import { postgresEndpoints, postgresIdentifierError, postgresUriTemplate, POSTGRES_PORT, requirePostgresVersion } from '../postgresql/postgresql';
@@ -33,14 +33,20 @@ export interface CloudNativePgEngineOptions {
   readonly operatorNamespace?: string;
 
   /**
-   * Name of the Barman Cloud plugin as registered with the operator.
+   * Name of the Barman Cloud plugin as registered with the operator (the Cluster's `spec.plugins[].name`).
+   * The plugin's name is fixed (plugin-barman-cloud internal/cnpgi/metadata/constants.go `PluginName`), and
+   * it reads its parameters only from the entry of that name (operator/config/config.go `NewFromCluster`):
+   * any other value is refused.
    *
    * @default "barman-cloud.cloudnative-pg.io"
+   * @deprecated the Barman Cloud plugin registers only as "barman-cloud.cloudnative-pg.io"; leave it unset
    */
   readonly barmanPluginName?: string;
 }
 
 const WHERE = 'DatabaseEngine.cloudNativePg';
+/** The Barman Cloud plugin's name (plugin-barman-cloud internal/cnpgi/metadata/constants.go `PluginName`). */
+const BARMAN_CLOUD_PLUGIN = 'barman-cloud.cloudnative-pg.io';
 
 /**
  * The CloudNativePG operator: `Cluster`, `ScheduledBackup`, Barman Cloud `ObjectStore`, `Pooler`,
@@ -75,9 +81,12 @@ export class CloudNativePgEngine extends DatabaseEngineBase {
     if (!isDnsLabel(operatorNamespace)) {
       throw invalid(WHERE, 'INVALID_NAME', 'operatorNamespace', operatorNamespace, 'a namespace name (DNS-1123 label)');
     }
-    const barmanPluginName = options.barmanPluginName ?? 'barman-cloud.cloudnative-pg.io';
-    if (!isDnsSubdomain(barmanPluginName)) {
-      throw invalid(WHERE, 'INVALID_NAME', 'barmanPluginName', barmanPluginName, 'a plugin name as registered with the operator (a DNS-1123 subdomain), e.g. "barman-cloud.cloudnative-pg.io"');
+    // the plugin's name is a constant of the plugin, which ignores a `plugins[]` entry of any other name: backups and
+    // WAL archiving would silently never run
+    const barmanPluginName = options.barmanPluginName ?? BARMAN_CLOUD_PLUGIN;
+    if (barmanPluginName !== BARMAN_CLOUD_PLUGIN) {
+      throw invalid(WHERE, 'INVALID_NAME', 'barmanPluginName', barmanPluginName,
+        `"${BARMAN_CLOUD_PLUGIN}" only: the Barman Cloud plugin registers under that fixed name and reads no other entry of spec.plugins (leave barmanPluginName unset)`);
     }
     this.image = `${repository}:${options.version}`;
     this.operatorNamespace = operatorNamespace;
