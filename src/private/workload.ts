@@ -153,8 +153,6 @@ export interface MigrationJob {
   readonly env: any[];
   /** A CA bundle to mount read-only: key `key` of Secret `secretName`, as the file `path`. */
   readonly ca?: { readonly secretName: string; readonly key: string; readonly path: string };
-  /** The environment's labels, on the Job's pods (below the Job's own labels), as the database's pods have them. */
-  readonly environmentLabels: { readonly [key: string]: string };
 }
 
 /**
@@ -178,7 +176,10 @@ export function renderMigrationJob(scope: IConstruct, m: MigrationJob): ApiObjec
       backoffLimit: MIGRATION_BACKOFF_LIMIT,
       activeDeadlineSeconds: MIGRATION_DEADLINE_SECONDS,
       template: {
-        metadata: { labels: { ...m.environmentLabels, ...labels } },
+        // the Job's own labels only: the pod template of a Job is immutable, and a change of it makes Flux delete and
+        // re-create the Job (kustomize.toolkit.fluxcd.io/force), which runs the migration again. A library upgrade
+        // must not re-run migrations, so nothing but the migration itself (image, command, connection) changes it
+        metadata: { labels },
         spec: {
           restartPolicy: 'Never',
           automountServiceAccountToken: false,

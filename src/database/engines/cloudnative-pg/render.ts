@@ -377,7 +377,6 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
       image: db.migration.image,
       command: db.migration.command,
       env: postgresMigrationEnv(db.connection),
-      environmentLabels: db.environment.inheritedLabels,
     });
   }
   renderGrantsJob(scope, db, engine.image, podLabels);

@@ -312,7 +312,6 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
         { name: 'DATABASE_CA_FILE', value: MIGRATION_CA_FILE },
       ],
       ca: { secretName: `${m.name}-ca-bundle`, key: 'ca.crt', path: MIGRATION_CA_FILE },
-      environmentLabels: m.inheritedLabels,
     });
     renderMigrationEgress(scope, m.name, podLabels, [MARIADB_PORT]);
   }

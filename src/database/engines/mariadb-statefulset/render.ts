@@ -299,7 +299,7 @@ export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, en
   if (db.migration) {
     renderMigrationEgress(scope, name, podLabels, [PORT]);
     renderMigrationJob(scope, {
-      name, image: db.migration.image, command: db.migration.command, env: mariadbMigrationEnv(db), environmentLabels: db.environment.inheritedLabels,
+      name, image: db.migration.image, command: db.migration.command, env: mariadbMigrationEnv(db),
     });
   }
 

@@ -328,7 +328,6 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
       image: db.migration.image,
       command: db.migration.command,
       env: postgresMigrationEnv(db.connection),
-      environmentLabels: db.environment.inheritedLabels,
     });
   }
 
