@@ -37,6 +37,25 @@ function kustomizeOfOperator(op: PlatformOperator): object {
 }
 
 /**
+ * The kinds the platform layers render (`platform/<cluster>/`), by what renders them: environments (Namespace,
+ * StorageClass), the Flux wiring (the deployer Role and RoleBinding), the policy exports (Kyverno ClusterPolicy,
+ * Kyverno ValidatingPolicy, ValidatingAdmissionPolicy and its binding). The platform AppProject permits all of them
+ * at all times, so that one no longer rendered is still pruned.
+ */
+const PLATFORM_CLUSTER_KINDS = [
+  { apiVersion: 'v1', kind: 'Namespace' },
+  { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass' },
+  { apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy' },
+  { apiVersion: 'policies.kyverno.io/v1', kind: 'ValidatingPolicy' },
+  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy' },
+  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding' },
+];
+const PLATFORM_NAMESPACED_KINDS = [
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
+];
+
+/**
  * Whether an operator's Application prunes only once a person confirms it (`Prune=confirm`): every
  * operator but a chart of CRDs only (never pruned). Their charts and release folders hold their CRDs.
  */
@@ -122,7 +141,12 @@ export function renderArgoCdWiring(
   const clusterWide = (m: any) => isClusterScoped(m.kind) || typeof m.metadata?.namespace !== 'string' || m.metadata.namespace === '';
   const kindsOf = (ms: any[]) => [...new Map(ms.map((m) => [`${apiGroup(m.apiVersion)}/${m.kind}`, { group: apiGroup(m.apiVersion), kind: m.kind }])).entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, gk]) => gk);
-  const namespaced = kindsOf(platform.map((o) => o.manifest).filter((m) => !clusterWide(m)));
+  // every kind the platform layers may hold, whether rendered now or not: Argo CD leaves a live object whose kind the
+  // project no longer permits out of the comparison (controller/state.go: "filter out all resources which are not
+  // permitted in the application project"), so it would never be pruned. Stopping a policy export (its ClusterPolicies,
+  // ValidatingPolicies, ValidatingAdmissionPolicies) or the last StorageClass would leave them enforcing, unmanaged
+  const namespaced = kindsOf([...PLATFORM_NAMESPACED_KINDS, ...platform.map((o) => o.manifest).filter((m) => !clusterWide(m))]);
+  const clusterKinds = kindsOf([...PLATFORM_CLUSTER_KINDS, ...platform.map((o) => o.manifest).filter(clusterWide)]);
   files.push({
     path: `argocd/AppProject.${name}-platform.yaml`,
     content: toYaml({
@@ -137,8 +161,8 @@ export function renderArgoCdWiring(
           ...[...new Set(platform.filter((o) => o.cluster === c && !clusterWide(o.manifest)).map((o): string => o.manifest.metadata.namespace))]
             .sort().map((n) => ({ server: destinations[c], namespace: n })),
         ]),
-        clusterResourceWhitelist: kindsOf(platform.map((o) => o.manifest).filter(clusterWide)),
-        ...(namespaced.length > 0 ? { namespaceResourceWhitelist: namespaced } : { namespaceResourceBlacklist: [{ group: '*', kind: '*' }] }),
+        clusterResourceWhitelist: clusterKinds,
+        namespaceResourceWhitelist: namespaced,
       },
     }),
   });

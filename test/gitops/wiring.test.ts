@@ -364,13 +364,16 @@ describe('Argo CD wiring', () => {
     const project = files.find((f) => f.path === 'argocd/AppProject.cdk8s-stateful.yaml')!.obj;
     expect(project.spec.destinations).toEqual([{ server: destinations.nonprod, namespace: 'shop-dev' }, { server: destinations.prod, namespace: 'shop' }]);
     expect(project.spec.clusterResourceWhitelist).toBeUndefined();
-    // the platform project: exactly the kinds the platform layers render; without Flux (no deployer Roles) no namespaced kind,
-    // and no namespace but the Applications' own (none)
+    // the platform project: the kinds the platform layers may render, rendered now or not (one no longer permitted would
+    // never be pruned: Argo CD leaves it out of the comparison), and no namespace but the Applications' own (none) without Flux
     const platformProject = files.find((f) => f.path === 'argocd/AppProject.cdk8s-stateful-platform.yaml')!.obj;
     expect(platformProject.spec.destinations).toEqual([{ server: destinations.nonprod }, { server: destinations.prod }]);
-    expect(platformProject.spec.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
-    expect(platformProject.spec.namespaceResourceWhitelist).toBeUndefined();
-    expect(platformProject.spec.namespaceResourceBlacklist).toEqual([{ group: '*', kind: '*' }]);
+    expect(platformProject.spec.clusterResourceWhitelist).toEqual([
+      { group: '', kind: 'Namespace' },
+      { group: 'admissionregistration.k8s.io', kind: 'ValidatingAdmissionPolicy' }, { group: 'admissionregistration.k8s.io', kind: 'ValidatingAdmissionPolicyBinding' },
+      { group: 'kyverno.io', kind: 'ClusterPolicy' }, { group: 'policies.kyverno.io', kind: 'ValidatingPolicy' }, { group: 'storage.k8s.io', kind: 'StorageClass' },
+    ]);
+    expect(platformProject.spec.namespaceResourceWhitelist).toEqual([{ group: 'rbac.authorization.k8s.io', kind: 'Role' }, { group: 'rbac.authorization.k8s.io', kind: 'RoleBinding' }]);
     // with Flux: the deployer Role and RoleBinding, in the environments' namespaces only
     const both = parse(render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git' }, argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations } }),
       'argocd/AppProject.cdk8s-stateful-platform.yaml')[0].obj;
