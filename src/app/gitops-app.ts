@@ -41,6 +41,7 @@ import { isMessageQueue, isReplicatedDatabase } from '../private/brands';
 import { canonicalizeOwned, canonicalJson, toYaml } from '../private/canonical';
 import { apiGroup, isClusterScoped } from '../private/kinds';
 import { requireBoolean } from '../private/names';
+import { ARGO_CD_SYNC_OPTIONS, argoCdSyncOptions } from '../private/sync-waves';
 import { libraryVersion } from '../private/version';
 import { SchemaValidator } from '../validation';
 
@@ -525,8 +526,7 @@ export class GitOpsApp extends App {
         } else {
           // data is never pruned, whichever tool reconciles it
           if (this.argoCd && isNeverPruned(manifest)) {
-            const options = withPruneDisabled(manifest.metadata?.annotations?.[ARGO_CD_SYNC_OPTIONS]);
-            manifest = canonicalizeOwned(withAnnotation(manifest, ARGO_CD_SYNC_OPTIONS, options));
+            manifest = canonicalizeOwned(withAnnotation(manifest, ARGO_CD_SYNC_OPTIONS, withPruneDisabled(manifest.metadata?.annotations)));
           }
           if (this.flux && isNeverPruned(manifest)) {
             manifest = canonicalizeOwned(withAnnotation(manifest, FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED));
@@ -909,16 +909,12 @@ function withAnnotation(manifest: any, key: string, value: string): any {
   return { ...manifest, metadata: sortedKeys({ ...manifest.metadata, annotations }) };
 }
 
-const ARGO_CD_SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
-
 /**
- * The Argo CD sync options `options` (comma-separated: gitops-engine pkg/sync/resource/annotations.go
- * `GetAnnotationCSVs`) with `Prune=false` instead of any `Prune=` option, the others kept in their
- * order (an engine's `Force=true,Replace=true` stays).
+ * The Argo CD sync options of an object's `annotations` with `Prune=false` instead of any `Prune=` option, the
+ * others kept in their order (an engine's `Force=true,Replace=true` stays).
  */
-function withPruneDisabled(options: unknown): string {
-  const kept = typeof options === 'string' ? options.split(',').map((o) => o.trim()).filter((o) => o !== '' && !o.startsWith('Prune=')) : [];
-  return [...kept, 'Prune=false'].join(',');
+function withPruneDisabled(annotations: unknown): string {
+  return [...argoCdSyncOptions(annotations).filter((o) => !o.startsWith('Prune=')), 'Prune=false'].join(',');
 }
 
 /** The prefixes of the annotations Argo CD and Flux read. */

@@ -18,3 +18,15 @@ export const AFTER_DATA_SYNC_WAVE = '1';
  * CronJob's first run succeeds), so that no sync waits on them.
  */
 export const AFTER_APPS_SYNC_WAVE = '3';
+
+/** Argo CD's per-object sync options annotation. */
+export const ARGO_CD_SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
+
+/**
+ * The sync options an object's annotations give Argo CD: the annotation's comma-separated values, trimmed,
+ * empty ones dropped (gitops-engine pkg/sync/resource/annotations.go `GetAnnotationCSVs`); none without it.
+ */
+export function argoCdSyncOptions(annotations: unknown): string[] {
+  const value = annotations !== null && typeof annotations === 'object' ? (annotations as Record<string, unknown>)[ARGO_CD_SYNC_OPTIONS] : undefined;
+  return typeof value === 'string' ? value.split(',').map((o) => o.trim()).filter((o) => o !== '') : [];
+}

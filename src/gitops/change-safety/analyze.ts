@@ -11,6 +11,7 @@ import {
 } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
+import { argoCdSyncOptions } from '../../private/sync-waves';
 
 /** An object of the new output, as change analysis sees it. */
 export interface NextObject {
@@ -401,8 +402,7 @@ function shortenedLimits(previous: readonly PreviousObject[], next: readonly Nex
  */
 function removalConsequence(manifest: any): string {
   const annotations = manifest?.metadata?.annotations ?? {};
-  const argoPruneOff = typeof annotations['argocd.argoproj.io/sync-options'] === 'string'
-    && annotations['argocd.argoproj.io/sync-options'].split(',').some((o: string) => o.trim() === 'Prune=false');
+  const argoPruneOff = argoCdSyncOptions(annotations).includes('Prune=false');
   const onDelete = deletionConsequence(manifest);
   if (annotations[FLUX_PRUNE_ANNOTATION] === FLUX_PRUNE_DISABLED || argoPruneOff) {
     return 'its prune is disabled, so it stays in the cluster with its data but is no longer managed from Git (no updates, '

@@ -1,4 +1,5 @@
 import { KindFacts, OperatorImage, conditionTrue, imageOrDefault, imageTag, isObject } from '../../../private/kind-facts';
+import { argoCdSyncOptions } from '../../../private/sync-waves';
 
 const GROUP = 'k8s.mariadb.com';
 const V1ALPHA1 = `${GROUP}/v1alpha1`;
@@ -121,8 +122,8 @@ function recreated(m: any): boolean {
   const a = m?.metadata?.annotations ?? {};
   const keys = Object.keys(a);
   const flux = a['kustomize.toolkit.fluxcd.io/force'] === 'enabled';
-  const argoCd = /(^|,)\s*Force=true\s*(,|$)/.test(a['argocd.argoproj.io/sync-options'] ?? '')
-    && /(^|,)\s*Replace=true\s*(,|$)/.test(a['argocd.argoproj.io/sync-options'] ?? '');
+  const options = argoCdSyncOptions(a);
+  const argoCd = options.includes('Force=true') && options.includes('Replace=true');
   return (flux || argoCd) && (flux || !keys.some((k) => k.startsWith('kustomize.toolkit.fluxcd.io/')))
     && (argoCd || !keys.some((k) => k.startsWith('argocd.argoproj.io/')));
 }
