@@ -40,6 +40,8 @@ export interface CodeCacheStats {
   readonly misses: number;
   /** Modules whose cached data V8 rejected (compiled from source). */
   readonly rejected: number;
+  /** Relative requires of a module already loaded answered without Node's resolution (see `requireOf`). */
+  readonly shortcuts: number;
 }
 
 interface Entry {
@@ -54,9 +56,12 @@ interface State {
   /** A cache file (an empty mark included) was read. */
   readonly found: boolean;
   readonly compiled: Map<string, { readonly script: vm.Script; readonly hash: Buffer }>;
+  /** Node's own `Module._load` and `Module.prototype.require` when neither was replaced: the require shortcut's condition. */
+  readonly nodeLoader?: { readonly load: unknown; readonly require: unknown };
   hits: number;
   misses: number;
   rejected: number;
+  shortcuts: number;
 }
 
 const INSTALLED = Symbol.for('cdk8s-stateful.code-cache');
@@ -73,8 +78,8 @@ let inert: string | undefined;
 /** The statistics of this process (zeros when not installed). */
 export function codeCacheStats(): CodeCacheStats {
   return state
-    ? { dir: state.dir, hits: state.hits, misses: state.misses, rejected: state.rejected }
-    : { inert: inert ?? 'not installed', hits: 0, misses: 0, rejected: 0 };
+    ? { dir: state.dir, hits: state.hits, misses: state.misses, rejected: state.rejected, shortcuts: state.shortcuts }
+    : { inert: inert ?? 'not installed', hits: 0, misses: 0, rejected: 0, shortcuts: 0 };
 }
 
 /** Installs the code cache for the modules under `dir` (the library's `lib/`). Never throws. */
@@ -94,7 +99,10 @@ export function installCodeCache(dir: string): void {
       .update(`${process.version}\0${process.arch}\0${options.join('\0')}\0${process.env.NODE_OPTIONS ?? ''}`)
       .digest('hex').slice(0, 16)}`;
     const bytes = cacheStore().readCacheBytes(kind, root);
-    const s: State = { dir: root, kind, entries: decode(bytes), found: bytes !== undefined, compiled: new Map(), hits: 0, misses: 0, rejected: 0 };
+    const entries = decode(bytes);
+    const found = bytes !== undefined;
+    const node = nodeLoader(Module);
+    const s: State = { dir: root, kind, entries, found, compiled: new Map(), nodeLoader: node, hits: 0, misses: 0, rejected: 0, shortcuts: 0 };
     const prefix = root + path.sep;
     proto._compile = function compile(this: any, content: unknown, filename: unknown, ...rest: unknown[]) {
       if (typeof content !== 'string' || typeof filename !== 'string' || !filename.startsWith(prefix) || content.startsWith('#!')) {
@@ -127,6 +135,14 @@ function whyInert(): string | undefined {
   return undefined;
 }
 
+/** Node's own loader functions, when nothing has replaced them (their source is Node's: see `requireOf`). */
+function nodeLoader(Module: any): State['nodeLoader'] {
+  const load = Module._load;
+  const req = Module.prototype.require;
+  const source = (f: unknown) => (typeof f === 'function' ? Function.prototype.toString.call(f) : '');
+  return /\brelResolveCacheIdentifier\b/.test(source(load)) && /\bModule\._load\(/.test(source(req)) ? { load, require: req } : undefined;
+}
+
 /** What Node's `_compile` does for a CommonJS module, its script compiled with the cached data. */
 function compileCached(Module: any, s: State, mod: any, content: string, filename: string): unknown {
   const rel = filename.slice(s.dir.length + 1);
@@ -139,12 +155,35 @@ function compileCached(Module: any, s: State, mod: any, content: string, filenam
   else s.hits++;
   s.compiled.set(rel, { script, hash });
   const fn = script.runInThisContext({ displayErrors: true });
-  return fn.call(mod.exports, mod.exports, requireOf(Module, mod), mod, filename, path.dirname(filename));
+  return fn.call(mod.exports, mod.exports, requireOf(Module, mod, filename, s), mod, filename, path.dirname(filename));
 }
 
-/** The `require` a module is given (as Node's makeRequireFunction makes it). */
-function requireOf(Module: any, mod: any): NodeJS.Require {
+/**
+ * The `require` a module is given (as Node's makeRequireFunction makes it), with one shortcut: a
+ * relative request without extension (`./x`, `../y/z`: what tsc emits between the library's own
+ * modules) whose `<folder>/<request>.js` is a module already loaded returns its exports without
+ * Node's resolution. Node would resolve it to that same file (`Module._findPath`: the name as
+ * given is tried first, then with `.js`; the library ships no file without an extension) and
+ * return the cached module (`Module._load`: `updateChildren`, then its exports). Of the ~330
+ * relative requires of a synthesis with every pack, ~210 are of modules already loaded, at
+ * 30-45 µs each through Node's resolution (two `stat`s and a `realpath` where its caches miss).
+ * A module still loading (a circular require) goes through Node as always, and so does every
+ * request once `Module._load` or `Module.prototype.require` is not Node's own (a mocking tool, an
+ * instrumenter: replaced before the library loaded, or since).
+ */
+function requireOf(Module: any, mod: any, filename: string, s: State): NodeJS.Require {
+  const dir = path.dirname(filename);
+  const node = s.nodeLoader;
   const req = function require(id: string) {
+    if (node !== undefined && typeof id === 'string' && id.charCodeAt(0) === 46 /* . */ && (id.startsWith('./') || id.startsWith('../'))
+      && Module._load === node.load && Module.prototype.require === node.require && !/\.(c?js|json|node)$/.test(id)) {
+      const cached = Module._cache[path.resolve(dir, id) + '.js'];
+      if (cached !== undefined && cached.loaded === true) {
+        if (Array.isArray(mod.children) && !mod.children.includes(cached)) mod.children.push(cached);
+        s.shortcuts++;
+        return cached.exports;
+      }
+    }
     return mod.require(id);
   } as NodeJS.Require;
   const resolve = ((request: string, options?: { paths?: string[] }) =>

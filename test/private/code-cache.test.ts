@@ -41,22 +41,36 @@ const FIXTURE = [
 interface RunResult {
   readonly value?: number;
   readonly report?: any;
-  readonly stats: { dir?: string; inert?: string; hits: number; misses: number; rejected: number };
+  readonly stats: { dir?: string; inert?: string; hits: number; misses: number; rejected: number; shortcuts: number };
   readonly error?: string;
   readonly outside?: number;
+  readonly extra?: any;
 }
 
 /** One process: installs the cache for the library's folder, loads the fixture and a module outside it. */
-function run(state: string, options: { env?: NodeJS.ProcessEnv; args?: string[]; before?: string; fixture?: string } = {}): RunResult {
+interface RunOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly args?: string[];
+  /** Code run before the cache is installed, and between its installation and the fixture's require. */
+  readonly before?: string;
+  readonly between?: string;
+  readonly fixture?: string;
+  /** An expression whose value the run returns as `extra`. */
+  readonly extra?: string;
+}
+
+function run(state: string, options: RunOptions = {}): RunResult {
   const script = [
     options.before ?? '',
     `const cc = require(${JSON.stringify(path.join(lib, 'private', 'code-cache'))});`,
     `cc.installCodeCache(${JSON.stringify(lib)});`,
+    options.between ?? '',
     'const out = {};',
     `try { const m = require(${JSON.stringify(path.join(lib, 'fixture', options.fixture ?? 'a'))}); out.value = m.value(); out.report = m.report(); }`,
     'catch (e) { out.error = String(e && e.stack); }',
     `out.outside = require(${JSON.stringify(path.join(build, 'outside.js'))}).n;`,
     'out.stats = cc.codeCacheStats();',
+    options.extra ? `out.extra = (${options.extra});` : '',
     'process.stdout.write(JSON.stringify(out));',
   ].join('\n');
   const child = spawnSync(process.execPath, [...(options.args ?? []), '-e', script], {
@@ -79,6 +93,33 @@ function writeFixtures(value = 1): void {
   fs.writeFileSync(path.join(lib, 'fixture', 'helper.js'), "'use strict';\nexports.twice = (n) => n * 2;\n");
   fs.writeFileSync(path.join(lib, 'fixture', 'throws.js'), "'use strict';\nrequire('./helper');\nthrow new Error('thrown while loading');\n");
   fs.writeFileSync(path.join(build, 'outside.js'), 'exports.n = 7;\n');
+  // relative requires of modules already loaded, from another folder, with an extension, in a cycle
+  fs.mkdirSync(path.join(lib, 'fixture', 'sub'), { recursive: true });
+  fs.writeFileSync(path.join(lib, 'fixture', 'shared.js'), [
+    "'use strict';",
+    "const helper = require('./helper');",
+    "const user = require('./sub/user');",
+    "const circular = require('./circ-a');",
+    'exports.value = () => 1;',
+    'exports.report = () => ({',
+    '  same: user.helper === helper && user.again === helper,',
+    '  children: user.children,',
+    "  sharedChildren: module.children.map((c) => require('path').relative(__dirname, c.id)),",
+    '  circular: circular.seen,',
+    "  withExtension: require('./helper.js') === helper,",
+    "  loaded: require('./sub/user') === user,",
+    '});',
+    '',
+  ].join('\n'));
+  fs.writeFileSync(path.join(lib, 'fixture', 'sub', 'user.js'), [
+    "'use strict';",
+    "exports.helper = require('../helper');",
+    "exports.again = require('../../fixture/helper');",
+    "exports.children = module.children.map((c) => require('path').relative(__dirname, c.id));",
+    '',
+  ].join('\n'));
+  fs.writeFileSync(path.join(lib, 'fixture', 'circ-a.js'), "'use strict';\nexports.early = 'a, still loading';\nexports.seen = require('./circ-b').sawA;\n");
+  fs.writeFileSync(path.join(lib, 'fixture', 'circ-b.js'), "'use strict';\nexports.sawA = require('./circ-a').early;\n");
 }
 
 describe('code cache of the library\'s modules', () => {
@@ -177,6 +218,48 @@ describe('code cache of the library\'s modules', () => {
       expect(r.value).toBe(1);
     }
     expect(cacheFiles(state)).toEqual([]);
+  });
+
+  test('a relative require of a module already loaded: its exports, recorded as a child, as Node gives them', () => {
+    const expected = {
+      same: true,
+      children: ['../helper.js'],
+      sharedChildren: ['helper.js', 'sub/user.js', 'circ-a.js'],
+      circular: 'a, still loading',
+      withExtension: true,
+      loaded: true,
+    };
+    // Node alone (the cache off) gives the same
+    expect(run(tmpdir('code-cache-state-'), { fixture: 'shared', env: { CDK8S_STATEFUL_CACHE: 'off' } }).report).toEqual(expected);
+    const state = tmpdir('code-cache-state-');
+    for (let i = 0; i < 3; i++) {
+      const r = run(state, { fixture: 'shared' });
+      expect(r.error).toBeUndefined();
+      expect(r.report).toEqual(expected);
+      // sub/user's '../../fixture/helper' and shared's './sub/user' (a circular require and a
+      // request with its extension go through Node)
+      expect(r.stats.shortcuts).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  test.each([
+    ['Module._load', "const M = require('module'); const l = M._load; M._load = function (r, ...a) { globalThis.loads.push(r); return l.call(this, r, ...a); };"],
+    ['Module.prototype.require', "const M = require('module'); const q = M.prototype.require; M.prototype.require = function (r) { globalThis.loads.push(r); return q.call(this, r); };"],
+  ])('a hook on %s, installed before the library or after it, sees every require: no shortcut', (_name, hook) => {
+    const state = tmpdir('code-cache-state-');
+    const extra = 'globalThis.loads.filter((x) => x.endsWith("helper")).length';
+    for (let i = 0; i < 3; i++) {
+      for (const r of [
+        run(state, { fixture: 'shared', before: `globalThis.loads = []; ${hook}`, extra }),
+        run(state, { fixture: 'shared', before: 'globalThis.loads = [];', between: hook, extra }),
+      ]) {
+        expect(r.stats.shortcuts).toBe(0);
+        expect(r.extra).toBe(3); // shared's './helper', sub/user's two
+        expect(r.report.same).toBe(true);
+      }
+    }
+    // without the hook, the same requires take the shortcut
+    expect(run(state, { fixture: 'shared', before: 'globalThis.loads = [];', extra }).extra).toBe(0);
   });
 
   test('a state folder other users can write is not used', () => {
