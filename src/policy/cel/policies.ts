@@ -171,14 +171,23 @@ function ruleMatches(rule: any, obj: any, operation: string, gvr = gvrOf(obj)): 
   return true;
 }
 
-/** matchConstraints / matchResources: resource rules, exclusions, namespace and object selectors. */
-export function matchResources(m: any, obj: any, operation: string, input: CelPolicyInput, gvr = gvrOf(obj)): boolean {
+/**
+ * matchConstraints / matchResources: resource rules, exclusions, namespace and object selectors.
+ * The object selector matches when it selects the new object or the old one (`old`, an UPDATE's
+ * object before it: the API server's `Matcher.MatchObjectSelector`, apiserver
+ * pkg/admission/plugin/webhook/predicates/object/matcher.go, `matchObject(attr.GetObject()) ||
+ * matchObject(attr.GetOldObject())`), so an update that adds or removes a selected label is matched.
+ */
+export function matchResources(m: any, obj: any, operation: string, input: CelPolicyInput, gvr = gvrOf(obj), old: any = input.oldObject): boolean {
   if (!isObject(m)) return true;
   const rules: any[] = Array.isArray(m.resourceRules) ? m.resourceRules : [];
   if (rules.length > 0 && !rules.some((r) => ruleMatches(r, obj, operation, gvr))) return false;
   const excluded: any[] = Array.isArray(m.excludeResourceRules) ? m.excludeResourceRules : [];
   if (excluded.some((r) => ruleMatches(r, obj, operation, gvr))) return false;
-  if (isObject(m.objectSelector) && !selectorMatches(m.objectSelector, isObject(obj?.metadata?.labels) ? obj.metadata.labels : {})) return false;
+  if (isObject(m.objectSelector)) {
+    const selects = (o: any) => isObject(o) && selectorMatches(m.objectSelector, isObject(o.metadata?.labels) ? o.metadata.labels : {});
+    if (!selects(obj) && !selects(old)) return false;
+  }
   if (isObject(m.namespaceSelector)) {
     // Kubernetes matches a Namespace object by its own labels; cluster-scoped objects always match
     if (obj?.kind === 'Namespace') {
@@ -239,9 +248,9 @@ function evaluateVpol(policy: LoadedCelPolicy, obj: any, input: CelPolicyInput):
   if (!view) return [];
   // the generated rule matches the controller; selectors and conditions still read the pod template
   const asPod = { group: '', version: 'v1', resource: 'pods', kind: 'Pod' };
-  if (!matchResources(spec.matchConstraints, view, operation, input, asPod)) return [];
-  const rule = obj.kind === 'CronJob' ? `autogen-cronjobs-${policy.name}` : `autogen-${policy.name}`;
   const oldView = input.oldObject === undefined ? undefined : podTemplateView(input.oldObject);
+  if (!matchResources(spec.matchConstraints, view, operation, input, asPod, oldView)) return [];
+  const rule = obj.kind === 'CronJob' ? `autogen-cronjobs-${policy.name}` : `autogen-${policy.name}`;
   return [toResult(policy, rule, evaluateCelValidations(celSpec, { ...base, object: view, oldObject: oldView }), policy.validationActions)];
 }
 

@@ -94,6 +94,19 @@ describe('ValidatingPolicy', () => {
     expect(evaluateCelPolicy(p, pod('x', spec, { namespace: 'other' }), { namespaceLabels: labels })).toEqual([]);
     expect(evaluateCelPolicy(p, pod('excluded', spec), { namespaceLabels: labels })).toEqual([]);
     expect(evaluateCelPolicy(p, pod('x', spec, { labels: { skip: '1' } }), { namespaceLabels: labels })).toEqual([]);
+    // an UPDATE is matched when the selector selects the new object or the old one (apiserver
+    // Matcher.MatchObjectSelector): removing the label, or adding it, does not escape the policy
+    const update = (newLabels: any, oldLabels: any) => evaluateCelPolicy(p, pod('x', spec, { labels: newLabels }), {
+      namespaceLabels: labels, operation: 'UPDATE', oldObject: pod('x', spec, { labels: oldLabels }),
+    });
+    expect(update({ skip: '1' }, {})).toHaveLength(1);
+    expect(update({}, { skip: '1' })).toHaveLength(1);
+    expect(update({ skip: '1' }, { skip: '2' })).toEqual([]);
+    // the same for the rules generated for pod controllers: their pod templates' labels
+    const oldDeployment = deployment('web', spec);
+    const newDeployment = deployment('web', spec, { skip: '1' });
+    expect(evaluateCelPolicy(p, newDeployment, { namespaceLabels: labels })).toEqual([]);
+    expect(evaluateCelPolicy(p, newDeployment, { namespaceLabels: labels, operation: 'UPDATE', oldObject: oldDeployment })).toHaveLength(1);
   });
 
   test('evaluation errors are errors (failurePolicy Fail) or skips (Ignore); lookups of the cluster are "not evaluated"', () => {
