@@ -26,7 +26,10 @@ function team(name: string, o: TeamOptions = {}): IOutputSynthesizer {
       const env = o.env ?? 'prod';
       const chart = new EnvironmentChart(app, `${name}-${env}`, {
         environment: new Environment({
-          name: env, tier: Tier.STAGING, namespace: o.namespace ?? `${name}-${env}`, cluster: 'prod-eu',
+          name: env,
+          tier: Tier.STAGING,
+          namespace: o.namespace ?? `${name}-${env}`,
+          cluster: 'prod-eu',
           storageProfile: o.storage ?? StorageProfile.existing('standard'),
         }),
       });
