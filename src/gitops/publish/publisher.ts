@@ -785,8 +785,8 @@ class PublishRun {
     const others = this.git.ok(['ls-tree', '-r', '-z', '--name-only', t.tip]).split('\0')
       .filter((f) => f === MANIFEST_PATH || f.endsWith(manifestSuffix))
       .map((f) => f.slice(0, f.length - MANIFEST_PATH.length).replace(/\/$/, ''))
-      // this output, and outputs inside it or around it (not two apps side by side)
-      .filter((p) => p !== this.rel && !(this.rel === '' || p.startsWith(`${this.rel}/`)) && !(p === '' || this.rel.startsWith(`${p}/`)))
+      // every other output, also one at the root of the repository around this one: each manifest lists its own files
+      .filter((p) => p !== this.rel)
       .sort(cmp);
     if (others.length === 0) return;
     const shared = sharedModule();

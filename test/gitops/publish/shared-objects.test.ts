@@ -12,6 +12,8 @@ interface TeamOptions {
   readonly flux?: Partial<FluxOptions>;
   readonly argoCd?: Partial<ArgoCdOptions>;
   readonly storage?: StorageProfile;
+  /** Where the output is published (its wiring's repositoryPath). */
+  readonly at?: string;
 }
 
 /** One team's app: an environment on cluster prod-eu, published at `<team>/`, wired for Flux and Argo CD. */
@@ -20,8 +22,8 @@ function team(name: string, o: TeamOptions = {}): IOutputSynthesizer {
     synthesize: (outdir) => {
       const app = new GitOpsApp({
         outdir,
-        flux: { repositoryUrl: REPO_URL, repositoryPath: `./${name}`, ...o.flux },
-        argoCd: { repositoryUrl: REPO_URL, repositoryPath: name, destinations, name, ...o.argoCd },
+        flux: { repositoryUrl: REPO_URL, repositoryPath: `./${o.at ?? name}`, ...o.flux },
+        argoCd: { repositoryUrl: REPO_URL, repositoryPath: o.at ?? name, destinations, name, ...o.argoCd },
       });
       const env = o.env ?? 'prod';
       const chart = new EnvironmentChart(app, `${name}-${env}`, {
@@ -109,5 +111,14 @@ describe('two teams\' apps publishing into one repository, deploying to one clus
       },
     };
     expect(publish({ repository: repo.checkout, synthesizer: other, path: 'billing' }).committed).toBe(true);
+  });
+
+  test('an output at the repository\'s root and another in a folder of it: the same objects are refused', () => {
+    const repo = emptyRepo();
+    expect(publish({ repository: repo.checkout, synthesizer: team('shop', { at: '.' }) }).committed).toBe(true);
+    const e = refusal({ repository: repo.checkout, synthesizer: team('billing'), path: 'billing' });
+    expect(e.code).toBe(PublishErrorCode.SHARED_OBJECTS);
+    expect(e.message).toContain('by the cdk8s-stateful output at the repository\'s root');
+    expect(e.details).toContain('Kustomization flux-system/platform on cluster "prod-eu": billing/clusters/prod-eu/Kustomization.platform.yaml and clusters/prod-eu/Kustomization.platform.yaml');
   });
 });
