@@ -622,7 +622,7 @@ export class GitOpsApp extends App {
       }));
       files.push(...renderLayerKustomizations(envs, layered));
       files.push(...flux().renderFluxWiring(envs, this.flux, layered));
-      fluxReadme = { clusterPath: flux().fluxPath(this.flux, 'clusters/<cluster>'), order: flux().fluxApplyOrder(envs, layered) };
+      fluxReadme = { clusterPath: flux().fluxPath(this.flux, 'clusters/<cluster>'), order: flux().fluxApplyOrder(envs, layered, this.flux) };
     }
     if (this.argoCd) files.push(...argocd().renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators, objects));
     const confirmPrune = this.argoCd ? this.operators.filter((op) => argocd().prunesOnConfirmation(op)).map((op) => op.name) : [];
@@ -776,7 +776,7 @@ export class GitOpsApp extends App {
         kind: 'RoleBinding',
         metadata: { name: DEPLOYER_SERVICE_ACCOUNT, ...meta },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: DEPLOYER_SERVICE_ACCOUNT },
-        subjects: [{ kind: 'ServiceAccount', name: deployerServiceAccount(env.name), namespace: FLUX_NAMESPACE }],
+        subjects: [{ kind: 'ServiceAccount', name: deployerServiceAccount(env.name, this.flux), namespace: FLUX_NAMESPACE }],
       });
     }
   }

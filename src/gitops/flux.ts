@@ -7,7 +7,7 @@ import { renderValue, ValidationError } from '../errors/validation-error';
 import { toYaml } from '../private/canonical';
 import { engineKinds } from '../private/kind-registry';
 import { isClusterScoped } from '../private/kinds';
-import { hasUrlPassword, isDnsSubdomain, isRepositoryFolder, maskUrlPassword } from '../private/names';
+import { hasUrlPassword, isDnsLabel, isDnsSubdomain, isRepositoryFolder, maskUrlPassword } from '../private/names';
 import { MIGRATION_DEADLINE_SECONDS, requireOwnNamespace } from '../private/workload';
 
 /** Name of the deployer Role (and the prefix of the ServiceAccounts Flux impersonates). */
@@ -56,8 +56,18 @@ export const FLUX_NAMESPACE = 'flux-system';
  * The ServiceAccount (in `flux-system`) an environment's Kustomizations impersonate; a RoleBinding
  * in the environment's namespace grants it the deployer Role there, and nothing anywhere else.
  */
-export function deployerServiceAccount(environment: string): string {
-  return `${DEPLOYER_SERVICE_ACCOUNT}-${environment}`;
+export function deployerServiceAccount(environment: string, options: FluxOptions = {}): string {
+  return `${DEPLOYER_SERVICE_ACCOUNT}-${fluxName(options, environment)}`;
+}
+
+/**
+ * The name of a Flux object of this app in `flux-system`: `<flux.name>-<base>`, or `base` without a name. Two apps
+ * deploying to one cluster need distinct names: their Kustomizations would otherwise be one object, re-applied by
+ * each app's bootstrap path with its own `spec.path`, and kustomize-controller prunes what the path it switched from
+ * held (fluxcd/kustomize-controller `deleteObjects`: the objects labelled with the Kustomization's name and namespace).
+ */
+export function fluxName(options: FluxOptions, base: string): string {
+  return options.name === undefined ? base : `${options.name}-${base}`;
 }
 
 /**
@@ -96,14 +106,14 @@ function environmentsOf(environments: Environment[], cluster: string): Environme
  * a child manages, and the deployer could run Jobs as kustomize-controller), and no two Kustomizations of
  * a cluster under one name (`platform`, `<env>-data`, `<env>-migrate`, `<env>`).
  */
-function checkFluxNames(environments: readonly Environment[]): void {
+function checkFluxNames(environments: readonly Environment[], options: FluxOptions): void {
   // its Kustomizations would also live in a namespace they prune
   const reserved = new Map([[FLUX_NAMESPACE, `Flux's ${FLUX_NAMESPACE}`]]);
   for (const env of environments) requireOwnNamespace('/', `environments["${env.name}"].namespace`, env.namespace, reserved);
   for (const cluster of clustersOf([...environments])) {
-    const owner = new Map<string, string>([['platform', 'the platform layer']]);
+    const owner = new Map<string, string>([[fluxName(options, 'platform'), 'the platform layer']]);
     for (const env of environmentsOf([...environments], cluster)) {
-      for (const name of [env.name, `${env.name}-data`, `${env.name}-migrate`]) {
+      for (const name of [env.name, `${env.name}-data`, `${env.name}-migrate`].map((n) => fluxName(options, n))) {
         const other = owner.get(name);
         if (other !== undefined) {
           throw new ValidationError({
@@ -112,7 +122,7 @@ function checkFluxNames(environments: readonly Environment[]): void {
             property: 'environments',
             value: JSON.stringify(env.name),
             allowed: `environment names whose Flux Kustomizations on cluster "${cluster}" differ: "${name}" is already the Kustomization of ${other} `
-              + '(each environment has `<env>`, `<env>-data` and `<env>-migrate`, beside `platform`); rename one',
+              + `(each environment has \`<env>\`, \`<env>-data\` and \`<env>-migrate\`, beside \`platform\`${options.name !== undefined ? `, each prefixed with "${options.name}-"` : ''}); rename one`,
           });
         }
         owner.set(name, `environment "${env.name}"`);
@@ -130,15 +140,16 @@ interface EnvironmentLayer {
 }
 
 /** An environment's Kustomizations, each after the one before (`mine`: the environment's objects, for its migration layer). */
-function environmentLayers(env: Environment, mine: readonly LayeredManifest[]): EnvironmentLayer[] {
+function environmentLayers(env: Environment, mine: readonly LayeredManifest[], options: FluxOptions): EnvironmentLayer[] {
   const hasMigration = mine.some((o) => o.layer === DeploymentLayer.MIGRATION);
+  const n = (base: string) => fluxName(options, base);
   return [
     // a first start (initdb, broker formation, a Kafka cluster) takes minutes
-    { name: `${env.name}-data`, layer: DeploymentLayer.DATA, dependsOn: 'platform', timeout: '30m' },
+    { name: n(`${env.name}-data`), layer: DeploymentLayer.DATA, dependsOn: n('platform'), timeout: '30m' },
     ...(hasMigration
-      ? [{ name: `${env.name}-migrate`, layer: DeploymentLayer.MIGRATION, dependsOn: `${env.name}-data`, timeout: `${Math.ceil(MIGRATION_DEADLINE_SECONDS / 60) + 5}m` }]
+      ? [{ name: n(`${env.name}-migrate`), layer: DeploymentLayer.MIGRATION, dependsOn: n(`${env.name}-data`), timeout: `${Math.ceil(MIGRATION_DEADLINE_SECONDS / 60) + 5}m` }]
       : []),
-    { name: env.name, layer: DeploymentLayer.APPS, dependsOn: hasMigration ? `${env.name}-migrate` : `${env.name}-data`, timeout: '15m' },
+    { name: n(env.name), layer: DeploymentLayer.APPS, dependsOn: n(hasMigration ? `${env.name}-migrate` : `${env.name}-data`), timeout: '15m' },
   ];
 }
 
@@ -147,10 +158,10 @@ function environmentLayers(env: Environment, mine: readonly LayeredManifest[]): 
  * cluster, `platform`, then per environment its chain of layers (the environments' chains side by side).
  */
 export function fluxApplyOrder(
-  environments: Environment[], objects: readonly LayeredManifest[],
-): Array<{ cluster: string; environments: string[][] }> {
-  const namesOf = (env: Environment) => environmentLayers(env, objects.filter((o) => o.environment === env.name)).map((l) => l.name);
-  return clustersOf(environments).map((cluster) => ({ cluster, environments: environmentsOf(environments, cluster).map(namesOf) }));
+  environments: Environment[], objects: readonly LayeredManifest[], options: FluxOptions = {},
+): Array<{ cluster: string; platform: string; environments: string[][] }> {
+  const namesOf = (env: Environment) => environmentLayers(env, objects.filter((o) => o.environment === env.name), options).map((l) => l.name);
+  return clustersOf(environments).map((cluster) => ({ cluster, platform: fluxName(options, 'platform'), environments: environmentsOf(environments, cluster).map(namesOf) }));
 }
 
 /** A folder of the output as a Flux `path` in the repository (`./<repositoryPath>/<rel>`), as the wiring writes it. */
@@ -239,7 +250,16 @@ export function renderFluxWiring(environments: Environment[], options: FluxOptio
   if (typeof interval !== 'string' || !/^([0-9]+(ms|s|m|h))+$/.test(interval)) {
     throw new ValidationError({ code: 'INVALID_VALUE', path: '/', property: 'flux.interval', value: JSON.stringify(interval), allowed: 'a duration such as "10m"' });
   }
-  checkFluxNames(environments);
+  if (options.name !== undefined && !isDnsLabel(options.name)) {
+    throw new ValidationError({
+      code: 'INVALID_NAME',
+      path: '/',
+      property: 'flux.name',
+      value: renderValue(options.name),
+      allowed: 'a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters) prefixing this app\'s Kustomizations and ServiceAccounts in flux-system',
+    });
+  }
+  checkFluxNames(environments, options);
   const sourceRef = (name: string) => ({ kind: sourceKind, name });
   const gitRepository = (name: string, branch: string) => ({
     apiVersion: 'source.toolkit.fluxcd.io/v1',
@@ -263,14 +283,14 @@ export function renderFluxWiring(environments: Environment[], options: FluxOptio
     const dir = `clusters/${cluster}`;
     const file = (obj: any) => files.push({ path: `${dir}/${obj.kind}.${obj.metadata.name}.yaml`, content: toYaml(obj) });
     if (options.repositoryUrl) file(gitRepository(sourceName, options.branch ?? 'main'));
-    file(kustomization('platform', {
+    file(kustomization(fluxName(options, 'platform'), {
       path: fluxPath(options, `platform/${cluster}`),
       timeout: '10m',
       serviceAccountName: PLATFORM_SERVICE_ACCOUNT,
       sourceRef: sourceRef(sourceName),
     }));
     for (const env of environmentsOf(environments, cluster)) {
-      const account = deployerServiceAccount(env.name);
+      const account = deployerServiceAccount(env.name, options);
       file({
         apiVersion: 'v1',
         kind: 'ServiceAccount',
@@ -284,7 +304,7 @@ export function renderFluxWiring(environments: Environment[], options: FluxOptio
         file(gitRepository(envSource, `${prefix}${env.name}`));
       }
       const mine = objects.filter((o) => o.environment === env.name);
-      for (const l of environmentLayers(env, mine)) {
+      for (const l of environmentLayers(env, mine, options)) {
         const exprs = fluxHealthCheckExprs(mine.filter((o) => o.layer === l.layer).map((o) => o.manifest));
         file(kustomization(l.name, {
           path: fluxPath(options, `layers/${env.name}/${l.layer}`),

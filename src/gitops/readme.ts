@@ -10,8 +10,8 @@ export interface ReadmeWiring {
   readonly flux?: {
     /** The bootstrap path of a cluster's folder, `<cluster>` standing for its name. */
     readonly clusterPath: string;
-    /** Per cluster, after `platform`, each environment's Kustomizations in the order they become Ready (flux.ts `fluxApplyOrder`). */
-    readonly order: ReadonlyArray<{ readonly cluster: string; readonly environments: readonly string[][] }>;
+    /** Per cluster, after its platform Kustomization, each environment's Kustomizations in the order they become Ready (flux.ts `fluxApplyOrder`). */
+    readonly order: ReadonlyArray<{ readonly cluster: string; readonly platform: string; readonly environments: readonly string[][] }>;
   };
   /** The Argo CD Applications whose prunes wait for a person's confirmation (argocd.ts `prunesOnConfirmation`). */
   readonly argoCdConfirmPrune?: readonly string[];
@@ -94,8 +94,8 @@ function fluxSection(wiring: ReadmeWiring): string[] {
     '',
     '| cluster | Kustomizations, in the order they become Ready |',
     '|---|---|',
-    ...wiring.flux.order.map(({ cluster, environments }) =>
-      `| ${cluster} | ${code('platform')} → ${environments.map((chain) => chain.map(code).join(' → ')).join('; ')} |`),
+    ...wiring.flux.order.map(({ cluster, platform, environments }) =>
+      `| ${cluster} | ${code(platform)} → ${environments.map((chain) => chain.map(code).join(' → ')).join('; ')} |`),
   ];
 }
 

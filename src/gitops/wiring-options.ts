@@ -39,6 +39,19 @@ export interface FluxOptions {
   readonly repositoryPath?: string;
 
   /**
+   * Prefix of the names of the Flux objects in `flux-system`, for several apps (teams) deploying to one cluster:
+   * Kustomizations `<name>-platform`, `<name>-<env>-data`, `<name>-<env>-migrate` and `<name>-<env>`, and
+   * ServiceAccounts `gitops-deployer-<name>-<env>` (the deployer RoleBindings' subject). Every Flux object lives in
+   * `flux-system`: without distinct names two apps' Kustomizations are one object that each app's bootstrap path
+   * re-applies with its own `spec.path`, and kustomize-controller prunes the other app's objects on each switch.
+   * Adding or changing it on a deployed app renames those objects: Flux deletes the old Kustomizations, and with them
+   * (`prune: true`) every object they applied that the new ones have not taken over yet, prune-disabled ones excepted.
+   *
+   * @default - none: `platform`, `<env>-data`, `<env>-migrate`, `<env>` and `gitops-deployer-<env>`
+   */
+  readonly name?: string;
+
+  /**
    * Reconciliation interval of the Kustomizations.
    *
    * @default "10m"

@@ -260,6 +260,39 @@ describe('Flux wiring', () => {
     expect(parse(custom, 'clusters/prod/GitRepository.gitops-prod').map((f) => f.obj.spec.ref.branch)).toEqual(['deploy-prod']);
   });
 
+  test('two apps on one cluster: flux.name gives each its own Kustomizations and deployer accounts in flux-system (none shared)', () => {
+    // every Flux object is in flux-system: two apps' `platform` (or same-named environments' layers) would be one object,
+    // whose spec.path each app's bootstrap path re-applies, and kustomize-controller prunes what the other path held
+    const wiring = (name: string | undefined) => {
+      const out = render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git', repositoryPath: `./${name ?? 'x'}`, name } });
+      return new Map([...parse(out, 'clusters/'), ...parse(out, 'platform/')].map(({ obj }) => [`${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`, obj]));
+    };
+    const shop = wiring('shop');
+    const billing = wiring('billing');
+    const fluxSystem = (m: Map<string, any>) => [...m.keys()].filter((k) => k.includes('/flux-system/') && !k.startsWith('GitRepository/')).sort();
+    expect(fluxSystem(shop)).toEqual([
+      'Kustomization/flux-system/shop-dev', 'Kustomization/flux-system/shop-dev-data', 'Kustomization/flux-system/shop-platform',
+      'Kustomization/flux-system/shop-prod', 'Kustomization/flux-system/shop-prod-data',
+      'ServiceAccount/flux-system/gitops-deployer-shop-dev', 'ServiceAccount/flux-system/gitops-deployer-shop-prod',
+    ]);
+    expect(fluxSystem(shop).filter((k) => fluxSystem(billing).includes(k))).toEqual([]);
+    const data = shop.get('Kustomization/flux-system/shop-prod-data');
+    expect(data.spec).toMatchObject({ path: './shop/layers/prod/data', dependsOn: [{ name: 'shop-platform' }], serviceAccountName: 'gitops-deployer-shop-prod', targetNamespace: 'shop' });
+    expect(shop.get('Kustomization/flux-system/shop-prod').spec.dependsOn).toEqual([{ name: 'shop-prod-data' }]);
+    // the deployer RoleBinding binds the account the layers impersonate
+    expect(shop.get('RoleBinding/shop/gitops-deployer').subjects).toEqual([{ kind: 'ServiceAccount', name: 'gitops-deployer-shop-prod', namespace: 'flux-system' }]);
+    // without a name: the names as before (renaming a deployed Kustomization makes Flux delete it and prune what it applied)
+    expect(fluxSystem(wiring(undefined))).toEqual([
+      'Kustomization/flux-system/dev', 'Kustomization/flux-system/dev-data', 'Kustomization/flux-system/platform',
+      'Kustomization/flux-system/prod', 'Kustomization/flux-system/prod-data',
+      'ServiceAccount/flux-system/gitops-deployer-dev', 'ServiceAccount/flux-system/gitops-deployer-prod',
+    ]);
+    expect(() => render({ flux: { name: 'Shop Team' } })).toThrow(ValidationError);
+    expect(() => render({ flux: { name: 'Shop Team' } })).toThrow(/invalid flux.name "Shop Team": .*DNS-1123 label/);
+    // the prefixed names still may not collide within the app
+    expect(() => render({ flux: { name: 'prod' } })).not.toThrow();
+  });
+
   test('bad Flux options are ValidationErrors', () => {
     expect(() => render({ flux: { sourceKind: 'HelmRepository' } })).toThrow(/invalid flux.sourceKind "HelmRepository"/);
     expect(() => render({ flux: { repositoryUrl: 'ftp://x' } })).toThrow(/invalid flux.repositoryUrl/);
@@ -300,6 +333,7 @@ describe('the generated README describes the wiring', () => {
       .flatMap(([, cluster, chain]) => [...chain.matchAll(/`([^`]+)`/g)].map((m) => `clusters/${cluster}/Kustomization.${m[1]}.yaml`)).sort();
     expect(named).toEqual(out.files.map((f) => f.path).filter((p) => /^clusters\/[^/]+\/Kustomization\./.test(p)).sort());
     expect(readme(render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git' } }))).toContain('--path=./clusters/<cluster>`');
+    expect(readme(render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git', name: 'shop' } }))).toContain('| prod | `shop-platform` → `shop-prod-data` → `shop-prod` |');
   });
 
   test('Argo CD: what to apply, the projects and the number of Applications; no wiring, no section', () => {

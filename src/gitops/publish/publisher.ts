@@ -27,6 +27,7 @@ const locksModule = (): typeof import('./locks') => require('./locks');
 const messageModule = (): typeof import('./message') => require('./message');
 const generatedFilesModule = (): typeof import('../verify/generated-files') => require('../verify/generated-files');
 const wiringModule = (): typeof import('./wiring-paths') => require('./wiring-paths');
+const sharedModule = (): typeof import('./shared-objects') => require('./shared-objects');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** `libraryVersion` of the manifest publish seeds the temporary directory with: tells whether the app wrote there at all. */
@@ -345,6 +346,7 @@ class PublishRun {
     const plans = targets.map((t) => this.plan(t, output, nextObjects, gated));
     for (const plan of plans) if (plan.target.mode === 'checkout') this.checkUncommitted(plan.target, plan.files.map((f) => f.path));
     this.checkWiring(plans, output.files, envMode);
+    if (!envMode) for (const plan of plans) this.checkSharedObjects(plan, output);
 
     // 5. write and commit, or describe
     const publications: BranchPublication[] = [];
@@ -769,6 +771,52 @@ class PublishRun {
     throw new PublishError(PublishErrorCode.WIRING_MISMATCH,
       `${unresolved.length} folder(s) the GitOps wiring reads would not be in the commit: ${wiring.wiringFix(unresolved, this.rel)}`,
       unresolved.map((u) => `${u.read.file}: ${u.read.tool} reads ${u.read.path}${u.read.revision !== undefined ? ` on ${u.read.revision}` : ''}: ${u.reason}`));
+  }
+
+  /**
+   * Other cdk8s-stateful outputs of the branch (other teams' apps, published with another `--path`) must not
+   * apply an object of this output to the same cluster: they are read from the branch as committed, and this
+   * output as it is about to be committed.
+   */
+  private checkSharedObjects(plan: Plan, output: { manifest: OwnedManifest; files: Map<string, { content: string }> }): void {
+    const t = plan.target;
+    if (t.tip === undefined) return;
+    const manifestSuffix = `/${MANIFEST_PATH}`;
+    const others = this.git.ok(['ls-tree', '-r', '-z', '--name-only', t.tip]).split('\0')
+      .filter((f) => f === MANIFEST_PATH || f.endsWith(manifestSuffix))
+      .map((f) => f.slice(0, f.length - MANIFEST_PATH.length).replace(/\/$/, ''))
+      // every other output, also one at the root of the repository around this one: each manifest lists its own files
+      .filter((p) => p !== this.rel)
+      .sort(cmp);
+    if (others.length === 0) return;
+    const shared = sharedModule();
+    const clusters = (m: OwnedManifest) => new Map(m.environments.map((e) => [e.name, e.cluster]));
+    const mine = shared.appliedObjects([...output.files].map(([p, f]): [string, string] => [p, f.content]), clusters(output.manifest));
+    const found = others.flatMap((other) => {
+      const dir = path.join(t.tree, ...other.split('/'));
+      let manifest: OwnedManifest | undefined;
+      try {
+        manifest = readOwnedManifest(dir);
+      } catch {
+        return []; // `verify` of that output reports it; its objects are unknown here
+      }
+      if (manifest === undefined) return [];
+      const files = manifest.files.flatMap((f): Array<[string, string]> => {
+        try {
+          return [[f.path, fs.readFileSync(path.join(dir, ...f.path.split('/')), 'utf8')]];
+        } catch {
+          return [];
+        }
+      });
+      return shared.sharedObjects(mine, this.rel, shared.appliedObjects(files, clusters(manifest)), other).map((o) => ({ ...o, other }));
+    });
+    if (found.length === 0) return;
+    const outputs = [...new Set(found.map((f) => (f.other === '' ? 'the repository\'s root' : `${f.other}/`)))];
+    throw new PublishError(PublishErrorCode.SHARED_OBJECTS,
+      `${t.branch}: ${found.length} object(s) of this output are applied to the same cluster by the cdk8s-stateful output at ${outputs.join(', ')}: `
+      + 'the two outputs\' Flux Kustomizations or Argo CD Applications would re-apply them in turn and prune them when either output drops them; '
+      + [...new Set(found.map((f) => f.fix))].join('; '),
+      found.map((f) => `${f.label}: ${f.file} and ${f.otherFile}`));
   }
 
   private describe(plan: Plan, commit: string | undefined, pushed: boolean): BranchPublication {

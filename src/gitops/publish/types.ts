@@ -244,6 +244,12 @@ export enum PublishErrorCode {
    * hold (its `repositoryPath` and `--path` disagree): Flux and Argo CD would fail to build them.
    */
   WIRING_MISMATCH = 'WIRING_MISMATCH',
+  /**
+   * Another cdk8s-stateful output of the repository applies an object of this output to the same cluster (the
+   * same Flux Kustomization, Argo CD Application, StorageClass, Namespace or namespaced object): the two
+   * Kustomizations or Applications would re-apply it in turn and prune it when either output drops it.
+   */
+  SHARED_OBJECTS = 'SHARED_OBJECTS',
   /** An interrupted write is pending in the repository's output directory. */
   INTERRUPTED_WRITE = 'INTERRUPTED_WRITE',
   /** The repository is busy or in the way: a merge in progress, a branch checked out elsewhere or moved meanwhile, a file the output would overwrite. */
