@@ -42,6 +42,8 @@ export interface CodeCacheStats {
   readonly rejected: number;
   /** Relative requires of a module already loaded answered without Node's resolution (see `requireOf`). */
   readonly shortcuts: number;
+  /** First loads whose resolution was recorded in Node's resolution cache beforehand (see `primePathCache`). */
+  readonly primed: number;
 }
 
 interface Entry {
@@ -56,12 +58,15 @@ interface State {
   /** A cache file (an empty mark included) was read. */
   readonly found: boolean;
   readonly compiled: Map<string, { readonly script: vm.Script; readonly hash: Buffer }>;
+  /** Folders of the library listed by `primePathCache`: name → a regular file. */
+  readonly listings: Map<string, Map<string, boolean>>;
   /** Node's own `Module._load` and `Module.prototype.require` when neither was replaced: the require shortcut's condition. */
   readonly nodeLoader?: { readonly load: unknown; readonly require: unknown };
   hits: number;
   misses: number;
   rejected: number;
   shortcuts: number;
+  primed: number;
 }
 
 const INSTALLED = Symbol.for('cdk8s-stateful.code-cache');
@@ -78,8 +83,8 @@ let inert: string | undefined;
 /** The statistics of this process (zeros when not installed). */
 export function codeCacheStats(): CodeCacheStats {
   return state
-    ? { dir: state.dir, hits: state.hits, misses: state.misses, rejected: state.rejected, shortcuts: state.shortcuts }
-    : { inert: inert ?? 'not installed', hits: 0, misses: 0, rejected: 0, shortcuts: 0 };
+    ? { dir: state.dir, hits: state.hits, misses: state.misses, rejected: state.rejected, shortcuts: state.shortcuts, primed: state.primed }
+    : { inert: inert ?? 'not installed', hits: 0, misses: 0, rejected: 0, shortcuts: 0, primed: 0 };
 }
 
 /** Installs the code cache for the modules under `dir` (the library's `lib/`). Never throws. */
@@ -102,7 +107,20 @@ export function installCodeCache(dir: string): void {
     const entries = decode(bytes);
     const found = bytes !== undefined;
     const node = nodeLoader(Module);
-    const s: State = { dir: root, kind, entries, found, compiled: new Map(), nodeLoader: node, hits: 0, misses: 0, rejected: 0, shortcuts: 0 };
+    const s: State = {
+      dir: root,
+      kind,
+      entries,
+      found,
+      compiled: new Map(),
+      listings: new Map(),
+      nodeLoader: node,
+      hits: 0,
+      misses: 0,
+      rejected: 0,
+      shortcuts: 0,
+      primed: 0,
+    };
     const prefix = root + path.sep;
     proto._compile = function compile(this: any, content: unknown, filename: unknown, ...rest: unknown[]) {
       if (typeof content !== 'string' || typeof filename !== 'string' || !filename.startsWith(prefix) || content.startsWith('#!')) {
@@ -177,12 +195,14 @@ function requireOf(Module: any, mod: any, filename: string, s: State): NodeJS.Re
   const req = function require(id: string) {
     if (node !== undefined && typeof id === 'string' && id.charCodeAt(0) === 46 /* . */ && (id.startsWith('./') || id.startsWith('../'))
       && Module._load === node.load && Module.prototype.require === node.require && !/\.(c?js|json|node)$/.test(id)) {
-      const cached = Module._cache[path.resolve(dir, id) + '.js'];
+      const base = path.resolve(dir, id);
+      const cached = Module._cache[base + '.js'];
       if (cached !== undefined && cached.loaded === true) {
         if (Array.isArray(mod.children) && !mod.children.includes(cached)) mod.children.push(cached);
         s.shortcuts++;
         return cached.exports;
       }
+      if (cached === undefined) primePathCache(Module, s, id, dir, base);
     }
     return mod.require(id);
   } as NodeJS.Require;
@@ -194,6 +214,37 @@ function requireOf(Module: any, mod: any, filename: string, s: State): NodeJS.Re
   req.extensions = Module._extensions;
   req.cache = Module._cache;
   return req;
+}
+
+/**
+ * Before Node loads a library module for the first time through a relative request: records in
+ * Node's own resolution cache (`Module._pathCache`, keyed `<request>\0<folder>` for a relative
+ * request, `Module._findPath`) the answer Node would compute, `<base>.js`, when a listing of its
+ * folder (one `readdir` per folder and process) shows `<base>.js` as a regular file and nothing
+ * named `<base>` (which Node would try first). Node then skips its `stat`s and `realpath` for it:
+ * the folder is a real path already (that of a module Node loaded), and the file no link. Only
+ * folders under the library's own; anything else is left to Node.
+ */
+function primePathCache(Module: any, s: State, id: string, dir: string, base: string): void {
+  const pathCache = Module._pathCache;
+  if (typeof pathCache !== 'object' || pathCache === null) return;
+  const folder = path.dirname(base);
+  if (folder !== s.dir && !folder.startsWith(s.dir + path.sep)) return;
+  let entries = s.listings.get(folder);
+  if (entries === undefined) {
+    entries = new Map();
+    try {
+      for (const e of fs.readdirSync(folder, { withFileTypes: true })) entries.set(e.name, e.isFile());
+    } catch {
+      // unreadable: Node resolves
+    }
+    s.listings.set(folder, entries);
+  }
+  const name = path.basename(base);
+  if (entries.get(`${name}.js`) === true && !entries.has(name)) {
+    pathCache[`${id}\0${dir}`] = `${base}.js`;
+    s.primed++;
+  }
 }
 
 /** At exit: the cache (or, the first time, the empty mark) when a module was compiled from its source. */

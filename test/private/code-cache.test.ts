@@ -41,7 +41,7 @@ const FIXTURE = [
 interface RunResult {
   readonly value?: number;
   readonly report?: any;
-  readonly stats: { dir?: string; inert?: string; hits: number; misses: number; rejected: number; shortcuts: number };
+  readonly stats: { dir?: string; inert?: string; hits: number; misses: number; rejected: number; shortcuts: number; primed: number };
   readonly error?: string;
   readonly outside?: number;
   readonly extra?: any;
@@ -108,6 +108,8 @@ function writeFixtures(value = 1): void {
     '  circular: circular.seen,',
     "  withExtension: require('./helper.js') === helper,",
     "  loaded: require('./sub/user') === user,",
+    "  both: require('./both').which,",
+    "  folder: require('./folder').which,",
     '});',
     '',
   ].join('\n'));
@@ -118,6 +120,11 @@ function writeFixtures(value = 1): void {
     "exports.children = module.children.map((c) => require('path').relative(__dirname, c.id));",
     '',
   ].join('\n'));
+  // Node tries the name as given before adding `.js`, and a folder's index.js when there is no `.js`
+  fs.writeFileSync(path.join(lib, 'fixture', 'both'), "exports.which = 'the file without extension';\n");
+  fs.writeFileSync(path.join(lib, 'fixture', 'both.js'), "exports.which = 'both.js';\n");
+  fs.mkdirSync(path.join(lib, 'fixture', 'folder'), { recursive: true });
+  fs.writeFileSync(path.join(lib, 'fixture', 'folder', 'index.js'), "exports.which = 'folder/index.js';\n");
   fs.writeFileSync(path.join(lib, 'fixture', 'circ-a.js'), "'use strict';\nexports.early = 'a, still loading';\nexports.seen = require('./circ-b').sawA;\n");
   fs.writeFileSync(path.join(lib, 'fixture', 'circ-b.js'), "'use strict';\nexports.sawA = require('./circ-a').early;\n");
 }
@@ -228,6 +235,8 @@ describe('code cache of the library\'s modules', () => {
       circular: 'a, still loading',
       withExtension: true,
       loaded: true,
+      both: 'the file without extension',
+      folder: 'folder/index.js',
     };
     // Node alone (the cache off) gives the same
     expect(run(tmpdir('code-cache-state-'), { fixture: 'shared', env: { CDK8S_STATEFUL_CACHE: 'off' } }).report).toEqual(expected);
@@ -239,6 +248,9 @@ describe('code cache of the library\'s modules', () => {
       // sub/user's '../../fixture/helper' and shared's './sub/user' (a circular require and a
       // request with its extension go through Node)
       expect(r.stats.shortcuts).toBeGreaterThanOrEqual(2);
+      // first loads resolved ahead for Node: './helper', './sub/user', './circ-a', './circ-b' (not
+      // './both', './folder': Node's answer is not <request>.js)
+      expect(r.stats.primed).toBeGreaterThanOrEqual(4);
     }
   });
 
