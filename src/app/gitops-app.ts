@@ -622,7 +622,11 @@ export class GitOpsApp extends App {
       }));
       files.push(...renderLayerKustomizations(envs, layered));
       files.push(...flux().renderFluxWiring(envs, this.flux, layered));
-      fluxReadme = { clusterPath: flux().fluxPath(this.flux, 'clusters/<cluster>'), order: flux().fluxApplyOrder(envs, layered, this.flux) };
+      fluxReadme = {
+        clusterPath: flux().fluxPath(this.flux, 'clusters/<cluster>'),
+        order: flux().fluxApplyOrder(envs, layered, this.flux),
+        ...(this.flux.name !== undefined ? { name: this.flux.name } : {}),
+      };
     }
     if (this.argoCd) files.push(...argocd().renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators, objects));
     const confirmPrune = this.argoCd ? this.operators.filter((op) => argocd().prunesOnConfirmation(op)).map((op) => op.name) : [];

@@ -12,6 +12,8 @@ export interface ReadmeWiring {
     readonly clusterPath: string;
     /** Per cluster, after its platform Kustomization, each environment's Kustomizations in the order they become Ready (flux.ts `fluxApplyOrder`). */
     readonly order: ReadonlyArray<{ readonly cluster: string; readonly platform: string; readonly environments: readonly string[][] }>;
+    /** `flux.name`, which prefixes the Kustomizations and deployer ServiceAccounts (flux.ts `fluxName`), if any. */
+    readonly name?: string;
   };
   /** The Argo CD Applications whose prunes wait for a person's confirmation (argocd.ts `prunesOnConfirmation`). */
   readonly argoCdConfirmPrune?: readonly string[];
@@ -79,6 +81,7 @@ function argoCdNames(paths: readonly string[], kind: string): string[] {
 function fluxSection(wiring: ReadmeWiring): string[] {
   if (!wiring.flux) return [];
   const code = (name: string) => `\`${name}\``;
+  const n = wiring.flux.name === undefined ? '' : `${wiring.flux.name}-`;
   return [
     '',
     '## Flux',
@@ -86,11 +89,11 @@ function fluxSection(wiring: ReadmeWiring): string[] {
     `Bootstrap each cluster with its folder as the path: \`flux bootstrap git --url=<this repository> --path=${wiring.flux.clusterPath}\`.`,
     '',
     '- `clusters/<cluster>/`: everything in `flux-system`, applied in one pass: the Git source (with a `repositoryUrl`), one',
-    '  `gitops-deployer-<environment>` ServiceAccount per environment, and the Kustomizations below.',
+    `  \`gitops-deployer-${n}<environment>\` ServiceAccount per environment, and the Kustomizations below.`,
     '- `layers/<environment>/{data,migrate,apps}/`: what an environment\'s Kustomizations apply, in this order,',
-    '  each once the one before is Ready: `<environment>-data` (databases, queues, their credentials, backups),',
-    '  `<environment>-migrate` (schema migration Jobs and RabbitMQ operator users, when there are any), `<environment>`',
-    '  (the applications); `platform` (`platform/<cluster>/`) before them all.',
+    `  each once the one before is Ready: \`${n}<environment>-data\` (databases, queues, their credentials, backups),`,
+    `  \`${n}<environment>-migrate\` (schema migration Jobs and RabbitMQ operator users, when there are any), \`${n}<environment>\``,
+    `  (the applications); \`${n}platform\` (\`platform/<cluster>/\`) before them all.`,
     '',
     '| cluster | Kustomizations, in the order they become Ready |',
     '|---|---|',

@@ -333,7 +333,13 @@ describe('the generated README describes the wiring', () => {
       .flatMap(([, cluster, chain]) => [...chain.matchAll(/`([^`]+)`/g)].map((m) => `clusters/${cluster}/Kustomization.${m[1]}.yaml`)).sort();
     expect(named).toEqual(out.files.map((f) => f.path).filter((p) => /^clusters\/[^/]+\/Kustomization\./.test(p)).sort());
     expect(readme(render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git' } }))).toContain('--path=./clusters/<cluster>`');
-    expect(readme(render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git', name: 'shop' } }))).toContain('| prod | `shop-platform` → `shop-prod-data` → `shop-prod` |');
+    const named2 = readme(render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git', name: 'shop' } }));
+    expect(named2).toContain('| prod | `shop-platform` → `shop-prod-data` → `shop-prod` |');
+    // the text names the prefixed objects too
+    expect(named2).toContain('`gitops-deployer-shop-<environment>` ServiceAccount per environment');
+    expect(named2).toContain('`shop-<environment>-data` (databases');
+    expect(named2).toContain('`shop-platform` (`platform/<cluster>/`) before them all');
+    expect(text).toContain('`gitops-deployer-<environment>` ServiceAccount per environment');
   });
 
   test('Argo CD: what to apply, the projects and the number of Applications; no wiring, no section', () => {
