@@ -808,13 +808,16 @@ class PublishRun {
           return [];
         }
       });
-      return shared.sharedObjects(mine, this.rel, shared.appliedObjects(files, clusters(manifest)), other).map((o) => ({ ...o, other }));
+      const theirs = shared.appliedObjects(files, clusters(manifest));
+      return [...shared.sharedObjects(mine, this.rel, theirs, other), ...shared.sharedBackupLocations(mine, this.rel, theirs, other)]
+        .map((o) => ({ ...o, other }));
     });
     if (found.length === 0) return;
     const outputs = [...new Set(found.map((f) => (f.other === '' ? 'the repository\'s root' : `${f.other}/`)))];
     throw new PublishError(PublishErrorCode.SHARED_OBJECTS,
-      `${t.branch}: ${found.length} object(s) of this output are applied to the same cluster by the cdk8s-stateful output at ${outputs.join(', ')}: `
-      + 'the two outputs\' Flux Kustomizations or Argo CD Applications would re-apply them in turn and prune them when either output drops them; '
+      `${t.branch}: ${found.length} object(s) of this output are applied to the same cluster, or write backups to the same place, as the cdk8s-stateful `
+      + `output at ${outputs.join(', ')}: the two outputs' Flux Kustomizations or Argo CD Applications would re-apply them in turn and prune them `
+      + 'when either output drops them, and two databases\' backups would overwrite each other; '
       + [...new Set(found.map((f) => f.fix))].join('; '),
       found.map((f) => `${f.label}: ${f.file} and ${f.otherFile}`));
   }

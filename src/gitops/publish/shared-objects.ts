@@ -1,3 +1,4 @@
+import { BACKUP_LOCATION_ANNOTATION } from '../../private/engine-facts';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { parseYaml } from '../../private/yaml-read';
 
@@ -14,6 +15,8 @@ export interface AppliedObject {
   readonly label: string;
   /** What the two apps would do about it, for messages. */
   readonly fix: string;
+  /** Where it writes a database's backups (`stateful.cdk8s.io/backup-location`: `s3://bucket/path/[ at endpoint]`), if it does. */
+  readonly backupLocation?: string;
 }
 
 /** The cluster `argocd/` is applied to: the one running Argo CD, whatever clusters the environments name. */
@@ -60,7 +63,13 @@ export function appliedObjects(
     const namespace = clusterScoped || typeof object.metadata.namespace !== 'string' ? '' : object.metadata.namespace;
     const key = [cluster, apiGroup(apiVersion), kind, namespace, name].join('\0');
     const where = cluster === ARGO_CD_CLUSTER ? 'in Argo CD' : `on cluster "${cluster}"`;
-    out.set(key, { file, label: `${kind} ${namespace === '' ? '' : `${namespace}/`}${name} ${where}`, fix: fixOf(root, kind, clusterScoped) });
+    const location = root === 'rendered' ? object.metadata.annotations?.[BACKUP_LOCATION_ANNOTATION] : undefined;
+    out.set(key, {
+      file,
+      label: `${kind} ${namespace === '' ? '' : `${namespace}/`}${name} ${where}`,
+      fix: fixOf(root, kind, clusterScoped),
+      ...(typeof location === 'string' && location !== '' ? { backupLocation: location } : {}),
+    });
   }
   return out;
 }
@@ -89,6 +98,45 @@ export function sharedObjects(
   for (const [key, o] of mine) {
     const theirs = other.get(key);
     if (theirs !== undefined) shared.push({ label: o.label, file: at(minePrefix, o.file), otherFile: at(otherPrefix, theirs.file), fix: o.fix });
+  }
+  return shared.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
+/** `s3://bucket/path/` and the endpoint of a backup location's text (`<url>[ at <endpoint>]`). */
+function parseLocation(text: string): { url: string; endpoint: string } {
+  const at = text.indexOf(' at ');
+  const url = at < 0 ? text : text.slice(0, at);
+  return { url: url.endsWith('/') ? url : `${url}/`, endpoint: at < 0 ? '' : text.slice(at + 4) };
+}
+
+/**
+ * The backups of two different databases written to one place of one object store by two outputs: the same
+ * folder, or one inside the other (object stores are shared by every cluster: the clusters need not be the same).
+ * Each would overwrite the other's log archive and delete its backups by its own retention, as within one app
+ * (`ReplicatedDatabase` refuses that at synthesis; another app's databases are known only here). An object both
+ * outputs apply is reported by `sharedObjects` already.
+ */
+export function sharedBackupLocations(
+  mine: ReadonlyMap<string, AppliedObject>, minePrefix: string, other: ReadonlyMap<string, AppliedObject>, otherPrefix: string,
+): SharedObject[] {
+  const at = (prefix: string, file: string) => (prefix === '' ? file : `${prefix}/${file}`);
+  const theirs = [...other].filter(([, o]) => o.backupLocation !== undefined)
+    .map(([key, o]) => ({ key, o, where: parseLocation(o.backupLocation!) }));
+  const shared: SharedObject[] = [];
+  for (const [key, o] of mine) {
+    if (o.backupLocation === undefined) continue;
+    const where = parseLocation(o.backupLocation);
+    for (const t of theirs) {
+      if (t.key === key || t.where.endpoint !== where.endpoint) continue;
+      if (!t.where.url.startsWith(where.url) && !where.url.startsWith(t.where.url)) continue;
+      shared.push({
+        label: `backups of ${o.label} (${o.backupLocation}) and of ${t.o.label} (${t.o.backupLocation})`,
+        file: at(minePrefix, o.file),
+        otherFile: at(otherPrefix, t.o.file),
+        fix: 'give each database its own backup location (backup.destination.destinationPath, or backup.serverName): two databases writing one '
+          + 'place overwrite each other\'s log archive and delete each other\'s backups by their own retention',
+      });
+    }
   }
   return shared.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }

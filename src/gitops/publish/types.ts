@@ -247,7 +247,8 @@ export enum PublishErrorCode {
   /**
    * Another cdk8s-stateful output of the repository applies an object of this output to the same cluster (the
    * same Flux Kustomization, Argo CD Application, StorageClass, Namespace or namespaced object): the two
-   * Kustomizations or Applications would re-apply it in turn and prune it when either output drops it.
+   * Kustomizations or Applications would re-apply it in turn and prune it when either output drops it. Or one of
+   * its databases writes its backups where a database of the other output does.
    */
   SHARED_OBJECTS = 'SHARED_OBJECTS',
   /** An interrupted write is pending in the repository's output directory. */

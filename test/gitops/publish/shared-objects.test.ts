@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { commitCount, emptyRepo, publish, refusal, snapshot } from './helpers';
-import { ArgoCdOptions, Environment, EnvironmentChart, FluxOptions, GitOpsApp, StorageProfile, Tier } from '../../../src';
+import { ArgoCdOptions, DatabaseEngine, Environment, EnvironmentChart, FluxOptions, GitOpsApp, ReplicatedDatabase, SecretSource, StorageProfile, Tier } from '../../../src';
 import { IOutputSynthesizer, PublishErrorCode } from '../../../src/gitops/publish';
 
 const REPO_URL = 'https://git.example.com/acme/fleet.git';
@@ -14,6 +14,8 @@ interface TeamOptions {
   readonly storage?: StorageProfile;
   /** Where the output is published (its wiring's repositoryPath). */
   readonly at?: string;
+  /** A CloudNativePG database backing up to this S3 folder. */
+  readonly backupTo?: { readonly name: string; readonly destinationPath: string; readonly serverName?: string };
 }
 
 /** One team's app: an environment on cluster prod-eu, published at `<team>/`, wired for Flux and Argo CD. */
@@ -36,6 +38,18 @@ function team(name: string, o: TeamOptions = {}): IOutputSynthesizer {
         }),
       });
       new ApiObject(chart, 'settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { team: name } });
+      if (o.backupTo) {
+        new ReplicatedDatabase(chart, 'Db', {
+          name: o.backupTo.name,
+          engine: DatabaseEngine.cloudNativePg({ version: '16.4' }),
+          backup: {
+            schedule: '0 2 * * *',
+            retentionDays: 7,
+            serverName: o.backupTo.serverName,
+            destination: { destinationPath: o.backupTo.destinationPath, credentials: SecretSource.externalSecret({ store: 'vault', remoteKey: 'backups' }) },
+          },
+        });
+      }
       app.synth();
     },
   };
@@ -49,7 +63,7 @@ describe('two teams\' apps publishing into one repository, deploying to one clus
     // both name their environment prod: prod-data, prod, gitops-deployer-prod and platform would be one object each
     const e = refusal({ repository: repo.checkout, synthesizer: team('billing'), path: 'billing' });
     expect(e.code).toBe(PublishErrorCode.SHARED_OBJECTS);
-    expect(e.message).toMatch(/^main: \d+ object\(s\) of this output are applied to the same cluster by the cdk8s-stateful output at shop\/: .*prune them when either output drops them; .*give each app its own flux\.name/);
+    expect(e.message).toMatch(/^main: \d+ object\(s\) of this output are applied to the same cluster, or write backups to the same place, as the cdk8s-stateful output at shop\/: .*prune them when either output drops them.*; .*give each app its own flux\.name/);
     expect(e.details).toEqual(expect.arrayContaining([
       'Kustomization flux-system/platform on cluster "prod-eu": billing/clusters/prod-eu/Kustomization.platform.yaml and shop/clusters/prod-eu/Kustomization.platform.yaml',
       'Kustomization flux-system/prod-data on cluster "prod-eu": billing/clusters/prod-eu/Kustomization.prod-data.yaml and shop/clusters/prod-eu/Kustomization.prod-data.yaml',
@@ -118,7 +132,32 @@ describe('two teams\' apps publishing into one repository, deploying to one clus
     expect(publish({ repository: repo.checkout, synthesizer: team('shop', { at: '.' }) }).committed).toBe(true);
     const e = refusal({ repository: repo.checkout, synthesizer: team('billing'), path: 'billing' });
     expect(e.code).toBe(PublishErrorCode.SHARED_OBJECTS);
-    expect(e.message).toContain('by the cdk8s-stateful output at the repository\'s root');
+    expect(e.message).toContain('as the cdk8s-stateful output at the repository\'s root');
     expect(e.details).toContain('Kustomization flux-system/platform on cluster "prod-eu": billing/clusters/prod-eu/Kustomization.platform.yaml and clusters/prod-eu/Kustomization.platform.yaml');
+  });
+
+  test('two apps\' databases backing up to one place of an object store: refused, naming both; their own places: published', () => {
+    const repo = emptyRepo();
+    const flux = (n: string) => ({ name: n, sourceName: n });
+    const shop = team('shop', { flux: flux('shop'), backupTo: { name: 'orders-db', destinationPath: 's3://acme-backups/prod' } });
+    expect(publish({ repository: repo.checkout, synthesizer: shop, path: 'shop' }).committed).toBe(true);
+    const before = snapshot(repo.checkout);
+    // another database of the same name (the default serverName) under the same path, in another namespace
+    const billing = (destinationPath: string, serverName?: string) => team('billing', {
+      flux: flux('billing'), argoCd: { name: 'billing' }, backupTo: { name: 'orders-db', destinationPath, serverName },
+    });
+    const e = refusal({ repository: repo.checkout, synthesizer: billing('s3://acme-backups/prod'), path: 'billing' });
+    expect(e.code).toBe(PublishErrorCode.SHARED_OBJECTS);
+    expect(e.details).toEqual([
+      'backups of ObjectStore billing-prod/orders-db-backup on cluster "prod-eu" (s3://acme-backups/prod/orders-db/) and of '
+        + 'ObjectStore shop-prod/orders-db-backup on cluster "prod-eu" (s3://acme-backups/prod/orders-db/): '
+        + 'billing/rendered/prod/billing-prod/ObjectStore.orders-db-backup.yaml and shop/rendered/prod/shop-prod/ObjectStore.orders-db-backup.yaml',
+    ]);
+    expect(e.message).toContain('give each database its own backup location');
+    expect(snapshot(repo.checkout)).toEqual(before);
+    // one folder inside the other is the same place: s3://acme-backups/prod/ holds s3://acme-backups/prod/orders-db/
+    expect(refusal({ repository: repo.checkout, synthesizer: billing('s3://acme-backups', 'prod'), path: 'billing' }).code).toBe(PublishErrorCode.SHARED_OBJECTS);
+    // its own server name, or its own path: published
+    expect(publish({ repository: repo.checkout, synthesizer: billing('s3://acme-backups/prod', 'billing-orders-db'), path: 'billing' }).committed).toBe(true);
   });
 });
