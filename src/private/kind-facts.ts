@@ -132,6 +132,13 @@ export interface KindFacts {
    */
   readonly creationFields?: readonly CreationField[];
   /**
+   * Fields the operator applies when they are set and keeps applied when they are removed from an object
+   * that exists (it writes nothing that undoes them): removing one is a `CHANGE-ImmutableField` saying what
+   * stays and how to undo it by hand. Read on the previous object.
+   * @default - none
+   */
+  readonly removalKeptFields?: (manifest: any) => readonly CreationField[];
+  /**
    * What a change of one of the `immutableFields` means and how to make it, where the kind knows
    * better than "not allowed in place" (a StatefulSet's volumes grown): the finding's text after the
    * object, or undefined for the generic one. `previous` is the object as it was, `before` and

@@ -198,6 +198,11 @@ export function creationFieldsOf(manifest: any): readonly CreationField[] {
   return factOf(manifest, 'creationFields') ?? [];
 }
 
+/** Fields whose removal `manifest`'s operator does not undo (`KindFacts.removalKeptFields`). */
+export function removalKeptFieldsOf(manifest: any): readonly CreationField[] {
+  return factOf(manifest, 'removalKeptFields')?.(manifest) ?? [];
+}
+
 /** The embedded declarations of `manifest` kept as first applied (`KindFacts.immutableEntries`). */
 export function immutableEntriesOf(manifest: any): ImmutableEntry[] {
   return factOf(manifest, 'immutableEntries')?.(manifest) ?? [];

@@ -267,6 +267,24 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     expect(change(cnpg(source), cnpg(source)).findings).toEqual([]);
   });
 
+  test('requireTls turned off on mariadb-operator is refused: the operator never writes REQUIRE NONE, every existing account keeps requiring TLS', () => {
+    const mariadb = (requireTls: boolean) => ({
+      db: { engine: DatabaseEngine.mariadbOperator({ version: '11.4.5', requireTls }), backup: undefined },
+      users: (db: ReplicatedDatabase) => db.addUser('report_er', { grants: [{ database: 'app', access: DatabaseAccess.READ_ONLY }] }),
+    });
+    const found = change(mariadb(true), mariadb(false)).findings;
+    expect(found.map((f) => [f.severity, f.ruleId, f.resource?.kind, f.resource?.name, f.jsonPointer])).toEqual([
+      ['error', 'CHANGE-ImmutableField', 'User', 'orders-db-app', '/spec/require'],
+      ['error', 'CHANGE-ImmutableField', 'User', 'orders-db-report-er', '/spec/require'],
+    ]);
+    expect(found[1].message).toContain('User "orders/orders-db-report-er": /spec/require is removed from an existing User, but mariadb-operator keeps the '
+      + 'account\'s TLS requirement: its ALTER USER writes a REQUIRE clause only when `require` is set and never REQUIRE NONE');
+    expect(found[1].message).toContain("run `ALTER USER 'report_er'@'%' REQUIRE NONE;` as root on the primary");
+    // turned on, or kept: each account gets (or keeps) REQUIRE SSL
+    expect(change(mariadb(false), mariadb(true)).findings).toEqual([]);
+    expect(change(mariadb(false), mariadb(false)).findings).toEqual([]);
+  });
+
   test('a recovery added to a running mariadb-operator database is refused: the operator restores the backup over its data', () => {
     const source = { serverName: 'orders-db-old', source: { destinationPath: 's3://acme-backups/orders', credentials: backup.destination.credentials } };
     const mariadb = (recovery?: typeof source) => ({ db: { engine: DatabaseEngine.mariadbOperator({ version: '11.4.5' }), ...(recovery ? { recovery } : {}) } });

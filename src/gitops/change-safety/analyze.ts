@@ -7,7 +7,7 @@ import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupLocationOf, backupOf, ba
 import { LogArchiveField, RetentionField } from '../../private/kind-facts';
 import {
   creationFieldsOf, factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf,
-  nonDecreasingFieldsOf, nonIncreasingFieldsOf, removedInstancesOf, transitionRulesOf,
+  nonDecreasingFieldsOf, nonIncreasingFieldsOf, removalKeptFieldsOf, removedInstancesOf, transitionRulesOf,
 } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
@@ -226,6 +226,12 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
     for (const { pointer, consequence } of creationFieldsOf(m)) {
       if (at(o, pointer) === undefined && at(m, pointer) !== undefined) {
         risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} is set on an existing ${m.kind}: ${consequence}`, a, pointer);
+      }
+    }
+    // removed from an object that exists: the operator keeps what the field did (it writes no undo)
+    for (const { pointer, consequence } of removalKeptFieldsOf(o)) {
+      if (at(o, pointer) !== undefined && at(m, pointer) === undefined) {
+        risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} is removed from an existing ${m.kind}, but ${consequence}`, a, pointer);
       }
     }
     const entries = new Map(immutableEntriesOf(o).map((e) => [e.key, e]));
