@@ -1,4 +1,4 @@
-import { KindFacts, OperatorImage, conditionTrue, imageOrDefault, imageTag, isObject } from '../../../private/kind-facts';
+import { KindFacts, OperatorImage, conditionTrue, imageOrDefault, imageTag, isObject, strictZoneSpread } from '../../../private/kind-facts';
 import { argoCdSyncOptions } from '../../../private/sync-waves';
 
 const GROUP = 'k8s.mariadb.com';
@@ -82,6 +82,8 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
       return out;
     },
     operatorCreatedLabels: [{ label: MARIADB_OPERATOR_CREATED_LABEL.label, values: [MARIADB_OPERATOR_CREATED_LABEL.value] }],
+    // the operator's StatefulSet pods get the MariaDB's constraints (pkg/builder/pod_builder.go `mariadbTopologySpreadConstraints`)
+    zoneSpread: (m) => (m.apiVersion === V1ALPHA1 ? strictZoneSpread(m.spec?.topologySpreadConstraints, '/spec/topologySpreadConstraints') : undefined),
   },
   { group: GROUP, kind: 'Database', fluxReady: conditionTrue('Ready'), immutableFields: ['/spec/mariaDbRef', '/spec/name', '/spec/characterSet', '/spec/collate'] },
   {
