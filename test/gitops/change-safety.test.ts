@@ -284,6 +284,9 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     // kept, or removed: nothing is re-created against its volume's zone
     expect(change(db(true), db(true)).findings).toEqual([]);
     expect(ids(change(db(true), db(false)).findings)).toEqual([]);
+    // one instance alone always satisfies it
+    const single = (spreadAcrossZones: boolean) => ({ tier: Tier.DEVELOPMENT, db: { engine: engine(), instances: 1, spreadAcrossZones } });
+    expect(change(single(false), single(true)).findings).toEqual([]);
   });
 
   test('requireTls turned off on mariadb-operator is refused: the operator never writes REQUIRE NONE, every existing account keeps requiring TLS', () => {

@@ -235,7 +235,8 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
       }
     }
     // a strict zone spread added to instances whose volumes exist: it does not know the zones their volumes bind them to
-    const spread = isDataBearing(m) && zoneSpreadOf(o) === undefined ? zoneSpreadOf(m) : undefined;
+    // (one instance alone always satisfies it)
+    const spread = isDataBearing(m) && zoneSpreadOf(o) === undefined && (replicasOf(m)?.count ?? 2) > 1 ? zoneSpreadOf(m) : undefined;
     if (spread !== undefined) {
       risk('CHANGE-ZoneSpreadAdded', `${describe(m)}: its instances must now be spread evenly over the zones (${spread}, DoNotSchedule), which `
         + 'counts pods, not the zones of their volumes: an instance whose volume is in a zone with more instances than another stays Pending when the '
