@@ -151,7 +151,10 @@ export enum PoolMode {
 }
 
 /**
- * A connection pooler (PgBouncer) in front of the primary.
+ * A connection pooler (PgBouncer) in front of the primary. With zone spread, adding or removing it restarts
+ * every CloudNativePG instance (the primary by a switchover): the instances' topology spread constraint then
+ * selects their instance role too (the pooler's pods carry the cluster's label), and CloudNativePG rolls the
+ * instances whose pod spec differs from the Cluster's (internal/controller/cluster_upgrade.go).
  */
 export interface DatabasePoolerOptions {
   /**

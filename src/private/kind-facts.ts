@@ -132,6 +132,21 @@ export interface KindFacts {
    */
   readonly creationFields?: readonly CreationField[];
   /**
+   * Fields the operator applies when they are set and keeps applied when they are removed from an object
+   * that exists (it writes nothing that undoes them): removing one is a `CHANGE-ImmutableField` saying what
+   * stays and how to undo it by hand. Read on the previous object.
+   * @default - none
+   */
+  readonly removalKeptFields?: (manifest: any) => readonly CreationField[];
+  /**
+   * Where the object asks the scheduler to keep its pods evenly spread over the zones, strictly (a topology spread
+   * constraint on `topology.kubernetes.io/zone` with `whenUnsatisfiable: DoNotSchedule`), or undefined. Such a
+   * constraint added to a data-bearing object that exists is a `CHANGE-ZoneSpreadAdded`: it does not know the zones
+   * of the volumes the pods are bound to.
+   * @default - none
+   */
+  readonly zoneSpread?: (manifest: any) => string | undefined;
+  /**
    * What a change of one of the `immutableFields` means and how to make it, where the kind knows
    * better than "not allowed in place" (a StatefulSet's volumes grown): the finding's text after the
    * object, or undefined for the generic one. `previous` is the object as it was, `before` and
@@ -357,6 +372,16 @@ export function selectsLabels(manifest: any, labels: Record<string, string>): bo
 }
 
 /** `obj` is a plain object. */
+/**
+ * The pointer of the first strict zone spread constraint (`topology.kubernetes.io/zone`, `DoNotSchedule`, the API's
+ * only other value being `ScheduleAnyway`) in `constraints`, found at `pointer`, or undefined (`KindFacts.zoneSpread`).
+ */
+export function strictZoneSpread(constraints: unknown, pointer: string): string | undefined {
+  if (!Array.isArray(constraints)) return undefined;
+  const at = constraints.findIndex((c) => isObject(c) && c.topologyKey === 'topology.kubernetes.io/zone' && c.whenUnsatisfiable !== 'ScheduleAnyway');
+  return at < 0 ? undefined : `${pointer}/${at}`;
+}
+
 export function isObject(x: unknown): x is Record<string, any> {
   return x !== null && typeof x === 'object' && !Array.isArray(x);
 }

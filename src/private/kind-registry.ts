@@ -1,5 +1,8 @@
 import { canonicalJson } from './canonical';
-import { CreationField, ImmutableEntry, LoginUsersField, KindFacts, NonDecreasingField, OperatorCreatedLabel, OperatorImage, TransitionRule } from './kind-facts';
+import {
+  CreationField, ImmutableEntry, LoginUsersField, KindFacts, NonDecreasingField, OperatorCreatedLabel, OperatorImage, TransitionRule,
+  strictZoneSpread,
+} from './kind-facts';
 import { apiGroup } from './kinds';
 import { compareQuantities, quantityOf } from './quantity';
 import { DATABASE_ENGINE_FACTS } from '../database/engines';
@@ -107,6 +110,7 @@ const CORE_KIND_FACTS: readonly KindFacts[] = [
       ? claimsGrown(m, previous, before, after) ?? claimsReclassed(before, after) : undefined),
     // the API server defaults fields of the claim templates (volumeMode, status)
     argoCdIgnoreDifferences: ['/spec/volumeClaimTemplates'],
+    zoneSpread: (m) => (hasClaimTemplates(m) ? strictZoneSpread(m.spec?.template?.spec?.topologySpreadConstraints, '/spec/template/spec/topologySpreadConstraints') : undefined),
   },
   {
     group: 'storage.k8s.io',
@@ -196,6 +200,16 @@ export function transitionRulesOf(manifest: any): readonly TransitionRule[] {
 /** Fields `manifest`'s operator reads to create the data (`KindFacts.creationFields`). */
 export function creationFieldsOf(manifest: any): readonly CreationField[] {
   return factOf(manifest, 'creationFields') ?? [];
+}
+
+/** Fields whose removal `manifest`'s operator does not undo (`KindFacts.removalKeptFields`). */
+export function removalKeptFieldsOf(manifest: any): readonly CreationField[] {
+  return factOf(manifest, 'removalKeptFields')?.(manifest) ?? [];
+}
+
+/** Where `manifest` keeps its pods strictly spread over the zones (`KindFacts.zoneSpread`), or undefined. */
+export function zoneSpreadOf(manifest: any): string | undefined {
+  return factOf(manifest, 'zoneSpread')?.(manifest);
 }
 
 /** The embedded declarations of `manifest` kept as first applied (`KindFacts.immutableEntries`). */

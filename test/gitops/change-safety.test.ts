@@ -267,6 +267,46 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     expect(change(cnpg(source), cnpg(source)).findings).toEqual([]);
   });
 
+  // a zonal volume binds its pod to its zone, which a DoNotSchedule zone spread does not count (kubernetes/kubernetes#128832)
+  test.each<[string, () => DatabaseEngine, string]>([
+    ['CloudNativePG', () => DatabaseEngine.cloudNativePg({ version: '16.4' }), 'Cluster:/spec/topologySpreadConstraints/0'],
+    ['PostgreSQL StatefulSet', () => DatabaseEngine.postgresStatefulSet({ version: '16.4' }), 'StatefulSet:/spec/template/spec/topologySpreadConstraints/0'],
+    ['mariadb-operator', () => DatabaseEngine.mariadbOperator({ version: '11.4.5' }), 'MariaDB:/spec/topologySpreadConstraints/0'],
+    ['MariaDB StatefulSet', () => DatabaseEngine.mariadbStatefulSet({ version: '11.4.5' }), 'StatefulSet:/spec/template/spec/topologySpreadConstraints/0'],
+  ])('%s: a zone spread added to instances whose volumes exist is refused (an instance whose volume is in a fuller zone stays Pending)', (_name, engine, where) => {
+    const db = (spreadAcrossZones: boolean, tier = Tier.PRODUCTION) => ({ tier, db: { engine: engine(), instances: 3, spreadAcrossZones } });
+    const found = change(db(false), db(true)).findings;
+    expect(found.map((f) => `${f.severity}:${f.ruleId}:${f.resource?.kind}:${f.jsonPointer}`)).toEqual([`error:CHANGE-ZoneSpreadAdded:${where}`]);
+    expect(found[0].message).toContain('its instances must now be spread evenly over the zones');
+    expect(found[0].message).toContain('kubectl get pv -L topology.kubernetes.io/zone');
+    // a staging environment promoted to production gets the spread (the tier's default) in the same change
+    expect(ids(change({ tier: Tier.STAGING, db: { engine: engine(), instances: 3 } }, { db: { engine: engine(), instances: 3 } }).findings)).toEqual(['error:CHANGE-ZoneSpreadAdded']);
+    // kept, or removed: nothing is re-created against its volume's zone
+    expect(change(db(true), db(true)).findings).toEqual([]);
+    expect(ids(change(db(true), db(false)).findings)).toEqual([]);
+    // one instance alone always satisfies it
+    const single = (spreadAcrossZones: boolean) => ({ tier: Tier.DEVELOPMENT, db: { engine: engine(), instances: 1, spreadAcrossZones } });
+    expect(change(single(false), single(true)).findings).toEqual([]);
+  });
+
+  test('requireTls turned off on mariadb-operator is refused: the operator never writes REQUIRE NONE, every existing account keeps requiring TLS', () => {
+    const mariadb = (requireTls: boolean) => ({
+      db: { engine: DatabaseEngine.mariadbOperator({ version: '11.4.5', requireTls }), backup: undefined },
+      users: (db: ReplicatedDatabase) => db.addUser('report_er', { grants: [{ database: 'app', access: DatabaseAccess.READ_ONLY }] }),
+    });
+    const found = change(mariadb(true), mariadb(false)).findings;
+    expect(found.map((f) => [f.severity, f.ruleId, f.resource?.kind, f.resource?.name, f.jsonPointer])).toEqual([
+      ['error', 'CHANGE-ImmutableField', 'User', 'orders-db-app', '/spec/require'],
+      ['error', 'CHANGE-ImmutableField', 'User', 'orders-db-report-er', '/spec/require'],
+    ]);
+    expect(found[1].message).toContain('User "orders/orders-db-report-er": /spec/require is removed from an existing User, but mariadb-operator keeps the '
+      + 'account\'s TLS requirement: its ALTER USER writes a REQUIRE clause only when `require` is set and never REQUIRE NONE');
+    expect(found[1].message).toContain("run `ALTER USER 'report_er'@'%' REQUIRE NONE;` as root on the primary");
+    // turned on, or kept: each account gets (or keeps) REQUIRE SSL
+    expect(change(mariadb(false), mariadb(true)).findings).toEqual([]);
+    expect(change(mariadb(false), mariadb(false)).findings).toEqual([]);
+  });
+
   test('a recovery added to a running mariadb-operator database is refused: the operator restores the backup over its data', () => {
     const source = { serverName: 'orders-db-old', source: { destinationPath: 's3://acme-backups/orders', credentials: backup.destination.credentials } };
     const mariadb = (recovery?: typeof source) => ({ db: { engine: DatabaseEngine.mariadbOperator({ version: '11.4.5' }), ...(recovery ? { recovery } : {}) } });

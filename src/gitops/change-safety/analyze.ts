@@ -7,7 +7,7 @@ import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupLocationOf, backupOf, ba
 import { LogArchiveField, RetentionField } from '../../private/kind-facts';
 import {
   creationFieldsOf, factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf,
-  nonDecreasingFieldsOf, nonIncreasingFieldsOf, removedInstancesOf, transitionRulesOf,
+  nonDecreasingFieldsOf, nonIncreasingFieldsOf, removalKeptFieldsOf, removedInstancesOf, transitionRulesOf, zoneSpreadOf,
 } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
 import { compareQuantities, quantityOf } from '../../private/quantity';
@@ -227,6 +227,21 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
       if (at(o, pointer) === undefined && at(m, pointer) !== undefined) {
         risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} is set on an existing ${m.kind}: ${consequence}`, a, pointer);
       }
+    }
+    // removed from an object that exists: the operator keeps what the field did (it writes no undo)
+    for (const { pointer, consequence } of removalKeptFieldsOf(o)) {
+      if (at(o, pointer) !== undefined && at(m, pointer) === undefined) {
+        risk('CHANGE-ImmutableField', `${describe(m)}: ${pointer} is removed from an existing ${m.kind}, but ${consequence}`, a, pointer);
+      }
+    }
+    // a strict zone spread added to instances whose volumes exist: it does not know the zones their volumes bind them to
+    // (one instance alone always satisfies it)
+    const spread = isDataBearing(m) && zoneSpreadOf(o) === undefined && (replicasOf(m)?.count ?? 2) > 1 ? zoneSpreadOf(m) : undefined;
+    if (spread !== undefined) {
+      risk('CHANGE-ZoneSpreadAdded', `${describe(m)}: its instances must now be spread evenly over the zones (${spread}, DoNotSchedule), which `
+        + 'counts pods, not the zones of their volumes: an instance whose volume is in a zone with more instances than another stays Pending when the '
+        + 'change re-creates it, and the rolling update stops there. Check the zones of its volumes first (kubectl get pv -L topology.kubernetes.io/zone); '
+        + 'if they are not balanced, re-create the volumes of the replicas in the fuller zones one at a time before applying it', a, spread);
     }
     const entries = new Map(immutableEntriesOf(o).map((e) => [e.key, e]));
     for (const now of immutableEntriesOf(m)) {

@@ -89,6 +89,16 @@ export const CHANGE_RULES: readonly ChangeRule[] = [
     + 'definitions import never deletes a user: the user keeps its login and password, so whoever holds the password (an old Secret, a former '
     + 'client) still connects, with the privileges it had.',
     `Retire the user (\`retireUser('<name>')\` or \`retiredUsers\` on the ReplicatedDatabase or MessageQueue): it can no longer log in. ${APPROVE}`),
+  rule('CHANGE-ZoneSpreadAdded', 'Instances that hold volumes must now be spread evenly over the zones',
+    'A topology spread constraint on the zone with `whenUnsatisfiable: DoNotSchedule` counts the pods in each zone, not where their volumes are, '
+    + 'while a zonal volume (EBS, Persistent Disk, Azure Disk) binds its pod to its own zone. When the change re-creates an instance whose volume '
+    + 'is in a zone that already has more instances than another, that pod cannot be scheduled anywhere and stays Pending (Kubernetes '
+    + 'kubernetes/kubernetes#128832), and the rolling update the change starts stops there: one instance is down until its volume is re-created, '
+    + 'and with as many synchronous replicas as the other replicas, writes wait. A staging environment promoted to production gets the spread too.',
+    'Before applying it, list the zones of the instances\' volumes (`kubectl get pv -L topology.kubernetes.io/zone`, matching the claims). Balanced '
+    + '(no zone with two instances more than another, e.g. 1/1/1 over three zones): approve it. Otherwise re-create the volumes of the instances '
+    + 'in the fuller zones first, one at a time and replicas only (delete the claim and the pod; the instance is cloned again where the scheduler '
+    + `puts it), or switch the spread off (\`spreadAcrossZones: false\`). ${APPROVE}`),
   rule('CHANGE-DeletionPolicyWeakened', 'A deletion or reclaim policy was weakened (retain → delete)',
     'With `delete`, a GitOps prune of the custom resource deletes the queue, vhost, database or volume in the backend.',
     `Keep \`retain\`. ${APPROVE}`),

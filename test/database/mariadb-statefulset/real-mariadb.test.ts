@@ -108,8 +108,8 @@ interface StartOptions {
   readonly path?: string[];
 }
 
-/** Two instances, backups and monitoring (the exporter account). */
-const RENDER_PROPS = { instances: 2, monitoring: true, backup };
+/** Two instances with semi-synchronous replication (production's default), backups and monitoring (the exporter account). */
+const RENDER_PROPS = { instances: 2, synchronousReplicas: 1, monitoring: true, backup };
 
 describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaDB', () => {
   let workdir: string;
@@ -255,8 +255,13 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
     expect(query(asSuperuser(1), 'SELECT @@server_id, @@read_only')).toBe('2\t1');
     // the clone carried the rows written before it, replication brings the ones after
     expect(query(as('reader', 1, 'app'), 'SELECT item FROM orders')).toBe('before the replica');
+    // semi-synchronous: the replica acknowledges its primary, and is no semi-synchronous primary itself (its SQL thread
+    // would wait rpl_semi_sync_master_timeout, 30 s, for an acknowledgement from replicas it does not have)
+    expect(query(asSuperuser(1), 'SELECT @@rpl_semi_sync_slave_enabled, @@rpl_semi_sync_master_enabled')).toBe('1\t0');
     query(as('app', 0, 'app'), "INSERT INTO orders (item) VALUES ('written on the primary')");
-    await waitFor('the row on the replica', () => sql(as('reader', 1, 'app'), 'SELECT COUNT(*) FROM orders').stdout.trim() === '2', 30_000);
+    await waitFor('the row on the replica, at once', () => sql(as('reader', 1, 'app'), 'SELECT COUNT(*) FROM orders').stdout.trim() === '2', 10_000);
+    expect(query(asSuperuser(0), "SHOW STATUS LIKE 'Rpl_semi_sync_master_status'")).toBe('Rpl_semi_sync_master_status\tON');
+    expect(query(asSuperuser(0), 'SELECT @@rpl_semi_sync_master_enabled')).toBe('1');
     expect(query(asSuperuser(1), 'SELECT @@gtid_slave_pos')).toBe(query(asSuperuser(0), 'SELECT @@gtid_binlog_pos'));
     // the owner of the database cannot write on a replica
     expect(sql(as('app', 1, 'app'), "INSERT INTO orders (item) VALUES ('on the replica')").stderr).toMatch(/--read-only/);

@@ -1,4 +1,6 @@
-import { LoginUsersField, KindFacts, LogArchiveField, conditionTrue, imageOrDefault, imageTag, isObject, templateImages } from '../../../private/kind-facts';
+import {
+  LoginUsersField, KindFacts, LogArchiveField, conditionTrue, imageOrDefault, imageTag, isObject, strictZoneSpread, templateImages,
+} from '../../../private/kind-facts';
 
 const GROUP = 'postgresql.cnpg.io';
 const V1 = `${GROUP}/v1`;
@@ -44,6 +46,8 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
       ? { count: m.spec.instances, pointer: '/spec/instances', minimum: Math.max(3, (m.spec?.postgresql?.synchronous?.number ?? 0) + 1) } : undefined),
     // the operator writes its own parameters and pg_hba lines
     argoCdIgnoreDifferences: ['/spec/postgresql/parameters', '/spec/postgresql/pg_hba'],
+    // the instance pods get the Cluster's constraints (pkg/specs/pods.go)
+    zoneSpread: (m) => (m.apiVersion === V1 ? strictZoneSpread(m.spec?.topologySpreadConstraints, '/spec/topologySpreadConstraints') : undefined),
     // `bootstrap.initdb` runs once, when the cluster is created: a new owner is never created as a role (its
     // password update and the Database's `ALTER ... OWNER` fail, the application logs in as a role that does
     // not exist) and the objects stay the old owner's; a new database name is a new, empty database

@@ -55,7 +55,9 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
   const owner = db.owner;
   const podLabels = cloudNativePgPodLabels(db.name);
   // the pooler's pods carry the cluster label too (CloudNativePG >= 1.22): where a selector means
-  // the instances only (scraping, spreading), a pooler makes it say so (CloudNativePG's own selector)
+  // the instances only (scraping, spreading), a pooler makes it say so (CloudNativePG's own selector). With zone spread
+  // the change rolls every instance (a pod spec drift: internal/controller/cluster_upgrade.go `checkPodSpecIsOutdated`),
+  // documented on DatabasePoolerOptions; always selecting the role would roll every spread cluster once on upgrade instead
   const instanceLabels = db.pooler !== undefined ? { ...podLabels, 'cnpg.io/podRole': 'instance' } : podLabels;
 
   if (backup) {

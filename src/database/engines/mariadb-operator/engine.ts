@@ -42,6 +42,9 @@ export interface MariaDbOperatorEngineOptions {
   /**
    * Whether every connection must use TLS (`MariaDB.spec.tls.required`, and `User.spec.require.ssl`
    * on every user). TLS is always enabled (`spec.tls.enabled`: the operator issues the certificates).
+   * Turning it off for a database that exists leaves every existing account requiring TLS: the operator
+   * never writes `REQUIRE NONE` (change safety refuses it in production, `CHANGE-ImmutableField`, with the
+   * `ALTER USER ... REQUIRE NONE` to run by hand).
    *
    * @default true
    */

@@ -1,4 +1,4 @@
-import { KindFacts, OperatorImage, conditionTrue, imageOrDefault, imageTag, isObject } from '../../../private/kind-facts';
+import { KindFacts, OperatorImage, conditionTrue, imageOrDefault, imageTag, isObject, strictZoneSpread } from '../../../private/kind-facts';
 import { argoCdSyncOptions } from '../../../private/sync-waves';
 
 const GROUP = 'k8s.mariadb.com';
@@ -82,9 +82,30 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
       return out;
     },
     operatorCreatedLabels: [{ label: MARIADB_OPERATOR_CREATED_LABEL.label, values: [MARIADB_OPERATOR_CREATED_LABEL.value] }],
+    // the operator's StatefulSet pods get the MariaDB's constraints (pkg/builder/pod_builder.go `mariadbTopologySpreadConstraints`)
+    zoneSpread: (m) => (m.apiVersion === V1ALPHA1 ? strictZoneSpread(m.spec?.topologySpreadConstraints, '/spec/topologySpreadConstraints') : undefined),
   },
   { group: GROUP, kind: 'Database', fluxReady: conditionTrue('Ready'), immutableFields: ['/spec/mariaDbRef', '/spec/name', '/spec/characterSet', '/spec/collate'] },
-  { group: GROUP, kind: 'User', fluxReady: conditionTrue('Ready'), immutableFields: ['/spec/mariaDbRef', '/spec/name', '/spec/host'] },
+  {
+    group: GROUP,
+    kind: 'User',
+    fluxReady: conditionTrue('Ready'),
+    immutableFields: ['/spec/mariaDbRef', '/spec/name', '/spec/host'],
+    // the operator's ALTER USER carries a REQUIRE clause only when `require` is set, and it cannot write `REQUIRE NONE`
+    // (pkg/sql/sql.go `AlterUser` / `requireQuery`, internal/controller/user_controller.go); MariaDB keeps the clause an
+    // ALTER USER leaves out: `requireTls` turned off leaves every existing account requiring TLS
+    removalKeptFields: (m) => {
+      const quote = (v: unknown) => `'${String(v).replace(/'/g, '\'\'')}'`;
+      const account = `${quote(m.spec?.name ?? m.metadata?.name)}@${quote(m.spec?.host ?? '%')}`;
+      return [{
+        pointer: '/spec/require',
+        consequence: 'mariadb-operator keeps the account\'s TLS requirement: its ALTER USER writes a REQUIRE clause only when `require` is set and '
+          + 'never REQUIRE NONE, and MariaDB keeps the clause an ALTER USER leaves out, so the account still refuses connections without TLS although '
+          + `the server no longer requires it (\`connection.tlsRequired\` false). Once the change is applied, run \`ALTER USER ${account} REQUIRE NONE;\` `
+          + 'as root on the primary, or keep `requireTls`',
+      }];
+    },
+  },
   {
     group: GROUP,
     kind: 'Grant',

@@ -114,8 +114,8 @@ export function mariadbEndpoints(name: string, namespace: string): DatabaseEndpo
  * apply password rotations and new grants live, refuse an empty primary over a live replica, run
  * `mariadb-upgrade` once on the primary and the read-only replica after a change of series (simulated
  * by an older recorded version) and refuse an older series, and the backup restores into a fresh
- * instance. Other series (10.6, 11.4, 11.8) and semi-synchronous
- * replication are covered by rendering tests only.
+ * instance, with semi-synchronous replication (the replica acknowledges, and is no semi-synchronous primary of its own).
+ * Other series (10.6, 11.4, 11.8) are covered by rendering tests only.
  */
 export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, engine: MariadbStatefulSetSettings): DatabaseEngineBinding {
   const name = db.name;

@@ -242,7 +242,11 @@ args=(--defaults-file="$SCRIPTS_DIR/my.cnf"
   --report-host="$POD_NAME"
   --skip-slave-start)
 if [ "$ord" != 0 ]; then
-  args+=(--read-only=ON)
+  # a replica writes what it applies to its own binary log (log_slave_updates) and nothing replicates from it: as a
+  # semi-synchronous primary (my.cnf) its SQL thread would wait rpl_semi_sync_master_timeout for an acknowledgement
+  # no one sends after every start, the replica that long behind (it waits even with no replica connected:
+  # rpl_semi_sync_master_wait_no_slave, ON by default). It still acknowledges its primary (rpl_semi_sync_slave_enabled)
+  args+=(--read-only=ON --rpl-semi-sync-master-enabled=OFF)
 fi
 
 # A new series of the server (10.6 -> 10.11, 10.11 -> 11.4) needs mariadb-upgrade for the system tables, as the
