@@ -136,7 +136,9 @@ export function classifyRisks(previousDir: string, nextDir: string): DiffRisk[] 
   const previous = readPreviousOutput(previousDir);
   const next = readPreviousOutput(nextDir);
   if (!previous || !next) return [];
-  const changes = analyzeChanges(previous.objects, next.objects.map((o) => ({ ...o, cluster: o.cluster ?? '' })));
+  // an environment's objects are on the cluster each output recorded for it (an environment renamed on its cluster keeps its objects)
+  const clusterOf = (o: { environment?: string; cluster?: string }) => o.cluster ?? (o.environment !== undefined ? next.clusters.get(o.environment) : undefined) ?? '';
+  const changes = analyzeChanges(previous.objects, next.objects.map((o) => ({ ...o, cluster: clusterOf(o) })), undefined, previous.clusters);
   return changes.risks.map((r) => ({ ruleId: r.ruleId, message: r.message, file: r.file, environment: r.environment }));
 }
 

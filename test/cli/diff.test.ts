@@ -2,6 +2,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { cli, copyDist, expectUsageError, ROOT } from './helpers';
+import { DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, ReplicatedDatabase, SecretBackend, Tier } from '../../src';
+import { classifyRisks } from '../../src/cli/diff';
 import { readOwnedManifest } from '../../src/gitops/writer';
 import { runAppCommand, stderrTail } from '../../src/private/app-command';
 import { tmpdir } from '../util/tmp';
@@ -42,6 +44,20 @@ describe('cdk8s-stateful diff', () => {
     expect(r.stdout).toMatch(/^ {2}CHANGE-RetentionShortened \[prod\]: /m);
     const json = cli(['diff', '--app', `node ${copyApp()} {outdir}`, dir, '--format', 'json'], { env: { ...process.env, SOURCE: dir, EDITS: JSON.stringify(edits) } });
     expect(JSON.parse(json.stdout).risks.map((x: any) => x.ruleId).sort()).toEqual(['CHANGE-DataObjectRemoved', 'CHANGE-RetentionShortened']);
+  });
+
+  test('an environment renamed on its cluster: the same objects, classified as the rename (the clusters each output recorded)', () => {
+    const output = (name: string) => {
+      const outdir = tmpdir();
+      const app = new GitOpsApp({ outdir });
+      const env = new Environment({ name, tier: Tier.PRODUCTION, namespace: 'orders', cluster: 'prod', secretBackend: SecretBackend.externalSecrets({ store: 'vault' }) });
+      new ReplicatedDatabase(new EnvironmentChart(app, 'orders', { environment: env }), 'Db', { name: 'orders-db', engine: DatabaseEngine.cloudNativePg({ version: '16.4' }) });
+      app.synth();
+      return outdir;
+    };
+    const risks = classifyRisks(output('prod'), output('production'));
+    expect(risks.map((r) => [r.ruleId, r.environment])).toEqual([['CHANGE-EnvironmentRenamed', 'production']]);
+    expect(risks[0].message).toContain('"cdk8s-stateful/production/orders-db-app" instead of "cdk8s-stateful/prod/orders-db-app"');
   });
 
   test('identical output: exit 0; the app gets the temporary directory as {outdir}', () => {

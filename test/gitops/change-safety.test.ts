@@ -2,8 +2,8 @@
 import * as fs from 'fs';
 import { ApiObject, JsonPatch } from 'cdk8s';
 import {
-  ChangeApprovals, DatabaseAccess, DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, ReplicatedDatabase, ReplicatedDatabaseProps, SecretSource,
-  StorageProfile, Tier,
+  ChangeApprovals, DatabaseAccess, DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, ReplicatedDatabase, ReplicatedDatabaseProps, SecretBackend,
+  SecretSource, StorageProfile, Tier,
 } from '../../src';
 import { PolicyViolationError, ValidationError } from '../../src/errors';
 import { describeRiskyChanges } from '../../src/gitops/change-safety';
@@ -32,16 +32,20 @@ interface Variant {
   cluster?: string;
   /** Flux wiring: the data objects carry `kustomize.toolkit.fluxcd.io/prune: disabled`. */
   flux?: boolean;
+  /** The environment's name (default `prod`). */
+  envName?: string;
+  secretBackend?: SecretBackend;
 }
 
 function build(outdir: string, v: Variant = {}) {
   const app = new GitOpsApp({ outdir, ...(v.flux ? { flux: { repositoryUrl: 'https://git.example/acme/gitops.git' } } : {}) });
   const env = new Environment({
-    name: 'prod',
+    name: v.envName ?? 'prod',
     tier: v.tier ?? Tier.PRODUCTION,
     namespace: 'orders',
     cluster: v.cluster ?? 'prod',
     storageProfile: v.storage ?? StorageProfile.ondat({ name: 'ondat', replicas: 2 }),
+    secretBackend: v.secretBackend,
   });
   const chart = new EnvironmentChart(app, 'orders', { environment: env });
   const db = new ReplicatedDatabase(chart, v.dbId ?? 'Db', { engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), name: v.dbId ? undefined : 'orders-db', backup, ...v.db });
@@ -1054,6 +1058,78 @@ describe('change safety keyed on the previous output: an environment moved to an
     };
     noData('prod').synth();
     expect(noData('prod-eu').render().findings.filter((f) => f.packId === 'change-safety')).toEqual([]);
+  });
+});
+
+describe('change safety: an environment renamed on the same cluster', () => {
+  const eso = () => SecretBackend.externalSecrets({ store: 'vault' });
+  const renamed = (v: Variant = {}) => ({ flux: true, secretBackend: eso(), ...v });
+
+  test('in production: the same objects, taken over (no removal); refused with the secret-store keys that change; nothing written', () => {
+    const dir = tmpdir();
+    build(dir, renamed()).synth();
+    const before = readTree(dir);
+    const app = build(dir, renamed({ envName: 'production' }));
+    const findings = app.render().findings.filter((f) => f.packId === 'change-safety');
+    expect(ids(findings)).toEqual(['error:CHANGE-EnvironmentRenamed']);
+    const [f] = findings;
+    expect(f).toMatchObject({ environment: 'production', resource: { kind: 'Cluster', name: 'orders-db', namespace: 'orders' }, file: 'rendered/production/orders/Cluster.orders-db.yaml' });
+    expect(f.message).toMatch(/^environment "prod" is renamed to "production" on cluster "prod" \(namespace "orders"\): its objects stay where they are/);
+    expect(f.message).toContain('ExternalSecret "orders/orders-db-app" reads the secret-store key "cdk8s-stateful/production/orders-db-app" instead of "cdk8s-stateful/prod/orders-db-app" (/spec/dataFrom/0/extract/key)');
+    expect(f.message).toMatch(/Copy each value to its new key in the store before the change/);
+    expect(f.message).toMatch(/Flux deletes its Kustomizations, whose finalizer prunes what the new ones have not taken over yet/);
+    expect(f.message).toMatch(/Argo CD deletes its Application without its objects/);
+    expect(() => app.synth()).toThrow(PolicyViolationError);
+    expect(readTree(dir)).toEqual(before);
+  });
+
+  test('approved: written; the next change is judged in the new environment', () => {
+    const dir = tmpdir();
+    build(dir, renamed()).synth();
+    const approved = build(dir, renamed({
+      envName: 'production',
+      approve: (_app, chart) => ChangeApprovals.approve(chart, { ruleId: 'CHANGE-EnvironmentRenamed', reason: 'keys copied to cdk8s-stateful/production/, OPS-81' }),
+    }));
+    expect(approved.synthesize().findings.filter((f) => f.packId === 'change-safety').map((f) => [f.ruleId, f.severity, f.suppressed]))
+      .toEqual([['CHANGE-EnvironmentRenamed', 'error', true]]);
+    expect(build(dir, renamed({ envName: 'production' })).render().findings.filter((f) => f.packId === 'change-safety')).toEqual([]);
+  });
+
+  test('the moved objects\' own changes are judged as changes of them, at the more critical of the old and new tiers', () => {
+    // the instances pinned: the tier-aware default would scale below quorum
+    const shrunk = change(renamed({ db: { storageSize: '20Gi', instances: 3 } }), renamed({ envName: 'production', tier: Tier.STAGING, db: { storageSize: '10Gi', instances: 3 } }));
+    expect(ids(shrunk.findings).sort()).toEqual(['error:CHANGE-EnvironmentRenamed', 'error:CHANGE-StorageShrink']);
+    expect(ids(shrunk.findings)).not.toContain('error:CHANGE-DataObjectRemoved');
+    // a development environment renamed: a warning
+    expect(ids(change(renamed({ tier: Tier.DEVELOPMENT }), renamed({ tier: Tier.DEVELOPMENT, envName: 'dev' })).findings)).toEqual(['warning:CHANGE-EnvironmentRenamed']);
+  });
+
+  test('keys that do not depend on the environment: no key listed; another cluster too: a removal, as before', () => {
+    const { findings } = change({ flux: true }, { flux: true, envName: 'production' });
+    expect(ids(findings)).toEqual(['error:CHANGE-EnvironmentRenamed']);
+    expect(findings[0].message).not.toMatch(/secret-store keys/);
+    expect(ids(change(renamed(), renamed({ envName: 'production', cluster: 'prod-eu' })).findings)).toContain('error:CHANGE-DataObjectRemoved');
+  });
+});
+
+describe('change safety: an ExternalSecret that reads another secret-store key', () => {
+  test('a new key prefix: each ExternalSecret whose key changes, with both keys; the same key: nothing', () => {
+    const { findings } = change({ secretBackend: SecretBackend.externalSecrets({ store: 'vault' }) },
+      { secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'shop' }) });
+    expect(findings.map((f) => [f.severity, f.ruleId, f.resource?.name, f.jsonPointer])).toEqual([['error', 'CHANGE-SecretKeyChanged', 'orders-db-app', '/spec/dataFrom/0/extract/key']]);
+    expect(findings[0].message).toMatch(/^ExternalSecret "orders\/orders-db-app": reads the secret-store key "shop\/prod\/orders-db-app" instead of "cdk8s-stateful\/prod\/orders-db-app" \(\/spec\/dataFrom\/0\/extract\/key\); the External Secrets Operator reads the new key at its next sync: if the key is missing from the store, the ExternalSecret fails/);
+    expect(findings[0].message).toMatch(/its Secret keeps the values it had but is no longer refreshed/);
+    expect(change({ secretBackend: SecretBackend.externalSecrets({ store: 'vault' }) }, { secretBackend: SecretBackend.externalSecrets({ store: 'vault' }) }).findings).toEqual([]);
+  });
+
+  test('the backup credentials\' key, and another store', () => {
+    const other = (remoteKey: string, store = 'vault') => ({ ...backup, destination: { ...backup.destination, credentials: SecretSource.externalSecret({ store, remoteKey }) } });
+    const moved = change({ db: { backup: other('backups') } }, { db: { backup: other('backups-2') } }).findings;
+    expect(moved.map((f) => f.ruleId)).toEqual(['CHANGE-SecretKeyChanged']);
+    expect(moved[0].message).toMatch(/reads the secret-store key "backups-2" instead of "backups"/);
+    const store = change({ db: { backup: other('backups') } }, { db: { backup: other('backups', 'vault-eu') } }).findings;
+    expect(store.map((f) => f.ruleId)).toEqual(['CHANGE-SecretKeyChanged']);
+    expect(store[0].message).toMatch(/reads the secret-store key "backups" of ClusterSecretStore "vault-eu" instead of "backups" of ClusterSecretStore "vault"/);
   });
 });
 

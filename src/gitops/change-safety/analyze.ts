@@ -33,6 +33,8 @@ export interface RiskyChange {
   readonly cluster?: string;
   readonly jsonPointer?: string;
   readonly constructPath?: string;
+  /** The environment the object was deployed as, when that environment was renamed (its recorded tier applies too). */
+  readonly formerEnvironment?: string;
 }
 
 /** What changed, per object. */
@@ -144,7 +146,8 @@ const describe = (m: any) => `${m.kind} "${m.metadata.namespace ? `${m.metadata.
  * unchanged files left out, see unchanged-files.ts): StorageClasses are looked up there, and the
  * limits on kept data of the unchanged objects, which apply with those of the others.
  */
-export function analyzeChanges(previous: PreviousObject[], next: NextObject[], allNext: readonly NextObject[] = next): ChangeSet {
+export function analyzeChanges(previous: PreviousObject[], next: NextObject[], allNext: readonly NextObject[] = next,
+  previousClusters?: ReadonlyMap<string, string>): ChangeSet {
   const before = new Map(previous.map((o) => [identity(o), o]));
   const after = new Map(next.map((o) => [identity(o), o]));
   const added = next.filter((o) => !before.has(identity(o)));
@@ -161,6 +164,8 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
     if (ruleId === 'CHANGE-ImmutableField' && jsonPointer !== undefined) refused.set(obj, [...refused.get(obj) ?? [], jsonPointer]);
     report(ruleId, message, obj, jsonPointer);
   };
+  // the objects of a renamed environment: the environment they were deployed as (its recorded tier applies too)
+  const formerEnvironments = new Map<Located, string>();
   const report = (ruleId: string, message: string, obj: Located, jsonPointer?: string) => risks.push({
     ruleId,
     message,
@@ -170,13 +175,22 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
     environment: obj.environment,
     cluster: obj.cluster,
     constructPath: obj.constructPath,
+    ...(formerEnvironments.has(obj) ? { formerEnvironment: formerEnvironments.get(obj) } : {}),
   });
 
+  // an environment renamed on the same cluster: its objects are the same Kubernetes objects, taken over by the new environment
+  const takenOver = movedObjects(removedAll, added, previousClusters);
+  const movedBefore = new Set(takenOver.map((p) => p.before));
+  const movedAfter = new Set<NextObject>(takenOver.map((p) => p.after));
+  for (const { before: b, after: a } of takenOver) formerEnvironments.set(a, b.environment!);
+  risks.push(...environmentRenames(takenOver));
+
   // removals, recognising renames: same scope and kind, same content once the name is abstracted
-  const unmatchedAdded = new Set(added);
+  const unmatchedAdded = new Set(added.filter((a) => !movedAfter.has(a)));
   const removed: PreviousObject[] = [];
-  const twins = removedAll.length > 0 && added.length > 0 ? new RenameIndex(added, renameKey) : undefined;
+  const twins = removedAll.length > movedBefore.size && unmatchedAdded.size > 0 ? new RenameIndex([...unmatchedAdded], renameKey) : undefined;
   for (const r of removedAll) {
+    if (movedBefore.has(r)) continue;
     const twin = twins?.take(renameKey(r));
     if (twin) {
       unmatchedAdded.delete(twin);
@@ -196,9 +210,14 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
     else if (backupOf(r.manifest) !== undefined) risk('CHANGE-BackupRemoved', `${describe(r.manifest)} was removed`, r);
   }
 
+  // the same object before and after: same identity, or moved to a renamed environment (judged as a change of it)
+  const pairs: [PreviousObject, NextObject][] = [];
   for (const [id, a] of after) {
     const b = before.get(id);
-    if (!b) continue;
+    if (b) pairs.push([b, a]);
+  }
+  for (const { before: b, after: a } of takenOver) pairs.push([b, a]);
+  for (const [b, a] of pairs) {
     if (canonicalJson(a.manifest) === canonicalJson(b.manifest)) continue;
     const fields = compare(b.manifest, a.manifest).map((op) => op.path);
     changed.push({ before: b, after: a, fields });
@@ -361,13 +380,19 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
         a, un.pointer);
       }
     }
+    // a moved object's keys are listed with its environment's rename
+    if (!formerEnvironments.has(a)) {
+      for (const k of secretKeyChanges(o, m)) {
+        risk('CHANGE-SecretKeyChanged', `${describe(m)}: ${k.text}; ${secretKeyConsequence(m)}`, a, k.pointer);
+      }
+    }
     const dpo = deletionPolicyOf(o);
     const dpn = deletionPolicyOf(m);
     if (dpo && dpo.value === 'retain' && (!dpn || dpn.value !== 'retain')) {
       risk('CHANGE-DeletionPolicyWeakened', `${describe(m)}: ${dpo.pointer} weakened from retain to ${dpn?.value ?? 'the default (delete)'}`, a, dpo.pointer);
     }
   }
-  shortenedLimits(previous, next, allNext, isRefused, risk);
+  shortenedLimits(previous, next, allNext, isRefused, risk, new Map(takenOver.map((p) => [p.before, p.after])));
   return { added: [...unmatchedAdded], removed, changed, renamed, risks };
 }
 
@@ -379,7 +404,8 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
  * The objects of unchanged files (in `allNext`, not in `next`) are the same before and after.
  */
 function shortenedLimits(previous: readonly PreviousObject[], next: readonly NextObject[], allNext: readonly NextObject[],
-  isRefused: (o: Located, pointer: string) => boolean, risk: (ruleId: string, message: string, obj: Located, pointer: string) => void): void {
+  isRefused: (o: Located, pointer: string) => boolean, risk: (ruleId: string, message: string, obj: Located, pointer: string) => void,
+  movedTo: ReadonlyMap<PreviousObject, NextObject>): void {
   type Held = { value: number; text: string };
   // a tie kept by its text: the same whichever order the objects come in
   const lowest = <T extends Held>(into: Map<string, T>, key: string, held: T) => {
@@ -388,7 +414,8 @@ function shortenedLimits(previous: readonly PreviousObject[], next: readonly Nex
   };
   const before = new Map<string, Held>();
   const after = new Map<string, Held & { entry: RetentionField; holder: NextObject }>();
-  for (const o of previous) for (const e of limitsOf(o.manifest)) lowest(before, `${scopeOf(o)}|${e.key}`, e);
+  // an object of a renamed environment kept its limits in the new one
+  for (const o of previous) for (const e of limitsOf(o.manifest)) lowest(before, `${scopeOf(movedTo.get(o) ?? o)}|${e.key}`, e);
   const changed = allNext === next ? undefined : new Set(next);
   for (const o of allNext) {
     const limits = limitsOf(o.manifest);
@@ -406,6 +433,148 @@ function shortenedLimits(previous: readonly PreviousObject[], next: readonly Nex
     risk('CHANGE-RetentionShortened', `${describe(now.holder.manifest)}: ${now.entry.what} shortened from ${then.text} to ${now.text} (${now.entry.pointer}): `
       + now.entry.consequence, now.holder, now.entry.pointer);
   }
+}
+
+/** Where an object lives in its cluster: API group, kind, namespace and name (what an environment's rename keeps). */
+function placeOf(cluster: string, m: any): string {
+  const ns = isClusterScoped(m.kind) ? '' : (m.metadata?.namespace ?? '');
+  return JSON.stringify([cluster, apiGroup(m.apiVersion), m.kind ?? '', ns, m.metadata?.name ?? '']);
+}
+
+/**
+ * The removed objects of an environment that are, under another environment's name, on the same cluster with the
+ * same API group, kind, namespace and name: the same Kubernetes objects, which the new environment's layers apply
+ * (Flux's server-side apply and Argo CD's sync take over an object of that name). The previous cluster is the
+ * object's own, else the one the previous output recorded for its environment; unknown, no object moves.
+ */
+function movedObjects(removed: readonly PreviousObject[], added: readonly NextObject[], previousClusters?: ReadonlyMap<string, string>):
+{ before: PreviousObject; after: NextObject }[] {
+  const moved: { before: PreviousObject; after: NextObject }[] = [];
+  if (removed.length === 0 || added.length === 0) return moved;
+  const places = new Map<string, NextObject>();
+  for (const a of added) {
+    const place = placeOf(a.cluster, a.manifest);
+    if (a.environment !== undefined && !places.has(place)) places.set(place, a);
+  }
+  for (const r of removed) {
+    if (r.environment === undefined) continue;
+    const cluster = r.cluster ?? previousClusters?.get(r.environment);
+    if (cluster === undefined) continue;
+    const place = placeOf(cluster, r.manifest);
+    const a = places.get(place);
+    if (a === undefined || a.environment === r.environment) continue;
+    places.delete(place);
+    moved.push({ before: r, after: a });
+  }
+  return moved;
+}
+
+const isExternalSecret = (m: any) => m?.kind === 'ExternalSecret' && apiGroup(m.apiVersion) === 'external-secrets.io';
+
+/** The secret-store keys an ExternalSecret reads (`spec.data[].remoteRef.key`, `spec.dataFrom[].extract.key`), with their store. */
+function secretKeysOf(m: any): { pointer: string; key: string; store: string }[] {
+  if (!isExternalSecret(m)) return [];
+  const ref = m.spec?.secretStoreRef ?? {};
+  const store = `${ref.kind ?? 'SecretStore'} "${ref.name ?? ''}"`;
+  const keys: { pointer: string; key: string; store: string }[] = [];
+  (Array.isArray(m.spec?.data) ? m.spec.data : []).forEach((d: any, i: number) => {
+    if (typeof d?.remoteRef?.key === 'string') keys.push({ pointer: `/spec/data/${i}/remoteRef/key`, key: d.remoteRef.key, store });
+  });
+  (Array.isArray(m.spec?.dataFrom) ? m.spec.dataFrom : []).forEach((d: any, i: number) => {
+    if (typeof d?.extract?.key === 'string') keys.push({ pointer: `/spec/dataFrom/${i}/extract/key`, key: d.extract.key, store });
+  });
+  return keys;
+}
+
+/** The keys an ExternalSecret reads now and did not read before, each with the one it replaces (at the same field) if any. */
+function secretKeyChanges(o: any, m: any): { pointer: string; text: string }[] {
+  const then = secretKeysOf(o);
+  const now = secretKeysOf(m);
+  const id = (k: { key: string; store: string }) => `${k.store}|${k.key}`;
+  const read = new Set(then.map(id));
+  const reads = new Set(now.map(id));
+  const changes: { pointer: string; text: string }[] = [];
+  for (const k of now) {
+    if (read.has(id(k))) continue;
+    const was = then.find((t) => t.pointer === k.pointer && !reads.has(id(t)));
+    const key = (x: { key: string; store: string }) => `"${x.key}"${was && was.store !== k.store ? ` of ${x.store}` : ''}`;
+    changes.push({
+      pointer: k.pointer,
+      text: was ? `reads the secret-store key ${key(k)} instead of ${key(was)} (${k.pointer})` : `now reads the secret-store key "${k.key}" (${k.pointer})`,
+    });
+  }
+  return changes;
+}
+
+/**
+ * What the External Secrets Operator does with a key it cannot read: a missing key fails the sync
+ * (externalsecret_controller_secret.go GetProviderSecretData returns the NoSecretErr when
+ * target.deletionPolicy is Retain, ESO's default; with Delete the missing data deletes the Secret,
+ * externalsecret_controller.go Reconcile "if no data was found").
+ */
+function secretKeyConsequence(m: any): string {
+  const policy = m.spec?.target?.deletionPolicy ?? 'Retain';
+  const secret = policy === 'Retain' ? 'its Secret keeps the values it had but is no longer refreshed'
+    : policy === 'Delete' ? 'its Secret is deleted (target.deletionPolicy: Delete)' : `its Secret follows target.deletionPolicy "${policy}"`;
+  return 'the External Secrets Operator reads the new key at its next sync: if the key is missing from the store, the ExternalSecret fails '
+    + `(not Ready, so the layer's health check fails) and ${secret}; if it holds other values, the Secret takes them (a password the database or `
+    + 'broker does not have). Copy the values to the new key in the store before the change';
+}
+
+/**
+ * `CHANGE-EnvironmentRenamed`: objects of a data-bearing environment taken over, on the same cluster, by an environment
+ * of another name (see movedObjects). The objects stay (no removal is reported), but the secret-store keys the
+ * External Secrets backend derives from the environment's name change, and the old environment's GitOps objects are
+ * deleted: a Flux Kustomization's finalizer prunes (prune: true) the objects of its inventory that still carry its
+ * labels, prune-disabled ones excepted, unless the ServiceAccount it impersonates is gone (kustomize-controller
+ * kustomization_controller.go finalize / deleteObjects, fluxcd/pkg ssa/manager_delete.go Delete: the Inclusions
+ * selector); an Argo CD Application without the resources finalizer is deleted without its objects (argo-cd
+ * controller/appcontroller.go finalizeApplicationDeletion, Application.CascadedDeletion). One risk per rename, located
+ * on the first data-bearing object (by file), else the first ExternalSecret.
+ */
+function environmentRenames(moved: readonly { before: PreviousObject; after: NextObject }[]): RiskyChange[] {
+  const groups = new Map<string, { before: PreviousObject; after: NextObject }[]>();
+  for (const p of moved) {
+    const key = JSON.stringify([p.before.environment, p.after.environment, p.after.cluster]);
+    groups.set(key, [...groups.get(key) ?? [], p]);
+  }
+  const risks: RiskyChange[] = [];
+  const byFile = (a: { after: NextObject }, b: { after: NextObject }) => (a.after.file < b.after.file ? -1 : a.after.file > b.after.file ? 1 : 0);
+  for (const pairs of groups.values()) {
+    const data = pairs.filter((p) => isDataBearing(p.before.manifest) || backupOf(p.before.manifest) !== undefined).sort(byFile);
+    const secrets = pairs.filter((p) => isExternalSecret(p.before.manifest)).sort(byFile);
+    const located = data[0] ?? secrets[0];
+    if (located === undefined) continue;
+    const from = located.before.environment!;
+    const to = located.after.environment!;
+    const held = [...data, ...secrets].slice(0, 3).map((p) => `${p.after.manifest.kind} "${p.after.manifest.metadata.name}"`).join(', ')
+      + (data.length + secrets.length > 3 ? ` and ${data.length + secrets.length - 3} more` : '');
+    const keys = [...new Set(secrets.flatMap((p) => secretKeyChanges(p.before.manifest, p.after.manifest)
+      .map((k) => `${describe(p.after.manifest)} ${k.text}`)))];
+    const namespaces = [...new Set(pairs.map((p) => p.after.manifest.metadata?.namespace).filter((n): n is string => typeof n === 'string'))].sort();
+    risks.push({
+      ruleId: 'CHANGE-EnvironmentRenamed',
+      message: `environment "${from}" is renamed to "${to}" on cluster "${located.after.cluster}"`
+        + `${namespaces.length > 0 ? ` (namespace ${namespaces.map((n) => `"${n}"`).join(', ')})` : ''}: its objects stay where they are and `
+        + `environment "${to}" takes them over (${held}), but `
+        + (keys.length > 0 ? `the secret-store keys its ExternalSecrets read change with the name: ${keys.join('; ')}. Copy each value to its new key `
+          + 'in the store before the change: the External Secrets Operator cannot read a missing key (the ExternalSecret fails, the layer never turns '
+          + 'Ready), and a Secret deleted with its old ExternalSecret is not created again. Meanwhile, ' : '')
+        + `the GitOps objects of "${from}" are deleted: Flux deletes its Kustomizations, whose finalizer prunes what the new ones have not taken over `
+        + 'yet (every object but the prune-disabled data objects, ExternalSecrets included, and with them their Secrets, which they own) '
+        + `unless the deployer ServiceAccount of "${from}", renamed too, is already gone (the objects are then left unmanaged until taken over); `
+        + `Argo CD deletes its Application without its objects (no resources finalizer) and the Application of "${to}" takes them over. `
+        + 'Keep the environment\'s name, or copy the keys first and approve the rename '
+        + '(ChangeApprovals.approve(scope, { ruleId: \'CHANGE-EnvironmentRenamed\', reason }))',
+      manifest: located.after.manifest,
+      file: located.after.file,
+      environment: to,
+      cluster: located.after.cluster,
+      constructPath: located.after.constructPath,
+      formerEnvironment: from,
+    });
+  }
+  return risks;
 }
 
 /**

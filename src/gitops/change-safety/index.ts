@@ -22,9 +22,10 @@ export type { ChangeSet, NextObject, RiskyChange } from './analyze';
 export { gitBlobId, previousOutputDigest, readCommittedOutput, readCommittedOutputOf, readOutputFolder, readPreviousOutput, unchangedFilesOf } from './previous-output';
 export type { NextContents, PreviousObject, PreviousOutput, UnchangedFiles } from './previous-output';
 
-/** The risky changes of going from `previous` to `next` (see analyze.ts). */
-export function analyzeChanges(previous: PreviousObject[], next: NextObject[], allNext: readonly NextObject[] = next): ChangeSet {
-  return analyze().analyzeChanges(previous, next, allNext);
+/** The risky changes of going from `previous` to `next` (see analyze.ts); `previousClusters`: the cluster of each previous environment. */
+export function analyzeChanges(previous: PreviousObject[], next: NextObject[], allNext: readonly NextObject[] = next,
+  previousClusters?: ReadonlyMap<string, string>): ChangeSet {
+  return analyze().analyzeChanges(previous, next, allNext, previousClusters);
 }
 
 /** {@link analyzeChanges} of a previous output, without the files whose bytes did not change (see unchanged-files.ts). */
@@ -151,6 +152,12 @@ export function judgeChanges(
     // its most critical environment)
     const tierOf = (envName: string | undefined, cluster: string | undefined): string | undefined =>
       (envName !== undefined ? effectiveTier(envName, environments, previous) : clusterTier(cluster, environments, previous));
+    // an object of a renamed environment was deployed at the old name's tier: renaming cannot soften its findings either
+    const riskTier = (r: { environment?: string; cluster?: string; formerEnvironment?: string }): string | undefined => {
+      const now = tierOf(r.environment, r.cluster);
+      const then = r.formerEnvironment !== undefined ? tierOf(r.formerEnvironment, r.cluster) : undefined;
+      return tierRank(then) > tierRank(now) ? then : now;
+    };
     for (const r of changes.risks) {
       const m = r.manifest;
       const approval = approvals.find((a) => a.ruleId === r.ruleId && (a.kind === undefined || a.kind === m.kind)
@@ -159,7 +166,7 @@ export function judgeChanges(
       findings.push({
         ruleId: r.ruleId,
         packId: CHANGE_SAFETY_PACK,
-        severity: tierRank(tierOf(r.environment, r.cluster)) >= tierRank(Tier.PRODUCTION) ? Severity.ERROR : Severity.WARNING,
+        severity: tierRank(riskTier(r)) >= tierRank(Tier.PRODUCTION) ? Severity.ERROR : Severity.WARNING,
         message: r.message,
         resource: { apiVersion: m.apiVersion, kind: m.kind, namespace: m.metadata.namespace, name: m.metadata.name },
         constructPath: r.constructPath ?? approval?.constructPath,

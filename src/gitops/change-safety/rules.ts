@@ -84,6 +84,21 @@ export const CHANGE_RULES: readonly ChangeRule[] = [
     + 'environment\'s objects are left behind; when the old cluster\'s platform layer no longer holds their Namespace, Flux / Argo CD prune it '
     + 'and every database, queue and volume in it goes with it.',
     `Keep the cluster, or move the data first (a replica or a restore in the new cluster), then retire the old one. ${APPROVE}`),
+  rule('CHANGE-EnvironmentRenamed', 'An environment that holds data or credentials was renamed on the same cluster',
+    'Its objects (same cluster, namespace, kind and name) stay and the new environment\'s layers take them over, so they are compared as '
+    + 'changed, not removed. But the External Secrets backend reads each secret from a key named after the environment '
+    + '(`<keyPrefix>/<environment>/<secret>`): the new ExternalSecrets read keys that are not in the store unless copied there, so they fail '
+    + 'and their Secrets are not refreshed, or not created again. And the old environment\'s GitOps objects are deleted: Flux deletes its '
+    + 'Kustomizations, whose finalizer prunes every object the new ones have not taken over yet (prune-disabled data objects excepted; an '
+    + 'ExternalSecret takes its Secret with it, `creationPolicy: Owner`), as long as the old deployer ServiceAccount, renamed too, still '
+    + 'exists; Argo CD deletes its Application without its objects (the library sets no resources finalizer).',
+    'Keep the environment\'s name. To rename it: copy every secret of the old keys to the new ones in the store (the finding lists them), '
+    + `then approve the rename. ${APPROVE}`),
+  rule('CHANGE-SecretKeyChanged', 'An ExternalSecret reads another secret-store key',
+    'The External Secrets Operator reads the new key at its next sync: a key missing from the store fails the ExternalSecret (not Ready, '
+    + 'the layer\'s health check fails; with `target.deletionPolicy: Retain` the Secret keeps its last values, with `Delete` it is deleted), '
+    + 'and a key holding other values changes the Secret to them (a password the database or broker does not have).',
+    `Keep the key, or copy the values to the new key in the store before the change. ${APPROVE}`),
   rule('CHANGE-UserRemoved', 'A user was removed while the database or broker keeps its login',
     'CloudNativePG stops managing a role that leaves `spec.managed.roles`, the StatefulSet engines keep roles removed from the model, and RabbitMQ\'s '
     + 'definitions import never deletes a user: the user keeps its login and password, so whoever holds the password (an old Secret, a former '

@@ -12,7 +12,7 @@ import { PreviousOutput, unchangedFilesOf } from './previous-output';
  */
 export function analyzeSkippingUnchanged(previous: PreviousOutput, next: NextObject[]): ChangeSet {
   const unchanged = unchangedFilesOf(previous);
-  const full = () => analyzeChanges(previous.objects, next);
+  const full = () => analyzeChanges(previous.objects, next, next, previous.clusters);
   if (!unchanged || unchanged.files.size === 0) return full();
 
   // the one new object written to each unchanged file, in the place the path says (one pass over
@@ -38,7 +38,7 @@ export function analyzeSkippingUnchanged(previous: PreviousOutput, next: NextObj
   // nobody else may hold a skipped identity (the full comparison keys objects by identity)
   if (kept.some((o) => skippedIds.has(identity(o)))) return full();
   if (unchanged.changed.some((o) => skippedIds.has(identity(o)))) return full();
-  return analyzeChanges([...unchanged.changed], kept, next);
+  return analyzeChanges([...unchanged.changed], kept, next, previous.clusters);
 }
 
 const textOrNothing = (v: unknown): boolean => v === undefined || typeof v === 'string';
