@@ -158,7 +158,15 @@ export enum PoolMode {
  */
 export interface DatabasePoolerOptions {
   /**
-   * Pooler replicas.
+   * Pooler replicas (the Pooler's `spec.instances`).
+   *
+   * Their PgBouncer pods share the server connections PostgreSQL's `max_connections` (100: CloudNativePG
+   * keeps PostgreSQL's default) leaves them, 100 - 3 (`superuser_reserved_connections`) - 20 (the grants and
+   * migration Jobs, direct clients of `<name>-rw`) = 77: each pod may open
+   * floor(77 / (instances × (databases + 1))) server connections to each database (`max_db_connections`, and
+   * `default_pool_size` the same; `+ 1`: `postgres`, where the pods run their `auth_query`); clients beyond
+   * that wait in the pooler. 2 pods and one database: 19 each. More instances × (databases + 1) than 77 is a
+   * `ValidationError`.
    *
    * @default - 2 in staging and production, 1 in development
    */

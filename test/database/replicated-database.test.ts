@@ -388,6 +388,33 @@ describe('ReplicatedDatabase on CloudNativePG', () => {
     expect(find(plain, 'PodMonitor').spec.selector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'orders-db' } });
   });
 
+  test('the pooler\'s PgBouncer pods never open more server connections than PostgreSQL\'s max_connections (100) leaves them', () => {
+    // PgBouncer's default_pool_size is per user and database and per pod: 2 pods x 3 users x 20 = 120 > 100 ("sorry, too many
+    // clients already"). max_db_connections caps each pod's connections to a database, whatever the users; the pods pool
+    // every declared database and `postgres` (CloudNativePG's auth_query), and 3 + 20 stay for superusers, Jobs, direct clients
+    const parameters = (app: GitOpsApp) => find(objects(app), 'Pooler').spec.pgbouncer.parameters;
+    const fits = (p: any, instances: number, databases: number) => instances * (databases + 1) * Number(p.max_db_connections) <= 100 - 3 - 20;
+    const prod = setup(Tier.PRODUCTION, { backup, pooler: {} });
+    prod.db.addUser('analyst', { grants: [{ database: 'app', access: DatabaseAccess.READ_ONLY }] });
+    prod.db.addUser('worker', { grants: [{ database: 'app', access: DatabaseAccess.READ_WRITE }] });
+    expect(parameters(prod.app)).toEqual({ max_client_conn: '1000', default_pool_size: '19', max_db_connections: '19' });
+    expect(fits(parameters(prod.app), 2, 1)).toBe(true);
+    // the share follows the databases declared until synthesis
+    prod.db.addDatabase('ledger');
+    expect(parameters(prod.app)).toMatchObject({ default_pool_size: '12', max_db_connections: '12' });
+    expect(fits(parameters(prod.app), 2, 2)).toBe(true);
+    const dev = setup(Tier.DEVELOPMENT, { pooler: {} });
+    expect(parameters(dev.app)).toMatchObject({ default_pool_size: '38', max_db_connections: '38' });
+    // sizes that cannot fit fail early, naming the fix
+    const wide = setup(Tier.PRODUCTION, { backup, pooler: { instances: 20 } });
+    wide.db.addDatabase('ledger');
+    expect(parameters(wide.app)).toMatchObject({ max_db_connections: '1' });
+    expect(() => wide.db.addDatabase('audit')).toThrow(ValidationError);
+    const late = setup(Tier.PRODUCTION, { backup, pooler: { instances: 20 } });
+    late.db.addDatabase('ledger');
+    expect(() => late.db.addDatabase('audit')).toThrow(/pooler\.instances.*20 pooler instances for 3 databases.*at most 77.*fewer pooler\.instances/s);
+  });
+
   test('recovery bootstrap and a schema migration Job after its database (Sync hook, wave 1, a fresh database\'s retry budget)', () => {
     const { app } = setup(Tier.STAGING, {
       recovery: { source: { destinationPath: 's3://acme-backups/orders', credentials: creds }, serverName: 'orders-db', targetTime: '2026-11-20T08:00:00Z' },

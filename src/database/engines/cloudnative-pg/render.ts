@@ -5,6 +5,7 @@ import { renderCloudNativePgGrantSql } from './grants';
 import { backupMaxAgeSeconds, renderAlertRules, serviceAlertLabels } from '../../../private/alerts';
 import { BACKUP_ARCHIVE_ANNOTATION, backupAnnotations, objectStoreFolder } from '../../../private/engine-facts';
 import { lazyValue } from '../../../private/lazy';
+import { invalid } from '../../../private/names';
 import { API_SERVER_EGRESS, DNS_EGRESS, objectStoreEgress, toPods } from '../../../private/network';
 import {
   AFTER_DATA_JOB_ANNOTATIONS, MIGRATION_BACKOFF_LIMIT, MIGRATION_DEADLINE_SECONDS, migrationLabels, monitoringPeer, renderMigrationEgress,
@@ -32,6 +33,35 @@ export function toSixFieldCron(expression: string): string {
 }
 
 const lazy = lazyValue;
+
+/**
+ * PostgreSQL's `max_connections` on a CloudNativePG instance: the Cluster sets no `postgresql.parameters`,
+ * and CloudNativePG has no default of its own for it (pkg/postgres/configuration.go
+ * `CnpgConfigurationSettings`), so PostgreSQL's 100 applies.
+ */
+export const CNPG_MAX_CONNECTIONS = 100;
+/** PostgreSQL's `superuser_reserved_connections` (default 3): slots ordinary roles never get. */
+const SUPERUSER_RESERVED_CONNECTIONS = 3;
+/**
+ * Server connections left outside the pooler: the grants Job and the schema migration Job, applications and
+ * people connecting to `<name>-rw` directly (the `uri` key), and the instance manager and metrics exporter
+ * (superuser, on the reserved slots first) when they need more. Streaming replicas use WAL sender slots
+ * (`max_wal_senders`), not these.
+ */
+const DIRECT_CONNECTIONS = 20;
+/** The server connections all pooler pods share: 100 - 3 - 20 = 77. */
+export const CNPG_POOLER_SERVER_CONNECTIONS = CNPG_MAX_CONNECTIONS - SUPERUSER_RESERVED_CONNECTIONS - DIRECT_CONNECTIONS;
+
+/**
+ * PgBouncer's `max_db_connections` (and `default_pool_size`) of each pooler pod: the server connections one pod
+ * opens to one database, whatever the users, its reserve pool included (PgBouncer janitor.c `launch_new_connection`;
+ * clients beyond it wait in the pooler). Each pod pools every declared database plus `postgres`, where CloudNativePG
+ * runs its `auth_query` as `cnpg_pooler_pgbouncer` (config.go `auth_dbname`, the `[databases]` entry being `*`):
+ * instances × (databases + 1) × this ≤ 77 ({@link CNPG_POOLER_SERVER_CONNECTIONS}). 0 when they cannot fit.
+ */
+export function cloudNativePgPoolerDbConnections(instances: number, databases: number): number {
+  return Math.floor(CNPG_POOLER_SERVER_CONNECTIONS / (instances * (databases + 1)));
+}
 
 /**
  * Renders a ReplicatedDatabase for the CloudNativePG operator: `Cluster`, Barman Cloud `ObjectStore` +
@@ -180,7 +210,8 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
   });
 
 
-  if (db.pooler !== undefined) {
+  const pooler = db.pooler;
+  if (pooler !== undefined) {
     const poolerName = `${db.name}-pooler-rw`;
     const poolerPods = { 'cnpg.io/poolerName': poolerName };
     new ApiObject(scope, 'Pooler', {
@@ -189,9 +220,19 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
       metadata: { name: poolerName },
       spec: {
         cluster: { name: db.name },
-        instances: db.pooler.instances,
+        instances: pooler.instances,
         type: 'rw',
-        pgbouncer: { poolMode: db.pooler.poolMode, parameters: { max_client_conn: '1000', default_pool_size: '20' } },
+        // PgBouncer's defaults (default_pool_size 20 per user and database, no max_db_connections) let the pods open
+        // more server connections than PostgreSQL's max_connections (100): clients would get "sorry, too many clients
+        // already" instead of queueing in the pooler. Each pod's share per database, a hard limit reloaded without a
+        // restart (CloudNativePG's pooler_webhook.go allows both parameters; its PgBouncer manager RELOADs on change)
+        pgbouncer: {
+          poolMode: pooler.poolMode,
+          parameters: lazy(() => {
+            const perDatabase = String(cloudNativePgPoolerDbConnections(pooler.instances, db.databases().length));
+            return { max_client_conn: '1000', default_pool_size: perDatabase, max_db_connections: perDatabase };
+          }),
+        },
         // CloudNativePG gives the pooler's Deployment no resources, no anti-affinity and no PodDisruptionBudget
         // (it makes budgets for the instances only): the PgBouncer pods would run best-effort, could share a node,
         // and one drain could evict them all. Preferred, not required, across nodes: a rolling update surges one
@@ -199,7 +240,7 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
         // schema; the operator fills in the image, command and ports of `pgbouncer`.)
         template: {
           spec: {
-            containers: [{ name: 'pgbouncer', resources: { requests: { cpu: db.pooler.cpu, memory: db.pooler.memory }, limits: { memory: db.pooler.memory } } }],
+            containers: [{ name: 'pgbouncer', resources: { requests: { cpu: pooler.cpu, memory: pooler.memory }, limits: { memory: pooler.memory } } }],
             affinity: {
               podAntiAffinity: {
                 preferredDuringSchedulingIgnoredDuringExecution: [{
@@ -214,7 +255,7 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
         },
       },
     });
-    if (db.podDisruptionBudget && db.pooler.instances > 1) {
+    if (db.podDisruptionBudget && pooler.instances > 1) {
       new ApiObject(scope, 'PoolerPodDisruptionBudget', {
         apiVersion: 'policy/v1',
         kind: 'PodDisruptionBudget',
@@ -383,11 +424,21 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
   }
   renderGrantsJob(scope, db, engine.image, podLabels);
 
+  let databaseCount = 0;
+
   return {
     podLabels,
     endpoints: postgresEndpoints(db.name, db.environment.namespace),
     // one Database object per database; `retain` so that a GitOps prune never drops data
     onDatabase: (d: ResolvedDatabase) => {
+      databaseCount++;
+      if (pooler !== undefined && cloudNativePgPoolerDbConnections(pooler.instances, databaseCount) < 1) {
+        throw invalid(scope, 'POOLER_CONNECTIONS', 'pooler.instances', `${pooler.instances} pooler instances for ${databaseCount} databases`,
+          `pooler instances × (databases + 1, PgBouncer's auth_query database postgres) at most ${CNPG_POOLER_SERVER_CONNECTIONS}: each pooler pod needs `
+          + `a server connection to every database, and PostgreSQL's max_connections (${CNPG_MAX_CONNECTIONS}) keeps `
+          + `${CNPG_MAX_CONNECTIONS - CNPG_POOLER_SERVER_CONNECTIONS} for superusers, Jobs and direct clients (fewer pooler.instances, `
+          + 'or the databases in ReplicatedDatabases of their own)');
+      }
       new ApiObject(scope, `Database-${d.name}`, {
         apiVersion: 'postgresql.cnpg.io/v1',
         kind: 'Database',
