@@ -371,7 +371,6 @@ export function selectsLabels(manifest: any, labels: Record<string, string>): bo
   return Object.entries(labels).every(([k, v]) => selected[k] === v);
 }
 
-/** `obj` is a plain object. */
 /**
  * The pointer of the first strict zone spread constraint (`topology.kubernetes.io/zone`, `DoNotSchedule`, the API's
  * only other value being `ScheduleAnyway`) in `constraints`, found at `pointer`, or undefined (`KindFacts.zoneSpread`).
@@ -382,6 +381,7 @@ export function strictZoneSpread(constraints: unknown, pointer: string): string 
   return at < 0 ? undefined : `${pointer}/${at}`;
 }
 
+/** `obj` is a plain object. */
 export function isObject(x: unknown): x is Record<string, any> {
   return x !== null && typeof x === 'object' && !Array.isArray(x);
 }
