@@ -103,6 +103,7 @@ describe('MessageQueue on the RabbitMQ operator', () => {
       tls: { secretName: 'orders-events-tls', caSecretName: 'orders-events-tls', disableNonTLSListeners: false },
       terminationGracePeriodSeconds: 604800,
       delayStartSeconds: 30,
+      autoEnableAllFeatureFlags: true,
       affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'orders-events', 'app.kubernetes.io/component': 'rabbitmq' } }, topologyKey: 'kubernetes.io/hostname' }] } },
       override: {
         statefulSet: {
