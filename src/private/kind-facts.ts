@@ -68,6 +68,13 @@ export interface KindFacts {
    */
   readonly version?: (manifest: any) => VersionField | undefined;
   /**
+   * Why the software cannot be upgraded in place from version `from` to the newer `to` (each `[major, minor, patch]` of
+   * `version`), with the versions to go through first, or undefined where it can (`CHANGE-UnsupportedUpgradePath`):
+   * RabbitMQ upgrades one release series at a time.
+   * @default - every upgrade path is supported
+   */
+  readonly upgradePath?: (from: readonly number[], to: readonly number[]) => string | undefined;
+  /**
    * The archive the object writes its log to continuously, where a major version upgrade must start a new one
    * (`CHANGE-MajorUpgradeSharedArchive`): CloudNativePG's `pg_upgrade` starts timeline 1 again, so the new major's
    * WAL would land among the old one's in an archive that keeps its name.

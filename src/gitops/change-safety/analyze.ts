@@ -287,6 +287,9 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
       // the major release: the first number, or the first two where the kind says so (MariaDB's 10.6 → 10.11)
       const parts = Math.max(vo.majorParts, vn.majorParts);
       const major = (v: number[]) => v.slice(0, parts).join('.');
+      // a path the software does not upgrade along, whatever the major (RabbitMQ 3.12 → 3.13 → 4.0, one series at a time)
+      const path = cmp > 0 ? factOf(m, 'upgradePath')?.(vo.version, vn.version) : undefined;
+      if (path) risk('CHANGE-UnsupportedUpgradePath', `${describe(m)}: version ${vo.text} → ${vn.text}: ${path}`, a, vn.pointer);
       if (cmp > 0 && major(vn.version) !== major(vo.version)) {
         risk('CHANGE-MajorVersionUpgrade', `${describe(m)}: major version ${vo.text} → ${vn.text}`, a, vn.pointer);
         const ao = logArchiveOf(o);

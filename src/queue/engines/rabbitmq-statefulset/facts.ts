@@ -2,6 +2,7 @@ import { loginUsersOfStatefulSet } from '../../../private/engine-facts';
 import { ImmutableEntry, KindFacts, RetentionField, containerImageVersion, selectsLabels } from '../../../private/kind-facts';
 import { queueDeclarationEntries } from '../rabbitmq-common/replication-facts';
 import { policyLimits } from '../rabbitmq-common/retention-facts';
+import { rabbitmqUpgradePath } from '../rabbitmq-common/upgrade-facts';
 
 /**
  * What the pipeline knows about the StatefulSet engine's objects beyond the core kinds (data-bearing
@@ -14,6 +15,7 @@ export const RABBITMQ_STATEFULSET_FACTS: readonly KindFacts[] = [
     kind: 'StatefulSet',
     matches: (m) => selectsLabels(m, { 'app.kubernetes.io/name': 'rabbitmq' }),
     version: (m) => containerImageVersion(m, 'rabbitmq'),
+    upgradePath: rabbitmqUpgradePath,
     // the login and retired users the engine lists on it, in older output the users whose password the pods mount
     // (the definitions import never deletes a user)
     loginUsers: loginUsersOfStatefulSet('MessageQueue'),
