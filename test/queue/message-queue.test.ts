@@ -287,7 +287,9 @@ describe('MessageQueue as a RabbitMQ StatefulSet', () => {
       '/etc/rabbitmq-cookie/cookie', '/var/lib/rabbitmq']);
     expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
     expect(sts.spec.volumeClaimTemplates[0].spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'ondat-secure', resources: { requests: { storage: '10Gi' } } });
-    expect(pod.containers[0].lifecycle.preStop.exec.command).toEqual(['rabbitmq-upgrade', 'await_online_quorum_plus_one', '-t', '300']);
+    // the feature flags of the running version enabled before a broker stops (the next series requires them), then the quorum wait
+    expect(pod.containers[0].lifecycle.preStop.exec.command).toEqual(['sh', '-c', 'rabbitmqctl enable_feature_flag all '
+      + '|| echo "preStop: feature flags not all enabled" >&2; exec rabbitmq-upgrade await_online_quorum_plus_one -t 300']);
     expect(find(all, 'ExternalSecret', 'orders-events-erlang-cookie').spec.dataFrom).toEqual([{ extract: { key: 'orders/prod/orders-events-erlang-cookie' } }]);
     expect(kinds(all)).toEqual([
       'ConfigMap', 'ExternalSecret', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'PodDisruptionBudget', 'PodMonitor', 'PrometheusRule', 'Role', 'RoleBinding',

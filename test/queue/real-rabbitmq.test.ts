@@ -27,6 +27,8 @@ const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 const CTL = '/usr/lib/rabbitmq/bin/rabbitmqctl';
 const POD_CONFIG_DIR = '/etc/rabbitmq';
 const START_TIMEOUT_MS = 90_000;
+/** The feature flags the test's node starts with, as a node upgraded from an older series would (not every stable one). */
+const INITIAL_FEATURE_FLAGS = ['implicit_default_bindings', 'maintenance_mode_status', 'quorum_queue', 'stream_queue', 'user_limits', 'virtual_host_metadata'];
 
 function unavailable(): string | undefined {
   if (!fs.existsSync(SERVER) || !fs.existsSync(CTL)) return `${SERVER} not found (apt-get install rabbitmq-server)`;
@@ -307,6 +309,9 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
       RABBITMQ_MNESIA_BASE: path.join(p('home'), 'mnesia'),
       RABBITMQ_LOG_BASE: p('log'),
       RABBITMQ_CONF_ENV_FILE: path.join(root, 'rabbitmq-env.conf'),
+      // a cluster upgraded from an older series: only these flags enabled (a new node enables every stable one), the rest left to
+      // the preStop hook; the test's queues need these (names every series since 3.8 knows; later ones enable their required flags)
+      RABBITMQ_FEATURE_FLAGS: INITIAL_FEATURE_FLAGS.join(','),
       // the stream listener (enabled_plugins has rabbitmq_stream: a stream is declared) on a loopback port of its own, like the others
       RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: `-rabbitmq_prometheus tcp_config [{port,${ports.prometheus}},{ip,"127.0.0.1"}] `
         + `-rabbitmq_stream tcp_listeners [{"127.0.0.1",${ports.stream}}] -kernel inet_dist_use_interface {127,0,0,1}`,
@@ -666,4 +671,19 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
     expect(auditDepth()).toBe(510);
     expect(serverLog()).not.toMatch(/audit\.log.*(error|refused|precondition)/i);
   }, START_TIMEOUT_MS + 60_000);
+
+  test('the preStop hook enables every stable feature flag before a broker stops (the next series requires them)', () => {
+    const sts = rendered.out.objects.map((o) => o.manifest).find((m) => m.kind === 'StatefulSet');
+    const hook: string[] = sts.spec.template.spec.containers[0].lifecycle.preStop.exec.command;
+    expect(hook.slice(0, 2)).toEqual(['sh', '-c']);
+    const flags = () => new Map(list('list_feature_flags', 'name', 'state', 'stability').filter((f) => f.stability !== 'experimental').map((f) => [f.name, f.state]));
+    const before = flags();
+    expect([...before].filter(([, state]) => state !== 'enabled').length).toBeGreaterThan(0);
+    // the hook as the container runs it: its environment names the node, HOME holds the cookie
+    const run = spawnSync('runuser', ['-u', 'rabbitmq', '--', 'env', ...Object.entries({ ...ctlEnv, PATH: `/usr/lib/rabbitmq/bin:${ctlEnv.PATH}` }).map(([k, v]) => `${k}=${v}`),
+      ...hook], { encoding: 'utf8', timeout: 60_000 });
+    expect(`${run.stderr}`).not.toContain('preStop: feature flags not all enabled');
+    expect(run.status).toBe(0);
+    expect([...flags()].filter(([, state]) => state !== 'enabled')).toEqual([]);
+  }, 90_000);
 });
