@@ -288,8 +288,9 @@ describe('MessageQueue as a RabbitMQ StatefulSet', () => {
     expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
     expect(sts.spec.volumeClaimTemplates[0].spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'ondat-secure', resources: { requests: { storage: '10Gi' } } });
     // the feature flags of the running version enabled before a broker stops (the next series requires them), then the quorum wait
-    expect(pod.containers[0].lifecycle.preStop.exec.command).toEqual(['sh', '-c', 'rabbitmqctl enable_feature_flag all '
-      + '|| echo "preStop: feature flags not all enabled" >&2; exec rabbitmq-upgrade await_online_quorum_plus_one -t 300']);
+    expect(pod.containers[0].lifecycle.preStop.exec.command).toEqual(['sh', '-c', 'for flag in $(rabbitmqctl -q list_feature_flags name state '
+      + 'stability --no-table-headers | awk \'$2 == "disabled" && $3 == "stable" && $1 != "khepri_db" { print $1 }\'); do rabbitmqctl -q '
+      + 'enable_feature_flag "$flag" || echo "preStop: feature flag $flag not enabled" >&2; done; exec rabbitmq-upgrade await_online_quorum_plus_one -t 300']);
     expect(find(all, 'ExternalSecret', 'orders-events-erlang-cookie').spec.dataFrom).toEqual([{ extract: { key: 'orders/prod/orders-events-erlang-cookie' } }]);
     expect(kinds(all)).toEqual([
       'ConfigMap', 'ExternalSecret', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'PodDisruptionBudget', 'PodMonitor', 'PrometheusRule', 'Role', 'RoleBinding',
