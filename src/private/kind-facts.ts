@@ -154,6 +154,12 @@ export interface KindFacts {
    */
   readonly immutableEntries?: (manifest: any) => ImmutableEntry[];
   /**
+   * Data declared inside the object (a queue of a definitions file in a ConfigMap) whose declaration gone from it leaves
+   * the data behind, or takes it away: one that disappears is a `CHANGE-DataObjectRemoved`, with what that does.
+   * @default - none
+   */
+  readonly declaredData?: (manifest: any) => DeclaredData[];
+  /**
    * For kinds whose instances each hold their own share of the data (brokers holding queue members or
    * partition replicas): what the instances removed going `from` → `to` hold and how to move it off
    * them first. A lower `replicas` count is then a `CHANGE-BrokersRemoved` (or, below the minimum, a
@@ -269,6 +275,16 @@ export interface ImmutableEntry {
   readonly pointer: string;
   /** What a changed value does, for the finding, e.g. `RabbitMQ keeps the existing queue as it is`. */
   readonly consequence: string;
+}
+
+/** Data declared inside an object (`KindFacts.declaredData`). */
+export interface DeclaredData {
+  /** Identity of the declaration, e.g. `queue "orders/orders.created"`. */
+  readonly key: string;
+  /** Where the object declares it. */
+  readonly pointer: string;
+  /** What its declaration removed does to the data, and what to do, for the finding. */
+  readonly removed: string;
 }
 
 /** A field a CRD's transition rule keeps as first set (`KindFacts.transitionRules`). */

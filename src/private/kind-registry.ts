@@ -1,5 +1,5 @@
 import { canonicalJson } from './canonical';
-import { CreationField, ImmutableEntry, LoginUsersField, KindFacts, NonDecreasingField, OperatorCreatedLabel, OperatorImage, TransitionRule } from './kind-facts';
+import { CreationField, DeclaredData, ImmutableEntry, LoginUsersField, KindFacts, NonDecreasingField, OperatorCreatedLabel, OperatorImage, TransitionRule } from './kind-facts';
 import { apiGroup } from './kinds';
 import { compareQuantities, quantityOf } from './quantity';
 import { DATABASE_ENGINE_FACTS } from '../database/engines';
@@ -201,6 +201,11 @@ export function creationFieldsOf(manifest: any): readonly CreationField[] {
 /** The embedded declarations of `manifest` kept as first applied (`KindFacts.immutableEntries`). */
 export function immutableEntriesOf(manifest: any): ImmutableEntry[] {
   return factOf(manifest, 'immutableEntries')?.(manifest) ?? [];
+}
+
+/** The data declared inside `manifest` (`KindFacts.declaredData`). */
+export function declaredDataOf(manifest: any): DeclaredData[] {
+  return factOf(manifest, 'declaredData')?.(manifest) ?? [];
 }
 
 /** The users `manifest` (a database or a broker) lets log in and keeps retired (`KindFacts.loginUsers`), or undefined. */

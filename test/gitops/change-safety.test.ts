@@ -189,6 +189,33 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     expect(found(3, 5)).toEqual([]);
   });
 
+  // RabbitMQ's definitions import deletes nothing (rabbit_definitions: queues declared, `add_binding`s): a queue gone from the
+  // StatefulSet engine's definitions stays with its bindings, filling with what is published there and consumed by nobody
+  test('a queue no longer declared by the RabbitMQ StatefulSet engine stays in the broker, bound: reported as data removed', () => {
+    const mq = (placed: string, vhost?: string) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
+      engine: QueueEngine.rabbitmqStatefulSet({ version: '3.13.7' }),
+      name: 'orders-events',
+      replicas: 3,
+      virtualHost: vhost,
+      exchanges: [{ name: 'orders' }],
+      queues: [{ name: placed, bindings: [{ exchange: 'orders', routingKey: 'order.placed' }] }, { name: 'audit' }],
+    });
+    const found = (before: Variant, after: Variant) => change(before, after).findings.map((f) => [f.severity, f.ruleId, f.resource?.kind, f.jsonPointer, f.message]);
+    expect(found({ extra: mq('placed') }, { extra: mq('placed') })).toEqual([]);
+    const renamed = found({ extra: mq('placed') }, { extra: mq('placed.v2') });
+    expect(renamed).toEqual([['error', 'CHANGE-DataObjectRemoved', 'ConfigMap', '/data/definitions.json', expect.stringContaining(
+      'ConfigMap "orders/orders-events-config": queue "orders-events/placed" is no longer declared (/data/definitions.json): RabbitMQ\'s definitions '
+      + 'import deletes nothing: the queue stays in the broker with its messages, its policy and its bindings (exchange "orders" key "order.placed"), '
+      + 'which keep routing what is published there into it, while no user of the model consumes it any more')]]);
+    expect(renamed[0][4]).toContain('`kubectl -n orders exec orders-events-0 -- rabbitmqctl delete_queue -p orders-events placed`');
+    // another virtual host: every queue is new there, the old ones stay in the old one
+    expect(found({ extra: mq('placed') }, { extra: mq('placed', 'orders') }).map((f) => f[4])).toEqual([
+      expect.stringContaining('queue "orders-events/audit" is no longer declared (/data/definitions.json): RabbitMQ\'s definitions import deletes '
+        + 'nothing: the queue stays in the broker with its messages and its policy, while no user of the model consumes it any more'),
+      expect.stringContaining('queue "orders-events/placed" is no longer declared'),
+    ]);
+  });
+
   // RabbitMQ's version upgradability table (rabbitmq-website docs/upgrade.md): one release series at a time, each requiring the
   // feature flags of the one before it; the major-version rule alone passed 3.11 → 3.13 and said nothing specific of 3.12 → 4.0
   test.each<[string, () => (version: string) => QueueEngine, string, string]>([

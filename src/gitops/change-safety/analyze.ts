@@ -6,7 +6,7 @@ import { canonicalJson } from '../../private/canonical';
 import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupLocationOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
 import { LogArchiveField, RetentionField } from '../../private/kind-facts';
 import {
-  creationFieldsOf, factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf,
+  creationFieldsOf, declaredDataOf, factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf,
   nonDecreasingFieldsOf, nonIncreasingFieldsOf, removedInstancesOf, transitionRulesOf,
 } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
@@ -234,6 +234,11 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
       if (then !== undefined && canonicalJson(then.value) !== canonicalJson(now.value)) {
         risk('CHANGE-ImmutableField', `${describe(m)}: ${now.key} changed${fromTo(then.value, now.value)} (${now.pointer}), which ${now.consequence}`, a, now.pointer);
       }
+    }
+    // data declared inside the object whose declaration is gone (a queue of a definitions file the import never deletes)
+    const declared = new Set(declaredDataOf(m).map((d) => d.key));
+    for (const then of declaredDataOf(o)) {
+      if (!declared.has(then.key)) risk('CHANGE-DataObjectRemoved', `${describe(m)}: ${then.key} is no longer declared (${then.pointer}): ${then.removed}`, a, then.pointer);
     }
     // a decrease the operator refuses is not also a scale-down below quorum: it does not happen
     const refusedDecrease = new Set<string>();

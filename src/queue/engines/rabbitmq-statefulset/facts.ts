@@ -1,5 +1,5 @@
 import { loginUsersOfStatefulSet } from '../../../private/engine-facts';
-import { ImmutableEntry, KindFacts, RetentionField, containerImageVersion, selectsLabels } from '../../../private/kind-facts';
+import { DeclaredData, ImmutableEntry, KindFacts, RetentionField, containerImageVersion, selectsLabels } from '../../../private/kind-facts';
 import { queueDeclarationEntries } from '../rabbitmq-common/replication-facts';
 import { policyLimits } from '../rabbitmq-common/retention-facts';
 import { rabbitmqUpgradePath } from '../rabbitmq-common/upgrade-facts';
@@ -28,6 +28,8 @@ export const RABBITMQ_STATEFULSET_FACTS: readonly KindFacts[] = [
     // the definitions import declares a queue or an exchange only when it does not exist: a changed type, durability or
     // argument is ignored without a word (measured on RabbitMQ 3.10.8), and the broker keeps running the old one
     immutableEntries: definitionsEntries,
+    // nor does it delete a queue, its bindings or its policy: a queue gone from the definitions keeps filling
+    declaredData: definitionsQueues,
     // the import updates an existing policy (and every queue has one), which RabbitMQ applies to the queue at once
     retention: definitionsLimits,
   },
@@ -69,6 +71,38 @@ function definitionsLimits(m: any): RetentionField[] {
   return list(definitions?.policies).flatMap((p) => {
     const vhost = String(p?.vhost ?? '/');
     return policyLimits(broker, vhost, p?.pattern, p?.['apply-to'] ?? 'all', p?.definition, () => DEFINITIONS, (name) => types.get(`${vhost}\u0000${name}`));
+  });
+}
+
+/**
+ * The queues of a definitions file, each by vhost and name: RabbitMQ's definitions import only adds and updates
+ * (`rabbit_definitions` declares queues and `add_binding`s, deleting nothing), so a queue no longer declared stays in the
+ * broker with its messages, its policy and its bindings, which keep routing the messages published to them into it, while
+ * no user of the model consumes it any more.
+ */
+function definitionsQueues(m: any): DeclaredData[] {
+  let definitions: any;
+  try {
+    definitions = JSON.parse(m.data['definitions.json']);
+  } catch {
+    return [];
+  }
+  const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+  const pod = `${m.metadata?.name?.replace(/-config$/, '') ?? '<name>'}-0`;
+  const ns = m.metadata?.namespace ? ` -n ${m.metadata.namespace}` : '';
+  return list(definitions?.queues).filter((q) => typeof q?.name === 'string').map((q) => {
+    const vhost = String(q.vhost ?? '/');
+    const bound = list(definitions?.bindings).filter((b) => b?.destination === q.name && String(b?.vhost ?? '/') === vhost && b?.destination_type === 'queue');
+    return {
+      key: `queue "${vhost}/${q.name}"`,
+      pointer: DEFINITIONS,
+      removed: `RabbitMQ's definitions import deletes nothing: the queue stays in the broker with its messages${bound.length > 0 ? ', its policy' : ' and its policy'}`
+        + (bound.length > 0 ? ` and its bindings (${bound.map((b) => `exchange "${b.source}"${b.routing_key ? ` key "${b.routing_key}"` : ''}`).join(', ')}), `
+          + 'which keep routing what is published there into it' : '')
+        + ', while no user of the model consumes it any more: it grows until its length limit or the brokers\' memory '
+        + 'or disk alarm blocks every publisher. Move its consumers and drain it, then delete it with its bindings '
+        + `(\`kubectl${ns} exec ${pod} -- rabbitmqctl delete_queue -p ${vhost} ${q.name}\`), or keep the declaration`,
+    };
   });
 }
 
