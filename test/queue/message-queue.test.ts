@@ -340,6 +340,11 @@ describe('MessageQueue as a RabbitMQ StatefulSet', () => {
 });
 
 describe('MessageQueue on Strimzi Kafka', () => {
+  test('a KRaft metadata version kept from Kafka 3.x (3.3-IV3 on) is rendered: a cluster migrated from ZooKeeper may pin it', () => {
+    const all = objects(setup(Tier.PRODUCTION, QueueEngine.strimziKafka({ version: '4.3.1', metadataVersion: '3.9-IV0' })).app);
+    expect(find(all, 'Kafka').spec.kafka).toMatchObject({ version: '4.3.1', metadataVersion: '3.9-IV0' });
+  });
+
   test('Kafka (KRaft, TLS listener, SCRAM, simple authorization, rack awareness, metrics) and dedicated controller / broker pools in production', () => {
     const all = objects(setup(Tier.PRODUCTION, kafka).app);
     const k = find(all, 'Kafka').spec.kafka;
@@ -644,6 +649,11 @@ describe('MessageQueue: bad input is a ValidationError', () => {
       /INVALID_VERSION.*invalid operatorVersion "0.45.0": a Strimzi release this library knows or a newer one \(known: 1.0.0, 1.0.1, 1.1.0, 1.2.0\)/],
     ['a malformed Strimzi release', () => QueueEngine.strimziKafka({ version: '4.3.1', operatorVersion: 'latest' }), /invalid operatorVersion "latest": a Strimzi release MAJOR.MINOR.PATCH/],
     ['2 KRaft controllers', () => QueueEngine.strimziKafka({ version: '4.3.1', controllerReplicas: 2 }), /invalid controllerReplicas 2/],
+    // Strimzi ignores a metadata version newer than the Kafka version (the cluster keeps its own, a log warning only)
+    ['a KRaft metadata version newer than the Kafka version', () => QueueEngine.strimziKafka({ version: '4.2.1', metadataVersion: '4.3-IV0' }),
+      /INVALID_VERSION.*invalid metadataVersion "4.3-IV0": a KRaft metadata version from 3.3-IV3 up to the Kafka version's 4.2, such as "4.1-IV1" \(Strimzi refuses an older one, and ignores a newer one/],
+    ['a KRaft metadata version Strimzi refuses', () => QueueEngine.strimziKafka({ version: '4.3.1', metadataVersion: '3.3-IV2' }), /INVALID_VERSION.*invalid metadataVersion "3.3-IV2"/],
+    ['a malformed KRaft metadata version', () => QueueEngine.strimziKafka({ version: '4.3.1', metadataVersion: '4.1' }), /INVALID_VERSION.*invalid metadataVersion "4.1"/],
     ['a managed rabbitmq.conf key', () => QueueEngine.rabbitmqStatefulSet({ version: '3.13.7', additionalConfig: { 'listeners.tcp.default': '5673' } }),
       /INVALID_CONFIG.*invalid additionalConfig key "listeners.tcp.default"/],
     ['default_pass in rabbitmq.conf', () => QueueEngine.rabbitmqOperator({ version: '4.1.4', additionalConfig: { default_pass: 'guest' } }), /INVALID_CONFIG.*"default_pass"/],
