@@ -275,6 +275,14 @@ export interface ImmutableEntry {
   readonly pointer: string;
   /** What a changed value does, for the finding, e.g. `RabbitMQ keeps the existing queue as it is`. */
   readonly consequence: string;
+  /**
+   * What removing the declaration does where the software keeps it anyway (a binding of a definitions file), for a
+   * `CHANGE-ImmutableField` when the key is gone.
+   * @default - removing it is not reported
+   */
+  readonly removed?: string;
+  /** The key of the entry this one belongs to (a binding's queue): its removal is not reported when that one is gone too. */
+  readonly within?: string;
 }
 
 /** Data declared inside an object (`KindFacts.declaredData`). */

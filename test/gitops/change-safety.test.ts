@@ -192,13 +192,13 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
   // RabbitMQ's definitions import deletes nothing (rabbit_definitions: queues declared, `add_binding`s): a queue gone from the
   // StatefulSet engine's definitions stays with its bindings, filling with what is published there and consumed by nobody
   test('a queue no longer declared by the RabbitMQ StatefulSet engine stays in the broker, bound: reported as data removed', () => {
-    const mq = (placed: string, vhost?: string) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
+    const mq = (placed: string, vhost?: string, key = 'order.placed') => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
       engine: QueueEngine.rabbitmqStatefulSet({ version: '3.13.7' }),
       name: 'orders-events',
       replicas: 3,
       virtualHost: vhost,
       exchanges: [{ name: 'orders' }],
-      queues: [{ name: placed, bindings: [{ exchange: 'orders', routingKey: 'order.placed' }] }, { name: 'audit' }],
+      queues: [{ name: placed, bindings: [{ exchange: 'orders', routingKey: key }] }, { name: 'audit' }],
     });
     const found = (before: Variant, after: Variant) => change(before, after).findings.map((f) => [f.severity, f.ruleId, f.resource?.kind, f.jsonPointer, f.message]);
     expect(found({ extra: mq('placed') }, { extra: mq('placed') })).toEqual([]);
@@ -214,6 +214,13 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
         + 'nothing: the queue stays in the broker with its messages and its policy, while no user of the model consumes it any more'),
       expect.stringContaining('queue "orders-events/placed" is no longer declared'),
     ]);
+    // a binding gone from a queue that stays: the import keeps it too (the queue's removal above says so for its own)
+    const rebound = found({ extra: mq('placed') }, { extra: mq('placed', undefined, 'order.placed.v2') });
+    expect(rebound).toEqual([['error', 'CHANGE-ImmutableField', 'ConfigMap', '/data/definitions.json', expect.stringContaining(
+      'ConfigMap "orders/orders-events-config": the binding of queue "orders-events/placed" to exchange "orders" with key "order.placed" is no longer '
+      + 'declared (/data/definitions.json), which RabbitMQ\'s definitions import never deletes (it only adds bindings): the queue keeps receiving the '
+      + 'messages that match it')]]);
+    expect(rebound[0][4]).toContain('and restart the brokers (`kubectl -n orders rollout restart statefulset/orders-events`)');
   });
 
   // RabbitMQ's version upgradability table (rabbitmq-website docs/upgrade.md): one release series at a time, each requiring the

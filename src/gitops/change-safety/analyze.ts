@@ -235,6 +235,13 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
         risk('CHANGE-ImmutableField', `${describe(m)}: ${now.key} changed${fromTo(then.value, now.value)} (${now.pointer}), which ${now.consequence}`, a, now.pointer);
       }
     }
+    // a declaration the software keeps when it is removed (reported with what it belongs to, when that is gone too)
+    const declaredNow = new Set(immutableEntriesOf(m).map((e) => e.key));
+    for (const then of entries.values()) {
+      if (then.removed !== undefined && !declaredNow.has(then.key) && (then.within === undefined || declaredNow.has(then.within))) {
+        risk('CHANGE-ImmutableField', `${describe(m)}: ${then.key} is no longer declared (${then.pointer}), which ${then.removed}`, a, then.pointer);
+      }
+    }
     // data declared inside the object whose declaration is gone (a queue of a definitions file the import never deletes)
     const declared = new Set(declaredDataOf(m).map((d) => d.key));
     for (const then of declaredDataOf(o)) {

@@ -121,6 +121,24 @@ function definitionsEntries(m: any): ImmutableEntry[] {
     entries.push(...queueDeclarationEntries(`${q.vhost ?? '/'}/${q.name}`, q.arguments?.['x-queue-type'], { durable: q.durable, auto_delete: q.auto_delete }, q.arguments,
       { replicas: () => DEFINITIONS, rest: DEFINITIONS }, IGNORED, KEEP));
   }
+  // a binding removed from the definitions stays (the import only adds them): the queue keeps receiving what matches it
+  const pod = `${String(m.metadata?.name ?? '<name>').replace(/-config$/, '')}-0`;
+  const ns = m.metadata?.namespace ? ` -n ${m.metadata.namespace}` : '';
+  for (const b of list(definitions?.bindings)) {
+    if (typeof b?.source !== 'string' || typeof b?.destination !== 'string' || b?.destination_type !== 'queue') continue;
+    const vhost = String(b.vhost ?? '/');
+    entries.push({
+      key: `the binding of queue "${vhost}/${b.destination}" to exchange "${b.source}" with key "${b.routing_key ?? ''}"`,
+      value: true,
+      pointer: DEFINITIONS,
+      consequence: IGNORED,
+      within: `queue "${vhost}/${b.destination}"`,
+      removed: 'RabbitMQ\'s definitions import never deletes (it only adds bindings): the queue keeps receiving the messages that match it. '
+        + 'Keep the binding, or remove it with the queue: once the queue is drained, delete it '
+        + `(\`kubectl${ns} exec ${pod} -- rabbitmqctl delete_queue -p ${vhost} ${b.destination}\`) and restart the brokers `
+        + `(\`kubectl${ns} rollout restart statefulset/${pod.replace(/-0$/, '')}\`), which declare it again with the bindings the model has`,
+    });
+  }
   for (const e of list(definitions?.exchanges)) {
     if (typeof e?.name !== 'string') continue;
     entries.push({
