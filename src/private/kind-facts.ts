@@ -68,6 +68,13 @@ export interface KindFacts {
    */
   readonly version?: (manifest: any) => VersionField | undefined;
   /**
+   * Why the software cannot be upgraded in place from version `from` to the newer `to` (each `[major, minor, patch]` of
+   * `version`), with the versions to go through first, or undefined where it can (`CHANGE-UnsupportedUpgradePath`):
+   * RabbitMQ upgrades one release series at a time.
+   * @default - every upgrade path is supported
+   */
+  readonly upgradePath?: (from: readonly number[], to: readonly number[]) => string | undefined;
+  /**
    * The archive the object writes its log to continuously, where a major version upgrade must start a new one
    * (`CHANGE-MajorUpgradeSharedArchive`): CloudNativePG's `pg_upgrade` starts timeline 1 again, so the new major's
    * WAL would land among the old one's in an archive that keeps its name.
@@ -161,6 +168,12 @@ export interface KindFacts {
    * @default - none
    */
   readonly immutableEntries?: (manifest: any) => ImmutableEntry[];
+  /**
+   * Data declared inside the object (a queue of a definitions file in a ConfigMap) whose declaration gone from it leaves
+   * the data behind, or takes it away: one that disappears is a `CHANGE-DataObjectRemoved`, with what that does.
+   * @default - none
+   */
+  readonly declaredData?: (manifest: any) => DeclaredData[];
   /**
    * For kinds whose instances each hold their own share of the data (brokers holding queue members or
    * partition replicas): what the instances removed going `from` → `to` hold and how to move it off
@@ -277,6 +290,24 @@ export interface ImmutableEntry {
   readonly pointer: string;
   /** What a changed value does, for the finding, e.g. `RabbitMQ keeps the existing queue as it is`. */
   readonly consequence: string;
+  /**
+   * What removing the declaration does where the software keeps it anyway (a binding of a definitions file), for a
+   * `CHANGE-ImmutableField` when the key is gone.
+   * @default - removing it is not reported
+   */
+  readonly removed?: string;
+  /** The key of the entry this one belongs to (a binding's queue): its removal is not reported when that one is gone too. */
+  readonly within?: string;
+}
+
+/** Data declared inside an object (`KindFacts.declaredData`). */
+export interface DeclaredData {
+  /** Identity of the declaration, e.g. `queue "orders/orders.created"`. */
+  readonly key: string;
+  /** Where the object declares it. */
+  readonly pointer: string;
+  /** What its declaration removed does to the data, and what to do, for the finding. */
+  readonly removed: string;
 }
 
 /** A field a CRD's transition rule keeps as first set (`KindFacts.transitionRules`). */

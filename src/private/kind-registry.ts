@@ -1,6 +1,6 @@
 import { canonicalJson } from './canonical';
 import {
-  CreationField, ImmutableEntry, LoginUsersField, KindFacts, NonDecreasingField, OperatorCreatedLabel, OperatorImage, TransitionRule,
+  CreationField, DeclaredData, ImmutableEntry, LoginUsersField, KindFacts, NonDecreasingField, OperatorCreatedLabel, OperatorImage, TransitionRule,
   strictZoneSpread,
 } from './kind-facts';
 import { apiGroup } from './kinds';
@@ -215,6 +215,11 @@ export function zoneSpreadOf(manifest: any): string | undefined {
 /** The embedded declarations of `manifest` kept as first applied (`KindFacts.immutableEntries`). */
 export function immutableEntriesOf(manifest: any): ImmutableEntry[] {
   return factOf(manifest, 'immutableEntries')?.(manifest) ?? [];
+}
+
+/** The data declared inside `manifest` (`KindFacts.declaredData`). */
+export function declaredDataOf(manifest: any): DeclaredData[] {
+  return factOf(manifest, 'declaredData')?.(manifest) ?? [];
 }
 
 /** The users `manifest` (a database or a broker) lets log in and keeps retired (`KindFacts.loginUsers`), or undefined. */

@@ -193,6 +193,70 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     expect(found(3, 5)).toEqual([]);
   });
 
+  // RabbitMQ's definitions import deletes nothing (rabbit_definitions: queues declared, `add_binding`s): a queue gone from the
+  // StatefulSet engine's definitions stays with its bindings, filling with what is published there and consumed by nobody
+  test('a queue no longer declared by the RabbitMQ StatefulSet engine stays in the broker, bound: reported as data removed', () => {
+    const mq = (placed: string, vhost?: string, key = 'order.placed') => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
+      engine: QueueEngine.rabbitmqStatefulSet({ version: '3.13.7' }),
+      name: 'orders-events',
+      replicas: 3,
+      virtualHost: vhost,
+      exchanges: [{ name: 'orders' }],
+      queues: [{ name: placed, bindings: [{ exchange: 'orders', routingKey: key }] }, { name: 'audit' }],
+    });
+    const found = (before: Variant, after: Variant) => change(before, after).findings.map((f) => [f.severity, f.ruleId, f.resource?.kind, f.jsonPointer, f.message]);
+    expect(found({ extra: mq('placed') }, { extra: mq('placed') })).toEqual([]);
+    const renamed = found({ extra: mq('placed') }, { extra: mq('placed.v2') });
+    expect(renamed).toEqual([['error', 'CHANGE-DataObjectRemoved', 'ConfigMap', '/data/definitions.json', expect.stringContaining(
+      'ConfigMap "orders/orders-events-config": queue "orders-events/placed" is no longer declared (/data/definitions.json): RabbitMQ\'s definitions '
+      + 'import deletes nothing: the queue stays in the broker with its messages, its policy and its bindings (exchange "orders" key "order.placed"), '
+      + 'which keep routing what is published there into it, while no user of the model consumes it any more')]]);
+    expect(renamed[0][4]).toContain('`kubectl -n orders exec orders-events-0 -- rabbitmqctl delete_queue -p orders-events placed`');
+    // another virtual host: every queue is new there, the old ones stay in the old one
+    expect(found({ extra: mq('placed') }, { extra: mq('placed', 'orders') }).map((f) => f[4])).toEqual([
+      expect.stringContaining('queue "orders-events/audit" is no longer declared (/data/definitions.json): RabbitMQ\'s definitions import deletes '
+        + 'nothing: the queue stays in the broker with its messages and its policy, while no user of the model consumes it any more'),
+      expect.stringContaining('queue "orders-events/placed" is no longer declared'),
+    ]);
+    // a binding gone from a queue that stays: the import keeps it too (the queue's removal above says so for its own)
+    const rebound = found({ extra: mq('placed') }, { extra: mq('placed', undefined, 'order.placed.v2') });
+    expect(rebound).toEqual([['error', 'CHANGE-ImmutableField', 'ConfigMap', '/data/definitions.json', expect.stringContaining(
+      'ConfigMap "orders/orders-events-config": the binding of queue "orders-events/placed" to exchange "orders" with key "order.placed" is no longer '
+      + 'declared (/data/definitions.json), which RabbitMQ\'s definitions import never deletes (it only adds bindings): the queue keeps receiving the '
+      + 'messages that match it')]]);
+    expect(rebound[0][4]).toContain('and restart the brokers (`kubectl -n orders rollout restart statefulset/orders-events`)');
+  });
+
+  // RabbitMQ's version upgradability table (rabbitmq-website docs/upgrade.md): one release series at a time, each requiring the
+  // feature flags of the one before it; the major-version rule alone passed 3.11 → 3.13 and said nothing specific of 3.12 → 4.0
+  test.each<[string, () => (version: string) => QueueEngine, string, string]>([
+    ['the RabbitMQ operator', () => (version) => QueueEngine.rabbitmqOperator({ version }), 'RabbitmqCluster', '/spec/image'],
+    ['the RabbitMQ StatefulSet', () => (version) => QueueEngine.rabbitmqStatefulSet({ version }), 'StatefulSet', '/spec/template/spec/containers/0/image'],
+  ])('RabbitMQ upgrades on %s go one release series at a time', (_engine, engine, kind, pointer) => {
+    const mq = (version: string) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', { engine: engine()(version), name: 'orders-events', replicas: 3 });
+    const found = (from: string, to: string) => change({ extra: mq(from) }, { extra: mq(to) }).findings
+      .filter((f) => f.resource?.kind === kind).map((f) => [f.ruleId, f.jsonPointer, f.message]);
+    // supported: the next series, a patch release, 3.13 to any 4.x up to 4.2
+    expect(found('3.12.14', '3.13.7')).toEqual([]);
+    expect(found('3.13.1', '3.13.7')).toEqual([]);
+    expect(found('4.0.9', '4.2.1')).toEqual([]);
+    expect(found('3.11.28', '3.12.14')).toEqual([]);
+    expect(found('3.13.7', '4.2.1').map((f) => f[0])).toEqual(['CHANGE-MajorVersionUpgrade']);
+    // a series skipped
+    const [skipped] = found('3.11.28', '3.13.7');
+    expect(skipped.slice(0, 2)).toEqual(['CHANGE-UnsupportedUpgradePath', pointer]);
+    expect(skipped[2]).toMatch(/version 3\.11\.28(-management)? → 3\.13\.7(-management)?: /);
+    expect(skipped[2]).toContain('RabbitMQ upgrades in place from 3.11 only to 3.12 (its version upgradability table)');
+    expect(skipped[2]).toContain('the first broker restarted on 3.13 refuses to start ("required feature flag not enabled")');
+    expect(skipped[2]).toContain('Upgrade through 3.12.x first');
+    expect(found('3.12.14', '4.0.9').map((f) => f[0])).toEqual(['CHANGE-UnsupportedUpgradePath', 'CHANGE-MajorVersionUpgrade']);
+    expect(found('3.12.14', '4.1.4')[0][2]).toContain('Upgrade through 3.13.x first');
+    expect(found('3.10.8', '4.2.1')[0][2]).toContain('Upgrade through 3.11.x, then 3.12.x, then 3.13.x first');
+    // 3.12 requires a flag of 3.11.18
+    expect(found('3.11.5', '3.12.14')[0][2]).toContain('from 3.11 before 3.11.18 only to its later patch releases');
+    expect(found('3.11.5', '3.13.7')[0][2]).toContain('Upgrade through 3.11.18 or a later 3.11.x, then 3.12.x first');
+  });
+
   test('Strimzi\'s KRaft controllers (a static quorum): their count and the controller role are kept, broker pools scale', () => {
     const kafka = (brokers: number, controllerReplicas?: number) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
       engine: QueueEngine.strimziKafka({ version: '4.3.1', controllerReplicas }), name: 'orders-events', replicas: brokers,

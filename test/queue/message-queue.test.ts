@@ -103,6 +103,7 @@ describe('MessageQueue on the RabbitMQ operator', () => {
       tls: { secretName: 'orders-events-tls', caSecretName: 'orders-events-tls', disableNonTLSListeners: false },
       terminationGracePeriodSeconds: 604800,
       delayStartSeconds: 30,
+      autoEnableAllFeatureFlags: true,
       affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'orders-events', 'app.kubernetes.io/component': 'rabbitmq' } }, topologyKey: 'kubernetes.io/hostname' }] } },
       override: {
         statefulSet: {
@@ -286,7 +287,10 @@ describe('MessageQueue as a RabbitMQ StatefulSet', () => {
       '/etc/rabbitmq-cookie/cookie', '/var/lib/rabbitmq']);
     expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
     expect(sts.spec.volumeClaimTemplates[0].spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'ondat-secure', resources: { requests: { storage: '10Gi' } } });
-    expect(pod.containers[0].lifecycle.preStop.exec.command).toEqual(['rabbitmq-upgrade', 'await_online_quorum_plus_one', '-t', '300']);
+    // the feature flags of the running version enabled before a broker stops (the next series requires them), then the quorum wait
+    expect(pod.containers[0].lifecycle.preStop.exec.command).toEqual(['sh', '-c', 'for flag in $(rabbitmqctl -q list_feature_flags name state '
+      + 'stability --no-table-headers | awk \'$2 == "disabled" && $3 == "stable" && $1 != "khepri_db" { print $1 }\'); do rabbitmqctl -q '
+      + 'enable_feature_flag "$flag" || echo "preStop: feature flag $flag not enabled" >&2; done; exec rabbitmq-upgrade await_online_quorum_plus_one -t 300']);
     expect(find(all, 'ExternalSecret', 'orders-events-erlang-cookie').spec.dataFrom).toEqual([{ extract: { key: 'orders/prod/orders-events-erlang-cookie' } }]);
     expect(kinds(all)).toEqual([
       'ConfigMap', 'ExternalSecret', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'PodDisruptionBudget', 'PodMonitor', 'PrometheusRule', 'Role', 'RoleBinding',
@@ -336,6 +340,11 @@ describe('MessageQueue as a RabbitMQ StatefulSet', () => {
 });
 
 describe('MessageQueue on Strimzi Kafka', () => {
+  test('a KRaft metadata version kept from Kafka 3.x (3.3-IV3 on) is rendered: a cluster migrated from ZooKeeper may pin it', () => {
+    const all = objects(setup(Tier.PRODUCTION, QueueEngine.strimziKafka({ version: '4.3.1', metadataVersion: '3.9-IV0' })).app);
+    expect(find(all, 'Kafka').spec.kafka).toMatchObject({ version: '4.3.1', metadataVersion: '3.9-IV0' });
+  });
+
   test('Kafka (KRaft, TLS listener, SCRAM, simple authorization, rack awareness, metrics) and dedicated controller / broker pools in production', () => {
     const all = objects(setup(Tier.PRODUCTION, kafka).app);
     const k = find(all, 'Kafka').spec.kafka;
@@ -640,6 +649,11 @@ describe('MessageQueue: bad input is a ValidationError', () => {
       /INVALID_VERSION.*invalid operatorVersion "0.45.0": a Strimzi release this library knows or a newer one \(known: 1.0.0, 1.0.1, 1.1.0, 1.2.0\)/],
     ['a malformed Strimzi release', () => QueueEngine.strimziKafka({ version: '4.3.1', operatorVersion: 'latest' }), /invalid operatorVersion "latest": a Strimzi release MAJOR.MINOR.PATCH/],
     ['2 KRaft controllers', () => QueueEngine.strimziKafka({ version: '4.3.1', controllerReplicas: 2 }), /invalid controllerReplicas 2/],
+    // Strimzi ignores a metadata version newer than the Kafka version (the cluster keeps its own, a log warning only)
+    ['a KRaft metadata version newer than the Kafka version', () => QueueEngine.strimziKafka({ version: '4.2.1', metadataVersion: '4.3-IV0' }),
+      /INVALID_VERSION.*invalid metadataVersion "4.3-IV0": a KRaft metadata version from 3.3-IV3 up to the Kafka version's 4.2, such as "4.1-IV1" \(Strimzi refuses an older one, and ignores a newer one/],
+    ['a KRaft metadata version Strimzi refuses', () => QueueEngine.strimziKafka({ version: '4.3.1', metadataVersion: '3.3-IV2' }), /INVALID_VERSION.*invalid metadataVersion "3.3-IV2"/],
+    ['a malformed KRaft metadata version', () => QueueEngine.strimziKafka({ version: '4.3.1', metadataVersion: '4.1' }), /INVALID_VERSION.*invalid metadataVersion "4.1"/],
     ['a managed rabbitmq.conf key', () => QueueEngine.rabbitmqStatefulSet({ version: '3.13.7', additionalConfig: { 'listeners.tcp.default': '5673' } }),
       /INVALID_CONFIG.*invalid additionalConfig key "listeners.tcp.default"/],
     ['default_pass in rabbitmq.conf', () => QueueEngine.rabbitmqOperator({ version: '4.1.4', additionalConfig: { default_pass: 'guest' } }), /INVALID_CONFIG.*"default_pass"/],

@@ -27,6 +27,8 @@ const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 const CTL = '/usr/lib/rabbitmq/bin/rabbitmqctl';
 const POD_CONFIG_DIR = '/etc/rabbitmq';
 const START_TIMEOUT_MS = 90_000;
+/** The feature flags the test's node starts with, as a node upgraded from an older series would (not every stable one). */
+const INITIAL_FEATURE_FLAGS = ['implicit_default_bindings', 'maintenance_mode_status', 'quorum_queue', 'stream_queue', 'user_limits', 'virtual_host_metadata'];
 
 function unavailable(): string | undefined {
   if (!fs.existsSync(SERVER) || !fs.existsSync(CTL)) return `${SERVER} not found (apt-get install rabbitmq-server)`;
@@ -67,7 +69,7 @@ if (skip) {
 const describeReal = skip ? describe.skip : describe;
 
 /** The model under test: every kind of declaration the StatefulSet engine renders. */
-function render(version: string, retire: string[] = [], auditType = QueueType.CLASSIC, limited = true) {
+function render(version: string, retire: string[] = [], auditType = QueueType.CLASSIC, limited = true, legacy = true) {
   const app = new GitOpsApp({ outdir: tmpdir() });
   const env = new Environment({
     name: 'dev',
@@ -87,6 +89,8 @@ function render(version: string, retire: string[] = [], auditType = QueueType.CL
       { name: 'orders.dead', retentionHours: 72 },
       { name: 'orders.history', type: QueueType.STREAM, ...(limited ? { maxLengthBytes: 100_000_000, retentionHours: 168 } : {}), bindings: [{ exchange: 'orders', routingKey: 'order.#' }] },
       { name: 'audit.log', type: auditType, maxLength: limited ? 500 : undefined, bindings: [{ exchange: 'audit' }] },
+      // removed from the model by the restart test: the import keeps it, and its binding
+      ...(legacy ? [{ name: 'orders.legacy', bindings: [{ exchange: 'orders', routingKey: 'order.legacy' }] }] : []),
     ],
     users: [
       {
@@ -307,6 +311,9 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
       RABBITMQ_MNESIA_BASE: path.join(p('home'), 'mnesia'),
       RABBITMQ_LOG_BASE: p('log'),
       RABBITMQ_CONF_ENV_FILE: path.join(root, 'rabbitmq-env.conf'),
+      // a cluster upgraded from an older series: only these flags enabled (a new node enables every stable one), the rest left to
+      // the preStop hook; the test's queues need these (names every series since 3.8 knows; later ones enable their required flags)
+      RABBITMQ_FEATURE_FLAGS: INITIAL_FEATURE_FLAGS.join(','),
       // the stream listener (enabled_plugins has rabbitmq_stream: a stream is declared) on a loopback port of its own, like the others
       RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: `-rabbitmq_prometheus tcp_config [{port,${ports.prometheus}},{ip,"127.0.0.1"}] `
         + `-rabbitmq_stream tcp_listeners [{"127.0.0.1",${ports.stream}}] -kernel inet_dist_use_interface {127,0,0,1}`,
@@ -450,6 +457,13 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
         arguments: { 'x-queue-type': 'stream', 'x-initial-cluster-size': 1 },
         policy: { name: 'queue.orders.history', definition: { 'max-age': '168h', 'max-length-bytes': 100000000 } },
       },
+      {
+        name: 'orders.legacy',
+        type: 'quorum',
+        durable: true,
+        arguments: { 'x-queue-type': 'quorum', 'x-quorum-initial-group-size': 1 },
+        policy: { name: 'queue.orders.legacy', definition: { overflow: 'drop-head' } },
+      },
     ]);
   });
 
@@ -473,6 +487,7 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
       ['audit', 'audit.log', 'queue', 'audit.log'],
       ['orders', 'orders.created', 'queue', 'order.created'],
       ['orders', 'orders.history', 'queue', 'order.#'],
+      ['orders', 'orders.legacy', 'queue', 'order.legacy'],
     ]);
     const policies = list('list_policies', '-p', 'orders').map((x) => [x.name, x.pattern, x['apply-to'], x.priority]).sort();
     expect(policies).toEqual([
@@ -480,6 +495,7 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
       ['queue.orders.created', '^orders\\.created$', 'queues', 0],
       ['queue.orders.dead', '^orders\\.dead$', 'queues', 0],
       ['queue.orders.history', '^orders\\.history$', 'queues', 0],
+      ['queue.orders.legacy', '^orders\\.legacy$', 'queues', 0],
     ]);
   });
 
@@ -633,7 +649,7 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
     // and a queue declared with another type: the import keeps the existing queue as it is (change safety flags that);
     // its length limit (and the stream's retention) removed from the model: the import never deletes a policy, so each
     // queue keeps one without limits
-    const retired = render(version, ['auditor'], QueueType.QUORUM, false);
+    const retired = render(version, ['auditor'], QueueType.QUORUM, false, false);
     const manifests = retired.out.objects.map((o) => o.manifest);
     const sts = manifests.find((m) => m.kind === 'StatefulSet');
     expect(sts.metadata.annotations).toMatchObject({ 'stateful.cdk8s.io/login-users': 'orders-api,orders-worker', 'stateful.cdk8s.io/retired-users': 'auditor' });
@@ -665,5 +681,32 @@ describeReal('RabbitMQ StatefulSet engine on a real rabbitmq-server', () => {
     expect(await publishAudit(10)).toBe(10);
     expect(auditDepth()).toBe(510);
     expect(serverLog()).not.toMatch(/audit\.log.*(error|refused|precondition)/i);
+    // a queue removed from the model stays, bound: what is published there still lands in it (change safety reports it removed)
+    const legacyDepth = () => list('list_queues', '-p', 'orders', 'name', 'messages').find((q) => q.name === 'orders.legacy')?.messages;
+    expect(legacyDepth()).toBe(0);
+    expect(list('list_bindings', '-p', 'orders', 'source_name', 'destination_name', 'routing_key')
+      .filter((b) => b.destination_name === 'orders.legacy' && b.source_name !== '').map((b) => [b.source_name, b.routing_key])).toEqual([['orders', 'order.legacy']]);
+    const conn = await amqp.connect({ ...creds, username: 'orders-api', password: passwordOf('orders-api-credentials') });
+    const ch = await conn.createConfirmChannel();
+    ch.publish('orders', 'order.legacy', Buffer.from('still routed'), { persistent: true });
+    await ch.waitForConfirms();
+    await conn.close();
+    for (let i = 0; i < 50 && legacyDepth() !== 1; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(legacyDepth()).toBe(1);
   }, START_TIMEOUT_MS + 60_000);
+
+  test('the preStop hook enables every stable feature flag before a broker stops (the next series requires them)', () => {
+    const sts = rendered.out.objects.map((o) => o.manifest).find((m) => m.kind === 'StatefulSet');
+    const hook: string[] = sts.spec.template.spec.containers[0].lifecycle.preStop.exec.command;
+    expect(hook.slice(0, 2)).toEqual(['sh', '-c']);
+    const flags = () => new Map(list('list_feature_flags', 'name', 'state', 'stability').filter((f) => f.stability !== 'experimental').map((f) => [f.name, f.state]));
+    const before = flags();
+    expect([...before].filter(([, state]) => state !== 'enabled').length).toBeGreaterThan(0);
+    // the hook as the container runs it: its environment names the node, HOME holds the cookie
+    const run = spawnSync('runuser', ['-u', 'rabbitmq', '--', 'env', ...Object.entries({ ...ctlEnv, PATH: `/usr/lib/rabbitmq/bin:${ctlEnv.PATH}` }).map(([k, v]) => `${k}=${v}`),
+      ...hook], { encoding: 'utf8', timeout: 60_000 });
+    expect(`${run.stderr}`).not.toContain('preStop: feature flag');
+    expect(run.status).toBe(0);
+    expect([...flags()].filter(([, state]) => state !== 'enabled')).toEqual([]);
+  }, 90_000);
 });

@@ -34,7 +34,8 @@ export const queueCase = (engine: QueueEngineName) => cleanAndDirty(() => {
   }, { requiredKeys: ['version'] }) : fc.record({
     // Kafka versions Strimzi 1.2.0 supports, then ones it refuses (4.1.0: dropped in Strimzi 1.1) and malformed ones
     version: pick(['4.2.0', '4.2.1', '4.3.0', '4.3.1'], ['3.9.0', '4.1', 'latest', '4.1.0']),
-    metadataVersion: field(pick(['4.0-IV3', '4.1-IV1'], ['3.9-IV0', '4.1'])),
+    // 3.3-IV3 up to the Kafka version's (4.2 at least); older ones Strimzi refuses, newer ones it ignores
+    metadataVersion: field(pick(['3.9-IV0', '4.0-IV3', '4.1-IV1'], ['3.3-IV2', '4.1', '4.9-IV0'])),
     authentication: field(pick(['scram-sha-512', 'tls'], ['plain'])),
     controllerReplicas: field(pick([0, 3, 5], [1, 2])),
     additionalConfig: config,

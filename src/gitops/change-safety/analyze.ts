@@ -6,7 +6,7 @@ import { canonicalJson } from '../../private/canonical';
 import { CONFIG_HASH_ANNOTATION, backupArchiveOf, backupLocationOf, backupOf, backupRetentionOf } from '../../private/engine-facts';
 import { LogArchiveField, RetentionField } from '../../private/kind-facts';
 import {
-  creationFieldsOf, factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf,
+  creationFieldsOf, declaredDataOf, factOf, immutableEntriesOf, immutableFieldAdviceOf, immutableFieldsOf, isDataBearing, loginUsersOf,
   nonDecreasingFieldsOf, nonIncreasingFieldsOf, removalKeptFieldsOf, removedInstancesOf, transitionRulesOf, zoneSpreadOf,
 } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
@@ -269,6 +269,18 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
         risk('CHANGE-ImmutableField', `${describe(m)}: ${now.key} changed${fromTo(then.value, now.value)} (${now.pointer}), which ${now.consequence}`, a, now.pointer);
       }
     }
+    // a declaration the software keeps when it is removed (reported with what it belongs to, when that is gone too)
+    const declaredNow = new Set(immutableEntriesOf(m).map((e) => e.key));
+    for (const then of entries.values()) {
+      if (then.removed !== undefined && !declaredNow.has(then.key) && (then.within === undefined || declaredNow.has(then.within))) {
+        risk('CHANGE-ImmutableField', `${describe(m)}: ${then.key} is no longer declared (${then.pointer}), which ${then.removed}`, a, then.pointer);
+      }
+    }
+    // data declared inside the object whose declaration is gone (a queue of a definitions file the import never deletes)
+    const declared = new Set(declaredDataOf(m).map((d) => d.key));
+    for (const then of declaredDataOf(o)) {
+      if (!declared.has(then.key)) risk('CHANGE-DataObjectRemoved', `${describe(m)}: ${then.key} is no longer declared (${then.pointer}): ${then.removed}`, a, then.pointer);
+    }
     // a decrease the operator refuses is not also a scale-down below quorum: it does not happen
     const refusedDecrease = new Set<string>();
     for (const { pointer, consequence, exempt } of nonDecreasingFieldsOf(o)) {
@@ -321,6 +333,9 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
       // the major release: the first number, or the first two where the kind says so (MariaDB's 10.6 → 10.11)
       const parts = Math.max(vo.majorParts, vn.majorParts);
       const major = (v: number[]) => v.slice(0, parts).join('.');
+      // a path the software does not upgrade along, whatever the major (RabbitMQ 3.12 → 3.13 → 4.0, one series at a time)
+      const path = cmp > 0 ? factOf(m, 'upgradePath')?.(vo.version, vn.version) : undefined;
+      if (path) risk('CHANGE-UnsupportedUpgradePath', `${describe(m)}: version ${vo.text} → ${vn.text}: ${path}`, a, vn.pointer);
       if (cmp > 0 && major(vn.version) !== major(vo.version)) {
         risk('CHANGE-MajorVersionUpgrade', `${describe(m)}: major version ${vo.text} → ${vn.text}`, a, vn.pointer);
         const ao = logArchiveOf(o);

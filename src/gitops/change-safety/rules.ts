@@ -43,6 +43,11 @@ export const CHANGE_RULES: readonly ChangeRule[] = [
     'In the same change as the version, give the backups a new server name (`backup.serverName`, e.g. `<name>-pg<major>`: the Barman Cloud '
     + 'plugin parameter `serverName` of the Cluster\'s `spec.plugins[]`); the old archive stays restorable under the old name '
     + `(\`recovery.serverName\`). Take a backup as soon as the upgrade completes. ${APPROVE}`),
+  rule('CHANGE-UnsupportedUpgradePath', 'A database or broker version skipped a release its upgrade path goes through',
+    'RabbitMQ upgrades in place one release series at a time, along its version upgradability table (3.12 → 3.13 → 4.0, 4.1 or 4.2): '
+    + 'each series requires the feature flags of the one before it enabled, so a broker restarted on a series further on refuses to start '
+    + '("required feature flag not enabled") and the rolling restart stops with it down; nor can the two versions run side by side in the cluster.',
+    `Upgrade through the series the finding names, one publish each, letting every broker run it (and its feature flags be enabled) before the next; or move to a new cluster (blue-green). ${APPROVE}`),
   rule('CHANGE-VersionDowngrade', 'A database or broker version went down',
     'Data files written by a newer version are generally not readable by an older one.',
     `Restore the version. ${APPROVE}`),

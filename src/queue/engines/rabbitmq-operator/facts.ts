@@ -1,6 +1,7 @@
 import { KindFacts, conditionTrue, imageOrDefault, imageTag, isObject, templateImages } from '../../../private/kind-facts';
 import { queueDeclarationEntries } from '../rabbitmq-common/replication-facts';
 import { policyLimits, queueArgumentLimits } from '../rabbitmq-common/retention-facts';
+import { rabbitmqUpgradePath } from '../rabbitmq-common/upgrade-facts';
 
 const GROUP = 'rabbitmq.com';
 const REFUSED = 'the messaging topology operator refuses to update ("queue arguments cannot be updated"), failing the apply of the whole layer';
@@ -34,6 +35,8 @@ export const RABBITMQ_OPERATOR_FACTS: readonly KindFacts[] = [
       + 'volume expansion) the brokers added later get the new one, leaving the cluster on both. Keep the class, or migrate: a new MessageQueue '
       + 'on the new class, the messages moved there (a shovel, or the clients drained and moved), then the old one removed',
     version: (m) => ({ text: imageTag(m.spec?.image), pointer: '/spec/image' }),
+    // one release series at a time: the operator rolls the brokers onto any image it is given
+    upgradePath: rabbitmqUpgradePath,
     replicas: (m) => (typeof m.spec?.replicas === 'number' ? { count: m.spec.replicas, pointer: '/spec/replicas', minimum: 3 } : undefined),
     // `scaleDown` of the cluster operator: "Cluster Scale down not supported" (to 0 and back only)
     nonDecreasingFields: [{

@@ -70,6 +70,12 @@ export function renderRabbitmqOperator(scope: Construct, mq: QueueModel, engine:
       tls: mq.tls ? { secretName: mq.tlsSecretName, caSecretName: mq.tlsSecretName, disableNonTLSListeners: false } : undefined,
       terminationGracePeriodSeconds: 604800,
       delayStartSeconds: 30,
+      // the operator enables every stable feature flag only when it creates the cluster, and after an upgrade only with this
+      // (`runRabbitmqCLICommandsIfAnnotated`, internal/controller/reconcile_cli.go, cluster-operator 2.15+: `rabbitmqctl
+      // enable_feature_flag all` once all brokers run the new image). Without it the flags a version brings stay disabled,
+      // and the next series, which requires them (4.0 those of 3.13, 4.3 those of 4.2: `stability => required`,
+      // rabbit_core_ff.erl), refuses to start ("required feature flag not enabled")
+      autoEnableAllFeatureFlags: true,
       affinity: antiAffinity(mq, labels),
       override: {
         statefulSet: {

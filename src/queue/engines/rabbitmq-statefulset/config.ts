@@ -182,6 +182,25 @@ function compare(a: string, b: string): number {
 }
 
 /**
+ * The brokers' `preStop` hook. First it enables the stable feature flags still disabled (those of the version the broker
+ * runs): RabbitMQ enables them only on a new cluster, and each release series requires those of the one before it
+ * (`stability => required`, deps/rabbit/src/rabbit_core_ff.erl), so a broker of the next series refuses to start while one
+ * is disabled ("required feature flag not enabled"). The first broker an upgrade stops still runs the old version beside
+ * brokers that all support its flags, so they are enabled before any broker restarts on the new one (docs/upgrade.md: "All
+ * stable feature flags must be enabled before an upgrade"). `khepri_db` (stable in 4.2) is left out: it migrates the
+ * metadata store to Khepri, which RabbitMQ leaves to an opt-in away from peak load (docs/metadata-store), not to whenever a
+ * pod stops. A failure (a broker unreachable; mid-upgrade, a flag the brokers on the old version lack) is logged and
+ * ignored: the next stop tries again. Then, with several brokers, it waits until the quorum queues keep their majority
+ * without this one (`await_online_quorum_plus_one`).
+ */
+export function preStopCommand(multi: boolean): string[] {
+  const enable = 'for flag in $(rabbitmqctl -q list_feature_flags name state stability --no-table-headers '
+    + '| awk \'$2 == "disabled" && $3 == "stable" && $1 != "khepri_db" { print $1 }\'); do '
+    + 'rabbitmqctl -q enable_feature_flag "$flag" || echo "preStop: feature flag $flag not enabled" >&2; done';
+  return ['sh', '-c', multi ? `${enable}; exec rabbitmq-upgrade await_online_quorum_plus_one -t 300` : enable];
+}
+
+/**
  * The init step (POSIX sh and awk, as in the official image): copies rabbitmq.conf and
  * enabled_plugins next to the definitions, renders the definitions with the passwords read from
  * the mounted Secrets (JSON-escaped, never in the ConfigMap), and installs the Erlang cookie.

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import {
-  ConfigSettings, enabledPlugins, hostnameSuffix, INIT_SCRIPT, RABBITMQ_PATHS, renderDefinitionsTemplate, renderRabbitmqConf,
+  ConfigSettings, enabledPlugins, hostnameSuffix, INIT_SCRIPT, preStopCommand, RABBITMQ_PATHS, renderDefinitionsTemplate, renderRabbitmqConf,
 } from './config';
 import { CONFIG_HASH_ANNOTATION, loginUsersAnnotations } from '../../../private/engine-facts';
 import { invalid } from '../../../private/names';
@@ -200,8 +200,9 @@ export function renderRabbitmqStatefulSet(scope: Construct, mq: QueueModel, engi
               failureThreshold: 3,
             },
             livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromString('dist') }, initialDelaySeconds: 60, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 6 },
-            // let quorum queues keep their majority while a broker stops (not with a single broker: it would wait for nothing)
-            lifecycle: multi ? { preStop: { exec: { command: ['rabbitmq-upgrade', 'await_online_quorum_plus_one', '-t', '300'] } } } : undefined,
+            // every stable feature flag enabled before a broker stops (the next series requires them), then with several
+            // brokers the quorum queues keep their majority while one stops (with a single broker it would wait for nothing)
+            lifecycle: { preStop: { exec: { command: preStopCommand(multi) } } },
             securityContext: RESTRICTED_CONTAINER,
             volumeMounts: [mounts.config, mounts.data, mounts.tmp, ...(mq.tls ? [mounts.tls] : [])],
           }],

@@ -41,7 +41,10 @@ export interface StrimziKafkaEngineOptions {
   readonly operatorVersion?: string;
 
   /**
-   * KRaft metadata version (`spec.kafka.metadataVersion`), e.g. `4.1-IV1`.
+   * KRaft metadata version (`spec.kafka.metadataVersion`), e.g. `4.1-IV1`: from `3.3-IV3` (Strimzi refuses older ones)
+   * up to the MAJOR.MINOR of `version` (Strimzi ignores a newer one and keeps the cluster's). Without it Strimzi raises
+   * the cluster's metadata version to the new Kafka version's default once an upgrade has rolled every node, after which
+   * the previous Kafka version can no longer run it: pin it to keep a downgrade possible.
    *
    * @default - the default of the Kafka version
    */
@@ -109,6 +112,17 @@ export function strimziKafkaVersionProblem(kafkaVersion: string, operatorVersion
   return supported.includes(kafkaVersion) ? undefined : `a Kafka version Strimzi ${operatorVersion} supports: ${supported.join(', ')}`;
 }
 
+/** Whether `metadata` is a KRaft metadata version (`MAJOR.MINOR-IVn`) Strimzi applies with Kafka `kafkaVersion`: 3.3-IV3 up to its MAJOR.MINOR. */
+function metadataVersionFits(metadata: unknown, kafkaVersion: string): boolean {
+  const m = typeof metadata === 'string' ? /^(\d+)\.(\d+)-IV(\d+)$/.exec(metadata) : null;
+  if (!m) return false;
+  const [major, minor, iv] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const [kafkaMajor, kafkaMinor] = semver(kafkaVersion);
+  const oldEnough = major > 3 || (major === 3 && (minor > 3 || (minor === 3 && iv >= 3)));
+  const notNewer = major < kafkaMajor || (major === kafkaMajor && minor <= kafkaMinor);
+  return oldEnough && notNewer;
+}
+
 /** Kafka settings Strimzi forbids in `spec.kafka.config` (and the replication defaults the MessageQueue manages). */
 const KAFKA_FORBIDDEN = ['listeners', 'advertised.', 'broker.', 'listener.', 'host.name', 'port', 'inter.broker.listener.name', 'sasl.', 'ssl.',
   'security.', 'password.', 'log.dir', 'zookeeper.', 'authorizer.', 'super.user', 'node.id', 'process.roles', 'controller.', 'metadata.log.dir',
@@ -171,8 +185,12 @@ export class StrimziKafkaEngine extends QueueEngineBase {
       const knownRelease = STRIMZI_KAFKA_VERSIONS[operatorVersion] !== undefined;
       throw invalid(where, 'INVALID_VERSION', knownRelease ? 'version' : 'operatorVersion', knownRelease ? v : operatorVersion, unsupported);
     }
-    if (options.metadataVersion !== undefined && (typeof options.metadataVersion !== 'string' || !/^4\.[0-9]-IV[0-9]+$/.test(options.metadataVersion))) {
-      throw invalid(where, 'INVALID_VERSION', 'metadataVersion', options.metadataVersion, 'a KRaft metadata version such as "4.1-IV1"');
+    if (options.metadataVersion !== undefined && !metadataVersionFits(options.metadataVersion, v)) {
+      // Strimzi refuses one before 3.3-IV3 (`KafkaCluster.validateMetadataVersion`) and ignores one newer than the Kafka version,
+      // keeping the cluster's with only a log warning (`KRaftVersionChangeCreator.metadataVersionWithoutKafkaVersionChange`)
+      throw invalid(where, 'INVALID_VERSION', 'metadataVersion', options.metadataVersion,
+        `a KRaft metadata version from 3.3-IV3 up to the Kafka version's ${v.split('.').slice(0, 2).join('.')}, such as "4.1-IV1" (Strimzi refuses an older one, `
+        + 'and ignores a newer one: the cluster keeps the metadata version it has)');
     }
     const authentication = options.authentication ?? KafkaAuthentication.SCRAM_SHA_512;
     if (!Object.values(KafkaAuthentication).includes(authentication)) {
