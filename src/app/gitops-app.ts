@@ -51,6 +51,7 @@ import { SchemaValidator } from '../validation';
 const argocd = (): typeof import('../gitops/argocd') => require('../gitops/argocd');
 const flux = (): typeof import('../gitops/flux') => require('../gitops/flux');
 const strimziKafkaEngine = (): typeof import('../queue/engines/strimzi-kafka/engine') => require('../queue/engines/strimzi-kafka/engine');
+const rabbitmqOperatorEngine = (): typeof import('../queue/engines/rabbitmq-operator/engine') => require('../queue/engines/rabbitmq-operator/engine');
 const kustomize = (): typeof import('../gitops/kustomize') => require('../gitops/kustomize');
 const reports = (): typeof import('../policy/reports') => require('../policy/reports');
 const locate = (): typeof import('../policy/locate') => require('../policy/locate');
@@ -819,8 +820,22 @@ export class GitOpsApp extends App {
     // other); the engine module is loaded only by an app that installs Strimzi
     const strimziRelease = this.operators.find((op) => op.chart === 'strimzi-kafka-operator')?.version;
     const strimzi = strimziRelease !== undefined ? strimziKafkaEngine() : undefined;
+    // RabbitMQ's cluster operator reads spec.autoEnableAllFeatureFlags, which the engine sets, from 2.15.0 on
+    // (cluster-operator #1892); an older one never enables the feature flags a version brings, and the next
+    // series refuses to start without them
+    const rabbitmqRelease = this.operators.find((op) => op.name === 'rabbitmq-cluster-operator')?.version.replace(/^v/, '');
+    const rabbitmq = rabbitmqRelease !== undefined && !rabbitmqOperatorEngine().clusterOperatorAutoEnablesFeatureFlags(rabbitmqRelease)
+      ? rabbitmqOperatorEngine() : undefined;
     for (const construct of this.node.findAll()) {
       for (const error of construct.node.validate()) errors.push({ path: construct.node.path || '/', error });
+      if (rabbitmq && (construct as { engine?: unknown }).engine instanceof rabbitmq.RabbitmqOperatorEngine) {
+        errors.push({
+          path: construct.node.path,
+          error: 'the RabbitmqCluster sets spec.autoEnableAllFeatureFlags, so that the brokers enable the feature flags of each version after an upgrade '
+            + `(the next release series requires them), which RabbitMQ's cluster operator reads from 2.15.0 on: PlatformOperator.rabbitmqClusterOperator("${rabbitmqRelease}") `
+            + 'would leave them disabled; install 2.15.0 or later',
+        });
+      }
       const engine = strimzi ? (construct as { engine?: unknown }).engine : undefined;
       if (strimzi && engine instanceof strimzi.StrimziKafkaEngine) {
         const problem = strimzi.strimziKafkaVersionProblem(engine.version, strimziRelease!);

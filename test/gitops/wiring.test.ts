@@ -392,6 +392,26 @@ describe('the Kafka versions of the Strimzi release the app installs', () => {
   });
 });
 
+describe('the RabbitMQ cluster operator the app installs', () => {
+  test('older than 2.15.0 (no autoEnableAllFeatureFlags, which the engine sets): refused; 2.15.0 and later render', () => {
+    const rabbitApp = (release: string) => {
+      const app = new GitOpsApp({
+        outdir: tmpdir(),
+        argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations: { prod: 'https://prod.example.com' } },
+        operators: [PlatformOperator.rabbitmqClusterOperator(release), PlatformOperator.rabbitmqTopologyOperator('1.20.1'), PlatformOperator.certManager('1.18.2')],
+      });
+      const chart = new EnvironmentChart(app, 'shop', { environment: new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'shop', cluster: 'prod' }) });
+      new MessageQueue(chart, 'Mq', { name: 'shop-mq', engine: QueueEngine.rabbitmqOperator({ version: '4.1.4' }), queues: [{ name: 'orders' }] });
+      return app;
+    };
+    expect(() => rabbitApp('2.14.1').render()).toThrow(/\[CONSTRUCT_VALIDATION\] shop\/Mq: invalid configuration: the RabbitmqCluster sets spec.autoEnableAllFeatureFlags.*from 2.15.0 on: PlatformOperator.rabbitmqClusterOperator\("2.14.1"\) would leave them disabled; install 2.15.0 or later/);
+    for (const release of ['2.15.0', '2.22.3', '3.0.0']) {
+      const rc = rabbitApp(release).render().files.find((f) => f.path.endsWith('RabbitmqCluster.shop-mq.yaml'));
+      expect(YAML.parse(rc!.content).spec.autoEnableAllFeatureFlags).toBe(true);
+    }
+  });
+});
+
 describe('Argo CD wiring', () => {
   test('projects, applications with sync waves, Prune=false on data-bearing objects', () => {
     const out = render({ argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', repositoryPath: 'dist', destinations } });

@@ -53,6 +53,15 @@ export interface RabbitmqOperatorEngineOptions {
 /**
  * RabbitMQ on the Cluster Operator and the Messaging Topology Operator (`QueueEngine.rabbitmqOperator()`).
  */
+/**
+ * Whether RabbitMQ's cluster operator `version` (`X.Y.Z`) reads `spec.autoEnableAllFeatureFlags`, which the engine sets:
+ * from 2.15.0 on (cluster-operator #1892, `runRabbitmqCLICommandsIfAnnotated` in internal/controller/reconcile_cli.go).
+ */
+export function clusterOperatorAutoEnablesFeatureFlags(version: string): boolean {
+  const [major, minor] = version.split('.').map(Number);
+  return major > 2 || (major === 2 && minor >= 15);
+}
+
 export class RabbitmqOperatorEngine extends QueueEngineBase {
   public readonly kind: QueueEngineKind = QueueEngineKind.RABBITMQ_OPERATOR;
   public readonly protocol: QueueProtocol = QueueProtocol.AMQP;
