@@ -29,7 +29,10 @@ function fixOf(root: string, kind: string, clusterScoped: boolean): string {
       : 'give each app its own flux.name (its Kustomizations and deployer ServiceAccounts in flux-system are prefixed with it)';
   }
   if (root === 'argocd') return 'give each app its own argoCd.name (its AppProjects and Applications are named after it)';
-  if (kind === 'StorageClass') return 'render the StorageClass in one app only: StorageProfile.existing(name) in the others';
+  if (kind === 'StorageClass') {
+    return 'render the StorageClass in one app only: StorageProfile.existing(name, { encrypted, reclaimPolicy, allowVolumeExpansion, replicas }) '
+      + 'in the others, saying what it provides (the data-protection rules read it)';
+  }
   if (clusterScoped) return 'render it in one app only';
   return 'give each app its own environment namespaces';
 }

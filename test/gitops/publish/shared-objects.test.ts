@@ -96,7 +96,7 @@ describe('two teams\' apps publishing into one repository, deploying to one clus
 
     const sc = refusal({ repository: repo.checkout, synthesizer: team('billing', { flux: flux('billing'), storage: storage() }), path: 'billing' });
     expect(sc.details).toEqual(['StorageClass ebs-encrypted on cluster "prod-eu": billing/platform/prod-eu/StorageClass.ebs-encrypted.yaml and shop/platform/prod-eu/StorageClass.ebs-encrypted.yaml']);
-    expect(sc.message).toMatch(/render the StorageClass in one app only: StorageProfile\.existing\(name\) in the others$/);
+    expect(sc.message).toMatch(/render the StorageClass in one app only: StorageProfile\.existing\(name, \{ encrypted, reclaimPolicy, allowVolumeExpansion, replicas \}\) in the others, saying what it provides \(the data-protection rules read it\)$/);
 
     const ns = refusal({ repository: repo.checkout, synthesizer: team('billing', { flux: flux('billing'), namespace: 'shop-prod' }), path: 'billing' });
     expect(ns.details).toEqual(expect.arrayContaining([
