@@ -185,6 +185,16 @@ describe('postgres-statefulset engine: rendered objects', () => {
     const base = { name: 'x', instances: 1, synchronousReplicas: 0, memory: '1Gi', storageSize: '10Gi', monitoring: false };
     expect(renderPostgresqlConf({ ...base, majorVersion: 12 })).toMatch(/^wal_keep_segments = 64$/m);
     expect(renderPostgresqlConf({ ...base, majorVersion: 12 })).not.toMatch(/wal_keep_size/);
+    // the WAL a volume holds between checkpoints (max_wal_size) and for replicas (wal_keep_size) stays well within it
+    const wal = (storageSize: string) => {
+      const conf = renderPostgresqlConf({ ...base, majorVersion: 16, storageSize });
+      return [/^max_wal_size = '(.*)'$/m.exec(conf)![1], /^wal_keep_size = '(.*)'$/m.exec(conf)![1]];
+    };
+    expect(wal('1Gi')).toEqual(['256MB', '128MB']);
+    expect(wal('2Gi')).toEqual(['512MB', '204MB']);
+    expect(wal('512Mi')).toEqual(['128MB', '128MB']);
+    expect(wal('4Gi')).toEqual(['1GB', '409MB']);
+    expect(wal('100Gi')).toEqual(['1GB', '10240MB']);
   });
 
   test('pg_hba.conf: no trust, superuser and replication role without network login, scram-sha-256 everywhere else', () => {

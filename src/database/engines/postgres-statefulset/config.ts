@@ -73,6 +73,9 @@ export function renderPostgresqlConf(o: PostgresConfigOptions): string {
   const effectiveCache = clamp(Math.floor((memory * 3) / 4 / MB), 64, 192 * 1024);
   // WAL kept for replicas that fall behind (no replication slots: a lost replica never fills the disk)
   const walKeepMb = clamp(Math.floor(quantityBytes(o.storageSize) / 10 / MB), 128, 16 * 1024);
+  // checkpoints keep the WAL near max_wal_size (a soft limit, exceeded under heavy load): 1GB, PostgreSQL's default,
+  // fills a small volume with wal_keep_size beside it (1Gi: 1.1GB of WAL); a quarter of the volume below 4Gi
+  const maxWalMb = clamp(Math.floor(quantityBytes(o.storageSize) / 4 / MB), 128, 1024);
   const walKeep = o.majorVersion >= 13
     ? `wal_keep_size = '${walKeepMb}MB'`
     : `wal_keep_segments = ${Math.max(8, Math.floor(walKeepMb / 16))}`;
@@ -100,7 +103,7 @@ export function renderPostgresqlConf(o: PostgresConfigOptions): string {
     `max_wal_senders = ${MAX_REPLICAS + 8}`,
     'max_replication_slots = 10',
     walKeep,
-    "max_wal_size = '1GB'",
+    maxWalMb === 1024 ? "max_wal_size = '1GB'" : `max_wal_size = '${maxWalMb}MB'`,
     'hot_standby = on',
     'hot_standby_feedback = on',
     `synchronous_standby_names = '${synchronousStandbyNames(o)}'`,
