@@ -357,6 +357,25 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     expect(change(single(false), single(true)).findings).toEqual([]);
   });
 
+  test.each<[string, () => QueueEngine, string]>([
+    ['RabbitMQ operator', () => QueueEngine.rabbitmqOperator({ version: '4.1.4' }), 'RabbitmqCluster:/spec/override/statefulSet/spec/template/spec/topologySpreadConstraints/0'],
+    ['RabbitMQ StatefulSet', () => QueueEngine.rabbitmqStatefulSet({ version: '4.1.4' }), 'StatefulSet:/spec/template/spec/topologySpreadConstraints/0'],
+    ['Strimzi Kafka', () => QueueEngine.strimziKafka({ version: '4.2.1' }), 'KafkaNodePool:/spec/template/pod/topologySpreadConstraints/0'],
+  ])('%s: a zone spread added to brokers whose volumes exist is refused too', (name, engine, where) => {
+    const mq = (spreadAcrossZones: boolean) => ({
+      extra: (chart: EnvironmentChart) => {
+        new MessageQueue(chart, 'Mq', {
+          name: 'events', engine: engine(), replicas: 3, spreadAcrossZones, ...(name.startsWith('Strimzi') ? { topics: [{ name: 'orders' }] } : { queues: [{ name: 'orders' }] }),
+        });
+      },
+    });
+    const found = change(mq(false), mq(true)).findings.filter((f) => f.ruleId === 'CHANGE-ZoneSpreadAdded');
+    // one per object holding the brokers' volumes (Strimzi: each node pool, the controllers' too)
+    expect(found.length).toBeGreaterThan(0);
+    expect([...new Set(found.map((f) => `${f.severity}:${f.resource?.kind}:${f.jsonPointer}`))]).toEqual([`error:${where}`]);
+    expect(change(mq(true), mq(true)).findings.filter((f) => f.ruleId === 'CHANGE-ZoneSpreadAdded')).toEqual([]);
+  });
+
   test('requireTls turned off on mariadb-operator is refused: the operator never writes REQUIRE NONE, every existing account keeps requiring TLS', () => {
     const mariadb = (requireTls: boolean) => ({
       db: { engine: DatabaseEngine.mariadbOperator({ version: '11.4.5', requireTls }), backup: undefined },

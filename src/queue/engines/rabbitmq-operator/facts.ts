@@ -1,4 +1,4 @@
-import { KindFacts, conditionTrue, imageOrDefault, imageTag, isObject, templateImages } from '../../../private/kind-facts';
+import { KindFacts, conditionTrue, imageOrDefault, imageTag, isObject, strictZoneSpread, templateImages } from '../../../private/kind-facts';
 import { queueDeclarationEntries } from '../rabbitmq-common/replication-facts';
 import { policyLimits, queueArgumentLimits } from '../rabbitmq-common/retention-facts';
 import { rabbitmqUpgradePath } from '../rabbitmq-common/upgrade-facts';
@@ -17,6 +17,9 @@ export const RABBITMQ_OPERATOR_FACTS: readonly KindFacts[] = [
     group: GROUP,
     kind: 'RabbitmqCluster',
     dataBearing: true,
+    // the operator's StatefulSet takes the override's pod spec (its brokers' claims are zonal volumes)
+    zoneSpread: (m) => strictZoneSpread(m.spec?.override?.statefulSet?.spec?.template?.spec?.topologySpreadConstraints,
+      '/spec/override/statefulSet/spec/template/spec/topologySpreadConstraints'),
     // the operator's StatefulSet deletes its claims with it (`WhenDeleted: Delete`, internal/resource/statefulset.go) unless overridden
     onDelete: (m) => (m.spec?.override?.statefulSet?.spec?.persistentVolumeClaimRetentionPolicy?.whenDeleted === 'Retain'
       ? 'leaves its brokers\' volume claims with the data (override persistentVolumeClaimRetentionPolicy.whenDeleted: Retain), unused until someone deletes them'

@@ -1,4 +1,6 @@
-import { ImmutableEntry, KindFacts, RetentionField, conditionTrue, imageOrDefault, isObject, millisecondsText, OperatorImage, wholeNumber } from '../../../private/kind-facts';
+import {
+  ImmutableEntry, KindFacts, RetentionField, conditionTrue, imageOrDefault, isObject, millisecondsText, OperatorImage, strictZoneSpread, wholeNumber,
+} from '../../../private/kind-facts';
 
 const GROUP = 'kafka.strimzi.io';
 const VERSIONS = /^kafka\.strimzi\.io\/v1(beta2)?$/;
@@ -111,6 +113,8 @@ export const STRIMZI_KAFKA_FACTS: readonly KindFacts[] = [
     group: GROUP,
     kind: 'KafkaNodePool',
     dataBearing: true,
+    // Strimzi gives the pool's pods its template (their claims are zonal volumes)
+    zoneSpread: (m) => strictZoneSpread(m.spec?.template?.pod?.topologySpreadConstraints, '/spec/template/pod/topologySpreadConstraints'),
     // `deleteClaim` (PersistentClaimStorage, default false) gives a volume's claims the pool as owner: deleted with it
     onDelete: (m) => {
       const storage = m.spec?.storage;
