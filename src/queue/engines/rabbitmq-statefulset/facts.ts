@@ -54,18 +54,25 @@ function removedBrokers(m: any, from: number, to: number): string {
     + `(\`kubectl${ns} exec ${m.metadata?.name}-0 -- …\`); after it, \`rabbitmqctl forget_cluster_node ${node}\``;
 }
 
+/** The parsed definitions file of the engine's ConfigMap, or undefined when it is not there or not JSON. */
+function definitionsOf(m: any): any {
+  try {
+    return JSON.parse(m.data['definitions.json']);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A JSON array of the definitions, or none. */
+const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+
 /**
  * The limits of the policies of a definitions file, on the queues they name (of the type the file
  * declares them with). A queue's own arguments are not read: the import never changes them.
  */
 function definitionsLimits(m: any): RetentionField[] {
-  let definitions: any;
-  try {
-    definitions = JSON.parse(m.data['definitions.json']);
-  } catch {
-    return [];
-  }
-  const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+  const definitions = definitionsOf(m);
+  if (definitions === undefined) return [];
   const broker = `ConfigMap ${m.metadata?.name}`;
   const types = new Map(list(definitions?.queues).map((q) => [`${q?.vhost ?? '/'}\u0000${q?.name}`, q?.arguments?.['x-queue-type'] ?? 'classic']));
   return list(definitions?.policies).flatMap((p) => {
@@ -81,13 +88,8 @@ function definitionsLimits(m: any): RetentionField[] {
  * no user of the model consumes it any more.
  */
 function definitionsQueues(m: any): DeclaredData[] {
-  let definitions: any;
-  try {
-    definitions = JSON.parse(m.data['definitions.json']);
-  } catch {
-    return [];
-  }
-  const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+  const definitions = definitionsOf(m);
+  if (definitions === undefined) return [];
   const pod = `${m.metadata?.name?.replace(/-config$/, '') ?? '<name>'}-0`;
   const ns = m.metadata?.namespace ? ` -n ${m.metadata.namespace}` : '';
   return list(definitions?.queues).filter((q) => typeof q?.name === 'string').map((q) => {
@@ -108,14 +110,9 @@ function definitionsQueues(m: any): DeclaredData[] {
 
 /** The queues and exchanges of a definitions file, each by vhost and name, with what the import never changes. */
 function definitionsEntries(m: any): ImmutableEntry[] {
-  let definitions: any;
-  try {
-    definitions = JSON.parse(m.data['definitions.json']);
-  } catch {
-    return [];
-  }
+  const definitions = definitionsOf(m);
+  if (definitions === undefined) return [];
   const entries: ImmutableEntry[] = [];
-  const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
   for (const q of list(definitions?.queues)) {
     if (typeof q?.name !== 'string') continue;
     entries.push(...queueDeclarationEntries(`${q.vhost ?? '/'}/${q.name}`, q.arguments?.['x-queue-type'], { durable: q.durable, auto_delete: q.auto_delete }, q.arguments,
