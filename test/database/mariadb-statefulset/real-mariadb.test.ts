@@ -215,7 +215,12 @@ describeReal('MariaDB StatefulSet engine: rendered scripts against a real MariaD
   }, 60_000);
 
   test('the primary (ordinal 0) initialises: accounts with passwords, databases, the replication and exporter accounts, no anonymous account', async () => {
+    const started = Date.now();
     await startInstance(statefulSet, configMap, 0, { port: ports[0] });
+    // semi-synchronous, with no replica connected yet: its reconcile's commits do not wait rpl_semi_sync_master_timeout
+    // (30 s) for an acknowledgement no one can send before it is ready (rpl_semi_sync_master_wait_no_slave OFF)
+    expect(query(asSuperuser(0), 'SELECT @@rpl_semi_sync_master_enabled, @@rpl_semi_sync_master_wait_no_slave, @@rpl_semi_sync_master_timeout')).toBe('1\t0\t30000');
+    expect(Date.now() - started).toBeLessThan(30_000);
     const accounts = query(asSuperuser(0), "SELECT CONCAT(User, '@', Host, ':', plugin, ':', max_user_connections) FROM mysql.user WHERE User NOT IN ('mariadb.sys', 'root', 'mysql') ORDER BY 1").split('\n');
     expect(accounts).toEqual([
       'app@%:mysql_native_password:0',

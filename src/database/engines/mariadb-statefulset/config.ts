@@ -89,11 +89,16 @@ export function renderMyCnf(o: MariadbConfigOptions): string {
   if (o.synchronousReplicas > 0) {
     lines.push(
       '',
-      '# semi-synchronous replication: a commit waits for one replica (or the timeout)',
+      '# semi-synchronous replication: a commit waits for one replica (or the timeout) while a replica is connected;',
+      '# with none connected (the primary just started, the replica restarting) it does not wait the timeout first',
       'rpl_semi_sync_master_enabled = ON',
       'rpl_semi_sync_slave_enabled = ON',
       'rpl_semi_sync_master_wait_point = AFTER_SYNC',
       `rpl_semi_sync_master_timeout = ${SEMI_SYNC_TIMEOUT_MS}`,
+      // ON (MariaDB's default) waits rpl_semi_sync_master_timeout even with no replica connected (Rpl_semi_sync_master_clients
+      // 0), then goes on asynchronously: every commit stalled that long after each primary start (its reconcile, before it is
+      // ready) and at each restart of the replica (the applications' writes), for no acknowledgement it could get
+      'rpl_semi_sync_master_wait_no_slave = OFF',
     );
   }
   lines.push(

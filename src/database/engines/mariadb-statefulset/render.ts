@@ -62,7 +62,8 @@ export function mariadbEndpoints(name: string, namespace: string): DatabaseEndpo
  *   (`CHANGE MASTER TO ... MASTER_USE_GTID = slave_pos`). `server_id` is the ordinal + 1, every
  *   instance writes a ROW binary log with `log_slave_updates` and `gtid_strict_mode`. With
  *   `synchronousReplicas: 1`, semi-synchronous replication (a commit waits for one replica up to
- *   30 s, then goes on asynchronously: MariaDB has no "wait forever"; more than 1 is rejected).
+ *   30 s, then goes on asynchronously: MariaDB has no "wait forever"; more than 1 is rejected;
+ *   with no replica connected it does not wait).
  *   Pods pass Pod Security `restricted` (uid 999, the `mysql` user of the official image; read-only
  *   root filesystem with emptyDirs for `/run/mysqld` and `/tmp`).
  * - ConfigMap `<name>-scripts`: `my.cnf`, the bootstrap / entrypoint / replicate / probe / backup
