@@ -824,11 +824,12 @@ export class GitOpsApp extends App {
     // (cluster-operator #1892); an older one never enables the feature flags a version brings, and the next
     // series refuses to start without them
     const rabbitmqRelease = this.operators.find((op) => op.name === 'rabbitmq-cluster-operator')?.version.replace(/^v/, '');
-    const rabbitmq = rabbitmqRelease !== undefined && !rabbitmqOperatorEngine().clusterOperatorAutoEnablesFeatureFlags(rabbitmqRelease)
-      ? rabbitmqOperatorEngine() : undefined;
+    const rabbitmqEngine = rabbitmqRelease !== undefined ? rabbitmqOperatorEngine() : undefined;
+    const rabbitmq = rabbitmqEngine?.clusterOperatorAutoEnablesFeatureFlags(rabbitmqRelease!) === false ? rabbitmqEngine : undefined;
     for (const construct of this.node.findAll()) {
       for (const error of construct.node.validate()) errors.push({ path: construct.node.path || '/', error });
-      if (rabbitmq && (construct as { engine?: unknown }).engine instanceof rabbitmq.RabbitmqOperatorEngine) {
+      const engine = strimzi || rabbitmq ? (construct as { engine?: unknown }).engine : undefined;
+      if (rabbitmq && engine instanceof rabbitmq.RabbitmqOperatorEngine) {
         errors.push({
           path: construct.node.path,
           error: 'the RabbitmqCluster sets spec.autoEnableAllFeatureFlags, so that the brokers enable the feature flags of each version after an upgrade '
@@ -836,7 +837,6 @@ export class GitOpsApp extends App {
             + 'would leave them disabled; install 2.15.0 or later',
         });
       }
-      const engine = strimzi ? (construct as { engine?: unknown }).engine : undefined;
       if (strimzi && engine instanceof strimzi.StrimziKafkaEngine) {
         const problem = strimzi.strimziKafkaVersionProblem(engine.version, strimziRelease!);
         if (problem !== undefined) {
