@@ -242,10 +242,9 @@ args=(--defaults-file="$SCRIPTS_DIR/my.cnf"
   --report-host="$POD_NAME"
   --skip-slave-start)
 if [ "$ord" != 0 ]; then
-  # a replica writes what it applies to its own binary log (log_slave_updates) and nothing replicates from it: as a
-  # semi-synchronous primary (my.cnf) its SQL thread would wait rpl_semi_sync_master_timeout for an acknowledgement
-  # no one sends after every start, the replica that long behind (it waits even with no replica connected:
-  # rpl_semi_sync_master_wait_no_slave, ON by default). It still acknowledges its primary (rpl_semi_sync_slave_enabled)
+  # a replica writes what it applies to its own binary log (log_slave_updates) and nothing replicates from it: it is no
+  # semi-synchronous primary (my.cnf makes every instance one), so its SQL thread never waits for an acknowledgement
+  # no one sends. It still acknowledges its primary (rpl_semi_sync_slave_enabled)
   args+=(--read-only=ON --rpl-semi-sync-master-enabled=OFF)
 fi
 
