@@ -274,6 +274,39 @@ describe('code cache of the library\'s modules', () => {
     expect(run(state, { fixture: 'shared', before: 'globalThis.loads = [];', extra }).extra).toBe(0);
   });
 
+  test('the Kubernetes L1 classes of cdk8s-plus-28, wherever installed, go through the cache; other packages\' files do not', () => {
+    // fixtures in the places Node finds packages: the L1 classes' file (its name is all that is
+    // matched), another file of the same package, a file of another package
+    const modules = path.join(build, 'node_modules');
+    const write = (rel: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(modules, rel)), { recursive: true });
+      fs.writeFileSync(path.join(modules, rel), text);
+    };
+    write('cdk8s-plus-28/lib/imports/k8s.js', "'use strict';\nexports.KubeThing = class KubeThing { static kind() { return 'Thing'; } };\n");
+    write('cdk8s-plus-28/lib/index.js', "'use strict';\nexports.n = 1;\n");
+    write('other/lib/imports/k8s.js', "'use strict';\nexports.n = 2;\n");
+    const between = 'globalThis.dep = ' + [
+      `require(${JSON.stringify(path.join(modules, 'cdk8s-plus-28/lib/imports/k8s.js'))}).KubeThing.kind()`,
+      `require(${JSON.stringify(path.join(modules, 'cdk8s-plus-28/lib/index.js'))}).n`,
+      `require(${JSON.stringify(path.join(modules, 'other/lib/imports/k8s.js'))}).n`,
+    ].join(' + ') + ';';
+    const options = { between, extra: 'globalThis.dep' };
+    const state = tmpdir('code-cache-state-');
+    const library = run(state).stats.misses; // the library's modules alone
+    const first = run(state, options);
+    expect(first.extra).toBe('Thing12');
+    expect(first.stats.hits).toBe(0); // the mark only so far
+    expect(first.stats.misses).toBe(library + 1);
+    const second = run(state, options);
+    expect(second.stats).toMatchObject({ hits: library + 1, misses: 0, rejected: 0 });
+    expect(second.extra).toBe('Thing12');
+    // the file changed: compiled from its new source
+    write('cdk8s-plus-28/lib/imports/k8s.js', "'use strict';\nexports.KubeThing = class KubeThing { static kind() { return 'Other'; } };\n");
+    const changed = run(state, options);
+    expect(changed.extra).toBe('Other12');
+    expect(changed.stats).toMatchObject({ hits: library, misses: 1 });
+  });
+
   test('a state folder other users can write is not used', () => {
     const state = tmpdir('code-cache-state-');
     fs.chmodSync(state, 0o777);
