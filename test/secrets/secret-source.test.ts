@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import {
-  Environment, EnvironmentChart, SecretBackend, SecretSource, SecretSourceKind, SecretStoreKind, Tier,
+  DatabaseEngine, Environment, EnvironmentChart, ReplicatedDatabase, SecretBackend, SecretSource, SecretSourceKind, SecretStoreKind, Tier,
 } from '../../src';
 import { ValidationError } from '../../src/errors';
 
@@ -80,7 +80,7 @@ describe('SecretSource', () => {
     const c = chart();
     expect(SecretSource.sealedSecret({ secretName: 'db-creds' }).bind(c, { name: 'x', keys: ['password'] }))
       .toEqual({ kind: SecretSourceKind.SEALED_SECRET, secretName: 'db-creds', keys: ['password'] });
-    expect(SecretSource.existing('db', { keys: ['pw'] }).bind(c, { name: 'x', keys: ['password'] }).keys).toEqual(['pw']);
+    expect(SecretSource.existing('db', { keys: ['password', 'pw'] }).bind(c, { name: 'x', keys: ['password'] }).keys).toEqual(['password', 'pw']);
     const vault = SecretSource.vault({ role: 'orders', path: 'secret/data/orders/db' }).bind(c, { name: 'db', keys: ['password'] });
     expect(vault.secretName).toBeUndefined();
     expect(vault.podAnnotations).toEqual({
@@ -89,6 +89,31 @@ describe('SecretSource', () => {
       'vault.hashicorp.com/agent-inject-secret-db': 'secret/data/orders/db',
     });
     expect(Testing.synth(c)).toEqual([]);
+  });
+
+  test('existing with keys must hold every key the consumer reads (the kubelet refuses a reference to a missing key)', () => {
+    const c = chart();
+    const owner = SecretSource.existing('shop-owner', { keys: ['password'] });
+    // a database user's Secret is read for its username, password and URI (the migration Job's DATABASE_URL)
+    expect(() => owner.bind(c, { name: 'shop-db-shop', keys: ['username', 'password'], templates: { uri: 'x', username: 'shop' } }))
+      .toThrow(/INVALID_SECRET_SOURCE.*invalid keys "password".*every key read from Secret "shop-owner": password, uri, username \(missing: uri, username\)/);
+    expect(() => SecretSource.existing('cookie', { keys: ['erlang'] }).bind(c, { name: 'mq-erlang-cookie', keys: ['cookie'] })).toThrow(ValidationError);
+    // one key given alone from plain JavaScript is a list of it, not of its characters
+    expect(SecretSource.existing('cookie', { keys: 'cookie' as any }).bind(c, { name: 'mq-erlang-cookie', keys: ['cookie'] }).keys).toEqual(['cookie']);
+    // without keys, what the consumer reads is assumed to be there
+    expect(SecretSource.existing('shop-owner').bind(c, { name: 'x', keys: ['password'], templates: { uri: 'x' } }).keys).toEqual(['password', 'uri']);
+  });
+
+  test('a database refuses an existing Secret declared without the keys it reads', () => {
+    const env = new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'shop' });
+    const c = new EnvironmentChart(Testing.app(), 'shop', { environment: env });
+    expect(() => new ReplicatedDatabase(c, 'Pg', {
+      name: 'shop-db',
+      engine: DatabaseEngine.cloudNativePg({ version: '16.4' }),
+      databaseName: 'shop',
+      ownerName: 'shop',
+      ownerPassword: SecretSource.existing('shop-owner', { keys: ['password'] }),
+    })).toThrow(/shop\/Pg: invalid keys "password".*missing: uri, username/);
   });
 
   test('the environment backend names remote keys per environment', () => {
