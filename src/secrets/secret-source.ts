@@ -170,7 +170,9 @@ export interface SecretBinding {
   readonly podAnnotations?: { [key: string]: string };
 
   /**
-   * Directory in the pod where the secret's files appear (Vault).
+   * Path of the file the Vault agent writes the secret to (`/vault/secrets/<name>`): one file for the whole secret,
+   * in the agent's default template (a `<key>: <value>` line per field of the secret's data; vault-k8s
+   * agent-inject/agent/config.go `DefaultMapTemplate`), not one file per key.
    *
    * @default - none: the secret is a Kubernetes Secret
    */
@@ -199,7 +201,9 @@ export abstract class SecretSource {
   }
 
   /**
-   * A secret written into the pod by the Vault agent injector.
+   * A secret written into the pod by the Vault agent injector: the binding gives the pod annotations and the file's
+   * path, for pods of your own. No construct of this library takes it (each reads its credentials from a Kubernetes
+   * Secret): a `ValidationError` says so.
    */
   public static vault(options: VaultSecretOptions): SecretSource {
     return new VaultSecretSource(options);

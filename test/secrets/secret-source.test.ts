@@ -1,6 +1,7 @@
 import { Testing } from 'cdk8s';
 import {
-  DatabaseEngine, Environment, EnvironmentChart, ReplicatedDatabase, SecretBackend, SecretSource, SecretSourceKind, SecretStoreKind, Tier,
+  DatabaseEngine, Environment, EnvironmentChart, MessageQueue, QueueEngine, ReplicatedDatabase, SecretBackend, SecretSource, SecretSourceKind,
+  SecretStoreKind, Tier,
 } from '../../src';
 import { ValidationError } from '../../src/errors';
 
@@ -114,6 +115,22 @@ describe('SecretSource', () => {
       ownerName: 'shop',
       ownerPassword: SecretSource.existing('shop-owner', { keys: ['password'] }),
     })).toThrow(/shop\/Pg: invalid keys "password".*missing: uri, username/);
+  });
+
+  test('a Vault environment backend: each construct that needs a Kubernetes Secret says the backend delivers none and what to do', () => {
+    const env = new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'shop', secretBackend: SecretBackend.vault({ role: 'shop' }) });
+    const c = new EnvironmentChart(Testing.app(), 'shop', { environment: env });
+    const props = { name: 'shop-db', engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), databaseName: 'shop', ownerName: 'shop' };
+    expect(() => new ReplicatedDatabase(c, 'Pg', props)).toThrow(ValidationError);
+    expect(() => new ReplicatedDatabase(c, 'Pg2', props)).toThrow(
+      /invalid password of user "shop" "Vault".*the secret backend of environment "dev" \(vault:shop\) delivers none.*\(ownerPassword\), or use SecretBackend.externalSecrets with a store of the Vault provider/);
+    // with an owner password of another kind, the next user is refused the same way, named
+    const db = new ReplicatedDatabase(c, 'Pg3', { ...props, name: 'other-db', ownerPassword: SecretSource.existing('other-db-owner') });
+    expect(() => db.addUser('reporting')).toThrow(/\(addUser\('reporting', \{ password \}\)\)/);
+    // a Vault source named by the user: no advice about the backend
+    expect(() => db.addUser('etl', { password: SecretSource.vault({ role: 'r', path: 'secret/data/etl' }) })).not.toThrow(/secret backend of environment/);
+    const mq = new MessageQueue(c, 'Mq', { name: 'mq', engine: QueueEngine.rabbitmqOperator({ version: '3.13.7' }) });
+    expect(() => mq.addUser('app')).toThrow(/the broker itself reads the password; the secret backend of environment "dev" \(vault:shop\) delivers none/);
   });
 
   test('the environment backend names remote keys per environment', () => {
