@@ -14,7 +14,7 @@ import { StorageProfile } from '../environment/storage-profile';
 import { Tier } from '../environment/tier';
 import { markReplicatedDatabase } from '../private/brands';
 import { lazyValue } from '../private/lazy';
-import { hasUrlPassword, invalid, maskUrlPassword, requireBoolean, requireDnsLabel, requireInteger } from '../private/names';
+import { hasUrlPassword, invalid, maskUrlPassword, noSecretFromBackend, requireBoolean, requireDnsLabel, requireInteger } from '../private/names';
 import { renderClientEgress } from '../private/network';
 import { RetiredUsers } from '../private/retired-users';
 import { requireOwnNamespace, requireQuantity, requireWorkloadName } from '../private/workload';
@@ -415,7 +415,8 @@ export class ReplicatedDatabase extends Construct {
     });
     if (secret.kind === SecretSourceKind.VAULT || secret.secretName === undefined) {
       throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, secret.kind,
-        'a SecretSource that delivers a Kubernetes Secret (ExternalSecret, SealedSecret, existing): the database itself reads the password');
+        'a SecretSource that delivers a Kubernetes Secret (ExternalSecret, SealedSecret, existing): the database itself reads the password'
+        + (options.password === undefined ? noSecretFromBackend(this.environment, name === this.ownerName ? 'ownerPassword' : `addUser('${name}', { password })`) : ''));
     }
     const user = { name, secret, grants: [], connectionLimit };
     this._users.set(name, user);

@@ -140,3 +140,15 @@ export function requireOneOf<T extends string>(where: Where, property: string, v
   }
   return value as T;
 }
+
+/**
+ * What to do when the environment's backend delivers no Kubernetes Secret for a credential a construct of this
+ * library needs one for (`prop`: where to name another source).
+ */
+export function noSecretFromBackend(
+  environment: { readonly name: string; readonly secretBackend: { readonly description: string } }, prop: string,
+): string {
+  return `; the secret backend of environment "${environment.name}" (${environment.secretBackend.description}) delivers none (the Vault agent `
+    + `writes files into annotated pods only): give it a source that does (${prop}), or use SecretBackend.externalSecrets with a store of the `
+    + 'Vault provider';
+}

@@ -10,7 +10,7 @@ import { requireProfileStorageClass } from '../environment/profile-storage-class
 import { StorageProfile } from '../environment/storage-profile';
 import { Tier } from '../environment/tier';
 import { markMessageQueue } from '../private/brands';
-import { invalid, requireBoolean, requireDnsLabel, requireInteger, Where } from '../private/names';
+import { invalid, noSecretFromBackend, requireBoolean, requireDnsLabel, requireInteger, Where } from '../private/names';
 import { renderClientEgress } from '../private/network';
 import { RetiredUsers } from '../private/retired-users';
 import { requireOwnNamespace, requireQuantity, requireWorkloadName } from '../private/workload';
@@ -542,7 +542,8 @@ export class MessageQueue extends Construct {
       });
       if (secret.kind === SecretSourceKind.VAULT || secret.secretName === undefined) {
         throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, secret.kind,
-          'a SecretSource that delivers a Kubernetes Secret (ExternalSecret, SealedSecret, existing): the broker itself reads the password');
+          'a SecretSource that delivers a Kubernetes Secret (ExternalSecret, SealedSecret, existing): the broker itself reads the password'
+          + (options.password === undefined ? noSecretFromBackend(this.environment, `addUser('${name}', { password })`) : ''));
       }
     }
     const user: ResolvedUser = { name, secret, permissions: [] };

@@ -52,7 +52,14 @@ export abstract class SecretBackend {
     return new ExternalSecretsBackend(options);
   }
 
-  /** Secrets injected by the Vault agent. */
+  /**
+   * Secrets injected by the Vault agent: `sourceFor(...).bind(...)` gives the pod annotations of the Vault Agent
+   * Injector (`vault.hashicorp.com/agent-inject-secret-<name>`), for pods of your own. No construct of this library
+   * takes them: the operators, servers and Jobs it renders read each credential from a Kubernetes Secret, so in an
+   * environment with this backend every database and queue user needs a `password` (`ownerPassword`) that delivers
+   * one, and the StatefulSet engines cannot be used (their replication and Erlang cookie Secrets come from the
+   * backend). To keep the credentials in Vault, use `externalSecrets` with a store of the Vault provider.
+   */
   public static vault(options: VaultBackendOptions): SecretBackend {
     return new VaultBackend(options);
   }
@@ -123,3 +130,4 @@ class NamedBackend extends SecretBackend {
     return this.make(name);
   }
 }
+

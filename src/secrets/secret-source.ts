@@ -103,7 +103,8 @@ export interface VaultSecretOptions {
  */
 export interface ExistingSecretOptions {
   /**
-   * Keys the Secret is known to hold.
+   * Keys the Secret is known to hold. Every key the consumer reads (e.g. `username`, `password` and `uri` for a
+   * database user, `cookie` for an Erlang cookie) must be among them: a `ValidationError` names the missing ones.
    *
    * @default - the keys the consuming construct asks for are assumed to exist
    */
@@ -169,7 +170,9 @@ export interface SecretBinding {
   readonly podAnnotations?: { [key: string]: string };
 
   /**
-   * Directory in the pod where the secret's files appear (Vault).
+   * Path of the file the Vault agent writes the secret to (`/vault/secrets/<name>`): one file for the whole secret,
+   * in the agent's default template (a `<key>: <value>` line per field of the secret's data; vault-k8s
+   * agent-inject/agent/config.go `DefaultMapTemplate`), not one file per key.
    *
    * @default - none: the secret is a Kubernetes Secret
    */
@@ -198,7 +201,9 @@ export abstract class SecretSource {
   }
 
   /**
-   * A secret written into the pod by the Vault agent injector.
+   * A secret written into the pod by the Vault agent injector: the binding gives the pod annotations and the file's
+   * path, for pods of your own. No construct of this library takes it (each reads its credentials from a Kubernetes
+   * Secret): a `ValidationError` says so.
    */
   public static vault(options: VaultSecretOptions): SecretSource {
     return new VaultSecretSource(options);
@@ -341,12 +346,16 @@ class ExternalSecretSource extends SecretSource {
 }
 
 class ReferencedSecretSource extends SecretSource {
-  public constructor(public readonly kind: SecretSourceKind, where: string, private readonly secretName: string, private readonly keys?: string[]) {
+  private readonly keys?: string[];
+
+  public constructor(public readonly kind: SecretSourceKind, where: string, private readonly secretName: string, keys?: string[]) {
     super();
     if (!isDnsSubdomain(secretName)) {
       throw invalid(where, 'INVALID_SECRET_SOURCE', 'secretName', secretName, 'the name of a Secret (a DNS-1123 subdomain)');
     }
-    for (const key of keys === undefined ? [] : Array.isArray(keys) ? keys : [keys]) {
+    // null (absent, from another jsii language) as undefined; one key given alone (plain JavaScript) as a list of it
+    this.keys = keys === undefined || keys === null ? undefined : Array.isArray(keys) ? [...keys] : [keys];
+    for (const key of this.keys ?? []) {
       if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]+$/.test(key)) {
         throw invalid(where, 'INVALID_SECRET_SOURCE', 'keys', key, 'Secret data keys: letters, digits, "-", "_" and "."');
       }
@@ -355,7 +364,20 @@ class ReferencedSecretSource extends SecretSource {
 
   public bind(scope: Construct, options: SecretBindOptions): SecretBinding {
     requireBindOptions(scope, options);
-    return { kind: this.kind, secretName: this.secretName, keys: [...(this.keys ?? [...options.keys, ...Object.keys(options.templates ?? {})])] };
+    const read = [...new Set([...options.keys, ...Object.keys(options.templates ?? {})])];
+    // keys declared as the ones the Secret holds: a key the consumer reads outside them fails at run time (the kubelet
+    // refuses a secretKeyRef or a volume item naming a missing key: the pod never starts), so it is refused here, as
+    // ExternalSecret `properties` are
+    const held = this.keys;
+    if (held !== undefined) {
+      const missing = read.filter((k) => !held.includes(k));
+      if (missing.length > 0) {
+        throw invalid(scope, 'INVALID_SECRET_SOURCE', 'keys', held.join(', '),
+          `every key read from Secret "${this.secretName}": ${[...read].sort().join(', ')} (missing: ${missing.sort().join(', ')}); `
+          + 'add them to the Secret and to `keys`, or leave `keys` out');
+      }
+    }
+    return { kind: this.kind, secretName: this.secretName, keys: [...(held ?? read)] };
   }
 }
 

@@ -1216,6 +1216,38 @@ describe('change safety: an ExternalSecret that reads another secret-store key',
   });
 });
 
+describe('change safety: a Secret still in use delivered by another mechanism', () => {
+  const eso = SecretBackend.externalSecrets({ store: 'vault' });
+  test('External Secrets → Sealed Secrets: each ExternalSecret whose Secret is still read (the prune deletes the Secret it owns)', () => {
+    const { findings } = change({ secretBackend: eso }, { secretBackend: SecretBackend.sealedSecrets() });
+    expect(findings.map((f) => [f.severity, f.ruleId, f.resource?.kind, f.resource?.name])).toEqual([['error', 'CHANGE-SecretSourceChanged', 'ExternalSecret', 'orders-db-app']]);
+    expect(findings[0].message).toMatch(/^ExternalSecret "orders\/orders-db-app" was removed while Cluster "orders-db"(, [^ ]+ "[^"]+")* still read its Secret "orders-db-app": the ExternalSecret owns it \(creationPolicy: Owner\)/);
+    expect(findings[0].message).toMatch(/kubectl annotate secret orders-db-app sealedsecrets.bitnami.com\/managed=true/);
+    // the same in development: a warning; an existing Secret instead: the same risk
+    expect(ids(change({ tier: Tier.DEVELOPMENT, secretBackend: eso }, { tier: Tier.DEVELOPMENT }).findings)).toEqual(['warning:CHANGE-SecretSourceChanged']);
+  });
+
+  test('a Secret no longer read (the credentials now come from another Secret name): no finding; the key prefix only: CHANGE-SecretKeyChanged', () => {
+    const sealed = { ...backup, destination: { ...backup.destination, credentials: SecretSource.sealedSecret({ secretName: 'backup-s3' }) } };
+    expect(change({ secretBackend: eso }, { secretBackend: eso, db: { backup: sealed } }).findings).toEqual([]);
+    expect(ids(change({ secretBackend: eso }, { secretBackend: SecretBackend.externalSecrets({ store: 'vault', keyPrefix: 'shop' }) }).findings)).toEqual(['error:CHANGE-SecretKeyChanged']);
+  });
+
+  test('existing Secrets / Sealed Secrets → External Secrets: each new ExternalSecret writing a Secret that was read already', () => {
+    const { findings } = change({ secretBackend: SecretBackend.sealedSecrets() }, { secretBackend: eso });
+    expect(findings.map((f) => [f.severity, f.ruleId, f.resource?.name])).toEqual([['error', 'CHANGE-SecretSourceChanged', 'orders-db-app']]);
+    expect(findings[0].message).toMatch(/^ExternalSecret "orders\/orders-db-app" now writes Secret "orders-db-app", which Cluster "orders-db".* already read, delivered by something else/);
+    expect(findings[0].message).toMatch(/cannot take over a Secret a SealedSecret controls/);
+  });
+
+  test('approved in code, it passes', () => {
+    const approve = (_app: GitOpsApp, chart: EnvironmentChart) => ChangeApprovals.approve(chart, {
+      ruleId: 'CHANGE-SecretSourceChanged', kind: 'ExternalSecret', name: 'orders-db-app', reason: 'Secret annotated managed, SealedSecret applied, OPS-7',
+    });
+    expect(ids(change({ secretBackend: eso }, { secretBackend: SecretBackend.sealedSecrets(), approve }).findings)).toEqual(['error:CHANGE-SecretSourceChanged:approved']);
+  });
+});
+
 describe('change safety: the owner of a CloudNativePG database', () => {
   test('a new owner (bootstrap.initdb runs once: the role is never created) is refused in production with the field named', () => {
     const { findings } = change({ db: { ownerName: 'orders' } }, { db: { ownerName: 'orders_owner' } });

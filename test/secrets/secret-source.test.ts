@@ -1,6 +1,7 @@
 import { Testing } from 'cdk8s';
 import {
-  Environment, EnvironmentChart, SecretBackend, SecretSource, SecretSourceKind, SecretStoreKind, Tier,
+  DatabaseEngine, Environment, EnvironmentChart, MessageQueue, QueueEngine, ReplicatedDatabase, SecretBackend, SecretSource, SecretSourceKind,
+  SecretStoreKind, Tier,
 } from '../../src';
 import { ValidationError } from '../../src/errors';
 
@@ -80,7 +81,7 @@ describe('SecretSource', () => {
     const c = chart();
     expect(SecretSource.sealedSecret({ secretName: 'db-creds' }).bind(c, { name: 'x', keys: ['password'] }))
       .toEqual({ kind: SecretSourceKind.SEALED_SECRET, secretName: 'db-creds', keys: ['password'] });
-    expect(SecretSource.existing('db', { keys: ['pw'] }).bind(c, { name: 'x', keys: ['password'] }).keys).toEqual(['pw']);
+    expect(SecretSource.existing('db', { keys: ['password', 'pw'] }).bind(c, { name: 'x', keys: ['password'] }).keys).toEqual(['password', 'pw']);
     const vault = SecretSource.vault({ role: 'orders', path: 'secret/data/orders/db' }).bind(c, { name: 'db', keys: ['password'] });
     expect(vault.secretName).toBeUndefined();
     expect(vault.podAnnotations).toEqual({
@@ -89,6 +90,47 @@ describe('SecretSource', () => {
       'vault.hashicorp.com/agent-inject-secret-db': 'secret/data/orders/db',
     });
     expect(Testing.synth(c)).toEqual([]);
+  });
+
+  test('existing with keys must hold every key the consumer reads (the kubelet refuses a reference to a missing key)', () => {
+    const c = chart();
+    const owner = SecretSource.existing('shop-owner', { keys: ['password'] });
+    // a database user's Secret is read for its username, password and URI (the migration Job's DATABASE_URL)
+    expect(() => owner.bind(c, { name: 'shop-db-shop', keys: ['username', 'password'], templates: { uri: 'x', username: 'shop' } }))
+      .toThrow(/INVALID_SECRET_SOURCE.*invalid keys "password".*every key read from Secret "shop-owner": password, uri, username \(missing: uri, username\)/);
+    expect(() => SecretSource.existing('cookie', { keys: ['erlang'] }).bind(c, { name: 'mq-erlang-cookie', keys: ['cookie'] })).toThrow(ValidationError);
+    // one key given alone from plain JavaScript is a list of it, not of its characters
+    expect(SecretSource.existing('cookie', { keys: 'cookie' as any }).bind(c, { name: 'mq-erlang-cookie', keys: ['cookie'] }).keys).toEqual(['cookie']);
+    // without keys, what the consumer reads is assumed to be there
+    expect(SecretSource.existing('shop-owner').bind(c, { name: 'x', keys: ['password'], templates: { uri: 'x' } }).keys).toEqual(['password', 'uri']);
+  });
+
+  test('a database refuses an existing Secret declared without the keys it reads', () => {
+    const env = new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'shop' });
+    const c = new EnvironmentChart(Testing.app(), 'shop', { environment: env });
+    expect(() => new ReplicatedDatabase(c, 'Pg', {
+      name: 'shop-db',
+      engine: DatabaseEngine.cloudNativePg({ version: '16.4' }),
+      databaseName: 'shop',
+      ownerName: 'shop',
+      ownerPassword: SecretSource.existing('shop-owner', { keys: ['password'] }),
+    })).toThrow(/shop\/Pg: invalid keys "password".*missing: uri, username/);
+  });
+
+  test('a Vault environment backend: each construct that needs a Kubernetes Secret says the backend delivers none and what to do', () => {
+    const env = new Environment({ name: 'dev', tier: Tier.DEVELOPMENT, namespace: 'shop', secretBackend: SecretBackend.vault({ role: 'shop' }) });
+    const c = new EnvironmentChart(Testing.app(), 'shop', { environment: env });
+    const props = { name: 'shop-db', engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), databaseName: 'shop', ownerName: 'shop' };
+    expect(() => new ReplicatedDatabase(c, 'Pg', props)).toThrow(ValidationError);
+    expect(() => new ReplicatedDatabase(c, 'Pg2', props)).toThrow(
+      /invalid password of user "shop" "Vault".*the secret backend of environment "dev" \(vault:shop\) delivers none.*\(ownerPassword\), or use SecretBackend.externalSecrets with a store of the Vault provider/);
+    // with an owner password of another kind, the next user is refused the same way, named
+    const db = new ReplicatedDatabase(c, 'Pg3', { ...props, name: 'other-db', ownerPassword: SecretSource.existing('other-db-owner') });
+    expect(() => db.addUser('reporting')).toThrow(/\(addUser\('reporting', \{ password \}\)\)/);
+    // a Vault source named by the user: no advice about the backend
+    expect(() => db.addUser('etl', { password: SecretSource.vault({ role: 'r', path: 'secret/data/etl' }) })).not.toThrow(/secret backend of environment/);
+    const mq = new MessageQueue(c, 'Mq', { name: 'mq', engine: QueueEngine.rabbitmqOperator({ version: '3.13.7' }) });
+    expect(() => mq.addUser('app')).toThrow(/the broker itself reads the password; the secret backend of environment "dev" \(vault:shop\) delivers none/);
   });
 
   test('the environment backend names remote keys per environment', () => {

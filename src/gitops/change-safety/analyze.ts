@@ -210,6 +210,8 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
     else if (backupOf(r.manifest) !== undefined) risk('CHANGE-BackupRemoved', `${describe(r.manifest)} was removed`, r);
   }
 
+  risks.push(...secretDeliveryChanges(removed, [...unmatchedAdded], previous, next, allNext));
+
   // the same object before and after: same identity, or moved to a renamed environment (judged as a change of it)
   const pairs: [PreviousObject, NextObject][] = [];
   for (const [id, a] of after) {
@@ -534,6 +536,117 @@ function secretKeyConsequence(m: any): string {
   return 'the External Secrets Operator reads the new key at its next sync: if the key is missing from the store, the ExternalSecret fails '
     + `(not Ready, so the layer's health check fails) and ${secret}; if it holds other values, the Secret takes them (a password the database or `
     + 'broker does not have). Copy the values to the new key in the store before the change';
+}
+
+/** The Secret an ExternalSecret writes (`spec.target.name`, else its own name). */
+const targetOf = (m: any): string => m.spec?.target?.name ?? m.metadata?.name;
+
+/**
+ * The names of the Secrets an object reads: a string `secretName` (a Secret volume), or an object with a `name` under a
+ * key naming a secret (`secretKeyRef`, `secretRef`, a projected `secret`, CloudNativePG's `passwordSecret`,
+ * `bootstrap.initdb.secret`, `s3Credentials.secretAccessKey`, mariadb-operator's `passwordSecretKeyRef`, the topology
+ * operator's `importCredentialsSecret`...). An ExternalSecret writes its Secret (and names its store): it reads none.
+ */
+function secretsReadBy(m: any): Set<string> {
+  const names = new Set<string>();
+  if (isExternalSecret(m)) return names;
+  const walk = (v: any, depth: number): void => {
+    if (depth > 40 || v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x, depth + 1);
+      return;
+    }
+    for (const [key, x] of Object.entries(v)) {
+      if (key === 'secretName' && typeof x === 'string') names.add(x);
+      else if (/secret/i.test(key) && key !== 'secretStoreRef' && x !== null && typeof x === 'object' && typeof (x as any).name === 'string') names.add((x as any).name);
+      walk(x, depth + 1);
+    }
+  };
+  walk(m.spec, 0);
+  return names;
+}
+
+/**
+ * `CHANGE-SecretSourceChanged`: the mechanism that delivers a Secret still in use changes (an environment moved from the
+ * External Secrets backend to Sealed Secrets or existing Secrets, or back; one credential given another `SecretSource`).
+ *
+ * - An ExternalSecret removed while objects of its namespace still read its Secret: with `creationPolicy: Owner` the
+ *   External Secrets Operator made itself the Secret's controller (externalsecret_controller.go applyOwnership,
+ *   SetControllerReference), so once Flux / Argo CD prune it, Kubernetes' garbage collector deletes the Secret. A
+ *   SealedSecret of that name applied before is refused while the Secret exists ("already exists and is not managed
+ *   by SealedSecret", sealed-secrets controller.go unseal, given up after its retries) and is not told when it is
+ *   deleted (watchSecrets' DeleteFunc only requeues the SealedSecret controlling it, or one annotated
+ *   `sealedsecrets.bitnami.com/managed`): the Secret stays gone until the SealedSecret changes or the controller restarts.
+ * - An ExternalSecret added for a Secret the previous output read and no ExternalSecret wrote: the Secret exists
+ *   (unsealed, or created by hand). The operator overwrites an unowned one with the store's values; it cannot become the
+ *   controller of one a SealedSecret controls (applyOwnership fails), so the ExternalSecret is never Ready.
+ */
+function secretDeliveryChanges(removed: readonly PreviousObject[], added: readonly NextObject[], previous: readonly PreviousObject[],
+  next: readonly NextObject[], allNext: readonly NextObject[]): RiskyChange[] {
+  const risks: RiskyChange[] = [];
+  const place = (o: { environment?: string; cluster?: string; manifest: any }, name: string) => `${scopeOf(o)}|${o.manifest.metadata?.namespace ?? ''}|${name}`;
+  const readers = (objects: readonly { environment?: string; cluster?: string; manifest: any }[]) => {
+    const byPlace = new Map<string, string[]>();
+    for (const o of objects) {
+      for (const name of secretsReadBy(o.manifest)) {
+        const key = place(o, name);
+        byPlace.set(key, [...byPlace.get(key) ?? [], `${o.manifest.kind} "${o.manifest.metadata?.name}"`]);
+      }
+    }
+    return byPlace;
+  };
+  const list = (who: string[]) => [...new Set(who)].sort().slice(0, 3).join(', ') + (new Set(who).size > 3 ? ` and ${new Set(who).size - 3} more` : '');
+  const removedSecrets = removed.filter((r) => isExternalSecret(r.manifest) && (r.manifest.spec?.target?.creationPolicy ?? 'Owner') === 'Owner');
+  if (removedSecrets.length > 0) {
+    const readNow = readers(allNext);
+    const writtenNow = new Set(allNext.filter((o) => isExternalSecret(o.manifest)).map((o) => place(o, targetOf(o.manifest))));
+    for (const r of removedSecrets) {
+      const secret = targetOf(r.manifest);
+      const who = readNow.get(place(r, secret));
+      if (who === undefined || writtenNow.has(place(r, secret))) continue;
+      risks.push({
+        ruleId: 'CHANGE-SecretSourceChanged',
+        message: `${describe(r.manifest)} was removed while ${list(who)} still read its Secret "${secret}": the ExternalSecret owns it `
+          + '(creationPolicy: Owner), so when Flux / Argo CD prune the ExternalSecret, Kubernetes deletes the Secret with it. What delivers '
+          + 'the Secret now must write it again after that: the Sealed Secrets controller refuses a SealedSecret whose Secret exists and is '
+          + 'not its own, and is not told when that Secret is deleted, so a SealedSecret applied before the prune leaves the Secret missing '
+          + '(pods that start fail, the operator cannot read the password). Before applying the change, annotate the Secret '
+          + `(kubectl annotate secret ${secret} sealedsecrets.bitnami.com/managed=true) and then apply its SealedSecret: the controller takes it `
+          + 'over and the prune leaves it; for a Secret of your own, create it again once the ExternalSecret is pruned. Then approve the change',
+        manifest: r.manifest,
+        file: r.file,
+        environment: r.environment,
+        cluster: r.cluster,
+      });
+    }
+  }
+  const addedSecrets = added.filter((a) => isExternalSecret(a.manifest));
+  if (addedSecrets.length > 0) {
+    // the previous output: its objects of the changed files, and those of the files left out as unchanged (in allNext only)
+    const compared = new Set(next.map((o) => identity(o)));
+    const before = [...previous, ...allNext.filter((o) => !compared.has(identity(o)))];
+    const readBefore = readers(before);
+    const writtenBefore = new Set(before.filter((o) => isExternalSecret(o.manifest)).map((o) => place(o, targetOf(o.manifest))));
+    for (const a of addedSecrets) {
+      const secret = targetOf(a.manifest);
+      const who = readBefore.get(place(a, secret));
+      if (who === undefined || writtenBefore.has(place(a, secret))) continue;
+      risks.push({
+        ruleId: 'CHANGE-SecretSourceChanged',
+        message: `${describe(a.manifest)} now writes Secret "${secret}", which ${list(who)} already read, delivered by something else `
+          + '(a SealedSecret, or a Secret created by hand): the External Secrets Operator cannot take over a Secret a SealedSecret controls '
+          + '(the ExternalSecret is never Ready, and the layer with it), and overwrites any other with the store\'s values (a password the '
+          + 'database or broker does not have, if they differ). Put the current values in the store under the key it reads first; delete the '
+          + 'SealedSecret (its Secret goes with it and the operator writes it again) as the change is applied. Then approve the change',
+        manifest: a.manifest,
+        file: a.file,
+        environment: a.environment,
+        cluster: a.cluster,
+        constructPath: a.constructPath,
+      });
+    }
+  }
+  return risks;
 }
 
 /**

@@ -104,6 +104,14 @@ export const CHANGE_RULES: readonly ChangeRule[] = [
     + 'the layer\'s health check fails; with `target.deletionPolicy: Retain` the Secret keeps its last values, with `Delete` it is deleted), '
     + 'and a key holding other values changes the Secret to them (a password the database or broker does not have).',
     `Keep the key, or copy the values to the new key in the store before the change. ${APPROVE}`),
+  rule('CHANGE-SecretSourceChanged', 'A Secret still in use is delivered by another mechanism (External Secrets ↔ Sealed Secrets or an existing Secret)',
+    'An ExternalSecret owns the Secret it writes (`creationPolicy: Owner`): pruned, it takes the Secret with it, and the Sealed Secrets '
+    + 'controller neither takes over a Secret it does not own nor notices that one deleted, so the databases\', brokers\' and clients\' '
+    + 'credentials go missing. The other way, the External Secrets Operator cannot take over a Secret a SealedSecret controls (the '
+    + 'ExternalSecret is never Ready) and overwrites one created by hand with the store\'s values.',
+    'To Sealed Secrets: annotate each Secret `sealedsecrets.bitnami.com/managed=true`, apply its SealedSecret, then the change; to a Secret '
+    + 'of your own: create it again once the ExternalSecret is pruned. To External Secrets: put the current values in the store first and '
+    + `delete the SealedSecret as the change is applied. ${APPROVE}`),
   rule('CHANGE-UserRemoved', 'A user was removed while the database or broker keeps its login',
     'CloudNativePG stops managing a role that leaves `spec.managed.roles`, the StatefulSet engines keep roles removed from the model, and RabbitMQ\'s '
     + 'definitions import never deletes a user: the user keeps its login and password, so whoever holds the password (an old Secret, a former '
