@@ -130,4 +130,3 @@ class NamedBackend extends SecretBackend {
     return this.make(name);
   }
 }
-
