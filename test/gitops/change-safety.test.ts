@@ -281,6 +281,39 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     expect(found({ extra: kafka(3, 3) }, { extra: kafka(5, 3) })).toEqual([]);
   });
 
+  // Strimzi KRaftVersionChangeCreator: a downgrade below the cluster's metadata version (MAJOR.MINOR) fails the reconciliation;
+  // KRaftMetadataManager: a lowered metadataVersion is a safe downgrade Kafka refuses across metadata changes, with only a warning condition
+  test('a Kafka downgrade below the cluster\'s metadata version is refused by Strimzi; a lowered metadata version may be refused by Kafka', () => {
+    const kafka = (version: string, metadataVersion?: string) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
+      engine: QueueEngine.strimziKafka({ version, metadataVersion }), name: 'events', replicas: 3,
+    });
+    const found = (before: [string, string?], after: [string, string?]) => change({ extra: kafka(...before) }, { extra: kafka(...after) }).findings
+      .map((f) => [f.severity, f.ruleId, f.jsonPointer, f.message]);
+    // unpinned 4.3.1 runs 4.3-IV0, newer than 4.2.1 runs: refused, whatever metadataVersion comes with the downgrade
+    for (const target of [undefined, '4.2-IV1']) {
+      const refused = found(['4.3.1'], ['4.2.1', target]);
+      expect(refused.map((f) => f.slice(0, 3))).toEqual([['error', 'CHANGE-VersionDowngrade', '/spec/kafka/version']]);
+      expect(refused[0][3]).toContain('Kafka version goes down 4.3.1 → 4.2.1, but the cluster\'s KRaft metadata version is 4.3-IV0 (the default of Kafka 4.3.1), newer than Kafka 4.2.1 runs: Strimzi refuses the downgrade');
+      expect(refused[0][3]).toContain('first set `metadataVersion` to one Kafka 4.2.1 runs (e.g. "4.2-IV1") with the version kept at 4.3.1');
+    }
+    // pinned to 4.2-IV1 beforehand: Strimzi carries the downgrade out
+    const supported = found(['4.3.1', '4.2-IV1'], ['4.2.1', '4.2-IV1']);
+    expect(supported.map((f) => f.slice(0, 3))).toEqual([['error', 'CHANGE-VersionDowngrade', '/spec/kafka/version']]);
+    expect(supported[0][3]).toContain('Kafka version goes down 4.3.1 → 4.2.1: Strimzi rolls every node back to Kafka 4.2.1, which runs the metadata version 4.2-IV1');
+    // a patch downgrade keeps the metadata version
+    expect(found(['4.3.1'], ['4.3.0'])[0][3]).toContain('Strimzi rolls every node back to Kafka 4.3.0');
+    // the metadata version lowered on its own: reported, with what Kafka and Strimzi do
+    const metadata = found(['4.3.1'], ['4.3.1', '4.2-IV1']);
+    expect(metadata.map((f) => f.slice(0, 3))).toEqual([['error', 'CHANGE-VersionDowngrade', '/spec/kafka/metadataVersion']]);
+    expect(metadata[0][3]).toContain('KRaft metadata version goes down 4.3-IV0 (the default of Kafka 4.3.1) → 4.2-IV1 (/spec/kafka/metadataVersion): Strimzi asks Kafka for a safe downgrade');
+    expect(metadata[0][3]).toContain('a warning condition (`MetadataUpdateFailed`) while the Kafka stays Ready');
+    expect(found(['4.3.1', '4.2-IV1'], ['4.3.1', '4.1-IV1']).map((f) => f[2])).toEqual(['/spec/kafka/metadataVersion']);
+    // the same metadata version pinned, raised, or the pin removed: no finding
+    expect(found(['4.3.1'], ['4.3.1', '4.3-IV0'])).toEqual([]);
+    expect(found(['4.3.1', '4.2-IV1'], ['4.3.1'])).toEqual([]);
+    expect(found(['4.2.1'], ['4.3.1'])).toEqual([]);
+  });
+
   test('a pool that takes or gives up the controller role changes the voters; a controller pool that takes the broker role does not', () => {
     const pool = (roles: string[]) => (chart: EnvironmentChart) => new ApiObject(chart, 'Pool', {
       apiVersion: 'kafka.strimzi.io/v1',
