@@ -9,7 +9,7 @@ import { PolicyViolationError, ValidationError } from '../../src/errors';
 import { describeRiskyChanges } from '../../src/gitops/change-safety';
 import { analyzeChanges } from '../../src/gitops/change-safety/analyze';
 import { Severity } from '../../src/policy/severity';
-import { ExchangeType, MessageQueue, QueueAccess, QueueEngine, QueueType } from '../../src/queue';
+import { ExchangeType, KafkaAuthentication, MessageQueue, QueueAccess, QueueEngine, QueueType } from '../../src/queue';
 import { readTree, tmpdir } from '../util/tmp';
 
 const backup = {
@@ -312,6 +312,27 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     expect(found(['4.3.1'], ['4.3.1', '4.3-IV0'])).toEqual([]);
     expect(found(['4.3.1', '4.2-IV1'], ['4.3.1'])).toEqual([]);
     expect(found(['4.2.1'], ['4.3.1'])).toEqual([]);
+  });
+
+  // Strimzi rolls the brokers onto the new listener authentication; the User Operator deletes a TLS user's SCRAM credentials
+  // and names its ACLs `CN=<user>` (KafkaUserOperator.reconcileCredentialsQuotasAndAcls): every client's login changes
+  test('a Kafka listener\'s authentication changed (SCRAM-SHA-512 ↔ TLS) is reported: every client must log in another way', () => {
+    const kafka = (authentication: KafkaAuthentication) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
+      engine: QueueEngine.strimziKafka({ version: '4.3.1', authentication }),
+      name: 'events',
+      replicas: 3,
+      topics: [{ name: 'orders' }],
+      users: [{ name: 'api', permissions: [{ name: 'orders', access: QueueAccess.PRODUCE }] }],
+    });
+    const found = (from: KafkaAuthentication, to: KafkaAuthentication) => change({ extra: kafka(from) }, { extra: kafka(to) }).findings
+      .filter((f) => f.resource?.kind === 'Kafka').map((f) => [f.severity, f.ruleId, f.jsonPointer, f.message]);
+    const switched = found(KafkaAuthentication.SCRAM_SHA_512, KafkaAuthentication.TLS);
+    expect(switched.map((f) => f.slice(0, 3))).toEqual([['error', 'CHANGE-ImmutableField', '/spec/kafka/listeners/0/authentication']]);
+    expect(switched[0][3]).toContain('the authentication of listener "tls" changed from "scram-sha-512" to "tls" (/spec/kafka/listeners/0/authentication), '
+      + 'which Strimzi rolls the brokers onto it');
+    expect(switched[0][3]).toContain('TLS `<name>-<user>` with `user.crt` and `user.key`');
+    expect(found(KafkaAuthentication.TLS, KafkaAuthentication.SCRAM_SHA_512).map((f) => f[2])).toEqual(['/spec/kafka/listeners/0/authentication']);
+    expect(found(KafkaAuthentication.TLS, KafkaAuthentication.TLS)).toEqual([]);
   });
 
   test('a pool that takes or gives up the controller role changes the voters; a controller pool that takes the broker role does not', () => {

@@ -76,6 +76,24 @@ function topicRetention(m: any): RetentionField[] {
   return out;
 }
 
+const LISTENER_AUTHENTICATION = 'Strimzi rolls the brokers onto it, and from the first rolled broker on every client that still authenticates the '
+  + 'old way is refused there. Users change with it: the User Operator deletes the SCRAM-SHA-512 credentials of a user no longer of that type, '
+  + 'and a TLS user\'s ACLs name the principal `CN=<user>` (`KafkaUserOperator`), so each client needs other credentials, in another Secret '
+  + '(`connectionFor`: SCRAM-SHA-512 `<name>-<user>-credentials` with `sasl.jaas.config`, TLS `<name>-<user>` with `user.crt` and `user.key`). '
+  + 'Keep the authentication, or move the clients in one window with the change, or create a new MessageQueue with the new authentication and '
+  + 'move them there';
+
+/** Each listener's authentication, by its name: clients log in that way. */
+function listenerAuthentication(m: any): ImmutableEntry[] {
+  const listeners: unknown[] = Array.isArray(m.spec?.kafka?.listeners) ? m.spec.kafka.listeners : [];
+  return listeners.flatMap((l: any, i) => (isObject(l) && typeof l.name === 'string' ? [{
+    key: `the authentication of listener "${l.name}"`,
+    value: isObject(l.authentication) ? l.authentication.type : 'none',
+    pointer: `/spec/kafka/listeners/${i}/authentication`,
+    consequence: LISTENER_AUTHENTICATION,
+  }] : []));
+}
+
 /**
  * The KRaft metadata version each Kafka minor runs by default (Strimzi `kafka-versions.yaml`, `metadata`; 4.0's `4.0` is
  * Kafka's latest production 4.0-IV3): the subversion of an unpinned cluster, compared with a pinned `metadataVersion`.
@@ -180,6 +198,9 @@ export const STRIMZI_KAFKA_FACTS: readonly KindFacts[] = [
       + '(deleted with a pool only where its `deleteClaim` is true)',
     version: (m) => ({ text: m.spec?.kafka?.version, pointer: '/spec/kafka/version' }),
     downgrades: kafkaDowngrades,
+    // a listener's authentication changed: every client's login and credentials change with it (the User Operator
+    // `KafkaUserOperator.reconcileCredentialsQuotasAndAcls` deletes the SCRAM credentials of a TLS user, its ACLs name `CN=<user>`)
+    immutableEntries: listenerAuthentication,
     // the operators that made an object: cluster operator (Deployments, Pods, Secrets), the entity operator's user and topic operators
     operatorCreatedLabels: [{ label: 'app.kubernetes.io/managed-by', values: ['strimzi-cluster-operator', 'strimzi-user-operator', 'strimzi-topic-operator'] }],
     // `spec.kafka.image` (default `quay.io/strimzi/kafka`), the entity operator's topic and user operators
