@@ -75,6 +75,14 @@ export interface KindFacts {
    */
   readonly upgradePath?: (from: readonly number[], to: readonly number[]) => string | undefined;
   /**
+   * Versions that went down from `previous` to `manifest` as the operator sees them, each a `CHANGE-VersionDowngrade`
+   * with what the operator does and how to make the change: one at the pointer of `version` replaces the generic
+   * finding of a lower `version` (Strimzi refuses a Kafka downgrade below the cluster's metadata version), others are
+   * versions of the kind's own (a Kafka metadata version lowered, which Kafka may refuse).
+   * @default - none: a lower `version` gets the generic finding
+   */
+  readonly downgrades?: (manifest: any, previous: any) => VersionDowngrade[];
+  /**
    * The archive the object writes its log to continuously, where a major version upgrade must start a new one
    * (`CHANGE-MajorUpgradeSharedArchive`): CloudNativePG's `pg_upgrade` starts timeline 1 again, so the new major's
    * WAL would land among the old one's in an archive that keeps its name.
@@ -252,6 +260,14 @@ export interface VersionField {
    * @default 1
    */
   readonly majorParts?: number;
+}
+
+/** A version that went down, as the operator sees it (`KindFacts.downgrades`). */
+export interface VersionDowngrade {
+  /** JSON pointer of the field. */
+  readonly pointer: string;
+  /** The finding's text after the object, e.g. `Kafka version goes down 4.3.1 → 4.2.1, but Strimzi ...`. */
+  readonly text: string;
 }
 
 /** Members of an object and the minimum its data needs. */

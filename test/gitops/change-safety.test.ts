@@ -9,7 +9,7 @@ import { PolicyViolationError, ValidationError } from '../../src/errors';
 import { describeRiskyChanges } from '../../src/gitops/change-safety';
 import { analyzeChanges } from '../../src/gitops/change-safety/analyze';
 import { Severity } from '../../src/policy/severity';
-import { ExchangeType, MessageQueue, QueueAccess, QueueEngine, QueueType } from '../../src/queue';
+import { ExchangeType, KafkaAuthentication, MessageQueue, QueueAccess, QueueEngine, QueueType } from '../../src/queue';
 import { readTree, tmpdir } from '../util/tmp';
 
 const backup = {
@@ -279,6 +279,60 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     expect(ids(change({ tier: Tier.DEVELOPMENT, extra: kafka(1) }, { tier: Tier.DEVELOPMENT, extra: kafka(3) }).findings)).toEqual(['warning:CHANGE-ImmutableField']);
     // dedicated controllers: the broker pool scales up freely
     expect(found({ extra: kafka(3, 3) }, { extra: kafka(5, 3) })).toEqual([]);
+  });
+
+  // Strimzi KRaftVersionChangeCreator: a downgrade below the cluster's metadata version (MAJOR.MINOR) fails the reconciliation;
+  // KRaftMetadataManager: a lowered metadataVersion is a safe downgrade Kafka refuses across metadata changes, with only a warning condition
+  test('a Kafka downgrade below the cluster\'s metadata version is refused by Strimzi; a lowered metadata version may be refused by Kafka', () => {
+    const kafka = (version: string, metadataVersion?: string) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
+      engine: QueueEngine.strimziKafka({ version, metadataVersion }), name: 'events', replicas: 3,
+    });
+    const found = (before: [string, string?], after: [string, string?]) => change({ extra: kafka(...before) }, { extra: kafka(...after) }).findings
+      .map((f) => [f.severity, f.ruleId, f.jsonPointer, f.message]);
+    // unpinned 4.3.1 runs 4.3-IV0, newer than 4.2.1 runs: refused, whatever metadataVersion comes with the downgrade
+    for (const target of [undefined, '4.2-IV1']) {
+      const refused = found(['4.3.1'], ['4.2.1', target]);
+      expect(refused.map((f) => f.slice(0, 3))).toEqual([['error', 'CHANGE-VersionDowngrade', '/spec/kafka/version']]);
+      expect(refused[0][3]).toContain('Kafka version goes down 4.3.1 → 4.2.1, but the cluster\'s KRaft metadata version is 4.3-IV0 (the default of Kafka 4.3.1), newer than Kafka 4.2.1 runs: Strimzi refuses the downgrade');
+      expect(refused[0][3]).toContain('first set `metadataVersion` to one Kafka 4.2.1 runs (e.g. "4.2-IV1") with the version kept at 4.3.1');
+    }
+    // pinned to 4.2-IV1 beforehand: Strimzi carries the downgrade out
+    const supported = found(['4.3.1', '4.2-IV1'], ['4.2.1', '4.2-IV1']);
+    expect(supported.map((f) => f.slice(0, 3))).toEqual([['error', 'CHANGE-VersionDowngrade', '/spec/kafka/version']]);
+    expect(supported[0][3]).toContain('Kafka version goes down 4.3.1 → 4.2.1: Strimzi rolls every node back to Kafka 4.2.1, which runs the metadata version 4.2-IV1');
+    // a patch downgrade keeps the metadata version
+    expect(found(['4.3.1'], ['4.3.0'])[0][3]).toContain('Strimzi rolls every node back to Kafka 4.3.0');
+    // the metadata version lowered on its own: reported, with what Kafka and Strimzi do
+    const metadata = found(['4.3.1'], ['4.3.1', '4.2-IV1']);
+    expect(metadata.map((f) => f.slice(0, 3))).toEqual([['error', 'CHANGE-VersionDowngrade', '/spec/kafka/metadataVersion']]);
+    expect(metadata[0][3]).toContain('KRaft metadata version goes down 4.3-IV0 (the default of Kafka 4.3.1) → 4.2-IV1 (/spec/kafka/metadataVersion): Strimzi asks Kafka for a safe downgrade');
+    expect(metadata[0][3]).toContain('a warning condition (`MetadataUpdateFailed`) while the Kafka stays Ready');
+    expect(found(['4.3.1', '4.2-IV1'], ['4.3.1', '4.1-IV1']).map((f) => f[2])).toEqual(['/spec/kafka/metadataVersion']);
+    // the same metadata version pinned, raised, or the pin removed: no finding
+    expect(found(['4.3.1'], ['4.3.1', '4.3-IV0'])).toEqual([]);
+    expect(found(['4.3.1', '4.2-IV1'], ['4.3.1'])).toEqual([]);
+    expect(found(['4.2.1'], ['4.3.1'])).toEqual([]);
+  });
+
+  // Strimzi rolls the brokers onto the new listener authentication; the User Operator deletes a TLS user's SCRAM credentials
+  // and names its ACLs `CN=<user>` (KafkaUserOperator.reconcileCredentialsQuotasAndAcls): every client's login changes
+  test('a Kafka listener\'s authentication changed (SCRAM-SHA-512 ↔ TLS) is reported: every client must log in another way', () => {
+    const kafka = (authentication: KafkaAuthentication) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
+      engine: QueueEngine.strimziKafka({ version: '4.3.1', authentication }),
+      name: 'events',
+      replicas: 3,
+      topics: [{ name: 'orders' }],
+      users: [{ name: 'api', permissions: [{ name: 'orders', access: QueueAccess.PRODUCE }] }],
+    });
+    const found = (from: KafkaAuthentication, to: KafkaAuthentication) => change({ extra: kafka(from) }, { extra: kafka(to) }).findings
+      .filter((f) => f.resource?.kind === 'Kafka').map((f) => [f.severity, f.ruleId, f.jsonPointer, f.message]);
+    const switched = found(KafkaAuthentication.SCRAM_SHA_512, KafkaAuthentication.TLS);
+    expect(switched.map((f) => f.slice(0, 3))).toEqual([['error', 'CHANGE-ImmutableField', '/spec/kafka/listeners/0/authentication']]);
+    expect(switched[0][3]).toContain('the authentication of listener "tls" changed from "scram-sha-512" to "tls" (/spec/kafka/listeners/0/authentication), '
+      + 'which Strimzi rolls the brokers onto it');
+    expect(switched[0][3]).toContain('TLS `<name>-<user>` with `user.crt` and `user.key`');
+    expect(found(KafkaAuthentication.TLS, KafkaAuthentication.SCRAM_SHA_512).map((f) => f[2])).toEqual(['/spec/kafka/listeners/0/authentication']);
+    expect(found(KafkaAuthentication.TLS, KafkaAuthentication.TLS)).toEqual([]);
   });
 
   test('a pool that takes or gives up the controller role changes the voters; a controller pool that takes the broker role does not', () => {

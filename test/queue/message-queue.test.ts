@@ -393,6 +393,8 @@ describe('MessageQueue on Strimzi Kafka', () => {
     const all = objects(setup(Tier.DEVELOPMENT, kafka).app);
     expect(all.filter((o) => o.kind === 'KafkaNodePool').map((o) => [o.metadata.name, o.spec.roles, o.spec.replicas])).toEqual([['dual-role', ['controller', 'broker'], 1]]);
     expect(find(all, 'Kafka').spec.kafka.config['default.replication.factor']).toBe(1);
+    // the share groups' state topic too (its defaults, 3 replicas and min.isr 2, need 3 brokers: Kafka 4.2 upgrade notes)
+    expect(find(all, 'Kafka').spec.kafka.config).toMatchObject({ 'share.coordinator.state.topic.replication.factor': 1, 'share.coordinator.state.topic.min.isr': 1 });
   });
 
   test('KafkaUsers: SCRAM password from the user\'s Secret, ACLs from the permissions (consumers may write the dead-letter topic)', () => {

@@ -330,6 +330,8 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
     }
     const vo = versionOf(o);
     const vn = versionOf(m);
+    // what the kind knows of its versions going down (Strimzi and Kafka's metadata version)
+    const downgrades = factOf(m, 'downgrades')?.(m, o) ?? [];
     if (vo && vn) {
       const cmp = vn.version[0] - vo.version[0] || vn.version[1] - vo.version[1] || vn.version[2] - vo.version[2];
       // the major release: the first number, or the first two where the kind says so (MariaDB's 10.6 → 10.11)
@@ -351,10 +353,11 @@ export function analyzeChanges(previous: PreviousObject[], next: NextObject[], a
             + `e.g. backup.serverName "${suggested}" (the plugin parameter serverName), and keep "${an.serverName}" for a point-in-time recovery of the `
             + `data before the upgrade (recovery.serverName "${an.serverName}"); take a backup as soon as the upgrade completes`, a, an.pointer);
         }
-      } else if (cmp < 0) {
+      } else if (cmp < 0 && !downgrades.some((d) => d.pointer === vn.pointer)) {
         risk('CHANGE-VersionDowngrade', `${describe(m)}: version goes down ${vo.text} → ${vn.text}`, a, vn.pointer);
       }
     }
+    for (const d of downgrades) risk('CHANGE-VersionDowngrade', `${describe(m)}: ${d.text}`, a, d.pointer);
     const ro = replicasOf(o);
     const rn = replicasOf(m);
     if (ro && rn && rn.count < ro.count && !refusedDecrease.has(rn.pointer)) {

@@ -1,5 +1,6 @@
 import {
-  ImmutableEntry, KindFacts, RetentionField, conditionTrue, imageOrDefault, isObject, millisecondsText, OperatorImage, strictZoneSpread, wholeNumber,
+  ImmutableEntry, KindFacts, RetentionField, conditionTrue, imageOrDefault, isObject, millisecondsText, OperatorImage, strictZoneSpread,
+  VersionDowngrade, wholeNumber,
 } from '../../../private/kind-facts';
 
 const GROUP = 'kafka.strimzi.io';
@@ -75,6 +76,112 @@ function topicRetention(m: any): RetentionField[] {
   return out;
 }
 
+const LISTENER_AUTHENTICATION = 'Strimzi rolls the brokers onto it, and from the first rolled broker on every client that still authenticates the '
+  + 'old way is refused there. Users change with it: the User Operator deletes the SCRAM-SHA-512 credentials of a user no longer of that type, '
+  + 'and a TLS user\'s ACLs name the principal `CN=<user>` (`KafkaUserOperator`), so each client needs other credentials, in another Secret '
+  + '(`connectionFor`: SCRAM-SHA-512 `<name>-<user>-credentials` with `sasl.jaas.config`, TLS `<name>-<user>` with `user.crt` and `user.key`). '
+  + 'Keep the authentication, or move the clients in one window with the change, or create a new MessageQueue with the new authentication and '
+  + 'move them there';
+
+/** Each listener's authentication, by its name: clients log in that way. */
+function listenerAuthentication(m: any): ImmutableEntry[] {
+  const listeners: unknown[] = Array.isArray(m.spec?.kafka?.listeners) ? m.spec.kafka.listeners : [];
+  return listeners.flatMap((l: any, i) => (isObject(l) && typeof l.name === 'string' ? [{
+    key: `the authentication of listener "${l.name}"`,
+    value: isObject(l.authentication) ? l.authentication.type : 'none',
+    pointer: `/spec/kafka/listeners/${i}/authentication`,
+    consequence: LISTENER_AUTHENTICATION,
+  }] : []));
+}
+
+/**
+ * The KRaft metadata version each Kafka minor runs by default (Strimzi `kafka-versions.yaml`, `metadata`; 4.0's `4.0` is
+ * Kafka's latest production 4.0-IV3): the subversion of an unpinned cluster, compared with a pinned `metadataVersion`.
+ */
+const DEFAULT_METADATA_SUBVERSION: Record<string, number> = { '4.0': 3, '4.1': 1, '4.2': 1, '4.3': 0 };
+
+/** MAJOR, MINOR (and the `IVn` subversion, where there is one) of a Kafka version or a KRaft metadata version. */
+function versionParts(v: unknown): number[] | undefined {
+  const x = typeof v === 'string' ? /^(\d+)\.(\d+)(?:\.\d+|-IV(\d+))?$/.exec(v) : null;
+  return x ? [Number(x[1]), Number(x[2]), ...(x[3] !== undefined ? [Number(x[3])] : [])] : undefined;
+}
+
+/** The KRaft metadata version a Kafka resource asks for: its `metadataVersion`, else its Kafka version's default. */
+function metadataOf(m: any): { parts: number[]; text: string } | undefined {
+  const pinned = m.spec?.kafka?.metadataVersion;
+  if (pinned !== undefined) {
+    const parts = versionParts(pinned);
+    return parts && parts.length === 3 ? { parts, text: String(pinned) } : undefined;
+  }
+  const version = versionParts(m.spec?.kafka?.version);
+  if (!version) return undefined;
+  const iv = DEFAULT_METADATA_SUBVERSION[`${version[0]}.${version[1]}`];
+  const minor = `${version[0]}.${version[1]}`;
+  return iv === undefined
+    ? { parts: version.slice(0, 2), text: `${minor} (the default of Kafka ${m.spec.kafka.version})` }
+    : { parts: [version[0], version[1], iv], text: `${minor}-IV${iv} (the default of Kafka ${m.spec.kafka.version})` };
+}
+
+/** Compares two version part lists on the parts both have (an unknown subversion compares equal). */
+function compareParts(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
+}
+
+const METADATA_REFUSED = 'Kafka lowers it only when no metadata version between the two has metadata changes (`MetadataVersion` '
+  + '`didMetadataChange`; 4.3-IV0 has them, so a cluster on 4.3-IV0 cannot go back to 4.2), else Strimzi keeps the cluster\'s metadata version with only '
+  + 'a warning condition (`MetadataUpdateFailed`) while the Kafka stays Ready (`KRaftMetadataManager`)';
+
+/**
+ * A Kafka version or metadata version lowered, as Strimzi applies it (`KRaftVersionChangeCreator`, `KRaftMetadataManager`):
+ * a downgrade goes ahead only when the cluster's metadata version (`status.kafkaMetadataVersion`, here the previous output's)
+ * is no newer than the target Kafka's MAJOR.MINOR (`KafkaVersion.compareMetadataVersions`), else the reconciliation fails
+ * before anything is rolled; a lowered `metadataVersion` is a safe downgrade Kafka may refuse.
+ */
+function kafkaDowngrades(m: any, previous: any): VersionDowngrade[] {
+  const [from, to] = [previous?.spec?.kafka?.version, m.spec?.kafka?.version];
+  const [vo, vn] = [versionParts(from), versionParts(to)];
+  const [mo, mn] = [metadataOf(previous ?? {}), metadataOf(m)];
+  if (!mo || !mn) return [];
+  const lowered = vo && vn && semverLower(String(to), String(from));
+  if (lowered) {
+    const minor = `${vn[0]}.${vn[1]}`;
+    const example = `${minor}-IV${DEFAULT_METADATA_SUBVERSION[minor] ?? 0}`;
+    if (compareParts(mo.parts.slice(0, 2), vn.slice(0, 2)) > 0) {
+      return [{
+        pointer: '/spec/kafka/version',
+        text: `Kafka version goes down ${from} → ${to}, but the cluster's KRaft metadata version is ${mo.text}, newer than Kafka ${to} runs: Strimzi `
+          + 'refuses the downgrade ("The current metadata version ... has to be lower or equal to the Kafka broker version we are downgrading to", '
+          + '`KRaftVersionChangeCreator`), the Kafka turns NotReady and nothing is rolled; a `metadataVersion` lowered in the same change does not help '
+          + `(Strimzi reads the cluster's). Downgrade in two publishes: first set \`metadataVersion\` to one Kafka ${to} runs (e.g. "${example}") `
+          + `with the version kept at ${from}, and wait for the Kafka's status.kafkaMetadataVersion to show it (${METADATA_REFUSED}: then Kafka ${to} `
+          + 'can no longer run this cluster); then lower the version',
+      }];
+    }
+    return [{
+      pointer: '/spec/kafka/version',
+      text: `Kafka version goes down ${from} → ${to}: Strimzi rolls every node back to Kafka ${to}, which runs the metadata version ${mo.text} the `
+        + 'previous output asked for. Check the Kafka\'s status.kafkaMetadataVersion first: if Kafka refused to lower it (a `MetadataUpdateFailed` '
+        + 'condition), the cluster\'s is newer and Strimzi refuses the downgrade (the Kafka turns NotReady, nothing is rolled)',
+    }];
+  }
+  if (compareParts(mn.parts, mo.parts) < 0) {
+    return [{
+      pointer: '/spec/kafka/metadataVersion',
+      text: `KRaft metadata version goes down ${mo.text} → ${mn.text} (/spec/kafka/metadataVersion): Strimzi asks Kafka for a safe downgrade. `
+        + `${METADATA_REFUSED}, and a Kafka downgrade then stays impossible. After the change, check the Kafka's status.kafkaMetadataVersion`,
+    }];
+  }
+  return [];
+}
+
+/** Whether Kafka version `a` is lower than `b` (MAJOR.MINOR.PATCH). */
+function semverLower(a: string, b: string): boolean {
+  const [x, y] = [a.split('.').map(Number), b.split('.').map(Number)];
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return (x[i] ?? 0) < (y[i] ?? 0);
+  return false;
+}
+
 /**
  * What the pipeline knows about the Strimzi kinds this engine renders. Health: the `Ready` condition;
  * a node pool has no condition of its own: reconciled once the operator assigned every node id.
@@ -90,6 +197,10 @@ export const STRIMZI_KAFKA_FACTS: readonly KindFacts[] = [
     onDelete: () => 'stops its brokers and controllers; their data stays in the volume claims the KafkaNodePools own '
       + '(deleted with a pool only where its `deleteClaim` is true)',
     version: (m) => ({ text: m.spec?.kafka?.version, pointer: '/spec/kafka/version' }),
+    downgrades: kafkaDowngrades,
+    // a listener's authentication changed: every client's login and credentials change with it (the User Operator
+    // `KafkaUserOperator.reconcileCredentialsQuotasAndAcls` deletes the SCRAM credentials of a TLS user, its ACLs name `CN=<user>`)
+    immutableEntries: listenerAuthentication,
     // the operators that made an object: cluster operator (Deployments, Pods, Secrets), the entity operator's user and topic operators
     operatorCreatedLabels: [{ label: 'app.kubernetes.io/managed-by', values: ['strimzi-cluster-operator', 'strimzi-user-operator', 'strimzi-topic-operator'] }],
     // `spec.kafka.image` (default `quay.io/strimzi/kafka`), the entity operator's topic and user operators

@@ -86,6 +86,9 @@ export function renderStrimziKafka(scope: Construct, mq: QueueModel, engine: Str
           'offsets.topic.replication.factor': rf,
           'transaction.state.log.min.isr': minIsr,
           'transaction.state.log.replication.factor': rf,
+          // the share groups' state topic (`__share_group_state`, KIP-932) defaults to 3 replicas and min.isr 2, which fewer
+          // brokers cannot host (Kafka 4.2 upgrade notes: set both to 1 below 3 brokers); with 3+ the defaults hold
+          ...(rf < 3 ? { 'share.coordinator.state.topic.min.isr': minIsr, 'share.coordinator.state.topic.replication.factor': rf } : {}),
           ...engine.additionalConfig,
         },
         rack: mq.spreadAcrossZones ? { type: 'topology-label', topologyKey: ZONE } : undefined,
