@@ -335,6 +335,25 @@ describe('change safety: each risk class, a safe and an unsafe change', () => {
     expect(found(KafkaAuthentication.TLS, KafkaAuthentication.TLS)).toEqual([]);
   });
 
+  // `tls` turned off renames the one listener and moves its port (render.ts: `tls` 9093 ↔ `plain` 9092): every client's
+  // bootstrap address changes, which the per-listener authentication entries (keyed by name) do not see
+  test('a Kafka MessageQueue\'s TLS turned off or on is reported: the listener clients connect to moves', () => {
+    const kafka = (tls: boolean) => (chart: EnvironmentChart) => new MessageQueue(chart, 'Mq', {
+      engine: QueueEngine.strimziKafka({ version: '4.3.1' }),
+      name: 'events',
+      replicas: 3,
+      tls,
+      topics: [{ name: 'orders' }],
+    });
+    const found = (from: boolean, to: boolean) => change({ extra: kafka(from) }, { extra: kafka(to) }).findings
+      .filter((f) => f.resource?.kind === 'Kafka').map((f) => [f.severity, f.ruleId, f.jsonPointer, f.message]);
+    const off = found(true, false);
+    expect(off.map((f) => f.slice(0, 3))).toEqual([['error', 'CHANGE-ImmutableField', '/spec/kafka/listeners']]);
+    expect(off[0][3]).toContain('the listeners (name, port, TLS) changed from "tls:9093 TLS" to "plain:9092" (/spec/kafka/listeners), which is where every client connects');
+    expect(found(false, true).map((f) => f[2])).toEqual(['/spec/kafka/listeners']);
+    expect(found(true, true)).toEqual([]);
+  });
+
   test('a pool that takes or gives up the controller role changes the voters; a controller pool that takes the broker role does not', () => {
     const pool = (roles: string[]) => (chart: EnvironmentChart) => new ApiObject(chart, 'Pool', {
       apiVersion: 'kafka.strimzi.io/v1',

@@ -83,15 +83,32 @@ const LISTENER_AUTHENTICATION = 'Strimzi rolls the brokers onto it, and from the
   + 'Keep the authentication, or move the clients in one window with the change, or create a new MessageQueue with the new authentication and '
   + 'move them there';
 
-/** Each listener's authentication, by its name: clients log in that way. */
+const LISTENERS = 'is where every client connects: Strimzi rolls the brokers onto the new listeners, and from the first rolled broker on a '
+  + 'client still using the old port (or TLS setting) is refused there; the bootstrap address in the clients\' connection settings '
+  + '(`<name>-kafka-bootstrap:<port>`) changes with it. Clients of this app get the new settings in the same change, but each keeps the old '
+  + 'ones until its pods restart, and clients outside the app keep them until you change them. Keep the listeners, or move the clients in '
+  + 'one window with the change';
+
+/**
+ * The listeners clients connect to (name, port, TLS), and each listener's authentication by its name: clients log
+ * in that way. `tls` turned on or off renames the one listener (`plain` 9092 ↔ `tls` 9093, render.ts), which the
+ * per-name entries do not see.
+ */
 function listenerAuthentication(m: any): ImmutableEntry[] {
   const listeners: unknown[] = Array.isArray(m.spec?.kafka?.listeners) ? m.spec.kafka.listeners : [];
-  return listeners.flatMap((l: any, i) => (isObject(l) && typeof l.name === 'string' ? [{
+  const named = listeners.filter((l: any) => isObject(l) && typeof l.name === 'string') as any[];
+  const all: ImmutableEntry[] = named.length === 0 ? [] : [{
+    key: 'the listeners (name, port, TLS)',
+    value: named.map((l) => `${l.name}:${l.port}${l.tls === true ? ' TLS' : ''}`).sort().join(', '),
+    pointer: '/spec/kafka/listeners',
+    consequence: LISTENERS,
+  }];
+  return [...all, ...listeners.flatMap((l: any, i) => (isObject(l) && typeof l.name === 'string' ? [{
     key: `the authentication of listener "${l.name}"`,
     value: isObject(l.authentication) ? l.authentication.type : 'none',
     pointer: `/spec/kafka/listeners/${i}/authentication`,
     consequence: LISTENER_AUTHENTICATION,
-  }] : []));
+  }] : []))];
 }
 
 /**
