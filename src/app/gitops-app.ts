@@ -741,12 +741,13 @@ export class GitOpsApp extends App {
         if (group === 'rbac.authorization.k8s.io' && obj.kind === 'Role') entry.roleRules.push(...(obj.toJson().rules ?? []));
       }
     }
-    const { DEPLOYER_SERVICE_ACCOUNT, deployerServiceAccount, FLUX_NAMESPACE, prunableResources } = flux();
+    const { DEPLOYER_KEPT, DEPLOYER_SERVICE_ACCOUNT, deployerServiceAccount, FLUX_NAMESPACE, prunableResources } = flux();
     const verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
     const byGroup = (a: [string, Set<string>], b: [string, Set<string>]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
     for (const { env, resources, roleRules } of [...byEnv.values()].sort((a, b) => (a.env.name < b.env.name ? -1 : 1))) {
       const platform = PlatformChart.forCluster(this, env.cluster);
-      const meta = { namespace: env.namespace, labels: { 'app.kubernetes.io/managed-by': 'cdk8s-stateful' } };
+      // kept when the environment is removed, for its Kustomizations' finalizers (see DEPLOYER_KEPT)
+      const meta = { namespace: env.namespace, labels: { 'app.kubernetes.io/managed-by': 'cdk8s-stateful' }, annotations: { ...DEPLOYER_KEPT } };
       const rule = (group: string, names: Set<string>, v: string[]) => ({ apiGroups: [group], resources: [...names].sort(), verbs: v });
       const rules: any[] = [...resources.entries()].sort(byGroup).map(([group, names]) => rule(group, names, verbs));
       // `wait` reads what the workloads generate: kstatus' Deployment reader lists its ReplicaSets and their

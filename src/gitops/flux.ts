@@ -1,4 +1,4 @@
-import { fluxHealthCheckExprs, resourceOf } from './data-objects';
+import { FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED, fluxHealthCheckExprs, resourceOf } from './data-objects';
 import { DeploymentLayer } from './layers';
 import type { RenderedFile } from './pipeline';
 import { FluxOptions } from './wiring-options';
@@ -9,6 +9,16 @@ import { engineKinds } from '../private/kind-registry';
 import { isClusterScoped } from '../private/kinds';
 import { hasUrlPassword, isDnsLabel, isDnsSubdomain, isRepositoryFolder, maskUrlPassword } from '../private/names';
 import { MIGRATION_DEADLINE_SECONDS, requireOwnNamespace } from '../private/workload';
+
+/**
+ * The annotations of an environment's deployer ServiceAccount, Role and RoleBinding: never pruned. When an environment
+ * leaves the app, its Kustomizations are deleted, and each one's finalizer deletes what it applied (its data-bearing
+ * objects and Namespace excepted) as the environment's ServiceAccount, with its Role: gone at once, the account made
+ * the finalizer skip the collection (`CanImpersonate` false), a Role or binding gone made it fail on every retry.
+ * They stay behind (three small objects, in `flux-system` and the environment's Namespace, which stays too): delete
+ * them by hand once the Kustomizations are gone.
+ */
+export const DEPLOYER_KEPT: Readonly<Record<string, string>> = Object.freeze({ [FLUX_PRUNE_ANNOTATION]: FLUX_PRUNE_DISABLED });
 
 /** Name of the deployer Role (and the prefix of the ServiceAccounts Flux impersonates). */
 export const DEPLOYER_SERVICE_ACCOUNT = 'gitops-deployer';
@@ -294,7 +304,11 @@ export function renderFluxWiring(environments: Environment[], options: FluxOptio
       file({
         apiVersion: 'v1',
         kind: 'ServiceAccount',
-        metadata: { name: account, namespace: FLUX_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'cdk8s-stateful' } },
+        // never pruned: removing an environment deletes its Kustomizations and this account in one apply, and a
+        // Kustomization's finalizer skips its garbage collection when the account it impersonates is gone
+        // (kustomize-controller `finalize`: `CanImpersonate` false, "skiping pruning, failed to find account to
+        // impersonate"), which left every object of the environment running, unmanaged (see `DEPLOYER_KEPT`)
+        metadata: { name: account, namespace: FLUX_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'cdk8s-stateful' }, annotations: DEPLOYER_KEPT },
         // impersonated by kustomize-controller, never mounted by a pod
         automountServiceAccountToken: false,
       });

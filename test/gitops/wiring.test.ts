@@ -201,7 +201,14 @@ describe('Flux wiring', () => {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
       automountServiceAccountToken: false,
-      metadata: { name: 'gitops-deployer-prod', namespace: 'flux-system', labels: { 'app.kubernetes.io/managed-by': 'cdk8s-stateful' } },
+      metadata: {
+        name: 'gitops-deployer-prod',
+        namespace: 'flux-system',
+        labels: { 'app.kubernetes.io/managed-by': 'cdk8s-stateful' },
+        // never pruned: a removed environment's Kustomizations' finalizers impersonate it to delete what they applied
+        // (kustomize-controller `finalize` skips the collection when the account is gone)
+        annotations: { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' },
+      },
     });
     // the impersonated account may only touch the resources the environment renders, in its namespace
     const role = out.objects.find((o) => o.file === 'platform/prod/shop/Role.gitops-deployer.yaml')!.manifest;
@@ -230,6 +237,8 @@ describe('Flux wiring', () => {
     expect(role.rules.some((r: any) => r.resources.includes('secrets') || r.resources.includes('persistentvolumeclaims'))).toBe(false);
     const binding = out.objects.find((o) => o.file === 'platform/prod/shop/RoleBinding.gitops-deployer.yaml')!.manifest;
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'gitops-deployer-prod', namespace: 'flux-system' }]);
+    // the Role and its binding stay with the account (a finalizer without them fails its collection on every retry)
+    for (const o of [role, binding]) expect(o.metadata.annotations).toEqual({ 'kustomize.toolkit.fluxcd.io/prune': 'disabled' });
   });
 
   test('data-bearing objects are never pruned by Flux; data layers are health-checked with the operators\' conditions', () => {
