@@ -41,8 +41,10 @@ import { isMessageQueue, isReplicatedDatabase } from '../private/brands';
 import { canonicalizeOwned, canonicalJson, toYaml } from '../private/canonical';
 import { apiGroup, isClusterScoped } from '../private/kinds';
 import { requireBoolean } from '../private/names';
+import { collectProvidedSecrets } from '../private/provided-secrets';
 import { ARGO_CD_SYNC_OPTIONS, argoCdSyncOptions } from '../private/sync-waves';
 import { libraryVersion } from '../private/version';
+import type { ProvidedSecret } from '../secrets/provided-secret';
 import { SchemaValidator } from '../validation';
 
 // What only some apps use, loaded at first use: the Argo CD and Flux wiring, the Kustomize layout,
@@ -216,6 +218,12 @@ export interface RenderedOutput {
   readonly unusedSuppressions: UnusedSuppression[];
   /** Policy packs applied, per environment name (`id` or `id@version`, sorted). */
   readonly packsByEnvironment: { [environment: string]: string[] };
+  /**
+   * The Secrets the rendered objects read that the output does not create (SealedSecrets the team seals, existing
+   * Secrets), with the keys each must hold and the labels it must carry, sorted by environment and name: what the
+   * generated README lists under "Secrets you provide".
+   */
+  readonly providedSecrets: ProvidedSecret[];
 }
 
 /**
@@ -474,6 +482,7 @@ export class GitOpsApp extends App {
     const constructs = new Map<RenderedObject, ApiObject>();
     const layers = new Map<RenderedObject, DeploymentLayer>();
     const environments = new Map<string, { env: Environment; path: string }>();
+    const chartsOf = new Map<string, Chart[]>();
     const byFile = new Map<string, string>();
     const byIdentity = new Map<string, string>();
     // the YAML of the manifests the rendering memo gave
@@ -496,6 +505,9 @@ export class GitOpsApp extends App {
           });
         }
         if (!known) environments.set(environment.name, { env: environment, path: chart.node.path });
+        let charts = chartsOf.get(environment.name);
+        if (!charts) chartsOf.set(environment.name, charts = []);
+        charts.push(chart);
       } else if (PlatformChart.isPlatformChart(chart)) {
         cluster = chart.cluster;
       } else {
@@ -632,11 +644,14 @@ export class GitOpsApp extends App {
     if (this.argoCd) files.push(...argocd().renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators, objects));
     const confirmPrune = this.argoCd ? this.operators.filter((op) => argocd().prunesOnConfirmation(op)).map((op) => op.name) : [];
     const wiring = this.flux || this.argoCd ? { paths: files.map((f) => f.path), flux: fluxReadme, argoCdConfirmPrune: confirmPrune } : undefined;
-    files.push({ path: 'README.md', content: renderReadme(envs, objects, this.layout, wiring) });
+    // the Secrets its objects read that no object creates: the README says what each must hold
+    const providedSecrets = collectProvidedSecrets(
+      envs.map((e) => ({ name: e.name, namespace: e.namespace, scopes: chartsOf.get(e.name) ?? [] })), objects);
+    files.push({ path: 'README.md', content: renderReadme(envs, objects, this.layout, wiring, providedSecrets) });
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const findings = [...evaluation.findings, ...findingsWithLines];
     const unusedSuppressions = [...evaluation.unusedSuppressions, ...safety.unusedApprovals];
-    if (!scope) return { output: { objects, files, environments: envs, findings, unusedSuppressions, packsByEnvironment } };
+    if (!scope) return { output: { objects, files, environments: envs, findings, unusedSuppressions, packsByEnvironment, providedSecrets } };
     // every shard renders every object (to JSON): a digest of the whole output and of what the
     // manifest and reports record tells shards of different apps or app versions apart
     const objectFiles = new Set(objects.map((o) => o.file));
@@ -663,6 +678,7 @@ export class GitOpsApp extends App {
         findings: findings.filter((f) => scope.ownsFinding(f)),
         unusedSuppressions,
         packsByEnvironment,
+        providedSecrets,
       },
       shard: { scope, fingerprint, baseline },
     };

@@ -412,6 +412,7 @@ export class ReplicatedDatabase extends Construct {
       templates: { uri, username: name, ...(poolerUri !== undefined ? { 'pooler-uri': poolerUri } : {}) },
       // the label the operator watches: a rotated password reaches the database at once
       ...(Object.keys(labels).length > 0 ? { labels } : {}),
+      descriptions: { password: `the password of user "${name}"` },
     });
     if (secret.kind === SecretSourceKind.VAULT || secret.secretName === undefined) {
       throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, secret.kind,
@@ -583,7 +584,8 @@ export class ReplicatedDatabase extends Construct {
       retiredUsers: () => this._retiredUsers(),
       databases: () => this._resolvedDatabases(),
       clientPeers: () => this._clients.map((c) => c.toNetworkPolicyPeer()),
-      environmentSecret: (secretName, keys) => env.secretBackend.sourceFor(env.name, secretName).bind(this, { name: secretName, keys }),
+      environmentSecret: (secretName, keys) => env.secretBackend.sourceFor(env.name, secretName)
+        .bind(this, { name: secretName, keys: Object.keys(keys), descriptions: keys }),
     };
   }
 
@@ -627,7 +629,12 @@ export class ReplicatedDatabase extends Construct {
       throw invalid(this, 'INVALID_BACKUP', `${property}.credentials`, d.credentials, 'a SecretSource with ACCESS_KEY_ID and ACCESS_SECRET_KEY');
     }
     // the recovery source's credentials are another bucket's (another cluster's): a Secret of their own
-    const credentials = d.credentials.bind(this, { name: `${this.name}-${use}-credentials`, keys: ['ACCESS_KEY_ID', 'ACCESS_SECRET_KEY'] });
+    const where = use === 'backup' ? `that write the backups to ${d.destinationPath}` : `that read the backups in ${d.destinationPath}`;
+    const credentials = d.credentials.bind(this, {
+      name: `${this.name}-${use}-credentials`,
+      keys: ['ACCESS_KEY_ID', 'ACCESS_SECRET_KEY'],
+      descriptions: { ACCESS_KEY_ID: `the access key ID of the S3 credentials ${where}`, ACCESS_SECRET_KEY: 'the secret access key of those credentials' },
+    });
     if (credentials.secretName === undefined) {
       throw invalid(this, 'INVALID_SECRET_SOURCE', `${property}.credentials`, credentials.kind, 'a SecretSource that delivers a Kubernetes Secret');
     }

@@ -1,6 +1,8 @@
 import { OutputLayout } from './output-layout';
 import type { RenderedObject } from './pipeline';
 import type { Environment } from '../environment/environment';
+import type { ProvidedSecret } from '../secrets/provided-secret';
+import { SecretSourceKind } from '../secrets/secret-source';
 
 /** The Flux and Argo CD wiring of the output, for its README. */
 export interface ReadmeWiring {
@@ -21,11 +23,13 @@ export interface ReadmeWiring {
 
 /**
  * The generated README.md at the root of the output: what is here, per environment and cluster, and
- * how a cluster applies it (the Flux and Argo CD wiring, when the app renders it). Deterministic (no
+ * how a cluster applies it (the Flux and Argo CD wiring, when the app renders it), and the Secrets its objects read
+ * that it does not create (`provided`, from provided-secrets.ts `collectProvidedSecrets`). Deterministic (no
  * timestamps).
  */
 export function renderReadme(
   environments: Environment[], objects: RenderedObject[], layout: OutputLayout = OutputLayout.HYDRATED, wiring?: ReadmeWiring,
+  provided: readonly ProvidedSecret[] = [],
 ): string {
   const lines: string[] = [
     '# GitOps repository (generated)',
@@ -62,6 +66,7 @@ export function renderReadme(
       lines.push(`| ${cluster} | ${objects.filter((o) => o.environment === undefined && o.cluster === cluster).length} |`);
     }
   }
+  lines.push(...providedSecretsSection(environments, provided));
   if (wiring) lines.push(...fluxSection(wiring), ...argoCdSection(wiring));
   lines.push('');
   return lines.join('\n');
@@ -125,4 +130,48 @@ function argoCdSection(wiring: ReadmeWiring): string[] {
       '`argocd app confirm-deletion <application>` only when no CustomResourceDefinition is among them.',
     ] : []),
   ];
+}
+
+/**
+ * "Secrets you provide": per environment, each Secret the output reads and does not create, its keys with what
+ * each must hold, its labels and its readers. Nothing when there are none (every Secret comes from an
+ * ExternalSecret of the output, or from an operator).
+ */
+function providedSecretsSection(environments: Environment[], provided: readonly ProvidedSecret[]): string[] {
+  if (provided.length === 0) return [];
+  const sealed = provided.some((p) => p.source === SecretSourceKind.SEALED_SECRET);
+  const templated = provided.some((p) => p.keys.some((k) => k.template !== undefined));
+  const lines = [
+    '',
+    '## Secrets you provide',
+    '',
+    'The objects of the output read these Secrets, and the output does not create them: create each (an existing',
+    'Secret) or seal it (a SealedSecret) before the first deploy, with every key below and exactly the labels shown,',
+    'or the pods and operators reading it wait for it (`CreateContainerConfigError`, a volume that never mounts).',
+    ...(sealed ? [
+      'A SealedSecret is sealed for its namespace and name (`kubeseal`\'s default strict scope); the controller copies its',
+      '`spec.template.metadata` (the labels) and `spec.template.data` onto the Secret.',
+    ] : []),
+    ...(templated ? [
+      'A key shown with a template is derived from the Secret\'s other keys: write its value as shown, or let a SealedSecret',
+      'derive it with the template in `spec.template.data` (Go templates with sprig over the sealed keys), so it follows',
+      'a changed password. `<password, URL-encoded>` is the password with every character other than letters, digits',
+      'and `-_.~` percent-encoded, a space as `%20` (`python3 -c \'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))\' "$PASSWORD"`).',
+    ] : []),
+  ];
+  for (const env of environments) {
+    const secrets = provided.filter((p) => p.environment === env.name);
+    if (secrets.length === 0) continue;
+    lines.push('', `### ${env.name} (namespace \`${env.namespace}\`)`, '');
+    for (const s of secrets) {
+      const how = s.source === SecretSourceKind.SEALED_SECRET ? 'SealedSecret' : 'existing Secret';
+      const labels = Object.entries(s.labels).map(([k, v]) => `\`${k}: ${JSON.stringify(v)}\``);
+      const readers = s.readBy.length > 0 ? `read by ${s.readBy.map((r) => `\`${r}\``).join(', ')}` : 'read by applications only';
+      lines.push(`- \`${s.name}\` (${how}), ${labels.length > 0 ? `labels ${labels.join(', ')}` : 'no labels needed'}; ${readers}`);
+      for (const k of s.keys) {
+        lines.push(`  - \`${k.key}\`: ${k.template !== undefined ? `\`${k.holds}\` (template \`${k.template}\`)` : k.holds}`);
+      }
+    }
+  }
+  return lines;
 }

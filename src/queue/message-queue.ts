@@ -361,7 +361,8 @@ export class MessageQueue extends Construct {
       podDisruptionBudget: this.podDisruptionBudget,
       retainOnDelete: this.retainOnDelete,
       controllerReplicas: this.controllerReplicas,
-      environmentSecret: (secretName, keys) => env.secretBackend.sourceFor(env.name, secretName).bind(this, { name: secretName, keys }),
+      environmentSecret: (secretName, keys) => env.secretBackend.sourceFor(env.name, secretName)
+        .bind(this, { name: secretName, keys: Object.keys(keys), descriptions: keys }),
       exchanges: () => sorted(this._exchanges),
       queues: () => sorted(this._queues),
       topics: () => sorted(this._topics),
@@ -539,6 +540,7 @@ export class MessageQueue extends Construct {
         templates: credentials.secret.templates,
         // the label without which the operator does not read the Secret (an ExternalSecret renders it; other sources carry it)
         ...(Object.keys(labels).length > 0 ? { labels } : {}),
+        descriptions: { password: `the password of user "${name}"` },
       });
       if (secret.kind === SecretSourceKind.VAULT || secret.secretName === undefined) {
         throw invalid(this, 'INVALID_SECRET_SOURCE', `password of user "${name}"`, secret.kind,

@@ -1,2 +1,3 @@
 export * from './secret-source';
 export * from './secret-backend';
+export * from './provided-secret';

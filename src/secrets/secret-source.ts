@@ -1,6 +1,7 @@
 import { Construct, IConstruct } from 'constructs';
 import type * as ExternalSecrets from '../imports/external-secrets.io';
 import { invalid, isDnsSubdomain, requireLabels, requireNonEmptyString, requireRenderableKey } from '../private/names';
+import { recordProvidedBinding } from '../private/provided-bindings';
 
 /**
  * Which mechanism delivers a secret to the cluster.
@@ -143,6 +144,15 @@ export interface SecretBindOptions {
    * @default - none
    */
   readonly labels?: { [key: string]: string };
+
+  /**
+   * What each key read must hold, in words (e.g. `password`: `the password of user "shop"`): the generated README
+   * lists it for a Secret the output reads but does not create (a SealedSecret or an existing Secret), so whoever
+   * creates the Secret knows what to put under each key. Templated keys are described by their template.
+   *
+   * @default - no description: the README says only that the reading objects expect the key
+   */
+  readonly descriptions?: { [key: string]: string };
 }
 
 /**
@@ -377,6 +387,15 @@ class ReferencedSecretSource extends SecretSource {
           + 'add them to the Secret and to `keys`, or leave `keys` out');
       }
     }
+    // nothing in the output says what this Secret must hold: the README's "Secrets you provide" does (readme.ts)
+    recordProvidedBinding(scope, {
+      source: this.kind,
+      secretName: this.secretName,
+      keys: [...options.keys],
+      templates: { ...options.templates ?? {} },
+      labels: { ...options.labels ?? {} },
+      descriptions: { ...options.descriptions ?? {} },
+    });
     return { kind: this.kind, secretName: this.secretName, keys: [...(held ?? read)] };
   }
 }

@@ -135,10 +135,11 @@ export interface DatabaseModel {
   clientPeers(): any[];
   /**
    * A Secret of the engine's own (e.g. a replication password) from the environment's secret
-   * backend, bound under the database as Secret `secretName` with these keys (its `secretName` is
-   * undefined when the backend delivers no Kubernetes Secret: the engine rejects that).
+   * backend, bound under the database as Secret `secretName` with these keys, each with what it must hold (the README
+   * says it when the Secret is the user's to create); its `secretName` is undefined when the backend delivers no
+   * Kubernetes Secret: the engine rejects that.
    */
-  environmentSecret(secretName: string, keys: string[]): SecretBinding;
+  environmentSecret(secretName: string, keys: { [key: string]: string }): SecretBinding;
 }
 
 /**

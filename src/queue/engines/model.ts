@@ -107,10 +107,10 @@ export interface QueueModel {
   clientPeers(): any[];
   /**
    * Binds a Secret of the engine's own (e.g. the Erlang cookie) from the environment's secret
-   * backend under the queue; `secretName` of the result is undefined for a backend that delivers
-   * no Kubernetes Secret.
+   * backend under the queue, with these keys, each with what it must hold (the README says it when the Secret is
+   * the user's to create); `secretName` of the result is undefined for a backend that delivers no Kubernetes Secret.
    */
-  environmentSecret(secretName: string, keys: string[]): SecretBinding;
+  environmentSecret(secretName: string, keys: { [key: string]: string }): SecretBinding;
 }
 
 /** How a user authenticates, as the engine decides. */

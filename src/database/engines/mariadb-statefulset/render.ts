@@ -127,7 +127,10 @@ export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, en
   // recovery.targetTime and synchronousReplicas > 1 are rejected by the engine's _validate
 
   const replicationSecretName = `${name}-${REPLICATION_USER}`;
-  const replication = db.environmentSecret(replicationSecretName, ['username', 'password']);
+  // only `password` is read (scripts.ts `replication_cnf`, reconcile.sql): the account is always "${REPLICATION_USER}"
+  const replication = db.environmentSecret(replicationSecretName, {
+    password: `the password of the replication account "${REPLICATION_USER}" (the engine sets it on the account), not empty`,
+  });
   if (replication.secretName === undefined) {
     throw invalid(scope, 'INVALID_SECRET_SOURCE', 'replication password', replication.kind,
       `an environment secret backend that delivers Kubernetes Secrets (External Secrets, Sealed Secrets, existing): the MariaDB StatefulSet engine reads the password of "${REPLICATION_USER}" from Secret "${replicationSecretName}"`);

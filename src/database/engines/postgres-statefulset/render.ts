@@ -140,7 +140,10 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
   const recovery = db.recovery;
 
   const replicationSecretName = `${name}-${REPLICATION_ROLE}`;
-  const replication = db.environmentSecret(replicationSecretName, ['username', 'password']);
+  // only `password` is read (scripts.ts `replication_passfile`, reconcile): the role is always "${REPLICATION_ROLE}"
+  const replication = db.environmentSecret(replicationSecretName, {
+    password: `the password of the replication role "${REPLICATION_ROLE}" (the engine sets it on the role), not empty`,
+  });
   if (replication.secretName === undefined) {
     throw invalid(scope, 'INVALID_SECRET_SOURCE', 'replication password', replication.kind,
       `an environment secret backend that delivers Kubernetes Secrets (External Secrets, Sealed Secrets, existing): the StatefulSet engine reads the password of role "${REPLICATION_ROLE}" from Secret "${replicationSecretName}"`);

@@ -53,9 +53,15 @@ export function renderRabbitmqStatefulSet(scope: Construct, mq: QueueModel, engi
   const apiDiscovery = !engine.ordinalPeerDiscovery;
 
   const cookieName = `${mq.name}-erlang-cookie`;
+  // Erlang's kernel auth.erl `check_cookie` takes printable ASCII (a trailing newline is dropped) and refuses an empty
+  // cookie; the node's cookie is an atom, at most 255 characters
+  const cookie = {
+    cookie: 'the Erlang cookie the brokers authenticate each other with, the same for every broker: 1 to 255 printable '
+      + 'ASCII characters, e.g. `openssl rand -hex 32`',
+  };
   const cookieSecret = engine.erlangCookie
-    ? engine.erlangCookie.bind(scope, { name: cookieName, keys: ['cookie'] })
-    : mq.environmentSecret(cookieName, ['cookie']);
+    ? engine.erlangCookie.bind(scope, { name: cookieName, keys: Object.keys(cookie), descriptions: cookie })
+    : mq.environmentSecret(cookieName, cookie);
   if (cookieSecret.secretName === undefined) {
     throw invalid(scope, 'INVALID_SECRET_SOURCE', 'erlangCookie', cookieSecret.kind, 'a SecretSource that delivers a Kubernetes Secret with a `cookie` key');
   }
