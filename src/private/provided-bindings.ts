@@ -12,6 +12,13 @@ export interface ProvidedBinding {
 }
 
 const BINDINGS = new WeakMap<IConstruct, ProvidedBinding[]>();
+/** Whether any binding was recorded in this process (an app with none skips the walk of its constructs). */
+let recorded = false;
+
+/** Whether any construct of this process recorded a binding. */
+export function anyProvidedBinding(): boolean {
+  return recorded;
+}
 
 /** The bindings recorded on `scope`. */
 export function providedBindings(scope: IConstruct): readonly ProvidedBinding[] {
@@ -20,6 +27,7 @@ export function providedBindings(scope: IConstruct): readonly ProvidedBinding[] 
 
 /** Records a binding of a Secret the output does not create (secret-source.ts `ReferencedSecretSource.bind`). */
 export function recordProvidedBinding(scope: IConstruct, binding: ProvidedBinding): void {
+  recorded = true;
   let list = BINDINGS.get(scope);
   if (!list) BINDINGS.set(scope, list = []);
   list.push(binding);

@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
 import { invalid } from './names';
-import { providedBindings } from './provided-bindings';
+import { anyProvidedBinding, providedBindings } from './provided-bindings';
 import { URI_PASSWORD_TEMPLATE } from './uri-password';
 import type { ProvidedSecret } from '../secrets/provided-secret';
 import type { SecretSourceKind } from '../secrets/secret-source';
@@ -66,6 +66,8 @@ export function collectProvidedSecrets(
   objects: ReadonlyArray<{ readonly environment?: string; readonly manifest: any }>,
 ): ProvidedSecret[] {
   const result: ProvidedSecret[] = [];
+  // nothing bound from a SealedSecret or an existing Secret (the External Secrets backend): no walk of the tree
+  if (!anyProvidedBinding()) return result;
   for (const env of [...environments].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const byName = new Map<string, {
       source: SecretSourceKind;
