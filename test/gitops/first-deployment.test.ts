@@ -394,8 +394,13 @@ function argoProblems(root: string): string[] {
   const projects = new Map(readDocs(root, `${OUT}/argocd`).map((d) => d.obj).filter((o) => o.kind === 'AppProject').map((o) => [o.metadata.name, o]));
   for (const app of apps) {
     const project = projects.get(app.spec.project);
+    const wave = (o: any) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
     if (!project) {
       problems.push(`${app.metadata.name}: its project ${app.spec.project} is not in argocd/`);
+    } else if (wave(project) >= wave(app)) {
+      // the app of apps applies the project no earlier than the Application, whose health is Unknown until its project exists
+      // and permits it (controller/appcontroller.go refreshAppConditions): the wave waits on it forever
+      problems.push(`${app.metadata.name}: its project ${app.spec.project} syncs in wave ${wave(project)}, not before the Application's wave ${wave(app)}: the app of apps waits forever on its health (Unknown)`);
     } else if (!destinationPermitted(project, app.spec.destination.server, app.spec.destination.namespace)) {
       problems.push(`${app.metadata.name}: application destination server '${app.spec.destination.server}' and namespace '${app.spec.destination.namespace ?? ''}' do not match any of the allowed destinations in project '${project.metadata.name}'`);
     }
@@ -604,6 +609,11 @@ describe('first deployment: the order Flux and Argo CD apply the output in', () 
       expect(problems).toMatch(/cdk8s-stateful-platform-c1: Role shop\/gitops-deployer: namespace shop is not permitted in project 'cdk8s-stateful-platform'/);
       expect(problems).toMatch(/cdk8s-stateful-platform-c1: Namespace shop: resource :Namespace is not permitted in project cdk8s-stateful-platform/);
       expect(problems).toMatch(/cdk8s-stateful-shop: application destination server '.*' and namespace 'shop' do not match any of the allowed destinations in project 'cdk8s-stateful'/);
+    });
+
+    test('an AppProject in wave 0, after the Applications it permits (the layout of before)', () => {
+      edit('argocd/AppProject.cdk8s-stateful-platform.yaml', (o) => { delete o.metadata.annotations; });
+      expect(argoProblems(root).join('\n')).toMatch(/cdk8s-stateful-platform-c1: its project cdk8s-stateful-platform syncs in wave 0, not before the Application's wave -1/);
     });
 
     test('a PreSync migration hook in the Application that creates its database, unprotected data', () => {

@@ -546,6 +546,18 @@ describe('operators in the platform layer', () => {
     expect(oci.spec.source.repoURL).toBe('registry-1.docker.io/bitnamicharts');
   });
 
+  test('the AppProjects sync before every Application (an app of apps waits forever on a child whose project is missing)', () => {
+    const wave = (o: any) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
+    for (const operators of [[], [PlatformOperator.certManager('1.18.2'), PlatformOperator.cloudNativePg('0.26.1')], [new PlatformOperator({ name: 'early', repositoryUrl: 'https://charts.example', chart: 'early', version: '1.0.0', namespace: 'early', syncWave: -20 })]]) {
+      const files = parse(render({ argoCd, operators }), 'argocd/').map((f) => f.obj);
+      const projects = files.filter((o) => o.kind === 'AppProject');
+      const apps = files.filter((o) => o.kind === 'Application');
+      expect(projects.length).toBe(operators.length > 0 ? 3 : 2);
+      const first = Math.min(...apps.map(wave));
+      for (const p of projects) expect(wave(p)).toBe(first - 1);
+    }
+  });
+
   test('mariadb-operator without its CRDs chart (its own chart installs none) fails early, saying which to add', () => {
     expect(() => render({ argoCd, operators: [PlatformOperator.mariadbOperator('26.6.0')] })).toThrow(ValidationError);
     expect(() => render({ argoCd, operators: [PlatformOperator.mariadbOperator('26.6.0')] }))
