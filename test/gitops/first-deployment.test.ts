@@ -440,6 +440,9 @@ function argoProblems(root: string): string[] {
     if (isData(p.obj)) {
       // Prune=false: "Argo CD ... will not prune the resource" (https://argo-cd.readthedocs.io/en/stable/user-guide/sync-options/#no-prune-resources)
       if (!(p.obj.metadata.annotations?.['argocd.argoproj.io/sync-options'] ?? '').split(',').includes('Prune=false')) problems.push(`${where}: data object may be pruned (no Prune=false)`);
+      // Delete=false: a cascading deletion of its Application (`argocd app delete`'s default) skips it; Prune=false does not
+      // (controller/appcontroller.go shouldBeDeleted)
+      if (!(p.obj.metadata.annotations?.['argocd.argoproj.io/sync-options'] ?? '').split(',').includes('Delete=false')) problems.push(`${where}: data object deleted with its Application (no Delete=false)`);
       // a node pool has no health of its own in Argo CD: its Kafka (Ready only with every pool's brokers) gates it
       const gate = gk === 'kafka.strimzi.io/KafkaNodePool'
         ? places.find((q) => q.obj.kind === 'Kafka' && nsOf(q.obj) === ns && q.obj.metadata.name === p.obj.metadata.labels?.['strimzi.io/cluster'] && q.app === p.app && q.phase === p.phase && q.wave === p.wave)
@@ -623,6 +626,7 @@ describe('first deployment: the order Flux and Argo CD apply the output in', () 
       const problems = argoProblems(root).join('\n');
       expect(problems).toMatch(/Job shop\/db-migrate runs before its database Cluster shop\/db is healthy/);
       expect(problems).toMatch(/Cluster shop\/db: data object may be pruned/);
+      expect(problems).toMatch(/Cluster shop\/db: data object deleted with its Application \(no Delete=false\)/);
       expect(problems).toMatch(/Deployment shop\/api may start before data object Cluster shop\/db/);
       expect(fluxProblems(root, 'c1').join('\n')).toMatch(/data object Cluster shop\/db may be pruned/);
     });

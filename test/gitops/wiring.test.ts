@@ -38,21 +38,21 @@ describe('an environment\'s Namespace is never pruned (deleting it deletes its d
     expect(ns(render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git' } })).map(([, a]) => a))
       .toEqual([{ 'kustomize.toolkit.fluxcd.io/prune': 'disabled' }, { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' }]);
     expect(ns(render({ argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations: { prod: 'https://prod.example:6443', nonprod: 'https://nonprod.example:6443' } } }))
-      .map(([, a]) => a)).toEqual([{ 'argocd.argoproj.io/sync-options': 'Prune=false' }, { 'argocd.argoproj.io/sync-options': 'Prune=false' }]);
+      .map(([, a]) => a)).toEqual([{ 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' }, { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' }]);
     expect(ns(render({})).map(([, a]) => a)).toEqual([undefined, undefined]);
   });
 
-  test('Argo CD: Prune=false joins the sync options a data object already has (replacing a Prune= option), it does not overwrite them', () => {
+  test('Argo CD: Prune=false,Delete=false join the sync options a data object already has (replacing a Prune= or Delete= option), they do not overwrite them', () => {
     const app = new GitOpsApp({ outdir: tmpdir(), argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations } });
     const chart = new EnvironmentChart(app, 'shop', { environment: environments()[1] });
     new ApiObject(chart, 'Db', {
       apiVersion: 'postgresql.cnpg.io/v1',
       kind: 'Cluster',
-      metadata: { name: 'db', annotations: { 'argocd.argoproj.io/sync-options': 'ServerSideApply=true, Prune=true,Replace=true' } },
+      metadata: { name: 'db', annotations: { 'argocd.argoproj.io/sync-options': 'ServerSideApply=true, Prune=true,Delete=confirm,Replace=true' } },
       spec: { instances: 1, storage: { size: '1Gi' } },
     });
     const db = app.render().objects.find((o) => o.manifest.kind === 'Cluster')!;
-    expect(db.manifest.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('ServerSideApply=true,Replace=true,Prune=false');
+    expect(db.manifest.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('ServerSideApply=true,Replace=true,Prune=false,Delete=false');
   });
 });
 
@@ -452,7 +452,8 @@ describe('Argo CD wiring', () => {
     expect(platform.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('-1');
     expect(platform.spec.syncPolicy.syncOptions).toContain('ServerSideApply=true');
     const cluster = out.objects.find((o) => o.manifest.kind === 'Cluster' && o.environment === 'prod')!.manifest;
-    expect(cluster.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('Prune=false');
+    // Delete=false: a cascading deletion of the Application (argocd app delete) leaves the database and its volumes
+    expect(cluster.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('Prune=false,Delete=false');
     // Flux's annotation only with Flux wiring; the applications after the data objects (wave 2)
     expect(cluster.metadata.annotations['kustomize.toolkit.fluxcd.io/prune']).toBeUndefined();
     const cm = out.objects.find((o) => o.manifest.kind === 'ConfigMap' && o.environment === 'prod')!.manifest;
