@@ -351,6 +351,7 @@ describe('the generated README describes the wiring', () => {
     const projects = out.files.map((f) => /^argocd\/AppProject\.(.+)\.yaml$/.exec(f.path)?.[1]).filter((p) => p !== undefined).sort();
     expect(projects).toEqual(['cdk8s-stateful', 'cdk8s-stateful-platform']);
     expect(text).toContain(`Apply \`argocd/\` to the cluster running Argo CD (or point an app of apps at it): 2 AppProject(s)\n(${projects.map((p) => `\`${p}\``).join(', ')}) and ${apps} Application(s).`);
+    expect(text).toContain('Sync waves order them: by default\nthe AppProjects (a wave before every Application)');
     expect(text).not.toContain('## Flux');
     // no operators: nothing waits for a confirmation
     expect(text).not.toContain('Prune=confirm');
