@@ -484,6 +484,19 @@ describe('CHANGE-DataObjectRemoved says what deleting the removed object does to
     expect(removed(extra)).toEqual([message]);
   });
 
+  test('a CloudNativePG Cluster archiving WAL through the Barman Cloud plugin: its ObjectStore is pruned, it is not (archiving fails, WAL fills its volume)', () => {
+    const second = (withBackup: boolean) => (chart: EnvironmentChart) => {
+      new ReplicatedDatabase(chart, 'Audit', { engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), name: 'audit-db', ...(withBackup ? { backup: { ...backup, serverName: 'audit-db' } } : {}) });
+    };
+    const message = (withBackup: boolean) => change({ flux: true, extra: (c) => second(withBackup)(c) }, { flux: true }).findings
+      .filter((f) => f.ruleId === 'CHANGE-DataObjectRemoved' && f.resource?.kind === 'Cluster').map((f) => f.message);
+    expect(message(true)).toEqual([`Cluster "orders/audit-db" was removed: ${PRUNE_DISABLED}deletes its data. Its WAL archiving reads ObjectStore "audit-db-backup": `
+      + 'once that is pruned with it (or its credentials are), every WAL segment fails to archive and PostgreSQL keeps them all on its volume until '
+      + 'the volume fills and the database stops. Take a last backup, then hibernate or delete it once its data is safe']);
+    // without WAL archiving nothing is added
+    expect(message(false)).toEqual([`Cluster "orders/audit-db" was removed: ${PRUNE_DISABLED}deletes its data`]);
+  });
+
   test('Strimzi node pools keep their claims (deleteClaim false, the default retainOnDelete); the Kafka\'s data is in them', () => {
     const kafka = (pool: boolean) => (chart: EnvironmentChart) => {
       if (pool) new MessageQueue(chart, 'Mq', { engine: QueueEngine.strimziKafka({ version: '4.3.1' }), name: 'analytics', topics: [{ name: 'clicks' }] });
