@@ -121,8 +121,8 @@ export interface GitOpsAppProps {
   readonly flux?: FluxOptions;
 
   /**
-   * Argo CD wiring in `argocd/` (AppProjects, Applications with sync waves), `Prune=false` on
-   * data-bearing objects and sync wave 2 on the applications' objects (after the data objects and
+   * Argo CD wiring in `argocd/` (AppProjects, Applications with sync waves), `Prune=false,Delete=false` on
+   * data-bearing objects and Namespaces (`argocd.argoproj.io/sync-options`) and sync wave 2 on the applications' objects (after the data objects and
    * the migrations).
    *
    * @default - no Argo CD wiring
@@ -539,7 +539,7 @@ export class GitOpsApp extends App {
         } else {
           // data is never pruned, whichever tool reconciles it
           if (this.argoCd && isNeverPruned(manifest)) {
-            manifest = canonicalizeOwned(withAnnotation(manifest, ARGO_CD_SYNC_OPTIONS, withPruneDisabled(manifest.metadata?.annotations)));
+            manifest = canonicalizeOwned(withAnnotation(manifest, ARGO_CD_SYNC_OPTIONS, withDeletionDisabled(manifest.metadata?.annotations)));
           }
           if (this.flux && isNeverPruned(manifest)) {
             manifest = canonicalizeOwned(withAnnotation(manifest, FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED));
@@ -946,11 +946,16 @@ function withAnnotation(manifest: any, key: string, value: string): any {
 }
 
 /**
- * The Argo CD sync options of an object's `annotations` with `Prune=false` instead of any `Prune=` option, the
- * others kept in their order (an engine's `Force=true,Replace=true` stays).
+ * The Argo CD sync options of an object's `annotations` with `Prune=false,Delete=false` instead of any `Prune=` or
+ * `Delete=` option, the others kept in their order (an engine's `Force=true,Replace=true` stays). `Prune=false` keeps it
+ * when Git no longer holds it; `Delete=false` when its Application is deleted with cascade (`argocd app delete` cascades
+ * by default, server/application/application.go `Delete`): the controller deletes every object of the Application but
+ * those with `Delete=false` (controller/appcontroller.go `shouldBeDeleted` reads no `Prune=` option), the CloudNativePG
+ * `Cluster` and `RabbitmqCluster` with their volume claims, a Namespace with everything in it. Flux's `prune: disabled`
+ * covers both.
  */
-function withPruneDisabled(annotations: unknown): string {
-  return [...argoCdSyncOptions(annotations).filter((o) => !o.startsWith('Prune=')), 'Prune=false'].join(',');
+function withDeletionDisabled(annotations: unknown): string {
+  return [...argoCdSyncOptions(annotations).filter((o) => !o.startsWith('Prune=') && !o.startsWith('Delete=')), 'Prune=false', 'Delete=false'].join(',');
 }
 
 /** The prefixes of the annotations Argo CD and Flux read. */

@@ -64,7 +64,7 @@ export function prunesOnConfirmation(op: PlatformOperator): boolean {
 }
 
 /**
- * Argo CD wiring in `argocd/`: an AppProject for the platform layers (exactly the kinds they render, namespaced
+ * Argo CD wiring in `argocd/` (the AppProjects a sync wave before every Application): an AppProject for the platform layers (exactly the kinds they render, namespaced
  * ones in the namespaces they are rendered in: `objects`) and one for the applications (namespaced kinds only, destinations = the environments'
  * namespaces); an Application per cluster platform (sync wave -1, server-side apply for large
  * CRDs) and per environment (wave 1), automated with prune and self-heal; known operator-defaulted
@@ -128,6 +128,14 @@ export function renderArgoCdWiring(
   const at = (rel: string) => (prefix === '' || prefix === '.' ? rel : `${prefix}/${rel}`);
   const revision = options.targetRevision ?? 'HEAD';
   const files: RenderedFile[] = [];
+  // the AppProjects sync a wave before every Application. An app of apps syncs argocd/ wave by wave and, with the
+  // Application health check Argo CD documents for it, waits for each child to be healthy; a child whose project does not
+  // exist yet, or does not yet permit its repository or destination, is reported health Unknown (controller/appcontroller.go
+  // processAppRefreshQueueItem after refreshAppConditions, util/argo/argo.go ValidatePermissions), which a sync wave waits
+  // on without end (gitops-engine/pkg/sync/sync_context.go: only Healthy succeeds, only Degraded fails; no sync timeout by
+  // default). In wave 0, the projects came after the operators (-3, -2) and platform (-1) Applications: a first
+  // deployment, a new cluster or a new repository URL never got past them. An AppProject has no health check: done once applied
+  const projectWave = { 'argocd.argoproj.io/sync-wave': String(Math.min(-1, ...operators.map((o) => o.syncWave)) - 1) };
   const sync = { automated: { prune: true, selfHeal: true }, retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } } };
 
   // least privilege: exactly the kinds the platform layers render, namespaced ones only in the namespaces they
@@ -152,7 +160,7 @@ export function renderArgoCdWiring(
     content: toYaml({
       apiVersion: 'argoproj.io/v1alpha1',
       kind: 'AppProject',
-      metadata: { name: `${name}-platform`, namespace: ns },
+      metadata: { name: `${name}-platform`, namespace: ns, annotations: projectWave },
       spec: {
         description: 'Platform layers: the cluster-scoped prerequisites of the environments (namespaces, storage classes) and what they render in the environments\' namespaces',
         sourceRepos: [options.repositoryUrl],
@@ -171,7 +179,7 @@ export function renderArgoCdWiring(
     content: toYaml({
       apiVersion: 'argoproj.io/v1alpha1',
       kind: 'AppProject',
-      metadata: { name, namespace: ns },
+      metadata: { name, namespace: ns, annotations: projectWave },
       spec: {
         description: 'Application layers: namespaced objects in the environments\' namespaces only',
         sourceRepos: [options.repositoryUrl],
@@ -192,7 +200,7 @@ export function renderArgoCdWiring(
       content: toYaml({
         apiVersion: 'argoproj.io/v1alpha1',
         kind: 'AppProject',
-        metadata: { name: `${name}-operators`, namespace: ns },
+        metadata: { name: `${name}-operators`, namespace: ns, annotations: projectWave },
         spec: {
           description: 'Operators the data services need, from their Helm charts or Git repositories at pinned versions',
           sourceRepos: [...new Set(operators.map((o) => o.repositoryUrl.replace(/^oci:\/\//, '')))].sort(),

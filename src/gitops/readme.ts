@@ -117,7 +117,7 @@ function argoCdSection(wiring: ReadmeWiring): string[] {
     '',
     `Apply \`argocd/\` to the cluster running Argo CD (or point an app of apps at it): ${projects.length} AppProject(s)`,
     `(${projects.map((p) => `\`${p}\``).join(', ')}) and ${applications.length} Application(s). Sync waves order them: by default`,
-    'charts of CRDs only and cert-manager (wave -3), the operators (-2), each cluster\'s platform layer (-1), then the',
+    'the AppProjects (a wave before every Application), charts of CRDs only and cert-manager (wave -3), the operators (-2), each cluster\'s platform layer (-1), then the',
     'environments (1); inside an environment, its data objects (0), its schema migrations (a `Sync` hook, 1) and RabbitMQ',
     'operator users (1), and its applications (2). For the waves of an app of apps to wait on each Application\'s health,',
     'add Argo CD\'s `argoproj.io/Application` health check to `argocd-cm`.',

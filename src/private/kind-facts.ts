@@ -121,6 +121,12 @@ export interface KindFacts {
    */
   readonly onDelete?: (manifest: any) => string | undefined;
   /**
+   * What the object does on its own once it is left in the cluster unmanaged (removed from the output, its prune
+   * disabled) while the objects rendered beside it are pruned, as a sentence appended to `CHANGE-DataObjectRemoved`.
+   * @default - nothing to add
+   */
+  readonly whileUnmanaged?: (manifest: any) => string | undefined;
+  /**
    * The users the object (a database, a broker) lets log in, and those it keeps retired
    * (`CHANGE-UserRemoved` when a login user is gone from both: where the engine keeps a user it is
    * no longer told about, the user keeps its login and password).

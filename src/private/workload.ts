@@ -3,6 +3,7 @@
  * restricted container security context, the NetworkPolicy of a workload's pods, the schema
  * migration Job, and the checks of quantities and base names (internal module).
  */
+import * as crypto from 'crypto';
 import * as path from 'path';
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
@@ -153,7 +154,22 @@ export interface MigrationJob {
   readonly env: any[];
   /** A CA bundle to mount read-only: key `key` of Secret `secretName`, as the file `path`. */
   readonly ca?: { readonly secretName: string; readonly key: string; readonly path: string };
+  /**
+   * The migration's egress policy ({@link renderMigrationEgress}): it carries the digest of the Job's pod template
+   * ({@link MIGRATION_DIGEST_ANNOTATION}), so that Argo CD sees a change of the migration alone.
+   */
+  readonly policy: ApiObject;
 }
+
+/**
+ * The annotation of a migration's egress NetworkPolicy with the SHA-256 of its Job's pod template. Argo CD leaves hook
+ * resources out of an Application's sync status (controller/state.go CompareAppState: "For resource hooks ... do not
+ * affect overall sync status") and auto-syncs only an OutOfSync Application (controller/appcontroller.go autoSync:
+ * "Only perform auto-sync if we detect OutOfSync status"): a commit changing only the migration `Sync` hook (a new
+ * migration image ahead of the application's) left the Application Synced, and the migration never ran. The digest
+ * makes that commit change a regular object of the Application, whose sync runs the hooks. Flux re-creates the Job itself.
+ */
+export const MIGRATION_DIGEST_ANNOTATION = 'stateful.cdk8s.io/migration-sha256';
 
 /**
  * The schema migration Job: its own step, after its database is ready and its Secret exists. Under
@@ -164,6 +180,29 @@ export interface MigrationJob {
  */
 export function renderMigrationJob(scope: IConstruct, m: MigrationJob): ApiObject {
   const labels = migrationLabels(m.name);
+  const template = {
+    // the Job's own labels only: the pod template of a Job is immutable, and a change of it makes Flux delete and
+    // re-create the Job (kustomize.toolkit.fluxcd.io/force), which runs the migration again. A library upgrade
+    // must not re-run migrations, so nothing but the migration itself (image, command, connection) changes it
+    metadata: { labels },
+    spec: {
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      securityContext: RESTRICTED_JOB_POD,
+      containers: [{
+        name: 'migrate',
+        image: m.image,
+        imagePullPolicy: 'IfNotPresent',
+        command: m.command,
+        env: m.env,
+        volumeMounts: m.ca ? [{ name: 'ca', mountPath: path.posix.dirname(m.ca.path), readOnly: true }] : undefined,
+        resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+        securityContext: RESTRICTED_CONTAINER,
+      }],
+      volumes: m.ca ? [{ name: 'ca', secret: { secretName: m.ca.secretName, items: [{ key: m.ca.key, path: path.posix.basename(m.ca.path) }] } }] : undefined,
+    },
+  };
+  m.policy.metadata.addAnnotation(MIGRATION_DIGEST_ANNOTATION, crypto.createHash('sha256').update(JSON.stringify(template)).digest('hex'));
   return new ApiObject(scope, 'Migration', {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -175,28 +214,7 @@ export function renderMigrationJob(scope: IConstruct, m: MigrationJob): ApiObjec
     spec: {
       backoffLimit: MIGRATION_BACKOFF_LIMIT,
       activeDeadlineSeconds: MIGRATION_DEADLINE_SECONDS,
-      template: {
-        // the Job's own labels only: the pod template of a Job is immutable, and a change of it makes Flux delete and
-        // re-create the Job (kustomize.toolkit.fluxcd.io/force), which runs the migration again. A library upgrade
-        // must not re-run migrations, so nothing but the migration itself (image, command, connection) changes it
-        metadata: { labels },
-        spec: {
-          restartPolicy: 'Never',
-          automountServiceAccountToken: false,
-          securityContext: RESTRICTED_JOB_POD,
-          containers: [{
-            name: 'migrate',
-            image: m.image,
-            imagePullPolicy: 'IfNotPresent',
-            command: m.command,
-            env: m.env,
-            volumeMounts: m.ca ? [{ name: 'ca', mountPath: path.posix.dirname(m.ca.path), readOnly: true }] : undefined,
-            resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-            securityContext: RESTRICTED_CONTAINER,
-          }],
-          volumes: m.ca ? [{ name: 'ca', secret: { secretName: m.ca.secretName, items: [{ key: m.ca.key, path: path.posix.basename(m.ca.path) }] } }] : undefined,
-        },
-      },
+      template,
     },
   });
 }

@@ -40,7 +40,7 @@ describe('cdk8s-stateful diff', () => {
     const edits = { 'rendered/prod/orders/Cluster.orders-db.yaml': null, 'rendered/prod/orders/ObjectStore.orders-db-backup.yaml': [['retentionPolicy: 30d', 'retentionPolicy: 3d']] };
     const r = cli(['diff', '--app', `node ${copyApp()} {outdir}`, dir], { env: { ...process.env, SOURCE: dir, EDITS: JSON.stringify(edits) } });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^ {2}CHANGE-DataObjectRemoved \[prod\]: Cluster "orders\/orders-db" was removed: its prune is disabled, so it stays in the cluster with its data but is no longer managed from Git \(no updates, no health checks\) until someone deletes it, which deletes its data \(rendered\/prod\/orders\/Cluster.orders-db.yaml\)$/m);
+    expect(r.stdout).toMatch(/^ {2}CHANGE-DataObjectRemoved \[prod\]: Cluster "orders\/orders-db" was removed: its prune is disabled, so it stays in the cluster with its data but is no longer managed from Git \(no updates, no health checks\) until someone deletes it, which deletes its data\. Its WAL archiving reads ObjectStore "orders-db-backup": once that is pruned with it .* \(rendered\/prod\/orders\/Cluster.orders-db.yaml\)$/m);
     expect(r.stdout).toMatch(/^ {2}CHANGE-RetentionShortened \[prod\]: /m);
     const json = cli(['diff', '--app', `node ${copyApp()} {outdir}`, dir, '--format', 'json'], { env: { ...process.env, SOURCE: dir, EDITS: JSON.stringify(edits) } });
     expect(JSON.parse(json.stdout).risks.map((x: any) => x.ruleId).sort()).toEqual(['CHANGE-DataObjectRemoved', 'CHANGE-RetentionShortened']);

@@ -639,3 +639,30 @@ describe('DatabaseClient', () => {
     expect(() => DatabaseClient.fromLabels({ app: 'x' }, 'Bad NS')).toThrow(/invalid namespace "Bad NS"/);
   });
 });
+
+describe('a migration changed alone reaches Argo CD (its Sync hook is left out of the Application\'s sync status)', () => {
+  // controller/state.go: hooks "do not affect overall sync status"; appcontroller.go autoSync runs only for OutOfSync: the
+  // migration's egress NetworkPolicy, a regular object of the Application, carries the digest of the Job's pod template
+  const render = (engine: any, image: string, command = ['migrate', 'up']) => {
+    const app = new GitOpsApp({ outdir: tmpdir(), argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations: { prod: 'https://kubernetes.default.svc' } } });
+    const chart = new EnvironmentChart(app, 'orders', { environment: new Environment({ name: 'prod', tier: Tier.PRODUCTION, namespace: 'orders', cluster: 'prod' }) });
+    new ReplicatedDatabase(chart, 'Db', { engine, name: 'orders-db', migration: { image, command } });
+    const all = objects(app);
+    return { job: find(all, 'Job', 'orders-db-migrate'), policy: find(all, 'NetworkPolicy', 'orders-db-migrate') };
+  };
+  test.each([
+    ['CloudNativePG', cnpg],
+    ['PostgreSQL StatefulSet', DatabaseEngine.postgresStatefulSet({ version: '16.4' })],
+    ['mariadb-operator', DatabaseEngine.mariadbOperator({ version: '11.4.4' })],
+    ['MariaDB StatefulSet', DatabaseEngine.mariadbStatefulSet({ version: '11.4.4' })],
+  ])('%s: the policy\'s stateful.cdk8s.io/migration-sha256 is a digest of the Job\'s pod template: it changes with the image or the command', (_name, engine) => {
+    const a = render(engine, 'ghcr.io/acme/orders-migrations:2.3.0');
+    expect(a.job.metadata.annotations['argocd.argoproj.io/hook']).toBe('Sync');
+    expect(a.policy.metadata.annotations['argocd.argoproj.io/hook']).toBeUndefined();
+    const digest = a.policy.metadata.annotations['stateful.cdk8s.io/migration-sha256'];
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(render(engine, 'ghcr.io/acme/orders-migrations:2.3.0').policy.metadata.annotations['stateful.cdk8s.io/migration-sha256']).toBe(digest);
+    expect(render(engine, 'ghcr.io/acme/orders-migrations:2.4.0').policy.metadata.annotations['stateful.cdk8s.io/migration-sha256']).not.toBe(digest);
+    expect(render(engine, 'ghcr.io/acme/orders-migrations:2.3.0', ['migrate', 'up', '--all']).policy.metadata.annotations['stateful.cdk8s.io/migration-sha256']).not.toBe(digest);
+  });
+});

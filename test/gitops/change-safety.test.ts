@@ -32,13 +32,19 @@ interface Variant {
   cluster?: string;
   /** Flux wiring: the data objects carry `kustomize.toolkit.fluxcd.io/prune: disabled`. */
   flux?: boolean;
+  /** Argo CD wiring (clusters prod and prod-eu): the data objects and Namespaces carry `Prune=false,Delete=false`. */
+  argoCd?: boolean;
   /** The environment's name (default `prod`). */
   envName?: string;
   secretBackend?: SecretBackend;
 }
 
 function build(outdir: string, v: Variant = {}) {
-  const app = new GitOpsApp({ outdir, ...(v.flux ? { flux: { repositoryUrl: 'https://git.example/acme/gitops.git' } } : {}) });
+  const app = new GitOpsApp({
+    outdir,
+    ...(v.flux ? { flux: { repositoryUrl: 'https://git.example/acme/gitops.git' } } : {}),
+    ...(v.argoCd ? { argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations: { 'prod': 'https://prod.example:6443', 'prod-eu': 'https://prod-eu.example:6443' } } } : {}),
+  });
   const env = new Environment({
     name: v.envName ?? 'prod',
     tier: v.tier ?? Tier.PRODUCTION,
@@ -549,6 +555,19 @@ describe('CHANGE-DataObjectRemoved says what deleting the removed object does to
     ['a KafkaTopic', kafkaTopic(3, 12), 'KafkaTopic "orders/events" was removed: pruning it deletes topic "events" and its messages from Kafka (the Topic Operator), unless the Kafka runs with delete.topic.enable=false (a MessageQueue with retainOnDelete, the default): then the topic stays and the KafkaTopic stays Terminating'],
   ])('%s', (_name, extra, message) => {
     expect(removed(extra)).toEqual([message]);
+  });
+
+  test('a CloudNativePG Cluster archiving WAL through the Barman Cloud plugin: its ObjectStore is pruned, it is not (archiving fails, WAL fills its volume)', () => {
+    const second = (withBackup: boolean) => (chart: EnvironmentChart) => {
+      new ReplicatedDatabase(chart, 'Audit', { engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), name: 'audit-db', ...(withBackup ? { backup: { ...backup, serverName: 'audit-db' } } : {}) });
+    };
+    const message = (withBackup: boolean) => change({ flux: true, extra: (c) => second(withBackup)(c) }, { flux: true }).findings
+      .filter((f) => f.ruleId === 'CHANGE-DataObjectRemoved' && f.resource?.kind === 'Cluster').map((f) => f.message);
+    expect(message(true)).toEqual([`Cluster "orders/audit-db" was removed: ${PRUNE_DISABLED}deletes its data. Its WAL archiving reads ObjectStore "audit-db-backup": `
+      + 'once that is pruned with it (or its credentials are), every WAL segment fails to archive and PostgreSQL keeps them all on its volume until '
+      + 'the volume fills and the database stops. Take a last backup, then hibernate or delete it once its data is safe']);
+    // without WAL archiving nothing is added
+    expect(message(false)).toEqual([`Cluster "orders/audit-db" was removed: ${PRUNE_DISABLED}deletes its data`]);
   });
 
   test('Strimzi node pools keep their claims (deleteClaim false, the default retainOnDelete); the Kafka\'s data is in them', () => {
@@ -1186,6 +1205,20 @@ describe('change safety keyed on the previous output: an environment moved to an
     expect(moved.render().files.map((f) => f.path)).not.toContain('platform/prod/Namespace.orders.yaml');
     expect(() => moved.synth()).toThrow(PolicyViolationError);
     expect(readTree(dir)).toEqual(before);
+  });
+
+  test('wired for Flux or Argo CD: the old cluster keeps the data running, its Namespace never pruned (the message says so, not that it is deleted)', () => {
+    for (const wiring of [{ flux: true }, { argoCd: true }]) {
+      const { dir, findings } = change({ ...wiring }, { ...wiring, cluster: 'prod-eu' });
+      expect(ids(findings)).toEqual(['error:CHANGE-EnvironmentMoved']);
+      expect(findings[0].message).toBe('environment "prod" moves from cluster "prod" to "prod-eu" while it holds data (Cluster "orders-db"): '
+        + 'the data does not move with it: cluster "prod-eu" starts without it, and in cluster "prod" its objects are left behind with their '
+        + 'Namespace "orders" (never pruned), running but no longer managed from Git until someone deletes them there '
+        + '(a database left running keeps writing to its backup location)');
+      // what the tools read: the old cluster's Namespace was written with its prune disabled
+      const ns = fs.readFileSync(`${dir}/platform/prod/Namespace.orders.yaml`, 'utf8');
+      expect(ns).toMatch(wiring.flux ? /kustomize\.toolkit\.fluxcd\.io\/prune: disabled/ : /argocd\.argoproj\.io\/sync-options: Prune=false/);
+    }
   });
 
   test('approved: written; the next change is judged against the new cluster', () => {

@@ -394,8 +394,13 @@ function argoProblems(root: string): string[] {
   const projects = new Map(readDocs(root, `${OUT}/argocd`).map((d) => d.obj).filter((o) => o.kind === 'AppProject').map((o) => [o.metadata.name, o]));
   for (const app of apps) {
     const project = projects.get(app.spec.project);
+    const wave = (o: any) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
     if (!project) {
       problems.push(`${app.metadata.name}: its project ${app.spec.project} is not in argocd/`);
+    } else if (wave(project) >= wave(app)) {
+      // the app of apps applies the project no earlier than the Application, whose health is Unknown until its project exists
+      // and permits it (controller/appcontroller.go refreshAppConditions): the wave waits on it forever
+      problems.push(`${app.metadata.name}: its project ${app.spec.project} syncs in wave ${wave(project)}, not before the Application's wave ${wave(app)}: the app of apps waits forever on its health (Unknown)`);
     } else if (!destinationPermitted(project, app.spec.destination.server, app.spec.destination.namespace)) {
       problems.push(`${app.metadata.name}: application destination server '${app.spec.destination.server}' and namespace '${app.spec.destination.namespace ?? ''}' do not match any of the allowed destinations in project '${project.metadata.name}'`);
     }
@@ -435,6 +440,9 @@ function argoProblems(root: string): string[] {
     if (isData(p.obj)) {
       // Prune=false: "Argo CD ... will not prune the resource" (https://argo-cd.readthedocs.io/en/stable/user-guide/sync-options/#no-prune-resources)
       if (!(p.obj.metadata.annotations?.['argocd.argoproj.io/sync-options'] ?? '').split(',').includes('Prune=false')) problems.push(`${where}: data object may be pruned (no Prune=false)`);
+      // Delete=false: a cascading deletion of its Application (`argocd app delete`'s default) skips it; Prune=false does not
+      // (controller/appcontroller.go shouldBeDeleted)
+      if (!(p.obj.metadata.annotations?.['argocd.argoproj.io/sync-options'] ?? '').split(',').includes('Delete=false')) problems.push(`${where}: data object deleted with its Application (no Delete=false)`);
       // a node pool has no health of its own in Argo CD: its Kafka (Ready only with every pool's brokers) gates it
       const gate = gk === 'kafka.strimzi.io/KafkaNodePool'
         ? places.find((q) => q.obj.kind === 'Kafka' && nsOf(q.obj) === ns && q.obj.metadata.name === p.obj.metadata.labels?.['strimzi.io/cluster'] && q.app === p.app && q.phase === p.phase && q.wave === p.wave)
@@ -606,6 +614,11 @@ describe('first deployment: the order Flux and Argo CD apply the output in', () 
       expect(problems).toMatch(/cdk8s-stateful-shop: application destination server '.*' and namespace 'shop' do not match any of the allowed destinations in project 'cdk8s-stateful'/);
     });
 
+    test('an AppProject in wave 0, after the Applications it permits (the layout of before)', () => {
+      edit('argocd/AppProject.cdk8s-stateful-platform.yaml', (o) => { delete o.metadata.annotations; });
+      expect(argoProblems(root).join('\n')).toMatch(/cdk8s-stateful-platform-c1: its project cdk8s-stateful-platform syncs in wave 0, not before the Application's wave -1/);
+    });
+
     test('a PreSync migration hook in the Application that creates its database, unprotected data', () => {
       edit('rendered/shop/shop/Job.db-migrate.yaml', (o) => { o.metadata.annotations['argocd.argoproj.io/hook'] = 'PreSync'; });
       edit('rendered/shop/shop/Cluster.db.yaml', (o) => { delete o.metadata.annotations; });
@@ -613,6 +626,7 @@ describe('first deployment: the order Flux and Argo CD apply the output in', () 
       const problems = argoProblems(root).join('\n');
       expect(problems).toMatch(/Job shop\/db-migrate runs before its database Cluster shop\/db is healthy/);
       expect(problems).toMatch(/Cluster shop\/db: data object may be pruned/);
+      expect(problems).toMatch(/Cluster shop\/db: data object deleted with its Application \(no Delete=false\)/);
       expect(problems).toMatch(/Deployment shop\/api may start before data object Cluster shop\/db/);
       expect(fluxProblems(root, 'c1').join('\n')).toMatch(/data object Cluster shop\/db may be pruned/);
     });

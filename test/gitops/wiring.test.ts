@@ -38,21 +38,21 @@ describe('an environment\'s Namespace is never pruned (deleting it deletes its d
     expect(ns(render({ flux: { repositoryUrl: 'https://git.example/acme/gitops.git' } })).map(([, a]) => a))
       .toEqual([{ 'kustomize.toolkit.fluxcd.io/prune': 'disabled' }, { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' }]);
     expect(ns(render({ argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations: { prod: 'https://prod.example:6443', nonprod: 'https://nonprod.example:6443' } } }))
-      .map(([, a]) => a)).toEqual([{ 'argocd.argoproj.io/sync-options': 'Prune=false' }, { 'argocd.argoproj.io/sync-options': 'Prune=false' }]);
+      .map(([, a]) => a)).toEqual([{ 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' }, { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' }]);
     expect(ns(render({})).map(([, a]) => a)).toEqual([undefined, undefined]);
   });
 
-  test('Argo CD: Prune=false joins the sync options a data object already has (replacing a Prune= option), it does not overwrite them', () => {
+  test('Argo CD: Prune=false,Delete=false join the sync options a data object already has (replacing a Prune= or Delete= option), they do not overwrite them', () => {
     const app = new GitOpsApp({ outdir: tmpdir(), argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations } });
     const chart = new EnvironmentChart(app, 'shop', { environment: environments()[1] });
     new ApiObject(chart, 'Db', {
       apiVersion: 'postgresql.cnpg.io/v1',
       kind: 'Cluster',
-      metadata: { name: 'db', annotations: { 'argocd.argoproj.io/sync-options': 'ServerSideApply=true, Prune=true,Replace=true' } },
+      metadata: { name: 'db', annotations: { 'argocd.argoproj.io/sync-options': 'ServerSideApply=true, Prune=true,Delete=confirm,Replace=true' } },
       spec: { instances: 1, storage: { size: '1Gi' } },
     });
     const db = app.render().objects.find((o) => o.manifest.kind === 'Cluster')!;
-    expect(db.manifest.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('ServerSideApply=true,Replace=true,Prune=false');
+    expect(db.manifest.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('ServerSideApply=true,Replace=true,Prune=false,Delete=false');
   });
 });
 
@@ -360,6 +360,7 @@ describe('the generated README describes the wiring', () => {
     const projects = out.files.map((f) => /^argocd\/AppProject\.(.+)\.yaml$/.exec(f.path)?.[1]).filter((p) => p !== undefined).sort();
     expect(projects).toEqual(['cdk8s-stateful', 'cdk8s-stateful-platform']);
     expect(text).toContain(`Apply \`argocd/\` to the cluster running Argo CD (or point an app of apps at it): 2 AppProject(s)\n(${projects.map((p) => `\`${p}\``).join(', ')}) and ${apps} Application(s).`);
+    expect(text).toContain('Sync waves order them: by default\nthe AppProjects (a wave before every Application)');
     expect(text).not.toContain('## Flux');
     // no operators: nothing waits for a confirmation
     expect(text).not.toContain('Prune=confirm');
@@ -461,7 +462,8 @@ describe('Argo CD wiring', () => {
     expect(platform.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('-1');
     expect(platform.spec.syncPolicy.syncOptions).toContain('ServerSideApply=true');
     const cluster = out.objects.find((o) => o.manifest.kind === 'Cluster' && o.environment === 'prod')!.manifest;
-    expect(cluster.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('Prune=false');
+    // Delete=false: a cascading deletion of the Application (argocd app delete) leaves the database and its volumes
+    expect(cluster.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('Prune=false,Delete=false');
     // Flux's annotation only with Flux wiring; the applications after the data objects (wave 2)
     expect(cluster.metadata.annotations['kustomize.toolkit.fluxcd.io/prune']).toBeUndefined();
     const cm = out.objects.find((o) => o.manifest.kind === 'ConfigMap' && o.environment === 'prod')!.manifest;
@@ -553,6 +555,18 @@ describe('operators in the platform layer', () => {
     expect(app.spec.project).toBe('cdk8s-stateful-operators');
     const oci = files.find((f) => f.path === 'argocd/Application.cdk8s-stateful-operator-rabbitmq-nonprod.yaml')!.obj;
     expect(oci.spec.source.repoURL).toBe('registry-1.docker.io/bitnamicharts');
+  });
+
+  test('the AppProjects sync before every Application (an app of apps waits forever on a child whose project is missing)', () => {
+    const wave = (o: any) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
+    for (const operators of [[], [PlatformOperator.certManager('1.18.2'), PlatformOperator.cloudNativePg('0.26.1')], [new PlatformOperator({ name: 'early', repositoryUrl: 'https://charts.example', chart: 'early', version: '1.0.0', namespace: 'early', syncWave: -20 })]]) {
+      const files = parse(render({ argoCd, operators }), 'argocd/').map((f) => f.obj);
+      const projects = files.filter((o) => o.kind === 'AppProject');
+      const apps = files.filter((o) => o.kind === 'Application');
+      expect(projects.length).toBe(operators.length > 0 ? 3 : 2);
+      const first = Math.min(...apps.map(wave));
+      for (const p of projects) expect(wave(p)).toBe(first - 1);
+    }
   });
 
   test('mariadb-operator without its CRDs chart (its own chart installs none) fails early, saying which to add', () => {

@@ -720,8 +720,9 @@ function removalConsequence(manifest: any): string {
   const argoPruneOff = argoCdSyncOptions(annotations).includes('Prune=false');
   const onDelete = deletionConsequence(manifest);
   if (annotations[FLUX_PRUNE_ANNOTATION] === FLUX_PRUNE_DISABLED || argoPruneOff) {
+    const unmanaged = factOf(manifest, 'whileUnmanaged')?.(manifest);
     return 'its prune is disabled, so it stays in the cluster with its data but is no longer managed from Git (no updates, '
-      + `no health checks) until someone deletes it, which ${onDelete}`;
+      + `no health checks) until someone deletes it, which ${onDelete}${unmanaged ? `. ${unmanaged}` : ''}`;
   }
   return `pruning it ${onDelete}`;
 }

@@ -86,9 +86,11 @@ export const CHANGE_RULES: readonly ChangeRule[] = [
     `Keep the tier, or move the data out first. ${APPROVE}`),
   rule('CHANGE-EnvironmentMoved', 'An environment that holds data moved to another cluster',
     'The data does not move with the manifests: the new cluster starts with empty volumes (or a restore), and in the old cluster the '
-    + 'environment\'s objects are left behind; when the old cluster\'s platform layer no longer holds their Namespace, Flux / Argo CD prune it '
-    + 'and every database, queue and volume in it goes with it.',
-    `Keep the cluster, or move the data first (a replica or a restore in the new cluster), then retire the old one. ${APPROVE}`),
+    + 'environment\'s objects are left behind. Wired for Flux or Argo CD, the output never prunes the data objects nor the environment\'s '
+    + 'Namespace: they keep running there, no longer managed from Git (a database keeps writing to its backup location, which the new '
+    + 'one may share), until someone deletes them. Without wiring nothing protects the Namespace: a tool pruning the old cluster\'s '
+    + 'platform layer deletes it, and every database, queue and volume in it goes with it.',
+    `Keep the cluster, or move the data first (a replica or a restore in the new cluster), then retire the old one (delete its objects there by hand once the data is safe). ${APPROVE}`),
   rule('CHANGE-EnvironmentRenamed', 'An environment that holds data or credentials was renamed on the same cluster',
     'Its objects (same cluster, namespace, kind and name) stay and the new environment\'s layers take them over, so they are compared as '
     + 'changed, not removed. But the External Secrets backend reads each secret from a key named after the environment '

@@ -1,7 +1,8 @@
 import { RiskyChange } from './analyze';
 import { PreviousObject, PreviousOutput } from './previous-output';
 import { Tier } from '../../environment/tier';
-import { isDataBearing } from '../data-objects';
+import { argoCdSyncOptions } from '../../private/sync-waves';
+import { FLUX_PRUNE_ANNOTATION, FLUX_PRUNE_DISABLED, isDataBearing } from '../data-objects';
 
 /** What the tier checks need to know of an environment of the new output. */
 interface TieredEnvironment {
@@ -76,14 +77,24 @@ export function tierDowngrades(environments: readonly TieredEnvironment[], previ
   return risks;
 }
 
+/** Whether a previous object was written with its prune disabled (Flux `prune: disabled`, Argo CD `Prune=false`). */
+function neverPruned(o: PreviousObject): boolean {
+  const annotations = o.manifest?.metadata?.annotations ?? {};
+  return annotations[FLUX_PRUNE_ANNOTATION] === FLUX_PRUNE_DISABLED || argoCdSyncOptions(annotations).includes('Prune=false');
+}
+
 /**
  * `CHANGE-EnvironmentMoved`: an environment whose previous output holds data-bearing objects now
  * deploys to another cluster. The manifests move, the data does not: the new cluster starts without
- * it, and in the old one the objects are left behind, deleted with their Namespace once the old
- * cluster's platform layer no longer holds it (both GitOps tools prune it). One risk per environment,
- * located on its first data-bearing object; the message depends on the environment and the previous
- * output only (a shard judges it as the whole run does). Reads the previous objects only when a
- * cluster changed.
+ * it, and in the old one the objects are left behind. Wired for Flux or Argo CD, the output disables
+ * the prune of the data objects and of the environment's Namespace: they stay there, running and
+ * unmanaged, until someone deletes them (an Argo CD Application whose destination moves no longer
+ * looks at the old cluster; Flux garbage-collects the rest of the old layers, never what it must not
+ * prune). A Namespace written without that (no wiring: a tool pointed at `platform/` prunes it) is
+ * deleted with everything in it once the old platform layer no longer holds it. One risk per
+ * environment, located on its first data-bearing object; the message depends on the environment and
+ * the previous output only (a shard judges it as the whole run does). Reads the previous objects only
+ * when a cluster changed.
  */
 export function environmentMoves(environments: readonly TieredEnvironment[], previous: PreviousOutput): RiskyChange[] {
   const risks: RiskyChange[] = [];
@@ -93,12 +104,19 @@ export function environmentMoves(environments: readonly TieredEnvironment[], pre
     const { data, names } = dataOf(env.name, previous);
     if (data.length === 0) continue;
     const namespaces = [...new Set(data.map((o) => o.manifest.metadata?.namespace).filter((n): n is string => typeof n === 'string'))].sort();
-    const where = namespaces.length > 0 ? ` with their Namespace ${namespaces.map((n) => `"${n}"`).join(', ')}` : '';
+    const quoted = namespaces.map((n) => `"${n}"`).join(', ');
+    // the output disables the prune of the data objects and of the Namespaces under one condition (a Flux or Argo CD
+    // wiring: GitOpsApp's finishing, `isNeverPruned`): read from the data objects, which a shard sees too (the old
+    // cluster's platform layer may be another shard's)
+    const kept = namespaces.length > 0 && data.every(neverPruned);
+    const fate = kept
+      ? `left behind with their Namespace ${quoted} (never pruned), running but no longer managed from Git until someone deletes them there `
+        + '(a database left running keeps writing to its backup location)'
+      : `left behind, deleted${namespaces.length > 0 ? ` with their Namespace ${quoted}` : ''} when the platform layer there no longer holds it`;
     risks.push({
       ruleId: 'CHANGE-EnvironmentMoved',
       message: `environment "${env.name}" moves from cluster "${recorded}" to "${env.cluster}" while it holds data (${names}): `
-        + `the data does not move with it: cluster "${env.cluster}" starts without it, and in cluster "${recorded}" its objects are left behind, `
-        + `deleted${where} when the platform layer there no longer holds it`,
+        + `the data does not move with it: cluster "${env.cluster}" starts without it, and in cluster "${recorded}" its objects are ${fate}`,
       manifest: data[0].manifest,
       file: data[0].file,
       environment: env.name,

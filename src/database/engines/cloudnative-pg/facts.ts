@@ -39,6 +39,16 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
     },
     version: (m) => (m.apiVersion === V1 ? { text: imageTag(m.spec?.imageName), pointer: '/spec/imageName' } : undefined),
     logArchive: (m) => (m.apiVersion === V1 ? walArchive(m) : undefined),
+    // the Barman Cloud plugin reads the ObjectStore on every WAL segment it archives (plugin-barman-cloud
+    // internal/cnpgi/common/wal.go `Archive`: a failed Get fails the archiving), and PostgreSQL keeps every segment
+    // archive_command has not archived: the ObjectStore rendered beside the Cluster is pruned with it, the Cluster is not
+    whileUnmanaged: (m) => {
+      const archive = m.apiVersion === V1 ? walArchive(m) : undefined;
+      if (archive === undefined || !archive.pointer.startsWith('/spec/plugins/')) return undefined;
+      return `Its WAL archiving reads ObjectStore "${archive.store}": once that is pruned with it (or its credentials are), every WAL `
+        + 'segment fails to archive and PostgreSQL keeps them all on its volume until the volume fills and the database stops. '
+        + 'Take a last backup, then hibernate or delete it once its data is safe';
+    },
     // the operator manages only the roles listed: one that leaves the list keeps LOGIN and its password
     loginUsers: (m) => (m.apiVersion === V1 ? managedRoles(m) : undefined),
     // a quorum of three, more when synchronous replication waits for more standbys

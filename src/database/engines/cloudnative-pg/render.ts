@@ -414,8 +414,8 @@ export function renderCloudNativePg(scope: Construct, db: DatabaseModel, engine:
     lazy,
   });
   if (db.migration) {
-    renderMigrationEgress(scope, db.name, podLabels, [POSTGRES_PORT]);
     renderMigrationJob(scope, {
+      policy: renderMigrationEgress(scope, db.name, podLabels, [POSTGRES_PORT]),
       name: db.name,
       image: db.migration.image,
       command: db.migration.command,

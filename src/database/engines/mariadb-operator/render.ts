@@ -297,6 +297,7 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
   if (m.migration) {
     const conn = m.migration;
     renderMigrationJob(scope, {
+      policy: renderMigrationEgress(scope, m.name, podLabels, [MARIADB_PORT]),
       name: m.name,
       image: conn.image,
       command: conn.command,
@@ -313,7 +314,6 @@ export function renderMariaDbCluster(scope: Construct, m: MariaDbOperatorInput, 
       ],
       ca: { secretName: `${m.name}-ca-bundle`, key: 'ca.crt', path: MIGRATION_CA_FILE },
     });
-    renderMigrationEgress(scope, m.name, podLabels, [MARIADB_PORT]);
   }
   if (m.monitoring) renderMariaDbAlerts(scope, m);
   renderNetworkPolicies(scope, m, s);

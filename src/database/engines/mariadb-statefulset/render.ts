@@ -301,9 +301,12 @@ export function renderMariadbStatefulSet(scope: Construct, db: DatabaseModel, en
     lazy,
   });
   if (db.migration) {
-    renderMigrationEgress(scope, name, podLabels, [PORT]);
     renderMigrationJob(scope, {
-      name, image: db.migration.image, command: db.migration.command, env: mariadbMigrationEnv(db),
+      policy: renderMigrationEgress(scope, name, podLabels, [PORT]),
+      name,
+      image: db.migration.image,
+      command: db.migration.command,
+      env: mariadbMigrationEnv(db),
     });
   }
 

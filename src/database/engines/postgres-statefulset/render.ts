@@ -325,8 +325,8 @@ export function renderPostgresStatefulSet(scope: Construct, db: DatabaseModel, e
     lazy,
   });
   if (db.migration) {
-    renderMigrationEgress(scope, name, podLabels, [PORT]);
     renderMigrationJob(scope, {
+      policy: renderMigrationEgress(scope, name, podLabels, [PORT]),
       name,
       image: db.migration.image,
       command: db.migration.command,
