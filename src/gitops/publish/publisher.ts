@@ -497,6 +497,7 @@ class PublishRun {
           throw new PublishError(PublishErrorCode.CONFLICT, `a ${marker.replace(/_HEAD$/, '').toLowerCase().replace(/[-_]/g, ' ')} is in progress in ${this.top}: finish or abort it first`);
         }
       }
+      this.checkIndexLock();
       this.checkUncommitted(t, []);
     }
     const owned = verifyOwnedFiles(t.outdir);
@@ -514,6 +515,19 @@ class PublishRun {
     if (unknown.length) {
       this.warnings.push(`${t.branch}: ${unknown.length} file(s) in the generated folders were not written by cdk8s-stateful (Flux / Argo CD apply them unchecked; `
         + `publish leaves them alone): ${listFirst(unknown.map((p) => this.repoPath(p)))}`);
+    }
+  }
+
+  /**
+   * `index.lock` in the Git directory: another git process is running in the checkout, or one was killed (git
+   * leaves the file then; `lockfile.c` never takes over a stale one). `git add` and `git commit` would fail after
+   * the write, so the checkout is refused before anything runs.
+   */
+  private checkIndexLock(): void {
+    const lock = this.git.try(['rev-parse', '--git-path', 'index.lock']);
+    if (lock && fs.existsSync(path.resolve(this.top, lock))) {
+      throw new PublishError(PublishErrorCode.CONFLICT, `another git process is running in ${this.top} (${path.resolve(this.top, lock)} exists): `
+        + 'wait for it to finish; if none is running (a git process killed earlier left the file), delete it, then publish');
     }
   }
 
@@ -912,9 +926,14 @@ class PublishRun {
       this.git.ok(['--literal-pathspecs', 'commit', '--quiet', '--only', '--cleanup=whitespace', '-F', messageFile,
         '--pathspec-from-file=-', '--pathspec-file-nul'], { input: pathspecs });
     } catch (e) {
-      this.restoreCheckout(touched);
-      this.removePendingRecord();
       const why = e instanceof (gitModule().GitCommandError) ? e.message : (e as Error).message;
+      const notRestored = this.restoreCheckout(touched);
+      if (notRestored) {
+        // the pending record stays: the next publish undoes exactly this write once git runs again
+        throw new PublishError(PublishErrorCode.GIT_FAILED, `${why}; nothing was committed, and the working tree could not be restored `
+          + `(${notRestored}): the next publish undoes the write once git works in ${this.top} again`);
+      }
+      this.removePendingRecord();
       throw new PublishError(PublishErrorCode.GIT_FAILED, `${why}; the working tree was restored, nothing was committed`);
     }
     this.removePendingRecord();
@@ -1001,25 +1020,39 @@ class PublishRun {
         + `were changed since: ${listFirst(foreign)}: keep what you need, then put the output back to the last commit `
         + `(git -C ${this.top} restore --source=HEAD --staged --worktree -- <file>, and delete files not in HEAD) and delete ${file}; then publish`, foreign);
     }
-    this.restoreCheckout(record.files.map((f) => this.repoPath(f.path)));
+    const notRestored = this.restoreCheckout(record.files.map((f) => this.repoPath(f.path)));
+    if (notRestored) {
+      throw new PublishError(PublishErrorCode.INTERRUPTED_WRITE, `${who} left its output uncommitted in ${this.top}, and it cannot be undone: `
+        + `${notRestored}; fix that, then publish again`);
+    }
     this.removePendingRecord();
     this.warnings.push(`${who} left its output uncommitted in ${this.top}: its write was undone (${record.files.length} file(s) back to ${this.head?.slice(0, 12) ?? 'the empty tree'})`);
   }
 
-  /** After a failed commit: the owned paths back to HEAD (they were clean before the write). */
-  private restoreCheckout(paths: string[]): void {
+  /**
+   * After a failed commit: the owned paths back to HEAD (they were clean before the write).
+   *
+   * @returns why git could not restore them (e.g. `index.lock` exists), or undefined when restored
+   */
+  private restoreCheckout(paths: string[]): string | undefined {
+    const failures: string[] = [];
+    const run = (args: string[], input: string) => {
+      const r = this.git.run(args, { input });
+      if (r.status !== 0) failures.push(`git ${args[1]} failed: ${gitModule().gitReason(r.stderr || r.stdout)}`);
+    };
     const inHead = new Set(this.head
       ? this.git.ok(['--literal-pathspecs', 'ls-tree', '-r', '-z', '--name-only', '--full-tree', 'HEAD', '--', ...(this.rel ? [this.rel] : [])]).split('\0')
       : []);
     const tracked = paths.filter((p) => inHead.has(p));
     const added = paths.filter((p) => !inHead.has(p));
     if (added.length) {
-      this.git.run(['--literal-pathspecs', 'rm', '--cached', '-q', '--ignore-unmatch', '--pathspec-from-file=-', '--pathspec-file-nul'], { input: added.join('\0') + '\0' });
+      run(['--literal-pathspecs', 'rm', '--cached', '-q', '--ignore-unmatch', '--pathspec-from-file=-', '--pathspec-file-nul'], added.join('\0') + '\0');
       for (const p of added) fs.rmSync(path.join(this.top, ...p.split('/')), { force: true });
     }
     if (tracked.length) {
-      this.git.run(['--literal-pathspecs', 'checkout', 'HEAD', '--pathspec-from-file=-', '--pathspec-file-nul'], { input: tracked.join('\0') + '\0' });
+      run(['--literal-pathspecs', 'checkout', 'HEAD', '--pathspec-from-file=-', '--pathspec-file-nul'], tracked.join('\0') + '\0');
     }
+    return failures.length ? failures.join('; ') : undefined;
   }
 
   private commitScratch(plan: Plan): string | undefined {
