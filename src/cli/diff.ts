@@ -4,8 +4,9 @@ import * as path from 'path';
 import { LineCounter } from 'yaml';
 import { diffJson, FieldChange, jsonEqual } from './structural-diff';
 import { CliIo, oneLine, OutputOptions, Painter, plural } from './terminal';
-import { analyzeChanges, readPreviousOutput } from '../gitops/change-safety';
+import { judgeChanges, readPreviousOutput } from '../gitops/change-safety';
 import { readOwnedManifest } from '../gitops/writer';
+import { Severity } from '../policy/severity';
 import { OUTDIR_PLACEHOLDER, runAppCommand, stderrTail, treeFingerprint } from '../private/app-command';
 import { isCredentialName, isReference, redactSecrets } from '../private/credentials';
 import { apiGroup } from '../private/kinds';
@@ -126,26 +127,63 @@ export interface DiffRisk {
   readonly message: string;
   readonly file: string;
   readonly environment?: string;
+  /** `error`: in production (or an environment that was), refused unless approved; `warning`: allowed, shown. */
+  readonly severity: 'error' | 'warning';
+  /** The reason of the approval recorded in the new output that allows it (publish honours exactly these). */
+  readonly approval?: string;
+  /** Whether publish (and the app's own gate) refuse it: an unapproved error. */
+  readonly blocking: boolean;
 }
 
 /**
  * Classifies the changes between two GitOpsApp outputs (both with an owned-files manifest) with the
- * change-safety rules; plain cdk8s output (no manifest) has no classification.
+ * change-safety rules, as publish judges them: at the tiers of both outputs, with the approvals
+ * recorded in the new output (`changeApprovals` of its manifest); plain cdk8s output (no manifest)
+ * has no classification.
  */
 export function classifyRisks(previousDir: string, nextDir: string): DiffRisk[] {
   const previous = readPreviousOutput(previousDir);
   const next = readPreviousOutput(nextDir);
-  if (!previous || !next) return [];
+  let manifest;
+  try {
+    manifest = readOwnedManifest(nextDir);
+  } catch {
+    manifest = undefined;
+  }
+  if (!previous || !next || !manifest) return [];
   // an environment's objects are on the cluster each output recorded for it (an environment renamed on its cluster keeps its objects)
   const clusterOf = (o: { environment?: string; cluster?: string }) => o.cluster ?? (o.environment !== undefined ? next.clusters.get(o.environment) : undefined) ?? '';
-  const changes = analyzeChanges(previous.objects, next.objects.map((o) => ({ ...o, cluster: clusterOf(o) })), undefined, previous.clusters);
-  return changes.risks.map((r) => ({ ruleId: r.ruleId, message: r.message, file: r.file, environment: r.environment }));
+  // the gate of publish (publisher.ts changeSafetyGate): the new output's environments and recorded approvals
+  const environments = manifest.environments.map((e) => ({ name: e.name, tier: e.tier, cluster: e.cluster }));
+  const approvals = (manifest.changeApprovals ?? []).map((a) => ({ ...a }));
+  const judged = judgeChanges(previous, next.objects.map((o) => ({ ...o, cluster: clusterOf(o) })), environments, approvals);
+  return judged.findings.map((f) => {
+    const severity = f.severity === Severity.ERROR ? 'error' : 'warning';
+    return {
+      ruleId: f.ruleId,
+      message: f.message,
+      file: f.file ?? '',
+      ...(f.environment !== undefined ? { environment: f.environment } : {}),
+      severity,
+      ...(f.suppressed ? { approval: f.suppressionReason ?? '' } : {}),
+      blocking: severity === 'error' && !f.suppressed,
+    };
+  });
 }
 
 function renderRisks(risks: DiffRisk[], paint: Painter): string {
   if (risks.length === 0) return '';
-  const lines = ['', `${paint.paint('red', 'Risky changes')} (refused in production unless approved with ChangeApprovals):`];
-  for (const r of risks) lines.push(`  ${r.ruleId}${r.environment ? ` [${r.environment}]` : ''}: ${r.message} (${r.file})`);
+  const line = (r: DiffRisk) => `  ${r.ruleId}${r.environment ? ` [${r.environment}]` : ''}: ${r.message} (${r.file})`;
+  const lines: string[] = [];
+  const group = (title: string, list: DiffRisk[], extra?: (r: DiffRisk) => string) => {
+    if (list.length === 0) return;
+    lines.push('', title);
+    for (const r of list) lines.push(line(r) + (extra ? extra(r) : ''));
+  };
+  group(`${paint.paint('red', 'Risky changes')} (refused in production unless approved with ChangeApprovals):`, risks.filter((r) => r.blocking));
+  group(`${paint.paint('yellow', 'Risky changes approved')} (ChangeApprovals recorded in the new output; publish lets them through):`,
+    risks.filter((r) => r.approval !== undefined), (r) => `\n      approved: ${r.approval}`);
+  group(`${paint.paint('yellow', 'Risky changes outside production')} (allowed):`, risks.filter((r) => !r.blocking && r.approval === undefined));
   return lines.join('\n') + '\n';
 }
 

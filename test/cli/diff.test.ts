@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { cli, copyDist, expectUsageError, ROOT } from './helpers';
-import { DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, ReplicatedDatabase, SecretBackend, Tier } from '../../src';
+import { ChangeApprovals, DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, ReplicatedDatabase, SecretBackend, Tier } from '../../src';
 import { classifyRisks } from '../../src/cli/diff';
 import { readOwnedManifest } from '../../src/gitops/writer';
 import { runAppCommand, stderrTail } from '../../src/private/app-command';
@@ -58,6 +58,34 @@ describe('cdk8s-stateful diff', () => {
     const risks = classifyRisks(output('prod'), output('production'));
     expect(risks.map((r) => [r.ruleId, r.environment])).toEqual([['CHANGE-EnvironmentRenamed', 'production']]);
     expect(risks[0].message).toContain('"cdk8s-stateful/production/orders-db-app" instead of "cdk8s-stateful/prod/orders-db-app"');
+  });
+
+  test('risky changes are judged as publish judges them: the tier, and the approvals recorded in the new output', () => {
+    const output = (size: string, o: { tier?: Tier; approve?: boolean } = {}) => {
+      const outdir = tmpdir();
+      const app = new GitOpsApp({ outdir });
+      const env = new Environment({ name: 'prod', tier: o.tier ?? Tier.PRODUCTION, namespace: 'orders', cluster: 'prod', secretBackend: SecretBackend.externalSecrets({ store: 'vault' }) });
+      const chart = new EnvironmentChart(app, 'orders', { environment: env });
+      new ReplicatedDatabase(chart, 'Db', { name: 'orders-db', engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), storageSize: size });
+      if (o.approve) ChangeApprovals.approve(chart, { ruleId: 'CHANGE-StorageShrink', kind: 'Cluster', name: 'orders-db', reason: 'shrunk after the purge, OPS-7' });
+      app.synth();
+      return outdir;
+    };
+    const before = output('50Gi');
+    const shape = (dir: string) => classifyRisks(before, dir).map((r) => [r.ruleId, r.severity, r.blocking, r.approval]);
+    expect(shape(output('40Gi'))).toEqual([['CHANGE-StorageShrink', 'error', true, undefined]]);
+    const approved = output('40Gi', { approve: true });
+    expect(shape(approved)).toEqual([['CHANGE-StorageShrink', 'error', false, 'shrunk after the purge, OPS-7']]);
+
+    // the reviewer sees the approval next to the change (text and JSON)
+    const r = cli(['diff', '--app', `node ${copyApp()} {outdir}`, before], { env: { ...process.env, SOURCE: approved } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('Risky changes approved (ChangeApprovals recorded in the new output; publish lets them through):\n'
+      + '  CHANGE-StorageShrink [prod]: Cluster "orders/orders-db": storage /spec/storage/size shrinks from 50Gi to 40Gi (rendered/prod/orders/Cluster.orders-db.yaml)\n'
+      + '      approved: shrunk after the purge, OPS-7\n');
+    expect(r.stdout).not.toContain('refused in production unless approved');
+    const json = cli(['diff', '--app', `node ${copyApp()} {outdir}`, before, '--format', 'json'], { env: { ...process.env, SOURCE: approved } });
+    expect(JSON.parse(json.stdout).risks).toEqual([expect.objectContaining({ ruleId: 'CHANGE-StorageShrink', blocking: false, approval: 'shrunk after the purge, OPS-7' })]);
   });
 
   test('identical output: exit 0; the app gets the temporary directory as {outdir}', () => {

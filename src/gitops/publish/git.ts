@@ -87,7 +87,10 @@ export class Git {
       maxBuffer: 512 * 1024 * 1024,
       windowsHide: true,
     });
-    if (run.error) {
+    // EPIPE: git exited before reading all of its standard input (it refused at once, e.g. `.git/index.lock`
+    // exists): its exit code and standard error tell why, as for any other failure
+    const exited = run.status !== null && (run.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+    if (run.error && !exited) {
       const code = (run.error as NodeJS.ErrnoException).code;
       throw new Error(code === 'ENOENT' ? 'git is not installed (no `git` on PATH)' : `cannot run git: ${oneLine(run.error.message)}`);
     }

@@ -161,6 +161,8 @@ class PublishRun {
   private head?: string;
   private scratchCount = 0;
   private readonly warnings: string[] = [];
+  /** The remote's branches (`git ls-remote --heads`), read once; null when the remote cannot be read (the push reports it). */
+  private remoteHeads?: Map<string, string> | null;
 
   public constructor(private readonly props: GitOpsPublisherProps) {
     this.env = props.environmentVariables ? { ...props.environmentVariables } : process.env;
@@ -291,6 +293,7 @@ class PublishRun {
     // 1. the branches as they are, checked before anything runs
     const existing: Target[] = envMode ? this.existingEnvironmentTargets() : [this.mainTarget()];
     for (const t of existing) this.checkTarget(t);
+    if (remote) for (const t of existing) this.checkRemoteBase(remote, t);
 
     // 2. seed a temporary directory with the committed output, run the app there
     const outdir = path.join(tmp, 'out');
@@ -334,6 +337,7 @@ class PublishRun {
 
     // 4. one plan per branch
     const targets = envMode ? this.environmentTargets(existing, output.manifest) : existing;
+    if (remote) for (const t of targets) if (!existing.includes(t)) this.checkRemoteBase(remote, t);
     const stale = envMode
       ? existing.filter((t) => !output.manifest.environments.some((e) => e.name === t.environment)).map((t) => t.branch).sort(cmp)
       : [];
@@ -497,6 +501,7 @@ class PublishRun {
           throw new PublishError(PublishErrorCode.CONFLICT, `a ${marker.replace(/_HEAD$/, '').toLowerCase().replace(/[-_]/g, ' ')} is in progress in ${this.top}: finish or abort it first`);
         }
       }
+      this.checkIndexLock();
       this.checkUncommitted(t, []);
     }
     const owned = verifyOwnedFiles(t.outdir);
@@ -514,6 +519,19 @@ class PublishRun {
     if (unknown.length) {
       this.warnings.push(`${t.branch}: ${unknown.length} file(s) in the generated folders were not written by cdk8s-stateful (Flux / Argo CD apply them unchecked; `
         + `publish leaves them alone): ${listFirst(unknown.map((p) => this.repoPath(p)))}`);
+    }
+  }
+
+  /**
+   * `index.lock` in the Git directory: another git process is running in the checkout, or one was killed (git
+   * leaves the file then; `lockfile.c` never takes over a stale one). `git add` and `git commit` would fail after
+   * the write, so the checkout is refused before anything runs.
+   */
+  private checkIndexLock(): void {
+    const lock = this.git.try(['rev-parse', '--git-path', 'index.lock']);
+    if (lock && fs.existsSync(path.resolve(this.top, lock))) {
+      throw new PublishError(PublishErrorCode.CONFLICT, `another git process is running in ${this.top} (${path.resolve(this.top, lock)} exists): `
+        + 'wait for it to finish; if none is running (a git process killed earlier left the file), delete it, then publish');
     }
   }
 
@@ -540,6 +558,37 @@ class PublishRun {
     }
     if (remote.startsWith('-')) invalid(`--push: invalid remote ${JSON.stringify(remote)}`);
     return remote;
+  }
+
+  /**
+   * A branch the push would move must be built on the remote's tip (or on a local commit after it): else the
+   * gates judged the change against an output that is not the one deployed, and the push is rejected after
+   * the commit. That is the case in a clone that has not fetched the branch (`git clone --depth 1` and
+   * actions/checkout fetch one branch only, so an environment branch would start from nothing and its
+   * change safety compare with no output at all) or when another publish pushed meanwhile.
+   */
+  private checkRemoteBase(remote: string, t: Target): void {
+    if (this.remoteHeads === undefined) {
+      const r = this.git.run(['ls-remote', '--heads', '--', remote]);
+      this.remoteHeads = r.status !== 0 ? null : new Map(r.stdout.split('\n').filter((l) => l.includes('\trefs/heads/'))
+        .map((l): [string, string] => [l.slice(l.indexOf('\t') + 1 + 'refs/heads/'.length), l.slice(0, l.indexOf('\t'))]));
+    }
+    const theirs = this.remoteHeads?.get(t.branch);
+    if (theirs === undefined) return;
+    const base = t.mode === 'checkout' ? this.head : t.tip ?? t.startPoint;
+    if (base === theirs) return;
+    const known = this.git.run(['cat-file', '-e', `${theirs}^{commit}`]).status === 0;
+    // local commits after the remote's tip (an earlier publish whose push failed): the push fast-forwards
+    if (known && base !== undefined && this.git.run(['merge-base', '--is-ancestor', theirs, base]).status === 0) return;
+    const where = gitModule().redactCredentials(remote);
+    throw new PublishError(PublishErrorCode.CONFLICT, `${t.branch} on ${where} is at ${theirs.slice(0, 12)}, `
+      + (known
+        ? `which the local ${t.branch} (${base?.slice(0, 12) ?? 'absent'}) does not build on (another publish pushed meanwhile?)`
+        : 'which this clone has not fetched (a shallow or single-branch clone: git clone --depth 1 and actions/checkout fetch one branch; or another publish pushed meanwhile)')
+      + ': the gates would judge the change against another output than the one deployed, and the push would be rejected. '
+      + `Fetch it (git -C ${this.top} fetch ${where} '+refs/heads/${t.branch}:refs/remotes/${this.trackingRemote() ?? 'origin'}/${t.branch}'), `
+      + `${t.mode === 'checkout' ? `reset ${t.branch} onto it` : `delete or reset the local ${t.branch} if there is one`} `
+      + '(a commit of an earlier publish that was never pushed is made again), then publish again; nothing was written');
   }
 
   // ------------------------------------------------------------------ the app's output
@@ -912,9 +961,14 @@ class PublishRun {
       this.git.ok(['--literal-pathspecs', 'commit', '--quiet', '--only', '--cleanup=whitespace', '-F', messageFile,
         '--pathspec-from-file=-', '--pathspec-file-nul'], { input: pathspecs });
     } catch (e) {
-      this.restoreCheckout(touched);
-      this.removePendingRecord();
       const why = e instanceof (gitModule().GitCommandError) ? e.message : (e as Error).message;
+      const notRestored = this.restoreCheckout(touched);
+      if (notRestored) {
+        // the pending record stays: the next publish undoes exactly this write once git runs again
+        throw new PublishError(PublishErrorCode.GIT_FAILED, `${why}; nothing was committed, and the working tree could not be restored `
+          + `(${notRestored}): the next publish undoes the write once git works in ${this.top} again`);
+      }
+      this.removePendingRecord();
       throw new PublishError(PublishErrorCode.GIT_FAILED, `${why}; the working tree was restored, nothing was committed`);
     }
     this.removePendingRecord();
@@ -1001,25 +1055,39 @@ class PublishRun {
         + `were changed since: ${listFirst(foreign)}: keep what you need, then put the output back to the last commit `
         + `(git -C ${this.top} restore --source=HEAD --staged --worktree -- <file>, and delete files not in HEAD) and delete ${file}; then publish`, foreign);
     }
-    this.restoreCheckout(record.files.map((f) => this.repoPath(f.path)));
+    const notRestored = this.restoreCheckout(record.files.map((f) => this.repoPath(f.path)));
+    if (notRestored) {
+      throw new PublishError(PublishErrorCode.INTERRUPTED_WRITE, `${who} left its output uncommitted in ${this.top}, and it cannot be undone: `
+        + `${notRestored}; fix that, then publish again`);
+    }
     this.removePendingRecord();
     this.warnings.push(`${who} left its output uncommitted in ${this.top}: its write was undone (${record.files.length} file(s) back to ${this.head?.slice(0, 12) ?? 'the empty tree'})`);
   }
 
-  /** After a failed commit: the owned paths back to HEAD (they were clean before the write). */
-  private restoreCheckout(paths: string[]): void {
+  /**
+   * After a failed commit: the owned paths back to HEAD (they were clean before the write).
+   *
+   * @returns why git could not restore them (e.g. `index.lock` exists), or undefined when restored
+   */
+  private restoreCheckout(paths: string[]): string | undefined {
+    const failures: string[] = [];
+    const run = (args: string[], input: string) => {
+      const r = this.git.run(args, { input });
+      if (r.status !== 0) failures.push(`git ${args[1]} failed: ${gitModule().gitReason(r.stderr || r.stdout)}`);
+    };
     const inHead = new Set(this.head
       ? this.git.ok(['--literal-pathspecs', 'ls-tree', '-r', '-z', '--name-only', '--full-tree', 'HEAD', '--', ...(this.rel ? [this.rel] : [])]).split('\0')
       : []);
     const tracked = paths.filter((p) => inHead.has(p));
     const added = paths.filter((p) => !inHead.has(p));
     if (added.length) {
-      this.git.run(['--literal-pathspecs', 'rm', '--cached', '-q', '--ignore-unmatch', '--pathspec-from-file=-', '--pathspec-file-nul'], { input: added.join('\0') + '\0' });
+      run(['--literal-pathspecs', 'rm', '--cached', '-q', '--ignore-unmatch', '--pathspec-from-file=-', '--pathspec-file-nul'], added.join('\0') + '\0');
       for (const p of added) fs.rmSync(path.join(this.top, ...p.split('/')), { force: true });
     }
     if (tracked.length) {
-      this.git.run(['--literal-pathspecs', 'checkout', 'HEAD', '--pathspec-from-file=-', '--pathspec-file-nul'], { input: tracked.join('\0') + '\0' });
+      run(['--literal-pathspecs', 'checkout', 'HEAD', '--pathspec-from-file=-', '--pathspec-file-nul'], tracked.join('\0') + '\0');
     }
+    return failures.length ? failures.join('; ') : undefined;
   }
 
   private commitScratch(plan: Plan): string | undefined {
@@ -1064,7 +1132,8 @@ class PublishRun {
       });
       const why = rejected.length ? rejected.join(', ') : gitModule().gitReason(r.stderr || r.stdout);
       throw new PublishError(PublishErrorCode.PUSH_FAILED, `git push to ${gitModule().redactCredentials(remote)} failed: ${gitModule().redactCredentials(why)}`
-        + `${kept.length ? `; the commit(s) are kept locally (${kept.join(', ')}): pull or fix the remote, then push` : ''}`);
+        + `${kept.length ? `; the commit(s) are kept locally (${kept.join(', ')}): fix the remote and publish again, or, when the remote moved on, `
+          + 'fetch, reset the branch onto the remote\'s and publish again (a pull would join two outputs that no gate judged together)' : ''}`);
     }
     const pushed = new Set(branches.map((b) => b.branch));
     return publications.map((p) => ({ ...p, pushed: pushed.has(p.branch) }));

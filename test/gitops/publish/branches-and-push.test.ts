@@ -131,7 +131,7 @@ describe('publish --push', () => {
     expect(git(other, 'rev-parse', 'main')).toBe(git(checkout, 'rev-parse', 'main'));
   });
 
-  test('a rejected push (the remote moved on): PUSH_FAILED, the commit kept locally', () => {
+  test('the remote moved on (another publish pushed): refused before anything is written, naming the fetch; after it the publish goes through', () => {
     const { checkout, remote } = emptyRepo();
     publish({ repository: checkout, synthesizer: shop(), push: true });
     const elsewhere = path.join(tmpdir(), 'elsewhere');
@@ -140,11 +140,59 @@ describe('publish --push', () => {
     git(elsewhere, 'add', '.');
     git(elsewhere, '-c', 'user.name=o', '-c', 'user.email=o@e.x', 'commit', '-q', '-m', 'other change');
     git(elsewhere, 'push', '-q', 'origin', 'main');
+    const theirs = git(remote, 'rev-parse', 'main');
+    const before = snapshot(checkout);
     const e = refusal({ repository: checkout, synthesizer: shop({ mode: 'safe' }), push: true });
+    expect(e.code).toBe(PublishErrorCode.CONFLICT);
+    expect(e.message).toContain(`main on origin is at ${theirs.slice(0, 12)}, which this clone has not fetched`);
+    expect(e.message).toContain('fetch origin \'+refs/heads/main:refs/remotes/origin/main\'), reset main onto it');
+    expect(commitCount(checkout)).toBe(1);
+    expect(snapshot(checkout)).toEqual(before);
+
+    git(checkout, 'fetch', '-q', 'origin');
+    git(checkout, 'reset', '-q', '--hard', 'origin/main');
+    const r = publish({ repository: checkout, synthesizer: shop({ mode: 'safe' }), push: true });
+    expect(r.branches[0].pushed).toBe(true);
+    expect(git(remote, 'rev-parse', 'main^')).toBe(theirs);
+  });
+
+  test('a local commit after the remote\'s tip (an earlier publish whose push failed) is pushed; a refused push: PUSH_FAILED, commit kept', () => {
+    const { checkout, remote } = emptyRepo();
+    publish({ repository: checkout, synthesizer: shop(), push: true });
+    publish({ repository: checkout, synthesizer: shop({ mode: 'safe' }) });
+    const hook = path.join(remote, 'hooks', 'pre-receive');
+    fs.writeFileSync(hook, '#!/bin/sh\necho "pushes need a review" >&2\nexit 1\n', { mode: 0o755 });
+    const e = refusal({ repository: checkout, synthesizer: shop({ mode: 'safe', prodSetting: 'silver' }), push: true });
     expect(e.code).toBe(PublishErrorCode.PUSH_FAILED);
-    expect(e.message).toMatch(/^git push to origin failed: main rejected \(fetch first\); the commit\(s\) are kept locally \(main [0-9a-f]{12}\): pull or fix the remote, then push$/);
-    expect(commitCount(checkout)).toBe(2);
-    expect(git(checkout, 'log', '-1', '--format=%s')).toBe('cdk8s-stateful: publish dev (1 changed)');
+    expect(e.message).toMatch(/^git push to origin failed: main remote rejected \(pre-receive hook declined\); the commit\(s\) are kept locally \(main [0-9a-f]{12}\): fix the remote and publish again, or, when the remote moved on, fetch, reset/);
+    expect(commitCount(checkout)).toBe(3);
+    fs.rmSync(hook);
+    const r = publish({ repository: checkout, synthesizer: shop({ mode: 'safe', prodSetting: 'silver' }), push: true });
+    expect(r.committed).toBe(false);
+    expect(r.branches[0].pushed).toBe(true);
+    expect(git(remote, 'rev-parse', 'main')).toBe(git(checkout, 'rev-parse', 'main'));
+  });
+
+  test('environment branches in a clone that fetched only main (git clone --depth 1, actions/checkout): refused, never judged against nothing', () => {
+    const first = emptyRepo();
+    publish({ repository: first.checkout, synthesizer: shop(), push: true });
+    publish({ repository: first.checkout, synthesizer: shop(), environmentBranches: true, push: true });
+    const prod = git(first.remote, 'rev-parse', 'env/prod');
+    const ci = path.join(tmpdir(), 'ci-shallow');
+    git(tmpdir(), 'clone', '-q', '--depth', '1', `file://${first.remote}`, ci);
+    git(ci, 'config', 'user.name', 'CI');
+    git(ci, 'config', 'user.email', 'ci@example.com');
+    // the app drops the prod queue: judged against no output, it would pass
+    const e = refusal({ repository: ci, synthesizer: shop({ queue: false }), environmentBranches: true, push: true });
+    expect(e.code).toBe(PublishErrorCode.CONFLICT);
+    expect(e.message).toMatch(/^env\/dev on origin is at [0-9a-f]{12}, which this clone has not fetched \(a shallow or single-branch clone/);
+    expect(git(ci, 'branch', '--list', 'env/*')).toBe('');
+    expect(git(first.remote, 'rev-parse', 'env/prod')).toBe(prod);
+
+    git(ci, 'fetch', '-q', 'origin', '+refs/heads/env/*:refs/remotes/origin/env/*');
+    const fetched = refusal({ repository: ci, synthesizer: shop({ queue: false }), environmentBranches: true, push: true });
+    expect(fetched.code).toBe(PublishErrorCode.APP_FAILED);
+    expect(fetched.message).toMatch(/CHANGE-DataObjectRemoved/);
   });
 
   test('a fresh clone (CI) has only remote-tracking branches: publish continues them and the push fast-forwards', () => {

@@ -260,6 +260,51 @@ describe('publish: refusals leave the repository byte-identical', () => {
   });
 });
 
+describe('publish: a git index.lock in the checkout', () => {
+  const withoutGitDir = (tree: Record<string, string>) => Object.fromEntries(Object.entries(tree).filter(([k]) => !k.startsWith('.git/')));
+
+  test('left by a killed git before the publish: refused before the app runs, nothing written', () => {
+    const { checkout } = emptyRepo();
+    publish({ repository: checkout, synthesizer: shop() });
+    const lock = path.join(git(checkout, 'rev-parse', '--absolute-git-dir'), 'index.lock');
+    fs.writeFileSync(lock, '');
+    const tree = withoutGitDir(readTree(checkout));
+    let ran = false;
+    const e = refusal({ repository: checkout, synthesizer: { synthesize: (o, r) => { ran = true; shop({ mode: 'safe' }).synthesize(o, r); } } });
+    expect(e.code).toBe(PublishErrorCode.CONFLICT);
+    expect(e.message).toContain(`another git process is running in ${fs.realpathSync(checkout)} (${lock} exists)`);
+    expect(ran).toBe(false);
+    expect(withoutGitDir(readTree(checkout))).toEqual(tree);
+  });
+
+  test('taken while the app runs: the commit fails with git\'s reason, the write is kept on record and undone by the next publish', () => {
+    const { checkout } = emptyRepo();
+    publish({ repository: checkout, synthesizer: shop() });
+    const gitDir = git(checkout, 'rev-parse', '--absolute-git-dir');
+    const lock = path.join(gitDir, 'index.lock');
+    const tree = withoutGitDir(readTree(checkout));
+    // another git process takes the index between the checks and the commit; many files make git
+    // exit before it reads the pathspecs on its standard input (EPIPE)
+    const e = refusal({
+      repository: checkout,
+      synthesizer: { synthesize: (o, r) => { fs.writeFileSync(lock, ''); shop({ mode: 'safe', extraDev: true, prodSetting: 'silver' }).synthesize(o, r); } },
+    });
+    expect(e.code).toBe(PublishErrorCode.GIT_FAILED);
+    expect(e.message).not.toMatch(/EPIPE|was restored/);
+    expect(e.message).toMatch(/^git add failed \(exit code 128\): fatal: Unable to create '.*index\.lock': File exists\.; nothing was committed, and the working tree could not be restored \(git (rm|checkout) failed: fatal: Unable to create/);
+    expect(fs.existsSync(path.join(gitDir, 'cdk8s-stateful', 'publish-pending.json'))).toBe(true);
+    expect(commitCount(checkout)).toBe(1);
+
+    // the other git process is gone: the next publish undoes the write, then publishes
+    fs.rmSync(lock);
+    const r = publish({ repository: checkout, synthesizer: shop() });
+    expect(r.warnings.join('\n')).toMatch(/an interrupted publish .* its write was undone/);
+    expect(r.committed).toBe(false);
+    expect(git(checkout, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+    expect(withoutGitDir(readTree(checkout))).toEqual(tree);
+  });
+});
+
 describe('publish: foreign files, --path, --branch, dry run', () => {
   test('foreign files in the repository survive (also in the generated folders, with a warning)', () => {
     const { checkout } = repoWithHistory();

@@ -1,7 +1,10 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { emptyRepo, git, GIT_ENV } from './helpers';
 import { GitOpsPublisher, PublishError, PublishErrorCode } from '../../../src/gitops/publish';
 import { failureReason } from '../../../src/gitops/publish/app';
 import { ComplianceFinding, complianceLines } from '../../../src/gitops/publish/compliance';
-import { gitReason, redactCredentials } from '../../../src/gitops/publish/git';
+import { Git, gitReason, redactCredentials } from '../../../src/gitops/publish/git';
 import { commitMessage, findingScope, MessageInput, ScopeChanges } from '../../../src/gitops/publish/message';
 
 const finding = (over: Partial<ComplianceFinding>): ComplianceFinding => ({
@@ -48,6 +51,17 @@ describe('publish: credentials and git messages', () => {
     // without an error of the app's own, the closing line is all there is
     expect(failureReason('Error: command "npx ts-node main.ts " at /app returned a non-zero exit code 1\n'))
       .toBe('Error: command "npx ts-node main.ts " at /app returned a non-zero exit code 1');
+  });
+});
+
+describe('publish: Git.run', () => {
+  test('git exiting before it reads its standard input (EPIPE) is a failed git command with its reason, not "cannot run git"', () => {
+    const { checkout } = emptyRepo();
+    fs.writeFileSync(path.join(git(checkout, 'rev-parse', '--absolute-git-dir'), 'index.lock'), '');
+    // far more than a pipe buffer: git refuses on the lock before it reads them
+    const r = new Git(checkout, GIT_ENV).run(['add', '-A', '--pathspec-from-file=-', '--pathspec-file-nul'], { input: 'a.yaml\0'.repeat(200_000) });
+    expect(r.status).toBe(128);
+    expect(gitReason(r.stderr)).toMatch(/^fatal: Unable to create '.*index\.lock': File exists\.$/);
   });
 });
 
