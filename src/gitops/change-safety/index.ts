@@ -81,6 +81,11 @@ export interface ChangeSafetyResult {
   readonly changes?: ChangeSet;
   readonly findings: Finding[];
   readonly unusedApprovals: UnusedSuppression[];
+  /**
+   * The approvals (`approvalKey`) that let a risky change through now, or did in the previous output and stay: those
+   * `publish` records as used.
+   */
+  readonly usedApprovals?: string[];
 }
 
 /** What change safety needs to know about an environment of the new output. */
@@ -88,6 +93,11 @@ export interface EnvironmentTier {
   readonly name: string;
   readonly tier: string;
   readonly cluster: string;
+}
+
+/** What identifies an approval across outputs: its rule, reason and scope (not the construct holding it). */
+export function approvalKey(a: { ruleId: string; reason: string; kind?: string; name?: string; environment?: string }): string {
+  return JSON.stringify([a.ruleId, a.reason, a.kind ?? null, a.name ?? null, a.environment ?? null]);
 }
 
 /** Every change approval attached to a construct of the tree, its environment resolved. */
@@ -140,6 +150,12 @@ export function judgeChanges(
   approvals: AppliedChangeApproval[],
 ): ChangeSafetyResult {
   const used = new Set<AppliedChangeApproval>();
+  // an approval that let a change of the previous output through (recorded `used` by publish) approves no other. Left in
+  // the code, it would otherwise approve the next change of the same rule and object (a 50 → 40Gi shrink approved, then a
+  // 40 → 30Gi one) with the reason written for the first: each change needs its own approval. One declared ahead of
+  // its change (recorded, not used) still counts
+  const spent = new Set((previous?.approvals ?? []).filter((a) => a.used === true).map(approvalKey));
+  const isSpent = (a: AppliedChangeApproval) => spent.has(approvalKey(a));
   const findings: Finding[] = [];
   let changes: ChangeSet | undefined;
   if (previous) {
@@ -160,14 +176,17 @@ export function judgeChanges(
     };
     for (const r of changes.risks) {
       const m = r.manifest;
-      const approval = approvals.find((a) => a.ruleId === r.ruleId && (a.kind === undefined || a.kind === m.kind)
-        && (a.name === undefined || a.name === m.metadata.name) && (a.environment === undefined || a.environment === r.environment));
+      const matches = (a: AppliedChangeApproval) => a.ruleId === r.ruleId && (a.kind === undefined || a.kind === m.kind)
+        && (a.name === undefined || a.name === m.metadata.name) && (a.environment === undefined || a.environment === r.environment);
+      const approval = approvals.find((a) => !isSpent(a) && matches(a));
+      const stale = approval === undefined ? approvals.find((a) => isSpent(a) && matches(a)) : undefined;
       if (approval) used.add(approval);
       findings.push({
         ruleId: r.ruleId,
         packId: CHANGE_SAFETY_PACK,
         severity: tierRank(riskTier(r)) >= tierRank(Tier.PRODUCTION) ? Severity.ERROR : Severity.WARNING,
-        message: r.message,
+        message: stale === undefined ? r.message : `${r.message}. The approval at ${stale.constructPath} ("${stale.reason}") let a change of the `
+          + 'previous output through and approves no other: approve this change with a reason of its own',
         resource: { apiVersion: m.apiVersion, kind: m.kind, namespace: m.metadata.namespace, name: m.metadata.name },
         constructPath: r.constructPath ?? approval?.constructPath,
         file: r.file,
@@ -182,8 +201,9 @@ export function judgeChanges(
     ruleId: a.ruleId,
     reason: a.reason,
     constructPath: a.constructPath,
-    note: 'approval matched no change',
+    note: isSpent(a) ? 'approval used for a change the previous output holds: it approves no other; remove it'
+      : 'approval matched no change',
     identity: JSON.stringify([a.kind ?? null, a.name ?? null, a.environment ?? null]),
   }));
-  return { changes, findings, unusedApprovals };
+  return { changes, findings, unusedApprovals, usedApprovals: approvals.filter((a) => used.has(a) || isSpent(a)).map(approvalKey) };
 }

@@ -10,7 +10,7 @@ import {
   BranchPublication, FileChangeKind, GitOpsPublisherProps, PublishedFile, PublishErrorCode, PublishResult,
 } from './types';
 import { Severity } from '../../policy/severity';
-import { AppliedChangeApproval, judgeChanges, PreviousObject, PreviousOutput, readCommittedOutput, readOutputFolder, RISKY_LISTED_MAX } from '../change-safety';
+import { AppliedChangeApproval, approvalKey, judgeChanges, PreviousObject, PreviousOutput, readCommittedOutput, readOutputFolder, RISKY_LISTED_MAX } from '../change-safety';
 import {
   EnvironmentRecord, MANIFEST_PATH, META_DIR, OwnedManifest, readOwnedManifest, recoverOutput, verifyOwnedFiles, WriterError, writeOutput,
 } from '../writer';
@@ -161,6 +161,8 @@ class PublishRun {
   private head?: string;
   private scratchCount = 0;
   private readonly warnings: string[] = [];
+  /** Per branch, the approvals (`approvalKey`) its change-safety gate used, now or in its committed output (`changeSafetyGate`). */
+  private readonly usedApprovals = new Map<string, Set<string>>();
   /** The remote's branches (`git ls-remote --heads`), read once; null when the remote cannot be read (the push reports it). */
   private remoteHeads?: Map<string, string> | null;
 
@@ -694,6 +696,7 @@ class PublishRun {
       const nextObjects = next.filter((o) => inTarget(o.file))
         .map((o) => ({ file: o.file, manifest: o.manifest, environment: o.environment, cluster: o.cluster ?? clusterOf.get(o.environment ?? '') ?? '' }));
       const result = judgeChanges(scoped, nextObjects, environments, approvals);
+      this.usedApprovals.set(t.branch, new Set(result.usedApprovals ?? []));
       for (const f of result.findings) {
         const r = f.resource;
         const finding: ComplianceFinding = {
@@ -769,8 +772,12 @@ class PublishRun {
     const produced = new Set(files.map((f) => f.path));
     for (const p of before.keys()) if (!produced.has(p)) changes.push({ path: p, change: FileChangeKind.REMOVED });
     changes.sort((a, b) => cmp(a.path, b.path));
+    // each recorded `used` when it let a change of this branch through (now, or before and still declared): it
+    // approves no later change (change-safety judgeChanges)
+    const used = this.usedApprovals.get(t.branch);
     const approvals = (output.manifest.changeApprovals ?? [])
-      .filter((a) => env === undefined || a.environment === undefined || a.environment === env);
+      .filter((a) => env === undefined || a.environment === undefined || a.environment === env)
+      .map((a) => ({ ...a, ...(used?.has(approvalKey(a)) ? { used: true } : {}) }));
     const manifestText = serializeManifest(buildManifest(output.manifest.libraryVersion, environments, files, approvals));
     const changed = changes.length > 0 || manifestText !== t.manifestText;
 

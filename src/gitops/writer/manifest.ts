@@ -59,6 +59,7 @@ function normalizeApproval(a: ApprovalRecord): ApprovalRecord {
     ...(a.name !== undefined ? { name: a.name } : {}),
     ...(a.environment !== undefined ? { environment: a.environment } : {}),
     constructPath: a.constructPath,
+    ...(a.used === true ? { used: true } : {}),
   };
 }
 
@@ -177,6 +178,7 @@ export function parseManifest(text: string, source = MANIFEST_PATH): OwnedManife
       for (const f of ['kind', 'name', 'environment']) {
         if (a[f] !== undefined && typeof a[f] !== 'string') return bad(`changeApprovals[${i}].${f} is not a string`);
       }
+      if (a.used !== undefined && a.used !== true) return bad(`changeApprovals[${i}].used is not true`);
       return normalizeApproval(a);
     });
   }

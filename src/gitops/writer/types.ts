@@ -28,6 +28,11 @@ export interface ApprovalRecord {
   readonly environment?: string;
   /** Path of the construct the approval is attached to. */
   readonly constructPath: string;
+  /**
+   * `publish` let a risky change through with it, in this commit or an earlier one it stayed in since: it approves no
+   * other change (`judgeChanges`). Absent otherwise (an app's own output records what it declares).
+   */
+  readonly used?: boolean;
 }
 
 /** A named point of the write protocol, reported to `faultHook` (see `FAULT_STEPS`). */

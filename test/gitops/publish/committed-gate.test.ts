@@ -48,6 +48,28 @@ describe('publish compares the committed output with the new one itself', () => 
     expect(fs.existsSync(path.join(checkout, 'rendered', 'prod', 'shop', 'StatefulSet.mq.yaml'))).toBe(false);
   });
 
+  // left in the code, an approval that let a change through approved the next change of the same rule and object
+  // too, with the reason written for the first (change-safety judgeChanges: `used` approvals are spent)
+  test('an approval that let a change through is recorded as used and approves no later change, however many publishes later', () => {
+    const { checkout } = repoWithHistory();
+    publish({ repository: checkout, synthesizer: shop() });
+    const approvalsAt = (rev: string) => JSON.parse(git(checkout, 'show', `${rev}:.cdk8s-stateful/manifest.json`)).changeApprovals;
+    // the removal, approved: published, the approval recorded as used
+    expect(publish({ repository: checkout, command: wipingApp({ queue: false, approveQueueRemoval: true }) }).committed).toBe(true);
+    expect(approvalsAt('HEAD')).toEqual([expect.objectContaining({ ruleId: 'CHANGE-DataObjectRemoved', name: 'mq', used: true })]);
+    // the queue back (no risky change), the approval left in the code: it stays used, and a publish without change commits nothing
+    expect(publish({ repository: checkout, command: wipingApp({ approveQueueRemoval: true }) }).committed).toBe(true);
+    expect(approvalsAt('HEAD')).toEqual([expect.objectContaining({ used: true })]);
+    expect(publish({ repository: checkout, command: wipingApp({ approveQueueRemoval: true }) }).committed).toBe(false);
+    // the same removal again, with the same approval: refused, the approval named
+    const head = git(checkout, 'rev-parse', 'HEAD');
+    const e = refusal({ repository: checkout, command: wipingApp({ queue: false, approveQueueRemoval: true }) });
+    expect(e.code).toBe(PublishErrorCode.CHANGE_SAFETY);
+    expect(e.message).toContain('The approval at shop-prod ("queue drained and migrated to the managed broker, OPS-42") let a change of the previous '
+      + 'output through and approves no other: approve this change with a reason of its own');
+    expect(git(checkout, 'rev-parse', 'HEAD')).toBe(head);
+  });
+
   test('outside production a risky change is published, and each one is listed with its message (the commit message only counts them)', () => {
     const { checkout } = repoWithHistory();
     publish({ repository: checkout, synthesizer: shop({ devCache: true }) });
