@@ -721,6 +721,16 @@ class PublishRun {
       }
     }
     this.warnings.push(...risky.slice(0, RISKY_LISTED_MAX));
+    // an approval that approved nothing on any branch the gate compared: a typo in its scope, or a change that is not there
+    if (this.usedApprovals.size > 0) {
+      const usedAnywhere = new Set([...this.usedApprovals.values()].flatMap((u) => [...u]));
+      for (const a of approvals) {
+        if (usedAnywhere.has(approvalKey(a))) continue;
+        this.warnings.push(`approval of ${a.ruleId}${a.kind || a.name ? ` for ${[a.kind, a.name].filter(Boolean).join(' ')}` : ''}`
+          + `${a.environment ? ` in ${a.environment}` : ''} at ${a.constructPath || 'the app'} ("${a.reason}") matched no change: check its kind, name and environment, `
+          + 'or remove it');
+      }
+    }
     if (risky.length > RISKY_LISTED_MAX) this.warnings.push(`… and ${risky.length - RISKY_LISTED_MAX} more risky change(s) (the reports list them all)`);
     if (blockers.length) {
       throw new PublishError(PublishErrorCode.CHANGE_SAFETY, `change-safety gate: ${blockers.length} unapproved risky change(s) against the committed output `
@@ -1137,7 +1147,11 @@ class PublishRun {
         const [, refs = '', summary = ''] = l.split('\t');
         return `${(refs.split(':')[1] ?? refs).replace(/^refs\/heads\//, '')} ${summary.replace(/[[\]]/g, '')}`.trim();
       });
-      const why = rejected.length ? rejected.join(', ') : gitModule().gitReason(r.stderr || r.stdout);
+      // what the remote's hooks printed (`remote: ...` on stderr): the reason a server refused, which the porcelain
+      // summary only calls "pre-receive hook declined"
+      const said = r.stderr.split('\n').filter((l) => l.startsWith('remote: ')).map((l) => l.slice('remote: '.length).trim()).filter((l) => l !== '');
+      const remoteSaid = said.length === 0 ? '' : ` (the remote said: ${said.slice(0, 10).join(' / ')}${said.length > 10 ? ` / … ${said.length - 10} more line(s)` : ''})`;
+      const why = (rejected.length ? rejected.join(', ') : gitModule().gitReason(r.stderr || r.stdout)) + (rejected.length ? remoteSaid : '');
       throw new PublishError(PublishErrorCode.PUSH_FAILED, `git push to ${gitModule().redactCredentials(remote)} failed: ${gitModule().redactCredentials(why)}`
         + `${kept.length ? `; the commit(s) are kept locally (${kept.join(', ')}): fix the remote and publish again, or, when the remote moved on, `
           + 'fetch, reset the branch onto the remote\'s and publish again (a pull would join two outputs that no gate judged together)' : ''}`);

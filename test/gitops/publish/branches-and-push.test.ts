@@ -164,7 +164,7 @@ describe('publish --push', () => {
     fs.writeFileSync(hook, '#!/bin/sh\necho "pushes need a review" >&2\nexit 1\n', { mode: 0o755 });
     const e = refusal({ repository: checkout, synthesizer: shop({ mode: 'safe', prodSetting: 'silver' }), push: true });
     expect(e.code).toBe(PublishErrorCode.PUSH_FAILED);
-    expect(e.message).toMatch(/^git push to origin failed: main remote rejected \(pre-receive hook declined\); the commit\(s\) are kept locally \(main [0-9a-f]{12}\): fix the remote and publish again, or, when the remote moved on, fetch, reset/);
+    expect(e.message).toMatch(/^git push to origin failed: main remote rejected \(pre-receive hook declined\) \(the remote said: pushes need a review\); the commit\(s\) are kept locally \(main [0-9a-f]{12}\): fix the remote and publish again, or, when the remote moved on, fetch, reset/);
     expect(commitCount(checkout)).toBe(3);
     fs.rmSync(hook);
     const r = publish({ repository: checkout, synthesizer: shop({ mode: 'safe', prodSetting: 'silver' }), push: true });

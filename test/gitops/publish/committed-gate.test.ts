@@ -54,6 +54,11 @@ describe('publish compares the committed output with the new one itself', () => 
     const { checkout } = repoWithHistory();
     publish({ repository: checkout, synthesizer: shop() });
     const approvalsAt = (rev: string) => JSON.parse(git(checkout, 'show', `${rev}:.cdk8s-stateful/manifest.json`)).changeApprovals;
+    // declared ahead of its change: recorded, not used, and publish says it matched nothing
+    const ahead = publish({ repository: checkout, command: wipingApp({ approveQueueRemoval: true }) });
+    expect(ahead.warnings).toContain('approval of CHANGE-DataObjectRemoved for StatefulSet mq in prod at shop-prod ("queue drained and migrated to the '
+      + 'managed broker, OPS-42") matched no change: check its kind, name and environment, or remove it');
+    expect(approvalsAt('HEAD')).toEqual([expect.not.objectContaining({ used: true })]);
     // the removal, approved: published, the approval recorded as used
     expect(publish({ repository: checkout, command: wipingApp({ queue: false, approveQueueRemoval: true }) }).committed).toBe(true);
     expect(approvalsAt('HEAD')).toEqual([expect.objectContaining({ ruleId: 'CHANGE-DataObjectRemoved', name: 'mq', used: true })]);
