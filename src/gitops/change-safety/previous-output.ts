@@ -338,7 +338,8 @@ function build(
   const operators = operatorApplicationsOf(manifest.files.filter((f) => OPERATOR_FILE.test(f.path))
     .map((f) => [f.path, read(f.path)] as const));
   const rest = {
-    tiers, clusters, approvals: [...(manifest.changeApprovals ?? [])], source, ...(location ? { location } : {}), ...(operators.length > 0 ? { operators } : {}),
+    tiers, clusters, approvals: [...(manifest.changeApprovals ?? [])], source, ...(location ? { location } : {}),
+    ...(operators.length > 0 ? { operators } : {}),
   };
   if (!unchanged) return { objects: changed, ...rest };
   let objects: PreviousObject[] | undefined;
