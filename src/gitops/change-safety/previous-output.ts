@@ -337,10 +337,8 @@ function build(
   // the operators' Applications (a few small files, read whatever the new output holds)
   const operators = operatorApplicationsOf(manifest.files.filter((f) => OPERATOR_FILE.test(f.path))
     .map((f) => [f.path, read(f.path)] as const));
-  const rest = {
-    tiers, clusters, approvals: [...(manifest.changeApprovals ?? [])], source, ...(location ? { location } : {}),
-    ...(operators.length > 0 ? { operators } : {}),
-  };
+  const approvals = [...(manifest.changeApprovals ?? [])];
+  const rest = { tiers, clusters, approvals, source, ...(location ? { location } : {}), ...(operators.length > 0 ? { operators } : {}) };
   if (!unchanged) return { objects: changed, ...rest };
   let objects: PreviousObject[] | undefined;
   const output = Object.defineProperty({ ...rest }, 'objects', {
