@@ -7,7 +7,7 @@ import {
   SecretSource, StorageProfile, Tier,
 } from '../../src';
 import { PolicyViolationError, ValidationError } from '../../src/errors';
-import { describeRiskyChanges } from '../../src/gitops/change-safety';
+import { describeRiskyChanges, judgeChanges, previousOutputDigest, readCommittedOutput, readOutputFolder } from '../../src/gitops/change-safety';
 import { analyzeChanges } from '../../src/gitops/change-safety/analyze';
 import { Severity } from '../../src/policy/severity';
 import { ExchangeType, KafkaAuthentication, MessageQueue, QueueAccess, QueueEngine, QueueType } from '../../src/queue';
@@ -1478,5 +1478,14 @@ describe('CHANGE-OperatorUpgraded: a new version of an operator Argo CD installs
     fs.rmSync(dir, { recursive: true });
     const findings = operatorApp(dir, { cnpg: '0.23.0' }).render().findings.filter((f) => f.packId === 'change-safety');
     expect(ids(findings)).toEqual(['error:CHANGE-OperatorUpgraded']);
+    // publish's gate (publisher.ts changeSafetyGate): the committed output against the new output folder
+    const next = tmpdir();
+    operatorApp(next, { cnpg: '0.23.0' }).synth();
+    const committed = readCommittedOutput(repo, 'HEAD', 'gitops')!;
+    const output = readOutputFolder(next)!;
+    const environments = [{ name: 'prod', tier: Tier.PRODUCTION, cluster: 'main' }, { name: 'dev', tier: Tier.DEVELOPMENT, cluster: 'main' }];
+    const objects = output.objects.map((o) => ({ ...o, cluster: 'main' }));
+    expect(ids(judgeChanges(committed, objects, environments, [], output.operators).findings)).toEqual(['error:CHANGE-OperatorUpgraded']);
+    expect(previousOutputDigest(committed)).not.toBe(previousOutputDigest({ ...committed, operators: undefined }));
   });
 });
