@@ -594,13 +594,15 @@ export class GitOpsApp extends App {
     // the findings memo (cross-run cache) in a synthesis of the whole output only
     const evaluation = evaluatePacks(packs, checked, { root: this, memo: scope ? undefined : this.synthesis?.memo });
     let baseline: string | undefined;
+    // the Argo CD wiring, rendered before change safety: its operator Applications pin the operators' versions
+    const argoCdFiles = this.argoCd ? argocd().renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators, objects) : undefined;
     let safety: ChangeSafetyResult = { findings: [], unusedApprovals: [] };
     if (this.changeSafety && scope) {
       const judged = shardOutput().shardChangeSafety(scope, this.outdir, objects, envs, this);
       baseline = judged.baseline;
       safety = judged;
     } else if (this.changeSafety) {
-      safety = this.evaluateChangeSafety(objects, envs, files);
+      safety = this.evaluateChangeSafety(objects, envs, files, argoCdFiles);
     }
     const contentOf = safety.findings.length > 0 ? new Map(files.map((x) => [x.path, x.content])) : undefined;
     for (const f of safety.findings) {
@@ -641,7 +643,7 @@ export class GitOpsApp extends App {
         ...(this.flux.name !== undefined ? { name: this.flux.name } : {}),
       };
     }
-    if (this.argoCd) files.push(...argocd().renderArgoCdWiring(envs, this.argoCd, this.layout, this.operators, objects));
+    if (argoCdFiles) files.push(...argoCdFiles);
     const confirmPrune = this.argoCd ? this.operators.filter((op) => argocd().prunesOnConfirmation(op)).map((op) => op.name) : [];
     const wiring = this.flux || this.argoCd ? { paths: files.map((f) => f.path), flux: fluxReadme, argoCdConfirmPrune: confirmPrune } : undefined;
     // the Secrets its objects read that no object creates: the README says what each must hold
@@ -685,11 +687,11 @@ export class GitOpsApp extends App {
   }
 
   /** Change safety of the whole output (the synthesis' view of the folder when synthesizing). */
-  private evaluateChangeSafety(objects: RenderedObject[], envs: Environment[], files: RenderedFile[]) {
+  private evaluateChangeSafety(objects: RenderedObject[], envs: Environment[], files: RenderedFile[], argoCdFiles?: RenderedFile[]) {
     const synthesis = this.synthesis;
-    if (!synthesis) return evaluateChangeSafety(this.outdir, objects, envs, this, files);
+    if (!synthesis) return evaluateChangeSafety(this.outdir, objects, envs, this, files, undefined, undefined, argoCdFiles);
     synthesis.approvals = collectApprovals(this);
-    return evaluateChangeSafety(this.outdir, objects, envs, this, files, synthesis.snapshot, synthesis.approvals);
+    return evaluateChangeSafety(this.outdir, objects, envs, this, files, synthesis.snapshot, synthesis.approvals, argoCdFiles);
   }
 
   /** Which part owns each file, and the part this shard synthesizes. */

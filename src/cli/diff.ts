@@ -156,7 +156,7 @@ export function classifyRisks(previousDir: string, nextDir: string): DiffRisk[] 
   // the gate of publish (publisher.ts changeSafetyGate): the new output's environments and recorded approvals
   const environments = manifest.environments.map((e) => ({ name: e.name, tier: e.tier, cluster: e.cluster }));
   const approvals = (manifest.changeApprovals ?? []).map((a) => ({ ...a }));
-  const judged = judgeChanges(previous, next.objects.map((o) => ({ ...o, cluster: clusterOf(o) })), environments, approvals);
+  const judged = judgeChanges(previous, next.objects.map((o) => ({ ...o, cluster: clusterOf(o) })), environments, approvals, next.operators ?? []);
   return judged.findings.map((f) => {
     const severity = f.severity === Severity.ERROR ? 'error' : 'warning';
     return {

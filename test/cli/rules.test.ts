@@ -40,7 +40,7 @@ describe('cdk8s-stateful rules', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^RULE +SEVERITY +DESCRIPTION$/m);
     expect(text.stdout).toMatch(/^PSS-RunAsNonRoot +error +The pod or every container must set/m);
-    expect(text.stdout.trimEnd().split('\n').pop()).toMatch(/^\d+ rules in 6 packs \(\d+ model, \d+ manifest, 22 change safety\)\. Details: cdk8s-stateful explain <rule-id>$/);
+    expect(text.stdout.trimEnd().split('\n').pop()).toMatch(/^\d+ rules in 6 packs \(\d+ model, \d+ manifest, 23 change safety\)\. Details: cdk8s-stateful explain <rule-id>$/);
     const md = cli(['rules', '--format', 'markdown', '--pack', 'gitops-hygiene']);
     expect(md.stdout.split('\n').slice(0, 3)).toEqual([
       '| rule | pack | severity | checks |',
@@ -49,7 +49,7 @@ describe('cdk8s-stateful rules', () => {
     ]);
     expect(md.stdout).not.toMatch(/PSS-/);
     expect(cli(['rules', '--pack', 'change-safety']).stdout).toMatch(/^CHANGE-DataObjectRenamed +error +A data-bearing object was renamed .*\(change-safety rule\)$/m);
-    expect(cli(['rules', '-q']).stdout).toMatch(/^\d+ rules in 6 packs \(\d+ model, \d+ manifest, 22 change safety\)\.\n$/);
+    expect(cli(['rules', '-q']).stdout).toMatch(/^\d+ rules in 6 packs \(\d+ model, \d+ manifest, 23 change safety\)\.\n$/);
   });
 
   test.each([

@@ -1,12 +1,13 @@
 /* eslint-disable @stylistic/max-len */ // expectation tables read better on one line
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import { ApiObject, JsonPatch } from 'cdk8s';
 import {
-  ChangeApprovals, DatabaseAccess, DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, ReplicatedDatabase, ReplicatedDatabaseProps, SecretBackend,
+  ChangeApprovals, DatabaseAccess, DatabaseEngine, Environment, EnvironmentChart, GitOpsApp, PlatformOperator, ReplicatedDatabase, ReplicatedDatabaseProps, SecretBackend,
   SecretSource, StorageProfile, Tier,
 } from '../../src';
 import { PolicyViolationError, ValidationError } from '../../src/errors';
-import { describeRiskyChanges } from '../../src/gitops/change-safety';
+import { describeRiskyChanges, judgeChanges, previousOutputDigest, readCommittedOutput, readOutputFolder } from '../../src/gitops/change-safety';
 import { analyzeChanges } from '../../src/gitops/change-safety/analyze';
 import { Severity } from '../../src/policy/severity';
 import { ExchangeType, KafkaAuthentication, MessageQueue, QueueAccess, QueueEngine, QueueType } from '../../src/queue';
@@ -1398,5 +1399,93 @@ describe('change safety on the reference platform', () => {
     expect(result.findings.filter((f: any) => f.packId === 'change-safety')).toEqual([]);
     expect(result.written).toContain('rendered/prod/orders/Cluster.billing-db.yaml');
     expect(result.written).toContain('rendered/prod/orders/Cluster.orders-db.yaml');
+  });
+});
+
+describe('CHANGE-OperatorUpgraded: a new version of an operator Argo CD installs on every cluster', () => {
+  interface OperatorVariant {
+    cnpg: string;
+    strimzi?: string;
+    /** The environments (all on cluster "main") and their tiers. */
+    envs?: [string, Tier][];
+    approve?: boolean;
+  }
+  const operatorApp = (outdir: string, v: OperatorVariant) => {
+    const app = new GitOpsApp({
+      outdir,
+      argoCd: { repositoryUrl: 'https://git.example/acme/gitops.git', destinations: { main: 'https://main.example:6443' } },
+      operators: [PlatformOperator.cloudNativePg(v.cnpg), PlatformOperator.strimzi(v.strimzi ?? '0.45.0')],
+    });
+    for (const [name, tier] of v.envs ?? [['prod', Tier.PRODUCTION], ['dev', Tier.DEVELOPMENT]]) {
+      const env = new Environment({ name, tier, namespace: `orders-${name}`, cluster: 'main', storageProfile: StorageProfile.ondat({ name: 'ondat', replicas: 2 }) });
+      const chart = new EnvironmentChart(app, `orders-${name}`, { environment: env });
+      new ReplicatedDatabase(chart, 'Db', { engine: DatabaseEngine.cloudNativePg({ version: '16.4' }), name: 'orders-db', backup: elsewhere(`s3://acme-backups/${name}`) });
+    }
+    if (v.approve) {
+      ChangeApprovals.approve(app, { ruleId: 'CHANGE-OperatorUpgraded', kind: 'Application', name: 'cdk8s-stateful-operator-cloudnative-pg-main', reason: 'operator upgrade in the Saturday window' });
+    }
+    return app;
+  };
+  const operatorChange = (before: OperatorVariant, after: OperatorVariant) => {
+    const dir = tmpdir();
+    operatorApp(dir, before).synth();
+    return operatorApp(dir, after).render().findings.filter((f) => f.packId === 'change-safety');
+  };
+
+  test('a CloudNativePG bump on a cluster with production: refused, naming what it restarts and how to avoid it', () => {
+    const findings = operatorChange({ cnpg: '0.22.1' }, { cnpg: '0.23.0' });
+    expect(ids(findings)).toEqual(['error:CHANGE-OperatorUpgraded']);
+    const f = findings[0];
+    expect(f.resource).toMatchObject({ kind: 'Application', name: 'cdk8s-stateful-operator-cloudnative-pg-main' });
+    expect(f.file).toBe('argocd/Application.cdk8s-stateful-operator-cloudnative-pg-main.yaml');
+    expect(f.message).toContain('CloudNativePG is upgraded from 0.22.1 to 0.23.0 on cluster "main"');
+    expect(f.message).toContain('"dev" (Cluster "orders-db")');
+    expect(f.message).toContain('"prod" (Cluster "orders-db")');
+    expect(f.message).toContain('ENABLE_INSTANCE_MANAGER_INPLACE_UPDATES');
+  });
+
+  test('only development on the cluster: a warning', () => {
+    const dev: [string, Tier][] = [['dev', Tier.DEVELOPMENT]];
+    expect(ids(operatorChange({ cnpg: '0.22.1', envs: dev }, { cnpg: '0.23.0', envs: dev }))).toEqual(['warning:CHANGE-OperatorUpgraded']);
+  });
+
+  test('a downgrade is reported as one', () => {
+    const findings = operatorChange({ cnpg: '0.23.0' }, { cnpg: '0.22.1' });
+    expect(ids(findings)).toEqual(['error:CHANGE-OperatorUpgraded']);
+    expect(findings[0].message).toContain('CloudNativePG is downgraded from 0.23.0 to 0.22.1');
+  });
+
+  test('the same version is no finding (nor the unchanged Strimzi beside it)', () => {
+    expect(operatorChange({ cnpg: '0.22.1' }, { cnpg: '0.22.1' })).toEqual([]);
+  });
+
+  test('an operator whose kinds no environment of the cluster uses (Strimzi, no Kafka) is no finding', () => {
+    expect(operatorChange({ cnpg: '0.22.1' }, { cnpg: '0.22.1', strimzi: '0.46.0' })).toEqual([]);
+  });
+
+  test('an approval lets it through', () => {
+    expect(ids(operatorChange({ cnpg: '0.22.1' }, { cnpg: '0.23.0', approve: true }))).toEqual(['error:CHANGE-OperatorUpgraded:approved']);
+  });
+
+  test('compared with the committed output when the folder was wiped (cdk8s synth)', () => {
+    const repo = tmpdir();
+    const dir = `${repo}/gitops`;
+    operatorApp(dir, { cnpg: '0.22.1' }).synth();
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } });
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'output');
+    fs.rmSync(dir, { recursive: true });
+    const findings = operatorApp(dir, { cnpg: '0.23.0' }).render().findings.filter((f) => f.packId === 'change-safety');
+    expect(ids(findings)).toEqual(['error:CHANGE-OperatorUpgraded']);
+    // publish's gate (publisher.ts changeSafetyGate): the committed output against the new output folder
+    const next = tmpdir();
+    operatorApp(next, { cnpg: '0.23.0' }).synth();
+    const committed = readCommittedOutput(repo, 'HEAD', 'gitops')!;
+    const output = readOutputFolder(next)!;
+    const environments = [{ name: 'prod', tier: Tier.PRODUCTION, cluster: 'main' }, { name: 'dev', tier: Tier.DEVELOPMENT, cluster: 'main' }];
+    const objects = output.objects.map((o) => ({ ...o, cluster: 'main' }));
+    expect(ids(judgeChanges(committed, objects, environments, [], output.operators).findings)).toEqual(['error:CHANGE-OperatorUpgraded']);
+    expect(previousOutputDigest(committed)).not.toBe(previousOutputDigest({ ...committed, operators: undefined }));
   });
 });

@@ -1,7 +1,7 @@
 import { IConstruct } from 'constructs';
 import type { ChangeSet, NextObject } from './analyze';
 import { AppliedChangeApproval, ChangeApprovals } from './approvals';
-import { PreviousObject, PreviousOutput, readPreviousOutput } from './previous-output';
+import { operatorApplicationsOf, PreviousObject, PreviousOutput, readPreviousOutput } from './previous-output';
 import { Environment } from '../../environment/environment';
 import { Tier } from '../../environment/tier';
 import { Finding, UnusedSuppression } from '../../policy/finding';
@@ -14,12 +14,13 @@ import { OutputSnapshot } from '../writer/snapshot';
 const analyze = (): typeof import('./analyze') => require('./analyze');
 const tiers = (): typeof import('./tiers') => require('./tiers');
 const unchangedFiles = (): typeof import('./unchanged-files') => require('./unchanged-files');
+const operators = (): typeof import('./operators') => require('./operators');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export * from './approvals';
 export { CHANGE_RULES } from './rules';
 export type { ChangeSet, NextObject, RiskyChange } from './analyze';
-export { gitBlobId, previousOutputDigest, readCommittedOutput, readCommittedOutputOf, readOutputFolder, readPreviousOutput, unchangedFilesOf } from './previous-output';
+export { gitBlobId, operatorApplicationsOf, previousOutputDigest, readCommittedOutput, readCommittedOutputOf, readOutputFolder, readPreviousOutput, unchangedFilesOf } from './previous-output';
 export type { NextContents, PreviousObject, PreviousOutput, UnchangedFiles } from './previous-output';
 
 /** The risky changes of going from `previous` to `next` (see analyze.ts); `previousClusters`: the cluster of each previous environment. */
@@ -120,6 +121,8 @@ export function collectApprovals(root: IConstruct): AppliedChangeApproval[] {
  * the files whose previous bytes are the same are then neither parsed nor compared.
  * `snapshot`: the synthesis' view of `outdir` (see OutputSnapshot), shared with the writer.
  * `approvals`: those of `root` when already collected.
+ * `operatorFiles`: the new output's Argo CD wiring (`argocd/`), whose operator Applications are compared
+ * with the previous ones (`CHANGE-OperatorUpgraded`).
  */
 export function evaluateChangeSafety(
   outdir: string,
@@ -129,25 +132,32 @@ export function evaluateChangeSafety(
   files?: readonly { readonly path: string; readonly content: string }[],
   snapshot?: OutputSnapshot,
   approvals?: AppliedChangeApproval[],
+  operatorFiles?: readonly { readonly path: string; readonly content: string }[],
 ): ChangeSafetyResult {
   let contents: Map<string, string> | undefined;
   if (files) {
     contents = new Map();
     for (const f of files) contents.set(f.path, f.content);
   }
-  return judgeChanges(readPreviousOutput(outdir, contents, snapshot), next, environments, approvals ?? collectApprovals(root));
+  const previous = readPreviousOutput(outdir, contents, snapshot);
+  // the new operator Applications, parsed only when the previous output has some to compare with
+  const nextOperators = previous?.operators !== undefined && operatorFiles !== undefined
+    ? operatorApplicationsOf(operatorFiles.map((f) => [f.path, f.content] as const)) : undefined;
+  return judgeChanges(previous, next, environments, approvals ?? collectApprovals(root), nextOperators);
 }
 
 /**
  * The change-safety findings of going from `previous` to `next`, given the new output's
  * environments and the approvals that may allow them (the gate of `publish` passes only the
- * approvals recorded in the new output).
+ * approvals recorded in the new output). `nextOperators`: the operator Applications of the new output
+ * (`operatorApplicationsOf`), compared with the previous output's (`CHANGE-OperatorUpgraded`); none compared without them.
  */
 export function judgeChanges(
   previous: PreviousOutput | undefined,
   next: NextObject[],
   environments: EnvironmentTier[],
   approvals: AppliedChangeApproval[],
+  nextOperators?: readonly PreviousObject[],
 ): ChangeSafetyResult {
   const used = new Set<AppliedChangeApproval>();
   // an approval that let a change of the previous output through (recorded `used` by publish) approves no other. Left in
@@ -162,7 +172,13 @@ export function judgeChanges(
     // the same as analyzeChanges(previous.objects, next), without the files whose bytes did not change
     const analyzed = analyzeSkippingUnchanged(previous, next);
     const { clusterTier, effectiveTier, environmentMoves, tierDowngrades, tierRank } = tiers();
-    changes = { ...analyzed, risks: [...tierDowngrades(environments, previous), ...environmentMoves(environments, previous), ...analyzed.risks] };
+    // an operator's Application is cluster-scoped: its findings take the tier of the cluster's platform layer
+    const upgrades = nextOperators !== undefined && previous.operators !== undefined
+      ? operators().operatorUpgrades(previous, nextOperators, next, environments) : [];
+    changes = {
+      ...analyzed,
+      risks: [...tierDowngrades(environments, previous), ...environmentMoves(environments, previous), ...upgrades, ...analyzed.risks],
+    };
     // keyed on what the previous output recorded as well as on the code: a demotion cannot soften
     // the findings of the change that demotes (the platform layer of a cluster is as critical as
     // its most critical environment)

@@ -34,6 +34,13 @@ export interface PreviousOutput {
   /** Change approvals recorded with that output. */
   readonly approvals: ApprovalRecord[];
   /**
+   * The Argo CD Applications of the platform operators (`argocd/Application.<name>-operator-<operator>-<cluster>.yaml`,
+   * project `<name>-operators`), by file: what `CHANGE-OperatorUpgraded` compares.
+   *
+   * @default - none
+   */
+  readonly operators?: readonly PreviousObject[];
+  /**
    * Where it was read: `folder` (the output directory), or `git` (the committed tree of the
    * repository holding the output directory: the folder was empty or wiped, e.g. by `cdk8s synth`).
    */
@@ -43,6 +50,26 @@ export interface PreviousOutput {
 }
 
 const OBJECT_FILE = /^(rendered|platform)\/([^/]+)\/.+\.yaml$/;
+/** A file that may hold a platform operator's Argo CD Application (argocd.ts renderArgoCdWiring). */
+const OPERATOR_FILE = /^argocd\/Application\.[^/]*-operator-[^/]*\.yaml$/;
+
+/**
+ * The Argo CD Applications of platform operators among `files` (path → content): those of project `*-operators`
+ * whose source pins a version (`spec.source.targetRevision`).
+ */
+export function operatorApplicationsOf(files: Iterable<readonly [string, string | undefined]>): PreviousObject[] {
+  const found: PreviousObject[] = [];
+  for (const [file, text] of files) {
+    if (!OPERATOR_FILE.test(file)) continue;
+    const o = parseObject(file, text, {});
+    const spec = o?.manifest.spec;
+    if (o && o.manifest.kind === 'Application' && typeof spec?.project === 'string' && spec.project.endsWith('-operators')
+      && typeof spec.source?.targetRevision === 'string') {
+      found.push({ file, manifest: o.manifest });
+    }
+  }
+  return found.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
 
 /**
  * What identifies a previous output for change safety, wherever it was read from (the folder or the committed
@@ -57,6 +84,8 @@ export function previousOutputDigest(previous: PreviousOutput | undefined): stri
   for (const [file, manifest] of objects) hash.update(`${file}\0${manifest}\0`);
   const sortedEntries = (m: Map<string, string>) => [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   hash.update(JSON.stringify([sortedEntries(previous.tiers), sortedEntries(previous.clusters), previous.approvals.map(sortedKeys)]));
+  // the operators' Applications only when there are some: the digest of an output without them is unchanged
+  for (const o of previous.operators ?? []) hash.update(`${o.file}\0${JSON.stringify(sortedKeys(o.manifest))}\0`);
   return hash.digest('hex');
 }
 
@@ -245,7 +274,7 @@ export function readCommittedOutput(
     }
   }
   const wanted = manifest.files
-    .filter((f) => OBJECT_FILE.test(f.path) && !unchanged.has(f.path))
+    .filter((f) => (OBJECT_FILE.test(f.path) && !unchanged.has(f.path)) || OPERATOR_FILE.test(f.path))
     .map((f) => blobs.get(f.path)).filter((id): id is string => id !== undefined);
   const contents = catBlobs(repository, wanted, env);
   return build(manifest, 'git', `${sha}:${rel}`, (file) => {
@@ -305,7 +334,11 @@ function build(
   }
   const tiers = new Map<string, string>(manifest.environments.map((e) => [e.name, e.tier]));
   const clusters = new Map<string, string>(manifest.environments.map((e) => [e.name, e.cluster]));
-  const rest = { tiers, clusters, approvals: [...(manifest.changeApprovals ?? [])], source, ...(location ? { location } : {}) };
+  // the operators' Applications (a few small files, read whatever the new output holds)
+  const operators = operatorApplicationsOf(manifest.files.filter((f) => OPERATOR_FILE.test(f.path))
+    .map((f) => [f.path, read(f.path)] as const));
+  const approvals = [...(manifest.changeApprovals ?? [])];
+  const rest = { tiers, clusters, approvals, source, ...(location ? { location } : {}), ...(operators.length > 0 ? { operators } : {}) };
   if (!unchanged) return { objects: changed, ...rest };
   let objects: PreviousObject[] | undefined;
   const output = Object.defineProperty({ ...rest }, 'objects', {

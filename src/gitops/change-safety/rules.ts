@@ -51,6 +51,15 @@ export const CHANGE_RULES: readonly ChangeRule[] = [
   rule('CHANGE-VersionDowngrade', 'A database or broker version went down',
     'Data files written by a newer version are generally not readable by an older one.',
     `Restore the version. ${APPROVE}`),
+  rule('CHANGE-OperatorUpgraded', 'An operator that manages data services changed version (upgrade or downgrade)',
+    'The operators are installed once per cluster (Argo CD Applications in `argocd/`) at one version for every cluster: a new version reaches '
+    + 'production and the other clusters in the same sync, and acts on every data service it manages there at once. CloudNativePG rolls every '
+    + 'PostgreSQL Cluster to the new instance manager (one instance after the other, then a switchover) unless in-place updates are enabled; '
+    + 'RabbitMQ cluster operator releases that change the StatefulSets roll every RabbitmqCluster; Strimzi rolls the Kafka pods. A downgrade '
+    + 'runs an older operator on objects the newer one wrote.',
+    'Upgrade in a maintenance window after reading the release notes; for CloudNativePG enable `ENABLE_INSTANCE_MANAGER_INPLACE_UPDATES` '
+    + '(or spread the roll-outs with `CLUSTERS_ROLLOUT_DELAY`); for RabbitMQ pause the reconciliation of each RabbitmqCluster '
+    + `(label \`rabbitmq.com/pauseReconciliation=true\`) until it is safe. ${APPROVE}`),
   rule('CHANGE-ScaleBelowQuorum', 'Instances, brokers or replicas went below what the data needs',
     'Fewer instances than the replication (or quorum) the data relies on loses redundancy or availability, or the data on the removed instances.',
     `Keep at least 3 instances (and more than the synchronous replicas), or lower replication first. ${APPROVE}`),

@@ -343,11 +343,12 @@ class PublishRun {
     const stale = envMode
       ? existing.filter((t) => !output.manifest.environments.some((e) => e.name === t.environment)).map((t) => t.branch).sort(cmp)
       : [];
-    const nextObjects = readOutputFolder(outdir)?.objects ?? [];
+    const nextOutput = readOutputFolder(outdir);
+    const nextObjects = nextOutput?.objects ?? [];
     // the change-safety gate of publish itself: the committed output against the new one, whatever
     // the app did with its output folder (`cdk8s synth` deletes it, so the app's own gate may have
     // seen nothing); only the approvals recorded in the new output count
-    const safety = this.changeSafetyGate(targets, output.manifest, nextObjects);
+    const safety = this.changeSafetyGate(targets, output.manifest, nextObjects, nextOutput?.operators ?? []);
     const gated = { ...compliance, findings: mergeFindings(compliance.findings, safety) };
     const plans = targets.map((t) => this.plan(t, output, nextObjects, gated));
     for (const plan of plans) if (plan.target.mode === 'checkout') this.checkUncommitted(plan.target, plan.files.map((f) => f.path));
@@ -673,7 +674,9 @@ class PublishRun {
    * risky change in production that the new output's recorded approvals do not cover refuses the
    * publish. Returns the change-safety findings (approved ones included, for the commit message).
    */
-  private changeSafetyGate(targets: Target[], manifest: OwnedManifest, next: PreviousObject[]): ComplianceFinding[] {
+  private changeSafetyGate(
+    targets: Target[], manifest: OwnedManifest, next: PreviousObject[], nextOperators: readonly PreviousObject[],
+  ): ComplianceFinding[] {
     const environments = manifest.environments.map((e) => ({ name: e.name, tier: e.tier, cluster: e.cluster }));
     const clusterOf = new Map(environments.map((e) => [e.name, e.cluster]));
     const approvals: AppliedChangeApproval[] = (manifest.changeApprovals ?? []).map((a) => ({ ...a }));
@@ -695,7 +698,8 @@ class PublishRun {
       const scoped = { ...previous, objects: previous.objects.filter((o) => inTarget(o.file)) };
       const nextObjects = next.filter((o) => inTarget(o.file))
         .map((o) => ({ file: o.file, manifest: o.manifest, environment: o.environment, cluster: o.cluster ?? clusterOf.get(o.environment ?? '') ?? '' }));
-      const result = judgeChanges(scoped, nextObjects, environments, approvals);
+      // the operators' Applications (argocd/) are on the branch of the whole output
+      const result = judgeChanges(scoped, nextObjects, environments, approvals, t.environment === undefined ? nextOperators : []);
       this.usedApprovals.set(t.branch, new Set(result.usedApprovals ?? []));
       for (const f of result.findings) {
         const r = f.resource;
