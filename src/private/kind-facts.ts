@@ -83,6 +83,12 @@ export interface KindFacts {
    */
   readonly downgrades?: (manifest: any, previous: any) => VersionDowngrade[];
   /**
+   * What the operator that manages the kind does to its objects when the operator's own version changes
+   * (`CHANGE-OperatorUpgraded`, for operators the app installs with Argo CD: `PlatformOperator`). On one kind per operator.
+   * @default - none: its upgrades are not reported
+   */
+  readonly operatorUpgrade?: OperatorUpgrade;
+  /**
    * The archive the object writes its log to continuously, where a major version upgrade must start a new one
    * (`CHANGE-MajorUpgradeSharedArchive`): CloudNativePG's `pg_upgrade` starts timeline 1 again, so the new major's
    * WAL would land among the old one's in an archive that keeps its name.
@@ -266,6 +272,22 @@ export interface VersionField {
    * @default 1
    */
   readonly majorParts?: number;
+}
+
+/** What an operator does to the objects it manages when its version changes (`KindFacts.operatorUpgrade`). */
+export interface OperatorUpgrade {
+  /** The operator, as a message names it. */
+  readonly title: string;
+  /** The Helm charts that install it (an Argo CD Application's `spec.source.chart`). */
+  readonly charts: string[];
+  /** The Git repositories that install it (suffix of an Application's `spec.source.repoURL`, without `.git`). */
+  readonly repositories?: string[];
+  /** What the new version does to the objects it manages, once it runs. */
+  readonly onUpgrade: string;
+  /** How to upgrade safely. */
+  readonly safely: string;
+  /** What is known of a downgrade. */
+  readonly downgrade: string;
 }
 
 /** A version that went down, as the operator sees it (`KindFacts.downgrades`). */

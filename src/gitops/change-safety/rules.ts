@@ -59,7 +59,7 @@ export const CHANGE_RULES: readonly ChangeRule[] = [
     + 'runs an older operator on objects the newer one wrote.',
     'Upgrade in a maintenance window after reading the release notes; for CloudNativePG enable `ENABLE_INSTANCE_MANAGER_INPLACE_UPDATES` '
     + '(or spread the roll-outs with `CLUSTERS_ROLLOUT_DELAY`); for RabbitMQ pause the reconciliation of each RabbitmqCluster '
-    + `(label \`rabbitmq.com/pauseReconciliation=true\`) until it is safe. ${APPROVE}`),
+    + `(the operator's pauseReconciliation label) until it is safe. ${APPROVE}`),
   rule('CHANGE-ScaleBelowQuorum', 'Instances, brokers or replicas went below what the data needs',
     'Fewer instances than the replication (or quorum) the data relies on loses redundancy or availability, or the data on the removed instances.',
     `Keep at least 3 instances (and more than the synchronous replicas), or lower replication first. ${APPROVE}`),

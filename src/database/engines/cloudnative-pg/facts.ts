@@ -16,6 +16,20 @@ export const CLOUDNATIVE_PG_FACTS: readonly KindFacts[] = [
   {
     group: GROUP,
     kind: 'Cluster',
+    // what the operator does to the objects it manages when its own version changes (change-safety CHANGE-OperatorUpgraded)
+    operatorUpgrade: {
+      title: 'CloudNativePG',
+      charts: ['cloudnative-pg'],
+      // cloudnative-pg docs/src/installation_upgrade.md "Upgrades" (the second step, "Spread Upgrades", "In-place updates of the
+      // instance manager"); docs/src/operator_conf.md (CLUSTERS_ROLLOUT_DELAY, INSTANCES_ROLLOUT_DELAY)
+      onUpgrade: 'as soon as the new operator runs, CloudNativePG upgrades the instance manager of every PostgreSQL Cluster it manages there: by '
+        + 'default a rolling update of all of them at the same time (CLUSTERS_ROLLOUT_DELAY 0), one instance after the other, ending with a '
+        + 'switchover of the primary (primaryUpdateStrategy unsupervised; a single-instance Cluster is restarted): every client reconnects',
+      safely: 'Upgrade in a maintenance window, or first enable in-place updates of the instance manager (ENABLE_INSTANCE_MANAGER_INPLACE_UPDATES: '
+        + '\'true\' in the operator\'s configuration, ConfigMap cnpg-controller-manager-config: no restart, no switchover) or spread the roll-outs '
+        + '(CLUSTERS_ROLLOUT_DELAY, INSTANCES_ROLLOUT_DELAY); read the release notes of every version in between',
+      downgrade: 'CloudNativePG\'s upgrade documentation describes no downgrade',
+    },
     dataBearing: true,
     fluxReady: conditionTrue('Ready'),
     // the phases its operator cannot leave without a person

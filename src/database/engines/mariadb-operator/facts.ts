@@ -26,6 +26,16 @@ export const MARIADB_OPERATOR_FACTS: readonly KindFacts[] = [
   {
     group: GROUP,
     kind: 'MariaDB',
+    // what the operator does to the objects it manages when its own version changes (change-safety CHANGE-OperatorUpgraded)
+    operatorUpgrade: {
+      title: 'mariadb-operator',
+      charts: ['mariadb-operator'],
+      onUpgrade: 'the new mariadb-operator reconciles every MariaDB it manages there with its own defaults at once (a release that changes '
+        + 'the StatefulSets it renders restarts their pods)',
+      safely: 'Read the release notes of every version in between (the mariadb-operator-crds chart goes to the same version) and upgrade in a '
+        + 'maintenance window',
+      downgrade: 'check its release notes',
+    },
     dataBearing: true,
     // Ready, and not restoring its bootstrap backup: the operator's reconcileStatus sets Ready once the StatefulSet is ready,
     // before reconcileRestore (a later phase of the same reconcile, internal/controller/mariadb_controller.go) starts the

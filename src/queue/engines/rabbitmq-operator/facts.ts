@@ -16,6 +16,21 @@ export const RABBITMQ_OPERATOR_FACTS: readonly KindFacts[] = [
   {
     group: GROUP,
     kind: 'RabbitmqCluster',
+    // what the operator does to the objects it manages when its own version changes (change-safety CHANGE-OperatorUpgraded)
+    operatorUpgrade: {
+      title: 'the RabbitMQ cluster operator',
+      charts: ['rabbitmq-cluster-operator'],
+      repositories: ['github.com/rabbitmq/cluster-operator'],
+      // rabbitmq/cluster-operator hack/upgrade-notice.md (the notice of the releases that update the clusters);
+      // internal/controller/rabbitmqcluster_controller.go (the rabbitmq.com/pauseReconciliation label)
+      onUpgrade: 'a release of the RabbitMQ cluster operator that changes the StatefulSets it renders (its release notes then say so) updates '
+        + 'every RabbitmqCluster it manages there at once: a rolling restart of their brokers, and `rabbitmq-queues rebalance all` after it '
+        + '(unless skipPostDeploySteps)',
+      safely: 'Read the release notes of every version in between; to choose when each RabbitmqCluster restarts, label it '
+        + '`rabbitmq.com/pauseReconciliation=true` before the upgrade and remove the label when it is safe (the operator\'s upgrade notice), '
+        + 'or upgrade in a maintenance window',
+      downgrade: 'the operator\'s upgrade notice describes upgrades only',
+    },
     dataBearing: true,
     // the operator's StatefulSet takes the override's pod spec (its brokers' claims are zonal volumes)
     zoneSpread: (m) => strictZoneSpread(m.spec?.override?.statefulSet?.spec?.template?.spec?.topologySpreadConstraints,

@@ -207,6 +207,19 @@ export const STRIMZI_KAFKA_FACTS: readonly KindFacts[] = [
   {
     group: GROUP,
     kind: 'Kafka',
+    // what the operator does to the objects it manages when its own version changes (change-safety CHANGE-OperatorUpgraded)
+    operatorUpgrade: {
+      title: 'Strimzi',
+      charts: ['strimzi-kafka-operator'],
+      // strimzi-kafka-operator documentation/modules/upgrading/proc-upgrade-cluster-operator.adoc ("Wait for the rolling
+      // updates to complete"; a Kafka version the new operator no longer supports is an error)
+      onUpgrade: 'the new Strimzi Cluster Operator rolls the pods of every Kafka cluster it manages there, and refuses a Kafka cluster whose '
+        + 'spec.kafka.version it no longer supports',
+      safely: 'Check in the release notes that the new version supports the Kafka version of every cluster, upgrade in a maintenance window '
+        + 'and wait for the rolling updates to complete',
+      // documentation/modules/upgrading/con-downgrade-paths.adoc
+      downgrade: 'Strimzi supports a downgrade along its downgrade paths only, and refuses a Kafka version the older operator does not support',
+    },
     dataBearing: true,
     fluxReady: conditionTrue('Ready'),
     // the claims of a node pool's volumes are owned by the KafkaNodePool, and only with `deleteClaim`
