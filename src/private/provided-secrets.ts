@@ -17,30 +17,33 @@ const SECRET_CONTEXT = /secret|credential/i;
  * The Secrets a manifest references, found generically: under a field naming a secret or credentials
  * (`secretKeyRef`, `passwordSecretKeyRef`, `passwordSecret`, `importCredentialsSecret`, `s3Credentials`, a volume's
  * or projection's `secret`, `envFrom[].secretRef`, CloudNativePG's `bootstrap.initdb.secret`), an object with a
- * `name` (or a volume's `secretName`), and its `key` or its `items[].key` when it names keys.
+ * `name` (or a volume's `secretName`), and its `key` or its `items[].key` when it names keys; and any string
+ * `secretName` (a RabbitmqCluster's `tls.secretName`). Not under `secretStoreRef` (an External Secrets store, not a
+ * Secret), not in `metadata`. Shared by the "Secrets you provide" list and change safety's `CHANGE-SecretSourceChanged`.
  */
 export function secretReferences(manifest: unknown): SecretReference[] {
   const found: SecretReference[] = [];
-  const walk = (node: unknown, inSecret: boolean): void => {
+  const walk = (node: unknown, inSecret: boolean, depth: number): void => {
+    if (depth > 64) return;
     if (Array.isArray(node)) {
-      for (const item of node) walk(item, inSecret);
+      for (const item of node) walk(item, inSecret, depth + 1);
       return;
     }
     if (node === null || typeof node !== 'object') return;
     const o = node as { [key: string]: unknown };
-    const name = typeof o.secretName === 'string' ? o.secretName : (typeof o.name === 'string' ? o.name : undefined);
-    if (inSecret && name !== undefined) {
+    const name = typeof o.secretName === 'string' ? o.secretName : (inSecret && typeof o.name === 'string' ? o.name : undefined);
+    if (name !== undefined) {
       const items = Array.isArray(o.items) ? o.items.filter((i) => typeof i?.key === 'string').map((i) => i.key as string) : [];
       if (typeof o.key === 'string') found.push({ name, key: o.key });
       else if (items.length > 0) for (const key of items) found.push({ name, key });
       else found.push({ name });
     }
     for (const [k, v] of Object.entries(o)) {
-      if (k === 'metadata' && !inSecret) continue;
-      walk(v, inSecret || SECRET_CONTEXT.test(k));
+      if ((k === 'metadata' && !inSecret) || k === 'secretStoreRef') continue;
+      walk(v, inSecret || SECRET_CONTEXT.test(k), depth + 1);
     }
   };
-  walk(manifest, false);
+  walk(manifest, false, 0);
   return found;
 }
 

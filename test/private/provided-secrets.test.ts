@@ -196,4 +196,11 @@ describe('secretReferences', () => {
       { name: 's1', key: 'k1' }, { name: 's2' }, { name: 's3', key: 'k3' }, { name: 's4' }, { name: 's5' }, { name: 's6', key: 'ID' },
     ]);
   });
+
+  // change safety reads the same list (CHANGE-SecretSourceChanged): a RabbitmqCluster's TLS Secret is read, an
+  // ExternalSecret's store is not a Secret
+  test('a secretName anywhere is a Secret read; an External Secrets store reference is not', () => {
+    expect(secretReferences({ spec: { tls: { secretName: 'mq-tls' } } })).toEqual([{ name: 'mq-tls' }]);
+    expect(secretReferences({ spec: { secretStoreRef: { name: 'vault', kind: 'ClusterSecretStore' }, target: { name: 'db' } } })).toEqual([]);
+  });
 });

@@ -10,6 +10,7 @@ import {
   nonDecreasingFieldsOf, nonIncreasingFieldsOf, removalKeptFieldsOf, removedInstancesOf, transitionRulesOf, zoneSpreadOf,
 } from '../../private/kind-registry';
 import { apiGroup, isClusterScoped } from '../../private/kinds';
+import { secretReferences } from '../../private/provided-secrets';
 import { compareQuantities, quantityOf } from '../../private/quantity';
 import { argoCdSyncOptions } from '../../private/sync-waves';
 
@@ -544,29 +545,9 @@ function secretKeyConsequence(m: any): string {
 /** The Secret an ExternalSecret writes (`spec.target.name`, else its own name). */
 const targetOf = (m: any): string => m.spec?.target?.name ?? m.metadata?.name;
 
-/**
- * The names of the Secrets an object reads: a string `secretName` (a Secret volume), or an object with a `name` under a
- * key naming a secret (`secretKeyRef`, `secretRef`, a projected `secret`, CloudNativePG's `passwordSecret`,
- * `bootstrap.initdb.secret`, `s3Credentials.secretAccessKey`, mariadb-operator's `passwordSecretKeyRef`, the topology
- * operator's `importCredentialsSecret`...). An ExternalSecret writes its Secret (and names its store): it reads none.
- */
+/** The names of the Secrets an object reads (`secretReferences`). An ExternalSecret writes its Secret: it reads none. */
 function secretsReadBy(m: any): Set<string> {
-  const names = new Set<string>();
-  if (isExternalSecret(m)) return names;
-  const walk = (v: any, depth: number): void => {
-    if (depth > 40 || v === null || typeof v !== 'object') return;
-    if (Array.isArray(v)) {
-      for (const x of v) walk(x, depth + 1);
-      return;
-    }
-    for (const [key, x] of Object.entries(v)) {
-      if (key === 'secretName' && typeof x === 'string') names.add(x);
-      else if (/secret/i.test(key) && key !== 'secretStoreRef' && x !== null && typeof x === 'object' && typeof (x as any).name === 'string') names.add((x as any).name);
-      walk(x, depth + 1);
-    }
-  };
-  walk(m.spec, 0);
-  return names;
+  return new Set(isExternalSecret(m) ? [] : secretReferences(m.spec).map((r) => r.name));
 }
 
 /**
